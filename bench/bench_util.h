@@ -1,0 +1,83 @@
+// Helpers shared by the skiff benchmarks: a description of the machine, /proc readers for a
+// process's memory and disk writes, latency percentiles, payload text, and the aligned report
+// block every benchmark prints.
+// Thread-safety: free functions are reentrant; a Report belongs to one thread.
+// Failure: /proc reads return absl::Status (NotFound when the process or field is missing).
+#ifndef SKIFF_BENCH_BENCH_UTIL_H_
+#define SKIFF_BENCH_BENCH_UTIL_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace skiff::bench {
+
+struct MachineInfo {
+  int cpus = 0;  // online CPUs, as nproc reports them
+  std::string cpu_model;
+  int64_t mem_total_kb = 0;
+  int64_t mem_available_kb = 0;
+  std::string load_average;  // the first three fields of /proc/loadavg
+};
+
+MachineInfo ReadMachineInfo();
+
+// A "Field:   123 kB" line of /proc/<pid>/status, in kB (e.g. field "VmRSS").
+absl::StatusOr<int64_t> ReadProcStatusKb(pid_t pid, std::string_view field);
+// A "field: 123" line of /proc/<pid>/io (e.g. "write_bytes").
+absl::StatusOr<int64_t> ReadProcIo(pid_t pid, std::string_view field);
+
+struct LatencySummary {
+  size_t count = 0;
+  int64_t p50_ns = 0;
+  int64_t p99_ns = 0;
+  int64_t max_ns = 0;
+  int64_t mean_ns = 0;
+};
+
+// Nearest-rank percentile (p in [0, 100]) of an ascending vector; 0 when empty.
+int64_t Percentile(const std::vector<int64_t>& sorted, double p);
+LatencySummary Summarize(std::vector<int64_t> samples_ns);
+
+std::string FormatMs(int64_t ns);            // "1.234 ms"
+std::string FormatMib(int64_t bytes);        // "12.3 MiB"
+std::string FormatRate(double per_second);  // "12345/s"
+// "met" / "NOT met" against a target text, e.g. Verdict(true, ">= 20,000/s").
+std::string Verdict(bool met, std::string_view target);
+
+// Printable ASCII of the given size, varied so that it does not look like one repeated byte.
+std::string MakePayload(size_t bytes, uint64_t seed);
+
+// The integer in `"key":"123"` or `"key":123` inside a JSON text, without a full parse.
+std::optional<int64_t> FindIntField(std::string_view text, std::string_view key);
+
+// A short random-ish id (hex) that keeps object names of separate runs apart.
+std::string RunId();
+
+// An aligned "key: value" block under section headings, printed in one go.
+class Report {
+ public:
+  explicit Report(std::string title) : title_(std::move(title)) {}
+  void Section(std::string name);
+  void Add(std::string key, std::string value);
+  // Adds the machine lines (CPUs, model, memory, load).
+  void AddMachine(const MachineInfo& machine);
+  void Print(std::FILE* out) const;
+
+ private:
+  std::string title_;
+  // An empty key marks a section heading held in the value.
+  std::vector<std::pair<std::string, std::string>> lines_;
+};
+
+}  // namespace skiff::bench
+
+#endif  // SKIFF_BENCH_BENCH_UTIL_H_

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang into build-fuzz/ and runs each for N seconds (default 10).
+# Longer runs by hand: build-fuzz/<target> -max_total_time=600 corpus/
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${1:-10}"
+CXX=clang++ CC=clang cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DSKIFF_BUILD_TESTS=OFF -DSKIFF_BUILD_FUZZERS=ON >/dev/null
+ninja -C build-fuzz skiff_fuzzers
+for f in build-fuzz/fuzz/*_fuzz; do
+  echo "fuzzing $(basename "$f") for ${seconds}s"
+  "$f" -max_total_time="$seconds" -print_final_stats=0 2>&1 | tail -n 2
+done

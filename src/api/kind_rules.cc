@@ -1,0 +1,102 @@
+#include "api/kind_rules.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "api/label_selector.h"
+#include "base/json.h"
+#include "boost/json.hpp"
+
+namespace skiff::api {
+namespace {
+
+namespace json = boost::json;
+
+constexpr size_t kMaxDataBytes = 1024 * 1024;  // ConfigMap and Secret payload limit
+
+size_t DataBytes(const json::value& obj, bool base64) {
+  size_t total = 0;
+  for (const char* field : {"data", "binaryData", "stringData"}) {
+    const auto* m = base::Find(obj, field);
+    if (!m || !m->is_object()) continue;
+    bool encoded = base64 || std::string_view(field) == "binaryData";
+    for (const auto& [k, v] : m->get_object()) {
+      total += k.size();
+      if (v.is_string()) {
+        size_t n = v.get_string().size();
+        total += (encoded && std::string_view(field) != "stringData") ? n / 4 * 3 : n;
+      }
+    }
+  }
+  return total;
+}
+
+std::string GoMap(const json::value* labels) {
+  std::string out = "map[string]string{";
+  bool first = true;
+  if (labels && labels->is_object()) {
+    for (const auto& [k, v] : labels->get_object()) {
+      if (!first) out += ", ";
+      first = false;
+      absl::StrAppend(&out, "\"", std::string(k), "\":\"", v.is_string() ? std::string(v.get_string()) : "", "\"");
+    }
+  }
+  return out + "}";
+}
+
+void CheckWorkloadSelector(std::string_view kind, const json::value& obj, std::vector<FieldError>* errors) {
+  const auto* selector = base::FindPath(obj, {"spec", "selector"});
+  if (!selector || !selector->is_object()) return;  // "Required value" comes from the schema
+  auto parsed = LabelSelector::FromJson(*selector);
+  if (!parsed.ok()) return;  // malformed selectors are reported by the schema/selector validation
+  std::string lower(kind);
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (parsed->Empty()) {
+    errors->push_back({std::string(kFieldValueInvalid), "spec.selector", *selector,
+                       absl::StrCat("empty selector is invalid for ", lower)});
+    return;
+  }
+  const auto* labels = base::FindPath(obj, {"spec", "template", "metadata", "labels"});
+  if (!parsed->Matches(labels)) {
+    errors->push_back({std::string(kFieldValueInvalid), "spec.template.metadata.labels", json::string(GoMap(labels)),
+                       "`selector` does not match template `labels`"});
+  }
+}
+
+}  // namespace
+
+std::vector<FieldError> ValidateKindRules(std::string_view group, std::string_view kind, const json::value& obj,
+                                          const json::value* old_obj) {
+  std::vector<FieldError> errors;
+  if (group.empty() && (kind == "ConfigMap" || kind == "Secret")) {
+    if (DataBytes(obj, kind == "Secret") > kMaxDataBytes) {
+      errors.push_back({std::string(kFieldValueTooLong), "[]", nullptr,
+                        absl::StrCat("must have at most ", kMaxDataBytes, " bytes")});
+    }
+    // immutable: true freezes the payload.
+    if (old_obj && base::GetBool(*old_obj, {"immutable"})) {
+      for (const char* field : {"data", "binaryData"}) {
+        const auto* a = base::Find(*old_obj, field);
+        const auto* b = base::Find(obj, field);
+        bool same = (!a && !b) || (a && b && *a == *b);
+        if (!same) {
+          errors.push_back({std::string(kFieldValueForbidden), field, nullptr,
+                            "field is immutable when `immutable` is set"});
+        }
+      }
+      if (!base::GetBool(obj, {"immutable"})) {
+        errors.push_back({std::string(kFieldValueForbidden), "immutable", nullptr,
+                          "field is immutable when `immutable` is set"});
+      }
+    }
+  }
+  if ((group == "apps" && (kind == "Deployment" || kind == "ReplicaSet" || kind == "StatefulSet" ||
+                           kind == "DaemonSet")) ||
+      (group == "batch" && kind == "Job" && base::FindPath(obj, {"spec", "selector"}) &&
+       base::GetBool(obj, {"spec", "manualSelector"}))) {
+    CheckWorkloadSelector(kind, obj, &errors);
+  }
+  return errors;
+}
+
+}  // namespace skiff::api

@@ -1,0 +1,186 @@
+#include "api/resources.h"
+
+#include <algorithm>
+
+namespace skiff::api {
+namespace {
+
+const std::vector<std::string> kAllVerbs = {"create", "delete", "deletecollection", "get",
+                                            "list",   "patch",  "update",           "watch"};
+const std::vector<std::string> kStatusVerbs = {"get", "patch", "update"};
+
+SubresourceInfo Status(const std::string& group, const std::string& version, const std::string& kind) {
+  return {"status", {group, version, kind}, kStatusVerbs};
+}
+SubresourceInfo Scale() { return {"scale", {"autoscaling", "v1", "Scale"}, kStatusVerbs}; }
+
+struct Builder {
+  std::vector<ResourceInfo> out;
+  std::string group, version;
+
+  ResourceInfo& Add(std::string kind, std::string plural, std::string singular, bool namespaced,
+                    std::vector<std::string> short_names = {}, std::vector<std::string> categories = {}) {
+    ResourceInfo r;
+    r.group = group;
+    r.version = version;
+    r.kind = std::move(kind);
+    r.plural = std::move(plural);
+    r.singular = std::move(singular);
+    r.namespaced = namespaced;
+    r.short_names = std::move(short_names);
+    r.categories = std::move(categories);
+    r.verbs = kAllVerbs;
+    out.push_back(std::move(r));
+    return out.back();
+  }
+  ResourceInfo& WithStatus(ResourceInfo& r) {
+    r.has_status = true;
+    r.subresources.push_back(Status(r.group, r.version, r.kind));
+    return r;
+  }
+};
+
+std::vector<ResourceInfo> Build() {
+  Builder b;
+  b.group = "";
+  b.version = "v1";
+  b.Add("Binding", "bindings", "binding", true).verbs = {"create"};
+  b.Add("ConfigMap", "configmaps", "configmap", true, {"cm"});
+  b.Add("Endpoints", "endpoints", "endpoints", true, {"ep"});
+  b.Add("Event", "events", "event", true, {"ev"});
+  b.Add("LimitRange", "limitranges", "limitrange", true, {"limits"});
+  {
+    auto& ns = b.WithStatus(b.Add("Namespace", "namespaces", "namespace", false, {"ns"}));
+    ns.verbs = {"create", "delete", "get", "list", "patch", "update", "watch"};
+    ns.subresources.push_back({"finalize", {"", "v1", "Namespace"}, {"update"}});
+  }
+  b.WithStatus(b.Add("Node", "nodes", "node", false, {"no"}));
+  b.WithStatus(b.Add("PersistentVolumeClaim", "persistentvolumeclaims", "persistentvolumeclaim", true, {"pvc"}));
+  b.WithStatus(b.Add("PersistentVolume", "persistentvolumes", "persistentvolume", false, {"pv"}));
+  {
+    auto& pods = b.WithStatus(b.Add("Pod", "pods", "pod", true, {"po"}, {"all"}));
+    pods.subresources.insert(pods.subresources.begin(),
+                             {{"attach", {"", "v1", "PodAttachOptions"}, {"create", "get"}},
+                              {"binding", {"", "v1", "Binding"}, {"create"}},
+                              {"eviction", {"policy", "v1", "Eviction"}, {"create"}},
+                              {"exec", {"", "v1", "PodExecOptions"}, {"create", "get"}},
+                              {"log", {"", "v1", "Pod"}, {"get"}},
+                              {"portforward", {"", "v1", "PodPortForwardOptions"}, {"create", "get"}}});
+  }
+  b.Add("PodTemplate", "podtemplates", "podtemplate", true);
+  {
+    auto& rc = b.WithStatus(
+        b.Add("ReplicationController", "replicationcontrollers", "replicationcontroller", true, {"rc"}, {"all"}));
+    rc.subresources.push_back(Scale());
+  }
+  b.WithStatus(b.Add("ResourceQuota", "resourcequotas", "resourcequota", true, {"quota"}));
+  b.Add("Secret", "secrets", "secret", true);
+  b.Add("ServiceAccount", "serviceaccounts", "serviceaccount", true, {"sa"});
+  {
+    auto& svc = b.WithStatus(b.Add("Service", "services", "service", true, {"svc"}, {"all"}));
+    svc.verbs = {"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"};
+  }
+
+  b.group = "apps";
+  b.version = "v1";
+  b.Add("ControllerRevision", "controllerrevisions", "controllerrevision", true);
+  b.WithStatus(b.Add("DaemonSet", "daemonsets", "daemonset", true, {"ds"}, {"all"}));
+  b.WithStatus(b.Add("Deployment", "deployments", "deployment", true, {"deploy"}, {"all"})).subresources.push_back(Scale());
+  b.WithStatus(b.Add("ReplicaSet", "replicasets", "replicaset", true, {"rs"}, {"all"})).subresources.push_back(Scale());
+  b.WithStatus(b.Add("StatefulSet", "statefulsets", "statefulset", true, {"sts"}, {"all"})).subresources.push_back(Scale());
+
+  b.group = "autoscaling";
+  b.version = "v2";
+  b.WithStatus(b.Add("HorizontalPodAutoscaler", "horizontalpodautoscalers", "horizontalpodautoscaler", true, {"hpa"}, {"all"}));
+  b.version = "v1";
+  b.WithStatus(b.Add("HorizontalPodAutoscaler", "horizontalpodautoscalers", "horizontalpodautoscaler", true, {"hpa"}, {"all"}));
+
+  b.group = "batch";
+  b.version = "v1";
+  b.WithStatus(b.Add("CronJob", "cronjobs", "cronjob", true, {"cj"}, {"all"}));
+  b.WithStatus(b.Add("Job", "jobs", "job", true, {}, {"all"}));
+
+  b.group = "coordination.k8s.io";
+  b.Add("Lease", "leases", "lease", true);
+
+  b.group = "discovery.k8s.io";
+  b.Add("EndpointSlice", "endpointslices", "endpointslice", true);
+
+  b.group = "events.k8s.io";
+  b.Add("Event", "events", "event", true, {"ev"});
+
+  b.group = "policy";
+  b.WithStatus(b.Add("PodDisruptionBudget", "poddisruptionbudgets", "poddisruptionbudget", true, {"pdb"}));
+
+  b.group = "rbac.authorization.k8s.io";
+  b.Add("ClusterRoleBinding", "clusterrolebindings", "clusterrolebinding", false);
+  b.Add("ClusterRole", "clusterroles", "clusterrole", false);
+  b.Add("RoleBinding", "rolebindings", "rolebinding", true);
+  b.Add("Role", "roles", "role", true);
+
+  b.group = "scheduling.k8s.io";
+  b.Add("PriorityClass", "priorityclasses", "priorityclass", false, {"pc"});
+
+  b.group = "storage.k8s.io";
+  b.Add("StorageClass", "storageclasses", "storageclass", false, {"sc"});
+
+  return std::move(b.out);
+}
+
+std::vector<GroupVersions> BuildGroups(const std::vector<ResourceInfo>& all) {
+  std::vector<GroupVersions> groups;
+  for (const auto& r : all) {
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const GroupVersions& g) { return g.group == r.group; });
+    if (it == groups.end()) {
+      groups.push_back({r.group, {r.version}});
+    } else if (std::find(it->versions.begin(), it->versions.end(), r.version) == it->versions.end()) {
+      it->versions.push_back(r.version);
+    }
+  }
+  return groups;
+}
+
+}  // namespace
+
+const SubresourceInfo* ResourceInfo::FindSubresource(std::string_view name) const {
+  for (const auto& s : subresources) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+bool ResourceInfo::HasVerb(std::string_view verb) const {
+  return std::find(verbs.begin(), verbs.end(), verb) != verbs.end();
+}
+
+const std::vector<ResourceInfo>& AllResources() {
+  static const auto* all = new std::vector<ResourceInfo>(Build());
+  return *all;
+}
+
+const std::vector<GroupVersions>& AllGroups() {
+  static const auto* groups = new std::vector<GroupVersions>(BuildGroups(AllResources()));
+  return *groups;
+}
+
+const ResourceInfo* FindResource(std::string_view group, std::string_view version, std::string_view plural) {
+  for (const auto& r : AllResources()) {
+    if (r.group == group && r.version == version && r.plural == plural) return &r;
+  }
+  return nullptr;
+}
+
+const ResourceInfo* FindResourceByKind(std::string_view group, std::string_view version, std::string_view kind) {
+  for (const auto& r : AllResources()) {
+    if (r.group == group && r.version == version && r.kind == kind) return &r;
+  }
+  return nullptr;
+}
+
+const ResourceInfo* FindResourceByApiVersionKind(std::string_view api_version, std::string_view kind) {
+  auto slash = api_version.find('/');
+  if (slash == std::string_view::npos) return FindResourceByKind("", api_version, kind);
+  return FindResourceByKind(api_version.substr(0, slash), api_version.substr(slash + 1), kind);
+}
+
+}  // namespace skiff::api

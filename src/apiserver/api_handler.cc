@@ -1,0 +1,896 @@
+#include "apiserver/api_handler.h"
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/ascii.h"
+#include <set>
+#include "api/apply.h"
+#include "api/codec.h"
+#include "api/json_patch.h"
+#include "api/merge_patch.h"
+#include "api/openapi.h"
+#include "api/schema.h"
+#include "api/strategic_merge_patch.h"
+#include "api/table.h"
+#include "api/unknown_fields.h"
+#include "apiserver/discovery.h"
+#include "apiserver/errors.h"
+#include "apiserver/schema_admission.h"
+#include "apiserver/selection.h"
+#include "base/json.h"
+#include "boost/json.hpp"
+
+namespace skiff::apiserver {
+namespace {
+
+namespace json = boost::json;
+
+constexpr char kTableContentType[] = "application/json;as=Table;v=v1;g=meta.k8s.io";
+
+bool WantsTable(const HttpRequest& req) { return absl::StrContains(req.Header("accept"), "as=Table"); }
+
+HttpResponse JsonResponse(int code, std::string body, std::string content_type = "application/json") {
+  HttpResponse resp;
+  resp.status = code;
+  resp.body = std::move(body);
+  resp.content_type = std::move(content_type);
+  return resp;
+}
+
+void AddWarnings(HttpResponse& resp, const std::vector<std::string>& warnings) {
+  for (const auto& w : warnings) {
+    std::string escaped;
+    for (char c : w) {
+      if (c == '"' || c == '\\') escaped += '\\';
+      escaped += c;
+    }
+    resp.headers.emplace_back("Warning", absl::StrCat("299 - \"", escaped, "\""));
+  }
+}
+
+// fieldValidation handling: Strict rejects unknown fields, Warn reports them, Ignore drops them.
+// Unknown fields are always pruned from what is stored.
+absl::Status CheckUnknownFields(const HttpRequest& req, const api::ResourceInfo& r, json::value& obj,
+                                std::vector<std::string>* warnings, bool is_patch_directive_free = true) {
+  const api::TypeSchema* type = TypeFor(api::BuiltinSchemas(), r);
+  if (!type || !obj.is_object()) return absl::OkStatus();
+  std::string mode = req.Query("fieldValidation");
+  if (mode.empty()) mode = "Warn";
+  if (mode != "Strict" && mode != "Warn" && mode != "Ignore") {
+    return BadRequestError(absl::StrCat("fieldValidation must be one of \"Ignore\", \"Warn\", or \"Strict\", got \"",
+                                        mode, "\""));
+  }
+  (void)is_patch_directive_free;
+  auto unknown = api::PruneUnknownFields(*type, obj);
+  if (unknown.empty() || mode == "Ignore") return absl::OkStatus();
+  if (mode == "Strict") {
+    return BadRequestError(absl::StrCat("strict decoding error: ", absl::StrJoin(unknown, ", ")));
+  }
+  for (auto& u : unknown) warnings->push_back(u);
+  return absl::OkStatus();
+}
+
+bool DryRun(const HttpRequest& req) {
+  auto range = req.query.equal_range("dryRun");
+  for (auto it = range.first; it != range.second; ++it) {
+    if (it->second == "All") return true;
+  }
+  return false;
+}
+
+absl::Status CheckDryRun(const HttpRequest& req) {
+  auto range = req.query.equal_range("dryRun");
+  for (auto it = range.first; it != range.second; ++it) {
+    if (it->second != "All") return BadRequestError(absl::StrCat("unsupported dry run value: ", it->second));
+  }
+  return absl::OkStatus();
+}
+
+// Bodies of POST and PUT (and the apply patch, which is a whole object).
+absl::StatusOr<json::value> DecodeObject(const HttpRequest& req, const api::ResourceInfo& r) {
+  std::string content_type = req.Header("content-type");
+  std::string media = api::MediaType(content_type);
+  bool apply = req.method == "PATCH" && media == "application/apply-patch+yaml";
+  if (!apply && !media.empty() && media != "application/json" && media != "application/yaml" &&
+      media != "application/vnd.kubernetes.protobuf" && media != "*/*") {
+    return UnsupportedMediaTypeError(absl::StrCat(
+        "the body of the request was in an unknown format - accepted media types include: application/json, "
+        "application/yaml, application/vnd.kubernetes.protobuf (got ", media, ")"));
+  }
+  auto decoded = api::DecodeBody(content_type, req.body);
+  if (!decoded.ok()) {
+    if (absl::IsUnimplemented(decoded.status())) {
+      return UnsupportedMediaTypeError(std::string(decoded.status().message()));
+    }
+    return BadRequestError(std::string(decoded.status().message()));
+  }
+  if (!decoded->is_object()) {
+    return BadRequestError(absl::StrCat("the body of the request must be a JSON object for ", r.kind));
+  }
+  auto& obj = decoded->as_object();
+  std::string api_version = base::GetString(*decoded, {"apiVersion"});
+  std::string kind = base::GetString(*decoded, {"kind"});
+  if ((!kind.empty() && kind != r.kind) || (!api_version.empty() && api_version != r.GroupVersion())) {
+    return BadRequestError(absl::StrCat("the API version in the data (", api_version,
+                                        ") does not match the expected API version (", r.GroupVersion(), ")",
+                                        kind != r.kind && !kind.empty() ? absl::StrCat(" or kind (", kind, " != ", r.kind, ")") : ""));
+  }
+  // kubectl sends "creationTimestamp": null from generators.
+  if (auto* meta = obj.if_contains("metadata"); meta && meta->is_object()) {
+    if (auto* ts = meta->as_object().if_contains("creationTimestamp"); ts && ts->is_null()) {
+      meta->as_object().erase("creationTimestamp");
+    }
+  } else if (meta && !meta->is_null()) {
+    return BadRequestError(absl::StrCat(r.kind, " in version \"", r.version, "\" cannot be handled as a ", r.kind,
+                                        ": metadata must be an object"));
+  }
+  return decoded;
+}
+
+std::string ListJson(const api::ResourceInfo& r, const std::vector<ObjectPtr>& objects, int64_t revision,
+                     const std::string& continue_token) {
+  std::string out = absl::StrCat("{\"kind\":\"", r.ListKind(), "\",\"apiVersion\":\"", r.GroupVersion(),
+                                 "\",\"metadata\":{\"resourceVersion\":\"", revision, "\"");
+  if (!continue_token.empty()) absl::StrAppend(&out, ",\"continue\":\"", continue_token, "\"");
+  out += "},\"items\":[";
+  size_t total = out.size() + 2;
+  for (const auto& o : objects) total += o->json.size() + 1;
+  out.reserve(total);
+  bool first = true;
+  for (const auto& o : objects) {
+    if (!first) out += ',';
+    first = false;
+    out += o->json;
+  }
+  out += "]}";
+  return out;
+}
+
+std::string EncodeContinue(int64_t revision, const std::string& key) {
+  return absl::WebSafeBase64Escape(base::ToJson(json::object{{"rv", revision}, {"start", key}}));
+}
+
+absl::Status DecodeContinue(const std::string& token, int64_t* revision, std::string* key) {
+  std::string raw;
+  if (!absl::WebSafeBase64Unescape(token, &raw)) return BadRequestError("continue key is not valid: bad encoding");
+  auto parsed = base::ParseJson(raw);
+  if (!parsed.ok() || !parsed->is_object()) return BadRequestError("continue key is not valid: bad format");
+  *revision = base::GetInt(*parsed, {"rv"});
+  *key = base::GetString(*parsed, {"start"});
+  if (*revision <= 0 || key->empty()) return BadRequestError("continue key is not valid: incorrect encoded start resourceVersion");
+  return absl::OkStatus();
+}
+
+std::string KeyPrefixFor(const api::ResourceInfo& r, const std::string& ns) {
+  std::string prefix = ResourcePrefix(r.group, r.plural);
+  return (r.namespaced && !ns.empty()) ? absl::StrCat(prefix, ns, "/") : prefix;
+}
+
+// autoscaling/v1 Scale view of a scalable object.
+json::value ScaleOf(const api::ResourceInfo& r, const ObjectPtr& obj) {
+  const auto& o = obj->object;
+  json::object meta{{"name", obj->name},
+                    {"namespace", obj->namespace_name},
+                    {"uid", base::GetString(o, {"metadata", "uid"})},
+                    {"resourceVersion", std::to_string(obj->revision)},
+                    {"creationTimestamp", base::GetString(o, {"metadata", "creationTimestamp"})}};
+  std::string selector;
+  if (const auto* sel = base::FindPath(o, {"spec", "selector"})) {
+    if (r.group.empty()) {
+      std::vector<std::string> parts;
+      if (sel->is_object()) {
+        for (const auto& [k, v] : sel->get_object()) {
+          if (v.is_string()) parts.push_back(absl::StrCat(std::string(k), "=", std::string(v.get_string())));
+        }
+      }
+      selector = absl::StrJoin(parts, ",");
+    } else if (const auto* ml = base::FindPath(*sel, {"matchLabels"}); ml && ml->is_object()) {
+      std::vector<std::string> parts;
+      for (const auto& [k, v] : ml->get_object()) {
+        if (v.is_string()) parts.push_back(absl::StrCat(std::string(k), "=", std::string(v.get_string())));
+      }
+      selector = absl::StrJoin(parts, ",");
+    }
+  }
+  return json::object{{"kind", "Scale"},
+                      {"apiVersion", "autoscaling/v1"},
+                      {"metadata", std::move(meta)},
+                      {"spec", json::object{{"replicas", base::GetInt(o, {"spec", "replicas"}, 1)}}},
+                      {"status", json::object{{"replicas", base::GetInt(o, {"status", "replicas"}, 0)},
+                                              {"selector", selector}}}};
+}
+
+}  // namespace
+
+struct ApiHandler::OpenApiDocs {
+  std::string root;
+  std::map<std::string, std::string> documents;  // "apis/apps/v1" -> document
+  std::map<std::string, std::string> hashes;
+};
+
+ApiHandler::ApiHandler(ResourceStorage* storage, const Authenticator* authenticator, const Authorizer* authorizer,
+                       Metrics* metrics, base::Clock* clock, std::string server_address)
+    : storage_(storage),
+      authenticator_(authenticator),
+      authorizer_(authorizer),
+      metrics_(metrics),
+      clock_(clock),
+      server_address_(std::move(server_address)),
+      openapi_(std::make_unique<OpenApiDocs>()) {
+  std::vector<api::OpenApiGroupVersion> gvs;
+  for (const auto& g : api::AllGroups()) {
+    for (const auto& v : g.versions) {
+      std::vector<api::PathSpec> paths;
+      for (const auto& r : api::AllResources()) {
+        if (r.group != g.group || r.version != v) continue;
+        api::PathSpec p{r.plural, r.kind, r.namespaced, r.verbs, {}};
+        for (const auto& s : r.subresources) {
+          p.subresources.push_back(
+              {s.name, s.response_kind.group, s.response_kind.version, s.response_kind.kind, s.verbs});
+        }
+        paths.push_back(std::move(p));
+      }
+      std::string path = api::GroupVersionPath(g.group, v);
+      std::string doc = api::OpenApiV3Document(g.group, v, paths);
+      openapi_->hashes[path] = api::ContentHash(doc);
+      openapi_->documents[path] = doc;
+      gvs.push_back({path, std::move(doc)});
+    }
+  }
+  openapi_->root = api::OpenApiV3Root(gvs);
+}
+
+ApiHandler::~ApiHandler() = default;
+
+HttpResponse ApiHandler::Handle(HttpRequest& req) {
+  absl::Time start = absl::Now();
+  const std::string& path = req.path;
+  bool open = path == "/version" || path == "/healthz" || path == "/livez" || path == "/readyz" ||
+              absl::StartsWith(path, "/healthz/") || absl::StartsWith(path, "/livez/") ||
+              absl::StartsWith(path, "/readyz/");
+  if (open) return HandleNonResource(req);
+  auto user = authenticator_->Authenticate(req);
+  if (!user.ok()) return ErrorResponse(UnauthorizedError());
+  bool watch = ParseBool(req.Query("watch"));
+  RequestInfo info = ParseRequestInfo(req.method, path, watch);
+  if (auto s = authorizer_->Authorize(*user, info); !s.ok()) return ErrorResponse(s);
+  if (!info.is_resource) return HandleNonResource(req);
+  const api::ResourceInfo* r = api::FindResource(info.group, info.version, info.resource);
+  if (!r) {
+    return ErrorResponse(ToStatus({404, "NotFound", "the server could not find the requested resource", "",
+                                   info.group, info.resource}));
+  }
+  HttpResponse resp = HandleResource(req, info, *r);
+  if (!resp.stream) {
+    metrics_->RecordRequest(absl::AsciiStrToUpper(info.verb), r->group,
+                            info.subresource.empty() ? r->plural : r->plural + "/" + info.subresource, resp.status,
+                            absl::Now() - start);
+  } else {
+    metrics_->RecordRequest("WATCH", r->group, r->plural, resp.status, absl::ZeroDuration());
+  }
+  return resp;
+}
+
+HttpResponse ApiHandler::HandleNonResource(const HttpRequest& req) {
+  const std::string& path = req.path;
+  if (req.method != "GET" && req.method != "HEAD") {
+    return ErrorResponse(MethodNotAllowedError(absl::StrCat("the server does not allow this method on ", path)));
+  }
+  if (path == "/version") {
+    HttpResponse resp = JsonResponse(200, VersionDocument());
+    resp.headers.emplace_back("Cache-Control", "no-cache, private");
+    return resp;
+  }
+  if (path == "/healthz" || path == "/livez" || path == "/readyz" || absl::StartsWith(path, "/healthz/") ||
+      absl::StartsWith(path, "/livez/") || absl::StartsWith(path, "/readyz/")) {
+    bool ok = !absl::StartsWith(path, "/readyz") || ready_;
+    return JsonResponse(ok ? 200 : 503, ok ? "ok" : "not ready", "text/plain; charset=utf-8");
+  }
+  if (path == "/metrics") {
+    std::string extra;
+    extra += "# HELP apiserver_registered_watchers Open watches.\n# TYPE apiserver_registered_watchers gauge\n";
+    absl::StrAppend(&extra, "apiserver_registered_watchers ", storage_->cache()->WatchCount(), "\n");
+    extra += "# HELP apiserver_watch_cache_objects Objects held in the watch cache by resource.\n";
+    extra += "# TYPE apiserver_watch_cache_objects gauge\n";
+    for (const auto& [prefix, n] : storage_->cache()->ObjectCounts()) {
+      absl::StrAppend(&extra, "apiserver_watch_cache_objects{resource=\"", prefix, "\"} ", n, "\n");
+    }
+    absl::StrAppend(&extra, "# TYPE skiff_storage_revision gauge\nskiff_storage_revision ",
+                    storage_->cache()->Revision(), "\n");
+    return JsonResponse(200, metrics_->Render(extra), "text/plain; version=0.0.4");
+  }
+  if (path == "/api" || path == "/api/") {
+    if (WantsAggregatedDiscovery(req.Header("accept"))) {
+      return JsonResponse(200, AggregatedDiscovery(true), kAggregatedDiscoveryContentType);
+    }
+    return JsonResponse(200, LegacyApiVersions(server_address_));
+  }
+  if (path == "/apis" || path == "/apis/") {
+    if (WantsAggregatedDiscovery(req.Header("accept"))) {
+      return JsonResponse(200, AggregatedDiscovery(false), kAggregatedDiscoveryContentType);
+    }
+    return JsonResponse(200, LegacyApiGroupList());
+  }
+  if (path == "/openapi/v3" || path == "/openapi/v3/") return JsonResponse(200, openapi_->root);
+  if (absl::StartsWith(path, "/openapi/v3/")) {
+    std::string gv = path.substr(strlen("/openapi/v3/"));
+    auto it = openapi_->documents.find(gv);
+    if (it != openapi_->documents.end()) {
+      std::string etag = absl::StrCat("\"", openapi_->hashes[gv], "\"");
+      if (req.Header("if-none-match") == etag) {
+        HttpResponse resp = JsonResponse(304, "");
+        resp.headers.emplace_back("ETag", etag);
+        return resp;
+      }
+      HttpResponse resp = JsonResponse(200, it->second);
+      resp.headers.emplace_back("ETag", etag);
+      resp.headers.emplace_back("Cache-Control", "public, immutable");
+      return resp;
+    }
+  }
+  // Group-version discovery: /api/v1, /apis/<g>/<v>, /apis/<g>.
+  std::vector<std::string> parts = absl::StrSplit(path, '/', absl::SkipEmpty());
+  if (parts.size() == 2 && parts[0] == "api") {
+    if (auto doc = LegacyResourceList("", parts[1])) return JsonResponse(200, *doc);
+  }
+  if (parts.size() == 3 && parts[0] == "apis") {
+    if (auto doc = LegacyResourceList(parts[1], parts[2])) return JsonResponse(200, *doc);
+  }
+  if (parts.size() == 2 && parts[0] == "apis") {
+    if (auto doc = LegacyApiGroup(parts[1])) return JsonResponse(200, *doc);
+  }
+  return ErrorResponse(ToStatus({404, "NotFound", "the server could not find the requested resource"}));
+}
+
+HttpResponse ApiHandler::HandleResource(HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r) {
+  if (!r.namespaced && !info.namespace_name.empty()) {
+    return ErrorResponse(ToStatus({404, "NotFound", "the server could not find the requested resource"}));
+  }
+  if (auto s = CheckDryRun(req); !s.ok()) return ErrorResponse(s);
+  const std::string& sub = info.subresource;
+  if (!sub.empty()) {
+    const api::SubresourceInfo* s = r.FindSubresource(sub);
+    if (!s) return ErrorResponse(ToStatus({404, "NotFound", "the server could not find the requested resource"}));
+    if (sub == "scale") return Scale(req, info, r);
+    if (sub == "binding" && info.verb == "create") return Binding(req, info, r);
+    if (sub == "eviction" && info.verb == "create") return Eviction(req, info, r);
+    if (sub == "status") {
+      if (info.verb == "get") return Get(req, info, r);
+      if (info.verb == "update") return Update(req, info, r);
+      if (info.verb == "patch") return Patch(req, info, r);
+    }
+    if (sub == "finalize" && info.verb == "update") return Update(req, info, r);
+    return ErrorResponse(MethodNotAllowedError(
+        absl::StrCat("the server does not allow this method on the requested resource (", r.plural, "/", sub, ")")));
+  }
+  if (r.plural == "bindings" && info.verb == "create") return Binding(req, info, r);
+  if (!r.HasVerb(info.verb)) {
+    return ErrorResponse(MethodNotAllowedError(
+        absl::StrCat("the server does not allow this method on the requested resource (", info.verb, " ", r.plural,
+                     ")")));
+  }
+  if (info.verb == "get") return Get(req, info, r);
+  if (info.verb == "list") return List(req, info, r);
+  if (info.verb == "watch") return Watch(req, info, r);
+  if (info.verb == "create") return Create(req, info, r);
+  if (info.verb == "update") return Update(req, info, r);
+  if (info.verb == "patch") return Patch(req, info, r);
+  if (info.verb == "delete") return Delete(req, info, r);
+  if (info.verb == "deletecollection") return DeleteCollection(req, info, r);
+  return ErrorResponse(MethodNotAllowedError("the server does not allow this method on the requested resource"));
+}
+
+HttpResponse ApiHandler::ObjectResponse(const HttpRequest& req, const api::ResourceInfo& r, const ObjectPtr& obj,
+                                        int code, const std::vector<std::string>& warnings) {
+  HttpResponse resp;
+  if (WantsTable(req)) {
+    api::TableOptions options;
+    options.now = clock_->Now();
+    options.include_object = api::ParseIncludeObject(req.Query("includeObject"));
+    options.resource_version = std::to_string(obj->revision);
+    resp = JsonResponse(code, base::ToJson(api::ToTable(r, {&obj->object}, options)), kTableContentType);
+  } else {
+    resp = JsonResponse(code, obj->json);
+  }
+  AddWarnings(resp, warnings);
+  return resp;
+}
+
+HttpResponse ApiHandler::Get(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r) {
+  auto obj = storage_->Get(r, info.namespace_name, info.name);
+  if (!obj.ok()) return ErrorResponse(obj.status());
+  return ObjectResponse(req, r, *obj, 200);
+}
+
+HttpResponse ApiHandler::List(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r) {
+  auto selection = BuildSelection(r, req.Query("labelSelector"), req.Query("fieldSelector"));
+  if (!selection.ok()) return ErrorResponse(selection.status());
+  int64_t limit = 0;
+  if (req.HasQuery("limit") && (!absl::SimpleAtoi(req.Query("limit"), &limit) || limit < 0)) {
+    return ErrorResponse(BadRequestError("limit must be a non-negative integer"));
+  }
+  std::string prefix = ResourcePrefix(r.group, r.plural);
+  std::string key_prefix = KeyPrefixFor(r, info.namespace_name);
+  WatchCache* cache = storage_->cache();
+  std::vector<ObjectPtr> objects;
+  int64_t revision = 0;
+  std::string next;
+  std::string rv = req.Query("resourceVersion");
+  std::string rv_match = req.Query("resourceVersionMatch");
+  if (!rv_match.empty() && rv_match != "NotOlderThan" && rv_match != "Exact") {
+    return ErrorResponse(InvalidError(
+        "", "ListOptions", "",
+        {{"FieldValueNotSupported",
+          absl::StrCat("Unsupported value: \"", rv_match, "\": supported values: \"Exact\", \"NotOlderThan\", \"\""),
+          "resourceVersionMatch"}}));
+  }
+  int64_t min_rev = 0;
+  if (!rv.empty() && (!absl::SimpleAtoi(rv, &min_rev) || min_rev < 0)) {
+    return ErrorResponse(ToStatus({400, "BadRequest", absl::StrCat("invalid resource version: ", rv)}));
+  }
+  std::string cont = req.Query("continue");
+  if (!rv_match.empty()) {
+    std::string why;
+    if (rv.empty()) why = "resourceVersionMatch is forbidden unless resourceVersion is provided";
+    if (!cont.empty()) why = "resourceVersionMatch is forbidden when continue is provided";
+    if (rv_match == "Exact" && rv == "0") why = "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"";
+    if (!why.empty()) {
+      return ErrorResponse(InvalidError("meta.k8s.io", "ListOptions", "", {{"FieldValueForbidden", "Forbidden: " + why,
+                                                                 "resourceVersionMatch"}}));
+    }
+  }
+  int64_t exact_rev = 0;
+  std::string start_after;
+  if (!cont.empty()) {
+    if (auto s = DecodeContinue(cont, &exact_rev, &start_after); !s.ok()) return ErrorResponse(s);
+  } else if (rv_match == "Exact") {
+    exact_rev = min_rev;
+  }
+  if (exact_rev > 0) {
+    // Consistent snapshot at an older revision: read it from storage.
+    storage::ListOptions options;
+    options.revision = exact_rev;
+    options.start_after = start_after;
+    bool more = false;
+    for (;;) {
+      options.limit = limit > 0 ? std::max<int64_t>(limit + 1, 256) : 0;
+      auto page = storage_->store()->List(key_prefix, options);
+      if (!page.ok()) {
+        if (absl::IsOutOfRange(page.status())) {
+          return ErrorResponse(GoneError(
+              "The provided continue parameter is too old to display a consistent list result. You can start a new "
+              "list without the continue parameter."));
+        }
+        return ErrorResponse(page.status());
+      }
+      for (const auto& kv : page->kvs) {
+        auto obj = WatchCache::MakeObject(kv.key, kv.value, kv.mod_revision);
+        if (!obj.ok()) continue;
+        if (selection->filter && !selection->filter(**obj)) continue;
+        if (limit > 0 && static_cast<int64_t>(objects.size()) == limit) {
+          more = true;
+          break;
+        }
+        objects.push_back(*obj);
+      }
+      if (more || !page->more || page->kvs.empty()) break;
+      options.start_after = page->kvs.back().key;
+    }
+    revision = exact_rev;
+    if (more) next = EncodeContinue(exact_rev, objects.back()->key);
+  } else {
+    if (rv.empty()) {
+      // A consistent read: the cache must have every acknowledged write.
+      if (auto s = cache->WaitForRevision(storage_->store()->CurrentRevision()); !s.ok()) return ErrorResponse(s);
+    } else if (min_rev > 0) {
+      if (auto s = cache->WaitForRevision(min_rev, absl::Seconds(3)); !s.ok()) {
+        return ErrorResponse(ToStatus({504, "Timeout", absl::StrCat("Too large resource version: ", min_rev,
+                                                                    ", current: ", cache->Revision())}));
+      }
+    }
+    bool more = false;
+    std::string exact_key;
+    if (!selection->exact_name.empty()) {
+      exact_key = ObjectKey(prefix, r.namespaced ? info.namespace_name : "", selection->exact_name);
+    }
+    auto result = cache->List(prefix, key_prefix, selection->filter, "", static_cast<size_t>(limit), &more);
+    objects = std::move(result.objects);
+    revision = result.revision;
+    if (more && !objects.empty()) next = EncodeContinue(revision, objects.back()->key);
+  }
+  if (WantsTable(req)) {
+    api::TableOptions options;
+    options.now = clock_->Now();
+    options.include_object = api::ParseIncludeObject(req.Query("includeObject"));
+    options.resource_version = std::to_string(revision);
+    options.continue_token = next;
+    std::vector<const json::value*> raw;
+    raw.reserve(objects.size());
+    for (const auto& o : objects) raw.push_back(&o->object);
+    return JsonResponse(200, base::ToJson(api::ToTable(r, raw, options)), kTableContentType);
+  }
+  return JsonResponse(200, ListJson(r, objects, revision, next));
+}
+
+HttpResponse ApiHandler::Watch(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r) {
+  std::string field_selector = req.Query("fieldSelector");
+  if (!info.name.empty()) {
+    field_selector = field_selector.empty() ? absl::StrCat("metadata.name=", info.name)
+                                            : absl::StrCat(field_selector, ",metadata.name=", info.name);
+  }
+  auto selection = BuildSelection(r, req.Query("labelSelector"), field_selector);
+  if (!selection.ok()) return ErrorResponse(selection.status());
+  int64_t from = 0;
+  std::string rv = req.Query("resourceVersion");
+  if (!rv.empty() && (!absl::SimpleAtoi(rv, &from) || from < 0)) {
+    return ErrorResponse(ToStatus({400, "BadRequest", absl::StrCat("invalid resource version: ", rv)}));
+  }
+  int64_t timeout = 0;
+  if (req.HasQuery("timeoutSeconds") && (!absl::SimpleAtoi(req.Query("timeoutSeconds"), &timeout) || timeout < 0)) {
+    return ErrorResponse(BadRequestError("timeoutSeconds must be a non-negative integer"));
+  }
+  WatchParams params;
+  params.resource_prefix = ResourcePrefix(r.group, r.plural);
+  params.key_prefix = KeyPrefixFor(r, info.namespace_name);
+  params.from_revision = from;
+  params.filter = selection->filter;
+  params.bookmarks = ParseBool(req.Query("allowWatchBookmarks"));
+  params.bookmark_kind = r.kind;
+  params.bookmark_api_version = r.GroupVersion();
+  // Kubernetes closes watches without a timeout after 30-60 minutes; clients re-watch.
+  params.deadline = absl::Now() + (timeout > 0 ? absl::Seconds(timeout) : absl::Minutes(30));
+  HttpResponse resp;
+  if (WantsTable(req)) {
+    const api::ResourceInfo* rp = &r;
+    base::Clock* clock = clock_;
+    auto first = std::make_shared<std::atomic<bool>>(true);
+    params.formatter = [rp, clock, first](EventType, const ObjectPtr& obj) {
+      api::TableOptions options;
+      options.now = clock->Now();
+      options.resource_version = std::to_string(obj->revision);
+      options.include_column_definitions = first->exchange(false);
+      return base::ToJson(api::ToTable(*rp, {&obj->object}, options));
+    };
+    resp.content_type = kTableContentType;
+  }
+  resp.stream = std::make_shared<WatchStream>(storage_->cache(), &ticker_, std::move(params));
+  return resp;
+}
+
+HttpResponse ApiHandler::Create(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r) {
+  if (!info.name.empty()) {
+    return ErrorResponse(MethodNotAllowedError("POST to a named resource is not allowed; use PUT to update"));
+  }
+  auto obj = DecodeObject(req, r);
+  if (!obj.ok()) return ErrorResponse(obj.status());
+  std::vector<std::string> warnings;
+  if (auto s = CheckUnknownFields(req, r, *obj, &warnings); !s.ok()) return ErrorResponse(s);
+  if (base::GetString(*obj, {"metadata", "name"}).empty() && base::GetString(*obj, {"metadata", "generateName"}).empty()) {
+    std::string qualified = r.group.empty() ? r.kind : absl::StrCat(r.kind, ".", r.group);
+    return ErrorResponse(InvalidError(r.group, r.kind, "",
+                                      {{"FieldValueRequired", "Required value: name or generateName is required",
+                                        "metadata.name"}}));
+  }
+  WriteOptions options;
+  options.dry_run = DryRun(req);
+  options.field_manager = req.Query("fieldManager");
+  auto created = storage_->Create(r, info.namespace_name, std::move(*obj), options);
+  if (!created.ok()) return ErrorResponse(created.status());
+  return ObjectResponse(req, r, *created, 201, warnings);
+}
+
+HttpResponse ApiHandler::Update(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r) {
+  auto obj = DecodeObject(req, r);
+  if (!obj.ok()) return ErrorResponse(obj.status());
+  std::vector<std::string> warnings;
+  if (auto s = CheckUnknownFields(req, r, *obj, &warnings); !s.ok()) return ErrorResponse(s);
+  WriteOptions options;
+  options.dry_run = DryRun(req);
+  options.field_manager = req.Query("fieldManager");
+  options.subresource = info.subresource == "finalize" ? "" : info.subresource;
+  json::value body = std::move(*obj);
+  bool finalize = info.subresource == "finalize";
+  auto updated = storage_->Update(
+      r, info.namespace_name, info.name,
+      [&](const ObjectPtr& current) -> absl::StatusOr<json::value> {
+        if (!finalize) return body;
+        // namespaces/finalize changes only spec.finalizers.
+        json::value next = current->object;
+        const auto* fin = base::FindPath(body, {"spec", "finalizers"});
+        base::EnsureObject(next, {"spec"})["finalizers"] = fin ? *fin : json::array();
+        return next;
+      },
+      options, /*retry_on_conflict=*/false);
+  if (!updated.ok()) return ErrorResponse(updated.status());
+  return ObjectResponse(req, r, *updated, 200, warnings);
+}
+
+HttpResponse ApiHandler::Patch(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r) {
+  std::string type = api::MediaType(req.Header("content-type"));
+  static const std::set<std::string> kPatchTypes = {"application/json-patch+json", "application/merge-patch+json",
+                                                     "application/strategic-merge-patch+json",
+                                                     "application/apply-patch+yaml"};
+  if (!kPatchTypes.count(type)) {
+    return ErrorResponse(UnsupportedMediaTypeError(absl::StrCat("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json")));
+  }
+  auto patch = api::DecodeBody(type, req.body);
+  if (!patch.ok()) return ErrorResponse(BadRequestError(std::string(patch.status().message())));
+  bool apply = type == "application/apply-patch+yaml";
+  std::string manager = req.Query("fieldManager");
+  if (apply && manager.empty()) {
+    return ErrorResponse(ToStatus({422, "Invalid", "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch"}));
+  }
+  if (type == "application/json-patch+json" && !patch->is_array()) {
+    return ErrorResponse(BadRequestError("json patch must be a JSON array of operations"));
+  }
+  if (type != "application/json-patch+json" && !patch->is_object()) {
+    return ErrorResponse(BadRequestError("the patch must be a JSON object"));
+  }
+  std::vector<std::string> warnings;
+  const api::PatchMeta& meta = api::PatchMetaFor(r.group, r.version, r.kind);
+  if (apply) {
+    auto checked = DecodeObject(req, r);
+    if (!checked.ok()) return ErrorResponse(checked.status());
+    json::value applied = std::move(*checked);
+    if (auto s = CheckUnknownFields(req, r, applied, &warnings); !s.ok()) return ErrorResponse(s);
+    *patch = std::move(applied);
+  }
+  bool force = ParseBool(req.Query("force"));
+  WriteOptions options;
+  options.dry_run = DryRun(req);
+  options.field_manager = manager;
+  options.subresource = info.subresource;
+  options.managed_fields_done = apply;
+  bool created = false;
+  std::string now = base::FormatRfc3339(clock_->Now());
+  // A patch that names a resourceVersion must match it; otherwise it applies to the latest.
+  bool retry = base::GetString(*patch, {"metadata", "resourceVersion"}).empty();
+  auto result = storage_->Update(
+      r, info.namespace_name, info.name,
+      [&](const ObjectPtr& current) -> absl::StatusOr<json::value> {
+        absl::StatusOr<json::value> next;
+        if (apply) {
+          json::value applied = *patch;
+          if (!current) {
+            auto& m = base::EnsureObject(applied, {"metadata"});
+            m["name"] = info.name;
+            if (r.namespaced) m["namespace"] = info.namespace_name;
+          }
+          next = api::ServerSideApply(current ? &current->object : nullptr, applied, manager, force, meta,
+                                      r.GroupVersion(), now);
+          if (!next.ok() && absl::IsAborted(next.status())) {
+            ApiError e{409, "Conflict", std::string(next.status().message()), info.name, r.group, r.plural};
+            for (const auto& c : api::ApplyConflictsFromStatus(next.status())) {
+              e.causes.push_back({"FieldManagerConflict", c.message, c.field});
+            }
+            return ToStatus(e);
+          }
+        } else if (type == "application/json-patch+json") {
+          next = api::ApplyJsonPatch(current->object, *patch);
+          if (!next.ok()) {
+            return ToStatus({422, "Invalid", std::string(next.status().message()), info.name, r.group, r.plural});
+          }
+        } else if (type == "application/merge-patch+json") {
+          next = api::ApplyMergePatch(current->object, *patch);
+        } else {
+          next = api::ApplyStrategicMergePatch(current->object, *patch, meta);
+          if (!next.ok()) return BadRequestError(std::string(next.status().message()));
+        }
+        if (!next.ok()) return next.status();
+        if (!apply) {
+          std::vector<std::string> unknown;
+          if (auto s = CheckUnknownFields(req, r, *next, &unknown); !s.ok()) return s;
+        }
+        return next;
+      },
+      options, retry, /*create_if_missing=*/apply, &created);
+  if (!result.ok()) return ErrorResponse(result.status());
+  return ObjectResponse(req, r, *result, created ? 201 : 200, warnings);
+}
+
+HttpResponse ApiHandler::Delete(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r) {
+  DeleteOptions options;
+  options.dry_run = DryRun(req);
+  if (!absl::StripAsciiWhitespace(absl::string_view(req.body)).empty()) {
+    auto body = api::DecodeBody(req.Header("content-type"), req.body);
+    if (!body.ok()) {
+      if (absl::IsUnimplemented(body.status())) return ErrorResponse(UnsupportedMediaTypeError(std::string(body.status().message())));
+      return ErrorResponse(BadRequestError(std::string(body.status().message())));
+    }
+    if (!body->is_object()) return ErrorResponse(BadRequestError("DeleteOptions must be a JSON object"));
+    if (const auto* g = base::Find(*body, "gracePeriodSeconds"); g && g->is_int64()) {
+      options.grace_period_seconds = g->get_int64();
+    }
+    options.propagation_policy = base::GetString(*body, {"propagationPolicy"});
+    options.precondition_uid = base::GetString(*body, {"preconditions", "uid"});
+    options.precondition_resource_version = base::GetString(*body, {"preconditions", "resourceVersion"});
+    if (const auto* dr = base::Find(*body, "dryRun"); dr && dr->is_array()) {
+      for (const auto& v : dr->get_array()) {
+        if (v == "All") options.dry_run = true;
+      }
+    }
+    if (base::GetBool(*body, {"orphanDependents"}) && options.propagation_policy.empty()) {
+      options.propagation_policy = "Orphan";
+    }
+  }
+  if (req.HasQuery("gracePeriodSeconds")) {
+    int64_t g;
+    if (!absl::SimpleAtoi(req.Query("gracePeriodSeconds"), &g)) {
+      return ErrorResponse(BadRequestError("gracePeriodSeconds must be an integer"));
+    }
+    options.grace_period_seconds = g;
+  }
+  if (req.HasQuery("propagationPolicy")) options.propagation_policy = req.Query("propagationPolicy");
+  const std::string& p = options.propagation_policy;
+  if (!p.empty() && p != "Orphan" && p != "Background" && p != "Foreground") {
+    return ErrorResponse(InvalidError("", "DeleteOptions", "",
+                                      {{"FieldValueNotSupported",
+                                        absl::StrCat("Unsupported value: \"", p,
+                                                     "\": supported values: \"Foreground\", \"Background\", \"Orphan\""),
+                                        "propagationPolicy"}}));
+  }
+  bool deleted = false;
+  auto result = storage_->Delete(r, info.namespace_name, info.name, options, &deleted);
+  if (!result.ok()) return ErrorResponse(result.status());
+  return ObjectResponse(req, r, *result, 200);
+}
+
+HttpResponse ApiHandler::DeleteCollection(const HttpRequest& req, const RequestInfo& info,
+                                          const api::ResourceInfo& r) {
+  auto selection = BuildSelection(r, req.Query("labelSelector"), req.Query("fieldSelector"));
+  if (!selection.ok()) return ErrorResponse(selection.status());
+  bool more = false;
+  auto list = storage_->cache()->List(ResourcePrefix(r.group, r.plural), KeyPrefixFor(r, info.namespace_name),
+                                      selection->filter, "", 0, &more);
+  DeleteOptions options;
+  options.dry_run = DryRun(req);
+  std::vector<ObjectPtr> deleted;
+  for (const auto& obj : list.objects) {
+    bool gone = false;
+    auto result = storage_->Delete(r, obj->namespace_name, obj->name, options, &gone);
+    if (!result.ok()) {
+      if (absl::IsNotFound(result.status())) continue;
+      return ErrorResponse(result.status());
+    }
+    deleted.push_back(*result);
+  }
+  return JsonResponse(200, ListJson(r, deleted, storage_->cache()->Revision(), ""));
+}
+
+HttpResponse ApiHandler::Scale(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r) {
+  if (info.verb == "get") {
+    auto obj = storage_->Get(r, info.namespace_name, info.name);
+    if (!obj.ok()) return ErrorResponse(obj.status());
+    return JsonResponse(200, base::ToJson(ScaleOf(r, *obj)));
+  }
+  if (info.verb != "update" && info.verb != "patch") {
+    return ErrorResponse(MethodNotAllowedError("the server does not allow this method on the requested resource"));
+  }
+  std::string type = api::MediaType(req.Header("content-type"));
+  auto body = api::DecodeBody(type, req.body);
+  if (!body.ok()) {
+    if (absl::IsUnimplemented(body.status())) return ErrorResponse(UnsupportedMediaTypeError(std::string(body.status().message())));
+    return ErrorResponse(BadRequestError(std::string(body.status().message())));
+  }
+  WriteOptions options;
+  options.dry_run = DryRun(req);
+  options.field_manager = req.Query("fieldManager");
+  auto result = storage_->Update(
+      r, info.namespace_name, info.name,
+      [&](const ObjectPtr& current) -> absl::StatusOr<json::value> {
+        json::value scale = ScaleOf(r, current);
+        absl::StatusOr<json::value> next;
+        if (info.verb == "update") {
+          next = *body;
+          std::string rv = base::GetString(*body, {"metadata", "resourceVersion"});
+          if (!rv.empty() && rv != std::to_string(current->revision)) {
+            return ConflictError(r.group, r.plural, info.name,
+                                 "the object has been modified; please apply your changes to the latest version and "
+                                 "try again");
+          }
+        } else if (type == "application/json-patch+json") {
+          next = api::ApplyJsonPatch(scale, *body);
+        } else if (type == "application/strategic-merge-patch+json" || type == "application/merge-patch+json") {
+          next = api::ApplyMergePatch(scale, *body);
+        } else {
+          return UnsupportedMediaTypeError(absl::StrCat("unsupported patch type for scale: ", type));
+        }
+        if (!next.ok()) return BadRequestError(std::string(next.status().message()));
+        const auto* replicas = base::FindPath(*next, {"spec", "replicas"});
+        if (!replicas || !(replicas->is_int64() || replicas->is_uint64())) {
+          return InvalidError("autoscaling", "Scale", info.name,
+                              {{"FieldValueRequired", "Required value", "spec.replicas"}});
+        }
+        int64_t n = replicas->to_number<int64_t>();
+        if (n < 0) {
+          return InvalidError("autoscaling", "Scale", info.name,
+                              {{"FieldValueInvalid",
+                                absl::StrCat("Invalid value: ", n, ": must be greater than or equal to 0"),
+                                "spec.replicas"}});
+        }
+        json::value obj = current->object;
+        base::EnsureObject(obj, {"spec"})["replicas"] = n;
+        base::EnsureObject(obj, {"metadata"}).erase("resourceVersion");
+        return obj;
+      },
+      options, /*retry_on_conflict=*/info.verb == "patch");
+  if (!result.ok()) return ErrorResponse(result.status());
+  return JsonResponse(200, base::ToJson(ScaleOf(r, *result)));
+}
+
+HttpResponse ApiHandler::Binding(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r) {
+  const api::ResourceInfo* pods = api::FindResource("", "v1", "pods");
+  auto body = api::DecodeBody(req.Header("content-type"), req.body);
+  if (!body.ok()) return ErrorResponse(BadRequestError(std::string(body.status().message())));
+  std::string pod_name = info.name.empty() ? base::GetString(*body, {"metadata", "name"}) : info.name;
+  std::string node = base::GetString(*body, {"target", "name"});
+  if (node.empty()) {
+    return ErrorResponse(InvalidError("", "Binding", pod_name, {{"FieldValueRequired", "Required value", "target.name"}}));
+  }
+  (void)r;
+  WriteOptions options;
+  options.dry_run = DryRun(req);
+  options.field_manager = req.Query("fieldManager");
+  auto result = storage_->Update(
+      *pods, info.namespace_name, pod_name,
+      [&](const ObjectPtr& current) -> absl::StatusOr<json::value> {
+        std::string existing = base::GetString(current->object, {"spec", "nodeName"});
+        if (!existing.empty()) {
+          return ConflictError("", "pods", pod_name, absl::StrCat("pod ", pod_name, " is already assigned to node \"",
+                                                                  existing, "\""));
+        }
+        if (base::FindPath(current->object, {"metadata", "deletionTimestamp"})) {
+          return ConflictError("", "pods", pod_name, "pod is being deleted, cannot be assigned to a host");
+        }
+        json::value obj = current->object;
+        base::EnsureObject(obj, {"spec"})["nodeName"] = node;
+        // The PodScheduled condition is recorded with the binding, as the real registry does.
+        auto& status = base::EnsureObject(obj, {"status"});
+        json::array conditions;
+        if (auto* c = status.if_contains("conditions"); c && c->is_array()) conditions = c->get_array();
+        json::array kept;
+        for (auto& c : conditions) {
+          if (base::GetString(c, {"type"}) != "PodScheduled") kept.push_back(c);
+        }
+        kept.push_back(json::object{{"type", "PodScheduled"},
+                                    {"status", "True"},
+                                    {"lastProbeTime", nullptr},
+                                    {"lastTransitionTime", base::FormatRfc3339(clock_->Now())}});
+        status["conditions"] = std::move(kept);
+        base::EnsureObject(obj, {"metadata"}).erase("resourceVersion");
+        return obj;
+      },
+      [&] {
+        WriteOptions o = options;
+        o.subresource = "binding";  // may set spec.nodeName and status together
+        return o;
+      }(),
+      /*retry_on_conflict=*/true);
+  if (!result.ok()) return ErrorResponse(result.status());
+  return SuccessStatusResponse(201, "", "pods", pod_name, "");
+}
+
+HttpResponse ApiHandler::Eviction(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r) {
+  auto body = api::DecodeBody(req.Header("content-type"), req.body);
+  if (!body.ok()) return ErrorResponse(BadRequestError(std::string(body.status().message())));
+  std::string name = base::GetString(*body, {"metadata", "name"});
+  if (!name.empty() && name != info.name) {
+    return ErrorResponse(BadRequestError(absl::StrCat("name in URL does not match name in Eviction object")));
+  }
+  DeleteOptions options;
+  options.dry_run = DryRun(req);
+  if (const auto* g = base::FindPath(*body, {"deleteOptions", "gracePeriodSeconds"}); g && g->is_int64()) {
+    options.grace_period_seconds = g->get_int64();
+  }
+  options.precondition_uid = base::GetString(*body, {"deleteOptions", "preconditions", "uid"});
+  bool deleted = false;
+  auto result = storage_->Delete(r, info.namespace_name, info.name, options, &deleted);
+  if (!result.ok()) return ErrorResponse(result.status());
+  return SuccessStatusResponse(201, "", "pods", info.name, "");
+}
+
+}  // namespace skiff::apiserver

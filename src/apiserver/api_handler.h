@@ -1,0 +1,67 @@
+// ApiHandler: the HTTP face of the API server. Routes every request (health, version, discovery,
+// OpenAPI, metrics, and the resource URL space), authenticates and authorizes it, decodes bodies,
+// applies patches, renders Tables and starts watch streams; object semantics live in
+// ResourceStorage.
+// Thread-safety: Handle is called concurrently from the transport's workers; all state is
+// immutable or internally synchronized. Ownership: borrows storage, authn/authz and metrics.
+// Failure: every error becomes a Kubernetes Status response (errors.h); never throws.
+#ifndef SKIFF_APISERVER_API_HANDLER_H_
+#define SKIFF_APISERVER_API_HANDLER_H_
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "api/resources.h"
+#include "apiserver/auth.h"
+#include "apiserver/http_types.h"
+#include "apiserver/metrics.h"
+#include "apiserver/request_info.h"
+#include "apiserver/resource_storage.h"
+#include "apiserver/watch_stream.h"
+
+namespace skiff::apiserver {
+
+class ApiHandler {
+ public:
+  ApiHandler(ResourceStorage* storage, const Authenticator* authenticator, const Authorizer* authorizer,
+             Metrics* metrics, base::Clock* clock, std::string server_address);
+  ~ApiHandler();
+
+  HttpResponse Handle(HttpRequest& request);
+  // Becomes true once the server may answer reads consistently (/readyz).
+  void SetReady(bool ready) { ready_ = ready; }
+
+ private:
+  struct OpenApiDocs;
+  HttpResponse HandleNonResource(const HttpRequest& req);
+  HttpResponse HandleResource(HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r);
+  HttpResponse Get(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r);
+  HttpResponse List(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r);
+  HttpResponse Watch(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r);
+  HttpResponse Create(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r);
+  HttpResponse Update(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r);
+  HttpResponse Patch(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r);
+  HttpResponse Delete(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r);
+  HttpResponse DeleteCollection(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r);
+  HttpResponse Scale(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r);
+  HttpResponse Binding(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r);
+  HttpResponse Eviction(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r);
+  HttpResponse ObjectResponse(const HttpRequest& req, const api::ResourceInfo& r, const ObjectPtr& obj, int code,
+                              const std::vector<std::string>& warnings = {});
+
+  ResourceStorage* storage_;
+  const Authenticator* authenticator_;
+  const Authorizer* authorizer_;
+  Metrics* metrics_;
+  base::Clock* clock_;
+  std::string server_address_;
+  std::atomic<bool> ready_{false};
+  std::unique_ptr<OpenApiDocs> openapi_;
+  WatchTicker ticker_;
+};
+
+}  // namespace skiff::apiserver
+
+#endif  // SKIFF_APISERVER_API_HANDLER_H_

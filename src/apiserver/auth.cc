@@ -1,0 +1,79 @@
+#include "apiserver/auth.h"
+
+#include <fstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace skiff::apiserver {
+namespace {
+
+// Splits one CSV line, honouring double quotes (groups are quoted: "a,b").
+std::vector<std::string> SplitCsv(const std::string& line) {
+  std::vector<std::string> out(1);
+  bool quoted = false;
+  for (char c : line) {
+    if (c == '"') {
+      quoted = !quoted;
+    } else if (c == ',' && !quoted) {
+      out.emplace_back();
+    } else {
+      out.back() += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void Authenticator::AddToken(const std::string& token, User user) { tokens_[token] = std::move(user); }
+
+absl::Status Authenticator::LoadTokenFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read token file ", path));
+  std::string line;
+  int line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    absl::string_view trimmed = absl::StripAsciiWhitespace(line);
+    if (trimmed.empty() || trimmed[0] == '#') continue;
+    auto fields = SplitCsv(std::string(trimmed));
+    if (fields.size() < 3 || fields[0].empty() || fields[1].empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ":", line_no, ": expected token,user,uid[,\"group1,group2\"]"));
+    }
+    User user{fields[1], fields[2], {}};
+    if (fields.size() > 3) {
+      for (auto g : absl::StrSplit(fields[3], ',', absl::SkipWhitespace())) user.groups.emplace_back(g);
+    }
+    tokens_[fields[0]] = std::move(user);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<User> Authenticator::Authenticate(const HttpRequest& request) const {
+  std::string auth = request.Header("authorization");
+  if (!auth.empty()) {
+    if (absl::StartsWithIgnoreCase(auth, "bearer ")) {
+      std::string token(absl::StripAsciiWhitespace(auth.substr(7)));
+      auto it = tokens_.find(token);
+      if (it != tokens_.end()) {
+        User user = it->second;
+        user.groups.push_back("system:authenticated");
+        return user;
+      }
+    }
+    return absl::UnauthenticatedError("invalid bearer token");
+  }
+  if (request.peer && !request.peer->common_name.empty()) {
+    User user{request.peer->common_name, "", request.peer->organizations};
+    user.groups.push_back("system:authenticated");
+    return user;
+  }
+  return absl::UnauthenticatedError("no credentials");
+}
+
+}  // namespace skiff::apiserver

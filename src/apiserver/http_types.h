@@ -1,0 +1,77 @@
+// Plain request/response types exchanged between the HTTPS transport (http_server) and the API
+// handlers, so handlers never see Boost.Beast. Streaming responses (watch) hand the transport a
+// StreamSource that pushes chunks into a StreamSink.
+// Thread-safety: HttpRequest/HttpResponse are values owned by one request at a time. StreamSink
+// methods are safe to call from any thread. Ownership: the transport owns the sink; the source is
+// shared by the transport and whoever produces its data.
+#ifndef SKIFF_APISERVER_HTTP_TYPES_H_
+#define SKIFF_APISERVER_HTTP_TYPES_H_
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace skiff::apiserver {
+
+// The identity proven by a verified TLS client certificate.
+struct PeerCertificate {
+  std::string common_name;
+  std::vector<std::string> organizations;
+};
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string path;    // decoded path without query
+  std::multimap<std::string, std::string> query;  // decoded query parameters
+  std::map<std::string, std::string> headers;     // lower-cased names
+  std::string body;
+  std::optional<PeerCertificate> peer;
+
+  // First value of a query parameter, or empty.
+  std::string Query(const std::string& name) const {
+    auto it = query.find(name);
+    return it == query.end() ? std::string() : it->second;
+  }
+  bool HasQuery(const std::string& name) const { return query.count(name) > 0; }
+  // Header value (name must be lower-case), or empty.
+  std::string Header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? std::string() : it->second;
+  }
+};
+
+class StreamSink {
+ public:
+  virtual ~StreamSink() = default;
+  // Queues bytes for the client. Returns false once the stream is closed or the client is too slow
+  // (the queue overflowed): the producer should stop.
+  virtual bool Write(std::shared_ptr<const std::string> data) = 0;
+  // Ends the response (terminating chunk). Idempotent.
+  virtual void Close() = 0;
+};
+
+class StreamSource {
+ public:
+  virtual ~StreamSource() = default;
+  // Called once the response headers are on their way; the source writes into `sink` from any
+  // thread until it calls sink->Close() or Stop() is called.
+  virtual void Start(std::shared_ptr<StreamSink> sink) = 0;
+  // The client went away or the server is stopping: stop producing. Idempotent.
+  virtual void Stop() = 0;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  // When set, the body is streamed with chunked encoding and `body` is ignored.
+  std::shared_ptr<StreamSource> stream;
+};
+
+}  // namespace skiff::apiserver
+
+#endif  // SKIFF_APISERVER_HTTP_TYPES_H_

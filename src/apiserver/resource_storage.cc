@@ -1,0 +1,412 @@
+#include "apiserver/resource_storage.h"
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "api/apply.h"
+#include "api/schema.h"
+#include "apiserver/errors.h"
+#include "base/json.h"
+#include "boost/json.hpp"
+
+namespace skiff::apiserver {
+namespace {
+
+namespace json = boost::json;
+
+constexpr int kMaxAttempts = 16;
+constexpr char kModified[] =
+    "the object has been modified; please apply your changes to the latest version and try again";
+
+absl::BitGen& Rng() {
+  thread_local absl::BitGen gen;
+  return gen;
+}
+
+std::string RandomSuffix() {
+  // Kubernetes' alphabet for generated names: no vowels (no accidental words), no look-alikes.
+  static constexpr char kAlphabet[] = "bcdfghjklmnpqrstvwxz2456789";
+  std::string out;
+  for (int i = 0; i < 5; ++i) out += kAlphabet[absl::Uniform<size_t>(Rng(), 0, sizeof(kAlphabet) - 1)];
+  return out;
+}
+
+json::object& Meta(json::value& obj) { return base::EnsureObject(obj, {"metadata"}); }
+
+// Everything except metadata and status: what a generation tracks.
+bool SpecChanged(const json::value& a, const json::value& b) {
+  const auto* ao = a.if_object();
+  const auto* bo = b.if_object();
+  if (!ao || !bo) return true;
+  auto differs = [](const json::object& x, const json::object& y) {
+    for (const auto& [k, v] : x) {
+      if (k == "metadata" || k == "status" || k == "kind" || k == "apiVersion") continue;
+      const auto* other = y.if_contains(k);
+      if (!other || *other != v) return true;
+    }
+    return false;
+  };
+  return differs(*ao, *bo) || differs(*bo, *ao);
+}
+
+bool HasFinalizers(const json::value& obj) {
+  const auto* f = base::FindPath(obj, {"metadata", "finalizers"});
+  return f && f->is_array() && !f->get_array().empty();
+}
+
+void AddFinalizer(json::value& obj, const std::string& finalizer) {
+  auto& meta = Meta(obj);
+  auto& list = meta["finalizers"];
+  if (!list.is_array()) list = json::array();
+  for (const auto& f : list.get_array()) {
+    if (f.is_string() && f.get_string() == finalizer) return;
+  }
+  list.get_array().push_back(json::string(finalizer));
+}
+
+std::string QosClass(const json::value& pod) {
+  bool any = false;
+  bool guaranteed = true;
+  for (const char* list : {"containers", "initContainers"}) {
+    const auto* cs = base::FindPath(pod, {"spec", list});
+    if (!cs || !cs->is_array()) continue;
+    for (const auto& c : cs->get_array()) {
+      const auto* limits = base::FindPath(c, {"resources", "limits"});
+      const auto* requests = base::FindPath(c, {"resources", "requests"});
+      bool has_limits = limits && limits->is_object() && !limits->get_object().empty();
+      bool has_requests = requests && requests->is_object() && !requests->get_object().empty();
+      if (has_limits || has_requests) any = true;
+      for (const char* res : {"cpu", "memory"}) {
+        const auto* l = has_limits ? limits->get_object().if_contains(res) : nullptr;
+        const auto* q = has_requests ? requests->get_object().if_contains(res) : nullptr;
+        if (!l || (q && *q != *l)) guaranteed = false;
+      }
+    }
+  }
+  if (!any) return "BestEffort";
+  return guaranteed ? "Guaranteed" : "Burstable";
+}
+
+// Kind-specific state on create, as the Kubernetes registry strategies set it.
+void PrepareForCreate(const api::ResourceInfo& r, json::value& obj) {
+  auto& o = obj.as_object();
+  if (r.group.empty() && r.kind == "Pod") {
+    json::object status;
+    status["phase"] = "Pending";
+    status["qosClass"] = QosClass(obj);
+    o["status"] = std::move(status);
+  } else if (r.group.empty() && r.kind == "Namespace") {
+    o["status"] = json::object{{"phase", "Active"}};
+  } else if (r.group.empty() && r.kind == "Service") {
+    o["status"] = json::object{{"loadBalancer", json::object()}};
+  } else if (r.group.empty() && (r.kind == "PersistentVolumeClaim" || r.kind == "PersistentVolume")) {
+    o["status"] = json::object{{"phase", "Pending"}};
+  } else if (r.has_status && !(r.group.empty() && r.kind == "Node")) {
+    o.erase("status");
+  }
+}
+
+}  // namespace
+
+std::string StoredForm(json::value obj) {
+  if (auto* meta = obj.is_object() ? obj.as_object().if_contains("metadata") : nullptr) {
+    if (meta->is_object()) meta->as_object().erase("resourceVersion");
+  }
+  return base::ToJson(obj);
+}
+
+std::string NewUid() {
+  uint64_t hi = absl::Uniform<uint64_t>(Rng());
+  uint64_t lo = absl::Uniform<uint64_t>(Rng());
+  hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
+  lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10
+  return absl::StrFormat("%08x-%04x-%04x-%04x-%012x", hi >> 32, (hi >> 16) & 0xffff, hi & 0xffff, lo >> 48,
+                         lo & 0xffffffffffffULL);
+}
+
+ResourceStorage::ResourceStorage(storage::Store* store, WatchCache* cache, base::Clock* clock, Admission* admission)
+    : store_(store), cache_(cache), clock_(clock), admission_(admission) {}
+
+absl::StatusOr<ObjectPtr> ResourceStorage::Get(const api::ResourceInfo& r, const std::string& ns,
+                                               const std::string& name) {
+  std::string prefix = ResourcePrefix(r.group, r.plural);
+  auto obj = cache_->Get(prefix, ObjectKey(prefix, r.namespaced ? ns : "", name));
+  if (!obj) return NotFoundError(r.group, r.plural, name);
+  return obj;
+}
+
+absl::Status ResourceStorage::CheckNamespace(const api::ResourceInfo& r, const std::string& ns, bool creating) {
+  if (!r.namespaced) return absl::OkStatus();
+  if (ns.empty()) return BadRequestError("the namespace of the object must be set");
+  std::string prefix = ResourcePrefix("", "namespaces");
+  auto nsobj = cache_->Get(prefix, ObjectKey(prefix, "", ns));
+  if (!nsobj) return NotFoundError("", "namespaces", ns);
+  if (creating && (base::GetString(nsobj->object, {"status", "phase"}) == "Terminating" ||
+                   base::FindPath(nsobj->object, {"metadata", "deletionTimestamp"}))) {
+    return ToStatus({403, "Forbidden",
+                     absl::StrCat(r.QualifiedPlural(), " is forbidden: unable to create new content in namespace ",
+                                  ns, " because it is being terminated"),
+                     "", r.group, r.plural});
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ObjectPtr> ResourceStorage::Create(const api::ResourceInfo& r, const std::string& ns,
+                                                  json::value obj, const WriteOptions& options) {
+  if (!obj.is_object()) return BadRequestError("the request body must be a JSON object");
+  // Insert top-level keys before taking references into the object: inserting may move entries.
+  obj.as_object()["apiVersion"] = r.GroupVersion();
+  obj.as_object()["kind"] = r.kind;
+  auto& meta = Meta(obj);
+  std::string body_ns = base::GetString(obj, {"metadata", "namespace"});
+  if (r.namespaced) {
+    if (!body_ns.empty() && !ns.empty() && body_ns != ns) {
+      return BadRequestError("the namespace of the provided object does not match the namespace sent on the request");
+    }
+    meta["namespace"] = ns.empty() ? body_ns : ns;
+  } else {
+    meta.erase("namespace");
+  }
+  std::string the_ns = r.namespaced ? std::string(meta["namespace"].as_string()) : "";
+  if (auto s = CheckNamespace(r, the_ns, true); !s.ok()) return s;
+  if (!base::GetString(obj, {"metadata", "resourceVersion"}).empty()) {
+    return BadRequestError("resourceVersion should not be set on objects to be created");
+  }
+  std::string name = base::GetString(obj, {"metadata", "name"});
+  std::string generate = base::GetString(obj, {"metadata", "generateName"});
+  if (name.empty() && !generate.empty()) {
+    name = generate + RandomSuffix();
+    meta["name"] = name;
+  }
+  meta["uid"] = NewUid();
+  meta["creationTimestamp"] = base::FormatRfc3339(clock_->Now());
+  meta["generation"] = 1;
+  meta.erase("deletionTimestamp");
+  meta.erase("deletionGracePeriodSeconds");
+  meta.erase("selfLink");
+  PrepareForCreate(r, obj);
+  if (!options.field_manager.empty() && !options.managed_fields_done) {
+    api::UpdateManagedFields(nullptr, obj, options.field_manager, "Update", r.GroupVersion(),
+                             base::FormatRfc3339(clock_->Now()), api::PatchMetaFor(r.group, r.version, r.kind));
+  }
+  if (admission_) {
+    if (auto s = admission_->Admit(r, obj, nullptr); !s.ok()) return s;
+  }
+  name = base::GetString(obj, {"metadata", "name"});
+  std::string prefix = ResourcePrefix(r.group, r.plural);
+  std::string key = ObjectKey(prefix, the_ns, name);
+  std::string stored = StoredForm(obj);
+  if (options.dry_run) {
+    auto made = WatchCache::MakeObject(key, stored, 0);
+    if (!made.ok()) return made.status();
+    auto copy = std::make_shared<CachedObject>(**made);
+    Meta(copy->object).erase("resourceVersion");
+    copy->json = base::ToJson(copy->object);
+    return ObjectPtr(copy);
+  }
+  auto rev = store_->Create(key, stored);
+  if (!rev.ok()) {
+    if (absl::IsAlreadyExists(rev.status())) {
+      if (!generate.empty() && base::GetString(obj, {"metadata", "generateName"}) == generate) {
+        return ToStatus({409, "AlreadyExists",
+                         absl::StrCat(r.QualifiedPlural(), " \"", name,
+                                      "\" already exists, the server was not able to generate a unique name for "
+                                      "the object"),
+                         name, r.group, r.plural});
+      }
+      return AlreadyExistsError(r.group, r.plural, name);
+    }
+    return rev.status();
+  }
+  if (auto s = cache_->WaitForRevision(*rev); !s.ok()) return s;
+  return WatchCache::MakeObject(key, stored, *rev);
+}
+
+absl::StatusOr<ObjectPtr> ResourceStorage::Persist(const api::ResourceInfo& r, const ObjectPtr& current,
+                                                   json::value obj, bool dry_run) {
+  std::string stored = StoredForm(obj);
+  if (dry_run) return WatchCache::MakeObject(current->key, stored, current->revision);
+  // An object marked for deletion whose last finalizer is gone is removed (pods on a node wait for
+  // the node agent's final delete instead).
+  bool terminating = base::FindPath(obj, {"metadata", "deletionTimestamp"}) != nullptr;
+  bool graceful_pod = r.group.empty() && r.kind == "Pod" &&
+                      base::GetInt(obj, {"metadata", "deletionGracePeriodSeconds"}, 0) > 0;
+  if (terminating && !HasFinalizers(obj) && !graceful_pod) {
+    auto rev = store_->Delete(current->key, current->revision);
+    if (!rev.ok()) return rev.status();
+    if (auto s = cache_->WaitForRevision(*rev); !s.ok()) return s;
+    return WatchCache::MakeObject(current->key, stored, *rev);
+  }
+  auto rev = store_->Update(current->key, stored, current->revision);
+  if (!rev.ok()) return rev.status();
+  if (auto s = cache_->WaitForRevision(*rev); !s.ok()) return s;
+  return WatchCache::MakeObject(current->key, stored, *rev);
+}
+
+absl::StatusOr<ObjectPtr> ResourceStorage::Update(const api::ResourceInfo& r, const std::string& ns,
+                                                  const std::string& name, const Mutation& mutate,
+                                                  const WriteOptions& options, bool retry_on_conflict,
+                                                  bool create_if_missing, bool* created) {
+  if (created) *created = false;
+  std::string prefix = ResourcePrefix(r.group, r.plural);
+  std::string key = ObjectKey(prefix, r.namespaced ? ns : "", name);
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    ObjectPtr current = cache_->Get(prefix, key);
+    if (!current) {
+      if (!create_if_missing) return NotFoundError(r.group, r.plural, name);
+      auto obj = mutate(nullptr);
+      if (!obj.ok()) return obj.status();
+      auto made = Create(r, ns, std::move(*obj), options);
+      if (made.ok() && created) *created = true;
+      if (!made.ok() && absl::IsAborted(made.status()) && attempt + 1 < kMaxAttempts &&
+          HttpCode(made.status()) == 409 && StatusObject(made.status()).at("reason") == "AlreadyExists") {
+        continue;  // created concurrently: apply onto it
+      }
+      return made;
+    }
+    auto next = mutate(current);
+    if (!next.ok()) return next.status();
+    json::value obj = std::move(*next);
+    if (!obj.is_object()) return BadRequestError("the request body must be a JSON object");
+    obj.as_object()["apiVersion"] = r.GroupVersion();
+    obj.as_object()["kind"] = r.kind;
+    auto& meta = Meta(obj);
+    std::string body_name = base::GetString(obj, {"metadata", "name"});
+    if (!body_name.empty() && body_name != name) {
+      return BadRequestError(absl::StrCat("the name of the object (", body_name,
+                                          ") does not match the name on the URL (", name, ")"));
+    }
+    std::string body_ns = base::GetString(obj, {"metadata", "namespace"});
+    if (r.namespaced && !body_ns.empty() && body_ns != ns) {
+      return BadRequestError("the namespace of the provided object does not match the namespace sent on the request");
+    }
+    std::string body_rv = base::GetString(obj, {"metadata", "resourceVersion"});
+    if (!body_rv.empty() && body_rv != std::to_string(current->revision)) {
+      return ConflictError(r.group, r.plural, name, kModified);
+    }
+    const json::value& old = current->object;
+    // System-owned metadata is never taken from the request.
+    meta["name"] = name;
+    if (r.namespaced) meta["namespace"] = ns;
+    for (const char* field : {"uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds"}) {
+      const auto* v = base::FindPath(old, {"metadata", field});
+      if (v) {
+        meta[field] = *v;
+      } else {
+        meta.erase(field);
+      }
+    }
+    if (r.has_status && options.subresource != "binding") {
+      if (options.subresource == "status") {
+        // A status write changes only status (and metadata a controller may legitimately touch).
+        json::value merged = old;
+        if (const auto* st = obj.as_object().if_contains("status")) {
+          merged.as_object()["status"] = *st;
+        } else {
+          merged.as_object().erase("status");
+        }
+        obj = std::move(merged);
+      } else if (const auto* st = old.as_object().if_contains("status")) {
+        obj.as_object()["status"] = *st;
+      } else {
+        obj.as_object().erase("status");
+      }
+    }
+    int64_t generation = base::GetInt(old, {"metadata", "generation"}, 1);
+    if (SpecChanged(old, obj)) ++generation;
+    Meta(obj)["generation"] = generation;
+    if (admission_) {
+      if (auto s = admission_->Admit(r, obj, &old); !s.ok()) return s;
+    }
+    Meta(obj)["resourceVersion"] = std::to_string(current->revision);
+    if (obj == old) return current;  // no-op updates do not create a revision
+    if (!options.field_manager.empty() && !options.managed_fields_done) {
+      api::UpdateManagedFields(&old, obj, options.field_manager, "Update", r.GroupVersion(),
+                               base::FormatRfc3339(clock_->Now()), api::PatchMetaFor(r.group, r.version, r.kind),
+                               options.subresource);
+    }
+    auto result = Persist(r, current, std::move(obj), options.dry_run);
+    if (result.ok()) return result;
+    if (absl::IsFailedPrecondition(result.status()) || absl::IsNotFound(result.status())) {
+      if (retry_on_conflict) continue;
+      if (absl::IsNotFound(result.status())) return NotFoundError(r.group, r.plural, name);
+      return ConflictError(r.group, r.plural, name, kModified);
+    }
+    return result.status();
+  }
+  return ConflictError(r.group, r.plural, name, kModified);
+}
+
+absl::StatusOr<ObjectPtr> ResourceStorage::Delete(const api::ResourceInfo& r, const std::string& ns,
+                                                  const std::string& name, const DeleteOptions& options,
+                                                  bool* deleted) {
+  *deleted = false;
+  std::string prefix = ResourcePrefix(r.group, r.plural);
+  std::string key = ObjectKey(prefix, r.namespaced ? ns : "", name);
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    ObjectPtr current = cache_->Get(prefix, key);
+    if (!current) return NotFoundError(r.group, r.plural, name);
+    std::string uid = base::GetString(current->object, {"metadata", "uid"});
+    if (!options.precondition_uid.empty() && options.precondition_uid != uid) {
+      return ConflictError(r.group, r.plural, name,
+                           absl::StrCat("Precondition failed: UID in precondition: ", options.precondition_uid,
+                                        ", UID in object meta: ", uid));
+    }
+    if (!options.precondition_resource_version.empty() &&
+        options.precondition_resource_version != std::to_string(current->revision)) {
+      return ConflictError(r.group, r.plural, name,
+                           absl::StrCat("Precondition failed: ResourceVersion in precondition: ",
+                                        options.precondition_resource_version,
+                                        ", ResourceVersion in object meta: ", current->revision));
+    }
+    json::value obj = current->object;
+    bool already_terminating = base::FindPath(obj, {"metadata", "deletionTimestamp"}) != nullptr;
+    if (options.propagation_policy == "Orphan") AddFinalizer(obj, "orphan");
+    if (options.propagation_policy == "Foreground") AddFinalizer(obj, "foregroundDeletion");
+    bool is_namespace = r.group.empty() && r.kind == "Namespace";
+    int64_t grace = 0;
+    bool graceful = false;
+    if (r.group.empty() && r.kind == "Pod" && !base::GetString(obj, {"spec", "nodeName"}).empty() &&
+        base::GetString(obj, {"status", "phase"}) != "Succeeded" &&
+        base::GetString(obj, {"status", "phase"}) != "Failed") {
+      grace = options.grace_period_seconds.value_or(base::GetInt(obj, {"spec", "terminationGracePeriodSeconds"}, 30));
+      graceful = grace > 0;
+    }
+    if (is_namespace) {
+      const auto* fin = base::FindPath(obj, {"spec", "finalizers"});
+      if (fin && fin->is_array() && !fin->get_array().empty()) graceful = true;
+    }
+    if (HasFinalizers(obj) || graceful) {
+      if (options.dry_run) return WatchCache::MakeObject(current->key, StoredForm(obj), current->revision);
+      auto& meta = Meta(obj);
+      if (!already_terminating || (graceful && grace < base::GetInt(obj, {"metadata", "deletionGracePeriodSeconds"}, 0))) {
+        meta["deletionTimestamp"] = base::FormatRfc3339(clock_->Now() + absl::Seconds(grace));
+        meta["deletionGracePeriodSeconds"] = grace;
+      }
+      if (is_namespace) base::EnsureObject(obj, {"status"})["phase"] = "Terminating";
+      if (obj == current->object) return current;
+      auto stored = store_->Update(current->key, StoredForm(obj), current->revision);
+      if (!stored.ok()) {
+        if (absl::IsFailedPrecondition(stored.status()) || absl::IsNotFound(stored.status())) continue;
+        return stored.status();
+      }
+      if (auto s = cache_->WaitForRevision(*stored); !s.ok()) return s;
+      return WatchCache::MakeObject(current->key, StoredForm(obj), *stored);
+    }
+    if (options.dry_run) {
+      *deleted = true;
+      return current;
+    }
+    auto rev = store_->Delete(current->key, current->revision);
+    if (!rev.ok()) {
+      if (absl::IsFailedPrecondition(rev.status()) || absl::IsNotFound(rev.status())) continue;
+      return rev.status();
+    }
+    if (auto s = cache_->WaitForRevision(*rev); !s.ok()) return s;
+    *deleted = true;
+    return current;
+  }
+  return ConflictError(r.group, r.plural, name, kModified);
+}
+
+}  // namespace skiff::apiserver

@@ -1,0 +1,51 @@
+#include "apiserver/schema_admission.h"
+
+#include "absl/strings/str_cat.h"
+#include "api/defaults.h"
+#include "api/kind_rules.h"
+#include "api/validation.h"
+#include "apiserver/errors.h"
+#include "base/json.h"
+
+namespace skiff::apiserver {
+
+const api::TypeSchema* TypeFor(const api::SchemaRegistry& schemas, const api::ResourceInfo& resource) {
+  const auto* kind = schemas.FindKind(resource.group, resource.version, resource.kind);
+  return kind ? kind->type : nullptr;
+}
+
+absl::Status SchemaAdmission::Admit(const api::ResourceInfo& resource, boost::json::value& obj,
+                                    const boost::json::value* old) {
+  const api::TypeSchema* type = TypeFor(schemas_, resource);
+  if (!type) return absl::OkStatus();
+  api::ApplyDefaults(*type, obj);
+  auto errors = api::ValidateObject(*type, obj);
+  for (auto& e : api::ValidateKindRules(resource.group, resource.kind, obj, old)) errors.push_back(std::move(e));
+  if (old) {
+    for (auto& e : api::ValidateImmutableFields(*type, *old, obj)) errors.push_back(std::move(e));
+  }
+  std::string name = base::GetString(obj, {"metadata", "name"});
+  if (!errors.empty()) {
+    std::string qualified = resource.group.empty() ? resource.kind : absl::StrCat(resource.kind, ".", resource.group);
+    // Type mismatches are decoding errors in Kubernetes (400), everything else is 422 Invalid.
+    for (const auto& e : errors) {
+      if (e.type == api::kFieldValueTypeInvalid) {
+        return BadRequestError(absl::StrCat(resource.kind, " in version \"", resource.version,
+                                            "\" cannot be handled as a ", resource.kind, ": ",
+                                            api::DecodeErrorMessage(e)));
+      }
+    }
+    ApiError err{422, "Invalid", api::InvalidObjectMessage(qualified, name, errors), name, resource.group,
+                 resource.kind};
+    for (const auto& e : errors) {
+      std::string text = api::FormatFieldError(e);
+      std::string prefix = e.field + ": ";
+      if (text.compare(0, prefix.size(), prefix) == 0) text = text.substr(prefix.size());
+      err.causes.push_back({e.type, text, e.field});
+    }
+    return ToStatus(err);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace skiff::apiserver

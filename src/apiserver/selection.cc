@@ -1,0 +1,140 @@
+#include "apiserver/selection.h"
+
+#include <initializer_list>
+
+#include "api/field_selector.h"
+#include "api/label_selector.h"
+#include "apiserver/errors.h"
+#include "base/json.h"
+
+namespace skiff::apiserver {
+namespace {
+
+std::string Scalar(const boost::json::value& obj, std::initializer_list<std::string_view> path) {
+  const auto* v = base::FindPath(obj, path);
+  if (!v || v->is_null()) return "";
+  if (v->is_string()) return std::string(v->get_string());
+  if (v->is_bool()) return v->get_bool() ? "true" : "false";
+  if (v->is_int64()) return std::to_string(v->get_int64());
+  if (v->is_uint64()) return std::to_string(v->get_uint64());
+  return "";
+}
+
+struct FieldPath {
+  std::string_view name;
+  std::initializer_list<std::string_view> path;
+};
+
+std::optional<std::string> Lookup(const boost::json::value& obj, std::string_view field,
+                                  std::initializer_list<FieldPath> table) {
+  for (const auto& f : table) {
+    if (f.name == field) return Scalar(obj, f.path);
+  }
+  return std::nullopt;
+}
+
+// Kubernetes reports some unset fields with their Go zero value ("false", "0").
+std::optional<std::string> WithZero(std::optional<std::string> v, const char* zero) {
+  if (v && v->empty()) return std::string(zero);
+  return v;
+}
+
+}  // namespace
+
+std::optional<std::string> SelectableField(const api::ResourceInfo& r, const boost::json::value& obj,
+                                           std::string_view field) {
+  if (field == "metadata.name") return Scalar(obj, {"metadata", "name"});
+  if (field == "metadata.namespace") return Scalar(obj, {"metadata", "namespace"});
+  const std::string& kind = r.kind;
+  if (r.group.empty() && kind == "Pod") {
+    if (field == "spec.hostNetwork") return WithZero(Scalar(obj, {"spec", "hostNetwork"}), "false");
+    return Lookup(obj, field,
+                  {{"spec.nodeName", {"spec", "nodeName"}},
+                   {"spec.restartPolicy", {"spec", "restartPolicy"}},
+                   {"spec.schedulerName", {"spec", "schedulerName"}},
+                   {"spec.serviceAccountName", {"spec", "serviceAccountName"}},
+                   {"spec.hostNetwork", {"spec", "hostNetwork"}},
+                   {"status.phase", {"status", "phase"}},
+                   {"status.podIP", {"status", "podIP"}},
+                   {"status.nominatedNodeName", {"status", "nominatedNodeName"}}});
+  }
+  if (r.group.empty() && kind == "Event") {
+    return Lookup(obj, field,
+                  {{"involvedObject.kind", {"involvedObject", "kind"}},
+                   {"involvedObject.namespace", {"involvedObject", "namespace"}},
+                   {"involvedObject.name", {"involvedObject", "name"}},
+                   {"involvedObject.uid", {"involvedObject", "uid"}},
+                   {"involvedObject.apiVersion", {"involvedObject", "apiVersion"}},
+                   {"involvedObject.resourceVersion", {"involvedObject", "resourceVersion"}},
+                   {"involvedObject.fieldPath", {"involvedObject", "fieldPath"}},
+                   {"reason", {"reason"}},
+                   {"reportingComponent", {"reportingComponent"}},
+                   {"source", {"source", "component"}},
+                   {"type", {"type"}}});
+  }
+  if (r.group == "events.k8s.io" && kind == "Event") {
+    return Lookup(obj, field,
+                  {{"regarding.kind", {"regarding", "kind"}},
+                   {"regarding.namespace", {"regarding", "namespace"}},
+                   {"regarding.name", {"regarding", "name"}},
+                   {"regarding.uid", {"regarding", "uid"}},
+                   {"reason", {"reason"}},
+                   {"reportingController", {"reportingController"}},
+                   {"type", {"type"}}});
+  }
+  if (r.group.empty() && kind == "Secret") return Lookup(obj, field, {{"type", {"type"}}});
+  if (r.group.empty() && kind == "Namespace") return Lookup(obj, field, {{"status.phase", {"status", "phase"}}});
+  if (r.group.empty() && kind == "Node") {
+    return WithZero(Lookup(obj, field, {{"spec.unschedulable", {"spec", "unschedulable"}}}), "false");
+  }
+  if (r.group.empty() && kind == "Service") {
+    return Lookup(obj, field, {{"spec.clusterIP", {"spec", "clusterIP"}}, {"spec.type", {"spec", "type"}}});
+  }
+  if (r.group.empty() && kind == "PersistentVolumeClaim") {
+    return Lookup(obj, field, {{"spec.volumeName", {"spec", "volumeName"}}});
+  }
+  if ((r.group == "apps" && kind == "ReplicaSet") || (r.group.empty() && kind == "ReplicationController")) {
+    return WithZero(Lookup(obj, field, {{"status.replicas", {"status", "replicas"}}}), "0");
+  }
+  if (r.group == "batch" && kind == "Job") {
+    return WithZero(Lookup(obj, field, {{"status.successful", {"status", "succeeded"}}}), "0");
+  }
+  return std::nullopt;
+}
+
+absl::StatusOr<Selection> BuildSelection(const api::ResourceInfo& resource, const std::string& label_selector,
+                                         const std::string& field_selector) {
+  Selection out;
+  std::optional<api::LabelSelector> labels;
+  std::optional<api::FieldSelector> fields;
+  if (!label_selector.empty()) {
+    auto parsed = api::LabelSelector::Parse(label_selector);
+    if (!parsed.ok()) return BadRequestError(std::string(parsed.status().message()));
+    if (!parsed->Empty()) labels = std::move(*parsed);
+  }
+  if (!field_selector.empty()) {
+    auto parsed = api::FieldSelector::Parse(field_selector);
+    if (!parsed.ok()) return BadRequestError(std::string(parsed.status().message()));
+    // Check support against an empty object: support depends only on the kind.
+    boost::json::value empty = boost::json::object();
+    auto getter = [&](std::string_view f) { return SelectableField(resource, empty, f); };
+    for (const auto& f : parsed->UnsupportedFields(getter)) {
+      return BadRequestError("field label not supported: " + f);
+    }
+    if (auto name = parsed->RequiresExactMatch("metadata.name")) out.exact_name = *name;
+    if (!parsed->Empty()) fields = std::move(*parsed);
+  }
+  if (!labels && !fields) return out;
+  const api::ResourceInfo* r = &resource;
+  out.filter = [labels = std::move(labels), fields = std::move(fields), r](const CachedObject& o) {
+    if (labels && !labels->Matches(base::FindPath(o.object, {"metadata", "labels"}))) return false;
+    if (fields) {
+      auto getter = [&](std::string_view f) { return SelectableField(*r, o.object, f); };
+      if (!fields->Matches(getter)) return false;
+    }
+    return true;
+  };
+  return out;
+}
+
+}  // namespace skiff::apiserver

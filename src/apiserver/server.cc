@@ -1,0 +1,138 @@
+#include "apiserver/server.h"
+
+#include <filesystem>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "api/resources.h"
+#include "api/schema.h"
+#include "apiserver/api_handler.h"
+#include "apiserver/auth.h"
+#include "apiserver/errors.h"
+#include "apiserver/http_server.h"
+#include "apiserver/kubeconfig.h"
+#include "apiserver/metrics.h"
+#include "apiserver/pki.h"
+#include "apiserver/resource_storage.h"
+#include "apiserver/schema_admission.h"
+#include "apiserver/watch_cache.h"
+#include "boost/json.hpp"
+#include "spdlog/spdlog.h"
+#include "storage/sqlite/sqlite_store.h"
+
+namespace skiff::apiserver {
+namespace {
+
+absl::Status SplitListen(const std::string& listen, std::string* host, int* port) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos || !absl::SimpleAtoi(listen.substr(colon + 1), port) || *port < 0 || *port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("--listen must be ADDR:PORT, got \"", listen, "\""));
+  }
+  *host = listen.substr(0, colon);
+  if (host->size() > 2 && host->front() == '[' && host->back() == ']') *host = host->substr(1, host->size() - 2);
+  if (host->empty()) *host = "0.0.0.0";
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+struct Server::Parts {
+  ServerCredentials credentials;
+  std::unique_ptr<storage::SqliteStore> store;
+  std::unique_ptr<WatchCache> cache;
+  std::unique_ptr<SchemaAdmission> admission;
+  std::unique_ptr<ResourceStorage> storage;
+  Authenticator authenticator;
+  AllowAllAuthorizer authorizer;
+  Metrics metrics;
+  std::unique_ptr<ApiHandler> handler;
+  std::unique_ptr<HttpServer> http;
+  std::string kubeconfig;
+};
+
+Server::Server(ServerOptions options) : options_(std::move(options)), parts_(std::make_unique<Parts>()) {}
+
+Server::~Server() { Stop(); }
+
+absl::Status Server::Start() {
+  std::string host;
+  int port = 0;
+  if (auto s = SplitListen(options_.listen, &host, &port); !s.ok()) return s;
+  std::error_code ec;
+  std::filesystem::create_directories(options_.data_dir, ec);
+  if (ec) return absl::UnavailableError(absl::StrCat("cannot create ", options_.data_dir, ": ", ec.message()));
+
+  // The kubeconfig points at loopback when listening on all addresses.
+  std::string url_host = (host == "0.0.0.0" || host == "::") ? "127.0.0.1" : host;
+  if (url_host.find(':') != std::string::npos) url_host = absl::StrCat("[", url_host, "]");
+  PkiOptions pki;
+  if (host != "0.0.0.0" && host != "::") pki.extra_sans.push_back(host);
+
+  spdlog::info("opening store in {}", options_.data_dir);
+  storage::SqliteOptions store_options;
+  store_options.path = options_.data_dir + "/state.db";
+  auto store = storage::SqliteStore::Open(store_options);
+  if (!store.ok()) return store.status();
+  parts_->store = std::move(*store);
+  parts_->cache = std::make_unique<WatchCache>(parts_->store.get(), WatchCache::Options{});
+  if (auto s = parts_->cache->Start(); !s.ok()) return s;
+  parts_->admission = std::make_unique<SchemaAdmission>(api::BuiltinSchemas());
+  parts_->storage = std::make_unique<ResourceStorage>(parts_->store.get(), parts_->cache.get(), &base::RealClock(),
+                                                      parts_->admission.get());
+  // Namespaces Kubernetes always has.
+  const api::ResourceInfo* namespaces = api::FindResource("", "v1", "namespaces");
+  for (const char* ns : {"default", "kube-system", "kube-public", "kube-node-lease"}) {
+    if (parts_->storage->Get(*namespaces, "", ns).ok()) continue;
+    boost::json::value obj = boost::json::object{{"metadata", boost::json::object{{"name", ns}}}};
+    auto created = parts_->storage->Create(*namespaces, "", std::move(obj), WriteOptions{});
+    if (!created.ok() && HttpCode(created.status()) != 409) return created.status();
+  }
+
+  // Certificates need the real port in the kubeconfig, so bind first when the port is 0.
+  HttpServerOptions http;
+  http.listen_address = host;
+  http.port = port;
+  http.worker_threads = options_.worker_threads;
+  auto creds = EnsureServerCredentials(options_.data_dir, absl::StrCat("https://", url_host, ":", port == 0 ? 1 : port), pki);
+  if (!creds.ok()) return creds.status();
+  parts_->credentials = *creds;
+  http.cert_file = creds->paths.server_cert;
+  http.key_file = creds->paths.server_key;
+  http.client_ca_file = creds->paths.ca_cert;
+  parts_->authenticator.AddToken(creds->admin_token, User{"admin", "admin", {"system:masters"}});
+  if (!options_.token_file.empty()) {
+    if (auto s = parts_->authenticator.LoadTokenFile(options_.token_file); !s.ok()) return s;
+  }
+  parts_->handler = std::make_unique<ApiHandler>(parts_->storage.get(), &parts_->authenticator, &parts_->authorizer,
+                                                 &parts_->metrics, &base::RealClock(),
+                                                 absl::StrCat(url_host, ":", port));
+  ApiHandler* handler = parts_->handler.get();
+  parts_->http = std::make_unique<HttpServer>(
+      http, [handler](HttpRequest& req) { return handler->Handle(req); },
+      [](int code, const std::string& message) {
+        return ErrorResponse(code == 413 ? RequestEntityTooLargeError(message) : BadRequestError(message));
+      });
+  if (auto s = parts_->http->Start(); !s.ok()) return s;
+  int actual = parts_->http->port();
+  if (actual != port) {
+    auto again = EnsureServerCredentials(options_.data_dir, absl::StrCat("https://", url_host, ":", actual), pki);
+    if (!again.ok()) return again.status();
+  }
+  parts_->kubeconfig = creds->paths.admin_kubeconfig;
+  handler->SetReady(true);
+  return absl::OkStatus();
+}
+
+void Server::Stop() {
+  if (parts_->http) parts_->http->Stop();
+  parts_->http.reset();
+  parts_->handler.reset();
+  parts_->storage.reset();
+  parts_->cache.reset();
+  parts_->store.reset();
+}
+
+int Server::port() const { return parts_->http ? parts_->http->port() : 0; }
+std::string Server::kubeconfig_path() const { return parts_->kubeconfig; }
+
+}  // namespace skiff::apiserver

@@ -1,0 +1,294 @@
+#include "apiserver/watch_cache.h"
+
+#include <algorithm>
+#include <deque>
+
+#include "absl/strings/str_cat.h"
+#include "base/json.h"
+#include "spdlog/spdlog.h"
+
+namespace skiff::apiserver {
+
+const char* EventTypeName(EventType t) {
+  switch (t) {
+    case EventType::kAdded:
+      return "ADDED";
+    case EventType::kModified:
+      return "MODIFIED";
+    case EventType::kDeleted:
+      return "DELETED";
+    case EventType::kBookmark:
+      return "BOOKMARK";
+    case EventType::kError:
+      return "ERROR";
+  }
+  return "ERROR";
+}
+
+std::string ResourcePrefix(const std::string& group, const std::string& plural) {
+  return absl::StrCat("/registry/", group.empty() ? "core" : group, "/", plural, "/");
+}
+
+std::string ObjectKey(const std::string& resource_prefix, const std::string& ns, const std::string& name) {
+  return ns.empty() ? absl::StrCat(resource_prefix, name) : absl::StrCat(resource_prefix, ns, "/", name);
+}
+
+namespace {
+
+// "/registry/apps/deployments/ns/name" -> "/registry/apps/deployments/".
+std::string PrefixOfKey(const std::string& key) {
+  size_t pos = 0;
+  for (int i = 0; i < 4; ++i) {
+    pos = key.find('/', pos + (i == 0 ? 0 : 1));
+    if (pos == std::string::npos) return "";
+  }
+  return key.substr(0, pos + 1);
+}
+
+}  // namespace
+
+namespace {
+
+struct Watcher {
+  std::string key_prefix;
+  ObjectFilter filter;
+  std::shared_ptr<WatchListener> listener;
+};
+
+struct HistoryEvent {
+  bool deleted = false;
+  ObjectPtr object;
+  ObjectPtr prev;
+};
+
+// Delivers one change to one watcher, translating selector transitions as Kubernetes does: an
+// object that stops matching is DELETED for that watcher, one that starts matching is ADDED.
+bool Deliver(const HistoryEvent& e, const Watcher& w) {
+  const auto& key = e.object->key;
+  if (key.compare(0, w.key_prefix.size(), w.key_prefix) != 0) return true;
+  auto matches = [&](const ObjectPtr& o) { return o && (!w.filter || w.filter(*o)); };
+  if (e.deleted) {
+    if (matches(e.prev ? e.prev : e.object)) return w.listener->OnEvent(EventType::kDeleted, e.object);
+    return true;
+  }
+  bool now = matches(e.object);
+  bool before = e.prev && matches(e.prev);
+  if (now && before) return w.listener->OnEvent(EventType::kModified, e.object);
+  if (now) return w.listener->OnEvent(EventType::kAdded, e.object);
+  if (before) return w.listener->OnEvent(EventType::kDeleted, e.object);
+  return true;
+}
+
+}  // namespace
+
+struct WatchCache::Resource {
+  mutable std::shared_mutex mu;
+  std::map<std::string, ObjectPtr> objects;
+  std::deque<HistoryEvent> history;
+  int64_t floor = 0;        // watches may resume from any revision >= floor
+  int64_t applied = 0;      // newest revision applied to this resource
+  std::map<int64_t, Watcher> watchers;
+};
+
+WatchCache::WatchCache(storage::Store* store, Options options) : store_(store), options_(options) {}
+
+WatchCache::~WatchCache() { store_watch_.reset(); }
+
+absl::StatusOr<ObjectPtr> WatchCache::MakeObject(const std::string& key, const std::string& value, int64_t revision) {
+  auto parsed = base::ParseJson(value);
+  if (!parsed.ok()) return parsed.status();
+  auto obj = std::make_shared<CachedObject>();
+  obj->key = key;
+  obj->revision = revision;
+  obj->object = std::move(*parsed);
+  auto& meta = base::EnsureObject(obj->object, {"metadata"});
+  meta["resourceVersion"] = std::to_string(revision);
+  obj->name = base::GetString(obj->object, {"metadata", "name"});
+  obj->namespace_name = base::GetString(obj->object, {"metadata", "namespace"});
+  obj->json = base::ToJson(obj->object);
+  return ObjectPtr(std::move(obj));
+}
+
+WatchCache::Resource& WatchCache::ResourceFor(const std::string& prefix) const {
+  std::lock_guard<std::mutex> lock(resources_mu_);
+  auto& slot = resources_[prefix];
+  if (!slot) {
+    slot = std::make_unique<Resource>();
+    slot->floor = revision_.load();
+    slot->applied = revision_.load();
+  }
+  return *slot;
+}
+
+absl::Status WatchCache::Start() {
+  auto list = store_->List("/registry/");
+  if (!list.ok()) return list.status();
+  revision_ = list->revision;
+  for (const auto& kv : list->kvs) {
+    auto obj = MakeObject(kv.key, kv.value, kv.mod_revision);
+    if (!obj.ok()) {
+      spdlog::error("skipping undecodable stored object {}: {}", kv.key, obj.status().ToString());
+      continue;
+    }
+    auto& r = ResourceFor(PrefixOfKey(kv.key));
+    r.objects.emplace(kv.key, std::move(*obj));
+  }
+  auto watch = store_->Watch(
+      "/registry/", list->revision, [this](const std::vector<storage::WatchEvent>& events) { OnEvents(events); },
+      [](const absl::Status& error) { spdlog::critical("storage watch failed: {}", error.ToString()); });
+  if (!watch.ok()) return watch.status();
+  store_watch_ = std::move(*watch);
+  return absl::OkStatus();
+}
+
+void WatchCache::OnEvents(const std::vector<storage::WatchEvent>& events) {
+  int64_t newest = revision_.load();
+  size_t i = 0;
+  while (i < events.size()) {
+    // Apply consecutive events of the same resource under one lock.
+    std::string prefix = PrefixOfKey(events[i].kv.key);
+    Resource& r = ResourceFor(prefix);
+    std::unique_lock<std::shared_mutex> lock(r.mu);
+    for (; i < events.size() && PrefixOfKey(events[i].kv.key) == prefix; ++i) {
+      const auto& ev = events[i];
+      newest = std::max(newest, ev.kv.mod_revision);
+      auto made = MakeObject(ev.kv.key, ev.kv.value, ev.kv.mod_revision);
+      if (!made.ok()) {
+        spdlog::error("undecodable stored object {}: {}", ev.kv.key, made.status().ToString());
+        continue;
+      }
+      HistoryEvent he;
+      he.object = *made;
+      auto it = r.objects.find(ev.kv.key);
+      if (it != r.objects.end()) he.prev = it->second;
+      if (ev.type == storage::WatchEvent::Type::kDelete) {
+        he.deleted = true;
+        if (it != r.objects.end()) r.objects.erase(it);
+      } else if (it != r.objects.end()) {
+        it->second = he.object;
+      } else {
+        r.objects.emplace(ev.kv.key, he.object);
+      }
+      r.applied = ev.kv.mod_revision;
+      for (auto w = r.watchers.begin(); w != r.watchers.end();) {
+        if (!Deliver(he, w->second)) {
+          w = r.watchers.erase(w);
+          --watch_count_;
+        } else {
+          ++w;
+        }
+      }
+      r.history.push_back(std::move(he));
+      while (r.history.size() > options_.history_per_resource) {
+        r.floor = r.history.front().object->revision;
+        r.history.pop_front();
+      }
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(revision_mu_);
+    revision_ = newest;
+  }
+  revision_cv_.notify_all();
+}
+
+int64_t WatchCache::Revision() const { return revision_.load(); }
+
+absl::Status WatchCache::WaitForRevision(int64_t revision, absl::Duration timeout) {
+  std::unique_lock<std::mutex> lock(revision_mu_);
+  bool ok = revision_cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout),
+                                  [&] { return revision_.load() >= revision; });
+  if (!ok) return absl::DeadlineExceededError(absl::StrCat("watch cache did not reach revision ", revision));
+  return absl::OkStatus();
+}
+
+ObjectPtr WatchCache::Get(const std::string& prefix, const std::string& key) const {
+  Resource& r = ResourceFor(prefix);
+  std::shared_lock<std::shared_mutex> lock(r.mu);
+  auto it = r.objects.find(key);
+  return it == r.objects.end() ? nullptr : it->second;
+}
+
+WatchCache::ListResult WatchCache::List(const std::string& resource_prefix, const std::string& key_prefix,
+                                        const ObjectFilter& filter, const std::string& start_after, size_t limit,
+                                        bool* more) const {
+  ListResult out;
+  int64_t global = revision_.load();
+  Resource& r = ResourceFor(resource_prefix);
+  std::shared_lock<std::shared_mutex> lock(r.mu);
+  out.revision = std::max(global, r.applied);
+  auto it = start_after.empty() ? r.objects.lower_bound(key_prefix) : r.objects.upper_bound(start_after);
+  if (more) *more = false;
+  for (; it != r.objects.end(); ++it) {
+    if (it->first.compare(0, key_prefix.size(), key_prefix) != 0) break;
+    if (filter && !filter(*it->second)) continue;
+    if (limit > 0 && out.objects.size() == limit) {
+      if (more) *more = true;
+      break;
+    }
+    out.objects.push_back(it->second);
+  }
+  return out;
+}
+
+size_t WatchCache::Count(const std::string& resource_prefix) const {
+  Resource& r = ResourceFor(resource_prefix);
+  std::shared_lock<std::shared_mutex> lock(r.mu);
+  return r.objects.size();
+}
+
+absl::StatusOr<int64_t> WatchCache::StartWatch(const std::string& resource_prefix, const std::string& key_prefix,
+                                               int64_t from_revision, ObjectFilter filter,
+                                               std::shared_ptr<WatchListener> listener) {
+  Resource& r = ResourceFor(resource_prefix);
+  std::unique_lock<std::shared_mutex> lock(r.mu);
+  Watcher w{key_prefix, std::move(filter), std::move(listener)};
+  if (from_revision == 0) {
+    std::vector<ObjectPtr> initial;
+    for (auto it = r.objects.lower_bound(key_prefix); it != r.objects.end(); ++it) {
+      if (it->first.compare(0, key_prefix.size(), key_prefix) != 0) break;
+      if (w.filter && !w.filter(*it->second)) continue;
+      initial.push_back(it->second);
+    }
+    // Ascending revision order: clients resume from the last event they saw.
+    std::sort(initial.begin(), initial.end(), [](const ObjectPtr& a, const ObjectPtr& b) {
+      return a->revision < b->revision;
+    });
+    for (const auto& o : initial) {
+      if (!w.listener->OnEvent(EventType::kAdded, o)) return absl::CancelledError("watcher closed");
+    }
+  } else {
+    if (from_revision < r.floor) {
+      return absl::OutOfRangeError(
+          absl::StrCat("too old resource version: ", from_revision, " (", r.floor, ")"));
+    }
+    for (const auto& he : r.history) {
+      if (he.object->revision <= from_revision) continue;
+      if (!Deliver(he, w)) return absl::CancelledError("watcher closed");
+    }
+  }
+  int64_t id = next_watch_id_++;
+  r.watchers.emplace(id, std::move(w));
+  ++watch_count_;
+  return id;
+}
+
+void WatchCache::StopWatch(const std::string& resource_prefix, int64_t id) {
+  Resource& r = ResourceFor(resource_prefix);
+  std::unique_lock<std::shared_mutex> lock(r.mu);
+  if (r.watchers.erase(id) > 0) --watch_count_;
+}
+
+size_t WatchCache::WatchCount() const { return watch_count_.load(); }
+
+std::map<std::string, size_t> WatchCache::ObjectCounts() const {
+  std::map<std::string, size_t> out;
+  std::lock_guard<std::mutex> lock(resources_mu_);
+  for (const auto& [prefix, r] : resources_) {
+    std::shared_lock<std::shared_mutex> rlock(r->mu);
+    out[prefix] = r->objects.size();
+  }
+  return out;
+}
+
+}  // namespace skiff::apiserver

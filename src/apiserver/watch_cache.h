@@ -1,0 +1,124 @@
+// WatchCache: every object of every resource held in memory, fed by one Store watch, serving
+// GET/LIST/WATCH without touching storage. Each object version is parsed and serialized once; the
+// bytes are shared by every reader and watcher (design.md "watch cache").
+//
+// Consistency: writers call WaitForRevision(rev) after a store write so a client reads its own
+// writes. A list reports the revision it is consistent at; a watch from that revision delivers
+// every later change exactly once, in order. History is kept (bounded per resource) so watches can
+// resume; a resourceVersion older than the kept history gets OutOfRange (410 Expired).
+// Thread-safety: all methods are safe to call concurrently. Ownership: the cache borrows the Store
+// (which must outlive it); objects are shared immutable snapshots (ObjectPtr).
+#ifndef SKIFF_APISERVER_WATCH_CACHE_H_
+#define SKIFF_APISERVER_WATCH_CACHE_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "boost/json/value.hpp"
+#include "storage/store.h"
+
+namespace skiff::apiserver {
+
+struct CachedObject {
+  std::string key;  // storage key
+  std::string namespace_name;
+  std::string name;
+  boost::json::value object;  // with metadata.resourceVersion set
+  std::string json;           // serialized `object`
+  int64_t revision = 0;       // mod revision (= resourceVersion)
+};
+using ObjectPtr = std::shared_ptr<const CachedObject>;
+
+enum class EventType { kAdded, kModified, kDeleted, kBookmark, kError };
+const char* EventTypeName(EventType t);
+
+// Decides whether an object is visible to a list or watch (namespace, selectors).
+using ObjectFilter = std::function<bool(const CachedObject&)>;
+
+// Receives the events of one watch. Called with the cache's resource lock held: must not block
+// and must not call back into the cache. Returning false ends the watch.
+class WatchListener {
+ public:
+  virtual ~WatchListener() = default;
+  virtual bool OnEvent(EventType type, const ObjectPtr& object) = 0;
+};
+
+class WatchCache {
+ public:
+  struct Options {
+    size_t history_per_resource = 20000;
+  };
+  WatchCache(storage::Store* store, Options options);
+  ~WatchCache();
+
+  // Loads everything and starts following the store. Call once before use.
+  absl::Status Start();
+
+  // Newest revision applied to the cache.
+  int64_t Revision() const;
+  // Blocks until the cache has applied `revision` (or the timeout passes -> DeadlineExceeded).
+  absl::Status WaitForRevision(int64_t revision, absl::Duration timeout = absl::Seconds(10));
+
+  // `prefix` is the storage prefix of a resource ("/registry/apps/deployments/"); `key` a full key.
+  ObjectPtr Get(const std::string& prefix, const std::string& key) const;
+
+  struct ListResult {
+    std::vector<ObjectPtr> objects;  // sorted by key
+    int64_t revision = 0;
+  };
+  // Objects under `key_prefix` (a resource prefix, optionally narrowed to a namespace) that pass
+  // `filter`, starting after `start_after` (a key) and at most `limit` (0 = all); `more` tells
+  // whether objects remain.
+  ListResult List(const std::string& resource_prefix, const std::string& key_prefix, const ObjectFilter& filter,
+                   const std::string& start_after, size_t limit, bool* more) const;
+  size_t Count(const std::string& resource_prefix) const;
+
+  // Starts a watch of `resource_prefix`, narrowed to `key_prefix`. from_revision == 0: synthetic
+  // ADDED events for the current matching objects first. Otherwise every change after
+  // from_revision (OutOfRange if that history is gone). The returned id is passed to StopWatch.
+  absl::StatusOr<int64_t> StartWatch(const std::string& resource_prefix, const std::string& key_prefix,
+                                      int64_t from_revision, ObjectFilter filter,
+                                      std::shared_ptr<WatchListener> listener);
+  void StopWatch(const std::string& resource_prefix, int64_t id);
+
+  // Number of open watches and cached objects, for /metrics.
+  size_t WatchCount() const;
+  std::map<std::string, size_t> ObjectCounts() const;
+
+  // Parses a stored value into a cached object (sets resourceVersion). Public for the write path.
+  static absl::StatusOr<ObjectPtr> MakeObject(const std::string& key, const std::string& value, int64_t revision);
+
+ private:
+  struct Resource;
+  Resource& ResourceFor(const std::string& prefix) const;
+  void OnEvents(const std::vector<storage::WatchEvent>& events);
+
+  storage::Store* store_;
+  Options options_;
+  mutable std::mutex resources_mu_;
+  mutable std::map<std::string, std::unique_ptr<Resource>> resources_;
+  std::atomic<int64_t> revision_{0};
+  std::atomic<int64_t> next_watch_id_{1};
+  std::atomic<size_t> watch_count_{0};
+  std::mutex revision_mu_;
+  std::condition_variable revision_cv_;
+  std::unique_ptr<storage::WatchHandle> store_watch_;
+};
+
+// The storage prefix of a resource: "/registry/<group or core>/<plural>/".
+std::string ResourcePrefix(const std::string& group, const std::string& plural);
+// The key of an object: prefix + (namespace + "/" if namespaced) + name.
+std::string ObjectKey(const std::string& resource_prefix, const std::string& ns, const std::string& name);
+
+}  // namespace skiff::apiserver
+
+#endif  // SKIFF_APISERVER_WATCH_CACHE_H_

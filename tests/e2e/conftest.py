@@ -1,0 +1,200 @@
+"""Fixtures for end-to-end tests: each test (or module) gets a real `skiff server` on a free
+loopback port with a temporary data dir, plus helpers to drive it with the real kubectl."""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+SKIFF_BIN = os.environ.get("SKIFF_BIN") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "build", "skiff")
+KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Skiff:
+    """A running `skiff server` process and a kubectl bound to it."""
+
+    def __init__(self, data_dir=None, extra_args=()):
+        self.owns_dir = data_dir is None
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="skiff-e2e-")
+        self.port = free_port()
+        self.extra_args = list(extra_args)
+        self.cache_dir = tempfile.mkdtemp(prefix="kubectl-cache-")
+        self.proc = None
+        self.log_path = os.path.join(self.data_dir, "server.log")
+
+    @property
+    def kubeconfig(self):
+        return os.path.join(self.data_dir, "admin.kubeconfig")
+
+    @property
+    def url(self):
+        return f"https://127.0.0.1:{self.port}"
+
+    def token(self):
+        with open(os.path.join(self.data_dir, "admin.token")) as f:
+            return f.read().strip()
+
+    def start(self):
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [SKIFF_BIN, "server", "--data-dir", self.data_dir, "--listen", f"127.0.0.1:{self.port}",
+             *self.extra_args],
+            stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"skiff exited with {self.proc.returncode}: {self.log()}")
+            if os.path.exists(self.kubeconfig):
+                try:
+                    with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                        break
+                except OSError:
+                    pass
+            time.sleep(0.05)
+        else:
+            raise RuntimeError("skiff did not become ready: " + self.log())
+        return self
+
+    def log(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()[-4000:]
+        except OSError:
+            return ""
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def kill9(self):
+        self.stop(signal.SIGKILL)
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.cache_dir, ignore_errors=True)
+        if self.owns_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def env(self):
+        env = dict(os.environ)
+        env["KUBECONFIG"] = self.kubeconfig
+        env["HOME"] = self.cache_dir
+        return env
+
+    def kubectl(self, *args, input=None, check=True, timeout=60, env_extra=None):
+        """Runs kubectl; returns CompletedProcess (text). check=True raises with stderr on failure."""
+        env = self.env()
+        if env_extra:
+            env.update(env_extra)
+        cmd = [KUBECTL, f"--cache-dir={self.cache_dir}", *args]
+        res = subprocess.run(cmd, input=input, capture_output=True, text=True, env=env, timeout=timeout)
+        if check and res.returncode != 0:
+            raise AssertionError(f"kubectl {' '.join(args)} failed ({res.returncode}):\n"
+                                 f"stdout: {res.stdout}\nstderr: {res.stderr}\nserver log: {self.log()}")
+        return res
+
+    def kubectl_json(self, *args, **kw):
+        return json.loads(self.kubectl(*args, "-o", "json", **kw).stdout)
+
+    def python_client(self):
+        from kubernetes import client, config
+        cfg = client.Configuration()
+        config.load_kube_config(config_file=self.kubeconfig, client_configuration=cfg)
+        return client.ApiClient(cfg)
+
+
+@pytest.fixture
+def skiff():
+    s = Skiff().start()
+    yield s
+    s.cleanup()
+
+
+@pytest.fixture(scope="module")
+def shared_skiff():
+    s = Skiff().start()
+    yield s
+    s.cleanup()
+
+
+# ---- raw HTTPS helpers (bearer token, CA from DIR/pki/ca.crt) ----
+
+def https_connection(s, timeout=30):
+    """An http.client connection to server `s` that trusts its CA."""
+    import http.client
+    import ssl
+    ctx = ssl.create_default_context(cafile=os.path.join(s.data_dir, "pki", "ca.crt"))
+    return http.client.HTTPSConnection("127.0.0.1", s.port, context=ctx, timeout=timeout)
+
+
+def api_request(s, method, path, body=None, content_type="application/json", auth=True,
+                headers=None, timeout=30):
+    """One HTTPS request to `s`. body: bytes, str, or anything json.dumps takes.
+    Returns (status, headers as a case-insensitive message, parsed JSON body or raw text).
+    Tolerates the server answering (e.g. 413) before the whole body was sent."""
+    if body is not None and not isinstance(body, (bytes, str)):
+        body = json.dumps(body)
+    if isinstance(body, str):
+        body = body.encode()
+    h = {"Accept": "application/json"}
+    if body is not None and content_type:
+        h["Content-Type"] = content_type
+    if auth:
+        h["Authorization"] = "Bearer " + (auth if isinstance(auth, str) else s.token())
+    h.update(headers or {})
+    conn = https_connection(s, timeout)
+    try:
+        try:
+            conn.request(method, path, body=body, headers=h)
+        except OSError:
+            pass  # server may reply and close early; the reply is still readable
+        resp = conn.getresponse()
+        raw = resp.read().decode(errors="replace")
+        try:
+            parsed = json.loads(raw)
+        except ValueError:
+            parsed = raw
+        return resp.status, resp.headers, parsed
+    finally:
+        conn.close()
+
+
+def watch_events(s, path, timeout=30, on_open=None):
+    """Opens a watch (path must include watch=true) and yields (seconds since open, event dict)
+    per newline-delimited line until the server ends the stream. on_open(status) is called once."""
+    conn = https_connection(s, timeout)
+    conn.request("GET", path, headers={"Authorization": "Bearer " + s.token(),
+                                       "Accept": "application/json"})
+    resp = conn.getresponse()
+    t0 = time.time()
+    try:
+        if on_open:
+            on_open(resp.status)
+        if resp.status != 200:
+            raise AssertionError(f"watch {path} -> {resp.status}: {resp.read()[:500]!r}")
+        while True:
+            line = resp.readline()
+            if not line:
+                return
+            if line.strip():
+                yield time.time() - t0, json.loads(line)
+    finally:
+        conn.close()
