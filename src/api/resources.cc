@@ -89,6 +89,22 @@ std::vector<ResourceInfo> Build() {
   b.WithStatus(b.Add("ReplicaSet", "replicasets", "replicaset", true, {"rs"}, {"all"})).subresources.push_back(Scale());
   b.WithStatus(b.Add("StatefulSet", "statefulsets", "statefulset", true, {"sts"}, {"all"})).subresources.push_back(Scale());
 
+  b.group = "authentication.k8s.io";
+  b.Add("SelfSubjectReview", "selfsubjectreviews", "selfsubjectreview", false).verbs = {"create"};
+  b.out.back().stored = false;
+  b.Add("TokenReview", "tokenreviews", "tokenreview", false).verbs = {"create"};
+  b.out.back().stored = false;
+
+  b.group = "authorization.k8s.io";
+  b.Add("LocalSubjectAccessReview", "localsubjectaccessreviews", "localsubjectaccessreview", true).verbs = {"create"};
+  b.out.back().stored = false;
+  b.Add("SelfSubjectAccessReview", "selfsubjectaccessreviews", "selfsubjectaccessreview", false).verbs = {"create"};
+  b.out.back().stored = false;
+  b.Add("SelfSubjectRulesReview", "selfsubjectrulesreviews", "selfsubjectrulesreview", false).verbs = {"create"};
+  b.out.back().stored = false;
+  b.Add("SubjectAccessReview", "subjectaccessreviews", "subjectaccessreview", false).verbs = {"create"};
+  b.out.back().stored = false;
+
   b.group = "autoscaling";
   b.version = "v2";
   b.WithStatus(b.Add("HorizontalPodAutoscaler", "horizontalpodautoscalers", "horizontalpodautoscaler", true, {"hpa"}, {"all"}));

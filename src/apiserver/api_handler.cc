@@ -264,7 +264,7 @@ HttpResponse ApiHandler::Handle(HttpRequest& req) {
     return ErrorResponse(ToStatus({404, "NotFound", "the server could not find the requested resource", "",
                                    info.group, info.resource}));
   }
-  HttpResponse resp = HandleResource(req, info, *r);
+  HttpResponse resp = HandleResource(req, info, *r, *user);
   if (!resp.stream) {
     metrics_->RecordRequest(absl::AsciiStrToUpper(info.verb), r->group,
                             info.subresource.empty() ? r->plural : r->plural + "/" + info.subresource, resp.status,
@@ -346,7 +346,8 @@ HttpResponse ApiHandler::HandleNonResource(const HttpRequest& req) {
   return ErrorResponse(ToStatus({404, "NotFound", "the server could not find the requested resource"}));
 }
 
-HttpResponse ApiHandler::HandleResource(HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r) {
+HttpResponse ApiHandler::HandleResource(HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r,
+                                        const User& user) {
   if (!r.namespaced && !info.namespace_name.empty()) {
     return ErrorResponse(ToStatus({404, "NotFound", "the server could not find the requested resource"}));
   }
@@ -368,6 +369,7 @@ HttpResponse ApiHandler::HandleResource(HttpRequest& req, const RequestInfo& inf
         absl::StrCat("the server does not allow this method on the requested resource (", r.plural, "/", sub, ")")));
   }
   if (r.plural == "bindings" && info.verb == "create") return Binding(req, info, r);
+  if (!r.stored && info.verb == "create") return Review(req, r, user);
   if (!r.HasVerb(info.verb)) {
     return ErrorResponse(MethodNotAllowedError(
         absl::StrCat("the server does not allow this method on the requested resource (", info.verb, " ", r.plural,
@@ -891,6 +893,69 @@ HttpResponse ApiHandler::Eviction(const HttpRequest& req, const RequestInfo& inf
   auto result = storage_->Delete(r, info.namespace_name, info.name, options, &deleted);
   if (!result.ok()) return ErrorResponse(result.status());
   return SuccessStatusResponse(201, "", "pods", info.name, "");
+}
+
+namespace {
+
+json::object UserInfoJson(const User& user) {
+  json::array groups;
+  for (const auto& g : user.groups) groups.push_back(json::string(g));
+  json::object info{{"username", user.name}, {"groups", std::move(groups)}};
+  if (!user.uid.empty()) info["uid"] = user.uid;
+  return info;
+}
+
+}  // namespace
+
+HttpResponse ApiHandler::Review(const HttpRequest& req, const api::ResourceInfo& r, const User& user) {
+  auto body = DecodeObject(req, r);
+  if (!body.ok()) return ErrorResponse(body.status());
+  json::object out = body->as_object();
+  out["kind"] = r.kind;
+  out["apiVersion"] = r.GroupVersion();
+  out["metadata"] = json::object{{"creationTimestamp", nullptr}};
+  json::object status;
+  if (r.kind == "SelfSubjectReview") {
+    status["userInfo"] = UserInfoJson(user);
+  } else if (r.kind == "TokenReview") {
+    HttpRequest probe;
+    probe.headers["authorization"] = "Bearer " + base::GetString(*body, {"spec", "token"});
+    auto reviewed = authenticator_->Authenticate(probe);
+    status["authenticated"] = reviewed.ok();
+    if (reviewed.ok()) status["user"] = UserInfoJson(*reviewed);
+  } else if (r.kind == "SelfSubjectRulesReview") {
+    status["resourceRules"] = json::array{
+        json::object{{"verbs", json::array{"*"}}, {"apiGroups", json::array{"*"}}, {"resources", json::array{"*"}}}};
+    status["nonResourceRules"] =
+        json::array{json::object{{"verbs", json::array{"*"}}, {"nonResourceURLs", json::array{"*"}}}};
+    status["incomplete"] = false;
+  } else {
+    // Access reviews: ask the authorizer about the described request.
+    RequestInfo asked;
+    asked.is_resource = base::FindPath(*body, {"spec", "resourceAttributes"}) != nullptr;
+    asked.verb = base::GetString(*body, {"spec", "resourceAttributes", "verb"});
+    asked.group = base::GetString(*body, {"spec", "resourceAttributes", "group"});
+    asked.version = base::GetString(*body, {"spec", "resourceAttributes", "version"});
+    asked.resource = base::GetString(*body, {"spec", "resourceAttributes", "resource"});
+    asked.subresource = base::GetString(*body, {"spec", "resourceAttributes", "subresource"});
+    asked.namespace_name = base::GetString(*body, {"spec", "resourceAttributes", "namespace"});
+    asked.name = base::GetString(*body, {"spec", "resourceAttributes", "name"});
+    User subject = user;
+    if (r.kind == "SubjectAccessReview" || r.kind == "LocalSubjectAccessReview") {
+      subject = User{base::GetString(*body, {"spec", "user"}), base::GetString(*body, {"spec", "uid"}), {}};
+      if (const auto* g = base::FindPath(*body, {"spec", "groups"}); g && g->is_array()) {
+        for (const auto& v : g->get_array()) {
+          if (v.is_string()) subject.groups.emplace_back(v.get_string());
+        }
+      }
+    }
+    auto decision = authorizer_->Authorize(subject, asked);
+    status["allowed"] = decision.ok();
+    status["reason"] = decision.ok() ? "every authenticated user is allowed (RBAC is not enforced yet)"
+                                     : std::string(decision.message());
+  }
+  out["status"] = std::move(status);
+  return JsonResponse(201, base::ToJson(out));
 }
 
 }  // namespace skiff::apiserver

@@ -224,7 +224,9 @@ class Session : public std::enable_shared_from_this<Session>, public StreamSink 
   void StartStream(HttpResponse resp) {
     source_ = resp.stream;
     std::string head = absl::StrCat("HTTP/1.1 ", resp.status, " OK\r\nContent-Type: ", resp.content_type,
-                                    "\r\nTransfer-Encoding: chunked\r\nCache-Control: no-cache, private\r\n");
+                                    "\r\nTransfer-Encoding: chunked\r\nCache-Control: no-cache, private\r\n"
+                                    // The connection ends with the stream, so clients must not reuse it.
+                                    "Connection: close\r\n");
     for (const auto& [name, value] : resp.headers) absl::StrAppend(&head, name, ": ", value, "\r\n");
     head += "\r\n";
     beast::get_lowest_layer(stream_).expires_never();

@@ -59,10 +59,10 @@ std::string Metrics::Render(const std::string& extra) const {
     AppendHistogram(&out, "apiserver_request_duration_seconds",
                     absl::StrCat("verb=\"", verb, "\",group=\"", group, "\",resource=\"", resource, "\""), h, kBuckets);
   }
-  out += "# HELP skiff_storage_write_duration_seconds Durable storage write latency by operation.\n";
-  out += "# TYPE skiff_storage_write_duration_seconds histogram\n";
+  out += "# HELP skiff_storage_duration_seconds Storage latency by operation (writes are durable when they return).\n";
+  out += "# TYPE skiff_storage_duration_seconds histogram\n";
   for (const auto& [op, h] : storage_latency_) {
-    AppendHistogram(&out, "skiff_storage_write_duration_seconds", absl::StrCat("operation=\"", op, "\""), h, kBuckets);
+    AppendHistogram(&out, "skiff_storage_duration_seconds", absl::StrCat("operation=\"", op, "\""), h, kBuckets);
   }
   out += extra;
   return out;

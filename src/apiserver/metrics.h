@@ -1,6 +1,6 @@
 // Metrics: the API server's Prometheus counters and latency histograms, rendered in the text
 // exposition format at /metrics (apiserver_request_total, apiserver_request_duration_seconds,
-// watch counts, watch cache sizes, storage write latency).
+// watch counts, watch cache sizes, storage operation latency).
 // Thread-safety: Record* may be called concurrently from any thread; Render takes a snapshot.
 // Ownership: plain object owned by the server. Never fails.
 #ifndef SKIFF_APISERVER_METRICS_H_
@@ -20,6 +20,7 @@ class Metrics {
  public:
   void RecordRequest(const std::string& verb, const std::string& group, const std::string& resource, int code,
                      absl::Duration latency);
+  // Storage operation latency (create, update, delete, get, list).
   void RecordStorageWrite(const std::string& operation, absl::Duration latency);
   // `extra` is appended verbatim (gauges computed by the caller at render time).
   std::string Render(const std::string& extra) const;

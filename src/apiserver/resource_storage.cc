@@ -49,9 +49,12 @@ bool SpecChanged(const json::value& a, const json::value& b) {
   return differs(*ao, *bo) || differs(*bo, *ao);
 }
 
+// metadata.finalizers, and for Namespaces also spec.finalizers (emptied through /finalize).
 bool HasFinalizers(const json::value& obj) {
-  const auto* f = base::FindPath(obj, {"metadata", "finalizers"});
-  return f && f->is_array() && !f->get_array().empty();
+  for (const auto* f : {base::FindPath(obj, {"metadata", "finalizers"}), base::FindPath(obj, {"spec", "finalizers"})}) {
+    if (f && f->is_array() && !f->get_array().empty()) return true;
+  }
+  return false;
 }
 
 void AddFinalizer(json::value& obj, const std::string& finalizer) {
@@ -87,6 +90,14 @@ std::string QosClass(const json::value& pod) {
   return guaranteed ? "Guaranteed" : "Burstable";
 }
 
+// Invariants the registry enforces on every write.
+void ApplyKindInvariants(const api::ResourceInfo& r, json::value& obj) {
+  if (r.group.empty() && r.kind == "Namespace") {
+    std::string name = base::GetString(obj, {"metadata", "name"});
+    base::EnsureObject(obj, {"metadata", "labels"})["kubernetes.io/metadata.name"] = name;
+  }
+}
+
 // Kind-specific state on create, as the Kubernetes registry strategies set it.
 void PrepareForCreate(const api::ResourceInfo& r, json::value& obj) {
   auto& o = obj.as_object();
@@ -103,6 +114,18 @@ void PrepareForCreate(const api::ResourceInfo& r, json::value& obj) {
     o["status"] = json::object{{"phase", "Pending"}};
   } else if (r.has_status && !(r.group.empty() && r.kind == "Node")) {
     o.erase("status");
+  }
+  if (r.group == "batch" && r.kind == "Job" && !base::GetBool(obj, {"spec", "manualSelector"})) {
+    // The Job registry owns the selector: it selects the Job's own pods by its uid.
+    std::string uid = base::GetString(obj, {"metadata", "uid"});
+    std::string name = base::GetString(obj, {"metadata", "name"});
+    auto& labels = base::EnsureObject(obj, {"spec", "template", "metadata", "labels"});
+    labels["batch.kubernetes.io/controller-uid"] = uid;
+    labels["batch.kubernetes.io/job-name"] = name;
+    labels["controller-uid"] = uid;
+    labels["job-name"] = name;
+    base::EnsureObject(obj, {"spec"})["selector"] =
+        json::object{{"matchLabels", json::object{{"batch.kubernetes.io/controller-uid", uid}}}};
   }
 }
 
@@ -185,6 +208,7 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Create(const api::ResourceInfo& r, co
   meta.erase("deletionGracePeriodSeconds");
   meta.erase("selfLink");
   PrepareForCreate(r, obj);
+  ApplyKindInvariants(r, obj);
   if (!options.field_manager.empty() && !options.managed_fields_done) {
     api::UpdateManagedFields(nullptr, obj, options.field_manager, "Update", r.GroupVersion(),
                              base::FormatRfc3339(clock_->Now()), api::PatchMetaFor(r.group, r.version, r.kind));
@@ -312,6 +336,7 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Update(const api::ResourceInfo& r, co
         obj.as_object().erase("status");
       }
     }
+    ApplyKindInvariants(r, obj);
     int64_t generation = base::GetInt(old, {"metadata", "generation"}, 1);
     if (SpecChanged(old, obj)) ++generation;
     Meta(obj)["generation"] = generation;

@@ -11,6 +11,7 @@
 #include "apiserver/errors.h"
 #include "apiserver/http_server.h"
 #include "apiserver/kubeconfig.h"
+#include "apiserver/metered_store.h"
 #include "apiserver/metrics.h"
 #include "apiserver/pki.h"
 #include "apiserver/resource_storage.h"
@@ -39,6 +40,7 @@ absl::Status SplitListen(const std::string& listen, std::string* host, int* port
 struct Server::Parts {
   ServerCredentials credentials;
   std::unique_ptr<storage::SqliteStore> store;
+  std::unique_ptr<MeteredStore> metered;
   std::unique_ptr<WatchCache> cache;
   std::unique_ptr<SchemaAdmission> admission;
   std::unique_ptr<ResourceStorage> storage;
@@ -74,10 +76,11 @@ absl::Status Server::Start() {
   auto store = storage::SqliteStore::Open(store_options);
   if (!store.ok()) return store.status();
   parts_->store = std::move(*store);
-  parts_->cache = std::make_unique<WatchCache>(parts_->store.get(), WatchCache::Options{});
+  parts_->metered = std::make_unique<MeteredStore>(parts_->store.get(), &parts_->metrics);
+  parts_->cache = std::make_unique<WatchCache>(parts_->metered.get(), WatchCache::Options{});
   if (auto s = parts_->cache->Start(); !s.ok()) return s;
   parts_->admission = std::make_unique<SchemaAdmission>(api::BuiltinSchemas());
-  parts_->storage = std::make_unique<ResourceStorage>(parts_->store.get(), parts_->cache.get(), &base::RealClock(),
+  parts_->storage = std::make_unique<ResourceStorage>(parts_->metered.get(), parts_->cache.get(), &base::RealClock(),
                                                       parts_->admission.get());
   // Namespaces Kubernetes always has.
   const api::ResourceInfo* namespaces = api::FindResource("", "v1", "namespaces");
@@ -129,6 +132,7 @@ void Server::Stop() {
   parts_->handler.reset();
   parts_->storage.reset();
   parts_->cache.reset();
+  parts_->metered.reset();
   parts_->store.reset();
 }
 

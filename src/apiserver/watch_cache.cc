@@ -25,6 +25,17 @@ const char* EventTypeName(EventType t) {
   return "ERROR";
 }
 
+std::shared_ptr<const std::string> CachedObject::EventLine(EventType type) const {
+  int slot = static_cast<int>(type);
+  if (slot < 0 || slot > 2) return nullptr;
+  std::lock_guard<std::mutex> lock(lines_mu_);
+  if (!lines_[slot]) {
+    lines_[slot] = std::make_shared<const std::string>(
+        absl::StrCat("{\"type\":\"", EventTypeName(type), "\",\"object\":", json, "}\n"));
+  }
+  return lines_[slot];
+}
+
 std::string ResourcePrefix(const std::string& group, const std::string& plural) {
   return absl::StrCat("/registry/", group.empty() ? "core" : group, "/", plural, "/");
 }

@@ -28,18 +28,31 @@
 
 namespace skiff::apiserver {
 
+enum class EventType { kAdded, kModified, kDeleted, kBookmark, kError };
+const char* EventTypeName(EventType t);
+
 struct CachedObject {
+  CachedObject() = default;
+  CachedObject(const CachedObject& other)
+      : key(other.key), namespace_name(other.namespace_name), name(other.name), object(other.object),
+        json(other.json), revision(other.revision) {}
+
+  // The watch-event line `{"type":"<T>","object":<json>}\n`, built once per event type and then
+  // shared by every watcher (ADDED, MODIFIED and DELETED only).
+  std::shared_ptr<const std::string> EventLine(EventType type) const;
+
   std::string key;  // storage key
   std::string namespace_name;
   std::string name;
   boost::json::value object;  // with metadata.resourceVersion set
   std::string json;           // serialized `object`
   int64_t revision = 0;       // mod revision (= resourceVersion)
+
+ private:
+  mutable std::mutex lines_mu_;
+  mutable std::shared_ptr<const std::string> lines_[3];
 };
 using ObjectPtr = std::shared_ptr<const CachedObject>;
-
-enum class EventType { kAdded, kModified, kDeleted, kBookmark, kError };
-const char* EventTypeName(EventType t);
 
 // Decides whether an object is visible to a list or watch (namespace, selectors).
 using ObjectFilter = std::function<bool(const CachedObject&)>;

@@ -17,8 +17,12 @@ WatchStream::WatchStream(WatchCache* cache, WatchTicker* ticker, WatchParams par
     : cache_(cache), ticker_(ticker), params_(std::move(params)), last_bookmark_(absl::Now()) {}
 
 bool WatchStream::WriteLocked(std::string line) {
+  return WriteSharedLocked(std::make_shared<const std::string>(std::move(line)));
+}
+
+bool WatchStream::WriteSharedLocked(std::shared_ptr<const std::string> line) {
   if (stopped_ || !sink_) return false;
-  if (!sink_->Write(std::make_shared<const std::string>(std::move(line)))) {
+  if (!sink_->Write(std::move(line))) {
     stopped_ = true;
     return false;
   }
@@ -29,8 +33,9 @@ bool WatchStream::OnEvent(EventType type, const ObjectPtr& object) {
   std::lock_guard<std::mutex> lock(mu_);
   if (stopped_) return false;
   last_revision_ = std::max(last_revision_, object->revision);
-  std::string body = params_.formatter ? params_.formatter(type, object) : object->json;
-  return WriteLocked(absl::StrCat("{\"type\":\"", EventTypeName(type), "\",\"object\":", body, "}\n"));
+  if (!params_.formatter) return WriteSharedLocked(object->EventLine(type));
+  return WriteLocked(
+      absl::StrCat("{\"type\":\"", EventTypeName(type), "\",\"object\":", params_.formatter(type, object), "}\n"));
 }
 
 void WatchStream::Start(std::shared_ptr<StreamSink> sink) {

@@ -49,6 +49,7 @@ class WatchStream : public StreamSource, public WatchListener, public std::enabl
 
  private:
   bool WriteLocked(std::string line);
+  bool WriteSharedLocked(std::shared_ptr<const std::string> line);
 
   WatchCache* cache_;
   WatchTicker* ticker_;

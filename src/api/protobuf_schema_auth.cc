@@ -1,0 +1,62 @@
+// Protobuf descriptions of the review kinds kubectl sends as protobuf (`auth can-i`,
+// `auth whoami`): authorization.k8s.io/v1 and authentication.k8s.io/v1 (field numbers from their
+// generated.proto).
+#include "api/protobuf_schema.h"
+
+namespace skiff::api {
+using namespace proto_table;  // NOLINT: the table-building helpers
+namespace {
+
+constinit const ProtoField kResourceAttributesFields[] = {
+    Str(1, "namespace"), Str(2, "verb"), Str(3, "group"), Str(4, "version"),
+    Str(5, "resource"),  Str(6, "subresource"), Str(7, "name"),
+};
+constinit const ProtoMessage kResourceAttributes = Message("ResourceAttributes", kResourceAttributesFields);
+
+constinit const ProtoField kNonResourceAttributesFields[] = {Str(1, "path"), Str(2, "verb")};
+constinit const ProtoMessage kNonResourceAttributes = Message("NonResourceAttributes", kNonResourceAttributesFields);
+
+constinit const ProtoField kAccessReviewSpecFields[] = {
+    Msg(1, "resourceAttributes", kResourceAttributes),
+    Msg(2, "nonResourceAttributes", kNonResourceAttributes),
+};
+constinit const ProtoMessage kAccessReviewSpec = Message("SelfSubjectAccessReviewSpec", kAccessReviewSpecFields);
+
+constinit const ProtoField kAccessReviewStatusFields[] = {
+    Bool(1, "allowed"), Str(2, "reason"), Str(3, "evaluationError"), Bool(4, "denied")};
+constinit const ProtoMessage kAccessReviewStatus = Message("SubjectAccessReviewStatus", kAccessReviewStatusFields);
+
+constinit const ProtoField kSelfSubjectAccessReviewFields[] = {
+    Msg(1, "metadata", kProtoObjectMeta),
+    Msg(2, "spec", kAccessReviewSpec),
+    Msg(3, "status", kAccessReviewStatus),
+};
+
+constinit const ProtoField kRulesReviewSpecFields[] = {Str(1, "namespace")};
+constinit const ProtoMessage kRulesReviewSpec = Message("SelfSubjectRulesReviewSpec", kRulesReviewSpecFields);
+
+constinit const ProtoField kRulesReviewStatusFields[] = {Bool(3, "incomplete"), Str(4, "evaluationError")};
+constinit const ProtoMessage kRulesReviewStatus = Message("SubjectRulesReviewStatus", kRulesReviewStatusFields);
+
+constinit const ProtoField kSelfSubjectRulesReviewFields[] = {
+    Msg(1, "metadata", kProtoObjectMeta),
+    Msg(2, "spec", kRulesReviewSpec),
+    Msg(3, "status", kRulesReviewStatus),
+};
+
+constinit const ProtoField kUserInfoFields[] = {Str(1, "username"), Str(2, "uid"), Str(3, "groups", kRep)};
+constinit const ProtoMessage kUserInfo = Message("UserInfo", kUserInfoFields);
+constinit const ProtoField kSelfSubjectReviewStatusFields[] = {Msg(1, "userInfo", kUserInfo)};
+constinit const ProtoMessage kSelfSubjectReviewStatus = Message("SelfSubjectReviewStatus", kSelfSubjectReviewStatusFields);
+constinit const ProtoField kSelfSubjectReviewFields[] = {Msg(1, "metadata", kProtoObjectMeta),
+                                                         Msg(2, "status", kSelfSubjectReviewStatus)};
+
+}  // namespace
+
+constinit const ProtoMessage kProtoSelfSubjectAccessReview =
+    Message("SelfSubjectAccessReview", kSelfSubjectAccessReviewFields);
+constinit const ProtoMessage kProtoSelfSubjectRulesReview =
+    Message("SelfSubjectRulesReview", kSelfSubjectRulesReviewFields);
+constinit const ProtoMessage kProtoSelfSubjectReview = Message("SelfSubjectReview", kSelfSubjectReviewFields);
+
+}  // namespace skiff::api
