@@ -33,6 +33,11 @@ std::string RandomSuffix() {
 
 json::object& Meta(json::value& obj) { return base::EnsureObject(obj, {"metadata"}); }
 
+// Kinds whose registry strategy maintains metadata.generation (workloads with a spec/status split).
+bool TracksGeneration(const api::ResourceInfo& r) {
+  return (!r.group.empty() && r.has_status) || (r.group.empty() && r.kind == "ReplicationController");
+}
+
 // Everything except metadata and status: what a generation tracks.
 bool SpecChanged(const json::value& a, const json::value& b) {
   const auto* ao = a.if_object();
@@ -203,7 +208,11 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Create(const api::ResourceInfo& r, co
   }
   meta["uid"] = NewUid();
   meta["creationTimestamp"] = base::FormatRfc3339(clock_->Now());
-  meta["generation"] = 1;
+  if (TracksGeneration(r)) {
+    meta["generation"] = 1;
+  } else {
+    meta.erase("generation");
+  }
   meta.erase("deletionTimestamp");
   meta.erase("deletionGracePeriodSeconds");
   meta.erase("selfLink");
@@ -220,14 +229,7 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Create(const api::ResourceInfo& r, co
   std::string prefix = ResourcePrefix(r.group, r.plural);
   std::string key = ObjectKey(prefix, the_ns, name);
   std::string stored = StoredForm(obj);
-  if (options.dry_run) {
-    auto made = WatchCache::MakeObject(key, stored, 0);
-    if (!made.ok()) return made.status();
-    auto copy = std::make_shared<CachedObject>(**made);
-    Meta(copy->object).erase("resourceVersion");
-    copy->json = base::ToJson(copy->object);
-    return ObjectPtr(copy);
-  }
+  if (options.dry_run) return WatchCache::Materialize(key, std::move(obj), 0);
   auto rev = store_->Create(key, stored);
   if (!rev.ok()) {
     if (absl::IsAlreadyExists(rev.status())) {
@@ -243,13 +245,13 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Create(const api::ResourceInfo& r, co
     return rev.status();
   }
   if (auto s = cache_->WaitForRevision(*rev); !s.ok()) return s;
-  return WatchCache::MakeObject(key, stored, *rev);
+  return WatchCache::Materialize(key, std::move(obj), *rev);
 }
 
 absl::StatusOr<ObjectPtr> ResourceStorage::Persist(const api::ResourceInfo& r, const ObjectPtr& current,
                                                    json::value obj, bool dry_run) {
   std::string stored = StoredForm(obj);
-  if (dry_run) return WatchCache::MakeObject(current->key, stored, current->revision);
+  if (dry_run) return WatchCache::Materialize(current->key, std::move(obj), current->revision);
   // An object marked for deletion whose last finalizer is gone is removed (pods on a node wait for
   // the node agent's final delete instead).
   bool terminating = base::FindPath(obj, {"metadata", "deletionTimestamp"}) != nullptr;
@@ -264,7 +266,7 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Persist(const api::ResourceInfo& r, c
   auto rev = store_->Update(current->key, stored, current->revision);
   if (!rev.ok()) return rev.status();
   if (auto s = cache_->WaitForRevision(*rev); !s.ok()) return s;
-  return WatchCache::MakeObject(current->key, stored, *rev);
+  return WatchCache::Materialize(current->key, std::move(obj), *rev);
 }
 
 absl::StatusOr<ObjectPtr> ResourceStorage::Update(const api::ResourceInfo& r, const std::string& ns,
@@ -337,9 +339,15 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Update(const api::ResourceInfo& r, co
       }
     }
     ApplyKindInvariants(r, obj);
-    int64_t generation = base::GetInt(old, {"metadata", "generation"}, 1);
-    if (SpecChanged(old, obj)) ++generation;
-    Meta(obj)["generation"] = generation;
+    if (TracksGeneration(r)) {
+      int64_t generation = base::GetInt(old, {"metadata", "generation"}, 1);
+      if (SpecChanged(old, obj)) ++generation;
+      Meta(obj)["generation"] = generation;
+    } else if (const auto* g = base::FindPath(old, {"metadata", "generation"})) {
+      Meta(obj)["generation"] = *g;
+    } else {
+      Meta(obj).erase("generation");
+    }
     if (admission_) {
       if (auto s = admission_->Admit(r, obj, &old); !s.ok()) return s;
     }

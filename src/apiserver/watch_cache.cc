@@ -108,16 +108,24 @@ WatchCache::~WatchCache() { store_watch_.reset(); }
 absl::StatusOr<ObjectPtr> WatchCache::MakeObject(const std::string& key, const std::string& value, int64_t revision) {
   auto parsed = base::ParseJson(value);
   if (!parsed.ok()) return parsed.status();
+  return Materialize(key, std::move(*parsed), revision);
+}
+
+ObjectPtr WatchCache::Materialize(const std::string& key, boost::json::value object, int64_t revision) {
   auto obj = std::make_shared<CachedObject>();
   obj->key = key;
   obj->revision = revision;
-  obj->object = std::move(*parsed);
+  obj->object = std::move(object);
   auto& meta = base::EnsureObject(obj->object, {"metadata"});
-  meta["resourceVersion"] = std::to_string(revision);
+  if (revision > 0) {
+    meta["resourceVersion"] = std::to_string(revision);
+  } else {
+    meta.erase("resourceVersion");
+  }
   obj->name = base::GetString(obj->object, {"metadata", "name"});
   obj->namespace_name = base::GetString(obj->object, {"metadata", "namespace"});
   obj->json = base::ToJson(obj->object);
-  return ObjectPtr(std::move(obj));
+  return obj;
 }
 
 WatchCache::Resource& WatchCache::ResourceFor(const std::string& prefix) const {

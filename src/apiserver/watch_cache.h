@@ -109,6 +109,8 @@ class WatchCache {
 
   // Parses a stored value into a cached object (sets resourceVersion). Public for the write path.
   static absl::StatusOr<ObjectPtr> MakeObject(const std::string& key, const std::string& value, int64_t revision);
+  // Same, from an already parsed object (no re-parse); revision 0 leaves resourceVersion unset.
+  static ObjectPtr Materialize(const std::string& key, boost::json::value object, int64_t revision);
 
  private:
   struct Resource;
