@@ -9,5 +9,6 @@ CXX=clang++ CC=clang cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWit
 ninja -C build-fuzz skiff_fuzzers
 for f in build-fuzz/fuzz/*_fuzz; do
   echo "fuzzing $(basename "$f") for ${seconds}s"
-  "$f" -max_total_time="$seconds" -print_final_stats=0 2>&1 | tail -n 2
+  # Crash inputs land in build-fuzz/ (not the source tree); a crash fails the run.
+  "$f" -max_total_time="$seconds" -artifact_prefix=build-fuzz/ 2>&1 | tail -n 3
 done

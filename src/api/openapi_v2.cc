@@ -91,7 +91,9 @@ class ProtoWriter {
 
  private:
   static constexpr uint32_t kVarint = 0, kFixed64 = 1, kLengthDelimited = 2;
-  static uint32_t Tag(int field, uint32_t wire_type) { return (static_cast<uint32_t>(field) << 3) | wire_type; }
+  static uint32_t Tag(int field, uint32_t wire_type) {
+    return (static_cast<uint32_t>(field) << 3) | wire_type;
+  }
 
   template <typename F>
   void Write(F&& f) {
@@ -163,7 +165,8 @@ ProtoWriter SchemaOf(const object& s) {
   const bool unwrapped = ref.empty() && !(ref = WrappedRef(s)).empty();
   if (!ref.empty()) out.String(f::kRef, V2Ref(ref));
   auto string_field = [&](int field, std::string_view key) {
-    if (const value* v = s.if_contains(key); v != nullptr && v->is_string()) out.String(field, View(v->as_string()));
+    if (const value* v = s.if_contains(key); v != nullptr && v->is_string())
+      out.String(field, View(v->as_string()));
   };
   string_field(f::kFormat, "format");
   string_field(f::kTitle, "title");
@@ -216,7 +219,8 @@ ProtoWriter SchemaOf(const object& s) {
   if (properties != nullptr && properties->is_object() && !properties->as_object().empty()) {
     ProtoWriter props;
     for (const auto& [name, sub] : properties->as_object()) {
-      if (sub.is_object()) props.Message(kNamedListEntry, NamedMessage(View(name), SchemaOf(sub.as_object())));
+      if (sub.is_object())
+        props.Message(kNamedListEntry, NamedMessage(View(name), SchemaOf(sub.as_object())));
     }
     out.Message(f::kProperties, props);
   }
@@ -266,7 +270,8 @@ const std::string& BuiltinOpenApiV2Protobuf() {
 }
 
 const std::string& BuiltinOpenApiV2ETag() {
-  static const std::string* const kETag = new std::string(Cat("\"", ContentHash(BuiltinOpenApiV2Protobuf()), "\""));
+  static const std::string* const kETag =
+      new std::string(Cat("\"", ContentHash(BuiltinOpenApiV2Protobuf()), "\""));
   return *kETag;
 }
 

@@ -21,8 +21,11 @@
 
 namespace skiff::api {
 
+// kubectl asks with `Accept: application/com.github.proto-openapi.spec.v2@v1.0+protobuf`, but '@'
+// is not a token character, so the answer must carry this form instead (as kube-openapi does):
+// client-go parses the response Content-Type and fails on the '@' form.
 inline constexpr std::string_view kOpenApiV2ProtobufContentType =
-    "application/com.github.proto-openapi.spec.v2@v1.0+protobuf";
+    "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
 
 // The serialized `openapi.v2.Document` for every type and kind in `registry`.
 std::string OpenApiV2Protobuf(const SchemaRegistry& registry);

@@ -74,9 +74,9 @@ Message Decode(const std::string& data) {
 
 // Field numbers from gnostic openapiv2/OpenAPIv2.proto.
 constexpr int kDocSwagger = 1, kDocInfo = 2, kDocPaths = 8, kDocDefinitions = 9;
-constexpr int kSchemaRef = 1, kSchemaFormat = 2, kSchemaDescription = 4, kSchemaDefault = 5, kSchemaRequired = 19,
-              kSchemaEnum = 20, kSchemaAdditional = 21, kSchemaType = 22, kSchemaItems = 23, kSchemaAllOf = 24,
-              kSchemaProperties = 25, kSchemaVendorExtension = 31;
+constexpr int kSchemaRef = 1, kSchemaFormat = 2, kSchemaDescription = 4, kSchemaDefault = 5,
+              kSchemaRequired = 19, kSchemaEnum = 20, kSchemaAdditional = 21, kSchemaType = 22,
+              kSchemaItems = 23, kSchemaAllOf = 24, kSchemaProperties = 25, kSchemaVendorExtension = 31;
 
 // Repeated Named* entries (name = 1, value = 2) of `field` -> name to decoded value.
 std::map<std::string, Message> Named(const Message& m, int field) {
@@ -178,7 +178,8 @@ TEST(OpenApiV2Test, FieldsUseDefinitionRefsAndKubernetesScalarShapes) {
   auto spec = Properties(defs["io.k8s.api.apps.v1.DeploymentSpec"]);
   EXPECT_THAT(Types(spec["replicas"]), ElementsAre("integer"));
   EXPECT_EQ(spec["replicas"].One(kSchemaFormat), "int32");
-  EXPECT_THAT(Decode(defs["io.k8s.api.apps.v1.DeploymentSpec"].One(kSchemaType)).All(1), ElementsAre("object"));
+  EXPECT_THAT(Decode(defs["io.k8s.api.apps.v1.DeploymentSpec"].One(kSchemaType)).All(1),
+              ElementsAre("object"));
   EXPECT_THAT(defs["io.k8s.api.apps.v1.DeploymentSpec"].All(kSchemaRequired),
               ::testing::IsSupersetOf({"selector", "template"}));
 
@@ -199,7 +200,8 @@ TEST(OpenApiV2Test, FieldsUseDefinitionRefsAndKubernetesScalarShapes) {
   EXPECT_EQ(int_or_string.One(kSchemaFormat), "int-or-string");
   EXPECT_THAT(Types(defs["io.k8s.apimachinery.pkg.api.resource.Quantity"]), ElementsAre("string"));
   auto port = Properties(defs["io.k8s.api.core.v1.ServicePort"]);
-  EXPECT_EQ(port["targetPort"].One(kSchemaRef), "#/definitions/io.k8s.apimachinery.pkg.util.intstr.IntOrString");
+  EXPECT_EQ(port["targetPort"].One(kSchemaRef),
+            "#/definitions/io.k8s.apimachinery.pkg.util.intstr.IntOrString");
 }
 
 TEST(OpenApiV2Test, SmallSchemaConvertsAttributesAndExtensions) {
@@ -246,7 +248,8 @@ void CheckParsable(const Message& s, const std::map<std::string, Message>& defs,
   ASSERT_LE(types.size(), 1u) << path;
   std::string type = types.empty() ? "" : types[0];
   auto props = Properties(s);
-  if (type == "array" || (type.empty() && props.empty() && !s.Has(kSchemaAdditional) && s.Has(kSchemaItems))) {
+  if (type == "array" ||
+      (type.empty() && props.empty() && !s.Has(kSchemaAdditional) && s.Has(kSchemaItems))) {
     EXPECT_EQ(type, "array") << path;
     std::vector<std::string> items = Decode(s.One(kSchemaItems)).All(1);
     ASSERT_EQ(items.size(), 1u) << path;
@@ -262,7 +265,8 @@ void CheckParsable(const Message& s, const std::map<std::string, Message>& defs,
     return;
   }
   if (!type.empty()) {
-    EXPECT_THAT((std::vector<std::string>{"string", "number", "integer", "boolean"}), ::testing::Contains(type))
+    EXPECT_THAT((std::vector<std::string>{"string", "number", "integer", "boolean"}),
+                ::testing::Contains(type))
         << path;
   }
 }

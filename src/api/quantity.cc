@@ -372,8 +372,9 @@ std::string Quantity::String() const {
 boost::json::value Quantity::ToJson() const { return boost::json::value(String()); }
 
 absl::Status Quantity::Add(const Quantity& other) {
-  int128 sum = nanos_ + other.nanos_;  // both below 10^38 in magnitude: cannot overflow int128
-  if (sum > static_cast<int128>(kMaxNanos) || sum < -static_cast<int128>(kMaxNanos)) {
+  int128 sum;
+  if (__builtin_add_overflow(nanos_, other.nanos_, &sum) || sum > static_cast<int128>(kMaxNanos) ||
+      sum < -static_cast<int128>(kMaxNanos)) {
     return absl::OutOfRangeError(absl::StrCat("quantity overflow: ", String(), " + ", other.String()));
   }
   if (nanos_ == 0) format_ = other.format_;
@@ -383,8 +384,9 @@ absl::Status Quantity::Add(const Quantity& other) {
 }
 
 absl::Status Quantity::Sub(const Quantity& other) {
-  int128 diff = nanos_ - other.nanos_;
-  if (diff > static_cast<int128>(kMaxNanos) || diff < -static_cast<int128>(kMaxNanos)) {
+  int128 diff;
+  if (__builtin_sub_overflow(nanos_, other.nanos_, &diff) || diff > static_cast<int128>(kMaxNanos) ||
+      diff < -static_cast<int128>(kMaxNanos)) {
     return absl::OutOfRangeError(absl::StrCat("quantity overflow: ", String(), " - ", other.String()));
   }
   if (nanos_ == 0) format_ = other.format_;

@@ -230,3 +230,22 @@ TEST(QuantityTest, Json) {
 
 }  // namespace
 }  // namespace skiff::api
+
+namespace skiff::api {
+namespace {
+
+// Found by selector_fuzz: two quantities near the top of the range overflowed int128 when added.
+TEST(QuantityOverflowTest, AddAndSubNearTheLimitReportOutOfRange) {
+  auto big = Quantity::Parse("85555555555555555555555555555");
+  ASSERT_TRUE(big.ok()) << big.status();
+  Quantity sum = *big;
+  EXPECT_TRUE(absl::IsOutOfRange(sum.Add(*big)));
+  EXPECT_EQ(sum.String(), big->String());  // unchanged on overflow
+  auto negative = Quantity::Parse("-85555555555555555555555555555");
+  ASSERT_TRUE(negative.ok());
+  Quantity diff = *negative;
+  EXPECT_TRUE(absl::IsOutOfRange(diff.Sub(*big)));
+}
+
+}  // namespace
+}  // namespace skiff::api

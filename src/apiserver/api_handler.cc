@@ -13,6 +13,7 @@
 #include "api/json_patch.h"
 #include "api/merge_patch.h"
 #include "api/openapi.h"
+#include "api/openapi_v2.h"
 #include "api/schema.h"
 #include "api/strategic_merge_patch.h"
 #include "api/table.h"
@@ -314,6 +315,15 @@ HttpResponse ApiHandler::HandleNonResource(const HttpRequest& req) {
       return JsonResponse(200, AggregatedDiscovery(false), kAggregatedDiscoveryContentType);
     }
     return JsonResponse(200, LegacyApiGroupList());
+  }
+  if (path == "/openapi/v2") {
+    // Protobuf only: kubectl reads it solely to validate `kind: List` items client-side.
+    const std::string& etag = api::BuiltinOpenApiV2ETag();
+    bool unchanged = req.Header("if-none-match") == etag;
+    HttpResponse resp = JsonResponse(unchanged ? 304 : 200, unchanged ? "" : api::BuiltinOpenApiV2Protobuf(),
+                                     std::string(api::kOpenApiV2ProtobufContentType));
+    resp.headers.emplace_back("ETag", etag);
+    return resp;
   }
   if (path == "/openapi/v3" || path == "/openapi/v3/") return JsonResponse(200, openapi_->root);
   if (absl::StartsWith(path, "/openapi/v3/")) {

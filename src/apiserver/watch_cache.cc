@@ -70,6 +70,7 @@ struct HistoryEvent {
   bool deleted = false;
   ObjectPtr object;
   ObjectPtr prev;
+  absl::Time recorded = absl::Now();
 };
 
 // Delivers one change to one watcher, translating selector transitions as Kubernetes does: an
@@ -98,7 +99,8 @@ struct WatchCache::Resource {
   std::deque<HistoryEvent> history;
   int64_t floor = 0;        // watches may resume from any revision >= floor
   int64_t applied = 0;      // newest revision applied to this resource
-  std::map<int64_t, Watcher> watchers;
+  int64_t delivered = 0;    // newest revision fanned out to every registered watcher
+  std::map<int64_t, std::shared_ptr<Watcher>> watchers;
 };
 
 WatchCache::WatchCache(storage::Store* store, Options options) : store_(store), options_(options) {}
@@ -135,6 +137,7 @@ WatchCache::Resource& WatchCache::ResourceFor(const std::string& prefix) const {
     slot = std::make_unique<Resource>();
     slot->floor = revision_.load();
     slot->applied = revision_.load();
+    slot->delivered = revision_.load();
   }
   return *slot;
 }
@@ -161,23 +164,36 @@ absl::Status WatchCache::Start() {
 }
 
 void WatchCache::OnEvents(const std::vector<storage::WatchEvent>& events) {
+  // 1. Decode outside any lock.
+  std::vector<ObjectPtr> made(events.size());
+  for (size_t i = 0; i < events.size(); ++i) {
+    auto obj = MakeObject(events[i].kv.key, events[i].kv.value, events[i].kv.mod_revision);
+    if (!obj.ok()) {
+      spdlog::error("undecodable stored object {}: {}", events[i].kv.key, obj.status().ToString());
+      continue;
+    }
+    made[i] = std::move(*obj);
+  }
+  // 2. Apply to the objects and history, and note who must hear about it.
+  struct Fanout {
+    Resource* resource;
+    std::vector<HistoryEvent> events;
+    std::vector<std::pair<int64_t, std::shared_ptr<Watcher>>> watchers;
+  };
+  std::vector<Fanout> fanouts;
   int64_t newest = revision_.load();
   size_t i = 0;
   while (i < events.size()) {
-    // Apply consecutive events of the same resource under one lock.
     std::string prefix = PrefixOfKey(events[i].kv.key);
     Resource& r = ResourceFor(prefix);
+    Fanout fanout{&r, {}, {}};
     std::unique_lock<std::shared_mutex> lock(r.mu);
     for (; i < events.size() && PrefixOfKey(events[i].kv.key) == prefix; ++i) {
       const auto& ev = events[i];
       newest = std::max(newest, ev.kv.mod_revision);
-      auto made = MakeObject(ev.kv.key, ev.kv.value, ev.kv.mod_revision);
-      if (!made.ok()) {
-        spdlog::error("undecodable stored object {}: {}", ev.kv.key, made.status().ToString());
-        continue;
-      }
+      if (!made[i]) continue;
       HistoryEvent he;
-      he.object = *made;
+      he.object = made[i];
       auto it = r.objects.find(ev.kv.key);
       if (it != r.objects.end()) he.prev = it->second;
       if (ev.type == storage::WatchEvent::Type::kDelete) {
@@ -189,26 +205,54 @@ void WatchCache::OnEvents(const std::vector<storage::WatchEvent>& events) {
         r.objects.emplace(ev.kv.key, he.object);
       }
       r.applied = ev.kv.mod_revision;
-      for (auto w = r.watchers.begin(); w != r.watchers.end();) {
-        if (!Deliver(he, w->second)) {
-          w = r.watchers.erase(w);
-          --watch_count_;
-        } else {
-          ++w;
-        }
-      }
-      r.history.push_back(std::move(he));
-      while (r.history.size() > options_.history_per_resource) {
-        r.floor = r.history.front().object->revision;
-        r.history.pop_front();
-      }
+      r.history.push_back(he);
+      fanout.events.push_back(std::move(he));
     }
+    TrimHistory(r);
+    // Watchers registered later replay these events from history instead.
+    fanout.watchers.assign(r.watchers.begin(), r.watchers.end());
+    fanouts.push_back(std::move(fanout));
   }
+  // 3. Writers waiting for their revision may go on before the fan-out.
   {
     std::lock_guard<std::mutex> lock(revision_mu_);
     revision_ = newest;
   }
   revision_cv_.notify_all();
+  // 4. Fan out, without holding the resource lock (readers and new watches proceed meanwhile).
+  for (auto& f : fanouts) {
+    std::vector<int64_t> closed;
+    for (const auto& [id, w] : f.watchers) {
+      for (const auto& he : f.events) {
+        if (!Deliver(he, *w)) {
+          closed.push_back(id);
+          break;
+        }
+      }
+    }
+    std::unique_lock<std::shared_mutex> lock(f.resource->mu);
+    for (int64_t id : closed) {
+      if (f.resource->watchers.erase(id) > 0) --watch_count_;
+    }
+    if (!f.events.empty()) f.resource->delivered = f.events.back().object->revision;
+  }
+}
+
+void WatchCache::TrimHistory(Resource& r) {
+  absl::Time now = absl::Now();
+  while (!r.history.empty() &&
+         (r.history.size() > options_.history_per_resource ||
+          (r.history.size() > options_.history_min_per_resource &&
+           now - r.history.front().recorded > options_.history_window))) {
+    r.floor = r.history.front().object->revision;
+    r.history.pop_front();
+  }
+}
+
+int64_t WatchCache::DeliveredRevision(const std::string& resource_prefix) const {
+  Resource& r = ResourceFor(resource_prefix);
+  std::shared_lock<std::shared_mutex> lock(r.mu);
+  return std::max(r.delivered, r.floor);
 }
 
 int64_t WatchCache::Revision() const { return revision_.load(); }
@@ -287,7 +331,7 @@ absl::StatusOr<int64_t> WatchCache::StartWatch(const std::string& resource_prefi
     }
   }
   int64_t id = next_watch_id_++;
-  r.watchers.emplace(id, std::move(w));
+  r.watchers.emplace(id, std::make_shared<Watcher>(std::move(w)));
   ++watch_count_;
   return id;
 }

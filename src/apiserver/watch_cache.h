@@ -68,7 +68,11 @@ class WatchListener {
 class WatchCache {
  public:
   struct Options {
-    size_t history_per_resource = 20000;
+    // History kept per resource for resuming watches: events younger than `history_window`, at
+    // least `history_min_per_resource` of them, never more than `history_per_resource`.
+    size_t history_per_resource = 10000;
+    size_t history_min_per_resource = 100;
+    absl::Duration history_window = absl::Minutes(3);
   };
   WatchCache(storage::Store* store, Options options);
   ~WatchCache();
@@ -103,6 +107,9 @@ class WatchCache {
                                       std::shared_ptr<WatchListener> listener);
   void StopWatch(const std::string& resource_prefix, int64_t id);
 
+  // The newest revision of `resource_prefix` every watcher has been handed (for bookmarks).
+  int64_t DeliveredRevision(const std::string& resource_prefix) const;
+
   // Number of open watches and cached objects, for /metrics.
   size_t WatchCount() const;
   std::map<std::string, size_t> ObjectCounts() const;
@@ -115,6 +122,7 @@ class WatchCache {
  private:
   struct Resource;
   Resource& ResourceFor(const std::string& prefix) const;
+  void TrimHistory(Resource& r);
   void OnEvents(const std::vector<storage::WatchEvent>& events);
 
   storage::Store* store_;

@@ -89,7 +89,7 @@ void WatchStream::Tick(absl::Time now) {
       expired = true;
     } else if (params_.bookmarks && now - last_bookmark_ >= kBookmarkInterval) {
       last_bookmark_ = now;
-      int64_t rev = std::max(last_revision_, cache_->Revision());
+      int64_t rev = std::max(last_revision_, cache_->DeliveredRevision(params_.resource_prefix));
       last_revision_ = rev;
       WriteLocked(absl::StrCat("{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"", params_.bookmark_kind,
                                "\",\"apiVersion\":\"", params_.bookmark_api_version,
