@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <optional>
@@ -17,8 +18,12 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace skiff::bench {
+
+// This abseil build has its own string_view type; convert explicitly where the two meet.
+inline absl::string_view Av(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
 struct MachineInfo {
   int cpus = 0;  // online CPUs, as nproc reports them
@@ -34,6 +39,18 @@ MachineInfo ReadMachineInfo();
 absl::StatusOr<int64_t> ReadProcStatusKb(pid_t pid, std::string_view field);
 // A "field: 123" line of /proc/<pid>/io (e.g. "write_bytes").
 absl::StatusOr<int64_t> ReadProcIo(pid_t pid, std::string_view field);
+// User plus system CPU time the process has used so far (from /proc/<pid>/stat), in seconds.
+absl::StatusOr<double> ReadProcCpuSeconds(pid_t pid);
+
+// CPU used so far by the server (-1: unknown) and by this benchmark process, at a moment.
+struct CpuSample {
+  double server_seconds = -1;
+  double client_seconds = 0;
+  std::chrono::steady_clock::time_point at;
+};
+CpuSample SampleCpu(pid_t server_pid);
+// "server 3.10 s (1.55 cores), benchmark client 1.20 s (0.60 cores) over 2.00 s"
+std::string DescribeCpu(const CpuSample& from, const CpuSample& to);
 
 struct LatencySummary {
   size_t count = 0;
@@ -47,8 +64,8 @@ struct LatencySummary {
 int64_t Percentile(const std::vector<int64_t>& sorted, double p);
 LatencySummary Summarize(std::vector<int64_t> samples_ns);
 
-std::string FormatMs(int64_t ns);            // "1.234 ms"
-std::string FormatMib(int64_t bytes);        // "12.3 MiB"
+std::string FormatMs(int64_t ns);           // "1.234 ms"
+std::string FormatMib(int64_t bytes);       // "12.3 MiB (12.9 MB)"
 std::string FormatRate(double per_second);  // "12345/s"
 // "met" / "NOT met" against a target text, e.g. Verdict(true, ">= 20,000/s").
 std::string Verdict(bool met, std::string_view target);

@@ -3,7 +3,8 @@
 // outstanding coroutines so the main thread can wait for them with a deadline.
 // Thread-safety: Next() and the WaitGroup methods are thread-safe. Ownership: the pool owns its
 // contexts and threads; destroy the clients that use a context before the pool.
-// Failure: a coroutine that throws is logged to stderr by Spawn and counted as done.
+// Failure: a coroutine that throws is logged to stderr by Spawn and counted as done; RunSync
+// turns it into an INTERNAL status.
 #ifndef SKIFF_BENCH_IO_POOL_H_
 #define SKIFF_BENCH_IO_POOL_H_
 
@@ -12,10 +13,13 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "boost/asio/awaitable.hpp"
+#include "boost/asio/co_spawn.hpp"
 #include "boost/asio/executor_work_guard.hpp"
 #include "boost/asio/io_context.hpp"
 
@@ -58,6 +62,20 @@ class IoPool {
 
 // Runs `task` on `context`; `group` (if set) is marked done when it ends, even by an exception.
 void Spawn(boost::asio::io_context& context, boost::asio::awaitable<void> task, WaitGroup* group);
+
+// Runs `task` on `context` in the calling thread until the context has no more work; T is an
+// absl::Status or absl::StatusOr (an exception becomes an INTERNAL error).
+template <typename T>
+T RunSync(boost::asio::io_context& context, boost::asio::awaitable<T> task) {
+  std::optional<T> result;
+  boost::asio::co_spawn(context, std::move(task), [&result](std::exception_ptr error, T value) {
+    if (!error) result.emplace(std::move(value));
+  });
+  context.restart();
+  context.run();
+  if (!result) return T(absl::InternalError("benchmark coroutine threw"));
+  return std::move(*result);
+}
 
 }  // namespace skiff::bench
 

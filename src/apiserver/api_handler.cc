@@ -173,7 +173,7 @@ std::string KeyPrefixFor(const api::ResourceInfo& r, const std::string& ns) {
 
 // autoscaling/v1 Scale view of a scalable object.
 json::value ScaleOf(const api::ResourceInfo& r, const ObjectPtr& obj) {
-  const auto& o = obj->object;
+  const json::value o = obj->Parse();
   json::object meta{{"name", obj->name},
                     {"namespace", obj->namespace_name},
                     {"uid", base::GetString(o, {"metadata", "uid"})},
@@ -404,7 +404,8 @@ HttpResponse ApiHandler::ObjectResponse(const HttpRequest& req, const api::Resou
     options.now = clock_->Now();
     options.include_object = api::ParseIncludeObject(req.Query("includeObject"));
     options.resource_version = std::to_string(obj->revision);
-    resp = JsonResponse(code, base::ToJson(api::ToTable(r, {&obj->object}, options)), kTableContentType);
+    json::value parsed = obj->Parse();
+    resp = JsonResponse(code, base::ToJson(api::ToTable(r, {&parsed}, options)), kTableContentType);
   } else {
     resp = JsonResponse(code, obj->json);
   }
@@ -480,7 +481,7 @@ HttpResponse ApiHandler::List(const HttpRequest& req, const RequestInfo& info, c
         return ErrorResponse(page.status());
       }
       for (const auto& kv : page->kvs) {
-        auto obj = WatchCache::MakeObject(kv.key, kv.value, kv.mod_revision);
+        auto obj = storage_->cache()->MakeObject(kv.key, kv.value, kv.mod_revision);
         if (!obj.ok()) continue;
         if (selection->filter && !selection->filter(**obj)) continue;
         if (limit > 0 && static_cast<int64_t>(objects.size()) == limit) {
@@ -520,9 +521,12 @@ HttpResponse ApiHandler::List(const HttpRequest& req, const RequestInfo& info, c
     options.include_object = api::ParseIncludeObject(req.Query("includeObject"));
     options.resource_version = std::to_string(revision);
     options.continue_token = next;
+    std::vector<json::value> parsed;
+    parsed.reserve(objects.size());
+    for (const auto& o : objects) parsed.push_back(o->Parse());
     std::vector<const json::value*> raw;
-    raw.reserve(objects.size());
-    for (const auto& o : objects) raw.push_back(&o->object);
+    raw.reserve(parsed.size());
+    for (const auto& o : parsed) raw.push_back(&o);
     return JsonResponse(200, base::ToJson(api::ToTable(r, raw, options)), kTableContentType);
   }
   return JsonResponse(200, ListJson(r, objects, revision, next));
@@ -565,7 +569,8 @@ HttpResponse ApiHandler::Watch(const HttpRequest& req, const RequestInfo& info, 
       options.now = clock->Now();
       options.resource_version = std::to_string(obj->revision);
       options.include_column_definitions = first->exchange(false);
-      return base::ToJson(api::ToTable(*rp, {&obj->object}, options));
+      json::value parsed = obj->Parse();
+      return base::ToJson(api::ToTable(*rp, {&parsed}, options));
     };
     resp.content_type = kTableContentType;
   }
@@ -611,7 +616,7 @@ HttpResponse ApiHandler::Update(const HttpRequest& req, const RequestInfo& info,
       [&](const ObjectPtr& current) -> absl::StatusOr<json::value> {
         if (!finalize) return body;
         // namespaces/finalize changes only spec.finalizers.
-        json::value next = current->object;
+        json::value next = current->Parse();
         const auto* fin = base::FindPath(body, {"spec", "finalizers"});
         base::EnsureObject(next, {"spec"})["finalizers"] = fin ? *fin : json::array();
         return next;
@@ -665,6 +670,7 @@ HttpResponse ApiHandler::Patch(const HttpRequest& req, const RequestInfo& info, 
       r, info.namespace_name, info.name,
       [&](const ObjectPtr& current) -> absl::StatusOr<json::value> {
         absl::StatusOr<json::value> next;
+        json::value live = current ? current->Parse() : json::value();
         if (apply) {
           json::value applied = *patch;
           if (!current) {
@@ -672,7 +678,7 @@ HttpResponse ApiHandler::Patch(const HttpRequest& req, const RequestInfo& info, 
             m["name"] = info.name;
             if (r.namespaced) m["namespace"] = info.namespace_name;
           }
-          next = api::ServerSideApply(current ? &current->object : nullptr, applied, manager, force, meta,
+          next = api::ServerSideApply(current ? &live : nullptr, applied, manager, force, meta,
                                       r.GroupVersion(), now);
           if (!next.ok() && absl::IsAborted(next.status())) {
             ApiError e{409, "Conflict", std::string(next.status().message()), info.name, r.group, r.plural};
@@ -682,14 +688,14 @@ HttpResponse ApiHandler::Patch(const HttpRequest& req, const RequestInfo& info, 
             return ToStatus(e);
           }
         } else if (type == "application/json-patch+json") {
-          next = api::ApplyJsonPatch(current->object, *patch);
+          next = api::ApplyJsonPatch(live, *patch);
           if (!next.ok()) {
             return ToStatus({422, "Invalid", std::string(next.status().message()), info.name, r.group, r.plural});
           }
         } else if (type == "application/merge-patch+json") {
-          next = api::ApplyMergePatch(current->object, *patch);
+          next = api::ApplyMergePatch(live, *patch);
         } else {
-          next = api::ApplyStrategicMergePatch(current->object, *patch, meta);
+          next = api::ApplyStrategicMergePatch(live, *patch, meta);
           if (!next.ok()) return BadRequestError(std::string(next.status().message()));
         }
         if (!next.ok()) return next.status();
@@ -824,7 +830,7 @@ HttpResponse ApiHandler::Scale(const HttpRequest& req, const RequestInfo& info, 
                                 absl::StrCat("Invalid value: ", n, ": must be greater than or equal to 0"),
                                 "spec.replicas"}});
         }
-        json::value obj = current->object;
+        json::value obj = current->Parse();
         base::EnsureObject(obj, {"spec"})["replicas"] = n;
         base::EnsureObject(obj, {"metadata"}).erase("resourceVersion");
         return obj;
@@ -850,15 +856,15 @@ HttpResponse ApiHandler::Binding(const HttpRequest& req, const RequestInfo& info
   auto result = storage_->Update(
       *pods, info.namespace_name, pod_name,
       [&](const ObjectPtr& current) -> absl::StatusOr<json::value> {
-        std::string existing = base::GetString(current->object, {"spec", "nodeName"});
+        json::value obj = current->Parse();
+        std::string existing = base::GetString(obj, {"spec", "nodeName"});
         if (!existing.empty()) {
           return ConflictError("", "pods", pod_name, absl::StrCat("pod ", pod_name, " is already assigned to node \"",
                                                                   existing, "\""));
         }
-        if (base::FindPath(current->object, {"metadata", "deletionTimestamp"})) {
+        if (base::FindPath(obj, {"metadata", "deletionTimestamp"})) {
           return ConflictError("", "pods", pod_name, "pod is being deleted, cannot be assigned to a host");
         }
-        json::value obj = current->object;
         base::EnsureObject(obj, {"spec"})["nodeName"] = node;
         // The PodScheduled condition is recorded with the binding, as the real registry does.
         auto& status = base::EnsureObject(obj, {"status"});

@@ -169,8 +169,9 @@ absl::Status ResourceStorage::CheckNamespace(const api::ResourceInfo& r, const s
   std::string prefix = ResourcePrefix("", "namespaces");
   auto nsobj = cache_->Get(prefix, ObjectKey(prefix, "", ns));
   if (!nsobj) return NotFoundError("", "namespaces", ns);
-  if (creating && (base::GetString(nsobj->object, {"status", "phase"}) == "Terminating" ||
-                   base::FindPath(nsobj->object, {"metadata", "deletionTimestamp"}))) {
+  json::value nsval = creating ? nsobj->Parse() : json::value();
+  if (creating && (base::GetString(nsval, {"status", "phase"}) == "Terminating" ||
+                   base::FindPath(nsval, {"metadata", "deletionTimestamp"}))) {
     return ToStatus({403, "Forbidden",
                      absl::StrCat(r.QualifiedPlural(), " is forbidden: unable to create new content in namespace ",
                                   ns, " because it is being terminated"),
@@ -229,7 +230,7 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Create(const api::ResourceInfo& r, co
   std::string prefix = ResourcePrefix(r.group, r.plural);
   std::string key = ObjectKey(prefix, the_ns, name);
   std::string stored = StoredForm(obj);
-  if (options.dry_run) return WatchCache::Materialize(key, std::move(obj), 0);
+  if (options.dry_run) return cache_->Materialize(key, std::move(obj), 0);
   auto rev = store_->Create(key, stored);
   if (!rev.ok()) {
     if (absl::IsAlreadyExists(rev.status())) {
@@ -245,13 +246,13 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Create(const api::ResourceInfo& r, co
     return rev.status();
   }
   if (auto s = cache_->WaitForRevision(*rev); !s.ok()) return s;
-  return WatchCache::Materialize(key, std::move(obj), *rev);
+  return cache_->Materialize(key, std::move(obj), *rev);
 }
 
 absl::StatusOr<ObjectPtr> ResourceStorage::Persist(const api::ResourceInfo& r, const ObjectPtr& current,
                                                    json::value obj, bool dry_run) {
   std::string stored = StoredForm(obj);
-  if (dry_run) return WatchCache::Materialize(current->key, std::move(obj), current->revision);
+  if (dry_run) return cache_->Materialize(current->key, std::move(obj), current->revision);
   // An object marked for deletion whose last finalizer is gone is removed (pods on a node wait for
   // the node agent's final delete instead).
   bool terminating = base::FindPath(obj, {"metadata", "deletionTimestamp"}) != nullptr;
@@ -261,12 +262,12 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Persist(const api::ResourceInfo& r, c
     auto rev = store_->Delete(current->key, current->revision);
     if (!rev.ok()) return rev.status();
     if (auto s = cache_->WaitForRevision(*rev); !s.ok()) return s;
-    return WatchCache::MakeObject(current->key, stored, *rev);
+    return cache_->MakeObject(current->key, stored, *rev);
   }
   auto rev = store_->Update(current->key, stored, current->revision);
   if (!rev.ok()) return rev.status();
   if (auto s = cache_->WaitForRevision(*rev); !s.ok()) return s;
-  return WatchCache::Materialize(current->key, std::move(obj), *rev);
+  return cache_->Materialize(current->key, std::move(obj), *rev);
 }
 
 absl::StatusOr<ObjectPtr> ResourceStorage::Update(const api::ResourceInfo& r, const std::string& ns,
@@ -310,7 +311,7 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Update(const api::ResourceInfo& r, co
     if (!body_rv.empty() && body_rv != std::to_string(current->revision)) {
       return ConflictError(r.group, r.plural, name, kModified);
     }
-    const json::value& old = current->object;
+    const json::value old = current->Parse();
     // System-owned metadata is never taken from the request.
     meta["name"] = name;
     if (r.namespaced) meta["namespace"] = ns;
@@ -379,7 +380,8 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Delete(const api::ResourceInfo& r, co
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     ObjectPtr current = cache_->Get(prefix, key);
     if (!current) return NotFoundError(r.group, r.plural, name);
-    std::string uid = base::GetString(current->object, {"metadata", "uid"});
+    const json::value live = current->Parse();
+    std::string uid = base::GetString(live, {"metadata", "uid"});
     if (!options.precondition_uid.empty() && options.precondition_uid != uid) {
       return ConflictError(r.group, r.plural, name,
                            absl::StrCat("Precondition failed: UID in precondition: ", options.precondition_uid,
@@ -392,7 +394,7 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Delete(const api::ResourceInfo& r, co
                                         options.precondition_resource_version,
                                         ", ResourceVersion in object meta: ", current->revision));
     }
-    json::value obj = current->object;
+    json::value obj = live;
     bool already_terminating = base::FindPath(obj, {"metadata", "deletionTimestamp"}) != nullptr;
     if (options.propagation_policy == "Orphan") AddFinalizer(obj, "orphan");
     if (options.propagation_policy == "Foreground") AddFinalizer(obj, "foregroundDeletion");
@@ -410,21 +412,21 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Delete(const api::ResourceInfo& r, co
       if (fin && fin->is_array() && !fin->get_array().empty()) graceful = true;
     }
     if (HasFinalizers(obj) || graceful) {
-      if (options.dry_run) return WatchCache::MakeObject(current->key, StoredForm(obj), current->revision);
+      if (options.dry_run) return cache_->MakeObject(current->key, StoredForm(obj), current->revision);
       auto& meta = Meta(obj);
       if (!already_terminating || (graceful && grace < base::GetInt(obj, {"metadata", "deletionGracePeriodSeconds"}, 0))) {
         meta["deletionTimestamp"] = base::FormatRfc3339(clock_->Now() + absl::Seconds(grace));
         meta["deletionGracePeriodSeconds"] = grace;
       }
       if (is_namespace) base::EnsureObject(obj, {"status"})["phase"] = "Terminating";
-      if (obj == current->object) return current;
+      if (obj == live) return current;
       auto stored = store_->Update(current->key, StoredForm(obj), current->revision);
       if (!stored.ok()) {
         if (absl::IsFailedPrecondition(stored.status()) || absl::IsNotFound(stored.status())) continue;
         return stored.status();
       }
       if (auto s = cache_->WaitForRevision(*stored); !s.ok()) return s;
-      return WatchCache::MakeObject(current->key, StoredForm(obj), *stored);
+      return cache_->MakeObject(current->key, StoredForm(obj), *stored);
     }
     if (options.dry_run) {
       *deleted = true;

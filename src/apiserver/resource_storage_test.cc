@@ -8,6 +8,7 @@
 #include "api/schema.h"
 #include "apiserver/errors.h"
 #include "apiserver/schema_admission.h"
+#include "apiserver/selection.h"
 #include "base/json.h"
 #include "boost/json.hpp"
 #include "gtest/gtest.h"
@@ -48,7 +49,9 @@ class ResourceStorageTest : public ::testing::Test {
     storage::SqliteOptions options;
     options.path = (dir_ / "state.db").string();
     store_ = std::move(*storage::SqliteStore::Open(options));
-    cache_ = std::make_unique<WatchCache>(store_.get(), WatchCache::Options{});
+    WatchCache::Options cache_options;
+    cache_options.field_indexer = CatalogueFieldIndexer();
+    cache_ = std::make_unique<WatchCache>(store_.get(), cache_options);
     ASSERT_TRUE(cache_->Start().ok());
     admission_ = std::make_unique<SchemaAdmission>(api::BuiltinSchemas());
     rs_ = std::make_unique<ResourceStorage>(store_.get(), cache_.get(), &clock_, admission_.get());
@@ -84,7 +87,7 @@ TEST_F(ResourceStorageTest, CreateSetsSystemMetadataAndDefaults) {
       "template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"c","image":"nginx"}]}}}})"),
                              {});
   ASSERT_TRUE(created.ok()) << created.status();
-  const auto& o = (*created)->object;
+  const auto o = (*created)->Parse();
   EXPECT_EQ(base::GetString(o, {"apiVersion"}), "apps/v1");
   EXPECT_EQ(base::GetString(o, {"kind"}), "Deployment");
   EXPECT_EQ(base::GetString(o, {"metadata", "creationTimestamp"}), "2023-11-14T22:13:20Z");
@@ -123,7 +126,7 @@ TEST_F(ResourceStorageTest, UpdateChecksResourceVersionAndBumpsGenerationOnSpecO
   auto set = [&](const char* path_value, const std::string& rv) {
     return rs_->Update(*deploy_, "default", "web",
                        [&](const ObjectPtr& cur) -> absl::StatusOr<json::value> {
-                         json::value o = cur->object;
+                         json::value o = cur->Parse();
                          if (std::string(path_value) == "replicas") o.as_object()["spec"].as_object()["replicas"] = 3;
                          if (std::string(path_value) == "label")
                            base::EnsureObject(o, {"metadata", "labels"})["x"] = "y";
@@ -136,10 +139,10 @@ TEST_F(ResourceStorageTest, UpdateChecksResourceVersionAndBumpsGenerationOnSpecO
   EXPECT_EQ(HttpCode(stale.status()), 409);
   auto labeled = set("label", std::to_string((*created)->revision));
   ASSERT_TRUE(labeled.ok()) << labeled.status();
-  EXPECT_EQ(base::GetInt((*labeled)->object, {"metadata", "generation"}), 1);
+  EXPECT_EQ(base::GetInt((*labeled)->Parse(), {"metadata", "generation"}), 1);
   auto scaled = set("replicas", std::to_string((*labeled)->revision));
   ASSERT_TRUE(scaled.ok()) << scaled.status();
-  EXPECT_EQ(base::GetInt((*scaled)->object, {"metadata", "generation"}), 2);
+  EXPECT_EQ(base::GetInt((*scaled)->Parse(), {"metadata", "generation"}), 2);
 }
 
 TEST_F(ResourceStorageTest, FinalizersDelayDeletionUntilRemoved) {
@@ -148,10 +151,10 @@ TEST_F(ResourceStorageTest, FinalizersDelayDeletionUntilRemoved) {
   auto marked = rs_->Delete(*cm_, "default", "f", {}, &deleted);
   ASSERT_TRUE(marked.ok());
   EXPECT_FALSE(deleted);
-  EXPECT_NE(base::FindPath((*marked)->object, {"metadata", "deletionTimestamp"}), nullptr);
+  EXPECT_NE(base::FindPath((*marked)->Parse(), {"metadata", "deletionTimestamp"}), nullptr);
   auto cleared = rs_->Update(*cm_, "default", "f",
                              [](const ObjectPtr& cur) -> absl::StatusOr<json::value> {
-                               json::value o = cur->object;
+                               json::value o = cur->Parse();
                                o.as_object()["metadata"].as_object().erase("finalizers");
                                return o;
                              },
@@ -171,7 +174,7 @@ TEST_F(ResourceStorageTest, BoundPodsTerminateGracefullyUnboundPodsGoAtOnce) {
   auto bound = rs_->Delete(*pods_, "default", "bound", {}, &deleted);
   ASSERT_TRUE(bound.ok());
   EXPECT_FALSE(deleted);
-  EXPECT_EQ(base::GetInt((*bound)->object, {"metadata", "deletionGracePeriodSeconds"}), 30);
+  EXPECT_EQ(base::GetInt((*bound)->Parse(), {"metadata", "deletionGracePeriodSeconds"}), 30);
   auto free = rs_->Delete(*pods_, "default", "free", {}, &deleted);
   ASSERT_TRUE(free.ok());
   EXPECT_TRUE(deleted);
@@ -210,7 +213,7 @@ TEST_F(ResourceStorageTest, DryRunStoresNothing) {
   dry.dry_run = true;
   auto made = rs_->Create(*cm_, "default", Parse(R"({"metadata":{"name":"ghost"}})"), dry);
   ASSERT_TRUE(made.ok());
-  EXPECT_EQ(base::GetString((*made)->object, {"metadata", "resourceVersion"}), "");
+  EXPECT_EQ(base::GetString((*made)->Parse(), {"metadata", "resourceVersion"}), "");
   EXPECT_EQ(HttpCode(rs_->Get(*cm_, "default", "ghost").status()), 404);
 }
 

@@ -1,6 +1,8 @@
 #include "apiserver/selection.h"
 
 #include <initializer_list>
+#include <map>
+#include <memory>
 
 #include "api/field_selector.h"
 #include "api/label_selector.h"
@@ -102,6 +104,31 @@ std::optional<std::string> SelectableField(const api::ResourceInfo& r, const boo
   return std::nullopt;
 }
 
+FieldIndexer CatalogueFieldIndexer() {
+  // Every field name some kind supports; each kind keeps the ones SelectableField knows.
+  static const char* kCandidates[] = {
+      "metadata.name", "metadata.namespace", "spec.nodeName", "spec.restartPolicy", "spec.schedulerName",
+      "spec.serviceAccountName", "spec.hostNetwork", "status.phase", "status.podIP", "status.nominatedNodeName",
+      "involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
+      "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason",
+      "reportingComponent", "source", "type", "regarding.kind", "regarding.namespace", "regarding.name",
+      "regarding.uid", "reportingController", "spec.unschedulable", "spec.clusterIP", "spec.type",
+      "spec.volumeName", "status.replicas", "status.successful"};
+  auto by_prefix = std::make_shared<std::map<std::string, const api::ResourceInfo*>>();
+  for (const auto& r : api::AllResources()) (*by_prefix)[ResourcePrefix(r.group, r.plural)] = &r;
+  return [by_prefix](const std::string& prefix, const boost::json::value& obj) {
+    SelectableFields out;
+    auto it = by_prefix->find(prefix);
+    if (it == by_prefix->end()) return out;
+    for (const char* name : kCandidates) {
+      // metadata.* are answered from CachedObject's name/namespace directly.
+      if (std::string_view(name).substr(0, 9) == "metadata.") continue;
+      if (auto v = SelectableField(*it->second, obj, name)) out.emplace_back(name, std::move(*v));
+    }
+    return out;
+  };
+}
+
 absl::StatusOr<Selection> BuildSelection(const api::ResourceInfo& resource, const std::string& label_selector,
                                          const std::string& field_selector) {
   Selection out;
@@ -125,11 +152,15 @@ absl::StatusOr<Selection> BuildSelection(const api::ResourceInfo& resource, cons
     if (!parsed->Empty()) fields = std::move(*parsed);
   }
   if (!labels && !fields) return out;
-  const api::ResourceInfo* r = &resource;
-  out.filter = [labels = std::move(labels), fields = std::move(fields), r](const CachedObject& o) {
-    if (labels && !labels->Matches(base::FindPath(o.object, {"metadata", "labels"}))) return false;
+  out.filter = [labels = std::move(labels), fields = std::move(fields)](const CachedObject& o) {
+    if (labels && !labels->Matches(o.labels.is_object() ? &o.labels : nullptr)) return false;
     if (fields) {
-      auto getter = [&](std::string_view f) { return SelectableField(*r, o.object, f); };
+      auto getter = [&](std::string_view f) -> std::optional<std::string> {
+        if (f == "metadata.name") return o.name;
+        if (f == "metadata.namespace") return o.namespace_name;
+        const std::string* v = o.Field(f);
+        return v ? std::optional<std::string>(*v) : std::nullopt;
+      };
       if (!fields->Matches(getter)) return false;
     }
     return true;

@@ -25,6 +25,10 @@ struct Selection {
 absl::StatusOr<Selection> BuildSelection(const api::ResourceInfo& resource, const std::string& label_selector,
                                          const std::string& field_selector);
 
+// The watch cache's FieldIndexer for every resource of the catalogue: records the values of all
+// selectable fields of each object version once, so selector filters never parse objects.
+FieldIndexer CatalogueFieldIndexer();
+
 // The value of a selectable field of `object`, or nullopt if the kind does not support it.
 std::optional<std::string> SelectableField(const api::ResourceInfo& resource, const boost::json::value& object,
                                            std::string_view field);

@@ -16,6 +16,7 @@
 #include "apiserver/pki.h"
 #include "apiserver/resource_storage.h"
 #include "apiserver/schema_admission.h"
+#include "apiserver/selection.h"
 #include "apiserver/watch_cache.h"
 #include "boost/json.hpp"
 #include "spdlog/spdlog.h"
@@ -77,7 +78,9 @@ absl::Status Server::Start() {
   if (!store.ok()) return store.status();
   parts_->store = std::move(*store);
   parts_->metered = std::make_unique<MeteredStore>(parts_->store.get(), &parts_->metrics);
-  parts_->cache = std::make_unique<WatchCache>(parts_->metered.get(), WatchCache::Options{});
+  WatchCache::Options cache_options;
+  cache_options.field_indexer = CatalogueFieldIndexer();
+  parts_->cache = std::make_unique<WatchCache>(parts_->metered.get(), cache_options);
   if (auto s = parts_->cache->Start(); !s.ok()) return s;
   parts_->admission = std::make_unique<SchemaAdmission>(api::BuiltinSchemas());
   parts_->storage = std::make_unique<ResourceStorage>(parts_->metered.get(), parts_->cache.get(), &base::RealClock(),

@@ -107,27 +107,45 @@ WatchCache::WatchCache(storage::Store* store, Options options) : store_(store), 
 
 WatchCache::~WatchCache() { store_watch_.reset(); }
 
-absl::StatusOr<ObjectPtr> WatchCache::MakeObject(const std::string& key, const std::string& value, int64_t revision) {
+absl::StatusOr<ObjectPtr> WatchCache::MakeObject(const std::string& key, const std::string& value,
+                                                 int64_t revision) const {
   auto parsed = base::ParseJson(value);
   if (!parsed.ok()) return parsed.status();
   return Materialize(key, std::move(*parsed), revision);
 }
 
-ObjectPtr WatchCache::Materialize(const std::string& key, boost::json::value object, int64_t revision) {
+ObjectPtr WatchCache::Materialize(const std::string& key, boost::json::value object, int64_t revision) const {
   auto obj = std::make_shared<CachedObject>();
   obj->key = key;
   obj->revision = revision;
-  obj->object = std::move(object);
-  auto& meta = base::EnsureObject(obj->object, {"metadata"});
+  auto& meta = base::EnsureObject(object, {"metadata"});
   if (revision > 0) {
     meta["resourceVersion"] = std::to_string(revision);
   } else {
     meta.erase("resourceVersion");
   }
-  obj->name = base::GetString(obj->object, {"metadata", "name"});
-  obj->namespace_name = base::GetString(obj->object, {"metadata", "namespace"});
-  obj->json = base::ToJson(obj->object);
+  obj->name = base::GetString(object, {"metadata", "name"});
+  obj->namespace_name = base::GetString(object, {"metadata", "namespace"});
+  if (const auto* labels = base::FindPath(object, {"metadata", "labels"}); labels && labels->is_object()) {
+    obj->labels = *labels;
+  }
+  if (options_.field_indexer) obj->fields = options_.field_indexer(PrefixOfKey(key), object);
+  obj->json = base::ToJson(object);
   return obj;
+}
+
+boost::json::value CachedObject::Parse() const {
+  auto parsed = base::ParseJson(json);
+  // `json` was produced by our own serializer; failing to parse it is a broken invariant.
+  if (!parsed.ok()) std::abort();
+  return std::move(*parsed);
+}
+
+const std::string* CachedObject::Field(std::string_view field_name) const {
+  for (const auto& [k, v] : fields) {
+    if (k == field_name) return &v;
+  }
+  return nullptr;
 }
 
 WatchCache::Resource& WatchCache::ResourceFor(const std::string& prefix) const {

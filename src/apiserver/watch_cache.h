@@ -1,6 +1,7 @@
 // WatchCache: every object of every resource held in memory, fed by one Store watch, serving
-// GET/LIST/WATCH without touching storage. Each object version is parsed and serialized once; the
-// bytes are shared by every reader and watcher (design.md "watch cache").
+// GET/LIST/WATCH without touching storage. Each object version is held as its serialized JSON
+// (shared by every reader and watcher, design.md "watch cache") plus the few attributes lists
+// filter on (labels, selectable fields); the full object is parsed only when a caller needs it.
 //
 // Consistency: writers call WaitForRevision(rev) after a store write so a client reads its own
 // writes. A list reports the revision it is consistent at; a watch from that revision delivers
@@ -31,11 +32,21 @@ namespace skiff::apiserver {
 enum class EventType { kAdded, kModified, kDeleted, kBookmark, kError };
 const char* EventTypeName(EventType t);
 
+// Selectable field values of an object ("spec.nodeName" -> "n1"), computed once per version.
+using SelectableFields = std::vector<std::pair<std::string, std::string>>;
+// Computes them for an object of the resource stored under `resource_prefix`.
+using FieldIndexer = std::function<SelectableFields(const std::string& resource_prefix, const boost::json::value&)>;
+
 struct CachedObject {
   CachedObject() = default;
   CachedObject(const CachedObject& other)
-      : key(other.key), namespace_name(other.namespace_name), name(other.name), object(other.object),
-        json(other.json), revision(other.revision) {}
+      : key(other.key), namespace_name(other.namespace_name), name(other.name), json(other.json),
+        revision(other.revision), labels(other.labels), fields(other.fields) {}
+
+  // The object, parsed from `json` (a fresh copy each call: callers may modify it).
+  boost::json::value Parse() const;
+  // The value of a selectable field, or nullptr.
+  const std::string* Field(std::string_view name) const;
 
   // The watch-event line `{"type":"<T>","object":<json>}\n`, built once per event type and then
   // shared by every watcher (ADDED, MODIFIED and DELETED only).
@@ -44,9 +55,10 @@ struct CachedObject {
   std::string key;  // storage key
   std::string namespace_name;
   std::string name;
-  boost::json::value object;  // with metadata.resourceVersion set
-  std::string json;           // serialized `object`
+  std::string json;           // the object, with metadata.resourceVersion set
   int64_t revision = 0;       // mod revision (= resourceVersion)
+  boost::json::value labels;  // metadata.labels (object) or null
+  SelectableFields fields;
 
  private:
   mutable std::mutex lines_mu_;
@@ -73,6 +85,8 @@ class WatchCache {
     size_t history_per_resource = 10000;
     size_t history_min_per_resource = 100;
     absl::Duration history_window = absl::Minutes(3);
+    // Fills CachedObject::fields; null leaves them empty.
+    FieldIndexer field_indexer;
   };
   WatchCache(storage::Store* store, Options options);
   ~WatchCache();
@@ -115,9 +129,9 @@ class WatchCache {
   std::map<std::string, size_t> ObjectCounts() const;
 
   // Parses a stored value into a cached object (sets resourceVersion). Public for the write path.
-  static absl::StatusOr<ObjectPtr> MakeObject(const std::string& key, const std::string& value, int64_t revision);
+  absl::StatusOr<ObjectPtr> MakeObject(const std::string& key, const std::string& value, int64_t revision) const;
   // Same, from an already parsed object (no re-parse); revision 0 leaves resourceVersion unset.
-  static ObjectPtr Materialize(const std::string& key, boost::json::value object, int64_t revision);
+  ObjectPtr Materialize(const std::string& key, boost::json::value object, int64_t revision) const;
 
  private:
   struct Resource;

@@ -516,3 +516,61 @@ def test_server_survives_bad_input_and_kubectl_still_works(shared_skiff):
     assert "configmap/" not in out.replace("configmap/kube-root-ca.crt", "")
     s.kubectl("create", "configmap", "after", "-n", ns, "--from-literal=a=b")
     assert s.kubectl_json("get", "configmap", "after", "-n", ns)["data"] == {"a": "b"}
+
+
+# ---------------------------------------------------------------- query parameters and other bodies
+
+@pytest.mark.parametrize("query", ["limit=abc", "limit=-1x", "timeoutSeconds=soon&watch=true",
+                                   "resourceVersion=abc&watch=true"])
+def test_malformed_query_parameters_are_400(seeded, query):
+    s, ns, _ = seeded
+    code, _, body = api_request(s, "GET", CM.format(ns=ns) + "?" + query, timeout=10)
+    assert code == 400, (query, code, body)
+    assert_status(body, 400, "BadRequest")
+
+
+def test_delete_with_failed_precondition_is_409(seeded):
+    s, ns, before = seeded
+    keep = before[("ConfigMapList", "keep")]
+    code, _, body = api_request(s, "DELETE", CM.format(ns=ns) + "/keep",
+                                {"kind": "DeleteOptions", "apiVersion": "v1",
+                                 "preconditions": {"uid": "00000000-0000-0000-0000-000000000000"}})
+    assert code == 409, body
+    assert_status(body, 409, "Conflict")
+    code, _, body = api_request(s, "DELETE", CM.format(ns=ns) + "/keep",
+                                {"preconditions": {"resourceVersion": "1"}})
+    assert code == 409, body
+    assert keep["metadata"]["resourceVersion"] != "1"
+
+
+def test_malformed_delete_options_body_is_400(seeded):
+    s, ns, _ = seeded
+    code, _, body = api_request(s, "DELETE", CM.format(ns=ns) + "/keep", '{"propagationPolicy": ')
+    assert code == 400, body
+    code, _, body = api_request(s, "DELETE", CM.format(ns=ns) + "/keep", {"propagationPolicy": "Sometimes"})
+    assert code in (400, 422), body
+
+
+def test_malformed_yaml_body_is_400(seeded):
+    s, ns, _ = seeded
+    code, _, body = api_request(s, "POST", CM.format(ns=ns), "metadata:\n  name: [unclosed\n  data: {a: b",
+                                content_type="application/yaml")
+    assert code == 400, body
+    assert_status(body, 400, "BadRequest")
+    # well-formed YAML is accepted (guard that the 400 above is about the syntax)
+    code, _, body = api_request(s, "POST", CM.format(ns=ns), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-yaml\n",
+                                content_type="application/yaml")
+    assert code == 201, body
+    code, _, body = api_request(s, "DELETE", CM.format(ns=ns) + "/from-yaml")
+    assert code == 200, body
+
+
+def test_dry_run_create_persists_nothing(seeded):
+    s, ns, _ = seeded
+    code, _, body = api_request(s, "POST", CM.format(ns=ns) + "?dryRun=All", cm("dry"))
+    assert code == 201, body
+    assert body["metadata"]["name"] == "dry"
+    code, _, _ = api_request(s, "GET", CM.format(ns=ns) + "/dry")
+    assert code == 404
+    code, _, body = api_request(s, "POST", CM.format(ns=ns) + "?dryRun=Bogus", cm("dry"))
+    assert code in (400, 422), body

@@ -176,7 +176,8 @@ def test_explain_nested_container_fields(shared_skiff):
     assert re.search(r"^\s+ports\s+<\[\]ContainerPort>$", out, re.M)
     assert re.search(r"^\s+resources\s+<ResourceRequirements>$", out, re.M)
     # Deeper: a field of a nested type, with its own required marker.
-    deeper = shared_skiff.kubectl("explain", "deployment.spec.template.spec.containers.ports").stdout
+    deeper = shared_skiff.kubectl("explain",
+                                  "deployment.spec.template.spec.containers.ports").stdout
     assert re.search(r"^\s+containerPort\s+<integer> -required-$", deeper, re.M), deeper
 
 
@@ -434,7 +435,7 @@ def test_get_watch_prints_changes(shared_skiff):
     try:
         # The watch request is logged once the server has answered its headers.
         wait_until(lambda: "watch=true" in read(err), what="watch established")
-        assert rows(read(out)) [0] == ["NAME", "DATA", "AGE"]
+        assert rows(read(out))[0] == ["NAME", "DATA", "AGE"]
         s.kubectl("create", "configmap", "fresh", "-n", ns, "--from-literal=a=1",
                   "--from-literal=b=2")
         s.kubectl("label", "configmap", "pre", "-n", ns, "touched=yes")
@@ -557,3 +558,51 @@ def test_get_raw_api_v1(shared_skiff):
     assert item["kind"] == "Namespace" and item["metadata"]["name"] == "default"
     bad = shared_skiff.kubectl("get", "--raw", "/api/v1/namespaces/nope-nope", check=False)
     assert bad.returncode == 1 and "NotFound" in bad.stderr
+
+
+def test_auth_can_i_and_whoami(shared_skiff):
+    """Every authenticated user may do anything (no RBAC yet): can-i says yes; whoami names the
+    admin client certificate's user."""
+    res = shared_skiff.kubectl("auth", "can-i", "create", "pods", check=False)
+    assert res.returncode == 0 and res.stdout.strip() == "yes", res.stdout + res.stderr
+    res = shared_skiff.kubectl("auth", "whoami", check=False)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.splitlines()[0].split()[0] == "ATTRIBUTE"
+    assert "Username" in res.stdout
+
+
+def test_get_watch_selector_enter_leave_and_all_namespaces(shared_skiff):
+    """A watch with a label selector reports an object leaving the selection as DELETED and
+    re-entering as ADDED; `-A -w` shows the namespace column for every event."""
+    s = shared_skiff
+    ns = "e1-watch-sel"
+    s.kubectl("create", "namespace", ns)
+    s.kubectl("create", "configmap", "mover", "-n", ns)
+    s.kubectl("label", "configmap", "mover", "-n", ns, "t=a")
+    sel, sel_out, sel_err = popen_kubectl(s, "get", "cm", "-n", ns, "-l", "t=a", "-w",
+                                          "--output-watch-events", "-v=6")
+    every, all_out, all_err = popen_kubectl(s, "get", "cm", "-A", "-w", "--output-watch-events",
+                                            "--watch-only", "-v=6")
+    try:
+        wait_until(lambda: "watch=true" in read(sel_err) and "watch=true" in read(all_err),
+                   what="both watches established")
+        s.kubectl("label", "configmap", "mover", "-n", ns, "t=b", "--overwrite")
+        s.kubectl("label", "configmap", "mover", "-n", ns, "t=a", "--overwrite")
+        s.kubectl("delete", "configmap", "mover", "-n", ns)
+        wait_until(lambda: len(rows(read(sel_out))) >= 5 and
+                   any(r[:1] == ["DELETED"] for r in rows(read(all_out))),
+                   what="all events printed")
+        time.sleep(0.2)
+    finally:
+        stop(sel)
+        stop(every)
+    r = rows(read(sel_out))
+    assert r[0] == ["EVENT", "NAME", "DATA", "AGE"]
+    assert [row[:2] for row in r[1:]] == [["ADDED", "mover"], ["DELETED", "mover"],
+                                          ["ADDED", "mover"], ["DELETED", "mover"]], read(sel_out)
+    a = rows(read(all_out))
+    assert a[0] == ["EVENT", "NAMESPACE", "NAME", "DATA", "AGE"]
+    mine = [row[:3] for row in a[1:] if row[1] == ns]
+    # --watch-only: no initial ADDED for the object that already existed.
+    assert mine == [["MODIFIED", ns, "mover"], ["MODIFIED", ns, "mover"],
+                    ["DELETED", ns, "mover"]], read(all_out)

@@ -10,7 +10,6 @@ import subprocess
 import tempfile
 import time
 
-import pytest
 import yaml
 
 from conftest import KUBECTL
@@ -78,7 +77,8 @@ def app_manifest(ns, env=(("A", "1"), ("B", "2")), labels=None, replicas=2, imag
                                    "env": [{"name": k, "value": v} for k, v in env]}]}}}},
         {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": ns},
          "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]}},
-        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "web-config", "namespace": ns},
+        {"apiVersion": "v1", "kind": "ConfigMap",
+         "metadata": {"name": "web-config", "namespace": ns},
          "data": {"mode": "prod"}},
     ])
 
@@ -386,7 +386,9 @@ def test_edit_with_scripted_editor(shared_skiff):
         f.write('#!/bin/sh\nsed -i -e "s/replicas: 1/replicas: 3/" '
                 '-e "s#image: nginx:1.27#image: nginx:1.29#" "$1"\n')
     os.chmod(script, os.stat(script).st_mode | stat.S_IXUSR)
-    res = s.kubectl("edit", "deploy", "ed", "-n", ns, env_extra={"KUBE_EDITOR": script})
+    # TMPDIR: kubectl keeps its temp copies there, so they go away with the test's cache dir.
+    res = s.kubectl("edit", "deploy", "ed", "-n", ns,
+                    env_extra={"KUBE_EDITOR": script, "TMPDIR": s.cache_dir})
     assert res.stdout.strip() == "deployment.apps/ed edited"
     dep = get(s, "deploy", "ed", ns)
     assert dep["spec"]["replicas"] == 3
@@ -394,7 +396,8 @@ def test_edit_with_scripted_editor(shared_skiff):
     assert "kubectl-edit" in [m["manager"] for m in dep["metadata"]["managedFields"]]
 
     rv = dep["metadata"]["resourceVersion"]
-    res = s.kubectl("edit", "deploy", "ed", "-n", ns, env_extra={"KUBE_EDITOR": "true"})
+    res = s.kubectl("edit", "deploy", "ed", "-n", ns,
+                    env_extra={"KUBE_EDITOR": "true", "TMPDIR": s.cache_dir})
     assert "Edit cancelled, no changes made." in res.stdout + res.stderr
     assert get(s, "deploy", "ed", ns)["metadata"]["resourceVersion"] == rv
 
@@ -403,7 +406,8 @@ def test_edit_with_scripted_editor(shared_skiff):
     with open(bad, "w") as f:
         f.write('#!/bin/sh\nsed -i -e "s/replicas: 3/replicas: -5/" "$1"\n')
     os.chmod(bad, 0o755)
-    res = s.kubectl("edit", "deploy", "ed", "-n", ns, check=False, env_extra={"KUBE_EDITOR": bad})
+    res = s.kubectl("edit", "deploy", "ed", "-n", ns, check=False,
+                    env_extra={"KUBE_EDITOR": bad, "TMPDIR": s.cache_dir})
     assert res.returncode == 1
     assert 'deployments.apps "ed" is invalid' in res.stderr
     # kubectl keeps the rejected copy, annotated with the server's field errors.
@@ -714,3 +718,219 @@ def test_unknown_field_rejected_strict(shared_skiff):
     res = s.kubectl("create", "-f", path, "--validate=warn")
     assert 'unknown field "dta"' in res.stderr
     assert exists(s, "cm", "typo", ns)
+
+
+# ---------------------------------------------------------------------------------------------
+# more apply / create semantics
+
+
+def test_apply_server_side_drops_fields_the_manager_no_longer_applies(shared_skiff):
+    s = shared_skiff
+    ns = make_ns(s, "e1w-ssa-drop")
+    s.kubectl("apply", "--server-side", "-f", write_file(s, app_manifest(ns)))
+    s.kubectl("apply", "--server-side", "-f",
+              write_file(s, app_manifest(ns, env=(("A", "1"),), labels={"app": "web"})))
+    dep = get(s, "deploy", "web", ns)
+    assert dep["metadata"]["labels"] == {"app": "web"}
+    assert dep["spec"]["template"]["spec"]["containers"][0]["env"] == [{"name": "A", "value": "1"}]
+    # A label owned by another manager survives this manager's applies.
+    s.kubectl("label", "deploy", "web", "-n", ns, "keep=me")
+    s.kubectl("apply", "--server-side", "-f",
+              write_file(s, app_manifest(ns, env=(("A", "1"),), labels={"app": "web"})))
+    assert get(s, "deploy", "web", ns)["metadata"]["labels"] == {"app": "web", "keep": "me"}
+
+
+def test_apply_switches_strategy_type_with_retain_keys(shared_skiff):
+    """Client-side apply sends `$retainKeys` for spec.strategy: switching RollingUpdate ->
+    Recreate must drop the defaulted rollingUpdate block (else validation forbids it)."""
+    s = shared_skiff
+    ns = make_ns(s, "e1w-retain")
+    s.kubectl("apply", "-f", write_file(s, app_manifest(ns)))
+    assert get(s, "deploy", "web", ns)["spec"]["strategy"]["rollingUpdate"] == {
+        "maxSurge": "25%", "maxUnavailable": "25%"}
+    docs = list(yaml.safe_load_all(app_manifest(ns)))
+    docs[0]["spec"]["strategy"] = {"type": "Recreate"}
+    res = s.kubectl("apply", "-f", write_file(s, yaml.safe_dump_all(docs)))
+    assert "deployment.apps/web configured" in res.stdout.splitlines()
+    assert get(s, "deploy", "web", ns)["spec"]["strategy"] == {"type": "Recreate"}
+
+
+def test_apply_adopts_object_created_imperatively(shared_skiff):
+    s = shared_skiff
+    ns = make_ns(s, "e1w-adopt")
+    s.kubectl("create", "configmap", "web-config", "--from-literal=mode=dev", "-n", ns)
+    doc = {"apiVersion": "v1", "kind": "ConfigMap",
+           "metadata": {"name": "web-config", "namespace": ns}, "data": {"mode": "prod"}}
+    res = s.kubectl("apply", "-f", write_file(s, yaml.safe_dump(doc)))
+    assert res.stdout.strip() == "configmap/web-config configured"
+    assert "missing the kubectl.kubernetes.io/last-applied-configuration annotation" in res.stderr
+    cm = get(s, "cm", "web-config", ns)
+    assert cm["data"] == {"mode": "prod"}
+    assert "kubectl.kubernetes.io/last-applied-configuration" in cm["metadata"]["annotations"]
+
+
+def test_apply_invalid_object_shows_field_error(shared_skiff):
+    s = shared_skiff
+    ns = make_ns(s, "e1w-invalid")
+    docs = list(yaml.safe_load_all(app_manifest(ns, replicas=-1)))
+    res = s.kubectl("apply", "-f", write_file(s, yaml.safe_dump(docs[0])), check=False)
+    assert res.returncode == 1
+    assert ('The Deployment "web" is invalid: spec.replicas: Invalid value: -1: '
+            'must be greater than or equal to 0') in res.stderr
+    assert not exists(s, "deploy", "web", ns)
+
+
+def test_create_from_file_generate_name_and_literals(shared_skiff):
+    s = shared_skiff
+    ns = make_ns(s, "e1w-createf")
+    doc = {"apiVersion": "v1", "kind": "ConfigMap",
+           "metadata": {"generateName": "auto-", "namespace": ns}, "data": {"a": "1"}}
+    res = s.kubectl("create", "-f", write_file(s, yaml.safe_dump(doc)))
+    out = res.stdout.strip()
+    assert out.startswith("configmap/auto-") and out.endswith(" created"), out
+    name = out.split()[0].split("/")[1]
+    assert len(name) == len("auto-") + 5
+    assert get(s, "cm", name, ns)["metadata"]["generateName"] == "auto-"
+
+    env = write_file(s, "X=1\nY=two\n", suffix=".env")
+    s.kubectl("create", "configmap", "fromenv", f"--from-env-file={env}", "-n", ns)
+    assert get(s, "cm", "fromenv", ns)["data"] == {"X": "1", "Y": "two"}
+    s.kubectl("create", "secret", "generic", "fromfile", f"--from-file=cfg={env}", "-n", ns)
+    data = get(s, "secret", "fromfile", ns)["data"]
+    assert base64.b64decode(data["cfg"]).decode() == "X=1\nY=two\n"
+
+
+def test_create_and_apply_kind_list_manifest(shared_skiff):
+    """`kubectl get -o yaml` of several objects produces `kind: List`; feeding that back to
+    create/apply must work with validation on (kubectl validates v1 List items client-side
+    from the OpenAPI v2 document)."""
+    s = shared_skiff
+    ns = make_ns(s, "e1w-list")
+    lst = {"apiVersion": "v1", "kind": "List", "items": [
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "l1", "namespace": ns},
+         "data": {"a": "1"}},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "l2", "namespace": ns}}]}
+    path = write_file(s, yaml.safe_dump(lst))
+    res = s.kubectl("create", "-f", path, check=False)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.splitlines() == ["configmap/l1 created", "configmap/l2 created"]
+    # Round trip: get -o yaml (a List) -> edit -> apply.
+    exported = yaml.safe_load(s.kubectl("get", "cm", "l1", "l2", "-n", ns, "-o", "yaml").stdout)
+    assert exported["kind"] == "List"
+    for item in exported["items"]:
+        item["data"] = {"b": "2"}
+    res = s.kubectl("apply", "-f", write_file(s, yaml.safe_dump(exported)), check=False)
+    assert res.returncode == 0, res.stderr
+    # Created without --save-config, so there is no last-applied state: apply adds "b" and,
+    # having no record that "a" was ever applied, keeps it (as against a real cluster).
+    assert "missing the kubectl.kubernetes.io/last-applied-configuration annotation" in res.stderr
+    assert get(s, "cm", "l1", ns)["data"] == {"a": "1", "b": "2"}
+
+
+def test_status_is_only_written_through_the_status_subresource(shared_skiff):
+    s = shared_skiff
+    ns = make_ns(s, "e1w-status")
+    s.kubectl("create", "deployment", "st", "--image=nginx:1.27", "--replicas=2", "-n", ns)
+    res = s.kubectl("patch", "deploy", "st", "-n", ns, "--type=merge",
+                    "-p", '{"status":{"replicas":5,"readyReplicas":5}}')
+    assert res.stdout.strip() == "deployment.apps/st patched (no change)"
+    assert get(s, "deploy", "st", ns).get("status", {}).get("readyReplicas") is None
+    res = s.kubectl("patch", "deploy", "st", "-n", ns, "--subresource=status", "--type=merge",
+                    "-p", '{"status":{"replicas":2,"readyReplicas":1},"spec":{"replicas":9}}')
+    assert res.stdout.strip() == "deployment.apps/st patched"
+    dep = get(s, "deploy", "st", ns)
+    assert dep["status"]["readyReplicas"] == 1 and dep["spec"]["replicas"] == 2
+    row = s.kubectl("get", "deploy", "st", "-n", ns, "--no-headers").stdout.split()
+    assert row[:2] == ["st", "1/2"]
+
+
+def test_label_with_stale_resource_version_conflicts(shared_skiff):
+    s = shared_skiff
+    ns = make_ns(s, "e1w-labelrv")
+    s.kubectl("create", "configmap", "c", "-n", ns)
+    rv = get(s, "cm", "c", ns)["metadata"]["resourceVersion"]
+    s.kubectl("label", "cm", "c", "-n", ns, "first=1", f"--resource-version={rv}")
+    res = s.kubectl("label", "cm", "c", "-n", ns, "second=1", f"--resource-version={rv}",
+                    check=False)
+    assert res.returncode == 1
+    assert ('Error from server (Conflict): Operation cannot be fulfilled on configmaps "c": '
+            'the object has been modified') in res.stderr
+    assert get(s, "cm", "c", ns)["metadata"]["labels"] == {"first": "1"}
+
+
+def test_set_expose_run_and_last_applied(shared_skiff):
+    s = shared_skiff
+    ns = make_ns(s, "e1w-set")
+    s.kubectl("apply", "-f", write_file(s, app_manifest(ns)))
+    res = s.kubectl("set", "image", "deploy/web", "nginx=nginx:1.30", "-n", ns)
+    assert res.stdout.strip() == "deployment.apps/web image updated"
+    res = s.kubectl("set", "env", "deploy/web", "FOO=bar", "A-", "-n", ns)
+    assert res.stdout.strip() == "deployment.apps/web env updated"
+    res = s.kubectl("set", "resources", "deploy/web", "--limits=cpu=200m,memory=512Mi", "-n", ns)
+    assert res.stdout.strip() == "deployment.apps/web resource requirements updated"
+    c = get(s, "deploy", "web", ns)["spec"]["template"]["spec"]["containers"][0]
+    assert c["image"] == "nginx:1.30"
+    assert c["env"] == [{"name": "B", "value": "2"}, {"name": "FOO", "value": "bar"}]
+    assert c["resources"] == {"limits": {"cpu": "200m", "memory": "512Mi"}}
+
+    # The last-applied configuration is still the manifest, not the imperative changes.
+    last = yaml.safe_load(s.kubectl("apply", "view-last-applied", "deploy/web", "-n", ns).stdout)
+    assert last["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.27"
+
+    res = s.kubectl("expose", "deploy", "web", "--port=81", "--target-port=8081", "--name=web2",
+                    "-n", ns)
+    assert res.stdout.strip() == "service/web2 exposed"
+    svc = get(s, "svc", "web2", ns)["spec"]
+    assert svc["selector"] == {"app": "web"} and svc["type"] == "ClusterIP"
+    assert svc["sessionAffinity"] == "None"
+    assert svc["ports"] == [{"port": 81, "protocol": "TCP", "targetPort": 8081}]
+
+    res = s.kubectl("run", "once", "--image=busybox:1.36", "--restart=Never", "--labels=a=b",
+                    "-n", ns, "--", "sleep", "1")
+    assert res.stdout.strip() == "pod/once created"
+    pod = get(s, "pod", "once", ns)
+    assert pod["metadata"]["labels"] == {"a": "b"}
+    assert pod["spec"]["restartPolicy"] == "Never"
+    assert pod["spec"]["containers"][0]["args"] == ["sleep", "1"]
+    assert pod["status"]["phase"] == "Pending"
+
+    s.kubectl("create", "configmap", "saved", "--from-literal=a=1", "--save-config", "-n", ns)
+    ann = get(s, "cm", "saved", ns)["metadata"]["annotations"]
+    assert json.loads(ann["kubectl.kubernetes.io/last-applied-configuration"])["data"] == {"a": "1"}
+
+
+def test_diff_server_side(shared_skiff):
+    s = shared_skiff
+    ns = make_ns(s, "e1w-diff-ssa")
+    s.kubectl("apply", "--server-side", "-f", write_file(s, app_manifest(ns)))
+    path = write_file(s, app_manifest(ns, env=(("A", "1"), ("B", "2"), ("C", "3"))))
+    res = s.kubectl("diff", "--server-side", "-f", path, check=False)
+    assert res.returncode == 1, res.stderr
+    assert "+        - name: C" in res.stdout, res.stdout
+    names = [e["name"] for e in
+             get(s, "deploy", "web", ns)["spec"]["template"]["spec"]["containers"][0]["env"]]
+    assert names == ["A", "B"]
+    same = s.kubectl("diff", "--server-side", "-f", write_file(s, app_manifest(ns)), check=False)
+    assert same.returncode == 0 and same.stdout == "", same.stdout + same.stderr
+
+
+def test_delete_pods_graceful_unscheduled_and_forced(shared_skiff):
+    s = shared_skiff
+    ns = make_ns(s, "e1w-delpod")
+    # An unscheduled pod has nothing to stop: it goes at once.
+    s.kubectl("run", "idle", "--image=busybox:1.36", "-n", ns)
+    res = s.kubectl("delete", "pod", "idle", "-n", ns, timeout=20)
+    assert res.stdout.strip() == 'pod "idle" deleted'
+    assert not exists(s, "pod", "idle", ns)
+    # A pod bound to a node is deleted gracefully: deletionTimestamp + grace period set.
+    s.kubectl("run", "bound", "--image=busybox:1.36", "-n", ns,
+              '--overrides={"spec":{"nodeName":"node-x"}}')
+    res = s.kubectl("delete", "pod", "bound", "-n", ns, "--wait=false")
+    assert res.stdout.strip() == 'pod "bound" deleted'
+    pod = get(s, "pod", "bound", ns)
+    assert pod["metadata"]["deletionTimestamp"]
+    assert pod["metadata"]["deletionGracePeriodSeconds"] == 30
+    res = s.kubectl("delete", "pod", "bound", "-n", ns, "--grace-period=0", "--force")
+    assert res.stdout.strip() == 'pod "bound" force deleted'
+    assert "Immediate deletion does not wait" in res.stderr
+    assert not exists(s, "pod", "bound", ns)

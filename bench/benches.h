@@ -1,0 +1,76 @@
+// The apiserver benchmarks, one function per figure set, plus the ConfigMap create loop they
+// share. Each Run*Bench prints a report block (machine, server, conditions, results with targets)
+// to stdout and returns a process exit code (0: measured, even if a target is missed; 1: failed).
+// Thread-safety: each call owns its threads and connections and joins them before returning.
+// Failure: setup errors are printed to stderr and give exit code 1.
+#ifndef SKIFF_BENCH_BENCHES_H_
+#define SKIFF_BENCH_BENCHES_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "bench_target.h"
+#include "https_client.h"
+
+namespace skiff::bench {
+
+struct CreateOptions {
+  int connections = 64;
+  int threads = 2;                // client io threads
+  double seconds = 10;            // stop after this long ...
+  int64_t max_objects = 1000000;  // ... or after this many creates
+  size_t object_bytes = 1024;     // size of the ConfigMap's data value
+  std::string ns = "bench";
+};
+
+struct CreateResult {
+  int64_t created = 0;
+  int64_t failed = 0;
+  double seconds = 0;  // from the first request to the last response
+  std::vector<int64_t> latencies_ns;
+  std::string first_error;
+};
+
+// POST /api/v1/namespaces/NS/configmaps over `connections` keep-alive connections.
+absl::StatusOr<CreateResult> RunCreates(const Endpoint& endpoint, const CreateOptions& options);
+// Creates the namespace unless it exists.
+absl::Status EnsureNamespace(const Endpoint& endpoint, const std::string& ns);
+// One request on a fresh connection, from the calling thread.
+absl::StatusOr<HttpResponse> SendOnce(const Endpoint& endpoint, std::string_view method,
+                                      std::string_view target, std::string body);
+// Number of items of a LIST response body.
+absl::StatusOr<int64_t> CountItems(const std::string& list_body);
+
+struct ListOptions {
+  CreateOptions fill;  // max_objects is the object count to hold
+  int repeats = 5;
+  double settle_seconds = 2;
+};
+
+struct WatchOptions {
+  int watchers = 1000;
+  int threads = 2;           // io threads for the watchers
+  int writers = 16;          // writer connections (own io thread)
+  double rate = 1000;        // writes per second
+  double seconds = 10;       // writing time
+  double grace_seconds = 5;  // wait for late deliveries
+  int connect_batch = 100;   // watchers opened at a time
+  size_t object_bytes = 128;
+};
+
+struct StartupOptions {
+  CreateOptions fill;  // max_objects is the object count for the loaded restart
+  double idle_seconds = 10;
+  double settle_seconds = 2;
+};
+
+int RunCreateBench(const TargetOptions& target, const CreateOptions& options);
+int RunListBench(const TargetOptions& target, const ListOptions& options);
+int RunWatchBench(const TargetOptions& target, const WatchOptions& options);
+int RunStartupBench(const TargetOptions& target, const StartupOptions& options);
+
+}  // namespace skiff::bench
+
+#endif  // SKIFF_BENCH_BENCHES_H_

@@ -1,0 +1,212 @@
+// Figure (a): ConfigMap create throughput and latency, and the create loop other figures reuse.
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "base/json.h"
+#include "benches.h"
+#include "boost/asio/ssl/context.hpp"
+#include "io_pool.h"
+
+namespace skiff::bench {
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr auto kRequestTimeout = std::chrono::seconds(10);
+// A connection that fails this many requests in a row gives up.
+constexpr int kMaxConsecutiveFailures = 5;
+
+struct CreatePlan {
+  std::string path;
+  std::string name_prefix;
+  std::atomic<int64_t> next{0};
+  int64_t max_objects = 0;
+  Clock::time_point deadline;
+};
+
+struct WorkerStats {
+  int64_t created = 0;
+  int64_t failed = 0;
+  Clock::time_point last_done;
+  std::vector<int64_t> latencies_ns;
+  std::string first_error;
+};
+
+std::string ConfigMapJson(std::string_view name, std::string_view payload) {
+  return absl::StrCat(R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":")", Av(name),
+                      R"("},"data":{"payload":")", Av(payload), R"("}})");
+}
+
+asio::awaitable<void> ConnectWorker(HttpsClient* client, WorkerStats* stats) {
+  absl::Status status = co_await client->Connect(kRequestTimeout);
+  if (!status.ok()) stats->first_error = status.ToString();
+}
+
+asio::awaitable<void> CreateWorker(HttpsClient* client, CreatePlan* plan, std::string payload,
+                                   WorkerStats* stats) {
+  int consecutive_failures = 0;
+  while (Clock::now() < plan->deadline) {
+    int64_t index = plan->next.fetch_add(1);
+    if (index >= plan->max_objects) break;
+    std::string body = ConfigMapJson(absl::StrCat(plan->name_prefix, index), payload);
+    Clock::time_point sent = Clock::now();
+    auto response = co_await client->Send("POST", plan->path, std::move(body), kRequestTimeout);
+    Clock::time_point done = Clock::now();
+    if (response.ok() && response->status == 201) {
+      stats->latencies_ns.push_back(std::chrono::nanoseconds(done - sent).count());
+      stats->created++;
+      stats->last_done = done;
+      consecutive_failures = 0;
+      continue;
+    }
+    stats->failed++;
+    if (stats->first_error.empty()) {
+      stats->first_error = response.ok()
+                               ? absl::StrCat("HTTP ", response->status, ": ", response->body.substr(0, 300))
+                               : response.status().ToString();
+    }
+    if (++consecutive_failures >= kMaxConsecutiveFailures) break;
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<HttpResponse> SendOnce(const Endpoint& endpoint, std::string_view method,
+                                      std::string_view target, std::string body) {
+  auto tls = MakeTlsContext(endpoint.ca_file);
+  if (!tls.ok()) return tls.status();
+  asio::io_context context;
+  HttpsClient client(context, *tls, endpoint);
+  return RunSync(context, client.Send(method, target, std::move(body), std::chrono::seconds(60)));
+}
+
+absl::Status EnsureNamespace(const Endpoint& endpoint, const std::string& ns) {
+  auto response =
+      SendOnce(endpoint, "POST", "/api/v1/namespaces",
+               absl::StrCat(R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":")", ns, R"("}})"));
+  if (!response.ok()) return response.status();
+  if (response->status != 201 && response->status != 409) {
+    return absl::InternalError(
+        absl::StrCat("create namespace ", ns, ": HTTP ", response->status, " ", response->body));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> CountItems(const std::string& list_body) {
+  auto parsed = base::ParseJson(list_body);
+  if (!parsed.ok()) return parsed.status();
+  const boost::json::value* items = base::Find(*parsed, "items");
+  if (items == nullptr || !items->is_array()) return absl::InternalError("LIST response has no items array");
+  return static_cast<int64_t>(items->as_array().size());
+}
+
+absl::StatusOr<CreateResult> RunCreates(const Endpoint& endpoint, const CreateOptions& options) {
+  auto tls = MakeTlsContext(endpoint.ca_file);
+  if (!tls.ok()) return tls.status();
+  CreatePlan plan;
+  plan.path = absl::StrCat("/api/v1/namespaces/", options.ns, "/configmaps");
+  plan.name_prefix = absl::StrCat("cm-", RunId(), "-");
+  plan.max_objects = options.max_objects;
+
+  IoPool pool(options.threads);
+  std::vector<std::unique_ptr<HttpsClient>> clients;
+  std::vector<WorkerStats> stats(options.connections);
+  WaitGroup connected;
+  for (int i = 0; i < options.connections; ++i) {
+    clients.push_back(std::make_unique<HttpsClient>(pool.Next(), *tls, endpoint));
+    Spawn(clients.back()->context(), ConnectWorker(clients.back().get(), &stats[i]), &connected);
+  }
+  if (!connected.WaitUntil(Clock::now() + std::chrono::seconds(60))) {
+    pool.Stop();
+    return absl::DeadlineExceededError("connections not established within 60 s");
+  }
+  for (const WorkerStats& s : stats) {
+    if (!s.first_error.empty()) {
+      pool.Stop();
+      return absl::UnavailableError(absl::StrCat("connect: ", s.first_error));
+    }
+  }
+
+  WaitGroup finished;
+  Clock::time_point start = Clock::now();
+  plan.deadline =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.seconds));
+  for (int i = 0; i < options.connections; ++i) {
+    stats[i].last_done = start;
+    Spawn(clients[i]->context(),
+          CreateWorker(clients[i].get(), &plan, MakePayload(options.object_bytes, i), &stats[i]), &finished);
+  }
+  // Each request has its own timeout, so the loops end soon after the deadline.
+  bool done = finished.WaitUntil(plan.deadline + kRequestTimeout + std::chrono::seconds(5));
+  pool.Stop();
+  if (!done) return absl::DeadlineExceededError("create loops did not finish");
+
+  CreateResult result;
+  Clock::time_point last = start;
+  for (WorkerStats& s : stats) {
+    result.created += s.created;
+    result.failed += s.failed;
+    last = std::max(last, s.last_done);
+    result.latencies_ns.insert(result.latencies_ns.end(), s.latencies_ns.begin(), s.latencies_ns.end());
+    if (result.first_error.empty()) result.first_error = s.first_error;
+  }
+  result.seconds = std::chrono::duration<double>(last - start).count();
+  return result;
+}
+
+int RunCreateBench(const TargetOptions& target_options, const CreateOptions& options) {
+  MachineInfo machine = ReadMachineInfo();
+  auto target = BenchTarget::Open(target_options);
+  if (!target.ok()) {
+    std::fprintf(stderr, "create: %s\n", target.status().ToString().c_str());
+    return 1;
+  }
+  const Endpoint& endpoint = (*target)->endpoint();
+  if (absl::Status ns = EnsureNamespace(endpoint, options.ns); !ns.ok()) {
+    std::fprintf(stderr, "create: %s\n", ns.ToString().c_str());
+    return 1;
+  }
+  CpuSample cpu_before = SampleCpu((*target)->pid());
+  auto result = RunCreates(endpoint, options);
+  CpuSample cpu_after = SampleCpu((*target)->pid());
+  if (!result.ok()) {
+    std::fprintf(stderr, "create: %s\n", result.status().ToString().c_str());
+    return 1;
+  }
+  double rate = result->seconds > 0 ? result->created / result->seconds : 0;
+  LatencySummary latency = Summarize(result->latencies_ns);
+
+  Report report("skiff apiserver bench: (a) ConfigMap creates");
+  report.AddMachine(machine);
+  (*target)->Describe(report);
+  report.Section("conditions");
+  report.Add("operation", absl::StrCat("POST /api/v1/namespaces/", options.ns, "/configmaps (JSON)"));
+  report.Add("object", absl::StrCat("ConfigMap with a ", options.object_bytes, "-byte data value"));
+  report.Add("connections",
+             absl::StrCat(options.connections, " keep-alive HTTPS, bearer token, closed loop"));
+  report.Add("client threads", absl::StrCat(options.threads));
+  report.Add("limits",
+             absl::StrFormat("%.1f s or %d objects, whichever first", options.seconds, options.max_objects));
+  report.Section("results");
+  report.Add("created", absl::StrFormat("%d objects in %.2f s (%d failed)", result->created, result->seconds,
+                                        result->failed));
+  if (!result->first_error.empty()) report.Add("first error", result->first_error);
+  report.Add("throughput", absl::StrCat(FormatRate(rate), "  ", Verdict(rate >= 20000, ">= 20,000/s")));
+  report.Add("latency p50", FormatMs(latency.p50_ns));
+  report.Add("latency p99",
+             absl::StrCat(FormatMs(latency.p99_ns), "  ", Verdict(latency.p99_ns <= 10'000'000, "<= 10 ms")));
+  report.Add("latency max", FormatMs(latency.max_ns));
+  report.Add("latency mean", FormatMs(latency.mean_ns));
+  report.Add("cpu used", DescribeCpu(cpu_before, cpu_after));
+  report.Add("server RSS after", RssText((*target)->pid()));
+  report.Print(stdout);
+  return 0;
+}
+
+}  // namespace skiff::bench
