@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <mutex>
 
+#include "absl/time/clock.h"
+
 #include "api/resources.h"
 #include "api/schema.h"
 #include "apiserver/errors.h"
@@ -34,6 +36,11 @@ class Recorder : public WatchListener {
   std::vector<std::string> Snapshot() {
     std::lock_guard<std::mutex> lock(mu);
     return events;
+  }
+  // Fan-out is asynchronous: waits (bounded) until `n` events arrived.
+  std::vector<std::string> WaitFor(size_t n) {
+    for (int i = 0; i < 500 && Snapshot().size() < n; ++i) absl::SleepFor(absl::Milliseconds(10));
+    return Snapshot();
   }
   std::mutex mu;
   std::vector<std::string> events;
@@ -194,7 +201,7 @@ TEST_F(ResourceStorageTest, WatchDeliversInitialThenLiveEventsInOrder) {
   ASSERT_TRUE(b.ok());
   bool deleted = false;
   ASSERT_TRUE(rs_->Delete(*cm_, "default", "a", {}, &deleted).ok());
-  auto events = rec->Snapshot();
+  auto events = rec->WaitFor(3);
   ASSERT_EQ(events.size(), 3u);
   EXPECT_EQ(events[0].substr(0, 8), "ADDED a ");
   EXPECT_EQ(events[1], "ADDED b " + std::to_string((*b)->revision));
@@ -204,7 +211,7 @@ TEST_F(ResourceStorageTest, WatchDeliversInitialThenLiveEventsInOrder) {
   // Resuming from b's revision replays only the later delete.
   auto rec2 = std::make_shared<Recorder>();
   ASSERT_TRUE(cache_->StartWatch(prefix, prefix, (*b)->revision, nullptr, rec2).ok());
-  ASSERT_EQ(rec2->Snapshot().size(), 1u);
+  ASSERT_EQ(rec2->WaitFor(1).size(), 1u);
   EXPECT_EQ(rec2->Snapshot()[0].substr(0, 10), "DELETED a ");
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "base/json.h"
@@ -75,7 +76,7 @@ struct HistoryEvent {
 
 // Delivers one change to one watcher, translating selector transitions as Kubernetes does: an
 // object that stops matching is DELETED for that watcher, one that starts matching is ADDED.
-bool Deliver(const HistoryEvent& e, const Watcher& w) {
+bool DeliverEvent(const HistoryEvent& e, const Watcher& w) {
   const auto& key = e.object->key;
   if (key.compare(0, w.key_prefix.size(), w.key_prefix) != 0) return true;
   auto matches = [&](const ObjectPtr& o) { return o && (!w.filter || w.filter(*o)); };
@@ -99,13 +100,70 @@ struct WatchCache::Resource {
   std::deque<HistoryEvent> history;
   int64_t floor = 0;        // watches may resume from any revision >= floor
   int64_t applied = 0;      // newest revision applied to this resource
-  int64_t delivered = 0;    // newest revision fanned out to every registered watcher
   std::map<int64_t, std::shared_ptr<Watcher>> watchers;
 };
 
-WatchCache::WatchCache(storage::Store* store, Options options) : store_(store), options_(options) {}
+// One applied batch of one resource, and the watchers registered when it was applied.
+struct WatchCache::Fanout {
+  Resource* resource = nullptr;
+  std::vector<HistoryEvent> events;
+  std::vector<std::pair<int64_t, std::shared_ptr<Watcher>>> watchers;
+  int64_t revision = 0;
+};
 
-WatchCache::~WatchCache() { store_watch_.reset(); }
+// A thread delivering batches, in order, to its shard of the watchers.
+class WatchCache::FanoutWorker {
+ public:
+  FanoutWorker(WatchCache* cache, size_t shard, size_t shards)
+      : cache_(cache), shard_(shard), shards_(shards), thread_([this] { Run(); }) {}
+  ~FanoutWorker() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
+  void Push(std::shared_ptr<const Fanout> f) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      queue_.push_back(std::move(f));
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void Run() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      auto f = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      cache_->Deliver(*f, shard_, shards_);
+      lock.lock();
+    }
+  }
+
+  WatchCache* cache_;
+  size_t shard_, shards_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::shared_ptr<const Fanout>> queue_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+WatchCache::WatchCache(storage::Store* store, Options options) : store_(store), options_(std::move(options)) {
+  size_t n = std::max(1, options_.fanout_threads);
+  for (size_t i = 0; i < n; ++i) fanout_workers_.push_back(std::make_unique<FanoutWorker>(this, i, n));
+}
+
+WatchCache::~WatchCache() {
+  store_watch_.reset();
+  fanout_workers_.clear();
+}
 
 absl::StatusOr<ObjectPtr> WatchCache::MakeObject(const std::string& key, const std::string& value,
                                                  int64_t revision) const {
@@ -155,7 +213,6 @@ WatchCache::Resource& WatchCache::ResourceFor(const std::string& prefix) const {
     slot = std::make_unique<Resource>();
     slot->floor = revision_.load();
     slot->applied = revision_.load();
-    slot->delivered = revision_.load();
   }
   return *slot;
 }
@@ -193,18 +250,14 @@ void WatchCache::OnEvents(const std::vector<storage::WatchEvent>& events) {
     made[i] = std::move(*obj);
   }
   // 2. Apply to the objects and history, and note who must hear about it.
-  struct Fanout {
-    Resource* resource;
-    std::vector<HistoryEvent> events;
-    std::vector<std::pair<int64_t, std::shared_ptr<Watcher>>> watchers;
-  };
-  std::vector<Fanout> fanouts;
+  std::vector<std::shared_ptr<const Fanout>> fanouts;
   int64_t newest = revision_.load();
   size_t i = 0;
   while (i < events.size()) {
     std::string prefix = PrefixOfKey(events[i].kv.key);
     Resource& r = ResourceFor(prefix);
-    Fanout fanout{&r, {}, {}};
+    auto fanout = std::make_shared<Fanout>();
+    fanout->resource = &r;
     std::unique_lock<std::shared_mutex> lock(r.mu);
     for (; i < events.size() && PrefixOfKey(events[i].kv.key) == prefix; ++i) {
       const auto& ev = events[i];
@@ -224,35 +277,46 @@ void WatchCache::OnEvents(const std::vector<storage::WatchEvent>& events) {
       }
       r.applied = ev.kv.mod_revision;
       r.history.push_back(he);
-      fanout.events.push_back(std::move(he));
+      fanout->events.push_back(std::move(he));
     }
+    fanout->revision = r.applied;
     TrimHistory(r);
     // Watchers registered later replay these events from history instead.
-    fanout.watchers.assign(r.watchers.begin(), r.watchers.end());
-    fanouts.push_back(std::move(fanout));
+    fanout->watchers.assign(r.watchers.begin(), r.watchers.end());
+    if (!fanout->watchers.empty()) fanouts.push_back(std::move(fanout));
   }
-  // 3. Writers waiting for their revision may go on before the fan-out.
+  // 3. Writers waiting for their revision may go on; fan-out happens on other threads.
   {
     std::lock_guard<std::mutex> lock(revision_mu_);
     revision_ = newest;
   }
   revision_cv_.notify_all();
-  // 4. Fan out, without holding the resource lock (readers and new watches proceed meanwhile).
-  for (auto& f : fanouts) {
-    std::vector<int64_t> closed;
-    for (const auto& [id, w] : f.watchers) {
-      for (const auto& he : f.events) {
-        if (!Deliver(he, *w)) {
-          closed.push_back(id);
-          break;
-        }
+  for (const auto& f : fanouts) {
+    for (auto& worker : fanout_workers_) worker->Push(f);
+  }
+}
+
+void WatchCache::Deliver(const Fanout& f, size_t shard, size_t shards) {
+  std::vector<int64_t> closed;
+  for (const auto& [id, w] : f.watchers) {
+    if (static_cast<size_t>(id) % shards != shard) continue;
+    bool open = true;
+    for (const auto& he : f.events) {
+      if (!DeliverEvent(he, *w)) {
+        open = false;
+        break;
       }
     }
-    std::unique_lock<std::shared_mutex> lock(f.resource->mu);
-    for (int64_t id : closed) {
-      if (f.resource->watchers.erase(id) > 0) --watch_count_;
+    if (open) {
+      w->listener->OnProgress(f.revision);
+    } else {
+      closed.push_back(id);
     }
-    if (!f.events.empty()) f.resource->delivered = f.events.back().object->revision;
+  }
+  if (closed.empty()) return;
+  std::unique_lock<std::shared_mutex> lock(f.resource->mu);
+  for (int64_t id : closed) {
+    if (f.resource->watchers.erase(id) > 0) --watch_count_;
   }
 }
 
@@ -267,11 +331,6 @@ void WatchCache::TrimHistory(Resource& r) {
   }
 }
 
-int64_t WatchCache::DeliveredRevision(const std::string& resource_prefix) const {
-  Resource& r = ResourceFor(resource_prefix);
-  std::shared_lock<std::shared_mutex> lock(r.mu);
-  return std::max(r.delivered, r.floor);
-}
 
 int64_t WatchCache::Revision() const { return revision_.load(); }
 
@@ -345,10 +404,11 @@ absl::StatusOr<int64_t> WatchCache::StartWatch(const std::string& resource_prefi
     }
     for (const auto& he : r.history) {
       if (he.object->revision <= from_revision) continue;
-      if (!Deliver(he, w)) return absl::CancelledError("watcher closed");
+      if (!DeliverEvent(he, w)) return absl::CancelledError("watcher closed");
     }
   }
   int64_t id = next_watch_id_++;
+  w.listener->OnProgress(std::max(r.applied, from_revision));
   r.watchers.emplace(id, std::make_shared<Watcher>(std::move(w)));
   ++watch_count_;
   return id;

@@ -69,12 +69,16 @@ using ObjectPtr = std::shared_ptr<const CachedObject>;
 // Decides whether an object is visible to a list or watch (namespace, selectors).
 using ObjectFilter = std::function<bool(const CachedObject&)>;
 
-// Receives the events of one watch. Called with the cache's resource lock held: must not block
-// and must not call back into the cache. Returning false ends the watch.
+// Receives the events of one watch, in revision order, from one thread at a time (the history
+// replay on the watch's own thread, then a fan-out thread). Must not block and must not call back
+// into the cache. Returning false ends the watch.
 class WatchListener {
  public:
   virtual ~WatchListener() = default;
   virtual bool OnEvent(EventType type, const ObjectPtr& object) = 0;
+  // Every change of the watched resource up to `revision` has been offered to this listener
+  // (whether or not it matched): a safe resourceVersion for a BOOKMARK.
+  virtual void OnProgress(int64_t revision) { (void)revision; }
 };
 
 class WatchCache {
@@ -87,6 +91,8 @@ class WatchCache {
     absl::Duration history_window = absl::Minutes(3);
     // Fills CachedObject::fields; null leaves them empty.
     FieldIndexer field_indexer;
+    // Threads delivering events to watchers (watchers are sharded over them).
+    int fanout_threads = 2;
   };
   WatchCache(storage::Store* store, Options options);
   ~WatchCache();
@@ -121,9 +127,6 @@ class WatchCache {
                                       std::shared_ptr<WatchListener> listener);
   void StopWatch(const std::string& resource_prefix, int64_t id);
 
-  // The newest revision of `resource_prefix` every watcher has been handed (for bookmarks).
-  int64_t DeliveredRevision(const std::string& resource_prefix) const;
-
   // Number of open watches and cached objects, for /metrics.
   size_t WatchCount() const;
   std::map<std::string, size_t> ObjectCounts() const;
@@ -136,8 +139,11 @@ class WatchCache {
  private:
   struct Resource;
   Resource& ResourceFor(const std::string& prefix) const;
+  struct Fanout;
+  class FanoutWorker;
   void TrimHistory(Resource& r);
   void OnEvents(const std::vector<storage::WatchEvent>& events);
+  void Deliver(const Fanout& fanout, size_t shard, size_t shards);
 
   storage::Store* store_;
   Options options_;
@@ -148,6 +154,7 @@ class WatchCache {
   std::atomic<size_t> watch_count_{0};
   std::mutex revision_mu_;
   std::condition_variable revision_cv_;
+  std::vector<std::unique_ptr<FanoutWorker>> fanout_workers_;
   std::unique_ptr<storage::WatchHandle> store_watch_;
 };
 

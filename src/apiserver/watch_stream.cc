@@ -38,6 +38,12 @@ bool WatchStream::OnEvent(EventType type, const ObjectPtr& object) {
       absl::StrCat("{\"type\":\"", EventTypeName(type), "\",\"object\":", params_.formatter(type, object), "}\n"));
 }
 
+void WatchStream::OnProgress(int64_t revision) {
+  int64_t seen = progress_.load();
+  while (revision > seen && !progress_.compare_exchange_weak(seen, revision)) {
+  }
+}
+
 void WatchStream::Start(std::shared_ptr<StreamSink> sink) {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -89,7 +95,7 @@ void WatchStream::Tick(absl::Time now) {
       expired = true;
     } else if (params_.bookmarks && now - last_bookmark_ >= kBookmarkInterval) {
       last_bookmark_ = now;
-      int64_t rev = std::max(last_revision_, cache_->DeliveredRevision(params_.resource_prefix));
+      int64_t rev = std::max(last_revision_, progress_.load());
       last_revision_ = rev;
       WriteLocked(absl::StrCat("{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"", params_.bookmark_kind,
                                "\",\"apiVersion\":\"", params_.bookmark_api_version,

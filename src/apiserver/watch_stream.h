@@ -7,6 +7,7 @@
 #ifndef SKIFF_APISERVER_WATCH_STREAM_H_
 #define SKIFF_APISERVER_WATCH_STREAM_H_
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -44,6 +45,7 @@ class WatchStream : public StreamSource, public WatchListener, public std::enabl
   void Start(std::shared_ptr<StreamSink> sink) override;
   void Stop() override;
   bool OnEvent(EventType type, const ObjectPtr& object) override;
+  void OnProgress(int64_t revision) override;
   // Periodic: bookmarks and the timeout.
   void Tick(absl::Time now);
 
@@ -59,6 +61,7 @@ class WatchStream : public StreamSource, public WatchListener, public std::enabl
   int64_t watch_id_ = 0;
   bool stopped_ = false;
   int64_t last_revision_ = 0;
+  std::atomic<int64_t> progress_{0};
   absl::Time last_bookmark_;
 };
 
