@@ -1,5 +1,7 @@
 #include "api/field_selector.h"
 
+#include "base/strings.h"
+
 #include <algorithm>
 
 #include "absl/status/status.h"
@@ -9,8 +11,7 @@
 namespace skiff::api {
 namespace {
 
-// This abseil build's absl::string_view is not std::string_view.
-absl::string_view Av(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+using base::Av;
 
 // Splits on commas not preceded by an escaping backslash; escapes stay in the terms.
 std::vector<std::string> SplitTerms(std::string_view text) {

@@ -1,5 +1,7 @@
 #include "api/label_selector.h"
 
+#include "base/strings.h"
+
 #include <algorithm>
 #include <cstdint>
 #include <optional>
@@ -14,8 +16,7 @@
 namespace skiff::api {
 namespace {
 
-// This abseil build's absl::string_view is not std::string_view.
-absl::string_view Av(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+using base::Av;
 
 // ---- Lexer: the token rules of k8s.io/apimachinery/pkg/labels. ----
 

@@ -1,13 +1,14 @@
 #include "api/name_validation.h"
 
+#include "base/strings.h"
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
 namespace skiff::api {
 namespace {
 
-// This abseil build's absl::string_view is not std::string_view.
-absl::string_view Av(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+using base::Av;
 
 constexpr std::string_view kQualifiedNameFmt = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]";
 constexpr std::string_view kQualifiedNameErrMsg =

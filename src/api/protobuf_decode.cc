@@ -1,5 +1,7 @@
 #include "api/protobuf_decode.h"
 
+#include "base/strings.h"
+
 #include <climits>
 #include <cstdint>
 #include <string>
@@ -23,8 +25,7 @@ using google::protobuf::io::CodedInputStream;
 
 constexpr std::string_view kMagic{"k8s\0", 4};
 
-// This abseil build's absl::string_view is not std::string_view.
-absl::string_view Av(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+using base::Av;
 // Generous: the described types nest about 15 deep; this only bounds hostile input.
 constexpr int kMaxDepth = 64;
 

@@ -1,5 +1,7 @@
 #include "api/quantity.h"
 
+#include "base/strings.h"
+
 #include <algorithm>
 #include <charconv>
 #include <limits>
@@ -14,8 +16,7 @@
 namespace skiff::api {
 namespace {
 
-// This abseil build's absl::string_view is not std::string_view.
-absl::string_view Av(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+using base::Av;
 
 using int128 = __int128;
 using uint128 = unsigned __int128;
