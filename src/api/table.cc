@@ -462,6 +462,44 @@ Printer EndpointsPrinter() {
           }};
 }
 
+Printer HpaPrinter() {
+  return {{{"Name", "string", 0, "Name.", "name"},
+           {"Reference", "string", 0, "The scaled object."},
+           {"Targets", "string", 0, "Current / target metric values."},
+           {"MinPods", "string", 0, "Lower replica limit."},
+           {"MaxPods", "integer", 0, "Upper replica limit."},
+           {"Replicas", "integer", 0, "Current replicas."},
+           {"Age", "string", 0, "Time since creation."}},
+          [](const json::value& o, absl::Time now) {
+            std::vector<std::string> targets;
+            if (const auto* metrics = Array(o, {"spec", "metrics"})) {
+              for (const auto& m : *metrics) {
+                if (GetString(m, {"type"}) != "Resource") continue;
+                std::string current = "<unknown>";
+                if (const auto* cur = Array(o, {"status", "currentMetrics"})) {
+                  for (const auto& c : *cur) {
+                    if (GetString(c, {"resource", "name"}) == GetString(m, {"resource", "name"}) &&
+                        FindPath(c, {"resource", "current", "averageUtilization"})) {
+                      current = absl::StrCat(GetInt(c, {"resource", "current", "averageUtilization"}), "%");
+                    }
+                  }
+                }
+                targets.push_back(absl::StrCat(GetString(m, {"resource", "name"}), ": ", current, "/",
+                                               GetInt(m, {"resource", "target", "averageUtilization"}), "%"));
+              }
+            }
+            int64_t min = GetInt(o, {"spec", "minReplicas"}, 1);
+            return json::array{GetString(o, {"metadata", "name"}),
+                               absl::StrCat(GetString(o, {"spec", "scaleTargetRef", "kind"}), "/",
+                                            GetString(o, {"spec", "scaleTargetRef", "name"})),
+                               targets.empty() ? "<none>" : absl::StrJoin(targets, ", "),
+                               std::to_string(min),
+                               Int(o, {"spec", "maxReplicas"}),
+                               Int(o, {"status", "currentReplicas"}),
+                               Age(o, now)};
+          }};
+}
+
 Printer DefaultPrinter() {
   return {{{"Name", "string", 0, "Name of the object.", "name"}, {"Created At", "date", 0, "Creation time."}},
           [](const json::value& o, absl::Time) {
@@ -488,6 +526,7 @@ Printer PrinterFor(const ResourceInfo& r) {
     if (k == "StatefulSet") return StatefulSetPrinter();
     if (k == "DaemonSet") return DaemonSetPrinter();
   }
+  if (r.group == "autoscaling" && k == "HorizontalPodAutoscaler") return HpaPrinter();
   if (r.group == "batch") {
     if (k == "Job") return JobPrinter();
     if (k == "CronJob") return CronJobPrinter();

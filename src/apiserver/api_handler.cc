@@ -10,6 +10,7 @@
 #include <set>
 #include "api/apply.h"
 #include "api/codec.h"
+#include "api/conversion.h"
 #include "api/json_patch.h"
 #include "api/merge_patch.h"
 #include "api/openapi.h"
@@ -132,8 +133,20 @@ absl::StatusOr<json::value> DecodeObject(const HttpRequest& req, const api::Reso
   return decoded;
 }
 
+// The object as served in the requested version (stored objects are in the storage version).
+std::string ServedJson(const api::ResourceInfo& r, const ObjectPtr& obj) {
+  const api::ResourceInfo& stored = api::StorageVersionOf(r);
+  if (&stored == &r) return obj->json;
+  return base::ToJson(api::ConvertObject(obj->Parse(), stored, r));
+}
+
+json::value ServedObject(const api::ResourceInfo& r, const ObjectPtr& obj) {
+  return api::ConvertObject(obj->Parse(), api::StorageVersionOf(r), r);
+}
+
 std::string ListJson(const api::ResourceInfo& r, const std::vector<ObjectPtr>& objects, int64_t revision,
                      const std::string& continue_token) {
+  bool convert = &api::StorageVersionOf(r) != &r;
   std::string out = absl::StrCat("{\"kind\":\"", r.ListKind(), "\",\"apiVersion\":\"", r.GroupVersion(),
                                  "\",\"metadata\":{\"resourceVersion\":\"", revision, "\"");
   if (!continue_token.empty()) absl::StrAppend(&out, ",\"continue\":\"", continue_token, "\"");
@@ -145,7 +158,11 @@ std::string ListJson(const api::ResourceInfo& r, const std::vector<ObjectPtr>& o
   for (const auto& o : objects) {
     if (!first) out += ',';
     first = false;
-    out += o->json;
+    if (convert) {
+      out += ServedJson(r, o);
+    } else {
+      out += o->json;
+    }
   }
   out += "]}";
   return out;
@@ -404,10 +421,10 @@ HttpResponse ApiHandler::ObjectResponse(const HttpRequest& req, const api::Resou
     options.now = clock_->Now();
     options.include_object = api::ParseIncludeObject(req.Query("includeObject"));
     options.resource_version = std::to_string(obj->revision);
-    json::value parsed = obj->Parse();
+    json::value parsed = ServedObject(r, obj);
     resp = JsonResponse(code, base::ToJson(api::ToTable(r, {&parsed}, options)), kTableContentType);
   } else {
-    resp = JsonResponse(code, obj->json);
+    resp = JsonResponse(code, ServedJson(r, obj));
   }
   AddWarnings(resp, warnings);
   return resp;
@@ -523,7 +540,7 @@ HttpResponse ApiHandler::List(const HttpRequest& req, const RequestInfo& info, c
     options.continue_token = next;
     std::vector<json::value> parsed;
     parsed.reserve(objects.size());
-    for (const auto& o : objects) parsed.push_back(o->Parse());
+    for (const auto& o : objects) parsed.push_back(ServedObject(r, o));
     std::vector<const json::value*> raw;
     raw.reserve(parsed.size());
     for (const auto& o : parsed) raw.push_back(&o);
@@ -569,10 +586,13 @@ HttpResponse ApiHandler::Watch(const HttpRequest& req, const RequestInfo& info, 
       options.now = clock->Now();
       options.resource_version = std::to_string(obj->revision);
       options.include_column_definitions = first->exchange(false);
-      json::value parsed = obj->Parse();
+      json::value parsed = ServedObject(*rp, obj);
       return base::ToJson(api::ToTable(*rp, {&parsed}, options));
     };
     resp.content_type = kTableContentType;
+  } else if (&api::StorageVersionOf(r) != &r) {
+    const api::ResourceInfo* rp = &r;
+    params.formatter = [rp](EventType, const ObjectPtr& obj) { return ServedJson(*rp, obj); };
   }
   resp.stream = std::make_shared<WatchStream>(storage_->cache(), &ticker_, std::move(params));
   return resp;
@@ -595,7 +615,8 @@ HttpResponse ApiHandler::Create(const HttpRequest& req, const RequestInfo& info,
   WriteOptions options;
   options.dry_run = DryRun(req);
   options.field_manager = req.Query("fieldManager");
-  auto created = storage_->Create(r, info.namespace_name, std::move(*obj), options);
+  const api::ResourceInfo& stored = api::StorageVersionOf(r);
+  auto created = storage_->Create(stored, info.namespace_name, api::ConvertObject(*obj, r, stored), options);
   if (!created.ok()) return ErrorResponse(created.status());
   return ObjectResponse(req, r, *created, 201, warnings);
 }
@@ -609,10 +630,11 @@ HttpResponse ApiHandler::Update(const HttpRequest& req, const RequestInfo& info,
   options.dry_run = DryRun(req);
   options.field_manager = req.Query("fieldManager");
   options.subresource = info.subresource == "finalize" ? "" : info.subresource;
-  json::value body = std::move(*obj);
+  const api::ResourceInfo& stored = api::StorageVersionOf(r);
+  json::value body = api::ConvertObject(*obj, r, stored);
   bool finalize = info.subresource == "finalize";
   auto updated = storage_->Update(
-      r, info.namespace_name, info.name,
+      stored, info.namespace_name, info.name,
       [&](const ObjectPtr& current) -> absl::StatusOr<json::value> {
         if (!finalize) return body;
         // namespaces/finalize changes only spec.finalizers.
@@ -666,11 +688,13 @@ HttpResponse ApiHandler::Patch(const HttpRequest& req, const RequestInfo& info, 
   std::string now = base::FormatRfc3339(clock_->Now());
   // A patch that names a resourceVersion must match it; otherwise it applies to the latest.
   bool retry = base::GetString(*patch, {"metadata", "resourceVersion"}).empty();
+  const api::ResourceInfo& stored = api::StorageVersionOf(r);
   auto result = storage_->Update(
-      r, info.namespace_name, info.name,
+      stored, info.namespace_name, info.name,
       [&](const ObjectPtr& current) -> absl::StatusOr<json::value> {
         absl::StatusOr<json::value> next;
-        json::value live = current ? current->Parse() : json::value();
+        // Patches are written against the requested version.
+        json::value live = current ? ServedObject(r, current) : json::value();
         if (apply) {
           json::value applied = *patch;
           if (!current) {
@@ -703,7 +727,7 @@ HttpResponse ApiHandler::Patch(const HttpRequest& req, const RequestInfo& info, 
           std::vector<std::string> unknown;
           if (auto s = CheckUnknownFields(req, r, *next, &unknown); !s.ok()) return s;
         }
-        return next;
+        return api::ConvertObject(*next, r, stored);
       },
       options, retry, /*create_if_missing=*/apply, &created);
   if (!result.ok()) return ErrorResponse(result.status());

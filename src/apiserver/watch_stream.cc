@@ -110,7 +110,8 @@ WatchTicker::WatchTicker() {
   thread_ = std::thread([this] {
     std::unique_lock<std::mutex> lock(mu_);
     while (!stopping_) {
-      cv_.wait_for(lock, std::chrono::seconds(1));
+      // 100 ms: timeoutSeconds ends streams promptly; bookmarks keep their own interval.
+      cv_.wait_for(lock, std::chrono::milliseconds(100));
       if (stopping_) break;
       std::vector<std::shared_ptr<WatchStream>> streams(streams_.begin(), streams_.end());
       lock.unlock();

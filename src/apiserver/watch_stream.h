@@ -65,7 +65,7 @@ class WatchStream : public StreamSource, public WatchListener, public std::enabl
   absl::Time last_bookmark_;
 };
 
-// Ticks every open WatchStream once a second (bookmarks, timeouts) from one thread.
+// Ticks every open WatchStream ten times a second (bookmarks, timeouts) from one thread.
 class WatchTicker {
  public:
   WatchTicker();
