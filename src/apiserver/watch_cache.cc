@@ -103,6 +103,10 @@ struct WatchCache::Resource {
   std::map<int64_t, std::shared_ptr<Watcher>> watchers;
 };
 
+struct WatchCache::RevisionWaiter {
+  std::binary_semaphore reached{0};
+};
+
 // One applied batch of one resource, and the watchers registered when it was applied.
 struct WatchCache::Fanout {
   Resource* resource = nullptr;
@@ -289,8 +293,10 @@ void WatchCache::OnEvents(const std::vector<storage::WatchEvent>& events) {
   {
     std::lock_guard<std::mutex> lock(revision_mu_);
     revision_ = newest;
+    auto end = revision_waiters_.upper_bound(newest);
+    for (auto it = revision_waiters_.begin(); it != end; ++it) it->second->reached.release();
+    revision_waiters_.erase(revision_waiters_.begin(), end);
   }
-  revision_cv_.notify_all();
   for (const auto& f : fanouts) {
     for (auto& worker : fanout_workers_) worker->Push(f);
   }
@@ -335,11 +341,21 @@ void WatchCache::TrimHistory(Resource& r) {
 int64_t WatchCache::Revision() const { return revision_.load(); }
 
 absl::Status WatchCache::WaitForRevision(int64_t revision, absl::Duration timeout) {
-  std::unique_lock<std::mutex> lock(revision_mu_);
-  bool ok = revision_cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout),
-                                  [&] { return revision_.load() >= revision; });
-  if (!ok) return absl::DeadlineExceededError(absl::StrCat("watch cache did not reach revision ", revision));
-  return absl::OkStatus();
+  RevisionWaiter waiter;
+  std::multimap<int64_t, RevisionWaiter*>::iterator slot;
+  {
+    std::lock_guard<std::mutex> lock(revision_mu_);
+    if (revision_.load() >= revision) return absl::OkStatus();
+    slot = revision_waiters_.emplace(revision, &waiter);
+  }
+  if (waiter.reached.try_acquire_for(absl::ToChronoNanoseconds(timeout))) return absl::OkStatus();
+  std::lock_guard<std::mutex> lock(revision_mu_);
+  if (revision_.load() >= revision) {
+    waiter.reached.acquire();  // released (or about to be) under this lock: consume it
+    return absl::OkStatus();
+  }
+  revision_waiters_.erase(slot);
+  return absl::DeadlineExceededError(absl::StrCat("watch cache did not reach revision ", revision));
 }
 
 ObjectPtr WatchCache::Get(const std::string& prefix, const std::string& key) const {

@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <semaphore>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -152,8 +153,10 @@ class WatchCache {
   std::atomic<int64_t> revision_{0};
   std::atomic<int64_t> next_watch_id_{1};
   std::atomic<size_t> watch_count_{0};
+  // Writers waiting for a revision, each woken alone when it is reached (no thundering herd).
+  struct RevisionWaiter;
   std::mutex revision_mu_;
-  std::condition_variable revision_cv_;
+  std::multimap<int64_t, RevisionWaiter*> revision_waiters_;
   std::vector<std::unique_ptr<FanoutWorker>> fanout_workers_;
   std::unique_ptr<storage::WatchHandle> store_watch_;
 };
