@@ -7,7 +7,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libabsl-dev libssl-dev libsqlite3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev
   libprotobuf-dev protobuf-compiler libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-pytest python3-kubernetes python3-yaml
+  libjemalloc-dev python3 python3-pytest python3-kubernetes python3-yaml
 )
 missing=()
 for p in "${packages[@]}"; do
