@@ -168,6 +168,42 @@ std::string ListJson(const api::ResourceInfo& r, const std::vector<ObjectPtr>& o
   return out;
 }
 
+// Streams a large list: header, items, footer, pulled by the transport in chunks.
+class ListProducer : public BodyProducer {
+ public:
+  ListProducer(const api::ResourceInfo& r, std::vector<ObjectPtr> objects, std::string head)
+      : r_(r), objects_(std::move(objects)), head_(std::move(head)) {}
+
+  bool Next(std::string* out, size_t max_bytes) override {
+    if (!head_.empty()) {
+      *out += head_;
+      head_.clear();
+    }
+    bool convert = &api::StorageVersionOf(r_) != &r_;
+    while (next_ < objects_.size() && out->size() < max_bytes) {
+      if (next_ > 0) *out += ',';
+      const ObjectPtr& o = objects_[next_++];
+      if (convert) {
+        *out += ServedJson(r_, o);
+      } else {
+        *out += o->json;
+      }
+    }
+    if (next_ < objects_.size()) return true;
+    *out += "]}";
+    return false;
+  }
+
+ private:
+  const api::ResourceInfo& r_;
+  std::vector<ObjectPtr> objects_;
+  std::string head_;
+  size_t next_ = 0;
+};
+
+// Lists above this size are streamed rather than built whole.
+constexpr size_t kStreamListBytes = 1 << 20;
+
 std::string EncodeContinue(int64_t revision, const std::string& key) {
   return absl::WebSafeBase64Escape(base::ToJson(json::object{{"rv", revision}, {"start", key}}));
 }
@@ -545,6 +581,15 @@ HttpResponse ApiHandler::List(const HttpRequest& req, const RequestInfo& info, c
     raw.reserve(parsed.size());
     for (const auto& o : parsed) raw.push_back(&o);
     return JsonResponse(200, base::ToJson(api::ToTable(r, raw, options)), kTableContentType);
+  }
+  size_t bytes = 0;
+  for (const auto& o : objects) bytes += o->json.size();
+  if (bytes > kStreamListBytes) {
+    std::string head = ListJson(r, {}, revision, next);
+    head.resize(head.size() - 2);  // drop "]}": the producer adds the items and the footer
+    HttpResponse resp;
+    resp.producer = std::make_shared<ListProducer>(r, std::move(objects), std::move(head));
+    return resp;
   }
   return JsonResponse(200, ListJson(r, objects, revision, next));
 }

@@ -206,6 +206,10 @@ class Session : public std::enable_shared_from_this<Session>, public StreamSink 
       StartStream(std::move(resp));
       return;
     }
+    if (resp.producer) {
+      StartProduced(std::move(resp));
+      return;
+    }
     auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(resp.status), 11);
     res->set(http::field::content_type, resp.content_type);
     for (const auto& [name, value] : resp.headers) res->insert(name, value);
@@ -219,6 +223,39 @@ class Session : public std::enable_shared_from_this<Session>, public StreamSink 
       }
       self->DoRead();
     });
+  }
+
+  // A pulled body: the header, then one chunk per completed write, then the terminating chunk;
+  // the connection stays usable afterwards.
+  void StartProduced(HttpResponse resp) {
+    std::string head = absl::StrCat("HTTP/1.1 ", resp.status, " OK\r\nContent-Type: ", resp.content_type,
+                                    "\r\nTransfer-Encoding: chunked\r\n");
+    for (const auto& [name, value] : resp.headers) absl::StrAppend(&head, name, ": ", value, "\r\n");
+    if (!keep_alive_) head += "Connection: close\r\n";
+    head += "\r\n";
+    WriteProduced(std::move(resp.producer), std::move(head));
+  }
+
+  void WriteProduced(std::shared_ptr<BodyProducer> producer, std::string prefix) {
+    constexpr size_t kChunk = 256 * 1024;
+    auto buf = std::make_shared<std::string>(std::move(prefix));
+    std::string part;
+    part.reserve(kChunk + 4096);
+    bool more = producer->Next(&part, kChunk);
+    if (!part.empty()) absl::StrAppend(buf.get(), absl::Hex(part.size()), "\r\n", part, "\r\n");
+    if (!more) *buf += "0\r\n\r\n";
+    net::async_write(stream_, net::buffer(*buf),
+                     [self = shared_from_this(), buf, producer, more](beast::error_code ec, size_t) {
+                       if (ec) {
+                         self->Shutdown();
+                       } else if (more) {
+                         self->WriteProduced(producer, std::string());
+                       } else if (self->keep_alive_) {
+                         self->DoRead();
+                       } else {
+                         self->Shutdown();
+                       }
+                     });
   }
 
   void StartStream(HttpResponse resp) {

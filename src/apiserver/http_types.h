@@ -63,6 +63,16 @@ class StreamSource {
   virtual void Stop() = 0;
 };
 
+// Produces a large body piece by piece, pulled by the transport as the client takes it (so a big
+// LIST is never materialized whole, and the first bytes leave at once).
+class BodyProducer {
+ public:
+  virtual ~BodyProducer() = default;
+  // Appends the next part of the body (about `max_bytes`) to `out`; returns false once the body
+  // is complete (the last call may still append).
+  virtual bool Next(std::string* out, size_t max_bytes) = 0;
+};
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
@@ -70,6 +80,8 @@ struct HttpResponse {
   std::vector<std::pair<std::string, std::string>> headers;
   // When set, the body is streamed with chunked encoding and `body` is ignored.
   std::shared_ptr<StreamSource> stream;
+  // When set (and `stream` is not), the body is pulled from it with chunked encoding.
+  std::shared_ptr<BodyProducer> producer;
 };
 
 }  // namespace skiff::apiserver
