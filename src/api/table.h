@@ -1,6 +1,8 @@
 // Table conversion for `kubectl get`: the server-side printing of each built-in kind into a
 // meta.k8s.io/v1 Table (column definitions + one row of cells per object), with the columns
 // kubectl shows for the real Kubernetes kinds (see kubectl-wire §6) and Name/Created At otherwise.
+// The per-kind printers live in table_*.cc (see table_internal.h); cells follow Kubernetes 1.32's
+// pkg/printers/internalversion, always with the wide (priority 1) cells, as the real server sends.
 // Thread-safety: pure functions. Ownership: returns values. Never fails: missing fields print as
 // Kubernetes prints them ("<none>", 0, "").
 #ifndef SKIFF_API_TABLE_H_

@@ -8,6 +8,7 @@
 #include "api/table_internal.h"
 #include "base/clock.h"
 #include "base/json.h"
+#include "base/strings.h"
 #include "boost/json.hpp"
 
 namespace skiff::api::table_internal {
@@ -57,7 +58,10 @@ std::string FormatLabels(const json::value& obj, Path path) {
   if (!map || map->empty()) return "<none>";
   std::vector<std::string> parts;
   for (const auto& [k, v] : *map) {
-    parts.push_back(absl::StrCat(std::string_view(k), "=", v.is_string() ? std::string_view(v.get_string()) : ""));
+    std::string entry = std::string(std::string_view(k));
+    entry += '=';
+    if (v.is_string()) entry += std::string_view(v.get_string());
+    parts.push_back(std::move(entry));
   }
   std::sort(parts.begin(), parts.end());
   return absl::StrJoin(parts, ",");
@@ -114,8 +118,9 @@ std::string IntOrStringText(const json::value& obj, Path path, std::string absen
   return absent;
 }
 
-std::string JoinWithMore(const std::vector<std::string>& shown, size_t total, size_t max, std::string_view sep) {
-  std::string text = absl::StrJoin(shown.begin(), shown.begin() + std::min(shown.size(), max), sep);
+std::string JoinWithMore(const std::vector<std::string>& shown, size_t total, size_t max,
+                         std::string_view sep) {
+  std::string text = absl::StrJoin(shown.begin(), shown.begin() + std::min(shown.size(), max), base::Av(sep));
   if (total > max) absl::StrAppend(&text, " + ", total - max, " more...");
   return text;
 }

@@ -104,8 +104,9 @@ std::string AccessModes(const boost::json::value& obj, Path path);
 // An IntOrString as text ("1", "50%"); `absent` when missing.
 std::string IntOrStringText(const boost::json::value& obj, Path path, std::string absent);
 // The first `max` items joined with `sep`, then " + N more..." for the `total - max` others.
-std::string JoinWithMore(const std::vector<std::string>& shown, size_t total, size_t max, std::string_view sep = ",");
-// Go's strconv/ fmt rendering of a bool: "True"/"False".
+std::string JoinWithMore(const std::vector<std::string>& shown, size_t total, size_t max,
+                         std::string_view sep = ",");
+// A bool the way Kubernetes' printers spell it in text cells: "True"/"False".
 std::string GoBool(bool b);
 
 }  // namespace skiff::api::table_internal

@@ -1,0 +1,173 @@
+// Table printers for the smaller API groups: coordination (Lease), discovery (EndpointSlice),
+// policy (PodDisruptionBudget), scheduling (PriorityClass), storage (StorageClass) and rbac
+// (RoleBinding, ClusterRoleBinding).
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "api/table_internal.h"
+#include "base/json.h"
+#include "boost/json.hpp"
+
+namespace skiff::api::table_internal {
+namespace {
+
+namespace json = boost::json;
+using base::FindPath;
+using base::GetInt;
+using base::GetString;
+
+// "80,443,dns + 2 more...", "<unset>" without ports; a port without number or name is "*".
+std::string SlicePorts(const json::value& o) {
+  std::vector<std::string> shown;
+  const auto* ports = Array(o, {"ports"});
+  size_t total = ports ? ports->size() : 0;
+  for (size_t i = 0; i < total && shown.size() < 3; ++i) {
+    const json::value& p = (*ports)[i];
+    if (const auto* n = FindPath(p, {"port"}); n && !n->is_null()) {
+      shown.push_back(std::to_string(GetInt(p, {"port"})));
+    } else if (const auto* name = FindPath(p, {"name"}); name && name->is_string()) {
+      shown.emplace_back(name->get_string());
+    } else {
+      shown.push_back("*");
+    }
+  }
+  return shown.empty() ? "<unset>" : JoinWithMore(shown, total, 3);
+}
+
+std::string SliceEndpoints(const json::value& o) {
+  std::vector<std::string> shown;
+  size_t total = 0;
+  if (const auto* endpoints = Array(o, {"endpoints"})) {
+    for (const auto& e : *endpoints) {
+      if (const auto* addrs = Array(e, {"addresses"})) {
+        for (const auto& a : *addrs) {
+          if (shown.size() < 3 && a.is_string()) shown.emplace_back(a.get_string());
+          ++total;
+        }
+      }
+    }
+  }
+  return shown.empty() ? "<unset>" : JoinWithMore(shown, total, 3);
+}
+
+bool IsDefaultClass(const json::value& o) {
+  for (const char* key :
+       {"storageclass.kubernetes.io/is-default-class", "storageclass.beta.kubernetes.io/is-default-class"}) {
+    if (GetString(o, {"metadata", "annotations", key}) == "true") return true;
+  }
+  return false;
+}
+
+// Subjects of a binding split by kind: users, groups and "namespace/name" service accounts.
+struct Subjects {
+  std::vector<std::string> users, groups, service_accounts;
+};
+
+Subjects SplitSubjects(const json::value& o) {
+  Subjects s;
+  if (const auto* subjects = Array(o, {"subjects"})) {
+    for (const auto& subject : *subjects) {
+      std::string kind = GetString(subject, {"kind"});
+      std::string name = GetString(subject, {"name"});
+      if (kind == "ServiceAccount") {
+        s.service_accounts.push_back(absl::StrCat(GetString(subject, {"namespace"}), "/", name));
+      } else if (kind == "User") {
+        s.users.push_back(name);
+      } else if (kind == "Group") {
+        s.groups.push_back(name);
+      }
+    }
+  }
+  return s;
+}
+
+}  // namespace
+
+Printer LeasePrinter() {
+  return {
+      {NameColumn(), {"Holder", "string", 0, "Identity of the current holder of the lease."}, AgeColumn()},
+      [](const json::value& o, absl::Time now) {
+        return json::array{ObjectName(o), GetString(o, {"spec", "holderIdentity"}), Age(o, now)};
+      }};
+}
+
+Printer EndpointSlicePrinter() {
+  return {{NameColumn(),
+           {"AddressType", "string", 0, "IPv4, IPv6 or FQDN."},
+           {"Ports", "string", 0, "Ports exposed by the endpoints."},
+           {"Endpoints", "string", 0, "Addresses of the endpoints."},
+           AgeColumn()},
+          [](const json::value& o, absl::Time now) {
+            return json::array{ObjectName(o), GetString(o, {"addressType"}), SlicePorts(o), SliceEndpoints(o),
+                               Age(o, now)};
+          }};
+}
+
+Printer PodDisruptionBudgetPrinter() {
+  return {
+      {NameColumn(),
+       {"Min Available", "string", 0, "The minimum number of pods that must be available."},
+       {"Max Unavailable", "string", 0, "The maximum number of pods that may be unavailable."},
+       {"Allowed Disruptions", "integer", 0, "Calculated number of pods that may be disrupted at this time."},
+       AgeColumn()},
+      [](const json::value& o, absl::Time now) {
+        return json::array{ObjectName(o), IntOrStringText(o, {"spec", "minAvailable"}, "N/A"),
+                           IntOrStringText(o, {"spec", "maxUnavailable"}, "N/A"),
+                           GetInt(o, {"status", "disruptionsAllowed"}), Age(o, now)};
+      }};
+}
+
+Printer PriorityClassPrinter() {
+  return {{NameColumn(),
+           {"Value", "integer", 0, "The priority pods of this class get."},
+           {"Global-Default", "boolean", 0, "Whether pods without a class get this one."},
+           AgeColumn(),
+           {"PreemptionPolicy", "string", 0, "Whether pods of this class may preempt others."}},
+          [](const json::value& o, absl::Time now) {
+            return json::array{ObjectName(o), GetInt(o, {"value"}), base::GetBool(o, {"globalDefault"}),
+                               Age(o, now), GetString(o, {"preemptionPolicy"})};
+          }};
+}
+
+Printer StorageClassPrinter() {
+  return {{NameColumn(),
+           {"Provisioner", "string", 0, "The volume plugin that provisions volumes of this class."},
+           {"ReclaimPolicy", "string", 0, "Reclaim policy of the volumes provisioned."},
+           {"VolumeBindingMode", "string", 0, "When volumes are bound and provisioned."},
+           {"AllowVolumeExpansion", "string", 0, "Whether volumes of this class can be expanded."},
+           AgeColumn()},
+          [](const json::value& o, absl::Time now) {
+            std::string name = ObjectName(o);
+            if (IsDefaultClass(o)) name += " (default)";
+            return json::array{name,
+                               GetString(o, {"provisioner"}),
+                               GetString(o, {"reclaimPolicy"}, "Delete"),
+                               GetString(o, {"volumeBindingMode"}, "Immediate"),
+                               base::GetBool(o, {"allowVolumeExpansion"}),
+                               Age(o, now)};
+          }};
+}
+
+Printer RoleBindingPrinter(bool cluster) {
+  return {
+      {NameColumn(),
+       {"Role", "string", 0, "The role the binding grants: Kind/name."},
+       AgeColumn(),
+       {"Users", "string", 1, cluster ? "Users in the clusterRoleBinding" : "Users in the roleBinding"},
+       {"Groups", "string", 1, cluster ? "Groups in the clusterRoleBinding" : "Groups in the roleBinding"},
+       {"ServiceAccounts", "string", 1,
+        cluster ? "ServiceAccounts in the clusterRoleBinding" : "ServiceAccounts in the roleBinding"}},
+      [](const json::value& o, absl::Time now) {
+        Subjects s = SplitSubjects(o);
+        return json::array{
+            ObjectName(o),
+            absl::StrCat(GetString(o, {"roleRef", "kind"}), "/", GetString(o, {"roleRef", "name"})),
+            Age(o, now),
+            absl::StrJoin(s.users, ", "),
+            absl::StrJoin(s.groups, ", "),
+            absl::StrJoin(s.service_accounts, ", ")};
+      }};
+}
+
+}  // namespace skiff::api::table_internal
