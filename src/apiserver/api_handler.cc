@@ -23,6 +23,7 @@
 #include "apiserver/errors.h"
 #include "apiserver/schema_admission.h"
 #include "apiserver/selection.h"
+#include "apiserver/subresources.h"
 #include "base/json.h"
 #include "boost/json.hpp"
 
@@ -222,40 +223,6 @@ absl::Status DecodeContinue(const std::string& token, int64_t* revision, std::st
 std::string KeyPrefixFor(const api::ResourceInfo& r, const std::string& ns) {
   std::string prefix = ResourcePrefix(r.group, r.plural);
   return (r.namespaced && !ns.empty()) ? absl::StrCat(prefix, ns, "/") : prefix;
-}
-
-// autoscaling/v1 Scale view of a scalable object.
-json::value ScaleOf(const api::ResourceInfo& r, const ObjectPtr& obj) {
-  const json::value o = obj->Parse();
-  json::object meta{{"name", obj->name},
-                    {"namespace", obj->namespace_name},
-                    {"uid", base::GetString(o, {"metadata", "uid"})},
-                    {"resourceVersion", std::to_string(obj->revision)},
-                    {"creationTimestamp", base::GetString(o, {"metadata", "creationTimestamp"})}};
-  std::string selector;
-  if (const auto* sel = base::FindPath(o, {"spec", "selector"})) {
-    if (r.group.empty()) {
-      std::vector<std::string> parts;
-      if (sel->is_object()) {
-        for (const auto& [k, v] : sel->get_object()) {
-          if (v.is_string()) parts.push_back(absl::StrCat(std::string(k), "=", std::string(v.get_string())));
-        }
-      }
-      selector = absl::StrJoin(parts, ",");
-    } else if (const auto* ml = base::FindPath(*sel, {"matchLabels"}); ml && ml->is_object()) {
-      std::vector<std::string> parts;
-      for (const auto& [k, v] : ml->get_object()) {
-        if (v.is_string()) parts.push_back(absl::StrCat(std::string(k), "=", std::string(v.get_string())));
-      }
-      selector = absl::StrJoin(parts, ",");
-    }
-  }
-  return json::object{{"kind", "Scale"},
-                      {"apiVersion", "autoscaling/v1"},
-                      {"metadata", std::move(meta)},
-                      {"spec", json::object{{"replicas", base::GetInt(o, {"spec", "replicas"}, 1)}}},
-                      {"status", json::object{{"replicas", base::GetInt(o, {"status", "replicas"}, 0)},
-                                              {"selector", selector}}}};
 }
 
 }  // namespace
@@ -683,10 +650,7 @@ HttpResponse ApiHandler::Update(const HttpRequest& req, const RequestInfo& info,
       [&](const ObjectPtr& current) -> absl::StatusOr<json::value> {
         if (!finalize) return body;
         // namespaces/finalize changes only spec.finalizers.
-        json::value next = current->Parse();
-        const auto* fin = base::FindPath(body, {"spec", "finalizers"});
-        base::EnsureObject(next, {"spec"})["finalizers"] = fin ? *fin : json::array();
-        return next;
+        return FinalizeNamespace(current, body);
       },
       options, /*retry_on_conflict=*/false);
   if (!updated.ok()) return ErrorResponse(updated.status());
@@ -715,7 +679,6 @@ HttpResponse ApiHandler::Patch(const HttpRequest& req, const RequestInfo& info, 
     return ErrorResponse(BadRequestError("the patch must be a JSON object"));
   }
   std::vector<std::string> warnings;
-  const api::PatchMeta& meta = api::PatchMetaFor(r.group, r.version, r.kind);
   if (apply) {
     auto checked = DecodeObject(req, r);
     if (!checked.ok()) return ErrorResponse(checked.status());
@@ -737,36 +700,11 @@ HttpResponse ApiHandler::Patch(const HttpRequest& req, const RequestInfo& info, 
   auto result = storage_->Update(
       stored, info.namespace_name, info.name,
       [&](const ObjectPtr& current) -> absl::StatusOr<json::value> {
-        absl::StatusOr<json::value> next;
         // Patches are written against the requested version.
         json::value live = current ? ServedObject(r, current) : json::value();
-        if (apply) {
-          json::value applied = *patch;
-          if (!current) {
-            auto& m = base::EnsureObject(applied, {"metadata"});
-            m["name"] = info.name;
-            if (r.namespaced) m["namespace"] = info.namespace_name;
-          }
-          next = api::ServerSideApply(current ? &live : nullptr, applied, manager, force, meta,
-                                      r.GroupVersion(), now);
-          if (!next.ok() && absl::IsAborted(next.status())) {
-            ApiError e{409, "Conflict", std::string(next.status().message()), info.name, r.group, r.plural};
-            for (const auto& c : api::ApplyConflictsFromStatus(next.status())) {
-              e.causes.push_back({"FieldManagerConflict", c.message, c.field});
-            }
-            return ToStatus(e);
-          }
-        } else if (type == "application/json-patch+json") {
-          next = api::ApplyJsonPatch(live, *patch);
-          if (!next.ok()) {
-            return ToStatus({422, "Invalid", std::string(next.status().message()), info.name, r.group, r.plural});
-          }
-        } else if (type == "application/merge-patch+json") {
-          next = api::ApplyMergePatch(live, *patch);
-        } else {
-          next = api::ApplyStrategicMergePatch(live, *patch, meta);
-          if (!next.ok()) return BadRequestError(std::string(next.status().message()));
-        }
+        absl::StatusOr<json::value> next =
+            ComputePatch(r, info.namespace_name, info.name, current ? &live : nullptr, type, *patch, manager, force,
+                         now);
         if (!next.ok()) return next.status();
         if (!apply) {
           std::vector<std::string> unknown;
@@ -869,40 +807,7 @@ HttpResponse ApiHandler::Scale(const HttpRequest& req, const RequestInfo& info, 
   auto result = storage_->Update(
       r, info.namespace_name, info.name,
       [&](const ObjectPtr& current) -> absl::StatusOr<json::value> {
-        json::value scale = ScaleOf(r, current);
-        absl::StatusOr<json::value> next;
-        if (info.verb == "update") {
-          next = *body;
-          std::string rv = base::GetString(*body, {"metadata", "resourceVersion"});
-          if (!rv.empty() && rv != std::to_string(current->revision)) {
-            return ConflictError(r.group, r.plural, info.name,
-                                 "the object has been modified; please apply your changes to the latest version and "
-                                 "try again");
-          }
-        } else if (type == "application/json-patch+json") {
-          next = api::ApplyJsonPatch(scale, *body);
-        } else if (type == "application/strategic-merge-patch+json" || type == "application/merge-patch+json") {
-          next = api::ApplyMergePatch(scale, *body);
-        } else {
-          return UnsupportedMediaTypeError(absl::StrCat("unsupported patch type for scale: ", type));
-        }
-        if (!next.ok()) return BadRequestError(std::string(next.status().message()));
-        const auto* replicas = base::FindPath(*next, {"spec", "replicas"});
-        if (!replicas || !(replicas->is_int64() || replicas->is_uint64())) {
-          return InvalidError("autoscaling", "Scale", info.name,
-                              {{"FieldValueRequired", "Required value", "spec.replicas"}});
-        }
-        int64_t n = replicas->to_number<int64_t>();
-        if (n < 0) {
-          return InvalidError("autoscaling", "Scale", info.name,
-                              {{"FieldValueInvalid",
-                                absl::StrCat("Invalid value: ", n, ": must be greater than or equal to 0"),
-                                "spec.replicas"}});
-        }
-        json::value obj = current->Parse();
-        base::EnsureObject(obj, {"spec"})["replicas"] = n;
-        base::EnsureObject(obj, {"metadata"}).erase("resourceVersion");
-        return obj;
+        return ApplyScale(r, current, info.name, info.verb == "update", type, *body);
       },
       options, /*retry_on_conflict=*/info.verb == "patch");
   if (!result.ok()) return ErrorResponse(result.status());
@@ -910,7 +815,6 @@ HttpResponse ApiHandler::Scale(const HttpRequest& req, const RequestInfo& info, 
 }
 
 HttpResponse ApiHandler::Binding(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r) {
-  const api::ResourceInfo* pods = api::FindResource("", "v1", "pods");
   auto body = api::DecodeBody(req.Header("content-type"), req.body);
   if (!body.ok()) return ErrorResponse(BadRequestError(std::string(body.status().message())));
   std::string pod_name = info.name.empty() ? base::GetString(*body, {"metadata", "name"}) : info.name;
@@ -922,41 +826,7 @@ HttpResponse ApiHandler::Binding(const HttpRequest& req, const RequestInfo& info
   WriteOptions options;
   options.dry_run = DryRun(req);
   options.field_manager = req.Query("fieldManager");
-  auto result = storage_->Update(
-      *pods, info.namespace_name, pod_name,
-      [&](const ObjectPtr& current) -> absl::StatusOr<json::value> {
-        json::value obj = current->Parse();
-        std::string existing = base::GetString(obj, {"spec", "nodeName"});
-        if (!existing.empty()) {
-          return ConflictError("", "pods", pod_name, absl::StrCat("pod ", pod_name, " is already assigned to node \"",
-                                                                  existing, "\""));
-        }
-        if (base::FindPath(obj, {"metadata", "deletionTimestamp"})) {
-          return ConflictError("", "pods", pod_name, "pod is being deleted, cannot be assigned to a host");
-        }
-        base::EnsureObject(obj, {"spec"})["nodeName"] = node;
-        // The PodScheduled condition is recorded with the binding, as the real registry does.
-        auto& status = base::EnsureObject(obj, {"status"});
-        json::array conditions;
-        if (auto* c = status.if_contains("conditions"); c && c->is_array()) conditions = c->get_array();
-        json::array kept;
-        for (auto& c : conditions) {
-          if (base::GetString(c, {"type"}) != "PodScheduled") kept.push_back(c);
-        }
-        kept.push_back(json::object{{"type", "PodScheduled"},
-                                    {"status", "True"},
-                                    {"lastProbeTime", nullptr},
-                                    {"lastTransitionTime", base::FormatRfc3339(clock_->Now())}});
-        status["conditions"] = std::move(kept);
-        base::EnsureObject(obj, {"metadata"}).erase("resourceVersion");
-        return obj;
-      },
-      [&] {
-        WriteOptions o = options;
-        o.subresource = "binding";  // may set spec.nodeName and status together
-        return o;
-      }(),
-      /*retry_on_conflict=*/true);
+  auto result = BindPod(storage_, info.namespace_name, pod_name, node, clock_->Now(), options);
   if (!result.ok()) return ErrorResponse(result.status());
   return SuccessStatusResponse(201, "", "pods", pod_name, "");
 }
@@ -964,18 +834,8 @@ HttpResponse ApiHandler::Binding(const HttpRequest& req, const RequestInfo& info
 HttpResponse ApiHandler::Eviction(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r) {
   auto body = api::DecodeBody(req.Header("content-type"), req.body);
   if (!body.ok()) return ErrorResponse(BadRequestError(std::string(body.status().message())));
-  std::string name = base::GetString(*body, {"metadata", "name"});
-  if (!name.empty() && name != info.name) {
-    return ErrorResponse(BadRequestError(absl::StrCat("name in URL does not match name in Eviction object")));
-  }
-  DeleteOptions options;
-  options.dry_run = DryRun(req);
-  if (const auto* g = base::FindPath(*body, {"deleteOptions", "gracePeriodSeconds"}); g && g->is_int64()) {
-    options.grace_period_seconds = g->get_int64();
-  }
-  options.precondition_uid = base::GetString(*body, {"deleteOptions", "preconditions", "uid"});
-  bool deleted = false;
-  auto result = storage_->Delete(r, info.namespace_name, info.name, options, &deleted);
+  // EvictPod (subresources.cc) checks PodDisruptionBudgets, for this path and in-process clients alike.
+  auto result = EvictPod(storage_, *clock_, r, info.namespace_name, info.name, *body, DryRun(req));
   if (!result.ok()) return ErrorResponse(result.status());
   return SuccessStatusResponse(201, "", "pods", info.name, "");
 }

@@ -4,6 +4,7 @@
 #include "api/defaults.h"
 #include "api/kind_rules.h"
 #include "api/validation.h"
+#include "apiserver/default_tolerations.h"
 #include "apiserver/errors.h"
 #include "base/json.h"
 
@@ -19,6 +20,8 @@ absl::Status SchemaAdmission::Admit(const api::ResourceInfo& resource, boost::js
   const api::TypeSchema* type = TypeFor(schemas_, resource);
   if (!type) return absl::OkStatus();
   api::ApplyDefaults(*type, obj);
+  // Mutating admission after defaulting, as in Kubernetes (DefaultTolerationSeconds, create only).
+  if (old == nullptr && resource.group.empty() && resource.kind == "Pod") AddDefaultTolerations(obj);
   auto errors = api::ValidateObject(*type, obj);
   for (auto& e : api::ValidateKindRules(resource.group, resource.kind, obj, old)) errors.push_back(std::move(e));
   if (old) {

@@ -141,5 +141,6 @@ void Server::Stop() {
 
 int Server::port() const { return parts_->http ? parts_->http->port() : 0; }
 std::string Server::kubeconfig_path() const { return parts_->kubeconfig; }
+ResourceStorage* Server::storage() const { return parts_->storage.get(); }
 
 }  // namespace skiff::apiserver

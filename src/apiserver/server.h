@@ -12,6 +12,8 @@
 
 namespace skiff::apiserver {
 
+class ResourceStorage;
+
 struct ServerOptions {
   std::string data_dir = "/var/lib/skiff";
   std::string listen = "0.0.0.0:6443";
@@ -27,6 +29,8 @@ class Server {
   void Stop();
   int port() const;
   std::string kubeconfig_path() const;
+  // The object storage every write goes through (for in-process clients); null before Start.
+  ResourceStorage* storage() const;
 
  private:
   struct Parts;

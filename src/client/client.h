@@ -119,6 +119,9 @@ class Client {
 
 // The HTTP code an error from a Client corresponds to (200 for OK).
 int HttpCode(const absl::Status& status);
+// The Kubernetes reason of an error ("NotFound", "AlreadyExists", "Conflict", "Invalid", ...; "" for
+// OK). Tells AlreadyExists from Conflict, which share HTTP 409.
+std::string ErrorReason(const absl::Status& status);
 
 // Looks up a built-in resource by group/version/plural; aborts on unknown names (programming error).
 const api::ResourceInfo& Resource(const std::string& group, const std::string& version, const std::string& plural);

@@ -2,15 +2,20 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <memory>
 #include <string>
 
 #include "CLI/CLI.hpp"
 #include "apiserver/server.h"
+#include "client/in_process_client.h"
+#include "controllers/manager/manager.h"
+#include "scheduler/scheduler.h"
+#include "sim/sim_command.h"
 #include "spdlog/spdlog.h"
 
 namespace {
 
-int RunServer(const skiff::apiserver::ServerOptions& options) {
+int RunServer(const skiff::apiserver::ServerOptions& options, bool disable_controllers) {
   // Block termination signals in every thread; this thread waits for them.
   sigset_t signals;
   sigemptyset(&signals);
@@ -28,9 +33,21 @@ int RunServer(const skiff::apiserver::ServerOptions& options) {
   std::printf("skiff server listening on port %d\nkubeconfig: %s\n", server.port(), server.kubeconfig_path().c_str());
   std::printf("try: KUBECONFIG=%s kubectl get namespaces\n", server.kubeconfig_path().c_str());
   std::fflush(stdout);
+  // Controllers (and later the scheduler) talk to the storage in-process, under leader election.
+  std::unique_ptr<skiff::client::InProcessClient> client;
+  std::unique_ptr<skiff::controllers::ControllerManager> manager;
+  if (!disable_controllers) {
+    client = std::make_unique<skiff::client::InProcessClient>(server.storage(), "skiff-controller-manager");
+    manager = std::make_unique<skiff::controllers::ControllerManager>(client.get());
+    manager->AddController({"scheduler", skiff::scheduler::NewScheduler});
+    manager->Start();
+  }
   int sig = 0;
   sigwait(&signals, &sig);
   spdlog::info("signal {}: shutting down", sig);
+  if (manager) manager->Stop();
+  manager.reset();
+  client.reset();
   server.Stop();
   return 0;
 }
@@ -42,12 +59,19 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   skiff::apiserver::ServerOptions server_options;
   bool disable_agent = false;
+  bool disable_controllers = false;
   auto* server = app.add_subcommand("server", "Run the control plane (API server on embedded SQLite)");
   server->add_option("--data-dir", server_options.data_dir, "State directory")->capture_default_str();
   server->add_option("--listen", server_options.listen, "HTTPS listen address ADDR:PORT")->capture_default_str();
   server->add_option("--token-auth-file", server_options.token_file, "Static bearer tokens (CSV: token,user,uid,groups)");
   server->add_flag("--disable-agent", disable_agent, "Do not run a node agent in this process");
+  server->add_flag("--disable-controllers", disable_controllers,
+                   "Do not run the controllers (and scheduler) in this process");
+  skiff::sim::SimCommandFlags sim_flags;
+  auto* sim = app.add_subcommand("sim", "Simulate kubelet nodes against an API server (scale tests)");
+  skiff::sim::AddSimFlags(sim, &sim_flags);
   CLI11_PARSE(app, argc, argv);
-  if (server->parsed()) return RunServer(server_options);
+  if (server->parsed()) return RunServer(server_options, disable_controllers);
+  if (sim->parsed()) return skiff::sim::RunSim(sim_flags);
   return 2;
 }

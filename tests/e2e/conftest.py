@@ -135,6 +135,15 @@ def shared_skiff():
     s.cleanup()
 
 
+@pytest.fixture(scope="module")
+def bare_skiff():
+    """A server without controllers: for tests of API server semantics that controllers writing
+    status or managedFields would race with."""
+    s = Skiff(extra_args=["--disable-controllers"]).start()
+    yield s
+    s.cleanup()
+
+
 # ---- raw HTTPS helpers (bearer token, CA from DIR/pki/ca.crt) ----
 
 def https_connection(s, timeout=30):

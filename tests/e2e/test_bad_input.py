@@ -9,6 +9,14 @@ import pytest
 
 from conftest import api_request
 
+
+@pytest.fixture(scope="module")
+def shared_skiff(bare_skiff):
+    """These tests check API server semantics; controllers writing status concurrently would race
+    with their "nothing changed" and read-modify-write checks, so they run without controllers."""
+    return bare_skiff
+
+
 _ids = itertools.count()
 
 CM = "/api/v1/namespaces/{ns}/configmaps"

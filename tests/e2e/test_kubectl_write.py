@@ -169,8 +169,8 @@ def test_apply_server_side_conflict_and_force(shared_skiff):
     assert get(s, "deploy", "web", ns)["spec"]["replicas"] == 4
 
 
-def test_apply_server_side_creates(shared_skiff):
-    s = shared_skiff
+def test_apply_server_side_creates(bare_skiff):
+    s = bare_skiff
     ns = make_ns(s, "e1w-ssa-create")
     res = s.kubectl("apply", "--server-side", "-f", write_file(s, app_manifest(ns)))
     assert res.stdout.splitlines() == ["deployment.apps/web serverside-applied",
@@ -827,8 +827,8 @@ def test_create_and_apply_kind_list_manifest(shared_skiff):
     assert get(s, "cm", "l1", ns)["data"] == {"a": "1", "b": "2"}
 
 
-def test_status_is_only_written_through_the_status_subresource(shared_skiff):
-    s = shared_skiff
+def test_status_is_only_written_through_the_status_subresource(bare_skiff):
+    s = bare_skiff
     ns = make_ns(s, "e1w-status")
     s.kubectl("create", "deployment", "st", "--image=nginx:1.27", "--replicas=2", "-n", ns)
     res = s.kubectl("patch", "deploy", "st", "-n", ns, "--type=merge",

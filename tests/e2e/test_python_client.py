@@ -8,6 +8,14 @@ import pytest
 from kubernetes import client, watch
 from kubernetes.client.rest import ApiException
 
+
+@pytest.fixture(scope="module")
+def shared_skiff(bare_skiff):
+    """These tests check API server semantics; controllers writing status concurrently would race
+    with their "nothing changed" and read-modify-write checks, so they run without controllers."""
+    return bare_skiff
+
+
 _ids = itertools.count()
 
 

@@ -1,0 +1,200 @@
+#include "apiserver/subresources.h"
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "api/apply.h"
+#include "api/json_patch.h"
+#include "api/merge_patch.h"
+#include "api/schema.h"
+#include "api/strategic_merge_patch.h"
+#include "apiserver/errors.h"
+#include "apiserver/eviction_budget.h"
+#include "base/clock.h"
+#include "base/json.h"
+#include "boost/json.hpp"
+
+namespace skiff::apiserver {
+namespace {
+
+namespace json = boost::json;
+
+std::string SelectorString(const json::value& labels) {
+  std::vector<std::string> parts;
+  if (labels.is_object()) {
+    for (const auto& [k, v] : labels.get_object()) {
+      if (v.is_string()) parts.push_back(absl::StrCat(std::string(k), "=", std::string(v.get_string())));
+    }
+  }
+  return absl::StrJoin(parts, ",");
+}
+
+}  // namespace
+
+absl::StatusOr<json::value> ComputePatch(const api::ResourceInfo& r, const std::string& ns,
+                                         const std::string& name, const json::value* live,
+                                         const std::string& type, const json::value& patch,
+                                         const std::string& manager, bool force, const std::string& now) {
+  const api::PatchMeta& meta = api::PatchMetaFor(r.group, r.version, r.kind);
+  absl::StatusOr<json::value> next;
+  if (type == kApplyPatch) {
+    json::value applied = patch;
+    if (live == nullptr) {
+      auto& m = base::EnsureObject(applied, {"metadata"});
+      m["name"] = name;
+      if (r.namespaced) m["namespace"] = ns;
+    }
+    next = api::ServerSideApply(live, applied, manager, force, meta, r.GroupVersion(), now);
+    if (!next.ok() && absl::IsAborted(next.status())) {
+      ApiError e{409, "Conflict", std::string(next.status().message()), name, r.group, r.plural};
+      for (const auto& c : api::ApplyConflictsFromStatus(next.status())) {
+        e.causes.push_back({"FieldManagerConflict", c.message, c.field});
+      }
+      return ToStatus(e);
+    }
+    return next;
+  }
+  const json::value empty;
+  const json::value& base = live ? *live : empty;
+  if (type == kJsonPatch) {
+    next = api::ApplyJsonPatch(base, patch);
+    if (!next.ok())
+      return ToStatus({422, "Invalid", std::string(next.status().message()), name, r.group, r.plural});
+    return next;
+  }
+  if (type == kMergePatch) return api::ApplyMergePatch(base, patch);
+  next = api::ApplyStrategicMergePatch(base, patch, meta);
+  if (!next.ok()) return BadRequestError(std::string(next.status().message()));
+  return next;
+}
+
+json::value ScaleOf(const api::ResourceInfo& r, const ObjectPtr& obj) {
+  const json::value o = obj->Parse();
+  json::object meta{{"name", obj->name},
+                    {"namespace", obj->namespace_name},
+                    {"uid", base::GetString(o, {"metadata", "uid"})},
+                    {"resourceVersion", std::to_string(obj->revision)},
+                    {"creationTimestamp", base::GetString(o, {"metadata", "creationTimestamp"})}};
+  std::string selector;
+  if (const auto* sel = base::FindPath(o, {"spec", "selector"})) {
+    if (r.group.empty()) {
+      selector = SelectorString(*sel);  // ReplicationController: a plain label map
+    } else if (const auto* ml = base::FindPath(*sel, {"matchLabels"}); ml && ml->is_object()) {
+      selector = SelectorString(*ml);
+    }
+  }
+  return json::object{{"kind", "Scale"},
+                      {"apiVersion", "autoscaling/v1"},
+                      {"metadata", std::move(meta)},
+                      {"spec", json::object{{"replicas", base::GetInt(o, {"spec", "replicas"}, 1)}}},
+                      {"status", json::object{{"replicas", base::GetInt(o, {"status", "replicas"}, 0)},
+                                              {"selector", selector}}}};
+}
+
+absl::StatusOr<json::value> ApplyScale(const api::ResourceInfo& r, const ObjectPtr& current,
+                                       const std::string& name, bool update, const std::string& type,
+                                       const json::value& body) {
+  json::value scale = ScaleOf(r, current);
+  absl::StatusOr<json::value> next;
+  if (update) {
+    next = body;
+    std::string rv = base::GetString(body, {"metadata", "resourceVersion"});
+    if (!rv.empty() && rv != std::to_string(current->revision)) {
+      return ConflictError(
+          r.group, r.plural, name,
+          "the object has been modified; please apply your changes to the latest version and "
+          "try again");
+    }
+  } else if (type == kJsonPatch) {
+    next = api::ApplyJsonPatch(scale, body);
+  } else if (type == kStrategicMergePatch || type == kMergePatch) {
+    next = api::ApplyMergePatch(scale, body);
+  } else {
+    return UnsupportedMediaTypeError(absl::StrCat("unsupported patch type for scale: ", type));
+  }
+  if (!next.ok()) return BadRequestError(std::string(next.status().message()));
+  const auto* replicas = base::FindPath(*next, {"spec", "replicas"});
+  if (!replicas || !(replicas->is_int64() || replicas->is_uint64())) {
+    return InvalidError("autoscaling", "Scale", name,
+                        {{"FieldValueRequired", "Required value", "spec.replicas"}});
+  }
+  int64_t n = replicas->to_number<int64_t>();
+  if (n < 0) {
+    return InvalidError(
+        "autoscaling", "Scale", name,
+        {{"FieldValueInvalid", absl::StrCat("Invalid value: ", n, ": must be greater than or equal to 0"),
+          "spec.replicas"}});
+  }
+  json::value obj = current->Parse();
+  base::EnsureObject(obj, {"spec"})["replicas"] = n;
+  base::EnsureObject(obj, {"metadata"}).erase("resourceVersion");
+  return obj;
+}
+
+absl::StatusOr<ObjectPtr> BindPod(ResourceStorage* storage, const std::string& ns, const std::string& pod,
+                                  const std::string& node, absl::Time now, WriteOptions options) {
+  if (node.empty()) {
+    return InvalidError("", "Binding", pod, {{"FieldValueRequired", "Required value", "target.name"}});
+  }
+  const api::ResourceInfo* pods = api::FindResource("", "v1", "pods");
+  options.subresource = "binding";  // may set spec.nodeName and status together
+  return storage->Update(
+      *pods, ns, pod,
+      [&](const ObjectPtr& current) -> absl::StatusOr<json::value> {
+        json::value obj = current->Parse();
+        std::string existing = base::GetString(obj, {"spec", "nodeName"});
+        if (!existing.empty()) {
+          return ConflictError("", "pods", pod,
+                               absl::StrCat("pod ", pod, " is already assigned to node \"", existing, "\""));
+        }
+        if (base::FindPath(obj, {"metadata", "deletionTimestamp"})) {
+          return ConflictError("", "pods", pod, "pod is being deleted, cannot be assigned to a host");
+        }
+        base::EnsureObject(obj, {"spec"})["nodeName"] = node;
+        // The PodScheduled condition is recorded with the binding, as the real registry does.
+        auto& status = base::EnsureObject(obj, {"status"});
+        json::array conditions;
+        if (auto* c = status.if_contains("conditions"); c && c->is_array()) conditions = c->get_array();
+        json::array kept;
+        for (auto& c : conditions) {
+          if (base::GetString(c, {"type"}) != "PodScheduled") kept.push_back(c);
+        }
+        kept.push_back(json::object{{"type", "PodScheduled"},
+                                    {"status", "True"},
+                                    {"lastProbeTime", nullptr},
+                                    {"lastTransitionTime", base::FormatRfc3339(now)}});
+        status["conditions"] = std::move(kept);
+        base::EnsureObject(obj, {"metadata"}).erase("resourceVersion");
+        return obj;
+      },
+      options, /*retry_on_conflict=*/true);
+}
+
+absl::StatusOr<ObjectPtr> EvictPod(ResourceStorage* storage, const base::Clock& clock,
+                                   const api::ResourceInfo& pods, const std::string& ns,
+                                   const std::string& name, const json::value& body, bool dry_run) {
+  std::string body_name = base::GetString(body, {"metadata", "name"});
+  if (!body_name.empty() && body_name != name) {
+    return BadRequestError("name in URL does not match name in Eviction object");
+  }
+  // PodDisruptionBudgets may refuse the eviction (429) before anything is deleted.
+  if (auto s = ChargeDisruptionBudget(storage, clock, ns, name, dry_run); !s.ok()) return s;
+  DeleteOptions options;
+  options.dry_run = dry_run;
+  if (const auto* g = base::FindPath(body, {"deleteOptions", "gracePeriodSeconds"}); g && g->is_int64()) {
+    options.grace_period_seconds = g->get_int64();
+  }
+  options.precondition_uid = base::GetString(body, {"deleteOptions", "preconditions", "uid"});
+  bool deleted = false;
+  return storage->Delete(pods, ns, name, options, &deleted);
+}
+
+json::value FinalizeNamespace(const ObjectPtr& current, const json::value& body) {
+  json::value next = current->Parse();
+  const auto* fin = base::FindPath(body, {"spec", "finalizers"});
+  base::EnsureObject(next, {"spec"})["finalizers"] = fin ? *fin : json::array();
+  return next;
+}
+
+}  // namespace skiff::apiserver

@@ -1,0 +1,298 @@
+#include "client/in_process_client.h"
+
+#include <atomic>
+#include <mutex>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "base/json.h"
+#include "boost/json.hpp"
+#include "client/informer.h"
+#include "client/testing/test_api_server.h"
+#include "gtest/gtest.h"
+
+namespace skiff::client {
+namespace {
+
+namespace json = boost::json;
+
+json::value Parse(const char* text) { return *base::ParseJson(text); }
+
+bool WaitFor(const std::function<bool()>& cond, absl::Duration timeout = absl::Seconds(5)) {
+  absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    if (cond()) return true;
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+  return cond();
+}
+
+class InProcessClientTest : public ::testing::Test {
+ protected:
+  testing::TestApiServer server_;
+  Client* client_ = server_.client();
+  const api::ResourceInfo& cms_ = Resource("", "v1", "configmaps");
+  const api::ResourceInfo& pods_ = Resource("", "v1", "pods");
+  const api::ResourceInfo& deployments_ = Resource("apps", "v1", "deployments");
+};
+
+TEST_F(InProcessClientTest, CreateGetListUpdateDelete) {
+  auto created = client_->Create(cms_, "default",
+                                 Parse(R"({"metadata":{"name":"a","labels":{"x":"1"}},"data":{"k":"v"}})"));
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ(base::GetString(**created, {"kind"}), "ConfigMap");
+  EXPECT_FALSE(base::GetString(**created, {"metadata", "uid"}).empty());
+  EXPECT_FALSE(base::GetString(**created, {"metadata", "resourceVersion"}).empty());
+  ASSERT_TRUE(client_->Create(cms_, "default", Parse(R"({"metadata":{"name":"b"}})")).ok());
+
+  auto again = client_->Create(cms_, "default", Parse(R"({"metadata":{"name":"a"}})"));
+  EXPECT_EQ(HttpCode(again.status()), 409);
+  EXPECT_EQ(ErrorReason(again.status()), "AlreadyExists");
+
+  auto got = client_->Get(cms_, "default", "a");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(base::GetString(**got, {"data", "k"}), "v");
+  EXPECT_EQ(HttpCode(client_->Get(cms_, "default", "nope").status()), 404);
+
+  auto all = client_->List(cms_, "default", {});
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->items.size(), 2u);
+  EXPECT_FALSE(all->resource_version.empty());
+  ListOptions selected;
+  selected.label_selector = "x=1";
+  EXPECT_EQ(client_->List(cms_, "", selected)->items.size(), 1u);
+  ListOptions page;
+  page.limit = 1;
+  auto first = client_->List(cms_, "default", page);
+  ASSERT_EQ(first->items.size(), 1u);
+  ASSERT_FALSE(first->continue_token.empty());
+  page.continue_token = first->continue_token;
+  auto second = client_->List(cms_, "default", page);
+  ASSERT_EQ(second->items.size(), 1u);
+  EXPECT_EQ(base::GetString(*second->items[0], {"metadata", "name"}), "b");
+  page.continue_token = "/registry/core/secrets/default/x";
+  EXPECT_EQ(HttpCode(client_->List(cms_, "default", page).status()), 400);
+
+  // Update with a stale resourceVersion conflicts; with the current one it succeeds.
+  json::value changed = **got;
+  changed.as_object()["data"] = json::object{{"k", "w"}};
+  auto updated = client_->Update(cms_, "default", changed);
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_EQ(base::GetString(**updated, {"data", "k"}), "w");
+  auto stale = client_->Update(cms_, "default", changed);
+  EXPECT_EQ(HttpCode(stale.status()), 409);
+  EXPECT_EQ(ErrorReason(stale.status()), "Conflict");
+
+  EXPECT_TRUE(client_->Delete(cms_, "default", "a").ok());
+  EXPECT_EQ(HttpCode(client_->Get(cms_, "default", "a").status()), 404);
+  EXPECT_EQ(HttpCode(client_->Delete(cms_, "default", "a")), 404);
+}
+
+TEST_F(InProcessClientTest, ValidationAndNamespaceRulesApply) {
+  auto bad = client_->Create(deployments_, "default", Parse(R"({"metadata":{"name":"d"},"spec":{}})"));
+  EXPECT_EQ(HttpCode(bad.status()), 422);
+  auto no_ns = client_->Create(cms_, "missing", Parse(R"({"metadata":{"name":"a"}})"));
+  EXPECT_EQ(HttpCode(no_ns.status()), 404);
+  auto wrong_kind = client_->Create(cms_, "default", Parse(R"({"kind":"Secret","metadata":{"name":"a"}})"));
+  EXPECT_EQ(HttpCode(wrong_kind.status()), 400);
+}
+
+TEST_F(InProcessClientTest, PatchTypesAndStatusSubresource) {
+  ASSERT_TRUE(client_->Create(cms_, "default", Parse(R"({"metadata":{"name":"a"},"data":{"k":"v"}})")).ok());
+  auto merged = client_->Patch(cms_, "default", "a", PatchType::kMerge, Parse(R"({"data":{"m":"1"}})"));
+  ASSERT_TRUE(merged.ok()) << merged.status();
+  EXPECT_EQ(base::GetString(**merged, {"data", "m"}), "1");
+  auto jsonp =
+      client_->Patch(cms_, "default", "a", PatchType::kJson, Parse(R"([{"op":"remove","path":"/data/k"}])"));
+  ASSERT_TRUE(jsonp.ok()) << jsonp.status();
+  EXPECT_EQ(base::FindPath(**jsonp, {"data", "k"}), nullptr);
+  auto bad_json =
+      client_->Patch(cms_, "default", "a", PatchType::kJson, Parse(R"([{"op":"remove","path":"/x"}])"));
+  EXPECT_EQ(HttpCode(bad_json.status()), 422);
+
+  PatchOptions apply;
+  apply.field_manager = "tester";
+  auto applied = client_->Patch(cms_, "default", "applied", PatchType::kApply,
+                                Parse(R"({"apiVersion":"v1","kind":"ConfigMap","data":{"a":"b"}})"), apply);
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  const auto* managed = base::FindPath(**applied, {"metadata", "managedFields"});
+  ASSERT_TRUE(managed && managed->is_array() && !managed->get_array().empty());
+  EXPECT_EQ(base::GetString(managed->get_array()[0], {"manager"}), "tester");
+  EXPECT_EQ(base::GetString(managed->get_array()[0], {"operation"}), "Apply");
+  EXPECT_EQ(base::GetString(**applied, {"data", "a"}), "b");
+  auto no_manager = client_->Patch(cms_, "default", "applied", PatchType::kApply, Parse(R"({"data":{}})"));
+  EXPECT_EQ(HttpCode(no_manager.status()), 422);
+
+  // Pods: the status subresource changes only status; a spec-level write keeps the status.
+  ASSERT_TRUE(
+      client_
+          ->Create(pods_, "default",
+                   Parse(R"({"metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"i"}]}})"))
+          .ok());
+  PatchOptions status;
+  status.subresource = "status";
+  auto patched =
+      client_->Patch(pods_, "default", "p", PatchType::kMerge,
+                     Parse(R"({"status":{"phase":"Running"},"metadata":{"labels":{"l":"1"}}})"), status);
+  ASSERT_TRUE(patched.ok()) << patched.status();
+  EXPECT_EQ(base::GetString(**patched, {"status", "phase"}), "Running");
+  auto plain = client_->Patch(pods_, "default", "p", PatchType::kStrategicMerge,
+                              Parse(R"({"status":{"phase":"Failed"},"metadata":{"labels":{"l":"2"}}})"));
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_EQ(base::GetString(**plain, {"status", "phase"}), "Running");
+  EXPECT_EQ(base::GetString(**plain, {"metadata", "labels", "l"}), "2");
+}
+
+TEST_F(InProcessClientTest, ScaleBindingAndEviction) {
+  ASSERT_TRUE(client_
+                  ->Create(deployments_, "default", Parse(R"({"metadata":{"name":"d"},"spec":{
+      "replicas":1,"selector":{"matchLabels":{"app":"d"}},
+      "template":{"metadata":{"labels":{"app":"d"}},"spec":{"containers":[{"name":"c","image":"i"}]}}}})"))
+                  .ok());
+  PatchOptions scale;
+  scale.subresource = "scale";
+  auto scaled = client_->Patch(deployments_, "default", "d", PatchType::kMerge,
+                               Parse(R"({"spec":{"replicas":5}})"), scale);
+  ASSERT_TRUE(scaled.ok()) << scaled.status();
+  EXPECT_EQ(base::GetString(**scaled, {"kind"}), "Scale");
+  EXPECT_EQ(base::GetInt(**scaled, {"spec", "replicas"}), 5);
+  EXPECT_EQ(base::GetInt(**client_->Get(deployments_, "default", "d"), {"spec", "replicas"}), 5);
+
+  ASSERT_TRUE(
+      client_
+          ->Create(pods_, "default",
+                   Parse(R"({"metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"i"}]}})"))
+          .ok());
+  auto bound =
+      client_->CreateSubresource(pods_, "default", "p", "binding",
+                                 Parse(R"({"metadata":{"name":"p"},"target":{"kind":"Node","name":"n1"}})"));
+  ASSERT_TRUE(bound.ok()) << bound.status();
+  auto pod = client_->Get(pods_, "default", "p");
+  EXPECT_EQ(base::GetString(**pod, {"spec", "nodeName"}), "n1");
+  auto rebind =
+      client_->CreateSubresource(pods_, "default", "p", "binding",
+                                 Parse(R"({"metadata":{"name":"p"},"target":{"kind":"Node","name":"n2"}})"));
+  EXPECT_EQ(HttpCode(rebind.status()), 409);
+
+  ASSERT_TRUE(
+      client_
+          ->Create(pods_, "default",
+                   Parse(R"({"metadata":{"name":"q"},"spec":{"containers":[{"name":"c","image":"i"}]}})"))
+          .ok());
+  auto evicted = client_->CreateSubresource(
+      pods_, "default", "q", "eviction",
+      Parse(R"({"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"q"}})"));
+  ASSERT_TRUE(evicted.ok()) << evicted.status();
+  EXPECT_EQ(HttpCode(client_->Get(pods_, "default", "q").status()), 404);
+}
+
+TEST_F(InProcessClientTest, FinalizeNamespace) {
+  const auto& namespaces = Resource("", "v1", "namespaces");
+  ASSERT_TRUE(client_->Create(namespaces, "", Parse(R"({"metadata":{"name":"gone"}})")).ok());
+  ASSERT_TRUE(client_->Delete(namespaces, "", "gone").ok());
+  auto ns = client_->Get(namespaces, "", "gone");
+  ASSERT_TRUE(ns.ok());
+  EXPECT_EQ(base::GetString(**ns, {"status", "phase"}), "Terminating");
+  json::value body = **ns;
+  base::EnsureObject(body, {"spec"})["finalizers"] = json::array();
+  ASSERT_TRUE(client_->Update(namespaces, "", body, "finalize").ok());
+  EXPECT_EQ(HttpCode(client_->Get(namespaces, "", "gone").status()), 404);
+}
+
+struct Recorded {
+  std::mutex mu;
+  std::vector<std::string> events;
+  std::atomic<bool> ended{false};
+  absl::Status end_status;
+  void Add(const std::string& s) {
+    std::lock_guard<std::mutex> lock(mu);
+    events.push_back(s);
+  }
+  std::vector<std::string> Events() {
+    std::lock_guard<std::mutex> lock(mu);
+    return events;
+  }
+};
+
+std::string Describe(const WatchEvent& e) {
+  const char* t = e.type == WatchEventType::kAdded      ? "ADDED"
+                  : e.type == WatchEventType::kModified ? "MODIFIED"
+                  : e.type == WatchEventType::kDeleted  ? "DELETED"
+                                                        : "BOOKMARK";
+  if (e.type == WatchEventType::kBookmark) return t;
+  return std::string(t) + " " + base::GetString(*e.object, {"metadata", "name"});
+}
+
+TEST_F(InProcessClientTest, WatchDeliversEventsBookmarksAndTimesOut) {
+  ASSERT_TRUE(client_->Create(cms_, "default", Parse(R"({"metadata":{"name":"a"}})")).ok());
+  auto list = client_->List(cms_, "default", {});
+  Recorded rec;
+  WatchOptions options;
+  options.resource_version = list->resource_version;
+  options.timeout_seconds = 3;
+  auto handle = client_->Watch(
+      cms_, "default", options,
+      [&](const WatchEvent& e) {
+        rec.Add(Describe(e));
+        return true;
+      },
+      [&](const absl::Status& s) {
+        rec.end_status = s;
+        rec.ended = true;
+      });
+  ASSERT_TRUE(handle.ok()) << handle.status();
+  ASSERT_TRUE(client_->Create(cms_, "default", Parse(R"({"metadata":{"name":"b"}})")).ok());
+  ASSERT_TRUE(client_->Patch(cms_, "default", "b", PatchType::kMerge, Parse(R"({"data":{"x":"y"}})")).ok());
+  ASSERT_TRUE(client_->Delete(cms_, "default", "a").ok());
+  ASSERT_TRUE(client_->Create(cms_, "kube-system", Parse(R"({"metadata":{"name":"other"}})")).ok());
+  ASSERT_TRUE(WaitFor([&] { return rec.Events().size() >= 3; }));
+  auto events = rec.Events();
+  EXPECT_EQ(std::vector<std::string>(events.begin(), events.begin() + 3),
+            (std::vector<std::string>{"ADDED b", "MODIFIED b", "DELETED a"}));
+  ASSERT_TRUE(WaitFor([&] { return rec.Events().size() >= 4; }));
+  EXPECT_EQ(rec.Events()[3], "BOOKMARK");
+  ASSERT_TRUE(WaitFor([&] { return rec.ended.load(); }));
+  EXPECT_TRUE(rec.end_status.ok());
+  handle->reset();
+}
+
+TEST_F(InProcessClientTest, WatchFromZeroStartsWithAddedAndStopsOnDestroy) {
+  ASSERT_TRUE(client_->Create(cms_, "default", Parse(R"({"metadata":{"name":"a"}})")).ok());
+  Recorded rec;
+  auto handle = client_->Watch(
+      cms_, "", {},
+      [&](const WatchEvent& e) {
+        rec.Add(Describe(e));
+        return true;
+      },
+      [&](const absl::Status&) { rec.ended = true; });
+  ASSERT_TRUE(handle.ok());
+  ASSERT_TRUE(WaitFor([&] { return !rec.Events().empty(); }));
+  EXPECT_EQ(rec.Events()[0], "ADDED a");
+  handle->reset();
+  ASSERT_TRUE(client_->Create(cms_, "default", Parse(R"({"metadata":{"name":"late"}})")).ok());
+  absl::SleepFor(absl::Milliseconds(30));
+  for (const auto& e : rec.Events()) EXPECT_NE(e, "ADDED late");
+  EXPECT_FALSE(rec.ended);  // destroying the handle runs no handler
+}
+
+TEST_F(InProcessClientTest, InformerOverTheRealStorage) {
+  Informer informer(client_, pods_, {});
+  informer.AddIndex("node", IndexByField({"spec", "nodeName"}));
+  informer.Start();
+  ASSERT_TRUE(informer.WaitForSync(absl::Seconds(5)));
+  ASSERT_TRUE(
+      client_
+          ->Create(pods_, "default",
+                   Parse(R"({"metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"i"}]}})"))
+          .ok());
+  ASSERT_TRUE(client_
+                  ->CreateSubresource(pods_, "default", "p", "binding",
+                                      Parse(R"({"target":{"kind":"Node","name":"n1"}})"))
+                  .ok());
+  ASSERT_TRUE(WaitFor([&] { return informer.ByIndex("node", "n1").size() == 1; }));
+  informer.Stop();
+}
+
+}  // namespace
+}  // namespace skiff::client

@@ -1,0 +1,127 @@
+#include "client/leader_election.h"
+
+#include <atomic>
+#include <mutex>
+
+#include "absl/time/clock.h"
+#include "base/json.h"
+#include "client/testing/test_api_server.h"
+#include "gtest/gtest.h"
+
+namespace skiff::client {
+namespace {
+
+class FakeClock : public base::Clock {
+ public:
+  absl::Time Now() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return now_;
+  }
+  void Advance(absl::Duration d) {
+    std::lock_guard<std::mutex> lock(mu_);
+    now_ += d;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  absl::Time now_ = absl::FromUnixSeconds(1700000000);
+};
+
+bool WaitFor(const std::function<bool()>& cond, absl::Duration timeout = absl::Seconds(5)) {
+  absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    if (cond()) return true;
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+  return cond();
+}
+
+std::string Holder(Client* client) {
+  auto lease =
+      client->Get(Resource("coordination.k8s.io", "v1", "leases"), "kube-system", "skiff-controller-manager");
+  return lease.ok() ? base::GetString(**lease, {"spec", "holderIdentity"}) : "<none>";
+}
+
+TEST(LeaderElectionTest, CandidateTakesOverOnlyAfterTheLeaseExpires) {
+  testing::TestApiServer server;
+  FakeClock clock;
+  LeaderElectionConfig ca;
+  ca.identity = "a";
+  ca.clock = &clock;
+  LeaderElectionConfig cb = ca;
+  cb.identity = "b";
+  LeaderElector a(server.client(), ca);
+  LeaderElector b(server.client(), cb);
+
+  EXPECT_TRUE(a.TryAcquireOrRenew());
+  EXPECT_EQ(Holder(server.client()), "a");
+  EXPECT_FALSE(b.TryAcquireOrRenew());
+  clock.Advance(absl::Seconds(10));
+  EXPECT_TRUE(a.TryAcquireOrRenew());  // renewal: b sees a new record and restarts its wait
+  clock.Advance(absl::Seconds(10));
+  EXPECT_FALSE(b.TryAcquireOrRenew());
+  clock.Advance(absl::Seconds(14));
+  EXPECT_FALSE(b.TryAcquireOrRenew());  // 14 s since b saw the renewal: not yet
+  clock.Advance(absl::Seconds(2));
+  EXPECT_TRUE(b.TryAcquireOrRenew());  // a stopped renewing for more than 15 s
+  EXPECT_EQ(Holder(server.client()), "b");
+  auto lease = server.client()->Get(Resource("coordination.k8s.io", "v1", "leases"), "kube-system",
+                                    "skiff-controller-manager");
+  EXPECT_EQ(base::GetInt(**lease, {"spec", "leaseTransitions"}), 1);
+  EXPECT_EQ(base::GetInt(**lease, {"spec", "leaseDurationSeconds"}), 15);
+  EXPECT_FALSE(a.TryAcquireOrRenew());  // a sees b's fresh record
+}
+
+TEST(LeaderElectionTest, ReleaseLetsASuccessorInAtOnce) {
+  testing::TestApiServer server;
+  FakeClock clock;
+  LeaderElectionConfig ca;
+  ca.identity = "a";
+  ca.clock = &clock;
+  LeaderElectionConfig cb = ca;
+  cb.identity = "b";
+  LeaderElector a(server.client(), ca);
+  LeaderElector b(server.client(), cb);
+  ASSERT_TRUE(a.TryAcquireOrRenew());
+  EXPECT_FALSE(b.TryAcquireOrRenew());
+  a.Release();
+  EXPECT_EQ(Holder(server.client()), "");
+  EXPECT_TRUE(b.TryAcquireOrRenew());
+}
+
+TEST(LeaderElectionTest, LoopCallsBackAndHandsOverOnStop) {
+  testing::TestApiServer server;
+  std::atomic<int> a_started{0}, a_stopped{0}, b_started{0};
+  LeaderElectionConfig ca;
+  ca.identity = "a";
+  ca.lease_duration = absl::Seconds(2);
+  ca.renew_deadline = absl::Seconds(1);
+  ca.retry_period = absl::Milliseconds(20);
+  ca.on_started_leading = [&] { ++a_started; };
+  ca.on_stopped_leading = [&] { ++a_stopped; };
+  LeaderElectionConfig cb = ca;
+  cb.identity = "b";
+  cb.on_started_leading = [&] { ++b_started; };
+  cb.on_stopped_leading = nullptr;
+  LeaderElector a(server.client(), ca);
+  LeaderElector b(server.client(), cb);
+  a.Start();
+  ASSERT_TRUE(WaitFor([&] { return a.IsLeader() && a_started == 1; }));
+  b.Start();
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_FALSE(b.IsLeader());
+  a.Stop();
+  EXPECT_EQ(a_stopped, 1);
+  EXPECT_FALSE(a.IsLeader());
+  ASSERT_TRUE(WaitFor([&] { return b.IsLeader() && b_started == 1; }));
+  b.Stop();
+}
+
+TEST(LeaderElectionTest, DefaultIdentityIsHostAndUuid) {
+  std::string id = DefaultIdentity();
+  EXPECT_NE(id.find('_'), std::string::npos);
+  EXPECT_NE(DefaultIdentity(), id);
+}
+
+}  // namespace
+}  // namespace skiff::client

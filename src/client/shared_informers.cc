@@ -1,0 +1,52 @@
+#include "client/shared_informers.h"
+
+#include <vector>
+
+namespace skiff::client {
+
+SharedInformers::SharedInformers(Client* client) : client_(client) {}
+
+SharedInformers::~SharedInformers() { Stop(); }
+
+Informer& SharedInformers::For(const api::ResourceInfo& resource) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string key = resource.GroupVersion() + "/" + resource.plural;
+  auto it = informers_.find(key);
+  if (it != informers_.end()) return *it->second;
+  auto informer = std::make_unique<Informer>(client_, resource, Informer::Options{});
+  Informer& ref = *informer;
+  informers_.emplace(key, std::move(informer));
+  if (started_) ref.Start();
+  return ref;
+}
+
+void SharedInformers::Start() {
+  std::lock_guard<std::mutex> lock(mu_);
+  started_ = true;
+  for (auto& [key, informer] : informers_) informer->Start();
+}
+
+void SharedInformers::Stop() {
+  std::vector<Informer*> all;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    started_ = false;
+    for (auto& [key, informer] : informers_) all.push_back(informer.get());
+  }
+  for (Informer* informer : all) informer->Stop();
+}
+
+bool SharedInformers::WaitForSync(absl::Duration timeout) {
+  absl::Time deadline = absl::Now() + timeout;
+  std::vector<Informer*> all;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [key, informer] : informers_) all.push_back(informer.get());
+  }
+  for (Informer* informer : all) {
+    if (!informer->WaitForSync(std::max(deadline - absl::Now(), absl::ZeroDuration()))) return false;
+  }
+  return true;
+}
+
+}  // namespace skiff::client

@@ -1,0 +1,80 @@
+// ControllerManager: runs every registered controller inside `skiff server`, but only while this
+// process holds the controller-manager Lease (leader election), so several servers can share one
+// store. On leadership it builds the shared informers and the event recorder, constructs each
+// controller from its factory, calls Start on all of them, then starts the informers; on losing
+// leadership (or Stop) it stops the controllers and informers and drops them.
+//
+// The registration list is in manager.cc (RegisteredControllers); components above the
+// controllers layer (the scheduler) are added by the binary with AddController.
+// Thread-safety: AddController before Start; Start/Stop from one thread. Ownership: owns the
+// informers, recorder and controllers; borrows the Client (must outlive the manager).
+// Failure: none at this level — controllers retry their own errors; a lost lease stops them.
+#ifndef SKIFF_CONTROLLERS_MANAGER_MANAGER_H_
+#define SKIFF_CONTROLLERS_MANAGER_MANAGER_H_
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "client/event_recorder.h"
+#include "client/leader_election.h"
+#include "client/shared_informers.h"
+#include "controllers/manager/controller_context.h"
+
+namespace skiff::controllers {
+
+using ControllerFactory = std::function<std::unique_ptr<Runnable>(const ControllerContext& context)>;
+
+struct NamedController {
+  std::string name;  // e.g. "namespace", for logs and ManagerOptions::disabled
+  ControllerFactory factory;
+};
+
+// The built-in controllers, in start order.
+const std::vector<NamedController>& RegisteredControllers();
+
+struct ManagerOptions {
+  bool leader_elect = true;  // false: lead at once (tests)
+  client::LeaderElectionConfig leader_election;
+  std::set<std::string> disabled;  // controller names not to run
+};
+
+class ControllerManager {
+ public:
+  ControllerManager(client::Client* client, ManagerOptions options = {});
+  ~ControllerManager();
+  ControllerManager(const ControllerManager&) = delete;
+  ControllerManager& operator=(const ControllerManager&) = delete;
+
+  // Adds a controller to the built-in ones (before Start).
+  void AddController(NamedController controller);
+
+  void Start();
+  void Stop();
+  bool IsLeader() const;
+  // Names of the controllers running now.
+  std::vector<std::string> Running() const;
+
+ private:
+  void StartControllers();
+  void StopControllers();
+
+  client::Client* client_;
+  ManagerOptions options_;
+  std::vector<NamedController> controllers_;
+  std::unique_ptr<client::LeaderElector> elector_;
+
+  mutable std::mutex mu_;
+  bool leading_ = false;
+  std::unique_ptr<client::SharedInformers> informers_;
+  std::unique_ptr<client::EventRecorder> recorder_;
+  std::vector<std::pair<std::string, std::unique_ptr<Runnable>>> running_;
+};
+
+}  // namespace skiff::controllers
+
+#endif  // SKIFF_CONTROLLERS_MANAGER_MANAGER_H_

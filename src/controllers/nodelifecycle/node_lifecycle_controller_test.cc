@@ -1,0 +1,219 @@
+#include "controllers/nodelifecycle/node_lifecycle_controller.h"
+
+#include <atomic>
+#include <thread>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/time/clock.h"
+#include "base/json.h"
+#include "client/shared_informers.h"
+#include "controllers/testing/fake_client.h"
+#include "gtest/gtest.h"
+
+namespace skiff::controllers {
+namespace {
+
+namespace json = boost::json;
+using testing::Eventually;
+
+class NodeLifecycleControllerTest : public ::testing::Test {
+ protected:
+  void StartController(absl::Duration grace = absl::Milliseconds(400), std::string cidr = "10.42.0.0/16") {
+    informers_ = std::make_unique<client::SharedInformers>(&fake_);
+    NodeLifecycleController::Options options;
+    options.grace_period = grace;
+    options.cluster_cidr = std::move(cidr);
+    controller_ = std::make_unique<NodeLifecycleController>(
+        ControllerContext{&fake_, informers_.get(), nullptr}, options);
+    controller_->Start();
+    informers_->Start();
+    ASSERT_TRUE(informers_->WaitForSync(absl::Seconds(10)));
+  }
+  void TearDown() override {
+    if (controller_) controller_->Stop();
+    if (informers_) informers_->Stop();
+  }
+
+  void CreateNode(const std::string& name, const std::string& extra_spec = "") {
+    std::string now = base::FormatRfc3339(absl::Now());
+    auto node =
+        base::ParseJson(R"({"metadata":{"name":")" + name + R"("},"spec":{)" + extra_spec +
+                        R"(},"status":{"conditions":[{"type":"Ready","status":"True","lastHeartbeatTime":")" +
+                        now + R"(","reason":"KubeletReady"},{"type":"MemoryPressure","status":"False"}]}})");
+    ASSERT_TRUE(node.ok());
+    ASSERT_TRUE(fake_.Create(nodes_, "", std::move(*node)).ok());
+  }
+  void RenewLease(const std::string& node) {
+    json::value spec =
+        json::object{{"holderIdentity", node}, {"renewTime", base::FormatRfc3339Micro(absl::Now())}};
+    if (auto lease = fake_.Peek(leases_, "kube-node-lease", node)) {
+      json::value copy = *lease;
+      copy.as_object()["spec"] = spec;
+      ASSERT_TRUE(fake_.Update(leases_, "kube-node-lease", copy).ok());
+    } else {
+      ASSERT_TRUE(fake_
+                      .Create(leases_, "kube-node-lease",
+                              json::object{{"metadata", json::object{{"name", node}}}, {"spec", spec}})
+                      .ok());
+    }
+  }
+  void SetReady(const std::string& node, const std::string& status) {
+    json::value copy = *fake_.Peek(nodes_, "", node);
+    for (auto& c : copy.as_object()["status"].as_object()["conditions"].as_array()) {
+      if (base::GetString(c, {"type"}) == "Ready") {
+        c.as_object()["status"] = status;
+        c.as_object()["lastHeartbeatTime"] = base::FormatRfc3339Micro(absl::Now());
+      }
+    }
+    copy.as_object()["metadata"].as_object().erase("resourceVersion");
+    ASSERT_TRUE(fake_.Update(nodes_, "", copy, "status").ok());
+  }
+  void CreatePod(const std::string& name, const std::string& node, const std::string& tolerations) {
+    auto pod = base::ParseJson(
+        R"({"metadata":{"name":")" + name + R"("},"spec":{"nodeName":")" + node + R"(","tolerations":)" +
+        tolerations + R"(},"status":{"phase":"Running","conditions":[{"type":"Ready","status":"True"}]}})");
+    ASSERT_TRUE(pod.ok());
+    ASSERT_TRUE(fake_.Create(pods_, "default", std::move(*pod)).ok());
+  }
+  std::string ConditionStatus(const std::string& node, const std::string& type) {
+    auto obj = fake_.Peek(nodes_, "", node);
+    const json::value* conditions = obj ? base::FindPath(*obj, {"status", "conditions"}) : nullptr;
+    if (conditions == nullptr) return "";
+    for (const auto& c : conditions->as_array()) {
+      if (base::GetString(c, {"type"}) == type) return base::GetString(c, {"status"});
+    }
+    return "";
+  }
+  // "key:effect" of every taint, in order.
+  std::vector<std::string> Taints(const std::string& node) {
+    std::vector<std::string> out;
+    auto obj = fake_.Peek(nodes_, "", node);
+    const json::value* taints = obj ? base::FindPath(*obj, {"spec", "taints"}) : nullptr;
+    if (taints == nullptr) return out;
+    for (const auto& t : taints->as_array()) {
+      out.push_back(base::GetString(t, {"key"}) + ":" + base::GetString(t, {"effect"}));
+    }
+    return out;
+  }
+  bool PodExists(const std::string& name) { return fake_.Peek(pods_, "default", name) != nullptr; }
+
+  const api::ResourceInfo& nodes_ = client::Resource("", "v1", "nodes");
+  const api::ResourceInfo& leases_ = client::Resource("coordination.k8s.io", "v1", "leases");
+  const api::ResourceInfo& pods_ = client::Resource("", "v1", "pods");
+  testing::FakeClient fake_;
+  std::unique_ptr<client::SharedInformers> informers_;
+  std::unique_ptr<NodeLifecycleController> controller_;
+};
+
+TEST_F(NodeLifecycleControllerTest, AllocatesPodCidrsAroundExistingOnes) {
+  CreateNode("old", R"("podCIDR":"10.42.0.0/24","podCIDRs":["10.42.0.0/24"])");
+  CreateNode("a");
+  StartController(absl::Seconds(60));
+  ASSERT_TRUE(Eventually([&] {
+    return !base::GetString(*fake_.Peek(nodes_, "", "a"), {"spec", "podCIDR"}).empty();
+  }));
+  auto a = fake_.Peek(nodes_, "", "a");
+  EXPECT_EQ(base::GetString(*a, {"spec", "podCIDR"}), "10.42.1.0/24");
+  EXPECT_EQ(base::ToJson(*base::FindPath(*a, {"spec", "podCIDRs"})), R"(["10.42.1.0/24"])");
+  CreateNode("b");
+  ASSERT_TRUE(Eventually([&] {
+    return base::GetString(*fake_.Peek(nodes_, "", "b"), {"spec", "podCIDR"}) == "10.42.2.0/24";
+  }));
+  EXPECT_EQ(base::GetString(*fake_.Peek(nodes_, "", "old"), {"spec", "podCIDR"}), "10.42.0.0/24");
+}
+
+TEST_F(NodeLifecycleControllerTest, RenewedLeaseKeepsNodeReadyAndSilenceMakesItUnknown) {
+  CreateNode("n1");
+  RenewLease("n1");
+  StartController(absl::Milliseconds(400));
+  for (int i = 0; i < 6; ++i) {
+    absl::SleepFor(absl::Milliseconds(150));
+    RenewLease("n1");
+  }
+  EXPECT_EQ(ConditionStatus("n1", "Ready"), "True");
+  EXPECT_TRUE(Taints("n1").empty());
+  // Heartbeats stop.
+  ASSERT_TRUE(Eventually([&] { return ConditionStatus("n1", "Ready") == "Unknown"; }));
+  EXPECT_EQ(ConditionStatus("n1", "MemoryPressure"), "Unknown");
+  EXPECT_EQ(ConditionStatus("n1", "DiskPressure"), "Unknown");  // added: never reported
+  ASSERT_TRUE(Eventually([&] { return Taints("n1").size() == 2; }));
+  EXPECT_EQ(Taints("n1"), (std::vector<std::string>{"node.kubernetes.io/unreachable:NoSchedule",
+                                                    "node.kubernetes.io/unreachable:NoExecute"}));
+  auto node = fake_.Peek(nodes_, "", "n1");
+  EXPECT_FALSE(
+      base::GetString(base::FindPath(*node, {"spec", "taints"})->as_array()[1], {"timeAdded"}).empty());
+  // The kubelet comes back.
+  SetReady("n1", "True");
+  EXPECT_TRUE(Eventually([&] { return Taints("n1").empty(); }));
+}
+
+TEST_F(NodeLifecycleControllerTest, NotReadyNodeGetsNotReadyTaintsAndKeepsOthers) {
+  CreateNode("n1", R"("taints":[{"key":"dedicated","value":"db","effect":"NoSchedule"}])");
+  StartController(absl::Seconds(60));
+  SetReady("n1", "False");
+  ASSERT_TRUE(Eventually([&] { return Taints("n1").size() == 3; }));
+  EXPECT_EQ(Taints("n1"),
+            (std::vector<std::string>{"dedicated:NoSchedule", "node.kubernetes.io/not-ready:NoSchedule",
+                                      "node.kubernetes.io/not-ready:NoExecute"}));
+  SetReady("n1", "True");
+  EXPECT_TRUE(Eventually([&] { return Taints("n1") == std::vector<std::string>{"dedicated:NoSchedule"}; }));
+}
+
+TEST_F(NodeLifecycleControllerTest, TaintBasedEvictionHonoursTolerationSeconds) {
+  CreateNode("n1");
+  CreateNode("n2");
+  RenewLease("n2");
+  CreatePod("intolerant", "n1", "[]");
+  CreatePod(
+      "patient", "n1",
+      R"([{"key":"node.kubernetes.io/unreachable","operator":"Exists","effect":"NoExecute","tolerationSeconds":1}])");
+  CreatePod("forever", "n1",
+            R"([{"key":"node.kubernetes.io/unreachable","operator":"Exists","effect":"NoExecute"}])");
+  CreatePod("elsewhere", "n2", "[]");
+  std::atomic<bool> done{false};
+  std::thread kubelet_n2([&] {
+    while (!done) {
+      RenewLease("n2");
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+  });
+  absl::Cleanup stop_kubelet = [&] {
+    done = true;
+    kubelet_n2.join();
+  };
+  StartController(absl::Milliseconds(300));
+  absl::Time start = absl::Now();
+  // n1 never heartbeats: unreachable after the grace period; its intolerant pod goes at once.
+  ASSERT_TRUE(Eventually([&] { return !PodExists("intolerant"); }));
+  EXPECT_TRUE(PodExists("patient"));
+  ASSERT_TRUE(Eventually([&] { return !PodExists("patient"); }));
+  EXPECT_GE(absl::Now() - start, absl::Seconds(1));
+  absl::SleepFor(absl::Milliseconds(200));
+  EXPECT_TRUE(PodExists("forever"));
+  // Kept, but no longer Ready.
+  auto forever = fake_.Peek(pods_, "default", "forever");
+  EXPECT_EQ(base::GetString(base::FindPath(*forever, {"status", "conditions"})->as_array()[0], {"status"}),
+            "False");
+  // n2 keeps renewing, so its pod is untouched.
+  EXPECT_TRUE(PodExists("elsewhere"));
+  EXPECT_TRUE(Taints("n2").empty());
+}
+
+TEST_F(NodeLifecycleControllerTest, ExhaustedClusterCidrLeavesNodesWithout) {
+  CreateNode("a");
+  CreateNode("b");
+  StartController(absl::Seconds(60), "10.0.0.0/24");  // exactly one /24
+  ASSERT_TRUE(Eventually([&] {
+    return !base::GetString(*fake_.Peek(nodes_, "", "a"), {"spec", "podCIDR"}).empty() ||
+           !base::GetString(*fake_.Peek(nodes_, "", "b"), {"spec", "podCIDR"}).empty();
+  }));
+  absl::SleepFor(absl::Milliseconds(200));
+  int with = 0;
+  for (const char* n : {"a", "b"}) {
+    if (!base::GetString(*fake_.Peek(nodes_, "", n), {"spec", "podCIDR"}).empty()) ++with;
+  }
+  EXPECT_EQ(with, 1);
+}
+
+}  // namespace
+}  // namespace skiff::controllers

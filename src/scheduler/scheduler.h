@@ -1,0 +1,105 @@
+// Scheduler: kube-scheduler's job inside skiff. It watches nodes, pods, PriorityClasses and
+// namespaces through the shared informers, keeps an incrementally updated SchedulerCache, and runs
+// a loop that pops the next pending pod (SchedulingQueue), finds a node (Algorithm), assumes the
+// pod on that node and hands the pods/binding write to an AsyncWriter. A pod that fits nowhere
+// gets PodScheduled=False/Unschedulable with a kube-scheduler style message and a FailedScheduling
+// event, may preempt lower-priority pods, and waits for a cluster event that may help.
+// Only pods with spec.schedulerName "default-scheduler" (or empty) and no spec.nodeName are its.
+// Thread-safety: informer handlers may run on any thread; the scheduling loop is one thread.
+// Ownership: borrows the client and informers of the ControllerContext (they outlive it).
+// Failure: API write errors are retried through the queue's backoff; nothing is fatal.
+#ifndef SKIFF_SCHEDULER_SCHEDULER_H_
+#define SKIFF_SCHEDULER_SCHEDULER_H_
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+#include "base/clock.h"
+#include "controllers/manager/controller_context.h"
+#include "scheduler/algorithm.h"
+#include "scheduler/async_writer.h"
+#include "scheduler/cache.h"
+#include "scheduler/queue.h"
+
+namespace skiff::scheduler {
+
+struct SchedulerOptions {
+  std::string scheduler_name = "default-scheduler";
+  int percentage_of_nodes_to_score = 0;  // 0 = adaptive (kube-scheduler's default), 100 = all
+  int parallelism = 2;                   // filter threads
+  int write_threads = 16;                // concurrent bindings/status writes
+  bool preemption = true;
+  bool record_scheduled_events = true;  // a "Scheduled" event per bound pod, like kube-scheduler
+  SchedulingQueue::Options queue;
+  const base::Clock* clock = nullptr;  // null = real clock
+};
+
+class Scheduler : public controllers::Runnable {
+ public:
+  explicit Scheduler(const controllers::ControllerContext& context, SchedulerOptions options = {});
+  ~Scheduler() override;
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // Registers informer handlers (when the context has informers) and starts the loop.
+  void Start() override;
+  void Stop() override;
+
+  // Informer event entry points (public so tests can drive the scheduler without informers).
+  void OnNodeAdd(const client::Object& node);
+  void OnNodeUpdate(const client::Object& old_node, const client::Object& node);
+  void OnNodeDelete(const client::Object& node);
+  void OnPodAdd(const client::Object& pod);
+  void OnPodUpdate(const client::Object& old_pod, const client::Object& pod);
+  void OnPodDelete(const client::Object& pod);
+  void OnPriorityClass(const client::Object& pc, bool deleted);
+  void OnNamespace(const client::Object& ns, bool deleted);
+
+  // One scheduling attempt for the next ready pod; false when none became ready within `wait`.
+  bool ScheduleOne(absl::Duration wait);
+  // Waits for every queued API write to finish (tests, benchmarks).
+  bool WaitForWrites(absl::Duration timeout) { return writer_.WaitIdle(timeout); }
+
+  SchedulerCache& cache() { return cache_; }
+  SchedulingQueue& queue() { return queue_; }
+
+ private:
+  bool Responsible(const PodInfo& pod) const;
+  PodInfoPtr Parse(const client::Object& pod);
+  void Bind(QueuedPod queued, PodInfoPtr assumed);
+  void HandleUnschedulable(QueuedPod queued, const ScheduleResult& result, const Snapshot& snapshot);
+  void ReportUnschedulable(const PodInfoPtr& pod, const std::string& message, const std::string& nominated);
+  void RecordEvent(const PodInfo& pod, const std::string& type, const std::string& reason,
+                   const std::string& message);
+  void Loop();
+
+  const controllers::ControllerContext context_;
+  const SchedulerOptions options_;
+  const base::Clock* clock_;
+  SchedulerCache cache_;
+  SchedulingQueue queue_;
+  Algorithm algorithm_;
+  Snapshot snapshot_;  // only the scheduling loop touches it
+
+  std::mutex priorities_mu_;
+  std::unordered_map<std::string, int32_t> class_priorities_;
+  int32_t default_priority_ = 0;
+  std::string default_class_;
+
+  std::atomic<bool> stopping_{false};
+  std::thread loop_;
+  AsyncWriter writer_;  // last: drains before the state above goes away
+};
+
+// The factory the controller manager's registration takes (ControllerManager::AddController).
+inline std::unique_ptr<controllers::Runnable> NewScheduler(const controllers::ControllerContext& context) {
+  return std::make_unique<Scheduler>(context);
+}
+
+}  // namespace skiff::scheduler
+
+#endif  // SKIFF_SCHEDULER_SCHEDULER_H_
