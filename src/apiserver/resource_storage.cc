@@ -377,6 +377,13 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Delete(const api::ResourceInfo& r, co
   *deleted = false;
   std::string prefix = ResourcePrefix(r.group, r.plural);
   std::string key = ObjectKey(prefix, r.namespaced ? ns : "", name);
+  // The namespaces every cluster relies on cannot be deleted (Kubernetes' NamespaceLifecycle).
+  if (r.group.empty() && r.kind == "Namespace" &&
+      (name == "default" || name == "kube-system" || name == "kube-public")) {
+    return ToStatus({403, "Forbidden",
+                     absl::StrCat("namespaces \"", name, "\" is forbidden: this namespace may not be deleted"), name,
+                     "", "namespaces"});
+  }
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     ObjectPtr current = cache_->Get(prefix, key);
     if (!current) return NotFoundError(r.group, r.plural, name);

@@ -215,6 +215,17 @@ TEST_F(ResourceStorageTest, WatchDeliversInitialThenLiveEventsInOrder) {
   EXPECT_EQ(rec2->Snapshot()[0].substr(0, 10), "DELETED a ");
 }
 
+TEST_F(ResourceStorageTest, SystemNamespacesCannotBeDeleted) {
+  bool deleted = true;
+  auto refused = rs_->Delete(*ns_, "", "default", {}, &deleted);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(HttpCode(refused.status()), 403);
+  EXPECT_NE(std::string(refused.status().message()).find("may not be deleted"), std::string::npos);
+  EXPECT_TRUE(rs_->Get(*ns_, "", "default").ok());
+  ASSERT_TRUE(rs_->Create(*ns_, "", Parse(R"({"metadata":{"name":"team"}})"), {}).ok());
+  EXPECT_TRUE(rs_->Delete(*ns_, "", "team", {}, &deleted).ok());
+}
+
 TEST_F(ResourceStorageTest, DryRunStoresNothing) {
   WriteOptions dry;
   dry.dry_run = true;
