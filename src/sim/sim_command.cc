@@ -29,6 +29,8 @@ void AddSimFlags(CLI::App* command, SimCommandFlags* flags) {
   command->add_option("--name-prefix", flags->name_prefix, "Node name prefix")->capture_default_str();
   command->add_option("--ready-delay", flags->ready_delay, "Delay before a bound pod runs (e.g. 500ms, 2s)")
       ->capture_default_str();
+  command->add_option("--lease-interval", flags->lease_interval, "How often each node renews its Lease (e.g. 10s)")
+      ->capture_default_str();
   command->add_option("--label", flags->labels, "Extra node label k=v (repeatable)");
   command->add_option("--workers", flags->workers, "Concurrent API writes (and connections)")
       ->capture_default_str()
@@ -50,6 +52,10 @@ absl::StatusOr<SimOptions> ToOptions(const SimCommandFlags& flags) {
   if (!absl::ParseDuration(flags.ready_delay, &o.ready_delay) || o.ready_delay < absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--ready-delay \"", flags.ready_delay, "\" is not a duration"));
+  }
+  if (!absl::ParseDuration(flags.lease_interval, &o.lease_interval) || o.lease_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--lease-interval \"", flags.lease_interval, "\" is not a positive duration"));
   }
   for (const auto& label : flags.labels) {
     size_t eq = label.find('=');

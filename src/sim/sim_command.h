@@ -24,6 +24,7 @@ struct SimCommandFlags {
   int zones = 3;
   std::string name_prefix = "sim-";
   std::string ready_delay = "1s";
+  std::string lease_interval = "10s";
   std::vector<std::string> labels;  // k=v
   int workers = 16;
 };

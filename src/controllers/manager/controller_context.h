@@ -5,6 +5,9 @@
 #ifndef SKIFF_CONTROLLERS_MANAGER_CONTROLLER_CONTEXT_H_
 #define SKIFF_CONTROLLERS_MANAGER_CONTROLLER_CONTEXT_H_
 
+#include <string>
+
+#include "absl/time/time.h"
 #include "client/client.h"
 #include "client/shared_informers.h"
 
@@ -14,10 +17,18 @@ class EventRecorder;
 
 namespace skiff::controllers {
 
+// Settings of individual controllers that come from `skiff server` flags (validated there).
+struct ControllerOptions {
+  std::string cluster_cidr = "10.42.0.0/16";  // pod CIDRs of nodes are carved from it; "" = none
+  int node_cidr_mask_size = 0;                // 0 = 24 for an IPv4, 64 for an IPv6 cluster CIDR
+  absl::Duration node_monitor_grace_period = absl::Seconds(40);
+};
+
 struct ControllerContext {
   client::Client* client = nullptr;
   client::SharedInformers* informers = nullptr;
   client::EventRecorder* recorder = nullptr;  // may be null in tests
+  ControllerOptions options;
 };
 
 // A controller (or the scheduler) as the manager runs it. Start registers informer handlers and

@@ -1,5 +1,6 @@
 #include "controllers/manager/manager.h"
 
+#include "controllers/cronjob/cronjob_controller.h"
 #include "controllers/daemonset/daemonset_controller.h"
 #include "controllers/deployment/deployment_controller.h"
 #include "controllers/garbagecollector/garbage_collector.h"
@@ -36,6 +37,7 @@ const std::vector<NamedController>& RegisteredControllers() {
       {"deployment", Make<DeploymentController>},
       {"daemonset", Make<DaemonSetController>},
       {"job", Make<JobController>},
+      {"cronjob", Make<CronJobController>},
   };
   // clang-format on
   return *controllers;
@@ -89,7 +91,7 @@ void ControllerManager::StartControllers() {
   informers_ = std::make_unique<client::SharedInformers>(client_);
   recorder_ = std::make_unique<client::EventRecorder>(
       client_, client::EventRecorder::Options{.component = "skiff-controller-manager"});
-  ControllerContext context{client_, informers_.get(), recorder_.get()};
+  ControllerContext context{client_, informers_.get(), recorder_.get(), options_.controllers};
   for (const auto& c : controllers_) {
     if (options_.disabled.count(c.name)) continue;
     std::unique_ptr<Runnable> runnable = c.factory(context);

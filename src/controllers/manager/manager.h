@@ -2,7 +2,10 @@
 // process holds the controller-manager Lease (leader election), so several servers can share one
 // store. On leadership it builds the shared informers and the event recorder, constructs each
 // controller from its factory, calls Start on all of them, then starts the informers; on losing
-// leadership (or Stop) it stops the controllers and informers and drops them.
+// leadership (or Stop) it stops the controllers and informers and drops them. Unlike
+// kube-controller-manager, which exits when it loses its lease, the manager then stays a
+// candidate (the API server in the same process keeps serving) and starts a fresh set of
+// controllers and informers if it wins the lease again.
 //
 // The registration list is in manager.cc (RegisteredControllers); components above the
 // controllers layer (the scheduler) are added by the binary with AddController.
@@ -41,6 +44,7 @@ struct ManagerOptions {
   bool leader_elect = true;  // false: lead at once (tests)
   client::LeaderElectionConfig leader_election;
   std::set<std::string> disabled;  // controller names not to run
+  ControllerOptions controllers;   // handed to every controller in its context
 };
 
 class ControllerManager {

@@ -3,6 +3,7 @@
 #include <atomic>
 
 #include "absl/time/clock.h"
+#include "base/json.h"
 #include "client/testing/test_api_server.h"
 #include "gtest/gtest.h"
 
@@ -21,12 +22,14 @@ bool WaitFor(const std::function<bool()>& cond, absl::Duration timeout = absl::S
 struct Counters {
   std::atomic<int> built{0}, started{0}, stopped{0};
   std::atomic<bool> had_context{false};
+  std::atomic<int> grace_seconds{0};
 };
 
 class Probe : public Runnable {
  public:
   Probe(Counters* c, const ControllerContext& context) : c_(c), context_(context) {
     c_->had_context = context.client && context.informers && context.recorder;
+    c_->grace_seconds = static_cast<int>(absl::ToInt64Seconds(context.options.node_monitor_grace_period));
   }
   void Start() override {
     // Controllers register informers in Start; the manager starts them afterwards.
@@ -67,6 +70,7 @@ TEST(ControllerManagerTest, WithoutElectionStartsAndStopsControllers) {
   Counters counters;
   ManagerOptions options = OnlyProbe();
   options.leader_elect = false;
+  options.controllers.node_monitor_grace_period = absl::Seconds(7);
   ControllerManager manager(server.client(), options);
   manager.AddController(ProbeController(&counters));
   manager.Start();
@@ -74,6 +78,7 @@ TEST(ControllerManagerTest, WithoutElectionStartsAndStopsControllers) {
   EXPECT_EQ(manager.Running(), std::vector<std::string>{"probe"});
   EXPECT_EQ(counters.started, 1);
   EXPECT_TRUE(counters.had_context);
+  EXPECT_EQ(counters.grace_seconds, 7);  // the flags' options reach every controller
   manager.Stop();
   EXPECT_EQ(counters.stopped, 1);
   EXPECT_TRUE(manager.Running().empty());
@@ -103,6 +108,56 @@ TEST(ControllerManagerTest, OnlyTheLeaderRunsControllersAndLeadershipHandsOver) 
   ASSERT_TRUE(WaitFor([&] { return b_counters.started == 1; }));
   EXPECT_TRUE(b.IsLeader());
   b.Stop();
+}
+
+// Kubernetes' controller manager exits when it loses its lease; skiff's stops its controllers,
+// stays a candidate and starts a fresh set once the lease is free again.
+TEST(ControllerManagerTest, StolenLeaseStopsControllersUntilTheLeaseIsFreeAgain) {
+  client::testing::TestApiServer server;
+  Counters counters;
+  ManagerOptions options = OnlyProbe();
+  options.leader_election.lease_duration = absl::Seconds(1);
+  options.leader_election.renew_deadline = absl::Milliseconds(300);
+  options.leader_election.retry_period = absl::Milliseconds(50);
+  options.leader_election.identity = "skiff";
+  ControllerManager manager(server.client(), options);
+  manager.AddController(ProbeController(&counters));
+  manager.Start();
+  ASSERT_TRUE(WaitFor([&] { return counters.started == 1; }));
+  const auto& leases = client::Resource("coordination.k8s.io", "v1", "leases");
+  auto steal = [&] {
+    for (int attempt = 0; attempt < 20; ++attempt) {
+      auto lease = server.client()->Get(leases, "kube-system", "skiff-controller-manager");
+      if (!lease.ok()) continue;
+      boost::json::value next = **lease;
+      auto& spec = base::EnsureObject(next, {"spec"});
+      spec["holderIdentity"] = "thief";
+      spec["leaseDurationSeconds"] = 1;
+      spec["renewTime"] = base::FormatRfc3339Micro(absl::Now());
+      if (server.client()->Update(leases, "kube-system", std::move(next)).ok()) return true;
+    }
+    return false;
+  };
+  // The thief renews every 100 ms: the manager must step down within its renew deadline.
+  absl::Time until = absl::Now() + absl::Milliseconds(1500);
+  while (absl::Now() < until) {
+    ASSERT_TRUE(steal());
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_EQ(counters.stopped, 1);
+  EXPECT_FALSE(manager.IsLeader());
+  EXPECT_TRUE(manager.Running().empty());
+  EXPECT_EQ(counters.built, 1);
+  // The thief goes quiet: after its lease duration the manager leads again, with new controllers.
+  ASSERT_TRUE(WaitFor([&] { return counters.started == 2; }));
+  EXPECT_EQ(counters.built, 2);
+  EXPECT_TRUE(manager.IsLeader());
+  auto lease = server.client()->Get(leases, "kube-system", "skiff-controller-manager");
+  ASSERT_TRUE(lease.ok());
+  EXPECT_EQ(base::GetString(**lease, {"spec", "holderIdentity"}), "skiff");
+  // thief -> skiff (the thief did not count its own takeover)
+  EXPECT_EQ(base::GetInt(**lease, {"spec", "leaseTransitions"}), 1);
+  manager.Stop();
 }
 
 }  // namespace

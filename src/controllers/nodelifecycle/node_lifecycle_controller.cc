@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/json.h"
+#include "client/event_recorder.h"
 #include "client/informer.h"
 #include "controllers/nodelifecycle/taint_eviction.h"
 #include "spdlog/spdlog.h"
@@ -16,6 +17,10 @@ namespace {
 namespace json = boost::json;
 
 constexpr char kNodeNameIndex[] = "lifecycle-node-name";
+// Event sources, named as kube-controller-manager names them.
+constexpr char kNodeComponent[] = "node-controller";
+constexpr char kEvictionComponent[] = "taint-eviction-controller";
+constexpr char kCidrComponent[] = "cidrAllocator";
 constexpr char kLeaseNamespace[] = "kube-node-lease";
 constexpr const char* kConditionTypes[] = {"Ready", "MemoryPressure", "DiskPressure", "PIDPressure"};
 
@@ -119,6 +124,7 @@ client::ReconcileResult NodeLifecycleController::Reconcile(const std::string& na
   if (!node) {
     std::lock_guard<std::mutex> lock(mu_);
     health_.erase(name);
+    cidr_not_available_.erase(name);
     if (cidrs_) cidrs_->Release(name);
     ForgetTaints(name, {});
     return {};
@@ -140,13 +146,24 @@ absl::StatusOr<client::Object> NodeLifecycleController::EnsurePodCidr(const clie
   if (!base::GetString(*node, {"spec", "podCIDR"}).empty()) return node;
   std::string name = Name(*node);
   absl::StatusOr<std::string> cidr;
+  bool first_report = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!cidrs_) return node;
     cidr = cidrs_->Allocate(name);
+    if (cidr.ok()) {
+      cidr_not_available_.erase(name);
+    } else {
+      first_report = cidr_not_available_.insert(name).second;
+    }
   }
   if (!cidr.ok()) {
-    spdlog::warn("nodelifecycle: node {} gets no podCIDR: {}", name, cidr.status().ToString());
+    // Reported once per node: with the range full, every heartbeat comes back here.
+    if (first_report) {
+      spdlog::warn("nodelifecycle: node {} gets no podCIDR: {}", name, std::string(cidr.status().message()));
+      RecordEvent(kCidrComponent, "Node", *node, client::kEventNormal, "CIDRNotAvailable",
+                  absl::StrCat("Node ", name, " status is now: CIDRNotAvailable"));
+    }
     return node;
   }
   json::value patch =
@@ -216,6 +233,11 @@ absl::StatusOr<client::Object> NodeLifecycleController::CheckHealth(const client
   }
   if (!changed) return node;
   spdlog::info("nodelifecycle: node {} stopped posting status; conditions set to Unknown", name);
+  const json::value* was_ready = FindCondition(*node, "Ready");
+  if (was_ready == nullptr || base::GetString(*was_ready, {"status"}) == "True") {
+    RecordEvent(kNodeComponent, "Node", *node, client::kEventNormal, "NodeNotReady",
+                absl::StrCat("Node ", name, " status is now: NodeNotReady"));
+  }
   auto updated = context_.client->Update(nodes_->resource(), "", std::move(copy), "status",
                                          {.field_manager = "nodelifecycle"});
   if (!updated.ok()) return updated.status();
@@ -312,7 +334,12 @@ absl::Status NodeLifecycleController::EvictPods(const client::Object& node, absl
         }
         auto updated = context_.client->Update(pods_->resource(), ns, std::move(copy), "status",
                                                {.field_manager = "nodelifecycle"});
-        if (!updated.ok() && client::HttpCode(updated.status()) != 404) result = updated.status();
+        if (updated.ok()) {
+          RecordEvent(kNodeComponent, "Pod", *pod, client::kEventWarning, "NodeNotReady",
+                      "Node is not ready");
+        } else if (client::HttpCode(updated.status()) != 404) {
+          result = updated.status();
+        }
       }
       continue;
     }
@@ -320,6 +347,10 @@ absl::Status NodeLifecycleController::EvictPods(const client::Object& node, absl
     client::DeleteOptions options;
     options.precondition_uid = base::GetString(*pod, {"metadata", "uid"});
     absl::Status s = context_.client->Delete(pods_->resource(), ns, Name(*pod), options);
+    if (s.ok()) {
+      RecordEvent(kEvictionComponent, "Pod", *pod, client::kEventNormal, "TaintManagerEviction",
+                  absl::StrCat("Marking for deletion Pod ", ns, "/", Name(*pod)));
+    }
     int code = client::HttpCode(s);
     if (!s.ok() && code != 404 && code != 409) result = s;
   }
@@ -334,8 +365,26 @@ void NodeLifecycleController::ForgetTaints(const std::string& node, const std::s
   }
 }
 
+void NodeLifecycleController::RecordEvent(const std::string& component, const std::string& kind,
+                                          const json::value& obj, const std::string& type,
+                                          const std::string& reason, const std::string& message) {
+  if (context_.recorder == nullptr) return;
+  // Informer copies may lack kind/apiVersion; the event's involvedObject needs them.
+  json::value ref = json::object{{"kind", kind}, {"apiVersion", "v1"}};
+  json::object& metadata = base::EnsureObject(ref, {"metadata"});
+  for (const char* field : {"name", "namespace", "uid", "resourceVersion"}) {
+    std::string value = base::GetString(obj, {"metadata", field});
+    if (!value.empty()) metadata[field] = value;
+  }
+  context_.recorder->EventAs(component, ref, type, reason, message);
+}
+
 std::unique_ptr<Runnable> NewNodeLifecycleController(const ControllerContext& context) {
-  return std::make_unique<NodeLifecycleController>(context, NodeLifecycleController::Options{});
+  NodeLifecycleController::Options options;
+  options.grace_period = context.options.node_monitor_grace_period;
+  options.cluster_cidr = context.options.cluster_cidr;
+  options.node_cidr_mask_size = context.options.node_cidr_mask_size;
+  return std::make_unique<NodeLifecycleController>(context, options);
 }
 
 }  // namespace skiff::controllers

@@ -14,12 +14,16 @@
 //     first saw the taint (pods get 300 s tolerations at admission); pods on an unreachable node
 //     are marked Ready=False first;
 //   * podCIDR: nodes without spec.podCIDR get the next free subnet of the cluster CIDR
-//     (spec.podCIDR and spec.podCIDRs).
+//     (spec.podCIDR and spec.podCIDRs); subnets already on nodes are re-read at start.
+// Events, as Kubernetes writes them: NodeNotReady on the node (Normal) and on its pods (Warning)
+// when it goes silent, TaintManagerEviction on each evicted pod, CIDRNotAvailable on a node that
+// finds the cluster CIDR full (once per node until it gets one).
 // Keys are node names; each reconcile asks to be re-run when the next deadline passes.
 // Thread-safety: Start/Stop from one thread; Reconcile runs concurrently for different nodes
 // (shared state is behind a mutex). Ownership: borrows the context's client, informers and clock.
 // Failure: API errors fail the reconcile (retried with backoff); an exhausted cluster CIDR is
-// logged and the node simply gets no podCIDR; a malformed cluster CIDR disables allocation.
+// logged and reported as an event, and the node gets no podCIDR until a subnet frees up; a
+// malformed cluster CIDR (the binary validates it first) disables allocation.
 #ifndef SKIFF_CONTROLLERS_NODELIFECYCLE_NODE_LIFECYCLE_CONTROLLER_H_
 #define SKIFF_CONTROLLERS_NODELIFECYCLE_NODE_LIFECYCLE_CONTROLLER_H_
 
@@ -43,8 +47,8 @@ class NodeLifecycleController : public Runnable, public client::Reconciler {
     int workers = 2;
     absl::Duration grace_period = absl::Seconds(40);
     std::string cluster_cidr = "10.42.0.0/16";  // "" disables podCIDR allocation
-    int node_cidr_mask_size = 24;
-    const base::Clock* clock = nullptr;  // null = real clock
+    int node_cidr_mask_size = 0;                // 0 = 24 (IPv4) / 64 (IPv6)
+    const base::Clock* clock = nullptr;         // null = real clock
   };
 
   inline static constexpr char kNotReadyTaint[] = "node.kubernetes.io/not-ready";
@@ -72,6 +76,8 @@ class NodeLifecycleController : public Runnable, public client::Reconciler {
   absl::Status EvictPods(const client::Object& node, absl::Time now, std::optional<absl::Duration>* next);
   // Drops first-seen times of the node's taints not in `keep`. Caller holds mu_.
   void ForgetTaints(const std::string& node, const std::set<std::string>& keep);
+  void RecordEvent(const std::string& component, const std::string& kind, const boost::json::value& obj,
+                   const std::string& type, const std::string& reason, const std::string& message);
 
   ControllerContext context_;
   Options options_;
@@ -84,6 +90,7 @@ class NodeLifecycleController : public Runnable, public client::Reconciler {
   std::map<std::string, Health> health_;
   std::optional<CidrAllocator> cidrs_;
   std::map<std::string, absl::Time> taint_first_seen_;  // "<node>/<key>=<value>" of NoExecute taints
+  std::set<std::string> cidr_not_available_;            // nodes told so by an event
 };
 
 std::unique_ptr<Runnable> NewNodeLifecycleController(const ControllerContext& context);

@@ -6,6 +6,7 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/time/clock.h"
 #include "base/json.h"
+#include "client/event_recorder.h"
 #include "client/shared_informers.h"
 #include "controllers/testing/fake_client.h"
 #include "gtest/gtest.h"
@@ -20,11 +21,13 @@ class NodeLifecycleControllerTest : public ::testing::Test {
  protected:
   void StartController(absl::Duration grace = absl::Milliseconds(400), std::string cidr = "10.42.0.0/16") {
     informers_ = std::make_unique<client::SharedInformers>(&fake_);
+    recorder_ =
+        std::make_unique<client::EventRecorder>(&fake_, client::EventRecorder::Options{.component = "x"});
     NodeLifecycleController::Options options;
     options.grace_period = grace;
     options.cluster_cidr = std::move(cidr);
     controller_ = std::make_unique<NodeLifecycleController>(
-        ControllerContext{&fake_, informers_.get(), nullptr}, options);
+        ControllerContext{&fake_, informers_.get(), recorder_.get()}, options);
     controller_->Start();
     informers_->Start();
     ASSERT_TRUE(informers_->WaitForSync(absl::Seconds(10)));
@@ -32,6 +35,30 @@ class NodeLifecycleControllerTest : public ::testing::Test {
   void TearDown() override {
     if (controller_) controller_->Stop();
     if (informers_) informers_->Stop();
+    recorder_.reset();
+  }
+
+  // "<component> <kind>/<name> <reason>: <message>" of every event written so far.
+  std::vector<std::string> Events() {
+    recorder_->Flush();
+    std::vector<std::string> out;
+    for (const char* ns : {"default"}) {
+      auto list = fake_.List(client::Resource("", "v1", "events"), ns, {});
+      if (!list.ok()) continue;
+      for (const auto& e : list->items) {
+        out.push_back(base::GetString(*e, {"source", "component"}) + " " +
+                      base::GetString(*e, {"involvedObject", "kind"}) + "/" +
+                      base::GetString(*e, {"involvedObject", "name"}) + " " +
+                      base::GetString(*e, {"reason"}) + ": " + base::GetString(*e, {"message"}));
+      }
+    }
+    return out;
+  }
+  bool HasEvent(const std::string& text) {
+    for (const auto& e : Events()) {
+      if (e == text) return true;
+    }
+    return false;
   }
 
   void CreateNode(const std::string& name, const std::string& extra_spec = "") {
@@ -102,6 +129,7 @@ class NodeLifecycleControllerTest : public ::testing::Test {
   const api::ResourceInfo& pods_ = client::Resource("", "v1", "pods");
   testing::FakeClient fake_;
   std::unique_ptr<client::SharedInformers> informers_;
+  std::unique_ptr<client::EventRecorder> recorder_;
   std::unique_ptr<NodeLifecycleController> controller_;
 };
 
@@ -190,6 +218,14 @@ TEST_F(NodeLifecycleControllerTest, TaintBasedEvictionHonoursTolerationSeconds) 
   EXPECT_GE(absl::Now() - start, absl::Seconds(1));
   absl::SleepFor(absl::Milliseconds(200));
   EXPECT_TRUE(PodExists("forever"));
+  EXPECT_TRUE(
+      HasEvent("taint-eviction-controller Pod/intolerant TaintManagerEviction: "
+               "Marking for deletion Pod default/intolerant"));
+  EXPECT_TRUE(
+      HasEvent("taint-eviction-controller Pod/patient TaintManagerEviction: "
+               "Marking for deletion Pod default/patient"));
+  EXPECT_TRUE(HasEvent("node-controller Node/n1 NodeNotReady: Node n1 status is now: NodeNotReady"));
+  EXPECT_TRUE(HasEvent("node-controller Pod/forever NodeNotReady: Node is not ready"));
   // Kept, but no longer Ready.
   auto forever = fake_.Peek(pods_, "default", "forever");
   EXPECT_EQ(base::GetString(base::FindPath(*forever, {"status", "conditions"})->as_array()[0], {"status"}),
@@ -199,20 +235,54 @@ TEST_F(NodeLifecycleControllerTest, TaintBasedEvictionHonoursTolerationSeconds) 
   EXPECT_TRUE(Taints("n2").empty());
 }
 
-TEST_F(NodeLifecycleControllerTest, ExhaustedClusterCidrLeavesNodesWithout) {
+TEST_F(NodeLifecycleControllerTest, ExhaustedClusterCidrLeavesNodesWithoutAndSaysSoOnce) {
   CreateNode("a");
   CreateNode("b");
-  StartController(absl::Seconds(60), "10.0.0.0/24");  // exactly one /24
+  CreateNode("c");
+  StartController(absl::Seconds(60), "10.0.0.0/23");  // exactly two /24s
+  auto cidr = [&](const std::string& n) {
+    return base::GetString(*fake_.Peek(nodes_, "", n), {"spec", "podCIDR"});
+  };
+  ASSERT_TRUE(Eventually([&] { return (cidr("a").empty() + cidr("b").empty() + cidr("c").empty()) == 1; }));
+  std::string without = cidr("a").empty() ? "a" : cidr("b").empty() ? "b" : "c";
   ASSERT_TRUE(Eventually([&] {
-    return !base::GetString(*fake_.Peek(nodes_, "", "a"), {"spec", "podCIDR"}).empty() ||
-           !base::GetString(*fake_.Peek(nodes_, "", "b"), {"spec", "podCIDR"}).empty();
+    return HasEvent("cidrAllocator Node/" + without + " CIDRNotAvailable: Node " + without +
+                    " status is now: CIDRNotAvailable");
   }));
-  absl::SleepFor(absl::Milliseconds(200));
-  int with = 0;
-  for (const char* n : {"a", "b"}) {
-    if (!base::GetString(*fake_.Peek(nodes_, "", n), {"spec", "podCIDR"}).empty()) ++with;
+  // Heartbeats bring the node back to the allocator: no new event each time.
+  for (int i = 0; i < 3; ++i) {
+    RenewLease(without);
+    absl::SleepFor(absl::Milliseconds(50));
   }
-  EXPECT_EQ(with, 1);
+  auto list = fake_.List(client::Resource("", "v1", "events"), "default", {});
+  ASSERT_EQ(list->items.size(), 1u);
+  EXPECT_EQ(base::GetInt(*list->items[0], {"count"}), 1);
+  // A node leaves: its subnet goes to the one that waited.
+  std::string leaving = without == "a" ? "b" : "a";
+  std::string freed = cidr(leaving);
+  ASSERT_TRUE(fake_.Delete(nodes_, "", leaving, {}).ok());
+  EXPECT_TRUE(Eventually([&] {
+    RenewLease(without);  // the next heartbeat retries
+    return cidr(without) == freed;
+  })) << freed;
+}
+
+TEST_F(NodeLifecycleControllerTest, FactoryTakesTheContextOptions) {
+  informers_ = std::make_unique<client::SharedInformers>(&fake_);
+  ControllerContext context{&fake_, informers_.get(), nullptr};
+  context.options.cluster_cidr = "10.9.0.0/16";
+  context.options.node_cidr_mask_size = 28;
+  context.options.node_monitor_grace_period = absl::Milliseconds(300);
+  CreateNode("n1");
+  auto runnable = NewNodeLifecycleController(context);
+  runnable->Start();
+  informers_->Start();
+  ASSERT_TRUE(Eventually([&] {
+    return base::GetString(*fake_.Peek(nodes_, "", "n1"), {"spec", "podCIDR"}) == "10.9.0.0/28";
+  }));
+  // No heartbeats: Unknown after the short grace period.
+  EXPECT_TRUE(Eventually([&] { return ConditionStatus("n1", "Ready") == "Unknown"; }));
+  runnable->Stop();
 }
 
 }  // namespace
