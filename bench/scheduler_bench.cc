@@ -4,6 +4,7 @@
 //               seen on a pod watch) throughput and per-pod latency. --variant plain | anti-affinity |
 //               spread (required hostname anti-affinity / zone topology spread, DoNotSchedule maxSkew 1).
 //   rollout     a Deployment of R replicas on N sim nodes; apply -> status.availableReplicas == R.
+//   in-process  the scheduling cycle alone (no server): see scheduler_inprocess.h.
 // Both stop only the two processes they started (by pid) and remove their temp dir unless --keep.
 #include <sys/resource.h>
 
@@ -26,6 +27,7 @@
 #include "benches.h"
 #include "boost/asio/ssl/context.hpp"
 #include "io_pool.h"
+#include "scheduler_inprocess.h"
 #include "sim_process.h"
 
 namespace skiff::bench {
@@ -686,6 +688,22 @@ int main(int argc, char** argv) {
   rollout_cmd->add_option("--replicas", rollout.replicas, "Deployment replicas")->capture_default_str();
   rollout_cmd->add_option("--timeout", rollout.timeout_seconds, "seconds to wait")->capture_default_str();
 
+  InProcessOptions in_process;
+  auto* in_process_cmd = app.add_subcommand(
+      "in-process", "the scheduling cycle alone: cache, filter, score, assume (no server)");
+  in_process_cmd->add_option("--nodes", in_process.nodes, "nodes")->capture_default_str();
+  in_process_cmd->add_option("--zones", in_process.zones, "zones")->capture_default_str();
+  in_process_cmd->add_option("--pods", in_process.pods, "pods")->capture_default_str();
+  in_process_cmd->add_option("--variant", in_process.variant, "plain | anti-affinity | spread")
+      ->capture_default_str();
+  in_process_cmd
+      ->add_option("--group-size", in_process.group_size, "anti-affinity: pods per group (0: nodes)")
+      ->capture_default_str();
+  in_process_cmd->add_option("--parallelism", in_process.parallelism, "filter threads")
+      ->capture_default_str();
+  in_process_cmd->add_option("--confirm-lag", in_process.confirm_lag, "pods between assume and confirmation")
+      ->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
   RaiseFileLimit();
   if (throughput_cmd->parsed()) {
@@ -693,5 +711,6 @@ int main(int argc, char** argv) {
     return RunThroughput(throughput);
   }
   if (rollout_cmd->parsed()) return RunRollout(rollout);
+  if (in_process_cmd->parsed()) return RunInProcess(in_process);
   return 2;
 }

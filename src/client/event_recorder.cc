@@ -1,5 +1,7 @@
 #include "client/event_recorder.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "base/json.h"
@@ -113,10 +115,13 @@ void EventRecorder::Write(const Pending& p) {
     }
     // The event was deleted meanwhile: write a new one.
   }
-  if (seen_.size() > 4096) {
+  if (seen_.size() > sweep_at_size_) {
     for (auto s = seen_.begin(); s != seen_.end();) {
       s = p.at - s->second.last > options_.aggregation_window ? seen_.erase(s) : std::next(s);
     }
+    // Sweep again only once the map has doubled: with many fresh keys (one "Scheduled" event per
+    // pod) a sweep per write would walk the whole map every time.
+    sweep_at_size_ = std::max<size_t>(kMinSweepSize, 2 * seen_.size());
   }
   std::string name = absl::StrFormat("%s.%x", base::GetString(p.involved, {"name"}, "event"),
                                      absl::ToUnixNanos(absl::Now()));

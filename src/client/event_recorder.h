@@ -81,6 +81,8 @@ class EventRecorder {
   bool writing_ = false;
   bool stopping_ = false;
   std::map<std::string, Seen> seen_;  // aggregation key -> the Event written for it (writer thread only)
+  static constexpr size_t kMinSweepSize = 4096;
+  size_t sweep_at_size_ = kMinSweepSize;  // expired keys are swept when seen_ grows past this
   std::thread thread_;
 };
 

@@ -40,25 +40,40 @@ size_t Algorithm::NumFeasibleNodesToFind(size_t num_nodes, int percentage) {
 
 void Algorithm::ParallelFor(size_t n, const std::function<void(size_t)>& fn) {
   if (n == 0) return;
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t i = next.fetch_add(1); i < n; i = next.fetch_add(1)) fn(i);
+  // Helpers that wake up after the caller took the last item must not hold it up (on a busy
+  // machine a thread-pool wake-up can take longer than the work): they find the work closed and
+  // leave without touching `fn`; the caller waits only for helpers that entered before closing.
+  struct Shared {
+    std::atomic<size_t> next{0};
+    std::mutex mu;
+    std::condition_variable cv;
+    bool closed = false;
+    int active = 0;
+    const std::function<void(size_t)>* fn = nullptr;
+    size_t n = 0;
   };
+  auto shared = std::make_shared<Shared>();
+  shared->fn = &fn;
+  shared->n = n;
   size_t helpers =
       pool_ == nullptr ? 0 : std::min<size_t>(n - 1, static_cast<size_t>(options_.parallelism - 1));
-  std::mutex mu;
-  std::condition_variable cv;
-  size_t running = helpers;
   for (size_t h = 0; h < helpers; ++h) {
-    pool_->Submit([&] {
-      work();
-      std::lock_guard<std::mutex> lock(mu);
-      if (--running == 0) cv.notify_all();
+    pool_->Submit([shared] {
+      {
+        std::lock_guard<std::mutex> lock(shared->mu);
+        if (shared->closed) return;
+        ++shared->active;
+      }
+      for (size_t i = shared->next.fetch_add(1); i < shared->n; i = shared->next.fetch_add(1))
+        (*shared->fn)(i);
+      std::lock_guard<std::mutex> lock(shared->mu);
+      if (--shared->active == 0) shared->cv.notify_all();
     });
   }
-  work();
-  std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return running == 0; });
+  for (size_t i = shared->next.fetch_add(1); i < n; i = shared->next.fetch_add(1)) fn(i);
+  std::unique_lock<std::mutex> lock(shared->mu);
+  shared->closed = true;
+  shared->cv.wait(lock, [&] { return shared->active == 0; });
 }
 
 ScheduleResult Algorithm::Schedule(const PodInfo& pod, const Snapshot& snapshot) {
@@ -76,29 +91,27 @@ ScheduleResult Algorithm::Schedule(const PodInfo& pod, const Snapshot& snapshot)
   std::atomic<size_t> processed{0};
   std::mutex mu;
   std::vector<size_t> feasible_offsets;  // offsets from `start`, to keep the visiting order
-  std::vector<std::pair<size_t, FilterResult>> failures;
+  std::vector<size_t> failed;            // snapshot indices; reasons are built only if none fits
   const size_t chunks = (n + kChunkSize - 1) / kChunkSize;
   auto run_chunk = [&](size_t chunk) {
-    std::vector<size_t> local_ok;
-    std::vector<std::pair<size_t, FilterResult>> local_failed;
+    size_t local_ok[kChunkSize], local_failed[kChunkSize];
+    size_t num_ok = 0, num_failed = 0;
     size_t end = std::min(n, (chunk + 1) * kChunkSize);
-    size_t done = 0;
     for (size_t off = chunk * kChunkSize; off < end; ++off) {
       if (found.load(std::memory_order_relaxed) >= want) break;
-      ++done;
-      size_t idx = (start + off) % n;
-      FilterResult r = RunFilters(state, *snapshot.nodes[idx]);
-      if (r.ok()) {
-        local_ok.push_back(off);
+      size_t idx = start + off < n ? start + off : start + off - n;
+      if (Feasible(state, *snapshot.nodes[idx])) {
+        local_ok[num_ok++] = off;
         found.fetch_add(1, std::memory_order_relaxed);
       } else {
-        local_failed.emplace_back(idx, std::move(r));
+        local_failed[num_failed++] = idx;
       }
     }
-    processed.fetch_add(done);
+    processed.fetch_add(num_ok + num_failed);
+    if (num_ok + num_failed == 0) return;
     std::lock_guard<std::mutex> lock(mu);
-    feasible_offsets.insert(feasible_offsets.end(), local_ok.begin(), local_ok.end());
-    for (auto& f : local_failed) failures.push_back(std::move(f));
+    feasible_offsets.insert(feasible_offsets.end(), local_ok, local_ok + num_ok);
+    failed.insert(failed.end(), local_failed, local_failed + num_failed);
   };
   if (n <= kChunkSize * 2) {
     for (size_t c = 0; c < chunks; ++c) run_chunk(c);
@@ -112,10 +125,11 @@ ScheduleResult Algorithm::Schedule(const PodInfo& pod, const Snapshot& snapshot)
   if (feasible_offsets.size() > want) feasible_offsets.resize(want);
   result.feasible = feasible_offsets.size();
   if (feasible_offsets.empty()) {
-    std::sort(failures.begin(), failures.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
-    result.message = FitErrorMessage(n, failures);
-    result.failures = std::move(failures);
+    // Every node was evaluated and failed: now say why, node by node.
+    std::sort(failed.begin(), failed.end());
+    result.failures.reserve(failed.size());
+    for (size_t idx : failed) result.failures.emplace_back(idx, RunFilters(state, *snapshot.nodes[idx]));
+    result.message = FitErrorMessage(n, result.failures);
     return result;
   }
   std::vector<const NodeInfo*> feasible;

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/json.h"
+#include "scheduler/topology_index.h"
 
 namespace skiff::scheduler {
 
@@ -119,10 +120,24 @@ void SchedulerCache::RemoveNamespace(const std::string& name) {
 
 void SchedulerCache::UpdateSnapshot(Snapshot* snapshot) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (snapshot->topology == nullptr) {
+    // Only a snapshot this cache fills has an index in step with it.
+    snapshot->topology = TopologyIndex::Build(*snapshot, "");
+  }
+  TopologyIndex& topology = *snapshot->topology;
+  topology.Tick();
+  if (namespaces_dirty_) {
+    snapshot->namespace_labels = namespaces_;
+    namespaces_dirty_ = false;
+    topology.NamespacesChanged();
+  }
   for (const auto& name : dirty_) {
     auto it = nodes_.find(name);
     bool present = it != nodes_.end() && it->second->node() != nullptr;
     auto at = snapshot->index.find(name);
+    const NodeInfo* before = at != snapshot->index.end() ? snapshot->nodes[at->second].get() : nullptr;
+    // `before` stays referenced until the index has seen the change.
+    NodeInfoPtr keep = at != snapshot->index.end() ? snapshot->nodes[at->second] : nullptr;
     if (present) {
       if (at == snapshot->index.end()) {
         snapshot->index[name] = snapshot->nodes.size();
@@ -139,12 +154,9 @@ void SchedulerCache::UpdateSnapshot(Snapshot* snapshot) {
       }
       snapshot->nodes.pop_back();
     }
+    topology.NodeChanged(*snapshot, before, present ? it->second.get() : nullptr);
   }
   dirty_.clear();
-  if (namespaces_dirty_) {
-    snapshot->namespace_labels = namespaces_;
-    namespaces_dirty_ = false;
-  }
 }
 
 size_t SchedulerCache::NodeCount() const {

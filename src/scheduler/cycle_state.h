@@ -1,16 +1,20 @@
 // CycleState: what one scheduling attempt precomputes for its pod before looking at nodes
 // (kube-scheduler's PreFilter/PreScore state): inter-pod affinity counts per topology domain and
-// topology spread counts. FilterResult: the outcome of the filters for one node.
+// topology spread counts, as views of the TopologyIndex's shared counts, so that each filter is
+// O(terms) per node. FilterResult: the outcome of the filters for one node.
 // Thread-safety: built by one thread, then only read (concurrently) by the filter shards.
-// Ownership: borrows the PodInfo and Snapshot, which outlive the cycle. Failure: none.
+// Ownership: borrows the PodInfo, the Snapshot and its TopologyIndex, which must stay unchanged
+// while the state is used (until the next snapshot update). Failure: none.
 #ifndef SKIFF_SCHEDULER_CYCLE_STATE_H_
 #define SKIFF_SCHEDULER_CYCLE_STATE_H_
 
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "scheduler/node_info.h"
+#include "scheduler/topology_index.h"
 
 namespace skiff::scheduler {
 
@@ -40,21 +44,66 @@ struct FilterResult {
   }
 };
 
+// Counts of one topology key: the sum of shared sources (TopologyIndex maps, read-only) plus a
+// private adjustment (preemption's what-if removal of victims), so a cycle never copies the
+// shared counts.
+struct KeySum {
+  std::string key;
+  std::vector<const ValueCounts*> sources;
+  ValueCounts delta;
+  int64_t total = 0;  // over every value, sources and delta
+
+  int64_t At(const std::string& value) const {
+    int64_t n = 0;
+    for (const ValueCounts* s : sources) {
+      auto it = s->find(value);
+      if (it != s->end()) n += it->second;
+    }
+    if (!delta.empty()) {
+      auto it = delta.find(value);
+      if (it != delta.end()) n += it->second;
+    }
+    return n;
+  }
+  void Adjust(const std::string& value, int64_t d) {
+    delta[value] += d;
+    total += d;
+  }
+};
+
+// One DoNotSchedule constraint of the pod with its domain counts.
+struct SpreadItem {
+  const SpreadConstraint* constraint = nullptr;
+  const Counter* counter = nullptr;  // domains and matching pods (TopologyIndex)
+  KeySum matches;                    // counter's pods per domain (+ preemption's adjustments)
+  int64_t min_count = 0;             // global minimum over the domains (0 below minDomains)
+  bool self_match = false;           // the pod matches its own selector
+};
+
 struct SpreadState {
-  std::vector<const SpreadConstraint*> constraints;
-  std::vector<std::unordered_map<std::string, int64_t>> counts;  // per constraint: value -> matching pods
-  std::vector<int64_t> min_counts;                               // per constraint (hard only)
+  std::vector<SpreadItem> items;
 };
 
 struct CycleState {
   const PodInfo* pod = nullptr;
   const Snapshot* snapshot = nullptr;
-  // InterPodAffinity (required).
-  TopologyCounts affinity_counts;                // pods matching all of the pod's affinity terms
-  TopologyCounts anti_affinity_counts;           // pods matching each of the pod's anti-affinity terms
-  TopologyCounts existing_anti_affinity_counts;  // existing pods whose anti-affinity rejects the pod
+  TopologyIndex* index = nullptr;              // the snapshot's, or owned_index
+  std::shared_ptr<TopologyIndex> owned_index;  // built for a snapshot without one
+  // InterPodAffinity (required), one KeySum per term of the pod.
+  std::vector<KeySum> affinity;       // pods matching all of the pod's affinity terms, by term i's key
+  bool affinity_self_match = false;   // the pod matches all its own affinity terms
+  std::vector<KeySum> anti_affinity;  // pods matching anti-affinity term i, by its key
+  // Existing pods whose required anti-affinity selects the pod, one KeySum per topology key.
+  std::vector<KeySum> existing_anti_affinity;
   // PodTopologySpread (DoNotSchedule).
   SpreadState hard_spread;
+
+  bool AffinityPodsExist() const {
+    for (const KeySum& k : affinity) {
+      if (k.total > 0) return true;
+    }
+    return false;
+  }
 };
 
 }  // namespace skiff::scheduler

@@ -1,6 +1,7 @@
 #include "scheduler/filters.h"
 
 #include <algorithm>
+#include <iterator>
 #include <limits>
 
 namespace skiff::scheduler {
@@ -10,26 +11,122 @@ constexpr char kUnschedulableTaintKey[] = "node.kubernetes.io/unschedulable";
 
 }  // namespace
 
+namespace {
+
+// The checks behind each filter, shared by the detailed filters (which build reasons only for a
+// failing node) and Feasible (which never allocates).
+bool UnschedulableFits(const PodInfo& pod, const NodeInfo& node) {
+  return !node.unschedulable() || Tolerated(pod.tolerations, Taint{kUnschedulableTaintKey, "", "NoSchedule"});
+}
+
+bool NodeNameFits(const PodInfo& pod, const NodeInfo& node) {
+  return pod.node_name.empty() || pod.node_name == node.name();
+}
+
+const Taint* UntoleratedTaint(const PodInfo& pod, const NodeInfo& node) {
+  for (const Taint& taint : node.taints()) {
+    if (taint.effect != "NoSchedule" && taint.effect != "NoExecute") continue;
+    if (!Tolerated(pod.tolerations, taint)) return &taint;
+  }
+  return nullptr;
+}
+
+bool PortsFit(const PodInfo& pod, const NodeInfo& node) {
+  for (const HostPort& want : pod.host_ports) {
+    for (const HostPort& used : node.used_ports()) {
+      if (want.Conflicts(used)) return false;
+    }
+  }
+  return true;
+}
+
+// Whether the pod's requests fit; with `reasons`, lists every shortfall, else stops at the first.
+bool ResourcesFit(const PodInfo& pod, const NodeInfo& node, std::vector<std::string>* reasons) {
+  bool fits = true;
+  auto fail = [&](auto&& reason) {
+    fits = false;
+    if (reasons != nullptr) reasons->emplace_back(reason);
+    return reasons == nullptr;  // stop now
+  };
+  const Resources& alloc = node.allocatable();
+  const Resources& used = node.requested();
+  const Resources& want = pod.requests;
+  if (static_cast<int64_t>(node.pods().size()) + 1 > alloc.pods && fail("Too many pods")) return false;
+  if (want.milli_cpu > 0 && want.milli_cpu > alloc.milli_cpu - used.milli_cpu && fail("Insufficient cpu"))
+    return false;
+  if (want.memory > 0 && want.memory > alloc.memory - used.memory && fail("Insufficient memory"))
+    return false;
+  if (want.ephemeral_storage > 0 &&
+      want.ephemeral_storage > alloc.ephemeral_storage - used.ephemeral_storage &&
+      fail("Insufficient ephemeral-storage")) {
+    return false;
+  }
+  for (const auto& [name, amount] : want.scalar) {
+    if (amount <= 0) continue;
+    auto a = alloc.scalar.find(name);
+    auto u = used.scalar.find(name);
+    int64_t free = (a == alloc.scalar.end() ? 0 : a->second) - (u == used.scalar.end() ? 0 : u->second);
+    if (amount > free && fail("Insufficient " + name)) return false;
+  }
+  return fits;
+}
+
+enum class SpreadVerdict { kOk, kMissingLabel, kSkew };
+
+SpreadVerdict CheckSpread(const CycleState& state, const NodeInfo& node) {
+  for (const SpreadItem& item : state.hard_spread.items) {
+    const SpreadConstraint& c = *item.constraint;
+    const std::string* value = node.Label(c.topology_key);
+    if (value == nullptr) return SpreadVerdict::kMissingLabel;
+    if (item.matches.At(*value) + (item.self_match ? 1 : 0) - item.min_count > c.max_skew)
+      return SpreadVerdict::kSkew;
+  }
+  return SpreadVerdict::kOk;
+}
+
+enum class AffinityVerdict { kOk, kAffinity, kAntiAffinity, kExistingAntiAffinity };
+
+AffinityVerdict CheckInterPodAffinity(const CycleState& state, const NodeInfo& node) {
+  if (!state.affinity.empty()) {
+    bool pods_exist = true;
+    for (const KeySum& term : state.affinity) {
+      const std::string* value = node.Label(term.key);
+      if (value == nullptr) return AffinityVerdict::kAffinity;
+      if (term.At(*value) <= 0) pods_exist = false;
+    }
+    // The first pod of a group that selects itself may go anywhere the topology keys exist.
+    if (!pods_exist && !(state.affinity_self_match && !state.AffinityPodsExist()))
+      return AffinityVerdict::kAffinity;
+  }
+  for (const KeySum& term : state.anti_affinity) {
+    const std::string* value = node.Label(term.key);
+    if (value != nullptr && term.At(*value) > 0) return AffinityVerdict::kAntiAffinity;
+  }
+  for (const KeySum& existing : state.existing_anti_affinity) {
+    const std::string* value = node.Label(existing.key);
+    if (value != nullptr && existing.At(*value) > 0) return AffinityVerdict::kExistingAntiAffinity;
+  }
+  return AffinityVerdict::kOk;
+}
+
+}  // namespace
+
 FilterResult FilterNodeUnschedulable(const PodInfo& pod, const NodeInfo& node) {
-  if (!node.unschedulable()) return {};
-  if (Tolerated(pod.tolerations, Taint{kUnschedulableTaintKey, "", "NoSchedule"})) return {};
+  if (UnschedulableFits(pod, node)) return {};
   return FilterResult::Fail(FilterCode::kUnresolvable, "NodeUnschedulable", "node(s) were unschedulable");
 }
 
 FilterResult FilterNodeName(const PodInfo& pod, const NodeInfo& node) {
-  if (pod.node_name.empty() || pod.node_name == node.name()) return {};
+  if (NodeNameFits(pod, node)) return {};
   return FilterResult::Fail(FilterCode::kUnresolvable, "NodeName",
                             "node(s) didn't match the requested node name");
 }
 
 FilterResult FilterTaintToleration(const PodInfo& pod, const NodeInfo& node) {
-  for (const Taint& taint : node.taints()) {
-    if (taint.effect != "NoSchedule" && taint.effect != "NoExecute") continue;
-    if (Tolerated(pod.tolerations, taint)) continue;
-    return FilterResult::Fail(FilterCode::kUnresolvable, "TaintToleration",
-                              "node(s) had untolerated taint {" + taint.key + ": " + taint.value + "}");
-  }
-  return {};
+  const Taint* taint = UntoleratedTaint(pod, node);
+  if (taint == nullptr) return {};
+  return FilterResult::Fail(FilterCode::kUnresolvable, "TaintToleration",
+                            "node(s) had untolerated taint {" + taint->key + ": " + taint->value + "}");
 }
 
 FilterResult FilterNodeAffinity(const PodInfo& pod, const NodeInfo& node) {
@@ -39,40 +136,14 @@ FilterResult FilterNodeAffinity(const PodInfo& pod, const NodeInfo& node) {
 }
 
 FilterResult FilterNodePorts(const PodInfo& pod, const NodeInfo& node) {
-  for (const HostPort& want : pod.host_ports) {
-    for (const HostPort& used : node.used_ports()) {
-      if (want.Conflicts(used)) {
-        return FilterResult::Fail(FilterCode::kUnschedulable, "NodePorts",
-                                  "node(s) didn't have free ports for the requested pod ports");
-      }
-    }
-  }
-  return {};
+  if (PortsFit(pod, node)) return {};
+  return FilterResult::Fail(FilterCode::kUnschedulable, "NodePorts",
+                            "node(s) didn't have free ports for the requested pod ports");
 }
 
 FilterResult FilterNodeResourcesFit(const PodInfo& pod, const NodeInfo& node) {
   FilterResult result;
-  const Resources& alloc = node.allocatable();
-  const Resources& used = node.requested();
-  if (static_cast<int64_t>(node.pods().size()) + 1 > alloc.pods) result.reasons.push_back("Too many pods");
-  const Resources& want = pod.requests;
-  if (want.milli_cpu > 0 && want.milli_cpu > alloc.milli_cpu - used.milli_cpu) {
-    result.reasons.push_back("Insufficient cpu");
-  }
-  if (want.memory > 0 && want.memory > alloc.memory - used.memory)
-    result.reasons.push_back("Insufficient memory");
-  if (want.ephemeral_storage > 0 &&
-      want.ephemeral_storage > alloc.ephemeral_storage - used.ephemeral_storage) {
-    result.reasons.push_back("Insufficient ephemeral-storage");
-  }
-  for (const auto& [name, amount] : want.scalar) {
-    if (amount <= 0) continue;
-    auto a = alloc.scalar.find(name);
-    auto u = used.scalar.find(name);
-    int64_t free = (a == alloc.scalar.end() ? 0 : a->second) - (u == used.scalar.end() ? 0 : u->second);
-    if (amount > free) result.reasons.push_back("Insufficient " + name);
-  }
-  if (result.reasons.empty()) return {};
+  if (ResourcesFit(pod, node, &result.reasons)) return {};
   result.code = FilterCode::kUnschedulable;
   result.plugin = "NodeResourcesFit";
   return result;
@@ -103,139 +174,113 @@ int64_t CountSpreadMatches(const PodInfo& pod, const SpreadConstraint& constrain
   return n;
 }
 
+TopologyIndex& IndexFor(const PodInfo& pod, const Snapshot& snapshot, CycleState* state) {
+  if (state->index == nullptr) {
+    if (snapshot.topology != nullptr) {
+      state->index = snapshot.topology.get();
+    } else {
+      state->owned_index = TopologyIndex::Build(snapshot, pod.key);
+      state->index = state->owned_index.get();
+    }
+  }
+  return *state->index;
+}
+
 void PreFilterPodTopologySpread(const PodInfo& pod, const Snapshot& snapshot, CycleState* state) {
   SpreadState& s = state->hard_spread;
   for (const SpreadConstraint& c : pod.spread_constraints) {
-    if (c.hard) s.constraints.push_back(&c);
-  }
-  if (s.constraints.empty()) return;
-  s.counts.resize(s.constraints.size());
-  for (const NodeInfoPtr& node : snapshot.nodes) {
-    // Kubernetes only counts nodes carrying every constraint's topology key.
-    bool has_all = std::all_of(s.constraints.begin(), s.constraints.end(), [&](const SpreadConstraint* c) {
-      return node->Label(c->topology_key) != nullptr;
-    });
-    if (!has_all) continue;
-    for (size_t i = 0; i < s.constraints.size(); ++i) {
-      const SpreadConstraint& c = *s.constraints[i];
-      if (!NodeCountsForSpread(pod, c, *node)) continue;
-      s.counts[i][*node->Label(c.topology_key)] += CountSpreadMatches(pod, c, *node);
-    }
-  }
-  for (size_t i = 0; i < s.constraints.size(); ++i) {
-    int64_t min = std::numeric_limits<int64_t>::max();
-    for (const auto& [value, count] : s.counts[i]) min = std::min(min, count);
-    if (s.counts[i].empty() || static_cast<int64_t>(s.counts[i].size()) < s.constraints[i]->min_domains)
-      min = 0;
-    s.min_counts.push_back(min);
+    if (!c.hard) continue;
+    const Counter& counter = IndexFor(pod, snapshot, state).Spread(pod, c, snapshot);
+    SpreadItem item;
+    item.constraint = &c;
+    item.counter = &counter;
+    item.matches.key = c.topology_key;
+    item.matches.sources.push_back(&counter.keys[0].pods);
+    item.matches.total = counter.keys[0].total;
+    bool too_few = counter.NumDomains() == 0 || static_cast<int64_t>(counter.NumDomains()) < c.min_domains;
+    item.min_count = too_few ? 0 : counter.MinCount();
+    item.self_match = c.selector.Matches(&pod.labels);
+    s.items.push_back(std::move(item));
   }
 }
 
 FilterResult FilterPodTopologySpread(const CycleState& state, const NodeInfo& node) {
-  const SpreadState& s = state.hard_spread;
-  for (size_t i = 0; i < s.constraints.size(); ++i) {
-    const SpreadConstraint& c = *s.constraints[i];
-    const std::string* value = node.Label(c.topology_key);
-    if (value == nullptr) {
+  switch (CheckSpread(state, node)) {
+    case SpreadVerdict::kOk:
+      return {};
+    case SpreadVerdict::kMissingLabel:
       return FilterResult::Fail(
           FilterCode::kUnresolvable, "PodTopologySpread",
           "node(s) didn't match pod topology spread constraints (missing required label)");
-    }
-    auto it = s.counts[i].find(*value);
-    int64_t matches = it == s.counts[i].end() ? 0 : it->second;
-    int64_t self = c.selector.Matches(&state.pod->labels) ? 1 : 0;
-    if (matches + self - s.min_counts[i] > c.max_skew) {
-      return FilterResult::Fail(FilterCode::kUnschedulable, "PodTopologySpread",
-                                "node(s) didn't match pod topology spread constraints");
-    }
+    case SpreadVerdict::kSkew:
+      break;
   }
-  return {};
+  return FilterResult::Fail(FilterCode::kUnschedulable, "PodTopologySpread",
+                            "node(s) didn't match pod topology spread constraints");
 }
 
 void PreFilterInterPodAffinity(const PodInfo& pod, const Snapshot& snapshot, CycleState* state) {
+  TopologyIndex& index = IndexFor(pod, snapshot, state);
   const NamespaceLabels& ns = snapshot.namespace_labels;
-  bool own_terms = !pod.required_affinity.empty() || !pod.required_anti_affinity.empty();
-  for (const NodeInfoPtr& node : snapshot.nodes) {
-    for (const PodInfoPtr& existing : node->pods_with_required_anti_affinity()) {
-      if (existing->key == pod.key) continue;
-      for (const AffinityTerm& term : existing->required_anti_affinity) {
-        const std::string* value = node->Label(term.topology_key);
-        if (value != nullptr && term.Matches(pod, ns))
-          ++state->existing_anti_affinity_counts[term.topology_key][*value];
-      }
+  // Existing pods' anti-affinity: each distinct term is checked once, not once per pod carrying it.
+  for (const auto& [signature, group] : index.anti_affinity_groups()) {
+    if (!group->term.Matches(pod, ns)) continue;
+    const std::string& key = group->term.topology_key;
+    auto it = std::find_if(state->existing_anti_affinity.begin(), state->existing_anti_affinity.end(),
+                           [&](const KeySum& k) { return k.key == key; });
+    if (it == state->existing_anti_affinity.end()) {
+      state->existing_anti_affinity.push_back(KeySum{key, {}, {}, 0});
+      it = std::prev(state->existing_anti_affinity.end());
     }
-    if (!own_terms) continue;
-    for (const PodInfoPtr& existing : node->pods()) {
-      if (existing->key == pod.key) continue;
-      if (!pod.required_affinity.empty() &&
-          std::all_of(pod.required_affinity.begin(), pod.required_affinity.end(),
-                      [&](const AffinityTerm& t) { return t.Matches(*existing, ns); })) {
-        for (const AffinityTerm& term : pod.required_affinity) {
-          if (const std::string* value = node->Label(term.topology_key)) {
-            ++state->affinity_counts[term.topology_key][*value];
-          }
-        }
-      }
-      for (const AffinityTerm& term : pod.required_anti_affinity) {
-        const std::string* value = node->Label(term.topology_key);
-        if (value != nullptr && term.Matches(*existing, ns))
-          ++state->anti_affinity_counts[term.topology_key][*value];
-      }
-    }
+    it->sources.push_back(&group->counts);
+    it->total += group->total;
+  }
+  if (!pod.required_affinity.empty()) {
+    const Counter& counter = index.RequiredAffinity(pod, snapshot);
+    for (const KeyCounts& kc : counter.keys)
+      state->affinity.push_back(KeySum{kc.key, {&kc.pods}, {}, kc.total});
+    state->affinity_self_match = std::all_of(pod.required_affinity.begin(), pod.required_affinity.end(),
+                                             [&](const AffinityTerm& t) { return t.Matches(pod, ns); });
+  }
+  for (const AffinityTerm& term : pod.required_anti_affinity) {
+    const KeyCounts& kc = index.Term(term, snapshot).keys[0];
+    state->anti_affinity.push_back(KeySum{kc.key, {&kc.pods}, {}, kc.total});
   }
 }
 
 FilterResult FilterInterPodAffinity(const CycleState& state, const NodeInfo& node) {
-  const PodInfo& pod = *state.pod;
-  if (!pod.required_affinity.empty()) {
-    bool pods_exist = true;
-    for (const AffinityTerm& term : pod.required_affinity) {
-      const std::string* value = node.Label(term.topology_key);
-      if (value == nullptr) {
-        return FilterResult::Fail(FilterCode::kUnresolvable, "InterPodAffinity",
-                                  "node(s) didn't match pod affinity rules");
-      }
-      if (CountAt(state.affinity_counts, term.topology_key, *value) <= 0) pods_exist = false;
-    }
-    if (!pods_exist) {
-      // The first pod of a group that selects itself may go anywhere the topology keys exist.
-      bool self_match =
-          state.affinity_counts.empty() &&
-          std::all_of(pod.required_affinity.begin(), pod.required_affinity.end(), [&](const AffinityTerm& t) {
-            return t.Matches(pod, state.snapshot->namespace_labels);
-          });
-      if (!self_match) {
-        return FilterResult::Fail(FilterCode::kUnresolvable, "InterPodAffinity",
-                                  "node(s) didn't match pod affinity rules");
-      }
-    }
-  }
-  for (const AffinityTerm& term : pod.required_anti_affinity) {
-    const std::string* value = node.Label(term.topology_key);
-    if (value != nullptr && CountAt(state.anti_affinity_counts, term.topology_key, *value) > 0) {
+  switch (CheckInterPodAffinity(state, node)) {
+    case AffinityVerdict::kOk:
+      return {};
+    case AffinityVerdict::kAffinity:
+      return FilterResult::Fail(FilterCode::kUnresolvable, "InterPodAffinity",
+                                "node(s) didn't match pod affinity rules");
+    case AffinityVerdict::kAntiAffinity:
       return FilterResult::Fail(FilterCode::kUnschedulable, "InterPodAffinity",
                                 "node(s) didn't match pod anti-affinity rules");
-    }
+    case AffinityVerdict::kExistingAntiAffinity:
+      break;
   }
-  for (const auto& [key, values] : state.existing_anti_affinity_counts) {
-    const std::string* value = node.Label(key);
-    if (value == nullptr) continue;
-    auto it = values.find(*value);
-    if (it != values.end() && it->second > 0) {
-      return FilterResult::Fail(FilterCode::kUnschedulable, "InterPodAffinity",
-                                "node(s) didn't satisfy existing pods anti-affinity rules");
-    }
-  }
-  return {};
+  return FilterResult::Fail(FilterCode::kUnschedulable, "InterPodAffinity",
+                            "node(s) didn't satisfy existing pods anti-affinity rules");
 }
 
 CycleState PreFilter(const PodInfo& pod, const Snapshot& snapshot) {
   CycleState state;
   state.pod = &pod;
   state.snapshot = &snapshot;
+  IndexFor(pod, snapshot, &state);
   PreFilterInterPodAffinity(pod, snapshot, &state);
   PreFilterPodTopologySpread(pod, snapshot, &state);
   return state;
+}
+
+bool Feasible(const CycleState& state, const NodeInfo& node) {
+  const PodInfo& pod = *state.pod;
+  return UnschedulableFits(pod, node) && NodeNameFits(pod, node) && UntoleratedTaint(pod, node) == nullptr &&
+         pod.MatchesNodeSelectorAndAffinity(node.labels(), node.name()) && PortsFit(pod, node) &&
+         ResourcesFit(pod, node, nullptr) && CheckSpread(state, node) == SpreadVerdict::kOk &&
+         CheckInterPodAffinity(state, node) == AffinityVerdict::kOk;
 }
 
 FilterResult RunFilters(const CycleState& state, const NodeInfo& node) {

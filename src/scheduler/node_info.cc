@@ -1,8 +1,11 @@
 #include "scheduler/node_info.h"
 
 #include <algorithm>
+#include <mutex>
+#include <string_view>
 #include <utility>
 
+#include "absl/container/node_hash_set.h"
 #include "base/json.h"
 
 namespace skiff::scheduler {
@@ -17,17 +20,29 @@ bool EraseByKey(std::vector<PodInfoPtr>* pods, const T& key) {
   return true;
 }
 
+// One shared copy of each distinct label key (a cluster has few), never freed.
+const std::string* InternLabelKey(std::string_view key) {
+  static std::mutex mu;
+  static auto* keys = new absl::node_hash_set<std::string>();
+  std::lock_guard<std::mutex> lock(mu);
+  return &*keys->emplace(key).first;
+}
+
 }  // namespace
+
+const boost::json::value NodeInfo::kNoLabels;
 
 void NodeInfo::SetNode(client::Object node) {
   node_ = std::move(node);
   const boost::json::value& n = *node_;
   const boost::json::value* labels = base::FindPath(n, {"metadata", "labels"});
-  labels_ = labels != nullptr ? *labels : boost::json::value();
-  label_map_.clear();
-  if (labels_.is_object()) {
-    for (const auto& [k, v] : labels_.as_object()) {
-      if (v.is_string()) label_map_[std::string(k)] = std::string(v.as_string());
+  labels_ = labels != nullptr ? labels : &kNoLabels;
+  label_list_.clear();
+  if (labels_->is_object()) {
+    for (const auto& [k, v] : labels_->as_object()) {
+      if (v.is_string())
+        label_list_.emplace_back(InternLabelKey(std::string_view(k.data(), k.size())),
+                                 std::string(v.as_string()));
     }
   }
   const boost::json::value* allocatable = base::FindPath(n, {"status", "allocatable"});
@@ -42,11 +57,25 @@ void NodeInfo::SetNode(client::Object node) {
     }
   }
   unschedulable_ = base::GetBool(n, {"spec", "unschedulable"});
+  images_.clear();
+  if (const boost::json::value* images = base::FindPath(n, {"status", "images"});
+      images != nullptr && images->is_array()) {
+    for (const auto& image : images->as_array()) {
+      int64_t size = base::GetInt(image, {"sizeBytes"});
+      const boost::json::value* names = base::Find(image, "names");
+      if (names == nullptr || !names->is_array()) continue;
+      for (const auto& name : names->as_array()) {
+        if (name.is_string()) images_[std::string(name.as_string())] = size;
+      }
+    }
+  }
 }
 
 const std::string* NodeInfo::Label(const std::string& key) const {
-  auto it = label_map_.find(key);
-  return it == label_map_.end() ? nullptr : &it->second;
+  for (const auto& [k, v] : label_list_) {
+    if (k->size() == key.size() && *k == key) return &v;
+  }
+  return nullptr;
 }
 
 void NodeInfo::AddPod(PodInfoPtr pod) {

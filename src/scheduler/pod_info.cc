@@ -6,6 +6,7 @@
 
 #include "api/quantity.h"
 #include "base/json.h"
+#include "boost/json/serialize.hpp"
 
 namespace skiff::scheduler {
 namespace {
@@ -78,6 +79,56 @@ api::LabelSelector SelectorOf(const json::value* v) {
   return s.ok() ? *s : api::LabelSelector::Nothing();
 }
 
+std::string SelectorSignature(const api::LabelSelector& s) {
+  return (s.MatchesNothing() ? "!" : "=") + s.String();
+}
+
+std::string AffinityTermSignature(const AffinityTerm& t) {
+  std::vector<std::string> namespaces = t.namespaces;
+  std::sort(namespaces.begin(), namespaces.end());
+  std::string sig = SelectorSignature(t.selector) + "|ns:";
+  for (const auto& ns : namespaces) sig += ns + ",";
+  sig += t.all_namespaces ? "|all" : "|some";
+  sig += "|nss:" + (t.namespace_selector.has_value() ? SelectorSignature(*t.namespace_selector) : "-");
+  return sig + "|key:" + t.topology_key;
+}
+
+// What decides which pods a spread constraint counts and on which nodes (see SpreadConstraint).
+std::string SpreadSignature(const PodInfo& pod, const SpreadConstraint& c, const json::value& spec) {
+  std::string sig = "ns:" + pod.ns + "|" + SelectorSignature(c.selector) + "|keys:";
+  if (c.hard) {
+    for (const auto& other : pod.spread_constraints) {
+      if (other.hard) sig += other.topology_key + ",";
+    }
+  } else {
+    sig += c.topology_key;
+  }
+  sig += "|key:" + c.topology_key;
+  if (c.honor_node_affinity) {
+    const json::value* selector = base::Find(spec, "nodeSelector");
+    const json::value* required =
+        base::FindPath(spec, {"affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution"});
+    sig += "|na:" + (selector != nullptr ? json::serialize(*selector) : "-") + "/" +
+           (required != nullptr ? json::serialize(*required) : "-");
+  }
+  if (c.honor_taints) {
+    const json::value* tolerations = base::Find(spec, "tolerations");
+    sig += "|tol:" + (tolerations != nullptr ? json::serialize(*tolerations) : "-");
+  }
+  return sig;
+}
+
+std::vector<std::string> ContainerImages(const json::value& spec) {
+  std::vector<std::string> out;
+  for (std::string_view list : {"initContainers", "containers"}) {
+    const auto* containers = ArrayAt(spec, {list});
+    if (containers == nullptr) continue;
+    // One entry per container, even without an image: ImageLocality scales by the container count.
+    for (const auto& c : *containers) out.push_back(NormalizedImageName(base::GetString(c, {"image"})));
+  }
+  return out;
+}
+
 AffinityTerm ParseAffinityTerm(const json::value& v, const std::string& pod_ns, int32_t weight) {
   AffinityTerm t;
   t.weight = weight;
@@ -95,6 +146,7 @@ AffinityTerm ParseAffinityTerm(const json::value& v, const std::string& pod_ns, 
   } else if (t.namespaces.empty()) {
     t.namespaces.push_back(pod_ns);
   }
+  t.signature = AffinityTermSignature(t);
   return t;
 }
 
@@ -320,6 +372,13 @@ bool PodInfo::MatchesNodeSelectorAndAffinity(const json::value& node_labels,
   return false;
 }
 
+std::string NormalizedImageName(std::string image) {
+  size_t colon = image.rfind(':');
+  size_t slash = image.rfind('/');
+  if (colon == std::string::npos || (slash != std::string::npos && colon < slash)) image += ":latest";
+  return image;
+}
+
 PodInfoPtr MakePodInfo(client::Object pod,
                        const std::function<int32_t(const std::string&)>& priority_of_class) {
   auto info = std::make_shared<PodInfo>();
@@ -408,7 +467,9 @@ PodInfoPtr MakePodInfo(client::Object pod,
       }
       info->spread_constraints.push_back(std::move(sc));
     }
+    for (auto& sc : info->spread_constraints) sc.signature = SpreadSignature(*info, sc, spec);
   }
+  info->images = ContainerImages(spec);
   info->pod = std::move(pod);
   return info;
 }

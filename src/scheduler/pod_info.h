@@ -45,6 +45,7 @@ struct Taint {
   std::string key;
   std::string value;
   std::string effect;  // NoSchedule | PreferNoSchedule | NoExecute
+  bool operator==(const Taint&) const = default;
 };
 
 struct Toleration {
@@ -89,6 +90,9 @@ struct AffinityTerm {
   std::optional<api::LabelSelector> namespace_selector;  // a non-empty namespaceSelector
   std::string topology_key;
   int32_t weight = 0;  // preferred terms only
+  // Equal for terms that select the same pods by the same topology key (weight excluded): the
+  // key under which the scheduler shares counts between pods (see TopologyIndex).
+  std::string signature;
 
   // Whether `pod` is selected by this term (namespace and labels).
   bool Matches(const PodInfo& pod, const NamespaceLabels& ns_labels) const;
@@ -102,6 +106,9 @@ struct SpreadConstraint {
   int32_t min_domains = 1;
   bool honor_node_affinity = true;  // nodeAffinityPolicy (default Honor)
   bool honor_taints = false;        // nodeTaintsPolicy (default Ignore)
+  // Equal for constraints that count the same pods over the same domains: namespace, selector,
+  // topology key(s) and, when honoured, the pod's node affinity and tolerations (see TopologyIndex).
+  std::string signature;
 };
 
 struct HostPort {
@@ -140,6 +147,7 @@ struct PodInfo {
   std::vector<AffinityTerm> preferred_affinity;
   std::vector<AffinityTerm> preferred_anti_affinity;
   std::vector<SpreadConstraint> spread_constraints;
+  std::vector<std::string> images;  // init and regular container images, normalized (":latest" added)
 
   bool HasAnyAffinity() const {
     return !required_affinity.empty() || !required_anti_affinity.empty() || !preferred_affinity.empty() ||
@@ -154,6 +162,9 @@ using PodInfoPtr = std::shared_ptr<const PodInfo>;
 
 // Parses a pod. `priority_of_class` resolves spec.priorityClassName when spec.priority is unset
 // (may be null: priority 0).
+// kube-scheduler's normalizedImageName: a reference without a tag gets ":latest".
+std::string NormalizedImageName(std::string image);
+
 PodInfoPtr MakePodInfo(
     client::Object pod,
     const std::function<int32_t(const std::string& class_name)>& priority_of_class = nullptr);

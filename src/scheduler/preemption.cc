@@ -1,6 +1,7 @@
 #include "scheduler/preemption.h"
 
 #include <algorithm>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <optional>
@@ -22,31 +23,39 @@ void AdjustState(CycleState* state, const NodeInfo& node, const PodInfo& other, 
   const NamespaceLabels& ns = state->snapshot->namespace_labels;
   for (const AffinityTerm& term : other.required_anti_affinity) {
     const std::string* v = node.Label(term.topology_key);
-    if (v != nullptr && term.Matches(pod, ns))
-      state->existing_anti_affinity_counts[term.topology_key][*v] += delta;
+    if (v == nullptr || !term.Matches(pod, ns)) continue;
+    auto& sums = state->existing_anti_affinity;
+    auto it =
+        std::find_if(sums.begin(), sums.end(), [&](const KeySum& k) { return k.key == term.topology_key; });
+    if (it == sums.end()) {
+      sums.push_back(KeySum{term.topology_key, {}, {}, 0});
+      it = std::prev(sums.end());
+    }
+    it->Adjust(*v, delta);
   }
   if (!pod.required_affinity.empty() &&
       std::all_of(pod.required_affinity.begin(), pod.required_affinity.end(),
                   [&](const AffinityTerm& t) { return t.Matches(other, ns); })) {
-    for (const AffinityTerm& term : pod.required_affinity) {
-      if (const std::string* v = node.Label(term.topology_key))
-        state->affinity_counts[term.topology_key][*v] += delta;
+    for (size_t i = 0; i < pod.required_affinity.size() && i < state->affinity.size(); ++i) {
+      if (const std::string* v = node.Label(pod.required_affinity[i].topology_key))
+        state->affinity[i].Adjust(*v, delta);
     }
   }
-  for (const AffinityTerm& term : pod.required_anti_affinity) {
+  for (size_t i = 0; i < pod.required_anti_affinity.size() && i < state->anti_affinity.size(); ++i) {
+    const AffinityTerm& term = pod.required_anti_affinity[i];
     const std::string* v = node.Label(term.topology_key);
-    if (v != nullptr && term.Matches(other, ns)) state->anti_affinity_counts[term.topology_key][*v] += delta;
+    if (v != nullptr && term.Matches(other, ns)) state->anti_affinity[i].Adjust(*v, delta);
   }
-  SpreadState& s = state->hard_spread;
-  for (size_t i = 0; i < s.constraints.size(); ++i) {
-    const SpreadConstraint& c = *s.constraints[i];
+  for (SpreadItem& item : state->hard_spread.items) {
+    const SpreadConstraint& c = *item.constraint;
     if (other.terminating || other.ns != pod.ns || !c.selector.Matches(&other.labels)) continue;
-    if (!NodeCountsForSpread(pod, c, node)) continue;
-    s.counts[i][*node.Label(c.topology_key)] += delta;
+    if (!item.counter->NodeEligible(node)) continue;
+    item.matches.Adjust(*node.Label(c.topology_key), delta);
+    const auto& domains = item.counter->domain_nodes;
     int64_t min = std::numeric_limits<int64_t>::max();
-    for (const auto& [value, count] : s.counts[i]) min = std::min(min, count);
-    if (s.counts[i].empty() || static_cast<int64_t>(s.counts[i].size()) < c.min_domains) min = 0;
-    s.min_counts[i] = min;
+    for (const auto& [value, nodes] : domains) min = std::min(min, item.matches.At(value));
+    if (domains.empty() || static_cast<int64_t>(domains.size()) < c.min_domains) min = 0;
+    item.min_count = min;
   }
 }
 

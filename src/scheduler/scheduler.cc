@@ -192,7 +192,9 @@ void Scheduler::OnPodUpdate(const client::Object& old_pod, const client::Object&
   PodInfoPtr info = Parse(pod);
   if (!info->node_name.empty()) {
     bool was_assigned = old_pod != nullptr && !base::GetString(*old_pod, {"spec", "nodeName"}).empty();
-    bool was_active = old_pod == nullptr || PodActive(*Parse(old_pod));
+    // Only the phase matters here: no need to parse the whole old version.
+    std::string old_phase = old_pod == nullptr ? "" : base::GetString(*old_pod, {"status", "phase"});
+    bool was_active = old_pod == nullptr || (old_phase != "Succeeded" && old_phase != "Failed");
     cache_.AddOrUpdatePod(info);
     if (!was_assigned) {
       queue_.Delete(info->key);  // bound (by us or someone else)

@@ -31,7 +31,9 @@ struct SchedulerOptions {
   std::string scheduler_name = "default-scheduler";
   int percentage_of_nodes_to_score = 0;  // 0 = adaptive (kube-scheduler's default), 100 = all
   int parallelism = 2;                   // filter threads
-  int write_threads = 16;                // concurrent bindings/status writes
+  // Concurrent bindings/status writes: each blocks on the store's group commit, so the number in
+  // flight bounds how many bindings one commit (one fsync) carries.
+  int write_threads = 64;
   bool preemption = true;
   bool record_scheduled_events = true;  // a "Scheduled" event per bound pod, like kube-scheduler
   SchedulingQueue::Options queue;

@@ -72,41 +72,51 @@ void NormalizeToMax(std::vector<int64_t>* scores, bool reverse) {
   }
 }
 
+namespace {
+
+// The snapshot's TopologyIndex, or a temporary one kept alive by *holder.
+TopologyIndex& IndexOf(const PodInfo& pod, const Snapshot& snapshot, std::shared_ptr<TopologyIndex>* holder) {
+  if (snapshot.topology != nullptr) return *snapshot.topology;
+  if (*holder == nullptr) *holder = TopologyIndex::Build(snapshot, pod.key);
+  return **holder;
+}
+
+struct WeightedCounts {
+  const std::string* key;
+  int64_t weight;
+  const ValueCounts* counts;
+};
+
+}  // namespace
+
 std::vector<int64_t> ScoreInterPodAffinity(const PodInfo& pod, const Snapshot& snapshot,
                                            const std::vector<const NodeInfo*>& nodes) {
   std::vector<int64_t> out(nodes.size(), 0);
+  std::shared_ptr<TopologyIndex> holder;
+  TopologyIndex& index = IndexOf(pod, snapshot, &holder);
   const NamespaceLabels& ns = snapshot.namespace_labels;
-  bool own_terms = !pod.preferred_affinity.empty() || !pod.preferred_anti_affinity.empty();
-  TopologyCounts weights;
-  auto add = [&](const NodeInfo& node, const AffinityTerm& term, int64_t w) {
-    if (const std::string* v = node.Label(term.topology_key)) weights[term.topology_key][*v] += w;
-  };
-  for (const NodeInfoPtr& node : snapshot.nodes) {
-    const auto& candidates = own_terms ? node->pods() : node->pods_with_affinity();
-    for (const PodInfoPtr& existing : candidates) {
-      if (existing->key == pod.key) continue;
-      for (const AffinityTerm& t : pod.preferred_affinity) {
-        if (t.Matches(*existing, ns)) add(*node, t, t.weight);
-      }
-      for (const AffinityTerm& t : pod.preferred_anti_affinity) {
-        if (t.Matches(*existing, ns)) add(*node, t, -t.weight);
-      }
-      for (const AffinityTerm& t : existing->preferred_affinity) {
-        if (t.Matches(pod, ns)) add(*node, t, t.weight);
-      }
-      for (const AffinityTerm& t : existing->preferred_anti_affinity) {
-        if (t.Matches(pod, ns)) add(*node, t, -t.weight);
-      }
-      for (const AffinityTerm& t : existing->required_affinity) {  // hardPodAffinityWeight 1
-        if (t.Matches(pod, ns)) add(*node, t, 1);
-      }
-    }
+  std::vector<WeightedCounts> parts;
+  for (const AffinityTerm& t : pod.preferred_affinity) {
+    const KeyCounts& kc = index.Term(t, snapshot).keys[0];
+    if (kc.total != 0) parts.push_back({&t.topology_key, t.weight, &kc.pods});
   }
-  if (weights.empty()) return out;
+  for (const AffinityTerm& t : pod.preferred_anti_affinity) {
+    const KeyCounts& kc = index.Term(t, snapshot).keys[0];
+    if (kc.total != 0) parts.push_back({&t.topology_key, -int64_t{t.weight}, &kc.pods});
+  }
+  // Existing pods' preferred terms and required affinity, one check per distinct term.
+  for (const auto& [signature, group] : index.score_groups()) {
+    if (group->term.Matches(pod, ns))
+      parts.push_back({&group->term.topology_key, group->weight, &group->counts});
+  }
+  if (parts.empty()) return out;
   int64_t min = std::numeric_limits<int64_t>::max(), max = std::numeric_limits<int64_t>::min();
   for (size_t i = 0; i < nodes.size(); ++i) {
-    for (const auto& [key, values] : weights) {
-      if (const std::string* v = nodes[i]->Label(key)) out[i] += CountAt(weights, key, *v);
+    for (const WeightedCounts& part : parts) {
+      const std::string* v = nodes[i]->Label(*part.key);
+      if (v == nullptr) continue;
+      auto it = part.counts->find(*v);
+      if (it != part.counts->end()) out[i] += part.weight * it->second;
     }
     min = std::min(min, out[i]);
     max = std::max(max, out[i]);
@@ -123,13 +133,10 @@ std::vector<int64_t> ScorePodTopologySpread(const PodInfo& pod, const Snapshot& 
     if (!c.hard) soft.push_back(&c);
   }
   if (soft.empty()) return out;
-  std::vector<std::unordered_map<std::string, int64_t>> counts(soft.size());
-  for (const NodeInfoPtr& node : snapshot.nodes) {
-    for (size_t i = 0; i < soft.size(); ++i) {
-      if (!NodeCountsForSpread(pod, *soft[i], *node)) continue;
-      counts[i][*node->Label(soft[i]->topology_key)] += CountSpreadMatches(pod, *soft[i], *node);
-    }
-  }
+  std::shared_ptr<TopologyIndex> holder;
+  TopologyIndex& index = IndexOf(pod, snapshot, &holder);
+  std::vector<const Counter*> counters;
+  for (const SpreadConstraint* c : soft) counters.push_back(&index.Spread(pod, *c, snapshot));
   std::vector<bool> ignored(nodes.size(), false);
   double min = std::numeric_limits<double>::max(), max = 0;
   std::vector<double> raw(nodes.size(), 0);
@@ -141,9 +148,8 @@ std::vector<int64_t> ScorePodTopologySpread(const PodInfo& pod, const Snapshot& 
         break;
       }
       // Like Kubernetes: more domains weigh a constraint more; skew headroom offsets the count.
-      double weight = std::log(static_cast<double>(counts[i].size()) + 2);
-      auto it = counts[i].find(*v);
-      double count = it == counts[i].end() ? 0 : static_cast<double>(it->second);
+      double weight = std::log(static_cast<double>(counters[i]->NumDomains()) + 2);
+      double count = static_cast<double>(counters[i]->keys[0].At(*v));
       raw[n] += count * weight + (soft[i]->max_skew - 1);
     }
     if (ignored[n]) continue;
@@ -157,12 +163,36 @@ std::vector<int64_t> ScorePodTopologySpread(const PodInfo& pod, const Snapshot& 
   return out;
 }
 
+int64_t ScoreImageLocality(const PodInfo& pod, const NodeInfo& node, const TopologyIndex& index,
+                           size_t total_nodes) {
+  int64_t sum = 0;
+  if (!node.images().empty() && total_nodes > 0) {
+    for (const std::string& image : pod.images) {
+      auto it = node.images().find(image);
+      if (it == node.images().end()) continue;
+      double spread = static_cast<double>(index.NodesWithImage(image)) / static_cast<double>(total_nodes);
+      sum += static_cast<int64_t>(static_cast<double>(it->second) * spread);
+    }
+  }
+  // kube-scheduler's calculatePriority: clamp to [23 MB, 1000 MB x containers], scale to 0..100.
+  const int64_t max_threshold = kImageMaxContainerThreshold * static_cast<int64_t>(pod.images.size());
+  if (sum < kImageMinThreshold) {
+    sum = kImageMinThreshold;
+  } else if (sum > max_threshold) {
+    sum = max_threshold;
+  }
+  return kMaxNodeScore * (sum - kImageMinThreshold) / (max_threshold - kImageMinThreshold);
+}
+
 std::vector<int64_t> ScoreNodes(const PodInfo& pod, const Snapshot& snapshot,
                                 const std::vector<const NodeInfo*>& nodes) {
+  std::shared_ptr<TopologyIndex> holder;
+  TopologyIndex& index = IndexOf(pod, snapshot, &holder);
   std::vector<int64_t> total(nodes.size(), 0);
   std::vector<int64_t> affinity(nodes.size()), taints(nodes.size());
   for (size_t i = 0; i < nodes.size(); ++i) {
-    total[i] += ScoreLeastAllocated(pod, *nodes[i]) + ScoreBalancedAllocation(pod, *nodes[i]);
+    total[i] += ScoreLeastAllocated(pod, *nodes[i]) + ScoreBalancedAllocation(pod, *nodes[i]) +
+                ScoreImageLocality(pod, *nodes[i], index, snapshot.nodes.size());
     affinity[i] = ScoreNodeAffinityRaw(pod, *nodes[i]);
     taints[i] = ScoreTaintTolerationRaw(pod, *nodes[i]);
   }
