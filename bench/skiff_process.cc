@@ -101,6 +101,7 @@ absl::Status SkiffProcess::Spawn(uint16_t port) {
   std::string listen = absl::StrCat("127.0.0.1:", port);
   std::vector<std::string> args = {binary_,    "server", "--data-dir",     data_dir_,
                                    "--listen", listen,   "--disable-agent"};
+  args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);

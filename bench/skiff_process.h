@@ -12,6 +12,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -30,6 +31,8 @@ class SkiffProcess {
   absl::StatusOr<Clock::duration> Start(Clock::duration ready_timeout);
   // SIGTERM, then SIGKILL if it has not exited within 15 s.
   absl::Status Stop();
+  // Extra `skiff server` flags for the next Start (e.g. {"--cluster-cidr", "10.0.0.0/8"}).
+  void set_extra_args(std::vector<std::string> args) { extra_args_ = std::move(args); }
 
   pid_t pid() const { return pid_; }
   // Valid after a successful Start (token and CA come from the data dir).
@@ -51,6 +54,7 @@ class SkiffProcess {
   std::string data_dir_;
   std::string log_path_;
   bool keep_files_;
+  std::vector<std::string> extra_args_;
   pid_t pid_ = 0;
   Endpoint endpoint_;
 };

@@ -30,11 +30,15 @@ std::shared_ptr<const std::string> CachedObject::EventLine(EventType type) const
   int slot = static_cast<int>(type);
   if (slot < 0 || slot > 2) return nullptr;
   std::lock_guard<std::mutex> lock(lines_mu_);
-  if (!lines_[slot]) {
-    lines_[slot] = std::make_shared<const std::string>(
+  // Held weakly: the line lives while watch streams still have it queued, not as long as the object
+  // (which would keep a second copy of every object's JSON that an HTTP watcher ever saw).
+  std::shared_ptr<const std::string> line = lines_[slot].lock();
+  if (!line) {
+    line = std::make_shared<const std::string>(
         absl::StrCat("{\"type\":\"", EventTypeName(type), "\",\"object\":", json, "}\n"));
+    lines_[slot] = line;
   }
-  return lines_[slot];
+  return line;
 }
 
 std::string ResourcePrefix(const std::string& group, const std::string& plural) {
@@ -193,6 +197,7 @@ ObjectPtr WatchCache::Materialize(const std::string& key, boost::json::value obj
   }
   if (options_.field_indexer) obj->fields = options_.field_indexer(PrefixOfKey(key), object);
   obj->json = base::ToJson(object);
+  obj->json.shrink_to_fit();  // the serializer grows by doubling; the cache keeps this for long
   return obj;
 }
 

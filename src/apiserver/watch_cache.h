@@ -50,7 +50,8 @@ struct CachedObject {
   const std::string* Field(std::string_view name) const;
 
   // The watch-event line `{"type":"<T>","object":<json>}\n`, built once per event type and then
-  // shared by every watcher (ADDED, MODIFIED and DELETED only).
+  // shared by every watcher that asks while another still holds it (ADDED, MODIFIED and DELETED
+  // only); it is not kept alive by the object.
   std::shared_ptr<const std::string> EventLine(EventType type) const;
 
   std::string key;  // storage key
@@ -63,7 +64,7 @@ struct CachedObject {
 
  private:
   mutable std::mutex lines_mu_;
-  mutable std::shared_ptr<const std::string> lines_[3];
+  mutable std::weak_ptr<const std::string> lines_[3];
 };
 using ObjectPtr = std::shared_ptr<const CachedObject>;
 

@@ -39,6 +39,18 @@ Object ToObject(const api::ResourceInfo& r, const ObjectPtr& obj) {
   return std::make_shared<const json::value>(api::ConvertObject(obj->Parse(), stored, r));
 }
 
+// ToObject for List and Watch: optionally without metadata.managedFields.
+Object ToListedObject(const api::ResourceInfo& r, const ObjectPtr& obj, bool strip_managed_fields) {
+  if (!strip_managed_fields) return ToObject(r, obj);
+  const api::ResourceInfo& stored = Stored(r);
+  json::value v = obj->Parse();
+  if (auto* meta = v.is_object() ? v.as_object().if_contains("metadata") : nullptr; meta && meta->is_object()) {
+    meta->as_object().erase("managedFields");
+  }
+  if (&stored != &r) v = api::ConvertObject(v, stored, r);
+  return std::make_shared<const json::value>(std::move(v));
+}
+
 std::string KeyPrefixFor(const api::ResourceInfo& r, const std::string& ns) {
   std::string prefix = apiserver::ResourcePrefix(r.group, r.plural);
   return (r.namespaced && !ns.empty()) ? absl::StrCat(prefix, ns, "/") : prefix;
@@ -112,9 +124,11 @@ class InProcessWatch : public WatchHandle {
   };
 
   InProcessWatch(apiserver::WatchCache* cache, const api::ResourceInfo& r, std::string prefix, bool bookmarks,
-                 absl::Time deadline, WatchEventHandler on_event, WatchEndHandler on_end)
+                 absl::Time deadline, bool strip_managed_fields, WatchEventHandler on_event,
+                 WatchEndHandler on_end)
       : cache_(cache),
         resource_(r),
+        strip_managed_fields_(strip_managed_fields),
         prefix_(std::move(prefix)),
         bookmarks_(bookmarks),
         deadline_(deadline),
@@ -187,7 +201,7 @@ class InProcessWatch : public WatchHandle {
       return true;
     }
     last_sent_ = std::max(last_sent_, obj->revision);
-    return on_event_(WatchEvent{t, ToObject(resource_, obj)});
+    return on_event_(WatchEvent{t, ToListedObject(resource_, obj, strip_managed_fields_)});
   }
 
   Object BookmarkObject(int64_t revision) const {
@@ -199,6 +213,7 @@ class InProcessWatch : public WatchHandle {
 
   apiserver::WatchCache* cache_;
   const api::ResourceInfo& resource_;
+  bool strip_managed_fields_;
   std::string prefix_;
   bool bookmarks_;
   absl::Time deadline_;
@@ -257,7 +272,7 @@ absl::StatusOr<ObjectList> InProcessClient::List(const api::ResourceInfo& r, con
   ObjectList out;
   out.resource_version = std::to_string(result.revision);
   out.items.reserve(result.objects.size());
-  for (const auto& o : result.objects) out.items.push_back(ToObject(r, o));
+  for (const auto& o : result.objects) out.items.push_back(ToListedObject(r, o, strip_managed_fields_));
   if (more && !result.objects.empty()) out.continue_token = result.objects.back()->key;
   return out;
 }
@@ -441,7 +456,7 @@ absl::StatusOr<std::unique_ptr<WatchHandle>> InProcessClient::Watch(const api::R
   absl::Time deadline = absl::Now() + (options.timeout_seconds > 0 ? absl::Seconds(options.timeout_seconds)
                                                                    : kDefaultWatchTimeout);
   auto watch = std::make_unique<InProcessWatch>(storage_->cache(), r, prefix, options.bookmarks, deadline,
-                                                std::move(on_event), std::move(on_end));
+                                                strip_managed_fields_, std::move(on_event), std::move(on_end));
   auto id =
       storage_->cache()->StartWatch(prefix, KeyPrefixFor(r, ns), from, selection->filter, watch->listener());
   if (!id.ok()) {

@@ -4,7 +4,9 @@
 // no HTTP and no re-encoding: reads come from the watch cache and are parsed once per call.
 // Objects are converted between the requested version and the storage version like the HTTP path.
 // Unknown fields are pruned silently (fieldValidation=Ignore). List pagination (limit/continue)
-// pages through the live cache, not a snapshot. Watches deliver events on a thread of their own
+// pages through the live cache, not a snapshot. With set_strip_managed_fields(true), List and Watch
+// results omit metadata.managedFields (what kube-controller-manager's and kube-scheduler's informers
+// do to save memory: no controller reads them, and an Update without them keeps the stored ones). Watches deliver events on a thread of their own
 // (never the cache's fan-out thread), with a BOOKMARK at most once a second when asked.
 //
 // Thread-safety: every method may be called concurrently. Ownership: borrows the storage and
@@ -49,12 +51,16 @@ class InProcessClient : public Client {
                                                      const WatchOptions& options, WatchEventHandler on_event,
                                                      WatchEndHandler on_end) override;
 
+  // Off by default. Set before the client is shared (not synchronized); affects later calls.
+  void set_strip_managed_fields(bool strip) { strip_managed_fields_ = strip; }
+
  private:
   std::string Manager(const std::string& requested) const { return requested.empty() ? name_ : requested; }
 
   apiserver::ResourceStorage* storage_;
   std::string name_;
   const base::Clock* clock_;
+  bool strip_managed_fields_ = false;
 };
 
 }  // namespace skiff::client

@@ -256,6 +256,54 @@ TEST_F(InProcessClientTest, WatchDeliversEventsBookmarksAndTimesOut) {
   handle->reset();
 }
 
+TEST_F(InProcessClientTest, StripManagedFieldsFromListsAndWatchesOnly) {
+  ASSERT_TRUE(client_->Create(cms_, "default", Parse(R"({"metadata":{"name":"a"},"data":{"k":"v"}})")).ok());
+  auto has_managed_fields = [](const Object& o) {
+    return base::FindPath(*o, {"metadata", "managedFields"}) != nullptr;
+  };
+  auto plain = client_->List(cms_, "default", {});
+  ASSERT_TRUE(plain.ok());
+  ASSERT_EQ(plain->items.size(), 1u);
+  EXPECT_TRUE(has_managed_fields(plain->items[0]));
+
+  server_.client()->set_strip_managed_fields(true);
+  auto stripped = client_->List(cms_, "default", {});
+  ASSERT_TRUE(stripped.ok());
+  ASSERT_EQ(stripped->items.size(), 1u);
+  EXPECT_FALSE(has_managed_fields(stripped->items[0]));
+  EXPECT_EQ(base::GetString(*stripped->items[0], {"data", "k"}), "v");
+  // Get and write results stay complete.
+  EXPECT_TRUE(has_managed_fields(*client_->Get(cms_, "default", "a")));
+
+  std::mutex mu;
+  std::vector<Object> seen;
+  WatchOptions options;
+  options.resource_version = stripped->resource_version;
+  auto handle = client_->Watch(
+      cms_, "default", options,
+      [&](const WatchEvent& e) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (e.type != WatchEventType::kBookmark) seen.push_back(e.object);
+        return true;
+      },
+      [](const absl::Status&) {});
+  ASSERT_TRUE(handle.ok());
+  // An update from the stripped object keeps the stored managedFields.
+  json::value copy = *stripped->items[0];
+  copy.as_object()["data"].as_object()["k"] = "w";
+  auto updated = client_->Update(cms_, "default", copy);
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_TRUE(has_managed_fields(*updated));
+  ASSERT_TRUE(WaitFor([&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return !seen.empty();
+  }));
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_FALSE(has_managed_fields(seen[0]));
+  EXPECT_EQ(base::GetString(*seen[0], {"data", "k"}), "w");
+  handle->reset();
+}
+
 TEST_F(InProcessClientTest, WatchFromZeroStartsWithAddedAndStopsOnDestroy) {
   ASSERT_TRUE(client_->Create(cms_, "default", Parse(R"({"metadata":{"name":"a"}})")).ok());
   Recorded rec;

@@ -53,6 +53,11 @@ class FakeClient : public client::Client {
 
   // Test controls.
   int fail_creates = 0;  // the next N creates fail with Internal
+  int fail_creates_after = 0;  // creates that succeed before fail_creates applies
+  // When set, the next N creates (of fail_creates) fail with this status instead of Internal.
+  absl::Status create_error;
+  // The next N creates are stored but answer DeadlineExceeded (a server-side timeout).
+  int time_out_creates = 0;
 
   absl::StatusOr<client::Object> Get(const api::ResourceInfo& r, const std::string& ns,
                                      const std::string& name) override {
@@ -73,10 +78,14 @@ class FakeClient : public client::Client {
   absl::StatusOr<client::Object> Create(const api::ResourceInfo& r, const std::string& ns,
                                         boost::json::value obj, const client::WriteOptions& = {}) override {
     std::lock_guard<std::mutex> lock(mu_);
-    if (fail_creates > 0) {
+    if (fail_creates_after > 0) {
+      --fail_creates_after;
+    } else if (fail_creates > 0) {
       --fail_creates;
-      return absl::InternalError("injected create failure");
+      return create_error.ok() ? absl::InternalError("injected create failure") : create_error;
     }
+    const bool time_out = time_out_creates > 0;
+    if (time_out) --time_out_creates;
     boost::json::object& meta = base::EnsureObject(obj, {"metadata"});
     std::string name = base::GetString(obj, {"metadata", "name"});
     if (name.empty()) {
@@ -96,6 +105,7 @@ class FakeClient : public client::Client {
     auto stored = std::make_shared<const boost::json::value>(std::move(obj));
     store_[StoreKey(r, ns, name)] = stored;
     writes_.push_back({"create", r.plural, name, ""});
+    if (time_out) return absl::DeadlineExceededError("injected timeout (the object was stored)");
     return stored;
   }
 

@@ -1,7 +1,6 @@
 #include "controllers/replicaset/replicaset_reconciler.h"
 
 #include <algorithm>
-#include <condition_variable>
 #include <mutex>
 #include <set>
 
@@ -10,6 +9,7 @@
 #include "api/resources.h"
 #include "base/json.h"
 #include "base/strings.h"
+#include "controllers/replicaset/batch_writes.h"
 #include "controllers/replicaset/workload_util.h"
 
 namespace skiff::controllers {
@@ -62,26 +62,6 @@ bool FullyLabeled(const boost::json::value& pod, const boost::json::value& rs) {
 }
 
 }  // namespace
-
-void RunParallel(base::ThreadPool& pool, int n, const std::function<void(int)>& fn) {
-  if (n <= 0) return;
-  if (n == 1) {
-    fn(0);
-    return;
-  }
-  std::mutex mu;
-  std::condition_variable cv;
-  int left = n;
-  for (int i = 0; i < n; ++i) {
-    pool.Submit([&, i] {
-      fn(i);
-      std::lock_guard<std::mutex> lock(mu);
-      if (--left == 0) cv.notify_all();
-    });
-  }
-  std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return left == 0; });
-}
 
 ReplicaSetReconciler::ReplicaSetReconciler(client::Client* client, const ObjectCache* replicasets,
                                            const ObjectCache* pods, Options options)
@@ -204,25 +184,17 @@ absl::Status ReplicaSetReconciler::ManageReplicas(const std::vector<client::Obje
     const int count = static_cast<int>(std::min<int64_t>(-diff, options_.burst_replicas));
     expectations_.ExpectCreations(key, count);
     const boost::json::value pod = MakePod(rs);
-    int successes = 0;
-    absl::Status error;
-    // Slow start: batches of 1, 2, 4, ... so a failing template costs one call, not hundreds.
-    for (int batch = std::min(count, kSlowStartInitialBatch), done = 0; batch > 0;
-         done += batch, batch = std::min(2 * batch, count - done)) {
-      std::mutex mu;
-      int ok = 0;
-      RunParallel(*pool_, batch, [&](int) {
-        auto made = client_->Create(PodsResource(), ns, pod);
-        std::lock_guard<std::mutex> lock(mu);
-        if (made.ok()) {
-          ++ok;
-        } else if (error.ok()) {
-          error = made.status();
-        }
-      });
-      successes += ok;
-      if (ok != batch) break;
-    }
+    // Slow start: batches of 1, 2, 4, ... so a failing template costs one call, not hundreds;
+    // each batch is issued at once so its creates land in the same storage group commits.
+    SlowStartResult made = SlowStartBatch(*pool_, count, kSlowStartInitialBatch, [&](int) {
+      auto created = client_->Create(PodsResource(), ns, pod);
+      // A create that timed out may still be stored: keep expecting it (k8s does the same); the
+      // informer observes it or the expectation expires.
+      if (!created.ok() && IsTimeoutError(created.status())) return absl::OkStatus();
+      return created.status();
+    });
+    const int successes = made.successes;
+    const absl::Status error = made.error;
     for (int i = successes; i < count; ++i) expectations_.CreationObserved(key);
     if (successes > 0) {
       Event(rs, "Normal", "SuccessfulCreate", absl::StrCat("Created ", successes, " pod(s)"));

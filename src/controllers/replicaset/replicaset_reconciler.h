@@ -25,6 +25,7 @@
 #include "base/thread_pool.h"
 #include "client/client.h"
 #include "client/controller.h"
+#include "controllers/replicaset/batch_writes.h"
 #include "controllers/replicaset/expectations.h"
 #include "controllers/replicaset/object_cache.h"
 
@@ -34,15 +35,12 @@ namespace skiff::controllers {
 using EventFunc = std::function<void(const boost::json::value& obj, const std::string& type,
                                      const std::string& reason, const std::string& message)>;
 
-// Runs fn(0..n-1) on `pool` and waits for all of them.
-void RunParallel(base::ThreadPool& pool, int n, const std::function<void(int)>& fn);
-
 class ReplicaSetReconciler : public client::Reconciler {
  public:
   struct Options {
     const base::Clock* clock = nullptr;  // null = real clock
     int burst_replicas = 500;            // most pods created or deleted in one sync
-    int write_parallelism = 16;
+    int write_parallelism = 128;
     EventFunc record_event;  // may be empty
   };
 

@@ -160,6 +160,37 @@ TEST_F(ReplicaSetReconcilerTest, FailingCreateStopsSlowStartAndSetsReplicaFailur
   EXPECT_EQ(FindCondition(*base::Find(*Rs(), "status"), "ReplicaFailure"), nullptr);
 }
 
+TEST_F(ReplicaSetReconcilerTest, TimedOutCreatesStayExpectedAndSlowStartGoesOn) {
+  client_.Put(ReplicaSets(), MakeReplicaSet(7));
+  client_.time_out_creates = 1;  // the first create is stored but answers 504
+  auto result = SyncAndReconcile();
+  EXPECT_TRUE(result.status.ok());
+  EXPECT_EQ(PodList().size(), 7u);
+  // All 7 (including the timed-out one) are still expected: nothing is created again before the
+  // informer shows them.
+  EXPECT_EQ(reconciler_->expectations().Pending("default/web").first, 7);
+  client_.SyncCache("replicasets", rs_cache_);
+  ASSERT_TRUE(reconciler_->Reconcile("default/web").status.ok());
+  EXPECT_EQ(Count("create", "pods"), 7);
+}
+
+TEST_F(ReplicaSetReconcilerTest, AFailedBatchLowersExpectationsForEveryPodNotCreated) {
+  client_.Put(ReplicaSets(), MakeReplicaSet(20));
+  // Batches 1, 2, 4: the first 4 creates succeed, then everything fails. The batch of 4 (creates
+  // 4..7) has one success and three failures; no batch starts after it.
+  client_.fail_creates_after = 4;
+  client_.fail_creates = 1000;
+  auto result = SyncAndReconcile();
+  EXPECT_FALSE(result.status.ok());
+  EXPECT_EQ(Count("create", "pods"), 4);
+  EXPECT_EQ(client_.fail_creates, 997);
+  // Only the 4 stored pods are still expected; the 16 never made are not.
+  EXPECT_EQ(reconciler_->expectations().Pending("default/web").first, 4);
+  Sync();
+  for (const auto& p : PodList()) reconciler_->OnPodAdded(*p);
+  EXPECT_TRUE(reconciler_->expectations().Satisfied("default/web"));
+}
+
 TEST_F(ReplicaSetReconcilerTest, BurstLimitsOneSync) {
   ReplicaSetReconciler::Options options;
   options.clock = &clock_;

@@ -62,6 +62,10 @@ bool IsConflictError(const absl::Status& status) {
   return absl::IsAborted(status) && client::ErrorReason(status) != "AlreadyExists";
 }
 
+bool IsTimeoutError(const absl::Status& status) {
+  return absl::IsDeadlineExceeded(status) || client::HttpCode(status) == 504;
+}
+
 bool IsPodActive(const boost::json::value& pod) {
   std::string phase = base::GetString(pod, {"status", "phase"});
   return phase != "Succeeded" && phase != "Failed" && !HasDeletionTimestamp(pod);

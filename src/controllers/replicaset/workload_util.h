@@ -58,6 +58,8 @@ std::vector<client::Object> PodsToDelete(const std::vector<client::Object>& pods
 // Error classes of Client calls (AlreadyExists and Conflict are both HTTP 409 / kAborted).
 bool IsAlreadyExistsError(const absl::Status& status);
 bool IsConflictError(const absl::Status& status);
+// A server-side timeout (504 / DeadlineExceeded): the write may or may not have been stored.
+bool IsTimeoutError(const absl::Status& status);
 
 // Claims dependents for `owner` like k8s' ControllerRefManager: `owned` (controlled by owner) that
 // still match `selector` are kept, those that stopped matching are released (ownerReference
