@@ -280,6 +280,7 @@ HttpResponse ApiHandler::Handle(HttpRequest& req) {
   RequestInfo info = ParseRequestInfo(req.method, path, watch);
   if (auto s = authorizer_->Authorize(*user, info); !s.ok()) return ErrorResponse(s);
   if (!info.is_resource) return HandleNonResource(req);
+  if (metrics_api_ && MetricsApi::Handles(info)) return metrics_api_->Handle(req, info);
   const api::ResourceInfo* r = api::FindResource(info.group, info.version, info.resource);
   if (!r) {
     return ErrorResponse(ToStatus({404, "NotFound", "the server could not find the requested resource", "",
@@ -386,6 +387,10 @@ HttpResponse ApiHandler::HandleResource(HttpRequest& req, const RequestInfo& inf
   if (!sub.empty()) {
     const api::SubresourceInfo* s = r.FindSubresource(sub);
     if (!s) return ErrorResponse(ToStatus({404, "NotFound", "the server could not find the requested resource"}));
+    if (r.plural == "pods" && r.group.empty() && PodStreams::Handles(sub)) {
+      if (!pod_streams_) return ErrorResponse(ToStatus({503, "ServiceUnavailable", "pod streams are not served"}));
+      return pod_streams_->Handle(req, info);
+    }
     if (sub == "scale") return Scale(req, info, r);
     if (sub == "binding" && info.verb == "create") return Binding(req, info, r);
     if (sub == "eviction" && info.verb == "create") return Eviction(req, info, r);

@@ -17,6 +17,8 @@
 #include "apiserver/auth.h"
 #include "apiserver/http_types.h"
 #include "apiserver/metrics.h"
+#include "apiserver/metrics_api.h"
+#include "apiserver/pod_streams.h"
 #include "apiserver/request_info.h"
 #include "apiserver/resource_storage.h"
 #include "apiserver/watch_stream.h"
@@ -30,6 +32,10 @@ class ApiHandler {
   ~ApiHandler();
 
   HttpResponse Handle(HttpRequest& request);
+  // Serves pods/log|exec|attach|portforward (null: those answer 503). Borrowed; set before serving.
+  void SetPodStreams(PodStreams* pod_streams) { pod_streams_ = pod_streams; }
+  // Serves metrics.k8s.io (null: that group is not found). Borrowed; set before serving.
+  void SetMetricsApi(MetricsApi* metrics_api) { metrics_api_ = metrics_api; }
   // Becomes true once the server may answer reads consistently (/readyz).
   void SetReady(bool ready) { ready_ = ready; }
 
@@ -61,6 +67,8 @@ class ApiHandler {
   base::Clock* clock_;
   std::string server_address_;
   std::atomic<bool> ready_{false};
+  PodStreams* pod_streams_ = nullptr;
+  MetricsApi* metrics_api_ = nullptr;
   std::unique_ptr<OpenApiDocs> openapi_;
   WatchTicker ticker_;
 };

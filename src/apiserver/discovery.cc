@@ -1,6 +1,7 @@
 #include "apiserver/discovery.h"
 
 #include "api/resources.h"
+#include "apiserver/metrics_api.h"
 #include "base/json.h"
 #include "boost/json.hpp"
 
@@ -53,6 +54,7 @@ std::string BuildAggregated(bool core) {
     }
     items.push_back(json::object{{"metadata", json::object{{"name", g.group}}}, {"versions", std::move(versions)}});
   }
+  if (!core) items.push_back(MetricsAggregatedGroup());  // served by MetricsApi, not stored
   json::object doc{{"kind", "APIGroupDiscoveryList"},
                    {"apiVersion", "apidiscovery.k8s.io/v2"},
                    {"metadata", json::object()},
@@ -104,6 +106,10 @@ const std::string& LegacyApiGroupList() {
     for (const auto& g : api::AllGroups()) {
       if (!g.group.empty()) groups.push_back(GroupObject(g));
     }
+    json::object metrics = MetricsApiGroup();  // served by MetricsApi, not stored
+    metrics.erase("kind");
+    metrics.erase("apiVersion");
+    groups.push_back(std::move(metrics));
     return new std::string(
         base::ToJson(json::object{{"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", std::move(groups)}}));
   }();
@@ -111,6 +117,7 @@ const std::string& LegacyApiGroupList() {
 }
 
 std::optional<std::string> LegacyApiGroup(const std::string& group) {
+  if (group == kMetricsGroup) return base::ToJson(MetricsApiGroup());
   for (const auto& g : api::AllGroups()) {
     if (g.group == group && !group.empty()) {
       json::object o = GroupObject(g);
@@ -123,6 +130,7 @@ std::optional<std::string> LegacyApiGroup(const std::string& group) {
 }
 
 std::optional<std::string> LegacyResourceList(const std::string& group, const std::string& version) {
+  if (group == kMetricsGroup && version == kMetricsVersion) return MetricsResourceList();
   json::array resources;
   bool found = false;
   for (const auto& r : api::AllResources()) {

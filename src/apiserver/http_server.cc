@@ -146,6 +146,7 @@ class Session : public std::enable_shared_from_this<Session>, public StreamSink 
   }
 
   void ForceClose() {
+    if (tunnel_) tunnel_->Stop();
     net::post(stream_.get_executor(), [self = shared_from_this()] {
       beast::error_code ec;
       beast::get_lowest_layer(self->stream_).socket().shutdown(tcp::socket::shutdown_both, ec);
@@ -202,6 +203,10 @@ class Session : public std::enable_shared_from_this<Session>, public StreamSink 
   }
 
   void WriteResponse(HttpResponse resp) {
+    if (resp.tunnel) {
+      StartTunnel(std::move(resp));
+      return;
+    }
     if (resp.stream) {
       StartStream(std::move(resp));
       return;
@@ -224,6 +229,82 @@ class Session : public std::enable_shared_from_this<Session>, public StreamSink 
       self->DoRead();
     });
   }
+
+  // A protocol switch: the 101 head, then the connection belongs to the tunnel (raw bytes).
+  void StartTunnel(HttpResponse resp) {
+    tunnel_ = resp.tunnel;
+    std::string head = absl::StrCat("HTTP/1.1 ", resp.status, " Switching Protocols\r\n");
+    for (const auto& [name, value] : resp.headers) absl::StrAppend(&head, name, ": ", value, "\r\n");
+    head += "\r\n";
+    beast::get_lowest_layer(stream_).expires_never();
+    {
+      std::lock_guard<std::mutex> lock(server_->sessions_mu_);
+      server_->streaming_.insert(shared_from_this());
+    }
+    auto buf = std::make_shared<std::string>(std::move(head));
+    net::async_write(stream_, net::buffer(*buf), [self = shared_from_this(), buf](beast::error_code ec, size_t) {
+      if (ec) {
+        self->EndTunnel();
+        return;
+      }
+      self->tunnel_->Start(std::make_shared<SessionTunnelEnd>(self));
+    });
+  }
+
+  // TunnelEnd operations, posted onto the connection's strand.
+  void TunnelSend(std::shared_ptr<const std::string> data, std::function<void(bool)> done) {
+    net::post(stream_.get_executor(), [self = shared_from_this(), data, done = std::move(done)]() mutable {
+      net::async_write(self->stream_, net::buffer(*data),
+                       [self, data, done = std::move(done)](beast::error_code ec, size_t) { done(!ec); });
+    });
+  }
+
+  void TunnelReceive(std::function<void(std::string, bool)> done) {
+    net::post(stream_.get_executor(), [self = shared_from_this(), done = std::move(done)]() mutable {
+      // Bytes read past the request head belong to the new protocol.
+      if (self->buffer_.size() > 0) {
+        std::string data = beast::buffers_to_string(self->buffer_.data());
+        self->buffer_.consume(self->buffer_.size());
+        done(std::move(data), true);
+        return;
+      }
+      auto scratch = std::make_shared<std::array<char, 16384>>();
+      self->stream_.async_read_some(net::buffer(*scratch),
+                                    [self, scratch, done = std::move(done)](beast::error_code ec, size_t n) {
+                                      if (ec) {
+                                        done(std::string(), false);
+                                      } else {
+                                        done(std::string(scratch->data(), n), true);
+                                      }
+                                    });
+    });
+  }
+
+  void EndTunnel() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->tunnel_ended_) return;
+      self->tunnel_ended_ = true;
+      if (self->tunnel_) self->tunnel_->Stop();
+      {
+        std::lock_guard<std::mutex> lock(self->server_->sessions_mu_);
+        self->server_->streaming_.erase(self);
+      }
+      self->Shutdown();
+    });
+  }
+
+  class SessionTunnelEnd : public TunnelEnd {
+   public:
+    explicit SessionTunnelEnd(std::shared_ptr<Session> session) : session_(std::move(session)) {}
+    void Send(std::shared_ptr<const std::string> data, std::function<void(bool)> done) override {
+      session_->TunnelSend(std::move(data), std::move(done));
+    }
+    void Receive(std::function<void(std::string, bool)> done) override { session_->TunnelReceive(std::move(done)); }
+    void Close() override { session_->EndTunnel(); }
+
+   private:
+    std::shared_ptr<Session> session_;
+  };
 
   // A pulled body: the header, then one chunk per completed write, then the terminating chunk;
   // the connection stays usable afterwards.
@@ -394,6 +475,8 @@ class Session : public std::enable_shared_from_this<Session>, public StreamSink 
   // Streaming state, guarded by mu_.
   std::mutex mu_;
   std::shared_ptr<StreamSource> source_;
+  std::shared_ptr<Tunnel> tunnel_;  // set once, before the tunnel starts
+  bool tunnel_ended_ = false;       // on the strand
   std::deque<std::shared_ptr<const std::string>> pending_;
   size_t queued_bytes_ = 0;
   bool writing_ = false;
@@ -476,7 +559,7 @@ void HttpServer::Impl::Stop() {
     std::lock_guard<std::mutex> lock(sessions_mu_);
     streaming = streaming_;
   }
-  for (const auto& s : streaming) s->ForceClose();
+  for (const auto& s : streaming) s->ForceClose();  // tunnels see their client end fail
   ioc_.stop();
   for (auto& t : io_threads_) t.join();
   io_threads_.clear();

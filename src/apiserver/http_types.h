@@ -7,6 +7,7 @@
 #ifndef SKIFF_APISERVER_HTTP_TYPES_H_
 #define SKIFF_APISERVER_HTTP_TYPES_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -73,6 +74,31 @@ class BodyProducer {
   virtual bool Next(std::string* out, size_t max_bytes) = 0;
 };
 
+// The client's end of a connection that switched protocols (101 Switching Protocols): raw bytes
+// both ways, no HTTP framing. Callbacks run on transport threads and must not block.
+class TunnelEnd {
+ public:
+  virtual ~TunnelEnd() = default;
+  // Writes `data` to the client; `done(ok)` runs once it is written (ok=false: connection gone).
+  // At most one Send is outstanding at a time.
+  virtual void Send(std::shared_ptr<const std::string> data, std::function<void(bool ok)> done) = 0;
+  // Reads the next bytes the client sent; `done(data, ok)` with ok=false at end of stream or error.
+  // At most one Receive is outstanding at a time (the client is not read otherwise: backpressure).
+  virtual void Receive(std::function<void(std::string data, bool ok)> done) = 0;
+  // Closes the connection both ways. Idempotent.
+  virtual void Close() = 0;
+};
+
+// Drives a switched connection (e.g. relays it to a backend), started once the 101 head is out.
+class Tunnel {
+ public:
+  virtual ~Tunnel() = default;
+  // Relays until either side ends, then calls client->Close().
+  virtual void Start(std::shared_ptr<TunnelEnd> client) = 0;
+  // The server is stopping: end now. Idempotent.
+  virtual void Stop() = 0;
+};
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
@@ -82,6 +108,8 @@ struct HttpResponse {
   std::shared_ptr<StreamSource> stream;
   // When set (and `stream` is not), the body is pulled from it with chunked encoding.
   std::shared_ptr<BodyProducer> producer;
+  // When set (status 101), the head is sent without a body and the connection is handed over.
+  std::shared_ptr<Tunnel> tunnel;
 };
 
 }  // namespace skiff::apiserver

@@ -489,6 +489,8 @@ PkiPaths PkiPathsFor(const std::string& data_dir) {
   p.server_key = p.pki_dir + "/server.key";
   p.admin_cert = p.pki_dir + "/admin.crt";
   p.admin_key = p.pki_dir + "/admin.key";
+  p.kubelet_client_cert = p.pki_dir + "/kubelet-client.crt";
+  p.kubelet_client_key = p.pki_dir + "/kubelet-client.key";
   p.admin_token = data_dir + "/admin.token";
   p.node_token = data_dir + "/node.token";
   p.admin_kubeconfig = data_dir + "/admin.kubeconfig";
@@ -522,6 +524,15 @@ absl::StatusOr<PkiPaths> EnsurePki(const std::string& data_dir, const PkiOptions
                  .ext_key_usage = "clientAuth",
                  .validity = kLeafValidity};
   if (absl::Status st = EnsureLeaf(admin, *ca, paths.admin_cert, paths.admin_key, new_ca, now); !st.ok()) {
+    return st;
+  }
+  CertSpec kubelet_client{.common_name = kKubeletClientCommonName,
+                          .organizations = {"system:masters"},
+                          .ext_key_usage = "clientAuth",
+                          .validity = kLeafValidity};
+  if (absl::Status st = EnsureLeaf(kubelet_client, *ca, paths.kubelet_client_cert, paths.kubelet_client_key,
+                                   new_ca, now);
+      !st.ok()) {
     return st;
   }
   return paths;

@@ -26,6 +26,9 @@
 
 namespace skiff::apiserver {
 
+// The common name of the API server's kubelet-client certificate; agents accept only it.
+inline constexpr char kKubeletClientCommonName[] = "kube-apiserver-kubelet-client";
+
 // Where every credential of a server data directory lives. All paths are absolute or relative as
 // `data_dir` was given.
 struct PkiPaths {
@@ -37,6 +40,10 @@ struct PkiPaths {
   std::string server_key;        // pki/server.key (0600)
   std::string admin_cert;        // pki/admin.crt (CN admin, O system:masters)
   std::string admin_key;         // pki/admin.key (0600)
+  // The API server's client identity towards node agents (CN kube-apiserver-kubelet-client,
+  // O system:masters), used for logs/exec/attach/port-forward.
+  std::string kubelet_client_cert;  // pki/kubelet-client.crt
+  std::string kubelet_client_key;   // pki/kubelet-client.key (0600)
   std::string admin_token;       // admin.token (not created by EnsurePki; see EnsureToken)
   std::string node_token;        // node.token (join token for agents)
   std::string admin_kubeconfig;  // admin.kubeconfig (see WriteKubeconfig)

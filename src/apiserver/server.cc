@@ -14,6 +14,8 @@
 #include "apiserver/metered_store.h"
 #include "apiserver/metrics.h"
 #include "apiserver/pki.h"
+#include "apiserver/metrics_api.h"
+#include "apiserver/pod_streams.h"
 #include "apiserver/resource_storage.h"
 #include "apiserver/schema_admission.h"
 #include "apiserver/selection.h"
@@ -48,6 +50,8 @@ struct Server::Parts {
   Authenticator authenticator;
   AllowAllAuthorizer authorizer;
   Metrics metrics;
+  std::unique_ptr<PodStreams> pod_streams;
+  std::unique_ptr<MetricsApi> metrics_api;
   std::unique_ptr<ApiHandler> handler;
   std::unique_ptr<HttpServer> http;
   std::string kubeconfig;
@@ -106,12 +110,23 @@ absl::Status Server::Start() {
   http.key_file = creds->paths.server_key;
   http.client_ca_file = creds->paths.ca_cert;
   parts_->authenticator.AddToken(creds->admin_token, User{"admin", "admin", {"system:masters"}});
+  // The join token of `skiff agent` (k3s-style): agents authenticate as the nodes group.
+  parts_->authenticator.AddToken(creds->node_token, User{"system:node-bootstrap", "node-bootstrap", {"system:nodes", "system:authenticated"}});
   if (!options_.token_file.empty()) {
     if (auto s = parts_->authenticator.LoadTokenFile(options_.token_file); !s.ok()) return s;
   }
   parts_->handler = std::make_unique<ApiHandler>(parts_->storage.get(), &parts_->authenticator, &parts_->authorizer,
                                                  &parts_->metrics, &base::RealClock(),
                                                  absl::StrCat(url_host, ":", port));
+  parts_->pod_streams = std::make_unique<PodStreams>(
+      parts_->storage.get(),
+      PodStreamsOptions{.client_cert_file = creds->paths.kubelet_client_cert,
+                        .client_key_file = creds->paths.kubelet_client_key});
+  parts_->handler->SetPodStreams(parts_->pod_streams.get());
+  parts_->metrics_api = std::make_unique<MetricsApi>(
+      parts_->storage.get(), MetricsApiOptions{.client_cert_file = creds->paths.kubelet_client_cert,
+                                               .client_key_file = creds->paths.kubelet_client_key});
+  parts_->handler->SetMetricsApi(parts_->metrics_api.get());
   ApiHandler* handler = parts_->handler.get();
   parts_->http = std::make_unique<HttpServer>(
       http, [handler](HttpRequest& req) { return handler->Handle(req); },
@@ -133,6 +148,8 @@ void Server::Stop() {
   if (parts_->http) parts_->http->Stop();
   parts_->http.reset();
   parts_->handler.reset();
+  parts_->pod_streams.reset();
+  parts_->metrics_api.reset();
   parts_->storage.reset();
   parts_->cache.reset();
   parts_->metered.reset();

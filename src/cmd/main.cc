@@ -4,18 +4,24 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "CLI/CLI.hpp"
+#include "agent/kubelet/agent.h"
+#include "agent/kubelet/agent_command.h"
+#include "agent/kubelet/images_command.h"
 #include "apiserver/server.h"
 #include "client/in_process_client.h"
 #include "controllers/manager/manager.h"
+#include "controllers/manager/manager_flags.h"
 #include "scheduler/scheduler.h"
 #include "sim/sim_command.h"
 #include "spdlog/spdlog.h"
 
 namespace {
 
-int RunServer(const skiff::apiserver::ServerOptions& options, bool disable_controllers) {
+int RunServer(const skiff::apiserver::ServerOptions& options, bool disable_controllers, bool disable_agent,
+              skiff::controllers::ManagerOptions manager_options) {
   // Block termination signals in every thread; this thread waits for them.
   sigset_t signals;
   sigemptyset(&signals);
@@ -38,13 +44,33 @@ int RunServer(const skiff::apiserver::ServerOptions& options, bool disable_contr
   std::unique_ptr<skiff::controllers::ControllerManager> manager;
   if (!disable_controllers) {
     client = std::make_unique<skiff::client::InProcessClient>(server.storage(), "skiff-controller-manager");
-    manager = std::make_unique<skiff::controllers::ControllerManager>(client.get());
+    manager = std::make_unique<skiff::controllers::ControllerManager>(client.get(), std::move(manager_options));
     manager->AddController({"scheduler", skiff::scheduler::NewScheduler});
     manager->Start();
+  }
+  // The in-process node agent: this machine becomes a node of its own cluster.
+  std::unique_ptr<skiff::client::InProcessClient> agent_client;
+  std::unique_ptr<skiff::agent::kubelet::Agent> agent;
+  if (!disable_agent) {
+    agent_client = std::make_unique<skiff::client::InProcessClient>(server.storage(), "skiff-agent");
+    skiff::agent::kubelet::AgentOptions agent_options;
+    agent_options.data_dir = options.data_dir + "/agent";
+    agent_options.pause_image_archive = skiff::agent::kubelet::DefaultPauseImageArchive();
+    agent_options.client_ca_file = options.data_dir + "/pki/ca.crt";  // callers: the kubelet-client cert
+    agent = std::make_unique<skiff::agent::kubelet::Agent>(agent_client.get(), agent_options);
+    if (auto agent_status = agent->Start(); !agent_status.ok()) {
+      std::fprintf(stderr, "skiff server: node agent: %s\n", agent_status.ToString().c_str());
+      if (manager) manager->Stop();
+      server.Stop();
+      return 1;
+    }
   }
   int sig = 0;
   sigwait(&signals, &sig);
   spdlog::info("signal {}: shutting down", sig);
+  if (agent) agent->Stop();  // containers keep running; a restarted agent adopts them
+  agent.reset();
+  agent_client.reset();
   if (manager) manager->Stop();
   manager.reset();
   client.reset();
@@ -67,11 +93,34 @@ int main(int argc, char** argv) {
   server->add_flag("--disable-agent", disable_agent, "Do not run a node agent in this process");
   server->add_flag("--disable-controllers", disable_controllers,
                    "Do not run the controllers (and scheduler) in this process");
+  skiff::controllers::ManagerFlags manager_flags;
+  skiff::controllers::AddManagerFlags(server, &manager_flags);
+  skiff::agent::kubelet::AgentFlags agent_flags;
+  auto* agent = app.add_subcommand("agent", "Run a node agent (kubelet) that joins a skiff server");
+  skiff::agent::kubelet::AddAgentFlags(agent, &agent_flags);
+  skiff::agent::kubelet::AgentResetFlags reset_flags;
+  auto* reset = agent->add_subcommand("reset", "Remove every pod, mount and runtime state of an agent data dir");
+  skiff::agent::kubelet::AddAgentResetFlags(reset, &reset_flags);
+  skiff::agent::kubelet::ImagesFlags images_flags;
+  skiff::agent::kubelet::AddImagesFlags(app.add_subcommand("images", "Import and list the agent's container images"),
+                                        &images_flags);
   skiff::sim::SimCommandFlags sim_flags;
   auto* sim = app.add_subcommand("sim", "Simulate kubelet nodes against an API server (scale tests)");
   skiff::sim::AddSimFlags(sim, &sim_flags);
   CLI11_PARSE(app, argc, argv);
-  if (server->parsed()) return RunServer(server_options, disable_controllers);
+  if (server->parsed()) {
+    auto manager_options = skiff::controllers::ToManagerOptions(manager_flags);
+    if (!manager_options.ok()) {
+      std::fprintf(stderr, "skiff server: %s\n", std::string(manager_options.status().message()).c_str());
+      return 2;
+    }
+    return RunServer(server_options, disable_controllers, disable_agent, std::move(*manager_options));
+  }
+  if (images_flags.action != skiff::agent::kubelet::ImagesAction::kNone) {
+    return skiff::agent::kubelet::RunImages(images_flags);
+  }
+  if (reset->parsed()) return skiff::agent::kubelet::RunAgentReset(reset_flags);
+  if (agent->parsed()) return skiff::agent::kubelet::RunAgent(agent_flags);
   if (sim->parsed()) return skiff::sim::RunSim(sim_flags);
   return 2;
 }

@@ -25,11 +25,16 @@ def free_port():
 class Skiff:
     """A running `skiff server` process and a kubectl bound to it."""
 
-    def __init__(self, data_dir=None, extra_args=()):
+    def __init__(self, data_dir=None, extra_args=(), agent=False):
         self.owns_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="skiff-e2e-")
         self.port = free_port()
+        # Most suites need only the control plane (plus `skiff sim` nodes); a real agent (containerd,
+        # CNI) is started only where a test drives real containers.
+        self.agent = agent
         self.extra_args = list(extra_args)
+        if not agent and "--disable-agent" not in self.extra_args:
+            self.extra_args.append("--disable-agent")
         self.cache_dir = tempfile.mkdtemp(prefix="kubectl-cache-")
         self.proc = None
         self.log_path = os.path.join(self.data_dir, "server.log")
@@ -87,8 +92,16 @@ class Skiff:
     def kill9(self):
         self.stop(signal.SIGKILL)
 
+    @property
+    def agent_dir(self):
+        return os.path.join(self.data_dir, "agent")
+
     def cleanup(self):
         self.stop()
+        if self.agent:
+            # Pods, shims, network namespaces, mounts and containerd of the in-process agent.
+            subprocess.run([SKIFF_BIN, "agent", "reset", "--data-dir", self.agent_dir],
+                           capture_output=True, timeout=120)
         shutil.rmtree(self.cache_dir, ignore_errors=True)
         if self.owns_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)

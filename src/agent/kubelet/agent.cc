@@ -1,0 +1,252 @@
+#include "agent/kubelet/agent.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <system_error>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "agent/containerd/config.h"
+#include "agent/containerd/image_import.h"
+#include "agent/containerd/supervisor.h"
+#include "agent/cri/cri_runtime.h"
+#include "agent/kubelet/podspec_translator.h"
+#include "agent/node/cni_config.h"
+#include "agent/node/lease_renewer.h"
+#include "agent/node/node_address.h"
+#include "agent/node/node_status_reporter.h"
+#include "agent/node/pod_cidr_watcher.h"
+#include "agent/pods/pod_manager.h"
+#include "agent/probes/pod_probes.h"
+#include "agent/server/agent_server.h"
+#include "base/json.h"
+#include "spdlog/spdlog.h"
+
+namespace skiff::agent::kubelet {
+
+namespace {
+
+constexpr absl::Duration kRuntimeQueryTimeout = absl::Seconds(5);
+
+}  // namespace
+
+node::RuntimeState QueryRuntimeState(cri::Runtime* runtime) {
+  node::RuntimeState state;
+  absl::StatusOr<cri::v1::VersionResponse> version = runtime->Version({}, kRuntimeQueryTimeout);
+  if (!version.ok()) {
+    state.error = std::string(version.status().message());
+    return state;
+  }
+  state.version = absl::StrCat(version->runtime_name(), "://", version->runtime_version());
+  absl::StatusOr<cri::v1::StatusResponse> status = runtime->Status({}, kRuntimeQueryTimeout);
+  if (!status.ok()) {
+    state.error = std::string(status.status().message());
+    return state;
+  }
+  for (const auto& c : status->status().conditions()) {
+    if (c.type() == "RuntimeReady") {
+      state.runtime_ready = c.status();
+      state.runtime_reason = c.reason();
+      state.runtime_message = c.message();
+    } else if (c.type() == "NetworkReady") {
+      state.network_ready = c.status();
+      state.network_reason = c.reason();
+      state.network_message = c.message();
+    }
+  }
+  absl::StatusOr<cri::v1::ListImagesResponse> images = runtime->ListImages({}, kRuntimeQueryTimeout);
+  if (images.ok()) {
+    for (const auto& i : images->images()) {
+      node::NodeImage image;
+      image.repo_tags.assign(i.repo_tags().begin(), i.repo_tags().end());
+      image.repo_digests.assign(i.repo_digests().begin(), i.repo_digests().end());
+      image.size_bytes = static_cast<int64_t>(i.size());
+      state.images.push_back(std::move(image));
+    }
+  } else {
+    spdlog::warn("agent: listing images: {}", images.status().ToString());
+  }
+  return state;
+}
+
+Agent::Agent(client::Client* client, AgentOptions options) : client_(client), options_(std::move(options)) {}
+
+Agent::~Agent() { Stop(); }
+
+std::string Agent::runtime_endpoint() const {
+  if (!options_.container_runtime_endpoint.empty()) return options_.container_runtime_endpoint;
+  return supervisor_ ? supervisor_->endpoint() : "";
+}
+
+absl::Status Agent::ResolveIdentity() {
+  if (options_.node_name.empty()) {
+    char host[256] = {};
+    if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') {
+      return absl::FailedPreconditionError("no --node-name given and the host name is unknown");
+    }
+    options_.node_name = absl::AsciiStrToLower(host);
+  }
+  if (options_.node_ip.empty()) {
+    absl::StatusOr<std::string> ip = node::DefaultNodeIp();
+    if (!ip.ok())
+      return absl::Status(ip.status().code(), absl::StrCat("no --node-ip given: ", ip.status().message()));
+    options_.node_ip = *ip;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(options_.data_dir, ec);
+  if (ec) return absl::InternalError(absl::StrCat("creating ", options_.data_dir, ": ", ec.message()));
+  return absl::OkStatus();
+}
+
+absl::Status Agent::StartRuntime() {
+  containerd::SupervisorOptions supervisor_options;
+  supervisor_options.agent_dir = options_.data_dir;
+  supervisor_options.existing_endpoint = options_.container_runtime_endpoint;
+  supervisor_options.config.can_lower_oom_score = containerd::HasCapSysResource();
+  supervisor_ = std::make_unique<containerd::ContainerdSupervisor>(supervisor_options);
+  if (absl::Status s = supervisor_->Start(); !s.ok()) return s;
+  absl::StatusOr<std::unique_ptr<cri::CriRuntime>> runtime =
+      cri::CriRuntime::Create({.endpoint = supervisor_->endpoint()});
+  if (!runtime.ok()) return runtime.status();
+  if (absl::Status s = (*runtime)->WaitUntilReady(options_.runtime_start_timeout); !s.ok()) return s;
+  runtime_ = *std::move(runtime);
+  return absl::OkStatus();
+}
+
+absl::Status Agent::EnsurePauseImage() {
+  cri::v1::ImageStatusRequest request;
+  request.mutable_image()->set_image(containerd::kPauseImage);
+  absl::StatusOr<cri::v1::ImageStatusResponse> status = runtime_->ImageStatus(request, cri::kRpcDefault);
+  if (status.ok() && status->has_image()) return absl::OkStatus();
+  if (options_.pause_image_archive.empty()) {
+    spdlog::warn("agent: the runtime has no {} and no pause image archive was given",
+                 containerd::kPauseImage);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<std::string>> names =
+      containerd::ImportImageArchive(supervisor_->endpoint(), options_.pause_image_archive);
+  if (!names.ok()) return names.status();
+  spdlog::info("agent: imported {} from {}", containerd::kPauseImage, options_.pause_image_archive);
+  return absl::OkStatus();
+}
+
+void Agent::OnPodCidr(const std::string& cidr) {
+  containerd::ContainerdPaths paths(options_.data_dir);
+  absl::StatusOr<bool> written = node::WriteCniConflist(
+      paths.cni_conf_dir, {.pod_cidr = cidr, .ipam_data_dir = options_.data_dir + "/cni/ipam"});
+  if (!written.ok()) {
+    spdlog::error("agent: writing the CNI configuration for podCIDR {}: {}", cidr,
+                  written.status().ToString());
+    return;
+  }
+  if (*written) spdlog::info("agent: CNI configuration written for podCIDR {}", cidr);
+  if (!options_.container_runtime_endpoint.empty()) {
+    spdlog::warn(
+        "agent: with an external runtime the CNI configuration in {} is only used if that runtime "
+        "reads it",
+        paths.cni_conf_dir);
+  }
+  if (reporter_) reporter_->RequestSync();
+}
+
+absl::Status Agent::Start() {
+  absl::Status s = ResolveIdentity();
+  if (s.ok() && options_.enable_ip_forwarding) {
+    // Pods reach the outside and each other's hostPorts only with forwarding on.
+    if (absl::Status f = node::EnableIpForwarding(); !f.ok()) spdlog::warn("agent: {}", f.ToString());
+  }
+  if (s.ok()) s = StartRuntime();
+  if (s.ok()) s = EnsurePauseImage();
+  if (s.ok()) {
+    node::NodeStatusReporter::Options reporter_options;
+    reporter_options.node = {.node_name = options_.node_name,
+                             .hostname = options_.node_name,
+                             .node_ip = options_.node_ip,
+                             .kubelet_port = options_.kubelet_port,
+                             .max_pods = options_.max_pods};
+    reporter_options.nodefs_path = options_.data_dir;
+    reporter_options.imagefs_path = supervisor_->supervising() ? supervisor_->paths().root : "";
+    reporter_options.update_period = options_.status_update_period;
+    reporter_options.report_period = options_.status_report_period;
+    reporter_options.clock = options_.clock;
+    cri::Runtime* runtime = runtime_.get();
+    reporter_ = std::make_unique<node::NodeStatusReporter>(client_, reporter_options,
+                                                           [runtime] { return QueryRuntimeState(runtime); });
+    absl::StatusOr<client::Object> registered = reporter_->Register();
+    s = registered.status();
+    if (s.ok()) {
+      lease_ = std::make_unique<node::LeaseRenewer>(
+          client_, node::LeaseRenewer::Options{.node_name = options_.node_name,
+                                               .renew_interval = options_.lease_renew_interval,
+                                               .lease_duration_seconds = 40,
+                                               .clock = options_.clock});
+      lease_->SetNodeUid(base::GetString(**registered, {"metadata", "uid"}));
+      lease_->Start();
+      reporter_->Start();
+    }
+  }
+  if (s.ok()) {
+    cidr_watcher_ = std::make_unique<node::PodCidrWatcher>(
+        client_, options_.node_name, [this](const std::string& cidr) { OnPodCidr(cidr); });
+    cidr_watcher_->Start();
+  }
+  if (s.ok() && options_.start_pod_manager) {
+    pods::PodManagerOptions pod_options;
+    pod_options.node_name = options_.node_name;
+    pod_options.host_ip = options_.node_ip;
+    pod_options.data_dir = options_.data_dir;
+    // The full pod spec translation (env from ConfigMaps/Secrets, volumes, resources, DNS).
+    translator_ = std::make_unique<PodspecTranslator>(
+        client_, DefaultPodspecTranslatorOptions(options_.data_dir, options_.node_ip));
+    pod_manager_ = std::make_unique<pods::PodManager>(client_, runtime_.get(), translator_.get(), pod_options,
+                                                      options_.clock);
+    probes_ = std::make_unique<probes::PodProbes>(client_, runtime_.get(), pod_manager_.get(), options_.node_name);
+    s = pod_manager_->Start();
+    if (s.ok()) probes_->Start();
+  }
+  if (s.ok()) {
+    // Logs/exec/attach/port-forward for the API server; containers run without it, so a busy
+    // port is only a warning.
+    server_ = std::make_unique<server::AgentServer>(
+        runtime_.get(), server::AgentServerOptions{.port = options_.kubelet_port,
+                                                   .data_dir = options_.data_dir,
+                                                   .client_ca_file = options_.client_ca_file,
+                                                   .serving_hosts = {options_.node_ip, options_.node_name}});
+    if (absl::Status started = server_->Start(); !started.ok()) {
+      spdlog::warn("agent: endpoint on port {}: {}", options_.kubelet_port, started.ToString());
+      server_.reset();
+    }
+  }
+  if (!s.ok()) {
+    Stop();
+    return s;
+  }
+  spdlog::info("agent: node {} ({}) running; runtime {}", options_.node_name, options_.node_ip,
+               runtime_endpoint());
+  return absl::OkStatus();
+}
+
+void Agent::Stop() {
+  if (server_) server_->Stop();
+  server_.reset();
+  if (probes_) probes_->Stop();
+  probes_.reset();
+  if (pod_manager_) pod_manager_->Stop();
+  pod_manager_.reset();
+  translator_.reset();
+  if (cidr_watcher_) cidr_watcher_->Stop();
+  cidr_watcher_.reset();
+  if (reporter_) reporter_->Stop();
+  if (lease_) lease_->Stop();
+  lease_.reset();
+  reporter_.reset();
+  runtime_.reset();
+  if (supervisor_) {
+    if (absl::Status s = supervisor_->Stop(); !s.ok())
+      spdlog::warn("agent: stopping containerd: {}", s.ToString());
+  }
+  supervisor_.reset();
+}
+
+}  // namespace skiff::agent::kubelet

@@ -1,0 +1,119 @@
+// Agent: the node agent (kubelet) composed from its parts. Start(), in order:
+//   1. resolves the node name (default: the host name) and IP (default: the default-route
+//      interface's address), creates the data dir, turns on net.ipv4.ip_forward;
+//   2. starts the ContainerdSupervisor (its own containerd under DIR/containerd) or uses
+//      `container_runtime_endpoint`, and waits for CRI to answer;
+//   3. imports the pause image archive when the runtime does not have skiff.local/pause:3.10;
+//   4. registers the Node (NodeStatusReporter) and starts its status loop and the Lease renewal;
+//   5. watches the Node for spec.podCIDR and writes DIR/cni/net.d/10-skiff.conflist when it comes;
+//   6. starts the PodManager (pods bound to this node).
+// Stop() undoes it in reverse; containers keep running (an agent restart adopts them).
+// The server runs one in-process (InProcessClient, no token); `skiff agent` one over a RestClient.
+//
+// Thread-safety: Start/Stop from one owner thread; accessors after Start. Ownership: borrows the
+// client (must outlive the agent); owns containerd supervision, the CRI client and every loop.
+// Failure: Start returns the first error that makes the node unusable (containerd or CRI not
+// coming up, registration refused) after undoing what it had started; later API and runtime
+// errors are logged and retried by the loops.
+#ifndef SKIFF_AGENT_KUBELET_AGENT_H_
+#define SKIFF_AGENT_KUBELET_AGENT_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "agent/cri/runtime.h"
+#include "agent/node/node_status.h"
+#include "base/clock.h"
+#include "client/client.h"
+
+namespace skiff::agent::containerd {
+class ContainerdSupervisor;
+}
+namespace skiff::agent::node {
+class NodeStatusReporter;
+class LeaseRenewer;
+class PodCidrWatcher;
+}  // namespace skiff::agent::node
+namespace skiff::agent::server {
+class AgentServer;
+}
+namespace skiff::agent::probes {
+class PodProbes;
+}
+namespace skiff::agent::pods {
+class PodManager;
+class SpecTranslator;
+}  // namespace skiff::agent::pods
+
+namespace skiff::agent::kubelet {
+
+inline constexpr char kDefaultAgentDataDir[] = "/var/lib/skiff/agent";
+
+struct AgentOptions {
+  std::string data_dir = kDefaultAgentDataDir;
+  std::string node_name;  // "" = the host name, lower-cased
+  std::string node_ip;    // "" = the address of the default-route interface
+  // "unix:///run/containerd/containerd.sock" to use a running CRI runtime; "" = start our own
+  // containerd under data_dir/containerd.
+  std::string container_runtime_endpoint;
+  // The pause image archive (skiff.local/pause:3.10) imported at start; "" = skip.
+  std::string pause_image_archive;
+  int kubelet_port = 10250;  // daemonEndpoints.kubeletEndpoint.Port
+  // The cluster CA: the agent endpoint (logs/exec/attach/port-forward on kubelet_port) accepts
+  // only the API server's kubelet-client certificate signed by it. "" = only /healthz is served.
+  std::string client_ca_file;
+  int max_pods = 110;
+  absl::Duration status_update_period = absl::Seconds(10);
+  absl::Duration status_report_period = absl::Minutes(1);
+  absl::Duration lease_renew_interval = absl::Seconds(10);
+  absl::Duration runtime_start_timeout = absl::Seconds(60);
+  bool enable_ip_forwarding = true;
+  bool start_pod_manager = true;       // false: node only (tests)
+  const base::Clock* clock = nullptr;  // null = real clock
+};
+
+// The node's RuntimeState (version, readiness, images) from CRI Version, Status and ListImages.
+node::RuntimeState QueryRuntimeState(cri::Runtime* runtime);
+
+class Agent {
+ public:
+  Agent(client::Client* client, AgentOptions options);
+  ~Agent();
+  Agent(const Agent&) = delete;
+  Agent& operator=(const Agent&) = delete;
+
+  absl::Status Start();
+  void Stop();
+
+  // Valid after Start: the resolved options (node name and IP filled in).
+  const AgentOptions& options() const { return options_; }
+  cri::Runtime* runtime() const { return runtime_.get(); }
+  node::NodeStatusReporter* node_status() const { return reporter_.get(); }
+  pods::PodManager* pod_manager() const { return pod_manager_.get(); }
+  // The CRI endpoint in use ("unix://...").
+  std::string runtime_endpoint() const;
+
+ private:
+  absl::Status ResolveIdentity();
+  absl::Status StartRuntime();
+  absl::Status EnsurePauseImage();
+  void OnPodCidr(const std::string& cidr);
+
+  client::Client* client_;
+  AgentOptions options_;
+  std::unique_ptr<containerd::ContainerdSupervisor> supervisor_;
+  std::unique_ptr<cri::Runtime> runtime_;
+  std::unique_ptr<node::NodeStatusReporter> reporter_;
+  std::unique_ptr<node::LeaseRenewer> lease_;
+  std::unique_ptr<node::PodCidrWatcher> cidr_watcher_;
+  std::unique_ptr<pods::SpecTranslator> translator_;
+  std::unique_ptr<pods::PodManager> pod_manager_;
+  std::unique_ptr<probes::PodProbes> probes_;  // liveness/readiness/startup probes, httpGet hooks
+  std::unique_ptr<server::AgentServer> server_;
+};
+
+}  // namespace skiff::agent::kubelet
+
+#endif  // SKIFF_AGENT_KUBELET_AGENT_H_

@@ -1,0 +1,129 @@
+#include "agent/kubelet/agent_command.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "agent/containerd/reset.h"
+#include "spdlog/spdlog.h"
+
+namespace skiff::agent::kubelet {
+
+void AddAgentFlags(CLI::App* command, AgentFlags* flags) {
+  command->add_option("--server", flags->server, "API server URL, e.g. https://10.0.0.1:6443");
+  command->add_option("--token", flags->token, "Bearer token (the server's DATA_DIR/node.token)");
+  command->add_option("--token-file", flags->token_file, "File holding the bearer token");
+  command->add_option("--ca-file", flags->ca_file,
+                      "CA certificate of the API server (default: system store)");
+  command->add_flag("--insecure-skip-tls-verify", flags->insecure_skip_tls_verify,
+                    "Do not verify the API server's certificate");
+  command->add_option("--data-dir", flags->data_dir, "Agent data directory")->capture_default_str();
+  command->add_option("--node-name", flags->node_name, "Node name (default: the host name)");
+  command->add_option("--node-ip", flags->node_ip,
+                      "Node IP (default: the default-route interface's address)");
+  command->add_option("--container-runtime-endpoint", flags->container_runtime_endpoint,
+                      "Use this CRI socket (unix:///...) instead of starting containerd");
+  command->add_option("--pause-image", flags->pause_image,
+                      "Pause image archive to import (default: images/pause.tar beside the binary)");
+  command->add_option("--kubelet-port", flags->kubelet_port, "Port reported as the kubelet endpoint")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 65535));
+}
+
+void AddAgentResetFlags(CLI::App* command, AgentResetFlags* flags) {
+  command->add_option("--data-dir", flags->data_dir, "Agent data directory to remove")->capture_default_str();
+}
+
+std::string DefaultPauseImageArchive() {
+  std::error_code ec;
+  std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "";
+  std::filesystem::path archive = exe.parent_path() / "images" / "pause.tar";
+  return std::filesystem::exists(archive, ec) ? archive.string() : "";
+}
+
+absl::StatusOr<client::RestConfig> AgentRestConfig(const AgentFlags& flags) {
+  if (flags.server.empty()) return absl::InvalidArgumentError("--server is required");
+  std::string token = flags.token;
+  if (token.empty() && !flags.token_file.empty()) {
+    std::ifstream in(flags.token_file);
+    if (!in) return absl::NotFoundError(absl::StrCat("cannot read --token-file ", flags.token_file));
+    std::ostringstream text;
+    text << in.rdbuf();
+    token = std::string(absl::StripAsciiWhitespace(text.str()));
+  }
+  if (token.empty()) return absl::InvalidArgumentError("--token or --token-file is required");
+  absl::StatusOr<client::RestConfig> config = client::MakeRestConfig(flags.server, token, flags.ca_file);
+  if (!config.ok()) return config.status();
+  config->insecure_skip_tls_verify = flags.insecure_skip_tls_verify;
+  config->user_agent = "skiff-agent";
+  config->field_manager = "skiff-agent";
+  return config;
+}
+
+AgentOptions AgentOptionsFromFlags(const AgentFlags& flags) {
+  AgentOptions o;
+  o.data_dir = flags.data_dir;
+  o.node_name = flags.node_name;
+  o.node_ip = flags.node_ip;
+  o.container_runtime_endpoint = flags.container_runtime_endpoint;
+  o.pause_image_archive = flags.pause_image.empty() ? DefaultPauseImageArchive() : flags.pause_image;
+  o.kubelet_port = flags.kubelet_port;
+  o.client_ca_file = flags.ca_file;
+  return o;
+}
+
+int RunAgent(const AgentFlags& flags) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  absl::StatusOr<client::RestConfig> config = AgentRestConfig(flags);
+  if (!config.ok()) {
+    std::fprintf(stderr, "skiff agent: %s\n", std::string(config.status().message()).c_str());
+    return 1;
+  }
+  auto rest = client::RestClient::New(*config);
+  if (!rest.ok()) {
+    std::fprintf(stderr, "skiff agent: %s\n", rest.status().ToString().c_str());
+    return 1;
+  }
+  Agent agent(rest->get(), AgentOptionsFromFlags(flags));
+  if (absl::Status s = agent.Start(); !s.ok()) {
+    std::fprintf(stderr, "skiff agent: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  std::printf("skiff agent: node %s (%s) registered at %s\n", agent.options().node_name.c_str(),
+              agent.options().node_ip.c_str(), config->server_url.c_str());
+  std::fflush(stdout);
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("signal {}: stopping the agent (containers keep running)", sig);
+  agent.Stop();
+  return 0;
+}
+
+int RunAgentReset(const AgentResetFlags& flags) {
+  if (flags.data_dir.empty() || flags.data_dir == "/") {
+    std::fprintf(stderr, "skiff agent reset: refusing --data-dir \"%s\"\n", flags.data_dir.c_str());
+    return 1;
+  }
+  if (absl::Status s = containerd::ResetAgentDir(flags.data_dir); !s.ok()) {
+    std::fprintf(stderr, "skiff agent reset: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  std::printf("skiff agent reset: removed %s\n", flags.data_dir.c_str());
+  return 0;
+}
+
+}  // namespace skiff::agent::kubelet

@@ -1,0 +1,127 @@
+#include "agent/node/cni_config.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "base/json.h"
+#include "boost/json.hpp"
+
+namespace skiff::agent::node {
+
+namespace json = boost::json;
+
+namespace {
+
+absl::Status Errno(const std::string& what) {
+  return absl::InternalError(absl::StrCat(what, ": ", std::strerror(errno)));
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  if (in) out << in.rdbuf();
+  return out.str();
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> CidrGateway(const std::string& cidr) {
+  size_t slash = cidr.find('/');
+  int prefix = -1;
+  struct in_addr address {};
+  if (slash == std::string::npos || !absl::SimpleAtoi(cidr.substr(slash + 1), &prefix) || prefix < 0 ||
+      prefix > 30 || inet_pton(AF_INET, cidr.substr(0, slash).c_str(), &address) != 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("pod CIDR \"", cidr, "\" is not an IPv4 CIDR of /30 or wider"));
+  }
+  uint32_t host = ntohl(address.s_addr);
+  uint32_t mask = prefix == 0 ? 0 : ~uint32_t{0} << (32 - prefix);
+  struct in_addr gateway {};
+  gateway.s_addr = htonl((host & mask) + 1);
+  char text[INET_ADDRSTRLEN] = {};
+  inet_ntop(AF_INET, &gateway, text, sizeof(text));
+  return std::string(text);
+}
+
+absl::StatusOr<json::value> CniConflist(const CniOptions& options) {
+  absl::StatusOr<std::string> gateway = CidrGateway(options.pod_cidr);
+  if (!gateway.ok()) return gateway.status();
+  json::object ipam{
+      {"type", "host-local"},
+      {"ranges", json::array{json::array{json::object{{"subnet", options.pod_cidr}, {"gateway", *gateway}}}}},
+      {"routes", json::array{json::object{{"dst", "0.0.0.0/0"}}}},
+  };
+  if (!options.ipam_data_dir.empty()) ipam["dataDir"] = options.ipam_data_dir;
+  json::object bridge{{"type", "bridge"}, {"bridge", kCniBridge}, {"isGateway", true},
+                      {"ipMasq", true},   {"hairpinMode", true},  {"ipam", std::move(ipam)}};
+  json::object portmap{{"type", "portmap"}, {"capabilities", json::object{{"portMappings", true}}}};
+  return json::value(json::object{{"cniVersion", "1.0.0"},
+                                  {"name", kCniNetworkName},
+                                  {"plugins", json::array{std::move(bridge), std::move(portmap)}}});
+}
+
+absl::Status WriteFileAtomically(const std::string& path, const std::string& content) {
+  std::filesystem::path target(path);
+  std::error_code ec;
+  std::filesystem::create_directories(target.parent_path(), ec);
+  if (ec)
+    return absl::InternalError(absl::StrCat("creating ", target.parent_path().string(), ": ", ec.message()));
+  std::string temp = absl::StrCat(path, ".tmp.", getpid());
+  int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Errno(absl::StrCat("creating ", temp));
+  size_t written = 0;
+  while (written < content.size()) {
+    ssize_t n = write(fd, content.data() + written, content.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      absl::Status s = Errno(absl::StrCat("writing ", temp));
+      close(fd);
+      unlink(temp.c_str());
+      return s;
+    }
+    written += static_cast<size_t>(n);
+  }
+  if (fsync(fd) != 0 || close(fd) != 0) {
+    absl::Status s = Errno(absl::StrCat("flushing ", temp));
+    unlink(temp.c_str());
+    return s;
+  }
+  if (rename(temp.c_str(), path.c_str()) != 0) {
+    absl::Status s = Errno(absl::StrCat("renaming ", temp, " to ", path));
+    unlink(temp.c_str());
+    return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> WriteCniConflist(const std::string& conf_dir, const CniOptions& options) {
+  absl::StatusOr<json::value> conflist = CniConflist(options);
+  if (!conflist.ok()) return conflist.status();
+  std::string content = base::ToJson(*conflist) + "\n";
+  std::string path = absl::StrCat(conf_dir, "/", kCniConflistName);
+  if (ReadAll(path) == content) return false;
+  if (absl::Status s = WriteFileAtomically(path, content); !s.ok()) return s;
+  return true;
+}
+
+absl::Status EnableIpForwarding(const std::string& proc_root) {
+  std::string path = absl::StrCat(proc_root, "/proc/sys/net/ipv4/ip_forward");
+  if (ReadAll(path).substr(0, 1) == "1") return absl::OkStatus();
+  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return Errno(absl::StrCat("opening ", path));
+  bool ok = write(fd, "1\n", 2) == 2;
+  absl::Status s = ok ? absl::OkStatus() : Errno(absl::StrCat("writing ", path));
+  close(fd);
+  return s;
+}
+
+}  // namespace skiff::agent::node

@@ -1,0 +1,72 @@
+// MetricsApi: the metrics.k8s.io/v1beta1 group that `kubectl top` reads (PodMetrics and
+// NodeMetrics; get and list, namespaced and across namespaces, labelSelector). Nothing is stored:
+// each answer is built from the agents' /stats/summary (resource_stats.h in agent/server),
+// fetched from every node's agent in parallel over HTTPS with the kubelet-client certificate
+// (NodeProxy), with a short timeout, and cached per node for `cache_ttl` (agents sample about
+// every 10 s anyway). Pods and nodes that exist in the API but have no usage yet are left out, as
+// metrics-server does. The discovery pieces for the group are here too (discovery.cc adds them).
+// Thread-safety: Handle is called concurrently; the cache is locked. Ownership: borrows the
+// storage. Failure: every error is a Kubernetes Status response (404 for unknown metrics, 405 for
+// verbs other than get/list); unreachable agents only drop their node's metrics.
+#ifndef SKIFF_APISERVER_METRICS_API_H_
+#define SKIFF_APISERVER_METRICS_API_H_
+
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "absl/time/time.h"
+#include "apiserver/http_types.h"
+#include "apiserver/node_proxy.h"
+#include "apiserver/request_info.h"
+#include "apiserver/resource_storage.h"
+#include "boost/json/value.hpp"
+
+namespace skiff::apiserver {
+
+inline constexpr char kMetricsGroup[] = "metrics.k8s.io";
+inline constexpr char kMetricsVersion[] = "v1beta1";
+
+// Discovery: the APIGroupDiscovery item (aggregated /apis), the APIGroup (legacy /apis and
+// /apis/metrics.k8s.io) and the APIResourceList JSON of /apis/metrics.k8s.io/v1beta1.
+boost::json::object MetricsAggregatedGroup();
+boost::json::object MetricsApiGroup();
+std::string MetricsResourceList();
+
+// Quantities as metrics-server writes them: "<n>n" nanocores, "<n>Ki" bytes.
+std::string CpuQuantity(uint64_t nanocores);
+std::string MemoryQuantity(uint64_t bytes);
+
+struct MetricsApiOptions {
+  std::string client_cert_file;  // the API server's kubelet-client identity
+  std::string client_key_file;
+  absl::Duration fetch_timeout = absl::Seconds(5);
+  absl::Duration cache_ttl = absl::Seconds(10);
+};
+
+class MetricsApi {
+ public:
+  MetricsApi(ResourceStorage* storage, MetricsApiOptions options);
+
+  static bool Handles(const RequestInfo& info) { return info.group == kMetricsGroup; }
+  HttpResponse Handle(const HttpRequest& request, const RequestInfo& info);
+
+ private:
+  struct NodeSummary {
+    absl::Time fetched = absl::InfinitePast();
+    boost::json::value summary;  // null when the agent could not be reached
+  };
+  // The summaries of every node (cached), by node name.
+  std::map<std::string, boost::json::value> Summaries(const std::vector<ObjectPtr>& nodes);
+  boost::json::value Fetch(const boost::json::value& node);
+
+  ResourceStorage* storage_;
+  MetricsApiOptions options_;
+  NodeProxy proxy_;
+  std::mutex mu_;
+  std::map<std::string, NodeSummary> cache_;
+};
+
+}  // namespace skiff::apiserver
+
+#endif  // SKIFF_APISERVER_METRICS_API_H_

@@ -1,0 +1,172 @@
+"""Helpers for end-to-end tests that run real containers through a skiff node agent: the busybox
+test image, waiting for the node and for pods, reading container logs, counting containers."""
+import ipaddress
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from conftest import SKIFF_BIN
+
+REPO = os.path.join(os.path.dirname(__file__), "..", "..")
+BUSYBOX = "skiff.local/busybox:1.35"
+
+
+def require_container_host():
+    """Skips unless this machine can run containers (root, containerd, runc, CNI plugins)."""
+    if os.geteuid() != 0:
+        pytest.skip("real containers need root")
+    for tool in ("containerd", "runc", "ctr"):
+        if not shutil.which(tool):
+            pytest.skip(f"{tool} is not installed")
+    if not os.path.exists("/usr/lib/cni/bridge"):
+        pytest.skip("CNI plugins are not installed in /usr/lib/cni")
+    if not os.path.exists("/bin/busybox"):
+        pytest.skip("busybox-static is not installed")
+
+
+def build_busybox_image(tmp_dir):
+    path = os.path.join(tmp_dir, "busybox.tar")
+    subprocess.run(["python3", os.path.join(REPO, "scripts", "oci_image.py"), "--busybox", "-o", path],
+                   check=True, capture_output=True, timeout=120)
+    return path
+
+
+def ctr(agent_dir, *args, timeout=60):
+    sock = os.path.join(agent_dir, "containerd", "containerd.sock")
+    return subprocess.run(["ctr", "-a", sock, "-n", "k8s.io", *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def has_images_command():
+    res = subprocess.run([SKIFF_BIN, "--help"], capture_output=True, text=True, timeout=30)
+    return any(line.split()[:1] == ["images"] for line in res.stdout.splitlines())
+
+
+def import_image(agent_dir, archive):
+    """`skiff images import`; falls back to ctr where the binary has no `images` command yet."""
+    if not has_images_command():
+        fallback = ctr(agent_dir, "images", "import", "--snapshotter", "overlayfs", archive, timeout=300)
+        assert fallback.returncode == 0, fallback.stderr
+        return fallback.stdout
+    res = subprocess.run([SKIFF_BIN, "images", "import", archive, "--data-dir", agent_dir],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, f"skiff images import failed: {res.stdout}\n{res.stderr}"
+    ls = subprocess.run([SKIFF_BIN, "images", "ls", "--data-dir", agent_dir], capture_output=True, text=True,
+                        timeout=60)
+    assert ls.returncode == 0 and "skiff.local/busybox" in ls.stdout, ls.stdout + ls.stderr
+    return res.stdout
+
+
+def container_ids(agent_dir):
+    res = ctr(agent_dir, "containers", "ls", "-q")
+    assert res.returncode == 0, res.stderr
+    return set(res.stdout.split())
+
+
+def wait_for(predicate, timeout, interval=0.5, what="condition"):
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}; last: {last!r}")
+
+
+def wait_node_ready(s, timeout=120, name=None):
+    def ready():
+        nodes = s.kubectl_json("get", "nodes")["items"]
+        for n in nodes:
+            if name and n["metadata"]["name"] != name:
+                continue
+            conds = {c["type"]: c["status"] for c in n.get("status", {}).get("conditions", [])}
+            if conds.get("Ready") == "True" and n.get("spec", {}).get("podCIDR"):
+                return n
+        return None
+    return wait_for(ready, timeout, 1, "a Ready node with a podCIDR")
+
+
+def get_pod(s, name, ns="default"):
+    res = s.kubectl("get", "pod", name, "-n", ns, "-o", "json", check=False)
+    if res.returncode != 0:
+        return None
+    return json.loads(res.stdout)
+
+
+def wait_pod(s, name, predicate, timeout=60, what=None, ns="default"):
+    def check():
+        pod = get_pod(s, name, ns)
+        return pod if pod and predicate(pod) else None
+    try:
+        return wait_for(check, timeout, 0.5, what or f"pod {name}")
+    except AssertionError as e:
+        raise AssertionError(f"{e}\npod: {json.dumps(get_pod(s, name, ns), indent=1)[-3000:]}\n"
+                             f"server log: {s.log()}") from None
+
+
+def phase_is(*phases):
+    return lambda pod: pod.get("status", {}).get("phase") in phases
+
+
+def running_ready(pod):
+    st = pod.get("status", {})
+    conds = {c["type"]: c["status"] for c in st.get("conditions", [])}
+    return st.get("phase") == "Running" and conds.get("Ready") == "True" and st.get("podIP")
+
+
+def container_status(pod, name=None):
+    for cs in pod.get("status", {}).get("containerStatuses", []):
+        if name is None or cs["name"] == name:
+            return cs
+    return {}
+
+
+def pod_log(s, pod, container=None):
+    """kubectl logs when the agent serves it; else the CRI log files under the agent dir."""
+    name = pod["metadata"]["name"]
+    args = ["logs", name, "-n", pod["metadata"]["namespace"]]
+    if container:
+        args += ["-c", container]
+    res = s.kubectl(*args, check=False, timeout=20)
+    if res.returncode == 0 and res.stdout:
+        return res.stdout
+    container = container or pod["spec"]["containers"][0]["name"]
+    log_dir = os.path.join(s.agent_dir, "pods", pod["metadata"]["uid"], "logs", container)
+    out = []
+    if os.path.isdir(log_dir):
+        for f in sorted(os.listdir(log_dir)):
+            with open(os.path.join(log_dir, f), errors="replace") as fh:
+                for line in fh:
+                    # CRI log format: <RFC3339Nano> <stdout|stderr> <F|P> <message>
+                    parts = line.rstrip("\n").split(" ", 3)
+                    if len(parts) == 4:
+                        out.append(parts[3] + ("\n" if parts[2] == "F" else ""))
+    return "".join(out)
+
+
+def in_cidr(ip, cidr):
+    return ipaddress.ip_address(ip) in ipaddress.ip_network(cidr, strict=False)
+
+
+def busybox_pod(name, command, restart="Never", **spec):
+    """A one-container busybox pod manifest (dict) running `sh -c command`."""
+    container = {"name": "main", "image": BUSYBOX, "imagePullPolicy": "Never",
+                 "command": ["sh", "-c", command]}
+    container.update(spec.pop("container", {}))
+    pod_spec = {"restartPolicy": restart, "terminationGracePeriodSeconds": 5, "containers": [container]}
+    pod_spec.update(spec)
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": pod_spec}
+
+
+def apply(s, obj):
+    s.kubectl("apply", "-f", "-", input=json.dumps(obj))
+
+
+def make_tmp_dir(prefix):
+    return tempfile.mkdtemp(prefix=prefix)
