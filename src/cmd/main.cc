@@ -44,6 +44,9 @@ int RunServer(const skiff::apiserver::ServerOptions& options, bool disable_contr
   std::unique_ptr<skiff::controllers::ControllerManager> manager;
   if (!disable_controllers) {
     client = std::make_unique<skiff::client::InProcessClient>(server.storage(), "skiff-controller-manager");
+    // Informers of controllers and scheduler do not need managedFields (as kube-controller-manager
+    // strips them); at 150,000 pods this saves about a quarter of the server's memory.
+    client->set_strip_managed_fields(true);
     manager = std::make_unique<skiff::controllers::ControllerManager>(client.get(), std::move(manager_options));
     manager->AddController({"scheduler", skiff::scheduler::NewScheduler});
     manager->Start();
