@@ -9,7 +9,7 @@ packages=(
   libprotobuf-dev protobuf-compiler libgtest-dev libgmock-dev libbenchmark-dev
   libjemalloc-dev python3 python3-pytest python3-kubernetes python3-yaml
   # node agent: gRPC for CRI, the container runtime, CNI plugins, service proxy, DNS
-  libgrpc++-dev protobuf-compiler-grpc libldns-dev
+  libgrpc++-dev protobuf-compiler-grpc libldns-dev libnftables-dev
   containerd runc containernetworking-plugins nftables iproute2
   # test images and tools: busybox for test containers, OCI tooling, dig
   busybox-static umoci skopeo dnsutils

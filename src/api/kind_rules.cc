@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/label_selector.h"
+#include "api/service_rules.h"
 #include "base/json.h"
 #include "boost/json.hpp"
 
@@ -38,7 +39,8 @@ std::string GoMap(const json::value* labels) {
     for (const auto& [k, v] : labels->get_object()) {
       if (!first) out += ", ";
       first = false;
-      absl::StrAppend(&out, "\"", std::string(k), "\":\"", v.is_string() ? std::string(v.get_string()) : "", "\"");
+      absl::StrAppend(&out, "\"", std::string(k), "\":\"", v.is_string() ? std::string(v.get_string()) : "",
+                      "\"");
     }
   }
   return out + "}";
@@ -58,15 +60,15 @@ void CheckWorkloadSelector(std::string_view kind, const json::value& obj, std::v
   }
   const auto* labels = base::FindPath(obj, {"spec", "template", "metadata", "labels"});
   if (!parsed->Matches(labels)) {
-    errors->push_back({std::string(kFieldValueInvalid), "spec.template.metadata.labels", json::string(GoMap(labels)),
-                       "`selector` does not match template `labels`"});
+    errors->push_back({std::string(kFieldValueInvalid), "spec.template.metadata.labels",
+                       json::string(GoMap(labels)), "`selector` does not match template `labels`"});
   }
 }
 
 }  // namespace
 
-std::vector<FieldError> ValidateKindRules(std::string_view group, std::string_view kind, const json::value& obj,
-                                          const json::value* old_obj) {
+std::vector<FieldError> ValidateKindRules(std::string_view group, std::string_view kind,
+                                          const json::value& obj, const json::value* old_obj) {
   std::vector<FieldError> errors;
   if (group.empty() && (kind == "ConfigMap" || kind == "Secret")) {
     if (DataBytes(obj, kind == "Secret") > kMaxDataBytes) {
@@ -90,8 +92,11 @@ std::vector<FieldError> ValidateKindRules(std::string_view group, std::string_vi
       }
     }
   }
-  if ((group == "apps" && (kind == "Deployment" || kind == "ReplicaSet" || kind == "StatefulSet" ||
-                           kind == "DaemonSet")) ||
+  if (group.empty() && kind == "Service") {
+    for (auto& e : ValidateServiceRules(obj)) errors.push_back(std::move(e));
+  }
+  if ((group == "apps" &&
+       (kind == "Deployment" || kind == "ReplicaSet" || kind == "StatefulSet" || kind == "DaemonSet")) ||
       (group == "batch" && kind == "Job" && base::FindPath(obj, {"spec", "selector"}) &&
        base::GetBool(obj, {"spec", "manualSelector"}))) {
     CheckWorkloadSelector(kind, obj, &errors);

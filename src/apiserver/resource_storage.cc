@@ -56,7 +56,8 @@ bool SpecChanged(const json::value& a, const json::value& b) {
 
 // metadata.finalizers, and for Namespaces also spec.finalizers (emptied through /finalize).
 bool HasFinalizers(const json::value& obj) {
-  for (const auto* f : {base::FindPath(obj, {"metadata", "finalizers"}), base::FindPath(obj, {"spec", "finalizers"})}) {
+  for (const auto* f :
+       {base::FindPath(obj, {"metadata", "finalizers"}), base::FindPath(obj, {"spec", "finalizers"})}) {
     if (f && f->is_array() && !f->get_array().empty()) return true;
   }
   return false;
@@ -152,8 +153,27 @@ std::string NewUid() {
                          lo & 0xffffffffffffULL);
 }
 
-ResourceStorage::ResourceStorage(storage::Store* store, WatchCache* cache, base::Clock* clock, Admission* admission)
+ResourceStorage::ResourceStorage(storage::Store* store, WatchCache* cache, base::Clock* clock,
+                                 Admission* admission)
     : store_(store), cache_(cache), clock_(clock), admission_(admission) {}
+
+WriteHook* ResourceStorage::HookFor(const api::ResourceInfo& r) const {
+  for (auto* hook : hooks_) {
+    if (hook->Handles(r)) return hook;
+  }
+  return nullptr;
+}
+
+absl::StatusOr<std::unique_ptr<WriteHook::Reservation>> ResourceStorage::PrepareHook(
+    const api::ResourceInfo& r, json::value& obj, const json::value* old) {
+  auto* hook = HookFor(r);
+  if (!hook) return std::unique_ptr<WriteHook::Reservation>();
+  return hook->Prepare(r, obj, old);
+}
+
+void ResourceStorage::NotifyDeleted(const api::ResourceInfo& r, const json::value& obj) {
+  if (auto* hook = HookFor(r)) hook->Deleted(r, obj);
+}
 
 absl::StatusOr<ObjectPtr> ResourceStorage::Get(const api::ResourceInfo& r, const std::string& ns,
                                                const std::string& name) {
@@ -163,7 +183,8 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Get(const api::ResourceInfo& r, const
   return obj;
 }
 
-absl::Status ResourceStorage::CheckNamespace(const api::ResourceInfo& r, const std::string& ns, bool creating) {
+absl::Status ResourceStorage::CheckNamespace(const api::ResourceInfo& r, const std::string& ns,
+                                             bool creating) {
   if (!r.namespaced) return absl::OkStatus();
   if (ns.empty()) return BadRequestError("the namespace of the object must be set");
   std::string prefix = ResourcePrefix("", "namespaces");
@@ -172,10 +193,11 @@ absl::Status ResourceStorage::CheckNamespace(const api::ResourceInfo& r, const s
   json::value nsval = creating ? nsobj->Parse() : json::value();
   if (creating && (base::GetString(nsval, {"status", "phase"}) == "Terminating" ||
                    base::FindPath(nsval, {"metadata", "deletionTimestamp"}))) {
-    return ToStatus({403, "Forbidden",
-                     absl::StrCat(r.QualifiedPlural(), " is forbidden: unable to create new content in namespace ",
-                                  ns, " because it is being terminated"),
-                     "", r.group, r.plural});
+    return ToStatus(
+        {403, "Forbidden",
+         absl::StrCat(r.QualifiedPlural(), " is forbidden: unable to create new content in namespace ", ns,
+                      " because it is being terminated"),
+         "", r.group, r.plural});
   }
   return absl::OkStatus();
 }
@@ -190,7 +212,8 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Create(const api::ResourceInfo& r, co
   std::string body_ns = base::GetString(obj, {"metadata", "namespace"});
   if (r.namespaced) {
     if (!body_ns.empty() && !ns.empty() && body_ns != ns) {
-      return BadRequestError("the namespace of the provided object does not match the namespace sent on the request");
+      return BadRequestError(
+          "the namespace of the provided object does not match the namespace sent on the request");
     }
     meta["namespace"] = ns.empty() ? body_ns : ns;
   } else {
@@ -221,11 +244,14 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Create(const api::ResourceInfo& r, co
   ApplyKindInvariants(r, obj);
   if (!options.field_manager.empty() && !options.managed_fields_done) {
     api::UpdateManagedFields(nullptr, obj, options.field_manager, "Update", r.GroupVersion(),
-                             base::FormatRfc3339(clock_->Now()), api::PatchMetaFor(r.group, r.version, r.kind));
+                             base::FormatRfc3339(clock_->Now()),
+                             api::PatchMetaFor(r.group, r.version, r.kind));
   }
   if (admission_) {
     if (auto s = admission_->Admit(r, obj, nullptr); !s.ok()) return s;
   }
+  auto reservation = PrepareHook(r, obj, nullptr);
+  if (!reservation.ok()) return reservation.status();
   name = base::GetString(obj, {"metadata", "name"});
   std::string prefix = ResourcePrefix(r.group, r.plural);
   std::string key = ObjectKey(prefix, the_ns, name);
@@ -235,16 +261,18 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Create(const api::ResourceInfo& r, co
   if (!rev.ok()) {
     if (absl::IsAlreadyExists(rev.status())) {
       if (!generate.empty() && base::GetString(obj, {"metadata", "generateName"}) == generate) {
-        return ToStatus({409, "AlreadyExists",
-                         absl::StrCat(r.QualifiedPlural(), " \"", name,
-                                      "\" already exists, the server was not able to generate a unique name for "
-                                      "the object"),
-                         name, r.group, r.plural});
+        return ToStatus(
+            {409, "AlreadyExists",
+             absl::StrCat(r.QualifiedPlural(), " \"", name,
+                          "\" already exists, the server was not able to generate a unique name for "
+                          "the object"),
+             name, r.group, r.plural});
       }
       return AlreadyExistsError(r.group, r.plural, name);
     }
     return rev.status();
   }
+  if (*reservation) (*reservation)->Commit();
   if (auto s = cache_->WaitForRevision(*rev); !s.ok()) return s;
   return cache_->Materialize(key, std::move(obj), *rev);
 }
@@ -261,6 +289,7 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Persist(const api::ResourceInfo& r, c
   if (terminating && !HasFinalizers(obj) && !graceful_pod) {
     auto rev = store_->Delete(current->key, current->revision);
     if (!rev.ok()) return rev.status();
+    NotifyDeleted(r, obj);
     if (auto s = cache_->WaitForRevision(*rev); !s.ok()) return s;
     return cache_->MakeObject(current->key, stored, *rev);
   }
@@ -305,7 +334,8 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Update(const api::ResourceInfo& r, co
     }
     std::string body_ns = base::GetString(obj, {"metadata", "namespace"});
     if (r.namespaced && !body_ns.empty() && body_ns != ns) {
-      return BadRequestError("the namespace of the provided object does not match the namespace sent on the request");
+      return BadRequestError(
+          "the namespace of the provided object does not match the namespace sent on the request");
     }
     std::string body_rv = base::GetString(obj, {"metadata", "resourceVersion"});
     if (!body_rv.empty() && body_rv != std::to_string(current->revision)) {
@@ -315,7 +345,8 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Update(const api::ResourceInfo& r, co
     // System-owned metadata is never taken from the request.
     meta["name"] = name;
     if (r.namespaced) meta["namespace"] = ns;
-    for (const char* field : {"uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds"}) {
+    for (const char* field :
+         {"uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds"}) {
       const auto* v = base::FindPath(old, {"metadata", field});
       if (v) {
         meta[field] = *v;
@@ -352,15 +383,20 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Update(const api::ResourceInfo& r, co
     if (admission_) {
       if (auto s = admission_->Admit(r, obj, &old); !s.ok()) return s;
     }
+    auto reservation = PrepareHook(r, obj, &old);
+    if (!reservation.ok()) return reservation.status();
     Meta(obj)["resourceVersion"] = std::to_string(current->revision);
     if (obj == old) return current;  // no-op updates do not create a revision
     if (!options.field_manager.empty() && !options.managed_fields_done) {
       api::UpdateManagedFields(&old, obj, options.field_manager, "Update", r.GroupVersion(),
-                               base::FormatRfc3339(clock_->Now()), api::PatchMetaFor(r.group, r.version, r.kind),
-                               options.subresource);
+                               base::FormatRfc3339(clock_->Now()),
+                               api::PatchMetaFor(r.group, r.version, r.kind), options.subresource);
     }
     auto result = Persist(r, current, std::move(obj), options.dry_run);
-    if (result.ok()) return result;
+    if (result.ok()) {
+      if (*reservation && !options.dry_run) (*reservation)->Commit();
+      return result;
+    }
     if (absl::IsFailedPrecondition(result.status()) || absl::IsNotFound(result.status())) {
       if (retry_on_conflict) continue;
       if (absl::IsNotFound(result.status())) return NotFoundError(r.group, r.plural, name);
@@ -380,9 +416,10 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Delete(const api::ResourceInfo& r, co
   // The namespaces every cluster relies on cannot be deleted (Kubernetes' NamespaceLifecycle).
   if (r.group.empty() && r.kind == "Namespace" &&
       (name == "default" || name == "kube-system" || name == "kube-public")) {
-    return ToStatus({403, "Forbidden",
-                     absl::StrCat("namespaces \"", name, "\" is forbidden: this namespace may not be deleted"), name,
-                     "", "namespaces"});
+    return ToStatus(
+        {403, "Forbidden",
+         absl::StrCat("namespaces \"", name, "\" is forbidden: this namespace may not be deleted"), name, "",
+         "namespaces"});
   }
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     ObjectPtr current = cache_->Get(prefix, key);
@@ -391,8 +428,8 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Delete(const api::ResourceInfo& r, co
     std::string uid = base::GetString(live, {"metadata", "uid"});
     if (!options.precondition_uid.empty() && options.precondition_uid != uid) {
       return ConflictError(r.group, r.plural, name,
-                           absl::StrCat("Precondition failed: UID in precondition: ", options.precondition_uid,
-                                        ", UID in object meta: ", uid));
+                           absl::StrCat("Precondition failed: UID in precondition: ",
+                                        options.precondition_uid, ", UID in object meta: ", uid));
     }
     if (!options.precondition_resource_version.empty() &&
         options.precondition_resource_version != std::to_string(current->revision)) {
@@ -411,7 +448,8 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Delete(const api::ResourceInfo& r, co
     if (r.group.empty() && r.kind == "Pod" && !base::GetString(obj, {"spec", "nodeName"}).empty() &&
         base::GetString(obj, {"status", "phase"}) != "Succeeded" &&
         base::GetString(obj, {"status", "phase"}) != "Failed") {
-      grace = options.grace_period_seconds.value_or(base::GetInt(obj, {"spec", "terminationGracePeriodSeconds"}, 30));
+      grace = options.grace_period_seconds.value_or(
+          base::GetInt(obj, {"spec", "terminationGracePeriodSeconds"}, 30));
       graceful = grace > 0;
     }
     if (is_namespace) {
@@ -421,7 +459,8 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Delete(const api::ResourceInfo& r, co
     if (HasFinalizers(obj) || graceful) {
       if (options.dry_run) return cache_->MakeObject(current->key, StoredForm(obj), current->revision);
       auto& meta = Meta(obj);
-      if (!already_terminating || (graceful && grace < base::GetInt(obj, {"metadata", "deletionGracePeriodSeconds"}, 0))) {
+      if (!already_terminating ||
+          (graceful && grace < base::GetInt(obj, {"metadata", "deletionGracePeriodSeconds"}, 0))) {
         meta["deletionTimestamp"] = base::FormatRfc3339(clock_->Now() + absl::Seconds(grace));
         meta["deletionGracePeriodSeconds"] = grace;
       }
@@ -444,6 +483,7 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Delete(const api::ResourceInfo& r, co
       if (absl::IsFailedPrecondition(rev.status()) || absl::IsNotFound(rev.status())) continue;
       return rev.status();
     }
+    NotifyDeleted(r, live);
     if (auto s = cache_->WaitForRevision(*rev); !s.ok()) return s;
     *deleted = true;
     return current;

@@ -12,6 +12,7 @@
 #define SKIFF_APISERVER_RESOURCE_STORAGE_H_
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,6 +33,28 @@ class Admission {
   // `old` is null on create. May default fields of `obj`; returns a 422 Invalid Status on bad input.
   virtual absl::Status Admit(const api::ResourceInfo& resource, boost::json::value& obj,
                              const boost::json::value* old) = 0;
+};
+
+// State a kind keeps outside its objects (the Service ClusterIP and NodePort allocators), kept
+// in step with every create, update and delete of the kinds the hook handles.
+class WriteHook {
+ public:
+  // What Prepare reserved for one write: Commit() when the write was stored; destroying an
+  // uncommitted reservation gives back what it took.
+  class Reservation {
+   public:
+    virtual ~Reservation() = default;
+    virtual void Commit() = 0;
+  };
+  virtual ~WriteHook() = default;
+  virtual bool Handles(const api::ResourceInfo& resource) const = 0;
+  // After admission (defaulted, schema-valid `obj`), before the write is stored; `old` is null on
+  // create. May fill fields of `obj` (allocated values); a non-OK status rejects the write.
+  virtual absl::StatusOr<std::unique_ptr<Reservation>> Prepare(const api::ResourceInfo& resource,
+                                                               boost::json::value& obj,
+                                                               const boost::json::value* old) = 0;
+  // After `obj` was removed from storage.
+  virtual void Deleted(const api::ResourceInfo& resource, const boost::json::value& obj) = 0;
 };
 
 struct WriteOptions {
@@ -69,26 +92,37 @@ class ResourceStorage {
   // `create_if_missing` is set (server-side apply), `mutate` is called with nullptr and the result
   // is created.
   absl::StatusOr<ObjectPtr> Update(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
-                                   const Mutation& mutate, const WriteOptions& options, bool retry_on_conflict,
-                                   bool create_if_missing = false, bool* created = nullptr);
+                                   const Mutation& mutate, const WriteOptions& options,
+                                   bool retry_on_conflict, bool create_if_missing = false,
+                                   bool* created = nullptr);
 
   // Deletes (or marks for deletion when finalizers or graceful termination apply). Returns the
   // object as it was deleted or as it now stands with its deletionTimestamp; `deleted` tells which.
   absl::StatusOr<ObjectPtr> Delete(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
                                    const DeleteOptions& options, bool* deleted);
 
+  // Registers a hook (before any write; the hook must outlive the storage).
+  void AddWriteHook(WriteHook* hook) { hooks_.push_back(hook); }
+
   WatchCache* cache() const { return cache_; }
   storage::Store* store() const { return store_; }
 
  private:
   absl::Status CheckNamespace(const api::ResourceInfo& r, const std::string& ns, bool creating);
-  absl::StatusOr<ObjectPtr> Persist(const api::ResourceInfo& r, const ObjectPtr& current, boost::json::value obj,
-                                    bool dry_run);
+  absl::StatusOr<ObjectPtr> Persist(const api::ResourceInfo& r, const ObjectPtr& current,
+                                    boost::json::value obj, bool dry_run);
+  WriteHook* HookFor(const api::ResourceInfo& r) const;
+  // Runs the hook of `r`, if any; a null reservation when there is none.
+  absl::StatusOr<std::unique_ptr<WriteHook::Reservation>> PrepareHook(const api::ResourceInfo& r,
+                                                                      boost::json::value& obj,
+                                                                      const boost::json::value* old);
+  void NotifyDeleted(const api::ResourceInfo& r, const boost::json::value& obj);
 
   storage::Store* store_;
   WatchCache* cache_;
   base::Clock* clock_;
   Admission* admission_;
+  std::vector<WriteHook*> hooks_;
 };
 
 // Storage form of an object: its JSON without metadata.resourceVersion.

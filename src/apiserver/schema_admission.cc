@@ -15,6 +15,29 @@ const api::TypeSchema* TypeFor(const api::SchemaRegistry& schemas, const api::Re
   return kind ? kind->type : nullptr;
 }
 
+absl::Status InvalidObjectStatus(const api::ResourceInfo& resource, const std::string& name,
+                                 const std::vector<api::FieldError>& errors) {
+  std::string qualified =
+      resource.group.empty() ? resource.kind : absl::StrCat(resource.kind, ".", resource.group);
+  // Type mismatches are decoding errors in Kubernetes (400), everything else is 422 Invalid.
+  for (const auto& e : errors) {
+    if (e.type == api::kFieldValueTypeInvalid) {
+      return BadRequestError(absl::StrCat(resource.kind, " in version \"", resource.version,
+                                          "\" cannot be handled as a ", resource.kind, ": ",
+                                          api::DecodeErrorMessage(e)));
+    }
+  }
+  ApiError err{422,  "Invalid",      api::InvalidObjectMessage(qualified, name, errors),
+               name, resource.group, resource.kind};
+  for (const auto& e : errors) {
+    std::string text = api::FormatFieldError(e);
+    std::string prefix = e.field + ": ";
+    if (text.compare(0, prefix.size(), prefix) == 0) text = text.substr(prefix.size());
+    err.causes.push_back({e.type, text, e.field});
+  }
+  return ToStatus(err);
+}
+
 absl::Status SchemaAdmission::Admit(const api::ResourceInfo& resource, boost::json::value& obj,
                                     const boost::json::value* old) {
   const api::TypeSchema* type = TypeFor(schemas_, resource);
@@ -23,31 +46,13 @@ absl::Status SchemaAdmission::Admit(const api::ResourceInfo& resource, boost::js
   // Mutating admission after defaulting, as in Kubernetes (DefaultTolerationSeconds, create only).
   if (old == nullptr && resource.group.empty() && resource.kind == "Pod") AddDefaultTolerations(obj);
   auto errors = api::ValidateObject(*type, obj);
-  for (auto& e : api::ValidateKindRules(resource.group, resource.kind, obj, old)) errors.push_back(std::move(e));
+  for (auto& e : api::ValidateKindRules(resource.group, resource.kind, obj, old))
+    errors.push_back(std::move(e));
   if (old) {
     for (auto& e : api::ValidateImmutableFields(*type, *old, obj)) errors.push_back(std::move(e));
   }
-  std::string name = base::GetString(obj, {"metadata", "name"});
-  if (!errors.empty()) {
-    std::string qualified = resource.group.empty() ? resource.kind : absl::StrCat(resource.kind, ".", resource.group);
-    // Type mismatches are decoding errors in Kubernetes (400), everything else is 422 Invalid.
-    for (const auto& e : errors) {
-      if (e.type == api::kFieldValueTypeInvalid) {
-        return BadRequestError(absl::StrCat(resource.kind, " in version \"", resource.version,
-                                            "\" cannot be handled as a ", resource.kind, ": ",
-                                            api::DecodeErrorMessage(e)));
-      }
-    }
-    ApiError err{422, "Invalid", api::InvalidObjectMessage(qualified, name, errors), name, resource.group,
-                 resource.kind};
-    for (const auto& e : errors) {
-      std::string text = api::FormatFieldError(e);
-      std::string prefix = e.field + ": ";
-      if (text.compare(0, prefix.size(), prefix) == 0) text = text.substr(prefix.size());
-      err.causes.push_back({e.type, text, e.field});
-    }
-    return ToStatus(err);
-  }
+  if (!errors.empty())
+    return InvalidObjectStatus(resource, base::GetString(obj, {"metadata", "name"}), errors);
   return absl::OkStatus();
 }
 

@@ -6,7 +6,11 @@
 #ifndef SKIFF_APISERVER_SCHEMA_ADMISSION_H_
 #define SKIFF_APISERVER_SCHEMA_ADMISSION_H_
 
+#include <string>
+#include <vector>
+
 #include "api/schema.h"
+#include "api/validation.h"
 #include "apiserver/resource_storage.h"
 
 namespace skiff::apiserver {
@@ -20,6 +24,10 @@ class SchemaAdmission : public Admission {
  private:
   const api::SchemaRegistry& schemas_;
 };
+
+// The 422 Invalid (400 for type mismatches) answer for `errors` found in object `name`.
+absl::Status InvalidObjectStatus(const api::ResourceInfo& resource, const std::string& name,
+                                 const std::vector<api::FieldError>& errors);
 
 // The schema type of a served resource, or nullptr.
 const api::TypeSchema* TypeFor(const api::SchemaRegistry& schemas, const api::ResourceInfo& resource);

@@ -8,18 +8,21 @@
 #include "api/schema.h"
 #include "apiserver/api_handler.h"
 #include "apiserver/auth.h"
+#include "apiserver/default_services.h"
 #include "apiserver/errors.h"
 #include "apiserver/http_server.h"
 #include "apiserver/kubeconfig.h"
 #include "apiserver/metered_store.h"
 #include "apiserver/metrics.h"
-#include "apiserver/pki.h"
 #include "apiserver/metrics_api.h"
+#include "apiserver/pki.h"
 #include "apiserver/pod_streams.h"
 #include "apiserver/resource_storage.h"
 #include "apiserver/schema_admission.h"
 #include "apiserver/selection.h"
+#include "apiserver/service_allocations.h"
 #include "apiserver/watch_cache.h"
+#include "base/net_address.h"
 #include "boost/json.hpp"
 #include "spdlog/spdlog.h"
 #include "storage/sqlite/sqlite_store.h"
@@ -29,16 +32,35 @@ namespace {
 
 absl::Status SplitListen(const std::string& listen, std::string* host, int* port) {
   auto colon = listen.rfind(':');
-  if (colon == std::string::npos || !absl::SimpleAtoi(listen.substr(colon + 1), port) || *port < 0 || *port > 65535) {
+  if (colon == std::string::npos || !absl::SimpleAtoi(listen.substr(colon + 1), port) || *port < 0 ||
+      *port > 65535) {
     return absl::InvalidArgumentError(absl::StrCat("--listen must be ADDR:PORT, got \"", listen, "\""));
   }
   *host = listen.substr(0, colon);
-  if (host->size() > 2 && host->front() == '[' && host->back() == ']') *host = host->substr(1, host->size() - 2);
+  if (host->size() > 2 && host->front() == '[' && host->back() == ']')
+    *host = host->substr(1, host->size() - 2);
   if (host->empty()) *host = "0.0.0.0";
   return absl::OkStatus();
 }
 
+// Every stored Service, for rebuilding the allocators after a restart.
+std::vector<boost::json::value> StoredServices(WatchCache* cache) {
+  std::string prefix = ResourcePrefix("", "services");
+  bool more = false;
+  auto list = cache->List(prefix, prefix, nullptr, "", 0, &more);
+  std::vector<boost::json::value> out;
+  out.reserve(list.objects.size());
+  for (const auto& obj : list.objects) out.push_back(obj->Parse());
+  return out;
+}
+
 }  // namespace
+
+absl::StatusOr<std::string> ClusterDnsAddress(const std::string& service_cidr) {
+  auto cidr = ParseIpv4Cidr(service_cidr);
+  if (!cidr.ok()) return cidr.status();
+  return NthAddress(*cidr, 10);
+}
 
 struct Server::Parts {
   ServerCredentials credentials;
@@ -46,6 +68,7 @@ struct Server::Parts {
   std::unique_ptr<MeteredStore> metered;
   std::unique_ptr<WatchCache> cache;
   std::unique_ptr<SchemaAdmission> admission;
+  std::unique_ptr<ServiceAllocations> service_allocations;
   std::unique_ptr<ResourceStorage> storage;
   Authenticator authenticator;
   AllowAllAuthorizer authorizer;
@@ -67,7 +90,8 @@ absl::Status Server::Start() {
   if (auto s = SplitListen(options_.listen, &host, &port); !s.ok()) return s;
   std::error_code ec;
   std::filesystem::create_directories(options_.data_dir, ec);
-  if (ec) return absl::UnavailableError(absl::StrCat("cannot create ", options_.data_dir, ": ", ec.message()));
+  if (ec)
+    return absl::UnavailableError(absl::StrCat("cannot create ", options_.data_dir, ": ", ec.message()));
 
   // The kubeconfig points at loopback when listening on all addresses.
   std::string url_host = (host == "0.0.0.0" || host == "::") ? "127.0.0.1" : host;
@@ -87,8 +111,14 @@ absl::Status Server::Start() {
   parts_->cache = std::make_unique<WatchCache>(parts_->metered.get(), cache_options);
   if (auto s = parts_->cache->Start(); !s.ok()) return s;
   parts_->admission = std::make_unique<SchemaAdmission>(api::BuiltinSchemas());
-  parts_->storage = std::make_unique<ResourceStorage>(parts_->metered.get(), parts_->cache.get(), &base::RealClock(),
-                                                      parts_->admission.get());
+  parts_->storage = std::make_unique<ResourceStorage>(parts_->metered.get(), parts_->cache.get(),
+                                                      &base::RealClock(), parts_->admission.get());
+  auto allocations = ServiceAllocations::Create(
+      {.service_cidr = options_.service_cidr, .node_port_range = options_.service_node_port_range});
+  if (!allocations.ok()) return allocations.status();
+  parts_->service_allocations = std::move(*allocations);
+  parts_->service_allocations->Rebuild(StoredServices(parts_->cache.get()));
+  parts_->storage->AddWriteHook(parts_->service_allocations.get());
   // Namespaces Kubernetes always has.
   const api::ResourceInfo* namespaces = api::FindResource("", "v1", "namespaces");
   for (const char* ns : {"default", "kube-system", "kube-public", "kube-node-lease"}) {
@@ -103,7 +133,8 @@ absl::Status Server::Start() {
   http.listen_address = host;
   http.port = port;
   http.worker_threads = options_.worker_threads;
-  auto creds = EnsureServerCredentials(options_.data_dir, absl::StrCat("https://", url_host, ":", port == 0 ? 1 : port), pki);
+  auto creds = EnsureServerCredentials(options_.data_dir,
+                                       absl::StrCat("https://", url_host, ":", port == 0 ? 1 : port), pki);
   if (!creds.ok()) return creds.status();
   parts_->credentials = *creds;
   http.cert_file = creds->paths.server_cert;
@@ -111,17 +142,18 @@ absl::Status Server::Start() {
   http.client_ca_file = creds->paths.ca_cert;
   parts_->authenticator.AddToken(creds->admin_token, User{"admin", "admin", {"system:masters"}});
   // The join token of `skiff agent` (k3s-style): agents authenticate as the nodes group.
-  parts_->authenticator.AddToken(creds->node_token, User{"system:node-bootstrap", "node-bootstrap", {"system:nodes", "system:authenticated"}});
+  parts_->authenticator.AddToken(
+      creds->node_token,
+      User{"system:node-bootstrap", "node-bootstrap", {"system:nodes", "system:authenticated"}});
   if (!options_.token_file.empty()) {
     if (auto s = parts_->authenticator.LoadTokenFile(options_.token_file); !s.ok()) return s;
   }
-  parts_->handler = std::make_unique<ApiHandler>(parts_->storage.get(), &parts_->authenticator, &parts_->authorizer,
-                                                 &parts_->metrics, &base::RealClock(),
-                                                 absl::StrCat(url_host, ":", port));
+  parts_->handler =
+      std::make_unique<ApiHandler>(parts_->storage.get(), &parts_->authenticator, &parts_->authorizer,
+                                   &parts_->metrics, &base::RealClock(), absl::StrCat(url_host, ":", port));
   parts_->pod_streams = std::make_unique<PodStreams>(
-      parts_->storage.get(),
-      PodStreamsOptions{.client_cert_file = creds->paths.kubelet_client_cert,
-                        .client_key_file = creds->paths.kubelet_client_key});
+      parts_->storage.get(), PodStreamsOptions{.client_cert_file = creds->paths.kubelet_client_cert,
+                                               .client_key_file = creds->paths.kubelet_client_key});
   parts_->handler->SetPodStreams(parts_->pod_streams.get());
   parts_->metrics_api = std::make_unique<MetricsApi>(
       parts_->storage.get(), MetricsApiOptions{.client_cert_file = creds->paths.kubelet_client_cert,
@@ -136,10 +168,20 @@ absl::Status Server::Start() {
   if (auto s = parts_->http->Start(); !s.ok()) return s;
   int actual = parts_->http->port();
   if (actual != port) {
-    auto again = EnsureServerCredentials(options_.data_dir, absl::StrCat("https://", url_host, ":", actual), pki);
+    auto again =
+        EnsureServerCredentials(options_.data_dir, absl::StrCat("https://", url_host, ":", actual), pki);
     if (!again.ok()) return again.status();
   }
   parts_->kubeconfig = creds->paths.admin_kubeconfig;
+  DefaultServicesOptions services;
+  const Ipv4Cidr& cidr = parts_->service_allocations->cidr();
+  services.kubernetes_ip = NthAddress(cidr, 1);
+  services.dns_ip = NthAddress(cidr, 10);
+  services.api_port = actual;
+  services.advertise_ip = options_.advertise_address;
+  if (services.advertise_ip.empty()) services.advertise_ip = (host == "0.0.0.0" || host == "::") ? "" : host;
+  if (services.advertise_ip.empty()) services.advertise_ip = base::DefaultIpv4Address().value_or("127.0.0.1");
+  if (auto s = EnsureDefaultServices(parts_->storage.get(), services); !s.ok()) return s;
   handler->SetReady(true);
   return absl::OkStatus();
 }
@@ -151,6 +193,7 @@ void Server::Stop() {
   parts_->pod_streams.reset();
   parts_->metrics_api.reset();
   parts_->storage.reset();
+  parts_->service_allocations.reset();
   parts_->cache.reset();
   parts_->metered.reset();
   parts_->store.reset();

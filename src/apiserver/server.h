@@ -9,17 +9,25 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace skiff::apiserver {
 
 class ResourceStorage;
+class ServiceAllocations;
 
 struct ServerOptions {
   std::string data_dir = "/var/lib/skiff";
   std::string listen = "0.0.0.0:6443";
   std::string token_file;  // optional static token file (token,user,uid,"groups")
   int worker_threads = 64;
+  std::string service_cidr = "10.43.0.0/16";  // ClusterIPs; .1 = kubernetes, .10 = kube-dns
+  std::string service_node_port_range = "30000-32767";
+  std::string advertise_address;  // "" = the listen address, or this host's main IPv4 address
 };
+
+// The cluster DNS address of a service CIDR (its tenth address, 10.43.0.10 by default).
+absl::StatusOr<std::string> ClusterDnsAddress(const std::string& service_cidr);
 
 class Server {
  public:

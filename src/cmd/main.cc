@@ -36,7 +36,8 @@ int RunServer(const skiff::apiserver::ServerOptions& options, bool disable_contr
     std::fprintf(stderr, "skiff server: %s\n", status.ToString().c_str());
     return 1;
   }
-  std::printf("skiff server listening on port %d\nkubeconfig: %s\n", server.port(), server.kubeconfig_path().c_str());
+  std::printf("skiff server listening on port %d\nkubeconfig: %s\n", server.port(),
+              server.kubeconfig_path().c_str());
   std::printf("try: KUBECONFIG=%s kubectl get namespaces\n", server.kubeconfig_path().c_str());
   std::fflush(stdout);
   // Controllers (and later the scheduler) talk to the storage in-process, under leader election.
@@ -47,7 +48,8 @@ int RunServer(const skiff::apiserver::ServerOptions& options, bool disable_contr
     // Informers of controllers and scheduler do not need managedFields (as kube-controller-manager
     // strips them); at 150,000 pods this saves about a quarter of the server's memory.
     client->set_strip_managed_fields(true);
-    manager = std::make_unique<skiff::controllers::ControllerManager>(client.get(), std::move(manager_options));
+    manager =
+        std::make_unique<skiff::controllers::ControllerManager>(client.get(), std::move(manager_options));
     manager->AddController({"scheduler", skiff::scheduler::NewScheduler});
     manager->Start();
   }
@@ -91,8 +93,22 @@ int main(int argc, char** argv) {
   bool disable_controllers = false;
   auto* server = app.add_subcommand("server", "Run the control plane (API server on embedded SQLite)");
   server->add_option("--data-dir", server_options.data_dir, "State directory")->capture_default_str();
-  server->add_option("--listen", server_options.listen, "HTTPS listen address ADDR:PORT")->capture_default_str();
-  server->add_option("--token-auth-file", server_options.token_file, "Static bearer tokens (CSV: token,user,uid,groups)");
+  server->add_option("--listen", server_options.listen, "HTTPS listen address ADDR:PORT")
+      ->capture_default_str();
+  server->add_option("--token-auth-file", server_options.token_file,
+                     "Static bearer tokens (CSV: token,user,uid,groups)");
+  server
+      ->add_option("--service-cidr", server_options.service_cidr,
+                   "IPv4 range of Service ClusterIPs (.1 = kubernetes, .10 = cluster DNS)")
+      ->capture_default_str();
+  server
+      ->add_option("--service-node-port-range", server_options.service_node_port_range,
+                   "Port range of NodePort Services")
+      ->capture_default_str();
+  server->add_option(
+      "--advertise-address", server_options.advertise_address,
+      "Address of the API server in the kubernetes Service's endpoints (default: the listen address, "
+      "or this host's main IPv4 address)");
   server->add_flag("--disable-agent", disable_agent, "Do not run a node agent in this process");
   server->add_flag("--disable-controllers", disable_controllers,
                    "Do not run the controllers (and scheduler) in this process");
@@ -102,11 +118,12 @@ int main(int argc, char** argv) {
   auto* agent = app.add_subcommand("agent", "Run a node agent (kubelet) that joins a skiff server");
   skiff::agent::kubelet::AddAgentFlags(agent, &agent_flags);
   skiff::agent::kubelet::AgentResetFlags reset_flags;
-  auto* reset = agent->add_subcommand("reset", "Remove every pod, mount and runtime state of an agent data dir");
+  auto* reset =
+      agent->add_subcommand("reset", "Remove every pod, mount and runtime state of an agent data dir");
   skiff::agent::kubelet::AddAgentResetFlags(reset, &reset_flags);
   skiff::agent::kubelet::ImagesFlags images_flags;
-  skiff::agent::kubelet::AddImagesFlags(app.add_subcommand("images", "Import and list the agent's container images"),
-                                        &images_flags);
+  skiff::agent::kubelet::AddImagesFlags(
+      app.add_subcommand("images", "Import and list the agent's container images"), &images_flags);
   skiff::sim::SimCommandFlags sim_flags;
   auto* sim = app.add_subcommand("sim", "Simulate kubelet nodes against an API server (scale tests)");
   skiff::sim::AddSimFlags(sim, &sim_flags);

@@ -14,7 +14,7 @@
 #include "agent/kubelet/podspec_translator.h"
 #include "agent/node/cni_config.h"
 #include "agent/node/lease_renewer.h"
-#include "agent/node/node_address.h"
+#include "base/net_address.h"
 #include "agent/node/node_status_reporter.h"
 #include "agent/node/pod_cidr_watcher.h"
 #include "agent/pods/pod_manager.h"
@@ -88,7 +88,7 @@ absl::Status Agent::ResolveIdentity() {
     options_.node_name = absl::AsciiStrToLower(host);
   }
   if (options_.node_ip.empty()) {
-    absl::StatusOr<std::string> ip = node::DefaultNodeIp();
+    absl::StatusOr<std::string> ip = base::DefaultIpv4Address();
     if (!ip.ok())
       return absl::Status(ip.status().code(), absl::StrCat("no --node-ip given: ", ip.status().message()));
     options_.node_ip = *ip;

@@ -1,4 +1,4 @@
-#include "agent/node/node_address.h"
+#include "base/net_address.h"
 
 #include <arpa/inet.h>
 #include <ifaddrs.h>
@@ -15,7 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "base/strings.h"
 
-namespace skiff::agent::node {
+namespace skiff::base {
 
 namespace {
 
@@ -44,7 +44,7 @@ absl::StatusOr<std::string> ParseDefaultRouteInterface(std::string_view proc_net
   std::string best;
   int64_t best_metric = std::numeric_limits<int64_t>::max();
   bool header = true;
-  for (absl::string_view line : absl::StrSplit(base::Av(proc_net_route), '\n', absl::SkipWhitespace())) {
+  for (absl::string_view line : absl::StrSplit(Av(proc_net_route), '\n', absl::SkipWhitespace())) {
     if (header) {  // "Iface Destination Gateway Flags ..."
       header = false;
       continue;
@@ -74,7 +74,7 @@ absl::StatusOr<std::string> InterfaceIpv4(const std::string& interface) {
   return addresses.front();
 }
 
-absl::StatusOr<std::string> DefaultNodeIp() {
+absl::StatusOr<std::string> DefaultIpv4Address() {
   std::ifstream in("/proc/net/route");
   std::ostringstream text;
   text << in.rdbuf();
@@ -84,7 +84,7 @@ absl::StatusOr<std::string> DefaultNodeIp() {
   }
   std::vector<std::string> any = Ipv4Addresses("");
   if (!any.empty()) return any.front();
-  return absl::NotFoundError("no IPv4 address for the node: no default route and no non-loopback interface");
+  return absl::NotFoundError("no IPv4 address for this host: no default route and no non-loopback interface");
 }
 
-}  // namespace skiff::agent::node
+}  // namespace skiff::base

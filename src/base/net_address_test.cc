@@ -1,8 +1,8 @@
-#include "agent/node/node_address.h"
+#include "base/net_address.h"
 
 #include "gtest/gtest.h"
 
-namespace skiff::agent::node {
+namespace skiff::base {
 namespace {
 
 constexpr char kHeader[] =
@@ -39,11 +39,11 @@ TEST(InterfaceIpv4, LoopbackHas127001AndUnknownIsNotFound) {
   EXPECT_TRUE(absl::IsNotFound(InterfaceIpv4("nonexistent0").status()));
 }
 
-TEST(DefaultNodeIp, FindsAnAddressOnThisMachine) {
-  auto ip = DefaultNodeIp();
+TEST(DefaultIpv4Address, FindsAnAddressOnThisMachine) {
+  auto ip = DefaultIpv4Address();
   ASSERT_TRUE(ip.ok()) << ip.status();
   EXPECT_NE(*ip, "127.0.0.1");
 }
 
 }  // namespace
-}  // namespace skiff::agent::node
+}  // namespace skiff::base
