@@ -3,6 +3,8 @@
 #include "controllers/cronjob/cronjob_controller.h"
 #include "controllers/daemonset/daemonset_controller.h"
 #include "controllers/deployment/deployment_controller.h"
+#include "controllers/endpoints/endpoints_controller.h"
+#include "controllers/endpointslice/endpointslice_controller.h"
 #include "controllers/garbagecollector/garbage_collector.h"
 #include "controllers/job/job_controller.h"
 #include "controllers/namespace/namespace_controller.h"
@@ -10,6 +12,7 @@
 #include "controllers/poddisruptionbudget/disruption_controller.h"
 #include "controllers/replicaset/replicaset_controller.h"
 #include "controllers/serviceaccount/service_account_controller.h"
+#include "controllers/servicelb/service_lb_controller.h"
 #include "spdlog/spdlog.h"
 
 namespace skiff::controllers {
@@ -38,6 +41,9 @@ const std::vector<NamedController>& RegisteredControllers() {
       {"daemonset", Make<DaemonSetController>},
       {"job", Make<JobController>},
       {"cronjob", Make<CronJobController>},
+      {"endpoints", endpoints::NewEndpointsController},
+      {"endpointslice", endpointslice::NewEndpointSliceController},
+      {"servicelb", servicelb::NewServiceLbController},
   };
   // clang-format on
   return *controllers;
