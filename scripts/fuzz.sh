@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-10}"
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true  # cache hits across clones (see build.sh)
 CXX=clang++ CC=clang cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DSKIFF_BUILD_TESTS=OFF -DSKIFF_BUILD_FUZZERS=ON >/dev/null
 ninja -C build-fuzz skiff_fuzzers
