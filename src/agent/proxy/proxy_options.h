@@ -1,0 +1,49 @@
+// ProxyOptions: how the service proxy (service_proxy.h) programs this node: which addresses take
+// NodePorts, which interface carries pod traffic, which service IPs this node serves itself, and
+// the nftables table it owns. Also the names of the table's shared chains, maps and sets.
+// Thread-safety: a plain value. Ownership: copied into the proxy. Failure: none (addresses that
+// are not IPv4 dotted quads are ignored where they are used).
+#ifndef SKIFF_AGENT_PROXY_PROXY_OPTIONS_H_
+#define SKIFF_AGENT_PROXY_PROXY_OPTIONS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace skiff::agent::proxy {
+
+struct ProxyOptions {
+  std::string node_name;              // endpoints with this nodeName are "local" (traffic policies)
+  std::vector<std::string> node_ips;  // NodePorts answer on these; empty = every local address
+  // Traffic arriving on this interface is pod traffic (kube-proxy's --detect-local-mode=
+  // BridgeInterface); traffic from anywhere else to a ClusterIP is masqueraded.
+  std::string pod_bridge = "skiff0";
+  // VIPs this node serves itself (the cluster DNS address): never DNAT'd or rejected.
+  std::vector<std::string> local_service_ips;
+  // NodePorts also answer on 127.0.0.1 (sets net.ipv4.conf.all.route_localnet=1 and masquerades
+  // localhost-sourced traffic, as kube-proxy's iptables mode does).
+  bool localhost_node_ports = true;
+  std::string table = "skiff-proxy";  // family ip
+  // Events arriving within this delay of the first one are applied in the same transaction.
+  absl::Duration sync_delay = absl::Milliseconds(5);
+  // A full table replacement on this period re-asserts the rules (zero = only at start and after
+  // a failed transaction).
+  absl::Duration full_sync_period = absl::Hours(1);
+};
+
+// Names inside the table (shared by the generator and the tests).
+inline constexpr char kServiceIpsMap[] = "service-ips";                     // daddr . proto . port : verdict
+inline constexpr char kServiceNodePortsMap[] = "service-nodeports";         // proto . port : verdict
+inline constexpr char kNoEndpointServicesMap[] = "no-endpoint-services";    // daddr . proto . port : verdict
+inline constexpr char kNoEndpointNodePortsMap[] = "no-endpoint-nodeports";  // proto . port : verdict
+inline constexpr char kClusterIpsSet[] = "cluster-ips";                     // every served ClusterIP
+inline constexpr char kNodePortIpsSet[] = "nodeport-ips";                   // node_ips (+ 127.0.0.1)
+inline constexpr char kHairpinSet[] = "hairpin";  // "ip . ip" per endpoint: saddr == DNAT'd daddr
+inline constexpr char kMarkForMasqueradeChain[] = "mark-for-masquerade";
+inline constexpr char kRejectChain[] = "reject-chain";
+inline constexpr char kMasqueradeMark[] = "0x4000";
+
+}  // namespace skiff::agent::proxy
+
+#endif  // SKIFF_AGENT_PROXY_PROXY_OPTIONS_H_

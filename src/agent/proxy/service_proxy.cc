@@ -1,0 +1,286 @@
+#include "agent/proxy/service_proxy.h"
+
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "agent/proxy/ruleset.h"
+#include "agent/proxy/service_model.h"
+#include "base/json.h"
+#include "spdlog/spdlog.h"
+
+namespace skiff::agent::proxy {
+namespace {
+
+constexpr char kServiceIndex[] = "service";
+constexpr char kServiceNameLabel[] = "kubernetes.io/service-name";
+
+// The key of the Service an EndpointSlice belongs to ("" when it names none).
+std::string SliceServiceKey(const boost::json::value& slice) {
+  const boost::json::value* labels = base::FindPath(slice, {"metadata", "labels"});
+  if (labels == nullptr) return "";
+  std::string service = base::GetString(*labels, {kServiceNameLabel});
+  if (service.empty()) return "";
+  return client::MakeKey(base::GetString(slice, {"metadata", "namespace"}), service);
+}
+
+}  // namespace
+
+ServiceProxy::ServiceProxy(client::Client* client, ProxyOptions options)
+    : client_(client), options_(std::move(options)) {}
+
+ServiceProxy::~ServiceProxy() { Stop(); }
+
+absl::Status ServiceProxy::Start() {
+  if (started_) return absl::FailedPreconditionError("service proxy already started");
+  absl::StatusOr<std::unique_ptr<Nft>> nft = Nft::Create();
+  if (!nft.ok()) return nft.status();
+  // A harmless read proves we may talk to nf_tables before any informer starts.
+  if (absl::StatusOr<std::string> probe = (*nft)->Run("list tables ip"); !probe.ok()) return probe.status();
+  nft_ = std::move(*nft);
+  if (options_.localhost_node_ports) {
+    if (absl::Status s = EnableRouteLocalnet(); !s.ok()) {
+      spdlog::warn("proxy: NodePorts on 127.0.0.1 will not work: {}", s.ToString());
+    }
+  }
+
+  services_ = std::make_unique<client::Informer>(client_, client::Resource("", "v1", "services"),
+                                                 client::Informer::Options{});
+  slices_ = std::make_unique<client::Informer>(
+      client_, client::Resource("discovery.k8s.io", "v1", "endpointslices"), client::Informer::Options{});
+  slices_->AddIndex(kServiceIndex, [](const boost::json::value& slice) {
+    std::string key = SliceServiceKey(slice);
+    return key.empty() ? std::vector<std::string>{} : std::vector<std::string>{key};
+  });
+  services_->AddHandlers({
+      .on_add = [this](const client::Object& s) { MarkService(client::KeyOf(*s)); },
+      .on_update = [this](const client::Object&, const client::Object& s) { MarkService(client::KeyOf(*s)); },
+      .on_delete = [this](const client::Object& s) { MarkService(client::KeyOf(*s)); },
+  });
+  slices_->AddHandlers({
+      .on_add = [this](const client::Object& s) { MarkSlice(s); },
+      .on_update =
+          [this](const client::Object& old_slice, const client::Object& s) {
+            MarkSlice(old_slice);  // the service label may have changed
+            MarkSlice(s);
+          },
+      .on_delete = [this](const client::Object& s) { MarkSlice(s); },
+  });
+  {
+    std::lock_guard lock(mu_);
+    started_ = true;
+    stop_ = false;
+  }
+  services_->Start();
+  slices_->Start();
+  thread_ = std::thread([this] { SyncLoop(); });
+  return absl::OkStatus();
+}
+
+void ServiceProxy::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (!started_) return;
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  services_->Stop();
+  slices_->Stop();
+  std::lock_guard lock(mu_);
+  started_ = false;
+}
+
+SyncStats ServiceProxy::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+bool ServiceProxy::WaitForFirstSync(absl::Duration timeout) const {
+  std::unique_lock lock(mu_);
+  return cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout), [this] { return stats_.full_syncs > 0; });
+}
+
+void ServiceProxy::MarkService(const std::string& key) {
+  {
+    std::lock_guard lock(mu_);
+    dirty_.insert(key);
+  }
+  cv_.notify_all();
+}
+
+void ServiceProxy::MarkSlice(const client::Object& slice) {
+  std::string key = SliceServiceKey(*slice);
+  if (!key.empty()) MarkService(key);
+}
+
+void ServiceProxy::SyncLoop() {
+  // The first sync must see complete caches, or it would replace the table with a partial one.
+  while (
+      !(services_->WaitForSync(absl::Milliseconds(100)) && slices_->WaitForSync(absl::Milliseconds(100)))) {
+    std::lock_guard lock(mu_);
+    if (stop_) return;
+  }
+  absl::Duration backoff = absl::ZeroDuration();
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    const absl::Time full_due = options_.full_sync_period > absl::ZeroDuration()
+                                    ? last_full_ + options_.full_sync_period
+                                    : absl::InfiniteFuture();
+    auto work = [&] { return stop_ || need_full_ || !dirty_.empty(); };
+    if (!work()) {
+      if (full_due == absl::InfiniteFuture()) {
+        cv_.wait(lock, work);
+      } else {
+        cv_.wait_for(lock, absl::ToChronoNanoseconds(std::max(full_due - absl::Now(), absl::ZeroDuration())),
+                     work);
+      }
+    }
+    if (stop_) break;
+    // Coalesce a burst of events into one transaction (and wait out the backoff after a failure).
+    const absl::Duration delay = std::max(options_.sync_delay, backoff);
+    if (delay > absl::ZeroDuration()) {
+      cv_.wait_for(lock, absl::ToChronoNanoseconds(delay), [this] { return stop_; });
+      if (stop_) break;
+    }
+    const bool full = need_full_ || absl::Now() >= full_due;
+    std::set<std::string> keys;
+    keys.swap(dirty_);
+    lock.unlock();
+
+    const absl::Time start = absl::Now();
+    absl::StatusOr<size_t> changed = full ? SyncFull() : SyncPartial(keys);
+    const absl::Duration took = absl::Now() - start;
+    if (changed.ok()) {
+      RecordSuccess(full, took, *changed);
+      backoff = absl::ZeroDuration();
+    } else {
+      spdlog::warn("proxy: {} sync failed (retrying as a full sync): {}", full ? "full" : "partial",
+                   changed.status().ToString());
+      backoff = std::clamp(backoff * 2, absl::Milliseconds(100), absl::Seconds(30));
+    }
+    lock.lock();
+    if (!changed.ok()) {
+      need_full_ = true;
+      ++stats_.failed_syncs;
+      stats_.last_error = changed.status().ToString();
+    }
+  }
+}
+
+void ServiceProxy::RecordSuccess(bool full, absl::Duration took, size_t changed) {
+  size_t chains = 0;
+  for (const auto& [key, rules] : applied_) chains += rules.chains.size();
+  {
+    std::lock_guard lock(mu_);
+    if (changed > 0 || full) {
+      (full ? stats_.full_syncs : stats_.partial_syncs)++;
+      (full ? stats_.last_full_sync : stats_.last_partial_sync) = took;
+      stats_.last_commit = absl::Now();
+      stats_.last_changed_services = changed;
+    }
+    stats_.services = applied_.size();
+    stats_.chains = chains;
+    stats_.last_error.clear();
+  }
+  cv_.notify_all();
+}
+
+ServiceRules ServiceProxy::Compute(const std::string& key) const {
+  client::Object service = services_->Get(key);
+  if (service == nullptr) return {};
+  std::optional<ServiceModel> model = ParseService(*service);
+  if (!model) return {};
+  std::vector<client::Object> slices = slices_->ByIndex(kServiceIndex, key);
+  std::vector<const boost::json::value*> raw;
+  raw.reserve(slices.size());
+  for (const client::Object& s : slices) raw.push_back(s.get());
+  return BuildServiceRules(*model, ParseEndpointSlices(raw, *model), options_);
+}
+
+absl::StatusOr<size_t> ServiceProxy::SyncFull() {
+  {
+    std::lock_guard lock(mu_);
+    dirty_.clear();  // everything is recomputed from the caches now
+  }
+  std::map<std::string, ServiceRules> desired;
+  for (const client::Object& service : services_->List()) {
+    const std::string key = client::KeyOf(*service);
+    ServiceRules rules = Compute(key);
+    if (!rules.empty()) desired.emplace(key, std::move(rules));
+  }
+  absl::StatusOr<std::string> result = nft_->Run(FullSyncTransaction(options_, desired));
+  if (!result.ok()) return result.status();
+  applied_ = std::move(desired);
+  shared_.Clear();
+  for (const auto& [key, rules] : applied_) shared_.Replace(key, {}, rules.elements);
+  need_full_ = false;
+  last_full_ = absl::Now();
+  return applied_.size();
+}
+
+absl::StatusOr<size_t> ServiceProxy::SyncPartial(const std::set<std::string>& keys) {
+  static const ServiceRules kNone;
+  std::map<std::string, ServiceRules> desired;
+  for (const std::string& key : keys) {
+    ServiceRules rules = Compute(key);
+    auto old = applied_.find(key);
+    if (old == applied_.end() ? rules.empty() : old->second == rules) continue;
+    desired.emplace(key, std::move(rules));
+  }
+  if (desired.empty()) return 0;
+  std::vector<ServiceRulesChange> changes;
+  ElementTable touched;
+  for (const auto& [key, rules] : desired) {
+    auto old = applied_.find(key);
+    const ServiceRules& before = old == applied_.end() ? kNone : old->second;
+    changes.push_back({&before, &rules});
+    for (const ElementTable* t : {&before.elements, &rules.elements}) {
+      for (const auto& [set, entries] : *t) {
+        for (const auto& [element, unused] : entries) touched[set][element];
+      }
+    }
+  }
+  const ElementTable elements_before = shared_.Effective(touched);
+  for (const auto& [key, rules] : desired) {
+    auto old = applied_.find(key);
+    shared_.Replace(key, old == applied_.end() ? kNone.elements : old->second.elements, rules.elements);
+  }
+  const ElementTable elements_after = shared_.Effective(touched);
+  absl::StatusOr<std::string> result =
+      nft_->Run(PartialSyncTransaction(options_, changes, elements_before, elements_after));
+  if (!result.ok()) return result.status();  // the next sync is a full one, which rebuilds shared_
+  for (auto& [key, rules] : desired) {
+    if (rules.empty()) {
+      applied_.erase(key);
+    } else {
+      applied_[key] = std::move(rules);
+    }
+  }
+  return desired.size();
+}
+
+absl::Status DeleteProxyTable(const std::string& table) {
+  absl::StatusOr<std::unique_ptr<Nft>> nft = Nft::Create();
+  if (!nft.ok()) return nft.status();
+  return (*nft)->Run(DeleteTableCommands(table)).status();
+}
+
+absl::Status EnableRouteLocalnet(const std::string& proc_root) {
+  const std::string path = absl::StrCat(proc_root, "/proc/sys/net/ipv4/conf/all/route_localnet");
+  {
+    std::ifstream in(path);
+    std::stringstream current;
+    current << in.rdbuf();
+    if (in && absl::StripAsciiWhitespace(current.str()) == "1") return absl::OkStatus();
+  }
+  std::ofstream out(path);
+  out << "1\n";
+  out.flush();
+  if (!out) return absl::InternalError(absl::StrCat("cannot write ", path));
+  return absl::OkStatus();
+}
+
+}  // namespace skiff::agent::proxy
