@@ -21,7 +21,8 @@
 namespace {
 
 int RunServer(const skiff::apiserver::ServerOptions& options, bool disable_controllers, bool disable_agent,
-              skiff::controllers::ManagerOptions manager_options) {
+              skiff::controllers::ManagerOptions manager_options,
+              const skiff::agent::kubelet::AgentFlags& node_service_flags) {
   // Block termination signals in every thread; this thread waits for them.
   sigset_t signals;
   sigemptyset(&signals);
@@ -62,6 +63,8 @@ int RunServer(const skiff::apiserver::ServerOptions& options, bool disable_contr
     agent_options.data_dir = options.data_dir + "/agent";
     agent_options.pause_image_archive = skiff::agent::kubelet::DefaultPauseImageArchive();
     agent_options.client_ca_file = options.data_dir + "/pki/ca.crt";  // callers: the kubelet-client cert
+    agent_options.cluster_dns = *skiff::apiserver::ClusterDnsAddress(options.service_cidr);  // valid: started
+    skiff::agent::kubelet::ApplyNodeServiceFlags(node_service_flags, &agent_options);
     agent = std::make_unique<skiff::agent::kubelet::Agent>(agent_client.get(), agent_options);
     if (auto agent_status = agent->Start(); !agent_status.ok()) {
       std::fprintf(stderr, "skiff server: node agent: %s\n", agent_status.ToString().c_str());
@@ -110,6 +113,8 @@ int main(int argc, char** argv) {
       "Address of the API server in the kubernetes Service's endpoints (default: the listen address, "
       "or this host's main IPv4 address)");
   server->add_flag("--disable-agent", disable_agent, "Do not run a node agent in this process");
+  skiff::agent::kubelet::AgentFlags node_service_flags;  // of the in-process agent
+  skiff::agent::kubelet::AddNodeServiceFlags(server, &node_service_flags);
   server->add_flag("--disable-controllers", disable_controllers,
                    "Do not run the controllers (and scheduler) in this process");
   skiff::controllers::ManagerFlags manager_flags;
@@ -134,7 +139,8 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "skiff server: %s\n", std::string(manager_options.status().message()).c_str());
       return 2;
     }
-    return RunServer(server_options, disable_controllers, disable_agent, std::move(*manager_options));
+    return RunServer(server_options, disable_controllers, disable_agent, std::move(*manager_options),
+                     node_service_flags);
   }
   if (images_flags.action != skiff::agent::kubelet::ImagesAction::kNone) {
     return skiff::agent::kubelet::RunImages(images_flags);

@@ -11,16 +11,19 @@
 #include "agent/containerd/image_import.h"
 #include "agent/containerd/supervisor.h"
 #include "agent/cri/cri_runtime.h"
+#include "agent/dns/cluster_dns.h"
+#include "agent/dns/dummy_interface.h"
 #include "agent/kubelet/podspec_translator.h"
 #include "agent/node/cni_config.h"
 #include "agent/node/lease_renewer.h"
-#include "base/net_address.h"
 #include "agent/node/node_status_reporter.h"
 #include "agent/node/pod_cidr_watcher.h"
 #include "agent/pods/pod_manager.h"
 #include "agent/probes/pod_probes.h"
+#include "agent/proxy/service_proxy.h"
 #include "agent/server/agent_server.h"
 #include "base/json.h"
+#include "base/net_address.h"
 #include "spdlog/spdlog.h"
 
 namespace skiff::agent::kubelet {
@@ -150,6 +153,36 @@ void Agent::OnPodCidr(const std::string& cidr) {
   if (reporter_) reporter_->RequestSync();
 }
 
+absl::Status Agent::StartServices() {
+  if (options_.enable_service_proxy) {
+    proxy::ProxyOptions proxy_options;
+    proxy_options.node_name = options_.node_name;
+    proxy_options.node_ips = {options_.node_ip};
+    proxy_options.pod_bridge = node::kCniBridge;
+    if (options_.enable_cluster_dns) proxy_options.local_service_ips = {options_.cluster_dns};
+    proxy_ = std::make_unique<proxy::ServiceProxy>(client_, proxy_options);
+    if (absl::Status s = proxy_->Start(); !s.ok()) {
+      proxy_.reset();
+      return absl::Status(s.code(), absl::StrCat("service proxy: ", s.message()));
+    }
+  }
+  if (options_.enable_cluster_dns) {
+    if (absl::Status s = dns::EnsureDummyAddress(kClusterDnsInterface, options_.cluster_dns); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat("cluster DNS address: ", s.message()));
+    }
+    dns::ClusterDnsOptions dns_options;
+    dns_options.listen = {absl::StrCat(options_.cluster_dns, ":53")};
+    dns_options.cluster_domain = options_.cluster_domain;
+    dns_options.resolv_conf = options_.resolv_conf;
+    dns_ = std::make_unique<dns::ClusterDns>(client_, dns_options);
+    if (absl::Status s = dns_->Start(); !s.ok()) {
+      dns_.reset();
+      return absl::Status(s.code(), absl::StrCat("cluster DNS: ", s.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Agent::Start() {
   absl::Status s = ResolveIdentity();
   if (s.ok() && options_.enable_ip_forwarding) {
@@ -191,17 +224,23 @@ absl::Status Agent::Start() {
         client_, options_.node_name, [this](const std::string& cidr) { OnPodCidr(cidr); });
     cidr_watcher_->Start();
   }
+  if (s.ok()) s = StartServices();
   if (s.ok() && options_.start_pod_manager) {
     pods::PodManagerOptions pod_options;
     pod_options.node_name = options_.node_name;
     pod_options.host_ip = options_.node_ip;
     pod_options.data_dir = options_.data_dir;
     // The full pod spec translation (env from ConfigMaps/Secrets, volumes, resources, DNS).
-    translator_ = std::make_unique<PodspecTranslator>(
-        client_, DefaultPodspecTranslatorOptions(options_.data_dir, options_.node_ip));
+    PodspecTranslatorOptions translator_options =
+        DefaultPodspecTranslatorOptions(options_.data_dir, options_.node_ip);
+    translator_options.dns.cluster_dns = {options_.cluster_dns};
+    translator_options.dns.cluster_domain = options_.cluster_domain;
+    translator_options.dns.host = podspec::ReadResolvConf(options_.resolv_conf);
+    translator_ = std::make_unique<PodspecTranslator>(client_, std::move(translator_options));
     pod_manager_ = std::make_unique<pods::PodManager>(client_, runtime_.get(), translator_.get(), pod_options,
                                                       options_.clock);
-    probes_ = std::make_unique<probes::PodProbes>(client_, runtime_.get(), pod_manager_.get(), options_.node_name);
+    probes_ =
+        std::make_unique<probes::PodProbes>(client_, runtime_.get(), pod_manager_.get(), options_.node_name);
     s = pod_manager_->Start();
     if (s.ok()) probes_->Start();
   }
@@ -235,6 +274,10 @@ void Agent::Stop() {
   if (pod_manager_) pod_manager_->Stop();
   pod_manager_.reset();
   translator_.reset();
+  if (dns_) dns_->Stop();
+  dns_.reset();
+  if (proxy_) proxy_->Stop();
+  proxy_.reset();
   if (cidr_watcher_) cidr_watcher_->Stop();
   cidr_watcher_.reset();
   if (reporter_) reporter_->Stop();

@@ -6,8 +6,12 @@
 //   3. imports the pause image archive when the runtime does not have skiff.local/pause:3.10;
 //   4. registers the Node (NodeStatusReporter) and starts its status loop and the Lease renewal;
 //   5. watches the Node for spec.podCIDR and writes DIR/cni/net.d/10-skiff.conflist when it comes;
-//   6. starts the PodManager (pods bound to this node).
-// Stop() undoes it in reverse; containers keep running (an agent restart adopts them).
+//   6. starts the service proxy (nftables rules for ClusterIPs, NodePorts and load balancer
+//      addresses) and the cluster DNS server on `cluster_dns`, bound on the dummy interface
+//      skiff-dns0 so pods and host processes reach it directly;
+//   7. starts the PodManager (pods bound to this node).
+// Stop() undoes it in reverse; containers keep running (an agent restart adopts them) and the
+// proxy's rules stay in place (a restarted agent re-syncs them without dropping flows).
 // The server runs one in-process (InProcessClient, no token); `skiff agent` one over a RestClient.
 //
 // Thread-safety: Start/Stop from one owner thread; accessors after Start. Ownership: borrows the
@@ -39,6 +43,12 @@ class PodCidrWatcher;
 namespace skiff::agent::server {
 class AgentServer;
 }
+namespace skiff::agent::proxy {
+class ServiceProxy;
+}
+namespace skiff::agent::dns {
+class ClusterDns;
+}
 namespace skiff::agent::probes {
 class PodProbes;
 }
@@ -50,6 +60,8 @@ class SpecTranslator;
 namespace skiff::agent::kubelet {
 
 inline constexpr char kDefaultAgentDataDir[] = "/var/lib/skiff/agent";
+// The dummy interface that carries the cluster DNS address on every node.
+inline constexpr char kClusterDnsInterface[] = "skiff-dns0";
 
 struct AgentOptions {
   std::string data_dir = kDefaultAgentDataDir;
@@ -65,6 +77,14 @@ struct AgentOptions {
   // only the API server's kubelet-client certificate signed by it. "" = only /healthz is served.
   std::string client_ca_file;
   int max_pods = 110;
+  // Services on this node: the nftables service proxy and the cluster DNS server.
+  bool enable_service_proxy = true;
+  bool enable_cluster_dns = true;
+  std::string cluster_dns = "10.43.0.10";  // the kube-dns Service's ClusterIP
+  std::string cluster_domain = "cluster.local";
+  // The host's resolver: upstreams of the cluster DNS, pods with dnsPolicy Default, host search
+  // domains under ClusterFirst.
+  std::string resolv_conf = "/etc/resolv.conf";
   absl::Duration status_update_period = absl::Seconds(10);
   absl::Duration status_report_period = absl::Minutes(1);
   absl::Duration lease_renew_interval = absl::Seconds(10);
@@ -100,6 +120,7 @@ class Agent {
   absl::Status StartRuntime();
   absl::Status EnsurePauseImage();
   void OnPodCidr(const std::string& cidr);
+  absl::Status StartServices();
 
   client::Client* client_;
   AgentOptions options_;
@@ -110,6 +131,8 @@ class Agent {
   std::unique_ptr<node::PodCidrWatcher> cidr_watcher_;
   std::unique_ptr<pods::SpecTranslator> translator_;
   std::unique_ptr<pods::PodManager> pod_manager_;
+  std::unique_ptr<proxy::ServiceProxy> proxy_;
+  std::unique_ptr<dns::ClusterDns> dns_;
   std::unique_ptr<probes::PodProbes> probes_;  // liveness/readiness/startup probes, httpGet hooks
   std::unique_ptr<server::AgentServer> server_;
 };

@@ -12,6 +12,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "agent/containerd/reset.h"
+#include "agent/dns/dummy_interface.h"
+#include "agent/proxy/service_proxy.h"
 #include "spdlog/spdlog.h"
 
 namespace skiff::agent::kubelet {
@@ -35,6 +37,29 @@ void AddAgentFlags(CLI::App* command, AgentFlags* flags) {
   command->add_option("--kubelet-port", flags->kubelet_port, "Port reported as the kubelet endpoint")
       ->capture_default_str()
       ->check(CLI::Range(1, 65535));
+  command->add_option("--cluster-dns", flags->cluster_dns, "Cluster DNS address (the kube-dns Service's IP)")
+      ->capture_default_str();
+  AddNodeServiceFlags(command, flags);
+}
+
+void AddNodeServiceFlags(CLI::App* command, AgentFlags* flags) {
+  command->add_option("--cluster-domain", flags->cluster_domain, "DNS domain of the cluster")
+      ->capture_default_str();
+  command
+      ->add_option("--resolv-conf", flags->resolv_conf,
+                   "Host resolver config: upstreams of the cluster DNS and the DNS of dnsPolicy Default pods")
+      ->capture_default_str();
+  command->add_flag("--disable-service-proxy", flags->disable_service_proxy,
+                    "Do not program Service rules (nftables) on this node");
+  command->add_flag("--disable-cluster-dns", flags->disable_cluster_dns,
+                    "Do not serve cluster DNS on this node");
+}
+
+void ApplyNodeServiceFlags(const AgentFlags& flags, AgentOptions* options) {
+  options->cluster_domain = flags.cluster_domain;
+  options->resolv_conf = flags.resolv_conf;
+  options->enable_service_proxy = !flags.disable_service_proxy;
+  options->enable_cluster_dns = !flags.disable_cluster_dns;
 }
 
 void AddAgentResetFlags(CLI::App* command, AgentResetFlags* flags) {
@@ -77,6 +102,8 @@ AgentOptions AgentOptionsFromFlags(const AgentFlags& flags) {
   o.pause_image_archive = flags.pause_image.empty() ? DefaultPauseImageArchive() : flags.pause_image;
   o.kubelet_port = flags.kubelet_port;
   o.client_ca_file = flags.ca_file;
+  o.cluster_dns = flags.cluster_dns;
+  ApplyNodeServiceFlags(flags, &o);
   return o;
 }
 
@@ -120,6 +147,15 @@ int RunAgentReset(const AgentResetFlags& flags) {
   }
   if (absl::Status s = containerd::ResetAgentDir(flags.data_dir); !s.ok()) {
     std::fprintf(stderr, "skiff agent reset: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  // Host-wide state of the node's services (one agent per host).
+  if (absl::Status s = proxy::DeleteProxyTable(); !s.ok()) {
+    std::fprintf(stderr, "skiff agent reset: service proxy rules: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  if (absl::Status s = dns::RemoveDummyInterface(kClusterDnsInterface); !s.ok()) {
+    std::fprintf(stderr, "skiff agent reset: %s: %s\n", kClusterDnsInterface, s.ToString().c_str());
     return 1;
   }
   std::printf("skiff agent reset: removed %s\n", flags.data_dir.c_str());

@@ -7,7 +7,8 @@
 // `skiff agent --server URL --token TOKEN [--token-file F] [--ca-file F] [--data-dir DIR]
 //  [--node-name N] [--node-ip IP] [--container-runtime-endpoint unix:///...] [--pause-image F]`
 // runs an Agent over a RestClient until SIGINT/SIGTERM. `skiff agent reset --data-dir DIR` removes
-// everything an agent created under DIR (pods, containerd, mounts, the bridge).
+// everything an agent created under DIR (pods, containerd, mounts, the bridge) and on the host (the
+// service proxy's nftables table, the cluster DNS interface).
 // Thread-safety: Run* are called once from main. Ownership: flags are plain values owned by the
 // caller. Failure: bad flags, an unusable server or a failing start print an error; Run* return 1.
 #ifndef SKIFF_AGENT_KUBELET_AGENT_COMMAND_H_
@@ -37,7 +38,15 @@ struct AgentFlags {
   std::string container_runtime_endpoint;
   std::string pause_image;  // "" = images/pause.tar next to the skiff binary, when present
   int kubelet_port = 10250;
+  std::string cluster_dns = "10.43.0.10";
+  std::string cluster_domain = "cluster.local";
+  std::string resolv_conf = "/etc/resolv.conf";
+  bool disable_service_proxy = false;
+  bool disable_cluster_dns = false;
 };
+
+// The flags a node agent shares with `skiff server`'s in-process agent (cluster DNS, resolver).
+void AddNodeServiceFlags(CLI::App* command, AgentFlags* flags);
 
 struct AgentResetFlags {
   std::string data_dir = kDefaultAgentDataDir;
@@ -49,6 +58,8 @@ void AddAgentResetFlags(CLI::App* command, AgentResetFlags* flags);
 // The RestClient config from the flags (server URL, token or token file, CA or insecure).
 absl::StatusOr<client::RestConfig> AgentRestConfig(const AgentFlags& flags);
 // The AgentOptions from the flags (pause image default resolved).
+// Copies the node-service flags (AddNodeServiceFlags) into `options`.
+void ApplyNodeServiceFlags(const AgentFlags& flags, AgentOptions* options);
 AgentOptions AgentOptionsFromFlags(const AgentFlags& flags);
 // <directory of the running binary>/images/pause.tar if it exists, else "".
 std::string DefaultPauseImageArchive();

@@ -179,6 +179,8 @@ TEST_F(AgentIntegrationTest, RegistersTheNodeAndBecomesReadyOncePodCidrArrives) 
   options.lease_renew_interval = absl::Milliseconds(200);
   options.start_pod_manager = false;
   options.enable_ip_forwarding = false;  // a unit test does not change host settings
+  options.enable_service_proxy = false;
+  options.enable_cluster_dns = false;
   agent_ = std::make_unique<Agent>(server_.client(), options);
   absl::Status started = agent_->Start();
   ASSERT_TRUE(started.ok()) << started;
@@ -231,6 +233,8 @@ TEST_F(AgentIntegrationTest, RunsAPodBoundToTheNode) {
   options.node_ip = "127.0.0.1";
   options.pause_image_archive = SKIFF_PAUSE_IMAGE_TAR;
   options.enable_ip_forwarding = false;
+  options.enable_service_proxy = false;  // host-wide rules and addresses: the e2e tests cover them
+  options.enable_cluster_dns = false;
   agent_ = std::make_unique<Agent>(server_.client(), options);
   absl::Status started = agent_->Start();
   ASSERT_TRUE(started.ok()) << started;
