@@ -45,4 +45,12 @@ void Controller::Work() {
   }
 }
 
+InformerHandlers EnqueueOwnKey(WorkQueue* queue) {
+  InformerHandlers handlers;
+  handlers.on_add = [queue](const Object& obj) { queue->Add(KeyOf(*obj)); };
+  handlers.on_update = [queue](const Object&, const Object& obj) { queue->Add(KeyOf(*obj)); };
+  handlers.on_delete = [queue](const Object& obj) { queue->Add(KeyOf(*obj)); };
+  return handlers;
+}
+
 }  // namespace skiff::client

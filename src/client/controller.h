@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "client/informer.h"
 #include "client/workqueue.h"
 
 namespace skiff::client {
@@ -48,6 +49,10 @@ class Controller {
   WorkQueue queue_;
   std::vector<std::thread> threads_;
 };
+
+// Informer handlers that add each object's own key (namespace/name) to `queue` on add, update and
+// delete: the wiring of a controller whose keys are the objects it watches.
+InformerHandlers EnqueueOwnKey(WorkQueue* queue);
 
 }  // namespace skiff::client
 

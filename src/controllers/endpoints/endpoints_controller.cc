@@ -175,13 +175,7 @@ void EndpointsController::Start() {
     for (const std::string& key : keys) queue->Add(key);
   };
 
-  client::InformerHandlers service_handlers;
-  service_handlers.on_add = [queue](const client::Object& svc) { queue->Add(client::KeyOf(*svc)); };
-  service_handlers.on_update = [queue](const client::Object&, const client::Object& svc) {
-    queue->Add(client::KeyOf(*svc));
-  };
-  service_handlers.on_delete = [queue](const client::Object& svc) { queue->Add(client::KeyOf(*svc)); };
-  services_->AddHandlers(std::move(service_handlers));
+  services_->AddHandlers(client::EnqueueOwnKey(queue));
 
   client::InformerHandlers pod_handlers;
   pod_handlers.on_add = [this, enqueue](const client::Object& pod) {
