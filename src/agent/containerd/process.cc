@@ -69,6 +69,8 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv, a
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 1);
   posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 2);
+  // Nothing else of ours leaks into the child (listening sockets would outlive a killed server).
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
   std::vector<char*> args = ArgvPointers(argv);
   pid_t pid = 0;
   int spawn_error = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
@@ -117,6 +119,9 @@ absl::StatusOr<pid_t> SpawnDaemon(const std::vector<std::string>& argv, const st
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  // The daemon outlives us (an agent restart adopts it): it must not hold our sockets or files,
+  // such as the API server's listening socket when the agent runs inside `skiff server`.
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
   posix_spawnattr_t attributes;
   posix_spawnattr_init(&attributes);
   // Own process group: a Ctrl-C to the agent's terminal does not hit containerd directly.
