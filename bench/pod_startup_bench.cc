@@ -33,6 +33,7 @@
 #include "base/json.h"
 #include "bench_util.h"
 #include "benches.h"
+#include "child_process.h"
 #include "https_client.h"
 #include "io_pool.h"
 #include "skiff_process.h"
@@ -40,8 +41,6 @@
 #ifndef SKIFF_OCI_IMAGE_PY
 #define SKIFF_OCI_IMAGE_PY "scripts/oci_image.py"
 #endif
-
-extern char** environ;
 
 namespace skiff::bench {
 namespace {
@@ -54,39 +53,6 @@ struct PodTimes {
 
 int64_t Ns(Clock::time_point from, Clock::time_point to) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(to - from).count();
-}
-
-pid_t Spawn(const std::vector<std::string>& args, const std::string& log_path) {
-  std::vector<std::string> copy = args;
-  std::vector<char*> argv;
-  for (auto& a : copy) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  pid_t pid = 0;
-  int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  return rc == 0 ? pid : 0;
-}
-
-int RunCommand(const std::vector<std::string>& args, const std::string& log_path) {
-  pid_t pid = Spawn(args, log_path);
-  if (pid == 0) return -1;
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-bool ConditionTrue(const json::value& pod, std::string_view type) {
-  const json::value* conds = base::FindPath(pod, {"status", "conditions"});
-  if (!conds || !conds->is_array()) return false;
-  for (const auto& c : conds->as_array()) {
-    if (base::GetString(c, {"type"}) == type && base::GetString(c, {"status"}) == "True") return true;
-  }
-  return false;
 }
 
 bool ContainerRunning(const json::value& pod) {
@@ -165,19 +131,20 @@ absl::Status Bench::Setup() {
   if (auto r = SendOnce(node_ep, "GET", "/api/v1/nodes", ""); !r.ok() || r->status != 200) {
     token_file = server_->data_dir() + "/admin.token";
   }
-  agent_pid_ = Spawn({skiff_, "agent", "--server", absl::StrCat("https://127.0.0.1:", ep.port), "--token-file",
-                      token_file, "--ca-file", ep.ca_file, "--data-dir", agent_dir_,
-                      "--node-name", "bench-node"},
-                     agent_log_);
+  agent_pid_ =
+      Spawn({skiff_, "agent", "--server", absl::StrCat("https://127.0.0.1:", ep.port), "--token-file",
+             token_file, "--ca-file", ep.ca_file, "--data-dir", agent_dir_, "--node-name", "bench-node"},
+            agent_log_);
   if (agent_pid_ == 0) return absl::InternalError("could not spawn skiff agent");
   if (absl::Status s = WaitNodeReady(std::chrono::seconds(120)); !s.ok()) return s;
   std::string archive = root + "/busybox.tar";
-  if (RunCommand({"/usr/bin/python3", SKIFF_OCI_IMAGE_PY, "--busybox", "-o", archive}, root + "/image.log") != 0)
+  if (RunLogged({"/usr/bin/python3", SKIFF_OCI_IMAGE_PY, "--busybox", "-o", archive}, root + "/image.log") !=
+      0)
     return absl::InternalError("building the busybox image failed (see " + root + "/image.log)");
-  if (RunCommand({skiff_, "images", "import", archive, "--data-dir", agent_dir_}, root + "/image.log") != 0 &&
-      RunCommand({"/usr/bin/ctr", "-a", agent_dir_ + "/containerd/containerd.sock", "-n", "k8s.io", "images",
-                  "import", "--snapshotter", "overlayfs", archive},
-                 root + "/image.log") != 0) {
+  if (RunLogged({skiff_, "images", "import", archive, "--data-dir", agent_dir_}, root + "/image.log") != 0 &&
+      RunLogged({"/usr/bin/ctr", "-a", agent_dir_ + "/containerd/containerd.sock", "-n", "k8s.io", "images",
+                 "import", "--snapshotter", "overlayfs", archive},
+                root + "/image.log") != 0) {
     return absl::InternalError("importing the busybox image failed (see " + root + "/image.log)");
   }
   return absl::OkStatus();
@@ -221,12 +188,13 @@ void Bench::StartWatch() {
   if (!tls.ok()) return;
   watch_context_ = std::make_unique<boost::asio::io_context>();
   watch_client_ = std::make_unique<HttpsClient>(*watch_context_, *tls, server_->endpoint());
-  std::string target = absl::StrCat("/api/v1/namespaces/", ns_, "/pods?watch=true&labelSelector=bench%3Dstartup");
-  boost::asio::co_spawn(
-      *watch_context_,
-      watch_client_->Stream(target, Clock::now() + std::chrono::hours(1), [] {},
+  std::string target =
+      absl::StrCat("/api/v1/namespaces/", ns_, "/pods?watch=true&labelSelector=bench%3Dstartup");
+  boost::asio::co_spawn(*watch_context_,
+                        watch_client_->Stream(
+                            target, Clock::now() + std::chrono::hours(1), [] {},
                             [this](std::string_view line, Clock::time_point at) { OnLine(line, at); }),
-      [](std::exception_ptr, absl::Status) {});
+                        [](std::exception_ptr, absl::Status) {});
   watch_thread_ = std::thread([this] { watch_context_->run(); });
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the watch is open before creates
 }
@@ -286,7 +254,7 @@ void Bench::Teardown() {
     waitpid(agent_pid_, nullptr, 0);
     agent_pid_ = 0;
   }
-  if (!agent_dir_.empty()) RunCommand({skiff_, "agent", "reset", "--data-dir", agent_dir_}, "/dev/null");
+  if (!agent_dir_.empty()) RunLogged({skiff_, "agent", "reset", "--data-dir", agent_dir_}, "/dev/null");
   if (server_) (void)server_->Stop();
 }
 
@@ -323,11 +291,13 @@ int Bench::Run() {
                 FormatMs(s.p99_ns).c_str(), FormatMs(s.max_ns).c_str(), s.count);
   };
   std::printf("pod_startup_bench: %d busybox pods created at once on one node (image present)\n", pods_);
-  std::printf("  machine: %d CPUs (%s), %lld MiB RAM, load %s; Debug/Release as built; containerd + runc, CNI bridge\n",
-              machine.cpus, machine.cpu_model.c_str(), static_cast<long long>(machine.mem_total_kb / 1024),
-              machine.load_average.c_str());
-  std::printf("  create failures: %d; all Running+Ready: %s; wall time %.2f s\n", failed, all_ready ? "yes" : "NO",
-              wall);
+  std::printf(
+      "  machine: %d CPUs (%s), %lld MiB RAM, load %s; Debug/Release as built; containerd + runc, CNI "
+      "bridge\n",
+      machine.cpus, machine.cpu_model.c_str(), static_cast<long long>(machine.mem_total_kb / 1024),
+      machine.load_average.c_str());
+  std::printf("  create failures: %d; all Running+Ready: %s; wall time %.2f s\n", failed,
+              all_ready ? "yes" : "NO", wall);
   std::printf(" latency from the create request (watch arrival at the client):\n");
   line("scheduled (spec.nodeName)", sched);
   line("sandbox ready (PodReadyToStartContainers)", sandbox);
@@ -340,14 +310,15 @@ int Bench::Run() {
   std::printf(" memory (RSS): agent (separate `skiff agent` process) idle %s, with %d pods %s; %s\n",
               agent_rss_idle.c_str(), pods_, RssText(agent_pid_).c_str(),
               Verdict(agent_kb.ok() && *agent_kb <= 20 * 1024, "<= 20 MB").c_str());
-  std::printf("  server (--disable-agent) idle %s, now %s; containerd idle %s, now %s\n", server_rss_idle.c_str(),
-              RssText(server_->pid()).c_str(), containerd_rss_idle.c_str(), RssText(containerd).c_str());
+  std::printf("  server (--disable-agent) idle %s, now %s; containerd idle %s, now %s\n",
+              server_rss_idle.c_str(), RssText(server_->pid()).c_str(), containerd_rss_idle.c_str(),
+              RssText(containerd).c_str());
 
   if (idle_pods_ > pods_) {
     int more_failed = CreatePods(pods_, idle_pods_);
     bool ok = WaitReady(idle_pods_, std::chrono::seconds(300));
-    std::printf(" idle with %d pods running (%s, %d create failures):\n", idle_pods_, ok ? "all Ready" : "NOT all Ready",
-                more_failed);
+    std::printf(" idle with %d pods running (%s, %d create failures):\n", idle_pods_,
+                ok ? "all Ready" : "NOT all Ready", more_failed);
     std::this_thread::sleep_for(std::chrono::seconds(5));  // let the last status writes settle
     auto a0 = ReadProcCpuSeconds(agent_pid_), c0 = ReadProcCpuSeconds(containerd);
     auto s0 = ReadProcCpuSeconds(server_->pid());
@@ -360,8 +331,8 @@ int Bench::Run() {
     };
     std::printf("  CPU over %d s: agent %s, containerd %s, server %s\n", idle_seconds_, pct(a0, a1).c_str(),
                 pct(c0, c1).c_str(), pct(s0, s1).c_str());
-    std::printf("  RSS: agent %s, containerd %s, server %s\n", RssText(agent_pid_).c_str(), RssText(containerd).c_str(),
-                RssText(server_->pid()).c_str());
+    std::printf("  RSS: agent %s, containerd %s, server %s\n", RssText(agent_pid_).c_str(),
+                RssText(containerd).c_str(), RssText(server_->pid()).c_str());
   }
   Teardown();
   return all_ready && failed == 0 ? 0 : 1;
@@ -376,7 +347,8 @@ int main(int argc, char** argv) {
   int pods = 50, idle_pods = 100, idle_seconds = 30;
   app.add_option("--skiff", skiff, "skiff binary")->capture_default_str();
   app.add_option("--pods", pods, "pods created at once")->capture_default_str();
-  app.add_option("--idle-pods", idle_pods, "running pods for the idle CPU figure (0: skip)")->capture_default_str();
+  app.add_option("--idle-pods", idle_pods, "running pods for the idle CPU figure (0: skip)")
+      ->capture_default_str();
   app.add_option("--idle-seconds", idle_seconds, "idle CPU measurement time")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   if (geteuid() != 0) {
