@@ -119,6 +119,9 @@ TEST_F(SupervisorTest, StopsAContainerdLeftByAKilledAgent) {
   ASSERT_TRUE(WriteContainerdConfig(paths, {}).ok());
   auto orphan = SpawnDaemon({fake_, "--config", paths.config}, "/dev/null");
   ASSERT_TRUE(orphan.ok());
+  // A leftover containerd is up and serving (not still between the execs of its interpreter).
+  for (int i = 0; i < 500 && !std::filesystem::exists(paths.socket); ++i) absl::SleepFor(absl::Milliseconds(10));
+  ASSERT_TRUE(std::filesystem::exists(paths.socket));
   ContainerdSupervisor supervisor(Options());
   ASSERT_TRUE(supervisor.Start().ok());
   EXPECT_NE(supervisor.pid(), *orphan);
