@@ -30,6 +30,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "agent_node.h"
 #include "base/json.h"
 #include "bench_util.h"
 #include "benches.h"
@@ -86,25 +87,21 @@ std::string RssText(pid_t pid) {
 class Bench {
  public:
   Bench(std::string skiff, int pods, int idle_pods, int idle_seconds)
-      : skiff_(std::move(skiff)), pods_(pods), idle_pods_(idle_pods), idle_seconds_(idle_seconds) {}
+      : pods_(pods), idle_pods_(idle_pods), idle_seconds_(idle_seconds), node_(std::move(skiff)) {}
 
   int Run();
 
  private:
   absl::Status Setup();
   void Teardown();
-  absl::Status WaitNodeReady(std::chrono::seconds timeout);
   void StartWatch();
   void OnLine(std::string_view line, Clock::time_point arrival);
   // Creates pods [from, to) at once; returns how many creates failed.
   int CreatePods(int from, int to);
   bool WaitReady(int count, std::chrono::seconds timeout);
 
-  std::string skiff_;
   int pods_, idle_pods_, idle_seconds_;
-  std::unique_ptr<SkiffProcess> server_;
-  std::string agent_dir_, agent_log_;
-  pid_t agent_pid_ = 0;
+  AgentNode node_;
   std::string ns_ = "default";
 
   std::mutex mu_;
@@ -114,55 +111,7 @@ class Bench {
   std::unique_ptr<HttpsClient> watch_client_;
 };
 
-absl::Status Bench::Setup() {
-  auto server = SkiffProcess::Create(skiff_, false);
-  if (!server.ok()) return server.status();
-  server_ = *std::move(server);
-  if (auto started = server_->Start(std::chrono::seconds(30)); !started.ok()) return started.status();
-  std::string root = std::filesystem::path(server_->data_dir()).parent_path().string();
-  agent_dir_ = root + "/agent";
-  agent_log_ = root + "/agent.log";
-  const Endpoint& ep = server_->endpoint();
-  // The agents' join token (DIR/node.token); the admin token while the server does not accept it.
-  std::string token_file = server_->data_dir() + "/node.token";
-  Endpoint node_ep = ep;
-  std::ifstream token_in(token_file);
-  std::getline(token_in, node_ep.token);
-  if (auto r = SendOnce(node_ep, "GET", "/api/v1/nodes", ""); !r.ok() || r->status != 200) {
-    token_file = server_->data_dir() + "/admin.token";
-  }
-  agent_pid_ =
-      Spawn({skiff_, "agent", "--server", absl::StrCat("https://127.0.0.1:", ep.port), "--token-file",
-             token_file, "--ca-file", ep.ca_file, "--data-dir", agent_dir_, "--node-name", "bench-node"},
-            agent_log_);
-  if (agent_pid_ == 0) return absl::InternalError("could not spawn skiff agent");
-  if (absl::Status s = WaitNodeReady(std::chrono::seconds(120)); !s.ok()) return s;
-  std::string archive = root + "/busybox.tar";
-  if (RunLogged({"/usr/bin/python3", SKIFF_OCI_IMAGE_PY, "--busybox", "-o", archive}, root + "/image.log") !=
-      0)
-    return absl::InternalError("building the busybox image failed (see " + root + "/image.log)");
-  if (RunLogged({skiff_, "images", "import", archive, "--data-dir", agent_dir_}, root + "/image.log") != 0 &&
-      RunLogged({"/usr/bin/ctr", "-a", agent_dir_ + "/containerd/containerd.sock", "-n", "k8s.io", "images",
-                 "import", "--snapshotter", "overlayfs", archive},
-                root + "/image.log") != 0) {
-    return absl::InternalError("importing the busybox image failed (see " + root + "/image.log)");
-  }
-  return absl::OkStatus();
-}
-
-absl::Status Bench::WaitNodeReady(std::chrono::seconds timeout) {
-  Clock::time_point deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    auto r = SendOnce(server_->endpoint(), "GET", "/api/v1/nodes/bench-node", "");
-    if (r.ok() && r->status == 200) {
-      auto node = base::ParseJson(r->body);
-      if (node.ok() && ConditionTrue(*node, "Ready") && !base::GetString(*node, {"spec", "podCIDR"}).empty())
-        return absl::OkStatus();
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  }
-  return absl::DeadlineExceededError("node bench-node did not become Ready; agent log: " + agent_log_);
-}
+absl::Status Bench::Setup() { return node_.Start(SKIFF_OCI_IMAGE_PY); }
 
 void Bench::OnLine(std::string_view line, Clock::time_point arrival) {
   auto event = base::ParseJson(line);
@@ -184,10 +133,10 @@ void Bench::OnLine(std::string_view line, Clock::time_point arrival) {
 }
 
 void Bench::StartWatch() {
-  auto tls = MakeTlsContext(server_->endpoint().ca_file);
+  auto tls = MakeTlsContext(node_.server()->endpoint().ca_file);
   if (!tls.ok()) return;
   watch_context_ = std::make_unique<boost::asio::io_context>();
-  watch_client_ = std::make_unique<HttpsClient>(*watch_context_, *tls, server_->endpoint());
+  watch_client_ = std::make_unique<HttpsClient>(*watch_context_, *tls, node_.server()->endpoint());
   std::string target =
       absl::StrCat("/api/v1/namespaces/", ns_, "/pods?watch=true&labelSelector=bench%3Dstartup");
   boost::asio::co_spawn(*watch_context_,
@@ -218,7 +167,8 @@ int Bench::CreatePods(int from, int to) {
         std::lock_guard<std::mutex> lock(mu_);
         times_[name].created = sent;
       }
-      auto r = SendOnce(server_->endpoint(), "POST", absl::StrCat("/api/v1/namespaces/", ns_, "/pods"), body);
+      auto r = SendOnce(node_.server()->endpoint(), "POST", absl::StrCat("/api/v1/namespaces/", ns_, "/pods"),
+                        body);
       if (!r.ok() || r->status != 201) failed++;
     });
   }
@@ -241,21 +191,15 @@ bool Bench::WaitReady(int count, std::chrono::seconds timeout) {
 }
 
 void Bench::Teardown() {
-  if (server_) {
-    (void)SendOnce(server_->endpoint(), "DELETE",
+  if (node_.server()) {
+    (void)SendOnce(node_.server()->endpoint(), "DELETE",
                    absl::StrCat("/api/v1/namespaces/", ns_, "/pods?labelSelector=bench%3Dstartup"), "");
   }
   if (watch_client_) watch_client_->Cancel();
   if (watch_context_) watch_context_->stop();
   if (watch_thread_.joinable()) watch_thread_.join();
   watch_client_.reset();
-  if (agent_pid_ != 0) {
-    kill(agent_pid_, SIGTERM);
-    waitpid(agent_pid_, nullptr, 0);
-    agent_pid_ = 0;
-  }
-  if (!agent_dir_.empty()) RunLogged({skiff_, "agent", "reset", "--data-dir", agent_dir_}, "/dev/null");
-  if (server_) (void)server_->Stop();
+  node_.Stop();
 }
 
 int Bench::Run() {
@@ -265,8 +209,8 @@ int Bench::Run() {
     Teardown();
     return 1;
   }
-  pid_t containerd = FindContainerd(agent_dir_ + "/containerd/config.toml");
-  std::string agent_rss_idle = RssText(agent_pid_), server_rss_idle = RssText(server_->pid());
+  pid_t containerd = FindContainerd(node_.agent_dir() + "/containerd/config.toml");
+  std::string agent_rss_idle = RssText(node_.agent_pid()), server_rss_idle = RssText(node_.server()->pid());
   std::string containerd_rss_idle = RssText(containerd);
   StartWatch();
   Clock::time_point t0 = Clock::now();
@@ -306,12 +250,12 @@ int Bench::Run() {
   line("Running+Ready observed", ready);
   std::printf("  p50 %s; p99 %s\n", Verdict(total.p50_ns <= 300'000'000, "300 ms").c_str(),
               Verdict(total.p99_ns <= 1'000'000'000, "1 s").c_str());
-  auto agent_kb = ReadProcStatusKb(agent_pid_, "VmRSS");
+  auto agent_kb = ReadProcStatusKb(node_.agent_pid(), "VmRSS");
   std::printf(" memory (RSS): agent (separate `skiff agent` process) idle %s, with %d pods %s; %s\n",
-              agent_rss_idle.c_str(), pods_, RssText(agent_pid_).c_str(),
+              agent_rss_idle.c_str(), pods_, RssText(node_.agent_pid()).c_str(),
               Verdict(agent_kb.ok() && *agent_kb <= 20 * 1024, "<= 20 MB").c_str());
   std::printf("  server (--disable-agent) idle %s, now %s; containerd idle %s, now %s\n",
-              server_rss_idle.c_str(), RssText(server_->pid()).c_str(), containerd_rss_idle.c_str(),
+              server_rss_idle.c_str(), RssText(node_.server()->pid()).c_str(), containerd_rss_idle.c_str(),
               RssText(containerd).c_str());
 
   if (idle_pods_ > pods_) {
@@ -320,19 +264,19 @@ int Bench::Run() {
     std::printf(" idle with %d pods running (%s, %d create failures):\n", idle_pods_,
                 ok ? "all Ready" : "NOT all Ready", more_failed);
     std::this_thread::sleep_for(std::chrono::seconds(5));  // let the last status writes settle
-    auto a0 = ReadProcCpuSeconds(agent_pid_), c0 = ReadProcCpuSeconds(containerd);
-    auto s0 = ReadProcCpuSeconds(server_->pid());
+    auto a0 = ReadProcCpuSeconds(node_.agent_pid()), c0 = ReadProcCpuSeconds(containerd);
+    auto s0 = ReadProcCpuSeconds(node_.server()->pid());
     std::this_thread::sleep_for(std::chrono::seconds(idle_seconds_));
-    auto a1 = ReadProcCpuSeconds(agent_pid_), c1 = ReadProcCpuSeconds(containerd);
-    auto s1 = ReadProcCpuSeconds(server_->pid());
+    auto a1 = ReadProcCpuSeconds(node_.agent_pid()), c1 = ReadProcCpuSeconds(containerd);
+    auto s1 = ReadProcCpuSeconds(node_.server()->pid());
     auto pct = [&](const absl::StatusOr<double>& x0, const absl::StatusOr<double>& x1) {
       return (x0.ok() && x1.ok()) ? absl::StrFormat("%.2f%% of a core", (*x1 - *x0) / idle_seconds_ * 100.0)
                                   : std::string("unknown");
     };
     std::printf("  CPU over %d s: agent %s, containerd %s, server %s\n", idle_seconds_, pct(a0, a1).c_str(),
                 pct(c0, c1).c_str(), pct(s0, s1).c_str());
-    std::printf("  RSS: agent %s, containerd %s, server %s\n", RssText(agent_pid_).c_str(),
-                RssText(containerd).c_str(), RssText(server_->pid()).c_str());
+    std::printf("  RSS: agent %s, containerd %s, server %s\n", RssText(node_.agent_pid()).c_str(),
+                RssText(containerd).c_str(), RssText(node_.server()->pid()).c_str());
   }
   Teardown();
   return all_ready && failed == 0 ? 0 : 1;

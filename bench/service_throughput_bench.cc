@@ -42,6 +42,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "agent_node.h"
 #include "base/json.h"
 #include "bench_util.h"
 #include "benches.h"
@@ -148,13 +149,12 @@ struct Path {
 class Bench {
  public:
   Bench(std::string skiff, int rounds, int connections, int file_mib)
-      : skiff_(std::move(skiff)), rounds_(rounds), connections_(connections), file_mib_(file_mib) {}
+      : rounds_(rounds), connections_(connections), file_mib_(file_mib), node_(std::move(skiff)) {}
 
   int Run();
 
  private:
   absl::Status Setup();
-  absl::Status WaitNodeReady(std::chrono::seconds timeout);
   absl::Status CreateObjects();
   absl::Status WaitPodReady(std::chrono::seconds timeout);
   absl::Status WaitServiceProgrammed(std::chrono::seconds timeout);
@@ -162,64 +162,13 @@ class Bench {
   absl::StatusOr<double> MeasureRound(const Path& path);
   void Teardown();
 
-  std::string skiff_;
   int rounds_, connections_, file_mib_;
-  std::unique_ptr<SkiffProcess> server_;
-  std::string root_, agent_dir_, agent_log_;
-  pid_t agent_pid_ = 0;
+  AgentNode node_;
   std::string ns_ = "default";
   std::string pod_ip_, cluster_ip_;
 };
 
-absl::Status Bench::Setup() {
-  auto server = SkiffProcess::Create(skiff_, false);
-  if (!server.ok()) return server.status();
-  server_ = *std::move(server);
-  if (auto started = server_->Start(std::chrono::seconds(30)); !started.ok()) return started.status();
-  root_ = std::filesystem::path(server_->data_dir()).parent_path().string();
-  agent_dir_ = root_ + "/agent";
-  agent_log_ = root_ + "/agent.log";
-  const Endpoint& ep = server_->endpoint();
-  // The agents' join token (DIR/node.token); the admin token while the server does not accept it.
-  std::string token_file = server_->data_dir() + "/node.token";
-  Endpoint node_ep = ep;
-  std::ifstream token_in(token_file);
-  std::getline(token_in, node_ep.token);
-  if (auto r = SendOnce(node_ep, "GET", "/api/v1/nodes", ""); !r.ok() || r->status != 200) {
-    token_file = server_->data_dir() + "/admin.token";
-  }
-  agent_pid_ =
-      Spawn({skiff_, "agent", "--server", absl::StrCat("https://127.0.0.1:", ep.port), "--token-file",
-             token_file, "--ca-file", ep.ca_file, "--data-dir", agent_dir_, "--node-name", "bench-node"},
-            agent_log_);
-  if (agent_pid_ == 0) return absl::InternalError("could not spawn skiff agent");
-  if (absl::Status s = WaitNodeReady(std::chrono::seconds(120)); !s.ok()) return s;
-  std::string archive = root_ + "/busybox.tar";
-  if (RunLogged({"/usr/bin/python3", SKIFF_OCI_IMAGE_PY, "--busybox", "-o", archive}, root_ + "/image.log") !=
-      0)
-    return absl::InternalError("building the busybox image failed (see " + root_ + "/image.log)");
-  if (RunLogged({skiff_, "images", "import", archive, "--data-dir", agent_dir_}, root_ + "/image.log") != 0 &&
-      RunLogged({"/usr/bin/ctr", "-a", agent_dir_ + "/containerd/containerd.sock", "-n", "k8s.io", "images",
-                 "import", "--snapshotter", "overlayfs", archive},
-                root_ + "/image.log") != 0) {
-    return absl::InternalError("importing the busybox image failed (see " + root_ + "/image.log)");
-  }
-  return absl::OkStatus();
-}
-
-absl::Status Bench::WaitNodeReady(std::chrono::seconds timeout) {
-  Clock::time_point deadline = Clock::now() + timeout;
-  while (Clock::now() < deadline) {
-    auto r = SendOnce(server_->endpoint(), "GET", "/api/v1/nodes/bench-node", "");
-    if (r.ok() && r->status == 200) {
-      auto node = base::ParseJson(r->body);
-      if (node.ok() && ConditionTrue(*node, "Ready") && !base::GetString(*node, {"spec", "podCIDR"}).empty())
-        return absl::OkStatus();
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  }
-  return absl::DeadlineExceededError("node bench-node did not become Ready; agent log: " + agent_log_);
-}
+absl::Status Bench::Setup() { return node_.Start(SKIFF_OCI_IMAGE_PY); }
 
 absl::Status Bench::CreateObjects() {
   // The file is written before httpd starts; the readiness probe holds the endpoint back until then.
@@ -239,7 +188,7 @@ absl::Status Bench::CreateObjects() {
                            {"ports", json::array{json::object{{"containerPort", kPodPort}}}},
                            {"readinessProbe", {{"tcpSocket", {{"port", kPodPort}}}, {"periodSeconds", 1}}},
                        }}}}}};
-  auto r = SendOnce(server_->endpoint(), "POST", absl::StrCat("/api/v1/namespaces/", ns_, "/pods"),
+  auto r = SendOnce(node_.server()->endpoint(), "POST", absl::StrCat("/api/v1/namespaces/", ns_, "/pods"),
                     base::ToJson(pod));
   if (!r.ok()) return r.status();
   if (r->status != 201)
@@ -254,7 +203,7 @@ absl::Status Bench::CreateObjects() {
         {"ports",
          json::array{json::object{
              {"name", "http"}, {"protocol", "TCP"}, {"port", kServicePort}, {"targetPort", kPodPort}}}}}}};
-  r = SendOnce(server_->endpoint(), "POST", absl::StrCat("/api/v1/namespaces/", ns_, "/services"),
+  r = SendOnce(node_.server()->endpoint(), "POST", absl::StrCat("/api/v1/namespaces/", ns_, "/services"),
                base::ToJson(service));
   if (!r.ok()) return r.status();
   if (r->status != 201)
@@ -270,7 +219,7 @@ absl::Status Bench::WaitPodReady(std::chrono::seconds timeout) {
   Clock::time_point deadline = Clock::now() + timeout;
   std::string last;
   while (Clock::now() < deadline) {
-    auto r = SendOnce(server_->endpoint(), "GET",
+    auto r = SendOnce(node_.server()->endpoint(), "GET",
                       absl::StrCat("/api/v1/namespaces/", ns_, "/pods/", kPodName), "");
     if (r.ok() && r->status == 200) {
       last = r->body;
@@ -289,7 +238,7 @@ absl::Status Bench::WaitPodReady(std::chrono::seconds timeout) {
 // follow the host's routes off the machine; so no packet goes to the ClusterIP before that.
 absl::Status Bench::WaitServiceProgrammed(std::chrono::seconds timeout) {
   std::string element = absl::StrCat(cluster_ip_, " . tcp . ", kServicePort, " :");
-  std::string out = root_ + "/nft.out";
+  std::string out = node_.root() + "/nft.out";
   Clock::time_point deadline = Clock::now() + timeout;
   while (Clock::now() < deadline) {
     std::filesystem::remove(out);
@@ -331,27 +280,21 @@ absl::StatusOr<double> Bench::MeasureRound(const Path& path) {
 }
 
 void Bench::Teardown() {
-  if (server_) {
-    (void)SendOnce(server_->endpoint(), "DELETE",
+  if (node_.server()) {
+    (void)SendOnce(node_.server()->endpoint(), "DELETE",
                    absl::StrCat("/api/v1/namespaces/", ns_, "/services/", kServiceName), "");
-    (void)SendOnce(server_->endpoint(), "DELETE",
+    (void)SendOnce(node_.server()->endpoint(), "DELETE",
                    absl::StrCat("/api/v1/namespaces/", ns_, "/pods/", kPodName), "");
   }
-  if (agent_pid_ != 0) {
-    kill(agent_pid_, SIGTERM);
-    waitpid(agent_pid_, nullptr, 0);
-    agent_pid_ = 0;
-  }
-  if (!agent_dir_.empty()) RunLogged({skiff_, "agent", "reset", "--data-dir", agent_dir_}, "/dev/null");
-  if (server_) (void)server_->Stop();
+  node_.Stop();
 }
 
 int Bench::Run() {
   MachineInfo machine = ReadMachineInfo();
   auto fail = [&](const absl::Status& s) {
     std::fprintf(stderr, "service_throughput_bench: %s\n", s.ToString().c_str());
-    if (!agent_log_.empty())
-      std::fprintf(stderr, "--- agent log tail ---\n%s\n", FileTail(agent_log_, 3000).c_str());
+    if (!node_.agent_log().empty())
+      std::fprintf(stderr, "--- agent log tail ---\n%s\n", FileTail(node_.agent_log(), 3000).c_str());
     Teardown();
     return 1;
   };
