@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "agent/containerd/config.h"
 #include "agent/containerd/image_import.h"
+#include "agent/containerd/process.h"
 #include "agent/containerd/supervisor.h"
 #include "agent/cri/cri_runtime.h"
 #include "agent/dns/cluster_dns.h"
@@ -188,6 +189,13 @@ absl::Status Agent::Start() {
   if (s.ok() && options_.enable_ip_forwarding) {
     // Pods reach the outside and each other's hostPorts only with forwarding on.
     if (absl::Status f = node::EnableIpForwarding(); !f.ok()) spdlog::warn("agent: {}", f.ToString());
+    absl::Status bridged = node::EnableBridgeNetfilter();
+    if (absl::IsNotFound(bridged)) {
+      (void)containerd::RunCommand({"modprobe", "br_netfilter"}, absl::Seconds(10));
+      bridged = node::EnableBridgeNetfilter();
+    }
+    if (!bridged.ok())
+      spdlog::warn("agent: Services between pods of this node need br_netfilter: {}", bridged.ToString());
   }
   if (s.ok()) s = StartRuntime();
   if (s.ok()) s = EnsurePauseImage();

@@ -113,8 +113,11 @@ absl::StatusOr<bool> WriteCniConflist(const std::string& conf_dir, const CniOpti
   return true;
 }
 
-absl::Status EnableIpForwarding(const std::string& proc_root) {
-  std::string path = absl::StrCat(proc_root, "/proc/sys/net/ipv4/ip_forward");
+namespace {
+
+// Writes "1" to a sysctl file unless it already says 1; NotFound when the file does not exist.
+absl::Status EnableSysctl(const std::string& path) {
+  if (access(path.c_str(), F_OK) != 0) return absl::NotFoundError(absl::StrCat(path, " does not exist"));
   if (ReadAll(path).substr(0, 1) == "1") return absl::OkStatus();
   int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
   if (fd < 0) return Errno(absl::StrCat("opening ", path));
@@ -122,6 +125,16 @@ absl::Status EnableIpForwarding(const std::string& proc_root) {
   absl::Status s = ok ? absl::OkStatus() : Errno(absl::StrCat("writing ", path));
   close(fd);
   return s;
+}
+
+}  // namespace
+
+absl::Status EnableIpForwarding(const std::string& proc_root) {
+  return EnableSysctl(absl::StrCat(proc_root, "/proc/sys/net/ipv4/ip_forward"));
+}
+
+absl::Status EnableBridgeNetfilter(const std::string& proc_root) {
+  return EnableSysctl(absl::StrCat(proc_root, "/proc/sys/net/bridge/bridge-nf-call-iptables"));
 }
 
 }  // namespace skiff::agent::node

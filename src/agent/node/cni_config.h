@@ -4,7 +4,8 @@
 // spec.podCIDR (gateway = first address, default route through it, state under the agent's data
 // dir) and portmap for hostPort. containerd adds the loopback interface itself. cniVersion 1.0.0:
 // Debian's plugins (1.1.1) and containerd 1.6 both support it.
-// Also the host setting pod networking needs: net.ipv4.ip_forward=1.
+// Also the host settings pod networking needs: net.ipv4.ip_forward=1 and, for Services between
+// pods of one node, net.bridge.bridge-nf-call-iptables=1.
 // Thread-safety: pure functions, plus file writes that are atomic (rename) but not serialized.
 // Ownership: values. Failure: InvalidArgument for a CIDR that is not IPv4 a.b.c.d/n (n <= 30);
 // Internal with errno text when files cannot be written.
@@ -38,6 +39,10 @@ absl::Status WriteFileAtomically(const std::string& path, const std::string& con
 absl::StatusOr<bool> WriteCniConflist(const std::string& conf_dir, const CniOptions& options);
 // Writes "1" to <proc_root>/proc/sys/net/ipv4/ip_forward unless it already says 1.
 absl::Status EnableIpForwarding(const std::string& proc_root = "");
+// Writes "1" to <proc_root>/proc/sys/net/bridge/bridge-nf-call-iptables, so replies bridged
+// between two pods pass conntrack and a Service's DNAT is undone (kube-proxy needs the same);
+// NotFound while the br_netfilter module is not loaded.
+absl::Status EnableBridgeNetfilter(const std::string& proc_root = "");
 
 }  // namespace skiff::agent::node
 

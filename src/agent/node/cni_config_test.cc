@@ -88,5 +88,13 @@ TEST_F(CniFiles, EnableIpForwardingWritesOneUnderAFakeProc) {
   EXPECT_FALSE(EnableIpForwarding(dir_ + "/missing").ok());
 }
 
+TEST_F(CniFiles, EnableBridgeNetfilterTellsAMissingModule) {
+  EXPECT_TRUE(absl::IsNotFound(EnableBridgeNetfilter(dir_)));  // br_netfilter not loaded
+  std::filesystem::create_directories(dir_ + "/proc/sys/net/bridge");
+  std::ofstream(dir_ + "/proc/sys/net/bridge/bridge-nf-call-iptables") << "0\n";
+  ASSERT_TRUE(EnableBridgeNetfilter(dir_).ok());
+  EXPECT_EQ(Read(dir_ + "/proc/sys/net/bridge/bridge-nf-call-iptables").substr(0, 1), "1");
+}
+
 }  // namespace
 }  // namespace skiff::agent::node
