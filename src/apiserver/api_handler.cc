@@ -267,13 +267,16 @@ ApiHandler::ApiHandler(ResourceStorage* storage, const Authenticator* authentica
 
 ApiHandler::~ApiHandler() = default;
 
+bool ApiHandler::IsProbe(const std::string& path) {
+  return path == "/version" || path == "/healthz" || path == "/livez" || path == "/readyz" ||
+         absl::StartsWith(path, "/healthz/") || absl::StartsWith(path, "/livez/") ||
+         absl::StartsWith(path, "/readyz/");
+}
+
 HttpResponse ApiHandler::Handle(HttpRequest& req) {
   absl::Time start = absl::Now();
   const std::string& path = req.path;
-  bool open = path == "/version" || path == "/healthz" || path == "/livez" || path == "/readyz" ||
-              absl::StartsWith(path, "/healthz/") || absl::StartsWith(path, "/livez/") ||
-              absl::StartsWith(path, "/readyz/");
-  if (open) return HandleNonResource(req);
+  if (IsProbe(path)) return HandleNonResource(req);
   auto user = authenticator_->Authenticate(req);
   if (!user.ok()) return ErrorResponse(UnauthorizedError());
   bool watch = ParseBool(req.Query("watch"));
@@ -612,6 +615,12 @@ HttpResponse ApiHandler::Watch(const HttpRequest& req, const RequestInfo& info, 
     params.formatter = [rp](EventType, const ObjectPtr& obj) { return ServedJson(*rp, obj); };
   }
   resp.stream = std::make_shared<WatchStream>(storage_->cache(), &ticker_, std::move(params));
+  // Said to a client the transport cuts off for reading too slowly; it resumes from its last version.
+  resp.stream_overflow_tail = absl::StrCat(
+      "{\"type\":\"ERROR\",\"object\":",
+      base::ToJson(StatusObject(TooManyRequestsError(
+          "the watch was closed because its client did not read its events fast enough", 1))),
+      "}\n");
   return resp;
 }
 

@@ -32,6 +32,9 @@ class ApiHandler {
   ~ApiHandler();
 
   HttpResponse Handle(HttpRequest& request);
+  // Paths served without credentials and without blocking (/version, /healthz, /livez, /readyz
+  // and their sub-checks): the transport answers them on its I/O threads.
+  static bool IsProbe(const std::string& path);
   // Serves pods/log|exec|attach|portforward (null: those answer 503). Borrowed; set before serving.
   void SetPodStreams(PodStreams* pod_streams) { pod_streams_ = pod_streams; }
   // Serves metrics.k8s.io (null: that group is not found). Borrowed; set before serving.

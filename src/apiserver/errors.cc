@@ -177,6 +177,20 @@ absl::Status TooManyRequestsError(const std::string& message, int retry_after_se
 absl::Status RequestEntityTooLargeError(const std::string& message) {
   return ToStatus({413, "RequestEntityTooLarge", message});
 }
+absl::Status TransportError(int code, const std::string& message) {
+  switch (code) {
+    case 400:
+      return BadRequestError(message);
+    case 413:
+      return RequestEntityTooLargeError(message);
+    case 429:
+      return TooManyRequestsError(message, 1);
+    case 500:
+      return ToStatus({500, "InternalError", message});
+    default:
+      return ToStatus({code, "", message});  // 431 has no Kubernetes reason
+  }
+}
 
 boost::json::value StatusObject(const absl::Status& status) {
   auto payload = status.GetPayload(kPayloadUrl);

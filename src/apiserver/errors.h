@@ -53,6 +53,8 @@ absl::Status ForbiddenError(const std::string& message);
 absl::Status GoneError(const std::string& message);
 absl::Status TooManyRequestsError(const std::string& message, int retry_after_seconds);
 absl::Status RequestEntityTooLargeError(const std::string& message);
+// The HTTP transport's own errors (400, 413, 429, 431, 500) as Kubernetes Status values.
+absl::Status TransportError(int code, const std::string& message);
 
 // The metav1.Status object for an error (also used inside watch ERROR events).
 boost::json::value StatusObject(const absl::Status& status);

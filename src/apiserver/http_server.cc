@@ -2,6 +2,7 @@
 
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <deque>
@@ -10,16 +11,16 @@
 #include <thread>
 #include <vector>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "apiserver/http_request_parser.h"
 #include "base/thread_pool.h"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/ssl.hpp"
+#include "boost/asio/steady_timer.hpp"
 #include "boost/asio/strand.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
 #include "boost/beast/ssl.hpp"
-#include "boost/url/parse.hpp"
 #include "spdlog/spdlog.h"
 
 namespace skiff::apiserver {
@@ -29,11 +30,38 @@ namespace ssl = boost::asio::ssl;
 namespace beast = boost::beast;
 namespace http = boost::beast::http;
 using tcp = boost::asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr auto kIdleTimeout = std::chrono::minutes(5);
-constexpr size_t kMaxQueuedStreamBytes = 64 * 1024 * 1024;
+constexpr auto kBodyTimeout = std::chrono::seconds(60);
+constexpr auto kAcceptBackoff = std::chrono::milliseconds(100);
+// After an error answer (413, 431, 400) the rest of the request is read and dropped, so the client
+// gets to read the answer instead of a reset; bounded in bytes and time.
+constexpr size_t kMaxDrainBytes = 16 * 1024 * 1024;
+constexpr auto kDrainTimeout = std::chrono::seconds(5);
+// How long a cut-off slow stream may take to take its last bytes before the socket is closed.
+constexpr auto kSlowStreamGrace = std::chrono::seconds(10);
+// A stream copies small queued pieces (events) into one chunk of at most kStreamSliceBytes per
+// write; larger pieces are written from the shared bytes, so a watcher holds no private copy of
+// them (1,000 watchers of one big object must not hold 1,000 copies).
+constexpr size_t kStreamSliceBytes = 64 * 1024;
+constexpr size_t kStreamCopyLimit = 16 * 1024;
+// File descriptors kept free for the store, the agent and outgoing connections.
+constexpr rlim_t kReservedDescriptors = 256;
+
+// Logs at most once per interval per call site, so a flood cannot flood the log too.
+class RateLimitedLog {
+ public:
+  bool Allow() {
+    int64_t now = Clock::now().time_since_epoch() / std::chrono::milliseconds(1);
+    int64_t last = last_ms_.load();
+    return now - last >= 5000 && last_ms_.compare_exchange_strong(last, now);
+  }
+
+ private:
+  std::atomic<int64_t> last_ms_{-1'000'000};
+};
 
 std::optional<PeerCertificate> PeerFromSsl(SSL* ssl) {
   X509* cert = SSL_get0_peer_certificate(ssl);
@@ -58,19 +86,26 @@ std::optional<PeerCertificate> PeerFromSsl(SSL* ssl) {
   return peer;
 }
 
-void ParseTarget(std::string_view target, HttpRequest& req) {
-  auto q = target.find('?');
-  std::string_view path = target.substr(0, q);
-  auto decoded = boost::urls::parse_origin_form(target);
-  if (decoded) {
-    req.path = std::string(decoded->path());
-    for (auto param : decoded->params()) {
-      req.query.emplace(std::string(param.key), std::string(param.value));
-    }
-  } else {
-    req.path = std::string(path);
-  }
+// A parse error the client should be told about (as opposed to a closed or timed-out socket).
+bool IsProtocolError(const beast::error_code& ec) {
+  return ec.category() == http::make_error_code(http::error::header_limit).category() &&
+         ec != http::error::end_of_stream && ec != http::error::partial_message;
 }
+
+bool IsMutating(const std::string& method) { return method != "GET" && method != "HEAD" && method != "OPTIONS"; }
+
+int DefaultMaxConnections() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 65536;
+  rlim_t usable = limit.rlim_cur > 2 * kReservedDescriptors ? limit.rlim_cur - kReservedDescriptors
+                                                              : limit.rlim_cur / 2;
+  return static_cast<int>(std::min<rlim_t>(usable, 65536));
+}
+
+RateLimitedLog connection_cap_log;
+RateLimitedLog accept_error_log;
+RateLimitedLog inflight_log;
+RateLimitedLog slow_stream_log;
 
 }  // namespace
 
@@ -84,22 +119,45 @@ class HttpServer::Impl {
         error_responder_(std::move(error_responder)),
         ssl_ctx_(ssl::context::tls_server),
         acceptor_(ioc_),
-        workers_(options_.worker_threads) {}
+        accept_timer_(ioc_),
+        workers_(options_.worker_threads) {
+    limits_.max_header_bytes = options_.max_header_bytes;
+    limits_.max_body_bytes = options_.max_body_bytes;
+  }
 
   absl::Status Start();
   void Stop();
   void Accept();
+  void RunIoThread();
+
+  // The handler, with any exception turned into a 500: one request never ends the process.
+  HttpResponse Call(HttpRequest& req) {
+    try {
+      return handler_(req);
+    } catch (const std::exception& e) {
+      spdlog::error("{} {}: handler failed: {}", req.method, req.path, e.what());
+    } catch (...) {
+      spdlog::error("{} {}: handler failed with an unknown exception", req.method, req.path);
+    }
+    return error_responder_(500, "an internal error occurred while handling the request");
+  }
 
   HttpServerOptions options_;
   HttpHandler handler_;
   ErrorResponder error_responder_;
+  HttpRequestLimits limits_;
   net::io_context ioc_;
   ssl::context ssl_ctx_;
   tcp::acceptor acceptor_;
+  net::steady_timer accept_timer_;
   base::ThreadPool workers_;
   std::vector<std::thread> io_threads_;
   std::atomic<bool> stopped_{false};
   int port_ = 0;
+  int max_connections_ = 0;
+  std::atomic<int> connections_{0};
+  std::atomic<int> readonly_inflight_{0};
+  std::atomic<int> mutating_inflight_{0};
 
   std::mutex sessions_mu_;
   std::set<std::shared_ptr<Session>> streaming_;
@@ -110,11 +168,15 @@ class HttpServer::Impl {
 class Session : public std::enable_shared_from_this<Session>, public StreamSink {
  public:
   Session(tcp::socket socket, HttpServer::Impl* server)
-      : stream_(std::move(socket), server->ssl_ctx_), server_(server) {}
+      : stream_(std::move(socket), server->ssl_ctx_), server_(server), slow_timer_(stream_.get_executor()) {
+    server_->connections_.fetch_add(1);
+  }
+  ~Session() override { server_->connections_.fetch_sub(1); }
 
   void Run() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
-      beast::get_lowest_layer(self->stream_).expires_after(std::chrono::seconds(30));
+      self->first_request_deadline_ = Clock::now() + self->server_->options_.first_request_timeout;
+      beast::get_lowest_layer(self->stream_).expires_at(self->first_request_deadline_);
       self->stream_.async_handshake(ssl::stream_base::server,
                                     [self](beast::error_code ec) { self->OnHandshake(ec); });
     });
@@ -124,15 +186,11 @@ class Session : public std::enable_shared_from_this<Session>, public StreamSink 
   bool Write(std::shared_ptr<const std::string> data) override {
     std::lock_guard<std::mutex> lock(mu_);
     if (stream_closed_) return false;
-    queued_bytes_ += data->size();
-    if (queued_bytes_ > kMaxQueuedStreamBytes) {
-      spdlog::warn("dropping slow stream client");
-      stream_closed_ = true;
-      abort_ = true;
-      pending_.clear();
-      ScheduleFlushLocked();
+    if (pending_bytes_ + inflight_bytes_ + data->size() > server_->options_.max_stream_queue_bytes) {
+      CutOffSlowStreamLocked();
       return false;
     }
+    pending_bytes_ += data->size();
     pending_.push_back(std::move(data));
     ScheduleFlushLocked();
     return true;
@@ -147,56 +205,132 @@ class Session : public std::enable_shared_from_this<Session>, public StreamSink 
 
   void ForceClose() {
     if (tunnel_) tunnel_->Stop();
-    net::post(stream_.get_executor(), [self = shared_from_this()] {
-      beast::error_code ec;
-      beast::get_lowest_layer(self->stream_).socket().shutdown(tcp::socket::shutdown_both, ec);
-      beast::get_lowest_layer(self->stream_).close();
-    });
+    net::post(stream_.get_executor(), [self = shared_from_this()] { self->Shutdown(); });
   }
 
  private:
   void OnHandshake(beast::error_code ec) {
     if (ec) return;
     peer_ = PeerFromSsl(stream_.native_handle());
-    DoRead();
+    ReadHeader();
   }
 
-  void DoRead() {
-    parser_.emplace();
-    parser_->body_limit(server_->options_.max_body_bytes);
-    parser_->header_limit(1024 * 1024);
-    beast::get_lowest_layer(stream_).expires_after(kIdleTimeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+  void ReadHeader() {
+    parser_.emplace(server_->limits_);
+    auto& socket = beast::get_lowest_layer(stream_);
+    if (first_request_) {
+      socket.expires_at(first_request_deadline_);
+    } else {
+      socket.expires_after(server_->options_.idle_timeout);
+    }
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
   }
 
-  void OnRead(beast::error_code ec) {
-    if (ec == http::error::body_limit) {
-      HttpResponse resp = server_->error_responder_(
-          413, absl::StrCat("the request body is larger than the limit of ", server_->options_.max_body_bytes,
-                            " bytes"));
-      keep_alive_ = false;
-      WriteResponse(std::move(resp));
+  void OnHeader(beast::error_code ec) {
+    if (ec) {
+      OnReadError(ec);
       return;
     }
-    if (ec) {
+    first_request_ = false;
+    if (parser_->is_done()) {
+      Dispatch();
+      return;
+    }
+    beast::get_lowest_layer(stream_).expires_after(kBodyTimeout);
+    if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
+      // The body is within limits: tell clients that wait for it (curl does above 1 MiB) to send it.
+      auto cont = std::make_shared<std::string>("HTTP/1.1 100 Continue\r\n\r\n");
+      net::async_write(stream_, net::buffer(*cont), [self = shared_from_this(), cont](beast::error_code ec, size_t) {
+        if (ec) {
+          self->Shutdown();
+          return;
+        }
+        self->ReadBody();
+      });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) {
+        self->OnReadError(ec);
+        return;
+      }
+      self->Dispatch();
+    });
+  }
+
+  void OnReadError(beast::error_code ec) {
+    if (!IsProtocolError(ec)) {
+      Shutdown();  // closed, reset or timed out: nobody to answer
+      return;
+    }
+    int status = ParseErrorStatus(ec);
+    std::string message;
+    if (status == 413) {
+      message = absl::StrCat("the request body is larger than the limit of ", server_->options_.max_body_bytes,
+                             " bytes");
+    } else if (status == 431) {
+      message = absl::StrCat("request header fields too large: each field is limited to ",
+                             server_->limits_.max_field_bytes, " bytes and all together to ",
+                             server_->limits_.max_header_bytes, " bytes");
+    } else {
+      message = absl::StrCat("malformed HTTP request: ", ec.message());
+    }
+    keep_alive_ = false;
+    drain_after_write_ = true;
+    WriteResponse(server_->error_responder_(status, message));
+  }
+
+  // Reads and drops what the client still sends, then closes (see kMaxDrainBytes).
+  void Drain() {
+    drained_bytes_ += buffer_.size();
+    buffer_.consume(buffer_.size());
+    if (drained_bytes_ > kMaxDrainBytes || Clock::now() > drain_deadline_) {
       Shutdown();
       return;
     }
-    auto& msg = parser_->get();
+    beast::get_lowest_layer(stream_).expires_at(drain_deadline_);
+    auto scratch = std::make_shared<std::array<char, 16384>>();
+    stream_.async_read_some(net::buffer(*scratch), [self = shared_from_this(), scratch](beast::error_code ec, size_t n) {
+      if (ec) {
+        self->Shutdown();
+        return;
+      }
+      self->drained_bytes_ += n;
+      self->Drain();
+    });
+  }
+
+  void Dispatch() {
     auto req = std::make_shared<HttpRequest>();
-    req->method = std::string(msg.method_string());
-    ParseTarget(msg.target(), *req);
-    for (const auto& field : msg) {
-      std::string name = absl::AsciiStrToLower(std::string(field.name_string()));
-      auto [it, inserted] = req->headers.emplace(name, std::string(field.value()));
-      if (!inserted) absl::StrAppend(&it->second, ",", std::string(field.value()));
-    }
-    req->body = std::move(msg.body());
+    ToHttpRequest(parser_->get(), req.get());
     req->peer = peer_;
-    keep_alive_ = msg.keep_alive();
-    server_->workers_.Submit([self = shared_from_this(), req] {
-      HttpResponse resp = self->server_->handler_(*req);
+    keep_alive_ = parser_->get().keep_alive();
+    parser_.reset();
+    const HttpServerOptions& options = server_->options_;
+    if (options.serve_inline && options.serve_inline(*req)) {
+      WriteResponse(server_->Call(*req));
+      return;
+    }
+    bool mutating = IsMutating(req->method);
+    std::atomic<int>& inflight = mutating ? server_->mutating_inflight_ : server_->readonly_inflight_;
+    int limit = mutating ? options.max_mutating_requests_inflight : options.max_requests_inflight;
+    if (inflight.fetch_add(1) >= limit && limit > 0) {
+      inflight.fetch_sub(1);
+      if (inflight_log.Allow()) {
+        spdlog::warn("{} requests in flight reached the limit of {}: answering 429",
+                     mutating ? "mutating" : "read-only", limit);
+      }
+      WriteResponse(server_->error_responder_(429, "Too many requests, please try again later."));
+      return;
+    }
+    server_->workers_.Submit([self = shared_from_this(), req, &inflight] {
+      HttpResponse resp = self->server_->Call(*req);
+      inflight.fetch_sub(1);
       net::post(self->stream_.get_executor(),
                 [self, resp = std::move(resp)]() mutable { self->WriteResponse(std::move(resp)); });
     });
@@ -221,15 +355,20 @@ class Session : public std::enable_shared_from_this<Session>, public StreamSink 
     res->keep_alive(keep_alive_);
     res->body() = std::move(resp.body);
     res->prepare_payload();
+    beast::get_lowest_layer(stream_).expires_after(server_->options_.idle_timeout);
     http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
+      if (!ec && self->drain_after_write_) {
+        self->drain_deadline_ = Clock::now() + kDrainTimeout;
+        self->Drain();
+        return;
+      }
       if (ec || !self->keep_alive_) {
         self->Shutdown();
         return;
       }
-      self->DoRead();
+      self->ReadHeader();
     });
   }
-
   // A protocol switch: the 101 head, then the connection belongs to the tunnel (raw bytes).
   void StartTunnel(HttpResponse resp) {
     tunnel_ = resp.tunnel;
@@ -332,7 +471,7 @@ class Session : public std::enable_shared_from_this<Session>, public StreamSink 
                        } else if (more) {
                          self->WriteProduced(producer, std::string());
                        } else if (self->keep_alive_) {
-                         self->DoRead();
+                         self->ReadHeader();
                        } else {
                          self->Shutdown();
                        }
@@ -341,6 +480,7 @@ class Session : public std::enable_shared_from_this<Session>, public StreamSink 
 
   void StartStream(HttpResponse resp) {
     source_ = resp.stream;
+    overflow_tail_ = std::move(resp.stream_overflow_tail);
     std::string head = absl::StrCat("HTTP/1.1 ", resp.status, " OK\r\nContent-Type: ", resp.content_type,
                                     "\r\nTransfer-Encoding: chunked\r\nCache-Control: no-cache, private\r\n"
                                     // The connection ends with the stream, so clients must not reuse it.
@@ -360,7 +500,7 @@ class Session : public std::enable_shared_from_this<Session>, public StreamSink 
     auto buf = std::make_shared<std::string>(std::move(head));
     net::async_write(stream_, net::buffer(*buf), [self = shared_from_this(), buf](beast::error_code ec, size_t) {
       if (ec) {
-        self->EndStream(false);
+        self->EndStream();
         return;
       }
       self->WatchForDisconnect();
@@ -371,19 +511,45 @@ class Session : public std::enable_shared_from_this<Session>, public StreamSink 
     });
   }
 
-  // Clients send nothing while a stream is open; a read that completes means they hung up.
+  // Clients send nothing while a stream is open; a read that completes means they hung up. Their
+  // queue is dropped at once rather than when a blocked write finally fails.
   void WatchForDisconnect() {
     auto scratch = std::make_shared<std::array<char, 512>>();
     stream_.async_read_some(net::buffer(*scratch), [self = shared_from_this(), scratch](beast::error_code ec, size_t) {
-      if (ec) {
-        std::lock_guard<std::mutex> lock(self->mu_);
-        self->peer_gone_ = true;
-        self->stream_closed_ = true;
-        self->abort_ = true;
-        self->ScheduleFlushLocked();
-      } else {
+      if (!ec) {
         self->WatchForDisconnect();
+        return;
       }
+      {
+        std::lock_guard<std::mutex> lock(self->mu_);
+        self->stream_closed_ = true;
+        self->pending_.clear();
+        self->pending_bytes_ = 0;
+      }
+      self->EndStream();
+    });
+  }
+
+  // The client let too much wait: drop what it has not taken, queue the tail and the end, and
+  // close the socket if it does not take those either within the grace period.
+  void CutOffSlowStreamLocked() {
+    if (slow_stream_log.Allow()) {
+      spdlog::warn("closing a streaming response: its client read too slowly ({} bytes waiting, limit {})",
+                   pending_bytes_ + inflight_bytes_, server_->options_.max_stream_queue_bytes);
+    }
+    pending_.clear();
+    pending_bytes_ = 0;
+    if (!overflow_tail_.empty()) {
+      pending_bytes_ = overflow_tail_.size();
+      pending_.push_back(std::make_shared<const std::string>(std::move(overflow_tail_)));
+    }
+    stream_closed_ = true;
+    ScheduleFlushLocked();
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      self->slow_timer_.expires_after(kSlowStreamGrace);
+      self->slow_timer_.async_wait([self](beast::error_code ec) {
+        if (!ec) self->Shutdown();
+      });
     });
   }
 
@@ -393,51 +559,69 @@ class Session : public std::enable_shared_from_this<Session>, public StreamSink 
     net::post(stream_.get_executor(), [self = shared_from_this()] { self->Flush(); });
   }
 
+  // The bytes of one stream write and what keeps them alive until it completes.
+  struct StreamWrite {
+    std::string head;                          // chunk size line, or the coalesced small pieces
+    std::shared_ptr<const std::string> piece;  // a large piece, written from the shared bytes
+    std::string tail;                          // CRLF after it and/or the terminating chunk
+    std::vector<net::const_buffer> Buffers() const {
+      std::vector<net::const_buffer> out;
+      if (!head.empty()) out.push_back(net::buffer(head));
+      if (piece) out.push_back(net::buffer(*piece));
+      if (!tail.empty()) out.push_back(net::buffer(tail));
+      return out;
+    }
+  };
+
+  // Writes the next chunk from the queue (plus the terminating chunk once the stream is closed
+  // and drained): one large piece, or small pieces coalesced up to kStreamSliceBytes.
   void Flush() {
-    std::string out;
+    auto write = std::make_shared<StreamWrite>();
     bool finish = false;
-    bool abort = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
       flush_scheduled_ = false;
       if (writing_ || finished_) return;
-      abort = abort_;
-      if (!abort) {
-        size_t total = 0;
-        for (const auto& p : pending_) total += p->size();
-        if (total > 0) {
-          out.reserve(total + 32);
-          absl::StrAppend(&out, absl::Hex(total), "\r\n");
-          for (const auto& p : pending_) out += *p;
-          out += "\r\n";
+      size_t body = 0;
+      if (!pending_.empty() && pending_.front()->size() > kStreamCopyLimit) {
+        write->piece = std::move(pending_.front());
+        pending_.pop_front();
+        body = write->piece->size();
+        write->head = absl::StrCat(absl::Hex(body), "\r\n");
+        write->tail = "\r\n";
+      } else {
+        size_t items = 0;
+        for (const auto& piece : pending_) {
+          if (piece->size() > kStreamCopyLimit || body + piece->size() > kStreamSliceBytes) break;
+          body += piece->size();
+          ++items;
         }
-        pending_.clear();
-        queued_bytes_ = 0;
-        if (stream_closed_) {
-          out += "0\r\n\r\n";
-          finish = true;
+        if (body > 0) {
+          write->head.reserve(body + 32);
+          absl::StrAppend(&write->head, absl::Hex(body), "\r\n");
+          for (size_t i = 0; i < items; ++i) write->head += *pending_[i];
+          write->head += "\r\n";
         }
+        pending_.erase(pending_.begin(), pending_.begin() + items);
       }
-      if (abort || finish) finished_ = true;
-      if (!out.empty()) writing_ = true;
+      pending_bytes_ -= body;
+      if (pending_.empty() && stream_closed_) {
+        write->tail += "0\r\n\r\n";
+        finish = true;
+        finished_ = true;
+      }
+      if (write->head.empty() && write->tail.empty()) return;
+      inflight_bytes_ = body;
+      writing_ = true;
     }
-    if (abort) {
-      EndStream(false);
-      return;
-    }
-    if (out.empty()) return;
-    auto buf = std::make_shared<std::string>(std::move(out));
-    net::async_write(stream_, net::buffer(*buf), [self = shared_from_this(), buf, finish](beast::error_code ec, size_t) {
+    net::async_write(stream_, write->Buffers(), [self = shared_from_this(), write, finish](beast::error_code ec, size_t) {
       {
         std::lock_guard<std::mutex> lock(self->mu_);
         self->writing_ = false;
+        self->inflight_bytes_ = 0;
       }
-      if (ec) {
-        self->EndStream(false);
-        return;
-      }
-      if (finish) {
-        self->EndStream(true);
+      if (ec || finish) {
+        self->EndStream();
         return;
       }
       std::lock_guard<std::mutex> lock(self->mu_);
@@ -445,7 +629,12 @@ class Session : public std::enable_shared_from_this<Session>, public StreamSink 
     });
   }
 
-  void EndStream(bool clean) {
+  // Idempotent; on the connection's strand.
+  void EndStream() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      finished_ = true;
+    }
     if (source_) {
       source_->Stop();
       source_.reset();
@@ -454,8 +643,7 @@ class Session : public std::enable_shared_from_this<Session>, public StreamSink 
       std::lock_guard<std::mutex> lock(server_->sessions_mu_);
       server_->streaming_.erase(shared_from_this());
     }
-    // The disconnect watcher owns the read side; closing keeps the logic simple and correct.
-    (void)clean;
+    slow_timer_.cancel();
     Shutdown();
   }
 
@@ -468,23 +656,29 @@ class Session : public std::enable_shared_from_this<Session>, public StreamSink 
   beast::ssl_stream<beast::tcp_stream> stream_;
   HttpServer::Impl* server_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<LimitedRequestParser> parser_;
   std::optional<PeerCertificate> peer_;
   bool keep_alive_ = true;
+  bool first_request_ = true;
+  Clock::time_point first_request_deadline_;
+  bool drain_after_write_ = false;
+  size_t drained_bytes_ = 0;
+  Clock::time_point drain_deadline_;
+  net::steady_timer slow_timer_;  // on the strand
 
   // Streaming state, guarded by mu_.
   std::mutex mu_;
   std::shared_ptr<StreamSource> source_;
+  std::string overflow_tail_;
   std::shared_ptr<Tunnel> tunnel_;  // set once, before the tunnel starts
   bool tunnel_ended_ = false;       // on the strand
   std::deque<std::shared_ptr<const std::string>> pending_;
-  size_t queued_bytes_ = 0;
+  size_t pending_bytes_ = 0;   // queued, not yet taken by a write
+  size_t inflight_bytes_ = 0;  // of the write in progress
   bool writing_ = false;
   bool flush_scheduled_ = false;
   bool stream_closed_ = false;
   bool finished_ = false;
-  bool abort_ = false;
-  bool peer_gone_ = false;
 };
 
 absl::Status HttpServer::Impl::Start() {
@@ -530,17 +724,48 @@ absl::Status HttpServer::Impl::Start() {
         absl::StrCat("cannot listen on ", options_.listen_address, ":", options_.port, ": ", ec.message()));
   }
   port_ = acceptor_.local_endpoint().port();
+  max_connections_ = options_.max_connections > 0 ? options_.max_connections : DefaultMaxConnections();
   Accept();
   for (int i = 0; i < options_.io_threads; ++i) {
-    io_threads_.emplace_back([this] { ioc_.run(); });
+    io_threads_.emplace_back([this] { RunIoThread(); });
   }
   return absl::OkStatus();
 }
 
+void HttpServer::Impl::RunIoThread() {
+  for (;;) {
+    try {
+      ioc_.run();
+      return;
+    } catch (const std::exception& e) {
+      // The handler that threw is gone with its connection's last reference; the others go on.
+      spdlog::error("I/O thread: a connection failed with an exception and was dropped: {}", e.what());
+    } catch (...) {
+      spdlog::error("I/O thread: a connection failed with an unknown exception and was dropped");
+    }
+    if (stopped_) return;
+  }
+}
+
 void HttpServer::Impl::Accept() {
   acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
-    if (stopped_) return;
-    if (!ec) {
+    if (stopped_ || ec == net::error::operation_aborted) return;
+    if (ec) {
+      // EMFILE/ENFILE and the like: retrying at once would spin; the condition clears as
+      // connections close.
+      if (accept_error_log.Allow()) spdlog::warn("accepting connections failed: {}; retrying", ec.message());
+      accept_timer_.expires_after(kAcceptBackoff);
+      accept_timer_.async_wait([this](beast::error_code ec) {
+        if (!ec && !stopped_) Accept();
+      });
+      return;
+    }
+    if (connections_.load() >= max_connections_) {
+      if (connection_cap_log.Allow()) {
+        spdlog::warn("{} connections open, the limit: closing new connections until some end", max_connections_);
+      }
+      socket.close(ec);
+    } else {
       socket.set_option(tcp::no_delay(true), ec);
       std::make_shared<Session>(std::move(socket), this)->Run();
     }
@@ -553,6 +778,7 @@ void HttpServer::Impl::Stop() {
   net::post(ioc_, [this] {
     beast::error_code ec;
     acceptor_.close(ec);
+    accept_timer_.cancel();
   });
   std::set<std::shared_ptr<Session>> streaming;
   {

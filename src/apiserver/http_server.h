@@ -4,13 +4,29 @@
 // Each connection does a TLS handshake (client certificates are requested and, when present,
 // verified against the cluster CA), then reads requests with keep-alive. Handlers run on a worker
 // pool, since they may block on durable storage; I/O runs on a few event-loop threads.
-// Bodies above `max_body_bytes` get 413 without reaching the handler.
+//
+// Limits, so that no client can end or exhaust the process:
+// - header fields over the per-field or total limit get 431, bodies over `max_body_bytes` 413;
+//   both before the handler runs, and the rest of the request is read and discarded (up to a
+//   bound) so clients see the answer rather than a broken pipe;
+// - requests beyond the in-flight limits (queued or running, read-only and mutating counted apart,
+//   as kube-apiserver's --max-requests-inflight/--max-mutating-requests-inflight) get 429;
+// - requests `serve_inline` selects (health probes) run on the I/O thread, never behind workers;
+// - open connections are capped (new ones are closed at accept, with a log line); failed accepts
+//   (EMFILE) back off; a connection must finish its handshake and first request head within
+//   `first_request_timeout`, and idle keep-alive connections close after `idle_timeout`;
+// - a streaming response whose client lets more than `max_stream_queue_bytes` wait is cut off
+//   (its `stream_overflow_tail` sent if the client still reads), and its queue freed at once when
+//   the client goes away;
+// - an exception from a handler becomes a 500; one escaping Beast on an I/O thread drops that
+//   connection only.
 // Thread-safety: Start/Stop from one thread; the handler is called concurrently from workers.
 // Ownership: the server owns its threads and connections; the handler must outlive the server.
 // Failure: Start returns a Status when the certificate files or the listen address are unusable.
 #ifndef SKIFF_APISERVER_HTTP_SERVER_H_
 #define SKIFF_APISERVER_HTTP_SERVER_H_
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -29,10 +45,21 @@ struct HttpServerOptions {
   int io_threads = 2;
   int worker_threads = 64;
   size_t max_body_bytes = 3 * 1024 * 1024;
+  size_t max_header_bytes = 1024 * 1024;
+  // 0 = unlimited. Long-running requests (watches, streams) count only while their handler runs.
+  int max_requests_inflight = 400;
+  int max_mutating_requests_inflight = 200;
+  int max_connections = 0;  // 0 = derived from RLIMIT_NOFILE at Start
+  std::chrono::milliseconds first_request_timeout{10'000};
+  std::chrono::milliseconds idle_timeout{90'000};
+  size_t max_stream_queue_bytes = 4 * 1024 * 1024;
+  // Requests answered on the I/O thread (the handler must not block for them); null = none.
+  std::function<bool(const HttpRequest&)> serve_inline;
 };
 
 using HttpHandler = std::function<HttpResponse(HttpRequest&)>;
-// Produces the 413 response (a Kubernetes Status) for oversized bodies.
+// Produces the transport's own error responses (a Kubernetes Status): 400 malformed request,
+// 413 body too large, 429 too many requests in flight, 431 header fields too large, 500.
 using ErrorResponder = std::function<HttpResponse(int status, const std::string& message)>;
 
 class HttpServer {

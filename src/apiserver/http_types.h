@@ -106,6 +106,9 @@ struct HttpResponse {
   std::vector<std::pair<std::string, std::string>> headers;
   // When set, the body is streamed with chunked encoding and `body` is ignored.
   std::shared_ptr<StreamSource> stream;
+  // Sent last when the transport cuts `stream` off because its client reads too slowly (e.g. a
+  // watch ERROR event), so a client that still reads learns why.
+  std::string stream_overflow_tail;
   // When set (and `stream` is not), the body is pulled from it with chunked encoding.
   std::shared_ptr<BodyProducer> producer;
   // When set (status 101), the head is sent without a body and the connection is handed over.

@@ -92,6 +92,10 @@ absl::Status Server::Start() {
   std::filesystem::create_directories(options_.data_dir, ec);
   if (ec)
     return absl::UnavailableError(absl::StrCat("cannot create ", options_.data_dir, ": ", ec.message()));
+  // It holds the CA key, tokens and every Secret: the owner's alone, whatever the umask.
+  std::filesystem::permissions(options_.data_dir, std::filesystem::perms::owner_all,
+                               std::filesystem::perm_options::replace, ec);
+  if (ec) return absl::UnavailableError(absl::StrCat("cannot restrict ", options_.data_dir, ": ", ec.message()));
 
   // The kubeconfig points at loopback when listening on all addresses.
   std::string url_host = (host == "0.0.0.0" || host == "::") ? "127.0.0.1" : host;
@@ -133,6 +137,9 @@ absl::Status Server::Start() {
   http.listen_address = host;
   http.port = port;
   http.worker_threads = options_.worker_threads;
+  http.max_requests_inflight = options_.max_requests_inflight;
+  http.max_mutating_requests_inflight = options_.max_mutating_requests_inflight;
+  http.serve_inline = [](const HttpRequest& req) { return ApiHandler::IsProbe(req.path); };
   auto creds = EnsureServerCredentials(options_.data_dir,
                                        absl::StrCat("https://", url_host, ":", port == 0 ? 1 : port), pki);
   if (!creds.ok()) return creds.status();
@@ -162,9 +169,7 @@ absl::Status Server::Start() {
   ApiHandler* handler = parts_->handler.get();
   parts_->http = std::make_unique<HttpServer>(
       http, [handler](HttpRequest& req) { return handler->Handle(req); },
-      [](int code, const std::string& message) {
-        return ErrorResponse(code == 413 ? RequestEntityTooLargeError(message) : BadRequestError(message));
-      });
+      [](int code, const std::string& message) { return ErrorResponse(TransportError(code, message)); });
   if (auto s = parts_->http->Start(); !s.ok()) return s;
   int actual = parts_->http->port();
   if (actual != port) {

@@ -21,6 +21,9 @@ struct ServerOptions {
   std::string listen = "0.0.0.0:6443";
   std::string token_file;  // optional static token file (token,user,uid,"groups")
   int worker_threads = 64;
+  // As kube-apiserver's flags of these names; 0 = unlimited.
+  int max_requests_inflight = 400;
+  int max_mutating_requests_inflight = 200;
   std::string service_cidr = "10.43.0.0/16";  // ClusterIPs; .1 = kubernetes, .10 = kube-dns
   std::string service_node_port_range = "30000-32767";
   std::string advertise_address;  // "" = the listen address, or this host's main IPv4 address

@@ -11,6 +11,7 @@
 #include "agent/kubelet/agent_command.h"
 #include "agent/kubelet/images_command.h"
 #include "apiserver/server.h"
+#include "base/file_limit.h"
 #include "client/in_process_client.h"
 #include "controllers/manager/manager.h"
 #include "controllers/manager/manager_flags.h"
@@ -112,6 +113,14 @@ int main(int argc, char** argv) {
       "--advertise-address", server_options.advertise_address,
       "Address of the API server in the kubernetes Service's endpoints (default: the listen address, "
       "or this host's main IPv4 address)");
+  server
+      ->add_option("--max-requests-inflight", server_options.max_requests_inflight,
+                   "Read-only requests queued or running at once; more get 429 (0: no limit)")
+      ->capture_default_str();
+  server
+      ->add_option("--max-mutating-requests-inflight", server_options.max_mutating_requests_inflight,
+                   "Mutating requests queued or running at once; more get 429 (0: no limit)")
+      ->capture_default_str();
   server->add_flag("--disable-agent", disable_agent, "Do not run a node agent in this process");
   skiff::agent::kubelet::AgentFlags node_service_flags;  // of the in-process agent
   skiff::agent::kubelet::AddNodeServiceFlags(server, &node_service_flags);
@@ -133,6 +142,7 @@ int main(int argc, char** argv) {
   auto* sim = app.add_subcommand("sim", "Simulate kubelet nodes against an API server (scale tests)");
   skiff::sim::AddSimFlags(sim, &sim_flags);
   CLI11_PARSE(app, argc, argv);
+  skiff::base::RaiseOpenFileLimit();
   if (server->parsed()) {
     auto manager_options = skiff::controllers::ToManagerOptions(manager_flags);
     if (!manager_options.ok()) {

@@ -25,7 +25,7 @@ def free_port():
 class Skiff:
     """A running `skiff server` process and a kubectl bound to it."""
 
-    def __init__(self, data_dir=None, extra_args=(), agent=False):
+    def __init__(self, data_dir=None, extra_args=(), agent=False, preexec_fn=None):
         self.owns_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="skiff-e2e-")
         self.port = free_port()
@@ -33,6 +33,7 @@ class Skiff:
         # CNI) is started only where a test drives real containers.
         self.agent = agent
         self.extra_args = list(extra_args)
+        self.preexec_fn = preexec_fn  # e.g. to set the umask or resource limits of the server
         if not agent and "--disable-agent" not in self.extra_args:
             self.extra_args.append("--disable-agent")
         self.cache_dir = tempfile.mkdtemp(prefix="kubectl-cache-")
@@ -56,7 +57,7 @@ class Skiff:
         self.proc = subprocess.Popen(
             [SKIFF_BIN, "server", "--data-dir", self.data_dir, "--listen", f"127.0.0.1:{self.port}",
              *self.extra_args],
-            stdout=log, stderr=subprocess.STDOUT)
+            stdout=log, stderr=subprocess.STDOUT, preexec_fn=self.preexec_fn)
         deadline = time.time() + 20
         while time.time() < deadline:
             if self.proc.poll() is not None:

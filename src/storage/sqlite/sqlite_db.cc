@@ -1,5 +1,9 @@
 #include "storage/sqlite/sqlite_db.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -72,7 +76,25 @@ std::string SqliteStmt::ColumnBlob(int index) const {
   return std::string(static_cast<const char*>(data), static_cast<size_t>(size));
 }
 
+namespace {
+
+// The store holds Secrets: only its owner may read it, whatever the umask. SQLite gives its WAL and
+// shared-memory files the database file's mode, so creating that one 0600 covers all three; files
+// of an older, laxer start are tightened too.
+void RestrictToOwner(const std::string& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) ::close(fd);
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::string file = path + suffix;
+    struct stat st {};
+    if (::stat(file.c_str(), &st) == 0 && (st.st_mode & 0077) != 0) ::chmod(file.c_str(), st.st_mode & 0700);
+  }
+}
+
+}  // namespace
+
 absl::StatusOr<SqliteDb> SqliteDb::Open(const std::string& path) {
+  if (path != ":memory:" && !path.empty()) RestrictToOwner(path);
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);

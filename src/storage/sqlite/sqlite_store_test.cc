@@ -126,6 +126,28 @@ TEST_F(SqliteStoreTest, FailedCompareAndSwapFailsOnlyItsOwnOperation) {
 
 // The unique (key, prev_revision) index refuses a second successor of the same revision even
 // when the in-memory index believes the write is fine (here: another writer sneaked a row in).
+TEST_F(SqliteStoreTest, FilesAreReadableByTheOwnerOnlyWhateverTheUmask) {
+  mode_t old_umask = umask(022);
+  SqliteOptions options = TestOptions(dir_);
+  {
+    auto store = OpenStore(options);
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Create("/a", "v1").ok());
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      struct stat st {};
+      ASSERT_EQ(stat((options.path + suffix).c_str(), &st), 0) << suffix;
+      EXPECT_EQ(st.st_mode & 0777, 0600u) << suffix;
+    }
+  }
+  // A database left world-readable by an older start is tightened when opened.
+  ASSERT_EQ(chmod(options.path.c_str(), 0644), 0);
+  { ASSERT_NE(OpenStore(options), nullptr); }
+  struct stat st {};
+  ASSERT_EQ(stat(options.path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  umask(old_umask);
+}
+
 TEST_F(SqliteStoreTest, UniqueIndexRefusesASecondSuccessor) {
   auto store = OpenStore(TestOptions(dir_));
   ASSERT_NE(store, nullptr);
