@@ -47,6 +47,9 @@ constexpr auto kSlowStreamGrace = std::chrono::seconds(10);
 // them (1,000 watchers of one big object must not hold 1,000 copies).
 constexpr size_t kStreamSliceBytes = 64 * 1024;
 constexpr size_t kStreamCopyLimit = 16 * 1024;
+// Once all streams together queue more than max_stream_queue_total_bytes, a stream that lets this
+// much wait is cut off too (a healthy watcher's queue is near empty).
+constexpr size_t kStreamFairShareBytes = 256 * 1024;
 // File descriptors kept free for the store, the agent and outgoing connections.
 constexpr rlim_t kReservedDescriptors = 256;
 
@@ -158,6 +161,8 @@ class HttpServer::Impl {
   std::atomic<int> connections_{0};
   std::atomic<int> readonly_inflight_{0};
   std::atomic<int> mutating_inflight_{0};
+  // Bytes queued by all streams, shared bytes counted once per stream (an upper bound).
+  std::atomic<int64_t> stream_queued_bytes_{0};
 
   std::mutex sessions_mu_;
   std::set<std::shared_ptr<Session>> streaming_;
@@ -171,7 +176,10 @@ class Session : public std::enable_shared_from_this<Session>, public StreamSink 
       : stream_(std::move(socket), server->ssl_ctx_), server_(server), slow_timer_(stream_.get_executor()) {
     server_->connections_.fetch_add(1);
   }
-  ~Session() override { server_->connections_.fetch_sub(1); }
+  ~Session() override {
+    server_->connections_.fetch_sub(1);
+    server_->stream_queued_bytes_.fetch_sub(accounted_bytes_);
+  }
 
   void Run() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
@@ -186,12 +194,18 @@ class Session : public std::enable_shared_from_this<Session>, public StreamSink 
   bool Write(std::shared_ptr<const std::string> data) override {
     std::lock_guard<std::mutex> lock(mu_);
     if (stream_closed_) return false;
-    if (pending_bytes_ + inflight_bytes_ + data->size() > server_->options_.max_stream_queue_bytes) {
+    size_t queued = pending_bytes_ + inflight_bytes_;
+    // An event larger than the budget still passes a client that has taken everything before it.
+    bool over_own = queued > 0 && queued + data->size() > server_->options_.max_stream_queue_bytes;
+    bool over_total = queued >= kStreamFairShareBytes &&
+                      server_->stream_queued_bytes_.load() > static_cast<int64_t>(server_->options_.max_stream_queue_total_bytes);
+    if (over_own || over_total) {
       CutOffSlowStreamLocked();
       return false;
     }
     pending_bytes_ += data->size();
     pending_.push_back(std::move(data));
+    SyncQueuedLocked();
     ScheduleFlushLocked();
     return true;
   }
@@ -525,6 +539,7 @@ class Session : public std::enable_shared_from_this<Session>, public StreamSink 
         self->stream_closed_ = true;
         self->pending_.clear();
         self->pending_bytes_ = 0;
+        self->SyncQueuedLocked();
       }
       self->EndStream();
     });
@@ -543,6 +558,7 @@ class Session : public std::enable_shared_from_this<Session>, public StreamSink 
       pending_bytes_ = overflow_tail_.size();
       pending_.push_back(std::make_shared<const std::string>(std::move(overflow_tail_)));
     }
+    SyncQueuedLocked();
     stream_closed_ = true;
     ScheduleFlushLocked();
     net::post(stream_.get_executor(), [self = shared_from_this()] {
@@ -551,6 +567,13 @@ class Session : public std::enable_shared_from_this<Session>, public StreamSink 
         if (!ec) self->Shutdown();
       });
     });
+  }
+
+  // Keeps the server-wide sum of queued stream bytes in step with this stream's.
+  void SyncQueuedLocked() {
+    int64_t now = static_cast<int64_t>(pending_bytes_ + inflight_bytes_);
+    server_->stream_queued_bytes_.fetch_add(now - accounted_bytes_);
+    accounted_bytes_ = now;
   }
 
   void ScheduleFlushLocked() {
@@ -612,6 +635,7 @@ class Session : public std::enable_shared_from_this<Session>, public StreamSink 
       }
       if (write->head.empty() && write->tail.empty()) return;
       inflight_bytes_ = body;
+      SyncQueuedLocked();
       writing_ = true;
     }
     net::async_write(stream_, write->Buffers(), [self = shared_from_this(), write, finish](beast::error_code ec, size_t) {
@@ -619,6 +643,7 @@ class Session : public std::enable_shared_from_this<Session>, public StreamSink 
         std::lock_guard<std::mutex> lock(self->mu_);
         self->writing_ = false;
         self->inflight_bytes_ = 0;
+        self->SyncQueuedLocked();
       }
       if (ec || finish) {
         self->EndStream();
@@ -634,6 +659,9 @@ class Session : public std::enable_shared_from_this<Session>, public StreamSink 
     {
       std::lock_guard<std::mutex> lock(mu_);
       finished_ = true;
+      pending_.clear();
+      pending_bytes_ = 0;
+      SyncQueuedLocked();
     }
     if (source_) {
       source_->Stop();
@@ -675,6 +703,7 @@ class Session : public std::enable_shared_from_this<Session>, public StreamSink 
   std::deque<std::shared_ptr<const std::string>> pending_;
   size_t pending_bytes_ = 0;   // queued, not yet taken by a write
   size_t inflight_bytes_ = 0;  // of the write in progress
+  int64_t accounted_bytes_ = 0;  // this stream's part of server_->stream_queued_bytes_
   bool writing_ = false;
   bool flush_scheduled_ = false;
   bool stream_closed_ = false;

@@ -16,8 +16,9 @@
 //   (EMFILE) back off; a connection must finish its handshake and first request head within
 //   `first_request_timeout`, and idle keep-alive connections close after `idle_timeout`;
 // - a streaming response whose client lets more than `max_stream_queue_bytes` wait is cut off
-//   (its `stream_overflow_tail` sent if the client still reads), and its queue freed at once when
-//   the client goes away;
+//   (its `stream_overflow_tail` sent if the client still reads), as is one with a sizeable queue
+//   while all streams together queue more than `max_stream_queue_total_bytes`; a stream's queue
+//   is freed at once when its client goes away;
 // - an exception from a handler becomes a 500; one escaping Beast on an I/O thread drops that
 //   connection only.
 // Thread-safety: Start/Stop from one thread; the handler is called concurrently from workers.
@@ -53,6 +54,7 @@ struct HttpServerOptions {
   std::chrono::milliseconds first_request_timeout{10'000};
   std::chrono::milliseconds idle_timeout{90'000};
   size_t max_stream_queue_bytes = 4 * 1024 * 1024;
+  size_t max_stream_queue_total_bytes = 256 * 1024 * 1024;  // all streams together
   // Requests answered on the I/O thread (the handler must not block for them); null = none.
   std::function<bool(const HttpRequest&)> serve_inline;
 };

@@ -151,6 +151,8 @@ def test_connection_flood_at_ulimit_1024_neither_starves_clients_nor_spins():
             assert time.time() < deadline, res.stderr
             time.sleep(1)
         assert s.proc.poll() is None
+        print(f"server peak RSS during a flood of {len(conns)} connections at ulimit -n 1024: "
+              f"{rss_kib(s.proc.pid, 'VmHWM') // 1024} MiB")
     finally:
         for c in conns:
             c.close()
