@@ -25,7 +25,10 @@ def free_port():
 class Skiff:
     """A running `skiff server` process and a kubectl bound to it."""
 
-    def __init__(self, data_dir=None, extra_args=(), agent=False):
+    def __init__(self, data_dir=None, extra_args=(), agent=False, netns=None):
+        # netns: the name of a network namespace (`ip netns add`) to run the server, its agent and
+        # kubectl in; the test process itself cannot reach the server then.
+        self.prefix = ["nsenter", f"--net=/run/netns/{netns}"] if netns else []
         self.owns_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="skiff-e2e-")
         self.port = free_port()
@@ -54,14 +57,18 @@ class Skiff:
     def start(self):
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [SKIFF_BIN, "server", "--data-dir", self.data_dir, "--listen", f"127.0.0.1:{self.port}",
-             *self.extra_args],
+            [*self.prefix, SKIFF_BIN, "server", "--data-dir", self.data_dir, "--listen",
+             f"127.0.0.1:{self.port}", *self.extra_args],
             stdout=log, stderr=subprocess.STDOUT)
         deadline = time.time() + 20
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"skiff exited with {self.proc.returncode}: {self.log()}")
-            if os.path.exists(self.kubeconfig):
+            if self.prefix:  # in another namespace: the server says when it listens
+                with open(self.log_path, errors="replace") as f:
+                    if "skiff server listening on port" in f.read():
+                        break
+            elif os.path.exists(self.kubeconfig):
                 try:
                     with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
                         break
@@ -100,7 +107,7 @@ class Skiff:
         self.stop()
         if self.agent:
             # Pods, shims, network namespaces, mounts and containerd of the in-process agent.
-            subprocess.run([SKIFF_BIN, "agent", "reset", "--data-dir", self.agent_dir],
+            subprocess.run([*self.prefix, SKIFF_BIN, "agent", "reset", "--data-dir", self.agent_dir],
                            capture_output=True, timeout=120)
         shutil.rmtree(self.cache_dir, ignore_errors=True)
         if self.owns_dir:
@@ -117,7 +124,7 @@ class Skiff:
         env = self.env()
         if env_extra:
             env.update(env_extra)
-        cmd = [KUBECTL, f"--cache-dir={self.cache_dir}", *args]
+        cmd = [*self.prefix, KUBECTL, f"--cache-dir={self.cache_dir}", *args]
         res = subprocess.run(cmd, input=input, capture_output=True, text=True, env=env, timeout=timeout)
         if check and res.returncode != 0:
             raise AssertionError(f"kubectl {' '.join(args)} failed ({res.returncode}):\n"
