@@ -141,6 +141,34 @@ class Skiff:
         return client.ApiClient(cfg)
 
 
+def start_sim(s, nodes, *extra, log_name="sim.log"):
+    """Starts `skiff sim` against server `s` (output in DATA_DIR/<log_name>) and waits until its
+    `nodes` nodes are registered. Returns the process; end it with stop_process."""
+    log_path = os.path.join(s.data_dir, log_name)
+    with open(log_path, "ab") as log:
+        sim = subprocess.Popen(
+            [SKIFF_BIN, "sim", "--kubeconfig", s.kubeconfig, "--nodes", str(nodes), *extra],
+            stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.time() + 30
+    while len(s.kubectl_json("get", "nodes")["items"]) < nodes:
+        if sim.poll() is not None or time.time() > deadline:
+            stop_process(sim)
+            with open(log_path, errors="replace") as f:
+                raise AssertionError(f"sim nodes did not register: {f.read()[-4000:]}")
+        time.sleep(0.2)
+    return sim
+
+
+def stop_process(proc, timeout=15):
+    """SIGTERM, then SIGKILL after `timeout` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 @pytest.fixture
 def skiff():
     s = Skiff().start()
