@@ -65,6 +65,7 @@ int RunServer(const skiff::apiserver::ServerOptions& options, bool disable_contr
     agent_options.pause_image_archive = skiff::agent::kubelet::DefaultPauseImageArchive();
     agent_options.client_ca_file = options.data_dir + "/pki/ca.crt";  // callers: the kubelet-client cert
     agent_options.cluster_dns = *skiff::apiserver::ClusterDnsAddress(options.service_cidr);  // valid: started
+    agent_options.service_cidr = options.service_cidr;
     skiff::agent::kubelet::ApplyNodeServiceFlags(node_service_flags, &agent_options);
     agent = std::make_unique<skiff::agent::kubelet::Agent>(agent_client.get(), agent_options);
     if (auto agent_status = agent->Start(); !agent_status.ok()) {

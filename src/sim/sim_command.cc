@@ -29,12 +29,20 @@ void AddSimFlags(CLI::App* command, SimCommandFlags* flags) {
   command->add_option("--name-prefix", flags->name_prefix, "Node name prefix")->capture_default_str();
   command->add_option("--ready-delay", flags->ready_delay, "Delay before a bound pod runs (e.g. 500ms, 2s)")
       ->capture_default_str();
-  command->add_option("--lease-interval", flags->lease_interval, "How often each node renews its Lease (e.g. 10s)")
+  command
+      ->add_option("--lease-interval", flags->lease_interval,
+                   "How often each node renews its Lease (e.g. 10s)")
       ->capture_default_str();
   command->add_option("--label", flags->labels, "Extra node label k=v (repeatable)");
   command->add_option("--workers", flags->workers, "Concurrent API writes (and connections)")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
+  command
+      ->add_option(
+          "--kubelet-port", flags->kubelet_port,
+          "Port of the simulated nodes' kubelet endpoint on their loopback addresses (0 = any free port)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
 }
 
 namespace {
@@ -49,11 +57,13 @@ absl::StatusOr<SimOptions> ToOptions(const SimCommandFlags& flags) {
   o.zones = flags.zones;
   o.name_prefix = flags.name_prefix;
   o.workers = flags.workers;
+  o.kubelet_port = flags.kubelet_port;
   if (!absl::ParseDuration(flags.ready_delay, &o.ready_delay) || o.ready_delay < absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--ready-delay \"", flags.ready_delay, "\" is not a duration"));
   }
-  if (!absl::ParseDuration(flags.lease_interval, &o.lease_interval) || o.lease_interval <= absl::ZeroDuration()) {
+  if (!absl::ParseDuration(flags.lease_interval, &o.lease_interval) ||
+      o.lease_interval <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--lease-interval \"", flags.lease_interval, "\" is not a positive duration"));
   }
@@ -90,6 +100,7 @@ int RunSim(const SimCommandFlags& flags) {
   config->user_agent = "skiff-sim";
   config->field_manager = "skiff-sim";
   config->max_connections = options->workers;
+  options->kubelet_client_ca_pem = config->ca_pem;  // it signs the API server's kubelet-client cert
   auto rest = client::RestClient::New(*config);
   if (!rest.ok()) {
     std::fprintf(stderr, "skiff sim: %s\n", rest.status().ToString().c_str());
@@ -100,7 +111,8 @@ int RunSim(const SimCommandFlags& flags) {
     std::fprintf(stderr, "skiff sim: %s\n", s.ToString().c_str());
     return 1;
   }
-  std::printf("skiff sim: %d nodes registered at %s\n", options->nodes, config->server_url.c_str());
+  std::printf("skiff sim: %d nodes registered at %s; their kubelet endpoint listens on port %d\n",
+              options->nodes, config->server_url.c_str(), simulator.kubelet_port());
   std::fflush(stdout);
   int sig = 0;
   sigwait(&signals, &sig);

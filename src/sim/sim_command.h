@@ -27,6 +27,7 @@ struct SimCommandFlags {
   std::string lease_interval = "10s";
   std::vector<std::string> labels;  // k=v
   int workers = 16;
+  int kubelet_port = 0;
 };
 
 void AddSimFlags(CLI::App* command, SimCommandFlags* flags);

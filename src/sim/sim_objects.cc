@@ -136,10 +136,21 @@ NodeIdentity MakeNodeIdentity(const SimOptions& options, int index, const std::s
   id.index = index;
   id.name = absl::StrCat(options.name_prefix, index);
   id.zone = absl::StrCat("zone-", options.zones > 0 ? index % options.zones : 0);
-  // Node addresses from 172.16.0.0/12, one per node.
-  id.internal_ip = FormatIpv4((172u << 24 | 16u << 16) + 10u + static_cast<uint32_t>(index));
+  id.internal_ip = NodeAddress(index);
   id.boot_id = boot_id;
   return id;
+}
+
+std::string NodeAddress(int index) {
+  return FormatIpv4(kNodeAddressBase + 1u + static_cast<uint32_t>(index));
+}
+
+int NodeIndexOfAddress(const std::string& address) {
+  std::string host = address.substr(0, address.find(':'));
+  uint32_t ip = 0;
+  if (!ParseIpv4(host, &ip) || ip <= kNodeAddressBase || ip - kNodeAddressBase > uint32_t{kMaxNodes})
+    return -1;
+  return static_cast<int>(ip - kNodeAddressBase - 1u);
 }
 
 json::value NodeConditions(absl::Time heartbeat, absl::Time since) {
@@ -178,7 +189,7 @@ json::value NodeObject(const SimOptions& options, const NodeIdentity& node, absl
       {"conditions", NodeConditions(now, since)},
       {"addresses", json::array{json::object{{"type", "InternalIP"}, {"address", node.internal_ip}},
                                 json::object{{"type", "Hostname"}, {"address", node.name}}}},
-      {"daemonEndpoints", json::object{{"kubeletEndpoint", json::object{{"Port", 10250}}}}},
+      {"daemonEndpoints", json::object{{"kubeletEndpoint", json::object{{"Port", node.kubelet_port}}}}},
       {"nodeInfo", std::move(node_info)},
   };
   return json::object{

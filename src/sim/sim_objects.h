@@ -34,6 +34,10 @@ struct SimOptions {
   absl::Duration status_interval = absl::Minutes(1);
   int lease_duration_seconds = 40;
   int workers = 16;  // concurrent API writes (and connections)
+  // The simulated nodes' kubelet endpoint (sim_kubelet.h): its port (0 = any free port) and the
+  // cluster CA that signs the API server's kubelet-client certificate ("" = only /healthz).
+  int kubelet_port = 0;
+  std::string kubelet_client_ca_pem;
 };
 
 // Everything about one simulated node that its objects are built from.
@@ -41,9 +45,22 @@ struct NodeIdentity {
   int index = 0;
   std::string name;
   std::string zone;
-  std::string internal_ip;
+  std::string internal_ip;  // NodeAddress(index)
   std::string boot_id;
+  int kubelet_port = 10250;  // status.daemonEndpoints.kubeletEndpoint.Port (the sim's endpoint)
 };
+
+// A simulated node's InternalIP: a loopback address, so whatever connects to a node (the API
+// server for logs/exec/port-forward, metrics) stays on this machine and reaches the sim's kubelet
+// endpoint (sim_kubelet.h). Node i gets 127.64.0.0 + 1 + i (sim-0 127.64.0.1, sim-255
+// 127.64.1.0, ...): inside 127.64.0.0/10, far from 127.0.0.1 and the other addresses hosts use
+// (127.0.0.53, 127.0.1.1).
+inline constexpr uint32_t kNodeAddressBase = 127u << 24 | 64u << 16;
+inline constexpr int kMaxNodes = (1 << 22) - 1;  // 127.64.0.1 .. 127.127.255.255
+std::string NodeAddress(int index);
+// The node index of a NodeAddress (an IPv4 address, or "host:port" as in an HTTP Host header), or
+// -1 when it is none.
+int NodeIndexOfAddress(const std::string& address);
 
 NodeIdentity MakeNodeIdentity(const SimOptions& options, int index, const std::string& boot_id);
 

@@ -23,7 +23,8 @@ TEST(NodeObjectTest, LabelsCapacityInfoAndConditions) {
   NodeIdentity id = MakeNodeIdentity(options, 3, "boot-1");
   EXPECT_EQ(id.name, "sim-3");
   EXPECT_EQ(id.zone, "zone-1");
-  EXPECT_EQ(id.internal_ip, "172.16.0.13");
+  EXPECT_EQ(id.internal_ip, "127.64.0.4");
+  id.kubelet_port = 34567;
   json::value node = NodeObject(options, id, kT0 + absl::Seconds(5), kT0);
   EXPECT_EQ(base::GetString(node, {"metadata", "labels", "kubernetes.io/hostname"}), "sim-3");
   EXPECT_EQ(base::GetString(node, {"metadata", "labels", "topology.kubernetes.io/zone"}), "zone-1");
@@ -46,8 +47,31 @@ TEST(NodeObjectTest, LabelsCapacityInfoAndConditions) {
     EXPECT_EQ(base::GetString(c, {"status"}), base::GetString(c, {"type"}) == "Ready" ? "True" : "False");
   }
   EXPECT_EQ(types, (std::set<std::string>{"Ready", "MemoryPressure", "DiskPressure", "PIDPressure"}));
-  EXPECT_EQ(base::GetString(node.at("status").at("addresses").at(0), {"address"}), "172.16.0.13");
+  EXPECT_EQ(base::GetString(node.at("status").at("addresses").at(0), {"type"}), "InternalIP");
+  EXPECT_EQ(base::GetString(node.at("status").at("addresses").at(0), {"address"}), "127.64.0.4");
+  EXPECT_EQ(base::GetInt(node, {"status", "daemonEndpoints", "kubeletEndpoint", "Port"}), 34567);
   EXPECT_FALSE(NodeStatusNeedsUpdate(options, node));
+}
+
+// Node addresses stay on this machine: loopback, one per node, never 127.0.0.1.
+TEST(NodeAddressTest, LoopbackDistinctAndReversible) {
+  EXPECT_EQ(NodeAddress(0), "127.64.0.1");
+  EXPECT_EQ(NodeAddress(255), "127.64.1.0");
+  EXPECT_EQ(NodeAddress(99999), "127.65.134.160");
+  std::set<std::string> seen;
+  for (int i : {0, 1, 2, 254, 255, 256, 4999, 65535, 65536, 99999, kMaxNodes - 1}) {
+    const std::string ip = NodeAddress(i);
+    EXPECT_TRUE(ip.rfind("127.", 0) == 0) << ip;
+    EXPECT_NE(ip, "127.0.0.1");
+    EXPECT_TRUE(seen.insert(ip).second) << ip;
+    EXPECT_EQ(NodeIndexOfAddress(ip), i) << ip;
+    EXPECT_EQ(NodeIndexOfAddress(ip + ":10250"), i) << ip;  // an HTTP Host header
+  }
+  EXPECT_EQ(MakeNodeIdentity(SimOptions{}, 7, "b").internal_ip, NodeAddress(7));
+  for (const char* other :
+       {"127.0.0.1", "127.64.0.0", "127.128.0.0", "10.0.0.1", "sim-1", "", "127.64.0.1x"}) {
+    EXPECT_EQ(NodeIndexOfAddress(other), -1) << other;
+  }
 }
 
 TEST(NodeObjectTest, NeedsUpdateWhenUnhealthyOrWrong) {
@@ -92,13 +116,13 @@ TEST(PodStatusTest, RunningPatchIsComplete) {
   ASSERT_TRUE(summary.ok()) << summary.status();
   EXPECT_EQ(summary->exit_after, absl::Seconds(3));
   EXPECT_EQ(summary->exit_code, 2);
-  json::value patch = RunningPodStatusPatch(*summary, "u1", "172.16.0.10", "10.244.0.2", kT0);
+  json::value patch = RunningPodStatusPatch(*summary, "u1", "127.64.0.1", "10.244.0.2", kT0);
   const json::value& st = patch.at("status");
   EXPECT_EQ(base::GetString(patch, {"metadata", "uid"}), "u1");
   EXPECT_EQ(base::GetString(st, {"phase"}), "Running");
   EXPECT_EQ(base::GetString(st, {"podIP"}), "10.244.0.2");
   EXPECT_EQ(base::GetString(st.at("podIPs").at(0), {"ip"}), "10.244.0.2");
-  EXPECT_EQ(base::GetString(st, {"hostIP"}), "172.16.0.10");
+  EXPECT_EQ(base::GetString(st, {"hostIP"}), "127.64.0.1");
   EXPECT_EQ(base::GetString(st, {"startTime"}), "2026-01-01T00:00:00Z");
   std::set<std::string> types;
   for (const auto& c : st.at("conditions").as_array()) {

@@ -105,7 +105,36 @@ void Simulator::TimerLoop() {
 
 // ---- lifecycle ----
 
+int Simulator::kubelet_port() const { return kubelet_ ? kubelet_->port() : 0; }
+
+std::optional<SimPod> Simulator::FindPod(const std::string& ns, const std::string& name) const {
+  std::lock_guard lock(mu_);
+  std::optional<SimPod> found;
+  for (const auto& [uid, p] : pod_states_) {
+    if (p.name != name || p.ns != ns) continue;
+    // Two pods by one name (one being deleted, its successor): prefer the one that runs.
+    if (found && (found->started && !found->finished)) continue;
+    SimPod pod;
+    pod.node = p.node;
+    pod.node_name = node_states_[p.node].id.name;
+    pod.started = p.running || p.finished;
+    pod.finished = p.finished;
+    pod.started_at = p.started == absl::Time() ? clock_->Now() : p.started;
+    found = std::move(pod);
+  }
+  return found;
+}
+
 absl::Status Simulator::Start() {
+  SimKubeletOptions kubelet_options;
+  kubelet_options.port = options_.kubelet_port;
+  kubelet_options.client_ca_pem = options_.kubelet_client_ca_pem;
+  kubelet_ = std::make_unique<SimKubelet>(
+      kubelet_options, [this](const std::string& ns, const std::string& name) { return FindPod(ns, name); });
+  if (absl::Status s = kubelet_->Start(); !s.ok()) {
+    kubelet_.reset();
+    return s;
+  }
   absl::Time now = clock_->Now();
   std::string boot_id = FakeHex(absl::StrCat(absl::ToUnixNanos(now), "/", getpid()), 32);
   boot_id = absl::StrCat(boot_id.substr(0, 8), "-", boot_id.substr(8, 4), "-", boot_id.substr(12, 4), "-",
@@ -116,6 +145,7 @@ absl::Status Simulator::Start() {
     for (int i = 0; i < options_.nodes; ++i) {
       NodeState& n = node_states_[i];
       n.id = MakeNodeIdentity(options_, i, boot_id);
+      n.id.kubelet_port = kubelet_->port();
       n.since = now;
       n.ips = PodIpPool(FallbackPodCidr(i));
       node_index_[n.id.name] = i;
@@ -190,6 +220,7 @@ void Simulator::LogStats() {
 
 void Simulator::Stop() {
   stopping_.store(true);
+  if (kubelet_) kubelet_->Stop();  // its handlers read the pod states
   pod_watcher_.reset();
   node_watcher_.reset();
   {

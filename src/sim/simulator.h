@@ -3,7 +3,16 @@
 // node status when it is unhealthy or wrong (and as a heartbeat every status_interval), and acts
 // as kubelet for the pods bound to its nodes: after ready_delay a pod becomes Running and Ready with
 // an IP from its node's spec.podCIDR (or a fallback /24), and a pod being deleted is finalised
-// with a DELETE (gracePeriodSeconds=0).
+// with a DELETE (gracePeriodSeconds=0). One SimKubelet (sim_kubelet.h) answers the API server's
+// logs/exec/attach/port-forward calls for every node, at the nodes' loopback InternalIPs.
+//
+// Addresses: nothing that reaches a simulated node leaves this machine (node addresses are
+// loopback). Pod IPs stay in the node's pod CIDR, as Kubernetes expects (EndpointSlices may not
+// hold loopback addresses): the API server never connects to pod IPs, and a cluster of simulated
+// nodes has no agent that would. A real agent in the same cluster would, though: its service proxy
+// DNATs to every endpoint, and a simulated pod's IP is not routed on its node, so that traffic
+// would follow its default route. Do not mix simulated nodes with real ones in a cluster whose
+// Services select simulated pods.
 //
 // Built for 5,000 nodes and 150,000 pods in one process: no per-node or per-pod threads. One
 // timer thread holds every future action in a heap and hands due ones to a small worker pool
@@ -11,8 +20,9 @@
 // (all bound pods via `spec.nodeName!=`, and nodes) feed it. Per pod only a small summary is kept.
 //
 // Thread-safety: Start/Stop from one thread; everything else is internal. Ownership: borrows the
-// Client (must outlive the Simulator) and the Clock. Failure: Start fails if a node cannot be
-// registered; later API errors are logged and retried (pods after 1 s, leases on their next turn).
+// Client (must outlive the Simulator) and the Clock. Failure: Start fails if the kubelet endpoint
+// cannot listen or a node cannot be registered; later API errors are logged and retried (pods after 1 s,
+// leases on their next turn).
 #ifndef SKIFF_SIM_SIMULATOR_H_
 #define SKIFF_SIM_SIMULATOR_H_
 
@@ -21,6 +31,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <queue>
 #include <string>
 #include <thread>
@@ -33,6 +44,7 @@
 #include "base/thread_pool.h"
 #include "client/client.h"
 #include "sim/list_watch.h"
+#include "sim/sim_kubelet.h"
 #include "sim/sim_objects.h"
 
 namespace skiff::sim {
@@ -60,6 +72,10 @@ class Simulator {
 
   Stats stats() const;
   const SimOptions& options() const { return options_; }
+  // The port of the nodes' kubelet endpoint (after Start).
+  int kubelet_port() const;
+  // What the kubelet endpoint knows of pod ns/name (a scan of the tracked pods: rare requests).
+  std::optional<SimPod> FindPod(const std::string& ns, const std::string& name) const;
 
  private:
   struct NodeState {
@@ -132,6 +148,7 @@ class Simulator {
   std::thread timer_thread_;
 
   std::atomic<bool> stopping_{false};
+  std::unique_ptr<SimKubelet> kubelet_;
   std::unique_ptr<base::ThreadPool> workers_;
   std::unique_ptr<ListWatcher> node_watcher_;
   std::unique_ptr<ListWatcher> pod_watcher_;

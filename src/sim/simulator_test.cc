@@ -72,6 +72,11 @@ TEST_F(SimulatorTest, RegistersNodesAndRenewsLeases) {
     EXPECT_EQ(base::GetString(*node, {"metadata", "labels", "kubernetes.io/hostname"}),
               "sim-" + std::to_string(i));
     EXPECT_FALSE(NodeStatusNeedsUpdate(options_, *node));
+    // Every node advertises its loopback address and the one kubelet endpoint of the sim.
+    EXPECT_EQ(base::GetString(node->at("status").at("addresses").at(0), {"address"}), NodeAddress(i));
+    EXPECT_GT(sim.kubelet_port(), 0);
+    EXPECT_EQ(base::GetInt(*node, {"status", "daemonEndpoints", "kubeletEndpoint", "Port"}),
+              sim.kubelet_port());
     auto lease = Get("leases", "kube-node-lease", "sim-" + std::to_string(i));
     ASSERT_NE(lease, nullptr);
     EXPECT_EQ(base::GetString(lease->at("metadata").at("ownerReferences").at(0), {"uid"}),
@@ -90,7 +95,14 @@ TEST_F(SimulatorTest, RunsPodsWithIpsFromThePodCidrAndFinalisesDeletion) {
   CreatePod("on-fallback", "sim-1");
   ASSERT_TRUE(Eventually([&] { return PodField("on-fallback", {"status", "phase"}) == "Running"; }));
   EXPECT_EQ(PodField("on-fallback", {"status", "podIP"}).rfind("10.244.1.", 0), 0u);
-  EXPECT_EQ(PodField("on-fallback", {"status", "hostIP"}), "172.16.0.11");
+  EXPECT_EQ(PodField("on-fallback", {"status", "hostIP"}), "127.64.0.2");
+  std::optional<SimPod> found = sim.FindPod("default", "on-fallback");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->node, 1);
+  EXPECT_EQ(found->node_name, "sim-1");
+  EXPECT_TRUE(found->started);
+  EXPECT_FALSE(found->finished);
+  EXPECT_FALSE(sim.FindPod("default", "no-such-pod").has_value());
   auto pod = Get("pods", "default", "on-fallback");
   bool ready = false;
   for (const auto& c : pod->at("status").at("conditions").as_array()) {

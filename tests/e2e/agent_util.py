@@ -170,3 +170,75 @@ def apply(s, obj):
 
 def make_tmp_dir(prefix):
     return tempfile.mkdtemp(prefix=prefix)
+
+
+# ---- network namespaces the tests create (nothing they send can leave the machine) ----
+
+def ip(*args):
+    """Runs `ip ARGS`; raises CalledProcessError (with stderr) when it fails."""
+    return subprocess.run(["ip", *args], check=True, capture_output=True, text=True, timeout=20)
+
+
+class Netns:
+    """A named network namespace (`ip netns add skiff-e2e-TAG-PID`) with lo up. close() deletes it
+    and everything in it: interfaces (both ends of a veth pair), addresses, routes, nftables."""
+
+    def __init__(self, tag):
+        self.name = f"skiff-e2e-{tag}-{os.getpid()}"
+        ip("netns", "add", self.name)
+        try:
+            self.ip("link", "set", "lo", "up")
+        except subprocess.CalledProcessError:
+            self.close()
+            raise
+
+    def ip(self, *args):
+        return ip("-n", self.name, *args)
+
+    def run(self, *cmd, timeout=30):
+        """Runs a command inside the namespace (CompletedProcess, text, not checked)."""
+        return subprocess.run(["ip", "netns", "exec", self.name, *cmd], capture_output=True, text=True,
+                              timeout=timeout)
+
+    def close(self):
+        subprocess.run(["ip", "netns", "del", self.name], capture_output=True, timeout=20)
+
+
+def join_veth(a, a_cidr, b, b_cidr, tag):
+    """Joins two namespaces (a Netns, or None for the host's) with a veth pair and addresses
+    (a.b.c.d/n) on both ends, and brings them up. Deleting either namespace removes the pair."""
+    ends = [(a, f"{tag}{os.getpid() % 100000}a", a_cidr), (b, f"{tag}{os.getpid() % 100000}b", b_cidr)]
+    ip("link", "add", ends[0][1], *(["netns", a.name] if a else []), "type", "veth", "peer", "name",
+       ends[1][1], *(["netns", b.name] if b else []))
+    for ns, dev, cidr in ends:
+        prefix = ["-n", ns.name] if ns else []
+        ip(*prefix, "addr", "add", cidr, "dev", dev)
+        ip(*prefix, "link", "set", dev, "up")
+    return ends[0][1], ends[1][1]
+
+
+_CONNECT = """
+import errno, socket, sys, time
+s = socket.socket()
+s.settimeout(float(sys.argv[3]))
+start = time.time()
+try:
+    s.connect((sys.argv[1], int(sys.argv[2])))
+    outcome = "connected"
+except socket.timeout:
+    outcome = "timeout"
+except OSError as e:
+    outcome = errno.errorcode.get(e.errno, str(e.errno))
+print(outcome, time.time() - start)
+"""
+
+
+def tcp_connect(ns, host, port, timeout=3.0):
+    """Opens a TCP connection from namespace `ns` (a Netns; None = this process's) to host:port.
+    Returns (outcome, seconds): outcome "connected", "timeout" or an errno name ("ECONNREFUSED")."""
+    cmd = ["python3", "-c", _CONNECT, host, str(port), str(timeout)]
+    res = ns.run(*cmd, timeout=timeout + 30) if ns else subprocess.run(
+        cmd, capture_output=True, text=True, timeout=timeout + 30)
+    assert res.returncode == 0, res.stderr
+    outcome, seconds = res.stdout.split()
+    return outcome, float(seconds)

@@ -25,7 +25,10 @@ def free_port():
 class Skiff:
     """A running `skiff server` process and a kubectl bound to it."""
 
-    def __init__(self, data_dir=None, extra_args=(), agent=False, preexec_fn=None):
+    def __init__(self, data_dir=None, extra_args=(), agent=False, netns=None, preexec_fn=None):
+        # netns: the name of a network namespace (`ip netns add`) to run the server, its agent and
+        # kubectl in; the test process itself cannot reach the server then.
+        self.prefix = ["nsenter", f"--net=/run/netns/{netns}"] if netns else []
         self.owns_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="skiff-e2e-")
         self.port = free_port()
@@ -55,14 +58,18 @@ class Skiff:
     def start(self):
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [SKIFF_BIN, "server", "--data-dir", self.data_dir, "--listen", f"127.0.0.1:{self.port}",
-             *self.extra_args],
+            [*self.prefix, SKIFF_BIN, "server", "--data-dir", self.data_dir, "--listen",
+             f"127.0.0.1:{self.port}", *self.extra_args],
             stdout=log, stderr=subprocess.STDOUT, preexec_fn=self.preexec_fn)
         deadline = time.time() + 20
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"skiff exited with {self.proc.returncode}: {self.log()}")
-            if os.path.exists(self.kubeconfig):
+            if self.prefix:  # in another namespace: the server says when it listens
+                with open(self.log_path, errors="replace") as f:
+                    if "skiff server listening on port" in f.read():
+                        break
+            elif os.path.exists(self.kubeconfig):
                 try:
                     with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
                         break
@@ -101,7 +108,7 @@ class Skiff:
         self.stop()
         if self.agent:
             # Pods, shims, network namespaces, mounts and containerd of the in-process agent.
-            subprocess.run([SKIFF_BIN, "agent", "reset", "--data-dir", self.agent_dir],
+            subprocess.run([*self.prefix, SKIFF_BIN, "agent", "reset", "--data-dir", self.agent_dir],
                            capture_output=True, timeout=120)
         shutil.rmtree(self.cache_dir, ignore_errors=True)
         if self.owns_dir:
@@ -118,7 +125,7 @@ class Skiff:
         env = self.env()
         if env_extra:
             env.update(env_extra)
-        cmd = [KUBECTL, f"--cache-dir={self.cache_dir}", *args]
+        cmd = [*self.prefix, KUBECTL, f"--cache-dir={self.cache_dir}", *args]
         res = subprocess.run(cmd, input=input, capture_output=True, text=True, env=env, timeout=timeout)
         if check and res.returncode != 0:
             raise AssertionError(f"kubectl {' '.join(args)} failed ({res.returncode}):\n"
@@ -133,6 +140,34 @@ class Skiff:
         cfg = client.Configuration()
         config.load_kube_config(config_file=self.kubeconfig, client_configuration=cfg)
         return client.ApiClient(cfg)
+
+
+def start_sim(s, nodes, *extra, log_name="sim.log"):
+    """Starts `skiff sim` against server `s` (output in DATA_DIR/<log_name>) and waits until its
+    `nodes` nodes are registered. Returns the process; end it with stop_process."""
+    log_path = os.path.join(s.data_dir, log_name)
+    with open(log_path, "ab") as log:
+        sim = subprocess.Popen(
+            [SKIFF_BIN, "sim", "--kubeconfig", s.kubeconfig, "--nodes", str(nodes), *extra],
+            stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.time() + 30
+    while len(s.kubectl_json("get", "nodes")["items"]) < nodes:
+        if sim.poll() is not None or time.time() > deadline:
+            stop_process(sim)
+            with open(log_path, errors="replace") as f:
+                raise AssertionError(f"sim nodes did not register: {f.read()[-4000:]}")
+        time.sleep(0.2)
+    return sim
+
+
+def stop_process(proc, timeout=15):
+    """SIGTERM, then SIGKILL after `timeout` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 @pytest.fixture

@@ -1,13 +1,11 @@
 """`skiff sim`: simulated nodes registered against a real `skiff server --disable-agent`, driven
 with kubectl: nodes are Ready with leases, bound pods run with an IP and are finalised on delete."""
 import json
-import os
-import subprocess
 import time
 
 import pytest
 
-from conftest import SKIFF_BIN, Skiff
+from conftest import Skiff, start_sim, stop_process
 
 NODES = 5
 
@@ -15,39 +13,15 @@ NODES = 5
 @pytest.fixture(scope="module")
 def cluster():
     s = Skiff(extra_args=["--disable-agent"]).start()
-    log = open(os.path.join(s.data_dir, "sim.log"), "ab")
-    sim = subprocess.Popen(
-        [SKIFF_BIN, "sim", "--kubeconfig", s.kubeconfig, "--nodes", str(NODES), "--ready-delay", "300ms",
-         "--cpu", "8", "--memory", "32Gi", "--label", "pool=sim"],
-        stdout=log, stderr=subprocess.STDOUT)
+    sim = None
     try:
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            assert sim.poll() is None, "skiff sim exited: " + sim_log(s)
-            nodes = s.kubectl_json("get", "nodes")["items"]
-            if len(nodes) == NODES:
-                break
-            time.sleep(0.2)
-        else:
-            raise AssertionError("sim nodes did not register: " + sim_log(s))
-        s.sim = sim
+        sim = start_sim(s, NODES, "--ready-delay", "300ms", "--cpu", "8", "--memory", "32Gi", "--label",
+                        "pool=sim")
         yield s
     finally:
-        sim.terminate()
-        try:
-            sim.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            sim.kill()
-            sim.wait()
+        if sim:
+            stop_process(sim)
         s.cleanup()
-
-
-def sim_log(s):
-    try:
-        with open(os.path.join(s.data_dir, "sim.log"), errors="replace") as f:
-            return f.read()[-4000:]
-    except OSError:
-        return ""
 
 
 def test_nodes_are_ready_with_columns(cluster):
@@ -60,7 +34,7 @@ def test_nodes_are_ready_with_columns(cluster):
         assert r[4] == "v1.32.0", out
     wide = cluster.kubectl("get", "nodes", "-o", "wide").stdout.splitlines()
     assert "INTERNAL-IP" in wide[0] and "CONTAINER-RUNTIME" in wide[0]
-    assert "172.16.0." in wide[1]
+    assert "127.64.0." in wide[1]  # loopback node addresses (sim_objects.h)
 
 
 def test_node_objects(cluster):
@@ -118,7 +92,7 @@ def test_pod_runs_ready_with_ip_and_deletes(cluster):
     st = pod["status"]
     assert st["phase"] == "Running"
     assert st["podIP"] and st["podIPs"] == [{"ip": st["podIP"]}]
-    assert st["hostIP"] == "172.16.0.12"
+    assert st["hostIP"] == "127.64.0.3"
     node_cidr = cluster.kubectl_json("get", "node", "sim-2")["spec"].get("podCIDR")
     prefix = node_cidr.rsplit(".", 1)[0] + "." if node_cidr else "10.244.2."
     assert st["podIP"].startswith(prefix), (st["podIP"], node_cidr)

@@ -161,6 +161,7 @@ absl::Status Agent::StartServices() {
     proxy_options.node_ips = {options_.node_ip};
     proxy_options.pod_bridge = node::kCniBridge;
     if (options_.enable_cluster_dns) proxy_options.local_service_ips = {options_.cluster_dns};
+    if (!options_.service_cidr.empty()) proxy_options.service_cidrs = {options_.service_cidr};
     proxy_ = std::make_unique<proxy::ServiceProxy>(client_, proxy_options);
     if (absl::Status s = proxy_->Start(); !s.ok()) {
       proxy_.reset();

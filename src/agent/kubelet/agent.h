@@ -7,7 +7,8 @@
 //   4. registers the Node (NodeStatusReporter) and starts its status loop and the Lease renewal;
 //   5. watches the Node for spec.podCIDR and writes DIR/cni/net.d/10-skiff.conflist when it comes;
 //   6. starts the service proxy (nftables rules for ClusterIPs, NodePorts and load balancer
-//      addresses) and the cluster DNS server on `cluster_dns`, bound on the dummy interface
+//      addresses; rejects for unallocated addresses of `service_cidr`) and the cluster DNS server
+//      on `cluster_dns`, bound on the dummy interface
 //      skiff-dns0 so pods and host processes reach it directly;
 //   7. starts the PodManager (pods bound to this node).
 // Stop() undoes it in reverse; containers keep running (an agent restart adopts them) and the
@@ -81,6 +82,9 @@ struct AgentOptions {
   bool enable_service_proxy = true;
   bool enable_cluster_dns = true;
   std::string cluster_dns = "10.43.0.10";  // the kube-dns Service's ClusterIP
+  // The API server's --service-cidr: the proxy rejects traffic to its unallocated addresses
+  // (ProxyOptions::service_cidrs). "" = no such rejection.
+  std::string service_cidr = "10.43.0.0/16";
   std::string cluster_domain = "cluster.local";
   // The host's resolver: upstreams of the cluster DNS, pods with dnsPolicy Default, host search
   // domains under ClusterFirst.

@@ -39,6 +39,11 @@ void AddAgentFlags(CLI::App* command, AgentFlags* flags) {
       ->check(CLI::Range(1, 65535));
   command->add_option("--cluster-dns", flags->cluster_dns, "Cluster DNS address (the kube-dns Service's IP)")
       ->capture_default_str();
+  command
+      ->add_option("--service-cidr", flags->service_cidr,
+                   "The API server's --service-cidr: new connections to its addresses that are no "
+                   "ClusterIP are rejected (\"\" = not)")
+      ->capture_default_str();
   AddNodeServiceFlags(command, flags);
 }
 
@@ -103,6 +108,7 @@ AgentOptions AgentOptionsFromFlags(const AgentFlags& flags) {
   o.kubelet_port = flags.kubelet_port;
   o.client_ca_file = flags.ca_file;
   o.cluster_dns = flags.cluster_dns;
+  o.service_cidr = flags.service_cidr;
   ApplyNodeServiceFlags(flags, &o);
   return o;
 }

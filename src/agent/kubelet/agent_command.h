@@ -5,7 +5,8 @@
 //   if (reset->parsed()) return RunAgentReset(reset_flags);
 //   if (agent->parsed()) return RunAgent(agent_flags);
 // `skiff agent --server URL --token TOKEN [--token-file F] [--ca-file F] [--data-dir DIR]
-//  [--node-name N] [--node-ip IP] [--container-runtime-endpoint unix:///...] [--pause-image F]`
+//  [--node-name N] [--node-ip IP] [--container-runtime-endpoint unix:///...] [--pause-image F]
+//  [--cluster-dns IP] [--service-cidr CIDR]`
 // runs an Agent over a RestClient until SIGINT/SIGTERM. `skiff agent reset --data-dir DIR` removes
 // everything an agent created under DIR (pods, containerd, mounts, the bridge) and on the host (the
 // service proxy's nftables table, the cluster DNS interface).
@@ -39,6 +40,7 @@ struct AgentFlags {
   std::string pause_image;  // "" = images/pause.tar next to the skiff binary, when present
   int kubelet_port = 10250;
   std::string cluster_dns = "10.43.0.10";
+  std::string service_cidr = "10.43.0.0/16";  // the API server's --service-cidr
   std::string cluster_domain = "cluster.local";
   std::string resolv_conf = "/etc/resolv.conf";
   bool disable_service_proxy = false;

@@ -50,6 +50,7 @@ TEST(AgentOptionsFromFlags, CopiesFlags) {
   flags.container_runtime_endpoint = "unix:///run/containerd/containerd.sock";
   flags.pause_image = "/tmp/pause.tar";
   flags.kubelet_port = 10251;
+  flags.service_cidr = "10.96.0.0/12";
   AgentOptions o = AgentOptionsFromFlags(flags);
   EXPECT_EQ(o.data_dir, "/tmp/x");
   EXPECT_EQ(o.node_name, "n1");
@@ -57,6 +58,8 @@ TEST(AgentOptionsFromFlags, CopiesFlags) {
   EXPECT_EQ(o.container_runtime_endpoint, "unix:///run/containerd/containerd.sock");
   EXPECT_EQ(o.pause_image_archive, "/tmp/pause.tar");
   EXPECT_EQ(o.kubelet_port, 10251);
+  EXPECT_EQ(o.service_cidr, "10.96.0.0/12");
+  EXPECT_EQ(AgentOptionsFromFlags(AgentFlags{}).service_cidr, "10.43.0.0/16");  // the server's default
 }
 #pragma GCC diagnostic pop
 

@@ -21,6 +21,13 @@ struct ProxyOptions {
   std::string pod_bridge = "skiff0";
   // VIPs this node serves itself (the cluster DNS address): never DNAT'd or rejected.
   std::vector<std::string> local_service_ips;
+  // The ranges ClusterIPs come from (the API server's --service-cidr, "a.b.c.d/n"). New traffic
+  // to an address in them that is no served ClusterIP (nor a local_service_ips address) is
+  // rejected (TCP reset / ICMP port unreachable), so it never follows the default route off the
+  // node. kube-proxy's nftables mode drops it instead (its service CIDRs come from ServiceCIDR
+  // objects); we reject so clients fail at once. Empty = no such rule; invalid entries are ignored
+  // here (ServiceProxy::Start refuses them).
+  std::vector<std::string> service_cidrs;
   // NodePorts also answer on 127.0.0.1 (sets net.ipv4.conf.all.route_localnet=1 and masquerades
   // localhost-sourced traffic, as kube-proxy's iptables mode does).
   bool localhost_node_ports = true;

@@ -2,6 +2,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "agent/proxy/service_model.h"
+#include "apiserver/service_allocations.h"
 
 namespace skiff::agent::proxy {
 namespace {
@@ -12,8 +14,9 @@ struct BaseChain {
 };
 
 // Filter chains run before DNAT (dstnat - 10) so they see the service address; the second output
-// filter runs after it (dstnat + 10), where only traffic to a ClusterIP port nobody serves still
-// carries a ClusterIP destination.
+// filter runs after it (dstnat + 10), where only traffic to a ClusterIP port nobody serves, or to
+// an unallocated address of the service CIDRs, still carries a service-CIDR destination (the
+// forward hook, too, only sees packets after DNAT).
 constexpr BaseChain kBaseChains[] = {
     {"filter-input", "type filter hook input priority -110; policy accept;"},
     {"filter-forward", "type filter hook forward priority -110; policy accept;"},
@@ -38,6 +41,16 @@ std::vector<std::string> NodePortIps(const ProxyOptions& options) {
   }
   if (!ips.empty() && options.localhost_node_ports) ips.push_back("127.0.0.1");
   return ips;
+}
+
+// The valid entries of options.service_cidrs as network/prefix ("10.43.0.5/16" -> "10.43.0.0/16").
+std::vector<std::string> ServiceCidrs(const ProxyOptions& options) {
+  std::vector<std::string> cidrs;
+  for (const std::string& text : options.service_cidrs) {
+    absl::StatusOr<apiserver::Ipv4Cidr> cidr = apiserver::ParseIpv4Cidr(text);
+    if (cidr.ok()) cidrs.push_back(absl::StrCat(apiserver::FormatIpv4(cidr->network), "/", cidr->prefix));
+  }
+  return cidrs;
 }
 
 // The match for "addressed to a NodePort address" (before `meta l4proto . th dport`).
@@ -83,6 +96,21 @@ std::vector<std::pair<std::string, std::string>> BaseRules(const ProxyOptions& o
       {kRejectChain, "reject with icmp type port-unreachable"},
   };
   rules.insert(rules.end(), common.begin(), common.end());
+  // After DNAT, what still goes to the service CIDRs is an unallocated address (or an invalid port,
+  // caught above): reject it rather than let it take the default route off the node. The VIPs the
+  // node serves itself (cluster DNS on a local interface) are exempt.
+  if (std::vector<std::string> cidrs = ServiceCidrs(options); !cidrs.empty()) {
+    std::vector<std::string> local;
+    for (const std::string& ip : options.local_service_ips) {
+      if (IsIpv4(ip)) local.push_back(ip);
+    }
+    if (!local.empty()) {
+      rules.emplace_back("cluster-ips-check",
+                         absl::StrCat("ip daddr { ", absl::StrJoin(local, ", "), " } return"));
+    }
+    rules.emplace_back("cluster-ips-check",
+                       absl::StrCat("ip daddr { ", absl::StrJoin(cidrs, ", "), " } goto ", kRejectChain));
+  }
   return rules;
 }
 

@@ -3,7 +3,9 @@
 //  * FullSyncTransaction replaces the whole `ip <table>`: delete (if present) and re-add the table,
 //    its base chains (hooks and priorities as kube-proxy: filter at dstnat-10 before DNAT, a
 //    post-DNAT output filter at dstnat+10, nat at dstnat / srcnat), shared maps and sets, and every
-//    service's chains and elements.
+//    service's chains and elements. The `cluster-ips-check` chain rejects new connections to a
+//    served ClusterIP's undefined ports and to addresses of options.service_cidrs that are no
+//    served ClusterIP.
 //  * PartialSyncTransaction changes only what differs between two ServiceRules of each changed
 //    service: new sets and chains, rewritten chains (flush + add), element deletes and adds (from
 //    the kernel's elements before and after, see shared_elements.h), and finally the removal of

@@ -62,6 +62,36 @@ TEST(RulesetTest, FullSyncReplacesTheTable) {
   EXPECT_THAT(bare, Not(HasSubstr("established")));
 }
 
+TEST(RulesetTest, UnallocatedServiceCidrAddressesAreRejected) {
+  ProxyOptions o;
+  o.service_cidrs = {"10.96.0.7/16", "not-a-cidr"};  // host bits are dropped, junk is ignored
+  o.local_service_ips = {"10.96.0.53"};
+  ServiceRules web = BuildServiceRules(Web(), {{"", {Ep("10.1.0.2")}}}, o);
+  const std::string text = FullSyncTransaction(o, {{"default/web", web}});
+  const std::string ports =
+      "add rule ip skiff-proxy cluster-ips-check ip daddr @cluster-ips goto reject-chain\n";
+  const std::string local = "add rule ip skiff-proxy cluster-ips-check ip daddr { 10.96.0.53 } return\n";
+  const std::string cidr =
+      "add rule ip skiff-proxy cluster-ips-check ip daddr { 10.96.0.0/16 } goto reject-chain\n";
+  // Served ClusterIPs were DNAT'd before the check (or rejected for an undefined port); the node's
+  // own VIPs pass; anything else in the CIDR is rejected, on the forward and the output paths.
+  ASSERT_THAT(text, HasSubstr(ports));
+  ASSERT_THAT(text, HasSubstr(local));
+  ASSERT_THAT(text, HasSubstr(cidr));
+  EXPECT_LT(text.find(ports), text.find(local));
+  EXPECT_LT(text.find(local), text.find(cidr));
+  EXPECT_THAT(text, HasSubstr("add rule ip skiff-proxy filter-forward ct state new jump cluster-ips-check"));
+  EXPECT_THAT(
+      text, HasSubstr("add rule ip skiff-proxy filter-output-post-dnat ct state new jump cluster-ips-check"));
+  EXPECT_THAT(text, Not(HasSubstr("not-a-cidr")));
+  EXPECT_THAT(text, HasSubstr("add element ip skiff-proxy cluster-ips { 10.96.0.10 }"));
+
+  o.local_service_ips.clear();
+  EXPECT_THAT(FullSyncTransaction(o, {}), Not(HasSubstr("} return\n")));
+  o.service_cidrs.clear();  // no CIDR known: only undefined ports of served ClusterIPs are rejected
+  EXPECT_THAT(FullSyncTransaction(o, {}), Not(HasSubstr("10.96.0.0/16")));
+}
+
 TEST(RulesetTest, PartialSyncTouchesOnlyWhatChanged) {
   ProxyOptions o;
   ServiceModel s = Web();

@@ -5,9 +5,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "agent/proxy/ruleset.h"
 #include "agent/proxy/service_model.h"
+#include "apiserver/service_allocations.h"
 #include "base/json.h"
 #include "spdlog/spdlog.h"
 
@@ -35,6 +37,13 @@ ServiceProxy::~ServiceProxy() { Stop(); }
 
 absl::Status ServiceProxy::Start() {
   if (started_) return absl::FailedPreconditionError("service proxy already started");
+  service_cidrs_.clear();
+  for (const std::string& text : options_.service_cidrs) {
+    absl::StatusOr<apiserver::Ipv4Cidr> cidr = apiserver::ParseIpv4Cidr(text);
+    if (!cidr.ok())
+      return absl::InvalidArgumentError(absl::StrCat("service CIDR: ", cidr.status().message()));
+    service_cidrs_.push_back(*cidr);
+  }
   absl::StatusOr<std::unique_ptr<Nft>> nft = Nft::Create();
   if (!nft.ok()) return nft.status();
   // A harmless read proves we may talk to nf_tables before any informer starts.
@@ -193,11 +202,27 @@ ServiceRules ServiceProxy::Compute(const std::string& key) const {
   if (service == nullptr) return {};
   std::optional<ServiceModel> model = ParseService(*service);
   if (!model) return {};
+  WarnOutsideServiceCidrs(key, model->cluster_ip);
   std::vector<client::Object> slices = slices_->ByIndex(kServiceIndex, key);
   std::vector<const boost::json::value*> raw;
   raw.reserve(slices.size());
   for (const client::Object& s : slices) raw.push_back(s.get());
   return BuildServiceRules(*model, ParseEndpointSlices(raw, *model), options_);
+}
+
+void ServiceProxy::WarnOutsideServiceCidrs(const std::string& key, const std::string& cluster_ip) const {
+  uint32_t ip = 0;
+  if (service_cidrs_.empty() || warned_outside_cidrs_ || !apiserver::ParseIpv4(cluster_ip, &ip)) return;
+  for (const apiserver::Ipv4Cidr& cidr : service_cidrs_) {
+    if (cidr.Contains(ip)) return;
+  }
+  // A ClusterIP outside the configured ranges means they are not the API server's --service-cidr:
+  // unallocated addresses of the real range are not rejected, and those of the configured one are.
+  warned_outside_cidrs_ = true;
+  spdlog::error(
+      "proxy: ClusterIP {} of service {} is outside the service CIDR(s) {} this node rejects unallocated "
+      "addresses of; give the agent the API server's --service-cidr",
+      cluster_ip, key, absl::StrJoin(options_.service_cidrs, ", "));
 }
 
 absl::StatusOr<size_t> ServiceProxy::SyncFull() {

@@ -13,7 +13,8 @@
 // Ownership: borrows the client (must outlive the proxy). Stop() (or the destructor) leaves the
 // rules in place: a restarted agent re-syncs without dropping established flows (conntrack keeps
 // them); DeleteProxyTable removes them.
-// Failure: Start() fails when nftables is unusable (no CAP_NET_ADMIN, no libnftables context);
+// Failure: Start() fails when nftables is unusable (no CAP_NET_ADMIN, no libnftables context) or
+// an entry of options.service_cidrs is not an IPv4 CIDR;
 // later errors are logged, counted in stats() and retried.
 #ifndef SKIFF_AGENT_PROXY_SERVICE_PROXY_H_
 #define SKIFF_AGENT_PROXY_SERVICE_PROXY_H_
@@ -27,6 +28,7 @@
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -34,6 +36,7 @@
 #include "agent/proxy/proxy_options.h"
 #include "agent/proxy/service_rules.h"
 #include "agent/proxy/shared_elements.h"
+#include "apiserver/service_allocations.h"
 #include "client/client.h"
 #include "client/informer.h"
 
@@ -73,6 +76,8 @@ class ServiceProxy {
   absl::StatusOr<size_t> SyncFull();
   absl::StatusOr<size_t> SyncPartial(const std::set<std::string>& keys);
   ServiceRules Compute(const std::string& key) const;
+  // Logs once when a ClusterIP lies outside options.service_cidrs (a misconfigured agent).
+  void WarnOutsideServiceCidrs(const std::string& key, const std::string& cluster_ip) const;
   void RecordSuccess(bool full, absl::Duration took, size_t changed);
 
   client::Client* client_;
@@ -88,6 +93,9 @@ class ServiceProxy {
   bool stop_ = false;
   std::set<std::string> dirty_;  // service keys with events since the last sync
   SyncStats stats_;
+
+  std::vector<apiserver::Ipv4Cidr> service_cidrs_;  // options_.service_cidrs parsed by Start()
+  mutable bool warned_outside_cidrs_ = false;       // sync thread only
 
   // Sync thread only: what the kernel holds, by service key, and who claims each shared element.
   bool need_full_ = true;

@@ -191,6 +191,45 @@ TEST_F(ServiceProxyTest, ServicesWithoutEndpointsRefuseAtOnce) {
   }
 }
 
+// Without the service CIDR rule these connections would follow the default route (the uplink)
+// and time out unanswered.
+TEST_F(ServiceProxyTest, UnallocatedServiceAddressesRefuseAtOnce) {
+  EchoServer server(*pod_, 8080);
+  EchoServer dns(*node_, 5353);  // a VIP the node serves itself (as the cluster DNS)
+  ASSERT_TRUE(node_->Exec("ip addr add 10.96.0.53/32 dev lo").ok());
+  options_.service_cidrs = {"10.96.0.0/16"};
+  options_.local_service_ips = {"10.96.0.53"};
+  StartProxy();
+  for (Netns* from : {node_.get(), pod_.get()}) {  // the output and the forward path
+    const absl::Time start = absl::Now();
+    EXPECT_EQ(Connect(*from, "10.96.200.1", 80), "Connection refused");
+    EXPECT_EQ(Connect(*from, "10.96.0.10", 81), "Connection refused");  // a port the ClusterIP lacks
+    EXPECT_LT(absl::Now() - start, absl::Milliseconds(500));
+    EXPECT_EQ(Connect(*from, "10.96.0.10", 80), "10.1.0.1 8080");  // allocated: served
+  }
+  EXPECT_THAT(Connect(*node_, "10.96.0.53", 5353), HasSubstr(" 5353"));
+  EXPECT_EQ(Connect(*node_, "10.97.0.1", 80, absl::Milliseconds(300)), "timeout");  // outside the CIDR
+  // The address is served once a Service holds it, and refused again when it goes.
+  Create(services_, R"({"metadata":{"name":"late"},"spec":{"clusterIP":"10.96.200.1",
+      "ports":[{"port":80,"targetPort":8080,"protocol":"TCP"}]}})");
+  Create(slices_, R"({"metadata":{"name":"late-1","labels":{"kubernetes.io/service-name":"late"}},
+      "addressType":"IPv4","ports":[{"name":"","port":8080,"protocol":"TCP"}],
+      "endpoints":[{"addresses":["10.1.0.2"],"conditions":{"ready":true},"nodeName":"n1"}]})");
+  EXPECT_EQ(ConnectUntil(*pod_, "10.96.200.1", 80, "10.1.0.1 8080"), "10.1.0.1 8080");
+  ASSERT_TRUE(api_.client()->Delete(services_, "default", "late").ok());
+  EXPECT_EQ(ConnectUntil(*pod_, "10.96.200.1", 80, "Connection refused"), "Connection refused");
+  EXPECT_EQ(proxy_->stats().failed_syncs, 0);
+}
+
+TEST_F(ServiceProxyTest, StartRefusesAnInvalidServiceCidr) {
+  options_.service_cidrs = {"10.96.0.0"};
+  ServiceProxy proxy(api_.client(), options_);
+  absl::Status started;
+  ASSERT_TRUE(node_->Run([&] { started = proxy.Start(); }).ok());
+  EXPECT_EQ(started.code(), absl::StatusCode::kInvalidArgument) << started;
+  EXPECT_THAT(std::string(started.message()), HasSubstr("10.96.0.0"));
+}
+
 TEST_F(ServiceProxyTest, NodePortsOnNodeIpAndLocalhost) {
   EchoServer server(*pod_, 8080);
   StartProxy();

@@ -78,6 +78,16 @@ std::optional<AgentRoute> ParseAgentRoute(const std::string& path) {
   return std::nullopt;
 }
 
+std::optional<api::HttpResponse> RejectCaller(const api::HttpRequest& req, const std::string& allowed_user) {
+  if (!req.peer) return api::ErrorResponse(api::UnauthorizedError());
+  if (req.peer->common_name != allowed_user) {
+    return api::ErrorResponse(api::ForbiddenError(absl::StrCat("Forbidden (user=", req.peer->common_name,
+                                                               ", verb=", absl::AsciiStrToLower(req.method),
+                                                               ", resource=nodes, subresource(s)=[proxy])")));
+  }
+  return std::nullopt;
+}
+
 class AgentServer::Impl {
  public:
   Impl(cri::Runtime* runtime, AgentServerOptions options)
@@ -178,12 +188,7 @@ api::HttpResponse AgentServer::Impl::Handle(const api::HttpRequest& req) {
   if (req.path == "/healthz") {
     return api::HttpResponse{.status = 200, .content_type = "text/plain; charset=utf-8", .body = "ok"};
   }
-  if (!req.peer) return api::ErrorResponse(api::UnauthorizedError());
-  if (req.peer->common_name != options_.allowed_user) {
-    return api::ErrorResponse(api::ForbiddenError(absl::StrCat("Forbidden (user=", req.peer->common_name,
-                                                               ", verb=", absl::AsciiStrToLower(req.method),
-                                                               ", resource=nodes, subresource(s)=[proxy])")));
-  }
+  if (std::optional<api::HttpResponse> rejected = RejectCaller(req, options_.allowed_user)) return *rejected;
   if (req.path == "/stats/summary") return ServeStatsSummary(&stats_, req);
   std::optional<AgentRoute> route = ParseAgentRoute(req.path);
   if (!route) return Error(404, "NotFound", absl::StrCat("the agent does not serve ", req.path));

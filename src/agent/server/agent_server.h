@@ -44,6 +44,11 @@ struct AgentRoute {
 // The route of `path`, or nullopt when it is not one of the streaming paths.
 std::optional<AgentRoute> ParseAgentRoute(const std::string& path);
 
+// The kubelet's check of a caller: nullopt when `request` carries a verified client certificate
+// whose common name is `allowed_user`; else the 401 (no certificate) or 403 response to send.
+std::optional<apiserver::HttpResponse> RejectCaller(const apiserver::HttpRequest& request,
+                                                    const std::string& allowed_user);
+
 struct AgentServerOptions {
   std::string listen_address = "0.0.0.0";
   int port = 10250;            // 0 = any free port (tests)
