@@ -3,6 +3,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <deque>
@@ -746,6 +747,11 @@ absl::Status HttpServer::Impl::Start() {
   tcp::endpoint endpoint(address, static_cast<unsigned short>(options_.port));
   acceptor_.open(endpoint.protocol(), ec);
   if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec && !options_.bind_device.empty() &&
+      setsockopt(acceptor_.native_handle(), SOL_SOCKET, SO_BINDTODEVICE, options_.bind_device.data(),
+                 static_cast<socklen_t>(options_.bind_device.size())) != 0) {
+    ec.assign(errno, boost::system::system_category());
+  }
   if (!ec) acceptor_.bind(endpoint, ec);
   if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
   if (ec) {

@@ -40,6 +40,9 @@ namespace skiff::apiserver {
 struct HttpServerOptions {
   std::string listen_address = "0.0.0.0";
   int port = 6443;  // 0 = pick a free port
+  // When set, the listening socket takes connections arriving on this interface only (e.g. "lo":
+  // any local address, never another machine), bound before it listens.
+  std::string bind_device;
   std::string cert_file;
   std::string key_file;
   std::string client_ca_file;

@@ -1,9 +1,6 @@
 #include "sim/sim_kubelet.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdlib.h>
-#include <sys/socket.h>
 
 #include <cerrno>
 #include <cstring>
@@ -58,31 +55,6 @@ std::vector<std::string> SimContainerLog(const std::string& ns, const std::strin
   return lines;
 }
 
-absl::Status BindListenerToDevice(int port, const std::string& device) {
-  std::error_code ec;
-  fs::directory_iterator fds("/proc/self/fd", ec);
-  if (ec) return absl::InternalError(absl::StrCat("listing /proc/self/fd: ", ec.message()));
-  for (const fs::directory_entry& entry : fds) {
-    int fd = -1;
-    if (!absl::SimpleAtoi(entry.path().filename().string(), &fd)) continue;
-    int listening = 0;
-    socklen_t len = sizeof(listening);
-    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) continue;
-    sockaddr_in addr{};
-    len = sizeof(addr);
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0 || addr.sin_family != AF_INET ||
-        ntohs(addr.sin_port) != port || addr.sin_addr.s_addr != htonl(INADDR_ANY)) {
-      continue;
-    }
-    if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, device.data(), static_cast<socklen_t>(device.size())) !=
-        0) {
-      return absl::ErrnoToStatus(errno, absl::StrCat("binding the socket on 0.0.0.0:", port, " to ", device));
-    }
-    return absl::OkStatus();
-  }
-  return absl::NotFoundError(absl::StrCat("no listening socket on 0.0.0.0:", port));
-}
-
 SimKubelet::SimKubelet(SimKubeletOptions options, SimPodLookup lookup)
     : options_(std::move(options)), lookup_(std::move(lookup)) {}
 
@@ -105,6 +77,7 @@ absl::Status SimKubelet::Start() {
   api::HttpServerOptions http;
   http.listen_address = "0.0.0.0";
   http.port = options_.port;
+  http.bind_device = "lo";  // local connections only, to any 127/8 address
   http.cert_file = cert;
   http.key_file = key;
   if (!options_.client_ca_pem.empty()) {
@@ -122,16 +95,8 @@ absl::Status SimKubelet::Start() {
   http.max_body_bytes = 64 * 1024;
   auto server = std::make_unique<api::HttpServer>(
       http, [this](api::HttpRequest& req) { return Handle(req); },
-      [](int code, const std::string& message) {
-        return api::ErrorResponse(code == 413 ? api::RequestEntityTooLargeError(message)
-                                              : api::BadRequestError(message));
-      });
+      [](int code, const std::string& message) { return api::ErrorResponse(api::TransportError(code, message)); });
   if (absl::Status s = server->Start(); !s.ok()) return s;
-  if (absl::Status s = BindListenerToDevice(server->port(), "lo"); !s.ok()) {
-    server->Stop();
-    return absl::Status(
-        s.code(), absl::StrCat("restricting the simulated kubelet endpoint to loopback: ", s.message()));
-  }
   http_ = std::move(server);
   spdlog::info("sim: kubelet endpoint of the simulated nodes on 127.64.0.0/10 port {}", http_->port());
   return absl::OkStatus();

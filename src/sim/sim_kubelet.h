@@ -66,10 +66,6 @@ struct SimKubeletOptions {
 std::vector<std::string> SimContainerLog(const std::string& ns, const std::string& pod,
                                          const std::string& container, const SimPod& state);
 
-// Binds this process's listening TCP socket on 0.0.0.0:`port` to network device `device`
-// (SO_BINDTODEVICE). NotFound when there is no such socket; the errno otherwise.
-absl::Status BindListenerToDevice(int port, const std::string& device);
-
 class SimKubelet {
  public:
   SimKubelet(SimKubeletOptions options, SimPodLookup lookup);

@@ -1,7 +1,5 @@
 #include "sim/sim_kubelet.h"
 
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -128,31 +126,6 @@ TEST(SimKubeletTest, OnlyTheApiServerMayAsk) {
   EXPECT_EQ(kubelet.Handle(admin).status, 403);
   anonymous.path = "/healthz";
   EXPECT_EQ(kubelet.Handle(anonymous).status, 200);
-}
-
-TEST(BindListenerToDeviceTest, BindsTheWildcardListenerToLoopback) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  ASSERT_GE(fd, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_ANY);
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  ASSERT_EQ(listen(fd, 4), 0);
-  socklen_t len = sizeof(addr);
-  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  const int port = ntohs(addr.sin_port);
-  absl::Status s = BindListenerToDevice(port, "lo");
-  if (absl::IsPermissionDenied(s)) {
-    close(fd);
-    GTEST_SKIP() << s;
-  }
-  ASSERT_TRUE(s.ok()) << s;
-  char device[32] = {};
-  len = sizeof(device);
-  ASSERT_EQ(getsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, device, &len), 0);
-  EXPECT_STREQ(device, "lo");
-  close(fd);
-  EXPECT_TRUE(absl::IsNotFound(BindListenerToDevice(port, "lo")));
 }
 
 // Through the real transport, as the API server calls it: TLS with its kubelet-client certificate

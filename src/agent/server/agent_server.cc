@@ -342,10 +342,7 @@ absl::Status AgentServer::Start() {
   Impl* impl = impl_.get();
   impl_->http_ = std::make_unique<api::HttpServer>(
       http, [impl](api::HttpRequest& req) { return impl->Handle(req); },
-      [](int code, const std::string& message) {
-        return api::ErrorResponse(code == 413 ? api::RequestEntityTooLargeError(message)
-                                              : api::BadRequestError(message));
-      });
+      [](int code, const std::string& message) { return api::ErrorResponse(api::TransportError(code, message)); });
   if (absl::Status s = impl_->http_->Start(); !s.ok()) {
     impl_->http_.reset();
     return s;
