@@ -443,9 +443,10 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Delete(const api::ResourceInfo& r, co
     if (options.propagation_policy == "Orphan") AddFinalizer(obj, "orphan");
     if (options.propagation_policy == "Foreground") AddFinalizer(obj, "foregroundDeletion");
     bool is_namespace = r.group.empty() && r.kind == "Namespace";
+    bool is_pod = r.group.empty() && r.kind == "Pod";
     int64_t grace = 0;
     bool graceful = false;
-    if (r.group.empty() && r.kind == "Pod" && !base::GetString(obj, {"spec", "nodeName"}).empty() &&
+    if (is_pod && !base::GetString(obj, {"spec", "nodeName"}).empty() &&
         base::GetString(obj, {"status", "phase"}) != "Succeeded" &&
         base::GetString(obj, {"status", "phase"}) != "Failed") {
       grace = options.grace_period_seconds.value_or(
@@ -459,8 +460,11 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Delete(const api::ResourceInfo& r, co
     if (HasFinalizers(obj) || graceful) {
       if (options.dry_run) return cache_->MakeObject(current->key, StoredForm(obj), current->revision);
       auto& meta = Meta(obj);
+      // A pod already terminating may only have its grace period shortened (k8s BeforeDelete),
+      // down to 0: the node agent's final delete of a pod that still has finalizers, after
+      // which removing the last finalizer deletes the pod (see Persist).
       if (!already_terminating ||
-          (graceful && grace < base::GetInt(obj, {"metadata", "deletionGracePeriodSeconds"}, 0))) {
+          (is_pod && grace < base::GetInt(obj, {"metadata", "deletionGracePeriodSeconds"}, 0))) {
         meta["deletionTimestamp"] = base::FormatRfc3339(clock_->Now() + absl::Seconds(grace));
         meta["deletionGracePeriodSeconds"] = grace;
       }

@@ -75,6 +75,17 @@ class ResourceStorageTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
   static json::value Parse(const char* text) { return *base::ParseJson(text); }
+  // Updates the object without its metadata.finalizers (as a controller releasing it would).
+  absl::StatusOr<ObjectPtr> RemoveFinalizers(const api::ResourceInfo& r, const std::string& name) {
+    return rs_->Update(
+        r, "default", name,
+        [](const ObjectPtr& cur) -> absl::StatusOr<json::value> {
+          json::value o = cur->Parse();
+          o.as_object()["metadata"].as_object().erase("finalizers");
+          return o;
+        },
+        {}, true);
+  }
 
   std::filesystem::path dir_;
   FixedClock clock_;
@@ -159,13 +170,7 @@ TEST_F(ResourceStorageTest, FinalizersDelayDeletionUntilRemoved) {
   ASSERT_TRUE(marked.ok());
   EXPECT_FALSE(deleted);
   EXPECT_NE(base::FindPath((*marked)->Parse(), {"metadata", "deletionTimestamp"}), nullptr);
-  auto cleared = rs_->Update(*cm_, "default", "f",
-                             [](const ObjectPtr& cur) -> absl::StatusOr<json::value> {
-                               json::value o = cur->Parse();
-                               o.as_object()["metadata"].as_object().erase("finalizers");
-                               return o;
-                             },
-                             {}, true);
+  auto cleared = RemoveFinalizers(*cm_, "f");
   ASSERT_TRUE(cleared.ok()) << cleared.status();
   EXPECT_EQ(HttpCode(rs_->Get(*cm_, "default", "f").status()), 404);
 }
@@ -189,6 +194,32 @@ TEST_F(ResourceStorageTest, BoundPodsTerminateGracefullyUnboundPodsGoAtOnce) {
   force.grace_period_seconds = 0;
   ASSERT_TRUE(rs_->Delete(*pods_, "default", "bound", force, &deleted).ok());
   EXPECT_TRUE(deleted);
+}
+
+TEST_F(ResourceStorageTest, FinalDeleteOfAPodWithFinalizersLetsTheLastFinalizerDeleteIt) {
+  const char* pod = R"({"metadata":{"name":"p","finalizers":["batch.kubernetes.io/job-tracking"]},
+                        "spec":{"nodeName":"n1","containers":[{"name":"c","image":"busybox"}]}})";
+  ASSERT_TRUE(rs_->Create(*pods_, "default", Parse(pod), {}).ok());
+  bool deleted = true;
+  auto marked = rs_->Delete(*pods_, "default", "p", {}, &deleted);
+  ASSERT_TRUE(marked.ok());
+  EXPECT_EQ(base::GetInt((*marked)->Parse(), {"metadata", "deletionGracePeriodSeconds"}), 30);
+  // The node agent's final delete (grace 0) shortens the grace period; the finalizer keeps the pod.
+  DeleteOptions force;
+  force.grace_period_seconds = 0;
+  auto forced = rs_->Delete(*pods_, "default", "p", force, &deleted);
+  ASSERT_TRUE(forced.ok());
+  EXPECT_FALSE(deleted);
+  EXPECT_EQ(base::GetInt((*forced)->Parse(), {"metadata", "deletionGracePeriodSeconds"}, -1), 0);
+  // A longer grace period does not extend it again.
+  ASSERT_TRUE(rs_->Delete(*pods_, "default", "p", {}, &deleted).ok());
+  EXPECT_EQ(base::GetInt((*rs_->Get(*pods_, "default", "p"))->Parse(),
+                         {"metadata", "deletionGracePeriodSeconds"}, -1),
+            0);
+  // Removing the last finalizer now deletes the pod.
+  auto cleared = RemoveFinalizers(*pods_, "p");
+  ASSERT_TRUE(cleared.ok()) << cleared.status();
+  EXPECT_EQ(HttpCode(rs_->Get(*pods_, "default", "p").status()), 404);
 }
 
 TEST_F(ResourceStorageTest, WatchDeliversInitialThenLiveEventsInOrder) {

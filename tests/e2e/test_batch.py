@@ -3,42 +3,13 @@ the real kubectl. A Job with completions 3 runs pods that exit via the sim annot
 sim.skiff.dev/exit-after and reaches condition Complete; a failing Job hits its backoffLimit; an
 Indexed Job numbers its pods; a DaemonSet runs one pod per sim node and follows a new node."""
 import json
-import os
-import subprocess
-import time
 
 import pytest
 
-from conftest import SKIFF_BIN, Skiff
+from conftest import Skiff
+from sim_util import start_sim, stop, wait_for
 
 NODES = 2
-
-
-def wait_for(predicate, timeout=40, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def start_sim(s, prefix, nodes):
-    log = open(os.path.join(s.data_dir, f"{prefix}.log"), "ab")
-    return subprocess.Popen(
-        [SKIFF_BIN, "sim", "--kubeconfig", s.kubeconfig, "--nodes", str(nodes), "--ready-delay", "200ms",
-         "--name-prefix", prefix + "-"],
-        stdout=log, stderr=subprocess.STDOUT)
-
-
-def stop(proc):
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 @pytest.fixture(scope="module")

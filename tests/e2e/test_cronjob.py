@@ -9,43 +9,15 @@ module adds about 40-80 s to the suite (the wait for the next minute boundary).
 Job history pruning across two scheduled runs would need a second minute; it is covered with
 manual runs here and in the unit tests."""
 import json
-import os
-import subprocess
 import time
 
 import pytest
 
-from conftest import SKIFF_BIN, Skiff
+from conftest import Skiff
+from sim_util import start_sim, stop, wait_for
 
 NODES = 1
 TICK_TIMEOUT = 75  # the first run starts at the next minute boundary after creation
-
-
-def wait_for(predicate, timeout=40, what="condition", interval=0.5):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def start_sim(s, prefix, nodes):
-    log = open(os.path.join(s.data_dir, f"{prefix}.log"), "ab")
-    return subprocess.Popen(
-        [SKIFF_BIN, "sim", "--kubeconfig", s.kubeconfig, "--nodes", str(nodes), "--ready-delay", "200ms",
-         "--name-prefix", prefix + "-"],
-        stdout=log, stderr=subprocess.STDOUT)
-
-
-def stop(proc):
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def cronjob(name, exit_after="1s", **spec):

@@ -8,21 +8,37 @@
 namespace skiff::controllers {
 
 struct JobController::State {
+  // The orphan-pod queue's keys are pod keys; its reconcile is JobReconciler::SyncOrphanPod.
+  struct OrphanPods : client::Reconciler {
+    explicit OrphanPods(JobReconciler* r) : reconciler(r) {}
+    client::ReconcileResult Reconcile(const std::string& key) override {
+      return reconciler->SyncOrphanPod(key);
+    }
+    JobReconciler* reconciler;
+  };
+
   State(const ControllerContext& context, client::Informer& job_informer, client::Informer& pod_informer,
         int workers)
       : jobs(&job_informer),
         pods(&pod_informer),
         reconciler(context.client, &jobs, &pods, {}),
-        controller("job", &reconciler, workers) {}
+        orphan_pods(&reconciler),
+        controller("job", &reconciler, workers),
+        orphan_controller("job-orphan-pods", &orphan_pods, 1) {}
 
   void Enqueue(const std::vector<std::string>& keys) {
     for (const std::string& key : keys) controller.queue().Add(key);
+  }
+  void EnqueueIfOrphan(const boost::json::value& pod) {
+    if (reconciler.IsOrphanWithFinalizer(pod)) orphan_controller.queue().Add(ObjectKey(pod));
   }
 
   InformerCache jobs;
   InformerCache pods;
   JobReconciler reconciler;
+  OrphanPods orphan_pods;
   client::Controller controller;
+  client::Controller orphan_controller;
 };
 
 JobController::JobController(const ControllerContext& context, int workers)
@@ -43,20 +59,30 @@ void JobController::Start() {
   job_handlers.on_update = [s](const client::Object&, const client::Object& job) {
     s->Enqueue({ObjectKey(*job)});
   };
-  job_handlers.on_delete = [s](const client::Object& job) { s->Enqueue({ObjectKey(*job)}); };
+  job_handlers.on_delete = [s](const client::Object& job) {
+    s->Enqueue({ObjectKey(*job)});
+    for (const std::string& pod : s->reconciler.OnJobDeleted(*job)) s->orphan_controller.queue().Add(pod);
+  };
   job_informer.AddHandlers(std::move(job_handlers));
   client::InformerHandlers pod_handlers;
-  pod_handlers.on_add = [s](const client::Object& pod) { s->Enqueue(s->reconciler.OnPodAdded(*pod)); };
+  pod_handlers.on_add = [s](const client::Object& pod) {
+    s->Enqueue(s->reconciler.OnPodAdded(*pod));
+    s->EnqueueIfOrphan(*pod);
+  };
   pod_handlers.on_update = [s](const client::Object& old_pod, const client::Object& pod) {
     s->Enqueue(s->reconciler.OnPodUpdated(*old_pod, *pod));
+    s->EnqueueIfOrphan(*pod);
   };
   pod_handlers.on_delete = [s](const client::Object& pod) { s->Enqueue(s->reconciler.OnPodDeleted(*pod)); };
   pod_informer.AddHandlers(std::move(pod_handlers));
   s->controller.Start();
+  s->orphan_controller.Start();
 }
 
 void JobController::Stop() {
-  if (state_ != nullptr) state_->controller.Stop();
+  if (state_ == nullptr) return;
+  state_->controller.Stop();
+  state_->orphan_controller.Stop();
 }
 
 }  // namespace skiff::controllers

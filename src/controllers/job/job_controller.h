@@ -1,5 +1,7 @@
 // JobController: runs JobReconciler in the controller manager, fed by the shared Job and Pod
-// informers (pod events enqueue the owning Job's key).
+// informers (pod events enqueue the owning Job's key). A second queue of pod keys releases the
+// tracking finalizer of pods whose Job is gone (JobReconciler::SyncOrphanPod); it is fed by pod
+// events and by Job deletions.
 // Thread-safety: Start/Stop from the manager's thread. Ownership: borrows the context's client and
 // informers. Failure: reconcile errors are retried with the work queue's backoff.
 #ifndef SKIFF_CONTROLLERS_JOB_JOB_CONTROLLER_H_

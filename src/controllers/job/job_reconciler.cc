@@ -203,6 +203,60 @@ std::vector<std::string> JobReconciler::OnPodDeleted(const boost::json::value& p
   return {key};
 }
 
+namespace {
+// A controller ref naming a batch Job (any version of the group).
+bool IsJobRef(const boost::json::object& ref) {
+  return base::GetString(ref, {"kind"}) == "Job" &&
+         base::GetString(ref, {"apiVersion"}).rfind("batch/", 0) == 0;
+}
+bool JobFinished(const boost::json::value& job) {
+  return ConditionTrue(job, "Complete") || ConditionTrue(job, "Failed");
+}
+}  // namespace
+
+client::Object JobReconciler::ResolveJob(const boost::json::value& pod) const {
+  const boost::json::object* ref = ControllerRefOf(pod);
+  if (ref == nullptr || !IsJobRef(*ref)) return nullptr;
+  client::Object job = jobs_->Get(JoinKey(Namespace(pod), base::GetString(*ref, {"name"})));
+  if (job == nullptr || Uid(*job) != base::GetString(*ref, {"uid"})) return nullptr;
+  return job;
+}
+
+bool JobReconciler::IsOrphanWithFinalizer(const boost::json::value& pod) const {
+  if (!HasFinalizer(pod, kJobTrackingFinalizer)) return false;
+  const boost::json::object* ref = ControllerRefOf(pod);
+  if (ref != nullptr && !IsJobRef(*ref)) return false;  // someone else's pod: not ours to touch
+  return ResolveJob(pod) == nullptr;
+}
+
+std::vector<std::string> JobReconciler::OnJobDeleted(const boost::json::value& job) const {
+  std::vector<std::string> keys;
+  for (const client::Object& pod : pods_->ByIndex(kControllerUidIndex, Uid(job))) {
+    if (HasFinalizer(*pod, kJobTrackingFinalizer)) keys.push_back(ObjectKey(*pod));
+  }
+  return keys;
+}
+
+client::ReconcileResult JobReconciler::SyncOrphanPod(const std::string& pod_key) {
+  client::Object pod = pods_->Get(pod_key);
+  if (pod == nullptr || !HasFinalizer(*pod, kJobTrackingFinalizer)) return {};
+  if (const boost::json::object* ref = ControllerRefOf(*pod)) {
+    if (!IsJobRef(*ref)) return {};
+    client::Object job = ResolveJob(*pod);
+    if (job == nullptr) {
+      // Not in the cache: make sure the Job is really gone before releasing its pod.
+      auto fresh = client_->Get(JobsResource(), Namespace(*pod), base::GetString(*ref, {"name"}));
+      if (fresh.ok() && Uid(**fresh) == base::GetString(*ref, {"uid"})) {
+        job = *fresh;
+      } else if (!fresh.ok() && !absl::IsNotFound(fresh.status())) {
+        return {fresh.status(), std::nullopt};
+      }
+    }
+    if (job != nullptr && !JobFinished(*job)) return {};  // the Job's own sync accounts for it
+  }
+  return {RemoveFinalizer(*pod), std::nullopt};
+}
+
 absl::Status JobReconciler::RemoveFinalizer(const boost::json::value& pod) {
   boost::json::array kept;
   const boost::json::value* list = base::FindPath(pod, {"metadata", "finalizers"});
@@ -218,6 +272,14 @@ absl::Status JobReconciler::RemoveFinalizer(const boost::json::value& pod) {
   auto result = client_->Patch(PodsResource(), Namespace(pod), Name(pod), client::PatchType::kMerge, patch);
   if (result.ok() || absl::IsNotFound(result.status())) return absl::OkStatus();
   return result.status();
+}
+
+absl::Status JobReconciler::RemoveFinalizers(const std::vector<client::Object>& pods) {
+  for (const auto& pod : pods) {
+    if (!HasFinalizer(*pod, kJobTrackingFinalizer)) continue;
+    if (absl::Status s = RemoveFinalizer(*pod); !s.ok()) return s;
+  }
+  return absl::OkStatus();
 }
 
 absl::Status JobReconciler::CreatePods(const boost::json::value& job, const std::string& key,
@@ -291,11 +353,7 @@ absl::Status JobReconciler::WriteStatus(const boost::json::value& job, const boo
 
 client::ReconcileResult JobReconciler::Finished(const boost::json::value& job,
                                                 const std::vector<client::Object>& pods) {
-  for (const auto& pod : pods) {
-    if (HasFinalizer(*pod, kJobTrackingFinalizer)) {
-      if (absl::Status s = RemoveFinalizer(*pod); !s.ok()) return {s, std::nullopt};
-    }
-  }
+  if (absl::Status s = RemoveFinalizers(pods); !s.ok()) return {s, std::nullopt};
   const boost::json::value* ttl = base::FindPath(job, {"spec", "ttlSecondsAfterFinished"});
   if (ttl == nullptr || !ttl->is_int64()) return {};
   absl::Time finished = TimeAt(job, {"status", "completionTime"});
@@ -329,17 +387,8 @@ client::ReconcileResult JobReconciler::Reconcile(const std::string& key) {
   const boost::json::value& job = *cached;
   if (CacheBehind(key, job)) return {};  // the informer's update event re-queues the key
   std::vector<client::Object> pods = pods_->ByIndex(kControllerUidIndex, Uid(job));
-  if (HasDeletionTimestamp(job) || ConditionTrue(job, "Complete") || ConditionTrue(job, "Failed")) {
-    if (HasDeletionTimestamp(job)) {
-      for (const auto& pod : pods) {
-        if (HasFinalizer(*pod, kJobTrackingFinalizer)) {
-          if (absl::Status s = RemoveFinalizer(*pod); !s.ok()) return {s, std::nullopt};
-        }
-      }
-      return {};
-    }
-    return Finished(job, pods);
-  }
+  if (HasDeletionTimestamp(job)) return {RemoveFinalizers(pods), std::nullopt};
+  if (JobFinished(job)) return Finished(job, pods);
 
   absl::Time now = clock_->Now();
   const boost::json::value* old_status = base::Find(job, "status");

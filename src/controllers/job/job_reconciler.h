@@ -8,6 +8,10 @@
 // the Job with FailureTarget then Failed (reasons BackoffLimitExceeded / DeadlineExceeded);
 // success sets SuccessCriteriaMet then Complete (as Kubernetes 1.32). A finished Job with
 // ttlSecondsAfterFinished is deleted (propagation Background) once the TTL passes.
+// Orphan pods (k8s syncOrphanPod): a pod that still carries the tracking finalizer but whose Job
+// is gone (deleted, or its controller ref names a Job uid that no longer exists), or has
+// finished, loses the finalizer through SyncOrphanPod, so deleting a Job never leaves its pods
+// Terminating. Pods controlled by something other than a batch Job are never touched.
 // Thread-safety: Reconcile runs concurrently for different keys; the On* hooks may run alongside.
 // Ownership: borrows the client and caches (they must outlive it).
 // Failure: API errors return a non-OK ReconcileResult (retried with backoff).
@@ -50,10 +54,23 @@ class JobReconciler : public client::Reconciler {
   std::vector<std::string> OnPodUpdated(const boost::json::value& old_pod, const boost::json::value& pod);
   std::vector<std::string> OnPodDeleted(const boost::json::value& pod);
 
+  // Orphan pods. Keys are pod keys (namespace/name), kept in their own queue.
+  // True when `pod` has the tracking finalizer and no Job in the cache controls it (no
+  // controller ref, or a Job ref whose name/uid is not cached): SyncOrphanPod should look at it.
+  bool IsOrphanWithFinalizer(const boost::json::value& pod) const;
+  // The keys of the cached pods that `job` (just deleted) controls and that keep the finalizer.
+  std::vector<std::string> OnJobDeleted(const boost::json::value& job) const;
+  // Removes the tracking finalizer from the pod if it is still an orphan or its Job has finished.
+  // A Job missing from the cache is confirmed gone with a live read first (the cache may lag).
+  client::ReconcileResult SyncOrphanPod(const std::string& pod_key);
+
  private:
   std::string OwnerJobKey(const boost::json::value& pod) const;
+  // The cached Job the pod's controller ref names (kind Job, group batch, same uid), or null.
+  client::Object ResolveJob(const boost::json::value& pod) const;
   client::ReconcileResult Finished(const boost::json::value& job, const std::vector<client::Object>& pods);
   absl::Status RemoveFinalizer(const boost::json::value& pod);
+  absl::Status RemoveFinalizers(const std::vector<client::Object>& pods);  // of those that have it
   absl::Status CreatePods(const boost::json::value& job, const std::string& key,
                           const std::vector<int64_t>& indexes, int count);
   absl::Status DeletePods(const std::string& key, const std::vector<client::Object>& pods);

@@ -1,5 +1,6 @@
 #include "controllers/job/job_reconciler.h"
 
+#include <algorithm>
 #include <set>
 
 #include "api/resources.h"
@@ -222,6 +223,117 @@ TEST_F(JobReconcilerTest, ExpectationsPreventDoubleCreation) {
   // The caches have not seen the new pods: no second batch (the stale status write conflicts).
   reconciler_.Reconcile("default/pi");
   EXPECT_EQ(PodList().size(), 3u);
+}
+
+bool HasTrackingFinalizer(const client::Object& pod) {
+  const boost::json::value* list = base::FindPath(*pod, {"metadata", "finalizers"});
+  if (list == nullptr || !list->is_array()) return false;
+  for (const auto& f : list->as_array()) {
+    if (f == kJobTrackingFinalizer) return true;
+  }
+  return false;
+}
+
+TEST_F(JobReconcilerTest, FinishedPodsOfLiveJobLoseTheFinalizerOnceCounted) {
+  CreateJob(R"({"completions":2,"parallelism":2,"backoffLimit":5})");
+  ASSERT_TRUE(Reconcile().status.ok());
+  auto pods = PodList();
+  ASSERT_EQ(pods.size(), 2u);
+  SetPhase(pods[0], "Succeeded");
+  SetPhase(pods[1], "Failed");
+  ASSERT_TRUE(Reconcile().status.ok());
+  EXPECT_EQ(StatusInt("succeeded"), 1);
+  EXPECT_EQ(StatusInt("failed"), 1);
+  for (const auto& p : pods) {
+    client::Object now = client_.Peek(Pods(), "default", Name(*p));
+    ASSERT_NE(now, nullptr);
+    EXPECT_FALSE(HasTrackingFinalizer(now)) << Name(*p);
+    EXPECT_FALSE(reconciler_.IsOrphanWithFinalizer(*now));
+  }
+  // The replacement pod of the live Job is not an orphan, and SyncOrphanPod leaves it alone.
+  for (const auto& p : PodList()) {
+    if (!IsPodActive(*p)) continue;
+    EXPECT_TRUE(HasTrackingFinalizer(p));
+    EXPECT_FALSE(reconciler_.IsOrphanWithFinalizer(*p));
+    ASSERT_TRUE(reconciler_.SyncOrphanPod(ObjectKey(*p)).status.ok());
+    EXPECT_TRUE(HasTrackingFinalizer(client_.Peek(Pods(), "default", Name(*p))));
+  }
+}
+
+TEST_F(JobReconcilerTest, PodsOfDeletedJobLoseTheFinalizerAndGo) {
+  CreateJob(R"({"completions":3,"parallelism":2})");
+  ASSERT_TRUE(Reconcile().status.ok());
+  client::Object job = Job();
+  ASSERT_EQ(PodList().size(), 2u);
+  // Background deletion: the Job goes at once; the garbage collector then deletes its pods,
+  // which stay Terminating while they carry the tracking finalizer.
+  ASSERT_TRUE(client_.Delete(Jobs(), "default", "pi").ok());
+  for (const auto& p : PodList()) ASSERT_TRUE(client_.Delete(Pods(), "default", Name(*p)).ok());
+  Sync();
+  auto pods = PodList();
+  ASSERT_EQ(pods.size(), 2u);
+  std::vector<std::string> keys = reconciler_.OnJobDeleted(*job);
+  EXPECT_EQ(keys.size(), 2u);
+  ASSERT_TRUE(reconciler_.Reconcile("default/pi").status.ok());  // the Job's own sync: nothing
+  EXPECT_EQ(PodList().size(), 2u);
+  for (const auto& p : pods) {
+    EXPECT_TRUE(HasDeletionTimestamp(*p));
+    EXPECT_TRUE(reconciler_.IsOrphanWithFinalizer(*p));
+    EXPECT_NE(std::find(keys.begin(), keys.end(), ObjectKey(*p)), keys.end());
+    ASSERT_TRUE(reconciler_.SyncOrphanPod(ObjectKey(*p)).status.ok());
+  }
+  EXPECT_TRUE(PodList().empty());
+}
+
+TEST_F(JobReconcilerTest, PodsOfReplacedJobAreOrphansButTheNewJobsAreNot) {
+  CreateJob(R"({"completions":1,"parallelism":1})");
+  ASSERT_TRUE(Reconcile().status.ok());
+  ASSERT_EQ(PodList().size(), 1u);
+  std::string old_pod = Name(*PodList()[0]);
+  // The Job is deleted and created again under the same name (a new uid) before the GC runs.
+  ASSERT_TRUE(client_.Delete(Jobs(), "default", "pi").ok());
+  CreateJob(R"({"completions":1,"parallelism":1})");
+  ASSERT_TRUE(Reconcile().status.ok());
+  ASSERT_EQ(PodList().size(), 2u);
+  for (const auto& p : PodList()) {
+    bool old = Name(*p) == old_pod;
+    EXPECT_EQ(reconciler_.IsOrphanWithFinalizer(*p), old) << Name(*p);
+    ASSERT_TRUE(reconciler_.SyncOrphanPod(ObjectKey(*p)).status.ok());
+    EXPECT_EQ(HasTrackingFinalizer(client_.Peek(Pods(), "default", Name(*p))), !old) << Name(*p);
+  }
+}
+
+TEST_F(JobReconcilerTest, OrphanSyncChecksTheServerWhenTheCacheLacksTheJob) {
+  CreateJob(R"({"completions":1,"parallelism":1})");
+  ASSERT_TRUE(Reconcile().status.ok());
+  ASSERT_EQ(PodList().size(), 1u);
+  jobs_.Clear();  // the Job informer has not listed yet (e.g. just after a restart)
+  client::Object pod = PodList()[0];
+  EXPECT_TRUE(reconciler_.IsOrphanWithFinalizer(*pod));
+  ASSERT_TRUE(reconciler_.SyncOrphanPod(ObjectKey(*pod)).status.ok());
+  EXPECT_TRUE(HasTrackingFinalizer(client_.Peek(Pods(), "default", Name(*pod))));
+}
+
+TEST_F(JobReconcilerTest, OrphanSyncLeavesPodsOfOtherControllersAlone) {
+  boost::json::value pod = *base::ParseJson(R"({"apiVersion":"v1","kind":"Pod",
+    "metadata":{"name":"other","namespace":"default",
+      "finalizers":["batch.kubernetes.io/job-tracking"],
+      "ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"rs","uid":"u1",
+                          "controller":true}]},
+    "spec":{"containers":[{"name":"c","image":"busybox"}]}})");
+  ASSERT_TRUE(client_.Create(Pods(), "default", pod).ok());
+  boost::json::value loose = pod;
+  loose.as_object()["metadata"].as_object()["name"] = "loose";
+  loose.as_object()["metadata"].as_object().erase("ownerReferences");
+  ASSERT_TRUE(client_.Create(Pods(), "default", loose).ok());
+  Sync();
+  EXPECT_FALSE(reconciler_.IsOrphanWithFinalizer(*client_.Peek(Pods(), "default", "other")));
+  ASSERT_TRUE(reconciler_.SyncOrphanPod("default/other").status.ok());
+  EXPECT_TRUE(HasTrackingFinalizer(client_.Peek(Pods(), "default", "other")));
+  // A pod without any controller (e.g. orphaned by --cascade=orphan) is released.
+  EXPECT_TRUE(reconciler_.IsOrphanWithFinalizer(*client_.Peek(Pods(), "default", "loose")));
+  ASSERT_TRUE(reconciler_.SyncOrphanPod("default/loose").status.ok());
+  EXPECT_FALSE(HasTrackingFinalizer(client_.Peek(Pods(), "default", "loose")));
 }
 
 }  // namespace

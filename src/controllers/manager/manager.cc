@@ -11,6 +11,7 @@
 #include "controllers/nodelifecycle/node_lifecycle_controller.h"
 #include "controllers/poddisruptionbudget/disruption_controller.h"
 #include "controllers/replicaset/replicaset_controller.h"
+#include "controllers/replication/replication_manager.h"
 #include "controllers/serviceaccount/service_account_controller.h"
 #include "controllers/servicelb/service_lb_controller.h"
 #include "spdlog/spdlog.h"
@@ -37,6 +38,7 @@ const std::vector<NamedController>& RegisteredControllers() {
       {"nodelifecycle", NewNodeLifecycleController},
       {"disruption", NewDisruptionController},
       {"replicaset", Make<ReplicaSetController>},
+      {"replicationcontroller", NewReplicationManager},
       {"deployment", Make<DeploymentController>},
       {"daemonset", Make<DaemonSetController>},
       {"job", Make<JobController>},

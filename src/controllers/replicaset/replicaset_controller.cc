@@ -6,19 +6,22 @@
 namespace skiff::controllers {
 
 struct ReplicaSetController::State {
-  State(const ControllerContext& context, client::Informer& rs_informer, client::Informer& pod_informer,
-        int workers)
+  State(const ControllerContext& context, const ReplicaOwner& owner, client::Informer& rs_informer,
+        client::Informer& pod_informer, int workers)
       : replicasets(&rs_informer),
         pods(&pod_informer),
-        reconciler(context.client, &replicasets, &pods, MakeOptions(context)),
-        controller("replicaset", &reconciler, workers) {}
+        reconciler(context.client, &replicasets, &pods, MakeOptions(context, owner)),
+        controller(owner.controller_name, &reconciler, workers) {}
 
-  static ReplicaSetReconciler::Options MakeOptions(const ControllerContext& context) {
+  static ReplicaSetReconciler::Options MakeOptions(const ControllerContext& context,
+                                                   const ReplicaOwner& owner) {
     ReplicaSetReconciler::Options options;
+    options.owner = &owner;
     if (client::EventRecorder* recorder = context.recorder) {
-      options.record_event = [recorder](const boost::json::value& obj, const std::string& type,
-                                        const std::string& reason, const std::string& message) {
-        recorder->EventAs("replicaset-controller", obj, type, reason, message);
+      options.record_event = [recorder, component = owner.event_component](
+                                 const boost::json::value& obj, const std::string& type,
+                                 const std::string& reason, const std::string& message) {
+        recorder->EventAs(component, obj, type, reason, message);
       };
     }
     return options;
@@ -34,18 +37,19 @@ struct ReplicaSetController::State {
   client::Controller controller;
 };
 
-ReplicaSetController::ReplicaSetController(const ControllerContext& context, int workers)
-    : context_(context), workers_(workers) {}
+ReplicaSetController::ReplicaSetController(const ControllerContext& context, int workers,
+                                           const ReplicaOwner& owner)
+    : context_(context), workers_(workers), owner_(owner) {}
 
 ReplicaSetController::~ReplicaSetController() { Stop(); }
 
 void ReplicaSetController::Start() {
   if (state_ != nullptr) return;
-  client::Informer& rs_informer = context_.informers->For(*api::FindResource("apps", "v1", "replicasets"));
+  client::Informer& rs_informer = context_.informers->For(*owner_.resource);
   client::Informer& pod_informer = context_.informers->For(*api::FindResource("", "v1", "pods"));
   AddWorkloadIndexes(rs_informer);
   AddWorkloadIndexes(pod_informer);
-  state_ = std::make_shared<State>(context_, rs_informer, pod_informer, workers_);
+  state_ = std::make_shared<State>(context_, owner_, rs_informer, pod_informer, workers_);
   std::shared_ptr<State> s = state_;
 
   client::InformerHandlers rs_handlers;

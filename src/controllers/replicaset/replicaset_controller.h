@@ -1,6 +1,7 @@
 // ReplicaSetController: runs ReplicaSetReconciler in `skiff server`'s controller manager. It
-// registers handlers on the shared ReplicaSet and Pod informers (plus the workload indexes of
-// object_cache.h) and feeds a client::Controller work queue with ReplicaSet keys.
+// registers handlers on the shared owner (ReplicaSet, or ReplicationController for the
+// replication controller) and Pod informers (plus the workload indexes of object_cache.h) and
+// feeds a client::Controller work queue with owner keys.
 // Thread-safety: Start/Stop from the manager's thread. Ownership: borrows the context's client and
 // informers (they outlive it). Failure: reconcile errors are retried with the queue's backoff.
 #ifndef SKIFF_CONTROLLERS_REPLICASET_REPLICASET_CONTROLLER_H_
@@ -17,7 +18,9 @@ namespace skiff::controllers {
 
 class ReplicaSetController : public Runnable {
  public:
-  explicit ReplicaSetController(const ControllerContext& context, int workers = 5);
+  // `owner` must outlive the controller (ReplicaSetOwner() and ReplicationControllerOwner() do).
+  explicit ReplicaSetController(const ControllerContext& context, int workers = 5,
+                                const ReplicaOwner& owner = ReplicaSetOwner());
   ~ReplicaSetController() override;
 
   void Start() override;
@@ -30,6 +33,7 @@ class ReplicaSetController : public Runnable {
 
   ControllerContext context_;
   int workers_;
+  const ReplicaOwner& owner_;
   std::shared_ptr<State> state_;
 };
 

@@ -16,7 +16,6 @@ namespace skiff::controllers {
 namespace {
 
 const api::ResourceInfo& PodsResource() { return *api::FindResource("", "v1", "pods"); }
-const api::ResourceInfo& ReplicaSetsResource() { return *api::FindResource("apps", "v1", "replicasets"); }
 
 constexpr int kSlowStartInitialBatch = 1;
 constexpr size_t kMaxGenerateNamePrefix = 58;  // 63 minus the 5 random characters
@@ -25,7 +24,7 @@ const boost::json::value* Labels(const boost::json::value& obj) {
   return base::FindPath(obj, {"metadata", "labels"});
 }
 
-boost::json::value MakePod(const boost::json::value& rs) {
+boost::json::value MakePod(const boost::json::value& rs, const ReplicaOwner& owner) {
   boost::json::object pod;
   pod["apiVersion"] = "v1";
   pod["kind"] = "Pod";
@@ -41,7 +40,8 @@ boost::json::value MakePod(const boost::json::value& rs) {
         meta[field] = *v;
     }
   }
-  meta["ownerReferences"] = boost::json::array{MakeControllerRef(rs, "apps/v1", "ReplicaSet")};
+  meta["ownerReferences"] =
+      boost::json::array{MakeControllerRef(rs, owner.resource->GroupVersion(), owner.kind)};
   pod["metadata"] = std::move(meta);
   const boost::json::value* spec = base::FindPath(rs, {"spec", "template", "spec"});
   pod["spec"] = spec != nullptr ? *spec : boost::json::object();
@@ -63,12 +63,34 @@ bool FullyLabeled(const boost::json::value& pod, const boost::json::value& rs) {
 
 }  // namespace
 
+absl::StatusOr<api::LabelSelector> ReplicaOwner::Selector(const boost::json::value& owner) const {
+  const boost::json::value* sel = base::FindPath(owner, {"spec", "selector"});
+  if (sel == nullptr || sel->is_null()) return api::LabelSelector::Nothing();
+  if (!map_selector) return api::LabelSelector::FromJson(*sel, "spec.selector");
+  // A label map is a metav1.LabelSelector's matchLabels (k8s' RC adapter converts it so).
+  return api::LabelSelector::FromJson(boost::json::object{{"matchLabels", *sel}}, "spec.selector");
+}
+
+const ReplicaOwner& ReplicaSetOwner() {
+  static const auto* owner = new ReplicaOwner{api::FindResource("apps", "v1", "replicasets"), "ReplicaSet",
+                                              false, "replicaset", "replicaset-controller"};
+  return *owner;
+}
+
+const ReplicaOwner& ReplicationControllerOwner() {
+  static const auto* owner =
+      new ReplicaOwner{api::FindResource("", "v1", "replicationcontrollers"), "ReplicationController", true,
+                       "replicationcontroller", "replication-controller"};
+  return *owner;
+}
+
 ReplicaSetReconciler::ReplicaSetReconciler(client::Client* client, const ObjectCache* replicasets,
                                            const ObjectCache* pods, Options options)
     : client_(client),
       replicasets_(replicasets),
       pods_(pods),
       options_(std::move(options)),
+      owner_(options_.owner != nullptr ? *options_.owner : ReplicaSetOwner()),
       clock_(options_.clock != nullptr ? options_.clock : &base::RealClock()),
       expectations_(clock_),
       pool_(std::make_unique<base::ThreadPool>(std::max(1, options_.write_parallelism))) {}
@@ -82,7 +104,7 @@ void ReplicaSetReconciler::Event(const boost::json::value& obj, const std::strin
 
 client::Object ReplicaSetReconciler::ResolveOwner(const boost::json::value& pod) const {
   const boost::json::object* ref = ControllerRefOf(pod);
-  if (ref == nullptr || base::GetString(*ref, {"kind"}) != "ReplicaSet") return nullptr;
+  if (ref == nullptr || base::GetString(*ref, {"kind"}) != owner_.kind) return nullptr;
   client::Object rs = replicasets_->Get(JoinKey(Namespace(pod), base::GetString(*ref, {"name"})));
   if (rs == nullptr || Uid(*rs) != base::GetString(*ref, {"uid"})) return nullptr;
   return rs;
@@ -91,9 +113,7 @@ client::Object ReplicaSetReconciler::ResolveOwner(const boost::json::value& pod)
 std::vector<std::string> ReplicaSetReconciler::MatchingReplicaSets(const boost::json::value& pod) const {
   std::vector<std::string> keys;
   for (const client::Object& rs : replicasets_->ByIndex(kNamespaceIndex, Namespace(pod))) {
-    const boost::json::value* sel = base::FindPath(*rs, {"spec", "selector"});
-    if (sel == nullptr) continue;
-    auto selector = api::LabelSelector::FromJson(*sel);
+    auto selector = owner_.Selector(*rs);
     if (!selector.ok() || selector->Empty()) continue;
     if (selector->Matches(Labels(pod))) keys.push_back(ObjectKey(*rs));
   }
@@ -158,7 +178,7 @@ std::vector<std::string> ReplicaSetReconciler::OnPodDeleted(const boost::json::v
 
 absl::StatusOr<std::vector<client::Object>> ReplicaSetReconciler::ClaimPods(
     const boost::json::value& rs, const api::LabelSelector& selector) {
-  ClaimTarget target{client_, &PodsResource(), &ReplicaSetsResource(), "ReplicaSet"};
+  ClaimTarget target{client_, &PodsResource(), owner_.resource, owner_.kind};
   return ClaimObjects(target, rs, selector, pods_->ByIndex(kControllerUidIndex, Uid(rs)),
                       pods_->ByIndex(kOrphanNamespaceIndex, Namespace(rs)),
                       [](const boost::json::value& pod) { return IsPodActive(pod); });
@@ -183,7 +203,7 @@ absl::Status ReplicaSetReconciler::ManageReplicas(const std::vector<client::Obje
   if (diff < 0) {
     const int count = static_cast<int>(std::min<int64_t>(-diff, options_.burst_replicas));
     expectations_.ExpectCreations(key, count);
-    const boost::json::value pod = MakePod(rs);
+    const boost::json::value pod = MakePod(rs, owner_);
     // Slow start: batches of 1, 2, 4, ... so a failing template costs one call, not hundreds;
     // each batch is issued at once so its creates land in the same storage group commits.
     SlowStartResult made = SlowStartBatch(*pool_, count, kSlowStartInitialBatch, [&](int) {
@@ -280,17 +300,17 @@ absl::Status ReplicaSetReconciler::UpdateStatus(const boost::json::value& rs,
   if (old != nullptr && api::JsonEqual(*old, status)) return absl::OkStatus();
   boost::json::value copy = rs;
   copy.as_object()["status"] = status;
-  auto updated = client_->Update(ReplicaSetsResource(), Namespace(rs), copy, "status");
+  auto updated = client_->Update(*owner_.resource, Namespace(rs), copy, "status");
   if (updated.ok()) return absl::OkStatus();
   if (!IsConflictError(updated.status())) return updated.status();
   // Conflict: the cache was behind. Retry once on the stored object, keeping its generation
   // check honest (observedGeneration only advances to what we actually saw).
-  auto fresh = client_->Get(ReplicaSetsResource(), Namespace(rs), Name(rs));
+  auto fresh = client_->Get(*owner_.resource, Namespace(rs), Name(rs));
   if (!fresh.ok()) return fresh.status();
   if (Uid(**fresh) != Uid(rs)) return absl::OkStatus();
   copy = **fresh;
   copy.as_object()["status"] = status;
-  updated = client_->Update(ReplicaSetsResource(), Namespace(rs), copy, "status");
+  updated = client_->Update(*owner_.resource, Namespace(rs), copy, "status");
   return updated.ok() ? absl::OkStatus() : updated.status();
 }
 
@@ -301,9 +321,7 @@ client::ReconcileResult ReplicaSetReconciler::Reconcile(const std::string& key) 
     return {};
   }
   const bool needs_sync = expectations_.Satisfied(key);
-  const boost::json::value* sel = base::FindPath(*rs, {"spec", "selector"});
-  auto selector =
-      api::LabelSelector::FromJson(sel != nullptr ? *sel : boost::json::value(nullptr), "spec.selector");
+  auto selector = owner_.Selector(*rs);
   if (!selector.ok()) {
     Event(*rs, "Warning", "InvalidSelector", std::string(selector.status().message()));
     return {};  // retrying cannot fix the object

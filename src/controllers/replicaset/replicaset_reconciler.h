@@ -6,6 +6,8 @@
 // writes status (replicas, fullyLabeledReplicas, readyReplicas, availableReplicas with
 // minReadySeconds, observedGeneration, ReplicaFailure condition) through the status subresource.
 // The On* hooks translate pod informer events into expectation updates and keys to enqueue.
+// As in Kubernetes (whose ReplicationManager wraps the ReplicaSet controller), the same logic
+// runs core/v1 ReplicationControllers: ReplicaOwner says which kind a reconciler manages.
 //
 // Thread-safety: Reconcile may run concurrently for different keys (never the same key); the
 // hooks may run concurrently with Reconcile. Ownership: borrows the client and caches, which must
@@ -35,11 +37,28 @@ namespace skiff::controllers {
 using EventFunc = std::function<void(const boost::json::value& obj, const std::string& type,
                                      const std::string& reason, const std::string& message)>;
 
+// The owner kind a ReplicaSetReconciler manages. ReplicaSets and ReplicationControllers have
+// the same spec (replicas, minReadySeconds, template) and status; only the resource and the
+// shape of spec.selector differ (metav1.LabelSelector vs a plain label map).
+struct ReplicaOwner {
+  const api::ResourceInfo* resource;  // replicasets.apps/v1 or replicationcontrollers/v1
+  std::string kind;                   // "ReplicaSet" | "ReplicationController"
+  bool map_selector;                  // spec.selector is {label: value}
+  std::string controller_name;        // work queue and logs, e.g. "replicaset"
+  std::string event_component;        // source of its Events, e.g. "replicaset-controller"
+
+  // spec.selector of an owner; null or absent matches nothing. InvalidArgument when malformed.
+  absl::StatusOr<api::LabelSelector> Selector(const boost::json::value& owner) const;
+};
+const ReplicaOwner& ReplicaSetOwner();
+const ReplicaOwner& ReplicationControllerOwner();
+
 class ReplicaSetReconciler : public client::Reconciler {
  public:
   struct Options {
-    const base::Clock* clock = nullptr;  // null = real clock
-    int burst_replicas = 500;            // most pods created or deleted in one sync
+    const ReplicaOwner* owner = nullptr;  // null = ReplicaSetOwner()
+    const base::Clock* clock = nullptr;   // null = real clock
+    int burst_replicas = 500;             // most pods created or deleted in one sync
     int write_parallelism = 128;
     EventFunc record_event;  // may be empty
   };
@@ -58,7 +77,7 @@ class ReplicaSetReconciler : public client::Reconciler {
   Expectations& expectations() { return expectations_; }
 
  private:
-  // The ReplicaSet a pod's controller ref names, if it is in the cache with that uid.
+  // The owner a pod's controller ref names, if it is in the cache with that uid.
   client::Object ResolveOwner(const boost::json::value& pod) const;
   std::vector<std::string> MatchingReplicaSets(const boost::json::value& pod) const;
   absl::StatusOr<std::vector<client::Object>> ClaimPods(const boost::json::value& rs,
@@ -76,6 +95,7 @@ class ReplicaSetReconciler : public client::Reconciler {
   const ObjectCache* replicasets_;
   const ObjectCache* pods_;
   Options options_;
+  const ReplicaOwner& owner_;
   const base::Clock* clock_;
   Expectations expectations_;
   std::unique_ptr<base::ThreadPool> pool_;

@@ -1,0 +1,11 @@
+#include "controllers/replication/replication_manager.h"
+
+#include "controllers/replicaset/replicaset_controller.h"
+
+namespace skiff::controllers {
+
+std::unique_ptr<Runnable> NewReplicationManager(const ControllerContext& context) {
+  return std::make_unique<ReplicaSetController>(context, 5, ReplicationControllerOwner());
+}
+
+}  // namespace skiff::controllers
