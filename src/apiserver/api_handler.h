@@ -31,6 +31,9 @@ class ApiHandler {
              Metrics* metrics, base::Clock* clock, std::string server_address);
   ~ApiHandler();
 
+  // Every application/json body it answers (objects, lists, Tables, Status errors, discovery)
+  // ends with a newline, as kube-apiserver's encoder writes them; watch streams are newline-
+  // delimited per event.
   HttpResponse Handle(HttpRequest& request);
   // Serves pods/log|exec|attach|portforward (null: those answer 503). Borrowed; set before serving.
   void SetPodStreams(PodStreams* pod_streams) { pod_streams_ = pod_streams; }
@@ -41,6 +44,7 @@ class ApiHandler {
 
  private:
   struct OpenApiDocs;
+  HttpResponse Route(HttpRequest& req);
   HttpResponse HandleNonResource(const HttpRequest& req);
   HttpResponse HandleResource(HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r,
                               const User& user);
