@@ -2,8 +2,10 @@
 
 #include <string>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "api/label_selector.h"
+#include "api/name_validation.h"
 #include "api/service_rules.h"
 #include "base/json.h"
 #include "boost/json.hpp"
@@ -65,6 +67,72 @@ void CheckWorkloadSelector(std::string_view kind, const json::value& obj, std::v
   }
 }
 
+// kube-aggregator's ValidateAPIService: the name is <version>.<group>, the group a DNS subdomain
+// (empty only for the legacy "v1"), the version a DNS-1035 label, the priorities in range, and a
+// local APIService (no spec.service) has no TLS settings.
+void CheckAPIService(const json::value& obj, std::vector<FieldError>* errors) {
+  std::string group = base::GetString(obj, {"spec", "group"});
+  std::string version = base::GetString(obj, {"spec", "version"});
+  std::string name = base::GetString(obj, {"metadata", "name"});
+  std::string required_name = absl::StrCat(version, ".", group);
+  // (The path-segment rules for the name come from the schema validation.)
+  bool path_segment = name != "." && name != ".." && name.find_first_of("/%") == std::string::npos;
+  if (!name.empty() && path_segment && name != required_name) {
+    errors->push_back({std::string(kFieldValueInvalid), "metadata.name", json::string(name),
+                       absl::StrCat("must be `spec.version+\".\"+spec.group`: \"", required_name, "\"")});
+  }
+  if (group.empty() && version != "v1") {
+    errors->push_back({std::string(kFieldValueRequired), "spec.group", nullptr,
+                       "only v1 may have an empty group and it better be legacy kube"});
+  }
+  if (!group.empty()) {
+    for (auto& msg : IsDns1123Subdomain(group)) {
+      errors->push_back({std::string(kFieldValueInvalid), "spec.group", json::string(group), std::move(msg)});
+    }
+  }
+  for (auto& msg : IsDns1035Label(version)) {
+    errors->push_back({std::string(kFieldValueInvalid), "spec.version", json::string(version), std::move(msg)});
+  }
+  // Missing priorities are reported as required by the schema.
+  if (const auto* p = base::FindPath(obj, {"spec", "groupPriorityMinimum"}); p && p->is_int64()) {
+    if (p->get_int64() <= 0 || p->get_int64() > 20000) {
+      errors->push_back({std::string(kFieldValueInvalid), "spec.groupPriorityMinimum", *p,
+                         "must be positive and less than 20000"});
+    }
+  }
+  if (const auto* p = base::FindPath(obj, {"spec", "versionPriority"}); p && p->is_int64()) {
+    if (p->get_int64() <= 0 || p->get_int64() > 1000) {
+      errors->push_back(
+          {std::string(kFieldValueInvalid), "spec.versionPriority", *p, "must be positive and less than 1000"});
+    }
+  }
+  std::string ca_bundle;
+  if (!absl::Base64Unescape(base::GetString(obj, {"spec", "caBundle"}), &ca_bundle)) ca_bundle = "?";
+  bool insecure = base::GetBool(obj, {"spec", "insecureSkipTLSVerify"});
+  const auto* service = base::FindPath(obj, {"spec", "service"});
+  if (!service || service->is_null()) {
+    if (!ca_bundle.empty()) {
+      errors->push_back({std::string(kFieldValueInvalid), "spec.caBundle",
+                         json::string(absl::StrCat(ca_bundle.size(), " bytes")),
+                         "local APIServices may not have a caBundle"});
+    }
+    if (insecure) {
+      errors->push_back({std::string(kFieldValueInvalid), "spec.insecureSkipTLSVerify", true,
+                         "local APIServices may not have insecureSkipTLSVerify"});
+    }
+    return;
+  }
+  for (const char* field : {"namespace", "name"}) {
+    if (base::GetString(*service, {field}).empty()) {
+      errors->push_back({std::string(kFieldValueRequired), absl::StrCat("spec.service.", field), nullptr, ""});
+    }
+  }
+  if (insecure && !ca_bundle.empty()) {
+    errors->push_back({std::string(kFieldValueInvalid), "spec.insecureSkipTLSVerify", true,
+                       "may not be true if caBundle is present"});
+  }
+}
+
 }  // namespace
 
 std::vector<FieldError> ValidateKindRules(std::string_view group, std::string_view kind,
@@ -92,6 +160,7 @@ std::vector<FieldError> ValidateKindRules(std::string_view group, std::string_vi
       }
     }
   }
+  if (group == "apiregistration.k8s.io" && kind == "APIService") CheckAPIService(obj, &errors);
   if (group.empty() && kind == "Service") {
     for (auto& e : ValidateServiceRules(obj)) errors.push_back(std::move(e));
   }

@@ -1,6 +1,7 @@
 // Per-kind validation rules that a field schema cannot express (cross-field and size rules of the
 // Kubernetes registry strategies): ConfigMap/Secret total size, workload selectors that must
-// select their own template, Namespace-name limits, Service port rules.
+// select their own template, Namespace-name limits, Service port rules, APIService names,
+// priorities and TLS settings.
 // Thread-safety: pure functions. Never fails: returns the list of violations (empty when valid).
 #ifndef SKIFF_API_KIND_RULES_H_
 #define SKIFF_API_KIND_RULES_H_

@@ -40,6 +40,9 @@ struct Builder {
   }
 };
 
+// returns_deleted_object is set exactly for the kinds whose Kubernetes 1.32 registry store sets
+// ReturnDeletedObject (pkg/registry/.../storage): namespaces, persistentvolumeclaims,
+// persistentvolumes, pods, podtemplates, resourcequotas, serviceaccounts, services, storageclasses.
 std::vector<ResourceInfo> Build() {
   Builder b;
   b.group = "";
@@ -51,14 +54,18 @@ std::vector<ResourceInfo> Build() {
   b.Add("LimitRange", "limitranges", "limitrange", true, {"limits"});
   {
     auto& ns = b.WithStatus(b.Add("Namespace", "namespaces", "namespace", false, {"ns"}));
+    ns.returns_deleted_object = true;
     ns.verbs = {"create", "delete", "get", "list", "patch", "update", "watch"};
     ns.subresources.push_back({"finalize", {"", "v1", "Namespace"}, {"update"}});
   }
   b.WithStatus(b.Add("Node", "nodes", "node", false, {"no"}));
-  b.WithStatus(b.Add("PersistentVolumeClaim", "persistentvolumeclaims", "persistentvolumeclaim", true, {"pvc"}));
-  b.WithStatus(b.Add("PersistentVolume", "persistentvolumes", "persistentvolume", false, {"pv"}));
+  b.WithStatus(b.Add("PersistentVolumeClaim", "persistentvolumeclaims", "persistentvolumeclaim", true, {"pvc"}))
+      .returns_deleted_object = true;
+  b.WithStatus(b.Add("PersistentVolume", "persistentvolumes", "persistentvolume", false, {"pv"}))
+      .returns_deleted_object = true;
   {
     auto& pods = b.WithStatus(b.Add("Pod", "pods", "pod", true, {"po"}, {"all"}));
+    pods.returns_deleted_object = true;
     pods.subresources.insert(pods.subresources.begin(),
                              {{"attach", {"", "v1", "PodAttachOptions"}, {"create", "get"}},
                               {"binding", {"", "v1", "Binding"}, {"create"}},
@@ -67,19 +74,24 @@ std::vector<ResourceInfo> Build() {
                               {"log", {"", "v1", "Pod"}, {"get"}},
                               {"portforward", {"", "v1", "PodPortForwardOptions"}, {"create", "get"}}});
   }
-  b.Add("PodTemplate", "podtemplates", "podtemplate", true);
+  b.Add("PodTemplate", "podtemplates", "podtemplate", true).returns_deleted_object = true;
   {
     auto& rc = b.WithStatus(
         b.Add("ReplicationController", "replicationcontrollers", "replicationcontroller", true, {"rc"}, {"all"}));
     rc.subresources.push_back(Scale());
   }
-  b.WithStatus(b.Add("ResourceQuota", "resourcequotas", "resourcequota", true, {"quota"}));
+  b.WithStatus(b.Add("ResourceQuota", "resourcequotas", "resourcequota", true, {"quota"})).returns_deleted_object = true;
   b.Add("Secret", "secrets", "secret", true);
-  b.Add("ServiceAccount", "serviceaccounts", "serviceaccount", true, {"sa"});
+  b.Add("ServiceAccount", "serviceaccounts", "serviceaccount", true, {"sa"}).returns_deleted_object = true;
   {
     auto& svc = b.WithStatus(b.Add("Service", "services", "service", true, {"svc"}, {"all"}));
     svc.verbs = {"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"};
+    svc.returns_deleted_object = true;
   }
+
+  b.group = "apiregistration.k8s.io";
+  b.version = "v1";
+  b.WithStatus(b.Add("APIService", "apiservices", "apiservice", false, {}, {"api-extensions"}));
 
   b.group = "apps";
   b.version = "v1";
@@ -138,7 +150,7 @@ std::vector<ResourceInfo> Build() {
   b.Add("PriorityClass", "priorityclasses", "priorityclass", false, {"pc"});
 
   b.group = "storage.k8s.io";
-  b.Add("StorageClass", "storageclasses", "storageclass", false, {"sc"});
+  b.Add("StorageClass", "storageclasses", "storageclass", false, {"sc"}).returns_deleted_object = true;
 
   return std::move(b.out);
 }

@@ -40,6 +40,10 @@ struct ResourceInfo {
   bool stored = true;
   // Spec changes bump metadata.generation (kinds with a spec or equivalent desired state).
   bool has_status = false;
+  // A DELETE that removes the object answers with the object itself rather than a Status
+  // (the registry's ReturnDeletedObject in Kubernetes: pods, services, namespaces, ...). While a
+  // deletion is pending (finalizers, graceful pod termination) every kind answers with the object.
+  bool returns_deleted_object = false;
 
   std::string GroupVersion() const { return group.empty() ? version : group + "/" + version; }
   // "deployments.apps" / "pods": the name Kubernetes uses in messages.

@@ -61,6 +61,7 @@ Printer PrinterFor(const ResourceInfo& r) {
   if (g == "storage.k8s.io" && k == "StorageClass") return StorageClassPrinter();
   if (g == "rbac.authorization.k8s.io" && k == "RoleBinding") return RoleBindingPrinter(false);
   if (g == "rbac.authorization.k8s.io" && k == "ClusterRoleBinding") return RoleBindingPrinter(true);
+  if (g == "apiregistration.k8s.io" && k == "APIService") return APIServicePrinter();
   return DefaultPrinter();
 }
 
@@ -95,6 +96,7 @@ json::value ToTable(const ResourceInfo& resource, const std::vector<const json::
   json::object meta;
   meta["resourceVersion"] = options.resource_version;
   if (!options.continue_token.empty()) meta["continue"] = options.continue_token;
+  if (options.remaining_item_count) meta["remainingItemCount"] = *options.remaining_item_count;
   table["metadata"] = std::move(meta);
   if (options.include_column_definitions) {
     json::array cols;

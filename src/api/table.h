@@ -8,6 +8,8 @@
 #ifndef SKIFF_API_TABLE_H_
 #define SKIFF_API_TABLE_H_
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +29,7 @@ struct TableOptions {
   absl::Time now;
   std::string resource_version;  // list metadata
   std::string continue_token;
+  std::optional<int64_t> remaining_item_count;  // list metadata.remainingItemCount, when known
 };
 
 // `objects` are full objects (with apiVersion/kind).

@@ -1,6 +1,6 @@
-// Table printers for the smaller API groups: coordination (Lease), discovery (EndpointSlice),
-// policy (PodDisruptionBudget), scheduling (PriorityClass), storage (StorageClass) and rbac
-// (RoleBinding, ClusterRoleBinding).
+// Table printers for the smaller API groups: apiregistration (APIService), coordination (Lease),
+// discovery (EndpointSlice), policy (PodDisruptionBudget), scheduling (PriorityClass), storage
+// (StorageClass) and rbac (RoleBinding, ClusterRoleBinding).
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -168,6 +168,31 @@ Printer RoleBindingPrinter(bool cluster) {
             absl::StrJoin(s.groups, ", "),
             absl::StrJoin(s.service_accounts, ", ")};
       }};
+}
+
+// The aggregator's own columns (kube-aggregator's apiservice REST ConvertToTable).
+Printer APIServicePrinter() {
+  return {{NameColumn(),
+           {"Service", "string", 0, "The reference to the service that hosts this API endpoint."},
+           {"Available", "string", 0, "Whether this service is available."},
+           AgeColumn()},
+          [](const json::value& o, absl::Time now) {
+            std::string service = "Local";
+            if (const auto* ref = FindPath(o, {"spec", "service"}); ref && ref->is_object()) {
+              service = absl::StrCat(GetString(*ref, {"namespace"}), "/", GetString(*ref, {"name"}));
+            }
+            std::string available = "Unknown";
+            if (const auto* conditions = Array(o, {"status", "conditions"})) {
+              for (const auto& c : *conditions) {
+                if (GetString(c, {"type"}) != "Available") continue;
+                std::string status = GetString(c, {"status"});
+                std::string reason = GetString(c, {"reason"});
+                available = status == "True" || reason.empty() ? status : absl::StrCat(status, " (", reason, ")");
+                break;
+              }
+            }
+            return json::array{ObjectName(o), service, available, Age(o, now)};
+          }};
 }
 
 }  // namespace skiff::api::table_internal

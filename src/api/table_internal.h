@@ -72,6 +72,7 @@ Printer PodDisruptionBudgetPrinter();
 Printer PriorityClassPrinter();
 Printer StorageClassPrinter();
 Printer RoleBindingPrinter(bool cluster);
+Printer APIServicePrinter();
 
 // ---- shared column definitions ----
 Column NameColumn();

@@ -512,6 +512,31 @@ TEST(TableTest, KindsWithoutPrinterGetNameAndCreatedAt) {
   }
 }
 
+TEST(TableTest, APIServicesShowServiceAndAvailability) {
+  const auto& apiservices = Resource("apiregistration.k8s.io", "v1", "apiservices");
+  json::value t = Table(apiservices, Obj("v1.example.com", R"("spec":{"group":"example.com","version":"v1"},
+      "status":{"conditions":[{"type":"Available","status":"True","reason":"Local"}]})"));
+  EXPECT_EQ(Columns(t), "Name:0,Service:0,Available:0,Age:0");
+  EXPECT_EQ(t.at("rows").at(0).at("cells"), Json(R"(["v1.example.com","Local","True","5m"])"));
+  json::value remote = Obj("v1.metrics.k8s.io", R"("spec":{"service":{"namespace":"kube-system","name":"ms"}},
+      "status":{"conditions":[{"type":"Available","status":"False","reason":"ServiceNotFound"}]})");
+  EXPECT_EQ(Cells(apiservices, remote),
+            Json(R"j(["v1.metrics.k8s.io","kube-system/ms","False (ServiceNotFound)","5m"])j"));
+  EXPECT_EQ(Cells(apiservices, Obj("v1.x", R"("spec":{"service":{"namespace":"a","name":"b"}})")),
+            Json(R"(["v1.x","a/b","Unknown","5m"])"));
+}
+
+TEST(TableTest, ListMetadataCarriesContinueAndRemainingItemCount) {
+  const auto& cms = Resource("", "v1", "configmaps");
+  TableOptions options;
+  options.resource_version = "7";
+  options.continue_token = "abc";
+  options.remaining_item_count = 3;
+  json::value t = Table(cms, Obj("a", ""), options);
+  EXPECT_EQ(t.at("metadata"), Json(R"({"resourceVersion":"7","continue":"abc","remainingItemCount":3})"));
+  EXPECT_EQ(Table(cms, Obj("a", "")).at("metadata").as_object().count("remainingItemCount"), 0u);
+}
+
 TEST(TableTest, EveryRowHasOneCellPerColumn) {
   // Even an empty object must yield a full row, or kubectl rejects the table.
   for (const auto& r : AllResources()) {

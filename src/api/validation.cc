@@ -505,7 +505,8 @@ std::string DecodeErrorMessage(const FieldError& error) {
 std::string_view NameRuleForKind(std::string_view kind) {
   if (kind == "Namespace") return "label";
   if (kind == "Service") return "dns1035";
-  if (kind == "Role" || kind == "ClusterRole" || kind == "RoleBinding" || kind == "ClusterRoleBinding") {
+  if (kind == "Role" || kind == "ClusterRole" || kind == "RoleBinding" || kind == "ClusterRoleBinding" ||
+      kind == "APIService") {
     return "path";
   }
   return "subdomain";

@@ -66,7 +66,7 @@ std::string InvalidObjectMessage(std::string_view qualified_kind, std::string_vi
 std::string DecodeErrorMessage(const FieldError& error);
 
 // Object-name rule per kind: "subdomain" (most kinds), "label" (Namespace), "dns1035" (Service),
-// "path" (RBAC kinds: any name usable as a path segment).
+// "path" (RBAC kinds and APIService: any name usable as a path segment).
 std::string_view NameRuleForKind(std::string_view kind);
 
 }  // namespace skiff::api

@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/ascii.h"
+#include <optional>
 #include <set>
 #include "api/apply.h"
 #include "api/codec.h"
@@ -44,6 +45,13 @@ HttpResponse JsonResponse(int code, std::string body, std::string content_type =
   return resp;
 }
 
+// Go's json.Encoder ends every document with '\n' and kube-apiserver writes bodies with it; clients
+// (and their tests) compare error bodies verbatim. Streams and pulled bodies end their own lines.
+void EndJsonBodyWithNewline(HttpResponse& resp) {
+  if (resp.stream || resp.producer || resp.tunnel || resp.body.empty() || resp.body.back() == '\n') return;
+  if (absl::StartsWith(resp.content_type, "application/json")) resp.body += '\n';
+}
+
 void AddWarnings(HttpResponse& resp, const std::vector<std::string>& warnings) {
   for (const auto& w : warnings) {
     std::string escaped;
@@ -75,6 +83,13 @@ absl::Status CheckUnknownFields(const HttpRequest& req, const api::ResourceInfo&
   }
   for (auto& u : unknown) warnings->push_back(u);
   return absl::OkStatus();
+}
+
+// The manager a write is recorded under in managedFields: ?fieldManager=, else one derived from
+// the User-Agent (so `kubectl cordon` writes as "kubectl", the Python client as "OpenAPI-Generator").
+std::string FieldManager(const HttpRequest& req) {
+  std::string manager = req.Query("fieldManager");
+  return manager.empty() ? FieldManagerFromUserAgent(req.Header("user-agent")) : manager;
 }
 
 bool DryRun(const HttpRequest& req) {
@@ -146,11 +161,12 @@ json::value ServedObject(const api::ResourceInfo& r, const ObjectPtr& obj) {
 }
 
 std::string ListJson(const api::ResourceInfo& r, const std::vector<ObjectPtr>& objects, int64_t revision,
-                     const std::string& continue_token) {
+                     const std::string& continue_token, std::optional<int64_t> remaining = std::nullopt) {
   bool convert = &api::StorageVersionOf(r) != &r;
   std::string out = absl::StrCat("{\"kind\":\"", r.ListKind(), "\",\"apiVersion\":\"", r.GroupVersion(),
                                  "\",\"metadata\":{\"resourceVersion\":\"", revision, "\"");
   if (!continue_token.empty()) absl::StrAppend(&out, ",\"continue\":\"", continue_token, "\"");
+  if (remaining) absl::StrAppend(&out, ",\"remainingItemCount\":", *remaining);
   out += "},\"items\":[";
   size_t total = out.size() + 2;
   for (const auto& o : objects) total += o->json.size() + 1;
@@ -191,7 +207,7 @@ class ListProducer : public BodyProducer {
       }
     }
     if (next_ < objects_.size()) return true;
-    *out += "]}";
+    *out += "]}\n";
     return false;
   }
 
@@ -205,17 +221,26 @@ class ListProducer : public BodyProducer {
 // Lists above this size are streamed rather than built whole.
 constexpr size_t kStreamListBytes = 1 << 20;
 
-std::string EncodeContinue(int64_t revision, const std::string& key) {
-  return absl::WebSafeBase64Escape(base::ToJson(json::object{{"rv", revision}, {"start", key}}));
+// A continue token: the snapshot revision, the last key returned and, for unfiltered lists, how
+// many objects of the snapshot follow it (so later pages report remainingItemCount without
+// counting the rest of the snapshot again).
+std::string EncodeContinue(int64_t revision, const std::string& key, std::optional<int64_t> remaining) {
+  json::object token{{"rv", revision}, {"start", key}};
+  if (remaining) token["rem"] = *remaining;
+  return absl::WebSafeBase64Escape(base::ToJson(token));
 }
 
-absl::Status DecodeContinue(const std::string& token, int64_t* revision, std::string* key) {
+absl::Status DecodeContinue(const std::string& token, int64_t* revision, std::string* key,
+                            std::optional<int64_t>* remaining) {
   std::string raw;
   if (!absl::WebSafeBase64Unescape(token, &raw)) return BadRequestError("continue key is not valid: bad encoding");
   auto parsed = base::ParseJson(raw);
   if (!parsed.ok() || !parsed->is_object()) return BadRequestError("continue key is not valid: bad format");
   *revision = base::GetInt(*parsed, {"rv"});
   *key = base::GetString(*parsed, {"start"});
+  if (const auto* rem = base::Find(*parsed, "rem"); rem && rem->is_int64() && rem->get_int64() >= 0) {
+    *remaining = rem->get_int64();
+  }
   if (*revision <= 0 || key->empty()) return BadRequestError("continue key is not valid: incorrect encoded start resourceVersion");
   return absl::OkStatus();
 }
@@ -274,6 +299,12 @@ bool ApiHandler::IsProbe(const std::string& path) {
 }
 
 HttpResponse ApiHandler::Handle(HttpRequest& req) {
+  HttpResponse resp = Route(req);
+  EndJsonBodyWithNewline(resp);
+  return resp;
+}
+
+HttpResponse ApiHandler::Route(HttpRequest& req) {
   absl::Time start = absl::Now();
   const std::string& path = req.path;
   if (IsProbe(path)) return HandleNonResource(req);
@@ -486,19 +517,27 @@ HttpResponse ApiHandler::List(const HttpRequest& req, const RequestInfo& info, c
   }
   int64_t exact_rev = 0;
   std::string start_after;
+  std::optional<int64_t> token_remaining;
   if (!cont.empty()) {
-    if (auto s = DecodeContinue(cont, &exact_rev, &start_after); !s.ok()) return ErrorResponse(s);
+    if (auto s = DecodeContinue(cont, &exact_rev, &start_after, &token_remaining); !s.ok()) return ErrorResponse(s);
   } else if (rv_match == "Exact") {
     exact_rev = min_rev;
   }
+  // Like Kubernetes, a cut list reports how many objects follow it, unless a selector filters it
+  // (the count would include objects the selector drops).
+  bool report_remaining = !selection->filter;
+  std::optional<int64_t> remaining;
   if (exact_rev > 0) {
     // Consistent snapshot at an older revision: read it from storage.
     storage::ListOptions options;
     options.revision = exact_rev;
     options.start_after = start_after;
     bool more = false;
+    // The keys after the page are counted here only when the continue token does not carry them.
+    bool count_rest = report_remaining && !token_remaining;
+    int64_t rest = 0;
     for (;;) {
-      options.limit = limit > 0 ? std::max<int64_t>(limit + 1, 256) : 0;
+      options.limit = more ? 4096 : limit > 0 ? std::max<int64_t>(limit + 1, 256) : 0;
       auto page = storage_->store()->List(key_prefix, options);
       if (!page.ok()) {
         if (absl::IsOutOfRange(page.status())) {
@@ -509,20 +548,30 @@ HttpResponse ApiHandler::List(const HttpRequest& req, const RequestInfo& info, c
         return ErrorResponse(page.status());
       }
       for (const auto& kv : page->kvs) {
+        if (more) {
+          ++rest;
+          continue;
+        }
         auto obj = storage_->cache()->MakeObject(kv.key, kv.value, kv.mod_revision);
         if (!obj.ok()) continue;
         if (selection->filter && !selection->filter(**obj)) continue;
         if (limit > 0 && static_cast<int64_t>(objects.size()) == limit) {
           more = true;
-          break;
+          ++rest;
+          if (!count_rest) break;
+          continue;
         }
         objects.push_back(*obj);
       }
-      if (more || !page->more || page->kvs.empty()) break;
+      if ((more && !count_rest) || !page->more || page->kvs.empty()) break;
       options.start_after = page->kvs.back().key;
     }
     revision = exact_rev;
-    if (more) next = EncodeContinue(exact_rev, objects.back()->key);
+    if (more && report_remaining) {
+      remaining = token_remaining ? std::max<int64_t>(*token_remaining - static_cast<int64_t>(objects.size()), 0)
+                                  : rest;
+    }
+    if (more) next = EncodeContinue(exact_rev, objects.back()->key, remaining);
   } else {
     if (rv.empty()) {
       // A consistent read: the cache must have every acknowledged write.
@@ -538,10 +587,13 @@ HttpResponse ApiHandler::List(const HttpRequest& req, const RequestInfo& info, c
     if (!selection->exact_name.empty()) {
       exact_key = ObjectKey(prefix, r.namespaced ? info.namespace_name : "", selection->exact_name);
     }
-    auto result = cache->List(prefix, key_prefix, selection->filter, "", static_cast<size_t>(limit), &more);
+    int64_t rest = 0;
+    auto result = cache->List(prefix, key_prefix, selection->filter, "", static_cast<size_t>(limit), &more,
+                              report_remaining ? &rest : nullptr);
     objects = std::move(result.objects);
     revision = result.revision;
-    if (more && !objects.empty()) next = EncodeContinue(revision, objects.back()->key);
+    if (more && report_remaining) remaining = rest;
+    if (more && !objects.empty()) next = EncodeContinue(revision, objects.back()->key, remaining);
   }
   if (WantsTable(req)) {
     api::TableOptions options;
@@ -549,6 +601,7 @@ HttpResponse ApiHandler::List(const HttpRequest& req, const RequestInfo& info, c
     options.include_object = api::ParseIncludeObject(req.Query("includeObject"));
     options.resource_version = std::to_string(revision);
     options.continue_token = next;
+    options.remaining_item_count = remaining;
     std::vector<json::value> parsed;
     parsed.reserve(objects.size());
     for (const auto& o : objects) parsed.push_back(ServedObject(r, o));
@@ -560,13 +613,13 @@ HttpResponse ApiHandler::List(const HttpRequest& req, const RequestInfo& info, c
   size_t bytes = 0;
   for (const auto& o : objects) bytes += o->json.size();
   if (bytes > kStreamListBytes) {
-    std::string head = ListJson(r, {}, revision, next);
+    std::string head = ListJson(r, {}, revision, next, remaining);
     head.resize(head.size() - 2);  // drop "]}": the producer adds the items and the footer
     HttpResponse resp;
     resp.producer = std::make_shared<ListProducer>(r, std::move(objects), std::move(head));
     return resp;
   }
-  return JsonResponse(200, ListJson(r, objects, revision, next));
+  return JsonResponse(200, ListJson(r, objects, revision, next, remaining));
 }
 
 HttpResponse ApiHandler::Watch(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r) {
@@ -640,7 +693,7 @@ HttpResponse ApiHandler::Create(const HttpRequest& req, const RequestInfo& info,
   }
   WriteOptions options;
   options.dry_run = DryRun(req);
-  options.field_manager = req.Query("fieldManager");
+  options.field_manager = FieldManager(req);
   const api::ResourceInfo& stored = api::StorageVersionOf(r);
   auto created = storage_->Create(stored, info.namespace_name, api::ConvertObject(*obj, r, stored), options);
   if (!created.ok()) return ErrorResponse(created.status());
@@ -654,7 +707,7 @@ HttpResponse ApiHandler::Update(const HttpRequest& req, const RequestInfo& info,
   if (auto s = CheckUnknownFields(req, r, *obj, &warnings); !s.ok()) return ErrorResponse(s);
   WriteOptions options;
   options.dry_run = DryRun(req);
-  options.field_manager = req.Query("fieldManager");
+  options.field_manager = FieldManager(req);
   options.subresource = info.subresource == "finalize" ? "" : info.subresource;
   const api::ResourceInfo& stored = api::StorageVersionOf(r);
   json::value body = api::ConvertObject(*obj, r, stored);
@@ -682,7 +735,8 @@ HttpResponse ApiHandler::Patch(const HttpRequest& req, const RequestInfo& info, 
   auto patch = api::DecodeBody(type, req.body);
   if (!patch.ok()) return ErrorResponse(BadRequestError(std::string(patch.status().message())));
   bool apply = type == "application/apply-patch+yaml";
-  std::string manager = req.Query("fieldManager");
+  // Apply needs an explicit manager; other patches fall back to the User-Agent's.
+  std::string manager = apply ? req.Query("fieldManager") : FieldManager(req);
   if (apply && manager.empty()) {
     return ErrorResponse(ToStatus({422, "Invalid", "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch"}));
   }
@@ -775,6 +829,12 @@ HttpResponse ApiHandler::Delete(const HttpRequest& req, const RequestInfo& info,
   bool deleted = false;
   auto result = storage_->Delete(r, info.namespace_name, info.name, options, &deleted);
   if (!result.ok()) return ErrorResponse(result.status());
+  // A pending deletion (finalizers, graceful termination) answers with the object as it now
+  // stands; a completed one with a Status, except for kinds that return the deleted object.
+  if (deleted && !r.returns_deleted_object) {
+    return DeletedStatusResponse(r.group, r.plural, (*result)->name,
+                                 base::GetString((*result)->Parse(), {"metadata", "uid"}));
+  }
   return ObjectResponse(req, r, *result, 200);
 }
 
@@ -817,7 +877,8 @@ HttpResponse ApiHandler::Scale(const HttpRequest& req, const RequestInfo& info, 
   }
   WriteOptions options;
   options.dry_run = DryRun(req);
-  options.field_manager = req.Query("fieldManager");
+  options.field_manager = FieldManager(req);
+  options.subresource = "scale";  // recorded in managedFields
   auto result = storage_->Update(
       r, info.namespace_name, info.name,
       [&](const ObjectPtr& current) -> absl::StatusOr<json::value> {
@@ -839,7 +900,7 @@ HttpResponse ApiHandler::Binding(const HttpRequest& req, const RequestInfo& info
   (void)r;
   WriteOptions options;
   options.dry_run = DryRun(req);
-  options.field_manager = req.Query("fieldManager");
+  options.field_manager = FieldManager(req);
   auto result = BindPod(storage_, info.namespace_name, pod_name, node, clock_->Now(), options);
   if (!result.ok()) return ErrorResponse(result.status());
   return SuccessStatusResponse(201, "", "pods", pod_name, "");

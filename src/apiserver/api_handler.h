@@ -31,6 +31,9 @@ class ApiHandler {
              Metrics* metrics, base::Clock* clock, std::string server_address);
   ~ApiHandler();
 
+  // Every application/json body it answers (objects, lists, Tables, Status errors, discovery)
+  // ends with a newline, as kube-apiserver's encoder writes them; watch streams are newline-
+  // delimited per event.
   HttpResponse Handle(HttpRequest& request);
   // Paths served without credentials and without blocking (/version, /healthz, /livez, /readyz
   // and their sub-checks): the transport answers them on its I/O threads.
@@ -44,6 +47,7 @@ class ApiHandler {
 
  private:
   struct OpenApiDocs;
+  HttpResponse Route(HttpRequest& req);
   HttpResponse HandleNonResource(const HttpRequest& req);
   HttpResponse HandleResource(HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r,
                               const User& user);

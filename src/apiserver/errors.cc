@@ -210,14 +210,16 @@ HttpResponse ErrorResponse(const absl::Status& status) {
   auto obj = StatusObject(status);
   HttpResponse resp;
   resp.status = static_cast<int>(base::GetInt(obj, {"code"}, 500));
-  resp.body = base::ToJson(obj);
+  resp.body = base::ToJson(obj) + '\n';
   int64_t retry = base::GetInt(obj, {"details", "retryAfterSeconds"}, 0);
   if (retry > 0) resp.headers.emplace_back("Retry-After", std::to_string(retry));
   return resp;
 }
 
-HttpResponse SuccessStatusResponse(int code, const std::string& group, const std::string& resource,
-                                   const std::string& name, const std::string& uid) {
+namespace {
+
+HttpResponse SuccessStatus(int http_code, int body_code, const std::string& group, const std::string& resource,
+                           const std::string& name, const std::string& uid) {
   boost::json::object st;
   st["kind"] = "Status";
   st["apiVersion"] = "v1";
@@ -229,11 +231,23 @@ HttpResponse SuccessStatusResponse(int code, const std::string& group, const std
   details["kind"] = resource;
   if (!uid.empty()) details["uid"] = uid;
   st["details"] = std::move(details);
-  st["code"] = code;
+  if (body_code != 0) st["code"] = body_code;
   HttpResponse resp;
-  resp.status = code;
-  resp.body = base::ToJson(st);
+  resp.status = http_code;
+  resp.body = base::ToJson(st) + '\n';
   return resp;
+}
+
+}  // namespace
+
+HttpResponse SuccessStatusResponse(int code, const std::string& group, const std::string& resource,
+                                   const std::string& name, const std::string& uid) {
+  return SuccessStatus(code, code, group, resource, name, uid);
+}
+
+HttpResponse DeletedStatusResponse(const std::string& group, const std::string& resource, const std::string& name,
+                                   const std::string& uid) {
+  return SuccessStatus(200, 0, group, resource, name, uid);
 }
 
 }  // namespace skiff::apiserver

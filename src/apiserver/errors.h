@@ -59,10 +59,18 @@ absl::Status TransportError(int code, const std::string& message);
 // The metav1.Status object for an error (also used inside watch ERROR events).
 boost::json::value StatusObject(const absl::Status& status);
 int HttpCode(const absl::Status& status);
+// Response bodies here are the JSON Status followed by a newline, as kube-apiserver's encoder
+// writes them (clients compare error bodies verbatim).
 HttpResponse ErrorResponse(const absl::Status& status);
-// A success Status body ({"status":"Success"}), as returned by some deletes and evictions.
+// A success Status body ({"status":"Success","details":{...},"code":<code>}), as returned by
+// bindings and evictions.
 HttpResponse SuccessStatusResponse(int code, const std::string& group, const std::string& resource,
                                    const std::string& name, const std::string& uid);
+// The 200 answer to a DELETE that removed an object of a kind that does not return deleted
+// objects: a success Status whose details name the object ({name, group, kind: plural, uid}) and
+// that carries no code, exactly as Kubernetes' registry builds it.
+HttpResponse DeletedStatusResponse(const std::string& group, const std::string& resource, const std::string& name,
+                                   const std::string& uid);
 
 }  // namespace skiff::apiserver
 

@@ -51,5 +51,23 @@ TEST(ErrorsTest, TooManyRequestsSetsRetryAfter) {
   EXPECT_EQ(resp.headers[0].second, "5");
 }
 
+TEST(ErrorsTest, StatusBodiesEndWithANewline) {
+  // kube-apiserver's JSON encoder terminates every body with '\n'; clients compare them verbatim.
+  EXPECT_EQ(ErrorResponse(NotFoundError("", "pods", "p")).body.back(), '\n');
+  EXPECT_EQ(ErrorResponse(absl::InternalError("x")).body.back(), '\n');
+  EXPECT_EQ(SuccessStatusResponse(201, "", "pods", "p", "").body.back(), '\n');
+}
+
+TEST(ErrorsTest, DeletedStatusNamesTheObjectAndCarriesNoCode) {
+  auto resp = DeletedStatusResponse("apps", "deployments", "web", "u-1");
+  EXPECT_EQ(resp.status, 200);
+  EXPECT_EQ(resp.body,
+            "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Success\",\"details\":"
+            "{\"name\":\"web\",\"group\":\"apps\",\"kind\":\"deployments\",\"uid\":\"u-1\"}}\n");
+  auto core = *base::ParseJson(DeletedStatusResponse("", "configmaps", "c", "u-2").body);
+  EXPECT_EQ(base::FindPath(core, {"details", "group"}), nullptr);
+  EXPECT_EQ(base::GetString(core, {"details", "kind"}), "configmaps");
+}
+
 }  // namespace
 }  // namespace skiff::apiserver

@@ -1,5 +1,6 @@
 #include "apiserver/request_info.h"
 
+#include <string_view>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -59,6 +60,30 @@ RequestInfo ParseRequestInfo(const std::string& method, const std::string& path,
     info.verb = absl::AsciiStrToLower(method);
   }
   return info;
+}
+
+std::string FieldManagerFromUserAgent(const std::string& user_agent) {
+  constexpr size_t kFieldManagerMaxLength = 128;  // metav1 validation's FieldManagerMaxLength
+  std::string_view prefix(user_agent);
+  prefix = prefix.substr(0, prefix.find('/'));
+  std::string out;
+  size_t i = 0;
+  while (i < prefix.size()) {
+    // One UTF-8 encoded character; an invalid byte stands for U+FFFD, as Go's range over a string.
+    unsigned char c = static_cast<unsigned char>(prefix[i]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    bool valid = len > 0 && i + len <= prefix.size();
+    for (size_t k = 1; valid && k < len; ++k) valid = (static_cast<unsigned char>(prefix[i + k]) & 0xc0) == 0x80;
+    std::string character = valid ? std::string(prefix.substr(i, len)) : std::string("\xef\xbf\xbd");
+    i += valid ? len : 1;
+    // Not printable: ASCII and C1 control characters.
+    bool control = (len == 1 && (c < 0x20 || c == 0x7f)) ||
+                   (valid && len == 2 && c == 0xc2 && static_cast<unsigned char>(character[1]) < 0xa0);
+    if (control) continue;
+    if (out.size() + character.size() > kFieldManagerMaxLength) break;
+    out += character;
+  }
+  return out;
 }
 
 }  // namespace skiff::apiserver

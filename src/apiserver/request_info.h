@@ -26,6 +26,12 @@ RequestInfo ParseRequestInfo(const std::string& method, const std::string& path,
 // Kubernetes query booleans: "true", "True", "1" (case-insensitive).
 bool ParseBool(const std::string& value);
 
+// The field manager a write without ?fieldManager= is recorded under, derived from its User-Agent
+// as kube-apiserver does: the part before the first '/', without non-printable characters, cut
+// to at most 128 bytes ("kubectl/v1.32.4 (linux/amd64) kubernetes/4cb5f07" -> "kubectl",
+// "OpenAPI-Generator/22.6.0/python" -> "OpenAPI-Generator"). Empty for an empty User-Agent.
+std::string FieldManagerFromUserAgent(const std::string& user_agent);
+
 }  // namespace skiff::apiserver
 
 #endif  // SKIFF_APISERVER_REQUEST_INFO_H_

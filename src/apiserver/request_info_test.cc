@@ -5,6 +5,20 @@
 namespace skiff::apiserver {
 namespace {
 
+TEST(RequestInfoTest, FieldManagerFromUserAgentTakesThePartBeforeTheFirstSlash) {
+  EXPECT_EQ(FieldManagerFromUserAgent("kubectl/v1.32.4 (linux/amd64) kubernetes/4cb5f07"), "kubectl");
+  EXPECT_EQ(FieldManagerFromUserAgent("OpenAPI-Generator/22.6.0/python"), "OpenAPI-Generator");
+  EXPECT_EQ(FieldManagerFromUserAgent("curl"), "curl");
+  EXPECT_EQ(FieldManagerFromUserAgent(""), "");
+  EXPECT_EQ(FieldManagerFromUserAgent("/v1"), "");
+  EXPECT_EQ(FieldManagerFromUserAgent("my tool\t\x01x/1"), "my toolx");  // unprintable dropped
+  EXPECT_EQ(FieldManagerFromUserAgent(std::string(200, 'a')), std::string(128, 'a'));
+  // Cut at a character boundary: 64 two-byte characters fit, the 65th does not.
+  std::string umlauts;
+  for (int i = 0; i < 70; ++i) umlauts += "\xc3\xa4";
+  EXPECT_EQ(FieldManagerFromUserAgent("x" + umlauts).size(), 127u);
+}
+
 TEST(RequestInfoTest, CoreNamespacedItemWithSubresource) {
   auto info = ParseRequestInfo("GET", "/api/v1/namespaces/default/pods/web-0/status", false);
   EXPECT_TRUE(info.is_resource);

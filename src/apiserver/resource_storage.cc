@@ -15,6 +15,8 @@ namespace {
 namespace json = boost::json;
 
 constexpr int kMaxAttempts = 16;
+// kube-apiserver's maxNameGenerationCreateAttempts.
+constexpr int kMaxNameGenerationAttempts = 8;
 constexpr char kModified[] =
     "the object has been modified; please apply your changes to the latest version and try again";
 
@@ -33,8 +35,10 @@ std::string RandomSuffix() {
 
 json::object& Meta(json::value& obj) { return base::EnsureObject(obj, {"metadata"}); }
 
-// Kinds whose registry strategy maintains metadata.generation (workloads with a spec/status split).
+// Kinds whose registry strategy maintains metadata.generation (workloads with a spec/status split;
+// the aggregator's APIService strategy does not).
 bool TracksGeneration(const api::ResourceInfo& r) {
+  if (r.group == "apiregistration.k8s.io") return false;
   return (!r.group.empty() && r.has_status) || (r.group.empty() && r.kind == "ReplicationController");
 }
 
@@ -105,7 +109,7 @@ void ApplyKindInvariants(const api::ResourceInfo& r, json::value& obj) {
 }
 
 // Kind-specific state on create, as the Kubernetes registry strategies set it.
-void PrepareForCreate(const api::ResourceInfo& r, json::value& obj) {
+void PrepareForCreate(const api::ResourceInfo& r, json::value& obj, const std::string& now) {
   auto& o = obj.as_object();
   if (r.group.empty() && r.kind == "Pod") {
     json::object status;
@@ -118,6 +122,18 @@ void PrepareForCreate(const api::ResourceInfo& r, json::value& obj) {
     o["status"] = json::object{{"loadBalancer", json::object()}};
   } else if (r.group.empty() && (r.kind == "PersistentVolumeClaim" || r.kind == "PersistentVolume")) {
     o["status"] = json::object{{"phase", "Pending"}};
+  } else if (r.group == "apiregistration.k8s.io" && r.kind == "APIService") {
+    // A local APIService (no spec.service: served by this server) is available from the start.
+    json::object status;
+    const auto* service = base::FindPath(obj, {"spec", "service"});
+    if (!service || service->is_null()) {
+      status["conditions"] = json::array{json::object{{"type", "Available"},
+                                                      {"status", "True"},
+                                                      {"lastTransitionTime", now},
+                                                      {"reason", "Local"},
+                                                      {"message", "Local APIServices are always available"}}};
+    }
+    o["status"] = std::move(status);
   } else if (r.has_status && !(r.group.empty() && r.kind == "Node")) {
     o.erase("status");
   }
@@ -144,6 +160,11 @@ std::string StoredForm(json::value obj) {
   return base::ToJson(obj);
 }
 
+std::string GenerateName(const std::string& base) {
+  constexpr size_t kMaxGeneratedNameLength = 63 - 5;  // maxNameLength - randomLength
+  return base.substr(0, kMaxGeneratedNameLength) + RandomSuffix();
+}
+
 std::string NewUid() {
   uint64_t hi = absl::Uniform<uint64_t>(Rng());
   uint64_t lo = absl::Uniform<uint64_t>(Rng());
@@ -155,7 +176,7 @@ std::string NewUid() {
 
 ResourceStorage::ResourceStorage(storage::Store* store, WatchCache* cache, base::Clock* clock,
                                  Admission* admission)
-    : store_(store), cache_(cache), clock_(clock), admission_(admission) {}
+    : store_(store), cache_(cache), clock_(clock), admission_(admission), generate_name_(GenerateName) {}
 
 WriteHook* ResourceStorage::HookFor(const api::ResourceInfo& r) const {
   for (auto* hook : hooks_) {
@@ -204,6 +225,22 @@ absl::Status ResourceStorage::CheckNamespace(const api::ResourceInfo& r, const s
 
 absl::StatusOr<ObjectPtr> ResourceStorage::Create(const api::ResourceInfo& r, const std::string& ns,
                                                   json::value obj, const WriteOptions& options) {
+  bool generated = base::GetString(obj, {"metadata", "name"}).empty() &&
+                   !base::GetString(obj, {"metadata", "generateName"}).empty();
+  bool taken = false;
+  if (!generated) return CreateOnce(r, ns, std::move(obj), options, &taken);
+  absl::StatusOr<ObjectPtr> result;
+  for (int attempt = 0; attempt < kMaxNameGenerationAttempts; ++attempt) {
+    result = CreateOnce(r, ns, obj, options, &taken);
+    if (!taken) break;
+  }
+  return result;
+}
+
+absl::StatusOr<ObjectPtr> ResourceStorage::CreateOnce(const api::ResourceInfo& r, const std::string& ns,
+                                                      json::value obj, const WriteOptions& options,
+                                                      bool* generated_name_taken) {
+  *generated_name_taken = false;
   if (!obj.is_object()) return BadRequestError("the request body must be a JSON object");
   // Insert top-level keys before taking references into the object: inserting may move entries.
   obj.as_object()["apiVersion"] = r.GroupVersion();
@@ -227,7 +264,7 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Create(const api::ResourceInfo& r, co
   std::string name = base::GetString(obj, {"metadata", "name"});
   std::string generate = base::GetString(obj, {"metadata", "generateName"});
   if (name.empty() && !generate.empty()) {
-    name = generate + RandomSuffix();
+    name = generate_name_(generate);
     meta["name"] = name;
   }
   meta["uid"] = NewUid();
@@ -240,7 +277,7 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Create(const api::ResourceInfo& r, co
   meta.erase("deletionTimestamp");
   meta.erase("deletionGracePeriodSeconds");
   meta.erase("selfLink");
-  PrepareForCreate(r, obj);
+  PrepareForCreate(r, obj, base::FormatRfc3339(clock_->Now()));
   ApplyKindInvariants(r, obj);
   if (!options.field_manager.empty() && !options.managed_fields_done) {
     api::UpdateManagedFields(nullptr, obj, options.field_manager, "Update", r.GroupVersion(),
@@ -261,12 +298,14 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Create(const api::ResourceInfo& r, co
   if (!rev.ok()) {
     if (absl::IsAlreadyExists(rev.status())) {
       if (!generate.empty() && base::GetString(obj, {"metadata", "generateName"}) == generate) {
-        return ToStatus(
-            {409, "AlreadyExists",
-             absl::StrCat(r.QualifiedPlural(), " \"", name,
-                          "\" already exists, the server was not able to generate a unique name for "
-                          "the object"),
-             name, r.group, r.plural});
+        *generated_name_taken = true;
+        ApiError e{409, "AlreadyExists",
+                   absl::StrCat(r.QualifiedPlural(), " \"", name,
+                                "\" already exists, the server was not able to generate a unique name for "
+                                "the object"),
+                   name, r.group, r.plural};
+        e.retry_after_seconds = 1;
+        return ToStatus(e);
       }
       return AlreadyExistsError(r.group, r.plural, name);
     }

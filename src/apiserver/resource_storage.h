@@ -60,7 +60,9 @@ class WriteHook {
 struct WriteOptions {
   bool dry_run = false;
   std::string field_manager;
-  std::string subresource;  // "", "status" or "binding" (which parts of the object the write may change)
+  // "", "status", "scale" or "binding": which parts of the object the write may change (status
+  // only through "status") and the subresource recorded in managedFields.
+  std::string subresource;
   // Server-side apply computes managedFields itself; other writes record an "Update" entry.
   bool managed_fields_done = false;
 };
@@ -73,6 +75,9 @@ struct DeleteOptions {
   std::string precondition_resource_version;
 };
 
+// Picks the name of an object created with metadata.generateName: `base` plus a random suffix.
+using NameGenerator = std::function<std::string(const std::string& base)>;
+
 // Computes the new object from the current one during an update. Returning a non-OK status aborts
 // the update with that status.
 using Mutation = std::function<absl::StatusOr<boost::json::value>(const ObjectPtr& current)>;
@@ -83,6 +88,9 @@ class ResourceStorage {
 
   absl::StatusOr<ObjectPtr> Get(const api::ResourceInfo& r, const std::string& ns, const std::string& name);
 
+  // An object with metadata.generateName and no name gets a generated one; when that name is
+  // taken the whole create is retried with a fresh name, 8 attempts in all (as kube-apiserver),
+  // before it fails with 409 AlreadyExists.
   absl::StatusOr<ObjectPtr> Create(const api::ResourceInfo& r, const std::string& ns, boost::json::value obj,
                                    const WriteOptions& options);
 
@@ -103,12 +111,19 @@ class ResourceStorage {
 
   // Registers a hook (before any write; the hook must outlive the storage).
   void AddWriteHook(WriteHook* hook) { hooks_.push_back(hook); }
+  // Replaces the random generator of names for generateName (tests force collisions with it).
+  // Call before serving.
+  void SetNameGenerator(NameGenerator generator) { generate_name_ = std::move(generator); }
 
   WatchCache* cache() const { return cache_; }
   storage::Store* store() const { return store_; }
 
  private:
   absl::Status CheckNamespace(const api::ResourceInfo& r, const std::string& ns, bool creating);
+  // One create attempt; `generated_name_taken` tells that it failed because the name it
+  // generated exists.
+  absl::StatusOr<ObjectPtr> CreateOnce(const api::ResourceInfo& r, const std::string& ns, boost::json::value obj,
+                                       const WriteOptions& options, bool* generated_name_taken);
   absl::StatusOr<ObjectPtr> Persist(const api::ResourceInfo& r, const ObjectPtr& current,
                                     boost::json::value obj, bool dry_run);
   WriteHook* HookFor(const api::ResourceInfo& r) const;
@@ -123,7 +138,12 @@ class ResourceStorage {
   base::Clock* clock_;
   Admission* admission_;
   std::vector<WriteHook*> hooks_;
+  NameGenerator generate_name_;
 };
+
+// Kubernetes' generated names: `base` cut to 58 characters plus 5 random characters from an
+// alphabet without vowels and look-alikes.
+std::string GenerateName(const std::string& base);
 
 // Storage form of an object: its JSON without metadata.resourceVersion.
 std::string StoredForm(boost::json::value obj);

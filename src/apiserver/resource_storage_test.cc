@@ -1,9 +1,11 @@
 // ResourceStorage and WatchCache together on a real SQLite store in a temporary directory.
 #include "apiserver/resource_storage.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <mutex>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
 #include "api/resources.h"
@@ -133,6 +135,74 @@ TEST_F(ResourceStorageTest, CreateRejectsInvalidAndMissingNamespace) {
   ASSERT_TRUE(dup1.ok());
   auto dup2 = rs_->Create(*cm_, "default", Parse(R"({"metadata":{"name":"a"}})"), {});
   EXPECT_EQ(HttpCode(dup2.status()), 409);
+}
+
+TEST_F(ResourceStorageTest, GeneratedNameCollisionsAreRetriedWithFreshNames) {
+  ASSERT_TRUE(rs_->Create(*cm_, "default", Parse(R"({"metadata":{"name":"gen-aaaaa"}})"), {}).ok());
+  ASSERT_TRUE(rs_->Create(*cm_, "default", Parse(R"({"metadata":{"name":"gen-bbbbb"}})"), {}).ok());
+  std::vector<std::string> suffixes = {"aaaaa", "bbbbb", "ccccc"};
+  size_t calls = 0;
+  rs_->SetNameGenerator([&](const std::string& base) { return base + suffixes[std::min(calls++, size_t{2})]; });
+  auto created = rs_->Create(*cm_, "default", Parse(R"({"metadata":{"generateName":"gen-"},"data":{"a":"1"}})"), {});
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ((*created)->name, "gen-ccccc");
+  EXPECT_EQ(calls, 3u);
+  EXPECT_EQ(base::GetString((*created)->Parse(), {"data", "a"}), "1");
+}
+
+TEST_F(ResourceStorageTest, GeneratedNameGivesUpAfterEightCollisions) {
+  ASSERT_TRUE(rs_->Create(*cm_, "default", Parse(R"({"metadata":{"name":"gen-aaaaa"}})"), {}).ok());
+  int calls = 0;
+  rs_->SetNameGenerator([&](const std::string& base) {
+    ++calls;
+    return base + "aaaaa";
+  });
+  auto failed = rs_->Create(*cm_, "default", Parse(R"({"metadata":{"generateName":"gen-"}})"), {});
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(calls, 8);
+  json::value st = StatusObject(failed.status());
+  EXPECT_EQ(base::GetInt(st, {"code"}), 409);
+  EXPECT_EQ(base::GetString(st, {"reason"}), "AlreadyExists");
+  EXPECT_EQ(base::GetString(st, {"message"}),
+            "configmaps \"gen-aaaaa\" already exists, the server was not able to generate a unique name for the "
+            "object");
+  EXPECT_EQ(base::GetInt(st, {"details", "retryAfterSeconds"}), 1);
+  // A name the client chose is not retried.
+  calls = 0;
+  auto chosen = rs_->Create(*cm_, "default", Parse(R"({"metadata":{"name":"gen-aaaaa"}})"), {});
+  EXPECT_EQ(HttpCode(chosen.status()), 409);
+  EXPECT_EQ(calls, 0);
+}
+
+TEST_F(ResourceStorageTest, GeneratedNamesCutTheBaseTo58Characters) {
+  std::string name = GenerateName(std::string(70, 'x'));
+  EXPECT_EQ(name.size(), 63u);
+  EXPECT_EQ(name.substr(0, 58), std::string(58, 'x'));
+  EXPECT_EQ(name.find_first_of("aeiou01", 58), std::string::npos);
+  EXPECT_EQ(GenerateName("web-").size(), 9u);
+}
+
+TEST_F(ResourceStorageTest, CacheListCountsWhatFollowsACutPage) {
+  ASSERT_TRUE(rs_->Create(*ns_, "", Parse(R"({"metadata":{"name":"other"}})"), {}).ok());
+  for (const char* name : {"a", "b", "c", "d", "e"}) {
+    ASSERT_TRUE(rs_->Create(*cm_, "default", Parse(absl::StrCat(R"({"metadata":{"name":")", name, R"("}})").c_str()), {})
+                    .ok());
+  }
+  ASSERT_TRUE(rs_->Create(*cm_, "other", Parse(R"({"metadata":{"name":"z"}})"), {}).ok());
+  std::string prefix = ResourcePrefix("", "configmaps");
+  bool more = false;
+  int64_t remaining = -1;
+  auto page = cache_->List(prefix, prefix + "default/", nullptr, "", 2, &more, &remaining);
+  ASSERT_EQ(page.objects.size(), 2u);
+  EXPECT_TRUE(more);
+  EXPECT_EQ(remaining, 3);  // c, d, e; not the ConfigMap of the other namespace
+  page = cache_->List(prefix, prefix, nullptr, page.objects.back()->key, 2, &more, &remaining);
+  EXPECT_EQ(page.objects.back()->name, "d");
+  EXPECT_EQ(remaining, 2);  // e and other/z
+  remaining = -1;
+  page = cache_->List(prefix, prefix + "default/", nullptr, "", 5, &more, &remaining);
+  EXPECT_FALSE(more);
+  EXPECT_EQ(remaining, -1);  // nothing follows: left alone
 }
 
 TEST_F(ResourceStorageTest, UpdateChecksResourceVersionAndBumpsGenerationOnSpecOnly) {

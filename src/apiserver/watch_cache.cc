@@ -372,7 +372,7 @@ ObjectPtr WatchCache::Get(const std::string& prefix, const std::string& key) con
 
 WatchCache::ListResult WatchCache::List(const std::string& resource_prefix, const std::string& key_prefix,
                                         const ObjectFilter& filter, const std::string& start_after, size_t limit,
-                                        bool* more) const {
+                                        bool* more, int64_t* remaining) const {
   ListResult out;
   int64_t global = revision_.load();
   Resource& r = ResourceFor(resource_prefix);
@@ -385,6 +385,13 @@ WatchCache::ListResult WatchCache::List(const std::string& resource_prefix, cons
     if (filter && !filter(*it->second)) continue;
     if (limit > 0 && out.objects.size() == limit) {
       if (more) *more = true;
+      if (remaining) {
+        *remaining = 0;
+        for (auto rest = it; rest != r.objects.end() && rest->first.compare(0, key_prefix.size(), key_prefix) == 0;
+             ++rest) {
+          ++*remaining;
+        }
+      }
       break;
     }
     out.objects.push_back(it->second);

@@ -116,9 +116,11 @@ class WatchCache {
   };
   // Objects under `key_prefix` (a resource prefix, optionally narrowed to a namespace) that pass
   // `filter`, starting after `start_after` (a key) and at most `limit` (0 = all); `more` tells
-  // whether objects remain.
+  // whether objects remain. When objects remain and `remaining` is set, it receives how many
+  // objects under `key_prefix` there are from the first matching one not returned on, whether they
+  // pass `filter` or not (exact for an unfiltered list: Kubernetes' remainingItemCount).
   ListResult List(const std::string& resource_prefix, const std::string& key_prefix, const ObjectFilter& filter,
-                   const std::string& start_after, size_t limit, bool* more) const;
+                   const std::string& start_after, size_t limit, bool* more, int64_t* remaining = nullptr) const;
   size_t Count(const std::string& resource_prefix) const;
 
   // Starts a watch of `resource_prefix`, narrowed to `key_prefix`. from_revision == 0: synthetic

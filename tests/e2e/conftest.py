@@ -193,6 +193,25 @@ def bare_skiff():
     s.cleanup()
 
 
+# ---- the Python client bound to the module's server (`shared_skiff`, which a module may override) ----
+
+@pytest.fixture(scope="module")
+def api(shared_skiff):
+    return shared_skiff.python_client()
+
+
+@pytest.fixture
+def v1(api):
+    from kubernetes import client
+    return client.CoreV1Api(api)
+
+
+@pytest.fixture
+def apps(api):
+    from kubernetes import client
+    return client.AppsV1Api(api)
+
+
 # ---- raw HTTPS helpers (bearer token, CA from DIR/pki/ca.crt) ----
 
 def https_connection(s, timeout=30):

@@ -19,21 +19,6 @@ def shared_skiff(bare_skiff):
 _ids = itertools.count()
 
 
-@pytest.fixture(scope="module")
-def api(shared_skiff):
-    return shared_skiff.python_client()
-
-
-@pytest.fixture
-def v1(api):
-    return client.CoreV1Api(api)
-
-
-@pytest.fixture
-def apps(api):
-    return client.AppsV1Api(api)
-
-
 @pytest.fixture
 def ns(v1):
     name = f"py-{next(_ids)}-{int(time.time() * 1000) % 100000}"
