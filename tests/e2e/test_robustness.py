@@ -183,6 +183,10 @@ def test_requests_over_the_inflight_limit_get_429_and_probes_never_queue():
                 code, _, _ = api_request(s, "GET", "/readyz", auth=False)
                 probe_times.append((code, time.time() - t))
 
+        deadline = time.time() + 10
+        while api_request(s, "GET", "/readyz", auth=False)[0] != 200:  # ready once bootstrapped
+            assert time.time() < deadline
+            time.sleep(0.1)
         probe = threading.Thread(target=prober)
         probe.start()
         writers = [threading.Thread(target=writer, args=(i,)) for i in range(24)]
