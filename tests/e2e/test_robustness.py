@@ -212,17 +212,22 @@ def open_watch(s, path, rcvbuf=None):
     return sock
 
 
+def create_big_configmaps(s, prefix, count):
+    """`count` ConfigMaps of 256 KiB each: one 256 KiB event apiece for every watcher."""
+    blob = "v" * (256 * 1024)
+    for i in range(count):
+        code, _, body = api_request(s, "POST", "/api/v1/namespaces/default/configmaps",
+                                    {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"{prefix}{i}"},
+                                     "data": {"blob": blob}})
+        assert code == 201, body
+
+
 def test_a_slow_watcher_is_cut_off_with_an_error_event(server):
     # A watcher that reads nothing while ~24 MiB of events pass (more than the kernel's socket
     # buffers and the server's per-watch budget), then reads what is left.
     sock = open_watch(server, "/api/v1/namespaces/default/configmaps?watch=true", rcvbuf=4096)
     time.sleep(0.5)
-    blob = "y" * (256 * 1024)
-    for i in range(96):
-        code, _, body = api_request(server, "POST", "/api/v1/namespaces/default/configmaps",
-                                    {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"w{i}"},
-                                     "data": {"blob": blob}})
-        assert code == 201, body
+    create_big_configmaps(server, "w", 96)
     data = b""
     sock.settimeout(30)
     while True:
@@ -244,12 +249,7 @@ def test_1000_abandoned_watches_keep_memory_bounded(server):
                for _ in range(1000)]
     time.sleep(1)
     rss_before = rss_kib(server.proc.pid)
-    blob = "z" * (256 * 1024)
-    for i in range(64):
-        code, _, body = api_request(server, "POST", "/api/v1/namespaces/default/configmaps",
-                                    {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"a{i}"},
-                                     "data": {"blob": blob}})
-        assert code == 201, body
+    create_big_configmaps(server, "a", 64)
     time.sleep(2)
     for w in watches:
         w.close()  # abandoned with unread data: the server sees a reset
