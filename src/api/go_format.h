@@ -21,6 +21,9 @@ std::string GoQuote(std::string_view s);
 std::string GoStringSlice(const std::vector<std::string>& values);
 // Optional sign then decimal digits, within int64 range.
 std::optional<int64_t> ParseGoInt64(std::string_view s);
+// True when `s` is well-formed UTF-8 (no overlong forms, surrogates or code points past
+// U+10FFFF), as Go's utf8.ValidString and JSON parsers require.
+bool IsValidUtf8(std::string_view s);
 // A JSON value for an error message: strings GoQuote'd, everything else compact JSON.
 std::string GoJsonValueText(const boost::json::value& v);
 

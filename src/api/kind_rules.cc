@@ -8,6 +8,7 @@
 #include "api/name_validation.h"
 #include "api/service_rules.h"
 #include "base/json.h"
+#include "base/strings.h"
 #include "boost/json.hpp"
 
 namespace skiff::api {
@@ -134,6 +135,29 @@ void CheckAPIService(const json::value& obj, std::vector<FieldError>* errors) {
 }
 
 }  // namespace
+
+void NormalizeKindFields(std::string_view group, std::string_view kind, json::value& obj) {
+  if (!group.empty() || kind != "Secret" || !obj.is_object()) return;
+  json::object& secret = obj.as_object();
+  json::value* string_data = secret.if_contains("stringData");
+  if (!string_data) return;
+  if (string_data->is_null() || (string_data->is_object() && string_data->get_object().empty())) {
+    secret.erase("stringData");
+    return;
+  }
+  if (!string_data->is_object()) return;
+  for (const auto& [k, v] : string_data->get_object()) {
+    if (!v.is_string()) return;
+  }
+  const json::value* data = secret.if_contains("data");
+  if (data && !data->is_null() && !data->is_object()) return;
+  json::object merged = data && data->is_object() ? data->get_object() : json::object();
+  for (const auto& [k, v] : string_data->get_object()) {
+    merged[k] = absl::Base64Escape(base::Av(std::string_view(v.get_string())));
+  }
+  secret["data"] = std::move(merged);
+  secret.erase("stringData");
+}
 
 std::vector<FieldError> ValidateKindRules(std::string_view group, std::string_view kind,
                                           const json::value& obj, const json::value* old_obj) {

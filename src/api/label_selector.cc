@@ -386,27 +386,30 @@ class SelectorValidator {
  public:
   explicit SelectorValidator(std::vector<LabelSelectorError>& out) : out_(out) {}
 
-  void Invalid(std::string field, std::string_view bad_value_text, std::string_view detail) {
-    out_.push_back(
-        {std::move(field), "FieldValueInvalid",
-         absl::StrCat("Invalid value: ", Av(bad_value_text), detail.empty() ? "" : ": ", Av(detail))});
+  void Invalid(std::string field, const boost::json::value& bad, std::string_view detail) {
+    out_.push_back({std::move(field), "FieldValueInvalid",
+                    absl::StrCat("Invalid value: ", GoJsonValueText(bad), detail.empty() ? "" : ": ", Av(detail)),
+                    bad, std::string(detail)});
   }
   void Required(std::string field, std::string_view detail) {
     out_.push_back({std::move(field), "FieldValueRequired",
-                    absl::StrCat("Required value", detail.empty() ? "" : ": ", Av(detail))});
+                    absl::StrCat("Required value", detail.empty() ? "" : ": ", Av(detail)), nullptr,
+                    std::string(detail)});
   }
   void Forbidden(std::string field, std::string_view detail) {
-    out_.push_back({std::move(field), "FieldValueForbidden", absl::StrCat("Forbidden: ", Av(detail))});
+    out_.push_back({std::move(field), "FieldValueForbidden", absl::StrCat("Forbidden: ", Av(detail)), nullptr,
+                    std::string(detail)});
   }
   void TypeInvalid(std::string field, const boost::json::value& v, std::string_view expected) {
+    std::string detail = absl::StrCat("must be ", Av(expected));
     out_.push_back({std::move(field), "FieldValueTypeInvalid",
-                    absl::StrCat("Invalid value: ", GoJsonValueText(v), ": must be ", Av(expected))});
+                    absl::StrCat("Invalid value: ", GoJsonValueText(v), ": ", detail), v, detail});
   }
   void LabelKey(const std::string& field, std::string_view key) {
-    for (const std::string& msg : ValidateLabelKey(key)) Invalid(field, GoQuote(key), msg);
+    for (const std::string& msg : ValidateLabelKey(key)) Invalid(field, boost::json::string(key), msg);
   }
   void LabelValue(const std::string& field, std::string_view value) {
-    for (const std::string& msg : ValidateLabelValue(value)) Invalid(field, GoQuote(value), msg);
+    for (const std::string& msg : ValidateLabelValue(value)) Invalid(field, boost::json::string(value), msg);
   }
 
  private:
@@ -578,7 +581,7 @@ std::vector<LabelSelectorError> LabelSelector::Validate(const boost::json::value
       if (!values.empty())
         v.Forbidden(values_path, "may not be specified when `operator` is 'Exists' or 'DoesNotExist'");
     } else {
-      v.Invalid(path + ".operator", GoQuote(op), "not a valid selector operator");
+      v.Invalid(path + ".operator", boost::json::string(op), "not a valid selector operator");
     }
     v.LabelKey(path + ".key", key);
     for (std::size_t j = 0; j < values.size(); ++j) {

@@ -50,8 +50,10 @@ struct LabelRequirement {
 // `Required value: must be specified when `operator` is 'In' or 'NotIn'`.
 struct LabelSelectorError {
   std::string field;
-  std::string reason;   // FieldValueInvalid | FieldValueRequired | FieldValueForbidden
+  std::string reason;   // FieldValueInvalid | FieldValueRequired | FieldValueForbidden | FieldValueTypeInvalid
   std::string message;  // the error body, without the field
+  boost::json::value bad_value;  // the offending value (Invalid and TypeInvalid)
+  std::string detail;            // the message after the error type and value
   // `<field>: <message>`, Kubernetes' field.Error text.
   std::string ToString() const;
 };

@@ -6,6 +6,7 @@
 #include <limits>
 #include <set>
 
+#include "api/label_selector.h"
 #include "api/name_validation.h"
 #include "api/schema_strings.h"
 #include "boost/json/serialize.hpp"
@@ -16,6 +17,7 @@ namespace {
 using namespace schema_internal;  // NOLINT: small local helpers
 
 constexpr std::string_view kObjectMetaType = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
+constexpr std::string_view kLabelSelectorType = "io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector";
 constexpr size_t kTotalAnnotationSizeLimit = 256 * 1024;
 
 std::string GoTypeName(const FieldType& t) {
@@ -117,12 +119,17 @@ class Validator {
         if (field.required) Add(kFieldValueRequired, child, nullptr, "");
         continue;
       }
+      size_t first_error = errors.size();
       Value(field, field.type, *v, child, type.name);
       if (field.type.kind == FieldType::Kind::kStruct && field.type.type != nullptr &&
           field.type.type->full_name == kObjectMetaType && v->is_object()) {
         Metadata(v->get_object(), child,
                  is_root && field.name == "metadata" && !type.kinds.empty() ? type.kinds.front().kind
                                                                             : std::string_view());
+      }
+      if (field.type.kind == FieldType::Kind::kStruct && field.type.type != nullptr &&
+          field.type.type->full_name == kLabelSelectorType && v->is_object()) {
+        Selector(*v, child, first_error);
       }
     }
   }
@@ -135,6 +142,18 @@ class Validator {
     e.bad_value = std::move(bad);
     e.detail = std::move(detail);
     errors.push_back(std::move(e));
+  }
+
+  // metav1.LabelSelector rules the schema cannot state (ValidateLabelSelector): values required
+  // for In/NotIn and forbidden for Exists/DoesNotExist, label key and value syntax. A field the
+  // schema pass already reported (since `first_error`) is not reported twice.
+  void Selector(const boost::json::value& selector, const std::string& path, size_t first_error) {
+    std::set<std::string, std::less<>> reported;
+    for (size_t i = first_error; i < errors.size(); ++i) reported.insert(errors[i].field);
+    for (LabelSelectorError& e : LabelSelector::Validate(selector, path)) {
+      if (e.reason == kFieldValueTypeInvalid || reported.count(e.field)) continue;
+      Add(e.reason, std::move(e.field), std::move(e.bad_value), std::move(e.detail));
+    }
   }
 
   void TypeError(const FieldType& t, const boost::json::value& v, const std::string& path,

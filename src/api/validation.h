@@ -3,8 +3,10 @@
 //   spec.replicas: Invalid value: -1: must be greater than or equal to 0
 //   spec.selector: Required value
 //   spec.strategy.type: Unsupported value: "Foo": supported values: "Recreate", "RollingUpdate"
-// Checks: JSON types, required fields, enum values, numeric bounds, length bounds, and object
-// metadata (name/generateName, namespace, label and annotation syntax, annotation size).
+// Checks: JSON types, required fields, enum values, numeric bounds, length bounds, object
+// metadata (name/generateName, namespace, label and annotation syntax, annotation size), and every
+// metav1.LabelSelector (values required for In/NotIn and forbidden for Exists/DoesNotExist, label
+// key and value syntax).
 //
 // Type errors (FieldValueTypeInvalid) correspond to what the real server reports while decoding
 // JSON, before validation: the API server should answer those with 400 BadRequest and

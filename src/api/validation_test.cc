@@ -67,6 +67,31 @@ TEST(ValidationTest, RequiredFields) {
       ElementsAre("spec.selector: Required value", "spec.template.spec.containers[0].name: Required value"));
 }
 
+TEST(ValidationTest, LabelSelectorRules) {
+  // Kubernetes' ValidateLabelSelector: an In/NotIn requirement needs values (a selector that
+  // cannot be converted: "for 'in', 'notin' operators, values set can't be empty").
+  EXPECT_THAT(
+      Messages(Deployment(), WithSpec(R"({"selector":{"matchExpressions":[{"key":"a","operator":"In"},
+                 {"key":"b","operator":"NotIn","values":[]},{"key":"c","operator":"Exists","values":["x"]}]},
+                 "template":{"spec":{"containers":[{"name":"c"}]}}})")),
+      ElementsAre("spec.selector.matchExpressions[0].values: Required value: must be specified when `operator` "
+                  "is 'In' or 'NotIn'",
+                  "spec.selector.matchExpressions[1].values: Required value: must be specified when `operator` "
+                  "is 'In' or 'NotIn'",
+                  "spec.selector.matchExpressions[2].values: Forbidden: may not be specified when `operator` is "
+                  "'Exists' or 'DoesNotExist'"));
+  EXPECT_THAT(Messages(Deployment(), WithSpec(R"({"selector":{"matchLabels":{"app":"bad value!"}},
+                 "template":{"spec":{"containers":[{"name":"c"}]}}})")),
+              ElementsAre(HasSubstr("spec.selector.matchLabels: Invalid value: \"bad value!\": a valid label must")));
+  // With the real schema, what the schema reports (enum, required) is not repeated.
+  const TypeSchema* real = BuiltinSchemas().FindKind("apps", "v1", "Deployment")->type;
+  EXPECT_THAT(Messages(*real, R"({"metadata":{"name":"web"},"spec":{"selector":{"matchExpressions":[
+                 {"key":"a","operator":"Foo"},{"operator":"In","values":["x"]}]},
+                 "template":{"metadata":{"labels":{"a":"x"}},"spec":{"containers":[{"name":"c","image":"i"}]}}}})"),
+              ElementsAre(HasSubstr("spec.selector.matchExpressions[0].operator: Unsupported value: \"Foo\""),
+                          "spec.selector.matchExpressions[1].key: Required value"));
+}
+
 TEST(ValidationTest, EnumValues) {
   EXPECT_THAT(Messages(Deployment(), WithSpec(std::string("{\"strategy\":{\"type\":\"Foo\"},") +
                                               std::string(kTemplate) + "}")),

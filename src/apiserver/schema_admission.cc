@@ -42,6 +42,8 @@ absl::Status SchemaAdmission::Admit(const api::ResourceInfo& resource, boost::js
                                     const boost::json::value* old) {
   const api::TypeSchema* type = TypeFor(schemas_, resource);
   if (!type) return absl::OkStatus();
+  // Kind rewrites come first: Kubernetes applies them while decoding (Secret stringData -> data).
+  api::NormalizeKindFields(resource.group, resource.kind, obj);
   api::ApplyDefaults(*type, obj);
   // Mutating admission after defaulting, as in Kubernetes (DefaultTolerationSeconds, create only).
   if (old == nullptr && resource.group.empty() && resource.kind == "Pod") AddDefaultTolerations(obj);

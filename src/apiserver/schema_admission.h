@@ -1,5 +1,6 @@
-// SchemaAdmission: the Admission used by `skiff server`: applies the kind's schema defaults
-// (and Kubernetes' conditional defaults), then validates against the schema, answering 422 Invalid
+// SchemaAdmission: the Admission used by `skiff server`: applies the per-kind rewrites (Secret
+// stringData into data, api/kind_rules.h), the kind's schema defaults (and Kubernetes'
+// conditional defaults), then validates against the schema, answering 422 Invalid
 // with Kubernetes-style causes. Immutable fields are checked against the old object on update.
 // Thread-safety: stateless after construction; safe for concurrent use. Ownership: borrows the
 // schema registry (process-lifetime BuiltinSchemas()).

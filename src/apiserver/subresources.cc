@@ -5,12 +5,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "api/apply.h"
+#include "api/go_format.h"
 #include "api/json_patch.h"
 #include "api/merge_patch.h"
 #include "api/schema.h"
 #include "api/strategic_merge_patch.h"
+#include "api/validation.h"
 #include "apiserver/errors.h"
 #include "apiserver/eviction_budget.h"
+#include "apiserver/schema_admission.h"
 #include "base/clock.h"
 #include "base/json.h"
 #include "boost/json.hpp"
@@ -28,6 +31,33 @@ std::string SelectorString(const json::value& labels) {
     }
   }
   return absl::StrJoin(parts, ",");
+}
+
+// Kubernetes decodes the result of a JSON, merge or strategic merge patch into the typed object
+// before anything else: a value of the wrong JSON type (`{"metadata":"x"}`, `{"spec":5}`) fails
+// that decoding (422 Invalid on field "patch"), and a result without a name (`$patch: delete` at
+// the root, `{"metadata":null}`) fails the name check against the URL (400).
+absl::Status CheckPatchedObject(const api::ResourceInfo& r, const std::string& name, const json::value& patched) {
+  auto invalid = [&](const std::string& decode_error) {
+    return InvalidError("", "", "",
+                        {{std::string(api::kFieldValueInvalid),
+                          absl::StrCat("Invalid value: ", api::GoQuote(base::ToJson(patched)), ": ", decode_error),
+                          "patch"}});
+  };
+  if (!patched.is_object()) {
+    api::FieldError e{std::string(api::kFieldValueTypeInvalid), "", patched, "", "", r.version + "." + r.kind};
+    return invalid(api::DecodeErrorMessage(e));
+  }
+  if (const api::TypeSchema* type = TypeFor(api::BuiltinSchemas(), r)) {
+    for (const api::FieldError& e : api::ValidateObject(*type, patched)) {
+      if (e.type == api::kFieldValueTypeInvalid) return invalid(api::DecodeErrorMessage(e));
+    }
+  }
+  if (base::GetString(patched, {"metadata", "name"}).empty()) {
+    return BadRequestError(
+        absl::StrCat("the name of the object (", name, " based on URL) was undeterminable: name must be provided"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -61,11 +91,14 @@ absl::StatusOr<json::value> ComputePatch(const api::ResourceInfo& r, const std::
     next = api::ApplyJsonPatch(base, patch);
     if (!next.ok())
       return ToStatus({422, "Invalid", std::string(next.status().message()), name, r.group, r.plural});
-    return next;
+  } else if (type == kMergePatch) {
+    next = api::ApplyMergePatch(base, patch);
+    if (!next.ok()) return next.status();
+  } else {
+    next = api::ApplyStrategicMergePatch(base, patch, meta);
+    if (!next.ok()) return BadRequestError(std::string(next.status().message()));
   }
-  if (type == kMergePatch) return api::ApplyMergePatch(base, patch);
-  next = api::ApplyStrategicMergePatch(base, patch, meta);
-  if (!next.ok()) return BadRequestError(std::string(next.status().message()));
+  if (auto s = CheckPatchedObject(r, name, *next); !s.ok()) return s;
   return next;
 }
 

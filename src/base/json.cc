@@ -1,10 +1,48 @@
 #include "base/json.h"
 
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
 #include "boost/json/stream_parser.hpp"
 #include "boost/json/serialize.hpp"
 
 namespace skiff::base {
+namespace {
+
+// Boost.JSON 1.81 turns a number whose exponent has three or more digits into a non-finite
+// double: 1e400 -> inf, 0e400 -> NaN (0 times an infinite power of ten). Only such texts need
+// FixNonFinite.
+bool HasLongExponent(std::string_view text) {
+  for (size_t i = text.find_first_of("eE"); i != std::string_view::npos; i = text.find_first_of("eE", i + 1)) {
+    size_t j = i + 1;
+    if (j < text.size() && (text[j] == '+' || text[j] == '-')) ++j;
+    size_t digits = 0;
+    while (j + digits < text.size() && text[j + digits] >= '0' && text[j + digits] <= '9') ++digits;
+    if (digits >= 3 && i > 0 && ((text[i - 1] >= '0' && text[i - 1] <= '9') || text[i - 1] == '.')) return true;
+  }
+  return false;
+}
+
+// NaN can only be the zero Boost misread, so it becomes 0; infinities are numbers too large for a
+// double, which Go's encoding/json (and so Kubernetes) rejects. Depth is bounded by the parser.
+absl::Status FixNonFinite(boost::json::value& v) {
+  if (v.is_double()) {
+    double d = v.get_double();
+    if (std::isnan(d)) v = 0.0;
+    if (std::isinf(d)) return absl::InvalidArgumentError("invalid JSON: a number is too large for a 64-bit float");
+  } else if (v.is_array()) {
+    for (auto& e : v.get_array()) {
+      if (auto s = FixNonFinite(e); !s.ok()) return s;
+    }
+  } else if (v.is_object()) {
+    for (auto& kv : v.get_object()) {
+      if (auto s = FixNonFinite(kv.value()); !s.ok()) return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 absl::StatusOr<boost::json::value> ParseJson(std::string_view text) {
   boost::json::parse_options opts;
@@ -29,7 +67,11 @@ absl::StatusOr<boost::json::value> ParseJson(std::string_view text) {
     return absl::InvalidArgumentError(
         absl::StrCat("invalid JSON at line ", line, ", column ", col, ": ", ec.message()));
   }
-  return p.release();
+  boost::json::value v = p.release();
+  if (HasLongExponent(text)) {
+    if (auto s = FixNonFinite(v); !s.ok()) return s;
+  }
+  return v;
 }
 
 std::string ToJson(const boost::json::value& v) { return boost::json::serialize(v); }

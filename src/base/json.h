@@ -13,7 +13,8 @@
 namespace skiff::base {
 
 // Parses one JSON document; trailing garbage is an error. The message names the position,
-// e.g. "invalid JSON at line 3, column 7: syntax error".
+// e.g. "invalid JSON at line 3, column 7: syntax error". Numbers too large for a double (1e400)
+// are an error, as in Go; nesting deeper than 256 levels too.
 absl::StatusOr<boost::json::value> ParseJson(std::string_view text);
 
 // Compact serialization.
