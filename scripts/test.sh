@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 echo "== layering"
 python3 scripts/check_layering.py
+python3 scripts/check_layering_test.py
 echo "== build"
 scripts/build.sh
 echo "== unit tests"

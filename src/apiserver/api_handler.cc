@@ -1,12 +1,12 @@
 #include "apiserver/api_handler.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/ascii.h"
 #include <optional>
 #include <set>
 #include "api/apply.h"
@@ -72,14 +72,14 @@ absl::Status CheckUnknownFields(const HttpRequest& req, const api::ResourceInfo&
   std::string mode = req.Query("fieldValidation");
   if (mode.empty()) mode = "Warn";
   if (mode != "Strict" && mode != "Warn" && mode != "Ignore") {
-    return BadRequestError(absl::StrCat("fieldValidation must be one of \"Ignore\", \"Warn\", or \"Strict\", got \"",
+    return api::BadRequestError(absl::StrCat("fieldValidation must be one of \"Ignore\", \"Warn\", or \"Strict\", got \"",
                                         mode, "\""));
   }
   (void)is_patch_directive_free;
   auto unknown = api::PruneUnknownFields(*type, obj);
   if (unknown.empty() || mode == "Ignore") return absl::OkStatus();
   if (mode == "Strict") {
-    return BadRequestError(absl::StrCat("strict decoding error: ", absl::StrJoin(unknown, ", ")));
+    return api::BadRequestError(absl::StrCat("strict decoding error: ", absl::StrJoin(unknown, ", ")));
   }
   for (auto& u : unknown) warnings->push_back(u);
   return absl::OkStatus();
@@ -103,7 +103,7 @@ bool DryRun(const HttpRequest& req) {
 absl::Status CheckDryRun(const HttpRequest& req) {
   auto range = req.query.equal_range("dryRun");
   for (auto it = range.first; it != range.second; ++it) {
-    if (it->second != "All") return BadRequestError(absl::StrCat("unsupported dry run value: ", it->second));
+    if (it->second != "All") return api::BadRequestError(absl::StrCat("unsupported dry run value: ", it->second));
   }
   return absl::OkStatus();
 }
@@ -115,25 +115,25 @@ absl::StatusOr<json::value> DecodeObject(const HttpRequest& req, const api::Reso
   bool apply = req.method == "PATCH" && media == "application/apply-patch+yaml";
   if (!apply && !media.empty() && media != "application/json" && media != "application/yaml" &&
       media != "application/vnd.kubernetes.protobuf" && media != "*/*") {
-    return UnsupportedMediaTypeError(absl::StrCat(
+    return api::UnsupportedMediaTypeError(absl::StrCat(
         "the body of the request was in an unknown format - accepted media types include: application/json, "
         "application/yaml, application/vnd.kubernetes.protobuf (got ", media, ")"));
   }
   auto decoded = api::DecodeBody(content_type, req.body);
   if (!decoded.ok()) {
     if (absl::IsUnimplemented(decoded.status())) {
-      return UnsupportedMediaTypeError(std::string(decoded.status().message()));
+      return api::UnsupportedMediaTypeError(std::string(decoded.status().message()));
     }
-    return BadRequestError(std::string(decoded.status().message()));
+    return api::BadRequestError(std::string(decoded.status().message()));
   }
   if (!decoded->is_object()) {
-    return BadRequestError(absl::StrCat("the body of the request must be a JSON object for ", r.kind));
+    return api::BadRequestError(absl::StrCat("the body of the request must be a JSON object for ", r.kind));
   }
   auto& obj = decoded->as_object();
   std::string api_version = base::GetString(*decoded, {"apiVersion"});
   std::string kind = base::GetString(*decoded, {"kind"});
   if ((!kind.empty() && kind != r.kind) || (!api_version.empty() && api_version != r.GroupVersion())) {
-    return BadRequestError(absl::StrCat("the API version in the data (", api_version,
+    return api::BadRequestError(absl::StrCat("the API version in the data (", api_version,
                                         ") does not match the expected API version (", r.GroupVersion(), ")",
                                         kind != r.kind && !kind.empty() ? absl::StrCat(" or kind (", kind, " != ", r.kind, ")") : ""));
   }
@@ -143,7 +143,7 @@ absl::StatusOr<json::value> DecodeObject(const HttpRequest& req, const api::Reso
       meta->as_object().erase("creationTimestamp");
     }
   } else if (meta && !meta->is_null()) {
-    return BadRequestError(absl::StrCat(r.kind, " in version \"", r.version, "\" cannot be handled as a ", r.kind,
+    return api::BadRequestError(absl::StrCat(r.kind, " in version \"", r.version, "\" cannot be handled as a ", r.kind,
                                         ": metadata must be an object"));
   }
   return decoded;
@@ -233,15 +233,15 @@ std::string EncodeContinue(int64_t revision, const std::string& key, std::option
 absl::Status DecodeContinue(const std::string& token, int64_t* revision, std::string* key,
                             std::optional<int64_t>* remaining) {
   std::string raw;
-  if (!absl::WebSafeBase64Unescape(token, &raw)) return BadRequestError("continue key is not valid: bad encoding");
+  if (!absl::WebSafeBase64Unescape(token, &raw)) return api::BadRequestError("continue key is not valid: bad encoding");
   auto parsed = base::ParseJson(raw);
-  if (!parsed.ok() || !parsed->is_object()) return BadRequestError("continue key is not valid: bad format");
+  if (!parsed.ok() || !parsed->is_object()) return api::BadRequestError("continue key is not valid: bad format");
   *revision = base::GetInt(*parsed, {"rv"});
   *key = base::GetString(*parsed, {"start"});
   if (const auto* rem = base::Find(*parsed, "rem"); rem && rem->is_int64() && rem->get_int64() >= 0) {
     *remaining = rem->get_int64();
   }
-  if (*revision <= 0 || key->empty()) return BadRequestError("continue key is not valid: incorrect encoded start resourceVersion");
+  if (*revision <= 0 || key->empty()) return api::BadRequestError("continue key is not valid: incorrect encoded start resourceVersion");
   return absl::OkStatus();
 }
 
@@ -309,7 +309,7 @@ HttpResponse ApiHandler::Route(HttpRequest& req) {
   const std::string& path = req.path;
   if (IsProbe(path)) return HandleNonResource(req);
   auto user = authenticator_->Authenticate(req);
-  if (!user.ok()) return ErrorResponse(UnauthorizedError());
+  if (!user.ok()) return ErrorResponse(api::UnauthorizedError());
   bool watch = ParseBool(req.Query("watch"));
   RequestInfo info = ParseRequestInfo(req.method, path, watch);
   if (auto s = authorizer_->Authorize(*user, info); !s.ok()) return ErrorResponse(s);
@@ -317,7 +317,7 @@ HttpResponse ApiHandler::Route(HttpRequest& req) {
   if (metrics_api_ && MetricsApi::Handles(info)) return metrics_api_->Handle(req, info);
   const api::ResourceInfo* r = api::FindResource(info.group, info.version, info.resource);
   if (!r) {
-    return ErrorResponse(ToStatus({404, "NotFound", "the server could not find the requested resource", "",
+    return ErrorResponse(api::ToStatus({404, "NotFound", "the server could not find the requested resource", "",
                                    info.group, info.resource}));
   }
   HttpResponse resp = HandleResource(req, info, *r, *user);
@@ -334,7 +334,7 @@ HttpResponse ApiHandler::Route(HttpRequest& req) {
 HttpResponse ApiHandler::HandleNonResource(const HttpRequest& req) {
   const std::string& path = req.path;
   if (req.method != "GET" && req.method != "HEAD") {
-    return ErrorResponse(MethodNotAllowedError(absl::StrCat("the server does not allow this method on ", path)));
+    return ErrorResponse(api::MethodNotAllowedError(absl::StrCat("the server does not allow this method on ", path)));
   }
   if (path == "/version") {
     HttpResponse resp = JsonResponse(200, VersionDocument());
@@ -408,21 +408,21 @@ HttpResponse ApiHandler::HandleNonResource(const HttpRequest& req) {
   if (parts.size() == 2 && parts[0] == "apis") {
     if (auto doc = LegacyApiGroup(parts[1])) return JsonResponse(200, *doc);
   }
-  return ErrorResponse(ToStatus({404, "NotFound", "the server could not find the requested resource"}));
+  return ErrorResponse(api::ToStatus({404, "NotFound", "the server could not find the requested resource"}));
 }
 
 HttpResponse ApiHandler::HandleResource(HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r,
                                         const User& user) {
   if (!r.namespaced && !info.namespace_name.empty()) {
-    return ErrorResponse(ToStatus({404, "NotFound", "the server could not find the requested resource"}));
+    return ErrorResponse(api::ToStatus({404, "NotFound", "the server could not find the requested resource"}));
   }
   if (auto s = CheckDryRun(req); !s.ok()) return ErrorResponse(s);
   const std::string& sub = info.subresource;
   if (!sub.empty()) {
     const api::SubresourceInfo* s = r.FindSubresource(sub);
-    if (!s) return ErrorResponse(ToStatus({404, "NotFound", "the server could not find the requested resource"}));
+    if (!s) return ErrorResponse(api::ToStatus({404, "NotFound", "the server could not find the requested resource"}));
     if (r.plural == "pods" && r.group.empty() && PodStreams::Handles(sub)) {
-      if (!pod_streams_) return ErrorResponse(ToStatus({503, "ServiceUnavailable", "pod streams are not served"}));
+      if (!pod_streams_) return ErrorResponse(api::ToStatus({503, "ServiceUnavailable", "pod streams are not served"}));
       return pod_streams_->Handle(req, info);
     }
     if (sub == "scale") return Scale(req, info, r);
@@ -434,13 +434,13 @@ HttpResponse ApiHandler::HandleResource(HttpRequest& req, const RequestInfo& inf
       if (info.verb == "patch") return Patch(req, info, r);
     }
     if (sub == "finalize" && info.verb == "update") return Update(req, info, r);
-    return ErrorResponse(MethodNotAllowedError(
+    return ErrorResponse(api::MethodNotAllowedError(
         absl::StrCat("the server does not allow this method on the requested resource (", r.plural, "/", sub, ")")));
   }
   if (r.plural == "bindings" && info.verb == "create") return Binding(req, info, r);
   if (!r.stored && info.verb == "create") return Review(req, r, user);
   if (!r.HasVerb(info.verb)) {
-    return ErrorResponse(MethodNotAllowedError(
+    return ErrorResponse(api::MethodNotAllowedError(
         absl::StrCat("the server does not allow this method on the requested resource (", info.verb, " ", r.plural,
                      ")")));
   }
@@ -452,7 +452,7 @@ HttpResponse ApiHandler::HandleResource(HttpRequest& req, const RequestInfo& inf
   if (info.verb == "patch") return Patch(req, info, r);
   if (info.verb == "delete") return Delete(req, info, r);
   if (info.verb == "deletecollection") return DeleteCollection(req, info, r);
-  return ErrorResponse(MethodNotAllowedError("the server does not allow this method on the requested resource"));
+  return ErrorResponse(api::MethodNotAllowedError("the server does not allow this method on the requested resource"));
 }
 
 HttpResponse ApiHandler::ObjectResponse(const HttpRequest& req, const api::ResourceInfo& r, const ObjectPtr& obj,
@@ -483,7 +483,7 @@ HttpResponse ApiHandler::List(const HttpRequest& req, const RequestInfo& info, c
   if (!selection.ok()) return ErrorResponse(selection.status());
   int64_t limit = 0;
   if (req.HasQuery("limit") && (!absl::SimpleAtoi(req.Query("limit"), &limit) || limit < 0)) {
-    return ErrorResponse(BadRequestError("limit must be a non-negative integer"));
+    return ErrorResponse(api::BadRequestError("limit must be a non-negative integer"));
   }
   std::string prefix = ResourcePrefix(r.group, r.plural);
   std::string key_prefix = KeyPrefixFor(r, info.namespace_name);
@@ -494,7 +494,7 @@ HttpResponse ApiHandler::List(const HttpRequest& req, const RequestInfo& info, c
   std::string rv = req.Query("resourceVersion");
   std::string rv_match = req.Query("resourceVersionMatch");
   if (!rv_match.empty() && rv_match != "NotOlderThan" && rv_match != "Exact") {
-    return ErrorResponse(InvalidError(
+    return ErrorResponse(api::InvalidError(
         "", "ListOptions", "",
         {{"FieldValueNotSupported",
           absl::StrCat("Unsupported value: \"", rv_match, "\": supported values: \"Exact\", \"NotOlderThan\", \"\""),
@@ -502,7 +502,7 @@ HttpResponse ApiHandler::List(const HttpRequest& req, const RequestInfo& info, c
   }
   int64_t min_rev = 0;
   if (!rv.empty() && (!absl::SimpleAtoi(rv, &min_rev) || min_rev < 0)) {
-    return ErrorResponse(ToStatus({400, "BadRequest", absl::StrCat("invalid resource version: ", rv)}));
+    return ErrorResponse(api::ToStatus({400, "BadRequest", absl::StrCat("invalid resource version: ", rv)}));
   }
   std::string cont = req.Query("continue");
   if (!rv_match.empty()) {
@@ -511,7 +511,7 @@ HttpResponse ApiHandler::List(const HttpRequest& req, const RequestInfo& info, c
     if (!cont.empty()) why = "resourceVersionMatch is forbidden when continue is provided";
     if (rv_match == "Exact" && rv == "0") why = "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"";
     if (!why.empty()) {
-      return ErrorResponse(InvalidError("meta.k8s.io", "ListOptions", "", {{"FieldValueForbidden", "Forbidden: " + why,
+      return ErrorResponse(api::InvalidError("meta.k8s.io", "ListOptions", "", {{"FieldValueForbidden", "Forbidden: " + why,
                                                                  "resourceVersionMatch"}}));
     }
   }
@@ -541,7 +541,7 @@ HttpResponse ApiHandler::List(const HttpRequest& req, const RequestInfo& info, c
       auto page = storage_->store()->List(key_prefix, options);
       if (!page.ok()) {
         if (absl::IsOutOfRange(page.status())) {
-          return ErrorResponse(GoneError(
+          return ErrorResponse(api::GoneError(
               "The provided continue parameter is too old to display a consistent list result. You can start a new "
               "list without the continue parameter."));
         }
@@ -578,7 +578,7 @@ HttpResponse ApiHandler::List(const HttpRequest& req, const RequestInfo& info, c
       if (auto s = cache->WaitForRevision(storage_->store()->CurrentRevision()); !s.ok()) return ErrorResponse(s);
     } else if (min_rev > 0) {
       if (auto s = cache->WaitForRevision(min_rev, absl::Seconds(3)); !s.ok()) {
-        return ErrorResponse(ToStatus({504, "Timeout", absl::StrCat("Too large resource version: ", min_rev,
+        return ErrorResponse(api::ToStatus({504, "Timeout", absl::StrCat("Too large resource version: ", min_rev,
                                                                     ", current: ", cache->Revision())}));
       }
     }
@@ -633,11 +633,11 @@ HttpResponse ApiHandler::Watch(const HttpRequest& req, const RequestInfo& info, 
   int64_t from = 0;
   std::string rv = req.Query("resourceVersion");
   if (!rv.empty() && (!absl::SimpleAtoi(rv, &from) || from < 0)) {
-    return ErrorResponse(ToStatus({400, "BadRequest", absl::StrCat("invalid resource version: ", rv)}));
+    return ErrorResponse(api::ToStatus({400, "BadRequest", absl::StrCat("invalid resource version: ", rv)}));
   }
   int64_t timeout = 0;
   if (req.HasQuery("timeoutSeconds") && (!absl::SimpleAtoi(req.Query("timeoutSeconds"), &timeout) || timeout < 0)) {
-    return ErrorResponse(BadRequestError("timeoutSeconds must be a non-negative integer"));
+    return ErrorResponse(api::BadRequestError("timeoutSeconds must be a non-negative integer"));
   }
   WatchParams params;
   params.resource_prefix = ResourcePrefix(r.group, r.plural);
@@ -671,7 +671,7 @@ HttpResponse ApiHandler::Watch(const HttpRequest& req, const RequestInfo& info, 
   // Said to a client the transport cuts off for reading too slowly; it resumes from its last version.
   resp.stream_overflow_tail = absl::StrCat(
       "{\"type\":\"ERROR\",\"object\":",
-      base::ToJson(StatusObject(TooManyRequestsError(
+      base::ToJson(api::StatusObject(api::TooManyRequestsError(
           "the watch was closed because its client did not read its events fast enough", 1))),
       "}\n");
   return resp;
@@ -679,7 +679,7 @@ HttpResponse ApiHandler::Watch(const HttpRequest& req, const RequestInfo& info, 
 
 HttpResponse ApiHandler::Create(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r) {
   if (!info.name.empty()) {
-    return ErrorResponse(MethodNotAllowedError("POST to a named resource is not allowed; use PUT to update"));
+    return ErrorResponse(api::MethodNotAllowedError("POST to a named resource is not allowed; use PUT to update"));
   }
   auto obj = DecodeObject(req, r);
   if (!obj.ok()) return ErrorResponse(obj.status());
@@ -687,7 +687,7 @@ HttpResponse ApiHandler::Create(const HttpRequest& req, const RequestInfo& info,
   if (auto s = CheckUnknownFields(req, r, *obj, &warnings); !s.ok()) return ErrorResponse(s);
   if (base::GetString(*obj, {"metadata", "name"}).empty() && base::GetString(*obj, {"metadata", "generateName"}).empty()) {
     std::string qualified = r.group.empty() ? r.kind : absl::StrCat(r.kind, ".", r.group);
-    return ErrorResponse(InvalidError(r.group, r.kind, "",
+    return ErrorResponse(api::InvalidError(r.group, r.kind, "",
                                       {{"FieldValueRequired", "Required value: name or generateName is required",
                                         "metadata.name"}}));
   }
@@ -730,21 +730,21 @@ HttpResponse ApiHandler::Patch(const HttpRequest& req, const RequestInfo& info, 
                                                      "application/strategic-merge-patch+json",
                                                      "application/apply-patch+yaml"};
   if (!kPatchTypes.count(type)) {
-    return ErrorResponse(UnsupportedMediaTypeError(absl::StrCat("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json")));
+    return ErrorResponse(api::UnsupportedMediaTypeError(absl::StrCat("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json")));
   }
   auto patch = api::DecodeBody(type, req.body);
-  if (!patch.ok()) return ErrorResponse(BadRequestError(std::string(patch.status().message())));
+  if (!patch.ok()) return ErrorResponse(api::BadRequestError(std::string(patch.status().message())));
   bool apply = type == "application/apply-patch+yaml";
   // Apply needs an explicit manager; other patches fall back to the User-Agent's.
   std::string manager = apply ? req.Query("fieldManager") : FieldManager(req);
   if (apply && manager.empty()) {
-    return ErrorResponse(ToStatus({422, "Invalid", "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch"}));
+    return ErrorResponse(api::ToStatus({422, "Invalid", "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch"}));
   }
   if (type == "application/json-patch+json" && !patch->is_array()) {
-    return ErrorResponse(BadRequestError("json patch must be a JSON array of operations"));
+    return ErrorResponse(api::BadRequestError("json patch must be a JSON array of operations"));
   }
   if (type != "application/json-patch+json" && !patch->is_object()) {
-    return ErrorResponse(BadRequestError("the patch must be a JSON object"));
+    return ErrorResponse(api::BadRequestError("the patch must be a JSON object"));
   }
   std::vector<std::string> warnings;
   if (apply) {
@@ -791,10 +791,10 @@ HttpResponse ApiHandler::Delete(const HttpRequest& req, const RequestInfo& info,
   if (!absl::StripAsciiWhitespace(absl::string_view(req.body)).empty()) {
     auto body = api::DecodeBody(req.Header("content-type"), req.body);
     if (!body.ok()) {
-      if (absl::IsUnimplemented(body.status())) return ErrorResponse(UnsupportedMediaTypeError(std::string(body.status().message())));
-      return ErrorResponse(BadRequestError(std::string(body.status().message())));
+      if (absl::IsUnimplemented(body.status())) return ErrorResponse(api::UnsupportedMediaTypeError(std::string(body.status().message())));
+      return ErrorResponse(api::BadRequestError(std::string(body.status().message())));
     }
-    if (!body->is_object()) return ErrorResponse(BadRequestError("DeleteOptions must be a JSON object"));
+    if (!body->is_object()) return ErrorResponse(api::BadRequestError("DeleteOptions must be a JSON object"));
     if (const auto* g = base::Find(*body, "gracePeriodSeconds"); g && g->is_int64()) {
       options.grace_period_seconds = g->get_int64();
     }
@@ -813,14 +813,14 @@ HttpResponse ApiHandler::Delete(const HttpRequest& req, const RequestInfo& info,
   if (req.HasQuery("gracePeriodSeconds")) {
     int64_t g;
     if (!absl::SimpleAtoi(req.Query("gracePeriodSeconds"), &g)) {
-      return ErrorResponse(BadRequestError("gracePeriodSeconds must be an integer"));
+      return ErrorResponse(api::BadRequestError("gracePeriodSeconds must be an integer"));
     }
     options.grace_period_seconds = g;
   }
   if (req.HasQuery("propagationPolicy")) options.propagation_policy = req.Query("propagationPolicy");
   const std::string& p = options.propagation_policy;
   if (!p.empty() && p != "Orphan" && p != "Background" && p != "Foreground") {
-    return ErrorResponse(InvalidError("", "DeleteOptions", "",
+    return ErrorResponse(api::InvalidError("", "DeleteOptions", "",
                                       {{"FieldValueNotSupported",
                                         absl::StrCat("Unsupported value: \"", p,
                                                      "\": supported values: \"Foreground\", \"Background\", \"Orphan\""),
@@ -867,13 +867,13 @@ HttpResponse ApiHandler::Scale(const HttpRequest& req, const RequestInfo& info, 
     return JsonResponse(200, base::ToJson(ScaleOf(r, *obj)));
   }
   if (info.verb != "update" && info.verb != "patch") {
-    return ErrorResponse(MethodNotAllowedError("the server does not allow this method on the requested resource"));
+    return ErrorResponse(api::MethodNotAllowedError("the server does not allow this method on the requested resource"));
   }
   std::string type = api::MediaType(req.Header("content-type"));
   auto body = api::DecodeBody(type, req.body);
   if (!body.ok()) {
-    if (absl::IsUnimplemented(body.status())) return ErrorResponse(UnsupportedMediaTypeError(std::string(body.status().message())));
-    return ErrorResponse(BadRequestError(std::string(body.status().message())));
+    if (absl::IsUnimplemented(body.status())) return ErrorResponse(api::UnsupportedMediaTypeError(std::string(body.status().message())));
+    return ErrorResponse(api::BadRequestError(std::string(body.status().message())));
   }
   WriteOptions options;
   options.dry_run = DryRun(req);
@@ -891,11 +891,11 @@ HttpResponse ApiHandler::Scale(const HttpRequest& req, const RequestInfo& info, 
 
 HttpResponse ApiHandler::Binding(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r) {
   auto body = api::DecodeBody(req.Header("content-type"), req.body);
-  if (!body.ok()) return ErrorResponse(BadRequestError(std::string(body.status().message())));
+  if (!body.ok()) return ErrorResponse(api::BadRequestError(std::string(body.status().message())));
   std::string pod_name = info.name.empty() ? base::GetString(*body, {"metadata", "name"}) : info.name;
   std::string node = base::GetString(*body, {"target", "name"});
   if (node.empty()) {
-    return ErrorResponse(InvalidError("", "Binding", pod_name, {{"FieldValueRequired", "Required value", "target.name"}}));
+    return ErrorResponse(api::InvalidError("", "Binding", pod_name, {{"FieldValueRequired", "Required value", "target.name"}}));
   }
   (void)r;
   WriteOptions options;
@@ -908,7 +908,7 @@ HttpResponse ApiHandler::Binding(const HttpRequest& req, const RequestInfo& info
 
 HttpResponse ApiHandler::Eviction(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r) {
   auto body = api::DecodeBody(req.Header("content-type"), req.body);
-  if (!body.ok()) return ErrorResponse(BadRequestError(std::string(body.status().message())));
+  if (!body.ok()) return ErrorResponse(api::BadRequestError(std::string(body.status().message())));
   // EvictPod (subresources.cc) checks PodDisruptionBudgets, for this path and in-process clients alike.
   auto result = EvictPod(storage_, *clock_, r, info.namespace_name, info.name, *body, DryRun(req));
   if (!result.ok()) return ErrorResponse(result.status());

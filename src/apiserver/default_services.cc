@@ -21,7 +21,7 @@ absl::Status Ensure(ResourceStorage* storage, const api::ResourceInfo& r, const 
   auto current = storage->Get(r, ns, name);
   if (!current.ok()) {
     auto created = storage->Create(r, ns, obj, WriteOptions{.field_manager = "kube-apiserver"});
-    if (created.ok() || HttpCode(created.status()) == 409) return absl::OkStatus();
+    if (created.ok() || api::HttpCode(created.status()) == 409) return absl::OkStatus();
     return created.status();
   }
   if (!desired_field) return absl::OkStatus();

@@ -23,9 +23,9 @@ const api::ResourceInfo& PodResource() {
 }
 
 absl::Status BudgetViolation(const std::string& cause) {
-  ApiError e{429, "TooManyRequests", "Cannot evict pod as it would violate the pod's disruption budget."};
+  api::ApiError e{429, "TooManyRequests", "Cannot evict pod as it would violate the pod's disruption budget."};
   e.causes.push_back({"DisruptionBudget", cause, ""});
-  return ToStatus(e);
+  return api::ToStatus(e);
 }
 
 bool PodReady(const json::value& pod) {
@@ -69,8 +69,8 @@ absl::Status ChargeDisruptionBudget(ResourceStorage* storage, const base::Clock&
   std::vector<json::value> budgets = MatchingBudgets(storage, ns, pod);
   if (budgets.empty()) return absl::OkStatus();
   if (budgets.size() > 1) {
-    return ToStatus(
-        ApiError{500, "InternalError",
+    return api::ToStatus(
+        api::ApiError{500, "InternalError",
                  "This pod has more than one PodDisruptionBudget, which the eviction subresource does "
                  "not support."});
   }
@@ -97,7 +97,7 @@ absl::Status ChargeDisruptionBudget(ResourceStorage* storage, const base::Clock&
                                               " is still being processed by the server."));
         }
         int64_t allowed = base::GetInt(obj, {"status", "disruptionsAllowed"});
-        if (allowed < 0) return ForbiddenError("pdb disruptions allowed is negative");
+        if (allowed < 0) return api::ForbiddenError("pdb disruptions allowed is negative");
         if (allowed == 0) {
           return BudgetViolation(absl::StrCat("The disruption budget ", budget_name, " needs ",
                                               base::GetInt(obj, {"status", "desiredHealthy"}),

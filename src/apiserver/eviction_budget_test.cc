@@ -122,16 +122,16 @@ TEST_F(EvictionBudgetTest, NoBudgetAllows) {
 }
 
 TEST_F(EvictionBudgetTest, MissingPodIsNotFound) {
-  EXPECT_EQ(HttpCode(ChargeDisruptionBudget(rs_.get(), clock_, "default", "nope", false)), 404);
+  EXPECT_EQ(api::HttpCode(ChargeDisruptionBudget(rs_.get(), clock_, "default", "nope", false)), 404);
 }
 
 TEST_F(EvictionBudgetTest, ZeroDisruptionsAllowedIs429) {
   CreatePod("p", "web", "Running", true);
   CreateBudget("web-pdb", "web", 0, 2, 2);
   auto s = ChargeDisruptionBudget(rs_.get(), clock_, "default", "p", false);
-  EXPECT_EQ(HttpCode(s), 429);
+  EXPECT_EQ(api::HttpCode(s), 429);
   EXPECT_EQ(s.message(), "Cannot evict pod as it would violate the pod's disruption budget.");
-  json::value body = StatusObject(s);
+  json::value body = api::StatusObject(s);
   EXPECT_EQ(base::GetString(body, {"reason"}), "TooManyRequests");
   EXPECT_NE(base::ToJson(body).find("The disruption budget web-pdb needs 2 healthy pods and has 2 currently"),
             std::string::npos)
@@ -147,7 +147,7 @@ TEST_F(EvictionBudgetTest, AllowedEvictionDecrementsAndRecordsPod) {
   EXPECT_EQ(base::GetString(pdb, {"status", "disruptedPods", "p"}), "2023-11-14T22:13:20Z");
   // The second eviction finds the budget used up.
   CreatePod("q", "web", "Running", true);
-  EXPECT_EQ(HttpCode(ChargeDisruptionBudget(rs_.get(), clock_, "default", "q", false)), 429);
+  EXPECT_EQ(api::HttpCode(ChargeDisruptionBudget(rs_.get(), clock_, "default", "q", false)), 429);
 }
 
 TEST_F(EvictionBudgetTest, DryRunChangesNothing) {
@@ -176,15 +176,15 @@ TEST_F(EvictionBudgetTest, StaleBudgetIs429) {
   CreatePod("p", "web", "Running", true);
   CreateBudget("web-pdb", "web", 5, 3, 1, /*observed=*/false);
   auto s = ChargeDisruptionBudget(rs_.get(), clock_, "default", "p", false);
-  EXPECT_EQ(HttpCode(s), 429);
-  EXPECT_NE(base::ToJson(StatusObject(s)).find("still being processed"), std::string::npos);
+  EXPECT_EQ(api::HttpCode(s), 429);
+  EXPECT_NE(base::ToJson(api::StatusObject(s)).find("still being processed"), std::string::npos);
 }
 
 TEST_F(EvictionBudgetTest, TwoBudgetsAre500) {
   CreatePod("p", "web", "Running", true);
   CreateBudget("a", "web", 1, 3, 2);
   CreateBudget("b", "web", 1, 3, 2);
-  EXPECT_EQ(HttpCode(ChargeDisruptionBudget(rs_.get(), clock_, "default", "p", false)), 500);
+  EXPECT_EQ(api::HttpCode(ChargeDisruptionBudget(rs_.get(), clock_, "default", "p", false)), 500);
 }
 
 }  // namespace

@@ -166,15 +166,15 @@ std::map<std::string, json::value> MetricsApi::Summaries(const std::vector<Objec
 HttpResponse MetricsApi::Handle(const HttpRequest& request, const RequestInfo& info) {
   if (info.version != kMetricsVersion || (info.resource != "pods" && info.resource != "nodes") ||
       !info.subresource.empty() || (info.resource == "nodes" && !info.namespace_name.empty())) {
-    return ErrorResponse(ToStatus({404, "NotFound", "the server could not find the requested resource"}));
+    return ErrorResponse(api::ToStatus({404, "NotFound", "the server could not find the requested resource"}));
   }
   if (info.verb != "get" && info.verb != "list") {
-    return ErrorResponse(MethodNotAllowedError(
+    return ErrorResponse(api::MethodNotAllowedError(
         absl::StrCat("the server does not allow this method on the requested resource (", info.verb, " ",
                      info.resource, ".", kMetricsGroup, ")")));
   }
   absl::StatusOr<api::LabelSelector> selector = api::LabelSelector::Parse(request.Query("labelSelector"));
-  if (!selector.ok()) return ErrorResponse(BadRequestError(std::string(selector.status().message())));
+  if (!selector.ok()) return ErrorResponse(api::BadRequestError(std::string(selector.status().message())));
   bool pods = info.resource == "pods";
   std::vector<ObjectPtr> nodes = ListAll(storage_, "nodes", "");
   std::map<std::string, json::value> summaries = Summaries(nodes);
@@ -233,7 +233,7 @@ HttpResponse MetricsApi::Handle(const HttpRequest& request, const RequestInfo& i
   std::string api_version = absl::StrCat(kMetricsGroup, "/", kMetricsVersion);
   if (!info.name.empty()) {
     if (items.empty()) {
-      return ErrorResponse(NotFoundError(kMetricsGroup, pods ? "podmetrics" : "nodemetrics", info.name));
+      return ErrorResponse(api::NotFoundError(kMetricsGroup, pods ? "podmetrics" : "nodemetrics", info.name));
     }
     json::object item = std::move(items[0].as_object());
     json::object doc{{"kind", kind}, {"apiVersion", api_version}};

@@ -27,7 +27,7 @@ std::vector<std::string> ContainerNames(const json::value& pod, const char* fiel
   return names;
 }
 
-absl::Status InternalError(const std::string& message) { return ToStatus({500, "InternalError", message}); }
+absl::Status InternalError(const std::string& message) { return api::ToStatus({500, "InternalError", message}); }
 
 }  // namespace
 
@@ -37,12 +37,12 @@ absl::StatusOr<std::string> ResolveContainer(const json::value& pod, const std::
   if (requested.empty()) {
     if (containers.size() == 1) return containers[0];
     if (containers.empty())
-      return BadRequestError(absl::StrCat("a container name must be specified for pod ", pod_name));
+      return api::BadRequestError(absl::StrCat("a container name must be specified for pod ", pod_name));
     // Kubernetes lists init, app and ephemeral containers in that order, formatted like a Go slice.
     std::vector<std::string> all = ContainerNames(pod, "initContainers");
     all.insert(all.end(), containers.begin(), containers.end());
     for (auto& e : ContainerNames(pod, "ephemeralContainers")) all.push_back(std::move(e));
-    return BadRequestError(absl::StrCat("a container name must be specified for pod ", pod_name,
+    return api::BadRequestError(absl::StrCat("a container name must be specified for pod ", pod_name,
                                         ", choose one of: [", absl::StrJoin(all, " "), "]"));
   }
   for (const char* field : {"containers", "initContainers", "ephemeralContainers"}) {
@@ -50,7 +50,7 @@ absl::StatusOr<std::string> ResolveContainer(const json::value& pod, const std::
       if (name == requested) return requested;
     }
   }
-  return BadRequestError(absl::StrCat("container ", requested, " is not valid for pod ", pod_name));
+  return api::BadRequestError(absl::StrCat("container ", requested, " is not valid for pod ", pod_name));
 }
 
 absl::StatusOr<UpstreamEndpoint> AgentEndpoint(const json::value& node) {
@@ -70,7 +70,7 @@ absl::StatusOr<UpstreamEndpoint> AgentEndpoint(const json::value& node) {
   }
   std::string node_name = base::GetString(node, {"metadata", "name"});
   if (endpoint.host.empty()) {
-    return BadRequestError(absl::StrCat("node ", node_name, " has no address the API server can reach"));
+    return api::BadRequestError(absl::StrCat("node ", node_name, " has no address the API server can reach"));
   }
   int64_t port = base::GetInt(node, {"status", "daemonEndpoints", "kubeletEndpoint", "Port"});
   endpoint.port = port > 0 && port < 65536 ? static_cast<int>(port) : kDefaultKubeletPort;
@@ -85,7 +85,7 @@ std::string AgentPath(const std::string& subresource, const std::string& ns, con
 }
 
 absl::Status ValidateLogOptions(const HttpRequest& request, const std::string& pod) {
-  std::vector<StatusCause> causes;
+  std::vector<api::StatusCause> causes;
   auto check_int = [&](const char* name, int64_t min, const char* why) {
     if (!request.HasQuery(name)) return;
     int64_t v = 0;
@@ -114,7 +114,7 @@ absl::Status ValidateLogOptions(const HttpRequest& request, const std::string& p
     }
   }
   if (causes.empty()) return absl::OkStatus();
-  return InvalidError("", "PodLogOptions", pod, causes);
+  return api::InvalidError("", "PodLogOptions", pod, causes);
 }
 
 PodStreams::PodStreams(ResourceStorage* storage, PodStreamsOptions options)
@@ -132,7 +132,7 @@ absl::StatusOr<HttpResponse> PodStreams::Forward(const HttpRequest& request, con
   const std::string& sub = info.subresource;
   bool upgrade = sub != "log";
   if (sub == "log" ? info.verb != "get" : (info.verb != "get" && info.verb != "create")) {
-    return MethodNotAllowedError(
+    return api::MethodNotAllowedError(
         absl::StrCat("the server does not allow this method on the requested resource (pods/", sub, ")"));
   }
   const api::ResourceInfo* pods = api::FindResource("", "v1", "pods");
@@ -154,15 +154,15 @@ absl::StatusOr<HttpResponse> PodStreams::Forward(const HttpRequest& request, con
   if (node_name.empty()) {
     // Kubernetes answers an empty log for a pod not yet scheduled.
     if (sub == "log") return HttpResponse{.status = 200, .content_type = "text/plain"};
-    return BadRequestError(absl::StrCat("pod ", info.name, " does not have a host assigned"));
+    return api::BadRequestError(absl::StrCat("pod ", info.name, " does not have a host assigned"));
   }
   std::string phase = base::GetString(pod, {"status", "phase"});
   if ((sub == "exec" || sub == "attach") && (phase == "Succeeded" || phase == "Failed")) {
-    return BadRequestError(absl::StrCat(sub == "exec" ? "cannot exec into" : "cannot attach to",
+    return api::BadRequestError(absl::StrCat(sub == "exec" ? "cannot exec into" : "cannot attach to",
                                         " a container in a completed pod; current phase is ", phase));
   }
   if (sub == "exec" && !request.HasQuery("command")) {
-    return BadRequestError("you must specify at least one command for the container");
+    return api::BadRequestError("you must specify at least one command for the container");
   }
   absl::StatusOr<ObjectPtr> node = storage_->Get(*nodes, "", node_name);
   if (!node.ok()) return node.status();

@@ -36,11 +36,11 @@ TEST(ResolveContainerTest, KubernetesMessages) {
                    "containers":[{"name":"a"},{"name":"b"}]}})");
   auto missing = ResolveContainer(pod, "");
   ASSERT_FALSE(missing.ok());
-  EXPECT_EQ(HttpCode(missing.status()), 400);
+  EXPECT_EQ(api::HttpCode(missing.status()), 400);
   EXPECT_EQ(missing.status().message(),
             "a container name must be specified for pod web, choose one of: [init a b]");
   auto bad = ResolveContainer(pod, "zzz");
-  EXPECT_EQ(HttpCode(bad.status()), 400);
+  EXPECT_EQ(api::HttpCode(bad.status()), 400);
   EXPECT_EQ(bad.status().message(), "container zzz is not valid for pod web");
   EXPECT_EQ(*ResolveContainer(pod, "init"), "init");
 }
@@ -75,11 +75,11 @@ TEST(ValidateLogOptionsTest, RejectsBadValues) {
   HttpRequest req;
   EXPECT_TRUE(ValidateLogOptions(req, "p").ok());
   req.query = {{"tailLines", "-1"}};
-  EXPECT_EQ(HttpCode(ValidateLogOptions(req, "p")), 422);
+  EXPECT_EQ(api::HttpCode(ValidateLogOptions(req, "p")), 422);
   req.query = {{"limitBytes", "0"}};
-  EXPECT_EQ(HttpCode(ValidateLogOptions(req, "p")), 422);
+  EXPECT_EQ(api::HttpCode(ValidateLogOptions(req, "p")), 422);
   req.query = {{"sinceSeconds", "10"}, {"sinceTime", "2024-05-01T10:00:00Z"}};
-  EXPECT_EQ(HttpCode(ValidateLogOptions(req, "p")), 422);
+  EXPECT_EQ(api::HttpCode(ValidateLogOptions(req, "p")), 422);
   req.query = {{"sinceTime", "2024-05-01T10:00:00Z"}, {"tailLines", "3"}, {"follow", "true"}};
   EXPECT_TRUE(ValidateLogOptions(req, "p").ok());
 }
@@ -162,14 +162,14 @@ class RelayTest : public ::testing::Test {
     options.key_file = paths_.server_key;
     options.client_ca_file = paths_.ca_cert;
     options.worker_threads = 4;
-    auto error = [](int code, const std::string& m) { return ErrorResponse(ToStatus({code, "Error", m})); };
+    auto error = [](int code, const std::string& m) { return ErrorResponse(api::ToStatus({code, "Error", m})); };
     upstream_ = std::make_unique<HttpServer>(
         options,
         [this](HttpRequest& req) {
           last_upstream_target_ = req.path;
           last_upstream_query_ = EncodeQuery(req.query);
           if (!req.peer || req.peer->common_name != kKubeletClientCommonName) {
-            return ErrorResponse(ForbiddenError("not the kubelet client"));
+            return ErrorResponse(api::ForbiddenError("not the kubelet client"));
           }
           HttpResponse resp;
           if (req.path == "/shout") {
@@ -180,7 +180,7 @@ class RelayTest : public ::testing::Test {
             resp.content_type = "text/plain";
             resp.stream = std::make_shared<Chunks>();
           } else {
-            resp = ErrorResponse(BadRequestError("no such thing"));
+            resp = ErrorResponse(api::BadRequestError("no such thing"));
           }
           return resp;
         },

@@ -2,9 +2,9 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "api/apply.h"
 #include "api/schema.h"
+#include "api/uid.h"
 #include "apiserver/errors.h"
 #include "base/json.h"
 #include "boost/json.hpp"
@@ -165,15 +165,6 @@ std::string GenerateName(const std::string& base) {
   return base.substr(0, kMaxGeneratedNameLength) + RandomSuffix();
 }
 
-std::string NewUid() {
-  uint64_t hi = absl::Uniform<uint64_t>(Rng());
-  uint64_t lo = absl::Uniform<uint64_t>(Rng());
-  hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
-  lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10
-  return absl::StrFormat("%08x-%04x-%04x-%04x-%012x", hi >> 32, (hi >> 16) & 0xffff, hi & 0xffff, lo >> 48,
-                         lo & 0xffffffffffffULL);
-}
-
 ResourceStorage::ResourceStorage(storage::Store* store, WatchCache* cache, base::Clock* clock,
                                  Admission* admission)
     : store_(store), cache_(cache), clock_(clock), admission_(admission), generate_name_(GenerateName) {}
@@ -200,21 +191,21 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Get(const api::ResourceInfo& r, const
                                                const std::string& name) {
   std::string prefix = ResourcePrefix(r.group, r.plural);
   auto obj = cache_->Get(prefix, ObjectKey(prefix, r.namespaced ? ns : "", name));
-  if (!obj) return NotFoundError(r.group, r.plural, name);
+  if (!obj) return api::NotFoundError(r.group, r.plural, name);
   return obj;
 }
 
 absl::Status ResourceStorage::CheckNamespace(const api::ResourceInfo& r, const std::string& ns,
                                              bool creating) {
   if (!r.namespaced) return absl::OkStatus();
-  if (ns.empty()) return BadRequestError("the namespace of the object must be set");
+  if (ns.empty()) return api::BadRequestError("the namespace of the object must be set");
   std::string prefix = ResourcePrefix("", "namespaces");
   auto nsobj = cache_->Get(prefix, ObjectKey(prefix, "", ns));
-  if (!nsobj) return NotFoundError("", "namespaces", ns);
+  if (!nsobj) return api::NotFoundError("", "namespaces", ns);
   json::value nsval = creating ? nsobj->Parse() : json::value();
   if (creating && (base::GetString(nsval, {"status", "phase"}) == "Terminating" ||
                    base::FindPath(nsval, {"metadata", "deletionTimestamp"}))) {
-    return ToStatus(
+    return api::ToStatus(
         {403, "Forbidden",
          absl::StrCat(r.QualifiedPlural(), " is forbidden: unable to create new content in namespace ", ns,
                       " because it is being terminated"),
@@ -241,7 +232,7 @@ absl::StatusOr<ObjectPtr> ResourceStorage::CreateOnce(const api::ResourceInfo& r
                                                       json::value obj, const WriteOptions& options,
                                                       bool* generated_name_taken) {
   *generated_name_taken = false;
-  if (!obj.is_object()) return BadRequestError("the request body must be a JSON object");
+  if (!obj.is_object()) return api::BadRequestError("the request body must be a JSON object");
   // Insert top-level keys before taking references into the object: inserting may move entries.
   obj.as_object()["apiVersion"] = r.GroupVersion();
   obj.as_object()["kind"] = r.kind;
@@ -249,7 +240,7 @@ absl::StatusOr<ObjectPtr> ResourceStorage::CreateOnce(const api::ResourceInfo& r
   std::string body_ns = base::GetString(obj, {"metadata", "namespace"});
   if (r.namespaced) {
     if (!body_ns.empty() && !ns.empty() && body_ns != ns) {
-      return BadRequestError(
+      return api::BadRequestError(
           "the namespace of the provided object does not match the namespace sent on the request");
     }
     meta["namespace"] = ns.empty() ? body_ns : ns;
@@ -259,7 +250,7 @@ absl::StatusOr<ObjectPtr> ResourceStorage::CreateOnce(const api::ResourceInfo& r
   std::string the_ns = r.namespaced ? std::string(meta["namespace"].as_string()) : "";
   if (auto s = CheckNamespace(r, the_ns, true); !s.ok()) return s;
   if (!base::GetString(obj, {"metadata", "resourceVersion"}).empty()) {
-    return BadRequestError("resourceVersion should not be set on objects to be created");
+    return api::BadRequestError("resourceVersion should not be set on objects to be created");
   }
   std::string name = base::GetString(obj, {"metadata", "name"});
   std::string generate = base::GetString(obj, {"metadata", "generateName"});
@@ -267,7 +258,7 @@ absl::StatusOr<ObjectPtr> ResourceStorage::CreateOnce(const api::ResourceInfo& r
     name = generate_name_(generate);
     meta["name"] = name;
   }
-  meta["uid"] = NewUid();
+  meta["uid"] = api::NewUid();
   meta["creationTimestamp"] = base::FormatRfc3339(clock_->Now());
   if (TracksGeneration(r)) {
     meta["generation"] = 1;
@@ -299,15 +290,15 @@ absl::StatusOr<ObjectPtr> ResourceStorage::CreateOnce(const api::ResourceInfo& r
     if (absl::IsAlreadyExists(rev.status())) {
       if (!generate.empty() && base::GetString(obj, {"metadata", "generateName"}) == generate) {
         *generated_name_taken = true;
-        ApiError e{409, "AlreadyExists",
+        api::ApiError e{409, "AlreadyExists",
                    absl::StrCat(r.QualifiedPlural(), " \"", name,
                                 "\" already exists, the server was not able to generate a unique name for "
                                 "the object"),
                    name, r.group, r.plural};
         e.retry_after_seconds = 1;
-        return ToStatus(e);
+        return api::ToStatus(e);
       }
-      return AlreadyExistsError(r.group, r.plural, name);
+      return api::AlreadyExistsError(r.group, r.plural, name);
     }
     return rev.status();
   }
@@ -348,13 +339,13 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Update(const api::ResourceInfo& r, co
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     ObjectPtr current = cache_->Get(prefix, key);
     if (!current) {
-      if (!create_if_missing) return NotFoundError(r.group, r.plural, name);
+      if (!create_if_missing) return api::NotFoundError(r.group, r.plural, name);
       auto obj = mutate(nullptr);
       if (!obj.ok()) return obj.status();
       auto made = Create(r, ns, std::move(*obj), options);
       if (made.ok() && created) *created = true;
       if (!made.ok() && absl::IsAborted(made.status()) && attempt + 1 < kMaxAttempts &&
-          HttpCode(made.status()) == 409 && StatusObject(made.status()).at("reason") == "AlreadyExists") {
+          api::HttpCode(made.status()) == 409 && api::StatusObject(made.status()).at("reason") == "AlreadyExists") {
         continue;  // created concurrently: apply onto it
       }
       return made;
@@ -362,23 +353,23 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Update(const api::ResourceInfo& r, co
     auto next = mutate(current);
     if (!next.ok()) return next.status();
     json::value obj = std::move(*next);
-    if (!obj.is_object()) return BadRequestError("the request body must be a JSON object");
+    if (!obj.is_object()) return api::BadRequestError("the request body must be a JSON object");
     obj.as_object()["apiVersion"] = r.GroupVersion();
     obj.as_object()["kind"] = r.kind;
     auto& meta = Meta(obj);
     std::string body_name = base::GetString(obj, {"metadata", "name"});
     if (!body_name.empty() && body_name != name) {
-      return BadRequestError(absl::StrCat("the name of the object (", body_name,
+      return api::BadRequestError(absl::StrCat("the name of the object (", body_name,
                                           ") does not match the name on the URL (", name, ")"));
     }
     std::string body_ns = base::GetString(obj, {"metadata", "namespace"});
     if (r.namespaced && !body_ns.empty() && body_ns != ns) {
-      return BadRequestError(
+      return api::BadRequestError(
           "the namespace of the provided object does not match the namespace sent on the request");
     }
     std::string body_rv = base::GetString(obj, {"metadata", "resourceVersion"});
     if (!body_rv.empty() && body_rv != std::to_string(current->revision)) {
-      return ConflictError(r.group, r.plural, name, kModified);
+      return api::ConflictError(r.group, r.plural, name, kModified);
     }
     const json::value old = current->Parse();
     // System-owned metadata is never taken from the request.
@@ -438,12 +429,12 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Update(const api::ResourceInfo& r, co
     }
     if (absl::IsFailedPrecondition(result.status()) || absl::IsNotFound(result.status())) {
       if (retry_on_conflict) continue;
-      if (absl::IsNotFound(result.status())) return NotFoundError(r.group, r.plural, name);
-      return ConflictError(r.group, r.plural, name, kModified);
+      if (absl::IsNotFound(result.status())) return api::NotFoundError(r.group, r.plural, name);
+      return api::ConflictError(r.group, r.plural, name, kModified);
     }
     return result.status();
   }
-  return ConflictError(r.group, r.plural, name, kModified);
+  return api::ConflictError(r.group, r.plural, name, kModified);
 }
 
 absl::StatusOr<ObjectPtr> ResourceStorage::Delete(const api::ResourceInfo& r, const std::string& ns,
@@ -455,24 +446,24 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Delete(const api::ResourceInfo& r, co
   // The namespaces every cluster relies on cannot be deleted (Kubernetes' NamespaceLifecycle).
   if (r.group.empty() && r.kind == "Namespace" &&
       (name == "default" || name == "kube-system" || name == "kube-public")) {
-    return ToStatus(
+    return api::ToStatus(
         {403, "Forbidden",
          absl::StrCat("namespaces \"", name, "\" is forbidden: this namespace may not be deleted"), name, "",
          "namespaces"});
   }
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     ObjectPtr current = cache_->Get(prefix, key);
-    if (!current) return NotFoundError(r.group, r.plural, name);
+    if (!current) return api::NotFoundError(r.group, r.plural, name);
     const json::value live = current->Parse();
     std::string uid = base::GetString(live, {"metadata", "uid"});
     if (!options.precondition_uid.empty() && options.precondition_uid != uid) {
-      return ConflictError(r.group, r.plural, name,
+      return api::ConflictError(r.group, r.plural, name,
                            absl::StrCat("Precondition failed: UID in precondition: ",
                                         options.precondition_uid, ", UID in object meta: ", uid));
     }
     if (!options.precondition_resource_version.empty() &&
         options.precondition_resource_version != std::to_string(current->revision)) {
-      return ConflictError(r.group, r.plural, name,
+      return api::ConflictError(r.group, r.plural, name,
                            absl::StrCat("Precondition failed: ResourceVersion in precondition: ",
                                         options.precondition_resource_version,
                                         ", ResourceVersion in object meta: ", current->revision));
@@ -531,7 +522,7 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Delete(const api::ResourceInfo& r, co
     *deleted = true;
     return current;
   }
-  return ConflictError(r.group, r.plural, name, kModified);
+  return api::ConflictError(r.group, r.plural, name, kModified);
 }
 
 }  // namespace skiff::apiserver

@@ -147,8 +147,6 @@ std::string GenerateName(const std::string& base);
 
 // Storage form of an object: its JSON without metadata.resourceVersion.
 std::string StoredForm(boost::json::value obj);
-// A random RFC 4122 version 4 UUID.
-std::string NewUid();
 
 }  // namespace skiff::apiserver
 

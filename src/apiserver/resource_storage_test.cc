@@ -127,14 +127,14 @@ TEST_F(ResourceStorageTest, CreateRejectsInvalidAndMissingNamespace) {
       "template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"c","image":"x"}]}}}})"),
                          {});
   ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(HttpCode(bad.status()), 422);
+  EXPECT_EQ(api::HttpCode(bad.status()), 422);
   EXPECT_NE(std::string(bad.status().message()).find("spec.replicas: Invalid value: -1"), std::string::npos);
   auto missing = rs_->Create(*cm_, "nope", Parse(R"({"metadata":{"name":"a"}})"), {});
-  EXPECT_EQ(HttpCode(missing.status()), 404);
+  EXPECT_EQ(api::HttpCode(missing.status()), 404);
   auto dup1 = rs_->Create(*cm_, "default", Parse(R"({"metadata":{"name":"a"}})"), {});
   ASSERT_TRUE(dup1.ok());
   auto dup2 = rs_->Create(*cm_, "default", Parse(R"({"metadata":{"name":"a"}})"), {});
-  EXPECT_EQ(HttpCode(dup2.status()), 409);
+  EXPECT_EQ(api::HttpCode(dup2.status()), 409);
 }
 
 TEST_F(ResourceStorageTest, GeneratedNameCollisionsAreRetriedWithFreshNames) {
@@ -160,7 +160,7 @@ TEST_F(ResourceStorageTest, GeneratedNameGivesUpAfterEightCollisions) {
   auto failed = rs_->Create(*cm_, "default", Parse(R"({"metadata":{"generateName":"gen-"}})"), {});
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(calls, 8);
-  json::value st = StatusObject(failed.status());
+  json::value st = api::StatusObject(failed.status());
   EXPECT_EQ(base::GetInt(st, {"code"}), 409);
   EXPECT_EQ(base::GetString(st, {"reason"}), "AlreadyExists");
   EXPECT_EQ(base::GetString(st, {"message"}),
@@ -170,7 +170,7 @@ TEST_F(ResourceStorageTest, GeneratedNameGivesUpAfterEightCollisions) {
   // A name the client chose is not retried.
   calls = 0;
   auto chosen = rs_->Create(*cm_, "default", Parse(R"({"metadata":{"name":"gen-aaaaa"}})"), {});
-  EXPECT_EQ(HttpCode(chosen.status()), 409);
+  EXPECT_EQ(api::HttpCode(chosen.status()), 409);
   EXPECT_EQ(calls, 0);
 }
 
@@ -224,7 +224,7 @@ TEST_F(ResourceStorageTest, UpdateChecksResourceVersionAndBumpsGenerationOnSpecO
                        {}, false);
   };
   auto stale = set("replicas", "1");
-  EXPECT_EQ(HttpCode(stale.status()), 409);
+  EXPECT_EQ(api::HttpCode(stale.status()), 409);
   auto labeled = set("label", std::to_string((*created)->revision));
   ASSERT_TRUE(labeled.ok()) << labeled.status();
   EXPECT_EQ(base::GetInt((*labeled)->Parse(), {"metadata", "generation"}), 1);
@@ -242,7 +242,7 @@ TEST_F(ResourceStorageTest, FinalizersDelayDeletionUntilRemoved) {
   EXPECT_NE(base::FindPath((*marked)->Parse(), {"metadata", "deletionTimestamp"}), nullptr);
   auto cleared = RemoveFinalizers(*cm_, "f");
   ASSERT_TRUE(cleared.ok()) << cleared.status();
-  EXPECT_EQ(HttpCode(rs_->Get(*cm_, "default", "f").status()), 404);
+  EXPECT_EQ(api::HttpCode(rs_->Get(*cm_, "default", "f").status()), 404);
 }
 
 TEST_F(ResourceStorageTest, BoundPodsTerminateGracefullyUnboundPodsGoAtOnce) {
@@ -289,7 +289,7 @@ TEST_F(ResourceStorageTest, FinalDeleteOfAPodWithFinalizersLetsTheLastFinalizerD
   // Removing the last finalizer now deletes the pod.
   auto cleared = RemoveFinalizers(*pods_, "p");
   ASSERT_TRUE(cleared.ok()) << cleared.status();
-  EXPECT_EQ(HttpCode(rs_->Get(*pods_, "default", "p").status()), 404);
+  EXPECT_EQ(api::HttpCode(rs_->Get(*pods_, "default", "p").status()), 404);
 }
 
 TEST_F(ResourceStorageTest, WatchDeliversInitialThenLiveEventsInOrder) {
@@ -320,7 +320,7 @@ TEST_F(ResourceStorageTest, SystemNamespacesCannotBeDeleted) {
   bool deleted = true;
   auto refused = rs_->Delete(*ns_, "", "default", {}, &deleted);
   ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(HttpCode(refused.status()), 403);
+  EXPECT_EQ(api::HttpCode(refused.status()), 403);
   EXPECT_NE(std::string(refused.status().message()).find("may not be deleted"), std::string::npos);
   EXPECT_TRUE(rs_->Get(*ns_, "", "default").ok());
   ASSERT_TRUE(rs_->Create(*ns_, "", Parse(R"({"metadata":{"name":"team"}})"), {}).ok());
@@ -333,7 +333,7 @@ TEST_F(ResourceStorageTest, DryRunStoresNothing) {
   auto made = rs_->Create(*cm_, "default", Parse(R"({"metadata":{"name":"ghost"}})"), dry);
   ASSERT_TRUE(made.ok());
   EXPECT_EQ(base::GetString((*made)->Parse(), {"metadata", "resourceVersion"}), "");
-  EXPECT_EQ(HttpCode(rs_->Get(*cm_, "default", "ghost").status()), 404);
+  EXPECT_EQ(api::HttpCode(rs_->Get(*cm_, "default", "ghost").status()), 404);
 }
 
 }  // namespace

@@ -22,12 +22,12 @@ absl::Status InvalidObjectStatus(const api::ResourceInfo& resource, const std::s
   // Type mismatches are decoding errors in Kubernetes (400), everything else is 422 Invalid.
   for (const auto& e : errors) {
     if (e.type == api::kFieldValueTypeInvalid) {
-      return BadRequestError(absl::StrCat(resource.kind, " in version \"", resource.version,
+      return api::BadRequestError(absl::StrCat(resource.kind, " in version \"", resource.version,
                                           "\" cannot be handled as a ", resource.kind, ": ",
                                           api::DecodeErrorMessage(e)));
     }
   }
-  ApiError err{422,  "Invalid",      api::InvalidObjectMessage(qualified, name, errors),
+  api::ApiError err{422,  "Invalid",      api::InvalidObjectMessage(qualified, name, errors),
                name, resource.group, resource.kind};
   for (const auto& e : errors) {
     std::string text = api::FormatFieldError(e);
@@ -35,7 +35,7 @@ absl::Status InvalidObjectStatus(const api::ResourceInfo& resource, const std::s
     if (text.compare(0, prefix.size(), prefix) == 0) text = text.substr(prefix.size());
     err.causes.push_back({e.type, text, e.field});
   }
-  return ToStatus(err);
+  return api::ToStatus(err);
 }
 
 absl::Status SchemaAdmission::Admit(const api::ResourceInfo& resource, boost::json::value& obj,

@@ -136,17 +136,17 @@ absl::StatusOr<Selection> BuildSelection(const api::ResourceInfo& resource, cons
   std::optional<api::FieldSelector> fields;
   if (!label_selector.empty()) {
     auto parsed = api::LabelSelector::Parse(label_selector);
-    if (!parsed.ok()) return BadRequestError(std::string(parsed.status().message()));
+    if (!parsed.ok()) return api::BadRequestError(std::string(parsed.status().message()));
     if (!parsed->Empty()) labels = std::move(*parsed);
   }
   if (!field_selector.empty()) {
     auto parsed = api::FieldSelector::Parse(field_selector);
-    if (!parsed.ok()) return BadRequestError(std::string(parsed.status().message()));
+    if (!parsed.ok()) return api::BadRequestError(std::string(parsed.status().message()));
     // Check support against an empty object: support depends only on the kind.
     boost::json::value empty = boost::json::object();
     auto getter = [&](std::string_view f) { return SelectableField(resource, empty, f); };
     for (const auto& f : parsed->UnsupportedFields(getter)) {
-      return BadRequestError("field label not supported: " + f);
+      return api::BadRequestError("field label not supported: " + f);
     }
     if (auto name = parsed->RequiresExactMatch("metadata.name")) out.exact_name = *name;
     if (!parsed->Empty()) fields = std::move(*parsed);

@@ -129,7 +129,7 @@ absl::Status Server::Start() {
     if (parts_->storage->Get(*namespaces, "", ns).ok()) continue;
     boost::json::value obj = boost::json::object{{"metadata", boost::json::object{{"name", ns}}}};
     auto created = parts_->storage->Create(*namespaces, "", std::move(obj), WriteOptions{});
-    if (!created.ok() && HttpCode(created.status()) != 409) return created.status();
+    if (!created.ok() && api::HttpCode(created.status()) != 409) return created.status();
   }
 
   // Certificates need the real port in the kubeconfig, so bind first when the port is 0.

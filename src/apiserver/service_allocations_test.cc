@@ -94,7 +94,7 @@ class ServiceAllocationsTest : public ::testing::Test {
     return rs_->Delete(*svc_, "default", name, {}, &deleted).status();
   }
   static std::string Message(const absl::Status& s) {
-    return std::string(StatusObject(s).at("message").as_string());
+    return std::string(api::StatusObject(s).at("message").as_string());
   }
 
   std::filesystem::path dir_;
@@ -129,7 +129,7 @@ TEST_F(ServiceAllocationsTest, RequestedIpConflictsAndRange) {
       Create(R"({"metadata":{"name":"a"},"spec":{"clusterIP":"10.96.0.10","ports":[{"port":53}]}})").ok());
   auto dup = Create(R"({"metadata":{"name":"b"},"spec":{"clusterIP":"10.96.0.10","ports":[{"port":53}]}})");
   ASSERT_FALSE(dup.ok());
-  EXPECT_EQ(HttpCode(dup.status()), 422);
+  EXPECT_EQ(api::HttpCode(dup.status()), 422);
   EXPECT_NE(Message(dup.status()).find("provided IP is already allocated"), std::string::npos)
       << Message(dup.status());
   auto outside = Create(R"({"metadata":{"name":"c"},"spec":{"clusterIP":"10.0.0.1","ports":[{"port":53}]}})");
@@ -221,7 +221,7 @@ TEST_F(ServiceAllocationsTest, FullRangeIsAClearError) {
   }
   auto full = Create(R"({"metadata":{"name":"over"},"spec":{"type":"NodePort","ports":[{"port":80}]}})");
   ASSERT_FALSE(full.ok());
-  EXPECT_EQ(HttpCode(full.status()), 422);
+  EXPECT_EQ(api::HttpCode(full.status()), 422);
   EXPECT_NE(Message(full.status()).find("range is full"), std::string::npos);
   EXPECT_EQ(alloc_->ips_in_use(), 10u);  // the failed create gave its IP back
 }

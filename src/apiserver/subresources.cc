@@ -39,7 +39,7 @@ std::string SelectorString(const json::value& labels) {
 // the root, `{"metadata":null}`) fails the name check against the URL (400).
 absl::Status CheckPatchedObject(const api::ResourceInfo& r, const std::string& name, const json::value& patched) {
   auto invalid = [&](const std::string& decode_error) {
-    return InvalidError("", "", "",
+    return api::InvalidError("", "", "",
                         {{std::string(api::kFieldValueInvalid),
                           absl::StrCat("Invalid value: ", api::GoQuote(base::ToJson(patched)), ": ", decode_error),
                           "patch"}});
@@ -54,7 +54,7 @@ absl::Status CheckPatchedObject(const api::ResourceInfo& r, const std::string& n
     }
   }
   if (base::GetString(patched, {"metadata", "name"}).empty()) {
-    return BadRequestError(
+    return api::BadRequestError(
         absl::StrCat("the name of the object (", name, " based on URL) was undeterminable: name must be provided"));
   }
   return absl::OkStatus();
@@ -77,11 +77,11 @@ absl::StatusOr<json::value> ComputePatch(const api::ResourceInfo& r, const std::
     }
     next = api::ServerSideApply(live, applied, manager, force, meta, r.GroupVersion(), now);
     if (!next.ok() && absl::IsAborted(next.status())) {
-      ApiError e{409, "Conflict", std::string(next.status().message()), name, r.group, r.plural};
+      api::ApiError e{409, "Conflict", std::string(next.status().message()), name, r.group, r.plural};
       for (const auto& c : api::ApplyConflictsFromStatus(next.status())) {
         e.causes.push_back({"FieldManagerConflict", c.message, c.field});
       }
-      return ToStatus(e);
+      return api::ToStatus(e);
     }
     return next;
   }
@@ -90,13 +90,13 @@ absl::StatusOr<json::value> ComputePatch(const api::ResourceInfo& r, const std::
   if (type == kJsonPatch) {
     next = api::ApplyJsonPatch(base, patch);
     if (!next.ok())
-      return ToStatus({422, "Invalid", std::string(next.status().message()), name, r.group, r.plural});
+      return api::ToStatus({422, "Invalid", std::string(next.status().message()), name, r.group, r.plural});
   } else if (type == kMergePatch) {
     next = api::ApplyMergePatch(base, patch);
     if (!next.ok()) return next.status();
   } else {
     next = api::ApplyStrategicMergePatch(base, patch, meta);
-    if (!next.ok()) return BadRequestError(std::string(next.status().message()));
+    if (!next.ok()) return api::BadRequestError(std::string(next.status().message()));
   }
   if (auto s = CheckPatchedObject(r, name, *next); !s.ok()) return s;
   return next;
@@ -134,7 +134,7 @@ absl::StatusOr<json::value> ApplyScale(const api::ResourceInfo& r, const ObjectP
     next = body;
     std::string rv = base::GetString(body, {"metadata", "resourceVersion"});
     if (!rv.empty() && rv != std::to_string(current->revision)) {
-      return ConflictError(
+      return api::ConflictError(
           r.group, r.plural, name,
           "the object has been modified; please apply your changes to the latest version and "
           "try again");
@@ -144,17 +144,17 @@ absl::StatusOr<json::value> ApplyScale(const api::ResourceInfo& r, const ObjectP
   } else if (type == kStrategicMergePatch || type == kMergePatch) {
     next = api::ApplyMergePatch(scale, body);
   } else {
-    return UnsupportedMediaTypeError(absl::StrCat("unsupported patch type for scale: ", type));
+    return api::UnsupportedMediaTypeError(absl::StrCat("unsupported patch type for scale: ", type));
   }
-  if (!next.ok()) return BadRequestError(std::string(next.status().message()));
+  if (!next.ok()) return api::BadRequestError(std::string(next.status().message()));
   const auto* replicas = base::FindPath(*next, {"spec", "replicas"});
   if (!replicas || !(replicas->is_int64() || replicas->is_uint64())) {
-    return InvalidError("autoscaling", "Scale", name,
+    return api::InvalidError("autoscaling", "Scale", name,
                         {{"FieldValueRequired", "Required value", "spec.replicas"}});
   }
   int64_t n = replicas->to_number<int64_t>();
   if (n < 0) {
-    return InvalidError(
+    return api::InvalidError(
         "autoscaling", "Scale", name,
         {{"FieldValueInvalid", absl::StrCat("Invalid value: ", n, ": must be greater than or equal to 0"),
           "spec.replicas"}});
@@ -168,7 +168,7 @@ absl::StatusOr<json::value> ApplyScale(const api::ResourceInfo& r, const ObjectP
 absl::StatusOr<ObjectPtr> BindPod(ResourceStorage* storage, const std::string& ns, const std::string& pod,
                                   const std::string& node, absl::Time now, WriteOptions options) {
   if (node.empty()) {
-    return InvalidError("", "Binding", pod, {{"FieldValueRequired", "Required value", "target.name"}});
+    return api::InvalidError("", "Binding", pod, {{"FieldValueRequired", "Required value", "target.name"}});
   }
   const api::ResourceInfo* pods = api::FindResource("", "v1", "pods");
   options.subresource = "binding";  // may set spec.nodeName and status together
@@ -178,11 +178,11 @@ absl::StatusOr<ObjectPtr> BindPod(ResourceStorage* storage, const std::string& n
         json::value obj = current->Parse();
         std::string existing = base::GetString(obj, {"spec", "nodeName"});
         if (!existing.empty()) {
-          return ConflictError("", "pods", pod,
+          return api::ConflictError("", "pods", pod,
                                absl::StrCat("pod ", pod, " is already assigned to node \"", existing, "\""));
         }
         if (base::FindPath(obj, {"metadata", "deletionTimestamp"})) {
-          return ConflictError("", "pods", pod, "pod is being deleted, cannot be assigned to a host");
+          return api::ConflictError("", "pods", pod, "pod is being deleted, cannot be assigned to a host");
         }
         base::EnsureObject(obj, {"spec"})["nodeName"] = node;
         // The PodScheduled condition is recorded with the binding, as the real registry does.
@@ -209,7 +209,7 @@ absl::StatusOr<ObjectPtr> EvictPod(ResourceStorage* storage, const base::Clock& 
                                    const std::string& name, const json::value& body, bool dry_run) {
   std::string body_name = base::GetString(body, {"metadata", "name"});
   if (!body_name.empty() && body_name != name) {
-    return BadRequestError("name in URL does not match name in Eviction object");
+    return api::BadRequestError("name in URL does not match name in Eviction object");
   }
   // PodDisruptionBudgets may refuse the eviction (429) before anything is deleted.
   if (auto s = ChargeDisruptionBudget(storage, clock, ns, name, dry_run); !s.ok()) return s;

@@ -55,7 +55,7 @@ void WatchStream::Start(std::shared_ptr<StreamSink> sink) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!id.ok()) {
     if (absl::IsOutOfRange(id.status())) {
-      WriteLocked(absl::StrCat("{\"type\":\"ERROR\",\"object\":", base::ToJson(StatusObject(GoneError(
+      WriteLocked(absl::StrCat("{\"type\":\"ERROR\",\"object\":", base::ToJson(api::StatusObject(api::GoneError(
                                                                         std::string(id.status().message())))),
                                "}\n"));
     }

@@ -2,17 +2,17 @@
 
 #include <cstdlib>
 
-#include "apiserver/errors.h"
+#include "api/errors.h"
 #include "base/json.h"
 #include "spdlog/spdlog.h"
 
 namespace skiff::client {
 
-int HttpCode(const absl::Status& status) { return status.ok() ? 200 : apiserver::HttpCode(status); }
+int HttpCode(const absl::Status& status) { return status.ok() ? 200 : api::HttpCode(status); }
 
 std::string ErrorReason(const absl::Status& status) {
   if (status.ok()) return "";
-  return base::GetString(apiserver::StatusObject(status), {"reason"});
+  return base::GetString(api::StatusObject(status), {"reason"});
 }
 
 const api::ResourceInfo& Resource(const std::string& group, const std::string& version,

@@ -3,7 +3,7 @@
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
-#include "apiserver/resource_storage.h"
+#include "api/uid.h"
 #include "base/json.h"
 #include "boost/json.hpp"
 #include "spdlog/spdlog.h"
@@ -20,7 +20,7 @@ const api::ResourceInfo& Leases() { return Resource("coordination.k8s.io", "v1",
 std::string DefaultIdentity() {
   char host[256] = {0};
   if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
-  return absl::StrCat(host[0] ? host : "skiff", "_", apiserver::NewUid());
+  return absl::StrCat(host[0] ? host : "skiff", "_", api::NewUid());
 }
 
 LeaderElector::LeaderElector(Client* client, LeaderElectionConfig config)

@@ -12,7 +12,7 @@
 #include "agent/kubelet/images_command.h"
 #include "apiserver/server.h"
 #include "base/file_limit.h"
-#include "client/in_process_client.h"
+#include "client/inprocess/in_process_client.h"
 #include "controllers/manager/manager.h"
 #include "controllers/manager/manager_flags.h"
 #include "scheduler/scheduler.h"

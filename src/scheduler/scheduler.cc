@@ -60,7 +60,7 @@ std::string CurrentUnschedulableMessage(const json::value& pod) {
 
 }  // namespace
 
-Scheduler::Scheduler(const controllers::ControllerContext& context, SchedulerOptions options)
+Scheduler::Scheduler(const client::ControllerContext& context, SchedulerOptions options)
     : context_(context),
       options_(std::move(options)),
       clock_(options_.clock != nullptr ? options_.clock : &base::RealClock()),

@@ -19,7 +19,7 @@
 #include <unordered_map>
 
 #include "base/clock.h"
-#include "controllers/manager/controller_context.h"
+#include "client/controller_context.h"
 #include "scheduler/algorithm.h"
 #include "scheduler/async_writer.h"
 #include "scheduler/cache.h"
@@ -40,9 +40,9 @@ struct SchedulerOptions {
   const base::Clock* clock = nullptr;  // null = real clock
 };
 
-class Scheduler : public controllers::Runnable {
+class Scheduler : public client::Runnable {
  public:
-  explicit Scheduler(const controllers::ControllerContext& context, SchedulerOptions options = {});
+  explicit Scheduler(const client::ControllerContext& context, SchedulerOptions options = {});
   ~Scheduler() override;
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
@@ -79,7 +79,7 @@ class Scheduler : public controllers::Runnable {
                    const std::string& message);
   void Loop();
 
-  const controllers::ControllerContext context_;
+  const client::ControllerContext context_;
   const SchedulerOptions options_;
   const base::Clock* clock_;
   SchedulerCache cache_;
@@ -98,7 +98,7 @@ class Scheduler : public controllers::Runnable {
 };
 
 // The factory the controller manager's registration takes (ControllerManager::AddController).
-inline std::unique_ptr<controllers::Runnable> NewScheduler(const controllers::ControllerContext& context) {
+inline std::unique_ptr<client::Runnable> NewScheduler(const client::ControllerContext& context) {
   return std::make_unique<Scheduler>(context);
 }
 

@@ -31,7 +31,7 @@ class SchedulerTest : public ::testing::Test {
     SchedulerOptions options;
     options.write_threads = 4;
     scheduler_ = std::make_unique<Scheduler>(
-        controllers::ControllerContext{server_.client(), informers_.get(), nullptr}, options);
+        client::ControllerContext{server_.client(), informers_.get(), nullptr}, options);
     scheduler_->Start();
     informers_->Start();
     ASSERT_TRUE(informers_->WaitForSync(absl::Seconds(10)));

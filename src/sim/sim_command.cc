@@ -6,7 +6,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
-#include "client/rest_client.h"
+#include "client/rest/rest_client.h"
 #include "sim/simulator.h"
 #include "spdlog/spdlog.h"
 

@@ -19,13 +19,12 @@
 
 namespace skiff::sim {
 
-namespace api = skiff::apiserver;
 namespace fs = std::filesystem;
 
 namespace {
 
-api::HttpResponse Error(int code, const std::string& reason, const std::string& message) {
-  return api::ErrorResponse(api::ToStatus({code, reason, message}));
+apiserver::HttpResponse Error(int code, const std::string& reason, const std::string& message) {
+  return apiserver::ErrorResponse(api::ToStatus({code, reason, message}));
 }
 
 std::string CriTime(absl::Time t) { return absl::FormatTime("%Y-%m-%dT%H:%M:%E9SZ", t, absl::UTCTimeZone()); }
@@ -74,7 +73,7 @@ absl::Status SimKubelet::Start() {
       !s.ok()) {
     return s;
   }
-  api::HttpServerOptions http;
+  apiserver::HttpServerOptions http;
   http.listen_address = "0.0.0.0";
   http.port = options_.port;
   http.bind_device = "lo";  // local connections only, to any 127/8 address
@@ -93,9 +92,9 @@ absl::Status SimKubelet::Start() {
   http.io_threads = 1;
   http.worker_threads = 4;
   http.max_body_bytes = 64 * 1024;
-  auto server = std::make_unique<api::HttpServer>(
-      http, [this](api::HttpRequest& req) { return Handle(req); },
-      [](int code, const std::string& message) { return api::ErrorResponse(api::TransportError(code, message)); });
+  auto server = std::make_unique<apiserver::HttpServer>(
+      http, [this](apiserver::HttpRequest& req) { return Handle(req); },
+      [](int code, const std::string& message) { return apiserver::ErrorResponse(apiserver::TransportError(code, message)); });
   if (absl::Status s = server->Start(); !s.ok()) return s;
   http_ = std::move(server);
   spdlog::info("sim: kubelet endpoint of the simulated nodes on 127.64.0.0/10 port {}", http_->port());
@@ -109,9 +108,9 @@ void SimKubelet::Stop() {
 
 int SimKubelet::port() const { return http_ ? http_->port() : 0; }
 
-api::HttpResponse SimKubelet::Handle(const api::HttpRequest& req) {
+apiserver::HttpResponse SimKubelet::Handle(const apiserver::HttpRequest& req) {
   if (req.path == "/healthz") {
-    return api::HttpResponse{.status = 200, .content_type = "text/plain; charset=utf-8", .body = "ok"};
+    return apiserver::HttpResponse{.status = 200, .content_type = "text/plain; charset=utf-8", .body = "ok"};
   }
   if (auto rejected = agent::server::RejectCaller(req, options_.allowed_user)) return *rejected;
   const std::string host = req.Header("host");
@@ -129,7 +128,7 @@ api::HttpResponse SimKubelet::Handle(const api::HttpRequest& req) {
         absl::StrCat("pod \"", route->pod, "\" in namespace \"", route->ns, "\" is not on this node"));
   }
   if (route->kind == "containerLogs") {
-    if (req.method != "GET") return api::ErrorResponse(api::MethodNotAllowedError("logs are read with GET"));
+    if (req.method != "GET") return apiserver::ErrorResponse(api::MethodNotAllowedError("logs are read with GET"));
     return Logs(req, route->ns, route->pod, route->container, *pod);
   }
   const char* what = route->kind == "exec"     ? "exec into"
@@ -141,7 +140,7 @@ api::HttpResponse SimKubelet::Handle(const api::HttpRequest& req) {
                    pod->node_name, ", where no container process exists (skiff sim)"));
 }
 
-api::HttpResponse SimKubelet::Logs(const api::HttpRequest& req, const std::string& ns, const std::string& pod,
+apiserver::HttpResponse SimKubelet::Logs(const apiserver::HttpRequest& req, const std::string& ns, const std::string& pod,
                                    const std::string& container, const SimPod& state) {
   absl::StatusOr<agent::server::LogOptions> options = agent::server::ParseLogOptions(
       [&req](const std::string& name) -> std::optional<std::string> {
@@ -166,7 +165,7 @@ api::HttpResponse SimKubelet::Logs(const api::HttpRequest& req, const std::strin
     first = lines.size() - static_cast<size_t>(*options->tail_lines);
   }
   agent::server::LogFormatter formatter(*options);
-  api::HttpResponse resp{.status = 200, .content_type = "text/plain"};
+  apiserver::HttpResponse resp{.status = 200, .content_type = "text/plain"};
   for (size_t i = first; i < lines.size() && formatter.AddLine(lines[i], &resp.body); ++i) {
   }
   return resp;

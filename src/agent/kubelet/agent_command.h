@@ -19,7 +19,7 @@
 
 #include "absl/status/statusor.h"
 #include "agent/kubelet/agent.h"
-#include "client/rest_client.h"
+#include "client/rest/rest_client.h"
 
 namespace CLI {
 class App;

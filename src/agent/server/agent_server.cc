@@ -23,8 +23,6 @@
 
 namespace skiff::agent::server {
 
-namespace api = skiff::apiserver;
-
 namespace {
 
 constexpr absl::Duration kRpcTimeout = absl::Seconds(10);
@@ -32,17 +30,17 @@ constexpr absl::Duration kStreamDialTimeout = absl::Seconds(10);
 // How long a follower trusts its last "still running" answer before asking CRI again.
 constexpr absl::Duration kRunningCheckPeriod = absl::Milliseconds(500);
 
-bool QueryBool(const api::HttpRequest& req, const std::string& name) {
+bool QueryBool(const apiserver::HttpRequest& req, const std::string& name) {
   std::string v = absl::AsciiStrToLower(req.Query(name));
   return v == "true" || v == "1";
 }
 
-api::HttpResponse Error(int code, const std::string& reason, const std::string& message) {
-  return api::ErrorResponse(api::ToStatus({code, reason, message}));
+apiserver::HttpResponse Error(int code, const std::string& reason, const std::string& message) {
+  return apiserver::ErrorResponse(api::ToStatus({code, reason, message}));
 }
 
 // "http://127.0.0.1:4321/exec/token" -> endpoint + "/exec/token".
-absl::Status ParseStreamUrl(const std::string& url, api::UpstreamEndpoint* endpoint, std::string* target) {
+absl::Status ParseStreamUrl(const std::string& url, apiserver::UpstreamEndpoint* endpoint, std::string* target) {
   absl::string_view rest = url;
   if (!absl::ConsumePrefix(&rest, "http://")) {
     return absl::UnimplementedError(absl::StrCat("streaming URL ", url, " is not plain http"));
@@ -78,10 +76,10 @@ std::optional<AgentRoute> ParseAgentRoute(const std::string& path) {
   return std::nullopt;
 }
 
-std::optional<api::HttpResponse> RejectCaller(const api::HttpRequest& req, const std::string& allowed_user) {
-  if (!req.peer) return api::ErrorResponse(api::UnauthorizedError());
+std::optional<apiserver::HttpResponse> RejectCaller(const apiserver::HttpRequest& req, const std::string& allowed_user) {
+  if (!req.peer) return apiserver::ErrorResponse(api::UnauthorizedError());
   if (req.peer->common_name != allowed_user) {
-    return api::ErrorResponse(api::ForbiddenError(absl::StrCat("Forbidden (user=", req.peer->common_name,
+    return apiserver::ErrorResponse(api::ForbiddenError(absl::StrCat("Forbidden (user=", req.peer->common_name,
                                                                ", verb=", absl::AsciiStrToLower(req.method),
                                                                ", resource=nodes, subresource(s)=[proxy])")));
   }
@@ -95,9 +93,9 @@ class AgentServer::Impl {
 
   class LogStream;
 
-  api::HttpResponse Handle(const api::HttpRequest& req);
-  api::HttpResponse Logs(const api::HttpRequest& req, const AgentRoute& route);
-  api::HttpResponse Stream(const api::HttpRequest& req, const AgentRoute& route);
+  apiserver::HttpResponse Handle(const apiserver::HttpRequest& req);
+  apiserver::HttpResponse Logs(const apiserver::HttpRequest& req, const AgentRoute& route);
+  apiserver::HttpResponse Stream(const apiserver::HttpRequest& req, const AgentRoute& route);
 
   // Log streams register while their thread runs, so Stop can end them before the runtime goes.
   bool Register(LogStream* stream);
@@ -108,8 +106,8 @@ class AgentServer::Impl {
   AgentServerOptions options_;
   ContainerLocator locator_;
   ResourceStats stats_{runtime_};  // GET /stats/summary (metrics.k8s.io, kubectl top)
-  api::NodeProxy proxy_;
-  std::unique_ptr<api::HttpServer> http_;
+  apiserver::NodeProxy proxy_;
+  std::unique_ptr<apiserver::HttpServer> http_;
 
   std::mutex mu_;
   std::condition_variable cv_;
@@ -118,13 +116,13 @@ class AgentServer::Impl {
 };
 
 // Streams one log file on its own thread.
-class AgentServer::Impl::LogStream : public api::StreamSource,
+class AgentServer::Impl::LogStream : public apiserver::StreamSource,
                                      public std::enable_shared_from_this<LogStream> {
  public:
   LogStream(Impl* server, std::string path, LogOptions options, std::string container_id)
       : server_(server), path_(std::move(path)), options_(options), container_id_(std::move(container_id)) {}
 
-  void Start(std::shared_ptr<api::StreamSink> sink) override {
+  void Start(std::shared_ptr<apiserver::StreamSink> sink) override {
     if (!server_->Register(this)) {
       sink->Close();
       return;
@@ -135,7 +133,7 @@ class AgentServer::Impl::LogStream : public api::StreamSource,
   void Stop() override { stop_ = true; }
 
  private:
-  void Run(const std::shared_ptr<api::StreamSink>& sink) {
+  void Run(const std::shared_ptr<apiserver::StreamSink>& sink) {
     absl::Time checked = absl::InfinitePast();
     bool running = !container_id_.empty();
     auto still_running = [&] {
@@ -184,25 +182,25 @@ void AgentServer::Impl::StopLogStreams() {
   cv_.wait(lock, [this] { return streams_.empty(); });
 }
 
-api::HttpResponse AgentServer::Impl::Handle(const api::HttpRequest& req) {
+apiserver::HttpResponse AgentServer::Impl::Handle(const apiserver::HttpRequest& req) {
   if (req.path == "/healthz") {
-    return api::HttpResponse{.status = 200, .content_type = "text/plain; charset=utf-8", .body = "ok"};
+    return apiserver::HttpResponse{.status = 200, .content_type = "text/plain; charset=utf-8", .body = "ok"};
   }
-  if (std::optional<api::HttpResponse> rejected = RejectCaller(req, options_.allowed_user)) return *rejected;
+  if (std::optional<apiserver::HttpResponse> rejected = RejectCaller(req, options_.allowed_user)) return *rejected;
   if (req.path == "/stats/summary") return ServeStatsSummary(&stats_, req);
   std::optional<AgentRoute> route = ParseAgentRoute(req.path);
   if (!route) return Error(404, "NotFound", absl::StrCat("the agent does not serve ", req.path));
   if (route->kind == "containerLogs") {
-    if (req.method != "GET") return api::ErrorResponse(api::MethodNotAllowedError("logs are read with GET"));
+    if (req.method != "GET") return apiserver::ErrorResponse(api::MethodNotAllowedError("logs are read with GET"));
     return Logs(req, *route);
   }
   if (req.method != "GET" && req.method != "POST") {
-    return api::ErrorResponse(api::MethodNotAllowedError(absl::StrCat(route->kind, " takes GET or POST")));
+    return apiserver::ErrorResponse(api::MethodNotAllowedError(absl::StrCat(route->kind, " takes GET or POST")));
   }
   return Stream(req, *route);
 }
 
-api::HttpResponse AgentServer::Impl::Logs(const api::HttpRequest& req, const AgentRoute& route) {
+apiserver::HttpResponse AgentServer::Impl::Logs(const apiserver::HttpRequest& req, const AgentRoute& route) {
   absl::StatusOr<LogOptions> options = ParseLogOptions(
       [&req](const std::string& name) -> std::optional<std::string> {
         if (!req.HasQuery(name)) return std::nullopt;
@@ -211,9 +209,9 @@ api::HttpResponse AgentServer::Impl::Logs(const api::HttpRequest& req, const Age
       absl::Now());
   if (!options.ok()) return Error(400, "BadRequest", std::string(options.status().message()));
   absl::StatusOr<PodRef> pod = locator_.FindPod(route.ns, route.pod);
-  if (!pod.ok()) return api::ErrorResponse(pod.status());
+  if (!pod.ok()) return apiserver::ErrorResponse(pod.status());
   absl::StatusOr<std::vector<ContainerRef>> containers = locator_.FindContainers(*pod, route.container);
-  if (!containers.ok()) return api::ErrorResponse(containers.status());
+  if (!containers.ok()) return apiserver::ErrorResponse(containers.status());
   std::string dir = locator_.LogDirectory(*pod, route.container);
   std::vector<uint32_t> attempts = LogAttempts(dir);
   std::string waiting = absl::StrCat("container \"", route.container, "\" in pod \"", route.pod,
@@ -244,15 +242,15 @@ api::HttpResponse AgentServer::Impl::Logs(const api::HttpRequest& req, const Age
   std::string path = absl::StrCat(dir, "/", attempt, ".log");
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return Error(400, "BadRequest", waiting);
-  api::HttpResponse resp;
+  apiserver::HttpResponse resp;
   resp.content_type = "text/plain";
   resp.stream = std::make_shared<LogStream>(this, path, *options, running_id);
   return resp;
 }
 
-api::HttpResponse AgentServer::Impl::Stream(const api::HttpRequest& req, const AgentRoute& route) {
+apiserver::HttpResponse AgentServer::Impl::Stream(const apiserver::HttpRequest& req, const AgentRoute& route) {
   absl::StatusOr<PodRef> pod = locator_.FindPod(route.ns, route.pod);
-  if (!pod.ok()) return api::ErrorResponse(pod.status());
+  if (!pod.ok()) return apiserver::ErrorResponse(pod.status());
   std::string url;
   if (route.kind == "portForward") {
     cri::v1::PortForwardRequest request;
@@ -270,7 +268,7 @@ api::HttpResponse AgentServer::Impl::Stream(const api::HttpRequest& req, const A
     url = response->url();
   } else {
     absl::StatusOr<std::vector<ContainerRef>> containers = locator_.FindContainers(*pod, route.container);
-    if (!containers.ok()) return api::ErrorResponse(containers.status());
+    if (!containers.ok()) return apiserver::ErrorResponse(containers.status());
     std::string id;
     for (const auto& c : *containers) {
       if (c.running) id = c.id;
@@ -301,14 +299,14 @@ api::HttpResponse AgentServer::Impl::Stream(const api::HttpRequest& req, const A
       url = response->url();
     }
   }
-  api::UpstreamEndpoint endpoint;
-  api::UpstreamRequest upstream;
+  apiserver::UpstreamEndpoint endpoint;
+  apiserver::UpstreamRequest upstream;
   if (absl::Status s = ParseStreamUrl(url, &endpoint, &upstream.target); !s.ok()) {
     return Error(500, "InternalError", std::string(s.message()));
   }
   upstream.method = req.method;
-  upstream.headers = api::StreamingRequestHeaders(req);
-  absl::StatusOr<api::HttpResponse> response = proxy_.Forward(endpoint, upstream, kStreamDialTimeout);
+  upstream.headers = apiserver::StreamingRequestHeaders(req);
+  absl::StatusOr<apiserver::HttpResponse> response = proxy_.Forward(endpoint, upstream, kStreamDialTimeout);
   if (!response.ok()) return Error(500, "InternalError", std::string(response.status().message()));
   return *std::move(response);
 }
@@ -330,7 +328,7 @@ absl::Status AgentServer::Start() {
   if (o.client_ca_file.empty()) {
     spdlog::warn("agent: no client CA given; the agent endpoint serves only /healthz");
   }
-  api::HttpServerOptions http;
+  apiserver::HttpServerOptions http;
   http.listen_address = o.listen_address;
   http.port = o.port;
   http.cert_file = cert;
@@ -340,9 +338,9 @@ absl::Status AgentServer::Start() {
   http.worker_threads = 8;
   http.max_body_bytes = 64 * 1024;
   Impl* impl = impl_.get();
-  impl_->http_ = std::make_unique<api::HttpServer>(
-      http, [impl](api::HttpRequest& req) { return impl->Handle(req); },
-      [](int code, const std::string& message) { return api::ErrorResponse(api::TransportError(code, message)); });
+  impl_->http_ = std::make_unique<apiserver::HttpServer>(
+      http, [impl](apiserver::HttpRequest& req) { return impl->Handle(req); },
+      [](int code, const std::string& message) { return apiserver::ErrorResponse(apiserver::TransportError(code, message)); });
   if (absl::Status s = impl_->http_->Start(); !s.ok()) {
     impl_->http_.reset();
     return s;
@@ -361,6 +359,6 @@ void AgentServer::Stop() {
 
 int AgentServer::port() const { return impl_->http_ ? impl_->http_->port() : 0; }
 
-api::HttpResponse AgentServer::Handle(const api::HttpRequest& request) { return impl_->Handle(request); }
+apiserver::HttpResponse AgentServer::Handle(const apiserver::HttpRequest& request) { return impl_->Handle(request); }
 
 }  // namespace skiff::agent::server

@@ -163,12 +163,12 @@ absl::StatusOr<std::string> ResourceStats::Summary() {
 
 apiserver::HttpResponse ServeStatsSummary(ResourceStats* stats, const apiserver::HttpRequest& request) {
   if (request.method != "GET") {
-    return apiserver::ErrorResponse(apiserver::MethodNotAllowedError("/stats/summary is read with GET"));
+    return apiserver::ErrorResponse(api::MethodNotAllowedError("/stats/summary is read with GET"));
   }
   absl::StatusOr<std::string> summary = stats->Summary();
   if (!summary.ok()) {
     return apiserver::ErrorResponse(
-        apiserver::ToStatus({503, "ServiceUnavailable", std::string(summary.status().message())}));
+        api::ToStatus({503, "ServiceUnavailable", std::string(summary.status().message())}));
   }
   return apiserver::HttpResponse{
       .status = 200, .content_type = "application/json", .body = std::move(*summary)};

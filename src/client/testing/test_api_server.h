@@ -15,7 +15,7 @@
 #include "apiserver/schema_admission.h"
 #include "apiserver/watch_cache.h"
 #include "base/clock.h"
-#include "client/in_process_client.h"
+#include "client/inprocess/in_process_client.h"
 #include "storage/store.h"
 
 namespace skiff::client::testing {

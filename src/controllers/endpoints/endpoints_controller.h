@@ -20,8 +20,8 @@
 
 #include "boost/json/array.hpp"
 #include "client/controller.h"
+#include "client/controller_context.h"
 #include "controllers/endpoints/write_tracker.h"
-#include "controllers/manager/controller_context.h"
 
 namespace skiff::controllers::endpoints {
 

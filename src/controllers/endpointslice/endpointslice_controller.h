@@ -21,9 +21,9 @@
 #include <vector>
 
 #include "client/controller.h"
+#include "client/controller_context.h"
 #include "controllers/endpoints/write_tracker.h"
 #include "controllers/endpointslice/slice_planner.h"
-#include "controllers/manager/controller_context.h"
 
 namespace skiff::controllers::endpointslice {
 

@@ -9,7 +9,7 @@
 
 #include <memory>
 
-#include "controllers/manager/controller_context.h"
+#include "client/controller_context.h"
 
 namespace skiff::controllers {
 

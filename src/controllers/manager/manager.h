@@ -23,10 +23,10 @@
 #include <utility>
 #include <vector>
 
+#include "client/controller_context.h"
 #include "client/event_recorder.h"
 #include "client/leader_election.h"
 #include "client/shared_informers.h"
-#include "controllers/manager/controller_context.h"
 
 namespace skiff::controllers {
 

@@ -17,7 +17,7 @@
 #include "absl/time/time.h"
 #include "boost/json/value.hpp"
 #include "client/controller.h"
-#include "controllers/manager/controller_context.h"
+#include "client/controller_context.h"
 
 namespace skiff::controllers {
 

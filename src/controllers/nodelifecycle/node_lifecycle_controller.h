@@ -36,7 +36,7 @@
 
 #include "base/clock.h"
 #include "client/controller.h"
-#include "controllers/manager/controller_context.h"
+#include "client/controller_context.h"
 #include "controllers/nodelifecycle/cidr_allocator.h"
 
 namespace skiff::controllers {

@@ -26,7 +26,7 @@
 #include "absl/status/statusor.h"
 #include "base/clock.h"
 #include "client/controller.h"
-#include "controllers/manager/controller_context.h"
+#include "client/controller_context.h"
 
 namespace skiff::controllers {
 

@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "api/errors.h"
 #include "api/json_patch.h"
 #include "api/merge_patch.h"
-#include "apiserver/errors.h"
 #include "base/clock.h"
 #include "base/json.h"
 #include "client/client.h"
@@ -63,7 +63,7 @@ class FakeClient : public client::Client {
                                      const std::string& name) override {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = store_.find(StoreKey(r, ns, name));
-    if (it == store_.end()) return apiserver::NotFoundError(r.group, r.plural, name);
+    if (it == store_.end()) return api::NotFoundError(r.group, r.plural, name);
     return it->second;
   }
 
@@ -93,7 +93,7 @@ class FakeClient : public client::Client {
       meta["name"] = name;
     }
     if (store_.count(StoreKey(r, ns, name))) {
-      return apiserver::AlreadyExistsError(r.group, r.plural, name);
+      return api::AlreadyExistsError(r.group, r.plural, name);
     }
     if (r.namespaced) meta["namespace"] = ns;
     meta["uid"] = absl::StrCat("uid-", name, "-", ++uids_);
@@ -122,7 +122,7 @@ class FakeClient : public client::Client {
                                        const client::PatchOptions& options = {}) override {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = store_.find(StoreKey(r, ns, name));
-    if (it == store_.end()) return apiserver::NotFoundError(r.group, r.plural, name);
+    if (it == store_.end()) return api::NotFoundError(r.group, r.plural, name);
     boost::json::value doc;
     if (type == client::PatchType::kMerge) {
       doc = api::ApplyMergePatch(*it->second, patch);
@@ -140,10 +140,10 @@ class FakeClient : public client::Client {
                       const client::DeleteOptions& options = {}) override {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = store_.find(StoreKey(r, ns, name));
-    if (it == store_.end()) return apiserver::NotFoundError(r.group, r.plural, name);
+    if (it == store_.end()) return api::NotFoundError(r.group, r.plural, name);
     if (!options.precondition_uid.empty() &&
         options.precondition_uid != base::GetString(*it->second, {"metadata", "uid"})) {
-      return apiserver::ConflictError(r.group, r.plural, name, "uid precondition failed");
+      return api::ConflictError(r.group, r.plural, name, "uid precondition failed");
     }
     store_.erase(it);
     writes_.push_back({"delete", r.plural, name, ""});
@@ -217,11 +217,11 @@ class FakeClient : public client::Client {
                                               const std::string& verb) {
     std::string name = base::GetString(obj, {"metadata", "name"});
     auto it = store_.find(StoreKey(r, ns, name));
-    if (it == store_.end()) return apiserver::NotFoundError(r.group, r.plural, name);
+    if (it == store_.end()) return api::NotFoundError(r.group, r.plural, name);
     const boost::json::value& old = *it->second;
     std::string rv = base::GetString(obj, {"metadata", "resourceVersion"});
     if (!rv.empty() && rv != base::GetString(old, {"metadata", "resourceVersion"})) {
-      return apiserver::ConflictError(
+      return api::ConflictError(
           r.group, r.plural, name,
           "the object has been modified; please apply your changes to the latest version "
           "and try again");

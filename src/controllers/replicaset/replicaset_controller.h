@@ -10,7 +10,7 @@
 #include <memory>
 
 #include "client/controller.h"
-#include "controllers/manager/controller_context.h"
+#include "client/controller_context.h"
 #include "controllers/replicaset/object_cache.h"
 #include "controllers/replicaset/replicaset_reconciler.h"
 

@@ -10,7 +10,7 @@
 
 #include <memory>
 
-#include "controllers/manager/controller_context.h"
+#include "client/controller_context.h"
 
 namespace skiff::controllers {
 

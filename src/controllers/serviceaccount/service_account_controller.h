@@ -11,7 +11,7 @@
 #include <string>
 
 #include "client/controller.h"
-#include "controllers/manager/controller_context.h"
+#include "client/controller_context.h"
 
 namespace skiff::controllers {
 

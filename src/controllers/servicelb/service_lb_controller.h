@@ -18,8 +18,8 @@
 
 #include "boost/json/value.hpp"
 #include "client/controller.h"
+#include "client/controller_context.h"
 #include "controllers/endpoints/write_tracker.h"
-#include "controllers/manager/controller_context.h"
 
 namespace skiff::controllers::servicelb {
 

@@ -24,8 +24,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "api/errors.h"
 #include "api/label_selector.h"
-#include "apiserver/errors.h"
 #include "base/clock.h"
 #include "base/json.h"
 #include "client/client.h"
@@ -56,13 +56,13 @@ class FakeClient : public client::Client {
   absl::StatusOr<client::Object> Get(const api::ResourceInfo& r, const std::string& ns,
                                      const std::string& name) override {
     if (auto obj = Peek(r, ns, name)) return obj;
-    return apiserver::NotFoundError(r.group, r.plural, name);
+    return api::NotFoundError(r.group, r.plural, name);
   }
 
   absl::StatusOr<client::ObjectList> List(const api::ResourceInfo& r, const std::string& ns,
                                           const client::ListOptions& options) override {
     auto selector = api::LabelSelector::Parse(options.label_selector);
-    if (!selector.ok()) return apiserver::BadRequestError(std::string(selector.status().message()));
+    if (!selector.ok()) return api::BadRequestError(std::string(selector.status().message()));
     std::lock_guard<std::mutex> lock(mu_);
     client::ObjectList out;
     for (const auto& [key, obj] : store_[Res(r)]) {
@@ -86,7 +86,7 @@ class FakeClient : public client::Client {
     }
     if (r.namespaced) meta["namespace"] = ns;
     std::string key = client::MakeKey(r.namespaced ? ns : "", name);
-    if (store_[Res(r)].count(key)) return apiserver::AlreadyExistsError(r.group, r.plural, name);
+    if (store_[Res(r)].count(key)) return api::AlreadyExistsError(r.group, r.plural, name);
     if (base::GetString(obj, {"metadata", "uid"}).empty())
       meta["uid"] = absl::StrCat("uid-", name, "-", revision_ + 1);
     if (!meta.contains("creationTimestamp")) meta["creationTimestamp"] = base::FormatRfc3339(absl::Now());
@@ -104,10 +104,10 @@ class FakeClient : public client::Client {
     std::string key = client::MakeKey(r.namespaced ? ns : "", name);
     auto& objs = store_[Res(r)];
     auto it = objs.find(key);
-    if (it == objs.end()) return apiserver::NotFoundError(r.group, r.plural, name);
+    if (it == objs.end()) return api::NotFoundError(r.group, r.plural, name);
     std::string rv = base::GetString(obj, {"metadata", "resourceVersion"});
     if (!rv.empty() && rv != base::GetString(*it->second, {"metadata", "resourceVersion"})) {
-      return apiserver::ConflictError(r.group, r.plural, name, "the object has been modified");
+      return api::ConflictError(r.group, r.plural, name, "the object has been modified");
     }
     boost::json::value next = *it->second;
     if (subresource == "status") {
@@ -139,7 +139,7 @@ class FakeClient : public client::Client {
     std::string key = client::MakeKey(r.namespaced ? ns : "", name);
     auto& objs = store_[Res(r)];
     auto it = objs.find(key);
-    if (it == objs.end()) return apiserver::NotFoundError(r.group, r.plural, name);
+    if (it == objs.end()) return api::NotFoundError(r.group, r.plural, name);
     boost::json::value next = *it->second;
     MergePatch(next, patch);
     calls_.push_back(absl::StrCat("patch", options.subresource.empty() ? "" : "-" + options.subresource, " ",
@@ -154,10 +154,10 @@ class FakeClient : public client::Client {
     std::string key = client::MakeKey(r.namespaced ? ns : "", name);
     auto& objs = store_[Res(r)];
     auto it = objs.find(key);
-    if (it == objs.end()) return apiserver::NotFoundError(r.group, r.plural, name);
+    if (it == objs.end()) return api::NotFoundError(r.group, r.plural, name);
     if (!options.precondition_uid.empty() &&
         options.precondition_uid != base::GetString(*it->second, {"metadata", "uid"})) {
-      return apiserver::ConflictError(r.group, r.plural, name, "Precondition failed: UID");
+      return api::ConflictError(r.group, r.plural, name, "Precondition failed: UID");
     }
     calls_.push_back(
         absl::StrCat("delete ", r.plural, " ", key,

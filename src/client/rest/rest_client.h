@@ -11,11 +11,11 @@
 // thread, one event at a time.
 // Ownership: the client owns its connections; a WatchHandle must be destroyed before its client.
 // Failure: API errors become absl::Status values carrying the server's metav1.Status (HTTP code,
-// reason, details), so HttpCode() and apiserver::StatusObject() see exactly what the server said;
+// reason, details), so HttpCode() and api::StatusObject() see exactly what the server said;
 // transport failures (connect, TLS, timeouts) are Unavailable / DeadlineExceeded. A watch whose
 // resourceVersion is too old ends with OutOfRange (HTTP 410) through its WatchEndHandler.
-#ifndef SKIFF_CLIENT_REST_CLIENT_H_
-#define SKIFF_CLIENT_REST_CLIENT_H_
+#ifndef SKIFF_CLIENT_REST_REST_CLIENT_H_
+#define SKIFF_CLIENT_REST_REST_CLIENT_H_
 
 #include <memory>
 #include <string>
@@ -135,4 +135,4 @@ absl::Status StatusFromStatusObject(const boost::json::value& status, int fallba
 
 }  // namespace skiff::client
 
-#endif  // SKIFF_CLIENT_REST_CLIENT_H_
+#endif  // SKIFF_CLIENT_REST_REST_CLIENT_H_

@@ -1,4 +1,4 @@
-#include "client/in_process_client.h"
+#include "client/inprocess/in_process_client.h"
 
 #include <atomic>
 #include <condition_variable>
@@ -10,9 +10,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "api/conversion.h"
+#include "api/errors.h"
 #include "api/schema.h"
 #include "api/unknown_fields.h"
-#include "apiserver/errors.h"
 #include "apiserver/schema_admission.h"
 #include "apiserver/selection.h"
 #include "apiserver/subresources.h"
@@ -65,11 +65,11 @@ void PruneUnknown(const api::ResourceInfo& r, json::value& obj) {
 // Checks the body's apiVersion/kind (when given) and fills them in.
 absl::Status PrepareBody(const api::ResourceInfo& r, json::value& obj) {
   if (!obj.is_object())
-    return apiserver::BadRequestError(absl::StrCat("the body must be a JSON object for ", r.kind));
+    return api::BadRequestError(absl::StrCat("the body must be a JSON object for ", r.kind));
   std::string api_version = base::GetString(obj, {"apiVersion"});
   std::string kind = base::GetString(obj, {"kind"});
   if ((!kind.empty() && kind != r.kind) || (!api_version.empty() && api_version != r.GroupVersion())) {
-    return apiserver::BadRequestError(absl::StrCat("the API version in the data (", api_version, ", ", kind,
+    return api::BadRequestError(absl::StrCat("the API version in the data (", api_version, ", ", kind,
                                                    ") does not match the expected API version (",
                                                    r.GroupVersion(), ", ", r.kind, ")"));
   }
@@ -243,19 +243,19 @@ absl::StatusOr<ObjectList> InProcessClient::List(const api::ResourceInfo& r, con
                                                  const ListOptions& options) {
   auto selection = apiserver::BuildSelection(r, options.label_selector, options.field_selector);
   if (!selection.ok()) return selection.status();
-  if (options.limit < 0) return apiserver::BadRequestError("limit must be a non-negative integer");
+  if (options.limit < 0) return api::BadRequestError("limit must be a non-negative integer");
   apiserver::WatchCache* cache = storage_->cache();
   const std::string& rv = options.resource_version;
   int64_t min_rev = 0;
   if (!rv.empty() && (!absl::SimpleAtoi(rv, &min_rev) || min_rev < 0)) {
-    return apiserver::BadRequestError(absl::StrCat("invalid resource version: ", rv));
+    return api::BadRequestError(absl::StrCat("invalid resource version: ", rv));
   }
   if (rv.empty()) {
     // A consistent read: the cache must have every acknowledged write.
     if (auto s = cache->WaitForRevision(storage_->store()->CurrentRevision()); !s.ok()) return s;
   } else if (min_rev > 0) {
     if (auto s = cache->WaitForRevision(min_rev, absl::Seconds(3)); !s.ok()) {
-      return apiserver::ToStatus(
+      return api::ToStatus(
           {504, "Timeout",
            absl::StrCat("Too large resource version: ", min_rev, ", current: ", cache->Revision())});
     }
@@ -264,7 +264,7 @@ absl::StatusOr<ObjectList> InProcessClient::List(const api::ResourceInfo& r, con
   // The continue token is the last key of the previous page.
   if (!options.continue_token.empty() &&
       options.continue_token.compare(0, key_prefix.size(), key_prefix) != 0) {
-    return apiserver::BadRequestError("continue key is not valid: wrong resource");
+    return api::BadRequestError("continue key is not valid: wrong resource");
   }
   bool more = false;
   auto result = cache->List(apiserver::ResourcePrefix(r.group, r.plural), key_prefix, selection->filter,
@@ -283,7 +283,7 @@ absl::StatusOr<Object> InProcessClient::Create(const api::ResourceInfo& r, const
   PruneUnknown(r, obj);
   if (base::GetString(obj, {"metadata", "name"}).empty() &&
       base::GetString(obj, {"metadata", "generateName"}).empty()) {
-    return apiserver::InvalidError(
+    return api::InvalidError(
         r.group, r.kind, "",
         {{"FieldValueRequired", "Required value: name or generateName is required", "metadata.name"}});
   }
@@ -300,7 +300,7 @@ absl::StatusOr<Object> InProcessClient::Update(const api::ResourceInfo& r, const
                                                json::value obj, const std::string& subresource,
                                                const WriteOptions& options) {
   std::string name = base::GetString(obj, {"metadata", "name"});
-  if (name.empty()) return apiserver::BadRequestError("metadata.name is required for an update");
+  if (name.empty()) return api::BadRequestError("metadata.name is required for an update");
   apiserver::WriteOptions wo;
   wo.dry_run = options.dry_run;
   wo.field_manager = Manager(options.field_manager);
@@ -313,7 +313,7 @@ absl::StatusOr<Object> InProcessClient::Update(const api::ResourceInfo& r, const
     return std::make_shared<const json::value>(apiserver::ScaleOf(r, *result));
   }
   if (!subresource.empty() && subresource != "status" && subresource != "finalize") {
-    return apiserver::MethodNotAllowedError(
+    return api::MethodNotAllowedError(
         absl::StrCat("update of ", r.plural, "/", subresource, " is not supported"));
   }
   if (auto s = PrepareBody(r, obj); !s.ok()) return s;
@@ -343,14 +343,14 @@ absl::StatusOr<Object> InProcessClient::Patch(const api::ResourceInfo& r, const 
   std::string media = MediaType(type);
   bool apply = type == PatchType::kApply;
   if (type == PatchType::kJson && !patch.is_array()) {
-    return apiserver::BadRequestError("json patch must be a JSON array of operations");
+    return api::BadRequestError("json patch must be a JSON array of operations");
   }
   if (type != PatchType::kJson && !patch.is_object())
-    return apiserver::BadRequestError("the patch must be a JSON object");
+    return api::BadRequestError("the patch must be a JSON object");
   apiserver::WriteOptions wo;
   wo.field_manager = apply ? options.field_manager : Manager(options.field_manager);
   if (apply && wo.field_manager.empty()) {
-    return apiserver::ToStatus(
+    return api::ToStatus(
         {422, "Invalid",
          "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required "
          "for apply patch"});
@@ -367,7 +367,7 @@ absl::StatusOr<Object> InProcessClient::Patch(const api::ResourceInfo& r, const 
     return std::make_shared<const json::value>(apiserver::ScaleOf(r, *result));
   }
   if (!options.subresource.empty() && options.subresource != "status") {
-    return apiserver::MethodNotAllowedError(
+    return api::MethodNotAllowedError(
         absl::StrCat("patch of ", r.plural, "/", options.subresource, " is not supported"));
   }
   json::value body = patch;
@@ -402,7 +402,7 @@ absl::Status InProcessClient::Delete(const api::ResourceInfo& r, const std::stri
                                      const std::string& name, const DeleteOptions& options) {
   const std::string& p = options.propagation_policy;
   if (!p.empty() && p != "Orphan" && p != "Background" && p != "Foreground") {
-    return apiserver::InvalidError(
+    return api::InvalidError(
         "", "DeleteOptions", "",
         {{"FieldValueNotSupported",
           absl::StrCat("Unsupported value: \"", p,
@@ -422,7 +422,7 @@ absl::StatusOr<json::value> InProcessClient::CreateSubresource(const api::Resour
                                                                const std::string& ns, const std::string& name,
                                                                const std::string& subresource,
                                                                json::value body) {
-  if (!body.is_object()) return apiserver::BadRequestError("the body must be a JSON object");
+  if (!body.is_object()) return api::BadRequestError("the body must be a JSON object");
   if (subresource == "binding" && r.group.empty() && r.plural == "pods") {
     apiserver::WriteOptions wo;
     wo.field_manager = name_;
@@ -436,7 +436,7 @@ absl::StatusOr<json::value> InProcessClient::CreateSubresource(const api::Resour
     if (!evicted.ok()) return evicted.status();
     return SuccessStatus(201);
   }
-  return apiserver::MethodNotAllowedError(
+  return api::MethodNotAllowedError(
       absl::StrCat("create of ", r.plural, "/", subresource, " is not supported"));
 }
 
@@ -450,7 +450,7 @@ absl::StatusOr<std::unique_ptr<WatchHandle>> InProcessClient::Watch(const api::R
   int64_t from = 0;
   const std::string& rv = options.resource_version;
   if (!rv.empty() && (!absl::SimpleAtoi(rv, &from) || from < 0)) {
-    return apiserver::BadRequestError(absl::StrCat("invalid resource version: ", rv));
+    return api::BadRequestError(absl::StrCat("invalid resource version: ", rv));
   }
   std::string prefix = apiserver::ResourcePrefix(r.group, r.plural);
   absl::Time deadline = absl::Now() + (options.timeout_seconds > 0 ? absl::Seconds(options.timeout_seconds)
@@ -460,7 +460,7 @@ absl::StatusOr<std::unique_ptr<WatchHandle>> InProcessClient::Watch(const api::R
   auto id =
       storage_->cache()->StartWatch(prefix, KeyPrefixFor(r, ns), from, selection->filter, watch->listener());
   if (!id.ok()) {
-    if (absl::IsOutOfRange(id.status())) return apiserver::GoneError(std::string(id.status().message()));
+    if (absl::IsOutOfRange(id.status())) return api::GoneError(std::string(id.status().message()));
     return id.status();
   }
   watch->Run(*id, from);

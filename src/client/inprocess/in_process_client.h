@@ -12,8 +12,8 @@
 // Thread-safety: every method may be called concurrently. Ownership: borrows the storage and
 // clock (which must outlive the client and every WatchHandle it returned).
 // Failure: Kubernetes API errors as absl::Status (client.h, apiserver/errors.h).
-#ifndef SKIFF_CLIENT_IN_PROCESS_CLIENT_H_
-#define SKIFF_CLIENT_IN_PROCESS_CLIENT_H_
+#ifndef SKIFF_CLIENT_INPROCESS_IN_PROCESS_CLIENT_H_
+#define SKIFF_CLIENT_INPROCESS_IN_PROCESS_CLIENT_H_
 
 #include <memory>
 #include <string>
@@ -65,4 +65,4 @@ class InProcessClient : public Client {
 
 }  // namespace skiff::client
 
-#endif  // SKIFF_CLIENT_IN_PROCESS_CLIENT_H_
+#endif  // SKIFF_CLIENT_INPROCESS_IN_PROCESS_CLIENT_H_

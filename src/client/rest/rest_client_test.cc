@@ -1,4 +1,4 @@
-#include "client/rest_client.h"
+#include "client/rest/rest_client.h"
 
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -21,7 +21,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "apiserver/errors.h"
+#include "api/errors.h"
 #include "base/json.h"
 #include "boost/json.hpp"
 #include "gmock/gmock.h"
@@ -111,9 +111,9 @@ TEST(StatusFromResponseTest, KeepsTheServersStatus) {
       StatusFromResponse(404, R"({"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound",
       "message":"pods \"x\" not found","details":{"name":"x","kind":"pods"},"code":404})");
   EXPECT_TRUE(absl::IsNotFound(s));
-  EXPECT_EQ(apiserver::HttpCode(s), 404);
+  EXPECT_EQ(api::HttpCode(s), 404);
   EXPECT_EQ(s.message(), "pods \"x\" not found");
-  auto obj = apiserver::StatusObject(s);
+  auto obj = api::StatusObject(s);
   EXPECT_EQ(base::GetString(obj, {"details", "name"}), "x");
   EXPECT_EQ(base::GetString(obj, {"reason"}), "NotFound");
 }
@@ -123,36 +123,36 @@ TEST(StatusFromResponseTest, InvalidWithCausesAndConflicts) {
       "details":{"name":"p","kind":"Pod","causes":[{"reason":"FieldValueRequired","message":"Required value",
       "field":"spec.containers"}]},"code":422})");
   EXPECT_TRUE(absl::IsInvalidArgument(s));
-  EXPECT_EQ(apiserver::HttpCode(s), 422);
-  auto obj = apiserver::StatusObject(s);
+  EXPECT_EQ(api::HttpCode(s), 422);
+  auto obj = api::StatusObject(s);
   EXPECT_EQ(base::GetString(obj.at("details").at("causes").at(0), {"field"}), "spec.containers");
 
   auto conflict =
       StatusFromResponse(409, R"({"kind":"Status","reason":"Conflict","message":"modified","code":409})");
   EXPECT_TRUE(absl::IsAborted(conflict));
-  EXPECT_EQ(apiserver::HttpCode(conflict), 409);
+  EXPECT_EQ(api::HttpCode(conflict), 409);
   auto exists =
       StatusFromResponse(409, R"({"kind":"Status","reason":"AlreadyExists","message":"exists","code":409})");
   EXPECT_TRUE(absl::IsAlreadyExists(exists));
-  EXPECT_EQ(apiserver::HttpCode(exists), 409);
-  EXPECT_EQ(base::GetString(apiserver::StatusObject(exists), {"reason"}), "AlreadyExists");
+  EXPECT_EQ(api::HttpCode(exists), 409);
+  EXPECT_EQ(base::GetString(api::StatusObject(exists), {"reason"}), "AlreadyExists");
 
   auto gone = StatusFromStatusObject(json::parse(R"({"kind":"Status","reason":"Expired","code":410,
       "message":"too old resource version"})"),
                                      500);
   EXPECT_TRUE(absl::IsOutOfRange(gone));
-  EXPECT_EQ(apiserver::HttpCode(gone), 410);
+  EXPECT_EQ(api::HttpCode(gone), 410);
 }
 
 TEST(StatusFromResponseTest, NonStatusBodies) {
   auto s = StatusFromResponse(503, "upstream unavailable\n");
   EXPECT_TRUE(absl::IsUnavailable(s));
-  EXPECT_EQ(apiserver::HttpCode(s), 503);
+  EXPECT_EQ(api::HttpCode(s), 503);
   EXPECT_THAT(std::string(s.message()), HasSubstr("upstream unavailable"));
   auto unauthorized = StatusFromResponse(401, "");
   EXPECT_TRUE(absl::IsUnauthenticated(unauthorized));
-  EXPECT_EQ(apiserver::HttpCode(unauthorized), 401);
-  EXPECT_EQ(apiserver::HttpCode(StatusFromResponse(502, "<html>bad gateway</html>")), 502);
+  EXPECT_EQ(api::HttpCode(unauthorized), 401);
+  EXPECT_EQ(api::HttpCode(StatusFromResponse(502, "<html>bad gateway</html>")), 502);
 }
 
 // ---- Kubeconfig ----
@@ -345,7 +345,7 @@ TEST_F(RestClientServerTest, InvalidObjectsCarryCauses) {
   auto created = client_->Create(configmaps_, "default", bad);
   ASSERT_FALSE(created.ok());
   EXPECT_EQ(HttpCode(created.status()), 422);
-  auto obj = apiserver::StatusObject(created.status());
+  auto obj = api::StatusObject(created.status());
   EXPECT_EQ(base::GetString(obj, {"reason"}), "Invalid");
   EXPECT_NE(base::FindPath(obj, {"details", "causes"}), nullptr);
 }

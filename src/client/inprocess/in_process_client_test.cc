@@ -1,4 +1,4 @@
-#include "client/in_process_client.h"
+#include "client/inprocess/in_process_client.h"
 
 #include <atomic>
 #include <mutex>

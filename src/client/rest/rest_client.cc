@@ -1,4 +1,4 @@
-#include "client/rest_client.h"
+#include "client/rest/rest_client.h"
 
 #include <openssl/ssl.h>
 
@@ -15,7 +15,7 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "apiserver/errors.h"
+#include "api/errors.h"
 #include "base/json.h"
 #include "boost/asio/connect.hpp"
 #include "boost/asio/ip/address.hpp"
@@ -368,7 +368,7 @@ json::value DeleteOptionsBody(const DeleteOptions& options) {
 }
 
 absl::Status StatusFromStatusObject(const json::value& status, int fallback_code) {
-  apiserver::ApiError e;
+  api::ApiError e;
   e.code = static_cast<int>(base::GetInt(status, {"code"}, fallback_code));
   if (e.code < 400) e.code = fallback_code >= 400 ? fallback_code : 500;
   e.reason = base::GetString(status, {"reason"}, ReasonForCode(e.code));
@@ -384,7 +384,7 @@ absl::Status StatusFromStatusObject(const json::value& status, int fallback_code
           {base::GetString(c, {"reason"}), base::GetString(c, {"message"}), base::GetString(c, {"field"})});
     }
   }
-  absl::Status result = apiserver::ToStatus(e);
+  absl::Status result = api::ToStatus(e);
   if (e.code == 409 && e.reason == "AlreadyExists") {
     // Same payload (HTTP 409, reason AlreadyExists) but a code absl::IsAlreadyExists recognises.
     absl::Status exists(absl::StatusCode::kAlreadyExists, result.message());
@@ -401,13 +401,13 @@ absl::Status StatusFromResponse(int http_code, std::string_view body) {
   json::value v = json::parse(json::string_view(body.data(), body.size()), ec);
   if (!ec && v.is_object() && base::GetString(v, {"kind"}) == "Status")
     return StatusFromStatusObject(v, http_code);
-  apiserver::ApiError e;
+  api::ApiError e;
   e.code = http_code;
   e.reason = ReasonForCode(http_code);
   std::string text(absl::StripAsciiWhitespace(std::string(body.substr(0, 512))));
   e.message = text.empty() ? absl::StrCat("the server responded with status ", http_code, " ", e.reason)
                            : absl::StrCat("the server responded with status ", http_code, ": ", text);
-  return apiserver::ToStatus(e);
+  return api::ToStatus(e);
 }
 
 // ---- Configuration ----

@@ -1,0 +1,43 @@
+// What every controller of the controller manager (and the scheduler) receives when it is
+// constructed, once the manager holds leadership: the client, the shared informers, the event
+// recorder and the controller settings from `skiff server` flags.
+// Thread-safety: the context's members are safe for concurrent use. Ownership: the manager owns
+// the client, informers and recorder, which outlive every controller. Failure: plain data.
+#ifndef SKIFF_CLIENT_CONTROLLER_CONTEXT_H_
+#define SKIFF_CLIENT_CONTROLLER_CONTEXT_H_
+
+#include <string>
+
+#include "absl/time/time.h"
+#include "client/client.h"
+#include "client/runnable.h"
+#include "client/shared_informers.h"
+
+namespace skiff::client {
+
+class EventRecorder;
+
+// Settings of individual controllers that come from `skiff server` flags (validated there).
+struct ControllerOptions {
+  std::string cluster_cidr = "10.42.0.0/16";  // pod CIDRs of nodes are carved from it; "" = none
+  int node_cidr_mask_size = 0;                // 0 = 24 for an IPv4, 64 for an IPv6 cluster CIDR
+  absl::Duration node_monitor_grace_period = absl::Seconds(40);
+};
+
+struct ControllerContext {
+  Client* client = nullptr;
+  SharedInformers* informers = nullptr;
+  EventRecorder* recorder = nullptr;  // may be null in tests
+  ControllerOptions options;
+};
+
+}  // namespace skiff::client
+
+// The controllers (namespace skiff::controllers) name these without qualification.
+namespace skiff::controllers {
+using client::ControllerContext;
+using client::ControllerOptions;
+using client::Runnable;
+}  // namespace skiff::controllers
+
+#endif  // SKIFF_CLIENT_CONTROLLER_CONTEXT_H_
