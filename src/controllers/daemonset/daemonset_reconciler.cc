@@ -10,7 +10,7 @@
 #include "api/resources.h"
 #include "base/json.h"
 #include "controllers/daemonset/daemon_util.h"
-#include "controllers/replicaset/workload_util.h"
+#include "controllers/workload/workload_util.h"
 
 namespace skiff::controllers {
 namespace {
@@ -64,14 +64,14 @@ DaemonSetReconciler::DaemonSetReconciler(client::Client* client, const ObjectCac
 std::string DaemonSetReconciler::OwnerKey(const boost::json::value& pod) const {
   const boost::json::object* ref = ControllerRefOf(pod);
   if (ref == nullptr || base::GetString(boost::json::value(*ref), {"kind"}) != "DaemonSet") return "";
-  return JoinKey(Namespace(pod), base::GetString(boost::json::value(*ref), {"name"}));
+  return client::MakeKey(Namespace(pod), base::GetString(boost::json::value(*ref), {"name"}));
 }
 
 std::vector<std::string> DaemonSetReconciler::OnPodAdded(const boost::json::value& pod) {
   std::string key = OwnerKey(pod);
   if (key.empty()) return {};
   if (HasDeletionTimestamp(pod)) {
-    expectations_.DeletionObserved(key, ObjectKey(pod));
+    expectations_.DeletionObserved(key, client::KeyOf(pod));
   } else {
     expectations_.CreationObserved(key);
   }
@@ -81,7 +81,7 @@ std::vector<std::string> DaemonSetReconciler::OnPodAdded(const boost::json::valu
 std::vector<std::string> DaemonSetReconciler::OnPodUpdated(const boost::json::value& old_pod,
                                                            const boost::json::value& pod) {
   std::string key = OwnerKey(pod);
-  if (!key.empty() && HasDeletionTimestamp(pod)) expectations_.DeletionObserved(key, ObjectKey(pod));
+  if (!key.empty() && HasDeletionTimestamp(pod)) expectations_.DeletionObserved(key, client::KeyOf(pod));
   std::vector<std::string> keys;
   if (!key.empty()) keys.push_back(key);
   std::string old_key = OwnerKey(old_pod);
@@ -92,7 +92,7 @@ std::vector<std::string> DaemonSetReconciler::OnPodUpdated(const boost::json::va
 std::vector<std::string> DaemonSetReconciler::OnPodDeleted(const boost::json::value& pod) {
   std::string key = OwnerKey(pod);
   if (key.empty()) return {};
-  expectations_.DeletionObserved(key, ObjectKey(pod));
+  expectations_.DeletionObserved(key, client::KeyOf(pod));
   return {key};
 }
 
@@ -280,7 +280,7 @@ client::ReconcileResult DaemonSetReconciler::Reconcile(const std::string& key) {
   absl::Status error;
   if (expectations_.Satisfied(key)) {
     std::set<std::string> doomed;
-    for (const auto& p : to_delete) doomed.insert(ObjectKey(*p));
+    for (const auto& p : to_delete) doomed.insert(client::KeyOf(*p));
     if (!doomed.empty()) expectations_.ExpectDeletions(key, doomed);
     std::set<std::string> done;
     for (const auto& p : to_delete) {
@@ -289,7 +289,7 @@ client::ReconcileResult DaemonSetReconciler::Reconcile(const std::string& key) {
       options.precondition_uid = Uid(*p);
       absl::Status s = client_->Delete(PodsResource(), Namespace(*p), Name(*p), options);
       if (!s.ok()) {
-        expectations_.DeletionObserved(key, ObjectKey(*p));
+        expectations_.DeletionObserved(key, client::KeyOf(*p));
         if (!absl::IsNotFound(s) && error.ok()) error = s;
       }
     }

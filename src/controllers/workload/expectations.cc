@@ -1,4 +1,4 @@
-#include "controllers/replicaset/expectations.h"
+#include "controllers/workload/expectations.h"
 
 namespace skiff::controllers {
 

@@ -5,8 +5,8 @@
 // the TTL (5 minutes) count as satisfied, so a lost event cannot wedge a controller.
 // Thread-safety: all methods are safe from any thread (one mutex). Ownership: borrows the Clock.
 // Never fails.
-#ifndef SKIFF_CONTROLLERS_REPLICASET_EXPECTATIONS_H_
-#define SKIFF_CONTROLLERS_REPLICASET_EXPECTATIONS_H_
+#ifndef SKIFF_CONTROLLERS_WORKLOAD_EXPECTATIONS_H_
+#define SKIFF_CONTROLLERS_WORKLOAD_EXPECTATIONS_H_
 
 #include <map>
 #include <mutex>
@@ -52,4 +52,4 @@ class Expectations {
 
 }  // namespace skiff::controllers
 
-#endif  // SKIFF_CONTROLLERS_REPLICASET_EXPECTATIONS_H_
+#endif  // SKIFF_CONTROLLERS_WORKLOAD_EXPECTATIONS_H_
