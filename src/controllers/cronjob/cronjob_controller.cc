@@ -14,7 +14,8 @@ CronJobController::CronJobController(const ControllerContext& context, int worke
         CronJobReconciler::Options options;
         options.zone = absl::LocalTimeZone();
         options.record_event = RecordEventAs(w.context(), "cronjob-controller");
-        auto* r = w.Own(std::make_unique<CronJobReconciler>(w.client(), cronjob_cache, job_cache, std::move(options)));
+        auto* r = w.Own(
+            std::make_unique<CronJobReconciler>(w.client(), cronjob_cache, job_cache, std::move(options)));
         client::WorkQueue* queue = w.AddQueue("cronjob", r, workers);
         w.Enqueue(cronjobs, queue, OwnKeys());
         w.Enqueue(jobs, queue, KeysBy(&CronJobReconciler::OwnerKey));

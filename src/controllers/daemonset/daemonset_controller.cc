@@ -6,7 +6,8 @@
 namespace skiff::controllers {
 namespace {
 
-bool SameAt(const boost::json::value& a, const boost::json::value& b, std::initializer_list<std::string_view> path) {
+bool SameAt(const boost::json::value& a, const boost::json::value& b,
+            std::initializer_list<std::string_view> path) {
   const boost::json::value* x = base::FindPath(a, path);
   const boost::json::value* y = base::FindPath(b, path);
   return (x == nullptr && y == nullptr) || (x != nullptr && y != nullptr && *x == *y);
@@ -28,8 +29,8 @@ DaemonSetController::DaemonSetController(const ControllerContext& context, int w
         ObjectCache* pod_cache = w.Cache(pods);
         ObjectCache* node_cache = w.Cache(nodes);
         ObjectCache* revision_cache = w.Cache(*api::FindResource("apps", "v1", "controllerrevisions"));
-        auto* r = w.Own(std::make_unique<DaemonSetReconciler>(w.client(), ds_cache, pod_cache, node_cache,
-                                                              revision_cache, DaemonSetReconciler::Options{}));
+        auto* r = w.Own(std::make_unique<DaemonSetReconciler>(
+            w.client(), ds_cache, pod_cache, node_cache, revision_cache, DaemonSetReconciler::Options{}));
         client::WorkQueue* queue = w.AddQueue("daemonset", r, workers);
         w.Enqueue(daemonsets, queue, OwnKeys());
         w.Enqueue(pods, queue,
@@ -42,9 +43,10 @@ DaemonSetController::DaemonSetController(const ControllerContext& context, int w
         };
         w.Enqueue(nodes, queue,
                   {.added = all,
-                   .updated = [all](const boost::json::value& old_node, const boost::json::value& node) {
-                     return EligibilityMayChange(old_node, node) ? all(node) : std::vector<std::string>{};
-                   },
+                   .updated =
+                       [all](const boost::json::value& old_node, const boost::json::value& node) {
+                         return EligibilityMayChange(old_node, node) ? all(node) : std::vector<std::string>{};
+                       },
                    .deleted = all});
       }) {}
 

@@ -68,32 +68,16 @@ std::string DaemonSetReconciler::OwnerKey(const boost::json::value& pod) const {
 }
 
 std::vector<std::string> DaemonSetReconciler::OnPodAdded(const boost::json::value& pod) {
-  std::string key = OwnerKey(pod);
-  if (key.empty()) return {};
-  if (HasDeletionTimestamp(pod)) {
-    expectations_.DeletionObserved(key, client::KeyOf(pod));
-  } else {
-    expectations_.CreationObserved(key);
-  }
-  return {key};
+  return expectations_.PodAdded(OwnerKey(pod), pod);
 }
 
 std::vector<std::string> DaemonSetReconciler::OnPodUpdated(const boost::json::value& old_pod,
                                                            const boost::json::value& pod) {
-  std::string key = OwnerKey(pod);
-  if (!key.empty() && HasDeletionTimestamp(pod)) expectations_.DeletionObserved(key, client::KeyOf(pod));
-  std::vector<std::string> keys;
-  if (!key.empty()) keys.push_back(key);
-  std::string old_key = OwnerKey(old_pod);
-  if (!old_key.empty() && old_key != key) keys.push_back(old_key);
-  return keys;
+  return expectations_.PodUpdated(OwnerKey(old_pod), OwnerKey(pod), pod);
 }
 
 std::vector<std::string> DaemonSetReconciler::OnPodDeleted(const boost::json::value& pod) {
-  std::string key = OwnerKey(pod);
-  if (key.empty()) return {};
-  expectations_.DeletionObserved(key, client::KeyOf(pod));
-  return {key};
+  return expectations_.PodDeleted(OwnerKey(pod), pod);
 }
 
 absl::Status DaemonSetReconciler::SyncRevisions(const boost::json::value& ds, const std::string& hash,

@@ -14,12 +14,13 @@ DeploymentController::DeploymentController(const ControllerContext& context, int
         ObjectCache* pod_cache = w.Cache(pods);
         DeploymentReconciler::Options options;
         options.record_event = RecordEventAs(w.context(), "deployment-controller");
-        auto* r = w.Own(
-            std::make_unique<DeploymentReconciler>(w.client(), d_cache, rs_cache, pod_cache, std::move(options)));
+        auto* r = w.Own(std::make_unique<DeploymentReconciler>(w.client(), d_cache, rs_cache, pod_cache,
+                                                               std::move(options)));
         client::WorkQueue* queue = w.AddQueue("deployment", r, workers);
         w.Enqueue(deployments, queue, OwnKeys());
         w.Enqueue(replicasets, queue,
-                  MemberKeys(r, &DeploymentReconciler::OnReplicaSetAdded, &DeploymentReconciler::OnReplicaSetUpdated,
+                  MemberKeys(r, &DeploymentReconciler::OnReplicaSetAdded,
+                             &DeploymentReconciler::OnReplicaSetUpdated,
                              &DeploymentReconciler::OnReplicaSetDeleted));
         w.Enqueue(pods, queue, MemberKeys(r, nullptr, nullptr, &DeploymentReconciler::OnPodDeleted));
       }) {}

@@ -175,32 +175,16 @@ std::string JobReconciler::OwnerJobKey(const boost::json::value& pod) const {
 }
 
 std::vector<std::string> JobReconciler::OnPodAdded(const boost::json::value& pod) {
-  std::string key = OwnerJobKey(pod);
-  if (key.empty()) return {};
-  if (HasDeletionTimestamp(pod)) {
-    expectations_.DeletionObserved(key, client::KeyOf(pod));
-  } else {
-    expectations_.CreationObserved(key);
-  }
-  return {key};
+  return expectations_.PodAdded(OwnerJobKey(pod), pod);
 }
 
 std::vector<std::string> JobReconciler::OnPodUpdated(const boost::json::value& old_pod,
                                                      const boost::json::value& pod) {
-  std::string key = OwnerJobKey(pod);
-  if (HasDeletionTimestamp(pod) && !key.empty()) expectations_.DeletionObserved(key, client::KeyOf(pod));
-  std::vector<std::string> keys;
-  if (!key.empty()) keys.push_back(key);
-  std::string old_key = OwnerJobKey(old_pod);
-  if (!old_key.empty() && old_key != key) keys.push_back(old_key);
-  return keys;
+  return expectations_.PodUpdated(OwnerJobKey(old_pod), OwnerJobKey(pod), pod);
 }
 
 std::vector<std::string> JobReconciler::OnPodDeleted(const boost::json::value& pod) {
-  std::string key = OwnerJobKey(pod);
-  if (key.empty()) return {};
-  expectations_.DeletionObserved(key, client::KeyOf(pod));
-  return {key};
+  return expectations_.PodDeleted(OwnerJobKey(pod), pod);
 }
 
 namespace {

@@ -2,7 +2,8 @@
 
 namespace skiff::controllers {
 
-ReplicaSetController::ReplicaSetController(const ControllerContext& context, int workers, const ReplicaOwner& owner)
+ReplicaSetController::ReplicaSetController(const ControllerContext& context, int workers,
+                                           const ReplicaOwner& owner)
     : WorkloadController(context, [workers, &owner](Wiring& w) {
         ReplicaSetReconciler::Options options;
         options.owner = &owner;
@@ -10,7 +11,8 @@ ReplicaSetController::ReplicaSetController(const ControllerContext& context, int
         const api::ResourceInfo& pods = *api::FindResource("", "v1", "pods");
         ObjectCache* owners = w.Cache(*owner.resource);
         ObjectCache* pod_cache = w.Cache(pods);
-        auto* r = w.Own(std::make_unique<ReplicaSetReconciler>(w.client(), owners, pod_cache, std::move(options)));
+        auto* r =
+            w.Own(std::make_unique<ReplicaSetReconciler>(w.client(), owners, pod_cache, std::move(options)));
         client::WorkQueue* queue = w.AddQueue(owner.controller_name, r, workers);
         w.Enqueue(*owner.resource, queue, OwnKeys());
         w.Enqueue(pods, queue,

@@ -89,7 +89,9 @@ void Wiring::Enqueue(const api::ResourceInfo& resource, client::WorkQueue* queue
   std::shared_ptr<Parts> parts = parts_;  // the handlers keep the queue and the key functions' targets
   client::InformerHandlers handlers;
   if (keys.added) {
-    handlers.on_add = [parts, queue, f = std::move(keys.added)](const client::Object& obj) { AddAll(queue, f(*obj)); };
+    handlers.on_add = [parts, queue, f = std::move(keys.added)](const client::Object& obj) {
+      AddAll(queue, f(*obj));
+    };
   }
   if (keys.updated) {
     handlers.on_update = [parts, queue, f = std::move(keys.updated)](const client::Object& old_obj,

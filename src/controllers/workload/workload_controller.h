@@ -75,7 +75,8 @@ class Wiring {
   // WorkloadController::Start in the order added.
   client::WorkQueue* AddQueue(std::string name, client::Reconciler* reconciler, int workers);
   // The same with a reconcile function.
-  client::WorkQueue* AddQueue(std::string name, std::function<client::ReconcileResult(const std::string&)> reconcile,
+  client::WorkQueue* AddQueue(std::string name,
+                              std::function<client::ReconcileResult(const std::string&)> reconcile,
                               int workers);
   // Handlers on `resource`'s informer that add the keys `keys` maps its events to into `queue`.
   void Enqueue(const api::ResourceInfo& resource, client::WorkQueue* queue, EventKeys keys);
