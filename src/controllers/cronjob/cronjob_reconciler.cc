@@ -11,7 +11,7 @@
 #include "client/event_recorder.h"
 #include "controllers/cronjob/cron_schedule.h"
 #include "controllers/cronjob/cronjob_util.h"
-#include "controllers/replicaset/workload_util.h"
+#include "controllers/workload/workload_util.h"
 
 namespace skiff::controllers {
 namespace {
@@ -107,7 +107,7 @@ std::string CronJobReconciler::OwnerKey(const boost::json::value& job) {
   if (ref == nullptr) return "";
   boost::json::value owner(*ref);
   if (base::GetString(owner, {"kind"}) != "CronJob") return "";
-  return JoinKey(Namespace(job), base::GetString(owner, {"name"}));
+  return client::MakeKey(Namespace(job), base::GetString(owner, {"name"}));
 }
 
 void CronJobReconciler::Event(const Sync& sync, const char* type, const std::string& reason,
@@ -326,7 +326,7 @@ client::ReconcileResult CronJobReconciler::StartDueJob(Sync& sync) {
         return {job.status(), std::nullopt};
       }
       if (!DeleteJob(sync, **job)) {
-        return {absl::UnavailableError(absl::StrCat("could not replace job ", ObjectKey(**job))),
+        return {absl::UnavailableError(absl::StrCat("could not replace job ", client::KeyOf(**job))),
                 std::nullopt};
       }
     }

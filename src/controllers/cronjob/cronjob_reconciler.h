@@ -28,7 +28,7 @@
 #include "base/clock.h"
 #include "client/client.h"
 #include "client/controller.h"
-#include "controllers/replicaset/object_cache.h"
+#include "controllers/workload/object_cache.h"
 
 namespace skiff::controllers {
 

@@ -7,7 +7,7 @@
 #include "api/resources.h"
 #include "base/json.h"
 #include "controllers/cronjob/cronjob_util.h"
-#include "controllers/replicaset/workload_util.h"
+#include "controllers/workload/workload_util.h"
 #include "controllers/testing/fake_client.h"
 #include "gtest/gtest.h"
 

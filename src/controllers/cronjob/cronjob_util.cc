@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/json.h"
-#include "controllers/replicaset/workload_util.h"
+#include "controllers/workload/workload_util.h"
 
 namespace skiff::controllers {
 namespace {

@@ -4,7 +4,7 @@
 
 #include "absl/strings/numbers.h"
 #include "base/json.h"
-#include "controllers/replicaset/workload_util.h"
+#include "controllers/workload/workload_util.h"
 
 namespace skiff::controllers {
 namespace {

@@ -10,7 +10,7 @@
 #include "api/resources.h"
 #include "base/json.h"
 #include "controllers/daemonset/daemon_util.h"
-#include "controllers/replicaset/workload_util.h"
+#include "controllers/workload/workload_util.h"
 
 namespace skiff::controllers {
 namespace {
@@ -64,36 +64,20 @@ DaemonSetReconciler::DaemonSetReconciler(client::Client* client, const ObjectCac
 std::string DaemonSetReconciler::OwnerKey(const boost::json::value& pod) const {
   const boost::json::object* ref = ControllerRefOf(pod);
   if (ref == nullptr || base::GetString(boost::json::value(*ref), {"kind"}) != "DaemonSet") return "";
-  return JoinKey(Namespace(pod), base::GetString(boost::json::value(*ref), {"name"}));
+  return client::MakeKey(Namespace(pod), base::GetString(boost::json::value(*ref), {"name"}));
 }
 
 std::vector<std::string> DaemonSetReconciler::OnPodAdded(const boost::json::value& pod) {
-  std::string key = OwnerKey(pod);
-  if (key.empty()) return {};
-  if (HasDeletionTimestamp(pod)) {
-    expectations_.DeletionObserved(key, ObjectKey(pod));
-  } else {
-    expectations_.CreationObserved(key);
-  }
-  return {key};
+  return expectations_.PodAdded(OwnerKey(pod), pod);
 }
 
 std::vector<std::string> DaemonSetReconciler::OnPodUpdated(const boost::json::value& old_pod,
                                                            const boost::json::value& pod) {
-  std::string key = OwnerKey(pod);
-  if (!key.empty() && HasDeletionTimestamp(pod)) expectations_.DeletionObserved(key, ObjectKey(pod));
-  std::vector<std::string> keys;
-  if (!key.empty()) keys.push_back(key);
-  std::string old_key = OwnerKey(old_pod);
-  if (!old_key.empty() && old_key != key) keys.push_back(old_key);
-  return keys;
+  return expectations_.PodUpdated(OwnerKey(old_pod), OwnerKey(pod), pod);
 }
 
 std::vector<std::string> DaemonSetReconciler::OnPodDeleted(const boost::json::value& pod) {
-  std::string key = OwnerKey(pod);
-  if (key.empty()) return {};
-  expectations_.DeletionObserved(key, ObjectKey(pod));
-  return {key};
+  return expectations_.PodDeleted(OwnerKey(pod), pod);
 }
 
 absl::Status DaemonSetReconciler::SyncRevisions(const boost::json::value& ds, const std::string& hash,
@@ -280,7 +264,7 @@ client::ReconcileResult DaemonSetReconciler::Reconcile(const std::string& key) {
   absl::Status error;
   if (expectations_.Satisfied(key)) {
     std::set<std::string> doomed;
-    for (const auto& p : to_delete) doomed.insert(ObjectKey(*p));
+    for (const auto& p : to_delete) doomed.insert(client::KeyOf(*p));
     if (!doomed.empty()) expectations_.ExpectDeletions(key, doomed);
     std::set<std::string> done;
     for (const auto& p : to_delete) {
@@ -289,7 +273,7 @@ client::ReconcileResult DaemonSetReconciler::Reconcile(const std::string& key) {
       options.precondition_uid = Uid(*p);
       absl::Status s = client_->Delete(PodsResource(), Namespace(*p), Name(*p), options);
       if (!s.ok()) {
-        expectations_.DeletionObserved(key, ObjectKey(*p));
+        expectations_.DeletionObserved(key, client::KeyOf(*p));
         if (!absl::IsNotFound(s) && error.ok()) error = s;
       }
     }

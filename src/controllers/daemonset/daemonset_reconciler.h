@@ -17,8 +17,8 @@
 #include "base/clock.h"
 #include "client/client.h"
 #include "client/controller.h"
-#include "controllers/replicaset/expectations.h"
-#include "controllers/replicaset/object_cache.h"
+#include "controllers/workload/expectations.h"
+#include "controllers/workload/object_cache.h"
 
 namespace skiff::controllers {
 

@@ -6,7 +6,7 @@
 #include "api/resources.h"
 #include "base/json.h"
 #include "controllers/daemonset/daemon_util.h"
-#include "controllers/replicaset/workload_util.h"
+#include "controllers/workload/workload_util.h"
 #include "controllers/testing/fake_client.h"
 #include "gtest/gtest.h"
 

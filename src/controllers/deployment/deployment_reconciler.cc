@@ -8,7 +8,7 @@
 #include "api/resources.h"
 #include "base/json.h"
 #include "controllers/deployment/deployment_util.h"
-#include "controllers/replicaset/workload_util.h"
+#include "controllers/workload/workload_util.h"
 
 namespace skiff::controllers {
 namespace {
@@ -98,7 +98,7 @@ void DeploymentReconciler::Event(const boost::json::value& obj, const std::strin
 client::Object DeploymentReconciler::OwnerOf(const boost::json::value& rs) const {
   const boost::json::object* ref = ControllerRefOf(rs);
   if (ref == nullptr || base::GetString(*ref, {"kind"}) != "Deployment") return nullptr;
-  client::Object d = deployments_->Get(JoinKey(Namespace(rs), base::GetString(*ref, {"name"})));
+  client::Object d = deployments_->Get(client::MakeKey(Namespace(rs), base::GetString(*ref, {"name"})));
   if (d == nullptr || Uid(*d) != base::GetString(*ref, {"uid"})) return nullptr;
   return d;
 }
@@ -110,7 +110,7 @@ std::vector<std::string> DeploymentReconciler::MatchingDeployments(const boost::
     if (sel == nullptr) continue;
     auto selector = api::LabelSelector::FromJson(*sel);
     if (!selector.ok() || selector->Empty()) continue;
-    if (selector->Matches(base::FindPath(rs, {"metadata", "labels"}))) keys.push_back(ObjectKey(*d));
+    if (selector->Matches(base::FindPath(rs, {"metadata", "labels"}))) keys.push_back(client::KeyOf(*d));
   }
   return keys;
 }
@@ -119,7 +119,7 @@ std::vector<std::string> DeploymentReconciler::OnReplicaSetAdded(const boost::js
   if (HasDeletionTimestamp(rs)) return OnReplicaSetDeleted(rs);
   if (ControllerRefOf(rs) != nullptr) {
     client::Object d = OwnerOf(rs);
-    return d ? std::vector<std::string>{ObjectKey(*d)} : std::vector<std::string>{};
+    return d ? std::vector<std::string>{client::KeyOf(*d)} : std::vector<std::string>{};
   }
   return MatchingDeployments(rs);
 }
@@ -133,10 +133,10 @@ std::vector<std::string> DeploymentReconciler::OnReplicaSetUpdated(const boost::
       (old_ref == nullptr) != (new_ref == nullptr) ||
       (old_ref != nullptr && base::GetString(*old_ref, {"uid"}) != base::GetString(*new_ref, {"uid"}));
   if (ref_changed && old_ref != nullptr) {
-    if (client::Object d = OwnerOf(old_rs)) keys.push_back(ObjectKey(*d));
+    if (client::Object d = OwnerOf(old_rs)) keys.push_back(client::KeyOf(*d));
   }
   if (new_ref != nullptr) {
-    if (client::Object d = OwnerOf(rs)) keys.push_back(ObjectKey(*d));
+    if (client::Object d = OwnerOf(rs)) keys.push_back(client::KeyOf(*d));
     return keys;
   }
   const boost::json::value* old_labels = base::FindPath(old_rs, {"metadata", "labels"});
@@ -151,18 +151,18 @@ std::vector<std::string> DeploymentReconciler::OnReplicaSetUpdated(const boost::
 
 std::vector<std::string> DeploymentReconciler::OnReplicaSetDeleted(const boost::json::value& rs) const {
   client::Object d = OwnerOf(rs);
-  return d ? std::vector<std::string>{ObjectKey(*d)} : std::vector<std::string>{};
+  return d ? std::vector<std::string>{client::KeyOf(*d)} : std::vector<std::string>{};
 }
 
 std::vector<std::string> DeploymentReconciler::OnPodDeleted(const boost::json::value& pod) const {
   // Only Recreate waits for pods (old pods must be gone before new ones start).
   const boost::json::object* ref = ControllerRefOf(pod);
   if (ref == nullptr || base::GetString(*ref, {"kind"}) != "ReplicaSet") return {};
-  client::Object rs = replicasets_->Get(JoinKey(Namespace(pod), base::GetString(*ref, {"name"})));
+  client::Object rs = replicasets_->Get(client::MakeKey(Namespace(pod), base::GetString(*ref, {"name"})));
   if (rs == nullptr) return {};
   client::Object d = OwnerOf(*rs);
   if (d == nullptr || IsRollingUpdate(*d)) return {};
-  return {ObjectKey(*d)};
+  return {client::KeyOf(*d)};
 }
 
 // --- reconcile ---

@@ -6,7 +6,7 @@
 #include "base/json.h"
 #include "controllers/deployment/deployment_util.h"
 #include "controllers/replicaset/fake_client.h"
-#include "controllers/replicaset/workload_util.h"
+#include "controllers/workload/workload_util.h"
 #include "gtest/gtest.h"
 
 namespace skiff::controllers {

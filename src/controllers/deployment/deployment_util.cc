@@ -12,7 +12,7 @@
 #include "base/clock.h"
 #include "base/json.h"
 #include "boost/json/serialize.hpp"
-#include "controllers/replicaset/workload_util.h"
+#include "controllers/workload/workload_util.h"
 
 namespace skiff::controllers {
 namespace {

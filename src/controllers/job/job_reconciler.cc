@@ -8,7 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "api/resources.h"
 #include "base/json.h"
-#include "controllers/replicaset/workload_util.h"
+#include "controllers/workload/workload_util.h"
 
 namespace skiff::controllers {
 namespace {
@@ -171,36 +171,20 @@ JobReconciler::JobReconciler(client::Client* client, const ObjectCache* jobs, co
 std::string JobReconciler::OwnerJobKey(const boost::json::value& pod) const {
   const boost::json::object* ref = ControllerRefOf(pod);
   if (ref == nullptr || base::GetString(boost::json::value(*ref), {"kind"}) != "Job") return "";
-  return JoinKey(Namespace(pod), std::string(ref->at("name").as_string()));
+  return client::MakeKey(Namespace(pod), std::string(ref->at("name").as_string()));
 }
 
 std::vector<std::string> JobReconciler::OnPodAdded(const boost::json::value& pod) {
-  std::string key = OwnerJobKey(pod);
-  if (key.empty()) return {};
-  if (HasDeletionTimestamp(pod)) {
-    expectations_.DeletionObserved(key, ObjectKey(pod));
-  } else {
-    expectations_.CreationObserved(key);
-  }
-  return {key};
+  return expectations_.PodAdded(OwnerJobKey(pod), pod);
 }
 
 std::vector<std::string> JobReconciler::OnPodUpdated(const boost::json::value& old_pod,
                                                      const boost::json::value& pod) {
-  std::string key = OwnerJobKey(pod);
-  if (HasDeletionTimestamp(pod) && !key.empty()) expectations_.DeletionObserved(key, ObjectKey(pod));
-  std::vector<std::string> keys;
-  if (!key.empty()) keys.push_back(key);
-  std::string old_key = OwnerJobKey(old_pod);
-  if (!old_key.empty() && old_key != key) keys.push_back(old_key);
-  return keys;
+  return expectations_.PodUpdated(OwnerJobKey(old_pod), OwnerJobKey(pod), pod);
 }
 
 std::vector<std::string> JobReconciler::OnPodDeleted(const boost::json::value& pod) {
-  std::string key = OwnerJobKey(pod);
-  if (key.empty()) return {};
-  expectations_.DeletionObserved(key, ObjectKey(pod));
-  return {key};
+  return expectations_.PodDeleted(OwnerJobKey(pod), pod);
 }
 
 namespace {
@@ -217,7 +201,7 @@ bool JobFinished(const boost::json::value& job) {
 client::Object JobReconciler::ResolveJob(const boost::json::value& pod) const {
   const boost::json::object* ref = ControllerRefOf(pod);
   if (ref == nullptr || !IsJobRef(*ref)) return nullptr;
-  client::Object job = jobs_->Get(JoinKey(Namespace(pod), base::GetString(*ref, {"name"})));
+  client::Object job = jobs_->Get(client::MakeKey(Namespace(pod), base::GetString(*ref, {"name"})));
   if (job == nullptr || Uid(*job) != base::GetString(*ref, {"uid"})) return nullptr;
   return job;
 }
@@ -232,7 +216,7 @@ bool JobReconciler::IsOrphanWithFinalizer(const boost::json::value& pod) const {
 std::vector<std::string> JobReconciler::OnJobDeleted(const boost::json::value& job) const {
   std::vector<std::string> keys;
   for (const client::Object& pod : pods_->ByIndex(kControllerUidIndex, Uid(job))) {
-    if (HasFinalizer(*pod, kJobTrackingFinalizer)) keys.push_back(ObjectKey(*pod));
+    if (HasFinalizer(*pod, kJobTrackingFinalizer)) keys.push_back(client::KeyOf(*pod));
   }
   return keys;
 }
@@ -300,7 +284,7 @@ absl::Status JobReconciler::CreatePods(const boost::json::value& job, const std:
 absl::Status JobReconciler::DeletePods(const std::string& key, const std::vector<client::Object>& pods) {
   if (pods.empty()) return absl::OkStatus();
   std::set<std::string> keys;
-  for (const auto& p : pods) keys.insert(ObjectKey(*p));
+  for (const auto& p : pods) keys.insert(client::KeyOf(*p));
   expectations_.ExpectDeletions(key, keys);
   absl::Status error;
   for (const auto& p : pods) {
@@ -308,7 +292,7 @@ absl::Status JobReconciler::DeletePods(const std::string& key, const std::vector
     options.precondition_uid = Uid(*p);
     absl::Status s = client_->Delete(PodsResource(), Namespace(*p), Name(*p), options);
     if (!s.ok()) {
-      expectations_.DeletionObserved(key, ObjectKey(*p));
+      expectations_.DeletionObserved(key, client::KeyOf(*p));
       if (!absl::IsNotFound(s) && error.ok()) error = s;
     }
   }
@@ -347,7 +331,7 @@ absl::Status JobReconciler::WriteStatus(const boost::json::value& job, const boo
   next.as_object()["status"] = status;
   auto written = client_->Update(JobsResource(), Namespace(job), std::move(next), "status");
   if (!written.ok()) return written.status();
-  NoteWritten(ObjectKey(job), *written);
+  NoteWritten(client::KeyOf(job), *written);
   return absl::OkStatus();
 }
 

@@ -5,7 +5,7 @@
 
 #include "api/resources.h"
 #include "base/json.h"
-#include "controllers/replicaset/workload_util.h"
+#include "controllers/workload/workload_util.h"
 #include "controllers/testing/fake_client.h"
 #include "gtest/gtest.h"
 
@@ -255,7 +255,7 @@ TEST_F(JobReconcilerTest, FinishedPodsOfLiveJobLoseTheFinalizerOnceCounted) {
     if (!IsPodActive(*p)) continue;
     EXPECT_TRUE(HasTrackingFinalizer(p));
     EXPECT_FALSE(reconciler_.IsOrphanWithFinalizer(*p));
-    ASSERT_TRUE(reconciler_.SyncOrphanPod(ObjectKey(*p)).status.ok());
+    ASSERT_TRUE(reconciler_.SyncOrphanPod(client::KeyOf(*p)).status.ok());
     EXPECT_TRUE(HasTrackingFinalizer(client_.Peek(Pods(), "default", Name(*p))));
   }
 }
@@ -279,8 +279,8 @@ TEST_F(JobReconcilerTest, PodsOfDeletedJobLoseTheFinalizerAndGo) {
   for (const auto& p : pods) {
     EXPECT_TRUE(HasDeletionTimestamp(*p));
     EXPECT_TRUE(reconciler_.IsOrphanWithFinalizer(*p));
-    EXPECT_NE(std::find(keys.begin(), keys.end(), ObjectKey(*p)), keys.end());
-    ASSERT_TRUE(reconciler_.SyncOrphanPod(ObjectKey(*p)).status.ok());
+    EXPECT_NE(std::find(keys.begin(), keys.end(), client::KeyOf(*p)), keys.end());
+    ASSERT_TRUE(reconciler_.SyncOrphanPod(client::KeyOf(*p)).status.ok());
   }
   EXPECT_TRUE(PodList().empty());
 }
@@ -298,7 +298,7 @@ TEST_F(JobReconcilerTest, PodsOfReplacedJobAreOrphansButTheNewJobsAreNot) {
   for (const auto& p : PodList()) {
     bool old = Name(*p) == old_pod;
     EXPECT_EQ(reconciler_.IsOrphanWithFinalizer(*p), old) << Name(*p);
-    ASSERT_TRUE(reconciler_.SyncOrphanPod(ObjectKey(*p)).status.ok());
+    ASSERT_TRUE(reconciler_.SyncOrphanPod(client::KeyOf(*p)).status.ok());
     EXPECT_EQ(HasTrackingFinalizer(client_.Peek(Pods(), "default", Name(*p))), !old) << Name(*p);
   }
 }
@@ -310,7 +310,7 @@ TEST_F(JobReconcilerTest, OrphanSyncChecksTheServerWhenTheCacheLacksTheJob) {
   jobs_.Clear();  // the Job informer has not listed yet (e.g. just after a restart)
   client::Object pod = PodList()[0];
   EXPECT_TRUE(reconciler_.IsOrphanWithFinalizer(*pod));
-  ASSERT_TRUE(reconciler_.SyncOrphanPod(ObjectKey(*pod)).status.ok());
+  ASSERT_TRUE(reconciler_.SyncOrphanPod(client::KeyOf(*pod)).status.ok());
   EXPECT_TRUE(HasTrackingFinalizer(client_.Peek(Pods(), "default", Name(*pod))));
 }
 

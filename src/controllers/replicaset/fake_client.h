@@ -20,7 +20,7 @@
 #include "base/clock.h"
 #include "base/json.h"
 #include "client/client.h"
-#include "controllers/replicaset/object_cache.h"
+#include "controllers/workload/object_cache.h"
 
 namespace skiff::controllers::testing {
 

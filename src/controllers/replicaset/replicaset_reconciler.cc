@@ -9,8 +9,8 @@
 #include "api/resources.h"
 #include "base/json.h"
 #include "base/strings.h"
-#include "controllers/replicaset/batch_writes.h"
-#include "controllers/replicaset/workload_util.h"
+#include "controllers/workload/batch_writes.h"
+#include "controllers/workload/workload_util.h"
 
 namespace skiff::controllers {
 namespace {
@@ -105,7 +105,7 @@ void ReplicaSetReconciler::Event(const boost::json::value& obj, const std::strin
 client::Object ReplicaSetReconciler::ResolveOwner(const boost::json::value& pod) const {
   const boost::json::object* ref = ControllerRefOf(pod);
   if (ref == nullptr || base::GetString(*ref, {"kind"}) != owner_.kind) return nullptr;
-  client::Object rs = replicasets_->Get(JoinKey(Namespace(pod), base::GetString(*ref, {"name"})));
+  client::Object rs = replicasets_->Get(client::MakeKey(Namespace(pod), base::GetString(*ref, {"name"})));
   if (rs == nullptr || Uid(*rs) != base::GetString(*ref, {"uid"})) return nullptr;
   return rs;
 }
@@ -115,7 +115,7 @@ std::vector<std::string> ReplicaSetReconciler::MatchingReplicaSets(const boost::
   for (const client::Object& rs : replicasets_->ByIndex(kNamespaceIndex, Namespace(pod))) {
     auto selector = owner_.Selector(*rs);
     if (!selector.ok() || selector->Empty()) continue;
-    if (selector->Matches(Labels(pod))) keys.push_back(ObjectKey(*rs));
+    if (selector->Matches(Labels(pod))) keys.push_back(client::KeyOf(*rs));
   }
   return keys;
 }
@@ -125,7 +125,7 @@ std::vector<std::string> ReplicaSetReconciler::OnPodAdded(const boost::json::val
   if (ControllerRefOf(pod) != nullptr) {
     client::Object rs = ResolveOwner(pod);
     if (rs == nullptr) return {};
-    std::string key = ObjectKey(*rs);
+    std::string key = client::KeyOf(*rs);
     expectations_.CreationObserved(key);
     return {key};
   }
@@ -156,10 +156,10 @@ std::vector<std::string> ReplicaSetReconciler::OnPodUpdated(const boost::json::v
       (old_ref == nullptr) != (new_ref == nullptr) ||
       (old_ref != nullptr && base::GetString(*old_ref, {"uid"}) != base::GetString(*new_ref, {"uid"}));
   if (ref_changed && old_ref != nullptr) {
-    if (client::Object rs = ResolveOwner(old_pod)) keys.push_back(ObjectKey(*rs));
+    if (client::Object rs = ResolveOwner(old_pod)) keys.push_back(client::KeyOf(*rs));
   }
   if (new_ref != nullptr) {
-    if (client::Object rs = ResolveOwner(new_pod)) keys.push_back(ObjectKey(*rs));
+    if (client::Object rs = ResolveOwner(new_pod)) keys.push_back(client::KeyOf(*rs));
     return keys;
   }
   if (labels_changed || ref_changed) {
@@ -171,8 +171,8 @@ std::vector<std::string> ReplicaSetReconciler::OnPodUpdated(const boost::json::v
 std::vector<std::string> ReplicaSetReconciler::OnPodDeleted(const boost::json::value& pod) {
   client::Object rs = ResolveOwner(pod);
   if (rs == nullptr) return {};
-  std::string key = ObjectKey(*rs);
-  expectations_.DeletionObserved(key, ObjectKey(pod));
+  std::string key = client::KeyOf(*rs);
+  expectations_.DeletionObserved(key, client::KeyOf(pod));
   return {key};
 }
 
@@ -228,7 +228,7 @@ absl::Status ReplicaSetReconciler::ManageReplicas(const std::vector<client::Obje
     const size_t count = static_cast<size_t>(std::min<int64_t>(diff, options_.burst_replicas));
     std::vector<client::Object> victims = PodsToDelete(pods, RelatedPods(rs), count);
     std::set<std::string> victim_keys;
-    for (const client::Object& p : victims) victim_keys.insert(ObjectKey(*p));
+    for (const client::Object& p : victims) victim_keys.insert(client::KeyOf(*p));
     expectations_.ExpectDeletions(key, victim_keys);
     std::mutex mu;
     absl::Status error;
@@ -243,7 +243,7 @@ absl::Status ReplicaSetReconciler::ManageReplicas(const std::vector<client::Obje
         ++deleted;
         return;
       }
-      expectations_.DeletionObserved(key, ObjectKey(p));
+      expectations_.DeletionObserved(key, client::KeyOf(p));
       if (!absl::IsNotFound(st) && error.ok()) error = st;
     });
     if (deleted > 0) Event(rs, "Normal", "SuccessfulDelete", absl::StrCat("Deleted ", deleted, " pod(s)"));

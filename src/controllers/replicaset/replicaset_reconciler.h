@@ -27,9 +27,9 @@
 #include "base/thread_pool.h"
 #include "client/client.h"
 #include "client/controller.h"
-#include "controllers/replicaset/batch_writes.h"
-#include "controllers/replicaset/expectations.h"
-#include "controllers/replicaset/object_cache.h"
+#include "controllers/workload/batch_writes.h"
+#include "controllers/workload/expectations.h"
+#include "controllers/workload/object_cache.h"
 
 namespace skiff::controllers {
 

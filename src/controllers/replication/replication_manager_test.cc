@@ -5,7 +5,7 @@
 #include "base/json.h"
 #include "controllers/replicaset/fake_client.h"
 #include "controllers/replicaset/replicaset_reconciler.h"
-#include "controllers/replicaset/workload_util.h"
+#include "controllers/workload/workload_util.h"
 #include "gtest/gtest.h"
 
 namespace skiff::controllers {

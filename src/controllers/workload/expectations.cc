@@ -1,4 +1,7 @@
-#include "controllers/replicaset/expectations.h"
+#include "controllers/workload/expectations.h"
+
+#include "client/informer.h"
+#include "controllers/workload/workload_util.h"
 
 namespace skiff::controllers {
 
@@ -43,6 +46,31 @@ std::pair<int, int> Expectations::Pending(const std::string& key) const {
   auto it = records_.find(key);
   if (it == records_.end()) return {0, 0};
   return {it->second.adds, static_cast<int>(it->second.deletes.size())};
+}
+
+std::vector<std::string> Expectations::PodAdded(const std::string& key, const boost::json::value& pod) {
+  if (key.empty()) return {};
+  if (HasDeletionTimestamp(pod)) {
+    DeletionObserved(key, client::KeyOf(pod));
+  } else {
+    CreationObserved(key);
+  }
+  return {key};
+}
+
+std::vector<std::string> Expectations::PodUpdated(const std::string& old_key, const std::string& key,
+                                                  const boost::json::value& pod) {
+  if (!key.empty() && HasDeletionTimestamp(pod)) DeletionObserved(key, client::KeyOf(pod));
+  std::vector<std::string> keys;
+  if (!key.empty()) keys.push_back(key);
+  if (!old_key.empty() && old_key != key) keys.push_back(old_key);
+  return keys;
+}
+
+std::vector<std::string> Expectations::PodDeleted(const std::string& key, const boost::json::value& pod) {
+  if (key.empty()) return {};
+  DeletionObserved(key, client::KeyOf(pod));
+  return {key};
 }
 
 }  // namespace skiff::controllers

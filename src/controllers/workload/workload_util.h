@@ -1,10 +1,10 @@
-// Helpers shared by the ReplicaSet and Deployment controllers: controller ownerReferences, pod
-// readiness and availability (minReadySeconds), Kubernetes' pod deletion preference, status
-// conditions, and replica-count reads that tolerate missing fields.
+// Helpers shared by the workload controllers (ReplicaSet, Deployment, Job, DaemonSet, CronJob):
+// controller ownerReferences, pod readiness and availability (minReadySeconds), Kubernetes' pod
+// deletion preference, status conditions, and replica-count reads that tolerate missing fields.
 // Thread-safety: pure functions. Ownership: inputs borrowed, results by value. Never fails:
 // malformed fields read as absent (a pod without a Ready condition is not ready).
-#ifndef SKIFF_CONTROLLERS_REPLICASET_WORKLOAD_UTIL_H_
-#define SKIFF_CONTROLLERS_REPLICASET_WORKLOAD_UTIL_H_
+#ifndef SKIFF_CONTROLLERS_WORKLOAD_WORKLOAD_UTIL_H_
+#define SKIFF_CONTROLLERS_WORKLOAD_WORKLOAD_UTIL_H_
 
 #include <functional>
 #include <optional>
@@ -89,4 +89,4 @@ void RemoveCondition(boost::json::object& status, const std::string& type);
 
 }  // namespace skiff::controllers
 
-#endif  // SKIFF_CONTROLLERS_REPLICASET_WORKLOAD_UTIL_H_
+#endif  // SKIFF_CONTROLLERS_WORKLOAD_WORKLOAD_UTIL_H_

@@ -1,7 +1,7 @@
-#include "controllers/replicaset/object_cache.h"
+#include "controllers/workload/object_cache.h"
 
 #include "base/json.h"
-#include "controllers/replicaset/workload_util.h"
+#include "controllers/workload/workload_util.h"
 
 namespace skiff::controllers {
 namespace {
@@ -40,28 +40,22 @@ std::vector<std::string> NamespaceIndexValues(const boost::json::value& obj) {
   return {base::GetString(obj, {"metadata", "namespace"})};
 }
 
-std::string JoinKey(const std::string& ns, const std::string& name) {
-  return ns.empty() ? name : ns + "/" + name;
+void AddWorkloadIndexes(client::Informer& informer) {
+  // Several controllers share one informer; Informer::AddIndex keeps the first registration.
+  informer.AddIndex(kControllerUidIndex, ControllerUidIndexValues);
+  informer.AddIndex(kOrphanNamespaceIndex, OrphanNamespaceIndexValues);
+  informer.AddIndex(kNamespaceIndex, NamespaceIndexValues);
 }
 
-std::string ObjectKey(const boost::json::value& obj) {
-  return JoinKey(base::GetString(obj, {"metadata", "namespace"}), base::GetString(obj, {"metadata", "name"}));
-}
+client::Object InformerCache::Get(const std::string& key) const { return informer_->Get(key); }
 
-void SplitObjectKey(const std::string& key, std::string* ns, std::string* name) {
-  size_t slash = key.find('/');
-  if (slash == std::string::npos) {
-    ns->clear();
-    *name = key;
-  } else {
-    *ns = key.substr(0, slash);
-    *name = key.substr(slash + 1);
-  }
+std::vector<client::Object> InformerCache::ByIndex(const std::string& index, const std::string& value) const {
+  return informer_->ByIndex(index, value);
 }
 
 void MapCache::Set(const client::Object& obj) {
   std::lock_guard<std::mutex> lock(mu_);
-  objects_[ObjectKey(*obj)] = obj;
+  objects_[client::KeyOf(*obj)] = obj;
 }
 
 void MapCache::Remove(const std::string& key) {

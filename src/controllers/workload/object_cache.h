@@ -1,12 +1,13 @@
 // ObjectCache: the read-only view of cached objects that the workload reconcilers read from.
 // In `skiff server` it is an Informer (InformerCache); unit tests use MapCache, which holds a
 // fixed set of objects and computes the same indexes, so reconcile logic runs without a watch.
-// The index names below are registered on the shared informers by the controllers.
+// The index names below are registered on the shared informers by the controllers. Keys are
+// client::KeyOf's "namespace/name".
 // Thread-safety: InformerCache is as safe as its Informer; MapCache is safe for concurrent reads
 // and writes (one mutex). Ownership: InformerCache borrows its Informer. Never fails: a missing
 // object reads as a null Object.
-#ifndef SKIFF_CONTROLLERS_REPLICASET_OBJECT_CACHE_H_
-#define SKIFF_CONTROLLERS_REPLICASET_OBJECT_CACHE_H_
+#ifndef SKIFF_CONTROLLERS_WORKLOAD_OBJECT_CACHE_H_
+#define SKIFF_CONTROLLERS_WORKLOAD_OBJECT_CACHE_H_
 
 #include <map>
 #include <mutex>
@@ -28,11 +29,6 @@ inline constexpr char kNamespaceIndex[] = "skiff-namespace";
 std::vector<std::string> ControllerUidIndexValues(const boost::json::value& obj);
 std::vector<std::string> OrphanNamespaceIndexValues(const boost::json::value& obj);
 std::vector<std::string> NamespaceIndexValues(const boost::json::value& obj);
-
-// "namespace/name" (or "name") of an object; the work-queue key.
-std::string ObjectKey(const boost::json::value& obj);
-std::string JoinKey(const std::string& ns, const std::string& name);
-void SplitObjectKey(const std::string& key, std::string* ns, std::string* name);
 
 class ObjectCache {
  public:
@@ -72,4 +68,4 @@ class MapCache : public ObjectCache {
 
 }  // namespace skiff::controllers
 
-#endif  // SKIFF_CONTROLLERS_REPLICASET_OBJECT_CACHE_H_
+#endif  // SKIFF_CONTROLLERS_WORKLOAD_OBJECT_CACHE_H_

@@ -1,4 +1,4 @@
-#include "controllers/replicaset/batch_writes.h"
+#include "controllers/workload/batch_writes.h"
 
 #include <algorithm>
 #include <condition_variable>

@@ -6,8 +6,8 @@
 // Thread-safety: the functions block the caller until their calls have returned; `fn` runs on
 // pool threads concurrently and must be thread-safe. Ownership: borrows the pool.
 // Failure: SlowStartBatch reports the calls that succeeded and the first error; it never throws.
-#ifndef SKIFF_CONTROLLERS_REPLICASET_BATCH_WRITES_H_
-#define SKIFF_CONTROLLERS_REPLICASET_BATCH_WRITES_H_
+#ifndef SKIFF_CONTROLLERS_WORKLOAD_BATCH_WRITES_H_
+#define SKIFF_CONTROLLERS_WORKLOAD_BATCH_WRITES_H_
 
 #include <functional>
 
@@ -32,4 +32,4 @@ SlowStartResult SlowStartBatch(base::ThreadPool& pool, int count, int initial_ba
 
 }  // namespace skiff::controllers
 
-#endif  // SKIFF_CONTROLLERS_REPLICASET_BATCH_WRITES_H_
+#endif  // SKIFF_CONTROLLERS_WORKLOAD_BATCH_WRITES_H_

@@ -1,4 +1,4 @@
-#include "controllers/replicaset/workload_util.h"
+#include "controllers/workload/workload_util.h"
 
 #include <algorithm>
 #include <map>

@@ -5,16 +5,18 @@
 // the TTL (5 minutes) count as satisfied, so a lost event cannot wedge a controller.
 // Thread-safety: all methods are safe from any thread (one mutex). Ownership: borrows the Clock.
 // Never fails.
-#ifndef SKIFF_CONTROLLERS_REPLICASET_EXPECTATIONS_H_
-#define SKIFF_CONTROLLERS_REPLICASET_EXPECTATIONS_H_
+#ifndef SKIFF_CONTROLLERS_WORKLOAD_EXPECTATIONS_H_
+#define SKIFF_CONTROLLERS_WORKLOAD_EXPECTATIONS_H_
 
 #include <map>
 #include <mutex>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "base/clock.h"
+#include "boost/json/value.hpp"
 
 namespace skiff::controllers {
 
@@ -35,6 +37,13 @@ class Expectations {
   void DeletionObserved(const std::string& key, const std::string& pod_key);
   // Forgets the record (the owner is gone).
   void Delete(const std::string& key);
+  // The pod-event side for controllers that find their pods by controllerRef (Job, DaemonSet):
+  // `key` is the pod's owner key ("" = none). Each notes the creation or deletion the event shows
+  // and returns the owner keys to enqueue; an update also the old owner's if the pod changed owner.
+  std::vector<std::string> PodAdded(const std::string& key, const boost::json::value& pod);
+  std::vector<std::string> PodUpdated(const std::string& old_key, const std::string& key,
+                                      const boost::json::value& pod);
+  std::vector<std::string> PodDeleted(const std::string& key, const boost::json::value& pod);
   // Pending (creations, deletions) for tests and diagnostics.
   std::pair<int, int> Pending(const std::string& key) const;
 
@@ -52,4 +61,4 @@ class Expectations {
 
 }  // namespace skiff::controllers
 
-#endif  // SKIFF_CONTROLLERS_REPLICASET_EXPECTATIONS_H_
+#endif  // SKIFF_CONTROLLERS_WORKLOAD_EXPECTATIONS_H_
