@@ -1,5 +1,6 @@
 #include "client/reflector.h"
 
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -56,110 +57,100 @@ class Recorder {
   int resyncs_ = 0;
 };
 
-TEST(ReflectorTest, ListsEveryPageThenWatchesFromTheListVersion) {
-  FakeWatchClient client;
-  for (int i = 0; i < 5; ++i) client.Set(TestPod("ns", "p" + std::to_string(i), 10 + i));
-  Recorder rec;
-  Reflector reflector(&client, Pods(), {.page_size = 2}, rec.Callbacks());
-  reflector.Start();
-  ASSERT_TRUE(reflector.WaitForList(absl::Seconds(5)));
-  ASSERT_TRUE(WaitFor([&] { return client.ActiveWatches() == 1; }));
-  EXPECT_EQ(client.list_requests(), 3);  // 2 + 2 + 1
-  EXPECT_EQ(rec.Lines(), std::vector<std::string>{"list@14 ns/p0 ns/p1 ns/p2 ns/p3 ns/p4"});
-  EXPECT_EQ(client.watch_versions().front(), "14");
+class ReflectorTest : public ::testing::Test {
+ protected:
+  ~ReflectorTest() override {
+    if (reflector_) reflector_->Stop();
+  }
+  void Start(Reflector::Options options = {}) {
+    reflector_ = std::make_unique<Reflector>(&client_, Pods(), options, rec_.Callbacks());
+    reflector_->Start();
+  }
+  // Starts and waits until the reflector has listed and opened its watch.
+  void StartWatching(Reflector::Options options = {}) {
+    Start(options);
+    ASSERT_TRUE(WaitFor([&] { return client_.ActiveWatches() == 1; }));
+  }
 
-  client.Send(WatchEventType::kAdded, TestPod("ns", "q", 15));
-  client.Send(WatchEventType::kBookmark, std::make_shared<const boost::json::value>(boost::json::object{
-                                             {"metadata", boost::json::object{{"resourceVersion", "40"}}}}));
-  EXPECT_EQ(rec.Lines().back(), "0 ns/q");  // the bookmark is not delivered
-  EXPECT_EQ(rec.Lines().size(), 2u);
-  EXPECT_EQ(reflector.LastResourceVersion(), "40");
-  reflector.Stop();
+  FakeWatchClient client_;
+  Recorder rec_;
+  std::unique_ptr<Reflector> reflector_;
+};
+
+TEST_F(ReflectorTest, ListsEveryPageThenWatchesFromTheListVersion) {
+  for (int i = 0; i < 5; ++i) client_.Set(TestPod("ns", "p" + std::to_string(i), 10 + i));
+  StartWatching({.page_size = 2});
+  EXPECT_TRUE(reflector_->HasListed());
+  EXPECT_EQ(client_.list_requests(), 3);  // 2 + 2 + 1
+  EXPECT_EQ(rec_.Lines(), std::vector<std::string>{"list@14 ns/p0 ns/p1 ns/p2 ns/p3 ns/p4"});
+  EXPECT_EQ(client_.watch_versions().front(), "14");
+
+  client_.Send(WatchEventType::kAdded, TestPod("ns", "q", 15));
+  client_.Send(WatchEventType::kBookmark, std::make_shared<const boost::json::value>(boost::json::object{
+                                              {"metadata", boost::json::object{{"resourceVersion", "40"}}}}));
+  EXPECT_EQ(rec_.Lines().back(), "0 ns/q");  // the bookmark is not delivered
+  EXPECT_EQ(rec_.Lines().size(), 2u);
+  EXPECT_EQ(reflector_->LastResourceVersion(), "40");
 }
 
-TEST(ReflectorTest, RewatchesFromTheLastVersionWhenAWatchEnds) {
-  FakeWatchClient client;
-  client.Set(TestPod("ns", "a", 3));
-  Recorder rec;
-  Reflector reflector(&client, Pods(), {}, rec.Callbacks());
-  reflector.Start();
-  ASSERT_TRUE(WaitFor([&] { return client.ActiveWatches() == 1; }));
-  client.Send(WatchEventType::kModified, TestPod("ns", "a", 11));
-  client.EndWatches(absl::OkStatus());
-  ASSERT_TRUE(WaitFor([&] { return client.watch_versions().size() == 2 && client.ActiveWatches() == 1; }));
-  EXPECT_EQ(client.watch_versions()[1], "11");
-  EXPECT_EQ(client.lists(), 1);  // no relist for an ordinary end
-  reflector.Stop();
+TEST_F(ReflectorTest, RewatchesFromTheLastVersionWhenAWatchEnds) {
+  client_.Set(TestPod("ns", "a", 3));
+  StartWatching();
+  client_.Send(WatchEventType::kModified, TestPod("ns", "a", 11));
+  client_.EndWatches(absl::OkStatus());
+  ASSERT_TRUE(WaitFor([&] { return client_.watch_versions().size() == 2 && client_.ActiveWatches() == 1; }));
+  EXPECT_EQ(client_.watch_versions()[1], "11");
+  EXPECT_EQ(client_.lists(), 1);  // no relist for an ordinary end
 }
 
-TEST(ReflectorTest, RelistsOnGone) {
-  FakeWatchClient client;
-  client.Set(TestPod("ns", "a", 3));
-  Recorder rec;
-  Reflector reflector(&client, Pods(), {}, rec.Callbacks());
-  reflector.Start();
-  ASSERT_TRUE(WaitFor([&] { return client.ActiveWatches() == 1; }));
-  client.Set(TestPod("ns", "b", 20));
-  client.EndWatches(absl::OutOfRangeError("too old resource version"));
-  ASSERT_TRUE(WaitFor([&] { return client.lists() == 2 && client.ActiveWatches() == 1; }));
-  EXPECT_EQ(rec.Lines(), (std::vector<std::string>{"list@3 ns/a", "list@20 ns/a ns/b"}));
-  EXPECT_EQ(client.watch_versions().back(), "20");
-  reflector.Stop();
+TEST_F(ReflectorTest, RelistsOnGone) {
+  client_.Set(TestPod("ns", "a", 3));
+  StartWatching();
+  client_.Set(TestPod("ns", "b", 20));
+  client_.EndWatches(absl::OutOfRangeError("too old resource version"));
+  ASSERT_TRUE(WaitFor([&] { return client_.lists() == 2 && client_.ActiveWatches() == 1; }));
+  EXPECT_EQ(rec_.Lines(), (std::vector<std::string>{"list@3 ns/a", "list@20 ns/a ns/b"}));
+  EXPECT_EQ(client_.watch_versions().back(), "20");
 }
 
-TEST(ReflectorTest, RelistsWhenTheWatchIsRefusedAsExpired) {
-  FakeWatchClient client;
-  client.Set(TestPod("ns", "a", 3));
-  client.ExpireNextWatch();
-  Recorder rec;
-  Reflector reflector(&client, Pods(), {}, rec.Callbacks());
-  reflector.Start();
-  ASSERT_TRUE(WaitFor([&] { return client.lists() == 2 && client.ActiveWatches() == 1; }));
-  reflector.Stop();
+TEST_F(ReflectorTest, RelistsWhenTheWatchIsRefusedAsExpired) {
+  client_.Set(TestPod("ns", "a", 3));
+  client_.ExpireNextWatch();
+  Start();
+  ASSERT_TRUE(WaitFor([&] { return client_.lists() == 2 && client_.ActiveWatches() == 1; }));
 }
 
-TEST(ReflectorTest, RetriesAFailedListWithBackoff) {
-  FakeWatchClient client;
-  client.Set(TestPod("ns", "a", 3));
-  client.FailLists(3);
-  Recorder rec;
-  Reflector reflector(&client, Pods(), {.initial_backoff = absl::Milliseconds(10)}, rec.Callbacks());
+TEST_F(ReflectorTest, RetriesAFailedListWithBackoff) {
+  client_.Set(TestPod("ns", "a", 3));
+  client_.FailLists(3);
   absl::Time start = absl::Now();
-  reflector.Start();
-  ASSERT_TRUE(reflector.WaitForList(absl::Seconds(5)));
+  Start({.initial_backoff = absl::Milliseconds(10)});
+  ASSERT_TRUE(reflector_->WaitForList(absl::Seconds(5)));
   // 10 + 20 + 40 ms of backoff before the fourth attempt.
   EXPECT_GE(absl::Now() - start, absl::Milliseconds(70));
-  EXPECT_EQ(client.list_requests(), 4);
-  EXPECT_EQ(rec.Lines(), std::vector<std::string>{"list@3 ns/a"});
-  reflector.Stop();
+  EXPECT_EQ(client_.list_requests(), 4);
+  EXPECT_EQ(rec_.Lines(), std::vector<std::string>{"list@3 ns/a"});
 }
 
-TEST(ReflectorTest, ResyncsWhileWatchingAndRestartsWithAList) {
-  FakeWatchClient client;
-  client.Set(TestPod("ns", "a", 3));
-  Recorder rec;
-  Reflector reflector(&client, Pods(), {.resync = absl::Milliseconds(20)}, rec.Callbacks());
-  reflector.Start();
-  ASSERT_TRUE(WaitFor([&] { return rec.resyncs() >= 2; }));
-  reflector.Stop();
-  EXPECT_EQ(client.ActiveWatches(), 0);
-  EXPECT_TRUE(reflector.HasListed());
-  reflector.Start();
-  ASSERT_TRUE(WaitFor([&] { return client.lists() == 2 && client.ActiveWatches() == 1; }));
-  reflector.Stop();
+TEST_F(ReflectorTest, ResyncsWhileWatchingAndRestartsWithAList) {
+  client_.Set(TestPod("ns", "a", 3));
+  StartWatching({.resync = absl::Milliseconds(20)});
+  ASSERT_TRUE(WaitFor([&] { return rec_.resyncs() >= 2; }));
+  reflector_->Stop();
+  EXPECT_EQ(client_.ActiveWatches(), 0);
+  EXPECT_TRUE(reflector_->HasListed());
+  reflector_->Start();
+  ASSERT_TRUE(WaitFor([&] { return client_.lists() == 2 && client_.ActiveWatches() == 1; }));
 }
 
-TEST(ReflectorTest, WaitForListEndsOnStop) {
-  FakeWatchClient client;
-  client.FailLists(1000);
-  Recorder rec;
-  Reflector reflector(&client, Pods(), {}, rec.Callbacks());
-  reflector.Start();
+TEST_F(ReflectorTest, WaitForListEndsOnStop) {
+  client_.FailLists(1000);
+  Start();
   std::thread stopper([&] {
     absl::SleepFor(absl::Milliseconds(20));
-    reflector.Stop();
+    reflector_->Stop();
   });
-  EXPECT_FALSE(reflector.WaitForList());
+  EXPECT_FALSE(reflector_->WaitForList());
   stopper.join();
 }
 
