@@ -315,7 +315,8 @@ int Main(int argc, char** argv) {
   agent::dns::ClusterDnsOptions options;
   options.listen = {"127.0.0.1:0"};
   options.upstreams = {"127.0.0.1:9"};
-  agent::dns::ClusterDns dns(c, options);
+  client::SharedInformers informers(c);
+  agent::dns::ClusterDns dns(&informers, options);
   if (auto s = dns.Start(); !s.ok()) {
     std::fprintf(stderr, "start: %s\n", s.ToString().c_str());
     return 1;

@@ -91,8 +91,10 @@ int Run(int services, int endpoints, int changes) {
   agent::proxy::ProxyOptions options;
   options.node_name = "node-a";
   options.node_ips = {"192.0.2.10"};
-  auto start_proxy = [&](std::unique_ptr<ServiceProxy>& proxy) -> bool {
-    proxy = std::make_unique<ServiceProxy>(c, options);
+  // Each proxy gets its own informers, as a restarted agent would (a fresh list, not a warm cache).
+  client::SharedInformers first_informers(c), restart_informers(c);
+  auto start_proxy = [&](std::unique_ptr<ServiceProxy>& proxy, client::SharedInformers& informers) -> bool {
+    proxy = std::make_unique<ServiceProxy>(&informers, options);
     absl::Status started;
     if (!ns->get()->Run([&] { started = proxy->Start(); }).ok() || !started.ok()) {
       std::fprintf(stderr, "proxy_bench: start: %s\n", started.ToString().c_str());
@@ -103,7 +105,7 @@ int Run(int services, int endpoints, int changes) {
 
   std::unique_ptr<ServiceProxy> proxy;
   const absl::Time start = absl::Now();
-  if (!start_proxy(proxy)) return 1;
+  if (!start_proxy(proxy, first_informers)) return 1;
   const absl::Duration first_sync_wall = absl::Now() - start;
   const SyncStats first = proxy->stats();
 
@@ -153,7 +155,7 @@ int Run(int services, int endpoints, int changes) {
   // Restart: the new proxy's full sync replaces the existing table.
   proxy->Stop();
   std::unique_ptr<ServiceProxy> restarted;
-  if (!start_proxy(restarted)) return 1;
+  if (!start_proxy(restarted, restart_informers)) return 1;
   const SyncStats second = restarted->stats();
   restarted->Stop();
   (void)ns->get()->Run([] { (void)agent::proxy::DeleteProxyTable("skiff-proxy"); });

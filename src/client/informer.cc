@@ -1,16 +1,13 @@
 #include "client/informer.h"
 
-#include <atomic>
-#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <set>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "base/json.h"
 #include "boost/json.hpp"
-#include "spdlog/spdlog.h"
+#include "client/reflector.h"
 
 namespace skiff::client {
 
@@ -66,19 +63,20 @@ IndexFunc IndexByField(std::vector<std::string> path) {
   };
 }
 
-namespace {
-
-constexpr absl::Duration kInitialBackoff = absl::Milliseconds(100);
-constexpr absl::Duration kMaxBackoff = absl::Seconds(30);
-// Watches are renewed now and then so a silently broken one cannot last forever.
-constexpr int64_t kWatchTimeoutSeconds = 600;
-
-}  // namespace
-
 class Informer::Impl {
  public:
-  Impl(Client* client, const api::ResourceInfo& resource, Options options)
-      : client_(client), resource_(resource), options_(std::move(options)) {}
+  Impl(Client* client, const api::ResourceInfo& resource, const Options& options)
+      : reflector_(client, resource,
+                   Reflector::Options{.ns = options.ns,
+                                      .label_selector = options.label_selector,
+                                      .field_selector = options.field_selector,
+                                      .resync = options.resync},
+                   Reflector::Callbacks{
+                       .on_list = [this](const std::vector<Object>& items,
+                                         const std::string&) { Replace(items); },
+                       .on_event = [this](const WatchEvent& event) { Dispatch(event.type, event.object); },
+                       .on_resync = [this] { Resync(); },
+                   }) {}
 
   ~Impl() { Stop(); }
 
@@ -92,42 +90,26 @@ class Informer::Impl {
     }
   }
 
-  void AddHandlers(InformerHandlers handlers) {
+  HandlerId AddHandlers(InformerHandlers handlers) {
     std::lock_guard<std::mutex> dispatch(dispatch_mu_);
     // A late registration hears about what is already cached, as adds.
     if (handlers.on_add) {
       for (const auto& obj : List()) handlers.on_add(obj);
     }
-    handlers_.push_back(std::move(handlers));
+    HandlerId id = next_handler_id_++;
+    handlers_.emplace(id, std::move(handlers));
+    return id;
   }
 
-  void Start() {
-    std::lock_guard<std::mutex> lock(run_mu_);
-    if (started_) return;
-    started_ = true;
-    stopping_ = false;
-    thread_ = std::thread([this] { Run(); });
+  void RemoveHandlers(HandlerId id) {
+    std::lock_guard<std::mutex> dispatch(dispatch_mu_);
+    handlers_.erase(id);
   }
 
-  void Stop() {
-    {
-      std::lock_guard<std::mutex> lock(run_mu_);
-      if (!started_) return;
-      stopping_ = true;
-    }
-    run_cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
-    std::lock_guard<std::mutex> lock(run_mu_);
-    started_ = false;
-  }
-
-  bool HasSynced() const { return synced_.load(); }
-
-  bool WaitForSync(absl::Duration timeout) {
-    std::unique_lock<std::mutex> lock(mu_);
-    synced_cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout), [this] { return synced_.load(); });
-    return synced_.load();
-  }
+  void Start() { reflector_.Start(); }
+  void Stop() { reflector_.Stop(); }
+  bool HasSynced() const { return reflector_.HasListed(); }
+  bool WaitForSync(absl::Duration timeout) { return reflector_.WaitForList(timeout); }
 
   Object Get(const std::string& key) const {
     std::lock_guard<std::mutex> lock(mu_);
@@ -157,12 +139,9 @@ class Informer::Impl {
     return out;
   }
 
-  std::string LastSyncResourceVersion() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return resource_version_;
-  }
+  std::string LastSyncResourceVersion() const { return reflector_.LastResourceVersion(); }
 
-  const api::ResourceInfo& resource() const { return resource_; }
+  const api::ResourceInfo& resource() const { return reflector_.resource(); }
 
  private:
   struct Index {
@@ -170,47 +149,11 @@ class Informer::Impl {
     std::map<std::string, std::set<std::string>> values;  // index value -> keys
   };
 
-  void Run() {
-    absl::Duration backoff = kInitialBackoff;
-    bool need_list = true;
-    absl::Time next_resync = NextResync();
-    while (!Stopping()) {
-      if (need_list) {
-        absl::Status s = ListAndReplace();
-        if (!s.ok()) {
-          spdlog::warn("informer {}: list failed: {}", resource_.QualifiedPlural(), s.ToString());
-          Sleep(backoff);
-          backoff = std::min(backoff * 2, kMaxBackoff);
-          continue;
-        }
-        need_list = false;
-      }
-      absl::Status ended = WatchOnce(&next_resync);
-      if (Stopping()) break;
-      if (absl::IsOutOfRange(ended)) {
-        // 410 Expired: our resourceVersion is too old to resume from.
-        need_list = true;
-        continue;
-      }
-      if (!ended.ok()) {
-        spdlog::warn("informer {}: watch ended: {}", resource_.QualifiedPlural(), ended.ToString());
-        Sleep(backoff);
-        backoff = std::min(backoff * 2, kMaxBackoff);
-        continue;
-      }
-      backoff = kInitialBackoff;
-    }
-  }
-
-  absl::Status ListAndReplace() {
-    ListOptions lo;
-    lo.label_selector = options_.label_selector;
-    lo.field_selector = options_.field_selector;
-    auto list = client_->List(resource_, options_.ns, lo);
-    if (!list.ok()) return list.status();
+  // A (re)list: objects gone from it are deleted, new or changed ones delivered.
+  void Replace(const std::vector<Object>& items) {
     std::lock_guard<std::mutex> dispatch(dispatch_mu_);
     std::map<std::string, Object> fresh;
-    for (auto& obj : list->items) fresh[KeyOf(*obj)] = obj;
+    for (const auto& obj : items) fresh[KeyOf(*obj)] = obj;
     std::vector<Object> removed;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -225,75 +168,20 @@ class Informer::Impl {
       if (old && ResourceVersion(*old) == ResourceVersion(*obj)) continue;
       Apply(WatchEventType::kModified, obj);
     }
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      resource_version_ = list->resource_version;
-      synced_ = true;
-    }
-    synced_cv_.notify_all();
-    return absl::OkStatus();
   }
 
-  // Runs one watch until it ends; returns how it ended.
-  absl::Status WatchOnce(absl::Time* next_resync) {
-    WatchOptions wo;
-    wo.label_selector = options_.label_selector;
-    wo.field_selector = options_.field_selector;
-    wo.resource_version = LastSyncResourceVersion();
-    wo.bookmarks = true;
-    wo.timeout_seconds = kWatchTimeoutSeconds;
-    {
-      std::lock_guard<std::mutex> lock(run_mu_);
-      watch_ended_ = false;
-      watch_status_ = absl::OkStatus();
-    }
-    auto handle = client_->Watch(
-        resource_, options_.ns, wo,
-        [this](const WatchEvent& event) {
-          if (Stopping()) return false;
-          std::lock_guard<std::mutex> dispatch(dispatch_mu_);
-          Apply(event.type, event.object);
-          return true;
-        },
-        [this](const absl::Status& status) {
-          std::lock_guard<std::mutex> lock(run_mu_);
-          watch_ended_ = true;
-          watch_status_ = status;
-          run_cv_.notify_all();
-        });
-    if (!handle.ok()) return handle.status();
-    std::unique_lock<std::mutex> lock(run_mu_);
-    while (!stopping_ && !watch_ended_) {
-      if (*next_resync == absl::InfiniteFuture()) {
-        run_cv_.wait(lock);
-        continue;
-      }
-      run_cv_.wait_for(lock,
-                       absl::ToChronoNanoseconds(std::max(*next_resync - absl::Now(), absl::ZeroDuration())));
-      if (absl::Now() >= *next_resync) {
-        lock.unlock();
-        Resync();
-        *next_resync = NextResync();
-        lock.lock();
-      }
-    }
-    absl::Status status = watch_status_;
-    lock.unlock();
-    handle->reset();  // joins the watch's delivery
-    return status;
+  void Dispatch(WatchEventType type, const Object& obj) {
+    std::lock_guard<std::mutex> dispatch(dispatch_mu_);
+    Apply(type, obj);
   }
 
   void Resync() {
     std::lock_guard<std::mutex> dispatch(dispatch_mu_);
     for (const auto& obj : List()) {
-      for (const auto& h : handlers_) {
+      for (const auto& [id, h] : handlers_) {
         if (h.on_update) h.on_update(obj, obj);
       }
     }
-  }
-
-  absl::Time NextResync() const {
-    return options_.resync > absl::ZeroDuration() ? absl::Now() + options_.resync : absl::InfiniteFuture();
   }
 
   static std::string ResourceVersion(const boost::json::value& obj) {
@@ -303,12 +191,6 @@ class Informer::Impl {
   // Updates the cache and tells the handlers. Caller holds dispatch_mu_.
   void Apply(WatchEventType type, const Object& obj) {
     if (!obj) return;
-    std::string rv = ResourceVersion(*obj);
-    if (type == WatchEventType::kBookmark) {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (!rv.empty()) resource_version_ = rv;
-      return;
-    }
     std::string key = KeyOf(*obj);
     Object old;
     {
@@ -322,10 +204,9 @@ class Informer::Impl {
         items_[key] = obj;
         Reindex(key, *obj);
       }
-      if (!rv.empty()) resource_version_ = rv;
     }
     if (type == WatchEventType::kDeleted && !old) return;  // never seen: nothing to tell
-    for (const auto& h : handlers_) {
+    for (const auto& [id, h] : handlers_) {
       if (type == WatchEventType::kDeleted) {
         if (h.on_delete) h.on_delete(old);
       } else if (old) {
@@ -353,40 +234,18 @@ class Informer::Impl {
     }
   }
 
-  bool Stopping() {
-    std::lock_guard<std::mutex> lock(run_mu_);
-    return stopping_;
-  }
-
-  void Sleep(absl::Duration d) {
-    std::unique_lock<std::mutex> lock(run_mu_);
-    run_cv_.wait_for(lock, absl::ToChronoNanoseconds(d), [this] { return stopping_; });
-  }
-
-  Client* client_;
-  const api::ResourceInfo& resource_;
-  const Options options_;
-
   // The cache.
   mutable std::mutex mu_;
-  std::condition_variable synced_cv_;
   std::map<std::string, Object> items_;
   std::map<std::string, Index> indexes_;
-  std::string resource_version_;
-  std::atomic<bool> synced_{false};
 
   // Serializes cache changes with their handler calls, so handlers hear events in order.
   std::mutex dispatch_mu_;
-  std::vector<InformerHandlers> handlers_;
+  std::map<HandlerId, InformerHandlers> handlers_;  // in registration order
+  HandlerId next_handler_id_ = 1;
 
-  // The list/watch loop.
-  std::mutex run_mu_;
-  std::condition_variable run_cv_;
-  bool started_ = false;
-  bool stopping_ = false;
-  bool watch_ended_ = false;
-  absl::Status watch_status_;
-  std::thread thread_;
+  // Declared last: its thread calls into the members above, so it stops first.
+  Reflector reflector_;
 };
 
 Informer::Informer(Client* client, const api::ResourceInfo& resource, Options options)
@@ -394,7 +253,8 @@ Informer::Informer(Client* client, const api::ResourceInfo& resource, Options op
 Informer::~Informer() = default;
 
 void Informer::AddIndex(const std::string& name, IndexFunc func) { impl_->AddIndex(name, std::move(func)); }
-void Informer::AddHandlers(InformerHandlers handlers) { impl_->AddHandlers(std::move(handlers)); }
+Informer::HandlerId Informer::AddHandlers(InformerHandlers handlers) { return impl_->AddHandlers(std::move(handlers)); }
+void Informer::RemoveHandlers(HandlerId id) { impl_->RemoveHandlers(id); }
 void Informer::Start() { impl_->Start(); }
 void Informer::Stop() { impl_->Stop(); }
 bool Informer::HasSynced() const { return impl_->HasSynced(); }

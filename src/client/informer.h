@@ -1,17 +1,21 @@
 // Informer: a continuously updated local cache of one resource (list + watch, like client-go's
-// SharedIndexInformer). It lists, then watches from the list's resourceVersion with bookmarks,
-// re-watches when a watch ends, and relists on 410 Expired. Objects are indexed by
+// SharedIndexInformer): a Reflector (reflector.h: paginated list, watch from the list's
+// resourceVersion with bookmarks, re-watch when a watch ends, relist on 410 Expired, backoff on
+// errors) feeds a cache. Objects are indexed by
 // namespace/name and by any number of named indexes (namespace, label value, owner uid, custom
 // functions); registered handlers hear about every add/update/delete, in order.
 //
-// Thread-safety: every method is safe from any thread. Handlers run on the informer's thread,
-// one at a time, and must not block (typically they enqueue keys into a WorkQueue).
-// Ownership: borrows the Client (must outlive the informer). Stop() or the destructor ends it.
+// Thread-safety: every method is safe from any thread. Handlers run one at a time on the
+// informer's threads and must not block (typically they enqueue keys into a WorkQueue); they must
+// not call AddHandlers/RemoveHandlers.
+// Ownership: borrows the Client (must outlive the informer). Stop() or the destructor ends it;
+// after RemoveHandlers(id) returns, those handlers never run again.
 // Failure: list/watch errors are retried with backoff forever; HasSynced() tells when the first
 // list has been applied.
 #ifndef SKIFF_CLIENT_INFORMER_H_
 #define SKIFF_CLIENT_INFORMER_H_
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -59,9 +63,14 @@ class Informer {
   Informer(const Informer&) = delete;
   Informer& operator=(const Informer&) = delete;
 
-  // Must be called before Start().
+  // An index registered after Start() is built from the cache at once. The first registration of
+  // a name wins (shared informers).
   void AddIndex(const std::string& name, IndexFunc func);
-  void AddHandlers(InformerHandlers handlers);
+  // A registration after Start() hears about every cached object as an add first.
+  using HandlerId = uint64_t;
+  HandlerId AddHandlers(InformerHandlers handlers);
+  // For users that stop before the (shared) informer does.
+  void RemoveHandlers(HandlerId id);
 
   void Start();
   void Stop();
@@ -73,7 +82,7 @@ class Informer {
   Object Get(const std::string& key) const;
   std::vector<Object> List() const;
   std::vector<Object> ByIndex(const std::string& index, const std::string& value) const;
-  // The resourceVersion the cache reflects.
+  // The resourceVersion the cache reflects (moved on by bookmarks too).
   std::string LastSyncResourceVersion() const;
 
   const api::ResourceInfo& resource() const;

@@ -2,18 +2,25 @@
 
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+
 namespace skiff::client {
 
 SharedInformers::SharedInformers(Client* client) : client_(client) {}
 
 SharedInformers::~SharedInformers() { Stop(); }
 
-Informer& SharedInformers::For(const api::ResourceInfo& resource) {
+Informer& SharedInformers::For(const api::ResourceInfo& resource) { return For(resource, Informer::Options{}); }
+
+Informer& SharedInformers::For(const api::ResourceInfo& resource, const Informer::Options& options) {
   std::lock_guard<std::mutex> lock(mu_);
   std::string key = resource.GroupVersion() + "/" + resource.plural;
+  if (!options.ns.empty() || !options.label_selector.empty() || !options.field_selector.empty()) {
+    key = absl::StrCat(key, "?ns=", options.ns, "&l=", options.label_selector, "&f=", options.field_selector);
+  }
   auto it = informers_.find(key);
   if (it != informers_.end()) return *it->second;
-  auto informer = std::make_unique<Informer>(client_, resource, Informer::Options{});
+  auto informer = std::make_unique<Informer>(client_, resource, options);
   Informer& ref = *informer;
   informers_.emplace(key, std::move(informer));
   if (started_) ref.Start();

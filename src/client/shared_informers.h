@@ -1,7 +1,11 @@
-// SharedInformers: one Informer per (resource, namespace "") shared by every controller of a
-// process, so each resource is listed and watched once (client-go's SharedInformerFactory).
-// Thread-safety: For() may be called from any thread before Start(); reads any time after.
-// Ownership: owns the informers; borrows the Client.
+// SharedInformers: one Informer per (resource, namespace, selectors) shared by every component of a
+// process (the controllers of the manager; the proxy, DNS and pod manager of an agent), so each
+// resource is listed and watched once (client-go's SharedInformerFactory).
+// Thread-safety: every method is safe from any thread; an informer created after Start() starts at
+// once. Users register handlers on the informers they get and remove them (RemoveHandlers) when
+// they stop before the set does.
+// Ownership: owns the informers (they live until the set is destroyed); borrows the Client.
+// Failure: as Informer (errors are retried forever).
 #ifndef SKIFF_CLIENT_SHARED_INFORMERS_H_
 #define SKIFF_CLIENT_SHARED_INFORMERS_H_
 
@@ -21,6 +25,9 @@ class SharedInformers {
 
   // The shared all-namespaces informer of a resource (created on first use).
   Informer& For(const api::ResourceInfo& resource);
+  // The shared informer of a resource with these namespace and selectors (created on first use;
+  // the resync period of the first request wins).
+  Informer& For(const api::ResourceInfo& resource, const Informer::Options& options);
   // Starts every informer created so far (and later ones as they are created).
   void Start();
   void Stop();

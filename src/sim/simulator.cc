@@ -184,16 +184,22 @@ absl::Status Simulator::Start() {
   }
   spdlog::info("sim: registered {} nodes", options_.nodes);
 
-  node_watcher_ = std::make_unique<ListWatcher>(
-      client_, nodes_, "",
-      ListWatcher::Callbacks{[this](const std::vector<client::Object>& items) { OnNodeList(items); },
-                             [this](const client::WatchEvent& e) { OnNodeEvent(e); }});
+  // Large pages and shorter watches than an informer's: 150,000 pods list in 150 requests.
+  client::Reflector::Options watch_options{
+      .page_size = 1000, .watch_timeout_seconds = 300, .initial_backoff = absl::Milliseconds(250)};
+  node_watcher_ = std::make_unique<client::Reflector>(
+      client_, nodes_, watch_options,
+      client::Reflector::Callbacks{
+          .on_list = [this](const std::vector<client::Object>& items, const std::string&) { OnNodeList(items); },
+          .on_event = [this](const client::WatchEvent& e) { OnNodeEvent(e); }});
   node_watcher_->Start();
   node_watcher_->WaitForList();
-  pod_watcher_ = std::make_unique<ListWatcher>(
-      client_, pods_, "spec.nodeName!=",
-      ListWatcher::Callbacks{[this](const std::vector<client::Object>& items) { OnPodList(items); },
-                             [this](const client::WatchEvent& e) { OnPodEvent(e); }});
+  watch_options.field_selector = "spec.nodeName!=";
+  pod_watcher_ = std::make_unique<client::Reflector>(
+      client_, pods_, watch_options,
+      client::Reflector::Callbacks{
+          .on_list = [this](const std::vector<client::Object>& items, const std::string&) { OnPodList(items); },
+          .on_event = [this](const client::WatchEvent& e) { OnPodEvent(e); }});
   pod_watcher_->Start();
 
   // Spread renewals and heartbeats evenly over their intervals.

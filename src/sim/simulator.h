@@ -16,8 +16,8 @@
 //
 // Built for 5,000 nodes and 150,000 pods in one process: no per-node or per-pod threads. One
 // timer thread holds every future action in a heap and hands due ones to a small worker pool
-// whose writes run concurrently over the client's keep-alive connections; two list+watch loops
-// (all bound pods via `spec.nodeName!=`, and nodes) feed it. Per pod only a small summary is kept.
+// whose writes run concurrently over the client's keep-alive connections; two client::Reflectors
+// (list+watch without a cache: all bound pods via `spec.nodeName!=`, and nodes) feed it. Per pod only a small summary is kept.
 //
 // Thread-safety: Start/Stop from one thread; everything else is internal. Ownership: borrows the
 // Client (must outlive the Simulator) and the Clock. Failure: Start fails if the kubelet endpoint
@@ -43,7 +43,7 @@
 #include "base/clock.h"
 #include "base/thread_pool.h"
 #include "client/client.h"
-#include "sim/list_watch.h"
+#include "client/reflector.h"
 #include "sim/sim_kubelet.h"
 #include "sim/sim_objects.h"
 
@@ -150,8 +150,8 @@ class Simulator {
   std::atomic<bool> stopping_{false};
   std::unique_ptr<SimKubelet> kubelet_;
   std::unique_ptr<base::ThreadPool> workers_;
-  std::unique_ptr<ListWatcher> node_watcher_;
-  std::unique_ptr<ListWatcher> pod_watcher_;
+  std::unique_ptr<client::Reflector> node_watcher_;
+  std::unique_ptr<client::Reflector> pod_watcher_;
 
   std::atomic<int64_t> nodes_registered_{0}, lease_renewals_{0}, node_status_updates_{0}, pods_started_{0},
       pods_finished_{0}, pods_deleted_{0}, write_errors_{0};

@@ -71,8 +71,9 @@ bool ToSockaddr(const HostPort& hp, sockaddr_storage* ss, socklen_t* len) {
 
 class ClusterDns::Impl {
  public:
-  Impl(client::Client* client, ClusterDnsOptions options)
-      : client_(client),
+  Impl(client::SharedInformers* informers, ClusterDnsOptions options)
+      : services_(&informers->For(client::Resource("", "v1", "services"))),
+        slices_(&informers->For(client::Resource("discovery.k8s.io", "v1", "endpointslices"))),
         options_(std::move(options)),
         handler_(options_.cluster_domain, options_.cache_entries) {}
 
@@ -111,17 +112,13 @@ class ClusterDns::Impl {
       }
     }
 
-    client::Informer::Options all;
-    services_ = std::make_unique<client::Informer>(client_, client::Resource("", "v1", "services"), all);
-    slices_ = std::make_unique<client::Informer>(
-        client_, client::Resource("discovery.k8s.io", "v1", "endpointslices"), all);
     client::InformerHandlers handlers;
     handlers.on_add = [this](const client::Object&) { MarkDirty(); };
     handlers.on_update = [this](const client::Object&, const client::Object&) { MarkDirty(); };
     handlers.on_delete = [this](const client::Object&) { MarkDirty(); };
-    services_->AddHandlers(handlers);
-    slices_->AddHandlers(handlers);
-    services_->Start();
+    service_handlers_ = services_->AddHandlers(handlers);
+    slice_handlers_ = slices_->AddHandlers(handlers);
+    services_->Start();  // no-ops when the set's owner started them
     slices_->Start();
 
     rebuild_thread_ = std::thread([this] { RebuildLoop(); });
@@ -143,8 +140,8 @@ class ClusterDns::Impl {
   }
 
   void Stop() {
-    if (services_) services_->Stop();
-    if (slices_) slices_->Stop();
+    services_->RemoveHandlers(service_handlers_);
+    slices_->RemoveHandlers(slice_handlers_);
     {
       std::lock_guard lock(mu_);
       stopping_ = true;
@@ -465,7 +462,10 @@ class ClusterDns::Impl {
     }
   }
 
-  client::Client* client_;
+  client::Informer* services_;
+  client::Informer* slices_;
+  client::Informer::HandlerId service_handlers_ = 0;
+  client::Informer::HandlerId slice_handlers_ = 0;
   ClusterDnsOptions options_;
   QueryHandler handler_;
   bool started_ = false;
@@ -478,8 +478,6 @@ class ClusterDns::Impl {
   std::vector<int> tcp_ports_;
   std::vector<std::unique_ptr<UdpSocket>> udp_;
   int wake_fd_ = -1;
-  std::unique_ptr<client::Informer> services_;
-  std::unique_ptr<client::Informer> slices_;
   std::thread io_thread_;
   std::thread rebuild_thread_;
   std::atomic<size_t> forwards_{0};
@@ -491,8 +489,8 @@ class ClusterDns::Impl {
   uint64_t generation_ = 0;
 };
 
-ClusterDns::ClusterDns(client::Client* client, ClusterDnsOptions options)
-    : impl_(std::make_unique<Impl>(client, std::move(options))) {}
+ClusterDns::ClusterDns(client::SharedInformers* informers, ClusterDnsOptions options)
+    : impl_(std::make_unique<Impl>(informers, std::move(options))) {}
 ClusterDns::~ClusterDns() = default;
 absl::Status ClusterDns::Start() { return impl_->Start(); }
 void ClusterDns::Stop() { impl_->Stop(); }

@@ -1,12 +1,13 @@
 // ClusterDns: the node's cluster DNS server (what CoreDNS with the kubernetes and forward plugins
-// is to Kubernetes). Services and EndpointSlices come from informers; every change rebuilds an
+// is to Kubernetes). Services and EndpointSlices come from the agent's shared informers; every change rebuilds an
 // immutable RecordTable in the background (changes arriving meanwhile coalesce into one more
 // build) and swaps it in with a fresh reply cache. UDP is served by one thread per listen address
 // (recvmmsg/sendmmsg batches); TCP (RFC 7766: length-prefixed, many queries per connection) and
 // all upstream traffic run on one Boost.Asio thread.
 //
 // Thread-safety: Start/Stop from the owner's thread; the accessors from any thread.
-// Ownership: borrows the Client (must outlive Stop()). Stop() (or the destructor) closes every
+// Ownership: borrows the shared informer set (must outlive the ClusterDns; its owner stops the
+// informers, Stop() removes this server's handlers). Stop() (or the destructor) closes every
 // socket and joins every thread it started. Failure: Start returns InvalidArgument for bad
 // options and the bind error otherwise (nothing stays open then); at run time, list/watch
 // errors are retried by the informers, and until the first table is built cluster names
@@ -21,7 +22,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "client/client.h"
+#include "client/shared_informers.h"
 
 namespace skiff::agent::dns {
 
@@ -41,12 +42,12 @@ struct ClusterDnsOptions {
 
 class ClusterDns {
  public:
-  ClusterDns(client::Client* client, ClusterDnsOptions options);
+  ClusterDns(client::SharedInformers* informers, ClusterDnsOptions options);
   ~ClusterDns();
   ClusterDns(const ClusterDns&) = delete;
   ClusterDns& operator=(const ClusterDns&) = delete;
 
-  // Binds UDP and TCP on every listen address and starts the informers. Not restartable.
+  // Binds UDP and TCP on every listen address and starts the informers it uses (when not yet started). Not restartable.
   absl::Status Start();
   void Stop();
 

@@ -84,7 +84,7 @@ class ClusterDnsTest : public ::testing::Test {
     options.listen = {"127.0.0.1:0"};
     if (options.upstreams.empty()) options.upstreams = {absl::StrCat("127.0.0.1:", upstream_->port())};
     options.forward_timeout = absl::Milliseconds(300);
-    dns_ = std::make_unique<ClusterDns>(server_.client(), options);
+    dns_ = std::make_unique<ClusterDns>(&informers_, options);
     ASSERT_TRUE(dns_->Start().ok());
     ASSERT_TRUE(dns_->WaitForSync(absl::Seconds(10)));
     udp_ = dns_->udp_ports()[0];
@@ -114,6 +114,7 @@ class ClusterDnsTest : public ::testing::Test {
   }
 
   client::testing::TestApiServer server_;
+  client::SharedInformers informers_{server_.client()};
   std::unique_ptr<FakeUpstream> upstream_;
   std::unique_ptr<ClusterDns> dns_;
   int udp_ = 0, tcp_ = 0;
@@ -339,17 +340,18 @@ TEST_F(ClusterDnsTest, MalformedAndUnsupportedQueries) {
 
 TEST(ClusterDnsStart, RejectsBadOptionsAndBusyPorts) {
   client::testing::TestApiServer server;
+  client::SharedInformers informers(server.client());
   ClusterDnsOptions bad;
   bad.listen = {"localhost:53"};
-  EXPECT_EQ(ClusterDns(server.client(), bad).Start().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ClusterDns(&informers, bad).Start().code(), absl::StatusCode::kInvalidArgument);
   ClusterDnsOptions first;
   first.listen = {"127.0.0.1:0"};
   first.upstreams = {"127.0.0.1:9"};
-  ClusterDns a(server.client(), first);
+  ClusterDns a(&informers, first);
   ASSERT_TRUE(a.Start().ok());
   ClusterDnsOptions second = first;
   second.listen = {absl::StrCat("127.0.0.1:", a.udp_ports()[0])};
-  ClusterDns b(server.client(), second);
+  ClusterDns b(&informers, second);
   EXPECT_FALSE(b.Start().ok());
   a.Stop();
 }

@@ -53,10 +53,11 @@ TEST(DummyInterface, CreatesIdempotentlyAndServesDnsOnTheAddress) {
 
     // The DNS server answers on the cluster DNS IP inside this namespace.
     client::testing::TestApiServer server;
+    client::SharedInformers informers(server.client());
     ClusterDnsOptions options;
     options.listen = {"10.43.0.10:0"};
     options.upstreams = {"10.43.0.99"};
-    ClusterDns dns(server.client(), options);
+    ClusterDns dns(&informers, options);
     ASSERT_TRUE(dns.Start().ok());
     ASSERT_TRUE(dns.WaitForSync(absl::Seconds(10)));
     int fd = socket(AF_INET, SOCK_DGRAM, 0);

@@ -25,6 +25,7 @@
 #include "agent/server/agent_server.h"
 #include "base/json.h"
 #include "base/net_address.h"
+#include "client/shared_informers.h"
 #include "spdlog/spdlog.h"
 
 namespace skiff::agent::kubelet {
@@ -162,7 +163,7 @@ absl::Status Agent::StartServices() {
     proxy_options.pod_bridge = node::kCniBridge;
     if (options_.enable_cluster_dns) proxy_options.local_service_ips = {options_.cluster_dns};
     if (!options_.service_cidr.empty()) proxy_options.service_cidrs = {options_.service_cidr};
-    proxy_ = std::make_unique<proxy::ServiceProxy>(client_, proxy_options);
+    proxy_ = std::make_unique<proxy::ServiceProxy>(informers_.get(), proxy_options);
     if (absl::Status s = proxy_->Start(); !s.ok()) {
       proxy_.reset();
       return absl::Status(s.code(), absl::StrCat("service proxy: ", s.message()));
@@ -176,7 +177,7 @@ absl::Status Agent::StartServices() {
     dns_options.listen = {absl::StrCat(options_.cluster_dns, ":53")};
     dns_options.cluster_domain = options_.cluster_domain;
     dns_options.resolv_conf = options_.resolv_conf;
-    dns_ = std::make_unique<dns::ClusterDns>(client_, dns_options);
+    dns_ = std::make_unique<dns::ClusterDns>(informers_.get(), dns_options);
     if (absl::Status s = dns_->Start(); !s.ok()) {
       dns_.reset();
       return absl::Status(s.code(), absl::StrCat("cluster DNS: ", s.message()));
@@ -229,8 +230,10 @@ absl::Status Agent::Start() {
     }
   }
   if (s.ok()) {
+    informers_ = std::make_unique<client::SharedInformers>(client_);
+    informers_->Start();  // each informer starts as its first user asks for it
     cidr_watcher_ = std::make_unique<node::PodCidrWatcher>(
-        client_, options_.node_name, [this](const std::string& cidr) { OnPodCidr(cidr); });
+        informers_.get(), options_.node_name, [this](const std::string& cidr) { OnPodCidr(cidr); });
     cidr_watcher_->Start();
   }
   if (s.ok()) s = StartServices();
@@ -246,8 +249,8 @@ absl::Status Agent::Start() {
     translator_options.dns.cluster_domain = options_.cluster_domain;
     translator_options.dns.host = podspec::ReadResolvConf(options_.resolv_conf);
     translator_ = std::make_unique<PodspecTranslator>(client_, std::move(translator_options));
-    pod_manager_ = std::make_unique<pods::PodManager>(client_, runtime_.get(), translator_.get(), pod_options,
-                                                      options_.clock);
+    pod_manager_ = std::make_unique<pods::PodManager>(informers_.get(), runtime_.get(), translator_.get(),
+                                                      pod_options, options_.clock);
     probes_ =
         std::make_unique<probes::PodProbes>(client_, runtime_.get(), pod_manager_.get(), options_.node_name);
     s = pod_manager_->Start();
@@ -289,6 +292,8 @@ void Agent::Stop() {
   proxy_.reset();
   if (cidr_watcher_) cidr_watcher_->Stop();
   cidr_watcher_.reset();
+  if (informers_) informers_->Stop();
+  informers_.reset();
   if (reporter_) reporter_->Stop();
   if (lease_) lease_->Stop();
   lease_.reset();

@@ -5,7 +5,9 @@
 //      `container_runtime_endpoint`, and waits for CRI to answer;
 //   3. imports the pause image archive when the runtime does not have skiff.local/pause:3.10;
 //   4. registers the Node (NodeStatusReporter) and starts its status loop and the Lease renewal;
-//   5. watches the Node for spec.podCIDR and writes DIR/cni/net.d/10-skiff.conflist when it comes;
+//   5. creates the agent's shared informer set (one informer per resource and selector, whoever
+//      uses it: this Node, Services, EndpointSlices, this node's pods); watches the Node for
+//      spec.podCIDR and writes DIR/cni/net.d/10-skiff.conflist when it comes;
 //   6. starts the service proxy (nftables rules for ClusterIPs, NodePorts and load balancer
 //      addresses; rejects for unallocated addresses of `service_cidr`) and the cluster DNS server
 //      on `cluster_dns`, bound on the dummy interface
@@ -16,7 +18,8 @@
 // The server runs one in-process (InProcessClient, no token); `skiff agent` one over a RestClient.
 //
 // Thread-safety: Start/Stop from one owner thread; accessors after Start. Ownership: borrows the
-// client (must outlive the agent); owns containerd supervision, the CRI client and every loop.
+// client (must outlive the agent); owns containerd supervision, the CRI client, the shared
+// informers and every loop.
 // Failure: Start returns the first error that makes the node unusable (containerd or CRI not
 // coming up, registration refused) after undoing what it had started; later API and runtime
 // errors are logged and retried by the loops.
@@ -33,6 +36,9 @@
 #include "base/clock.h"
 #include "client/client.h"
 
+namespace skiff::client {
+class SharedInformers;
+}
 namespace skiff::agent::containerd {
 class ContainerdSupervisor;
 }
@@ -132,6 +138,9 @@ class Agent {
   std::unique_ptr<cri::Runtime> runtime_;
   std::unique_ptr<node::NodeStatusReporter> reporter_;
   std::unique_ptr<node::LeaseRenewer> lease_;
+  // Watches shared by the podCIDR watcher, the proxy, the DNS server and the pod manager
+  // (declared before them: it outlives them).
+  std::unique_ptr<client::SharedInformers> informers_;
   std::unique_ptr<node::PodCidrWatcher> cidr_watcher_;
   std::unique_ptr<pods::SpecTranslator> translator_;
   std::unique_ptr<pods::PodManager> pod_manager_;

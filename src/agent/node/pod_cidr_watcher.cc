@@ -5,21 +5,27 @@
 
 namespace skiff::agent::node {
 
-PodCidrWatcher::PodCidrWatcher(client::Client* client, const std::string& node_name, Callback on_cidr)
+PodCidrWatcher::PodCidrWatcher(client::SharedInformers* informers, const std::string& node_name,
+                               Callback on_cidr)
     : on_cidr_(std::move(on_cidr)),
-      informer_(std::make_unique<client::Informer>(
-          client, client::Resource("", "v1", "nodes"),
-          client::Informer::Options{.field_selector = absl::StrCat("metadata.name=", node_name)})) {
-  informer_->AddHandlers(
-      {.on_add = [this](const client::Object& node) { Observe(node); },
-       .on_update = [this](const client::Object&, const client::Object& node) { Observe(node); },
-       .on_delete = nullptr});
-}
+      informer_(&informers->For(client::Resource("", "v1", "nodes"),
+                                {.field_selector = absl::StrCat("metadata.name=", node_name)})) {}
 
 PodCidrWatcher::~PodCidrWatcher() { Stop(); }
 
-void PodCidrWatcher::Start() { informer_->Start(); }
-void PodCidrWatcher::Stop() { informer_->Stop(); }
+void PodCidrWatcher::Start() {
+  if (handlers_ != 0) return;
+  handlers_ = informer_->AddHandlers(
+      {.on_add = [this](const client::Object& node) { Observe(node); },
+       .on_update = [this](const client::Object&, const client::Object& node) { Observe(node); },
+       .on_delete = nullptr});
+  informer_->Start();  // a no-op when the set's owner started it
+}
+
+void PodCidrWatcher::Stop() {
+  informer_->RemoveHandlers(handlers_);
+  handlers_ = 0;
+}
 
 std::string PodCidrWatcher::current() const {
   std::lock_guard lock(mu_);

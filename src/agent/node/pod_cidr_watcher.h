@@ -1,9 +1,11 @@
 // PodCidrWatcher: watches this agent's Node (fieldSelector metadata.name=<node>) and reports
 // spec.podCIDR whenever it first appears or changes — the agent writes the CNI configuration then.
+// The Node informer comes from the agent's shared informer set.
 // Thread-safety: Start/Stop from one owner thread; the callback runs on the informer's thread, one
 // call at a time, and should be quick; current() from any thread.
-// Ownership: borrows the client (must outlive the watcher). Failure: list/watch errors are retried
-// by the informer; nothing is reported until a podCIDR is seen.
+// Ownership: borrows the informer set (must outlive the watcher; its owner stops the informer,
+// Stop() removes the watcher's handlers). Failure: list/watch errors are retried by the informer;
+// nothing is reported until a podCIDR is seen.
 #ifndef SKIFF_AGENT_NODE_POD_CIDR_WATCHER_H_
 #define SKIFF_AGENT_NODE_POD_CIDR_WATCHER_H_
 
@@ -12,8 +14,8 @@
 #include <mutex>
 #include <string>
 
-#include "client/client.h"
 #include "client/informer.h"
+#include "client/shared_informers.h"
 
 namespace skiff::agent::node {
 
@@ -21,7 +23,7 @@ class PodCidrWatcher {
  public:
   using Callback = std::function<void(const std::string& pod_cidr)>;
 
-  PodCidrWatcher(client::Client* client, const std::string& node_name, Callback on_cidr);
+  PodCidrWatcher(client::SharedInformers* informers, const std::string& node_name, Callback on_cidr);
   ~PodCidrWatcher();
   PodCidrWatcher(const PodCidrWatcher&) = delete;
   PodCidrWatcher& operator=(const PodCidrWatcher&) = delete;
@@ -35,7 +37,8 @@ class PodCidrWatcher {
   void Observe(const client::Object& node);
 
   Callback on_cidr_;
-  std::unique_ptr<client::Informer> informer_;
+  client::Informer* informer_;
+  client::Informer::HandlerId handlers_ = 0;
   mutable std::mutex mu_;
   std::string current_;
 };

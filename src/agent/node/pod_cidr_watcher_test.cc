@@ -22,7 +22,8 @@ TEST(PodCidrWatcher, ReportsThePodCidrOfItsOwnNodeOnceAndOnChange) {
   }
   std::mutex mu;
   std::vector<std::string> seen;
-  PodCidrWatcher watcher(server.client(), "node-a", [&](const std::string& cidr) {
+  client::SharedInformers informers(server.client());
+  PodCidrWatcher watcher(&informers, "node-a", [&](const std::string& cidr) {
     std::lock_guard lock(mu);
     seen.push_back(cidr);
   });

@@ -47,9 +47,10 @@ std::string StateName(int state) { return std::to_string(state); }
 
 }  // namespace
 
-PodManager::PodManager(client::Client* client, cri::Runtime* runtime, SpecTranslator* translator,
+PodManager::PodManager(client::SharedInformers* informers, cri::Runtime* runtime, SpecTranslator* translator,
                        PodManagerOptions options, const base::Clock* clock)
-    : client_(client),
+    : informers_(informers),
+      client_(informers->client()),
       runtime_(runtime),
       options_(std::move(options)),
       clock_(clock ? clock : &base::RealClock()) {
@@ -78,16 +79,15 @@ absl::Status PodManager::Start() {
   pool_ = std::make_unique<base::ThreadPool>(std::max(1, options_.sync_threads));
   client::Informer::Options informer_options;
   informer_options.field_selector = "spec.nodeName=" + options_.node_name;
-  informer_ =
-      std::make_unique<client::Informer>(client_, client::Resource("", "v1", "pods"), informer_options);
+  informer_ = &informers_->For(client::Resource("", "v1", "pods"), informer_options);
   client::InformerHandlers handlers;
   handlers.on_add = [this](const client::Object& pod) { OnPod(pod, false); };
   handlers.on_update = [this](const client::Object& old_pod, const client::Object& new_pod) {
     if (NeedsSync(*old_pod, *new_pod)) OnPod(new_pod, false);
   };
   handlers.on_delete = [this](const client::Object& pod) { OnPod(pod, true); };
-  informer_->AddHandlers(std::move(handlers));
-  informer_->Start();
+  handlers_ = informer_->AddHandlers(std::move(handlers));
+  informer_->Start();  // a no-op when the set's owner started it
   if (!informer_->WaitForSync(options_.sync_timeout)) {
     return absl::DeadlineExceededError(absl::StrCat("pods of node ", options_.node_name,
                                                     " not listed within ",
@@ -105,7 +105,7 @@ void PodManager::Stop() {
   }
   cv_.notify_all();
   if (loop_.joinable()) loop_.join();
-  if (informer_) informer_->Stop();
+  if (informer_) informer_->RemoveHandlers(handlers_);
   {
     std::unique_lock lock(mu_);
     cv_.wait(lock, [this] {

@@ -1,5 +1,5 @@
-// PodManager: the kubelet's pod loop. It watches the pods bound to its node (an Informer with
-// fieldSelector spec.nodeName=<node>) and gives each pod a PodWorker; syncs are serialized per
+// PodManager: the kubelet's pod loop. It watches the pods bound to its node (the agent's shared
+// Informer with fieldSelector spec.nodeName=<node>) and gives each pod a PodWorker; syncs are serialized per
 // pod and run in parallel across pods on a thread pool (no lock is held around CRI calls, so 50
 // pods created at once start together). A relist loop (every `relist_period`, PLEG-style: one
 // ListPodSandbox + one ListContainers for the whole node) wakes the workers of pods whose runtime
@@ -10,8 +10,9 @@
 // duplicates.
 // Probe results enter through SetContainerReadiness / SetContainerStarted.
 //
-// Thread-safety: public methods are safe from any thread. Ownership: borrows the client, runtime,
-// translator (optional) and clock, which must outlive it; owns workers, threads and the informer.
+// Thread-safety: public methods are safe from any thread. Ownership: borrows the shared informer
+// set (and its client), runtime, translator (optional) and clock, which must outlive it; owns
+// workers and threads; Stop() removes its informer handlers (the set's owner stops the informer).
 // Failure: Start fails only when the informer cannot sync within `sync_timeout`; runtime and API
 // errors later are logged and retried.
 #ifndef SKIFF_AGENT_PODS_POD_MANAGER_H_
@@ -31,6 +32,7 @@
 #include "base/thread_pool.h"
 #include "client/client.h"
 #include "client/informer.h"
+#include "client/shared_informers.h"
 
 namespace skiff::agent::pods {
 
@@ -50,7 +52,7 @@ struct PodManagerOptions {
 class PodManager {
  public:
   // `translator` may be null: BasicSpecTranslator is used. `clock` null: the real clock.
-  PodManager(client::Client* client, cri::Runtime* runtime, SpecTranslator* translator,
+  PodManager(client::SharedInformers* informers, cri::Runtime* runtime, SpecTranslator* translator,
              PodManagerOptions options, const base::Clock* clock = nullptr);
   ~PodManager();
   PodManager(const PodManager&) = delete;
@@ -91,6 +93,7 @@ class PodManager {
   void LoopMain();
   void Relist();
 
+  client::SharedInformers* informers_;
   client::Client* client_;
   cri::Runtime* runtime_;
   std::unique_ptr<SpecTranslator> own_translator_;
@@ -100,7 +103,8 @@ class PodManager {
   std::unique_ptr<CrashBackoff> crash_backoff_;
   std::unique_ptr<CrashBackoff> image_backoff_;
   WorkerEnv env_;
-  std::unique_ptr<client::Informer> informer_;
+  client::Informer* informer_ = nullptr;  // set by Start()
+  client::Informer::HandlerId handlers_ = 0;
   std::unique_ptr<base::ThreadPool> pool_;
 
   mutable std::mutex mu_;

@@ -11,6 +11,7 @@
 #include "agent/pods/fake_runtime_for_test.h"
 #include "base/json.h"
 #include "client/testing/test_api_server.h"
+#include "client/shared_informers.h"
 #include "gtest/gtest.h"
 
 namespace skiff::agent::pods {
@@ -44,7 +45,7 @@ class PodManagerTest : public ::testing::Test {
     o.host_ip = "192.168.1.5";
     o.data_dir = dir_;
     o.relist_period = absl::Milliseconds(100);
-    auto m = std::make_unique<PodManager>(server_.client(), &runtime_, nullptr, o);
+    auto m = std::make_unique<PodManager>(&informers_, &runtime_, nullptr, o);
     EXPECT_TRUE(m->Start().ok());
     return m;
   }
@@ -74,6 +75,7 @@ class PodManagerTest : public ::testing::Test {
   }
 
   client::testing::TestApiServer server_;
+  client::SharedInformers informers_{server_.client()};
   FakeRuntime runtime_;
   std::string dir_;
 };

@@ -19,6 +19,7 @@
 #include "agent/pods/pod_manager.h"
 #include "base/json.h"
 #include "client/testing/test_api_server.h"
+#include "client/shared_informers.h"
 #include "gtest/gtest.h"
 
 namespace skiff::agent::pods {
@@ -80,7 +81,7 @@ class PodsContainerdTest : public ::testing::Test {
     o.host_ip = "127.0.0.1";
     o.data_dir = dir_;
     o.relist_period = absl::Milliseconds(200);
-    manager_ = std::make_unique<PodManager>(server_.client(), runtime_.get(), nullptr, o);
+    manager_ = std::make_unique<PodManager>(&informers_, runtime_.get(), nullptr, o);
     ASSERT_TRUE(manager_->Start().ok());
   }
   void CreatePod(const std::string& name, const std::string& restart_policy, const std::string& script) {
@@ -117,6 +118,7 @@ class PodsContainerdTest : public ::testing::Test {
 
   std::string dir_;
   client::testing::TestApiServer server_;
+  client::SharedInformers informers_{server_.client()};
   std::unique_ptr<containerd::ContainerdSupervisor> supervisor_;
   std::unique_ptr<cri::CriRuntime> runtime_;
   std::unique_ptr<PodManager> manager_;

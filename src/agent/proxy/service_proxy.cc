@@ -30,8 +30,10 @@ std::string SliceServiceKey(const boost::json::value& slice) {
 
 }  // namespace
 
-ServiceProxy::ServiceProxy(client::Client* client, ProxyOptions options)
-    : client_(client), options_(std::move(options)) {}
+ServiceProxy::ServiceProxy(client::SharedInformers* informers, ProxyOptions options)
+    : options_(std::move(options)),
+      services_(&informers->For(client::Resource("", "v1", "services"))),
+      slices_(&informers->For(client::Resource("discovery.k8s.io", "v1", "endpointslices"))) {}
 
 ServiceProxy::~ServiceProxy() { Stop(); }
 
@@ -55,20 +57,16 @@ absl::Status ServiceProxy::Start() {
     }
   }
 
-  services_ = std::make_unique<client::Informer>(client_, client::Resource("", "v1", "services"),
-                                                 client::Informer::Options{});
-  slices_ = std::make_unique<client::Informer>(
-      client_, client::Resource("discovery.k8s.io", "v1", "endpointslices"), client::Informer::Options{});
   slices_->AddIndex(kServiceIndex, [](const boost::json::value& slice) {
     std::string key = SliceServiceKey(slice);
     return key.empty() ? std::vector<std::string>{} : std::vector<std::string>{key};
   });
-  services_->AddHandlers({
+  service_handlers_ = services_->AddHandlers({
       .on_add = [this](const client::Object& s) { MarkService(client::KeyOf(*s)); },
       .on_update = [this](const client::Object&, const client::Object& s) { MarkService(client::KeyOf(*s)); },
       .on_delete = [this](const client::Object& s) { MarkService(client::KeyOf(*s)); },
   });
-  slices_->AddHandlers({
+  slice_handlers_ = slices_->AddHandlers({
       .on_add = [this](const client::Object& s) { MarkSlice(s); },
       .on_update =
           [this](const client::Object& old_slice, const client::Object& s) {
@@ -82,7 +80,7 @@ absl::Status ServiceProxy::Start() {
     started_ = true;
     stop_ = false;
   }
-  services_->Start();
+  services_->Start();  // no-ops when the set's owner started them
   slices_->Start();
   thread_ = std::thread([this] { SyncLoop(); });
   return absl::OkStatus();
@@ -95,9 +93,9 @@ void ServiceProxy::Stop() {
     stop_ = true;
   }
   cv_.notify_all();
+  services_->RemoveHandlers(service_handlers_);
+  slices_->RemoveHandlers(slice_handlers_);
   if (thread_.joinable()) thread_.join();
-  services_->Stop();
-  slices_->Stop();
   std::lock_guard lock(mu_);
   started_ = false;
 }

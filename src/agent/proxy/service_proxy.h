@@ -10,7 +10,9 @@
 // Thread-safety: Start/Stop from one owner thread; stats() and WaitForFirstSync() from any thread.
 // Informer handlers only record keys; one sync thread does all nftables work. The sync thread
 // (and its netlink socket) lives in the network namespace of the thread calling Start().
-// Ownership: borrows the client (must outlive the proxy). Stop() (or the destructor) leaves the
+// Ownership: borrows the shared informer set (must outlive the proxy): the proxy uses its
+// Services and EndpointSlices informers (starting them if need be) and removes its handlers on
+// Stop(); the set's owner stops the informers. Stop() (or the destructor) leaves the
 // rules in place: a restarted agent re-syncs without dropping established flows (conntrack keeps
 // them); DeleteProxyTable removes them.
 // Failure: Start() fails when nftables is unusable (no CAP_NET_ADMIN, no libnftables context) or
@@ -39,6 +41,7 @@
 #include "apiserver/service_allocations.h"
 #include "client/client.h"
 #include "client/informer.h"
+#include "client/shared_informers.h"
 
 namespace skiff::agent::proxy {
 
@@ -57,7 +60,7 @@ struct SyncStats {
 
 class ServiceProxy {
  public:
-  ServiceProxy(client::Client* client, ProxyOptions options);
+  ServiceProxy(client::SharedInformers* informers, ProxyOptions options);
   ~ServiceProxy();
   ServiceProxy(const ServiceProxy&) = delete;
   ServiceProxy& operator=(const ServiceProxy&) = delete;
@@ -80,11 +83,12 @@ class ServiceProxy {
   void WarnOutsideServiceCidrs(const std::string& key, const std::string& cluster_ip) const;
   void RecordSuccess(bool full, absl::Duration took, size_t changed);
 
-  client::Client* client_;
   const ProxyOptions options_;
   std::unique_ptr<Nft> nft_;
-  std::unique_ptr<client::Informer> services_;
-  std::unique_ptr<client::Informer> slices_;
+  client::Informer* services_;
+  client::Informer* slices_;
+  client::Informer::HandlerId service_handlers_ = 0;
+  client::Informer::HandlerId slice_handlers_ = 0;
   std::thread thread_;
 
   mutable std::mutex mu_;

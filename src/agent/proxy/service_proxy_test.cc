@@ -141,7 +141,7 @@ class ServiceProxyTest : public ::testing::Test {
     ASSERT_TRUE(created.ok()) << created.status();
   }
   void StartProxy() {
-    proxy_ = std::make_unique<ServiceProxy>(api_.client(), options_);
+    proxy_ = std::make_unique<ServiceProxy>(&informers_, options_);
     absl::Status started;
     ASSERT_TRUE(node_->Run([&] { started = proxy_->Start(); }).ok());
     ASSERT_TRUE(started.ok()) << started;
@@ -159,6 +159,7 @@ class ServiceProxyTest : public ::testing::Test {
   }
 
   client::testing::TestApiServer api_;
+  client::SharedInformers informers_{api_.client()};
   const api::ResourceInfo& services_ = client::Resource("", "v1", "services");
   const api::ResourceInfo& slices_ = client::Resource("discovery.k8s.io", "v1", "endpointslices");
   std::unique_ptr<Netns> node_, pod_;
@@ -223,7 +224,7 @@ TEST_F(ServiceProxyTest, UnallocatedServiceAddressesRefuseAtOnce) {
 
 TEST_F(ServiceProxyTest, StartRefusesAnInvalidServiceCidr) {
   options_.service_cidrs = {"10.96.0.0"};
-  ServiceProxy proxy(api_.client(), options_);
+  ServiceProxy proxy(&informers_, options_);
   absl::Status started;
   ASSERT_TRUE(node_->Run([&] { started = proxy.Start(); }).ok());
   EXPECT_EQ(started.code(), absl::StatusCode::kInvalidArgument) << started;
