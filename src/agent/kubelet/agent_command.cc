@@ -14,6 +14,7 @@
 #include "agent/containerd/reset.h"
 #include "agent/dns/dummy_interface.h"
 #include "agent/proxy/service_proxy.h"
+#include "base/process.h"
 #include "spdlog/spdlog.h"
 
 namespace skiff::agent::kubelet {
@@ -114,12 +115,8 @@ AgentOptions AgentOptionsFromFlags(const AgentFlags& flags) {
 }
 
 int RunAgent(const AgentFlags& flags) {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  // Termination signals are blocked in every thread; this thread waits for them.
+  sigset_t signals = base::BlockTerminationSignals();
 
   absl::StatusOr<client::RestConfig> config = AgentRestConfig(flags);
   if (!config.ok()) {
@@ -139,8 +136,7 @@ int RunAgent(const AgentFlags& flags) {
   std::printf("skiff agent: node %s (%s) registered at %s\n", agent.options().node_name.c_str(),
               agent.options().node_ip.c_str(), config->server_url.c_str());
   std::fflush(stdout);
-  int sig = 0;
-  sigwait(&signals, &sig);
+  int sig = base::WaitForSignal(signals);
   spdlog::info("signal {}: stopping the agent (containers keep running)", sig);
   agent.Stop();
   return 0;
