@@ -5,8 +5,6 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/ascii.h"
@@ -14,6 +12,7 @@
 #include "agent/containerd/reset.h"
 #include "agent/dns/dummy_interface.h"
 #include "agent/proxy/service_proxy.h"
+#include "base/file.h"
 #include "base/process.h"
 #include "spdlog/spdlog.h"
 
@@ -84,11 +83,9 @@ absl::StatusOr<client::RestConfig> AgentRestConfig(const AgentFlags& flags) {
   if (flags.server.empty()) return absl::InvalidArgumentError("--server is required");
   std::string token = flags.token;
   if (token.empty() && !flags.token_file.empty()) {
-    std::ifstream in(flags.token_file);
-    if (!in) return absl::NotFoundError(absl::StrCat("cannot read --token-file ", flags.token_file));
-    std::ostringstream text;
-    text << in.rdbuf();
-    token = std::string(absl::StripAsciiWhitespace(text.str()));
+    absl::StatusOr<std::string> text = base::ReadFile(flags.token_file);
+    if (!text.ok()) return absl::NotFoundError(absl::StrCat("cannot read --token-file ", flags.token_file));
+    token = std::string(absl::StripAsciiWhitespace(*text));
   }
   if (token.empty()) return absl::InvalidArgumentError("--token or --token-file is required");
   absl::StatusOr<client::RestConfig> config = client::MakeRestConfig(flags.server, token, flags.ca_file);
