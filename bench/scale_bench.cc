@@ -1,4 +1,4 @@
-// scale_bench: issue 3's 150,000-pod figure. Starts a `skiff server --disable-agent` and a
+// scale_bench: the 150,000-pod scale figure. Starts a `skiff server --disable-agent` and a
 // `skiff sim --nodes N` child, creates P pods as Deployments spread over namespaces, waits until
 // every replica is available (Running and Ready), then runs pod churn (creates at a fixed rate, each
 // followed by the delete of an older churn pod) and measures, with the conditions they ran under:
@@ -570,19 +570,19 @@ int RunScale(const ScaleOptions& options) {
   report.Add("mutating p99", absl::StrCat(FormatMs(all.p99_ns), "  ",
                                           Verdict(all.count > 0 && all.p99_ns <= 1000000000LL &&
                                                       total.create_failed + total.delete_failed == 0,
-                                                  "<= 1 s (issue 3)")));
+                                                  "<= 1 s (target)")));
   report.Add("cpu used", DescribeCpu(cpu_churn_before, cpu_churn_after));
   report.Add("leases", DescribeHealth(churn, options.nodes));
   report.Section("results: overall");
   report.Add("server RSS", absl::StrCat("max sampled ", FormatMib(max_rss), ", at end ",
                                         rss_end.ok() ? FormatMib(*rss_end) : std::string("n/a")));
   report.Add("server VmHWM", absl::StrCat(hwm > 0 ? FormatMib(hwm) : std::string("n/a"), "  ",
-                                          Verdict(hwm > 0 && hwm <= kRssTarget, "<= 4 GB (issue 3)")));
+                                          Verdict(hwm > 0 && hwm <= kRssTarget, "<= 4 GB (target)")));
   report.Add("lease renewals",
              absl::StrCat(late_total, " late readings over ", bringup.samples + churn.samples, " samples  ",
                           Verdict(late_total == 0 && bringup.failed_samples + churn.failed_samples == 0 &&
                                       bringup.samples + churn.samples > 0,
-                                  "all on time (issue 3)")));
+                                  "all on time (target)")));
   report.Add("Ready nodes at end", ready_end.ok() ? absl::StrFormat("%d of %d", *ready_end, options.nodes)
                                                   : ready_end.status().ToString());
   auto sim_cpu = ReadProcCpuSeconds(sim.pid());

@@ -1,4 +1,4 @@
-// scheduler_bench: issue 3's scheduling figures, measured against a `skiff server --disable-agent`
+// scheduler_bench: the scheduling figures, measured against a `skiff server --disable-agent`
 // that the benchmark starts, with a `skiff sim` child playing the nodes. Subcommands:
 //   throughput  M pods created over many connections onto N sim nodes; creation -> bound (spec.nodeName
 //               seen on a pod watch) throughput and per-pod latency. --variant plain | anti-affinity |
@@ -479,7 +479,7 @@ int RunThroughput(const ThroughputOptions& options) {
   report.Add("throughput",
              absl::StrCat(FormatRate(rate), " created -> bound  ",
                           Verdict(rate >= target_rate && bound == pods,
-                                  absl::StrFormat(">= %s/s (issue 3, 5,000 nodes x 10,000 pods)",
+                                  absl::StrFormat(">= %s/s (target, 5,000 nodes x 10,000 pods)",
                                                   target_rate == 10000 ? "10,000" : "3,000"))));
   report.Add("latency mean", FormatMs(latency.mean_ns));
   report.Add("latency p50", FormatMs(latency.p50_ns));
@@ -631,7 +631,7 @@ int RunRollout(const RolloutOptions& options) {
   report.Add(
       "apply -> available",
       absl::StrCat(available_ns > 0 ? absl::StrFormat("%.3f s", total_seconds) : std::string("not reached"),
-                   "  ", Verdict(available_ns > 0 && total_seconds <= 10, "<= 10 s (issue 3)")));
+                   "  ", Verdict(available_ns > 0 && total_seconds <= 10, "<= 10 s (target)")));
   report.Add("pods seen",
              absl::StrFormat("%d created, %d bound, %d Running (watch, %d events)", created_count.load(),
                              bound_count.load(), running_count.load(), watch.events()));

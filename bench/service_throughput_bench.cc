@@ -1,5 +1,5 @@
 // service_throughput_bench: download throughput through a ClusterIP against the same pod's IP
-// (issue 5: "Throughput through a ClusterIP within 10% of direct pod-IP throughput").
+// (target: "Throughput through a ClusterIP within 10% of direct pod-IP throughput").
 // It starts `skiff server --disable-agent` and a separate `skiff agent` process (whose nftables
 // service proxy programs ClusterIPs on the host), imports the busybox test image, creates one pod
 // running busybox httpd that serves a --file-mib file, and a ClusterIP Service (port 80 -> 8080)

@@ -2,7 +2,7 @@
 // Authenticator: a verified TLS client certificate (CN = user, O = groups) or a bearer token from
 // the admin token file or a static token file (Kubernetes' CSV format: token,user,uid,"g1,g2").
 // Authorizer: an interface; AllowAllAuthorizer lets every authenticated user do anything (RBAC
-// enforcement comes later).
+// is not enforced).
 // Thread-safety: both are immutable after construction and safe for concurrent use.
 // Failure: Load returns a Status for unreadable/malformed token files; Authenticate returns
 // Unauthenticated (401) when no credential is valid.

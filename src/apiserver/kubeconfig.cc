@@ -7,6 +7,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "base/file.h"
 
 namespace skiff::apiserver {
 
@@ -66,13 +67,13 @@ absl::Status WriteKubeconfig(const std::string& path, const std::string& server_
   for (auto [file, field] :
        {std::pair{&paths.ca_cert, &spec.ca_pem}, std::pair{&paths.admin_cert, &spec.client_cert_pem},
         std::pair{&paths.admin_key, &spec.client_key_pem}}) {
-    absl::StatusOr<std::string> content = ReadFileContents(*file);
+    absl::StatusOr<std::string> content = base::ReadFile(*file);
     if (!content.ok()) return content.status();
     *field = *std::move(content);
   }
   absl::StatusOr<std::string> yaml = RenderKubeconfig(spec);
   if (!yaml.ok()) return yaml.status();
-  return WriteFileAtomically(path, *yaml, 0600);
+  return base::WriteFileAtomically(path, *yaml, 0600);
 }
 
 absl::StatusOr<ServerCredentials> EnsureServerCredentials(const std::string& data_dir,

@@ -24,6 +24,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "base/file.h"
 #include "spdlog/spdlog.h"
 
 namespace skiff::apiserver {
@@ -76,82 +77,8 @@ absl::Status OpenSslError(absl::string_view what) {
 
 // ---- files ------------------------------------------------------------------------------------
 
-absl::Status ErrnoStatus(int err, absl::string_view what) {
-  std::string msg = absl::StrCat(what, ": ", std::strerror(err));
-  switch (err) {
-    case ENOENT:
-      return absl::NotFoundError(msg);
-    case EACCES:
-    case EPERM:
-      return absl::PermissionDeniedError(msg);
-    case EEXIST:
-      return absl::AlreadyExistsError(msg);
-    default:
-      return absl::InternalError(msg);
-  }
-}
-
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus(errno, absl::StrCat("open ", path));
-  std::string out;
-  char buf[8192];
-  for (;;) {
-    ssize_t n = read(fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      close(fd);
-      return ErrnoStatus(err, absl::StrCat("read ", path));
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  close(fd);
-  return out;
-}
-
-absl::Status WriteAll(int fd, std::string_view data, const std::string& path) {
-  while (!data.empty()) {
-    ssize_t n = write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return ErrnoStatus(errno, absl::StrCat("write ", path));
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  if (fsync(fd) != 0) return ErrnoStatus(errno, absl::StrCat("fsync ", path));
-  return absl::OkStatus();
-}
-
-// Writes `data` to a fresh temporary file beside `path` with `mode`; returns the temporary's name.
-absl::StatusOr<std::string> WriteTemp(const std::string& path, std::string_view data, mode_t mode) {
-  std::string tmp = path + ".tmp.XXXXXX";
-  int fd = mkostemp(tmp.data(), O_CLOEXEC);  // created 0600
-  if (fd < 0) return ErrnoStatus(errno, absl::StrCat("create temporary file for ", path));
-  absl::Status st = fchmod(fd, mode) == 0 ? WriteAll(fd, data, tmp) : ErrnoStatus(errno, "fchmod " + tmp);
-  if (close(fd) != 0 && st.ok()) st = ErrnoStatus(errno, absl::StrCat("close ", tmp));
-  if (!st.ok()) {
-    unlink(tmp.c_str());
-    return st;
-  }
-  return tmp;
-}
-
-}  // namespace
-
-absl::StatusOr<std::string> ReadFileContents(const std::string& path) { return ReadFile(path); }
-
-absl::Status WriteFileAtomically(const std::string& path, std::string_view data, mode_t mode) {
-  absl::StatusOr<std::string> tmp = WriteTemp(path, data, mode);
-  if (!tmp.ok()) return tmp.status();
-  if (rename(tmp->c_str(), path.c_str()) != 0) {
-    int err = errno;
-    unlink(tmp->c_str());
-    return ErrnoStatus(err, absl::StrCat("rename ", *tmp, " to ", path));
-  }
-  return absl::OkStatus();
-}
-
-namespace {
+using base::ErrnoStatus;
+using base::ReadFile;
 
 // Creates `dir` (and parents) if missing; a directory this call creates gets `mode`.
 absl::Status EnsureDirectory(const std::string& dir, mode_t mode) {
@@ -336,8 +263,8 @@ absl::Status SaveKeyPair(const KeyPair& pair, const std::string& cert_path, cons
   absl::StatusOr<std::string> cert_pem = CertToPem(pair.cert.get());
   if (!cert_pem.ok()) return cert_pem.status();
   // Key first: a crash in between leaves a mismatched pair, which the next start detects and replaces.
-  if (absl::Status st = WriteFileAtomically(key_path, *key_pem, 0600); !st.ok()) return st;
-  return WriteFileAtomically(cert_path, *cert_pem, 0644);
+  if (absl::Status st = base::WriteFileAtomically(key_path, *key_pem, 0600); !st.ok()) return st;
+  return base::WriteFileAtomically(cert_path, *cert_pem, 0644);
 }
 
 absl::StatusOr<KeyPair> NewKeyPair(const CertSpec& spec, const KeyPair* issuer, absl::Time now) {
@@ -565,14 +492,10 @@ absl::StatusOr<std::string> EnsureToken(const std::string& path) {
     unsigned char bytes[32];
     if (RAND_bytes(bytes, sizeof(bytes)) != 1) return OpenSslError("generate token");
     std::string token = Hex(bytes, sizeof(bytes));
-    absl::StatusOr<std::string> tmp = WriteTemp(path, token + "\n", 0600);
-    if (!tmp.ok()) return tmp.status();
-    // link(2) publishes the file only if nobody else did first; the loser reads the winner's token.
-    int rc = link(tmp->c_str(), path.c_str());
-    int err = errno;
-    unlink(tmp->c_str());
-    if (rc == 0) return token;
-    if (err != EEXIST) return ErrnoStatus(err, absl::StrCat("link ", *tmp, " to ", path));
+    // Published only if nobody else did first; the loser reads the winner's token.
+    absl::Status written = base::WriteFileIfAbsent(path, token + "\n", 0600);
+    if (written.ok()) return token;
+    if (!absl::IsAlreadyExists(written)) return written;
   }
   return absl::InternalError(absl::StrCat("token file ", path, " keeps disappearing"));
 }

@@ -106,12 +106,6 @@ struct SubjectAltNames {
 };
 SubjectAltNames CertificateSans(X509* cert);
 
-// Small file helpers (candidates for src/base). ReadFileContents fails NotFound for a missing file.
-// WriteFileAtomically writes a temporary file beside `path` with `mode`, fsyncs it and renames it over
-// `path`, so readers see the old or the new content, never a mix.
-absl::StatusOr<std::string> ReadFileContents(const std::string& path);
-absl::Status WriteFileAtomically(const std::string& path, std::string_view data, mode_t mode);
-
 }  // namespace skiff::apiserver
 
 #endif  // SKIFF_APISERVER_PKI_H_

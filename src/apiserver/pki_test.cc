@@ -13,6 +13,8 @@
 
 #include "absl/strings/escaping.h"
 #include "apiserver/kubeconfig.h"
+#include "base/file.h"
+#include "base/testing/fake_clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -24,15 +26,7 @@ using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::MatchesRegex;
 
-class FakeClock : public base::Clock {
- public:
-  explicit FakeClock(absl::Time now) : now_(now) {}
-  absl::Time Now() const override { return now_; }
-  void Advance(absl::Duration d) { now_ += d; }
-
- private:
-  absl::Time now_;
-};
+using base::testing::FakeClock;
 
 struct StoreDeleter {
   void operator()(X509_STORE* s) const { X509_STORE_free(s); }
@@ -347,14 +341,14 @@ TEST_F(PkiTest, KubeconfigHasClusterUserContext) {
   std::string decoded;
   ASSERT_TRUE(absl::Base64Unescape(
       kc["clusters"][0]["cluster"]["certificate-authority-data"].as<std::string>(), &decoded));
-  EXPECT_EQ(decoded, ReadFileContents(p.ca_cert).value());
+  EXPECT_EQ(decoded, base::ReadFile(p.ca_cert).value());
   ASSERT_EQ(kc["users"].size(), 1u);
   EXPECT_EQ(kc["users"][0]["name"].as<std::string>(), "admin");
   ASSERT_TRUE(
       absl::Base64Unescape(kc["users"][0]["user"]["client-certificate-data"].as<std::string>(), &decoded));
-  EXPECT_EQ(decoded, ReadFileContents(p.admin_cert).value());
+  EXPECT_EQ(decoded, base::ReadFile(p.admin_cert).value());
   ASSERT_TRUE(absl::Base64Unescape(kc["users"][0]["user"]["client-key-data"].as<std::string>(), &decoded));
-  EXPECT_EQ(decoded, ReadFileContents(p.admin_key).value());
+  EXPECT_EQ(decoded, base::ReadFile(p.admin_key).value());
   ASSERT_EQ(kc["contexts"].size(), 1u);
   EXPECT_EQ(kc["contexts"][0]["name"].as<std::string>(), "skiff");
   EXPECT_EQ(kc["contexts"][0]["context"]["cluster"].as<std::string>(), "skiff");

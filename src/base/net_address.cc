@@ -5,14 +5,13 @@
 #include <net/if.h>
 #include <netinet/in.h>
 
-#include <fstream>
 #include <limits>
-#include <sstream>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/file.h"
 #include "base/strings.h"
 
 namespace skiff::base {
@@ -75,10 +74,8 @@ absl::StatusOr<std::string> InterfaceIpv4(const std::string& interface) {
 }
 
 absl::StatusOr<std::string> DefaultIpv4Address() {
-  std::ifstream in("/proc/net/route");
-  std::ostringstream text;
-  text << in.rdbuf();
-  absl::StatusOr<std::string> interface = ParseDefaultRouteInterface(text.str());
+  absl::StatusOr<std::string> interface =
+      ParseDefaultRouteInterface(ReadFile("/proc/net/route").value_or(""));
   if (interface.ok()) {
     if (auto ip = InterfaceIpv4(*interface); ip.ok()) return ip;
   }

@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "base/json.h"
+#include "base/testing/fake_clock.h"
 #include "boost/json.hpp"
 #include "client/testing/test_api_server.h"
 #include "gtest/gtest.h"
@@ -12,21 +13,7 @@ namespace {
 
 namespace json = boost::json;
 
-class FakeClock : public base::Clock {
- public:
-  absl::Time Now() const override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return now_;
-  }
-  void Advance(absl::Duration d) {
-    std::lock_guard<std::mutex> lock(mu_);
-    now_ += d;
-  }
-
- private:
-  mutable std::mutex mu_;
-  absl::Time now_ = absl::FromUnixSeconds(1700000000);
-};
+using base::testing::FakeClock;
 
 class EventRecorderTest : public ::testing::Test {
  protected:

@@ -5,27 +5,14 @@
 
 #include "absl/time/clock.h"
 #include "base/json.h"
+#include "base/testing/fake_clock.h"
 #include "client/testing/test_api_server.h"
 #include "gtest/gtest.h"
 
 namespace skiff::client {
 namespace {
 
-class FakeClock : public base::Clock {
- public:
-  absl::Time Now() const override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return now_;
-  }
-  void Advance(absl::Duration d) {
-    std::lock_guard<std::mutex> lock(mu_);
-    now_ += d;
-  }
-
- private:
-  mutable std::mutex mu_;
-  absl::Time now_ = absl::FromUnixSeconds(1700000000);
-};
+using base::testing::FakeClock;
 
 bool WaitFor(const std::function<bool()>& cond, absl::Duration timeout = absl::Seconds(5)) {
   absl::Time deadline = absl::Now() + timeout;

@@ -7,26 +7,13 @@
 #include <vector>
 
 #include "absl/time/clock.h"
+#include "base/testing/fake_clock.h"
 #include "gtest/gtest.h"
 
 namespace skiff::client {
 namespace {
 
-class FakeClock : public base::Clock {
- public:
-  absl::Time Now() const override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return now_;
-  }
-  void Advance(absl::Duration d) {
-    std::lock_guard<std::mutex> lock(mu_);
-    now_ += d;
-  }
-
- private:
-  mutable std::mutex mu_;
-  absl::Time now_ = absl::FromUnixSeconds(1000);
-};
+using base::testing::FakeClock;
 
 // Get() with a bound: false if nothing arrives within `wait` (real time).
 bool GetWithin(WorkQueue& q, std::string* key, absl::Duration wait) {
@@ -113,7 +100,7 @@ TEST(WorkQueueTest, OneWorkerPerKeyUnderConcurrency) {
 }
 
 TEST(WorkQueueTest, AddAfterWaitsForTheClock) {
-  FakeClock clock;
+  FakeClock clock{absl::FromUnixSeconds(1000)};
   WorkQueue::Options options;
   options.clock = &clock;
   WorkQueue q(options);
@@ -130,7 +117,7 @@ TEST(WorkQueueTest, AddAfterWaitsForTheClock) {
 }
 
 TEST(WorkQueueTest, AddSupersedesAPendingDelay) {
-  FakeClock clock;
+  FakeClock clock{absl::FromUnixSeconds(1000)};
   WorkQueue::Options options;
   options.clock = &clock;
   WorkQueue q(options);
@@ -144,7 +131,7 @@ TEST(WorkQueueTest, AddSupersedesAPendingDelay) {
 }
 
 TEST(WorkQueueTest, PerKeyExponentialBackoff) {
-  FakeClock clock;
+  FakeClock clock{absl::FromUnixSeconds(1000)};
   WorkQueue::Options options;
   options.clock = &clock;
   options.base_delay = absl::Seconds(1);
@@ -171,7 +158,7 @@ TEST(WorkQueueTest, PerKeyExponentialBackoff) {
 }
 
 TEST(WorkQueueTest, OverallRateLimitSpreadsRetries) {
-  FakeClock clock;
+  FakeClock clock{absl::FromUnixSeconds(1000)};
   WorkQueue::Options options;
   options.clock = &clock;
   options.base_delay = absl::ZeroDuration();

@@ -12,6 +12,7 @@
 #include "agent/kubelet/images_command.h"
 #include "apiserver/server.h"
 #include "base/file_limit.h"
+#include "base/process.h"
 #include "client/inprocess/in_process_client.h"
 #include "controllers/manager/manager.h"
 #include "controllers/manager/manager_flags.h"
@@ -24,13 +25,8 @@ namespace {
 int RunServer(const skiff::apiserver::ServerOptions& options, bool disable_controllers, bool disable_agent,
               skiff::controllers::ManagerOptions manager_options,
               const skiff::agent::kubelet::AgentFlags& node_service_flags) {
-  // Block termination signals in every thread; this thread waits for them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  // Termination signals are blocked in every thread; this thread waits for them.
+  sigset_t signals = skiff::base::BlockTerminationSignals();
 
   skiff::apiserver::Server server(options);
   auto status = server.Start();
@@ -42,7 +38,7 @@ int RunServer(const skiff::apiserver::ServerOptions& options, bool disable_contr
               server.kubeconfig_path().c_str());
   std::printf("try: KUBECONFIG=%s kubectl get namespaces\n", server.kubeconfig_path().c_str());
   std::fflush(stdout);
-  // Controllers (and later the scheduler) talk to the storage in-process, under leader election.
+  // The controllers and the scheduler talk to the storage in-process, under leader election.
   std::unique_ptr<skiff::client::InProcessClient> client;
   std::unique_ptr<skiff::controllers::ControllerManager> manager;
   if (!disable_controllers) {
@@ -75,8 +71,7 @@ int RunServer(const skiff::apiserver::ServerOptions& options, bool disable_contr
       return 1;
     }
   }
-  int sig = 0;
-  sigwait(&signals, &sig);
+  int sig = skiff::base::WaitForSignal(signals);
   spdlog::info("signal {}: shutting down", sig);
   if (agent) agent->Stop();  // containers keep running; a restarted agent adopts them
   agent.reset();

@@ -1,16 +1,13 @@
 #include "scheduler/queue.h"
 
+#include "base/testing/fake_clock.h"
 #include "gtest/gtest.h"
 #include "scheduler/test_util.h"
 
 namespace skiff::scheduler {
 namespace {
 
-class FakeClock : public base::Clock {
- public:
-  absl::Time Now() const override { return now; }
-  absl::Time now = absl::FromUnixSeconds(1000000);
-};
+using base::testing::FakeClock;
 
 PodInfoPtr Pod(const std::string& name, int priority = 0) {
   return MakePodInfo(
@@ -25,13 +22,13 @@ class QueueTest : public ::testing::Test {
     QueuedPod q;
     return queue_.Pop(&q, absl::ZeroDuration()) ? q.info->key : "";
   }
-  FakeClock clock_;
+  FakeClock clock_{absl::FromUnixSeconds(1000000)};
   SchedulingQueue queue_;
 };
 
 TEST_F(QueueTest, PopsByPriorityThenArrival) {
   queue_.Add(Pod("low", 0));
-  clock_.now += absl::Seconds(1);
+  clock_.Advance(absl::Seconds(1));
   queue_.Add(Pod("high", 100));
   queue_.Add(Pod("low2", 0));
   queue_.Add(Pod("low", 0));  // duplicate add ignored
@@ -54,7 +51,7 @@ TEST_F(QueueTest, UnschedulablePodsWaitForARelevantEventThenBackoff) {
   EXPECT_EQ(queue_.NumUnschedulable(), 0u);
   EXPECT_EQ(queue_.NumBackoff(), 1u);  // 1 s backoff not over yet
   EXPECT_EQ(PopKey(), "");
-  clock_.now += absl::Seconds(1);
+  clock_.Advance(absl::Seconds(1));
   EXPECT_EQ(PopKey(), "default/p");
 }
 
@@ -76,9 +73,9 @@ TEST_F(QueueTest, BackoffDoublesUpToTheMaximum) {
     ASSERT_TRUE(queue_.Pop(&q, absl::ZeroDuration())) << attempt;
     queue_.AddBackoff(q);
     absl::Duration expected = std::min(absl::Seconds(1 << (attempt - 1)), absl::Seconds(10));
-    clock_.now += expected - absl::Milliseconds(1);
+    clock_.Advance(expected - absl::Milliseconds(1));
     EXPECT_EQ(PopKey(), "") << attempt;
-    clock_.now += absl::Milliseconds(1);
+    clock_.Advance(absl::Milliseconds(1));
   }
 }
 
@@ -104,7 +101,7 @@ TEST_F(QueueTest, StaleUnschedulablePodsAreFlushed) {
   ASSERT_TRUE(queue_.Pop(&q, absl::ZeroDuration()));
   q.failed_plugins = {"TaintToleration"};
   queue_.AddUnschedulable(q);
-  clock_.now += absl::Minutes(5) + absl::Seconds(1);
+  clock_.Advance(absl::Minutes(5) + absl::Seconds(1));
   EXPECT_EQ(PopKey(), "default/p");
 }
 

@@ -6,6 +6,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
+#include "base/process.h"
 #include "client/rest/rest_client.h"
 #include "sim/simulator.h"
 #include "spdlog/spdlog.h"
@@ -80,12 +81,8 @@ absl::StatusOr<SimOptions> ToOptions(const SimCommandFlags& flags) {
 }  // namespace
 
 int RunSim(const SimCommandFlags& flags) {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  // Termination signals are blocked in every thread; this thread waits for them.
+  sigset_t signals = base::BlockTerminationSignals();
 
   auto options = ToOptions(flags);
   if (!options.ok()) {
@@ -114,8 +111,7 @@ int RunSim(const SimCommandFlags& flags) {
   std::printf("skiff sim: %d nodes registered at %s; their kubelet endpoint listens on port %d\n",
               options->nodes, config->server_url.c_str(), simulator.kubelet_port());
   std::fflush(stdout);
-  int sig = 0;
-  sigwait(&signals, &sig);
+  int sig = base::WaitForSignal(signals);
   spdlog::info("signal {}: stopping the simulator", sig);
   simulator.Stop();
   return 0;

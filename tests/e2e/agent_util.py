@@ -1,32 +1,52 @@
 """Helpers for end-to-end tests that run real containers through a skiff node agent: the busybox
 test image, waiting for the node and for pods, reading container logs, counting containers."""
+import contextlib
 import ipaddress
 import json
 import os
 import shutil
 import subprocess
 import tempfile
-import time
 
 import pytest
 
-from conftest import SKIFF_BIN
+from conftest import SKIFF_BIN, Skiff, wait_for  # noqa: F401 (wait_for re-exported)
 
 REPO = os.path.join(os.path.dirname(__file__), "..", "..")
 BUSYBOX = "skiff.local/busybox:1.35"
 
 
 def require_container_host():
-    """Skips unless this machine can run containers (root, containerd, runc, CNI plugins)."""
+    """Fails unless this machine can run containers (root, containerd, runc, CNI plugins, busybox):
+    scripts/install-deps.sh installs them, so a missing one is an error, not a reason to skip."""
     if os.geteuid() != 0:
-        pytest.skip("real containers need root")
+        pytest.fail("real containers need root: run the end-to-end tests as root")
     for tool in ("containerd", "runc", "ctr"):
         if not shutil.which(tool):
-            pytest.skip(f"{tool} is not installed")
+            pytest.fail(f"{tool} is not installed (scripts/install-deps.sh installs it)")
     if not os.path.exists("/usr/lib/cni/bridge"):
-        pytest.skip("CNI plugins are not installed in /usr/lib/cni")
+        pytest.fail("CNI plugins are not installed in /usr/lib/cni (scripts/install-deps.sh installs them)")
     if not os.path.exists("/bin/busybox"):
-        pytest.skip("busybox-static is not installed")
+        pytest.fail("busybox-static is not installed (scripts/install-deps.sh installs it)")
+
+
+@contextlib.contextmanager
+def agent_node(prefix, extra_args=()):
+    """A `skiff server` with its in-process agent on this machine: the node Ready (the server's
+    `node` attribute holds the Node object) and the busybox test image imported. Fails unless the
+    machine can run containers (require_container_host). Everything is removed at the end."""
+    require_container_host()
+    tmp = make_tmp_dir(prefix)
+    s = Skiff(agent=True, extra_args=list(extra_args))
+    try:
+        archive = build_busybox_image(tmp)
+        s.start()
+        s.node = wait_node_ready(s)
+        import_image(s.agent_dir, archive)
+        yield s
+    finally:
+        s.cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def build_busybox_image(tmp_dir):
@@ -42,17 +62,8 @@ def ctr(agent_dir, *args, timeout=60):
                           timeout=timeout)
 
 
-def has_images_command():
-    res = subprocess.run([SKIFF_BIN, "--help"], capture_output=True, text=True, timeout=30)
-    return any(line.split()[:1] == ["images"] for line in res.stdout.splitlines())
-
-
 def import_image(agent_dir, archive):
-    """`skiff images import`; falls back to ctr where the binary has no `images` command yet."""
-    if not has_images_command():
-        fallback = ctr(agent_dir, "images", "import", "--snapshotter", "overlayfs", archive, timeout=300)
-        assert fallback.returncode == 0, fallback.stderr
-        return fallback.stdout
+    """`skiff images import` into the agent's containerd; asserts the image is listed after."""
     res = subprocess.run([SKIFF_BIN, "images", "import", archive, "--data-dir", agent_dir],
                          capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, f"skiff images import failed: {res.stdout}\n{res.stderr}"
@@ -66,17 +77,6 @@ def container_ids(agent_dir):
     res = ctr(agent_dir, "containers", "ls", "-q")
     assert res.returncode == 0, res.stderr
     return set(res.stdout.split())
-
-
-def wait_for(predicate, timeout, interval=0.5, what="condition"):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}; last: {last!r}")
 
 
 def wait_node_ready(s, timeout=120, name=None):

@@ -142,14 +142,29 @@ class Skiff:
         return client.ApiClient(cfg)
 
 
-def start_sim(s, nodes, *extra, log_name="sim.log"):
-    """Starts `skiff sim` against server `s` (output in DATA_DIR/<log_name>) and waits until its
-    `nodes` nodes are registered. Returns the process; end it with stop_process."""
+def wait_for(predicate, timeout=40, interval=0.25, what="condition"):
+    """Polls predicate() every `interval` seconds until it returns something truthy, which is
+    returned; after `timeout` seconds raises AssertionError naming `what` and the last value."""
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}; last: {last!r}")
+
+
+def start_sim(s, nodes, *extra, log_name="sim.log", wait=True):
+    """Starts `skiff sim` against server `s` (output in DATA_DIR/<log_name>) and, with `wait`, waits
+    until the cluster has `nodes` nodes. Returns the process; end it with stop_process."""
     log_path = os.path.join(s.data_dir, log_name)
     with open(log_path, "ab") as log:
         sim = subprocess.Popen(
             [SKIFF_BIN, "sim", "--kubeconfig", s.kubeconfig, "--nodes", str(nodes), *extra],
             stdout=log, stderr=subprocess.STDOUT)
+    if not wait:
+        return sim
     deadline = time.time() + 30
     while len(s.kubectl_json("get", "nodes")["items"]) < nodes:
         if sim.poll() is not None or time.time() > deadline:
@@ -161,7 +176,9 @@ def start_sim(s, nodes, *extra, log_name="sim.log"):
 
 
 def stop_process(proc, timeout=15):
-    """SIGTERM, then SIGKILL after `timeout` seconds."""
+    """SIGTERM (unless it has already exited), then SIGKILL after `timeout` seconds."""
+    if proc.poll() is not None:
+        return
     proc.terminate()
     try:
         proc.wait(timeout=timeout)

@@ -1,49 +1,32 @@
 """Helpers for e2e suites that run a control-plane-only `skiff server` with `skiff sim` nodes:
-start/stop the simulator, wait for a condition, and a module fixture body (`sim_cluster`)."""
+start named simulators, and a module fixture body (`sim_cluster`)."""
 import contextlib
-import os
-import subprocess
-import time
 
-from conftest import SKIFF_BIN, Skiff
+from conftest import Skiff, start_sim as _start_sim, stop_process, wait_for  # noqa: F401 (re-exported)
 
-
-def wait_for(predicate, timeout=40, what="condition", interval=0.3):
-    """Polls predicate() until it returns something truthy (returned) or raises on timeout."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what}")
+stop = stop_process
 
 
-def start_sim(s, prefix, nodes):
-    log = open(os.path.join(s.data_dir, f"{prefix}.log"), "ab")
-    return subprocess.Popen(
-        [SKIFF_BIN, "sim", "--kubeconfig", s.kubeconfig, "--nodes", str(nodes), "--ready-delay", "200ms",
-         "--name-prefix", prefix + "-"],
-        stdout=log, stderr=subprocess.STDOUT)
-
-
-def stop(proc):
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+def start_sim(s, prefix, nodes, *extra):
+    """A simulator of `nodes` nodes named <prefix>-N (Ready after 200 ms); does not wait for them."""
+    return _start_sim(s, nodes, "--ready-delay", "200ms", "--name-prefix", prefix + "-", *extra,
+                      log_name=f"{prefix}.log", wait=False)
 
 
 @contextlib.contextmanager
-def sim_cluster(prefix, nodes):
-    """A `skiff server --disable-agent` with `nodes` registered sim nodes named <prefix>-N."""
-    s = Skiff(extra_args=["--disable-agent"]).start()
-    sim = start_sim(s, prefix, nodes)
+def sim_cluster(prefix, nodes, *sim_args, server_args=(), setup=None):
+    """A `skiff server --disable-agent` with `nodes` registered sim nodes named <prefix>-N (extra
+    `sim_args` for `skiff sim`). `setup(s)` runs after the simulator starts, before its nodes are
+    waited for. The server's `sims` list holds the simulators; all of them are stopped at the end."""
+    s = Skiff(extra_args=["--disable-agent", *server_args]).start()
+    s.sims = []
     try:
+        s.sims.append(start_sim(s, prefix, nodes, *sim_args))
+        if setup:
+            setup(s)
         wait_for(lambda: len(s.kubectl_json("get", "nodes")["items"]) == nodes, what="sim nodes")
         yield s
     finally:
-        stop(sim)
+        for p in s.sims:
+            stop_process(p)
         s.cleanup()

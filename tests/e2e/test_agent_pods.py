@@ -6,17 +6,13 @@ deleting a Deployment removes its containers from the runtime. Everything is rem
 (`skiff agent reset` in the fixture's cleanup), also when a test fails."""
 import json
 import os
-import shutil
 import time
 import urllib.request
 
 import pytest
 
-from agent_util import (BUSYBOX, apply, build_busybox_image, busybox_pod, container_ids,
-                        container_status, get_pod, import_image, in_cidr, make_tmp_dir, phase_is,
-                        pod_log, require_container_host, running_ready, wait_for, wait_node_ready,
-                        wait_pod)
-from conftest import Skiff
+from agent_util import (BUSYBOX, agent_node, apply, busybox_pod, container_ids, container_status, get_pod,
+                        in_cidr, phase_is, pod_log, running_ready, wait_for, wait_pod)
 
 HTTPD = ("mkdir -p /www && echo \"hello from $(hostname)\" > /www/index.html && "
          "exec httpd -f -p 8080 -h /www")
@@ -24,18 +20,8 @@ HTTPD = ("mkdir -p /www && echo \"hello from $(hostname)\" > /www/index.html && 
 
 @pytest.fixture(scope="module")
 def node():
-    require_container_host()
-    tmp = make_tmp_dir("skiff-agent-e2e-")
-    s = Skiff(agent=True)
-    try:
-        archive = build_busybox_image(tmp)
-        s.start()
-        s.node = wait_node_ready(s)
-        import_image(s.agent_dir, archive)
+    with agent_node("skiff-agent-e2e-") as s:
         yield s
-    finally:
-        s.cleanup()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def http_get(url, timeout=5):

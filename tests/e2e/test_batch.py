@@ -6,24 +6,15 @@ import json
 
 import pytest
 
-from conftest import Skiff
-from sim_util import start_sim, stop, wait_for
+from sim_util import sim_cluster, start_sim, wait_for
 
 NODES = 2
 
 
 @pytest.fixture(scope="module")
 def cluster():
-    s = Skiff(extra_args=["--disable-agent"]).start()
-    sims = [start_sim(s, "batch", NODES)]
-    try:
-        wait_for(lambda: len(s.kubectl_json("get", "nodes")["items"]) == NODES, what="sim nodes")
-        s.sims = sims
+    with sim_cluster("batch", NODES) as s:
         yield s
-    finally:
-        for p in sims:
-            stop(p)
-        s.cleanup()
 
 
 def job(name, completions, parallelism, exit_code="0", extra=None):

@@ -13,8 +13,7 @@ import time
 
 import pytest
 
-from conftest import Skiff
-from sim_util import start_sim, stop, wait_for
+from sim_util import sim_cluster, wait_for
 
 NODES = 1
 TICK_TIMEOUT = 75  # the first run starts at the next minute boundary after creation
@@ -34,24 +33,19 @@ def cronjob(name, exit_after="1s", **spec):
     return json.dumps(manifest)
 
 
+def create_cronjobs(s):
+    # Created first of all: the scheduled run is what the module waits for.
+    s.kubectl("apply", "-f", "-", input=cronjob("tick", exit_after="6s", successfulJobsHistoryLimit=1))
+    s.created_at = time.time()
+    s.kubectl("apply", "-f", "-", input=cronjob("paused", suspend=True))
+    s.kubectl("apply", "-f", "-", input=cronjob("hist", suspend=True, successfulJobsHistoryLimit=1))
+    s.kubectl("apply", "-f", "-", input=cronjob("badtz", timeZone="Mars/Olympus_Mons"))
+
+
 @pytest.fixture(scope="module")
 def cluster():
-    s = Skiff(extra_args=["--disable-agent"]).start()
-    sims = [start_sim(s, "cron", NODES)]
-    try:
-        # Created first of all: the scheduled run is what the module waits for.
-        s.kubectl("apply", "-f", "-", input=cronjob("tick", exit_after="6s", successfulJobsHistoryLimit=1))
-        s.created_at = time.time()
-        s.kubectl("apply", "-f", "-", input=cronjob("paused", suspend=True))
-        s.kubectl("apply", "-f", "-", input=cronjob("hist", suspend=True, successfulJobsHistoryLimit=1))
-        s.kubectl("apply", "-f", "-", input=cronjob("badtz", timeZone="Mars/Olympus_Mons"))
-        wait_for(lambda: len(s.kubectl_json("get", "nodes")["items"]) == NODES, what="sim nodes")
-        s.sims = sims
+    with sim_cluster("cron", NODES, setup=create_cronjobs) as s:
         yield s
-    finally:
-        for p in sims:
-            stop(p)
-        s.cleanup()
 
 
 def owned_jobs(cluster, cronjob_name):

@@ -10,7 +10,7 @@ import time
 import pytest
 import yaml
 
-from conftest import KUBECTL
+from conftest import KUBECTL, stop_process, wait_for
 
 NS = "e1-read"
 NS2 = "e1-read-other"
@@ -41,25 +41,6 @@ def read(f):
     f.flush()
     with open(f.name) as g:
         return g.read()
-
-
-def wait_until(pred, timeout=15, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def stop(proc):
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture(scope="module")
@@ -438,16 +419,16 @@ def test_get_watch_prints_changes(shared_skiff):
     proc, out, err = popen_kubectl(s, "get", "cm", "-n", ns, "-w", "-v=6")
     try:
         # The watch request is logged once the server has answered its headers.
-        wait_until(lambda: "watch=true" in read(err), what="watch established")
+        wait_for(lambda: "watch=true" in read(err), what="watch established")
         assert rows(read(out))[0] == ["NAME", "DATA", "AGE"]
         s.kubectl("create", "configmap", "fresh", "-n", ns, "--from-literal=a=1",
                   "--from-literal=b=2")
         s.kubectl("label", "configmap", "pre", "-n", ns, "touched=yes")
         s.kubectl("delete", "configmap", "fresh", "-n", ns)
-        wait_until(lambda: len(rows(read(out))) >= 5, what="4 data rows")
+        wait_for(lambda: len(rows(read(out))) >= 5, what="4 data rows")
         time.sleep(0.3)
     finally:
-        stop(proc)
+        stop_process(proc)
     r = rows(read(out))
     assert r[0] == ["NAME", "DATA", "AGE"]
     # initial list, ADDED fresh, MODIFIED pre, DELETED fresh
@@ -462,13 +443,13 @@ def test_get_watch_output_watch_events(shared_skiff):
     proc, out, err = popen_kubectl(s, "get", "cm", "-n", ns, "-w", "--output-watch-events",
                                    "-v=6")
     try:
-        wait_until(lambda: "watch=true" in read(err), what="watch established")
+        wait_for(lambda: "watch=true" in read(err), what="watch established")
         s.kubectl("create", "configmap", "c1", "-n", ns)
         s.kubectl("annotate", "configmap", "c1", "-n", ns, "x=y")
         s.kubectl("delete", "configmap", "c1", "-n", ns)
-        wait_until(lambda: "DELETED" in read(out), what="DELETED row")
+        wait_for(lambda: "DELETED" in read(out), what="DELETED row")
     finally:
-        stop(proc)
+        stop_process(proc)
     r = rows(read(out))
     assert r[0] == ["EVENT", "NAME", "DATA", "AGE"]
     assert [row[:2] for row in r[1:]] == [["ADDED", "c1"], ["MODIFIED", "c1"], ["DELETED", "c1"]]
@@ -483,15 +464,15 @@ def test_get_name_watch(shared_skiff):
     proc, out, err = popen_kubectl(s, "get", "cm", "target", "-n", ns, "-w",
                                    "--output-watch-events", "-o", "json", "-v=6")
     try:
-        wait_until(lambda: "watch=true" in read(err), what="watch established")
+        wait_for(lambda: "watch=true" in read(err), what="watch established")
         watch_line = [line for line in read(err).splitlines() if "watch=true" in line][0]
         assert "fieldSelector=metadata.name%3Dtarget" in watch_line, watch_line
         s.kubectl("label", "configmap", "bystander", "-n", ns, "noise=1")
         s.kubectl("patch", "configmap", "target", "-n", ns, "-p", '{"data":{"a":"2"}}')
         s.kubectl("delete", "configmap", "target", "-n", ns)
-        wait_until(lambda: '"DELETED"' in read(out), what="DELETED event")
+        wait_for(lambda: '"DELETED"' in read(out), what="DELETED event")
     finally:
-        stop(proc)
+        stop_process(proc)
     text = read(out)
     dec = json.JSONDecoder()
     objs, pos = [], 0
@@ -588,18 +569,18 @@ def test_get_watch_selector_enter_leave_and_all_namespaces(shared_skiff):
     every, all_out, all_err = popen_kubectl(s, "get", "cm", "-A", "-w", "--output-watch-events",
                                             "--watch-only", "-v=6")
     try:
-        wait_until(lambda: "watch=true" in read(sel_err) and "watch=true" in read(all_err),
+        wait_for(lambda: "watch=true" in read(sel_err) and "watch=true" in read(all_err),
                    what="both watches established")
         s.kubectl("label", "configmap", "mover", "-n", ns, "t=b", "--overwrite")
         s.kubectl("label", "configmap", "mover", "-n", ns, "t=a", "--overwrite")
         s.kubectl("delete", "configmap", "mover", "-n", ns)
-        wait_until(lambda: len(rows(read(sel_out))) >= 5 and
+        wait_for(lambda: len(rows(read(sel_out))) >= 5 and
                    any(r[:1] == ["DELETED"] for r in rows(read(all_out))),
                    what="all events printed")
         time.sleep(0.2)
     finally:
-        stop(sel)
-        stop(every)
+        stop_process(sel)
+        stop_process(every)
     r = rows(read(sel_out))
     assert r[0] == ["EVENT", "NAME", "DATA", "AGE"]
     assert [row[:2] for row in r[1:]] == [["ADDED", "mover"], ["DELETED", "mover"],

@@ -12,7 +12,7 @@ import time
 
 import yaml
 
-from conftest import KUBECTL
+from conftest import KUBECTL, wait_for
 
 
 def popen_kubectl(s, *args):
@@ -27,15 +27,6 @@ def read(f):
     f.flush()
     with open(f.name) as g:
         return g.read()
-
-
-def wait_until(pred, timeout=15, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def finish(proc, timeout=20):
@@ -532,7 +523,7 @@ def test_delete_with_finalizer(shared_skiff):
 
     s.kubectl("patch", "cm", "held", "-n", ns, "--type=json",
               "-p", '[{"op":"remove","path":"/metadata/finalizers"}]')
-    wait_until(lambda: not exists(s, "cm", "held", ns), timeout=5, what="finalized object gone")
+    wait_for(lambda: not exists(s, "cm", "held", ns), timeout=5, what="finalized object gone")
 
 
 def test_delete_waits_for_finalizer(shared_skiff):
@@ -545,7 +536,7 @@ def test_delete_waits_for_finalizer(shared_skiff):
                                    "--timeout=30s", "-v=6")
     try:
         # kubectl issues the DELETE, then waits (watch) while the finalizer holds the object.
-        wait_until(lambda: "watch=true" in read(err), what="delete waiting on a watch")
+        wait_for(lambda: "watch=true" in read(err), what="delete waiting on a watch")
         assert proc.poll() is None, read(out) + read(err)
         assert get(s, "cm", "held", ns)["metadata"]["deletionTimestamp"]
         s.kubectl("patch", "cm", "held", "-n", ns, "--type=merge",
@@ -572,7 +563,7 @@ def test_wait_for_jsonpath_label(shared_skiff):
                                    "--for=jsonpath={.metadata.labels.x}=y", "--timeout=30s",
                                    "-v=6")
     try:
-        wait_until(lambda: "watch=true" in read(err), what="wait watching")
+        wait_for(lambda: "watch=true" in read(err), what="wait watching")
         assert proc.poll() is None
         s.kubectl("label", "cm", "w", "-n", ns, "x=n")  # not the awaited value
         time.sleep(0.3)
@@ -606,7 +597,7 @@ def test_wait_for_delete(shared_skiff):
     proc, out, err = popen_kubectl(s, "wait", "cm/gone", "-n", ns, "--for=delete",
                                    "--timeout=30s", "-v=6")
     try:
-        wait_until(lambda: "watch=true" in read(err), what="wait watching")
+        wait_for(lambda: "watch=true" in read(err), what="wait watching")
         assert proc.poll() is None
         s.kubectl("delete", "cm", "gone", "-n", ns)
         rc = finish(proc)

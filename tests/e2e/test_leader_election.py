@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import SKIFF_BIN, Skiff, api_request
+from conftest import SKIFF_BIN, Skiff, api_request, wait_for
 
 LEASE_PATH = "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/skiff-controller-manager"
 OTHER_LEASE_SECONDS = 3
@@ -24,16 +24,6 @@ FLAGS = ["--disable-agent", "--leader-elect-lease-duration", "4s", "--leader-ele
 
 def now_micro():
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def wait_for(predicate, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 class OtherHolder:
@@ -121,7 +111,7 @@ def test_controllers_wait_for_the_lease_then_take_it_over(data_dir):
         log = open(os.path.join(s.data_dir, "sim.log"), "ab")
         sim = subprocess.Popen([SKIFF_BIN, "sim", "--kubeconfig", s.kubeconfig, "--nodes", "2",
                                 "--ready-delay", "200ms"], stdout=log, stderr=subprocess.STDOUT)
-        wait_for(lambda: len(s.kubectl_json("get", "nodes")["items"]) == 2, 30, "sim nodes")
+        wait_for(lambda: len(s.kubectl_json("get", "nodes")["items"]) == 2, 30, what="sim nodes")
 
         # Not leading: the Deployment is stored but no controller acts on it.
         s.kubectl("create", "deployment", "web", "--image=nginx", "--replicas=2")
@@ -136,7 +126,7 @@ def test_controllers_wait_for_the_lease_then_take_it_over(data_dir):
         other.stop()
         stopped_at = time.time()
         taken = wait_for(lambda: (l := lease(s))["spec"]["holderIdentity"] != "other" and l,
-                         OTHER_LEASE_SECONDS + 4, "skiff to take the lease")
+                         OTHER_LEASE_SECONDS + 4, what="skiff to take the lease")
         assert time.time() - stopped_at >= OTHER_LEASE_SECONDS - 1.5
         assert taken["spec"]["holderIdentity"], taken
         assert taken["spec"]["leaseTransitions"] == transitions + 1, taken
@@ -152,7 +142,7 @@ def test_controllers_wait_for_the_lease_then_take_it_over(data_dir):
         other.take()
         other.keep_renewing()
         stolen_at = time.time()
-        wait_for(lambda: "controller manager: controllers stopped" in s.log(), 8, "skiff to step down")
+        wait_for(lambda: "controller manager: controllers stopped" in s.log(), 8, what="skiff to step down")
         assert time.time() - stolen_at < 6
         s.kubectl("create", "deployment", "web2", "--image=nginx", "--replicas=1")
         time.sleep(2)
@@ -161,7 +151,7 @@ def test_controllers_wait_for_the_lease_then_take_it_over(data_dir):
         # The API server kept serving throughout; when the thief goes quiet skiff leads again.
         other.stop()
         back = wait_for(lambda: (l := lease(s))["spec"]["holderIdentity"] == taken["spec"]["holderIdentity"]
-                        and l, OTHER_LEASE_SECONDS + 4, "skiff to take the lease back")
+                        and l, OTHER_LEASE_SECONDS + 4, what="skiff to take the lease back")
         assert back["spec"]["leaseTransitions"] == transitions + 3, back  # other->skiff->other->skiff
         s.kubectl("rollout", "status", "deployment/web2", "--timeout=30s")
         assert s.log().count("controller manager: started") == 2

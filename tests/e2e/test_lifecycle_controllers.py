@@ -7,16 +7,7 @@ import uuid
 
 import pytest
 
-
-def wait_for(check, timeout=20, interval=0.2, what="condition"):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
+from conftest import wait_for
 
 
 def unique(prefix):

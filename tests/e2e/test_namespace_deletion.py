@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from conftest import Skiff
+from conftest import Skiff, wait_for
 
 DEPLOYMENT = """
 apiVersion: apps/v1
@@ -25,15 +25,6 @@ spec:
       - name: web
         image: nginx
 """
-
-
-def wait_until(pred, timeout=20, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def condition(ns_obj, type_):
@@ -77,7 +68,7 @@ def test_finalizer_holds_namespace_in_terminating(skiff):
         ns = skiff.kubectl_json("get", "namespace", "held")
         c = condition(ns, "NamespaceContentRemaining")
         return c is not None and c["status"] == "True"
-    wait_until(remaining_reported, what="NamespaceContentRemaining=True")
+    wait_for(remaining_reported, what="NamespaceContentRemaining=True")
     ns = skiff.kubectl_json("get", "namespace", "held")
     assert ns["status"]["phase"] == "Terminating"
     assert condition(ns, "NamespaceContentRemaining")["message"] == \
@@ -99,7 +90,7 @@ def test_controller_manager_holds_its_lease(skiff):
         res = skiff.kubectl("-n", "kube-system", "get", "lease", "skiff-controller-manager", "-o", "json",
                             check=False)
         return json.loads(res.stdout) if res.returncode == 0 else None
-    wait_until(lambda: lease() is not None, what="controller-manager lease")
+    wait_for(lambda: lease() is not None, what="controller-manager lease")
     spec = lease()["spec"]
     assert spec["leaseDurationSeconds"] == 15
     assert "_" in spec["holderIdentity"]

@@ -6,14 +6,13 @@ node monitor grace period passes, evicts its pods 2 s later (TaintManagerEvictio
 Deployment is fully Ready again on the surviving node.
 
 The sims renew their leases every second so that a 5 s grace period cannot make healthy nodes flap."""
-import os
 import signal
-import subprocess
 import time
 
 import pytest
 
-from conftest import SKIFF_BIN, Skiff
+import sim_util
+from conftest import Skiff, stop_process, wait_for
 
 GRACE = "5s"
 REPLICAS = 4
@@ -54,22 +53,8 @@ spec:
 """
 
 
-def wait_for(predicate, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
 def start_sim(s, prefix):
-    log = open(os.path.join(s.data_dir, f"sim-{prefix}.log"), "ab")
-    return subprocess.Popen(
-        [SKIFF_BIN, "sim", "--kubeconfig", s.kubeconfig, "--nodes", "1", "--name-prefix", prefix + "-",
-         "--ready-delay", "200ms", "--lease-interval", "1s", "--cpu", "4", "--memory", "8Gi"],
-        stdout=log, stderr=subprocess.STDOUT)
+    return sim_util.start_sim(s, prefix, 1, "--lease-interval", "1s", "--cpu", "4", "--memory", "8Gi")
 
 
 @pytest.fixture
@@ -83,13 +68,7 @@ def cluster():
         yield s
     finally:
         for p in sims.values():
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
+            stop_process(p)
         s.cleanup()
 
 
@@ -109,7 +88,7 @@ def pod_rows(s):
 
 def test_lost_node_is_tainted_its_pods_evicted_and_replaced(cluster):
     s = cluster
-    wait_for(lambda: node_rows(s) == {"keep-0": "Ready", "lost-0": "Ready"}, 30, "both sim nodes Ready")
+    wait_for(lambda: node_rows(s) == {"keep-0": "Ready", "lost-0": "Ready"}, 30, what="both sim nodes Ready")
     # Each node got its own pod CIDR from the default cluster CIDR.
     cidrs = {n: s.kubectl_json("get", "node", n)["spec"].get("podCIDR") for n in ("keep-0", "lost-0")}
     assert all(c and c.startswith("10.42.") and c.endswith("/24") for c in cidrs.values()), cidrs
@@ -126,7 +105,7 @@ def test_lost_node_is_tainted_its_pods_evicted_and_replaced(cluster):
     killed_at = time.time()
 
     # The silent node turns NotReady (Ready=Unknown) with the unreachable taints.
-    wait_for(lambda: node_rows(s).get("lost-0") == "NotReady", 25, "lost-0 NotReady")
+    wait_for(lambda: node_rows(s).get("lost-0") == "NotReady", 25, what="lost-0 NotReady")
     node = s.kubectl_json("get", "node", "lost-0")
     ready = next(c for c in node["status"]["conditions"] if c["type"] == "Ready")
     assert ready["status"] == "Unknown" and ready["reason"] == "NodeStatusUnknown", ready
@@ -140,7 +119,7 @@ def test_lost_node_is_tainted_its_pods_evicted_and_replaced(cluster):
     def evicted():
         left = {name: status for name, status, _ in pod_rows(s)}
         return all(left.get(name, "Terminating") == "Terminating" for name in doomed)
-    wait_for(evicted, 15, f"eviction of {doomed}")
+    wait_for(evicted, 15, what=f"eviction of {doomed}")
 
     # The Deployment is whole again, every Ready replica on the surviving node.
     def replaced():
@@ -148,7 +127,7 @@ def test_lost_node_is_tainted_its_pods_evicted_and_replaced(cluster):
         live = [r for r in pod_rows(s) if r[1] == "Running"]
         return (d["status"].get("readyReplicas") == REPLICAS and d["status"].get("availableReplicas") == REPLICAS
                 and len(live) == REPLICAS and all(node == "keep-0" for _, _, node in live))
-    wait_for(replaced, 20, "all replicas Ready on keep-0")
+    wait_for(replaced, 20, what="all replicas Ready on keep-0")
     s.kubectl("rollout", "status", "deployment/web", "--timeout=10s")
     assert time.time() - killed_at < 40
 

@@ -5,7 +5,6 @@ WebSocket, gets a refusal and falls back (checked explicitly once). Everything t
 removed afterwards (`skiff agent reset` in the fixture's cleanup), also when a test fails."""
 import hashlib
 import re
-import shutil
 import socket
 import subprocess
 import time
@@ -13,10 +12,9 @@ import urllib.request
 
 import pytest
 
-from agent_util import (BUSYBOX, apply, build_busybox_image, busybox_pod, container_status, ctr,
-                        import_image, make_tmp_dir, require_container_host, running_ready, wait_for,
-                        wait_node_ready, wait_pod)
-from conftest import KUBECTL, Skiff, api_request, free_port
+from agent_util import (BUSYBOX, agent_node, apply, busybox_pod, container_status, running_ready, wait_for,
+                        wait_pod)
+from conftest import KUBECTL, api_request, free_port
 
 TICKER = 'i=0; while true; do echo "tick $i"; i=$((i+1)); sleep 0.1; done'
 HTTPD = "mkdir -p /www && echo hello-from-httpd > /www/index.html && exec httpd -f -p 8080 -h /www"
@@ -25,18 +23,7 @@ RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d) 
 
 @pytest.fixture(scope="module")
 def node():
-    require_container_host()
-    tmp = make_tmp_dir("skiff-streams-e2e-")
-    s = Skiff(agent=True)
-    try:
-        archive = build_busybox_image(tmp)
-        s.start()
-        s.node = wait_node_ready(s)
-        try:
-            import_image(s.agent_dir, archive)
-        except AssertionError:  # a binary without `skiff images`: import with ctr
-            res = ctr(s.agent_dir, "images", "import", "--snapshotter", "overlayfs", archive, timeout=300)
-            assert res.returncode == 0, res.stderr
+    with agent_node("skiff-streams-e2e-") as s:
         apply(s, busybox_pod("ticker", TICKER, restart="Always"))
         apply(s, busybox_pod("web", HTTPD, restart="Always"))
         multi = busybox_pod("multi", "echo from-a; exec sleep 3600", restart="Always")
@@ -48,9 +35,6 @@ def node():
         for name in ("ticker", "web", "multi"):
             wait_pod(s, name, running_ready, timeout=90)
         yield s
-    finally:
-        s.cleanup()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def test_logs_tail_and_timestamps(node):

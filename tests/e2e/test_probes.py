@@ -4,14 +4,11 @@ against real busybox containers: a failing httpGet/exec liveness probe restarts 
 toggles the container's ready flag and the pod's Ready condition, a startup probe holds back
 readiness and liveness until it succeeds, tcpSocket readiness. Everything the agent created is
 removed afterwards (`skiff agent reset` in the fixture's cleanup), also when a test fails."""
-import shutil
 
 import pytest
 
-from agent_util import (apply, build_busybox_image, busybox_pod, container_status, ctr, get_pod,
-                        import_image, make_tmp_dir, require_container_host, running_ready, wait_for,
-                        wait_node_ready, wait_pod)
-from conftest import Skiff
+from agent_util import (agent_node, apply, busybox_pod, container_status, get_pod, running_ready, wait_for,
+                        wait_pod)
 
 HTTPD = "mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 8080 -h /www"
 
@@ -29,22 +26,8 @@ def exec_probe(*cmd, **timing):
 
 @pytest.fixture(scope="module")
 def node():
-    require_container_host()
-    tmp = make_tmp_dir("skiff-probes-e2e-")
-    s = Skiff(agent=True)
-    try:
-        archive = build_busybox_image(tmp)
-        s.start()
-        s.node = wait_node_ready(s)
-        try:
-            import_image(s.agent_dir, archive)
-        except AssertionError:
-            res = ctr(s.agent_dir, "images", "import", "--snapshotter", "overlayfs", archive, timeout=300)
-            assert res.returncode == 0, res.stderr
+    with agent_node("skiff-probes-e2e-") as s:
         yield s
-    finally:
-        s.cleanup()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def pod_ready(pod):

@@ -3,52 +3,23 @@ anti-affinity spreads replicas one per node and leaves the rest Pending with kub
 message; resources, node selectors and taints are honoured; pending pods are retried when a node
 appears; a higher-priority pod preempts a lower-priority one."""
 import json
-import os
-import subprocess
-import time
 
 import pytest
 
-from conftest import SKIFF_BIN, Skiff
+import sim_util
+from conftest import wait_for
 
 NODES = 3
 
 
-def wait_for(predicate, timeout=30, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def start_sim(s, name, nodes, *extra):
-    log = open(os.path.join(s.data_dir, f"{name}.log"), "ab")
-    return subprocess.Popen(
-        [SKIFF_BIN, "sim", "--kubeconfig", s.kubeconfig, "--nodes", str(nodes), "--ready-delay", "200ms",
-         "--cpu", "4", "--memory", "8Gi", "--name-prefix", name + "-", *extra],
-        stdout=log, stderr=subprocess.STDOUT)
+    return sim_util.start_sim(s, name, nodes, "--cpu", "4", "--memory", "8Gi", *extra)
 
 
 @pytest.fixture(scope="module")
 def cluster():
-    s = Skiff(extra_args=["--disable-agent"]).start()
-    sims = [start_sim(s, "sim", NODES)]
-    try:
-        wait_for(lambda: len(s.kubectl_json("get", "nodes")["items"]) == NODES, what="sim nodes")
-        s.sims = sims
+    with sim_util.sim_cluster("sim", NODES, "--cpu", "4", "--memory", "8Gi") as s:
         yield s
-    finally:
-        for p in sims:
-            p.terminate()
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-        s.cleanup()
 
 
 def pods(s, selector):

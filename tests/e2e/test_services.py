@@ -16,9 +16,8 @@ import urllib.request
 
 import pytest
 
-from agent_util import (BUSYBOX, REPO, apply, build_busybox_image, busybox_pod, import_image, make_tmp_dir,
-                        require_container_host, running_ready, wait_for, wait_node_ready, wait_pod)
-from conftest import Skiff
+from agent_util import (BUSYBOX, REPO, agent_node, apply, busybox_pod, make_tmp_dir, running_ready, wait_for,
+                        wait_node_ready, wait_pod)
 
 DNS_IP = "10.43.0.10"
 UPSTREAM_IP = "127.0.0.77"  # a fake upstream resolver this module runs on loopback
@@ -67,9 +66,8 @@ class FakeUpstream:
 
 @pytest.fixture(scope="module")
 def node():
-    require_container_host()
     if not shutil.which("dig"):
-        pytest.skip("dig (dnsutils) is not installed")
+        pytest.fail("dig is not installed (scripts/install-deps.sh installs dnsutils)")
     tmp = make_tmp_dir("skiff-svc-e2e-")
     try:
         upstream = FakeUpstream()
@@ -79,21 +77,16 @@ def node():
     resolv = os.path.join(tmp, "resolv.conf")
     with open(resolv, "w") as f:
         f.write(f"nameserver {UPSTREAM_IP}\nsearch example.test\n")
-    s = Skiff(agent=True, extra_args=["--resolv-conf", resolv])
     try:
-        archive = build_busybox_image(tmp)
-        s.start()
-        s.node = wait_node_ready(s)
-        s.node_ip = next(a["address"] for a in s.node["status"]["addresses"] if a["type"] == "InternalIP")
-        s.upstream = upstream
-        import_image(s.agent_dir, archive)
-        s.kubectl("apply", "-f", os.path.join(REPO, "examples", "web.yaml"))
-        wait_ready(s, "web", 5)
-        apply(s, busybox_pod("client", "exec sleep 3600", restart="Always"))
-        wait_pod(s, "client", running_ready, 90, "client pod Running")
-        yield s
+        with agent_node("skiff-svc-e2e-", extra_args=["--resolv-conf", resolv]) as s:
+            s.node_ip = next(a["address"] for a in s.node["status"]["addresses"] if a["type"] == "InternalIP")
+            s.upstream = upstream
+            s.kubectl("apply", "-f", os.path.join(REPO, "examples", "web.yaml"))
+            wait_ready(s, "web", 5)
+            apply(s, busybox_pod("client", "exec sleep 3600", restart="Always"))
+            wait_pod(s, "client", running_ready, 90, "client pod Running")
+            yield s
     finally:
-        s.cleanup()
         upstream.close()
         shutil.rmtree(tmp, ignore_errors=True)
 

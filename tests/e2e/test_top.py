@@ -4,29 +4,16 @@ samples, working-set memory), with real busybox containers run by the in-process
 `skiff server`. Everything the agent created is removed afterwards."""
 import json
 import re
-import shutil
 
 import pytest
 
-from agent_util import (apply, build_busybox_image, busybox_pod, ctr, import_image, make_tmp_dir,
-                        require_container_host, running_ready, wait_for, wait_node_ready, wait_pod)
-from conftest import Skiff, api_request
+from agent_util import (agent_node, apply, busybox_pod, running_ready, wait_for, wait_pod)
+from conftest import api_request
 
 
 @pytest.fixture(scope="module")
 def node():
-    require_container_host()
-    tmp = make_tmp_dir("skiff-top-e2e-")
-    s = Skiff(agent=True)
-    try:
-        archive = build_busybox_image(tmp)
-        s.start()
-        s.node = wait_node_ready(s)
-        try:
-            import_image(s.agent_dir, archive)
-        except AssertionError:
-            res = ctr(s.agent_dir, "images", "import", "--snapshotter", "overlayfs", archive, timeout=300)
-            assert res.returncode == 0, res.stderr
+    with agent_node("skiff-top-e2e-") as s:
         burner = busybox_pod("burner", "while true; do :; done", restart="Always")
         burner["metadata"]["labels"] = {"app": "burn"}
         apply(s, burner)
@@ -34,9 +21,6 @@ def node():
         for name in ("burner", "idler"):
             wait_pod(s, name, running_ready, timeout=90)
         yield s
-    finally:
-        s.cleanup()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def top_rows(s, *args):

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "base/file.h"
 
 namespace skiff::agent::containerd {
 namespace {
@@ -18,19 +19,7 @@ std::string Quote(const std::string& value) {
 }
 
 absl::Status WriteFileAtomically(const std::string& path, const std::string& content) {
-  std::error_code error;
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), error);
-  if (error) return absl::InternalError(absl::StrCat("mkdir for ", path, ": ", error.message()));
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << content;
-    out.close();
-    if (!out) return absl::InternalError(absl::StrCat("cannot write ", tmp));
-  }
-  std::filesystem::rename(tmp, path, error);
-  if (error) return absl::InternalError(absl::StrCat("rename to ", path, ": ", error.message()));
-  return absl::OkStatus();
+  return base::WriteFileAtomically(path, content, 0644, base::ParentDirs::kCreate);
 }
 
 std::string NormalizeDir(const std::string& dir) {

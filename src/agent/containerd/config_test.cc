@@ -2,7 +2,8 @@
 
 #include <filesystem>
 
-#include "agent/containerd/process.h"
+#include "base/file.h"
+#include "base/process.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -57,12 +58,12 @@ TEST(WriteContainerdConfigTest, WritesConfigAndRegistryHosts) {
   std::filesystem::remove_all(dir);
   ContainerdPaths paths(dir);
   ASSERT_TRUE(WriteContainerdConfig(paths, {}).ok());
-  EXPECT_THAT(ReadSmallFile(paths.config), HasSubstr("version = 2"));
+  EXPECT_THAT(base::ReadFile(paths.config).value_or(""), HasSubstr("version = 2"));
   EXPECT_TRUE(std::filesystem::is_directory(paths.root));
   EXPECT_TRUE(std::filesystem::is_directory(paths.cni_conf_dir));
 
   ASSERT_TRUE(WriteRegistryHost(paths, "127.0.0.1:5000", "http://127.0.0.1:5000", true).ok());
-  std::string hosts = ReadSmallFile(paths.certs_dir + "/127.0.0.1:5000/hosts.toml");
+  std::string hosts = base::ReadFile(paths.certs_dir + "/127.0.0.1:5000/hosts.toml").value_or("");
   EXPECT_THAT(hosts, HasSubstr("server = \"http://127.0.0.1:5000\""));
   EXPECT_THAT(hosts, HasSubstr("[host.\"http://127.0.0.1:5000\"]"));
   EXPECT_THAT(hosts, HasSubstr("skip_verify = true"));

@@ -13,10 +13,13 @@
 #include "absl/time/clock.h"
 #include "agent/containerd/config.h"
 #include "agent/containerd/image_import.h"
-#include "agent/containerd/process.h"
+#include "agent/containerd/mount_points.h"
 #include "agent/containerd/reset.h"
 #include "agent/containerd/supervisor.h"
 #include "agent/cri/cri_runtime.h"
+#include "base/file.h"
+#include "base/process.h"
+#include "base/testing/host.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -30,14 +33,6 @@ using ::testing::Contains;
 using ::testing::HasSubstr;
 
 constexpr char kBusyboxImage[] = "skiff.local/busybox:1.35";
-
-bool HaveTools() {
-  for (const char* tool : {"containerd", "ctr", "runc", "containerd-shim-runc-v2"}) {
-    auto found = RunCommand({"sh", "-c", absl::StrCat("command -v ", tool)}, absl::Seconds(5));
-    if (!found.ok() || found->exit_code != 0) return false;
-  }
-  return geteuid() == 0;
-}
 
 // Sandbox + container fixtures shared by the tests.
 v1::PodSandboxConfig SandboxConfig(const std::string& agent_dir, const std::string& uid) {
@@ -73,7 +68,7 @@ v1::CreateContainerRequest ContainerRequest(const std::string& sandbox_id,
 class ContainerdIntegrationTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    if (!HaveTools()) return;
+    if (!base::testing::MissingContainerHost().empty()) return;
     dir_ = new std::string(absl::StrCat("/tmp/skiff-ctd-", getpid()));
     ResetAgentDir(*dir_).IgnoreError();
     supervisor_ = new ContainerdSupervisor(SupervisorOptions{.agent_dir = *dir_});
@@ -93,7 +88,7 @@ class ContainerdIntegrationTest : public ::testing::Test {
     EXPECT_THAT(*pause, Contains(kPauseImage));
     std::string busybox_tar = *dir_ + "/images/busybox.tar";
     auto built =
-        RunCommand({"python3", SKIFF_OCI_IMAGE_PY, "--busybox", "-o", busybox_tar}, absl::Seconds(60));
+        base::RunCommand({"python3", SKIFF_OCI_IMAGE_PY, "--busybox", "-o", busybox_tar}, absl::Seconds(60));
     ASSERT_TRUE(built.ok() && built->exit_code == 0) << (built.ok() ? built->output : "");
     auto busybox = ImportImageArchive(supervisor_->endpoint(), busybox_tar);
     ASSERT_TRUE(busybox.ok()) << busybox.status();
@@ -116,7 +111,9 @@ class ContainerdIntegrationTest : public ::testing::Test {
   }
 
   void SetUp() override {
-    if (dir_ == nullptr) GTEST_SKIP() << "containerd/ctr/runc not installed or not root";
+    std::string missing = base::testing::MissingContainerHost();
+    ASSERT_TRUE(missing.empty()) << missing;
+    ASSERT_NE(dir_, nullptr);
     ASSERT_NE(runtime_, nullptr);
   }
 
@@ -209,10 +206,10 @@ TEST_F(ContainerdIntegrationTest, RunsSandboxAndContainer) {
 
   // The container's stdout lands in the CRI log file (kubelet format: time stream tag text).
   std::string log_path = run.config().log_directory() + "/app/0.log";
-  for (int i = 0; i < 100 && ReadSmallFile(log_path).empty(); ++i) {
+  for (int i = 0; i < 100 && base::ReadFile(log_path).value_or("").empty(); ++i) {
     absl::SleepFor(absl::Milliseconds(20));
   }
-  EXPECT_THAT(ReadSmallFile(log_path), HasSubstr(" stdout F hello from app"));
+  EXPECT_THAT(base::ReadFile(log_path).value_or(""), HasSubstr(" stdout F hello from app"));
 
   v1::StopContainerRequest stop;
   stop.set_container_id(container_id);
@@ -264,7 +261,8 @@ TEST_F(ContainerdIntegrationTest, SupervisorRestartsContainerdAfterACrash) {
 
 // A separate DIR with a running pod; reset must leave no process, mount or file behind.
 TEST(ContainerdResetTest, RemovesRunningPodsAndEverythingUnderDir) {
-  if (!HaveTools()) GTEST_SKIP() << "containerd/ctr/runc not installed or not root";
+  std::string missing = base::testing::MissingContainerHost();
+  ASSERT_TRUE(missing.empty()) << missing;
   std::string dir = absl::StrCat("/tmp/skiff-rst-", getpid());
   ResetAgentDir(dir).IgnoreError();
   absl::Cleanup always_reset = [&dir] { ResetAgentDir(dir).IgnoreError(); };
@@ -283,7 +281,7 @@ TEST(ContainerdResetTest, RemovesRunningPodsAndEverythingUnderDir) {
   }
   auto shims_of = [&dir] {
     int count = 0;
-    for (const ProcessInfo& process : ListProcesses()) {
+    for (const base::ProcessInfo& process : base::ListProcesses()) {
       if (process.argv.empty() || process.argv[0].find("containerd-shim") == std::string::npos) {
         continue;
       }
@@ -292,7 +290,7 @@ TEST(ContainerdResetTest, RemovesRunningPodsAndEverythingUnderDir) {
     return count;
   };
   EXPECT_GT(shims_of(), 0) << "the sandbox should outlive containerd";
-  EXPECT_FALSE(MountPointsUnder(ReadSmallFile("/proc/self/mountinfo"), dir).empty());
+  EXPECT_FALSE(MountPointsUnder(base::ReadFile("/proc/self/mountinfo").value_or(""), dir).empty());
 
   absl::Time start = absl::Now();
   absl::Status reset = ResetAgentDir(dir);
@@ -300,7 +298,7 @@ TEST(ContainerdResetTest, RemovesRunningPodsAndEverythingUnderDir) {
   std::printf("[ timing ] ResetAgentDir with one running sandbox: %s\n",
               absl::FormatDuration(absl::Now() - start).c_str());
   EXPECT_EQ(shims_of(), 0);
-  EXPECT_TRUE(MountPointsUnder(ReadSmallFile("/proc/self/mountinfo"), dir).empty());
+  EXPECT_TRUE(MountPointsUnder(base::ReadFile("/proc/self/mountinfo").value_or(""), dir).empty());
   EXPECT_FALSE(std::filesystem::exists(dir));
   EXPECT_EQ(StopContainerdProcesses(ContainerdPaths(dir).config, absl::Seconds(1)), 0);
 }

@@ -7,7 +7,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "agent/containerd/config.h"
-#include "agent/containerd/process.h"
+#include "base/process.h"
 
 namespace skiff::agent::containerd {
 
@@ -30,8 +30,8 @@ absl::StatusOr<std::vector<std::string>> ImportImageArchive(const std::string& s
   }
   std::string address(absl::StripPrefix(socket, "unix://"));
   // ctr 1.6 unpacks by default; naming comes from the archive's index annotations.
-  absl::StatusOr<CommandResult> result =
-      RunCommand({options.ctr_binary, "--address", address, "--namespace", kCriNamespace, "images", "import",
+  absl::StatusOr<base::CommandResult> result =
+      base::RunCommand({options.ctr_binary, "--address", address, "--namespace", kCriNamespace, "images", "import",
                   "--snapshotter", options.snapshotter, archive},
                  options.timeout);
   if (!result.ok()) return result.status();

@@ -10,9 +10,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "agent/containerd/config.h"
-#include "agent/containerd/process.h"
+#include "agent/containerd/mount_points.h"
 #include "agent/containerd/supervisor.h"
 #include "agent/cri/cri_runtime.h"
+#include "base/file.h"
+#include "base/process.h"
 #include "spdlog/spdlog.h"
 
 namespace skiff::agent::containerd {
@@ -34,7 +36,7 @@ class FirstError {
 };
 
 bool ContainerdRunningFor(const ContainerdPaths& paths) {
-  for (const ProcessInfo& process : ListProcesses()) {
+  for (const base::ProcessInfo& process : base::ListProcesses()) {
     for (const std::string& arg : process.argv) {
       if (arg == paths.config) return true;
     }
@@ -68,14 +70,14 @@ void DeleteRuncContainers(const ContainerdPaths& paths, const ResetOptions& opti
   if (!std::filesystem::is_directory(paths.runc_root, error)) return;
   for (const auto& ns : std::filesystem::directory_iterator(paths.runc_root, error)) {
     std::string root = ns.path().string();
-    absl::StatusOr<CommandResult> list =
-        RunCommand({options.runc_binary, "--root", root, "list", "-q"}, absl::Seconds(10));
+    absl::StatusOr<base::CommandResult> list =
+        base::RunCommand({options.runc_binary, "--root", root, "list", "-q"}, absl::Seconds(10));
     if (!list.ok()) {
       errors.Add(list.status());
       continue;
     }
     for (absl::string_view id : absl::StrSplit(list->output, '\n', absl::SkipWhitespace())) {
-      absl::StatusOr<CommandResult> deleted = RunCommand(
+      absl::StatusOr<base::CommandResult> deleted = base::RunCommand(
           {options.runc_binary, "--root", root, "delete", "--force", std::string(id)}, absl::Seconds(10));
       if (!deleted.ok()) {
         errors.Add(deleted.status());
@@ -87,7 +89,7 @@ void DeleteRuncContainers(const ContainerdPaths& paths, const ResetOptions& opti
 }
 
 void KillShims(const ContainerdPaths& paths) {
-  for (const ProcessInfo& process : ListProcesses()) {
+  for (const base::ProcessInfo& process : base::ListProcesses()) {
     if (process.argv.empty()) continue;
     std::string name = std::filesystem::path(process.argv[0]).filename().string();
     if (!absl::StartsWith(name, "containerd-shim")) continue;
@@ -95,14 +97,14 @@ void KillShims(const ContainerdPaths& paths) {
     for (const std::string& arg : process.argv) ours = ours || PathIsUnder(arg, paths.dir);
     if (!ours) continue;
     spdlog::info("reset: killing containerd shim pid {}", process.pid);
-    SignalAndWait(process.pid, SIGKILL, absl::Seconds(5));
+    base::SignalAndWait(process.pid, SIGKILL, absl::Seconds(5));
   }
 }
 
 absl::Status UnmountAll(const std::string& dir) {
   std::vector<std::string> mounts;
   for (int round = 0; round < 5; ++round) {
-    mounts = MountPointsUnder(ReadSmallFile("/proc/self/mountinfo"), dir);
+    mounts = MountPointsUnder(base::ReadFile("/proc/self/mountinfo").value_or(""), dir);
     if (mounts.empty()) return absl::OkStatus();
     for (const std::string& mount : mounts) {
       if (umount2(mount.c_str(), UMOUNT_NOFOLLOW) != 0) {
@@ -120,8 +122,8 @@ void MaybeDeleteBridge(FirstError& errors) {
   if (!std::filesystem::exists(sys, error)) return;
   // Interfaces still enslaved to it belong to pods of another agent: keep the bridge then.
   if (!std::filesystem::is_empty(sys + "/brif", error) || error) return;
-  absl::StatusOr<CommandResult> deleted =
-      RunCommand({"ip", "link", "delete", kBridgeName}, absl::Seconds(10));
+  absl::StatusOr<base::CommandResult> deleted =
+      base::RunCommand({"ip", "link", "delete", kBridgeName}, absl::Seconds(10));
   if (!deleted.ok()) {
     errors.Add(deleted.status());
   } else if (deleted->exit_code != 0) {

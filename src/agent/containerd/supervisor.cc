@@ -13,7 +13,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "agent/containerd/process.h"
+#include "base/file.h"
+#include "base/process.h"
 #include "spdlog/spdlog.h"
 
 namespace skiff::agent::containerd {
@@ -33,13 +34,13 @@ bool SocketAccepts(const std::string& path) {
 }  // namespace
 
 std::string LogTail(const std::string& path, size_t max_bytes) {
-  std::string content = ReadSmallFile(path);
+  std::string content = base::ReadFile(path).value_or("");
   return content.size() > max_bytes ? content.substr(content.size() - max_bytes) : content;
 }
 
 int StopContainerdProcesses(const std::string& config_path, absl::Duration timeout) {
   int found = 0;
-  for (const ProcessInfo& process : ListProcesses()) {
+  for (const base::ProcessInfo& process : base::ListProcesses()) {
     if (process.pid == getpid()) continue;
     // "--config <our config.toml>" identifies a containerd of this DIR (whatever its binary).
     auto config_flag = std::find(process.argv.begin(), process.argv.end(), "--config");
@@ -49,8 +50,8 @@ int StopContainerdProcesses(const std::string& config_path, absl::Duration timeo
     }
     ++found;
     spdlog::info("stopping leftover containerd pid {} ({})", process.pid, config_path);
-    if (!SignalAndWait(process.pid, SIGTERM, timeout)) {
-      SignalAndWait(process.pid, SIGKILL, absl::Seconds(5));
+    if (!base::SignalAndWait(process.pid, SIGTERM, timeout)) {
+      base::SignalAndWait(process.pid, SIGKILL, absl::Seconds(5));
     }
   }
   return found;
@@ -77,7 +78,7 @@ int ContainerdSupervisor::restarts() const {
 
 absl::Status ContainerdSupervisor::SpawnLocked() {
   absl::StatusOr<pid_t> pid =
-      SpawnDaemon({options_.containerd_binary, "--config", paths_.config}, paths_.log);
+      base::SpawnDaemon({options_.containerd_binary, "--config", paths_.config}, paths_.log);
   if (!pid.ok()) return pid.status();
   pid_ = *pid;
   child_alive_ = true;

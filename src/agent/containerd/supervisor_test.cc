@@ -12,7 +12,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "agent/containerd/process.h"
+#include "base/file.h"
+#include "base/process.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -88,7 +89,7 @@ TEST_F(SupervisorTest, StartsRestartsAndStopsPromptly) {
   ASSERT_TRUE(supervisor.Stop().ok());
   EXPECT_LT(absl::Now() - start, absl::Milliseconds(900));  // no waiting for the timeout
   EXPECT_EQ(supervisor.pid(), 0);
-  EXPECT_THAT(ReadSmallFile(dir_ + "/containerd/containerd.log"), HasSubstr("fake containerd serving"));
+  EXPECT_THAT(base::ReadFile(dir_ + "/containerd/containerd.log").value_or(""), HasSubstr("fake containerd serving"));
   EXPECT_TRUE(supervisor.Stop().ok());  // idempotent
 }
 
@@ -117,7 +118,7 @@ TEST_F(SupervisorTest, StopsAContainerdLeftByAKilledAgent) {
   // What an agent killed with -9 leaves behind: its containerd, still serving our DIR.
   ContainerdPaths paths(dir_);
   ASSERT_TRUE(WriteContainerdConfig(paths, {}).ok());
-  auto orphan = SpawnDaemon({fake_, "--config", paths.config}, "/dev/null");
+  auto orphan = base::SpawnDaemon({fake_, "--config", paths.config}, "/dev/null");
   ASSERT_TRUE(orphan.ok());
   // A leftover containerd is up and serving (not still between the execs of its interpreter).
   for (int i = 0; i < 500 && !std::filesystem::exists(paths.socket); ++i) absl::SleepFor(absl::Milliseconds(10));
@@ -125,7 +126,7 @@ TEST_F(SupervisorTest, StopsAContainerdLeftByAKilledAgent) {
   ContainerdSupervisor supervisor(Options());
   ASSERT_TRUE(supervisor.Start().ok());
   EXPECT_NE(supervisor.pid(), *orphan);
-  EXPECT_TRUE(SignalAndWait(*orphan, 0, absl::Seconds(1)));  // gone (a zombie of ours)
+  EXPECT_TRUE(base::SignalAndWait(*orphan, 0, absl::Seconds(1)));  // gone (a zombie of ours)
   waitpid(*orphan, nullptr, 0);
   ASSERT_TRUE(supervisor.Stop().ok());
 }

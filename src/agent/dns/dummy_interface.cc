@@ -8,7 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "agent/containerd/process.h"
+#include "base/process.h"
 #include "spdlog/spdlog.h"
 
 namespace skiff::agent::dns {
@@ -24,14 +24,14 @@ bool ValidIfname(const std::string& name) {
   return true;
 }
 
-absl::StatusOr<containerd::CommandResult> Ip(std::vector<std::string> args) {
+absl::StatusOr<base::CommandResult> Ip(std::vector<std::string> args) {
   args.insert(args.begin(), "ip");
-  return containerd::RunCommand(args, kTimeout);
+  return base::RunCommand(args, kTimeout);
 }
 
 absl::Status MustSucceed(std::vector<std::string> args) {
   std::string what = absl::StrJoin(args, " ");
-  absl::StatusOr<containerd::CommandResult> r = Ip(std::move(args));
+  absl::StatusOr<base::CommandResult> r = Ip(std::move(args));
   if (!r.ok()) return r.status();
   if (r->exit_code != 0) return absl::UnavailableError(absl::StrCat("ip ", what, ": ", r->output));
   return absl::OkStatus();
@@ -46,7 +46,7 @@ absl::Status EnsureDummyAddress(const std::string& ifname, const std::string& ip
   if (!v4 && inet_pton(AF_INET6, ip.c_str(), buf) != 1) {
     return absl::InvalidArgumentError(absl::StrCat("not an IP address: ", ip));
   }
-  absl::StatusOr<containerd::CommandResult> show = Ip({"link", "show", "dev", ifname});
+  absl::StatusOr<base::CommandResult> show = Ip({"link", "show", "dev", ifname});
   if (!show.ok()) return show.status();
   if (show->exit_code != 0) {
     absl::Status s = MustSucceed({"link", "add", ifname, "type", "dummy"});
@@ -68,7 +68,7 @@ absl::Status EnsureDummyAddress(const std::string& ifname, const std::string& ip
 
 absl::Status RemoveDummyInterface(const std::string& ifname) {
   if (!ValidIfname(ifname)) return absl::InvalidArgumentError(absl::StrCat("bad interface name ", ifname));
-  absl::StatusOr<containerd::CommandResult> show = Ip({"link", "show", "dev", ifname});
+  absl::StatusOr<base::CommandResult> show = Ip({"link", "show", "dev", ifname});
   if (!show.ok()) return show.status();
   if (show->exit_code != 0) return absl::OkStatus();  // already gone
   return MustSucceed({"link", "del", "dev", ifname});

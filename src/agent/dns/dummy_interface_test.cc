@@ -6,10 +6,11 @@
 #include <thread>
 
 #include "absl/strings/match.h"
-#include "agent/containerd/process.h"
 #include "agent/dns/cluster_dns.h"
 #include "agent/dns/records.h"
 #include "agent/dns/test_util.h"
+#include "base/process.h"
+#include "base/testing/host.h"
 #include "client/testing/test_api_server.h"
 #include "gtest/gtest.h"
 
@@ -18,7 +19,7 @@ namespace {
 
 std::string IpOutput(std::vector<std::string> args) {
   args.insert(args.begin(), "ip");
-  auto r = containerd::RunCommand(args, absl::Seconds(10));
+  auto r = base::RunCommand(args, absl::Seconds(10));
   return r.ok() ? r->output : "";
 }
 
@@ -36,7 +37,7 @@ void InNetworkNamespace(const std::function<void()>& body) {
 }
 
 TEST(DummyInterface, CreatesIdempotentlyAndServesDnsOnTheAddress) {
-  if (geteuid() != 0) GTEST_SKIP() << "needs root for network namespaces";
+  ASSERT_EQ(base::testing::MissingRoot("creating network namespaces"), "");
   InNetworkNamespace([] {
     ASSERT_EQ(IpOutput({"link", "set", "lo", "up"}), "");  // local delivery needs lo, as on any host
     absl::Status created = EnsureDummyAddress("skiff-dns0", "10.43.0.10");

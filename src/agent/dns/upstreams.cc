@@ -3,14 +3,13 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "base/file.h"
 
 namespace skiff::agent::dns {
 namespace {
@@ -91,10 +90,7 @@ absl::StatusOr<std::vector<HostPort>> ChooseUpstreams(const std::vector<std::str
       candidates.push_back(*hp);
     }
   } else {
-    std::ifstream in(resolv_conf);
-    std::stringstream contents;
-    contents << in.rdbuf();
-    candidates = ParseResolvConf(contents.str());
+    candidates = ParseResolvConf(base::ReadFile(resolv_conf).value_or(""));
   }
   std::vector<HostPort> out;
   for (const HostPort& c : candidates) {

@@ -9,7 +9,6 @@
 #include "absl/strings/str_cat.h"
 #include "agent/containerd/config.h"
 #include "agent/containerd/image_import.h"
-#include "agent/containerd/process.h"
 #include "agent/containerd/supervisor.h"
 #include "agent/cri/cri_runtime.h"
 #include "agent/dns/cluster_dns.h"
@@ -25,6 +24,7 @@
 #include "agent/server/agent_server.h"
 #include "base/json.h"
 #include "base/net_address.h"
+#include "base/process.h"
 #include "client/shared_informers.h"
 #include "spdlog/spdlog.h"
 
@@ -193,7 +193,7 @@ absl::Status Agent::Start() {
     if (absl::Status f = node::EnableIpForwarding(); !f.ok()) spdlog::warn("agent: {}", f.ToString());
     absl::Status bridged = node::EnableBridgeNetfilter();
     if (absl::IsNotFound(bridged)) {
-      (void)containerd::RunCommand({"modprobe", "br_netfilter"}, absl::Seconds(10));
+      (void)base::RunCommand({"modprobe", "br_netfilter"}, absl::Seconds(10));
       bridged = node::EnableBridgeNetfilter();
     }
     if (!bridged.ok())

@@ -5,8 +5,6 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/ascii.h"
@@ -14,6 +12,8 @@
 #include "agent/containerd/reset.h"
 #include "agent/dns/dummy_interface.h"
 #include "agent/proxy/service_proxy.h"
+#include "base/file.h"
+#include "base/process.h"
 #include "spdlog/spdlog.h"
 
 namespace skiff::agent::kubelet {
@@ -83,11 +83,9 @@ absl::StatusOr<client::RestConfig> AgentRestConfig(const AgentFlags& flags) {
   if (flags.server.empty()) return absl::InvalidArgumentError("--server is required");
   std::string token = flags.token;
   if (token.empty() && !flags.token_file.empty()) {
-    std::ifstream in(flags.token_file);
-    if (!in) return absl::NotFoundError(absl::StrCat("cannot read --token-file ", flags.token_file));
-    std::ostringstream text;
-    text << in.rdbuf();
-    token = std::string(absl::StripAsciiWhitespace(text.str()));
+    absl::StatusOr<std::string> text = base::ReadFile(flags.token_file);
+    if (!text.ok()) return absl::NotFoundError(absl::StrCat("cannot read --token-file ", flags.token_file));
+    token = std::string(absl::StripAsciiWhitespace(*text));
   }
   if (token.empty()) return absl::InvalidArgumentError("--token or --token-file is required");
   absl::StatusOr<client::RestConfig> config = client::MakeRestConfig(flags.server, token, flags.ca_file);
@@ -114,12 +112,8 @@ AgentOptions AgentOptionsFromFlags(const AgentFlags& flags) {
 }
 
 int RunAgent(const AgentFlags& flags) {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  // Termination signals are blocked in every thread; this thread waits for them.
+  sigset_t signals = base::BlockTerminationSignals();
 
   absl::StatusOr<client::RestConfig> config = AgentRestConfig(flags);
   if (!config.ok()) {
@@ -139,8 +133,7 @@ int RunAgent(const AgentFlags& flags) {
   std::printf("skiff agent: node %s (%s) registered at %s\n", agent.options().node_name.c_str(),
               agent.options().node_ip.c_str(), config->server_url.c_str());
   std::fflush(stdout);
-  int sig = 0;
-  sigwait(&signals, &sig);
+  int sig = base::WaitForSignal(signals);
   spdlog::info("signal {}: stopping the agent (containers keep running)", sig);
   agent.Stop();
   return 0;

@@ -9,6 +9,7 @@
 #include "agent/containerd/reset.h"
 #include "agent/node/node_status_reporter.h"
 #include "base/json.h"
+#include "base/testing/host.h"
 #include "boost/json.hpp"
 #include "client/testing/test_api_server.h"
 #include "gtest/gtest.h"
@@ -114,16 +115,6 @@ TEST(QueryRuntimeState, VersionReadinessAndImages) {
 
 // ---- With a real containerd (skipped when it or root privileges are missing). ----
 
-bool HaveContainerd() {
-  for (const char* dir : {"/usr/bin/", "/usr/local/bin/", "/usr/sbin/"}) {
-    if (access((std::string(dir) + "containerd").c_str(), X_OK) == 0 &&
-        access((std::string(dir) + "runc").c_str(), X_OK) == 0) {
-      return geteuid() == 0;
-    }
-  }
-  return false;
-}
-
 std::string ConditionStatus(const json::value& node, const std::string& type) {
   const json::value* conditions = base::FindPath(node, {"status", "conditions"});
   if (conditions == nullptr || !conditions->is_array()) return "";
@@ -136,7 +127,8 @@ std::string ConditionStatus(const json::value& node, const std::string& type) {
 class AgentIntegrationTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!HaveContainerd()) GTEST_SKIP() << "containerd/runc missing or not root";
+    std::string missing = base::testing::MissingContainerHost();
+    ASSERT_TRUE(missing.empty()) << missing;
     dir_ = "/tmp/skiff-agent-test-" + std::to_string(getpid());
     std::filesystem::remove_all(dir_);
     json::value ns = json::object{{"metadata", json::object{{"name", "kube-node-lease"}}}};

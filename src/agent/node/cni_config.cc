@@ -6,12 +6,10 @@
 
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "base/file.h"
 #include "base/json.h"
 #include "boost/json.hpp"
 
@@ -25,12 +23,7 @@ absl::Status Errno(const std::string& what) {
   return absl::InternalError(absl::StrCat(what, ": ", std::strerror(errno)));
 }
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  if (in) out << in.rdbuf();
-  return out.str();
-}
+std::string ReadAll(const std::string& path) { return base::ReadFile(path).value_or(""); }
 
 }  // namespace
 
@@ -69,47 +62,15 @@ absl::StatusOr<json::value> CniConflist(const CniOptions& options) {
                                   {"plugins", json::array{std::move(bridge), std::move(portmap)}}});
 }
 
-absl::Status WriteFileAtomically(const std::string& path, const std::string& content) {
-  std::filesystem::path target(path);
-  std::error_code ec;
-  std::filesystem::create_directories(target.parent_path(), ec);
-  if (ec)
-    return absl::InternalError(absl::StrCat("creating ", target.parent_path().string(), ": ", ec.message()));
-  std::string temp = absl::StrCat(path, ".tmp.", getpid());
-  int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Errno(absl::StrCat("creating ", temp));
-  size_t written = 0;
-  while (written < content.size()) {
-    ssize_t n = write(fd, content.data() + written, content.size() - written);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      absl::Status s = Errno(absl::StrCat("writing ", temp));
-      close(fd);
-      unlink(temp.c_str());
-      return s;
-    }
-    written += static_cast<size_t>(n);
-  }
-  if (fsync(fd) != 0 || close(fd) != 0) {
-    absl::Status s = Errno(absl::StrCat("flushing ", temp));
-    unlink(temp.c_str());
-    return s;
-  }
-  if (rename(temp.c_str(), path.c_str()) != 0) {
-    absl::Status s = Errno(absl::StrCat("renaming ", temp, " to ", path));
-    unlink(temp.c_str());
-    return s;
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<bool> WriteCniConflist(const std::string& conf_dir, const CniOptions& options) {
   absl::StatusOr<json::value> conflist = CniConflist(options);
   if (!conflist.ok()) return conflist.status();
   std::string content = base::ToJson(*conflist) + "\n";
   std::string path = absl::StrCat(conf_dir, "/", kCniConflistName);
   if (ReadAll(path) == content) return false;
-  if (absl::Status s = WriteFileAtomically(path, content); !s.ok()) return s;
+  if (absl::Status s = base::WriteFileAtomically(path, content, 0644, base::ParentDirs::kCreate); !s.ok()) {
+    return s;
+  }
   return true;
 }
 

@@ -31,10 +31,8 @@ struct CniOptions {
 // The gateway (first usable address) of an IPv4 CIDR: "10.42.0.0/24" -> "10.42.0.1".
 absl::StatusOr<std::string> CidrGateway(const std::string& cidr);
 absl::StatusOr<boost::json::value> CniConflist(const CniOptions& options);
-// Writes `content` to `path` through a temporary file in the same folder, fsync and rename, so
-// readers (containerd watches the folder) never see a partial file. Creates missing folders.
-absl::Status WriteFileAtomically(const std::string& path, const std::string& content);
-// Builds the conflist and writes it to conf_dir/10-skiff.conflist (only when the content differs).
+// Builds the conflist and writes it to conf_dir/10-skiff.conflist (only when the content differs),
+// atomically (containerd watches the folder and must never see a partial file); creates conf_dir.
 // Returns true when the file was (re)written.
 absl::StatusOr<bool> WriteCniConflist(const std::string& conf_dir, const CniOptions& options);
 // Writes "1" to <proc_root>/proc/sys/net/ipv4/ip_forward unless it already says 1.

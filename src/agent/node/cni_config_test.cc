@@ -76,7 +76,7 @@ TEST_F(CniFiles, WritesOnceAndRewritesOnChange) {
 TEST_F(CniFiles, WriteFailsWhenTheFolderCannotBeCreated) {
   std::filesystem::create_directories(dir_);
   std::ofstream(dir_ + "/file") << "x";
-  EXPECT_FALSE(WriteFileAtomically(dir_ + "/file/sub/conf", "x").ok());
+  EXPECT_FALSE(WriteCniConflist(dir_ + "/file/sub", CniOptions{.pod_cidr = "10.42.0.0/24"}).ok());
 }
 
 TEST_F(CniFiles, EnableIpForwardingWritesOneUnderAFakeProc) {

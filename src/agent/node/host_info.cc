@@ -7,8 +7,6 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -16,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "base/file.h"
 #include "base/strings.h"
 
 namespace skiff::agent::node {
@@ -121,11 +120,9 @@ absl::StatusOr<FsUsage> StatFs(const std::string& path) {
 }
 
 std::optional<std::string> HostProbe::Read(const std::string& path) const {
-  std::ifstream in(root_ + path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
+  absl::StatusOr<std::string> content = base::ReadFile(root_ + path);
+  if (!content.ok()) return std::nullopt;
+  return *std::move(content);
 }
 
 absl::StatusOr<int64_t> HostProbe::CpuMillis() const {

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "base/json.h"
+#include "base/testing/fake_clock.h"
 #include "boost/json.hpp"
 #include "client/testing/test_api_server.h"
 #include "gtest/gtest.h"
@@ -13,21 +14,7 @@ namespace {
 
 namespace json = boost::json;
 
-class FakeClock : public base::Clock {
- public:
-  absl::Time Now() const override {
-    std::lock_guard lock(mu_);
-    return now_;
-  }
-  void Advance(absl::Duration d) {
-    std::lock_guard lock(mu_);
-    now_ += d;
-  }
-
- private:
-  mutable std::mutex mu_;
-  absl::Time now_ = absl::FromUnixSeconds(1700000000);
-};
+using base::testing::FakeClock;
 
 const api::ResourceInfo& Leases() { return client::Resource("coordination.k8s.io", "v1", "leases"); }
 

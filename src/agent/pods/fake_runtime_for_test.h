@@ -15,27 +15,13 @@
 #include "absl/strings/str_cat.h"
 #include "agent/cri/runtime.h"
 #include "base/clock.h"
+#include "base/testing/fake_clock.h"
 
 namespace skiff::agent::pods::testing {
 
 namespace v1 = cri::v1;
 
-class FakeClock : public base::Clock {
- public:
-  explicit FakeClock(absl::Time start = absl::FromUnixSeconds(1'700'000'000)) : now_(start) {}
-  absl::Time Now() const override {
-    std::lock_guard lock(mu_);
-    return now_;
-  }
-  void Advance(absl::Duration d) {
-    std::lock_guard lock(mu_);
-    now_ += d;
-  }
-
- private:
-  mutable std::mutex mu_;
-  absl::Time now_;
-};
+using base::testing::FakeClock;
 
 class FakeRuntime : public cri::Runtime {
  public:

@@ -12,12 +12,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/containerd/image_import.h"
-#include "agent/containerd/process.h"
 #include "agent/containerd/reset.h"
 #include "agent/containerd/supervisor.h"
 #include "agent/cri/cri_runtime.h"
 #include "agent/pods/pod_manager.h"
 #include "base/json.h"
+#include "base/process.h"
+#include "base/testing/host.h"
 #include "client/testing/test_api_server.h"
 #include "client/shared_informers.h"
 #include "gtest/gtest.h"
@@ -28,14 +29,6 @@ namespace {
 constexpr char kBusybox[] = "skiff.local/busybox:1.35";
 
 const api::ResourceInfo& PodsR() { return client::Resource("", "v1", "pods"); }
-
-bool HaveTools() {
-  for (const char* tool : {"containerd", "ctr", "runc", "containerd-shim-runc-v2"}) {
-    auto found = containerd::RunCommand({"sh", "-c", absl::StrCat("command -v ", tool)}, absl::Seconds(5));
-    if (!found.ok() || found->exit_code != 0) return false;
-  }
-  return geteuid() == 0;
-}
 
 bool Eventually(const std::function<bool()>& check, absl::Duration limit = absl::Seconds(30)) {
   absl::Time end = absl::Now() + limit;
@@ -49,7 +42,8 @@ bool Eventually(const std::function<bool()>& check, absl::Duration limit = absl:
 class PodsContainerdTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!HaveTools()) GTEST_SKIP() << "containerd/ctr/runc not installed or not root";
+    std::string missing = base::testing::MissingContainerHost();
+    ASSERT_TRUE(missing.empty()) << missing;
     dir_ = absl::StrCat("/tmp/skiff-pods-it-", getpid());
     containerd::ResetAgentDir(dir_).IgnoreError();
     supervisor_ =
@@ -61,7 +55,7 @@ class PodsContainerdTest : public ::testing::Test {
     ASSERT_TRUE(runtime_->WaitUntilReady(absl::Seconds(30)).ok());
     ASSERT_TRUE(containerd::ImportImageArchive(supervisor_->endpoint(), SKIFF_PAUSE_IMAGE_TAR).ok());
     std::string busybox_tar = dir_ + "/images/busybox.tar";
-    auto built = containerd::RunCommand({"python3", SKIFF_OCI_IMAGE_PY, "--busybox", "-o", busybox_tar},
+    auto built = base::RunCommand({"python3", SKIFF_OCI_IMAGE_PY, "--busybox", "-o", busybox_tar},
                                         absl::Seconds(60));
     ASSERT_TRUE(built.ok() && built->exit_code == 0);
     ASSERT_TRUE(containerd::ImportImageArchive(supervisor_->endpoint(), busybox_tar).ok());

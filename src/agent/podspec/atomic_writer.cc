@@ -7,16 +7,15 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "base/file.h"
 #include "base/strings.h"
 
 namespace skiff::agent::podspec {
@@ -37,14 +36,6 @@ absl::Status FsError(std::string_view what, const fs::path& path, const std::err
 
 std::string FirstElement(const std::string& path) { return path.substr(0, path.find('/')); }
 
-std::optional<std::string> ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // True when `dir` holds exactly the payload's files with the same content and modes.
 bool SameContent(const fs::path& dir, const Payload& payload) {
   std::error_code ec;
@@ -58,8 +49,8 @@ bool SameContent(const fs::path& dir, const Payload& payload) {
     fs::path p = dir / path;
     struct stat st;
     if (lstat(p.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 07777) != file.mode) return false;
-    std::optional<std::string> data = ReadFile(p);
-    if (!data || *data != file.data) return false;
+    absl::StatusOr<std::string> data = base::ReadFile(p);
+    if (!data.ok() || *data != file.data) return false;
   }
   return true;
 }

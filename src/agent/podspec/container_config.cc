@@ -8,8 +8,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -18,6 +16,7 @@
 #include "agent/podspec/dns.h"
 #include "agent/podspec/resources.h"
 #include "agent/podspec/sandbox_config.h"
+#include "base/file.h"
 #include "base/json.h"
 #include "base/strings.h"
 
@@ -39,17 +38,11 @@ std::vector<std::string> Strings(const boost::json::value* v) {
   return out;
 }
 
-std::optional<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // Writes in place (running containers bind-mount this inode), only when the content differs.
 absl::Status WriteInPlace(const std::string& path, const std::string& content, mode_t mode) {
-  if (ReadFile(path) == content) return absl::OkStatus();
+  if (absl::StatusOr<std::string> existing = base::ReadFile(path); existing.ok() && *existing == content) {
+    return absl::OkStatus();
+  }
   std::error_code ec;
   fs::create_directories(fs::path(path).parent_path(), ec);
   if (ec)
@@ -315,7 +308,7 @@ absl::StatusOr<ContainerConfigResult> BuildContainerConfig(const boost::json::va
     const boost::json::value* aliases = base::FindPath(pod, {"spec", "hostAliases"});
     if (host_network) {
       content = absl::StrCat("# Kubernetes-managed hosts file (host network).\n",
-                             ReadFile(options.host_etc_hosts).value_or(""), HostAliasLines(aliases));
+                             base::ReadFile(options.host_etc_hosts).value_or(""), HostAliasLines(aliases));
     } else {
       auto names = PodHostnameAndDomain(pod, options.cluster_domain);
       if (!names.ok()) return names.status();

@@ -42,7 +42,7 @@ struct ContainerOptions {
   std::string pods_dir;        // <agent data dir>/pods
   uint32_t attempt = 0;        // the container's restart count (CRI metadata.attempt, log file name)
   PodContext ctx;              // pod IPs (after the sandbox is up), node IPs and resources
-  ServiceEnvFunc service_env;  // Kubernetes service variables (issue 5); none when empty
+  ServiceEnvFunc service_env;  // Kubernetes service variables; none when empty
   std::string cluster_domain = "cluster.local";
   std::string host_etc_hosts = "/etc/hosts";              // copied for hostNetwork pods
   std::string seccomp_root = "/var/lib/kubelet/seccomp";  // base of Localhost seccomp profiles

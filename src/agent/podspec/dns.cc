@@ -1,12 +1,11 @@
 #include "agent/podspec/dns.h"
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/file.h"
 #include "base/json.h"
 #include "base/strings.h"
 
@@ -94,11 +93,9 @@ DnsSettings ParseResolvConf(std::string_view text) {
 }
 
 DnsSettings ReadResolvConf(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return {};
-  std::stringstream text;
-  text << in.rdbuf();
-  return ParseResolvConf(text.str());
+  absl::StatusOr<std::string> text = base::ReadFile(path);
+  if (!text.ok()) return {};
+  return ParseResolvConf(*text);
 }
 
 DnsSettings PodDnsConfig(const boost::json::value& pod, const DnsOptions& options) {

@@ -1,7 +1,7 @@
 // A container's environment as the kubelet builds it (makeEnvironmentVariables): envFrom
 // (ConfigMaps/Secrets with prefix; invalid names skipped and reported), then env (value with
 // $(VAR) expansion, valueFrom configMapKeyRef/secretKeyRef/fieldRef/resourceFieldRef), then the
-// service variables (a hook: services arrive in issue 5). Also the $(VAR) expansion used for
+// service variables (from the optional ServiceEnvFunc hook). Also the $(VAR) expansion used for
 // command, args and subPathExpr.
 // Thread-safety: pure functions apart from the ObjectSource reads. Ownership: borrows its
 // arguments for the call. Failure: the kubelet's CreateContainerConfigError causes, as Status

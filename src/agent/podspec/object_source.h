@@ -1,6 +1,6 @@
 // ObjectSource: how podspec reads the API objects a pod refers to (ConfigMaps, Secrets,
 // PersistentVolumeClaims, PersistentVolumes), so tests can feed objects directly and the agent can
-// read through a client::Client (or, later, an informer cache).
+// read through a client::Client.
 // Thread-safety: implementations here are safe for concurrent use (MapObjectSource: Add must not
 // race with Get). Ownership: ClientObjectSource borrows its Client, which must outlive it.
 // Failure: NotFound with the kubelet's wording (`configmap "x" not found`) when the object is absent;

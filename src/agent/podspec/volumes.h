@@ -28,8 +28,8 @@
 
 namespace skiff::agent::podspec {
 
-// A token for a projected serviceAccountToken source. The hook lets the agent use the
-// TokenRequest API later; without it the file holds an empty placeholder.
+// A token for a projected serviceAccountToken source (e.g. from the TokenRequest API); without
+// the hook the file holds an empty placeholder.
 using ServiceAccountTokenFunc = std::function<absl::StatusOr<std::string>(
     const boost::json::value& pod, const std::string& audience, int64_t expiration_seconds)>;
 

@@ -14,6 +14,7 @@
 
 #include "agent/podspec/mounts.h"
 #include "base/json.h"
+#include "base/testing/host.h"
 
 namespace skiff::agent::podspec {
 namespace {
@@ -90,7 +91,7 @@ TEST_F(VolumesTest, EmptyDirIsWorldWritable) {
 }
 
 TEST_F(VolumesTest, MemoryEmptyDirIsSizedTmpfsAndCleanupUnmounts) {
-  if (geteuid() != 0) GTEST_SKIP() << "tmpfs mounts need root";
+  ASSERT_EQ(base::testing::MissingRoot("mounting tmpfs"), "");
   auto pod = Pod(R"([{"name":"mem","emptyDir":{"medium":"Memory","sizeLimit":"16Mi"}}])");
   auto volumes = manager_->Setup(pod, ctx_);
   ASSERT_TRUE(volumes.ok()) << volumes.status();
@@ -112,7 +113,7 @@ TEST_F(VolumesTest, MemoryEmptyDirIsSizedTmpfsAndCleanupUnmounts) {
 }
 
 TEST_F(VolumesTest, MemoryEmptyDirDefaultsToPodLimit) {
-  if (geteuid() != 0) GTEST_SKIP() << "tmpfs mounts need root";
+  ASSERT_EQ(base::testing::MissingRoot("mounting tmpfs"), "");
   auto pod = Pod(R"([{"name":"mem","emptyDir":{"medium":"Memory"}}])",
                  R"([{"name":"c","resources":{"limits":{"memory":"32Mi"}}}])");
   ASSERT_TRUE(manager_->Setup(pod, ctx_).ok());

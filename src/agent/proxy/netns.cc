@@ -31,12 +31,10 @@ absl::StatusOr<std::unique_ptr<Netns>> Netns::Create() {
   return std::unique_ptr<Netns>(new Netns(fd));
 }
 
-Netns::~Netns() { close(fd_); }
-
 absl::Status Netns::Run(const std::function<void()>& fn) {
   absl::Status status;
   std::thread([&] {
-    if (setns(fd_, CLONE_NEWNET) != 0) {
+    if (setns(fd_.get(), CLONE_NEWNET) != 0) {
       status = absl::FailedPreconditionError(absl::StrCat("setns: ", std::strerror(errno)));
       return;
     }
@@ -55,6 +53,6 @@ absl::Status Netns::Exec(const std::string& command) {
   return absl::OkStatus();
 }
 
-std::string Netns::path() const { return absl::StrCat("/proc/", getpid(), "/fd/", fd_); }
+std::string Netns::path() const { return absl::StrCat("/proc/", getpid(), "/fd/", fd_.get()); }
 
 }  // namespace skiff::agent::proxy

@@ -13,13 +13,13 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "base/file.h"
 
 namespace skiff::agent::proxy {
 
 class Netns {
  public:
   static absl::StatusOr<std::unique_ptr<Netns>> Create();
-  ~Netns();
   Netns(const Netns&) = delete;
   Netns& operator=(const Netns&) = delete;
 
@@ -35,7 +35,7 @@ class Netns {
 
  private:
   explicit Netns(int fd) : fd_(fd) {}
-  int fd_;
+  base::UniqueFd fd_;
 };
 
 }  // namespace skiff::agent::proxy

@@ -69,7 +69,7 @@ class NftNetnsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto ns = Netns::Create();
-    if (!ns.ok()) GTEST_SKIP() << "needs root: " << ns.status();
+    ASSERT_TRUE(ns.ok()) << "network namespaces need root: " << ns.status();
     ns_ = std::move(*ns);
     ASSERT_TRUE(ns_->Run([&] {
                      auto nft = Nft::Create();

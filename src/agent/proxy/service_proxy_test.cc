@@ -97,7 +97,7 @@ class ServiceProxyTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto node = Netns::Create();
-    if (!node.ok()) GTEST_SKIP() << "needs root: " << node.status();
+    ASSERT_TRUE(node.ok()) << "network namespaces need root: " << node.status();
     node_ = std::move(*node);
     pod_ = std::move(*Netns::Create());
     ASSERT_TRUE(

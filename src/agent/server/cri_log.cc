@@ -11,6 +11,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "base/file.h"
 
 namespace skiff::agent::server {
 
@@ -21,21 +22,6 @@ absl::Status FileError(const std::string& what, const std::string& path) {
   std::string message = absl::StrCat(what, " ", path, ": ", std::strerror(err));
   return err == ENOENT ? absl::NotFoundError(message) : absl::InternalError(message);
 }
-
-// A file descriptor closed on scope exit.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 bool QueryBool(const QueryLookup& query, const std::string& name) {
   std::optional<std::string> v = query(name);
@@ -142,7 +128,7 @@ bool LogFormatter::AddLine(std::string_view line, std::string* out) {
 }
 
 absl::StatusOr<int64_t> TailStartOffset(const std::string& path, int64_t lines) {
-  Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  base::UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return FileError("opening", path);
   // Scan forward, remembering where the last `lines` + 1 logical lines start.
   std::deque<int64_t> starts = {0};
@@ -188,7 +174,7 @@ absl::Status StreamLog(const std::string& path, const LogOptions& options,
     if (!offset.ok()) return offset.status();
     start = *offset;
   }
-  Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  base::UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return FileError("opening", path);
   if (lseek(fd.get(), start, SEEK_SET) < 0) return FileError("seeking in", path);
   LogFormatter formatter(options);

@@ -2,8 +2,6 @@
 
 #include <unistd.h>
 
-#include <fstream>
-#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -12,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "apiserver/errors.h"
 #include "base/clock.h"
+#include "base/file.h"
 #include "base/json.h"
 #include "boost/json/value.hpp"
 
@@ -20,13 +19,6 @@ namespace skiff::agent::server {
 namespace json = boost::json;
 
 namespace {
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 const std::string& Label(const cri::v1::ContainerAttributes& a, const std::string& key) {
   static const std::string kEmpty;
@@ -108,9 +100,9 @@ absl::StatusOr<ResourceStats::Sample> ResourceStats::Take() {
     c.working_set = st.memory().working_set_bytes().value();
     s.containers[a.id()] = std::move(c);
   }
-  auto cpu = ParseProcStatBusyNanos(ReadFile(proc_dir_ + "/stat"), sysconf(_SC_CLK_TCK));
+  auto cpu = ParseProcStatBusyNanos(base::ReadFile(proc_dir_ + "/stat").value_or(""), sysconf(_SC_CLK_TCK));
   if (cpu.ok()) s.node_cpu_ns = *cpu;
-  auto mem = ParseMeminfoWorkingSet(ReadFile(proc_dir_ + "/meminfo"));
+  auto mem = ParseMeminfoWorkingSet(base::ReadFile(proc_dir_ + "/meminfo").value_or(""));
   if (mem.ok()) s.node_memory = *mem;
   return s;
 }

@@ -5,10 +5,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <fstream>
 #include <mutex>
 #include <optional>
-#include <sstream>
 #include <thread>
 
 #include "absl/strings/ascii.h"
@@ -16,6 +14,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "api/errors.h"
+#include "base/file.h"
 #include "base/json.h"
 #include "boost/asio/connect.hpp"
 #include "boost/asio/ip/address.hpp"
@@ -242,14 +241,6 @@ absl::StatusOr<Object> ParseObject(const std::string& body) {
   return std::make_shared<const json::value>(std::move(v));
 }
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 std::string Resolve(const std::string& base_dir, const std::string& path) {
   if (path.empty() || path[0] == '/' || base_dir.empty()) return path;
   return absl::StrCat(base_dir, "/", path);
@@ -266,7 +257,7 @@ absl::StatusOr<std::string> PemField(const YAML::Node& node, const std::string& 
     return decoded;
   }
   if (const auto file = node[key]; file && file.IsScalar())
-    return ReadFile(Resolve(base_dir, file.as<std::string>()));
+    return base::ReadFile(Resolve(base_dir, file.as<std::string>()));
   return std::string();
 }
 
@@ -453,7 +444,7 @@ absl::StatusOr<RestConfig> ParseKubeconfig(const std::string& yaml, const std::s
       if (user["token"]) {
         config.token = user["token"].as<std::string>();
       } else if (user["tokenFile"]) {
-        auto token = ReadFile(Resolve(base_dir, user["tokenFile"].as<std::string>()));
+        auto token = base::ReadFile(Resolve(base_dir, user["tokenFile"].as<std::string>()));
         if (!token.ok()) return token.status();
         config.token = std::string(absl::StripAsciiWhitespace(*token));
       }
@@ -465,7 +456,7 @@ absl::StatusOr<RestConfig> ParseKubeconfig(const std::string& yaml, const std::s
 }
 
 absl::StatusOr<RestConfig> LoadKubeconfig(const std::string& path, const std::string& context) {
-  auto text = ReadFile(path);
+  auto text = base::ReadFile(path);
   if (!text.ok()) return text.status();
   auto slash = path.rfind('/');
   return ParseKubeconfig(*text, context, slash == std::string::npos ? "" : path.substr(0, slash));
@@ -477,7 +468,7 @@ absl::StatusOr<RestConfig> MakeRestConfig(const std::string& url, const std::str
   config.server_url = url;
   config.token = token;
   if (!ca_file.empty()) {
-    auto ca = ReadFile(ca_file);
+    auto ca = base::ReadFile(ca_file);
     if (!ca.ok()) return ca.status();
     config.ca_pem = std::move(*ca);
   }

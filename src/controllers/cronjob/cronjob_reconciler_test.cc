@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "api/resources.h"
 #include "base/json.h"
+#include "base/testing/fake_clock.h"
 #include "controllers/cronjob/cronjob_util.h"
 #include "controllers/workload/workload_util.h"
 #include "controllers/testing/fake_client.h"
@@ -28,15 +29,7 @@ std::vector<client::Object> Items(testing::FakeClient& c, const api::ResourceInf
   return c.List(r, "", {})->items;
 }
 
-class ManualClock : public base::Clock {
- public:
-  absl::Time Now() const override { return now_; }
-  void Set(absl::Time t) { now_ = t; }
-  void Advance(absl::Duration d) { now_ += d; }
-
- private:
-  absl::Time now_ = At("2024-05-01T10:00:30Z");
-};
+using ManualClock = base::testing::FakeClock;
 
 class CronJobReconcilerTest : public ::testing::Test {
  protected:
@@ -135,7 +128,7 @@ class CronJobReconcilerTest : public ::testing::Test {
   testing::FakeClient client_;
   MapCache cronjobs_;
   MapCache jobs_;
-  ManualClock clock_;
+  ManualClock clock_{At("2024-05-01T10:00:30Z")};
   std::vector<std::string> events_;
   CronJobReconciler reconciler_;
 };

@@ -5,6 +5,7 @@
 
 #include "api/resources.h"
 #include "base/json.h"
+#include "base/testing/fake_clock.h"
 #include "controllers/workload/workload_util.h"
 #include "controllers/testing/fake_client.h"
 #include "gtest/gtest.h"
@@ -20,14 +21,7 @@ std::vector<client::Object> Items(testing::FakeClient& c, const api::ResourceInf
   return c.List(r, ns, {})->items;
 }
 
-class ManualClock : public base::Clock {
- public:
-  absl::Time Now() const override { return now_; }
-  void Advance(absl::Duration d) { now_ += d; }
-
- private:
-  absl::Time now_ = absl::FromUnixSeconds(1700000000);
-};
+using ManualClock = base::testing::FakeClock;
 
 class JobReconcilerTest : public ::testing::Test {
  protected:

@@ -19,26 +19,13 @@
 #include "api/merge_patch.h"
 #include "base/clock.h"
 #include "base/json.h"
+#include "base/testing/fake_clock.h"
 #include "client/client.h"
 #include "controllers/workload/object_cache.h"
 
 namespace skiff::controllers::testing {
 
-class ManualClock : public base::Clock {
- public:
-  absl::Time Now() const override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return now_;
-  }
-  void Advance(absl::Duration d) {
-    std::lock_guard<std::mutex> lock(mu_);
-    now_ += d;
-  }
-
- private:
-  mutable std::mutex mu_;
-  absl::Time now_ = absl::FromUnixSeconds(1700000000);
-};
+using ManualClock = base::testing::FakeClock;
 
 class FakeClient : public client::Client {
  public:

@@ -1,4 +1,4 @@
-#include "agent/containerd/process.h"
+#include "base/process.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -12,19 +12,18 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "base/file.h"
 
 extern char** environ;
 
-namespace skiff::agent::containerd {
+namespace skiff::base {
 namespace {
 
-absl::Status ErrnoStatus(absl::string_view what, int error) {
+absl::Status SyscallError(absl::string_view what, int error) {
   return absl::InternalError(absl::StrCat(what, ": ", strerror(error)));
 }
 
@@ -41,29 +40,12 @@ int ExitCode(int wait_status) {
   return -1;
 }
 
-// Decodes the \ooo escapes mountinfo uses for space, tab, newline and backslash.
-std::string UnescapeMountPath(absl::string_view text) {
-  auto is_octal = [](char c) { return c >= '0' && c <= '7'; };
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\\' && i + 3 < text.size() && is_octal(text[i + 1]) && is_octal(text[i + 2]) &&
-        is_octal(text[i + 3])) {
-      out.push_back(
-          static_cast<char>((text[i + 1] - '0') * 64 + (text[i + 2] - '0') * 8 + (text[i + 3] - '0')));
-      i += 3;
-    } else {
-      out.push_back(text[i]);
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv, absl::Duration timeout) {
   if (argv.empty()) return absl::InvalidArgumentError("empty command");
   int pipe_fds[2];
-  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return ErrnoStatus("pipe", errno);
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return SyscallError("pipe", errno);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
@@ -78,7 +60,7 @@ absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv, a
   close(pipe_fds[1]);
   if (spawn_error != 0) {
     close(pipe_fds[0]);
-    return ErrnoStatus(absl::StrCat("spawn ", argv[0]), spawn_error);
+    return SyscallError(absl::StrCat("spawn ", argv[0]), spawn_error);
   }
   CommandResult result;
   absl::Time deadline = absl::Now() + timeout;
@@ -135,16 +117,8 @@ absl::StatusOr<pid_t> SpawnDaemon(const std::vector<std::string>& argv, const st
   int error = posix_spawnp(&pid, args[0], &actions, &attributes, args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attributes);
-  if (error != 0) return ErrnoStatus(absl::StrCat("spawn ", argv[0]), error);
+  if (error != 0) return SyscallError(absl::StrCat("spawn ", argv[0]), error);
   return pid;
-}
-
-std::string ReadSmallFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "";
-  std::ostringstream content;
-  content << in.rdbuf();
-  return content.str();
 }
 
 std::vector<ProcessInfo> ListProcesses() {
@@ -156,7 +130,7 @@ std::vector<ProcessInfo> ListProcesses() {
     long pid = strtol(entry->d_name, &end, 10);
     if (pid <= 0 || *end != '\0') continue;
     std::string base = absl::StrCat("/proc/", pid);
-    std::string cmdline = ReadSmallFile(base + "/cmdline");
+    std::string cmdline = ReadFile(base + "/cmdline").value_or("");
     if (cmdline.empty()) continue;  // kernel thread, or gone
     ProcessInfo info;
     info.pid = static_cast<pid_t>(pid);
@@ -171,36 +145,13 @@ std::vector<ProcessInfo> ListProcesses() {
   return processes;
 }
 
-bool PathIsUnder(const std::string& path, const std::string& dir) {
-  if (dir.empty() || path.size() < dir.size() || path.compare(0, dir.size(), dir) != 0) {
-    return false;
-  }
-  return path.size() == dir.size() || dir.back() == '/' || path[dir.size()] == '/';
-}
-
-std::vector<std::string> MountPointsUnder(const std::string& mountinfo, const std::string& dir) {
-  std::vector<std::string> mounts;
-  for (absl::string_view line : absl::StrSplit(mountinfo, '\n', absl::SkipEmpty())) {
-    // "<id> <parent> <major:minor> <root> <mount point> <options> ..."
-    std::vector<absl::string_view> fields = absl::StrSplit(line, ' ');
-    if (fields.size() < 5) continue;
-    std::string mount_point = UnescapeMountPath(fields[4]);
-    if (PathIsUnder(mount_point, dir)) mounts.push_back(std::move(mount_point));
-  }
-  // Deepest first; a path mounted twice is listed twice (each unmount peels one).
-  std::stable_sort(mounts.begin(), mounts.end(), [](const std::string& a, const std::string& b) {
-    return std::count(a.begin(), a.end(), '/') > std::count(b.begin(), b.end(), '/');
-  });
-  return mounts;
-}
-
 bool SignalAndWait(pid_t pid, int signal, absl::Duration timeout) {
   if (kill(pid, signal) != 0 && errno == ESRCH) return true;
   absl::Time deadline = absl::Now() + timeout;
   while (absl::Now() < deadline) {
     if (kill(pid, 0) != 0 && errno == ESRCH) return true;
     // A zombie (exited, not yet reaped by its parent) is as good as gone.
-    std::string stat = ReadSmallFile(absl::StrCat("/proc/", pid, "/stat"));
+    std::string stat = ReadFile(absl::StrCat("/proc/", pid, "/stat")).value_or("");
     size_t paren = stat.rfind(')');
     if (stat.empty() || (paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'Z')) {
       return true;
@@ -210,4 +161,20 @@ bool SignalAndWait(pid_t pid, int signal, absl::Duration timeout) {
   return false;
 }
 
-}  // namespace skiff::agent::containerd
+sigset_t BlockTerminationSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  return signals;
+}
+
+int WaitForSignal(const sigset_t& signals) {
+  int sig = 0;
+  sigwait(&signals, &sig);
+  return sig;
+}
+
+}  // namespace skiff::base

@@ -1,14 +1,17 @@
-// Process and mount helpers for supervising containerd and cleaning up after it: running a
-// command with a timeout, spawning a daemon in its own process group with output to a log file,
-// listing processes from /proc, and finding mount points below a directory.
+// Process helpers: running a command with a timeout, spawning a daemon in its own process group
+// with output to a log file (neither inherits any of our descriptors beyond stdin/stdout/stderr),
+// listing processes from /proc, signalling a process and waiting for it to go, and the
+// termination-signal prologue of a long-running command (block SIGINT/SIGTERM, wait for one).
 //
-// Thread-safety: all functions are safe to call concurrently (posix_spawn, no global state).
+// Thread-safety: all functions are safe to call concurrently (posix_spawn, no global state), except
+// BlockTerminationSignals, which a command calls once on its main thread before starting others.
 // Ownership: spawned daemons are the caller's children; the caller must reap them (waitpid).
 // Failures: absl::Status with errno text; a command that runs and exits non-zero is not an
 // error (see CommandResult::exit_code); a timed-out command is killed -> DeadlineExceeded.
-#ifndef SKIFF_AGENT_CONTAINERD_PROCESS_H_
-#define SKIFF_AGENT_CONTAINERD_PROCESS_H_
+#ifndef SKIFF_BASE_PROCESS_H_
+#define SKIFF_BASE_PROCESS_H_
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <string>
@@ -18,7 +21,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
-namespace skiff::agent::containerd {
+namespace skiff::base {
 
 struct CommandResult {
   int exit_code = 0;   // exit status, or 128+signal if killed by a signal
@@ -42,20 +45,18 @@ struct ProcessInfo {
 // Every process visible in /proc (skips ones that exit while being read).
 std::vector<ProcessInfo> ListProcesses();
 
-// True if `path` is `dir` or lies below it (lexically; both absolute).
-bool PathIsUnder(const std::string& path, const std::string& dir);
-
-// Mount points from /proc/self/mountinfo text that are `dir` or below it, deepest first
-// (unmount order). Octal escapes (\040 for space...) are decoded.
-std::vector<std::string> MountPointsUnder(const std::string& mountinfo, const std::string& dir);
-
-// Reads a whole (small, e.g. /proc) file; empty string if it cannot be read.
-std::string ReadSmallFile(const std::string& path);
-
 // Sends `signal` to pid and waits up to `timeout` for it to disappear (kill(pid, 0) fails).
 // Works for non-children (it cannot reap them; zombies of others count as gone).
 bool SignalAndWait(pid_t pid, int signal, absl::Duration timeout);
 
-}  // namespace skiff::agent::containerd
+// The prologue of a command that runs until Ctrl-C or SIGTERM: blocks SIGINT and SIGTERM in the
+// calling thread (threads started afterwards inherit the mask) and ignores SIGPIPE. Returns the
+// blocked set for WaitForSignal.
+sigset_t BlockTerminationSignals();
 
-#endif  // SKIFF_AGENT_CONTAINERD_PROCESS_H_
+// Waits until one of `signals` (blocked in every thread) arrives; returns its number.
+int WaitForSignal(const sigset_t& signals);
+
+}  // namespace skiff::base
+
+#endif  // SKIFF_BASE_PROCESS_H_

@@ -1,4 +1,4 @@
-#include "agent/containerd/process.h"
+#include "base/process.h"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -7,14 +7,13 @@
 #include <filesystem>
 
 #include "absl/time/clock.h"
-#include "agent/containerd/image_import.h"
+#include "base/file.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace skiff::agent::containerd {
+namespace skiff::base {
 namespace {
 
-using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 TEST(RunCommandTest, CapturesOutputAndExitCode) {
@@ -52,7 +51,7 @@ TEST(SpawnDaemonTest, OwnProcessGroupAndLogFile) {
   kill(*pid, SIGTERM);
   int status = 0;
   ASSERT_EQ(waitpid(*pid, &status, 0), *pid);
-  EXPECT_THAT(ReadSmallFile(log), HasSubstr("started\noops\n"));
+  EXPECT_THAT(ReadFile(log).value_or(""), HasSubstr("started\noops\n"));
   std::filesystem::remove(log);
 }
 
@@ -64,33 +63,17 @@ TEST(SignalAndWaitTest, TreatsZombiesAsGone) {
   EXPECT_TRUE(SignalAndWait(*pid, SIGTERM, absl::Seconds(1)));  // gone
 }
 
-TEST(PathIsUnderTest, ComparesWholeComponents) {
-  EXPECT_TRUE(PathIsUnder("/a/b", "/a/b"));
-  EXPECT_TRUE(PathIsUnder("/a/b/c", "/a/b"));
-  EXPECT_FALSE(PathIsUnder("/a/bc", "/a/b"));
-  EXPECT_FALSE(PathIsUnder("/a", "/a/b"));
-  EXPECT_FALSE(PathIsUnder("/x", ""));
-}
-
-TEST(MountPointsUnderTest, FiltersDecodesAndOrdersDeepestFirst) {
-  std::string mountinfo =
-      "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
-      "40 22 0:40 / /d/containerd/state/x/rootfs rw - overlay overlay rw\n"
-      "41 22 0:41 / /d/containerd/state/x/rootfs/dev/shm rw - tmpfs shm rw\n"
-      "42 22 0:42 / /d/pods/with\\040space rw - tmpfs tmpfs rw\n"
-      "43 22 0:43 / /dx/other rw - tmpfs tmpfs rw\n"
-      "44 22 0:44 / /d rw - tmpfs tmpfs rw\n";
-  EXPECT_THAT(MountPointsUnder(mountinfo, "/d"),
-              ElementsAre("/d/containerd/state/x/rootfs/dev/shm", "/d/containerd/state/x/rootfs",
-                          "/d/pods/with space", "/d"));
-}
-
-TEST(ParseImportedNamesTest, ReadsCtrOutput) {
-  EXPECT_THAT(ParseImportedNames("unpacking skiff.local/pause:3.10 (sha256:abc)...done\n"
-                                 "unpacking docker.io/library/x:1 (sha256:def)...done\n"),
-              ElementsAre("skiff.local/pause:3.10", "docker.io/library/x:1"));
-  EXPECT_TRUE(ParseImportedNames("ctr: something failed\n").empty());
+TEST(SignalsTest, BlockedTerminationSignalIsWaitedFor) {
+  sigset_t old;
+  pthread_sigmask(SIG_SETMASK, nullptr, &old);
+  sigset_t signals = BlockTerminationSignals();
+  EXPECT_TRUE(sigismember(&signals, SIGTERM));
+  EXPECT_TRUE(sigismember(&signals, SIGINT));
+  kill(getpid(), SIGTERM);  // pending: blocked in this (the only) thread
+  EXPECT_EQ(WaitForSignal(signals), SIGTERM);
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  signal(SIGPIPE, SIG_DFL);
 }
 
 }  // namespace
-}  // namespace skiff::agent::containerd
+}  // namespace skiff::base
