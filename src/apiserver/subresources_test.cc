@@ -48,8 +48,8 @@ TEST_F(ComputePatchTest, ObjectFieldsSetToScalarsAreInvalid) {
        }) {
     absl::StatusOr<json::value> next = Patch(type, patch);
     ASSERT_FALSE(next.ok()) << type << " " << patch;
-    EXPECT_EQ(HttpCode(next.status()), 422) << patch;
-    json::value status = StatusObject(next.status());
+    EXPECT_EQ(api::HttpCode(next.status()), 422) << patch;
+    json::value status = api::StatusObject(next.status());
     EXPECT_EQ(base::GetString(status, {"reason"}), "Invalid");
     EXPECT_THAT(base::GetString(status, {"message"}), HasSubstr("\"\" is invalid: patch: Invalid value: "));
     EXPECT_THAT(base::GetString(status, {"message"}), HasSubstr("json: cannot unmarshal "));
@@ -75,7 +75,7 @@ TEST_F(ComputePatchTest, PatchesThatDropTheNameAreBadRequests) {
        }) {
     absl::StatusOr<json::value> next = Patch(type, patch);
     ASSERT_FALSE(next.ok()) << patch;
-    EXPECT_EQ(HttpCode(next.status()), 400) << patch;
+    EXPECT_EQ(api::HttpCode(next.status()), 400) << patch;
     EXPECT_EQ(std::string(next.status().message()),
               "the name of the object (web based on URL) was undeterminable: name must be provided");
   }
