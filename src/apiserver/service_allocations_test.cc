@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <set>
 
+#include "absl/strings/str_cat.h"
 #include "api/resources.h"
 #include "api/schema.h"
 #include "apiserver/errors.h"
@@ -191,9 +192,10 @@ TEST_F(ServiceAllocationsTest, NodePortsAllocatedRequestedAndReleased) {
   EXPECT_EQ(base::GetString(*kept, {"spec", "clusterIP"}), ip);
   EXPECT_EQ(base::GetInt(base::FindPath(*kept, {"spec", "ports"})->as_array()[0], {"nodePort"}), first);
   EXPECT_EQ(alloc_->node_ports_in_use(), 2u);
-  // A changed clusterIP is refused.
-  auto moved = Replace("np", R"({"metadata":{"name":"np"},"spec":{"type":"NodePort","clusterIP":"10.96.0.77",
-      "ports":[{"name":"a","port":80},{"name":"b","port":81}]}})");
+  // A changed clusterIP is refused (another address than the random one allocated).
+  std::string other = ip == "10.96.0.77" ? "10.96.0.78" : "10.96.0.77";
+  auto moved = Replace("np", absl::StrCat(R"({"metadata":{"name":"np"},"spec":{"type":"NodePort","clusterIP":")",
+                                          other, R"(","ports":[{"name":"a","port":80},{"name":"b","port":81}]}})"));
   ASSERT_FALSE(moved.ok());
   EXPECT_NE(Message(moved.status()).find("may not change once set"), std::string::npos);
 
