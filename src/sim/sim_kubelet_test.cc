@@ -18,7 +18,6 @@
 namespace skiff::sim {
 namespace {
 
-namespace api = skiff::apiserver;
 
 const absl::Time kT0 = absl::FromUnixSeconds(1767225600);  // 2026-01-01T00:00:00Z
 
@@ -34,14 +33,14 @@ std::optional<SimPod> Lookup(const std::string& ns, const std::string& name) {
   return it->second;
 }
 
-api::HttpRequest Request(const std::string& path, std::multimap<std::string, std::string> query = {},
+apiserver::HttpRequest Request(const std::string& path, std::multimap<std::string, std::string> query = {},
                          const std::string& host = "127.64.0.3:10250") {
-  api::HttpRequest req;
+  apiserver::HttpRequest req;
   req.method = "GET";
   req.path = path;
   req.query = std::move(query);
   req.headers["host"] = host;
-  req.peer = api::PeerCertificate{.common_name = api::kKubeletClientCommonName, .organizations = {}};
+  req.peer = apiserver::PeerCertificate{.common_name = apiserver::kKubeletClientCommonName, .organizations = {}};
   return req;
 }
 
@@ -57,7 +56,7 @@ TEST(SimContainerLogTest, NamesContainerPodAndNode) {
 
 TEST(SimKubeletTest, ServesGeneratedLogsWithKubeletOptions) {
   SimKubelet kubelet({}, Lookup);
-  api::HttpResponse all = kubelet.Handle(Request("/containerLogs/default/web/app"));
+  apiserver::HttpResponse all = kubelet.Handle(Request("/containerLogs/default/web/app"));
   EXPECT_EQ(all.status, 200) << all.body;
   EXPECT_EQ(all.content_type, "text/plain");
   std::vector<std::string> lines = absl::StrSplit(all.body, '\n', absl::SkipEmpty());
@@ -75,14 +74,14 @@ TEST(SimKubeletTest, ServesGeneratedLogsWithKubeletOptions) {
       kubelet.Handle(Request("/containerLogs/default/web/app", {{"sinceTime", "2026-01-02T00:00:00Z"}})).body,
       "");
 
-  api::HttpResponse previous =
+  apiserver::HttpResponse previous =
       kubelet.Handle(Request("/containerLogs/default/web/app", {{"previous", "true"}}));
   EXPECT_EQ(previous.status, 400);
   EXPECT_TRUE(absl::StrContains(previous.body, "previous terminated container")) << previous.body;
-  api::HttpResponse waiting = kubelet.Handle(Request("/containerLogs/default/new/app"));
+  apiserver::HttpResponse waiting = kubelet.Handle(Request("/containerLogs/default/new/app"));
   EXPECT_EQ(waiting.status, 400);
   EXPECT_TRUE(absl::StrContains(waiting.body, "is waiting to start: ContainerCreating")) << waiting.body;
-  api::HttpResponse bad = kubelet.Handle(Request("/containerLogs/default/web/app", {{"tailLines", "x"}}));
+  apiserver::HttpResponse bad = kubelet.Handle(Request("/containerLogs/default/web/app", {{"tailLines", "x"}}));
   EXPECT_EQ(bad.status, 400);
 }
 
@@ -92,7 +91,7 @@ TEST(SimKubeletTest, AnswersOnlyForPodsOfTheAddressedNode) {
   EXPECT_EQ(kubelet.Handle(Request("/containerLogs/default/far/app")).status, 404);
   EXPECT_EQ(kubelet.Handle(Request("/containerLogs/default/far/app", {}, "127.64.0.1:10250")).status, 200);
   EXPECT_EQ(kubelet.Handle(Request("/containerLogs/default/none/app")).status, 404);
-  api::HttpResponse unknown =
+  apiserver::HttpResponse unknown =
       kubelet.Handle(Request("/containerLogs/default/web/app", {}, "127.0.0.1:10250"));
   EXPECT_EQ(unknown.status, 404);
   EXPECT_TRUE(absl::StrContains(unknown.body, "no simulated node has the address 127.0.0.1:10250"));
@@ -103,10 +102,10 @@ TEST(SimKubeletTest, AnswersOnlyForPodsOfTheAddressedNode) {
 TEST(SimKubeletTest, ExecAttachAndPortForwardFailClearly) {
   SimKubelet kubelet({}, Lookup);
   for (const char* path : {"/exec/default/web/app", "/attach/default/web/app", "/portForward/default/web"}) {
-    api::HttpRequest req = Request(path, {{"command", "ls"}});
+    apiserver::HttpRequest req = Request(path, {{"command", "ls"}});
     req.method = "POST";
     req.headers["upgrade"] = "SPDY/3.1";
-    api::HttpResponse resp = kubelet.Handle(req);
+    apiserver::HttpResponse resp = kubelet.Handle(req);
     EXPECT_EQ(resp.status, 400) << path;
     EXPECT_EQ(resp.tunnel, nullptr);
     EXPECT_TRUE(absl::StrContains(resp.body,
@@ -118,10 +117,10 @@ TEST(SimKubeletTest, ExecAttachAndPortForwardFailClearly) {
 
 TEST(SimKubeletTest, OnlyTheApiServerMayAsk) {
   SimKubelet kubelet({}, Lookup);
-  api::HttpRequest anonymous = Request("/containerLogs/default/web/app");
+  apiserver::HttpRequest anonymous = Request("/containerLogs/default/web/app");
   anonymous.peer.reset();
   EXPECT_EQ(kubelet.Handle(anonymous).status, 401);
-  api::HttpRequest admin = Request("/containerLogs/default/web/app");
+  apiserver::HttpRequest admin = Request("/containerLogs/default/web/app");
   admin.peer->common_name = "admin";
   EXPECT_EQ(kubelet.Handle(admin).status, 403);
   anonymous.path = "/healthz";
@@ -133,7 +132,7 @@ TEST(SimKubeletTest, OnlyTheApiServerMayAsk) {
 TEST(SimKubeletTest, ServesTheApiServerOverTlsOnNodeAddresses) {
   std::string dir = (std::filesystem::temp_directory_path() / "sim-kubelet-test-XXXXXX").string();
   ASSERT_NE(mkdtemp(dir.data()), nullptr);
-  absl::StatusOr<api::PkiPaths> pki = api::EnsurePki(dir, std::vector<std::string>{});
+  absl::StatusOr<apiserver::PkiPaths> pki = apiserver::EnsurePki(dir, std::vector<std::string>{});
   ASSERT_TRUE(pki.ok()) << pki.status();
   std::ifstream ca_in(pki->ca_cert);
   std::stringstream ca;
@@ -144,21 +143,21 @@ TEST(SimKubeletTest, ServesTheApiServerOverTlsOnNodeAddresses) {
   ASSERT_TRUE(started.ok()) << started;
   ASSERT_GT(kubelet.port(), 0);
 
-  api::NodeProxy proxy;
+  apiserver::NodeProxy proxy;
   auto get = [&](int node, const std::string& target) {
-    api::UpstreamEndpoint endpoint{.host = NodeAddress(node),
+    apiserver::UpstreamEndpoint endpoint{.host = NodeAddress(node),
                                    .port = kubelet.port(),
                                    .tls = true,
                                    .client_cert_file = pki->kubelet_client_cert,
                                    .client_key_file = pki->kubelet_client_key};
     return proxy.Forward(endpoint, {.method = "GET", .target = target}, absl::Seconds(10));
   };
-  absl::StatusOr<api::HttpResponse> log = get(2, "/containerLogs/default/web/app?tailLines=3");
+  absl::StatusOr<apiserver::HttpResponse> log = get(2, "/containerLogs/default/web/app?tailLines=3");
   ASSERT_TRUE(log.ok()) << log.status();
   EXPECT_EQ(log->status, 200) << log->body;
   EXPECT_TRUE(absl::StrContains(log->body, "of pod default/web started on simulated node sim-2"))
       << log->body;
-  absl::StatusOr<api::HttpResponse> elsewhere = get(1, "/containerLogs/default/web/app");
+  absl::StatusOr<apiserver::HttpResponse> elsewhere = get(1, "/containerLogs/default/web/app");
   ASSERT_TRUE(elsewhere.ok()) << elsewhere.status();
   EXPECT_EQ(elsewhere->status, 404);
   kubelet.Stop();

@@ -18,12 +18,11 @@
 namespace skiff::agent::server {
 namespace {
 
-namespace api = skiff::apiserver;
 using pods::testing::FakeClock;
 using pods::testing::FakeRuntime;
 
 // Collects a stream's output.
-class CollectingSink : public api::StreamSink {
+class CollectingSink : public apiserver::StreamSink {
  public:
   bool Write(std::shared_ptr<const std::string> data) override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -54,7 +53,7 @@ class CollectingSink : public api::StreamSink {
 };
 
 // The client end of a relayed connection, driven by hand.
-class FakeTunnelEnd : public api::TunnelEnd {
+class FakeTunnelEnd : public apiserver::TunnelEnd {
  public:
   void Send(std::shared_ptr<const std::string> data, std::function<void(bool)> done) override {
     {
@@ -218,17 +217,17 @@ class AgentServerTest : public ::testing::Test {
     return id;
   }
 
-  api::HttpRequest Request(const std::string& method, const std::string& path,
+  apiserver::HttpRequest Request(const std::string& method, const std::string& path,
                            std::multimap<std::string, std::string> query = {}) {
-    api::HttpRequest req;
+    apiserver::HttpRequest req;
     req.method = method;
     req.path = path;
     req.query = std::move(query);
-    req.peer = api::PeerCertificate{api::kKubeletClientCommonName, {"system:masters"}};
+    req.peer = apiserver::PeerCertificate{apiserver::kKubeletClientCommonName, {"system:masters"}};
     return req;
   }
 
-  std::string Body(api::HttpResponse resp) {
+  std::string Body(apiserver::HttpResponse resp) {
     EXPECT_EQ(resp.status, 200) << resp.body;
     if (!resp.stream) return resp.body;
     auto sink = std::make_shared<CollectingSink>();
@@ -263,16 +262,16 @@ TEST(ParseAgentRouteTest, KubeletPaths) {
 }
 
 TEST_F(AgentServerTest, HealthzIsOpenEverythingElseNeedsTheKubeletClient) {
-  api::HttpRequest health;
+  apiserver::HttpRequest health;
   health.method = "GET";
   health.path = "/healthz";
   EXPECT_EQ(server_->Handle(health).status, 200);
-  api::HttpRequest anonymous = Request("GET", "/containerLogs/default/p/c");
+  apiserver::HttpRequest anonymous = Request("GET", "/containerLogs/default/p/c");
   anonymous.peer.reset();
   EXPECT_EQ(server_->Handle(anonymous).status, 401);
-  api::HttpRequest admin = Request("GET", "/containerLogs/default/p/c");
+  apiserver::HttpRequest admin = Request("GET", "/containerLogs/default/p/c");
   admin.peer->common_name = "admin";
-  api::HttpResponse resp = server_->Handle(admin);
+  apiserver::HttpResponse resp = server_->Handle(admin);
   EXPECT_EQ(resp.status, 403);
   EXPECT_NE(resp.body.find("user=admin"), std::string::npos);
   EXPECT_EQ(server_->Handle(Request("GET", "/nope")).status, 404);
@@ -295,7 +294,7 @@ TEST_F(AgentServerTest, LogsOfTheCurrentAndPreviousAttempt) {
 TEST_F(AgentServerTest, LogErrorsAreKubernetesStatuses) {
   std::string sb = StartPod("default", "web", "uid-1");
   StartContainer(sb, "uid-1", "app", 0, "2024-05-01T10:00:00Z stdout F only\n");
-  api::HttpResponse resp =
+  apiserver::HttpResponse resp =
       server_->Handle(Request("GET", "/containerLogs/default/web/app", {{"previous", "1"}}));
   EXPECT_EQ(resp.status, 400);
   EXPECT_NE(resp.body.find(R"(previous terminated container \"app\" in pod \"web\" not found)"),
@@ -313,7 +312,7 @@ TEST_F(AgentServerTest, LogErrorsAreKubernetesStatuses) {
 TEST_F(AgentServerTest, FollowEndsWhenTheContainerExits) {
   std::string sb = StartPod("default", "web", "uid-1");
   std::string id = StartContainer(sb, "uid-1", "app", 0, "2024-05-01T10:00:00Z stdout F before\n");
-  api::HttpResponse resp =
+  apiserver::HttpResponse resp =
       server_->Handle(Request("GET", "/containerLogs/default/web/app", {{"follow", "true"}}));
   ASSERT_TRUE(resp.stream);
   auto sink = std::make_shared<CollectingSink>();
@@ -328,7 +327,7 @@ TEST_F(AgentServerTest, FollowEndsWhenTheContainerExits) {
 TEST_F(AgentServerTest, StopEndsFollowers) {
   std::string sb = StartPod("default", "web", "uid-1");
   StartContainer(sb, "uid-1", "app", 0, "2024-05-01T10:00:00Z stdout F x\n");
-  api::HttpResponse resp =
+  apiserver::HttpResponse resp =
       server_->Handle(Request("GET", "/containerLogs/default/web/app", {{"follow", "true"}}));
   ASSERT_TRUE(resp.stream);
   auto sink = std::make_shared<CollectingSink>();
@@ -344,7 +343,7 @@ TEST_F(AgentServerTest, ExecIsRelayedToTheStreamingServer) {
   runtime_.port = streaming.port();
   std::string sb = StartPod("default", "web", "uid-1");
   std::string id = StartContainer(sb, "uid-1", "app", 0, "");
-  api::HttpRequest req = Request("POST", "/exec/default/web/app",
+  apiserver::HttpRequest req = Request("POST", "/exec/default/web/app",
                                  {{"command", "sh"},
                                   {"command", "-c"},
                                   {"command", "echo hi"},
@@ -355,7 +354,7 @@ TEST_F(AgentServerTest, ExecIsRelayedToTheStreamingServer) {
   req.headers["upgrade"] = "SPDY/3.1";
   req.headers["x-stream-protocol-version"] = "v4.channel.k8s.io,v3.channel.k8s.io";
   req.headers["authorization"] = "Bearer secret";
-  api::HttpResponse resp = server_->Handle(req);
+  apiserver::HttpResponse resp = server_->Handle(req);
   ASSERT_EQ(resp.status, 101) << resp.body;
   ASSERT_TRUE(resp.tunnel);
   EXPECT_EQ(runtime_.last_exec.container_id(), id);
