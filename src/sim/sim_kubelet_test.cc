@@ -18,7 +18,6 @@
 namespace skiff::sim {
 namespace {
 
-
 const absl::Time kT0 = absl::FromUnixSeconds(1767225600);  // 2026-01-01T00:00:00Z
 
 // web runs on sim-2, new (not started yet) on sim-2, far on sim-0.
