@@ -5,9 +5,9 @@
 #include "api/apply.h"
 #include "api/schema.h"
 #include "api/uid.h"
-#include "apiserver/errors.h"
 #include "base/json.h"
 #include "boost/json.hpp"
+#include "http/errors.h"
 
 namespace skiff::apiserver {
 namespace {

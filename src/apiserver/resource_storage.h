@@ -7,7 +7,7 @@
 // and admission (defaulting + validation through the Admission interface).
 // Thread-safety: all methods may be called concurrently. Ownership: borrows the Store, WatchCache,
 // Clock and Admission, which must outlive it.
-// Failure: Kubernetes API errors as absl::Status built by apiserver/errors.h (404, 409, 422, ...).
+// Failure: Kubernetes API errors as absl::Status built by api/errors.h (404, 409, 422, ...).
 #ifndef SKIFF_APISERVER_RESOURCE_STORAGE_H_
 #define SKIFF_APISERVER_RESOURCE_STORAGE_H_
 

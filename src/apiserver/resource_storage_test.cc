@@ -7,15 +7,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-
 #include "api/resources.h"
 #include "api/schema.h"
-#include "apiserver/errors.h"
 #include "apiserver/schema_admission.h"
 #include "apiserver/selection.h"
 #include "base/json.h"
 #include "boost/json.hpp"
 #include "gtest/gtest.h"
+#include "http/errors.h"
 #include "storage/sqlite/sqlite_store.h"
 
 namespace skiff::apiserver {

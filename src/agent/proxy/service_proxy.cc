@@ -9,7 +9,7 @@
 #include "absl/strings/strip.h"
 #include "agent/proxy/ruleset.h"
 #include "agent/proxy/service_model.h"
-#include "apiserver/service_allocations.h"
+#include "base/ipv4.h"
 #include "base/json.h"
 #include "spdlog/spdlog.h"
 
@@ -41,7 +41,7 @@ absl::Status ServiceProxy::Start() {
   if (started_) return absl::FailedPreconditionError("service proxy already started");
   service_cidrs_.clear();
   for (const std::string& text : options_.service_cidrs) {
-    absl::StatusOr<apiserver::Ipv4Cidr> cidr = apiserver::ParseIpv4Cidr(text);
+    absl::StatusOr<base::Ipv4Cidr> cidr = base::ParseIpv4Cidr(text);
     if (!cidr.ok())
       return absl::InvalidArgumentError(absl::StrCat("service CIDR: ", cidr.status().message()));
     service_cidrs_.push_back(*cidr);
@@ -210,8 +210,8 @@ ServiceRules ServiceProxy::Compute(const std::string& key) const {
 
 void ServiceProxy::WarnOutsideServiceCidrs(const std::string& key, const std::string& cluster_ip) const {
   uint32_t ip = 0;
-  if (service_cidrs_.empty() || warned_outside_cidrs_ || !apiserver::ParseIpv4(cluster_ip, &ip)) return;
-  for (const apiserver::Ipv4Cidr& cidr : service_cidrs_) {
+  if (service_cidrs_.empty() || warned_outside_cidrs_ || !base::ParseIpv4(cluster_ip, &ip)) return;
+  for (const base::Ipv4Cidr& cidr : service_cidrs_) {
     if (cidr.Contains(ip)) return;
   }
   // A ClusterIP outside the configured ranges means they are not the API server's --service-cidr:
