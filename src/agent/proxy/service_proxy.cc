@@ -1,7 +1,5 @@
 #include "agent/proxy/service_proxy.h"
 
-#include <fstream>
-#include <sstream>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -9,6 +7,7 @@
 #include "absl/strings/strip.h"
 #include "agent/proxy/ruleset.h"
 #include "agent/proxy/service_model.h"
+#include "base/file.h"
 #include "base/ipv4.h"
 #include "base/json.h"
 #include "spdlog/spdlog.h"
@@ -293,17 +292,7 @@ absl::Status DeleteProxyTable(const std::string& table) {
 
 absl::Status EnableRouteLocalnet(const std::string& proc_root) {
   const std::string path = absl::StrCat(proc_root, "/proc/sys/net/ipv4/conf/all/route_localnet");
-  {
-    std::ifstream in(path);
-    std::stringstream current;
-    current << in.rdbuf();
-    if (in && absl::StripAsciiWhitespace(current.str()) == "1") return absl::OkStatus();
-  }
-  std::ofstream out(path);
-  out << "1\n";
-  out.flush();
-  if (!out) return absl::InternalError(absl::StrCat("cannot write ", path));
-  return absl::OkStatus();
+  return base::EnableSysctl(path);
 }
 
 }  // namespace skiff::agent::proxy
