@@ -25,9 +25,9 @@ struct Counters {
   std::atomic<int> grace_seconds{0};
 };
 
-class Probe : public Runnable {
+class Probe : public client::Runnable {
  public:
-  Probe(Counters* c, const ControllerContext& context) : c_(c), context_(context) {
+  Probe(Counters* c, const client::ControllerContext& context) : c_(c), context_(context) {
     c_->had_context = context.client && context.informers && context.recorder;
     c_->grace_seconds = static_cast<int>(absl::ToInt64Seconds(context.options.node_monitor_grace_period));
   }
@@ -40,7 +40,7 @@ class Probe : public Runnable {
 
  private:
   Counters* c_;
-  ControllerContext context_;
+  client::ControllerContext context_;
 };
 
 ManagerOptions OnlyProbe() {
@@ -50,7 +50,7 @@ ManagerOptions OnlyProbe() {
 }
 
 NamedController ProbeController(Counters* counters) {
-  return {"probe", [counters](const ControllerContext& context) {
+  return {"probe", [counters](const client::ControllerContext& context) {
             ++counters->built;
             return std::make_unique<Probe>(counters, context);
           }};

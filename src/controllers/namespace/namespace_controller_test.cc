@@ -37,7 +37,7 @@ class NamespaceControllerTest : public ::testing::Test {
   void SetUp() override {
     informers_ = std::make_unique<client::SharedInformers>(client_);
     controller_ =
-        std::make_unique<NamespaceController>(ControllerContext{client_, informers_.get(), nullptr});
+        std::make_unique<NamespaceController>(client::ControllerContext{client_, informers_.get(), nullptr});
     controller_->Start();
     informers_->Start();
     ASSERT_TRUE(informers_->WaitForSync(absl::Seconds(5)));
