@@ -6,22 +6,16 @@
 #include "absl/time/clock.h"
 #include "base/json.h"
 #include "base/testing/fake_clock.h"
+#include "base/testing/wait_for.h"
 #include "client/testing/test_api_server.h"
 #include "gtest/gtest.h"
 
 namespace skiff::client {
 namespace {
 
-using base::testing::FakeClock;
+using base::testing::WaitFor;
 
-bool WaitFor(const std::function<bool()>& cond, absl::Duration timeout = absl::Seconds(5)) {
-  absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (cond()) return true;
-    absl::SleepFor(absl::Milliseconds(2));
-  }
-  return cond();
-}
+using base::testing::FakeClock;
 
 std::string Holder(Client* client) {
   auto lease =

@@ -6,6 +6,7 @@
 
 #include "absl/time/clock.h"
 #include "base/json.h"
+#include "base/testing/wait_for.h"
 #include "boost/json.hpp"
 #include "client/informer.h"
 #include "client/testing/test_api_server.h"
@@ -14,18 +15,11 @@
 namespace skiff::client {
 namespace {
 
+using base::testing::WaitFor;
+
 namespace json = boost::json;
 
 json::value Parse(const char* text) { return *base::ParseJson(text); }
-
-bool WaitFor(const std::function<bool()>& cond, absl::Duration timeout = absl::Seconds(5)) {
-  absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (cond()) return true;
-    absl::SleepFor(absl::Milliseconds(2));
-  }
-  return cond();
-}
 
 class InProcessClientTest : public ::testing::Test {
  protected:

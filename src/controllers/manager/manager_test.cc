@@ -4,20 +4,14 @@
 
 #include "absl/time/clock.h"
 #include "base/json.h"
+#include "base/testing/wait_for.h"
 #include "client/testing/test_api_server.h"
 #include "gtest/gtest.h"
 
 namespace skiff::controllers {
 namespace {
 
-bool WaitFor(const std::function<bool()>& cond, absl::Duration timeout = absl::Seconds(10)) {
-  absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (cond()) return true;
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  return cond();
-}
+using base::testing::WaitFor;
 
 struct Counters {
   std::atomic<int> built{0}, started{0}, stopped{0};
