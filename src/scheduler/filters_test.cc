@@ -11,6 +11,8 @@ using testing::MakeNode;
 using testing::MakeNodeInfo;
 using testing::MakePod;
 using testing::MakeSnapshot;
+using testing::Spread;
+using testing::WebPodsAcrossZones;
 
 FilterResult RunOn(const client::Object& pod, const std::vector<std::shared_ptr<NodeInfo>>& nodes,
                    size_t which = 0) {
@@ -168,18 +170,11 @@ TEST(FiltersTest, InterPodAffinityRequiresAMatchingPodInTheDomain) {
 }
 
 TEST(FiltersTest, TopologySpreadDoNotSchedule) {
-  std::string spread = R"({"topologySpreadConstraints":[{"maxSkew":1,"topologyKey":"zone",
-      "whenUnsatisfiable":"DoNotSchedule","labelSelector":{"matchLabels":{"app":"web"}}}]})";
-  auto n1 =
-      MakeNodeInfo(MakeNode("n1", "4", "8Gi", R"({"zone":"a"})"),
-                   {MakePod("a1", "", "", R"({"app":"web"})"), MakePod("a2", "", "", R"({"app":"web"})")});
-  auto n2 = MakeNodeInfo(MakeNode("n2", "4", "8Gi", R"({"zone":"b"})"),
-                         {MakePod("b1", "", "", R"({"app":"web"})")});
-  auto n3 = MakeNodeInfo(MakeNode("n3"));
-  auto pod = MakePod("p", "", "", R"({"app":"web"})", spread);
-  EXPECT_EQ(RunOn(pod, {n1, n2, n3}, 0).reasons[0], "node(s) didn't match pod topology spread constraints");
-  EXPECT_TRUE(RunOn(pod, {n1, n2, n3}, 1).ok());
-  FilterResult r = RunOn(pod, {n1, n2, n3}, 2);
+  auto nodes = WebPodsAcrossZones("");
+  auto pod = MakePod("p", "", "", R"({"app":"web"})", Spread("zone", 1));
+  EXPECT_EQ(RunOn(pod, nodes, 0).reasons[0], "node(s) didn't match pod topology spread constraints");
+  EXPECT_TRUE(RunOn(pod, nodes, 1).ok());
+  FilterResult r = RunOn(pod, nodes, 2);
   EXPECT_EQ(r.code, FilterCode::kUnresolvable);
   EXPECT_EQ(r.reasons[0], "node(s) didn't match pod topology spread constraints (missing required label)");
 }
