@@ -11,8 +11,6 @@ using testing::MakeNode;
 using testing::MakeNodeInfo;
 using testing::MakePod;
 using testing::MakeSnapshot;
-using testing::Spread;
-using testing::WebPodsAcrossZones;
 
 FilterResult RunOn(const client::Object& pod, const std::vector<std::shared_ptr<NodeInfo>>& nodes,
                    size_t which = 0) {
@@ -170,8 +168,8 @@ TEST(FiltersTest, InterPodAffinityRequiresAMatchingPodInTheDomain) {
 }
 
 TEST(FiltersTest, TopologySpreadDoNotSchedule) {
-  auto nodes = WebPodsAcrossZones("");
-  auto pod = MakePod("p", "", "", R"({"app":"web"})", Spread("zone", 1));
+  auto nodes = testing::WebPodsAcrossZones("");
+  auto pod = MakePod("p", "", "", R"({"app":"web"})", testing::Spread("zone", 1));
   EXPECT_EQ(RunOn(pod, nodes, 0).reasons[0], "node(s) didn't match pod topology spread constraints");
   EXPECT_TRUE(RunOn(pod, nodes, 1).ok());
   FilterResult r = RunOn(pod, nodes, 2);

@@ -10,8 +10,6 @@ using testing::MakeNode;
 using testing::MakeNodeInfo;
 using testing::MakePod;
 using testing::MakeSnapshot;
-using testing::Spread;
-using testing::WebPodsAcrossZones;
 
 TEST(ScoresTest, LeastAllocatedPrefersEmptierNodes) {
   auto busy = MakeNodeInfo(MakeNode("busy", "4", "8Gi"), {MakePod("a", "3", "6Gi")});
@@ -68,8 +66,9 @@ TEST(ScoresTest, PreferredInterPodAffinityAndAntiAffinity) {
 }
 
 TEST(ScoresTest, ScheduleAnywaySpreadPrefersEmptierDomains) {
-  auto nodes = WebPodsAcrossZones("c");
-  auto pod = MakePodInfo(MakePod("p", "", "", R"({"app":"web"})", Spread("zone", 1, "", "ScheduleAnyway")));
+  auto nodes = testing::WebPodsAcrossZones("c");
+  auto pod =
+      MakePodInfo(MakePod("p", "", "", R"({"app":"web"})", testing::Spread("zone", 1, "", "ScheduleAnyway")));
   Snapshot s = MakeSnapshot(nodes);
   std::vector<int64_t> scores =
       ScorePodTopologySpread(*pod, s, {nodes[0].get(), nodes[1].get(), nodes[2].get()});

@@ -174,6 +174,8 @@ TEST_F(SimulatorTest, RestartAdoptsRunningPods) {
   ASSERT_TRUE(WaitFor([&] { return PodField("newcomer", {"status", "phase"}) == "Running"; }));
   EXPECT_NE(PodField("newcomer", {"status", "podIP"}), ip);  // the survivor's address stays reserved
   EXPECT_EQ(PodField("survivor", {"status", "podIP"}), ip);
+  // Counted after the status patch returns; the survivor was adopted, not started again.
+  ASSERT_TRUE(WaitFor([&] { return again.stats().pods_started >= 1; }));
   EXPECT_EQ(again.stats().pods_started, 1);
 }
 

@@ -79,9 +79,10 @@ class FakeClient : public Client {
                                                      const WatchOptions& options, WatchEventHandler on_event,
                                                      WatchEndHandler on_end) override;
 
-  // Test setup: stores `obj` as given (status, deletionTimestamp, generation and all), replacing
-  // any object of that name; fills in uid and creationTimestamp when missing, sets a new
-  // resourceVersion and tells watchers. Not recorded in Calls.
+  // Test setup: stores `obj` as given (status, deletionTimestamp, generation and all; its
+  // metadata.namespace places it), replacing any object of that name; fills in uid and
+  // creationTimestamp when missing, sets a new resourceVersion and tells watchers. Not recorded
+  // in Calls.
   Object Put(const api::ResourceInfo& r, boost::json::value obj);
   // The stored object, or null.
   Object Peek(const api::ResourceInfo& r, const std::string& ns, const std::string& name);
