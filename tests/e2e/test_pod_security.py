@@ -4,14 +4,18 @@ the Python client. A restricted namespace refuses a privileged pod with Kubernet
 baseline namespace admits a pod that only restricted forbids; warn mode prints kubectl's
 "Warning: would violate PodSecurity" line and admits; a Deployment in an enforce=restricted
 namespace is admitted with a warning while its ReplicaSet's pods are refused (FailedCreate);
-labelling a namespace warns about the existing pods it would refuse; bad label values get 422."""
+labelling a namespace warns about the existing pods it would refuse; bad label values get 422;
+--pod-security-config sets the cluster defaults and exemptions."""
 import json
+import os
+import subprocess
+import tempfile
 
 import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from conftest import wait_for
+from conftest import SKIFF_BIN, Skiff, wait_for
 
 PRIVILEGED_POD = """
 apiVersion: v1
@@ -178,3 +182,44 @@ def test_invalid_levels_are_refused(shared_skiff):
         api.create_namespace({"metadata": {"name": "psa-invalid2", "labels": {"pod-security.kubernetes.io/audit": "x"}}})
     assert err.value.status == 422
     assert "pod-security.kubernetes.io/enforce" not in s.kubectl_json("get", "namespace", "psa-invalid")["metadata"].get("labels", {})
+
+
+CONFIG = """
+apiVersion: pod-security.admission.config.k8s.io/v1
+kind: PodSecurityConfiguration
+defaults:
+  enforce: baseline
+exemptions:
+  namespaces: [psa-exempt]
+"""
+
+
+def test_config_file_sets_defaults_and_exemptions():
+    with tempfile.TemporaryDirectory(prefix="psa-config-") as tmp:
+        path = os.path.join(tmp, "psa.yaml")
+        with open(path, "w") as f:
+            f.write(CONFIG)
+        s = Skiff(extra_args=["--pod-security-config", path, "--disable-controllers"]).start()
+        try:
+            s.kubectl("create", "namespace", "psa-default")
+            res = s.kubectl("apply", "-n", "psa-default", "-f", "-", input=PRIVILEGED_POD, check=False)
+            assert 'pods "priv" is forbidden: violates PodSecurity "baseline:latest": privileged' in res.stderr
+            # A label still overrides the default.
+            s.kubectl("label", "namespace", "psa-default", "pod-security.kubernetes.io/enforce=privileged")
+            s.kubectl("apply", "-n", "psa-default", "-f", "-", input=PRIVILEGED_POD)
+            s.kubectl("create", "namespace", "psa-exempt")
+            res = s.kubectl("label", "namespace", "psa-exempt", "pod-security.kubernetes.io/enforce=restricted")
+            assert ('Warning: namespace "psa-exempt" is exempt from Pod Security, and the policy '
+                    '(enforce=restricted:latest) will be ignored') in res.stderr
+            s.kubectl("apply", "-n", "psa-exempt", "-f", "-", input=PRIVILEGED_POD)
+        finally:
+            s.cleanup()
+
+        with open(path, "w") as f:
+            f.write(CONFIG.replace("enforce: baseline", "enforce: strict"))
+        data_dir = tempfile.mkdtemp(prefix="skiff-e2e-", dir=tmp)
+        res = subprocess.run([SKIFF_BIN, "server", "--data-dir", data_dir, "--listen", "127.0.0.1:0",
+                              "--disable-agent", "--disable-controllers", "--pod-security-config", path],
+                             capture_output=True, text=True, timeout=30)
+        assert res.returncode != 0
+        assert "defaults.enforce: must be one of privileged, baseline, restricted" in res.stdout + res.stderr
