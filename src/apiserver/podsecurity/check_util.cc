@@ -44,7 +44,8 @@ std::vector<std::string> StringsField(const boost::json::value* v, std::string_v
   return out;
 }
 
-void VisitContainers(const boost::json::value& spec, const std::function<void(const boost::json::value&)>& visit) {
+void VisitContainers(const boost::json::value& spec,
+                     const std::function<void(const boost::json::value&)>& visit) {
   for (std::string_view list : {"initContainers", "containers", "ephemeralContainers"}) {
     const auto* containers = Field(&spec, list);
     if (!containers || !containers->is_array()) continue;

@@ -25,7 +25,8 @@ std::vector<std::string> StringsField(const boost::json::value* v, std::string_v
 
 // Calls `visit` for the init containers, containers and ephemeral containers of `spec`, in that
 // order (the order of Kubernetes' visitContainers).
-void VisitContainers(const boost::json::value& spec, const std::function<void(const boost::json::value&)>& visit);
+void VisitContainers(const boost::json::value& spec,
+                     const std::function<void(const boost::json::value&)>& visit);
 std::string ContainerName(const boost::json::value& container);
 // spec.os.name == "windows"
 bool IsWindowsPod(const boost::json::value& spec);

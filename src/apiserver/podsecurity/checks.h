@@ -33,7 +33,8 @@ CheckResult HostPathVolumes(const boost::json::value& meta, const boost::json::v
 CheckResult HostPorts(const boost::json::value& meta, const boost::json::value& spec);
 CheckResult AppArmorProfile(const boost::json::value& meta, const boost::json::value& spec);
 CheckResult SeLinuxOptions_1_0(const boost::json::value& meta, const boost::json::value& spec);
-CheckResult SeLinuxOptions_1_31(const boost::json::value& meta, const boost::json::value& spec);  // + container_engine_t
+CheckResult SeLinuxOptions_1_31(const boost::json::value& meta,
+                                const boost::json::value& spec);  // + container_engine_t
 CheckResult ProcMount(const boost::json::value& meta, const boost::json::value& spec);
 // Before 1.19: the seccomp annotations; from 1.19: securityContext.seccompProfile.
 CheckResult SeccompProfileBaseline_1_0(const boost::json::value& meta, const boost::json::value& spec);

@@ -17,7 +17,9 @@ namespace json = boost::json;
 
 namespace {
 
-CheckResult Forbid(std::string reason, std::string detail) { return {false, std::move(reason), std::move(detail)}; }
+CheckResult Forbid(std::string reason, std::string detail) {
+  return {false, std::move(reason), std::move(detail)};
+}
 
 // "pod", `containers "a", "b"` or both joined by " and ": who set a forbidden value.
 std::string Setters(bool pod, const std::vector<std::string>& containers) {
@@ -27,7 +29,9 @@ std::string Setters(bool pod, const std::vector<std::string>& containers) {
   return absl::StrJoin(setters, " and ");
 }
 
-std::vector<std::string> Sorted(const std::set<std::string>& values) { return {values.begin(), values.end()}; }
+std::vector<std::string> Sorted(const std::set<std::string>& values) {
+  return {values.begin(), values.end()};
+}
 
 }  // namespace
 
@@ -40,8 +44,8 @@ CheckResult WindowsHostProcess(const json::value&, const json::value& spec) {
   });
   bool pod = BoolField(Field(Field(&spec, "securityContext"), "windowsOptions"), "hostProcess") == true;
   if (!pod && bad.empty()) return {};
-  return Forbid("hostProcess",
-                absl::StrCat(Setters(pod, bad), " must not set securityContext.windowsOptions.hostProcess=true"));
+  return Forbid("hostProcess", absl::StrCat(Setters(pod, bad),
+                                            " must not set securityContext.windowsOptions.hostProcess=true"));
 }
 
 CheckResult HostNamespaces(const json::value&, const json::value& spec) {
@@ -59,13 +63,14 @@ CheckResult Privileged(const json::value&, const json::value& spec) {
     if (BoolField(Field(&c, "securityContext"), "privileged") == true) bad.push_back(ContainerName(c));
   });
   if (bad.empty()) return {};
-  return Forbid("privileged", absl::StrCat(ContainersPhrase(bad), " must not set securityContext.privileged=true"));
+  return Forbid("privileged",
+                absl::StrCat(ContainersPhrase(bad), " must not set securityContext.privileged=true"));
 }
 
 CheckResult CapabilitiesBaseline(const json::value&, const json::value& spec) {
-  static const std::set<std::string> kAllowed = {"AUDIT_WRITE", "CHOWN",   "DAC_OVERRIDE",     "FOWNER", "FSETID",
-                                                 "KILL",        "MKNOD",   "NET_BIND_SERVICE", "SETFCAP", "SETGID",
-                                                 "SETPCAP",     "SETUID",  "SYS_CHROOT"};
+  static const std::set<std::string> kAllowed = {
+      "AUDIT_WRITE",      "CHOWN",   "DAC_OVERRIDE", "FOWNER",  "FSETID", "KILL",      "MKNOD",
+      "NET_BIND_SERVICE", "SETFCAP", "SETGID",       "SETPCAP", "SETUID", "SYS_CHROOT"};
   std::vector<std::string> bad;
   std::set<std::string> added;
   VisitContainers(spec, [&](const json::value& c) {
@@ -79,9 +84,9 @@ CheckResult CapabilitiesBaseline(const json::value&, const json::value& spec) {
     if (!valid) bad.push_back(ContainerName(c));
   });
   if (bad.empty()) return {};
-  return Forbid("non-default capabilities", absl::StrCat(ContainersPhrase(bad), " must not include ",
-                                                         JoinQuote(Sorted(added)),
-                                                         " in securityContext.capabilities.add"));
+  return Forbid("non-default capabilities",
+                absl::StrCat(ContainersPhrase(bad), " must not include ", JoinQuote(Sorted(added)),
+                             " in securityContext.capabilities.add"));
 }
 
 CheckResult HostPathVolumes(const json::value&, const json::value& spec) {
@@ -92,7 +97,8 @@ CheckResult HostPathVolumes(const json::value&, const json::value& spec) {
     }
   }
   if (bad.empty()) return {};
-  return Forbid("hostPath volumes", absl::StrCat(Pluralize("volume", "volumes", bad.size()), " ", JoinQuote(bad)));
+  return Forbid("hostPath volumes",
+                absl::StrCat(Pluralize("volume", "volumes", bad.size()), " ", JoinQuote(bad)));
 }
 
 CheckResult HostPorts(const json::value&, const json::value& spec) {
@@ -112,8 +118,8 @@ CheckResult HostPorts(const json::value&, const json::value& spec) {
     if (!valid) bad.push_back(ContainerName(c));
   });
   if (bad.empty()) return {};
-  return Forbid("hostPort", absl::StrCat(ContainersPhrase(bad), " ", Pluralize("uses", "use", bad.size()), " ",
-                                         Pluralize("hostPort", "hostPorts", ports.size()), " ",
+  return Forbid("hostPort", absl::StrCat(ContainersPhrase(bad), " ", Pluralize("uses", "use", bad.size()),
+                                         " ", Pluralize("hostPort", "hostPorts", ports.size()), " ",
                                          absl::StrJoin(ports, ", ")));
 }
 
@@ -185,19 +191,22 @@ CheckResult SeLinuxOptions(const json::value& spec, const std::set<std::string>&
   if (const auto* options = Field(Field(&spec, "securityContext"), "seLinuxOptions")) pod = !valid(options);
   std::vector<std::string> bad;
   VisitContainers(spec, [&](const json::value& c) {
-    if (const auto* options = Field(Field(&c, "securityContext"), "seLinuxOptions"); options && !valid(options)) {
+    if (const auto* options = Field(Field(&c, "securityContext"), "seLinuxOptions");
+        options && !valid(options)) {
       bad.push_back(ContainerName(c));
     }
   });
   if (!pod && bad.empty()) return {};
   std::vector<std::string> data;
   if (!bad_types.empty()) {
-    data.push_back(absl::StrCat(Pluralize("type", "types", bad_types.size()), " ", JoinQuote(Sorted(bad_types))));
+    data.push_back(
+        absl::StrCat(Pluralize("type", "types", bad_types.size()), " ", JoinQuote(Sorted(bad_types))));
   }
   if (set_user) data.push_back("user may not be set");
   if (set_role) data.push_back("role may not be set");
-  return Forbid("seLinuxOptions", absl::StrCat(Setters(pod, bad), " set forbidden securityContext.seLinuxOptions: ",
-                                               absl::StrJoin(data, "; ")));
+  return Forbid("seLinuxOptions",
+                absl::StrCat(Setters(pod, bad),
+                             " set forbidden securityContext.seLinuxOptions: ", absl::StrJoin(data, "; ")));
 }
 
 }  // namespace
@@ -207,7 +216,8 @@ CheckResult SeLinuxOptions_1_0(const json::value&, const json::value& spec) {
 }
 
 CheckResult SeLinuxOptions_1_31(const json::value&, const json::value& spec) {
-  return SeLinuxOptions(spec, {"", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"});
+  return SeLinuxOptions(spec,
+                        {"", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"});
 }
 
 CheckResult ProcMount(const json::value&, const json::value& spec) {
@@ -221,8 +231,9 @@ CheckResult ProcMount(const json::value&, const json::value& spec) {
     }
   });
   if (bad.empty()) return {};
-  return Forbid("procMount", absl::StrCat(ContainersPhrase(bad), " must not set securityContext.procMount to ",
-                                          JoinQuote(Sorted(types))));
+  return Forbid("procMount",
+                absl::StrCat(ContainersPhrase(bad), " must not set securityContext.procMount to ",
+                             JoinQuote(Sorted(types))));
 }
 
 CheckResult SeccompProfileBaseline_1_0(const json::value& meta, const json::value& spec) {
@@ -239,8 +250,9 @@ CheckResult SeccompProfileBaseline_1_0(const json::value& meta, const json::valu
     check(absl::StrCat("container.seccomp.security.alpha.kubernetes.io/", ContainerName(c)));
   });
   if (forbidden.empty()) return {};
-  return Forbid("seccompProfile", absl::StrCat("forbidden ", Pluralize("annotation", "annotations", forbidden.size()),
-                                               " ", absl::StrJoin(forbidden, ", ")));
+  return Forbid("seccompProfile",
+                absl::StrCat("forbidden ", Pluralize("annotation", "annotations", forbidden.size()), " ",
+                             absl::StrJoin(forbidden, ", ")));
 }
 
 CheckResult SeccompProfileBaseline_1_19(const json::value&, const json::value& spec) {
@@ -250,20 +262,23 @@ CheckResult SeccompProfileBaseline_1_19(const json::value&, const json::value& s
   };
   std::set<std::string> bad_values;
   bool pod = false;
-  if (const auto* profile = Field(Field(&spec, "securityContext"), "seccompProfile"); profile && !valid(profile)) {
+  if (const auto* profile = Field(Field(&spec, "securityContext"), "seccompProfile");
+      profile && !valid(profile)) {
     pod = true;
     bad_values.insert(StringField(profile, "type").value_or(""));
   }
   std::vector<std::string> bad;
   VisitContainers(spec, [&](const json::value& c) {
-    if (const auto* profile = Field(Field(&c, "securityContext"), "seccompProfile"); profile && !valid(profile)) {
+    if (const auto* profile = Field(Field(&c, "securityContext"), "seccompProfile");
+        profile && !valid(profile)) {
       bad.push_back(ContainerName(c));
       bad_values.insert(StringField(profile, "type").value_or(""));
     }
   });
   if (!pod && bad.empty()) return {};
-  return Forbid("seccompProfile", absl::StrCat(Setters(pod, bad), " must not set securityContext.seccompProfile.type to ",
-                                               JoinQuote(Sorted(bad_values))));
+  return Forbid("seccompProfile",
+                absl::StrCat(Setters(pod, bad), " must not set securityContext.seccompProfile.type to ",
+                             JoinQuote(Sorted(bad_values))));
 }
 
 namespace {

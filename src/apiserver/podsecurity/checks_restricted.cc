@@ -15,20 +15,40 @@ namespace json = boost::json;
 
 namespace {
 
-CheckResult Forbid(std::string reason, std::string detail) { return {false, std::move(reason), std::move(detail)}; }
+CheckResult Forbid(std::string reason, std::string detail) {
+  return {false, std::move(reason), std::move(detail)};
+}
 
-std::vector<std::string> Sorted(const std::set<std::string>& values) { return {values.begin(), values.end()}; }
+std::vector<std::string> Sorted(const std::set<std::string>& values) {
+  return {values.begin(), values.end()};
+}
 
 // The volume sources restricted pods may use.
-constexpr const char* kAllowedVolumeSources[] = {"configMap", "csi",  "downwardAPI", "emptyDir",
-                                                 "ephemeral", "persistentVolumeClaim", "projected", "secret"};
+constexpr const char* kAllowedVolumeSources[] = {"configMap", "csi",       "downwardAPI",
+                                                 "emptyDir",  "ephemeral", "persistentVolumeClaim",
+                                                 "projected", "secret"};
 // The other sources, in the order Kubernetes names the first one a volume uses.
-constexpr const char* kRestrictedVolumeSources[] = {
-    "hostPath", "gcePersistentDisk", "awsElasticBlockStore", "gitRepo",       "nfs",
-    "iscsi",    "glusterfs",         "rbd",                  "flexVolume",    "cinder",
-    "cephfs",   "flocker",           "fc",                   "azureFile",     "vsphereVolume",
-    "quobyte",  "azureDisk",         "photonPersistentDisk", "portworxVolume", "scaleIO",
-    "storageos"};
+constexpr const char* kRestrictedVolumeSources[] = {"hostPath",
+                                                    "gcePersistentDisk",
+                                                    "awsElasticBlockStore",
+                                                    "gitRepo",
+                                                    "nfs",
+                                                    "iscsi",
+                                                    "glusterfs",
+                                                    "rbd",
+                                                    "flexVolume",
+                                                    "cinder",
+                                                    "cephfs",
+                                                    "flocker",
+                                                    "fc",
+                                                    "azureFile",
+                                                    "vsphereVolume",
+                                                    "quobyte",
+                                                    "azureDisk",
+                                                    "photonPersistentDisk",
+                                                    "portworxVolume",
+                                                    "scaleIO",
+                                                    "storageos"};
 
 }  // namespace
 
@@ -55,18 +75,20 @@ CheckResult RestrictedVolumes(const json::value&, const json::value& spec) {
   return Forbid("restricted volume types",
                 absl::StrCat(Pluralize("volume", "volumes", bad.size()), " ", JoinQuote(bad), " ",
                              Pluralize("uses", "use", bad.size()), " ",
-                             Pluralize("restricted volume type", "restricted volume types", types.size()), " ",
-                             JoinQuote(Sorted(types))));
+                             Pluralize("restricted volume type", "restricted volume types", types.size()),
+                             " ", JoinQuote(Sorted(types))));
 }
 
 CheckResult AllowPrivilegeEscalation_1_8(const json::value&, const json::value& spec) {
   std::vector<std::string> bad;
   VisitContainers(spec, [&](const json::value& c) {
-    if (BoolField(Field(&c, "securityContext"), "allowPrivilegeEscalation") != false) bad.push_back(ContainerName(c));
+    if (BoolField(Field(&c, "securityContext"), "allowPrivilegeEscalation") != false)
+      bad.push_back(ContainerName(c));
   });
   if (bad.empty()) return {};
-  return Forbid("allowPrivilegeEscalation != false",
-                absl::StrCat(ContainersPhrase(bad), " must set securityContext.allowPrivilegeEscalation=false"));
+  return Forbid(
+      "allowPrivilegeEscalation != false",
+      absl::StrCat(ContainersPhrase(bad), " must set securityContext.allowPrivilegeEscalation=false"));
 }
 
 CheckResult AllowPrivilegeEscalation_1_25(const json::value& meta, const json::value& spec) {
@@ -96,12 +118,12 @@ CheckResult RunAsNonRoot(const json::value&, const json::value& spec) {
   });
   if (!explicitly_bad.empty()) setters.push_back(ContainersPhrase(explicitly_bad));
   if (!setters.empty()) {
-    return Forbid("runAsNonRoot != true",
-                  absl::StrCat(absl::StrJoin(setters, " and "), " must not set securityContext.runAsNonRoot=false"));
+    return Forbid("runAsNonRoot != true", absl::StrCat(absl::StrJoin(setters, " and "),
+                                                       " must not set securityContext.runAsNonRoot=false"));
   }
   if (!implicitly_bad.empty()) {
-    return Forbid("runAsNonRoot != true",
-                  absl::StrCat("pod or ", ContainersPhrase(implicitly_bad), " must set securityContext.runAsNonRoot=true"));
+    return Forbid("runAsNonRoot != true", absl::StrCat("pod or ", ContainersPhrase(implicitly_bad),
+                                                       " must set securityContext.runAsNonRoot=true"));
   }
   return {};
 }
@@ -152,9 +174,10 @@ CheckResult SeccompProfileRestricted_1_19(const json::value&, const json::value&
                                                  JoinQuote(Sorted(bad_values))));
   }
   if (!implicitly_bad.empty()) {
-    return Forbid("seccompProfile",
-                  absl::StrCat("pod or ", ContainersPhrase(implicitly_bad),
-                               R"( must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")"));
+    return Forbid(
+        "seccompProfile",
+        absl::StrCat("pod or ", ContainersPhrase(implicitly_bad),
+                     R"( must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")"));
   }
   return {};
 }
@@ -174,7 +197,8 @@ CheckResult CapabilitiesRestricted_1_22(const json::value&, const json::value& s
       return;
     }
     auto drop = StringsField(capabilities, "drop");
-    if (std::find(drop.begin(), drop.end(), "ALL") == drop.end()) missing_drop_all.push_back(ContainerName(c));
+    if (std::find(drop.begin(), drop.end(), "ALL") == drop.end())
+      missing_drop_all.push_back(ContainerName(c));
     bool added = false;
     for (const auto& cap : StringsField(capabilities, "add")) {
       if (cap != "NET_BIND_SERVICE") {
@@ -186,8 +210,8 @@ CheckResult CapabilitiesRestricted_1_22(const json::value&, const json::value& s
   });
   std::vector<std::string> details;
   if (!missing_drop_all.empty()) {
-    details.push_back(
-        absl::StrCat(ContainersPhrase(missing_drop_all), R"( must set securityContext.capabilities.drop=["ALL"])"));
+    details.push_back(absl::StrCat(ContainersPhrase(missing_drop_all),
+                                   R"( must set securityContext.capabilities.drop=["ALL"])"));
   }
   if (!adding_forbidden.empty()) {
     details.push_back(absl::StrCat(ContainersPhrase(adding_forbidden), " must not include ",

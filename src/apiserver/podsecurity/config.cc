@@ -17,7 +17,8 @@ constexpr std::string_view kApiVersions[] = {"pod-security.admission.config.k8s.
                                              "pod-security.admission.config.k8s.io/v1alpha1"};
 
 absl::Status Bad(std::string_view field, std::string_view why) {
-  return absl::InvalidArgumentError(absl::StrCat("PodSecurityConfiguration ", base::Av(field), ": ", base::Av(why)));
+  return absl::InvalidArgumentError(
+      absl::StrCat("PodSecurityConfiguration ", base::Av(field), ": ", base::Av(why)));
 }
 
 // defaults.<mode> and defaults.<mode>-version into *lv.
@@ -48,7 +49,8 @@ absl::Status ReadList(const json::value* exemptions, std::string_view key, std::
   std::string field = absl::StrCat("exemptions.", base::Av(key));
   if (!v->is_array()) return Bad(field, "must be a list of strings");
   for (const auto& item : v->get_array()) {
-    if (!item.is_string() || item.get_string().empty()) return Bad(field, "must be a list of non-empty strings");
+    if (!item.is_string() || item.get_string().empty())
+      return Bad(field, "must be a list of non-empty strings");
     out->emplace_back(item.get_string());
   }
   return absl::OkStatus();
@@ -58,13 +60,15 @@ absl::Status ReadList(const json::value* exemptions, std::string_view key, std::
 
 absl::StatusOr<Options> ParseConfig(std::string_view text) {
   auto doc = api::YamlToJson(text);
-  if (!doc.ok()) return absl::InvalidArgumentError(absl::StrCat("PodSecurityConfiguration: ", doc.status().message()));
+  if (!doc.ok())
+    return absl::InvalidArgumentError(absl::StrCat("PodSecurityConfiguration: ", doc.status().message()));
   if (!doc->is_object()) return Bad("", "must be an object");
   std::string api_version = base::GetString(*doc, {"apiVersion"});
   bool known = false;
   for (auto v : kApiVersions) known = known || api_version == v;
   if (!known) return Bad("apiVersion", absl::StrCat("unsupported \"", api_version, "\""));
-  if (base::GetString(*doc, {"kind"}) != "PodSecurityConfiguration") return Bad("kind", "must be PodSecurityConfiguration");
+  if (base::GetString(*doc, {"kind"}) != "PodSecurityConfiguration")
+    return Bad("kind", "must be PodSecurityConfiguration");
   Options options;
   const json::value* defaults = base::Find(*doc, "defaults");
   if (auto s = ReadMode(defaults, "enforce", &options.defaults.enforce); !s.ok()) return s;

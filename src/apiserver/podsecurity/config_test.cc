@@ -29,14 +29,16 @@ exemptions:
 }
 
 TEST(ConfigTest, EmptyConfigurationIsPrivileged) {
-  auto options = ParseConfig(R"({"apiVersion":"pod-security.admission.config.k8s.io/v1","kind":"PodSecurityConfiguration"})");
+  auto options = ParseConfig(
+      R"({"apiVersion":"pod-security.admission.config.k8s.io/v1","kind":"PodSecurityConfiguration"})");
   ASSERT_TRUE(options.ok()) << options.status();
   EXPECT_TRUE(options->defaults.FullyPrivileged());
   EXPECT_TRUE(options->exempt_namespaces.empty());
 }
 
 TEST(ConfigTest, RefusesBadValues) {
-  const std::string head = "apiVersion: pod-security.admission.config.k8s.io/v1\nkind: PodSecurityConfiguration\n";
+  const std::string head =
+      "apiVersion: pod-security.admission.config.k8s.io/v1\nkind: PodSecurityConfiguration\n";
   EXPECT_EQ(ParseConfig(head + "defaults: {enforce: strict}").status().message(),
             "PodSecurityConfiguration defaults.enforce: must be one of privileged, baseline, restricted");
   EXPECT_EQ(ParseConfig(head + "defaults: {audit-version: '1.2'}").status().message(),

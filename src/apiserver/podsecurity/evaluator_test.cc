@@ -40,7 +40,8 @@ TEST(EvaluatorTest, OlderVersionsRunOlderChecks) {
             "non-default capabilities, host namespaces, privileged, allowPrivilegeEscalation != false, "
             "restricted volume types, runAsNonRoot != true");
   // Before v1.8 there is no allowPrivilegeEscalation check.
-  EXPECT_EQ(Reasons(Level::kRestricted, Version::V1(7), R"({"containers":[{"name":"c","securityContext":{"runAsNonRoot":true}}]})"),
+  EXPECT_EQ(Reasons(Level::kRestricted, Version::V1(7),
+                    R"({"containers":[{"name":"c","securityContext":{"runAsNonRoot":true}}]})"),
             "");
   // The safe sysctls of a version.
   const char* sysctl = R"({"securityContext":{"sysctls":[{"name":"net.ipv4.tcp_wmem"}]}})";
@@ -61,11 +62,12 @@ TEST(EvaluatorTest, DetailsJoinReasonsAndParentheses) {
   EXPECT_EQ(v.Reasons(), "a, unknown forbidden reason, b");
   EXPECT_EQ(v.Details(), "a (x must y), unknown forbidden reason, b");
   const char* pod = R"({"containers":[{"name":"c"}]})";
-  EXPECT_EQ(Aggregate(EvaluatePod({Level::kRestricted, Version::Latest()}, J("{}"), J(pod))).Details(),
-            R"(allowPrivilegeEscalation != false (container "c" must set securityContext.allowPrivilegeEscalation=false), )"
-            R"(unrestricted capabilities (container "c" must set securityContext.capabilities.drop=["ALL"]), )"
-            R"(runAsNonRoot != true (pod or container "c" must set securityContext.runAsNonRoot=true), )"
-            R"(seccompProfile (pod or container "c" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost"))");
+  EXPECT_EQ(
+      Aggregate(EvaluatePod({Level::kRestricted, Version::Latest()}, J("{}"), J(pod))).Details(),
+      R"(allowPrivilegeEscalation != false (container "c" must set securityContext.allowPrivilegeEscalation=false), )"
+      R"(unrestricted capabilities (container "c" must set securityContext.capabilities.drop=["ALL"]), )"
+      R"(runAsNonRoot != true (pod or container "c" must set securityContext.runAsNonRoot=true), )"
+      R"(seccompProfile (pod or container "c" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost"))");
 }
 
 }  // namespace

@@ -25,7 +25,8 @@ constexpr size_t kNamespaceMaxPodsToCheck = 3000;
 
 // Pod subresources whose writes cannot change what Pod Security looks at.
 bool IgnoredPodSubresource(std::string_view subresource) {
-  for (std::string_view s : {"exec", "attach", "binding", "eviction", "log", "portforward", "proxy", "status"}) {
+  for (std::string_view s :
+       {"exec", "attach", "binding", "eviction", "log", "portforward", "proxy", "status"}) {
     if (subresource == s) return true;
   }
   return false;
@@ -42,9 +43,10 @@ const json::value& Labels(const json::value& obj) {
 }
 
 bool SameCauses(const std::vector<api::StatusCause>& a, const std::vector<api::StatusCause>& b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const api::StatusCause& x, const api::StatusCause& y) {
-    return x.reason == y.reason && x.message == y.message && x.field == y.field;
-  });
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](const api::StatusCause& x, const api::StatusCause& y) {
+                      return x.reason == y.reason && x.message == y.message && x.field == y.field;
+                    });
 }
 
 std::string Image(const json::value& container) { return base::GetString(container, {"image"}); }
@@ -128,7 +130,8 @@ absl::Status PodSecurityPlugin::ValidateNamespace(const AdmissionRequest& reques
   if (request.operation == AdmissionOperation::kCreate || !old) {
     if (!errors.empty()) return api::InvalidError("", "Namespace", name, errors);
     if (ExemptNamespace(name)) {
-      if (auto warning = ExemptNamespaceWarning(name, policy, labels); !warning.empty()) request.Warn(warning);
+      if (auto warning = ExemptNamespaceWarning(name, policy, labels); !warning.empty())
+        request.Warn(warning);
     }
     return absl::OkStatus();
   }
@@ -139,8 +142,10 @@ absl::Status PodSecurityPlugin::ValidateNamespace(const AdmissionRequest& reques
     return api::InvalidError("", "Namespace", name, errors);
   }
   // Existing pods are dry-run only when the enforce policy became stricter or changed version.
-  if (policy.enforce == old_policy.enforce || policy.enforce.level == Level::kPrivileged) return absl::OkStatus();
-  if (policy.enforce.version == old_policy.enforce.version && policy.enforce.level <= old_policy.enforce.level) {
+  if (policy.enforce == old_policy.enforce || policy.enforce.level == Level::kPrivileged)
+    return absl::OkStatus();
+  if (policy.enforce.version == old_policy.enforce.version &&
+      policy.enforce.level <= old_policy.enforce.level) {
     return absl::OkStatus();
   }
   if (ExemptNamespace(name)) {
@@ -160,8 +165,9 @@ absl::Status PodSecurityPlugin::ValidatePod(const AdmissionRequest& request, con
   if (ExemptNamespace(ns) || ExemptUser(request)) return absl::OkStatus();
   auto labels = sources_->NamespaceLabels(ns);
   if (!labels.ok()) {
-    return api::ToStatus({500, "InternalError",
-                          absl::StrCat("Internal error occurred: failed to lookup namespace ", api::GoQuote(ns))});
+    return api::ToStatus(
+        {500, "InternalError",
+         absl::StrCat("Internal error occurred: failed to lookup namespace ", api::GoQuote(ns))});
   }
   std::vector<api::StatusCause> errors;
   Policy policy = PolicyFromLabels(*labels, options_.defaults, &errors);
@@ -173,7 +179,8 @@ absl::Status PodSecurityPlugin::ValidatePod(const AdmissionRequest& request, con
   return EvaluatePod(request, policy, pod.meta, pod.spec, /*enforce=*/true);
 }
 
-absl::Status PodSecurityPlugin::ValidatePodController(const AdmissionRequest& request, const json::value& obj) const {
+absl::Status PodSecurityPlugin::ValidatePodController(const AdmissionRequest& request,
+                                                      const json::value& obj) const {
   if (!request.subresource.empty()) return absl::OkStatus();
   std::string ns(request.ns);
   if (ExemptNamespace(ns) || ExemptUser(request)) return absl::OkStatus();
@@ -191,7 +198,8 @@ absl::Status PodSecurityPlugin::ValidatePodController(const AdmissionRequest& re
 }
 
 absl::Status PodSecurityPlugin::EvaluatePod(const AdmissionRequest& request, const Policy& policy,
-                                            const json::value* meta, const json::value* spec, bool enforce) const {
+                                            const json::value* meta, const json::value* spec,
+                                            bool enforce) const {
   static const json::value kEmpty = json::object();
   const json::value& m = meta ? *meta : kEmpty;
   const json::value& s = spec ? *spec : kEmpty;
@@ -201,18 +209,23 @@ absl::Status PodSecurityPlugin::EvaluatePod(const AdmissionRequest& request, con
     if (!v.empty()) {
       const api::ResourceInfo& r = *request.resource;
       std::string name(request.name);
-      std::string subject = name.empty() ? r.QualifiedPlural() : absl::StrCat(r.QualifiedPlural(), " ", api::GoQuote(name));
-      api::ApiError e{403, "Forbidden",
+      std::string subject =
+          name.empty() ? r.QualifiedPlural() : absl::StrCat(r.QualifiedPlural(), " ", api::GoQuote(name));
+      api::ApiError e{403,
+                      "Forbidden",
                       absl::StrCat(subject, " is forbidden: violates PodSecurity ",
                                    api::GoQuote(policy.enforce.String()), ": ", v.Details()),
-                      name, r.group, r.plural};
+                      name,
+                      r.group,
+                      r.plural};
       return api::ToStatus(e);
     }
   }
   // The audit mode would annotate the audit event here; skiff has no audit log to carry it.
   Violations warn = Aggregate(podsecurity::EvaluatePod(policy.warn, m, s));
   if (!warn.empty()) {
-    request.Warn(absl::StrCat("would violate PodSecurity ", api::GoQuote(policy.warn.String()), ": ", warn.Details()));
+    request.Warn(
+        absl::StrCat("would violate PodSecurity ", api::GoQuote(policy.warn.String()), ": ", warn.Details()));
   }
   return absl::OkStatus();
 }
@@ -257,12 +270,13 @@ std::vector<std::string> PodSecurityPlugin::EvaluatePodsInNamespace(const std::s
   }
   std::vector<std::string> warnings;
   if (pods.size() < total) {
-    warnings.push_back(absl::StrCat("new PodSecurity enforce level only checked against the first ", pods.size(),
-                                    " of ", total, " existing pods"));
+    warnings.push_back(absl::StrCat("new PodSecurity enforce level only checked against the first ",
+                                    pods.size(), " of ", total, " existing pods"));
   }
   if (reasons_in_order.empty()) return warnings;
   warnings.push_back(absl::StrCat("existing pods in namespace ", api::GoQuote(ns),
-                                  " violate the new PodSecurity enforce level ", api::GoQuote(enforce.String())));
+                                  " violate the new PodSecurity enforce level ",
+                                  api::GoQuote(enforce.String())));
   std::vector<std::string> pod_warnings;
   for (const auto& reasons : reasons_in_order) {
     const Seen& s = seen[reasons];
@@ -276,7 +290,9 @@ std::vector<std::string> PodSecurityPlugin::EvaluatePodsInNamespace(const std::s
   return warnings;
 }
 
-bool PodSecurityPlugin::ExemptNamespace(std::string_view ns) const { return Contains(options_.exempt_namespaces, ns); }
+bool PodSecurityPlugin::ExemptNamespace(std::string_view ns) const {
+  return Contains(options_.exempt_namespaces, ns);
+}
 
 bool PodSecurityPlugin::ExemptUser(const AdmissionRequest& request) const {
   return request.user && Contains(options_.exempt_usernames, request.user->name);
@@ -289,13 +305,14 @@ bool PodSecurityPlugin::ExemptRuntimeClass(const json::value* spec) const {
 std::string PodSecurityPlugin::ExemptNamespaceWarning(std::string_view ns, const Policy& policy,
                                                       const json::value& labels) const {
   const Policy& d = options_.defaults;
-  if (policy.FullyPrivileged() ||
-      (Equivalent(policy.enforce, d.enforce) && Equivalent(policy.audit, d.audit) && Equivalent(policy.warn, d.warn))) {
+  if (policy.FullyPrivileged() || (Equivalent(policy.enforce, d.enforce) &&
+                                   Equivalent(policy.audit, d.audit) && Equivalent(policy.warn, d.warn))) {
     return "";
   }
   // Only the non-privileged modes the namespace sets itself.
   std::vector<std::string> modes;
-  auto add = [&](const char* mode, const LevelVersion& lv, std::string_view label, std::string_view version_label) {
+  auto add = [&](const char* mode, const LevelVersion& lv, std::string_view label,
+                 std::string_view version_label) {
     if (lv.level != Level::kPrivileged && (HasLabel(labels, label) || HasLabel(labels, version_label))) {
       modes.push_back(absl::StrCat(mode, "=", lv.String()));
     }

@@ -65,13 +65,15 @@ class PodSecurityPlugin : public AdmissionPlugin {
   absl::Status ValidatePodController(const AdmissionRequest& request, const boost::json::value& obj) const;
   // Checks a pod (or template) against the namespace policy: refuses under enforce (pods only),
   // else warns under warn.
-  absl::Status EvaluatePod(const AdmissionRequest& request, const Policy& policy, const boost::json::value* meta,
-                           const boost::json::value* spec, bool enforce) const;
+  absl::Status EvaluatePod(const AdmissionRequest& request, const Policy& policy,
+                           const boost::json::value* meta, const boost::json::value* spec,
+                           bool enforce) const;
   bool ExemptNamespace(std::string_view ns) const;
   bool ExemptUser(const AdmissionRequest& request) const;
   bool ExemptRuntimeClass(const boost::json::value* spec) const;
   // The warning for labelling an exempt namespace with a policy that will not apply, or "".
-  std::string ExemptNamespaceWarning(std::string_view ns, const Policy& policy, const boost::json::value& labels) const;
+  std::string ExemptNamespaceWarning(std::string_view ns, const Policy& policy,
+                                     const boost::json::value& labels) const;
 
   const Sources* sources_;
   Options options_;

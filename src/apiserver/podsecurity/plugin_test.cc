@@ -29,7 +29,8 @@ using ::testing::IsEmpty;
 constexpr const char* kPrivilegedPod =
     R"({"metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"busybox","securityContext":{"privileged":true}}]}})";
 // Conforms to baseline, not to restricted.
-constexpr const char* kPlainPod = R"({"metadata":{"name":"plain"},"spec":{"containers":[{"name":"c","image":"busybox"}]}})";
+constexpr const char* kPlainPod =
+    R"({"metadata":{"name":"plain"},"spec":{"containers":[{"name":"c","image":"busybox"}]}})";
 constexpr const char* kRestrictedPod = R"({"metadata":{"name":"good"},"spec":{
     "securityContext":{"runAsNonRoot":true,"seccompProfile":{"type":"RuntimeDefault"}},
     "containers":[{"name":"c","image":"busybox","securityContext":{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]}}}]}})";
@@ -83,7 +84,8 @@ class PodSecurityPluginTest : public ::testing::Test {
     ns.as_object()["metadata"].as_object()["labels"] = *base::ParseJson(labels_json);
     return rs_->Create(*ns_, "", std::move(ns), {}).status();
   }
-  absl::Status Relabel(const std::string& name, const std::string& labels_json, std::vector<std::string>* warnings) {
+  absl::Status Relabel(const std::string& name, const std::string& labels_json,
+                       std::vector<std::string>* warnings) {
     WriteOptions options;
     options.warnings = warnings;
     return rs_
@@ -154,8 +156,9 @@ TEST_F(PodSecurityPluginTest, GeneratedNamesAppearInTheMessage) {
   auto refused = CreatePod(
       "locked",
       R"({"metadata":{"generateName":"web-"},"spec":{"hostNetwork":true,"containers":[{"name":"c","image":"x"}]}})");
-  EXPECT_EQ(refused.message(),
-            R"(pods "web-abcde" is forbidden: violates PodSecurity "baseline:latest": host namespaces (hostNetwork=true))");
+  EXPECT_EQ(
+      refused.message(),
+      R"(pods "web-abcde" is forbidden: violates PodSecurity "baseline:latest": host namespaces (hostNetwork=true))");
 }
 
 TEST_F(PodSecurityPluginTest, BaselineAdmitsWhatOnlyRestrictedForbids) {
@@ -174,7 +177,8 @@ TEST_F(PodSecurityPluginTest, WarnModeAdmitsWithAWarning) {
   ASSERT_TRUE(CreateNamespace("warned", R"({"pod-security.kubernetes.io/warn":"restricted"})").ok());
   std::vector<std::string> warnings;
   ASSERT_TRUE(CreatePod("warned", kPlainPod, &warnings).ok());
-  EXPECT_THAT(warnings, ElementsAre(std::string(R"(would violate PodSecurity "restricted:latest": )") + kPlainDetails));
+  EXPECT_THAT(warnings,
+              ElementsAre(std::string(R"(would violate PodSecurity "restricted:latest": )") + kPlainDetails));
 }
 
 TEST_F(PodSecurityPluginTest, EnforceRefusalsCarryNoWarning) {
@@ -199,16 +203,20 @@ TEST_F(PodSecurityPluginTest, WorkloadsAreWarnedAboutNotRefused) {
                              options);
   ASSERT_TRUE(created.ok()) << created.status();
   // Warn follows the stricter enforce level.
-  EXPECT_THAT(warnings, ElementsAre(std::string(R"(would violate PodSecurity "restricted:latest": )") + kPlainDetails));
+  EXPECT_THAT(warnings,
+              ElementsAre(std::string(R"(would violate PodSecurity "restricted:latest": )") + kPlainDetails));
   const auto* cronjobs = api::FindResource("batch", "v1", "cronjobs");
   warnings.clear();
-  ASSERT_TRUE(rs_->Create(*cronjobs, "locked", Parse(R"({"metadata":{"name":"cj"},"spec":{"schedule":"* * * * *",
+  ASSERT_TRUE(rs_->Create(*cronjobs, "locked",
+                          Parse(R"({"metadata":{"name":"cj"},"spec":{"schedule":"* * * * *",
       "jobTemplate":{"spec":{"template":{"spec":{"restartPolicy":"Never","hostPID":true,
       "containers":[{"name":"c","image":"x"}]}}}}}})"),
                           options)
                   .ok());
   ASSERT_EQ(warnings.size(), 1u);
-  EXPECT_THAT(warnings[0], ::testing::StartsWith(R"(would violate PodSecurity "restricted:latest": host namespaces (hostPID=true), )"));
+  EXPECT_THAT(warnings[0],
+              ::testing::StartsWith(
+                  R"(would violate PodSecurity "restricted:latest": host namespaces (hostPID=true), )"));
 }
 
 TEST_F(PodSecurityPluginTest, OnlyImageChangesOfExistingPodsAreEvaluated) {
@@ -234,7 +242,8 @@ TEST_F(PodSecurityPluginTest, OnlyImageChangesOfExistingPodsAreEvaluated) {
   EXPECT_TRUE(update("labels", "v").ok());
   auto refused = update("image", "busybox:2");
   EXPECT_EQ(api::HttpCode(refused), 403) << refused;
-  EXPECT_THAT(std::string(refused.message()), ::testing::StartsWith(R"(pods "plain" is forbidden: violates PodSecurity)"));
+  EXPECT_THAT(std::string(refused.message()),
+              ::testing::StartsWith(R"(pods "plain" is forbidden: violates PodSecurity)"));
   // Status writes (the kubelet's) are never evaluated.
   WriteOptions status;
   status.subresource = "status";
@@ -267,24 +276,33 @@ TEST_F(PodSecurityPluginTest, RaisingEnforceWarnsAboutExistingPods) {
   ASSERT_TRUE(CreateNamespace("busy").ok());
   ASSERT_TRUE(CreatePod("busy", kPrivilegedPod).ok());
   ASSERT_TRUE(CreatePod("busy", kPlainPod).ok());
-  ASSERT_TRUE(CreatePod("busy", R"({"metadata":{"name":"another"},"spec":{"containers":[{"name":"c","image":"busybox"}]}})").ok());
+  ASSERT_TRUE(
+      CreatePod("busy",
+                R"({"metadata":{"name":"another"},"spec":{"containers":[{"name":"c","image":"busybox"}]}})")
+          .ok());
   ASSERT_TRUE(CreatePod("busy", kRestrictedPod).ok());
   std::vector<std::string> warnings;
   ASSERT_TRUE(Relabel("busy", R"({"pod-security.kubernetes.io/enforce":"baseline"})", &warnings).ok());
-  EXPECT_THAT(warnings, ElementsAre(R"(existing pods in namespace "busy" violate the new PodSecurity enforce level "baseline:latest")",
-                                    "p: privileged"));
+  EXPECT_THAT(
+      warnings,
+      ElementsAre(
+          R"(existing pods in namespace "busy" violate the new PodSecurity enforce level "baseline:latest")",
+          "p: privileged"));
   warnings.clear();
   ASSERT_TRUE(Relabel("busy", R"({"pod-security.kubernetes.io/enforce":"restricted"})", &warnings).ok());
-  EXPECT_THAT(warnings,
-              ElementsAre(R"(existing pods in namespace "busy" violate the new PodSecurity enforce level "restricted:latest")",
-                          "another (and 1 other pod): allowPrivilegeEscalation != false, unrestricted capabilities, "
-                          "runAsNonRoot != true, seccompProfile",
-                          "p: privileged, allowPrivilegeEscalation != false, unrestricted capabilities, "
-                          "runAsNonRoot != true, seccompProfile"));
+  EXPECT_THAT(
+      warnings,
+      ElementsAre(
+          R"(existing pods in namespace "busy" violate the new PodSecurity enforce level "restricted:latest")",
+          "another (and 1 other pod): allowPrivilegeEscalation != false, unrestricted capabilities, "
+          "runAsNonRoot != true, seccompProfile",
+          "p: privileged, allowPrivilegeEscalation != false, unrestricted capabilities, "
+          "runAsNonRoot != true, seccompProfile"));
   // Relaxing, or keeping the level, checks nothing.
   warnings.clear();
   ASSERT_TRUE(Relabel("busy", R"({"pod-security.kubernetes.io/enforce":"baseline"})", &warnings).ok());
-  ASSERT_TRUE(Relabel("busy", R"({"pod-security.kubernetes.io/enforce":"baseline","x":"y"})", &warnings).ok());
+  ASSERT_TRUE(
+      Relabel("busy", R"({"pod-security.kubernetes.io/enforce":"baseline","x":"y"})", &warnings).ok());
   EXPECT_THAT(warnings, IsEmpty());
 }
 
@@ -303,7 +321,8 @@ TEST(PodSecurityExemptionsTest, ExemptNamespacesUsersAndRuntimeClasses) {
   PodSecurityPlugin plugin(&sources, options);
   const api::ResourceInfo* pods = api::FindResource("", "v1", "pods");
   json::value pod = *base::ParseJson(kPrivilegedPod);
-  AdmissionRequest request{.operation = AdmissionOperation::kCreate, .resource = pods, .ns = "apps", .name = "p"};
+  AdmissionRequest request{
+      .operation = AdmissionOperation::kCreate, .resource = pods, .ns = "apps", .name = "p"};
   EXPECT_EQ(api::HttpCode(plugin.Validate(request, &pod, nullptr)), 403);
   request.ns = "kube-system";
   EXPECT_TRUE(plugin.Validate(request, &pod, nullptr).ok());
@@ -319,7 +338,9 @@ TEST(PodSecurityExemptionsTest, ExemptNamespacesUsersAndRuntimeClasses) {
   std::vector<std::string> warnings;
   json::value ns = *base::ParseJson(
       R"({"metadata":{"name":"kube-system","labels":{"pod-security.kubernetes.io/enforce":"baseline"}}})");
-  AdmissionRequest ns_request{.operation = AdmissionOperation::kCreate, .resource = namespaces, .name = "kube-system",
+  AdmissionRequest ns_request{.operation = AdmissionOperation::kCreate,
+                              .resource = namespaces,
+                              .name = "kube-system",
                               .warnings = &warnings};
   EXPECT_TRUE(plugin.Validate(ns_request, &ns, nullptr).ok());
   EXPECT_THAT(warnings, ElementsAre(R"(namespace "kube-system" is exempt from Pod Security, and the policy )"

@@ -29,7 +29,8 @@ bool HasPodSpec(const api::ResourceInfo& r) {
 PodParts ExtractPod(const api::ResourceInfo& r, const boost::json::value& obj) {
   if (IsPods(r)) return {base::Find(obj, "metadata"), base::Find(obj, "spec"), true};
   if (Is(r, "", "podtemplates")) return FromTemplate(base::Find(obj, "template"));
-  if (Is(r, "batch", "cronjobs")) return FromTemplate(base::FindPath(obj, {"spec", "jobTemplate", "spec", "template"}));
+  if (Is(r, "batch", "cronjobs"))
+    return FromTemplate(base::FindPath(obj, {"spec", "jobTemplate", "spec", "template"}));
   return FromTemplate(base::FindPath(obj, {"spec", "template"}));
 }
 

@@ -44,12 +44,14 @@ TEST(PolicyTest, WarnFollowsAStricterEnforceLevel) {
   EXPECT_EQ(p.warn.String(), "restricted:v1.29");
   EXPECT_EQ(p.audit.String(), "privileged:latest");
   // An explicit warn label wins; its version stays its own.
-  p = PolicyFromLabels(J(R"({"pod-security.kubernetes.io/enforce":"restricted","pod-security.kubernetes.io/warn":"baseline"})"),
-                       Policy{}, &errors);
+  p = PolicyFromLabels(
+      J(R"({"pod-security.kubernetes.io/enforce":"restricted","pod-security.kubernetes.io/warn":"baseline"})"),
+      Policy{}, &errors);
   EXPECT_EQ(p.warn.String(), "baseline:latest");
-  p = PolicyFromLabels(J(R"({"pod-security.kubernetes.io/enforce":"baseline","pod-security.kubernetes.io/enforce-version":"v1.20",
+  p = PolicyFromLabels(
+      J(R"({"pod-security.kubernetes.io/enforce":"baseline","pod-security.kubernetes.io/enforce-version":"v1.20",
                              "pod-security.kubernetes.io/warn-version":"v1.25"})"),
-                       Policy{}, &errors);
+      Policy{}, &errors);
   EXPECT_EQ(p.warn.String(), "baseline:v1.25");
   EXPECT_TRUE(errors.empty());
 }
