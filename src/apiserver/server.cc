@@ -136,8 +136,8 @@ absl::Status Server::Start() {
     if (!loaded.ok()) return loaded.status();
     pod_security = std::move(*loaded);
   }
-  parts_->pod_security =
-      std::make_unique<podsecurity::PodSecurityPlugin>(parts_->pod_security_sources.get(), std::move(pod_security));
+  parts_->pod_security = std::make_unique<podsecurity::PodSecurityPlugin>(parts_->pod_security_sources.get(),
+                                                                         std::move(pod_security));
   parts_->storage->AddAdmissionPlugin(parts_->pod_security.get());
   // Namespaces Kubernetes always has.
   const api::ResourceInfo* namespaces = api::FindResource("", "v1", "namespaces");
