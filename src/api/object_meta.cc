@@ -6,15 +6,6 @@ namespace skiff::api {
 
 namespace json = boost::json;
 
-namespace {
-
-const json::value* ObjectAt(const json::value& obj, std::string_view field) {
-  const json::value* v = base::FindPath(obj, {"metadata", field});
-  return v != nullptr && v->is_object() ? v : nullptr;
-}
-
-}  // namespace
-
 std::string Name(const json::value& obj) { return base::GetString(obj, {"metadata", "name"}); }
 std::string Namespace(const json::value& obj) { return base::GetString(obj, {"metadata", "namespace"}); }
 std::string Uid(const json::value& obj) { return base::GetString(obj, {"metadata", "uid"}); }
@@ -23,8 +14,8 @@ std::string ResourceVersion(const json::value& obj) {
 }
 int64_t Generation(const json::value& obj) { return base::GetInt(obj, {"metadata", "generation"}); }
 
-const json::value* Labels(const json::value& obj) { return ObjectAt(obj, "labels"); }
-const json::value* Annotations(const json::value& obj) { return ObjectAt(obj, "annotations"); }
+const json::value* Labels(const json::value& obj) { return base::FindPath(obj, {"metadata", "labels"}); }
+const json::value* Annotations(const json::value& obj) { return base::FindPath(obj, {"metadata", "annotations"}); }
 
 std::string Label(const json::value& obj, std::string_view key, std::string_view fallback) {
   return base::GetString(obj, {"metadata", "labels", key}, fallback);

@@ -24,8 +24,8 @@ std::string Uid(const boost::json::value& obj);
 std::string ResourceVersion(const boost::json::value& obj);
 int64_t Generation(const boost::json::value& obj);
 
-// metadata.labels / metadata.annotations when it is an object, else null (as LabelSelector::Matches
-// expects).
+// metadata.labels / metadata.annotations as stored (an object in any validated object), or null
+// when absent; the form LabelSelector::Matches takes.
 const boost::json::value* Labels(const boost::json::value& obj);
 const boost::json::value* Annotations(const boost::json::value& obj);
 // One label / annotation value; `fallback` when it is absent or not a string.

@@ -36,7 +36,6 @@ TEST(ObjectMetaTest, MissingOrMistypedFieldsReadAsEmpty) {
     EXPECT_EQ(Name(obj), "") << text;
     EXPECT_EQ(Namespace(obj), "") << text;
     EXPECT_EQ(Generation(obj), 0) << text;
-    EXPECT_EQ(Labels(obj), nullptr) << text;
     EXPECT_EQ(Label(obj, "app", "none"), "none") << text;
     EXPECT_EQ(OwnerReferences(obj), nullptr) << text;
     EXPECT_EQ(ControllerRef(obj), nullptr) << text;
@@ -54,6 +53,8 @@ TEST(ObjectMetaTest, LabelsAndAnnotations) {
   ASSERT_NE(Annotations(kPod), nullptr);
   EXPECT_EQ(Annotation(kPod, "note"), "hi");
   EXPECT_EQ(Annotation(kPod, "n", "fallback"), "fallback");  // not a string
+  EXPECT_EQ(Labels(json::parse(R"({"metadata": {}})")), nullptr);
+  EXPECT_EQ(Annotations(json::parse(R"({"metadata": {"name": "x"}})")), nullptr);
 }
 
 TEST(ObjectMetaTest, ControllerRefIsTheFirstWithControllerTrue) {

@@ -25,8 +25,8 @@ bool IsTerminal(const json::value& pod) {
 
 std::string NodeName(const json::value& pod) { return base::GetString(pod, {"spec", "nodeName"}); }
 
-const json::value* FindCondition(const json::value& obj, std::string_view type) {
-  const json::array* conditions = ArrayAt(obj, {"status", "conditions"});
+const json::value* FindStatusCondition(const json::value& status, std::string_view type) {
+  const json::array* conditions = ArrayAt(status, {"conditions"});
   if (conditions == nullptr) return nullptr;
   for (const json::value& c : *conditions) {
     if (c.is_object() && base::GetString(c, {"type"}) == type) return &c;
@@ -34,9 +34,19 @@ const json::value* FindCondition(const json::value& obj, std::string_view type) 
   return nullptr;
 }
 
-bool IsConditionTrue(const json::value& obj, std::string_view type) {
-  const json::value* c = FindCondition(obj, type);
+bool IsStatusConditionTrue(const json::value& status, std::string_view type) {
+  const json::value* c = FindStatusCondition(status, type);
   return c != nullptr && base::GetString(*c, {"status"}) == "True";
+}
+
+const json::value* FindCondition(const json::value& obj, std::string_view type) {
+  const json::value* status = base::Find(obj, "status");
+  return status == nullptr ? nullptr : FindStatusCondition(*status, type);
+}
+
+bool IsConditionTrue(const json::value& obj, std::string_view type) {
+  const json::value* status = base::Find(obj, "status");
+  return status != nullptr && IsStatusConditionTrue(*status, type);
 }
 
 bool IsPodReady(const json::value& pod) { return IsConditionTrue(pod, "Ready"); }

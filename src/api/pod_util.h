@@ -28,6 +28,9 @@ std::string NodeName(const boost::json::value& pod);
 const boost::json::value* FindCondition(const boost::json::value& obj, std::string_view type);
 // That condition exists and its status is "True".
 bool IsConditionTrue(const boost::json::value& obj, std::string_view type);
+// The same over a status object (its "conditions" list), for code that holds only the status.
+const boost::json::value* FindStatusCondition(const boost::json::value& status, std::string_view type);
+bool IsStatusConditionTrue(const boost::json::value& status, std::string_view type);
 
 // The pod's Ready condition is True.
 bool IsPodReady(const boost::json::value& pod);

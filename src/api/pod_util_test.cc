@@ -53,6 +53,11 @@ TEST(PodUtilTest, FindConditionWorksForNodes) {
   EXPECT_EQ(FindCondition(node, "DiskPressure"), nullptr);
   EXPECT_TRUE(IsConditionTrue(node, "Ready"));
   EXPECT_FALSE(IsConditionTrue(node, "MemoryPressure"));
+  const json::value& status = node.at("status");
+  EXPECT_EQ(FindStatusCondition(status, "MemoryPressure"), c);
+  EXPECT_TRUE(IsStatusConditionTrue(status, "Ready"));
+  EXPECT_FALSE(IsStatusConditionTrue(status, "DiskPressure"));
+  EXPECT_FALSE(IsStatusConditionTrue(json::parse(R"({"conditions": 3})"), "Ready"));
 }
 
 TEST(PodUtilTest, AvailabilityNeedsMinReadySecondsOfReadiness) {

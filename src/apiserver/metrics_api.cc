@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/label_selector.h"
+#include "api/object_meta.h"
 #include "api/resources.h"
 #include "apiserver/errors.h"
 #include "apiserver/pod_streams.h"
@@ -54,10 +55,10 @@ std::string SampleTime(const json::value& summary) {
 }
 
 json::object Metadata(const json::value& object, bool namespaced) {
-  json::object meta{{"name", base::GetString(object, {"metadata", "name"})}};
-  if (namespaced) meta["namespace"] = base::GetString(object, {"metadata", "namespace"});
+  json::object meta{{"name", api::Name(object)}};
+  if (namespaced) meta["namespace"] = api::Namespace(object);
   meta["creationTimestamp"] = base::FormatRfc3339(absl::Now());
-  if (const json::value* labels = base::FindPath(object, {"metadata", "labels"});
+  if (const json::value* labels = api::Labels(object);
       labels && labels->is_object()) {
     meta["labels"] = *labels;
   }
@@ -127,7 +128,7 @@ json::value MetricsApi::Fetch(const json::value& node) {
   request.target = "/stats/summary";
   request.headers.emplace_back("Accept", "application/json");
   absl::StatusOr<HttpResponse> resp = proxy_.Forward(*endpoint, request, options_.fetch_timeout);
-  std::string name = base::GetString(node, {"metadata", "name"});
+  std::string name = api::Name(node);
   if (!resp.ok() || resp->status != 200 || resp->stream || resp->producer) {
     spdlog::warn("metrics: node {}: {}", name,
                  resp.ok() ? absl::StrCat("status ", resp->status) : resp.status().ToString());
@@ -197,7 +198,7 @@ HttpResponse MetricsApi::Handle(const HttpRequest& request, const RequestInfo& i
       if (!selector->Matches(&obj->labels)) continue;
       json::value pod = obj->Parse();
       auto it = usage.find(
-          absl::StrCat(obj->namespace_name, "/", obj->name, "/", base::GetString(pod, {"metadata", "uid"})));
+          absl::StrCat(obj->namespace_name, "/", obj->name, "/", api::Uid(pod)));
       if (it == usage.end()) continue;
       json::array containers;
       if (const json::value* cs = base::Find(*it->second.first, "containers"); cs && cs->is_array()) {

@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "api/json_patch.h"
+#include "api/object_meta.h"
 #include "base/clock.h"
 #include "base/json.h"
 #include "boost/json/serialize.hpp"
@@ -67,7 +68,7 @@ void Canonical(const boost::json::value& v, std::string& out) {
 }
 
 std::string Annotation(const boost::json::value& obj, const char* key) {
-  return base::GetString(obj, {"metadata", "annotations", key});
+  return api::Annotation(obj, key);
 }
 
 // Annotations the controller manages itself and never copies from a Deployment to its RS.
@@ -215,7 +216,7 @@ bool SetNewReplicaSetAnnotations(const boost::json::value& d, boost::json::value
                                  const std::string& new_revision, bool exists) {
   bool changed = false;
   boost::json::object& annotations = base::EnsureObject(rs, {"metadata", "annotations"});
-  if (const boost::json::value* from = base::FindPath(d, {"metadata", "annotations"});
+  if (const boost::json::value* from = api::Annotations(d);
       from && from->is_object()) {
     for (const auto& [k, v] : from->get_object()) {
       std::string key(k.data(), k.size());

@@ -29,8 +29,6 @@ bool IsHeadless(const boost::json::value& service);
 // Every key of the service's spec.selector equals the pod's label (false without a selector).
 bool SelectorMatches(const boost::json::value& service, const boost::json::value& pod);
 
-bool IsPodReady(const boost::json::value& pod);
-bool IsTerminating(const boost::json::value& obj);  // metadata.deletionTimestamp is set
 // podIP set, phase not Succeeded/Failed, and (unless include_terminating) not being deleted
 // (k8s endpointsliceutil.ShouldPodBeInEndpoints).
 bool ShouldPodBeInEndpoints(const boost::json::value& pod, bool include_terminating);
