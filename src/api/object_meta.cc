@@ -15,7 +15,9 @@ std::string ResourceVersion(const json::value& obj) {
 int64_t Generation(const json::value& obj) { return base::GetInt(obj, {"metadata", "generation"}); }
 
 const json::value* Labels(const json::value& obj) { return base::FindPath(obj, {"metadata", "labels"}); }
-const json::value* Annotations(const json::value& obj) { return base::FindPath(obj, {"metadata", "annotations"}); }
+const json::value* Annotations(const json::value& obj) {
+  return base::FindPath(obj, {"metadata", "annotations"});
+}
 
 std::string Label(const json::value& obj, std::string_view key, std::string_view fallback) {
   return base::GetString(obj, {"metadata", "labels", key}, fallback);

@@ -10,7 +10,8 @@ namespace json = boost::json;
 
 json::value Pod(std::string_view status) {
   return json::parse(std::string(R"({"spec": {"nodeName": "n1", "containers": [{"name": "a"}],
-      "initContainers": [{"name": "i"}, {"name": "j"}]}, "status": )") + std::string(status) + "}");
+      "initContainers": [{"name": "i"}, {"name": "j"}]}, "status": )") +
+                     std::string(status) + "}");
 }
 
 const absl::Time kReadyAt = absl::FromUnixSeconds(1767225600);  // 2026-01-01T00:00:00Z

@@ -55,8 +55,7 @@ absl::Status ChargeDisruptionBudget(ResourceStorage* storage, const base::Clock&
   if (!pod_obj.ok()) return pod_obj.status();
   json::value pod = (*pod_obj)->Parse();
   std::string phase = api::PodPhase(pod);
-  if (api::IsBeingDeleted(pod) || phase == "Pending" ||
-      phase == "Succeeded" || phase == "Failed") {
+  if (api::IsBeingDeleted(pod) || phase == "Pending" || phase == "Succeeded" || phase == "Failed") {
     return absl::OkStatus();
   }
   std::vector<json::value> budgets = MatchingBudgets(storage, ns, pod);
@@ -84,8 +83,7 @@ absl::Status ChargeDisruptionBudget(ResourceStorage* storage, const base::Clock&
       PdbResource(), ns, budget_name,
       [&](const ObjectPtr& current) -> absl::StatusOr<json::value> {
         json::value obj = current->Parse();
-        if (base::GetInt(obj, {"status", "observedGeneration"}) <
-            api::Generation(obj)) {
+        if (base::GetInt(obj, {"status", "observedGeneration"}) < api::Generation(obj)) {
           return BudgetViolation(absl::StrCat("The disruption budget ", budget_name,
                                               " is still being processed by the server."));
         }

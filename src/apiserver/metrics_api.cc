@@ -58,8 +58,7 @@ json::object Metadata(const json::value& object, bool namespaced) {
   json::object meta{{"name", api::Name(object)}};
   if (namespaced) meta["namespace"] = api::Namespace(object);
   meta["creationTimestamp"] = base::FormatRfc3339(absl::Now());
-  if (const json::value* labels = api::Labels(object);
-      labels && labels->is_object()) {
+  if (const json::value* labels = api::Labels(object); labels && labels->is_object()) {
     meta["labels"] = *labels;
   }
   return meta;
@@ -197,8 +196,7 @@ HttpResponse MetricsApi::Handle(const HttpRequest& request, const RequestInfo& i
       if (!info.name.empty() && obj->name != info.name) continue;
       if (!selector->Matches(&obj->labels)) continue;
       json::value pod = obj->Parse();
-      auto it = usage.find(
-          absl::StrCat(obj->namespace_name, "/", obj->name, "/", api::Uid(pod)));
+      auto it = usage.find(absl::StrCat(obj->namespace_name, "/", obj->name, "/", api::Uid(pod)));
       if (it == usage.end()) continue;
       json::array containers;
       if (const json::value* cs = base::Find(*it->second.first, "containers"); cs && cs->is_array()) {

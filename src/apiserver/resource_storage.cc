@@ -205,8 +205,8 @@ absl::Status ResourceStorage::CheckNamespace(const api::ResourceInfo& r, const s
   auto nsobj = cache_->Get(prefix, ObjectKey(prefix, "", ns));
   if (!nsobj) return api::NotFoundError("", "namespaces", ns);
   json::value nsval = creating ? nsobj->Parse() : json::value();
-  if (creating && (base::GetString(nsval, {"status", "phase"}) == "Terminating" ||
-                   api::IsBeingDeleted(nsval))) {
+  if (creating &&
+      (base::GetString(nsval, {"status", "phase"}) == "Terminating" || api::IsBeingDeleted(nsval))) {
     return api::ToStatus(
         {403, "Forbidden",
          absl::StrCat(r.QualifiedPlural(), " is forbidden: unable to create new content in namespace ", ns,
@@ -218,8 +218,7 @@ absl::Status ResourceStorage::CheckNamespace(const api::ResourceInfo& r, const s
 
 absl::StatusOr<ObjectPtr> ResourceStorage::Create(const api::ResourceInfo& r, const std::string& ns,
                                                   json::value obj, const WriteOptions& options) {
-  bool generated = api::Name(obj).empty() &&
-                   !base::GetString(obj, {"metadata", "generateName"}).empty();
+  bool generated = api::Name(obj).empty() && !base::GetString(obj, {"metadata", "generateName"}).empty();
   bool taken = false;
   if (!generated) return CreateOnce(r, ns, std::move(obj), options, &taken);
   absl::StatusOr<ObjectPtr> result;

@@ -54,8 +54,7 @@ absl::Status SchemaAdmission::Admit(const api::ResourceInfo& resource, boost::js
   if (old) {
     for (auto& e : api::ValidateImmutableFields(*type, *old, obj)) errors.push_back(std::move(e));
   }
-  if (!errors.empty())
-    return InvalidObjectStatus(resource, api::Name(obj), errors);
+  if (!errors.empty()) return InvalidObjectStatus(resource, api::Name(obj), errors);
   return absl::OkStatus();
 }
 

@@ -395,8 +395,7 @@ void ServiceAllocations::Rebuild(const std::vector<json::value>& services) {
   ports_.Clear();
   for (const auto& svc : services) {
     Held held = HeldBy(svc);
-    std::string name = absl::StrCat(api::Namespace(svc), "/",
-                                    api::Name(svc));
+    std::string name = absl::StrCat(api::Namespace(svc), "/", api::Name(svc));
     for (uint32_t ip : held.ips) {
       if (ips_.Take(ip) == RangeAllocator::TakeResult::kAlreadyTaken) {
         spdlog::warn("service {}: cluster IP {} is also held by another service", name, FormatIpv4(ip));

@@ -16,9 +16,7 @@ std::string MakeKey(const std::string& ns, const std::string& name) {
   return ns.empty() ? name : absl::StrCat(ns, "/", name);
 }
 
-std::string KeyOf(const boost::json::value& obj) {
-  return MakeKey(api::Namespace(obj), api::Name(obj));
-}
+std::string KeyOf(const boost::json::value& obj) { return MakeKey(api::Namespace(obj), api::Name(obj)); }
 
 void SplitKey(const std::string& key, std::string* ns, std::string* name) {
   auto slash = key.find('/');
@@ -166,7 +164,7 @@ class Informer::Impl {
     for (const auto& [key, obj] : fresh) {
       Object old = Get(key);
       // Unchanged objects are not re-delivered on a relist.
-      if (old && ResourceVersion(*old) == ResourceVersion(*obj)) continue;
+      if (old && api::ResourceVersion(*old) == api::ResourceVersion(*obj)) continue;
       Apply(WatchEventType::kModified, obj);
     }
   }
@@ -183,10 +181,6 @@ class Informer::Impl {
         if (h.on_update) h.on_update(obj, obj);
       }
     }
-  }
-
-  static std::string ResourceVersion(const boost::json::value& obj) {
-    return api::ResourceVersion(obj);
   }
 
   // Updates the cache and tells the handlers. Caller holds dispatch_mu_.

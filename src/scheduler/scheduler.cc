@@ -176,9 +176,7 @@ void Scheduler::OnNodeUpdate(const client::Object& old_node, const client::Objec
     queue_.OnClusterEvent(ClusterEvent::kNodeUpdate);
 }
 
-void Scheduler::OnNodeDelete(const client::Object& node) {
-  cache_.RemoveNode(api::Name(*node));
-}
+void Scheduler::OnNodeDelete(const client::Object& node) { cache_.RemoveNode(api::Name(*node)); }
 
 void Scheduler::OnPodAdd(const client::Object& pod) {
   PodInfoPtr info = Parse(pod);
@@ -203,8 +201,7 @@ void Scheduler::OnPodUpdate(const client::Object& old_pod, const client::Object&
       queue_.OnClusterEvent(ClusterEvent::kAssignedPodAdd);
     } else if (was_active && !PodActive(*info)) {
       queue_.OnClusterEvent(ClusterEvent::kAssignedPodDelete);  // finished pods free their node
-    } else if (api::Labels(*old_pod) == nullptr ||
-               *api::Labels(*old_pod) != info->labels) {
+    } else if (api::Labels(*old_pod) == nullptr || *api::Labels(*old_pod) != info->labels) {
       queue_.OnClusterEvent(ClusterEvent::kAssignedPodUpdate);
     }
     return;

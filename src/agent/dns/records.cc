@@ -128,14 +128,12 @@ RecordTable::RecordTable(Config config, const std::vector<client::Object>& servi
     if (!slice || !slice->is_object()) continue;
     std::string svc = api::Label(*slice, kServiceNameLabel);
     if (svc.empty()) continue;
-    by_service[absl::StrCat(api::Namespace(*slice), "/", svc)].push_back(
-        slice.get());
+    by_service[absl::StrCat(api::Namespace(*slice), "/", svc)].push_back(slice.get());
   }
   static const std::vector<const json::value*> kNone;
   for (const auto& svc : services) {
     if (!svc || !svc->is_object()) continue;
-    std::string key = absl::StrCat(api::Namespace(*svc), "/",
-                                   api::Name(*svc));
+    std::string key = absl::StrCat(api::Namespace(*svc), "/", api::Name(*svc));
     auto it = by_service.find(key);
     AddService(*svc, it == by_service.end() ? kNone : it->second);
   }

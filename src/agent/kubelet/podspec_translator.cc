@@ -141,8 +141,8 @@ absl::StatusOr<cri::v1::ContainerConfig> PodspecTranslator::ContainerConfig(
       podspec::BuildContainerConfig(pod, container, entry->volumes, objects_, options);
   if (!result.ok()) return result.status();
   for (const auto& event : result->events) {
-    spdlog::warn("agent: pod {}/{}: {} {}: {}", api::Namespace(pod),
-                 api::Name(pod), event.type, event.reason, event.message);
+    spdlog::warn("agent: pod {}/{}: {} {}: {}", api::Namespace(pod), api::Name(pod), event.type, event.reason,
+                 event.message);
   }
   return std::move(result->config);
 }

@@ -54,8 +54,7 @@ absl::StatusOr<bool> StatusManager::Write(const json::value& pod, const json::ob
   client::PatchOptions options;
   options.subresource = "status";
   auto written =
-      client_->Patch(pods_, api::Namespace(pod),
-                     api::Name(pod), client::PatchType::kMerge, patch, options);
+      client_->Patch(pods_, api::Namespace(pod), api::Name(pod), client::PatchType::kMerge, patch, options);
   if (!written.ok()) return written.status();
   ++writes_;
   std::lock_guard lock(mu_);

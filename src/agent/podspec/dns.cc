@@ -179,8 +179,7 @@ absl::StatusOr<PodHostname> PodHostnameAndDomain(const boost::json::value& pod,
   }
   std::string subdomain = base::GetString(pod, {"spec", "subdomain"});
   if (!subdomain.empty()) {
-    result.domain = absl::StrCat(subdomain, ".", api::Namespace(pod), ".svc.",
-                                 base::Av(cluster_domain));
+    result.domain = absl::StrCat(subdomain, ".", api::Namespace(pod), ".svc.", base::Av(cluster_domain));
   }
   return result;
 }

@@ -75,8 +75,7 @@ absl::StatusOr<std::string> PodFieldValue(const boost::json::value& pod,
   if (path == "metadata.namespace") return api::Namespace(pod);
   if (path == "metadata.uid") return api::Uid(pod);
   if (path == "metadata.labels") return FormatStringMap(api::Labels(pod));
-  if (path == "metadata.annotations")
-    return FormatStringMap(api::Annotations(pod));
+  if (path == "metadata.annotations") return FormatStringMap(api::Annotations(pod));
   if (path == "spec.nodeName") return api::NodeName(pod);
   if (path == "spec.serviceAccountName") return base::GetString(pod, {"spec", "serviceAccountName"});
   if (path == "status.hostIP") {

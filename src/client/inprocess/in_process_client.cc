@@ -282,8 +282,7 @@ absl::StatusOr<Object> InProcessClient::Create(const api::ResourceInfo& r, const
                                                json::value obj, const WriteOptions& options) {
   if (auto s = PrepareBody(r, obj); !s.ok()) return s;
   PruneUnknown(r, obj);
-  if (api::Name(obj).empty() &&
-      base::GetString(obj, {"metadata", "generateName"}).empty()) {
+  if (api::Name(obj).empty() && base::GetString(obj, {"metadata", "generateName"}).empty()) {
     return api::InvalidError(
         r.group, r.kind, "",
         {{"FieldValueRequired", "Required value: name or generateName is required", "metadata.name"}});

@@ -152,7 +152,8 @@ bool CronJobReconciler::DeleteJob(Sync& sync, const boost::json::value& job) {
     return false;
   }
   RemoveFromActiveList(sync.cronjob, api::Uid(job));
-  if (s.ok()) Event(sync, client::kEventNormal, "SuccessfulDelete", absl::StrCat("Deleted job ", api::Name(job)));
+  if (s.ok())
+    Event(sync, client::kEventNormal, "SuccessfulDelete", absl::StrCat("Deleted job ", api::Name(job)));
   return true;
 }
 
@@ -340,7 +341,8 @@ client::ReconcileResult CronJobReconciler::StartDueJob(Sync& sync) {
     // Created by an earlier sync whose status write was lost, or by someone else.
     created = client_->Get(JobsResource(), api::Namespace(cronjob), job_name);
     if (!created.ok()) return {created.status(), std::nullopt};
-    if (!ControlledBy(**created, cronjob) || InActiveList(cronjob, "uid", api::Uid(**created))) return requeue();
+    if (!ControlledBy(**created, cronjob) || InActiveList(cronjob, "uid", api::Uid(**created)))
+      return requeue();
     already_existed = true;
   } else if (!created.ok()) {
     Event(sync, client::kEventWarning, "FailedCreate",

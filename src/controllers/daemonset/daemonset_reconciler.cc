@@ -110,19 +110,17 @@ absl::Status DaemonSetReconciler::SyncRevisions(const boost::json::value& ds, co
   } else if (base::GetInt(*current, {"revision"}, 0) < max_revision) {
     // Rolled back to an older template: it becomes the newest revision.
     boost::json::object patch{{"revision", max_revision + 1}};
-    auto patched =
-        client_->Patch(RevisionsResource(), api::Namespace(ds), api::Name(*current), client::PatchType::kMerge, patch);
+    auto patched = client_->Patch(RevisionsResource(), api::Namespace(ds), api::Name(*current),
+                                  client::PatchType::kMerge, patch);
     if (!patched.ok()) return patched.status();
   }
   // History: keep the newest revisionHistoryLimit revisions not in use.
   int64_t limit = IntAt(ds, {"spec", "revisionHistoryLimit"}, 10);
   std::set<std::string> live{hash};
-  for (const auto& p : pods)
-    live.insert(api::Label(*p, kControllerRevisionHashLabel));
+  for (const auto& p : pods) live.insert(api::Label(*p, kControllerRevisionHashLabel));
   std::vector<client::Object> unused;
   for (const auto& r : revisions) {
-    if (!live.count(api::Label(*r, kControllerRevisionHashLabel)))
-      unused.push_back(r);
+    if (!live.count(api::Label(*r, kControllerRevisionHashLabel))) unused.push_back(r);
   }
   std::sort(unused.begin(), unused.end(), [](const client::Object& a, const client::Object& b) {
     return base::GetInt(*a, {"revision"}, 0) < base::GetInt(*b, {"revision"}, 0);
@@ -248,7 +246,8 @@ client::ReconcileResult DaemonSetReconciler::Reconcile(const std::string& key) {
       int64_t surging = 0;
       for (const std::string& name : eligible) {
         const NodePods& p = by_node[name];
-        if (!p.old.empty() && !p.current.empty() && !api::IsPodAvailable(*p.current[0], min_ready, now)) ++surging;
+        if (!p.old.empty() && !p.current.empty() && !api::IsPodAvailable(*p.current[0], min_ready, now))
+          ++surging;
       }
       for (const std::string& name : eligible) {
         const NodePods& p = by_node[name];
@@ -283,7 +282,8 @@ client::ReconcileResult DaemonSetReconciler::Reconcile(const std::string& key) {
       // Creations and deletions share one record: count creations after deletions are observed.
       if (doomed.empty()) expectations_.ExpectCreations(key, static_cast<int>(to_create.size()));
       for (size_t i = 0; i < to_create.size(); ++i) {
-        auto made = client_->Create(PodsResource(), api::Namespace(ds), MakeDaemonPod(ds, to_create[i], hash));
+        auto made =
+            client_->Create(PodsResource(), api::Namespace(ds), MakeDaemonPod(ds, to_create[i], hash));
         if (!made.ok()) {
           if (doomed.empty()) {
             for (size_t j = i; j < to_create.size(); ++j) expectations_.CreationObserved(key);

@@ -73,9 +73,9 @@ struct DeploymentReconciler::Sync {
   void Remove(const client::Object& rs) {
     const std::string uid = api::Uid(*rs);
     for (auto* list : {&rss, &old_rss}) {
-      list->erase(
-          std::remove_if(list->begin(), list->end(), [&](const client::Object& o) { return api::Uid(*o) == uid; }),
-          list->end());
+      list->erase(std::remove_if(list->begin(), list->end(),
+                                 [&](const client::Object& o) { return api::Uid(*o) == uid; }),
+                  list->end());
     }
   }
 };
@@ -160,7 +160,8 @@ std::vector<std::string> DeploymentReconciler::OnPodDeleted(const boost::json::v
   // Only Recreate waits for pods (old pods must be gone before new ones start).
   const boost::json::value* ref = api::ControllerRef(pod);
   if (ref == nullptr || base::GetString(*ref, {"kind"}) != "ReplicaSet") return {};
-  client::Object rs = replicasets_->Get(client::MakeKey(api::Namespace(pod), base::GetString(*ref, {"name"})));
+  client::Object rs =
+      replicasets_->Get(client::MakeKey(api::Namespace(pod), base::GetString(*ref, {"name"})));
   if (rs == nullptr) return {};
   client::Object d = OwnerOf(*rs);
   if (d == nullptr || IsRollingUpdate(*d)) return {};
@@ -207,9 +208,9 @@ client::ReconcileResult DeploymentReconciler::Reconcile(const std::string& key) 
 
 absl::Status DeploymentReconciler::ClaimReplicaSets(Sync& s, const api::LabelSelector& selector) {
   ClaimTarget target{client_, &ReplicaSetsResource(), &DeploymentsResource(), "Deployment"};
-  auto claimed = ClaimObjects(target, *s.d, selector, replicasets_->ByIndex(kControllerUidIndex, api::Uid(*s.d)),
-                              replicasets_->ByIndex(kOrphanNamespaceIndex, s.ns),
-                              [](const boost::json::value&) { return true; });
+  auto claimed = ClaimObjects(
+      target, *s.d, selector, replicasets_->ByIndex(kControllerUidIndex, api::Uid(*s.d)),
+      replicasets_->ByIndex(kOrphanNamespaceIndex, s.ns), [](const boost::json::value&) { return true; });
   if (!claimed.ok()) return claimed.status();
   s.rss = std::move(*claimed);
   return absl::OkStatus();
@@ -293,7 +294,8 @@ absl::Status DeploymentReconciler::GetNewReplicaSet(Sync& s, bool create) {
         boost::json::object status = StatusCopy(*s.d);
         status["collisionCount"] = collisions + 1;
         if (absl::Status st = WriteStatus(s, std::move(status)); !st.ok()) return st;
-        return absl::AbortedError(absl::StrCat("hash collision for ReplicaSet ", api::Name(rs), "; retrying"));
+        return absl::AbortedError(
+            absl::StrCat("hash collision for ReplicaSet ", api::Name(rs), "; retrying"));
       }
     } else if (!made.ok()) {
       if (HasProgressDeadline(*s.d)) {
@@ -320,10 +322,10 @@ absl::Status DeploymentReconciler::GetNewReplicaSet(Sync& s, bool create) {
 
   // The Deployment carries its current revision.
   const std::string revision = api::Annotation(*s.new_rs, kRevisionAnnotation);
-  if (!revision.empty() &&
-      api::Annotation(*s.d, kRevisionAnnotation) != revision) {
+  if (!revision.empty() && api::Annotation(*s.d, kRevisionAnnotation) != revision) {
     boost::json::value patch = {{"metadata", {{"annotations", {{kRevisionAnnotation, revision}}}}}};
-    auto patched = client_->Patch(DeploymentsResource(), s.ns, api::Name(*s.d), client::PatchType::kMerge, patch);
+    auto patched =
+        client_->Patch(DeploymentsResource(), s.ns, api::Name(*s.d), client::PatchType::kMerge, patch);
     if (!patched.ok()) return patched.status();
     s.d = *patched;
   }
@@ -331,9 +333,10 @@ absl::Status DeploymentReconciler::GetNewReplicaSet(Sync& s, bool create) {
     const boost::json::object* cond = FindCondition(StatusOf(*s.d), kProgressing);
     if (created) {
       boost::json::object status = StatusCopy(*s.d);
-      SetCondition(status, MakeCondition(kProgressing, "True", "NewReplicaSetCreated",
-                                         absl::StrCat("Created new replica set \"", api::Name(*s.new_rs), "\""),
-                                         clock_->Now()));
+      SetCondition(status,
+                   MakeCondition(kProgressing, "True", "NewReplicaSetCreated",
+                                 absl::StrCat("Created new replica set \"", api::Name(*s.new_rs), "\""),
+                                 clock_->Now()));
       return WriteStatus(s, std::move(status));
     }
     if (cond == nullptr) {
@@ -360,8 +363,8 @@ absl::StatusOr<bool> DeploymentReconciler::ScaleReplicaSet(Sync& s, const client
   s.Replace(*updated);
   if (current != replicas) {
     Event(*s.d, "Normal", "ScalingReplicaSet",
-          absl::StrCat("Scaled ", replicas > current ? "up" : "down", " replica set ", api::Name(*rs), " from ",
-                       current, " to ", replicas));
+          absl::StrCat("Scaled ", replicas > current ? "up" : "down", " replica set ", api::Name(*rs),
+                       " from ", current, " to ", replicas));
   }
   return current != replicas;
 }

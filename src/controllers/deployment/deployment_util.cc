@@ -67,10 +67,6 @@ void Canonical(const boost::json::value& v, std::string& out) {
   }
 }
 
-std::string Annotation(const boost::json::value& obj, const char* key) {
-  return api::Annotation(obj, key);
-}
-
 // Annotations the controller manages itself and never copies from a Deployment to its RS.
 bool SkipCopy(const std::string& key) {
   return key == "kubectl.kubernetes.io/last-applied-configuration" || key == kRevisionAnnotation ||
@@ -179,7 +175,7 @@ bool HasProgressDeadline(const boost::json::value& d) {
 
 int64_t AnnotationInt(const boost::json::value& obj, const char* annotation, bool* found) {
   int64_t n = 0;
-  bool ok = absl::SimpleAtoi(Annotation(obj, annotation), &n);
+  bool ok = absl::SimpleAtoi(api::Annotation(obj, annotation), &n);
   if (found != nullptr) *found = ok;
   return ok ? n : 0;
 }
@@ -216,8 +212,7 @@ bool SetNewReplicaSetAnnotations(const boost::json::value& d, boost::json::value
                                  const std::string& new_revision, bool exists) {
   bool changed = false;
   boost::json::object& annotations = base::EnsureObject(rs, {"metadata", "annotations"});
-  if (const boost::json::value* from = api::Annotations(d);
-      from && from->is_object()) {
+  if (const boost::json::value* from = api::Annotations(d); from && from->is_object()) {
     for (const auto& [k, v] : from->get_object()) {
       std::string key(k.data(), k.size());
       if (SkipCopy(key)) continue;

@@ -82,8 +82,7 @@ json::array CanonicalSubsets(const json::value& endpoints) {
 
 json::object DesiredLabels(const json::value& service) {
   json::object labels;
-  if (const json::value* l = api::Labels(service);
-      l != nullptr && l->is_object()) {
+  if (const json::value* l = api::Labels(service); l != nullptr && l->is_object()) {
     labels = l->get_object();
   }
   labels.erase(kHeadlessLabel);

@@ -116,10 +116,8 @@ std::vector<ResolvedPort> ResolvePorts(const json::value& service, const json::v
 std::string PodHostname(const json::value& service, const json::value& pod) {
   std::string hostname = base::GetString(pod, {"spec", "hostname"});
   if (hostname.empty()) return "";
-  if (base::GetString(pod, {"spec", "subdomain"}) != api::Name(service))
-    return "";
-  if (api::Namespace(pod) !=
-      api::Namespace(service)) {
+  if (base::GetString(pod, {"spec", "subdomain"}) != api::Name(service)) return "";
+  if (api::Namespace(pod) != api::Namespace(service)) {
     return "";
   }
   return hostname;
@@ -128,8 +126,7 @@ std::string PodHostname(const json::value& service, const json::value& pod) {
 std::vector<client::Object> SelectedPods(const client::Informer& pods, const json::value& service) {
   std::vector<client::Object> out;
   if (SelectorOf(service) == nullptr) return out;
-  for (client::Object& pod :
-       pods.ByIndex(kNamespaceIndex, api::Namespace(service))) {
+  for (client::Object& pod : pods.ByIndex(kNamespaceIndex, api::Namespace(service))) {
     if (SelectorMatches(service, *pod)) out.push_back(std::move(pod));
   }
   return out;
@@ -137,8 +134,7 @@ std::vector<client::Object> SelectedPods(const client::Informer& pods, const jso
 
 std::vector<std::string> ServicesForPod(const client::Informer& services, const json::value& pod) {
   std::vector<std::string> keys;
-  for (const client::Object& service :
-       services.ByIndex(kNamespaceIndex, api::Namespace(pod))) {
+  for (const client::Object& service : services.ByIndex(kNamespaceIndex, api::Namespace(pod))) {
     if (SelectorMatches(*service, pod)) keys.push_back(client::KeyOf(*service));
   }
   return keys;

@@ -32,9 +32,7 @@ std::string ServiceKeyOf(const json::value& slice) {
   return client::MakeKey(api::Namespace(slice), service);
 }
 
-std::string ZoneLabel(const client::Object& node) {
-  return node ? api::Label(*node, kZoneLabel) : "";
-}
+std::string ZoneLabel(const client::Object& node) { return node ? api::Label(*node, kZoneLabel) : ""; }
 
 }  // namespace
 
@@ -86,16 +84,11 @@ void EndpointSliceController::Start() {
 
   // Zones come from nodes: only a node appearing, going or changing its zone matters.
   client::InformerHandlers node_handlers;
-  node_handlers.on_add = [this](const client::Object& node) {
-    EnqueueServicesOfNode(api::Name(*node));
-  };
+  node_handlers.on_add = [this](const client::Object& node) { EnqueueServicesOfNode(api::Name(*node)); };
   node_handlers.on_update = [this](const client::Object& old_node, const client::Object& node) {
-    if (ZoneLabel(old_node) != ZoneLabel(node))
-      EnqueueServicesOfNode(api::Name(*node));
+    if (ZoneLabel(old_node) != ZoneLabel(node)) EnqueueServicesOfNode(api::Name(*node));
   };
-  node_handlers.on_delete = [this](const client::Object& node) {
-    EnqueueServicesOfNode(api::Name(*node));
-  };
+  node_handlers.on_delete = [this](const client::Object& node) { EnqueueServicesOfNode(api::Name(*node)); };
   nodes_->AddHandlers(std::move(node_handlers));
 
   auto slice_event = [this, queue](const client::Object& slice, bool deleted) {
@@ -126,8 +119,7 @@ DesiredState EndpointSliceController::Desired(const json::value& service) const 
   desired.ns = api::Namespace(service);
   desired.generate_name = name + "-";
   desired.max_endpoints_per_slice = options_.max_endpoints_per_slice;
-  if (const json::value* l = api::Labels(service);
-      l != nullptr && l->is_object()) {
+  if (const json::value* l = api::Labels(service); l != nullptr && l->is_object()) {
     desired.labels = l->get_object();
   }
   for (const char* reserved : {kServiceNameLabel, kManagedByLabel, endpoints::kHeadlessLabel}) {
@@ -160,18 +152,17 @@ DesiredState EndpointSliceController::Desired(const json::value& service) const 
     bool serving = publish || api::IsPodReady(*pod);
     bool terminating = api::IsBeingDeleted(*pod);
     std::string node_name = api::NodeName(*pod);
-    json::object ep{
-        {"addresses", json::array{json::value(ip)}},
-        {"conditions", json::object{{"ready", publish || (serving && !terminating)},
-                                    {"serving", serving},
-                                    {"terminating", terminating}}},
-        {"hostname", endpoints::PodHostname(service, *pod)},
-        {"targetRef", json::object{{"kind", "Pod"},
-                                   {"namespace", api::Namespace(*pod)},
-                                   {"name", api::Name(*pod)},
-                                   {"uid", api::Uid(*pod)}}},
-        {"nodeName", node_name},
-        {"zone", node_name.empty() ? "" : ZoneLabel(nodes_->Get(node_name))}};
+    json::object ep{{"addresses", json::array{json::value(ip)}},
+                    {"conditions", json::object{{"ready", publish || (serving && !terminating)},
+                                                {"serving", serving},
+                                                {"terminating", terminating}}},
+                    {"hostname", endpoints::PodHostname(service, *pod)},
+                    {"targetRef", json::object{{"kind", "Pod"},
+                                               {"namespace", api::Namespace(*pod)},
+                                               {"name", api::Name(*pod)},
+                                               {"uid", api::Uid(*pod)}}},
+                    {"nodeName", node_name},
+                    {"zone", node_name.empty() ? "" : ZoneLabel(nodes_->Get(node_name))}};
     json::value ep_value = std::move(ep);
     DesiredEndpoint desired_ep{EndpointId(ep_value), CanonicalEndpoint(ep_value)};
     desired.groups[ports_key].push_back(std::move(desired_ep));
@@ -193,8 +184,7 @@ client::ReconcileResult EndpointSliceController::Reconcile(const std::string& ke
   std::vector<client::Object> existing = slices_->ByIndex(kSliceIndex, key);
   SlicePlan plan;
   if (service == nullptr || !endpoints::HasPodSelector(*service)) {
-    for (const client::Object& slice : existing)
-      plan.deletes.push_back(api::Name(*slice));
+    for (const client::Object& slice : existing) plan.deletes.push_back(api::Name(*slice));
   } else {
     plan = PlanSlices(Desired(*service), existing);
   }

@@ -61,8 +61,8 @@ void GarbageCollector::Start() {
     t.informer->AddIndex(kOwnerIndex, client::IndexByOwnerUid());
     auto on_object = [this, tracked](const client::Object& obj) {
       const json::value& o = *obj;
-      bool owner_pending =
-          api::IsBeingDeleted(o) && (api::HasFinalizer(o, kOrphanFinalizer) || api::HasFinalizer(o, kForegroundFinalizer));
+      bool owner_pending = api::IsBeingDeleted(o) && (api::HasFinalizer(o, kOrphanFinalizer) ||
+                                                      api::HasFinalizer(o, kForegroundFinalizer));
       if (OwnerRefs(o) != nullptr || owner_pending) {
         controller_->queue().Add(KeyOf(*tracked->resource, api::Namespace(o), api::Name(o)));
       }
@@ -145,7 +145,8 @@ void GarbageCollector::EnqueueOwners(const json::value& dependent) {
   if (refs == nullptr) return;
   for (const auto& ref : *refs) {
     if (const Tracked* t = ResolveOwner(ref)) {
-      controller_->queue().Add(KeyOf(*t->resource, api::Namespace(dependent), base::GetString(ref, {"name"})));
+      controller_->queue().Add(
+          KeyOf(*t->resource, api::Namespace(dependent), base::GetString(ref, {"name"})));
     }
   }
 }
@@ -180,7 +181,8 @@ absl::StatusOr<GarbageCollector::OwnerState> GarbageCollector::ClassifyOwner(con
     found = *live;
     if (api::Uid(*found) != uid) return OwnerState::kDangling;
   }
-  if (api::IsBeingDeleted(*found) && api::HasFinalizer(*found, kForegroundFinalizer)) return OwnerState::kWaiting;
+  if (api::IsBeingDeleted(*found) && api::HasFinalizer(*found, kForegroundFinalizer))
+    return OwnerState::kWaiting;
   return OwnerState::kSolid;
 }
 
@@ -230,7 +232,8 @@ absl::Status GarbageCollector::ProcessAsOwner(const Tracked& t, const client::Ob
     bool blocked = false;
     for (const auto& d : DependentsOf(*obj)) {
       if (!api::IsBeingDeleted(*d.object)) {
-        controller_->queue().Add(KeyOf(*d.tracked->resource, api::Namespace(*d.object), api::Name(*d.object)));
+        controller_->queue().Add(
+            KeyOf(*d.tracked->resource, api::Namespace(*d.object), api::Name(*d.object)));
       }
       for (const auto& ref : *OwnerRefs(*d.object)) {
         if (base::GetString(ref, {"uid"}) == uid && base::GetBool(ref, {"blockOwnerDeletion"}))

@@ -239,7 +239,8 @@ absl::Status JobReconciler::RemoveFinalizer(const boost::json::value& pod) {
       {"metadata",
        {{"finalizers", kept.empty() ? boost::json::value(nullptr) : boost::json::value(std::move(kept))},
         {"resourceVersion", api::ResourceVersion(pod)}}}};
-  auto result = client_->Patch(PodsResource(), api::Namespace(pod), api::Name(pod), client::PatchType::kMerge, patch);
+  auto result =
+      client_->Patch(PodsResource(), api::Namespace(pod), api::Name(pod), client::PatchType::kMerge, patch);
   if (result.ok() || absl::IsNotFound(result.status())) return absl::OkStatus();
   return result.status();
 }
@@ -417,8 +418,8 @@ client::ReconcileResult JobReconciler::Reconcile(const std::string& key) {
   absl::Status finalizer_error;
   auto fold = [&](std::set<std::string>& uids, int64_t& counter) {
     for (auto it = uids.begin(); it != uids.end();) {
-      auto pod =
-          std::find_if(pods.begin(), pods.end(), [&](const client::Object& p) { return api::Uid(*p) == *it; });
+      auto pod = std::find_if(pods.begin(), pods.end(),
+                              [&](const client::Object& p) { return api::Uid(*p) == *it; });
       if (pod != pods.end() && api::HasFinalizer(**pod, kJobTrackingFinalizer)) {
         if (absl::Status s = RemoveFinalizer(**pod); !s.ok()) {
           if (finalizer_error.ok()) finalizer_error = s;

@@ -86,8 +86,7 @@ void NamespaceController::Stop() {
 
 client::ReconcileResult NamespaceController::Reconcile(const std::string& name) {
   client::Object ns = namespaces_->Get(name);
-  if (!ns || !api::IsBeingDeleted(*ns) || !HasFinalizer(*ns, kFinalizer))
-    return {};
+  if (!ns || !api::IsBeingDeleted(*ns) || !HasFinalizer(*ns, kFinalizer)) return {};
   Progress progress = DeleteContent(name);
   if (auto s = UpdateConditions(*ns, progress); !s.ok() && client::HttpCode(s) != 404) {
     return {s, std::nullopt};
@@ -202,9 +201,7 @@ absl::Status NamespaceController::UpdateConditions(const json::value& ns, const 
   client::PatchOptions options;
   options.subresource = "status";
   json::value patch = json::object{{"status", json::object{{"conditions", std::move(wanted)}}}};
-  return context_.client
-      ->Patch(Namespaces(), "", api::Name(ns), client::PatchType::kMerge, patch,
-              options)
+  return context_.client->Patch(Namespaces(), "", api::Name(ns), client::PatchType::kMerge, patch, options)
       .status();
 }
 

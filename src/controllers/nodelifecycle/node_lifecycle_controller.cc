@@ -26,7 +26,6 @@ constexpr char kCidrComponent[] = "cidrAllocator";
 constexpr char kLeaseNamespace[] = "kube-node-lease";
 constexpr const char* kConditionTypes[] = {"Ready", "MemoryPressure", "DiskPressure", "PIDPressure"};
 
-
 void Merge(std::optional<absl::Duration>* next, absl::Duration d) {
   if (!*next || d < **next) *next = d;
 }
@@ -77,13 +76,14 @@ void NodeLifecycleController::Start() {
   node_handlers.on_update = [node_seen](const client::Object&, const client::Object& node) {
     node_seen(node);
   };
-  node_handlers.on_delete = [this](const client::Object& node) { controller_->queue().Add(api::Name(*node)); };
+  node_handlers.on_delete = [this](const client::Object& node) {
+    controller_->queue().Add(api::Name(*node));
+  };
   nodes_->AddHandlers(std::move(node_handlers));
 
   client::InformerHandlers lease_handlers;
   auto lease_seen = [this](const client::Object& lease) {
-    if (api::Namespace(*lease) == kLeaseNamespace)
-      controller_->queue().Add(api::Name(*lease));
+    if (api::Namespace(*lease) == kLeaseNamespace) controller_->queue().Add(api::Name(*lease));
   };
   lease_handlers.on_add = lease_seen;
   lease_handlers.on_update = [lease_seen](const client::Object&, const client::Object& lease) {
@@ -333,7 +333,8 @@ absl::Status NodeLifecycleController::EvictPods(const client::Object& node, absl
       }
       continue;
     }
-    spdlog::info("nodelifecycle: evicting pod {}/{} from node {} (NoExecute taint)", ns, api::Name(*pod), name);
+    spdlog::info("nodelifecycle: evicting pod {}/{} from node {} (NoExecute taint)", ns, api::Name(*pod),
+                 name);
     client::DeleteOptions options;
     options.precondition_uid = api::Uid(*pod);
     absl::Status s = context_.client->Delete(pods_->resource(), ns, api::Name(*pod), options);

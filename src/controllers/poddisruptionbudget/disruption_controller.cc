@@ -20,7 +20,6 @@ namespace json = boost::json;
 
 constexpr char kNamespaceIndex[] = "lifecycle-namespace";
 
-
 absl::StatusOr<api::LabelSelector> SelectorOf(const json::value& pdb) {
   const json::value* selector = base::FindPath(pdb, {"spec", "selector"});
   return api::LabelSelector::FromJson(selector ? *selector : json::value(nullptr), "spec.selector");
@@ -154,7 +153,8 @@ absl::StatusOr<int64_t> DisruptionController::ExpectedScale(const std::vector<cl
       // A Deployment's ReplicaSets share the Deployment's scale.
       if (const json::value* up = owner ? api::ControllerRef(*owner) : nullptr;
           up && base::GetString(*up, {"kind"}) == "Deployment") {
-        if (auto d = deployments_->Get(client::MakeKey(api::Namespace(*pod), base::GetString(*up, {"name"})))) {
+        if (auto d =
+                deployments_->Get(client::MakeKey(api::Namespace(*pod), base::GetString(*up, {"name"})))) {
           owner = d;
           uid = base::GetString(*up, {"uid"});
         }
@@ -167,7 +167,8 @@ absl::StatusOr<int64_t> DisruptionController::ExpectedScale(const std::vector<cl
       owner = deployments_->Get(key);
     }
     if (!owner)
-      return absl::FailedPreconditionError(absl::StrCat("found no controllers for pod \"", api::Name(*pod), "\""));
+      return absl::FailedPreconditionError(
+          absl::StrCat("found no controllers for pod \"", api::Name(*pod), "\""));
     scales[uid] = base::GetInt(*owner, {"spec", "replicas"}, 1);
   }
   int64_t total = 0;
@@ -260,7 +261,8 @@ client::ReconcileResult DisruptionController::Reconcile(const std::string& key) 
     }
     int64_t healthy = 0;
     for (const auto& pod : pods) {
-      if (!api::IsBeingDeleted(*pod) && !disrupted.contains(api::Name(*pod)) && api::IsPodReady(*pod)) ++healthy;
+      if (!api::IsBeingDeleted(*pod) && !disrupted.contains(api::Name(*pod)) && api::IsPodReady(*pod))
+        ++healthy;
     }
     int64_t allowed = healthy - desired;
     if (expected <= 0 || allowed < 0) allowed = 0;
@@ -282,8 +284,8 @@ client::ReconcileResult DisruptionController::Reconcile(const std::string& key) 
   if (json::value(status) != old_status) {
     json::value copy = *pdb;
     copy.as_object()["status"] = std::move(status);
-    auto updated = context_.client->Update(budgets_->resource(), api::Namespace(*pdb), std::move(copy), "status",
-                                           {.field_manager = "disruption-controller"});
+    auto updated = context_.client->Update(budgets_->resource(), api::Namespace(*pdb), std::move(copy),
+                                           "status", {.field_manager = "disruption-controller"});
     if (!updated.ok() && client::HttpCode(updated.status()) != 404) return {updated.status()};
   }
   if (requeue) *requeue += absl::Milliseconds(10);

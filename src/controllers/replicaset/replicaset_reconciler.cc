@@ -103,7 +103,8 @@ void ReplicaSetReconciler::Event(const boost::json::value& obj, const std::strin
 client::Object ReplicaSetReconciler::ResolveOwner(const boost::json::value& pod) const {
   const boost::json::value* ref = api::ControllerRef(pod);
   if (ref == nullptr || base::GetString(*ref, {"kind"}) != owner_.kind) return nullptr;
-  client::Object rs = replicasets_->Get(client::MakeKey(api::Namespace(pod), base::GetString(*ref, {"name"})));
+  client::Object rs =
+      replicasets_->Get(client::MakeKey(api::Namespace(pod), base::GetString(*ref, {"name"})));
   if (rs == nullptr || api::Uid(*rs) != base::GetString(*ref, {"uid"})) return nullptr;
   return rs;
 }
@@ -132,8 +133,7 @@ std::vector<std::string> ReplicaSetReconciler::OnPodAdded(const boost::json::val
 
 std::vector<std::string> ReplicaSetReconciler::OnPodUpdated(const boost::json::value& old_pod,
                                                             const boost::json::value& new_pod) {
-  if (api::ResourceVersion(old_pod) ==
-      api::ResourceVersion(new_pod)) {
+  if (api::ResourceVersion(old_pod) == api::ResourceVersion(new_pod)) {
     return {};  // a resync: nothing changed
   }
   const boost::json::value* old_labels = api::Labels(old_pod);
@@ -188,7 +188,8 @@ std::vector<client::Object> ReplicaSetReconciler::RelatedPods(const boost::json:
   std::vector<client::Object> out;
   for (const client::Object& sibling :
        replicasets_->ByIndex(kControllerUidIndex, base::GetString(*ref, {"uid"}))) {
-    for (client::Object& p : pods_->ByIndex(kControllerUidIndex, api::Uid(*sibling))) out.push_back(std::move(p));
+    for (client::Object& p : pods_->ByIndex(kControllerUidIndex, api::Uid(*sibling)))
+      out.push_back(std::move(p));
   }
   return out;
 }

@@ -13,8 +13,7 @@ const api::ResourceInfo& Namespaces() { return client::Resource("", "v1", "names
 const api::ResourceInfo& ServiceAccounts() { return client::Resource("", "v1", "serviceaccounts"); }
 
 bool Terminating(const json::value& ns) {
-  return api::IsBeingDeleted(ns) ||
-         base::GetString(ns, {"status", "phase"}) == "Terminating";
+  return api::IsBeingDeleted(ns) || base::GetString(ns, {"status", "phase"}) == "Terminating";
 }
 
 }  // namespace
@@ -30,9 +29,7 @@ ServiceAccountController::~ServiceAccountController() { Stop(); }
 void ServiceAccountController::Start() {
   controller_ = std::make_unique<client::Controller>("serviceaccount", this, workers_);
   client::InformerHandlers ns_handlers;
-  ns_handlers.on_add = [this](const client::Object& ns) {
-    controller_->queue().Add(api::Name(*ns));
-  };
+  ns_handlers.on_add = [this](const client::Object& ns) { controller_->queue().Add(api::Name(*ns)); };
   namespaces_->AddHandlers(std::move(ns_handlers));
   client::InformerHandlers sa_handlers;
   sa_handlers.on_delete = [this](const client::Object& sa) {

@@ -37,9 +37,7 @@ std::vector<std::string> OrphanNamespaceIndexValues(const boost::json::value& ob
   return {api::Namespace(obj)};
 }
 
-std::vector<std::string> NamespaceIndexValues(const boost::json::value& obj) {
-  return {api::Namespace(obj)};
-}
+std::vector<std::string> NamespaceIndexValues(const boost::json::value& obj) { return {api::Namespace(obj)}; }
 
 void AddWorkloadIndexes(client::Informer& informer) {
   // Several controllers share one informer; Informer::AddIndex keeps the first registration.

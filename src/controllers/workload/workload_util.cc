@@ -48,9 +48,7 @@ bool IsTimeoutError(const absl::Status& status) {
   return absl::IsDeadlineExceeded(status) || client::HttpCode(status) == 504;
 }
 
-bool IsPodActive(const boost::json::value& pod) {
-  return !api::IsTerminal(pod) && !api::IsBeingDeleted(pod);
-}
+bool IsPodActive(const boost::json::value& pod) { return !api::IsTerminal(pod) && !api::IsBeingDeleted(pod); }
 
 namespace {
 
@@ -63,8 +61,7 @@ int PhaseOrder(const boost::json::value& pod) {
 }
 
 int64_t DeletionCost(const boost::json::value& pod) {
-  std::string text =
-      api::Annotation(pod, "controller.kubernetes.io/pod-deletion-cost");
+  std::string text = api::Annotation(pod, "controller.kubernetes.io/pod-deletion-cost");
   if (text.empty()) return 0;
   try {
     return std::stoll(text);
@@ -222,8 +219,7 @@ absl::StatusOr<std::vector<client::Object>> ClaimObjects(
   if (!owner_deleting && !selector.Empty()) {
     bool checked_owner = false;
     for (const client::Object& obj : orphans) {
-      if (!eligible(*obj) || api::IsBeingDeleted(*obj) ||
-          !selector.Matches(api::Labels(*obj))) {
+      if (!eligible(*obj) || api::IsBeingDeleted(*obj) || !selector.Matches(api::Labels(*obj))) {
         continue;
       }
       if (!checked_owner) {
