@@ -8,10 +8,11 @@ namespace {
 
 namespace json = boost::json;
 
+// A scheduled pod with one container and two init containers, and the given status.
 json::value Pod(std::string_view status) {
-  return json::parse(std::string(R"({"spec": {"nodeName": "n1", "containers": [{"name": "a"}],
-      "initContainers": [{"name": "i"}, {"name": "j"}]}, "status": )") +
-                     std::string(status) + "}");
+  std::string spec =
+      R"({"nodeName": "n1", "containers": [{"name": "a"}], "initContainers": [{"name": "i"}, {"name": "j"}]})";
+  return json::parse(R"({"spec": )" + spec + R"(, "status": )" + std::string(status) + "}");
 }
 
 const absl::Time kReadyAt = absl::FromUnixSeconds(1767225600);  // 2026-01-01T00:00:00Z

@@ -2,8 +2,8 @@
 // controller-managed endpoints, which pods back them, how a ServicePort's targetPort resolves on a
 // pod (podutil.FindPort), and the pod -> Services mapping that informer handlers use.
 // Thread-safety: pure functions, except the informer lookups, which are as safe as Informer.
-// Ownership: inputs borrowed, results by value. Never fails: malformed fields read as absent (a
-// pod without a Ready condition is not ready; an unresolvable named port yields nullopt).
+// Ownership: inputs borrowed, results by value. Never fails: malformed fields read as absent (an
+// unresolvable named port yields nullopt). Pod readiness is api::IsPodReady (api/pod_util.h).
 #ifndef SKIFF_CONTROLLERS_ENDPOINTS_SERVICE_PODS_H_
 #define SKIFF_CONTROLLERS_ENDPOINTS_SERVICE_PODS_H_
 

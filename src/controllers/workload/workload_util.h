@@ -1,8 +1,9 @@
 // Helpers shared by the workload controllers (ReplicaSet, Deployment, Job, DaemonSet, CronJob):
-// controller ownerReferences, pod readiness and availability (minReadySeconds), Kubernetes' pod
-// deletion preference, status conditions, and replica-count reads that tolerate missing fields.
+// making controller ownerReferences and claiming dependents, Kubernetes' pod deletion preference,
+// status condition updates, and replica-count reads that tolerate missing fields. Reading object
+// metadata and pod readiness is api/object_meta.h and api/pod_util.h.
 // Thread-safety: pure functions. Ownership: inputs borrowed, results by value. Never fails:
-// malformed fields read as absent (a pod without a Ready condition is not ready).
+// malformed fields read as absent.
 #ifndef SKIFF_CONTROLLERS_WORKLOAD_WORKLOAD_UTIL_H_
 #define SKIFF_CONTROLLERS_WORKLOAD_WORKLOAD_UTIL_H_
 
