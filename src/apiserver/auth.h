@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "apiserver/http_types.h"
 #include "apiserver/request_info.h"
+#include "http/http_types.h"
 
 namespace skiff::apiserver {
 
@@ -31,7 +31,7 @@ class Authenticator {
   void AddToken(const std::string& token, User user);
   // Loads a static token file (CSV: token,user,uid[,"group1,group2"]).
   absl::Status LoadTokenFile(const std::string& path);
-  absl::StatusOr<User> Authenticate(const HttpRequest& request) const;
+  absl::StatusOr<User> Authenticate(const http::HttpRequest& request) const;
 
  private:
   std::map<std::string, User> tokens_;

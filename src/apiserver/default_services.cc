@@ -2,9 +2,9 @@
 
 #include "api/object_meta.h"
 #include "api/resources.h"
-#include "apiserver/errors.h"
 #include "base/json.h"
 #include "boost/json.hpp"
+#include "http/errors.h"
 
 namespace skiff::apiserver {
 namespace {

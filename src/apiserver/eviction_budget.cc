@@ -6,8 +6,8 @@
 #include "api/label_selector.h"
 #include "api/object_meta.h"
 #include "api/pod_util.h"
-#include "apiserver/errors.h"
 #include "base/json.h"
+#include "http/errors.h"
 
 namespace skiff::apiserver {
 namespace {

@@ -6,8 +6,8 @@
 #include "api/object_meta.h"
 #include "api/validation.h"
 #include "apiserver/default_tolerations.h"
-#include "apiserver/errors.h"
 #include "base/json.h"
+#include "http/errors.h"
 
 namespace skiff::apiserver {
 
