@@ -177,7 +177,7 @@ absl::Status ResourceStorage::Admit(const api::ResourceInfo& r, AdmissionOperati
     if (auto s = admission_->Admit(r, obj, old); !s.ok()) return s;
   }
   if (plugins_.empty()) return absl::OkStatus();
-  std::string name = base::GetString(obj, {"metadata", "name"});
+  std::string name = api::Name(obj);
   AdmissionRequest request{.operation = op,
                            .resource = &r,
                            .subresource = options.subresource,
