@@ -4,6 +4,7 @@
 #include <set>
 #include <utility>
 
+#include "api/pod_util.h"
 #include "base/json.h"
 #include "client/informer.h"
 
@@ -21,15 +22,6 @@ constexpr absl::Duration kStaleRetry = absl::Milliseconds(500);
 bool IsOurLoadBalancer(const json::value& service) {
   return base::GetString(service, {"spec", "type"}) == "LoadBalancer" &&
          base::GetString(service, {"spec", "loadBalancerClass"}).empty();
-}
-
-bool NodeReady(const json::value& node) {
-  const json::value* conditions = base::FindPath(node, {"status", "conditions"});
-  if (conditions == nullptr || !conditions->is_array()) return false;
-  for (const json::value& c : conditions->get_array()) {
-    if (base::GetString(c, {"type"}) == "Ready") return base::GetString(c, {"status"}) == "True";
-  }
-  return false;
 }
 
 std::string Family(const std::string& ip) { return ip.find(':') == std::string::npos ? "IPv4" : "IPv6"; }
@@ -70,7 +62,7 @@ json::object CurrentStatus(const json::value& service) {
 }  // namespace
 
 std::vector<std::string> NodeIngressAddresses(const json::value& node) {
-  if (!NodeReady(node) || base::GetBool(node, {"spec", "unschedulable"})) return {};
+  if (!api::IsConditionTrue(node, "Ready") || base::GetBool(node, {"spec", "unschedulable"})) return {};
   std::vector<std::string> external, internal;
   if (const json::value* a = base::FindPath(node, {"status", "addresses"}); a != nullptr && a->is_array()) {
     for (const json::value& address : a->get_array()) {
