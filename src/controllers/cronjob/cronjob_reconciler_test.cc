@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "api/object_meta.h"
 #include "api/resources.h"
 #include "base/json.h"
 #include "base/testing/fake_clock.h"
@@ -66,7 +67,7 @@ class CronJobReconcilerTest : public ::testing::Test {
   client::Object CronJob() { return client_.Peek(CronJobs(), "default", "cj"); }
   std::vector<std::string> JobNames() {
     std::vector<std::string> names;
-    for (const auto& j : client_.Objects(Jobs())) names.push_back(Name(*j));
+    for (const auto& j : client_.Objects(Jobs())) names.push_back(api::Name(*j));
     return names;
   }
   std::vector<std::string> ActiveNames() {
@@ -139,14 +140,13 @@ TEST_F(CronJobReconcilerTest, WaitsForTheFirstScheduledTimeThenCreatesTheJob) {
   EXPECT_EQ(base::GetString(*job, {"metadata", "annotations", "note"}), "hi");
   EXPECT_EQ(base::GetString(*job, {"metadata", "labels", "app"}), "tick");
   EXPECT_EQ(base::GetInt(*job, {"spec", "backoffLimit"}), 2);
-  const boost::json::object* owner = ControllerRefOf(*job);
+  const boost::json::value* owner = api::ControllerRef(*job);
   ASSERT_NE(owner, nullptr);
-  boost::json::value ref(*owner);
-  EXPECT_EQ(base::GetString(ref, {"kind"}), "CronJob");
-  EXPECT_EQ(base::GetString(ref, {"uid"}), Uid(*CronJob()));
-  EXPECT_TRUE(base::GetBool(ref, {"blockOwnerDeletion"}));
+  EXPECT_EQ(base::GetString(*owner, {"kind"}), "CronJob");
+  EXPECT_EQ(base::GetString(*owner, {"uid"}), api::Uid(*CronJob()));
+  EXPECT_TRUE(base::GetBool(*owner, {"blockOwnerDeletion"}));
   EXPECT_EQ(ActiveNames(), std::vector<std::string>{name});
-  EXPECT_EQ(base::GetString((*CronJob()).at("status").at("active").at(0), {"uid"}), Uid(*job));
+  EXPECT_EQ(base::GetString((*CronJob()).at("status").at("active").at(0), {"uid"}), api::Uid(*job));
   EXPECT_EQ(Status("lastScheduleTime"), "2024-05-01T10:01:00Z");
   EXPECT_TRUE(HasEvent("Normal SuccessfulCreate Created job " + name));
   ASSERT_TRUE(r.requeue.has_value());

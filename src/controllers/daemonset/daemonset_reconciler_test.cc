@@ -3,6 +3,7 @@
 #include <map>
 #include <set>
 
+#include "api/object_meta.h"
 #include "api/resources.h"
 #include "base/json.h"
 #include "client/testing/fake_client.h"
@@ -48,8 +49,8 @@ class DaemonSetReconcilerTest : public ::testing::Test {
     pods_.Reset(client_.Objects(Pods()));
     std::map<std::string, client::Object> now;
     for (const auto& p : client_.Objects(Pods())) {
-      now[Uid(*p)] = p;
-      if (!seen_.count(Uid(*p))) reconciler_.OnPodAdded(*p);
+      now[api::Uid(*p)] = p;
+      if (!seen_.count(api::Uid(*p))) reconciler_.OnPodAdded(*p);
     }
     for (const auto& [uid, pod] : seen_) {
       if (!now.count(uid)) reconciler_.OnPodDeleted(*pod);
@@ -74,7 +75,7 @@ class DaemonSetReconcilerTest : public ::testing::Test {
       boost::json::value next = *p;
       next.as_object()["spec"].as_object()["nodeName"] = DaemonPodNode(*p);
       ASSERT_TRUE(client_.Update(Pods(), "default", next).ok());
-      next = *client_.Peek(Pods(), "default", Name(*p));
+      next = *client_.Peek(Pods(), "default", api::Name(*p));
       next.as_object()["status"] = Json(R"({"phase":"Running","conditions":[{"type":"Ready","status":"True",
         "lastTransitionTime":"2020-01-01T00:00:00Z"}]})");
       ASSERT_TRUE(client_.Update(Pods(), "default", next, "status").ok());
@@ -126,7 +127,7 @@ TEST_F(DaemonSetReconcilerTest, OnePodPerEligibleNodePinnedByAffinity) {
   EXPECT_EQ(base::GetString(*pod, {"spec", "nodeName"}), "");  // the scheduler binds
   const auto& tolerations = base::FindPath(*pod, {"spec", "tolerations"})->as_array();
   EXPECT_EQ(tolerations.size(), 6u);
-  EXPECT_EQ(ControllerRefOf(*pod)->at("kind"), "DaemonSet");
+  EXPECT_EQ(base::GetString(*api::ControllerRef(*pod), {"kind"}), "DaemonSet");
   EXPECT_EQ(client_.Objects(Revisions(), "default").size(), 1u);
   ASSERT_TRUE(Reconcile().status.ok());  // steady state: nothing more
   EXPECT_EQ(PodNodes().size(), 2u);

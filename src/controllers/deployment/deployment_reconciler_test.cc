@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "api/object_meta.h"
 #include "api/resources.h"
 #include "base/json.h"
 #include "base/testing/fake_clock.h"
@@ -153,11 +154,11 @@ TEST_F(DeploymentReconcilerTest, CreatesNewReplicaSetWithHashRevisionAndOwner) {
   const boost::json::value& rs = *rss[0];
   std::string hash = base::GetString(rs, {"spec", "template", "metadata", "labels", kPodTemplateHashLabel});
   EXPECT_EQ(hash, PodTemplateHash(*base::FindPath(*D(), {"spec", "template"}), 0));
-  EXPECT_EQ(Name(rs), "web-" + hash);
+  EXPECT_EQ(api::Name(rs), "web-" + hash);
   EXPECT_EQ(base::GetString(rs, {"metadata", "labels", kPodTemplateHashLabel}), hash);
   EXPECT_EQ(base::GetString(rs, {"spec", "selector", "matchLabels", kPodTemplateHashLabel}), hash);
-  EXPECT_EQ(base::GetString(*ControllerRefOf(rs), {"uid"}), Uid(*D()));
-  EXPECT_EQ(base::GetString(*ControllerRefOf(rs), {"kind"}), "Deployment");
+  EXPECT_EQ(base::GetString(*api::ControllerRef(rs), {"uid"}), api::Uid(*D()));
+  EXPECT_EQ(base::GetString(*api::ControllerRef(rs), {"kind"}), "Deployment");
   EXPECT_EQ(Revision(rs), 1);
   EXPECT_EQ(base::GetString(rs, {"metadata", "annotations", kDesiredReplicasAnnotation}), "3");
   EXPECT_EQ(base::GetString(rs, {"metadata", "annotations", kMaxReplicasAnnotation}), "4");
@@ -347,8 +348,8 @@ TEST_F(DeploymentReconcilerTest, AdoptsMatchingOrphanReplicaSet) {
   EXPECT_EQ(reconciler_->OnReplicaSetAdded(orphan), std::vector<std::string>{"default/web"});
   ASSERT_TRUE(Reconcile().status.ok());
   EXPECT_EQ(Rss().size(), 1u);
-  ASSERT_NE(ControllerRefOf(*Rss()[0]), nullptr);
-  EXPECT_EQ(base::GetString(*ControllerRefOf(*Rss()[0]), {"uid"}), Uid(*D()));
+  ASSERT_NE(api::ControllerRef(*Rss()[0]), nullptr);
+  EXPECT_EQ(base::GetString(*api::ControllerRef(*Rss()[0]), {"uid"}), api::Uid(*D()));
 }
 
 TEST_F(DeploymentReconcilerTest, ReplicaSetEventsMapToTheOwningDeployment) {

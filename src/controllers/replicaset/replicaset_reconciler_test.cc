@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "api/object_meta.h"
 #include "api/resources.h"
 #include "base/json.h"
 #include "base/testing/fake_clock.h"
@@ -92,12 +93,12 @@ TEST_F(ReplicaSetReconcilerTest, ScaleUpCreatesOwnedPodsFromTemplate) {
   ASSERT_EQ(pods.size(), 3u);
   client::Object rs = Rs();
   for (const auto& p : pods) {
-    EXPECT_EQ(Name(*p).rfind("web-", 0), 0u) << Name(*p);
-    EXPECT_EQ(Name(*p).size(), 9u);
+    EXPECT_EQ(api::Name(*p).rfind("web-", 0), 0u) << api::Name(*p);
+    EXPECT_EQ(api::Name(*p).size(), 9u);
     EXPECT_EQ(base::GetString(*p, {"metadata", "labels", "tier"}), "fe");
-    const boost::json::object* ref = ControllerRefOf(*p);
+    const boost::json::value* ref = api::ControllerRef(*p);
     ASSERT_NE(ref, nullptr);
-    EXPECT_EQ(base::GetString(*ref, {"uid"}), Uid(*rs));
+    EXPECT_EQ(base::GetString(*ref, {"uid"}), api::Uid(*rs));
     EXPECT_EQ(base::GetString(*ref, {"kind"}), "ReplicaSet");
     EXPECT_TRUE(base::GetBool(*ref, {"blockOwnerDeletion"}));
     EXPECT_EQ(base::GetString(base::FindPath(*p, {"spec", "containers"})->as_array().at(0), {"image"}),
@@ -227,10 +228,10 @@ TEST_F(ReplicaSetReconcilerTest, ScaleDownDeletesLeastValuablePodsFirst) {
   ASSERT_TRUE(SyncAndReconcile().status.ok());
   auto left = PodList();
   ASSERT_EQ(left.size(), 1u);
-  EXPECT_EQ(Name(*left[0]), Name(*pods[4]));
+  EXPECT_EQ(api::Name(*left[0]), api::Name(*pods[4]));
   EXPECT_EQ(reconciler_->expectations().Pending("default/web").second, 4);
   for (const auto& s : states) {
-    if (Name(s) != Name(*pods[4])) reconciler_->OnPodDeleted(s);
+    if (api::Name(s) != api::Name(*pods[4])) reconciler_->OnPodDeleted(s);
   }
   EXPECT_TRUE(reconciler_->expectations().Satisfied("default/web"));
 }
@@ -244,9 +245,9 @@ TEST_F(ReplicaSetReconcilerTest, AdoptsMatchingOrphansAndReleasesNonMatchingPods
   ASSERT_TRUE(SyncAndReconcile().status.ok());
   client::Object rs = Rs();
   client::Object orphan = *client_.Get(Pods(), "default", "orphan");
-  ASSERT_NE(ControllerRefOf(*orphan), nullptr);
-  EXPECT_EQ(base::GetString(*ControllerRefOf(*orphan), {"uid"}), Uid(*rs));
-  EXPECT_EQ(ControllerRefOf(**client_.Get(Pods(), "default", "other")), nullptr);
+  ASSERT_NE(api::ControllerRef(*orphan), nullptr);
+  EXPECT_EQ(base::GetString(*api::ControllerRef(*orphan), {"uid"}), api::Uid(*rs));
+  EXPECT_EQ(api::ControllerRef(**client_.Get(Pods(), "default", "other")), nullptr);
   EXPECT_EQ(PodList().size(), 3u);  // orphan adopted + one created
   // Relabel the adopted pod: it is released and replaced.
   boost::json::value relabeled = *orphan;
@@ -255,7 +256,7 @@ TEST_F(ReplicaSetReconcilerTest, AdoptsMatchingOrphansAndReleasesNonMatchingPods
   Sync();
   for (const auto& p : PodList()) reconciler_->OnPodAdded(*p);
   ASSERT_TRUE(reconciler_->Reconcile("default/web").status.ok());
-  EXPECT_EQ(ControllerRefOf(**client_.Get(Pods(), "default", "orphan")), nullptr);
+  EXPECT_EQ(api::ControllerRef(**client_.Get(Pods(), "default", "orphan")), nullptr);
   EXPECT_EQ(PodList().size(), 4u);
 }
 
@@ -336,7 +337,7 @@ TEST(PodsToDeleteTest, NewerPodsGoFirst) {
                          created + R"("},"spec":{"nodeName":"n"},"status":{"phase":"Running"}})"));
   };
   std::vector<client::Object> pods = {pod("old", "2024-01-01T00:00:00Z"), pod("new", "2024-06-01T00:00:00Z")};
-  EXPECT_EQ(Name(*PodsToDelete(pods, {}, 1)[0]), "new");
+  EXPECT_EQ(api::Name(*PodsToDelete(pods, {}, 1)[0]), "new");
 }
 
 }  // namespace

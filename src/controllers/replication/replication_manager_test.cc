@@ -1,6 +1,7 @@
 // The ReplicaSet reconciler run for ReplicationControllers (ReplicationControllerOwner()): the
 // parts that differ from ReplicaSets — the resource, the controller ref's apiVersion/kind and the
 // plain label-map selector. The shared logic is tested in replicaset_reconciler_test.cc.
+#include "api/object_meta.h"
 #include "api/resources.h"
 #include "base/json.h"
 #include "base/testing/fake_clock.h"
@@ -93,11 +94,11 @@ TEST_F(ReplicationControllerTest, CreatesPodsControlledByTheRcAndWritesStatus) {
   auto pods = PodList();
   ASSERT_EQ(pods.size(), 3u);
   for (const auto& p : pods) {
-    const boost::json::object* ref = ControllerRefOf(*p);
+    const boost::json::value* ref = api::ControllerRef(*p);
     ASSERT_NE(ref, nullptr);
     EXPECT_EQ(base::GetString(*ref, {"apiVersion"}), "v1");
     EXPECT_EQ(base::GetString(*ref, {"kind"}), "ReplicationController");
-    EXPECT_EQ(base::GetString(*ref, {"uid"}), Uid(*Rc()));
+    EXPECT_EQ(base::GetString(*ref, {"uid"}), api::Uid(*Rc()));
     EXPECT_EQ(base::GetString(*p, {"metadata", "labels", "tier"}), "fe");
     // Pod events resolve to the RC's key.
     EXPECT_EQ(reconciler_->OnPodDeleted(*p), std::vector<std::string>{"default/web"});
@@ -120,18 +121,18 @@ TEST_F(ReplicationControllerTest, AdoptsAndReleasesByTheLabelMap) {
   client_.Put(Pods(), MakePod("orphan", "web"));
   client_.Put(Pods(), MakePod("other", "db"));
   ASSERT_TRUE(SyncAndReconcile().status.ok());
-  const boost::json::object* ref = ControllerRefOf(*Pod("orphan"));
+  const boost::json::value* ref = api::ControllerRef(*Pod("orphan"));
   ASSERT_NE(ref, nullptr);
   EXPECT_EQ(base::GetString(*ref, {"kind"}), "ReplicationController");
   EXPECT_EQ(base::GetString(*ref, {"apiVersion"}), "v1");
-  EXPECT_EQ(ControllerRefOf(*Pod("other")), nullptr);
+  EXPECT_EQ(api::ControllerRef(*Pod("other")), nullptr);
   EXPECT_EQ(PodList().size(), 3u);  // the orphan adopted, one created
 
   boost::json::value relabeled = *Pod("orphan");
   relabeled.as_object()["metadata"].as_object()["labels"] = boost::json::object{{"app", "debug"}};
   client_.Put(Pods(), relabeled);
   ASSERT_TRUE(SyncAndReconcile().status.ok());
-  EXPECT_EQ(ControllerRefOf(*Pod("orphan")), nullptr);
+  EXPECT_EQ(api::ControllerRef(*Pod("orphan")), nullptr);
   EXPECT_EQ(PodList().size(), 4u);
 }
 
@@ -156,7 +157,7 @@ TEST_F(ReplicationControllerTest, IgnoresPodsOfReplicaSetsWithTheSameName) {
   client_.Put(Pods(), pod);
   ASSERT_TRUE(SyncAndReconcile().status.ok());
   EXPECT_TRUE(reconciler_->OnPodDeleted(*Pod("rs-pod")).empty());
-  EXPECT_EQ(base::GetString(*ControllerRefOf(*Pod("rs-pod")), {"kind"}), "ReplicaSet");
+  EXPECT_EQ(base::GetString(*api::ControllerRef(*Pod("rs-pod")), {"kind"}), "ReplicaSet");
   EXPECT_EQ(PodList().size(), 2u);
 }
 

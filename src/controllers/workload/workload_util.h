@@ -78,17 +78,6 @@ const boost::json::object* FindCondition(const boost::json::value& status, const
 void SetCondition(boost::json::object& status, boost::json::object condition);
 void RemoveCondition(boost::json::object& status, const std::string& type);
 
-// The controller tests name these unqualified under their old names; production code calls
-// api::Name, api::Uid, api::ControllerRef and api::IsBeingDeleted (api/object_meta.h). Remove once
-// the tests (reworked in parallel) are moved over.
-using api::Name;
-using api::Uid;
-inline const boost::json::object* ControllerRefOf(const boost::json::value& obj) {
-  const boost::json::value* ref = api::ControllerRef(obj);
-  return ref == nullptr ? nullptr : &ref->get_object();
-}
-inline bool HasDeletionTimestamp(const boost::json::value& obj) { return api::IsBeingDeleted(obj); }
-
 }  // namespace skiff::controllers
 
 #endif  // SKIFF_CONTROLLERS_WORKLOAD_WORKLOAD_UTIL_H_
