@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "CLI/CLI.hpp"
+#include "absl/time/time.h"
 #include "agent/kubelet/agent.h"
 #include "agent/kubelet/agent_command.h"
 #include "agent/kubelet/images_command.h"
@@ -117,6 +118,20 @@ int main(int argc, char** argv) {
       ->add_option("--max-mutating-requests-inflight", server_options.max_mutating_requests_inflight,
                    "Mutating requests queued or running at once; more get 429 (0: no limit)")
       ->capture_default_str();
+  server->add_option("--service-account-issuer", server_options.service_account_issuers,
+                     "Issuer (iss) of ServiceAccount tokens; repeatable, the first issues, all are accepted "
+                     "(default https://kubernetes.default.svc.cluster.local)");
+  server->add_option("--api-audiences", server_options.api_audiences,
+                     "Audiences of the API; tokens must be for one of them (default: the issuer)")
+      ->delimiter(',');
+  std::string max_token_expiration;
+  server->add_option("--service-account-max-token-expiration", max_token_expiration,
+                     "Longest lifetime a TokenRequest gets, e.g. 48h (default: no maximum)");
+  server->add_option("--service-account-jwks-uri", server_options.service_account_jwks_uri,
+                     "jwks_uri of the OIDC discovery document (default: ISSUER/openid/v1/jwks)");
+  server->add_option("--service-account-signing-key-file", server_options.service_account_key_file,
+                     "PEM P-256 private key signing ServiceAccount tokens (default: DATA_DIR/pki/"
+                     "service-account.key, created on first start)");
   server->add_flag("--disable-agent", disable_agent, "Do not run a node agent in this process");
   skiff::agent::kubelet::AgentFlags node_service_flags;  // of the in-process agent
   skiff::agent::kubelet::AddNodeServiceFlags(server, &node_service_flags);
@@ -138,6 +153,15 @@ int main(int argc, char** argv) {
   auto* sim = app.add_subcommand("sim", "Simulate kubelet nodes against an API server (scale tests)");
   skiff::sim::AddSimFlags(sim, &sim_flags);
   CLI11_PARSE(app, argc, argv);
+  if (!max_token_expiration.empty()) {
+    absl::Duration d;
+    if (!absl::ParseDuration(max_token_expiration, &d) || d < absl::ZeroDuration()) {
+      std::fprintf(stderr, "--service-account-max-token-expiration: not a duration: %s\n",
+                   max_token_expiration.c_str());
+      return 2;
+    }
+    server_options.service_account_max_token_expiration_seconds = absl::ToInt64Seconds(d);
+  }
   skiff::base::RaiseOpenFileLimit();
   if (server->parsed()) {
     auto manager_options = skiff::controllers::ToManagerOptions(manager_flags);
