@@ -20,6 +20,7 @@
 #include "apiserver/resource_storage.h"
 #include "apiserver/schema_admission.h"
 #include "apiserver/selection.h"
+#include "apiserver/service_account_admission.h"
 #include "apiserver/service_account_tokens.h"
 #include "apiserver/service_allocations.h"
 #include "apiserver/watch_cache.h"
@@ -69,6 +70,7 @@ struct Server::Parts {
   std::unique_ptr<MeteredStore> metered;
   std::unique_ptr<WatchCache> cache;
   std::unique_ptr<SchemaAdmission> admission;
+  std::unique_ptr<ServiceAccountAdmission> service_account_admission;
   std::unique_ptr<ServiceAllocations> service_allocations;
   std::unique_ptr<ResourceStorage> storage;
   std::unique_ptr<ServiceAccountTokens> service_account_tokens;
@@ -117,8 +119,14 @@ absl::Status Server::Start() {
   parts_->cache = std::make_unique<WatchCache>(parts_->metered.get(), cache_options);
   if (auto s = parts_->cache->Start(); !s.ok()) return s;
   parts_->admission = std::make_unique<SchemaAdmission>(api::BuiltinSchemas());
+  Admission* admission = parts_->admission.get();
+  if (options_.service_account_admission) {
+    parts_->service_account_admission = std::make_unique<ServiceAccountAdmission>(admission);
+    admission = parts_->service_account_admission.get();
+  }
   parts_->storage = std::make_unique<ResourceStorage>(parts_->metered.get(), parts_->cache.get(),
-                                                      &base::RealClock(), parts_->admission.get());
+                                                      &base::RealClock(), admission);
+  if (parts_->service_account_admission) parts_->service_account_admission->SetStorage(parts_->storage.get());
   auto allocations = ServiceAllocations::Create(
       {.service_cidr = options_.service_cidr, .node_port_range = options_.service_node_port_range});
   if (!allocations.ok()) return allocations.status();

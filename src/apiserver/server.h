@@ -36,6 +36,9 @@ struct ServerOptions {
   int64_t service_account_max_token_expiration_seconds = 0;  // 0 = no maximum
   std::string service_account_jwks_uri;
   std::string service_account_key_file;
+  // The ServiceAccount admission plugin (default SA, kube-api-access token volume). It needs the
+  // namespaces' "default" ServiceAccounts, which only the controller manager creates.
+  bool service_account_admission = true;
 };
 
 // The cluster DNS address of a service CIDR (its tenth address, 10.43.0.10 by default).

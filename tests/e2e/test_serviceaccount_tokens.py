@@ -246,3 +246,109 @@ def test_issuer_audiences_and_maximum_lifetime_flags():
         assert whoami_status(s, create_token(s, "default", "--audience=elsewhere"))[0] == 401
     finally:
         s.cleanup()
+
+
+# ---- ServiceAccount admission and the root CA publisher ----
+
+MOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+
+def make_pod(s, ns, name, spec_extra=None, init=False, own_mount=False):
+    container = {"name": "c", "image": "busybox"}
+    if own_mount:
+        container["volumeMounts"] = [{"name": "mine", "mountPath": MOUNT_PATH}]
+    spec = {"containers": [container, {"name": "d", "image": "busybox"}]}
+    if own_mount:
+        spec["volumes"] = [{"name": "mine", "emptyDir": {}}]
+    if init:
+        spec["initContainers"] = [{"name": "i", "image": "busybox"}]
+    spec.update(spec_extra or {})
+    return api_request(s, "POST", f"/api/v1/namespaces/{ns}/pods",
+                       {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": spec})
+
+
+def access_volumes(pod):
+    return [v for v in pod["spec"].get("volumes", []) if v["name"].startswith("kube-api-access-")]
+
+
+def test_pods_get_the_kube_api_access_volume(shared_skiff):
+    s = shared_skiff
+    s.kubectl("create", "namespace", "sa-admission")
+    status, _, pod = make_pod(s, "sa-admission", "plain", init=True)
+    assert status == 201, pod
+    assert pod["spec"]["serviceAccountName"] == "default"
+    (volume,) = access_volumes(pod)
+    assert len(volume["name"]) == len("kube-api-access-") + 5
+    assert volume["projected"] == {
+        "defaultMode": 420,
+        "sources": [
+            {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+            {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
+            {"downwardAPI": {"items": [{"path": "namespace",
+                                        "fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}}]}},
+        ]}
+    expected_mount = {"name": volume["name"], "readOnly": True, "mountPath": MOUNT_PATH}
+    for c in pod["spec"]["containers"] + pod["spec"]["initContainers"]:
+        assert expected_mount in c["volumeMounts"], c
+
+    # A container that mounts something at the path keeps it; the others get the token.
+    status, _, pod = make_pod(s, "sa-admission", "own-mount", own_mount=True)
+    assert status == 201, pod
+    (volume,) = access_volumes(pod)
+    first, second = pod["spec"]["containers"]
+    assert first["volumeMounts"] == [{"name": "mine", "mountPath": MOUNT_PATH}]
+    assert second["volumeMounts"] == [{"name": volume["name"], "readOnly": True, "mountPath": MOUNT_PATH}]
+
+    # Opting out: on the pod, or on its ServiceAccount unless the pod says otherwise.
+    status, _, pod = make_pod(s, "sa-admission", "opt-out", {"automountServiceAccountToken": False})
+    assert status == 201 and access_volumes(pod) == []
+    assert "volumeMounts" not in pod["spec"]["containers"][0]
+    s.kubectl("apply", "-n", "sa-admission", "-f", "-", input=json.dumps({
+        "apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "quiet"},
+        "automountServiceAccountToken": False, "imagePullSecrets": [{"name": "registry"}]}))
+    status, _, pod = make_pod(s, "sa-admission", "quiet", {"serviceAccountName": "quiet"})
+    assert status == 201 and access_volumes(pod) == []
+    assert pod["spec"]["imagePullSecrets"] == [{"name": "registry"}]
+    status, _, pod = make_pod(s, "sa-admission", "loud",
+                              {"serviceAccountName": "quiet", "automountServiceAccountToken": True})
+    assert status == 201 and len(access_volumes(pod)) == 1
+
+    status, _, answer = make_pod(s, "sa-admission", "ghostly", {"serviceAccountName": "ghost"})
+    assert status == 403 and answer["kind"] == "Status" and answer["reason"] == "Forbidden"
+    assert "error looking up service account sa-admission/ghost" in answer["message"]
+
+    # The mounted token is what TokenRequest issues for the pod: request one the kubelet's way.
+    status, _, answer = api_request(
+        s, "POST", "/api/v1/namespaces/sa-admission/serviceaccounts/default/token",
+        {"spec": {"expirationSeconds": 3607, "boundObjectRef": {"kind": "Pod", "apiVersion": "v1", "name": "plain"}}})
+    assert status == 201, answer
+    _, claims = decode_jwt(answer["status"]["token"])
+    assert claims["exp"] - claims["iat"] == 365 * 24 * 3600  # extended, warning after 3607 s
+    assert claims["kubernetes.io"]["warnafter"] - claims["iat"] == 3607
+    assert answer["spec"]["expirationSeconds"] == 3607
+
+
+def test_root_ca_is_published_in_every_namespace(shared_skiff):
+    s = shared_skiff
+    with open(os.path.join(s.data_dir, "pki", "ca.crt")) as f:
+        ca = f.read()
+    s.kubectl("create", "namespace", "ca-publish")
+
+    def published():
+        res = s.kubectl("get", "configmap", "kube-root-ca.crt", "-n", "ca-publish", "-o", "json", check=False)
+        return json.loads(res.stdout) if res.returncode == 0 else None
+
+    wait_for(lambda: published() is not None, what="kube-root-ca.crt")
+    cm = published()
+    assert cm["data"] == {"ca.crt": ca}
+    assert "kube-apiserver" in cm["metadata"]["annotations"]["kubernetes.io/description"]
+    for ns in ("default", "kube-system", "kube-public"):
+        assert s.kubectl_json("get", "configmap", "kube-root-ca.crt", "-n", ns)["data"]["ca.crt"] == ca
+
+    s.kubectl("patch", "configmap", "kube-root-ca.crt", "-n", "ca-publish", "--type=merge",
+              "-p", json.dumps({"data": {"ca.crt": "forged", "extra": "x"}}))
+    wait_for(lambda: (published() or {}).get("data") == {"ca.crt": ca}, what="CA restored")
+    uid = published()["metadata"]["uid"]
+    s.kubectl("delete", "configmap", "kube-root-ca.crt", "-n", "ca-publish")
+    wait_for(lambda: (published() or {}).get("metadata", {}).get("uid", uid) != uid, what="CA re-created")
+    assert published()["data"] == {"ca.crt": ca}
