@@ -24,6 +24,7 @@
 #include "apiserver/errors.h"
 #include "apiserver/schema_admission.h"
 #include "apiserver/selection.h"
+#include "apiserver/service_account_tokens.h"
 #include "apiserver/subresources.h"
 #include "base/json.h"
 #include "boost/json.hpp"

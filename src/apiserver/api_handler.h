@@ -21,10 +21,11 @@
 #include "apiserver/pod_streams.h"
 #include "apiserver/request_info.h"
 #include "apiserver/resource_storage.h"
-#include "apiserver/service_account_tokens.h"
 #include "apiserver/watch_stream.h"
 
 namespace skiff::apiserver {
+
+class ServiceAccountTokens;
 
 class ApiHandler {
  public:

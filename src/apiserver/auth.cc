@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "apiserver/serviceaccount/claims.h"
+#include "apiserver/serviceaccount/token_verifier.h"
 
 namespace skiff::apiserver {
 namespace {

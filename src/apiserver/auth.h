@@ -18,9 +18,12 @@
 #include "absl/status/statusor.h"
 #include "apiserver/http_types.h"
 #include "apiserver/request_info.h"
-#include "apiserver/serviceaccount/token_verifier.h"
 
 namespace skiff::apiserver {
+
+namespace serviceaccount {
+class TokenVerifier;
+}  // namespace serviceaccount
 
 struct User {
   std::string name;
