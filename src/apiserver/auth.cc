@@ -96,7 +96,7 @@ absl::StatusOr<TokenUser> Authenticator::AuthenticateToken(const std::string& to
   return absl::UnauthenticatedError("invalid bearer token");
 }
 
-absl::StatusOr<User> Authenticator::Authenticate(const HttpRequest& request) const {
+absl::StatusOr<User> Authenticator::Authenticate(const http::HttpRequest& request) const {
   std::string auth = request.Header("authorization");
   if (!auth.empty()) {
     if (absl::StartsWithIgnoreCase(auth, "bearer ")) {

@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "apiserver/http_types.h"
 #include "apiserver/request_info.h"
+#include "http/http_types.h"
 
 namespace skiff::apiserver {
 
@@ -47,7 +47,7 @@ class Authenticator {
   absl::Status LoadTokenFile(const std::string& path);
   // Verifies ServiceAccount JWTs (borrowed; null: none are accepted). Set before serving.
   void SetServiceAccountTokens(const serviceaccount::TokenVerifier* verifier) { service_accounts_ = verifier; }
-  absl::StatusOr<User> Authenticate(const HttpRequest& request) const;
+  absl::StatusOr<User> Authenticate(const http::HttpRequest& request) const;
   // A bearer token, for requests and TokenReview, checked against `audiences` (empty: the API
   // audiences). Static tokens are valid for the API audiences only, as in Kubernetes.
   absl::StatusOr<TokenUser> AuthenticateToken(const std::string& token,

@@ -92,26 +92,23 @@ void MountServiceAccountToken(json::object& spec) {
 
 }  // namespace
 
-absl::Status ServiceAccountAdmission::Admit(const api::ResourceInfo& resource, json::value& obj,
-                                            const json::value* old) {
-  if (!old && resource.group.empty() && resource.plural == "pods" && storage_) {
-    if (auto s = AdmitPod(obj); !s.ok()) return s;
+absl::Status ServiceAccountAdmission::Mutate(const AdmissionRequest& request, json::value& pod,
+                                             const json::value*, bool* changed) {
+  if (request.operation != AdmissionOperation::kCreate || !request.subresource.empty() ||
+      !request.resource->group.empty() || request.resource->plural != "pods" || !pod.is_object()) {
+    return absl::OkStatus();
   }
-  return next_->Admit(resource, obj, old);
-}
-
-absl::Status ServiceAccountAdmission::AdmitPod(json::value& pod) {
-  if (!pod.is_object()) return absl::OkStatus();
   if (base::FindPath(pod, {"metadata", "annotations", kMirrorPodAnnotation})) return absl::OkStatus();
-  json::value& spec_value = pod.as_object()["spec"];
-  if (!spec_value.is_object()) return absl::OkStatus();  // the schema pass reports it
-  json::object& spec = spec_value.as_object();
-  std::string account = base::GetString(spec_value, {"serviceAccountName"});
+  json::value* spec_value = pod.as_object().if_contains("spec");
+  if (!spec_value || !spec_value->is_object()) return absl::OkStatus();  // validation reports it
+  json::object& spec = spec_value->as_object();
+  std::string account = base::GetString(*spec_value, {"serviceAccountName"});
   if (account.empty()) {
     account = kDefaultServiceAccount;
     spec["serviceAccountName"] = account;
+    *changed = true;
   }
-  std::string ns = base::GetString(pod, {"metadata", "namespace"});
+  std::string ns(request.ns);
   const api::ResourceInfo* accounts = api::FindResource("", "v1", "serviceaccounts");
   // The controller manager creates "default" right after its namespace: give it a moment.
   absl::Time deadline = absl::Now() + (account == kDefaultServiceAccount ? default_account_wait_ : absl::ZeroDuration());
@@ -121,14 +118,17 @@ absl::Status ServiceAccountAdmission::AdmitPod(json::value& pod) {
     found = storage_->Get(*accounts, ns, account);
   }
   if (!found.ok()) {
-    std::string name = base::GetString(pod, {"metadata", "name"});
+    std::string name(request.name);
     return api::ToStatus({403, "Forbidden",
                           absl::StrCat("pods \"", name, "\" is forbidden: error looking up service account ", ns, "/",
                                        account, ": serviceaccount \"", account, "\" not found"),
                           name, "", "pods"});
   }
   json::value sa = (*found)->Parse();
-  if (ShouldAutomount(sa, pod)) MountServiceAccountToken(spec);
+  if (ShouldAutomount(sa, pod)) {
+    MountServiceAccountToken(spec);
+    *changed = true;
+  }
   const json::value* pull = base::Find(sa, "imagePullSecrets");
   const json::value* own = spec.if_contains("imagePullSecrets");
   bool pod_has_none = !own || !own->is_array() || own->as_array().empty();
@@ -136,6 +136,7 @@ absl::Status ServiceAccountAdmission::AdmitPod(json::value& pod) {
     json::array copied;
     for (const json::value& ref : pull->as_array()) copied.push_back(json::object{{"name", base::GetString(ref, {"name"})}});
     spec["imagePullSecrets"] = std::move(copied);
+    *changed = true;
   }
   return absl::OkStatus();
 }

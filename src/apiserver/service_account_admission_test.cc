@@ -1,4 +1,4 @@
-// ServiceAccountAdmission in front of the schema admission, on a real SQLite-backed ResourceStorage.
+// The ServiceAccount admission plug-in in ResourceStorage's chain, on a real SQLite-backed store.
 #include "apiserver/service_account_admission.h"
 
 #include <unistd.h>
@@ -38,12 +38,14 @@ class ServiceAccountAdmissionTest : public ::testing::Test {
     cache_options.field_indexer = CatalogueFieldIndexer();
     cache_ = std::make_unique<WatchCache>(store_.get(), cache_options);
     ASSERT_TRUE(cache_->Start().ok());
-    storage_ = std::make_unique<ResourceStorage>(store_.get(), cache_.get(), &clock_, &admission_);
-    admission_.SetStorage(storage_.get());
+    storage_ = std::make_unique<ResourceStorage>(store_.get(), cache_.get(), &clock_, &schema_);
+    plugin_ = std::make_unique<ServiceAccountAdmission>(storage_.get(), absl::Milliseconds(300));
+    storage_->AddAdmissionPlugin(plugin_.get());
     ASSERT_TRUE(storage_->Create(*Res("namespaces"), "", Parse(R"({"metadata":{"name":"ns"}})"), {}).ok());
   }
   void TearDown() override {
     storage_.reset();
+    plugin_.reset();
     cache_.reset();
     store_.reset();
     std::filesystem::remove_all(dir_);
@@ -75,8 +77,8 @@ class ServiceAccountAdmissionTest : public ::testing::Test {
   std::unique_ptr<storage::SqliteStore> store_;
   std::unique_ptr<WatchCache> cache_;
   SchemaAdmission schema_{api::BuiltinSchemas()};
-  ServiceAccountAdmission admission_{&schema_, absl::Milliseconds(300)};
   std::unique_ptr<ResourceStorage> storage_;
+  std::unique_ptr<ServiceAccountAdmission> plugin_;
 };
 
 constexpr char kTwoContainers[] =

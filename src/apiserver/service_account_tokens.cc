@@ -4,7 +4,7 @@
 #include "api/codec.h"
 #include "api/errors.h"
 #include "api/resources.h"
-#include "apiserver/errors.h"
+#include "http/errors.h"
 #include "apiserver/serviceaccount/oidc.h"
 #include "base/json.h"
 #include "boost/json.hpp"
@@ -53,18 +53,18 @@ absl::StatusOr<std::unique_ptr<ServiceAccountTokens>> ServiceAccountTokens::Crea
 
 ServiceAccountTokens::~ServiceAccountTokens() = default;
 
-HttpResponse ServiceAccountTokens::CreateToken(const HttpRequest& req, const RequestInfo& info) const {
+http::HttpResponse ServiceAccountTokens::CreateToken(const http::HttpRequest& req, const RequestInfo& info) const {
   auto body = api::DecodeBody(req.Header("content-type"), req.body);
   if (!body.ok()) {
     if (absl::IsUnimplemented(body.status())) {
-      return ErrorResponse(api::UnsupportedMediaTypeError(std::string(body.status().message())));
+      return http::ErrorResponse(api::UnsupportedMediaTypeError(std::string(body.status().message())));
     }
-    return ErrorResponse(api::BadRequestError(std::string(body.status().message())));
+    return http::ErrorResponse(api::BadRequestError(std::string(body.status().message())));
   }
   std::vector<std::string> warnings;
   auto answer = issuer_->CreateToken(info.namespace_name, info.name, *body, &warnings);
-  if (!answer.ok()) return ErrorResponse(answer.status());
-  HttpResponse resp;
+  if (!answer.ok()) return http::ErrorResponse(answer.status());
+  http::HttpResponse resp;
   resp.status = 201;
   resp.content_type = "application/json";
   resp.body = boost::json::serialize(*answer);
@@ -76,8 +76,8 @@ bool ServiceAccountTokens::IsDiscoveryPath(const std::string& path) {
   return path == serviceaccount::kOpenIdConfigurationPath || path == serviceaccount::kJwksPath;
 }
 
-HttpResponse ServiceAccountTokens::Discovery(const std::string& path) const {
-  HttpResponse resp;
+http::HttpResponse ServiceAccountTokens::Discovery(const std::string& path) const {
+  http::HttpResponse resp;
   resp.status = 200;
   bool jwks = path == serviceaccount::kJwksPath;
   resp.content_type = jwks ? serviceaccount::kJwksContentType : "application/json";

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "apiserver/http_types.h"
+#include "http/http_types.h"
 #include "apiserver/request_info.h"
 #include "apiserver/resource_storage.h"
 #include "apiserver/serviceaccount/signing_key.h"
@@ -50,11 +50,11 @@ class ServiceAccountTokens {
   const serviceaccount::TokenIssuer& issuer() const { return *issuer_; }
 
   // POST /api/v1/namespaces/NS/serviceaccounts/NAME/token.
-  HttpResponse CreateToken(const HttpRequest& req, const RequestInfo& info) const;
+  http::HttpResponse CreateToken(const http::HttpRequest& req, const RequestInfo& info) const;
 
   // Whether `path` is one of the OIDC discovery documents, and serving them.
   static bool IsDiscoveryPath(const std::string& path);
-  HttpResponse Discovery(const std::string& path) const;
+  http::HttpResponse Discovery(const std::string& path) const;
 
  private:
   class CacheReader;

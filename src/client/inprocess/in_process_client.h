@@ -6,12 +6,13 @@
 // Unknown fields are pruned silently (fieldValidation=Ignore). List pagination (limit/continue)
 // pages through the live cache, not a snapshot. With set_strip_managed_fields(true), List and Watch
 // results omit metadata.managedFields (what kube-controller-manager's and kube-scheduler's informers
-// do to save memory: no controller reads them, and an Update without them keeps the stored ones). Watches deliver events on a thread of their own
-// (never the cache's fan-out thread), with a BOOKMARK at most once a second when asked.
+// do to save memory: no controller reads them, and an Update without them keeps the stored ones). Watches
+// deliver events on a thread of their own (never the cache's fan-out thread), with a BOOKMARK at most once a
+// second when asked.
 //
 // Thread-safety: every method may be called concurrently. Ownership: borrows the storage and
 // clock (which must outlive the client and every WatchHandle it returned).
-// Failure: Kubernetes API errors as absl::Status (client.h, apiserver/errors.h).
+// Failure: Kubernetes API errors as absl::Status (client.h, api/errors.h).
 #ifndef SKIFF_CLIENT_INPROCESS_IN_PROCESS_CLIENT_H_
 #define SKIFF_CLIENT_INPROCESS_IN_PROCESS_CLIENT_H_
 
