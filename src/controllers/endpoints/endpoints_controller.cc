@@ -156,7 +156,7 @@ json::array DesiredSubsets(const json::value& service, const std::vector<client:
   return subsets;
 }
 
-EndpointsController::EndpointsController(const ControllerContext& context, int workers)
+EndpointsController::EndpointsController(const client::ControllerContext& context, int workers)
     : context_(context),
       workers_(workers),
       services_(&context.informers->For(Services())),
@@ -264,7 +264,7 @@ client::ReconcileResult EndpointsController::Reconcile(const std::string& key) {
   return {};
 }
 
-std::unique_ptr<Runnable> NewEndpointsController(const ControllerContext& context) {
+std::unique_ptr<client::Runnable> NewEndpointsController(const client::ControllerContext& context) {
   return std::make_unique<EndpointsController>(context);
 }
 

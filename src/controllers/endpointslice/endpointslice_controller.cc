@@ -36,7 +36,7 @@ std::string ZoneLabel(const client::Object& node) {
 
 }  // namespace
 
-EndpointSliceController::EndpointSliceController(const ControllerContext& context, Options options)
+EndpointSliceController::EndpointSliceController(const client::ControllerContext& context, Options options)
     : context_(context),
       options_(options),
       services_(&context.informers->For(Services())),
@@ -219,7 +219,7 @@ client::ReconcileResult EndpointSliceController::Reconcile(const std::string& ke
   return {};
 }
 
-std::unique_ptr<Runnable> NewEndpointSliceController(const ControllerContext& context) {
+std::unique_ptr<client::Runnable> NewEndpointSliceController(const client::ControllerContext& context) {
   return std::make_unique<EndpointSliceController>(context);
 }
 

@@ -43,7 +43,7 @@ std::string Name(const json::value& obj) { return base::GetString(obj, {"metadat
 
 }  // namespace
 
-GarbageCollector::GarbageCollector(const ControllerContext& context, Options options)
+GarbageCollector::GarbageCollector(const client::ControllerContext& context, Options options)
     : context_(context), options_(options) {
   for (const api::ResourceInfo* r : WatchedResources()) {
     client::Informer& informer = context_.informers->For(*r);
@@ -295,7 +295,7 @@ absl::Status GarbageCollector::RemoveFinalizer(const Tracked& t, const client::O
   return updated.status();
 }
 
-std::unique_ptr<Runnable> NewGarbageCollector(const ControllerContext& context) {
+std::unique_ptr<client::Runnable> NewGarbageCollector(const client::ControllerContext& context) {
   return std::make_unique<GarbageCollector>(context, GarbageCollector::Options{});
 }
 

@@ -62,7 +62,7 @@ std::string Counts(const std::map<std::string, int>& counts, const char* format_
 
 }  // namespace
 
-NamespaceController::NamespaceController(const ControllerContext& context, int workers)
+NamespaceController::NamespaceController(const client::ControllerContext& context, int workers)
     : context_(context), workers_(workers) {}
 
 NamespaceController::~NamespaceController() { Stop(); }

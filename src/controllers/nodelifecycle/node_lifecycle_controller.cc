@@ -49,7 +49,7 @@ bool IsOurTaint(const json::value& taint) {
 
 }  // namespace
 
-NodeLifecycleController::NodeLifecycleController(const ControllerContext& context, Options options)
+NodeLifecycleController::NodeLifecycleController(const client::ControllerContext& context, Options options)
     : context_(context),
       options_(std::move(options)),
       nodes_(&context.informers->For(client::Resource("", "v1", "nodes"))),
@@ -379,7 +379,7 @@ void NodeLifecycleController::RecordEvent(const std::string& component, const st
   context_.recorder->EventAs(component, ref, type, reason, message);
 }
 
-std::unique_ptr<Runnable> NewNodeLifecycleController(const ControllerContext& context) {
+std::unique_ptr<client::Runnable> NewNodeLifecycleController(const client::ControllerContext& context) {
   NodeLifecycleController::Options options;
   options.grace_period = context.options.node_monitor_grace_period;
   options.cluster_cidr = context.options.cluster_cidr;

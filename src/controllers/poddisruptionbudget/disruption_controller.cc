@@ -86,7 +86,7 @@ json::object Condition(const json::value& old_status, bool allowed, const std::s
 
 }  // namespace
 
-DisruptionController::DisruptionController(const ControllerContext& context, Options options)
+DisruptionController::DisruptionController(const client::ControllerContext& context, Options options)
     : context_(context),
       options_(options),
       budgets_(&context.informers->For(client::Resource("policy", "v1", "poddisruptionbudgets"))),
@@ -312,7 +312,7 @@ client::ReconcileResult DisruptionController::Reconcile(const std::string& key) 
   return {absl::OkStatus(), requeue};
 }
 
-std::unique_ptr<Runnable> NewDisruptionController(const ControllerContext& context) {
+std::unique_ptr<client::Runnable> NewDisruptionController(const client::ControllerContext& context) {
   return std::make_unique<DisruptionController>(context, DisruptionController::Options{});
 }
 

@@ -18,7 +18,7 @@ bool Terminating(const json::value& ns) {
 
 }  // namespace
 
-ServiceAccountController::ServiceAccountController(const ControllerContext& context, int workers)
+ServiceAccountController::ServiceAccountController(const client::ControllerContext& context, int workers)
     : context_(context),
       workers_(workers),
       namespaces_(&context.informers->For(Namespaces())),
@@ -63,7 +63,7 @@ client::ReconcileResult ServiceAccountController::Reconcile(const std::string& n
   return {created.status()};
 }
 
-std::unique_ptr<Runnable> NewServiceAccountController(const ControllerContext& context) {
+std::unique_ptr<client::Runnable> NewServiceAccountController(const client::ControllerContext& context) {
   return std::make_unique<ServiceAccountController>(context);
 }
 

@@ -87,7 +87,7 @@ std::vector<std::string> NodeIngressAddresses(const json::value& node) {
   return out;
 }
 
-ServiceLbController::ServiceLbController(const ControllerContext& context, int workers)
+ServiceLbController::ServiceLbController(const client::ControllerContext& context, int workers)
     : context_(context),
       workers_(workers),
       services_(&context.informers->For(Services())),
@@ -166,7 +166,7 @@ client::ReconcileResult ServiceLbController::Reconcile(const std::string& key) {
   return {};
 }
 
-std::unique_ptr<Runnable> NewServiceLbController(const ControllerContext& context) {
+std::unique_ptr<client::Runnable> NewServiceLbController(const client::ControllerContext& context) {
   return std::make_unique<ServiceLbController>(context);
 }
 

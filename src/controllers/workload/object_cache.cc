@@ -68,6 +68,12 @@ void MapCache::Clear() {
   objects_.clear();
 }
 
+void MapCache::Reset(const std::vector<client::Object>& objects) {
+  std::lock_guard<std::mutex> lock(mu_);
+  objects_.clear();
+  for (const client::Object& obj : objects) objects_[client::KeyOf(*obj)] = obj;
+}
+
 client::Object MapCache::Get(const std::string& key) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = objects_.find(key);
