@@ -24,7 +24,7 @@ bool Terminating(const json::value& ns) {
 
 }  // namespace
 
-RootCaPublisher::RootCaPublisher(const ControllerContext& context, int workers)
+RootCaPublisher::RootCaPublisher(const client::ControllerContext& context, int workers)
     : context_(context),
       workers_(workers),
       namespaces_(&context.informers->For(Namespaces())),
@@ -95,7 +95,7 @@ client::ReconcileResult RootCaPublisher::Reconcile(const std::string& ns) {
   return {status};
 }
 
-std::unique_ptr<Runnable> NewRootCaPublisher(const ControllerContext& context) {
+std::unique_ptr<client::Runnable> NewRootCaPublisher(const client::ControllerContext& context) {
   return std::make_unique<RootCaPublisher>(context);
 }
 

@@ -17,12 +17,12 @@
 
 namespace skiff::controllers {
 
-class RootCaPublisher : public Runnable, public client::Reconciler {
+class RootCaPublisher : public client::Runnable, public client::Reconciler {
  public:
   inline static constexpr char kConfigMapName[] = "kube-root-ca.crt";
   inline static constexpr char kDescriptionAnnotation[] = "kubernetes.io/description";
 
-  explicit RootCaPublisher(const ControllerContext& context, int workers = 1);
+  explicit RootCaPublisher(const client::ControllerContext& context, int workers = 1);
   ~RootCaPublisher() override;
 
   void Start() override;
@@ -30,14 +30,14 @@ class RootCaPublisher : public Runnable, public client::Reconciler {
   client::ReconcileResult Reconcile(const std::string& ns) override;
 
  private:
-  ControllerContext context_;
+  client::ControllerContext context_;
   int workers_;
   client::Informer* namespaces_;
   client::Informer* config_maps_;
   std::unique_ptr<client::Controller> controller_;
 };
 
-std::unique_ptr<Runnable> NewRootCaPublisher(const ControllerContext& context);
+std::unique_ptr<client::Runnable> NewRootCaPublisher(const client::ControllerContext& context);
 
 }  // namespace skiff::controllers
 
