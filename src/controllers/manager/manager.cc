@@ -12,6 +12,7 @@
 #include "controllers/poddisruptionbudget/disruption_controller.h"
 #include "controllers/replicaset/replicaset_controller.h"
 #include "controllers/replication/replication_manager.h"
+#include "controllers/rootcacertpublisher/root_ca_publisher.h"
 #include "controllers/serviceaccount/service_account_controller.h"
 #include "controllers/servicelb/service_lb_controller.h"
 #include "spdlog/spdlog.h"
@@ -35,6 +36,7 @@ const std::vector<NamedController>& RegisteredControllers() {
       {"namespace", Make<NamespaceController>},
       {"garbagecollector", NewGarbageCollector},
       {"serviceaccount", NewServiceAccountController},
+      {"root-ca-cert-publisher", NewRootCaPublisher},
       {"nodelifecycle", NewNodeLifecycleController},
       {"disruption", NewDisruptionController},
       {"replicaset", Make<ReplicaSetController>},
