@@ -25,6 +25,11 @@
 
 namespace skiff::apiserver {
 
+namespace audit {
+class Auditor;
+class RequestAudit;
+}  // namespace audit
+
 class ApiHandler {
  public:
   ApiHandler(ResourceStorage* storage, const Authenticator* authenticator, const Authorizer* authorizer,
@@ -42,12 +47,15 @@ class ApiHandler {
   void SetPodStreams(PodStreams* pod_streams) { pod_streams_ = pod_streams; }
   // Serves metrics.k8s.io (null: that group is not found). Borrowed; set before serving.
   void SetMetricsApi(MetricsApi* metrics_api) { metrics_api_ = metrics_api; }
+  // Records every request in the audit log (null: none; the Audit-Id header is sent anyway).
+  // Set before serving.
+  void SetAuditor(std::shared_ptr<const audit::Auditor> auditor) { auditor_ = std::move(auditor); }
   // Becomes true once the server may answer reads consistently (/readyz).
   void SetReady(bool ready) { ready_ = ready; }
 
  private:
   struct OpenApiDocs;
-  http::HttpResponse Route(http::HttpRequest& req);
+  http::HttpResponse Route(http::HttpRequest& req, audit::RequestAudit& audit);
   http::HttpResponse HandleNonResource(const http::HttpRequest& req);
   http::HttpResponse HandleResource(http::HttpRequest& req, const RequestInfo& info,
                                     const api::ResourceInfo& r, const User& user);
@@ -83,6 +91,7 @@ class ApiHandler {
   std::atomic<bool> ready_{false};
   PodStreams* pod_streams_ = nullptr;
   MetricsApi* metrics_api_ = nullptr;
+  std::shared_ptr<const audit::Auditor> auditor_;
   std::unique_ptr<OpenApiDocs> openapi_;
   WatchTicker ticker_;
 };

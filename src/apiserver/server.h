@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "apiserver/audit/options.h"
 
 namespace skiff::apiserver {
 
@@ -27,6 +28,7 @@ struct ServerOptions {
   std::string service_cidr = "10.43.0.0/16";  // ClusterIPs; .1 = kubernetes, .10 = kube-dns
   std::string service_node_port_range = "30000-32767";
   std::string advertise_address;  // "" = the listen address, or this host's main IPv4 address
+  audit::AuditOptions audit;      // the audit log (off unless audit.log_path is set)
 };
 
 // The cluster DNS address of a service CIDR (its tenth address, 10.43.0.10 by default).

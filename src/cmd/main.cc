@@ -10,6 +10,7 @@
 #include "agent/kubelet/agent.h"
 #include "agent/kubelet/agent_command.h"
 #include "agent/kubelet/images_command.h"
+#include "apiserver/audit/options.h"
 #include "apiserver/server.h"
 #include "base/file_limit.h"
 #include "base/process.h"
@@ -117,6 +118,7 @@ int main(int argc, char** argv) {
       ->add_option("--max-mutating-requests-inflight", server_options.max_mutating_requests_inflight,
                    "Mutating requests queued or running at once; more get 429 (0: no limit)")
       ->capture_default_str();
+  skiff::apiserver::audit::AddAuditFlags(server, &server_options.audit);
   server->add_flag("--disable-agent", disable_agent, "Do not run a node agent in this process");
   skiff::agent::kubelet::AgentFlags node_service_flags;  // of the in-process agent
   skiff::agent::kubelet::AddNodeServiceFlags(server, &node_service_flags);
