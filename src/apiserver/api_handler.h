@@ -1,7 +1,7 @@
 // ApiHandler: the HTTP face of the API server. Routes every request (health, version, discovery,
-// OpenAPI, metrics, and the resource URL space), authenticates and authorizes it, decodes bodies,
-// applies patches, renders Tables and starts watch streams; object semantics live in
-// ResourceStorage.
+// OpenAPI, metrics, and the resource URL space), authenticates, audits (apiserver/audit, one call
+// per stage) and authorizes it, decodes bodies, applies patches, renders Tables and starts watch
+// streams; object semantics live in ResourceStorage.
 // Thread-safety: Handle is called concurrently from the transport's workers; all state is
 // immutable or internally synchronized. Ownership: borrows storage, authn/authz and metrics.
 // Failure: every error becomes a Kubernetes Status response (errors.h); never throws.

@@ -30,6 +30,22 @@ class Chunks : public http::StreamSource {
   bool stopped = false;
 };
 
+// The client's end of an upgraded connection, and a relay that ends it when told.
+class ClientEnd : public http::TunnelEnd {
+ public:
+  void Send(std::shared_ptr<const std::string>, std::function<void(bool)> done) override { done(true); }
+  void Receive(std::function<void(std::string, bool)> done) override { done("", false); }
+  void Close() override { ++closes; }
+  int closes = 0;
+};
+
+class Relay : public http::Tunnel {
+ public:
+  void Start(std::shared_ptr<http::TunnelEnd> c) override { client = std::move(c); }
+  void Stop() override {}
+  std::shared_ptr<http::TunnelEnd> client;
+};
+
 class AuditorTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -247,6 +263,33 @@ TEST_F(AuditorTest, StreamsWriteStartedThenCompleteOnce) {
   ASSERT_EQ(events.size(), 3u);
   EXPECT_EQ(base::GetString(events[2], {"stage"}), "ResponseComplete");
   EXPECT_EQ(base::GetInt(events[2], {"responseStatus", "code"}), 200);
+}
+
+TEST_F(AuditorTest, UpgradedConnectionsWriteStartedThenCompleteOnce) {
+  Make(Policy::MetadataForAll());
+  http::HttpRequest req = Request("POST", "/api/v1/namespaces/default/pods/p/exec?command=sh");
+  Attributes a = CreateConfigMap();
+  a.resource = "pods";
+  a.name = "p";
+  a.subresource = "exec";
+  RequestAudit audit(auditor_, req);
+  audit.Received(req, a);
+  auto relay = std::make_shared<Relay>();
+  http::HttpResponse resp;
+  resp.status = 101;
+  resp.tunnel = relay;
+  audit.Respond(req, resp);
+  auto client = std::make_shared<ClientEnd>();
+  resp.tunnel->Start(client);
+  EXPECT_EQ(base::GetString(Events().back(), {"stage"}), "ResponseStarted");
+  relay->client->Close();
+  relay->client->Close();
+  EXPECT_EQ(client->closes, 2);
+  auto events = Events();
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(base::GetString(events[2], {"stage"}), "ResponseComplete");
+  EXPECT_EQ(base::GetInt(events[2], {"responseStatus", "code"}), 101);
+  EXPECT_EQ(base::GetString(events[2], {"objectRef", "subresource"}), "exec");
 }
 
 TEST_F(AuditorTest, FailedAuthenticationIsOneResponseStartedWithoutUser) {
