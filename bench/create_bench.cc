@@ -168,8 +168,9 @@ struct CreateFigures {
   LatencySummary latency;
 };
 
-absl::StatusOr<CreateFigures> MeasureCreates(const TargetOptions& target_options, const CreateOptions& options,
-                                             const MachineInfo& machine, const std::string& title) {
+absl::StatusOr<CreateFigures> MeasureCreates(const TargetOptions& target_options,
+                                             const CreateOptions& options, const MachineInfo& machine,
+                                             const std::string& title) {
   auto target = BenchTarget::Open(target_options);
   if (!target.ok()) return target.status();
   const Endpoint& endpoint = (*target)->endpoint();
@@ -194,8 +195,8 @@ absl::StatusOr<CreateFigures> MeasureCreates(const TargetOptions& target_options
   report.Add("client threads", absl::StrCat(options.threads));
   report.Add("limits",
              absl::StrFormat("%.1f s or %d objects, whichever first", options.seconds, options.max_objects));
-  report.Add("audit log", target_options.audit_log ? "DATA_DIR/audit.log, Metadata level for every request"
-                                                   : "off");
+  report.Add("audit log",
+             target_options.audit_log ? "DATA_DIR/audit.log, Metadata level for every request" : "off");
   report.Section("results");
   report.Add("created", absl::StrFormat("%d objects in %.2f s (%d failed)", result->created, result->seconds,
                                         result->failed));
@@ -218,7 +219,8 @@ absl::StatusOr<CreateFigures> MeasureCreates(const TargetOptions& target_options
       ++lines;
       bytes += static_cast<int64_t>(line.size()) + 1;
     }
-    report.Add("audit log written", absl::StrFormat("%d lines, %s (read after the run)", lines, FormatMib(bytes)));
+    report.Add("audit log written",
+               absl::StrFormat("%d lines, %s (read after the run)", lines, FormatMib(bytes)));
   }
   report.Print(stdout);
   return figures;
@@ -229,7 +231,8 @@ absl::StatusOr<CreateFigures> MeasureCreates(const TargetOptions& target_options
 int RunCreateBench(const TargetOptions& target_options, const CreateOptions& options) {
   MachineInfo machine = ReadMachineInfo();
   if (!options.compare_audit) {
-    auto figures = MeasureCreates(target_options, options, machine, "skiff apiserver bench: (a) ConfigMap creates");
+    auto figures =
+        MeasureCreates(target_options, options, machine, "skiff apiserver bench: (a) ConfigMap creates");
     if (!figures.ok()) {
       std::fprintf(stderr, "create: %s\n", figures.status().ToString().c_str());
       return 1;
@@ -244,7 +247,8 @@ int RunCreateBench(const TargetOptions& target_options, const CreateOptions& opt
   plain.audit_log = false;
   TargetOptions audited = target_options;
   audited.audit_log = true;
-  auto without = MeasureCreates(plain, options, machine, "skiff apiserver bench: (a) ConfigMap creates, no audit log");
+  auto without =
+      MeasureCreates(plain, options, machine, "skiff apiserver bench: (a) ConfigMap creates, no audit log");
   if (!without.ok()) {
     std::fprintf(stderr, "create: %s\n", without.status().ToString().c_str());
     return 1;
@@ -257,9 +261,10 @@ int RunCreateBench(const TargetOptions& target_options, const CreateOptions& opt
   }
   Report report("skiff apiserver bench: audit log cost (same run, fresh server each)");
   report.Section("results");
-  report.Add("throughput", absl::StrFormat("%s without, %s with (%+.1f%%)", FormatRate(without->rate),
-                                           FormatRate(with->rate),
-                                           without->rate > 0 ? 100.0 * (with->rate / without->rate - 1) : 0.0));
+  report.Add(
+      "throughput",
+      absl::StrFormat("%s without, %s with (%+.1f%%)", FormatRate(without->rate), FormatRate(with->rate),
+                      without->rate > 0 ? 100.0 * (with->rate / without->rate - 1) : 0.0));
   report.Add("latency p50", absl::StrCat(FormatMs(without->latency.p50_ns), " without, ",
                                          FormatMs(with->latency.p50_ns), " with"));
   report.Add("latency p99", absl::StrCat(FormatMs(without->latency.p99_ns), " without, ",

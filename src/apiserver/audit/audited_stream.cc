@@ -47,7 +47,9 @@ class AuditedTunnelEnd : public http::TunnelEnd {
   void Send(std::shared_ptr<const std::string> data, std::function<void(bool ok)> done) override {
     inner_->Send(std::move(data), std::move(done));
   }
-  void Receive(std::function<void(std::string data, bool ok)> done) override { inner_->Receive(std::move(done)); }
+  void Receive(std::function<void(std::string data, bool ok)> done) override {
+    inner_->Receive(std::move(done));
+  }
   void Close() override {
     inner_->Close();
     audit_->Completed();
@@ -103,7 +105,8 @@ std::shared_ptr<http::StreamSource> AuditedStream(std::shared_ptr<http::StreamSo
   return std::make_shared<AuditedSource>(std::move(inner), std::move(audit));
 }
 
-std::shared_ptr<http::Tunnel> AuditedTunnel(std::shared_ptr<http::Tunnel> inner, std::shared_ptr<StreamAudit> audit) {
+std::shared_ptr<http::Tunnel> AuditedTunnel(std::shared_ptr<http::Tunnel> inner,
+                                            std::shared_ptr<StreamAudit> audit) {
   return std::make_shared<AuditedTunnelImpl>(std::move(inner), std::move(audit));
 }
 

@@ -38,7 +38,8 @@ class StreamAudit {
 
 std::shared_ptr<http::StreamSource> AuditedStream(std::shared_ptr<http::StreamSource> inner,
                                                   std::shared_ptr<StreamAudit> audit);
-std::shared_ptr<http::Tunnel> AuditedTunnel(std::shared_ptr<http::Tunnel> inner, std::shared_ptr<StreamAudit> audit);
+std::shared_ptr<http::Tunnel> AuditedTunnel(std::shared_ptr<http::Tunnel> inner,
+                                            std::shared_ptr<StreamAudit> audit);
 
 }  // namespace skiff::apiserver::audit
 

@@ -85,21 +85,26 @@ absl::StatusOr<json::value> BodyObject(std::string_view content_type, std::strin
 // Kubernetes copies the bounded fields of a Status body into responseStatus.
 void FillFromStatusBody(const http::HttpResponse& resp, ResponseStatus& status) {
   if (!absl::StartsWith(resp.content_type, "application/json") || resp.body.size() > (64 << 10)) return;
-  bool looks_like_status = resp.status >= 400 || absl::StrContains(resp.body.substr(0, 64), "\"kind\":\"Status\"");
+  bool looks_like_status =
+      resp.status >= 400 || absl::StrContains(resp.body.substr(0, 64), "\"kind\":\"Status\"");
   if (!looks_like_status) return;
   auto parsed = base::ParseJson(resp.body);
   if (!parsed.ok() || base::GetString(*parsed, {"kind"}) != "Status") return;
   status.status = base::GetString(*parsed, {"status"});
   status.message = base::GetString(*parsed, {"message"});
   status.reason = base::GetString(*parsed, {"reason"});
-  if (const auto* details = base::Find(*parsed, "details"); details && details->is_object()) status.details = *details;
+  if (const auto* details = base::Find(*parsed, "details"); details && details->is_object())
+    status.details = *details;
 }
 
 }  // namespace
 
 Auditor::Auditor(Policy policy, std::unique_ptr<BatchWriter> writer, const base::Clock* clock,
                  size_t max_object_bytes)
-    : policy_(std::move(policy)), writer_(std::move(writer)), clock_(clock), max_object_bytes_(max_object_bytes) {}
+    : policy_(std::move(policy)),
+      writer_(std::move(writer)),
+      clock_(clock),
+      max_object_bytes_(max_object_bytes) {}
 
 void Auditor::Emit(Event& event, const std::set<Stage>& omit_stages) const {
   if (event.level == Level::kNone || omit_stages.count(event.stage)) return;
@@ -153,7 +158,8 @@ void RequestAudit::Received(const http::HttpRequest& req, const Attributes& attr
     if (ref.namespace_name.empty()) ref.namespace_name = base::GetString(*body, {"metadata", "namespace"});
     if (ref.name.empty()) ref.name = base::GetString(*body, {"metadata", "name"});
     if (ref.uid.empty()) ref.uid = base::GetString(*body, {"metadata", "uid"});
-    if (ref.resource_version.empty()) ref.resource_version = base::GetString(*body, {"metadata", "resourceVersion"});
+    if (ref.resource_version.empty())
+      ref.resource_version = base::GetString(*body, {"metadata", "resourceVersion"});
   }
   if (!wants_body) return;
   if (decision_.omit_managed_fields) StripManagedFields(*body);
@@ -182,7 +188,9 @@ void RequestAudit::Panic(std::string_view what) {
     Decide(anonymous);
   }
   event_.stage = Stage::kPanic;
-  event_.response_status = ResponseStatus{.code = 500, .message = absl::StrCat("APIServer panic'd: ", absl::string_view(what.data(), what.size()))};
+  event_.response_status = ResponseStatus{
+      .code = 500,
+      .message = absl::StrCat("APIServer panic'd: ", absl::string_view(what.data(), what.size()))};
   event_.request_object.reset();
   auditor_->Emit(event_, decision_.omit_stages);
 }

@@ -58,14 +58,16 @@ class AuditorTest : public ::testing::Test {
   std::shared_ptr<Auditor> Make(Policy policy, size_t max_object_bytes = 1 << 20) {
     auto file = RotatingFile::Open(dir_ + "/audit.log", {}, &clock_);
     EXPECT_TRUE(file.ok());
-    auditor_ = std::make_shared<Auditor>(std::move(policy), std::make_unique<BatchWriter>(std::move(*file), BatchWriterOptions{}),
-                                         &clock_, max_object_bytes);
+    auditor_ = std::make_shared<Auditor>(
+        std::move(policy), std::make_unique<BatchWriter>(std::move(*file), BatchWriterOptions{}), &clock_,
+        max_object_bytes);
     return auditor_;
   }
   std::vector<json::value> Events() {
     auditor_->writer().Flush();
     std::vector<json::value> out;
-    for (absl::string_view line : absl::StrSplit(base::ReadFile(dir_ + "/audit.log").value_or(""), '\n', absl::SkipEmpty())) {
+    for (absl::string_view line :
+         absl::StrSplit(base::ReadFile(dir_ + "/audit.log").value_or(""), '\n', absl::SkipEmpty())) {
       auto parsed = base::ParseJson(std::string_view(line.data(), line.size()));
       EXPECT_TRUE(parsed.ok()) << line;
       if (parsed.ok()) out.push_back(*parsed);
@@ -166,15 +168,18 @@ TEST_F(AuditorTest, FailuresCarryTheStatusFields) {
   audit.SetAuthorization(false, "no RBAC rule allows it");
   http::HttpResponse resp;
   resp.status = 403;
-  resp.body = R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"configmaps \"nope\" is forbidden","reason":"Forbidden","details":{"name":"nope","kind":"configmaps"},"code":403})";
+  resp.body =
+      R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"configmaps \"nope\" is forbidden","reason":"Forbidden","details":{"name":"nope","kind":"configmaps"},"code":403})";
   audit.Respond(req, resp);
   auto events = Events();
   ASSERT_EQ(events.size(), 2u);
-  EXPECT_EQ(base::ToJson(*base::Find(events[1], "responseStatus")),
-            R"({"metadata":{},"status":"Failure","message":"configmaps \"nope\" is forbidden","reason":"Forbidden",)"
-            R"("details":{"name":"nope","kind":"configmaps"},"code":403})");
+  EXPECT_EQ(
+      base::ToJson(*base::Find(events[1], "responseStatus")),
+      R"({"metadata":{},"status":"Failure","message":"configmaps \"nope\" is forbidden","reason":"Forbidden",)"
+      R"("details":{"name":"nope","kind":"configmaps"},"code":403})");
   EXPECT_EQ(base::GetString(events[1], {"annotations", "authorization.k8s.io/decision"}), "forbid");
-  EXPECT_EQ(base::GetString(events[1], {"annotations", "authorization.k8s.io/reason"}), "no RBAC rule allows it");
+  EXPECT_EQ(base::GetString(events[1], {"annotations", "authorization.k8s.io/reason"}),
+            "no RBAC rule allows it");
 }
 
 TEST_F(AuditorTest, PolicyLevelsAndOmittedStages) {
@@ -216,7 +221,8 @@ rules:
 }
 
 TEST_F(AuditorTest, BodiesOverTheLimitAreLeftOutWithAnAnnotation) {
-  auto policy = Policy::Parse("{apiVersion: audit.k8s.io/v1, kind: Policy, rules: [{level: RequestResponse}]}");
+  auto policy =
+      Policy::Parse("{apiVersion: audit.k8s.io/v1, kind: Policy, rules: [{level: RequestResponse}]}");
   ASSERT_TRUE(policy.ok());
   Make(*policy, /*max_object_bytes=*/64);
   http::HttpRequest req = Request("POST", "/api/v1/namespaces/default/configmaps", kConfigMap);
@@ -304,7 +310,8 @@ TEST_F(AuditorTest, FailedAuthenticationIsOneResponseStartedWithoutUser) {
   audit.Unauthenticated(a);
   http::HttpResponse resp;
   resp.status = 401;
-  resp.body = R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401})";
+  resp.body =
+      R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401})";
   audit.Respond(req, resp);
   auto events = Events();
   ASSERT_EQ(events.size(), 1u);

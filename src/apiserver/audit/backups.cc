@@ -38,7 +38,8 @@ NameParts SplitName(const std::string& log_path) {
 
 std::string BackupPath(const std::string& log_path, absl::Time time) {
   NameParts n = SplitName(log_path);
-  return (fs::path(n.dir) / absl::StrCat(n.prefix, absl::FormatTime(kTimeFormat, time, absl::UTCTimeZone()), n.ext))
+  return (fs::path(n.dir) /
+          absl::StrCat(n.prefix, absl::FormatTime(kTimeFormat, time, absl::UTCTimeZone()), n.ext))
       .string();
 }
 
@@ -88,10 +89,12 @@ absl::Status ApplyRetention(const std::string& log_path, const RetentionOptions&
   if (options.compress) {
     for (const auto& b : kept) {
       if (b.compressed) continue;
-      bool has_gz = std::any_of(kept.begin(), kept.end(), [&](const Backup& o) { return o.compressed && o.time == b.time; });
+      bool has_gz = std::any_of(kept.begin(), kept.end(),
+                                [&](const Backup& o) { return o.compressed && o.time == b.time; });
       if (has_gz) {
         // An earlier compression finished writing the .gz but not the removal.
-        if (unlink(b.path.c_str()) != 0 && errno != ENOENT) note(base::ErrnoStatus(errno, "unlink " + b.path));
+        if (unlink(b.path.c_str()) != 0 && errno != ENOENT)
+          note(base::ErrnoStatus(errno, "unlink " + b.path));
         continue;
       }
       note(GzipFile(b.path));

@@ -22,7 +22,8 @@ bool BatchWriter::Enqueue(std::string line) {
   bool was_empty = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (queue_.size() >= options_.max_queued_lines || queued_bytes_ + line.size() > options_.max_queued_bytes) {
+    if (queue_.size() >= options_.max_queued_lines ||
+        queued_bytes_ + line.size() > options_.max_queued_bytes) {
       dropped_.fetch_add(1);
       return false;
     }

@@ -50,8 +50,8 @@ class BatchWriter {
   std::unique_ptr<Sink> sink_;
   const BatchWriterOptions options_;
   std::mutex mu_;
-  std::condition_variable wake_;   // the writer: lines queued or stopping
-  std::condition_variable done_;   // Flush: a batch was written
+  std::condition_variable wake_;  // the writer: lines queued or stopping
+  std::condition_variable done_;  // Flush: a batch was written
   std::vector<std::string> queue_;
   size_t queued_bytes_ = 0;
   int64_t enqueued_ = 0;  // lines accepted so far

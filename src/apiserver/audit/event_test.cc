@@ -18,21 +18,23 @@ TEST(EventTest, MetadataEventHasKubeApiserversShape) {
   e.user = UserInfo{"admin", "", {"system:masters", "system:authenticated"}, {}};
   e.source_ips = {"127.0.0.1"};
   e.user_agent = "kubectl/v1.32.4";
-  e.object_ref = ObjectRef{.resource = "configmaps", .namespace_name = "default", .name = "c", .api_version = "v1"};
+  e.object_ref =
+      ObjectRef{.resource = "configmaps", .namespace_name = "default", .name = "c", .api_version = "v1"};
   e.response_status = ResponseStatus{.code = 201};
   e.request_received = At(1'700'000'000'123'456);
   e.stage_time = At(1'700'000'000'223'456);
   e.annotations["authorization.k8s.io/decision"] = "allow";
-  EXPECT_EQ(EventJson(e),
-            R"({"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata",)"
-            R"("auditID":"0b5f1c4e-6c4a-4d2b-9a41-2f0a5b7c9d10","stage":"ResponseComplete",)"
-            R"("requestURI":"/api/v1/namespaces/default/configmaps?fieldManager=kubectl-create","verb":"create",)"
-            R"("user":{"username":"admin","groups":["system:masters","system:authenticated"]},)"
-            R"("sourceIPs":["127.0.0.1"],"userAgent":"kubectl/v1.32.4",)"
-            R"("objectRef":{"resource":"configmaps","namespace":"default","name":"c","apiVersion":"v1"},)"
-            R"("responseStatus":{"metadata":{},"code":201},)"
-            R"("requestReceivedTimestamp":"2023-11-14T22:13:20.123456Z","stageTimestamp":"2023-11-14T22:13:20.223456Z",)"
-            R"("annotations":{"authorization.k8s.io/decision":"allow"}})");
+  EXPECT_EQ(
+      EventJson(e),
+      R"({"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata",)"
+      R"("auditID":"0b5f1c4e-6c4a-4d2b-9a41-2f0a5b7c9d10","stage":"ResponseComplete",)"
+      R"("requestURI":"/api/v1/namespaces/default/configmaps?fieldManager=kubectl-create","verb":"create",)"
+      R"("user":{"username":"admin","groups":["system:masters","system:authenticated"]},)"
+      R"("sourceIPs":["127.0.0.1"],"userAgent":"kubectl/v1.32.4",)"
+      R"("objectRef":{"resource":"configmaps","namespace":"default","name":"c","apiVersion":"v1"},)"
+      R"("responseStatus":{"metadata":{},"code":201},)"
+      R"("requestReceivedTimestamp":"2023-11-14T22:13:20.123456Z","stageTimestamp":"2023-11-14T22:13:20.223456Z",)"
+      R"("annotations":{"authorization.k8s.io/decision":"allow"}})");
 }
 
 TEST(EventTest, FailureObjectsAndImpersonation) {
@@ -43,8 +45,12 @@ TEST(EventTest, FailureObjectsAndImpersonation) {
   e.verb = "get";
   e.user = UserInfo{"admin", "42", {"g"}, {{"scopes", {"a", "b"}}}};
   e.impersonated_user = UserInfo{"bob", "", {}, {}};
-  e.object_ref = ObjectRef{.resource = "deployments", .namespace_name = "ns", .name = "web", .api_group = "apps",
-                           .api_version = "v1", .subresource = "scale"};
+  e.object_ref = ObjectRef{.resource = "deployments",
+                           .namespace_name = "ns",
+                           .name = "web",
+                           .api_group = "apps",
+                           .api_version = "v1",
+                           .subresource = "scale"};
   e.response_status = ResponseStatus{403, "Failure", "forbidden\nsecond line", "Forbidden",
                                      boost::json::value(boost::json::object{{"name", "web"}})};
   e.request_object = boost::json::object{{"kind", "Scale"}};

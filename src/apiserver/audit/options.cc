@@ -10,14 +10,16 @@ void AddAuditFlags(CLI::App* command, AuditOptions* options) {
   command->add_option("--audit-log-path", options->log_path,
                       "Write an audit.k8s.io/v1 event per request stage to this file as JSON lines "
                       "(\"-\": standard output; unset: no audit log)");
-  command->add_option("--audit-policy-file", options->policy_file,
-                      "audit.k8s.io/v1 Policy deciding what is recorded (default: Metadata for every request)");
+  command->add_option(
+      "--audit-policy-file", options->policy_file,
+      "audit.k8s.io/v1 Policy deciding what is recorded (default: Metadata for every request)");
   command->add_option("--audit-log-maxsize", options->max_size_mb, "Rotate the audit log at this size (MB)")
       ->capture_default_str();
   command->add_option("--audit-log-maxbackup", options->max_backups, "Rotated audit logs to keep (0: all)")
       ->capture_default_str();
-  command->add_option("--audit-log-maxage", options->max_age_days,
-                      "Days to keep rotated audit logs, by the time in their names (0: no limit)")
+  command
+      ->add_option("--audit-log-maxage", options->max_age_days,
+                   "Days to keep rotated audit logs, by the time in their names (0: no limit)")
       ->capture_default_str();
   command->add_flag("--audit-log-compress", options->compress, "gzip rotated audit logs");
   command
@@ -34,7 +36,8 @@ absl::StatusOr<std::shared_ptr<Auditor>> NewAuditor(const AuditOptions& options,
     return std::shared_ptr<Auditor>();
   }
   if (options.max_size_mb <= 0) return absl::InvalidArgumentError("--audit-log-maxsize must be positive");
-  if (options.max_backups < 0) return absl::InvalidArgumentError("--audit-log-maxbackup must not be negative");
+  if (options.max_backups < 0)
+    return absl::InvalidArgumentError("--audit-log-maxbackup must not be negative");
   if (options.max_age_days < 0) return absl::InvalidArgumentError("--audit-log-maxage must not be negative");
   if (options.batch_buffer_size <= 0) {
     return absl::InvalidArgumentError("--audit-log-batch-buffer-size must be positive");
@@ -42,7 +45,8 @@ absl::StatusOr<std::shared_ptr<Auditor>> NewAuditor(const AuditOptions& options,
   Policy policy = Policy::MetadataForAll();
   if (!options.policy_file.empty()) {
     auto loaded = Policy::Load(options.policy_file);
-    if (!loaded.ok()) return absl::InvalidArgumentError(absl::StrCat("--audit-policy-file: ", loaded.status().message()));
+    if (!loaded.ok())
+      return absl::InvalidArgumentError(absl::StrCat("--audit-policy-file: ", loaded.status().message()));
     policy = std::move(*loaded);
   }
   RotationOptions rotation;
@@ -54,7 +58,8 @@ absl::StatusOr<std::shared_ptr<Auditor>> NewAuditor(const AuditOptions& options,
   if (!sink.ok()) return sink.status();
   BatchWriterOptions batch;
   batch.max_queued_lines = static_cast<size_t>(options.batch_buffer_size);
-  return std::make_shared<Auditor>(std::move(policy), std::make_unique<BatchWriter>(std::move(*sink), batch), clock);
+  return std::make_shared<Auditor>(std::move(policy), std::make_unique<BatchWriter>(std::move(*sink), batch),
+                                   clock);
 }
 
 }  // namespace skiff::apiserver::audit

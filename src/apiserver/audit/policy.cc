@@ -24,17 +24,21 @@ absl::StatusOr<Level> ParseLevel(const json::value* v, const std::string& where)
   for (Level l : {Level::kNone, Level::kMetadata, Level::kRequest, Level::kRequestResponse}) {
     if (name == LevelName(l)) return l;
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      where, ".level: Unsupported value: \"", name, "\": supported values: None, Metadata, Request, RequestResponse"));
+  return absl::InvalidArgumentError(
+      absl::StrCat(where, ".level: Unsupported value: \"", name,
+                   "\": supported values: None, Metadata, Request, RequestResponse"));
 }
 
-absl::StatusOr<std::vector<std::string>> Strings(const json::object& obj, const char* key, const std::string& where) {
+absl::StatusOr<std::vector<std::string>> Strings(const json::object& obj, const char* key,
+                                                 const std::string& where) {
   std::vector<std::string> out;
   const json::value* v = obj.if_contains(key);
   if (!v || v->is_null()) return out;
-  if (!v->is_array()) return absl::InvalidArgumentError(absl::StrCat(where, ".", key, ": must be a list of strings"));
+  if (!v->is_array())
+    return absl::InvalidArgumentError(absl::StrCat(where, ".", key, ": must be a list of strings"));
   for (const auto& item : v->get_array()) {
-    if (!item.is_string()) return absl::InvalidArgumentError(absl::StrCat(where, ".", key, ": must be a list of strings"));
+    if (!item.is_string())
+      return absl::InvalidArgumentError(absl::StrCat(where, ".", key, ": must be a list of strings"));
     out.emplace_back(item.get_string());
   }
   return out;
@@ -46,25 +50,29 @@ absl::StatusOr<std::vector<Stage>> Stages(const json::object& obj, const std::st
   std::vector<Stage> out;
   for (const auto& name : *names) {
     bool found = false;
-    for (Stage s : {Stage::kRequestReceived, Stage::kResponseStarted, Stage::kResponseComplete, Stage::kPanic}) {
+    for (Stage s :
+         {Stage::kRequestReceived, Stage::kResponseStarted, Stage::kResponseComplete, Stage::kPanic}) {
       if (name == StageName(s)) {
         out.push_back(s);
         found = true;
       }
     }
     if (!found) {
-      return absl::InvalidArgumentError(absl::StrCat(where, ".omitStages: Unsupported value: \"", name,
-                                                     "\": supported values: RequestReceived, ResponseStarted, "
-                                                     "ResponseComplete, Panic"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ".omitStages: Unsupported value: \"", name,
+                       "\": supported values: RequestReceived, ResponseStarted, "
+                       "ResponseComplete, Panic"));
     }
   }
   return out;
 }
 
-absl::StatusOr<std::optional<bool>> OptionalBool(const json::object& obj, const char* key, const std::string& where) {
+absl::StatusOr<std::optional<bool>> OptionalBool(const json::object& obj, const char* key,
+                                                 const std::string& where) {
   const json::value* v = obj.if_contains(key);
   if (!v || v->is_null()) return std::optional<bool>();
-  if (!v->is_bool()) return absl::InvalidArgumentError(absl::StrCat(where, ".", key, ": must be true or false"));
+  if (!v->is_bool())
+    return absl::InvalidArgumentError(absl::StrCat(where, ".", key, ": must be true or false"));
   return std::optional<bool>(v->get_bool());
 }
 
@@ -83,7 +91,8 @@ absl::StatusOr<PolicyRule> ParseRule(const json::value& v, const std::string& wh
     *field = std::move(*list);
   }
   if (const json::value* resources = obj.if_contains("resources"); resources && !resources->is_null()) {
-    if (!resources->is_array()) return absl::InvalidArgumentError(absl::StrCat(where, ".resources: must be a list"));
+    if (!resources->is_array())
+      return absl::InvalidArgumentError(absl::StrCat(where, ".resources: must be a list"));
     for (size_t i = 0; i < resources->get_array().size(); ++i) {
       const json::value& item = resources->get_array()[i];
       std::string at = absl::StrCat(where, ".resources[", i, "]");
@@ -100,8 +109,8 @@ absl::StatusOr<PolicyRule> ParseRule(const json::value& v, const std::string& wh
     }
   }
   if (!rule.non_resource_urls.empty() && (!rule.resources.empty() || !rule.namespaces.empty())) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(where, ".nonResourceURLs: rules cannot apply to both regular resources and non-resource URLs"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        where, ".nonResourceURLs: rules cannot apply to both regular resources and non-resource URLs"));
   }
   for (const auto& url : rule.non_resource_urls) {
     size_t star = url.find('*');
@@ -135,7 +144,8 @@ bool ResourceMatches(const PolicyRule& rule, const Attributes& a) {
     if (!gr.resource_names.empty() && !Has(gr.resource_names, a.name)) continue;
     for (const auto& res : gr.resources) {
       if (res == combined || res == "*") return true;
-      if (!a.subresource.empty() && absl::StartsWith(res, "*/") && res.substr(2) == a.subresource) return true;
+      if (!a.subresource.empty() && absl::StartsWith(res, "*/") && res.substr(2) == a.subresource)
+        return true;
       if (absl::EndsWith(res, "/*") && res.substr(0, res.size() - 2) == a.resource) return true;
     }
   }
@@ -174,9 +184,9 @@ absl::StatusOr<Policy> Policy::Parse(std::string_view text) {
   std::string kind = base::GetString(*doc, {"kind"});
   std::string api_version = base::GetString(*doc, {"apiVersion"});
   if (kind != "Policy" || api_version != "audit.k8s.io/v1") {
-    return absl::InvalidArgumentError(absl::StrCat("audit policy: expected kind Policy of apiVersion audit.k8s.io/v1, got ",
-                                                   kind.empty() ? "no kind" : kind, " of ",
-                                                   api_version.empty() ? "no apiVersion" : api_version));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "audit policy: expected kind Policy of apiVersion audit.k8s.io/v1, got ",
+        kind.empty() ? "no kind" : kind, " of ", api_version.empty() ? "no apiVersion" : api_version));
   }
   Policy policy;
   const json::object& obj = doc->get_object();
@@ -187,7 +197,8 @@ absl::StatusOr<Policy> Policy::Parse(std::string_view text) {
   if (!omit.ok()) return omit.status();
   policy.omit_managed_fields_ = omit->value_or(false);
   const json::value* rules = obj.if_contains("rules");
-  if (rules && !rules->is_null() && !rules->is_array()) return absl::InvalidArgumentError("policy.rules: must be a list");
+  if (rules && !rules->is_null() && !rules->is_array())
+    return absl::InvalidArgumentError("policy.rules: must be a list");
   if (!rules || !rules->is_array() || rules->get_array().empty()) {
     return absl::InvalidArgumentError("audit policy: a policy needs at least one rule");
   }

@@ -66,10 +66,12 @@ TEST(PolicyTest, VerbsNamespacesAndResourceNames) {
   Policy p = MustParse(R"({"apiVersion":"audit.k8s.io/v1","kind":"Policy","rules":[
     {"level":"Request","verbs":["create","update"],"namespaces":["prod"],
      "resources":[{"group":"apps","resources":["deployments"],"resourceNames":["web"]}]}]})");
-  EXPECT_EQ(p.Evaluate(Resource("u", {}, "update", "apps", "deployments", "prod", "web")).level, Level::kRequest);
+  EXPECT_EQ(p.Evaluate(Resource("u", {}, "update", "apps", "deployments", "prod", "web")).level,
+            Level::kRequest);
   EXPECT_EQ(p.Evaluate(Resource("u", {}, "update", "apps", "deployments", "prod", "db")).level, Level::kNone);
   EXPECT_EQ(p.Evaluate(Resource("u", {}, "update", "apps", "deployments", "dev", "web")).level, Level::kNone);
-  EXPECT_EQ(p.Evaluate(Resource("u", {}, "delete", "apps", "deployments", "prod", "web")).level, Level::kNone);
+  EXPECT_EQ(p.Evaluate(Resource("u", {}, "delete", "apps", "deployments", "prod", "web")).level,
+            Level::kNone);
   EXPECT_EQ(p.Evaluate(Resource("u", {}, "update", "", "deployments", "prod", "web")).level, Level::kNone);
 }
 
@@ -87,8 +89,10 @@ rules:
 )");
   EXPECT_EQ(p.Evaluate(Resource("u", {}, "get", "", "pods", "d", "p", "log")).level, Level::kRequest);
   EXPECT_EQ(p.Evaluate(Resource("u", {}, "get", "", "pods", "d", "p")).level, Level::kNone);
-  EXPECT_EQ(p.Evaluate(Resource("u", {}, "patch", "", "nodes", "", "n", "status")).level, Level::kRequestResponse);
-  EXPECT_EQ(p.Evaluate(Resource("u", {}, "get", "apps", "deployments", "d", "x", "scale")).level, Level::kMetadata);
+  EXPECT_EQ(p.Evaluate(Resource("u", {}, "patch", "", "nodes", "", "n", "status")).level,
+            Level::kRequestResponse);
+  EXPECT_EQ(p.Evaluate(Resource("u", {}, "get", "apps", "deployments", "d", "x", "scale")).level,
+            Level::kMetadata);
   EXPECT_EQ(p.Evaluate(Resource("u", {}, "get", "apps", "deployments", "d", "x")).level, Level::kMetadata);
 }
 
@@ -100,7 +104,8 @@ rules:
 - level: Request
   resources: [{group: "rbac.authorization.k8s.io"}]
 )");
-  EXPECT_EQ(p.Evaluate(Resource("u", {}, "get", "rbac.authorization.k8s.io", "roles")).level, Level::kRequest);
+  EXPECT_EQ(p.Evaluate(Resource("u", {}, "get", "rbac.authorization.k8s.io", "roles")).level,
+            Level::kRequest);
   EXPECT_EQ(p.Evaluate(Resource("u", {}, "get", "", "roles")).level, Level::kNone);
 }
 
@@ -118,13 +123,15 @@ rules:
   EXPECT_EQ(p.Evaluate(NonResource("/version")).level, Level::kNone);
   EXPECT_EQ(p.Evaluate(NonResource("/versions")).level, Level::kMetadata);
   // A non-resource rule never matches a resource request.
-  Policy q = MustParse(R"({"apiVersion":"audit.k8s.io/v1","kind":"Policy","rules":[{"level":"Request","nonResourceURLs":["*"]}]})");
+  Policy q = MustParse(
+      R"({"apiVersion":"audit.k8s.io/v1","kind":"Policy","rules":[{"level":"Request","nonResourceURLs":["*"]}]})");
   EXPECT_EQ(q.Evaluate(Resource("u", {}, "get", "", "pods")).level, Level::kNone);
   EXPECT_EQ(q.Evaluate(NonResource("/metrics")).level, Level::kRequest);
 }
 
 TEST(PolicyTest, ResourceRuleNeverMatchesNonResourceRequests) {
-  Policy p = MustParse(R"({"apiVersion":"audit.k8s.io/v1","kind":"Policy","rules":[{"level":"Request","namespaces":[""]}]})");
+  Policy p = MustParse(
+      R"({"apiVersion":"audit.k8s.io/v1","kind":"Policy","rules":[{"level":"Request","namespaces":[""]}]})");
   EXPECT_EQ(p.Evaluate(NonResource("/metrics")).level, Level::kNone);
   EXPECT_EQ(p.Evaluate(Resource("u", {}, "get", "", "nodes", "")).level, Level::kRequest);
   EXPECT_EQ(p.Evaluate(Resource("u", {}, "get", "", "pods", "default")).level, Level::kNone);
@@ -152,19 +159,20 @@ rules:
 }
 
 TEST(PolicyTest, RejectsMalformedPolicies) {
-  for (const char* bad : {
-           "not: [valid",
-           R"({"apiVersion":"audit.k8s.io/v1","kind":"Policy"})",
-           R"({"apiVersion":"audit.k8s.io/v1","kind":"Policy","rules":[]})",
-           R"({"apiVersion":"v1","kind":"Policy","rules":[{"level":"None"}]})",
-           R"({"apiVersion":"audit.k8s.io/v1","kind":"Policy","rules":[{"level":"Everything"}]})",
-           R"({"apiVersion":"audit.k8s.io/v1","kind":"Policy","rules":[{}]})",
-           R"({"apiVersion":"audit.k8s.io/v1","kind":"Policy","rules":[{"level":"None","omitStages":["Never"]}]})",
-           R"({"apiVersion":"audit.k8s.io/v1","kind":"Policy","rules":[{"level":"None","verbs":"get"}]})",
-           R"({"apiVersion":"audit.k8s.io/v1","kind":"Policy","rules":[{"level":"None","nonResourceURLs":["/a"],"namespaces":["x"]}]})",
-           R"({"apiVersion":"audit.k8s.io/v1","kind":"Policy","rules":[{"level":"None","nonResourceURLs":["/a*b"]}]})",
-           R"({"apiVersion":"audit.k8s.io/v1","kind":"Policy","rules":[{"level":"None","resources":[{"resources":[1]}]}]})",
-       }) {
+  for (
+      const char* bad : {
+          "not: [valid",
+          R"({"apiVersion":"audit.k8s.io/v1","kind":"Policy"})",
+          R"({"apiVersion":"audit.k8s.io/v1","kind":"Policy","rules":[]})",
+          R"({"apiVersion":"v1","kind":"Policy","rules":[{"level":"None"}]})",
+          R"({"apiVersion":"audit.k8s.io/v1","kind":"Policy","rules":[{"level":"Everything"}]})",
+          R"({"apiVersion":"audit.k8s.io/v1","kind":"Policy","rules":[{}]})",
+          R"({"apiVersion":"audit.k8s.io/v1","kind":"Policy","rules":[{"level":"None","omitStages":["Never"]}]})",
+          R"({"apiVersion":"audit.k8s.io/v1","kind":"Policy","rules":[{"level":"None","verbs":"get"}]})",
+          R"({"apiVersion":"audit.k8s.io/v1","kind":"Policy","rules":[{"level":"None","nonResourceURLs":["/a"],"namespaces":["x"]}]})",
+          R"({"apiVersion":"audit.k8s.io/v1","kind":"Policy","rules":[{"level":"None","nonResourceURLs":["/a*b"]}]})",
+          R"({"apiVersion":"audit.k8s.io/v1","kind":"Policy","rules":[{"level":"None","resources":[{"resources":[1]}]}]})",
+      }) {
     EXPECT_FALSE(Policy::Parse(bad).ok()) << bad;
   }
 }

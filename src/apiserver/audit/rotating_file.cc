@@ -49,7 +49,8 @@ RotatingFile::RotatingFile(std::string path, RotationOptions options, const base
 
 absl::StatusOr<std::unique_ptr<RotatingFile>> RotatingFile::Open(std::string path, RotationOptions options,
                                                                  const base::Clock* clock) {
-  if (options.max_bytes <= 0) return absl::InvalidArgumentError("audit log: the maximum size must be positive");
+  if (options.max_bytes <= 0)
+    return absl::InvalidArgumentError("audit log: the maximum size must be positive");
   std::unique_ptr<RotatingFile> file(new RotatingFile(std::move(path), options, clock));
   std::error_code ec;
   std::filesystem::path parent = std::filesystem::path(file->path_).parent_path();

@@ -34,11 +34,14 @@ class RotatingFileTest : public ::testing::Test {
   }
   std::vector<std::string> Names() {
     std::vector<std::string> names;
-    for (const auto& e : fs::directory_iterator(dir_ + "/logs")) names.push_back(e.path().filename().string());
+    for (const auto& e : fs::directory_iterator(dir_ + "/logs"))
+      names.push_back(e.path().filename().string());
     std::sort(names.begin(), names.end());
     return names;
   }
-  std::string Read(const std::string& name) { return base::ReadFile(dir_ + "/logs/" + name).value_or("<missing>"); }
+  std::string Read(const std::string& name) {
+    return base::ReadFile(dir_ + "/logs/" + name).value_or("<missing>");
+  }
 
   std::string dir_;
   std::string path_;
@@ -114,7 +117,7 @@ TEST_F(RotatingFileTest, CompressesBackupsWithGzip) {
   f->WaitForRetention();
   // Rotated at 2 s (a), 3 s (b) and 4 s (c); the newest two remain.
   EXPECT_EQ(Names(), (std::vector<std::string>{"audit-2026-12-07T08-00-03.000.log.gz",
-                                                "audit-2026-12-07T08-00-04.000.log.gz", "audit.log"}));
+                                               "audit-2026-12-07T08-00-04.000.log.gz", "audit.log"}));
   gzFile gz = gzopen((dir_ + "/logs/audit-2026-12-07T08-00-03.000.log.gz").c_str(), "rb");
   ASSERT_NE(gz, nullptr);
   char buf[100] = {};
@@ -126,7 +129,9 @@ TEST_F(RotatingFileTest, CompressesBackupsWithGzip) {
 TEST_F(RotatingFileTest, AppendsToAnExistingFileAndPrunesOldBackupsAtOpen) {
   fs::create_directories(dir_ + "/logs");
   for (int i = 0; i < 5; ++i) {
-    ASSERT_TRUE(base::WriteFileAtomically(BackupPath(path_, clock_.Now() - absl::Minutes(i + 1)), "old\n", 0600).ok());
+    ASSERT_TRUE(
+        base::WriteFileAtomically(BackupPath(path_, clock_.Now() - absl::Minutes(i + 1)), "old\n", 0600)
+            .ok());
   }
   ASSERT_TRUE(base::WriteFileAtomically(path_, "earlier\n", 0600).ok());
   auto f = Open({.max_bytes = 1000, .max_backups = 2});
@@ -137,7 +142,8 @@ TEST_F(RotatingFileTest, AppendsToAnExistingFileAndPrunesOldBackupsAtOpen) {
 }
 
 TEST(BackupsTest, NamesLikeLumberjack) {
-  absl::Time t = absl::FromCivil(absl::CivilSecond(2026, 12, 7, 8, 0, 0), absl::UTCTimeZone()) + absl::Milliseconds(7);
+  absl::Time t =
+      absl::FromCivil(absl::CivilSecond(2026, 12, 7, 8, 0, 0), absl::UTCTimeZone()) + absl::Milliseconds(7);
   EXPECT_EQ(BackupPath("/var/log/audit.log", t), "/var/log/audit-2026-12-07T08-00-00.007.log");
   EXPECT_EQ(BackupPath("audit", t), "./audit-2026-12-07T08-00-00.007");
   EXPECT_EQ(BackupPath("/x/kube.audit.json", t), "/x/kube.audit-2026-12-07T08-00-00.007.json");
