@@ -19,7 +19,7 @@ BatchWriter::~BatchWriter() {
 }
 
 bool BatchWriter::Enqueue(std::string line) {
-  bool was_empty = false;
+  bool wake = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (queue_.size() >= options_.max_queued_lines ||
@@ -27,14 +27,20 @@ bool BatchWriter::Enqueue(std::string line) {
       dropped_.fetch_add(1);
       return false;
     }
-    was_empty = queue_.empty();
     queued_bytes_ += line.size();
     queue_.push_back(std::move(line));
+    wake = writer_idle_ ? queue_.size() == 1 : HalfFullLocked() && !half_full_signalled_;
+    if (wake && !writer_idle_) half_full_signalled_ = true;
     ++enqueued_;
   }
-  // The writer sleeps only on an empty queue, so only the first line of a batch needs to wake it.
-  if (was_empty) wake_.notify_one();
+  // A writer waiting on an empty queue needs waking; one lingering after a write only when the
+  // queue is half full.
+  if (wake) wake_.notify_one();
   return true;
+}
+
+bool BatchWriter::HalfFullLocked() const {
+  return queue_.size() * 2 >= options_.max_queued_lines || queued_bytes_ * 2 >= options_.max_queued_bytes;
 }
 
 void BatchWriter::Flush() {
@@ -50,7 +56,9 @@ void BatchWriter::Run() {
   absl::Time last_error = absl::InfinitePast();
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
+    writer_idle_ = true;
     wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    writer_idle_ = false;
     if (queue_.empty() && stopping_) return;
     batch.swap(queue_);
     queued_bytes_ = 0;
@@ -73,6 +81,11 @@ void BatchWriter::Run() {
     lock.lock();
     written_ += static_cast<int64_t>(n);
     done_.notify_all();
+    if (!stopping_ && options_.linger > absl::ZeroDuration()) {
+      half_full_signalled_ = false;
+      wake_.wait_for(lock, absl::ToChronoMicroseconds(options_.linger),
+                     [&] { return stopping_ || HalfFullLocked(); });
+    }
   }
 }
 

@@ -1,7 +1,8 @@
 // BatchWriter: kube-apiserver's "batch" audit mode. Requests hand it finished lines and go on; one
 // writer thread takes everything queued at once and writes it to the Sink in a single batch, so a
 // line reaches the file (write(2), surviving kill -9) within milliseconds under light load and
-// batches grow by themselves under heavy load. The queue is bounded in lines and bytes: when it is
+// batches grow by themselves under heavy load (the writer lingers a few milliseconds after each
+// write, so it is not woken for every line). The queue is bounded in lines and bytes: when it is
 // full, new lines are dropped and counted, never blocking a request, and the writer logs a warning
 // with the count (at most every 10 s). Kubernetes' "blocking" mode, which would stall requests on a
 // slow disk, is deliberately not offered.
@@ -28,6 +29,9 @@ struct BatchWriterOptions {
   size_t max_queued_lines = 10000;             // kube-apiserver's --audit-log-batch-buffer-size default
   size_t max_queued_bytes = size_t{64} << 20;  // so large objects cannot exhaust memory either
   absl::Duration warning_interval = absl::Seconds(10);
+  // After each write the writer waits this long for more lines (or until the queue is half full),
+  // so under load it writes a few hundred batches a second instead of being woken for every line.
+  absl::Duration linger = absl::Milliseconds(5);
 };
 
 class BatchWriter {
@@ -46,6 +50,7 @@ class BatchWriter {
 
  private:
   void Run();
+  bool HalfFullLocked() const;
 
   std::unique_ptr<Sink> sink_;
   const BatchWriterOptions options_;
@@ -57,6 +62,8 @@ class BatchWriter {
   int64_t enqueued_ = 0;  // lines accepted so far
   int64_t written_ = 0;   // ... of which handed to the sink
   bool stopping_ = false;
+  bool writer_idle_ = false;          // waiting for lines: the next Enqueue must wake it
+  bool half_full_signalled_ = false;  // the lingering writer was told the queue is half full
   std::atomic<int64_t> dropped_{0};
   std::thread thread_;
 };

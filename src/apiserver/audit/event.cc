@@ -13,19 +13,19 @@ void PutIfSet(json::object& out, const char* key, const std::string& value) {
   if (!value.empty()) out[key] = value;
 }
 
-json::object UserJson(const UserInfo& user) {
-  json::object out;
+json::object UserJson(const UserInfo& user, const json::storage_ptr& sp) {
+  json::object out(sp);
   PutIfSet(out, "username", user.username);
   PutIfSet(out, "uid", user.uid);
   if (!user.groups.empty()) {
-    json::array groups;
+    json::array groups(sp);
     for (const auto& g : user.groups) groups.emplace_back(g);
     out["groups"] = std::move(groups);
   }
   if (!user.extra.empty()) {
-    json::object extra;
+    json::object extra(sp);
     for (const auto& [key, values] : user.extra) {
-      json::array list;
+      json::array list(sp);
       for (const auto& v : values) list.emplace_back(v);
       extra[key] = std::move(list);
     }
@@ -34,8 +34,8 @@ json::object UserJson(const UserInfo& user) {
   return out;
 }
 
-json::object ObjectRefJson(const ObjectRef& ref) {
-  json::object out;
+json::object ObjectRefJson(const ObjectRef& ref, const json::storage_ptr& sp) {
+  json::object out(sp);
   PutIfSet(out, "resource", ref.resource);
   PutIfSet(out, "namespace", ref.namespace_name);
   PutIfSet(out, "name", ref.name);
@@ -47,8 +47,9 @@ json::object ObjectRefJson(const ObjectRef& ref) {
   return out;
 }
 
-json::object ResponseStatusJson(const ResponseStatus& status) {
-  json::object out{{"metadata", json::object{}}};
+json::object ResponseStatusJson(const ResponseStatus& status, const json::storage_ptr& sp) {
+  json::object out(sp);
+  out["metadata"] = json::object(sp);
   PutIfSet(out, "status", status.status);
   PutIfSet(out, "message", status.message);
   PutIfSet(out, "reason", status.reason);
@@ -88,32 +89,37 @@ const char* StageName(Stage stage) {
 }
 
 std::string EventJson(const Event& event) {
-  json::object out{{"kind", "Event"}, {"apiVersion", "audit.k8s.io/v1"}};
+  // One arena per event: building the document costs a few allocations instead of dozens.
+  unsigned char buffer[4096];
+  json::storage_ptr sp = json::make_shared_resource<json::monotonic_resource>(buffer, sizeof(buffer));
+  json::object out(sp);
+  out["kind"] = "Event";
+  out["apiVersion"] = "audit.k8s.io/v1";
   out["level"] = LevelName(event.level);
   out["auditID"] = event.audit_id;
   out["stage"] = StageName(event.stage);
   out["requestURI"] = event.request_uri;
   out["verb"] = event.verb;
-  out["user"] = UserJson(event.user);
-  if (event.impersonated_user) out["impersonatedUser"] = UserJson(*event.impersonated_user);
+  out["user"] = UserJson(event.user, sp);
+  if (event.impersonated_user) out["impersonatedUser"] = UserJson(*event.impersonated_user, sp);
   if (!event.source_ips.empty()) {
-    json::array ips;
+    json::array ips(sp);
     for (const auto& ip : event.source_ips) ips.emplace_back(ip);
     out["sourceIPs"] = std::move(ips);
   }
   PutIfSet(out, "userAgent", event.user_agent);
-  if (event.object_ref) out["objectRef"] = ObjectRefJson(*event.object_ref);
-  if (event.response_status) out["responseStatus"] = ResponseStatusJson(*event.response_status);
+  if (event.object_ref) out["objectRef"] = ObjectRefJson(*event.object_ref, sp);
+  if (event.response_status) out["responseStatus"] = ResponseStatusJson(*event.response_status, sp);
   if (event.request_object) out["requestObject"] = *event.request_object;
   if (event.response_object) out["responseObject"] = *event.response_object;
   out["requestReceivedTimestamp"] = base::FormatRfc3339Micro(event.request_received);
   out["stageTimestamp"] = base::FormatRfc3339Micro(event.stage_time);
   if (!event.annotations.empty()) {
-    json::object annotations;
+    json::object annotations(sp);
     for (const auto& [k, v] : event.annotations) annotations[k] = v;
     out["annotations"] = std::move(annotations);
   }
-  return base::ToJson(out);
+  return json::serialize(out);
 }
 
 }  // namespace skiff::apiserver::audit
