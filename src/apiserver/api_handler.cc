@@ -450,19 +450,19 @@ http::HttpResponse ApiHandler::HandleResource(http::HttpRequest& req, const Requ
         return http::ErrorResponse(api::ToStatus({503, "ServiceUnavailable", "pod streams are not served"}));
       return pod_streams_->Handle(req, info);
     }
-    if (sub == "scale") return Scale(req, info, r);
-    if (sub == "binding" && info.verb == "create") return Binding(req, info, r);
+    if (sub == "scale") return Scale(req, info, r, user);
+    if (sub == "binding" && info.verb == "create") return Binding(req, info, r, user);
     if (sub == "eviction" && info.verb == "create") return Eviction(req, info, r);
     if (sub == "status") {
       if (info.verb == "get") return Get(req, info, r);
-      if (info.verb == "update") return Update(req, info, r);
-      if (info.verb == "patch") return Patch(req, info, r);
+      if (info.verb == "update") return Update(req, info, r, user);
+      if (info.verb == "patch") return Patch(req, info, r, user);
     }
-    if (sub == "finalize" && info.verb == "update") return Update(req, info, r);
+    if (sub == "finalize" && info.verb == "update") return Update(req, info, r, user);
     return http::ErrorResponse(api::MethodNotAllowedError(absl::StrCat(
         "the server does not allow this method on the requested resource (", r.plural, "/", sub, ")")));
   }
-  if (r.plural == "bindings" && info.verb == "create") return Binding(req, info, r);
+  if (r.plural == "bindings" && info.verb == "create") return Binding(req, info, r, user);
   if (!r.stored && info.verb == "create") return Review(req, r, user);
   if (!r.HasVerb(info.verb)) {
     return http::ErrorResponse(api::MethodNotAllowedError(absl::StrCat(
@@ -471,11 +471,11 @@ http::HttpResponse ApiHandler::HandleResource(http::HttpRequest& req, const Requ
   if (info.verb == "get") return Get(req, info, r);
   if (info.verb == "list") return List(req, info, r);
   if (info.verb == "watch") return Watch(req, info, r);
-  if (info.verb == "create") return Create(req, info, r);
-  if (info.verb == "update") return Update(req, info, r);
-  if (info.verb == "patch") return Patch(req, info, r);
-  if (info.verb == "delete") return Delete(req, info, r);
-  if (info.verb == "deletecollection") return DeleteCollection(req, info, r);
+  if (info.verb == "create") return Create(req, info, r, user);
+  if (info.verb == "update") return Update(req, info, r, user);
+  if (info.verb == "patch") return Patch(req, info, r, user);
+  if (info.verb == "delete") return Delete(req, info, r, user);
+  if (info.verb == "deletecollection") return DeleteCollection(req, info, r, user);
   return http::ErrorResponse(
       api::MethodNotAllowedError("the server does not allow this method on the requested resource"));
 }
@@ -715,7 +715,7 @@ http::HttpResponse ApiHandler::Watch(const http::HttpRequest& req, const Request
 }
 
 http::HttpResponse ApiHandler::Create(const http::HttpRequest& req, const RequestInfo& info,
-                                      const api::ResourceInfo& r) {
+                                      const api::ResourceInfo& r, const User& user) {
   if (!info.name.empty()) {
     return http::ErrorResponse(
         api::MethodNotAllowedError("POST to a named resource is not allowed; use PUT to update"));
@@ -731,6 +731,8 @@ http::HttpResponse ApiHandler::Create(const http::HttpRequest& req, const Reques
         {{"FieldValueRequired", "Required value: name or generateName is required", "metadata.name"}}));
   }
   WriteOptions options;
+  options.user = &user;
+  options.warnings = &warnings;
   options.dry_run = DryRun(req);
   options.field_manager = FieldManager(req);
   const api::ResourceInfo& stored = api::StorageVersionOf(r);
@@ -740,12 +742,14 @@ http::HttpResponse ApiHandler::Create(const http::HttpRequest& req, const Reques
 }
 
 http::HttpResponse ApiHandler::Update(const http::HttpRequest& req, const RequestInfo& info,
-                                      const api::ResourceInfo& r) {
+                                      const api::ResourceInfo& r, const User& user) {
   auto obj = DecodeObject(req, r);
   if (!obj.ok()) return http::ErrorResponse(obj.status());
   std::vector<std::string> warnings;
   if (auto s = CheckUnknownFields(req, r, *obj, &warnings); !s.ok()) return http::ErrorResponse(s);
   WriteOptions options;
+  options.user = &user;
+  options.warnings = &warnings;
   options.dry_run = DryRun(req);
   options.field_manager = FieldManager(req);
   options.subresource = info.subresource == "finalize" ? "" : info.subresource;
@@ -765,7 +769,7 @@ http::HttpResponse ApiHandler::Update(const http::HttpRequest& req, const Reques
 }
 
 http::HttpResponse ApiHandler::Patch(const http::HttpRequest& req, const RequestInfo& info,
-                                     const api::ResourceInfo& r) {
+                                     const api::ResourceInfo& r, const User& user) {
   std::string type = api::MediaType(req.Header("content-type"));
   static const std::set<std::string> kPatchTypes = {"application/json-patch+json", "application/merge-patch+json",
                                                      "application/strategic-merge-patch+json",
@@ -802,6 +806,8 @@ http::HttpResponse ApiHandler::Patch(const http::HttpRequest& req, const Request
   }
   bool force = ParseBool(req.Query("force"));
   WriteOptions options;
+  options.user = &user;
+  options.warnings = &warnings;
   options.dry_run = DryRun(req);
   options.field_manager = manager;
   options.subresource = info.subresource;
@@ -832,8 +838,9 @@ http::HttpResponse ApiHandler::Patch(const http::HttpRequest& req, const Request
 }
 
 http::HttpResponse ApiHandler::Delete(const http::HttpRequest& req, const RequestInfo& info,
-                                      const api::ResourceInfo& r) {
+                                      const api::ResourceInfo& r, const User& user) {
   DeleteOptions options;
+  options.user = &user;
   options.dry_run = DryRun(req);
   if (!absl::StripAsciiWhitespace(absl::string_view(req.body)).empty()) {
     auto body = api::DecodeBody(req.Header("content-type"), req.body);
@@ -889,13 +896,14 @@ http::HttpResponse ApiHandler::Delete(const http::HttpRequest& req, const Reques
 }
 
 http::HttpResponse ApiHandler::DeleteCollection(const http::HttpRequest& req, const RequestInfo& info,
-                                                const api::ResourceInfo& r) {
+                                                const api::ResourceInfo& r, const User& user) {
   auto selection = BuildSelection(r, req.Query("labelSelector"), req.Query("fieldSelector"));
   if (!selection.ok()) return http::ErrorResponse(selection.status());
   bool more = false;
   auto list = storage_->cache()->List(ResourcePrefix(r.group, r.plural), KeyPrefixFor(r, info.namespace_name),
                                       selection->filter, "", 0, &more);
   DeleteOptions options;
+  options.user = &user;
   options.dry_run = DryRun(req);
   std::vector<ObjectPtr> deleted;
   for (const auto& obj : list.objects) {
@@ -911,7 +919,7 @@ http::HttpResponse ApiHandler::DeleteCollection(const http::HttpRequest& req, co
 }
 
 http::HttpResponse ApiHandler::Scale(const http::HttpRequest& req, const RequestInfo& info,
-                                     const api::ResourceInfo& r) {
+                                     const api::ResourceInfo& r, const User& user) {
   if (info.verb == "get") {
     auto obj = storage_->Get(r, info.namespace_name, info.name);
     if (!obj.ok()) return http::ErrorResponse(obj.status());
@@ -929,6 +937,7 @@ http::HttpResponse ApiHandler::Scale(const http::HttpRequest& req, const Request
     return http::ErrorResponse(api::BadRequestError(std::string(body.status().message())));
   }
   WriteOptions options;
+  options.user = &user;
   options.dry_run = DryRun(req);
   options.field_manager = FieldManager(req);
   options.subresource = "scale";  // recorded in managedFields
@@ -943,7 +952,7 @@ http::HttpResponse ApiHandler::Scale(const http::HttpRequest& req, const Request
 }
 
 http::HttpResponse ApiHandler::Binding(const http::HttpRequest& req, const RequestInfo& info,
-                                       const api::ResourceInfo& r) {
+                                       const api::ResourceInfo& r, const User& user) {
   auto body = api::DecodeBody(req.Header("content-type"), req.body);
   if (!body.ok()) return http::ErrorResponse(api::BadRequestError(std::string(body.status().message())));
   std::string pod_name = info.name.empty() ? base::GetString(*body, {"metadata", "name"}) : info.name;
@@ -954,6 +963,7 @@ http::HttpResponse ApiHandler::Binding(const http::HttpRequest& req, const Reque
   }
   (void)r;
   WriteOptions options;
+  options.user = &user;
   options.dry_run = DryRun(req);
   options.field_manager = FieldManager(req);
   auto result = BindPod(storage_, info.namespace_name, pod_name, node, clock_->Now(), options);

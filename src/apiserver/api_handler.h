@@ -64,18 +64,21 @@ class ApiHandler {
   http::HttpResponse Get(const http::HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r);
   http::HttpResponse List(const http::HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r);
   http::HttpResponse Watch(const http::HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r);
-  http::HttpResponse Create(const http::HttpRequest& req, const RequestInfo& info,
-                            const api::ResourceInfo& r);
-  http::HttpResponse Update(const http::HttpRequest& req, const RequestInfo& info,
-                            const api::ResourceInfo& r);
-  http::HttpResponse Patch(const http::HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r);
-  http::HttpResponse Delete(const http::HttpRequest& req, const RequestInfo& info,
-                            const api::ResourceInfo& r);
+  // Writes: `user` reaches admission plug-ins through WriteOptions/DeleteOptions.
+  http::HttpResponse Create(const http::HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r,
+                            const User& user);
+  http::HttpResponse Update(const http::HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r,
+                            const User& user);
+  http::HttpResponse Patch(const http::HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r,
+                           const User& user);
+  http::HttpResponse Delete(const http::HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r,
+                            const User& user);
   http::HttpResponse DeleteCollection(const http::HttpRequest& req, const RequestInfo& info,
-                                      const api::ResourceInfo& r);
-  http::HttpResponse Scale(const http::HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r);
+                                      const api::ResourceInfo& r, const User& user);
+  http::HttpResponse Scale(const http::HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r,
+                           const User& user);
   http::HttpResponse Binding(const http::HttpRequest& req, const RequestInfo& info,
-                             const api::ResourceInfo& r);
+                             const api::ResourceInfo& r, const User& user);
   http::HttpResponse Eviction(const http::HttpRequest& req, const RequestInfo& info,
                               const api::ResourceInfo& r);
   http::HttpResponse ObjectResponse(const http::HttpRequest& req, const api::ResourceInfo& r,

@@ -28,7 +28,9 @@ struct ServerOptions {
   std::string service_cidr = "10.43.0.0/16";  // ClusterIPs; .1 = kubernetes, .10 = kube-dns
   std::string service_node_port_range = "30000-32767";
   std::string advertise_address;  // "" = the listen address, or this host's main IPv4 address
-  audit::AuditOptions audit;      // the audit log (off unless audit.log_path is set)
+  // PodSecurityConfiguration file (apiserver/podsecurity/config.h); "" = privileged defaults, no exemptions.
+  std::string pod_security_config;
+  audit::AuditOptions audit;  // the audit log (off unless audit.log_path is set)
 };
 
 // The cluster DNS address of a service CIDR (its tenth address, 10.43.0.10 by default).

@@ -20,7 +20,7 @@ namespace skiff::controllers {
 namespace {
 
 template <typename T>
-std::unique_ptr<Runnable> Make(const ControllerContext& context) {
+std::unique_ptr<client::Runnable> Make(const client::ControllerContext& context) {
   return std::make_unique<T>(context);
 }
 
@@ -99,10 +99,10 @@ void ControllerManager::StartControllers() {
   informers_ = std::make_unique<client::SharedInformers>(client_);
   recorder_ = std::make_unique<client::EventRecorder>(
       client_, client::EventRecorder::Options{.component = "skiff-controller-manager"});
-  ControllerContext context{client_, informers_.get(), recorder_.get(), options_.controllers};
+  client::ControllerContext context{client_, informers_.get(), recorder_.get(), options_.controllers};
   for (const auto& c : controllers_) {
     if (options_.disabled.count(c.name)) continue;
-    std::unique_ptr<Runnable> runnable = c.factory(context);
+    std::unique_ptr<client::Runnable> runnable = c.factory(context);
     if (!runnable) continue;
     runnable->Start();
     running_.emplace_back(c.name, std::move(runnable));
