@@ -61,6 +61,9 @@ int main(int argc, char** argv) {
   auto* create_cmd = app.add_subcommand("create", "(a) ConfigMap create throughput and latency");
   AddTargetOptions(create_cmd, &target);
   AddCreateOptions(create_cmd, &create, false);
+  create_cmd->add_flag(
+      "--compare-audit", create.compare_audit,
+      "run twice on fresh servers, without and with --audit-log-path (Metadata level), and report both");
 
   skiff::bench::ListOptions list;
   list.fill.max_objects = 45000;

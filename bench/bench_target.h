@@ -27,6 +27,8 @@ struct TargetOptions {
   std::string ca_file;
   int pid = 0;  // the attached server's pid, for RSS figures (0: unknown)
   bool keep_files = false;
+  // A started server writes an audit log (Metadata for every request) to DATA_DIR/audit.log.
+  bool audit_log = false;
 };
 
 class BenchTarget {

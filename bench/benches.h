@@ -23,6 +23,8 @@ struct CreateOptions {
   int64_t max_objects = 1000000;  // ... or after this many creates
   size_t object_bytes = 1024;     // size of the ConfigMap's data value
   std::string ns = "bench";
+  // Also measure a second fresh server that writes an audit log, and report both.
+  bool compare_audit = false;
 };
 
 struct CreateResult {

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -160,29 +161,30 @@ absl::StatusOr<CreateResult> RunCreates(const Endpoint& endpoint, const CreateOp
   return result;
 }
 
-int RunCreateBench(const TargetOptions& target_options, const CreateOptions& options) {
-  MachineInfo machine = ReadMachineInfo();
+namespace {
+
+struct CreateFigures {
+  double rate = 0;
+  LatencySummary latency;
+};
+
+absl::StatusOr<CreateFigures> MeasureCreates(const TargetOptions& target_options,
+                                             const CreateOptions& options, const MachineInfo& machine,
+                                             const std::string& title) {
   auto target = BenchTarget::Open(target_options);
-  if (!target.ok()) {
-    std::fprintf(stderr, "create: %s\n", target.status().ToString().c_str());
-    return 1;
-  }
+  if (!target.ok()) return target.status();
   const Endpoint& endpoint = (*target)->endpoint();
-  if (absl::Status ns = EnsureNamespace(endpoint, options.ns); !ns.ok()) {
-    std::fprintf(stderr, "create: %s\n", ns.ToString().c_str());
-    return 1;
-  }
+  if (absl::Status ns = EnsureNamespace(endpoint, options.ns); !ns.ok()) return ns;
   CpuSample cpu_before = SampleCpu((*target)->pid());
   auto result = RunCreates(endpoint, options);
   CpuSample cpu_after = SampleCpu((*target)->pid());
-  if (!result.ok()) {
-    std::fprintf(stderr, "create: %s\n", result.status().ToString().c_str());
-    return 1;
-  }
-  double rate = result->seconds > 0 ? result->created / result->seconds : 0;
-  LatencySummary latency = Summarize(result->latencies_ns);
+  if (!result.ok()) return result.status();
+  CreateFigures figures;
+  figures.rate = result->seconds > 0 ? result->created / result->seconds : 0;
+  figures.latency = Summarize(result->latencies_ns);
+  const LatencySummary& latency = figures.latency;
 
-  Report report("skiff apiserver bench: (a) ConfigMap creates");
+  Report report(title);
   report.AddMachine(machine);
   (*target)->Describe(report);
   report.Section("conditions");
@@ -193,11 +195,14 @@ int RunCreateBench(const TargetOptions& target_options, const CreateOptions& opt
   report.Add("client threads", absl::StrCat(options.threads));
   report.Add("limits",
              absl::StrFormat("%.1f s or %d objects, whichever first", options.seconds, options.max_objects));
+  report.Add("audit log",
+             target_options.audit_log ? "DATA_DIR/audit.log, Metadata level for every request" : "off");
   report.Section("results");
   report.Add("created", absl::StrFormat("%d objects in %.2f s (%d failed)", result->created, result->seconds,
                                         result->failed));
   if (!result->first_error.empty()) report.Add("first error", result->first_error);
-  report.Add("throughput", absl::StrCat(FormatRate(rate), "  ", Verdict(rate >= 20000, ">= 20,000/s")));
+  report.Add("throughput",
+             absl::StrCat(FormatRate(figures.rate), "  ", Verdict(figures.rate >= 20000, ">= 20,000/s")));
   report.Add("latency p50", FormatMs(latency.p50_ns));
   report.Add("latency p99",
              absl::StrCat(FormatMs(latency.p99_ns), "  ", Verdict(latency.p99_ns <= 10'000'000, "<= 10 ms")));
@@ -205,6 +210,65 @@ int RunCreateBench(const TargetOptions& target_options, const CreateOptions& opt
   report.Add("latency mean", FormatMs(latency.mean_ns));
   report.Add("cpu used", DescribeCpu(cpu_before, cpu_after));
   report.Add("server RSS after", RssText((*target)->pid()));
+  if (target_options.audit_log && (*target)->process()) {
+    std::string log = (*target)->process()->data_dir() + "/audit.log";
+    std::ifstream in(log, std::ios::binary);
+    int64_t lines = 0;
+    int64_t bytes = 0;
+    for (std::string line; std::getline(in, line);) {
+      ++lines;
+      bytes += static_cast<int64_t>(line.size()) + 1;
+    }
+    report.Add("audit log written",
+               absl::StrFormat("%d lines, %s (read after the run)", lines, FormatMib(bytes)));
+  }
+  report.Print(stdout);
+  return figures;
+}
+
+}  // namespace
+
+int RunCreateBench(const TargetOptions& target_options, const CreateOptions& options) {
+  MachineInfo machine = ReadMachineInfo();
+  if (!options.compare_audit) {
+    auto figures =
+        MeasureCreates(target_options, options, machine, "skiff apiserver bench: (a) ConfigMap creates");
+    if (!figures.ok()) {
+      std::fprintf(stderr, "create: %s\n", figures.status().ToString().c_str());
+      return 1;
+    }
+    return 0;
+  }
+  if (!target_options.server_url.empty()) {
+    std::fprintf(stderr, "create: --compare-audit starts its own servers; drop --server\n");
+    return 1;
+  }
+  TargetOptions plain = target_options;
+  plain.audit_log = false;
+  TargetOptions audited = target_options;
+  audited.audit_log = true;
+  auto without =
+      MeasureCreates(plain, options, machine, "skiff apiserver bench: (a) ConfigMap creates, no audit log");
+  if (!without.ok()) {
+    std::fprintf(stderr, "create: %s\n", without.status().ToString().c_str());
+    return 1;
+  }
+  auto with = MeasureCreates(audited, options, machine,
+                             "skiff apiserver bench: (a) ConfigMap creates, audit log at Metadata level");
+  if (!with.ok()) {
+    std::fprintf(stderr, "create (audited): %s\n", with.status().ToString().c_str());
+    return 1;
+  }
+  Report report("skiff apiserver bench: audit log cost (same run, fresh server each)");
+  report.Section("results");
+  report.Add(
+      "throughput",
+      absl::StrFormat("%s without, %s with (%+.1f%%)", FormatRate(without->rate), FormatRate(with->rate),
+                      without->rate > 0 ? 100.0 * (with->rate / without->rate - 1) : 0.0));
+  report.Add("latency p50", absl::StrCat(FormatMs(without->latency.p50_ns), " without, ",
+                                         FormatMs(with->latency.p50_ns), " with"));
+  report.Add("latency p99", absl::StrCat(FormatMs(without->latency.p99_ns), " without, ",
+                                         FormatMs(with->latency.p99_ns), " with"));
   report.Print(stdout);
   return 0;
 }

@@ -21,6 +21,8 @@
 #include "api/strategic_merge_patch.h"
 #include "api/table.h"
 #include "api/unknown_fields.h"
+#include "apiserver/audit/auditor.h"
+#include "apiserver/audit_attributes.h"
 #include "apiserver/discovery.h"
 #include "apiserver/schema_admission.h"
 #include "apiserver/selection.h"
@@ -301,20 +303,34 @@ bool ApiHandler::IsProbe(const std::string& path) {
 }
 
 http::HttpResponse ApiHandler::Handle(http::HttpRequest& req) {
-  http::HttpResponse resp = Route(req);
+  audit::RequestAudit audit(auditor_, req);
+  http::HttpResponse resp;
+  try {
+    resp = Route(req, audit);
+  } catch (const std::exception& e) {
+    audit.Panic(e.what());  // the transport answers 500
+    throw;
+  }
   EndJsonBodyWithNewline(resp);
+  audit.Respond(req, resp);
   return resp;
 }
 
-http::HttpResponse ApiHandler::Route(http::HttpRequest& req) {
+http::HttpResponse ApiHandler::Route(http::HttpRequest& req, audit::RequestAudit& audit) {
   absl::Time start = absl::Now();
   const std::string& path = req.path;
   if (IsProbe(path)) return HandleNonResource(req);
   auto user = authenticator_->Authenticate(req);
-  if (!user.ok()) return http::ErrorResponse(api::UnauthorizedError());
+  if (!user.ok()) {
+    audit.Unauthenticated(AuditAttributes(req, nullptr));
+    return http::ErrorResponse(api::UnauthorizedError());
+  }
+  audit.Received(req, AuditAttributes(req, &*user));
   bool watch = ParseBool(req.Query("watch"));
   RequestInfo info = ParseRequestInfo(req.method, path, watch);
-  if (auto s = authorizer_->Authorize(*user, info); !s.ok()) return http::ErrorResponse(s);
+  absl::Status decision = authorizer_->Authorize(*user, info);
+  audit.SetAuthorization(decision.ok(), "");
+  if (!decision.ok()) return http::ErrorResponse(decision);
   if (!info.is_resource) return HandleNonResource(req);
   if (metrics_api_ && MetricsApi::Handles(info)) return metrics_api_->Handle(req, info);
   const api::ResourceInfo* r = api::FindResource(info.group, info.version, info.resource);

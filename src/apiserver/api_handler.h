@@ -1,7 +1,7 @@
 // ApiHandler: the HTTP face of the API server. Routes every request (health, version, discovery,
-// OpenAPI, metrics, and the resource URL space), authenticates and authorizes it, decodes bodies,
-// applies patches, renders Tables and starts watch streams; object semantics live in
-// ResourceStorage.
+// OpenAPI, metrics, and the resource URL space), authenticates, audits (apiserver/audit, one call
+// per stage) and authorizes it, decodes bodies, applies patches, renders Tables and starts watch
+// streams; object semantics live in ResourceStorage.
 // Thread-safety: Handle is called concurrently from the transport's workers; all state is
 // immutable or internally synchronized. Ownership: borrows storage, authn/authz and metrics.
 // Failure: every error becomes a Kubernetes Status response (errors.h); never throws.
@@ -26,6 +26,10 @@
 namespace skiff::apiserver {
 
 class ServiceAccountTokens;
+namespace audit {
+class Auditor;
+class RequestAudit;
+}  // namespace audit
 
 class ApiHandler {
  public:
@@ -47,12 +51,15 @@ class ApiHandler {
   // Serves serviceaccounts/token and the OIDC discovery documents (null: those answer 404).
   // Borrowed; set before serving.
   void SetServiceAccountTokens(const ServiceAccountTokens* tokens) { service_account_tokens_ = tokens; }
+  // Records every request in the audit log (null: none; the Audit-Id header is sent anyway).
+  // Set before serving.
+  void SetAuditor(std::shared_ptr<const audit::Auditor> auditor) { auditor_ = std::move(auditor); }
   // Becomes true once the server may answer reads consistently (/readyz).
   void SetReady(bool ready) { ready_ = ready; }
 
  private:
   struct OpenApiDocs;
-  http::HttpResponse Route(http::HttpRequest& req);
+  http::HttpResponse Route(http::HttpRequest& req, audit::RequestAudit& audit);
   http::HttpResponse HandleNonResource(const http::HttpRequest& req);
   http::HttpResponse HandleResource(http::HttpRequest& req, const RequestInfo& info,
                                     const api::ResourceInfo& r, const User& user);
@@ -92,6 +99,7 @@ class ApiHandler {
   PodStreams* pod_streams_ = nullptr;
   MetricsApi* metrics_api_ = nullptr;
   const ServiceAccountTokens* service_account_tokens_ = nullptr;
+  std::shared_ptr<const audit::Auditor> auditor_;
   std::unique_ptr<OpenApiDocs> openapi_;
   WatchTicker ticker_;
 };

@@ -7,6 +7,7 @@
 #include "api/resources.h"
 #include "api/schema.h"
 #include "apiserver/api_handler.h"
+#include "apiserver/audit/auditor.h"
 #include "apiserver/auth.h"
 #include "apiserver/default_services.h"
 #include "apiserver/kubeconfig.h"
@@ -85,6 +86,7 @@ struct Server::Parts {
   Metrics metrics;
   std::unique_ptr<PodStreams> pod_streams;
   std::unique_ptr<MetricsApi> metrics_api;
+  std::shared_ptr<audit::Auditor> auditor;
   std::unique_ptr<ApiHandler> handler;
   std::unique_ptr<http::HttpServer> http_server;
   std::string kubeconfig;
@@ -98,6 +100,9 @@ absl::Status Server::Start() {
   std::string host;
   int port = 0;
   if (auto s = SplitListen(options_.listen, &host, &port); !s.ok()) return s;
+  auto auditor = audit::NewAuditor(options_.audit, &base::RealClock());
+  if (!auditor.ok()) return auditor.status();
+  parts_->auditor = std::move(*auditor);
   std::error_code ec;
   std::filesystem::create_directories(options_.data_dir, ec);
   if (ec)
@@ -198,6 +203,7 @@ absl::Status Server::Start() {
                                                .client_key_file = creds->paths.kubelet_client_key});
   parts_->handler->SetPodStreams(parts_->pod_streams.get());
   parts_->handler->SetServiceAccountTokens(parts_->service_account_tokens.get());
+  parts_->handler->SetAuditor(parts_->auditor);
   parts_->metrics_api = std::make_unique<MetricsApi>(
       parts_->storage.get(), MetricsApiOptions{.client_cert_file = creds->paths.kubelet_client_cert,
                                                .client_key_file = creds->paths.kubelet_client_key});
@@ -233,6 +239,7 @@ void Server::Stop() {
   if (parts_->http_server) parts_->http_server->Stop();
   parts_->http_server.reset();
   parts_->handler.reset();
+  parts_->auditor.reset();  // writes what is queued (streams still running keep it alive)
   parts_->pod_streams.reset();
   parts_->metrics_api.reset();
   parts_->service_account_tokens.reset();

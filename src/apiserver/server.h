@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "apiserver/audit/options.h"
 
 namespace skiff::apiserver {
 
@@ -41,6 +42,7 @@ struct ServerOptions {
   // The ServiceAccount admission plugin (default SA, kube-api-access token volume). It needs the
   // namespaces' "default" ServiceAccounts, which only the controller manager creates.
   bool service_account_admission = true;
+  audit::AuditOptions audit;  // the audit log (off unless audit.log_path is set)
 };
 
 // The cluster DNS address of a service CIDR (its tenth address, 10.43.0.10 by default).

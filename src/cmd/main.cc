@@ -12,6 +12,7 @@
 #include "agent/kubelet/agent.h"
 #include "agent/kubelet/agent_command.h"
 #include "agent/kubelet/images_command.h"
+#include "apiserver/audit/options.h"
 #include "apiserver/server.h"
 #include "base/file.h"
 #include "base/file_limit.h"
@@ -148,6 +149,7 @@ int main(int argc, char** argv) {
                      "Admission plugins to turn off (ServiceAccount)")
       ->delimiter(',')
       ->check(CLI::IsMember({"ServiceAccount"}));
+  skiff::apiserver::audit::AddAuditFlags(server, &server_options.audit);
   server->add_flag("--disable-agent", disable_agent, "Do not run a node agent in this process");
   skiff::agent::kubelet::AgentFlags node_service_flags;  // of the in-process agent
   skiff::agent::kubelet::AddNodeServiceFlags(server, &node_service_flags);

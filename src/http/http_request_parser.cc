@@ -41,6 +41,7 @@ void ParseTarget(std::string_view target, HttpRequest& req) {
 
 void ToHttpRequest(bhttp::request<bhttp::string_body>& message, HttpRequest* out) {
   out->method = std::string(message.method_string());
+  out->target = std::string(message.target());
   ParseTarget(message.target(), *out);
   for (const auto& field : message) {
     std::string name = absl::AsciiStrToLower(std::string(field.name_string()));

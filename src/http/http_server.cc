@@ -227,6 +227,14 @@ class Session : public std::enable_shared_from_this<Session>, public StreamSink 
   void OnHandshake(beast::error_code ec) {
     if (ec) return;
     peer_ = PeerFromSsl(stream_.native_handle());
+    beast::error_code remote_ec;
+    auto remote = beast::get_lowest_layer(stream_).socket().remote_endpoint(remote_ec);
+    if (!remote_ec) {
+      net::ip::address address = remote.address();
+      if (address.is_v6() && address.to_v6().is_v4_mapped())
+        address = net::ip::make_address_v4(net::ip::v4_mapped, address.to_v6());
+      remote_address_ = address.to_string();
+    }
     ReadHeader();
   }
 
@@ -324,6 +332,7 @@ class Session : public std::enable_shared_from_this<Session>, public StreamSink 
     auto req = std::make_shared<HttpRequest>();
     ToHttpRequest(parser_->get(), req.get());
     req->peer = peer_;
+    req->remote_address = remote_address_;
     keep_alive_ = parser_->get().keep_alive();
     parser_.reset();
     const HttpServerOptions& options = server_->options_;
@@ -687,6 +696,7 @@ class Session : public std::enable_shared_from_this<Session>, public StreamSink 
   beast::flat_buffer buffer_;
   std::optional<LimitedRequestParser> parser_;
   std::optional<PeerCertificate> peer_;
+  std::string remote_address_;
   bool keep_alive_ = true;
   bool first_request_ = true;
   Clock::time_point first_request_deadline_;

@@ -26,10 +26,12 @@ struct PeerCertificate {
 struct HttpRequest {
   std::string method;                             // "GET", "POST", ...
   std::string path;                               // decoded path without query
+  std::string target;                             // the request-target as sent (path?query, encoded)
   std::multimap<std::string, std::string> query;  // decoded query parameters
   std::map<std::string, std::string> headers;     // lower-cased names
   std::string body;
   std::optional<PeerCertificate> peer;
+  std::string remote_address;  // the client's IP address ("" when unknown)
 
   // First value of a query parameter, or empty.
   std::string Query(const std::string& name) const {

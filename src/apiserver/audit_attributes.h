@@ -1,0 +1,20 @@
+// What the audit log (apiserver/audit) needs to know about a request in its own terms: the
+// authenticated User and the RequestInfo of the URL, translated for the audit policy.
+// Thread-safety: pure functions. Ownership: values. Never fails.
+#ifndef SKIFF_APISERVER_AUDIT_ATTRIBUTES_H_
+#define SKIFF_APISERVER_AUDIT_ATTRIBUTES_H_
+
+#include "apiserver/audit/policy.h"
+#include "apiserver/auth.h"
+#include "http/http_types.h"
+
+namespace skiff::apiserver {
+
+audit::UserInfo AuditUser(const User& user);
+
+// `user` null: the request is not authenticated (the event records no user).
+audit::Attributes AuditAttributes(const http::HttpRequest& req, const User* user);
+
+}  // namespace skiff::apiserver
+
+#endif  // SKIFF_APISERVER_AUDIT_ATTRIBUTES_H_
