@@ -16,7 +16,7 @@ import sys
 
 # Lowest first. The client kit sits below the API server; its in-process implementation (and the
 # in-memory API server for tests) sit above it, the REST implementation below it.
-LAYERS = ["base", "api", "storage", "client", "client/rest", "apiserver", "client/inprocess", "client/testing",
+LAYERS = ["base", "api", "storage", "client", "client/rest", "apiserver/rbac", "apiserver", "client/inprocess", "client/testing",
           "controllers", "scheduler", "agent", "sim", "cmd"]
 RANK = {name: i for i, name in enumerate(LAYERS)}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_/]+)/[^"/]+"')

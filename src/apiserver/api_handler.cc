@@ -22,6 +22,7 @@
 #include "api/unknown_fields.h"
 #include "apiserver/discovery.h"
 #include "apiserver/errors.h"
+#include "apiserver/rbac_authorizer.h"
 #include "apiserver/schema_admission.h"
 #include "apiserver/selection.h"
 #include "apiserver/subresources.h"
@@ -308,10 +309,13 @@ HttpResponse ApiHandler::Route(HttpRequest& req) {
   absl::Time start = absl::Now();
   const std::string& path = req.path;
   if (IsProbe(path)) return HandleNonResource(req);
-  auto user = authenticator_->Authenticate(req);
-  if (!user.ok()) return ErrorResponse(api::UnauthorizedError());
+  auto authenticated = authenticator_->Authenticate(req);
+  if (!authenticated.ok()) return ErrorResponse(api::UnauthorizedError());
+  auto user = Impersonate(*authorizer_, *authenticated, req);
+  if (!user.ok()) return ErrorResponse(user.status());
   bool watch = ParseBool(req.Query("watch"));
   RequestInfo info = ParseRequestInfo(req.method, path, watch);
+  info.user = &*user;
   if (auto s = authorizer_->Authorize(*user, info); !s.ok()) return ErrorResponse(s);
   if (!info.is_resource) return HandleNonResource(req);
   if (metrics_api_ && MetricsApi::Handles(info)) return metrics_api_->Handle(req, info);
@@ -438,7 +442,7 @@ HttpResponse ApiHandler::HandleResource(HttpRequest& req, const RequestInfo& inf
         absl::StrCat("the server does not allow this method on the requested resource (", r.plural, "/", sub, ")")));
   }
   if (r.plural == "bindings" && info.verb == "create") return Binding(req, info, r);
-  if (!r.stored && info.verb == "create") return Review(req, r, user);
+  if (!r.stored && info.verb == "create") return Review(req, info.namespace_name, r, user);
   if (!r.HasVerb(info.verb)) {
     return ErrorResponse(api::MethodNotAllowedError(
         absl::StrCat("the server does not allow this method on the requested resource (", info.verb, " ", r.plural,
@@ -692,6 +696,7 @@ HttpResponse ApiHandler::Create(const HttpRequest& req, const RequestInfo& info,
                                         "metadata.name"}}));
   }
   WriteOptions options;
+  options.user = info.user;
   options.dry_run = DryRun(req);
   options.field_manager = FieldManager(req);
   const api::ResourceInfo& stored = api::StorageVersionOf(r);
@@ -706,6 +711,7 @@ HttpResponse ApiHandler::Update(const HttpRequest& req, const RequestInfo& info,
   std::vector<std::string> warnings;
   if (auto s = CheckUnknownFields(req, r, *obj, &warnings); !s.ok()) return ErrorResponse(s);
   WriteOptions options;
+  options.user = info.user;
   options.dry_run = DryRun(req);
   options.field_manager = FieldManager(req);
   options.subresource = info.subresource == "finalize" ? "" : info.subresource;
@@ -756,6 +762,7 @@ HttpResponse ApiHandler::Patch(const HttpRequest& req, const RequestInfo& info, 
   }
   bool force = ParseBool(req.Query("force"));
   WriteOptions options;
+  options.user = info.user;
   options.dry_run = DryRun(req);
   options.field_manager = manager;
   options.subresource = info.subresource;
@@ -927,7 +934,8 @@ json::object UserInfoJson(const User& user) {
 
 }  // namespace
 
-HttpResponse ApiHandler::Review(const HttpRequest& req, const api::ResourceInfo& r, const User& user) {
+HttpResponse ApiHandler::Review(const HttpRequest& req, const std::string& req_namespace, const api::ResourceInfo& r,
+                               const User& user) {
   auto body = DecodeObject(req, r);
   if (!body.ok()) return ErrorResponse(body.status());
   json::object out = body->as_object();
@@ -944,11 +952,7 @@ HttpResponse ApiHandler::Review(const HttpRequest& req, const api::ResourceInfo&
     status["authenticated"] = reviewed.ok();
     if (reviewed.ok()) status["user"] = UserInfoJson(*reviewed);
   } else if (r.kind == "SelfSubjectRulesReview") {
-    status["resourceRules"] = json::array{
-        json::object{{"verbs", json::array{"*"}}, {"apiGroups", json::array{"*"}}, {"resources", json::array{"*"}}}};
-    status["nonResourceRules"] =
-        json::array{json::object{{"verbs", json::array{"*"}}, {"nonResourceURLs", json::array{"*"}}}};
-    status["incomplete"] = false;
+    status = authorizer_->RulesReview(user, base::GetString(*body, {"spec", "namespace"}));
   } else {
     // Access reviews: ask the authorizer about the described request.
     RequestInfo asked;
@@ -960,6 +964,22 @@ HttpResponse ApiHandler::Review(const HttpRequest& req, const api::ResourceInfo&
     asked.subresource = base::GetString(*body, {"spec", "resourceAttributes", "subresource"});
     asked.namespace_name = base::GetString(*body, {"spec", "resourceAttributes", "namespace"});
     asked.name = base::GetString(*body, {"spec", "resourceAttributes", "name"});
+    if (!asked.is_resource) {
+      asked.verb = base::GetString(*body, {"spec", "nonResourceAttributes", "verb"});
+      asked.path = base::GetString(*body, {"spec", "nonResourceAttributes", "path"});
+    }
+    // A LocalSubjectAccessReview is about its own namespace.
+    if (r.kind == "LocalSubjectAccessReview") {
+      std::string ns = base::GetString(*body, {"metadata", "namespace"});
+      if (ns.empty()) ns = req_namespace;
+      if (!asked.is_resource || asked.namespace_name != ns) {
+        return ErrorResponse(api::InvalidError(r.group, r.kind, "",
+                                               {{"FieldValueInvalid",
+                                                 absl::StrCat("Invalid value: \"", asked.namespace_name,
+                                                              "\": must match metadata.namespace"),
+                                                 "spec.resourceAttributes.namespace"}}));
+      }
+    }
     User subject = user;
     if (r.kind == "SubjectAccessReview" || r.kind == "LocalSubjectAccessReview") {
       subject = User{base::GetString(*body, {"spec", "user"}), base::GetString(*body, {"spec", "uid"}), {}};
@@ -969,10 +989,18 @@ HttpResponse ApiHandler::Review(const HttpRequest& req, const api::ResourceInfo&
         }
       }
     }
-    auto decision = authorizer_->Authorize(subject, asked);
+    if (const auto* extra = base::FindPath(*body, {"spec", "extra"}); extra && extra->is_object()) {
+      for (const auto& [k, v] : extra->get_object()) {
+        if (!v.is_array()) continue;
+        for (const auto& item : v.get_array()) {
+          if (item.is_string()) subject.extra[k].emplace_back(item.get_string());
+        }
+      }
+    }
+    std::string reason;
+    auto decision = authorizer_->Authorize(subject, asked, &reason);
     status["allowed"] = decision.ok();
-    status["reason"] = decision.ok() ? "every authenticated user is allowed (RBAC is not enforced yet)"
-                                     : std::string(decision.message());
+    if (decision.ok() && !reason.empty()) status["reason"] = reason;
   }
   out["status"] = std::move(status);
   return JsonResponse(201, base::ToJson(out));

@@ -52,7 +52,8 @@ class ApiHandler {
   HttpResponse HandleResource(HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r,
                               const User& user);
   // Access and token reviews (`kubectl auth can-i`, `auth whoami`): computed, never stored.
-  HttpResponse Review(const HttpRequest& req, const api::ResourceInfo& r, const User& user);
+  HttpResponse Review(const HttpRequest& req, const std::string& req_namespace, const api::ResourceInfo& r,
+                      const User& user);
   HttpResponse Get(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r);
   HttpResponse List(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r);
   HttpResponse Watch(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r);

@@ -1,8 +1,8 @@
 // Authentication and authorization of API requests.
 // Authenticator: a verified TLS client certificate (CN = user, O = groups) or a bearer token from
 // the admin token file or a static token file (Kubernetes' CSV format: token,user,uid,"g1,g2").
-// Authorizer: an interface; AllowAllAuthorizer lets every authenticated user do anything (RBAC
-// is not enforced).
+// Authorizer: an interface (RBAC in rbac_authorizer.h); AllowAllAuthorizer lets every
+// authenticated user do anything (--authorization-mode=AlwaysAllow).
 // Thread-safety: both are immutable after construction and safe for concurrent use.
 // Failure: Load returns a Status for unreadable/malformed token files; Authenticate returns
 // Unauthenticated (401) when no credential is valid.
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "boost/json/object.hpp"
 #include "apiserver/http_types.h"
 #include "apiserver/request_info.h"
 
@@ -23,6 +24,7 @@ struct User {
   std::string name;
   std::string uid;
   std::vector<std::string> groups;
+  std::map<std::string, std::vector<std::string>> extra;
 };
 
 class Authenticator {
@@ -40,13 +42,18 @@ class Authenticator {
 class Authorizer {
  public:
   virtual ~Authorizer() = default;
-  // OK to allow; PermissionDenied (403) to refuse.
-  virtual absl::Status Authorize(const User& user, const RequestInfo& request) const = 0;
+  // OK to allow; PermissionDenied (403, Kubernetes' "... is forbidden: User ... cannot ..." Status)
+  // to refuse. On allow, `reason` (if set) says why, as SubjectAccessReview status.reason.
+  virtual absl::Status Authorize(const User& user, const RequestInfo& request,
+                                 std::string* reason = nullptr) const = 0;
+  // SelfSubjectRulesReview status: {resourceRules, nonResourceRules, incomplete}.
+  virtual boost::json::object RulesReview(const User& user, const std::string& namespace_name) const = 0;
 };
 
 class AllowAllAuthorizer : public Authorizer {
  public:
-  absl::Status Authorize(const User&, const RequestInfo&) const override { return absl::OkStatus(); }
+  absl::Status Authorize(const User&, const RequestInfo&, std::string* reason = nullptr) const override;
+  boost::json::object RulesReview(const User&, const std::string&) const override;
 };
 
 }  // namespace skiff::apiserver

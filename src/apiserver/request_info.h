@@ -8,6 +8,8 @@
 
 namespace skiff::apiserver {
 
+struct User;
+
 struct RequestInfo {
   bool is_resource = false;
   std::string group;
@@ -16,8 +18,13 @@ struct RequestInfo {
   std::string resource;        // plural
   std::string name;
   std::string subresource;
-  // "get", "list", "watch", "create", "update", "patch", "delete", "deletecollection".
+  // "get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"; for a
+  // non-resource request the lower-cased method ("get", "post", ...).
   std::string verb;
+  std::string path;  // the request path (what non-resource authorization matches)
+  // Who makes the request (set by the handler once authenticated); writes pass it to storage's
+  // write checks (RBAC escalation prevention). Borrowed for the request's lifetime.
+  const User* user = nullptr;
 };
 
 // `method` is the HTTP method; `watch` tells whether the query asked for a watch.

@@ -278,6 +278,11 @@ absl::StatusOr<ObjectPtr> ResourceStorage::CreateOnce(const api::ResourceInfo& r
   if (admission_) {
     if (auto s = admission_->Admit(r, obj, nullptr); !s.ok()) return s;
   }
+  if (options.user) {
+    for (const auto* check : checks_) {
+      if (auto s = check->Check(r, obj, nullptr, *options.user); !s.ok()) return s;
+    }
+  }
   auto reservation = PrepareHook(r, obj, nullptr);
   if (!reservation.ok()) return reservation.status();
   name = base::GetString(obj, {"metadata", "name"});
@@ -412,6 +417,11 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Update(const api::ResourceInfo& r, co
     }
     if (admission_) {
       if (auto s = admission_->Admit(r, obj, &old); !s.ok()) return s;
+    }
+    if (options.user) {
+      for (const auto* check : checks_) {
+        if (auto s = check->Check(r, obj, &old, *options.user); !s.ok()) return s;
+      }
     }
     auto reservation = PrepareHook(r, obj, &old);
     if (!reservation.ok()) return reservation.status();

@@ -57,7 +57,22 @@ class WriteHook {
   virtual void Deleted(const api::ResourceInfo& resource, const boost::json::value& obj) = 0;
 };
 
+struct User;
+
+// Decides whether the requesting user may store an object (RBAC escalation prevention: roles and
+// bindings may grant only what their writer holds). Runs after admission, on writes that carry a
+// user (HTTP requests; in-process components without one are trusted).
+class WriteCheck {
+ public:
+  virtual ~WriteCheck() = default;
+  // `old` is null on create. A non-OK status (403) rejects the write.
+  virtual absl::Status Check(const api::ResourceInfo& resource, const boost::json::value& obj,
+                             const boost::json::value* old, const User& user) const = 0;
+};
+
 struct WriteOptions {
+  // Who writes (borrowed for the call); null for in-process components.
+  const User* user = nullptr;
   bool dry_run = false;
   std::string field_manager;
   // "", "status", "scale" or "binding": which parts of the object the write may change (status
@@ -111,6 +126,8 @@ class ResourceStorage {
 
   // Registers a hook (before any write; the hook must outlive the storage).
   void AddWriteHook(WriteHook* hook) { hooks_.push_back(hook); }
+  // Registers a check of writes that carry a user (before any write; must outlive the storage).
+  void AddWriteCheck(const WriteCheck* check) { checks_.push_back(check); }
   // Replaces the random generator of names for generateName (tests force collisions with it).
   // Call before serving.
   void SetNameGenerator(NameGenerator generator) { generate_name_ = std::move(generator); }
@@ -138,6 +155,7 @@ class ResourceStorage {
   base::Clock* clock_;
   Admission* admission_;
   std::vector<WriteHook*> hooks_;
+  std::vector<const WriteCheck*> checks_;
   NameGenerator generate_name_;
 };
 

@@ -17,6 +17,8 @@
 #include "apiserver/metrics_api.h"
 #include "apiserver/pki.h"
 #include "apiserver/pod_streams.h"
+#include "apiserver/rbac_authorizer.h"
+#include "apiserver/rbac_bootstrap.h"
 #include "apiserver/resource_storage.h"
 #include "apiserver/schema_admission.h"
 #include "apiserver/selection.h"
@@ -71,7 +73,10 @@ struct Server::Parts {
   std::unique_ptr<ServiceAllocations> service_allocations;
   std::unique_ptr<ResourceStorage> storage;
   Authenticator authenticator;
-  AllowAllAuthorizer authorizer;
+  AllowAllAuthorizer allow_all;
+  std::unique_ptr<RbacAuthorizer> rbac;
+  std::unique_ptr<RbacEscalationCheck> escalation_check;
+  const Authorizer* authorizer = nullptr;
   Metrics metrics;
   std::unique_ptr<PodStreams> pod_streams;
   std::unique_ptr<MetricsApi> metrics_api;
@@ -132,6 +137,8 @@ absl::Status Server::Start() {
     if (!created.ok() && api::HttpCode(created.status()) != 409) return created.status();
   }
 
+  if (auto s = SetUpAuthorization(); !s.ok()) return s;
+
   // Certificates need the real port in the kubeconfig, so bind first when the port is 0.
   HttpServerOptions http;
   http.listen_address = host;
@@ -156,7 +163,7 @@ absl::Status Server::Start() {
     if (auto s = parts_->authenticator.LoadTokenFile(options_.token_file); !s.ok()) return s;
   }
   parts_->handler =
-      std::make_unique<ApiHandler>(parts_->storage.get(), &parts_->authenticator, &parts_->authorizer,
+      std::make_unique<ApiHandler>(parts_->storage.get(), &parts_->authenticator, parts_->authorizer,
                                    &parts_->metrics, &base::RealClock(), absl::StrCat(url_host, ":", port));
   parts_->pod_streams = std::make_unique<PodStreams>(
       parts_->storage.get(), PodStreamsOptions{.client_cert_file = creds->paths.kubelet_client_cert,
@@ -191,6 +198,26 @@ absl::Status Server::Start() {
   return absl::OkStatus();
 }
 
+absl::Status Server::SetUpAuthorization() {
+  if (options_.authorization_mode == "AlwaysAllow") {
+    parts_->authorizer = &parts_->allow_all;
+    return absl::OkStatus();
+  }
+  if (options_.authorization_mode != "RBAC") {
+    return absl::InvalidArgumentError(absl::StrCat("--authorization-mode must be RBAC or AlwaysAllow, got \"",
+                                                   options_.authorization_mode, "\""));
+  }
+  if (auto s = EnsureBootstrapPolicy(parts_->storage.get()); !s.ok()) return s;
+  parts_->rbac = std::make_unique<RbacAuthorizer>(parts_->cache.get());
+  if (auto s = parts_->rbac->Start(); !s.ok()) return s;
+  parts_->escalation_check = std::make_unique<RbacEscalationCheck>(parts_->rbac.get());
+  parts_->storage->AddWriteCheck(parts_->escalation_check.get());
+  parts_->authorizer = parts_->rbac.get();
+  return absl::OkStatus();
+}
+
+const Authorizer* Server::authorizer() const { return parts_->authorizer; }
+
 void Server::Stop() {
   if (parts_->http) parts_->http->Stop();
   parts_->http.reset();
@@ -198,6 +225,8 @@ void Server::Stop() {
   parts_->pod_streams.reset();
   parts_->metrics_api.reset();
   parts_->storage.reset();
+  parts_->escalation_check.reset();
+  parts_->rbac.reset();
   parts_->service_allocations.reset();
   parts_->cache.reset();
   parts_->metered.reset();

@@ -98,6 +98,11 @@ int main(int argc, char** argv) {
   server->add_option("--token-auth-file", server_options.token_file,
                      "Static bearer tokens (CSV: token,user,uid,groups)");
   server
+      ->add_option("--authorization-mode", server_options.authorization_mode,
+                   "How requests are authorized: RBAC, or AlwaysAllow (every authenticated user may do anything)")
+      ->check(CLI::IsMember({"RBAC", "AlwaysAllow"}))
+      ->capture_default_str();
+  server
       ->add_option("--service-cidr", server_options.service_cidr,
                    "IPv4 range of Service ClusterIPs (.1 = kubernetes, .10 = cluster DNS)")
       ->capture_default_str();
