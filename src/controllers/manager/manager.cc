@@ -1,5 +1,6 @@
 #include "controllers/manager/manager.h"
 
+#include "controllers/clusterroleaggregation/cluster_role_aggregation_controller.h"
 #include "controllers/cronjob/cronjob_controller.h"
 #include "controllers/daemonset/daemonset_controller.h"
 #include "controllers/deployment/deployment_controller.h"
@@ -46,6 +47,7 @@ const std::vector<NamedController>& RegisteredControllers() {
       {"endpoints", endpoints::NewEndpointsController},
       {"endpointslice", endpointslice::NewEndpointSliceController},
       {"servicelb", servicelb::NewServiceLbController},
+      {"clusterrole-aggregation", NewClusterRoleAggregationController},
   };
   // clang-format on
   return *controllers;
