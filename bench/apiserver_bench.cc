@@ -61,6 +61,8 @@ int main(int argc, char** argv) {
   auto* create_cmd = app.add_subcommand("create", "(a) ConfigMap create throughput and latency");
   AddTargetOptions(create_cmd, &target);
   AddCreateOptions(create_cmd, &create, false);
+  create_cmd->add_flag("--rbac-user", create.compare_rbac_user,
+                       "also create as a non-admin user bound by a RoleBinding and report both runs");
 
   skiff::bench::ListOptions list;
   list.fill.max_objects = 45000;

@@ -40,6 +40,7 @@ absl::StatusOr<std::unique_ptr<BenchTarget>> BenchTarget::Open(const TargetOptio
   if (options.server_url.empty()) {
     auto process = SkiffProcess::Create(options.skiff_binary, options.keep_files);
     if (!process.ok()) return process.status();
+    if (!options.server_args.empty()) (*process)->set_extra_args(options.server_args);
     auto started = (*process)->Start(std::chrono::seconds(60));
     if (!started.ok()) return started.status();
     target->start_time_ = *started;

@@ -23,6 +23,9 @@ struct CreateOptions {
   int64_t max_objects = 1000000;  // ... or after this many creates
   size_t object_bytes = 1024;     // size of the ConfigMap's data value
   std::string ns = "bench";
+  // Also run the creates as a user who is not cluster-admin (a static token bound to a Role by a
+  // RoleBinding) and report both runs: the cost of RBAC decisions on the write path.
+  bool compare_rbac_user = false;
 };
 
 struct CreateResult {

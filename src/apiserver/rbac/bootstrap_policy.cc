@@ -231,6 +231,8 @@ std::vector<RoleSpec> ClusterRoleSpecs() {
         R(kRead, {""}, {"namespaces"}), R(kRead, {"storage.k8s.io"}, {"csidrivers"}),
         R(kRead, {"storage.k8s.io"}, {"csistoragecapacities", "storageclasses"})}},
   };
+  roles.push_back({"skiff:controller-manager-lease",
+                   {R({"get", "update"}, {"coordination.k8s.io"}, {"leases"}, {"skiff-controller-manager"})}});
   for (auto& c : ControllerRoles()) {
     c.name = "system:controller:" + c.name;
     roles.push_back(std::move(c));
@@ -259,6 +261,10 @@ std::vector<BindingSpec> BindingSpecs() {
       {"system:node", "system:node", {{"Group", "system:nodes"}}},
       {"skiff:node-proxier", "system:node-proxier", {{"Group", "system:nodes"}}},
       {"skiff:node-dns", "system:kube-dns", {{"Group", "system:nodes"}}},
+      // skiff's controller manager holds its own lease (kube-controller-manager's role only
+      // names the "kube-controller-manager" one).
+      {"skiff:controller-manager-lease", "skiff:controller-manager-lease",
+       {{"User", "system:kube-controller-manager"}}},
   };
   for (const auto& c : ControllerRoles()) {
     std::string name = "system:controller:" + c.name;
@@ -282,7 +288,9 @@ bool AutoupdateDisabled(const json::value& existing) {
 // Adds the labels and annotations of `expected` that `existing` lacks; true when it changed.
 bool MergeMetadata(const json::value& expected, json::value& existing) {
   bool changed = false;
-  json::object& meta = existing.as_object()["metadata"].emplace_object();
+  json::value& meta_value = existing.as_object()["metadata"];
+  if (!meta_value.is_object()) meta_value.emplace_object();
+  json::object& meta = meta_value.as_object();
   for (const char* field : {"labels", "annotations"}) {
     const json::value* want = base::FindPath(expected, {"metadata", field});
     if (!want || !want->is_object()) continue;
