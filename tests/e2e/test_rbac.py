@@ -266,3 +266,35 @@ def test_bootstrap_policy_and_defaults(rbac_skiff):
     assert kubectl_as(s, "bob", "api-resources", "-o", "name").returncode == 0
     assert forbidden(kubectl_as(s, "bob", "get", "--raw", "/metrics", check=False)) == (
         'forbidden: User "bob" cannot get path "/metrics"')
+
+
+def test_always_allow_mode_lets_every_user_do_anything(tmp_path):
+    token_file = tmp_path / "tokens.csv"
+    token_file.write_text('bob-token,bob,uid-bob,""\n')
+    s = Skiff(extra_args=["--token-auth-file", str(token_file), "--authorization-mode", "AlwaysAllow"]).start()
+    try:
+        kubectl_as(s, "bob", "get", "secrets", "-A")
+        assert kubectl_as(s, "bob", "auth", "can-i", "delete", "nodes").stdout.strip() == "yes"
+    finally:
+        s.cleanup()
+
+
+def test_restart_reconciles_bootstrap_policy_and_keeps_opt_outs(tmp_path):
+    s = Skiff(data_dir=str(tmp_path)).start()
+    try:
+        # An operator takes over system:basic-user (autoupdate=false), strips a bootstrap binding and deletes a role.
+        s.kubectl("annotate", "clusterrole", "system:basic-user", "--overwrite",
+                  "rbac.authorization.kubernetes.io/autoupdate=false")
+        s.kubectl("patch", "clusterrole", "system:basic-user", "--type=json",
+                  "-p", '[{"op":"replace","path":"/rules","value":[]}]')
+        s.kubectl("patch", "clusterrolebinding", "system:discovery", "--type=json",
+                  "-p", '[{"op":"replace","path":"/subjects","value":[]}]')
+        s.kubectl("delete", "clusterrole", "system:public-info-viewer")
+        s.stop()
+        s.start()
+        assert s.kubectl_json("get", "clusterrole", "system:basic-user").get("rules") in (None, [])
+        subjects = s.kubectl_json("get", "clusterrolebinding", "system:discovery")["subjects"]
+        assert {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "system:authenticated"} in subjects
+        s.kubectl("get", "clusterrole", "system:public-info-viewer")
+    finally:
+        s.cleanup()

@@ -68,8 +68,10 @@ std::vector<RoleSpec> ControllerRoles() {
         R({"list", "watch", "create", "delete", "patch"}, {""}, {"pods"}), R({"create"}, {""}, {"pods/binding"}),
         R({"get", "list", "watch", "create", "delete", "update", "patch"}, {"apps"}, {"controllerrevisions"}),
         Events()}},
+      // skiff's deployment controller merge-patches the revision annotation (Kubernetes' updates
+      // the Deployment): it also gets patch.
       {"deployment-controller",
-       {R({"get", "list", "watch", "update"}, apps, {"deployments"}), R({"update"}, apps, {"deployments/status"}),
+       {R({"get", "list", "watch", "update", "patch"}, apps, {"deployments"}), R({"update"}, apps, {"deployments/status"}),
         R({"update"}, apps, {"deployments/finalizers"}),
         R({"get", "list", "watch", "create", "update", "patch", "delete"}, apps, {"replicasets"}),
         R({"get", "list", "update", "watch"}, {""}, {"pods"}), Events()}},
