@@ -15,7 +15,8 @@ import re
 import sys
 
 # Lowest first. The client kit sits below the API server; its in-process implementation (and the
-# in-memory API server for tests) sit above it, the REST implementation below it.
+# in-memory API server for tests) sit above it, the REST implementation below it. RBAC's policy
+# logic (apiserver/rbac) sits below the rest of the API server, which feeds it and asks it.
 LAYERS = ["base", "api", "storage", "client", "client/rest", "apiserver/rbac", "apiserver", "client/inprocess", "client/testing",
           "controllers", "scheduler", "agent", "sim", "cmd"]
 RANK = {name: i for i, name in enumerate(LAYERS)}

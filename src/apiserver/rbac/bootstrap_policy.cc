@@ -95,9 +95,11 @@ std::vector<RoleSpec> ControllerRoles() {
        {R({"get", "list", "watch", "update", "patch"}, {"batch"}, {"jobs"}),
         R({"update", "patch"}, {"batch"}, {"jobs/status"}), R({"update"}, {"batch"}, {"jobs/finalizers"}),
         R({"list", "watch", "create", "delete", "patch"}, {""}, {"pods"}), Events()}},
+      // skiff's namespace controller patches the status conditions (Kubernetes' updates them).
       {"namespace-controller",
        {R({"get", "list", "watch", "delete"}, {""}, {"namespaces"}),
         R({"update"}, {""}, {"namespaces/finalize", "namespaces/status"}),
+        R({"patch"}, {""}, {"namespaces/status"}),
         R({"get", "list", "delete", "deletecollection"}, {"*"}, {"*"})}},
       {"node-controller",
        {R({"get", "list", "update", "delete", "patch"}, {""}, {"nodes"}),
