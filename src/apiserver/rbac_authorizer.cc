@@ -199,9 +199,28 @@ json::object RbacAuthorizer::RulesReview(const User& user, const std::string& na
                       {"incomplete", false}};
 }
 
+namespace {
+
+// Whether an update changes only what the garbage collector writes (ownerReferences, finalizers),
+// which Kubernetes lets through without an escalation check.
+bool OnlyGarbageCollectionFields(const json::value& obj, const json::value& old) {
+  auto strip = [](json::value v) {
+    if (auto* meta = v.is_object() ? v.as_object().if_contains("metadata") : nullptr; meta && meta->is_object()) {
+      for (const char* field : {"ownerReferences", "finalizers", "resourceVersion", "managedFields", "generation"}) {
+        meta->as_object().erase(field);
+      }
+    }
+    return v;
+  };
+  return strip(obj) == strip(old);
+}
+
+}  // namespace
+
 absl::Status RbacEscalationCheck::Check(const api::ResourceInfo& resource, const json::value& obj,
                                         const json::value* old, const User& user) const {
   if (resource.group != kRbacGroup || IsMaster(user)) return absl::OkStatus();
+  if (old && OnlyGarbageCollectionFields(obj, *old)) return absl::OkStatus();
   std::string ns = base::GetString(obj, {"metadata", "namespace"});
   std::string name = base::GetString(obj, {"metadata", "name"});
   rbac::Subject subject{user.name, user.groups};
