@@ -1,6 +1,7 @@
 #include "apiserver/rbac/impersonation.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -35,7 +36,7 @@ std::string UnescapeExtraKey(const std::string& key) {
   for (size_t i = 0; i < key.size(); ++i) {
     if (key[i] == '%' && i + 2 < key.size() && absl::ascii_isxdigit(key[i + 1]) &&
         absl::ascii_isxdigit(key[i + 2])) {
-      out += static_cast<char>(std::stoi(key.substr(i + 1, 2), nullptr, 16));
+      out += static_cast<char>(std::strtol(key.substr(i + 1, 2).c_str(), nullptr, 16));
       i += 2;
     } else {
       out += key[i];

@@ -62,29 +62,30 @@ void RbacIndex::Upsert(Kind kind, const json::value& object) {
   binding->name = name;
   binding->to_cluster_role = base::GetString(object, {"roleRef", "kind"}) != "Role";
   binding->role_name = base::GetString(object, {"roleRef", "name"});
-  std::vector<std::pair<std::string, std::string>> keyed;  // key, description
+  std::vector<std::pair<std::string, std::string>> keyed;  // subject key, description; each key once
+  auto add = [&](std::string key, std::string description) {
+    for (const auto& [k, d] : keyed) {
+      if (k == key) return;
+    }
+    binding->subject_keys.push_back(key);
+    keyed.emplace_back(std::move(key), std::move(description));
+  };
   if (const auto* subjects = base::FindPath(object, {"subjects"}); subjects && subjects->is_array()) {
     for (const auto& s : subjects->get_array()) {
       std::string subject_kind = base::GetString(s, {"kind"});
       std::string subject_name = base::GetString(s, {"name"});
       if (subject_name.empty()) continue;
       if (subject_kind == "User") {
-        keyed.emplace_back(SubjectKey(ns, 'u', subject_name), absl::StrCat("User \"", subject_name, "\""));
+        add(SubjectKey(ns, 'u', subject_name), absl::StrCat("User \"", subject_name, "\""));
       } else if (subject_kind == "Group") {
-        keyed.emplace_back(SubjectKey(ns, 'g', subject_name), absl::StrCat("Group \"", subject_name, "\""));
+        add(SubjectKey(ns, 'g', subject_name), absl::StrCat("Group \"", subject_name, "\""));
       } else if (subject_kind == "ServiceAccount") {
         std::string sa_ns = base::GetString(s, {"namespace"});
         if (sa_ns.empty()) sa_ns = ns;
         if (sa_ns.empty()) continue;
-        keyed.emplace_back(SubjectKey(ns, 'u', absl::StrCat("system:serviceaccount:", sa_ns, ":", subject_name)),
-                           absl::StrCat("ServiceAccount \"", subject_name, "/", sa_ns, "\""));
+        add(SubjectKey(ns, 'u', absl::StrCat("system:serviceaccount:", sa_ns, ":", subject_name)),
+            absl::StrCat("ServiceAccount \"", subject_name, "/", sa_ns, "\""));
       }
-    }
-  }
-  for (const auto& [key, desc] : keyed) {
-    (void)desc;
-    if (std::find(binding->subject_keys.begin(), binding->subject_keys.end(), key) == binding->subject_keys.end()) {
-      binding->subject_keys.push_back(key);
     }
   }
   std::shared_ptr<const Binding> shared = std::move(binding);
@@ -92,12 +93,7 @@ void RbacIndex::Upsert(Kind kind, const json::value& object) {
   std::unique_lock lock(mu_);
   RemoveBindingLocked(key);
   bindings_[key] = shared;
-  std::vector<std::string> added;
-  for (auto& [subject_key, desc] : keyed) {
-    if (std::find(added.begin(), added.end(), subject_key) != added.end()) continue;
-    added.push_back(subject_key);
-    by_subject_[subject_key].push_back({shared, std::move(desc)});
-  }
+  for (auto& [subject_key, description] : keyed) by_subject_[subject_key].push_back({shared, std::move(description)});
 }
 
 void RbacIndex::Remove(Kind kind, const std::string& namespace_name, const std::string& name) {
