@@ -1,6 +1,6 @@
 // Kubernetes API errors (apimachinery's StatusError vocabulary): building them as absl::Status
 // values and reading any absl::Status back as the metav1.Status object and HTTP code Kubernetes
-// gives it. The API server turns these into responses (apiserver/errors.h); clients build the same
+// gives it. The API server turns these into responses (http/errors.h); clients build the same
 // values from the Status bodies they receive, so callers test errors one way on both sides.
 //
 // A Status built here carries its full Kubernetes reason/details as a payload; a plain Status from

@@ -1,5 +1,8 @@
 #include "apiserver/api_handler.h"
 
+#include <optional>
+#include <set>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -7,8 +10,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include <optional>
-#include <set>
 #include "api/apply.h"
 #include "api/codec.h"
 #include "api/conversion.h"
@@ -21,13 +22,13 @@
 #include "api/table.h"
 #include "api/unknown_fields.h"
 #include "apiserver/discovery.h"
-#include "apiserver/errors.h"
 #include "apiserver/rbac_authorizer.h"
 #include "apiserver/schema_admission.h"
 #include "apiserver/selection.h"
 #include "apiserver/subresources.h"
 #include "base/json.h"
 #include "boost/json.hpp"
+#include "http/errors.h"
 
 namespace skiff::apiserver {
 namespace {
@@ -36,10 +37,10 @@ namespace json = boost::json;
 
 constexpr char kTableContentType[] = "application/json;as=Table;v=v1;g=meta.k8s.io";
 
-bool WantsTable(const HttpRequest& req) { return absl::StrContains(req.Header("accept"), "as=Table"); }
+bool WantsTable(const http::HttpRequest& req) { return absl::StrContains(req.Header("accept"), "as=Table"); }
 
-HttpResponse JsonResponse(int code, std::string body, std::string content_type = "application/json") {
-  HttpResponse resp;
+http::HttpResponse JsonResponse(int code, std::string body, std::string content_type = "application/json") {
+  http::HttpResponse resp;
   resp.status = code;
   resp.body = std::move(body);
   resp.content_type = std::move(content_type);
@@ -48,12 +49,12 @@ HttpResponse JsonResponse(int code, std::string body, std::string content_type =
 
 // Go's json.Encoder ends every document with '\n' and kube-apiserver writes bodies with it; clients
 // (and their tests) compare error bodies verbatim. Streams and pulled bodies end their own lines.
-void EndJsonBodyWithNewline(HttpResponse& resp) {
+void EndJsonBodyWithNewline(http::HttpResponse& resp) {
   if (resp.stream || resp.producer || resp.tunnel || resp.body.empty() || resp.body.back() == '\n') return;
   if (absl::StartsWith(resp.content_type, "application/json")) resp.body += '\n';
 }
 
-void AddWarnings(HttpResponse& resp, const std::vector<std::string>& warnings) {
+void AddWarnings(http::HttpResponse& resp, const std::vector<std::string>& warnings) {
   for (const auto& w : warnings) {
     std::string escaped;
     for (char c : w) {
@@ -66,7 +67,7 @@ void AddWarnings(HttpResponse& resp, const std::vector<std::string>& warnings) {
 
 // fieldValidation handling: Strict rejects unknown fields, Warn reports them, Ignore drops them.
 // Unknown fields are always pruned from what is stored.
-absl::Status CheckUnknownFields(const HttpRequest& req, const api::ResourceInfo& r, json::value& obj,
+absl::Status CheckUnknownFields(const http::HttpRequest& req, const api::ResourceInfo& r, json::value& obj,
                                 std::vector<std::string>* warnings, bool is_patch_directive_free = true) {
   const api::TypeSchema* type = TypeFor(api::BuiltinSchemas(), r);
   if (!type || !obj.is_object()) return absl::OkStatus();
@@ -88,12 +89,12 @@ absl::Status CheckUnknownFields(const HttpRequest& req, const api::ResourceInfo&
 
 // The manager a write is recorded under in managedFields: ?fieldManager=, else one derived from
 // the User-Agent (so `kubectl cordon` writes as "kubectl", the Python client as "OpenAPI-Generator").
-std::string FieldManager(const HttpRequest& req) {
+std::string FieldManager(const http::HttpRequest& req) {
   std::string manager = req.Query("fieldManager");
   return manager.empty() ? FieldManagerFromUserAgent(req.Header("user-agent")) : manager;
 }
 
-bool DryRun(const HttpRequest& req) {
+bool DryRun(const http::HttpRequest& req) {
   auto range = req.query.equal_range("dryRun");
   for (auto it = range.first; it != range.second; ++it) {
     if (it->second == "All") return true;
@@ -101,7 +102,7 @@ bool DryRun(const HttpRequest& req) {
   return false;
 }
 
-absl::Status CheckDryRun(const HttpRequest& req) {
+absl::Status CheckDryRun(const http::HttpRequest& req) {
   auto range = req.query.equal_range("dryRun");
   for (auto it = range.first; it != range.second; ++it) {
     if (it->second != "All") return api::BadRequestError(absl::StrCat("unsupported dry run value: ", it->second));
@@ -110,7 +111,7 @@ absl::Status CheckDryRun(const HttpRequest& req) {
 }
 
 // Bodies of POST and PUT (and the apply patch, which is a whole object).
-absl::StatusOr<json::value> DecodeObject(const HttpRequest& req, const api::ResourceInfo& r) {
+absl::StatusOr<json::value> DecodeObject(const http::HttpRequest& req, const api::ResourceInfo& r) {
   std::string content_type = req.Header("content-type");
   std::string media = api::MediaType(content_type);
   bool apply = req.method == "PATCH" && media == "application/apply-patch+yaml";
@@ -187,7 +188,7 @@ std::string ListJson(const api::ResourceInfo& r, const std::vector<ObjectPtr>& o
 }
 
 // Streams a large list: header, items, footer, pulled by the transport in chunks.
-class ListProducer : public BodyProducer {
+class ListProducer : public http::BodyProducer {
  public:
   ListProducer(const api::ResourceInfo& r, std::vector<ObjectPtr> objects, std::string head)
       : r_(r), objects_(std::move(objects)), head_(std::move(head)) {}
@@ -299,32 +300,32 @@ bool ApiHandler::IsProbe(const std::string& path) {
          absl::StartsWith(path, "/readyz/");
 }
 
-HttpResponse ApiHandler::Handle(HttpRequest& req) {
-  HttpResponse resp = Route(req);
+http::HttpResponse ApiHandler::Handle(http::HttpRequest& req) {
+  http::HttpResponse resp = Route(req);
   EndJsonBodyWithNewline(resp);
   return resp;
 }
 
-HttpResponse ApiHandler::Route(HttpRequest& req) {
+http::HttpResponse ApiHandler::Route(http::HttpRequest& req) {
   absl::Time start = absl::Now();
   const std::string& path = req.path;
   if (IsProbe(path)) return HandleNonResource(req);
   auto authenticated = authenticator_->Authenticate(req);
-  if (!authenticated.ok()) return ErrorResponse(api::UnauthorizedError());
+  if (!authenticated.ok()) return http::ErrorResponse(api::UnauthorizedError());
   auto user = Impersonate(*authorizer_, *authenticated, req);
-  if (!user.ok()) return ErrorResponse(user.status());
+  if (!user.ok()) return http::ErrorResponse(user.status());
   bool watch = ParseBool(req.Query("watch"));
   RequestInfo info = ParseRequestInfo(req.method, path, watch);
-  info.user = &*user;
-  if (auto s = authorizer_->Authorize(*user, info); !s.ok()) return ErrorResponse(s);
+  if (auto s = authorizer_->Authorize(*user, info); !s.ok()) return http::ErrorResponse(s);
   if (!info.is_resource) return HandleNonResource(req);
   if (metrics_api_ && MetricsApi::Handles(info)) return metrics_api_->Handle(req, info);
   const api::ResourceInfo* r = api::FindResource(info.group, info.version, info.resource);
   if (!r) {
-    return ErrorResponse(api::ToStatus({404, "NotFound", "the server could not find the requested resource", "",
-                                   info.group, info.resource}));
+    return http::ErrorResponse(
+        api::ToStatus({404, "NotFound", "the server could not find the requested resource", "", info.group,
+                       info.resource}));
   }
-  HttpResponse resp = HandleResource(req, info, *r, *user);
+  http::HttpResponse resp = HandleResource(req, info, *r, *user);
   if (!resp.stream) {
     metrics_->RecordRequest(absl::AsciiStrToUpper(info.verb), r->group,
                             info.subresource.empty() ? r->plural : r->plural + "/" + info.subresource, resp.status,
@@ -335,13 +336,14 @@ HttpResponse ApiHandler::Route(HttpRequest& req) {
   return resp;
 }
 
-HttpResponse ApiHandler::HandleNonResource(const HttpRequest& req) {
+http::HttpResponse ApiHandler::HandleNonResource(const http::HttpRequest& req) {
   const std::string& path = req.path;
   if (req.method != "GET" && req.method != "HEAD") {
-    return ErrorResponse(api::MethodNotAllowedError(absl::StrCat("the server does not allow this method on ", path)));
+    return http::ErrorResponse(
+        api::MethodNotAllowedError(absl::StrCat("the server does not allow this method on ", path)));
   }
   if (path == "/version") {
-    HttpResponse resp = JsonResponse(200, VersionDocument());
+    http::HttpResponse resp = JsonResponse(200, VersionDocument());
     resp.headers.emplace_back("Cache-Control", "no-cache, private");
     return resp;
   }
@@ -379,8 +381,9 @@ HttpResponse ApiHandler::HandleNonResource(const HttpRequest& req) {
     // Protobuf only: kubectl reads it solely to validate `kind: List` items client-side.
     const std::string& etag = api::BuiltinOpenApiV2ETag();
     bool unchanged = req.Header("if-none-match") == etag;
-    HttpResponse resp = JsonResponse(unchanged ? 304 : 200, unchanged ? "" : api::BuiltinOpenApiV2Protobuf(),
-                                     std::string(api::kOpenApiV2ProtobufContentType));
+    http::HttpResponse resp =
+        JsonResponse(unchanged ? 304 : 200, unchanged ? "" : api::BuiltinOpenApiV2Protobuf(),
+                     std::string(api::kOpenApiV2ProtobufContentType));
     resp.headers.emplace_back("ETag", etag);
     return resp;
   }
@@ -391,11 +394,11 @@ HttpResponse ApiHandler::HandleNonResource(const HttpRequest& req) {
     if (it != openapi_->documents.end()) {
       std::string etag = absl::StrCat("\"", openapi_->hashes[gv], "\"");
       if (req.Header("if-none-match") == etag) {
-        HttpResponse resp = JsonResponse(304, "");
+        http::HttpResponse resp = JsonResponse(304, "");
         resp.headers.emplace_back("ETag", etag);
         return resp;
       }
-      HttpResponse resp = JsonResponse(200, it->second);
+      http::HttpResponse resp = JsonResponse(200, it->second);
       resp.headers.emplace_back("ETag", etag);
       resp.headers.emplace_back("Cache-Control", "public, immutable");
       return resp;
@@ -412,56 +415,62 @@ HttpResponse ApiHandler::HandleNonResource(const HttpRequest& req) {
   if (parts.size() == 2 && parts[0] == "apis") {
     if (auto doc = LegacyApiGroup(parts[1])) return JsonResponse(200, *doc);
   }
-  return ErrorResponse(api::ToStatus({404, "NotFound", "the server could not find the requested resource"}));
+  return http::ErrorResponse(
+      api::ToStatus({404, "NotFound", "the server could not find the requested resource"}));
 }
 
-HttpResponse ApiHandler::HandleResource(HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r,
-                                        const User& user) {
+http::HttpResponse ApiHandler::HandleResource(http::HttpRequest& req, const RequestInfo& info,
+                                              const api::ResourceInfo& r, const User& user) {
   if (!r.namespaced && !info.namespace_name.empty()) {
-    return ErrorResponse(api::ToStatus({404, "NotFound", "the server could not find the requested resource"}));
+    return http::ErrorResponse(
+        api::ToStatus({404, "NotFound", "the server could not find the requested resource"}));
   }
-  if (auto s = CheckDryRun(req); !s.ok()) return ErrorResponse(s);
+  if (auto s = CheckDryRun(req); !s.ok()) return http::ErrorResponse(s);
   const std::string& sub = info.subresource;
   if (!sub.empty()) {
     const api::SubresourceInfo* s = r.FindSubresource(sub);
-    if (!s) return ErrorResponse(api::ToStatus({404, "NotFound", "the server could not find the requested resource"}));
+    if (!s)
+      return http::ErrorResponse(
+          api::ToStatus({404, "NotFound", "the server could not find the requested resource"}));
     if (r.plural == "pods" && r.group.empty() && PodStreams::Handles(sub)) {
-      if (!pod_streams_) return ErrorResponse(api::ToStatus({503, "ServiceUnavailable", "pod streams are not served"}));
+      if (!pod_streams_)
+        return http::ErrorResponse(api::ToStatus({503, "ServiceUnavailable", "pod streams are not served"}));
       return pod_streams_->Handle(req, info);
     }
-    if (sub == "scale") return Scale(req, info, r);
-    if (sub == "binding" && info.verb == "create") return Binding(req, info, r);
+    if (sub == "scale") return Scale(req, info, r, user);
+    if (sub == "binding" && info.verb == "create") return Binding(req, info, r, user);
     if (sub == "eviction" && info.verb == "create") return Eviction(req, info, r);
     if (sub == "status") {
       if (info.verb == "get") return Get(req, info, r);
-      if (info.verb == "update") return Update(req, info, r);
-      if (info.verb == "patch") return Patch(req, info, r);
+      if (info.verb == "update") return Update(req, info, r, user);
+      if (info.verb == "patch") return Patch(req, info, r, user);
     }
-    if (sub == "finalize" && info.verb == "update") return Update(req, info, r);
-    return ErrorResponse(api::MethodNotAllowedError(
-        absl::StrCat("the server does not allow this method on the requested resource (", r.plural, "/", sub, ")")));
+    if (sub == "finalize" && info.verb == "update") return Update(req, info, r, user);
+    return http::ErrorResponse(api::MethodNotAllowedError(absl::StrCat(
+        "the server does not allow this method on the requested resource (", r.plural, "/", sub, ")")));
   }
-  if (r.plural == "bindings" && info.verb == "create") return Binding(req, info, r);
+  if (r.plural == "bindings" && info.verb == "create") return Binding(req, info, r, user);
   if (!r.stored && info.verb == "create") return Review(req, info.namespace_name, r, user);
   if (!r.HasVerb(info.verb)) {
-    return ErrorResponse(api::MethodNotAllowedError(
-        absl::StrCat("the server does not allow this method on the requested resource (", info.verb, " ", r.plural,
-                     ")")));
+    return http::ErrorResponse(api::MethodNotAllowedError(absl::StrCat(
+        "the server does not allow this method on the requested resource (", info.verb, " ", r.plural, ")")));
   }
   if (info.verb == "get") return Get(req, info, r);
   if (info.verb == "list") return List(req, info, r);
   if (info.verb == "watch") return Watch(req, info, r);
-  if (info.verb == "create") return Create(req, info, r);
-  if (info.verb == "update") return Update(req, info, r);
-  if (info.verb == "patch") return Patch(req, info, r);
-  if (info.verb == "delete") return Delete(req, info, r);
-  if (info.verb == "deletecollection") return DeleteCollection(req, info, r);
-  return ErrorResponse(api::MethodNotAllowedError("the server does not allow this method on the requested resource"));
+  if (info.verb == "create") return Create(req, info, r, user);
+  if (info.verb == "update") return Update(req, info, r, user);
+  if (info.verb == "patch") return Patch(req, info, r, user);
+  if (info.verb == "delete") return Delete(req, info, r, user);
+  if (info.verb == "deletecollection") return DeleteCollection(req, info, r, user);
+  return http::ErrorResponse(
+      api::MethodNotAllowedError("the server does not allow this method on the requested resource"));
 }
 
-HttpResponse ApiHandler::ObjectResponse(const HttpRequest& req, const api::ResourceInfo& r, const ObjectPtr& obj,
-                                        int code, const std::vector<std::string>& warnings) {
-  HttpResponse resp;
+http::HttpResponse ApiHandler::ObjectResponse(const http::HttpRequest& req, const api::ResourceInfo& r,
+                                              const ObjectPtr& obj, int code,
+                                              const std::vector<std::string>& warnings) {
+  http::HttpResponse resp;
   if (WantsTable(req)) {
     api::TableOptions options;
     options.now = clock_->Now();
@@ -476,18 +485,20 @@ HttpResponse ApiHandler::ObjectResponse(const HttpRequest& req, const api::Resou
   return resp;
 }
 
-HttpResponse ApiHandler::Get(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r) {
+http::HttpResponse ApiHandler::Get(const http::HttpRequest& req, const RequestInfo& info,
+                                   const api::ResourceInfo& r) {
   auto obj = storage_->Get(r, info.namespace_name, info.name);
-  if (!obj.ok()) return ErrorResponse(obj.status());
+  if (!obj.ok()) return http::ErrorResponse(obj.status());
   return ObjectResponse(req, r, *obj, 200);
 }
 
-HttpResponse ApiHandler::List(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r) {
+http::HttpResponse ApiHandler::List(const http::HttpRequest& req, const RequestInfo& info,
+                                    const api::ResourceInfo& r) {
   auto selection = BuildSelection(r, req.Query("labelSelector"), req.Query("fieldSelector"));
-  if (!selection.ok()) return ErrorResponse(selection.status());
+  if (!selection.ok()) return http::ErrorResponse(selection.status());
   int64_t limit = 0;
   if (req.HasQuery("limit") && (!absl::SimpleAtoi(req.Query("limit"), &limit) || limit < 0)) {
-    return ErrorResponse(api::BadRequestError("limit must be a non-negative integer"));
+    return http::ErrorResponse(api::BadRequestError("limit must be a non-negative integer"));
   }
   std::string prefix = ResourcePrefix(r.group, r.plural);
   std::string key_prefix = KeyPrefixFor(r, info.namespace_name);
@@ -498,15 +509,17 @@ HttpResponse ApiHandler::List(const HttpRequest& req, const RequestInfo& info, c
   std::string rv = req.Query("resourceVersion");
   std::string rv_match = req.Query("resourceVersionMatch");
   if (!rv_match.empty() && rv_match != "NotOlderThan" && rv_match != "Exact") {
-    return ErrorResponse(api::InvalidError(
-        "", "ListOptions", "",
-        {{"FieldValueNotSupported",
-          absl::StrCat("Unsupported value: \"", rv_match, "\": supported values: \"Exact\", \"NotOlderThan\", \"\""),
-          "resourceVersionMatch"}}));
+    return http::ErrorResponse(
+        api::InvalidError("", "ListOptions", "",
+                          {{"FieldValueNotSupported",
+                            absl::StrCat("Unsupported value: \"", rv_match,
+                                         "\": supported values: \"Exact\", \"NotOlderThan\", \"\""),
+                            "resourceVersionMatch"}}));
   }
   int64_t min_rev = 0;
   if (!rv.empty() && (!absl::SimpleAtoi(rv, &min_rev) || min_rev < 0)) {
-    return ErrorResponse(api::ToStatus({400, "BadRequest", absl::StrCat("invalid resource version: ", rv)}));
+    return http::ErrorResponse(
+        api::ToStatus({400, "BadRequest", absl::StrCat("invalid resource version: ", rv)}));
   }
   std::string cont = req.Query("continue");
   if (!rv_match.empty()) {
@@ -515,15 +528,17 @@ HttpResponse ApiHandler::List(const HttpRequest& req, const RequestInfo& info, c
     if (!cont.empty()) why = "resourceVersionMatch is forbidden when continue is provided";
     if (rv_match == "Exact" && rv == "0") why = "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"";
     if (!why.empty()) {
-      return ErrorResponse(api::InvalidError("meta.k8s.io", "ListOptions", "", {{"FieldValueForbidden", "Forbidden: " + why,
-                                                                 "resourceVersionMatch"}}));
+      return http::ErrorResponse(
+          api::InvalidError("meta.k8s.io", "ListOptions", "",
+                            {{"FieldValueForbidden", "Forbidden: " + why, "resourceVersionMatch"}}));
     }
   }
   int64_t exact_rev = 0;
   std::string start_after;
   std::optional<int64_t> token_remaining;
   if (!cont.empty()) {
-    if (auto s = DecodeContinue(cont, &exact_rev, &start_after, &token_remaining); !s.ok()) return ErrorResponse(s);
+    if (auto s = DecodeContinue(cont, &exact_rev, &start_after, &token_remaining); !s.ok())
+      return http::ErrorResponse(s);
   } else if (rv_match == "Exact") {
     exact_rev = min_rev;
   }
@@ -545,11 +560,12 @@ HttpResponse ApiHandler::List(const HttpRequest& req, const RequestInfo& info, c
       auto page = storage_->store()->List(key_prefix, options);
       if (!page.ok()) {
         if (absl::IsOutOfRange(page.status())) {
-          return ErrorResponse(api::GoneError(
-              "The provided continue parameter is too old to display a consistent list result. You can start a new "
-              "list without the continue parameter."));
+          return http::ErrorResponse(
+              api::GoneError("The provided continue parameter is too old to display a consistent list "
+                             "result. You can start a new "
+                             "list without the continue parameter."));
         }
-        return ErrorResponse(page.status());
+        return http::ErrorResponse(page.status());
       }
       for (const auto& kv : page->kvs) {
         if (more) {
@@ -579,11 +595,13 @@ HttpResponse ApiHandler::List(const HttpRequest& req, const RequestInfo& info, c
   } else {
     if (rv.empty()) {
       // A consistent read: the cache must have every acknowledged write.
-      if (auto s = cache->WaitForRevision(storage_->store()->CurrentRevision()); !s.ok()) return ErrorResponse(s);
+      if (auto s = cache->WaitForRevision(storage_->store()->CurrentRevision()); !s.ok())
+        return http::ErrorResponse(s);
     } else if (min_rev > 0) {
       if (auto s = cache->WaitForRevision(min_rev, absl::Seconds(3)); !s.ok()) {
-        return ErrorResponse(api::ToStatus({504, "Timeout", absl::StrCat("Too large resource version: ", min_rev,
-                                                                    ", current: ", cache->Revision())}));
+        return http::ErrorResponse(api::ToStatus(
+            {504, "Timeout",
+             absl::StrCat("Too large resource version: ", min_rev, ", current: ", cache->Revision())}));
       }
     }
     bool more = false;
@@ -619,29 +637,31 @@ HttpResponse ApiHandler::List(const HttpRequest& req, const RequestInfo& info, c
   if (bytes > kStreamListBytes) {
     std::string head = ListJson(r, {}, revision, next, remaining);
     head.resize(head.size() - 2);  // drop "]}": the producer adds the items and the footer
-    HttpResponse resp;
+    http::HttpResponse resp;
     resp.producer = std::make_shared<ListProducer>(r, std::move(objects), std::move(head));
     return resp;
   }
   return JsonResponse(200, ListJson(r, objects, revision, next, remaining));
 }
 
-HttpResponse ApiHandler::Watch(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r) {
+http::HttpResponse ApiHandler::Watch(const http::HttpRequest& req, const RequestInfo& info,
+                                     const api::ResourceInfo& r) {
   std::string field_selector = req.Query("fieldSelector");
   if (!info.name.empty()) {
     field_selector = field_selector.empty() ? absl::StrCat("metadata.name=", info.name)
                                             : absl::StrCat(field_selector, ",metadata.name=", info.name);
   }
   auto selection = BuildSelection(r, req.Query("labelSelector"), field_selector);
-  if (!selection.ok()) return ErrorResponse(selection.status());
+  if (!selection.ok()) return http::ErrorResponse(selection.status());
   int64_t from = 0;
   std::string rv = req.Query("resourceVersion");
   if (!rv.empty() && (!absl::SimpleAtoi(rv, &from) || from < 0)) {
-    return ErrorResponse(api::ToStatus({400, "BadRequest", absl::StrCat("invalid resource version: ", rv)}));
+    return http::ErrorResponse(
+        api::ToStatus({400, "BadRequest", absl::StrCat("invalid resource version: ", rv)}));
   }
   int64_t timeout = 0;
   if (req.HasQuery("timeoutSeconds") && (!absl::SimpleAtoi(req.Query("timeoutSeconds"), &timeout) || timeout < 0)) {
-    return ErrorResponse(api::BadRequestError("timeoutSeconds must be a non-negative integer"));
+    return http::ErrorResponse(api::BadRequestError("timeoutSeconds must be a non-negative integer"));
   }
   WatchParams params;
   params.resource_prefix = ResourcePrefix(r.group, r.plural);
@@ -653,7 +673,7 @@ HttpResponse ApiHandler::Watch(const HttpRequest& req, const RequestInfo& info, 
   params.bookmark_api_version = r.GroupVersion();
   // Kubernetes closes watches without a timeout after 30-60 minutes; clients re-watch.
   params.deadline = absl::Now() + (timeout > 0 ? absl::Seconds(timeout) : absl::Minutes(30));
-  HttpResponse resp;
+  http::HttpResponse resp;
   if (WantsTable(req)) {
     const api::ResourceInfo* rp = &r;
     base::Clock* clock = clock_;
@@ -681,37 +701,42 @@ HttpResponse ApiHandler::Watch(const HttpRequest& req, const RequestInfo& info, 
   return resp;
 }
 
-HttpResponse ApiHandler::Create(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r) {
+http::HttpResponse ApiHandler::Create(const http::HttpRequest& req, const RequestInfo& info,
+                                      const api::ResourceInfo& r, const User& user) {
   if (!info.name.empty()) {
-    return ErrorResponse(api::MethodNotAllowedError("POST to a named resource is not allowed; use PUT to update"));
+    return http::ErrorResponse(
+        api::MethodNotAllowedError("POST to a named resource is not allowed; use PUT to update"));
   }
   auto obj = DecodeObject(req, r);
-  if (!obj.ok()) return ErrorResponse(obj.status());
+  if (!obj.ok()) return http::ErrorResponse(obj.status());
   std::vector<std::string> warnings;
-  if (auto s = CheckUnknownFields(req, r, *obj, &warnings); !s.ok()) return ErrorResponse(s);
+  if (auto s = CheckUnknownFields(req, r, *obj, &warnings); !s.ok()) return http::ErrorResponse(s);
   if (base::GetString(*obj, {"metadata", "name"}).empty() && base::GetString(*obj, {"metadata", "generateName"}).empty()) {
     std::string qualified = r.group.empty() ? r.kind : absl::StrCat(r.kind, ".", r.group);
-    return ErrorResponse(api::InvalidError(r.group, r.kind, "",
-                                      {{"FieldValueRequired", "Required value: name or generateName is required",
-                                        "metadata.name"}}));
+    return http::ErrorResponse(api::InvalidError(
+        r.group, r.kind, "",
+        {{"FieldValueRequired", "Required value: name or generateName is required", "metadata.name"}}));
   }
   WriteOptions options;
-  options.user = info.user;
+  options.user = &user;
+  options.warnings = &warnings;
   options.dry_run = DryRun(req);
   options.field_manager = FieldManager(req);
   const api::ResourceInfo& stored = api::StorageVersionOf(r);
   auto created = storage_->Create(stored, info.namespace_name, api::ConvertObject(*obj, r, stored), options);
-  if (!created.ok()) return ErrorResponse(created.status());
+  if (!created.ok()) return http::ErrorResponse(created.status());
   return ObjectResponse(req, r, *created, 201, warnings);
 }
 
-HttpResponse ApiHandler::Update(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r) {
+http::HttpResponse ApiHandler::Update(const http::HttpRequest& req, const RequestInfo& info,
+                                      const api::ResourceInfo& r, const User& user) {
   auto obj = DecodeObject(req, r);
-  if (!obj.ok()) return ErrorResponse(obj.status());
+  if (!obj.ok()) return http::ErrorResponse(obj.status());
   std::vector<std::string> warnings;
-  if (auto s = CheckUnknownFields(req, r, *obj, &warnings); !s.ok()) return ErrorResponse(s);
+  if (auto s = CheckUnknownFields(req, r, *obj, &warnings); !s.ok()) return http::ErrorResponse(s);
   WriteOptions options;
-  options.user = info.user;
+  options.user = &user;
+  options.warnings = &warnings;
   options.dry_run = DryRun(req);
   options.field_manager = FieldManager(req);
   options.subresource = info.subresource == "finalize" ? "" : info.subresource;
@@ -726,43 +751,50 @@ HttpResponse ApiHandler::Update(const HttpRequest& req, const RequestInfo& info,
         return FinalizeNamespace(current, body);
       },
       options, /*retry_on_conflict=*/false);
-  if (!updated.ok()) return ErrorResponse(updated.status());
+  if (!updated.ok()) return http::ErrorResponse(updated.status());
   return ObjectResponse(req, r, *updated, 200, warnings);
 }
 
-HttpResponse ApiHandler::Patch(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r) {
+http::HttpResponse ApiHandler::Patch(const http::HttpRequest& req, const RequestInfo& info,
+                                     const api::ResourceInfo& r, const User& user) {
   std::string type = api::MediaType(req.Header("content-type"));
   static const std::set<std::string> kPatchTypes = {"application/json-patch+json", "application/merge-patch+json",
                                                      "application/strategic-merge-patch+json",
                                                      "application/apply-patch+yaml"};
   if (!kPatchTypes.count(type)) {
-    return ErrorResponse(api::UnsupportedMediaTypeError(absl::StrCat("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json")));
+    return http::ErrorResponse(api::UnsupportedMediaTypeError(
+        absl::StrCat("the body of the request was in an unknown format - accepted media types include: "
+                     "application/json-patch+json, application/merge-patch+json, "
+                     "application/apply-patch+yaml, application/strategic-merge-patch+json")));
   }
   auto patch = api::DecodeBody(type, req.body);
-  if (!patch.ok()) return ErrorResponse(api::BadRequestError(std::string(patch.status().message())));
+  if (!patch.ok()) return http::ErrorResponse(api::BadRequestError(std::string(patch.status().message())));
   bool apply = type == "application/apply-patch+yaml";
   // Apply needs an explicit manager; other patches fall back to the User-Agent's.
   std::string manager = apply ? req.Query("fieldManager") : FieldManager(req);
   if (apply && manager.empty()) {
-    return ErrorResponse(api::ToStatus({422, "Invalid", "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch"}));
+    return http::ErrorResponse(api::ToStatus({422, "Invalid",
+                                              "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: "
+                                              "Required value: is required for apply patch"}));
   }
   if (type == "application/json-patch+json" && !patch->is_array()) {
-    return ErrorResponse(api::BadRequestError("json patch must be a JSON array of operations"));
+    return http::ErrorResponse(api::BadRequestError("json patch must be a JSON array of operations"));
   }
   if (type != "application/json-patch+json" && !patch->is_object()) {
-    return ErrorResponse(api::BadRequestError("the patch must be a JSON object"));
+    return http::ErrorResponse(api::BadRequestError("the patch must be a JSON object"));
   }
   std::vector<std::string> warnings;
   if (apply) {
     auto checked = DecodeObject(req, r);
-    if (!checked.ok()) return ErrorResponse(checked.status());
+    if (!checked.ok()) return http::ErrorResponse(checked.status());
     json::value applied = std::move(*checked);
-    if (auto s = CheckUnknownFields(req, r, applied, &warnings); !s.ok()) return ErrorResponse(s);
+    if (auto s = CheckUnknownFields(req, r, applied, &warnings); !s.ok()) return http::ErrorResponse(s);
     *patch = std::move(applied);
   }
   bool force = ParseBool(req.Query("force"));
   WriteOptions options;
-  options.user = info.user;
+  options.user = &user;
+  options.warnings = &warnings;
   options.dry_run = DryRun(req);
   options.field_manager = manager;
   options.subresource = info.subresource;
@@ -788,20 +820,24 @@ HttpResponse ApiHandler::Patch(const HttpRequest& req, const RequestInfo& info, 
         return api::ConvertObject(*next, r, stored);
       },
       options, retry, /*create_if_missing=*/apply, &created);
-  if (!result.ok()) return ErrorResponse(result.status());
+  if (!result.ok()) return http::ErrorResponse(result.status());
   return ObjectResponse(req, r, *result, created ? 201 : 200, warnings);
 }
 
-HttpResponse ApiHandler::Delete(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r) {
+http::HttpResponse ApiHandler::Delete(const http::HttpRequest& req, const RequestInfo& info,
+                                      const api::ResourceInfo& r, const User& user) {
   DeleteOptions options;
+  options.user = &user;
   options.dry_run = DryRun(req);
   if (!absl::StripAsciiWhitespace(absl::string_view(req.body)).empty()) {
     auto body = api::DecodeBody(req.Header("content-type"), req.body);
     if (!body.ok()) {
-      if (absl::IsUnimplemented(body.status())) return ErrorResponse(api::UnsupportedMediaTypeError(std::string(body.status().message())));
-      return ErrorResponse(api::BadRequestError(std::string(body.status().message())));
+      if (absl::IsUnimplemented(body.status()))
+        return http::ErrorResponse(api::UnsupportedMediaTypeError(std::string(body.status().message())));
+      return http::ErrorResponse(api::BadRequestError(std::string(body.status().message())));
     }
-    if (!body->is_object()) return ErrorResponse(api::BadRequestError("DeleteOptions must be a JSON object"));
+    if (!body->is_object())
+      return http::ErrorResponse(api::BadRequestError("DeleteOptions must be a JSON object"));
     if (const auto* g = base::Find(*body, "gracePeriodSeconds"); g && g->is_int64()) {
       options.grace_period_seconds = g->get_int64();
     }
@@ -820,39 +856,41 @@ HttpResponse ApiHandler::Delete(const HttpRequest& req, const RequestInfo& info,
   if (req.HasQuery("gracePeriodSeconds")) {
     int64_t g;
     if (!absl::SimpleAtoi(req.Query("gracePeriodSeconds"), &g)) {
-      return ErrorResponse(api::BadRequestError("gracePeriodSeconds must be an integer"));
+      return http::ErrorResponse(api::BadRequestError("gracePeriodSeconds must be an integer"));
     }
     options.grace_period_seconds = g;
   }
   if (req.HasQuery("propagationPolicy")) options.propagation_policy = req.Query("propagationPolicy");
   const std::string& p = options.propagation_policy;
   if (!p.empty() && p != "Orphan" && p != "Background" && p != "Foreground") {
-    return ErrorResponse(api::InvalidError("", "DeleteOptions", "",
-                                      {{"FieldValueNotSupported",
-                                        absl::StrCat("Unsupported value: \"", p,
-                                                     "\": supported values: \"Foreground\", \"Background\", \"Orphan\""),
-                                        "propagationPolicy"}}));
+    return http::ErrorResponse(
+        api::InvalidError("", "DeleteOptions", "",
+                          {{"FieldValueNotSupported",
+                            absl::StrCat("Unsupported value: \"", p,
+                                         "\": supported values: \"Foreground\", \"Background\", \"Orphan\""),
+                            "propagationPolicy"}}));
   }
   bool deleted = false;
   auto result = storage_->Delete(r, info.namespace_name, info.name, options, &deleted);
-  if (!result.ok()) return ErrorResponse(result.status());
+  if (!result.ok()) return http::ErrorResponse(result.status());
   // A pending deletion (finalizers, graceful termination) answers with the object as it now
   // stands; a completed one with a Status, except for kinds that return the deleted object.
   if (deleted && !r.returns_deleted_object) {
-    return DeletedStatusResponse(r.group, r.plural, (*result)->name,
-                                 base::GetString((*result)->Parse(), {"metadata", "uid"}));
+    return http::DeletedStatusResponse(r.group, r.plural, (*result)->name,
+                                       base::GetString((*result)->Parse(), {"metadata", "uid"}));
   }
   return ObjectResponse(req, r, *result, 200);
 }
 
-HttpResponse ApiHandler::DeleteCollection(const HttpRequest& req, const RequestInfo& info,
-                                          const api::ResourceInfo& r) {
+http::HttpResponse ApiHandler::DeleteCollection(const http::HttpRequest& req, const RequestInfo& info,
+                                                const api::ResourceInfo& r, const User& user) {
   auto selection = BuildSelection(r, req.Query("labelSelector"), req.Query("fieldSelector"));
-  if (!selection.ok()) return ErrorResponse(selection.status());
+  if (!selection.ok()) return http::ErrorResponse(selection.status());
   bool more = false;
   auto list = storage_->cache()->List(ResourcePrefix(r.group, r.plural), KeyPrefixFor(r, info.namespace_name),
                                       selection->filter, "", 0, &more);
   DeleteOptions options;
+  options.user = &user;
   options.dry_run = DryRun(req);
   std::vector<ObjectPtr> deleted;
   for (const auto& obj : list.objects) {
@@ -860,29 +898,33 @@ HttpResponse ApiHandler::DeleteCollection(const HttpRequest& req, const RequestI
     auto result = storage_->Delete(r, obj->namespace_name, obj->name, options, &gone);
     if (!result.ok()) {
       if (absl::IsNotFound(result.status())) continue;
-      return ErrorResponse(result.status());
+      return http::ErrorResponse(result.status());
     }
     deleted.push_back(*result);
   }
   return JsonResponse(200, ListJson(r, deleted, storage_->cache()->Revision(), ""));
 }
 
-HttpResponse ApiHandler::Scale(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r) {
+http::HttpResponse ApiHandler::Scale(const http::HttpRequest& req, const RequestInfo& info,
+                                     const api::ResourceInfo& r, const User& user) {
   if (info.verb == "get") {
     auto obj = storage_->Get(r, info.namespace_name, info.name);
-    if (!obj.ok()) return ErrorResponse(obj.status());
+    if (!obj.ok()) return http::ErrorResponse(obj.status());
     return JsonResponse(200, base::ToJson(ScaleOf(r, *obj)));
   }
   if (info.verb != "update" && info.verb != "patch") {
-    return ErrorResponse(api::MethodNotAllowedError("the server does not allow this method on the requested resource"));
+    return http::ErrorResponse(
+        api::MethodNotAllowedError("the server does not allow this method on the requested resource"));
   }
   std::string type = api::MediaType(req.Header("content-type"));
   auto body = api::DecodeBody(type, req.body);
   if (!body.ok()) {
-    if (absl::IsUnimplemented(body.status())) return ErrorResponse(api::UnsupportedMediaTypeError(std::string(body.status().message())));
-    return ErrorResponse(api::BadRequestError(std::string(body.status().message())));
+    if (absl::IsUnimplemented(body.status()))
+      return http::ErrorResponse(api::UnsupportedMediaTypeError(std::string(body.status().message())));
+    return http::ErrorResponse(api::BadRequestError(std::string(body.status().message())));
   }
   WriteOptions options;
+  options.user = &user;
   options.dry_run = DryRun(req);
   options.field_manager = FieldManager(req);
   options.subresource = "scale";  // recorded in managedFields
@@ -892,34 +934,38 @@ HttpResponse ApiHandler::Scale(const HttpRequest& req, const RequestInfo& info, 
         return ApplyScale(r, current, info.name, info.verb == "update", type, *body);
       },
       options, /*retry_on_conflict=*/info.verb == "patch");
-  if (!result.ok()) return ErrorResponse(result.status());
+  if (!result.ok()) return http::ErrorResponse(result.status());
   return JsonResponse(200, base::ToJson(ScaleOf(r, *result)));
 }
 
-HttpResponse ApiHandler::Binding(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r) {
+http::HttpResponse ApiHandler::Binding(const http::HttpRequest& req, const RequestInfo& info,
+                                       const api::ResourceInfo& r, const User& user) {
   auto body = api::DecodeBody(req.Header("content-type"), req.body);
-  if (!body.ok()) return ErrorResponse(api::BadRequestError(std::string(body.status().message())));
+  if (!body.ok()) return http::ErrorResponse(api::BadRequestError(std::string(body.status().message())));
   std::string pod_name = info.name.empty() ? base::GetString(*body, {"metadata", "name"}) : info.name;
   std::string node = base::GetString(*body, {"target", "name"});
   if (node.empty()) {
-    return ErrorResponse(api::InvalidError("", "Binding", pod_name, {{"FieldValueRequired", "Required value", "target.name"}}));
+    return http::ErrorResponse(api::InvalidError("", "Binding", pod_name,
+                                                 {{"FieldValueRequired", "Required value", "target.name"}}));
   }
   (void)r;
   WriteOptions options;
+  options.user = &user;
   options.dry_run = DryRun(req);
   options.field_manager = FieldManager(req);
   auto result = BindPod(storage_, info.namespace_name, pod_name, node, clock_->Now(), options);
-  if (!result.ok()) return ErrorResponse(result.status());
-  return SuccessStatusResponse(201, "", "pods", pod_name, "");
+  if (!result.ok()) return http::ErrorResponse(result.status());
+  return http::SuccessStatusResponse(201, "", "pods", pod_name, "");
 }
 
-HttpResponse ApiHandler::Eviction(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r) {
+http::HttpResponse ApiHandler::Eviction(const http::HttpRequest& req, const RequestInfo& info,
+                                        const api::ResourceInfo& r) {
   auto body = api::DecodeBody(req.Header("content-type"), req.body);
-  if (!body.ok()) return ErrorResponse(api::BadRequestError(std::string(body.status().message())));
+  if (!body.ok()) return http::ErrorResponse(api::BadRequestError(std::string(body.status().message())));
   // EvictPod (subresources.cc) checks PodDisruptionBudgets, for this path and in-process clients alike.
   auto result = EvictPod(storage_, *clock_, r, info.namespace_name, info.name, *body, DryRun(req));
-  if (!result.ok()) return ErrorResponse(result.status());
-  return SuccessStatusResponse(201, "", "pods", info.name, "");
+  if (!result.ok()) return http::ErrorResponse(result.status());
+  return http::SuccessStatusResponse(201, "", "pods", info.name, "");
 }
 
 namespace {
@@ -934,10 +980,10 @@ json::object UserInfoJson(const User& user) {
 
 }  // namespace
 
-HttpResponse ApiHandler::Review(const HttpRequest& req, const std::string& req_namespace, const api::ResourceInfo& r,
-                               const User& user) {
+http::HttpResponse ApiHandler::Review(const http::HttpRequest& req, const std::string& req_namespace,
+                                      const api::ResourceInfo& r, const User& user) {
   auto body = DecodeObject(req, r);
-  if (!body.ok()) return ErrorResponse(body.status());
+  if (!body.ok()) return http::ErrorResponse(body.status());
   json::object out = body->as_object();
   out["kind"] = r.kind;
   out["apiVersion"] = r.GroupVersion();
@@ -946,7 +992,7 @@ HttpResponse ApiHandler::Review(const HttpRequest& req, const std::string& req_n
   if (r.kind == "SelfSubjectReview") {
     status["userInfo"] = UserInfoJson(user);
   } else if (r.kind == "TokenReview") {
-    HttpRequest probe;
+    http::HttpRequest probe;
     probe.headers["authorization"] = "Bearer " + base::GetString(*body, {"spec", "token"});
     auto reviewed = authenticator_->Authenticate(probe);
     status["authenticated"] = reviewed.ok();
@@ -973,7 +1019,7 @@ HttpResponse ApiHandler::Review(const HttpRequest& req, const std::string& req_n
       std::string ns = base::GetString(*body, {"metadata", "namespace"});
       if (ns.empty()) ns = req_namespace;
       if (!asked.is_resource || asked.namespace_name != ns) {
-        return ErrorResponse(api::InvalidError(r.group, r.kind, "",
+        return http::ErrorResponse(api::InvalidError(r.group, r.kind, "",
                                                {{"FieldValueInvalid",
                                                  absl::StrCat("Invalid value: \"", asked.namespace_name,
                                                               "\": must match metadata.namespace"),

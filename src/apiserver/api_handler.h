@@ -15,13 +15,13 @@
 
 #include "api/resources.h"
 #include "apiserver/auth.h"
-#include "apiserver/http_types.h"
 #include "apiserver/metrics.h"
 #include "apiserver/metrics_api.h"
 #include "apiserver/pod_streams.h"
 #include "apiserver/request_info.h"
 #include "apiserver/resource_storage.h"
 #include "apiserver/watch_stream.h"
+#include "http/http_types.h"
 
 namespace skiff::apiserver {
 
@@ -34,7 +34,7 @@ class ApiHandler {
   // Every application/json body it answers (objects, lists, Tables, Status errors, discovery)
   // ends with a newline, as kube-apiserver's encoder writes them; watch streams are newline-
   // delimited per event.
-  HttpResponse Handle(HttpRequest& request);
+  http::HttpResponse Handle(http::HttpRequest& request);
   // Paths served without credentials and without blocking (/version, /healthz, /livez, /readyz
   // and their sub-checks): the transport answers them on its I/O threads.
   static bool IsProbe(const std::string& path);
@@ -47,26 +47,36 @@ class ApiHandler {
 
  private:
   struct OpenApiDocs;
-  HttpResponse Route(HttpRequest& req);
-  HttpResponse HandleNonResource(const HttpRequest& req);
-  HttpResponse HandleResource(HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r,
-                              const User& user);
+  http::HttpResponse Route(http::HttpRequest& req);
+  http::HttpResponse HandleNonResource(const http::HttpRequest& req);
+  http::HttpResponse HandleResource(http::HttpRequest& req, const RequestInfo& info,
+                                    const api::ResourceInfo& r, const User& user);
   // Access and token reviews (`kubectl auth can-i`, `auth whoami`): computed, never stored.
-  HttpResponse Review(const HttpRequest& req, const std::string& req_namespace, const api::ResourceInfo& r,
-                      const User& user);
-  HttpResponse Get(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r);
-  HttpResponse List(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r);
-  HttpResponse Watch(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r);
-  HttpResponse Create(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r);
-  HttpResponse Update(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r);
-  HttpResponse Patch(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r);
-  HttpResponse Delete(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r);
-  HttpResponse DeleteCollection(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r);
-  HttpResponse Scale(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r);
-  HttpResponse Binding(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r);
-  HttpResponse Eviction(const HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r);
-  HttpResponse ObjectResponse(const HttpRequest& req, const api::ResourceInfo& r, const ObjectPtr& obj, int code,
-                              const std::vector<std::string>& warnings = {});
+  http::HttpResponse Review(const http::HttpRequest& req, const std::string& req_namespace,
+                            const api::ResourceInfo& r, const User& user);
+  http::HttpResponse Get(const http::HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r);
+  http::HttpResponse List(const http::HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r);
+  http::HttpResponse Watch(const http::HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r);
+  // Writes: `user` reaches admission plug-ins through WriteOptions/DeleteOptions.
+  http::HttpResponse Create(const http::HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r,
+                            const User& user);
+  http::HttpResponse Update(const http::HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r,
+                            const User& user);
+  http::HttpResponse Patch(const http::HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r,
+                           const User& user);
+  http::HttpResponse Delete(const http::HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r,
+                            const User& user);
+  http::HttpResponse DeleteCollection(const http::HttpRequest& req, const RequestInfo& info,
+                                      const api::ResourceInfo& r, const User& user);
+  http::HttpResponse Scale(const http::HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r,
+                           const User& user);
+  http::HttpResponse Binding(const http::HttpRequest& req, const RequestInfo& info,
+                             const api::ResourceInfo& r, const User& user);
+  http::HttpResponse Eviction(const http::HttpRequest& req, const RequestInfo& info,
+                              const api::ResourceInfo& r);
+  http::HttpResponse ObjectResponse(const http::HttpRequest& req, const api::ResourceInfo& r,
+                                    const ObjectPtr& obj, int code,
+                                    const std::vector<std::string>& warnings = {});
 
   ResourceStorage* storage_;
   const Authenticator* authenticator_;

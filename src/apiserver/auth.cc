@@ -55,7 +55,7 @@ absl::Status Authenticator::LoadTokenFile(const std::string& path) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<User> Authenticator::Authenticate(const HttpRequest& request) const {
+absl::StatusOr<User> Authenticator::Authenticate(const http::HttpRequest& request) const {
   std::string auth = request.Header("authorization");
   if (!auth.empty()) {
     if (absl::StartsWithIgnoreCase(auth, "bearer ")) {

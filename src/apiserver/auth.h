@@ -15,8 +15,8 @@
 
 #include "absl/status/statusor.h"
 #include "boost/json/object.hpp"
-#include "apiserver/http_types.h"
 #include "apiserver/request_info.h"
+#include "http/http_types.h"
 
 namespace skiff::apiserver {
 
@@ -33,7 +33,7 @@ class Authenticator {
   void AddToken(const std::string& token, User user);
   // Loads a static token file (CSV: token,user,uid[,"group1,group2"]).
   absl::Status LoadTokenFile(const std::string& path);
-  absl::StatusOr<User> Authenticate(const HttpRequest& request) const;
+  absl::StatusOr<User> Authenticate(const http::HttpRequest& request) const;
 
  private:
   std::map<std::string, User> tokens_;

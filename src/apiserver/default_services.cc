@@ -1,9 +1,9 @@
 #include "apiserver/default_services.h"
 
 #include "api/resources.h"
-#include "apiserver/errors.h"
 #include "base/json.h"
 #include "boost/json.hpp"
+#include "http/errors.h"
 
 namespace skiff::apiserver {
 namespace {

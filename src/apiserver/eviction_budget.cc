@@ -4,8 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/label_selector.h"
-#include "apiserver/errors.h"
 #include "base/json.h"
+#include "http/errors.h"
 
 namespace skiff::apiserver {
 namespace {

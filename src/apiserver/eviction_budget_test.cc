@@ -5,11 +5,11 @@
 
 #include "api/resources.h"
 #include "api/schema.h"
-#include "apiserver/errors.h"
 #include "apiserver/schema_admission.h"
 #include "apiserver/selection.h"
 #include "base/json.h"
 #include "gtest/gtest.h"
+#include "http/errors.h"
 #include "storage/sqlite/sqlite_store.h"
 
 namespace skiff::apiserver {

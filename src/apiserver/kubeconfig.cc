@@ -61,7 +61,8 @@ absl::StatusOr<std::string> RenderKubeconfig(const KubeconfigSpec& spec) {
   return std::string(out.c_str()) + "\n";
 }
 
-absl::Status WriteKubeconfig(const std::string& path, const std::string& server_url, const PkiPaths& paths) {
+absl::Status WriteKubeconfig(const std::string& path, const std::string& server_url,
+                             const http::PkiPaths& paths) {
   KubeconfigSpec spec;
   spec.server_url = server_url;
   for (auto [file, field] :
@@ -78,14 +79,14 @@ absl::Status WriteKubeconfig(const std::string& path, const std::string& server_
 
 absl::StatusOr<ServerCredentials> EnsureServerCredentials(const std::string& data_dir,
                                                           const std::string& server_url,
-                                                          const PkiOptions& options) {
-  absl::StatusOr<PkiPaths> paths = EnsurePki(data_dir, options);
+                                                          const http::PkiOptions& options) {
+  absl::StatusOr<http::PkiPaths> paths = http::EnsurePki(data_dir, options);
   if (!paths.ok()) return paths.status();
   ServerCredentials creds{.paths = *std::move(paths)};
-  absl::StatusOr<std::string> admin_token = EnsureToken(creds.paths.admin_token);
+  absl::StatusOr<std::string> admin_token = http::EnsureToken(creds.paths.admin_token);
   if (!admin_token.ok()) return admin_token.status();
   creds.admin_token = *std::move(admin_token);
-  absl::StatusOr<std::string> node_token = EnsureToken(creds.paths.node_token);
+  absl::StatusOr<std::string> node_token = http::EnsureToken(creds.paths.node_token);
   if (!node_token.ok()) return node_token.status();
   creds.node_token = *std::move(node_token);
   if (absl::Status st = WriteKubeconfig(creds.paths.admin_kubeconfig, server_url, creds.paths); !st.ok()) {

@@ -11,7 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "apiserver/pki.h"
+#include "http/pki.h"
 
 namespace skiff::apiserver {
 
@@ -35,18 +35,19 @@ absl::StatusOr<std::string> RenderKubeconfig(const KubeconfigSpec& spec);
 
 // Writes the admin kubeconfig (cluster "skiff" at server_url trusting ca.crt, user "admin" with the
 // admin client certificate, context "skiff" in namespace default) to `path`, mode 0600, atomically.
-absl::Status WriteKubeconfig(const std::string& path, const std::string& server_url, const PkiPaths& paths);
+absl::Status WriteKubeconfig(const std::string& path, const std::string& server_url,
+                             const http::PkiPaths& paths);
 
 // Everything `skiff server --data-dir` needs before serving: certificates (EnsurePki), admin.token,
 // node.token, and admin.kubeconfig pointing at server_url (rewritten on every call).
 struct ServerCredentials {
-  PkiPaths paths;
+  http::PkiPaths paths;
   std::string admin_token;
   std::string node_token;
 };
 absl::StatusOr<ServerCredentials> EnsureServerCredentials(const std::string& data_dir,
                                                           const std::string& server_url,
-                                                          const PkiOptions& options);
+                                                          const http::PkiOptions& options);
 
 }  // namespace skiff::apiserver
 

@@ -6,11 +6,11 @@
 #include "absl/strings/str_cat.h"
 #include "api/label_selector.h"
 #include "api/resources.h"
-#include "apiserver/errors.h"
 #include "apiserver/pod_streams.h"
 #include "apiserver/watch_cache.h"
 #include "base/clock.h"
 #include "base/json.h"
+#include "http/errors.h"
 #include "spdlog/spdlog.h"
 
 namespace skiff::apiserver {
@@ -119,14 +119,14 @@ MetricsApi::MetricsApi(ResourceStorage* storage, MetricsApiOptions options)
     : storage_(storage), options_(std::move(options)) {}
 
 json::value MetricsApi::Fetch(const json::value& node) {
-  absl::StatusOr<UpstreamEndpoint> endpoint = AgentEndpoint(node);
+  absl::StatusOr<http::UpstreamEndpoint> endpoint = AgentEndpoint(node);
   if (!endpoint.ok()) return nullptr;
   endpoint->client_cert_file = options_.client_cert_file;
   endpoint->client_key_file = options_.client_key_file;
-  UpstreamRequest request;
+  http::UpstreamRequest request;
   request.target = "/stats/summary";
   request.headers.emplace_back("Accept", "application/json");
-  absl::StatusOr<HttpResponse> resp = proxy_.Forward(*endpoint, request, options_.fetch_timeout);
+  absl::StatusOr<http::HttpResponse> resp = proxy_.Forward(*endpoint, request, options_.fetch_timeout);
   std::string name = base::GetString(node, {"metadata", "name"});
   if (!resp.ok() || resp->status != 200 || resp->stream || resp->producer) {
     spdlog::warn("metrics: node {}: {}", name,
@@ -163,18 +163,20 @@ std::map<std::string, json::value> MetricsApi::Summaries(const std::vector<Objec
   return out;
 }
 
-HttpResponse MetricsApi::Handle(const HttpRequest& request, const RequestInfo& info) {
+http::HttpResponse MetricsApi::Handle(const http::HttpRequest& request, const RequestInfo& info) {
   if (info.version != kMetricsVersion || (info.resource != "pods" && info.resource != "nodes") ||
       !info.subresource.empty() || (info.resource == "nodes" && !info.namespace_name.empty())) {
-    return ErrorResponse(api::ToStatus({404, "NotFound", "the server could not find the requested resource"}));
+    return http::ErrorResponse(
+        api::ToStatus({404, "NotFound", "the server could not find the requested resource"}));
   }
   if (info.verb != "get" && info.verb != "list") {
-    return ErrorResponse(api::MethodNotAllowedError(
+    return http::ErrorResponse(api::MethodNotAllowedError(
         absl::StrCat("the server does not allow this method on the requested resource (", info.verb, " ",
                      info.resource, ".", kMetricsGroup, ")")));
   }
   absl::StatusOr<api::LabelSelector> selector = api::LabelSelector::Parse(request.Query("labelSelector"));
-  if (!selector.ok()) return ErrorResponse(api::BadRequestError(std::string(selector.status().message())));
+  if (!selector.ok())
+    return http::ErrorResponse(api::BadRequestError(std::string(selector.status().message())));
   bool pods = info.resource == "pods";
   std::vector<ObjectPtr> nodes = ListAll(storage_, "nodes", "");
   std::map<std::string, json::value> summaries = Summaries(nodes);
@@ -233,12 +235,13 @@ HttpResponse MetricsApi::Handle(const HttpRequest& request, const RequestInfo& i
   std::string api_version = absl::StrCat(kMetricsGroup, "/", kMetricsVersion);
   if (!info.name.empty()) {
     if (items.empty()) {
-      return ErrorResponse(api::NotFoundError(kMetricsGroup, pods ? "podmetrics" : "nodemetrics", info.name));
+      return http::ErrorResponse(
+          api::NotFoundError(kMetricsGroup, pods ? "podmetrics" : "nodemetrics", info.name));
     }
     json::object item = std::move(items[0].as_object());
     json::object doc{{"kind", kind}, {"apiVersion", api_version}};
     for (auto& [k, v] : item) doc[k] = std::move(v);
-    return HttpResponse{.status = 200, .content_type = "application/json", .body = base::ToJson(doc)};
+    return http::HttpResponse{.status = 200, .content_type = "application/json", .body = base::ToJson(doc)};
   }
   for (auto& item : items) {
     item.as_object()["kind"] = kind;
@@ -248,7 +251,7 @@ HttpResponse MetricsApi::Handle(const HttpRequest& request, const RequestInfo& i
                     {"apiVersion", api_version},
                     {"metadata", json::object()},
                     {"items", std::move(items)}};
-  return HttpResponse{.status = 200, .content_type = "application/json", .body = base::ToJson(list)};
+  return http::HttpResponse{.status = 200, .content_type = "application/json", .body = base::ToJson(list)};
 }
 
 }  // namespace skiff::apiserver

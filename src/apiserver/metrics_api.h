@@ -16,11 +16,11 @@
 #include <string>
 
 #include "absl/time/time.h"
-#include "apiserver/http_types.h"
-#include "apiserver/node_proxy.h"
 #include "apiserver/request_info.h"
 #include "apiserver/resource_storage.h"
 #include "boost/json/value.hpp"
+#include "http/http_types.h"
+#include "http/node_proxy.h"
 
 namespace skiff::apiserver {
 
@@ -49,7 +49,7 @@ class MetricsApi {
   MetricsApi(ResourceStorage* storage, MetricsApiOptions options);
 
   static bool Handles(const RequestInfo& info) { return info.group == kMetricsGroup; }
-  HttpResponse Handle(const HttpRequest& request, const RequestInfo& info);
+  http::HttpResponse Handle(const http::HttpRequest& request, const RequestInfo& info);
 
  private:
   struct NodeSummary {
@@ -62,7 +62,7 @@ class MetricsApi {
 
   ResourceStorage* storage_;
   MetricsApiOptions options_;
-  NodeProxy proxy_;
+  http::NodeProxy proxy_;
   std::mutex mu_;
   std::map<std::string, NodeSummary> cache_;
 };

@@ -7,8 +7,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "api/resources.h"
-#include "apiserver/errors.h"
 #include "base/json.h"
+#include "http/errors.h"
 #include "spdlog/spdlog.h"
 
 namespace skiff::apiserver {
@@ -53,8 +53,8 @@ absl::StatusOr<std::string> ResolveContainer(const json::value& pod, const std::
   return api::BadRequestError(absl::StrCat("container ", requested, " is not valid for pod ", pod_name));
 }
 
-absl::StatusOr<UpstreamEndpoint> AgentEndpoint(const json::value& node) {
-  UpstreamEndpoint endpoint;
+absl::StatusOr<http::UpstreamEndpoint> AgentEndpoint(const json::value& node) {
+  http::UpstreamEndpoint endpoint;
   endpoint.tls = true;
   const json::value* addresses = base::FindPath(node, {"status", "addresses"});
   if (addresses && addresses->is_array()) {
@@ -84,7 +84,7 @@ std::string AgentPath(const std::string& subresource, const std::string& ns, con
   return absl::StrCat("/", head, "/", ns, "/", pod, "/", container);
 }
 
-absl::Status ValidateLogOptions(const HttpRequest& request, const std::string& pod) {
+absl::Status ValidateLogOptions(const http::HttpRequest& request, const std::string& pod) {
   std::vector<api::StatusCause> causes;
   auto check_int = [&](const char* name, int64_t min, const char* why) {
     if (!request.HasQuery(name)) return;
@@ -122,13 +122,14 @@ PodStreams::PodStreams(ResourceStorage* storage, PodStreamsOptions options)
 
 PodStreams::~PodStreams() = default;
 
-HttpResponse PodStreams::Handle(const HttpRequest& request, const RequestInfo& info) {
-  absl::StatusOr<HttpResponse> response = Forward(request, info);
-  if (!response.ok()) return ErrorResponse(response.status());
+http::HttpResponse PodStreams::Handle(const http::HttpRequest& request, const RequestInfo& info) {
+  absl::StatusOr<http::HttpResponse> response = Forward(request, info);
+  if (!response.ok()) return http::ErrorResponse(response.status());
   return *std::move(response);
 }
 
-absl::StatusOr<HttpResponse> PodStreams::Forward(const HttpRequest& request, const RequestInfo& info) {
+absl::StatusOr<http::HttpResponse> PodStreams::Forward(const http::HttpRequest& request,
+                                                       const RequestInfo& info) {
   const std::string& sub = info.subresource;
   bool upgrade = sub != "log";
   if (sub == "log" ? info.verb != "get" : (info.verb != "get" && info.verb != "create")) {
@@ -153,7 +154,7 @@ absl::StatusOr<HttpResponse> PodStreams::Forward(const HttpRequest& request, con
   std::string node_name = base::GetString(pod, {"spec", "nodeName"});
   if (node_name.empty()) {
     // Kubernetes answers an empty log for a pod not yet scheduled.
-    if (sub == "log") return HttpResponse{.status = 200, .content_type = "text/plain"};
+    if (sub == "log") return http::HttpResponse{.status = 200, .content_type = "text/plain"};
     return api::BadRequestError(absl::StrCat("pod ", info.name, " does not have a host assigned"));
   }
   std::string phase = base::GetString(pod, {"status", "phase"});
@@ -166,19 +167,19 @@ absl::StatusOr<HttpResponse> PodStreams::Forward(const HttpRequest& request, con
   }
   absl::StatusOr<ObjectPtr> node = storage_->Get(*nodes, "", node_name);
   if (!node.ok()) return node.status();
-  absl::StatusOr<UpstreamEndpoint> endpoint = AgentEndpoint((*node)->Parse());
+  absl::StatusOr<http::UpstreamEndpoint> endpoint = AgentEndpoint((*node)->Parse());
   if (!endpoint.ok()) return endpoint.status();
   endpoint->client_cert_file = options_.client_cert_file;
   endpoint->client_key_file = options_.client_key_file;
 
-  UpstreamRequest upstream;
+  http::UpstreamRequest upstream;
   upstream.method = request.method;
   upstream.target = AgentPath(sub, info.namespace_name, info.name, container);
-  std::string query = EncodeQuery(request.query);
+  std::string query = http::EncodeQuery(request.query);
   if (!query.empty()) absl::StrAppend(&upstream.target, "?", query);
-  upstream.headers = StreamingRequestHeaders(request);
+  upstream.headers = http::StreamingRequestHeaders(request);
   if (!upgrade) upstream.method = "GET";
-  absl::StatusOr<HttpResponse> response = proxy_.Forward(*endpoint, upstream, options_.dial_timeout);
+  absl::StatusOr<http::HttpResponse> response = proxy_.Forward(*endpoint, upstream, options_.dial_timeout);
   if (!response.ok()) {
     // As Kubernetes words a failed dial: the URL, then the transport's error.
     spdlog::warn("pods/{} {}/{}: {}", sub, info.namespace_name, info.name, response.status().ToString());

@@ -17,11 +17,11 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "apiserver/http_types.h"
-#include "apiserver/node_proxy.h"
 #include "apiserver/request_info.h"
 #include "apiserver/resource_storage.h"
 #include "boost/json/value.hpp"
+#include "http/http_types.h"
+#include "http/node_proxy.h"
 
 namespace skiff::apiserver {
 
@@ -39,7 +39,7 @@ absl::StatusOr<std::string> ResolveContainer(const boost::json::value& pod, cons
 
 // Where the agent of `node` listens: preferred address (InternalIP, ExternalIP, Hostname) and
 // status.daemonEndpoints.kubeletEndpoint.Port (10250 when unset). BadRequest when it has none.
-absl::StatusOr<UpstreamEndpoint> AgentEndpoint(const boost::json::value& node);
+absl::StatusOr<http::UpstreamEndpoint> AgentEndpoint(const boost::json::value& node);
 
 // The kubelet path for a subresource: log -> /containerLogs/ns/pod/container, exec ->
 // /exec/ns/pod/container, attach -> /attach/ns/pod/container, portforward -> /portForward/ns/pod.
@@ -47,7 +47,7 @@ std::string AgentPath(const std::string& subresource, const std::string& ns, con
                       const std::string& container);
 
 // Checks pods/log query options as Kubernetes validates PodLogOptions (422 Invalid).
-absl::Status ValidateLogOptions(const HttpRequest& request, const std::string& pod);
+absl::Status ValidateLogOptions(const http::HttpRequest& request, const std::string& pod);
 
 class PodStreams {
  public:
@@ -55,7 +55,7 @@ class PodStreams {
   ~PodStreams();
 
   // `info.subresource` is one of log, exec, attach, portforward.
-  HttpResponse Handle(const HttpRequest& request, const RequestInfo& info);
+  http::HttpResponse Handle(const http::HttpRequest& request, const RequestInfo& info);
 
   static bool Handles(const std::string& subresource) {
     return subresource == "log" || subresource == "exec" || subresource == "attach" ||
@@ -63,11 +63,11 @@ class PodStreams {
   }
 
  private:
-  absl::StatusOr<HttpResponse> Forward(const HttpRequest& request, const RequestInfo& info);
+  absl::StatusOr<http::HttpResponse> Forward(const http::HttpRequest& request, const RequestInfo& info);
 
   ResourceStorage* storage_;
   PodStreamsOptions options_;
-  NodeProxy proxy_;
+  http::NodeProxy proxy_;
 };
 
 }  // namespace skiff::apiserver

@@ -4,10 +4,6 @@
 #include <thread>
 
 #include "absl/strings/ascii.h"
-#include "apiserver/errors.h"
-#include "apiserver/http_server.h"
-#include "apiserver/node_proxy.h"
-#include "apiserver/pki.h"
 #include "base/json.h"
 #include "boost/asio/connect.hpp"
 #include "boost/asio/ip/tcp.hpp"
@@ -17,6 +13,10 @@
 #include "boost/asio/streambuf.hpp"
 #include "boost/asio/write.hpp"
 #include "gtest/gtest.h"
+#include "http/errors.h"
+#include "http/http_server.h"
+#include "http/node_proxy.h"
+#include "http/pki.h"
 
 namespace skiff::apiserver {
 namespace {
@@ -72,7 +72,7 @@ TEST(AgentPathTest, KubeletPaths) {
 }
 
 TEST(ValidateLogOptionsTest, RejectsBadValues) {
-  HttpRequest req;
+  http::HttpRequest req;
   EXPECT_TRUE(ValidateLogOptions(req, "p").ok());
   req.query = {{"tailLines", "-1"}};
   EXPECT_EQ(api::HttpCode(ValidateLogOptions(req, "p")), 422);
@@ -90,18 +90,18 @@ TEST(EncodeQueryTest, KeepsRepeatedKeysInOrderAndEncodes) {
   q.emplace("command", "-c");
   q.emplace("command", "echo a&b");
   q.emplace("container", "c");
-  EXPECT_EQ(EncodeQuery(q), "command=sh&command=-c&command=echo%20a%26b&container=c");
+  EXPECT_EQ(http::EncodeQuery(q), "command=sh&command=-c&command=echo%20a%26b&container=c");
 }
 
 TEST(StreamingRequestHeadersTest, SplitsProtocolsAndDropsCredentials) {
-  HttpRequest req;
+  http::HttpRequest req;
   req.headers = {{"upgrade", "SPDY/3.1"},
                  {"connection", "Upgrade"},
                  {"x-stream-protocol-version", "v4.channel.k8s.io,v3.channel.k8s.io"},
                  {"authorization", "Bearer x"},
                  {"sec-websocket-protocol", "v5.channel.k8s.io"},
                  {"host", "example"}};
-  auto h = StreamingRequestHeaders(req);
+  auto h = http::StreamingRequestHeaders(req);
   std::multimap<std::string, std::string> got(h.begin(), h.end());
   EXPECT_EQ(got.count("X-Stream-Protocol-Version"), 2u);
   EXPECT_EQ(got.count("Authorization"), 0u);
@@ -111,13 +111,13 @@ TEST(StreamingRequestHeadersTest, SplitsProtocolsAndDropsCredentials) {
 }
 
 // Upper-cases what the client sends, until the client sends "bye".
-class ShoutingTunnel : public Tunnel {
+class ShoutingTunnel : public http::Tunnel {
  public:
-  void Start(std::shared_ptr<TunnelEnd> client) override { Next(client); }
+  void Start(std::shared_ptr<http::TunnelEnd> client) override { Next(client); }
   void Stop() override {}
 
  private:
-  static void Next(std::shared_ptr<TunnelEnd> client) {
+  static void Next(std::shared_ptr<http::TunnelEnd> client) {
     client->Receive([client](std::string data, bool ok) {
       if (!ok || data == "bye") return client->Close();
       auto out = std::make_shared<const std::string>(absl::AsciiStrToUpper(data));
@@ -128,9 +128,9 @@ class ShoutingTunnel : public Tunnel {
   }
 };
 
-class Chunks : public StreamSource {
+class Chunks : public http::StreamSource {
  public:
-  void Start(std::shared_ptr<StreamSink> sink) override {
+  void Start(std::shared_ptr<http::StreamSink> sink) override {
     std::thread([sink] {
       for (const char* part : {"line one\n", "line two\n"}) {
         sink->Write(std::make_shared<const std::string>(part));
@@ -149,29 +149,31 @@ class RelayTest : public ::testing::Test {
     char tmpl[] = "/tmp/pod_streams_test.XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
-    PkiOptions pki;
+    http::PkiOptions pki;
     pki.host_name = "localhost";
     pki.host_addresses = std::vector<std::string>{"127.0.0.1"};
-    auto paths = EnsurePki(dir_, pki);
+    auto paths = http::EnsurePki(dir_, pki);
     ASSERT_TRUE(paths.ok()) << paths.status();
     paths_ = *paths;
-    HttpServerOptions options;
+    http::HttpServerOptions options;
     options.listen_address = "127.0.0.1";
     options.port = 0;
     options.cert_file = paths_.server_cert;
     options.key_file = paths_.server_key;
     options.client_ca_file = paths_.ca_cert;
     options.worker_threads = 4;
-    auto error = [](int code, const std::string& m) { return ErrorResponse(api::ToStatus({code, "Error", m})); };
-    upstream_ = std::make_unique<HttpServer>(
+    auto error = [](int code, const std::string& m) {
+      return http::ErrorResponse(api::ToStatus({code, "Error", m}));
+    };
+    upstream_ = std::make_unique<http::HttpServer>(
         options,
-        [this](HttpRequest& req) {
+        [this](http::HttpRequest& req) {
           last_upstream_target_ = req.path;
-          last_upstream_query_ = EncodeQuery(req.query);
-          if (!req.peer || req.peer->common_name != kKubeletClientCommonName) {
-            return ErrorResponse(api::ForbiddenError("not the kubelet client"));
+          last_upstream_query_ = http::EncodeQuery(req.query);
+          if (!req.peer || req.peer->common_name != http::kKubeletClientCommonName) {
+            return http::ErrorResponse(api::ForbiddenError("not the kubelet client"));
           }
-          HttpResponse resp;
+          http::HttpResponse resp;
           if (req.path == "/shout") {
             resp.status = 101;
             resp.headers = {{"Connection", "Upgrade"}, {"Upgrade", req.Header("upgrade")}};
@@ -180,25 +182,26 @@ class RelayTest : public ::testing::Test {
             resp.content_type = "text/plain";
             resp.stream = std::make_shared<Chunks>();
           } else {
-            resp = ErrorResponse(api::BadRequestError("no such thing"));
+            resp = http::ErrorResponse(api::BadRequestError("no such thing"));
           }
           return resp;
         },
         error);
     ASSERT_TRUE(upstream_->Start().ok());
-    front_ = std::make_unique<HttpServer>(
+    front_ = std::make_unique<http::HttpServer>(
         options,
-        [this](HttpRequest& req) {
-          UpstreamEndpoint e{.host = "127.0.0.1",
-                             .port = upstream_->port(),
-                             .tls = true,
-                             .client_cert_file = paths_.kubelet_client_cert,
-                             .client_key_file = paths_.kubelet_client_key};
-          UpstreamRequest u{.method = req.method,
-                            .target = req.path + (req.query.empty() ? "" : "?" + EncodeQuery(req.query)),
-                            .headers = StreamingRequestHeaders(req)};
+        [this](http::HttpRequest& req) {
+          http::UpstreamEndpoint e{.host = "127.0.0.1",
+                                   .port = upstream_->port(),
+                                   .tls = true,
+                                   .client_cert_file = paths_.kubelet_client_cert,
+                                   .client_key_file = paths_.kubelet_client_key};
+          http::UpstreamRequest u{
+              .method = req.method,
+              .target = req.path + (req.query.empty() ? "" : "?" + http::EncodeQuery(req.query)),
+              .headers = http::StreamingRequestHeaders(req)};
           auto resp = proxy_.Forward(e, u, absl::Seconds(5));
-          if (!resp.ok()) return ErrorResponse(resp.status());
+          if (!resp.ok()) return http::ErrorResponse(resp.status());
           return *std::move(resp);
         },
         error);
@@ -248,10 +251,10 @@ class RelayTest : public ::testing::Test {
   };
 
   std::string dir_;
-  PkiPaths paths_;
-  NodeProxy proxy_;
-  std::unique_ptr<HttpServer> upstream_;
-  std::unique_ptr<HttpServer> front_;
+  http::PkiPaths paths_;
+  http::NodeProxy proxy_;
+  std::unique_ptr<http::HttpServer> upstream_;
+  std::unique_ptr<http::HttpServer> front_;
   std::string last_upstream_target_;
   std::string last_upstream_query_;
 };
@@ -300,8 +303,8 @@ TEST_F(RelayTest, ErrorsPassThrough) {
 }
 
 TEST_F(RelayTest, UnreachableUpstreamIsUnavailable) {
-  UpstreamEndpoint e{.host = "127.0.0.1", .port = 1, .tls = true};
-  auto resp = proxy_.Forward(e, UpstreamRequest{.target = "/x"}, absl::Seconds(2));
+  http::UpstreamEndpoint e{.host = "127.0.0.1", .port = 1, .tls = true};
+  auto resp = proxy_.Forward(e, http::UpstreamRequest{.target = "/x"}, absl::Seconds(2));
   ASSERT_FALSE(resp.ok());
   EXPECT_EQ(resp.status().code(), absl::StatusCode::kUnavailable) << resp.status();
 }

@@ -217,9 +217,12 @@ bool OnlyGarbageCollectionFields(const json::value& obj, const json::value& old)
 
 }  // namespace
 
-absl::Status RbacEscalationCheck::Check(const api::ResourceInfo& resource, const json::value& obj,
-                                        const json::value* old, const User& user) const {
-  if (resource.group != kRbacGroup || IsMaster(user)) return absl::OkStatus();
+absl::Status RbacEscalationCheck::Validate(const AdmissionRequest& request, const json::value* new_obj,
+                                           const json::value* old) {
+  const api::ResourceInfo& resource = *request.resource;
+  if (resource.group != kRbacGroup || !new_obj || !request.user || IsMaster(*request.user)) return absl::OkStatus();
+  const User& user = *request.user;
+  const json::value& obj = *new_obj;
   if (old && OnlyGarbageCollectionFields(obj, *old)) return absl::OkStatus();
   std::string ns = base::GetString(obj, {"metadata", "namespace"});
   std::string name = base::GetString(obj, {"metadata", "name"});
@@ -267,7 +270,8 @@ absl::Status RbacEscalationCheck::Check(const api::ResourceInfo& resource, const
   return absl::OkStatus();
 }
 
-absl::StatusOr<User> Impersonate(const Authorizer& authorizer, const User& requester, const HttpRequest& request) {
+absl::StatusOr<User> Impersonate(const Authorizer& authorizer, const User& requester,
+                                 const http::HttpRequest& request) {
   auto parsed = rbac::ParseImpersonation(request.headers);
   if (!parsed.ok()) return parsed.status();
   if (!parsed->has_value()) return requester;

@@ -4,8 +4,8 @@
 // behind it is fed by watches on the watch cache (filled synchronously by Start), so a decision
 // reads no storage and parses no JSON. Since watch delivery is asynchronous, a denial first waits
 // (briefly) for the index to catch up with the cache, so a client that just wrote a binding sees it.
-// Also holds RbacEscalationCheck, the WriteCheck that refuses roles and bindings granting more
-// than their writer holds (unless allowed `escalate` / `bind`).
+// Also holds RbacEscalationCheck, the admission plug-in that refuses roles and bindings granting
+// more than their writer holds (unless allowed `escalate` / `bind`).
 // Thread-safety: all methods may be called concurrently after Start. Ownership: borrows the
 // cache, which must outlive it (call Stop, or destroy it, before the cache goes).
 // Failure: denials are 403 Forbidden Statuses worded as kube-apiserver words them.
@@ -18,10 +18,12 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "apiserver/admission.h"
 #include "apiserver/auth.h"
 #include "apiserver/rbac/rbac_index.h"
 #include "apiserver/resource_storage.h"
 #include "apiserver/watch_cache.h"
+#include "http/http_types.h"
 
 namespace skiff::apiserver {
 
@@ -55,12 +57,13 @@ class RbacAuthorizer : public Authorizer {
   std::vector<std::pair<std::shared_ptr<Listener>, int64_t>> watches_;  // listener, watch id
 };
 
-// Escalation prevention for rbac.authorization.k8s.io writes (Kubernetes' rbac registry).
-class RbacEscalationCheck : public WriteCheck {
+// Escalation prevention for rbac.authorization.k8s.io writes (Kubernetes' rbac registry), as an
+// admission plug-in; writes without a user (the server's own) are not checked.
+class RbacEscalationCheck : public AdmissionPlugin {
  public:
   explicit RbacEscalationCheck(const RbacAuthorizer* authorizer) : authorizer_(authorizer) {}
-  absl::Status Check(const api::ResourceInfo& resource, const boost::json::value& obj, const boost::json::value* old,
-                     const User& user) const override;
+  absl::Status Validate(const AdmissionRequest& request, const boost::json::value* obj,
+                        const boost::json::value* old) override;
 
  private:
   const RbacAuthorizer* authorizer_;
@@ -69,7 +72,8 @@ class RbacEscalationCheck : public WriteCheck {
 // Applies the impersonation headers of `request` (Impersonate-User/-Group/-Uid/-Extra-*): checks
 // each with `authorizer` as `requester` and returns who the request runs as (`requester` when it
 // impersonates no one). 400 for malformed headers, 403 for a refused impersonation.
-absl::StatusOr<User> Impersonate(const Authorizer& authorizer, const User& requester, const HttpRequest& request);
+absl::StatusOr<User> Impersonate(const Authorizer& authorizer, const User& requester,
+                                 const http::HttpRequest& request);
 
 }  // namespace skiff::apiserver
 

@@ -40,7 +40,7 @@ class RbacAuthorizerTest : public ::testing::Test {
     authorizer_ = std::make_unique<RbacAuthorizer>(cache_.get());
     ASSERT_TRUE(authorizer_->Start().ok());
     check_ = std::make_unique<RbacEscalationCheck>(authorizer_.get());
-    storage_->AddWriteCheck(check_.get());
+    storage_->AddAdmissionPlugin(check_.get());
     for (const char* ns : {"a", "b"}) {
       ASSERT_TRUE(Create("", "v1", "namespaces", "", absl::StrCat(R"({"metadata":{"name":")", ns, R"("}})"))
                       .ok());
@@ -208,7 +208,7 @@ TEST_F(RbacAuthorizerTest, GarbageCollectionFieldsNeedNoEscalationCheck) {
 }
 
 TEST_F(RbacAuthorizerTest, ImpersonationChecksEachPart) {
-  HttpRequest req;
+  http::HttpRequest req;
   req.headers["impersonate-user"] = "bob";
   req.headers["impersonate-group"] = "devs";
   auto refused = Impersonate(*authorizer_, alice_, req);
@@ -218,9 +218,9 @@ TEST_F(RbacAuthorizerTest, ImpersonationChecksEachPart) {
   ASSERT_TRUE(as_bob.ok());
   EXPECT_EQ(as_bob->name, "bob");
   EXPECT_EQ(as_bob->groups, (std::vector<std::string>{"devs", "system:authenticated"}));
-  HttpRequest plain;
+  http::HttpRequest plain;
   EXPECT_EQ(Impersonate(*authorizer_, alice_, plain)->name, "alice");
-  HttpRequest groups_only;
+  http::HttpRequest groups_only;
   groups_only.headers["impersonate-group"] = "devs";
   EXPECT_EQ(api::HttpCode(Impersonate(*authorizer_, admin_, groups_only).status()), 400);
 }

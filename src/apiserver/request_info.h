@@ -8,8 +8,6 @@
 
 namespace skiff::apiserver {
 
-struct User;
-
 struct RequestInfo {
   bool is_resource = false;
   std::string group;
@@ -22,9 +20,6 @@ struct RequestInfo {
   // non-resource request the lower-cased method ("get", "post", ...).
   std::string verb;
   std::string path;  // the request path (what non-resource authorization matches)
-  // Who makes the request (set by the handler once authenticated); writes pass it to storage's
-  // write checks (RBAC escalation prevention). Borrowed for the request's lifetime.
-  const User* user = nullptr;
 };
 
 // `method` is the HTTP method; `watch` tells whether the query asked for a watch.

@@ -5,9 +5,9 @@
 #include "api/apply.h"
 #include "api/schema.h"
 #include "api/uid.h"
-#include "apiserver/errors.h"
 #include "base/json.h"
 #include "boost/json.hpp"
+#include "http/errors.h"
 
 namespace skiff::apiserver {
 namespace {
@@ -169,6 +169,34 @@ ResourceStorage::ResourceStorage(storage::Store* store, WatchCache* cache, base:
                                  Admission* admission)
     : store_(store), cache_(cache), clock_(clock), admission_(admission), generate_name_(GenerateName) {}
 
+absl::Status ResourceStorage::Admit(const api::ResourceInfo& r, AdmissionOperation op, const std::string& ns,
+                                    json::value& obj, const json::value* old, const WriteOptions& options) {
+  if (admission_) {
+    if (auto s = admission_->Admit(r, obj, old); !s.ok()) return s;
+  }
+  if (plugins_.empty()) return absl::OkStatus();
+  std::string name = base::GetString(obj, {"metadata", "name"});
+  AdmissionRequest request{.operation = op,
+                           .resource = &r,
+                           .subresource = options.subresource,
+                           .ns = ns,
+                           .name = name,
+                           .user = options.user,
+                           .dry_run = options.dry_run,
+                           .warnings = options.warnings};
+  bool changed = false;
+  for (AdmissionPlugin* plugin : plugins_) {
+    if (auto s = plugin->Mutate(request, obj, old, &changed); !s.ok()) return s;
+  }
+  if (changed && admission_) {
+    if (auto s = admission_->Admit(r, obj, old); !s.ok()) return s;
+  }
+  for (AdmissionPlugin* plugin : plugins_) {
+    if (auto s = plugin->Validate(request, &obj, old); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 WriteHook* ResourceStorage::HookFor(const api::ResourceInfo& r) const {
   for (auto* hook : hooks_) {
     if (hook->Handles(r)) return hook;
@@ -275,14 +303,7 @@ absl::StatusOr<ObjectPtr> ResourceStorage::CreateOnce(const api::ResourceInfo& r
                              base::FormatRfc3339(clock_->Now()),
                              api::PatchMetaFor(r.group, r.version, r.kind));
   }
-  if (admission_) {
-    if (auto s = admission_->Admit(r, obj, nullptr); !s.ok()) return s;
-  }
-  if (options.user) {
-    for (const auto* check : checks_) {
-      if (auto s = check->Check(r, obj, nullptr, *options.user); !s.ok()) return s;
-    }
-  }
+  if (auto s = Admit(r, AdmissionOperation::kCreate, the_ns, obj, nullptr, options); !s.ok()) return s;
   auto reservation = PrepareHook(r, obj, nullptr);
   if (!reservation.ok()) return reservation.status();
   name = base::GetString(obj, {"metadata", "name"});
@@ -415,14 +436,7 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Update(const api::ResourceInfo& r, co
     } else {
       Meta(obj).erase("generation");
     }
-    if (admission_) {
-      if (auto s = admission_->Admit(r, obj, &old); !s.ok()) return s;
-    }
-    if (options.user) {
-      for (const auto* check : checks_) {
-        if (auto s = check->Check(r, obj, &old, *options.user); !s.ok()) return s;
-      }
-    }
+    if (auto s = Admit(r, AdmissionOperation::kUpdate, ns, obj, &old, options); !s.ok()) return s;
     auto reservation = PrepareHook(r, obj, &old);
     if (!reservation.ok()) return reservation.status();
     Meta(obj)["resourceVersion"] = std::to_string(current->revision);
@@ -477,6 +491,18 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Delete(const api::ResourceInfo& r, co
                            absl::StrCat("Precondition failed: ResourceVersion in precondition: ",
                                         options.precondition_resource_version,
                                         ", ResourceVersion in object meta: ", current->revision));
+    }
+    if (attempt == 0 && !plugins_.empty()) {
+      AdmissionRequest request{.operation = AdmissionOperation::kDelete,
+                               .resource = &r,
+                               .ns = r.namespaced ? absl::string_view(ns) : absl::string_view(),
+                               .name = name,
+                               .user = options.user,
+                               .dry_run = options.dry_run,
+                               .warnings = options.warnings};
+      for (AdmissionPlugin* plugin : plugins_) {
+        if (auto s = plugin->Validate(request, nullptr, &live); !s.ok()) return s;
+      }
     }
     json::value obj = live;
     bool already_terminating = base::FindPath(obj, {"metadata", "deletionTimestamp"}) != nullptr;

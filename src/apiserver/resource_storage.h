@@ -7,7 +7,7 @@
 // and admission (defaulting + validation through the Admission interface).
 // Thread-safety: all methods may be called concurrently. Ownership: borrows the Store, WatchCache,
 // Clock and Admission, which must outlive it.
-// Failure: Kubernetes API errors as absl::Status built by apiserver/errors.h (404, 409, 422, ...).
+// Failure: Kubernetes API errors as absl::Status built by api/errors.h (404, 409, 422, ...).
 #ifndef SKIFF_APISERVER_RESOURCE_STORAGE_H_
 #define SKIFF_APISERVER_RESOURCE_STORAGE_H_
 
@@ -19,6 +19,7 @@
 
 #include "absl/status/statusor.h"
 #include "api/resources.h"
+#include "apiserver/admission.h"
 #include "apiserver/watch_cache.h"
 #include "base/clock.h"
 #include "boost/json/value.hpp"
@@ -57,22 +58,7 @@ class WriteHook {
   virtual void Deleted(const api::ResourceInfo& resource, const boost::json::value& obj) = 0;
 };
 
-struct User;
-
-// Decides whether the requesting user may store an object (RBAC escalation prevention: roles and
-// bindings may grant only what their writer holds). Runs after admission, on writes that carry a
-// user (HTTP requests; in-process components without one are trusted).
-class WriteCheck {
- public:
-  virtual ~WriteCheck() = default;
-  // `old` is null on create. A non-OK status (403) rejects the write.
-  virtual absl::Status Check(const api::ResourceInfo& resource, const boost::json::value& obj,
-                             const boost::json::value* old, const User& user) const = 0;
-};
-
 struct WriteOptions {
-  // Who writes (borrowed for the call); null for in-process components.
-  const User* user = nullptr;
   bool dry_run = false;
   std::string field_manager;
   // "", "status", "scale" or "binding": which parts of the object the write may change (status
@@ -80,6 +66,10 @@ struct WriteOptions {
   std::string subresource;
   // Server-side apply computes managedFields itself; other writes record an "Update" entry.
   bool managed_fields_done = false;
+  // The writer, for admission plug-ins; null for the server's own identity-less writes.
+  const User* user = nullptr;
+  // Collects admission warnings for the client; may be null.
+  std::vector<std::string>* warnings = nullptr;
 };
 
 struct DeleteOptions {
@@ -88,6 +78,8 @@ struct DeleteOptions {
   std::string propagation_policy;  // "", "Orphan", "Background", "Foreground"
   std::string precondition_uid;
   std::string precondition_resource_version;
+  const User* user = nullptr;                    // as in WriteOptions
+  std::vector<std::string>* warnings = nullptr;  // as in WriteOptions
 };
 
 // Picks the name of an object created with metadata.generateName: `base` plus a random suffix.
@@ -126,8 +118,8 @@ class ResourceStorage {
 
   // Registers a hook (before any write; the hook must outlive the storage).
   void AddWriteHook(WriteHook* hook) { hooks_.push_back(hook); }
-  // Registers a check of writes that carry a user (before any write; must outlive the storage).
-  void AddWriteCheck(const WriteCheck* check) { checks_.push_back(check); }
+  // Appends an admission plug-in to the chain (before any write; it must outlive the storage).
+  void AddAdmissionPlugin(AdmissionPlugin* plugin) { plugins_.push_back(plugin); }
   // Replaces the random generator of names for generateName (tests force collisions with it).
   // Call before serving.
   void SetNameGenerator(NameGenerator generator) { generate_name_ = std::move(generator); }
@@ -143,6 +135,9 @@ class ResourceStorage {
                                        const WriteOptions& options, bool* generated_name_taken);
   absl::StatusOr<ObjectPtr> Persist(const api::ResourceInfo& r, const ObjectPtr& current,
                                     boost::json::value obj, bool dry_run);
+  // Schema admission and the plug-in chain (admission.h) for a create or update of `obj`.
+  absl::Status Admit(const api::ResourceInfo& r, AdmissionOperation op, const std::string& ns,
+                     boost::json::value& obj, const boost::json::value* old, const WriteOptions& options);
   WriteHook* HookFor(const api::ResourceInfo& r) const;
   // Runs the hook of `r`, if any; a null reservation when there is none.
   absl::StatusOr<std::unique_ptr<WriteHook::Reservation>> PrepareHook(const api::ResourceInfo& r,
@@ -155,7 +150,7 @@ class ResourceStorage {
   base::Clock* clock_;
   Admission* admission_;
   std::vector<WriteHook*> hooks_;
-  std::vector<const WriteCheck*> checks_;
+  std::vector<AdmissionPlugin*> plugins_;
   NameGenerator generate_name_;
 };
 

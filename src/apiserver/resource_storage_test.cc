@@ -7,15 +7,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-
 #include "api/resources.h"
 #include "api/schema.h"
-#include "apiserver/errors.h"
 #include "apiserver/schema_admission.h"
 #include "apiserver/selection.h"
 #include "base/json.h"
 #include "boost/json.hpp"
 #include "gtest/gtest.h"
+#include "http/errors.h"
 #include "storage/sqlite/sqlite_store.h"
 
 namespace skiff::apiserver {
@@ -334,6 +333,60 @@ TEST_F(ResourceStorageTest, DryRunStoresNothing) {
   ASSERT_TRUE(made.ok());
   EXPECT_EQ(base::GetString((*made)->Parse(), {"metadata", "resourceVersion"}), "");
   EXPECT_EQ(api::HttpCode(rs_->Get(*cm_, "default", "ghost").status()), 404);
+}
+
+// Labels ConfigMaps (mutating), refuses the name "forbidden" and deletes of "kept" (validating),
+// and records the order of calls.
+class TestPlugin : public AdmissionPlugin {
+ public:
+  absl::Status Mutate(const AdmissionRequest& request, json::value& obj, const json::value* old,
+                      bool* changed) override {
+    calls.push_back(
+        absl::StrCat("mutate ", OperationName(request.operation), " ", request.name, old ? " old" : ""));
+    if (request.resource->plural != "configmaps") return absl::OkStatus();
+    obj.as_object()["metadata"].as_object()["labels"] = json::object{{"admitted", "yes"}};
+    obj.as_object()["data"] = json::object{{"n", 1}};  // not a string: the schema must run again
+    *changed = true;
+    return absl::OkStatus();
+  }
+  absl::Status Validate(const AdmissionRequest& request, const json::value* obj,
+                        const json::value* old) override {
+    calls.push_back(absl::StrCat("validate ", OperationName(request.operation), " ", request.name,
+                                 obj ? "" : " gone", old ? " old" : ""));
+    request.Warn("seen by the test plug-in");
+    if (request.name == "forbidden" || (!obj && request.name == "kept")) {
+      return api::ToStatus({403, "Forbidden", "refused by the test plug-in"});
+    }
+    return absl::OkStatus();
+  }
+  std::vector<std::string> calls;
+};
+
+TEST_F(ResourceStorageTest, AdmissionPluginsMutateThenValidateAndSeeDeletes) {
+  TestPlugin plugin;
+  rs_->AddAdmissionPlugin(&plugin);
+  std::vector<std::string> warnings;
+  WriteOptions options{.warnings = &warnings};
+  // The mutation put a number into data: the schema validation after it refuses the object.
+  auto bad = rs_->Create(*cm_, "default", Parse(R"({"metadata":{"name":"a"}})"), options);
+  EXPECT_EQ(api::HttpCode(bad.status()), 400) << bad.status();  // type mismatch, as kube-apiserver
+  EXPECT_EQ(plugin.calls, (std::vector<std::string>{"mutate CREATE a"}));
+  EXPECT_EQ(api::HttpCode(rs_->Get(*cm_, "default", "a").status()), 404);
+
+  auto forbidden = rs_->Create(
+      *pods_, "default",
+      Parse(R"({"metadata":{"name":"forbidden"},"spec":{"containers":[{"name":"c","image":"i"}]}})"),
+      options);
+  EXPECT_EQ(api::HttpCode(forbidden.status()), 403);
+  auto kept = rs_->Create(
+      *pods_, "default",
+      Parse(R"({"metadata":{"name":"kept"},"spec":{"containers":[{"name":"c","image":"i"}]}})"), options);
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_FALSE(warnings.empty());
+  bool deleted = false;
+  EXPECT_EQ(api::HttpCode(rs_->Delete(*pods_, "default", "kept", DeleteOptions{}, &deleted).status()), 403);
+  EXPECT_TRUE(rs_->Get(*pods_, "default", "kept").ok());
+  EXPECT_EQ(plugin.calls.back(), "validate DELETE kept gone old");
 }
 
 }  // namespace

@@ -5,8 +5,8 @@
 #include "api/kind_rules.h"
 #include "api/validation.h"
 #include "apiserver/default_tolerations.h"
-#include "apiserver/errors.h"
 #include "base/json.h"
+#include "http/errors.h"
 
 namespace skiff::apiserver {
 

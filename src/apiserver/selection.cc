@@ -6,8 +6,8 @@
 
 #include "api/field_selector.h"
 #include "api/label_selector.h"
-#include "apiserver/errors.h"
 #include "base/json.h"
+#include "http/errors.h"
 
 namespace skiff::apiserver {
 namespace {

@@ -9,13 +9,10 @@
 #include "apiserver/api_handler.h"
 #include "apiserver/auth.h"
 #include "apiserver/default_services.h"
-#include "apiserver/errors.h"
-#include "apiserver/http_server.h"
 #include "apiserver/kubeconfig.h"
 #include "apiserver/metered_store.h"
 #include "apiserver/metrics.h"
 #include "apiserver/metrics_api.h"
-#include "apiserver/pki.h"
 #include "apiserver/pod_streams.h"
 #include "apiserver/rbac_authorizer.h"
 #include "apiserver/rbac_bootstrap.h"
@@ -24,8 +21,12 @@
 #include "apiserver/selection.h"
 #include "apiserver/service_allocations.h"
 #include "apiserver/watch_cache.h"
+#include "base/ipv4.h"
 #include "base/net_address.h"
 #include "boost/json.hpp"
+#include "http/errors.h"
+#include "http/http_server.h"
+#include "http/pki.h"
 #include "spdlog/spdlog.h"
 #include "storage/sqlite/sqlite_store.h"
 
@@ -59,9 +60,9 @@ std::vector<boost::json::value> StoredServices(WatchCache* cache) {
 }  // namespace
 
 absl::StatusOr<std::string> ClusterDnsAddress(const std::string& service_cidr) {
-  auto cidr = ParseIpv4Cidr(service_cidr);
+  auto cidr = base::ParseIpv4Cidr(service_cidr);
   if (!cidr.ok()) return cidr.status();
-  return NthAddress(*cidr, 10);
+  return base::NthAddress(*cidr, 10);
 }
 
 struct Server::Parts {
@@ -81,7 +82,7 @@ struct Server::Parts {
   std::unique_ptr<PodStreams> pod_streams;
   std::unique_ptr<MetricsApi> metrics_api;
   std::unique_ptr<ApiHandler> handler;
-  std::unique_ptr<HttpServer> http;
+  std::unique_ptr<http::HttpServer> http_server;
   std::string kubeconfig;
 };
 
@@ -105,7 +106,7 @@ absl::Status Server::Start() {
   // The kubeconfig points at loopback when listening on all addresses.
   std::string url_host = (host == "0.0.0.0" || host == "::") ? "127.0.0.1" : host;
   if (url_host.find(':') != std::string::npos) url_host = absl::StrCat("[", url_host, "]");
-  PkiOptions pki;
+  http::PkiOptions pki;
   if (host != "0.0.0.0" && host != "::") pki.extra_sans.push_back(host);
 
   spdlog::info("opening store in {}", options_.data_dir);
@@ -140,20 +141,20 @@ absl::Status Server::Start() {
   if (auto s = SetUpAuthorization(); !s.ok()) return s;
 
   // Certificates need the real port in the kubeconfig, so bind first when the port is 0.
-  HttpServerOptions http;
-  http.listen_address = host;
-  http.port = port;
-  http.worker_threads = options_.worker_threads;
-  http.max_requests_inflight = options_.max_requests_inflight;
-  http.max_mutating_requests_inflight = options_.max_mutating_requests_inflight;
-  http.serve_inline = [](const HttpRequest& req) { return ApiHandler::IsProbe(req.path); };
+  http::HttpServerOptions http_options;
+  http_options.listen_address = host;
+  http_options.port = port;
+  http_options.worker_threads = options_.worker_threads;
+  http_options.max_requests_inflight = options_.max_requests_inflight;
+  http_options.max_mutating_requests_inflight = options_.max_mutating_requests_inflight;
+  http_options.serve_inline = [](const http::HttpRequest& req) { return ApiHandler::IsProbe(req.path); };
   auto creds = EnsureServerCredentials(options_.data_dir,
                                        absl::StrCat("https://", url_host, ":", port == 0 ? 1 : port), pki);
   if (!creds.ok()) return creds.status();
   parts_->credentials = *creds;
-  http.cert_file = creds->paths.server_cert;
-  http.key_file = creds->paths.server_key;
-  http.client_ca_file = creds->paths.ca_cert;
+  http_options.cert_file = creds->paths.server_cert;
+  http_options.key_file = creds->paths.server_key;
+  http_options.client_ca_file = creds->paths.ca_cert;
   parts_->authenticator.AddToken(creds->admin_token, User{"admin", "admin", {"system:masters"}});
   // The join token of `skiff agent` (k3s-style): agents authenticate as the nodes group.
   parts_->authenticator.AddToken(
@@ -174,11 +175,13 @@ absl::Status Server::Start() {
                                                .client_key_file = creds->paths.kubelet_client_key});
   parts_->handler->SetMetricsApi(parts_->metrics_api.get());
   ApiHandler* handler = parts_->handler.get();
-  parts_->http = std::make_unique<HttpServer>(
-      http, [handler](HttpRequest& req) { return handler->Handle(req); },
-      [](int code, const std::string& message) { return ErrorResponse(TransportError(code, message)); });
-  if (auto s = parts_->http->Start(); !s.ok()) return s;
-  int actual = parts_->http->port();
+  parts_->http_server = std::make_unique<http::HttpServer>(
+      http_options, [handler](http::HttpRequest& req) { return handler->Handle(req); },
+      [](int code, const std::string& message) {
+        return http::ErrorResponse(http::TransportError(code, message));
+      });
+  if (auto s = parts_->http_server->Start(); !s.ok()) return s;
+  int actual = parts_->http_server->port();
   if (actual != port) {
     auto again =
         EnsureServerCredentials(options_.data_dir, absl::StrCat("https://", url_host, ":", actual), pki);
@@ -186,9 +189,9 @@ absl::Status Server::Start() {
   }
   parts_->kubeconfig = creds->paths.admin_kubeconfig;
   DefaultServicesOptions services;
-  const Ipv4Cidr& cidr = parts_->service_allocations->cidr();
-  services.kubernetes_ip = NthAddress(cidr, 1);
-  services.dns_ip = NthAddress(cidr, 10);
+  const base::Ipv4Cidr& cidr = parts_->service_allocations->cidr();
+  services.kubernetes_ip = base::NthAddress(cidr, 1);
+  services.dns_ip = base::NthAddress(cidr, 10);
   services.api_port = actual;
   services.advertise_ip = options_.advertise_address;
   if (services.advertise_ip.empty()) services.advertise_ip = (host == "0.0.0.0" || host == "::") ? "" : host;
@@ -211,7 +214,7 @@ absl::Status Server::SetUpAuthorization() {
   parts_->rbac = std::make_unique<RbacAuthorizer>(parts_->cache.get());
   if (auto s = parts_->rbac->Start(); !s.ok()) return s;
   parts_->escalation_check = std::make_unique<RbacEscalationCheck>(parts_->rbac.get());
-  parts_->storage->AddWriteCheck(parts_->escalation_check.get());
+  parts_->storage->AddAdmissionPlugin(parts_->escalation_check.get());
   parts_->authorizer = parts_->rbac.get();
   return absl::OkStatus();
 }
@@ -219,8 +222,8 @@ absl::Status Server::SetUpAuthorization() {
 const Authorizer* Server::authorizer() const { return parts_->authorizer; }
 
 void Server::Stop() {
-  if (parts_->http) parts_->http->Stop();
-  parts_->http.reset();
+  if (parts_->http_server) parts_->http_server->Stop();
+  parts_->http_server.reset();
   parts_->handler.reset();
   parts_->pod_streams.reset();
   parts_->metrics_api.reset();
@@ -233,7 +236,7 @@ void Server::Stop() {
   parts_->store.reset();
 }
 
-int Server::port() const { return parts_->http ? parts_->http->port() : 0; }
+int Server::port() const { return parts_->http_server ? parts_->http_server->port() : 0; }
 std::string Server::kubeconfig_path() const { return parts_->kubeconfig; }
 ResourceStorage* Server::storage() const { return parts_->storage.get(); }
 

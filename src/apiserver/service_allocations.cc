@@ -58,11 +58,11 @@ Held HeldBy(const json::value& svc) {
     if (const auto* ips = base::FindPath(svc, {"spec", "clusterIPs"}); ips && ips->is_array()) {
       for (const auto& v : ips->get_array()) {
         uint32_t ip = 0;
-        if (v.is_string() && ParseIpv4(std::string(v.get_string()), &ip)) held.ips.push_back(ip);
+        if (v.is_string() && base::ParseIpv4(std::string(v.get_string()), &ip)) held.ips.push_back(ip);
       }
     }
     uint32_t ip = 0;
-    if (held.ips.empty() && ParseIpv4(base::GetString(svc, {"spec", "clusterIP"}), &ip))
+    if (held.ips.empty() && base::ParseIpv4(base::GetString(svc, {"spec", "clusterIP"}), &ip))
       held.ips.push_back(ip);
   }
   if (const auto* ports = base::FindPath(svc, {"spec", "ports"}); ports && ports->is_array()) {
@@ -106,33 +106,6 @@ int64_t InheritedNodePort(const json::value& port, const json::value* old) {
 
 }  // namespace
 
-bool ParseIpv4(const std::string& text, uint32_t* ip) {
-  in_addr addr{};
-  if (text.empty() || inet_pton(AF_INET, text.c_str(), &addr) != 1) return false;
-  *ip = ntohl(addr.s_addr);
-  return true;
-}
-
-std::string FormatIpv4(uint32_t ip) {
-  return absl::StrCat(ip >> 24, ".", (ip >> 16) & 0xff, ".", (ip >> 8) & 0xff, ".", ip & 0xff);
-}
-
-absl::StatusOr<Ipv4Cidr> ParseIpv4Cidr(const std::string& text) {
-  std::vector<std::string> parts = absl::StrSplit(text, '/');
-  Ipv4Cidr cidr;
-  uint32_t ip = 0;
-  if (parts.size() != 2 || !ParseIpv4(parts[0], &ip) || !absl::SimpleAtoi(parts[1], &cidr.prefix) ||
-      cidr.prefix < 8 || cidr.prefix > 30) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("invalid IPv4 CIDR \"", text, "\" (want a.b.c.d/n, 8 <= n <= 30)"));
-  }
-  uint32_t mask = ~uint32_t{0} << (32 - cidr.prefix);
-  cidr.network = ip & mask;
-  return cidr;
-}
-
-std::string NthAddress(const Ipv4Cidr& cidr, uint32_t n) { return FormatIpv4(cidr.network + n); }
-
 // What one write took (given back unless committed) and what its commit gives back (values the
 // old object held that the new one dropped).
 class ServiceAllocations::ServiceReservation : public WriteHook::Reservation {
@@ -158,8 +131,11 @@ class ServiceAllocations::ServiceReservation : public WriteHook::Reservation {
 
 absl::StatusOr<std::unique_ptr<ServiceAllocations>> ServiceAllocations::Create(
     const ServiceAllocationOptions& options) {
-  auto cidr = ParseIpv4Cidr(options.service_cidr);
-  if (!cidr.ok()) return cidr.status();
+  auto cidr = base::ParseIpv4Cidr(options.service_cidr);
+  if (!cidr.ok() || cidr->prefix < 8 || cidr->prefix > 30) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid service CIDR \"", options.service_cidr, "\" (want a.b.c.d/n, 8 <= n <= 30)"));
+  }
   std::vector<std::string> range = absl::StrSplit(options.node_port_range, '-');
   uint32_t first = 0, last = 0;
   if (range.size() != 2 || !absl::SimpleAtoi(range[0], &first) || !absl::SimpleAtoi(range[1], &last) ||
@@ -171,7 +147,7 @@ absl::StatusOr<std::unique_ptr<ServiceAllocations>> ServiceAllocations::Create(
 }
 
 // Usable ClusterIPs: the CIDR without its network and broadcast addresses.
-ServiceAllocations::ServiceAllocations(Ipv4Cidr cidr, uint32_t port_first, uint32_t port_last)
+ServiceAllocations::ServiceAllocations(base::Ipv4Cidr cidr, uint32_t port_first, uint32_t port_last)
     : cidr_(cidr),
       port_first_(port_first),
       port_last_(port_last),
@@ -195,7 +171,7 @@ absl::StatusOr<std::unique_ptr<WriteHook::Reservation>> ServiceAllocations::Prep
   const std::string type = TypeOf(obj);
   const Held old_held = old ? HeldBy(*old) : Held{};
   const bool old_had_ip = old && TypeOf(*old) != "ExternalName";
-  std::string cidr_text = absl::StrCat(FormatIpv4(cidr_.network), "/", cidr_.prefix);
+  std::string cidr_text = absl::StrCat(base::FormatIpv4(cidr_.network), "/", cidr_.prefix);
 
   std::lock_guard lock(mu_);
   // ---- cluster IP
@@ -219,11 +195,11 @@ absl::StatusOr<std::unique_ptr<WriteHook::Reservation>> ServiceAllocations::Prep
                           absl::StrCat("failed to allocate a serviceIP: range is full (", cidr_text, ")")});
       } else {
         reservation->taken_.ips.push_back(static_cast<uint32_t>(*ip));
-        requested = FormatIpv4(static_cast<uint32_t>(*ip));
+        requested = base::FormatIpv4(static_cast<uint32_t>(*ip));
       }
     } else {
       uint32_t ip = 0;
-      if (!ParseIpv4(requested, &ip)) {
+      if (!base::ParseIpv4(requested, &ip)) {
         errors.push_back(Invalid("spec.clusterIPs[0]", json::string(requested),
                                  "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"));
       } else if (!Contains(old_held.ips, ip)) {
@@ -398,7 +374,7 @@ void ServiceAllocations::Rebuild(const std::vector<json::value>& services) {
                                     base::GetString(svc, {"metadata", "name"}));
     for (uint32_t ip : held.ips) {
       if (ips_.Take(ip) == RangeAllocator::TakeResult::kAlreadyTaken) {
-        spdlog::warn("service {}: cluster IP {} is also held by another service", name, FormatIpv4(ip));
+        spdlog::warn("service {}: cluster IP {} is also held by another service", name, base::FormatIpv4(ip));
       }
     }
     for (uint32_t port : held.ports) {

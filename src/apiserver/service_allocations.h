@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "apiserver/range_allocator.h"
 #include "apiserver/resource_storage.h"
+#include "base/ipv4.h"
 
 namespace skiff::apiserver {
 
@@ -35,20 +36,6 @@ struct ServiceAllocationOptions {
   std::string service_cidr = kDefaultServiceCidr;       // IPv4 a.b.c.d/n, n in [8, 30]
   std::string node_port_range = kDefaultNodePortRange;  // "first-last"
 };
-
-// An IPv4 CIDR parsed: network address and prefix length.
-struct Ipv4Cidr {
-  uint32_t network = 0;
-  int prefix = 0;
-  uint32_t size() const { return prefix == 0 ? 0 : uint32_t{1} << (32 - prefix); }
-  bool Contains(uint32_t ip) const { return ip - network < size(); }
-};
-absl::StatusOr<Ipv4Cidr> ParseIpv4Cidr(const std::string& text);
-bool ParseIpv4(const std::string& text, uint32_t* ip);
-std::string FormatIpv4(uint32_t ip);
-// The n-th address of a CIDR (1 = the first after the network address): the kubernetes Service
-// takes 1, kube-dns 10.
-std::string NthAddress(const Ipv4Cidr& cidr, uint32_t n);
 
 class ServiceAllocations : public WriteHook {
  public:
@@ -63,16 +50,16 @@ class ServiceAllocations : public WriteHook {
   // Forgets everything and takes the values of `services` (stored Services, after a restart).
   void Rebuild(const std::vector<boost::json::value>& services);
 
-  const Ipv4Cidr& cidr() const { return cidr_; }
+  const base::Ipv4Cidr& cidr() const { return cidr_; }
   size_t ips_in_use() const;
   size_t node_ports_in_use() const;
 
  private:
   class ServiceReservation;
-  ServiceAllocations(Ipv4Cidr cidr, uint32_t port_first, uint32_t port_last);
+  ServiceAllocations(base::Ipv4Cidr cidr, uint32_t port_first, uint32_t port_last);
   void ReleaseLocked(const std::vector<uint32_t>& ips, const std::vector<uint32_t>& ports);
 
-  Ipv4Cidr cidr_;
+  base::Ipv4Cidr cidr_;
   uint32_t port_first_;
   uint32_t port_last_;
   mutable std::mutex mu_;

@@ -8,13 +8,14 @@
 #include "absl/strings/str_cat.h"
 #include "api/resources.h"
 #include "api/schema.h"
-#include "apiserver/errors.h"
 #include "apiserver/range_allocator.h"
 #include "apiserver/schema_admission.h"
 #include "apiserver/selection.h"
+#include "base/ipv4.h"
 #include "base/json.h"
 #include "boost/json.hpp"
 #include "gtest/gtest.h"
+#include "http/errors.h"
 #include "storage/sqlite/sqlite_store.h"
 
 namespace skiff::apiserver {
@@ -115,7 +116,7 @@ TEST_F(ServiceAllocationsTest, AllocatesClusterIpWithDefaults) {
   ASSERT_TRUE(svc.ok()) << svc.status();
   std::string ip = base::GetString(*svc, {"spec", "clusterIP"});
   uint32_t parsed = 0;
-  ASSERT_TRUE(ParseIpv4(ip, &parsed));
+  ASSERT_TRUE(base::ParseIpv4(ip, &parsed));
   EXPECT_TRUE(alloc_->cidr().Contains(parsed));
   EXPECT_NE(ip, "10.96.0.0");
   EXPECT_NE(ip, "10.96.0.255");

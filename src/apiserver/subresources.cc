@@ -11,12 +11,12 @@
 #include "api/schema.h"
 #include "api/strategic_merge_patch.h"
 #include "api/validation.h"
-#include "apiserver/errors.h"
 #include "apiserver/eviction_budget.h"
 #include "apiserver/schema_admission.h"
 #include "base/clock.h"
 #include "base/json.h"
 #include "boost/json.hpp"
+#include "http/errors.h"
 
 namespace skiff::apiserver {
 namespace {

@@ -4,11 +4,11 @@
 #include <string>
 
 #include "api/resources.h"
-#include "apiserver/errors.h"
 #include "base/json.h"
 #include "boost/json.hpp"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "http/errors.h"
 
 namespace skiff::apiserver {
 namespace {

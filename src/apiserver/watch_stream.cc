@@ -3,8 +3,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "apiserver/errors.h"
 #include "base/json.h"
+#include "http/errors.h"
 
 namespace skiff::apiserver {
 namespace {
@@ -44,7 +44,7 @@ void WatchStream::OnProgress(int64_t revision) {
   }
 }
 
-void WatchStream::Start(std::shared_ptr<StreamSink> sink) {
+void WatchStream::Start(std::shared_ptr<http::StreamSink> sink) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     sink_ = sink;
@@ -72,7 +72,7 @@ void WatchStream::Start(std::shared_ptr<StreamSink> sink) {
 }
 
 void WatchStream::Stop() {
-  std::shared_ptr<StreamSink> sink;
+  std::shared_ptr<http::StreamSink> sink;
   int64_t id;
   {
     std::lock_guard<std::mutex> lock(mu_);

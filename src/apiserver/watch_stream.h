@@ -16,8 +16,8 @@
 #include <thread>
 
 #include "absl/time/time.h"
-#include "apiserver/http_types.h"
 #include "apiserver/watch_cache.h"
+#include "http/http_types.h"
 
 namespace skiff::apiserver {
 
@@ -38,11 +38,13 @@ struct WatchParams {
 
 class WatchTicker;
 
-class WatchStream : public StreamSource, public WatchListener, public std::enable_shared_from_this<WatchStream> {
+class WatchStream : public http::StreamSource,
+                    public WatchListener,
+                    public std::enable_shared_from_this<WatchStream> {
  public:
   WatchStream(WatchCache* cache, WatchTicker* ticker, WatchParams params);
 
-  void Start(std::shared_ptr<StreamSink> sink) override;
+  void Start(std::shared_ptr<http::StreamSink> sink) override;
   void Stop() override;
   bool OnEvent(EventType type, const ObjectPtr& object) override;
   void OnProgress(int64_t revision) override;
@@ -57,7 +59,7 @@ class WatchStream : public StreamSource, public WatchListener, public std::enabl
   WatchTicker* ticker_;
   WatchParams params_;
   std::mutex mu_;
-  std::shared_ptr<StreamSink> sink_;
+  std::shared_ptr<http::StreamSink> sink_;
   int64_t watch_id_ = 0;
   bool stopped_ = false;
   int64_t last_revision_ = 0;

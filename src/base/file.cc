@@ -95,6 +95,16 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view data
   return absl::OkStatus();
 }
 
+absl::Status EnableSysctl(const std::string& path) {
+  absl::StatusOr<std::string> current = ReadFile(path);
+  if (!current.ok()) return current.status();
+  if (current->substr(0, 1) == "1") return absl::OkStatus();
+  UniqueFd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (fd.get() < 0) return ErrnoStatus(errno, absl::StrCat("open ", path));
+  if (write(fd.get(), "1\n", 2) != 2) return ErrnoStatus(errno, absl::StrCat("write ", path));
+  return absl::OkStatus();
+}
+
 absl::Status WriteFileIfAbsent(const std::string& path, absl::string_view data, mode_t mode) {
   absl::StatusOr<std::string> tmp = WriteTemp(path, data, mode);
   if (!tmp.ok()) return tmp.status();

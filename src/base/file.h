@@ -39,6 +39,10 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view data
 // AlreadyExists when it does, so of concurrent writers exactly one wins.
 absl::Status WriteFileIfAbsent(const std::string& path, absl::string_view data, mode_t mode);
 
+// Writes "1" to a sysctl file (/proc/sys/...) unless it already reads 1. Such files are written in
+// place (they cannot be renamed over). NotFound when the file does not exist (module not loaded).
+absl::Status EnableSysctl(const std::string& path);
+
 // A file descriptor closed on scope exit; -1 means none.
 class UniqueFd {
  public:

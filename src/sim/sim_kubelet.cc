@@ -12,8 +12,8 @@
 #include "agent/server/agent_server.h"
 #include "agent/server/cri_log.h"
 #include "agent/server/serving_cert.h"
-#include "apiserver/errors.h"
-#include "apiserver/http_server.h"
+#include "http/errors.h"
+#include "http/http_server.h"
 #include "sim/sim_objects.h"
 #include "spdlog/spdlog.h"
 
@@ -23,8 +23,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-apiserver::HttpResponse Error(int code, const std::string& reason, const std::string& message) {
-  return apiserver::ErrorResponse(api::ToStatus({code, reason, message}));
+http::HttpResponse Error(int code, const std::string& reason, const std::string& message) {
+  return http::ErrorResponse(api::ToStatus({code, reason, message}));
 }
 
 std::string CriTime(absl::Time t) { return absl::FormatTime("%Y-%m-%dT%H:%M:%E9SZ", t, absl::UTCTimeZone()); }
@@ -73,7 +73,7 @@ absl::Status SimKubelet::Start() {
       !s.ok()) {
     return s;
   }
-  apiserver::HttpServerOptions http;
+  http::HttpServerOptions http;
   http.listen_address = "0.0.0.0";
   http.port = options_.port;
   http.bind_device = "lo";  // local connections only, to any 127/8 address
@@ -92,9 +92,11 @@ absl::Status SimKubelet::Start() {
   http.io_threads = 1;
   http.worker_threads = 4;
   http.max_body_bytes = 64 * 1024;
-  auto server = std::make_unique<apiserver::HttpServer>(
-      http, [this](apiserver::HttpRequest& req) { return Handle(req); },
-      [](int code, const std::string& message) { return apiserver::ErrorResponse(apiserver::TransportError(code, message)); });
+  auto server = std::make_unique<http::HttpServer>(
+      http, [this](http::HttpRequest& req) { return Handle(req); },
+      [](int code, const std::string& message) {
+        return http::ErrorResponse(http::TransportError(code, message));
+      });
   if (absl::Status s = server->Start(); !s.ok()) return s;
   http_ = std::move(server);
   spdlog::info("sim: kubelet endpoint of the simulated nodes on 127.64.0.0/10 port {}", http_->port());
@@ -108,9 +110,9 @@ void SimKubelet::Stop() {
 
 int SimKubelet::port() const { return http_ ? http_->port() : 0; }
 
-apiserver::HttpResponse SimKubelet::Handle(const apiserver::HttpRequest& req) {
+http::HttpResponse SimKubelet::Handle(const http::HttpRequest& req) {
   if (req.path == "/healthz") {
-    return apiserver::HttpResponse{.status = 200, .content_type = "text/plain; charset=utf-8", .body = "ok"};
+    return http::HttpResponse{.status = 200, .content_type = "text/plain; charset=utf-8", .body = "ok"};
   }
   if (auto rejected = agent::server::RejectCaller(req, options_.allowed_user)) return *rejected;
   const std::string host = req.Header("host");
@@ -128,7 +130,7 @@ apiserver::HttpResponse SimKubelet::Handle(const apiserver::HttpRequest& req) {
         absl::StrCat("pod \"", route->pod, "\" in namespace \"", route->ns, "\" is not on this node"));
   }
   if (route->kind == "containerLogs") {
-    if (req.method != "GET") return apiserver::ErrorResponse(api::MethodNotAllowedError("logs are read with GET"));
+    if (req.method != "GET") return http::ErrorResponse(api::MethodNotAllowedError("logs are read with GET"));
     return Logs(req, route->ns, route->pod, route->container, *pod);
   }
   const char* what = route->kind == "exec"     ? "exec into"
@@ -140,8 +142,9 @@ apiserver::HttpResponse SimKubelet::Handle(const apiserver::HttpRequest& req) {
                    pod->node_name, ", where no container process exists (skiff sim)"));
 }
 
-apiserver::HttpResponse SimKubelet::Logs(const apiserver::HttpRequest& req, const std::string& ns, const std::string& pod,
-                                   const std::string& container, const SimPod& state) {
+http::HttpResponse SimKubelet::Logs(const http::HttpRequest& req, const std::string& ns,
+                                    const std::string& pod, const std::string& container,
+                                    const SimPod& state) {
   absl::StatusOr<agent::server::LogOptions> options = agent::server::ParseLogOptions(
       [&req](const std::string& name) -> std::optional<std::string> {
         if (!req.HasQuery(name)) return std::nullopt;
@@ -165,7 +168,7 @@ apiserver::HttpResponse SimKubelet::Logs(const apiserver::HttpRequest& req, cons
     first = lines.size() - static_cast<size_t>(*options->tail_lines);
   }
   agent::server::LogFormatter formatter(*options);
-  apiserver::HttpResponse resp{.status = 200, .content_type = "text/plain"};
+  http::HttpResponse resp{.status = 200, .content_type = "text/plain"};
   for (size_t i = first; i < lines.size() && formatter.AddLine(lines[i], &resp.body); ++i) {
   }
   return resp;

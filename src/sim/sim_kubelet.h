@@ -36,10 +36,10 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "apiserver/http_types.h"
-#include "apiserver/pki.h"
+#include "http/http_types.h"
+#include "http/pki.h"
 
-namespace skiff::apiserver {
+namespace skiff::http {
 class HttpServer;
 }
 
@@ -59,7 +59,7 @@ using SimPodLookup = std::function<std::optional<SimPod>(const std::string& ns, 
 struct SimKubeletOptions {
   int port = 0;               // 0 = any free port
   std::string client_ca_pem;  // the cluster CA; "" = only /healthz is served
-  std::string allowed_user = apiserver::kKubeletClientCommonName;
+  std::string allowed_user = http::kKubeletClientCommonName;
 };
 
 // The generated log of `container`, as CRI log lines ("<RFC 3339> stdout F <text>").
@@ -78,15 +78,15 @@ class SimKubelet {
   int port() const;
 
   // The request handler (public for tests; the transport calls it).
-  apiserver::HttpResponse Handle(const apiserver::HttpRequest& request);
+  http::HttpResponse Handle(const http::HttpRequest& request);
 
  private:
-  apiserver::HttpResponse Logs(const apiserver::HttpRequest& request, const std::string& ns,
-                               const std::string& pod, const std::string& container, const SimPod& state);
+  http::HttpResponse Logs(const http::HttpRequest& request, const std::string& ns, const std::string& pod,
+                          const std::string& container, const SimPod& state);
 
   SimKubeletOptions options_;
   SimPodLookup lookup_;
-  std::unique_ptr<apiserver::HttpServer> http_;
+  std::unique_ptr<http::HttpServer> http_;
 };
 
 }  // namespace skiff::sim

@@ -10,9 +10,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
-#include "apiserver/node_proxy.h"
-#include "apiserver/pki.h"
 #include "gtest/gtest.h"
+#include "http/node_proxy.h"
+#include "http/pki.h"
 #include "sim/sim_objects.h"
 
 namespace skiff::sim {
@@ -32,14 +32,14 @@ std::optional<SimPod> Lookup(const std::string& ns, const std::string& name) {
   return it->second;
 }
 
-apiserver::HttpRequest Request(const std::string& path, std::multimap<std::string, std::string> query = {},
-                         const std::string& host = "127.64.0.3:10250") {
-  apiserver::HttpRequest req;
+http::HttpRequest Request(const std::string& path, std::multimap<std::string, std::string> query = {},
+                          const std::string& host = "127.64.0.3:10250") {
+  http::HttpRequest req;
   req.method = "GET";
   req.path = path;
   req.query = std::move(query);
   req.headers["host"] = host;
-  req.peer = apiserver::PeerCertificate{.common_name = apiserver::kKubeletClientCommonName, .organizations = {}};
+  req.peer = http::PeerCertificate{.common_name = http::kKubeletClientCommonName, .organizations = {}};
   return req;
 }
 
@@ -55,7 +55,7 @@ TEST(SimContainerLogTest, NamesContainerPodAndNode) {
 
 TEST(SimKubeletTest, ServesGeneratedLogsWithKubeletOptions) {
   SimKubelet kubelet({}, Lookup);
-  apiserver::HttpResponse all = kubelet.Handle(Request("/containerLogs/default/web/app"));
+  http::HttpResponse all = kubelet.Handle(Request("/containerLogs/default/web/app"));
   EXPECT_EQ(all.status, 200) << all.body;
   EXPECT_EQ(all.content_type, "text/plain");
   std::vector<std::string> lines = absl::StrSplit(all.body, '\n', absl::SkipEmpty());
@@ -73,14 +73,14 @@ TEST(SimKubeletTest, ServesGeneratedLogsWithKubeletOptions) {
       kubelet.Handle(Request("/containerLogs/default/web/app", {{"sinceTime", "2026-01-02T00:00:00Z"}})).body,
       "");
 
-  apiserver::HttpResponse previous =
+  http::HttpResponse previous =
       kubelet.Handle(Request("/containerLogs/default/web/app", {{"previous", "true"}}));
   EXPECT_EQ(previous.status, 400);
   EXPECT_TRUE(absl::StrContains(previous.body, "previous terminated container")) << previous.body;
-  apiserver::HttpResponse waiting = kubelet.Handle(Request("/containerLogs/default/new/app"));
+  http::HttpResponse waiting = kubelet.Handle(Request("/containerLogs/default/new/app"));
   EXPECT_EQ(waiting.status, 400);
   EXPECT_TRUE(absl::StrContains(waiting.body, "is waiting to start: ContainerCreating")) << waiting.body;
-  apiserver::HttpResponse bad = kubelet.Handle(Request("/containerLogs/default/web/app", {{"tailLines", "x"}}));
+  http::HttpResponse bad = kubelet.Handle(Request("/containerLogs/default/web/app", {{"tailLines", "x"}}));
   EXPECT_EQ(bad.status, 400);
 }
 
@@ -90,7 +90,7 @@ TEST(SimKubeletTest, AnswersOnlyForPodsOfTheAddressedNode) {
   EXPECT_EQ(kubelet.Handle(Request("/containerLogs/default/far/app")).status, 404);
   EXPECT_EQ(kubelet.Handle(Request("/containerLogs/default/far/app", {}, "127.64.0.1:10250")).status, 200);
   EXPECT_EQ(kubelet.Handle(Request("/containerLogs/default/none/app")).status, 404);
-  apiserver::HttpResponse unknown =
+  http::HttpResponse unknown =
       kubelet.Handle(Request("/containerLogs/default/web/app", {}, "127.0.0.1:10250"));
   EXPECT_EQ(unknown.status, 404);
   EXPECT_TRUE(absl::StrContains(unknown.body, "no simulated node has the address 127.0.0.1:10250"));
@@ -101,10 +101,10 @@ TEST(SimKubeletTest, AnswersOnlyForPodsOfTheAddressedNode) {
 TEST(SimKubeletTest, ExecAttachAndPortForwardFailClearly) {
   SimKubelet kubelet({}, Lookup);
   for (const char* path : {"/exec/default/web/app", "/attach/default/web/app", "/portForward/default/web"}) {
-    apiserver::HttpRequest req = Request(path, {{"command", "ls"}});
+    http::HttpRequest req = Request(path, {{"command", "ls"}});
     req.method = "POST";
     req.headers["upgrade"] = "SPDY/3.1";
-    apiserver::HttpResponse resp = kubelet.Handle(req);
+    http::HttpResponse resp = kubelet.Handle(req);
     EXPECT_EQ(resp.status, 400) << path;
     EXPECT_EQ(resp.tunnel, nullptr);
     EXPECT_TRUE(absl::StrContains(resp.body,
@@ -116,10 +116,10 @@ TEST(SimKubeletTest, ExecAttachAndPortForwardFailClearly) {
 
 TEST(SimKubeletTest, OnlyTheApiServerMayAsk) {
   SimKubelet kubelet({}, Lookup);
-  apiserver::HttpRequest anonymous = Request("/containerLogs/default/web/app");
+  http::HttpRequest anonymous = Request("/containerLogs/default/web/app");
   anonymous.peer.reset();
   EXPECT_EQ(kubelet.Handle(anonymous).status, 401);
-  apiserver::HttpRequest admin = Request("/containerLogs/default/web/app");
+  http::HttpRequest admin = Request("/containerLogs/default/web/app");
   admin.peer->common_name = "admin";
   EXPECT_EQ(kubelet.Handle(admin).status, 403);
   anonymous.path = "/healthz";
@@ -131,7 +131,7 @@ TEST(SimKubeletTest, OnlyTheApiServerMayAsk) {
 TEST(SimKubeletTest, ServesTheApiServerOverTlsOnNodeAddresses) {
   std::string dir = (std::filesystem::temp_directory_path() / "sim-kubelet-test-XXXXXX").string();
   ASSERT_NE(mkdtemp(dir.data()), nullptr);
-  absl::StatusOr<apiserver::PkiPaths> pki = apiserver::EnsurePki(dir, std::vector<std::string>{});
+  absl::StatusOr<http::PkiPaths> pki = http::EnsurePki(dir, std::vector<std::string>{});
   ASSERT_TRUE(pki.ok()) << pki.status();
   std::ifstream ca_in(pki->ca_cert);
   std::stringstream ca;
@@ -142,21 +142,21 @@ TEST(SimKubeletTest, ServesTheApiServerOverTlsOnNodeAddresses) {
   ASSERT_TRUE(started.ok()) << started;
   ASSERT_GT(kubelet.port(), 0);
 
-  apiserver::NodeProxy proxy;
+  http::NodeProxy proxy;
   auto get = [&](int node, const std::string& target) {
-    apiserver::UpstreamEndpoint endpoint{.host = NodeAddress(node),
-                                   .port = kubelet.port(),
-                                   .tls = true,
-                                   .client_cert_file = pki->kubelet_client_cert,
-                                   .client_key_file = pki->kubelet_client_key};
+    http::UpstreamEndpoint endpoint{.host = NodeAddress(node),
+                                    .port = kubelet.port(),
+                                    .tls = true,
+                                    .client_cert_file = pki->kubelet_client_cert,
+                                    .client_key_file = pki->kubelet_client_key};
     return proxy.Forward(endpoint, {.method = "GET", .target = target}, absl::Seconds(10));
   };
-  absl::StatusOr<apiserver::HttpResponse> log = get(2, "/containerLogs/default/web/app?tailLines=3");
+  absl::StatusOr<http::HttpResponse> log = get(2, "/containerLogs/default/web/app?tailLines=3");
   ASSERT_TRUE(log.ok()) << log.status();
   EXPECT_EQ(log->status, 200) << log->body;
   EXPECT_TRUE(absl::StrContains(log->body, "of pod default/web started on simulated node sim-2"))
       << log->body;
-  absl::StatusOr<apiserver::HttpResponse> elsewhere = get(1, "/containerLogs/default/web/app");
+  absl::StatusOr<http::HttpResponse> elsewhere = get(1, "/containerLogs/default/web/app");
   ASSERT_TRUE(elsewhere.ok()) << elsewhere.status();
   EXPECT_EQ(elsewhere->status, 404);
   kubelet.Stop();

@@ -142,13 +142,13 @@ NodeIdentity MakeNodeIdentity(const SimOptions& options, int index, const std::s
 }
 
 std::string NodeAddress(int index) {
-  return FormatIpv4(kNodeAddressBase + 1u + static_cast<uint32_t>(index));
+  return base::FormatIpv4(kNodeAddressBase + 1u + static_cast<uint32_t>(index));
 }
 
 int NodeIndexOfAddress(const std::string& address) {
   std::string host = address.substr(0, address.find(':'));
   uint32_t ip = 0;
-  if (!ParseIpv4(host, &ip) || ip <= kNodeAddressBase || ip - kNodeAddressBase > uint32_t{kMaxNodes})
+  if (!base::ParseIpv4(host, &ip) || ip <= kNodeAddressBase || ip - kNodeAddressBase > uint32_t{kMaxNodes})
     return -1;
   return static_cast<int>(ip - kNodeAddressBase - 1u);
 }
@@ -328,41 +328,12 @@ json::value FinishedPodStatusPatch(const PodSpecSummary& pod, const std::string&
 
 // ---- IPv4 ----
 
-bool ParseIpv4(const std::string& text, uint32_t* out) {
-  std::vector<std::string> parts = absl::StrSplit(text, '.');
-  if (parts.size() != 4) return false;
-  uint32_t value = 0;
-  for (const auto& p : parts) {
-    int octet = 0;
-    if (p.empty() || p.size() > 3 || !absl::SimpleAtoi(p, &octet) || octet < 0 || octet > 255) return false;
-    value = value << 8 | static_cast<uint32_t>(octet);
-  }
-  *out = value;
-  return true;
-}
-
-std::string FormatIpv4(uint32_t a) {
-  return absl::StrCat(a >> 24, ".", (a >> 16) & 255, ".", (a >> 8) & 255, ".", a & 255);
-}
-
-absl::StatusOr<Ipv4Cidr> ParseCidr(const std::string& cidr) {
-  size_t slash = cidr.find('/');
-  Ipv4Cidr out;
-  if (slash == std::string::npos || !ParseIpv4(cidr.substr(0, slash), &out.base) ||
-      !absl::SimpleAtoi(cidr.substr(slash + 1), &out.prefix) || out.prefix < 0 || out.prefix > 32) {
-    return absl::InvalidArgumentError(absl::StrCat("\"", cidr, "\" is not an IPv4 CIDR"));
-  }
-  uint32_t mask = out.prefix == 0 ? 0 : ~uint32_t{0} << (32 - out.prefix);
-  out.base &= mask;
-  return out;
-}
-
-Ipv4Cidr FallbackPodCidr(int node_index) {
+base::Ipv4Cidr FallbackPodCidr(int node_index) {
   uint32_t base = (10u << 24 | 244u << 16) + static_cast<uint32_t>(node_index) * 256u;
-  return Ipv4Cidr{base, 24};
+  return base::Ipv4Cidr{base, 24};
 }
 
-PodIpPool::PodIpPool(Ipv4Cidr cidr) : cidr_(cidr) {
+PodIpPool::PodIpPool(base::Ipv4Cidr cidr) : cidr_(cidr) {
   uint64_t size = cidr.prefix >= 32 ? 1 : uint64_t{1} << (32 - cidr.prefix);
   used_.assign(static_cast<size_t>(std::min<uint64_t>(size, 65536)), false);
 }
@@ -377,16 +348,16 @@ absl::StatusOr<std::string> PodIpPool::Allocate() {
     if (i < 2 || i >= size - 1 || used_[i]) continue;
     used_[i] = true;
     ++used_count_;
-    return FormatIpv4(cidr_.base + static_cast<uint32_t>(i));
+    return base::FormatIpv4(cidr_.network + static_cast<uint32_t>(i));
   }
   return absl::ResourceExhaustedError(
-      absl::StrCat("no free pod IP in ", FormatIpv4(cidr_.base), "/", cidr_.prefix));
+      absl::StrCat("no free pod IP in ", base::FormatIpv4(cidr_.network), "/", cidr_.prefix));
 }
 
 bool PodIpPool::Index(const std::string& ip, size_t* index) const {
   uint32_t a = 0;
-  if (!ParseIpv4(ip, &a) || a < cidr_.base || a - cidr_.base >= used_.size()) return false;
-  *index = a - cidr_.base;
+  if (!base::ParseIpv4(ip, &a) || a < cidr_.network || a - cidr_.network >= used_.size()) return false;
+  *index = a - cidr_.network;
   return true;
 }
 

@@ -3,8 +3,7 @@
 // status a kubelet would report for a running (or finished) pod. Also the small address arithmetic
 // for node addresses and pod IPs (PodIpPool).
 // Thread-safety: free functions are pure; a PodIpPool is not synchronized (its owner locks).
-// Ownership: values. Failure: ParseCidr returns InvalidArgument for malformed or non-IPv4 CIDRs;
-// PodIpPool::Allocate returns ResourceExhausted when the range is full.
+// Ownership: values. Failure: PodIpPool::Allocate returns ResourceExhausted when the range is full.
 #ifndef SKIFF_SIM_SIM_OBJECTS_H_
 #define SKIFF_SIM_SIM_OBJECTS_H_
 
@@ -15,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "base/ipv4.h"
 #include "boost/json/value.hpp"
 
 namespace skiff::sim {
@@ -111,17 +111,9 @@ std::string FakeHex(const std::string& seed, size_t length);
 
 // ---- IPv4 helpers ----
 
-struct Ipv4Cidr {
-  uint32_t base = 0;  // network address (host order)
-  int prefix = 32;
-};
-
-absl::StatusOr<Ipv4Cidr> ParseCidr(const std::string& cidr);
-std::string FormatIpv4(uint32_t address);
-bool ParseIpv4(const std::string& text, uint32_t* out);
 // The /24 a node uses when its spec.podCIDR is unset: 10.244.0.0/16 split by node index (indexes
 // past 255 continue into the following /16s).
-Ipv4Cidr FallbackPodCidr(int node_index);
+base::Ipv4Cidr FallbackPodCidr(int node_index);
 
 // Pod addresses of one node: hands out free addresses in turn (like host-local IPAM, so a released
 // address is not reused at once), skipping the network address, the gateway (.1) and the broadcast
@@ -129,8 +121,8 @@ Ipv4Cidr FallbackPodCidr(int node_index);
 class PodIpPool {
  public:
   PodIpPool() = default;
-  explicit PodIpPool(Ipv4Cidr cidr);
-  const Ipv4Cidr& cidr() const { return cidr_; }
+  explicit PodIpPool(base::Ipv4Cidr cidr);
+  const base::Ipv4Cidr& cidr() const { return cidr_; }
   absl::StatusOr<std::string> Allocate();
   // Marks an address used (a pod that already runs); false when outside the range.
   bool Reserve(const std::string& ip);
@@ -140,7 +132,7 @@ class PodIpPool {
  private:
   bool Index(const std::string& ip, size_t* index) const;
 
-  Ipv4Cidr cidr_;
+  base::Ipv4Cidr cidr_;
   std::vector<bool> used_;
   size_t next_ = 2;
   int used_count_ = 0;

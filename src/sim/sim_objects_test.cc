@@ -179,21 +179,21 @@ TEST(PodStatusTest, BadAnnotationsAreErrors) {
 }
 
 TEST(Ipv4Test, CidrParsingAndFallback) {
-  auto cidr = ParseCidr("10.1.2.77/24");
+  auto cidr = base::ParseIpv4Cidr("10.1.2.77/24");
   ASSERT_TRUE(cidr.ok());
-  EXPECT_EQ(FormatIpv4(cidr->base), "10.1.2.0");
+  EXPECT_EQ(base::FormatIpv4(cidr->network), "10.1.2.0");
   EXPECT_EQ(cidr->prefix, 24);
-  EXPECT_FALSE(ParseCidr("fd00::/64").ok());
-  EXPECT_FALSE(ParseCidr("10.0.0.0").ok());
-  EXPECT_FALSE(ParseCidr("10.0.0.256/24").ok());
-  EXPECT_FALSE(ParseCidr("10.0.0.0/33").ok());
-  EXPECT_EQ(FormatIpv4(FallbackPodCidr(0).base), "10.244.0.0");
-  EXPECT_EQ(FormatIpv4(FallbackPodCidr(7).base), "10.244.7.0");
-  EXPECT_EQ(FormatIpv4(FallbackPodCidr(256).base), "10.245.0.0");
+  EXPECT_FALSE(base::ParseIpv4Cidr("fd00::/64").ok());
+  EXPECT_FALSE(base::ParseIpv4Cidr("10.0.0.0").ok());
+  EXPECT_FALSE(base::ParseIpv4Cidr("10.0.0.256/24").ok());
+  EXPECT_FALSE(base::ParseIpv4Cidr("10.0.0.0/33").ok());
+  EXPECT_EQ(base::FormatIpv4(FallbackPodCidr(0).network), "10.244.0.0");
+  EXPECT_EQ(base::FormatIpv4(FallbackPodCidr(7).network), "10.244.7.0");
+  EXPECT_EQ(base::FormatIpv4(FallbackPodCidr(256).network), "10.245.0.0");
 }
 
 TEST(PodIpPoolTest, AllocatesReleasesAndExhausts) {
-  PodIpPool pool(*ParseCidr("10.9.0.0/29"));  // 8 addresses: .2 - .6 usable
+  PodIpPool pool(*base::ParseIpv4Cidr("10.9.0.0/29"));  // 8 addresses: .2 - .6 usable
   std::set<std::string> got;
   for (int i = 0; i < 5; ++i) {
     auto ip = pool.Allocate();
@@ -208,7 +208,7 @@ TEST(PodIpPoolTest, AllocatesReleasesAndExhausts) {
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(*again, "10.9.0.4");
   EXPECT_FALSE(pool.Reserve("10.10.0.1"));
-  PodIpPool fresh(*ParseCidr("10.9.0.0/24"));
+  PodIpPool fresh(*base::ParseIpv4Cidr("10.9.0.0/24"));
   EXPECT_TRUE(fresh.Reserve("10.9.0.2"));
   EXPECT_EQ(*fresh.Allocate(), "10.9.0.3");  // a reserved address is not handed out
 }

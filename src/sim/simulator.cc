@@ -275,7 +275,7 @@ absl::Status Simulator::RegisterNode(int index) {
     NodeState& n = node_states_[index];
     n.uid = uid;
     if (!pod_cidr.empty() && !n.cidr_from_spec) {
-      if (auto cidr = ParseCidr(pod_cidr); cidr.ok()) {
+      if (auto cidr = base::ParseIpv4Cidr(pod_cidr); cidr.ok()) {
         n.ips = PodIpPool(*cidr);
         n.cidr_from_spec = true;
       }
@@ -361,9 +361,9 @@ void Simulator::HandleNodeLocked(const json::value& node, bool deleted) {
     n.uid = base::GetString(node, {"metadata", "uid"});
     std::string pod_cidr = base::GetString(node, {"spec", "podCIDR"});
     if (!pod_cidr.empty()) {
-      auto cidr = ParseCidr(pod_cidr);
-      if (cidr.ok() &&
-          (!n.cidr_from_spec || cidr->base != n.ips.cidr().base || cidr->prefix != n.ips.cidr().prefix)) {
+      auto cidr = base::ParseIpv4Cidr(pod_cidr);
+      if (cidr.ok() && (!n.cidr_from_spec || cidr->network != n.ips.cidr().network ||
+                        cidr->prefix != n.ips.cidr().prefix)) {
         n.ips = PodIpPool(*cidr);
         n.cidr_from_spec = true;
         for (const auto& uid : n.pods) {

@@ -1,11 +1,6 @@
 #include "agent/node/cni_config.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -18,10 +13,6 @@ namespace skiff::agent::node {
 namespace json = boost::json;
 
 namespace {
-
-absl::Status Errno(const std::string& what) {
-  return absl::InternalError(absl::StrCat(what, ": ", std::strerror(errno)));
-}
 
 std::string ReadAll(const std::string& path) { return base::ReadFile(path).value_or(""); }
 
@@ -76,26 +67,14 @@ absl::StatusOr<bool> WriteCniConflist(const std::string& conf_dir, const CniOpti
 
 namespace {
 
-// Writes "1" to a sysctl file unless it already says 1; NotFound when the file does not exist.
-absl::Status EnableSysctl(const std::string& path) {
-  if (access(path.c_str(), F_OK) != 0) return absl::NotFoundError(absl::StrCat(path, " does not exist"));
-  if (ReadAll(path).substr(0, 1) == "1") return absl::OkStatus();
-  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return Errno(absl::StrCat("opening ", path));
-  bool ok = write(fd, "1\n", 2) == 2;
-  absl::Status s = ok ? absl::OkStatus() : Errno(absl::StrCat("writing ", path));
-  close(fd);
-  return s;
-}
-
 }  // namespace
 
 absl::Status EnableIpForwarding(const std::string& proc_root) {
-  return EnableSysctl(absl::StrCat(proc_root, "/proc/sys/net/ipv4/ip_forward"));
+  return base::EnableSysctl(absl::StrCat(proc_root, "/proc/sys/net/ipv4/ip_forward"));
 }
 
 absl::Status EnableBridgeNetfilter(const std::string& proc_root) {
-  return EnableSysctl(absl::StrCat(proc_root, "/proc/sys/net/bridge/bridge-nf-call-iptables"));
+  return base::EnableSysctl(absl::StrCat(proc_root, "/proc/sys/net/bridge/bridge-nf-call-iptables"));
 }
 
 }  // namespace skiff::agent::node

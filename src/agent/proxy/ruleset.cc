@@ -3,7 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "agent/proxy/service_model.h"
-#include "apiserver/service_allocations.h"
+#include "base/ipv4.h"
 
 namespace skiff::agent::proxy {
 namespace {
@@ -47,8 +47,8 @@ std::vector<std::string> NodePortIps(const ProxyOptions& options) {
 std::vector<std::string> ServiceCidrs(const ProxyOptions& options) {
   std::vector<std::string> cidrs;
   for (const std::string& text : options.service_cidrs) {
-    absl::StatusOr<apiserver::Ipv4Cidr> cidr = apiserver::ParseIpv4Cidr(text);
-    if (cidr.ok()) cidrs.push_back(absl::StrCat(apiserver::FormatIpv4(cidr->network), "/", cidr->prefix));
+    absl::StatusOr<base::Ipv4Cidr> cidr = base::ParseIpv4Cidr(text);
+    if (cidr.ok()) cidrs.push_back(absl::StrCat(base::FormatIpv4(cidr->network), "/", cidr->prefix));
   }
   return cidrs;
 }

@@ -1,7 +1,5 @@
 #include "agent/proxy/service_proxy.h"
 
-#include <fstream>
-#include <sstream>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -9,7 +7,8 @@
 #include "absl/strings/strip.h"
 #include "agent/proxy/ruleset.h"
 #include "agent/proxy/service_model.h"
-#include "apiserver/service_allocations.h"
+#include "base/file.h"
+#include "base/ipv4.h"
 #include "base/json.h"
 #include "spdlog/spdlog.h"
 
@@ -41,7 +40,7 @@ absl::Status ServiceProxy::Start() {
   if (started_) return absl::FailedPreconditionError("service proxy already started");
   service_cidrs_.clear();
   for (const std::string& text : options_.service_cidrs) {
-    absl::StatusOr<apiserver::Ipv4Cidr> cidr = apiserver::ParseIpv4Cidr(text);
+    absl::StatusOr<base::Ipv4Cidr> cidr = base::ParseIpv4Cidr(text);
     if (!cidr.ok())
       return absl::InvalidArgumentError(absl::StrCat("service CIDR: ", cidr.status().message()));
     service_cidrs_.push_back(*cidr);
@@ -210,8 +209,8 @@ ServiceRules ServiceProxy::Compute(const std::string& key) const {
 
 void ServiceProxy::WarnOutsideServiceCidrs(const std::string& key, const std::string& cluster_ip) const {
   uint32_t ip = 0;
-  if (service_cidrs_.empty() || warned_outside_cidrs_ || !apiserver::ParseIpv4(cluster_ip, &ip)) return;
-  for (const apiserver::Ipv4Cidr& cidr : service_cidrs_) {
+  if (service_cidrs_.empty() || warned_outside_cidrs_ || !base::ParseIpv4(cluster_ip, &ip)) return;
+  for (const base::Ipv4Cidr& cidr : service_cidrs_) {
     if (cidr.Contains(ip)) return;
   }
   // A ClusterIP outside the configured ranges means they are not the API server's --service-cidr:
@@ -293,17 +292,7 @@ absl::Status DeleteProxyTable(const std::string& table) {
 
 absl::Status EnableRouteLocalnet(const std::string& proc_root) {
   const std::string path = absl::StrCat(proc_root, "/proc/sys/net/ipv4/conf/all/route_localnet");
-  {
-    std::ifstream in(path);
-    std::stringstream current;
-    current << in.rdbuf();
-    if (in && absl::StripAsciiWhitespace(current.str()) == "1") return absl::OkStatus();
-  }
-  std::ofstream out(path);
-  out << "1\n";
-  out.flush();
-  if (!out) return absl::InternalError(absl::StrCat("cannot write ", path));
-  return absl::OkStatus();
+  return base::EnableSysctl(path);
 }
 
 }  // namespace skiff::agent::proxy

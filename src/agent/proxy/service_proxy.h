@@ -38,7 +38,7 @@
 #include "agent/proxy/proxy_options.h"
 #include "agent/proxy/service_rules.h"
 #include "agent/proxy/shared_elements.h"
-#include "apiserver/service_allocations.h"
+#include "base/ipv4.h"
 #include "client/client.h"
 #include "client/informer.h"
 #include "client/shared_informers.h"
@@ -98,7 +98,7 @@ class ServiceProxy {
   std::set<std::string> dirty_;  // service keys with events since the last sync
   SyncStats stats_;
 
-  std::vector<apiserver::Ipv4Cidr> service_cidrs_;  // options_.service_cidrs parsed by Start()
+  std::vector<base::Ipv4Cidr> service_cidrs_;       // options_.service_cidrs parsed by Start()
   mutable bool warned_outside_cidrs_ = false;       // sync thread only
 
   // Sync thread only: what the kernel holds, by service key, and who claims each shared element.

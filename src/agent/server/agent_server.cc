@@ -16,9 +16,9 @@
 #include "agent/server/cri_log.h"
 #include "agent/server/resource_stats.h"
 #include "agent/server/serving_cert.h"
-#include "apiserver/errors.h"
-#include "apiserver/http_server.h"
-#include "apiserver/node_proxy.h"
+#include "http/errors.h"
+#include "http/http_server.h"
+#include "http/node_proxy.h"
 #include "spdlog/spdlog.h"
 
 namespace skiff::agent::server {
@@ -30,17 +30,17 @@ constexpr absl::Duration kStreamDialTimeout = absl::Seconds(10);
 // How long a follower trusts its last "still running" answer before asking CRI again.
 constexpr absl::Duration kRunningCheckPeriod = absl::Milliseconds(500);
 
-bool QueryBool(const apiserver::HttpRequest& req, const std::string& name) {
+bool QueryBool(const http::HttpRequest& req, const std::string& name) {
   std::string v = absl::AsciiStrToLower(req.Query(name));
   return v == "true" || v == "1";
 }
 
-apiserver::HttpResponse Error(int code, const std::string& reason, const std::string& message) {
-  return apiserver::ErrorResponse(api::ToStatus({code, reason, message}));
+http::HttpResponse Error(int code, const std::string& reason, const std::string& message) {
+  return http::ErrorResponse(api::ToStatus({code, reason, message}));
 }
 
 // "http://127.0.0.1:4321/exec/token" -> endpoint + "/exec/token".
-absl::Status ParseStreamUrl(const std::string& url, apiserver::UpstreamEndpoint* endpoint, std::string* target) {
+absl::Status ParseStreamUrl(const std::string& url, http::UpstreamEndpoint* endpoint, std::string* target) {
   absl::string_view rest = url;
   if (!absl::ConsumePrefix(&rest, "http://")) {
     return absl::UnimplementedError(absl::StrCat("streaming URL ", url, " is not plain http"));
@@ -76,12 +76,13 @@ std::optional<AgentRoute> ParseAgentRoute(const std::string& path) {
   return std::nullopt;
 }
 
-std::optional<apiserver::HttpResponse> RejectCaller(const apiserver::HttpRequest& req, const std::string& allowed_user) {
-  if (!req.peer) return apiserver::ErrorResponse(api::UnauthorizedError());
+std::optional<http::HttpResponse> RejectCaller(const http::HttpRequest& req,
+                                               const std::string& allowed_user) {
+  if (!req.peer) return http::ErrorResponse(api::UnauthorizedError());
   if (req.peer->common_name != allowed_user) {
-    return apiserver::ErrorResponse(api::ForbiddenError(absl::StrCat("Forbidden (user=", req.peer->common_name,
-                                                               ", verb=", absl::AsciiStrToLower(req.method),
-                                                               ", resource=nodes, subresource(s)=[proxy])")));
+    return http::ErrorResponse(api::ForbiddenError(
+        absl::StrCat("Forbidden (user=", req.peer->common_name, ", verb=", absl::AsciiStrToLower(req.method),
+                     ", resource=nodes, subresource(s)=[proxy])")));
   }
   return std::nullopt;
 }
@@ -93,9 +94,9 @@ class AgentServer::Impl {
 
   class LogStream;
 
-  apiserver::HttpResponse Handle(const apiserver::HttpRequest& req);
-  apiserver::HttpResponse Logs(const apiserver::HttpRequest& req, const AgentRoute& route);
-  apiserver::HttpResponse Stream(const apiserver::HttpRequest& req, const AgentRoute& route);
+  http::HttpResponse Handle(const http::HttpRequest& req);
+  http::HttpResponse Logs(const http::HttpRequest& req, const AgentRoute& route);
+  http::HttpResponse Stream(const http::HttpRequest& req, const AgentRoute& route);
 
   // Log streams register while their thread runs, so Stop can end them before the runtime goes.
   bool Register(LogStream* stream);
@@ -106,8 +107,8 @@ class AgentServer::Impl {
   AgentServerOptions options_;
   ContainerLocator locator_;
   ResourceStats stats_{runtime_};  // GET /stats/summary (metrics.k8s.io, kubectl top)
-  apiserver::NodeProxy proxy_;
-  std::unique_ptr<apiserver::HttpServer> http_;
+  http::NodeProxy proxy_;
+  std::unique_ptr<http::HttpServer> http_;
 
   std::mutex mu_;
   std::condition_variable cv_;
@@ -116,13 +117,13 @@ class AgentServer::Impl {
 };
 
 // Streams one log file on its own thread.
-class AgentServer::Impl::LogStream : public apiserver::StreamSource,
+class AgentServer::Impl::LogStream : public http::StreamSource,
                                      public std::enable_shared_from_this<LogStream> {
  public:
   LogStream(Impl* server, std::string path, LogOptions options, std::string container_id)
       : server_(server), path_(std::move(path)), options_(options), container_id_(std::move(container_id)) {}
 
-  void Start(std::shared_ptr<apiserver::StreamSink> sink) override {
+  void Start(std::shared_ptr<http::StreamSink> sink) override {
     if (!server_->Register(this)) {
       sink->Close();
       return;
@@ -133,7 +134,7 @@ class AgentServer::Impl::LogStream : public apiserver::StreamSource,
   void Stop() override { stop_ = true; }
 
  private:
-  void Run(const std::shared_ptr<apiserver::StreamSink>& sink) {
+  void Run(const std::shared_ptr<http::StreamSink>& sink) {
     absl::Time checked = absl::InfinitePast();
     bool running = !container_id_.empty();
     auto still_running = [&] {
@@ -182,25 +183,25 @@ void AgentServer::Impl::StopLogStreams() {
   cv_.wait(lock, [this] { return streams_.empty(); });
 }
 
-apiserver::HttpResponse AgentServer::Impl::Handle(const apiserver::HttpRequest& req) {
+http::HttpResponse AgentServer::Impl::Handle(const http::HttpRequest& req) {
   if (req.path == "/healthz") {
-    return apiserver::HttpResponse{.status = 200, .content_type = "text/plain; charset=utf-8", .body = "ok"};
+    return http::HttpResponse{.status = 200, .content_type = "text/plain; charset=utf-8", .body = "ok"};
   }
-  if (std::optional<apiserver::HttpResponse> rejected = RejectCaller(req, options_.allowed_user)) return *rejected;
+  if (std::optional<http::HttpResponse> rejected = RejectCaller(req, options_.allowed_user)) return *rejected;
   if (req.path == "/stats/summary") return ServeStatsSummary(&stats_, req);
   std::optional<AgentRoute> route = ParseAgentRoute(req.path);
   if (!route) return Error(404, "NotFound", absl::StrCat("the agent does not serve ", req.path));
   if (route->kind == "containerLogs") {
-    if (req.method != "GET") return apiserver::ErrorResponse(api::MethodNotAllowedError("logs are read with GET"));
+    if (req.method != "GET") return http::ErrorResponse(api::MethodNotAllowedError("logs are read with GET"));
     return Logs(req, *route);
   }
   if (req.method != "GET" && req.method != "POST") {
-    return apiserver::ErrorResponse(api::MethodNotAllowedError(absl::StrCat(route->kind, " takes GET or POST")));
+    return http::ErrorResponse(api::MethodNotAllowedError(absl::StrCat(route->kind, " takes GET or POST")));
   }
   return Stream(req, *route);
 }
 
-apiserver::HttpResponse AgentServer::Impl::Logs(const apiserver::HttpRequest& req, const AgentRoute& route) {
+http::HttpResponse AgentServer::Impl::Logs(const http::HttpRequest& req, const AgentRoute& route) {
   absl::StatusOr<LogOptions> options = ParseLogOptions(
       [&req](const std::string& name) -> std::optional<std::string> {
         if (!req.HasQuery(name)) return std::nullopt;
@@ -209,9 +210,9 @@ apiserver::HttpResponse AgentServer::Impl::Logs(const apiserver::HttpRequest& re
       absl::Now());
   if (!options.ok()) return Error(400, "BadRequest", std::string(options.status().message()));
   absl::StatusOr<PodRef> pod = locator_.FindPod(route.ns, route.pod);
-  if (!pod.ok()) return apiserver::ErrorResponse(pod.status());
+  if (!pod.ok()) return http::ErrorResponse(pod.status());
   absl::StatusOr<std::vector<ContainerRef>> containers = locator_.FindContainers(*pod, route.container);
-  if (!containers.ok()) return apiserver::ErrorResponse(containers.status());
+  if (!containers.ok()) return http::ErrorResponse(containers.status());
   std::string dir = locator_.LogDirectory(*pod, route.container);
   std::vector<uint32_t> attempts = LogAttempts(dir);
   std::string waiting = absl::StrCat("container \"", route.container, "\" in pod \"", route.pod,
@@ -242,15 +243,15 @@ apiserver::HttpResponse AgentServer::Impl::Logs(const apiserver::HttpRequest& re
   std::string path = absl::StrCat(dir, "/", attempt, ".log");
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return Error(400, "BadRequest", waiting);
-  apiserver::HttpResponse resp;
+  http::HttpResponse resp;
   resp.content_type = "text/plain";
   resp.stream = std::make_shared<LogStream>(this, path, *options, running_id);
   return resp;
 }
 
-apiserver::HttpResponse AgentServer::Impl::Stream(const apiserver::HttpRequest& req, const AgentRoute& route) {
+http::HttpResponse AgentServer::Impl::Stream(const http::HttpRequest& req, const AgentRoute& route) {
   absl::StatusOr<PodRef> pod = locator_.FindPod(route.ns, route.pod);
-  if (!pod.ok()) return apiserver::ErrorResponse(pod.status());
+  if (!pod.ok()) return http::ErrorResponse(pod.status());
   std::string url;
   if (route.kind == "portForward") {
     cri::v1::PortForwardRequest request;
@@ -268,7 +269,7 @@ apiserver::HttpResponse AgentServer::Impl::Stream(const apiserver::HttpRequest& 
     url = response->url();
   } else {
     absl::StatusOr<std::vector<ContainerRef>> containers = locator_.FindContainers(*pod, route.container);
-    if (!containers.ok()) return apiserver::ErrorResponse(containers.status());
+    if (!containers.ok()) return http::ErrorResponse(containers.status());
     std::string id;
     for (const auto& c : *containers) {
       if (c.running) id = c.id;
@@ -299,14 +300,14 @@ apiserver::HttpResponse AgentServer::Impl::Stream(const apiserver::HttpRequest& 
       url = response->url();
     }
   }
-  apiserver::UpstreamEndpoint endpoint;
-  apiserver::UpstreamRequest upstream;
+  http::UpstreamEndpoint endpoint;
+  http::UpstreamRequest upstream;
   if (absl::Status s = ParseStreamUrl(url, &endpoint, &upstream.target); !s.ok()) {
     return Error(500, "InternalError", std::string(s.message()));
   }
   upstream.method = req.method;
-  upstream.headers = apiserver::StreamingRequestHeaders(req);
-  absl::StatusOr<apiserver::HttpResponse> response = proxy_.Forward(endpoint, upstream, kStreamDialTimeout);
+  upstream.headers = http::StreamingRequestHeaders(req);
+  absl::StatusOr<http::HttpResponse> response = proxy_.Forward(endpoint, upstream, kStreamDialTimeout);
   if (!response.ok()) return Error(500, "InternalError", std::string(response.status().message()));
   return *std::move(response);
 }
@@ -328,7 +329,7 @@ absl::Status AgentServer::Start() {
   if (o.client_ca_file.empty()) {
     spdlog::warn("agent: no client CA given; the agent endpoint serves only /healthz");
   }
-  apiserver::HttpServerOptions http;
+  http::HttpServerOptions http;
   http.listen_address = o.listen_address;
   http.port = o.port;
   http.cert_file = cert;
@@ -338,9 +339,11 @@ absl::Status AgentServer::Start() {
   http.worker_threads = 8;
   http.max_body_bytes = 64 * 1024;
   Impl* impl = impl_.get();
-  impl_->http_ = std::make_unique<apiserver::HttpServer>(
-      http, [impl](apiserver::HttpRequest& req) { return impl->Handle(req); },
-      [](int code, const std::string& message) { return apiserver::ErrorResponse(apiserver::TransportError(code, message)); });
+  impl_->http_ = std::make_unique<http::HttpServer>(
+      http, [impl](http::HttpRequest& req) { return impl->Handle(req); },
+      [](int code, const std::string& message) {
+        return http::ErrorResponse(http::TransportError(code, message));
+      });
   if (absl::Status s = impl_->http_->Start(); !s.ok()) {
     impl_->http_.reset();
     return s;
@@ -359,6 +362,6 @@ void AgentServer::Stop() {
 
 int AgentServer::port() const { return impl_->http_ ? impl_->http_->port() : 0; }
 
-apiserver::HttpResponse AgentServer::Handle(const apiserver::HttpRequest& request) { return impl_->Handle(request); }
+http::HttpResponse AgentServer::Handle(const http::HttpRequest& request) { return impl_->Handle(request); }
 
 }  // namespace skiff::agent::server

@@ -28,8 +28,8 @@
 
 #include "absl/status/status.h"
 #include "agent/cri/runtime.h"
-#include "apiserver/http_types.h"
-#include "apiserver/pki.h"
+#include "http/http_types.h"
+#include "http/pki.h"
 
 namespace skiff::agent::server {
 
@@ -46,15 +46,15 @@ std::optional<AgentRoute> ParseAgentRoute(const std::string& path);
 
 // The kubelet's check of a caller: nullopt when `request` carries a verified client certificate
 // whose common name is `allowed_user`; else the 401 (no certificate) or 403 response to send.
-std::optional<apiserver::HttpResponse> RejectCaller(const apiserver::HttpRequest& request,
-                                                    const std::string& allowed_user);
+std::optional<http::HttpResponse> RejectCaller(const http::HttpRequest& request,
+                                               const std::string& allowed_user);
 
 struct AgentServerOptions {
   std::string listen_address = "0.0.0.0";
   int port = 10250;            // 0 = any free port (tests)
   std::string data_dir;        // agent DIR: pods/ is read, pki/ holds the serving certificate
   std::string client_ca_file;  // the cluster CA; empty = only /healthz is served
-  std::string allowed_user = apiserver::kKubeletClientCommonName;
+  std::string allowed_user = http::kKubeletClientCommonName;
   std::vector<std::string> serving_hosts;  // SANs of the serving certificate (node IP, name)
   absl::Duration follow_poll = absl::Milliseconds(100);
 };
@@ -71,7 +71,7 @@ class AgentServer {
   int port() const;
 
   // The request handler (public for tests; the transport calls it).
-  apiserver::HttpResponse Handle(const apiserver::HttpRequest& request);
+  http::HttpResponse Handle(const http::HttpRequest& request);
 
   class Impl;
 

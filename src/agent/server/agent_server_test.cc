@@ -22,7 +22,7 @@ using pods::testing::FakeClock;
 using pods::testing::FakeRuntime;
 
 // Collects a stream's output.
-class CollectingSink : public apiserver::StreamSink {
+class CollectingSink : public http::StreamSink {
  public:
   bool Write(std::shared_ptr<const std::string> data) override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -53,7 +53,7 @@ class CollectingSink : public apiserver::StreamSink {
 };
 
 // The client end of a relayed connection, driven by hand.
-class FakeTunnelEnd : public apiserver::TunnelEnd {
+class FakeTunnelEnd : public http::TunnelEnd {
  public:
   void Send(std::shared_ptr<const std::string> data, std::function<void(bool)> done) override {
     {
@@ -217,17 +217,17 @@ class AgentServerTest : public ::testing::Test {
     return id;
   }
 
-  apiserver::HttpRequest Request(const std::string& method, const std::string& path,
-                           std::multimap<std::string, std::string> query = {}) {
-    apiserver::HttpRequest req;
+  http::HttpRequest Request(const std::string& method, const std::string& path,
+                            std::multimap<std::string, std::string> query = {}) {
+    http::HttpRequest req;
     req.method = method;
     req.path = path;
     req.query = std::move(query);
-    req.peer = apiserver::PeerCertificate{apiserver::kKubeletClientCommonName, {"system:masters"}};
+    req.peer = http::PeerCertificate{http::kKubeletClientCommonName, {"system:masters"}};
     return req;
   }
 
-  std::string Body(apiserver::HttpResponse resp) {
+  std::string Body(http::HttpResponse resp) {
     EXPECT_EQ(resp.status, 200) << resp.body;
     if (!resp.stream) return resp.body;
     auto sink = std::make_shared<CollectingSink>();
@@ -262,16 +262,16 @@ TEST(ParseAgentRouteTest, KubeletPaths) {
 }
 
 TEST_F(AgentServerTest, HealthzIsOpenEverythingElseNeedsTheKubeletClient) {
-  apiserver::HttpRequest health;
+  http::HttpRequest health;
   health.method = "GET";
   health.path = "/healthz";
   EXPECT_EQ(server_->Handle(health).status, 200);
-  apiserver::HttpRequest anonymous = Request("GET", "/containerLogs/default/p/c");
+  http::HttpRequest anonymous = Request("GET", "/containerLogs/default/p/c");
   anonymous.peer.reset();
   EXPECT_EQ(server_->Handle(anonymous).status, 401);
-  apiserver::HttpRequest admin = Request("GET", "/containerLogs/default/p/c");
+  http::HttpRequest admin = Request("GET", "/containerLogs/default/p/c");
   admin.peer->common_name = "admin";
-  apiserver::HttpResponse resp = server_->Handle(admin);
+  http::HttpResponse resp = server_->Handle(admin);
   EXPECT_EQ(resp.status, 403);
   EXPECT_NE(resp.body.find("user=admin"), std::string::npos);
   EXPECT_EQ(server_->Handle(Request("GET", "/nope")).status, 404);
@@ -294,7 +294,7 @@ TEST_F(AgentServerTest, LogsOfTheCurrentAndPreviousAttempt) {
 TEST_F(AgentServerTest, LogErrorsAreKubernetesStatuses) {
   std::string sb = StartPod("default", "web", "uid-1");
   StartContainer(sb, "uid-1", "app", 0, "2024-05-01T10:00:00Z stdout F only\n");
-  apiserver::HttpResponse resp =
+  http::HttpResponse resp =
       server_->Handle(Request("GET", "/containerLogs/default/web/app", {{"previous", "1"}}));
   EXPECT_EQ(resp.status, 400);
   EXPECT_NE(resp.body.find(R"(previous terminated container \"app\" in pod \"web\" not found)"),
@@ -312,7 +312,7 @@ TEST_F(AgentServerTest, LogErrorsAreKubernetesStatuses) {
 TEST_F(AgentServerTest, FollowEndsWhenTheContainerExits) {
   std::string sb = StartPod("default", "web", "uid-1");
   std::string id = StartContainer(sb, "uid-1", "app", 0, "2024-05-01T10:00:00Z stdout F before\n");
-  apiserver::HttpResponse resp =
+  http::HttpResponse resp =
       server_->Handle(Request("GET", "/containerLogs/default/web/app", {{"follow", "true"}}));
   ASSERT_TRUE(resp.stream);
   auto sink = std::make_shared<CollectingSink>();
@@ -327,7 +327,7 @@ TEST_F(AgentServerTest, FollowEndsWhenTheContainerExits) {
 TEST_F(AgentServerTest, StopEndsFollowers) {
   std::string sb = StartPod("default", "web", "uid-1");
   StartContainer(sb, "uid-1", "app", 0, "2024-05-01T10:00:00Z stdout F x\n");
-  apiserver::HttpResponse resp =
+  http::HttpResponse resp =
       server_->Handle(Request("GET", "/containerLogs/default/web/app", {{"follow", "true"}}));
   ASSERT_TRUE(resp.stream);
   auto sink = std::make_shared<CollectingSink>();
@@ -343,18 +343,18 @@ TEST_F(AgentServerTest, ExecIsRelayedToTheStreamingServer) {
   runtime_.port = streaming.port();
   std::string sb = StartPod("default", "web", "uid-1");
   std::string id = StartContainer(sb, "uid-1", "app", 0, "");
-  apiserver::HttpRequest req = Request("POST", "/exec/default/web/app",
-                                 {{"command", "sh"},
-                                  {"command", "-c"},
-                                  {"command", "echo hi"},
-                                  {"stdin", "true"},
-                                  {"stdout", "true"},
-                                  {"tty", "false"}});
+  http::HttpRequest req = Request("POST", "/exec/default/web/app",
+                                  {{"command", "sh"},
+                                   {"command", "-c"},
+                                   {"command", "echo hi"},
+                                   {"stdin", "true"},
+                                   {"stdout", "true"},
+                                   {"tty", "false"}});
   req.headers["connection"] = "Upgrade";
   req.headers["upgrade"] = "SPDY/3.1";
   req.headers["x-stream-protocol-version"] = "v4.channel.k8s.io,v3.channel.k8s.io";
   req.headers["authorization"] = "Bearer secret";
-  apiserver::HttpResponse resp = server_->Handle(req);
+  http::HttpResponse resp = server_->Handle(req);
   ASSERT_EQ(resp.status, 101) << resp.body;
   ASSERT_TRUE(resp.tunnel);
   EXPECT_EQ(runtime_.last_exec.container_id(), id);

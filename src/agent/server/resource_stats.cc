@@ -8,11 +8,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
-#include "apiserver/errors.h"
 #include "base/clock.h"
 #include "base/file.h"
 #include "base/json.h"
 #include "boost/json/value.hpp"
+#include "http/errors.h"
 
 namespace skiff::agent::server {
 
@@ -153,17 +153,16 @@ absl::StatusOr<std::string> ResourceStats::Summary() {
   return cached_;
 }
 
-apiserver::HttpResponse ServeStatsSummary(ResourceStats* stats, const apiserver::HttpRequest& request) {
+http::HttpResponse ServeStatsSummary(ResourceStats* stats, const http::HttpRequest& request) {
   if (request.method != "GET") {
-    return apiserver::ErrorResponse(api::MethodNotAllowedError("/stats/summary is read with GET"));
+    return http::ErrorResponse(api::MethodNotAllowedError("/stats/summary is read with GET"));
   }
   absl::StatusOr<std::string> summary = stats->Summary();
   if (!summary.ok()) {
-    return apiserver::ErrorResponse(
+    return http::ErrorResponse(
         api::ToStatus({503, "ServiceUnavailable", std::string(summary.status().message())}));
   }
-  return apiserver::HttpResponse{
-      .status = 200, .content_type = "application/json", .body = std::move(*summary)};
+  return http::HttpResponse{.status = 200, .content_type = "application/json", .body = std::move(*summary)};
 }
 
 }  // namespace skiff::agent::server

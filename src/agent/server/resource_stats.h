@@ -21,7 +21,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "agent/cri/runtime.h"
-#include "apiserver/http_types.h"
+#include "http/http_types.h"
 
 namespace skiff::agent::server {
 
@@ -68,7 +68,7 @@ class ResourceStats {
 };
 
 // GET /stats/summary: 200 with the summary JSON, 405 for other methods, 503 when CRI fails.
-apiserver::HttpResponse ServeStatsSummary(ResourceStats* stats, const apiserver::HttpRequest& request);
+http::HttpResponse ServeStatsSummary(ResourceStats* stats, const http::HttpRequest& request);
 
 }  // namespace skiff::agent::server
 

@@ -244,7 +244,6 @@ absl::Status InProcessClient::Authorize(const api::ResourceInfo& r, const std::s
   info.name = name;
   info.subresource = subresource;
   info.verb = verb;
-  info.user = &user_;
   return authorizer_->Authorize(user_, info);
 }
 

@@ -6,16 +6,17 @@
 // Unknown fields are pruned silently (fieldValidation=Ignore). List pagination (limit/continue)
 // pages through the live cache, not a snapshot. With set_strip_managed_fields(true), List and Watch
 // results omit metadata.managedFields (what kube-controller-manager's and kube-scheduler's informers
-// do to save memory: no controller reads them, and an Update without them keeps the stored ones). Watches deliver events on a thread of their own
-// (never the cache's fan-out thread), with a BOOKMARK at most once a second when asked.
+// do to save memory: no controller reads them, and an Update without them keeps the stored ones). Watches
+// deliver events on a thread of their own (never the cache's fan-out thread), with a BOOKMARK at most once a
+// second when asked.
 //
 // With an identity (set_identity), every call is first authorized as that user by the API
 // server's Authorizer, exactly as the same request over HTTPS would be (403 otherwise), and writes
-// carry the user to storage's write checks (RBAC escalation prevention); without one the client is
-// trusted (tests, tools).
+// carry the user to admission (RBAC escalation prevention); without one the client is trusted
+// (tests, tools).
 // Thread-safety: every method may be called concurrently. Ownership: borrows the storage, clock
 // and authorizer (which must outlive the client and every WatchHandle it returned).
-// Failure: Kubernetes API errors as absl::Status (client.h, apiserver/errors.h).
+// Failure: Kubernetes API errors as absl::Status (client.h, api/errors.h).
 #ifndef SKIFF_CLIENT_INPROCESS_IN_PROCESS_CLIENT_H_
 #define SKIFF_CLIENT_INPROCESS_IN_PROCESS_CLIENT_H_
 

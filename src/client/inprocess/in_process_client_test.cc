@@ -347,7 +347,7 @@ TEST_F(InProcessClientTest, WithAnIdentityEveryCallIsAuthorized) {
   apiserver::RbacAuthorizer authorizer(server_.storage()->cache());
   ASSERT_TRUE(authorizer.Start().ok());
   apiserver::RbacEscalationCheck escalation(&authorizer);
-  server_.storage()->AddWriteCheck(&escalation);
+  server_.storage()->AddAdmissionPlugin(&escalation);
   const api::ResourceInfo& roles = Resource("rbac.authorization.k8s.io", "v1", "roles");
   const api::ResourceInfo& bindings = Resource("rbac.authorization.k8s.io", "v1", "rolebindings");
   ASSERT_TRUE(client_->Create(roles, "default", Parse(R"({"metadata":{"name":"cm"},

@@ -10,7 +10,7 @@
 // Pods are deleted at once (no graceful termination) and no admission runs.
 // Thread-safety: all methods are safe from any thread; watch handlers must not call the client.
 // Ownership: watch handles must be destroyed before the FakeClient. Failure: Kubernetes-style
-// errors built with apiserver/errors.h (404, 409, 400).
+// errors built with api/errors.h (404, 409, 400).
 #ifndef SKIFF_CONTROLLERS_TESTING_FAKE_CLIENT_H_
 #define SKIFF_CONTROLLERS_TESTING_FAKE_CLIENT_H_
 

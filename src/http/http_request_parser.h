@@ -6,16 +6,16 @@
 // Thread-safety: a parser is used by one connection at a time; the functions are pure.
 // Failure: oversized fields or header blocks end the parse with http::error::header_limit (431),
 // oversized bodies with http::error::body_limit (413); other malformed input with Beast's errors (400).
-#ifndef SKIFF_APISERVER_HTTP_REQUEST_PARSER_H_
-#define SKIFF_APISERVER_HTTP_REQUEST_PARSER_H_
+#ifndef SKIFF_HTTP_HTTP_REQUEST_PARSER_H_
+#define SKIFF_HTTP_HTTP_REQUEST_PARSER_H_
 
 #include <cstddef>
 #include <string_view>
 
-#include "apiserver/http_types.h"
 #include "boost/beast/http.hpp"
+#include "http/http_types.h"
 
-namespace skiff::apiserver {
+namespace skiff::http {
 
 struct HttpRequestLimits {
   // All header fields together (kube-apiserver: 1 MiB).
@@ -45,6 +45,6 @@ void ToHttpRequest(boost::beast::http::request<boost::beast::http::string_body>&
 // The HTTP status for a parse error: 431 for header limits, 413 for the body limit, else 400.
 int ParseErrorStatus(const boost::beast::error_code& ec);
 
-}  // namespace skiff::apiserver
+}  // namespace skiff::http
 
-#endif  // SKIFF_APISERVER_HTTP_REQUEST_PARSER_H_
+#endif  // SKIFF_HTTP_HTTP_REQUEST_PARSER_H_

@@ -8,8 +8,8 @@
 // Ownership: returns values; UserFromCertificate borrows the X509 it is given.
 // Failure: file-system and OpenSSL errors are absl::Status (Internal / PermissionDenied / ...), with the
 // path and OpenSSL's error string in the message. A certificate without a common name is Unauthenticated.
-#ifndef SKIFF_APISERVER_PKI_H_
-#define SKIFF_APISERVER_PKI_H_
+#ifndef SKIFF_HTTP_PKI_H_
+#define SKIFF_HTTP_PKI_H_
 
 #include <openssl/x509.h>
 #include <sys/types.h>
@@ -24,7 +24,7 @@
 #include "absl/status/statusor.h"
 #include "base/clock.h"
 
-namespace skiff::apiserver {
+namespace skiff::http {
 
 // The common name of the API server's kubelet-client certificate; agents accept only it.
 inline constexpr char kKubeletClientCommonName[] = "kube-apiserver-kubelet-client";
@@ -33,20 +33,20 @@ inline constexpr char kKubeletClientCommonName[] = "kube-apiserver-kubelet-clien
 // `data_dir` was given.
 struct PkiPaths {
   std::string data_dir;
-  std::string pki_dir;           // data_dir/pki (0700)
-  std::string ca_cert;           // pki/ca.crt
-  std::string ca_key;            // pki/ca.key (0600)
-  std::string server_cert;       // pki/server.crt
-  std::string server_key;        // pki/server.key (0600)
-  std::string admin_cert;        // pki/admin.crt (CN admin, O system:masters)
-  std::string admin_key;         // pki/admin.key (0600)
+  std::string pki_dir;      // data_dir/pki (0700)
+  std::string ca_cert;      // pki/ca.crt
+  std::string ca_key;       // pki/ca.key (0600)
+  std::string server_cert;  // pki/server.crt
+  std::string server_key;   // pki/server.key (0600)
+  std::string admin_cert;   // pki/admin.crt (CN admin, O system:masters)
+  std::string admin_key;    // pki/admin.key (0600)
   // The API server's client identity towards node agents (CN kube-apiserver-kubelet-client,
   // O system:masters), used for logs/exec/attach/port-forward.
   std::string kubelet_client_cert;  // pki/kubelet-client.crt
   std::string kubelet_client_key;   // pki/kubelet-client.key (0600)
-  std::string admin_token;       // admin.token (not created by EnsurePki; see EnsureToken)
-  std::string node_token;        // node.token (join token for agents)
-  std::string admin_kubeconfig;  // admin.kubeconfig (see WriteKubeconfig)
+  std::string admin_token;          // admin.token (not created by EnsurePki; see EnsureToken)
+  std::string node_token;           // node.token (join token for agents)
+  std::string admin_kubeconfig;     // admin.kubeconfig (see WriteKubeconfig)
 };
 
 // The paths EnsurePki uses for `data_dir`, without touching the disk.
@@ -106,6 +106,6 @@ struct SubjectAltNames {
 };
 SubjectAltNames CertificateSans(X509* cert);
 
-}  // namespace skiff::apiserver
+}  // namespace skiff::http
 
-#endif  // SKIFF_APISERVER_PKI_H_
+#endif  // SKIFF_HTTP_PKI_H_

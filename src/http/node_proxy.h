@@ -12,8 +12,8 @@
 // it must outlive the responses it returned (destroying it closes them).
 // Failure: Unavailable when the upstream cannot be reached, the TLS handshake fails or the answer
 // is not HTTP; DeadlineExceeded when no response head arrives within `timeout`.
-#ifndef SKIFF_APISERVER_NODE_PROXY_H_
-#define SKIFF_APISERVER_NODE_PROXY_H_
+#ifndef SKIFF_HTTP_NODE_PROXY_H_
+#define SKIFF_HTTP_NODE_PROXY_H_
 
 #include <map>
 #include <memory>
@@ -23,9 +23,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "apiserver/http_types.h"
+#include "http/http_types.h"
 
-namespace skiff::apiserver {
+namespace skiff::http {
 
 struct UpstreamEndpoint {
   std::string host;  // IP address or DNS name
@@ -71,6 +71,6 @@ class NodeProxy {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace skiff::apiserver
+}  // namespace skiff::http
 
-#endif  // SKIFF_APISERVER_NODE_PROXY_H_
+#endif  // SKIFF_HTTP_NODE_PROXY_H_

@@ -1,12 +1,12 @@
-#include "apiserver/http_request_parser.h"
+#include "http/http_request_parser.h"
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "boost/url/parse.hpp"
 
-namespace skiff::apiserver {
+namespace skiff::http {
 
-namespace http = boost::beast::http;
+namespace bhttp = boost::beast::http;
 
 LimitedRequestParser::LimitedRequestParser(const HttpRequestLimits& limits)
     : max_field_bytes_(limits.max_field_bytes) {
@@ -14,10 +14,10 @@ LimitedRequestParser::LimitedRequestParser(const HttpRequestLimits& limits)
   body_limit(limits.max_body_bytes);
 }
 
-void LimitedRequestParser::on_field_impl(http::field name, boost::beast::string_view name_string,
+void LimitedRequestParser::on_field_impl(bhttp::field name, boost::beast::string_view name_string,
                                          boost::beast::string_view value, boost::beast::error_code& ec) {
   if (name_string.size() > max_field_bytes_ || value.size() > max_field_bytes_) {
-    ec = http::error::header_limit;
+    ec = bhttp::error::header_limit;
     return;
   }
   get().insert(name, name_string, value);
@@ -39,7 +39,7 @@ void ParseTarget(std::string_view target, HttpRequest& req) {
 
 }  // namespace
 
-void ToHttpRequest(http::request<http::string_body>& message, HttpRequest* out) {
+void ToHttpRequest(bhttp::request<bhttp::string_body>& message, HttpRequest* out) {
   out->method = std::string(message.method_string());
   ParseTarget(message.target(), *out);
   for (const auto& field : message) {
@@ -51,9 +51,9 @@ void ToHttpRequest(http::request<http::string_body>& message, HttpRequest* out) 
 }
 
 int ParseErrorStatus(const boost::beast::error_code& ec) {
-  if (ec == http::error::header_limit) return 431;
-  if (ec == http::error::body_limit) return 413;
+  if (ec == bhttp::error::header_limit) return 431;
+  if (ec == bhttp::error::body_limit) return 413;
   return 400;
 }
 
-}  // namespace skiff::apiserver
+}  // namespace skiff::http

@@ -4,8 +4,8 @@
 // Thread-safety: HttpRequest/HttpResponse are values owned by one request at a time. StreamSink
 // methods are safe to call from any thread. Ownership: the transport owns the sink; the source is
 // shared by the transport and whoever produces its data.
-#ifndef SKIFF_APISERVER_HTTP_TYPES_H_
-#define SKIFF_APISERVER_HTTP_TYPES_H_
+#ifndef SKIFF_HTTP_HTTP_TYPES_H_
+#define SKIFF_HTTP_HTTP_TYPES_H_
 
 #include <functional>
 #include <map>
@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-namespace skiff::apiserver {
+namespace skiff::http {
 
 // The identity proven by a verified TLS client certificate.
 struct PeerCertificate {
@@ -24,8 +24,8 @@ struct PeerCertificate {
 };
 
 struct HttpRequest {
-  std::string method;  // "GET", "POST", ...
-  std::string path;    // decoded path without query
+  std::string method;                             // "GET", "POST", ...
+  std::string path;                               // decoded path without query
   std::multimap<std::string, std::string> query;  // decoded query parameters
   std::map<std::string, std::string> headers;     // lower-cased names
   std::string body;
@@ -115,6 +115,6 @@ struct HttpResponse {
   std::shared_ptr<Tunnel> tunnel;
 };
 
-}  // namespace skiff::apiserver
+}  // namespace skiff::http
 
-#endif  // SKIFF_APISERVER_HTTP_TYPES_H_
+#endif  // SKIFF_HTTP_HTTP_TYPES_H_

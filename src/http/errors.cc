@@ -1,9 +1,9 @@
-#include "apiserver/errors.h"
+#include "http/errors.h"
 
 #include "base/json.h"
 #include "boost/json.hpp"
 
-namespace skiff::apiserver {
+namespace skiff::http {
 
 absl::Status TransportError(int code, const std::string& message) {
   switch (code) {
@@ -32,8 +32,8 @@ HttpResponse ErrorResponse(const absl::Status& status) {
 
 namespace {
 
-HttpResponse SuccessStatus(int http_code, int body_code, const std::string& group, const std::string& resource,
-                           const std::string& name, const std::string& uid) {
+HttpResponse SuccessStatus(int http_code, int body_code, const std::string& group,
+                           const std::string& resource, const std::string& name, const std::string& uid) {
   boost::json::object st;
   st["kind"] = "Status";
   st["apiVersion"] = "v1";
@@ -59,9 +59,9 @@ HttpResponse SuccessStatusResponse(int code, const std::string& group, const std
   return SuccessStatus(code, code, group, resource, name, uid);
 }
 
-HttpResponse DeletedStatusResponse(const std::string& group, const std::string& resource, const std::string& name,
-                                   const std::string& uid) {
+HttpResponse DeletedStatusResponse(const std::string& group, const std::string& resource,
+                                   const std::string& name, const std::string& uid) {
   return SuccessStatus(200, 0, group, resource, name, uid);
 }
 
-}  // namespace skiff::apiserver
+}  // namespace skiff::http

@@ -11,7 +11,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "apiserver/http_request_parser.h"
+#include "http/http_request_parser.h"
 
 namespace {
 
@@ -22,16 +22,16 @@ void Check(bool ok) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  namespace http = boost::beast::http;
+  namespace bhttp = boost::beast::http;
   if (size < 1) return 0;
   // The first byte picks the piece size, so inputs also explore split fields and chunks.
   size_t piece = 1 + data[0] % 64;
   std::string_view input(reinterpret_cast<const char*>(data + 1), size - 1);
-  skiff::apiserver::HttpRequestLimits limits;
+  skiff::http::HttpRequestLimits limits;
   limits.max_header_bytes = 4096;
   limits.max_field_bytes = 512;
   limits.max_body_bytes = 2048;
-  skiff::apiserver::LimitedRequestParser parser(limits);
+  skiff::http::LimitedRequestParser parser(limits);
   parser.eager(true);
   std::string buffered;
   size_t offset = 0;
@@ -47,7 +47,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     size_t used = parser.put(boost::asio::buffer(buffered), ec);
     buffered.erase(0, used);
-    if (ec == http::error::need_more) {
+    if (ec == bhttp::error::need_more) {
       ec = {};
       if (offset >= input.size()) {
         parser.put_eof(ec);
@@ -58,13 +58,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (ec) break;
   }
   if (ec) {
-    int status = skiff::apiserver::ParseErrorStatus(ec);
+    int status = skiff::http::ParseErrorStatus(ec);
     Check(status == 400 || status == 413 || status == 431);
     return 0;
   }
   if (!parser.is_done()) return 0;
-  skiff::apiserver::HttpRequest request;
-  skiff::apiserver::ToHttpRequest(parser.get(), &request);
+  skiff::http::HttpRequest request;
+  skiff::http::ToHttpRequest(parser.get(), &request);
   for (const auto& [name, value] : request.headers) {
     Check(name.size() <= limits.max_field_bytes);
     (void)value;  // repeated fields are joined, so only each part is bounded

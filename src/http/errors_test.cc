@@ -1,16 +1,17 @@
-#include "apiserver/errors.h"
+#include "http/errors.h"
 
 #include "base/json.h"
 #include "gtest/gtest.h"
 
-namespace skiff::apiserver {
+namespace skiff::http {
 namespace {
 
 TEST(ErrorsTest, ResponseCarriesTheStatusCode) {
   auto resp = ErrorResponse(api::NotFoundError("apps", "deployments", "web"));
   EXPECT_EQ(resp.status, 404);
   EXPECT_EQ(*base::ParseJson(resp.body), api::StatusObject(api::NotFoundError("apps", "deployments", "web")));
-  EXPECT_EQ(ErrorResponse(api::InvalidError("", "Pod", "p", {{"FieldValueInvalid", "bad", "spec"}})).status, 422);
+  EXPECT_EQ(ErrorResponse(api::InvalidError("", "Pod", "p", {{"FieldValueInvalid", "bad", "spec"}})).status,
+            422);
 }
 
 TEST(ErrorsTest, TooManyRequestsSetsRetryAfter) {
@@ -40,4 +41,4 @@ TEST(ErrorsTest, DeletedStatusNamesTheObjectAndCarriesNoCode) {
 }
 
 }  // namespace
-}  // namespace skiff::apiserver
+}  // namespace skiff::http

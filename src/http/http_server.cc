@@ -1,4 +1,4 @@
-#include "apiserver/http_server.h"
+#include "http/http_server.h"
 
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -13,7 +13,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "apiserver/http_request_parser.h"
 #include "base/thread_pool.h"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/ssl.hpp"
@@ -22,14 +21,15 @@
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
 #include "boost/beast/ssl.hpp"
+#include "http/http_request_parser.h"
 #include "spdlog/spdlog.h"
 
-namespace skiff::apiserver {
+namespace skiff::http {
 
 namespace net = boost::asio;
 namespace ssl = boost::asio::ssl;
 namespace beast = boost::beast;
-namespace http = boost::beast::http;
+namespace bhttp = boost::beast::http;
 using tcp = boost::asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
@@ -92,8 +92,8 @@ std::optional<PeerCertificate> PeerFromSsl(SSL* ssl) {
 
 // A parse error the client should be told about (as opposed to a closed or timed-out socket).
 bool IsProtocolError(const beast::error_code& ec) {
-  return ec.category() == http::make_error_code(http::error::header_limit).category() &&
-         ec != http::error::end_of_stream && ec != http::error::partial_message;
+  return ec.category() == bhttp::make_error_code(bhttp::error::header_limit).category() &&
+         ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
 }
 
 bool IsMutating(const std::string& method) { return method != "GET" && method != "HEAD" && method != "OPTIONS"; }
@@ -238,7 +238,7 @@ class Session : public std::enable_shared_from_this<Session>, public StreamSink 
     } else {
       socket.expires_after(server_->options_.idle_timeout);
     }
-    http::async_read_header(stream_, buffer_, *parser_,
+    bhttp::async_read_header(stream_, buffer_, *parser_,
                             [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
   }
 
@@ -253,7 +253,7 @@ class Session : public std::enable_shared_from_this<Session>, public StreamSink 
       return;
     }
     beast::get_lowest_layer(stream_).expires_after(kBodyTimeout);
-    if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
+    if (beast::iequals(parser_->get()[bhttp::field::expect], "100-continue")) {
       // The body is within limits: tell clients that wait for it (curl does above 1 MiB) to send it.
       auto cont = std::make_shared<std::string>("HTTP/1.1 100 Continue\r\n\r\n");
       net::async_write(stream_, net::buffer(*cont), [self = shared_from_this(), cont](beast::error_code ec, size_t) {
@@ -269,7 +269,7 @@ class Session : public std::enable_shared_from_this<Session>, public StreamSink 
   }
 
   void ReadBody() {
-    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
+    bhttp::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
       if (ec) {
         self->OnReadError(ec);
         return;
@@ -364,14 +364,14 @@ class Session : public std::enable_shared_from_this<Session>, public StreamSink 
       StartProduced(std::move(resp));
       return;
     }
-    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(resp.status), 11);
-    res->set(http::field::content_type, resp.content_type);
+    auto res = std::make_shared<bhttp::response<bhttp::string_body>>(static_cast<bhttp::status>(resp.status), 11);
+    res->set(bhttp::field::content_type, resp.content_type);
     for (const auto& [name, value] : resp.headers) res->insert(name, value);
     res->keep_alive(keep_alive_);
     res->body() = std::move(resp.body);
     res->prepare_payload();
     beast::get_lowest_layer(stream_).expires_after(server_->options_.idle_timeout);
-    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
+    bhttp::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
       if (!ec && self->drain_after_write_) {
         self->drain_deadline_ = Clock::now() + kDrainTimeout;
         self->Drain();
@@ -835,4 +835,4 @@ absl::Status HttpServer::Start() { return impl_->Start(); }
 void HttpServer::Stop() { impl_->Stop(); }
 int HttpServer::port() const { return impl_->port_; }
 
-}  // namespace skiff::apiserver
+}  // namespace skiff::http

@@ -1,13 +1,13 @@
-#include "apiserver/http_request_parser.h"
+#include "http/http_request_parser.h"
 
 #include <string>
 
 #include "gtest/gtest.h"
 
-namespace skiff::apiserver {
+namespace skiff::http {
 namespace {
 
-namespace http = boost::beast::http;
+namespace bhttp = boost::beast::http;
 
 // Feeds `wire` to a fresh parser at once; returns the error (empty when the request completed).
 boost::beast::error_code Parse(const std::string& wire, HttpRequest* out = nullptr,
@@ -16,7 +16,7 @@ boost::beast::error_code Parse(const std::string& wire, HttpRequest* out = nullp
   parser.eager(true);
   boost::beast::error_code ec;
   parser.put(boost::asio::buffer(wire), ec);
-  if (!ec && !parser.is_done()) ec = http::error::need_more;
+  if (!ec && !parser.is_done()) ec = bhttp::error::need_more;
   if (!ec && out) ToHttpRequest(parser.get(), out);
   return ec;
 }
@@ -39,25 +39,26 @@ TEST(HttpRequestParser, ParsesPathQueryHeadersAndBody) {
 
 TEST(HttpRequestParser, FieldOverBeastsLimitIsRefusedNotThrown) {
   std::string big(64 * 1024, 'a');
-  EXPECT_EQ(Parse("GET / HTTP/1.1\r\nX-Big: " + big + "\r\n\r\n"), http::error::header_limit);
-  EXPECT_EQ(Parse("GET / HTTP/1.1\r\n" + big + ": x\r\n\r\n"), http::error::header_limit);
-  EXPECT_EQ(ParseErrorStatus(http::error::header_limit), 431);
+  EXPECT_EQ(Parse("GET / HTTP/1.1\r\nX-Big: " + big + "\r\n\r\n"), bhttp::error::header_limit);
+  EXPECT_EQ(Parse("GET / HTTP/1.1\r\n" + big + ": x\r\n\r\n"), bhttp::error::header_limit);
+  EXPECT_EQ(ParseErrorStatus(bhttp::error::header_limit), 431);
 }
 
 TEST(HttpRequestParser, HeaderBlockOverTheTotalLimitIsRefused) {
   std::string wire = "GET / HTTP/1.1\r\n";
   for (int i = 0; i < 40; ++i) wire += "X-F" + std::to_string(i) + ": " + std::string(30000, 'b') + "\r\n";
   wire += "\r\n";
-  EXPECT_EQ(Parse(wire), http::error::header_limit);
+  EXPECT_EQ(Parse(wire), bhttp::error::header_limit);
 }
 
 TEST(HttpRequestParser, DeclaredBodyOverTheLimitIsRefusedBeforeItArrives) {
   HttpRequestLimits limits;
   limits.max_body_bytes = 100;
-  EXPECT_EQ(Parse("PUT /x HTTP/1.1\r\nContent-Length: 101\r\n\r\n", nullptr, limits), http::error::body_limit);
-  EXPECT_EQ(ParseErrorStatus(http::error::body_limit), 413);
-  EXPECT_EQ(ParseErrorStatus(http::error::bad_method), 400);
+  EXPECT_EQ(Parse("PUT /x HTTP/1.1\r\nContent-Length: 101\r\n\r\n", nullptr, limits),
+            bhttp::error::body_limit);
+  EXPECT_EQ(ParseErrorStatus(bhttp::error::body_limit), 413);
+  EXPECT_EQ(ParseErrorStatus(bhttp::error::bad_method), 400);
 }
 
 }  // namespace
-}  // namespace skiff::apiserver
+}  // namespace skiff::http

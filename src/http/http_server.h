@@ -24,8 +24,8 @@
 // Thread-safety: Start/Stop from one thread; the handler is called concurrently from workers.
 // Ownership: the server owns its threads and connections; the handler must outlive the server.
 // Failure: Start returns a Status when the certificate files or the listen address are unusable.
-#ifndef SKIFF_APISERVER_HTTP_SERVER_H_
-#define SKIFF_APISERVER_HTTP_SERVER_H_
+#ifndef SKIFF_HTTP_HTTP_SERVER_H_
+#define SKIFF_HTTP_HTTP_SERVER_H_
 
 #include <chrono>
 #include <functional>
@@ -33,9 +33,9 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "apiserver/http_types.h"
+#include "http/http_types.h"
 
-namespace skiff::apiserver {
+namespace skiff::http {
 
 struct HttpServerOptions {
   std::string listen_address = "0.0.0.0";
@@ -84,6 +84,6 @@ class HttpServer {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace skiff::apiserver
+}  // namespace skiff::http
 
-#endif  // SKIFF_APISERVER_HTTP_SERVER_H_
+#endif  // SKIFF_HTTP_HTTP_SERVER_H_

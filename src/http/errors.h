@@ -3,16 +3,16 @@
 // Status bodies. The error vocabulary itself (NotFoundError, ConflictError, StatusObject, ...)
 // lives in api/errors.h.
 // Thread-safety: pure functions. Ownership: values. Never fails.
-#ifndef SKIFF_APISERVER_ERRORS_H_
-#define SKIFF_APISERVER_ERRORS_H_
+#ifndef SKIFF_HTTP_ERRORS_H_
+#define SKIFF_HTTP_ERRORS_H_
 
 #include <string>
 
 #include "absl/status/status.h"
 #include "api/errors.h"
-#include "apiserver/http_types.h"
+#include "http/http_types.h"
 
-namespace skiff::apiserver {
+namespace skiff::http {
 
 // The HTTP transport's own errors (400, 413, 429, 431, 500) as Kubernetes Status values.
 absl::Status TransportError(int code, const std::string& message);
@@ -27,9 +27,9 @@ HttpResponse SuccessStatusResponse(int code, const std::string& group, const std
 // The 200 answer to a DELETE that removed an object of a kind that does not return deleted
 // objects: a success Status whose details name the object ({name, group, kind: plural, uid}) and
 // that carries no code, exactly as Kubernetes' registry builds it.
-HttpResponse DeletedStatusResponse(const std::string& group, const std::string& resource, const std::string& name,
-                                   const std::string& uid);
+HttpResponse DeletedStatusResponse(const std::string& group, const std::string& resource,
+                                   const std::string& name, const std::string& uid);
 
-}  // namespace skiff::apiserver
+}  // namespace skiff::http
 
-#endif  // SKIFF_APISERVER_ERRORS_H_
+#endif  // SKIFF_HTTP_ERRORS_H_

@@ -1,4 +1,4 @@
-#include "apiserver/pki.h"
+#include "http/pki.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -27,7 +27,7 @@
 #include "base/file.h"
 #include "spdlog/spdlog.h"
 
-namespace skiff::apiserver {
+namespace skiff::http {
 namespace {
 
 constexpr absl::Duration kCaValidity = absl::Hours(24 * 3650);
@@ -457,8 +457,8 @@ absl::StatusOr<PkiPaths> EnsurePki(const std::string& data_dir, const PkiOptions
                           .organizations = {"system:masters"},
                           .ext_key_usage = "clientAuth",
                           .validity = kLeafValidity};
-  if (absl::Status st = EnsureLeaf(kubelet_client, *ca, paths.kubelet_client_cert, paths.kubelet_client_key,
-                                   new_ca, now);
+  if (absl::Status st =
+          EnsureLeaf(kubelet_client, *ca, paths.kubelet_client_cert, paths.kubelet_client_key, new_ca, now);
       !st.ok()) {
     return st;
   }
@@ -590,4 +590,4 @@ SubjectAltNames CertificateSans(X509* cert) {
   return out;
 }
 
-}  // namespace skiff::apiserver
+}  // namespace skiff::http

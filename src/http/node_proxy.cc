@@ -1,4 +1,4 @@
-#include "apiserver/node_proxy.h"
+#include "http/node_proxy.h"
 
 #include <array>
 #include <future>
@@ -18,12 +18,12 @@
 #include "boost/url/encode.hpp"
 #include "boost/url/rfc/unreserved_chars.hpp"
 
-namespace skiff::apiserver {
+namespace skiff::http {
 
 namespace net = boost::asio;
 namespace ssl = boost::asio::ssl;
 namespace beast = boost::beast;
-namespace http = boost::beast::http;
+namespace bhttp = boost::beast::http;
 using tcp = boost::asio::ip::tcp;
 
 namespace {
@@ -129,7 +129,7 @@ class Exchange : public std::enable_shared_from_this<Exchange<Stream>>, public T
     for (auto& [name, value] : request.headers) request_.insert(name, value);
     std::string host = endpoint_.host.find(':') != std::string::npos ? absl::StrCat("[", endpoint_.host, "]")
                                                                      : endpoint_.host;
-    request_.set(http::field::host, absl::StrCat(host, ":", endpoint_.port));
+    request_.set(bhttp::field::host, absl::StrCat(host, ":", endpoint_.port));
     request_.body() = std::move(request.body);
     if (!request_.body().empty() || request.method == "POST" || request.method == "PUT")
       request_.prepare_payload();
@@ -176,10 +176,10 @@ class Exchange : public std::enable_shared_from_this<Exchange<Stream>>, public T
   }
 
   void WriteRequest() {
-    http::async_write(stream_, request_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
+    bhttp::async_write(stream_, request_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
       if (ec) return self->Fail(NetError("sending the request to", self->endpoint_, ec));
       self->parser_.body_limit(boost::none);
-      http::async_read_header(self->stream_, self->buffer_, self->parser_,
+      bhttp::async_read_header(self->stream_, self->buffer_, self->parser_,
                               [self](beast::error_code ec, size_t) { self->OnHead(ec); });
     });
   }
@@ -228,10 +228,10 @@ class Exchange : public std::enable_shared_from_this<Exchange<Stream>>, public T
   void ReadBody() {
     parser_.get().body().data = chunk_.data();
     parser_.get().body().size = chunk_.size();
-    http::async_read_some(
+    bhttp::async_read_some(
         stream_, buffer_, parser_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
           size_t got = self->chunk_.size() - self->parser_.get().body().size;
-          if (ec == http::error::need_buffer) ec = {};
+          if (ec == bhttp::error::need_buffer) ec = {};
           if (got > 0) self->DeliverBody(std::string(self->chunk_.data(), got));
           if (ec || self->parser_.is_done()) {
             if (self->whole_) {
@@ -302,9 +302,9 @@ class Exchange : public std::enable_shared_from_this<Exchange<Stream>>, public T
   tcp::resolver resolver_;
   Stream stream_;
   UpstreamEndpoint endpoint_;
-  http::request<http::string_body> request_;
+  bhttp::request<bhttp::string_body> request_;
   beast::flat_buffer buffer_;
-  http::response_parser<http::buffer_body> parser_;
+  bhttp::response_parser<bhttp::buffer_body> parser_;
   std::promise<HeadResult> head_promise_;
   HeadResult head_;
   bool head_sent_ = false;
@@ -420,4 +420,4 @@ std::vector<std::pair<std::string, std::string>> StreamingRequestHeaders(const H
   return out;
 }
 
-}  // namespace skiff::apiserver
+}  // namespace skiff::http

@@ -1,0 +1,17 @@
+#include "apiserver/admission.h"
+
+namespace skiff::apiserver {
+
+absl::string_view OperationName(AdmissionOperation op) {
+  switch (op) {
+    case AdmissionOperation::kCreate:
+      return "CREATE";
+    case AdmissionOperation::kUpdate:
+      return "UPDATE";
+    case AdmissionOperation::kDelete:
+      return "DELETE";
+  }
+  return "";
+}
+
+}  // namespace skiff::apiserver

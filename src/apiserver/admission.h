@@ -1,0 +1,72 @@
+// Admission plug-ins: the checks and rewrites that run on every write after authorization, as
+// kube-apiserver's admission chain (ServiceAccount, LimitRanger, ResourceQuota, PodSecurity,
+// NodeRestriction ...). ResourceStorage runs them on every write path, HTTP or in-process:
+//   schema defaults + validation (Admission) -> Mutate of every plug-in, in registration order ->
+//   schema defaults + validation again if a plug-in changed the object -> Validate of every plug-in.
+// Deletes run Validate only, with `obj` null and `old` the object being deleted. Plug-ins see
+// every resource and pick what they handle themselves (a cheap check of request.resource first).
+//
+// Thread-safety: plug-ins are called concurrently from many writers and must be safe for it.
+// Ownership: ResourceStorage borrows plug-ins (they outlive it); an AdmissionRequest borrows
+// everything it points to for the duration of one call.
+// Failure: a plug-in refuses a write with a Kubernetes API error status (403 Forbidden for policy,
+// 422 Invalid for bad values), which the writer receives unchanged; nothing is stored.
+#ifndef SKIFF_APISERVER_ADMISSION_H_
+#define SKIFF_APISERVER_ADMISSION_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "api/resources.h"
+#include "boost/json/fwd.hpp"
+
+namespace skiff::apiserver {
+
+struct User;  // apiserver/auth.h
+
+enum class AdmissionOperation { kCreate, kUpdate, kDelete };
+
+// "CREATE", "UPDATE", "DELETE" (the spelling of admission.k8s.io and of messages).
+absl::string_view OperationName(AdmissionOperation op);
+
+// What is being written and by whom (Kubernetes' admission.Attributes).
+struct AdmissionRequest {
+  AdmissionOperation operation = AdmissionOperation::kCreate;
+  const api::ResourceInfo* resource = nullptr;
+  absl::string_view subresource;  // "", "status", "scale", "binding", ...
+  absl::string_view ns;
+  absl::string_view name;
+  // The writer; null for in-process writes made without an identity (the server's own bootstrap).
+  const User* user = nullptr;
+  bool dry_run = false;
+  // Warnings for the client (HTTP "Warning: 299" headers); null when the writer does not collect them.
+  std::vector<std::string>* warnings = nullptr;
+
+  void Warn(std::string message) const {
+    if (warnings) warnings->push_back(std::move(message));
+  }
+};
+
+class AdmissionPlugin {
+ public:
+  virtual ~AdmissionPlugin() = default;
+  // May change `obj` (create/update only) and then sets *changed, so that the schema defaults and
+  // validation run again over the result; `old` is null on create.
+  virtual absl::Status Mutate(const AdmissionRequest& request, boost::json::value& obj,
+                              const boost::json::value* old, bool* changed) {
+    (void)request, (void)obj, (void)old, (void)changed;
+    return absl::OkStatus();
+  }
+  // Accepts or refuses the final object. `obj` is null on delete; `old` is null on create.
+  virtual absl::Status Validate(const AdmissionRequest& request, const boost::json::value* obj,
+                                const boost::json::value* old) {
+    (void)request, (void)obj, (void)old;
+    return absl::OkStatus();
+  }
+};
+
+}  // namespace skiff::apiserver
+
+#endif  // SKIFF_APISERVER_ADMISSION_H_
