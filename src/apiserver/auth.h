@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "boost/json/object.hpp"
 #include "apiserver/request_info.h"
+#include "boost/json/object.hpp"
 #include "http/http_types.h"
 
 namespace skiff::apiserver {
