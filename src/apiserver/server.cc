@@ -13,7 +13,10 @@
 #include "apiserver/metered_store.h"
 #include "apiserver/metrics.h"
 #include "apiserver/metrics_api.h"
+#include "apiserver/pod_security_sources.h"
 #include "apiserver/pod_streams.h"
+#include "apiserver/podsecurity/config.h"
+#include "apiserver/podsecurity/plugin.h"
 #include "apiserver/rbac_authorizer.h"
 #include "apiserver/rbac_bootstrap.h"
 #include "apiserver/resource_storage.h"
@@ -72,6 +75,8 @@ struct Server::Parts {
   std::unique_ptr<WatchCache> cache;
   std::unique_ptr<SchemaAdmission> admission;
   std::unique_ptr<ServiceAllocations> service_allocations;
+  std::unique_ptr<PodSecuritySources> pod_security_sources;
+  std::unique_ptr<podsecurity::PodSecurityPlugin> pod_security;
   std::unique_ptr<ResourceStorage> storage;
   Authenticator authenticator;
   AllowAllAuthorizer allow_all;
@@ -129,6 +134,16 @@ absl::Status Server::Start() {
   parts_->service_allocations = std::move(*allocations);
   parts_->service_allocations->Rebuild(StoredServices(parts_->cache.get()));
   parts_->storage->AddWriteHook(parts_->service_allocations.get());
+  parts_->pod_security_sources = std::make_unique<PodSecuritySources>(parts_->cache.get());
+  podsecurity::Options pod_security;
+  if (!options_.pod_security_config.empty()) {
+    auto loaded = podsecurity::LoadConfig(options_.pod_security_config);
+    if (!loaded.ok()) return loaded.status();
+    pod_security = std::move(*loaded);
+  }
+  parts_->pod_security = std::make_unique<podsecurity::PodSecurityPlugin>(parts_->pod_security_sources.get(),
+                                                                         std::move(pod_security));
+  parts_->storage->AddAdmissionPlugin(parts_->pod_security.get());
   // Namespaces Kubernetes always has.
   const api::ResourceInfo* namespaces = api::FindResource("", "v1", "namespaces");
   for (const char* ns : {"default", "kube-system", "kube-public", "kube-node-lease"}) {

@@ -29,6 +29,8 @@ struct ServerOptions {
   std::string service_cidr = "10.43.0.0/16";  // ClusterIPs; .1 = kubernetes, .10 = kube-dns
   std::string service_node_port_range = "30000-32767";
   std::string advertise_address;  // "" = the listen address, or this host's main IPv4 address
+  // PodSecurityConfiguration file (apiserver/podsecurity/config.h); "" = privileged defaults, no exemptions.
+  std::string pod_security_config;
 };
 
 // The cluster DNS address of a service CIDR (its tenth address, 10.43.0.10 by default).

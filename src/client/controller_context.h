@@ -33,11 +33,4 @@ struct ControllerContext {
 
 }  // namespace skiff::client
 
-// The controllers (namespace skiff::controllers) name these without qualification.
-namespace skiff::controllers {
-using client::ControllerContext;
-using client::ControllerOptions;
-using client::Runnable;
-}  // namespace skiff::controllers
-
 #endif  // SKIFF_CLIENT_CONTROLLER_CONTEXT_H_

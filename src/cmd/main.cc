@@ -172,6 +172,9 @@ int main(int argc, char** argv) {
       ->add_option("--max-mutating-requests-inflight", server_options.max_mutating_requests_inflight,
                    "Mutating requests queued or running at once; more get 429 (0: no limit)")
       ->capture_default_str();
+  server->add_option("--pod-security-config", server_options.pod_security_config,
+                     "PodSecurityConfiguration file (defaults and exemptions of Pod Security admission; "
+                     "default: every namespace privileged unless labelled)");
   server->add_flag("--disable-agent", disable_agent, "Do not run a node agent in this process");
   skiff::agent::kubelet::AgentFlags node_service_flags;  // of the in-process agent
   skiff::agent::kubelet::AddNodeServiceFlags(server, &node_service_flags);

@@ -55,7 +55,7 @@ json::value AggregatedRules(const json::value& role, const std::vector<client::O
   return rules;
 }
 
-ClusterRoleAggregationController::ClusterRoleAggregationController(const ControllerContext& context)
+ClusterRoleAggregationController::ClusterRoleAggregationController(const client::ControllerContext& context)
     : context_(context), cluster_roles_(&context.informers->For(ClusterRoles())) {}
 
 ClusterRoleAggregationController::~ClusterRoleAggregationController() { Stop(); }
@@ -97,7 +97,7 @@ client::ReconcileResult ClusterRoleAggregationController::Reconcile(const std::s
   return {updated.status()};  // 409: the informer lags; the retry reads the newer role
 }
 
-std::unique_ptr<Runnable> NewClusterRoleAggregationController(const ControllerContext& context) {
+std::unique_ptr<client::Runnable> NewClusterRoleAggregationController(const client::ControllerContext& context) {
   return std::make_unique<ClusterRoleAggregationController>(context);
 }
 

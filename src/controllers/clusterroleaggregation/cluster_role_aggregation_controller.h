@@ -18,9 +18,9 @@
 
 namespace skiff::controllers {
 
-class ClusterRoleAggregationController : public Runnable, public client::Reconciler {
+class ClusterRoleAggregationController : public client::Runnable, public client::Reconciler {
  public:
-  explicit ClusterRoleAggregationController(const ControllerContext& context);
+  explicit ClusterRoleAggregationController(const client::ControllerContext& context);
   ~ClusterRoleAggregationController() override;
 
   void Start() override;
@@ -30,7 +30,7 @@ class ClusterRoleAggregationController : public Runnable, public client::Reconci
  private:
   void EnqueueAggregated();
 
-  ControllerContext context_;
+  client::ControllerContext context_;
   client::Informer* cluster_roles_;
   std::unique_ptr<client::Controller> controller_;
 };
@@ -39,7 +39,7 @@ class ClusterRoleAggregationController : public Runnable, public client::Reconci
 // Exposed for tests.
 boost::json::value AggregatedRules(const boost::json::value& role, const std::vector<client::Object>& all);
 
-std::unique_ptr<Runnable> NewClusterRoleAggregationController(const ControllerContext& context);
+std::unique_ptr<client::Runnable> NewClusterRoleAggregationController(const client::ControllerContext& context);
 
 }  // namespace skiff::controllers
 

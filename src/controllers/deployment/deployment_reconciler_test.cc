@@ -4,16 +4,16 @@
 
 #include "api/resources.h"
 #include "base/json.h"
+#include "base/testing/fake_clock.h"
+#include "client/testing/fake_client.h"
 #include "controllers/deployment/deployment_util.h"
-#include "controllers/replicaset/fake_client.h"
 #include "controllers/workload/workload_util.h"
 #include "gtest/gtest.h"
 
 namespace skiff::controllers {
 namespace {
 
-using testing::FakeClient;
-using testing::ManualClock;
+using client::testing::FakeClient;
 
 const api::ResourceInfo& Deployments() { return *api::FindResource("apps", "v1", "deployments"); }
 const api::ResourceInfo& ReplicaSets() { return *api::FindResource("apps", "v1", "replicasets"); }
@@ -50,15 +50,15 @@ class DeploymentReconcilerTest : public ::testing::Test {
   }
 
   client::ReconcileResult Reconcile() {
-    client_.SyncCache("deployments", d_cache_);
-    client_.SyncCache("replicasets", rs_cache_);
-    client_.SyncCache("pods", pod_cache_);
+    d_cache_.Reset(client_.Objects(Deployments()));
+    rs_cache_.Reset(client_.Objects(ReplicaSets()));
+    pod_cache_.Reset(client_.Objects(Pods()));
     return reconciler_->Reconcile("default/web");
   }
 
   // Plays ReplicaSet controller + kubelet: every ReplicaSet's pods exist and are available.
   void Settle() {
-    for (const client::Object& rs : client_.Objects("replicasets")) {
+    for (const client::Object& rs : client_.Objects(ReplicaSets())) {
       boost::json::value copy = *rs;
       int64_t n = SpecReplicas(*rs);
       copy.as_object()["status"] =
@@ -84,7 +84,7 @@ class DeploymentReconcilerTest : public ::testing::Test {
 
   client::Object D() { return *client_.Get(Deployments(), "default", "web"); }
   std::vector<client::Object> Rss() {
-    auto rss = client_.Objects("replicasets", "default");
+    auto rss = client_.Objects(ReplicaSets(), "default");
     std::sort(rss.begin(), rss.end(),
               [](const auto& a, const auto& b) { return Revision(*a) < Revision(*b); });
     return rss;
@@ -139,7 +139,7 @@ class DeploymentReconcilerTest : public ::testing::Test {
     return rounds;
   }
 
-  ManualClock clock_;
+  base::testing::FakeClock clock_;
   FakeClient client_;
   MapCache d_cache_, rs_cache_, pod_cache_;
   std::unique_ptr<DeploymentReconciler> reconciler_;
@@ -178,9 +178,9 @@ TEST_F(DeploymentReconcilerTest, CreatesNewReplicaSetWithHashRevisionAndOwner) {
   EXPECT_EQ(Condition("Available", "status"), "True");
   EXPECT_EQ(Condition("Progressing", "reason"), "NewReplicaSetAvailable");
   // Nothing left to do: a further reconcile writes nothing.
-  client_.TakeWrites();
+  client_.TakeCalls();
   ASSERT_TRUE(Reconcile().status.ok());
-  EXPECT_TRUE(client_.TakeWrites().empty());
+  EXPECT_TRUE(client_.TakeCalls().empty());
 }
 
 TEST_F(DeploymentReconcilerTest, RollingUpdateWithSurgeOnlyKeepsFullAvailability) {
@@ -354,7 +354,7 @@ TEST_F(DeploymentReconcilerTest, AdoptsMatchingOrphanReplicaSet) {
 TEST_F(DeploymentReconcilerTest, ReplicaSetEventsMapToTheOwningDeployment) {
   client_.Put(Deployments(), MakeDeployment(2, Rolling(1, 0)));
   ASSERT_TRUE(Reconcile().status.ok());
-  client_.SyncCache("deployments", d_cache_);
+  d_cache_.Reset(client_.Objects(Deployments()));
   client::Object rs = Rss()[0];
   EXPECT_EQ(reconciler_->OnReplicaSetAdded(*rs), std::vector<std::string>{"default/web"});
   EXPECT_EQ(reconciler_->OnReplicaSetDeleted(*rs), std::vector<std::string>{"default/web"});

@@ -6,8 +6,8 @@
 #include "api/resources.h"
 #include "base/json.h"
 #include "base/testing/fake_clock.h"
+#include "client/testing/fake_client.h"
 #include "controllers/workload/workload_util.h"
-#include "controllers/testing/fake_client.h"
 #include "gtest/gtest.h"
 
 namespace skiff::controllers {
@@ -15,13 +15,6 @@ namespace {
 
 const api::ResourceInfo& Pods() { return *api::FindResource("", "v1", "pods"); }
 const api::ResourceInfo& Jobs() { return *api::FindResource("batch", "v1", "jobs"); }
-
-// Copies a list out of the fake client (a temporary StatusOr must not back a range-for).
-std::vector<client::Object> Items(testing::FakeClient& c, const api::ResourceInfo& r, const std::string& ns) {
-  return c.List(r, ns, {})->items;
-}
-
-using ManualClock = base::testing::FakeClock;
 
 class JobReconcilerTest : public ::testing::Test {
  protected:
@@ -39,12 +32,10 @@ class JobReconcilerTest : public ::testing::Test {
 
   // Copies the fake server's state into the caches and replays pod events into expectations.
   void Sync() {
-    jobs_.Clear();
-    pods_.Clear();
-    for (const auto& j : Items(client_, Jobs(), "")) jobs_.Set(j);
+    jobs_.Reset(client_.Objects(Jobs()));
+    pods_.Reset(client_.Objects(Pods()));
     std::set<std::string> now;
-    for (const auto& p : Items(client_, Pods(), "")) {
-      pods_.Set(p);
+    for (const auto& p : client_.Objects(Pods())) {
       now.insert(Uid(*p));
       if (!seen_.count(Uid(*p))) reconciler_.OnPodAdded(*p);
       if (HasDeletionTimestamp(*p)) reconciler_.OnPodUpdated(*p, *p);
@@ -59,7 +50,7 @@ class JobReconcilerTest : public ::testing::Test {
     return r;
   }
 
-  std::vector<client::Object> PodList() { return Items(client_, Pods(), "default"); }
+  std::vector<client::Object> PodList() { return client_.Objects(Pods(), "default"); }
   client::Object Job() { return client_.Peek(Jobs(), "default", "pi"); }
   int64_t StatusInt(const char* field) { return base::GetInt(*Job(), {"status", field}, -1); }
   std::string ConditionReason(const std::string& type) {
@@ -84,8 +75,8 @@ class JobReconcilerTest : public ::testing::Test {
     return n;
   }
 
-  ManualClock clock_;
-  testing::FakeClient client_;
+  base::testing::FakeClock clock_;
+  client::testing::FakeClient client_{&clock_};
   MapCache jobs_;
   MapCache pods_;
   JobReconciler reconciler_;

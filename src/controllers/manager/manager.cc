@@ -23,7 +23,7 @@ namespace skiff::controllers {
 namespace {
 
 template <typename T>
-std::unique_ptr<Runnable> Make(const ControllerContext& context) {
+std::unique_ptr<client::Runnable> Make(const client::ControllerContext& context) {
   return std::make_unique<T>(context);
 }
 
@@ -130,8 +130,9 @@ void ControllerManager::StartControllers() {
   for (const auto& c : controllers_) {
     if (options_.disabled.count(c.name)) continue;
     client::Client* own = options_.controller_clients ? options_.controller_clients(c.name) : nullptr;
-    ControllerContext context{own ? own : client_, informers_.get(), recorder_.get(), options_.controllers};
-    std::unique_ptr<Runnable> runnable = c.factory(context);
+    client::ControllerContext context{own ? own : client_, informers_.get(), recorder_.get(),
+                                      options_.controllers};
+    std::unique_ptr<client::Runnable> runnable = c.factory(context);
     if (!runnable) continue;
     runnable->Start();
     running_.emplace_back(c.name, std::move(runnable));

@@ -3,7 +3,8 @@
 // plain label-map selector. The shared logic is tested in replicaset_reconciler_test.cc.
 #include "api/resources.h"
 #include "base/json.h"
-#include "controllers/replicaset/fake_client.h"
+#include "base/testing/fake_clock.h"
+#include "client/testing/fake_client.h"
 #include "controllers/replicaset/replicaset_reconciler.h"
 #include "controllers/workload/workload_util.h"
 #include "gtest/gtest.h"
@@ -11,8 +12,7 @@
 namespace skiff::controllers {
 namespace {
 
-using testing::FakeClient;
-using testing::ManualClock;
+using client::testing::FakeClient;
 
 const api::ResourceInfo& Pods() { return *api::FindResource("", "v1", "pods"); }
 const api::ResourceInfo& Rcs() { return *api::FindResource("", "v1", "replicationcontrollers"); }
@@ -47,22 +47,22 @@ class ReplicationControllerTest : public ::testing::Test {
   }
 
   client::ReconcileResult SyncAndReconcile() {
-    client_.SyncCache("replicationcontrollers", rc_cache_);
-    client_.SyncCache("pods", pod_cache_);
-    for (const auto& p : client_.Objects("pods")) reconciler_->OnPodAdded(*p);
+    rc_cache_.Reset(client_.Objects(Rcs()));
+    pod_cache_.Reset(client_.Objects(Pods()));
+    for (const auto& p : client_.Objects(Pods())) reconciler_->OnPodAdded(*p);
     return reconciler_->Reconcile("default/web");
   }
 
   client::Object Rc() { return *client_.Get(Rcs(), "default", "web"); }
   client::Object Pod(const char* name) { return *client_.Get(Pods(), "default", name); }
-  std::vector<client::Object> PodList() { return client_.Objects("pods", "default"); }
+  std::vector<client::Object> PodList() { return client_.Objects(Pods(), "default"); }
   void SetReplicas(int n) {
     boost::json::value rc = *Rc();
     rc.as_object()["spec"].as_object()["replicas"] = n;
     ASSERT_TRUE(client_.Update(Rcs(), "default", rc).ok());
   }
 
-  ManualClock clock_;
+  base::testing::FakeClock clock_;
   FakeClient client_;
   MapCache rc_cache_;
   MapCache pod_cache_;
@@ -137,12 +137,12 @@ TEST_F(ReplicationControllerTest, AdoptsAndReleasesByTheLabelMap) {
 
 TEST_F(ReplicationControllerTest, FailedCreatesSetReplicaFailure) {
   client_.Put(Rcs(), MakeRc(2));
-  client_.fail_creates = 100;
+  client_.Inject({.verb = "create", .resource = "pods"});
   EXPECT_FALSE(SyncAndReconcile().status.ok());
   const boost::json::object* cond = FindCondition(*base::Find(*Rc(), "status"), "ReplicaFailure");
   ASSERT_NE(cond, nullptr);
   EXPECT_EQ(base::GetString(*cond, {"reason"}), "FailedCreate");
-  client_.fail_creates = 0;
+  client_.ClearFaults();
   ASSERT_TRUE(SyncAndReconcile().status.ok());
   EXPECT_EQ(PodList().size(), 2u);
   EXPECT_EQ(FindCondition(*base::Find(*Rc(), "status"), "ReplicaFailure"), nullptr);
