@@ -40,8 +40,9 @@ absl::StatusOr<std::unique_ptr<BenchTarget>> BenchTarget::Open(const TargetOptio
   if (options.server_url.empty()) {
     auto process = SkiffProcess::Create(options.skiff_binary, options.keep_files);
     if (!process.ok()) return process.status();
-    if (options.audit_log)
-      (*process)->set_extra_args({"--audit-log-path", (*process)->data_dir() + "/audit.log"});
+    std::vector<std::string> args = options.server_args;
+    if (options.audit_log) args.insert(args.end(), {"--audit-log-path", (*process)->data_dir() + "/audit.log"});
+    if (!args.empty()) (*process)->set_extra_args(args);
     auto started = (*process)->Start(std::chrono::seconds(60));
     if (!started.ok()) return started.status();
     target->start_time_ = *started;

@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "bench_util.h"
@@ -26,6 +27,7 @@ struct TargetOptions {
   std::string token_file;
   std::string ca_file;
   int pid = 0;  // the attached server's pid, for RSS figures (0: unknown)
+  std::vector<std::string> server_args;  // extra `skiff server` flags of a server it starts
   bool keep_files = false;
   // A started server writes an audit log (Metadata for every request) to DATA_DIR/audit.log.
   bool audit_log = false;

@@ -25,6 +25,9 @@ struct CreateOptions {
   std::string ns = "bench";
   // Also measure a second fresh server that writes an audit log, and report both.
   bool compare_audit = false;
+  // Also run the creates as a user who is not cluster-admin (a static token bound to a Role by a
+  // RoleBinding) and report both runs: the cost of RBAC decisions on the write path.
+  bool compare_rbac_user = false;
 };
 
 struct CreateResult {

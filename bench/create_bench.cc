@@ -1,4 +1,6 @@
 // Figure (a): ConfigMap create throughput and latency, and the create loop other figures reuse.
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -163,6 +165,105 @@ absl::StatusOr<CreateResult> RunCreates(const Endpoint& endpoint, const CreateOp
 
 namespace {
 
+constexpr char kBenchUser[] = "bench-user";
+
+// Grants kBenchUser create on ConfigMaps in `ns` through a Role and a RoleBinding.
+absl::Status BindBenchUser(const Endpoint& admin, const std::string& ns) {
+  std::string base = absl::StrCat("/apis/rbac.authorization.k8s.io/v1/namespaces/", ns);
+  auto role = SendOnce(admin, "POST", base + "/roles",
+                       absl::StrCat(R"({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role",)",
+                                    R"("metadata":{"name":"configmap-writer"},"rules":[{"apiGroups":[""],)",
+                                    R"("resources":["configmaps"],"verbs":["create","get","list"]}]})"));
+  if (!role.ok()) return role.status();
+  auto binding = SendOnce(
+      admin, "POST", base + "/rolebindings",
+      absl::StrCat(R"({"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding",)",
+                   R"("metadata":{"name":"bench-user-writes"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io",)",
+                   R"("kind":"Role","name":"configmap-writer"},"subjects":[{"apiGroup":"rbac.authorization.k8s.io",)",
+                   R"("kind":"User","name":")", kBenchUser, R"("}]})"));
+  if (!binding.ok()) return binding.status();
+  for (const auto* r : {&*role, &*binding}) {
+    if (r->status != 201 && r->status != 409) {
+      return absl::InternalError(absl::StrCat("RBAC setup: HTTP ", r->status, " ", r->body));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void AddResults(Report& report, const std::string& who, const CreateResult& result) {
+  double rate = result.seconds > 0 ? result.created / result.seconds : 0;
+  LatencySummary latency = Summarize(result.latencies_ns);
+  report.Add(who + " created", absl::StrFormat("%d objects in %.2f s (%d failed)", result.created, result.seconds,
+                                               result.failed));
+  if (!result.first_error.empty()) report.Add(who + " first error", result.first_error);
+  report.Add(who + " throughput", FormatRate(rate));
+  report.Add(who + " latency p50 / p99", absl::StrCat(FormatMs(latency.p50_ns), " / ", FormatMs(latency.p99_ns)));
+}
+
+// The admin run and a run as kBenchUser (bound by a RoleBinding) against one server.
+int RunCreateBenchWithRbacUser(TargetOptions target_options, CreateOptions options) {
+  if (!target_options.server_url.empty()) {
+    std::fprintf(stderr, "create --rbac-user: needs a server it starts (it adds a token file)\n");
+    return 2;
+  }
+  MachineInfo machine = ReadMachineInfo();
+  std::string user_token = absl::StrCat("bench-", RunId(), "-", getpid());
+  std::string token_file = absl::StrCat("/tmp/skiff-bench-tokens-", getpid(), ".csv");
+  {
+    std::ofstream out(token_file);
+    out << user_token << "," << kBenchUser << ",bench-user-uid\n";
+    if (!out) {
+      std::fprintf(stderr, "create: cannot write %s\n", token_file.c_str());
+      return 1;
+    }
+  }
+  target_options.server_args.insert(target_options.server_args.end(), {"--token-auth-file", token_file});
+  auto target = BenchTarget::Open(target_options);
+  std::remove(token_file.c_str());
+  if (!target.ok()) {
+    std::fprintf(stderr, "create: %s\n", target.status().ToString().c_str());
+    return 1;
+  }
+  const Endpoint& admin = (*target)->endpoint();
+  Endpoint user = admin;
+  user.token = user_token;
+  CreateOptions user_options = options;
+  user_options.ns = options.ns + "-rbac";
+  for (const std::string& ns : {options.ns, user_options.ns}) {
+    if (absl::Status s = EnsureNamespace(admin, ns); !s.ok()) {
+      std::fprintf(stderr, "create: %s\n", s.ToString().c_str());
+      return 1;
+    }
+  }
+  if (absl::Status s = BindBenchUser(admin, user_options.ns); !s.ok()) {
+    std::fprintf(stderr, "create: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  auto as_admin = RunCreates(admin, options);
+  auto as_user = as_admin.ok() ? RunCreates(user, user_options) : as_admin;
+  if (!as_user.ok()) {
+    std::fprintf(stderr, "create: %s\n", as_user.status().ToString().c_str());
+    return 1;
+  }
+  Report report("skiff apiserver bench: (a) ConfigMap creates, cluster-admin vs a RoleBinding-bound user");
+  report.AddMachine(machine);
+  (*target)->Describe(report);
+  report.Section("conditions");
+  report.Add("operation", "POST /api/v1/namespaces/NS/configmaps (JSON), authorization mode RBAC");
+  report.Add("object", absl::StrCat("ConfigMap with a ", options.object_bytes, "-byte data value"));
+  report.Add("connections", absl::StrCat(options.connections, " keep-alive HTTPS, bearer token, closed loop"));
+  report.Add("admin", "client of group system:masters (allowed before any RBAC rule is looked at)");
+  report.Add(kBenchUser, "static token user, create on configmaps through a Role + RoleBinding in its namespace");
+  report.Add("limits",
+             absl::StrFormat("%.1f s or %d objects per run, whichever first", options.seconds, options.max_objects));
+  report.Section("results");
+  AddResults(report, "admin", *as_admin);
+  AddResults(report, kBenchUser, *as_user);
+  report.Add("server RSS after", RssText((*target)->pid()));
+  report.Print(stdout);
+  return 0;
+}
+
 struct CreateFigures {
   double rate = 0;
   LatencySummary latency;
@@ -229,6 +330,7 @@ absl::StatusOr<CreateFigures> MeasureCreates(const TargetOptions& target_options
 }  // namespace
 
 int RunCreateBench(const TargetOptions& target_options, const CreateOptions& options) {
+  if (options.compare_rbac_user) return RunCreateBenchWithRbacUser(target_options, options);
   MachineInfo machine = ReadMachineInfo();
   if (!options.compare_audit) {
     auto figures =

@@ -17,7 +17,8 @@ import sys
 # Lowest first. http is the HTTP(S) transport and PKI that the API server, the agent's kubelet
 # endpoint and the sim share. The client kit sits below the API server; its in-process
 # implementation (and the in-memory API server for tests) sit above it, the REST implementation below it.
-LAYERS = ["base", "api", "http", "storage", "client", "client/rest", "apiserver", "client/inprocess", "client/testing",
+# RBAC's policy logic (apiserver/rbac) sits below the rest of the API server, which feeds it and asks it.
+LAYERS = ["base", "api", "http", "storage", "client", "client/rest", "apiserver/rbac", "apiserver", "client/inprocess", "client/testing",
           "controllers", "scheduler", "agent", "sim", "cmd"]
 RANK = {name: i for i, name in enumerate(LAYERS)}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_/]+)/[^"/]+"')

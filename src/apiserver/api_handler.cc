@@ -24,6 +24,7 @@
 #include "apiserver/audit/auditor.h"
 #include "apiserver/audit_attributes.h"
 #include "apiserver/discovery.h"
+#include "apiserver/rbac_authorizer.h"
 #include "apiserver/schema_admission.h"
 #include "apiserver/selection.h"
 #include "apiserver/service_account_tokens.h"
@@ -320,16 +321,23 @@ http::HttpResponse ApiHandler::Route(http::HttpRequest& req, audit::RequestAudit
   absl::Time start = absl::Now();
   const std::string& path = req.path;
   if (IsProbe(path)) return HandleNonResource(req);
-  auto user = authenticator_->Authenticate(req);
-  if (!user.ok()) {
+  auto authenticated = authenticator_->Authenticate(req);
+  if (!authenticated.ok()) {
     audit.Unauthenticated(AuditAttributes(req, nullptr));
     return http::ErrorResponse(api::UnauthorizedError());
   }
-  audit.Received(req, AuditAttributes(req, &*user));
+  audit.Received(req, AuditAttributes(req, &*authenticated));
+  auto user = Impersonate(*authorizer_, *authenticated, req);
+  if (!user.ok()) {
+    audit.SetAuthorization(false, "");
+    return http::ErrorResponse(user.status());
+  }
+  if (!req.Header("impersonate-user").empty()) audit.SetImpersonatedUser(AuditUser(*user));
   bool watch = ParseBool(req.Query("watch"));
   RequestInfo info = ParseRequestInfo(req.method, path, watch);
-  absl::Status decision = authorizer_->Authorize(*user, info);
-  audit.SetAuthorization(decision.ok(), "");
+  std::string reason;
+  absl::Status decision = authorizer_->Authorize(*user, info, &reason);
+  audit.SetAuthorization(decision.ok(), reason);
   if (!decision.ok()) return http::ErrorResponse(decision);
   if (!info.is_resource) return HandleNonResource(req);
   if (metrics_api_ && MetricsApi::Handles(info)) return metrics_api_->Handle(req, info);
@@ -470,7 +478,7 @@ http::HttpResponse ApiHandler::HandleResource(http::HttpRequest& req, const Requ
         "the server does not allow this method on the requested resource (", r.plural, "/", sub, ")")));
   }
   if (r.plural == "bindings" && info.verb == "create") return Binding(req, info, r, user);
-  if (!r.stored && info.verb == "create") return Review(req, r, user);
+  if (!r.stored && info.verb == "create") return Review(req, info.namespace_name, r, user);
   if (!r.HasVerb(info.verb)) {
     return http::ErrorResponse(api::MethodNotAllowedError(absl::StrCat(
         "the server does not allow this method on the requested resource (", info.verb, " ", r.plural, ")")));
@@ -1009,8 +1017,8 @@ json::object UserInfoJson(const User& user) {
 
 }  // namespace
 
-http::HttpResponse ApiHandler::Review(const http::HttpRequest& req, const api::ResourceInfo& r,
-                                      const User& user) {
+http::HttpResponse ApiHandler::Review(const http::HttpRequest& req, const std::string& req_namespace,
+                                      const api::ResourceInfo& r, const User& user) {
   auto body = DecodeObject(req, r);
   if (!body.ok()) return http::ErrorResponse(body.status());
   json::object out = body->as_object();
@@ -1041,11 +1049,7 @@ http::HttpResponse ApiHandler::Review(const http::HttpRequest& req, const api::R
       status["error"] = std::string(reviewed.status().message());
     }
   } else if (r.kind == "SelfSubjectRulesReview") {
-    status["resourceRules"] = json::array{
-        json::object{{"verbs", json::array{"*"}}, {"apiGroups", json::array{"*"}}, {"resources", json::array{"*"}}}};
-    status["nonResourceRules"] =
-        json::array{json::object{{"verbs", json::array{"*"}}, {"nonResourceURLs", json::array{"*"}}}};
-    status["incomplete"] = false;
+    status = authorizer_->RulesReview(user, base::GetString(*body, {"spec", "namespace"}));
   } else {
     // Access reviews: ask the authorizer about the described request.
     RequestInfo asked;
@@ -1057,6 +1061,22 @@ http::HttpResponse ApiHandler::Review(const http::HttpRequest& req, const api::R
     asked.subresource = base::GetString(*body, {"spec", "resourceAttributes", "subresource"});
     asked.namespace_name = base::GetString(*body, {"spec", "resourceAttributes", "namespace"});
     asked.name = base::GetString(*body, {"spec", "resourceAttributes", "name"});
+    if (!asked.is_resource) {
+      asked.verb = base::GetString(*body, {"spec", "nonResourceAttributes", "verb"});
+      asked.path = base::GetString(*body, {"spec", "nonResourceAttributes", "path"});
+    }
+    // A LocalSubjectAccessReview is about its own namespace.
+    if (r.kind == "LocalSubjectAccessReview") {
+      std::string ns = base::GetString(*body, {"metadata", "namespace"});
+      if (ns.empty()) ns = req_namespace;
+      if (!asked.is_resource || asked.namespace_name != ns) {
+        return http::ErrorResponse(api::InvalidError(r.group, r.kind, "",
+                                               {{"FieldValueInvalid",
+                                                 absl::StrCat("Invalid value: \"", asked.namespace_name,
+                                                              "\": must match metadata.namespace"),
+                                                 "spec.resourceAttributes.namespace"}}));
+      }
+    }
     User subject = user;
     if (r.kind == "SubjectAccessReview" || r.kind == "LocalSubjectAccessReview") {
       subject = User{base::GetString(*body, {"spec", "user"}), base::GetString(*body, {"spec", "uid"}), {}};
@@ -1066,10 +1086,18 @@ http::HttpResponse ApiHandler::Review(const http::HttpRequest& req, const api::R
         }
       }
     }
-    auto decision = authorizer_->Authorize(subject, asked);
+    if (const auto* extra = base::FindPath(*body, {"spec", "extra"}); extra && extra->is_object()) {
+      for (const auto& [k, v] : extra->get_object()) {
+        if (!v.is_array()) continue;
+        for (const auto& item : v.get_array()) {
+          if (item.is_string()) subject.extra[k].emplace_back(item.get_string());
+        }
+      }
+    }
+    std::string reason;
+    auto decision = authorizer_->Authorize(subject, asked, &reason);
     status["allowed"] = decision.ok();
-    status["reason"] = decision.ok() ? "every authenticated user is allowed (RBAC is not enforced yet)"
-                                     : std::string(decision.message());
+    if (decision.ok() && !reason.empty()) status["reason"] = reason;
   }
   out["status"] = std::move(status);
   return JsonResponse(201, base::ToJson(out));

@@ -64,7 +64,8 @@ class ApiHandler {
   http::HttpResponse HandleResource(http::HttpRequest& req, const RequestInfo& info,
                                     const api::ResourceInfo& r, const User& user);
   // Access and token reviews (`kubectl auth can-i`, `auth whoami`): computed, never stored.
-  http::HttpResponse Review(const http::HttpRequest& req, const api::ResourceInfo& r, const User& user);
+  http::HttpResponse Review(const http::HttpRequest& req, const std::string& req_namespace,
+                            const api::ResourceInfo& r, const User& user);
   http::HttpResponse Get(const http::HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r);
   http::HttpResponse List(const http::HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r);
   http::HttpResponse Watch(const http::HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r);

@@ -10,6 +10,7 @@
 #include "absl/strings/strip.h"
 #include "apiserver/serviceaccount/claims.h"
 #include "apiserver/serviceaccount/token_verifier.h"
+#include "boost/json.hpp"
 
 namespace skiff::apiserver {
 namespace {
@@ -112,6 +113,20 @@ absl::StatusOr<User> Authenticator::Authenticate(const http::HttpRequest& reques
     return user;
   }
   return absl::UnauthenticatedError("no credentials");
+}
+
+absl::Status AllowAllAuthorizer::Authorize(const User&, const RequestInfo&, std::string* reason) const {
+  if (reason) *reason = "every authenticated user is allowed (--authorization-mode=AlwaysAllow)";
+  return absl::OkStatus();
+}
+
+boost::json::object AllowAllAuthorizer::RulesReview(const User&, const std::string&) const {
+  namespace json = boost::json;
+  return json::object{
+      {"resourceRules", json::array{json::object{
+                            {"verbs", json::array{"*"}}, {"apiGroups", json::array{"*"}}, {"resources", json::array{"*"}}}}},
+      {"nonResourceRules", json::array{json::object{{"verbs", json::array{"*"}}, {"nonResourceURLs", json::array{"*"}}}}},
+      {"incomplete", false}};
 }
 
 }  // namespace skiff::apiserver

@@ -3,8 +3,8 @@
 // the admin token file or a static token file (Kubernetes' CSV format: token,user,uid,"g1,g2"), or
 // a ServiceAccount JWT (user system:serviceaccount:NS:NAME, groups system:serviceaccounts and
 // system:serviceaccounts:NS, extra pod-name/pod-uid/node-name/node-uid/credential-id).
-// Authorizer: an interface; AllowAllAuthorizer lets every authenticated user do anything (RBAC
-// is not enforced).
+// Authorizer: an interface (RBAC in rbac_authorizer.h); AllowAllAuthorizer lets every
+// authenticated user do anything (--authorization-mode=AlwaysAllow).
 // Thread-safety: both are immutable after construction and safe for concurrent use.
 // Failure: Load returns a Status for unreadable/malformed token files; Authenticate returns
 // Unauthenticated (401) when no credential is valid.
@@ -17,6 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "apiserver/request_info.h"
+#include "boost/json/object.hpp"
 #include "http/http_types.h"
 
 namespace skiff::apiserver {
@@ -61,13 +62,18 @@ class Authenticator {
 class Authorizer {
  public:
   virtual ~Authorizer() = default;
-  // OK to allow; PermissionDenied (403) to refuse.
-  virtual absl::Status Authorize(const User& user, const RequestInfo& request) const = 0;
+  // OK to allow; PermissionDenied (403, Kubernetes' "... is forbidden: User ... cannot ..." Status)
+  // to refuse. On allow, `reason` (if set) says why, as SubjectAccessReview status.reason.
+  virtual absl::Status Authorize(const User& user, const RequestInfo& request,
+                                 std::string* reason = nullptr) const = 0;
+  // SelfSubjectRulesReview status: {resourceRules, nonResourceRules, incomplete}.
+  virtual boost::json::object RulesReview(const User& user, const std::string& namespace_name) const = 0;
 };
 
 class AllowAllAuthorizer : public Authorizer {
  public:
-  absl::Status Authorize(const User&, const RequestInfo&) const override { return absl::OkStatus(); }
+  absl::Status Authorize(const User&, const RequestInfo&, std::string* reason = nullptr) const override;
+  boost::json::object RulesReview(const User&, const std::string&) const override;
 };
 
 }  // namespace skiff::apiserver

@@ -15,6 +15,8 @@ bool ParseBool(const std::string& value) {
 
 RequestInfo ParseRequestInfo(const std::string& method, const std::string& path, bool watch) {
   RequestInfo info;
+  info.path = path;
+  info.verb = absl::AsciiStrToLower(method);  // non-resource requests keep the method
   std::vector<std::string> parts = absl::StrSplit(path, '/', absl::SkipEmpty());
   size_t i = 0;
   if (parts.size() >= 2 && parts[0] == "api") {

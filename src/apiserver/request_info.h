@@ -16,8 +16,10 @@ struct RequestInfo {
   std::string resource;        // plural
   std::string name;
   std::string subresource;
-  // "get", "list", "watch", "create", "update", "patch", "delete", "deletecollection".
+  // "get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"; for a
+  // non-resource request the lower-cased method ("get", "post", ...).
   std::string verb;
+  std::string path;  // the request path (what non-resource authorization matches)
 };
 
 // `method` is the HTTP method; `watch` tells whether the query asked for a watch.

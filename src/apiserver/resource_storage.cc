@@ -453,7 +453,11 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Update(const api::ResourceInfo& r, co
       return result;
     }
     if (absl::IsFailedPrecondition(result.status()) || absl::IsNotFound(result.status())) {
-      if (retry_on_conflict) continue;
+      if (retry_on_conflict) {
+        // The write that won may not be in the cache yet: re-reading before it is would lose again.
+        if (auto s = cache_->WaitForRevision(store_->CurrentRevision()); !s.ok()) return s;
+        continue;
+      }
       if (absl::IsNotFound(result.status())) return api::NotFoundError(r.group, r.plural, name);
       return api::ConflictError(r.group, r.plural, name, kModified);
     }

@@ -18,6 +18,8 @@
 #include "apiserver/pod_streams.h"
 #include "apiserver/podsecurity/config.h"
 #include "apiserver/podsecurity/plugin.h"
+#include "apiserver/rbac_authorizer.h"
+#include "apiserver/rbac_bootstrap.h"
 #include "apiserver/resource_storage.h"
 #include "apiserver/schema_admission.h"
 #include "apiserver/selection.h"
@@ -82,7 +84,10 @@ struct Server::Parts {
   std::unique_ptr<ResourceStorage> storage;
   std::unique_ptr<ServiceAccountTokens> service_account_tokens;
   Authenticator authenticator;
-  AllowAllAuthorizer authorizer;
+  AllowAllAuthorizer allow_all;
+  std::unique_ptr<RbacAuthorizer> rbac;
+  std::unique_ptr<RbacEscalationCheck> escalation_check;
+  const Authorizer* authorizer = nullptr;
   Metrics metrics;
   std::unique_ptr<PodStreams> pod_streams;
   std::unique_ptr<MetricsApi> metrics_api;
@@ -161,6 +166,8 @@ absl::Status Server::Start() {
     if (!created.ok() && api::HttpCode(created.status()) != 409) return created.status();
   }
 
+  if (auto s = SetUpAuthorization(); !s.ok()) return s;
+
   // Certificates need the real port in the kubeconfig, so bind first when the port is 0.
   http::HttpServerOptions http_options;
   http_options.listen_address = host;
@@ -196,7 +203,7 @@ absl::Status Server::Start() {
   parts_->service_account_tokens = std::move(*sa_tokens);
   parts_->authenticator.SetServiceAccountTokens(&parts_->service_account_tokens->verifier());
   parts_->handler =
-      std::make_unique<ApiHandler>(parts_->storage.get(), &parts_->authenticator, &parts_->authorizer,
+      std::make_unique<ApiHandler>(parts_->storage.get(), &parts_->authenticator, parts_->authorizer,
                                    &parts_->metrics, &base::RealClock(), absl::StrCat(url_host, ":", port));
   parts_->pod_streams = std::make_unique<PodStreams>(
       parts_->storage.get(), PodStreamsOptions{.client_cert_file = creds->paths.kubelet_client_cert,
@@ -235,6 +242,26 @@ absl::Status Server::Start() {
   return absl::OkStatus();
 }
 
+absl::Status Server::SetUpAuthorization() {
+  if (options_.authorization_mode == "AlwaysAllow") {
+    parts_->authorizer = &parts_->allow_all;
+    return absl::OkStatus();
+  }
+  if (options_.authorization_mode != "RBAC") {
+    return absl::InvalidArgumentError(absl::StrCat("--authorization-mode must be RBAC or AlwaysAllow, got \"",
+                                                   options_.authorization_mode, "\""));
+  }
+  if (auto s = EnsureBootstrapPolicy(parts_->storage.get()); !s.ok()) return s;
+  parts_->rbac = std::make_unique<RbacAuthorizer>(parts_->cache.get());
+  if (auto s = parts_->rbac->Start(); !s.ok()) return s;
+  parts_->escalation_check = std::make_unique<RbacEscalationCheck>(parts_->rbac.get());
+  parts_->storage->AddAdmissionPlugin(parts_->escalation_check.get());
+  parts_->authorizer = parts_->rbac.get();
+  return absl::OkStatus();
+}
+
+const Authorizer* Server::authorizer() const { return parts_->authorizer; }
+
 void Server::Stop() {
   if (parts_->http_server) parts_->http_server->Stop();
   parts_->http_server.reset();
@@ -244,6 +271,8 @@ void Server::Stop() {
   parts_->metrics_api.reset();
   parts_->service_account_tokens.reset();
   parts_->storage.reset();
+  parts_->escalation_check.reset();
+  parts_->rbac.reset();
   parts_->service_allocations.reset();
   parts_->cache.reset();
   parts_->metered.reset();

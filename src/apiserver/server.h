@@ -15,6 +15,7 @@
 
 namespace skiff::apiserver {
 
+class Authorizer;
 class ResourceStorage;
 class ServiceAllocations;
 
@@ -22,6 +23,7 @@ struct ServerOptions {
   std::string data_dir = "/var/lib/skiff";
   std::string listen = "0.0.0.0:6443";
   std::string token_file;  // optional static token file (token,user,uid,"groups")
+  std::string authorization_mode = "RBAC";  // "RBAC" or "AlwaysAllow"
   int worker_threads = 64;
   // As kube-apiserver's flags of these names; 0 = unlimited.
   int max_requests_inflight = 400;
@@ -58,8 +60,11 @@ class Server {
   std::string kubeconfig_path() const;
   // The object storage every write goes through (for in-process clients); null before Start.
   ResourceStorage* storage() const;
+  // What decides every request (RBAC or AlwaysAllow), for in-process clients; null before Start.
+  const Authorizer* authorizer() const;
 
  private:
+  absl::Status SetUpAuthorization();
   struct Parts;
   ServerOptions options_;
   std::unique_ptr<Parts> parts_;

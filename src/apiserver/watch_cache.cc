@@ -406,6 +406,12 @@ size_t WatchCache::Count(const std::string& resource_prefix) const {
   return r.objects.size();
 }
 
+int64_t WatchCache::ResourceRevision(const std::string& resource_prefix) const {
+  Resource& r = ResourceFor(resource_prefix);
+  std::shared_lock<std::shared_mutex> lock(r.mu);
+  return r.applied;
+}
+
 absl::StatusOr<int64_t> WatchCache::StartWatch(const std::string& resource_prefix, const std::string& key_prefix,
                                                int64_t from_revision, ObjectFilter filter,
                                                std::shared_ptr<WatchListener> listener) {

@@ -122,6 +122,8 @@ class WatchCache {
   ListResult List(const std::string& resource_prefix, const std::string& key_prefix, const ObjectFilter& filter,
                    const std::string& start_after, size_t limit, bool* more, int64_t* remaining = nullptr) const;
   size_t Count(const std::string& resource_prefix) const;
+  // Newest revision applied to one resource (what its watchers will have seen once delivered).
+  int64_t ResourceRevision(const std::string& resource_prefix) const;
 
   // Starts a watch of `resource_prefix`, narrowed to `key_prefix`. from_revision == 0: synthetic
   // ADDED events for the current matching objects first. Otherwise every change after

@@ -1,7 +1,11 @@
 // The skiff binary: command-line parsing and wiring only.
 #include <signal.h>
+#include <unistd.h>
+
+#include <cctype>
 
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -26,6 +30,28 @@
 
 namespace {
 
+using skiff::apiserver::User;
+
+// An in-process client acting as `user` under the server's authorizer (RBAC applies to it as to
+// any remote client).
+std::unique_ptr<skiff::client::InProcessClient> ClientAs(const skiff::apiserver::Server& server,
+                                                         const std::string& manager, User user) {
+  auto client = std::make_unique<skiff::client::InProcessClient>(server.storage(), manager);
+  user.groups.push_back("system:authenticated");
+  client->set_identity(server.authorizer(), std::move(user));
+  return client;
+}
+
+// The agent's node name: --node-name, else the host name lower-cased (as the agent resolves it).
+std::string NodeName(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  char host[256] = {};
+  gethostname(host, sizeof(host) - 1);
+  std::string name(host);
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
+}
+
 int RunServer(const skiff::apiserver::ServerOptions& options, bool disable_controllers, bool disable_agent,
               skiff::controllers::ManagerOptions manager_options,
               const skiff::agent::kubelet::AgentFlags& node_service_flags) {
@@ -44,6 +70,7 @@ int RunServer(const skiff::apiserver::ServerOptions& options, bool disable_contr
   std::fflush(stdout);
   // The controllers and the scheduler talk to the storage in-process, under leader election.
   std::unique_ptr<skiff::client::InProcessClient> client;
+  std::map<std::string, std::unique_ptr<skiff::client::InProcessClient>> controller_clients;
   std::unique_ptr<skiff::controllers::ControllerManager> manager;
   if (!disable_controllers) {
     // kube-controller-manager's --root-ca-file: the CA pods use to trust the API server.
@@ -52,10 +79,29 @@ int RunServer(const skiff::apiserver::ServerOptions& options, bool disable_contr
     } else {
       spdlog::warn("no CA to publish as kube-root-ca.crt: {}", ca.status().ToString());
     }
-    client = std::make_unique<skiff::client::InProcessClient>(server.storage(), "skiff-controller-manager");
+    // The manager's informers, events and lease act as system:kube-controller-manager; each
+    // controller writes as its own service account (--use-service-account-credentials), the
+    // scheduler as system:kube-scheduler.
+    client = ClientAs(server, "skiff-controller-manager", User{.name = "system:kube-controller-manager"});
     // Informers of controllers and scheduler do not need managedFields (as kube-controller-manager
     // strips them); at 150,000 pods this saves about a quarter of the server's memory.
     client->set_strip_managed_fields(true);
+    for (const auto& c : skiff::controllers::RegisteredControllers()) {
+      std::string account = skiff::controllers::ControllerServiceAccount(c.name);
+      if (account.empty()) continue;
+      std::string ns = "kube-system";
+      controller_clients[c.name] = ClientAs(
+          server, "skiff-controller-manager",
+          User{.name = "system:serviceaccount:" + ns + ":" + account,
+               .groups = {"system:serviceaccounts", "system:serviceaccounts:" + ns}});
+    }
+    controller_clients["scheduler"] =
+        ClientAs(server, "skiff-controller-manager", User{.name = "system:kube-scheduler"});
+    for (auto& [name, c] : controller_clients) c->set_strip_managed_fields(true);
+    manager_options.controller_clients = [&controller_clients](const std::string& name) {
+      auto it = controller_clients.find(name);
+      return it == controller_clients.end() ? nullptr : static_cast<skiff::client::Client*>(it->second.get());
+    };
     manager =
         std::make_unique<skiff::controllers::ControllerManager>(client.get(), std::move(manager_options));
     manager->AddController({"scheduler", skiff::scheduler::NewScheduler});
@@ -65,7 +111,6 @@ int RunServer(const skiff::apiserver::ServerOptions& options, bool disable_contr
   std::unique_ptr<skiff::client::InProcessClient> agent_client;
   std::unique_ptr<skiff::agent::kubelet::Agent> agent;
   if (!disable_agent) {
-    agent_client = std::make_unique<skiff::client::InProcessClient>(server.storage(), "skiff-agent");
     skiff::agent::kubelet::AgentOptions agent_options;
     agent_options.data_dir = options.data_dir + "/agent";
     agent_options.pause_image_archive = skiff::agent::kubelet::DefaultPauseImageArchive();
@@ -73,6 +118,10 @@ int RunServer(const skiff::apiserver::ServerOptions& options, bool disable_contr
     agent_options.cluster_dns = *skiff::apiserver::ClusterDnsAddress(options.service_cidr);  // valid: started
     agent_options.service_cidr = options.service_cidr;
     skiff::agent::kubelet::ApplyNodeServiceFlags(node_service_flags, &agent_options);
+    // The in-process agent is its node: system:node:<name> in group system:nodes.
+    agent_client = ClientAs(server, "skiff-agent",
+                            User{.name = "system:node:" + NodeName(agent_options.node_name),
+                                 .groups = {"system:nodes"}});
     agent = std::make_unique<skiff::agent::kubelet::Agent>(agent_client.get(), agent_options);
     if (auto agent_status = agent->Start(); !agent_status.ok()) {
       std::fprintf(stderr, "skiff server: node agent: %s\n", agent_status.ToString().c_str());
@@ -88,6 +137,7 @@ int RunServer(const skiff::apiserver::ServerOptions& options, bool disable_contr
   agent_client.reset();
   if (manager) manager->Stop();
   manager.reset();
+  controller_clients.clear();
   client.reset();
   server.Stop();
   return 0;
@@ -107,6 +157,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   server->add_option("--token-auth-file", server_options.token_file,
                      "Static bearer tokens (CSV: token,user,uid,groups)");
+  server
+      ->add_option("--authorization-mode", server_options.authorization_mode,
+                   "How requests are authorized: RBAC, or AlwaysAllow (every authenticated user may do anything)")
+      ->check(CLI::IsMember({"RBAC", "AlwaysAllow"}))
+      ->capture_default_str();
   server
       ->add_option("--service-cidr", server_options.service_cidr,
                    "IPv4 range of Service ClusterIPs (.1 = kubernetes, .10 = cluster DNS)")

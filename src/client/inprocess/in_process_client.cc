@@ -233,8 +233,24 @@ InProcessClient::InProcessClient(apiserver::ResourceStorage* storage, std::strin
                                  const base::Clock* clock)
     : storage_(storage), name_(std::move(name)), clock_(clock ? clock : &base::RealClock()) {}
 
+absl::Status InProcessClient::Authorize(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
+                                        const std::string& subresource, const char* verb) const {
+  if (!authorizer_) return absl::OkStatus();
+  apiserver::RequestInfo info;
+  info.is_resource = true;
+  info.group = r.group;
+  info.version = r.version;
+  info.namespace_name = r.namespaced ? ns : "";
+  info.resource = r.plural;
+  info.name = name;
+  info.subresource = subresource;
+  info.verb = verb;
+  return authorizer_->Authorize(user_, info);
+}
+
 absl::StatusOr<Object> InProcessClient::Get(const api::ResourceInfo& r, const std::string& ns,
                                             const std::string& name) {
+  if (auto s = Authorize(r, ns, name, "", "get"); !s.ok()) return s;
   auto obj = storage_->Get(Stored(r), ns, name);
   if (!obj.ok()) return obj.status();
   return ToObject(r, *obj);
@@ -242,6 +258,7 @@ absl::StatusOr<Object> InProcessClient::Get(const api::ResourceInfo& r, const st
 
 absl::StatusOr<ObjectList> InProcessClient::List(const api::ResourceInfo& r, const std::string& ns,
                                                  const ListOptions& options) {
+  if (auto s = Authorize(r, ns, "", "", "list"); !s.ok()) return s;
   auto selection = apiserver::BuildSelection(r, options.label_selector, options.field_selector);
   if (!selection.ok()) return selection.status();
   if (options.limit < 0) return api::BadRequestError("limit must be a non-negative integer");
@@ -280,6 +297,7 @@ absl::StatusOr<ObjectList> InProcessClient::List(const api::ResourceInfo& r, con
 
 absl::StatusOr<Object> InProcessClient::Create(const api::ResourceInfo& r, const std::string& ns,
                                                json::value obj, const WriteOptions& options) {
+  if (auto s = Authorize(r, ns, "", "", "create"); !s.ok()) return s;
   if (auto s = PrepareBody(r, obj); !s.ok()) return s;
   PruneUnknown(r, obj);
   if (api::Name(obj).empty() && base::GetString(obj, {"metadata", "generateName"}).empty()) {
@@ -288,6 +306,7 @@ absl::StatusOr<Object> InProcessClient::Create(const api::ResourceInfo& r, const
         {{"FieldValueRequired", "Required value: name or generateName is required", "metadata.name"}});
   }
   apiserver::WriteOptions wo;
+  wo.user = Writer();
   wo.dry_run = options.dry_run;
   wo.field_manager = Manager(options.field_manager);
   const api::ResourceInfo& stored = Stored(r);
@@ -301,7 +320,9 @@ absl::StatusOr<Object> InProcessClient::Update(const api::ResourceInfo& r, const
                                                const WriteOptions& options) {
   std::string name = api::Name(obj);
   if (name.empty()) return api::BadRequestError("metadata.name is required for an update");
+  if (auto s = Authorize(r, ns, name, subresource, "update"); !s.ok()) return s;
   apiserver::WriteOptions wo;
+  wo.user = Writer();
   wo.dry_run = options.dry_run;
   wo.field_manager = Manager(options.field_manager);
   if (subresource == "scale") {
@@ -340,6 +361,7 @@ absl::StatusOr<Object> InProcessClient::Update(const api::ResourceInfo& r, const
 absl::StatusOr<Object> InProcessClient::Patch(const api::ResourceInfo& r, const std::string& ns,
                                               const std::string& name, PatchType type,
                                               const json::value& patch, const PatchOptions& options) {
+  if (auto s = Authorize(r, ns, name, options.subresource, "patch"); !s.ok()) return s;
   std::string media = MediaType(type);
   bool apply = type == PatchType::kApply;
   if (type == PatchType::kJson && !patch.is_array()) {
@@ -348,6 +370,7 @@ absl::StatusOr<Object> InProcessClient::Patch(const api::ResourceInfo& r, const 
   if (type != PatchType::kJson && !patch.is_object())
     return api::BadRequestError("the patch must be a JSON object");
   apiserver::WriteOptions wo;
+  wo.user = Writer();
   wo.field_manager = apply ? options.field_manager : Manager(options.field_manager);
   if (apply && wo.field_manager.empty()) {
     return api::ToStatus(
@@ -400,6 +423,7 @@ absl::StatusOr<Object> InProcessClient::Patch(const api::ResourceInfo& r, const 
 
 absl::Status InProcessClient::Delete(const api::ResourceInfo& r, const std::string& ns,
                                      const std::string& name, const DeleteOptions& options) {
+  if (auto s = Authorize(r, ns, name, "", "delete"); !s.ok()) return s;
   const std::string& p = options.propagation_policy;
   if (!p.empty() && p != "Orphan" && p != "Background" && p != "Foreground") {
     return api::InvalidError(
@@ -422,6 +446,7 @@ absl::StatusOr<json::value> InProcessClient::CreateSubresource(const api::Resour
                                                                const std::string& ns, const std::string& name,
                                                                const std::string& subresource,
                                                                json::value body) {
+  if (auto s = Authorize(r, ns, name, subresource, "create"); !s.ok()) return s;
   if (!body.is_object()) return api::BadRequestError("the body must be a JSON object");
   if (subresource == "binding" && r.group.empty() && r.plural == "pods") {
     apiserver::WriteOptions wo;
@@ -445,6 +470,7 @@ absl::StatusOr<std::unique_ptr<WatchHandle>> InProcessClient::Watch(const api::R
                                                                     const WatchOptions& options,
                                                                     WatchEventHandler on_event,
                                                                     WatchEndHandler on_end) {
+  if (auto s = Authorize(r, ns, "", "", "watch"); !s.ok()) return s;
   auto selection = apiserver::BuildSelection(r, options.label_selector, options.field_selector);
   if (!selection.ok()) return selection.status();
   int64_t from = 0;

@@ -10,8 +10,12 @@
 // deliver events on a thread of their own (never the cache's fan-out thread), with a BOOKMARK at most once a
 // second when asked.
 //
-// Thread-safety: every method may be called concurrently. Ownership: borrows the storage and
-// clock (which must outlive the client and every WatchHandle it returned).
+// With an identity (set_identity), every call is first authorized as that user by the API
+// server's Authorizer, exactly as the same request over HTTPS would be (403 otherwise), and writes
+// carry the user to admission (RBAC escalation prevention); without one the client is trusted
+// (tests, tools).
+// Thread-safety: every method may be called concurrently. Ownership: borrows the storage, clock
+// and authorizer (which must outlive the client and every WatchHandle it returned).
 // Failure: Kubernetes API errors as absl::Status (client.h, api/errors.h).
 #ifndef SKIFF_CLIENT_INPROCESS_IN_PROCESS_CLIENT_H_
 #define SKIFF_CLIENT_INPROCESS_IN_PROCESS_CLIENT_H_
@@ -19,6 +23,7 @@
 #include <memory>
 #include <string>
 
+#include "apiserver/auth.h"
 #include "apiserver/resource_storage.h"
 #include "base/clock.h"
 #include "client/client.h"
@@ -54,14 +59,27 @@ class InProcessClient : public Client {
 
   // Off by default. Set before the client is shared (not synchronized); affects later calls.
   void set_strip_managed_fields(bool strip) { strip_managed_fields_ = strip; }
+  // Runs every call as `user`, authorized by `authorizer`. Set before the client is shared.
+  void set_identity(const apiserver::Authorizer* authorizer, apiserver::User user) {
+    authorizer_ = authorizer;
+    user_ = std::move(user);
+  }
 
  private:
+  // OK, or the 403 the API server would answer `user_` for this request.
+  absl::Status Authorize(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
+                         const std::string& subresource, const char* verb) const;
+  // The user writes are made as (null without an identity).
+  const apiserver::User* Writer() const { return authorizer_ ? &user_ : nullptr; }
+
   std::string Manager(const std::string& requested) const { return requested.empty() ? name_ : requested; }
 
   apiserver::ResourceStorage* storage_;
   std::string name_;
   const base::Clock* clock_;
   bool strip_managed_fields_ = false;
+  const apiserver::Authorizer* authorizer_ = nullptr;
+  apiserver::User user_;
 };
 
 }  // namespace skiff::client

@@ -8,6 +8,7 @@
 #include "base/json.h"
 #include "base/testing/wait_for.h"
 #include "boost/json.hpp"
+#include "apiserver/rbac_authorizer.h"
 #include "client/informer.h"
 #include "client/testing/test_api_server.h"
 #include "gtest/gtest.h"
@@ -326,6 +327,42 @@ TEST_F(InProcessClientTest, InformerOverTheRealStorage) {
                   .ok());
   ASSERT_TRUE(WaitFor([&] { return informer.ByIndex("node", "n1").size() == 1; }));
   informer.Stop();
+}
+
+TEST_F(InProcessClientTest, WithAnIdentityEveryCallIsAuthorized) {
+  apiserver::RbacAuthorizer authorizer(server_.storage()->cache());
+  ASSERT_TRUE(authorizer.Start().ok());
+  apiserver::RbacEscalationCheck escalation(&authorizer);
+  server_.storage()->AddAdmissionPlugin(&escalation);
+  const api::ResourceInfo& roles = Resource("rbac.authorization.k8s.io", "v1", "roles");
+  const api::ResourceInfo& bindings = Resource("rbac.authorization.k8s.io", "v1", "rolebindings");
+  ASSERT_TRUE(client_->Create(roles, "default", Parse(R"({"metadata":{"name":"cm"},
+      "rules":[{"verbs":["get","list","watch","create"],"apiGroups":[""],"resources":["configmaps"]},
+               {"verbs":["create"],"apiGroups":["rbac.authorization.k8s.io"],"resources":["roles"]}]})")).ok());
+  ASSERT_TRUE(client_->Create(bindings, "default", Parse(R"({"metadata":{"name":"cm"},
+      "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"cm"},
+      "subjects":[{"kind":"ServiceAccount","name":"robot","namespace":"default"}]})")).ok());
+  InProcessClient robot(server_.storage(), "robot");
+  robot.set_identity(&authorizer, apiserver::User{"system:serviceaccount:default:robot", "", {"system:serviceaccounts"}});
+  ASSERT_TRUE(robot.Create(cms_, "default", Parse(R"({"metadata":{"name":"mine"}})")).ok());
+  EXPECT_TRUE(robot.Get(cms_, "default", "mine").ok());
+  EXPECT_TRUE(robot.List(cms_, "default", {}).ok());
+  auto denied = robot.Delete(cms_, "default", "mine");
+  EXPECT_EQ(HttpCode(denied), 403);
+  EXPECT_EQ(denied.message(),
+            "configmaps \"mine\" is forbidden: User \"system:serviceaccount:default:robot\" cannot delete resource "
+            "\"configmaps\" in API group \"\" in the namespace \"default\"");
+  EXPECT_EQ(HttpCode(robot.List(cms_, "kube-system", {}).status()), 403);
+  EXPECT_EQ(HttpCode(robot.Create(pods_, "default", Parse(R"({"metadata":{"name":"p"}})")).status()), 403);
+  // Escalation prevention applies to its writes: it may write roles, but not grant more than it holds.
+  EXPECT_TRUE(robot.Create(roles, "default", Parse(R"({"metadata":{"name":"same"},
+      "rules":[{"verbs":["get"],"apiGroups":[""],"resources":["configmaps"]}]})")).ok());
+  auto escalated = robot.Create(roles, "default", Parse(R"({"metadata":{"name":"more"},
+      "rules":[{"verbs":["delete"],"apiGroups":[""],"resources":["configmaps"]}]})"));
+  EXPECT_EQ(HttpCode(escalated.status()), 403);
+  EXPECT_NE(escalated.status().message().find("is attempting to grant RBAC permissions not currently held"),
+            std::string::npos)
+      << escalated.status();
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "controllers/manager/manager.h"
 
+#include "controllers/clusterroleaggregation/cluster_role_aggregation_controller.h"
 #include "controllers/cronjob/cronjob_controller.h"
 #include "controllers/daemonset/daemonset_controller.h"
 #include "controllers/deployment/deployment_controller.h"
@@ -15,6 +16,8 @@
 #include "controllers/rootcacertpublisher/root_ca_publisher.h"
 #include "controllers/serviceaccount/service_account_controller.h"
 #include "controllers/servicelb/service_lb_controller.h"
+#include <map>
+
 #include "spdlog/spdlog.h"
 
 namespace skiff::controllers {
@@ -48,9 +51,35 @@ const std::vector<NamedController>& RegisteredControllers() {
       {"endpoints", endpoints::NewEndpointsController},
       {"endpointslice", endpointslice::NewEndpointSliceController},
       {"servicelb", servicelb::NewServiceLbController},
+      {"clusterrole-aggregation", NewClusterRoleAggregationController},
   };
   // clang-format on
   return *controllers;
+}
+
+std::string ControllerServiceAccount(const std::string& controller) {
+  // clang-format off
+  static const auto* accounts = new std::map<std::string, std::string>{
+      {"namespace", "namespace-controller"},
+      {"garbagecollector", "generic-garbage-collector"},
+      {"serviceaccount", "service-account-controller"},
+      {"nodelifecycle", "node-controller"},
+      {"disruption", "disruption-controller"},
+      {"replicaset", "replicaset-controller"},
+      {"replicationcontroller", "replication-controller"},
+      {"deployment", "deployment-controller"},
+      {"daemonset", "daemon-set-controller"},
+      {"job", "job-controller"},
+      {"cronjob", "cronjob-controller"},
+      {"endpoints", "endpoint-controller"},
+      {"endpointslice", "endpointslice-controller"},
+      {"servicelb", "service-lb-controller"},
+      {"clusterrole-aggregation", "clusterrole-aggregation-controller"},
+      {"root-ca-cert-publisher", "root-ca-cert-publisher"},
+  };
+  // clang-format on
+  auto it = accounts->find(controller);
+  return it == accounts->end() ? "" : it->second;
 }
 
 ControllerManager::ControllerManager(client::Client* client, ManagerOptions options)
@@ -101,9 +130,11 @@ void ControllerManager::StartControllers() {
   informers_ = std::make_unique<client::SharedInformers>(client_);
   recorder_ = std::make_unique<client::EventRecorder>(
       client_, client::EventRecorder::Options{.component = "skiff-controller-manager"});
-  client::ControllerContext context{client_, informers_.get(), recorder_.get(), options_.controllers};
   for (const auto& c : controllers_) {
     if (options_.disabled.count(c.name)) continue;
+    client::Client* own = options_.controller_clients ? options_.controller_clients(c.name) : nullptr;
+    client::ControllerContext context{own ? own : client_, informers_.get(), recorder_.get(),
+                                      options_.controllers};
     std::unique_ptr<client::Runnable> runnable = c.factory(context);
     if (!runnable) continue;
     runnable->Start();

@@ -41,8 +41,20 @@ struct NamedController {
 // The built-in controllers, in start order.
 const std::vector<NamedController>& RegisteredControllers();
 
+// The service account (in kube-system) a controller acts as, by its controller name, as
+// kube-controller-manager --use-service-account-credentials names them ("replicaset" ->
+// "replicaset-controller"); bound to ClusterRole system:controller:<that name> by the bootstrap
+// policy. "" for names it does not know.
+std::string ControllerServiceAccount(const std::string& controller);
+
+// The client a controller acts through, by controller name (kube-controller-manager's
+// --use-service-account-credentials: each controller its own identity); null = the manager's.
+using ControllerClients = std::function<client::Client*(const std::string& controller)>;
+
 struct ManagerOptions {
   bool leader_elect = true;  // false: lead at once (tests)
+  // Per-controller clients (the informers, events and leader election use the manager's client).
+  ControllerClients controller_clients;
   client::LeaderElectionConfig leader_election;
   std::set<std::string> disabled;  // controller names not to run
   client::ControllerOptions controllers;  // handed to every controller in its context
