@@ -14,6 +14,8 @@
 #include "apiserver/metrics.h"
 #include "apiserver/metrics_api.h"
 #include "apiserver/pod_streams.h"
+#include "apiserver/quota/limit_ranger.h"
+#include "apiserver/quota/resource_quota_admission.h"
 #include "apiserver/resource_storage.h"
 #include "apiserver/schema_admission.h"
 #include "apiserver/selection.h"
@@ -70,6 +72,8 @@ struct Server::Parts {
   std::unique_ptr<WatchCache> cache;
   std::unique_ptr<SchemaAdmission> admission;
   std::unique_ptr<ServiceAllocations> service_allocations;
+  std::unique_ptr<quota::LimitRanger> limit_ranger;  // admission plug-ins outlive the storage
+  std::unique_ptr<quota::ResourceQuotaAdmission> resource_quota;
   std::unique_ptr<ResourceStorage> storage;
   Authenticator authenticator;
   AllowAllAuthorizer authorizer;
@@ -124,6 +128,10 @@ absl::Status Server::Start() {
   parts_->service_allocations = std::move(*allocations);
   parts_->service_allocations->Rebuild(StoredServices(parts_->cache.get()));
   parts_->storage->AddWriteHook(parts_->service_allocations.get());
+  parts_->limit_ranger = std::make_unique<quota::LimitRanger>(parts_->cache.get());
+  parts_->storage->AddAdmissionPlugin(parts_->limit_ranger.get());
+  parts_->resource_quota = std::make_unique<quota::ResourceQuotaAdmission>(parts_->cache.get(), &base::RealClock());
+  parts_->storage->AddAdmissionPlugin(parts_->resource_quota.get());
   // Namespaces Kubernetes always has.
   const api::ResourceInfo* namespaces = api::FindResource("", "v1", "namespaces");
   for (const char* ns : {"default", "kube-system", "kube-public", "kube-node-lease"}) {

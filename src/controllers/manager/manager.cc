@@ -12,6 +12,7 @@
 #include "controllers/poddisruptionbudget/disruption_controller.h"
 #include "controllers/replicaset/replicaset_controller.h"
 #include "controllers/replication/replication_manager.h"
+#include "controllers/resourcequota/resource_quota_controller.h"
 #include "controllers/serviceaccount/service_account_controller.h"
 #include "controllers/servicelb/service_lb_controller.h"
 #include "spdlog/spdlog.h"
@@ -46,6 +47,7 @@ const std::vector<NamedController>& RegisteredControllers() {
       {"endpoints", endpoints::NewEndpointsController},
       {"endpointslice", endpointslice::NewEndpointSliceController},
       {"servicelb", servicelb::NewServiceLbController},
+      {"resourcequota", NewResourceQuotaController},
   };
   // clang-format on
   return *controllers;
