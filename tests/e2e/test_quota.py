@@ -292,3 +292,21 @@ def test_deployment_scaled_past_quota_stops_at_it(shared_skiff):
     wait_used(s, ns, "q", {"pods": "3"})
     # Never more than the quota, however long the controller retries.
     assert len(s.kubectl_json("-n", ns, "get", "pods")["items"]) == 3
+
+
+def test_malformed_quotas_and_limit_ranges_are_invalid(shared_skiff):
+    s = shared_skiff
+    ns = make_ns(s, "quota-invalid")
+    res = apply(s, ns, quota("neg", {"pods": "-1"}), check=False)
+    assert res.returncode != 0
+    assert ('ResourceQuota "neg" is invalid: spec.hard[pods]: Invalid value: "-1": '
+            'must be greater than or equal to 0') in res.stderr
+    bad = {"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "bad"},
+           "spec": {"limits": [{"type": "Container", "min": {"cpu": "2"}, "max": {"cpu": "1"}}]}}
+    res = apply(s, ns, bad, check=False)
+    # kubectl lists the causes; the defaults (from max) are checked too, as Kubernetes defaults first.
+    assert 'The LimitRange "bad" is invalid: ' in res.stderr
+    assert '* spec.limits[0].min[cpu]: Invalid value: "2": min value 2 is greater than max value 1' in res.stderr
+    assert ('* spec.limits[0].default[cpu]: Invalid value: "1": min value 2 is greater than default value 1'
+            in res.stderr)
+    assert s.kubectl_json("-n", ns, "get", "quota,limitrange")["items"] == []

@@ -2,8 +2,10 @@
 
 #include <string>
 
+#include "api/quota/validation.h"
 #include "apiserver/quota/forbidden.h"
 #include "apiserver/quota/limits.h"
+#include "apiserver/schema_admission.h"
 #include "base/json.h"
 #include "boost/json.hpp"
 
@@ -42,6 +44,11 @@ absl::Status LimitRanger::Mutate(const AdmissionRequest& request, boost::json::v
 absl::Status LimitRanger::Validate(const AdmissionRequest& request, const boost::json::value* obj,
                                    const boost::json::value* old) {
   if (!obj || !request.subresource.empty()) return absl::OkStatus();
+  if (IsCore(request, "limitranges")) {
+    auto errors = api::quota::ValidateLimitRange(*obj);
+    if (errors.empty()) return absl::OkStatus();
+    return InvalidObjectStatus(*request.resource, std::string(request.name), errors);
+  }
   bool claim = IsCore(request, "persistentvolumeclaims");
   if (!IsPodCreate(request) && !claim) return absl::OkStatus();
   if (old && base::FindPath(*old, {"metadata", "deletionTimestamp"})) return absl::OkStatus();

@@ -1,7 +1,8 @@
 // LimitRanger: the admission plug-in that enforces a namespace's LimitRanges (limits.h) — on pod
 // create it fills container defaults (Mutate) and then checks min/max/ratio (Validate); on
 // PersistentVolumeClaim create and update it checks the storage request. Pod updates are not
-// checked (containers' resources are immutable), nor are objects already being deleted.
+// checked (containers' resources are immutable), nor are objects already being deleted. It also
+// holds LimitRanges themselves to Kubernetes' rules (api/quota/validation.h; 422 Invalid).
 // Thread-safety: safe for concurrent writes (reads the watch cache only).
 // Ownership: borrows the WatchCache, which must outlive it.
 // Failure: 403 Forbidden with Kubernetes' messages, e.g.

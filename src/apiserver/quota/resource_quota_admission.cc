@@ -7,7 +7,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "api/quota/usage.h"
+#include "api/quota/validation.h"
 #include "apiserver/quota/forbidden.h"
+#include "apiserver/schema_admission.h"
 #include "base/json.h"
 #include "boost/json.hpp"
 
@@ -114,6 +116,10 @@ absl::Status ResourceQuotaAdmission::Validate(const AdmissionRequest& request, c
   if (!obj || !request.subresource.empty()) return absl::OkStatus();
   const api::ResourceInfo& r = *request.resource;
   if (!r.namespaced || request.ns.empty() || Ignored(r)) return absl::OkStatus();
+  if (r.group.empty() && r.plural == "resourcequotas") {
+    auto errors = api::quota::ValidateResourceQuota(*obj);
+    if (!errors.empty()) return InvalidObjectStatus(r, std::string(request.name), errors);
+  }
   const std::string ns(request.ns);
   const api::quota::Kind kind{r.group, r.plural};
 

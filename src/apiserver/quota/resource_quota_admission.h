@@ -10,11 +10,12 @@
 // (AdmissionRequest::Reserve) until the cache shows it, or gives it back when the write fails or
 // is a dry run. Checks and reservations are serialized per namespace, so concurrent creates never
 // take more than the quota allows. status.used is the resource-quota controller's to keep; this
-// plug-in neither reads nor writes it. Events are never counted (as Kubernetes).
+// plug-in neither reads nor writes it. Events are never counted (as Kubernetes). ResourceQuotas
+// themselves are held to Kubernetes' rules (api/quota/validation.h; 422 Invalid).
 // Thread-safety: safe for concurrent writes (one mutex per namespace, one for the namespace map).
 // Ownership: borrows the WatchCache and Clock (which must outlive it); reservations refer back to
 // the plug-in's per-namespace state, which they share.
-// Failure: 403 Forbidden in Kubernetes' words; nothing else.
+// Failure: 403 Forbidden in Kubernetes' words; 422 Invalid for a malformed ResourceQuota.
 #ifndef SKIFF_APISERVER_QUOTA_RESOURCE_QUOTA_ADMISSION_H_
 #define SKIFF_APISERVER_QUOTA_RESOURCE_QUOTA_ADMISSION_H_
 
