@@ -310,3 +310,25 @@ def test_malformed_quotas_and_limit_ranges_are_invalid(shared_skiff):
     assert ('* spec.limits[0].default[cpu]: Invalid value: "1": min value 2 is greater than default value 1'
             in res.stderr)
     assert s.kubectl_json("-n", ns, "get", "quota,limitrange")["items"] == []
+
+
+def test_storage_quota_by_class(shared_skiff):
+    s = shared_skiff
+    ns = make_ns(s, "quota-storage")
+    apply(s, ns, quota("storage", {"requests.storage": "3Gi", "persistentvolumeclaims": "5",
+                                   "gold.storageclass.storage.k8s.io/requests.storage": "1Gi"}))
+
+    def claim(name, size, storage_class=None):
+        spec = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}}
+        if storage_class:
+            spec["storageClassName"] = storage_class
+        return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": name}, "spec": spec}
+    create(s, ns, claim("plain", "2Gi"))
+    res = create(s, ns, claim("gold", "2Gi", "gold"), check=False)
+    assert ('persistentvolumeclaims "gold" is forbidden: exceeded quota: storage, requested: '
+            'gold.storageclass.storage.k8s.io/requests.storage=2Gi,requests.storage=2Gi, used: '
+            'gold.storageclass.storage.k8s.io/requests.storage=0,requests.storage=2Gi, limited: '
+            'gold.storageclass.storage.k8s.io/requests.storage=1Gi,requests.storage=3Gi') in res.stderr
+    create(s, ns, claim("gold", "512Mi", "gold"))
+    wait_used(s, ns, "storage", {"requests.storage": "2560Mi", "persistentvolumeclaims": "2",
+                                 "gold.storageclass.storage.k8s.io/requests.storage": "512Mi"})
