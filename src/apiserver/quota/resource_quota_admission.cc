@@ -101,8 +101,17 @@ std::shared_ptr<ResourceQuotaAdmission::NamespaceState> ResourceQuotaAdmission::
     const std::string& ns) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto& state = namespaces_[ns];
-  if (!state) state = std::make_shared<NamespaceState>();
+  if (!state) {
+    state = std::make_shared<NamespaceState>();
+    tracked_namespaces_.store(namespaces_.size(), std::memory_order_relaxed);
+  }
   return state;
+}
+
+void ResourceQuotaAdmission::Forget(const std::string& ns) {
+  if (tracked_namespaces_.load(std::memory_order_relaxed) == 0) return;  // the common case: no lock
+  std::lock_guard<std::mutex> lock(mu_);
+  if (namespaces_.erase(ns)) tracked_namespaces_.store(namespaces_.size(), std::memory_order_relaxed);
 }
 
 size_t ResourceQuotaAdmission::PendingCount(const std::string& ns) const {
@@ -127,7 +136,10 @@ absl::Status ResourceQuotaAdmission::Validate(const AdmissionRequest& request, c
   std::string quota_prefix = ResourcePrefix("", "resourcequotas");
   bool more = false;
   auto quota_list = cache_->List(quota_prefix, ObjectKey(quota_prefix, ns, ""), nullptr, "", 0, &more);
-  if (quota_list.objects.empty()) return absl::OkStatus();
+  if (quota_list.objects.empty()) {
+    Forget(ns);
+    return absl::OkStatus();
+  }
   absl::Time now = clock_->Now();
   Charge charge = api::quota::ChargeOf(kind, *obj, now);
   std::optional<Charge> old_charge;

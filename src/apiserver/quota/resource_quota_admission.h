@@ -12,6 +12,8 @@
 // take more than the quota allows. status.used is the resource-quota controller's to keep; this
 // plug-in neither reads nor writes it. Events are never counted (as Kubernetes). ResourceQuotas
 // themselves are held to Kubernetes' rules (api/quota/validation.h; 422 Invalid).
+// What it keeps (reservations, the charges of the objects it counted) is kept per namespace while
+// the namespace has quotas, and dropped at the first write that finds none.
 // Thread-safety: safe for concurrent writes (one mutex per namespace, one for the namespace map).
 // Ownership: borrows the WatchCache and Clock (which must outlive it); reservations refer back to
 // the plug-in's per-namespace state, which they share.
@@ -19,6 +21,7 @@
 #ifndef SKIFF_APISERVER_QUOTA_RESOURCE_QUOTA_ADMISSION_H_
 #define SKIFF_APISERVER_QUOTA_RESOURCE_QUOTA_ADMISSION_H_
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -45,11 +48,14 @@ class ResourceQuotaAdmission : public AdmissionPlugin {
   struct NamespaceState;
   class Held;
   std::shared_ptr<NamespaceState> StateFor(const std::string& ns) const;
+  // Drops what is kept for a namespace without quotas (reservations held meanwhile keep theirs).
+  void Forget(const std::string& ns);
 
   WatchCache* cache_;
   base::Clock* clock_;
   mutable std::mutex mu_;
   mutable std::map<std::string, std::shared_ptr<NamespaceState>> namespaces_;  // guarded by mu_
+  mutable std::atomic<size_t> tracked_namespaces_{0};                            // namespaces_.size()
 };
 
 }  // namespace skiff::apiserver::quota
