@@ -25,8 +25,10 @@ bool IsCore(Kind kind, absl::string_view plural) { return kind.group.empty() && 
 // Core kinds whose object count also has a name without "count/".
 bool HasLegacyCountName(Kind kind) {
   if (!kind.group.empty()) return false;
-  static const std::set<absl::string_view> kLegacy = {"pods",    "services", "configmaps", "persistentvolumeclaims",
-                                                      "secrets", "replicationcontrollers", "resourcequotas"};
+  static const std::set<absl::string_view> kLegacy = {"pods",          "services",
+                                                      "configmaps",    "persistentvolumeclaims",
+                                                      "secrets",       "replicationcontrollers",
+                                                      "resourcequotas"};
   return kLegacy.count(kind.plural) > 0;
 }
 
@@ -41,8 +43,9 @@ bool IsExtendedResource(absl::string_view name) {
 
 bool TracksPod(absl::string_view name) {
   static const std::set<absl::string_view> kPod = {
-      "cpu",          "memory",         "ephemeral-storage",         "requests.cpu", "requests.memory",
-      "requests.ephemeral-storage", "limits.cpu", "limits.memory", "limits.ephemeral-storage"};
+      "cpu",          "memory",          "ephemeral-storage",
+      "requests.cpu", "requests.memory", "requests.ephemeral-storage",
+      "limits.cpu",   "limits.memory",   "limits.ephemeral-storage"};
   if (kPod.count(name)) return true;
   if (absl::StartsWith(name, "hugepages-") || absl::StartsWith(name, "requests.hugepages-")) return true;
   return !IsNativeResource(name) && absl::StartsWith(name, kRequestsPrefix);
@@ -132,10 +135,12 @@ bool IsBestEffort(const json::value& pod) {
 PodScopeFacts FactsOf(const json::value& pod) {
   PodScopeFacts facts;
   const auto* deadline = base::FindPath(pod, {"spec", "activeDeadlineSeconds"});
-  facts.terminating = deadline && deadline->is_number() && base::GetInt(pod, {"spec", "activeDeadlineSeconds"}) >= 0;
+  facts.terminating =
+      deadline && deadline->is_number() && base::GetInt(pod, {"spec", "activeDeadlineSeconds"}) >= 0;
   facts.best_effort = IsBestEffort(pod);
-  facts.cross_namespace_affinity = HasCrossNamespaceTerm(base::FindPath(pod, {"spec", "affinity", "podAffinity"})) ||
-                                   HasCrossNamespaceTerm(base::FindPath(pod, {"spec", "affinity", "podAntiAffinity"}));
+  facts.cross_namespace_affinity =
+      HasCrossNamespaceTerm(base::FindPath(pod, {"spec", "affinity", "podAffinity"})) ||
+      HasCrossNamespaceTerm(base::FindPath(pod, {"spec", "affinity", "podAntiAffinity"}));
   facts.priority_class = base::GetString(pod, {"spec", "priorityClassName"});
   return facts;
 }
@@ -176,7 +181,8 @@ ResourceList ServiceUsage(const json::value& svc) {
 }
 
 std::string StorageClassOf(const json::value& pvc) {
-  if (const auto* a = base::FindPath(pvc, {"metadata", "annotations", "volume.beta.kubernetes.io/storage-class"});
+  if (const auto* a =
+          base::FindPath(pvc, {"metadata", "annotations", "volume.beta.kubernetes.io/storage-class"});
       a && a->is_string()) {
     return std::string(a->get_string());
   }
@@ -188,7 +194,8 @@ ResourceList PvcUsage(const json::value& pvc) {
   usage["count/persistentvolumeclaims"] = One();
   usage["persistentvolumeclaims"] = One();
   std::string storage_class = StorageClassOf(pvc);
-  if (!storage_class.empty()) usage[absl::StrCat(storage_class, kStorageClassSuffix, "persistentvolumeclaims")] = One();
+  if (!storage_class.empty())
+    usage[absl::StrCat(storage_class, kStorageClassSuffix, "persistentvolumeclaims")] = One();
   // The larger of the request and what a (possibly failed) expansion allocated.
   std::optional<Quantity> storage;
   for (const ResourceList& rl : {FromJson(base::FindPath(pvc, {"spec", "resources", "requests"})),
@@ -198,7 +205,8 @@ ResourceList PvcUsage(const json::value& pvc) {
   }
   if (storage) {
     usage["requests.storage"] = *storage;
-    if (!storage_class.empty()) usage[absl::StrCat(storage_class, kStorageClassSuffix, "requests.storage")] = *storage;
+    if (!storage_class.empty())
+      usage[absl::StrCat(storage_class, kStorageClassSuffix, "requests.storage")] = *storage;
   }
   return usage;
 }
@@ -291,8 +299,8 @@ bool MatchesScopes(const std::vector<ScopeRequirement>& scopes, const Charge& ch
 }
 
 std::string PodMissingResources(const ResourceNames& constrained, const json::value& pod) {
-  static const std::set<absl::string_view> kMustSpecify = {"cpu",          "memory",     "requests.cpu",
-                                                          "requests.memory", "limits.cpu", "limits.memory"};
+  static const std::set<absl::string_view> kMustSpecify = {
+      "cpu", "memory", "requests.cpu", "requests.memory", "limits.cpu", "limits.memory"};
   ResourceNames required;
   for (const auto& name : constrained) {
     if (kMustSpecify.count(name)) required.insert(name);

@@ -26,8 +26,7 @@ TEST(ResourceListTest, PrettyPrintSortsAndCanonicalizes) {
   EXPECT_EQ(PrettyPrint(list), "memory=1Gi,pods=2,requests.cpu=1");
   EXPECT_EQ(PrettyPrint(SubtractNonNegative(list, List(R"({"pods":"5"})"))),
             "memory=1Gi,pods=0,requests.cpu=1");
-  EXPECT_EQ(Exceeding(list, List(R"({"pods":"1","requests.cpu":"1"})")),
-            ResourceNames{"pods"});
+  EXPECT_EQ(Exceeding(list, List(R"({"pods":"1","requests.cpu":"1"})")), ResourceNames{"pods"});
 }
 
 TEST(PodResourcesTest, SumsContainersTakesLargestInitAndAddsSidecarsAndOverhead) {
@@ -47,9 +46,10 @@ TEST(UsageTest, PodChargesComputeUnlessTerminalOrPastGrace) {
   json::value pod = Parse(R"({"metadata":{"name":"p"},"spec":{"containers":[{"name":"a",
     "resources":{"requests":{"cpu":"250m","memory":"1Gi","example.com/gpu":"1","hugepages-2Mi":"4Mi"},
                  "limits":{"cpu":"500m","ephemeral-storage":"1Gi"}}}]}})");
-  EXPECT_EQ(PrettyPrint(ChargeOf(kPods, pod, kNow).usage),
-            "count/pods=1,cpu=250m,hugepages-2Mi=4Mi,limits.cpu=500m,limits.ephemeral-storage=1Gi,memory=1Gi,"
-            "pods=1,requests.cpu=250m,requests.example.com/gpu=1,requests.hugepages-2Mi=4Mi,requests.memory=1Gi");
+  EXPECT_EQ(
+      PrettyPrint(ChargeOf(kPods, pod, kNow).usage),
+      "count/pods=1,cpu=250m,hugepages-2Mi=4Mi,limits.cpu=500m,limits.ephemeral-storage=1Gi,memory=1Gi,"
+      "pods=1,requests.cpu=250m,requests.example.com/gpu=1,requests.hugepages-2Mi=4Mi,requests.memory=1Gi");
   json::value done = pod;
   done.as_object()["status"] = json::object{{"phase", "Succeeded"}};
   EXPECT_EQ(PrettyPrint(ChargeOf(kPods, done, kNow).usage), "count/pods=1");
@@ -63,22 +63,29 @@ TEST(UsageTest, PodChargesComputeUnlessTerminalOrPastGrace) {
 }
 
 TEST(UsageTest, ServicesCountNodePortsAndLoadBalancers) {
-  EXPECT_EQ(PrettyPrint(ChargeOf(kServices, Parse(R"({"spec":{"type":"ClusterIP","ports":[{"port":1}]}})"), kNow).usage),
-            "count/services=1,services=1,services.loadbalancers=0,services.nodeports=0");
-  EXPECT_EQ(PrettyPrint(ChargeOf(kServices, Parse(R"({"spec":{"type":"NodePort","ports":[{"port":1},{"port":2}]}})"),
-                                 kNow).usage),
-            "count/services=1,services=1,services.loadbalancers=0,services.nodeports=2");
+  EXPECT_EQ(
+      PrettyPrint(
+          ChargeOf(kServices, Parse(R"({"spec":{"type":"ClusterIP","ports":[{"port":1}]}})"), kNow).usage),
+      "count/services=1,services=1,services.loadbalancers=0,services.nodeports=0");
+  EXPECT_EQ(
+      PrettyPrint(
+          ChargeOf(kServices, Parse(R"({"spec":{"type":"NodePort","ports":[{"port":1},{"port":2}]}})"), kNow)
+              .usage),
+      "count/services=1,services=1,services.loadbalancers=0,services.nodeports=2");
   EXPECT_EQ(PrettyPrint(ChargeOf(kServices, Parse(R"({"spec":{"type":"LoadBalancer",
-              "allocateLoadBalancerNodePorts":false,"ports":[{"port":1,"nodePort":30001},{"port":2}]}})"), kNow).usage),
+              "allocateLoadBalancerNodePorts":false,"ports":[{"port":1,"nodePort":30001},{"port":2}]}})"),
+                                 kNow)
+                            .usage),
             "count/services=1,services=1,services.loadbalancers=1,services.nodeports=1");
 }
 
 TEST(UsageTest, ClaimsChargeStorageByClass) {
   json::value pvc = Parse(R"({"spec":{"storageClassName":"fast","resources":{"requests":{"storage":"2Gi"}}},
                               "status":{"allocatedResources":{"storage":"3Gi"}}})");
-  EXPECT_EQ(PrettyPrint(ChargeOf(kClaims, pvc, kNow).usage),
-            "count/persistentvolumeclaims=1,fast.storageclass.storage.k8s.io/persistentvolumeclaims=1,"
-            "fast.storageclass.storage.k8s.io/requests.storage=3Gi,persistentvolumeclaims=1,requests.storage=3Gi");
+  EXPECT_EQ(
+      PrettyPrint(ChargeOf(kClaims, pvc, kNow).usage),
+      "count/persistentvolumeclaims=1,fast.storageclass.storage.k8s.io/persistentvolumeclaims=1,"
+      "fast.storageclass.storage.k8s.io/requests.storage=3Gi,persistentvolumeclaims=1,requests.storage=3Gi");
   EXPECT_TRUE(Tracks(kClaims, "fast.storageclass.storage.k8s.io/requests.storage"));
   EXPECT_FALSE(Tracks(kPods, "requests.storage"));
 }
@@ -87,7 +94,8 @@ TEST(UsageTest, ObjectCountsOfAnyKind) {
   Kind deployments{"apps", "deployments"};
   EXPECT_EQ(ObjectCountName(deployments), "count/deployments.apps");
   EXPECT_EQ(PrettyPrint(ChargeOf(deployments, Parse("{}"), kNow).usage), "count/deployments.apps=1");
-  EXPECT_EQ(PrettyPrint(ChargeOf(Kind{"", "configmaps"}, Parse("{}"), kNow).usage), "configmaps=1,count/configmaps=1");
+  EXPECT_EQ(PrettyPrint(ChargeOf(Kind{"", "configmaps"}, Parse("{}"), kNow).usage),
+            "configmaps=1,count/configmaps=1");
   ResourceList hard = List(R"({"pods":"1","cpu":"1","configmaps":"2","count/deployments.apps":"1"})");
   EXPECT_EQ(TrackedNames(kPods, hard), (ResourceNames{"cpu", "pods"}));
   EXPECT_EQ(TrackedNames(deployments, hard), ResourceNames{"count/deployments.apps"});

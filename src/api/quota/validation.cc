@@ -23,13 +23,20 @@ FieldError Invalid(std::string field, const std::string& quantity, std::string d
 
 // Names whose quantities count objects (Kubernetes' IsIntegerResourceName).
 bool IsIntegerResource(const std::string& name) {
-  static const std::set<std::string, std::less<>> kIntegers = {
-      "pods",    "services", "replicationcontrollers", "resourcequotas", "secrets", "configmaps",
-      "persistentvolumeclaims", "services.nodeports", "services.loadbalancers"};
+  static const std::set<std::string, std::less<>> kIntegers = {"pods",
+                                                               "services",
+                                                               "replicationcontrollers",
+                                                               "resourcequotas",
+                                                               "secrets",
+                                                               "configmaps",
+                                                               "persistentvolumeclaims",
+                                                               "services.nodeports",
+                                                               "services.loadbalancers"};
   return kIntegers.count(name) > 0 || name.rfind("count/", 0) == 0;
 }
 
-void CheckQuantities(const json::value* list, const std::string& path, bool integers, std::vector<FieldError>* out) {
+void CheckQuantities(const json::value* list, const std::string& path, bool integers,
+                     std::vector<FieldError>* out) {
   if (!list || !list->is_object()) return;
   for (const auto& [key, value] : list->get_object()) {
     auto q = Quantity::FromJson(value);
@@ -51,8 +58,9 @@ std::vector<FieldError> ValidateResourceQuota(const json::value& quota) {
   CheckQuantities(base::FindPath(quota, {"spec", "hard"}), "spec.hard", true, &out);
   const auto* scopes = base::FindPath(quota, {"spec", "scopes"});
   if (scopes && scopes->is_array()) {
-    static const std::set<std::string, std::less<>> kScopes = {
-        "Terminating", "NotTerminating", "BestEffort", "NotBestEffort", "PriorityClass", "CrossNamespacePodAffinity"};
+    static const std::set<std::string, std::less<>> kScopes = {"Terminating",   "NotTerminating",
+                                                               "BestEffort",    "NotBestEffort",
+                                                               "PriorityClass", "CrossNamespacePodAffinity"};
     std::set<std::string, std::less<>> seen;
     for (const auto& s : scopes->get_array()) {
       std::string scope = s.is_string() ? std::string(s.get_string()) : "";
@@ -79,8 +87,8 @@ std::vector<FieldError> ValidateLimitRange(const json::value& limit_range) {
       CheckQuantities(base::Find(item, field), absl::StrCat(path, ".", field), false, &out);
     }
     auto list = [&item](const char* field) { return FromJson(base::Find(item, field)); };
-    ResourceList max = list("max"), min = list("min"), defaults = list("default"), requests = list("defaultRequest"),
-                 ratios = list("maxLimitRequestRatio");
+    ResourceList max = list("max"), min = list("min"), defaults = list("default"),
+                 requests = list("defaultRequest"), ratios = list("maxLimitRequestRatio");
     if (type == "Pod") {
       for (const char* field : {"default", "defaultRequest"}) {
         const auto* v = base::Find(item, field);
@@ -99,24 +107,25 @@ std::vector<FieldError> ValidateLimitRange(const json::value& limit_range) {
       for (const auto& [name, q] : *l) names.insert(name);
     }
     for (const std::string& name : names) {
-      const Quantity *mx = at(max, name), *mn = at(min, name), *df = at(defaults, name), *dr = at(requests, name),
-                     *ratio = at(ratios, name);
+      const Quantity *mx = at(max, name), *mn = at(min, name), *df = at(defaults, name),
+                     *dr = at(requests, name), *ratio = at(ratios, name);
       std::string key = absl::StrCat("[", name, "]");
       if (mn && mx && mn->Compare(*mx) > 0) {
-        out.push_back(Invalid(absl::StrCat(path, ".min", key), mn->String(),
-                              absl::StrCat("min value ", mn->String(), " is greater than max value ", mx->String())));
+        out.push_back(
+            Invalid(absl::StrCat(path, ".min", key), mn->String(),
+                    absl::StrCat("min value ", mn->String(), " is greater than max value ", mx->String())));
       }
       if (dr) {
         std::string field = absl::StrCat(path, ".defaultRequest", key);
         if (mn && mn->Compare(*dr) > 0) {
           out.push_back(Invalid(field, dr->String(),
-                                absl::StrCat("min value ", mn->String(), " is greater than default request value ",
-                                             dr->String())));
+                                absl::StrCat("min value ", mn->String(),
+                                             " is greater than default request value ", dr->String())));
         }
         if (mx && dr->Compare(*mx) > 0) {
           out.push_back(Invalid(field, dr->String(),
-                                absl::StrCat("default request value ", dr->String(), " is greater than max value ",
-                                             mx->String())));
+                                absl::StrCat("default request value ", dr->String(),
+                                             " is greater than max value ", mx->String())));
         }
         if (df && dr->Compare(*df) > 0) {
           out.push_back(Invalid(field, dr->String(),
@@ -127,24 +136,28 @@ std::vector<FieldError> ValidateLimitRange(const json::value& limit_range) {
       if (df) {
         std::string field = absl::StrCat(path, ".default", key);
         if (mn && mn->Compare(*df) > 0) {
-          out.push_back(Invalid(field, df->String(),
-                                absl::StrCat("min value ", mn->String(), " is greater than default value ", df->String())));
+          out.push_back(Invalid(
+              field, df->String(),
+              absl::StrCat("min value ", mn->String(), " is greater than default value ", df->String())));
         }
         if (mx && df->Compare(*mx) > 0) {
-          out.push_back(Invalid(field, df->String(),
-                                absl::StrCat("default value ", df->String(), " is greater than max value ", mx->String())));
+          out.push_back(Invalid(
+              field, df->String(),
+              absl::StrCat("default value ", df->String(), " is greater than max value ", mx->String())));
         }
       }
       if (ratio) {
         std::string field = absl::StrCat(path, ".maxLimitRequestRatio", key);
         if (ratio->Compare(Quantity::FromInt64(1)) < 0) {
-          out.push_back(Invalid(field, ratio->String(), absl::StrCat("ratio ", ratio->String(), " is less than 1")));
+          out.push_back(
+              Invalid(field, ratio->String(), absl::StrCat("ratio ", ratio->String(), " is less than 1")));
         }
         if (mx && mn && mn->Sign() > 0) {
           double max_ratio = static_cast<double>(mx->MilliValue()) / static_cast<double>(mn->MilliValue());
           if (static_cast<double>(ratio->MilliValue()) / 1000 > max_ratio) {
-            out.push_back(Invalid(field, ratio->String(),
-                                  absl::StrFormat("ratio %s is greater than max/min = %f", ratio->String(), max_ratio)));
+            out.push_back(Invalid(
+                field, ratio->String(),
+                absl::StrFormat("ratio %s is greater than max/min = %f", ratio->String(), max_ratio)));
           }
         }
       }

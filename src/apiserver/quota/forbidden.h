@@ -16,8 +16,9 @@ namespace skiff::apiserver::quota {
 inline absl::Status Forbidden(const AdmissionRequest& request, const std::string& why) {
   const api::ResourceInfo& r = *request.resource;
   std::string name(request.name);
-  return api::ToStatus({403, "Forbidden", absl::StrCat(r.QualifiedPlural(), " \"", name, "\" is forbidden: ", why),
-                        name, r.group, r.plural});
+  return api::ToStatus({403, "Forbidden",
+                        absl::StrCat(r.QualifiedPlural(), " \"", name, "\" is forbidden: ", why), name,
+                        r.group, r.plural});
 }
 
 }  // namespace skiff::apiserver::quota

@@ -156,7 +156,8 @@ bool ApplyLimitRangeDefaults(const json::value& limit_range, json::value& pod) {
   json::value* spec = pod.is_object() ? pod.get_object().if_contains("spec") : nullptr;
   if (!spec || !spec->is_object()) return false;
   std::vector<std::string> notes;
-  for (auto [list, what] : {std::pair{"containers", "container"}, std::pair{"initContainers", "init container"}}) {
+  for (auto [list, what] :
+       {std::pair{"containers", "container"}, std::pair{"initContainers", "init container"}}) {
     json::value* cs = spec->get_object().if_contains(list);
     if (!cs || !cs->is_array()) continue;
     for (json::value& c : cs->get_array()) {
@@ -164,8 +165,10 @@ bool ApplyLimitRangeDefaults(const json::value& limit_range, json::value& pod) {
       std::string name = base::GetString(c, {"name"});
       std::vector<std::string> requests = Fill(c, "requests", default_requests);
       std::vector<std::string> limits = Fill(c, "limits", default_limits);
-      if (!requests.empty()) notes.push_back(absl::StrCat(absl::StrJoin(requests, ", "), " request for ", what, " ", name));
-      if (!limits.empty()) notes.push_back(absl::StrCat(absl::StrJoin(limits, ", "), " limit for ", what, " ", name));
+      if (!requests.empty())
+        notes.push_back(absl::StrCat(absl::StrJoin(requests, ", "), " request for ", what, " ", name));
+      if (!limits.empty())
+        notes.push_back(absl::StrCat(absl::StrJoin(limits, ", "), " limit for ", what, " ", name));
     }
   }
   if (notes.empty()) return false;
@@ -202,7 +205,8 @@ std::vector<std::string> ClaimLimitViolations(const json::value& limit_range, co
     for (const auto& [name, q] : ItemList(*item, "min")) {
       CheckMin("PersistentVolumeClaim", name, q, requests, ResourceList(), &out);
     }
-    for (const auto& [name, q] : ItemList(*item, "max")) CheckMaxRequest("PersistentVolumeClaim", name, q, requests, &out);
+    for (const auto& [name, q] : ItemList(*item, "max"))
+      CheckMaxRequest("PersistentVolumeClaim", name, q, requests, &out);
   }
   return out;
 }

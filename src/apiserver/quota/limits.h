@@ -24,7 +24,8 @@ inline constexpr char kLimitRangerAnnotation[] = "kubernetes.io/limit-ranger";
 bool ApplyLimitRangeDefaults(const boost::json::value& limit_range, boost::json::value& pod);
 
 // What `pod` (or `claim`) violates of `limit_range`, in Kubernetes' words, in check order.
-std::vector<std::string> PodLimitViolations(const boost::json::value& limit_range, const boost::json::value& pod);
+std::vector<std::string> PodLimitViolations(const boost::json::value& limit_range,
+                                            const boost::json::value& pod);
 std::vector<std::string> ClaimLimitViolations(const boost::json::value& limit_range,
                                               const boost::json::value& claim);
 

@@ -24,9 +24,10 @@ TEST(LimitsTest, DefaultsFillUnsetResourcesAndAnnotate) {
     "containers":[{"name":"app"},{"name":"set","resources":{"limits":{"cpu":"300m"},"requests":{"cpu":"300m"}}}],
     "initContainers":[{"name":"init","resources":{"requests":{"memory":"1Mi"}}}]}})");
   ASSERT_TRUE(ApplyLimitRangeDefaults(kRange, pod));
-  EXPECT_EQ(base::ToJson(*base::FindPath(pod, {"spec", "containers"})),
-            R"([{"name":"app","resources":{"requests":{"cpu":"100m"},"limits":{"cpu":"200m","memory":"512Mi"}}},)"
-            R"({"name":"set","resources":{"limits":{"cpu":"300m","memory":"512Mi"},"requests":{"cpu":"300m"}}}])");
+  EXPECT_EQ(
+      base::ToJson(*base::FindPath(pod, {"spec", "containers"})),
+      R"([{"name":"app","resources":{"requests":{"cpu":"100m"},"limits":{"cpu":"200m","memory":"512Mi"}}},)"
+      R"({"name":"set","resources":{"limits":{"cpu":"300m","memory":"512Mi"},"requests":{"cpu":"300m"}}}])");
   EXPECT_EQ(base::GetString(pod, {"metadata", "annotations", kLimitRangerAnnotation}),
             "LimitRanger plugin set: cpu request for container app; cpu, memory limit for container app; "
             "memory limit for container set; cpu request for init container init; "
@@ -41,14 +42,18 @@ TEST(LimitsTest, ContainerBoundsInKubernetesWords) {
     pod.at("spec").at("containers").as_array()[0].as_object()["resources"] = Parse(resources);
     return PodLimitViolations(kRange, pod);
   };
-  EXPECT_THAT(violations(R"({"requests":{"cpu":"100m","memory":"1Mi"},"limits":{"cpu":"200m","memory":"1Mi"}})"),
-              ElementsAre());
-  EXPECT_THAT(violations(R"({"requests":{"cpu":"600m","memory":"1Mi"},"limits":{"cpu":"600m","memory":"1Mi"}})"),
-              ElementsAre("maximum cpu usage per Container is 500m, but limit is 600m"));
-  EXPECT_THAT(violations(R"({"requests":{"cpu":"10m","memory":"1Mi"},"limits":{"cpu":"20m","memory":"1Mi"}})"),
-              ElementsAre("minimum cpu usage per Container is 50m, but request is 10m"));
-  EXPECT_THAT(violations(R"({"requests":{"cpu":"100m","memory":"1Mi"},"limits":{"cpu":"450m","memory":"1Mi"}})"),
-              ElementsAre("cpu max limit to request ratio per Container is 4, but provided ratio is 4.500000"));
+  EXPECT_THAT(
+      violations(R"({"requests":{"cpu":"100m","memory":"1Mi"},"limits":{"cpu":"200m","memory":"1Mi"}})"),
+      ElementsAre());
+  EXPECT_THAT(
+      violations(R"({"requests":{"cpu":"600m","memory":"1Mi"},"limits":{"cpu":"600m","memory":"1Mi"}})"),
+      ElementsAre("maximum cpu usage per Container is 500m, but limit is 600m"));
+  EXPECT_THAT(
+      violations(R"({"requests":{"cpu":"10m","memory":"1Mi"},"limits":{"cpu":"20m","memory":"1Mi"}})"),
+      ElementsAre("minimum cpu usage per Container is 50m, but request is 10m"));
+  EXPECT_THAT(
+      violations(R"({"requests":{"cpu":"100m","memory":"1Mi"},"limits":{"cpu":"450m","memory":"1Mi"}})"),
+      ElementsAre("cpu max limit to request ratio per Container is 4, but provided ratio is 4.500000"));
   EXPECT_THAT(violations(R"({"requests":{"memory":"1Mi"},"limits":{"memory":"1Mi"}})"),
               ElementsAre("minimum cpu usage per Container is 50m.  No request is specified",
                           "maximum cpu usage per Container is 500m.  No limit is specified",
@@ -61,7 +66,8 @@ TEST(LimitsTest, PodBoundsSumContainers) {
   json::value pod = Parse(R"({"spec":{"containers":[
     {"name":"a","resources":{"requests":{"cpu":"450m","memory":"1Mi"},"limits":{"cpu":"450m","memory":"1Mi"}}},
     {"name":"b","resources":{"requests":{"cpu":"450m","memory":"1Mi"},"limits":{"cpu":"450m","memory":"1Mi"}}}]}})");
-  EXPECT_THAT(PodLimitViolations(kRange, pod), ElementsAre("maximum cpu usage per Pod is 800m, but limit is 900m"));
+  EXPECT_THAT(PodLimitViolations(kRange, pod),
+              ElementsAre("maximum cpu usage per Pod is 800m, but limit is 900m"));
 }
 
 TEST(LimitsTest, ClaimStorageRequestBounds) {

@@ -83,7 +83,8 @@ class ResourceQuotaAdmission::Held : public AdmissionReservation {
   void Commit(int64_t revision) override {
     std::lock_guard<std::mutex> lock(state_->mu);
     committed_ = true;
-    if (auto it = state_->pending.find(id_); it != state_->pending.end()) it->second.committed_revision = revision;
+    if (auto it = state_->pending.find(id_); it != state_->pending.end())
+      it->second.committed_revision = revision;
   }
 
  private:
@@ -154,7 +155,8 @@ absl::Status ResourceQuotaAdmission::Validate(const AdmissionRequest& request, c
     if (tracked.empty() || !api::quota::MatchesScopes(view.scopes, charge)) continue;
     if (pod_create) {
       std::string missing = api::quota::PodMissingResources(tracked, *obj);
-      if (!missing.empty()) return Forbidden(request, absl::StrCat("failed quota: ", view.name, ": ", missing));
+      if (!missing.empty())
+        return Forbidden(request, absl::StrCat("failed quota: ", view.name, ": ", missing));
     }
     ResourceList added = Added(view, charge, old_charge ? &*old_charge : nullptr);
     if (!api::quota::IsZero(added)) affected.emplace_back(std::move(view), std::move(added));
@@ -216,18 +218,21 @@ absl::Status ResourceQuotaAdmission::Validate(const AdmissionRequest& request, c
     ResourceList after = api::quota::Mask(api::quota::Add(used, added), api::quota::Names(added));
     ResourceNames exceeded = api::quota::Exceeding(after, view.hard);
     if (!exceeded.empty()) {
-      return Forbidden(request, absl::StrCat("exceeded quota: ", view.name,
-                                             ", requested: ", api::quota::PrettyPrint(api::quota::Mask(added, exceeded)),
-                                             ", used: ", api::quota::PrettyPrint(api::quota::Mask(used, exceeded)),
-                                             ", limited: ", api::quota::PrettyPrint(api::quota::Mask(view.hard, exceeded))));
+      return Forbidden(
+          request,
+          absl::StrCat("exceeded quota: ", view.name,
+                       ", requested: ", api::quota::PrettyPrint(api::quota::Mask(added, exceeded)),
+                       ", used: ", api::quota::PrettyPrint(api::quota::Mask(used, exceeded)),
+                       ", limited: ", api::quota::PrettyPrint(api::quota::Mask(view.hard, exceeded))));
     }
   }
   if (request.dry_run) return absl::OkStatus();  // nothing will be stored: nothing to hold
   int64_t old_revision = 0;
-  if (old && !absl::SimpleAtoi(base::GetString(*old, {"metadata", "resourceVersion"}), &old_revision)) old_revision = 0;
+  if (old && !absl::SimpleAtoi(base::GetString(*old, {"metadata", "resourceVersion"}), &old_revision))
+    old_revision = 0;
   uint64_t id = state->next_id++;
-  state->pending.emplace(id, Pending{ObjectKey(prefix, ns, std::string(request.name)), Uid(*obj), old_revision,
-                                     std::move(charge), std::move(old_charge)});
+  state->pending.emplace(id, Pending{ObjectKey(prefix, ns, std::string(request.name)), Uid(*obj),
+                                     old_revision, std::move(charge), std::move(old_charge)});
   lock.unlock();  // a write that keeps no reservations gives this one back at once
   request.Reserve(std::make_unique<Held>(state, id));
   return absl::OkStatus();

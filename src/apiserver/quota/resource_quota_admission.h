@@ -55,7 +55,7 @@ class ResourceQuotaAdmission : public AdmissionPlugin {
   base::Clock* clock_;
   mutable std::mutex mu_;
   mutable std::map<std::string, std::shared_ptr<NamespaceState>> namespaces_;  // guarded by mu_
-  mutable std::atomic<size_t> tracked_namespaces_{0};                            // namespaces_.size()
+  mutable std::atomic<size_t> tracked_namespaces_{0};                          // namespaces_.size()
 };
 
 }  // namespace skiff::apiserver::quota

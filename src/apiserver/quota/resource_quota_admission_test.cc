@@ -59,7 +59,8 @@ class QuotaAdmissionTest : public ::testing::Test {
     return rs_->Create(R(plural), ns, *base::ParseJson(text), WriteOptions{.dry_run = dry_run});
   }
   static std::string Pod(const std::string& name) {
-    return R"({"metadata":{"name":")" + name + R"("},"spec":{"containers":[{"name":"c","image":"busybox"}]}})";
+    return R"({"metadata":{"name":")" + name +
+           R"("},"spec":{"containers":[{"name":"c","image":"busybox"}]}})";
   }
   static std::string Message(const absl::Status& s) { return std::string(s.message()); }
 
@@ -73,7 +74,8 @@ class QuotaAdmissionTest : public ::testing::Test {
 };
 
 TEST_F(QuotaAdmissionTest, RefusesOverBudgetWithKubernetesMessage) {
-  ASSERT_TRUE(Create("resourcequotas", "ns", R"({"metadata":{"name":"q"},"spec":{"hard":{"pods":"2"}}})").ok());
+  ASSERT_TRUE(
+      Create("resourcequotas", "ns", R"({"metadata":{"name":"q"},"spec":{"hard":{"pods":"2"}}})").ok());
   ASSERT_TRUE(Create("pods", "ns", Pod("a")).ok());
   ASSERT_TRUE(Create("pods", "ns", Pod("b")).ok());
   auto refused = Create("pods", "ns", Pod("c"));
@@ -88,7 +90,8 @@ TEST_F(QuotaAdmissionTest, RefusesOverBudgetWithKubernetesMessage) {
 }
 
 TEST_F(QuotaAdmissionTest, ConcurrentCreatesNeverOverAdmit) {
-  ASSERT_TRUE(Create("resourcequotas", "ns", R"({"metadata":{"name":"q"},"spec":{"hard":{"pods":"5"}}})").ok());
+  ASSERT_TRUE(
+      Create("resourcequotas", "ns", R"({"metadata":{"name":"q"},"spec":{"hard":{"pods":"5"}}})").ok());
   std::atomic<int> admitted{0}, refused{0};
   std::vector<std::thread> threads;
   for (int i = 0; i < 40; ++i) {
@@ -109,7 +112,8 @@ TEST_F(QuotaAdmissionTest, ConcurrentCreatesNeverOverAdmit) {
 }
 
 TEST_F(QuotaAdmissionTest, DryRunsAndFailedWritesGiveReservationsBack) {
-  ASSERT_TRUE(Create("resourcequotas", "ns", R"({"metadata":{"name":"q"},"spec":{"hard":{"pods":"2"}}})").ok());
+  ASSERT_TRUE(
+      Create("resourcequotas", "ns", R"({"metadata":{"name":"q"},"spec":{"hard":{"pods":"2"}}})").ok());
   for (int i = 0; i < 3; ++i) EXPECT_TRUE(Create("pods", "ns", Pod("dry"), /*dry_run=*/true).ok());
   EXPECT_EQ(quota_->PendingCount("ns"), 0u);
   ASSERT_TRUE(Create("pods", "ns", Pod("a")).ok());
@@ -124,7 +128,8 @@ TEST_F(QuotaAdmissionTest, DryRunsAndFailedWritesGiveReservationsBack) {
 
 TEST_F(QuotaAdmissionTest, UpdatesAreChargedTheirIncrease) {
   ASSERT_TRUE(Create("resourcequotas", "ns",
-                     R"({"metadata":{"name":"q"},"spec":{"hard":{"services.loadbalancers":"0"}}})").ok());
+                     R"({"metadata":{"name":"q"},"spec":{"hard":{"services.loadbalancers":"0"}}})")
+                  .ok());
   ASSERT_TRUE(Create("services", "ns", R"({"metadata":{"name":"s"},"spec":{"ports":[{"port":80}]}})").ok());
   auto to_lb = rs_->Update(
       R("services"), "ns", "s",
@@ -141,21 +146,25 @@ TEST_F(QuotaAdmissionTest, UpdatesAreChargedTheirIncrease) {
 }
 
 TEST_F(QuotaAdmissionTest, ComputeQuotaNeedsRequestsAndLimitRangeDefaultsSatisfyIt) {
-  ASSERT_TRUE(Create("resourcequotas", "ns",
-                     R"({"metadata":{"name":"cpu"},"spec":{"hard":{"requests.cpu":"300m"}}})").ok());
+  ASSERT_TRUE(
+      Create("resourcequotas", "ns", R"({"metadata":{"name":"cpu"},"spec":{"hard":{"requests.cpu":"300m"}}})")
+          .ok());
   auto bare = Create("pods", "ns", Pod("bare"));
-  EXPECT_EQ(Message(bare.status()), R"(pods "bare" is forbidden: failed quota: cpu: must specify requests.cpu for: c)");
+  EXPECT_EQ(Message(bare.status()),
+            R"(pods "bare" is forbidden: failed quota: cpu: must specify requests.cpu for: c)");
   // LimitRanger runs first (mutation), so its default request satisfies the quota.
   ASSERT_TRUE(Create("limitranges", "ns", R"({"metadata":{"name":"lr"},"spec":{"limits":[
-      {"type":"Container","defaultRequest":{"cpu":"200m"},"max":{"cpu":"1"}}]}})").ok());
+      {"type":"Container","defaultRequest":{"cpu":"200m"},"max":{"cpu":"1"}}]}})")
+                  .ok());
   auto defaulted = Create("pods", "ns", Pod("one"));
   ASSERT_TRUE(defaulted.ok()) << defaulted.status();
   json::value pod = (*defaulted)->Parse();
   EXPECT_EQ(base::ToJson(*base::FindPath(pod.at("spec").at("containers").as_array()[0], {"resources"})),
             R"({"requests":{"cpu":"200m"},"limits":{"cpu":"1"}})");
   auto second = Create("pods", "ns", Pod("two"));
-  EXPECT_EQ(Message(second.status()), R"(pods "two" is forbidden: exceeded quota: cpu, requested: requests.cpu=200m, )"
-                                      R"(used: requests.cpu=200m, limited: requests.cpu=300m)");
+  EXPECT_EQ(Message(second.status()),
+            R"(pods "two" is forbidden: exceeded quota: cpu, requested: requests.cpu=200m, )"
+            R"(used: requests.cpu=200m, limited: requests.cpu=300m)");
   auto over_max = Create("pods", "ns", R"({"metadata":{"name":"big"},"spec":{"containers":[{"name":"c",
       "image":"busybox","resources":{"requests":{"cpu":"50m"},"limits":{"cpu":"2"}}}]}})");
   EXPECT_EQ(Message(over_max.status()),

@@ -19,8 +19,9 @@ namespace quota = api::quota;
 const api::ResourceInfo& Quotas() { return client::Resource("", "v1", "resourcequotas"); }
 
 // Core kinds quotas count under their own names; followed from the start.
-constexpr const char* kCoreCounted[] = {"pods",    "services", "persistentvolumeclaims", "configmaps",
-                                        "secrets", "replicationcontrollers", "resourcequotas"};
+constexpr const char* kCoreCounted[] = {"pods",          "services", "persistentvolumeclaims",
+                                        "configmaps",    "secrets",  "replicationcontrollers",
+                                        "resourcequotas"};
 
 // The served namespaced resource of `group`/`plural` (preferred version first), or null.
 const api::ResourceInfo* FindCounted(absl::string_view group, absl::string_view plural) {
@@ -137,7 +138,8 @@ client::ReconcileResult ResourceQuotaController::Reconcile(const std::string& ke
       if (!quota::MatchesScopes(scopes, charge)) continue;
       quota::AddTo(used, quota::Mask(charge.usage, tracked));
       if (charge.pod) {
-        if (auto ends = GraceEnds(*obj, now)) requeue = std::min(requeue, *ends - now + absl::Milliseconds(100));
+        if (auto ends = GraceEnds(*obj, now))
+          requeue = std::min(requeue, *ends - now + absl::Milliseconds(100));
       }
     }
   }
@@ -149,7 +151,7 @@ client::ReconcileResult ResourceQuotaController::Reconcile(const std::string& ke
   auto written = context_.client->Update(Quotas(), ns, std::move(updated), "status");
   if (!written.ok()) {
     if (client::HttpCode(written.status()) == 404) return {};  // deleted meanwhile
-    return {written.status()};  // a conflict: our cache is behind; retried
+    return {written.status()};                                 // a conflict: our cache is behind; retried
   }
   return {absl::OkStatus(), requeue};
 }

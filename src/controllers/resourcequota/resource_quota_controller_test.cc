@@ -51,7 +51,8 @@ class ResourceQuotaControllerTest : public ::testing::Test {
   }
   static std::string Pod(const std::string& name, const std::string& cpu) {
     return R"({"metadata":{"name":")" + name + R"("},"spec":{"containers":[{"name":"c","image":"busybox",
-        "resources":{"requests":{"cpu":")" + cpu + R"("},"limits":{"cpu":")" + cpu + R"("}}}]}})";
+        "resources":{"requests":{"cpu":")" +
+           cpu + R"("},"limits":{"cpu":")" + cpu + R"("}}}]}})";
   }
 
   client::testing::TestApiServer server_;
@@ -63,31 +64,39 @@ class ResourceQuotaControllerTest : public ::testing::Test {
 TEST_F(ResourceQuotaControllerTest, UsedFollowsPodsAsTheyComeFinishAndGo) {
   Create("", "v1", "resourcequotas", R"({"metadata":{"name":"q"},"spec":{"hard":
       {"pods":"10","requests.cpu":"4","limits.cpu":"8","count/pods":"20","configmaps":"3"}}})");
-  ASSERT_TRUE(UsedBecomes("q", R"({"configmaps":"0","count/pods":"0","limits.cpu":"0","pods":"0","requests.cpu":"0"})"));
+  ASSERT_TRUE(UsedBecomes(
+      "q", R"({"configmaps":"0","count/pods":"0","limits.cpu":"0","pods":"0","requests.cpu":"0"})"));
   auto q = c_->Get(client::Resource("", "v1", "resourcequotas"), "default", "q");
   EXPECT_EQ(base::ToJson(*base::FindPath(**q, {"status", "hard"})),
             R"({"configmaps":"3","count/pods":"20","limits.cpu":"8","pods":"10","requests.cpu":"4"})");
   Create("", "v1", "pods", Pod("a", "500m"));
   Create("", "v1", "pods", Pod("b", "1500m"));
   Create("", "v1", "configmaps", R"({"metadata":{"name":"cm"}})");
-  ASSERT_TRUE(UsedBecomes("q", R"({"configmaps":"1","count/pods":"2","limits.cpu":"2","pods":"2","requests.cpu":"2"})"));
+  ASSERT_TRUE(UsedBecomes(
+      "q", R"({"configmaps":"1","count/pods":"2","limits.cpu":"2","pods":"2","requests.cpu":"2"})"));
   // A finished pod keeps only its object count.
   const auto& pods = client::Resource("", "v1", "pods");
   json::value done = **c_->Get(pods, "default", "b");
   done.as_object()["status"] = json::object{{"phase", "Failed"}};
   ASSERT_TRUE(c_->Update(pods, "default", done, "status").ok());
-  ASSERT_TRUE(UsedBecomes("q", R"({"configmaps":"1","count/pods":"2","limits.cpu":"500m","pods":"1","requests.cpu":"500m"})"));
+  ASSERT_TRUE(UsedBecomes(
+      "q", R"({"configmaps":"1","count/pods":"2","limits.cpu":"500m","pods":"1","requests.cpu":"500m"})"));
   ASSERT_TRUE(c_->Delete(pods, "default", "a").ok());
   ASSERT_TRUE(c_->Delete(pods, "default", "b").ok());
-  ASSERT_TRUE(UsedBecomes("q", R"({"configmaps":"1","count/pods":"0","limits.cpu":"0","pods":"0","requests.cpu":"0"})"));
+  ASSERT_TRUE(UsedBecomes(
+      "q", R"({"configmaps":"1","count/pods":"0","limits.cpu":"0","pods":"0","requests.cpu":"0"})"));
 }
 
 TEST_F(ResourceQuotaControllerTest, ScopesAndKindsNamedByCount) {
-  Create("", "v1", "resourcequotas", R"({"metadata":{"name":"be"},"spec":{"hard":{"pods":"5"},"scopes":["BestEffort"]}})");
-  Create("", "v1", "resourcequotas", R"({"metadata":{"name":"apps"},"spec":{"hard":{"count/deployments.apps":"5"}}})");
-  Create("", "v1", "pods", R"({"metadata":{"name":"be"},"spec":{"containers":[{"name":"c","image":"busybox"}]}})");
+  Create("", "v1", "resourcequotas",
+         R"({"metadata":{"name":"be"},"spec":{"hard":{"pods":"5"},"scopes":["BestEffort"]}})");
+  Create("", "v1", "resourcequotas",
+         R"({"metadata":{"name":"apps"},"spec":{"hard":{"count/deployments.apps":"5"}}})");
+  Create("", "v1", "pods",
+         R"({"metadata":{"name":"be"},"spec":{"containers":[{"name":"c","image":"busybox"}]}})");
   Create("", "v1", "pods", Pod("burstable", "100m"));
-  Create("apps", "v1", "deployments", R"({"metadata":{"name":"d"},"spec":{"selector":{"matchLabels":{"a":"b"}},
+  Create("apps", "v1", "deployments",
+         R"({"metadata":{"name":"d"},"spec":{"selector":{"matchLabels":{"a":"b"}},
       "template":{"metadata":{"labels":{"a":"b"}},"spec":{"containers":[{"name":"c","image":"busybox"}]}}}})");
   EXPECT_TRUE(UsedBecomes("be", R"({"pods":"1"})"));
   EXPECT_TRUE(UsedBecomes("apps", R"({"count/deployments.apps":"1"})"));
