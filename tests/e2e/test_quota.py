@@ -66,7 +66,10 @@ def wait_used(s, ns, name, expected):
 def test_quota_refuses_the_pod_over_budget(shared_skiff):
     s = shared_skiff
     ns = make_ns(s, "quota-count")
-    apply(s, ns, quota("q", {"pods": "2", "configmaps": "1", "count/deployments.apps": "0"}))
+    # Every namespace gets the kube-root-ca.crt ConfigMap, which counts like any other.
+    wait_for(lambda: s.kubectl("-n", ns, "get", "configmap", "kube-root-ca.crt", check=False).returncode == 0,
+             what="kube-root-ca.crt published")
+    apply(s, ns, quota("q", {"pods": "2", "configmaps": "2", "count/deployments.apps": "0"}))
     create(s, ns, pod("p1"))
     create(s, ns, pod("p2"))
     res = create(s, ns, pod("p3"), check=False)
@@ -76,8 +79,8 @@ def test_quota_refuses_the_pod_over_budget(shared_skiff):
     # Legacy and count/<resource>.<group> names count their kinds.
     s.kubectl("-n", ns, "create", "configmap", "c1")
     res = s.kubectl("-n", ns, "create", "configmap", "c2", check=False)
-    assert ('configmaps "c2" is forbidden: exceeded quota: q, requested: configmaps=1, used: configmaps=1, '
-            'limited: configmaps=1') in res.stderr
+    assert ('configmaps "c2" is forbidden: exceeded quota: q, requested: configmaps=1, used: configmaps=2, '
+            'limited: configmaps=2') in res.stderr
     res = s.kubectl("-n", ns, "create", "deployment", "d", "--image=busybox", check=False)
     assert ('deployments.apps "d" is forbidden: exceeded quota: q, requested: count/deployments.apps=1, '
             'used: count/deployments.apps=0, limited: count/deployments.apps=0') in res.stderr

@@ -61,7 +61,7 @@ std::optional<absl::Time> GraceEnds(const json::value& pod, absl::Time now) {
 
 }  // namespace
 
-ResourceQuotaController::ResourceQuotaController(const ControllerContext& context, Options options)
+ResourceQuotaController::ResourceQuotaController(const client::ControllerContext& context, Options options)
     : context_(context), options_(options), quotas_(&context.informers->For(Quotas())) {
   if (!options_.clock) options_.clock = &base::RealClock();
 }
@@ -156,7 +156,7 @@ client::ReconcileResult ResourceQuotaController::Reconcile(const std::string& ke
   return {absl::OkStatus(), requeue};
 }
 
-std::unique_ptr<Runnable> NewResourceQuotaController(const ControllerContext& context) {
+std::unique_ptr<client::Runnable> NewResourceQuotaController(const client::ControllerContext& context) {
   return std::make_unique<ResourceQuotaController>(context, ResourceQuotaController::Options{});
 }
 

@@ -29,7 +29,7 @@
 
 namespace skiff::controllers {
 
-class ResourceQuotaController : public Runnable, public client::Reconciler {
+class ResourceQuotaController : public client::Runnable, public client::Reconciler {
  public:
   struct Options {
     int workers = 2;
@@ -37,7 +37,7 @@ class ResourceQuotaController : public Runnable, public client::Reconciler {
     const base::Clock* clock = nullptr;  // null = real clock
   };
 
-  ResourceQuotaController(const ControllerContext& context, Options options);
+  ResourceQuotaController(const client::ControllerContext& context, Options options);
   ~ResourceQuotaController() override;
 
   void Start() override;
@@ -50,7 +50,7 @@ class ResourceQuotaController : public Runnable, public client::Reconciler {
   client::Informer* CountedInformer(const api::ResourceInfo& resource);
   void EnqueueNamespace(const std::string& ns);
 
-  ControllerContext context_;
+  client::ControllerContext context_;
   Options options_;
   client::Informer* quotas_;
   std::mutex mu_;
@@ -58,7 +58,7 @@ class ResourceQuotaController : public Runnable, public client::Reconciler {
   std::unique_ptr<client::Controller> controller_;
 };
 
-std::unique_ptr<Runnable> NewResourceQuotaController(const ControllerContext& context);
+std::unique_ptr<client::Runnable> NewResourceQuotaController(const client::ControllerContext& context);
 
 }  // namespace skiff::controllers
 

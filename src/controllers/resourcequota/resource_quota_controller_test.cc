@@ -3,24 +3,24 @@
 #include "controllers/resourcequota/resource_quota_controller.h"
 
 #include "base/json.h"
+#include "base/testing/wait_for.h"
 #include "client/shared_informers.h"
 #include "client/testing/test_api_server.h"
-#include "controllers/testing/fake_client.h"
 #include "gtest/gtest.h"
 
 namespace skiff::controllers {
 namespace {
 
 namespace json = boost::json;
-using testing::Eventually;
+using base::testing::WaitFor;
 
 class ResourceQuotaControllerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     c_ = server_.client();
     informers_ = std::make_unique<client::SharedInformers>(c_);
-    controller_ = std::make_unique<ResourceQuotaController>(ControllerContext{c_, informers_.get(), nullptr},
-                                                            ResourceQuotaController::Options{});
+    controller_ = std::make_unique<ResourceQuotaController>(
+        client::ControllerContext{c_, informers_.get(), nullptr}, ResourceQuotaController::Options{});
     controller_->Start();
     informers_->Start();
     ASSERT_TRUE(informers_->WaitForSync(absl::Seconds(10)));
@@ -38,7 +38,7 @@ class ResourceQuotaControllerTest : public ::testing::Test {
   bool UsedBecomes(const std::string& name, const std::string& used) {
     json::value want = *base::ParseJson(used);
     std::string last;
-    bool ok = Eventually(
+    bool ok = WaitFor(
         [&] {
           auto q = c_->Get(client::Resource("", "v1", "resourcequotas"), "default", name);
           const json::value* got = q.ok() ? base::FindPath(**q, {"status", "used"}) : nullptr;
