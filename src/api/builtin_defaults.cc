@@ -322,6 +322,28 @@ void RbacSubject(object& s) {
   if (kind == "User" || kind == "Group") SetIfUnset(s, "apiGroup", "rbac.authorization.k8s.io");
 }
 
+// A Container item's default limit falls back to its max, its default request to the default
+// limit and then to its min (SetDefaults_LimitRangeItem).
+void LimitRangeItem(object& item) {
+  if (Str(item, "type") != "Container") return;
+  // Both keys exist before taking pointers: inserting into the object may move its entries.
+  if (Child(item, "default") == nullptr || Child(item, "defaultRequest") == nullptr) return;
+  object* defaults = Child(item, "default", false);
+  object* default_requests = Child(item, "defaultRequest", false);
+  auto fill = [&item](object& into, std::string_view from) {
+    const value* source = item.if_contains(from);
+    if (source == nullptr || !source->is_object()) return;
+    for (const auto& kv : source->get_object()) {
+      if (!into.contains(kv.key())) into[kv.key()] = kv.value();
+    }
+  };
+  fill(*defaults, "max");
+  fill(*default_requests, "default");
+  fill(*default_requests, "min");
+  for (std::string_view key : {"default", "defaultRequest"}) {  // omitempty, as Kubernetes prints them
+    if (item.at(key).get_object().empty()) item.erase(key);
+  }
+}
 void PriorityClass(object& pc) { SetIfUnset(pc, "preemptionPolicy", "PreemptLowerPriority"); }
 
 const std::map<std::string, ConditionalDefaulter, std::less<>>& Table() {
@@ -348,6 +370,7 @@ const std::map<std::string, ConditionalDefaulter, std::less<>>& Table() {
       {"io.k8s.api.core.v1.NodeStatus", &NodeStatus},
       {"io.k8s.api.core.v1.EndpointPort", &ProtocolTcp},
       {"io.k8s.api.core.v1.ReplicationController", &ReplicationController},
+      {"io.k8s.api.core.v1.LimitRangeItem", &LimitRangeItem},
       {"io.k8s.api.apps.v1.Deployment", &Deployment},
       {"io.k8s.api.apps.v1.ReplicaSet", &ReplicaSet},
       {"io.k8s.api.apps.v1.StatefulSet", &StatefulSet},

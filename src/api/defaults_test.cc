@@ -87,6 +87,18 @@ TEST(DefaultsTest, ContainerImagePullPolicyFollowsTheTag) {
   EXPECT_EQ(At(pod_spec, {"securityContext"}), value(boost::json::object()));
 }
 
+TEST(DefaultsTest, LimitRangeContainerDefaultsFollowMaxDefaultAndMin) {
+  value d = parse(R"({"spec":{"limits":[
+      {"type":"Container","max":{"cpu":"1","memory":"1Gi"},"min":{"ephemeral-storage":"1Mi"},
+       "default":{"cpu":"500m"}},
+      {"type":"Pod","max":{"cpu":"2"}}]}})");
+  ApplyDefaults(*BuiltinSchemas().FindType("io.k8s.api.core.v1.LimitRange"), d);
+  EXPECT_EQ(boost::json::serialize(d.at("spec").at("limits")),
+            R"([{"type":"Container","max":{"cpu":"1","memory":"1Gi"},"min":{"ephemeral-storage":"1Mi"},)"
+            R"("default":{"cpu":"500m","memory":"1Gi"},"defaultRequest":{"cpu":"500m","memory":"1Gi",)"
+            R"("ephemeral-storage":"1Mi"}},{"type":"Pod","max":{"cpu":"2"}}])");
+}
+
 TEST(DefaultsTest, ServiceDefaults) {
   value d = Defaulted("io.k8s.api.core.v1.Service",
                       R"({"spec":{"ports":[{"port":80},{"port":53,"targetPort":"dns","protocol":"UDP"}]}})");

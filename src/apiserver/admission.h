@@ -11,9 +11,14 @@
 // everything it points to for the duration of one call.
 // Failure: a plug-in refuses a write with a Kubernetes API error status (403 Forbidden for policy,
 // 422 Invalid for bad values), which the writer receives unchanged; nothing is stored.
+// Reservations: a plug-in that sets something aside for an admitted write (ResourceQuota's usage)
+// hands it to AdmissionRequest::Reserve; the write commits it once stored, and a write that fails
+// later (storage conflict, another plug-in's refusal) or is a dry run gives it back.
 #ifndef SKIFF_APISERVER_ADMISSION_H_
 #define SKIFF_APISERVER_ADMISSION_H_
 
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -31,6 +36,14 @@ enum class AdmissionOperation { kCreate, kUpdate, kDelete };
 // "CREATE", "UPDATE", "DELETE" (the spelling of admission.k8s.io and of messages).
 absl::string_view OperationName(AdmissionOperation op);
 
+// What a plug-in set aside for one write. Commit(revision) is called once the write is stored at
+// `revision`; destroying a reservation that was not committed gives back what it took.
+class AdmissionReservation {
+ public:
+  virtual ~AdmissionReservation() = default;
+  virtual void Commit(int64_t revision) = 0;
+};
+
 // What is being written and by whom (Kubernetes' admission.Attributes).
 struct AdmissionRequest {
   AdmissionOperation operation = AdmissionOperation::kCreate;
@@ -43,9 +56,14 @@ struct AdmissionRequest {
   bool dry_run = false;
   // Warnings for the client (HTTP "Warning: 299" headers); null when the writer does not collect them.
   std::vector<std::string>* warnings = nullptr;
+  // Collects the write's reservations; null when the write keeps none (then Reserve gives back at once).
+  std::vector<std::unique_ptr<AdmissionReservation>>* reservations = nullptr;
 
   void Warn(std::string message) const {
     if (warnings) warnings->push_back(std::move(message));
+  }
+  void Reserve(std::unique_ptr<AdmissionReservation> reservation) const {
+    if (reservations) reservations->push_back(std::move(reservation));
   }
 };
 

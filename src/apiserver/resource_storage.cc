@@ -172,7 +172,8 @@ ResourceStorage::ResourceStorage(storage::Store* store, WatchCache* cache, base:
     : store_(store), cache_(cache), clock_(clock), admission_(admission), generate_name_(GenerateName) {}
 
 absl::Status ResourceStorage::Admit(const api::ResourceInfo& r, AdmissionOperation op, const std::string& ns,
-                                    json::value& obj, const json::value* old, const WriteOptions& options) {
+                                    json::value& obj, const json::value* old, const WriteOptions& options,
+                                    AdmissionReservations* reservations) {
   if (admission_) {
     if (auto s = admission_->Admit(r, obj, old); !s.ok()) return s;
   }
@@ -185,7 +186,8 @@ absl::Status ResourceStorage::Admit(const api::ResourceInfo& r, AdmissionOperati
                            .name = name,
                            .user = options.user,
                            .dry_run = options.dry_run,
-                           .warnings = options.warnings};
+                           .warnings = options.warnings,
+                           .reservations = reservations};
   bool changed = false;
   for (AdmissionPlugin* plugin : plugins_) {
     if (auto s = plugin->Mutate(request, obj, old, &changed); !s.ok()) return s;
@@ -304,7 +306,9 @@ absl::StatusOr<ObjectPtr> ResourceStorage::CreateOnce(const api::ResourceInfo& r
                              base::FormatRfc3339(clock_->Now()),
                              api::PatchMetaFor(r.group, r.version, r.kind));
   }
-  if (auto s = Admit(r, AdmissionOperation::kCreate, the_ns, obj, nullptr, options); !s.ok()) return s;
+  AdmissionReservations reservations;  // given back unless committed below
+  if (auto s = Admit(r, AdmissionOperation::kCreate, the_ns, obj, nullptr, options, &reservations); !s.ok())
+    return s;
   auto reservation = PrepareHook(r, obj, nullptr);
   if (!reservation.ok()) return reservation.status();
   name = api::Name(obj);
@@ -330,6 +334,7 @@ absl::StatusOr<ObjectPtr> ResourceStorage::CreateOnce(const api::ResourceInfo& r
     return rev.status();
   }
   if (*reservation) (*reservation)->Commit();
+  for (auto& admitted : reservations) admitted->Commit(*rev);
   if (auto s = cache_->WaitForRevision(*rev); !s.ok()) return s;
   return cache_->Materialize(key, std::move(obj), *rev);
 }
@@ -437,7 +442,8 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Update(const api::ResourceInfo& r, co
     } else {
       Meta(obj).erase("generation");
     }
-    if (auto s = Admit(r, AdmissionOperation::kUpdate, ns, obj, &old, options); !s.ok()) return s;
+    AdmissionReservations reservations;  // given back unless committed below
+    if (auto s = Admit(r, AdmissionOperation::kUpdate, ns, obj, &old, options, &reservations); !s.ok()) return s;
     auto reservation = PrepareHook(r, obj, &old);
     if (!reservation.ok()) return reservation.status();
     Meta(obj)["resourceVersion"] = std::to_string(current->revision);
@@ -449,7 +455,10 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Update(const api::ResourceInfo& r, co
     }
     auto result = Persist(r, current, std::move(obj), options.dry_run);
     if (result.ok()) {
-      if (*reservation && !options.dry_run) (*reservation)->Commit();
+      if (!options.dry_run) {
+        if (*reservation) (*reservation)->Commit();
+        for (auto& admitted : reservations) admitted->Commit((*result)->revision);
+      }
       return result;
     }
     if (absl::IsFailedPrecondition(result.status()) || absl::IsNotFound(result.status())) {

@@ -82,6 +82,8 @@ struct DeleteOptions {
   std::vector<std::string>* warnings = nullptr;  // as in WriteOptions
 };
 
+using AdmissionReservations = std::vector<std::unique_ptr<AdmissionReservation>>;
+
 // Picks the name of an object created with metadata.generateName: `base` plus a random suffix.
 using NameGenerator = std::function<std::string(const std::string& base)>;
 
@@ -136,8 +138,10 @@ class ResourceStorage {
   absl::StatusOr<ObjectPtr> Persist(const api::ResourceInfo& r, const ObjectPtr& current,
                                     boost::json::value obj, bool dry_run);
   // Schema admission and the plug-in chain (admission.h) for a create or update of `obj`.
+  // Reservations the plug-ins make go to `reservations`, for the caller to commit once stored.
   absl::Status Admit(const api::ResourceInfo& r, AdmissionOperation op, const std::string& ns,
-                     boost::json::value& obj, const boost::json::value* old, const WriteOptions& options);
+                     boost::json::value& obj, const boost::json::value* old, const WriteOptions& options,
+                     AdmissionReservations* reservations);
   WriteHook* HookFor(const api::ResourceInfo& r) const;
   // Runs the hook of `r`, if any; a null reservation when there is none.
   absl::StatusOr<std::unique_ptr<WriteHook::Reservation>> PrepareHook(const api::ResourceInfo& r,

@@ -389,5 +389,54 @@ TEST_F(ResourceStorageTest, AdmissionPluginsMutateThenValidateAndSeeDeletes) {
   EXPECT_EQ(plugin.calls.back(), "validate DELETE kept gone old");
 }
 
+// Records what becomes of the reservation it makes for every write it validates.
+class ReservingPlugin : public AdmissionPlugin {
+ public:
+  class Held : public AdmissionReservation {
+   public:
+    explicit Held(ReservingPlugin* plugin) : plugin_(plugin) {}
+    ~Held() override {
+      if (!committed_) plugin_->Log("released");
+    }
+    void Commit(int64_t revision) override {
+      committed_ = true;
+      plugin_->Log(revision > 0 ? "committed" : "committed without a revision");
+    }
+
+   private:
+    ReservingPlugin* plugin_;
+    bool committed_ = false;
+  };
+  absl::Status Validate(const AdmissionRequest& request, const json::value* obj, const json::value*) override {
+    if (obj) request.Reserve(std::make_unique<Held>(this));
+    return absl::OkStatus();
+  }
+  void Log(std::string what) {
+    std::lock_guard<std::mutex> lock(mu);
+    log.push_back(std::move(what));
+  }
+  std::mutex mu;
+  std::vector<std::string> log;
+};
+
+TEST_F(ResourceStorageTest, AdmissionReservationsAreCommittedWhenStoredAndGivenBackOtherwise) {
+  ReservingPlugin plugin;
+  rs_->AddAdmissionPlugin(&plugin);
+  const char* cm = R"({"metadata":{"name":"c"},"data":{"a":"1"}})";
+  ASSERT_TRUE(rs_->Create(*cm_, "default", Parse(cm), {}).ok());
+  EXPECT_TRUE(rs_->Create(*cm_, "default", Parse(cm), WriteOptions{.dry_run = true}).ok());
+  EXPECT_EQ(api::HttpCode(rs_->Create(*cm_, "default", Parse(cm), {}).status()), 409);  // the name is taken
+  auto set_a = [](const char* value) {
+    return [value](const ObjectPtr& cur) -> absl::StatusOr<json::value> {
+      json::value o = cur->Parse();
+      o.as_object()["data"] = json::object{{"a", value}};
+      return o;
+    };
+  };
+  ASSERT_TRUE(rs_->Update(*cm_, "default", "c", set_a("2"), {}, true).ok());
+  ASSERT_TRUE(rs_->Update(*cm_, "default", "c", set_a("3"), WriteOptions{.dry_run = true}, true).ok());
+  EXPECT_EQ(plugin.log, (std::vector<std::string>{"committed", "released", "released", "committed", "released"}));
+}
+
 }  // namespace
 }  // namespace skiff::apiserver

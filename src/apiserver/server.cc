@@ -18,6 +18,8 @@
 #include "apiserver/pod_streams.h"
 #include "apiserver/podsecurity/config.h"
 #include "apiserver/podsecurity/plugin.h"
+#include "apiserver/quota/limit_ranger.h"
+#include "apiserver/quota/resource_quota_admission.h"
 #include "apiserver/rbac_authorizer.h"
 #include "apiserver/rbac_bootstrap.h"
 #include "apiserver/resource_storage.h"
@@ -81,6 +83,8 @@ struct Server::Parts {
   std::unique_ptr<ServiceAllocations> service_allocations;
   std::unique_ptr<PodSecuritySources> pod_security_sources;
   std::unique_ptr<podsecurity::PodSecurityPlugin> pod_security;
+  std::unique_ptr<quota::LimitRanger> limit_ranger;
+  std::unique_ptr<quota::ResourceQuotaAdmission> resource_quota;
   std::unique_ptr<ResourceStorage> storage;
   std::unique_ptr<ServiceAccountTokens> service_account_tokens;
   Authenticator authenticator;
@@ -137,6 +141,9 @@ absl::Status Server::Start() {
   parts_->admission = std::make_unique<SchemaAdmission>(api::BuiltinSchemas());
   parts_->storage = std::make_unique<ResourceStorage>(parts_->metered.get(), parts_->cache.get(),
                                                       &base::RealClock(), parts_->admission.get());
+  // LimitRanger first (as kube-apiserver): later plug-ins see the pod with its defaulted resources.
+  parts_->limit_ranger = std::make_unique<quota::LimitRanger>(parts_->cache.get());
+  parts_->storage->AddAdmissionPlugin(parts_->limit_ranger.get());
   if (options_.service_account_admission) {
     parts_->service_account_admission = std::make_unique<ServiceAccountAdmission>(parts_->storage.get());
     parts_->storage->AddAdmissionPlugin(parts_->service_account_admission.get());
@@ -157,6 +164,9 @@ absl::Status Server::Start() {
   parts_->pod_security = std::make_unique<podsecurity::PodSecurityPlugin>(parts_->pod_security_sources.get(),
                                                                          std::move(pod_security));
   parts_->storage->AddAdmissionPlugin(parts_->pod_security.get());
+  // ResourceQuota last (as kube-apiserver): it charges the object the other plug-ins let through.
+  parts_->resource_quota = std::make_unique<quota::ResourceQuotaAdmission>(parts_->cache.get(), &base::RealClock());
+  parts_->storage->AddAdmissionPlugin(parts_->resource_quota.get());
   // Namespaces Kubernetes always has.
   const api::ResourceInfo* namespaces = api::FindResource("", "v1", "namespaces");
   for (const char* ns : {"default", "kube-system", "kube-public", "kube-node-lease"}) {

@@ -114,6 +114,8 @@ std::vector<RoleSpec> ControllerRoles() {
         R({"update"}, {""}, {"replicationcontrollers/status"}),
         R({"update"}, {""}, {"replicationcontrollers/finalizers"}),
         R({"list", "watch", "patch", "create", "delete"}, {""}, {"pods"}), Events()}},
+      {"resourcequota-controller",
+       {R({"list", "watch"}, {"*"}, {"*"}), R({"update"}, {""}, {"resourcequotas/status"}), Events()}},
       {"root-ca-cert-publisher", {R({"create", "update"}, {""}, {"configmaps"}), Events()}},
       {"service-account-controller", {R({"create"}, {""}, {"serviceaccounts"}), Events()}},
       // skiff's own (k3s-style) service load balancer: writes Service status from Node addresses.

@@ -13,6 +13,7 @@
 #include "controllers/poddisruptionbudget/disruption_controller.h"
 #include "controllers/replicaset/replicaset_controller.h"
 #include "controllers/replication/replication_manager.h"
+#include "controllers/resourcequota/resource_quota_controller.h"
 #include "controllers/rootcacertpublisher/root_ca_publisher.h"
 #include "controllers/serviceaccount/service_account_controller.h"
 #include "controllers/servicelb/service_lb_controller.h"
@@ -52,6 +53,7 @@ const std::vector<NamedController>& RegisteredControllers() {
       {"endpointslice", endpointslice::NewEndpointSliceController},
       {"servicelb", servicelb::NewServiceLbController},
       {"clusterrole-aggregation", NewClusterRoleAggregationController},
+      {"resourcequota", NewResourceQuotaController},
   };
   // clang-format on
   return *controllers;
@@ -75,6 +77,7 @@ std::string ControllerServiceAccount(const std::string& controller) {
       {"endpointslice", "endpointslice-controller"},
       {"servicelb", "service-lb-controller"},
       {"clusterrole-aggregation", "clusterrole-aggregation-controller"},
+      {"resourcequota", "resourcequota-controller"},
       {"root-ca-cert-publisher", "root-ca-cert-publisher"},
   };
   // clang-format on
