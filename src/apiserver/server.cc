@@ -8,6 +8,7 @@
 #include "api/schema.h"
 #include "apiserver/api_handler.h"
 #include "apiserver/auth.h"
+#include "apiserver/csr_admission.h"
 #include "apiserver/default_services.h"
 #include "apiserver/kubeconfig.h"
 #include "apiserver/metered_store.h"
@@ -69,6 +70,7 @@ struct Server::Parts {
   std::unique_ptr<MeteredStore> metered;
   std::unique_ptr<WatchCache> cache;
   std::unique_ptr<SchemaAdmission> admission;
+  std::unique_ptr<CsrAdmission> csr_admission;
   std::unique_ptr<ServiceAllocations> service_allocations;
   std::unique_ptr<ResourceStorage> storage;
   Authenticator authenticator;
@@ -124,6 +126,8 @@ absl::Status Server::Start() {
   parts_->service_allocations = std::move(*allocations);
   parts_->service_allocations->Rebuild(StoredServices(parts_->cache.get()));
   parts_->storage->AddWriteHook(parts_->service_allocations.get());
+  parts_->csr_admission = std::make_unique<CsrAdmission>(&base::RealClock());
+  parts_->storage->AddAdmissionPlugin(parts_->csr_admission.get());
   // Namespaces Kubernetes always has.
   const api::ResourceInfo* namespaces = api::FindResource("", "v1", "namespaces");
   for (const char* ns : {"default", "kube-system", "kube-public", "kube-node-lease"}) {
@@ -149,10 +153,10 @@ absl::Status Server::Start() {
   http_options.key_file = creds->paths.server_key;
   http_options.client_ca_file = creds->paths.ca_cert;
   parts_->authenticator.AddToken(creds->admin_token, User{"admin", "admin", {"system:masters"}});
-  // The join token of `skiff agent` (k3s-style): agents authenticate as the nodes group.
-  parts_->authenticator.AddToken(
-      creds->node_token,
-      User{"system:node-bootstrap", "node-bootstrap", {"system:nodes", "system:authenticated"}});
+  // The join token of `skiff agent`: a bootstrap token, good only for asking for a node client
+  // certificate through a CertificateSigningRequest (Kubernetes' TLS bootstrapping).
+  parts_->authenticator.AddToken(creds->node_token, User{"system:bootstrap:skiff-node", "",
+                                                         {"system:bootstrappers"}});
   if (!options_.token_file.empty()) {
     if (auto s = parts_->authenticator.LoadTokenFile(options_.token_file); !s.ok()) return s;
   }

@@ -22,6 +22,11 @@ struct ControllerOptions {
   std::string cluster_cidr = "10.42.0.0/16";  // pod CIDRs of nodes are carved from it; "" = none
   int node_cidr_mask_size = 0;                // 0 = 24 for an IPv4, 64 for an IPv6 cluster CIDR
   absl::Duration node_monitor_grace_period = absl::Seconds(40);
+  // The CA the csrsigning controller issues certificates with (PEM files; "" = not signing), and
+  // the longest validity it grants (kube-controller-manager's --cluster-signing-* flags).
+  std::string cluster_signing_cert_file;
+  std::string cluster_signing_key_file;
+  absl::Duration cluster_signing_duration = absl::Hours(24 * 365);
 };
 
 struct ControllerContext {

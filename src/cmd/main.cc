@@ -42,6 +42,9 @@ int RunServer(const skiff::apiserver::ServerOptions& options, bool disable_contr
   std::unique_ptr<skiff::client::InProcessClient> client;
   std::unique_ptr<skiff::controllers::ControllerManager> manager;
   if (!disable_controllers) {
+    // csrsigning issues with the cluster CA, as kube-controller-manager's --cluster-signing-*-file.
+    manager_options.controllers.cluster_signing_cert_file = options.data_dir + "/pki/ca.crt";
+    manager_options.controllers.cluster_signing_key_file = options.data_dir + "/pki/ca.key";
     client = std::make_unique<skiff::client::InProcessClient>(server.storage(), "skiff-controller-manager");
     // Informers of controllers and scheduler do not need managedFields (as kube-controller-manager
     // strips them); at 150,000 pods this saves about a quarter of the server's memory.

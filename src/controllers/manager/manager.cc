@@ -1,5 +1,7 @@
 #include "controllers/manager/manager.h"
 
+#include "controllers/certificates/csr_approving_controller.h"
+#include "controllers/certificates/csr_signing_controller.h"
 #include "controllers/cronjob/cronjob_controller.h"
 #include "controllers/daemonset/daemonset_controller.h"
 #include "controllers/deployment/deployment_controller.h"
@@ -46,6 +48,8 @@ const std::vector<NamedController>& RegisteredControllers() {
       {"endpoints", endpoints::NewEndpointsController},
       {"endpointslice", endpointslice::NewEndpointSliceController},
       {"servicelb", servicelb::NewServiceLbController},
+      {"csrapproving", certificates::NewCsrApprovingController},
+      {"csrsigning", certificates::NewCsrSigningController},
   };
   // clang-format on
   return *controllers;
