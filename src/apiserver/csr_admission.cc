@@ -169,17 +169,24 @@ void ValidateCertificate(const json::value& csr, const json::value* old, std::ve
   }
 }
 
-// Approved/Denied conditions of `from` replace those of `into` (status writes cannot decide).
+// Approved/Denied conditions of `from` replace those of `into` (status writes cannot decide):
+// kept where `into` has them, appended where only `from` has them, dropped where only `into` has.
 void KeepDecisions(json::value& into, const json::value& from) {
   json::array kept;
+  std::set<std::string> placed;
   if (const json::array* list = Conditions(into)) {
     for (const json::value& c : *list) {
       std::string type = base::GetString(c, {"type"});
-      if (type != kApproved && type != kDenied) kept.push_back(c);
+      if (type != kApproved && type != kDenied) {
+        kept.push_back(c);
+      } else if (const json::value* decided = FindCondition(from, type); decided && placed.insert(type).second) {
+        kept.push_back(*decided);
+      }
     }
   }
   for (std::string_view type : {kApproved, kDenied}) {
-    if (const json::value* c = FindCondition(from, type)) kept.push_back(*c);
+    const json::value* decided = FindCondition(from, type);
+    if (decided && !placed.contains(std::string(type))) kept.push_back(*decided);
   }
   if (kept.empty()) {
     json::value* status = into.as_object().if_contains("status");

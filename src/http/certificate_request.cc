@@ -308,7 +308,9 @@ absl::StatusOr<std::string> IssueCertificate(std::string_view csr_pem, const std
       X509_set_pubkey(cert.get(), subject_key.get()) != 1) {
     return Internal("set certificate names and key");
   }
-  absl::Time not_after = std::min(options.now + options.validity, ca_validity->not_after);
+  absl::Duration lifetime =
+      options.validity < options.short_validity ? options.validity : options.validity - options.backdate;
+  absl::Time not_after = std::min(options.now + lifetime, ca_validity->not_after);
   if (!ASN1_TIME_set(X509_getm_notBefore(cert.get()), absl::ToTimeT(options.now - options.backdate)) ||
       !ASN1_TIME_set(X509_getm_notAfter(cert.get()), absl::ToTimeT(not_after))) {
     return Internal("set validity");

@@ -46,8 +46,12 @@ absl::StatusOr<std::string> NewCertificateRequestPem(const std::string& key_pem,
 struct IssueOptions {
   std::vector<std::string> usages;  // Kubernetes KeyUsage names; unknown names fail
   absl::Time now;
-  absl::Duration validity;  // notAfter = now + validity, capped at the CA's own notAfter
-  absl::Duration backdate = absl::Minutes(5);  // notBefore = now - backdate (clock skew)
+  // As Kubernetes' signing policy: notBefore = now - backdate (clock skew); notAfter = now +
+  // validity - backdate, or now + validity when validity is shorter than `short_validity`;
+  // never after the CA's own notAfter.
+  absl::Duration validity;
+  absl::Duration backdate = absl::Minutes(5);
+  absl::Duration short_validity = absl::Hours(8);
 };
 
 // Issues a certificate (PEM) for the request `csr_pem`, signed by the CA cert/key (PEM).

@@ -7,9 +7,11 @@
 // `skiff agent --server URL --token TOKEN [--token-file F] [--ca-file F] [--data-dir DIR]
 //  [--node-name N] [--node-ip IP] [--container-runtime-endpoint unix:///...] [--pause-image F]
 //  [--cluster-dns IP] [--service-cidr CIDR]`
-// runs an Agent over a RestClient until SIGINT/SIGTERM. `skiff agent reset --data-dir DIR` removes
-// everything an agent created under DIR (pods, containerd, mounts, the bridge) and on the host (the
-// service proxy's nftables table, the cluster DNS interface).
+// runs an Agent over a RestClient authenticated by the node's own client certificate
+// (agent_identity.h: bootstrapped with the token, rotated before expiry) until SIGINT/SIGTERM.
+// `skiff agent reset --data-dir DIR` removes everything an agent created under DIR (pods,
+// containerd, mounts, the bridge) and on the host (the service proxy's nftables table, the cluster
+// DNS interface).
 // Thread-safety: Run* are called once from main. Ownership: flags are plain values owned by the
 // caller. Failure: bad flags, an unusable server or a failing start print an error; Run* return 1.
 #ifndef SKIFF_AGENT_KUBELET_AGENT_COMMAND_H_
