@@ -70,7 +70,8 @@ def issued_certificate(s, name, timeout=30):
 
 
 def subject_of(cert_pem):
-    return openssl("x509", "-noout", "-subject", "-nameopt", "RFC2253", input=cert_pem).decode().strip()
+    text = openssl("x509", "-noout", "-subject", "-nameopt", "RFC2253", input=cert_pem).decode().strip()
+    return text.removeprefix("subject=")
 
 
 def whoami(s, cert_path, key_path):
@@ -242,7 +243,9 @@ class AgentProcess:
             [SKIFF_BIN, "agent", "--server", self.s.url,
              "--token-file", os.path.join(self.s.data_dir, "node.token"),
              "--ca-file", os.path.join(self.s.data_dir, "pki", "ca.crt"),
-             "--data-dir", self.data_dir, "--node-name", self.node],
+             "--data-dir", self.data_dir, "--node-name", self.node,
+             # Host-wide services this test does not need (and other agents may hold).
+             "--disable-cluster-dns", "--disable-service-proxy"],
             stdout=log, stderr=subprocess.STDOUT)
         return self
 
