@@ -8,6 +8,7 @@
 #include "api/schema.h"
 #include "apiserver/api_handler.h"
 #include "apiserver/auth.h"
+#include "apiserver/credential_renewal.h"
 #include "apiserver/csr_admission.h"
 #include "apiserver/default_services.h"
 #include "apiserver/kubeconfig.h"
@@ -80,6 +81,7 @@ struct Server::Parts {
   std::unique_ptr<MetricsApi> metrics_api;
   std::unique_ptr<ApiHandler> handler;
   std::unique_ptr<http::HttpServer> http_server;
+  std::unique_ptr<CredentialRenewal> credential_renewal;
   std::string kubeconfig;
 };
 
@@ -185,6 +187,13 @@ absl::Status Server::Start() {
     if (!again.ok()) return again.status();
   }
   parts_->kubeconfig = creds->paths.admin_kubeconfig;
+  // Certificates are re-issued before they expire while the server runs, not only at start.
+  parts_->credential_renewal = std::make_unique<CredentialRenewal>(
+      CredentialRenewalOptions{.data_dir = options_.data_dir,
+                               .server_url = absl::StrCat("https://", url_host, ":", actual),
+                               .pki = pki},
+      parts_->http_server.get());
+  parts_->credential_renewal->Start();
   DefaultServicesOptions services;
   const base::Ipv4Cidr& cidr = parts_->service_allocations->cidr();
   services.kubernetes_ip = base::NthAddress(cidr, 1);
@@ -199,6 +208,8 @@ absl::Status Server::Start() {
 }
 
 void Server::Stop() {
+  if (parts_->credential_renewal) parts_->credential_renewal->Stop();
+  parts_->credential_renewal.reset();
   if (parts_->http_server) parts_->http_server->Stop();
   parts_->http_server.reset();
   parts_->handler.reset();

@@ -21,8 +21,10 @@ namespace skiff::agent::kubelet {
 
 void AddAgentFlags(CLI::App* command, AgentFlags* flags) {
   command->add_option("--server", flags->server, "API server URL, e.g. https://10.0.0.1:6443");
-  command->add_option("--token", flags->token, "Bearer token (the server's DATA_DIR/node.token)");
-  command->add_option("--token-file", flags->token_file, "File holding the bearer token");
+  command->add_option("--token", flags->token,
+                      "Bootstrap token (the server's DATA_DIR/node.token): asks for the node's client "
+                      "certificate when DATA_DIR has no valid one");
+  command->add_option("--token-file", flags->token_file, "File holding the bootstrap token");
   command->add_option("--ca-file", flags->ca_file,
                       "CA certificate of the API server (default: system store)");
   command->add_flag("--insecure-skip-tls-verify", flags->insecure_skip_tls_verify,

@@ -31,7 +31,7 @@ namespace skiff::agent::kubelet {
 
 struct AgentFlags {
   std::string server;      // https://HOST:6443
-  std::string token;       // the server's DIR/node.token
+  std::string token;       // the server's DIR/node.token (bootstrap: asks for the node's certificate)
   std::string token_file;  // or a file holding it
   std::string ca_file;     // the server's CA certificate ("" = system trust store)
   bool insecure_skip_tls_verify = false;
@@ -59,7 +59,8 @@ struct AgentResetFlags {
 void AddAgentFlags(CLI::App* command, AgentFlags* flags);
 void AddAgentResetFlags(CLI::App* command, AgentResetFlags* flags);
 
-// The RestClient config from the flags (server URL, token or token file, CA or insecure).
+// The bootstrap RestClient config from the flags (server URL, token or token file, CA or
+// insecure): what the agent asks for its client certificate with (agent_identity.h).
 absl::StatusOr<client::RestConfig> AgentRestConfig(const AgentFlags& flags);
 // The AgentOptions from the flags (pause image default resolved).
 // Copies the node-service flags (AddNodeServiceFlags) into `options`.
