@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "api/label_selector.h"
 #include "api/name_validation.h"
+#include "api/object_meta.h"
 #include "api/service_rules.h"
 #include "base/json.h"
 #include "base/strings.h"
@@ -74,7 +75,7 @@ void CheckWorkloadSelector(std::string_view kind, const json::value& obj, std::v
 void CheckAPIService(const json::value& obj, std::vector<FieldError>* errors) {
   std::string group = base::GetString(obj, {"spec", "group"});
   std::string version = base::GetString(obj, {"spec", "version"});
-  std::string name = base::GetString(obj, {"metadata", "name"});
+  std::string name = Name(obj);
   std::string required_name = absl::StrCat(version, ".", group);
   // (The path-segment rules for the name come from the schema validation.)
   bool path_segment = name != "." && name != ".." && name.find_first_of("/%") == std::string::npos;

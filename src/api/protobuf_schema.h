@@ -97,6 +97,7 @@ extern const ProtoMessage kProtoPriorityClass;
 extern const ProtoMessage kProtoSelfSubjectAccessReview;
 extern const ProtoMessage kProtoSelfSubjectRulesReview;
 extern const ProtoMessage kProtoSelfSubjectReview;
+extern const ProtoMessage kProtoTokenRequest;
 extern const ProtoMessage kProtoCertificateSigningRequest;
 extern const ProtoMessage kProtoPodDisruptionBudget;
 extern const ProtoMessage kProtoEviction;

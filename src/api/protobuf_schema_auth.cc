@@ -1,8 +1,8 @@
 // Protobuf descriptions of the review kinds kubectl sends as protobuf (`auth can-i`,
-// `auth whoami`): authorization.k8s.io/v1 and authentication.k8s.io/v1, and of the
-// certificates.k8s.io/v1 CertificateSigningRequest that `kubectl certificate approve|deny` PUTs
-// (field numbers from their generated.proto). spec.extra (map of ExtraValue messages) is not
-// described: the server sets it from the requester anyway.
+// `auth whoami`), of TokenRequest (`kubectl create token`) and of the CertificateSigningRequest
+// that `kubectl certificate approve|deny` PUTs: authorization.k8s.io/v1, authentication.k8s.io/v1
+// and certificates.k8s.io/v1 (field numbers from their generated.proto). CSR spec.extra (a map of
+// ExtraValue messages) is not described: the server sets it from the requester anyway.
 #include "api/protobuf_schema.h"
 
 namespace skiff::api {
@@ -53,6 +53,18 @@ constinit const ProtoMessage kSelfSubjectReviewStatus = Message("SelfSubjectRevi
 constinit const ProtoField kSelfSubjectReviewFields[] = {Msg(1, "metadata", kProtoObjectMeta),
                                                          Msg(2, "status", kSelfSubjectReviewStatus)};
 
+constinit const ProtoField kBoundObjectReferenceFields[] = {
+    Str(1, "kind"), Str(2, "apiVersion"), Str(3, "name"), Str(4, "uid")};
+constinit const ProtoMessage kBoundObjectReference = Message("BoundObjectReference", kBoundObjectReferenceFields);
+// expirationSeconds is a pointer in v1: a 0 on the wire is kept (and refused by validation).
+constinit const ProtoField kTokenRequestSpecFields[] = {
+    Str(1, "audiences", kRep), Msg(3, "boundObjectRef", kBoundObjectReference), Int64(4, "expirationSeconds", kKeep)};
+constinit const ProtoMessage kTokenRequestSpec = Message("TokenRequestSpec", kTokenRequestSpecFields);
+constinit const ProtoField kTokenRequestStatusFields[] = {Str(1, "token"), Time(2, "expirationTimestamp")};
+constinit const ProtoMessage kTokenRequestStatus = Message("TokenRequestStatus", kTokenRequestStatusFields);
+constinit const ProtoField kTokenRequestFields[] = {Msg(1, "metadata", kProtoObjectMeta),
+                                                    Msg(2, "spec", kTokenRequestSpec),
+                                                    Msg(3, "status", kTokenRequestStatus)};
 constinit const ProtoField kCsrSpecFields[] = {
     Bytes(1, "request"), Str(2, "username"), Str(3, "uid"), Str(4, "groups", kRep),
     Str(5, "usages", kRep), Str(7, "signerName"), Int32(8, "expirationSeconds", kKeep),
@@ -77,5 +89,6 @@ constinit const ProtoMessage kProtoSelfSubjectAccessReview =
 constinit const ProtoMessage kProtoSelfSubjectRulesReview =
     Message("SelfSubjectRulesReview", kSelfSubjectRulesReviewFields);
 constinit const ProtoMessage kProtoSelfSubjectReview = Message("SelfSubjectReview", kSelfSubjectReviewFields);
+constinit const ProtoMessage kProtoTokenRequest = Message("TokenRequest", kTokenRequestFields);
 
 }  // namespace skiff::api

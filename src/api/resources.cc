@@ -82,7 +82,11 @@ std::vector<ResourceInfo> Build() {
   }
   b.WithStatus(b.Add("ResourceQuota", "resourcequotas", "resourcequota", true, {"quota"})).returns_deleted_object = true;
   b.Add("Secret", "secrets", "secret", true);
-  b.Add("ServiceAccount", "serviceaccounts", "serviceaccount", true, {"sa"}).returns_deleted_object = true;
+  {
+    auto& sa = b.Add("ServiceAccount", "serviceaccounts", "serviceaccount", true, {"sa"});
+    sa.returns_deleted_object = true;
+    sa.subresources.push_back({"token", {"authentication.k8s.io", "v1", "TokenRequest"}, {"create"}});
+  }
   {
     auto& svc = b.WithStatus(b.Add("Service", "services", "service", true, {"svc"}, {"all"}));
     svc.verbs = {"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"};

@@ -1,5 +1,6 @@
 #include "api/table.h"
 
+#include "api/object_meta.h"
 #include "api/table_internal.h"
 #include "base/json.h"
 #include "boost/json.hpp"
@@ -15,7 +16,7 @@ namespace json = boost::json;
 Printer DefaultPrinter() {
   return {{NameColumn(), {"Created At", "date", 0, "Time the object was created."}},
           [](const json::value& o, absl::Time) {
-            return json::array{ObjectName(o), base::GetString(o, {"metadata", "creationTimestamp"})};
+            return json::array{Name(o), base::GetString(o, {"metadata", "creationTimestamp"})};
           }};
 }
 

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "api/conversion.h"
 #include "api/label_selector.h"
+#include "api/object_meta.h"
 #include "api/table_internal.h"
 #include "base/clock.h"
 #include "base/json.h"
@@ -39,7 +40,7 @@ std::string JobStatus(const json::value& o) {
   };
   if (has("Complete")) return "Complete";
   if (has("Failed")) return "Failed";
-  if (FindPath(o, {"metadata", "deletionTimestamp"})) return "Terminating";
+  if (IsBeingDeleted(o)) return "Terminating";
   if (has("Suspended")) return "Suspended";
   if (has("FailureTarget")) return "FailureTarget";
   return "Running";
@@ -64,18 +65,14 @@ std::string JobDuration(const json::value& o, absl::Time now) {
 
 // "Kind.group/name" (lower-cased) of the controlling owner, "<none>" without one.
 std::string ControllerOf(const json::value& o) {
-  if (const auto* owners = Array(o, {"metadata", "ownerReferences"})) {
-    for (const auto& ref : *owners) {
-      if (!base::GetBool(ref, {"controller"})) continue;
-      std::string api_version = GetString(ref, {"apiVersion"});
-      size_t slash = api_version.find('/');
-      std::string kind = GetString(ref, {"kind"});
-      if (slash != std::string::npos) absl::StrAppend(&kind, ".", api_version.substr(0, slash));
-      std::string name = GetString(ref, {"name"});
-      return kind.empty() ? name : absl::StrCat(absl::AsciiStrToLower(kind), "/", name);
-    }
-  }
-  return "<none>";
+  const json::value* ref = ControllerRef(o);
+  if (ref == nullptr) return "<none>";
+  std::string api_version = GetString(*ref, {"apiVersion"});
+  size_t slash = api_version.find('/');
+  std::string kind = GetString(*ref, {"kind"});
+  if (slash != std::string::npos) absl::StrAppend(&kind, ".", api_version.substr(0, slash));
+  std::string name = GetString(*ref, {"name"});
+  return kind.empty() ? name : absl::StrCat(absl::AsciiStrToLower(kind), "/", name);
 }
 
 // One HPA metric as "cpu: 40%/80%", "<unknown>/100 (avg)", ... (formatHPAMetrics).
@@ -148,7 +145,7 @@ Printer DeploymentPrinter() {
               selector = parsed.ok() ? parsed->String() : "<invalid>";
             }
             return json::array{
-                ObjectName(o),
+                Name(o),
                 absl::StrCat(GetInt(o, {"status", "readyReplicas"}), "/", GetInt(o, {"spec", "replicas"}, 1)),
                 GetInt(o, {"status", "updatedReplicas"}),
                 GetInt(o, {"status", "availableReplicas"}),
@@ -170,7 +167,7 @@ Printer ReplicaSetPrinter() {
            SelectorColumn()},
           [](const json::value& o, absl::Time now) {
             auto [names, images] = ContainerCells(o, {"spec", "template", "spec", "containers"});
-            return json::array{ObjectName(o),
+            return json::array{Name(o),
                                GetInt(o, {"spec", "replicas"}, 1),
                                GetInt(o, {"status", "replicas"}),
                                GetInt(o, {"status", "readyReplicas"}),
@@ -190,7 +187,7 @@ Printer StatefulSetPrinter() {
           [](const json::value& o, absl::Time now) {
             auto [names, images] = ContainerCells(o, {"spec", "template", "spec", "containers"});
             return json::array{
-                ObjectName(o),
+                Name(o),
                 absl::StrCat(GetInt(o, {"status", "readyReplicas"}), "/", GetInt(o, {"spec", "replicas"}, 1)),
                 Age(o, now), names, images};
           }};
@@ -210,7 +207,7 @@ Printer DaemonSetPrinter() {
            SelectorColumn()},
           [](const json::value& o, absl::Time now) {
             auto [names, images] = ContainerCells(o, {"spec", "template", "spec", "containers"});
-            return json::array{ObjectName(o),
+            return json::array{Name(o),
                                GetInt(o, {"status", "desiredNumberScheduled"}),
                                GetInt(o, {"status", "currentNumberScheduled"}),
                                GetInt(o, {"status", "numberReady"}),
@@ -230,7 +227,7 @@ Printer ControllerRevisionPrinter() {
            {"Revision", "string", 0, "Revision number of the stored state."},
            AgeColumn()},
           [](const json::value& o, absl::Time now) {
-            return json::array{ObjectName(o), ControllerOf(o), GetInt(o, {"revision"}), Age(o, now)};
+            return json::array{Name(o), ControllerOf(o), GetInt(o, {"revision"}), Age(o, now)};
           }};
 }
 
@@ -245,7 +242,7 @@ Printer JobPrinter() {
            SelectorColumn()},
           [](const json::value& o, absl::Time now) {
             auto [names, images] = ContainerCells(o, {"spec", "template", "spec", "containers"});
-            return json::array{ObjectName(o),
+            return json::array{Name(o),
                                JobStatus(o),
                                JobCompletions(o),
                                JobDuration(o, now),
@@ -276,7 +273,7 @@ Printer CronJobPrinter() {
               suspend = GoBool(s->get_bool());
             auto [names, images] =
                 ContainerCells(o, {"spec", "jobTemplate", "spec", "template", "spec", "containers"});
-            return json::array{ObjectName(o),
+            return json::array{Name(o),
                                GetString(o, {"spec", "schedule"}),
                                GetString(o, {"spec", "timeZone"}, "<none>"),
                                suspend,
@@ -305,7 +302,7 @@ Printer HorizontalPodAutoscalerPrinter(const ResourceInfo& served) {
             if (const auto* m = FindPath(o, {"spec", "minReplicas"}); m && !m->is_null()) {
               min = std::to_string(GetInt(o, {"spec", "minReplicas"}));
             }
-            return json::array{ObjectName(o),
+            return json::array{Name(o),
                                absl::StrCat(GetString(o, {"spec", "scaleTargetRef", "kind"}), "/",
                                             GetString(o, {"spec", "scaleTargetRef", "name"})),
                                HpaTargets(o),

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "api/object_meta.h"
 #include "api/table_internal.h"
 #include "base/json.h"
 #include "boost/json.hpp"
@@ -165,7 +166,7 @@ std::string StorageClassOf(const json::value& o) {
 }
 
 std::string PhaseOrTerminating(const json::value& o) {
-  if (FindPath(o, {"metadata", "deletionTimestamp"})) return "Terminating";
+  if (IsBeingDeleted(o)) return "Terminating";
   return GetString(o, {"status", "phase"}, "Pending");
 }
 
@@ -180,7 +181,7 @@ Printer ServicePrinter() {
            AgeColumn(),
            {"Selector", "string", 1, "Pods with these labels receive the service's traffic."}},
           [](const json::value& o, absl::Time now) {
-            return json::array{ObjectName(o),
+            return json::array{Name(o),
                                GetString(o, {"spec", "type"}, "ClusterIP"),
                                ClusterIp(o),
                                ExternalIp(o),
@@ -202,7 +203,7 @@ Printer NodePrinter() {
            {"Kernel-Version", "string", 1, "Kernel version reported by the node."},
            {"Container-Runtime", "string", 1, "Container runtime and version."}},
           [](const json::value& o, absl::Time now) {
-            return json::array{ObjectName(o),
+            return json::array{Name(o),
                                NodeStatus(o),
                                NodeRoles(o),
                                Age(o, now),
@@ -218,14 +219,14 @@ Printer NodePrinter() {
 Printer NamespacePrinter() {
   return {{NameColumn(), {"Status", "string", 0, "The status of the namespace."}, AgeColumn()},
           [](const json::value& o, absl::Time now) {
-            return json::array{ObjectName(o), GetString(o, {"status", "phase"}, "Active"), Age(o, now)};
+            return json::array{Name(o), GetString(o, {"status", "phase"}, "Active"), Age(o, now)};
           }};
 }
 
 Printer ConfigMapPrinter() {
   return {{NameColumn(), {"Data", "string", 0, "Number of data and binaryData entries."}, AgeColumn()},
           [](const json::value& o, absl::Time now) {
-            return json::array{ObjectName(o), Count(o, {"data"}) + Count(o, {"binaryData"}), Age(o, now)};
+            return json::array{Name(o), Count(o, {"data"}) + Count(o, {"binaryData"}), Age(o, now)};
           }};
 }
 
@@ -235,7 +236,7 @@ Printer SecretPrinter() {
            {"Data", "string", 0, "Number of data entries."},
            AgeColumn()},
           [](const json::value& o, absl::Time now) {
-            return json::array{ObjectName(o), GetString(o, {"type"}), Count(o, {"data"}), Age(o, now)};
+            return json::array{Name(o), GetString(o, {"type"}), Count(o, {"data"}), Age(o, now)};
           }};
 }
 
@@ -244,14 +245,14 @@ Printer ServiceAccountPrinter() {
            {"Secrets", "string", 0, "Number of secrets listed by the service account."},
            AgeColumn()},
           [](const json::value& o, absl::Time now) {
-            return json::array{ObjectName(o), Count(o, {"secrets"}), Age(o, now)};
+            return json::array{Name(o), Count(o, {"secrets"}), Age(o, now)};
           }};
 }
 
 Printer EndpointsPrinter() {
   return {{NameColumn(), {"Endpoints", "string", 0, "Ready addresses and ports."}, AgeColumn()},
           [](const json::value& o, absl::Time now) {
-            return json::array{ObjectName(o), EndpointsText(o), Age(o, now)};
+            return json::array{Name(o), EndpointsText(o), Age(o, now)};
           }};
 }
 
@@ -266,7 +267,7 @@ Printer ReplicationControllerPrinter() {
            {"Selector", "string", 1, "Pods with these labels are counted as replicas."}},
           [](const json::value& o, absl::Time now) {
             auto [names, images] = ContainerCells(o, {"spec", "template", "spec", "containers"});
-            return json::array{ObjectName(o),
+            return json::array{Name(o),
                                GetInt(o, {"spec", "replicas"}, 1),
                                GetInt(o, {"status", "replicas"}),
                                GetInt(o, {"status", "readyReplicas"}),
@@ -283,7 +284,7 @@ Printer ResourceQuotaPrinter() {
            {"Limit", "string", 0, "Used / hard limits of the quota's limits.* entries."},
            AgeColumn()},
           [](const json::value& o, absl::Time now) {
-            return json::array{ObjectName(o), QuotaColumn(o, false), QuotaColumn(o, true), Age(o, now)};
+            return json::array{Name(o), QuotaColumn(o, false), QuotaColumn(o, true), Age(o, now)};
           }};
 }
 
@@ -305,7 +306,7 @@ Printer PersistentVolumePrinter() {
               claim = absl::StrCat(GetString(o, {"spec", "claimRef", "namespace"}), "/",
                                    GetString(o, {"spec", "claimRef", "name"}));
             }
-            return json::array{ObjectName(o),
+            return json::array{Name(o),
                                QuantityText(o, {"spec", "capacity", "storage"}),
                                AccessModes(o, {"spec", "accessModes"}),
                                GetString(o, {"spec", "persistentVolumeReclaimPolicy"}),
@@ -336,7 +337,7 @@ Printer PersistentVolumeClaimPrinter() {
               capacity = QuantityText(o, {"status", "capacity", "storage"});
               modes = AccessModes(o, {"status", "accessModes"});
             }
-            return json::array{ObjectName(o),
+            return json::array{Name(o),
                                PhaseOrTerminating(o),
                                volume,
                                capacity,

@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "api/object_meta.h"
 #include "api/table_internal.h"
 #include "base/json.h"
 #include "boost/json.hpp"
@@ -85,7 +86,7 @@ Printer EventPrinter(bool events_k8s_io) {
                                std::string(absl::StripAsciiWhitespace(GetString(o, {f.message}))),
                                first,
                                count,
-                               ObjectName(o)};
+                               Name(o)};
           }};
 }
 

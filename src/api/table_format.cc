@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "api/label_selector.h"
+#include "api/object_meta.h"
 #include "api/quantity.h"
 #include "api/table_internal.h"
 #include "base/clock.h"
@@ -20,8 +21,6 @@ using base::GetString;
 Column NameColumn() { return {"Name", "string", 0, "Name must be unique within a namespace.", "name"}; }
 
 Column AgeColumn() { return {"Age", "string", 0, "Time since the object was created."}; }
-
-std::string ObjectName(const json::value& obj) { return GetString(obj, {"metadata", "name"}); }
 
 std::string Since(const std::string& timestamp, absl::Time now) {
   absl::Time t;

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "api/object_meta.h"
 #include "api/table_internal.h"
 #include "base/clock.h"
 #include "base/json.h"
@@ -125,7 +126,7 @@ Printer LeasePrinter() {
   return {
       {NameColumn(), {"Holder", "string", 0, "Identity of the current holder of the lease."}, AgeColumn()},
       [](const json::value& o, absl::Time now) {
-        return json::array{ObjectName(o), GetString(o, {"spec", "holderIdentity"}), Age(o, now)};
+        return json::array{Name(o), GetString(o, {"spec", "holderIdentity"}), Age(o, now)};
       }};
 }
 
@@ -136,7 +137,7 @@ Printer EndpointSlicePrinter() {
            {"Endpoints", "string", 0, "Addresses of the endpoints."},
            AgeColumn()},
           [](const json::value& o, absl::Time now) {
-            return json::array{ObjectName(o), GetString(o, {"addressType"}), SlicePorts(o), SliceEndpoints(o),
+            return json::array{Name(o), GetString(o, {"addressType"}), SlicePorts(o), SliceEndpoints(o),
                                Age(o, now)};
           }};
 }
@@ -149,7 +150,7 @@ Printer PodDisruptionBudgetPrinter() {
        {"Allowed Disruptions", "integer", 0, "Calculated number of pods that may be disrupted at this time."},
        AgeColumn()},
       [](const json::value& o, absl::Time now) {
-        return json::array{ObjectName(o), IntOrStringText(o, {"spec", "minAvailable"}, "N/A"),
+        return json::array{Name(o), IntOrStringText(o, {"spec", "minAvailable"}, "N/A"),
                            IntOrStringText(o, {"spec", "maxUnavailable"}, "N/A"),
                            GetInt(o, {"status", "disruptionsAllowed"}), Age(o, now)};
       }};
@@ -162,7 +163,7 @@ Printer PriorityClassPrinter() {
            AgeColumn(),
            {"PreemptionPolicy", "string", 0, "Whether pods of this class may preempt others."}},
           [](const json::value& o, absl::Time now) {
-            return json::array{ObjectName(o), GetInt(o, {"value"}), base::GetBool(o, {"globalDefault"}),
+            return json::array{Name(o), GetInt(o, {"value"}), base::GetBool(o, {"globalDefault"}),
                                Age(o, now), GetString(o, {"preemptionPolicy"})};
           }};
 }
@@ -175,7 +176,7 @@ Printer StorageClassPrinter() {
            {"AllowVolumeExpansion", "string", 0, "Whether volumes of this class can be expanded."},
            AgeColumn()},
           [](const json::value& o, absl::Time now) {
-            std::string name = ObjectName(o);
+            std::string name = Name(o);
             if (IsDefaultClass(o)) name += " (default)";
             return json::array{name,
                                GetString(o, {"provisioner"}),
@@ -198,7 +199,7 @@ Printer RoleBindingPrinter(bool cluster) {
       [](const json::value& o, absl::Time now) {
         Subjects s = SplitSubjects(o);
         return json::array{
-            ObjectName(o),
+            Name(o),
             absl::StrCat(GetString(o, {"roleRef", "kind"}), "/", GetString(o, {"roleRef", "name"})),
             Age(o, now),
             absl::StrJoin(s.users, ", "),
@@ -228,7 +229,7 @@ Printer APIServicePrinter() {
                 break;
               }
             }
-            return json::array{ObjectName(o), service, available, Age(o, now)};
+            return json::array{Name(o), service, available, Age(o, now)};
           }};
 }
 

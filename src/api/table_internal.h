@@ -82,7 +82,6 @@ Column AgeColumn();
 // ---- cell helpers ----
 using Path = std::initializer_list<std::string_view>;
 
-std::string ObjectName(const boost::json::value& obj);
 // Time since metadata.creationTimestamp ("5m"), "<unknown>" when absent.
 std::string Age(const boost::json::value& obj, absl::Time now);
 // Time since an RFC 3339 timestamp, "<unknown>" when empty or unparsable.

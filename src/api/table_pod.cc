@@ -4,6 +4,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "api/object_meta.h"
 #include "api/table_internal.h"
 #include "base/clock.h"
 #include "base/json.h"
@@ -133,7 +134,7 @@ PodSummary Summarize(const json::value& o) {
     if (s.reason == "Completed" && has_running) s.reason = HasCondition(o, "Ready") ? "Running" : "NotReady";
   }
 
-  if (FindPath(o, {"metadata", "deletionTimestamp"})) {
+  if (IsBeingDeleted(o)) {
     if (GetString(o, {"status", "reason"}) == "NodeLost") {
       s.reason = "Unknown";
     } else if (phase != "Succeeded" && phase != "Failed") {
@@ -178,7 +179,7 @@ Printer PodPrinter() {
             if (s.restarts != 0 && s.last_restart != absl::InfinitePast()) {
               absl::StrAppend(&restarts, " (", base::HumanDuration(now - s.last_restart), " ago)");
             }
-            return json::array{ObjectName(o),
+            return json::array{Name(o),
                                absl::StrCat(s.ready, "/", s.total),
                                s.reason,
                                restarts,
@@ -198,7 +199,7 @@ Printer PodTemplatePrinter() {
        {"Pod Labels", "string", 0, "The labels for the pod template."}},
       [](const json::value& o, absl::Time) {
         auto [names, images] = ContainerCells(o, {"template", "spec", "containers"});
-        return json::array{ObjectName(o), names, images, FormatLabels(o, {"template", "metadata", "labels"})};
+        return json::array{Name(o), names, images, FormatLabels(o, {"template", "metadata", "labels"})};
       }};
 }
 

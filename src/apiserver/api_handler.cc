@@ -24,6 +24,7 @@
 #include "apiserver/discovery.h"
 #include "apiserver/schema_admission.h"
 #include "apiserver/selection.h"
+#include "apiserver/service_account_tokens.h"
 #include "apiserver/subresources.h"
 #include "base/json.h"
 #include "boost/json.hpp"
@@ -362,6 +363,9 @@ http::HttpResponse ApiHandler::HandleNonResource(const http::HttpRequest& req) {
                     storage_->cache()->Revision(), "\n");
     return JsonResponse(200, metrics_->Render(extra), "text/plain; version=0.0.4");
   }
+  if (service_account_tokens_ && ServiceAccountTokens::IsDiscoveryPath(path)) {
+    return service_account_tokens_->Discovery(path);
+  }
   if (path == "/api" || path == "/api/") {
     if (WantsAggregatedDiscovery(req.Header("accept"))) {
       return JsonResponse(200, AggregatedDiscovery(true), kAggregatedDiscoveryContentType);
@@ -433,6 +437,9 @@ http::HttpResponse ApiHandler::HandleResource(http::HttpRequest& req, const Requ
       if (!pod_streams_)
         return http::ErrorResponse(api::ToStatus({503, "ServiceUnavailable", "pod streams are not served"}));
       return pod_streams_->Handle(req, info);
+    }
+    if (sub == "token" && info.verb == "create" && service_account_tokens_) {
+      return service_account_tokens_->CreateToken(req, info);
     }
     if (sub == "scale") return Scale(req, info, r, user);
     if (sub == "binding" && info.verb == "create") return Binding(req, info, r, user);
@@ -972,6 +979,15 @@ json::object UserInfoJson(const User& user) {
   for (const auto& g : user.groups) groups.push_back(json::string(g));
   json::object info{{"username", user.name}, {"groups", std::move(groups)}};
   if (!user.uid.empty()) info["uid"] = user.uid;
+  if (!user.extra.empty()) {
+    json::object extra;
+    for (const auto& [key, values] : user.extra) {
+      json::array list;
+      for (const auto& v : values) list.emplace_back(v);
+      extra[key] = std::move(list);
+    }
+    info["extra"] = std::move(extra);
+  }
   return info;
 }
 
@@ -989,11 +1005,25 @@ http::HttpResponse ApiHandler::Review(const http::HttpRequest& req, const api::R
   if (r.kind == "SelfSubjectReview") {
     status["userInfo"] = UserInfoJson(user);
   } else if (r.kind == "TokenReview") {
-    http::HttpRequest probe;
-    probe.headers["authorization"] = "Bearer " + base::GetString(*body, {"spec", "token"});
-    auto reviewed = authenticator_->Authenticate(probe);
+    std::string token = base::GetString(*body, {"spec", "token"});
+    if (token.empty()) return http::ErrorResponse(api::BadRequestError("token is required for TokenReview in authentication"));
+    std::vector<std::string> audiences;
+    if (const auto* a = base::FindPath(*body, {"spec", "audiences"}); a && a->is_array()) {
+      for (const auto& v : a->get_array()) {
+        if (v.is_string()) audiences.emplace_back(v.get_string());
+      }
+    }
+    auto reviewed = authenticator_->AuthenticateToken(token, audiences);
     status["authenticated"] = reviewed.ok();
-    if (reviewed.ok()) status["user"] = UserInfoJson(*reviewed);
+    if (reviewed.ok()) {
+      status["user"] = UserInfoJson(reviewed->user);
+      json::array matched;
+      for (const auto& a : reviewed->audiences) matched.emplace_back(a);
+      if (!matched.empty()) status["audiences"] = std::move(matched);
+    } else {
+      status["user"] = json::object{};
+      status["error"] = std::string(reviewed.status().message());
+    }
   } else if (r.kind == "SelfSubjectRulesReview") {
     status["resourceRules"] = json::array{
         json::object{{"verbs", json::array{"*"}}, {"apiGroups", json::array{"*"}}, {"resources", json::array{"*"}}}};

@@ -25,6 +25,8 @@
 
 namespace skiff::apiserver {
 
+class ServiceAccountTokens;
+
 class ApiHandler {
  public:
   ApiHandler(ResourceStorage* storage, const Authenticator* authenticator, const Authorizer* authorizer,
@@ -42,6 +44,9 @@ class ApiHandler {
   void SetPodStreams(PodStreams* pod_streams) { pod_streams_ = pod_streams; }
   // Serves metrics.k8s.io (null: that group is not found). Borrowed; set before serving.
   void SetMetricsApi(MetricsApi* metrics_api) { metrics_api_ = metrics_api; }
+  // Serves serviceaccounts/token and the OIDC discovery documents (null: those answer 404).
+  // Borrowed; set before serving.
+  void SetServiceAccountTokens(const ServiceAccountTokens* tokens) { service_account_tokens_ = tokens; }
   // Becomes true once the server may answer reads consistently (/readyz).
   void SetReady(bool ready) { ready_ = ready; }
 
@@ -86,6 +91,7 @@ class ApiHandler {
   std::atomic<bool> ready_{false};
   PodStreams* pod_streams_ = nullptr;
   MetricsApi* metrics_api_ = nullptr;
+  const ServiceAccountTokens* service_account_tokens_ = nullptr;
   std::unique_ptr<OpenApiDocs> openapi_;
   WatchTicker ticker_;
 };

@@ -1,5 +1,6 @@
 #include "apiserver/auth.h"
 
+#include <algorithm>
 #include <fstream>
 
 #include "absl/strings/ascii.h"
@@ -7,6 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "apiserver/serviceaccount/claims.h"
+#include "apiserver/serviceaccount/token_verifier.h"
 
 namespace skiff::apiserver {
 namespace {
@@ -54,17 +57,52 @@ absl::Status Authenticator::LoadTokenFile(const std::string& path) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<TokenUser> Authenticator::AuthenticateToken(const std::string& token,
+                                                           const std::vector<std::string>& audiences) const {
+  if (auto it = tokens_.find(token); it != tokens_.end()) {
+    // Audience-agnostic tokens serve the API audiences (k8s' WrapAudienceAgnosticToken).
+    TokenUser out{it->second, {}};
+    if (service_accounts_) {
+      const std::vector<std::string>& api = service_accounts_->api_audiences();
+      for (const auto& a : audiences.empty() ? api : audiences) {
+        if (std::find(api.begin(), api.end(), a) != api.end()) out.audiences.push_back(a);
+      }
+      if (out.audiences.empty()) return absl::UnauthenticatedError("token audiences are not the API audiences");
+    }
+    out.user.groups.push_back("system:authenticated");
+    return out;
+  }
+  if (service_accounts_) {
+    auto id = service_accounts_->Verify(token, audiences);
+    if (id.ok()) {
+      TokenUser out{User{serviceaccount::ServiceAccountUserName(id->ns, id->name), id->uid,
+                         {"system:serviceaccounts", absl::StrCat("system:serviceaccounts:", id->ns),
+                          "system:authenticated"}},
+                    id->audiences};
+      auto& extra = out.user.extra;
+      if (!id->pod_name.empty() && !id->pod_uid.empty()) {
+        extra["authentication.kubernetes.io/pod-name"] = {id->pod_name};
+        extra["authentication.kubernetes.io/pod-uid"] = {id->pod_uid};
+      }
+      if (!id->credential_id.empty()) extra["authentication.kubernetes.io/credential-id"] = {id->credential_id};
+      if (!id->node_name.empty()) {
+        extra["authentication.kubernetes.io/node-name"] = {id->node_name};
+        if (!id->node_uid.empty()) extra["authentication.kubernetes.io/node-uid"] = {id->node_uid};
+      }
+      return out;
+    }
+    if (!absl::IsNotFound(id.status())) return id.status();
+  }
+  return absl::UnauthenticatedError("invalid bearer token");
+}
+
 absl::StatusOr<User> Authenticator::Authenticate(const http::HttpRequest& request) const {
   std::string auth = request.Header("authorization");
   if (!auth.empty()) {
     if (absl::StartsWithIgnoreCase(auth, "bearer ")) {
-      std::string token(absl::StripAsciiWhitespace(auth.substr(7)));
-      auto it = tokens_.find(token);
-      if (it != tokens_.end()) {
-        User user = it->second;
-        user.groups.push_back("system:authenticated");
-        return user;
-      }
+      auto token = AuthenticateToken(std::string(absl::StripAsciiWhitespace(auth.substr(7))));
+      if (!token.ok()) return token.status();
+      return std::move(token->user);
     }
     return absl::UnauthenticatedError("invalid bearer token");
   }

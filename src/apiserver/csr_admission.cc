@@ -242,7 +242,17 @@ absl::Status CsrAdmission::Mutate(const AdmissionRequest& request, json::value& 
       json::array groups;
       for (const std::string& g : request.user->groups) groups.push_back(json::string(g));
       spec["groups"] = std::move(groups);
-      spec.erase("extra");
+      json::object extra;
+      for (const auto& [key, values] : request.user->extra) {
+        json::array list;
+        for (const std::string& v : values) list.push_back(json::string(v));
+        extra[key] = std::move(list);
+      }
+      if (extra.empty()) {
+        spec.erase("extra");
+      } else {
+        spec["extra"] = std::move(extra);
+      }
     }
     obj.as_object().erase("status");
     return absl::OkStatus();

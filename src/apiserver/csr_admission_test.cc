@@ -119,7 +119,7 @@ class CsrAdmissionTest : public ::testing::Test {
 
   base::testing::FakeClock clock_;
   CsrAdmission admission_{&clock_};
-  User user_{"system:bootstrap:abc", "uid-1", {"system:bootstrappers", "system:authenticated"}};
+  User user_{"system:bootstrap:abc", "uid-1", {"system:bootstrappers", "system:authenticated"}, {{"scope", {"node"}}}};
 };
 
 TEST_F(CsrAdmissionTest, CreateTakesTheRequesterFromTheServer) {
@@ -136,7 +136,7 @@ TEST_F(CsrAdmissionTest, CreateTakesTheRequesterFromTheServer) {
   EXPECT_EQ(base::GetString(csr, {"spec", "uid"}), "uid-1");
   EXPECT_EQ(base::ToJson(*base::FindPath(csr, {"spec", "groups"})),
             R"(["system:bootstrappers","system:authenticated"])");
-  EXPECT_EQ(base::FindPath(csr, {"spec", "extra"}), nullptr);
+  EXPECT_EQ(base::ToJson(*base::FindPath(csr, {"spec", "extra"})), R"({"scope":["node"]})");
   EXPECT_EQ(base::FindPath(csr, {"status"}), nullptr);
 }
 

@@ -1,5 +1,6 @@
 #include "apiserver/default_services.h"
 
+#include "api/object_meta.h"
 #include "api/resources.h"
 #include "base/json.h"
 #include "boost/json.hpp"
@@ -17,7 +18,7 @@ const api::ResourceInfo& Res(const char* group, const char* version, const char*
 // Creates `obj` when absent; when present and `desired_field` of it differs, replaces that field.
 absl::Status Ensure(ResourceStorage* storage, const api::ResourceInfo& r, const std::string& ns,
                     json::value obj, const char* desired_field) {
-  std::string name = base::GetString(obj, {"metadata", "name"});
+  std::string name = api::Name(obj);
   auto current = storage->Get(r, ns, name);
   if (!current.ok()) {
     auto created = storage->Create(r, ns, obj, WriteOptions{.field_manager = "kube-apiserver"});

@@ -4,6 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/label_selector.h"
+#include "api/object_meta.h"
+#include "api/pod_util.h"
 #include "base/json.h"
 #include "http/errors.h"
 
@@ -28,22 +30,13 @@ absl::Status BudgetViolation(const std::string& cause) {
   return api::ToStatus(e);
 }
 
-bool PodReady(const json::value& pod) {
-  const json::value* conditions = base::FindPath(pod, {"status", "conditions"});
-  if (conditions == nullptr || !conditions->is_array()) return false;
-  for (const auto& c : conditions->get_array()) {
-    if (base::GetString(c, {"type"}) == "Ready") return base::GetString(c, {"status"}) == "True";
-  }
-  return false;
-}
-
 // The budgets of `ns` whose selector matches the pod's labels.
 std::vector<json::value> MatchingBudgets(ResourceStorage* storage, const std::string& ns,
                                          const json::value& pod) {
   std::string prefix = ResourcePrefix(PdbResource().group, PdbResource().plural);
   bool more = false;
   auto listed = storage->cache()->List(prefix, ObjectKey(prefix, ns, ""), nullptr, "", 0, &more);
-  const json::value* labels = base::FindPath(pod, {"metadata", "labels"});
+  const json::value* labels = api::Labels(pod);
   std::vector<json::value> out;
   for (const auto& obj : listed.objects) {
     json::value pdb = obj->Parse();
@@ -61,9 +54,8 @@ absl::Status ChargeDisruptionBudget(ResourceStorage* storage, const base::Clock&
   auto pod_obj = storage->Get(PodResource(), ns, pod_name);
   if (!pod_obj.ok()) return pod_obj.status();
   json::value pod = (*pod_obj)->Parse();
-  std::string phase = base::GetString(pod, {"status", "phase"});
-  if (base::FindPath(pod, {"metadata", "deletionTimestamp"}) != nullptr || phase == "Pending" ||
-      phase == "Succeeded" || phase == "Failed") {
+  std::string phase = api::PodPhase(pod);
+  if (api::IsBeingDeleted(pod) || phase == "Pending" || phase == "Succeeded" || phase == "Failed") {
     return absl::OkStatus();
   }
   std::vector<json::value> budgets = MatchingBudgets(storage, ns, pod);
@@ -75,8 +67,8 @@ absl::Status ChargeDisruptionBudget(ResourceStorage* storage, const base::Clock&
                  "not support."});
   }
   const json::value& budget = budgets.front();
-  std::string budget_name = base::GetString(budget, {"metadata", "name"});
-  if (!PodReady(pod)) {
+  std::string budget_name = api::Name(budget);
+  if (!api::IsPodReady(pod)) {
     std::string policy = base::GetString(budget, {"spec", "unhealthyPodEvictionPolicy"}, "IfHealthyBudget");
     if (policy == "AlwaysAllow" || base::GetInt(budget, {"status", "currentHealthy"}) >=
                                        base::GetInt(budget, {"status", "desiredHealthy"})) {
@@ -91,8 +83,7 @@ absl::Status ChargeDisruptionBudget(ResourceStorage* storage, const base::Clock&
       PdbResource(), ns, budget_name,
       [&](const ObjectPtr& current) -> absl::StatusOr<json::value> {
         json::value obj = current->Parse();
-        if (base::GetInt(obj, {"status", "observedGeneration"}) <
-            base::GetInt(obj, {"metadata", "generation"})) {
+        if (base::GetInt(obj, {"status", "observedGeneration"}) < api::Generation(obj)) {
           return BudgetViolation(absl::StrCat("The disruption budget ", budget_name,
                                               " is still being processed by the server."));
         }

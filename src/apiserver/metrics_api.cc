@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/label_selector.h"
+#include "api/object_meta.h"
 #include "api/resources.h"
 #include "apiserver/pod_streams.h"
 #include "apiserver/watch_cache.h"
@@ -54,11 +55,10 @@ std::string SampleTime(const json::value& summary) {
 }
 
 json::object Metadata(const json::value& object, bool namespaced) {
-  json::object meta{{"name", base::GetString(object, {"metadata", "name"})}};
-  if (namespaced) meta["namespace"] = base::GetString(object, {"metadata", "namespace"});
+  json::object meta{{"name", api::Name(object)}};
+  if (namespaced) meta["namespace"] = api::Namespace(object);
   meta["creationTimestamp"] = base::FormatRfc3339(absl::Now());
-  if (const json::value* labels = base::FindPath(object, {"metadata", "labels"});
-      labels && labels->is_object()) {
+  if (const json::value* labels = api::Labels(object); labels && labels->is_object()) {
     meta["labels"] = *labels;
   }
   return meta;
@@ -127,7 +127,7 @@ json::value MetricsApi::Fetch(const json::value& node) {
   request.target = "/stats/summary";
   request.headers.emplace_back("Accept", "application/json");
   absl::StatusOr<http::HttpResponse> resp = proxy_.Forward(*endpoint, request, options_.fetch_timeout);
-  std::string name = base::GetString(node, {"metadata", "name"});
+  std::string name = api::Name(node);
   if (!resp.ok() || resp->status != 200 || resp->stream || resp->producer) {
     spdlog::warn("metrics: node {}: {}", name,
                  resp.ok() ? absl::StrCat("status ", resp->status) : resp.status().ToString());
@@ -198,8 +198,7 @@ http::HttpResponse MetricsApi::Handle(const http::HttpRequest& request, const Re
       if (!info.name.empty() && obj->name != info.name) continue;
       if (!selector->Matches(&obj->labels)) continue;
       json::value pod = obj->Parse();
-      auto it = usage.find(
-          absl::StrCat(obj->namespace_name, "/", obj->name, "/", base::GetString(pod, {"metadata", "uid"})));
+      auto it = usage.find(absl::StrCat(obj->namespace_name, "/", obj->name, "/", api::Uid(pod)));
       if (it == usage.end()) continue;
       json::array containers;
       if (const json::value* cs = base::Find(*it->second.first, "containers"); cs && cs->is_array()) {

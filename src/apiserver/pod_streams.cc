@@ -6,6 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "api/object_meta.h"
+#include "api/pod_util.h"
 #include "api/resources.h"
 #include "base/json.h"
 #include "http/errors.h"
@@ -32,7 +34,7 @@ absl::Status InternalError(const std::string& message) { return api::ToStatus({5
 }  // namespace
 
 absl::StatusOr<std::string> ResolveContainer(const json::value& pod, const std::string& requested) {
-  std::string pod_name = base::GetString(pod, {"metadata", "name"});
+  std::string pod_name = api::Name(pod);
   std::vector<std::string> containers = ContainerNames(pod, "containers");
   if (requested.empty()) {
     if (containers.size() == 1) return containers[0];
@@ -68,7 +70,7 @@ absl::StatusOr<http::UpstreamEndpoint> AgentEndpoint(const json::value& node) {
       if (!endpoint.host.empty()) break;
     }
   }
-  std::string node_name = base::GetString(node, {"metadata", "name"});
+  std::string node_name = api::Name(node);
   if (endpoint.host.empty()) {
     return api::BadRequestError(absl::StrCat("node ", node_name, " has no address the API server can reach"));
   }
@@ -151,13 +153,13 @@ absl::StatusOr<http::HttpResponse> PodStreams::Forward(const http::HttpRequest& 
   if (sub == "log") {
     if (absl::Status s = ValidateLogOptions(request, info.name); !s.ok()) return s;
   }
-  std::string node_name = base::GetString(pod, {"spec", "nodeName"});
+  std::string node_name = api::NodeName(pod);
   if (node_name.empty()) {
     // Kubernetes answers an empty log for a pod not yet scheduled.
     if (sub == "log") return http::HttpResponse{.status = 200, .content_type = "text/plain"};
     return api::BadRequestError(absl::StrCat("pod ", info.name, " does not have a host assigned"));
   }
-  std::string phase = base::GetString(pod, {"status", "phase"});
+  std::string phase = api::PodPhase(pod);
   if ((sub == "exec" || sub == "attach") && (phase == "Succeeded" || phase == "Failed")) {
     return api::BadRequestError(absl::StrCat(sub == "exec" ? "cannot exec into" : "cannot attach to",
                                         " a container in a completed pod; current phase is ", phase));

@@ -3,6 +3,8 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "api/apply.h"
+#include "api/object_meta.h"
+#include "api/pod_util.h"
 #include "api/schema.h"
 #include "api/uid.h"
 #include "base/json.h"
@@ -103,7 +105,7 @@ std::string QosClass(const json::value& pod) {
 // Invariants the registry enforces on every write.
 void ApplyKindInvariants(const api::ResourceInfo& r, json::value& obj) {
   if (r.group.empty() && r.kind == "Namespace") {
-    std::string name = base::GetString(obj, {"metadata", "name"});
+    std::string name = api::Name(obj);
     base::EnsureObject(obj, {"metadata", "labels"})["kubernetes.io/metadata.name"] = name;
   }
 }
@@ -139,8 +141,8 @@ void PrepareForCreate(const api::ResourceInfo& r, json::value& obj, const std::s
   }
   if (r.group == "batch" && r.kind == "Job" && !base::GetBool(obj, {"spec", "manualSelector"})) {
     // The Job registry owns the selector: it selects the Job's own pods by its uid.
-    std::string uid = base::GetString(obj, {"metadata", "uid"});
-    std::string name = base::GetString(obj, {"metadata", "name"});
+    std::string uid = api::Uid(obj);
+    std::string name = api::Name(obj);
     auto& labels = base::EnsureObject(obj, {"spec", "template", "metadata", "labels"});
     labels["batch.kubernetes.io/controller-uid"] = uid;
     labels["batch.kubernetes.io/job-name"] = name;
@@ -175,7 +177,7 @@ absl::Status ResourceStorage::Admit(const api::ResourceInfo& r, AdmissionOperati
     if (auto s = admission_->Admit(r, obj, old); !s.ok()) return s;
   }
   if (plugins_.empty()) return absl::OkStatus();
-  std::string name = base::GetString(obj, {"metadata", "name"});
+  std::string name = api::Name(obj);
   AdmissionRequest request{.operation = op,
                            .resource = &r,
                            .subresource = options.subresource,
@@ -231,8 +233,8 @@ absl::Status ResourceStorage::CheckNamespace(const api::ResourceInfo& r, const s
   auto nsobj = cache_->Get(prefix, ObjectKey(prefix, "", ns));
   if (!nsobj) return api::NotFoundError("", "namespaces", ns);
   json::value nsval = creating ? nsobj->Parse() : json::value();
-  if (creating && (base::GetString(nsval, {"status", "phase"}) == "Terminating" ||
-                   base::FindPath(nsval, {"metadata", "deletionTimestamp"}))) {
+  if (creating &&
+      (base::GetString(nsval, {"status", "phase"}) == "Terminating" || api::IsBeingDeleted(nsval))) {
     return api::ToStatus(
         {403, "Forbidden",
          absl::StrCat(r.QualifiedPlural(), " is forbidden: unable to create new content in namespace ", ns,
@@ -244,8 +246,7 @@ absl::Status ResourceStorage::CheckNamespace(const api::ResourceInfo& r, const s
 
 absl::StatusOr<ObjectPtr> ResourceStorage::Create(const api::ResourceInfo& r, const std::string& ns,
                                                   json::value obj, const WriteOptions& options) {
-  bool generated = base::GetString(obj, {"metadata", "name"}).empty() &&
-                   !base::GetString(obj, {"metadata", "generateName"}).empty();
+  bool generated = api::Name(obj).empty() && !base::GetString(obj, {"metadata", "generateName"}).empty();
   bool taken = false;
   if (!generated) return CreateOnce(r, ns, std::move(obj), options, &taken);
   absl::StatusOr<ObjectPtr> result;
@@ -265,7 +266,7 @@ absl::StatusOr<ObjectPtr> ResourceStorage::CreateOnce(const api::ResourceInfo& r
   obj.as_object()["apiVersion"] = r.GroupVersion();
   obj.as_object()["kind"] = r.kind;
   auto& meta = Meta(obj);
-  std::string body_ns = base::GetString(obj, {"metadata", "namespace"});
+  std::string body_ns = api::Namespace(obj);
   if (r.namespaced) {
     if (!body_ns.empty() && !ns.empty() && body_ns != ns) {
       return api::BadRequestError(
@@ -277,10 +278,10 @@ absl::StatusOr<ObjectPtr> ResourceStorage::CreateOnce(const api::ResourceInfo& r
   }
   std::string the_ns = r.namespaced ? std::string(meta["namespace"].as_string()) : "";
   if (auto s = CheckNamespace(r, the_ns, true); !s.ok()) return s;
-  if (!base::GetString(obj, {"metadata", "resourceVersion"}).empty()) {
+  if (!api::ResourceVersion(obj).empty()) {
     return api::BadRequestError("resourceVersion should not be set on objects to be created");
   }
-  std::string name = base::GetString(obj, {"metadata", "name"});
+  std::string name = api::Name(obj);
   std::string generate = base::GetString(obj, {"metadata", "generateName"});
   if (name.empty() && !generate.empty()) {
     name = generate_name_(generate);
@@ -306,7 +307,7 @@ absl::StatusOr<ObjectPtr> ResourceStorage::CreateOnce(const api::ResourceInfo& r
   if (auto s = Admit(r, AdmissionOperation::kCreate, the_ns, obj, nullptr, options); !s.ok()) return s;
   auto reservation = PrepareHook(r, obj, nullptr);
   if (!reservation.ok()) return reservation.status();
-  name = base::GetString(obj, {"metadata", "name"});
+  name = api::Name(obj);
   std::string prefix = ResourcePrefix(r.group, r.plural);
   std::string key = ObjectKey(prefix, the_ns, name);
   std::string stored = StoredForm(obj);
@@ -339,7 +340,7 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Persist(const api::ResourceInfo& r, c
   if (dry_run) return cache_->Materialize(current->key, std::move(obj), current->revision);
   // An object marked for deletion whose last finalizer is gone is removed (pods on a node wait for
   // the node agent's final delete instead).
-  bool terminating = base::FindPath(obj, {"metadata", "deletionTimestamp"}) != nullptr;
+  bool terminating = api::IsBeingDeleted(obj);
   bool graceful_pod = r.group.empty() && r.kind == "Pod" &&
                       base::GetInt(obj, {"metadata", "deletionGracePeriodSeconds"}, 0) > 0;
   if (terminating && !HasFinalizers(obj) && !graceful_pod) {
@@ -383,17 +384,17 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Update(const api::ResourceInfo& r, co
     obj.as_object()["apiVersion"] = r.GroupVersion();
     obj.as_object()["kind"] = r.kind;
     auto& meta = Meta(obj);
-    std::string body_name = base::GetString(obj, {"metadata", "name"});
+    std::string body_name = api::Name(obj);
     if (!body_name.empty() && body_name != name) {
       return api::BadRequestError(absl::StrCat("the name of the object (", body_name,
                                           ") does not match the name on the URL (", name, ")"));
     }
-    std::string body_ns = base::GetString(obj, {"metadata", "namespace"});
+    std::string body_ns = api::Namespace(obj);
     if (r.namespaced && !body_ns.empty() && body_ns != ns) {
       return api::BadRequestError(
           "the namespace of the provided object does not match the namespace sent on the request");
     }
-    std::string body_rv = base::GetString(obj, {"metadata", "resourceVersion"});
+    std::string body_rv = api::ResourceVersion(obj);
     if (!body_rv.empty() && body_rv != std::to_string(current->revision)) {
       return api::ConflictError(r.group, r.plural, name, kModified);
     }
@@ -480,7 +481,7 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Delete(const api::ResourceInfo& r, co
     ObjectPtr current = cache_->Get(prefix, key);
     if (!current) return api::NotFoundError(r.group, r.plural, name);
     const json::value live = current->Parse();
-    std::string uid = base::GetString(live, {"metadata", "uid"});
+    std::string uid = api::Uid(live);
     if (!options.precondition_uid.empty() && options.precondition_uid != uid) {
       return api::ConflictError(r.group, r.plural, name,
                            absl::StrCat("Precondition failed: UID in precondition: ",
@@ -506,16 +507,14 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Delete(const api::ResourceInfo& r, co
       }
     }
     json::value obj = live;
-    bool already_terminating = base::FindPath(obj, {"metadata", "deletionTimestamp"}) != nullptr;
+    bool already_terminating = api::IsBeingDeleted(obj);
     if (options.propagation_policy == "Orphan") AddFinalizer(obj, "orphan");
     if (options.propagation_policy == "Foreground") AddFinalizer(obj, "foregroundDeletion");
     bool is_namespace = r.group.empty() && r.kind == "Namespace";
     bool is_pod = r.group.empty() && r.kind == "Pod";
     int64_t grace = 0;
     bool graceful = false;
-    if (is_pod && !base::GetString(obj, {"spec", "nodeName"}).empty() &&
-        base::GetString(obj, {"status", "phase"}) != "Succeeded" &&
-        base::GetString(obj, {"status", "phase"}) != "Failed") {
+    if (is_pod && !api::NodeName(obj).empty() && !api::IsTerminal(obj)) {
       grace = options.grace_period_seconds.value_or(
           base::GetInt(obj, {"spec", "terminationGracePeriodSeconds"}, 30));
       graceful = grace > 0;

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "api/defaults.h"
 #include "api/kind_rules.h"
+#include "api/object_meta.h"
 #include "api/validation.h"
 #include "apiserver/default_tolerations.h"
 #include "base/json.h"
@@ -53,8 +54,7 @@ absl::Status SchemaAdmission::Admit(const api::ResourceInfo& resource, boost::js
   if (old) {
     for (auto& e : api::ValidateImmutableFields(*type, *old, obj)) errors.push_back(std::move(e));
   }
-  if (!errors.empty())
-    return InvalidObjectStatus(resource, base::GetString(obj, {"metadata", "name"}), errors);
+  if (!errors.empty()) return InvalidObjectStatus(resource, api::Name(obj), errors);
   return absl::OkStatus();
 }
 

@@ -15,10 +15,15 @@
 #include "apiserver/metered_store.h"
 #include "apiserver/metrics.h"
 #include "apiserver/metrics_api.h"
+#include "apiserver/pod_security_sources.h"
 #include "apiserver/pod_streams.h"
+#include "apiserver/podsecurity/config.h"
+#include "apiserver/podsecurity/plugin.h"
 #include "apiserver/resource_storage.h"
 #include "apiserver/schema_admission.h"
 #include "apiserver/selection.h"
+#include "apiserver/service_account_admission.h"
+#include "apiserver/service_account_tokens.h"
 #include "apiserver/service_allocations.h"
 #include "apiserver/watch_cache.h"
 #include "base/ipv4.h"
@@ -71,9 +76,13 @@ struct Server::Parts {
   std::unique_ptr<MeteredStore> metered;
   std::unique_ptr<WatchCache> cache;
   std::unique_ptr<SchemaAdmission> admission;
+  std::unique_ptr<ServiceAccountAdmission> service_account_admission;
   std::unique_ptr<CsrAdmission> csr_admission;
   std::unique_ptr<ServiceAllocations> service_allocations;
+  std::unique_ptr<PodSecuritySources> pod_security_sources;
+  std::unique_ptr<podsecurity::PodSecurityPlugin> pod_security;
   std::unique_ptr<ResourceStorage> storage;
+  std::unique_ptr<ServiceAccountTokens> service_account_tokens;
   Authenticator authenticator;
   AllowAllAuthorizer authorizer;
   Metrics metrics;
@@ -122,12 +131,26 @@ absl::Status Server::Start() {
   parts_->admission = std::make_unique<SchemaAdmission>(api::BuiltinSchemas());
   parts_->storage = std::make_unique<ResourceStorage>(parts_->metered.get(), parts_->cache.get(),
                                                       &base::RealClock(), parts_->admission.get());
+  if (options_.service_account_admission) {
+    parts_->service_account_admission = std::make_unique<ServiceAccountAdmission>(parts_->storage.get());
+    parts_->storage->AddAdmissionPlugin(parts_->service_account_admission.get());
+  }
   auto allocations = ServiceAllocations::Create(
       {.service_cidr = options_.service_cidr, .node_port_range = options_.service_node_port_range});
   if (!allocations.ok()) return allocations.status();
   parts_->service_allocations = std::move(*allocations);
   parts_->service_allocations->Rebuild(StoredServices(parts_->cache.get()));
   parts_->storage->AddWriteHook(parts_->service_allocations.get());
+  parts_->pod_security_sources = std::make_unique<PodSecuritySources>(parts_->cache.get());
+  podsecurity::Options pod_security;
+  if (!options_.pod_security_config.empty()) {
+    auto loaded = podsecurity::LoadConfig(options_.pod_security_config);
+    if (!loaded.ok()) return loaded.status();
+    pod_security = std::move(*loaded);
+  }
+  parts_->pod_security = std::make_unique<podsecurity::PodSecurityPlugin>(parts_->pod_security_sources.get(),
+                                                                         std::move(pod_security));
+  parts_->storage->AddAdmissionPlugin(parts_->pod_security.get());
   parts_->csr_admission = std::make_unique<CsrAdmission>(&base::RealClock());
   parts_->storage->AddAdmissionPlugin(parts_->csr_admission.get());
   // Namespaces Kubernetes always has.
@@ -162,6 +185,17 @@ absl::Status Server::Start() {
   if (!options_.token_file.empty()) {
     if (auto s = parts_->authenticator.LoadTokenFile(options_.token_file); !s.ok()) return s;
   }
+  ServiceAccountTokenOptions sa_options{
+      .key_file = options_.service_account_key_file.empty() ? creds->paths.pki_dir + "/service-account.key"
+                                                            : options_.service_account_key_file,
+      .api_audiences = options_.api_audiences,
+      .max_expiration_seconds = options_.service_account_max_token_expiration_seconds,
+      .jwks_uri = options_.service_account_jwks_uri};
+  if (!options_.service_account_issuers.empty()) sa_options.issuers = options_.service_account_issuers;
+  auto sa_tokens = ServiceAccountTokens::Create(std::move(sa_options), parts_->storage.get(), &base::RealClock());
+  if (!sa_tokens.ok()) return sa_tokens.status();
+  parts_->service_account_tokens = std::move(*sa_tokens);
+  parts_->authenticator.SetServiceAccountTokens(&parts_->service_account_tokens->verifier());
   parts_->handler =
       std::make_unique<ApiHandler>(parts_->storage.get(), &parts_->authenticator, &parts_->authorizer,
                                    &parts_->metrics, &base::RealClock(), absl::StrCat(url_host, ":", port));
@@ -169,6 +203,7 @@ absl::Status Server::Start() {
       parts_->storage.get(), PodStreamsOptions{.client_cert_file = creds->paths.kubelet_client_cert,
                                                .client_key_file = creds->paths.kubelet_client_key});
   parts_->handler->SetPodStreams(parts_->pod_streams.get());
+  parts_->handler->SetServiceAccountTokens(parts_->service_account_tokens.get());
   parts_->metrics_api = std::make_unique<MetricsApi>(
       parts_->storage.get(), MetricsApiOptions{.client_cert_file = creds->paths.kubelet_client_cert,
                                                .client_key_file = creds->paths.kubelet_client_key});
@@ -215,6 +250,7 @@ void Server::Stop() {
   parts_->handler.reset();
   parts_->pod_streams.reset();
   parts_->metrics_api.reset();
+  parts_->service_account_tokens.reset();
   parts_->storage.reset();
   parts_->service_allocations.reset();
   parts_->cache.reset();

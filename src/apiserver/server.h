@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -27,6 +28,19 @@ struct ServerOptions {
   std::string service_cidr = "10.43.0.0/16";  // ClusterIPs; .1 = kubernetes, .10 = kube-dns
   std::string service_node_port_range = "30000-32767";
   std::string advertise_address;  // "" = the listen address, or this host's main IPv4 address
+  // PodSecurityConfiguration file (apiserver/podsecurity/config.h); "" = privileged defaults, no exemptions.
+  std::string pod_security_config;
+  // ServiceAccount tokens, as kube-apiserver's flags of these names. Empty issuers: the default
+  // https://kubernetes.default.svc.cluster.local; empty audiences: the first issuer; empty key
+  // file: DATA_DIR/pki/service-account.key (created on first start).
+  std::vector<std::string> service_account_issuers;
+  std::vector<std::string> api_audiences;
+  int64_t service_account_max_token_expiration_seconds = 0;  // 0 = no maximum
+  std::string service_account_jwks_uri;
+  std::string service_account_key_file;
+  // The ServiceAccount admission plugin (default SA, kube-api-access token volume). It needs the
+  // namespaces' "default" ServiceAccounts, which only the controller manager creates.
+  bool service_account_admission = true;
 };
 
 // The cluster DNS address of a service CIDR (its tenth address, 10.43.0.10 by default).

@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "api/object_meta.h"
 #include "api/validation.h"
 #include "apiserver/schema_admission.h"
 #include "base/json.h"
@@ -344,7 +345,7 @@ absl::StatusOr<std::unique_ptr<WriteHook::Reservation>> ServiceAllocations::Prep
   }
 
   if (!errors.empty()) {
-    return InvalidObjectStatus(resource, base::GetString(obj, {"metadata", "name"}), errors);
+    return InvalidObjectStatus(resource, api::Name(obj), errors);
   }
   // Values the old object held and the new one no longer does go back on commit.
   Held now = HeldBy(obj);
@@ -370,8 +371,7 @@ void ServiceAllocations::Rebuild(const std::vector<json::value>& services) {
   ports_.Clear();
   for (const auto& svc : services) {
     Held held = HeldBy(svc);
-    std::string name = absl::StrCat(base::GetString(svc, {"metadata", "namespace"}), "/",
-                                    base::GetString(svc, {"metadata", "name"}));
+    std::string name = absl::StrCat(api::Namespace(svc), "/", api::Name(svc));
     for (uint32_t ip : held.ips) {
       if (ips_.Take(ip) == RangeAllocator::TakeResult::kAlreadyTaken) {
         spdlog::warn("service {}: cluster IP {} is also held by another service", name, base::FormatIpv4(ip));

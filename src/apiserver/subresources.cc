@@ -8,6 +8,8 @@
 #include "api/go_format.h"
 #include "api/json_patch.h"
 #include "api/merge_patch.h"
+#include "api/object_meta.h"
+#include "api/pod_util.h"
 #include "api/schema.h"
 #include "api/strategic_merge_patch.h"
 #include "api/validation.h"
@@ -53,7 +55,7 @@ absl::Status CheckPatchedObject(const api::ResourceInfo& r, const std::string& n
       if (e.type == api::kFieldValueTypeInvalid) return invalid(api::DecodeErrorMessage(e));
     }
   }
-  if (base::GetString(patched, {"metadata", "name"}).empty()) {
+  if (api::Name(patched).empty()) {
     return api::BadRequestError(
         absl::StrCat("the name of the object (", name, " based on URL) was undeterminable: name must be provided"));
   }
@@ -106,7 +108,7 @@ json::value ScaleOf(const api::ResourceInfo& r, const ObjectPtr& obj) {
   const json::value o = obj->Parse();
   json::object meta{{"name", obj->name},
                     {"namespace", obj->namespace_name},
-                    {"uid", base::GetString(o, {"metadata", "uid"})},
+                    {"uid", api::Uid(o)},
                     {"resourceVersion", std::to_string(obj->revision)},
                     {"creationTimestamp", base::GetString(o, {"metadata", "creationTimestamp"})}};
   std::string selector;
@@ -132,7 +134,7 @@ absl::StatusOr<json::value> ApplyScale(const api::ResourceInfo& r, const ObjectP
   absl::StatusOr<json::value> next;
   if (update) {
     next = body;
-    std::string rv = base::GetString(body, {"metadata", "resourceVersion"});
+    std::string rv = api::ResourceVersion(body);
     if (!rv.empty() && rv != std::to_string(current->revision)) {
       return api::ConflictError(
           r.group, r.plural, name,
@@ -176,12 +178,12 @@ absl::StatusOr<ObjectPtr> BindPod(ResourceStorage* storage, const std::string& n
       *pods, ns, pod,
       [&](const ObjectPtr& current) -> absl::StatusOr<json::value> {
         json::value obj = current->Parse();
-        std::string existing = base::GetString(obj, {"spec", "nodeName"});
+        std::string existing = api::NodeName(obj);
         if (!existing.empty()) {
           return api::ConflictError("", "pods", pod,
                                absl::StrCat("pod ", pod, " is already assigned to node \"", existing, "\""));
         }
-        if (base::FindPath(obj, {"metadata", "deletionTimestamp"})) {
+        if (api::IsBeingDeleted(obj)) {
           return api::ConflictError("", "pods", pod, "pod is being deleted, cannot be assigned to a host");
         }
         base::EnsureObject(obj, {"spec"})["nodeName"] = node;
@@ -207,7 +209,7 @@ absl::StatusOr<ObjectPtr> BindPod(ResourceStorage* storage, const std::string& n
 absl::StatusOr<ObjectPtr> EvictPod(ResourceStorage* storage, const base::Clock& clock,
                                    const api::ResourceInfo& pods, const std::string& ns,
                                    const std::string& name, const json::value& body, bool dry_run) {
-  std::string body_name = base::GetString(body, {"metadata", "name"});
+  std::string body_name = api::Name(body);
   if (!body_name.empty() && body_name != name) {
     return api::BadRequestError("name in URL does not match name in Eviction object");
   }

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "api/object_meta.h"
 #include "base/json.h"
 #include "spdlog/spdlog.h"
 
@@ -190,9 +191,9 @@ ObjectPtr WatchCache::Materialize(const std::string& key, boost::json::value obj
   } else {
     meta.erase("resourceVersion");
   }
-  obj->name = base::GetString(object, {"metadata", "name"});
-  obj->namespace_name = base::GetString(object, {"metadata", "namespace"});
-  if (const auto* labels = base::FindPath(object, {"metadata", "labels"}); labels && labels->is_object()) {
+  obj->name = api::Name(object);
+  obj->namespace_name = api::Namespace(object);
+  if (const auto* labels = api::Labels(object); labels && labels->is_object()) {
     obj->labels = *labels;
   }
   if (options_.field_indexer) obj->fields = options_.field_indexer(PrefixOfKey(key), object);

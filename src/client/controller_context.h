@@ -22,6 +22,7 @@ struct ControllerOptions {
   std::string cluster_cidr = "10.42.0.0/16";  // pod CIDRs of nodes are carved from it; "" = none
   int node_cidr_mask_size = 0;                // 0 = 24 for an IPv4, 64 for an IPv6 cluster CIDR
   absl::Duration node_monitor_grace_period = absl::Seconds(40);
+  std::string root_ca_pem;  // the cluster CA certificate published as kube-root-ca.crt; "" = none
   // The CA the csrsigning controller issues certificates with (PEM files; "" = not signing), and
   // the longest validity it grants (kube-controller-manager's --cluster-signing-* flags).
   std::string cluster_signing_cert_file;
@@ -37,12 +38,5 @@ struct ControllerContext {
 };
 
 }  // namespace skiff::client
-
-// The controllers (namespace skiff::controllers) name these without qualification.
-namespace skiff::controllers {
-using client::ControllerContext;
-using client::ControllerOptions;
-using client::Runnable;
-}  // namespace skiff::controllers
 
 #endif  // SKIFF_CLIENT_CONTROLLER_CONTEXT_H_

@@ -6,10 +6,13 @@
 #include <set>
 
 #include "absl/time/clock.h"
+#include "base/testing/wait_for.h"
 #include "gtest/gtest.h"
 
 namespace skiff::client {
 namespace {
+
+using base::testing::WaitFor;
 
 class ScriptedReconciler : public Reconciler {
  public:
@@ -54,15 +57,6 @@ class ScriptedReconciler : public Reconciler {
   std::map<std::string, std::vector<absl::Time>> calls_;
   bool overlap_ = false;
 };
-
-bool WaitFor(const std::function<bool()>& cond, absl::Duration timeout = absl::Seconds(5)) {
-  absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (cond()) return true;
-    absl::SleepFor(absl::Milliseconds(2));
-  }
-  return cond();
-}
 
 TEST(ControllerTest, FailedReconcileIsRetriedWithBackoffThenForgotten) {
   ScriptedReconciler r;

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "api/object_meta.h"
 #include "base/json.h"
 #include "boost/json.hpp"
 #include "spdlog/spdlog.h"
@@ -23,10 +24,10 @@ json::value InvolvedObject(const json::value& obj) {
   json::object ref;
   CopyIfSet(ref, "kind", base::GetString(obj, {"kind"}));
   CopyIfSet(ref, "apiVersion", base::GetString(obj, {"apiVersion"}));
-  CopyIfSet(ref, "namespace", base::GetString(obj, {"metadata", "namespace"}));
-  CopyIfSet(ref, "name", base::GetString(obj, {"metadata", "name"}));
-  CopyIfSet(ref, "uid", base::GetString(obj, {"metadata", "uid"}));
-  CopyIfSet(ref, "resourceVersion", base::GetString(obj, {"metadata", "resourceVersion"}));
+  CopyIfSet(ref, "namespace", api::Namespace(obj));
+  CopyIfSet(ref, "name", api::Name(obj));
+  CopyIfSet(ref, "uid", api::Uid(obj));
+  CopyIfSet(ref, "resourceVersion", api::ResourceVersion(obj));
   return ref;
 }
 

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "api/object_meta.h"
 #include "base/json.h"
 #include "boost/json.hpp"
 #include "client/reflector.h"
@@ -15,9 +16,7 @@ std::string MakeKey(const std::string& ns, const std::string& name) {
   return ns.empty() ? name : absl::StrCat(ns, "/", name);
 }
 
-std::string KeyOf(const boost::json::value& obj) {
-  return MakeKey(base::GetString(obj, {"metadata", "namespace"}), base::GetString(obj, {"metadata", "name"}));
-}
+std::string KeyOf(const boost::json::value& obj) { return MakeKey(api::Namespace(obj), api::Name(obj)); }
 
 void SplitKey(const std::string& key, std::string* ns, std::string* name) {
   auto slash = key.find('/');
@@ -32,7 +31,7 @@ void SplitKey(const std::string& key, std::string* ns, std::string* name) {
 
 IndexFunc IndexByNamespace() {
   return [](const boost::json::value& obj) -> std::vector<std::string> {
-    std::string ns = base::GetString(obj, {"metadata", "namespace"});
+    std::string ns = api::Namespace(obj);
     if (ns.empty()) return {};
     return {ns};
   };
@@ -41,9 +40,9 @@ IndexFunc IndexByNamespace() {
 IndexFunc IndexByOwnerUid() {
   return [](const boost::json::value& obj) {
     std::vector<std::string> out;
-    const auto* refs = base::FindPath(obj, {"metadata", "ownerReferences"});
-    if (refs == nullptr || !refs->is_array()) return out;
-    for (const auto& ref : refs->get_array()) {
+    const boost::json::array* refs = api::OwnerReferences(obj);
+    if (refs == nullptr) return out;
+    for (const auto& ref : *refs) {
       std::string uid = base::GetString(ref, {"uid"});
       if (!uid.empty()) out.push_back(std::move(uid));
     }
@@ -165,7 +164,7 @@ class Informer::Impl {
     for (const auto& [key, obj] : fresh) {
       Object old = Get(key);
       // Unchanged objects are not re-delivered on a relist.
-      if (old && ResourceVersion(*old) == ResourceVersion(*obj)) continue;
+      if (old && api::ResourceVersion(*old) == api::ResourceVersion(*obj)) continue;
       Apply(WatchEventType::kModified, obj);
     }
   }
@@ -182,10 +181,6 @@ class Informer::Impl {
         if (h.on_update) h.on_update(obj, obj);
       }
     }
-  }
-
-  static std::string ResourceVersion(const boost::json::value& obj) {
-    return base::GetString(obj, {"metadata", "resourceVersion"});
   }
 
   // Updates the cache and tells the handlers. Caller holds dispatch_mu_.

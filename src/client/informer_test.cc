@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/testing/wait_for.h"
 #include "boost/json.hpp"
 #include "client/shared_informers.h"
 #include "client/testing/fake_watch_client.h"
@@ -16,9 +17,9 @@ namespace {
 
 namespace json = boost::json;
 
-using testing::TestPod;
+using base::testing::WaitFor;
 using testing::FakeWatchClient;
-using testing::WaitFor;
+using testing::TestPod;
 
 class Log {
  public:

@@ -6,6 +6,7 @@
 #include "absl/time/clock.h"
 #include "base/json.h"
 #include "base/testing/fake_clock.h"
+#include "base/testing/wait_for.h"
 #include "client/testing/test_api_server.h"
 #include "gtest/gtest.h"
 
@@ -13,15 +14,23 @@ namespace skiff::client {
 namespace {
 
 using base::testing::FakeClock;
+using base::testing::WaitFor;
 
-bool WaitFor(const std::function<bool()>& cond, absl::Duration timeout = absl::Seconds(5)) {
-  absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (cond()) return true;
-    absl::SleepFor(absl::Milliseconds(2));
+// Candidates "a" and "b" for the same lease, on one API server and a fake clock.
+class TwoCandidatesTest : public ::testing::Test {
+ protected:
+  static LeaderElectionConfig Config(const std::string& identity, FakeClock* clock) {
+    LeaderElectionConfig config;
+    config.identity = identity;
+    config.clock = clock;
+    return config;
   }
-  return cond();
-}
+
+  testing::TestApiServer server_;
+  FakeClock clock_;
+  LeaderElector a_{server_.client(), Config("a", &clock_)};
+  LeaderElector b_{server_.client(), Config("b", &clock_)};
+};
 
 std::string Holder(Client* client) {
   auto lease =
@@ -29,51 +38,32 @@ std::string Holder(Client* client) {
   return lease.ok() ? base::GetString(**lease, {"spec", "holderIdentity"}) : "<none>";
 }
 
-TEST(LeaderElectionTest, CandidateTakesOverOnlyAfterTheLeaseExpires) {
-  testing::TestApiServer server;
-  FakeClock clock;
-  LeaderElectionConfig ca;
-  ca.identity = "a";
-  ca.clock = &clock;
-  LeaderElectionConfig cb = ca;
-  cb.identity = "b";
-  LeaderElector a(server.client(), ca);
-  LeaderElector b(server.client(), cb);
-
-  EXPECT_TRUE(a.TryAcquireOrRenew());
-  EXPECT_EQ(Holder(server.client()), "a");
-  EXPECT_FALSE(b.TryAcquireOrRenew());
-  clock.Advance(absl::Seconds(10));
-  EXPECT_TRUE(a.TryAcquireOrRenew());  // renewal: b sees a new record and restarts its wait
-  clock.Advance(absl::Seconds(10));
-  EXPECT_FALSE(b.TryAcquireOrRenew());
-  clock.Advance(absl::Seconds(14));
-  EXPECT_FALSE(b.TryAcquireOrRenew());  // 14 s since b saw the renewal: not yet
-  clock.Advance(absl::Seconds(2));
-  EXPECT_TRUE(b.TryAcquireOrRenew());  // a stopped renewing for more than 15 s
-  EXPECT_EQ(Holder(server.client()), "b");
-  auto lease = server.client()->Get(Resource("coordination.k8s.io", "v1", "leases"), "kube-system",
-                                    "skiff-controller-manager");
+TEST_F(TwoCandidatesTest, CandidateTakesOverOnlyAfterTheLeaseExpires) {
+  EXPECT_TRUE(a_.TryAcquireOrRenew());
+  EXPECT_EQ(Holder(server_.client()), "a");
+  EXPECT_FALSE(b_.TryAcquireOrRenew());
+  clock_.Advance(absl::Seconds(10));
+  EXPECT_TRUE(a_.TryAcquireOrRenew());  // renewal: b sees a new record and restarts its wait
+  clock_.Advance(absl::Seconds(10));
+  EXPECT_FALSE(b_.TryAcquireOrRenew());
+  clock_.Advance(absl::Seconds(14));
+  EXPECT_FALSE(b_.TryAcquireOrRenew());  // 14 s since b saw the renewal: not yet
+  clock_.Advance(absl::Seconds(2));
+  EXPECT_TRUE(b_.TryAcquireOrRenew());  // a stopped renewing for more than 15 s
+  EXPECT_EQ(Holder(server_.client()), "b");
+  auto lease = server_.client()->Get(Resource("coordination.k8s.io", "v1", "leases"), "kube-system",
+                                     "skiff-controller-manager");
   EXPECT_EQ(base::GetInt(**lease, {"spec", "leaseTransitions"}), 1);
   EXPECT_EQ(base::GetInt(**lease, {"spec", "leaseDurationSeconds"}), 15);
-  EXPECT_FALSE(a.TryAcquireOrRenew());  // a sees b's fresh record
+  EXPECT_FALSE(a_.TryAcquireOrRenew());  // a sees b's fresh record
 }
 
-TEST(LeaderElectionTest, ReleaseLetsASuccessorInAtOnce) {
-  testing::TestApiServer server;
-  FakeClock clock;
-  LeaderElectionConfig ca;
-  ca.identity = "a";
-  ca.clock = &clock;
-  LeaderElectionConfig cb = ca;
-  cb.identity = "b";
-  LeaderElector a(server.client(), ca);
-  LeaderElector b(server.client(), cb);
-  ASSERT_TRUE(a.TryAcquireOrRenew());
-  EXPECT_FALSE(b.TryAcquireOrRenew());
-  a.Release();
-  EXPECT_EQ(Holder(server.client()), "");
-  EXPECT_TRUE(b.TryAcquireOrRenew());
+TEST_F(TwoCandidatesTest, ReleaseLetsASuccessorInAtOnce) {
+  ASSERT_TRUE(a_.TryAcquireOrRenew());
+  EXPECT_FALSE(b_.TryAcquireOrRenew());
+  a_.Release();
+  EXPECT_EQ(Holder(server_.client()), "");
+  EXPECT_TRUE(b_.TryAcquireOrRenew());
 }
 
 TEST(LeaderElectionTest, LoopCallsBackAndHandsOverOnStop) {

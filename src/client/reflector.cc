@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "api/object_meta.h"
 #include "base/json.h"
 #include "spdlog/spdlog.h"
 
@@ -164,7 +165,7 @@ absl::Status Reflector::WatchOnce(absl::Time* next_resync) {
           std::lock_guard callback(callback_mu_);
           callbacks_.on_event(event);
         }
-        SetResourceVersion(base::GetString(*event.object, {"metadata", "resourceVersion"}));
+        SetResourceVersion(api::ResourceVersion(*event.object));
         return true;
       },
       [this](const absl::Status& status) {

@@ -6,15 +6,16 @@
 #include <thread>
 #include <vector>
 
+#include "base/testing/wait_for.h"
 #include "client/testing/fake_watch_client.h"
 #include "gtest/gtest.h"
 
 namespace skiff::client {
 namespace {
 
+using base::testing::WaitFor;
 using testing::FakeWatchClient;
 using testing::TestPod;
-using testing::WaitFor;
 
 const api::ResourceInfo& Pods() { return Resource("", "v1", "pods"); }
 

@@ -5,12 +5,15 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "CLI/CLI.hpp"
+#include "absl/time/time.h"
 #include "agent/kubelet/agent.h"
 #include "agent/kubelet/agent_command.h"
 #include "agent/kubelet/images_command.h"
 #include "apiserver/server.h"
+#include "base/file.h"
 #include "base/file_limit.h"
 #include "base/process.h"
 #include "client/inprocess/in_process_client.h"
@@ -42,6 +45,12 @@ int RunServer(const skiff::apiserver::ServerOptions& options, bool disable_contr
   std::unique_ptr<skiff::client::InProcessClient> client;
   std::unique_ptr<skiff::controllers::ControllerManager> manager;
   if (!disable_controllers) {
+    // kube-controller-manager's --root-ca-file: the CA pods use to trust the API server.
+    if (auto ca = skiff::base::ReadFile(options.data_dir + "/pki/ca.crt"); ca.ok()) {
+      manager_options.controllers.root_ca_pem = *ca;
+    } else {
+      spdlog::warn("no CA to publish as kube-root-ca.crt: {}", ca.status().ToString());
+    }
     // csrsigning issues with the cluster CA, as kube-controller-manager's --cluster-signing-*-file.
     manager_options.controllers.cluster_signing_cert_file = options.data_dir + "/pki/ca.crt";
     manager_options.controllers.cluster_signing_key_file = options.data_dir + "/pki/ca.key";
@@ -120,6 +129,28 @@ int main(int argc, char** argv) {
       ->add_option("--max-mutating-requests-inflight", server_options.max_mutating_requests_inflight,
                    "Mutating requests queued or running at once; more get 429 (0: no limit)")
       ->capture_default_str();
+  server->add_option("--pod-security-config", server_options.pod_security_config,
+                     "PodSecurityConfiguration file (defaults and exemptions of Pod Security admission; "
+                     "default: every namespace privileged unless labelled)");
+  server->add_option("--service-account-issuer", server_options.service_account_issuers,
+                     "Issuer (iss) of ServiceAccount tokens; repeatable, the first issues, all are accepted "
+                     "(default https://kubernetes.default.svc.cluster.local)");
+  server->add_option("--api-audiences", server_options.api_audiences,
+                     "Audiences of the API; tokens must be for one of them (default: the issuer)")
+      ->delimiter(',');
+  std::string max_token_expiration;
+  server->add_option("--service-account-max-token-expiration", max_token_expiration,
+                     "Longest lifetime a TokenRequest gets, e.g. 48h (default: no maximum)");
+  server->add_option("--service-account-jwks-uri", server_options.service_account_jwks_uri,
+                     "jwks_uri of the OIDC discovery document (default: ISSUER/openid/v1/jwks)");
+  server->add_option("--service-account-signing-key-file", server_options.service_account_key_file,
+                     "PEM P-256 private key signing ServiceAccount tokens (default: DATA_DIR/pki/"
+                     "service-account.key, created on first start)");
+  std::vector<std::string> disabled_admission;
+  server->add_option("--disable-admission-plugins", disabled_admission,
+                     "Admission plugins to turn off (ServiceAccount)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"ServiceAccount"}));
   server->add_flag("--disable-agent", disable_agent, "Do not run a node agent in this process");
   skiff::agent::kubelet::AgentFlags node_service_flags;  // of the in-process agent
   skiff::agent::kubelet::AddNodeServiceFlags(server, &node_service_flags);
@@ -141,6 +172,18 @@ int main(int argc, char** argv) {
   auto* sim = app.add_subcommand("sim", "Simulate kubelet nodes against an API server (scale tests)");
   skiff::sim::AddSimFlags(sim, &sim_flags);
   CLI11_PARSE(app, argc, argv);
+  for (const auto& plugin : disabled_admission) {
+    if (plugin == "ServiceAccount") server_options.service_account_admission = false;
+  }
+  if (!max_token_expiration.empty()) {
+    absl::Duration d;
+    if (!absl::ParseDuration(max_token_expiration, &d) || d < absl::ZeroDuration()) {
+      std::fprintf(stderr, "--service-account-max-token-expiration: not a duration: %s\n",
+                   max_token_expiration.c_str());
+      return 2;
+    }
+    server_options.service_account_max_token_expiration_seconds = absl::ToInt64Seconds(d);
+  }
   skiff::base::RaiseOpenFileLimit();
   if (server->parsed()) {
     auto manager_options = skiff::controllers::ToManagerOptions(manager_flags);
@@ -148,6 +191,10 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "skiff server: %s\n", std::string(manager_options.status().message()).c_str());
       return 2;
     }
+    // The ServiceAccount admission needs each namespace's "default" ServiceAccount, which only the
+    // in-process controller manager creates.
+    server_options.service_account_admission &=
+        !disable_controllers && !manager_options->disabled.count("serviceaccount");
     return RunServer(server_options, disable_controllers, disable_agent, std::move(*manager_options),
                      node_service_flags);
   }

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "api/object_meta.h"
 #include "base/json.h"
 #include "scheduler/topology_index.h"
 
@@ -29,7 +30,7 @@ void SchedulerCache::MaybeDropNodeLocked(const std::string& name) {
 
 void SchedulerCache::AddOrUpdateNode(client::Object node) {
   std::lock_guard<std::mutex> lock(mu_);
-  std::string name = base::GetString(*node, {"metadata", "name"});
+  std::string name = api::Name(*node);
   MutableNode(name).SetNode(std::move(node));
 }
 

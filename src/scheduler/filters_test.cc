@@ -168,18 +168,11 @@ TEST(FiltersTest, InterPodAffinityRequiresAMatchingPodInTheDomain) {
 }
 
 TEST(FiltersTest, TopologySpreadDoNotSchedule) {
-  std::string spread = R"({"topologySpreadConstraints":[{"maxSkew":1,"topologyKey":"zone",
-      "whenUnsatisfiable":"DoNotSchedule","labelSelector":{"matchLabels":{"app":"web"}}}]})";
-  auto n1 =
-      MakeNodeInfo(MakeNode("n1", "4", "8Gi", R"({"zone":"a"})"),
-                   {MakePod("a1", "", "", R"({"app":"web"})"), MakePod("a2", "", "", R"({"app":"web"})")});
-  auto n2 = MakeNodeInfo(MakeNode("n2", "4", "8Gi", R"({"zone":"b"})"),
-                         {MakePod("b1", "", "", R"({"app":"web"})")});
-  auto n3 = MakeNodeInfo(MakeNode("n3"));
-  auto pod = MakePod("p", "", "", R"({"app":"web"})", spread);
-  EXPECT_EQ(RunOn(pod, {n1, n2, n3}, 0).reasons[0], "node(s) didn't match pod topology spread constraints");
-  EXPECT_TRUE(RunOn(pod, {n1, n2, n3}, 1).ok());
-  FilterResult r = RunOn(pod, {n1, n2, n3}, 2);
+  auto nodes = testing::WebPodsAcrossZones("");
+  auto pod = MakePod("p", "", "", R"({"app":"web"})", testing::Spread("zone", 1));
+  EXPECT_EQ(RunOn(pod, nodes, 0).reasons[0], "node(s) didn't match pod topology spread constraints");
+  EXPECT_TRUE(RunOn(pod, nodes, 1).ok());
+  FilterResult r = RunOn(pod, nodes, 2);
   EXPECT_EQ(r.code, FilterCode::kUnresolvable);
   EXPECT_EQ(r.reasons[0], "node(s) didn't match pod topology spread constraints (missing required label)");
 }

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/container/node_hash_set.h"
+#include "api/object_meta.h"
 #include "base/json.h"
 
 namespace skiff::scheduler {
@@ -35,7 +36,7 @@ const boost::json::value NodeInfo::kNoLabels;
 void NodeInfo::SetNode(client::Object node) {
   node_ = std::move(node);
   const boost::json::value& n = *node_;
-  const boost::json::value* labels = base::FindPath(n, {"metadata", "labels"});
+  const boost::json::value* labels = api::Labels(n);
   labels_ = labels != nullptr ? labels : &kNoLabels;
   label_list_.clear();
   if (labels_->is_object()) {

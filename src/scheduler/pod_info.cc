@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <utility>
 
+#include "api/object_meta.h"
+#include "api/pod_util.h"
 #include "api/quantity.h"
 #include "base/json.h"
 #include "boost/json/serialize.hpp"
@@ -383,13 +385,13 @@ PodInfoPtr MakePodInfo(client::Object pod,
                        const std::function<int32_t(const std::string&)>& priority_of_class) {
   auto info = std::make_shared<PodInfo>();
   const json::value& p = *pod;
-  info->ns = base::GetString(p, {"metadata", "namespace"});
-  info->name = base::GetString(p, {"metadata", "name"});
-  info->uid = base::GetString(p, {"metadata", "uid"});
+  info->ns = api::Namespace(p);
+  info->name = api::Name(p);
+  info->uid = api::Uid(p);
   info->key = info->ns.empty() ? info->name : info->ns + "/" + info->name;
-  info->terminating = base::FindPath(p, {"metadata", "deletionTimestamp"}) != nullptr;
-  if (const json::value* labels = base::FindPath(p, {"metadata", "labels"})) info->labels = *labels;
-  info->phase = base::GetString(p, {"status", "phase"});
+  info->terminating = api::IsBeingDeleted(p);
+  if (const json::value* labels = api::Labels(p)) info->labels = *labels;
+  info->phase = api::PodPhase(p);
   const json::value* spec_ptr = base::Find(p, "spec");
   static const json::value kEmpty = json::object();
   const json::value& spec = spec_ptr != nullptr ? *spec_ptr : kEmpty;

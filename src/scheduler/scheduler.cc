@@ -5,6 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "api/object_meta.h"
+#include "api/pod_util.h"
 #include "base/json.h"
 #include "client/event_recorder.h"
 #include "client/informer.h"
@@ -135,7 +137,7 @@ PodInfoPtr Scheduler::Parse(const client::Object& pod) {
 }
 
 void Scheduler::OnPriorityClass(const client::Object& pc, bool deleted) {
-  std::string name = base::GetString(*pc, {"metadata", "name"});
+  std::string name = api::Name(*pc);
   int32_t value = static_cast<int32_t>(base::GetInt(*pc, {"value"}));
   std::lock_guard<std::mutex> lock(priorities_mu_);
   if (deleted) {
@@ -154,12 +156,12 @@ void Scheduler::OnPriorityClass(const client::Object& pc, bool deleted) {
 }
 
 void Scheduler::OnNamespace(const client::Object& ns, bool deleted) {
-  std::string name = base::GetString(*ns, {"metadata", "name"});
+  std::string name = api::Name(*ns);
   if (deleted) {
     cache_.RemoveNamespace(name);
     return;
   }
-  const json::value* labels = base::FindPath(*ns, {"metadata", "labels"});
+  const json::value* labels = api::Labels(*ns);
   cache_.SetNamespace(name, labels != nullptr ? *labels : json::value());
 }
 
@@ -174,9 +176,7 @@ void Scheduler::OnNodeUpdate(const client::Object& old_node, const client::Objec
     queue_.OnClusterEvent(ClusterEvent::kNodeUpdate);
 }
 
-void Scheduler::OnNodeDelete(const client::Object& node) {
-  cache_.RemoveNode(base::GetString(*node, {"metadata", "name"}));
-}
+void Scheduler::OnNodeDelete(const client::Object& node) { cache_.RemoveNode(api::Name(*node)); }
 
 void Scheduler::OnPodAdd(const client::Object& pod) {
   PodInfoPtr info = Parse(pod);
@@ -191,9 +191,9 @@ void Scheduler::OnPodAdd(const client::Object& pod) {
 void Scheduler::OnPodUpdate(const client::Object& old_pod, const client::Object& pod) {
   PodInfoPtr info = Parse(pod);
   if (!info->node_name.empty()) {
-    bool was_assigned = old_pod != nullptr && !base::GetString(*old_pod, {"spec", "nodeName"}).empty();
+    bool was_assigned = old_pod != nullptr && !api::NodeName(*old_pod).empty();
     // Only the phase matters here: no need to parse the whole old version.
-    std::string old_phase = old_pod == nullptr ? "" : base::GetString(*old_pod, {"status", "phase"});
+    std::string old_phase = old_pod == nullptr ? "" : api::PodPhase(*old_pod);
     bool was_active = old_pod == nullptr || (old_phase != "Succeeded" && old_phase != "Failed");
     cache_.AddOrUpdatePod(info);
     if (!was_assigned) {
@@ -201,8 +201,7 @@ void Scheduler::OnPodUpdate(const client::Object& old_pod, const client::Object&
       queue_.OnClusterEvent(ClusterEvent::kAssignedPodAdd);
     } else if (was_active && !PodActive(*info)) {
       queue_.OnClusterEvent(ClusterEvent::kAssignedPodDelete);  // finished pods free their node
-    } else if (base::FindPath(*old_pod, {"metadata", "labels"}) == nullptr ||
-               *base::FindPath(*old_pod, {"metadata", "labels"}) != info->labels) {
+    } else if (api::Labels(*old_pod) == nullptr || *api::Labels(*old_pod) != info->labels) {
       queue_.OnClusterEvent(ClusterEvent::kAssignedPodUpdate);
     }
     return;
@@ -218,7 +217,7 @@ void Scheduler::OnPodUpdate(const client::Object& old_pod, const client::Object&
 void Scheduler::OnPodDelete(const client::Object& pod) {
   std::string key = client::KeyOf(*pod);
   queue_.Delete(key);
-  bool assigned = !base::GetString(*pod, {"spec", "nodeName"}).empty() || cache_.IsAssumed(key);
+  bool assigned = !api::NodeName(*pod).empty() || cache_.IsAssumed(key);
   cache_.RemovePod(key);
   if (assigned) queue_.OnClusterEvent(ClusterEvent::kAssignedPodDelete);
 }

@@ -3,6 +3,7 @@
 #include <set>
 #include <thread>
 
+#include "base/testing/wait_for.h"
 #include "client/shared_informers.h"
 #include "client/testing/test_api_server.h"
 #include "gtest/gtest.h"
@@ -11,18 +12,11 @@
 namespace skiff::scheduler {
 namespace {
 
+// The waits here are longer than WaitFor's default: they span whole pod lifecycles.
+bool Eventually(const std::function<bool()>& done) { return base::testing::WaitFor(done, absl::Seconds(20)); }
+
 const api::ResourceInfo& Pods() { return client::Resource("", "v1", "pods"); }
 const api::ResourceInfo& Nodes() { return client::Resource("", "v1", "nodes"); }
-
-// Polls `done` for up to 20 s.
-template <typename F>
-bool Eventually(F done) {
-  for (int i = 0; i < 400; ++i) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return done();
-}
 
 class SchedulerTest : public ::testing::Test {
  protected:

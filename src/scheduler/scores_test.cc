@@ -66,17 +66,12 @@ TEST(ScoresTest, PreferredInterPodAffinityAndAntiAffinity) {
 }
 
 TEST(ScoresTest, ScheduleAnywaySpreadPrefersEmptierDomains) {
-  std::string spread = R"({"topologySpreadConstraints":[{"maxSkew":1,"topologyKey":"zone",
-      "whenUnsatisfiable":"ScheduleAnyway","labelSelector":{"matchLabels":{"app":"web"}}}]})";
-  auto n1 =
-      MakeNodeInfo(MakeNode("n1", "4", "8Gi", R"({"zone":"a"})"),
-                   {MakePod("a1", "", "", R"({"app":"web"})"), MakePod("a2", "", "", R"({"app":"web"})")});
-  auto n2 = MakeNodeInfo(MakeNode("n2", "4", "8Gi", R"({"zone":"b"})"),
-                         {MakePod("b1", "", "", R"({"app":"web"})")});
-  auto n3 = MakeNodeInfo(MakeNode("n3", "4", "8Gi", R"({"zone":"c"})"));
-  auto pod = MakePodInfo(MakePod("p", "", "", R"({"app":"web"})", spread));
-  Snapshot s = MakeSnapshot({n1, n2, n3});
-  std::vector<int64_t> scores = ScorePodTopologySpread(*pod, s, {n1.get(), n2.get(), n3.get()});
+  auto nodes = testing::WebPodsAcrossZones("c");
+  auto pod =
+      MakePodInfo(MakePod("p", "", "", R"({"app":"web"})", testing::Spread("zone", 1, "", "ScheduleAnyway")));
+  Snapshot s = MakeSnapshot(nodes);
+  std::vector<int64_t> scores =
+      ScorePodTopologySpread(*pod, s, {nodes[0].get(), nodes[1].get(), nodes[2].get()});
   EXPECT_LT(scores[0], scores[1]);
   EXPECT_LT(scores[1], scores[2]);
   EXPECT_EQ(scores[2], 100);

@@ -86,6 +86,27 @@ inline Snapshot MakeSnapshot(const std::vector<std::shared_ptr<NodeInfo>>& nodes
   return s;
 }
 
+// Pod spec fields (JSON text): one topology spread constraint over `key` for pods labelled
+// app=web; `extra` is appended inside the constraint (e.g. `,"minDomains":3`).
+inline std::string Spread(const std::string& key, int max_skew, const std::string& extra = "",
+                          const std::string& when_unsatisfiable = "DoNotSchedule") {
+  return R"({"topologySpreadConstraints":[{"maxSkew":)" + std::to_string(max_skew) + R"(,"topologyKey":")" +
+         key + R"(","whenUnsatisfiable":")" + when_unsatisfiable +
+         R"(","labelSelector":{"matchLabels":{"app":"web"}})" + extra + "}]}";
+}
+
+// Three nodes: n1 in zone a running two app=web pods, n2 in zone b running one, and an empty n3
+// in `n3_zone` (no zone label when empty).
+inline std::vector<std::shared_ptr<NodeInfo>> WebPodsAcrossZones(const std::string& n3_zone) {
+  return {
+      MakeNodeInfo(MakeNode("n1", "4", "8Gi", R"({"zone":"a"})"),
+                   {MakePod("a1", "", "", R"({"app":"web"})"), MakePod("a2", "", "", R"({"app":"web"})")}),
+      MakeNodeInfo(MakeNode("n2", "4", "8Gi", R"({"zone":"b"})"),
+                   {MakePod("b1", "", "", R"({"app":"web"})")}),
+      MakeNodeInfo(n3_zone.empty() ? MakeNode("n3")
+                                   : MakeNode("n3", "4", "8Gi", R"({"zone":")" + n3_zone + R"("})"))};
+}
+
 }  // namespace skiff::scheduler::testing
 
 #endif  // SKIFF_SCHEDULER_TEST_UTIL_H_

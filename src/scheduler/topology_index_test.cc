@@ -16,6 +16,7 @@ using testing::Json;
 using testing::MakeNode;
 using testing::MakePod;
 using testing::Obj;
+using testing::Spread;
 
 PodInfoPtr Placed(const client::Object& pod, const std::string& node) {
   auto info = std::make_shared<PodInfo>(*MakePodInfo(pod));
@@ -33,12 +34,6 @@ std::string Affinity(const std::string& selector, const std::string& key) {
   return R"({"affinity":{"podAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":[
       {"labelSelector":)" +
          selector + R"(,"topologyKey":")" + key + R"("}]}}})";
-}
-
-std::string Spread(const std::string& key, int max_skew, const std::string& extra = "") {
-  return R"({"topologySpreadConstraints":[{"maxSkew":)" + std::to_string(max_skew) + R"(,"topologyKey":")" +
-         key + R"(","whenUnsatisfiable":"DoNotSchedule","labelSelector":{"matchLabels":{"app":"web"}})" +
-         extra + "}]}";
 }
 
 // Filter verdicts of `pod` on every node of `snapshot`, as "node:plugin" ("node:ok" when it fits).

@@ -5,6 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "api/object_meta.h"
 #include "base/clock.h"
 #include "base/json.h"
 #include "boost/json.hpp"
@@ -259,12 +260,12 @@ absl::StatusOr<PodSpecSummary> SummarizePod(const json::value& pod) {
         s.scheduled_since = base::GetString(c, {"lastTransitionTime"});
     }
   }
-  std::string after = base::GetString(pod, {"metadata", "annotations", kExitAfterAnnotation});
+  std::string after = api::Annotation(pod, kExitAfterAnnotation);
   if (!after.empty() && !absl::ParseDuration(after, &s.exit_after)) {
     return absl::InvalidArgumentError(
         absl::StrCat(kExitAfterAnnotation, " \"", after, "\" is not a duration"));
   }
-  std::string code = base::GetString(pod, {"metadata", "annotations", kExitCodeAnnotation});
+  std::string code = api::Annotation(pod, kExitCodeAnnotation);
   if (!code.empty() && !absl::SimpleAtoi(code, &s.exit_code)) {
     return absl::InvalidArgumentError(absl::StrCat(kExitCodeAnnotation, " \"", code, "\" is not an integer"));
   }

@@ -6,6 +6,8 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "api/object_meta.h"
+#include "api/pod_util.h"
 #include "base/json.h"
 #include "boost/json.hpp"
 #include "spdlog/spdlog.h"
@@ -254,14 +256,14 @@ absl::Status Simulator::RegisterNode(int index) {
   std::string pod_cidr;
   auto created = client_->Create(nodes_, "", node);
   if (created.ok()) {
-    uid = base::GetString(**created, {"metadata", "uid"});
+    uid = api::Uid(**created);
     pod_cidr = base::GetString(**created, {"spec", "podCIDR"});
   } else if (ExistsAlready(created.status())) {
     // Taking over a node registered earlier (a restarted sim): refresh its labels and status.
     json::value labels_patch = {{"metadata", {{"labels", node.at("metadata").at("labels")}}}};
     auto patched = client_->Patch(nodes_, "", id.name, client::PatchType::kMerge, labels_patch);
     if (!patched.ok()) return patched.status();
-    uid = base::GetString(**patched, {"metadata", "uid"});
+    uid = api::Uid(**patched);
     pod_cidr = base::GetString(**patched, {"spec", "podCIDR"});
     json::value status_patch = {{"status", node.at("status")}};
     auto status = client_->Patch(nodes_, "", id.name, client::PatchType::kMerge, status_patch, StatusPatch());
@@ -352,13 +354,13 @@ void Simulator::OnNodeEvent(const client::WatchEvent& event) {
 }
 
 void Simulator::HandleNodeLocked(const json::value& node, bool deleted) {
-  auto it = node_index_.find(base::GetString(node, {"metadata", "name"}));
+  auto it = node_index_.find(api::Name(node));
   if (it == node_index_.end()) return;
   const int index = it->second;
   NodeState& n = node_states_[index];
   bool urgent = deleted;
   if (!deleted) {
-    n.uid = base::GetString(node, {"metadata", "uid"});
+    n.uid = api::Uid(node);
     std::string pod_cidr = base::GetString(node, {"spec", "podCIDR"});
     if (!pod_cidr.empty()) {
       auto cidr = base::ParseIpv4Cidr(pod_cidr);
@@ -388,7 +390,7 @@ void Simulator::OnPodList(const std::vector<client::Object>& items) {
   std::lock_guard lock(mu_);
   absl::flat_hash_set<std::string> present;
   present.reserve(items.size());
-  for (const auto& item : items) present.insert(base::GetString(*item, {"metadata", "uid"}));
+  for (const auto& item : items) present.insert(api::Uid(*item));
   std::vector<std::string> gone;
   for (const auto& [uid, pod] : pod_states_) {
     if (!present.contains(uid)) gone.push_back(uid);
@@ -412,8 +414,8 @@ void Simulator::ForgetPodLocked(const std::string& uid) {
 }
 
 void Simulator::HandlePodLocked(const json::value& pod, bool deleted) {
-  std::string uid = base::GetString(pod, {"metadata", "uid"});
-  auto node_it = node_index_.find(base::GetString(pod, {"spec", "nodeName"}));
+  std::string uid = api::Uid(pod);
+  auto node_it = node_index_.find(api::NodeName(pod));
   if (node_it == node_index_.end() || uid.empty()) {
     ForgetPodLocked(uid);
     return;
@@ -425,21 +427,20 @@ void Simulator::HandlePodLocked(const json::value& pod, bool deleted) {
   auto [it, inserted] = pod_states_.try_emplace(uid);
   PodState& p = it->second;
   if (inserted) {
-    p.ns = base::GetString(pod, {"metadata", "namespace"});
-    p.name = base::GetString(pod, {"metadata", "name"});
+    p.ns = api::Namespace(pod);
+    p.name = api::Name(pod);
     p.node = node_it->second;
     node_states_[p.node].pods.insert(uid);
   }
   absl::Time now = clock_->Now();
-  if (base::FindPath(pod, {"metadata", "deletionTimestamp"})) {
+  if (api::IsBeingDeleted(pod)) {
     if (!p.deleting) {
       p.deleting = true;
       At(now, [this, uid] { DeletePod(uid); });
     }
     return;
   }
-  std::string phase = base::GetString(pod, {"status", "phase"});
-  if (phase == "Succeeded" || phase == "Failed") {
+  if (api::IsTerminal(pod)) {
     p.finished = true;
     if (!p.ip.empty()) node_states_[p.node].ips.Release(p.ip);
     p.ip.clear();
@@ -453,7 +454,7 @@ void Simulator::HandlePodLocked(const json::value& pod, bool deleted) {
     summary = PodSpecSummary{};
   }
   std::string pod_ip = base::GetString(pod, {"status", "podIP"});
-  if (phase == "Running" && !pod_ip.empty()) {
+  if (api::PodPhase(pod) == "Running" && !pod_ip.empty()) {
     // Already running (the sim restarted): adopt it as it is.
     p.running = true;
     p.ip = pod_ip;

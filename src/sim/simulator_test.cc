@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "base/json.h"
+#include "base/testing/wait_for.h"
 #include "boost/json.hpp"
 #include "client/testing/test_api_server.h"
 #include "gtest/gtest.h"
@@ -13,19 +14,12 @@
 namespace skiff::sim {
 namespace {
 
+using base::testing::WaitFor;
+
 namespace json = boost::json;
 
 const api::ResourceInfo& R(const char* group, const char* plural) {
   return *api::FindResource(group, "v1", plural);
-}
-
-// Polls `check` until it returns true or 10 s pass.
-bool Eventually(const std::function<bool()>& check) {
-  for (int i = 0; i < 200; ++i) {
-    if (check()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return check();
 }
 
 class SimulatorTest : public ::testing::Test {
@@ -83,7 +77,7 @@ TEST_F(SimulatorTest, RegistersNodesAndRenewsLeases) {
               base::GetString(*node, {"metadata", "uid"}));
   }
   std::string first = base::GetString(*Get("leases", "kube-node-lease", "sim-1"), {"spec", "renewTime"});
-  EXPECT_TRUE(Eventually([&] {
+  EXPECT_TRUE(WaitFor([&] {
     return base::GetString(*Get("leases", "kube-node-lease", "sim-1"), {"spec", "renewTime"}) != first;
   }));
   EXPECT_GE(sim.stats().nodes_registered, 3);
@@ -93,12 +87,12 @@ TEST_F(SimulatorTest, RunsPodsWithIpsFromThePodCidrAndFinalisesDeletion) {
   Simulator sim(client(), options_);
   ASSERT_TRUE(sim.Start().ok());
   CreatePod("on-fallback", "sim-1");
-  ASSERT_TRUE(Eventually([&] { return PodField("on-fallback", {"status", "phase"}) == "Running"; }));
+  ASSERT_TRUE(WaitFor([&] { return PodField("on-fallback", {"status", "phase"}) == "Running"; }));
   EXPECT_EQ(PodField("on-fallback", {"status", "podIP"}).rfind("10.244.1.", 0), 0u);
   EXPECT_EQ(PodField("on-fallback", {"status", "hostIP"}), "127.64.0.2");
   // The sim records a pod as started once its status write returns, which may be after we see it.
   std::optional<SimPod> found;
-  EXPECT_TRUE(Eventually([&] {
+  EXPECT_TRUE(WaitFor([&] {
     found = sim.FindPod("default", "on-fallback");
     return found.has_value() && found->started;
   }));
@@ -119,13 +113,13 @@ TEST_F(SimulatorTest, RunsPodsWithIpsFromThePodCidrAndFinalisesDeletion) {
                   ->Patch(R("", "nodes"), "", "sim-2", client::PatchType::kMerge,
                           json::parse(R"({"spec":{"podCIDR":"10.99.7.0/24"}})"))
                   .ok());
-  ASSERT_TRUE(Eventually([&] {
+  ASSERT_TRUE(WaitFor([&] {
     auto n = Get("nodes", "", "sim-2");
     return n && base::GetString(*n, {"spec", "podCIDR"}) == "10.99.7.0/24";
   }));
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the node watch catches up
   CreatePod("on-cidr", "sim-2");
-  ASSERT_TRUE(Eventually([&] { return PodField("on-cidr", {"status", "phase"}) == "Running"; }));
+  ASSERT_TRUE(WaitFor([&] { return PodField("on-cidr", {"status", "phase"}) == "Running"; }));
   EXPECT_EQ(PodField("on-cidr", {"status", "podIP"}).rfind("10.99.7.", 0), 0u);
 
   // Pods on other nodes are not touched.
@@ -135,8 +129,8 @@ TEST_F(SimulatorTest, RunsPodsWithIpsFromThePodCidrAndFinalisesDeletion) {
 
   // Graceful deletion is finalised by the sim.
   ASSERT_TRUE(client()->Delete(R("", "pods"), "default", "on-fallback").ok());
-  EXPECT_TRUE(Eventually([&] { return Get("pods", "default", "on-fallback") == nullptr; }));
-  EXPECT_TRUE(Eventually([&] { return sim.stats().pods_deleted >= 1; }));  // counted after the delete returns
+  EXPECT_TRUE(WaitFor([&] { return Get("pods", "default", "on-fallback") == nullptr; }));
+  EXPECT_TRUE(WaitFor([&] { return sim.stats().pods_deleted >= 1; }));  // counted after the delete returns
 }
 
 TEST_F(SimulatorTest, ExitAfterAnnotationFinishesPods) {
@@ -144,8 +138,8 @@ TEST_F(SimulatorTest, ExitAfterAnnotationFinishesPods) {
   ASSERT_TRUE(sim.Start().ok());
   CreatePod("job-ok", "sim-0", R"({"sim.skiff.dev/exit-after":"200ms"})");
   CreatePod("job-bad", "sim-0", R"({"sim.skiff.dev/exit-after":"200ms","sim.skiff.dev/exit-code":"3"})");
-  EXPECT_TRUE(Eventually([&] { return PodField("job-ok", {"status", "phase"}) == "Succeeded"; }));
-  EXPECT_TRUE(Eventually([&] { return PodField("job-bad", {"status", "phase"}) == "Failed"; }));
+  EXPECT_TRUE(WaitFor([&] { return PodField("job-ok", {"status", "phase"}) == "Succeeded"; }));
+  EXPECT_TRUE(WaitFor([&] { return PodField("job-bad", {"status", "phase"}) == "Failed"; }));
 }
 
 TEST_F(SimulatorTest, RepairsAnUnhealthyNodeStatus) {
@@ -159,7 +153,7 @@ TEST_F(SimulatorTest, RepairsAnUnhealthyNodeStatus) {
                                   "reason":"NodeStatusUnknown"}]}})"),
                           status)
                   .ok());
-  EXPECT_TRUE(Eventually([&] {
+  EXPECT_TRUE(WaitFor([&] {
     auto node = Get("nodes", "", "sim-0");
     return node && !NodeStatusNeedsUpdate(options_, *node);
   }));
@@ -171,15 +165,17 @@ TEST_F(SimulatorTest, RestartAdoptsRunningPods) {
     Simulator sim(client(), options_);
     ASSERT_TRUE(sim.Start().ok());
     CreatePod("survivor", "sim-0");
-    ASSERT_TRUE(Eventually([&] { return PodField("survivor", {"status", "phase"}) == "Running"; }));
+    ASSERT_TRUE(WaitFor([&] { return PodField("survivor", {"status", "phase"}) == "Running"; }));
     ip = PodField("survivor", {"status", "podIP"});
   }
   Simulator again(client(), options_);
   ASSERT_TRUE(again.Start().ok());  // nodes exist already: taken over
   CreatePod("newcomer", "sim-0");
-  ASSERT_TRUE(Eventually([&] { return PodField("newcomer", {"status", "phase"}) == "Running"; }));
+  ASSERT_TRUE(WaitFor([&] { return PodField("newcomer", {"status", "phase"}) == "Running"; }));
   EXPECT_NE(PodField("newcomer", {"status", "podIP"}), ip);  // the survivor's address stays reserved
   EXPECT_EQ(PodField("survivor", {"status", "podIP"}), ip);
+  // Counted after the status patch returns; the survivor was adopted, not started again.
+  ASSERT_TRUE(WaitFor([&] { return again.stats().pods_started >= 1; }));
   EXPECT_EQ(again.stats().pods_started, 1);
 }
 

@@ -14,6 +14,16 @@ from conftest import KUBECTL, stop_process, wait_for
 
 NS = "e1-read"
 NS2 = "e1-read-other"
+# Every namespace also holds the cluster CA ConfigMap (root-ca-cert-publisher), as in Kubernetes.
+ROOT_CA = "kube-root-ca.crt"
+
+
+def without_root_ca(items):
+    """Drops the root CA ConfigMap from names ("x", "configmap/x", "x=..."), rows or watch rows."""
+    def name(item):
+        text = item if isinstance(item, str) else item[1] if item[0] in ("ADDED", "MODIFIED", "DELETED") else item[0]
+        return text.split("/")[-1].split("=")[0]
+    return [i for i in items if name(i) != ROOT_CA]
 
 
 def rows(text):
@@ -205,7 +215,7 @@ def test_explain_recursive_and_top_level(shared_skiff):
 
 def test_get_default_table(seeded):
     out = seeded.kubectl("get", "configmaps", "-n", NS).stdout
-    r = rows(out)
+    r = without_root_ca(rows(out))
     assert r[0] == ["NAME", "DATA", "AGE"]
     assert [row[0] for row in r[1:]] == ["cm-a", "cm-b", "cm-c", "cm-d", "cm-e"]
     assert all(row[1] == "2" for row in r[1:])
@@ -252,7 +262,7 @@ def test_get_yaml_and_json(seeded):
 
     lst = json.loads(seeded.kubectl("get", "cm", "-n", NS, "-o", "json").stdout)
     assert lst["kind"] == "List" and lst["apiVersion"] == "v1"
-    assert [i["metadata"]["name"] for i in lst["items"]] == ["cm-a", "cm-b", "cm-c", "cm-d", "cm-e"]
+    assert without_root_ca([i["metadata"]["name"] for i in lst["items"]]) == ["cm-a", "cm-b", "cm-c", "cm-d", "cm-e"]
     assert all(i["kind"] == "ConfigMap" for i in lst["items"])
 
     dep = json.loads(seeded.kubectl("get", "deploy", "alpha", "-n", NS, "-o", "json").stdout)
@@ -272,7 +282,7 @@ def test_get_jsonpath_custom_columns_name(seeded):
     s = seeded
     jp = s.kubectl("get", "cm", "-n", NS, "-o",
                    "jsonpath={range .items[*]}{.metadata.name}={.data.rank}{\"\\n\"}{end}").stdout
-    assert jp.split() == ["cm-a=3", "cm-b=1", "cm-c=2", "cm-d=4", "cm-e=5"]
+    assert without_root_ca(jp.split()) == ["cm-a=3", "cm-b=1", "cm-c=2", "cm-d=4", "cm-e=5"]
     single = s.kubectl("get", "deploy", "alpha", "-n", NS, "-o",
                        "jsonpath={.spec.template.spec.containers[0].image}").stdout
     assert single == "nginx:1.27"
@@ -282,12 +292,12 @@ def test_get_jsonpath_custom_columns_name(seeded):
 
     cc = s.kubectl("get", "cm", "-n", NS, "-o",
                    "custom-columns=N:.metadata.name,TIER:.metadata.labels.tier,R:.data.rank").stdout
-    r = rows(cc)
+    r = without_root_ca(rows(cc))
     assert r[0] == ["N", "TIER", "R"]
     assert r[1:] == [["cm-a", "be", "3"], ["cm-b", "db", "1"], ["cm-c", "fe", "2"],
                      ["cm-d", "<none>", "4"], ["cm-e", "<none>", "5"]]
 
-    names = s.kubectl("get", "cm,deploy", "-n", NS, "-o", "name").stdout.split()
+    names = without_root_ca(s.kubectl("get", "cm,deploy", "-n", NS, "-o", "name").stdout.split())
     assert names == ["configmap/cm-a", "configmap/cm-b", "configmap/cm-c", "configmap/cm-d",
                      "configmap/cm-e", "deployment.apps/alpha", "deployment.apps/omega"]
 
@@ -317,26 +327,26 @@ def test_get_show_labels(seeded):
 
 def test_get_sort_by(seeded):
     s = seeded
-    by_name = names_in_table(s.kubectl("get", "cm", "-n", NS, "--sort-by=.metadata.name").stdout)
+    by_name = without_root_ca(names_in_table(s.kubectl("get", "cm", "-n", NS, "--sort-by=.metadata.name").stdout))
     assert by_name == ["cm-a", "cm-b", "cm-c", "cm-d", "cm-e"]
-    by_rank = names_in_table(s.kubectl("get", "cm", "-n", NS, "--sort-by=.data.rank").stdout)
+    by_rank = without_root_ca(names_in_table(s.kubectl("get", "cm", "-n", NS, "--sort-by=.data.rank").stdout))
     assert by_rank == ["cm-b", "cm-c", "cm-a", "cm-d", "cm-e"]
     by_replicas = rows(s.kubectl("get", "deploy", "-n", NS, "--sort-by=.spec.replicas").stdout)
     assert [row[0] for row in by_replicas[1:]] == ["omega", "alpha"]
     assert by_replicas[0][0] == "NAME" and by_replicas[2][1] == "0/5"  # still the server's columns
     # Sorting also works with -o name output.
-    n = s.kubectl("get", "cm", "-n", NS, "--sort-by=.data.rank", "-o", "name").stdout.split()
+    n = without_root_ca(s.kubectl("get", "cm", "-n", NS, "--sort-by=.data.rank", "-o", "name").stdout.split())
     assert n[0] == "configmap/cm-b" and n[-1] == "configmap/cm-e"
 
 
 @pytest.mark.parametrize("selector,expected", [
     ("tier=fe", ["cm-c"]),
     ("tier==be", ["cm-a"]),
-    ("tier!=fe", ["cm-a", "cm-b", "cm-d", "cm-e"]),
+    ("tier!=fe", ["cm-a", "cm-b", "cm-d", "cm-e", ROOT_CA]),
     ("tier in (fe,be)", ["cm-a", "cm-c"]),
-    ("tier notin (fe,be)", ["cm-b", "cm-d", "cm-e"]),
+    ("tier notin (fe,be)", ["cm-b", "cm-d", "cm-e", ROOT_CA]),
     ("tier", ["cm-a", "cm-b", "cm-c"]),
-    ("!tier", ["cm-d", "cm-e"]),
+    ("!tier", ["cm-d", "cm-e", ROOT_CA]),  # ROOT_CA: unlabelled, like every namespace's
     ("app=shop,tier in (db,fe)", ["cm-b", "cm-c"]),
     ("app=other", []),
 ])
@@ -355,11 +365,11 @@ def test_get_field_selector(seeded):
     s = seeded
     one = rows(s.kubectl("get", "cm", "-n", NS, "--field-selector", "metadata.name=cm-d").stdout)
     assert [row[0] for row in one[1:]] == ["cm-d"]
-    not_one = s.kubectl("get", "cm", "-n", NS, "--field-selector", "metadata.name!=cm-d",
-                        "-o", "name").stdout.split()
+    not_one = without_root_ca(s.kubectl("get", "cm", "-n", NS, "--field-selector", "metadata.name!=cm-d",
+                                        "-o", "name").stdout.split())
     assert "configmap/cm-d" not in not_one and len(not_one) == 4
-    both = s.kubectl("get", "cm", "-A", "--field-selector", f"metadata.namespace={NS2}",
-                     "-o", "name").stdout.split()
+    both = without_root_ca(s.kubectl("get", "cm", "-A", "--field-selector", f"metadata.namespace={NS2}",
+                                     "-o", "name").stdout.split())
     assert both == ["configmap/far-away"]
     combined = s.kubectl("get", "cm", "-n", NS, "-l", "tier",
                          "--field-selector", "metadata.name!=cm-a", "-o", "name").stdout.split()
@@ -371,8 +381,8 @@ def test_get_field_selector(seeded):
 
 def test_get_chunked_pagination(seeded):
     res = seeded.kubectl("get", "cm", "-n", NS, "--chunk-size=2", "-v=6")
-    # One header, all five rows, in order.
-    r = rows(res.stdout)
+    # One header, all five rows (and the root CA's), in order.
+    r = without_root_ca(rows(res.stdout))
     assert r[0] == ["NAME", "DATA", "AGE"]
     assert [row[0] for row in r[1:]] == ["cm-a", "cm-b", "cm-c", "cm-d", "cm-e"]
     gets = [line for line in res.stderr.splitlines()
@@ -381,7 +391,7 @@ def test_get_chunked_pagination(seeded):
     assert "limit=2" in gets[0] and "continue=" not in gets[0]
     assert all("continue=" in g and "limit=2" in g for g in gets[1:])
     # Pagination also for -o name (dynamic client path).
-    names = seeded.kubectl("get", "cm", "-n", NS, "--chunk-size=2", "-o", "name").stdout.split()
+    names = without_root_ca(seeded.kubectl("get", "cm", "-n", NS, "--chunk-size=2", "-o", "name").stdout.split())
     assert len(names) == 5 and names[0] == "configmap/cm-a"
 
 
@@ -389,7 +399,7 @@ def test_get_multiple_types(seeded):
     out = seeded.kubectl("get", "deploy,cm", "-n", NS).stdout
     tables = [t for t in out.split("\n\n") if t.strip()]
     assert len(tables) == 2, out
-    dep, cm = rows(tables[0]), rows(tables[1])
+    dep, cm = rows(tables[0]), without_root_ca(rows(tables[1]))
     assert dep[0][0] == "NAME" and dep[0][1] == "READY"
     assert [row[0] for row in dep[1:]] == ["deployment.apps/alpha", "deployment.apps/omega"]
     assert cm[0] == ["NAME", "DATA", "AGE"]
@@ -425,11 +435,11 @@ def test_get_watch_prints_changes(shared_skiff):
                   "--from-literal=b=2")
         s.kubectl("label", "configmap", "pre", "-n", ns, "touched=yes")
         s.kubectl("delete", "configmap", "fresh", "-n", ns)
-        wait_for(lambda: len(rows(read(out))) >= 5, what="4 data rows")
+        wait_for(lambda: len(without_root_ca(rows(read(out)))) >= 5, what="4 data rows")
         time.sleep(0.3)
     finally:
         stop_process(proc)
-    r = rows(read(out))
+    r = without_root_ca(rows(read(out)))
     assert r[0] == ["NAME", "DATA", "AGE"]
     # initial list, ADDED fresh, MODIFIED pre, DELETED fresh
     assert [(row[0], row[1]) for row in r[1:]] == [("pre", "1"), ("fresh", "2"), ("pre", "1"),
@@ -450,7 +460,7 @@ def test_get_watch_output_watch_events(shared_skiff):
         wait_for(lambda: "DELETED" in read(out), what="DELETED row")
     finally:
         stop_process(proc)
-    r = rows(read(out))
+    r = without_root_ca(rows(read(out)))
     assert r[0] == ["EVENT", "NAME", "DATA", "AGE"]
     assert [row[:2] for row in r[1:]] == [["ADDED", "c1"], ["MODIFIED", "c1"], ["DELETED", "c1"]]
 

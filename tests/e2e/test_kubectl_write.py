@@ -14,6 +14,9 @@ import yaml
 
 from conftest import KUBECTL, wait_for
 
+# The cluster CA ConfigMap every namespace holds (root-ca-cert-publisher), as in Kubernetes.
+ROOT_CA = "configmap/kube-root-ca.crt"
+
 
 def popen_kubectl(s, *args):
     out = tempfile.NamedTemporaryFile("w+", dir=s.cache_dir, suffix=".out", delete=False)
@@ -495,7 +498,8 @@ def test_delete_plain(shared_skiff):
     s.kubectl("label", "cm", "s1", "s2", "-n", ns, "sweep=yes")
     res = s.kubectl("delete", "cm", "-n", ns, "-l", "sweep=yes")
     assert sorted(res.stdout.splitlines()) == ['configmap "s1" deleted', 'configmap "s2" deleted']
-    assert s.kubectl("get", "cm", "-n", ns, "-o", "name").stdout.split() == ["configmap/keep"]
+    names = s.kubectl("get", "cm", "-n", ns, "-o", "name").stdout.split()
+    assert [n for n in names if n != ROOT_CA] == ["configmap/keep"]
 
     # delete -f removes every object of a manifest.
     path = write_file(s, app_manifest(ns))
@@ -670,7 +674,7 @@ def test_dry_run_server(shared_skiff):
     assert res.stdout.splitlines() == ["deployment.apps/web created (server dry run)",
                                        "service/web created (server dry run)",
                                        "configmap/web-config created (server dry run)"]
-    assert s.kubectl("get", "all,cm", "-n", ns, "-o", "name").stdout == ""
+    assert [n for n in s.kubectl("get", "all,cm", "-n", ns, "-o", "name").stdout.split() if n != ROOT_CA] == []
 
     res = s.kubectl("apply", "--server-side", "-f", path, "--dry-run=server")
     assert "deployment.apps/web serverside-applied (server dry run)" in res.stdout

@@ -304,7 +304,7 @@ def test_list_pagination_over_consistent_snapshot(shared_skiff):
     code, _, page = api_request(s, "GET", cm_path(ns) + "?limit=3")
     assert code == 200, page
     snapshot_rv = page["metadata"]["resourceVersion"]
-    seen = [(i["metadata"]["name"], i["data"]["v"]) for i in page["items"]]
+    seen = [(i["metadata"]["name"], i["data"].get("v")) for i in page["items"]]
     assert len(seen) == 3
     token = page["metadata"]["continue"]
     assert token
@@ -320,7 +320,7 @@ def test_list_pagination_over_consistent_snapshot(shared_skiff):
         pages += 1
         assert page["metadata"]["resourceVersion"] == snapshot_rv
         assert len(page["items"]) <= 3
-        seen += [(i["metadata"]["name"], i["data"]["v"]) for i in page["items"]]
+        seen += [(i["metadata"]["name"], i["data"].get("v")) for i in page["items"]]
         token = page["metadata"].get("continue")
         if token:
             assert page["metadata"].get("remainingItemCount", 1) > 0
@@ -329,7 +329,7 @@ def test_list_pagination_over_consistent_snapshot(shared_skiff):
     assert pages == 4
     # a fresh list sees the new state
     code, _, now = api_request(s, "GET", cm_path(ns))
-    cur = {i["metadata"]["name"]: i["data"]["v"] for i in now["items"]}
+    cur = {i["metadata"]["name"]: i["data"].get("v") for i in now["items"]}
     assert cur["p05a"] == "new" and cur["zz-new"] == "new" and cur["p07"] == "changed" and "p08" not in cur
 
 

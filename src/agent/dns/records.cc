@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "api/object_meta.h"
 #include "base/json.h"
 
 namespace skiff::agent::dns {
@@ -125,16 +126,14 @@ RecordTable::RecordTable(Config config, const std::vector<client::Object>& servi
   std::map<std::string, std::vector<const json::value*>> by_service;
   for (const auto& slice : slices) {
     if (!slice || !slice->is_object()) continue;
-    std::string svc = base::GetString(*slice, {"metadata", "labels", kServiceNameLabel});
+    std::string svc = api::Label(*slice, kServiceNameLabel);
     if (svc.empty()) continue;
-    by_service[absl::StrCat(base::GetString(*slice, {"metadata", "namespace"}), "/", svc)].push_back(
-        slice.get());
+    by_service[absl::StrCat(api::Namespace(*slice), "/", svc)].push_back(slice.get());
   }
   static const std::vector<const json::value*> kNone;
   for (const auto& svc : services) {
     if (!svc || !svc->is_object()) continue;
-    std::string key = absl::StrCat(base::GetString(*svc, {"metadata", "namespace"}), "/",
-                                   base::GetString(*svc, {"metadata", "name"}));
+    std::string key = absl::StrCat(api::Namespace(*svc), "/", api::Name(*svc));
     auto it = by_service.find(key);
     AddService(*svc, it == by_service.end() ? kNone : it->second);
   }
@@ -163,8 +162,8 @@ void RecordTable::AddEmptyNonTerminals(const std::string& name) {
 
 void RecordTable::AddService(const json::value& svc, const std::vector<const json::value*>& slices) {
   const uint32_t ttl = config_.ttl;
-  std::string ns = base::GetString(svc, {"metadata", "namespace"});
-  std::string name = base::GetString(svc, {"metadata", "name"});
+  std::string ns = api::Namespace(svc);
+  std::string name = api::Name(svc);
   if (!IsLabel(ns) || !IsLabel(name)) return;
   const std::string fqdn =
       absl::StrCat(absl::AsciiStrToLower(name), ".", absl::AsciiStrToLower(ns), ".svc.", config_.domain);

@@ -22,6 +22,7 @@
 #include "agent/probes/pod_probes.h"
 #include "agent/proxy/service_proxy.h"
 #include "agent/server/agent_server.h"
+#include "api/object_meta.h"
 #include "base/json.h"
 #include "base/net_address.h"
 #include "base/process.h"
@@ -224,7 +225,7 @@ absl::Status Agent::Start() {
                                                .renew_interval = options_.lease_renew_interval,
                                                .lease_duration_seconds = 40,
                                                .clock = options_.clock});
-      lease_->SetNodeUid(base::GetString(**registered, {"metadata", "uid"}));
+      lease_->SetNodeUid(api::Uid(**registered));
       lease_->Start();
       reporter_->Start();
     }

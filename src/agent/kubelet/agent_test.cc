@@ -10,12 +10,15 @@
 #include "agent/node/node_status_reporter.h"
 #include "base/json.h"
 #include "base/testing/host.h"
+#include "base/testing/wait_for.h"
 #include "boost/json.hpp"
 #include "client/testing/test_api_server.h"
 #include "gtest/gtest.h"
 
 namespace skiff::agent::kubelet {
 namespace {
+
+using base::testing::WaitFor;
 
 namespace json = boost::json;
 namespace v1 = cri::v1;
@@ -145,16 +148,6 @@ class AgentIntegrationTest : public ::testing::Test {
   client::Object Node() {
     auto node = server_.client()->Get(client::Resource("", "v1", "nodes"), "", "skiff-test-node");
     return node.ok() ? *node : nullptr;
-  }
-
-  template <typename Pred>
-  bool WaitFor(Pred pred, absl::Duration timeout) {
-    absl::Time deadline = absl::Now() + timeout;
-    while (absl::Now() < deadline) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return pred();
   }
 
   std::string dir_;

@@ -5,6 +5,7 @@
 #include "agent/node/host_info.h"
 #include "agent/podspec/container_config.h"
 #include "agent/podspec/sandbox_config.h"
+#include "api/object_meta.h"
 #include "base/json.h"
 #include "spdlog/spdlog.h"
 
@@ -103,7 +104,7 @@ absl::StatusOr<cri::v1::PodSandboxConfig> PodspecTranslator::SandboxConfig(const
 }
 
 absl::Status PodspecTranslator::PreparePod(const json::value& pod) {
-  std::string uid = base::GetString(pod, {"metadata", "uid"});
+  std::string uid = api::Uid(pod);
   if (uid.empty()) return absl::InvalidArgumentError("pod without metadata.uid");
   std::shared_ptr<PodEntry> entry = Entry(uid, true);
   std::lock_guard<std::mutex> lock(entry->mu);
@@ -119,7 +120,7 @@ absl::Status PodspecTranslator::PreparePod(const json::value& pod) {
 absl::StatusOr<cri::v1::ContainerConfig> PodspecTranslator::ContainerConfig(
     const json::value& pod, const json::value& container, uint32_t attempt,
     const std::vector<std::string>& pod_ips) {
-  std::string uid = base::GetString(pod, {"metadata", "uid"});
+  std::string uid = api::Uid(pod);
   std::shared_ptr<PodEntry> entry = Entry(uid, true);
   std::lock_guard<std::mutex> lock(entry->mu);
   if (!entry->prepared) {
@@ -140,8 +141,8 @@ absl::StatusOr<cri::v1::ContainerConfig> PodspecTranslator::ContainerConfig(
       podspec::BuildContainerConfig(pod, container, entry->volumes, objects_, options);
   if (!result.ok()) return result.status();
   for (const auto& event : result->events) {
-    spdlog::warn("agent: pod {}/{}: {} {}: {}", base::GetString(pod, {"metadata", "namespace"}),
-                 base::GetString(pod, {"metadata", "name"}), event.type, event.reason, event.message);
+    spdlog::warn("agent: pod {}/{}: {} {}: {}", api::Namespace(pod), api::Name(pod), event.type, event.reason,
+                 event.message);
   }
   return std::move(result->config);
 }

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "api/object_meta.h"
 #include "base/json.h"
 #include "boost/json.hpp"
 #include "spdlog/spdlog.h"
@@ -21,9 +22,9 @@ json::object OwnerReference(const std::string& node_name, const std::string& uid
 }
 
 bool HasOwner(const json::value& lease, const std::string& uid) {
-  const json::value* refs = base::FindPath(lease, {"metadata", "ownerReferences"});
-  if (refs == nullptr || !refs->is_array()) return false;
-  return std::any_of(refs->get_array().begin(), refs->get_array().end(),
+  const json::array* refs = api::OwnerReferences(lease);
+  if (refs == nullptr) return false;
+  return std::any_of(refs->begin(), refs->end(),
                      [&](const json::value& r) { return base::GetString(r, {"uid"}) == uid; });
 }
 

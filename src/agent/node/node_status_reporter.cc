@@ -5,6 +5,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "api/object_meta.h"
+#include "api/pod_util.h"
 #include "base/json.h"
 #include "boost/json.hpp"
 #include "spdlog/spdlog.h"
@@ -14,15 +16,6 @@ namespace skiff::agent::node {
 namespace json = boost::json;
 
 namespace {
-
-bool IsReady(const json::value& status) {
-  const json::value* conditions = base::Find(status, "conditions");
-  if (conditions == nullptr || !conditions->is_array()) return false;
-  for (const auto& c : conditions->get_array()) {
-    if (base::GetString(c, {"type"}) == "Ready") return base::GetString(c, {"status"}) == "True";
-  }
-  return false;
-}
 
 constexpr char kFieldManager[] = "skiff-agent";
 constexpr char kAttachDetachAnnotation[] = "volumes.kubernetes.io/controller-managed-attach-detach";
@@ -116,7 +109,7 @@ absl::StatusOr<client::Object> NodeStatusReporter::Register() {
                                        base::Find(**node, "status"), clock_->Now());
   {
     std::lock_guard lock(mu_);
-    ready_ = IsReady(status);
+    ready_ = api::IsStatusConditionTrue(status, "Ready");
   }
   return WriteStatus(*node, status);
 }
@@ -138,7 +131,7 @@ absl::StatusOr<bool> NodeStatusReporter::SyncStatus() {
   json::value status = BuildNodeStatus(options_.node, *facts_, *usage, runtime_state_(), current, now);
   {
     std::lock_guard lock(mu_);
-    ready_ = IsReady(status);
+    ready_ = api::IsStatusConditionTrue(status, "Ready");
   }
   const bool changed = current == nullptr || NodeStatusChanged(*current, status);
   const bool due = !last_write_ || now - *last_write_ >= options_.report_period;
@@ -154,7 +147,7 @@ absl::StatusOr<bool> NodeStatusReporter::SyncStatus() {
 
 absl::StatusOr<client::Object> NodeStatusReporter::WriteStatus(const client::Object& node,
                                                                const json::value& status) {
-  const std::string name = base::GetString(*node, {"metadata", "name"});
+  const std::string name = api::Name(*node);
   // Strategic merge, as the kubelet: conditions and addresses merge by type, so conditions other
   // components own (NetworkUnavailable...) survive.
   absl::StatusOr<client::Object> written =

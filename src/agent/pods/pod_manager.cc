@@ -5,6 +5,8 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "api/object_meta.h"
+#include "api/pod_util.h"
 #include "base/json.h"
 #include "spdlog/spdlog.h"
 
@@ -32,8 +34,7 @@ json::value WithoutOwnStatus(const json::value& pod) {
         others.push_back(c);
     }
   }
-  std::string phase = base::GetString(pod, {"status", "phase"});
-  bool terminal = phase == "Succeeded" || phase == "Failed";
+  bool terminal = api::IsTerminal(pod);
   obj["status"] = json::object{{"conditions", std::move(others)}, {"terminal", terminal}};
   return copy;
 }
@@ -116,7 +117,7 @@ void PodManager::Stop() {
 }
 
 void PodManager::OnPod(const client::Object& pod, bool deleted) {
-  std::string uid = base::GetString(*pod, {"metadata", "uid"});
+  std::string uid = api::Uid(*pod);
   if (uid.empty()) return;
   std::lock_guard lock(mu_);
   if (stopping_) return;

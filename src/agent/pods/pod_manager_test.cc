@@ -10,25 +10,19 @@
 
 #include "agent/pods/fake_runtime_for_test.h"
 #include "base/json.h"
-#include "client/testing/test_api_server.h"
+#include "base/testing/wait_for.h"
 #include "client/shared_informers.h"
+#include "client/testing/test_api_server.h"
 #include "gtest/gtest.h"
 
 namespace skiff::agent::pods {
 namespace {
 
+using base::testing::WaitFor;
+
 using testing::FakeRuntime;
 
 const api::ResourceInfo& PodsR() { return client::Resource("", "v1", "pods"); }
-
-bool Eventually(const std::function<bool()>& check, absl::Duration limit = absl::Seconds(10)) {
-  absl::Time end = absl::Now() + limit;
-  while (absl::Now() < end) {
-    if (check()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return check();
-}
 
 class PodManagerTest : public ::testing::Test {
  protected:
@@ -86,7 +80,7 @@ TEST_F(PodManagerTest, FiftyPodsStartInParallel) {
   for (int i = 0; i < 50; ++i) CreatePod("p" + std::to_string(i));
   CreatePod("elsewhere", "", "n2");  // not this node's
   absl::Duration creating = absl::Now() - start;
-  bool all = Eventually([&] {
+  bool all = WaitFor([&] {
     for (int i = 0; i < 50; ++i) {
       if (Field("p" + std::to_string(i), {"status", "phase"}) != "Running") return false;
     }
@@ -107,34 +101,34 @@ TEST_F(PodManagerTest, ReadinessHookDrivesReady) {
   auto manager = NewManager();
   auto pod = CreatePod("r", R"(,"readinessProbe":{"exec":{"command":["true"]}})");
   std::string uid = base::GetString(*pod, {"metadata", "uid"});
-  ASSERT_TRUE(Eventually([&] { return Field("r", {"status", "phase"}) == "Running"; }));
+  ASSERT_TRUE(WaitFor([&] { return Field("r", {"status", "phase"}) == "Running"; }));
   EXPECT_EQ(Condition("r", "Ready"), "False");
   manager->SetContainerReadiness(uid, "a", true);
-  EXPECT_TRUE(Eventually([&] { return Condition("r", "Ready") == "True"; }));
+  EXPECT_TRUE(WaitFor([&] { return Condition("r", "Ready") == "True"; }));
   manager->SetContainerReadiness(uid, "a", false);
-  EXPECT_TRUE(Eventually([&] { return Condition("r", "Ready") == "False"; }));
+  EXPECT_TRUE(WaitFor([&] { return Condition("r", "Ready") == "False"; }));
 }
 
 TEST_F(PodManagerTest, DeletionStopsAndDeletes) {
   auto manager = NewManager();
   CreatePod("d");
-  ASSERT_TRUE(Eventually([&] { return Field("d", {"status", "phase"}) == "Running"; }));
+  ASSERT_TRUE(WaitFor([&] { return Field("d", {"status", "phase"}) == "Running"; }));
   client::DeleteOptions options;
   options.grace_period_seconds = 5;
   ASSERT_TRUE(server_.client()->Delete(PodsR(), "default", "d", options).ok());
-  EXPECT_TRUE(Eventually([&] { return Field("d", {"metadata", "name"}) == "<gone>"; }));
-  EXPECT_TRUE(Eventually([&] { return runtime_.SandboxCount() == 0 && manager->WorkerCount() == 0; }));
+  EXPECT_TRUE(WaitFor([&] { return Field("d", {"metadata", "name"}) == "<gone>"; }));
+  EXPECT_TRUE(WaitFor([&] { return runtime_.SandboxCount() == 0 && manager->WorkerCount() == 0; }));
   EXPECT_EQ(runtime_.CountCalls("StopContainer a 5"), 1u);
 }
 
 TEST_F(PodManagerTest, CrashedContainerIsRestarted) {
   auto manager = NewManager();
   CreatePod("c");
-  ASSERT_TRUE(Eventually([&] { return runtime_.ContainersNamed("a").size() == 1; }));
+  ASSERT_TRUE(WaitFor([&] { return runtime_.ContainersNamed("a").size() == 1; }));
   runtime_.Exit(runtime_.ContainersNamed("a").back(), 1);
   // The relist notices the exit and the worker restarts it (first restart: no backoff).
-  EXPECT_TRUE(Eventually([&] { return runtime_.ContainersNamed("a").size() == 2; }));
-  EXPECT_TRUE(Eventually([&] {
+  EXPECT_TRUE(WaitFor([&] { return runtime_.ContainersNamed("a").size() == 2; }));
+  EXPECT_TRUE(WaitFor([&] {
     auto got = server_.client()->Get(PodsR(), "default", "c");
     const auto* statuses = got.ok() ? base::FindPath(**got, {"status", "containerStatuses"}) : nullptr;
     return statuses && statuses->is_array() && base::GetInt(statuses->as_array()[0], {"restartCount"}) == 1 &&
@@ -147,7 +141,7 @@ TEST_F(PodManagerTest, RestartAdoptsAndRemovesOrphans) {
   auto manager = NewManager();
   CreatePod("keep");
   CreatePod("gone");
-  ASSERT_TRUE(Eventually([&] {
+  ASSERT_TRUE(WaitFor([&] {
     return runtime_.ContainerCount() == 2 && Field("gone", {"status", "phase"}) == "Running";
   }));
   manager->Stop();
@@ -158,7 +152,7 @@ TEST_F(PodManagerTest, RestartAdoptsAndRemovesOrphans) {
   ASSERT_TRUE(server_.client()->Delete(PodsR(), "default", "gone", force).ok());
   runtime_.ClearCalls();
   manager = NewManager();
-  EXPECT_TRUE(Eventually([&] { return runtime_.SandboxCount() == 1 && runtime_.ContainerCount() == 1; }));
+  EXPECT_TRUE(WaitFor([&] { return runtime_.SandboxCount() == 1 && runtime_.ContainerCount() == 1; }));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // a few relists
   EXPECT_EQ(runtime_.CountCalls("RunPodSandbox"), 0u);
   EXPECT_EQ(runtime_.CountCalls("CreateContainer"), 0u);

@@ -3,6 +3,8 @@
 #include <map>
 #include <set>
 
+#include "api/object_meta.h"
+#include "api/pod_util.h"
 #include "api/quantity.h"
 #include "base/clock.h"
 #include "base/json.h"
@@ -59,9 +61,9 @@ std::string PodView::Describe() const { return name + "_" + ns + "(" + uid + ")"
 
 PodView ParsePod(const json::value& pod) {
   PodView v;
-  v.uid = base::GetString(pod, {"metadata", "uid"});
-  v.name = base::GetString(pod, {"metadata", "name"});
-  v.ns = base::GetString(pod, {"metadata", "namespace"});
+  v.uid = api::Uid(pod);
+  v.name = api::Name(pod);
+  v.ns = api::Namespace(pod);
   std::string policy = base::GetString(pod, {"spec", "restartPolicy"}, "Always");
   v.restart_policy = policy == "Never"       ? RestartPolicy::kNever
                      : policy == "OnFailure" ? RestartPolicy::kOnFailure
@@ -84,7 +86,7 @@ PodView ParsePod(const json::value& pod) {
       g && g->is_int64()) {
     v.deletion_grace_seconds = g->as_int64();
   }
-  v.phase = base::GetString(pod, {"status", "phase"});
+  v.phase = api::PodPhase(pod);
   return v;
 }
 

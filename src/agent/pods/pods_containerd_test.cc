@@ -19,25 +19,20 @@
 #include "base/json.h"
 #include "base/process.h"
 #include "base/testing/host.h"
-#include "client/testing/test_api_server.h"
+#include "base/testing/wait_for.h"
 #include "client/shared_informers.h"
+#include "client/testing/test_api_server.h"
 #include "gtest/gtest.h"
 
 namespace skiff::agent::pods {
 namespace {
 
+// The waits here are longer than WaitFor's default: they span whole pod lifecycles.
+bool Eventually(const std::function<bool()>& done) { return base::testing::WaitFor(done, absl::Seconds(30)); }
+
 constexpr char kBusybox[] = "skiff.local/busybox:1.35";
 
 const api::ResourceInfo& PodsR() { return client::Resource("", "v1", "pods"); }
-
-bool Eventually(const std::function<bool()>& check, absl::Duration limit = absl::Seconds(30)) {
-  absl::Time end = absl::Now() + limit;
-  while (absl::Now() < end) {
-    if (check()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return check();
-}
 
 class PodsContainerdTest : public ::testing::Test {
  protected:

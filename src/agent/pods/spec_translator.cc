@@ -1,5 +1,7 @@
 #include "agent/pods/spec_translator.h"
 
+#include "api/object_meta.h"
+#include "api/pod_util.h"
 #include "base/json.h"
 
 namespace skiff::agent::pods {
@@ -30,17 +32,16 @@ absl::StatusOr<cri::v1::PodSandboxConfig> BasicSpecTranslator::SandboxConfig(con
   // Host-network pods share the node's UTS namespace: runc refuses to set their hostname.
   if (!base::GetBool(pod, {"spec", "hostNetwork"})) {
     std::string hostname = base::GetString(pod, {"spec", "hostname"});
-    config.set_hostname(hostname.empty() ? base::GetString(pod, {"metadata", "name"}) : hostname);
+    config.set_hostname(hostname.empty() ? api::Name(pod) : hostname);
   }
-  CopyStringMap(base::FindPath(pod, {"metadata", "labels"}), config.mutable_labels());
-  CopyStringMap(base::FindPath(pod, {"metadata", "annotations"}), config.mutable_annotations());
+  CopyStringMap(api::Labels(pod), config.mutable_labels());
+  CopyStringMap(api::Annotations(pod), config.mutable_annotations());
   if (base::GetBool(pod, {"spec", "hostNetwork"})) {
     config.mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_network(
         cri::v1::NODE);
   }
-  if (const json::value* containers = base::FindPath(pod, {"spec", "containers"});
-      containers && containers->is_array()) {
-    for (const auto& c : containers->as_array()) {
+  if (const json::array* containers = api::Containers(pod)) {
+    for (const auto& c : *containers) {
       const json::value* ports = base::Find(c, "ports");
       if (!ports || !ports->is_array()) continue;
       for (const auto& p : ports->as_array()) {

@@ -1,5 +1,6 @@
 #include "agent/pods/status_manager.h"
 
+#include "api/object_meta.h"
 #include "base/json.h"
 
 namespace skiff::agent::pods {
@@ -33,7 +34,7 @@ StatusManager::StatusManager(client::Client* client)
     : client_(client), pods_(client::Resource("", "v1", "pods")) {}
 
 absl::StatusOr<bool> StatusManager::Write(const json::value& pod, const json::object& status) {
-  std::string uid = base::GetString(pod, {"metadata", "uid"});
+  std::string uid = api::Uid(pod);
   json::object previous;
   {
     std::lock_guard lock(mu_);
@@ -53,8 +54,7 @@ absl::StatusOr<bool> StatusManager::Write(const json::value& pod, const json::ob
   client::PatchOptions options;
   options.subresource = "status";
   auto written =
-      client_->Patch(pods_, base::GetString(pod, {"metadata", "namespace"}),
-                     base::GetString(pod, {"metadata", "name"}), client::PatchType::kMerge, patch, options);
+      client_->Patch(pods_, api::Namespace(pod), api::Name(pod), client::PatchType::kMerge, patch, options);
   if (!written.ok()) return written.status();
   ++writes_;
   std::lock_guard lock(mu_);

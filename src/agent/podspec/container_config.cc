@@ -16,6 +16,7 @@
 #include "agent/podspec/dns.h"
 #include "agent/podspec/resources.h"
 #include "agent/podspec/sandbox_config.h"
+#include "api/object_meta.h"
 #include "base/file.h"
 #include "base/json.h"
 #include "base/strings.h"
@@ -245,9 +246,9 @@ absl::StatusOr<ContainerConfigResult> BuildContainerConfig(const boost::json::va
   ContainerConfigResult result;
   v1::ContainerConfig& config = result.config;
   const std::string name = base::GetString(container, {"name"});
-  const std::string pod_name = base::GetString(pod, {"metadata", "name"});
-  const std::string ns = base::GetString(pod, {"metadata", "namespace"});
-  const std::string uid = base::GetString(pod, {"metadata", "uid"});
+  const std::string pod_name = api::Name(pod);
+  const std::string ns = api::Namespace(pod);
+  const std::string uid = api::Uid(pod);
   const fs::path pod_dir = fs::path(options.pods_dir) / uid;
 
   config.mutable_metadata()->set_name(name);

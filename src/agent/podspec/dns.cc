@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "api/object_meta.h"
 #include "base/file.h"
 #include "base/json.h"
 #include "base/strings.h"
@@ -119,7 +120,7 @@ DnsSettings PodDnsConfig(const boost::json::value& pod, const DnsOptions& option
       dns.servers = options.cluster_dns;
       dns.searches = options.host.searches;
       if (!options.cluster_domain.empty()) {
-        std::string ns = base::GetString(pod, {"metadata", "namespace"});
+        std::string ns = api::Namespace(pod);
         std::vector<std::string> searches = {absl::StrCat(ns, ".svc.", options.cluster_domain),
                                              absl::StrCat("svc.", options.cluster_domain),
                                              options.cluster_domain};
@@ -158,7 +159,7 @@ DnsSettings PodDnsConfig(const boost::json::value& pod, const DnsOptions& option
 absl::StatusOr<PodHostname> PodHostnameAndDomain(const boost::json::value& pod,
                                                  std::string_view cluster_domain) {
   PodHostname result;
-  result.hostname = base::GetString(pod, {"metadata", "name"});
+  result.hostname = api::Name(pod);
   std::string spec_hostname = base::GetString(pod, {"spec", "hostname"});
   if (!spec_hostname.empty()) {
     if (!IsDns1123Label(spec_hostname)) {
@@ -178,8 +179,7 @@ absl::StatusOr<PodHostname> PodHostnameAndDomain(const boost::json::value& pod,
   }
   std::string subdomain = base::GetString(pod, {"spec", "subdomain"});
   if (!subdomain.empty()) {
-    result.domain = absl::StrCat(subdomain, ".", base::GetString(pod, {"metadata", "namespace"}), ".svc.",
-                                 base::Av(cluster_domain));
+    result.domain = absl::StrCat(subdomain, ".", api::Namespace(pod), ".svc.", base::Av(cluster_domain));
   }
   return result;
 }

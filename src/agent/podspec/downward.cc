@@ -6,6 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "api/go_format.h"
+#include "api/object_meta.h"
+#include "api/pod_util.h"
 #include "api/quantity.h"
 #include "base/json.h"
 
@@ -69,13 +71,12 @@ absl::StatusOr<std::string> PodFieldValue(const boost::json::value& pod,
     const char* map = base_path == "metadata.labels" ? "labels" : "annotations";
     return base::GetString(pod, {"metadata", map, key});
   }
-  if (path == "metadata.name") return base::GetString(pod, {"metadata", "name"});
-  if (path == "metadata.namespace") return base::GetString(pod, {"metadata", "namespace"});
-  if (path == "metadata.uid") return base::GetString(pod, {"metadata", "uid"});
-  if (path == "metadata.labels") return FormatStringMap(base::FindPath(pod, {"metadata", "labels"}));
-  if (path == "metadata.annotations")
-    return FormatStringMap(base::FindPath(pod, {"metadata", "annotations"}));
-  if (path == "spec.nodeName") return base::GetString(pod, {"spec", "nodeName"});
+  if (path == "metadata.name") return api::Name(pod);
+  if (path == "metadata.namespace") return api::Namespace(pod);
+  if (path == "metadata.uid") return api::Uid(pod);
+  if (path == "metadata.labels") return FormatStringMap(api::Labels(pod));
+  if (path == "metadata.annotations") return FormatStringMap(api::Annotations(pod));
+  if (path == "spec.nodeName") return api::NodeName(pod);
   if (path == "spec.serviceAccountName") return base::GetString(pod, {"spec", "serviceAccountName"});
   if (path == "status.hostIP") {
     if (ctx.host_ips.empty()) return absl::UnavailableError("the node has no IP address yet");

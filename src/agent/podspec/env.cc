@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "agent/podspec/downward.h"
+#include "api/object_meta.h"
 #include "base/json.h"
 #include "base/strings.h"
 
@@ -163,7 +164,7 @@ bool Optional(const boost::json::value& ref) { return base::GetBool(ref, {"optio
 absl::StatusOr<Environment> MakeEnvironment(const boost::json::value& pod,
                                             const boost::json::value& container, const PodContext& ctx,
                                             ObjectSource& objects, const ServiceEnvFunc& service_env) {
-  const std::string ns = base::GetString(pod, {"metadata", "namespace"});
+  const std::string ns = api::Namespace(pod);
   std::vector<EnvVar> service_vars;
   if (service_env) service_vars = service_env(ns, base::GetBool(pod, {"spec", "enableServiceLinks"}, true));
   ObjectCache cache(objects, ns);

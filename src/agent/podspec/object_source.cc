@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "api/object_meta.h"
 #include "base/json.h"
 
 namespace skiff::agent::podspec {
@@ -53,8 +54,8 @@ absl::StatusOr<client::Object> ClientObjectSource::Get(ObjectKind kind, const st
 }
 
 void MapObjectSource::Add(ObjectKind kind, boost::json::value object) {
-  std::string ns = ClusterScoped(kind) ? "" : base::GetString(object, {"metadata", "namespace"});
-  std::string name = base::GetString(object, {"metadata", "name"});
+  std::string ns = ClusterScoped(kind) ? "" : api::Namespace(object);
+  std::string name = api::Name(object);
   objects_[{kind, ns, name}] = std::make_shared<const boost::json::value>(std::move(object));
 }
 

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "api/object_meta.h"
 #include "api/quantity.h"
 #include "base/json.h"
 #include "base/strings.h"
@@ -82,7 +83,7 @@ QosClass PodQosClass(const boost::json::value& pod) {
 std::string PodCgroupParent(const boost::json::value& pod, std::string_view cgroup_root) {
   std::string root(cgroup_root);
   while (!root.empty() && root.back() == '/') root.pop_back();  // "/" -> ""
-  std::string pod_dir = absl::StrCat("pod", base::GetString(pod, {"metadata", "uid"}));
+  std::string pod_dir = absl::StrCat("pod", api::Uid(pod));
   switch (PodQosClass(pod)) {
     case QosClass::kGuaranteed:
       return absl::StrCat(root, "/", pod_dir);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "agent/podspec/qos.h"
+#include "api/object_meta.h"
 #include "base/json.h"
 
 namespace skiff::agent::podspec {
@@ -75,7 +76,7 @@ std::optional<api::Quantity> Lookup(const ResourceMap& map, const std::string& n
 
 bool IsNodeCriticalPod(const boost::json::value& pod) {
   if (base::GetString(pod, {"spec", "priorityClassName"}) != "system-node-critical") return false;
-  const boost::json::value* annotations = base::FindPath(pod, {"metadata", "annotations"});
+  const boost::json::value* annotations = api::Annotations(pod);
   bool static_or_mirror = false;
   if (annotations != nullptr && annotations->is_object()) {
     const auto& a = annotations->as_object();

@@ -5,6 +5,8 @@
 #include <tuple>
 
 #include "agent/podspec/resources.h"
+#include "api/object_meta.h"
+#include "api/pod_util.h"
 #include "base/json.h"
 
 namespace skiff::agent::podspec {
@@ -38,10 +40,10 @@ bool AnyPrivileged(const boost::json::value& pod) {
 }
 
 void AddPortMappings(const boost::json::value& pod, v1::PodSandboxConfig& config) {
-  const boost::json::value* containers = base::FindPath(pod, {"spec", "containers"});
-  if (containers == nullptr || !containers->is_array()) return;
+  const boost::json::array* containers = api::Containers(pod);
+  if (containers == nullptr) return;
   std::set<std::tuple<std::string, int64_t, int64_t, std::string>> seen;
-  for (const auto& c : containers->as_array()) {
+  for (const auto& c : *containers) {
     const boost::json::value* ports = base::Find(c, "ports");
     if (ports == nullptr || !ports->is_array()) continue;
     for (const auto& p : ports->as_array()) {
@@ -87,9 +89,9 @@ v1::NamespaceOption PodNamespaceOptions(const boost::json::value& pod) {
 absl::StatusOr<v1::PodSandboxConfig> BuildSandboxConfig(const boost::json::value& pod,
                                                         const SandboxOptions& options) {
   v1::PodSandboxConfig config;
-  const std::string name = base::GetString(pod, {"metadata", "name"});
-  const std::string ns = base::GetString(pod, {"metadata", "namespace"});
-  const std::string uid = base::GetString(pod, {"metadata", "uid"});
+  const std::string name = api::Name(pod);
+  const std::string ns = api::Namespace(pod);
+  const std::string uid = api::Uid(pod);
   v1::PodSandboxMetadata* meta = config.mutable_metadata();
   meta->set_name(name);
   meta->set_namespace_(ns);
@@ -112,11 +114,11 @@ absl::StatusOr<v1::PodSandboxConfig> BuildSandboxConfig(const boost::json::value
 
   AddPortMappings(pod, config);
 
-  CopyStringMap(base::FindPath(pod, {"metadata", "labels"}), config.mutable_labels());
+  CopyStringMap(api::Labels(pod), config.mutable_labels());
   (*config.mutable_labels())[kPodNameLabel] = name;
   (*config.mutable_labels())[kPodNamespaceLabel] = ns;
   (*config.mutable_labels())[kPodUidLabel] = uid;
-  CopyStringMap(base::FindPath(pod, {"metadata", "annotations"}), config.mutable_annotations());
+  CopyStringMap(api::Annotations(pod), config.mutable_annotations());
 
   v1::LinuxPodSandboxConfig* linux = config.mutable_linux();
   linux->set_cgroup_parent(PodCgroupParent(pod, options.cgroup_root));

@@ -13,6 +13,7 @@
 #include "agent/podspec/env.h"
 #include "agent/podspec/mounts.h"
 #include "agent/podspec/resources.h"
+#include "api/object_meta.h"
 #include "api/quantity.h"
 #include "base/json.h"
 #include "base/strings.h"
@@ -136,7 +137,7 @@ absl::StatusOr<Payload> DownwardApiPayload(const boost::json::value& pod, const 
 absl::StatusOr<Payload> ProjectedPayload(ObjectSource& objects, const ServiceAccountTokenFunc& token_fn,
                                          const boost::json::value& pod, const boost::json::value& src,
                                          const PodContext& ctx) {
-  const std::string ns = base::GetString(pod, {"metadata", "namespace"});
+  const std::string ns = api::Namespace(pod);
   uint32_t default_mode = ModeOf(src, "defaultMode", kDefaultFileMode);
   Payload payload;
   const boost::json::value* sources = base::Find(src, "sources");
@@ -243,7 +244,7 @@ std::string VolumeManager::PluginDir(const std::string& pod_uid, const std::stri
 absl::StatusOr<Payload> VolumeManager::AtomicPayload(const boost::json::value& pod,
                                                      const boost::json::value& volume,
                                                      const PodContext& ctx) {
-  const std::string ns = base::GetString(pod, {"metadata", "namespace"});
+  const std::string ns = api::Namespace(pod);
   if (const boost::json::value* cm = base::Find(volume, "configMap")) {
     return ConfigMapPayload(*objects_, ns, *cm, ModeOf(*cm, "defaultMode", kDefaultFileMode));
   }
@@ -261,8 +262,8 @@ absl::StatusOr<Payload> VolumeManager::AtomicPayload(const boost::json::value& p
 
 absl::StatusOr<VolumeInfo> VolumeManager::SetupOne(const boost::json::value& pod,
                                                    const boost::json::value& volume, const PodContext& ctx) {
-  const std::string uid = base::GetString(pod, {"metadata", "uid"});
-  const std::string ns = base::GetString(pod, {"metadata", "namespace"});
+  const std::string uid = api::Uid(pod);
+  const std::string ns = api::Namespace(pod);
   const std::string name = base::GetString(volume, {"name"});
   std::error_code ec;
 
@@ -355,7 +356,7 @@ absl::StatusOr<std::vector<std::string>> VolumeManager::Update(const boost::json
   absl::Status first_error;
   const boost::json::value* list = base::FindPath(pod, {"spec", "volumes"});
   if (list == nullptr || !list->is_array()) return changed;
-  const std::string uid = base::GetString(pod, {"metadata", "uid"});
+  const std::string uid = api::Uid(pod);
   for (const auto& volume : list->as_array()) {
     std::string plugin = AtomicPluginName(volume);
     if (plugin.empty()) continue;

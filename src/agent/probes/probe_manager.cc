@@ -4,6 +4,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "api/object_meta.h"
+#include "api/pod_util.h"
 #include "base/json.h"
 #include "boost/asio/post.hpp"
 #include "spdlog/spdlog.h"
@@ -38,13 +40,13 @@ namespace {
 // The containers that are probed: app containers and restartable init containers (sidecars).
 std::vector<const json::value*> ProbedContainers(const json::value& pod) {
   std::vector<const json::value*> out;
-  if (const json::value* init = base::FindPath(pod, {"spec", "initContainers"}); init && init->is_array()) {
-    for (const auto& c : init->as_array()) {
+  if (const json::array* init = api::InitContainers(pod)) {
+    for (const auto& c : *init) {
       if (base::GetString(c, {"restartPolicy"}) == "Always") out.push_back(&c);
     }
   }
-  if (const json::value* cs = base::FindPath(pod, {"spec", "containers"}); cs && cs->is_array()) {
-    for (const auto& c : cs->as_array()) out.push_back(&c);
+  if (const json::array* cs = api::Containers(pod)) {
+    for (const auto& c : *cs) out.push_back(&c);
   }
   return out;
 }
@@ -140,9 +142,8 @@ void ProbeManager::Refresh() {
     std::set<std::string> seen;
     for (const client::Object& pod : pods) {
       if (!pod) continue;
-      std::string phase = base::GetString(*pod, {"status", "phase"});
-      if (phase == "Succeeded" || phase == "Failed") continue;
-      std::string uid = base::GetString(*pod, {"metadata", "uid"});
+      if (api::IsTerminal(*pod)) continue;
+      std::string uid = api::Uid(*pod);
       for (const json::value* c : ProbedContainers(*pod)) {
         std::string name = base::GetString(*c, {"name"});
         for (ProbeKind kind : {ProbeKind::kStartup, ProbeKind::kLiveness, ProbeKind::kReadiness}) {

@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "absl/strings/ascii.h"
+#include "api/object_meta.h"
 #include "base/json.h"
 
 namespace skiff::agent::proxy {
@@ -38,8 +39,8 @@ std::optional<ServiceModel> ParseService(const boost::json::value& service) {
   const std::string type = base::GetString(service, {"spec", "type"}, "ClusterIP");
   if (type == "ExternalName") return std::nullopt;
   ServiceModel model;
-  model.ns = base::GetString(service, {"metadata", "namespace"});
-  model.name = base::GetString(service, {"metadata", "name"});
+  model.ns = api::Namespace(service);
+  model.name = api::Name(service);
   model.cluster_ip = base::GetString(service, {"spec", "clusterIP"});
   if (model.name.empty() || !IsIpv4(model.cluster_ip)) return std::nullopt;  // headless ("None") or IPv6
 

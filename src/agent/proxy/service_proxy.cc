@@ -7,6 +7,7 @@
 #include "absl/strings/strip.h"
 #include "agent/proxy/ruleset.h"
 #include "agent/proxy/service_model.h"
+#include "api/object_meta.h"
 #include "base/file.h"
 #include "base/ipv4.h"
 #include "base/json.h"
@@ -20,11 +21,11 @@ constexpr char kServiceNameLabel[] = "kubernetes.io/service-name";
 
 // The key of the Service an EndpointSlice belongs to ("" when it names none).
 std::string SliceServiceKey(const boost::json::value& slice) {
-  const boost::json::value* labels = base::FindPath(slice, {"metadata", "labels"});
+  const boost::json::value* labels = api::Labels(slice);
   if (labels == nullptr) return "";
   std::string service = base::GetString(*labels, {kServiceNameLabel});
   if (service.empty()) return "";
-  return client::MakeKey(base::GetString(slice, {"metadata", "namespace"}), service);
+  return client::MakeKey(api::Namespace(slice), service);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "api/conversion.h"
 #include "api/errors.h"
+#include "api/object_meta.h"
 #include "api/schema.h"
 #include "api/unknown_fields.h"
 #include "apiserver/schema_admission.h"
@@ -281,8 +282,7 @@ absl::StatusOr<Object> InProcessClient::Create(const api::ResourceInfo& r, const
                                                json::value obj, const WriteOptions& options) {
   if (auto s = PrepareBody(r, obj); !s.ok()) return s;
   PruneUnknown(r, obj);
-  if (base::GetString(obj, {"metadata", "name"}).empty() &&
-      base::GetString(obj, {"metadata", "generateName"}).empty()) {
+  if (api::Name(obj).empty() && base::GetString(obj, {"metadata", "generateName"}).empty()) {
     return api::InvalidError(
         r.group, r.kind, "",
         {{"FieldValueRequired", "Required value: name or generateName is required", "metadata.name"}});
@@ -299,7 +299,7 @@ absl::StatusOr<Object> InProcessClient::Create(const api::ResourceInfo& r, const
 absl::StatusOr<Object> InProcessClient::Update(const api::ResourceInfo& r, const std::string& ns,
                                                json::value obj, const std::string& subresource,
                                                const WriteOptions& options) {
-  std::string name = base::GetString(obj, {"metadata", "name"});
+  std::string name = api::Name(obj);
   if (name.empty()) return api::BadRequestError("metadata.name is required for an update");
   apiserver::WriteOptions wo;
   wo.dry_run = options.dry_run;
@@ -328,7 +328,7 @@ absl::StatusOr<Object> InProcessClient::Update(const api::ResourceInfo& r, const
         if (!finalize) return body;
         json::value next = apiserver::FinalizeNamespace(current, body);
         // The finalize write is conditional on the resourceVersion the caller saw, when given.
-        std::string rv = base::GetString(body, {"metadata", "resourceVersion"});
+        std::string rv = api::ResourceVersion(body);
         if (!rv.empty()) base::EnsureObject(next, {"metadata"})["resourceVersion"] = rv;
         return next;
       },
@@ -379,7 +379,7 @@ absl::StatusOr<Object> InProcessClient::Patch(const api::ResourceInfo& r, const 
   wo.managed_fields_done = apply;
   std::string now = base::FormatRfc3339(clock_->Now());
   // A patch that names a resourceVersion must match it; otherwise it applies to the latest.
-  bool retry = type == PatchType::kJson || base::GetString(body, {"metadata", "resourceVersion"}).empty();
+  bool retry = type == PatchType::kJson || api::ResourceVersion(body).empty();
   const api::ResourceInfo& stored = Stored(r);
   bool created = false;
   auto result = storage_->Update(

@@ -6,6 +6,7 @@
 
 #include "absl/time/clock.h"
 #include "base/json.h"
+#include "base/testing/wait_for.h"
 #include "boost/json.hpp"
 #include "client/informer.h"
 #include "client/testing/test_api_server.h"
@@ -14,23 +15,24 @@
 namespace skiff::client {
 namespace {
 
+using base::testing::WaitFor;
+
 namespace json = boost::json;
 
-json::value Parse(const char* text) { return *base::ParseJson(text); }
-
-bool WaitFor(const std::function<bool()>& cond, absl::Duration timeout = absl::Seconds(5)) {
-  absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (cond()) return true;
-    absl::SleepFor(absl::Milliseconds(2));
-  }
-  return cond();
-}
+json::value Parse(const std::string& text) { return *base::ParseJson(text); }
 
 class InProcessClientTest : public ::testing::Test {
  protected:
   testing::TestApiServer server_;
   Client* client_ = server_.client();
+  // Creates a one-container pod `name` in "default".
+  void CreatePod(const std::string& name) {
+    auto pod = client_->Create(
+        pods_, "default",
+        Parse(R"({"metadata":{"name":")" + name + R"("},"spec":{"containers":[{"name":"c","image":"i"}]}})"));
+    ASSERT_TRUE(pod.ok()) << pod.status();
+  }
+
   const api::ResourceInfo& cms_ = Resource("", "v1", "configmaps");
   const api::ResourceInfo& pods_ = Resource("", "v1", "pods");
   const api::ResourceInfo& deployments_ = Resource("apps", "v1", "deployments");
@@ -124,11 +126,7 @@ TEST_F(InProcessClientTest, PatchTypesAndStatusSubresource) {
   EXPECT_EQ(HttpCode(no_manager.status()), 422);
 
   // Pods: the status subresource changes only status; a spec-level write keeps the status.
-  ASSERT_TRUE(
-      client_
-          ->Create(pods_, "default",
-                   Parse(R"({"metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"i"}]}})"))
-          .ok());
+  CreatePod("p");
   PatchOptions status;
   status.subresource = "status";
   auto patched =
@@ -158,11 +156,7 @@ TEST_F(InProcessClientTest, ScaleBindingAndEviction) {
   EXPECT_EQ(base::GetInt(**scaled, {"spec", "replicas"}), 5);
   EXPECT_EQ(base::GetInt(**client_->Get(deployments_, "default", "d"), {"spec", "replicas"}), 5);
 
-  ASSERT_TRUE(
-      client_
-          ->Create(pods_, "default",
-                   Parse(R"({"metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"i"}]}})"))
-          .ok());
+  CreatePod("p");
   auto bound =
       client_->CreateSubresource(pods_, "default", "p", "binding",
                                  Parse(R"({"metadata":{"name":"p"},"target":{"kind":"Node","name":"n1"}})"));
@@ -174,11 +168,7 @@ TEST_F(InProcessClientTest, ScaleBindingAndEviction) {
                                  Parse(R"({"metadata":{"name":"p"},"target":{"kind":"Node","name":"n2"}})"));
   EXPECT_EQ(HttpCode(rebind.status()), 409);
 
-  ASSERT_TRUE(
-      client_
-          ->Create(pods_, "default",
-                   Parse(R"({"metadata":{"name":"q"},"spec":{"containers":[{"name":"c","image":"i"}]}})"))
-          .ok());
+  CreatePod("q");
   auto evicted = client_->CreateSubresource(
       pods_, "default", "q", "eviction",
       Parse(R"({"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"q"}})"));
@@ -329,11 +319,7 @@ TEST_F(InProcessClientTest, InformerOverTheRealStorage) {
   informer.AddIndex("node", IndexByField({"spec", "nodeName"}));
   informer.Start();
   ASSERT_TRUE(informer.WaitForSync(absl::Seconds(5)));
-  ASSERT_TRUE(
-      client_
-          ->Create(pods_, "default",
-                   Parse(R"({"metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"i"}]}})"))
-          .ok());
+  CreatePod("p");
   ASSERT_TRUE(client_
                   ->CreateSubresource(pods_, "default", "p", "binding",
                                       Parse(R"({"target":{"kind":"Node","name":"n1"}})"))

@@ -16,6 +16,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "api/errors.h"
+#include "api/object_meta.h"
 #include "base/file.h"
 #include "base/json.h"
 #include "boost/asio/connect.hpp"
@@ -786,7 +787,7 @@ absl::StatusOr<ObjectList> RestClient::List(const api::ResourceInfo& r, const st
   if (ec || !v.is_object())
     return absl::InternalError("the server returned a list that is not a JSON object");
   ObjectList list;
-  list.resource_version = base::GetString(v, {"metadata", "resourceVersion"});
+  list.resource_version = api::ResourceVersion(v);
   list.continue_token = base::GetString(v, {"metadata", "continue"});
   if (auto* items = v.as_object().if_contains("items"); items && items->is_array()) {
     list.items.reserve(items->get_array().size());
@@ -805,7 +806,7 @@ absl::StatusOr<ObjectList> RestClient::List(const api::ResourceInfo& r, const st
 absl::StatusOr<Object> RestClient::Create(const api::ResourceInfo& r, const std::string& ns, json::value obj,
                                           const WriteOptions& options) {
   std::string target_ns = ns;
-  if (r.namespaced && target_ns.empty()) target_ns = base::GetString(obj, {"metadata", "namespace"});
+  if (r.namespaced && target_ns.empty()) target_ns = api::Namespace(obj);
   if (r.namespaced && target_ns.empty()) return absl::InvalidArgumentError("Create: a namespace is required");
   std::string target =
       ResourcePath(r, target_ns) +
@@ -815,9 +816,9 @@ absl::StatusOr<Object> RestClient::Create(const api::ResourceInfo& r, const std:
 
 absl::StatusOr<Object> RestClient::Update(const api::ResourceInfo& r, const std::string& ns, json::value obj,
                                           const std::string& subresource, const WriteOptions& options) {
-  std::string name = base::GetString(obj, {"metadata", "name"});
+  std::string name = api::Name(obj);
   if (name.empty()) return absl::InvalidArgumentError("Update: metadata.name is required");
-  std::string target_ns = ns.empty() ? base::GetString(obj, {"metadata", "namespace"}) : ns;
+  std::string target_ns = ns.empty() ? api::Namespace(obj) : ns;
   std::string target =
       ResourcePath(r, target_ns, name, subresource) +
       EncodeQuery(WriteQueryParams(impl_->FieldManager(options.field_manager), options.dry_run));

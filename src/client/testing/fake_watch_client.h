@@ -9,15 +9,12 @@
 #define SKIFF_CLIENT_TESTING_FAKE_WATCH_CLIENT_H_
 
 #include <algorithm>
-#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
-#include "absl/time/clock.h"
-#include "absl/time/time.h"
 #include "boost/json.hpp"
 #include "client/client.h"
 #include "client/informer.h"
@@ -187,16 +184,6 @@ class FakeWatchClient : public Client {
   std::map<int, Watcher> watchers_;
   std::vector<std::string> watch_versions_;
 };
-
-// Polls `cond` every 2 ms until it holds or the timeout passes; returns its last value.
-inline bool WaitFor(const std::function<bool()>& cond, absl::Duration timeout = absl::Seconds(5)) {
-  absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (cond()) return true;
-    absl::SleepFor(absl::Milliseconds(2));
-  }
-  return cond();
-}
 
 }  // namespace skiff::client::testing
 

@@ -5,7 +5,7 @@
 
 namespace skiff::controllers {
 
-CronJobController::CronJobController(const ControllerContext& context, int workers)
+CronJobController::CronJobController(const client::ControllerContext& context, int workers)
     : WorkloadController(context, [workers](Wiring& w) {
         const api::ResourceInfo& cronjobs = *api::FindResource("batch", "v1", "cronjobs");
         const api::ResourceInfo& jobs = *api::FindResource("batch", "v1", "jobs");

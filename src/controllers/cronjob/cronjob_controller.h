@@ -13,7 +13,7 @@ namespace skiff::controllers {
 
 class CronJobController : public WorkloadController {
  public:
-  explicit CronJobController(const ControllerContext& context, int workers = 5);
+  explicit CronJobController(const client::ControllerContext& context, int workers = 5);
 };
 
 }  // namespace skiff::controllers

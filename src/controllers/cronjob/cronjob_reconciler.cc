@@ -6,6 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "api/object_meta.h"
 #include "api/resources.h"
 #include "base/json.h"
 #include "client/event_recorder.h"
@@ -49,21 +50,21 @@ void RemoveFromActiveList(boost::json::value& cronjob, const std::string& uid) {
 // An ObjectReference to a Job, as status.active lists it.
 boost::json::object JobReference(const boost::json::value& job) {
   return boost::json::object{{"kind", "Job"},
-                             {"namespace", Namespace(job)},
-                             {"name", Name(job)},
-                             {"uid", Uid(job)},
+                             {"namespace", api::Namespace(job)},
+                             {"name", api::Name(job)},
+                             {"uid", api::Uid(job)},
                              {"apiVersion", "batch/v1"},
-                             {"resourceVersion", base::GetString(job, {"metadata", "resourceVersion"})}};
+                             {"resourceVersion", api::ResourceVersion(job)}};
 }
 
 bool ControlledBy(const boost::json::value& job, const boost::json::value& cronjob) {
-  const boost::json::object* ref = ControllerRefOf(job);
-  return ref != nullptr && base::GetString(boost::json::value(*ref), {"uid"}) == Uid(cronjob);
+  const boost::json::value* ref = api::ControllerRef(job);
+  return ref != nullptr && base::GetString(boost::json::value(*ref), {"uid"}) == api::Uid(cronjob);
 }
 
 int64_t ResourceVersionOf(const boost::json::value& obj) {
   int64_t rv = 0;
-  if (!absl::SimpleAtoi(base::GetString(obj, {"metadata", "resourceVersion"}), &rv)) return 0;
+  if (!absl::SimpleAtoi(api::ResourceVersion(obj), &rv)) return 0;
   return rv;
 }
 
@@ -75,7 +76,7 @@ void SortByStartTime(std::vector<client::Object>& jobs) {
     bool has_a = ta != absl::InfinitePast(), has_b = tb != absl::InfinitePast();
     if (has_a != has_b) return has_a;
     if (ta != tb) return ta < tb;
-    return Name(*a) < Name(*b);
+    return api::Name(*a) < api::Name(*b);
   });
 }
 
@@ -103,11 +104,11 @@ CronJobReconciler::CronJobReconciler(client::Client* client, const ObjectCache* 
       options_(std::move(options)) {}
 
 std::string CronJobReconciler::OwnerKey(const boost::json::value& job) {
-  const boost::json::object* ref = ControllerRefOf(job);
+  const boost::json::value* ref = api::ControllerRef(job);
   if (ref == nullptr) return "";
   boost::json::value owner(*ref);
   if (base::GetString(owner, {"kind"}) != "CronJob") return "";
-  return client::MakeKey(Namespace(job), base::GetString(owner, {"name"}));
+  return client::MakeKey(api::Namespace(job), base::GetString(owner, {"name"}));
 }
 
 void CronJobReconciler::Event(const Sync& sync, const char* type, const std::string& reason,
@@ -144,14 +145,15 @@ bool CronJobReconciler::CacheBehind(const std::string& key, const boost::json::v
 bool CronJobReconciler::DeleteJob(Sync& sync, const boost::json::value& job) {
   client::DeleteOptions options;
   options.propagation_policy = "Background";
-  options.precondition_uid = Uid(job);
-  absl::Status s = client_->Delete(JobsResource(), Namespace(job), Name(job), options);
+  options.precondition_uid = api::Uid(job);
+  absl::Status s = client_->Delete(JobsResource(), api::Namespace(job), api::Name(job), options);
   if (!s.ok() && !absl::IsNotFound(s)) {
     Event(sync, client::kEventWarning, "FailedDelete", absl::StrCat("Deleted job: ", s.message()));
     return false;
   }
-  RemoveFromActiveList(sync.cronjob, Uid(job));
-  if (s.ok()) Event(sync, client::kEventNormal, "SuccessfulDelete", absl::StrCat("Deleted job ", Name(job)));
+  RemoveFromActiveList(sync.cronjob, api::Uid(job));
+  if (s.ok())
+    Event(sync, client::kEventNormal, "SuccessfulDelete", absl::StrCat("Deleted job ", api::Name(job)));
   return true;
 }
 
@@ -165,7 +167,7 @@ bool CronJobReconciler::CleanupFinishedJobs(Sync& sync) {
   std::vector<client::Object> succeeded, failed;
   for (const client::Object& job : sync.jobs) {
     std::string type;
-    if (HasDeletionTimestamp(*job) || !IsJobFinished(*job, &type)) continue;  // already going
+    if (api::IsBeingDeleted(*job) || !IsJobFinished(*job, &type)) continue;  // already going
     (type == "Complete" ? succeeded : failed).push_back(job);
   }
   bool deleted = false;
@@ -183,14 +185,14 @@ bool CronJobReconciler::CleanupFinishedJobs(Sync& sync) {
 absl::Status CronJobReconciler::ReconcileActive(Sync& sync) {
   std::set<std::string> children;
   for (const client::Object& job : sync.jobs) {
-    std::string uid = Uid(*job);
+    std::string uid = api::Uid(*job);
     children.insert(uid);
     bool found = InActiveList(sync.cronjob, "uid", uid);
     std::string finished_type;
     bool finished = IsJobFinished(*job, &finished_type);
     if (!found && !finished) {
       // Our cache may predate the status write that listed this Job: ask the server.
-      auto fresh = client_->Get(CronJobsResource(), Namespace(sync.cronjob), Name(sync.cronjob));
+      auto fresh = client_->Get(CronJobsResource(), api::Namespace(sync.cronjob), api::Name(sync.cronjob));
       if (!fresh.ok()) return fresh.status();
       if (InActiveList(**fresh, "uid", uid)) {
         sync.cronjob = **fresh;
@@ -198,12 +200,12 @@ absl::Status CronJobReconciler::ReconcileActive(Sync& sync) {
         continue;
       }
       Event(sync, client::kEventWarning, "UnexpectedJob",
-            absl::StrCat("Saw a job that the controller did not create or forgot: ", Name(*job)));
+            absl::StrCat("Saw a job that the controller did not create or forgot: ", api::Name(*job)));
     } else if (finished) {
       if (found) {
         RemoveFromActiveList(sync.cronjob, uid);
         Event(sync, client::kEventNormal, "SawCompletedJob",
-              absl::StrCat("Saw completed job: ", Name(*job), ", condition: ", finished_type));
+              absl::StrCat("Saw completed job: ", api::Name(*job), ", condition: ", finished_type));
       }
       if (finished_type == "Complete") {
         // Any successful Job counts, listed as active or not (a manual run too).
@@ -224,7 +226,7 @@ absl::Status CronJobReconciler::ReconcileActive(Sync& sync) {
     std::string uid = base::GetString(ref, {"uid"});
     if (children.count(uid)) continue;
     std::string name = base::GetString(ref, {"name"});
-    auto job = client_->Get(JobsResource(), Namespace(sync.cronjob), name);
+    auto job = client_->Get(JobsResource(), api::Namespace(sync.cronjob), name);
     if (absl::IsNotFound(job.status())) {
       Event(sync, client::kEventNormal, "MissingJob", absl::StrCat("Active job went missing: ", name));
       RemoveFromActiveList(sync.cronjob, uid);
@@ -237,7 +239,7 @@ absl::Status CronJobReconciler::ReconcileActive(Sync& sync) {
 
 client::ReconcileResult CronJobReconciler::StartDueJob(Sync& sync) {
   const boost::json::value& cronjob = sync.cronjob;
-  if (HasDeletionTimestamp(cronjob)) return {};
+  if (api::IsBeingDeleted(cronjob)) return {};
   absl::TimeZone zone = options_.zone;
   absl::TimeZone annotation_zone = absl::UTCTimeZone();  // Kubernetes: spec.timeZone, else UTC
   const boost::json::value* tz_field = base::FindPath(cronjob, {"spec", "timeZone"});
@@ -305,7 +307,7 @@ client::ReconcileResult CronJobReconciler::StartDueJob(Sync& sync) {
           absl::StrCat("Missed scheduled time to start a job: ", Rfc1123z(scheduled)));
     return requeue();
   }
-  std::string job_name = ScheduledJobName(Name(cronjob), scheduled);
+  std::string job_name = ScheduledJobName(api::Name(cronjob), scheduled);
   if (InActiveList(cronjob, "name", job_name) ||
       TimeAt(cronjob, {"status", "lastScheduleTime"}) == scheduled) {
     return requeue();  // this scheduled time was already started
@@ -320,7 +322,7 @@ client::ReconcileResult CronJobReconciler::StartDueJob(Sync& sync) {
   if (policy == "Replace" && active != nullptr) {
     std::vector<boost::json::value> refs(active->begin(), active->end());
     for (const boost::json::value& ref : refs) {
-      auto job = client_->Get(JobsResource(), Namespace(cronjob), base::GetString(ref, {"name"}));
+      auto job = client_->Get(JobsResource(), api::Namespace(cronjob), base::GetString(ref, {"name"}));
       if (!job.ok()) {
         Event(sync, client::kEventWarning, "FailedGet", absl::StrCat("Get job: ", job.status().message()));
         return {job.status(), std::nullopt};
@@ -332,14 +334,15 @@ client::ReconcileResult CronJobReconciler::StartDueJob(Sync& sync) {
     }
   }
 
-  auto created = client_->Create(JobsResource(), Namespace(cronjob),
+  auto created = client_->Create(JobsResource(), api::Namespace(cronjob),
                                  JobFromTemplate(cronjob, scheduled, annotation_zone));
   bool already_existed = false;
   if (!created.ok() && IsAlreadyExistsError(created.status())) {
     // Created by an earlier sync whose status write was lost, or by someone else.
-    created = client_->Get(JobsResource(), Namespace(cronjob), job_name);
+    created = client_->Get(JobsResource(), api::Namespace(cronjob), job_name);
     if (!created.ok()) return {created.status(), std::nullopt};
-    if (!ControlledBy(**created, cronjob) || InActiveList(cronjob, "uid", Uid(**created))) return requeue();
+    if (!ControlledBy(**created, cronjob) || InActiveList(cronjob, "uid", api::Uid(**created)))
+      return requeue();
     already_existed = true;
   } else if (!created.ok()) {
     Event(sync, client::kEventWarning, "FailedCreate",
@@ -347,7 +350,7 @@ client::ReconcileResult CronJobReconciler::StartDueJob(Sync& sync) {
     return {created.status(), std::nullopt};
   }
   if (!already_existed) {
-    Event(sync, client::kEventNormal, "SuccessfulCreate", absl::StrCat("Created job ", Name(**created)));
+    Event(sync, client::kEventNormal, "SuccessfulCreate", absl::StrCat("Created job ", api::Name(**created)));
   }
   ActiveList(sync.cronjob).push_back(JobReference(**created));
   base::EnsureObject(sync.cronjob, {"status"})["lastScheduleTime"] = base::FormatRfc3339(scheduled);
@@ -362,7 +365,7 @@ client::ReconcileResult CronJobReconciler::Reconcile(const std::string& key) {
     return {};
   }
   if (CacheBehind(key, *cached)) return {};  // the cache's update event re-queues the key
-  Sync sync{key, *cached, cached, jobs_->ByIndex(kControllerUidIndex, Uid(*cached)), clock_->Now()};
+  Sync sync{key, *cached, cached, jobs_->ByIndex(kControllerUidIndex, api::Uid(*cached)), clock_->Now()};
 
   CleanupFinishedJobs(sync);
   client::ReconcileResult result;
@@ -380,7 +383,7 @@ client::ReconcileResult CronJobReconciler::Reconcile(const std::string& key) {
   const boost::json::value* before = base::Find(*sync.base, "status");
   boost::json::value empty = boost::json::object();
   if (sync.cronjob.as_object()["status"] != (before != nullptr ? *before : empty)) {
-    auto written = client_->Update(CronJobsResource(), Namespace(sync.cronjob), sync.cronjob, "status");
+    auto written = client_->Update(CronJobsResource(), api::Namespace(sync.cronjob), sync.cronjob, "status");
     if (!written.ok()) return {written.status(), std::nullopt};
     NoteWritten(key, *written);
   }

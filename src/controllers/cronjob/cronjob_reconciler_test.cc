@@ -4,12 +4,13 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "api/object_meta.h"
 #include "api/resources.h"
 #include "base/json.h"
 #include "base/testing/fake_clock.h"
+#include "client/testing/fake_client.h"
 #include "controllers/cronjob/cronjob_util.h"
 #include "controllers/workload/workload_util.h"
-#include "controllers/testing/fake_client.h"
 #include "gtest/gtest.h"
 
 namespace skiff::controllers {
@@ -23,13 +24,6 @@ absl::Time At(const std::string& rfc3339) {
   EXPECT_TRUE(base::ParseRfc3339(rfc3339, &t)) << rfc3339;
   return t;
 }
-
-// Copies a list out of the fake client (a temporary StatusOr must not back a range-for).
-std::vector<client::Object> Items(testing::FakeClient& c, const api::ResourceInfo& r) {
-  return c.List(r, "", {})->items;
-}
-
-using ManualClock = base::testing::FakeClock;
 
 class CronJobReconcilerTest : public ::testing::Test {
  protected:
@@ -55,15 +49,12 @@ class CronJobReconcilerTest : public ::testing::Test {
                         "containers":[{"name":"c","image":"busybox"}]}}}}}})");
     boost::json::value extra = *base::ParseJson(spec_json);
     for (const auto& [k, v] : extra.as_object()) cj.as_object()["spec"].as_object()[k] = v;
-    cj.as_object()["metadata"].as_object()["creationTimestamp"] = base::FormatRfc3339(clock_.Now());
     ASSERT_TRUE(client_.Create(CronJobs(), "default", cj).ok());
   }
 
   void Sync() {
-    cronjobs_.Clear();
-    jobs_.Clear();
-    for (const auto& c : Items(client_, CronJobs())) cronjobs_.Set(c);
-    for (const auto& j : Items(client_, Jobs())) jobs_.Set(j);
+    cronjobs_.Reset(client_.Objects(CronJobs()));
+    jobs_.Reset(client_.Objects(Jobs()));
   }
 
   client::ReconcileResult Reconcile() {
@@ -76,7 +67,7 @@ class CronJobReconcilerTest : public ::testing::Test {
   client::Object CronJob() { return client_.Peek(CronJobs(), "default", "cj"); }
   std::vector<std::string> JobNames() {
     std::vector<std::string> names;
-    for (const auto& j : Items(client_, Jobs())) names.push_back(Name(*j));
+    for (const auto& j : client_.Objects(Jobs())) names.push_back(api::Name(*j));
     return names;
   }
   std::vector<std::string> ActiveNames() {
@@ -88,11 +79,7 @@ class CronJobReconcilerTest : public ::testing::Test {
     return names;
   }
   std::string Status(const char* field) { return base::GetString(*CronJob(), {"status", field}); }
-  int Creates() {
-    int n = 0;
-    for (const std::string& call : client_.Calls()) n += absl::StartsWith(call, "create jobs") ? 1 : 0;
-    return n;
-  }
+  int Creates() { return client_.CountCalls("create jobs "); }
   bool HasEvent(const std::string& prefix) {
     for (const std::string& e : events_) {
       if (absl::StartsWith(e, prefix)) return true;
@@ -125,10 +112,10 @@ class CronJobReconcilerTest : public ::testing::Test {
     ASSERT_TRUE(client_.Create(Jobs(), "default", job).ok());
   }
 
-  testing::FakeClient client_;
+  base::testing::FakeClock clock_{At("2024-05-01T10:00:30Z")};
+  client::testing::FakeClient client_{&clock_};
   MapCache cronjobs_;
   MapCache jobs_;
-  ManualClock clock_{At("2024-05-01T10:00:30Z")};
   std::vector<std::string> events_;
   CronJobReconciler reconciler_;
 };
@@ -153,14 +140,13 @@ TEST_F(CronJobReconcilerTest, WaitsForTheFirstScheduledTimeThenCreatesTheJob) {
   EXPECT_EQ(base::GetString(*job, {"metadata", "annotations", "note"}), "hi");
   EXPECT_EQ(base::GetString(*job, {"metadata", "labels", "app"}), "tick");
   EXPECT_EQ(base::GetInt(*job, {"spec", "backoffLimit"}), 2);
-  const boost::json::object* owner = ControllerRefOf(*job);
+  const boost::json::value* owner = api::ControllerRef(*job);
   ASSERT_NE(owner, nullptr);
-  boost::json::value ref(*owner);
-  EXPECT_EQ(base::GetString(ref, {"kind"}), "CronJob");
-  EXPECT_EQ(base::GetString(ref, {"uid"}), Uid(*CronJob()));
-  EXPECT_TRUE(base::GetBool(ref, {"blockOwnerDeletion"}));
+  EXPECT_EQ(base::GetString(*owner, {"kind"}), "CronJob");
+  EXPECT_EQ(base::GetString(*owner, {"uid"}), api::Uid(*CronJob()));
+  EXPECT_TRUE(base::GetBool(*owner, {"blockOwnerDeletion"}));
   EXPECT_EQ(ActiveNames(), std::vector<std::string>{name});
-  EXPECT_EQ(base::GetString((*CronJob()).at("status").at("active").at(0), {"uid"}), Uid(*job));
+  EXPECT_EQ(base::GetString((*CronJob()).at("status").at("active").at(0), {"uid"}), api::Uid(*job));
   EXPECT_EQ(Status("lastScheduleTime"), "2024-05-01T10:01:00Z");
   EXPECT_TRUE(HasEvent("Normal SuccessfulCreate Created job " + name));
   ASSERT_TRUE(r.requeue.has_value());
@@ -357,9 +343,9 @@ TEST_F(CronJobReconcilerTest, ActiveJobThatVanishedIsDropped) {
 TEST_F(CronJobReconcilerTest, JobLeftByALostStatusWriteIsAdopted) {
   CreateCronJob("{}");
   clock_.Set(At("2024-05-01T10:01:01Z"));
-  client_.FailWrites("cronjobs", absl::AbortedError("conflict"));
+  client_.Inject({.resource = "cronjobs", .status = absl::AbortedError("conflict")});
   EXPECT_FALSE(Reconcile().status.ok());
-  client_.FailWrites("cronjobs", absl::OkStatus());
+  client_.ClearFaults();
   ASSERT_EQ(JobNames().size(), 1u);
   ASSERT_TRUE(Reconcile().status.ok());
   EXPECT_EQ(ActiveNames(), JobNames());
@@ -373,7 +359,7 @@ TEST_F(CronJobReconcilerTest, StaleCacheAfterStatusWriteWaits) {
   Sync();
   ASSERT_TRUE(reconciler_.Reconcile("default/cj").status.ok());
   // The cache still holds the CronJob without the status write: no second Job.
-  for (const auto& j : Items(client_, Jobs())) jobs_.Set(j);
+  for (const auto& j : client_.Objects(Jobs())) jobs_.Set(j);
   client::ReconcileResult r = reconciler_.Reconcile("default/cj");
   EXPECT_TRUE(r.status.ok());
   EXPECT_EQ(Creates(), 1);

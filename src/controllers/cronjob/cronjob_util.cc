@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "api/object_meta.h"
+#include "api/pod_util.h"
 #include "base/json.h"
 #include "controllers/workload/workload_util.h"
 
@@ -81,8 +83,8 @@ std::string ScheduledJobName(const std::string& cronjob_name, absl::Time schedul
 boost::json::value JobFromTemplate(const boost::json::value& cronjob, absl::Time scheduled,
                                    absl::TimeZone zone) {
   boost::json::object meta;
-  meta["name"] = ScheduledJobName(Name(cronjob), scheduled);
-  meta["namespace"] = Namespace(cronjob);
+  meta["name"] = ScheduledJobName(api::Name(cronjob), scheduled);
+  meta["namespace"] = api::Namespace(cronjob);
   const boost::json::value* tmeta = base::FindPath(cronjob, {"spec", "jobTemplate", "metadata"});
   if (tmeta != nullptr && tmeta->is_object()) {
     if (const boost::json::value* labels = tmeta->get_object().if_contains("labels");
@@ -108,11 +110,8 @@ boost::json::value JobFromTemplate(const boost::json::value& cronjob, absl::Time
 }
 
 bool IsJobFinished(const boost::json::value& job, std::string* type) {
-  const boost::json::value* status = base::Find(job, "status");
-  if (status == nullptr) return false;
   for (const char* t : {"Complete", "Failed"}) {
-    const boost::json::object* c = FindCondition(*status, t);
-    if (c != nullptr && c->if_contains("status") && c->at("status") == "True") {
+    if (api::IsConditionTrue(job, t)) {
       if (type != nullptr) *type = t;
       return true;
     }

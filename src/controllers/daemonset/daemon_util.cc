@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "absl/strings/numbers.h"
+#include "api/object_meta.h"
+#include "api/pod_util.h"
 #include "base/json.h"
 #include "controllers/workload/workload_util.h"
 
@@ -43,7 +45,7 @@ bool TermMatches(const boost::json::value& node, const boost::json::value& term)
   const boost::json::value* fields = base::Find(term, "matchFields");
   bool any = false;
   if (exprs != nullptr && exprs->is_array()) {
-    const boost::json::value* labels = base::FindPath(node, {"metadata", "labels"});
+    const boost::json::value* labels = api::Labels(node);
     for (const auto& req : exprs->get_array()) {
       any = true;
       std::string key = base::GetString(req, {"key"});
@@ -54,7 +56,7 @@ bool TermMatches(const boost::json::value& node, const boost::json::value& term)
     }
   }
   if (fields != nullptr && fields->is_array()) {
-    std::string name = Name(node);
+    std::string name = api::Name(node);
     for (const auto& req : fields->get_array()) {
       any = true;
       if (base::GetString(req, {"key"}) != "metadata.name" || !RequirementMatches(req, &name)) return false;
@@ -111,7 +113,7 @@ NodeFit FitsNode(const boost::json::value& template_spec, const boost::json::val
   NodeFit fit;
   const boost::json::value* selector = base::Find(template_spec, "nodeSelector");
   if (selector != nullptr && selector->is_object()) {
-    const boost::json::value* labels = base::FindPath(node, {"metadata", "labels"});
+    const boost::json::value* labels = api::Labels(node);
     for (const auto& [k, v] : selector->get_object()) {
       const boost::json::value* have =
           labels != nullptr && labels->is_object() ? labels->get_object().if_contains(k) : nullptr;
@@ -141,7 +143,7 @@ NodeFit FitsNode(const boost::json::value& template_spec, const boost::json::val
 }
 
 std::string DaemonPodNode(const boost::json::value& pod) {
-  std::string node = base::GetString(pod, {"spec", "nodeName"});
+  std::string node = api::NodeName(pod);
   if (!node.empty()) return node;
   const boost::json::value* terms =
       base::FindPath(pod, {"spec", "affinity", "nodeAffinity",
@@ -163,10 +165,10 @@ std::string DaemonPodNode(const boost::json::value& pod) {
 boost::json::value MakeDaemonPod(const boost::json::value& ds, const std::string& node,
                                  const std::string& hash) {
   boost::json::object meta;
-  std::string prefix = Name(ds) + "-";
+  std::string prefix = api::Name(ds) + "-";
   if (prefix.size() > 58) prefix.resize(58);
   meta["generateName"] = prefix;
-  meta["namespace"] = Namespace(ds);
+  meta["namespace"] = api::Namespace(ds);
   const boost::json::value* tmeta = base::FindPath(ds, {"spec", "template", "metadata"});
   if (tmeta != nullptr && tmeta->is_object()) {
     for (const char* field : {"labels", "annotations", "finalizers"}) {

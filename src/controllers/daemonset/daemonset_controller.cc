@@ -20,7 +20,7 @@ bool EligibilityMayChange(const boost::json::value& old_node, const boost::json:
 
 }  // namespace
 
-DaemonSetController::DaemonSetController(const ControllerContext& context, int workers)
+DaemonSetController::DaemonSetController(const client::ControllerContext& context, int workers)
     : WorkloadController(context, [workers](Wiring& w) {
         const api::ResourceInfo& daemonsets = *api::FindResource("apps", "v1", "daemonsets");
         const api::ResourceInfo& pods = *api::FindResource("", "v1", "pods");

@@ -12,7 +12,7 @@ namespace skiff::controllers {
 
 class DaemonSetController : public WorkloadController {
  public:
-  explicit DaemonSetController(const ControllerContext& context, int workers = 2);
+  explicit DaemonSetController(const client::ControllerContext& context, int workers = 2);
 };
 
 }  // namespace skiff::controllers

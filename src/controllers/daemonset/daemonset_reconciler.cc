@@ -7,6 +7,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "api/object_meta.h"
+#include "api/pod_util.h"
 #include "api/resources.h"
 #include "base/json.h"
 #include "controllers/daemonset/daemon_util.h"
@@ -44,7 +46,7 @@ void OldestFirst(std::vector<client::Object>& pods) {
   std::sort(pods.begin(), pods.end(), [](const client::Object& a, const client::Object& b) {
     absl::Time ta = TimeAt(*a, {"metadata", "creationTimestamp"}),
                tb = TimeAt(*b, {"metadata", "creationTimestamp"});
-    return ta != tb ? ta < tb : Name(*a) < Name(*b);
+    return ta != tb ? ta < tb : api::Name(*a) < api::Name(*b);
   });
 }
 
@@ -62,9 +64,9 @@ DaemonSetReconciler::DaemonSetReconciler(client::Client* client, const ObjectCac
       expectations_(clock_) {}
 
 std::string DaemonSetReconciler::OwnerKey(const boost::json::value& pod) const {
-  const boost::json::object* ref = ControllerRefOf(pod);
+  const boost::json::value* ref = api::ControllerRef(pod);
   if (ref == nullptr || base::GetString(boost::json::value(*ref), {"kind"}) != "DaemonSet") return "";
-  return client::MakeKey(Namespace(pod), base::GetString(boost::json::value(*ref), {"name"}));
+  return client::MakeKey(api::Namespace(pod), base::GetString(boost::json::value(*ref), {"name"}));
 }
 
 std::vector<std::string> DaemonSetReconciler::OnPodAdded(const boost::json::value& pod) {
@@ -82,17 +84,17 @@ std::vector<std::string> DaemonSetReconciler::OnPodDeleted(const boost::json::va
 
 absl::Status DaemonSetReconciler::SyncRevisions(const boost::json::value& ds, const std::string& hash,
                                                 const std::vector<client::Object>& pods) {
-  std::vector<client::Object> revisions = revisions_->ByIndex(kControllerUidIndex, Uid(ds));
+  std::vector<client::Object> revisions = revisions_->ByIndex(kControllerUidIndex, api::Uid(ds));
   int64_t max_revision = 0;
   client::Object current;
   for (const auto& r : revisions) {
     max_revision = std::max(max_revision, base::GetInt(*r, {"revision"}, 0));
-    if (base::GetString(*r, {"metadata", "labels", kControllerRevisionHashLabel}) == hash) current = r;
+    if (api::Label(*r, kControllerRevisionHashLabel) == hash) current = r;
   }
   if (current == nullptr) {
     boost::json::object meta{
-        {"name", absl::StrCat(Name(ds), "-", hash)},
-        {"namespace", Namespace(ds)},
+        {"name", absl::StrCat(api::Name(ds), "-", hash)},
+        {"namespace", api::Namespace(ds)},
         {"labels", boost::json::object{{kControllerRevisionHashLabel, hash}}},
         {"ownerReferences", boost::json::array{MakeControllerRef(ds, "apps/v1", "DaemonSet")}}};
     const boost::json::value* tmpl = base::FindPath(ds, {"spec", "template"});
@@ -103,30 +105,28 @@ absl::Status DaemonSetReconciler::SyncRevisions(const boost::json::value& ds, co
                             {"metadata", std::move(meta)},
                             {"data", std::move(data)},
                             {"revision", max_revision + 1}};
-    auto made = client_->Create(RevisionsResource(), Namespace(ds), std::move(rev));
+    auto made = client_->Create(RevisionsResource(), api::Namespace(ds), std::move(rev));
     if (!made.ok() && !IsAlreadyExistsError(made.status())) return made.status();
   } else if (base::GetInt(*current, {"revision"}, 0) < max_revision) {
     // Rolled back to an older template: it becomes the newest revision.
     boost::json::object patch{{"revision", max_revision + 1}};
-    auto patched =
-        client_->Patch(RevisionsResource(), Namespace(ds), Name(*current), client::PatchType::kMerge, patch);
+    auto patched = client_->Patch(RevisionsResource(), api::Namespace(ds), api::Name(*current),
+                                  client::PatchType::kMerge, patch);
     if (!patched.ok()) return patched.status();
   }
   // History: keep the newest revisionHistoryLimit revisions not in use.
   int64_t limit = IntAt(ds, {"spec", "revisionHistoryLimit"}, 10);
   std::set<std::string> live{hash};
-  for (const auto& p : pods)
-    live.insert(base::GetString(*p, {"metadata", "labels", kControllerRevisionHashLabel}));
+  for (const auto& p : pods) live.insert(api::Label(*p, kControllerRevisionHashLabel));
   std::vector<client::Object> unused;
   for (const auto& r : revisions) {
-    if (!live.count(base::GetString(*r, {"metadata", "labels", kControllerRevisionHashLabel})))
-      unused.push_back(r);
+    if (!live.count(api::Label(*r, kControllerRevisionHashLabel))) unused.push_back(r);
   }
   std::sort(unused.begin(), unused.end(), [](const client::Object& a, const client::Object& b) {
     return base::GetInt(*a, {"revision"}, 0) < base::GetInt(*b, {"revision"}, 0);
   });
   for (size_t i = 0; static_cast<int64_t>(unused.size() - i) > limit; ++i) {
-    absl::Status s = client_->Delete(RevisionsResource(), Namespace(*unused[i]), Name(*unused[i]));
+    absl::Status s = client_->Delete(RevisionsResource(), api::Namespace(*unused[i]), api::Name(*unused[i]));
     if (!s.ok() && !absl::IsNotFound(s)) return s;
   }
   return absl::OkStatus();
@@ -139,10 +139,10 @@ client::ReconcileResult DaemonSetReconciler::Reconcile(const std::string& key) {
     return {};
   }
   const boost::json::value& ds = *cached;
-  if (HasDeletionTimestamp(ds)) return {};
+  if (api::IsBeingDeleted(ds)) return {};
   absl::Time now = clock_->Now();
   std::string hash = TemplateHash(ds);
-  std::vector<client::Object> all_pods = pods_->ByIndex(kControllerUidIndex, Uid(ds));
+  std::vector<client::Object> all_pods = pods_->ByIndex(kControllerUidIndex, api::Uid(ds));
   if (absl::Status s = SyncRevisions(ds, hash, all_pods); !s.ok()) return {s, std::nullopt};
 
   const boost::json::value* tspec = base::FindPath(ds, {"spec", "template", "spec"});
@@ -152,15 +152,15 @@ client::ReconcileResult DaemonSetReconciler::Reconcile(const std::string& key) {
   std::map<std::string, NodePods> by_node;
   std::vector<client::Object> to_delete;
   for (const auto& pod : all_pods) {
-    if (HasDeletionTimestamp(*pod)) continue;
-    std::string phase = base::GetString(*pod, {"status", "phase"});
+    if (api::IsBeingDeleted(*pod)) continue;
+    std::string phase = api::PodPhase(*pod);
     if (phase == "Failed") {
       to_delete.push_back(pod);  // replaced by a new pod (k8s does the same)
       continue;
     }
     if (phase == "Succeeded") continue;
     auto& slot = by_node[DaemonPodNode(*pod)];
-    if (base::GetString(*pod, {"metadata", "labels", kControllerRevisionHashLabel}) == hash) {
+    if (api::Label(*pod, kControllerRevisionHashLabel) == hash) {
       slot.current.push_back(pod);
     } else {
       slot.old.push_back(pod);
@@ -172,7 +172,7 @@ client::ReconcileResult DaemonSetReconciler::Reconcile(const std::string& key) {
   std::vector<std::string> eligible;
   std::set<std::string> node_names;
   for (const auto& node : nodes_->ByIndex(kNamespaceIndex, "")) {
-    std::string name = Name(*node);
+    std::string name = api::Name(*node);
     node_names.insert(name);
     NodeFit fit = FitsNode(template_spec, *node);
     auto it = by_node.find(name);
@@ -205,8 +205,8 @@ client::ReconcileResult DaemonSetReconciler::Reconcile(const std::string& key) {
     }
     by_node[name] = pods;
     const client::Object& shown = !pods.current.empty() ? pods.current[0] : pods.old[0];
-    if (IsPodReady(*shown)) ++ready;
-    if (IsPodAvailable(*shown, min_ready, now)) ++available;
+    if (api::IsPodReady(*shown)) ++ready;
+    if (api::IsPodAvailable(*shown, min_ready, now)) ++available;
     if (!pods.current.empty()) ++updated;
   }
   // Pods on nodes that no longer exist.
@@ -228,14 +228,14 @@ client::ReconcileResult DaemonSetReconciler::Reconcile(const std::string& key) {
       for (const std::string& name : eligible) {
         const NodePods& p = by_node[name];
         const client::Object& pod = !p.current.empty() ? p.current[0] : p.old.empty() ? nullptr : p.old[0];
-        if (pod == nullptr || !IsPodAvailable(*pod, min_ready, now)) ++unavailable;
+        if (pod == nullptr || !api::IsPodAvailable(*pod, min_ready, now)) ++unavailable;
       }
       for (const std::string& name : eligible) {
         const NodePods& p = by_node[name];
         if (p.old.empty()) continue;
         if (!p.current.empty()) {
           to_delete.push_back(p.old[0]);  // a new pod already runs here
-        } else if (!IsPodAvailable(*p.old[0], min_ready, now)) {
+        } else if (!api::IsPodAvailable(*p.old[0], min_ready, now)) {
           to_delete.push_back(p.old[0]);  // already unavailable: replacing costs nothing
         } else if (unavailable < max_unavailable) {
           to_delete.push_back(p.old[0]);
@@ -246,16 +246,17 @@ client::ReconcileResult DaemonSetReconciler::Reconcile(const std::string& key) {
       int64_t surging = 0;
       for (const std::string& name : eligible) {
         const NodePods& p = by_node[name];
-        if (!p.old.empty() && !p.current.empty() && !IsPodAvailable(*p.current[0], min_ready, now)) ++surging;
+        if (!p.old.empty() && !p.current.empty() && !api::IsPodAvailable(*p.current[0], min_ready, now))
+          ++surging;
       }
       for (const std::string& name : eligible) {
         const NodePods& p = by_node[name];
         if (p.old.empty()) continue;
         if (!p.current.empty()) {
-          if (IsPodAvailable(*p.current[0], min_ready, now)) to_delete.push_back(p.old[0]);
-        } else if (!IsPodAvailable(*p.old[0], min_ready, now) || surging < max_surge) {
+          if (api::IsPodAvailable(*p.current[0], min_ready, now)) to_delete.push_back(p.old[0]);
+        } else if (!api::IsPodAvailable(*p.old[0], min_ready, now) || surging < max_surge) {
           to_create.push_back(name);
-          if (IsPodAvailable(*p.old[0], min_ready, now)) ++surging;
+          if (api::IsPodAvailable(*p.old[0], min_ready, now)) ++surging;
         }
       }
     }
@@ -268,10 +269,10 @@ client::ReconcileResult DaemonSetReconciler::Reconcile(const std::string& key) {
     if (!doomed.empty()) expectations_.ExpectDeletions(key, doomed);
     std::set<std::string> done;
     for (const auto& p : to_delete) {
-      if (!done.insert(Uid(*p)).second) continue;
+      if (!done.insert(api::Uid(*p)).second) continue;
       client::DeleteOptions options;
-      options.precondition_uid = Uid(*p);
-      absl::Status s = client_->Delete(PodsResource(), Namespace(*p), Name(*p), options);
+      options.precondition_uid = api::Uid(*p);
+      absl::Status s = client_->Delete(PodsResource(), api::Namespace(*p), api::Name(*p), options);
       if (!s.ok()) {
         expectations_.DeletionObserved(key, client::KeyOf(*p));
         if (!absl::IsNotFound(s) && error.ok()) error = s;
@@ -281,7 +282,8 @@ client::ReconcileResult DaemonSetReconciler::Reconcile(const std::string& key) {
       // Creations and deletions share one record: count creations after deletions are observed.
       if (doomed.empty()) expectations_.ExpectCreations(key, static_cast<int>(to_create.size()));
       for (size_t i = 0; i < to_create.size(); ++i) {
-        auto made = client_->Create(PodsResource(), Namespace(ds), MakeDaemonPod(ds, to_create[i], hash));
+        auto made =
+            client_->Create(PodsResource(), api::Namespace(ds), MakeDaemonPod(ds, to_create[i], hash));
         if (!made.ok()) {
           if (doomed.empty()) {
             for (size_t j = i; j < to_create.size(); ++j) expectations_.CreationObserved(key);
@@ -307,7 +309,7 @@ client::ReconcileResult DaemonSetReconciler::Reconcile(const std::string& key) {
   if (old_status == nullptr || *old_status != boost::json::value(status)) {
     boost::json::value next = ds;
     next.as_object()["status"] = std::move(status);
-    auto written = client_->Update(DaemonSetsResource(), Namespace(ds), std::move(next), "status");
+    auto written = client_->Update(DaemonSetsResource(), api::Namespace(ds), std::move(next), "status");
     if (!written.ok() && error.ok()) error = written.status();
   }
   if (!error.ok()) return {error, std::nullopt};

@@ -3,11 +3,12 @@
 #include <map>
 #include <set>
 
+#include "api/object_meta.h"
 #include "api/resources.h"
 #include "base/json.h"
+#include "client/testing/fake_client.h"
 #include "controllers/daemonset/daemon_util.h"
 #include "controllers/workload/workload_util.h"
-#include "controllers/testing/fake_client.h"
 #include "gtest/gtest.h"
 
 namespace skiff::controllers {
@@ -17,11 +18,6 @@ const api::ResourceInfo& Pods() { return *api::FindResource("", "v1", "pods"); }
 const api::ResourceInfo& Nodes() { return *api::FindResource("", "v1", "nodes"); }
 const api::ResourceInfo& DaemonSets() { return *api::FindResource("apps", "v1", "daemonsets"); }
 const api::ResourceInfo& Revisions() { return *api::FindResource("apps", "v1", "controllerrevisions"); }
-
-// Copies a list out of the fake client (a temporary StatusOr must not back a range-for).
-std::vector<client::Object> Items(testing::FakeClient& c, const api::ResourceInfo& r, const std::string& ns) {
-  return c.List(r, ns, {})->items;
-}
 
 boost::json::value Json(const char* text) { return *base::ParseJson(text); }
 
@@ -47,15 +43,14 @@ class DaemonSetReconcilerTest : public ::testing::Test {
     ASSERT_TRUE(client_.Create(DaemonSets(), "default", ds).ok());
   }
   void Sync() {
-    for (MapCache* c : {&ds_, &pods_, &nodes_, &revs_}) c->Clear();
-    for (const auto& o : Items(client_, DaemonSets(), "")) ds_.Set(o);
-    for (const auto& o : Items(client_, Nodes(), "")) nodes_.Set(o);
-    for (const auto& o : Items(client_, Revisions(), "")) revs_.Set(o);
+    ds_.Reset(client_.Objects(DaemonSets()));
+    nodes_.Reset(client_.Objects(Nodes()));
+    revs_.Reset(client_.Objects(Revisions()));
+    pods_.Reset(client_.Objects(Pods()));
     std::map<std::string, client::Object> now;
-    for (const auto& p : Items(client_, Pods(), "")) {
-      pods_.Set(p);
-      now[Uid(*p)] = p;
-      if (!seen_.count(Uid(*p))) reconciler_.OnPodAdded(*p);
+    for (const auto& p : client_.Objects(Pods())) {
+      now[api::Uid(*p)] = p;
+      if (!seen_.count(api::Uid(*p))) reconciler_.OnPodAdded(*p);
     }
     for (const auto& [uid, pod] : seen_) {
       if (!now.count(uid)) reconciler_.OnPodDeleted(*pod);
@@ -71,16 +66,16 @@ class DaemonSetReconcilerTest : public ::testing::Test {
   // Nodes (by affinity pin) of the live pods.
   std::multiset<std::string> PodNodes() {
     std::multiset<std::string> out;
-    for (const auto& p : Items(client_, Pods(), "default")) out.insert(DaemonPodNode(*p));
+    for (const auto& p : client_.Objects(Pods(), "default")) out.insert(DaemonPodNode(*p));
     return out;
   }
   // Simulates the scheduler and kubelet: every pod bound to its node, Running and Ready.
   void RunAll() {
-    for (const auto& p : Items(client_, Pods(), "default")) {
+    for (const auto& p : client_.Objects(Pods(), "default")) {
       boost::json::value next = *p;
       next.as_object()["spec"].as_object()["nodeName"] = DaemonPodNode(*p);
       ASSERT_TRUE(client_.Update(Pods(), "default", next).ok());
-      next = *client_.Peek(Pods(), "default", Name(*p));
+      next = *client_.Peek(Pods(), "default", api::Name(*p));
       next.as_object()["status"] = Json(R"({"phase":"Running","conditions":[{"type":"Ready","status":"True",
         "lastTransitionTime":"2020-01-01T00:00:00Z"}]})");
       ASSERT_TRUE(client_.Update(Pods(), "default", next, "status").ok());
@@ -90,7 +85,7 @@ class DaemonSetReconcilerTest : public ::testing::Test {
     return base::GetInt(*client_.Peek(DaemonSets(), "default", "agent"), {"status", field}, -1);
   }
 
-  testing::FakeClient client_;
+  client::testing::FakeClient client_;
   MapCache ds_, pods_, nodes_, revs_;
   DaemonSetReconciler reconciler_;
   std::map<std::string, client::Object> seen_;  // uid -> last seen pod
@@ -128,12 +123,12 @@ TEST_F(DaemonSetReconcilerTest, OnePodPerEligibleNodePinnedByAffinity) {
   CreateDs();
   ASSERT_TRUE(Reconcile().status.ok());
   EXPECT_EQ(PodNodes(), (std::multiset<std::string>{"n1", "n2"}));
-  auto pod = Items(client_, Pods(), "default")[0];
+  auto pod = client_.Objects(Pods(), "default")[0];
   EXPECT_EQ(base::GetString(*pod, {"spec", "nodeName"}), "");  // the scheduler binds
   const auto& tolerations = base::FindPath(*pod, {"spec", "tolerations"})->as_array();
   EXPECT_EQ(tolerations.size(), 6u);
-  EXPECT_EQ(ControllerRefOf(*pod)->at("kind"), "DaemonSet");
-  EXPECT_EQ(Items(client_, Revisions(), "default").size(), 1u);
+  EXPECT_EQ(base::GetString(*api::ControllerRef(*pod), {"kind"}), "DaemonSet");
+  EXPECT_EQ(client_.Objects(Revisions(), "default").size(), 1u);
   ASSERT_TRUE(Reconcile().status.ok());  // steady state: nothing more
   EXPECT_EQ(PodNodes().size(), 2u);
   EXPECT_EQ(Status("desiredNumberScheduled"), 2);
@@ -182,7 +177,7 @@ TEST_F(DaemonSetReconcilerTest, RollingUpdateRespectsMaxUnavailable) {
   ASSERT_TRUE(client_.Update(DaemonSets(), "default", ds).ok());
   ASSERT_TRUE(Reconcile().status.ok());
   EXPECT_EQ(PodNodes().size(), 2u);  // one old pod deleted (maxUnavailable 1)
-  EXPECT_EQ(Items(client_, Revisions(), "default").size(), 2u);
+  EXPECT_EQ(client_.Objects(Revisions(), "default").size(), 2u);
   for (int round = 0; round < 6; ++round) {
     ASSERT_TRUE(Reconcile().status.ok());
     EXPECT_GE(PodNodes().size(), 2u);
@@ -190,7 +185,7 @@ TEST_F(DaemonSetReconcilerTest, RollingUpdateRespectsMaxUnavailable) {
   }
   ASSERT_TRUE(Reconcile().status.ok());
   EXPECT_EQ(PodNodes(), (std::multiset<std::string>{"n1", "n2", "n3"}));
-  for (const auto& p : Items(client_, Pods(), "default")) {
+  for (const auto& p : client_.Objects(Pods(), "default")) {
     EXPECT_NE(base::GetString(*p, {"metadata", "labels", kControllerRevisionHashLabel}), old_hash);
   }
   EXPECT_EQ(Status("updatedNumberScheduled"), 3);

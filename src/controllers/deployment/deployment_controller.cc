@@ -4,7 +4,7 @@
 
 namespace skiff::controllers {
 
-DeploymentController::DeploymentController(const ControllerContext& context, int workers)
+DeploymentController::DeploymentController(const client::ControllerContext& context, int workers)
     : WorkloadController(context, [workers](Wiring& w) {
         const api::ResourceInfo& deployments = *api::FindResource("apps", "v1", "deployments");
         const api::ResourceInfo& replicasets = *api::FindResource("apps", "v1", "replicasets");

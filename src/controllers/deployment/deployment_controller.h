@@ -13,7 +13,7 @@ namespace skiff::controllers {
 
 class DeploymentController : public WorkloadController {
  public:
-  explicit DeploymentController(const ControllerContext& context, int workers = 5);
+  explicit DeploymentController(const client::ControllerContext& context, int workers = 5);
 };
 
 }  // namespace skiff::controllers

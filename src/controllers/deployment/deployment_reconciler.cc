@@ -5,6 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/json_patch.h"
+#include "api/object_meta.h"
+#include "api/pod_util.h"
 #include "api/resources.h"
 #include "base/json.h"
 #include "controllers/deployment/deployment_util.h"
@@ -28,7 +30,7 @@ bool OlderFirst(const client::Object& a, const client::Object& b) {
   absl::Time ta = TimeAt(*a, {"metadata", "creationTimestamp"}),
              tb = TimeAt(*b, {"metadata", "creationTimestamp"});
   if (ta != tb) return ta < tb;
-  return Name(*a) < Name(*b);
+  return api::Name(*a) < api::Name(*b);
 }
 
 const boost::json::value& StatusOf(const boost::json::value& obj) {
@@ -55,25 +57,25 @@ struct DeploymentReconciler::Sync {
   }
   // Records a written ReplicaSet everywhere it is referenced.
   void Replace(const client::Object& rs) {
-    const std::string uid = Uid(*rs);
+    const std::string uid = api::Uid(*rs);
     bool found = false;
     for (auto* list : {&rss, &old_rss}) {
       for (client::Object& o : *list) {
-        if (Uid(*o) == uid) {
+        if (api::Uid(*o) == uid) {
           o = rs;
           found = found || list == &rss;
         }
       }
     }
     if (!found) rss.push_back(rs);
-    if (new_rs && Uid(*new_rs) == uid) new_rs = rs;
+    if (new_rs && api::Uid(*new_rs) == uid) new_rs = rs;
   }
   void Remove(const client::Object& rs) {
-    const std::string uid = Uid(*rs);
+    const std::string uid = api::Uid(*rs);
     for (auto* list : {&rss, &old_rss}) {
-      list->erase(
-          std::remove_if(list->begin(), list->end(), [&](const client::Object& o) { return Uid(*o) == uid; }),
-          list->end());
+      list->erase(std::remove_if(list->begin(), list->end(),
+                                 [&](const client::Object& o) { return api::Uid(*o) == uid; }),
+                  list->end());
     }
   }
 };
@@ -96,28 +98,28 @@ void DeploymentReconciler::Event(const boost::json::value& obj, const std::strin
 // --- informer hooks ---
 
 client::Object DeploymentReconciler::OwnerOf(const boost::json::value& rs) const {
-  const boost::json::object* ref = ControllerRefOf(rs);
+  const boost::json::value* ref = api::ControllerRef(rs);
   if (ref == nullptr || base::GetString(*ref, {"kind"}) != "Deployment") return nullptr;
-  client::Object d = deployments_->Get(client::MakeKey(Namespace(rs), base::GetString(*ref, {"name"})));
-  if (d == nullptr || Uid(*d) != base::GetString(*ref, {"uid"})) return nullptr;
+  client::Object d = deployments_->Get(client::MakeKey(api::Namespace(rs), base::GetString(*ref, {"name"})));
+  if (d == nullptr || api::Uid(*d) != base::GetString(*ref, {"uid"})) return nullptr;
   return d;
 }
 
 std::vector<std::string> DeploymentReconciler::MatchingDeployments(const boost::json::value& rs) const {
   std::vector<std::string> keys;
-  for (const client::Object& d : deployments_->ByIndex(kNamespaceIndex, Namespace(rs))) {
+  for (const client::Object& d : deployments_->ByIndex(kNamespaceIndex, api::Namespace(rs))) {
     const boost::json::value* sel = base::FindPath(*d, {"spec", "selector"});
     if (sel == nullptr) continue;
     auto selector = api::LabelSelector::FromJson(*sel);
     if (!selector.ok() || selector->Empty()) continue;
-    if (selector->Matches(base::FindPath(rs, {"metadata", "labels"}))) keys.push_back(client::KeyOf(*d));
+    if (selector->Matches(api::Labels(rs))) keys.push_back(client::KeyOf(*d));
   }
   return keys;
 }
 
 std::vector<std::string> DeploymentReconciler::OnReplicaSetAdded(const boost::json::value& rs) const {
-  if (HasDeletionTimestamp(rs)) return OnReplicaSetDeleted(rs);
-  if (ControllerRefOf(rs) != nullptr) {
+  if (api::IsBeingDeleted(rs)) return OnReplicaSetDeleted(rs);
+  if (api::ControllerRef(rs) != nullptr) {
     client::Object d = OwnerOf(rs);
     return d ? std::vector<std::string>{client::KeyOf(*d)} : std::vector<std::string>{};
   }
@@ -127,8 +129,8 @@ std::vector<std::string> DeploymentReconciler::OnReplicaSetAdded(const boost::js
 std::vector<std::string> DeploymentReconciler::OnReplicaSetUpdated(const boost::json::value& old_rs,
                                                                    const boost::json::value& rs) const {
   std::vector<std::string> keys;
-  const boost::json::object* old_ref = ControllerRefOf(old_rs);
-  const boost::json::object* new_ref = ControllerRefOf(rs);
+  const boost::json::value* old_ref = api::ControllerRef(old_rs);
+  const boost::json::value* new_ref = api::ControllerRef(rs);
   bool ref_changed =
       (old_ref == nullptr) != (new_ref == nullptr) ||
       (old_ref != nullptr && base::GetString(*old_ref, {"uid"}) != base::GetString(*new_ref, {"uid"}));
@@ -139,8 +141,8 @@ std::vector<std::string> DeploymentReconciler::OnReplicaSetUpdated(const boost::
     if (client::Object d = OwnerOf(rs)) keys.push_back(client::KeyOf(*d));
     return keys;
   }
-  const boost::json::value* old_labels = base::FindPath(old_rs, {"metadata", "labels"});
-  const boost::json::value* new_labels = base::FindPath(rs, {"metadata", "labels"});
+  const boost::json::value* old_labels = api::Labels(old_rs);
+  const boost::json::value* new_labels = api::Labels(rs);
   bool labels_changed = (old_labels == nullptr) != (new_labels == nullptr) ||
                         (old_labels != nullptr && !api::JsonEqual(*old_labels, *new_labels));
   if (labels_changed || ref_changed) {
@@ -156,9 +158,10 @@ std::vector<std::string> DeploymentReconciler::OnReplicaSetDeleted(const boost::
 
 std::vector<std::string> DeploymentReconciler::OnPodDeleted(const boost::json::value& pod) const {
   // Only Recreate waits for pods (old pods must be gone before new ones start).
-  const boost::json::object* ref = ControllerRefOf(pod);
+  const boost::json::value* ref = api::ControllerRef(pod);
   if (ref == nullptr || base::GetString(*ref, {"kind"}) != "ReplicaSet") return {};
-  client::Object rs = replicasets_->Get(client::MakeKey(Namespace(pod), base::GetString(*ref, {"name"})));
+  client::Object rs =
+      replicasets_->Get(client::MakeKey(api::Namespace(pod), base::GetString(*ref, {"name"})));
   if (rs == nullptr) return {};
   client::Object d = OwnerOf(*rs);
   if (d == nullptr || IsRollingUpdate(*d)) return {};
@@ -172,7 +175,7 @@ client::ReconcileResult DeploymentReconciler::Reconcile(const std::string& key) 
   if (d == nullptr) return {};
   Sync s;
   s.d = d;
-  s.ns = Namespace(*d);
+  s.ns = api::Namespace(*d);
   const boost::json::value* sel = base::FindPath(*d, {"spec", "selector"});
   auto selector =
       api::LabelSelector::FromJson(sel != nullptr ? *sel : boost::json::value(nullptr), "spec.selector");
@@ -191,7 +194,7 @@ client::ReconcileResult DeploymentReconciler::Reconcile(const std::string& key) 
     return {};
   }
   if (absl::Status st = ClaimReplicaSets(s, *selector); !st.ok()) return {st};
-  if (HasDeletionTimestamp(*d)) {
+  if (api::IsBeingDeleted(*d)) {
     if (absl::Status st = GetAllReplicaSetsAndSyncRevision(s, false); !st.ok()) return {st};
     return {SyncDeploymentStatus(s)};
   }
@@ -205,9 +208,9 @@ client::ReconcileResult DeploymentReconciler::Reconcile(const std::string& key) 
 
 absl::Status DeploymentReconciler::ClaimReplicaSets(Sync& s, const api::LabelSelector& selector) {
   ClaimTarget target{client_, &ReplicaSetsResource(), &DeploymentsResource(), "Deployment"};
-  auto claimed = ClaimObjects(target, *s.d, selector, replicasets_->ByIndex(kControllerUidIndex, Uid(*s.d)),
-                              replicasets_->ByIndex(kOrphanNamespaceIndex, s.ns),
-                              [](const boost::json::value&) { return true; });
+  auto claimed = ClaimObjects(
+      target, *s.d, selector, replicasets_->ByIndex(kControllerUidIndex, api::Uid(*s.d)),
+      replicasets_->ByIndex(kOrphanNamespaceIndex, s.ns), [](const boost::json::value&) { return true; });
   if (!claimed.ok()) return claimed.status();
   s.rss = std::move(*claimed);
   return absl::OkStatus();
@@ -268,9 +271,9 @@ absl::Status DeploymentReconciler::GetNewReplicaSet(Sync& s, bool create) {
     base::EnsureObject(selector, {"matchLabels"})[kPodTemplateHashLabel] = hash;
     boost::json::value rs = boost::json::object{{"apiVersion", "apps/v1"}, {"kind", "ReplicaSet"}};
     boost::json::object& meta = base::EnsureObject(rs, {"metadata"});
-    meta["name"] = Name(*s.d) + "-" + hash;
+    meta["name"] = api::Name(*s.d) + "-" + hash;
     meta["namespace"] = s.ns;
-    meta["labels"] = *base::FindPath(tmpl, {"metadata", "labels"});
+    meta["labels"] = *api::Labels(tmpl);
     meta["ownerReferences"] = boost::json::array{MakeControllerRef(*s.d, "apps/v1", "Deployment")};
     const int64_t replicas = NewReplicaSetReplicas(s, 0);
     rs.as_object()["spec"] = boost::json::object{
@@ -279,11 +282,11 @@ absl::Status DeploymentReconciler::GetNewReplicaSet(Sync& s, bool create) {
     auto made = client_->Create(ReplicaSetsResource(), s.ns, rs);
     if (!made.ok() && IsAlreadyExistsError(made.status())) {
       // Either our cache has not seen our own ReplicaSet yet, or a different template hashes alike.
-      auto existing = client_->Get(ReplicaSetsResource(), s.ns, Name(rs));
+      auto existing = client_->Get(ReplicaSetsResource(), s.ns, api::Name(rs));
       if (!existing.ok()) return existing.status();
-      const boost::json::object* ref = ControllerRefOf(**existing);
+      const boost::json::value* ref = api::ControllerRef(**existing);
       const boost::json::value* existing_tmpl = base::FindPath(**existing, {"spec", "template"});
-      if (ref != nullptr && base::GetString(*ref, {"uid"}) == Uid(*s.d) && existing_tmpl != nullptr &&
+      if (ref != nullptr && base::GetString(*ref, {"uid"}) == api::Uid(*s.d) && existing_tmpl != nullptr &&
           TemplatesEqualIgnoringHash(*existing_tmpl, *base::FindPath(*s.d, {"spec", "template"}))) {
         s.new_rs = *existing;
         s.Replace(*existing);
@@ -291,13 +294,14 @@ absl::Status DeploymentReconciler::GetNewReplicaSet(Sync& s, bool create) {
         boost::json::object status = StatusCopy(*s.d);
         status["collisionCount"] = collisions + 1;
         if (absl::Status st = WriteStatus(s, std::move(status)); !st.ok()) return st;
-        return absl::AbortedError(absl::StrCat("hash collision for ReplicaSet ", Name(rs), "; retrying"));
+        return absl::AbortedError(
+            absl::StrCat("hash collision for ReplicaSet ", api::Name(rs), "; retrying"));
       }
     } else if (!made.ok()) {
       if (HasProgressDeadline(*s.d)) {
         boost::json::object status = StatusCopy(*s.d);
         SetCondition(status, MakeCondition(kProgressing, "False", "ReplicaSetCreateError",
-                                           absl::StrCat("Failed to create new replica set \"", Name(rs),
+                                           absl::StrCat("Failed to create new replica set \"", api::Name(rs),
                                                         "\": ", made.status().message()),
                                            clock_->Now()));
         (void)WriteStatus(s, std::move(status));
@@ -310,18 +314,18 @@ absl::Status DeploymentReconciler::GetNewReplicaSet(Sync& s, bool create) {
       s.rss.push_back(*made);
       if (replicas > 0) {
         Event(*s.d, "Normal", "ScalingReplicaSet",
-              absl::StrCat("Scaled up replica set ", Name(rs), " from 0 to ", replicas));
+              absl::StrCat("Scaled up replica set ", api::Name(rs), " from 0 to ", replicas));
       }
     }
   }
   if (s.new_rs == nullptr) return absl::OkStatus();
 
   // The Deployment carries its current revision.
-  const std::string revision = base::GetString(*s.new_rs, {"metadata", "annotations", kRevisionAnnotation});
-  if (!revision.empty() &&
-      base::GetString(*s.d, {"metadata", "annotations", kRevisionAnnotation}) != revision) {
+  const std::string revision = api::Annotation(*s.new_rs, kRevisionAnnotation);
+  if (!revision.empty() && api::Annotation(*s.d, kRevisionAnnotation) != revision) {
     boost::json::value patch = {{"metadata", {{"annotations", {{kRevisionAnnotation, revision}}}}}};
-    auto patched = client_->Patch(DeploymentsResource(), s.ns, Name(*s.d), client::PatchType::kMerge, patch);
+    auto patched =
+        client_->Patch(DeploymentsResource(), s.ns, api::Name(*s.d), client::PatchType::kMerge, patch);
     if (!patched.ok()) return patched.status();
     s.d = *patched;
   }
@@ -329,15 +333,16 @@ absl::Status DeploymentReconciler::GetNewReplicaSet(Sync& s, bool create) {
     const boost::json::object* cond = FindCondition(StatusOf(*s.d), kProgressing);
     if (created) {
       boost::json::object status = StatusCopy(*s.d);
-      SetCondition(status, MakeCondition(kProgressing, "True", "NewReplicaSetCreated",
-                                         absl::StrCat("Created new replica set \"", Name(*s.new_rs), "\""),
-                                         clock_->Now()));
+      SetCondition(status,
+                   MakeCondition(kProgressing, "True", "NewReplicaSetCreated",
+                                 absl::StrCat("Created new replica set \"", api::Name(*s.new_rs), "\""),
+                                 clock_->Now()));
       return WriteStatus(s, std::move(status));
     }
     if (cond == nullptr) {
       boost::json::object status = StatusCopy(*s.d);
       SetCondition(status, MakeCondition(kProgressing, "True", "FoundNewReplicaSet",
-                                         absl::StrCat("Found new replica set \"", Name(*s.new_rs), "\""),
+                                         absl::StrCat("Found new replica set \"", api::Name(*s.new_rs), "\""),
                                          clock_->Now()));
       return WriteStatus(s, std::move(status));
     }
@@ -358,8 +363,8 @@ absl::StatusOr<bool> DeploymentReconciler::ScaleReplicaSet(Sync& s, const client
   s.Replace(*updated);
   if (current != replicas) {
     Event(*s.d, "Normal", "ScalingReplicaSet",
-          absl::StrCat("Scaled ", replicas > current ? "up" : "down", " replica set ", Name(*rs), " from ",
-                       current, " to ", replicas));
+          absl::StrCat("Scaled ", replicas > current ? "up" : "down", " replica set ", api::Name(*rs),
+                       " from ", current, " to ", replicas));
   }
   return current != replicas;
 }
@@ -531,9 +536,8 @@ client::ReconcileResult DeploymentReconciler::RolloutRecreate(Sync& s) {
   bool old_running = SumStatus(s.old_rss, "replicas") > 0;
   for (const client::Object& rs : s.old_rss) {
     if (old_running) break;
-    for (const client::Object& pod : pods_->ByIndex(kControllerUidIndex, Uid(*rs))) {
-      std::string phase = base::GetString(*pod, {"status", "phase"});
-      if (phase != "Succeeded" && phase != "Failed") {
+    for (const client::Object& pod : pods_->ByIndex(kControllerUidIndex, api::Uid(*rs))) {
+      if (!api::IsTerminal(*pod)) {
         old_running = true;
         break;
       }
@@ -558,7 +562,7 @@ absl::Status DeploymentReconciler::CleanupDeployment(Sync& s) {
   const int64_t limit = base::GetInt(*s.d, {"spec", "revisionHistoryLimit"});
   std::vector<client::Object> cleanable;
   for (const client::Object& rs : s.old_rss) {
-    if (!HasDeletionTimestamp(*rs)) cleanable.push_back(rs);
+    if (!api::IsBeingDeleted(*rs)) cleanable.push_back(rs);
   }
   const int64_t diff = static_cast<int64_t>(cleanable.size()) - limit;
   if (diff <= 0) return absl::OkStatus();
@@ -573,8 +577,8 @@ absl::Status DeploymentReconciler::CleanupDeployment(Sync& s) {
       continue;
     }
     client::DeleteOptions options;
-    options.precondition_uid = Uid(*rs);
-    absl::Status st = client_->Delete(ReplicaSetsResource(), s.ns, Name(*rs), options);
+    options.precondition_uid = api::Uid(*rs);
+    absl::Status st = client_->Delete(ReplicaSetsResource(), s.ns, api::Name(*rs), options);
     if (!st.ok() && !absl::IsNotFound(st)) return st;
     s.Remove(rs);
   }
@@ -653,8 +657,8 @@ client::ReconcileResult DeploymentReconciler::SyncRolloutStatus(Sync& s) {
   const bool complete =
       base::GetInt(status_value, {"replicas"}) == base::GetInt(status_value, {"updatedReplicas"}) &&
       cur != nullptr && base::GetString(*cur, {"reason"}) == "NewReplicaSetAvailable";
-  const std::string subject = s.new_rs ? absl::StrCat("ReplicaSet \"", Name(*s.new_rs), "\"")
-                                       : absl::StrCat("Deployment \"", Name(d), "\"");
+  const std::string subject = s.new_rs ? absl::StrCat("ReplicaSet \"", api::Name(*s.new_rs), "\"")
+                                       : absl::StrCat("Deployment \"", api::Name(d), "\"");
   if (deadline && !complete) {
     if (DeploymentComplete(d, status_value)) {
       SetCondition(status, MakeCondition(kProgressing, "True", "NewReplicaSetAvailable",

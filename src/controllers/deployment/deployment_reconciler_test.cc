@@ -2,18 +2,19 @@
 
 #include <algorithm>
 
+#include "api/object_meta.h"
 #include "api/resources.h"
 #include "base/json.h"
+#include "base/testing/fake_clock.h"
+#include "client/testing/fake_client.h"
 #include "controllers/deployment/deployment_util.h"
-#include "controllers/replicaset/fake_client.h"
 #include "controllers/workload/workload_util.h"
 #include "gtest/gtest.h"
 
 namespace skiff::controllers {
 namespace {
 
-using testing::FakeClient;
-using testing::ManualClock;
+using client::testing::FakeClient;
 
 const api::ResourceInfo& Deployments() { return *api::FindResource("apps", "v1", "deployments"); }
 const api::ResourceInfo& ReplicaSets() { return *api::FindResource("apps", "v1", "replicasets"); }
@@ -50,15 +51,15 @@ class DeploymentReconcilerTest : public ::testing::Test {
   }
 
   client::ReconcileResult Reconcile() {
-    client_.SyncCache("deployments", d_cache_);
-    client_.SyncCache("replicasets", rs_cache_);
-    client_.SyncCache("pods", pod_cache_);
+    d_cache_.Reset(client_.Objects(Deployments()));
+    rs_cache_.Reset(client_.Objects(ReplicaSets()));
+    pod_cache_.Reset(client_.Objects(Pods()));
     return reconciler_->Reconcile("default/web");
   }
 
   // Plays ReplicaSet controller + kubelet: every ReplicaSet's pods exist and are available.
   void Settle() {
-    for (const client::Object& rs : client_.Objects("replicasets")) {
+    for (const client::Object& rs : client_.Objects(ReplicaSets())) {
       boost::json::value copy = *rs;
       int64_t n = SpecReplicas(*rs);
       copy.as_object()["status"] =
@@ -84,7 +85,7 @@ class DeploymentReconcilerTest : public ::testing::Test {
 
   client::Object D() { return *client_.Get(Deployments(), "default", "web"); }
   std::vector<client::Object> Rss() {
-    auto rss = client_.Objects("replicasets", "default");
+    auto rss = client_.Objects(ReplicaSets(), "default");
     std::sort(rss.begin(), rss.end(),
               [](const auto& a, const auto& b) { return Revision(*a) < Revision(*b); });
     return rss;
@@ -139,7 +140,7 @@ class DeploymentReconcilerTest : public ::testing::Test {
     return rounds;
   }
 
-  ManualClock clock_;
+  base::testing::FakeClock clock_;
   FakeClient client_;
   MapCache d_cache_, rs_cache_, pod_cache_;
   std::unique_ptr<DeploymentReconciler> reconciler_;
@@ -153,11 +154,11 @@ TEST_F(DeploymentReconcilerTest, CreatesNewReplicaSetWithHashRevisionAndOwner) {
   const boost::json::value& rs = *rss[0];
   std::string hash = base::GetString(rs, {"spec", "template", "metadata", "labels", kPodTemplateHashLabel});
   EXPECT_EQ(hash, PodTemplateHash(*base::FindPath(*D(), {"spec", "template"}), 0));
-  EXPECT_EQ(Name(rs), "web-" + hash);
+  EXPECT_EQ(api::Name(rs), "web-" + hash);
   EXPECT_EQ(base::GetString(rs, {"metadata", "labels", kPodTemplateHashLabel}), hash);
   EXPECT_EQ(base::GetString(rs, {"spec", "selector", "matchLabels", kPodTemplateHashLabel}), hash);
-  EXPECT_EQ(base::GetString(*ControllerRefOf(rs), {"uid"}), Uid(*D()));
-  EXPECT_EQ(base::GetString(*ControllerRefOf(rs), {"kind"}), "Deployment");
+  EXPECT_EQ(base::GetString(*api::ControllerRef(rs), {"uid"}), api::Uid(*D()));
+  EXPECT_EQ(base::GetString(*api::ControllerRef(rs), {"kind"}), "Deployment");
   EXPECT_EQ(Revision(rs), 1);
   EXPECT_EQ(base::GetString(rs, {"metadata", "annotations", kDesiredReplicasAnnotation}), "3");
   EXPECT_EQ(base::GetString(rs, {"metadata", "annotations", kMaxReplicasAnnotation}), "4");
@@ -178,9 +179,9 @@ TEST_F(DeploymentReconcilerTest, CreatesNewReplicaSetWithHashRevisionAndOwner) {
   EXPECT_EQ(Condition("Available", "status"), "True");
   EXPECT_EQ(Condition("Progressing", "reason"), "NewReplicaSetAvailable");
   // Nothing left to do: a further reconcile writes nothing.
-  client_.TakeWrites();
+  client_.TakeCalls();
   ASSERT_TRUE(Reconcile().status.ok());
-  EXPECT_TRUE(client_.TakeWrites().empty());
+  EXPECT_TRUE(client_.TakeCalls().empty());
 }
 
 TEST_F(DeploymentReconcilerTest, RollingUpdateWithSurgeOnlyKeepsFullAvailability) {
@@ -347,14 +348,14 @@ TEST_F(DeploymentReconcilerTest, AdoptsMatchingOrphanReplicaSet) {
   EXPECT_EQ(reconciler_->OnReplicaSetAdded(orphan), std::vector<std::string>{"default/web"});
   ASSERT_TRUE(Reconcile().status.ok());
   EXPECT_EQ(Rss().size(), 1u);
-  ASSERT_NE(ControllerRefOf(*Rss()[0]), nullptr);
-  EXPECT_EQ(base::GetString(*ControllerRefOf(*Rss()[0]), {"uid"}), Uid(*D()));
+  ASSERT_NE(api::ControllerRef(*Rss()[0]), nullptr);
+  EXPECT_EQ(base::GetString(*api::ControllerRef(*Rss()[0]), {"uid"}), api::Uid(*D()));
 }
 
 TEST_F(DeploymentReconcilerTest, ReplicaSetEventsMapToTheOwningDeployment) {
   client_.Put(Deployments(), MakeDeployment(2, Rolling(1, 0)));
   ASSERT_TRUE(Reconcile().status.ok());
-  client_.SyncCache("deployments", d_cache_);
+  d_cache_.Reset(client_.Objects(Deployments()));
   client::Object rs = Rss()[0];
   EXPECT_EQ(reconciler_->OnReplicaSetAdded(*rs), std::vector<std::string>{"default/web"});
   EXPECT_EQ(reconciler_->OnReplicaSetDeleted(*rs), std::vector<std::string>{"default/web"});

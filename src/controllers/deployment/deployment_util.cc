@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "api/json_patch.h"
+#include "api/object_meta.h"
 #include "base/clock.h"
 #include "base/json.h"
 #include "boost/json/serialize.hpp"
@@ -64,10 +65,6 @@ void Canonical(const boost::json::value& v, std::string& out) {
   } else {
     out += boost::json::serialize(v);
   }
-}
-
-std::string Annotation(const boost::json::value& obj, const char* key) {
-  return base::GetString(obj, {"metadata", "annotations", key});
 }
 
 // Annotations the controller manages itself and never copies from a Deployment to its RS.
@@ -178,7 +175,7 @@ bool HasProgressDeadline(const boost::json::value& d) {
 
 int64_t AnnotationInt(const boost::json::value& obj, const char* annotation, bool* found) {
   int64_t n = 0;
-  bool ok = absl::SimpleAtoi(Annotation(obj, annotation), &n);
+  bool ok = absl::SimpleAtoi(api::Annotation(obj, annotation), &n);
   if (found != nullptr) *found = ok;
   return ok ? n : 0;
 }
@@ -215,8 +212,7 @@ bool SetNewReplicaSetAnnotations(const boost::json::value& d, boost::json::value
                                  const std::string& new_revision, bool exists) {
   bool changed = false;
   boost::json::object& annotations = base::EnsureObject(rs, {"metadata", "annotations"});
-  if (const boost::json::value* from = base::FindPath(d, {"metadata", "annotations"});
-      from && from->is_object()) {
+  if (const boost::json::value* from = api::Annotations(d); from && from->is_object()) {
     for (const auto& [k, v] : from->get_object()) {
       std::string key(k.data(), k.size());
       if (SkipCopy(key)) continue;

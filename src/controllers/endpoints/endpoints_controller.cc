@@ -4,6 +4,8 @@
 #include <map>
 #include <utility>
 
+#include "api/object_meta.h"
+#include "api/pod_util.h"
 #include "base/json.h"
 #include "client/informer.h"
 #include "controllers/endpoints/service_pods.h"
@@ -80,8 +82,7 @@ json::array CanonicalSubsets(const json::value& endpoints) {
 
 json::object DesiredLabels(const json::value& service) {
   json::object labels;
-  if (const json::value* l = base::FindPath(service, {"metadata", "labels"});
-      l != nullptr && l->is_object()) {
+  if (const json::value* l = api::Labels(service); l != nullptr && l->is_object()) {
     labels = l->get_object();
   }
   labels.erase(kHeadlessLabel);
@@ -91,7 +92,7 @@ json::object DesiredLabels(const json::value& service) {
 }
 
 bool IsOurs(const json::value& endpoints) {
-  return base::GetString(endpoints, {"metadata", "labels", kManagedByLabel}) == kManagedByValue;
+  return api::Label(endpoints, kManagedByLabel) == kManagedByValue;
 }
 
 struct Address {
@@ -128,17 +129,17 @@ json::array DesiredSubsets(const json::value& service, const std::vector<client:
     if (has_ports && ports.empty()) continue;
     Address a;
     a.ip = base::GetString(*pod, {"status", "podIP"});
-    a.uid = base::GetString(*pod, {"metadata", "uid"});
+    a.uid = api::Uid(*pod);
     a.value["ip"] = a.ip;
     SetIfNotEmpty(a.value, "hostname", PodHostname(service, *pod));
-    SetIfNotEmpty(a.value, "nodeName", base::GetString(*pod, {"spec", "nodeName"}));
+    SetIfNotEmpty(a.value, "nodeName", api::NodeName(*pod));
     json::object ref{{"kind", "Pod"}};
-    SetIfNotEmpty(ref, "namespace", base::GetString(*pod, {"metadata", "namespace"}));
-    SetIfNotEmpty(ref, "name", base::GetString(*pod, {"metadata", "name"}));
+    SetIfNotEmpty(ref, "namespace", api::Namespace(*pod));
+    SetIfNotEmpty(ref, "name", api::Name(*pod));
     SetIfNotEmpty(ref, "uid", a.uid);
     a.value["targetRef"] = std::move(ref);
     Group& g = groups[std::move(ports)];
-    (publish || IsPodReady(*pod) ? g.ready : g.not_ready).push_back(std::move(a));
+    (publish || api::IsPodReady(*pod) ? g.ready : g.not_ready).push_back(std::move(a));
   }
   json::array subsets;
   for (auto& [ports, group] : groups) {
@@ -156,7 +157,7 @@ json::array DesiredSubsets(const json::value& service, const std::vector<client:
   return subsets;
 }
 
-EndpointsController::EndpointsController(const ControllerContext& context, int workers)
+EndpointsController::EndpointsController(const client::ControllerContext& context, int workers)
     : context_(context),
       workers_(workers),
       services_(&context.informers->For(Services())),
@@ -215,7 +216,7 @@ client::ReconcileResult EndpointsController::DeleteIfOurs(const std::string& key
                                                           const client::Object& existing) {
   if (existing == nullptr || !IsOurs(*existing)) return {};
   client::DeleteOptions options;
-  options.precondition_uid = base::GetString(*existing, {"metadata", "uid"});
+  options.precondition_uid = api::Uid(*existing);
   std::string ns, name;
   client::SplitKey(key, &ns, &name);
   absl::Status s = context_.client->Delete(EndpointsResource(), ns, name, options);
@@ -239,7 +240,7 @@ client::ReconcileResult EndpointsController::Reconcile(const std::string& key) {
   absl::StatusOr<client::Object> written;
   client::WriteOptions write_options{.field_manager = "endpoint-controller"};
   if (existing != nullptr) {
-    const json::value* current_labels = base::FindPath(*existing, {"metadata", "labels"});
+    const json::value* current_labels = api::Labels(*existing);
     bool labels_equal =
         current_labels != nullptr && current_labels->is_object() && current_labels->get_object() == labels;
     if (labels_equal && CanonicalSubsets(*existing) == subsets) return {};
@@ -264,7 +265,7 @@ client::ReconcileResult EndpointsController::Reconcile(const std::string& key) {
   return {};
 }
 
-std::unique_ptr<Runnable> NewEndpointsController(const ControllerContext& context) {
+std::unique_ptr<client::Runnable> NewEndpointsController(const client::ControllerContext& context) {
   return std::make_unique<EndpointsController>(context);
 }
 

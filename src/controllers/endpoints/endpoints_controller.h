@@ -32,9 +32,9 @@ inline constexpr char kManagedByValue[] = "endpoint-controller";
 // (subsets by port set, addresses by IP then pod uid).
 boost::json::array DesiredSubsets(const boost::json::value& service, const std::vector<client::Object>& pods);
 
-class EndpointsController : public Runnable, public client::Reconciler {
+class EndpointsController : public client::Runnable, public client::Reconciler {
  public:
-  explicit EndpointsController(const ControllerContext& context, int workers = 5);
+  explicit EndpointsController(const client::ControllerContext& context, int workers = 5);
   ~EndpointsController() override;
 
   void Start() override;
@@ -44,7 +44,7 @@ class EndpointsController : public Runnable, public client::Reconciler {
  private:
   client::ReconcileResult DeleteIfOurs(const std::string& key, const client::Object& existing);
 
-  ControllerContext context_;
+  client::ControllerContext context_;
   int workers_;
   client::Informer* services_;
   client::Informer* pods_;
@@ -53,7 +53,7 @@ class EndpointsController : public Runnable, public client::Reconciler {
   std::unique_ptr<client::Controller> controller_;
 };
 
-std::unique_ptr<Runnable> NewEndpointsController(const ControllerContext& context);
+std::unique_ptr<client::Runnable> NewEndpointsController(const client::ControllerContext& context);
 
 }  // namespace skiff::controllers::endpoints
 

@@ -1,58 +1,26 @@
 #include "controllers/endpoints/endpoints_controller.h"
 
 #include "base/json.h"
-#include "client/shared_informers.h"
-#include "controllers/testing/fake_client.h"
+#include "base/testing/wait_for.h"
+#include "controllers/testing/controller_test.h"
 #include "gtest/gtest.h"
 
 namespace skiff::controllers::endpoints {
 namespace {
 
 namespace json = boost::json;
-using testing::Eventually;
+using base::testing::WaitFor;
+using testing::Json;
 
-json::value Parse(const std::string& text) {
-  auto v = base::ParseJson(text);
-  EXPECT_TRUE(v.ok()) << v.status();
-  return v.ok() ? *v : json::value();
-}
-
-class EndpointsControllerTest : public ::testing::Test {
+class EndpointsControllerTest : public testing::ControllerTest<EndpointsController> {
  protected:
-  void SetUp() override {
-    informers_ = std::make_unique<client::SharedInformers>(&fake_);
-    controller_ = std::make_unique<EndpointsController>(ControllerContext{&fake_, informers_.get(), nullptr});
-    controller_->Start();
-    informers_->Start();
-    ASSERT_TRUE(informers_->WaitForSync(absl::Seconds(10)));
-  }
-  void TearDown() override {
-    controller_->Stop();
-    informers_->Stop();
-  }
+  void SetUp() override { StartController(); }
 
-  void AddService(const std::string& name, const std::string& spec, const std::string& labels = "{}") {
-    ASSERT_TRUE(fake_
-                    .Create(services_, "default",
-                            Parse(R"({"metadata":{"name":")" + name + R"(","labels":)" + labels +
-                                  R"(},"spec":)" + spec + "}"))
-                    .ok());
-  }
-  // A running pod labelled app=web; `extra` is merged into the top level (spec, metadata).
-  void AddPod(const std::string& name, const std::string& ip, bool ready, const std::string& spec = "{}",
-              const std::string& meta_extra = "") {
-    json::value pod =
-        Parse(R"({"metadata":{"name":")" + name + R"(","labels":{"app":"web"})" + meta_extra +
-              R"(},"spec":)" + spec + R"(,"status":{"phase":"Running","podIP":")" + ip +
-              R"(","conditions":[{"type":"Ready","status":")" + (ready ? "True" : "False") + R"("}]}})");
-    base::EnsureObject(pod, {"spec"})["nodeName"] = "node-1";
-    ASSERT_TRUE(fake_.Create(pods_, "default", std::move(pod)).ok());
-  }
   client::Object Endpoints(const std::string& name) { return fake_.Peek(endpoints_, "default", name); }
   // Waits until the Endpoints' subsets serialize to `want`.
   bool SubsetsAre(const std::string& name, const std::string& want) {
-    json::value expected = Parse(want);
-    return Eventually([&] {
+    json::value expected = Json(want);
+    return WaitFor([&] {
       client::Object ep = Endpoints(name);
       const json::value* subsets = ep ? base::Find(*ep, "subsets") : nullptr;
       return subsets != nullptr && *subsets == expected;
@@ -69,9 +37,6 @@ class EndpointsControllerTest : public ::testing::Test {
   const api::ResourceInfo& services_ = client::Resource("", "v1", "services");
   const api::ResourceInfo& pods_ = client::Resource("", "v1", "pods");
   const api::ResourceInfo& endpoints_ = client::Resource("", "v1", "endpoints");
-  testing::FakeClient fake_;
-  std::unique_ptr<client::SharedInformers> informers_;
-  std::unique_ptr<EndpointsController> controller_;
 };
 
 TEST_F(EndpointsControllerTest, SplitsReadyAndNotReadyAndSkipsUnusablePods) {
@@ -81,11 +46,11 @@ TEST_F(EndpointsControllerTest, SplitsReadyAndNotReadyAndSkipsUnusablePods) {
   AddPod("a", "10.0.0.1", true);
   AddPod("c", "10.0.0.3", false);
   AddPod("no-ip", "", true);
-  AddPod("dying", "10.0.0.9", true, "{}", R"(,"deletionTimestamp":"2024-01-01T00:00:00Z")");
-  json::value done = Parse(R"({"metadata":{"name":"done","labels":{"app":"web"}},
+  AddPod("dying", "10.0.0.9", true, "{}", /*terminating=*/true);
+  json::value done = Json(R"({"metadata":{"name":"done","labels":{"app":"web"}},
       "status":{"phase":"Succeeded","podIP":"10.0.0.8"}})");
   ASSERT_TRUE(fake_.Create(pods_, "default", done).ok());
-  json::value other = Parse(R"({"metadata":{"name":"other","labels":{"app":"db"}},
+  json::value other = Json(R"({"metadata":{"name":"other","labels":{"app":"db"}},
       "status":{"phase":"Running","podIP":"10.0.0.7"}})");
   ASSERT_TRUE(fake_.Create(pods_, "default", other).ok());
   std::string uid_a = base::GetString(*fake_.Peek(pods_, "default", "a"), {"metadata", "uid"});
@@ -117,7 +82,7 @@ TEST_F(EndpointsControllerTest, NamedPortsResolvingDifferentlyMakeTwoSubsets) {
   // A TCP port called dns does not satisfy a UDP service port; no port at all: left out entirely.
   AddPod("p3", "10.0.0.3", true,
          R"({"containers":[{"name":"c","ports":[{"name":"dns","containerPort":53}]}]})");
-  ASSERT_TRUE(Eventually([&] {
+  ASSERT_TRUE(WaitFor([&] {
     client::Object ep = Endpoints("web");
     const json::value* s = ep ? base::Find(*ep, "subsets") : nullptr;
     return s && s->is_array() && s->get_array().size() == 2;
@@ -125,10 +90,10 @@ TEST_F(EndpointsControllerTest, NamedPortsResolvingDifferentlyMakeTwoSubsets) {
   client::Object ep = Endpoints("web");
   const json::array& subsets = base::Find(*ep, "subsets")->get_array();
   // Subsets are ordered by their port sets: (dns 5353/UDP, http 8080) sorts before (http 9090).
-  EXPECT_EQ(subsets[0].at("ports"), Parse(R"([{"name":"http","port":8080,"protocol":"TCP"},
+  EXPECT_EQ(subsets[0].at("ports"), Json(R"([{"name":"http","port":8080,"protocol":"TCP"},
                                               {"name":"dns","port":5353,"protocol":"UDP"}])"));
   EXPECT_EQ(base::GetString(subsets[0].at("addresses").at(0), {"ip"}), "10.0.0.1");
-  EXPECT_EQ(subsets[1].at("ports"), Parse(R"([{"name":"http","port":9090,"protocol":"TCP"}])"));
+  EXPECT_EQ(subsets[1].at("ports"), Json(R"([{"name":"http","port":9090,"protocol":"TCP"}])"));
   EXPECT_EQ(base::GetString(subsets[1].at("addresses").at(0), {"hostname"}), "h2");
   EXPECT_EQ(base::GetString(*ep, {"metadata", "labels", "service.kubernetes.io/headless"}, "missing"), "");
 }
@@ -136,21 +101,21 @@ TEST_F(EndpointsControllerTest, NamedPortsResolvingDifferentlyMakeTwoSubsets) {
 TEST_F(EndpointsControllerTest, PublishNotReadyAddressesListsEveryPodAsReady) {
   AddService("web", R"({"selector":{"app":"web"},"publishNotReadyAddresses":true,"ports":[{"port":80}]})");
   AddPod("a", "10.0.0.1", false);
-  AddPod("dying", "10.0.0.2", true, "{}", R"(,"deletionTimestamp":"2024-01-01T00:00:00Z")");
-  ASSERT_TRUE(Eventually([&] {
+  AddPod("dying", "10.0.0.2", true, "{}", /*terminating=*/true);
+  ASSERT_TRUE(WaitFor([&] {
     client::Object ep = Endpoints("web");
     const json::value* a = ep ? base::FindPath(*ep, {"subsets"}) : nullptr;
     return a && a->is_array() && a->get_array().size() == 1 &&
            a->get_array()[0].at("addresses").as_array().size() == 2;
   }));
   EXPECT_EQ(base::FindPath(Endpoints("web")->at("subsets").at(0), {"notReadyAddresses"}), nullptr);
-  EXPECT_EQ(Endpoints("web")->at("subsets").at(0).at("ports"), Parse(R"([{"port":80,"protocol":"TCP"}])"));
+  EXPECT_EQ(Endpoints("web")->at("subsets").at(0).at("ports"), Json(R"([{"port":80,"protocol":"TCP"}])"));
 }
 
 TEST_F(EndpointsControllerTest, NoRewriteWhenNothingChanged) {
   AddService("web", R"({"selector":{"app":"web"},"ports":[{"port":80}]})");
   AddPod("a", "10.0.0.1", true);
-  ASSERT_TRUE(Eventually([&] {
+  ASSERT_TRUE(WaitFor([&] {
     client::Object ep = Endpoints("web");
     return ep && base::FindPath(*ep, {"subsets"}) && ep->at("subsets").as_array().size() == 1;
   }));
@@ -168,7 +133,7 @@ TEST_F(EndpointsControllerTest, NoRewriteWhenNothingChanged) {
   EXPECT_EQ(Writes("create"), 1);
   // A real change writes once.
   AddPod("b", "10.0.0.2", true);
-  ASSERT_TRUE(Eventually([&] { return Writes("update") == updates + 1; }));
+  ASSERT_TRUE(WaitFor([&] { return Writes("update") == updates + 1; }));
   absl::SleepFor(absl::Milliseconds(200));
   EXPECT_EQ(Writes("update"), updates + 1);
 }
@@ -177,17 +142,17 @@ TEST_F(EndpointsControllerTest, DeletesOwnEndpointsWhenServiceGoesOrLosesSelecto
   AddService("web", R"({"selector":{"app":"web"},"ports":[{"port":80}]})");
   AddService("api", R"({"selector":{"app":"web"},"ports":[{"port":81}]})");
   AddPod("a", "10.0.0.1", true);
-  ASSERT_TRUE(Eventually([&] { return Endpoints("web") && Endpoints("api"); }));
+  ASSERT_TRUE(WaitFor([&] { return Endpoints("web") && Endpoints("api"); }));
   ASSERT_TRUE(fake_.Delete(services_, "default", "web").ok());
-  EXPECT_TRUE(Eventually([&] { return Endpoints("web") == nullptr; }));
+  EXPECT_TRUE(WaitFor([&] { return Endpoints("web") == nullptr; }));
   json::value api = *fake_.Peek(services_, "default", "api");
   api.as_object()["spec"].as_object().erase("selector");
   ASSERT_TRUE(fake_.Update(services_, "default", api).ok());
-  EXPECT_TRUE(Eventually([&] { return Endpoints("api") == nullptr; }));
+  EXPECT_TRUE(WaitFor([&] { return Endpoints("api") == nullptr; }));
 }
 
 TEST_F(EndpointsControllerTest, LeavesUserEndpointsOfSelectorlessServicesAlone) {
-  json::value user = Parse(R"({"metadata":{"name":"ext"},
+  json::value user = Json(R"({"metadata":{"name":"ext"},
       "subsets":[{"addresses":[{"ip":"192.0.2.1"}],"ports":[{"port":443}]}]})");
   ASSERT_TRUE(fake_.Create(endpoints_, "default", user).ok());
   AddService("ext", R"({"ports":[{"port":443}]})");
@@ -203,12 +168,12 @@ TEST_F(EndpointsControllerTest, LeavesUserEndpointsOfSelectorlessServicesAlone) 
 }
 
 TEST_F(EndpointsControllerTest, TakesOverUnlabelledEndpointsOfSelectorService) {
-  json::value stale = Parse(R"({"metadata":{"name":"web"},"subsets":[{"addresses":[{"ip":"192.0.2.1"}],
+  json::value stale = Json(R"({"metadata":{"name":"web"},"subsets":[{"addresses":[{"ip":"192.0.2.1"}],
       "ports":[{"port":1}]}]})");
   ASSERT_TRUE(fake_.Create(endpoints_, "default", stale).ok());
   AddPod("a", "10.0.0.1", true);
   AddService("web", R"({"selector":{"app":"web"},"ports":[{"port":80}]})");
-  ASSERT_TRUE(Eventually([&] {
+  ASSERT_TRUE(WaitFor([&] {
     client::Object ep = Endpoints("web");
     return base::GetString(*ep, {"metadata", "labels", kManagedByLabel}) == kManagedByValue;
   }));

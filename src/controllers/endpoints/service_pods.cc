@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "api/object_meta.h"
+#include "api/pod_util.h"
 #include "base/json.h"
 
 namespace skiff::controllers::endpoints {
@@ -61,7 +63,7 @@ bool IsHeadless(const json::value& service) {
 bool SelectorMatches(const json::value& service, const json::value& pod) {
   const json::object* selector = SelectorOf(service);
   if (selector == nullptr) return false;
-  const json::value* labels = base::FindPath(pod, {"metadata", "labels"});
+  const json::value* labels = api::Labels(pod);
   if (labels == nullptr || !labels->is_object()) return false;
   for (const auto& [key, want] : *selector) {
     const json::value* have = labels->get_object().if_contains(key);
@@ -70,25 +72,10 @@ bool SelectorMatches(const json::value& service, const json::value& pod) {
   return true;
 }
 
-bool IsPodReady(const json::value& pod) {
-  const json::value* conditions = base::FindPath(pod, {"status", "conditions"});
-  if (conditions == nullptr || !conditions->is_array()) return false;
-  for (const json::value& c : conditions->get_array()) {
-    if (base::GetString(c, {"type"}) == "Ready") return base::GetString(c, {"status"}) == "True";
-  }
-  return false;
-}
-
-bool IsTerminating(const json::value& obj) {
-  const json::value* ts = base::FindPath(obj, {"metadata", "deletionTimestamp"});
-  return ts != nullptr && !ts->is_null();
-}
-
 bool ShouldPodBeInEndpoints(const json::value& pod, bool include_terminating) {
-  std::string phase = base::GetString(pod, {"status", "phase"});
-  if (phase == "Succeeded" || phase == "Failed") return false;
+  if (api::IsTerminal(pod)) return false;
   if (base::GetString(pod, {"status", "podIP"}).empty()) return false;
-  return include_terminating || !IsTerminating(pod);
+  return include_terminating || !api::IsBeingDeleted(pod);
 }
 
 std::optional<ResolvedPort> ResolvePort(const json::value& pod, const json::value& service_port) {
@@ -129,10 +116,8 @@ std::vector<ResolvedPort> ResolvePorts(const json::value& service, const json::v
 std::string PodHostname(const json::value& service, const json::value& pod) {
   std::string hostname = base::GetString(pod, {"spec", "hostname"});
   if (hostname.empty()) return "";
-  if (base::GetString(pod, {"spec", "subdomain"}) != base::GetString(service, {"metadata", "name"}))
-    return "";
-  if (base::GetString(pod, {"metadata", "namespace"}) !=
-      base::GetString(service, {"metadata", "namespace"})) {
+  if (base::GetString(pod, {"spec", "subdomain"}) != api::Name(service)) return "";
+  if (api::Namespace(pod) != api::Namespace(service)) {
     return "";
   }
   return hostname;
@@ -141,8 +126,7 @@ std::string PodHostname(const json::value& service, const json::value& pod) {
 std::vector<client::Object> SelectedPods(const client::Informer& pods, const json::value& service) {
   std::vector<client::Object> out;
   if (SelectorOf(service) == nullptr) return out;
-  for (client::Object& pod :
-       pods.ByIndex(kNamespaceIndex, base::GetString(service, {"metadata", "namespace"}))) {
+  for (client::Object& pod : pods.ByIndex(kNamespaceIndex, api::Namespace(service))) {
     if (SelectorMatches(service, *pod)) out.push_back(std::move(pod));
   }
   return out;
@@ -150,8 +134,7 @@ std::vector<client::Object> SelectedPods(const client::Informer& pods, const jso
 
 std::vector<std::string> ServicesForPod(const client::Informer& services, const json::value& pod) {
   std::vector<std::string> keys;
-  for (const client::Object& service :
-       services.ByIndex(kNamespaceIndex, base::GetString(pod, {"metadata", "namespace"}))) {
+  for (const client::Object& service : services.ByIndex(kNamespaceIndex, api::Namespace(pod))) {
     if (SelectorMatches(*service, pod)) keys.push_back(client::KeyOf(*service));
   }
   return keys;
@@ -160,8 +143,8 @@ std::vector<std::string> ServicesForPod(const client::Informer& services, const 
 std::vector<std::string> ServicesForPodUpdate(const client::Informer& services, const json::value& old_pod,
                                               const json::value& new_pod) {
   std::vector<std::string> keys = ServicesForPod(services, new_pod);
-  const json::value* old_labels = base::FindPath(old_pod, {"metadata", "labels"});
-  const json::value* new_labels = base::FindPath(new_pod, {"metadata", "labels"});
+  const json::value* old_labels = api::Labels(old_pod);
+  const json::value* new_labels = api::Labels(new_pod);
   bool same_labels = (old_labels == nullptr && new_labels == nullptr) ||
                      (old_labels != nullptr && new_labels != nullptr && *old_labels == *new_labels);
   if (!same_labels) Append(keys, ServicesForPod(services, old_pod));

@@ -2,8 +2,8 @@
 // controller-managed endpoints, which pods back them, how a ServicePort's targetPort resolves on a
 // pod (podutil.FindPort), and the pod -> Services mapping that informer handlers use.
 // Thread-safety: pure functions, except the informer lookups, which are as safe as Informer.
-// Ownership: inputs borrowed, results by value. Never fails: malformed fields read as absent (a
-// pod without a Ready condition is not ready; an unresolvable named port yields nullopt).
+// Ownership: inputs borrowed, results by value. Never fails: malformed fields read as absent (an
+// unresolvable named port yields nullopt). Pod readiness is api::IsPodReady (api/pod_util.h).
 #ifndef SKIFF_CONTROLLERS_ENDPOINTS_SERVICE_PODS_H_
 #define SKIFF_CONTROLLERS_ENDPOINTS_SERVICE_PODS_H_
 
@@ -29,8 +29,6 @@ bool IsHeadless(const boost::json::value& service);
 // Every key of the service's spec.selector equals the pod's label (false without a selector).
 bool SelectorMatches(const boost::json::value& service, const boost::json::value& pod);
 
-bool IsPodReady(const boost::json::value& pod);
-bool IsTerminating(const boost::json::value& obj);  // metadata.deletionTimestamp is set
 // podIP set, phase not Succeeded/Failed, and (unless include_terminating) not being deleted
 // (k8s endpointsliceutil.ShouldPodBeInEndpoints).
 bool ShouldPodBeInEndpoints(const boost::json::value& pod, bool include_terminating);

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "absl/time/clock.h"
+#include "api/object_meta.h"
 #include "base/json.h"
 
 namespace skiff::controllers::endpoints {
@@ -10,7 +11,7 @@ namespace {
 
 // The resourceVersion as a number, 0 when it is not one.
 int64_t Revision(const boost::json::value& obj) {
-  std::string rv = base::GetString(obj, {"metadata", "resourceVersion"});
+  std::string rv = api::ResourceVersion(obj);
   int64_t out = 0;
   auto [ptr, ec] = std::from_chars(rv.data(), rv.data() + rv.size(), out);
   if (ec != std::errc() || ptr != rv.data() + rv.size() || out < 0) return 0;
@@ -21,7 +22,7 @@ int64_t Revision(const boost::json::value& obj) {
 
 void WriteTracker::Wrote(const std::string& key, const boost::json::value& written) {
   std::lock_guard<std::mutex> lock(mu_);
-  expected_[key][base::GetString(written, {"metadata", "name"})] = {Revision(written), absl::Now() + ttl_};
+  expected_[key][api::Name(written)] = {Revision(written), absl::Now() + ttl_};
 }
 
 void WriteTracker::Deleted(const std::string& key, const std::string& name) {
@@ -33,7 +34,7 @@ void WriteTracker::Observed(const std::string& key, const boost::json::value& ob
   std::lock_guard<std::mutex> lock(mu_);
   auto it = expected_.find(key);
   if (it == expected_.end()) return;
-  auto e = it->second.find(base::GetString(obj, {"metadata", "name"}));
+  auto e = it->second.find(api::Name(obj));
   if (e == it->second.end()) return;
   // A deletion settles any expectation: the next reconcile recomputes from what is left.
   if (deleted || (e->second.resource_version >= 0 && Revision(obj) >= e->second.resource_version)) {

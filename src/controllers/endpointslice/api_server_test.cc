@@ -1,18 +1,18 @@
 // The Endpoints and EndpointSlice controllers against a real in-process API server: their objects
 // pass schema admission, server defaults do not make them rewrite, and pod churn converges.
 #include "base/json.h"
+#include "base/testing/wait_for.h"
 #include "client/shared_informers.h"
 #include "client/testing/test_api_server.h"
 #include "controllers/endpoints/endpoints_controller.h"
 #include "controllers/endpointslice/endpointslice_controller.h"
-#include "controllers/testing/fake_client.h"
 #include "gtest/gtest.h"
 
 namespace skiff::controllers::endpointslice {
 namespace {
 
 namespace json = boost::json;
-using testing::Eventually;
+using base::testing::WaitFor;
 
 TEST(ServiceControllersApiServerTest, EndpointsAndSlicesConvergeAndStayQuiet) {
   client::testing::TestApiServer server;
@@ -22,7 +22,7 @@ TEST(ServiceControllersApiServerTest, EndpointsAndSlicesConvergeAndStayQuiet) {
   const auto& eps = client::Resource("", "v1", "endpoints");
   const auto& slices = client::Resource("discovery.k8s.io", "v1", "endpointslices");
   client::SharedInformers informers(c);
-  ControllerContext context{c, &informers, nullptr};
+  client::ControllerContext context{c, &informers, nullptr};
   endpoints::EndpointsController endpoints_controller(context);
   EndpointSliceController slice_controller(context);
   endpoints_controller.Start();
@@ -63,7 +63,7 @@ TEST(ServiceControllersApiServerTest, EndpointsAndSlicesConvergeAndStayQuiet) {
     const json::value* s = ep.ok() ? base::Find(**ep, "subsets") : nullptr;
     return s && s->is_array() ? s->get_array().size() : 0;
   };
-  ASSERT_TRUE(Eventually([&] { return slice_count() == 3 && subsets() == 3; }, absl::Seconds(10)));
+  ASSERT_TRUE(WaitFor([&] { return slice_count() == 3 && subsets() == 3; }, absl::Seconds(10)));
 
   // Settled: the stored objects do not change any more (no write loop against server defaults).
   absl::SleepFor(absl::Milliseconds(500));
@@ -78,7 +78,7 @@ TEST(ServiceControllersApiServerTest, EndpointsAndSlicesConvergeAndStayQuiet) {
   EXPECT_EQ(rv(), before);
 
   ASSERT_TRUE(c->Delete(pods, "default", "p0", {.grace_period_seconds = 0}).ok());
-  EXPECT_TRUE(Eventually([&] { return slice_count() == 2 && subsets() == 2; }, absl::Seconds(10)));
+  EXPECT_TRUE(WaitFor([&] { return slice_count() == 2 && subsets() == 2; }, absl::Seconds(10)));
   slice_controller.Stop();
   endpoints_controller.Stop();
   informers.Stop();

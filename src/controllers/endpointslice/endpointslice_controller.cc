@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "api/object_meta.h"
+#include "api/pod_util.h"
 #include "base/json.h"
 #include "client/informer.h"
 #include "controllers/endpoints/service_pods.h"
@@ -24,19 +26,17 @@ constexpr absl::Duration kStaleRetry = absl::Milliseconds(500);
 
 // The Service key of a slice this controller manages ("" for slices of other managers).
 std::string ServiceKeyOf(const json::value& slice) {
-  if (base::GetString(slice, {"metadata", "labels", kManagedByLabel}) != kManagedByValue) return "";
-  std::string service = base::GetString(slice, {"metadata", "labels", kServiceNameLabel});
+  if (api::Label(slice, kManagedByLabel) != kManagedByValue) return "";
+  std::string service = api::Label(slice, kServiceNameLabel);
   if (service.empty()) return "";
-  return client::MakeKey(base::GetString(slice, {"metadata", "namespace"}), service);
+  return client::MakeKey(api::Namespace(slice), service);
 }
 
-std::string ZoneLabel(const client::Object& node) {
-  return node ? base::GetString(*node, {"metadata", "labels", kZoneLabel}) : "";
-}
+std::string ZoneLabel(const client::Object& node) { return node ? api::Label(*node, kZoneLabel) : ""; }
 
 }  // namespace
 
-EndpointSliceController::EndpointSliceController(const ControllerContext& context, Options options)
+EndpointSliceController::EndpointSliceController(const client::ControllerContext& context, Options options)
     : context_(context),
       options_(options),
       services_(&context.informers->For(Services())),
@@ -84,16 +84,11 @@ void EndpointSliceController::Start() {
 
   // Zones come from nodes: only a node appearing, going or changing its zone matters.
   client::InformerHandlers node_handlers;
-  node_handlers.on_add = [this](const client::Object& node) {
-    EnqueueServicesOfNode(base::GetString(*node, {"metadata", "name"}));
-  };
+  node_handlers.on_add = [this](const client::Object& node) { EnqueueServicesOfNode(api::Name(*node)); };
   node_handlers.on_update = [this](const client::Object& old_node, const client::Object& node) {
-    if (ZoneLabel(old_node) != ZoneLabel(node))
-      EnqueueServicesOfNode(base::GetString(*node, {"metadata", "name"}));
+    if (ZoneLabel(old_node) != ZoneLabel(node)) EnqueueServicesOfNode(api::Name(*node));
   };
-  node_handlers.on_delete = [this](const client::Object& node) {
-    EnqueueServicesOfNode(base::GetString(*node, {"metadata", "name"}));
-  };
+  node_handlers.on_delete = [this](const client::Object& node) { EnqueueServicesOfNode(api::Name(*node)); };
   nodes_->AddHandlers(std::move(node_handlers));
 
   auto slice_event = [this, queue](const client::Object& slice, bool deleted) {
@@ -120,12 +115,11 @@ void EndpointSliceController::Stop() {
 
 DesiredState EndpointSliceController::Desired(const json::value& service) const {
   DesiredState desired;
-  std::string name = base::GetString(service, {"metadata", "name"});
-  desired.ns = base::GetString(service, {"metadata", "namespace"});
+  std::string name = api::Name(service);
+  desired.ns = api::Namespace(service);
   desired.generate_name = name + "-";
   desired.max_endpoints_per_slice = options_.max_endpoints_per_slice;
-  if (const json::value* l = base::FindPath(service, {"metadata", "labels"});
-      l != nullptr && l->is_object()) {
+  if (const json::value* l = api::Labels(service); l != nullptr && l->is_object()) {
     desired.labels = l->get_object();
   }
   for (const char* reserved : {kServiceNameLabel, kManagedByLabel, endpoints::kHeadlessLabel}) {
@@ -137,7 +131,7 @@ DesiredState EndpointSliceController::Desired(const json::value& service) const 
   desired.owner_references.push_back(json::object{{"apiVersion", "v1"},
                                                   {"kind", "Service"},
                                                   {"name", name},
-                                                  {"uid", base::GetString(service, {"metadata", "uid"})},
+                                                  {"uid", api::Uid(service)},
                                                   {"controller", true},
                                                   {"blockOwnerDeletion", true}});
 
@@ -155,21 +149,20 @@ DesiredState EndpointSliceController::Desired(const json::value& service) const 
     json::value port_list = std::move(ports);
     std::string ports_key = base::ToJson(CanonicalPorts(&port_list));
 
-    bool serving = publish || endpoints::IsPodReady(*pod);
-    bool terminating = endpoints::IsTerminating(*pod);
-    std::string node_name = base::GetString(*pod, {"spec", "nodeName"});
-    json::object ep{
-        {"addresses", json::array{json::value(ip)}},
-        {"conditions", json::object{{"ready", publish || (serving && !terminating)},
-                                    {"serving", serving},
-                                    {"terminating", terminating}}},
-        {"hostname", endpoints::PodHostname(service, *pod)},
-        {"targetRef", json::object{{"kind", "Pod"},
-                                   {"namespace", base::GetString(*pod, {"metadata", "namespace"})},
-                                   {"name", base::GetString(*pod, {"metadata", "name"})},
-                                   {"uid", base::GetString(*pod, {"metadata", "uid"})}}},
-        {"nodeName", node_name},
-        {"zone", node_name.empty() ? "" : ZoneLabel(nodes_->Get(node_name))}};
+    bool serving = publish || api::IsPodReady(*pod);
+    bool terminating = api::IsBeingDeleted(*pod);
+    std::string node_name = api::NodeName(*pod);
+    json::object ep{{"addresses", json::array{json::value(ip)}},
+                    {"conditions", json::object{{"ready", publish || (serving && !terminating)},
+                                                {"serving", serving},
+                                                {"terminating", terminating}}},
+                    {"hostname", endpoints::PodHostname(service, *pod)},
+                    {"targetRef", json::object{{"kind", "Pod"},
+                                               {"namespace", api::Namespace(*pod)},
+                                               {"name", api::Name(*pod)},
+                                               {"uid", api::Uid(*pod)}}},
+                    {"nodeName", node_name},
+                    {"zone", node_name.empty() ? "" : ZoneLabel(nodes_->Get(node_name))}};
     json::value ep_value = std::move(ep);
     DesiredEndpoint desired_ep{EndpointId(ep_value), CanonicalEndpoint(ep_value)};
     desired.groups[ports_key].push_back(std::move(desired_ep));
@@ -191,8 +184,7 @@ client::ReconcileResult EndpointSliceController::Reconcile(const std::string& ke
   std::vector<client::Object> existing = slices_->ByIndex(kSliceIndex, key);
   SlicePlan plan;
   if (service == nullptr || !endpoints::HasPodSelector(*service)) {
-    for (const client::Object& slice : existing)
-      plan.deletes.push_back(base::GetString(*slice, {"metadata", "name"}));
+    for (const client::Object& slice : existing) plan.deletes.push_back(api::Name(*slice));
   } else {
     plan = PlanSlices(Desired(*service), existing);
   }
@@ -219,7 +211,7 @@ client::ReconcileResult EndpointSliceController::Reconcile(const std::string& ke
   return {};
 }
 
-std::unique_ptr<Runnable> NewEndpointSliceController(const ControllerContext& context) {
+std::unique_ptr<client::Runnable> NewEndpointSliceController(const client::ControllerContext& context) {
   return std::make_unique<EndpointSliceController>(context);
 }
 

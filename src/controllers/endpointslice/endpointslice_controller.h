@@ -32,15 +32,15 @@ inline constexpr char kManagedByLabel[] = "endpointslice.kubernetes.io/managed-b
 inline constexpr char kManagedByValue[] = "endpointslice-controller.k8s.io";
 inline constexpr char kZoneLabel[] = "topology.kubernetes.io/zone";
 
-class EndpointSliceController : public Runnable, public client::Reconciler {
+class EndpointSliceController : public client::Runnable, public client::Reconciler {
  public:
   struct Options {
     int workers = 5;
     size_t max_endpoints_per_slice = 100;  // Kubernetes' --max-endpoints-per-slice
   };
 
-  explicit EndpointSliceController(const ControllerContext& context, Options options);
-  explicit EndpointSliceController(const ControllerContext& context)
+  explicit EndpointSliceController(const client::ControllerContext& context, Options options);
+  explicit EndpointSliceController(const client::ControllerContext& context)
       : EndpointSliceController(context, Options{}) {}
   ~EndpointSliceController() override;
 
@@ -52,7 +52,7 @@ class EndpointSliceController : public Runnable, public client::Reconciler {
   DesiredState Desired(const boost::json::value& service) const;
   void EnqueueServicesOfNode(const std::string& node_name);
 
-  ControllerContext context_;
+  client::ControllerContext context_;
   Options options_;
   client::Informer* services_;
   client::Informer* pods_;
@@ -62,7 +62,7 @@ class EndpointSliceController : public Runnable, public client::Reconciler {
   std::unique_ptr<client::Controller> controller_;
 };
 
-std::unique_ptr<Runnable> NewEndpointSliceController(const ControllerContext& context);
+std::unique_ptr<client::Runnable> NewEndpointSliceController(const client::ControllerContext& context);
 
 }  // namespace skiff::controllers::endpointslice
 

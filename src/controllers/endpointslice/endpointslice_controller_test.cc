@@ -2,53 +2,21 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/json.h"
-#include "client/shared_informers.h"
-#include "controllers/testing/fake_client.h"
+#include "base/testing/wait_for.h"
+#include "controllers/testing/controller_test.h"
 #include "gtest/gtest.h"
 
 namespace skiff::controllers::endpointslice {
 namespace {
 
 namespace json = boost::json;
-using testing::Eventually;
+using base::testing::WaitFor;
+using testing::Json;
 
-json::value Parse(const std::string& text) {
-  auto v = base::ParseJson(text);
-  EXPECT_TRUE(v.ok()) << v.status() << text;
-  return v.ok() ? *v : json::value();
-}
-
-class EndpointSliceControllerTest : public ::testing::Test {
+class EndpointSliceControllerTest : public testing::ControllerTest<EndpointSliceController> {
  protected:
-  void SetUp() override {
-    informers_ = std::make_unique<client::SharedInformers>(&fake_);
-    controller_ =
-        std::make_unique<EndpointSliceController>(ControllerContext{&fake_, informers_.get(), nullptr});
-    controller_->Start();
-    informers_->Start();
-    ASSERT_TRUE(informers_->WaitForSync(absl::Seconds(10)));
-  }
-  void TearDown() override {
-    controller_->Stop();
-    informers_->Stop();
-  }
+  void SetUp() override { StartController(); }
 
-  void AddService(const std::string& name, const std::string& spec, const std::string& labels = "{}") {
-    ASSERT_TRUE(fake_
-                    .Create(services_, "default",
-                            Parse(R"({"metadata":{"name":")" + name + R"(","labels":)" + labels +
-                                  R"(},"spec":)" + spec + "}"))
-                    .ok());
-  }
-  void AddPod(const std::string& name, const std::string& ip, bool ready, const std::string& spec = "{}",
-              const std::string& meta_extra = "") {
-    json::value pod =
-        Parse(R"({"metadata":{"name":")" + name + R"(","labels":{"app":"web"})" + meta_extra +
-              R"(},"spec":)" + spec + R"(,"status":{"phase":"Running","podIP":")" + ip +
-              R"(","conditions":[{"type":"Ready","status":")" + (ready ? "True" : "False") + R"("}]}})");
-    base::EnsureObject(pod, {"spec"})["nodeName"] = "node-1";
-    ASSERT_TRUE(fake_.Create(pods_, "default", std::move(pod)).ok());
-  }
   // Slices of the service, any manager.
   std::vector<client::Object> SlicesOf(const std::string& service) {
     auto list =
@@ -86,14 +54,11 @@ class EndpointSliceControllerTest : public ::testing::Test {
   const api::ResourceInfo& pods_ = client::Resource("", "v1", "pods");
   const api::ResourceInfo& nodes_ = client::Resource("", "v1", "nodes");
   const api::ResourceInfo& slices_ = client::Resource("discovery.k8s.io", "v1", "endpointslices");
-  testing::FakeClient fake_;
-  std::unique_ptr<client::SharedInformers> informers_;
-  std::unique_ptr<EndpointSliceController> controller_;
 };
 
 TEST_F(EndpointSliceControllerTest, BuildsSliceWithConditionsAndMetadata) {
   ASSERT_TRUE(fake_
-                  .Create(nodes_, "", Parse(R"({"metadata":{"name":"node-1",
+                  .Create(nodes_, "", Json(R"({"metadata":{"name":"node-1",
       "labels":{"topology.kubernetes.io/zone":"z1"}}})"))
                   .ok());
   AddService("web", R"({"selector":{"app":"web"},"clusterIP":"None",
@@ -101,8 +66,8 @@ TEST_F(EndpointSliceControllerTest, BuildsSliceWithConditionsAndMetadata) {
              R"({"team":"a"})");
   AddPod("ready", "10.0.0.1", true, R"({"hostname":"h","subdomain":"web"})");
   AddPod("unready", "10.0.0.2", false);
-  AddPod("dying", "10.0.0.3", true, "{}", R"(,"deletionTimestamp":"2024-01-01T00:00:00Z")");
-  ASSERT_TRUE(Eventually([&] { return EndpointCount("web") == 3; }));
+  AddPod("dying", "10.0.0.3", true, "{}", /*terminating=*/true);
+  ASSERT_TRUE(WaitFor([&] { return EndpointCount("web") == 3; }));
   auto slices = SlicesOf("web");
   ASSERT_EQ(slices.size(), 1u);
   const json::value& s = *slices[0];
@@ -117,30 +82,30 @@ TEST_F(EndpointSliceControllerTest, BuildsSliceWithConditionsAndMetadata) {
             base::GetString(*fake_.Peek(services_, "default", "web"), {"metadata", "uid"}));
   EXPECT_TRUE(base::GetBool(owner, {"controller"}));
   EXPECT_TRUE(base::GetBool(owner, {"blockOwnerDeletion"}));
-  EXPECT_EQ(s.at("ports"), Parse(R"([{"name":"http","port":8080,"protocol":"TCP","appProtocol":"http"}])"));
+  EXPECT_EQ(s.at("ports"), Json(R"([{"name":"http","port":8080,"protocol":"TCP","appProtocol":"http"}])"));
   const json::value* ready = EndpointOf(slices, "ready");
   ASSERT_NE(ready, nullptr);
-  EXPECT_EQ(ready->at("conditions"), Parse(R"({"ready":true,"serving":true,"terminating":false})"));
+  EXPECT_EQ(ready->at("conditions"), Json(R"({"ready":true,"serving":true,"terminating":false})"));
   EXPECT_EQ(base::GetString(*ready, {"hostname"}), "h");
   EXPECT_EQ(base::GetString(*ready, {"zone"}), "z1");
   EXPECT_EQ(base::GetString(*ready, {"nodeName"}), "node-1");
-  EXPECT_EQ(ready->at("addresses"), Parse(R"(["10.0.0.1"])"));
+  EXPECT_EQ(ready->at("addresses"), Json(R"(["10.0.0.1"])"));
   EXPECT_EQ(EndpointOf(slices, "unready")->at("conditions"),
-            Parse(R"({"ready":false,"serving":false,"terminating":false})"));
+            Json(R"({"ready":false,"serving":false,"terminating":false})"));
   EXPECT_EQ(EndpointOf(slices, "dying")->at("conditions"),
-            Parse(R"({"ready":false,"serving":true,"terminating":true})"));
+            Json(R"({"ready":false,"serving":true,"terminating":true})"));
 }
 
 TEST_F(EndpointSliceControllerTest, PublishNotReadyAddressesMakesEveryEndpointReady) {
   AddService("web", R"({"selector":{"app":"web"},"publishNotReadyAddresses":true,"ports":[{"port":80}]})");
   AddPod("unready", "10.0.0.2", false);
-  AddPod("dying", "10.0.0.3", false, "{}", R"(,"deletionTimestamp":"2024-01-01T00:00:00Z")");
-  ASSERT_TRUE(Eventually([&] { return EndpointCount("web") == 2; }));
+  AddPod("dying", "10.0.0.3", false, "{}", /*terminating=*/true);
+  ASSERT_TRUE(WaitFor([&] { return EndpointCount("web") == 2; }));
   auto slices = SlicesOf("web");
   EXPECT_EQ(EndpointOf(slices, "unready")->at("conditions"),
-            Parse(R"({"ready":true,"serving":true,"terminating":false})"));
+            Json(R"({"ready":true,"serving":true,"terminating":false})"));
   EXPECT_EQ(EndpointOf(slices, "dying")->at("conditions"),
-            Parse(R"({"ready":true,"serving":true,"terminating":true})"));
+            Json(R"({"ready":true,"serving":true,"terminating":true})"));
 }
 
 TEST_F(EndpointSliceControllerTest, NamedPortsResolvingDifferentlyMakeTwoSlices) {
@@ -149,7 +114,7 @@ TEST_F(EndpointSliceControllerTest, NamedPortsResolvingDifferentlyMakeTwoSlices)
          R"({"containers":[{"name":"c","ports":[{"name":"web","containerPort":8080}]}]})");
   AddPod("p2", "10.0.0.2", true,
          R"({"containers":[{"name":"c","ports":[{"name":"web","containerPort":9090}]}]})");
-  ASSERT_TRUE(Eventually([&] { return SlicesOf("web").size() == 2 && EndpointCount("web") == 2; }));
+  ASSERT_TRUE(WaitFor([&] { return SlicesOf("web").size() == 2 && EndpointCount("web") == 2; }));
   std::set<int64_t> ports;
   for (const auto& s : SlicesOf("web")) {
     ASSERT_EQ(s->at("endpoints").as_array().size(), 1u);
@@ -162,7 +127,7 @@ TEST_F(EndpointSliceControllerTest, ManyPodsAreSpreadOverSlicesOfAtMostOneHundre
   AddService("web", R"({"selector":{"app":"web"},"ports":[{"port":80}]})");
   for (int i = 0; i < 250; ++i)
     AddPod(absl::StrCat("p", i), absl::StrCat("10.0.", i / 200, ".", i % 200), true);
-  ASSERT_TRUE(Eventually([&] { return EndpointCount("web") == 250; }, absl::Seconds(20)));
+  ASSERT_TRUE(WaitFor([&] { return EndpointCount("web") == 250; }, absl::Seconds(20)));
   auto slices = SlicesOf("web");
   EXPECT_EQ(slices.size(), 3u);
   for (const auto& s : slices) EXPECT_LE(s->at("endpoints").as_array().size(), 100u);
@@ -170,21 +135,17 @@ TEST_F(EndpointSliceControllerTest, ManyPodsAreSpreadOverSlicesOfAtMostOneHundre
   absl::SleepFor(absl::Milliseconds(200));
   int before = Writes();
   for (int i = 0; i < 10; ++i) ASSERT_TRUE(fake_.Delete(pods_, "default", absl::StrCat("p", i)).ok());
-  ASSERT_TRUE(Eventually([&] { return EndpointCount("web") == 240; }));
+  ASSERT_TRUE(WaitFor([&] { return EndpointCount("web") == 240; }));
   absl::SleepFor(absl::Milliseconds(200));
   EXPECT_EQ(SlicesOf("web").size(), 3u);
-  int creates = 0;
-  for (const auto& call : fake_.Calls()) {
-    if (call.rfind("create endpointslices", 0) == 0) ++creates;
-  }
-  EXPECT_EQ(creates, 3);
+  EXPECT_EQ(fake_.CountCalls("create endpointslices "), 3);
   EXPECT_LE(Writes() - before, 10);
 }
 
 TEST_F(EndpointSliceControllerTest, NoRewriteWhenNothingChanged) {
   AddService("web", R"({"selector":{"app":"web"},"ports":[{"port":80}]})");
   AddPod("a", "10.0.0.1", true);
-  ASSERT_TRUE(Eventually([&] { return EndpointCount("web") == 1; }));
+  ASSERT_TRUE(WaitFor([&] { return EndpointCount("web") == 1; }));
   absl::SleepFor(absl::Milliseconds(200));
   int before = Writes();
   json::value pod = *fake_.Peek(pods_, "default", "a");
@@ -197,22 +158,21 @@ TEST_F(EndpointSliceControllerTest, NoRewriteWhenNothingChanged) {
   EXPECT_EQ(Writes(), before);
   // A new pod goes into the existing slice: one update, no create.
   AddPod("b", "10.0.0.2", true);
-  ASSERT_TRUE(Eventually([&] { return EndpointCount("web") == 2; }));
+  ASSERT_TRUE(WaitFor([&] { return EndpointCount("web") == 2; }));
   absl::SleepFor(absl::Milliseconds(200));
   EXPECT_EQ(Writes(), before + 1);
   EXPECT_EQ(SlicesOf("web").size(), 1u);
 }
 
 TEST_F(EndpointSliceControllerTest, ServiceDeletionRemovesOwnSlicesOnly) {
-  json::value foreign =
-      Parse(R"({"metadata":{"name":"web-custom","labels":{"kubernetes.io/service-name":"web",
+  json::value foreign = Json(R"({"metadata":{"name":"web-custom","labels":{"kubernetes.io/service-name":"web",
       "endpointslice.kubernetes.io/managed-by":"someone-else"}},"addressType":"IPv4","endpoints":[]})");
   ASSERT_TRUE(fake_.Create(slices_, "default", foreign).ok());
   AddService("web", R"({"selector":{"app":"web"},"ports":[{"port":80}]})");
   AddPod("a", "10.0.0.1", true);
-  ASSERT_TRUE(Eventually([&] { return SlicesOf("web").size() == 2 && EndpointCount("web") == 1; }));
+  ASSERT_TRUE(WaitFor([&] { return SlicesOf("web").size() == 2 && EndpointCount("web") == 1; }));
   ASSERT_TRUE(fake_.Delete(services_, "default", "web").ok());
-  ASSERT_TRUE(Eventually([&] { return SlicesOf("web").size() == 1; }));
+  ASSERT_TRUE(WaitFor([&] { return SlicesOf("web").size() == 1; }));
   EXPECT_EQ(base::GetString(*SlicesOf("web")[0], {"metadata", "name"}), "web-custom");
 }
 
@@ -220,7 +180,7 @@ TEST_F(EndpointSliceControllerTest, SelectorlessServiceGetsNoSlicesAndEmptyServi
   AddService("ext", R"({"ports":[{"port":80}]})");
   AddService("empty", R"({"selector":{"app":"none"},"ports":[{"port":80}]})");
   AddPod("a", "10.0.0.1", true);
-  ASSERT_TRUE(Eventually([&] { return SlicesOf("empty").size() == 1; }));
+  ASSERT_TRUE(WaitFor([&] { return SlicesOf("empty").size() == 1; }));
   absl::SleepFor(absl::Milliseconds(200));
   EXPECT_TRUE(SlicesOf("ext").empty());
   EXPECT_TRUE(SlicesOf("empty")[0]->at("endpoints").as_array().empty());
@@ -233,7 +193,7 @@ TEST(SlicePlannerTest, ReplacesEndpointsInPlaceAndDeletesExtraSlices) {
   desired.generate_name = "web-";
   desired.max_endpoints_per_slice = 2;
   desired.labels = json::object{{"a", "b"}};
-  json::value ports = Parse(R"([{"name":"","port":80,"protocol":"TCP"}])");
+  json::value ports = Json(R"([{"name":"","port":80,"protocol":"TCP"}])");
   std::string key = base::ToJson(CanonicalPorts(&ports));
   auto ep = [](const std::string& id) {
     json::value v = json::object{{"addresses", json::array{json::value("10.0.0." + id)}},

@@ -5,6 +5,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "api/object_meta.h"
 #include "base/json.h"
 
 namespace skiff::controllers::endpointslice {
@@ -90,9 +91,8 @@ SlicePlan PlanSlices(const DesiredState& desired, const std::vector<client::Obje
   SlicePlan plan;
   const size_t max = std::max<size_t>(desired.max_endpoints_per_slice, 1);
   std::vector<client::Object> sorted = existing;
-  std::sort(sorted.begin(), sorted.end(), [](const client::Object& a, const client::Object& b) {
-    return base::GetString(*a, {"metadata", "name"}) < base::GetString(*b, {"metadata", "name"});
-  });
+  std::sort(sorted.begin(), sorted.end(),
+            [](const client::Object& a, const client::Object& b) { return api::Name(*a) < api::Name(*b); });
   std::unordered_map<std::string, std::unordered_map<std::string, const DesiredEndpoint*>> by_id;
   for (const auto& [key, endpoints] : desired.groups) {
     auto& ids = by_id[key];
@@ -105,7 +105,7 @@ SlicePlan PlanSlices(const DesiredState& desired, const std::vector<client::Obje
   std::vector<client::Object> spare;  // slices to delete unless reused
   for (const client::Object& slice : sorted) {
     if (base::GetString(*slice, {"addressType"}) != kAddressType) {  // immutable: cannot be reused
-      plan.deletes.push_back(base::GetString(*slice, {"metadata", "name"}));
+      plan.deletes.push_back(api::Name(*slice));
       continue;
     }
     Working w{*slice, base::ToJson(CanonicalPorts(base::Find(*slice, "ports"))), {}, false};
@@ -181,8 +181,7 @@ SlicePlan PlanSlices(const DesiredState& desired, const std::vector<client::Obje
     }
     kept.push_back(std::move(w));
   }
-  for (const client::Object& slice : spare)
-    plan.deletes.push_back(base::GetString(*slice, {"metadata", "name"}));
+  for (const client::Object& slice : spare) plan.deletes.push_back(api::Name(*slice));
 
   // 4. Emit writes, fixing labels and owner references on the way.
   for (Working& w : kept) {

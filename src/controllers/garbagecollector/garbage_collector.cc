@@ -4,6 +4,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "api/object_meta.h"
 #include "base/json.h"
 #include "client/informer.h"
 
@@ -18,32 +19,15 @@ constexpr char kForegroundFinalizer[] = "foregroundDeletion";
 
 std::string GroupName(const std::string& group) { return group.empty() ? "core" : group; }
 
-bool HasFinalizer(const json::value& obj, const std::string& finalizer) {
-  const json::value* list = base::FindPath(obj, {"metadata", "finalizers"});
-  if (list == nullptr || !list->is_array()) return false;
-  for (const auto& f : list->get_array()) {
-    if (f.is_string() && f.get_string() == finalizer) return true;
-  }
-  return false;
-}
-
-bool Terminating(const json::value& obj) {
-  const json::value* ts = base::FindPath(obj, {"metadata", "deletionTimestamp"});
-  return ts != nullptr && !ts->is_null();
-}
-
+// The owner references of `obj`, or null when it has none.
 const json::array* OwnerRefs(const json::value& obj) {
-  const json::value* refs = base::FindPath(obj, {"metadata", "ownerReferences"});
-  return refs != nullptr && refs->is_array() && !refs->get_array().empty() ? &refs->get_array() : nullptr;
+  const json::array* refs = api::OwnerReferences(obj);
+  return refs != nullptr && !refs->empty() ? refs : nullptr;
 }
-
-std::string Uid(const json::value& obj) { return base::GetString(obj, {"metadata", "uid"}); }
-std::string Namespace(const json::value& obj) { return base::GetString(obj, {"metadata", "namespace"}); }
-std::string Name(const json::value& obj) { return base::GetString(obj, {"metadata", "name"}); }
 
 }  // namespace
 
-GarbageCollector::GarbageCollector(const ControllerContext& context, Options options)
+GarbageCollector::GarbageCollector(const client::ControllerContext& context, Options options)
     : context_(context), options_(options) {
   for (const api::ResourceInfo* r : WatchedResources()) {
     client::Informer& informer = context_.informers->For(*r);
@@ -77,10 +61,10 @@ void GarbageCollector::Start() {
     t.informer->AddIndex(kOwnerIndex, client::IndexByOwnerUid());
     auto on_object = [this, tracked](const client::Object& obj) {
       const json::value& o = *obj;
-      bool owner_pending =
-          Terminating(o) && (HasFinalizer(o, kOrphanFinalizer) || HasFinalizer(o, kForegroundFinalizer));
+      bool owner_pending = api::IsBeingDeleted(o) && (api::HasFinalizer(o, kOrphanFinalizer) ||
+                                                      api::HasFinalizer(o, kForegroundFinalizer));
       if (OwnerRefs(o) != nullptr || owner_pending) {
-        controller_->queue().Add(KeyOf(*tracked->resource, Namespace(o), Name(o)));
+        controller_->queue().Add(KeyOf(*tracked->resource, api::Namespace(o), api::Name(o)));
       }
     };
     client::InformerHandlers handlers;
@@ -96,7 +80,7 @@ void GarbageCollector::Start() {
       const json::value* new_fin = base::FindPath(*new_obj, {"metadata", "finalizers"});
       bool finalizers_changed =
           (old_fin == nullptr) != (new_fin == nullptr) || (old_fin && *old_fin != *new_fin);
-      bool marked = Terminating(*new_obj) && (!Terminating(*old_obj) || finalizers_changed);
+      bool marked = api::IsBeingDeleted(*new_obj) && (!api::IsBeingDeleted(*old_obj) || finalizers_changed);
       if (refs_changed || marked) on_object(new_obj);
       // A dependent that dropped (or changed) references may unblock a foreground owner.
       if (refs_changed && OwnerRefs(*old_obj) != nullptr) EnqueueOwners(*old_obj);
@@ -137,13 +121,13 @@ const GarbageCollector::Tracked* GarbageCollector::ResolveOwner(const json::valu
 
 std::vector<GarbageCollector::Dependent> GarbageCollector::DependentsOf(const json::value& owner) const {
   std::vector<Dependent> out;
-  std::string uid = Uid(owner);
+  std::string uid = api::Uid(owner);
   if (uid.empty()) return out;
-  std::string ns = Namespace(owner);
+  std::string ns = api::Namespace(owner);
   for (const auto& [name, t] : tracked_) {
     for (auto& obj : t.informer->ByIndex(kOwnerIndex, uid)) {
       // A namespaced owner only owns objects of its own namespace.
-      if (!ns.empty() && Namespace(*obj) != ns) continue;
+      if (!ns.empty() && api::Namespace(*obj) != ns) continue;
       out.push_back(Dependent{&t, std::move(obj)});
     }
   }
@@ -152,7 +136,7 @@ std::vector<GarbageCollector::Dependent> GarbageCollector::DependentsOf(const js
 
 void GarbageCollector::EnqueueDependents(const json::value& owner) {
   for (const auto& d : DependentsOf(owner)) {
-    controller_->queue().Add(KeyOf(*d.tracked->resource, Namespace(*d.object), Name(*d.object)));
+    controller_->queue().Add(KeyOf(*d.tracked->resource, api::Namespace(*d.object), api::Name(*d.object)));
   }
 }
 
@@ -161,7 +145,8 @@ void GarbageCollector::EnqueueOwners(const json::value& dependent) {
   if (refs == nullptr) return;
   for (const auto& ref : *refs) {
     if (const Tracked* t = ResolveOwner(ref)) {
-      controller_->queue().Add(KeyOf(*t->resource, Namespace(dependent), base::GetString(ref, {"name"})));
+      controller_->queue().Add(
+          KeyOf(*t->resource, api::Namespace(dependent), base::GetString(ref, {"name"})));
     }
   }
 }
@@ -175,7 +160,7 @@ client::ReconcileResult GarbageCollector::Reconcile(const std::string& key) {
   if (t == nullptr) return {};
   client::Object obj = t->informer->Get(key.substr(bar + 1));
   if (!obj) return {};  // gone: its dependents were queued by the delete handler
-  if (Terminating(*obj)) return {ProcessAsOwner(*t, obj)};
+  if (api::IsBeingDeleted(*obj)) return {ProcessAsOwner(*t, obj)};
   return {ProcessAsDependent(*t, obj)};
 }
 
@@ -186,7 +171,7 @@ absl::StatusOr<GarbageCollector::OwnerState> GarbageCollector::ClassifyOwner(con
   std::string name = base::GetString(ref, {"name"});
   std::string uid = base::GetString(ref, {"uid"});
   client::Object found = owner.informer->Get(client::MakeKey(owner_ns, name));
-  if (!found || Uid(*found) != uid) {
+  if (!found || api::Uid(*found) != uid) {
     // The cache may lag behind the server: only a live read may declare an owner gone.
     auto live = context_.client->Get(*owner.resource, owner_ns, name);
     if (!live.ok()) {
@@ -194,16 +179,17 @@ absl::StatusOr<GarbageCollector::OwnerState> GarbageCollector::ClassifyOwner(con
       return live.status();
     }
     found = *live;
-    if (Uid(*found) != uid) return OwnerState::kDangling;
+    if (api::Uid(*found) != uid) return OwnerState::kDangling;
   }
-  if (Terminating(*found) && HasFinalizer(*found, kForegroundFinalizer)) return OwnerState::kWaiting;
+  if (api::IsBeingDeleted(*found) && api::HasFinalizer(*found, kForegroundFinalizer))
+    return OwnerState::kWaiting;
   return OwnerState::kSolid;
 }
 
 absl::Status GarbageCollector::ProcessAsDependent(const Tracked& t, const client::Object& obj) {
   const json::array* refs = OwnerRefs(*obj);
   if (refs == nullptr) return absl::OkStatus();
-  std::string ns = Namespace(*obj);
+  std::string ns = api::Namespace(*obj);
   bool solid = false;
   std::vector<std::string> gone;  // uids of dangling or waiting owners
   bool waiting = false;
@@ -225,28 +211,29 @@ absl::Status GarbageCollector::ProcessAsDependent(const Tracked& t, const client
   if (gone.empty()) return absl::OkStatus();
   if (solid) return RemoveOwnerRefs(t, obj, gone);
   client::DeleteOptions options;
-  options.precondition_uid = Uid(*obj);
+  options.precondition_uid = api::Uid(*obj);
   // Under a foreground owner, a dependent with dependents of its own is deleted in the
   // foreground too, so the whole chain blocks the owner.
   options.propagation_policy = waiting && !DependentsOf(*obj).empty() ? "Foreground" : "Background";
-  absl::Status s = context_.client->Delete(*t.resource, ns, Name(*obj), options);
+  absl::Status s = context_.client->Delete(*t.resource, ns, api::Name(*obj), options);
   int code = client::HttpCode(s);
   return s.ok() || code == 404 || code == 409 ? absl::OkStatus() : s;
 }
 
 absl::Status GarbageCollector::ProcessAsOwner(const Tracked& t, const client::Object& obj) {
-  std::string uid = Uid(*obj);
-  if (HasFinalizer(*obj, kOrphanFinalizer)) {
+  std::string uid = api::Uid(*obj);
+  if (api::HasFinalizer(*obj, kOrphanFinalizer)) {
     for (const auto& d : DependentsOf(*obj)) {
       if (auto s = RemoveOwnerRefs(*d.tracked, d.object, {uid}); !s.ok()) return s;
     }
     return RemoveFinalizer(t, obj, kOrphanFinalizer);
   }
-  if (HasFinalizer(*obj, kForegroundFinalizer)) {
+  if (api::HasFinalizer(*obj, kForegroundFinalizer)) {
     bool blocked = false;
     for (const auto& d : DependentsOf(*obj)) {
-      if (!Terminating(*d.object)) {
-        controller_->queue().Add(KeyOf(*d.tracked->resource, Namespace(*d.object), Name(*d.object)));
+      if (!api::IsBeingDeleted(*d.object)) {
+        controller_->queue().Add(
+            KeyOf(*d.tracked->resource, api::Namespace(*d.object), api::Name(*d.object)));
       }
       for (const auto& ref : *OwnerRefs(*d.object)) {
         if (base::GetString(ref, {"uid"}) == uid && base::GetBool(ref, {"blockOwnerDeletion"}))
@@ -276,7 +263,7 @@ absl::Status GarbageCollector::RemoveOwnerRefs(const Tracked& t, const client::O
     *refs = std::move(kept);
   }
   // Carries the cached resourceVersion: a concurrent change answers 409 and the key is retried.
-  auto updated = context_.client->Update(*t.resource, Namespace(*obj), std::move(copy));
+  auto updated = context_.client->Update(*t.resource, api::Namespace(*obj), std::move(copy));
   if (!updated.ok() && client::HttpCode(updated.status()) == 404) return absl::OkStatus();
   return updated.status();
 }
@@ -290,12 +277,12 @@ absl::Status GarbageCollector::RemoveFinalizer(const Tracked& t, const client::O
     if (!(f.is_string() && f.get_string() == finalizer)) kept.push_back(f);
   }
   list = std::move(kept);
-  auto updated = context_.client->Update(*t.resource, Namespace(*obj), std::move(copy));
+  auto updated = context_.client->Update(*t.resource, api::Namespace(*obj), std::move(copy));
   if (!updated.ok() && client::HttpCode(updated.status()) == 404) return absl::OkStatus();
   return updated.status();
 }
 
-std::unique_ptr<Runnable> NewGarbageCollector(const ControllerContext& context) {
+std::unique_ptr<client::Runnable> NewGarbageCollector(const client::ControllerContext& context) {
   return std::make_unique<GarbageCollector>(context, GarbageCollector::Options{});
 }
 

@@ -29,13 +29,13 @@
 
 namespace skiff::controllers {
 
-class GarbageCollector : public Runnable, public client::Reconciler {
+class GarbageCollector : public client::Runnable, public client::Reconciler {
  public:
   struct Options {
     int workers = 2;
   };
 
-  GarbageCollector(const ControllerContext& context, Options options);
+  GarbageCollector(const client::ControllerContext& context, Options options);
   ~GarbageCollector() override;
 
   void Start() override;
@@ -73,13 +73,13 @@ class GarbageCollector : public Runnable, public client::Reconciler {
                                const std::vector<std::string>& uids);
   absl::Status RemoveFinalizer(const Tracked& t, const client::Object& obj, const std::string& finalizer);
 
-  ControllerContext context_;
+  client::ControllerContext context_;
   Options options_;
   std::map<std::string, Tracked> tracked_;  // by "<group>/<plural>"
   std::unique_ptr<client::Controller> controller_;
 };
 
-std::unique_ptr<Runnable> NewGarbageCollector(const ControllerContext& context);
+std::unique_ptr<client::Runnable> NewGarbageCollector(const client::ControllerContext& context);
 
 }  // namespace skiff::controllers
 

@@ -1,30 +1,19 @@
 #include "controllers/garbagecollector/garbage_collector.h"
 
 #include "base/json.h"
-#include "client/shared_informers.h"
-#include "controllers/testing/fake_client.h"
+#include "base/testing/wait_for.h"
+#include "controllers/testing/controller_test.h"
 #include "gtest/gtest.h"
 
 namespace skiff::controllers {
 namespace {
 
 namespace json = boost::json;
-using testing::Eventually;
+using base::testing::WaitFor;
 
-class GarbageCollectorTest : public ::testing::Test {
+class GarbageCollectorTest : public testing::ControllerTest<GarbageCollector> {
  protected:
-  void SetUp() override {
-    informers_ = std::make_unique<client::SharedInformers>(&fake_);
-    ControllerContext context{&fake_, informers_.get(), nullptr};
-    gc_ = std::make_unique<GarbageCollector>(context, GarbageCollector::Options{});
-    gc_->Start();
-    informers_->Start();
-    ASSERT_TRUE(informers_->WaitForSync(absl::Seconds(10)));
-  }
-  void TearDown() override {
-    gc_->Stop();
-    informers_->Stop();
-  }
+  void SetUp() override { StartController(GarbageCollector::Options{}); }
 
   const api::ResourceInfo& rs_ = client::Resource("apps", "v1", "replicasets");
   const api::ResourceInfo& cm_ = client::Resource("", "v1", "configmaps");
@@ -55,10 +44,6 @@ class GarbageCollectorTest : public ::testing::Test {
     }
     return calls.size();
   }
-
-  testing::FakeClient fake_;
-  std::unique_ptr<client::SharedInformers> informers_;
-  std::unique_ptr<GarbageCollector> gc_;
 };
 
 TEST_F(GarbageCollectorTest, WatchesEveryStoredResourceOnce) {
@@ -88,9 +73,9 @@ TEST_F(GarbageCollectorTest, BackgroundDeletesDependentsOfGoneOwner) {
   EXPECT_TRUE(Exists(cm_, "a"));  // owners alive: nothing happens
 
   ASSERT_TRUE(fake_.Delete(rs_, "default", "web", {.propagation_policy = "Background"}).ok());
-  EXPECT_TRUE(Eventually([&] { return !Exists(cm_, "a") && !Exists(cm_, "b"); }));
+  EXPECT_TRUE(WaitFor([&] { return !Exists(cm_, "a") && !Exists(cm_, "b"); }));
   // The dependent with another live owner stays, without the reference to the gone owner.
-  ASSERT_TRUE(Eventually([&] {
+  ASSERT_TRUE(WaitFor([&] {
     auto obj = fake_.Peek(cm_, "default", "shared");
     return obj && base::FindPath(*obj, {"metadata", "ownerReferences"})->as_array().size() == 1;
   }));
@@ -101,13 +86,13 @@ TEST_F(GarbageCollectorTest, BackgroundDeletesDependentsOfGoneOwner) {
 
 TEST_F(GarbageCollectorTest, DanglingReferenceAtCreationIsCollected) {
   CreateDependent("orphan-of-nothing", {Ref("apps/v1", "ReplicaSet", "never", "uid-never", false)});
-  EXPECT_TRUE(Eventually([&] { return !Exists(cm_, "orphan-of-nothing"); }));
+  EXPECT_TRUE(WaitFor([&] { return !Exists(cm_, "orphan-of-nothing"); }));
 }
 
 TEST_F(GarbageCollectorTest, OwnerRecreatedWithNewUidDoesNotOwn) {
   CreateOwner("web");
   CreateDependent("stale", {Ref("apps/v1", "ReplicaSet", "web", "uid-of-an-older-web", false)});
-  EXPECT_TRUE(Eventually([&] { return !Exists(cm_, "stale"); }));
+  EXPECT_TRUE(WaitFor([&] { return !Exists(cm_, "stale"); }));
   EXPECT_TRUE(Exists(rs_, "web"));
 }
 
@@ -122,9 +107,9 @@ TEST_F(GarbageCollectorTest, ForegroundDeletesBlockingDependentsBeforeOwner) {
   CreateDependent("block", {Ref("apps/v1", "ReplicaSet", "web", uid, true)});
   CreateDependent("free", {Ref("apps/v1", "ReplicaSet", "web", uid, false)});
   ASSERT_TRUE(fake_.Delete(rs_, "default", "web", {.propagation_policy = "Foreground"}).ok());
-  EXPECT_TRUE(Eventually([&] { return !Exists(rs_, "web"); }));
+  EXPECT_TRUE(WaitFor([&] { return !Exists(rs_, "web"); }));
   EXPECT_FALSE(Exists(cm_, "block"));
-  EXPECT_TRUE(Eventually([&] { return !Exists(cm_, "free"); }));
+  EXPECT_TRUE(WaitFor([&] { return !Exists(cm_, "free"); }));
   // The finalizer was removed (the update of the owner) only after the blocking dependent was deleted.
   size_t dependent_deleted = CallIndex("delete configmaps default/block Background");
   size_t finalizer_removed = CallIndex("update replicasets default/web");
@@ -136,14 +121,14 @@ TEST_F(GarbageCollectorTest, ForegroundDeletesBlockingDependentsBeforeOwner) {
 TEST_F(GarbageCollectorTest, ForegroundWaitsWhileABlockingDependentCannotBeDeleted) {
   std::string uid = CreateOwner("web");
   CreateDependent("stuck", {Ref("apps/v1", "ReplicaSet", "web", uid, true)});
-  fake_.FailWrites("configmaps", absl::UnavailableError("injected"));
+  fake_.Inject({.resource = "configmaps", .status = absl::UnavailableError("injected")});
   ASSERT_TRUE(fake_.Delete(rs_, "default", "web", {.propagation_policy = "Foreground"}).ok());
   absl::SleepFor(absl::Milliseconds(300));
   auto owner = fake_.Peek(rs_, "default", "web");
   ASSERT_NE(owner, nullptr);
   EXPECT_EQ(base::ToJson(*base::FindPath(*owner, {"metadata", "finalizers"})), R"(["foregroundDeletion"])");
-  fake_.FailWrites("configmaps", absl::OkStatus());
-  EXPECT_TRUE(Eventually([&] { return !Exists(rs_, "web") && !Exists(cm_, "stuck"); }, absl::Seconds(10)));
+  fake_.ClearFaults();
+  EXPECT_TRUE(WaitFor([&] { return !Exists(rs_, "web") && !Exists(cm_, "stuck"); }, absl::Seconds(10)));
 }
 
 TEST_F(GarbageCollectorTest, OrphanRemovesReferencesThenFinalizer) {
@@ -153,7 +138,7 @@ TEST_F(GarbageCollectorTest, OrphanRemovesReferencesThenFinalizer) {
   CreateDependent("b", {Ref("apps/v1", "ReplicaSet", "web", uid, true),
                         Ref("apps/v1", "ReplicaSet", "other", other, false)});
   ASSERT_TRUE(fake_.Delete(rs_, "default", "web", {.propagation_policy = "Orphan"}).ok());
-  EXPECT_TRUE(Eventually([&] { return !Exists(rs_, "web"); }));
+  EXPECT_TRUE(WaitFor([&] { return !Exists(rs_, "web"); }));
   auto a = fake_.Peek(cm_, "default", "a");
   ASSERT_NE(a, nullptr);
   EXPECT_EQ(base::FindPath(*a, {"metadata", "ownerReferences"}), nullptr);
@@ -173,7 +158,7 @@ TEST_F(GarbageCollectorTest, ClusterScopedOwnerOfNamespacedDependents) {
   absl::SleepFor(absl::Milliseconds(100));
   EXPECT_TRUE(Exists(cm_, "on-node"));
   ASSERT_TRUE(fake_.Delete(nodes, "", "n1").ok());
-  EXPECT_TRUE(Eventually([&] { return !Exists(cm_, "on-node"); }));
+  EXPECT_TRUE(WaitFor([&] { return !Exists(cm_, "on-node"); }));
 }
 
 }  // namespace

@@ -4,7 +4,7 @@
 
 namespace skiff::controllers {
 
-JobController::JobController(const ControllerContext& context, int workers)
+JobController::JobController(const client::ControllerContext& context, int workers)
     : WorkloadController(context, [workers](Wiring& w) {
         const api::ResourceInfo& jobs = *api::FindResource("batch", "v1", "jobs");
         const api::ResourceInfo& pods = *api::FindResource("", "v1", "pods");

@@ -13,7 +13,7 @@ namespace skiff::controllers {
 
 class JobController : public WorkloadController {
  public:
-  explicit JobController(const ControllerContext& context, int workers = 5);
+  explicit JobController(const client::ControllerContext& context, int workers = 5);
 };
 
 }  // namespace skiff::controllers

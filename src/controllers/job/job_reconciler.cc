@@ -6,6 +6,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "api/object_meta.h"
+#include "api/pod_util.h"
 #include "api/resources.h"
 #include "base/json.h"
 #include "controllers/workload/workload_util.h"
@@ -16,28 +18,12 @@ namespace {
 const api::ResourceInfo& PodsResource() { return *api::FindResource("", "v1", "pods"); }
 const api::ResourceInfo& JobsResource() { return *api::FindResource("batch", "v1", "jobs"); }
 
-bool HasFinalizer(const boost::json::value& obj, const char* finalizer) {
-  const boost::json::value* list = base::FindPath(obj, {"metadata", "finalizers"});
-  if (list == nullptr || !list->is_array()) return false;
-  for (const auto& f : list->get_array()) {
-    if (f.is_string() && f.get_string() == finalizer) return true;
-  }
-  return false;
-}
-
 // The completion index of a pod, or -1.
 int64_t PodIndex(const boost::json::value& pod) {
   int64_t index = -1;
-  std::string text = base::GetString(pod, {"metadata", "annotations", kJobCompletionIndexAnnotation});
+  std::string text = api::Annotation(pod, kJobCompletionIndexAnnotation);
   if (text.empty() || !absl::SimpleAtoi(text, &index) || index < 0) return -1;
   return index;
-}
-
-bool ConditionTrue(const boost::json::value& job, const std::string& type) {
-  const boost::json::value* status = base::Find(job, "status");
-  if (status == nullptr) return false;
-  const boost::json::object* c = FindCondition(*status, type);
-  return c != nullptr && c->if_contains("status") && c->at("status") == "True";
 }
 
 boost::json::object Condition(const std::string& type, const std::string& reason, const std::string& message,
@@ -85,10 +71,10 @@ void AddIndexEnv(boost::json::value& spec, const char* field) {
 // A pod from the Job's template; `index` >= 0 for Indexed Jobs.
 boost::json::value MakePod(const boost::json::value& job, int64_t index) {
   boost::json::object meta;
-  std::string prefix = Name(job) + "-" + (index >= 0 ? absl::StrCat(index, "-") : "");
+  std::string prefix = api::Name(job) + "-" + (index >= 0 ? absl::StrCat(index, "-") : "");
   if (prefix.size() > 58) prefix.resize(58);
   meta["generateName"] = prefix;
-  meta["namespace"] = Namespace(job);
+  meta["namespace"] = api::Namespace(job);
   const boost::json::value* tmeta = base::FindPath(job, {"spec", "template", "metadata"});
   if (tmeta != nullptr && tmeta->is_object()) {
     for (const char* field : {"labels", "annotations"}) {
@@ -114,7 +100,7 @@ boost::json::value MakePod(const boost::json::value& job, int64_t index) {
     auto& labels = meta["labels"];
     if (!labels.is_object()) labels = boost::json::object();
     labels.as_object()[kJobCompletionIndexAnnotation] = text;
-    spec.as_object()["hostname"] = absl::StrCat(Name(job), "-", index);
+    spec.as_object()["hostname"] = absl::StrCat(api::Name(job), "-", index);
     AddIndexEnv(spec, "containers");
     AddIndexEnv(spec, "initContainers");
   }
@@ -128,7 +114,7 @@ void SortNewestFirst(std::vector<client::Object>& pods) {
     absl::Time ta = TimeAt(*a, {"metadata", "creationTimestamp"});
     absl::Time tb = TimeAt(*b, {"metadata", "creationTimestamp"});
     if (ta != tb) return ta > tb;
-    return Name(*a) > Name(*b);
+    return api::Name(*a) > api::Name(*b);
   });
 }
 
@@ -169,9 +155,9 @@ JobReconciler::JobReconciler(client::Client* client, const ObjectCache* jobs, co
       expectations_(clock_) {}
 
 std::string JobReconciler::OwnerJobKey(const boost::json::value& pod) const {
-  const boost::json::object* ref = ControllerRefOf(pod);
-  if (ref == nullptr || base::GetString(boost::json::value(*ref), {"kind"}) != "Job") return "";
-  return client::MakeKey(Namespace(pod), std::string(ref->at("name").as_string()));
+  const boost::json::value* ref = api::ControllerRef(pod);
+  if (ref == nullptr || base::GetString(*ref, {"kind"}) != "Job") return "";
+  return client::MakeKey(api::Namespace(pod), std::string(ref->at("name").as_string()));
 }
 
 std::vector<std::string> JobReconciler::OnPodAdded(const boost::json::value& pod) {
@@ -189,48 +175,48 @@ std::vector<std::string> JobReconciler::OnPodDeleted(const boost::json::value& p
 
 namespace {
 // A controller ref naming a batch Job (any version of the group).
-bool IsJobRef(const boost::json::object& ref) {
+bool IsJobRef(const boost::json::value& ref) {
   return base::GetString(ref, {"kind"}) == "Job" &&
          base::GetString(ref, {"apiVersion"}).rfind("batch/", 0) == 0;
 }
 bool JobFinished(const boost::json::value& job) {
-  return ConditionTrue(job, "Complete") || ConditionTrue(job, "Failed");
+  return api::IsConditionTrue(job, "Complete") || api::IsConditionTrue(job, "Failed");
 }
 }  // namespace
 
 client::Object JobReconciler::ResolveJob(const boost::json::value& pod) const {
-  const boost::json::object* ref = ControllerRefOf(pod);
+  const boost::json::value* ref = api::ControllerRef(pod);
   if (ref == nullptr || !IsJobRef(*ref)) return nullptr;
-  client::Object job = jobs_->Get(client::MakeKey(Namespace(pod), base::GetString(*ref, {"name"})));
-  if (job == nullptr || Uid(*job) != base::GetString(*ref, {"uid"})) return nullptr;
+  client::Object job = jobs_->Get(client::MakeKey(api::Namespace(pod), base::GetString(*ref, {"name"})));
+  if (job == nullptr || api::Uid(*job) != base::GetString(*ref, {"uid"})) return nullptr;
   return job;
 }
 
 bool JobReconciler::IsOrphanWithFinalizer(const boost::json::value& pod) const {
-  if (!HasFinalizer(pod, kJobTrackingFinalizer)) return false;
-  const boost::json::object* ref = ControllerRefOf(pod);
+  if (!api::HasFinalizer(pod, kJobTrackingFinalizer)) return false;
+  const boost::json::value* ref = api::ControllerRef(pod);
   if (ref != nullptr && !IsJobRef(*ref)) return false;  // someone else's pod: not ours to touch
   return ResolveJob(pod) == nullptr;
 }
 
 std::vector<std::string> JobReconciler::OnJobDeleted(const boost::json::value& job) const {
   std::vector<std::string> keys;
-  for (const client::Object& pod : pods_->ByIndex(kControllerUidIndex, Uid(job))) {
-    if (HasFinalizer(*pod, kJobTrackingFinalizer)) keys.push_back(client::KeyOf(*pod));
+  for (const client::Object& pod : pods_->ByIndex(kControllerUidIndex, api::Uid(job))) {
+    if (api::HasFinalizer(*pod, kJobTrackingFinalizer)) keys.push_back(client::KeyOf(*pod));
   }
   return keys;
 }
 
 client::ReconcileResult JobReconciler::SyncOrphanPod(const std::string& pod_key) {
   client::Object pod = pods_->Get(pod_key);
-  if (pod == nullptr || !HasFinalizer(*pod, kJobTrackingFinalizer)) return {};
-  if (const boost::json::object* ref = ControllerRefOf(*pod)) {
+  if (pod == nullptr || !api::HasFinalizer(*pod, kJobTrackingFinalizer)) return {};
+  if (const boost::json::value* ref = api::ControllerRef(*pod)) {
     if (!IsJobRef(*ref)) return {};
     client::Object job = ResolveJob(*pod);
     if (job == nullptr) {
       // Not in the cache: make sure the Job is really gone before releasing its pod.
-      auto fresh = client_->Get(JobsResource(), Namespace(*pod), base::GetString(*ref, {"name"}));
-      if (fresh.ok() && Uid(**fresh) == base::GetString(*ref, {"uid"})) {
+      auto fresh = client_->Get(JobsResource(), api::Namespace(*pod), base::GetString(*ref, {"name"}));
+      if (fresh.ok() && api::Uid(**fresh) == base::GetString(*ref, {"uid"})) {
         job = *fresh;
       } else if (!fresh.ok() && !absl::IsNotFound(fresh.status())) {
         return {fresh.status(), std::nullopt};
@@ -252,15 +238,16 @@ absl::Status JobReconciler::RemoveFinalizer(const boost::json::value& pod) {
   boost::json::object patch{
       {"metadata",
        {{"finalizers", kept.empty() ? boost::json::value(nullptr) : boost::json::value(std::move(kept))},
-        {"resourceVersion", base::GetString(pod, {"metadata", "resourceVersion"})}}}};
-  auto result = client_->Patch(PodsResource(), Namespace(pod), Name(pod), client::PatchType::kMerge, patch);
+        {"resourceVersion", api::ResourceVersion(pod)}}}};
+  auto result =
+      client_->Patch(PodsResource(), api::Namespace(pod), api::Name(pod), client::PatchType::kMerge, patch);
   if (result.ok() || absl::IsNotFound(result.status())) return absl::OkStatus();
   return result.status();
 }
 
 absl::Status JobReconciler::RemoveFinalizers(const std::vector<client::Object>& pods) {
   for (const auto& pod : pods) {
-    if (!HasFinalizer(*pod, kJobTrackingFinalizer)) continue;
+    if (!api::HasFinalizer(*pod, kJobTrackingFinalizer)) continue;
     if (absl::Status s = RemoveFinalizer(*pod); !s.ok()) return s;
   }
   return absl::OkStatus();
@@ -272,7 +259,7 @@ absl::Status JobReconciler::CreatePods(const boost::json::value& job, const std:
   expectations_.ExpectCreations(key, count);
   for (int i = 0; i < count; ++i) {
     int64_t index = i < static_cast<int>(indexes.size()) ? indexes[i] : -1;
-    auto made = client_->Create(PodsResource(), Namespace(job), MakePod(job, index));
+    auto made = client_->Create(PodsResource(), api::Namespace(job), MakePod(job, index));
     if (!made.ok()) {
       for (int j = i; j < count; ++j) expectations_.CreationObserved(key);
       return made.status();
@@ -289,8 +276,8 @@ absl::Status JobReconciler::DeletePods(const std::string& key, const std::vector
   absl::Status error;
   for (const auto& p : pods) {
     client::DeleteOptions options;
-    options.precondition_uid = Uid(*p);
-    absl::Status s = client_->Delete(PodsResource(), Namespace(*p), Name(*p), options);
+    options.precondition_uid = api::Uid(*p);
+    absl::Status s = client_->Delete(PodsResource(), api::Namespace(*p), api::Name(*p), options);
     if (!s.ok()) {
       expectations_.DeletionObserved(key, client::KeyOf(*p));
       if (!absl::IsNotFound(s) && error.ok()) error = s;
@@ -302,7 +289,7 @@ absl::Status JobReconciler::DeletePods(const std::string& key, const std::vector
 namespace {
 int64_t ResourceVersionOf(const boost::json::value& obj) {
   int64_t rv = 0;
-  if (!absl::SimpleAtoi(base::GetString(obj, {"metadata", "resourceVersion"}), &rv)) return 0;
+  if (!absl::SimpleAtoi(api::ResourceVersion(obj), &rv)) return 0;
   return rv;
 }
 }  // namespace
@@ -329,7 +316,7 @@ absl::Status JobReconciler::WriteStatus(const boost::json::value& job, const boo
   if (old != nullptr && *old == boost::json::value(status)) return absl::OkStatus();
   boost::json::value next = job;
   next.as_object()["status"] = status;
-  auto written = client_->Update(JobsResource(), Namespace(job), std::move(next), "status");
+  auto written = client_->Update(JobsResource(), api::Namespace(job), std::move(next), "status");
   if (!written.ok()) return written.status();
   NoteWritten(client::KeyOf(job), *written);
   return absl::OkStatus();
@@ -354,8 +341,8 @@ client::ReconcileResult JobReconciler::Finished(const boost::json::value& job,
   if (now < expire) return {absl::OkStatus(), expire - now};
   client::DeleteOptions options;
   options.propagation_policy = "Background";
-  options.precondition_uid = Uid(job);
-  absl::Status s = client_->Delete(JobsResource(), Namespace(job), Name(job), options);
+  options.precondition_uid = api::Uid(job);
+  absl::Status s = client_->Delete(JobsResource(), api::Namespace(job), api::Name(job), options);
   if (absl::IsNotFound(s)) s = absl::OkStatus();
   return {s, std::nullopt};
 }
@@ -370,8 +357,8 @@ client::ReconcileResult JobReconciler::Reconcile(const std::string& key) {
   }
   const boost::json::value& job = *cached;
   if (CacheBehind(key, job)) return {};  // the informer's update event re-queues the key
-  std::vector<client::Object> pods = pods_->ByIndex(kControllerUidIndex, Uid(job));
-  if (HasDeletionTimestamp(job)) return {RemoveFinalizers(pods), std::nullopt};
+  std::vector<client::Object> pods = pods_->ByIndex(kControllerUidIndex, api::Uid(job));
+  if (api::IsBeingDeleted(job)) return {RemoveFinalizers(pods), std::nullopt};
   if (JobFinished(job)) return Finished(job, pods);
 
   absl::Time now = clock_->Now();
@@ -394,16 +381,16 @@ client::ReconcileResult JobReconciler::Reconcile(const std::string& key) {
   std::set<int64_t> completed = ParseIndexes(base::GetString(status_value, {"completedIndexes"}));
   bool recorded = false;
   for (const auto& pod : pods) {
-    if (!HasFinalizer(*pod, kJobTrackingFinalizer)) continue;
-    std::string uid = Uid(*pod);
+    if (!api::HasFinalizer(*pod, kJobTrackingFinalizer)) continue;
+    std::string uid = api::Uid(*pod);
     if (uncounted_ok.count(uid) || uncounted_failed.count(uid)) continue;
-    std::string phase = base::GetString(*pod, {"status", "phase"});
+    std::string phase = api::PodPhase(*pod);
     if (phase == "Succeeded") {
       uncounted_ok.insert(uid);
       int64_t index = PodIndex(*pod);
       if (indexed && index >= 0 && (!completions || index < *completions)) completed.insert(index);
       recorded = true;
-    } else if (phase == "Failed" || HasDeletionTimestamp(*pod)) {
+    } else if (phase == "Failed" || api::IsBeingDeleted(*pod)) {
       uncounted_failed.insert(uid);
       recorded = true;
     }
@@ -418,7 +405,7 @@ client::ReconcileResult JobReconciler::Reconcile(const std::string& key) {
     set_uncounted();
     boost::json::value next = job;
     next.as_object()["status"] = status;
-    auto written = client_->Update(JobsResource(), Namespace(job), std::move(next), "status");
+    auto written = client_->Update(JobsResource(), api::Namespace(job), std::move(next), "status");
     if (!written.ok()) return {written.status(), std::nullopt};
     latest = *written;
     NoteWritten(key, latest);
@@ -431,9 +418,9 @@ client::ReconcileResult JobReconciler::Reconcile(const std::string& key) {
   absl::Status finalizer_error;
   auto fold = [&](std::set<std::string>& uids, int64_t& counter) {
     for (auto it = uids.begin(); it != uids.end();) {
-      auto pod =
-          std::find_if(pods.begin(), pods.end(), [&](const client::Object& p) { return Uid(*p) == *it; });
-      if (pod != pods.end() && HasFinalizer(**pod, kJobTrackingFinalizer)) {
+      auto pod = std::find_if(pods.begin(), pods.end(),
+                              [&](const client::Object& p) { return api::Uid(*p) == *it; });
+      if (pod != pods.end() && api::HasFinalizer(**pod, kJobTrackingFinalizer)) {
         if (absl::Status s = RemoveFinalizer(**pod); !s.ok()) {
           if (finalizer_error.ok()) finalizer_error = s;
           ++it;
@@ -551,7 +538,7 @@ client::ReconcileResult JobReconciler::Reconcile(const std::string& key) {
     }
   }
   int64_t ready = 0;
-  for (const auto& pod : active) ready += IsPodReady(*pod) ? 1 : 0;
+  for (const auto& pod : active) ready += api::IsPodReady(*pod) ? 1 : 0;
   status["active"] = static_cast<int64_t>(active.size()) + active_delta;
   status["ready"] = ready;
   if (absl::Status s = WriteStatus(current, status); !s.ok()) return {s, std::nullopt};

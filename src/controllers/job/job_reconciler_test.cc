@@ -3,11 +3,12 @@
 #include <algorithm>
 #include <set>
 
+#include "api/object_meta.h"
 #include "api/resources.h"
 #include "base/json.h"
 #include "base/testing/fake_clock.h"
+#include "client/testing/fake_client.h"
 #include "controllers/workload/workload_util.h"
-#include "controllers/testing/fake_client.h"
 #include "gtest/gtest.h"
 
 namespace skiff::controllers {
@@ -15,13 +16,6 @@ namespace {
 
 const api::ResourceInfo& Pods() { return *api::FindResource("", "v1", "pods"); }
 const api::ResourceInfo& Jobs() { return *api::FindResource("batch", "v1", "jobs"); }
-
-// Copies a list out of the fake client (a temporary StatusOr must not back a range-for).
-std::vector<client::Object> Items(testing::FakeClient& c, const api::ResourceInfo& r, const std::string& ns) {
-  return c.List(r, ns, {})->items;
-}
-
-using ManualClock = base::testing::FakeClock;
 
 class JobReconcilerTest : public ::testing::Test {
  protected:
@@ -39,15 +33,13 @@ class JobReconcilerTest : public ::testing::Test {
 
   // Copies the fake server's state into the caches and replays pod events into expectations.
   void Sync() {
-    jobs_.Clear();
-    pods_.Clear();
-    for (const auto& j : Items(client_, Jobs(), "")) jobs_.Set(j);
+    jobs_.Reset(client_.Objects(Jobs()));
+    pods_.Reset(client_.Objects(Pods()));
     std::set<std::string> now;
-    for (const auto& p : Items(client_, Pods(), "")) {
-      pods_.Set(p);
-      now.insert(Uid(*p));
-      if (!seen_.count(Uid(*p))) reconciler_.OnPodAdded(*p);
-      if (HasDeletionTimestamp(*p)) reconciler_.OnPodUpdated(*p, *p);
+    for (const auto& p : client_.Objects(Pods())) {
+      now.insert(api::Uid(*p));
+      if (!seen_.count(api::Uid(*p))) reconciler_.OnPodAdded(*p);
+      if (api::IsBeingDeleted(*p)) reconciler_.OnPodUpdated(*p, *p);
     }
     seen_ = now;
   }
@@ -59,7 +51,7 @@ class JobReconcilerTest : public ::testing::Test {
     return r;
   }
 
-  std::vector<client::Object> PodList() { return Items(client_, Pods(), "default"); }
+  std::vector<client::Object> PodList() { return client_.Objects(Pods(), "default"); }
   client::Object Job() { return client_.Peek(Jobs(), "default", "pi"); }
   int64_t StatusInt(const char* field) { return base::GetInt(*Job(), {"status", field}, -1); }
   std::string ConditionReason(const std::string& type) {
@@ -84,8 +76,8 @@ class JobReconcilerTest : public ::testing::Test {
     return n;
   }
 
-  ManualClock clock_;
-  testing::FakeClient client_;
+  base::testing::FakeClock clock_;
+  client::testing::FakeClient client_{&clock_};
   MapCache jobs_;
   MapCache pods_;
   JobReconciler reconciler_;
@@ -107,7 +99,7 @@ TEST_F(JobReconcilerTest, RunsToCompletionWithParallelism) {
   const boost::json::value* fin = base::FindPath(*pods[0], {"metadata", "finalizers"});
   ASSERT_TRUE(fin && fin->is_array());
   EXPECT_EQ(fin->as_array()[0], kJobTrackingFinalizer);
-  EXPECT_EQ(ControllerRefOf(*pods[0])->at("kind"), "Job");
+  EXPECT_EQ(base::GetString(*api::ControllerRef(*pods[0]), {"kind"}), "Job");
   EXPECT_EQ(StatusInt("active"), 2);
   EXPECT_FALSE(base::GetString(*Job(), {"status", "startTime"}).empty());
 
@@ -116,7 +108,7 @@ TEST_F(JobReconcilerTest, RunsToCompletionWithParallelism) {
   EXPECT_EQ(StatusInt("succeeded"), 1);
   EXPECT_EQ(ActiveCount(), 2);  // one replacement
   // The counted pod lost its tracking finalizer and is not counted twice.
-  EXPECT_EQ(base::FindPath(*client_.Peek(Pods(), "default", Name(*pods[0])), {"metadata", "finalizers"}),
+  EXPECT_EQ(base::FindPath(*client_.Peek(Pods(), "default", api::Name(*pods[0])), {"metadata", "finalizers"}),
             nullptr);
   ASSERT_TRUE(Reconcile().status.ok());
   EXPECT_EQ(StatusInt("succeeded"), 1);
@@ -239,9 +231,9 @@ TEST_F(JobReconcilerTest, FinishedPodsOfLiveJobLoseTheFinalizerOnceCounted) {
   EXPECT_EQ(StatusInt("succeeded"), 1);
   EXPECT_EQ(StatusInt("failed"), 1);
   for (const auto& p : pods) {
-    client::Object now = client_.Peek(Pods(), "default", Name(*p));
+    client::Object now = client_.Peek(Pods(), "default", api::Name(*p));
     ASSERT_NE(now, nullptr);
-    EXPECT_FALSE(HasTrackingFinalizer(now)) << Name(*p);
+    EXPECT_FALSE(HasTrackingFinalizer(now)) << api::Name(*p);
     EXPECT_FALSE(reconciler_.IsOrphanWithFinalizer(*now));
   }
   // The replacement pod of the live Job is not an orphan, and SyncOrphanPod leaves it alone.
@@ -250,7 +242,7 @@ TEST_F(JobReconcilerTest, FinishedPodsOfLiveJobLoseTheFinalizerOnceCounted) {
     EXPECT_TRUE(HasTrackingFinalizer(p));
     EXPECT_FALSE(reconciler_.IsOrphanWithFinalizer(*p));
     ASSERT_TRUE(reconciler_.SyncOrphanPod(client::KeyOf(*p)).status.ok());
-    EXPECT_TRUE(HasTrackingFinalizer(client_.Peek(Pods(), "default", Name(*p))));
+    EXPECT_TRUE(HasTrackingFinalizer(client_.Peek(Pods(), "default", api::Name(*p))));
   }
 }
 
@@ -262,7 +254,7 @@ TEST_F(JobReconcilerTest, PodsOfDeletedJobLoseTheFinalizerAndGo) {
   // Background deletion: the Job goes at once; the garbage collector then deletes its pods,
   // which stay Terminating while they carry the tracking finalizer.
   ASSERT_TRUE(client_.Delete(Jobs(), "default", "pi").ok());
-  for (const auto& p : PodList()) ASSERT_TRUE(client_.Delete(Pods(), "default", Name(*p)).ok());
+  for (const auto& p : PodList()) ASSERT_TRUE(client_.Delete(Pods(), "default", api::Name(*p)).ok());
   Sync();
   auto pods = PodList();
   ASSERT_EQ(pods.size(), 2u);
@@ -271,7 +263,7 @@ TEST_F(JobReconcilerTest, PodsOfDeletedJobLoseTheFinalizerAndGo) {
   ASSERT_TRUE(reconciler_.Reconcile("default/pi").status.ok());  // the Job's own sync: nothing
   EXPECT_EQ(PodList().size(), 2u);
   for (const auto& p : pods) {
-    EXPECT_TRUE(HasDeletionTimestamp(*p));
+    EXPECT_TRUE(api::IsBeingDeleted(*p));
     EXPECT_TRUE(reconciler_.IsOrphanWithFinalizer(*p));
     EXPECT_NE(std::find(keys.begin(), keys.end(), client::KeyOf(*p)), keys.end());
     ASSERT_TRUE(reconciler_.SyncOrphanPod(client::KeyOf(*p)).status.ok());
@@ -283,17 +275,17 @@ TEST_F(JobReconcilerTest, PodsOfReplacedJobAreOrphansButTheNewJobsAreNot) {
   CreateJob(R"({"completions":1,"parallelism":1})");
   ASSERT_TRUE(Reconcile().status.ok());
   ASSERT_EQ(PodList().size(), 1u);
-  std::string old_pod = Name(*PodList()[0]);
+  std::string old_pod = api::Name(*PodList()[0]);
   // The Job is deleted and created again under the same name (a new uid) before the GC runs.
   ASSERT_TRUE(client_.Delete(Jobs(), "default", "pi").ok());
   CreateJob(R"({"completions":1,"parallelism":1})");
   ASSERT_TRUE(Reconcile().status.ok());
   ASSERT_EQ(PodList().size(), 2u);
   for (const auto& p : PodList()) {
-    bool old = Name(*p) == old_pod;
-    EXPECT_EQ(reconciler_.IsOrphanWithFinalizer(*p), old) << Name(*p);
+    bool old = api::Name(*p) == old_pod;
+    EXPECT_EQ(reconciler_.IsOrphanWithFinalizer(*p), old) << api::Name(*p);
     ASSERT_TRUE(reconciler_.SyncOrphanPod(client::KeyOf(*p)).status.ok());
-    EXPECT_EQ(HasTrackingFinalizer(client_.Peek(Pods(), "default", Name(*p))), !old) << Name(*p);
+    EXPECT_EQ(HasTrackingFinalizer(client_.Peek(Pods(), "default", api::Name(*p))), !old) << api::Name(*p);
   }
 }
 
@@ -305,7 +297,7 @@ TEST_F(JobReconcilerTest, OrphanSyncChecksTheServerWhenTheCacheLacksTheJob) {
   client::Object pod = PodList()[0];
   EXPECT_TRUE(reconciler_.IsOrphanWithFinalizer(*pod));
   ASSERT_TRUE(reconciler_.SyncOrphanPod(client::KeyOf(*pod)).status.ok());
-  EXPECT_TRUE(HasTrackingFinalizer(client_.Peek(Pods(), "default", Name(*pod))));
+  EXPECT_TRUE(HasTrackingFinalizer(client_.Peek(Pods(), "default", api::Name(*pod))));
 }
 
 TEST_F(JobReconcilerTest, OrphanSyncLeavesPodsOfOtherControllersAlone) {

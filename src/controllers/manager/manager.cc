@@ -14,6 +14,7 @@
 #include "controllers/poddisruptionbudget/disruption_controller.h"
 #include "controllers/replicaset/replicaset_controller.h"
 #include "controllers/replication/replication_manager.h"
+#include "controllers/rootcacertpublisher/root_ca_publisher.h"
 #include "controllers/serviceaccount/service_account_controller.h"
 #include "controllers/servicelb/service_lb_controller.h"
 #include "spdlog/spdlog.h"
@@ -22,7 +23,7 @@ namespace skiff::controllers {
 namespace {
 
 template <typename T>
-std::unique_ptr<Runnable> Make(const ControllerContext& context) {
+std::unique_ptr<client::Runnable> Make(const client::ControllerContext& context) {
   return std::make_unique<T>(context);
 }
 
@@ -37,6 +38,7 @@ const std::vector<NamedController>& RegisteredControllers() {
       {"namespace", Make<NamespaceController>},
       {"garbagecollector", NewGarbageCollector},
       {"serviceaccount", NewServiceAccountController},
+      {"root-ca-cert-publisher", NewRootCaPublisher},
       {"nodelifecycle", NewNodeLifecycleController},
       {"disruption", NewDisruptionController},
       {"replicaset", Make<ReplicaSetController>},
@@ -103,10 +105,10 @@ void ControllerManager::StartControllers() {
   informers_ = std::make_unique<client::SharedInformers>(client_);
   recorder_ = std::make_unique<client::EventRecorder>(
       client_, client::EventRecorder::Options{.component = "skiff-controller-manager"});
-  ControllerContext context{client_, informers_.get(), recorder_.get(), options_.controllers};
+  client::ControllerContext context{client_, informers_.get(), recorder_.get(), options_.controllers};
   for (const auto& c : controllers_) {
     if (options_.disabled.count(c.name)) continue;
-    std::unique_ptr<Runnable> runnable = c.factory(context);
+    std::unique_ptr<client::Runnable> runnable = c.factory(context);
     if (!runnable) continue;
     runnable->Start();
     running_.emplace_back(c.name, std::move(runnable));

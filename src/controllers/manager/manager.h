@@ -30,7 +30,8 @@
 
 namespace skiff::controllers {
 
-using ControllerFactory = std::function<std::unique_ptr<Runnable>(const ControllerContext& context)>;
+using ControllerFactory =
+    std::function<std::unique_ptr<client::Runnable>(const client::ControllerContext& context)>;
 
 struct NamedController {
   std::string name;  // e.g. "namespace", for logs and ManagerOptions::disabled
@@ -44,7 +45,7 @@ struct ManagerOptions {
   bool leader_elect = true;  // false: lead at once (tests)
   client::LeaderElectionConfig leader_election;
   std::set<std::string> disabled;  // controller names not to run
-  ControllerOptions controllers;   // handed to every controller in its context
+  client::ControllerOptions controllers;  // handed to every controller in its context
 };
 
 class ControllerManager {
@@ -76,7 +77,7 @@ class ControllerManager {
   bool leading_ = false;
   std::unique_ptr<client::SharedInformers> informers_;
   std::unique_ptr<client::EventRecorder> recorder_;
-  std::vector<std::pair<std::string, std::unique_ptr<Runnable>>> running_;
+  std::vector<std::pair<std::string, std::unique_ptr<client::Runnable>>> running_;
 };
 
 }  // namespace skiff::controllers

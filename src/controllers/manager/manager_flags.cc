@@ -51,7 +51,7 @@ absl::StatusOr<absl::Duration> ParseFlagDuration(const std::string& flag, const 
 
 absl::StatusOr<ManagerOptions> ToManagerOptions(const ManagerFlags& flags) {
   ManagerOptions options;
-  ControllerOptions& c = options.controllers;
+  client::ControllerOptions& c = options.controllers;
   c.cluster_cidr = flags.cluster_cidr;
   if (flags.node_cidr_mask_size < 0) {
     return absl::InvalidArgumentError(

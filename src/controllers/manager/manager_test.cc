@@ -4,20 +4,14 @@
 
 #include "absl/time/clock.h"
 #include "base/json.h"
+#include "base/testing/wait_for.h"
 #include "client/testing/test_api_server.h"
 #include "gtest/gtest.h"
 
 namespace skiff::controllers {
 namespace {
 
-bool WaitFor(const std::function<bool()>& cond, absl::Duration timeout = absl::Seconds(10)) {
-  absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (cond()) return true;
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  return cond();
-}
+using base::testing::WaitFor;
 
 struct Counters {
   std::atomic<int> built{0}, started{0}, stopped{0};
@@ -25,9 +19,9 @@ struct Counters {
   std::atomic<int> grace_seconds{0};
 };
 
-class Probe : public Runnable {
+class Probe : public client::Runnable {
  public:
-  Probe(Counters* c, const ControllerContext& context) : c_(c), context_(context) {
+  Probe(Counters* c, const client::ControllerContext& context) : c_(c), context_(context) {
     c_->had_context = context.client && context.informers && context.recorder;
     c_->grace_seconds = static_cast<int>(absl::ToInt64Seconds(context.options.node_monitor_grace_period));
   }
@@ -40,7 +34,7 @@ class Probe : public Runnable {
 
  private:
   Counters* c_;
-  ControllerContext context_;
+  client::ControllerContext context_;
 };
 
 ManagerOptions OnlyProbe() {
@@ -50,7 +44,7 @@ ManagerOptions OnlyProbe() {
 }
 
 NamedController ProbeController(Counters* counters) {
-  return {"probe", [counters](const ControllerContext& context) {
+  return {"probe", [counters](const client::ControllerContext& context) {
             ++counters->built;
             return std::make_unique<Probe>(counters, context);
           }};

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "api/conversion.h"
+#include "api/object_meta.h"
 #include "base/clock.h"
 #include "base/json.h"
 #include "boost/json.hpp"
@@ -62,7 +63,7 @@ std::string Counts(const std::map<std::string, int>& counts, const char* format_
 
 }  // namespace
 
-NamespaceController::NamespaceController(const ControllerContext& context, int workers)
+NamespaceController::NamespaceController(const client::ControllerContext& context, int workers)
     : context_(context), workers_(workers) {}
 
 NamespaceController::~NamespaceController() { Stop(); }
@@ -72,7 +73,7 @@ void NamespaceController::Start() {
   namespaces_ = &context_.informers->For(Namespaces());
   client::WorkQueue* queue = &controller_->queue();
   auto enqueue = [queue](const client::Object& obj) {
-    if (base::FindPath(*obj, {"metadata", "deletionTimestamp"})) queue->Add(client::KeyOf(*obj));
+    if (api::IsBeingDeleted(*obj)) queue->Add(client::KeyOf(*obj));
   };
   namespaces_->AddHandlers(
       {enqueue, [enqueue](const client::Object&, const client::Object& obj) { enqueue(obj); }, nullptr});
@@ -85,8 +86,7 @@ void NamespaceController::Stop() {
 
 client::ReconcileResult NamespaceController::Reconcile(const std::string& name) {
   client::Object ns = namespaces_->Get(name);
-  if (!ns || !base::FindPath(*ns, {"metadata", "deletionTimestamp"}) || !HasFinalizer(*ns, kFinalizer))
-    return {};
+  if (!ns || !api::IsBeingDeleted(*ns) || !HasFinalizer(*ns, kFinalizer)) return {};
   Progress progress = DeleteContent(name);
   if (auto s = UpdateConditions(*ns, progress); !s.ok() && client::HttpCode(s) != 404) {
     return {s, std::nullopt};
@@ -124,16 +124,12 @@ NamespaceController::Progress NamespaceController::DeleteContent(const std::stri
     bool failed = false;
     for (const auto& obj : list->items) {
       ++progress.remaining[r->QualifiedPlural()];
-      if (const auto* fins = base::FindPath(*obj, {"metadata", "finalizers"}); fins && fins->is_array()) {
-        for (const auto& f : fins->get_array()) {
-          if (f.is_string()) ++progress.finalizers[std::string(f.get_string())];
-        }
-      }
-      if (base::FindPath(*obj, {"metadata", "deletionTimestamp"})) continue;  // already on its way
+      for (const std::string& f : api::Finalizers(*obj)) ++progress.finalizers[f];
+      if (api::IsBeingDeleted(*obj)) continue;  // already on its way
       client::DeleteOptions options;
       options.propagation_policy = "Background";
-      options.precondition_uid = base::GetString(*obj, {"metadata", "uid"});
-      absl::Status s = context_.client->Delete(*r, ns, base::GetString(*obj, {"metadata", "name"}), options);
+      options.precondition_uid = api::Uid(*obj);
+      absl::Status s = context_.client->Delete(*r, ns, api::Name(*obj), options);
       if (!s.ok() && client::HttpCode(s) != 404 && client::HttpCode(s) != 409) failed = true;
     }
     if (failed) progress.failures.push_back(r->QualifiedPlural());
@@ -150,11 +146,7 @@ NamespaceController::Progress NamespaceController::DeleteContent(const std::stri
       }
       for (const auto& obj : list->items) {
         ++after.remaining[r->QualifiedPlural()];
-        if (const auto* fins = base::FindPath(*obj, {"metadata", "finalizers"}); fins && fins->is_array()) {
-          for (const auto& f : fins->get_array()) {
-            if (f.is_string()) ++after.finalizers[std::string(f.get_string())];
-          }
-        }
+        for (const std::string& f : api::Finalizers(*obj)) ++after.finalizers[f];
       }
     }
     return after;
@@ -209,9 +201,7 @@ absl::Status NamespaceController::UpdateConditions(const json::value& ns, const 
   client::PatchOptions options;
   options.subresource = "status";
   json::value patch = json::object{{"status", json::object{{"conditions", std::move(wanted)}}}};
-  return context_.client
-      ->Patch(Namespaces(), "", base::GetString(ns, {"metadata", "name"}), client::PatchType::kMerge, patch,
-              options)
+  return context_.client->Patch(Namespaces(), "", api::Name(ns), client::PatchType::kMerge, patch, options)
       .status();
 }
 

@@ -21,13 +21,13 @@
 
 namespace skiff::controllers {
 
-class NamespaceController : public Runnable, public client::Reconciler {
+class NamespaceController : public client::Runnable, public client::Reconciler {
  public:
   inline static constexpr char kFinalizer[] = "kubernetes";
   // How soon a namespace whose content is still terminating is looked at again.
   inline static constexpr absl::Duration kRecheck = absl::Seconds(1);
 
-  explicit NamespaceController(const ControllerContext& context, int workers = 2);
+  explicit NamespaceController(const client::ControllerContext& context, int workers = 2);
   ~NamespaceController() override;
 
   void Start() override;
@@ -40,7 +40,7 @@ class NamespaceController : public Runnable, public client::Reconciler {
   Progress DeleteContent(const std::string& ns);
   absl::Status UpdateConditions(const boost::json::value& ns, const Progress& progress);
 
-  ControllerContext context_;
+  client::ControllerContext context_;
   int workers_;
   client::Informer* namespaces_ = nullptr;
   std::unique_ptr<client::Controller> controller_;

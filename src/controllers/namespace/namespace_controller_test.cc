@@ -2,6 +2,7 @@
 
 #include "absl/time/clock.h"
 #include "base/json.h"
+#include "base/testing/wait_for.h"
 #include "boost/json.hpp"
 #include "client/shared_informers.h"
 #include "client/testing/test_api_server.h"
@@ -10,18 +11,11 @@
 namespace skiff::controllers {
 namespace {
 
+using base::testing::WaitFor;
+
 namespace json = boost::json;
 
 json::value Parse(const char* text) { return *base::ParseJson(text); }
-
-bool WaitFor(const std::function<bool()>& cond, absl::Duration timeout = absl::Seconds(10)) {
-  absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (cond()) return true;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return cond();
-}
 
 const json::value* FindCondition(const json::value& ns, const std::string& type) {
   const auto* list = base::FindPath(ns, {"status", "conditions"});
@@ -37,7 +31,7 @@ class NamespaceControllerTest : public ::testing::Test {
   void SetUp() override {
     informers_ = std::make_unique<client::SharedInformers>(client_);
     controller_ =
-        std::make_unique<NamespaceController>(ControllerContext{client_, informers_.get(), nullptr});
+        std::make_unique<NamespaceController>(client::ControllerContext{client_, informers_.get(), nullptr});
     controller_->Start();
     informers_->Start();
     ASSERT_TRUE(informers_->WaitForSync(absl::Seconds(5)));

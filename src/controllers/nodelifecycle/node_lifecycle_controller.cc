@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "api/object_meta.h"
+#include "api/pod_util.h"
 #include "base/json.h"
 #include "client/event_recorder.h"
 #include "client/informer.h"
@@ -24,17 +26,6 @@ constexpr char kCidrComponent[] = "cidrAllocator";
 constexpr char kLeaseNamespace[] = "kube-node-lease";
 constexpr const char* kConditionTypes[] = {"Ready", "MemoryPressure", "DiskPressure", "PIDPressure"};
 
-std::string Name(const json::value& obj) { return base::GetString(obj, {"metadata", "name"}); }
-
-const json::value* FindCondition(const json::value& obj, const std::string& type) {
-  const json::value* conditions = base::FindPath(obj, {"status", "conditions"});
-  if (conditions == nullptr || !conditions->is_array()) return nullptr;
-  for (const auto& c : conditions->get_array()) {
-    if (base::GetString(c, {"type"}) == type) return &c;
-  }
-  return nullptr;
-}
-
 void Merge(std::optional<absl::Duration>* next, absl::Duration d) {
   if (!*next || d < **next) *next = d;
 }
@@ -49,7 +40,7 @@ bool IsOurTaint(const json::value& taint) {
 
 }  // namespace
 
-NodeLifecycleController::NodeLifecycleController(const ControllerContext& context, Options options)
+NodeLifecycleController::NodeLifecycleController(const client::ControllerContext& context, Options options)
     : context_(context),
       options_(std::move(options)),
       nodes_(&context.informers->For(client::Resource("", "v1", "nodes"))),
@@ -77,21 +68,22 @@ void NodeLifecycleController::Start() {
     std::string cidr = base::GetString(*node, {"spec", "podCIDR"});
     if (!cidr.empty()) {
       std::lock_guard<std::mutex> lock(mu_);
-      if (cidrs_) cidrs_->Occupy(Name(*node), cidr);
+      if (cidrs_) cidrs_->Occupy(api::Name(*node), cidr);
     }
-    controller_->queue().Add(Name(*node));
+    controller_->queue().Add(api::Name(*node));
   };
   node_handlers.on_add = node_seen;
   node_handlers.on_update = [node_seen](const client::Object&, const client::Object& node) {
     node_seen(node);
   };
-  node_handlers.on_delete = [this](const client::Object& node) { controller_->queue().Add(Name(*node)); };
+  node_handlers.on_delete = [this](const client::Object& node) {
+    controller_->queue().Add(api::Name(*node));
+  };
   nodes_->AddHandlers(std::move(node_handlers));
 
   client::InformerHandlers lease_handlers;
   auto lease_seen = [this](const client::Object& lease) {
-    if (base::GetString(*lease, {"metadata", "namespace"}) == kLeaseNamespace)
-      controller_->queue().Add(Name(*lease));
+    if (api::Namespace(*lease) == kLeaseNamespace) controller_->queue().Add(api::Name(*lease));
   };
   lease_handlers.on_add = lease_seen;
   lease_handlers.on_update = [lease_seen](const client::Object&, const client::Object& lease) {
@@ -102,7 +94,7 @@ void NodeLifecycleController::Start() {
   // A pod landing on a node with NoExecute taints needs an eviction decision.
   client::InformerHandlers pod_handlers;
   auto pod_seen = [this](const client::Object& pod) {
-    std::string node_name = base::GetString(*pod, {"spec", "nodeName"});
+    std::string node_name = api::NodeName(*pod);
     if (node_name.empty()) return;
     client::Object node = nodes_->Get(node_name);
     if (node && !NoExecuteTaints(*node).empty()) controller_->queue().Add(node_name);
@@ -144,7 +136,7 @@ client::ReconcileResult NodeLifecycleController::Reconcile(const std::string& na
 
 absl::StatusOr<client::Object> NodeLifecycleController::EnsurePodCidr(const client::Object& node) {
   if (!base::GetString(*node, {"spec", "podCIDR"}).empty()) return node;
-  std::string name = Name(*node);
+  std::string name = api::Name(*node);
   absl::StatusOr<std::string> cidr;
   bool first_report = false;
   {
@@ -181,12 +173,12 @@ absl::StatusOr<client::Object> NodeLifecycleController::EnsurePodCidr(const clie
 absl::StatusOr<client::Object> NodeLifecycleController::CheckHealth(const client::Object& node,
                                                                     absl::Time now,
                                                                     std::optional<absl::Duration>* next) {
-  std::string name = Name(*node);
+  std::string name = api::Name(*node);
   std::string renew;
   if (client::Object lease = leases_->Get(client::MakeKey(kLeaseNamespace, name))) {
     renew = base::GetString(*lease, {"spec", "renewTime"});
   }
-  const json::value* ready = FindCondition(*node, "Ready");
+  const json::value* ready = api::FindCondition(*node, "Ready");
   std::string heartbeat = ready ? base::GetString(*ready, {"lastHeartbeatTime"}) : "";
   absl::Time probe;
   {
@@ -233,7 +225,7 @@ absl::StatusOr<client::Object> NodeLifecycleController::CheckHealth(const client
   }
   if (!changed) return node;
   spdlog::info("nodelifecycle: node {} stopped posting status; conditions set to Unknown", name);
-  const json::value* was_ready = FindCondition(*node, "Ready");
+  const json::value* was_ready = api::FindCondition(*node, "Ready");
   if (was_ready == nullptr || base::GetString(*was_ready, {"status"}) == "True") {
     RecordEvent(kNodeComponent, "Node", *node, client::kEventNormal, "NodeNotReady",
                 absl::StrCat("Node ", name, " status is now: NodeNotReady"));
@@ -247,7 +239,7 @@ absl::StatusOr<client::Object> NodeLifecycleController::CheckHealth(const client
 
 absl::StatusOr<client::Object> NodeLifecycleController::SyncTaints(const client::Object& node,
                                                                    absl::Time now) {
-  const json::value* ready = FindCondition(*node, "Ready");
+  const json::value* ready = api::FindCondition(*node, "Ready");
   std::string ready_status = ready ? base::GetString(*ready, {"status"}) : "";
   std::string wanted_key;
   if (ready_status == "False") wanted_key = kNotReadyTaint;
@@ -281,7 +273,7 @@ absl::StatusOr<client::Object> NodeLifecycleController::SyncTaints(const client:
   } else {
     spec["taints"] = std::move(next);
   }
-  spdlog::info("nodelifecycle: node {} Ready={}: taints updated", Name(*node), ready_status);
+  spdlog::info("nodelifecycle: node {} Ready={}: taints updated", api::Name(*node), ready_status);
   return context_.client->Update(nodes_->resource(), "", std::move(copy), "",
                                  {.field_manager = "nodelifecycle"});
 }
@@ -289,7 +281,7 @@ absl::StatusOr<client::Object> NodeLifecycleController::SyncTaints(const client:
 absl::Status NodeLifecycleController::EvictPods(const client::Object& node, absl::Time now,
                                                 std::optional<absl::Duration>* next) {
   std::vector<json::value> taints = NoExecuteTaints(*node);
-  std::string name = Name(*node);
+  std::string name = api::Name(*node);
   if (taints.empty()) {
     std::lock_guard<std::mutex> lock(mu_);
     ForgetTaints(name, {});
@@ -311,20 +303,18 @@ absl::Status NodeLifecycleController::EvictPods(const client::Object& node, absl
     }
     ForgetTaints(name, present);
   }
-  const json::value* ready = FindCondition(*node, "Ready");
+  const json::value* ready = api::FindCondition(*node, "Ready");
   bool unreachable = ready && base::GetString(*ready, {"status"}) == "Unknown";
   absl::Status result;
   for (const auto& pod : pods_->ByIndex(kNodeNameIndex, name)) {
-    if (base::FindPath(*pod, {"metadata", "deletionTimestamp"}) != nullptr) continue;
-    std::string phase = base::GetString(*pod, {"status", "phase"});
-    if (phase == "Succeeded" || phase == "Failed") continue;
-    std::string ns = base::GetString(*pod, {"metadata", "namespace"});
+    if (api::IsBeingDeleted(*pod)) continue;
+    if (api::IsTerminal(*pod)) continue;
+    std::string ns = api::Namespace(*pod);
     EvictionDecision decision = DecideEviction(*pod, taints);
     if (decision.tolerated_forever || now < since + decision.delay) {
       if (!decision.tolerated_forever) Merge(next, since + decision.delay - now);
       // Kubelet cannot report from an unreachable node: its pods are no longer Ready.
-      const json::value* pod_ready = FindCondition(*pod, "Ready");
-      if (unreachable && pod_ready && base::GetString(*pod_ready, {"status"}) == "True") {
+      if (unreachable && api::IsPodReady(*pod)) {
         json::value copy = *pod;
         for (auto& c : copy.as_object()["status"].as_object()["conditions"].as_array()) {
           if (base::GetString(c, {"type"}) == "Ready") {
@@ -343,13 +333,14 @@ absl::Status NodeLifecycleController::EvictPods(const client::Object& node, absl
       }
       continue;
     }
-    spdlog::info("nodelifecycle: evicting pod {}/{} from node {} (NoExecute taint)", ns, Name(*pod), name);
+    spdlog::info("nodelifecycle: evicting pod {}/{} from node {} (NoExecute taint)", ns, api::Name(*pod),
+                 name);
     client::DeleteOptions options;
-    options.precondition_uid = base::GetString(*pod, {"metadata", "uid"});
-    absl::Status s = context_.client->Delete(pods_->resource(), ns, Name(*pod), options);
+    options.precondition_uid = api::Uid(*pod);
+    absl::Status s = context_.client->Delete(pods_->resource(), ns, api::Name(*pod), options);
     if (s.ok()) {
       RecordEvent(kEvictionComponent, "Pod", *pod, client::kEventNormal, "TaintManagerEviction",
-                  absl::StrCat("Marking for deletion Pod ", ns, "/", Name(*pod)));
+                  absl::StrCat("Marking for deletion Pod ", ns, "/", api::Name(*pod)));
     }
     int code = client::HttpCode(s);
     if (!s.ok() && code != 404 && code != 409) result = s;
@@ -379,7 +370,7 @@ void NodeLifecycleController::RecordEvent(const std::string& component, const st
   context_.recorder->EventAs(component, ref, type, reason, message);
 }
 
-std::unique_ptr<Runnable> NewNodeLifecycleController(const ControllerContext& context) {
+std::unique_ptr<client::Runnable> NewNodeLifecycleController(const client::ControllerContext& context) {
   NodeLifecycleController::Options options;
   options.grace_period = context.options.node_monitor_grace_period;
   options.cluster_cidr = context.options.cluster_cidr;

@@ -41,7 +41,7 @@
 
 namespace skiff::controllers {
 
-class NodeLifecycleController : public Runnable, public client::Reconciler {
+class NodeLifecycleController : public client::Runnable, public client::Reconciler {
  public:
   struct Options {
     int workers = 2;
@@ -54,7 +54,7 @@ class NodeLifecycleController : public Runnable, public client::Reconciler {
   inline static constexpr char kNotReadyTaint[] = "node.kubernetes.io/not-ready";
   inline static constexpr char kUnreachableTaint[] = "node.kubernetes.io/unreachable";
 
-  NodeLifecycleController(const ControllerContext& context, Options options);
+  NodeLifecycleController(const client::ControllerContext& context, Options options);
   ~NodeLifecycleController() override;
 
   void Start() override;
@@ -79,7 +79,7 @@ class NodeLifecycleController : public Runnable, public client::Reconciler {
   void RecordEvent(const std::string& component, const std::string& kind, const boost::json::value& obj,
                    const std::string& type, const std::string& reason, const std::string& message);
 
-  ControllerContext context_;
+  client::ControllerContext context_;
   Options options_;
   client::Informer* nodes_;
   client::Informer* leases_;
@@ -93,7 +93,7 @@ class NodeLifecycleController : public Runnable, public client::Reconciler {
   std::set<std::string> cidr_not_available_;            // nodes told so by an event
 };
 
-std::unique_ptr<Runnable> NewNodeLifecycleController(const ControllerContext& context);
+std::unique_ptr<client::Runnable> NewNodeLifecycleController(const client::ControllerContext& context);
 
 }  // namespace skiff::controllers
 

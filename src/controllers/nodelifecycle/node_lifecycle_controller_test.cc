@@ -6,41 +6,36 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/time/clock.h"
 #include "base/json.h"
+#include "base/testing/wait_for.h"
 #include "client/event_recorder.h"
-#include "client/shared_informers.h"
-#include "controllers/testing/fake_client.h"
+#include "controllers/testing/controller_test.h"
 #include "gtest/gtest.h"
 
 namespace skiff::controllers {
 namespace {
 
 namespace json = boost::json;
-using testing::Eventually;
+using base::testing::WaitFor;
 
-class NodeLifecycleControllerTest : public ::testing::Test {
+class NodeLifecycleControllerTest : public testing::ControllerTest<NodeLifecycleController> {
  protected:
   void StartController(absl::Duration grace = absl::Milliseconds(400), std::string cidr = "10.42.0.0/16") {
-    informers_ = std::make_unique<client::SharedInformers>(&fake_);
-    recorder_ =
+    events_ =
         std::make_unique<client::EventRecorder>(&fake_, client::EventRecorder::Options{.component = "x"});
+    recorder_ = events_.get();
     NodeLifecycleController::Options options;
     options.grace_period = grace;
     options.cluster_cidr = std::move(cidr);
-    controller_ = std::make_unique<NodeLifecycleController>(
-        ControllerContext{&fake_, informers_.get(), recorder_.get()}, options);
-    controller_->Start();
-    informers_->Start();
-    ASSERT_TRUE(informers_->WaitForSync(absl::Seconds(10)));
+    ControllerTest::StartController(options);
   }
   void TearDown() override {
-    if (controller_) controller_->Stop();
-    if (informers_) informers_->Stop();
-    recorder_.reset();
+    ControllerTest::TearDown();
+    events_.reset();
   }
 
   // "<component> <kind>/<name> <reason>: <message>" of every event written so far.
   std::vector<std::string> Events() {
-    recorder_->Flush();
+    events_->Flush();
     std::vector<std::string> out;
     for (const char* ns : {"default"}) {
       auto list = fake_.List(client::Resource("", "v1", "events"), ns, {});
@@ -127,24 +122,21 @@ class NodeLifecycleControllerTest : public ::testing::Test {
   const api::ResourceInfo& nodes_ = client::Resource("", "v1", "nodes");
   const api::ResourceInfo& leases_ = client::Resource("coordination.k8s.io", "v1", "leases");
   const api::ResourceInfo& pods_ = client::Resource("", "v1", "pods");
-  testing::FakeClient fake_;
-  std::unique_ptr<client::SharedInformers> informers_;
-  std::unique_ptr<client::EventRecorder> recorder_;
-  std::unique_ptr<NodeLifecycleController> controller_;
+  std::unique_ptr<client::EventRecorder> events_;
 };
 
 TEST_F(NodeLifecycleControllerTest, AllocatesPodCidrsAroundExistingOnes) {
   CreateNode("old", R"("podCIDR":"10.42.0.0/24","podCIDRs":["10.42.0.0/24"])");
   CreateNode("a");
   StartController(absl::Seconds(60));
-  ASSERT_TRUE(Eventually([&] {
+  ASSERT_TRUE(WaitFor([&] {
     return !base::GetString(*fake_.Peek(nodes_, "", "a"), {"spec", "podCIDR"}).empty();
   }));
   auto a = fake_.Peek(nodes_, "", "a");
   EXPECT_EQ(base::GetString(*a, {"spec", "podCIDR"}), "10.42.1.0/24");
   EXPECT_EQ(base::ToJson(*base::FindPath(*a, {"spec", "podCIDRs"})), R"(["10.42.1.0/24"])");
   CreateNode("b");
-  ASSERT_TRUE(Eventually([&] {
+  ASSERT_TRUE(WaitFor([&] {
     return base::GetString(*fake_.Peek(nodes_, "", "b"), {"spec", "podCIDR"}) == "10.42.2.0/24";
   }));
   EXPECT_EQ(base::GetString(*fake_.Peek(nodes_, "", "old"), {"spec", "podCIDR"}), "10.42.0.0/24");
@@ -161,10 +153,10 @@ TEST_F(NodeLifecycleControllerTest, RenewedLeaseKeepsNodeReadyAndSilenceMakesItU
   EXPECT_EQ(ConditionStatus("n1", "Ready"), "True");
   EXPECT_TRUE(Taints("n1").empty());
   // Heartbeats stop.
-  ASSERT_TRUE(Eventually([&] { return ConditionStatus("n1", "Ready") == "Unknown"; }));
+  ASSERT_TRUE(WaitFor([&] { return ConditionStatus("n1", "Ready") == "Unknown"; }));
   EXPECT_EQ(ConditionStatus("n1", "MemoryPressure"), "Unknown");
   EXPECT_EQ(ConditionStatus("n1", "DiskPressure"), "Unknown");  // added: never reported
-  ASSERT_TRUE(Eventually([&] { return Taints("n1").size() == 2; }));
+  ASSERT_TRUE(WaitFor([&] { return Taints("n1").size() == 2; }));
   EXPECT_EQ(Taints("n1"), (std::vector<std::string>{"node.kubernetes.io/unreachable:NoSchedule",
                                                     "node.kubernetes.io/unreachable:NoExecute"}));
   auto node = fake_.Peek(nodes_, "", "n1");
@@ -172,19 +164,19 @@ TEST_F(NodeLifecycleControllerTest, RenewedLeaseKeepsNodeReadyAndSilenceMakesItU
       base::GetString(base::FindPath(*node, {"spec", "taints"})->as_array()[1], {"timeAdded"}).empty());
   // The kubelet comes back.
   SetReady("n1", "True");
-  EXPECT_TRUE(Eventually([&] { return Taints("n1").empty(); }));
+  EXPECT_TRUE(WaitFor([&] { return Taints("n1").empty(); }));
 }
 
 TEST_F(NodeLifecycleControllerTest, NotReadyNodeGetsNotReadyTaintsAndKeepsOthers) {
   CreateNode("n1", R"("taints":[{"key":"dedicated","value":"db","effect":"NoSchedule"}])");
   StartController(absl::Seconds(60));
   SetReady("n1", "False");
-  ASSERT_TRUE(Eventually([&] { return Taints("n1").size() == 3; }));
+  ASSERT_TRUE(WaitFor([&] { return Taints("n1").size() == 3; }));
   EXPECT_EQ(Taints("n1"),
             (std::vector<std::string>{"dedicated:NoSchedule", "node.kubernetes.io/not-ready:NoSchedule",
                                       "node.kubernetes.io/not-ready:NoExecute"}));
   SetReady("n1", "True");
-  EXPECT_TRUE(Eventually([&] { return Taints("n1") == std::vector<std::string>{"dedicated:NoSchedule"}; }));
+  EXPECT_TRUE(WaitFor([&] { return Taints("n1") == std::vector<std::string>{"dedicated:NoSchedule"}; }));
 }
 
 TEST_F(NodeLifecycleControllerTest, TaintBasedEvictionHonoursTolerationSeconds) {
@@ -212,9 +204,9 @@ TEST_F(NodeLifecycleControllerTest, TaintBasedEvictionHonoursTolerationSeconds) 
   StartController(absl::Milliseconds(300));
   absl::Time start = absl::Now();
   // n1 never heartbeats: unreachable after the grace period; its intolerant pod goes at once.
-  ASSERT_TRUE(Eventually([&] { return !PodExists("intolerant"); }));
+  ASSERT_TRUE(WaitFor([&] { return !PodExists("intolerant"); }));
   EXPECT_TRUE(PodExists("patient"));
-  ASSERT_TRUE(Eventually([&] { return !PodExists("patient"); }));
+  ASSERT_TRUE(WaitFor([&] { return !PodExists("patient"); }));
   EXPECT_GE(absl::Now() - start, absl::Seconds(1));
   absl::SleepFor(absl::Milliseconds(200));
   EXPECT_TRUE(PodExists("forever"));
@@ -243,9 +235,9 @@ TEST_F(NodeLifecycleControllerTest, ExhaustedClusterCidrLeavesNodesWithoutAndSay
   auto cidr = [&](const std::string& n) {
     return base::GetString(*fake_.Peek(nodes_, "", n), {"spec", "podCIDR"});
   };
-  ASSERT_TRUE(Eventually([&] { return (cidr("a").empty() + cidr("b").empty() + cidr("c").empty()) == 1; }));
+  ASSERT_TRUE(WaitFor([&] { return (cidr("a").empty() + cidr("b").empty() + cidr("c").empty()) == 1; }));
   std::string without = cidr("a").empty() ? "a" : cidr("b").empty() ? "b" : "c";
-  ASSERT_TRUE(Eventually([&] {
+  ASSERT_TRUE(WaitFor([&] {
     return HasEvent("cidrAllocator Node/" + without + " CIDRNotAvailable: Node " + without +
                     " status is now: CIDRNotAvailable");
   }));
@@ -261,7 +253,7 @@ TEST_F(NodeLifecycleControllerTest, ExhaustedClusterCidrLeavesNodesWithoutAndSay
   std::string leaving = without == "a" ? "b" : "a";
   std::string freed = cidr(leaving);
   ASSERT_TRUE(fake_.Delete(nodes_, "", leaving, {}).ok());
-  EXPECT_TRUE(Eventually([&] {
+  EXPECT_TRUE(WaitFor([&] {
     RenewLease(without);  // the next heartbeat retries
     return cidr(without) == freed;
   })) << freed;
@@ -269,7 +261,7 @@ TEST_F(NodeLifecycleControllerTest, ExhaustedClusterCidrLeavesNodesWithoutAndSay
 
 TEST_F(NodeLifecycleControllerTest, FactoryTakesTheContextOptions) {
   informers_ = std::make_unique<client::SharedInformers>(&fake_);
-  ControllerContext context{&fake_, informers_.get(), nullptr};
+  client::ControllerContext context{&fake_, informers_.get(), nullptr};
   context.options.cluster_cidr = "10.9.0.0/16";
   context.options.node_cidr_mask_size = 28;
   context.options.node_monitor_grace_period = absl::Milliseconds(300);
@@ -277,11 +269,11 @@ TEST_F(NodeLifecycleControllerTest, FactoryTakesTheContextOptions) {
   auto runnable = NewNodeLifecycleController(context);
   runnable->Start();
   informers_->Start();
-  ASSERT_TRUE(Eventually([&] {
+  ASSERT_TRUE(WaitFor([&] {
     return base::GetString(*fake_.Peek(nodes_, "", "n1"), {"spec", "podCIDR"}) == "10.9.0.0/28";
   }));
   // No heartbeats: Unknown after the short grace period.
-  EXPECT_TRUE(Eventually([&] { return ConditionStatus("n1", "Ready") == "Unknown"; }));
+  EXPECT_TRUE(WaitFor([&] { return ConditionStatus("n1", "Ready") == "Unknown"; }));
   runnable->Stop();
 }
 

@@ -8,6 +8,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "api/label_selector.h"
+#include "api/object_meta.h"
+#include "api/pod_util.h"
 #include "base/json.h"
 #include "client/informer.h"
 
@@ -17,22 +19,6 @@ namespace {
 namespace json = boost::json;
 
 constexpr char kNamespaceIndex[] = "lifecycle-namespace";
-
-std::string Ns(const json::value& obj) { return base::GetString(obj, {"metadata", "namespace"}); }
-std::string Name(const json::value& obj) { return base::GetString(obj, {"metadata", "name"}); }
-
-bool Terminating(const json::value& obj) {
-  return base::FindPath(obj, {"metadata", "deletionTimestamp"}) != nullptr;
-}
-
-bool PodReady(const json::value& pod) {
-  const json::value* conditions = base::FindPath(pod, {"status", "conditions"});
-  if (conditions == nullptr || !conditions->is_array()) return false;
-  for (const auto& c : conditions->get_array()) {
-    if (base::GetString(c, {"type"}) == "Ready") return base::GetString(c, {"status"}) == "True";
-  }
-  return false;
-}
 
 absl::StatusOr<api::LabelSelector> SelectorOf(const json::value& pdb) {
   const json::value* selector = base::FindPath(pdb, {"spec", "selector"});
@@ -53,15 +39,6 @@ absl::StatusOr<int64_t> Scaled(const json::value& v, int64_t total) {
     if (absl::SimpleAtoi(s, &percent)) return percent;
   }
   return absl::InvalidArgumentError(absl::StrCat("invalid value for IntOrString: ", base::ToJson(v)));
-}
-
-const json::value* ControllerRef(const json::value& obj) {
-  const json::value* refs = base::FindPath(obj, {"metadata", "ownerReferences"});
-  if (refs == nullptr || !refs->is_array()) return nullptr;
-  for (const auto& ref : refs->get_array()) {
-    if (base::GetBool(ref, {"controller"})) return &ref;
-  }
-  return nullptr;
 }
 
 json::object Condition(const json::value& old_status, bool allowed, const std::string& reason,
@@ -86,7 +63,7 @@ json::object Condition(const json::value& old_status, bool allowed, const std::s
 
 }  // namespace
 
-DisruptionController::DisruptionController(const ControllerContext& context, Options options)
+DisruptionController::DisruptionController(const client::ControllerContext& context, Options options)
     : context_(context),
       options_(options),
       budgets_(&context.informers->For(client::Resource("policy", "v1", "poddisruptionbudgets"))),
@@ -131,11 +108,11 @@ void DisruptionController::Start() {
     client::InformerHandlers handlers;
     handlers.on_update = [this](const client::Object& old_obj, const client::Object& obj) {
       if (base::GetInt(*old_obj, {"spec", "replicas"}, 1) != base::GetInt(*obj, {"spec", "replicas"}, 1)) {
-        EnqueueNamespace(Ns(*obj));
+        EnqueueNamespace(api::Namespace(*obj));
       }
     };
-    handlers.on_add = [this](const client::Object& obj) { EnqueueNamespace(Ns(*obj)); };
-    handlers.on_delete = [this](const client::Object& obj) { EnqueueNamespace(Ns(*obj)); };
+    handlers.on_add = [this](const client::Object& obj) { EnqueueNamespace(api::Namespace(*obj)); };
+    handlers.on_delete = [this](const client::Object& obj) { EnqueueNamespace(api::Namespace(*obj)); };
     workload->AddHandlers(std::move(handlers));
   }
   controller_->Start();
@@ -147,8 +124,8 @@ void DisruptionController::Stop() {
 
 std::vector<std::string> DisruptionController::BudgetsFor(const json::value& pod) const {
   std::vector<std::string> out;
-  const json::value* labels = base::FindPath(pod, {"metadata", "labels"});
-  for (const auto& pdb : budgets_->ByIndex(kNamespaceIndex, Ns(pod))) {
+  const json::value* labels = api::Labels(pod);
+  for (const auto& pdb : budgets_->ByIndex(kNamespaceIndex, api::Namespace(pod))) {
     auto selector = SelectorOf(*pdb);
     if (selector.ok() && selector->Matches(labels)) out.push_back(client::KeyOf(*pdb));
   }
@@ -163,20 +140,21 @@ void DisruptionController::EnqueueNamespace(const std::string& ns) {
 absl::StatusOr<int64_t> DisruptionController::ExpectedScale(const std::vector<client::Object>& pods) const {
   std::map<std::string, int64_t> scales;  // controller uid -> replicas
   for (const auto& pod : pods) {
-    const json::value* ref = ControllerRef(*pod);
+    const json::value* ref = api::ControllerRef(*pod);
     if (ref == nullptr)
       return absl::FailedPreconditionError(
-          absl::StrCat("found no controller ref for pod \"", Name(*pod), "\""));
+          absl::StrCat("found no controller ref for pod \"", api::Name(*pod), "\""));
     std::string kind = base::GetString(*ref, {"kind"});
-    std::string key = client::MakeKey(Ns(*pod), base::GetString(*ref, {"name"}));
+    std::string key = client::MakeKey(api::Namespace(*pod), base::GetString(*ref, {"name"}));
     std::string uid = base::GetString(*ref, {"uid"});
     client::Object owner;
     if (kind == "ReplicaSet") {
       owner = replica_sets_->Get(key);
       // A Deployment's ReplicaSets share the Deployment's scale.
-      if (const json::value* up = owner ? ControllerRef(*owner) : nullptr;
+      if (const json::value* up = owner ? api::ControllerRef(*owner) : nullptr;
           up && base::GetString(*up, {"kind"}) == "Deployment") {
-        if (auto d = deployments_->Get(client::MakeKey(Ns(*pod), base::GetString(*up, {"name"})))) {
+        if (auto d =
+                deployments_->Get(client::MakeKey(api::Namespace(*pod), base::GetString(*up, {"name"})))) {
           owner = d;
           uid = base::GetString(*up, {"uid"});
         }
@@ -189,7 +167,8 @@ absl::StatusOr<int64_t> DisruptionController::ExpectedScale(const std::vector<cl
       owner = deployments_->Get(key);
     }
     if (!owner)
-      return absl::FailedPreconditionError(absl::StrCat("found no controllers for pod \"", Name(*pod), "\""));
+      return absl::FailedPreconditionError(
+          absl::StrCat("found no controllers for pod \"", api::Name(*pod), "\""));
     scales[uid] = base::GetInt(*owner, {"spec", "replicas"}, 1);
   }
   int64_t total = 0;
@@ -203,7 +182,7 @@ client::ReconcileResult DisruptionController::Reconcile(const std::string& key) 
   const json::value empty_status = json::object();
   const json::value* old_status_ptr = base::FindPath(*pdb, {"status"});
   const json::value& old_status = old_status_ptr ? *old_status_ptr : empty_status;
-  int64_t generation = base::GetInt(*pdb, {"metadata", "generation"});
+  int64_t generation = api::Generation(*pdb);
   absl::Time now = options_.clock->Now();
   std::string now_text = base::FormatRfc3339(now);
 
@@ -215,8 +194,8 @@ client::ReconcileResult DisruptionController::Reconcile(const std::string& key) 
   if (!selector.ok()) {
     failure = selector.status();
   } else {
-    for (auto& pod : pods_->ByIndex(kNamespaceIndex, Ns(*pdb))) {
-      if (selector->Matches(base::FindPath(*pod, {"metadata", "labels"}))) pods.push_back(std::move(pod));
+    for (auto& pod : pods_->ByIndex(kNamespaceIndex, api::Namespace(*pdb))) {
+      if (selector->Matches(api::Labels(*pod))) pods.push_back(std::move(pod));
     }
   }
 
@@ -265,7 +244,7 @@ client::ReconcileResult DisruptionController::Reconcile(const std::string& key) 
     json::object disrupted;
     std::set<std::string> live;
     for (const auto& pod : pods) {
-      if (!Terminating(*pod)) live.insert(Name(*pod));
+      if (!api::IsBeingDeleted(*pod)) live.insert(api::Name(*pod));
     }
     if (const json::value* old = base::FindPath(old_status, {"disruptedPods"}); old && old->is_object()) {
       for (const auto& kv : old->get_object()) {
@@ -282,7 +261,8 @@ client::ReconcileResult DisruptionController::Reconcile(const std::string& key) 
     }
     int64_t healthy = 0;
     for (const auto& pod : pods) {
-      if (!Terminating(*pod) && !disrupted.contains(Name(*pod)) && PodReady(*pod)) ++healthy;
+      if (!api::IsBeingDeleted(*pod) && !disrupted.contains(api::Name(*pod)) && api::IsPodReady(*pod))
+        ++healthy;
     }
     int64_t allowed = healthy - desired;
     if (expected <= 0 || allowed < 0) allowed = 0;
@@ -304,15 +284,15 @@ client::ReconcileResult DisruptionController::Reconcile(const std::string& key) 
   if (json::value(status) != old_status) {
     json::value copy = *pdb;
     copy.as_object()["status"] = std::move(status);
-    auto updated = context_.client->Update(budgets_->resource(), Ns(*pdb), std::move(copy), "status",
-                                           {.field_manager = "disruption-controller"});
+    auto updated = context_.client->Update(budgets_->resource(), api::Namespace(*pdb), std::move(copy),
+                                           "status", {.field_manager = "disruption-controller"});
     if (!updated.ok() && client::HttpCode(updated.status()) != 404) return {updated.status()};
   }
   if (requeue) *requeue += absl::Milliseconds(10);
   return {absl::OkStatus(), requeue};
 }
 
-std::unique_ptr<Runnable> NewDisruptionController(const ControllerContext& context) {
+std::unique_ptr<client::Runnable> NewDisruptionController(const client::ControllerContext& context) {
   return std::make_unique<DisruptionController>(context, DisruptionController::Options{});
 }
 

@@ -30,7 +30,7 @@
 
 namespace skiff::controllers {
 
-class DisruptionController : public Runnable, public client::Reconciler {
+class DisruptionController : public client::Runnable, public client::Reconciler {
  public:
   struct Options {
     int workers = 2;
@@ -39,7 +39,7 @@ class DisruptionController : public Runnable, public client::Reconciler {
     const base::Clock* clock = nullptr;  // null = real clock
   };
 
-  DisruptionController(const ControllerContext& context, Options options);
+  DisruptionController(const client::ControllerContext& context, Options options);
   ~DisruptionController() override;
 
   void Start() override;
@@ -52,7 +52,7 @@ class DisruptionController : public Runnable, public client::Reconciler {
   void EnqueueNamespace(const std::string& ns);
   absl::StatusOr<int64_t> ExpectedScale(const std::vector<client::Object>& pods) const;
 
-  ControllerContext context_;
+  client::ControllerContext context_;
   Options options_;
   client::Informer* budgets_;
   client::Informer* pods_;
@@ -63,7 +63,7 @@ class DisruptionController : public Runnable, public client::Reconciler {
   std::unique_ptr<client::Controller> controller_;
 };
 
-std::unique_ptr<Runnable> NewDisruptionController(const ControllerContext& context);
+std::unique_ptr<client::Runnable> NewDisruptionController(const client::ControllerContext& context);
 
 }  // namespace skiff::controllers
 

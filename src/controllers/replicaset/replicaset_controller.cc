@@ -2,7 +2,7 @@
 
 namespace skiff::controllers {
 
-ReplicaSetController::ReplicaSetController(const ControllerContext& context, int workers,
+ReplicaSetController::ReplicaSetController(const client::ControllerContext& context, int workers,
                                            const ReplicaOwner& owner)
     : WorkloadController(context, [workers, &owner](Wiring& w) {
         ReplicaSetReconciler::Options options;

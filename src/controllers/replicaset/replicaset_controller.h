@@ -15,7 +15,7 @@ namespace skiff::controllers {
 class ReplicaSetController : public WorkloadController {
  public:
   // `owner` must outlive the controller (ReplicaSetOwner() and ReplicationControllerOwner() do).
-  explicit ReplicaSetController(const ControllerContext& context, int workers = 5,
+  explicit ReplicaSetController(const client::ControllerContext& context, int workers = 5,
                                 const ReplicaOwner& owner = ReplicaSetOwner());
 };
 

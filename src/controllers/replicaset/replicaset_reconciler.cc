@@ -6,6 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/json_patch.h"
+#include "api/object_meta.h"
+#include "api/pod_util.h"
 #include "api/resources.h"
 #include "base/json.h"
 #include "base/strings.h"
@@ -20,19 +22,15 @@ const api::ResourceInfo& PodsResource() { return *api::FindResource("", "v1", "p
 constexpr int kSlowStartInitialBatch = 1;
 constexpr size_t kMaxGenerateNamePrefix = 58;  // 63 minus the 5 random characters
 
-const boost::json::value* Labels(const boost::json::value& obj) {
-  return base::FindPath(obj, {"metadata", "labels"});
-}
-
 boost::json::value MakePod(const boost::json::value& rs, const ReplicaOwner& owner) {
   boost::json::object pod;
   pod["apiVersion"] = "v1";
   pod["kind"] = "Pod";
   boost::json::object meta;
-  std::string prefix = Name(rs) + "-";
+  std::string prefix = api::Name(rs) + "-";
   if (prefix.size() > kMaxGenerateNamePrefix) prefix.resize(kMaxGenerateNamePrefix);
   meta["generateName"] = prefix;
-  meta["namespace"] = Namespace(rs);
+  meta["namespace"] = api::Namespace(rs);
   const boost::json::value* tmeta = base::FindPath(rs, {"spec", "template", "metadata"});
   if (tmeta != nullptr && tmeta->is_object()) {
     for (const char* field : {"labels", "annotations", "finalizers"}) {
@@ -52,7 +50,7 @@ boost::json::value MakePod(const boost::json::value& rs, const ReplicaOwner& own
 bool FullyLabeled(const boost::json::value& pod, const boost::json::value& rs) {
   const boost::json::value* want = base::FindPath(rs, {"spec", "template", "metadata", "labels"});
   if (want == nullptr || !want->is_object()) return true;
-  const boost::json::value* have = Labels(pod);
+  const boost::json::value* have = api::Labels(pod);
   for (const auto& [k, v] : want->get_object()) {
     if (have == nullptr || !have->is_object()) return false;
     const boost::json::value* mine = have->get_object().if_contains(k);
@@ -103,26 +101,27 @@ void ReplicaSetReconciler::Event(const boost::json::value& obj, const std::strin
 }
 
 client::Object ReplicaSetReconciler::ResolveOwner(const boost::json::value& pod) const {
-  const boost::json::object* ref = ControllerRefOf(pod);
+  const boost::json::value* ref = api::ControllerRef(pod);
   if (ref == nullptr || base::GetString(*ref, {"kind"}) != owner_.kind) return nullptr;
-  client::Object rs = replicasets_->Get(client::MakeKey(Namespace(pod), base::GetString(*ref, {"name"})));
-  if (rs == nullptr || Uid(*rs) != base::GetString(*ref, {"uid"})) return nullptr;
+  client::Object rs =
+      replicasets_->Get(client::MakeKey(api::Namespace(pod), base::GetString(*ref, {"name"})));
+  if (rs == nullptr || api::Uid(*rs) != base::GetString(*ref, {"uid"})) return nullptr;
   return rs;
 }
 
 std::vector<std::string> ReplicaSetReconciler::MatchingReplicaSets(const boost::json::value& pod) const {
   std::vector<std::string> keys;
-  for (const client::Object& rs : replicasets_->ByIndex(kNamespaceIndex, Namespace(pod))) {
+  for (const client::Object& rs : replicasets_->ByIndex(kNamespaceIndex, api::Namespace(pod))) {
     auto selector = owner_.Selector(*rs);
     if (!selector.ok() || selector->Empty()) continue;
-    if (selector->Matches(Labels(pod))) keys.push_back(client::KeyOf(*rs));
+    if (selector->Matches(api::Labels(pod))) keys.push_back(client::KeyOf(*rs));
   }
   return keys;
 }
 
 std::vector<std::string> ReplicaSetReconciler::OnPodAdded(const boost::json::value& pod) {
-  if (HasDeletionTimestamp(pod)) return OnPodDeleted(pod);
-  if (ControllerRefOf(pod) != nullptr) {
+  if (api::IsBeingDeleted(pod)) return OnPodDeleted(pod);
+  if (api::ControllerRef(pod) != nullptr) {
     client::Object rs = ResolveOwner(pod);
     if (rs == nullptr) return {};
     std::string key = client::KeyOf(*rs);
@@ -134,24 +133,23 @@ std::vector<std::string> ReplicaSetReconciler::OnPodAdded(const boost::json::val
 
 std::vector<std::string> ReplicaSetReconciler::OnPodUpdated(const boost::json::value& old_pod,
                                                             const boost::json::value& new_pod) {
-  if (base::GetString(old_pod, {"metadata", "resourceVersion"}) ==
-      base::GetString(new_pod, {"metadata", "resourceVersion"})) {
+  if (api::ResourceVersion(old_pod) == api::ResourceVersion(new_pod)) {
     return {};  // a resync: nothing changed
   }
-  const boost::json::value* old_labels = Labels(old_pod);
-  const boost::json::value* new_labels = Labels(new_pod);
+  const boost::json::value* old_labels = api::Labels(old_pod);
+  const boost::json::value* new_labels = api::Labels(new_pod);
   bool labels_changed = (old_labels == nullptr) != (new_labels == nullptr) ||
                         (old_labels != nullptr && !api::JsonEqual(*old_labels, *new_labels));
   std::vector<std::string> keys;
-  if (HasDeletionTimestamp(new_pod)) {
+  if (api::IsBeingDeleted(new_pod)) {
     keys = OnPodDeleted(new_pod);
     if (labels_changed) {
       for (std::string& k : OnPodDeleted(old_pod)) keys.push_back(std::move(k));
     }
     return keys;
   }
-  const boost::json::object* old_ref = ControllerRefOf(old_pod);
-  const boost::json::object* new_ref = ControllerRefOf(new_pod);
+  const boost::json::value* old_ref = api::ControllerRef(old_pod);
+  const boost::json::value* new_ref = api::ControllerRef(new_pod);
   bool ref_changed =
       (old_ref == nullptr) != (new_ref == nullptr) ||
       (old_ref != nullptr && base::GetString(*old_ref, {"uid"}) != base::GetString(*new_ref, {"uid"}));
@@ -179,18 +177,19 @@ std::vector<std::string> ReplicaSetReconciler::OnPodDeleted(const boost::json::v
 absl::StatusOr<std::vector<client::Object>> ReplicaSetReconciler::ClaimPods(
     const boost::json::value& rs, const api::LabelSelector& selector) {
   ClaimTarget target{client_, &PodsResource(), owner_.resource, owner_.kind};
-  return ClaimObjects(target, rs, selector, pods_->ByIndex(kControllerUidIndex, Uid(rs)),
-                      pods_->ByIndex(kOrphanNamespaceIndex, Namespace(rs)),
+  return ClaimObjects(target, rs, selector, pods_->ByIndex(kControllerUidIndex, api::Uid(rs)),
+                      pods_->ByIndex(kOrphanNamespaceIndex, api::Namespace(rs)),
                       [](const boost::json::value& pod) { return IsPodActive(pod); });
 }
 
 std::vector<client::Object> ReplicaSetReconciler::RelatedPods(const boost::json::value& rs) const {
-  const boost::json::object* ref = ControllerRefOf(rs);
-  if (ref == nullptr) return pods_->ByIndex(kControllerUidIndex, Uid(rs));
+  const boost::json::value* ref = api::ControllerRef(rs);
+  if (ref == nullptr) return pods_->ByIndex(kControllerUidIndex, api::Uid(rs));
   std::vector<client::Object> out;
   for (const client::Object& sibling :
        replicasets_->ByIndex(kControllerUidIndex, base::GetString(*ref, {"uid"}))) {
-    for (client::Object& p : pods_->ByIndex(kControllerUidIndex, Uid(*sibling))) out.push_back(std::move(p));
+    for (client::Object& p : pods_->ByIndex(kControllerUidIndex, api::Uid(*sibling)))
+      out.push_back(std::move(p));
   }
   return out;
 }
@@ -199,7 +198,7 @@ absl::Status ReplicaSetReconciler::ManageReplicas(const std::vector<client::Obje
                                                   const boost::json::value& rs, const std::string& key) {
   const int64_t want = IntAt(rs, {"spec", "replicas"}, 1);
   const int64_t diff = static_cast<int64_t>(pods.size()) - want;
-  const std::string ns = Namespace(rs);
+  const std::string ns = api::Namespace(rs);
   if (diff < 0) {
     const int count = static_cast<int>(std::min<int64_t>(-diff, options_.burst_replicas));
     expectations_.ExpectCreations(key, count);
@@ -236,8 +235,8 @@ absl::Status ReplicaSetReconciler::ManageReplicas(const std::vector<client::Obje
     RunParallel(*pool_, static_cast<int>(victims.size()), [&](int i) {
       const boost::json::value& p = *victims[i];
       client::DeleteOptions opts;
-      opts.precondition_uid = Uid(p);
-      absl::Status st = client_->Delete(PodsResource(), ns, Name(p), opts);
+      opts.precondition_uid = api::Uid(p);
+      absl::Status st = client_->Delete(PodsResource(), ns, api::Name(p), opts);
       std::lock_guard<std::mutex> lock(mu);
       if (st.ok()) {
         ++deleted;
@@ -261,9 +260,9 @@ boost::json::object ReplicaSetReconciler::CalculateStatus(const boost::json::val
   int64_t labeled = 0, ready = 0, available = 0;
   for (const client::Object& p : pods) {
     if (FullyLabeled(*p, rs)) ++labeled;
-    if (IsPodReady(*p)) {
+    if (api::IsPodReady(*p)) {
       ++ready;
-      if (IsPodAvailable(*p, min_ready, now)) ++available;
+      if (api::IsPodAvailable(*p, min_ready, now)) ++available;
     }
   }
   boost::json::object status;
@@ -300,17 +299,17 @@ absl::Status ReplicaSetReconciler::UpdateStatus(const boost::json::value& rs,
   if (old != nullptr && api::JsonEqual(*old, status)) return absl::OkStatus();
   boost::json::value copy = rs;
   copy.as_object()["status"] = status;
-  auto updated = client_->Update(*owner_.resource, Namespace(rs), copy, "status");
+  auto updated = client_->Update(*owner_.resource, api::Namespace(rs), copy, "status");
   if (updated.ok()) return absl::OkStatus();
   if (!IsConflictError(updated.status())) return updated.status();
   // Conflict: the cache was behind. Retry once on the stored object, keeping its generation
   // check honest (observedGeneration only advances to what we actually saw).
-  auto fresh = client_->Get(*owner_.resource, Namespace(rs), Name(rs));
+  auto fresh = client_->Get(*owner_.resource, api::Namespace(rs), api::Name(rs));
   if (!fresh.ok()) return fresh.status();
-  if (Uid(**fresh) != Uid(rs)) return absl::OkStatus();
+  if (api::Uid(**fresh) != api::Uid(rs)) return absl::OkStatus();
   copy = **fresh;
   copy.as_object()["status"] = status;
-  updated = client_->Update(*owner_.resource, Namespace(rs), copy, "status");
+  updated = client_->Update(*owner_.resource, api::Namespace(rs), copy, "status");
   return updated.ok() ? absl::OkStatus() : updated.status();
 }
 
@@ -329,7 +328,7 @@ client::ReconcileResult ReplicaSetReconciler::Reconcile(const std::string& key) 
   auto pods = ClaimPods(*rs, *selector);
   if (!pods.ok()) return {pods.status()};
   absl::Status manage_error;
-  if (needs_sync && !HasDeletionTimestamp(*rs)) manage_error = ManageReplicas(*pods, *rs, key);
+  if (needs_sync && !api::IsBeingDeleted(*rs)) manage_error = ManageReplicas(*pods, *rs, key);
   boost::json::object status = CalculateStatus(*rs, *pods, manage_error);
   absl::Status status_error = UpdateStatus(*rs, status);
   if (!manage_error.ok()) return {manage_error};
@@ -340,8 +339,8 @@ client::ReconcileResult ReplicaSetReconciler::Reconcile(const std::string& key) 
     const absl::Time now = clock_->Now();
     absl::Duration wait = absl::InfiniteDuration();
     for (const client::Object& p : *pods) {
-      if (!IsPodReady(*p) || IsPodAvailable(*p, min_ready, now)) continue;
-      absl::Time since = PodReadySince(*p);
+      if (!api::IsPodReady(*p) || api::IsPodAvailable(*p, min_ready, now)) continue;
+      absl::Time since = api::PodReadySince(*p);
       absl::Duration left =
           since == absl::InfinitePast() ? absl::Seconds(min_ready) : since + absl::Seconds(min_ready) - now;
       wait = std::min(wait, left);

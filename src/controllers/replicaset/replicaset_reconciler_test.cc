@@ -2,17 +2,18 @@
 
 #include <algorithm>
 
+#include "api/object_meta.h"
 #include "api/resources.h"
 #include "base/json.h"
-#include "controllers/replicaset/fake_client.h"
+#include "base/testing/fake_clock.h"
+#include "client/testing/fake_client.h"
 #include "controllers/workload/workload_util.h"
 #include "gtest/gtest.h"
 
 namespace skiff::controllers {
 namespace {
 
-using testing::FakeClient;
-using testing::ManualClock;
+using client::testing::FakeClient;
 
 const api::ResourceInfo& Pods() { return *api::FindResource("", "v1", "pods"); }
 const api::ResourceInfo& ReplicaSets() { return *api::FindResource("apps", "v1", "replicasets"); }
@@ -59,8 +60,8 @@ class ReplicaSetReconcilerTest : public ::testing::Test {
   }
 
   void Sync() {
-    client_.SyncCache("replicasets", rs_cache_);
-    client_.SyncCache("pods", pod_cache_);
+    rs_cache_.Reset(client_.Objects(ReplicaSets()));
+    pod_cache_.Reset(client_.Objects(Pods()));
   }
 
   client::ReconcileResult SyncAndReconcile() {
@@ -69,14 +70,15 @@ class ReplicaSetReconcilerTest : public ::testing::Test {
   }
 
   client::Object Rs() { return *client_.Get(ReplicaSets(), "default", "web"); }
-  std::vector<client::Object> PodList() { return client_.Objects("pods", "default"); }
+  std::vector<client::Object> PodList() { return client_.Objects(Pods(), "default"); }
+  // Writes of `verb` to `resource` since the last count.
   int Count(const std::string& verb, const std::string& resource) {
-    int n = 0;
-    for (const auto& w : client_.TakeWrites()) n += (w.verb == verb && w.resource == resource);
+    int n = client_.CountCalls(verb + " " + resource + " ");
+    client_.TakeCalls();
     return n;
   }
 
-  ManualClock clock_;
+  base::testing::FakeClock clock_;
   FakeClient client_;
   MapCache rs_cache_;
   MapCache pod_cache_;
@@ -91,12 +93,12 @@ TEST_F(ReplicaSetReconcilerTest, ScaleUpCreatesOwnedPodsFromTemplate) {
   ASSERT_EQ(pods.size(), 3u);
   client::Object rs = Rs();
   for (const auto& p : pods) {
-    EXPECT_EQ(Name(*p).rfind("web-", 0), 0u) << Name(*p);
-    EXPECT_EQ(Name(*p).size(), 9u);
+    EXPECT_EQ(api::Name(*p).rfind("web-", 0), 0u) << api::Name(*p);
+    EXPECT_EQ(api::Name(*p).size(), 9u);
     EXPECT_EQ(base::GetString(*p, {"metadata", "labels", "tier"}), "fe");
-    const boost::json::object* ref = ControllerRefOf(*p);
+    const boost::json::value* ref = api::ControllerRef(*p);
     ASSERT_NE(ref, nullptr);
-    EXPECT_EQ(base::GetString(*ref, {"uid"}), Uid(*rs));
+    EXPECT_EQ(base::GetString(*ref, {"uid"}), api::Uid(*rs));
     EXPECT_EQ(base::GetString(*ref, {"kind"}), "ReplicaSet");
     EXPECT_TRUE(base::GetBool(*ref, {"blockOwnerDeletion"}));
     EXPECT_EQ(base::GetString(base::FindPath(*p, {"spec", "containers"})->as_array().at(0), {"image"}),
@@ -112,7 +114,7 @@ TEST_F(ReplicaSetReconcilerTest, ExpectationsPreventOverCreationUnderInformerLag
   ASSERT_TRUE(SyncAndReconcile().status.ok());
   EXPECT_EQ(Count("create", "pods"), 3);
   // The pod cache has not seen the new pods yet: no more creations.
-  client_.SyncCache("replicasets", rs_cache_);
+  rs_cache_.Reset(client_.Objects(ReplicaSets()));
   ASSERT_TRUE(reconciler_->Reconcile("default/web").status.ok());
   EXPECT_EQ(Count("create", "pods"), 0);
   EXPECT_EQ(reconciler_->expectations().Pending("default/web").first, 3);
@@ -143,10 +145,10 @@ TEST_F(ReplicaSetReconcilerTest, SlowStartCreatesInDoublingBatches) {
 
 TEST_F(ReplicaSetReconcilerTest, FailingCreateStopsSlowStartAndSetsReplicaFailure) {
   client_.Put(ReplicaSets(), MakeReplicaSet(20));
-  client_.fail_creates = 1000;
+  client_.Inject({.verb = "create", .resource = "pods"});
   auto result = SyncAndReconcile();
   EXPECT_FALSE(result.status.ok());
-  EXPECT_EQ(client_.fail_creates, 999);  // only the first batch of one was tried
+  EXPECT_EQ(client_.Injected(), 1);  // only the first batch of one was tried
   EXPECT_TRUE(reconciler_->expectations().Satisfied("default/web"));
   const boost::json::value* status = base::Find(*Rs(), "status");
   ASSERT_NE(status, nullptr);
@@ -154,7 +156,7 @@ TEST_F(ReplicaSetReconcilerTest, FailingCreateStopsSlowStartAndSetsReplicaFailur
   ASSERT_NE(cond, nullptr);
   EXPECT_EQ(base::GetString(*cond, {"reason"}), "FailedCreate");
   // Once creation works again the condition goes away.
-  client_.fail_creates = 0;
+  client_.ClearFaults();
   ASSERT_TRUE(SyncAndReconcile().status.ok());
   EXPECT_EQ(PodList().size(), 20u);
   EXPECT_EQ(FindCondition(*base::Find(*Rs(), "status"), "ReplicaFailure"), nullptr);
@@ -162,14 +164,19 @@ TEST_F(ReplicaSetReconcilerTest, FailingCreateStopsSlowStartAndSetsReplicaFailur
 
 TEST_F(ReplicaSetReconcilerTest, TimedOutCreatesStayExpectedAndSlowStartGoesOn) {
   client_.Put(ReplicaSets(), MakeReplicaSet(7));
-  client_.time_out_creates = 1;  // the first create is stored but answers 504
+  // The first create is stored but answers 504.
+  client_.Inject({.verb = "create",
+                  .resource = "pods",
+                  .status = absl::DeadlineExceededError("injected timeout"),
+                  .times = 1,
+                  .after_write = true});
   auto result = SyncAndReconcile();
   EXPECT_TRUE(result.status.ok());
   EXPECT_EQ(PodList().size(), 7u);
   // All 7 (including the timed-out one) are still expected: nothing is created again before the
   // informer shows them.
   EXPECT_EQ(reconciler_->expectations().Pending("default/web").first, 7);
-  client_.SyncCache("replicasets", rs_cache_);
+  rs_cache_.Reset(client_.Objects(ReplicaSets()));
   ASSERT_TRUE(reconciler_->Reconcile("default/web").status.ok());
   EXPECT_EQ(Count("create", "pods"), 7);
 }
@@ -178,12 +185,11 @@ TEST_F(ReplicaSetReconcilerTest, AFailedBatchLowersExpectationsForEveryPodNotCre
   client_.Put(ReplicaSets(), MakeReplicaSet(20));
   // Batches 1, 2, 4: the first 4 creates succeed, then everything fails. The batch of 4 (creates
   // 4..7) has one success and three failures; no batch starts after it.
-  client_.fail_creates_after = 4;
-  client_.fail_creates = 1000;
+  client_.Inject({.verb = "create", .resource = "pods", .skip = 4});
   auto result = SyncAndReconcile();
   EXPECT_FALSE(result.status.ok());
   EXPECT_EQ(Count("create", "pods"), 4);
-  EXPECT_EQ(client_.fail_creates, 997);
+  EXPECT_EQ(client_.Injected(), 3);
   // Only the 4 stored pods are still expected; the 16 never made are not.
   EXPECT_EQ(reconciler_->expectations().Pending("default/web").first, 4);
   Sync();
@@ -215,17 +221,17 @@ TEST_F(ReplicaSetReconcilerTest, ScaleDownDeletesLeastValuablePodsFirst) {
       WithState(*pods[2], "n2", "Running", false, t0), WithState(*pods[3], "n3", "Running", true, t0, 5),
       WithState(*pods[4], "n3", "Running", true, t0, 0)};
   for (auto& s : states) client_.Put(Pods(), s);
-  client_.TakeWrites();
+  client_.TakeCalls();
   auto update = Rs()->as_object();
   update["spec"].as_object()["replicas"] = 1;
   ASSERT_TRUE(client_.Update(ReplicaSets(), "default", update).ok());
   ASSERT_TRUE(SyncAndReconcile().status.ok());
   auto left = PodList();
   ASSERT_EQ(left.size(), 1u);
-  EXPECT_EQ(Name(*left[0]), Name(*pods[4]));
+  EXPECT_EQ(api::Name(*left[0]), api::Name(*pods[4]));
   EXPECT_EQ(reconciler_->expectations().Pending("default/web").second, 4);
   for (const auto& s : states) {
-    if (Name(s) != Name(*pods[4])) reconciler_->OnPodDeleted(s);
+    if (api::Name(s) != api::Name(*pods[4])) reconciler_->OnPodDeleted(s);
   }
   EXPECT_TRUE(reconciler_->expectations().Satisfied("default/web"));
 }
@@ -239,9 +245,9 @@ TEST_F(ReplicaSetReconcilerTest, AdoptsMatchingOrphansAndReleasesNonMatchingPods
   ASSERT_TRUE(SyncAndReconcile().status.ok());
   client::Object rs = Rs();
   client::Object orphan = *client_.Get(Pods(), "default", "orphan");
-  ASSERT_NE(ControllerRefOf(*orphan), nullptr);
-  EXPECT_EQ(base::GetString(*ControllerRefOf(*orphan), {"uid"}), Uid(*rs));
-  EXPECT_EQ(ControllerRefOf(**client_.Get(Pods(), "default", "other")), nullptr);
+  ASSERT_NE(api::ControllerRef(*orphan), nullptr);
+  EXPECT_EQ(base::GetString(*api::ControllerRef(*orphan), {"uid"}), api::Uid(*rs));
+  EXPECT_EQ(api::ControllerRef(**client_.Get(Pods(), "default", "other")), nullptr);
   EXPECT_EQ(PodList().size(), 3u);  // orphan adopted + one created
   // Relabel the adopted pod: it is released and replaced.
   boost::json::value relabeled = *orphan;
@@ -250,7 +256,7 @@ TEST_F(ReplicaSetReconcilerTest, AdoptsMatchingOrphansAndReleasesNonMatchingPods
   Sync();
   for (const auto& p : PodList()) reconciler_->OnPodAdded(*p);
   ASSERT_TRUE(reconciler_->Reconcile("default/web").status.ok());
-  EXPECT_EQ(ControllerRefOf(**client_.Get(Pods(), "default", "orphan")), nullptr);
+  EXPECT_EQ(api::ControllerRef(**client_.Get(Pods(), "default", "orphan")), nullptr);
   EXPECT_EQ(PodList().size(), 4u);
 }
 
@@ -300,7 +306,7 @@ TEST_F(ReplicaSetReconcilerTest, TerminatingPodsAreReplaced) {
   client_.Put(Pods(), dying);
   Sync();
   for (const auto& p : PodList()) reconciler_->OnPodAdded(*p);
-  client_.TakeWrites();
+  client_.TakeCalls();
   ASSERT_TRUE(reconciler_->Reconcile("default/web").status.ok());
   EXPECT_EQ(Count("create", "pods"), 1);
 }
@@ -331,7 +337,7 @@ TEST(PodsToDeleteTest, NewerPodsGoFirst) {
                          created + R"("},"spec":{"nodeName":"n"},"status":{"phase":"Running"}})"));
   };
   std::vector<client::Object> pods = {pod("old", "2024-01-01T00:00:00Z"), pod("new", "2024-06-01T00:00:00Z")};
-  EXPECT_EQ(Name(*PodsToDelete(pods, {}, 1)[0]), "new");
+  EXPECT_EQ(api::Name(*PodsToDelete(pods, {}, 1)[0]), "new");
 }
 
 }  // namespace

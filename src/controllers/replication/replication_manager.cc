@@ -4,7 +4,7 @@
 
 namespace skiff::controllers {
 
-std::unique_ptr<Runnable> NewReplicationManager(const ControllerContext& context) {
+std::unique_ptr<client::Runnable> NewReplicationManager(const client::ControllerContext& context) {
   return std::make_unique<ReplicaSetController>(context, 5, ReplicationControllerOwner());
 }
 

@@ -15,7 +15,7 @@
 namespace skiff::controllers {
 
 // The controller manager's factory for "replicationcontroller".
-std::unique_ptr<Runnable> NewReplicationManager(const ControllerContext& context);
+std::unique_ptr<client::Runnable> NewReplicationManager(const client::ControllerContext& context);
 
 }  // namespace skiff::controllers
 

@@ -1,9 +1,11 @@
 // The ReplicaSet reconciler run for ReplicationControllers (ReplicationControllerOwner()): the
 // parts that differ from ReplicaSets — the resource, the controller ref's apiVersion/kind and the
 // plain label-map selector. The shared logic is tested in replicaset_reconciler_test.cc.
+#include "api/object_meta.h"
 #include "api/resources.h"
 #include "base/json.h"
-#include "controllers/replicaset/fake_client.h"
+#include "base/testing/fake_clock.h"
+#include "client/testing/fake_client.h"
 #include "controllers/replicaset/replicaset_reconciler.h"
 #include "controllers/workload/workload_util.h"
 #include "gtest/gtest.h"
@@ -11,8 +13,7 @@
 namespace skiff::controllers {
 namespace {
 
-using testing::FakeClient;
-using testing::ManualClock;
+using client::testing::FakeClient;
 
 const api::ResourceInfo& Pods() { return *api::FindResource("", "v1", "pods"); }
 const api::ResourceInfo& Rcs() { return *api::FindResource("", "v1", "replicationcontrollers"); }
@@ -47,22 +48,22 @@ class ReplicationControllerTest : public ::testing::Test {
   }
 
   client::ReconcileResult SyncAndReconcile() {
-    client_.SyncCache("replicationcontrollers", rc_cache_);
-    client_.SyncCache("pods", pod_cache_);
-    for (const auto& p : client_.Objects("pods")) reconciler_->OnPodAdded(*p);
+    rc_cache_.Reset(client_.Objects(Rcs()));
+    pod_cache_.Reset(client_.Objects(Pods()));
+    for (const auto& p : client_.Objects(Pods())) reconciler_->OnPodAdded(*p);
     return reconciler_->Reconcile("default/web");
   }
 
   client::Object Rc() { return *client_.Get(Rcs(), "default", "web"); }
   client::Object Pod(const char* name) { return *client_.Get(Pods(), "default", name); }
-  std::vector<client::Object> PodList() { return client_.Objects("pods", "default"); }
+  std::vector<client::Object> PodList() { return client_.Objects(Pods(), "default"); }
   void SetReplicas(int n) {
     boost::json::value rc = *Rc();
     rc.as_object()["spec"].as_object()["replicas"] = n;
     ASSERT_TRUE(client_.Update(Rcs(), "default", rc).ok());
   }
 
-  ManualClock clock_;
+  base::testing::FakeClock clock_;
   FakeClient client_;
   MapCache rc_cache_;
   MapCache pod_cache_;
@@ -93,11 +94,11 @@ TEST_F(ReplicationControllerTest, CreatesPodsControlledByTheRcAndWritesStatus) {
   auto pods = PodList();
   ASSERT_EQ(pods.size(), 3u);
   for (const auto& p : pods) {
-    const boost::json::object* ref = ControllerRefOf(*p);
+    const boost::json::value* ref = api::ControllerRef(*p);
     ASSERT_NE(ref, nullptr);
     EXPECT_EQ(base::GetString(*ref, {"apiVersion"}), "v1");
     EXPECT_EQ(base::GetString(*ref, {"kind"}), "ReplicationController");
-    EXPECT_EQ(base::GetString(*ref, {"uid"}), Uid(*Rc()));
+    EXPECT_EQ(base::GetString(*ref, {"uid"}), api::Uid(*Rc()));
     EXPECT_EQ(base::GetString(*p, {"metadata", "labels", "tier"}), "fe");
     // Pod events resolve to the RC's key.
     EXPECT_EQ(reconciler_->OnPodDeleted(*p), std::vector<std::string>{"default/web"});
@@ -120,29 +121,29 @@ TEST_F(ReplicationControllerTest, AdoptsAndReleasesByTheLabelMap) {
   client_.Put(Pods(), MakePod("orphan", "web"));
   client_.Put(Pods(), MakePod("other", "db"));
   ASSERT_TRUE(SyncAndReconcile().status.ok());
-  const boost::json::object* ref = ControllerRefOf(*Pod("orphan"));
+  const boost::json::value* ref = api::ControllerRef(*Pod("orphan"));
   ASSERT_NE(ref, nullptr);
   EXPECT_EQ(base::GetString(*ref, {"kind"}), "ReplicationController");
   EXPECT_EQ(base::GetString(*ref, {"apiVersion"}), "v1");
-  EXPECT_EQ(ControllerRefOf(*Pod("other")), nullptr);
+  EXPECT_EQ(api::ControllerRef(*Pod("other")), nullptr);
   EXPECT_EQ(PodList().size(), 3u);  // the orphan adopted, one created
 
   boost::json::value relabeled = *Pod("orphan");
   relabeled.as_object()["metadata"].as_object()["labels"] = boost::json::object{{"app", "debug"}};
   client_.Put(Pods(), relabeled);
   ASSERT_TRUE(SyncAndReconcile().status.ok());
-  EXPECT_EQ(ControllerRefOf(*Pod("orphan")), nullptr);
+  EXPECT_EQ(api::ControllerRef(*Pod("orphan")), nullptr);
   EXPECT_EQ(PodList().size(), 4u);
 }
 
 TEST_F(ReplicationControllerTest, FailedCreatesSetReplicaFailure) {
   client_.Put(Rcs(), MakeRc(2));
-  client_.fail_creates = 100;
+  client_.Inject({.verb = "create", .resource = "pods"});
   EXPECT_FALSE(SyncAndReconcile().status.ok());
   const boost::json::object* cond = FindCondition(*base::Find(*Rc(), "status"), "ReplicaFailure");
   ASSERT_NE(cond, nullptr);
   EXPECT_EQ(base::GetString(*cond, {"reason"}), "FailedCreate");
-  client_.fail_creates = 0;
+  client_.ClearFaults();
   ASSERT_TRUE(SyncAndReconcile().status.ok());
   EXPECT_EQ(PodList().size(), 2u);
   EXPECT_EQ(FindCondition(*base::Find(*Rc(), "status"), "ReplicaFailure"), nullptr);
@@ -156,7 +157,7 @@ TEST_F(ReplicationControllerTest, IgnoresPodsOfReplicaSetsWithTheSameName) {
   client_.Put(Pods(), pod);
   ASSERT_TRUE(SyncAndReconcile().status.ok());
   EXPECT_TRUE(reconciler_->OnPodDeleted(*Pod("rs-pod")).empty());
-  EXPECT_EQ(base::GetString(*ControllerRefOf(*Pod("rs-pod")), {"kind"}), "ReplicaSet");
+  EXPECT_EQ(base::GetString(*api::ControllerRef(*Pod("rs-pod")), {"kind"}), "ReplicaSet");
   EXPECT_EQ(PodList().size(), 2u);
 }
 

@@ -1,5 +1,6 @@
 #include "controllers/serviceaccount/service_account_controller.h"
 
+#include "api/object_meta.h"
 #include "base/json.h"
 #include "client/informer.h"
 
@@ -12,13 +13,12 @@ const api::ResourceInfo& Namespaces() { return client::Resource("", "v1", "names
 const api::ResourceInfo& ServiceAccounts() { return client::Resource("", "v1", "serviceaccounts"); }
 
 bool Terminating(const json::value& ns) {
-  return base::FindPath(ns, {"metadata", "deletionTimestamp"}) != nullptr ||
-         base::GetString(ns, {"status", "phase"}) == "Terminating";
+  return api::IsBeingDeleted(ns) || base::GetString(ns, {"status", "phase"}) == "Terminating";
 }
 
 }  // namespace
 
-ServiceAccountController::ServiceAccountController(const ControllerContext& context, int workers)
+ServiceAccountController::ServiceAccountController(const client::ControllerContext& context, int workers)
     : context_(context),
       workers_(workers),
       namespaces_(&context.informers->For(Namespaces())),
@@ -29,14 +29,12 @@ ServiceAccountController::~ServiceAccountController() { Stop(); }
 void ServiceAccountController::Start() {
   controller_ = std::make_unique<client::Controller>("serviceaccount", this, workers_);
   client::InformerHandlers ns_handlers;
-  ns_handlers.on_add = [this](const client::Object& ns) {
-    controller_->queue().Add(base::GetString(*ns, {"metadata", "name"}));
-  };
+  ns_handlers.on_add = [this](const client::Object& ns) { controller_->queue().Add(api::Name(*ns)); };
   namespaces_->AddHandlers(std::move(ns_handlers));
   client::InformerHandlers sa_handlers;
   sa_handlers.on_delete = [this](const client::Object& sa) {
-    if (base::GetString(*sa, {"metadata", "name"}) == kDefaultName) {
-      controller_->queue().Add(base::GetString(*sa, {"metadata", "namespace"}));
+    if (api::Name(*sa) == kDefaultName) {
+      controller_->queue().Add(api::Namespace(*sa));
     }
   };
   service_accounts_->AddHandlers(std::move(sa_handlers));
@@ -63,7 +61,7 @@ client::ReconcileResult ServiceAccountController::Reconcile(const std::string& n
   return {created.status()};
 }
 
-std::unique_ptr<Runnable> NewServiceAccountController(const ControllerContext& context) {
+std::unique_ptr<client::Runnable> NewServiceAccountController(const client::ControllerContext& context) {
   return std::make_unique<ServiceAccountController>(context);
 }
 

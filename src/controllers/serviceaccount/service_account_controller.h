@@ -15,11 +15,11 @@
 
 namespace skiff::controllers {
 
-class ServiceAccountController : public Runnable, public client::Reconciler {
+class ServiceAccountController : public client::Runnable, public client::Reconciler {
  public:
   inline static constexpr char kDefaultName[] = "default";
 
-  explicit ServiceAccountController(const ControllerContext& context, int workers = 1);
+  explicit ServiceAccountController(const client::ControllerContext& context, int workers = 1);
   ~ServiceAccountController() override;
 
   void Start() override;
@@ -27,14 +27,14 @@ class ServiceAccountController : public Runnable, public client::Reconciler {
   client::ReconcileResult Reconcile(const std::string& ns) override;
 
  private:
-  ControllerContext context_;
+  client::ControllerContext context_;
   int workers_;
   client::Informer* namespaces_;
   client::Informer* service_accounts_;
   std::unique_ptr<client::Controller> controller_;
 };
 
-std::unique_ptr<Runnable> NewServiceAccountController(const ControllerContext& context);
+std::unique_ptr<client::Runnable> NewServiceAccountController(const client::ControllerContext& context);
 
 }  // namespace skiff::controllers
 

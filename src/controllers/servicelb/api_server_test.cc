@@ -1,17 +1,17 @@
 // ServiceLbController against a real in-process API server: the status subresource write is
 // accepted and the Service is not rewritten once its status is right.
 #include "base/json.h"
+#include "base/testing/wait_for.h"
 #include "client/shared_informers.h"
 #include "client/testing/test_api_server.h"
 #include "controllers/servicelb/service_lb_controller.h"
-#include "controllers/testing/fake_client.h"
 #include "gtest/gtest.h"
 
 namespace skiff::controllers::servicelb {
 namespace {
 
 namespace json = boost::json;
-using testing::Eventually;
+using base::testing::WaitFor;
 
 TEST(ServiceLbApiServerTest, PublishesNodeAddressesThroughStatus) {
   client::testing::TestApiServer server;
@@ -28,14 +28,14 @@ TEST(ServiceLbApiServerTest, PublishesNodeAddressesThroughStatus) {
   ASSERT_TRUE(c->Update(nodes, "", with_status, "status").ok());
 
   client::SharedInformers informers(c);
-  ServiceLbController controller(ControllerContext{c, &informers, nullptr});
+  ServiceLbController controller(client::ControllerContext{c, &informers, nullptr});
   controller.Start();
   informers.Start();
   ASSERT_TRUE(informers.WaitForSync(absl::Seconds(10)));
   auto created = c->Create(services, "default", *base::ParseJson(R"({"apiVersion":"v1","kind":"Service",
       "metadata":{"name":"lb"},"spec":{"type":"LoadBalancer","selector":{"a":"b"},"ports":[{"port":80}]}})"));
   ASSERT_TRUE(created.ok()) << created.status();
-  ASSERT_TRUE(Eventually(
+  ASSERT_TRUE(WaitFor(
       [&] {
         auto svc = c->Get(services, "default", "lb");
         const json::value* ingress =

@@ -4,6 +4,7 @@
 #include <set>
 #include <utility>
 
+#include "api/pod_util.h"
 #include "base/json.h"
 #include "client/informer.h"
 
@@ -21,15 +22,6 @@ constexpr absl::Duration kStaleRetry = absl::Milliseconds(500);
 bool IsOurLoadBalancer(const json::value& service) {
   return base::GetString(service, {"spec", "type"}) == "LoadBalancer" &&
          base::GetString(service, {"spec", "loadBalancerClass"}).empty();
-}
-
-bool NodeReady(const json::value& node) {
-  const json::value* conditions = base::FindPath(node, {"status", "conditions"});
-  if (conditions == nullptr || !conditions->is_array()) return false;
-  for (const json::value& c : conditions->get_array()) {
-    if (base::GetString(c, {"type"}) == "Ready") return base::GetString(c, {"status"}) == "True";
-  }
-  return false;
 }
 
 std::string Family(const std::string& ip) { return ip.find(':') == std::string::npos ? "IPv4" : "IPv6"; }
@@ -70,7 +62,7 @@ json::object CurrentStatus(const json::value& service) {
 }  // namespace
 
 std::vector<std::string> NodeIngressAddresses(const json::value& node) {
-  if (!NodeReady(node) || base::GetBool(node, {"spec", "unschedulable"})) return {};
+  if (!api::IsConditionTrue(node, "Ready") || base::GetBool(node, {"spec", "unschedulable"})) return {};
   std::vector<std::string> external, internal;
   if (const json::value* a = base::FindPath(node, {"status", "addresses"}); a != nullptr && a->is_array()) {
     for (const json::value& address : a->get_array()) {
@@ -87,7 +79,7 @@ std::vector<std::string> NodeIngressAddresses(const json::value& node) {
   return out;
 }
 
-ServiceLbController::ServiceLbController(const ControllerContext& context, int workers)
+ServiceLbController::ServiceLbController(const client::ControllerContext& context, int workers)
     : context_(context),
       workers_(workers),
       services_(&context.informers->For(Services())),
@@ -166,7 +158,7 @@ client::ReconcileResult ServiceLbController::Reconcile(const std::string& key) {
   return {};
 }
 
-std::unique_ptr<Runnable> NewServiceLbController(const ControllerContext& context) {
+std::unique_ptr<client::Runnable> NewServiceLbController(const client::ControllerContext& context) {
   return std::make_unique<ServiceLbController>(context);
 }
 

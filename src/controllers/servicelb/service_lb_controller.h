@@ -26,9 +26,9 @@ namespace skiff::controllers::servicelb {
 // The load balancer addresses a node contributes (empty when not Ready or unschedulable).
 std::vector<std::string> NodeIngressAddresses(const boost::json::value& node);
 
-class ServiceLbController : public Runnable, public client::Reconciler {
+class ServiceLbController : public client::Runnable, public client::Reconciler {
  public:
-  explicit ServiceLbController(const ControllerContext& context, int workers = 2);
+  explicit ServiceLbController(const client::ControllerContext& context, int workers = 2);
   ~ServiceLbController() override;
 
   void Start() override;
@@ -38,7 +38,7 @@ class ServiceLbController : public Runnable, public client::Reconciler {
  private:
   void EnqueueLoadBalancers();
 
-  ControllerContext context_;
+  client::ControllerContext context_;
   int workers_;
   client::Informer* services_;
   client::Informer* nodes_;
@@ -46,7 +46,7 @@ class ServiceLbController : public Runnable, public client::Reconciler {
   std::unique_ptr<client::Controller> controller_;
 };
 
-std::unique_ptr<Runnable> NewServiceLbController(const ControllerContext& context);
+std::unique_ptr<client::Runnable> NewServiceLbController(const client::ControllerContext& context);
 
 }  // namespace skiff::controllers::servicelb
 

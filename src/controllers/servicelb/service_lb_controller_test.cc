@@ -1,30 +1,25 @@
 #include "controllers/servicelb/service_lb_controller.h"
 
 #include "base/json.h"
-#include "client/shared_informers.h"
-#include "controllers/testing/fake_client.h"
+#include "base/testing/wait_for.h"
+#include "controllers/testing/controller_test.h"
 #include "gtest/gtest.h"
 
 namespace skiff::controllers::servicelb {
 namespace {
 
 namespace json = boost::json;
-using testing::Eventually;
-
-json::value Parse(const std::string& text) {
-  auto v = base::ParseJson(text);
-  EXPECT_TRUE(v.ok()) << v.status() << text;
-  return v.ok() ? *v : json::value();
-}
+using base::testing::WaitFor;
+using testing::Json;
 
 json::value Node(const std::string& name, bool ready, const std::string& addresses,
                  bool unschedulable = false) {
-  return Parse(R"({"metadata":{"name":")" + name + R"("},"spec":{"unschedulable":)" +
-               (unschedulable ? "true" : "false") + R"(},"status":{"addresses":)" + addresses +
-               R"(,"conditions":[{"type":"Ready","status":")" + (ready ? "True" : "False") + R"("}]}})");
+  return Json(R"({"metadata":{"name":")" + name + R"("},"spec":{"unschedulable":)" +
+              (unschedulable ? "true" : "false") + R"(},"status":{"addresses":)" + addresses +
+              R"(,"conditions":[{"type":"Ready","status":")" + (ready ? "True" : "False") + R"("}]}})");
 }
 
-class ServiceLbControllerTest : public ::testing::Test {
+class ServiceLbControllerTest : public testing::ControllerTest<ServiceLbController> {
  protected:
   void SetUp() override {
     ASSERT_TRUE(
@@ -38,21 +33,7 @@ class ServiceLbControllerTest : public ::testing::Test {
     ASSERT_TRUE(
         fake_.Create(nodes_, "", Node("n4", true, R"([{"type":"InternalIP","address":"10.0.0.4"}])", true))
             .ok());
-    informers_ = std::make_unique<client::SharedInformers>(&fake_);
-    controller_ = std::make_unique<ServiceLbController>(ControllerContext{&fake_, informers_.get(), nullptr});
-    controller_->Start();
-    informers_->Start();
-    ASSERT_TRUE(informers_->WaitForSync(absl::Seconds(10)));
-  }
-  void TearDown() override {
-    controller_->Stop();
-    informers_->Stop();
-  }
-  void AddService(const std::string& name, const std::string& spec) {
-    ASSERT_TRUE(fake_
-                    .Create(services_, "default",
-                            Parse(R"({"metadata":{"name":")" + name + R"("},"spec":)" + spec + "}"))
-                    .ok());
+    StartController();
   }
   void SetNodeReady(const std::string& name, bool ready) {
     json::value node = *fake_.Peek(nodes_, "", name);
@@ -72,21 +53,12 @@ class ServiceLbControllerTest : public ::testing::Test {
     return out;
   }
   bool IngressIs(const std::string& name, const std::vector<std::string>& want) {
-    return Eventually([&] { return Ingress(name) == want; });
+    return WaitFor([&] { return Ingress(name) == want; });
   }
-  int StatusWrites() {
-    int n = 0;
-    for (const auto& call : fake_.Calls()) {
-      if (call.rfind("update-status services", 0) == 0) ++n;
-    }
-    return n;
-  }
+  int StatusWrites() { return fake_.CountCalls("update-status services "); }
 
   const api::ResourceInfo& services_ = client::Resource("", "v1", "services");
   const api::ResourceInfo& nodes_ = client::Resource("", "v1", "nodes");
-  testing::FakeClient fake_;
-  std::unique_ptr<client::SharedInformers> informers_;
-  std::unique_ptr<ServiceLbController> controller_;
 };
 
 TEST_F(ServiceLbControllerTest, IngressFollowsNodeReadiness) {
@@ -127,7 +99,7 @@ TEST_F(ServiceLbControllerTest, ClearsStatusWhenNoLongerLoadBalancerAndIgnoresOt
   json::value svc = *fake_.Peek(services_, "default", "lb");
   svc.at("spec").as_object()["type"] = "ClusterIP";
   ASSERT_TRUE(fake_.Update(services_, "default", svc).ok());
-  ASSERT_TRUE(Eventually([&] {
+  ASSERT_TRUE(WaitFor([&] {
     const json::value* lb =
         base::FindPath(*fake_.Peek(services_, "default", "lb"), {"status", "loadBalancer"});
     return lb != nullptr && lb->is_object() && lb->get_object().empty();

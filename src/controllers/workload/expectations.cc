@@ -1,5 +1,6 @@
 #include "controllers/workload/expectations.h"
 
+#include "api/object_meta.h"
 #include "client/informer.h"
 #include "controllers/workload/workload_util.h"
 
@@ -50,7 +51,7 @@ std::pair<int, int> Expectations::Pending(const std::string& key) const {
 
 std::vector<std::string> Expectations::PodAdded(const std::string& key, const boost::json::value& pod) {
   if (key.empty()) return {};
-  if (HasDeletionTimestamp(pod)) {
+  if (api::IsBeingDeleted(pod)) {
     DeletionObserved(key, client::KeyOf(pod));
   } else {
     CreationObserved(key);
@@ -60,7 +61,7 @@ std::vector<std::string> Expectations::PodAdded(const std::string& key, const bo
 
 std::vector<std::string> Expectations::PodUpdated(const std::string& old_key, const std::string& key,
                                                   const boost::json::value& pod) {
-  if (!key.empty() && HasDeletionTimestamp(pod)) DeletionObserved(key, client::KeyOf(pod));
+  if (!key.empty() && api::IsBeingDeleted(pod)) DeletionObserved(key, client::KeyOf(pod));
   std::vector<std::string> keys;
   if (!key.empty()) keys.push_back(key);
   if (!old_key.empty() && old_key != key) keys.push_back(old_key);

@@ -1,5 +1,6 @@
 #include "controllers/workload/object_cache.h"
 
+#include "api/object_meta.h"
 #include "base/json.h"
 #include "controllers/workload/workload_util.h"
 
@@ -24,7 +25,7 @@ bool Matches(const std::string& index, const std::string& value, const boost::js
 }  // namespace
 
 std::vector<std::string> ControllerUidIndexValues(const boost::json::value& obj) {
-  const boost::json::object* ref = ControllerRefOf(obj);
+  const boost::json::value* ref = api::ControllerRef(obj);
   if (ref == nullptr) return {};
   std::string uid = base::GetString(*ref, {"uid"});
   if (uid.empty()) return {};
@@ -32,13 +33,11 @@ std::vector<std::string> ControllerUidIndexValues(const boost::json::value& obj)
 }
 
 std::vector<std::string> OrphanNamespaceIndexValues(const boost::json::value& obj) {
-  if (ControllerRefOf(obj) != nullptr) return {};
-  return {base::GetString(obj, {"metadata", "namespace"})};
+  if (api::ControllerRef(obj) != nullptr) return {};
+  return {api::Namespace(obj)};
 }
 
-std::vector<std::string> NamespaceIndexValues(const boost::json::value& obj) {
-  return {base::GetString(obj, {"metadata", "namespace"})};
-}
+std::vector<std::string> NamespaceIndexValues(const boost::json::value& obj) { return {api::Namespace(obj)}; }
 
 void AddWorkloadIndexes(client::Informer& informer) {
   // Several controllers share one informer; Informer::AddIndex keeps the first registration.
@@ -66,6 +65,12 @@ void MapCache::Remove(const std::string& key) {
 void MapCache::Clear() {
   std::lock_guard<std::mutex> lock(mu_);
   objects_.clear();
+}
+
+void MapCache::Reset(const std::vector<client::Object>& objects) {
+  std::lock_guard<std::mutex> lock(mu_);
+  objects_.clear();
+  for (const client::Object& obj : objects) objects_[client::KeyOf(*obj)] = obj;
 }
 
 client::Object MapCache::Get(const std::string& key) const {

@@ -58,6 +58,8 @@ class MapCache : public ObjectCache {
   void Set(const client::Object& obj);
   void Remove(const std::string& key);
   void Clear();
+  // Holds exactly `objects` (a snapshot, e.g. of a fake Client's store).
+  void Reset(const std::vector<client::Object>& objects);
   client::Object Get(const std::string& key) const override;
   std::vector<client::Object> ByIndex(const std::string& index, const std::string& value) const override;
 

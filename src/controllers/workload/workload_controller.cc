@@ -53,7 +53,7 @@ EventKeys KeysBy(std::function<std::string(const boost::json::value& obj)> key_o
 
 std::function<void(const boost::json::value& obj, const std::string& type, const std::string& reason,
                    const std::string& message)>
-RecordEventAs(const ControllerContext& context, std::string component) {
+RecordEventAs(const client::ControllerContext& context, std::string component) {
   client::EventRecorder* recorder = context.recorder;
   if (recorder == nullptr) return nullptr;
   return [recorder, component = std::move(component)](const boost::json::value& obj, const std::string& type,
@@ -107,7 +107,7 @@ void Wiring::Enqueue(const api::ResourceInfo& resource, client::WorkQueue* queue
   context_.informers->For(resource).AddHandlers(std::move(handlers));
 }
 
-WorkloadController::WorkloadController(const ControllerContext& context, Setup setup)
+WorkloadController::WorkloadController(const client::ControllerContext& context, Setup setup)
     : context_(context), setup_(std::move(setup)) {}
 
 WorkloadController::~WorkloadController() { Stop(); }

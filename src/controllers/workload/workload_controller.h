@@ -51,13 +51,13 @@ EventKeys MemberKeys(R* r, Added added, Updated updated, Deleted deleted);
 // context's recorder, or an unset function when there is none (tests).
 std::function<void(const boost::json::value& obj, const std::string& type, const std::string& reason,
                    const std::string& message)>
-RecordEventAs(const ControllerContext& context, std::string component);
+RecordEventAs(const client::ControllerContext& context, std::string component);
 
 // What a setup function builds with. Valid only during the setup call; the pointers it returns
 // stay valid as long as the controller's handlers (i.e. for the process's informers' lifetime).
 class Wiring {
  public:
-  const ControllerContext& context() const { return context_; }
+  const client::ControllerContext& context() const { return context_; }
   client::Client* client() const { return context_.client; }
 
   // The shared informer of `resource` (workload indexes added unless `workload_indexes` is false).
@@ -84,18 +84,18 @@ class Wiring {
  private:
   friend class WorkloadController;
   struct Parts;  // what the handlers share: owned parts and the queues' controllers
-  Wiring(const ControllerContext& context, std::shared_ptr<Parts> parts)
+  Wiring(const client::ControllerContext& context, std::shared_ptr<Parts> parts)
       : context_(context), parts_(std::move(parts)) {}
   void Keep(std::shared_ptr<void> part);
 
-  const ControllerContext& context_;
+  const client::ControllerContext& context_;
   std::shared_ptr<Parts> parts_;
 };
 
-class WorkloadController : public Runnable {
+class WorkloadController : public client::Runnable {
  public:
   using Setup = std::function<void(Wiring& wiring)>;
-  WorkloadController(const ControllerContext& context, Setup setup);
+  WorkloadController(const client::ControllerContext& context, Setup setup);
   ~WorkloadController() override;
 
   // Runs the setup once (registers indexes and handlers), then starts every queue's workers.
@@ -103,7 +103,7 @@ class WorkloadController : public Runnable {
   void Stop() override;
 
  private:
-  ControllerContext context_;
+  client::ControllerContext context_;
   Setup setup_;
   std::shared_ptr<Wiring::Parts> parts_;
 };

@@ -4,41 +4,23 @@
 #include <map>
 #include <tuple>
 
+#include "api/object_meta.h"
+#include "api/pod_util.h"
 #include "base/clock.h"
 #include "base/json.h"
 
 namespace skiff::controllers {
-
-const boost::json::object* ControllerRefOf(const boost::json::value& obj) {
-  const boost::json::value* refs = base::FindPath(obj, {"metadata", "ownerReferences"});
-  if (refs == nullptr || !refs->is_array()) return nullptr;
-  for (const boost::json::value& ref : refs->get_array()) {
-    if (ref.is_object() && base::GetBool(ref, {"controller"})) return &ref.get_object();
-  }
-  return nullptr;
-}
 
 boost::json::object MakeControllerRef(const boost::json::value& owner, const std::string& api_version,
                                       const std::string& kind) {
   boost::json::object ref;
   ref["apiVersion"] = api_version;
   ref["kind"] = kind;
-  ref["name"] = Name(owner);
-  ref["uid"] = Uid(owner);
+  ref["name"] = api::Name(owner);
+  ref["uid"] = api::Uid(owner);
   ref["controller"] = true;
   ref["blockOwnerDeletion"] = true;
   return ref;
-}
-
-bool HasDeletionTimestamp(const boost::json::value& obj) {
-  const boost::json::value* ts = base::FindPath(obj, {"metadata", "deletionTimestamp"});
-  return ts != nullptr && !ts->is_null();
-}
-
-std::string Uid(const boost::json::value& obj) { return base::GetString(obj, {"metadata", "uid"}); }
-std::string Name(const boost::json::value& obj) { return base::GetString(obj, {"metadata", "name"}); }
-std::string Namespace(const boost::json::value& obj) {
-  return base::GetString(obj, {"metadata", "namespace"});
 }
 
 absl::Time TimeAt(const boost::json::value& obj, std::initializer_list<std::string_view> path) {
@@ -66,20 +48,12 @@ bool IsTimeoutError(const absl::Status& status) {
   return absl::IsDeadlineExceeded(status) || client::HttpCode(status) == 504;
 }
 
-bool IsPodActive(const boost::json::value& pod) {
-  std::string phase = base::GetString(pod, {"status", "phase"});
-  return phase != "Succeeded" && phase != "Failed" && !HasDeletionTimestamp(pod);
-}
+bool IsPodActive(const boost::json::value& pod) { return !api::IsTerminal(pod) && !api::IsBeingDeleted(pod); }
 
 namespace {
 
-const boost::json::object* ReadyCondition(const boost::json::value& pod) {
-  const boost::json::value* status = base::Find(pod, "status");
-  return status == nullptr ? nullptr : FindCondition(*status, "Ready");
-}
-
 int PhaseOrder(const boost::json::value& pod) {
-  std::string phase = base::GetString(pod, {"status", "phase"});
+  std::string phase = api::PodPhase(pod);
   if (phase == "Pending" || phase.empty()) return 0;
   if (phase == "Unknown") return 1;
   if (phase == "Running") return 2;
@@ -87,8 +61,7 @@ int PhaseOrder(const boost::json::value& pod) {
 }
 
 int64_t DeletionCost(const boost::json::value& pod) {
-  std::string text =
-      base::GetString(pod, {"metadata", "annotations", "controller.kubernetes.io/pod-deletion-cost"});
+  std::string text = api::Annotation(pod, "controller.kubernetes.io/pod-deletion-cost");
   if (text.empty()) return 0;
   try {
     return std::stoll(text);
@@ -100,8 +73,8 @@ int64_t DeletionCost(const boost::json::value& pod) {
 // A merge patch setting the pod's ownerReferences, guarded by its resourceVersion and uid.
 boost::json::value OwnerRefPatch(const boost::json::value& pod, boost::json::array refs) {
   boost::json::object meta;
-  meta["resourceVersion"] = base::GetString(pod, {"metadata", "resourceVersion"});
-  meta["uid"] = Uid(pod);
+  meta["resourceVersion"] = api::ResourceVersion(pod);
+  meta["uid"] = api::Uid(pod);
   if (refs.empty()) {
     meta["ownerReferences"] = nullptr;
   } else {
@@ -112,34 +85,15 @@ boost::json::value OwnerRefPatch(const boost::json::value& pod, boost::json::arr
 
 boost::json::array OtherOwnerRefs(const boost::json::value& pod, const std::string& drop_uid) {
   boost::json::array out;
-  const boost::json::value* refs = base::FindPath(pod, {"metadata", "ownerReferences"});
-  if (refs == nullptr || !refs->is_array()) return out;
-  for (const boost::json::value& r : refs->get_array()) {
+  const boost::json::array* refs = api::OwnerReferences(pod);
+  if (refs == nullptr) return out;
+  for (const boost::json::value& r : *refs) {
     if (base::GetString(r, {"uid"}) != drop_uid) out.push_back(r);
   }
   return out;
 }
 
 }  // namespace
-
-bool IsPodReady(const boost::json::value& pod) {
-  const boost::json::object* c = ReadyCondition(pod);
-  return c != nullptr && base::GetString(*c, {"status"}) == "True";
-}
-
-absl::Time PodReadySince(const boost::json::value& pod) {
-  const boost::json::object* c = ReadyCondition(pod);
-  if (c == nullptr) return absl::InfinitePast();
-  return TimeAt(*c, {"lastTransitionTime"});
-}
-
-bool IsPodAvailable(const boost::json::value& pod, int64_t min_ready_seconds, absl::Time now) {
-  if (!IsPodReady(pod)) return false;
-  if (min_ready_seconds <= 0) return true;
-  absl::Time since = PodReadySince(pod);
-  // Like k8s, a ready pod without a transition time is not available yet.
-  return since != absl::InfinitePast() && since + absl::Seconds(min_ready_seconds) < now;
-}
 
 int64_t MaxContainerRestarts(const boost::json::value& pod) {
   int64_t max = 0;
@@ -152,18 +106,18 @@ int64_t MaxContainerRestarts(const boost::json::value& pod) {
 }
 
 bool DeleteBefore(const boost::json::value& a, int rank_a, const boost::json::value& b, int rank_b) {
-  bool a_scheduled = !base::GetString(a, {"spec", "nodeName"}).empty();
-  bool b_scheduled = !base::GetString(b, {"spec", "nodeName"}).empty();
+  bool a_scheduled = !api::NodeName(a).empty();
+  bool b_scheduled = !api::NodeName(b).empty();
   if (a_scheduled != b_scheduled) return !a_scheduled;
   int a_phase = PhaseOrder(a), b_phase = PhaseOrder(b);
   if (a_phase != b_phase) return a_phase < b_phase;
-  bool a_ready = IsPodReady(a), b_ready = IsPodReady(b);
+  bool a_ready = api::IsPodReady(a), b_ready = api::IsPodReady(b);
   if (a_ready != b_ready) return !a_ready;
   int64_t a_cost = DeletionCost(a), b_cost = DeletionCost(b);
   if (a_cost != b_cost) return a_cost < b_cost;
   if (rank_a != rank_b) return rank_a > rank_b;
   if (a_ready) {
-    absl::Time a_since = PodReadySince(a), b_since = PodReadySince(b);
+    absl::Time a_since = api::PodReadySince(a), b_since = api::PodReadySince(b);
     if (a_since != b_since) return a_since > b_since;  // ready for less time goes first
   }
   int64_t a_restarts = MaxContainerRestarts(a), b_restarts = MaxContainerRestarts(b);
@@ -171,7 +125,7 @@ bool DeleteBefore(const boost::json::value& a, int rank_a, const boost::json::va
   absl::Time a_created = TimeAt(a, {"metadata", "creationTimestamp"});
   absl::Time b_created = TimeAt(b, {"metadata", "creationTimestamp"});
   if (a_created != b_created) return a_created > b_created;
-  return Name(a) < Name(b);
+  return api::Name(a) < api::Name(b);
 }
 
 std::vector<client::Object> PodsToDelete(const std::vector<client::Object>& pods,
@@ -179,13 +133,13 @@ std::vector<client::Object> PodsToDelete(const std::vector<client::Object>& pods
   if (count >= pods.size()) return pods;
   std::map<std::string, int> per_node;
   for (const client::Object& p : related) {
-    std::string node = base::GetString(*p, {"spec", "nodeName"});
+    std::string node = api::NodeName(*p);
     if (!node.empty() && IsPodActive(*p)) ++per_node[node];
   }
   std::vector<std::pair<client::Object, int>> ranked;
   ranked.reserve(pods.size());
   for (const client::Object& p : pods) {
-    std::string node = base::GetString(*p, {"spec", "nodeName"});
+    std::string node = api::NodeName(*p);
     ranked.emplace_back(p, node.empty() ? 0 : per_node[node]);
   }
   std::sort(ranked.begin(), ranked.end(), [](const auto& x, const auto& y) {
@@ -197,12 +151,8 @@ std::vector<client::Object> PodsToDelete(const std::vector<client::Object>& pods
 }
 
 const boost::json::object* FindCondition(const boost::json::value& status, const std::string& type) {
-  const boost::json::value* conds = base::Find(status, "conditions");
-  if (conds == nullptr || !conds->is_array()) return nullptr;
-  for (const boost::json::value& c : conds->get_array()) {
-    if (c.is_object() && base::GetString(c, {"type"}) == type) return &c.get_object();
-  }
-  return nullptr;
+  const boost::json::value* c = api::FindStatusCondition(status, type);
+  return c == nullptr ? nullptr : &c->get_object();
 }
 
 void SetCondition(boost::json::object& status, boost::json::object condition) {
@@ -249,19 +199,19 @@ absl::StatusOr<std::vector<client::Object>> ClaimObjects(
     const ClaimTarget& target, const boost::json::value& owner, const api::LabelSelector& selector,
     const std::vector<client::Object>& owned, const std::vector<client::Object>& orphans,
     const std::function<bool(const boost::json::value&)>& eligible) {
-  const std::string uid = Uid(owner);
-  const std::string ns = Namespace(owner);
-  const bool owner_deleting = HasDeletionTimestamp(owner);
+  const std::string uid = api::Uid(owner);
+  const std::string ns = api::Namespace(owner);
+  const bool owner_deleting = api::IsBeingDeleted(owner);
   std::vector<client::Object> claimed;
   absl::Status first_error;
   for (const client::Object& obj : owned) {
-    if (!eligible(*obj) || Namespace(*obj) != ns) continue;
-    if (selector.Matches(base::FindPath(*obj, {"metadata", "labels"}))) {
+    if (!eligible(*obj) || api::Namespace(*obj) != ns) continue;
+    if (selector.Matches(api::Labels(*obj))) {
       claimed.push_back(obj);
       continue;
     }
     if (owner_deleting) continue;
-    auto patched = target.client->Patch(*target.dependents, ns, Name(*obj), client::PatchType::kMerge,
+    auto patched = target.client->Patch(*target.dependents, ns, api::Name(*obj), client::PatchType::kMerge,
                                         OwnerRefPatch(*obj, OtherOwnerRefs(*obj, uid)));
     if (!patched.ok() && !absl::IsNotFound(patched.status()) && first_error.ok())
       first_error = patched.status();
@@ -269,20 +219,19 @@ absl::StatusOr<std::vector<client::Object>> ClaimObjects(
   if (!owner_deleting && !selector.Empty()) {
     bool checked_owner = false;
     for (const client::Object& obj : orphans) {
-      if (!eligible(*obj) || HasDeletionTimestamp(*obj) ||
-          !selector.Matches(base::FindPath(*obj, {"metadata", "labels"}))) {
+      if (!eligible(*obj) || api::IsBeingDeleted(*obj) || !selector.Matches(api::Labels(*obj))) {
         continue;
       }
       if (!checked_owner) {
         // Adopt only if the owner really still exists (a fresh read, not the cache).
-        auto fresh = target.client->Get(*target.owner_resource, ns, Name(owner));
+        auto fresh = target.client->Get(*target.owner_resource, ns, api::Name(owner));
         if (!fresh.ok()) return fresh.status();
-        if (Uid(**fresh) != uid || HasDeletionTimestamp(**fresh)) break;
+        if (api::Uid(**fresh) != uid || api::IsBeingDeleted(**fresh)) break;
         checked_owner = true;
       }
       boost::json::array refs = OtherOwnerRefs(*obj, uid);
       refs.push_back(MakeControllerRef(owner, target.owner_resource->GroupVersion(), target.owner_kind));
-      auto patched = target.client->Patch(*target.dependents, ns, Name(*obj), client::PatchType::kMerge,
+      auto patched = target.client->Patch(*target.dependents, ns, api::Name(*obj), client::PatchType::kMerge,
                                           OwnerRefPatch(*obj, std::move(refs)));
       if (patched.ok()) {
         claimed.push_back(*patched);

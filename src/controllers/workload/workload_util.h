@@ -1,8 +1,9 @@
 // Helpers shared by the workload controllers (ReplicaSet, Deployment, Job, DaemonSet, CronJob):
-// controller ownerReferences, pod readiness and availability (minReadySeconds), Kubernetes' pod
-// deletion preference, status conditions, and replica-count reads that tolerate missing fields.
+// making controller ownerReferences and claiming dependents, Kubernetes' pod deletion preference,
+// status condition updates, and replica-count reads that tolerate missing fields. Reading object
+// metadata and pod readiness is api/object_meta.h and api/pod_util.h.
 // Thread-safety: pure functions. Ownership: inputs borrowed, results by value. Never fails:
-// malformed fields read as absent (a pod without a Ready condition is not ready).
+// malformed fields read as absent.
 #ifndef SKIFF_CONTROLLERS_WORKLOAD_WORKLOAD_UTIL_H_
 #define SKIFF_CONTROLLERS_WORKLOAD_WORKLOAD_UTIL_H_
 
@@ -15,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "api/label_selector.h"
+#include "api/object_meta.h"
 #include "api/resources.h"
 #include "boost/json/object.hpp"
 #include "boost/json/value.hpp"
@@ -22,26 +24,15 @@
 
 namespace skiff::controllers {
 
-// The ownerReference with controller: true, or null.
-const boost::json::object* ControllerRefOf(const boost::json::value& obj);
 // An ownerReference to `owner` with controller and blockOwnerDeletion true.
 boost::json::object MakeControllerRef(const boost::json::value& owner, const std::string& api_version,
                                       const std::string& kind);
-bool HasDeletionTimestamp(const boost::json::value& obj);
-std::string Uid(const boost::json::value& obj);
-std::string Name(const boost::json::value& obj);
-std::string Namespace(const boost::json::value& obj);
 
 // RFC 3339 timestamp at `path`, or absl::InfinitePast() when absent or malformed.
 absl::Time TimeAt(const boost::json::value& obj, std::initializer_list<std::string_view> path);
 
 // Not Succeeded/Failed and not being deleted (k8s FilterActivePods).
 bool IsPodActive(const boost::json::value& pod);
-bool IsPodReady(const boost::json::value& pod);
-// When the Ready condition last became True (InfinitePast when unknown); only meaningful if ready.
-absl::Time PodReadySince(const boost::json::value& pod);
-// Ready for at least min_ready_seconds at `now` (k8s podutil.IsPodAvailable).
-bool IsPodAvailable(const boost::json::value& pod, int64_t min_ready_seconds, absl::Time now);
 int64_t MaxContainerRestarts(const boost::json::value& pod);
 
 // True when `a` should be deleted before `b` (k8s ActivePodsWithRanks): unscheduled before
