@@ -74,7 +74,8 @@ constinit const ProtoField kCsrConditionFields[] = {
     Str(1, "type"), Str(2, "reason"), Str(3, "message"), Time(4, "lastUpdateTime"),
     Time(5, "lastTransitionTime"), Str(6, "status"),
 };
-constinit const ProtoMessage kCsrCondition = Message("CertificateSigningRequestCondition", kCsrConditionFields);
+constinit const ProtoMessage kCsrCondition =
+    Message("CertificateSigningRequestCondition", kCsrConditionFields);
 constinit const ProtoField kCsrStatusFields[] = {Msg(1, "conditions", kCsrCondition, kRep),
                                                  Bytes(2, "certificate")};
 constinit const ProtoMessage kCsrStatus = Message("CertificateSigningRequestStatus", kCsrStatusFields);
@@ -83,7 +84,8 @@ constinit const ProtoField kCsrFields[] = {Msg(1, "metadata", kProtoObjectMeta),
 
 }  // namespace
 
-constinit const ProtoMessage kProtoCertificateSigningRequest = Message("CertificateSigningRequest", kCsrFields);
+constinit const ProtoMessage kProtoCertificateSigningRequest =
+    Message("CertificateSigningRequest", kCsrFields);
 constinit const ProtoMessage kProtoSelfSubjectAccessReview =
     Message("SelfSubjectAccessReview", kSelfSubjectAccessReviewFields);
 constinit const ProtoMessage kProtoSelfSubjectRulesReview =

@@ -117,7 +117,7 @@ Printer CertificateSigningRequestPrinter() {
             std::string duration = seconds && seconds->is_int64()
                                        ? base::HumanDuration(absl::Seconds(seconds->get_int64()))
                                        : "<none>";
-            return json::array{ObjectName(o),         Age(o, now), GetString(o, {"spec", "signerName"}),
+            return json::array{Name(o), Age(o, now), GetString(o, {"spec", "signerName"}),
                                GetString(o, {"spec", "username"}), duration, CsrCondition(o)};
           }};
 }

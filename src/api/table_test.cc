@@ -459,7 +459,8 @@ TEST(TableTest, LeasesAndEndpointSlices) {
 
 TEST(TableTest, CertificateSigningRequests) {
   const auto& csrs = Resource("certificates.k8s.io", "v1", "certificatesigningrequests");
-  json::value t = Table(csrs, Obj("node-csr-1", R"("spec":{"signerName":"kubernetes.io/kube-apiserver-client-kubelet",
+  json::value t = Table(csrs, Obj("node-csr-1", R"("spec":{
+      "signerName":"kubernetes.io/kube-apiserver-client-kubelet",
       "username":"system:bootstrap:abc","expirationSeconds":3600},
       "status":{"conditions":[{"type":"Approved","status":"True"}],"certificate":"eA=="})"));
   EXPECT_EQ(Columns(t), "Name:0,Age:0,SignerName:0,Requestor:0,RequestedDuration:0,Condition:0");

@@ -45,7 +45,9 @@ const json::value* FindCondition(const json::value& csr, std::string_view type) 
   return nullptr;
 }
 
-bool HasCondition(const json::value& csr, std::string_view type) { return FindCondition(csr, type) != nullptr; }
+bool HasCondition(const json::value& csr, std::string_view type) {
+  return FindCondition(csr, type) != nullptr;
+}
 
 // The decoded bytes of a base64 `bytes` field; nullopt when absent.
 std::optional<std::string> Bytes(const json::value& obj, std::initializer_list<std::string_view> path) {
@@ -74,15 +76,17 @@ void ValidateSignerName(const std::string& name, std::vector<api::FieldError>* e
   }
   std::vector<std::string> parts = absl::StrSplit(name, absl::MaxSplits('/', 1));
   if (parts.size() != 2 || parts[0].empty() || parts[1].empty()) {
-    errors->push_back(Error(api::kFieldValueInvalid, field, json::string(name),
-                            "must be a fully qualified domain and path of the form 'example.com/signer-name'"));
+    errors->push_back(
+        Error(api::kFieldValueInvalid, field, json::string(name),
+              "must be a fully qualified domain and path of the form 'example.com/signer-name'"));
     return;
   }
   for (const std::string& problem : api::IsDns1123Subdomain(parts[0])) {
     errors->push_back(Error(api::kFieldValueInvalid, field, json::string(name), "domain: " + problem));
   }
   if (name.size() > 571) {  // Kubernetes: 253 for the domain, 317 for the path, and the slash
-    errors->push_back(Error(api::kFieldValueTooLong, field, json::string(name), "may not be more than 571 bytes"));
+    errors->push_back(
+        Error(api::kFieldValueTooLong, field, json::string(name), "may not be more than 571 bytes"));
   }
 }
 
@@ -118,7 +122,8 @@ void ValidateSpec(const json::value& csr, std::vector<api::FieldError>* errors) 
   }
 }
 
-void ValidateConditions(const json::value& csr, const json::value* old, std::vector<api::FieldError>* errors) {
+void ValidateConditions(const json::value& csr, const json::value* old,
+                        std::vector<api::FieldError>* errors) {
   std::set<std::string> seen;
   if (const json::array* list = Conditions(csr)) {
     for (size_t i = 0; i < list->size(); ++i) {
@@ -143,13 +148,15 @@ void ValidateConditions(const json::value& csr, const json::value* old, std::vec
   if (!old) return;
   for (std::string_view type : {kApproved, kDenied, kFailed}) {
     if (HasCondition(*old, type) && !HasCondition(csr, type)) {
-      errors->push_back(Error(api::kFieldValueForbidden, "status.conditions", nullptr,
-                              absl::StrCat("updates may not remove a condition of type \"", std::string(type), "\"")));
+      errors->push_back(
+          Error(api::kFieldValueForbidden, "status.conditions", nullptr,
+                absl::StrCat("updates may not remove a condition of type \"", std::string(type), "\"")));
     }
   }
 }
 
-void ValidateCertificate(const json::value& csr, const json::value* old, std::vector<api::FieldError>* errors) {
+void ValidateCertificate(const json::value& csr, const json::value* old,
+                         std::vector<api::FieldError>* errors) {
   std::optional<std::string> cert = Bytes(csr, {"status", "certificate"});
   std::optional<std::string> old_cert = old ? Bytes(*old, {"status", "certificate"}) : std::nullopt;
   if (old_cert && !old_cert->empty() && cert != old_cert) {
@@ -179,7 +186,8 @@ void KeepDecisions(json::value& into, const json::value& from) {
       std::string type = base::GetString(c, {"type"});
       if (type != kApproved && type != kDenied) {
         kept.push_back(c);
-      } else if (const json::value* decided = FindCondition(from, type); decided && placed.insert(type).second) {
+      } else if (const json::value* decided = FindCondition(from, type);
+                 decided && placed.insert(type).second) {
         kept.push_back(*decided);
       }
     }
@@ -217,7 +225,8 @@ void StampConditions(json::value& csr, const json::value* old, const std::string
 
 }  // namespace
 
-std::vector<api::FieldError> ValidateCertificateSigningRequest(const json::value& csr, const json::value* old) {
+std::vector<api::FieldError> ValidateCertificateSigningRequest(const json::value& csr,
+                                                               const json::value* old) {
   std::vector<api::FieldError> errors;
   if (!old) ValidateSpec(csr, &errors);  // the spec of an update is the stored one (Mutate)
   ValidateConditions(csr, old, &errors);
@@ -265,7 +274,8 @@ absl::Status CsrAdmission::Mutate(const AdmissionRequest& request, json::value& 
     // Only the conditions change; the certificate stays as stored.
     json::value conditions = nullptr;
     if (const json::value* c = base::FindPath(obj, {"status", "conditions"})) conditions = *c;
-    json::value status = old->as_object().contains("status") ? old->at("status") : json::value(json::object());
+    json::value status =
+        old->as_object().contains("status") ? old->at("status") : json::value(json::object());
     if (!status.is_object()) status = json::object();
     if (conditions.is_null()) {
       status.as_object().erase("conditions");

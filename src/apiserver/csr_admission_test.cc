@@ -22,13 +22,12 @@ const api::ResourceInfo& Csrs() {
 }
 
 json::value Csr(const std::string& request_pem, json::array usages = {"client auth"}) {
-  return json::object{
-      {"apiVersion", "certificates.k8s.io/v1"},
-      {"kind", "CertificateSigningRequest"},
-      {"metadata", json::object{{"name", "c"}}},
-      {"spec", json::object{{"request", absl::Base64Escape(request_pem)},
-                            {"signerName", "kubernetes.io/kube-apiserver-client"},
-                            {"usages", std::move(usages)}}}};
+  return json::object{{"apiVersion", "certificates.k8s.io/v1"},
+                      {"kind", "CertificateSigningRequest"},
+                      {"metadata", json::object{{"name", "c"}}},
+                      {"spec", json::object{{"request", absl::Base64Escape(request_pem)},
+                                            {"signerName", "kubernetes.io/kube-apiserver-client"},
+                                            {"usages", std::move(usages)}}}};
 }
 
 std::string Request() {
@@ -84,7 +83,8 @@ TEST(CsrValidationTest, DecisionConditions) {
   EXPECT_EQ(Fields(ValidateCertificateSigningRequest(csr, &approved)),
             std::vector<std::string>{"status.conditions FieldValueForbidden"});
   // Other condition types are free.
-  EXPECT_TRUE(ValidateCertificateSigningRequest(WithConditions(csr, {Condition("Custom", "False")}), nullptr).empty());
+  EXPECT_TRUE(ValidateCertificateSigningRequest(WithConditions(csr, {Condition("Custom", "False")}), nullptr)
+                  .empty());
 }
 
 TEST(CsrValidationTest, CertificateOnlyOnceApprovedAndNeverChanged) {
@@ -119,7 +119,10 @@ class CsrAdmissionTest : public ::testing::Test {
 
   base::testing::FakeClock clock_;
   CsrAdmission admission_{&clock_};
-  User user_{"system:bootstrap:abc", "uid-1", {"system:bootstrappers", "system:authenticated"}, {{"scope", {"node"}}}};
+  User user_{"system:bootstrap:abc",
+             "uid-1",
+             {"system:bootstrappers", "system:authenticated"},
+             {{"scope", {"node"}}}};
 };
 
 TEST_F(CsrAdmissionTest, CreateTakesTheRequesterFromTheServer) {
@@ -154,7 +157,8 @@ TEST_F(CsrAdmissionTest, StatusWritesCannotDecideAndApprovalOnlyDecides) {
   // Through status, an Approved condition is dropped; Failed stays.
   json::value via_status = WithConditions(old, {Condition("Approved"), Condition("Failed")});
   bool changed = false;
-  ASSERT_TRUE(admission_.Mutate(Request(AdmissionOperation::kUpdate, "status"), via_status, &old, &changed).ok());
+  ASSERT_TRUE(
+      admission_.Mutate(Request(AdmissionOperation::kUpdate, "status"), via_status, &old, &changed).ok());
   const json::array& kept = base::FindPath(via_status, {"status", "conditions"})->get_array();
   ASSERT_EQ(kept.size(), 1u);
   EXPECT_EQ(base::GetString(kept[0], {"type"}), "Failed");

@@ -180,8 +180,8 @@ absl::Status Server::Start() {
   parts_->authenticator.AddToken(creds->admin_token, User{"admin", "admin", {"system:masters"}});
   // The join token of `skiff agent`: a bootstrap token, good only for asking for a node client
   // certificate through a CertificateSigningRequest (Kubernetes' TLS bootstrapping).
-  parts_->authenticator.AddToken(creds->node_token, User{"system:bootstrap:skiff-node", "",
-                                                         {"system:bootstrappers"}});
+  parts_->authenticator.AddToken(creds->node_token,
+                                 User{"system:bootstrap:skiff-node", "", {"system:bootstrappers"}});
   if (!options_.token_file.empty()) {
     if (auto s = parts_->authenticator.LoadTokenFile(options_.token_file); !s.ok()) return s;
   }

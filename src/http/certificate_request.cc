@@ -61,7 +61,9 @@ std::string OpenSslDetail() {
   return detail.empty() ? "unknown OpenSSL error" : detail;
 }
 
-absl::Status Internal(absl::string_view what) { return absl::InternalError(absl::StrCat(what, ": ", OpenSslDetail())); }
+absl::Status Internal(absl::string_view what) {
+  return absl::InternalError(absl::StrCat(what, ": ", OpenSslDetail()));
+}
 
 // Kubernetes KeyUsage name -> OpenSSL keyUsage / extendedKeyUsage short name.
 struct UsageName {
@@ -132,8 +134,10 @@ absl::StatusOr<ReqPtr> DecodeRequest(std::string_view pem) {
   const unsigned char* p = data;
   ReqPtr req(type == "CERTIFICATE REQUEST" ? d2i_X509_REQ(nullptr, &p, len) : nullptr);
   OPENSSL_free(data);
-  if (type != "CERTIFICATE REQUEST") return absl::InvalidArgumentError("PEM block type must be CERTIFICATE REQUEST");
-  if (!req) return absl::InvalidArgumentError(absl::StrCat("x509: malformed certificate request: ", OpenSslDetail()));
+  if (type != "CERTIFICATE REQUEST")
+    return absl::InvalidArgumentError("PEM block type must be CERTIFICATE REQUEST");
+  if (!req)
+    return absl::InvalidArgumentError(absl::StrCat("x509: malformed certificate request: ", OpenSslDetail()));
   return req;
 }
 
@@ -258,12 +262,14 @@ absl::StatusOr<std::string> NewPrivateKeyPem() {
   if (!key) return Internal("generate ECDSA P-256 key");
   return ToPem(
       [](BIO* bio, void* k) {
-        return PEM_write_bio_PrivateKey(bio, static_cast<EVP_PKEY*>(k), nullptr, nullptr, 0, nullptr, nullptr);
+        return PEM_write_bio_PrivateKey(bio, static_cast<EVP_PKEY*>(k), nullptr, nullptr, 0, nullptr,
+                                        nullptr);
       },
       key.get(), "private key");
 }
 
-absl::StatusOr<std::string> NewCertificateRequestPem(const std::string& key_pem, const std::string& common_name,
+absl::StatusOr<std::string> NewCertificateRequestPem(const std::string& key_pem,
+                                                     const std::string& common_name,
                                                      const std::vector<std::string>& organizations) {
   absl::StatusOr<PkeyPtr> key = ParseKey(key_pem);
   if (!key.ok()) return key.status();
@@ -271,16 +277,18 @@ absl::StatusOr<std::string> NewCertificateRequestPem(const std::string& key_pem,
   if (!req || X509_REQ_set_version(req.get(), 0) != 1) return Internal("allocate certificate request");
   X509_NAME* name = X509_REQ_get_subject_name(req.get());
   for (const std::string& org : organizations) {
-    if (X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(org.c_str()),
-                                   -1, -1, 0) != 1) {
+    if (X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
+                                   reinterpret_cast<const unsigned char*>(org.c_str()), -1, -1, 0) != 1) {
       return Internal("set subject O");
     }
   }
   if (X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-                                 reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1, 0) != 1) {
+                                 reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1,
+                                 0) != 1) {
     return Internal("set subject CN");
   }
-  if (X509_REQ_set_pubkey(req.get(), key->get()) != 1 || X509_REQ_sign(req.get(), key->get(), EVP_sha256()) <= 0) {
+  if (X509_REQ_set_pubkey(req.get(), key->get()) != 1 ||
+      X509_REQ_sign(req.get(), key->get(), EVP_sha256()) <= 0) {
     return Internal("sign certificate request");
   }
   return ToPem([](BIO* bio, void* r) { return PEM_write_bio_X509_REQ(bio, static_cast<X509_REQ*>(r)); },

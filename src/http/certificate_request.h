@@ -39,7 +39,8 @@ bool IsKnownKeyUsage(std::string_view usage);
 absl::StatusOr<std::string> NewPrivateKeyPem();
 
 // A request signed by `key_pem` for subject O=organizations..., CN=common_name.
-absl::StatusOr<std::string> NewCertificateRequestPem(const std::string& key_pem, const std::string& common_name,
+absl::StatusOr<std::string> NewCertificateRequestPem(const std::string& key_pem,
+                                                     const std::string& common_name,
                                                      const std::vector<std::string>& organizations);
 
 // What the signer puts in a certificate besides the request's subject, key and SANs.

@@ -30,7 +30,8 @@ class CertificateRequestTest : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   std::string Issue(const std::string& csr, std::vector<std::string> usages, absl::Duration validity) {
-    auto cert = IssueCertificate(csr, ca_cert_, ca_key_, {.usages = std::move(usages), .now = kNow, .validity = validity});
+    auto cert = IssueCertificate(csr, ca_cert_, ca_key_,
+                                 {.usages = std::move(usages), .now = kNow, .validity = validity});
     EXPECT_TRUE(cert.ok()) << cert.status();
     return cert.ok() ? *cert : "";
   }
@@ -50,8 +51,10 @@ TEST_F(CertificateRequestTest, RequestRoundTripsSubject) {
 }
 
 TEST_F(CertificateRequestTest, RejectsOtherBlocksAndBadSignatures) {
-  EXPECT_EQ(ParseCertificateRequest("hello").status().message(), "PEM block type must be CERTIFICATE REQUEST");
-  EXPECT_EQ(ParseCertificateRequest(ca_cert_).status().message(), "PEM block type must be CERTIFICATE REQUEST");
+  EXPECT_EQ(ParseCertificateRequest("hello").status().message(),
+            "PEM block type must be CERTIFICATE REQUEST");
+  EXPECT_EQ(ParseCertificateRequest(ca_cert_).status().message(),
+            "PEM block type must be CERTIFICATE REQUEST");
   std::string csr = *NewCertificateRequestPem(key_, "alice", {});
   // Flip a byte of the signature (the last base64 characters before the END line).
   size_t end = csr.find("-----END");
@@ -97,7 +100,8 @@ TEST_F(CertificateRequestTest, UnknownUsageFails) {
   std::string csr = *NewCertificateRequestPem(key_, "bob", {});
   EXPECT_TRUE(IsKnownKeyUsage("key encipherment"));
   EXPECT_FALSE(IsKnownKeyUsage("teleport"));
-  auto cert = IssueCertificate(csr, ca_cert_, ca_key_, {.usages = {"teleport"}, .now = kNow, .validity = absl::Hours(1)});
+  auto cert = IssueCertificate(csr, ca_cert_, ca_key_,
+                               {.usages = {"teleport"}, .now = kNow, .validity = absl::Hours(1)});
   EXPECT_TRUE(absl::IsInvalidArgument(cert.status()));
 }
 

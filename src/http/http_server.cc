@@ -162,7 +162,8 @@ class HttpServer::Impl {
       scratch.use_private_key_file(options_.key_file, ssl::context::pem);
       if (SSL_CTX_check_private_key(scratch.native_handle()) != 1) {
         ERR_clear_error();
-        return absl::InvalidArgumentError(absl::StrCat(options_.key_file, " does not match ", options_.cert_file));
+        return absl::InvalidArgumentError(
+            absl::StrCat(options_.key_file, " does not match ", options_.cert_file));
       }
       std::lock_guard lock(ssl_mu_);
       ssl_ctx_.use_certificate_chain_file(options_.cert_file);
@@ -202,7 +203,9 @@ class HttpServer::Impl {
 class Session : public std::enable_shared_from_this<Session>, public StreamSink {
  public:
   Session(tcp::socket socket, HttpServer::Impl* server)
-      : stream_(server->MakeTlsStream(std::move(socket))), server_(server), slow_timer_(stream_.get_executor()) {
+      : stream_(server->MakeTlsStream(std::move(socket))),
+        server_(server),
+        slow_timer_(stream_.get_executor()) {
     server_->connections_.fetch_add(1);
   }
   ~Session() override {

@@ -15,8 +15,8 @@ double RandomJitter() {
 
 }  // namespace
 
-CertificateRotator::CertificateRotator(client::Client* client, RotatorOptions options, NodeCertificate current,
-                                       Install install)
+CertificateRotator::CertificateRotator(client::Client* client, RotatorOptions options,
+                                       NodeCertificate current, Install install)
     : client_(client), options_(std::move(options)), install_(std::move(install)) {
   if (!options_.clock) options_.clock = &base::RealClock();
   if (!options_.jitter) options_.jitter = RandomJitter;
@@ -69,10 +69,12 @@ void CertificateRotator::Stop() {
 
 void CertificateRotator::Loop() {
   std::unique_lock lock(mu_);
-  while (!cv_.wait_for(lock, absl::ToChronoMilliseconds(options_.check_interval), [this] { return stopping_; })) {
+  while (!cv_.wait_for(lock, absl::ToChronoMilliseconds(options_.check_interval),
+                       [this] { return stopping_; })) {
     lock.unlock();
     absl::StatusOr<bool> rotated = RotateIfDue();
-    if (!rotated.ok()) spdlog::warn("renewing the node's client certificate: {}", rotated.status().ToString());
+    if (!rotated.ok())
+      spdlog::warn("renewing the node's client certificate: {}", rotated.status().ToString());
     lock.lock();
   }
 }

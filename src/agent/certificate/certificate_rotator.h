@@ -24,9 +24,9 @@ namespace skiff::agent::certificate {
 
 struct RotatorOptions {
   std::string node_name;
-  std::string pem_path;  // where the renewed pair is stored
-  const base::Clock* clock = nullptr;  // null = base::RealClock()
-  std::function<double()> jitter;      // in [0, 1); null = uniformly random
+  std::string pem_path;                               // where the renewed pair is stored
+  const base::Clock* clock = nullptr;                 // null = base::RealClock()
+  std::function<double()> jitter;                     // in [0, 1); null = uniformly random
   absl::Duration check_interval = absl::Seconds(10);  // real time between deadline checks
   absl::Duration request_timeout = absl::Minutes(5);  // waiting for the signer
 };
@@ -34,7 +34,8 @@ struct RotatorOptions {
 class CertificateRotator {
  public:
   using Install = std::function<absl::Status(const NodeCertificate&)>;
-  CertificateRotator(client::Client* client, RotatorOptions options, NodeCertificate current, Install install);
+  CertificateRotator(client::Client* client, RotatorOptions options, NodeCertificate current,
+                     Install install);
   ~CertificateRotator();
 
   // When the current certificate is due for renewal.

@@ -21,7 +21,9 @@ namespace json = boost::json;
 constexpr char kNodesGroup[] = "system:nodes";
 constexpr char kCertificateBegin[] = "-----BEGIN CERTIFICATE-----";
 
-const api::ResourceInfo& Csrs() { return client::Resource("certificates.k8s.io", "v1", "certificatesigningrequests"); }
+const api::ResourceInfo& Csrs() {
+  return client::Resource("certificates.k8s.io", "v1", "certificatesigningrequests");
+}
 
 // Key PEM + certificate PEM -> NodeCertificate with its validity.
 absl::StatusOr<NodeCertificate> MakeNodeCertificate(std::string key_pem, std::string cert_pem) {
@@ -55,7 +57,8 @@ absl::StatusOr<NodeCertificate> LoadNodeCertificate(const std::string& pem_path,
   absl::StatusOr<std::string> text = base::ReadFile(pem_path);
   if (!text.ok()) return text.status();
   size_t split = text->find(kCertificateBegin);
-  if (split == std::string::npos) return absl::FailedPreconditionError(absl::StrCat(pem_path, ": no certificate"));
+  if (split == std::string::npos)
+    return absl::FailedPreconditionError(absl::StrCat(pem_path, ": no certificate"));
   std::string key_pem = text->substr(0, split);
   std::string cert_pem = text->substr(split);
   if (!http::KeyMatchesCertificate(key_pem, cert_pem)) {
@@ -89,13 +92,15 @@ absl::Status StoreNodeCertificate(const std::string& pem_path, const NodeCertifi
   return base::WriteFileAtomically(pem_path, key + certificate.cert_pem, 0600);
 }
 
-absl::Status WriteNodeKubeconfig(const std::string& path, const std::string& server_url, const std::string& ca_file,
-                                 bool insecure, const std::string& node_name, const std::string& pem_path) {
+absl::Status WriteNodeKubeconfig(const std::string& path, const std::string& server_url,
+                                 const std::string& ca_file, bool insecure, const std::string& node_name,
+                                 const std::string& pem_path) {
   std::string cluster = absl::StrCat("    server: ", server_url, "\n");
   if (insecure) {
     absl::StrAppend(&cluster, "    insecure-skip-tls-verify: true\n");
   } else if (!ca_file.empty()) {
-    absl::StrAppend(&cluster, "    certificate-authority: ", std::filesystem::absolute(ca_file).string(), "\n");
+    absl::StrAppend(&cluster, "    certificate-authority: ", std::filesystem::absolute(ca_file).string(),
+                    "\n");
   }
   std::string user = NodeUserName(node_name);
   std::string text = absl::StrCat(
@@ -111,16 +116,17 @@ absl::StatusOr<NodeCertificate> RequestNodeCertificate(client::Client* client, c
                                                        const std::function<bool()>& cancelled) {
   absl::StatusOr<std::string> key = http::NewPrivateKeyPem();
   if (!key.ok()) return key.status();
-  absl::StatusOr<std::string> request = http::NewCertificateRequestPem(*key, NodeUserName(node_name), {kNodesGroup});
+  absl::StatusOr<std::string> request =
+      http::NewCertificateRequestPem(*key, NodeUserName(node_name), {kNodesGroup});
   if (!request.ok()) return request.status();
   // An ECDSA key signs but never enciphers: the kubelet asks for exactly these usages.
-  json::value csr = json::object{
-      {"apiVersion", "certificates.k8s.io/v1"},
-      {"kind", "CertificateSigningRequest"},
-      {"metadata", json::object{{"generateName", "node-csr-"}}},
-      {"spec", json::object{{"request", absl::Base64Escape(*request)},
-                            {"signerName", kKubeletClientSigner},
-                            {"usages", json::array{"digital signature", "client auth"}}}}};
+  json::value csr =
+      json::object{{"apiVersion", "certificates.k8s.io/v1"},
+                   {"kind", "CertificateSigningRequest"},
+                   {"metadata", json::object{{"generateName", "node-csr-"}}},
+                   {"spec", json::object{{"request", absl::Base64Escape(*request)},
+                                         {"signerName", kKubeletClientSigner},
+                                         {"usages", json::array{"digital signature", "client auth"}}}}};
   absl::StatusOr<client::Object> created = client->Create(Csrs(), "", std::move(csr));
   if (!created.ok()) return created.status();
   std::string name = base::GetString(**created, {"metadata", "name"});
@@ -132,15 +138,16 @@ absl::StatusOr<NodeCertificate> RequestNodeCertificate(client::Client* client, c
       const json::value& obj = **current;
       for (const char* refusal : {"Denied", "Failed"}) {
         if (const json::value* c = Condition(obj, refusal)) {
-          return absl::PermissionDeniedError(absl::StrCat("CertificateSigningRequest ", name, " ", refusal, ": ",
-                                                          base::GetString(*c, {"reason"}), " ",
+          return absl::PermissionDeniedError(absl::StrCat("CertificateSigningRequest ", name, " ", refusal,
+                                                          ": ", base::GetString(*c, {"reason"}), " ",
                                                           base::GetString(*c, {"message"})));
         }
       }
       std::string issued;
       if (absl::Base64Unescape(base::GetString(obj, {"status", "certificate"}), &issued) && !issued.empty()) {
         if (!http::KeyMatchesCertificate(*key, issued)) {
-          return absl::InternalError(absl::StrCat("CertificateSigningRequest ", name, ": certificate for another key"));
+          return absl::InternalError(
+              absl::StrCat("CertificateSigningRequest ", name, ": certificate for another key"));
         }
         return MakeNodeCertificate(*std::move(key), std::move(issued));
       }
@@ -148,9 +155,9 @@ absl::StatusOr<NodeCertificate> RequestNodeCertificate(client::Client* client, c
       return absl::NotFoundError(absl::StrCat("CertificateSigningRequest ", name, " was deleted"));
     }
     if (absl::Now() >= give_up) {
-      return absl::DeadlineExceededError(
-          absl::StrCat("no certificate issued for CertificateSigningRequest ", name, " within ",
-                       absl::FormatDuration(timeout), " (is it approved? kubectl certificate approve ", name, ")"));
+      return absl::DeadlineExceededError(absl::StrCat(
+          "no certificate issued for CertificateSigningRequest ", name, " within ",
+          absl::FormatDuration(timeout), " (is it approved? kubectl certificate approve ", name, ")"));
     }
     if (cancelled && cancelled()) return absl::CancelledError("stopped waiting for a certificate");
     std::this_thread::sleep_for(absl::ToChronoMilliseconds(poll));

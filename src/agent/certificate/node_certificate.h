@@ -46,15 +46,17 @@ absl::StatusOr<NodeCertificate> LoadNodeCertificate(const std::string& pem_path,
 absl::Status StoreNodeCertificate(const std::string& pem_path, const NodeCertificate& certificate);
 // A kubeconfig for user system:node:<node> whose client certificate and key are `pem_path`.
 // `ca_file` empty: the system trust store; `insecure`: no server verification.
-absl::Status WriteNodeKubeconfig(const std::string& path, const std::string& server_url, const std::string& ca_file,
-                                 bool insecure, const std::string& node_name, const std::string& pem_path);
+absl::Status WriteNodeKubeconfig(const std::string& path, const std::string& server_url,
+                                 const std::string& ca_file, bool insecure, const std::string& node_name,
+                                 const std::string& pem_path);
 
 // Creates a key and a CSR for the node, waits (polling every `poll`) until the signer issued the
 // certificate, and returns it. `client` authenticates as whoever may ask (the bootstrap token
 // first, the node's current certificate when renewing).
 // `timeout` and `poll` are real time; `cancelled` (optional) ends the wait early with Cancelled.
 absl::StatusOr<NodeCertificate> RequestNodeCertificate(client::Client* client, const std::string& node_name,
-                                                       absl::Duration timeout, absl::Duration poll = absl::Seconds(1),
+                                                       absl::Duration timeout,
+                                                       absl::Duration poll = absl::Seconds(1),
                                                        const std::function<bool()>& cancelled = nullptr);
 
 // When to renew a certificate valid from not_before to not_after: after 70% of its lifetime plus

@@ -28,7 +28,9 @@ namespace {
 
 namespace json = boost::json;
 
-const api::ResourceInfo& Csrs() { return client::Resource("certificates.k8s.io", "v1", "certificatesigningrequests"); }
+const api::ResourceInfo& Csrs() {
+  return client::Resource("certificates.k8s.io", "v1", "certificatesigningrequests");
+}
 
 TEST(RotationDeadlineTest, SeventyToNinetyPercentOfTheLifetime) {
   absl::Time start = absl::FromUnixSeconds(1'000'000);
@@ -119,7 +121,8 @@ TEST_F(NodeCertificateTest, RequestStoreAndReload) {
   EXPECT_FALSE(LoadNodeCertificate(paths.pem, "n1", issued->not_after + absl::Seconds(1)).ok());
   EXPECT_TRUE(absl::IsNotFound(LoadNodeCertificate(dir_ + "/none.pem", "n1", clock_.Now()).status()));
 
-  ASSERT_TRUE(WriteNodeKubeconfig(paths.kubeconfig, "https://127.0.0.1:6443", "", false, "n1", paths.pem).ok());
+  ASSERT_TRUE(
+      WriteNodeKubeconfig(paths.kubeconfig, "https://127.0.0.1:6443", "", false, "n1", paths.pem).ok());
   std::string kubeconfig = *base::ReadFile(paths.kubeconfig);
   EXPECT_NE(kubeconfig.find("client-certificate: " + paths.pem), std::string::npos);
   EXPECT_NE(kubeconfig.find("user: system:node:n1"), std::string::npos);
@@ -133,7 +136,8 @@ TEST_F(NodeCertificateTest, DeniedRequestFails) {
       auto list = server_.client()->List(Csrs(), "", {});
       if (list.ok() && !list->items.empty()) {
         json::value csr = *list->items[0];
-        controllers::certificates::AddCondition(csr, "Denied", "TestDeny", "no", base::FormatRfc3339(clock_.Now()));
+        controllers::certificates::AddCondition(csr, "Denied", "TestDeny", "no",
+                                                base::FormatRfc3339(clock_.Now()));
         if (server_.client()->Update(Csrs(), "", csr, "approval").ok()) return;
       }
       absl::SleepFor(absl::Milliseconds(20));
@@ -149,8 +153,11 @@ TEST_F(NodeCertificateTest, RotatesOnlyAfterTheJitteredDeadline) {
   std::string pem_path = NodeCredentialPathsFor(dir_ + "/agent").pem;
   std::vector<std::string> installed;
   CertificateRotator rotator(server_.client(),
-                             RotatorOptions{.node_name = "n1", .pem_path = pem_path, .clock = &clock_,
-                                            .jitter = [] { return 0.5; }, .request_timeout = absl::Seconds(10)},
+                             RotatorOptions{.node_name = "n1",
+                                            .pem_path = pem_path,
+                                            .clock = &clock_,
+                                            .jitter = [] { return 0.5; },
+                                            .request_timeout = absl::Seconds(10)},
                              *first, [&](const NodeCertificate& c) {
                                installed.push_back(c.cert_pem);
                                return absl::OkStatus();

@@ -68,8 +68,9 @@ absl::StatusOr<std::unique_ptr<NodeIdentity>> EstablishNodeIdentity(const AgentF
     if (absl::Status st = certificate::StoreNodeCertificate(paths.pem, *current); !st.ok()) return st;
     spdlog::info("stored the client certificate of node {} in {}", node_name, paths.pem);
   }
-  if (absl::Status st = certificate::WriteNodeKubeconfig(paths.kubeconfig, flags.server, flags.ca_file,
-                                                         flags.insecure_skip_tls_verify, node_name, paths.pem);
+  if (absl::Status st =
+          certificate::WriteNodeKubeconfig(paths.kubeconfig, flags.server, flags.ca_file,
+                                           flags.insecure_skip_tls_verify, node_name, paths.pem);
       !st.ok()) {
     return st;
   }
@@ -84,7 +85,9 @@ absl::StatusOr<std::unique_ptr<NodeIdentity>> EstablishNodeIdentity(const AgentF
   client::RestClient* client = identity->client.get();
   identity->rotator = std::make_unique<certificate::CertificateRotator>(
       client, certificate::RotatorOptions{.node_name = node_name, .pem_path = paths.pem}, *std::move(current),
-      [client](const NodeCertificate& renewed) { return client->SetClientCertificate(renewed.cert_pem, renewed.key_pem); });
+      [client](const NodeCertificate& renewed) {
+        return client->SetClientCertificate(renewed.cert_pem, renewed.key_pem);
+      });
   identity->rotator->Start();
   return identity;
 }

@@ -22,7 +22,7 @@
 namespace skiff::agent::kubelet {
 
 struct NodeIdentity {
-  std::unique_ptr<client::RestClient> client;  // authenticated by the node's certificate
+  std::unique_ptr<client::RestClient> client;                // authenticated by the node's certificate
   std::unique_ptr<certificate::CertificateRotator> rotator;  // started
   ~NodeIdentity() {
     if (rotator) rotator->Stop();
@@ -34,7 +34,8 @@ absl::StatusOr<std::string> AgentNodeName(const AgentFlags& flags);
 
 // `bootstrap_timeout`: how long to wait for the first certificate.
 absl::StatusOr<std::unique_ptr<NodeIdentity>> EstablishNodeIdentity(
-    const AgentFlags& flags, const std::string& node_name, absl::Duration bootstrap_timeout = absl::Minutes(15));
+    const AgentFlags& flags, const std::string& node_name,
+    absl::Duration bootstrap_timeout = absl::Minutes(15));
 
 }  // namespace skiff::agent::kubelet
 

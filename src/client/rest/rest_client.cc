@@ -495,7 +495,8 @@ absl::StatusOr<RestConfig> MakeRestConfig(const std::string& url, const std::str
 namespace {
 // Loads a client certificate chain and its key into `ctx`; fails if either does not parse or they
 // do not belong together.
-absl::Status UseClientCertificate(ssl::context& ctx, const std::string& cert_pem, const std::string& key_pem) {
+absl::Status UseClientCertificate(ssl::context& ctx, const std::string& cert_pem,
+                                  const std::string& key_pem) {
   error_code ec;
   ctx.use_certificate_chain(asio::buffer(cert_pem), ec);
   if (ec) return absl::InvalidArgumentError(absl::StrCat("client certificate: ", ec.message()));
@@ -526,7 +527,8 @@ class RestClient::Impl {
       ctx_.set_default_verify_paths(ec);
     }
     if (!config_.client_cert_pem.empty() || !config_.client_key_pem.empty()) {
-      if (auto s = UseClientCertificate(ctx_, config_.client_cert_pem, config_.client_key_pem); !s.ok()) return s;
+      if (auto s = UseClientCertificate(ctx_, config_.client_cert_pem, config_.client_key_pem); !s.ok())
+        return s;
     }
     if (!config_.token.empty()) authorization_ = absl::StrCat("Bearer ", config_.token);
     pool_ = std::make_unique<ConnectionPool>([this] { return NewConnection(); }, endpoint_, &config_);

@@ -10,12 +10,12 @@
 #include "apiserver/csr_admission.h"
 #include "base/json.h"
 #include "base/testing/fake_clock.h"
+#include "base/testing/wait_for.h"
 #include "client/shared_informers.h"
 #include "client/testing/test_api_server.h"
 #include "controllers/certificates/csr_approving_controller.h"
 #include "controllers/certificates/csr_signing_controller.h"
 #include "controllers/certificates/signer_rules.h"
-#include "controllers/testing/fake_client.h"
 #include "gtest/gtest.h"
 #include "http/certificate_request.h"
 #include "http/pki.h"
@@ -24,9 +24,11 @@ namespace skiff::controllers::certificates {
 namespace {
 
 namespace json = boost::json;
-using testing::Eventually;
+using base::testing::WaitFor;
 
-const api::ResourceInfo& Csrs() { return client::Resource("certificates.k8s.io", "v1", "certificatesigningrequests"); }
+const api::ResourceInfo& Csrs() {
+  return client::Resource("certificates.k8s.io", "v1", "certificatesigningrequests");
+}
 
 std::string RequestFor(const std::string& cn, const std::vector<std::string>& orgs) {
   return *http::NewCertificateRequestPem(*http::NewPrivateKeyPem(), cn, orgs);
@@ -34,7 +36,8 @@ std::string RequestFor(const std::string& cn, const std::vector<std::string>& or
 
 // A CSR as the server stores it after admission (the requester fields filled in).
 json::value Csr(const std::string& name, const std::string& request, const std::string& signer,
-                const std::string& user, json::array groups, json::array usages = {"digital signature", "client auth"}) {
+                const std::string& user, json::array groups,
+                json::array usages = {"digital signature", "client auth"}) {
   return json::object{{"apiVersion", "certificates.k8s.io/v1"},
                       {"kind", "CertificateSigningRequest"},
                       {"metadata", json::object{{"name", name}}},
@@ -71,9 +74,11 @@ TEST(AutoApproveTest, BootstrapperAndSelfRenewalOnly) {
   std::string node_request = RequestFor("system:node:n1", {"system:nodes"});
   EXPECT_TRUE(ShouldAutoApprove(
       Csr("a", node_request, kKubeletClientSigner, "system:bootstrap:abc", {"system:bootstrappers"})));
-  EXPECT_TRUE(ShouldAutoApprove(Csr("b", node_request, kKubeletClientSigner, "system:node:n1", {"system:nodes"})));
+  EXPECT_TRUE(
+      ShouldAutoApprove(Csr("b", node_request, kKubeletClientSigner, "system:node:n1", {"system:nodes"})));
   // Another node may not renew for n1; an ordinary user is not a bootstrapper.
-  EXPECT_FALSE(ShouldAutoApprove(Csr("c", node_request, kKubeletClientSigner, "system:node:n2", {"system:nodes"})));
+  EXPECT_FALSE(
+      ShouldAutoApprove(Csr("c", node_request, kKubeletClientSigner, "system:node:n2", {"system:nodes"})));
   EXPECT_FALSE(ShouldAutoApprove(Csr("d", node_request, kKubeletClientSigner, "admin", {"system:masters"})));
   // Other signers and non-node subjects wait for a person.
   EXPECT_FALSE(ShouldAutoApprove(
@@ -93,7 +98,7 @@ class CertificatesControllersTest : public ::testing::Test {
     ASSERT_TRUE(paths.ok()) << paths.status();
     server_.storage()->AddAdmissionPlugin(&admission_);
     informers_ = std::make_unique<client::SharedInformers>(server_.client());
-    ControllerContext context{server_.client(), informers_.get(), nullptr};
+    client::ControllerContext context{server_.client(), informers_.get(), nullptr};
     context.options.cluster_signing_cert_file = paths->ca_cert;
     context.options.cluster_signing_key_file = paths->ca_key;
     context.options.cluster_signing_duration = absl::Hours(24);
@@ -128,7 +133,7 @@ TEST_F(CertificatesControllersTest, NodeClientRequestIsApprovedAndIssued) {
                         "system:bootstrap:abc", {"system:bootstrappers"});
   csr.as_object()["spec"].as_object()["expirationSeconds"] = 3600;
   ASSERT_TRUE(server_.client()->Create(Csrs(), "", csr).ok());
-  ASSERT_TRUE(Eventually([&] { return !base::GetString(Get("node"), {"status", "certificate"}).empty(); }));
+  ASSERT_TRUE(WaitFor([&] { return !base::GetString(Get("node"), {"status", "certificate"}).empty(); }));
   json::value stored = Get("node");
   const json::value& approved = base::FindPath(stored, {"status", "conditions"})->get_array()[0];
   EXPECT_EQ(base::GetString(approved, {"type"}), "Approved");
@@ -148,23 +153,26 @@ TEST_F(CertificatesControllersTest, NodeClientRequestIsApprovedAndIssued) {
 
 TEST_F(CertificatesControllersTest, OtherRequestsWaitForAPersonThenFailOrIssue) {
   ASSERT_TRUE(server_.client()
-                  ->Create(Csrs(), "", Csr("user", RequestFor("alice", {"devs"}), kApiServerClientSigner, "admin",
-                                           {"system:masters"}))
+                  ->Create(Csrs(), "",
+                           Csr("user", RequestFor("alice", {"devs"}), kApiServerClientSigner, "admin",
+                               {"system:masters"}))
                   .ok());
   ASSERT_TRUE(server_.client()
-                  ->Create(Csrs(), "", Csr("forged", RequestFor("system:node:n1", {"system:masters"}),
-                                           kKubeletClientSigner, "admin", {"system:masters"}))
+                  ->Create(Csrs(), "",
+                           Csr("forged", RequestFor("system:node:n1", {"system:masters"}),
+                               kKubeletClientSigner, "admin", {"system:masters"}))
                   .ok());
   absl::SleepFor(absl::Milliseconds(300));
   EXPECT_EQ(base::FindPath(Get("user"), {"status"}), nullptr);
   EXPECT_EQ(base::FindPath(Get("forged"), {"status"}), nullptr);
   for (const char* name : {"user", "forged"}) {
     json::value approve = Get(name);
-    AddCondition(approve, "Approved", "TestApprove", "approved by the test", base::FormatRfc3339(clock_.Now()));
+    AddCondition(approve, "Approved", "TestApprove", "approved by the test",
+                 base::FormatRfc3339(clock_.Now()));
     ASSERT_TRUE(server_.client()->Update(Csrs(), "", approve, "approval").ok());
   }
-  ASSERT_TRUE(Eventually([&] { return !base::GetString(Get("user"), {"status", "certificate"}).empty(); }));
-  ASSERT_TRUE(Eventually([&] { return HasCondition(Get("forged"), "Failed"); }));
+  ASSERT_TRUE(WaitFor([&] { return !base::GetString(Get("user"), {"status", "certificate"}).empty(); }));
+  ASSERT_TRUE(WaitFor([&] { return HasCondition(Get("forged"), "Failed"); }));
   json::value forged = Get("forged");
   EXPECT_EQ(base::GetString(forged, {"status", "certificate"}), "");
   const json::array& conditions = base::FindPath(forged, {"status", "conditions"})->get_array();

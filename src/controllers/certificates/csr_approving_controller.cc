@@ -15,7 +15,9 @@ namespace {
 
 namespace json = boost::json;
 
-const api::ResourceInfo& Csrs() { return client::Resource("certificates.k8s.io", "v1", "certificatesigningrequests"); }
+const api::ResourceInfo& Csrs() {
+  return client::Resource("certificates.k8s.io", "v1", "certificatesigningrequests");
+}
 
 bool InGroup(const json::value& csr, std::string_view group) {
   const json::value* groups = base::FindPath(csr, {"spec", "groups"});
@@ -37,7 +39,8 @@ bool ShouldAutoApprove(const json::value& csr) {
   return InGroup(csr, kNodesGroup) && user == request->common_name;
 }
 
-CsrApprovingController::CsrApprovingController(const ControllerContext& context, const base::Clock* clock)
+CsrApprovingController::CsrApprovingController(const client::ControllerContext& context,
+                                               const base::Clock* clock)
     : context_(context), clock_(clock), csrs_(&context.informers->For(Csrs())) {}
 
 CsrApprovingController::~CsrApprovingController() { Stop(); }
@@ -62,7 +65,8 @@ client::ReconcileResult CsrApprovingController::Reconcile(const std::string& nam
   client::Object cached = csrs_->Get(name);
   if (!cached || !ShouldAutoApprove(*cached)) return {};
   json::value csr = *cached;
-  AddCondition(csr, "Approved", kAutoApprovedReason, kAutoApprovedMessage, base::FormatRfc3339(clock_->Now()));
+  AddCondition(csr, "Approved", kAutoApprovedReason, kAutoApprovedMessage,
+               base::FormatRfc3339(clock_->Now()));
   auto written = context_.client->Update(Csrs(), "", std::move(csr), "approval",
                                          {.field_manager = "certificatesigningrequest-approving-controller"});
   if (written.ok()) {
@@ -74,7 +78,7 @@ client::ReconcileResult CsrApprovingController::Reconcile(const std::string& nam
   return {written.status()};
 }
 
-std::unique_ptr<Runnable> NewCsrApprovingController(const ControllerContext& context) {
+std::unique_ptr<client::Runnable> NewCsrApprovingController(const client::ControllerContext& context) {
   return std::make_unique<CsrApprovingController>(context, &base::RealClock());
 }
 

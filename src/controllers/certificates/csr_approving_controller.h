@@ -23,14 +23,15 @@
 namespace skiff::controllers::certificates {
 
 inline constexpr char kAutoApprovedReason[] = "AutoApproved";
-inline constexpr char kAutoApprovedMessage[] = "Auto approving kubelet client certificate after SubjectAccessReview.";
+inline constexpr char kAutoApprovedMessage[] =
+    "Auto approving kubelet client certificate after SubjectAccessReview.";
 
 // Whether `csr` is a kubelet client request its requester may have approved automatically.
 bool ShouldAutoApprove(const boost::json::value& csr);
 
-class CsrApprovingController : public Runnable, public client::Reconciler {
+class CsrApprovingController : public client::Runnable, public client::Reconciler {
  public:
-  CsrApprovingController(const ControllerContext& context, const base::Clock* clock);
+  CsrApprovingController(const client::ControllerContext& context, const base::Clock* clock);
   ~CsrApprovingController() override;
 
   void Start() override;
@@ -38,13 +39,13 @@ class CsrApprovingController : public Runnable, public client::Reconciler {
   client::ReconcileResult Reconcile(const std::string& name) override;
 
  private:
-  ControllerContext context_;
+  client::ControllerContext context_;
   const base::Clock* clock_;
   client::Informer* csrs_;
   std::unique_ptr<client::Controller> controller_;
 };
 
-std::unique_ptr<Runnable> NewCsrApprovingController(const ControllerContext& context);
+std::unique_ptr<client::Runnable> NewCsrApprovingController(const client::ControllerContext& context);
 
 }  // namespace skiff::controllers::certificates
 

@@ -16,7 +16,9 @@ namespace {
 
 namespace json = boost::json;
 
-const api::ResourceInfo& Csrs() { return client::Resource("certificates.k8s.io", "v1", "certificatesigningrequests"); }
+const api::ResourceInfo& Csrs() {
+  return client::Resource("certificates.k8s.io", "v1", "certificatesigningrequests");
+}
 
 // Whether this signer still has work on `csr`: approved, not failed, no certificate yet.
 bool NeedsCertificate(const json::value& csr) {
@@ -27,7 +29,8 @@ bool NeedsCertificate(const json::value& csr) {
 // Writes the CSR's status; a 409 (someone wrote meanwhile) or 404 (deleted) needs no retry
 // here, the informer brings the new state.
 client::ReconcileResult WriteStatus(client::Client* client, json::value csr) {
-  auto written = client->Update(Csrs(), "", std::move(csr), "status", {.field_manager = "certificatesigningrequest-signing-controller"});
+  auto written = client->Update(Csrs(), "", std::move(csr), "status",
+                                {.field_manager = "certificatesigningrequest-signing-controller"});
   if (written.ok()) return {};
   int code = client::HttpCode(written.status());
   if (code == 404 || code == 409) return {};
@@ -36,7 +39,7 @@ client::ReconcileResult WriteStatus(client::Client* client, json::value csr) {
 
 }  // namespace
 
-CsrSigningController::CsrSigningController(const ControllerContext& context, const base::Clock* clock)
+CsrSigningController::CsrSigningController(const client::ControllerContext& context, const base::Clock* clock)
     : context_(context), clock_(clock), csrs_(&context.informers->For(Csrs())) {}
 
 CsrSigningController::~CsrSigningController() { Stop(); }
@@ -72,14 +75,15 @@ client::ReconcileResult CsrSigningController::Reconcile(const std::string& name)
     AddCondition(csr, "Failed", "SignerValidationFailure", std::string(allowed.message()), now);
     return WriteStatus(context_.client, std::move(csr));
   }
-  const ControllerOptions& options = context_.options;
+  const client::ControllerOptions& options = context_.options;
   if (options.cluster_signing_cert_file.empty()) return {};  // no CA configured: not signing
   absl::StatusOr<std::string> ca_cert = base::ReadFile(options.cluster_signing_cert_file);
   if (!ca_cert.ok()) return {ca_cert.status()};
   absl::StatusOr<std::string> ca_key = base::ReadFile(options.cluster_signing_key_file);
   if (!ca_key.ok()) return {ca_key.status()};
   absl::Duration validity = options.cluster_signing_duration;
-  if (const json::value* seconds = base::FindPath(csr, {"spec", "expirationSeconds"}); seconds && seconds->is_int64()) {
+  if (const json::value* seconds = base::FindPath(csr, {"spec", "expirationSeconds"});
+      seconds && seconds->is_int64()) {
     // Validation keeps it at 600 s or more; the signer never exceeds its configured maximum.
     validity = std::min(validity, absl::Seconds(std::max<int64_t>(seconds->get_int64(), 600)));
   }
@@ -91,7 +95,7 @@ client::ReconcileResult CsrSigningController::Reconcile(const std::string& name)
   return WriteStatus(context_.client, std::move(csr));
 }
 
-std::unique_ptr<Runnable> NewCsrSigningController(const ControllerContext& context) {
+std::unique_ptr<client::Runnable> NewCsrSigningController(const client::ControllerContext& context) {
   return std::make_unique<CsrSigningController>(context, &base::RealClock());
 }
 

@@ -20,9 +20,9 @@
 
 namespace skiff::controllers::certificates {
 
-class CsrSigningController : public Runnable, public client::Reconciler {
+class CsrSigningController : public client::Runnable, public client::Reconciler {
  public:
-  CsrSigningController(const ControllerContext& context, const base::Clock* clock);
+  CsrSigningController(const client::ControllerContext& context, const base::Clock* clock);
   ~CsrSigningController() override;
 
   void Start() override;
@@ -30,13 +30,13 @@ class CsrSigningController : public Runnable, public client::Reconciler {
   client::ReconcileResult Reconcile(const std::string& name) override;
 
  private:
-  ControllerContext context_;
+  client::ControllerContext context_;
   const base::Clock* clock_;
   client::Informer* csrs_;
   std::unique_ptr<client::Controller> controller_;
 };
 
-std::unique_ptr<Runnable> NewCsrSigningController(const ControllerContext& context);
+std::unique_ptr<client::Runnable> NewCsrSigningController(const client::ControllerContext& context);
 
 }  // namespace skiff::controllers::certificates
 

@@ -20,8 +20,8 @@ absl::Status CheckUsages(const std::vector<std::string>& usages, const std::set<
                          std::string_view required) {
   for (const std::string& u : usages) {
     if (!allowed.contains(u)) {
-      return absl::InvalidArgumentError(absl::StrCat("usages not allowed: \"", u, "\" (allowed: ",
-                                                     absl::StrJoin(allowed, ", "), ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("usages not allowed: \"", u, "\" (allowed: ", absl::StrJoin(allowed, ", "), ")"));
     }
   }
   if (std::find(usages.begin(), usages.end(), required) == usages.end()) {
@@ -37,7 +37,8 @@ absl::Status CheckNodeSubject(const http::CertificateRequestInfo& request) {
   }
   if (!absl::StartsWith(request.common_name, kNodeUserPrefix) ||
       request.common_name.size() == sizeof(kNodeUserPrefix) - 1) {
-    return absl::InvalidArgumentError(absl::StrCat("subject common name does not begin with ", kNodeUserPrefix));
+    return absl::InvalidArgumentError(
+        absl::StrCat("subject common name does not begin with ", kNodeUserPrefix));
   }
   if (request.email_sans > 0 || request.uri_sans > 0) {
     return absl::InvalidArgumentError("email and URI subjectAltNames are not allowed");
@@ -83,18 +84,19 @@ bool HasCondition(const json::value& csr, std::string_view type) {
   return false;
 }
 
-bool IsApproved(const json::value& csr) { return HasCondition(csr, "Approved") && !HasCondition(csr, "Denied"); }
-bool IsDecided(const json::value& csr) { return HasCondition(csr, "Approved") || HasCondition(csr, "Denied"); }
+bool IsApproved(const json::value& csr) {
+  return HasCondition(csr, "Approved") && !HasCondition(csr, "Denied");
+}
+bool IsDecided(const json::value& csr) {
+  return HasCondition(csr, "Approved") || HasCondition(csr, "Denied");
+}
 
 void AddCondition(json::value& csr, std::string_view type, std::string_view reason, std::string_view message,
                   std::string_view now) {
   json::value& list = base::EnsureObject(csr, {"status"})["conditions"];
   if (!list.is_array()) list = json::array();
-  list.as_array().push_back(json::object{{"type", type},
-                                         {"status", "True"},
-                                         {"reason", reason},
-                                         {"message", message},
-                                         {"lastUpdateTime", now}});
+  list.as_array().push_back(json::object{
+      {"type", type}, {"status", "True"}, {"reason", reason}, {"message", message}, {"lastUpdateTime", now}});
 }
 
 std::vector<std::string> Usages(const json::value& csr) {
