@@ -36,6 +36,7 @@ constinit const KindEntry kKinds[] = {
     {"authorization.k8s.io/v1", "SelfSubjectRulesReview", &kProtoSelfSubjectRulesReview},
     {"authentication.k8s.io/v1", "SelfSubjectReview", &kProtoSelfSubjectReview},
     {"authentication.k8s.io/v1", "TokenRequest", &kProtoTokenRequest},
+    {"certificates.k8s.io/v1", "CertificateSigningRequest", &kProtoCertificateSigningRequest},
 };
 
 }  // namespace

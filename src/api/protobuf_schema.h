@@ -98,6 +98,7 @@ extern const ProtoMessage kProtoSelfSubjectAccessReview;
 extern const ProtoMessage kProtoSelfSubjectRulesReview;
 extern const ProtoMessage kProtoSelfSubjectReview;
 extern const ProtoMessage kProtoTokenRequest;
+extern const ProtoMessage kProtoCertificateSigningRequest;
 extern const ProtoMessage kProtoPodDisruptionBudget;
 extern const ProtoMessage kProtoEviction;
 extern const ProtoMessage kProtoIngress;
@@ -138,6 +139,9 @@ constexpr ProtoField FieldsV1(int n, std::string_view json) {
 }
 constexpr ProtoField StrMap(int n, std::string_view json) {
   return {n, json, ProtoKind::kStringMap, 0, nullptr};
+}
+constexpr ProtoField Bytes(int n, std::string_view json, uint8_t flags = 0) {
+  return {n, json, ProtoKind::kBytes, flags, nullptr};
 }
 constexpr ProtoField BytesMap(int n, std::string_view json) {
   return {n, json, ProtoKind::kBytesMap, 0, nullptr};

@@ -1,6 +1,8 @@
 // Protobuf descriptions of the review kinds kubectl sends as protobuf (`auth can-i`,
-// `auth whoami`) and of TokenRequest (`kubectl create token`): authorization.k8s.io/v1 and
-// authentication.k8s.io/v1 (field numbers from their generated.proto).
+// `auth whoami`), of TokenRequest (`kubectl create token`) and of the CertificateSigningRequest
+// that `kubectl certificate approve|deny` PUTs: authorization.k8s.io/v1, authentication.k8s.io/v1
+// and certificates.k8s.io/v1 (field numbers from their generated.proto). CSR spec.extra (a map of
+// ExtraValue messages) is not described: the server sets it from the requester anyway.
 #include "api/protobuf_schema.h"
 
 namespace skiff::api {
@@ -63,9 +65,27 @@ constinit const ProtoMessage kTokenRequestStatus = Message("TokenRequestStatus",
 constinit const ProtoField kTokenRequestFields[] = {Msg(1, "metadata", kProtoObjectMeta),
                                                     Msg(2, "spec", kTokenRequestSpec),
                                                     Msg(3, "status", kTokenRequestStatus)};
+constinit const ProtoField kCsrSpecFields[] = {
+    Bytes(1, "request"), Str(2, "username"), Str(3, "uid"), Str(4, "groups", kRep),
+    Str(5, "usages", kRep), Str(7, "signerName"), Int32(8, "expirationSeconds", kKeep),
+};
+constinit const ProtoMessage kCsrSpec = Message("CertificateSigningRequestSpec", kCsrSpecFields);
+constinit const ProtoField kCsrConditionFields[] = {
+    Str(1, "type"), Str(2, "reason"), Str(3, "message"), Time(4, "lastUpdateTime"),
+    Time(5, "lastTransitionTime"), Str(6, "status"),
+};
+constinit const ProtoMessage kCsrCondition =
+    Message("CertificateSigningRequestCondition", kCsrConditionFields);
+constinit const ProtoField kCsrStatusFields[] = {Msg(1, "conditions", kCsrCondition, kRep),
+                                                 Bytes(2, "certificate")};
+constinit const ProtoMessage kCsrStatus = Message("CertificateSigningRequestStatus", kCsrStatusFields);
+constinit const ProtoField kCsrFields[] = {Msg(1, "metadata", kProtoObjectMeta), Msg(2, "spec", kCsrSpec),
+                                           Msg(3, "status", kCsrStatus)};
 
 }  // namespace
 
+constinit const ProtoMessage kProtoCertificateSigningRequest =
+    Message("CertificateSigningRequest", kCsrFields);
 constinit const ProtoMessage kProtoSelfSubjectAccessReview =
     Message("SelfSubjectAccessReview", kSelfSubjectAccessReviewFields);
 constinit const ProtoMessage kProtoSelfSubjectRulesReview =

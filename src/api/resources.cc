@@ -132,6 +132,13 @@ std::vector<ResourceInfo> Build() {
   b.WithStatus(b.Add("CronJob", "cronjobs", "cronjob", true, {"cj"}, {"all"}));
   b.WithStatus(b.Add("Job", "jobs", "job", true, {}, {"all"}));
 
+  b.group = "certificates.k8s.io";
+  {
+    auto& csr = b.WithStatus(b.Add("CertificateSigningRequest", "certificatesigningrequests",
+                                   "certificatesigningrequest", false, {"csr"}));
+    csr.subresources.push_back({"approval", {csr.group, csr.version, csr.kind}, kStatusVerbs});
+  }
+
   b.group = "coordination.k8s.io";
   b.Add("Lease", "leases", "lease", true);
 

@@ -54,6 +54,9 @@ Printer PrinterFor(const ResourceInfo& r) {
   if (g == "batch" && k == "Job") return JobPrinter();
   if (g == "batch" && k == "CronJob") return CronJobPrinter();
   if (g == "autoscaling" && k == "HorizontalPodAutoscaler") return HorizontalPodAutoscalerPrinter(r);
+  if (g == "certificates.k8s.io" && k == "CertificateSigningRequest") {
+    return CertificateSigningRequestPrinter();
+  }
   if (g == "coordination.k8s.io" && k == "Lease") return LeasePrinter();
   if (g == "discovery.k8s.io" && k == "EndpointSlice") return EndpointSlicePrinter();
   if (g == "events.k8s.io" && k == "Event") return EventPrinter(true);

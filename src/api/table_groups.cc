@@ -1,4 +1,5 @@
-// Table printers for the smaller API groups: apiregistration (APIService), coordination (Lease),
+// Table printers for the smaller API groups: apiregistration (APIService), certificates
+// (CertificateSigningRequest), coordination (Lease),
 // discovery (EndpointSlice), policy (PodDisruptionBudget), scheduling (PriorityClass), storage
 // (StorageClass) and rbac (RoleBinding, ClusterRoleBinding).
 #include <string>
@@ -7,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "api/object_meta.h"
 #include "api/table_internal.h"
+#include "base/clock.h"
 #include "base/json.h"
 #include "boost/json.hpp"
 
@@ -83,7 +85,42 @@ Subjects SplitSubjects(const json::value& o) {
   return s;
 }
 
+// "Approved,Issued", "Denied", "Pending,Failed"...: the decision (Denied wins over Approved),
+// then Failed and Issued, as Kubernetes' CSR printer.
+std::string CsrCondition(const json::value& o) {
+  bool approved = false, denied = false, failed = false;
+  if (const auto* conditions = Array(o, {"status", "conditions"})) {
+    for (const auto& c : *conditions) {
+      std::string type = GetString(c, {"type"});
+      approved = approved || type == "Approved";
+      denied = denied || type == "Denied";
+      failed = failed || type == "Failed";
+    }
+  }
+  std::string text = denied ? "Denied" : approved ? "Approved" : "Pending";
+  if (failed) text += ",Failed";
+  if (!GetString(o, {"status", "certificate"}).empty()) text += ",Issued";
+  return text;
+}
+
 }  // namespace
+
+Printer CertificateSigningRequestPrinter() {
+  return {{NameColumn(),
+           AgeColumn(),
+           {"SignerName", "string", 0, "The signer asked to issue the certificate."},
+           {"Requestor", "string", 0, "The user who created the request."},
+           {"RequestedDuration", "string", 0, "The validity the requester asked for."},
+           {"Condition", "string", 0, "Approval state, and whether the certificate failed or was issued."}},
+          [](const json::value& o, absl::Time now) {
+            const json::value* seconds = FindPath(o, {"spec", "expirationSeconds"});
+            std::string duration = seconds && seconds->is_int64()
+                                       ? base::HumanDuration(absl::Seconds(seconds->get_int64()))
+                                       : "<none>";
+            return json::array{Name(o), Age(o, now), GetString(o, {"spec", "signerName"}),
+                               GetString(o, {"spec", "username"}), duration, CsrCondition(o)};
+          }};
+}
 
 Printer LeasePrinter() {
   return {

@@ -66,6 +66,7 @@ Printer ControllerRevisionPrinter();
 Printer JobPrinter();
 Printer CronJobPrinter();
 Printer HorizontalPodAutoscalerPrinter(const ResourceInfo& served);
+Printer CertificateSigningRequestPrinter();
 Printer LeasePrinter();
 Printer EndpointSlicePrinter();
 Printer PodDisruptionBudgetPrinter();

@@ -457,6 +457,25 @@ TEST(TableTest, LeasesAndEndpointSlices) {
             Json(R"(["empty","IPv6","<unset>","<unset>","5m"])"));
 }
 
+TEST(TableTest, CertificateSigningRequests) {
+  const auto& csrs = Resource("certificates.k8s.io", "v1", "certificatesigningrequests");
+  json::value t = Table(csrs, Obj("node-csr-1", R"("spec":{
+      "signerName":"kubernetes.io/kube-apiserver-client-kubelet",
+      "username":"system:bootstrap:abc","expirationSeconds":3600},
+      "status":{"conditions":[{"type":"Approved","status":"True"}],"certificate":"eA=="})"));
+  EXPECT_EQ(Columns(t), "Name:0,Age:0,SignerName:0,Requestor:0,RequestedDuration:0,Condition:0");
+  EXPECT_EQ(t.at("rows").at(0).at("cells"),
+            Json(R"(["node-csr-1","5m","kubernetes.io/kube-apiserver-client-kubelet","system:bootstrap:abc","60m",
+                     "Approved,Issued"])"));
+  EXPECT_EQ(Cells(csrs, Obj("p", R"("spec":{"signerName":"x.io/y","username":"u"})")),
+            Json(R"(["p","5m","x.io/y","u","<none>","Pending"])"));
+  // Denied wins over Approved; Failed is appended.
+  EXPECT_EQ(Cells(csrs, Obj("d", R"("spec":{"signerName":"x.io/y","username":"u"},"status":{"conditions":[
+      {"type":"Approved","status":"True"},{"type":"Denied","status":"True"},{"type":"Failed","status":"True"}]})"))
+                .at(5),
+            json::value("Denied,Failed"));
+}
+
 TEST(TableTest, PodDisruptionBudgetsAndPriorityClasses) {
   const auto& pdbs = Resource("policy", "v1", "poddisruptionbudgets");
   json::value t = Table(pdbs, Obj("web", R"("spec":{"minAvailable":2},"status":{"disruptionsAllowed":1})"));

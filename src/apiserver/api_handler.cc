@@ -468,7 +468,7 @@ http::HttpResponse ApiHandler::HandleResource(http::HttpRequest& req, const Requ
     if (sub == "scale") return Scale(req, info, r, user);
     if (sub == "binding" && info.verb == "create") return Binding(req, info, r, user);
     if (sub == "eviction" && info.verb == "create") return Eviction(req, info, r);
-    if (sub == "status") {
+    if (sub == "status" || sub == "approval") {
       if (info.verb == "get") return Get(req, info, r);
       if (info.verb == "update") return Update(req, info, r, user);
       if (info.verb == "patch") return Patch(req, info, r, user);

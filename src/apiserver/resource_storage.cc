@@ -417,8 +417,9 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Update(const api::ResourceInfo& r, co
       }
     }
     if (r.has_status && options.subresource != "binding") {
-      if (options.subresource == "status") {
-        // A status write changes only status (and metadata a controller may legitimately touch).
+      if (options.subresource == "status" || options.subresource == "approval") {
+        // A status write changes only status (and metadata a controller may legitimately touch);
+        // so does a CSR approval, whose narrower rules are the CSR admission plug-in's.
         json::value merged = old;
         if (const auto* st = obj.as_object().if_contains("status")) {
           merged.as_object()["status"] = *st;

@@ -98,6 +98,9 @@ std::optional<std::string> SelectableField(const api::ResourceInfo& r, const boo
   if ((r.group == "apps" && kind == "ReplicaSet") || (r.group.empty() && kind == "ReplicationController")) {
     return WithZero(Lookup(obj, field, {{"status.replicas", {"status", "replicas"}}}), "0");
   }
+  if (r.group == "certificates.k8s.io" && kind == "CertificateSigningRequest") {
+    return Lookup(obj, field, {{"spec.signerName", {"spec", "signerName"}}});
+  }
   if (r.group == "batch" && kind == "Job") {
     return WithZero(Lookup(obj, field, {{"status.successful", {"status", "succeeded"}}}), "0");
   }
@@ -113,7 +116,7 @@ FieldIndexer CatalogueFieldIndexer() {
       "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason",
       "reportingComponent", "source", "type", "regarding.kind", "regarding.namespace", "regarding.name",
       "regarding.uid", "reportingController", "spec.unschedulable", "spec.clusterIP", "spec.type",
-      "spec.volumeName", "status.replicas", "status.successful"};
+      "spec.volumeName", "status.replicas", "status.successful", "spec.signerName"};
   auto by_prefix = std::make_shared<std::map<std::string, const api::ResourceInfo*>>();
   for (const auto& r : api::AllResources()) (*by_prefix)[ResourcePrefix(r.group, r.plural)] = &r;
   return [by_prefix](const std::string& prefix, const boost::json::value& obj) {

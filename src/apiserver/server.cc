@@ -9,6 +9,8 @@
 #include "apiserver/api_handler.h"
 #include "apiserver/audit/auditor.h"
 #include "apiserver/auth.h"
+#include "apiserver/credential_renewal.h"
+#include "apiserver/csr_admission.h"
 #include "apiserver/default_services.h"
 #include "apiserver/kubeconfig.h"
 #include "apiserver/metered_store.h"
@@ -80,6 +82,7 @@ struct Server::Parts {
   std::unique_ptr<WatchCache> cache;
   std::unique_ptr<SchemaAdmission> admission;
   std::unique_ptr<ServiceAccountAdmission> service_account_admission;
+  std::unique_ptr<CsrAdmission> csr_admission;
   std::unique_ptr<ServiceAllocations> service_allocations;
   std::unique_ptr<PodSecuritySources> pod_security_sources;
   std::unique_ptr<podsecurity::PodSecurityPlugin> pod_security;
@@ -98,6 +101,7 @@ struct Server::Parts {
   std::shared_ptr<audit::Auditor> auditor;
   std::unique_ptr<ApiHandler> handler;
   std::unique_ptr<http::HttpServer> http_server;
+  std::unique_ptr<CredentialRenewal> credential_renewal;
   std::string kubeconfig;
 };
 
@@ -164,6 +168,8 @@ absl::Status Server::Start() {
   parts_->pod_security = std::make_unique<podsecurity::PodSecurityPlugin>(parts_->pod_security_sources.get(),
                                                                          std::move(pod_security));
   parts_->storage->AddAdmissionPlugin(parts_->pod_security.get());
+  parts_->csr_admission = std::make_unique<CsrAdmission>(&base::RealClock());
+  parts_->storage->AddAdmissionPlugin(parts_->csr_admission.get());
   // ResourceQuota last (as kube-apiserver): it charges the object the other plug-ins let through.
   parts_->resource_quota = std::make_unique<quota::ResourceQuotaAdmission>(parts_->cache.get(), &base::RealClock());
   parts_->storage->AddAdmissionPlugin(parts_->resource_quota.get());
@@ -194,10 +200,10 @@ absl::Status Server::Start() {
   http_options.key_file = creds->paths.server_key;
   http_options.client_ca_file = creds->paths.ca_cert;
   parts_->authenticator.AddToken(creds->admin_token, User{"admin", "admin", {"system:masters"}});
-  // The join token of `skiff agent` (k3s-style): agents authenticate as the nodes group.
-  parts_->authenticator.AddToken(
-      creds->node_token,
-      User{"system:node-bootstrap", "node-bootstrap", {"system:nodes", "system:authenticated"}});
+  // The join token of `skiff agent`: a bootstrap token, good only for asking for a node client
+  // certificate through a CertificateSigningRequest (Kubernetes' TLS bootstrapping).
+  parts_->authenticator.AddToken(creds->node_token,
+                                 User{"system:bootstrap:skiff-node", "", {"system:bootstrappers"}});
   if (!options_.token_file.empty()) {
     if (auto s = parts_->authenticator.LoadTokenFile(options_.token_file); !s.ok()) return s;
   }
@@ -239,6 +245,13 @@ absl::Status Server::Start() {
     if (!again.ok()) return again.status();
   }
   parts_->kubeconfig = creds->paths.admin_kubeconfig;
+  // Certificates are re-issued before they expire while the server runs, not only at start.
+  parts_->credential_renewal = std::make_unique<CredentialRenewal>(
+      CredentialRenewalOptions{.data_dir = options_.data_dir,
+                               .server_url = absl::StrCat("https://", url_host, ":", actual),
+                               .pki = pki},
+      parts_->http_server.get());
+  parts_->credential_renewal->Start();
   DefaultServicesOptions services;
   const base::Ipv4Cidr& cidr = parts_->service_allocations->cidr();
   services.kubernetes_ip = base::NthAddress(cidr, 1);
@@ -273,6 +286,8 @@ absl::Status Server::SetUpAuthorization() {
 const Authorizer* Server::authorizer() const { return parts_->authorizer; }
 
 void Server::Stop() {
+  if (parts_->credential_renewal) parts_->credential_renewal->Stop();
+  parts_->credential_renewal.reset();
   if (parts_->http_server) parts_->http_server->Stop();
   parts_->http_server.reset();
   parts_->handler.reset();

@@ -23,6 +23,11 @@ struct ControllerOptions {
   int node_cidr_mask_size = 0;                // 0 = 24 for an IPv4, 64 for an IPv6 cluster CIDR
   absl::Duration node_monitor_grace_period = absl::Seconds(40);
   std::string root_ca_pem;  // the cluster CA certificate published as kube-root-ca.crt; "" = none
+  // The CA the csrsigning controller issues certificates with (PEM files; "" = not signing), and
+  // the longest validity it grants (kube-controller-manager's --cluster-signing-* flags).
+  std::string cluster_signing_cert_file;
+  std::string cluster_signing_key_file;
+  absl::Duration cluster_signing_duration = absl::Hours(24 * 365);
 };
 
 struct ControllerContext {

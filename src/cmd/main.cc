@@ -79,6 +79,9 @@ int RunServer(const skiff::apiserver::ServerOptions& options, bool disable_contr
     } else {
       spdlog::warn("no CA to publish as kube-root-ca.crt: {}", ca.status().ToString());
     }
+    // csrsigning issues with the cluster CA, as kube-controller-manager's --cluster-signing-*-file.
+    manager_options.controllers.cluster_signing_cert_file = options.data_dir + "/pki/ca.crt";
+    manager_options.controllers.cluster_signing_key_file = options.data_dir + "/pki/ca.key";
     // The manager's informers, events and lease act as system:kube-controller-manager; each
     // controller writes as its own service account (--use-service-account-credentials), the
     // scheduler as system:kube-scheduler.

@@ -1,5 +1,6 @@
 #include "http/http_server.h"
 
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <sys/resource.h>
@@ -146,11 +147,39 @@ class HttpServer::Impl {
     return error_responder_(500, "an internal error occurred while handling the request");
   }
 
+  // A TLS stream for an accepted connection; it takes the serving certificate the context holds
+  // now (SSL_new copies it), so ReloadCertificate never changes a connection midway.
+  beast::ssl_stream<beast::tcp_stream> MakeTlsStream(tcp::socket socket) {
+    std::lock_guard lock(ssl_mu_);
+    return beast::ssl_stream<beast::tcp_stream>(std::move(socket), ssl_ctx_);
+  }
+
+  absl::Status ReloadCertificate() {
+    try {
+      // Checked on a scratch context first: a bad pair must not reach the live one.
+      ssl::context scratch(ssl::context::tls_server);
+      scratch.use_certificate_chain_file(options_.cert_file);
+      scratch.use_private_key_file(options_.key_file, ssl::context::pem);
+      if (SSL_CTX_check_private_key(scratch.native_handle()) != 1) {
+        ERR_clear_error();
+        return absl::InvalidArgumentError(
+            absl::StrCat(options_.key_file, " does not match ", options_.cert_file));
+      }
+      std::lock_guard lock(ssl_mu_);
+      ssl_ctx_.use_certificate_chain_file(options_.cert_file);
+      ssl_ctx_.use_private_key_file(options_.key_file, ssl::context::pem);
+    } catch (const std::exception& e) {
+      return absl::InvalidArgumentError(absl::StrCat("reloading the serving certificate: ", e.what()));
+    }
+    return absl::OkStatus();
+  }
+
   HttpServerOptions options_;
   HttpHandler handler_;
   ErrorResponder error_responder_;
   HttpRequestLimits limits_;
   net::io_context ioc_;
+  std::mutex ssl_mu_;  // guards ssl_ctx_'s certificate between MakeTlsStream and ReloadCertificate
   ssl::context ssl_ctx_;
   tcp::acceptor acceptor_;
   net::steady_timer accept_timer_;
@@ -174,7 +203,9 @@ class HttpServer::Impl {
 class Session : public std::enable_shared_from_this<Session>, public StreamSink {
  public:
   Session(tcp::socket socket, HttpServer::Impl* server)
-      : stream_(std::move(socket), server->ssl_ctx_), server_(server), slow_timer_(stream_.get_executor()) {
+      : stream_(server->MakeTlsStream(std::move(socket))),
+        server_(server),
+        slow_timer_(stream_.get_executor()) {
     server_->connections_.fetch_add(1);
   }
   ~Session() override {
@@ -844,5 +875,6 @@ HttpServer::~HttpServer() { Stop(); }
 absl::Status HttpServer::Start() { return impl_->Start(); }
 void HttpServer::Stop() { impl_->Stop(); }
 int HttpServer::port() const { return impl_->port_; }
+absl::Status HttpServer::ReloadCertificate() { return impl_->ReloadCertificate(); }
 
 }  // namespace skiff::http

@@ -77,6 +77,9 @@ class HttpServer {
   absl::Status Start();
   void Stop();
   int port() const;
+  // Re-reads cert_file/key_file (a renewed serving certificate): connections accepted from now on
+  // present it, open ones keep theirs. On error (unreadable, mismatched) the old pair stays.
+  absl::Status ReloadCertificate();
 
   class Impl;  // public only so the .cc's connection type can name it
 

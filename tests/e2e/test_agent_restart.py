@@ -12,7 +12,7 @@ import pytest
 
 from agent_util import (BUSYBOX, apply, build_busybox_image, container_ids, import_image,
                         make_tmp_dir, require_container_host, running_ready, wait_for, wait_node_ready)
-from conftest import SKIFF_BIN, Skiff, api_request
+from conftest import SKIFF_BIN, Skiff
 
 NODE = "n1"
 
@@ -25,12 +25,9 @@ class AgentProcess:
         self.proc = None
 
     def token_file(self):
-        """DIR/node.token, the agents' join token; DIR/admin.token while the server does not accept
-        the node token yet."""
-        node = os.path.join(self.s.data_dir, "node.token")
-        with open(node) as f:
-            status, _, _ = api_request(self.s, "GET", "/api/v1/nodes", auth=f.read().strip())
-        return node if status == 200 else os.path.join(self.s.data_dir, "admin.token")
+        """DIR/node.token, the agents' bootstrap token: the agent uses it only to ask for its client
+        certificate (a restarted agent reuses the certificate it stored)."""
+        return os.path.join(self.s.data_dir, "node.token")
 
     def start(self):
         log = open(self.log_path, "ab")

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "agent/containerd/reset.h"
 #include "agent/dns/dummy_interface.h"
+#include "agent/kubelet/agent_identity.h"
 #include "agent/proxy/service_proxy.h"
 #include "base/file.h"
 #include "base/process.h"
@@ -20,8 +21,10 @@ namespace skiff::agent::kubelet {
 
 void AddAgentFlags(CLI::App* command, AgentFlags* flags) {
   command->add_option("--server", flags->server, "API server URL, e.g. https://10.0.0.1:6443");
-  command->add_option("--token", flags->token, "Bearer token (the server's DATA_DIR/node.token)");
-  command->add_option("--token-file", flags->token_file, "File holding the bearer token");
+  command->add_option("--token", flags->token,
+                      "Bootstrap token (the server's DATA_DIR/node.token): asks for the node's client "
+                      "certificate when DATA_DIR has no valid one");
+  command->add_option("--token-file", flags->token_file, "File holding the bootstrap token");
   command->add_option("--ca-file", flags->ca_file,
                       "CA certificate of the API server (default: system store)");
   command->add_flag("--insecure-skip-tls-verify", flags->insecure_skip_tls_verify,
@@ -115,23 +118,26 @@ int RunAgent(const AgentFlags& flags) {
   // Termination signals are blocked in every thread; this thread waits for them.
   sigset_t signals = base::BlockTerminationSignals();
 
-  absl::StatusOr<client::RestConfig> config = AgentRestConfig(flags);
-  if (!config.ok()) {
-    std::fprintf(stderr, "skiff agent: %s\n", std::string(config.status().message()).c_str());
+  absl::StatusOr<std::string> node_name = AgentNodeName(flags);
+  if (!node_name.ok()) {
+    std::fprintf(stderr, "skiff agent: %s\n", std::string(node_name.status().message()).c_str());
     return 1;
   }
-  auto rest = client::RestClient::New(*config);
-  if (!rest.ok()) {
-    std::fprintf(stderr, "skiff agent: %s\n", rest.status().ToString().c_str());
+  // The node's own client certificate (bootstrapped with the token when there is none yet).
+  absl::StatusOr<std::unique_ptr<NodeIdentity>> identity = EstablishNodeIdentity(flags, *node_name);
+  if (!identity.ok()) {
+    std::fprintf(stderr, "skiff agent: %s\n", identity.status().ToString().c_str());
     return 1;
   }
-  Agent agent(rest->get(), AgentOptionsFromFlags(flags));
+  AgentOptions options = AgentOptionsFromFlags(flags);
+  options.node_name = *node_name;
+  Agent agent((*identity)->client.get(), options);
   if (absl::Status s = agent.Start(); !s.ok()) {
     std::fprintf(stderr, "skiff agent: %s\n", s.ToString().c_str());
     return 1;
   }
   std::printf("skiff agent: node %s (%s) registered at %s\n", agent.options().node_name.c_str(),
-              agent.options().node_ip.c_str(), config->server_url.c_str());
+              agent.options().node_ip.c_str(), flags.server.c_str());
   std::fflush(stdout);
   int sig = base::WaitForSignal(signals);
   spdlog::info("signal {}: stopping the agent (containers keep running)", sig);

@@ -7,9 +7,11 @@
 // `skiff agent --server URL --token TOKEN [--token-file F] [--ca-file F] [--data-dir DIR]
 //  [--node-name N] [--node-ip IP] [--container-runtime-endpoint unix:///...] [--pause-image F]
 //  [--cluster-dns IP] [--service-cidr CIDR]`
-// runs an Agent over a RestClient until SIGINT/SIGTERM. `skiff agent reset --data-dir DIR` removes
-// everything an agent created under DIR (pods, containerd, mounts, the bridge) and on the host (the
-// service proxy's nftables table, the cluster DNS interface).
+// runs an Agent over a RestClient authenticated by the node's own client certificate
+// (agent_identity.h: bootstrapped with the token, rotated before expiry) until SIGINT/SIGTERM.
+// `skiff agent reset --data-dir DIR` removes everything an agent created under DIR (pods,
+// containerd, mounts, the bridge) and on the host (the service proxy's nftables table, the cluster
+// DNS interface).
 // Thread-safety: Run* are called once from main. Ownership: flags are plain values owned by the
 // caller. Failure: bad flags, an unusable server or a failing start print an error; Run* return 1.
 #ifndef SKIFF_AGENT_KUBELET_AGENT_COMMAND_H_
@@ -29,7 +31,7 @@ namespace skiff::agent::kubelet {
 
 struct AgentFlags {
   std::string server;      // https://HOST:6443
-  std::string token;       // the server's DIR/node.token
+  std::string token;       // the server's DIR/node.token (bootstrap: asks for the node's certificate)
   std::string token_file;  // or a file holding it
   std::string ca_file;     // the server's CA certificate ("" = system trust store)
   bool insecure_skip_tls_verify = false;
@@ -57,7 +59,8 @@ struct AgentResetFlags {
 void AddAgentFlags(CLI::App* command, AgentFlags* flags);
 void AddAgentResetFlags(CLI::App* command, AgentResetFlags* flags);
 
-// The RestClient config from the flags (server URL, token or token file, CA or insecure).
+// The bootstrap RestClient config from the flags (server URL, token or token file, CA or
+// insecure): what the agent asks for its client certificate with (agent_identity.h).
 absl::StatusOr<client::RestConfig> AgentRestConfig(const AgentFlags& flags);
 // The AgentOptions from the flags (pause image default resolved).
 // Copies the node-service flags (AddNodeServiceFlags) into `options`.

@@ -55,6 +55,16 @@ struct BindingSpec {
 std::vector<RoleSpec> ControllerRoles() {
   const Strings apps = {"apps", "extensions"};
   return {
+      {"certificate-controller",
+       {R({"get", "list", "watch", "delete"}, {"certificates.k8s.io"}, {"certificatesigningrequests"}),
+        R({"update"}, {"certificates.k8s.io"},
+          {"certificatesigningrequests/status", "certificatesigningrequests/approval"}),
+        R({"approve"}, {"certificates.k8s.io"}, {"signers"},
+          {"kubernetes.io/kube-apiserver-client-kubelet"}),
+        R({"sign"}, {"certificates.k8s.io"}, {"signers"},
+          {"kubernetes.io/kube-apiserver-client", "kubernetes.io/kube-apiserver-client-kubelet",
+           "kubernetes.io/kubelet-serving"}),
+        R({"create"}, {"authorization.k8s.io"}, {"subjectaccessreviews"}), Events()}},
       {"clusterrole-aggregation-controller",
        {R({"escalate", "get", "list", "watch", "update", "patch"}, {"rbac.authorization.k8s.io"}, {"clusterroles"})}},
       {"cronjob-controller",
@@ -206,6 +216,10 @@ std::vector<RoleSpec> ClusterRoleSpecs() {
         R({"list", "watch"}, {"discovery.k8s.io"}, {"endpointslices"})}},
       {"system:node-bootstrapper",
        {R({"create", "get", "list", "watch"}, {"certificates.k8s.io"}, {"certificatesigningrequests"})}},
+      {"system:certificates.k8s.io:certificatesigningrequests:nodeclient",
+       {R({"create"}, {"certificates.k8s.io"}, {"certificatesigningrequests/nodeclient"})}},
+      {"system:certificates.k8s.io:certificatesigningrequests:selfnodeclient",
+       {R({"create"}, {"certificates.k8s.io"}, {"certificatesigningrequests/selfnodeclient"})}},
       {"system:auth-delegator",
        {R({"create"}, {"authentication.k8s.io"}, {"tokenreviews"}),
         R({"create"}, {"authorization.k8s.io"}, {"subjectaccessreviews"})}},
@@ -262,12 +276,18 @@ std::vector<BindingSpec> BindingSpecs() {
       {"system:service-account-issuer-discovery", "system:service-account-issuer-discovery",
        {{"Group", "system:serviceaccounts"}}},
       // Kubernetes binds system:node to no one (the Node authorizer grants nodes their access).
-      // Until skiff has node identities (CSRs and the Node authorizer), every agent authenticates
-      // in the group system:nodes, which is bound here to what an agent needs: the kubelet's role,
-      // and what its service proxy and cluster DNS read.
+      // Until skiff has the Node authorizer, the group system:nodes (every agent's certificate) is
+      // bound here to what an agent needs: the kubelet's role, and what its proxy and DNS read.
       {"system:node", "system:node", {{"Group", "system:nodes"}}},
       {"skiff:node-proxier", "system:node-proxier", {{"Group", "system:nodes"}}},
       {"skiff:node-dns", "system:kube-dns", {{"Group", "system:nodes"}}},
+      // Node identities (as kubeadm binds them): the join token (group system:bootstrappers) may
+      // ask for a node client certificate, which csrapproving approves; nodes renew their own.
+      {"skiff:node-bootstrapper", "system:node-bootstrapper", {{"Group", "system:bootstrappers"}}},
+      {"skiff:node-autoapprove-bootstrap", "system:certificates.k8s.io:certificatesigningrequests:nodeclient",
+       {{"Group", "system:bootstrappers"}}},
+      {"skiff:node-autoapprove-certificate-rotation",
+       "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient", {{"Group", "system:nodes"}}},
       // skiff's controller manager holds its own lease (kube-controller-manager's role only
       // names the "kube-controller-manager" one).
       {"skiff:controller-manager-lease", "skiff:controller-manager-lease",

@@ -333,7 +333,7 @@ absl::StatusOr<Object> InProcessClient::Update(const api::ResourceInfo& r, const
     if (!result.ok()) return result.status();
     return std::make_shared<const json::value>(apiserver::ScaleOf(r, *result));
   }
-  if (!subresource.empty() && subresource != "status" && subresource != "finalize") {
+  if (!subresource.empty() && subresource != "status" && subresource != "approval" && subresource != "finalize") {
     return api::MethodNotAllowedError(
         absl::StrCat("update of ", r.plural, "/", subresource, " is not supported"));
   }

@@ -1,10 +1,12 @@
 #include "client/rest/rest_client.h"
 
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -140,8 +142,9 @@ class Connection {
 // Keep-alive connections shared by requests; at most `max` open at once (callers wait for one).
 class ConnectionPool {
  public:
-  ConnectionPool(ssl::context* ctx, Endpoint endpoint, const RestConfig* config)
-      : ctx_(ctx), endpoint_(std::move(endpoint)), config_(config) {}
+  using Factory = std::function<std::unique_ptr<Connection>()>;
+  ConnectionPool(Factory factory, Endpoint endpoint, const RestConfig* config)
+      : factory_(std::move(factory)), endpoint_(std::move(endpoint)), config_(config) {}
 
   // A connection for one request. `fresh` forces a new connection (after a stale one failed).
   absl::StatusOr<std::unique_ptr<Connection>> Acquire(bool fresh, bool* reused) {
@@ -164,7 +167,7 @@ class ConnectionPool {
     }
     dropped.reset();
     *reused = false;
-    auto conn = std::make_unique<Connection>(*ctx_);
+    auto conn = factory_();
     auto status = conn->Connect(endpoint_, config_->connect_timeout, !config_->insecure_skip_tls_verify);
     if (!status.ok()) {
       Discard();
@@ -185,10 +188,21 @@ class ConnectionPool {
     cv_.notify_one();
   }
 
+  // Closes every idle connection (after a credential change).
+  void DropIdle() {
+    std::vector<std::unique_ptr<Connection>> dropped;
+    {
+      std::lock_guard lock(mu_);
+      open_ -= static_cast<int>(idle_.size());
+      dropped.swap(idle_);
+      cv_.notify_all();
+    }
+  }
+
  private:
   int Max() const { return std::max(1, config_->max_connections); }
 
-  ssl::context* ctx_;
+  Factory factory_;
   Endpoint endpoint_;
   const RestConfig* config_;
   std::mutex mu_;
@@ -478,6 +492,24 @@ absl::StatusOr<RestConfig> MakeRestConfig(const std::string& url, const std::str
 
 // ---- The client ----
 
+namespace {
+// Loads a client certificate chain and its key into `ctx`; fails if either does not parse or they
+// do not belong together.
+absl::Status UseClientCertificate(ssl::context& ctx, const std::string& cert_pem,
+                                  const std::string& key_pem) {
+  error_code ec;
+  ctx.use_certificate_chain(asio::buffer(cert_pem), ec);
+  if (ec) return absl::InvalidArgumentError(absl::StrCat("client certificate: ", ec.message()));
+  ctx.use_private_key(asio::buffer(key_pem), ssl::context::pem, ec);
+  if (ec) return absl::InvalidArgumentError(absl::StrCat("client key: ", ec.message()));
+  if (SSL_CTX_check_private_key(ctx.native_handle()) != 1) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError("client key does not match the client certificate");
+  }
+  return absl::OkStatus();
+}
+}  // namespace
+
 class RestClient::Impl {
  public:
   explicit Impl(RestConfig config) : config_(std::move(config)), ctx_(ssl::context::tls_client) {}
@@ -495,13 +527,30 @@ class RestClient::Impl {
       ctx_.set_default_verify_paths(ec);
     }
     if (!config_.client_cert_pem.empty() || !config_.client_key_pem.empty()) {
-      ctx_.use_certificate_chain(asio::buffer(config_.client_cert_pem), ec);
-      if (ec) return absl::InvalidArgumentError(absl::StrCat("client certificate: ", ec.message()));
-      ctx_.use_private_key(asio::buffer(config_.client_key_pem), ssl::context::pem, ec);
-      if (ec) return absl::InvalidArgumentError(absl::StrCat("client key: ", ec.message()));
+      if (auto s = UseClientCertificate(ctx_, config_.client_cert_pem, config_.client_key_pem); !s.ok())
+        return s;
     }
     if (!config_.token.empty()) authorization_ = absl::StrCat("Bearer ", config_.token);
-    pool_ = std::make_unique<ConnectionPool>(&ctx_, endpoint_, &config_);
+    pool_ = std::make_unique<ConnectionPool>([this] { return NewConnection(); }, endpoint_, &config_);
+    return absl::OkStatus();
+  }
+
+  // A connection whose TLS session takes the context's current client certificate (SSL_new
+  // copies it, so later changes to the context do not affect it).
+  std::unique_ptr<Connection> NewConnection() {
+    std::lock_guard lock(ctx_mu_);
+    return std::make_unique<Connection>(ctx_);
+  }
+
+  absl::Status SetClientCertificate(const std::string& cert_pem, const std::string& key_pem) {
+    // Checked on a scratch context first, so a bad pair never reaches the live one.
+    ssl::context scratch(ssl::context::tls_client);
+    if (auto s = UseClientCertificate(scratch, cert_pem, key_pem); !s.ok()) return s;
+    {
+      std::lock_guard lock(ctx_mu_);
+      if (auto s = UseClientCertificate(ctx_, cert_pem, key_pem); !s.ok()) return s;
+    }
+    pool_->DropIdle();
     return absl::OkStatus();
   }
 
@@ -573,13 +622,13 @@ class RestClient::Impl {
 
   const RestConfig& config() const { return config_; }
   const Endpoint& endpoint() const { return endpoint_; }
-  ssl::context& ctx() { return ctx_; }
 
  private:
   RestConfig config_;
   Endpoint endpoint_;
   ssl::context ctx_;
   std::string authorization_;
+  std::mutex ctx_mu_;  // guards ctx_'s certificate against SSL_new in NewConnection
   std::unique_ptr<ConnectionPool> pool_;
 };
 
@@ -712,6 +761,10 @@ absl::StatusOr<std::unique_ptr<RestClient>> RestClient::New(RestConfig config) {
 
 const RestConfig& RestClient::config() const { return impl_->config(); }
 
+absl::Status RestClient::SetClientCertificate(const std::string& cert_pem, const std::string& key_pem) {
+  return impl_->SetClientCertificate(cert_pem, key_pem);
+}
+
 absl::StatusOr<RawResponse> RestClient::Request(std::string_view method, const std::string& target,
                                                 std::string body, const std::string& content_type) {
   http::verb verb = http::string_to_verb(beast::string_view(method.data(), method.size()));
@@ -817,7 +870,7 @@ absl::StatusOr<std::unique_ptr<WatchHandle>> RestClient::Watch(const api::Resour
   state->idle_timeout = options.timeout_seconds > 0
                             ? absl::Seconds(options.timeout_seconds) + absl::Seconds(30)
                             : kWatchIdleLimit;
-  state->conn = std::make_unique<Connection>(impl_->ctx());
+  state->conn = impl_->NewConnection();
   Connection& conn = *state->conn;
   if (auto s = conn.Connect(impl_->endpoint(), config.connect_timeout, !config.insecure_skip_tls_verify);
       !s.ok()) {

@@ -7,7 +7,7 @@
 // RestConfig::max_connections in flight). Each watch gets its own connection and thread, reading the
 // chunked stream of line-delimited JSON events (with allowWatchBookmarks=true).
 //
-// Thread-safety: every method may be called concurrently. Watch handlers run on the watch's own
+// Thread-safety: every method may be called concurrently (SetClientCertificate too). Watch handlers run on the watch's own
 // thread, one event at a time.
 // Ownership: the client owns its connections; a WatchHandle must be destroyed before its client.
 // Failure: API errors become absl::Status values carrying the server's metav1.Status (HTTP code,
@@ -101,6 +101,12 @@ class RestClient : public Client {
   // are returned as responses, not errors; only transport failures are errors.
   absl::StatusOr<RawResponse> Request(std::string_view method, const std::string& target,
                                       std::string body = "", const std::string& content_type = "");
+
+  // Replaces the client certificate and key (PEM) for every connection opened from now on, and
+  // closes idle ones so the next requests use it; requests and watches in flight finish on the
+  // connection they have. InvalidArgument when the PEM does not parse or the key does not match.
+  // (Certificate rotation: the agent switches to a renewed certificate without restarting.)
+  absl::Status SetClientCertificate(const std::string& cert_pem, const std::string& key_pem);
 
   const RestConfig& config() const;
 

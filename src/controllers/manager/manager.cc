@@ -1,5 +1,7 @@
 #include "controllers/manager/manager.h"
 
+#include "controllers/certificates/csr_approving_controller.h"
+#include "controllers/certificates/csr_signing_controller.h"
 #include "controllers/clusterroleaggregation/cluster_role_aggregation_controller.h"
 #include "controllers/cronjob/cronjob_controller.h"
 #include "controllers/daemonset/daemonset_controller.h"
@@ -54,6 +56,8 @@ const std::vector<NamedController>& RegisteredControllers() {
       {"servicelb", servicelb::NewServiceLbController},
       {"clusterrole-aggregation", NewClusterRoleAggregationController},
       {"resourcequota", NewResourceQuotaController},
+      {"csrapproving", certificates::NewCsrApprovingController},
+      {"csrsigning", certificates::NewCsrSigningController},
   };
   // clang-format on
   return *controllers;
@@ -79,6 +83,8 @@ std::string ControllerServiceAccount(const std::string& controller) {
       {"clusterrole-aggregation", "clusterrole-aggregation-controller"},
       {"resourcequota", "resourcequota-controller"},
       {"root-ca-cert-publisher", "root-ca-cert-publisher"},
+      {"csrapproving", "certificate-controller"},
+      {"csrsigning", "certificate-controller"},
   };
   // clang-format on
   auto it = accounts->find(controller);

@@ -18,6 +18,10 @@ void AddManagerFlags(CLI::App* command, ManagerFlags* flags) {
                    "How long a node may stay silent before it is marked Unknown (e.g. 40s, 2m)")
       ->capture_default_str();
   command
+      ->add_option("--cluster-signing-duration", flags->cluster_signing_duration,
+                   "Longest validity of the certificates issued for CertificateSigningRequests")
+      ->capture_default_str();
+  command
       ->add_option("--leader-elect-lease-duration", flags->leader_elect_lease_duration,
                    "How long a candidate waits after the last renewal before taking the controller "
                    "manager's lease")
@@ -62,6 +66,9 @@ absl::StatusOr<ManagerOptions> ToManagerOptions(const ManagerFlags& flags) {
   auto grace = ParseFlagDuration("--node-monitor-grace-period", flags.node_monitor_grace_period);
   if (!grace.ok()) return grace.status();
   c.node_monitor_grace_period = *grace;
+  auto signing = ParseFlagDuration("--cluster-signing-duration", flags.cluster_signing_duration);
+  if (!signing.ok()) return signing.status();
+  c.cluster_signing_duration = *signing;
 
   client::LeaderElectionConfig& le = options.leader_election;
   auto lease = ParseFlagDuration("--leader-elect-lease-duration", flags.leader_elect_lease_duration);

@@ -1,5 +1,6 @@
 // The `skiff server` flags that configure the controller manager and its controllers
-// (--cluster-cidr, --node-cidr-mask-size, --node-monitor-grace-period, --leader-elect-*), and
+// (--cluster-cidr, --node-cidr-mask-size, --node-monitor-grace-period, --cluster-signing-duration,
+// --leader-elect-*), and
 // their conversion to ManagerOptions. Kept here so the binary's main.cc only wires them.
 // Thread-safety: plain functions over values. Ownership: flags are plain values owned by the caller.
 // Failure: ToManagerOptions answers InvalidArgument naming the flag and what is wrong with it
@@ -23,6 +24,7 @@ struct ManagerFlags {
   std::string cluster_cidr = "10.42.0.0/16";
   int node_cidr_mask_size = 0;  // 0 = 24 (IPv4) / 64 (IPv6)
   std::string node_monitor_grace_period = "40s";
+  std::string cluster_signing_duration = "8760h";  // longest certificate csrsigning issues
   std::string leader_elect_lease_duration = "15s";
   std::string leader_elect_renew_deadline = "10s";
   std::string leader_elect_retry_period = "2s";
