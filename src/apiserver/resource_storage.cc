@@ -551,7 +551,11 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Delete(const api::ResourceInfo& r, co
       if (obj == live) return current;
       auto stored = store_->Update(current->key, StoredForm(obj), current->revision);
       if (!stored.ok()) {
-        if (absl::IsFailedPrecondition(stored.status()) || absl::IsNotFound(stored.status())) continue;
+        if (absl::IsFailedPrecondition(stored.status()) || absl::IsNotFound(stored.status())) {
+          // Lost to a concurrent write: re-read only once the cache holds it, else every retry loses.
+          if (auto s = cache_->WaitForRevision(store_->CurrentRevision()); !s.ok()) return s;
+          continue;
+        }
         return stored.status();
       }
       if (auto s = cache_->WaitForRevision(*stored); !s.ok()) return s;
@@ -563,7 +567,10 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Delete(const api::ResourceInfo& r, co
     }
     auto rev = store_->Delete(current->key, current->revision);
     if (!rev.ok()) {
-      if (absl::IsFailedPrecondition(rev.status()) || absl::IsNotFound(rev.status())) continue;
+      if (absl::IsFailedPrecondition(rev.status()) || absl::IsNotFound(rev.status())) {
+        if (auto s = cache_->WaitForRevision(store_->CurrentRevision()); !s.ok()) return s;
+        continue;
+      }
       return rev.status();
     }
     NotifyDeleted(r, live);
