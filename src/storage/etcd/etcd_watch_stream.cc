@@ -101,6 +101,15 @@ void EtcdWatchStream::Run() {
   while (true) {
     size_t index = 0;
     std::shared_ptr<grpc::Channel> channel = client_->CurrentChannel(&index);
+    // Connect before taking mu_: writes on a stream whose channel is still connecting block.
+    if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::milliseconds(500))) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (stopping_) return;
+      }
+      client_->FailedOver(index);
+      continue;
+    }
     auto stub = etcdserverpb::Watch::NewStub(channel);
     auto context = std::make_shared<grpc::ClientContext>();
     // As etcd's own client: a member cut off from the leader ends the stream instead of going quiet.
