@@ -2,9 +2,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <atomic>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <mutex>
@@ -341,7 +341,8 @@ int RunCreateBenchComparingEtcd(const TargetOptions& target_options, const Creat
     return 2;
   }
   MachineInfo machine = ReadMachineInfo();
-  auto on_sqlite = MeasureCreates(target_options, options, machine, "skiff apiserver bench: (a) ConfigMap creates on SQLite");
+  auto on_sqlite = MeasureCreates(target_options, options, machine,
+                                  "skiff apiserver bench: (a) ConfigMap creates on SQLite");
   if (!on_sqlite.ok()) {
     std::fprintf(stderr, "create (SQLite): %s\n", on_sqlite.status().ToString().c_str());
     return 1;
@@ -357,14 +358,16 @@ int RunCreateBenchComparingEtcd(const TargetOptions& target_options, const Creat
     return 1;
   }
   TargetOptions on_etcd_target = target_options;
-  on_etcd_target.server_args.insert(on_etcd_target.server_args.end(), {"--etcd-servers", (*etcd)->client_url()});
+  on_etcd_target.server_args.insert(on_etcd_target.server_args.end(),
+                                    {"--etcd-servers", (*etcd)->client_url()});
   auto etcd_cpu_before = ReadProcCpuSeconds((*etcd)->pid());
   auto on_etcd = MeasureCreates(on_etcd_target, options, machine,
                                 "skiff apiserver bench: (a) ConfigMap creates on a one-member etcd");
   auto etcd_cpu_after = ReadProcCpuSeconds((*etcd)->pid());
-  std::string etcd_cpu = etcd_cpu_before.ok() && etcd_cpu_after.ok()
-                             ? absl::StrFormat("%.2f s (server start, setup and the run)", *etcd_cpu_after - *etcd_cpu_before)
-                             : "unknown";
+  std::string etcd_cpu =
+      etcd_cpu_before.ok() && etcd_cpu_after.ok()
+          ? absl::StrFormat("%.2f s (server start, setup and the run)", *etcd_cpu_after - *etcd_cpu_before)
+          : "unknown";
   etcd->reset();
   if (!target_options.keep_files) std::filesystem::remove_all(etcd_dir);
   if (!on_etcd.ok()) {
@@ -375,10 +378,11 @@ int RunCreateBenchComparingEtcd(const TargetOptions& target_options, const Creat
   std::string etcd_version = version.ok() ? version->output.substr(0, version->output.find('\n')) : "unknown";
   Report report("skiff apiserver bench: ConfigMap creates, SQLite vs etcd (same run, fresh server each)");
   report.Section("conditions");
-  report.Add("etcd", absl::StrCat(etcd_version, ", one member on 127.0.0.1, data dir on the same disk as "
+  report.Add("etcd", absl::StrCat(etcd_version,
+                                  ", one member on 127.0.0.1, data dir on the same disk as "
                                   "SQLite's, default flags (fsync per commit)"));
-  report.Add("load", absl::StrCat(options.connections, " keep-alive HTTPS connections, ", options.object_bytes,
-                                  "-byte ConfigMaps, closed loop"));
+  report.Add("load", absl::StrCat(options.connections, " keep-alive HTTPS connections, ",
+                                  options.object_bytes, "-byte ConfigMaps, closed loop"));
   report.Add("Kubernetes reference", absl::StrFormat("%s (kube-apiserver 1.20 + etcd 3.4, this machine size)",
                                                      FormatRate(kKubernetesOnEtcdRate)));
   report.Section("results");

@@ -165,7 +165,8 @@ TEST_F(EtcdStoreTest, WatchResumesAfterEtcdRestartWithoutLossOrDuplicates) {
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // room for a duplicate
   std::lock_guard<std::mutex> lock(events.mu);
   ASSERT_EQ(events.revisions.size(), 20u);
-  for (size_t i = 0; i < events.revisions.size(); ++i) EXPECT_EQ(events.revisions[i], static_cast<int64_t>(i + 1));
+  for (size_t i = 0; i < events.revisions.size(); ++i)
+    EXPECT_EQ(events.revisions[i], static_cast<int64_t>(i + 1));
   EXPECT_EQ(events.keys.back(), "/w/b9");
   EXPECT_FALSE(events.error.has_value());
 }

@@ -160,24 +160,27 @@ void EtcdWatchStream::OnResponse(const etcdserverpb::WatchResponse& response) {
   if (response.canceled()) {
     if (targets.empty()) return;  // our own cancel
     if (response.compact_revision() > 0) {
-      Fail(targets.front(), absl::OutOfRangeError(absl::StrCat(
-                                "etcd watch: history before revision ", response.compact_revision() - kRevisionOffset,
-                                " has been compacted")));
+      Fail(targets.front(), absl::OutOfRangeError(absl::StrCat("etcd watch: history before revision ",
+                                                               response.compact_revision() - kRevisionOffset,
+                                                               " has been compacted")));
     } else {
-      Fail(targets.front(), absl::UnavailableError(absl::StrCat("etcd canceled the watch: ", response.cancel_reason())));
+      Fail(targets.front(),
+           absl::UnavailableError(absl::StrCat("etcd canceled the watch: ", response.cancel_reason())));
     }
     return;
   }
   if (response.events_size() > 0) {
     for (const auto& watcher : targets) Deliver(*watcher, response);
-    observed_revision_ = std::max(observed_revision_.load(), response.events(response.events_size() - 1).kv().mod_revision());
+    observed_revision_ =
+        std::max(observed_revision_.load(), response.events(response.events_size() - 1).kv().mod_revision());
     return;
   }
   if (!response.created() && header_revision > 0) {
     // A progress notification: nothing under this watch changed up to header_revision.
     for (const auto& watcher : targets) {
       int64_t resume = watcher->resume_revision.load();
-      while (resume < header_revision + 1 && !watcher->resume_revision.compare_exchange_weak(resume, header_revision + 1)) {
+      while (resume < header_revision + 1 &&
+             !watcher->resume_revision.compare_exchange_weak(resume, header_revision + 1)) {
       }
     }
     observed_revision_ = std::max(observed_revision_.load(), header_revision);

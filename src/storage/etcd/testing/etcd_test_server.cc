@@ -78,14 +78,28 @@ absl::StatusOr<std::unique_ptr<EtcdTestServer>> EtcdTestServer::Start(const std:
 absl::Status EtcdTestServer::Launch() {
   std::error_code error;
   std::filesystem::create_directories(data_dir_, error);
-  std::vector<std::string> argv = {
-      binary_, "--name", "skiff-test", "--data-dir", data_dir_, "--listen-client-urls", client_url_,
-      "--advertise-client-urls", client_url_, "--listen-peer-urls", peer_url_, "--initial-advertise-peer-urls",
-      peer_url_, "--initial-cluster", absl::StrCat("skiff-test=", peer_url_), "--logger", "zap", "--log-outputs",
-      "stderr"};
+  std::vector<std::string> argv = {binary_,
+                                   "--name",
+                                   "skiff-test",
+                                   "--data-dir",
+                                   data_dir_,
+                                   "--listen-client-urls",
+                                   client_url_,
+                                   "--advertise-client-urls",
+                                   client_url_,
+                                   "--listen-peer-urls",
+                                   peer_url_,
+                                   "--initial-advertise-peer-urls",
+                                   peer_url_,
+                                   "--initial-cluster",
+                                   absl::StrCat("skiff-test=", peer_url_),
+                                   "--logger",
+                                   "zap",
+                                   "--log-outputs",
+                                   "stderr"};
   if (tls_) {
-    argv.insert(argv.end(), {"--cert-file", tls_->cert_file, "--key-file", tls_->key_file, "--client-cert-auth",
-                             "--trusted-ca-file", tls_->client_ca_file});
+    argv.insert(argv.end(), {"--cert-file", tls_->cert_file, "--key-file", tls_->key_file,
+                             "--client-cert-auth", "--trusted-ca-file", tls_->client_ca_file});
   }
   auto pid = base::SpawnDaemon(argv, data_dir_ + ".log");
   if (!pid.ok()) return pid.status();
@@ -100,7 +114,8 @@ absl::Status EtcdTestServer::Launch() {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  return absl::UnavailableError(absl::StrCat("etcd did not listen on ", client_url_, "; see ", data_dir_, ".log"));
+  return absl::UnavailableError(
+      absl::StrCat("etcd did not listen on ", client_url_, "; see ", data_dir_, ".log"));
 }
 
 absl::Status EtcdTestServer::Signal(int signal) {
