@@ -185,6 +185,9 @@ absl::Status Server::Start() {
   if (auto s = SetUpAuthorization(); !s.ok()) return s;
 
   // Certificates need the real port in the kubeconfig, so bind first when the port is 0.
+  // Pods reach the server at the kubernetes Service's ClusterIP (KUBERNETES_SERVICE_HOST), so the
+  // serving certificate names it, as kube-apiserver's does.
+  pki.extra_sans.push_back(base::NthAddress(parts_->service_allocations->cidr(), 1));
   http::HttpServerOptions http_options;
   http_options.listen_address = host;
   http_options.port = port;
@@ -284,6 +287,10 @@ absl::Status Server::SetUpAuthorization() {
 }
 
 const Authorizer* Server::authorizer() const { return parts_->authorizer; }
+
+const ServiceAccountTokens* Server::service_account_tokens() const {
+  return parts_->service_account_tokens.get();
+}
 
 void Server::Stop() {
   if (parts_->credential_renewal) parts_->credential_renewal->Stop();

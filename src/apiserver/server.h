@@ -18,6 +18,7 @@ namespace skiff::apiserver {
 class Authorizer;
 class ResourceStorage;
 class ServiceAllocations;
+class ServiceAccountTokens;
 
 struct ServerOptions {
   std::string data_dir = "/var/lib/skiff";
@@ -62,6 +63,9 @@ class Server {
   ResourceStorage* storage() const;
   // What decides every request (RBAC or AlwaysAllow), for in-process clients; null before Start.
   const Authorizer* authorizer() const;
+  // The ServiceAccount token issuer and verifier (TokenRequest for in-process clients such as the
+  // node agent); null before Start.
+  const ServiceAccountTokens* service_account_tokens() const;
 
  private:
   absl::Status SetUpAuthorization();

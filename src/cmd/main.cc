@@ -18,6 +18,7 @@
 #include "agent/kubelet/images_command.h"
 #include "apiserver/audit/options.h"
 #include "apiserver/server.h"
+#include "apiserver/service_account_tokens.h"
 #include "base/file.h"
 #include "base/file_limit.h"
 #include "base/process.h"
@@ -125,6 +126,8 @@ int RunServer(const skiff::apiserver::ServerOptions& options, bool disable_contr
     agent_client = ClientAs(server, "skiff-agent",
                             User{.name = "system:node:" + NodeName(agent_options.node_name),
                                  .groups = {"system:nodes"}});
+    // The agent requests the tokens of its pods' projected serviceAccountToken volumes.
+    agent_client->set_token_issuer(&server.service_account_tokens()->issuer());
     agent = std::make_unique<skiff::agent::kubelet::Agent>(agent_client.get(), agent_options);
     if (auto agent_status = agent->Start(); !agent_status.ok()) {
       std::fprintf(stderr, "skiff server: node agent: %s\n", agent_status.ToString().c_str());

@@ -249,7 +249,11 @@ absl::Status Agent::Start() {
     translator_options.dns.cluster_dns = {options_.cluster_dns};
     translator_options.dns.cluster_domain = options_.cluster_domain;
     translator_options.dns.host = podspec::ReadResolvConf(options_.resolv_conf);
-    translator_ = std::make_unique<PodspecTranslator>(client_, std::move(translator_options));
+    translator_options.node_name = options_.node_name;
+    translator_options.tokens.clock = options_.clock;
+    // The Services informer the proxy and DNS share gives containers their service variables.
+    translator_ = std::make_unique<PodspecTranslator>(
+        client_, std::move(translator_options), &informers_->For(client::Resource("", "v1", "services")));
     pod_manager_ = std::make_unique<pods::PodManager>(informers_.get(), runtime_.get(), translator_.get(),
                                                       pod_options, options_.clock);
     probes_ =

@@ -12,7 +12,9 @@
 //      addresses; rejects for unallocated addresses of `service_cidr`) and the cluster DNS server
 //      on `cluster_dns`, bound on the dummy interface
 //      skiff-dns0 so pods and host processes reach it directly;
-//   7. starts the PodManager (pods bound to this node).
+//   7. starts the PodManager (pods bound to this node) with the full pod spec translation: volumes
+//      (projected ServiceAccount tokens through TokenRequest, refreshed before they expire) and
+//      the service environment variables.
 // Stop() undoes it in reverse; containers keep running (an agent restart adopts them) and the
 // proxy's rules stay in place (a restarted agent re-syncs them without dropping flows).
 // The server runs one in-process (InProcessClient, no token); `skiff agent` one over a RestClient.

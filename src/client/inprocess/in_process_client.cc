@@ -16,6 +16,7 @@
 #include "api/unknown_fields.h"
 #include "apiserver/schema_admission.h"
 #include "apiserver/selection.h"
+#include "apiserver/serviceaccount/token_issuer.h"
 #include "apiserver/subresources.h"
 #include "apiserver/watch_cache.h"
 #include "base/json.h"
@@ -460,6 +461,12 @@ absl::StatusOr<json::value> InProcessClient::CreateSubresource(const api::Resour
     auto evicted = apiserver::EvictPod(storage_, *clock_, r, ns, name, body, false);
     if (!evicted.ok()) return evicted.status();
     return SuccessStatus(201);
+  }
+  if (subresource == "token" && r.group.empty() && r.plural == "serviceaccounts" && token_issuer_) {
+    std::vector<std::string> warnings;  // no channel for them in this interface (the HTTP path sends them)
+    auto answer = token_issuer_->CreateToken(ns, name, body, &warnings);
+    if (!answer.ok()) return answer.status();
+    return json::value(std::move(*answer));
   }
   return api::MethodNotAllowedError(
       absl::StrCat("create of ", r.plural, "/", subresource, " is not supported"));

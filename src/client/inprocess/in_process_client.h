@@ -1,6 +1,7 @@
 // InProcessClient: the Client inside `skiff server`. Calls apiserver::ResourceStorage directly —
 // the same write path as HTTP, so admission, validation, resourceVersion rules, finalizers and the
-// subresources (status, scale, binding, eviction, namespaces/finalize) behave identically — with
+// subresources (status, scale, binding, eviction, namespaces/finalize, and serviceaccounts/token once
+// set_token_issuer is called) behave identically — with
 // no HTTP and no re-encoding: reads come from the watch cache and are parsed once per call.
 // Objects are converted between the requested version and the storage version like the HTTP path.
 // Unknown fields are pruned silently (fieldValidation=Ignore). List pagination (limit/continue)
@@ -27,6 +28,10 @@
 #include "apiserver/resource_storage.h"
 #include "base/clock.h"
 #include "client/client.h"
+
+namespace skiff::apiserver::serviceaccount {
+class TokenIssuer;
+}
 
 namespace skiff::client {
 
@@ -64,6 +69,9 @@ class InProcessClient : public Client {
     authorizer_ = authorizer;
     user_ = std::move(user);
   }
+  // Serves TokenRequests (CreateSubresource of serviceaccounts/token) with the API server's issuer
+  // (borrowed; must outlive the client). Without one they are refused (405). Set before sharing.
+  void set_token_issuer(const apiserver::serviceaccount::TokenIssuer* issuer) { token_issuer_ = issuer; }
 
  private:
   // OK, or the 403 the API server would answer `user_` for this request.
@@ -80,6 +88,7 @@ class InProcessClient : public Client {
   bool strip_managed_fields_ = false;
   const apiserver::Authorizer* authorizer_ = nullptr;
   apiserver::User user_;
+  const apiserver::serviceaccount::TokenIssuer* token_issuer_ = nullptr;
 };
 
 }  // namespace skiff::client
