@@ -23,6 +23,7 @@
 #include "agent/proxy/service_proxy.h"
 #include "agent/server/agent_server.h"
 #include "api/object_meta.h"
+#include "base/ipv4.h"
 #include "base/json.h"
 #include "base/net_address.h"
 #include "base/process.h"
@@ -163,7 +164,13 @@ absl::Status Agent::StartServices() {
     proxy_options.node_ips = {options_.node_ip};
     proxy_options.pod_bridge = node::kCniBridge;
     if (options_.enable_cluster_dns) proxy_options.local_service_ips = {options_.cluster_dns};
-    if (!options_.service_cidr.empty()) proxy_options.service_cidrs = {options_.service_cidr};
+    if (!options_.service_cidr.empty()) {
+      proxy_options.service_cidrs = {options_.service_cidr};
+      // The kubernetes Service (the first address) may lead to a loopback-only API server.
+      if (absl::StatusOr<base::Ipv4Cidr> cidr = base::ParseIpv4Cidr(options_.service_cidr); cidr.ok()) {
+        proxy_options.api_service_ip = base::NthAddress(*cidr, 1);
+      }
+    }
     proxy_ = std::make_unique<proxy::ServiceProxy>(informers_.get(), proxy_options);
     if (absl::Status s = proxy_->Start(); !s.ok()) {
       proxy_.reset();
