@@ -120,7 +120,8 @@ def test_pod_token_reaches_the_api_with_its_roles_and_dies_with_the_pod(node):
     listing = exec_in(s, "tokenpod", f"ls -la {SA_DIR}").stdout
     assert "..data ->" in listing and "token -> ..data/token" in listing, listing
 
-    env = dict(line.split("=", 1) for line in exec_in(s, "tokenpod", "env").stdout.splitlines() if "=" in line)
+    env_lines = exec_in(s, "tokenpod", "env").stdout.splitlines()
+    env = dict(line.split("=", 1) for line in env_lines if "=" in line)
     assert env["KUBERNETES_SERVICE_HOST"] == KUBERNETES_IP
     assert env["KUBERNETES_SERVICE_PORT"] == "443"
     assert env["KUBERNETES_SERVICE_PORT_HTTPS"] == "443"
@@ -139,9 +140,11 @@ def test_pod_token_reaches_the_api_with_its_roles_and_dies_with_the_pod(node):
     with tempfile.NamedTemporaryFile("w", suffix=".crt") as ca_file:
         ca_file.write(ca)
         ca_file.flush()
-        assert get_in_pod_netns(pid, address, f"/api/v1/namespaces/{NS}/pods", token, ca_file.name) == 200
-        assert get_in_pod_netns(pid, address, f"/api/v1/namespaces/{NS}/secrets", token, ca_file.name) == 403
-        assert get_in_pod_netns(pid, address, f"/api/v1/namespaces/{OTHER_NS}/pods", token, ca_file.name) == 403
+        def status(path):
+            return get_in_pod_netns(pid, address, path, token, ca_file.name)
+        assert status(f"/api/v1/namespaces/{NS}/pods") == 200
+        assert status(f"/api/v1/namespaces/{NS}/secrets") == 403
+        assert status(f"/api/v1/namespaces/{OTHER_NS}/pods") == 403
 
     # The same token from outside, then after the pod is gone.
     assert api_status(s, token, f"/api/v1/namespaces/{NS}/pods") == 200

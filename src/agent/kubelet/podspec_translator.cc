@@ -154,7 +154,8 @@ absl::StatusOr<cri::v1::ContainerConfig> PodspecTranslator::ContainerConfig(
   podspec::ContainerOptions options;
   if (services_ != nullptr) {
     if (!services_->HasSynced()) {
-      return absl::UnavailableError("services have not yet been read at least once, cannot construct envvars");
+      return absl::UnavailableError(
+          "services have not yet been read at least once, cannot construct envvars");
     }
     client::Informer* services = services_;
     options.service_env = [services](const std::string& ns, bool service_links) {

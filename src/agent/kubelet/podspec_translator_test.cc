@@ -192,7 +192,8 @@ TEST_F(PodspecTranslatorTest, ProjectedTokenIsRequestedRefreshedAndForgotten) {
     "spec":{"serviceAccountName":"default",
       "volumes":[{"name":"kube-api-access-x","projected":{"defaultMode":420,"sources":[
         {"serviceAccountToken":{"expirationSeconds":3600,"path":"token"}},
-        {"downwardAPI":{"items":[{"path":"namespace","fieldRef":{"apiVersion":"v1","fieldPath":"metadata.namespace"}}]}}]}}],
+        {"downwardAPI":{"items":[{"path":"namespace",
+                                  "fieldRef":{"apiVersion":"v1","fieldPath":"metadata.namespace"}}]}}]}}],
       "containers":[{"name":"c","image":"i"}]}})"));
   ASSERT_TRUE(created.ok()) << created.status();
   const boost::json::value& pod = **created;
@@ -236,7 +237,8 @@ TEST_F(PodspecTranslatorTest, ServiceVariablesFromTheInformerOnceSynced) {
   client::Informer services(server_.client(), client::Resource("", "v1", "services"), {});
   PodspecTranslator translator(server_.client(), options_, &services);
   auto pod = J(R"j({"metadata":{"name":"env","namespace":"default","uid":"u8"},
-    "spec":{"containers":[{"name":"c","image":"i","env":[{"name":"URL","value":"https://$(KUBERNETES_SERVICE_HOST)"}]}]}})j");
+    "spec":{"containers":[{"name":"c","image":"i",
+                           "env":[{"name":"URL","value":"https://$(KUBERNETES_SERVICE_HOST)"}]}]}})j");
   const auto& container = pod.at("spec").at("containers").at(0);
   auto early = translator.ContainerConfig(pod, container, 0, {});
   EXPECT_TRUE(absl::IsUnavailable(early.status())) << early.status();

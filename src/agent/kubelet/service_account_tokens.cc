@@ -19,7 +19,8 @@ std::string ServiceAccountOf(const json::value& pod) {
   return name.empty() ? "default" : name;
 }
 
-json::value TokenRequestBody(const json::value& pod, const std::string& audience, int64_t expiration_seconds) {
+json::value TokenRequestBody(const json::value& pod, const std::string& audience,
+                             int64_t expiration_seconds) {
   json::array audiences;
   if (!audience.empty()) audiences.emplace_back(audience);  // none: the API server's own audiences
   return json::object{
@@ -49,7 +50,8 @@ bool TokenNeedsRefresh(absl::Time now, absl::Time expiration, int64_t expiration
   return now > expiration - absl::Seconds(expiration_seconds * 20 / 100) - jitter;
 }
 
-ServiceAccountTokenManager::ServiceAccountTokenManager(client::Client* client, ServiceAccountTokenOptions options)
+ServiceAccountTokenManager::ServiceAccountTokenManager(client::Client* client,
+                                                       ServiceAccountTokenOptions options)
     : client_(client),
       options_(std::move(options)),
       clock_(options_.clock ? options_.clock : &base::RealClock()),
@@ -65,7 +67,8 @@ absl::Duration ServiceAccountTokenManager::Jitter() {
   return std::clamp(random_(), 0.0, 1.0) * options_.max_jitter;
 }
 
-absl::StatusOr<std::string> ServiceAccountTokenManager::Token(const json::value& pod, const std::string& audience,
+absl::StatusOr<std::string> ServiceAccountTokenManager::Token(const json::value& pod,
+                                                              const std::string& audience,
                                                               int64_t expiration_seconds) {
   const std::string uid = api::Uid(pod);
   if (uid.empty()) return absl::InvalidArgumentError("failed to fetch token: the pod has no metadata.uid");
@@ -99,14 +102,17 @@ absl::StatusOr<std::string> ServiceAccountTokenManager::Token(const json::value&
   const absl::Duration backoff =
       std::min(options_.max_backoff, options_.initial_backoff * (int64_t{1} << std::min(e.failures - 1, 20)));
   e.next_attempt = now + backoff;
-  e.last_error = absl::Status(fresh.status().code(), absl::StrCat("failed to fetch token: ", fresh.status().message()));
+  e.last_error =
+      absl::Status(fresh.status().code(), absl::StrCat("failed to fetch token: ", fresh.status().message()));
   const bool valid = !e.token.empty() && now < e.expiration;
-  const std::string what = absl::StrCat("service account \"", service_account, "\"",
-                                        audience.empty() ? "" : absl::StrCat(" (audience \"", audience, "\")"));
+  const std::string what =
+      absl::StrCat("service account \"", service_account, "\"",
+                   audience.empty() ? "" : absl::StrCat(" (audience \"", audience, "\")"));
   spdlog::warn("agent: pod {}/{}: token for {}: {} (retry in {})", api::Namespace(pod), api::Name(pod), what,
                std::string(e.last_error.message()), absl::FormatDuration(backoff));
   if (options_.events) {
-    options_.events->Event(PodReference(pod), client::kEventWarning, valid ? "TokenRefreshFailed" : "FailedMount",
+    options_.events->Event(PodReference(pod), client::kEventWarning,
+                           valid ? "TokenRefreshFailed" : "FailedMount",
                            absl::StrCat(valid ? "refreshing the token of " : "getting a token for ", what,
                                         " failed, will retry: ", fresh.status().message()));
   }
@@ -117,9 +123,9 @@ absl::StatusOr<std::string> ServiceAccountTokenManager::Token(const json::value&
 absl::StatusOr<ServiceAccountTokenManager::Entry> ServiceAccountTokenManager::Request(
     const json::value& pod, const std::string& service_account, const std::string& audience,
     int64_t expiration_seconds) {
-  absl::StatusOr<json::value> answer =
-      client_->CreateSubresource(client::Resource("", "v1", "serviceaccounts"), api::Namespace(pod),
-                                 service_account, "token", TokenRequestBody(pod, audience, expiration_seconds));
+  absl::StatusOr<json::value> answer = client_->CreateSubresource(
+      client::Resource("", "v1", "serviceaccounts"), api::Namespace(pod), service_account, "token",
+      TokenRequestBody(pod, audience, expiration_seconds));
   if (!answer.ok()) return answer.status();
   Entry e;
   e.token = base::GetString(*answer, {"status", "token"});

@@ -34,7 +34,8 @@ TEST(TokenNeedsRefreshTest, AtEightyPercentOfTheLifetimeOrAfterADay) {
   // A two-day token is renewed after a day, long before 80%.
   const absl::Time long_expiry = issued + absl::Hours(48);
   EXPECT_FALSE(TokenNeedsRefresh(issued + day, long_expiry, 48 * 3600, day, absl::ZeroDuration()));
-  EXPECT_TRUE(TokenNeedsRefresh(issued + day + absl::Seconds(1), long_expiry, 48 * 3600, day, absl::ZeroDuration()));
+  EXPECT_TRUE(
+      TokenNeedsRefresh(issued + day + absl::Seconds(1), long_expiry, 48 * 3600, day, absl::ZeroDuration()));
 }
 
 class ServiceAccountTokenManagerTest : public ::testing::Test {
@@ -76,8 +77,9 @@ class ServiceAccountTokenManagerTest : public ::testing::Test {
   ServiceAccountTokenManager& Manager() {
     if (!manager_) {
       manager_ = std::make_unique<ServiceAccountTokenManager>(
-          server_.client(), ServiceAccountTokenOptions{.clock = &clock_, .events = events_.get(),
-                                                       .max_jitter = absl::ZeroDuration()});
+          server_.client(),
+          ServiceAccountTokenOptions{
+              .clock = &clock_, .events = events_.get(), .max_jitter = absl::ZeroDuration()});
     }
     return *manager_;
   }
@@ -181,7 +183,8 @@ TEST_F(ServiceAccountTokenManagerTest, FailuresBackOffAndBecomeEvents) {
 TEST_F(ServiceAccountTokenManagerTest, ValidTokenIsKeptWhileRefreshFails) {
   auto first = Manager().Token(pod_, "", 3600);
   ASSERT_TRUE(first.ok()) << first.status();
-  ASSERT_TRUE(server_.client()->Delete(client::Resource("", "v1", "serviceaccounts"), "default", "robot").ok());
+  ASSERT_TRUE(
+      server_.client()->Delete(client::Resource("", "v1", "serviceaccounts"), "default", "robot").ok());
   clock_.Advance(absl::Seconds(3000));
   auto kept = Manager().Token(pod_, "", 3600);
   ASSERT_TRUE(kept.ok()) << kept.status();

@@ -37,7 +37,8 @@ void AppendServiceVars(const boost::json::value& service, std::vector<EnvVar>& o
   out.push_back({port_var, absl::StrCat(base::GetInt(list[0], {"port"}))});
   for (const auto& port : list) {
     std::string name = base::GetString(port, {"name"});
-    if (!name.empty()) out.push_back({absl::StrCat(port_var, "_", VarName(name)), absl::StrCat(base::GetInt(port, {"port"}))});
+    if (!name.empty())
+      out.push_back({absl::StrCat(port_var, "_", VarName(name)), absl::StrCat(base::GetInt(port, {"port"}))});
   }
   // Docker link variables (the first port also gets the short <NAME>_PORT).
   for (size_t i = 0; i < list.size(); ++i) {

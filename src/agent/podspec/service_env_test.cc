@@ -17,7 +17,8 @@ client::Object Service(const char* json) {
 }
 
 const char kKubernetes[] = R"j({"metadata":{"name":"kubernetes","namespace":"default"},
-  "spec":{"clusterIP":"10.43.0.1","ports":[{"name":"https","port":443,"protocol":"TCP","targetPort":6443}]}})j";
+  "spec":{"clusterIP":"10.43.0.1",
+          "ports":[{"name":"https","port":443,"protocol":"TCP","targetPort":6443}]}})j";
 
 TEST(ServiceEnvTest, MasterServiceLikeTheKubelet) {
   auto vars = ServiceEnvironment({Service(kKubernetes)}, "apps", true);
@@ -32,25 +33,27 @@ TEST(ServiceEnvTest, MasterServiceLikeTheKubelet) {
 }
 
 TEST(ServiceEnvTest, NamespaceServicesOnlyWithServiceLinks) {
-  std::vector<client::Object> services = {
-      Service(kKubernetes),
-      Service(R"j({"metadata":{"name":"my-db","namespace":"apps"},
-                   "spec":{"clusterIP":"10.43.5.6","ports":[{"port":5432},{"name":"metrics","port":9187,"protocol":"UDP"}]}})j"),
-      Service(R"j({"metadata":{"name":"other","namespace":"elsewhere"},
+  std::vector<client::Object> services = {Service(kKubernetes),
+                                          Service(R"j({"metadata":{"name":"my-db","namespace":"apps"},
+                   "spec":{"clusterIP":"10.43.5.6",
+                           "ports":[{"port":5432},{"name":"metrics","port":9187,"protocol":"UDP"}]}})j"),
+                                          Service(R"j({"metadata":{"name":"other","namespace":"elsewhere"},
                    "spec":{"clusterIP":"10.43.5.7","ports":[{"port":80}]}})j"),
-      Service(R"j({"metadata":{"name":"headless","namespace":"apps"},
+                                          Service(R"j({"metadata":{"name":"headless","namespace":"apps"},
                    "spec":{"clusterIP":"None","ports":[{"port":80}]}})j"),
-      Service(R"j({"metadata":{"name":"external","namespace":"apps"},
+                                          Service(R"j({"metadata":{"name":"external","namespace":"apps"},
                    "spec":{"type":"ExternalName","externalName":"example.com"}})j")};
   auto with_links = ServiceEnvironment(services, "apps", true);
   std::vector<std::string> names;
   for (const auto& v : with_links) names.push_back(v.name + "=" + v.value);
-  EXPECT_THAT(names, ::testing::IsSupersetOf({"MY_DB_SERVICE_HOST=10.43.5.6", "MY_DB_SERVICE_PORT=5432",
-                                              "MY_DB_SERVICE_PORT_METRICS=9187", "MY_DB_PORT=tcp://10.43.5.6:5432",
-                                              "MY_DB_PORT_9187_UDP=udp://10.43.5.6:9187",
-                                              "MY_DB_PORT_9187_UDP_PROTO=udp", "KUBERNETES_SERVICE_HOST=10.43.0.1"}));
+  EXPECT_THAT(
+      names, ::testing::IsSupersetOf({"MY_DB_SERVICE_HOST=10.43.5.6", "MY_DB_SERVICE_PORT=5432",
+                                      "MY_DB_SERVICE_PORT_METRICS=9187", "MY_DB_PORT=tcp://10.43.5.6:5432",
+                                      "MY_DB_PORT_9187_UDP=udp://10.43.5.6:9187",
+                                      "MY_DB_PORT_9187_UDP_PROTO=udp", "KUBERNETES_SERVICE_HOST=10.43.0.1"}));
   for (const auto& v : with_links) {
-    EXPECT_FALSE(v.name.starts_with("OTHER_") || v.name.starts_with("HEADLESS_") || v.name.starts_with("EXTERNAL_"))
+    EXPECT_FALSE(v.name.starts_with("OTHER_") || v.name.starts_with("HEADLESS_") ||
+                 v.name.starts_with("EXTERNAL_"))
         << v.name;
   }
   auto without = ServiceEnvironment(services, "apps", false);

@@ -68,9 +68,10 @@ std::vector<std::pair<std::string, std::string>> BaseRules(const ProxyOptions& o
     // loopback may open connections to it; replies of DNAT'd localhost NodePort flows still pass,
     // and so do pods' connections to the kubernetes Service DNAT'd to a loopback API server.
     if (IsIpv4(options.api_service_ip)) {
-      rules.emplace_back("filter-input", absl::StrCat("iifname != \"lo\" ip daddr 127.0.0.0/8 ct status dnat ct original ip daddr ",
-                                                      options.api_service_ip,
-                                                      " meta l4proto tcp ct original proto-dst 443 accept"));
+      rules.emplace_back(
+          "filter-input",
+          absl::StrCat("iifname != \"lo\" ip daddr 127.0.0.0/8 ct status dnat ct original ip daddr ",
+                       options.api_service_ip, " meta l4proto tcp ct original proto-dst 443 accept"));
     }
     rules.emplace_back("filter-input",
                        "iifname != \"lo\" ip daddr 127.0.0.0/8 ct state != { established, related } drop");

@@ -53,7 +53,8 @@ absl::Status ServiceProxy::Start() {
   nft_ = std::move(*nft);
   if (NeedsRouteLocalnet(options_)) {
     if (absl::Status s = EnableRouteLocalnet(); !s.ok()) {
-      spdlog::warn("proxy: NodePorts on 127.0.0.1 and a loopback-only API server will not work: {}", s.ToString());
+      spdlog::warn("proxy: NodePorts on 127.0.0.1 and a loopback-only API server will not work: {}",
+                   s.ToString());
     }
   }
 
