@@ -51,8 +51,8 @@ NodeDecision NoOpinion(std::string reason = "") { return {.allowed = false, .rea
 // Feeds pod or PersistentVolume events into the graph and records how far it got.
 class NodeAuthorizer::Listener : public WatchListener {
  public:
-  Listener(NodeGraph* graph, bool pods, std::string prefix)
-      : graph_(graph), pods_(pods), prefix_(std::move(prefix)) {}
+  Listener(std::shared_ptr<NodeGraph> graph, bool pods, std::string prefix)
+      : graph_(std::move(graph)), pods_(pods), prefix_(std::move(prefix)) {}
 
   bool OnEvent(EventType type, const ObjectPtr& object) override {
     if (type == EventType::kDeleted) {
@@ -89,7 +89,7 @@ class NodeAuthorizer::Listener : public WatchListener {
   const std::string& prefix() const { return prefix_; }
 
  private:
-  NodeGraph* graph_;
+  std::shared_ptr<NodeGraph> graph_;
   bool pods_;
   std::string prefix_;
   std::mutex mu_;
@@ -105,7 +105,7 @@ absl::Status NodeAuthorizer::Start() {
   if (!cache_) return absl::OkStatus();
   for (bool pods : {true, false}) {
     std::string prefix = ResourcePrefix("", pods ? "pods" : "persistentvolumes");
-    auto listener = std::make_shared<Listener>(&graph_, pods, prefix);
+    auto listener = std::make_shared<Listener>(graph_, pods, prefix);
     auto id = cache_->StartWatch(prefix, prefix, 0, nullptr, listener);
     if (!id.ok()) return id.status();
     watches_.emplace_back(std::move(listener), *id);
@@ -137,10 +137,10 @@ NodeDecision NodeAuthorizer::Reach(const std::string& node, ObjectType type, con
                                    const std::string& name) const {
   if (name.empty()) return NoOpinion("No Object name found");
   std::string ns = type == ObjectType::kVolume ? "" : request.namespace_name;
-  if (graph_.Reaches(node, type, ns, name)) return Allow();
+  if (graph_->Reaches(node, type, ns, name)) return Allow();
   // The graph follows the cache asynchronously: a pod bound a moment ago may not be in yet.
   WaitForSync(kSyncWait);
-  if (graph_.Reaches(node, type, ns, name)) return Allow();
+  if (graph_->Reaches(node, type, ns, name)) return Allow();
   return NoOpinion(absl::StrCat("no relationship found between node '", node, "' and this object"));
 }
 

@@ -54,8 +54,8 @@ class NodeAuthorizer {
 
   NodeDecision Decide(const User& user, const RequestInfo& request) const;
 
-  NodeGraph& graph() { return graph_; }
-  const NodeGraph& graph() const { return graph_; }
+  NodeGraph& graph() { return *graph_; }
+  const NodeGraph& graph() const { return *graph_; }
 
  private:
   class Listener;
@@ -66,7 +66,8 @@ class NodeAuthorizer {
   void WaitForSync(absl::Duration timeout) const;
 
   WatchCache* cache_;
-  NodeGraph graph_;
+  // Shared with the listeners: a delivery already under way when Stop returns still finds it.
+  std::shared_ptr<NodeGraph> graph_ = std::make_shared<NodeGraph>();
   std::vector<rbac::PolicyRule> node_rules_;  // the system:node ClusterRole
   std::vector<std::pair<std::shared_ptr<Listener>, int64_t>> watches_;  // listener, watch id
 };
