@@ -123,12 +123,17 @@ def test_the_node_reads_only_the_secrets_its_pods_use(cluster):
     assert_forbidden(as_node(cluster, "get", "secrets", "-A"))
 
 
-def test_the_python_client_with_the_node_credential(cluster):
+def node_client(s):
+    """The Python client's CoreV1Api with the agent's own credential."""
     from kubernetes import client, config
-    from kubernetes.client.rest import ApiException
     cfg = client.Configuration()
-    config.load_kube_config(config_file=cluster.kubeconfig_of_node, client_configuration=cfg)
-    v1 = client.CoreV1Api(client.ApiClient(cfg))
+    config.load_kube_config(config_file=s.kubeconfig_of_node, client_configuration=cfg)
+    return client.CoreV1Api(client.ApiClient(cfg))
+
+
+def test_the_python_client_with_the_node_credential(cluster):
+    from kubernetes.client.rest import ApiException
+    v1 = node_client(cluster)
     assert v1.read_namespaced_secret("used", NS).data["k"]
     with pytest.raises(ApiException) as e:
         v1.read_namespaced_secret("unused", NS)
@@ -155,14 +160,19 @@ metadata: {name: nodeauthz-other}
     try:
         assert_forbidden(as_node(cluster, "label", "node", "nodeauthz-other", "example.com/x=y"),
                          f'node "{NODE}" is not allowed to modify node "nodeauthz-other"')
-        assert_forbidden(as_node(cluster, "patch", "node", "nodeauthz-other", "--subresource=status", "--type=merge",
-                                 "-p", '{"status":{"capacity":{"example.com/dongle":"1"}}}'))
-        # Its own Node: labels the kubelet may set, and status.
+        # Status, patched directly as the kubelet does (kubectl would first GET nodes/status,
+        # which Kubernetes does not grant nodes either).
+        from kubernetes.client.rest import ApiException
+        v1 = node_client(cluster)
+        body = {"status": {"capacity": {"example.com/dongle": "1"}}}
+        with pytest.raises(ApiException) as e:
+            v1.patch_node_status("nodeauthz-other", body)
+        assert e.value.status == 403 and "is not allowed to modify node" in e.value.body, e.value.body
+        patched = v1.patch_node_status(NODE, body)
+        assert patched.status.capacity["example.com/dongle"] == "1"
+        # Its own Node: labels the kubelet may set.
         ok = as_node(cluster, "label", "node", NODE, "example.com/e2e=yes")
         assert ok.returncode == 0, ok.stderr
-        status = as_node(cluster, "patch", "node", NODE, "--subresource=status", "--type=merge", "-p",
-                         '{"status":{"capacity":{"example.com/dongle":"1"}}}')
-        assert status.returncode == 0, status.stderr
         assert_forbidden(as_node(cluster, "label", "node", NODE, "node-restriction.kubernetes.io/pci=yes"),
                          "is not allowed to modify labels: node-restriction.kubernetes.io/pci")
         assert_forbidden(as_node(cluster, "taint", "node", NODE, "example.com/steer=me:NoSchedule"),
