@@ -151,7 +151,8 @@ NodeDecision NodeAuthorizer::DecideForNode(const std::string& node, const Reques
   std::string name = RequestedName(request);
   if (request.is_resource && request.group.empty()) {
     if (resource == "secrets" || resource == "configmaps") {
-      if (verb != "get" && verb != "list" && verb != "watch") return NoOpinion("can only read resources of this type");
+      if (verb != "get" && verb != "list" && verb != "watch")
+        return NoOpinion("can only read resources of this type");
       if (!sub.empty()) return NoOpinion("cannot read subresource");
       if (request.namespace_name.empty()) return NoOpinion("can only read namespaced object of this type");
       return Reach(node, resource == "secrets" ? ObjectType::kSecret : ObjectType::kConfigMap, request, name);
@@ -167,7 +168,8 @@ NodeDecision NodeAuthorizer::DecideForNode(const std::string& node, const Reques
       return Reach(node, type, request, name);
     }
     if (resource == "serviceaccounts") {
-      if (verb != "create" || name.empty()) return NoOpinion("can only create tokens for individual service accounts");
+      if (verb != "create" || name.empty())
+        return NoOpinion("can only create tokens for individual service accounts");
       if (sub != "token") return NoOpinion("can only create token subresource of serviceaccount");
       return Reach(node, ObjectType::kServiceAccount, request, name);
     }
@@ -175,8 +177,10 @@ NodeDecision NodeAuthorizer::DecideForNode(const std::string& node, const Reques
       if (sub.empty() && (verb == "create" || verb == "update" || verb == "patch")) return Allow();
       if (sub.empty() && (verb == "get" || verb == "list" || verb == "watch")) {
         if (name == node) return Allow();
-        if (name.empty()) return NoOpinion(absl::StrCat("node '", node, "' cannot read all nodes, only its own Node object"));
-        return NoOpinion(absl::StrCat("node '", node, "' cannot read '", name, "', only its own Node object"));
+        if (name.empty())
+          return NoOpinion(absl::StrCat("node '", node, "' cannot read all nodes, only its own Node object"));
+        return NoOpinion(
+            absl::StrCat("node '", node, "' cannot read '", name, "', only its own Node object"));
       }
       if (sub == "status" && (verb == "update" || verb == "patch")) return Allow();
       return NoOpinion();
@@ -200,7 +204,8 @@ NodeDecision NodeAuthorizer::DecideForNode(const std::string& node, const Reques
       return NoOpinion("can only get, create, update, patch, or delete a node lease");
     }
     if (request.namespace_name != kNodeLeaseNamespace) {
-      return NoOpinion(absl::StrCat("can only access leases in the \"", kNodeLeaseNamespace, "\" system namespace"));
+      return NoOpinion(
+          absl::StrCat("can only access leases in the \"", kNodeLeaseNamespace, "\" system namespace"));
     }
     // The name of a created lease is not in the URL: NodeRestriction checks it.
     if (verb != "create" && name != node) {
@@ -238,7 +243,8 @@ absl::Status NodeAndRbacAuthorizer::Authorize(const User& user, const RequestInf
   return ForbiddenStatus(user, request, node.reason);
 }
 
-boost::json::object NodeAndRbacAuthorizer::RulesReview(const User& user, const std::string& namespace_name) const {
+boost::json::object NodeAndRbacAuthorizer::RulesReview(const User& user,
+                                                       const std::string& namespace_name) const {
   return rbac_->RulesReview(user, namespace_name);
 }
 

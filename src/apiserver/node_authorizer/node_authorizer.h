@@ -68,7 +68,7 @@ class NodeAuthorizer {
   WatchCache* cache_;
   // Shared with the listeners: a delivery already under way when Stop returns still finds it.
   std::shared_ptr<NodeGraph> graph_ = std::make_shared<NodeGraph>();
-  std::vector<rbac::PolicyRule> node_rules_;  // the system:node ClusterRole
+  std::vector<rbac::PolicyRule> node_rules_;                            // the system:node ClusterRole
   std::vector<std::pair<std::shared_ptr<Listener>, int64_t>> watches_;  // listener, watch id
 };
 
@@ -76,7 +76,8 @@ class NodeAuthorizer {
 class NodeAndRbacAuthorizer : public Authorizer {
  public:
   NodeAndRbacAuthorizer(const NodeAuthorizer* node, const RbacAuthorizer* rbac) : node_(node), rbac_(rbac) {}
-  absl::Status Authorize(const User& user, const RequestInfo& request, std::string* reason = nullptr) const override;
+  absl::Status Authorize(const User& user, const RequestInfo& request,
+                         std::string* reason = nullptr) const override;
   boost::json::object RulesReview(const User& user, const std::string& namespace_name) const override;
 
  private:

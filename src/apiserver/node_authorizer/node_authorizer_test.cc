@@ -33,7 +33,8 @@ namespace json = boost::json;
 const User kNode1{"system:node:n1", "", {"system:nodes", "system:authenticated"}};
 
 RequestInfo Request(const std::string& verb, const std::string& resource, const std::string& ns,
-                    const std::string& name = "", const std::string& group = "", const std::string& sub = "") {
+                    const std::string& name = "", const std::string& group = "",
+                    const std::string& sub = "") {
   RequestInfo info;
   info.is_resource = true;
   info.verb = verb;
@@ -46,14 +47,18 @@ RequestInfo Request(const std::string& verb, const std::string& resource, const 
 }
 
 json::value PodOn(const std::string& name, const std::string& node, const std::string& secret) {
-  return *base::ParseJson(absl::StrCat(R"({"metadata":{"namespace":"ns","name":")", name, R"("},"spec":{"nodeName":")",
-                                       node, R"(","serviceAccountName":"sa","containers":[{"name":"c","image":"i"}],
-      "volumes":[{"name":"v","secret":{"secretName":")", secret, R"("}}]}})"));
+  return *base::ParseJson(absl::StrCat(R"({"metadata":{"namespace":"ns","name":")", name,
+                                       R"("},"spec":{"nodeName":")", node,
+                                       R"(","serviceAccountName":"sa","containers":[{"name":"c","image":"i"}],
+      "volumes":[{"name":"v","secret":{"secretName":")",
+                                       secret, R"("}}]}})"));
 }
 
 class NodeAuthorizerDecisionTest : public ::testing::Test {
  protected:
-  bool Allowed(const RequestInfo& r, const User& user = kNode1) { return authorizer_.Decide(user, r).allowed; }
+  bool Allowed(const RequestInfo& r, const User& user = kNode1) {
+    return authorizer_.Decide(user, r).allowed;
+  }
   std::string Reason(const RequestInfo& r) { return authorizer_.Decide(kNode1, r).reason; }
   NodeAuthorizer authorizer_{nullptr};
 };
@@ -63,7 +68,8 @@ TEST_F(NodeAuthorizerDecisionTest, SecretsOnlyThroughTheNodesPods) {
   authorizer_.graph().UpsertPod(PodOn("q", "n2", "theirs"));
   EXPECT_TRUE(Allowed(Request("get", "secrets", "ns", "used")));
   EXPECT_FALSE(Allowed(Request("get", "secrets", "ns", "theirs")));
-  EXPECT_EQ(Reason(Request("get", "secrets", "ns", "theirs")), "no relationship found between node 'n1' and this object");
+  EXPECT_EQ(Reason(Request("get", "secrets", "ns", "theirs")),
+            "no relationship found between node 'n1' and this object");
   EXPECT_FALSE(Allowed(Request("list", "secrets", "ns")));
   EXPECT_EQ(Reason(Request("list", "secrets", "ns")), "No Object name found");
   RequestInfo watch_one = Request("watch", "secrets", "ns");
@@ -94,7 +100,8 @@ TEST_F(NodeAuthorizerDecisionTest, PodsNodesLeasesAndTokens) {
 
   EXPECT_TRUE(Allowed(Request("get", "nodes", "", "n1")));
   EXPECT_FALSE(Allowed(Request("get", "nodes", "", "n2")));
-  EXPECT_EQ(Reason(Request("list", "nodes", "")), "node 'n1' cannot read all nodes, only its own Node object");
+  EXPECT_EQ(Reason(Request("list", "nodes", "")),
+            "node 'n1' cannot read all nodes, only its own Node object");
   EXPECT_TRUE(Allowed(Request("patch", "nodes", "", "n2")));  // NodeRestriction refuses it
   EXPECT_FALSE(Allowed(Request("delete", "nodes", "", "n1")));
 
@@ -115,7 +122,8 @@ TEST_F(NodeAuthorizerDecisionTest, PodsNodesLeasesAndTokens) {
 
 TEST_F(NodeAuthorizerDecisionTest, DecisionTimeWithFiveThousandPodsOnAHundredNodes) {
   for (int i = 0; i < 5000; ++i) {
-    authorizer_.graph().UpsertPod(PodOn(absl::StrCat("pod-", i), absl::StrCat("n", i % 100), absl::StrCat("s-", i)));
+    authorizer_.graph().UpsertPod(
+        PodOn(absl::StrCat("pod-", i), absl::StrCat("n", i % 100), absl::StrCat("s-", i)));
   }
   std::vector<double> micros;
   constexpr int kDecisions = 20000;
@@ -129,7 +137,8 @@ TEST_F(NodeAuthorizerDecisionTest, DecisionTimeWithFiveThousandPodsOnAHundredNod
     RequestInfo r = Request("get", "secrets", "ns", absl::StrCat("s-", pod));
     auto start = std::chrono::steady_clock::now();
     bool ok = authorizer_.Decide(user, r).allowed;
-    micros.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
+    micros.push_back(
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
     allowed += ok;
   }
   EXPECT_EQ(allowed, kDecisions / 2);
@@ -155,7 +164,8 @@ class NodeAuthorizationTest : public ::testing::Test {
     cache_ = std::make_unique<WatchCache>(store_.get(), WatchCache::Options{});
     ASSERT_TRUE(cache_->Start().ok());
     admission_ = std::make_unique<SchemaAdmission>(api::BuiltinSchemas());
-    storage_ = std::make_unique<ResourceStorage>(store_.get(), cache_.get(), &base::RealClock(), admission_.get());
+    storage_ =
+        std::make_unique<ResourceStorage>(store_.get(), cache_.get(), &base::RealClock(), admission_.get());
     restriction_ = std::make_unique<NodeRestriction>(cache_.get());
     storage_->AddAdmissionPlugin(restriction_.get());
     ASSERT_TRUE(EnsureBootstrapPolicy(storage_.get()).ok());
@@ -198,9 +208,10 @@ TEST_F(NodeAuthorizationTest, APodWrittenAMomentAgoGrantsItsSecretAndDeletionRev
   EXPECT_TRUE(chain_->Authorize(kNode1, Request("get", "secrets", "ns", "used")).ok());
   absl::Status denied = chain_->Authorize(kNode1, Request("get", "secrets", "ns", "unused"));
   EXPECT_EQ(api::HttpCode(denied), 403);
-  EXPECT_EQ(denied.message(),
-            R"(secrets "unused" is forbidden: User "system:node:n1" cannot get resource "secrets" in API group "" )"
-            R"(in the namespace "ns": no relationship found between node 'n1' and this object)");
+  EXPECT_EQ(
+      denied.message(),
+      R"(secrets "unused" is forbidden: User "system:node:n1" cannot get resource "secrets" in API group "" )"
+      R"(in the namespace "ns": no relationship found between node 'n1' and this object)");
   DeleteOptions now;
   now.grace_period_seconds = 0;
   bool deleted = false;
@@ -227,13 +238,15 @@ TEST_F(NodeAuthorizationTest, TokenRequestsMustBeBoundToAPodOnTheNode) {
                            .user = &kNode1};
   auto token = [&](const std::string& pod_name, const std::string& uid) {
     json::value body = json::object{
-        {"spec", json::object{{"boundObjectRef", json::object{{"kind", "Pod"}, {"name", pod_name}, {"uid", uid}}}}}};
+        {"spec",
+         json::object{{"boundObjectRef", json::object{{"kind", "Pod"}, {"name", pod_name}, {"uid", uid}}}}}};
     return restriction_->Validate(request, &body, nullptr);
   };
   std::string uid = api::Uid((*pod)->Parse());
   EXPECT_TRUE(token("p", uid).ok()) << token("p", uid);
-  EXPECT_EQ(token("q", api::Uid((*other)->Parse())).message(),
-            R"(serviceaccounts "sa" is forbidden: node requested token bound to a pod scheduled on a different node)");
+  EXPECT_EQ(
+      token("q", api::Uid((*other)->Parse())).message(),
+      R"(serviceaccounts "sa" is forbidden: node requested token bound to a pod scheduled on a different node)");
   EXPECT_EQ(api::HttpCode(token("p", "stale-uid")), 403);
   json::value unbound = json::object{{"spec", json::object{}}};
   EXPECT_EQ(restriction_->Validate(request, &unbound, nullptr).message(),

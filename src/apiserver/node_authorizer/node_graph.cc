@@ -92,7 +92,8 @@ void NodeGraph::UpsertVolume(const boost::json::value& pv) {
   if (!claim.empty()) {
     entry.claim_key = Key(ObjectType::kClaim, base::GetString(pv, {"spec", "claimRef", "namespace"}), claim);
   }
-  for (const auto& [ns, secret] : SecretsOfVolume(pv)) entry.secret_keys.push_back(Key(ObjectType::kSecret, ns, secret));
+  for (const auto& [ns, secret] : SecretsOfVolume(pv))
+    entry.secret_keys.push_back(Key(ObjectType::kSecret, ns, secret));
   std::unique_lock lock(mu_);
   RemoveVolumeLocked(name);
   for (const auto& s : entry.secret_keys) volumes_of_secret_[s].insert(name);
@@ -124,19 +125,22 @@ bool NodeGraph::ReachesKeyLocked(const Counts& counts, const std::string& key) c
     if (v == volumes_of_secret_.end()) return false;
     for (const auto& pv : v->second) {
       auto e = volumes_.find(pv);
-      if (e != volumes_.end() && !e->second.claim_key.empty() && counts.contains(e->second.claim_key)) return true;
+      if (e != volumes_.end() && !e->second.claim_key.empty() && counts.contains(e->second.claim_key))
+        return true;
     }
   }
   return false;
 }
 
-bool NodeGraph::Reaches(std::string_view node, ObjectType type, std::string_view ns, std::string_view name) const {
+bool NodeGraph::Reaches(std::string_view node, ObjectType type, std::string_view ns,
+                        std::string_view name) const {
   std::shared_lock lock(mu_);
   auto counts = reach_.find(std::string(node));
   if (counts == reach_.end()) return false;
   if (type == ObjectType::kVolume) {
     auto e = volumes_.find(std::string(name));
-    return e != volumes_.end() && !e->second.claim_key.empty() && counts->second.contains(e->second.claim_key);
+    return e != volumes_.end() && !e->second.claim_key.empty() &&
+           counts->second.contains(e->second.claim_key);
   }
   return ReachesKeyLocked(counts->second, Key(type, ns, name));
 }

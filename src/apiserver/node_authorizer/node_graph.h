@@ -56,9 +56,9 @@ class NodeGraph {
   bool ReachesKeyLocked(const Counts& counts, const std::string& key) const;
 
   mutable std::shared_mutex mu_;
-  std::unordered_map<std::string, Counts> reach_;            // node -> object key -> referencing pods
-  std::unordered_map<std::string, PodEntry> pods_;           // "ns/name" -> entry
-  std::unordered_map<std::string, VolumeEntry> volumes_;     // PV name -> entry
+  std::unordered_map<std::string, Counts> reach_;         // node -> object key -> referencing pods
+  std::unordered_map<std::string, PodEntry> pods_;        // "ns/name" -> entry
+  std::unordered_map<std::string, VolumeEntry> volumes_;  // PV name -> entry
   std::unordered_map<std::string, std::set<std::string>> volumes_of_secret_;  // secret key -> PV names
 };
 

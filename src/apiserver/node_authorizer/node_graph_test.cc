@@ -39,8 +39,8 @@ TEST(PodReferencesTest, FindsEveryKindOfReference) {
       "env":[{"name":"A","valueFrom":{"secretKeyRef":{"name":"env-secret","key":"k"}}}],
       "envFrom":[{"configMapRef":{"name":"envfrom-cm"}}]}])");
   PodReferences refs = ReferencesOf(pod);
-  EXPECT_EQ(refs.secrets, (std::set<std::string>{"csi-secret", "env-secret", "init-secret", "proj-secret", "pull",
-                                                 "vol-secret"}));
+  EXPECT_EQ(refs.secrets, (std::set<std::string>{"csi-secret", "env-secret", "init-secret", "proj-secret",
+                                                 "pull", "vol-secret"}));
   EXPECT_EQ(refs.config_maps, (std::set<std::string>{"envfrom-cm", "eph-cm", "proj-cm", "vol-cm"}));
   EXPECT_EQ(refs.claims, (std::set<std::string>{"claim", "p-eph"}));
   EXPECT_EQ(refs.service_account, "sa");
@@ -105,7 +105,8 @@ TEST(NodeGraphTest, AVolumeAndItsSecretsAreReachableThroughItsBoundClaim) {
       "csi":{"driver":"d","nodeStageSecretRef":{"name":"stage","namespace":"storage"}},
       "rbd":{"secretRef":{"name":"rbd-secret"}}}})"));
   EXPECT_FALSE(graph.Reaches("n1", ObjectType::kVolume, "", "pv1"));
-  graph.UpsertPod(Pod("p", "n1", R"(,"volumes":[{"name":"v","persistentVolumeClaim":{"claimName":"claim"}}])"));
+  graph.UpsertPod(
+      Pod("p", "n1", R"(,"volumes":[{"name":"v","persistentVolumeClaim":{"claimName":"claim"}}])"));
   EXPECT_TRUE(graph.Reaches("n1", ObjectType::kVolume, "", "pv1"));
   EXPECT_TRUE(graph.Reaches("n1", ObjectType::kSecret, "storage", "stage"));
   EXPECT_TRUE(graph.Reaches("n1", ObjectType::kSecret, "ns", "rbd-secret"));  // the claim's namespace

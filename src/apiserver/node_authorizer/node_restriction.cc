@@ -29,8 +29,9 @@ constexpr char kNodeLeaseNamespace[] = "kube-node-lease";
 absl::Status Forbidden(const AdmissionRequest& request, const std::string& why) {
   const api::ResourceInfo& r = *request.resource;
   std::string name(request.name);
-  return api::ToStatus({403, "Forbidden", absl::StrCat(r.QualifiedPlural(), " \"", name, "\" is forbidden: ", why),
-                        name, r.group, r.plural});
+  return api::ToStatus({403, "Forbidden",
+                        absl::StrCat(r.QualifiedPlural(), " \"", name, "\" is forbidden: ", why), name,
+                        r.group, r.plural});
 }
 
 std::string Quoted(absl::string_view s) { return absl::StrCat("\"", s, "\""); }
@@ -42,7 +43,8 @@ std::string_view LabelNamespace(std::string_view key) {
 }
 
 bool InDomain(std::string_view ns, std::string_view domain) {
-  return ns == domain || (ns.size() > domain.size() && ns.ends_with(domain) && ns[ns.size() - domain.size() - 1] == '.');
+  return ns == domain ||
+         (ns.size() > domain.size() && ns.ends_with(domain) && ns[ns.size() - domain.size() - 1] == '.');
 }
 
 // Keys added, removed or changed between `old_labels` and `labels`.
@@ -108,7 +110,8 @@ absl::Status NodeRestriction::Validate(const AdmissionRequest& request, const js
   std::optional<std::string> node = NodeNameOf(*request.user);
   if (!node) return absl::OkStatus();
   if (node->empty()) {
-    return Forbidden(request, absl::StrCat("could not determine node from user ", Quoted(request.user->name)));
+    return Forbidden(request,
+                     absl::StrCat("could not determine node from user ", Quoted(request.user->name)));
   }
   const api::ResourceInfo& r = *request.resource;
   if (r.group.empty() && r.plural == "pods") return AdmitPod(request, *node, obj, old);
@@ -127,37 +130,43 @@ absl::Status NodeRestriction::AdmitPod(const AdmissionRequest& request, const st
     case AdmissionOperation::kCreate: {
       if (!request.subresource.empty() || !obj) return absl::OkStatus();
       if (!base::FindPath(*obj, {"metadata", "annotations", kMirrorPodAnnotation})) {
-        return Forbidden(request, absl::StrCat("pod does not have \"", kMirrorPodAnnotation, "\" annotation, ", who,
-                                               " can only create mirror pods"));
+        return Forbidden(request, absl::StrCat("pod does not have \"", kMirrorPodAnnotation,
+                                               "\" annotation, ", who, " can only create mirror pods"));
       }
       if (base::GetString(*obj, {"spec", "nodeName"}) != node) {
-        return Forbidden(request, absl::StrCat(who, " can only create pods with spec.nodeName set to itself"));
+        return Forbidden(request,
+                         absl::StrCat(who, " can only create pods with spec.nodeName set to itself"));
       }
       if (const json::array* owners = api::OwnerReferences(*obj); owners && !owners->empty()) {
         const json::value& owner = owners->front();
         if (owners->size() != 1 || base::GetString(owner, {"kind"}) != "Node" ||
             base::GetString(owner, {"apiVersion"}) != "v1" || base::GetString(owner, {"name"}) != node) {
-          return Forbidden(request,
-                           absl::StrCat(who, " can only create pods with a single owner reference set to itself"));
+          return Forbidden(
+              request,
+              absl::StrCat(who, " can only create pods with a single owner reference set to itself"));
         }
       }
       PodReferences refs = ReferencesOf(*obj);
       if (!refs.service_account.empty()) {
         return Forbidden(request, absl::StrCat(who, " can not create pods that reference a service account"));
       }
-      if (!refs.secrets.empty()) return Forbidden(request, absl::StrCat(who, " can not create pods that reference secrets"));
+      if (!refs.secrets.empty())
+        return Forbidden(request, absl::StrCat(who, " can not create pods that reference secrets"));
       if (!refs.config_maps.empty()) {
         return Forbidden(request, absl::StrCat(who, " can not create pods that reference configmaps"));
       }
       if (!refs.claims.empty()) {
-        return Forbidden(request, absl::StrCat(who, " can not create pods that reference persistentvolumeclaims"));
+        return Forbidden(request,
+                         absl::StrCat(who, " can not create pods that reference persistentvolumeclaims"));
       }
       return absl::OkStatus();
     }
     case AdmissionOperation::kUpdate:
       if (request.subresource == "status") {
         if (!old || api::NodeName(*old) != node) {
-          return Forbidden(request, absl::StrCat(who, " can only update pod status for pods with spec.nodeName set to itself"));
+          return Forbidden(
+              request,
+              absl::StrCat(who, " can only update pod status for pods with spec.nodeName set to itself"));
         }
         return absl::OkStatus();
       }
@@ -166,7 +175,8 @@ absl::Status NodeRestriction::AdmitPod(const AdmissionRequest& request, const st
     case AdmissionOperation::kDelete:
       // Also evictions, which delete the pod as the evicting user.
       if (!old || api::NodeName(*old) != node) {
-        return Forbidden(request, absl::StrCat(who, " can only delete pods with spec.nodeName set to itself"));
+        return Forbidden(request,
+                         absl::StrCat(who, " can only delete pods with spec.nodeName set to itself"));
       }
       return absl::OkStatus();
   }
@@ -182,16 +192,19 @@ absl::Status NodeRestriction::AdmitNode(const AdmissionRequest& request, const s
   if (request.operation == AdmissionOperation::kCreate && obj) {
     // Nodes are only given access to what their own Node lists, so a config source would widen it.
     if (const auto* source = base::FindPath(*obj, {"spec", "configSource"}); source && !source->is_null()) {
-      return Forbidden(request, absl::StrCat(who, " is not allowed to create pods with a non-nil configSource"));
+      return Forbidden(request,
+                       absl::StrCat(who, " is not allowed to create pods with a non-nil configSource"));
     }
     auto forbidden = ForbiddenLabels(ModifiedLabels(base::FindPath(*obj, {"metadata", "labels"}), nullptr));
     if (!forbidden.empty()) {
-      return Forbidden(request, absl::StrCat(who, " is not allowed to set the following labels: ",
-                                             absl::StrJoin(forbidden, ", ")));
+      return Forbidden(
+          request,
+          absl::StrCat(who, " is not allowed to set the following labels: ", absl::StrJoin(forbidden, ", ")));
     }
   }
   if (request.operation == AdmissionOperation::kUpdate && obj && old) {
-    if (OrNull(base::FindPath(*obj, {"spec", "configSource"})) != OrNull(base::FindPath(*old, {"spec", "configSource"}))) {
+    if (OrNull(base::FindPath(*obj, {"spec", "configSource"})) !=
+        OrNull(base::FindPath(*old, {"spec", "configSource"}))) {
       return Forbidden(request, absl::StrCat(who, " is not allowed to update configSource"));
     }
     // Its own taints would let a node steer workloads it may not run onto itself.
@@ -201,10 +214,11 @@ absl::Status NodeRestriction::AdmitNode(const AdmissionRequest& request, const s
     if (taints != old_taints && !(empty(taints) && empty(old_taints))) {
       return Forbidden(request, absl::StrCat(who, " is not allowed to modify taints"));
     }
-    auto forbidden = ForbiddenLabels(
-        ModifiedLabels(base::FindPath(*obj, {"metadata", "labels"}), base::FindPath(*old, {"metadata", "labels"})));
+    auto forbidden = ForbiddenLabels(ModifiedLabels(base::FindPath(*obj, {"metadata", "labels"}),
+                                                    base::FindPath(*old, {"metadata", "labels"})));
     if (!forbidden.empty()) {
-      return Forbidden(request, absl::StrCat("is not allowed to modify labels: ", absl::StrJoin(forbidden, ", ")));
+      return Forbidden(request,
+                       absl::StrCat("is not allowed to modify labels: ", absl::StrJoin(forbidden, ", ")));
     }
   }
   return absl::OkStatus();
@@ -217,7 +231,8 @@ absl::Status NodeRestriction::AdmitLease(const AdmissionRequest& request, const 
                                            " system namespace"));
   }
   std::string name = obj ? base::GetString(*obj, {"metadata", "name"}) : std::string(request.name);
-  if (name != node) return Forbidden(request, "can only access node lease with the same name as the requesting node");
+  if (name != node)
+    return Forbidden(request, "can only access node lease with the same name as the requesting node");
   return absl::OkStatus();
 }
 
@@ -225,12 +240,14 @@ absl::Status NodeRestriction::AdmitTokenRequest(const AdmissionRequest& request,
                                                 const json::value& token_request) const {
   const json::value* ref = base::FindPath(token_request, {"spec", "boundObjectRef"});
   if (!ref || !ref->is_object()) return Forbidden(request, "node requested token not bound to a pod");
-  if (base::GetString(*ref, {"kind"}) != "Pod") return Forbidden(request, "node requested token bound to a non-pod object");
+  if (base::GetString(*ref, {"kind"}) != "Pod")
+    return Forbidden(request, "node requested token bound to a non-pod object");
   std::string pod_name = base::GetString(*ref, {"name"});
   std::string uid = base::GetString(*ref, {"uid"});
   if (uid.empty()) return Forbidden(request, "node requested token with a pod binding without a uid");
   std::string prefix = ResourcePrefix("", "pods");
-  ObjectPtr pod = cache_ ? cache_->Get(prefix, ObjectKey(prefix, std::string(request.ns), pod_name)) : nullptr;
+  ObjectPtr pod =
+      cache_ ? cache_->Get(prefix, ObjectKey(prefix, std::string(request.ns), pod_name)) : nullptr;
   if (!pod) return Forbidden(request, absl::StrCat("pod ", Quoted(pod_name), " not found"));
   json::value live = pod->Parse();
   if (api::NodeName(live) != node) {

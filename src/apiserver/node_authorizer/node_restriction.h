@@ -33,10 +33,10 @@ class NodeRestriction : public AdmissionPlugin {
                         const boost::json::value* old) override;
 
  private:
-  absl::Status AdmitPod(const AdmissionRequest& request, const std::string& node, const boost::json::value* obj,
-                        const boost::json::value* old) const;
-  absl::Status AdmitNode(const AdmissionRequest& request, const std::string& node, const boost::json::value* obj,
-                         const boost::json::value* old) const;
+  absl::Status AdmitPod(const AdmissionRequest& request, const std::string& node,
+                        const boost::json::value* obj, const boost::json::value* old) const;
+  absl::Status AdmitNode(const AdmissionRequest& request, const std::string& node,
+                         const boost::json::value* obj, const boost::json::value* old) const;
   absl::Status AdmitLease(const AdmissionRequest& request, const std::string& node,
                           const boost::json::value* obj) const;
   absl::Status AdmitTokenRequest(const AdmissionRequest& request, const std::string& node,

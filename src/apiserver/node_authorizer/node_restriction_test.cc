@@ -49,8 +49,9 @@ TEST_F(NodeRestrictionTest, NodesCreateOnlyTheirOwnMirrorPodsThatUseNothing) {
   EXPECT_TRUE(Pod(AdmissionOperation::kCreate, kMirrorOnN1, nullptr).ok());
   EXPECT_EQ(Pod(AdmissionOperation::kCreate, kMirrorOnN2, nullptr).message(),
             R"(pods "p" is forbidden: node "n1" can only create pods with spec.nodeName set to itself)");
-  EXPECT_EQ(Pod(AdmissionOperation::kCreate, kPlainOnN1, nullptr).message(),
-            R"(pods "p" is forbidden: pod does not have "kubernetes.io/config.mirror" annotation, node "n1" can only create mirror pods)");
+  EXPECT_EQ(
+      Pod(AdmissionOperation::kCreate, kPlainOnN1, nullptr).message(),
+      R"(pods "p" is forbidden: pod does not have "kubernetes.io/config.mirror" annotation, node "n1" can only create mirror pods)");
   EXPECT_EQ(Pod(AdmissionOperation::kCreate,
                 R"({"metadata":{"name":"p","annotations":{"kubernetes.io/config.mirror":"x"}},
                     "spec":{"nodeName":"n1","volumes":[{"name":"v","secret":{"secretName":"s"}}]}})",
@@ -67,8 +68,9 @@ TEST_F(NodeRestrictionTest, NodesCreateOnlyTheirOwnMirrorPodsThatUseNothing) {
 
 TEST_F(NodeRestrictionTest, StatusDeletionAndEvictionOnlyForPodsBoundToTheNode) {
   EXPECT_TRUE(Pod(AdmissionOperation::kUpdate, kPlainOnN1, kPlainOnN1, "status").ok());
-  EXPECT_EQ(Pod(AdmissionOperation::kUpdate, kPlainOnN2, kPlainOnN2, "status").message(),
-            R"(pods "p" is forbidden: node "n1" can only update pod status for pods with spec.nodeName set to itself)");
+  EXPECT_EQ(
+      Pod(AdmissionOperation::kUpdate, kPlainOnN2, kPlainOnN2, "status").message(),
+      R"(pods "p" is forbidden: node "n1" can only update pod status for pods with spec.nodeName set to itself)");
   EXPECT_EQ(api::HttpCode(Pod(AdmissionOperation::kUpdate, kPlainOnN1, kPlainOnN1)), 403);
   EXPECT_TRUE(Pod(AdmissionOperation::kDelete, nullptr, kPlainOnN1).ok());
   EXPECT_EQ(Pod(AdmissionOperation::kDelete, nullptr, kPlainOnN2).message(),
@@ -95,17 +97,19 @@ TEST_F(NodeRestrictionTest, NodesWriteOnlyTheirOwnNodeWithinTheKubeletsLabelsAnd
                  R"({"metadata":{"name":"n1","labels":{"kubernetes.io/os":"linux"}},"spec":{}})", kN1)
                 .message(),
             R"(nodes "n1" is forbidden: node "n1" is not allowed to modify taints)");
-  EXPECT_EQ(Node(AdmissionOperation::kUpdate, "n1",
-                 R"({"metadata":{"name":"n1","labels":{"kubernetes.io/os":"linux",
+  EXPECT_EQ(
+      Node(AdmissionOperation::kUpdate, "n1",
+           R"({"metadata":{"name":"n1","labels":{"kubernetes.io/os":"linux",
                      "node-restriction.kubernetes.io/pci":"yes","node-role.kubernetes.io/master":""}},
                      "spec":{"taints":[{"key":"a","effect":"NoSchedule"}]}})",
-                 kN1)
-                .message(),
-            R"(nodes "n1" is forbidden: is not allowed to modify labels: node-restriction.kubernetes.io/pci, node-role.kubernetes.io/master)");
-  EXPECT_EQ(Node(AdmissionOperation::kCreate, "n1",
-                 R"({"metadata":{"name":"n1","labels":{"team.node-restriction.kubernetes.io/a":"b"}}})", nullptr)
-                .message(),
-            R"(nodes "n1" is forbidden: node "n1" is not allowed to set the following labels: team.node-restriction.kubernetes.io/a)");
+           kN1)
+          .message(),
+      R"(nodes "n1" is forbidden: is not allowed to modify labels: node-restriction.kubernetes.io/pci, node-role.kubernetes.io/master)");
+  EXPECT_EQ(
+      Node(AdmissionOperation::kCreate, "n1",
+           R"({"metadata":{"name":"n1","labels":{"team.node-restriction.kubernetes.io/a":"b"}}})", nullptr)
+          .message(),
+      R"(nodes "n1" is forbidden: node "n1" is not allowed to set the following labels: team.node-restriction.kubernetes.io/a)");
   EXPECT_EQ(Node(AdmissionOperation::kUpdate, "n1",
                  R"({"metadata":{"name":"n1","labels":{"kubernetes.io/os":"linux"}},
                      "spec":{"taints":[{"key":"a","effect":"NoSchedule"}],"configSource":{"configMap":{}}}})",
@@ -129,16 +133,18 @@ TEST_F(NodeRestrictionTest, LabelsANodeMaySet) {
 
 TEST_F(NodeRestrictionTest, OnlyItsOwnLeaseInKubeNodeLease) {
   constexpr char kLease[] = R"({"metadata":{"name":"n1","namespace":"kube-node-lease"}})";
-  EXPECT_TRUE(Check(AdmissionOperation::kCreate, "coordination.k8s.io", "leases", "kube-node-lease", "n1", kLease,
-                    nullptr)
+  EXPECT_TRUE(Check(AdmissionOperation::kCreate, "coordination.k8s.io", "leases", "kube-node-lease", "n1",
+                    kLease, nullptr)
                   .ok());
-  EXPECT_EQ(Check(AdmissionOperation::kCreate, "coordination.k8s.io", "leases", "kube-node-lease", "n2",
-                  R"({"metadata":{"name":"n2"}})", nullptr)
-                .message(),
-            R"(leases.coordination.k8s.io "n2" is forbidden: can only access node lease with the same name as the requesting node)");
-  EXPECT_EQ(Check(AdmissionOperation::kUpdate, "coordination.k8s.io", "leases", "kube-system", "n1", kLease, kLease)
-                .message(),
-            R"(leases.coordination.k8s.io "n1" is forbidden: can only access leases in the "kube-node-lease" system namespace)");
+  EXPECT_EQ(
+      Check(AdmissionOperation::kCreate, "coordination.k8s.io", "leases", "kube-node-lease", "n2",
+            R"({"metadata":{"name":"n2"}})", nullptr)
+          .message(),
+      R"(leases.coordination.k8s.io "n2" is forbidden: can only access node lease with the same name as the requesting node)");
+  EXPECT_EQ(
+      Check(AdmissionOperation::kUpdate, "coordination.k8s.io", "leases", "kube-system", "n1", kLease, kLease)
+          .message(),
+      R"(leases.coordination.k8s.io "n1" is forbidden: can only access leases in the "kube-node-lease" system namespace)");
 }
 
 }  // namespace

@@ -14,12 +14,14 @@ void AddName(const json::value* v, std::set<std::string>* out) {
   if (v && v->is_string() && !v->get_string().empty()) out->emplace(v->get_string());
 }
 
-void AddNameAt(const json::value& v, std::initializer_list<std::string_view> path, std::set<std::string>* out) {
+void AddNameAt(const json::value& v, std::initializer_list<std::string_view> path,
+               std::set<std::string>* out) {
   AddName(base::FindPath(v, path), out);
 }
 
 // Volume plug-ins whose `secretRef: {name}` names a Secret in the pod's namespace.
-constexpr std::string_view kSecretRefPlugins[] = {"cephfs", "flexVolume", "iscsi", "rbd", "scaleIO", "storageos"};
+constexpr std::string_view kSecretRefPlugins[] = {"cephfs", "flexVolume", "iscsi",
+                                                  "rbd",    "scaleIO",    "storageos"};
 
 void AddVolume(const json::value& volume, PodReferences* refs) {
   AddNameAt(volume, {"secret", "secretName"}, &refs->secrets);
@@ -27,8 +29,10 @@ void AddVolume(const json::value& volume, PodReferences* refs) {
   AddNameAt(volume, {"persistentVolumeClaim", "claimName"}, &refs->claims);
   AddNameAt(volume, {"azureFile", "secretName"}, &refs->secrets);
   AddNameAt(volume, {"csi", "nodePublishSecretRef", "name"}, &refs->secrets);
-  for (std::string_view plugin : kSecretRefPlugins) AddNameAt(volume, {plugin, "secretRef", "name"}, &refs->secrets);
-  if (const auto* sources = base::FindPath(volume, {"projected", "sources"}); sources && sources->is_array()) {
+  for (std::string_view plugin : kSecretRefPlugins)
+    AddNameAt(volume, {plugin, "secretRef", "name"}, &refs->secrets);
+  if (const auto* sources = base::FindPath(volume, {"projected", "sources"});
+      sources && sources->is_array()) {
     for (const auto& source : sources->get_array()) {
       AddNameAt(source, {"secret", "name"}, &refs->secrets);
       AddNameAt(source, {"configMap", "name"}, &refs->config_maps);
