@@ -335,6 +335,7 @@ http::HttpResponse ApiHandler::Route(http::HttpRequest& req, audit::RequestAudit
   if (!req.Header("impersonate-user").empty()) audit.SetImpersonatedUser(AuditUser(*user));
   bool watch = ParseBool(req.Query("watch"));
   RequestInfo info = ParseRequestInfo(req.method, path, watch);
+  info.field_selector = req.Query("fieldSelector");
   std::string reason;
   absl::Status decision = authorizer_->Authorize(*user, info, &reason);
   audit.SetAuthorization(decision.ok(), reason);
@@ -463,11 +464,12 @@ http::HttpResponse ApiHandler::HandleResource(http::HttpRequest& req, const Requ
       return pod_streams_->Handle(req, info);
     }
     if (sub == "token" && info.verb == "create" && service_account_tokens_) {
+      if (auto s = AdmitTokenRequest(req, info, r, user); !s.ok()) return http::ErrorResponse(s);
       return service_account_tokens_->CreateToken(req, info);
     }
     if (sub == "scale") return Scale(req, info, r, user);
     if (sub == "binding" && info.verb == "create") return Binding(req, info, r, user);
-    if (sub == "eviction" && info.verb == "create") return Eviction(req, info, r);
+    if (sub == "eviction" && info.verb == "create") return Eviction(req, info, r, user);
     if (sub == "status" || sub == "approval") {
       if (info.verb == "get") return Get(req, info, r);
       if (info.verb == "update") return Update(req, info, r, user);
@@ -986,12 +988,26 @@ http::HttpResponse ApiHandler::Binding(const http::HttpRequest& req, const Reque
   return http::SuccessStatusResponse(201, "", "pods", pod_name, "");
 }
 
+absl::Status ApiHandler::AdmitTokenRequest(const http::HttpRequest& req, const RequestInfo& info,
+                                          const api::ResourceInfo& r, const User& user) const {
+  if (!token_request_admission_) return absl::OkStatus();
+  auto body = api::DecodeBody(req.Header("content-type"), req.body);
+  if (!body.ok()) return absl::OkStatus();  // CreateToken answers the malformed body
+  AdmissionRequest request{.operation = AdmissionOperation::kCreate,
+                           .resource = &r,
+                           .subresource = info.subresource,
+                           .ns = info.namespace_name,
+                           .name = info.name,
+                           .user = &user};
+  return token_request_admission_->Validate(request, &*body, nullptr);
+}
+
 http::HttpResponse ApiHandler::Eviction(const http::HttpRequest& req, const RequestInfo& info,
-                                        const api::ResourceInfo& r) {
+                                        const api::ResourceInfo& r, const User& user) {
   auto body = api::DecodeBody(req.Header("content-type"), req.body);
   if (!body.ok()) return http::ErrorResponse(api::BadRequestError(std::string(body.status().message())));
   // EvictPod (subresources.cc) checks PodDisruptionBudgets, for this path and in-process clients alike.
-  auto result = EvictPod(storage_, *clock_, r, info.namespace_name, info.name, *body, DryRun(req));
+  auto result = EvictPod(storage_, *clock_, r, info.namespace_name, info.name, *body, DryRun(req), &user);
   if (!result.ok()) return http::ErrorResponse(result.status());
   return http::SuccessStatusResponse(201, "", "pods", info.name, "");
 }

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "api/resources.h"
+#include "apiserver/admission.h"
 #include "apiserver/auth.h"
 #include "apiserver/metrics.h"
 #include "apiserver/metrics_api.h"
@@ -51,6 +52,8 @@ class ApiHandler {
   // Serves serviceaccounts/token and the OIDC discovery documents (null: those answer 404).
   // Borrowed; set before serving.
   void SetServiceAccountTokens(const ServiceAccountTokens* tokens) { service_account_tokens_ = tokens; }
+  // Validates TokenRequests (serviceaccounts/token) before they are served (NodeRestriction; null: none).
+  void SetTokenRequestAdmission(AdmissionPlugin* plugin) { token_request_admission_ = plugin; }
   // Records every request in the audit log (null: none; the Audit-Id header is sent anyway).
   // Set before serving.
   void SetAuditor(std::shared_ptr<const audit::Auditor> auditor) { auditor_ = std::move(auditor); }
@@ -84,8 +87,10 @@ class ApiHandler {
                            const User& user);
   http::HttpResponse Binding(const http::HttpRequest& req, const RequestInfo& info,
                              const api::ResourceInfo& r, const User& user);
+  absl::Status AdmitTokenRequest(const http::HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r,
+                                 const User& user) const;
   http::HttpResponse Eviction(const http::HttpRequest& req, const RequestInfo& info,
-                              const api::ResourceInfo& r);
+                              const api::ResourceInfo& r, const User& user);
   http::HttpResponse ObjectResponse(const http::HttpRequest& req, const api::ResourceInfo& r,
                                     const ObjectPtr& obj, int code,
                                     const std::vector<std::string>& warnings = {});
@@ -100,6 +105,7 @@ class ApiHandler {
   PodStreams* pod_streams_ = nullptr;
   MetricsApi* metrics_api_ = nullptr;
   const ServiceAccountTokens* service_account_tokens_ = nullptr;
+  AdmissionPlugin* token_request_admission_ = nullptr;
   std::shared_ptr<const audit::Auditor> auditor_;
   std::unique_ptr<OpenApiDocs> openapi_;
   WatchTicker ticker_;

@@ -16,6 +16,8 @@
 #include "apiserver/metered_store.h"
 #include "apiserver/metrics.h"
 #include "apiserver/metrics_api.h"
+#include "apiserver/node_authorizer/node_authorizer.h"
+#include "apiserver/node_authorizer/node_restriction.h"
 #include "apiserver/pod_security_sources.h"
 #include "apiserver/pod_streams.h"
 #include "apiserver/podsecurity/config.h"
@@ -94,6 +96,9 @@ struct Server::Parts {
   AllowAllAuthorizer allow_all;
   std::unique_ptr<RbacAuthorizer> rbac;
   std::unique_ptr<RbacEscalationCheck> escalation_check;
+  std::unique_ptr<node_authorizer::NodeAuthorizer> node_authorizer;
+  std::unique_ptr<node_authorizer::NodeAndRbacAuthorizer> node_and_rbac;
+  std::unique_ptr<node_authorizer::NodeRestriction> node_restriction;
   const Authorizer* authorizer = nullptr;
   Metrics metrics;
   std::unique_ptr<PodStreams> pod_streams;
@@ -170,6 +175,10 @@ absl::Status Server::Start() {
   parts_->storage->AddAdmissionPlugin(parts_->pod_security.get());
   parts_->csr_admission = std::make_unique<CsrAdmission>(&base::RealClock());
   parts_->storage->AddAdmissionPlugin(parts_->csr_admission.get());
+  if (options_.node_restriction_admission) {
+    parts_->node_restriction = std::make_unique<node_authorizer::NodeRestriction>(parts_->cache.get());
+    parts_->storage->AddAdmissionPlugin(parts_->node_restriction.get());
+  }
   // ResourceQuota last (as kube-apiserver): it charges the object the other plug-ins let through.
   parts_->resource_quota = std::make_unique<quota::ResourceQuotaAdmission>(parts_->cache.get(), &base::RealClock());
   parts_->storage->AddAdmissionPlugin(parts_->resource_quota.get());
@@ -229,6 +238,7 @@ absl::Status Server::Start() {
                                                .client_key_file = creds->paths.kubelet_client_key});
   parts_->handler->SetPodStreams(parts_->pod_streams.get());
   parts_->handler->SetServiceAccountTokens(parts_->service_account_tokens.get());
+  parts_->handler->SetTokenRequestAdmission(parts_->node_restriction.get());
   parts_->handler->SetAuditor(parts_->auditor);
   parts_->metrics_api = std::make_unique<MetricsApi>(
       parts_->storage.get(), MetricsApiOptions{.client_cert_file = creds->paths.kubelet_client_cert,
@@ -273,8 +283,9 @@ absl::Status Server::SetUpAuthorization() {
     parts_->authorizer = &parts_->allow_all;
     return absl::OkStatus();
   }
-  if (options_.authorization_mode != "RBAC") {
-    return absl::InvalidArgumentError(absl::StrCat("--authorization-mode must be RBAC or AlwaysAllow, got \"",
+  bool with_node = options_.authorization_mode == "Node,RBAC";
+  if (!with_node && options_.authorization_mode != "RBAC") {
+    return absl::InvalidArgumentError(absl::StrCat("--authorization-mode must be Node,RBAC, RBAC or AlwaysAllow, got \"",
                                                    options_.authorization_mode, "\""));
   }
   if (auto s = EnsureBootstrapPolicy(parts_->storage.get()); !s.ok()) return s;
@@ -283,6 +294,13 @@ absl::Status Server::SetUpAuthorization() {
   parts_->escalation_check = std::make_unique<RbacEscalationCheck>(parts_->rbac.get());
   parts_->storage->AddAdmissionPlugin(parts_->escalation_check.get());
   parts_->authorizer = parts_->rbac.get();
+  if (with_node) {
+    parts_->node_authorizer = std::make_unique<node_authorizer::NodeAuthorizer>(parts_->cache.get());
+    if (auto s = parts_->node_authorizer->Start(); !s.ok()) return s;
+    parts_->node_and_rbac =
+        std::make_unique<node_authorizer::NodeAndRbacAuthorizer>(parts_->node_authorizer.get(), parts_->rbac.get());
+    parts_->authorizer = parts_->node_and_rbac.get();
+  }
   return absl::OkStatus();
 }
 
@@ -304,6 +322,9 @@ void Server::Stop() {
   parts_->service_account_tokens.reset();
   parts_->storage.reset();
   parts_->escalation_check.reset();
+  parts_->node_restriction.reset();
+  parts_->node_and_rbac.reset();
+  parts_->node_authorizer.reset();
   parts_->rbac.reset();
   parts_->service_allocations.reset();
   parts_->cache.reset();

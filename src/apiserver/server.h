@@ -24,7 +24,7 @@ struct ServerOptions {
   std::string data_dir = "/var/lib/skiff";
   std::string listen = "0.0.0.0:6443";
   std::string token_file;  // optional static token file (token,user,uid,"groups")
-  std::string authorization_mode = "RBAC";  // "RBAC" or "AlwaysAllow"
+  std::string authorization_mode = "Node,RBAC";  // "Node,RBAC", "RBAC" or "AlwaysAllow"
   int worker_threads = 64;
   // As kube-apiserver's flags of these names; 0 = unlimited.
   int max_requests_inflight = 400;
@@ -45,6 +45,8 @@ struct ServerOptions {
   // The ServiceAccount admission plugin (default SA, kube-api-access token volume). It needs the
   // namespaces' "default" ServiceAccounts, which only the controller manager creates.
   bool service_account_admission = true;
+  // The NodeRestriction admission plugin (what nodes may write: their own Node, Lease, pods' status).
+  bool node_restriction_admission = true;
   audit::AuditOptions audit;  // the audit log (off unless audit.log_path is set)
 };
 

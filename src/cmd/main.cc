@@ -165,8 +165,9 @@ int main(int argc, char** argv) {
                      "Static bearer tokens (CSV: token,user,uid,groups)");
   server
       ->add_option("--authorization-mode", server_options.authorization_mode,
-                   "How requests are authorized: RBAC, or AlwaysAllow (every authenticated user may do anything)")
-      ->check(CLI::IsMember({"RBAC", "AlwaysAllow"}))
+                   "How requests are authorized: Node,RBAC (nodes get what their pods use, then RBAC), RBAC, "
+                   "or AlwaysAllow (every authenticated user may do anything)")
+      ->check(CLI::IsMember({"Node,RBAC", "RBAC", "AlwaysAllow"}))
       ->capture_default_str();
   server
       ->add_option("--service-cidr", server_options.service_cidr,
@@ -207,9 +208,9 @@ int main(int argc, char** argv) {
                      "service-account.key, created on first start)");
   std::vector<std::string> disabled_admission;
   server->add_option("--disable-admission-plugins", disabled_admission,
-                     "Admission plugins to turn off (ServiceAccount)")
+                     "Admission plugins to turn off (ServiceAccount, NodeRestriction)")
       ->delimiter(',')
-      ->check(CLI::IsMember({"ServiceAccount"}));
+      ->check(CLI::IsMember({"ServiceAccount", "NodeRestriction"}));
   skiff::apiserver::audit::AddAuditFlags(server, &server_options.audit);
   server->add_flag("--disable-agent", disable_agent, "Do not run a node agent in this process");
   skiff::agent::kubelet::AgentFlags node_service_flags;  // of the in-process agent
@@ -234,6 +235,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   for (const auto& plugin : disabled_admission) {
     if (plugin == "ServiceAccount") server_options.service_account_admission = false;
+    if (plugin == "NodeRestriction") server_options.node_restriction_admission = false;
   }
   if (!max_token_expiration.empty()) {
     absl::Duration d;

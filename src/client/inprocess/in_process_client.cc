@@ -235,7 +235,8 @@ InProcessClient::InProcessClient(apiserver::ResourceStorage* storage, std::strin
     : storage_(storage), name_(std::move(name)), clock_(clock ? clock : &base::RealClock()) {}
 
 absl::Status InProcessClient::Authorize(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
-                                        const std::string& subresource, const char* verb) const {
+                                        const std::string& subresource, const char* verb,
+                                        const std::string& field_selector) const {
   if (!authorizer_) return absl::OkStatus();
   apiserver::RequestInfo info;
   info.is_resource = true;
@@ -246,6 +247,7 @@ absl::Status InProcessClient::Authorize(const api::ResourceInfo& r, const std::s
   info.name = name;
   info.subresource = subresource;
   info.verb = verb;
+  info.field_selector = field_selector;
   return authorizer_->Authorize(user_, info);
 }
 
@@ -259,7 +261,7 @@ absl::StatusOr<Object> InProcessClient::Get(const api::ResourceInfo& r, const st
 
 absl::StatusOr<ObjectList> InProcessClient::List(const api::ResourceInfo& r, const std::string& ns,
                                                  const ListOptions& options) {
-  if (auto s = Authorize(r, ns, "", "", "list"); !s.ok()) return s;
+  if (auto s = Authorize(r, ns, "", "", "list", options.field_selector); !s.ok()) return s;
   auto selection = apiserver::BuildSelection(r, options.label_selector, options.field_selector);
   if (!selection.ok()) return selection.status();
   if (options.limit < 0) return api::BadRequestError("limit must be a non-negative integer");
@@ -435,6 +437,7 @@ absl::Status InProcessClient::Delete(const api::ResourceInfo& r, const std::stri
           "propagationPolicy"}});
   }
   apiserver::DeleteOptions o;
+  o.user = Writer();
   o.grace_period_seconds = options.grace_period_seconds;
   o.propagation_policy = options.propagation_policy;
   o.precondition_uid = options.precondition_uid;
@@ -458,7 +461,7 @@ absl::StatusOr<json::value> InProcessClient::CreateSubresource(const api::Resour
     return SuccessStatus(201);
   }
   if (subresource == "eviction" && r.group.empty() && r.plural == "pods") {
-    auto evicted = apiserver::EvictPod(storage_, *clock_, r, ns, name, body, false);
+    auto evicted = apiserver::EvictPod(storage_, *clock_, r, ns, name, body, false, Writer());
     if (!evicted.ok()) return evicted.status();
     return SuccessStatus(201);
   }
@@ -477,7 +480,7 @@ absl::StatusOr<std::unique_ptr<WatchHandle>> InProcessClient::Watch(const api::R
                                                                     const WatchOptions& options,
                                                                     WatchEventHandler on_event,
                                                                     WatchEndHandler on_end) {
-  if (auto s = Authorize(r, ns, "", "", "watch"); !s.ok()) return s;
+  if (auto s = Authorize(r, ns, "", "", "watch", options.field_selector); !s.ok()) return s;
   auto selection = apiserver::BuildSelection(r, options.label_selector, options.field_selector);
   if (!selection.ok()) return selection.status();
   int64_t from = 0;

@@ -76,7 +76,8 @@ class InProcessClient : public Client {
  private:
   // OK, or the 403 the API server would answer `user_` for this request.
   absl::Status Authorize(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
-                         const std::string& subresource, const char* verb) const;
+                         const std::string& subresource, const char* verb,
+                         const std::string& field_selector = "") const;
   // The user writes are made as (null without an identity).
   const apiserver::User* Writer() const { return authorizer_ ? &user_ : nullptr; }
 
