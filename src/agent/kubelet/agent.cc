@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "agent/containerd/config.h"
 #include "agent/containerd/image_import.h"
+#include "agent/containerd/mount_points.h"
 #include "agent/containerd/supervisor.h"
 #include "agent/cri/cri_runtime.h"
 #include "agent/dns/cluster_dns.h"
@@ -26,6 +27,7 @@
 #include "agent/proxy/service_proxy.h"
 #include "agent/server/agent_server.h"
 #include "api/object_meta.h"
+#include "base/file.h"
 #include "base/json.h"
 #include "base/net_address.h"
 #include "base/process.h"
@@ -109,6 +111,16 @@ absl::Status Agent::ResolveIdentity() {
 }
 
 absl::Status Agent::StartRuntime() {
+  if (options_.container_runtime_endpoint.empty()) {
+    // runc needs the cgroup filesystem; `ip netns exec` remounts /sys and hides it, and every
+    // sandbox would then fail with "no cgroup mount found".
+    absl::StatusOr<std::string> mountinfo = base::ReadFile("/proc/self/mountinfo");
+    if (mountinfo.ok() && !containerd::HasCgroupMount(*mountinfo)) {
+      return absl::FailedPreconditionError(
+          "no cgroup filesystem is mounted in this mount namespace (`ip netns exec` remounts /sys "
+          "without it): enter a network namespace with `nsenter --net=/run/netns/NAME` instead");
+    }
+  }
   containerd::SupervisorOptions supervisor_options;
   supervisor_options.agent_dir = options_.data_dir;
   supervisor_options.existing_endpoint = options_.container_runtime_endpoint;
