@@ -110,11 +110,20 @@ absl::StatusOr<std::string> EnsureVxlanDevice(const VxlanDeviceConfig& config) {
     if (!s.ok()) return s;
   }
   // Only this node's address: a changed podCIDR leaves no stale one behind.
-  if (absl::Status s = MustSucceed({"ip", "addr", "flush", "dev", kVxlanDevice}); !s.ok()) return s;
-  if (absl::Status s =
-          MustSucceed({"ip", "addr", "add", pod_net->NetworkAddress() + "/32", "dev", kVxlanDevice});
-      !s.ok()) {
-    return s;
+  absl::StatusOr<json::array> addresses = JsonOf({"ip", "-j", "-4", "addr", "show", "dev", kVxlanDevice});
+  if (!addresses.ok()) return addresses.status();
+  std::vector<std::string> have;
+  for (const json::value& link : *addresses) {
+    const json::value* infos = base::FindPath(link, {"addr_info"});
+    if (infos == nullptr || !infos->is_array()) continue;
+    for (const json::value& info : infos->as_array()) {
+      have.push_back(absl::StrCat(base::GetString(info, {"local"}), "/", GetInt(info, {"prefixlen"})));
+    }
+  }
+  const std::string own = pod_net->NetworkAddress() + "/32";
+  if (have != std::vector<std::string>{own}) {
+    if (absl::Status s = MustSucceed({"ip", "addr", "flush", "dev", kVxlanDevice}); !s.ok()) return s;
+    if (absl::Status s = MustSucceed({"ip", "addr", "add", own, "dev", kVxlanDevice}); !s.ok()) return s;
   }
   if (absl::Status s = MustSucceed({"ip", "link", "set", "dev", kVxlanDevice, "mtu", std::to_string(mtu), "up"});
       !s.ok()) {

@@ -60,10 +60,11 @@ void PeerRouter::Stop() {
   task_.Stop();
 }
 
-absl::Status PeerRouter::EnsureOwnVtep(const client::Object& self) {
+absl::Status PeerRouter::EnsureOwnVtep(const client::Object& self, bool full) {
   std::string pod_cidr = base::GetString(*self, {"spec", "podCIDR"});
   if (options_.backend == Backend::kHostGw || pod_cidr.empty()) return absl::OkStatus();
-  // Re-asserted on every pass: cheap, and repairs a device someone removed.
+  // Re-asserted on full passes too: that repairs a device someone removed.
+  if (!full && pod_cidr == vtep_pod_cidr_) return absl::OkStatus();
   absl::StatusOr<std::string> mac = EnsureVxlanDevice({.local_ip = options_.node_ip, .pod_cidr = pod_cidr});
   if (!mac.ok()) return mac.status();
   if (vtep_mac_ != *mac || vtep_pod_cidr_ != pod_cidr) {
@@ -77,14 +78,15 @@ absl::Status PeerRouter::EnsureOwnVtep(const client::Object& self) {
 
 absl::Status PeerRouter::PublishAnnotations(const client::Object& self) {
   json::object wanted{{kBackendTypeAnnotation, vtep_mac_.empty() ? "host-gw" : "vxlan"},
-                      {kPublicIpAnnotation, options_.node_ip}};
+                      {kPublicIpAnnotation, options_.node_ip},
+                      {kBackendDataAnnotation, nullptr}};  // null: a merge patch removes it
   if (!vtep_mac_.empty()) {
     wanted[kBackendDataAnnotation] = base::ToJson(json::object{{"VNI", kVxlanVni}, {"VtepMAC", vtep_mac_}});
   }
   bool same = true;
   for (const auto& [key, value] : wanted) {
     const json::value* have = base::FindPath(*self, {"metadata", "annotations", key});
-    if (have == nullptr || *have != value) same = false;
+    if (value.is_null() ? have != nullptr : (have == nullptr || *have != value)) same = false;
   }
   if (same) return absl::OkStatus();
   json::object patch{{"metadata", json::object{{"annotations", std::move(wanted)}}}};
@@ -95,13 +97,15 @@ absl::Status PeerRouter::PublishAnnotations(const client::Object& self) {
 
 absl::Duration PeerRouter::Sync() {
   if (!nodes_->HasSynced()) return absl::Milliseconds(200);
+  const auto now = std::chrono::steady_clock::now();
+  const bool full = !applied_once_ || now >= next_full_sync_;
   std::vector<client::Object> nodes = nodes_->List();
   std::vector<PeerNode> peers;
   absl::Status status;
   for (const client::Object& node : nodes) {
     peers.push_back(PeerFromNode(*node));
     if (peers.back().name != options_.node_name) continue;
-    status = EnsureOwnVtep(node);
+    status = EnsureOwnVtep(node, full);
     if (status.ok()) status = PublishAnnotations(node);
     if (!status.ok()) spdlog::warn("peer routes: own VXLAN endpoint: {}", status.ToString());
   }
@@ -114,6 +118,11 @@ absl::Duration PeerRouter::Sync() {
   }
   RoutePlan plan = PlanPeerRoutes(
       {.self_name = options_.node_name, .backend = options_.backend, .local_subnets = *subnets}, peers);
+  if (!full && plan == applied_) {
+    // Nothing changed for the kernel (most Node updates are status heartbeats).
+    if (!status.ok()) return kRetryDelay;
+    return absl::FromChrono(next_full_sync_ - now);
+  }
   absl::Status applied = ApplyRoutePlan(plan);
   if (!applied.ok()) {
     spdlog::warn("peer routes ({}): {}", BackendName(options_.backend), applied.ToString());
@@ -126,7 +135,8 @@ absl::Duration PeerRouter::Sync() {
   }
   applied_ = std::move(plan);
   applied_once_ = true;
-  return status.ok() ? options_.resync_period : kRetryDelay;
+  if (full) next_full_sync_ = now + absl::ToChronoNanoseconds(options_.resync_period);
+  return status.ok() ? absl::FromChrono(next_full_sync_ - now) : kRetryDelay;
 }
 
 }  // namespace skiff::agent::node

@@ -1,7 +1,8 @@
 // PeerRouter: keeps this node's kernel routes to every other node's pods in line with the Nodes
-// the API server has (flannel's job). It watches all Nodes; on every change, and every
-// `resync_period` as a safety net, it plans (peer_routes.h) and applies (peer_network.h) the
-// routes, neighbour and FDB entries. Unless the backend is host-gw it also creates the VXLAN device
+// the API server has (flannel's job). It watches all Nodes; on every change it plans
+// (peer_routes.h) and, when the plan differs from the last one applied, applies (peer_network.h)
+// the routes, neighbour and FDB entries; every `resync_period` it re-applies everything as a
+// safety net (repairing what someone else removed). Unless the backend is host-gw it also creates the VXLAN device
 // once the node has a podCIDR, and publishes the node's backend type, public IP and vtep MAC as
 // flannel's Node annotations (peers read the MAC from there). It installs the masquerade table
 // for the cluster CIDR at Start (pod_masquerade.h).
@@ -15,6 +16,7 @@
 #ifndef SKIFF_AGENT_NODE_PEER_ROUTER_H_
 #define SKIFF_AGENT_NODE_PEER_ROUTER_H_
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -52,7 +54,7 @@ class PeerRouter {
  private:
   // One pass; returns the delay before the next.
   absl::Duration Sync();
-  absl::Status EnsureOwnVtep(const client::Object& self);
+  absl::Status EnsureOwnVtep(const client::Object& self, bool full);
   absl::Status PublishAnnotations(const client::Object& self);
 
   client::Client* client_;
@@ -65,6 +67,7 @@ class PeerRouter {
   std::string vtep_mac_;
   RoutePlan applied_;
   bool applied_once_ = false;
+  std::chrono::steady_clock::time_point next_full_sync_;
 };
 
 }  // namespace skiff::agent::node
