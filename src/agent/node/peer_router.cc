@@ -118,6 +118,13 @@ absl::Duration PeerRouter::Sync() {
   }
   RoutePlan plan = PlanPeerRoutes(
       {.self_name = options_.node_name, .backend = options_.backend, .local_subnets = *subnets}, peers);
+  if (full && applied_once_ && !options_.cluster_cidr.empty()) {
+    // Re-asserted like the routes (NAT bindings of open connections live in conntrack and survive).
+    if (absl::Status s = EnsurePodMasquerade(options_.cluster_cidr); !s.ok()) {
+      spdlog::warn("peer routes: pod masquerade: {}", s.ToString());
+      status = s;
+    }
+  }
   if (!full && plan == applied_) {
     // Nothing changed for the kernel (most Node updates are status heartbeats).
     if (!status.ok()) return kRetryDelay;

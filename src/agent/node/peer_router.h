@@ -5,7 +5,7 @@
 // safety net (repairing what someone else removed). Unless the backend is host-gw it also creates the VXLAN device
 // once the node has a podCIDR, and publishes the node's backend type, public IP and vtep MAC as
 // flannel's Node annotations (peers read the MAC from there). It installs the masquerade table
-// for the cluster CIDR at Start (pod_masquerade.h).
+// for the cluster CIDR at Start (pod_masquerade.h) and re-asserts it with every full resync.
 // Stop() leaves routes and device in place: a restarted agent takes them over without cutting
 // flows; `skiff agent reset` removes them (RemovePeerNetwork).
 // Thread-safety: Start/Stop from one owner thread; the work runs on the router's own thread.
