@@ -75,13 +75,14 @@ class NetnsNode:
         return ["nsenter", f"--net=/run/netns/{self.netns}"]
 
     def start_agent(self, *extra):
+        """No --node-ip: the agent finds its address on the namespace's default-route interface."""
         s = self.cluster.server
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [*self.enter, SKIFF_BIN, "agent", "--server", s.url,
              "--token-file", os.path.join(s.data_dir, "node.token"),
              "--ca-file", os.path.join(s.data_dir, "pki", "ca.crt"),
-             "--data-dir", self.data_dir, "--node-name", self.name, "--node-ip", self.ip, *extra],
+             "--data-dir", self.data_dir, "--node-name", self.name, *extra],
             stdout=log, stderr=subprocess.STDOUT)
         return self
 
@@ -101,14 +102,18 @@ class NetnsNode:
                 self.proc.kill()
                 self.proc.wait()
 
+    def reset(self):
+        """`skiff agent reset` inside the namespace: pods, shims, containerd, mounts, the data dir,
+        routes, the VXLAN device, nftables tables, the DNS interface. CompletedProcess or None."""
+        if self.created and os.path.isdir(self.data_dir):
+            return self.run(SKIFF_BIN, "agent", "reset", "--data-dir", self.data_dir, timeout=180)
+        return None
+
     def destroy(self):
-        """Stops the agent, then `skiff agent reset` inside the namespace (pods, shims, containerd,
-        mounts, the data dir, routes, VXLAN device, nftables), then deletes the namespace (its
-        veth pair goes with it)."""
+        """Stops the agent, resets the node, then deletes the namespace (its veth pair goes with it)."""
         self.stop_agent()
         if self.created:
-            if os.path.isdir(self.data_dir):
-                self.run(SKIFF_BIN, "agent", "reset", "--data-dir", self.data_dir, timeout=180)
+            self.reset()
             _ip("netns", "del", self.netns, check=False)
             _ip("link", "del", self.host_veth, check=False)
             self.created = False

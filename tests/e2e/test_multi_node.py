@@ -8,6 +8,8 @@ others by the node lifecycle controller's taints; deleting its Node removes the 
 A second, two-node cluster runs `--flannel-backend vxlan`: pods reach each other through the VXLAN
 device and the vtep MACs the agents publish on their Nodes."""
 import json
+import os
+import signal
 
 import pytest
 
@@ -34,7 +36,10 @@ def web_deployment(name, replicas, spread):
         "terminationGracePeriodSeconds": 1,
         "containers": [{
             "name": "web", "image": BUSYBOX, "imagePullPolicy": "Never",
-            "command": ["sh", "-c", "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"],
+            # /cgi-bin/ip answers the client's address as the pod sees it (no masquerade in-cluster).
+            "command": ["sh", "-c", "mkdir -p /www/cgi-bin && hostname > /www/index.html && "
+                        "printf '#!/bin/sh\\necho Content-Type: text/plain\\necho\\necho $REMOTE_ADDR\\n' "
+                        "> /www/cgi-bin/ip && chmod +x /www/cgi-bin/ip && exec httpd -f -p 8080 -h /www"],
             "ports": [{"containerPort": 8080}],
             "readinessProbe": {"tcpSocket": {"port": 8080}, "periodSeconds": 1},
         }],
@@ -131,9 +136,14 @@ def test_services_dns_and_pod_ips_across_nodes(cluster):
 
     for node_name, client in clients.items():
         # By pod IP: every replica, two of them on other nodes.
+        client_ip = s.kubectl_json("get", "pod", client, "-n", NS)["status"]["podIP"]
         for p in web:
             got = fetch_many(cluster, client, f"http://{p['status']['podIP']}:8080/", times=1)
             assert got == {p["metadata"]["name"]}, f"{client} on {node_name} -> {p['status']['podIP']}: {got}"
+            # The replica sees the client's own pod IP, also from another node.
+            seen = {a.strip("[]").removeprefix("::ffff:")  # httpd listens on IPv6: "[::ffff:a.b.c.d]"
+                    for a in fetch_many(cluster, client, f"http://{p['status']['podIP']}:8080/cgi-bin/ip", times=1)}
+            assert seen == {client_ip}, f"{p['metadata']['name']} saw {seen} for {client} ({client_ip})"
         assert fetch_many(cluster, client, f"http://{cluster_ip}/") == names, f"ClusterIP from {node_name}"
         assert fetch_many(cluster, client, f"http://web.{NS}.svc.cluster.local/") == names, \
             f"DNS name from {node_name}"
@@ -156,7 +166,18 @@ def test_lost_node_pods_rescheduled_and_routes_removed(cluster):
     if not any(p["spec"]["nodeName"] == lost.name for p in movers):
         pytest.fail(f"no mover landed on {lost.name}: {[p['spec']['nodeName'] for p in movers]}")
     lost_cidr = s.kubectl_json("get", "node", lost.name)["spec"]["podCIDR"]
-    lost.destroy()  # agent, its containers and containerd, the namespace and its veth: the machine is gone
+    # The machine is gone: agent killed, then `skiff agent reset` in its namespace must leave
+    # nothing of the node's networking behind before the namespace itself is deleted.
+    lost.stop_agent(signal.SIGKILL)
+    res = lost.reset()
+    assert res is not None and res.returncode == 0, res
+    assert lost.ip_cmd("route", "show", "proto", "157").stdout.strip() == ""
+    links = lost.ip_cmd("link", "show").stdout
+    assert "skiff.1" not in links and "skiff-dns0" not in links and "skiff0" not in links, links
+    tables = lost.run("nft", "list", "tables").stdout
+    assert "skiff" not in tables, tables
+    assert not os.path.exists(lost.data_dir)
+    lost.destroy()
 
     def node_status():
         n = s.kubectl_json("get", "node", lost.name)
