@@ -30,8 +30,7 @@ TEST(MountPointsUnderTest, FiltersDecodesAndOrdersDeepestFirst) {
 }
 
 TEST(HasCgroupMountTest, FindsCgroupV1OrV2ByFilesystemType) {
-  const std::string v1 =
-      "25 24 0:22 / /sys/fs/cgroup/memory rw,nosuid shared:9 - cgroup cgroup rw,memory\n";
+  const std::string v1 = "25 24 0:22 / /sys/fs/cgroup/memory rw,nosuid shared:9 - cgroup cgroup rw,memory\n";
   const std::string v2 = "30 24 0:26 / /sys/fs/cgroup rw,nosuid shared:4 - cgroup2 cgroup2 rw\n";
   // What `ip netns exec` leaves: a fresh sysfs, nothing mounted below it.
   const std::string none =

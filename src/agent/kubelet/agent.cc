@@ -19,9 +19,9 @@
 #include "agent/node/lease_renewer.h"
 #include "agent/node/node_status_reporter.h"
 #include "agent/node/peer_network.h"
-#include "agent/node/pod_masquerade.h"
 #include "agent/node/peer_router.h"
 #include "agent/node/pod_cidr_watcher.h"
+#include "agent/node/pod_masquerade.h"
 #include "agent/pods/pod_manager.h"
 #include "agent/probes/pod_probes.h"
 #include "agent/proxy/service_proxy.h"
@@ -159,7 +159,8 @@ void Agent::OnPodCidr(const std::string& cidr) {
   cni.ip_masq = options_.cluster_cidr.empty();
   if (options_.flannel_backend == "vxlan") {
     // Every path to another node is encapsulated: pods' packets must fit in the device's MTU.
-    if (absl::StatusOr<int> mtu = node::MtuOfAddress(options_.node_ip); mtu.ok()) cni.mtu = *mtu - node::kVxlanOverhead;
+    if (absl::StatusOr<int> mtu = node::MtuOfAddress(options_.node_ip); mtu.ok())
+      cni.mtu = *mtu - node::kVxlanOverhead;
   }
   absl::StatusOr<bool> written = node::WriteCniConflist(paths.cni_conf_dir, cni);
   if (!written.ok()) {

@@ -96,17 +96,18 @@ absl::StatusOr<std::string> EnsureVxlanDevice(const VxlanDeviceConfig& config) {
   if (DeviceExists(kVxlanDevice)) {
     absl::StatusOr<json::array> shown = JsonOf({"ip", "-j", "-d", "link", "show", "dev", kVxlanDevice});
     if (!shown.ok()) return shown.status();
-    const json::value* data = shown->empty() ? nullptr : base::FindPath((*shown)[0], {"linkinfo", "info_data"});
-    bool same = data != nullptr && GetInt(*data, {"id"}) == kVxlanVni && GetInt(*data, {"port"}) == kVxlanPort &&
-                base::GetString(*data, {"local"}) == config.local_ip;
+    const json::value* data =
+        shown->empty() ? nullptr : base::FindPath((*shown)[0], {"linkinfo", "info_data"});
+    bool same = data != nullptr && GetInt(*data, {"id"}) == kVxlanVni &&
+                GetInt(*data, {"port"}) == kVxlanPort && base::GetString(*data, {"local"}) == config.local_ip;
     if (!same) {
       if (absl::Status s = MustSucceed({"ip", "link", "del", "dev", kVxlanDevice}); !s.ok()) return s;
     }
   }
   if (!DeviceExists(kVxlanDevice)) {
-    absl::Status s = MustSucceed({"ip", "link", "add", kVxlanDevice, "type", "vxlan", "id",
-                                  std::to_string(kVxlanVni), "local", config.local_ip, "dstport",
-                                  std::to_string(kVxlanPort), "nolearning"});
+    absl::Status s =
+        MustSucceed({"ip", "link", "add", kVxlanDevice, "type", "vxlan", "id", std::to_string(kVxlanVni),
+                     "local", config.local_ip, "dstport", std::to_string(kVxlanPort), "nolearning"});
     if (!s.ok()) return s;
   }
   // Only this node's address: a changed podCIDR leaves no stale one behind.
@@ -125,7 +126,8 @@ absl::StatusOr<std::string> EnsureVxlanDevice(const VxlanDeviceConfig& config) {
     if (absl::Status s = MustSucceed({"ip", "addr", "flush", "dev", kVxlanDevice}); !s.ok()) return s;
     if (absl::Status s = MustSucceed({"ip", "addr", "add", own, "dev", kVxlanDevice}); !s.ok()) return s;
   }
-  if (absl::Status s = MustSucceed({"ip", "link", "set", "dev", kVxlanDevice, "mtu", std::to_string(mtu), "up"});
+  if (absl::Status s =
+          MustSucceed({"ip", "link", "set", "dev", kVxlanDevice, "mtu", std::to_string(mtu), "up"});
       !s.ok()) {
     return s;
   }
@@ -196,8 +198,8 @@ absl::Status ApplyRoutePlan(const RoutePlan& plan) {
           },
           wanted_neighbours,
           [](const json::value& row) {
-            return std::vector<std::string>{"ip", "neigh", "del", base::GetString(row, {"dst"}), "dev",
-                                            kVxlanDevice};
+            return std::vector<std::string>{"ip",  "neigh",     "del", base::GetString(row, {"dst"}),
+                                            "dev", kVxlanDevice};
           }));
     } else {
       note(neighbours.status());
@@ -217,15 +219,15 @@ absl::Status ApplyRoutePlan(const RoutePlan& plan) {
           },
           wanted_fdb,
           [](const json::value& row) {
-            return std::vector<std::string>{"bridge", "fdb", "del", base::GetString(row, {"mac"}), "dev",
-                                            kVxlanDevice, "dst", base::GetString(row, {"dst"})};
+            return std::vector<std::string>{"bridge", "fdb",        "del", base::GetString(row, {"mac"}),
+                                            "dev",    kVxlanDevice, "dst", base::GetString(row, {"dst"})};
           }));
     } else {
       note(fdb.status());
     }
     for (const VtepEntry& v : plan.vteps) {
-      note(MustSucceed({"ip", "neigh", "replace", v.address, "lladdr", v.mac, "dev", kVxlanDevice, "nud",
-                        "permanent"}));
+      note(MustSucceed(
+          {"ip", "neigh", "replace", v.address, "lladdr", v.mac, "dev", kVxlanDevice, "nud", "permanent"}));
       note(MustSucceed(
           {"bridge", "fdb", "replace", v.mac, "dev", kVxlanDevice, "dst", v.remote_ip, "self", "permanent"}));
     }
@@ -235,7 +237,8 @@ absl::Status ApplyRoutePlan(const RoutePlan& plan) {
       note(absl::FailedPreconditionError(absl::StrCat("route to ", r.destination, " needs ", r.device)));
       continue;
     }
-    std::vector<std::string> argv = {"ip", "route", "replace", r.destination, "via", r.gateway, "proto", proto};
+    std::vector<std::string> argv = {"ip",  "route",   "replace", r.destination,
+                                     "via", r.gateway, "proto",   proto};
     if (!r.device.empty()) {
       argv.insert(argv.end(), {"dev", r.device, "onlink"});
     }
@@ -245,8 +248,7 @@ absl::Status ApplyRoutePlan(const RoutePlan& plan) {
 }
 
 absl::Status RemovePeerNetwork() {
-  absl::Status first =
-      MustSucceed({"ip", "-4", "route", "flush", "proto", std::to_string(kRouteProtocol)});
+  absl::Status first = MustSucceed({"ip", "-4", "route", "flush", "proto", std::to_string(kRouteProtocol)});
   if (DeviceExists(kVxlanDevice)) {
     if (absl::Status s = MustSucceed({"ip", "link", "del", "dev", kVxlanDevice}); !s.ok() && first.ok()) {
       first = s;

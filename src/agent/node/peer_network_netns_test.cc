@@ -58,8 +58,9 @@ const RoutePlan kBoth = {
 
 TEST_F(PeerNetworkNetnsTest, VxlanDeviceRoutesNeighboursAndFdbFollowThePlan) {
   absl::StatusOr<std::string> mac;
-  ASSERT_TRUE(ns_->Run([&] { mac = EnsureVxlanDevice({.local_ip = "10.199.0.10", .pod_cidr = "10.42.0.0/24"}); })
-                  .ok());
+  ASSERT_TRUE(
+      ns_->Run([&] { mac = EnsureVxlanDevice({.local_ip = "10.199.0.10", .pod_cidr = "10.42.0.0/24"}); })
+          .ok());
   ASSERT_TRUE(mac.ok()) << mac.status();
   std::string link = In({"ip", "-d", "link", "show", "dev", kVxlanDevice});
   EXPECT_THAT(link, HasSubstr(*mac));
@@ -70,7 +71,8 @@ TEST_F(PeerNetworkNetnsTest, VxlanDeviceRoutesNeighboursAndFdbFollowThePlan) {
   // Idempotent: the same device (same MAC) the second time.
   absl::StatusOr<std::string> again;
   ASSERT_TRUE(
-      ns_->Run([&] { again = EnsureVxlanDevice({.local_ip = "10.199.0.10", .pod_cidr = "10.42.0.0/24"}); }).ok());
+      ns_->Run([&] { again = EnsureVxlanDevice({.local_ip = "10.199.0.10", .pod_cidr = "10.42.0.0/24"}); })
+          .ok());
   EXPECT_EQ(*again, *mac);
 
   ASSERT_TRUE(Apply(kBoth).ok());
@@ -79,7 +81,8 @@ TEST_F(PeerNetworkNetnsTest, VxlanDeviceRoutesNeighboursAndFdbFollowThePlan) {
   EXPECT_THAT(routes, HasSubstr("10.42.2.0/24 via 10.42.2.0 dev skiff.1"));
   EXPECT_THAT(In({"ip", "neigh", "show", "dev", kVxlanDevice}),
               HasSubstr("10.42.2.0 lladdr 02:00:00:00:00:07 PERMANENT"));
-  EXPECT_THAT(In({"bridge", "fdb", "show", "dev", kVxlanDevice}), HasSubstr("02:00:00:00:00:07 dst 192.0.2.7"));
+  EXPECT_THAT(In({"bridge", "fdb", "show", "dev", kVxlanDevice}),
+              HasSubstr("02:00:00:00:00:07 dst 192.0.2.7"));
   ASSERT_TRUE(Apply(kBoth).ok()) << "a second identical apply";
 
   // The VXLAN peer goes and the host-gw one moves: stale entries are deleted.

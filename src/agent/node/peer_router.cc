@@ -40,14 +40,16 @@ PeerRouter::~PeerRouter() { Stop(); }
 absl::Status PeerRouter::Start() {
   if (!options_.cluster_cidr.empty()) {
     if (absl::Status s = EnsurePodMasquerade(options_.cluster_cidr); !s.ok()) {
-      return absl::Status(s.code(), absl::StrCat("pod masquerade for ", options_.cluster_cidr, ": ", s.message()));
+      return absl::Status(s.code(),
+                          absl::StrCat("pod masquerade for ", options_.cluster_cidr, ": ", s.message()));
     }
   }
   if (handlers_ == 0) {
     auto wake = [this] { task_.Wake(); };
-    handlers_ = nodes_->AddHandlers({.on_add = [wake](const client::Object&) { wake(); },
-                                     .on_update = [wake](const client::Object&, const client::Object&) { wake(); },
-                                     .on_delete = [wake](const client::Object&) { wake(); }});
+    handlers_ =
+        nodes_->AddHandlers({.on_add = [wake](const client::Object&) { wake(); },
+                             .on_update = [wake](const client::Object&, const client::Object&) { wake(); },
+                             .on_delete = [wake](const client::Object&) { wake(); }});
   }
   nodes_->Start();  // a no-op when the set's owner started it
   task_.Start();
@@ -90,8 +92,9 @@ absl::Status PeerRouter::PublishAnnotations(const client::Object& self) {
   }
   if (same) return absl::OkStatus();
   json::object patch{{"metadata", json::object{{"annotations", std::move(wanted)}}}};
-  return client_->Patch(client::Resource("", "v1", "nodes"), "", options_.node_name,
-                        client::PatchType::kStrategicMerge, patch)
+  return client_
+      ->Patch(client::Resource("", "v1", "nodes"), "", options_.node_name, client::PatchType::kStrategicMerge,
+              patch)
       .status();
 }
 

@@ -2,8 +2,8 @@
 // the API server has (flannel's job). It watches all Nodes; on every change it plans
 // (peer_routes.h) and, when the plan differs from the last one applied, applies (peer_network.h)
 // the routes, neighbour and FDB entries; every `resync_period` it re-applies everything as a
-// safety net (repairing what someone else removed). Unless the backend is host-gw it also creates the VXLAN device
-// once the node has a podCIDR, and publishes the node's backend type, public IP and vtep MAC as
+// safety net (repairing what someone else removed). Unless the backend is host-gw it also creates the VXLAN
+// device once the node has a podCIDR, and publishes the node's backend type, public IP and vtep MAC as
 // flannel's Node annotations (peers read the MAC from there). It installs the masquerade table
 // for the cluster CIDR at Start (pod_masquerade.h) and re-asserts it with every full resync.
 // Stop() leaves routes and device in place: a restarted agent takes them over without cutting

@@ -1,14 +1,13 @@
 // PeerRouter against an in-process API server, programming a fresh network namespace in which a
 // veth "eth0" holds this node's IP: routes follow the Nodes (added, moved to VXLAN, removed with
 // their Node), and the node publishes its VXLAN endpoint.
-#include "agent/node/peer_router.h"
-
 #include <chrono>
 #include <memory>
 #include <thread>
 
 #include "absl/strings/match.h"
 #include "agent/node/peer_network.h"
+#include "agent/node/peer_router.h"
 #include "agent/node/pod_masquerade.h"
 #include "agent/proxy/netns.h"
 #include "base/json.h"
@@ -50,11 +49,12 @@ class PeerRouterNetnsTest : public ::testing::Test {
     informers_.reset();
   }
 
-  void AddNode(const std::string& name, const std::string& ip, const std::string& cidr, const std::string& mac) {
+  void AddNode(const std::string& name, const std::string& ip, const std::string& cidr,
+               const std::string& mac) {
     json::object meta{{"name", name}};
     if (!mac.empty()) {
-      meta["annotations"] = json::object{
-          {kBackendDataAnnotation, base::ToJson(json::object{{"VNI", 1}, {"VtepMAC", mac}})}};
+      meta["annotations"] =
+          json::object{{kBackendDataAnnotation, base::ToJson(json::object{{"VNI", 1}, {"VtepMAC", mac}})}};
     }
     ASSERT_TRUE(server_.client()
                     ->Create(Nodes(), "", json::object{{"metadata", meta}, {"spec", {{"podCIDR", cidr}}}})
@@ -93,7 +93,8 @@ class PeerRouterNetnsTest : public ::testing::Test {
   }
 
   // Waits up to 10 s for the output of `command` to satisfy `ok`; returns the last output.
-  std::string WaitOutput(const std::vector<std::string>& command, const std::function<bool(const std::string&)>& ok) {
+  std::string WaitOutput(const std::vector<std::string>& command,
+                         const std::function<bool(const std::string&)>& ok) {
     std::string out;
     for (int i = 0; i < 200; ++i) {
       out = In(command);
@@ -119,7 +120,8 @@ TEST_F(PeerRouterNetnsTest, AutoRoutesPeersAndFollowsNodeChanges) {
   });
   EXPECT_THAT(routes, HasSubstr("10.42.1.0/24 via 10.199.0.11 dev eth0"));
   EXPECT_THAT(routes, HasSubstr("10.42.2.0/24 via 10.42.2.0 dev skiff.1 onlink"));
-  EXPECT_THAT(In({"bridge", "fdb", "show", "dev", kVxlanDevice}), HasSubstr("02:00:00:00:00:07 dst 192.0.2.7"));
+  EXPECT_THAT(In({"bridge", "fdb", "show", "dev", kVxlanDevice}),
+              HasSubstr("02:00:00:00:00:07 dst 192.0.2.7"));
   EXPECT_THAT(In({"nft", "list", "table", "ip", kMasqueradeTable}), HasSubstr("masquerade"));
 
   // The node publishes its own VXLAN endpoint (the device's MAC) and public IP.

@@ -98,7 +98,8 @@ RoutePlan PlanPeerRoutes(const PlanInput& input, const std::vector<PeerNode>& pe
       // host-gw needs the peer one hop away; a routed peer would get our pods' packets dropped
       // by the gateway in between, so it is left out (flannel does the same).
       if (!same_segment) continue;
-      plan.routes.push_back({.destination = pod_net->NetworkCidr(), .gateway = peer.internal_ip, .device = ""});
+      plan.routes.push_back(
+          {.destination = pod_net->NetworkCidr(), .gateway = peer.internal_ip, .device = ""});
       continue;
     }
     if (peer.vtep_mac.empty()) continue;

@@ -24,7 +24,8 @@ namespace skiff::agent::node {
 
 // Node annotations the agent publishes (flannel's names, so its tooling reads them).
 inline constexpr char kBackendTypeAnnotation[] = "flannel.alpha.coreos.com/backend-type";
-inline constexpr char kBackendDataAnnotation[] = "flannel.alpha.coreos.com/backend-data";  // {"VNI":1,"VtepMAC":..}
+inline constexpr char kBackendDataAnnotation[] =
+    "flannel.alpha.coreos.com/backend-data";  // {"VNI":1,"VtepMAC":..}
 inline constexpr char kPublicIpAnnotation[] = "flannel.alpha.coreos.com/public-ip";
 inline constexpr char kVxlanDevice[] = "skiff.1";
 inline constexpr int kVxlanVni = 1;

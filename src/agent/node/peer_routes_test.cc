@@ -53,8 +53,14 @@ TEST(PeerFromNodeTest, ReadsInternalIpPodCidrAndVtepMac) {
 }
 
 const std::vector<PeerNode> kPeers = {
-    {.name = "self", .internal_ip = "10.199.0.10", .pod_cidr = "10.42.0.0/24", .vtep_mac = "02:00:00:00:00:10"},
-    {.name = "near", .internal_ip = "10.199.0.11", .pod_cidr = "10.42.1.0/24", .vtep_mac = "02:00:00:00:00:11"},
+    {.name = "self",
+     .internal_ip = "10.199.0.10",
+     .pod_cidr = "10.42.0.0/24",
+     .vtep_mac = "02:00:00:00:00:10"},
+    {.name = "near",
+     .internal_ip = "10.199.0.11",
+     .pod_cidr = "10.42.1.0/24",
+     .vtep_mac = "02:00:00:00:00:11"},
     {.name = "far", .internal_ip = "192.0.2.7", .pod_cidr = "10.42.2.0/24", .vtep_mac = "02:00:00:00:00:07"},
     {.name = "far-no-mac", .internal_ip = "192.0.2.8", .pod_cidr = "10.42.3.0/24", .vtep_mac = ""},
     {.name = "no-cidr", .internal_ip = "10.199.0.13", .pod_cidr = "", .vtep_mac = ""},
@@ -65,7 +71,8 @@ TEST(PlanPeerRoutesTest, AutoUsesHostGwOnTheSharedSegmentAndVxlanElsewhere) {
   RoutePlan plan = PlanPeerRoutes(
       {.self_name = "self", .backend = Backend::kAuto, .local_subnets = Subnets({"10.199.0.0/24"})}, kPeers);
   ASSERT_EQ(plan.routes.size(), 2u);
-  EXPECT_EQ(plan.routes[0], (PeerRoute{.destination = "10.42.1.0/24", .gateway = "10.199.0.11", .device = ""}));
+  EXPECT_EQ(plan.routes[0],
+            (PeerRoute{.destination = "10.42.1.0/24", .gateway = "10.199.0.11", .device = ""}));
   EXPECT_EQ(plan.routes[1],
             (PeerRoute{.destination = "10.42.2.0/24", .gateway = "10.42.2.0", .device = kVxlanDevice}));
   ASSERT_EQ(plan.vteps.size(), 1u);
@@ -75,7 +82,8 @@ TEST(PlanPeerRoutesTest, AutoUsesHostGwOnTheSharedSegmentAndVxlanElsewhere) {
 
 TEST(PlanPeerRoutesTest, HostGwSkipsPeersOffTheSegment) {
   RoutePlan plan = PlanPeerRoutes(
-      {.self_name = "self", .backend = Backend::kHostGw, .local_subnets = Subnets({"10.199.0.0/24"})}, kPeers);
+      {.self_name = "self", .backend = Backend::kHostGw, .local_subnets = Subnets({"10.199.0.0/24"})},
+      kPeers);
   ASSERT_EQ(plan.routes.size(), 1u);
   EXPECT_EQ(plan.routes[0].gateway, "10.199.0.11");
   EXPECT_TRUE(plan.vteps.empty());

@@ -31,8 +31,8 @@ absl::StatusOr<std::string> PodMasqueradeCommands(const std::string& cluster_cid
   return absl::StrCat(DeleteTable(), "add table ip ", kMasqueradeTable, "\n",  //
                       "add chain ", chain, " { type nat hook postrouting priority srcnat; policy accept; }\n",
                       "add rule ", chain, " ip saddr ", net, " ip daddr ", net, " return\n",  //
-                      "add rule ", chain, " ip saddr ", net, " ip daddr 224.0.0.0/4 return\n",
-                      "add rule ", chain, " ip saddr ", net, " masquerade fully-random\n");
+                      "add rule ", chain, " ip saddr ", net, " ip daddr 224.0.0.0/4 return\n", "add rule ",
+                      chain, " ip saddr ", net, " masquerade fully-random\n");
 }
 
 absl::Status EnsurePodMasquerade(const std::string& cluster_cidr) {
