@@ -336,7 +336,7 @@ http::HttpResponse ApiHandler::Route(http::HttpRequest& req, audit::RequestAudit
   bool watch = ParseBool(req.Query("watch"));
   RequestInfo info = ParseRequestInfo(req.method, path, watch);
   std::string reason;
-  absl::Status decision = authorizer_->Authorize(*user, info, &reason);
+  absl::Status decision = AuthorizeRequest(*authorizer_, *user, info, &reason);
   audit.SetAuthorization(decision.ok(), reason);
   if (!decision.ok()) return http::ErrorResponse(decision);
   if (!info.is_resource) return HandleNonResource(req);

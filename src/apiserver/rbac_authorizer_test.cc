@@ -106,6 +106,48 @@ TEST_F(RbacAuthorizerTest, DenialsAreWordedLikeKubernetes) {
   EXPECT_TRUE(Can(admin_, "delete", "nodes", "", "n1").ok());
 }
 
+TEST_F(RbacAuthorizerTest, PodConnectGetsAlsoNeedCreate) {
+  // `get` alone on pods/exec no longer opens a WebSocket exec: `create` is needed too.
+  ASSERT_TRUE(CreateRbac("roles", "a", R"({"metadata":{"name":"exec-get"},
+      "rules":[{"verbs":["get"],"apiGroups":[""],"resources":["pods/exec","pods/attach","pods/portforward"]}]})")
+                  .ok());
+  ASSERT_TRUE(CreateRbac("rolebindings", "a", R"({"metadata":{"name":"exec-get"},
+      "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"exec-get"},
+      "subjects":[{"kind":"Group","name":"devs"}]})").ok());
+  authorizer_->WaitForSync();
+  RequestInfo exec;
+  exec.is_resource = true;
+  exec.verb = "get";
+  exec.resource = "pods";
+  exec.subresource = "exec";
+  exec.namespace_name = "a";
+  exec.name = "web";
+  EXPECT_TRUE(authorizer_->Authorize(alice_, exec).ok());  // the authorizer alone says yes
+  for (const char* sub : {"exec", "attach", "portforward"}) {
+    exec.subresource = sub;
+    absl::Status s = AuthorizeRequest(*authorizer_, alice_, exec);
+    EXPECT_EQ(api::HttpCode(s), 403) << sub;
+    EXPECT_EQ(s.message(), absl::StrCat(R"(pods "web" is forbidden: User "alice" cannot create resource "pods/)", sub,
+                                        R"(" in API group "" in the namespace "a")"));
+  }
+  // Logs are no connect: `get` is enough.
+  exec.subresource = "log";
+  ASSERT_TRUE(CreateRbac("roles", "a", R"({"metadata":{"name":"exec-create"},
+      "rules":[{"verbs":["create","get"],"apiGroups":[""],"resources":["pods/exec","pods/log"]}]})")
+                  .ok());
+  ASSERT_TRUE(CreateRbac("rolebindings", "a", R"({"metadata":{"name":"exec-create"},
+      "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"exec-create"},
+      "subjects":[{"kind":"Group","name":"devs"}]})").ok());
+  authorizer_->WaitForSync();
+  EXPECT_TRUE(AuthorizeRequest(*authorizer_, alice_, exec).ok());
+  exec.subresource = "exec";
+  EXPECT_TRUE(AuthorizeRequest(*authorizer_, alice_, exec).ok());
+  exec.verb = "create";  // the SPDY POST
+  EXPECT_TRUE(AuthorizeRequest(*authorizer_, alice_, exec).ok());
+  exec.subresource = "attach";
+  EXPECT_EQ(api::HttpCode(AuthorizeRequest(*authorizer_, alice_, exec)), 403);
+}
+
 TEST_F(RbacAuthorizerTest, BootstrapBindingsGrantTheBasics) {
   RequestInfo api;
   api.verb = "get";
