@@ -11,6 +11,7 @@
 #include "apiserver/auth.h"
 #include "apiserver/credential_renewal.h"
 #include "apiserver/csr_admission.h"
+#include "apiserver/csr_authorization.h"
 #include "apiserver/default_services.h"
 #include "apiserver/kubeconfig.h"
 #include "apiserver/metered_store.h"
@@ -83,6 +84,7 @@ struct Server::Parts {
   std::unique_ptr<SchemaAdmission> admission;
   std::unique_ptr<ServiceAccountAdmission> service_account_admission;
   std::unique_ptr<CsrAdmission> csr_admission;
+  std::unique_ptr<CsrAuthorization> csr_authorization;
   std::unique_ptr<ServiceAllocations> service_allocations;
   std::unique_ptr<PodSecuritySources> pod_security_sources;
   std::unique_ptr<podsecurity::PodSecurityPlugin> pod_security;
@@ -183,6 +185,8 @@ absl::Status Server::Start() {
   }
 
   if (auto s = SetUpAuthorization(); !s.ok()) return s;
+  parts_->csr_authorization = std::make_unique<CsrAuthorization>(parts_->authorizer);
+  parts_->storage->AddAdmissionPlugin(parts_->csr_authorization.get());
 
   // Certificates need the real port in the kubeconfig, so bind first when the port is 0.
   http::HttpServerOptions http_options;
