@@ -145,6 +145,41 @@ def test_failures_are_recorded_with_their_code(audited):
     assert e["stage"] == "ResponseStarted" and e["responseStatus"]["code"] == 401 and e["user"] == {}
 
 
+def test_pod_security_audit_mode_annotates_the_event(audited):
+    """A namespace labelled pod-security.kubernetes.io/audit=restricted: a pod (and a workload) that
+    violates it is admitted, and its audit event says so, as kube-apiserver's PodSecurity plug-in does."""
+    s = audited
+    s.kubectl("create", "namespace", "psa-audit")
+    s.kubectl("label", "namespace", "psa-audit", "pod-security.kubernetes.io/audit=restricted",
+              "pod-security.kubernetes.io/enforce=baseline")
+    s.kubectl("run", "plain", "-n", "psa-audit", "--image=busybox", "--restart=Never")
+    [e] = find(s.audit_log, complete("create", "pods", "plain", namespace="psa-audit", code=201))[-1:]
+    notes = e["annotations"]
+    assert notes["pod-security.kubernetes.io/enforce-policy"] == "baseline:latest", notes
+    assert notes["pod-security.kubernetes.io/audit-violations"].startswith(
+        'would violate PodSecurity "restricted:latest": allowPrivilegeEscalation != false'), notes
+    assert notes["authorization.k8s.io/decision"] == "allow"
+    s.kubectl("create", "deployment", "web", "-n", "psa-audit", "--image=busybox")
+    [e] = find(s.audit_log, complete("create", "deployments", "web", namespace="psa-audit", code=201))[-1:]
+    assert e["annotations"]["pod-security.kubernetes.io/audit-violations"].startswith(
+        'would violate PodSecurity "restricted:latest": '), e["annotations"]
+    # A pod the enforce level refuses is recorded with its 403 and the audit level's verdict.
+    res = s.kubectl("run", "root", "-n", "psa-audit", "--image=busybox", "--restart=Never",
+                    "--overrides", '{"spec":{"containers":[{"name":"root","image":"busybox",'
+                                   '"securityContext":{"privileged":true}}]}}', check=False)
+    assert res.returncode != 0 and "violates PodSecurity" in res.stderr, res.stderr
+    [e] = find(s.audit_log, complete("create", "pods", "root", namespace="psa-audit", code=403))[-1:]
+    assert e["annotations"]["pod-security.kubernetes.io/audit-violations"].startswith(
+        'would violate PodSecurity "restricted:latest": privileged'), e["annotations"]
+    # Unlabelled namespaces are privileged.
+    s.kubectl("run", "free", "--image=busybox", "--restart=Never")
+    [e] = find(s.audit_log, complete("create", "pods", "free", code=201))[-1:]
+    assert e["annotations"]["pod-security.kubernetes.io/enforce-policy"] == "privileged:latest"
+    assert "pod-security.kubernetes.io/audit-violations" not in e["annotations"]
+    s.kubectl("delete", "pod", "free", "--wait=false")
+    s.kubectl("delete", "namespace", "psa-audit", "--wait=false")
+
+
 def test_audit_id_header_matches_the_log(audited):
     s = audited
     status, headers, _ = api_request(s, "POST", "/api/v1/namespaces/default/configmaps",

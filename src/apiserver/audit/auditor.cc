@@ -179,6 +179,10 @@ void RequestAudit::SetAuthorization(bool allowed, const std::string& reason) {
   if (!reason.empty()) event_.annotations[kReasonAnnotation] = reason;
 }
 
+void RequestAudit::AddAnnotations(const std::map<std::string, std::string>& annotations) {
+  for (const auto& [key, value] : annotations) event_.annotations[key] = value;
+}
+
 void RequestAudit::Panic(std::string_view what) {
   if (!auditor_ || finished_) return;
   finished_ = true;
