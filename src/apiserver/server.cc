@@ -23,6 +23,7 @@
 #include "apiserver/podsecurity/plugin.h"
 #include "apiserver/quota/limit_ranger.h"
 #include "apiserver/quota/resource_quota_admission.h"
+#include "apiserver/quota_sources.h"
 #include "apiserver/rbac_authorizer.h"
 #include "apiserver/rbac_bootstrap.h"
 #include "apiserver/resource_storage.h"
@@ -88,6 +89,7 @@ struct Server::Parts {
   std::unique_ptr<ServiceAllocations> service_allocations;
   std::unique_ptr<PodSecuritySources> pod_security_sources;
   std::unique_ptr<podsecurity::PodSecurityPlugin> pod_security;
+  std::unique_ptr<QuotaSources> quota_sources;
   std::unique_ptr<quota::LimitRanger> limit_ranger;
   std::unique_ptr<quota::ResourceQuotaAdmission> resource_quota;
   std::unique_ptr<ResourceStorage> storage;
@@ -148,7 +150,8 @@ absl::Status Server::Start() {
   parts_->storage = std::make_unique<ResourceStorage>(parts_->metered.get(), parts_->cache.get(),
                                                       &base::RealClock(), parts_->admission.get());
   // LimitRanger first (as kube-apiserver): later plug-ins see the pod with its defaulted resources.
-  parts_->limit_ranger = std::make_unique<quota::LimitRanger>(parts_->cache.get());
+  parts_->quota_sources = std::make_unique<QuotaSources>(parts_->cache.get());
+  parts_->limit_ranger = std::make_unique<quota::LimitRanger>(parts_->quota_sources.get());
   parts_->storage->AddAdmissionPlugin(parts_->limit_ranger.get());
   if (options_.service_account_admission) {
     parts_->service_account_admission = std::make_unique<ServiceAccountAdmission>(parts_->storage.get());
@@ -173,7 +176,7 @@ absl::Status Server::Start() {
   parts_->csr_admission = std::make_unique<CsrAdmission>(&base::RealClock());
   parts_->storage->AddAdmissionPlugin(parts_->csr_admission.get());
   // ResourceQuota last (as kube-apiserver): it charges the object the other plug-ins let through.
-  parts_->resource_quota = std::make_unique<quota::ResourceQuotaAdmission>(parts_->cache.get(), &base::RealClock());
+  parts_->resource_quota = std::make_unique<quota::ResourceQuotaAdmission>(parts_->quota_sources.get(), &base::RealClock());
   parts_->storage->AddAdmissionPlugin(parts_->resource_quota.get());
   // Namespaces Kubernetes always has.
   const api::ResourceInfo* namespaces = api::FindResource("", "v1", "namespaces");
