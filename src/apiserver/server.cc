@@ -291,6 +291,7 @@ absl::Status Server::SetUpAuthorization() {
 }
 
 const Authorizer* Server::authorizer() const { return parts_->authorizer; }
+std::shared_ptr<const audit::Auditor> Server::auditor() const { return parts_->auditor; }
 
 void Server::Stop() {
   if (parts_->credential_renewal) parts_->credential_renewal->Stop();

@@ -62,6 +62,8 @@ class Server {
   ResourceStorage* storage() const;
   // What decides every request (RBAC or AlwaysAllow), for in-process clients; null before Start.
   const Authorizer* authorizer() const;
+  // The audit log, for in-process clients to record their writes in; null when auditing is off.
+  std::shared_ptr<const audit::Auditor> auditor() const;
 
  private:
   absl::Status SetUpAuthorization();
