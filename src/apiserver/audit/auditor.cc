@@ -50,17 +50,6 @@ std::vector<std::string> SourceIps(const http::HttpRequest& req) {
   return ips;
 }
 
-ObjectRef RefOf(const Attributes& a) {
-  ObjectRef ref;
-  ref.resource = a.resource;
-  ref.namespace_name = a.namespace_name;
-  ref.name = a.name;
-  ref.api_group = a.api_group;
-  ref.api_version = a.api_version;
-  ref.subresource = a.subresource;
-  return ref;
-}
-
 void StripManagedFields(json::value& v) {
   if (!v.is_object()) return;
   if (auto* meta = v.as_object().if_contains("metadata"); meta && meta->is_object()) {
@@ -98,6 +87,17 @@ void FillFromStatusBody(const http::HttpResponse& resp, ResponseStatus& status) 
 }
 
 }  // namespace
+
+ObjectRef RefOf(const Attributes& a) {
+  ObjectRef ref;
+  ref.resource = a.resource;
+  ref.namespace_name = a.namespace_name;
+  ref.name = a.name;
+  ref.api_group = a.api_group;
+  ref.api_version = a.api_version;
+  ref.subresource = a.subresource;
+  return ref;
+}
 
 Auditor::Auditor(Policy policy, std::unique_ptr<BatchWriter> writer, const base::Clock* clock,
                  size_t max_object_bytes)

@@ -42,6 +42,9 @@ inline constexpr char kReasonAnnotation[] = "authorization.k8s.io/reason";
 inline constexpr char kRequestObjectAnnotation[] = "audit.skiff.io/request-object";
 inline constexpr char kResponseObjectAnnotation[] = "audit.skiff.io/response-object";
 
+// The objectRef of a resource request's event (what the attributes name).
+ObjectRef RefOf(const Attributes& attributes);
+
 class Auditor {
  public:
   Auditor(Policy policy, std::unique_ptr<BatchWriter> writer, const base::Clock* clock,

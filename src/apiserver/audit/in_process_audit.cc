@@ -46,14 +46,7 @@ InProcessAudit::InProcessAudit(std::shared_ptr<const Auditor> auditor, const Att
   event_.verb = attributes.verb;
   event_.user = attributes.user;
   event_.user_agent = std::move(user_agent);
-  ObjectRef ref;
-  ref.resource = attributes.resource;
-  ref.namespace_name = attributes.namespace_name;
-  ref.name = attributes.name;
-  ref.api_group = attributes.api_group;
-  ref.api_version = attributes.api_version;
-  ref.subresource = attributes.subresource;
-  event_.object_ref = std::move(ref);
+  event_.object_ref = RefOf(attributes);
   if (request && event_.level >= Level::kRequest) {
     event_.request_object = decision_.omit_managed_fields ? WithoutManagedFields(*request) : *request;
   }

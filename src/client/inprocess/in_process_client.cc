@@ -235,9 +235,9 @@ InProcessClient::InProcessClient(apiserver::ResourceStorage* storage, std::strin
                                  const base::Clock* clock)
     : storage_(storage), name_(std::move(name)), clock_(clock ? clock : &base::RealClock()) {}
 
-absl::Status InProcessClient::Authorize(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
-                                        const std::string& subresource, const char* verb, Audit* audit) const {
-  if (!authorizer_) return absl::OkStatus();
+apiserver::RequestInfo InProcessClient::Info(const api::ResourceInfo& r, const std::string& ns,
+                                             const std::string& name, const std::string& subresource,
+                                             const char* verb) {
   apiserver::RequestInfo info;
   info.is_resource = true;
   info.group = r.group;
@@ -247,7 +247,13 @@ absl::Status InProcessClient::Authorize(const api::ResourceInfo& r, const std::s
   info.name = name;
   info.subresource = subresource;
   info.verb = verb;
-  absl::Status decision = authorizer_->Authorize(user_, info);
+  return info;
+}
+
+absl::Status InProcessClient::Authorize(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
+                                        const std::string& subresource, const char* verb, Audit* audit) const {
+  if (!authorizer_) return absl::OkStatus();
+  absl::Status decision = authorizer_->Authorize(user_, Info(r, ns, name, subresource, verb));
   if (audit) audit->SetAuthorization(decision.ok());
   return decision;
 }
@@ -258,22 +264,10 @@ std::unique_ptr<InProcessClient::Audit> InProcessClient::StartAudit(const api::R
                                                                      const std::string& subresource,
                                                                      const char* verb,
                                                                      const json::value* request) const {
-  apiserver::audit::Attributes a;
-  if (authorizer_) {
-    a.user = apiserver::AuditUser(user_);
-  } else {
-    a.user.username = "system:apiserver";  // kube-apiserver's own (loopback) identity
-    a.user.groups = {"system:masters", "system:authenticated"};
-  }
-  a.verb = verb;
-  a.is_resource = true;
-  a.api_group = r.group;
-  a.api_version = r.version;
-  a.namespace_name = r.namespaced ? ns : "";
-  a.resource = r.plural;
-  a.subresource = subresource;
-  a.name = name;
-  if (r.group.empty() && r.plural == "namespaces") a.namespace_name = name;  // as RequestInfo has it
+  // Without an identity the client is the server's own: kube-apiserver's loopback user.
+  static const apiserver::User kServer{"system:apiserver", "", {"system:masters", "system:authenticated"}};
+  apiserver::audit::Attributes a =
+      apiserver::AuditAttributes(Info(r, ns, name, subresource, verb), authorizer_ ? &user_ : &kServer);
   return std::make_unique<Audit>(auditor_, a, name_, request);
 }
 

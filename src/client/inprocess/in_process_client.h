@@ -79,6 +79,9 @@ class InProcessClient : public Client {
 
  private:
   using Audit = apiserver::audit::InProcessAudit;
+  // What a call of `verb` asks, as the RequestInfo of its HTTPS twin.
+  static apiserver::RequestInfo Info(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
+                                     const std::string& subresource, const char* verb);
   // OK, or the 403 the API server would answer `user_` for this request; the decision goes to
   // `audit` when set.
   absl::Status Authorize(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
