@@ -63,7 +63,8 @@ class ApiHandler {
   http::HttpResponse HandleNonResource(const http::HttpRequest& req);
   // `annotations` receives the admission plug-ins' audit annotations of a write.
   http::HttpResponse HandleResource(http::HttpRequest& req, const RequestInfo& info,
-                                    const api::ResourceInfo& r, const User& user, AuditAnnotations* annotations);
+                                    const api::ResourceInfo& r, const User& user,
+                                    AuditAnnotations* annotations);
   // Access and token reviews (`kubectl auth can-i`, `auth whoami`): computed, never stored.
   http::HttpResponse Review(const http::HttpRequest& req, const std::string& req_namespace,
                             const api::ResourceInfo& r, const User& user);

@@ -41,7 +41,8 @@ std::vector<std::string> RequestedOrganizations(const json::value& csr) {
 
 }  // namespace
 
-bool CsrAuthorization::MaySigner(const User& user, const std::string& verb, const std::string& signer_name) const {
+bool CsrAuthorization::MaySigner(const User& user, const std::string& verb,
+                                 const std::string& signer_name) const {
   RequestInfo info;
   info.is_resource = true;
   info.group = kGroup;
@@ -67,18 +68,21 @@ absl::Status CsrAuthorization::Validate(const AdmissionRequest& request, const j
     if (signer != kApiServerClientSigner) return absl::OkStatus();
     auto orgs = RequestedOrganizations(*obj);
     if (std::find(orgs.begin(), orgs.end(), "system:masters") != orgs.end()) {
-      return Forbidden(request, absl::StrCat("use of ", signer, " signer with system:masters group is not allowed"));
+      return Forbidden(request,
+                       absl::StrCat("use of ", signer, " signer with system:masters group is not allowed"));
     }
     return absl::OkStatus();
   }
   if (request.operation != AdmissionOperation::kUpdate) return absl::OkStatus();
   if (request.subresource == "approval") {
     if (!MaySigner(*request.user, "approve", signer)) {
-      return Forbidden(request, absl::StrCat("user not permitted to approve requests with signerName \"", signer, "\""));
+      return Forbidden(
+          request, absl::StrCat("user not permitted to approve requests with signerName \"", signer, "\""));
     }
   } else if (request.subresource == "status" && Certificate(obj) != Certificate(old)) {
     if (!MaySigner(*request.user, "sign", signer)) {
-      return Forbidden(request, absl::StrCat("user not permitted to sign requests with signerName \"", signer, "\""));
+      return Forbidden(request,
+                       absl::StrCat("user not permitted to sign requests with signerName \"", signer, "\""));
     }
   }
   return absl::OkStatus();

@@ -9,10 +9,10 @@
 #include "apiserver/rbac_authorizer.h"
 #include "apiserver/rbac_bootstrap.h"
 #include "apiserver/testing/storage_fixture.h"
+#include "base/file.h"
 #include "base/json.h"
 #include "boost/json.hpp"
 #include "gtest/gtest.h"
-#include "base/file.h"
 #include "http/certificate_request.h"
 #include "http/pki.h"
 
@@ -49,11 +49,10 @@ class CsrAuthorizationTest : public ::testing::Test {
                          std::vector<std::string> orgs = {"devs"}) {
     std::string pem = *http::NewCertificateRequestPem(*http::NewPrivateKeyPem(), "carol", orgs);
     pem_ = pem;
-    json::value csr = json::object{
-        {"metadata", json::object{{"name", name}}},
-        {"spec", json::object{{"request", absl::Base64Escape(pem)},
-                              {"signerName", signer},
-                              {"usages", json::array{"client auth"}}}}};
+    json::value csr = json::object{{"metadata", json::object{{"name", name}}},
+                                   {"spec", json::object{{"request", absl::Base64Escape(pem)},
+                                                         {"signerName", signer},
+                                                         {"usages", json::array{"client auth"}}}}};
     WriteOptions options;
     options.user = &carol_;
     return fixture_->storage()->Create(Csrs(), "", std::move(csr), options).status();
@@ -68,8 +67,9 @@ class CsrAuthorizationTest : public ::testing::Test {
   absl::Status Sign(const std::string& name, const User& user) {
     auto pki = http::EnsurePki(fixture_->dir().string(), std::vector<std::string>{});
     if (!pki.ok()) return pki.status();
-    auto cert = http::IssueCertificate(pem_, *base::ReadFile(pki->ca_cert), *base::ReadFile(pki->ca_key),
-                                       {.usages = {"client auth"}, .now = absl::Now(), .validity = absl::Hours(1)});
+    auto cert =
+        http::IssueCertificate(pem_, *base::ReadFile(pki->ca_cert), *base::ReadFile(pki->ca_key),
+                               {.usages = {"client auth"}, .now = absl::Now(), .validity = absl::Hours(1)});
     if (!cert.ok()) return cert.status();
     return Write(name, "status", user,
                  [&](json::object& status) { status["certificate"] = absl::Base64Escape(*cert); });
@@ -91,9 +91,9 @@ class CsrAuthorizationTest : public ::testing::Test {
         .status();
   }
   absl::Status Grant(const std::string& name, const std::string& verb, const std::string& signer_name) {
-    std::string role = absl::StrCat(R"({"metadata":{"name":")", name, R"("},"rules":[{"apiGroups":["certificates.k8s.io"],)",
-                                    R"("resources":["signers"],"verbs":[")", verb, R"("],"resourceNames":[")",
-                                    signer_name, R"("]}]})");
+    std::string role = absl::StrCat(
+        R"({"metadata":{"name":")", name, R"("},"rules":[{"apiGroups":["certificates.k8s.io"],)",
+        R"("resources":["signers"],"verbs":[")", verb, R"("],"resourceNames":[")", signer_name, R"("]}]})");
     auto& roles = StorageFixture::Resource("clusterroles", "rbac.authorization.k8s.io");
     auto& bindings = StorageFixture::Resource("clusterrolebindings", "rbac.authorization.k8s.io");
     if (auto s = fixture_->Create(roles, "", role).status(); !s.ok()) return s;
@@ -112,7 +112,8 @@ class CsrAuthorizationTest : public ::testing::Test {
   std::string pem_;  // the request of the last CSR created
   User carol_{"carol", "", {"system:authenticated"}};
   User dave_{"dave", "", {"system:authenticated"}};
-  User controller_{"system:serviceaccount:kube-system:certificate-controller", "",
+  User controller_{"system:serviceaccount:kube-system:certificate-controller",
+                   "",
                    {"system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"}};
 };
 
@@ -120,9 +121,10 @@ TEST_F(CsrAuthorizationTest, ApprovalNeedsApproveOnTheSigner) {
   ASSERT_TRUE(CreateCsr("c1", "example.com/signer").ok());
   absl::Status s = Approve("c1", dave_);
   EXPECT_EQ(api::HttpCode(s), 403);
-  EXPECT_EQ(s.message(),
-            R"(certificatesigningrequests.certificates.k8s.io "c1" is forbidden: user not permitted to approve )"
-            R"(requests with signerName "example.com/signer")");
+  EXPECT_EQ(
+      s.message(),
+      R"(certificatesigningrequests.certificates.k8s.io "c1" is forbidden: user not permitted to approve )"
+      R"(requests with signerName "example.com/signer")");
   ASSERT_TRUE(Grant("approve-other", "approve", "example.com/other").ok());
   EXPECT_EQ(api::HttpCode(Approve("c1", dave_)), 403);
   // `<domain>/*` grants every signer of the domain.

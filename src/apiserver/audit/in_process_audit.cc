@@ -67,7 +67,8 @@ void InProcessAudit::Complete(const absl::Status& status, int success_code, cons
     rs.status = base::GetString(body, {"status"});
     rs.message = base::GetString(body, {"message"});
     rs.reason = base::GetString(body, {"reason"});
-    if (const auto* details = base::Find(body, "details"); details && details->is_object()) rs.details = *details;
+    if (const auto* details = base::Find(body, "details"); details && details->is_object())
+      rs.details = *details;
   }
   event_.response_status = std::move(rs);
   if (response && response->is_object()) {

@@ -222,9 +222,9 @@ absl::Status PodSecurityPlugin::EvaluatePod(const AdmissionRequest& request, con
     return enforced && level == policy.enforce ? *enforced : Aggregate(podsecurity::EvaluatePod(level, m, s));
   };
   if (Violations audit = evaluate(policy.audit); !audit.empty()) {
-    request.AddAuditAnnotation(
-        std::string(kAuditViolationsAnnotation),
-        absl::StrCat("would violate PodSecurity ", api::GoQuote(policy.audit.String()), ": ", audit.Details()));
+    request.AddAuditAnnotation(std::string(kAuditViolationsAnnotation),
+                               absl::StrCat("would violate PodSecurity ", api::GoQuote(policy.audit.String()),
+                                            ": ", audit.Details()));
   }
   if (enforced && !enforced->empty()) {
     const api::ResourceInfo& r = *request.resource;
@@ -309,7 +309,9 @@ std::vector<std::string> PodSecurityPlugin::EvaluatePodsInNamespace(const std::s
 }
 
 bool PodSecurityPlugin::Exempt(const AdmissionRequest& request) const {
-  const char* why = ExemptNamespace(std::string_view(request.ns.data(), request.ns.size())) ? "namespace" : ExemptUser(request) ? "user" : nullptr;
+  const char* why = ExemptNamespace(std::string_view(request.ns.data(), request.ns.size())) ? "namespace"
+                    : ExemptUser(request)                                                   ? "user"
+                                                                                            : nullptr;
   if (why) request.AddAuditAnnotation(std::string(kExemptAnnotation), why);
   return why != nullptr;
 }

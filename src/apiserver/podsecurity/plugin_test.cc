@@ -98,16 +98,18 @@ class PodSecurityPluginTest : public ::testing::Test {
 
 TEST_F(PodSecurityPluginTest, AuditModeAnnotatesTheAuditEvent) {
   ASSERT_TRUE(CreateNamespace("audited", R"({"pod-security.kubernetes.io/audit":"restricted",
-      "pod-security.kubernetes.io/enforce":"baseline"})").ok());
+      "pod-security.kubernetes.io/enforce":"baseline"})")
+                  .ok());
   AuditAnnotations annotations;
   std::vector<std::string> warnings;
   ASSERT_TRUE(CreatePod("audited", kPlainPod, &warnings, nullptr, &annotations).ok());
   EXPECT_THAT(warnings, IsEmpty());  // audit is not warn
-  EXPECT_EQ(annotations, (AuditAnnotations{
-                             {"pod-security.kubernetes.io/enforce-policy", "baseline:latest"},
-                             {"pod-security.kubernetes.io/audit-violations",
-                              std::string(R"(would violate PodSecurity "restricted:latest": )") + kPlainDetails},
-                         }));
+  EXPECT_EQ(annotations,
+            (AuditAnnotations{
+                {"pod-security.kubernetes.io/enforce-policy", "baseline:latest"},
+                {"pod-security.kubernetes.io/audit-violations",
+                 std::string(R"(would violate PodSecurity "restricted:latest": )") + kPlainDetails},
+            }));
   // A refused pod is annotated too, with what the audit level says of it.
   annotations.clear();
   EXPECT_EQ(api::HttpCode(CreatePod("audited", kPrivilegedPod, nullptr, nullptr, &annotations)), 403);
@@ -117,11 +119,13 @@ TEST_F(PodSecurityPluginTest, AuditModeAnnotatesTheAuditEvent) {
   // A conforming pod gets the policy only; an unlabelled namespace is privileged.
   annotations.clear();
   ASSERT_TRUE(CreatePod("audited", kRestrictedPod, nullptr, nullptr, &annotations).ok());
-  EXPECT_EQ(annotations, (AuditAnnotations{{"pod-security.kubernetes.io/enforce-policy", "baseline:latest"}}));
+  EXPECT_EQ(annotations,
+            (AuditAnnotations{{"pod-security.kubernetes.io/enforce-policy", "baseline:latest"}}));
   ASSERT_TRUE(CreateNamespace("open").ok());
   annotations.clear();
   ASSERT_TRUE(CreatePod("open", kPrivilegedPod, nullptr, nullptr, &annotations).ok());
-  EXPECT_EQ(annotations, (AuditAnnotations{{"pod-security.kubernetes.io/enforce-policy", "privileged:latest"}}));
+  EXPECT_EQ(annotations,
+            (AuditAnnotations{{"pod-security.kubernetes.io/enforce-policy", "privileged:latest"}}));
 }
 
 TEST_F(PodSecurityPluginTest, UnlabelledNamespacesArePrivileged) {

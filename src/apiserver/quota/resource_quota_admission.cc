@@ -172,8 +172,8 @@ absl::Status ResourceQuotaAdmission::Validate(const AdmissionRequest& request, c
   const std::string key_prefix = KindKey(r);
   std::map<std::string, Seen> seen;
   std::vector<std::string> listed;  // keys, in listing order
-  int64_t listed_revision =
-      sources_->List(r.group, r.plural, ns, [&](std::string_view name, int64_t revision, std::string_view text) {
+  int64_t listed_revision = sources_->List(
+      r.group, r.plural, ns, [&](std::string_view name, int64_t revision, std::string_view text) {
         std::string key = key_prefix;
         key.append(name);
         listed.push_back(key);
@@ -240,8 +240,8 @@ absl::Status ResourceQuotaAdmission::Validate(const AdmissionRequest& request, c
   if (old && !absl::SimpleAtoi(base::GetString(*old, {"metadata", "resourceVersion"}), &old_revision))
     old_revision = 0;
   uint64_t id = state->next_id++;
-  state->pending.emplace(id, Pending{absl::StrCat(key_prefix, request.name), Uid(*obj),
-                                     old_revision, std::move(charge), std::move(old_charge)});
+  state->pending.emplace(id, Pending{absl::StrCat(key_prefix, request.name), Uid(*obj), old_revision,
+                                     std::move(charge), std::move(old_charge)});
   lock.unlock();  // a write that keeps no reservations gives this one back at once
   request.Reserve(std::make_unique<Held>(state, id));
   return absl::OkStatus();

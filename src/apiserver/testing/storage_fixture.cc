@@ -53,7 +53,8 @@ StorageFixture::~StorageFixture() {
 
 const api::ResourceInfo& StorageFixture::Resource(std::string_view plural, std::string_view group,
                                                   std::string_view version) {
-  const api::ResourceInfo* r = api::FindResource(std::string(group), std::string(version), std::string(plural));
+  const api::ResourceInfo* r =
+      api::FindResource(std::string(group), std::string(version), std::string(plural));
   if (!r) {
     std::cerr << "StorageFixture: no resource " << group << "/" << version << " " << plural << "\n";
     std::abort();  // a typo in a test, not a condition to test

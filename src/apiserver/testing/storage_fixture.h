@@ -45,8 +45,8 @@ class StorageFixture {
   static const api::ResourceInfo& Resource(std::string_view plural, std::string_view group = "",
                                            std::string_view version = "v1");
   // Creates the object `json` (text) of `resource` in `ns`.
-  absl::StatusOr<ObjectPtr> Create(const api::ResourceInfo& resource, const std::string& ns, std::string_view json,
-                                   WriteOptions options = {}) const;
+  absl::StatusOr<ObjectPtr> Create(const api::ResourceInfo& resource, const std::string& ns,
+                                   std::string_view json, WriteOptions options = {}) const;
   // The same for a core/v1 resource by its plural.
   absl::StatusOr<ObjectPtr> Create(std::string_view plural, const std::string& ns, std::string_view json,
                                    WriteOptions options = {}) const;

@@ -75,29 +75,33 @@ class InProcessClient : public Client {
     user_ = std::move(user);
   }
   // Records every write in `auditor`'s log (null: none). Set before the client is shared.
-  void set_auditor(std::shared_ptr<const apiserver::audit::Auditor> auditor) { auditor_ = std::move(auditor); }
+  void set_auditor(std::shared_ptr<const apiserver::audit::Auditor> auditor) {
+    auditor_ = std::move(auditor);
+  }
 
  private:
   using Audit = apiserver::audit::InProcessAudit;
   // What a call of `verb` asks, as the RequestInfo of its HTTPS twin.
-  static apiserver::RequestInfo Info(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
-                                     const std::string& subresource, const char* verb);
+  static apiserver::RequestInfo Info(const api::ResourceInfo& r, const std::string& ns,
+                                     const std::string& name, const std::string& subresource,
+                                     const char* verb);
   // OK, or the 403 the API server would answer `user_` for this request; the decision goes to
   // `audit` when set.
   absl::Status Authorize(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
                          const std::string& subresource, const char* verb, Audit* audit = nullptr) const;
   // The audit record of a write about to be made (call only with an auditor).
-  std::unique_ptr<Audit> StartAudit(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
-                                    const std::string& subresource, const char* verb,
+  std::unique_ptr<Audit> StartAudit(const api::ResourceInfo& r, const std::string& ns,
+                                    const std::string& name, const std::string& subresource, const char* verb,
                                     const boost::json::value* request) const;
   // The writes themselves; `audit` is null when the client has no auditor.
-  absl::StatusOr<Object> WriteCreate(const api::ResourceInfo& r, const std::string& ns, boost::json::value obj,
+  absl::StatusOr<Object> WriteCreate(const api::ResourceInfo& r, const std::string& ns,
+                                     boost::json::value obj, const WriteOptions& options, Audit* audit);
+  absl::StatusOr<Object> WriteUpdate(const api::ResourceInfo& r, const std::string& ns,
+                                     boost::json::value obj, const std::string& subresource,
                                      const WriteOptions& options, Audit* audit);
-  absl::StatusOr<Object> WriteUpdate(const api::ResourceInfo& r, const std::string& ns, boost::json::value obj,
-                                     const std::string& subresource, const WriteOptions& options, Audit* audit);
-  absl::StatusOr<Object> WritePatch(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
-                                    PatchType type, const boost::json::value& patch, const PatchOptions& options,
-                                    Audit* audit);
+  absl::StatusOr<Object> WritePatch(const api::ResourceInfo& r, const std::string& ns,
+                                    const std::string& name, PatchType type, const boost::json::value& patch,
+                                    const PatchOptions& options, Audit* audit);
   absl::Status WriteDelete(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
                            const DeleteOptions& options, Audit* audit);
   absl::StatusOr<boost::json::value> WriteSubresource(const api::ResourceInfo& r, const std::string& ns,
