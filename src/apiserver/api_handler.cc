@@ -337,7 +337,7 @@ http::HttpResponse ApiHandler::Route(http::HttpRequest& req, audit::RequestAudit
   RequestInfo info = ParseRequestInfo(req.method, path, watch);
   info.field_selector = req.Query("fieldSelector");
   std::string reason;
-  absl::Status decision = authorizer_->Authorize(*user, info, &reason);
+  absl::Status decision = AuthorizeRequest(*authorizer_, *user, info, &reason);
   audit.SetAuthorization(decision.ok(), reason);
   if (!decision.ok()) return http::ErrorResponse(decision);
   if (!info.is_resource) return HandleNonResource(req);
@@ -348,7 +348,9 @@ http::HttpResponse ApiHandler::Route(http::HttpRequest& req, audit::RequestAudit
         api::ToStatus({404, "NotFound", "the server could not find the requested resource", "", info.group,
                        info.resource}));
   }
-  http::HttpResponse resp = HandleResource(req, info, *r, *user);
+  AuditAnnotations annotations;
+  http::HttpResponse resp = HandleResource(req, info, *r, *user, &annotations);
+  audit.AddAnnotations(annotations);
   if (!resp.stream) {
     metrics_->RecordRequest(absl::AsciiStrToUpper(info.verb), r->group,
                             info.subresource.empty() ? r->plural : r->plural + "/" + info.subresource, resp.status,
@@ -446,7 +448,8 @@ http::HttpResponse ApiHandler::HandleNonResource(const http::HttpRequest& req) {
 }
 
 http::HttpResponse ApiHandler::HandleResource(http::HttpRequest& req, const RequestInfo& info,
-                                              const api::ResourceInfo& r, const User& user) {
+                                              const api::ResourceInfo& r, const User& user,
+                                              AuditAnnotations* annotations) {
   if (!r.namespaced && !info.namespace_name.empty()) {
     return http::ErrorResponse(
         api::ToStatus({404, "NotFound", "the server could not find the requested resource"}));
@@ -472,10 +475,10 @@ http::HttpResponse ApiHandler::HandleResource(http::HttpRequest& req, const Requ
     if (sub == "eviction" && info.verb == "create") return Eviction(req, info, r, user);
     if (sub == "status" || sub == "approval") {
       if (info.verb == "get") return Get(req, info, r);
-      if (info.verb == "update") return Update(req, info, r, user);
-      if (info.verb == "patch") return Patch(req, info, r, user);
+      if (info.verb == "update") return Update(req, info, r, user, annotations);
+      if (info.verb == "patch") return Patch(req, info, r, user, annotations);
     }
-    if (sub == "finalize" && info.verb == "update") return Update(req, info, r, user);
+    if (sub == "finalize" && info.verb == "update") return Update(req, info, r, user, annotations);
     return http::ErrorResponse(api::MethodNotAllowedError(absl::StrCat(
         "the server does not allow this method on the requested resource (", r.plural, "/", sub, ")")));
   }
@@ -488,10 +491,10 @@ http::HttpResponse ApiHandler::HandleResource(http::HttpRequest& req, const Requ
   if (info.verb == "get") return Get(req, info, r);
   if (info.verb == "list") return List(req, info, r);
   if (info.verb == "watch") return Watch(req, info, r);
-  if (info.verb == "create") return Create(req, info, r, user);
-  if (info.verb == "update") return Update(req, info, r, user);
-  if (info.verb == "patch") return Patch(req, info, r, user);
-  if (info.verb == "delete") return Delete(req, info, r, user);
+  if (info.verb == "create") return Create(req, info, r, user, annotations);
+  if (info.verb == "update") return Update(req, info, r, user, annotations);
+  if (info.verb == "patch") return Patch(req, info, r, user, annotations);
+  if (info.verb == "delete") return Delete(req, info, r, user, annotations);
   if (info.verb == "deletecollection") return DeleteCollection(req, info, r, user);
   return http::ErrorResponse(
       api::MethodNotAllowedError("the server does not allow this method on the requested resource"));
@@ -732,7 +735,7 @@ http::HttpResponse ApiHandler::Watch(const http::HttpRequest& req, const Request
 }
 
 http::HttpResponse ApiHandler::Create(const http::HttpRequest& req, const RequestInfo& info,
-                                      const api::ResourceInfo& r, const User& user) {
+                                      const api::ResourceInfo& r, const User& user, AuditAnnotations* annotations) {
   if (!info.name.empty()) {
     return http::ErrorResponse(
         api::MethodNotAllowedError("POST to a named resource is not allowed; use PUT to update"));
@@ -750,6 +753,7 @@ http::HttpResponse ApiHandler::Create(const http::HttpRequest& req, const Reques
   WriteOptions options;
   options.user = &user;
   options.warnings = &warnings;
+  options.audit_annotations = annotations;
   options.dry_run = DryRun(req);
   options.field_manager = FieldManager(req);
   const api::ResourceInfo& stored = api::StorageVersionOf(r);
@@ -759,7 +763,7 @@ http::HttpResponse ApiHandler::Create(const http::HttpRequest& req, const Reques
 }
 
 http::HttpResponse ApiHandler::Update(const http::HttpRequest& req, const RequestInfo& info,
-                                      const api::ResourceInfo& r, const User& user) {
+                                      const api::ResourceInfo& r, const User& user, AuditAnnotations* annotations) {
   auto obj = DecodeObject(req, r);
   if (!obj.ok()) return http::ErrorResponse(obj.status());
   std::vector<std::string> warnings;
@@ -767,6 +771,7 @@ http::HttpResponse ApiHandler::Update(const http::HttpRequest& req, const Reques
   WriteOptions options;
   options.user = &user;
   options.warnings = &warnings;
+  options.audit_annotations = annotations;
   options.dry_run = DryRun(req);
   options.field_manager = FieldManager(req);
   options.subresource = info.subresource == "finalize" ? "" : info.subresource;
@@ -786,7 +791,7 @@ http::HttpResponse ApiHandler::Update(const http::HttpRequest& req, const Reques
 }
 
 http::HttpResponse ApiHandler::Patch(const http::HttpRequest& req, const RequestInfo& info,
-                                     const api::ResourceInfo& r, const User& user) {
+                                     const api::ResourceInfo& r, const User& user, AuditAnnotations* annotations) {
   std::string type = api::MediaType(req.Header("content-type"));
   static const std::set<std::string> kPatchTypes = {"application/json-patch+json", "application/merge-patch+json",
                                                      "application/strategic-merge-patch+json",
@@ -825,6 +830,7 @@ http::HttpResponse ApiHandler::Patch(const http::HttpRequest& req, const Request
   WriteOptions options;
   options.user = &user;
   options.warnings = &warnings;
+  options.audit_annotations = annotations;
   options.dry_run = DryRun(req);
   options.field_manager = manager;
   options.subresource = info.subresource;
@@ -855,9 +861,10 @@ http::HttpResponse ApiHandler::Patch(const http::HttpRequest& req, const Request
 }
 
 http::HttpResponse ApiHandler::Delete(const http::HttpRequest& req, const RequestInfo& info,
-                                      const api::ResourceInfo& r, const User& user) {
+                                      const api::ResourceInfo& r, const User& user, AuditAnnotations* annotations) {
   DeleteOptions options;
   options.user = &user;
+  options.audit_annotations = annotations;
   options.dry_run = DryRun(req);
   if (!absl::StripAsciiWhitespace(absl::string_view(req.body)).empty()) {
     auto body = api::DecodeBody(req.Header("content-type"), req.body);

@@ -64,8 +64,10 @@ class ApiHandler {
   struct OpenApiDocs;
   http::HttpResponse Route(http::HttpRequest& req, audit::RequestAudit& audit);
   http::HttpResponse HandleNonResource(const http::HttpRequest& req);
+  // `annotations` receives the admission plug-ins' audit annotations of a write.
   http::HttpResponse HandleResource(http::HttpRequest& req, const RequestInfo& info,
-                                    const api::ResourceInfo& r, const User& user);
+                                    const api::ResourceInfo& r, const User& user,
+                                    AuditAnnotations* annotations);
   // Access and token reviews (`kubectl auth can-i`, `auth whoami`): computed, never stored.
   http::HttpResponse Review(const http::HttpRequest& req, const std::string& req_namespace,
                             const api::ResourceInfo& r, const User& user);
@@ -74,13 +76,13 @@ class ApiHandler {
   http::HttpResponse Watch(const http::HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r);
   // Writes: `user` reaches admission plug-ins through WriteOptions/DeleteOptions.
   http::HttpResponse Create(const http::HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r,
-                            const User& user);
+                            const User& user, AuditAnnotations* annotations = nullptr);
   http::HttpResponse Update(const http::HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r,
-                            const User& user);
+                            const User& user, AuditAnnotations* annotations = nullptr);
   http::HttpResponse Patch(const http::HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r,
-                           const User& user);
+                           const User& user, AuditAnnotations* annotations = nullptr);
   http::HttpResponse Delete(const http::HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r,
-                            const User& user);
+                            const User& user, AuditAnnotations* annotations = nullptr);
   http::HttpResponse DeleteCollection(const http::HttpRequest& req, const RequestInfo& info,
                                       const api::ResourceInfo& r, const User& user);
   http::HttpResponse Scale(const http::HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r,

@@ -11,6 +11,7 @@
 #include "apiserver/auth.h"
 #include "apiserver/credential_renewal.h"
 #include "apiserver/csr_admission.h"
+#include "apiserver/csr_authorization.h"
 #include "apiserver/default_services.h"
 #include "apiserver/kubeconfig.h"
 #include "apiserver/metered_store.h"
@@ -24,6 +25,7 @@
 #include "apiserver/podsecurity/plugin.h"
 #include "apiserver/quota/limit_ranger.h"
 #include "apiserver/quota/resource_quota_admission.h"
+#include "apiserver/quota_sources.h"
 #include "apiserver/rbac_authorizer.h"
 #include "apiserver/rbac_bootstrap.h"
 #include "apiserver/resource_storage.h"
@@ -85,9 +87,11 @@ struct Server::Parts {
   std::unique_ptr<SchemaAdmission> admission;
   std::unique_ptr<ServiceAccountAdmission> service_account_admission;
   std::unique_ptr<CsrAdmission> csr_admission;
+  std::unique_ptr<CsrAuthorization> csr_authorization;
   std::unique_ptr<ServiceAllocations> service_allocations;
   std::unique_ptr<PodSecuritySources> pod_security_sources;
   std::unique_ptr<podsecurity::PodSecurityPlugin> pod_security;
+  std::unique_ptr<QuotaSources> quota_sources;
   std::unique_ptr<quota::LimitRanger> limit_ranger;
   std::unique_ptr<quota::ResourceQuotaAdmission> resource_quota;
   std::unique_ptr<ResourceStorage> storage;
@@ -151,7 +155,8 @@ absl::Status Server::Start() {
   parts_->storage = std::make_unique<ResourceStorage>(parts_->metered.get(), parts_->cache.get(),
                                                       &base::RealClock(), parts_->admission.get());
   // LimitRanger first (as kube-apiserver): later plug-ins see the pod with its defaulted resources.
-  parts_->limit_ranger = std::make_unique<quota::LimitRanger>(parts_->cache.get());
+  parts_->quota_sources = std::make_unique<QuotaSources>(parts_->cache.get());
+  parts_->limit_ranger = std::make_unique<quota::LimitRanger>(parts_->quota_sources.get());
   parts_->storage->AddAdmissionPlugin(parts_->limit_ranger.get());
   if (options_.service_account_admission) {
     parts_->service_account_admission = std::make_unique<ServiceAccountAdmission>(parts_->storage.get());
@@ -180,7 +185,7 @@ absl::Status Server::Start() {
     parts_->storage->AddAdmissionPlugin(parts_->node_restriction.get());
   }
   // ResourceQuota last (as kube-apiserver): it charges the object the other plug-ins let through.
-  parts_->resource_quota = std::make_unique<quota::ResourceQuotaAdmission>(parts_->cache.get(), &base::RealClock());
+  parts_->resource_quota = std::make_unique<quota::ResourceQuotaAdmission>(parts_->quota_sources.get(), &base::RealClock());
   parts_->storage->AddAdmissionPlugin(parts_->resource_quota.get());
   // Namespaces Kubernetes always has.
   const api::ResourceInfo* namespaces = api::FindResource("", "v1", "namespaces");
@@ -192,6 +197,8 @@ absl::Status Server::Start() {
   }
 
   if (auto s = SetUpAuthorization(); !s.ok()) return s;
+  parts_->csr_authorization = std::make_unique<CsrAuthorization>(parts_->authorizer);
+  parts_->storage->AddAdmissionPlugin(parts_->csr_authorization.get());
 
   // Certificates need the real port in the kubeconfig, so bind first when the port is 0.
   // Pods reach the server at the kubernetes Service's ClusterIP (KUBERNETES_SERVICE_HOST), so the
@@ -305,6 +312,7 @@ absl::Status Server::SetUpAuthorization() {
 }
 
 const Authorizer* Server::authorizer() const { return parts_->authorizer; }
+std::shared_ptr<const audit::Auditor> Server::auditor() const { return parts_->auditor; }
 
 const ServiceAccountTokens* Server::service_account_tokens() const {
   return parts_->service_account_tokens.get();

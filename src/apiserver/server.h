@@ -68,6 +68,8 @@ class Server {
   // The ServiceAccount token issuer and verifier (TokenRequest for in-process clients such as the
   // node agent); null before Start.
   const ServiceAccountTokens* service_account_tokens() const;
+  // The audit log, for in-process clients to record their writes in; null when auditing is off.
+  std::shared_ptr<const audit::Auditor> auditor() const;
 
  private:
   absl::Status SetUpAuthorization();

@@ -40,6 +40,7 @@ std::unique_ptr<skiff::client::InProcessClient> ClientAs(const skiff::apiserver:
   auto client = std::make_unique<skiff::client::InProcessClient>(server.storage(), manager);
   user.groups.push_back("system:authenticated");
   client->set_identity(server.authorizer(), std::move(user));
+  client->set_auditor(server.auditor());  // their writes are audited like kube-controller-manager's
   return client;
 }
 
