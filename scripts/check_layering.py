@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Fails when a dependency runs up the layers of design.md (lower layers never use higher ones).
 
-Two checks over src/:
+Three checks over src/:
   * includes: no .h/.cc file includes a header of a higher layer;
   * targets: no library target (skiff_library(NAME DEPS ...), add_library + target_link_libraries
-    in src/**/CMakeLists.txt) links a library target of a higher layer.
+    in src/**/CMakeLists.txt) links a library target of a higher layer;
+  * cycles: no library target links itself through others, even within one layer (a plug-in
+    library and the API server linking each other: give the plug-in an interface instead).
 A file or target belongs to the longest layer path that holds it ("client/rest" before "client").
 Tests (*_test.cc, *_test targets) may also use the test helpers (a layer's testing/ folder) of
 their own layer. `--root DIR` checks another tree (the self-test uses it).
@@ -81,10 +83,16 @@ def read_targets(root):
             name, rest = words[0], words[1:]
             if func in ("skiff_library", "add_library"):
                 folders.setdefault(name, folder)
+            test_deps = []
+            if func == "skiff_library" and "TEST_DEPS" in rest:  # linked into NAME_test only
+                at = rest.index("TEST_DEPS")
+                rest, test_deps = rest[:at], rest[at + 1:]
             deps = [w for w in rest if w not in LINK_KEYWORDS and re.fullmatch(r"[A-Za-z0-9_]+", w)]
             if func == "add_library":
                 deps = []  # sources, not dependencies
             links += [(name, dep, cmake.relative_to(root.parent)) for dep in deps]
+            links += [(name + "_test", dep, cmake.relative_to(root.parent)) for dep in test_deps
+                      if dep not in LINK_KEYWORDS and re.fullmatch(r"[A-Za-z0-9_]+", dep)]
     return folders, links
 
 
@@ -102,12 +110,44 @@ def check_targets(root):
     return bad
 
 
+def check_cycles(root):
+    """Link cycles among library targets (tests and external libraries aside), each reported once."""
+    folders, links = read_targets(root)
+    graph = {}
+    for target, dep, _ in links:
+        if target.endswith("_test") or target not in folders or dep not in folders or target == dep:
+            continue
+        graph.setdefault(target, set()).add(dep)
+    bad, reported = [], set()
+    state = {}  # target -> "open" while on the DFS path, "done" after
+
+    def visit(node, path):
+        state[node] = "open"
+        path.append(node)
+        for dep in sorted(graph.get(node, ())):
+            if state.get(dep) == "open":
+                cycle = path[path.index(dep):] + [dep]
+                key = frozenset(cycle)
+                if key not in reported:
+                    reported.add(key)
+                    bad.append("link cycle: " + " -> ".join(cycle))
+            elif dep not in state:
+                visit(dep, path)
+        path.pop()
+        state[node] = "done"
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [])
+    return bad
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=pathlib.Path,
                         default=pathlib.Path(__file__).resolve().parent.parent / "src")
     root = parser.parse_args().root.resolve()
-    bad = check_includes(root) + check_targets(root)
+    bad = check_includes(root) + check_targets(root) + check_cycles(root)
     if bad:
         print("layering violations:\n" + "\n".join(bad))
         return 1

@@ -50,6 +50,21 @@ def main():
                "skiff_client linking skiff_apiserver fails", out)
 
     with tempfile.TemporaryDirectory() as tmp:
+        # The real CMake files, with the quota plug-ins linking the API server that links them (one
+        # layer, so only the cycle check sees it).
+        root = pathlib.Path(tmp) / "src"
+        for cmake in SRC.rglob("CMakeLists.txt"):
+            write(root, cmake.relative_to(SRC), cmake.read_text())
+        quota = root / "apiserver" / "quota" / "CMakeLists.txt"
+        text, n = re.subn(r"skiff_library\(skiff_apiserver_quota DEPS",
+                          "skiff_library(skiff_apiserver_quota DEPS skiff_apiserver", quota.read_text())
+        expect(n == 1, "src/apiserver/quota/CMakeLists.txt declares skiff_apiserver_quota", text)
+        quota.write_text(text)
+        code, out = run(root)
+        expect(code == 1 and "link cycle: skiff_apiserver -> skiff_apiserver_quota -> skiff_apiserver" in out,
+               "skiff_apiserver and skiff_apiserver_quota linking each other fails", out)
+
+    with tempfile.TemporaryDirectory() as tmp:
         root = pathlib.Path(tmp) / "src"
         write(root, "client/informer.cc", '#include "client/client.h"\n#include "api/schema.h"\n')
         write(root, "client/informer_test.cc", '#include "client/testing/test_api_server.h"\n')

@@ -6,6 +6,8 @@
 #include <limits>
 #include <set>
 
+#include "absl/strings/str_cat.h"
+#include "api/errors.h"
 #include "api/label_selector.h"
 #include "api/name_validation.h"
 #include "api/schema_strings.h"
@@ -529,6 +531,29 @@ std::string_view NameRuleForKind(std::string_view kind) {
     return "path";
   }
   return "subdomain";
+}
+
+absl::Status InvalidObjectStatus(const ResourceInfo& resource, const std::string& name,
+                                 const std::vector<FieldError>& errors) {
+  std::string qualified =
+      resource.group.empty() ? resource.kind : absl::StrCat(resource.kind, ".", resource.group);
+  // Type mismatches are decoding errors in Kubernetes (400), everything else is 422 Invalid.
+  for (const auto& e : errors) {
+    if (e.type == kFieldValueTypeInvalid) {
+      return BadRequestError(absl::StrCat(resource.kind, " in version \"", resource.version,
+                                          "\" cannot be handled as a ", resource.kind, ": ",
+                                          DecodeErrorMessage(e)));
+    }
+  }
+  ApiError err{422,  "Invalid",      InvalidObjectMessage(qualified, name, errors),
+               name, resource.group, resource.kind};
+  for (const auto& e : errors) {
+    std::string text = FormatFieldError(e);
+    std::string prefix = e.field + ": ";
+    if (text.compare(0, prefix.size(), prefix) == 0) text = text.substr(prefix.size());
+    err.causes.push_back({e.type, text, e.field});
+  }
+  return ToStatus(err);
 }
 
 }  // namespace skiff::api

@@ -20,6 +20,8 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "api/resources.h"
 #include "api/schema.h"
 #include "boost/json/value.hpp"
 
@@ -60,6 +62,12 @@ std::string FormatFieldError(const FieldError& error);
 // Kubernetes' 422 message: `Deployment.apps "web" is invalid: <error>` or, for several errors,
 // `... is invalid: [<error>, <error>]`. `qualified_kind` is "Pod" or "Deployment.apps".
 std::string InvalidObjectMessage(std::string_view qualified_kind, std::string_view name,
+                                 const std::vector<FieldError>& errors);
+
+// The API server's answer for `errors` found in object `name` of `resource`: 422 Invalid with
+// InvalidObjectMessage and one cause per error, or 400 BadRequest with DecodeErrorMessage when an
+// error is a type mismatch (Kubernetes fails those while decoding).
+absl::Status InvalidObjectStatus(const ResourceInfo& resource, const std::string& name,
                                  const std::vector<FieldError>& errors);
 
 // Go's decoding error for a FieldValueTypeInvalid error, e.g. `json: cannot unmarshal string into

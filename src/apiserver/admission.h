@@ -18,6 +18,7 @@
 #define SKIFF_APISERVER_ADMISSION_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +31,10 @@
 namespace skiff::apiserver {
 
 struct User;  // apiserver/auth.h
+
+// Annotations a plug-in adds to the request's audit event (Kubernetes' audit.AddAuditAnnotation),
+// e.g. pod-security.kubernetes.io/audit-violations.
+using AuditAnnotations = std::map<std::string, std::string>;
 
 enum class AdmissionOperation { kCreate, kUpdate, kDelete };
 
@@ -58,9 +63,14 @@ struct AdmissionRequest {
   std::vector<std::string>* warnings = nullptr;
   // Collects the write's reservations; null when the write keeps none (then Reserve gives back at once).
   std::vector<std::unique_ptr<AdmissionReservation>>* reservations = nullptr;
+  // Collects audit annotations; null when the writer is not audited by request (then they are dropped).
+  AuditAnnotations* audit_annotations = nullptr;
 
   void Warn(std::string message) const {
     if (warnings) warnings->push_back(std::move(message));
+  }
+  void AddAuditAnnotation(std::string key, std::string value) const {
+    if (audit_annotations) (*audit_annotations)[std::move(key)] = std::move(value);
   }
   void Reserve(std::unique_ptr<AdmissionReservation> reservation) const {
     if (reservations) reservations->push_back(std::move(reservation));

@@ -335,8 +335,9 @@ http::HttpResponse ApiHandler::Route(http::HttpRequest& req, audit::RequestAudit
   if (!req.Header("impersonate-user").empty()) audit.SetImpersonatedUser(AuditUser(*user));
   bool watch = ParseBool(req.Query("watch"));
   RequestInfo info = ParseRequestInfo(req.method, path, watch);
+  info.field_selector = req.Query("fieldSelector");
   std::string reason;
-  absl::Status decision = authorizer_->Authorize(*user, info, &reason);
+  absl::Status decision = AuthorizeRequest(*authorizer_, *user, info, &reason);
   audit.SetAuthorization(decision.ok(), reason);
   if (!decision.ok()) return http::ErrorResponse(decision);
   if (!info.is_resource) return HandleNonResource(req);
@@ -347,7 +348,9 @@ http::HttpResponse ApiHandler::Route(http::HttpRequest& req, audit::RequestAudit
         api::ToStatus({404, "NotFound", "the server could not find the requested resource", "", info.group,
                        info.resource}));
   }
-  http::HttpResponse resp = HandleResource(req, info, *r, *user);
+  AuditAnnotations annotations;
+  http::HttpResponse resp = HandleResource(req, info, *r, *user, &annotations);
+  audit.AddAnnotations(annotations);
   if (!resp.stream) {
     metrics_->RecordRequest(absl::AsciiStrToUpper(info.verb), r->group,
                             info.subresource.empty() ? r->plural : r->plural + "/" + info.subresource, resp.status,
@@ -445,7 +448,8 @@ http::HttpResponse ApiHandler::HandleNonResource(const http::HttpRequest& req) {
 }
 
 http::HttpResponse ApiHandler::HandleResource(http::HttpRequest& req, const RequestInfo& info,
-                                              const api::ResourceInfo& r, const User& user) {
+                                              const api::ResourceInfo& r, const User& user,
+                                              AuditAnnotations* annotations) {
   if (!r.namespaced && !info.namespace_name.empty()) {
     return http::ErrorResponse(
         api::ToStatus({404, "NotFound", "the server could not find the requested resource"}));
@@ -463,17 +467,18 @@ http::HttpResponse ApiHandler::HandleResource(http::HttpRequest& req, const Requ
       return pod_streams_->Handle(req, info);
     }
     if (sub == "token" && info.verb == "create" && service_account_tokens_) {
+      if (auto s = AdmitTokenRequest(req, info, r, user); !s.ok()) return http::ErrorResponse(s);
       return service_account_tokens_->CreateToken(req, info);
     }
     if (sub == "scale") return Scale(req, info, r, user);
     if (sub == "binding" && info.verb == "create") return Binding(req, info, r, user);
-    if (sub == "eviction" && info.verb == "create") return Eviction(req, info, r);
+    if (sub == "eviction" && info.verb == "create") return Eviction(req, info, r, user);
     if (sub == "status" || sub == "approval") {
       if (info.verb == "get") return Get(req, info, r);
-      if (info.verb == "update") return Update(req, info, r, user);
-      if (info.verb == "patch") return Patch(req, info, r, user);
+      if (info.verb == "update") return Update(req, info, r, user, annotations);
+      if (info.verb == "patch") return Patch(req, info, r, user, annotations);
     }
-    if (sub == "finalize" && info.verb == "update") return Update(req, info, r, user);
+    if (sub == "finalize" && info.verb == "update") return Update(req, info, r, user, annotations);
     return http::ErrorResponse(api::MethodNotAllowedError(absl::StrCat(
         "the server does not allow this method on the requested resource (", r.plural, "/", sub, ")")));
   }
@@ -486,10 +491,10 @@ http::HttpResponse ApiHandler::HandleResource(http::HttpRequest& req, const Requ
   if (info.verb == "get") return Get(req, info, r);
   if (info.verb == "list") return List(req, info, r);
   if (info.verb == "watch") return Watch(req, info, r);
-  if (info.verb == "create") return Create(req, info, r, user);
-  if (info.verb == "update") return Update(req, info, r, user);
-  if (info.verb == "patch") return Patch(req, info, r, user);
-  if (info.verb == "delete") return Delete(req, info, r, user);
+  if (info.verb == "create") return Create(req, info, r, user, annotations);
+  if (info.verb == "update") return Update(req, info, r, user, annotations);
+  if (info.verb == "patch") return Patch(req, info, r, user, annotations);
+  if (info.verb == "delete") return Delete(req, info, r, user, annotations);
   if (info.verb == "deletecollection") return DeleteCollection(req, info, r, user);
   return http::ErrorResponse(
       api::MethodNotAllowedError("the server does not allow this method on the requested resource"));
@@ -730,7 +735,7 @@ http::HttpResponse ApiHandler::Watch(const http::HttpRequest& req, const Request
 }
 
 http::HttpResponse ApiHandler::Create(const http::HttpRequest& req, const RequestInfo& info,
-                                      const api::ResourceInfo& r, const User& user) {
+                                      const api::ResourceInfo& r, const User& user, AuditAnnotations* annotations) {
   if (!info.name.empty()) {
     return http::ErrorResponse(
         api::MethodNotAllowedError("POST to a named resource is not allowed; use PUT to update"));
@@ -748,6 +753,7 @@ http::HttpResponse ApiHandler::Create(const http::HttpRequest& req, const Reques
   WriteOptions options;
   options.user = &user;
   options.warnings = &warnings;
+  options.audit_annotations = annotations;
   options.dry_run = DryRun(req);
   options.field_manager = FieldManager(req);
   const api::ResourceInfo& stored = api::StorageVersionOf(r);
@@ -757,7 +763,7 @@ http::HttpResponse ApiHandler::Create(const http::HttpRequest& req, const Reques
 }
 
 http::HttpResponse ApiHandler::Update(const http::HttpRequest& req, const RequestInfo& info,
-                                      const api::ResourceInfo& r, const User& user) {
+                                      const api::ResourceInfo& r, const User& user, AuditAnnotations* annotations) {
   auto obj = DecodeObject(req, r);
   if (!obj.ok()) return http::ErrorResponse(obj.status());
   std::vector<std::string> warnings;
@@ -765,6 +771,7 @@ http::HttpResponse ApiHandler::Update(const http::HttpRequest& req, const Reques
   WriteOptions options;
   options.user = &user;
   options.warnings = &warnings;
+  options.audit_annotations = annotations;
   options.dry_run = DryRun(req);
   options.field_manager = FieldManager(req);
   options.subresource = info.subresource == "finalize" ? "" : info.subresource;
@@ -784,7 +791,7 @@ http::HttpResponse ApiHandler::Update(const http::HttpRequest& req, const Reques
 }
 
 http::HttpResponse ApiHandler::Patch(const http::HttpRequest& req, const RequestInfo& info,
-                                     const api::ResourceInfo& r, const User& user) {
+                                     const api::ResourceInfo& r, const User& user, AuditAnnotations* annotations) {
   std::string type = api::MediaType(req.Header("content-type"));
   static const std::set<std::string> kPatchTypes = {"application/json-patch+json", "application/merge-patch+json",
                                                      "application/strategic-merge-patch+json",
@@ -823,6 +830,7 @@ http::HttpResponse ApiHandler::Patch(const http::HttpRequest& req, const Request
   WriteOptions options;
   options.user = &user;
   options.warnings = &warnings;
+  options.audit_annotations = annotations;
   options.dry_run = DryRun(req);
   options.field_manager = manager;
   options.subresource = info.subresource;
@@ -853,9 +861,10 @@ http::HttpResponse ApiHandler::Patch(const http::HttpRequest& req, const Request
 }
 
 http::HttpResponse ApiHandler::Delete(const http::HttpRequest& req, const RequestInfo& info,
-                                      const api::ResourceInfo& r, const User& user) {
+                                      const api::ResourceInfo& r, const User& user, AuditAnnotations* annotations) {
   DeleteOptions options;
   options.user = &user;
+  options.audit_annotations = annotations;
   options.dry_run = DryRun(req);
   if (!absl::StripAsciiWhitespace(absl::string_view(req.body)).empty()) {
     auto body = api::DecodeBody(req.Header("content-type"), req.body);
@@ -986,12 +995,26 @@ http::HttpResponse ApiHandler::Binding(const http::HttpRequest& req, const Reque
   return http::SuccessStatusResponse(201, "", "pods", pod_name, "");
 }
 
+absl::Status ApiHandler::AdmitTokenRequest(const http::HttpRequest& req, const RequestInfo& info,
+                                          const api::ResourceInfo& r, const User& user) const {
+  if (!token_request_admission_) return absl::OkStatus();
+  auto body = api::DecodeBody(req.Header("content-type"), req.body);
+  if (!body.ok()) return absl::OkStatus();  // CreateToken answers the malformed body
+  AdmissionRequest request{.operation = AdmissionOperation::kCreate,
+                           .resource = &r,
+                           .subresource = info.subresource,
+                           .ns = info.namespace_name,
+                           .name = info.name,
+                           .user = &user};
+  return token_request_admission_->Validate(request, &*body, nullptr);
+}
+
 http::HttpResponse ApiHandler::Eviction(const http::HttpRequest& req, const RequestInfo& info,
-                                        const api::ResourceInfo& r) {
+                                        const api::ResourceInfo& r, const User& user) {
   auto body = api::DecodeBody(req.Header("content-type"), req.body);
   if (!body.ok()) return http::ErrorResponse(api::BadRequestError(std::string(body.status().message())));
   // EvictPod (subresources.cc) checks PodDisruptionBudgets, for this path and in-process clients alike.
-  auto result = EvictPod(storage_, *clock_, r, info.namespace_name, info.name, *body, DryRun(req));
+  auto result = EvictPod(storage_, *clock_, r, info.namespace_name, info.name, *body, DryRun(req), &user);
   if (!result.ok()) return http::ErrorResponse(result.status());
   return http::SuccessStatusResponse(201, "", "pods", info.name, "");
 }

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "api/resources.h"
+#include "apiserver/admission.h"
 #include "apiserver/auth.h"
 #include "apiserver/metrics.h"
 #include "apiserver/metrics_api.h"
@@ -51,6 +52,8 @@ class ApiHandler {
   // Serves serviceaccounts/token and the OIDC discovery documents (null: those answer 404).
   // Borrowed; set before serving.
   void SetServiceAccountTokens(const ServiceAccountTokens* tokens) { service_account_tokens_ = tokens; }
+  // Validates TokenRequests (serviceaccounts/token) before they are served (NodeRestriction; null: none).
+  void SetTokenRequestAdmission(AdmissionPlugin* plugin) { token_request_admission_ = plugin; }
   // Records every request in the audit log (null: none; the Audit-Id header is sent anyway).
   // Set before serving.
   void SetAuditor(std::shared_ptr<const audit::Auditor> auditor) { auditor_ = std::move(auditor); }
@@ -61,8 +64,10 @@ class ApiHandler {
   struct OpenApiDocs;
   http::HttpResponse Route(http::HttpRequest& req, audit::RequestAudit& audit);
   http::HttpResponse HandleNonResource(const http::HttpRequest& req);
+  // `annotations` receives the admission plug-ins' audit annotations of a write.
   http::HttpResponse HandleResource(http::HttpRequest& req, const RequestInfo& info,
-                                    const api::ResourceInfo& r, const User& user);
+                                    const api::ResourceInfo& r, const User& user,
+                                    AuditAnnotations* annotations);
   // Access and token reviews (`kubectl auth can-i`, `auth whoami`): computed, never stored.
   http::HttpResponse Review(const http::HttpRequest& req, const std::string& req_namespace,
                             const api::ResourceInfo& r, const User& user);
@@ -71,21 +76,23 @@ class ApiHandler {
   http::HttpResponse Watch(const http::HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r);
   // Writes: `user` reaches admission plug-ins through WriteOptions/DeleteOptions.
   http::HttpResponse Create(const http::HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r,
-                            const User& user);
+                            const User& user, AuditAnnotations* annotations = nullptr);
   http::HttpResponse Update(const http::HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r,
-                            const User& user);
+                            const User& user, AuditAnnotations* annotations = nullptr);
   http::HttpResponse Patch(const http::HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r,
-                           const User& user);
+                           const User& user, AuditAnnotations* annotations = nullptr);
   http::HttpResponse Delete(const http::HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r,
-                            const User& user);
+                            const User& user, AuditAnnotations* annotations = nullptr);
   http::HttpResponse DeleteCollection(const http::HttpRequest& req, const RequestInfo& info,
                                       const api::ResourceInfo& r, const User& user);
   http::HttpResponse Scale(const http::HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r,
                            const User& user);
   http::HttpResponse Binding(const http::HttpRequest& req, const RequestInfo& info,
                              const api::ResourceInfo& r, const User& user);
+  absl::Status AdmitTokenRequest(const http::HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r,
+                                 const User& user) const;
   http::HttpResponse Eviction(const http::HttpRequest& req, const RequestInfo& info,
-                              const api::ResourceInfo& r);
+                              const api::ResourceInfo& r, const User& user);
   http::HttpResponse ObjectResponse(const http::HttpRequest& req, const api::ResourceInfo& r,
                                     const ObjectPtr& obj, int code,
                                     const std::vector<std::string>& warnings = {});
@@ -100,6 +107,7 @@ class ApiHandler {
   PodStreams* pod_streams_ = nullptr;
   MetricsApi* metrics_api_ = nullptr;
   const ServiceAccountTokens* service_account_tokens_ = nullptr;
+  AdmissionPlugin* token_request_admission_ = nullptr;
   std::shared_ptr<const audit::Auditor> auditor_;
   std::unique_ptr<OpenApiDocs> openapi_;
   WatchTicker ticker_;

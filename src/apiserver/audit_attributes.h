@@ -6,6 +6,7 @@
 
 #include "apiserver/audit/policy.h"
 #include "apiserver/auth.h"
+#include "apiserver/request_info.h"
 #include "http/http_types.h"
 
 namespace skiff::apiserver {
@@ -14,6 +15,8 @@ audit::UserInfo AuditUser(const User& user);
 
 // `user` null: the request is not authenticated (the event records no user).
 audit::Attributes AuditAttributes(const http::HttpRequest& req, const User* user);
+// The same for a request described by `info` (in-process clients make no HTTP request).
+audit::Attributes AuditAttributes(const RequestInfo& info, const User* user);
 
 }  // namespace skiff::apiserver
 

@@ -115,6 +115,19 @@ absl::StatusOr<User> Authenticator::Authenticate(const http::HttpRequest& reques
   return absl::UnauthenticatedError("no credentials");
 }
 
+absl::Status AuthorizeRequest(const Authorizer& authorizer, const User& user, const RequestInfo& request,
+                              std::string* reason) {
+  if (auto s = authorizer.Authorize(user, request, reason); !s.ok()) return s;
+  bool connect = request.is_resource && request.verb == "get" && request.group.empty() &&
+                 request.resource == "pods" &&
+                 (request.subresource == "exec" || request.subresource == "attach" ||
+                  request.subresource == "portforward");
+  if (!connect) return absl::OkStatus();
+  RequestInfo create = request;
+  create.verb = "create";
+  return authorizer.Authorize(user, create, reason);
+}
+
 absl::Status AllowAllAuthorizer::Authorize(const User&, const RequestInfo&, std::string* reason) const {
   if (reason) *reason = "every authenticated user is allowed (--authorization-mode=AlwaysAllow)";
   return absl::OkStatus();

@@ -4,7 +4,8 @@
 // a ServiceAccount JWT (user system:serviceaccount:NS:NAME, groups system:serviceaccounts and
 // system:serviceaccounts:NS, extra pod-name/pod-uid/node-name/node-uid/credential-id).
 // Authorizer: an interface (RBAC in rbac_authorizer.h); AllowAllAuthorizer lets every
-// authenticated user do anything (--authorization-mode=AlwaysAllow).
+// authenticated user do anything (--authorization-mode=AlwaysAllow). AuthorizeRequest is what
+// the request path asks: the authorizer, plus the compound checks Kubernetes adds on top of it.
 // Thread-safety: both are immutable after construction and safe for concurrent use.
 // Failure: Load returns a Status for unreadable/malformed token files; Authenticate returns
 // Unauthenticated (401) when no credential is valid.
@@ -69,6 +70,13 @@ class Authorizer {
   // SelfSubjectRulesReview status: {resourceRules, nonResourceRules, incomplete}.
   virtual boost::json::object RulesReview(const User& user, const std::string& namespace_name) const = 0;
 };
+
+// Authorizes one API request: `request` itself, and for a GET on pods/exec, pods/attach or
+// pods/portforward (the WebSocket handshake, which RequestInfo calls `get`) also `create` on the
+// same subresource, which the SPDY POST needs anyway (Kubernetes'
+// AuthorizePodWebsocketUpgradeCreatePermission, on by default). The first refusal is returned.
+absl::Status AuthorizeRequest(const Authorizer& authorizer, const User& user, const RequestInfo& request,
+                              std::string* reason = nullptr);
 
 class AllowAllAuthorizer : public Authorizer {
  public:

@@ -98,7 +98,12 @@ void ValidateSpec(const json::value& csr, std::vector<api::FieldError>* errors) 
     errors->push_back(Error(api::kFieldValueInvalid, "spec.request", json::string("<certificate request>"),
                             std::string(parsed.status().message())));
   }
-  ValidateSignerName(base::GetString(csr, {"spec", "signerName"}), errors);
+  std::string signer = base::GetString(csr, {"spec", "signerName"});
+  ValidateSignerName(signer, errors);
+  if (signer == "kubernetes.io/legacy-unknown") {  // certificates/v1beta1 only
+    errors->push_back(Error(api::kFieldValueInvalid, "spec.signerName", json::string(signer),
+                            "the legacy signerName is not allowed via this API version"));
+  }
   if (const json::value* seconds = base::FindPath(csr, {"spec", "expirationSeconds"});
       seconds && seconds->is_int64() && seconds->get_int64() < kMinExpirationSeconds) {
     errors->push_back(Error(api::kFieldValueInvalid, "spec.expirationSeconds", *seconds,

@@ -62,6 +62,10 @@ TEST(CsrValidationTest, RejectsBadSpecs) {
                                       "spec.expirationSeconds FieldValueInvalid",
                                       "spec.usages[1] FieldValueDuplicate",
                                       "spec.usages[2] FieldValueNotSupported"}));
+  json::value legacy = Csr(Request());
+  legacy.as_object()["spec"].as_object()["signerName"] = "kubernetes.io/legacy-unknown";
+  EXPECT_EQ(Fields(ValidateCertificateSigningRequest(legacy, nullptr)),
+            std::vector<std::string>{"spec.signerName FieldValueInvalid"});
   json::value no_usages = Csr(Request(), {});
   EXPECT_EQ(Fields(ValidateCertificateSigningRequest(no_usages, nullptr)),
             std::vector<std::string>{"spec.usages FieldValueRequired"});

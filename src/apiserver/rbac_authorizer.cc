@@ -77,7 +77,7 @@ rbac::Attributes AttributesOf(const RequestInfo& request) {
   return a;
 }
 
-absl::Status ForbiddenStatus(const User& user, const RequestInfo& request) {
+absl::Status ForbiddenStatus(const User& user, const RequestInfo& request, std::string_view why_not) {
   rbac::Attributes a = AttributesOf(request);
   if (!a.is_resource) {
     return Forbidden("", "", "", absl::StrCat("User \"", user.name, "\" cannot ", a.verb, " path \"", a.path, "\""));
@@ -90,6 +90,7 @@ absl::Status ForbiddenStatus(const User& user, const RequestInfo& request) {
   } else {
     absl::StrAppend(&why, " at the cluster scope");
   }
+  if (!why_not.empty()) absl::StrAppend(&why, ": ", std::string(why_not));
   return Forbidden(a.resource, a.api_group, a.name, why);
 }
 

@@ -14,6 +14,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -28,8 +29,9 @@
 namespace skiff::apiserver {
 
 // The 403 kube-apiserver answers when `user` may not make `request`:
-// `pods is forbidden: User "x" cannot list resource "pods" in API group "" in the namespace "y"`.
-absl::Status ForbiddenStatus(const User& user, const RequestInfo& request);
+// `pods is forbidden: User "x" cannot list resource "pods" in API group "" in the namespace "y"`,
+// followed by ": <why_not>" when an authorizer gave a reason.
+absl::Status ForbiddenStatus(const User& user, const RequestInfo& request, std::string_view why_not = "");
 // What RBAC matches a request on (a namespace object's namespace is its own name, as Kubernetes'
 // request info has it).
 rbac::Attributes AttributesOf(const RequestInfo& request);

@@ -1,20 +1,14 @@
 // RbacAuthorizer, RbacEscalationCheck, Impersonate and the bootstrap policy on a real SQLite store,
-// watch cache and ResourceStorage.
+// watch cache and ResourceStorage (the API server's StorageFixture).
 #include "apiserver/rbac_authorizer.h"
-
-#include <unistd.h>
-
-#include <filesystem>
 
 #include "api/errors.h"
 #include "api/resources.h"
-#include "api/schema.h"
 #include "apiserver/rbac_bootstrap.h"
-#include "apiserver/schema_admission.h"
+#include "apiserver/testing/storage_fixture.h"
 #include "base/json.h"
 #include "boost/json.hpp"
 #include "gtest/gtest.h"
-#include "storage/sqlite/sqlite_store.h"
 
 namespace skiff::apiserver {
 namespace {
@@ -24,34 +18,15 @@ namespace json = boost::json;
 class RbacAuthorizerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("skiff-rbac-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    storage::SqliteOptions options;
-    options.path = (dir_ / "state.db").string();
-    store_ = std::move(*storage::SqliteStore::Open(options));
-    cache_ = std::make_unique<WatchCache>(store_.get(), WatchCache::Options{});
-    ASSERT_TRUE(cache_->Start().ok());
-    admission_ = std::make_unique<SchemaAdmission>(api::BuiltinSchemas());
-    storage_ = std::make_unique<ResourceStorage>(store_.get(), cache_.get(), &base::RealClock(), admission_.get());
-    ASSERT_TRUE(EnsureBootstrapPolicy(storage_.get()).ok());
-    authorizer_ = std::make_unique<RbacAuthorizer>(cache_.get());
+    auto f = testing::StorageFixture::Open(&base::RealClock(), {"a", "b"});
+    ASSERT_TRUE(f.ok()) << f.status();
+    fixture_ = std::move(*f);
+    storage_ = fixture_->storage();
+    ASSERT_TRUE(EnsureBootstrapPolicy(storage_).ok());
+    authorizer_ = std::make_unique<RbacAuthorizer>(fixture_->cache());
     ASSERT_TRUE(authorizer_->Start().ok());
     check_ = std::make_unique<RbacEscalationCheck>(authorizer_.get());
     storage_->AddAdmissionPlugin(check_.get());
-    for (const char* ns : {"a", "b"}) {
-      ASSERT_TRUE(Create("", "v1", "namespaces", "", absl::StrCat(R"({"metadata":{"name":")", ns, R"("}})"))
-                      .ok());
-    }
-  }
-  void TearDown() override {
-    authorizer_.reset();
-    storage_.reset();
-    cache_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
   }
   absl::Status Create(const std::string& group, const std::string& version, const std::string& plural,
                       const std::string& ns, const std::string& body, const User* as = nullptr) {
@@ -76,11 +51,8 @@ class RbacAuthorizerTest : public ::testing::Test {
     return authorizer_->Authorize(user, info);
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<storage::SqliteStore> store_;
-  std::unique_ptr<WatchCache> cache_;
-  std::unique_ptr<SchemaAdmission> admission_;
-  std::unique_ptr<ResourceStorage> storage_;
+  std::unique_ptr<testing::StorageFixture> fixture_;
+  ResourceStorage* storage_ = nullptr;
   std::unique_ptr<RbacAuthorizer> authorizer_;
   std::unique_ptr<RbacEscalationCheck> check_;
   User alice_{"alice", "", {"devs", "system:authenticated"}};
@@ -106,17 +78,61 @@ TEST_F(RbacAuthorizerTest, DenialsAreWordedLikeKubernetes) {
   EXPECT_TRUE(Can(admin_, "delete", "nodes", "", "n1").ok());
 }
 
+TEST_F(RbacAuthorizerTest, PodConnectGetsAlsoNeedCreate) {
+  // `get` alone on pods/exec no longer opens a WebSocket exec: `create` is needed too.
+  ASSERT_TRUE(CreateRbac("roles", "a", R"({"metadata":{"name":"exec-get"},
+      "rules":[{"verbs":["get"],"apiGroups":[""],"resources":["pods/exec","pods/attach","pods/portforward"]}]})")
+                  .ok());
+  ASSERT_TRUE(CreateRbac("rolebindings", "a", R"({"metadata":{"name":"exec-get"},
+      "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"exec-get"},
+      "subjects":[{"kind":"Group","name":"devs"}]})").ok());
+  authorizer_->WaitForSync();
+  RequestInfo exec;
+  exec.is_resource = true;
+  exec.verb = "get";
+  exec.resource = "pods";
+  exec.subresource = "exec";
+  exec.namespace_name = "a";
+  exec.name = "web";
+  EXPECT_TRUE(authorizer_->Authorize(alice_, exec).ok());  // the authorizer alone says yes
+  for (const char* sub : {"exec", "attach", "portforward"}) {
+    exec.subresource = sub;
+    absl::Status s = AuthorizeRequest(*authorizer_, alice_, exec);
+    EXPECT_EQ(api::HttpCode(s), 403) << sub;
+    EXPECT_EQ(s.message(), absl::StrCat(R"(pods "web" is forbidden: User "alice" cannot create resource "pods/)", sub,
+                                        R"(" in API group "" in the namespace "a")"));
+  }
+  // Logs are no connect: `get` is enough.
+  exec.subresource = "log";
+  ASSERT_TRUE(CreateRbac("roles", "a", R"({"metadata":{"name":"exec-create"},
+      "rules":[{"verbs":["create","get"],"apiGroups":[""],"resources":["pods/exec","pods/log"]}]})")
+                  .ok());
+  ASSERT_TRUE(CreateRbac("rolebindings", "a", R"({"metadata":{"name":"exec-create"},
+      "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"exec-create"},
+      "subjects":[{"kind":"Group","name":"devs"}]})").ok());
+  authorizer_->WaitForSync();
+  EXPECT_TRUE(AuthorizeRequest(*authorizer_, alice_, exec).ok());
+  exec.subresource = "exec";
+  EXPECT_TRUE(AuthorizeRequest(*authorizer_, alice_, exec).ok());
+  exec.verb = "create";  // the SPDY POST
+  EXPECT_TRUE(AuthorizeRequest(*authorizer_, alice_, exec).ok());
+  exec.subresource = "attach";
+  EXPECT_EQ(api::HttpCode(AuthorizeRequest(*authorizer_, alice_, exec)), 403);
+}
+
 TEST_F(RbacAuthorizerTest, BootstrapBindingsGrantTheBasics) {
   RequestInfo api;
   api.verb = "get";
   api.path = "/apis/apps/v1";
   EXPECT_TRUE(authorizer_->Authorize(alice_, api).ok());
   EXPECT_TRUE(Can(alice_, "create", "selfsubjectrulesreviews", "", "", "authorization.k8s.io").ok());
+  // RBAC alone gives nodes only what their proxy and DNS read: the Node authorizer grants the rest.
   User node{"system:node:n1", "", {"system:nodes", "system:authenticated"}};
-  EXPECT_TRUE(Can(node, "list", "pods", "").ok());
-  EXPECT_TRUE(Can(node, "create", "leases", "kube-node-lease", "", "coordination.k8s.io").ok());
+  EXPECT_EQ(api::HttpCode(Can(node, "list", "pods", "")), 403);
+  EXPECT_EQ(api::HttpCode(Can(node, "create", "leases", "kube-node-lease", "", "coordination.k8s.io")), 403);
   EXPECT_EQ(api::HttpCode(Can(node, "list", "secrets", "a")), 403);
   EXPECT_TRUE(Can(node, "list", "endpointslices", "", "", "discovery.k8s.io").ok());
+  EXPECT_TRUE(Can(node, "list", "services", "").ok());
 }
 
 TEST_F(RbacAuthorizerTest, ABindingTakesEffectForTheNextRequest) {
@@ -227,12 +243,12 @@ TEST_F(RbacAuthorizerTest, ImpersonationChecksEachPart) {
 
 TEST_F(RbacAuthorizerTest, BootstrapIsIdempotentAndRestoresDeletedRoles) {
   const api::ResourceInfo& cr = *api::FindResource("rbac.authorization.k8s.io", "v1", "clusterroles");
-  int64_t before = cache_->Revision();
-  ASSERT_TRUE(EnsureBootstrapPolicy(storage_.get()).ok());
-  EXPECT_EQ(cache_->Revision(), before);  // nothing to change
+  int64_t before = fixture_->cache()->Revision();
+  ASSERT_TRUE(EnsureBootstrapPolicy(storage_).ok());
+  EXPECT_EQ(fixture_->cache()->Revision(), before);  // nothing to change
   bool deleted = false;
   ASSERT_TRUE(storage_->Delete(cr, "", "system:basic-user", DeleteOptions{}, &deleted).ok());
-  ASSERT_TRUE(EnsureBootstrapPolicy(storage_.get()).ok());
+  ASSERT_TRUE(EnsureBootstrapPolicy(storage_).ok());
   EXPECT_TRUE(storage_->Get(cr, "", "system:basic-user").ok());
 }
 

@@ -20,6 +20,8 @@ struct RequestInfo {
   // non-resource request the lower-cased method ("get", "post", ...).
   std::string verb;
   std::string path;  // the request path (what non-resource authorization matches)
+  // list/watch: the ?fieldSelector= text (the Node authorizer allows selectors scoped to the node).
+  std::string field_selector;
 };
 
 // `method` is the HTTP method; `watch` tells whether the query asked for a watch.

@@ -187,7 +187,8 @@ absl::Status ResourceStorage::Admit(const api::ResourceInfo& r, AdmissionOperati
                            .user = options.user,
                            .dry_run = options.dry_run,
                            .warnings = options.warnings,
-                           .reservations = reservations};
+                           .reservations = reservations,
+                           .audit_annotations = options.audit_annotations};
   bool changed = false;
   for (AdmissionPlugin* plugin : plugins_) {
     if (auto s = plugin->Mutate(request, obj, old, &changed); !s.ok()) return s;
@@ -514,7 +515,8 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Delete(const api::ResourceInfo& r, co
                                .name = name,
                                .user = options.user,
                                .dry_run = options.dry_run,
-                               .warnings = options.warnings};
+                               .warnings = options.warnings,
+                               .audit_annotations = options.audit_annotations};
       for (AdmissionPlugin* plugin : plugins_) {
         if (auto s = plugin->Validate(request, nullptr, &live); !s.ok()) return s;
       }

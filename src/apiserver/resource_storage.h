@@ -70,6 +70,8 @@ struct WriteOptions {
   const User* user = nullptr;
   // Collects admission warnings for the client; may be null.
   std::vector<std::string>* warnings = nullptr;
+  // Collects admission plug-ins' audit annotations for the request's audit event; may be null.
+  AuditAnnotations* audit_annotations = nullptr;
 };
 
 struct DeleteOptions {
@@ -80,6 +82,7 @@ struct DeleteOptions {
   std::string precondition_resource_version;
   const User* user = nullptr;                    // as in WriteOptions
   std::vector<std::string>* warnings = nullptr;  // as in WriteOptions
+  AuditAnnotations* audit_annotations = nullptr;  // as in WriteOptions
 };
 
 using AdmissionReservations = std::vector<std::unique_ptr<AdmissionReservation>>;

@@ -1,21 +1,18 @@
-// ResourceStorage and WatchCache together on a real SQLite store in a temporary directory.
+// ResourceStorage and WatchCache together on a real SQLite store in a temporary directory (the
+// API server's StorageFixture).
 #include "apiserver/resource_storage.h"
 
 #include <algorithm>
-#include <filesystem>
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "api/resources.h"
-#include "api/schema.h"
-#include "apiserver/schema_admission.h"
-#include "apiserver/selection.h"
+#include "apiserver/testing/storage_fixture.h"
 #include "base/json.h"
 #include "boost/json.hpp"
 #include "gtest/gtest.h"
 #include "http/errors.h"
-#include "storage/sqlite/sqlite_store.h"
 
 namespace skiff::apiserver {
 namespace {
@@ -50,30 +47,15 @@ class Recorder : public WatchListener {
 class ResourceStorageTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("skiff-rs-" + std::to_string(::getpid()) + "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    storage::SqliteOptions options;
-    options.path = (dir_ / "state.db").string();
-    store_ = std::move(*storage::SqliteStore::Open(options));
-    WatchCache::Options cache_options;
-    cache_options.field_indexer = CatalogueFieldIndexer();
-    cache_ = std::make_unique<WatchCache>(store_.get(), cache_options);
-    ASSERT_TRUE(cache_->Start().ok());
-    admission_ = std::make_unique<SchemaAdmission>(api::BuiltinSchemas());
-    rs_ = std::make_unique<ResourceStorage>(store_.get(), cache_.get(), &clock_, admission_.get());
+    auto f = testing::StorageFixture::Open(&clock_, {"default"});
+    ASSERT_TRUE(f.ok()) << f.status();
+    fixture_ = std::move(*f);
+    cache_ = fixture_->cache();
+    rs_ = fixture_->storage();
     ns_ = api::FindResource("", "v1", "namespaces");
     cm_ = api::FindResource("", "v1", "configmaps");
     pods_ = api::FindResource("", "v1", "pods");
     deploy_ = api::FindResource("apps", "v1", "deployments");
-    ASSERT_TRUE(rs_->Create(*ns_, "", Parse(R"({"metadata":{"name":"default"}})"), {}).ok());
-  }
-  void TearDown() override {
-    rs_.reset();
-    cache_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
   }
   static json::value Parse(const char* text) { return *base::ParseJson(text); }
   // Updates the object without its metadata.finalizers (as a controller releasing it would).
@@ -88,12 +70,10 @@ class ResourceStorageTest : public ::testing::Test {
         {}, true);
   }
 
-  std::filesystem::path dir_;
   FixedClock clock_;
-  std::unique_ptr<storage::SqliteStore> store_;
-  std::unique_ptr<WatchCache> cache_;
-  std::unique_ptr<SchemaAdmission> admission_;
-  std::unique_ptr<ResourceStorage> rs_;
+  std::unique_ptr<testing::StorageFixture> fixture_;
+  WatchCache* cache_ = nullptr;
+  ResourceStorage* rs_ = nullptr;
   const api::ResourceInfo* ns_;
   const api::ResourceInfo* cm_;
   const api::ResourceInfo* pods_;

@@ -16,29 +16,6 @@ const api::TypeSchema* TypeFor(const api::SchemaRegistry& schemas, const api::Re
   return kind ? kind->type : nullptr;
 }
 
-absl::Status InvalidObjectStatus(const api::ResourceInfo& resource, const std::string& name,
-                                 const std::vector<api::FieldError>& errors) {
-  std::string qualified =
-      resource.group.empty() ? resource.kind : absl::StrCat(resource.kind, ".", resource.group);
-  // Type mismatches are decoding errors in Kubernetes (400), everything else is 422 Invalid.
-  for (const auto& e : errors) {
-    if (e.type == api::kFieldValueTypeInvalid) {
-      return api::BadRequestError(absl::StrCat(resource.kind, " in version \"", resource.version,
-                                          "\" cannot be handled as a ", resource.kind, ": ",
-                                          api::DecodeErrorMessage(e)));
-    }
-  }
-  api::ApiError err{422,  "Invalid",      api::InvalidObjectMessage(qualified, name, errors),
-               name, resource.group, resource.kind};
-  for (const auto& e : errors) {
-    std::string text = api::FormatFieldError(e);
-    std::string prefix = e.field + ": ";
-    if (text.compare(0, prefix.size(), prefix) == 0) text = text.substr(prefix.size());
-    err.causes.push_back({e.type, text, e.field});
-  }
-  return api::ToStatus(err);
-}
-
 absl::Status SchemaAdmission::Admit(const api::ResourceInfo& resource, boost::json::value& obj,
                                     const boost::json::value* old) {
   const api::TypeSchema* type = TypeFor(schemas_, resource);

@@ -26,9 +26,8 @@ class SchemaAdmission : public Admission {
   const api::SchemaRegistry& schemas_;
 };
 
-// The 422 Invalid (400 for type mismatches) answer for `errors` found in object `name`.
-absl::Status InvalidObjectStatus(const api::ResourceInfo& resource, const std::string& name,
-                                 const std::vector<api::FieldError>& errors);
+// The 422 Invalid (400 for type mismatches) answer for `errors` (api/validation.h).
+using api::InvalidObjectStatus;
 
 // The schema type of a served resource, or nullptr.
 const api::TypeSchema* TypeFor(const api::SchemaRegistry& schemas, const api::ResourceInfo& resource);

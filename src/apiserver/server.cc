@@ -12,17 +12,21 @@
 #include "apiserver/auth.h"
 #include "apiserver/credential_renewal.h"
 #include "apiserver/csr_admission.h"
+#include "apiserver/csr_authorization.h"
 #include "apiserver/default_services.h"
 #include "apiserver/kubeconfig.h"
 #include "apiserver/metered_store.h"
 #include "apiserver/metrics.h"
 #include "apiserver/metrics_api.h"
+#include "apiserver/node_authorizer/node_authorizer.h"
+#include "apiserver/node_authorizer/node_restriction.h"
 #include "apiserver/pod_security_sources.h"
 #include "apiserver/pod_streams.h"
 #include "apiserver/podsecurity/config.h"
 #include "apiserver/podsecurity/plugin.h"
 #include "apiserver/quota/limit_ranger.h"
 #include "apiserver/quota/resource_quota_admission.h"
+#include "apiserver/quota_sources.h"
 #include "apiserver/rbac_authorizer.h"
 #include "apiserver/rbac_bootstrap.h"
 #include "apiserver/resource_storage.h"
@@ -119,9 +123,11 @@ struct Server::Parts {
   std::unique_ptr<SchemaAdmission> admission;
   std::unique_ptr<ServiceAccountAdmission> service_account_admission;
   std::unique_ptr<CsrAdmission> csr_admission;
+  std::unique_ptr<CsrAuthorization> csr_authorization;
   std::unique_ptr<ServiceAllocations> service_allocations;
   std::unique_ptr<PodSecuritySources> pod_security_sources;
   std::unique_ptr<podsecurity::PodSecurityPlugin> pod_security;
+  std::unique_ptr<QuotaSources> quota_sources;
   std::unique_ptr<quota::LimitRanger> limit_ranger;
   std::unique_ptr<quota::ResourceQuotaAdmission> resource_quota;
   std::unique_ptr<ResourceStorage> storage;
@@ -130,6 +136,9 @@ struct Server::Parts {
   AllowAllAuthorizer allow_all;
   std::unique_ptr<RbacAuthorizer> rbac;
   std::unique_ptr<RbacEscalationCheck> escalation_check;
+  std::unique_ptr<node_authorizer::NodeAuthorizer> node_authorizer;
+  std::unique_ptr<node_authorizer::NodeAndRbacAuthorizer> node_and_rbac;
+  std::unique_ptr<node_authorizer::NodeRestriction> node_restriction;
   const Authorizer* authorizer = nullptr;
   Metrics metrics;
   std::unique_ptr<PodStreams> pod_streams;
@@ -182,7 +191,8 @@ absl::Status Server::Start() {
   parts_->storage = std::make_unique<ResourceStorage>(parts_->metered.get(), parts_->cache.get(),
                                                       &base::RealClock(), parts_->admission.get());
   // LimitRanger first (as kube-apiserver): later plug-ins see the pod with its defaulted resources.
-  parts_->limit_ranger = std::make_unique<quota::LimitRanger>(parts_->cache.get());
+  parts_->quota_sources = std::make_unique<QuotaSources>(parts_->cache.get());
+  parts_->limit_ranger = std::make_unique<quota::LimitRanger>(parts_->quota_sources.get());
   parts_->storage->AddAdmissionPlugin(parts_->limit_ranger.get());
   if (options_.service_account_admission) {
     parts_->service_account_admission = std::make_unique<ServiceAccountAdmission>(parts_->storage.get());
@@ -206,8 +216,12 @@ absl::Status Server::Start() {
   parts_->storage->AddAdmissionPlugin(parts_->pod_security.get());
   parts_->csr_admission = std::make_unique<CsrAdmission>(&base::RealClock());
   parts_->storage->AddAdmissionPlugin(parts_->csr_admission.get());
+  if (options_.node_restriction_admission) {
+    parts_->node_restriction = std::make_unique<node_authorizer::NodeRestriction>(parts_->cache.get());
+    parts_->storage->AddAdmissionPlugin(parts_->node_restriction.get());
+  }
   // ResourceQuota last (as kube-apiserver): it charges the object the other plug-ins let through.
-  parts_->resource_quota = std::make_unique<quota::ResourceQuotaAdmission>(parts_->cache.get(), &base::RealClock());
+  parts_->resource_quota = std::make_unique<quota::ResourceQuotaAdmission>(parts_->quota_sources.get(), &base::RealClock());
   parts_->storage->AddAdmissionPlugin(parts_->resource_quota.get());
   // Namespaces Kubernetes always has.
   const api::ResourceInfo* namespaces = api::FindResource("", "v1", "namespaces");
@@ -219,8 +233,13 @@ absl::Status Server::Start() {
   }
 
   if (auto s = SetUpAuthorization(); !s.ok()) return s;
+  parts_->csr_authorization = std::make_unique<CsrAuthorization>(parts_->authorizer);
+  parts_->storage->AddAdmissionPlugin(parts_->csr_authorization.get());
 
   // Certificates need the real port in the kubeconfig, so bind first when the port is 0.
+  // Pods reach the server at the kubernetes Service's ClusterIP (KUBERNETES_SERVICE_HOST), so the
+  // serving certificate names it, as kube-apiserver's does.
+  pki.extra_sans.push_back(base::NthAddress(parts_->service_allocations->cidr(), 1));
   http::HttpServerOptions http_options;
   http_options.listen_address = host;
   http_options.port = port;
@@ -262,6 +281,7 @@ absl::Status Server::Start() {
                                                .client_key_file = creds->paths.kubelet_client_key});
   parts_->handler->SetPodStreams(parts_->pod_streams.get());
   parts_->handler->SetServiceAccountTokens(parts_->service_account_tokens.get());
+  parts_->handler->SetTokenRequestAdmission(parts_->node_restriction.get());
   parts_->handler->SetAuditor(parts_->auditor);
   parts_->metrics_api = std::make_unique<MetricsApi>(
       parts_->storage.get(), MetricsApiOptions{.client_cert_file = creds->paths.kubelet_client_cert,
@@ -306,8 +326,9 @@ absl::Status Server::SetUpAuthorization() {
     parts_->authorizer = &parts_->allow_all;
     return absl::OkStatus();
   }
-  if (options_.authorization_mode != "RBAC") {
-    return absl::InvalidArgumentError(absl::StrCat("--authorization-mode must be RBAC or AlwaysAllow, got \"",
+  bool with_node = options_.authorization_mode == "Node,RBAC";
+  if (!with_node && options_.authorization_mode != "RBAC") {
+    return absl::InvalidArgumentError(absl::StrCat("--authorization-mode must be Node,RBAC, RBAC or AlwaysAllow, got \"",
                                                    options_.authorization_mode, "\""));
   }
   if (auto s = EnsureBootstrapPolicy(parts_->storage.get()); !s.ok()) return s;
@@ -316,10 +337,22 @@ absl::Status Server::SetUpAuthorization() {
   parts_->escalation_check = std::make_unique<RbacEscalationCheck>(parts_->rbac.get());
   parts_->storage->AddAdmissionPlugin(parts_->escalation_check.get());
   parts_->authorizer = parts_->rbac.get();
+  if (with_node) {
+    parts_->node_authorizer = std::make_unique<node_authorizer::NodeAuthorizer>(parts_->cache.get());
+    if (auto s = parts_->node_authorizer->Start(); !s.ok()) return s;
+    parts_->node_and_rbac =
+        std::make_unique<node_authorizer::NodeAndRbacAuthorizer>(parts_->node_authorizer.get(), parts_->rbac.get());
+    parts_->authorizer = parts_->node_and_rbac.get();
+  }
   return absl::OkStatus();
 }
 
 const Authorizer* Server::authorizer() const { return parts_->authorizer; }
+std::shared_ptr<const audit::Auditor> Server::auditor() const { return parts_->auditor; }
+
+const ServiceAccountTokens* Server::service_account_tokens() const {
+  return parts_->service_account_tokens.get();
+}
 
 void Server::Stop() {
   if (parts_->credential_renewal) parts_->credential_renewal->Stop();
@@ -333,6 +366,9 @@ void Server::Stop() {
   parts_->service_account_tokens.reset();
   parts_->storage.reset();
   parts_->escalation_check.reset();
+  parts_->node_restriction.reset();
+  parts_->node_and_rbac.reset();
+  parts_->node_authorizer.reset();
   parts_->rbac.reset();
   parts_->service_allocations.reset();
   parts_->cache.reset();

@@ -19,12 +19,13 @@ namespace skiff::apiserver {
 class Authorizer;
 class ResourceStorage;
 class ServiceAllocations;
+class ServiceAccountTokens;
 
 struct ServerOptions {
   std::string data_dir = "/var/lib/skiff";
   std::string listen = "0.0.0.0:6443";
   std::string token_file;  // optional static token file (token,user,uid,"groups")
-  std::string authorization_mode = "RBAC";  // "RBAC" or "AlwaysAllow"
+  std::string authorization_mode = "Node,RBAC";  // "Node,RBAC", "RBAC" or "AlwaysAllow"
   int worker_threads = 64;
   // As kube-apiserver's flags of these names; 0 = unlimited.
   int max_requests_inflight = 400;
@@ -45,6 +46,8 @@ struct ServerOptions {
   // The ServiceAccount admission plugin (default SA, kube-api-access token volume). It needs the
   // namespaces' "default" ServiceAccounts, which only the controller manager creates.
   bool service_account_admission = true;
+  // The NodeRestriction admission plugin (what nodes may write: their own Node, Lease, pods' status).
+  bool node_restriction_admission = true;
   audit::AuditOptions audit;  // the audit log (off unless audit.log_path is set)
   // The store: SQLite in data_dir unless etcd.endpoints is set (kube-apiserver's --etcd-servers,
   // --etcd-cafile/certfile/keyfile, --etcd-prefix). The data dir keeps the PKI either way.
@@ -68,6 +71,11 @@ class Server {
   ResourceStorage* storage() const;
   // What decides every request (RBAC or AlwaysAllow), for in-process clients; null before Start.
   const Authorizer* authorizer() const;
+  // The ServiceAccount token issuer and verifier (TokenRequest for in-process clients such as the
+  // node agent); null before Start.
+  const ServiceAccountTokens* service_account_tokens() const;
+  // The audit log, for in-process clients to record their writes in; null when auditing is off.
+  std::shared_ptr<const audit::Auditor> auditor() const;
 
  private:
   absl::Status SetUpAuthorization();

@@ -1,22 +1,17 @@
-// The ServiceAccount admission plug-in in ResourceStorage's chain, on a real SQLite-backed store.
+// The ServiceAccount admission plug-in in ResourceStorage's chain, on a real SQLite-backed store
+// (the API server's StorageFixture).
 #include "apiserver/service_account_admission.h"
 
-#include <unistd.h>
-
-#include <filesystem>
 #include <thread>
 
 #include "absl/strings/match.h"
 #include "api/errors.h"
 #include "api/resources.h"
-#include "api/schema.h"
-#include "apiserver/schema_admission.h"
-#include "apiserver/selection.h"
+#include "apiserver/testing/storage_fixture.h"
 #include "base/json.h"
 #include "base/testing/fake_clock.h"
 #include "boost/json.hpp"
 #include "gtest/gtest.h"
-#include "storage/sqlite/sqlite_store.h"
 
 namespace skiff::apiserver {
 namespace {
@@ -26,29 +21,12 @@ namespace json = boost::json;
 class ServiceAccountAdmissionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("skiff-saadm-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    storage::SqliteOptions options;
-    options.path = (dir_ / "state.db").string();
-    store_ = std::move(*storage::SqliteStore::Open(options));
-    WatchCache::Options cache_options;
-    cache_options.field_indexer = CatalogueFieldIndexer();
-    cache_ = std::make_unique<WatchCache>(store_.get(), cache_options);
-    ASSERT_TRUE(cache_->Start().ok());
-    storage_ = std::make_unique<ResourceStorage>(store_.get(), cache_.get(), &clock_, &schema_);
-    plugin_ = std::make_unique<ServiceAccountAdmission>(storage_.get(), absl::Milliseconds(300));
+    auto f = testing::StorageFixture::Open(&clock_, {"ns"});
+    ASSERT_TRUE(f.ok()) << f.status();
+    fixture_ = std::move(*f);
+    storage_ = fixture_->storage();
+    plugin_ = std::make_unique<ServiceAccountAdmission>(storage_, absl::Milliseconds(300));
     storage_->AddAdmissionPlugin(plugin_.get());
-    ASSERT_TRUE(storage_->Create(*Res("namespaces"), "", Parse(R"({"metadata":{"name":"ns"}})"), {}).ok());
-  }
-  void TearDown() override {
-    storage_.reset();
-    plugin_.reset();
-    cache_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
   }
   static const api::ResourceInfo* Res(const char* plural) { return api::FindResource("", "v1", plural); }
   static json::value Parse(const std::string& text) { return *base::ParseJson(text); }
@@ -72,12 +50,9 @@ class ServiceAccountAdmissionTest : public ::testing::Test {
     return out;
   }
 
-  std::filesystem::path dir_;
   base::testing::FakeClock clock_;
-  std::unique_ptr<storage::SqliteStore> store_;
-  std::unique_ptr<WatchCache> cache_;
-  SchemaAdmission schema_{api::BuiltinSchemas()};
-  std::unique_ptr<ResourceStorage> storage_;
+  std::unique_ptr<testing::StorageFixture> fixture_;
+  ResourceStorage* storage_ = nullptr;
   std::unique_ptr<ServiceAccountAdmission> plugin_;
 };
 

@@ -208,7 +208,8 @@ absl::StatusOr<ObjectPtr> BindPod(ResourceStorage* storage, const std::string& n
 
 absl::StatusOr<ObjectPtr> EvictPod(ResourceStorage* storage, const base::Clock& clock,
                                    const api::ResourceInfo& pods, const std::string& ns,
-                                   const std::string& name, const json::value& body, bool dry_run) {
+                                   const std::string& name, const json::value& body, bool dry_run,
+                                   const User* user) {
   std::string body_name = api::Name(body);
   if (!body_name.empty() && body_name != name) {
     return api::BadRequestError("name in URL does not match name in Eviction object");
@@ -217,6 +218,7 @@ absl::StatusOr<ObjectPtr> EvictPod(ResourceStorage* storage, const base::Clock& 
   if (auto s = ChargeDisruptionBudget(storage, clock, ns, name, dry_run); !s.ok()) return s;
   DeleteOptions options;
   options.dry_run = dry_run;
+  options.user = user;
   if (const auto* g = base::FindPath(body, {"deleteOptions", "gracePeriodSeconds"}); g && g->is_int64()) {
     options.grace_period_seconds = g->get_int64();
   }

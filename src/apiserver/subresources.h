@@ -49,10 +49,12 @@ absl::StatusOr<ObjectPtr> BindPod(ResourceStorage* storage, const std::string& n
                                   const std::string& node, absl::Time now, WriteOptions options);
 
 // Evicts a pod (pods/eviction) as described by the policy/v1 Eviction `body`, after charging its
-// PodDisruptionBudget (eviction_budget.h: 429 when the budget allows no disruption).
+// PodDisruptionBudget (eviction_budget.h: 429 when the budget allows no disruption). `user` (who
+// evicts; null for the server's own writes) is what the pod's deletion is admitted as.
 absl::StatusOr<ObjectPtr> EvictPod(ResourceStorage* storage, const base::Clock& clock,
                                    const api::ResourceInfo& pods, const std::string& ns,
-                                   const std::string& name, const boost::json::value& body, bool dry_run);
+                                   const std::string& name, const boost::json::value& body, bool dry_run,
+                                   const User* user = nullptr);
 
 // namespaces/finalize: the current namespace with spec.finalizers taken from `body`.
 boost::json::value FinalizeNamespace(const ObjectPtr& current, const boost::json::value& body);

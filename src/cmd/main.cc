@@ -18,6 +18,7 @@
 #include "agent/kubelet/images_command.h"
 #include "apiserver/audit/options.h"
 #include "apiserver/server.h"
+#include "apiserver/service_account_tokens.h"
 #include "base/file.h"
 #include "base/file_limit.h"
 #include "base/process.h"
@@ -39,6 +40,7 @@ std::unique_ptr<skiff::client::InProcessClient> ClientAs(const skiff::apiserver:
   auto client = std::make_unique<skiff::client::InProcessClient>(server.storage(), manager);
   user.groups.push_back("system:authenticated");
   client->set_identity(server.authorizer(), std::move(user));
+  client->set_auditor(server.auditor());  // their writes are audited like kube-controller-manager's
   return client;
 }
 
@@ -125,6 +127,8 @@ int RunServer(const skiff::apiserver::ServerOptions& options, bool disable_contr
     agent_client = ClientAs(server, "skiff-agent",
                             User{.name = "system:node:" + NodeName(agent_options.node_name),
                                  .groups = {"system:nodes"}});
+    // The agent requests the tokens of its pods' projected serviceAccountToken volumes.
+    agent_client->set_token_issuer(&server.service_account_tokens()->issuer());
     agent = std::make_unique<skiff::agent::kubelet::Agent>(agent_client.get(), agent_options);
     if (auto agent_status = agent->Start(); !agent_status.ok()) {
       std::fprintf(stderr, "skiff server: node agent: %s\n", agent_status.ToString().c_str());
@@ -163,8 +167,9 @@ int main(int argc, char** argv) {
                      "Static bearer tokens (CSV: token,user,uid,groups)");
   server
       ->add_option("--authorization-mode", server_options.authorization_mode,
-                   "How requests are authorized: RBAC, or AlwaysAllow (every authenticated user may do anything)")
-      ->check(CLI::IsMember({"RBAC", "AlwaysAllow"}))
+                   "How requests are authorized: Node,RBAC (nodes get what their pods use, then RBAC), RBAC, "
+                   "or AlwaysAllow (every authenticated user may do anything)")
+      ->check(CLI::IsMember({"Node,RBAC", "RBAC", "AlwaysAllow"}))
       ->capture_default_str();
   server
       ->add_option("--service-cidr", server_options.service_cidr,
@@ -205,9 +210,9 @@ int main(int argc, char** argv) {
                      "service-account.key, created on first start)");
   std::vector<std::string> disabled_admission;
   server->add_option("--disable-admission-plugins", disabled_admission,
-                     "Admission plugins to turn off (ServiceAccount)")
+                     "Admission plugins to turn off (ServiceAccount, NodeRestriction)")
       ->delimiter(',')
-      ->check(CLI::IsMember({"ServiceAccount"}));
+      ->check(CLI::IsMember({"ServiceAccount", "NodeRestriction"}));
   skiff::apiserver::audit::AddAuditFlags(server, &server_options.audit);
   server
       ->add_option("--etcd-servers", server_options.etcd.endpoints,
@@ -248,6 +253,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   for (const auto& plugin : disabled_admission) {
     if (plugin == "ServiceAccount") server_options.service_account_admission = false;
+    if (plugin == "NodeRestriction") server_options.node_restriction_admission = false;
   }
   if (!max_token_expiration.empty()) {
     absl::Duration d;

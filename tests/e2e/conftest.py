@@ -32,12 +32,14 @@ def free_port():
 class Skiff:
     """A running `skiff server` process and a kubectl bound to it."""
 
-    def __init__(self, data_dir=None, extra_args=(), agent=False, netns=None, preexec_fn=None):
+    def __init__(self, data_dir=None, extra_args=(), agent=False, netns=None, preexec_fn=None,
+                 host="127.0.0.1"):
         # netns: the name of a network namespace (`ip netns add`) to run the server, its agent and
         # kubectl in; the test process itself cannot reach the server then.
         self.prefix = ["nsenter", f"--net=/run/netns/{netns}"] if netns else []
         self.owns_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="skiff-e2e-")
+        self.host = host  # the listen address: loopback, or e.g. a test bridge's for netns nodes
         self.port = free_port()
         # Most suites need only the control plane (plus `skiff sim` nodes); a real agent (containerd,
         # CNI) is started only where a test drives real containers.
@@ -56,7 +58,7 @@ class Skiff:
 
     @property
     def url(self):
-        return f"https://127.0.0.1:{self.port}"
+        return f"https://{self.host}:{self.port}"
 
     def token(self):
         with open(os.path.join(self.data_dir, "admin.token")) as f:
@@ -73,7 +75,7 @@ class Skiff:
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [*self.prefix, SKIFF_BIN, "server", "--data-dir", self.data_dir, "--listen",
-             f"127.0.0.1:{self.port}", *self.store_args(), *self.extra_args],
+             f"{self.host}:{self.port}", *self.store_args(), *self.extra_args],
             stdout=log, stderr=subprocess.STDOUT, preexec_fn=self.preexec_fn)
         deadline = time.time() + 20
         while time.time() < deadline:
@@ -85,7 +87,7 @@ class Skiff:
                         break
             elif os.path.exists(self.kubeconfig):
                 try:
-                    with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    with socket.create_connection((self.host, self.port), timeout=0.2):
                         break
                 except OSError:
                     pass
@@ -251,7 +253,7 @@ def https_connection(s, timeout=30):
     import http.client
     import ssl
     ctx = ssl.create_default_context(cafile=os.path.join(s.data_dir, "pki", "ca.crt"))
-    return http.client.HTTPSConnection("127.0.0.1", s.port, context=ctx, timeout=timeout)
+    return http.client.HTTPSConnection(s.host, s.port, context=ctx, timeout=timeout)
 
 
 def api_request(s, method, path, body=None, content_type="application/json", auth=True,

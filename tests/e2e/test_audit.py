@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import Skiff, api_request, wait_for
+from conftest import Skiff, api_request, start_sim, stop_process, wait_for
 
 ADMIN = "admin"
 
@@ -145,6 +145,41 @@ def test_failures_are_recorded_with_their_code(audited):
     assert e["stage"] == "ResponseStarted" and e["responseStatus"]["code"] == 401 and e["user"] == {}
 
 
+def test_pod_security_audit_mode_annotates_the_event(audited):
+    """A namespace labelled pod-security.kubernetes.io/audit=restricted: a pod (and a workload) that
+    violates it is admitted, and its audit event says so, as kube-apiserver's PodSecurity plug-in does."""
+    s = audited
+    s.kubectl("create", "namespace", "psa-audit")
+    s.kubectl("label", "namespace", "psa-audit", "pod-security.kubernetes.io/audit=restricted",
+              "pod-security.kubernetes.io/enforce=baseline")
+    s.kubectl("run", "plain", "-n", "psa-audit", "--image=busybox", "--restart=Never")
+    [e] = find(s.audit_log, complete("create", "pods", "plain", namespace="psa-audit", code=201))[-1:]
+    notes = e["annotations"]
+    assert notes["pod-security.kubernetes.io/enforce-policy"] == "baseline:latest", notes
+    assert notes["pod-security.kubernetes.io/audit-violations"].startswith(
+        'would violate PodSecurity "restricted:latest": allowPrivilegeEscalation != false'), notes
+    assert notes["authorization.k8s.io/decision"] == "allow"
+    s.kubectl("create", "deployment", "web", "-n", "psa-audit", "--image=busybox")
+    [e] = find(s.audit_log, complete("create", "deployments", "web", namespace="psa-audit", code=201))[-1:]
+    assert e["annotations"]["pod-security.kubernetes.io/audit-violations"].startswith(
+        'would violate PodSecurity "restricted:latest": '), e["annotations"]
+    # A pod the enforce level refuses is recorded with its 403 and the audit level's verdict.
+    res = s.kubectl("run", "root", "-n", "psa-audit", "--image=busybox", "--restart=Never",
+                    "--overrides", '{"spec":{"containers":[{"name":"root","image":"busybox",'
+                                   '"securityContext":{"privileged":true}}]}}', check=False)
+    assert res.returncode != 0 and "violates PodSecurity" in res.stderr, res.stderr
+    [e] = find(s.audit_log, complete("create", "pods", "root", namespace="psa-audit", code=403))[-1:]
+    assert e["annotations"]["pod-security.kubernetes.io/audit-violations"].startswith(
+        'would violate PodSecurity "restricted:latest": privileged'), e["annotations"]
+    # Unlabelled namespaces are privileged.
+    s.kubectl("run", "free", "--image=busybox", "--restart=Never")
+    [e] = find(s.audit_log, complete("create", "pods", "free", code=201))[-1:]
+    assert e["annotations"]["pod-security.kubernetes.io/enforce-policy"] == "privileged:latest"
+    assert "pod-security.kubernetes.io/audit-violations" not in e["annotations"]
+    s.kubectl("delete", "pod", "free", "--wait=false")
+    s.kubectl("delete", "namespace", "psa-audit", "--wait=false")
+
+
 def test_audit_id_header_matches_the_log(audited):
     s = audited
     status, headers, _ = api_request(s, "POST", "/api/v1/namespaces/default/configmaps",
@@ -187,6 +222,45 @@ def test_lines_survive_kill9(tmp_path):
         s.kill9()
         assert any(complete("create", "configmaps", "durable")(e) for e in events(str(tmp_path / "audit.log")))
     finally:
+        s.cleanup()
+
+
+def test_in_process_controller_and_scheduler_writes_are_recorded(tmp_path):
+    """The controllers and the scheduler run in the server, each as its own user: their writes are
+    audited like kube-controller-manager's and kube-scheduler's requests, by the same policy."""
+    log = str(tmp_path / "audit.log")
+    s = Skiff(extra_args=["--disable-agent", "--audit-log-path", log]).start()
+    sim = None
+    try:
+        sim = start_sim(s, 1)
+        s.kubectl("create", "namespace", "audit-ctl")
+        s.kubectl("label", "namespace", "audit-ctl", "pod-security.kubernetes.io/audit=restricted")
+        s.kubectl("create", "deployment", "web", "-n", "audit-ctl", "--image=busybox", "--replicas=2")
+        rs_user = "system:serviceaccount:kube-system:replicaset-controller"
+
+        def by(user, verb, resource, subresource=None):
+            return lambda e: (e["stage"] == "ResponseComplete" and e["user"].get("username") == user
+                              and e["verb"] == verb and e.get("objectRef", {}).get("resource") == resource
+                              and e.get("objectRef", {}).get("namespace") == "audit-ctl"
+                              and e.get("objectRef", {}).get("subresource") == subresource)
+        created = find(log, by(rs_user, "create", "pods"), timeout=30, what="the replicaset controller's pod creates")
+        e = created[0]
+        assert e["level"] == "Metadata" and e["responseStatus"]["code"] == 201, e
+        assert e["objectRef"]["name"].startswith("web-"), e
+        assert e["requestURI"] == "/api/v1/namespaces/audit-ctl/pods", e
+        assert e["annotations"]["authorization.k8s.io/decision"] == "allow"
+        # Admission's audit annotations reach in-process writes too.
+        assert e["annotations"]["pod-security.kubernetes.io/audit-violations"].startswith(
+            'would violate PodSecurity "restricted:latest": '), e
+        assert "system:serviceaccounts" in e["user"]["groups"]
+        find(log, by("system:serviceaccount:kube-system:deployment-controller", "create", "replicasets"), timeout=30,
+             what="the deployment controller's replicaset create")
+        bound = find(log, by("system:kube-scheduler", "create", "pods", "binding"), timeout=30,
+                     what="the scheduler's bindings")
+        assert bound[0]["responseStatus"]["code"] == 201
+    finally:
+        if sim:
+            stop_process(sim)
         s.cleanup()
 
 

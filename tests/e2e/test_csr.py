@@ -154,6 +154,70 @@ def test_signer_refuses_a_kubelet_request_with_a_foreign_subject(shared_skiff, t
     assert s.kubectl("get", "csr", "mallory").stdout.splitlines()[1].split()[-1] == "Approved,Failed"
 
 
+def test_approving_and_signing_need_the_signer_verbs(shared_skiff, tmp):
+    """`kubectl certificate approve` by a user allowed to update the approval subresource but not to
+    `approve` for the signer is refused, as Kubernetes' CertificateApproval plug-in refuses it."""
+    s = shared_skiff
+    s.kubectl("create", "clusterrole", "csr-approval-only", "--verb=get,list,watch,update",
+              "--resource=certificatesigningrequests,certificatesigningrequests/approval,"
+              "certificatesigningrequests/status")
+    s.kubectl("create", "clusterrolebinding", "erin-csr-approval-only", "--clusterrole=csr-approval-only",
+              "--user=erin")
+    _, req = make_request(tmp, "frank", "/CN=frank")
+    create(s, csr_object("frank", req))
+    res = wait_for(lambda: (lambda r: r if "cannot" not in r.stderr else None)(
+        s.kubectl("certificate", "approve", "frank", "--as", "erin", check=False)), what="erin's role in effect")
+    assert res.returncode != 0
+    assert ('certificatesigningrequests.certificates.k8s.io "frank" is forbidden: user not permitted to approve '
+            f'requests with signerName "{APISERVER_CLIENT}"') in res.stderr, res.stderr
+    assert not conditions(get_csr(s, "frank"))
+    # Approve for the signer's domain (`<domain>/*`) is enough.
+    s.kubectl("apply", "-f", "-", input="""\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: approve-kubernetes-io}
+rules:
+- apiGroups: [certificates.k8s.io]
+  resources: [signers]
+  resourceNames: [kubernetes.io/*]
+  verbs: [approve]
+""")
+    s.kubectl("create", "clusterrolebinding", "erin-approves", "--clusterrole=approve-kubernetes-io", "--user=erin")
+    wait_for(lambda: s.kubectl("certificate", "approve", "frank", "--as", "erin", check=False).returncode == 0,
+             what="erin approves")
+    assert "Approved" in conditions(get_csr(s, "frank"))
+    # Writing a certificate through /status needs `sign`: erin has none.
+    csr = issued_certificate(s, "frank")
+    current = get_csr(s, "frank")
+    current["status"]["certificate"] = base64.b64encode(csr).decode()
+    import json
+    res = s.kubectl("replace", "--subresource=status", "--as", "erin", "-f", "-", input=json.dumps(current),
+                    check=False)
+    # The issued certificate is the stored one: no change, no `sign` needed.
+    assert res.returncode == 0, res.stderr
+    _, other = make_request(tmp, "grace", "/CN=grace")
+    create(s, csr_object("grace", other, signer="example.com/signer"))
+    s.kubectl("certificate", "approve", "grace")
+    current = get_csr(s, "grace")
+    current["status"]["certificate"] = base64.b64encode(csr).decode()
+    res = s.kubectl("replace", "--subresource=status", "--as", "erin", "-f", "-", input=json.dumps(current),
+                    check=False)
+    assert ('user not permitted to sign requests with signerName "example.com/signer"') in res.stderr, res.stderr
+    for kind, name in (("clusterrolebinding", "erin-csr-approval-only"), ("clusterrolebinding", "erin-approves"),
+                       ("clusterrole", "csr-approval-only"), ("clusterrole", "approve-kubernetes-io"),
+                       ("csr", "frank"), ("csr", "grace")):
+        s.kubectl("delete", kind, name)
+
+
+def test_apiserver_client_signer_refuses_system_masters(shared_skiff, tmp):
+    s = shared_skiff
+    _, req = make_request(tmp, "root", "/O=system:masters/CN=root")
+    res = create(s, csr_object("root", req), check=False)
+    assert res.returncode != 0
+    assert ('certificatesigningrequests.certificates.k8s.io "root" is forbidden: use of '
+            f'{APISERVER_CLIENT} signer with system:masters group is not allowed') in res.stderr, res.stderr
+
+
 def test_python_client_reads_and_approves(shared_skiff, tmp):
     from kubernetes import client
     s = shared_skiff

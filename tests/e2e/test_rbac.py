@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from conftest import Skiff, wait_for
+from conftest import Skiff, api_request, wait_for
 
 TOKENS = {"alice": ("alice-token", "devs"), "bob": ("bob-token", "")}
 
@@ -103,6 +103,38 @@ def test_python_client_gets_403_status(rbac_skiff):
     assert body["reason"] == "Forbidden"
     assert body["details"] == {"kind": "secrets"}
     assert body["message"].startswith('secrets is forbidden: User "alice" cannot list')
+
+
+WEBSOCKET = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+             "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Protocol": "v5.channel.k8s.io"}
+
+
+def test_websocket_exec_needs_create_as_well_as_get(rbac_skiff):
+    """kubectl 1.32 opens exec with a WebSocket GET; `get pods/exec` alone must not let it through."""
+    s = rbac_skiff
+    s.kubectl("run", "sh", "-n", "team-b", "--image=busybox", "--restart=Never")
+    s.kubectl("create", "role", "exec-get", "-n", "team-b", "--verb=get", "--resource=pods,pods/exec,pods/attach")
+    s.kubectl("create", "rolebinding", "bob-exec-get", "-n", "team-b", "--role=exec-get", "--user=bob")
+    path = "/api/v1/namespaces/team-b/pods/sh/exec?command=true&stdout=true"
+    token = TOKENS["bob"][0]
+    wait_for(lambda: kubectl_as(s, "bob", "get", "pod", "sh", "-n", "team-b", check=False).returncode == 0)
+    status, _, body = api_request(s, "GET", path, auth=token, headers=WEBSOCKET)
+    assert status == 403, body
+    assert body["message"] == ('pods "sh" is forbidden: User "bob" cannot create resource "pods/exec" '
+                               'in API group "" in the namespace "team-b"')
+    status, _, body = api_request(s, "GET", path.replace("/exec?", "/attach?"), auth=token, headers=WEBSOCKET)
+    assert status == 403 and 'cannot create resource "pods/attach"' in body["message"], body
+    # kubectl's WebSocket attempt and its SPDY fallback are both refused.
+    assert 'cannot create resource "pods/exec"' in forbidden(
+        kubectl_as(s, "bob", "exec", "sh", "-n", "team-b", "--", "true", check=False))
+    s.kubectl("create", "role", "exec-create", "-n", "team-b", "--verb=create", "--resource=pods/exec")
+    s.kubectl("create", "rolebinding", "bob-exec-create", "-n", "team-b", "--role=exec-create", "--user=bob")
+
+    def authorized():
+        return api_request(s, "GET", path, auth=token, headers=WEBSOCKET)[0] != 403
+    wait_for(authorized, what="get+create pods/exec lets the upgrade through")
+    res = kubectl_as(s, "bob", "exec", "sh", "-n", "team-b", "--", "true", check=False)
+    assert "Forbidden" not in res.stderr and "forbidden" not in res.stderr, res.stderr
 
 
 def test_can_i_and_list_match_the_role(rbac_skiff):

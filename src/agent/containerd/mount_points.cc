@@ -50,4 +50,15 @@ std::vector<std::string> MountPointsUnder(const std::string& mountinfo, const st
   return mounts;
 }
 
+bool HasCgroupMount(const std::string& mountinfo) {
+  for (absl::string_view line : absl::StrSplit(mountinfo, '\n', absl::SkipEmpty())) {
+    // The filesystem type follows the " - " separator after the optional fields.
+    size_t separator = line.find(" - ");
+    if (separator == absl::string_view::npos) continue;
+    std::vector<absl::string_view> fields = absl::StrSplit(line.substr(separator + 3), ' ');
+    if (!fields.empty() && (fields[0] == "cgroup" || fields[0] == "cgroup2")) return true;
+  }
+  return false;
+}
+
 }  // namespace skiff::agent::containerd

@@ -29,5 +29,19 @@ TEST(MountPointsUnderTest, FiltersDecodesAndOrdersDeepestFirst) {
                           "/d/pods/with space", "/d"));
 }
 
+TEST(HasCgroupMountTest, FindsCgroupV1OrV2ByFilesystemType) {
+  const std::string v1 = "25 24 0:22 / /sys/fs/cgroup/memory rw,nosuid shared:9 - cgroup cgroup rw,memory\n";
+  const std::string v2 = "30 24 0:26 / /sys/fs/cgroup rw,nosuid shared:4 - cgroup2 cgroup2 rw\n";
+  // What `ip netns exec` leaves: a fresh sysfs, nothing mounted below it.
+  const std::string none =
+      "22 1 8:1 / / rw shared:1 - ext4 /dev/sda1 rw\n"
+      "40 22 0:50 / /sys rw - sysfs skiff-mn-1 rw\n"
+      "41 22 0:51 / /mnt/cgroup-notes rw - tmpfs cgroup rw\n";
+  EXPECT_TRUE(HasCgroupMount(v1));
+  EXPECT_TRUE(HasCgroupMount(v2));
+  EXPECT_FALSE(HasCgroupMount(none));
+  EXPECT_FALSE(HasCgroupMount(""));
+}
+
 }  // namespace
 }  // namespace skiff::agent::containerd

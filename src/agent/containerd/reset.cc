@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -117,11 +118,15 @@ absl::Status UnmountAll(const std::string& dir) {
 }
 
 void MaybeDeleteBridge(FirstError& errors) {
-  std::string sys = absl::StrCat("/sys/class/net/", kBridgeName);
-  std::error_code error;
-  if (!std::filesystem::exists(sys, error)) return;
+  // Asked over netlink (`ip`), not /sys/class/net: an agent entered into a network namespace with
+  // `nsenter --net` still sees the host's sysfs, which lists the host's interfaces.
+  absl::StatusOr<base::CommandResult> shown =
+      base::RunCommand({"ip", "-o", "link", "show", "dev", kBridgeName}, absl::Seconds(10));
+  if (!shown.ok() || shown->exit_code != 0) return;  // no bridge
   // Interfaces still enslaved to it belong to pods of another agent: keep the bridge then.
-  if (!std::filesystem::is_empty(sys + "/brif", error) || error) return;
+  absl::StatusOr<base::CommandResult> ports =
+      base::RunCommand({"ip", "-o", "link", "show", "master", kBridgeName}, absl::Seconds(10));
+  if (!ports.ok() || ports->exit_code != 0 || !absl::StripAsciiWhitespace(ports->output).empty()) return;
   absl::StatusOr<base::CommandResult> deleted =
       base::RunCommand({"ip", "link", "delete", kBridgeName}, absl::Seconds(10));
   if (!deleted.ok()) {

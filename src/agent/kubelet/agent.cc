@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "agent/containerd/config.h"
 #include "agent/containerd/image_import.h"
+#include "agent/containerd/mount_points.h"
 #include "agent/containerd/supervisor.h"
 #include "agent/cri/cri_runtime.h"
 #include "agent/dns/cluster_dns.h"
@@ -17,12 +18,17 @@
 #include "agent/node/cni_config.h"
 #include "agent/node/lease_renewer.h"
 #include "agent/node/node_status_reporter.h"
+#include "agent/node/peer_network.h"
+#include "agent/node/peer_router.h"
 #include "agent/node/pod_cidr_watcher.h"
+#include "agent/node/pod_masquerade.h"
 #include "agent/pods/pod_manager.h"
 #include "agent/probes/pod_probes.h"
 #include "agent/proxy/service_proxy.h"
 #include "agent/server/agent_server.h"
 #include "api/object_meta.h"
+#include "base/file.h"
+#include "base/ipv4.h"
 #include "base/json.h"
 #include "base/net_address.h"
 #include "base/process.h"
@@ -106,6 +112,16 @@ absl::Status Agent::ResolveIdentity() {
 }
 
 absl::Status Agent::StartRuntime() {
+  if (options_.container_runtime_endpoint.empty()) {
+    // runc needs the cgroup filesystem; `ip netns exec` remounts /sys and hides it, and every
+    // sandbox would then fail with "no cgroup mount found".
+    absl::StatusOr<std::string> mountinfo = base::ReadFile("/proc/self/mountinfo");
+    if (mountinfo.ok() && !containerd::HasCgroupMount(*mountinfo)) {
+      return absl::FailedPreconditionError(
+          "no cgroup filesystem is mounted in this mount namespace (`ip netns exec` remounts /sys "
+          "without it): enter a network namespace with `nsenter --net=/run/netns/NAME` instead");
+    }
+  }
   containerd::SupervisorOptions supervisor_options;
   supervisor_options.agent_dir = options_.data_dir;
   supervisor_options.existing_endpoint = options_.container_runtime_endpoint;
@@ -139,8 +155,15 @@ absl::Status Agent::EnsurePauseImage() {
 
 void Agent::OnPodCidr(const std::string& cidr) {
   containerd::ContainerdPaths paths(options_.data_dir);
-  absl::StatusOr<bool> written = node::WriteCniConflist(
-      paths.cni_conf_dir, {.pod_cidr = cidr, .ipam_data_dir = options_.data_dir + "/cni/ipam"});
+  node::CniOptions cni{.pod_cidr = cidr, .ipam_data_dir = options_.data_dir + "/cni/ipam"};
+  // The peer router's masquerade table exempts traffic to other nodes' pods; the bridge's would not.
+  cni.ip_masq = options_.cluster_cidr.empty();
+  if (options_.flannel_backend == "vxlan") {
+    // Every path to another node is encapsulated: pods' packets must fit in the device's MTU.
+    if (absl::StatusOr<int> mtu = node::MtuOfAddress(options_.node_ip); mtu.ok())
+      cni.mtu = *mtu - node::kVxlanOverhead;
+  }
+  absl::StatusOr<bool> written = node::WriteCniConflist(paths.cni_conf_dir, cni);
   if (!written.ok()) {
     spdlog::error("agent: writing the CNI configuration for podCIDR {}: {}", cidr,
                   written.status().ToString());
@@ -156,6 +179,27 @@ void Agent::OnPodCidr(const std::string& cidr) {
   if (reporter_) reporter_->RequestSync();
 }
 
+absl::Status Agent::StartPeerRouter() {
+  if (options_.flannel_backend == "none") {
+    if (options_.cluster_cidr.empty()) return absl::OkStatus();
+    return node::EnsurePodMasquerade(options_.cluster_cidr);
+  }
+  absl::StatusOr<node::Backend> backend = node::ParseBackend(options_.flannel_backend);
+  if (!backend.ok()) return backend.status();
+  peer_router_ = std::make_unique<node::PeerRouter>(
+      client_, informers_.get(),
+      node::PeerRouterOptions{.node_name = options_.node_name,
+                              .node_ip = options_.node_ip,
+                              .backend = *backend,
+                              .cluster_cidr = options_.cluster_cidr,
+                              .local_devices = {node::kCniBridge, kClusterDnsInterface}});
+  if (absl::Status s = peer_router_->Start(); !s.ok()) {
+    peer_router_.reset();
+    return absl::Status(s.code(), absl::StrCat("peer routes: ", s.message()));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Agent::StartServices() {
   if (options_.enable_service_proxy) {
     proxy::ProxyOptions proxy_options;
@@ -163,7 +207,13 @@ absl::Status Agent::StartServices() {
     proxy_options.node_ips = {options_.node_ip};
     proxy_options.pod_bridge = node::kCniBridge;
     if (options_.enable_cluster_dns) proxy_options.local_service_ips = {options_.cluster_dns};
-    if (!options_.service_cidr.empty()) proxy_options.service_cidrs = {options_.service_cidr};
+    if (!options_.service_cidr.empty()) {
+      proxy_options.service_cidrs = {options_.service_cidr};
+      // The kubernetes Service (the first address) may lead to a loopback-only API server.
+      if (absl::StatusOr<base::Ipv4Cidr> cidr = base::ParseIpv4Cidr(options_.service_cidr); cidr.ok()) {
+        proxy_options.api_service_ip = base::NthAddress(*cidr, 1);
+      }
+    }
     proxy_ = std::make_unique<proxy::ServiceProxy>(informers_.get(), proxy_options);
     if (absl::Status s = proxy_->Start(); !s.ok()) {
       proxy_.reset();
@@ -237,6 +287,7 @@ absl::Status Agent::Start() {
         informers_.get(), options_.node_name, [this](const std::string& cidr) { OnPodCidr(cidr); });
     cidr_watcher_->Start();
   }
+  if (s.ok()) s = StartPeerRouter();
   if (s.ok()) s = StartServices();
   if (s.ok() && options_.start_pod_manager) {
     pods::PodManagerOptions pod_options;
@@ -249,7 +300,11 @@ absl::Status Agent::Start() {
     translator_options.dns.cluster_dns = {options_.cluster_dns};
     translator_options.dns.cluster_domain = options_.cluster_domain;
     translator_options.dns.host = podspec::ReadResolvConf(options_.resolv_conf);
-    translator_ = std::make_unique<PodspecTranslator>(client_, std::move(translator_options));
+    translator_options.node_name = options_.node_name;
+    translator_options.tokens.clock = options_.clock;
+    // The Services informer the proxy and DNS share gives containers their service variables.
+    translator_ = std::make_unique<PodspecTranslator>(
+        client_, std::move(translator_options), &informers_->For(client::Resource("", "v1", "services")));
     pod_manager_ = std::make_unique<pods::PodManager>(informers_.get(), runtime_.get(), translator_.get(),
                                                       pod_options, options_.clock);
     probes_ =
@@ -291,6 +346,8 @@ void Agent::Stop() {
   dns_.reset();
   if (proxy_) proxy_->Stop();
   proxy_.reset();
+  if (peer_router_) peer_router_->Stop();
+  peer_router_.reset();
   if (cidr_watcher_) cidr_watcher_->Stop();
   cidr_watcher_.reset();
   if (informers_) informers_->Stop();

@@ -8,11 +8,16 @@
 //   5. creates the agent's shared informer set (one informer per resource and selector, whoever
 //      uses it: this Node, Services, EndpointSlices, this node's pods); watches the Node for
 //      spec.podCIDR and writes DIR/cni/net.d/10-skiff.conflist when it comes;
+//   5b. starts the PeerRouter: routes to every other node's podCIDR (host-gw on a shared segment,
+//      VXLAN otherwise, or as `flannel_backend` says) and the masquerade of pod traffic leaving
+//      `cluster_cidr`; the CNI bridge then does not masquerade itself;
 //   6. starts the service proxy (nftables rules for ClusterIPs, NodePorts and load balancer
 //      addresses; rejects for unallocated addresses of `service_cidr`) and the cluster DNS server
 //      on `cluster_dns`, bound on the dummy interface
 //      skiff-dns0 so pods and host processes reach it directly;
-//   7. starts the PodManager (pods bound to this node).
+//   7. starts the PodManager (pods bound to this node) with the full pod spec translation: volumes
+//      (projected ServiceAccount tokens through TokenRequest, refreshed before they expire) and
+//      the service environment variables.
 // Stop() undoes it in reverse; containers keep running (an agent restart adopts them) and the
 // proxy's rules stay in place (a restarted agent re-syncs them without dropping flows).
 // The server runs one in-process (InProcessClient, no token); `skiff agent` one over a RestClient.
@@ -46,6 +51,7 @@ namespace skiff::agent::node {
 class NodeStatusReporter;
 class LeaseRenewer;
 class PodCidrWatcher;
+class PeerRouter;
 }  // namespace skiff::agent::node
 namespace skiff::agent::server {
 class AgentServer;
@@ -92,6 +98,12 @@ struct AgentOptions {
   // (ProxyOptions::service_cidrs). "" = no such rejection.
   std::string service_cidr = "10.43.0.0/16";
   std::string cluster_domain = "cluster.local";
+  // The pod network of the whole cluster (the API server's node CIDR allocator range): traffic
+  // from it to anything outside it is masqueraded. "" = the CNI bridge masquerades instead.
+  std::string cluster_cidr = "10.42.0.0/16";
+  // Cross-node pod routes: "auto" (host-gw for peers on a shared subnet, VXLAN for the others),
+  // "host-gw", "vxlan", or "none" (no routes to other nodes: a single-node cluster).
+  std::string flannel_backend = "auto";
   // The host's resolver: upstreams of the cluster DNS, pods with dnsPolicy Default, host search
   // domains under ClusterFirst.
   std::string resolv_conf = "/etc/resolv.conf";
@@ -130,6 +142,7 @@ class Agent {
   absl::Status StartRuntime();
   absl::Status EnsurePauseImage();
   void OnPodCidr(const std::string& cidr);
+  absl::Status StartPeerRouter();
   absl::Status StartServices();
 
   client::Client* client_;
@@ -142,6 +155,7 @@ class Agent {
   // (declared before them: it outlives them).
   std::unique_ptr<client::SharedInformers> informers_;
   std::unique_ptr<node::PodCidrWatcher> cidr_watcher_;
+  std::unique_ptr<node::PeerRouter> peer_router_;
   std::unique_ptr<pods::SpecTranslator> translator_;
   std::unique_ptr<pods::PodManager> pod_manager_;
   std::unique_ptr<proxy::ServiceProxy> proxy_;

@@ -12,6 +12,8 @@
 #include "agent/containerd/reset.h"
 #include "agent/dns/dummy_interface.h"
 #include "agent/kubelet/agent_identity.h"
+#include "agent/node/peer_network.h"
+#include "agent/node/pod_masquerade.h"
 #include "agent/proxy/service_proxy.h"
 #include "base/file.h"
 #include "base/process.h"
@@ -47,6 +49,10 @@ void AddAgentFlags(CLI::App* command, AgentFlags* flags) {
                    "The API server's --service-cidr: new connections to its addresses that are no "
                    "ClusterIP are rejected (\"\" = not)")
       ->capture_default_str();
+  command
+      ->add_option("--cluster-cidr", flags->cluster_cidr,
+                   "The cluster's pod network (podCIDRs come from it): pod traffic leaving it is masqueraded")
+      ->capture_default_str();
   AddNodeServiceFlags(command, flags);
 }
 
@@ -56,6 +62,12 @@ void AddNodeServiceFlags(CLI::App* command, AgentFlags* flags) {
   command
       ->add_option("--resolv-conf", flags->resolv_conf,
                    "Host resolver config: upstreams of the cluster DNS and the DNS of dnsPolicy Default pods")
+      ->capture_default_str();
+  command
+      ->add_option("--flannel-backend", flags->flannel_backend,
+                   "Routes to other nodes' pods: host-gw (peer on a shared subnet), vxlan (VNI 1, UDP 8472), "
+                   "auto (host-gw where possible, else vxlan) or none")
+      ->check(CLI::IsMember({"auto", "host-gw", "vxlan", "none"}))
       ->capture_default_str();
   command->add_flag("--disable-service-proxy", flags->disable_service_proxy,
                     "Do not program Service rules (nftables) on this node");
@@ -68,6 +80,7 @@ void ApplyNodeServiceFlags(const AgentFlags& flags, AgentOptions* options) {
   options->resolv_conf = flags.resolv_conf;
   options->enable_service_proxy = !flags.disable_service_proxy;
   options->enable_cluster_dns = !flags.disable_cluster_dns;
+  options->flannel_backend = flags.flannel_backend;
 }
 
 void AddAgentResetFlags(CLI::App* command, AgentResetFlags* flags) {
@@ -110,6 +123,7 @@ AgentOptions AgentOptionsFromFlags(const AgentFlags& flags) {
   o.client_ca_file = flags.ca_file;
   o.cluster_dns = flags.cluster_dns;
   o.service_cidr = flags.service_cidr;
+  o.cluster_cidr = flags.cluster_cidr;
   ApplyNodeServiceFlags(flags, &o);
   return o;
 }
@@ -154,7 +168,16 @@ int RunAgentReset(const AgentResetFlags& flags) {
     std::fprintf(stderr, "skiff agent reset: %s\n", s.ToString().c_str());
     return 1;
   }
-  // Host-wide state of the node's services (one agent per host).
+  // The node's network state: it lives in the network namespace this command runs in (the host's,
+  // or the netns an agent was started in with `ip netns exec`: run the reset there too).
+  if (absl::Status s = node::RemovePeerNetwork(); !s.ok()) {
+    std::fprintf(stderr, "skiff agent reset: peer routes: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  if (absl::Status s = node::RemovePodMasquerade(); !s.ok()) {
+    std::fprintf(stderr, "skiff agent reset: pod masquerade: %s\n", s.ToString().c_str());
+    return 1;
+  }
   if (absl::Status s = proxy::DeleteProxyTable(); !s.ok()) {
     std::fprintf(stderr, "skiff agent reset: service proxy rules: %s\n", s.ToString().c_str());
     return 1;

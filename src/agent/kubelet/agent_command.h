@@ -43,6 +43,8 @@ struct AgentFlags {
   int kubelet_port = 10250;
   std::string cluster_dns = "10.43.0.10";
   std::string service_cidr = "10.43.0.0/16";  // the API server's --service-cidr
+  std::string cluster_cidr = "10.42.0.0/16";  // the pod network of the whole cluster
+  std::string flannel_backend = "auto";       // cross-node pod routes: auto, host-gw, vxlan, none
   std::string cluster_domain = "cluster.local";
   std::string resolv_conf = "/etc/resolv.conf";
   bool disable_service_proxy = false;

@@ -5,6 +5,7 @@
 #include "agent/node/host_info.h"
 #include "agent/podspec/container_config.h"
 #include "agent/podspec/sandbox_config.h"
+#include "agent/podspec/service_env.h"
 #include "api/object_meta.h"
 #include "base/json.h"
 #include "spdlog/spdlog.h"
@@ -57,10 +58,28 @@ PodspecTranslatorOptions DefaultPodspecTranslatorOptions(const std::string& data
   return options;
 }
 
-PodspecTranslator::PodspecTranslator(client::Client* client, PodspecTranslatorOptions options)
+namespace {
+
+ServiceAccountTokenOptions WithEvents(ServiceAccountTokenOptions options, client::EventRecorder* events) {
+  options.events = events;
+  return options;
+}
+
+}  // namespace
+
+PodspecTranslator::PodspecTranslator(client::Client* client, PodspecTranslatorOptions options,
+                                     client::Informer* services)
     : options_(std::move(options)),
+      services_(services),
+      events_(client, {.component = "kubelet", .host = options_.node_name, .clock = options_.tokens.clock}),
+      tokens_(client, WithEvents(options_.tokens, &events_)),
       objects_(client),
-      volumes_({.pods_dir = options_.pods_dir}, &objects_) {
+      volumes_({.pods_dir = options_.pods_dir,
+                .service_account_token =
+                    [this](const json::value& pod, const std::string& audience, int64_t expiration_seconds) {
+                      return tokens_.Token(pod, audience, expiration_seconds);
+                    }},
+               &objects_) {
   if (options_.refresh_period > absl::ZeroDuration()) {
     refresher_ = std::thread([this] { RefreshLoop(); });
   }
@@ -133,6 +152,16 @@ absl::StatusOr<cri::v1::ContainerConfig> PodspecTranslator::ContainerConfig(
     entry->has_content_volumes = HasContentVolumes(pod);
   }
   podspec::ContainerOptions options;
+  if (services_ != nullptr) {
+    if (!services_->HasSynced()) {
+      return absl::UnavailableError(
+          "services have not yet been read at least once, cannot construct envvars");
+    }
+    client::Informer* services = services_;
+    options.service_env = [services](const std::string& ns, bool service_links) {
+      return podspec::ServiceEnvironment(services->List(), ns, service_links);
+    };
+  }
   options.pods_dir = options_.pods_dir;
   options.attempt = attempt;
   options.ctx = Context(pod_ips);
@@ -162,6 +191,7 @@ void PodspecTranslator::CleanupPod(const std::string& uid) {
   if (absl::Status s = volumes_.RemovePodDir(uid); !s.ok()) {
     spdlog::warn("agent: removing the directory of pod {}: {}", uid, s.ToString());
   }
+  tokens_.ForgetPod(uid);
 }
 
 int PodspecTranslator::RefreshNow() {

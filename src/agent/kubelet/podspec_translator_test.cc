@@ -8,7 +8,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "api/object_meta.h"
+#include "apiserver/service_account_tokens.h"
 #include "base/json.h"
+#include "base/testing/fake_clock.h"
 #include "client/testing/test_api_server.h"
 
 namespace skiff::agent::kubelet {
@@ -170,6 +173,101 @@ TEST_F(PodspecTranslatorTest, MissingConfigMapVolumeFailsPrepare) {
   EXPECT_TRUE(absl::IsNotFound(s)) << s;
   EXPECT_THAT(std::string(s.message()), HasSubstr("configmap \"nope\" not found"));
   translator.CleanupPod("u7");
+}
+
+// The kube-api-access volume ServiceAccount admission adds: a token (TokenRequest bound to the
+// pod), refreshed by the refresh pass once 80% of its lifetime has passed, forgotten at cleanup.
+TEST_F(PodspecTranslatorTest, ProjectedTokenIsRequestedRefreshedAndForgotten) {
+  base::testing::FakeClock clock(absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now())));
+  auto tokens = apiserver::ServiceAccountTokens::Create({.key_file = (root_ / "sa.key").string()},
+                                                        server_.storage(), &clock);
+  ASSERT_TRUE(tokens.ok()) << tokens.status();
+  server_.client()->set_token_issuer(&(*tokens)->issuer());
+  ASSERT_TRUE(server_.client()
+                  ->Create(client::Resource("", "v1", "serviceaccounts"), "default",
+                           J(R"({"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"default"}})"))
+                  .ok());
+  auto created = server_.client()->Create(client::Resource("", "v1", "pods"), "default", J(R"({
+    "apiVersion":"v1","kind":"Pod","metadata":{"name":"api"},
+    "spec":{"serviceAccountName":"default",
+      "volumes":[{"name":"kube-api-access-x","projected":{"defaultMode":420,"sources":[
+        {"serviceAccountToken":{"expirationSeconds":3600,"path":"token"}},
+        {"downwardAPI":{"items":[{"path":"namespace",
+                                  "fieldRef":{"apiVersion":"v1","fieldPath":"metadata.namespace"}}]}}]}}],
+      "containers":[{"name":"c","image":"i"}]}})"));
+  ASSERT_TRUE(created.ok()) << created.status();
+  const boost::json::value& pod = **created;
+  const std::string uid = api::Uid(pod);
+  options_.tokens.clock = &clock;
+  options_.tokens.max_jitter = absl::ZeroDuration();
+  PodspecTranslator translator(server_.client(), options_);
+  ASSERT_TRUE(translator.PreparePod(pod).ok());
+  fs::path dir = fs::path(options_.pods_dir) / uid / "volumes/kubernetes.io~projected/kube-api-access-x";
+  EXPECT_TRUE(fs::is_symlink(dir / "..data"));  // written by the atomic writer
+  EXPECT_EQ(Read(dir / "namespace"), "default");
+  std::string first = Read(dir / "token");
+  auto id = (*tokens)->verifier().Verify(first);
+  ASSERT_TRUE(id.ok()) << id.status();
+  EXPECT_EQ(id->pod_uid, uid);
+  EXPECT_EQ(translator.tokens().Requests(), 1);
+
+  EXPECT_EQ(translator.RefreshNow(), 0);  // cached: no request, no change
+  EXPECT_EQ(translator.tokens().Requests(), 1);
+  clock.Advance(absl::Seconds(2881));
+  EXPECT_EQ(translator.RefreshNow(), 1);
+  EXPECT_EQ(translator.tokens().Requests(), 2);
+  std::string second = Read(dir / "token");
+  EXPECT_NE(second, first);
+  EXPECT_TRUE((*tokens)->verifier().Verify(second).ok());
+
+  translator.CleanupPod(uid);
+  EXPECT_EQ(translator.tokens().CachedTokens(), 0u);
+  EXPECT_FALSE(fs::exists(dir));
+}
+
+TEST_F(PodspecTranslatorTest, ServiceVariablesFromTheInformerOnceSynced) {
+  auto create = [&](const char* ns, const char* json) {
+    auto made = server_.client()->Create(client::Resource("", "v1", "services"), ns, J(json));
+    ASSERT_TRUE(made.ok()) << made.status();
+  };
+  create("default", R"({"apiVersion":"v1","kind":"Service","metadata":{"name":"kubernetes"},
+      "spec":{"clusterIP":"10.43.0.1","ports":[{"name":"https","port":443,"targetPort":6443}]}})");
+  create("default", R"({"apiVersion":"v1","kind":"Service","metadata":{"name":"web-front"},
+      "spec":{"clusterIP":"10.43.0.20","ports":[{"port":80}]}})");
+  client::Informer services(server_.client(), client::Resource("", "v1", "services"), {});
+  PodspecTranslator translator(server_.client(), options_, &services);
+  auto pod = J(R"j({"metadata":{"name":"env","namespace":"default","uid":"u8"},
+    "spec":{"containers":[{"name":"c","image":"i",
+                           "env":[{"name":"URL","value":"https://$(KUBERNETES_SERVICE_HOST)"}]}]}})j");
+  const auto& container = pod.at("spec").at("containers").at(0);
+  auto early = translator.ContainerConfig(pod, container, 0, {});
+  EXPECT_TRUE(absl::IsUnavailable(early.status())) << early.status();
+  services.Start();
+  ASSERT_TRUE(services.WaitForSync(absl::Seconds(10)));
+  auto env_of = [&](const boost::json::value& p) {
+    std::map<std::string, std::string> env;
+    auto config = translator.ContainerConfig(p, p.at("spec").at("containers").at(0), 0, {});
+    EXPECT_TRUE(config.ok()) << config.status();
+    if (config.ok()) {
+      for (const auto& kv : config->envs()) env[kv.key()] = kv.value();
+    }
+    return env;
+  };
+  auto env = env_of(pod);
+  EXPECT_EQ(env["KUBERNETES_SERVICE_HOST"], "10.43.0.1");
+  EXPECT_EQ(env["KUBERNETES_SERVICE_PORT"], "443");
+  EXPECT_EQ(env["KUBERNETES_SERVICE_PORT_HTTPS"], "443");
+  EXPECT_EQ(env["KUBERNETES_PORT_443_TCP_ADDR"], "10.43.0.1");
+  EXPECT_EQ(env["URL"], "https://10.43.0.1");
+  EXPECT_EQ(env["WEB_FRONT_SERVICE_HOST"], "10.43.0.20");
+  EXPECT_EQ(env["WEB_FRONT_PORT"], "tcp://10.43.0.20:80");
+
+  pod.as_object()["spec"].as_object()["enableServiceLinks"] = false;
+  pod.as_object()["metadata"].as_object()["uid"] = "u9";
+  env = env_of(pod);
+  EXPECT_EQ(env["KUBERNETES_SERVICE_HOST"], "10.43.0.1");
+  EXPECT_FALSE(env.contains("WEB_FRONT_SERVICE_HOST"));
+  services.Stop();
 }
 
 }  // namespace

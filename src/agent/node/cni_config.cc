@@ -45,8 +45,9 @@ absl::StatusOr<json::value> CniConflist(const CniOptions& options) {
       {"routes", json::array{json::object{{"dst", "0.0.0.0/0"}}}},
   };
   if (!options.ipam_data_dir.empty()) ipam["dataDir"] = options.ipam_data_dir;
-  json::object bridge{{"type", "bridge"}, {"bridge", kCniBridge}, {"isGateway", true},
-                      {"ipMasq", true},   {"hairpinMode", true},  {"ipam", std::move(ipam)}};
+  json::object bridge{{"type", "bridge"},          {"bridge", kCniBridge}, {"isGateway", true},
+                      {"ipMasq", options.ip_masq}, {"hairpinMode", true},  {"ipam", std::move(ipam)}};
+  if (options.mtu > 0) bridge["mtu"] = options.mtu;
   json::object portmap{{"type", "portmap"}, {"capabilities", json::object{{"portMappings", true}}}};
   return json::value(json::object{{"cniVersion", "1.0.0"},
                                   {"name", kCniNetworkName},

@@ -1,5 +1,5 @@
 // The CNI network configuration the agent gives containerd: one conflist, "skiff", with the bridge
-// plugin (bridge skiff0 as the pods' gateway, masquerading traffic that leaves the pod network,
+// plugin (bridge skiff0 as the pods' gateway, optionally masquerading traffic that leaves it,
 // hairpin mode so a pod reaches itself through a service), host-local IPAM on the node's
 // spec.podCIDR (gateway = first address, default route through it, state under the agent's data
 // dir) and portmap for hostPort. containerd adds the loopback interface itself. cniVersion 1.0.0:
@@ -26,6 +26,10 @@ inline constexpr char kCniConflistName[] = "10-skiff.conflist";
 struct CniOptions {
   std::string pod_cidr;       // node.spec.podCIDR, e.g. "10.42.0.0/24"
   std::string ipam_data_dir;  // host-local's state, e.g. DIR/cni/ipam
+  // The bridge plugin masquerades traffic leaving the node's podCIDR; off when the agent's own
+  // masquerade table (pod_masquerade.h) exempts the whole cluster CIDR instead.
+  bool ip_masq = true;
+  int mtu = 0;  // the pods' MTU (below a VXLAN path's); 0 = the plugin's default
 };
 
 // The gateway (first usable address) of an IPv4 CIDR: "10.42.0.0/24" -> "10.42.0.1".

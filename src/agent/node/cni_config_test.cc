@@ -42,6 +42,14 @@ TEST(CniConflist, BridgeHostLocalPortmap) {
   EXPECT_FALSE(CniConflist({.pod_cidr = "bogus", .ipam_data_dir = ""}).ok());
 }
 
+TEST(CniConflist, WithoutMasqueradeAndWithMtu) {
+  auto conf = CniConflist({.pod_cidr = "10.42.1.0/24", .ipam_data_dir = "", .ip_masq = false, .mtu = 1350});
+  ASSERT_TRUE(conf.ok()) << conf.status();
+  const boost::json::value& bridge = conf->at("plugins").at(0);
+  EXPECT_EQ(bridge.at("ipMasq"), false);
+  EXPECT_EQ(bridge.at("mtu"), 1350);
+}
+
 class CniFiles : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -5,9 +5,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 namespace skiff::agent::podspec {
 namespace {
@@ -120,6 +122,36 @@ TEST_F(AtomicWriterTest, RejectsBadPaths) {
   }
   EXPECT_TRUE(AtomicWriter::ValidatePath("a/.b/c").ok());
   EXPECT_TRUE(AtomicWriter::ValidatePath("a..b").ok());
+}
+
+// A reader of the user-visible path (as a container reading its token) sees one complete version or
+// the next while the writer keeps replacing the files: never a missing, empty, partial or mixed one.
+TEST_F(AtomicWriterTest, ConcurrentReaderNeverSeesAPartialFile) {
+  const std::string a(256 * 1024, 'a');
+  const std::string b(256 * 1024, 'b');
+  AtomicWriter writer(dir_.string());
+  ASSERT_TRUE(writer.Write({{"token", {a}}, {"namespace", {"ns-a"}}}).ok());
+  std::atomic<bool> done = false;
+  std::atomic<int> bad = 0;
+  std::atomic<int> reads = 0;
+  std::thread reader([&] {
+    while (!done) {
+      std::string token = Read(dir_ / "token");
+      std::string ns = Read(dir_ / "namespace");
+      if (token != a && token != b) ++bad;
+      if (ns != "ns-a" && ns != "ns-b") ++bad;
+      ++reads;
+    }
+  });
+  for (int i = 0; i < 200; ++i) {
+    const bool odd = i % 2 == 1;
+    ASSERT_TRUE(writer.Write({{"token", {odd ? a : b}}, {"namespace", {odd ? "ns-a" : "ns-b"}}}).ok());
+  }
+  while (reads < 50) std::this_thread::yield();
+  done = true;
+  reader.join();
+  EXPECT_EQ(bad, 0) << "of " << reads << " reads";
+  EXPECT_EQ(TimestampDirs().size(), 1u);  // old payload directories are removed
 }
 
 }  // namespace

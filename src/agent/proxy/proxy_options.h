@@ -31,6 +31,12 @@ struct ProxyOptions {
   // NodePorts also answer on 127.0.0.1 (sets net.ipv4.conf.all.route_localnet=1 and masquerades
   // localhost-sourced traffic, as kube-proxy's iptables mode does).
   bool localhost_node_ports = true;
+  // The kubernetes Service's ClusterIP ("" = none). When the API server listens on loopback only,
+  // that Service's endpoint is 127.0.0.1 and its DNAT sends pods there: with route_localnet=1 the
+  // node then delivers these connections (TCP to this address, port 443, DNAT'd by us) to the
+  // loopback listener, while every other packet from a non-loopback interface to 127.0.0.0/8 is
+  // still dropped. No other Service may lead pods to the node's loopback.
+  std::string api_service_ip;
   std::string table = "skiff-proxy";  // family ip
   // Events arriving within this delay of the first one are applied in the same transaction.
   absl::Duration sync_delay = absl::Milliseconds(5);

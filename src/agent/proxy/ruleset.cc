@@ -63,9 +63,16 @@ std::string NodePortMatch(const ProxyOptions& options) {
 std::vector<std::pair<std::string, std::string>> BaseRules(const ProxyOptions& options) {
   const std::string np = NodePortMatch(options);
   std::vector<std::pair<std::string, std::string>> rules;
-  if (options.localhost_node_ports) {
+  if (NeedsRouteLocalnet(options)) {
     // route_localnet=1 would let other hosts reach 127.0.0.0/8 services (CVE-2020-8558): only
-    // loopback may open connections to it; replies of DNAT'd localhost NodePort flows still pass.
+    // loopback may open connections to it; replies of DNAT'd localhost NodePort flows still pass,
+    // and so do pods' connections to the kubernetes Service DNAT'd to a loopback API server.
+    if (IsIpv4(options.api_service_ip)) {
+      rules.emplace_back(
+          "filter-input",
+          absl::StrCat("iifname != \"lo\" ip daddr 127.0.0.0/8 ct status dnat ct original ip daddr ",
+                       options.api_service_ip, " meta l4proto tcp ct original proto-dst 443 accept"));
+    }
     rules.emplace_back("filter-input",
                        "iifname != \"lo\" ip daddr 127.0.0.0/8 ct state != { established, related } drop");
   }
@@ -148,6 +155,10 @@ const ServiceRules& OrEmpty(const ServiceRules* rules) {
 }
 
 }  // namespace
+
+bool NeedsRouteLocalnet(const ProxyOptions& options) {
+  return options.localhost_node_ports || IsIpv4(options.api_service_ip);
+}
 
 std::string DeleteTableCommands(const std::string& table) {
   return absl::StrCat("add table ip ", table, "\ndelete table ip ", table, "\n");

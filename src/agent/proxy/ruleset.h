@@ -43,6 +43,11 @@ std::string PartialSyncTransaction(const ProxyOptions& options,
 // that deleting a missing table is not an error.
 std::string DeleteTableCommands(const std::string& table);
 
+// Whether the node needs net.ipv4.conf.all.route_localnet=1 (and the table its guard against
+// outside traffic to 127.0.0.0/8): NodePorts on 127.0.0.1, or a kubernetes Service that may lead
+// pods to a loopback API server (options.api_service_ip).
+bool NeedsRouteLocalnet(const ProxyOptions& options);
+
 }  // namespace skiff::agent::proxy
 
 #endif  // SKIFF_AGENT_PROXY_RULESET_H_

@@ -60,6 +60,21 @@ TEST(RulesetTest, FullSyncReplacesTheTable) {
   EXPECT_THAT(bare, HasSubstr("fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap"));
   EXPECT_THAT(bare, Not(HasSubstr("nodeport-ips")));
   EXPECT_THAT(bare, Not(HasSubstr("established")));
+
+  // A loopback-only API server behind the kubernetes Service: only its DNAT'd connections pass the
+  // route_localnet guard, even without NodePorts on 127.0.0.1.
+  o.api_service_ip = "10.96.0.1";
+  EXPECT_TRUE(NeedsRouteLocalnet(o));
+  const std::string api = FullSyncTransaction(o, {});
+  const size_t accept = api.find(
+      "filter-input iifname != \"lo\" ip daddr 127.0.0.0/8 ct status dnat ct original ip daddr 10.96.0.1 "
+      "meta l4proto tcp ct original proto-dst 443 accept");
+  const size_t drop = api.find("ct state != { established, related } drop");
+  ASSERT_NE(accept, std::string::npos) << api;
+  ASSERT_NE(drop, std::string::npos);
+  EXPECT_LT(accept, drop);
+  o.api_service_ip = "";
+  EXPECT_FALSE(NeedsRouteLocalnet(o));
 }
 
 TEST(RulesetTest, UnallocatedServiceCidrAddressesAreRejected) {

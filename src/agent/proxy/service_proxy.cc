@@ -51,9 +51,10 @@ absl::Status ServiceProxy::Start() {
   // A harmless read proves we may talk to nf_tables before any informer starts.
   if (absl::StatusOr<std::string> probe = (*nft)->Run("list tables ip"); !probe.ok()) return probe.status();
   nft_ = std::move(*nft);
-  if (options_.localhost_node_ports) {
+  if (NeedsRouteLocalnet(options_)) {
     if (absl::Status s = EnableRouteLocalnet(); !s.ok()) {
-      spdlog::warn("proxy: NodePorts on 127.0.0.1 will not work: {}", s.ToString());
+      spdlog::warn("proxy: NodePorts on 127.0.0.1 and a loopback-only API server will not work: {}",
+                   s.ToString());
     }
   }
 

@@ -50,17 +50,6 @@ std::vector<std::string> SourceIps(const http::HttpRequest& req) {
   return ips;
 }
 
-ObjectRef RefOf(const Attributes& a) {
-  ObjectRef ref;
-  ref.resource = a.resource;
-  ref.namespace_name = a.namespace_name;
-  ref.name = a.name;
-  ref.api_group = a.api_group;
-  ref.api_version = a.api_version;
-  ref.subresource = a.subresource;
-  return ref;
-}
-
 void StripManagedFields(json::value& v) {
   if (!v.is_object()) return;
   if (auto* meta = v.as_object().if_contains("metadata"); meta && meta->is_object()) {
@@ -98,6 +87,17 @@ void FillFromStatusBody(const http::HttpResponse& resp, ResponseStatus& status) 
 }
 
 }  // namespace
+
+ObjectRef RefOf(const Attributes& a) {
+  ObjectRef ref;
+  ref.resource = a.resource;
+  ref.namespace_name = a.namespace_name;
+  ref.name = a.name;
+  ref.api_group = a.api_group;
+  ref.api_version = a.api_version;
+  ref.subresource = a.subresource;
+  return ref;
+}
 
 Auditor::Auditor(Policy policy, std::unique_ptr<BatchWriter> writer, const base::Clock* clock,
                  size_t max_object_bytes)
@@ -177,6 +177,10 @@ void RequestAudit::SetImpersonatedUser(UserInfo user) { event_.impersonated_user
 void RequestAudit::SetAuthorization(bool allowed, const std::string& reason) {
   event_.annotations[kDecisionAnnotation] = allowed ? "allow" : "forbid";
   if (!reason.empty()) event_.annotations[kReasonAnnotation] = reason;
+}
+
+void RequestAudit::AddAnnotations(const std::map<std::string, std::string>& annotations) {
+  for (const auto& [key, value] : annotations) event_.annotations[key] = value;
 }
 
 void RequestAudit::Panic(std::string_view what) {

@@ -22,6 +22,7 @@
 #ifndef SKIFF_APISERVER_AUDIT_AUDITOR_H_
 #define SKIFF_APISERVER_AUDIT_AUDITOR_H_
 
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -40,6 +41,9 @@ inline constexpr char kDecisionAnnotation[] = "authorization.k8s.io/decision";
 inline constexpr char kReasonAnnotation[] = "authorization.k8s.io/reason";
 inline constexpr char kRequestObjectAnnotation[] = "audit.skiff.io/request-object";
 inline constexpr char kResponseObjectAnnotation[] = "audit.skiff.io/response-object";
+
+// The objectRef of a resource request's event (what the attributes name).
+ObjectRef RefOf(const Attributes& attributes);
 
 class Auditor {
  public:
@@ -76,6 +80,8 @@ class RequestAudit {
   void SetImpersonatedUser(UserInfo user);
   // The authorizer's answer, as authorization.k8s.io/decision and .../reason.
   void SetAuthorization(bool allowed, const std::string& reason);
+  // Annotations the request's handling added (admission plug-ins'); later keys win.
+  void AddAnnotations(const std::map<std::string, std::string>& annotations);
   // The handler threw `what`: writes Panic (code 500) instead of ResponseComplete.
   void Panic(std::string_view what);
   // Adds the Audit-Id header and records the response (see the file comment).

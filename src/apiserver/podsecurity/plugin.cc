@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -162,7 +163,7 @@ absl::Status PodSecurityPlugin::ValidatePod(const AdmissionRequest& request, con
     return absl::OkStatus();
   }
   std::string ns(request.ns);
-  if (ExemptNamespace(ns) || ExemptUser(request)) return absl::OkStatus();
+  if (Exempt(request)) return absl::OkStatus();
   auto labels = sources_->NamespaceLabels(ns);
   if (!labels.ok()) {
     return api::ToStatus(
@@ -171,7 +172,10 @@ absl::Status PodSecurityPlugin::ValidatePod(const AdmissionRequest& request, con
   }
   std::vector<api::StatusCause> errors;
   Policy policy = PolicyFromLabels(*labels, options_.defaults, &errors);
-  if (errors.empty() && policy.FullyPrivileged()) return absl::OkStatus();
+  if (errors.empty() && policy.FullyPrivileged()) {
+    request.AddAuditAnnotation(std::string(kEnforcePolicyAnnotation), "privileged:latest");
+    return absl::OkStatus();
+  }
   if (request.operation == AdmissionOperation::kUpdate && old && !SignificantPodUpdate(obj, *old)) {
     return absl::OkStatus();
   }
@@ -183,7 +187,7 @@ absl::Status PodSecurityPlugin::ValidatePodController(const AdmissionRequest& re
                                                       const json::value& obj) const {
   if (!request.subresource.empty()) return absl::OkStatus();
   std::string ns(request.ns);
-  if (ExemptNamespace(ns) || ExemptUser(request)) return absl::OkStatus();
+  if (Exempt(request)) return absl::OkStatus();
   // Workloads are never refused: a namespace that cannot be read only means no warnings.
   auto labels = sources_->NamespaceLabels(ns);
   if (!labels.ok()) return absl::OkStatus();
@@ -203,26 +207,40 @@ absl::Status PodSecurityPlugin::EvaluatePod(const AdmissionRequest& request, con
   static const json::value kEmpty = json::object();
   const json::value& m = meta ? *meta : kEmpty;
   const json::value& s = spec ? *spec : kEmpty;
-  if (ExemptRuntimeClass(spec)) return absl::OkStatus();
-  if (enforce) {
-    Violations v = Aggregate(podsecurity::EvaluatePod(policy.enforce, m, s));
-    if (!v.empty()) {
-      const api::ResourceInfo& r = *request.resource;
-      std::string name(request.name);
-      std::string subject =
-          name.empty() ? r.QualifiedPlural() : absl::StrCat(r.QualifiedPlural(), " ", api::GoQuote(name));
-      api::ApiError e{403,
-                      "Forbidden",
-                      absl::StrCat(subject, " is forbidden: violates PodSecurity ",
-                                   api::GoQuote(policy.enforce.String()), ": ", v.Details()),
-                      name,
-                      r.group,
-                      r.plural};
-      return api::ToStatus(e);
-    }
+  if (ExemptRuntimeClass(spec)) {
+    request.AddAuditAnnotation(std::string(kExemptAnnotation), "runtimeClass");
+    return absl::OkStatus();
   }
-  // The audit mode would annotate the audit event here; skiff has no audit log to carry it.
-  Violations warn = Aggregate(podsecurity::EvaluatePod(policy.warn, m, s));
+  // As the real plug-in: the enforce result is reused for audit and warn at the same level and
+  // version; audit violations are recorded even when the write is refused.
+  std::optional<Violations> enforced;
+  if (enforce) {
+    request.AddAuditAnnotation(std::string(kEnforcePolicyAnnotation), policy.enforce.String());
+    enforced = Aggregate(podsecurity::EvaluatePod(policy.enforce, m, s));
+  }
+  auto evaluate = [&](const LevelVersion& level) {
+    return enforced && level == policy.enforce ? *enforced : Aggregate(podsecurity::EvaluatePod(level, m, s));
+  };
+  if (Violations audit = evaluate(policy.audit); !audit.empty()) {
+    request.AddAuditAnnotation(std::string(kAuditViolationsAnnotation),
+                               absl::StrCat("would violate PodSecurity ", api::GoQuote(policy.audit.String()),
+                                            ": ", audit.Details()));
+  }
+  if (enforced && !enforced->empty()) {
+    const api::ResourceInfo& r = *request.resource;
+    std::string name(request.name);
+    std::string subject =
+        name.empty() ? r.QualifiedPlural() : absl::StrCat(r.QualifiedPlural(), " ", api::GoQuote(name));
+    api::ApiError e{403,
+                    "Forbidden",
+                    absl::StrCat(subject, " is forbidden: violates PodSecurity ",
+                                 api::GoQuote(policy.enforce.String()), ": ", enforced->Details()),
+                    name,
+                    r.group,
+                    r.plural};
+    return api::ToStatus(e);
+  }
+  Violations warn = evaluate(policy.warn);
   if (!warn.empty()) {
     request.Warn(
         absl::StrCat("would violate PodSecurity ", api::GoQuote(policy.warn.String()), ": ", warn.Details()));
@@ -288,6 +306,14 @@ std::vector<std::string> PodSecurityPlugin::EvaluatePodsInNamespace(const std::s
   std::sort(pod_warnings.begin(), pod_warnings.end());
   warnings.insert(warnings.end(), pod_warnings.begin(), pod_warnings.end());
   return warnings;
+}
+
+bool PodSecurityPlugin::Exempt(const AdmissionRequest& request) const {
+  const char* why = ExemptNamespace(std::string_view(request.ns.data(), request.ns.size())) ? "namespace"
+                    : ExemptUser(request)                                                   ? "user"
+                                                                                            : nullptr;
+  if (why) request.AddAuditAnnotation(std::string(kExemptAnnotation), why);
+  return why != nullptr;
 }
 
 bool PodSecurityPlugin::ExemptNamespace(std::string_view ns) const {

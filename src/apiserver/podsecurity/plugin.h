@@ -9,7 +9,10 @@
 //  * Workloads with a pod template (pod_template.h): warnings only, never refused.
 //  * Namespaces: bad label values are refused (422); raising the enforce level warns about the
 //    existing pods that would violate it (at most 3000 pods are checked).
-// The audit mode is resolved and validated but not reported: skiff has no audit log yet.
+// Audit annotations (AdmissionRequest::AddAuditAnnotation), as the real plug-in adds them:
+// pod-security.kubernetes.io/enforce-policy (the level and version a pod was checked against),
+// .../audit-violations (`would violate PodSecurity "LEVEL:VERSION": ...` under the audit level,
+// for pods and workloads, refused or not) and .../exempt (namespace, user or runtimeClass).
 // Exempt usernames, namespaces and runtime classes skip evaluation, as in
 // PodSecurityConfiguration.
 // Thread-safety: Validate may run concurrently; the plug-in is immutable after construction.
@@ -29,6 +32,10 @@
 #include "boost/json/value.hpp"
 
 namespace skiff::apiserver::podsecurity {
+
+inline constexpr std::string_view kEnforcePolicyAnnotation = "pod-security.kubernetes.io/enforce-policy";
+inline constexpr std::string_view kAuditViolationsAnnotation = "pod-security.kubernetes.io/audit-violations";
+inline constexpr std::string_view kExemptAnnotation = "pod-security.kubernetes.io/exempt";
 
 // What the plug-in reads of the cluster (the API server serves it from its watch cache).
 class Sources {
@@ -64,10 +71,12 @@ class PodSecurityPlugin : public AdmissionPlugin {
                            const boost::json::value* old) const;
   absl::Status ValidatePodController(const AdmissionRequest& request, const boost::json::value& obj) const;
   // Checks a pod (or template) against the namespace policy: refuses under enforce (pods only),
-  // else warns under warn.
+  // annotates under audit, else warns under warn.
   absl::Status EvaluatePod(const AdmissionRequest& request, const Policy& policy,
                            const boost::json::value* meta, const boost::json::value* spec,
                            bool enforce) const;
+  // Whether the request's namespace or user is exempt (then annotated so).
+  bool Exempt(const AdmissionRequest& request) const;
   bool ExemptNamespace(std::string_view ns) const;
   bool ExemptUser(const AdmissionRequest& request) const;
   bool ExemptRuntimeClass(const boost::json::value* spec) const;

@@ -1,23 +1,18 @@
-// The PodSecurity plug-in on a real ResourceStorage and WatchCache over SQLite: namespaces
+// The PodSecurity plug-in on a real ResourceStorage and WatchCache over SQLite (StorageFixture): namespaces
 // labelled per mode, pods refused or warned about, workloads warned about, namespace label
 // changes dry-running the existing pods.
 #include "apiserver/podsecurity/plugin.h"
 
-#include <filesystem>
-
 #include "api/errors.h"
 #include "api/resources.h"
-#include "api/schema.h"
 #include "apiserver/auth.h"
 #include "apiserver/pod_security_sources.h"
 #include "apiserver/resource_storage.h"
-#include "apiserver/schema_admission.h"
-#include "apiserver/selection.h"
+#include "apiserver/testing/storage_fixture.h"
 #include "base/json.h"
 #include "boost/json.hpp"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "storage/sqlite/sqlite_store.h"
 
 namespace skiff::apiserver::podsecurity {
 namespace {
@@ -47,34 +42,17 @@ class FixedClock : public base::Clock {
 
 class PodSecurityPluginTest : public ::testing::Test {
  protected:
-  void SetUp() override { Start({}); }
-  void Start(Options options) {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("skiff-psa-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    storage::SqliteOptions store_options;
-    store_options.path = (dir_ / "state.db").string();
-    store_ = std::move(*storage::SqliteStore::Open(store_options));
-    WatchCache::Options cache_options;
-    cache_options.field_indexer = CatalogueFieldIndexer();
-    cache_ = std::make_unique<WatchCache>(store_.get(), cache_options);
-    ASSERT_TRUE(cache_->Start().ok());
-    admission_ = std::make_unique<SchemaAdmission>(api::BuiltinSchemas());
-    rs_ = std::make_unique<ResourceStorage>(store_.get(), cache_.get(), &clock_, admission_.get());
-    sources_ = std::make_unique<PodSecuritySources>(cache_.get());
-    plugin_ = std::make_unique<PodSecurityPlugin>(sources_.get(), std::move(options));
+  void SetUp() override {
+    auto f = apiserver::testing::StorageFixture::Open(&clock_);
+    ASSERT_TRUE(f.ok()) << f.status();
+    fixture_ = std::move(*f);
+    rs_ = fixture_->storage();
+    sources_ = std::make_unique<PodSecuritySources>(fixture_->cache());
+    plugin_ = std::make_unique<PodSecurityPlugin>(sources_.get());
     rs_->AddAdmissionPlugin(plugin_.get());
     ns_ = api::FindResource("", "v1", "namespaces");
     pods_ = api::FindResource("", "v1", "pods");
     deploy_ = api::FindResource("apps", "v1", "deployments");
-  }
-  void TearDown() override {
-    rs_.reset();
-    cache_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
   }
   static json::value Parse(const char* text) { return *base::ParseJson(text); }
 
@@ -100,25 +78,55 @@ class PodSecurityPluginTest : public ::testing::Test {
         .status();
   }
   absl::Status CreatePod(const std::string& ns, const char* pod, std::vector<std::string>* warnings = nullptr,
-                         const User* user = nullptr) {
+                         const User* user = nullptr, AuditAnnotations* annotations = nullptr) {
     WriteOptions options;
     options.warnings = warnings;
     options.user = user;
+    options.audit_annotations = annotations;
     return rs_->Create(*pods_, ns, Parse(pod), options).status();
   }
 
-  std::filesystem::path dir_;
   FixedClock clock_;
-  std::unique_ptr<storage::SqliteStore> store_;
-  std::unique_ptr<WatchCache> cache_;
-  std::unique_ptr<SchemaAdmission> admission_;
-  std::unique_ptr<ResourceStorage> rs_;
+  std::unique_ptr<apiserver::testing::StorageFixture> fixture_;
+  ResourceStorage* rs_ = nullptr;
   std::unique_ptr<PodSecuritySources> sources_;
   std::unique_ptr<PodSecurityPlugin> plugin_;
   const api::ResourceInfo* ns_;
   const api::ResourceInfo* pods_;
   const api::ResourceInfo* deploy_;
 };
+
+TEST_F(PodSecurityPluginTest, AuditModeAnnotatesTheAuditEvent) {
+  ASSERT_TRUE(CreateNamespace("audited", R"({"pod-security.kubernetes.io/audit":"restricted",
+      "pod-security.kubernetes.io/enforce":"baseline"})")
+                  .ok());
+  AuditAnnotations annotations;
+  std::vector<std::string> warnings;
+  ASSERT_TRUE(CreatePod("audited", kPlainPod, &warnings, nullptr, &annotations).ok());
+  EXPECT_THAT(warnings, IsEmpty());  // audit is not warn
+  EXPECT_EQ(annotations,
+            (AuditAnnotations{
+                {"pod-security.kubernetes.io/enforce-policy", "baseline:latest"},
+                {"pod-security.kubernetes.io/audit-violations",
+                 std::string(R"(would violate PodSecurity "restricted:latest": )") + kPlainDetails},
+            }));
+  // A refused pod is annotated too, with what the audit level says of it.
+  annotations.clear();
+  EXPECT_EQ(api::HttpCode(CreatePod("audited", kPrivilegedPod, nullptr, nullptr, &annotations)), 403);
+  EXPECT_EQ(annotations["pod-security.kubernetes.io/enforce-policy"], "baseline:latest");
+  EXPECT_THAT(annotations["pod-security.kubernetes.io/audit-violations"],
+              ::testing::StartsWith(R"(would violate PodSecurity "restricted:latest": privileged)"));
+  // A conforming pod gets the policy only; an unlabelled namespace is privileged.
+  annotations.clear();
+  ASSERT_TRUE(CreatePod("audited", kRestrictedPod, nullptr, nullptr, &annotations).ok());
+  EXPECT_EQ(annotations,
+            (AuditAnnotations{{"pod-security.kubernetes.io/enforce-policy", "baseline:latest"}}));
+  ASSERT_TRUE(CreateNamespace("open").ok());
+  annotations.clear();
+  ASSERT_TRUE(CreatePod("open", kPrivilegedPod, nullptr, nullptr, &annotations).ok());
+  EXPECT_EQ(annotations,
+            (AuditAnnotations{{"pod-security.kubernetes.io/enforce-policy", "privileged:latest"}}));
+}
 
 TEST_F(PodSecurityPluginTest, UnlabelledNamespacesArePrivileged) {
   ASSERT_TRUE(CreateNamespace("open").ok());

@@ -3,9 +3,9 @@
 #include <string>
 
 #include "api/quota/validation.h"
+#include "api/validation.h"
 #include "apiserver/quota/forbidden.h"
 #include "apiserver/quota/limits.h"
-#include "apiserver/schema_admission.h"
 #include "base/json.h"
 #include "boost/json.hpp"
 
@@ -23,11 +23,11 @@ bool IsPodCreate(const AdmissionRequest& request) {
 }  // namespace
 
 std::vector<boost::json::value> LimitRanger::LimitRanges(absl::string_view ns) const {
-  std::string prefix = ResourcePrefix("", "limitranges");
-  bool more = false;
-  auto list = cache_->List(prefix, ObjectKey(prefix, std::string(ns), ""), nullptr, "", 0, &more);
   std::vector<boost::json::value> out;
-  for (const auto& obj : list.objects) out.push_back(obj->Parse());
+  sources_->List("", "limitranges", std::string_view(ns.data(), ns.size()),
+                 [&](std::string_view, int64_t, std::string_view json) {
+                   if (auto parsed = base::ParseJson(json); parsed.ok()) out.push_back(std::move(*parsed));
+                 });
   return out;
 }
 
@@ -47,7 +47,7 @@ absl::Status LimitRanger::Validate(const AdmissionRequest& request, const boost:
   if (IsCore(request, "limitranges")) {
     auto errors = api::quota::ValidateLimitRange(*obj);
     if (errors.empty()) return absl::OkStatus();
-    return InvalidObjectStatus(*request.resource, std::string(request.name), errors);
+    return api::InvalidObjectStatus(*request.resource, std::string(request.name), errors);
   }
   bool claim = IsCore(request, "persistentvolumeclaims");
   if (!IsPodCreate(request) && !claim) return absl::OkStatus();

@@ -3,8 +3,8 @@
 // PersistentVolumeClaim create and update it checks the storage request. Pod updates are not
 // checked (containers' resources are immutable), nor are objects already being deleted. It also
 // holds LimitRanges themselves to Kubernetes' rules (api/quota/validation.h; 422 Invalid).
-// Thread-safety: safe for concurrent writes (reads the watch cache only).
-// Ownership: borrows the WatchCache, which must outlive it.
+// Thread-safety: safe for concurrent writes (reads its Sources only).
+// Ownership: borrows the Sources, which must outlive it.
 // Failure: 403 Forbidden with Kubernetes' messages, e.g.
 // `pods "x" is forbidden: maximum cpu usage per Container is 500m, but limit is 1`.
 #ifndef SKIFF_APISERVER_QUOTA_LIMIT_RANGER_H_
@@ -13,13 +13,13 @@
 #include <vector>
 
 #include "apiserver/admission.h"
-#include "apiserver/watch_cache.h"
+#include "apiserver/quota/sources.h"
 
 namespace skiff::apiserver::quota {
 
 class LimitRanger : public AdmissionPlugin {
  public:
-  explicit LimitRanger(WatchCache* cache) : cache_(cache) {}
+  explicit LimitRanger(const Sources* sources) : sources_(sources) {}
 
   absl::Status Mutate(const AdmissionRequest& request, boost::json::value& obj, const boost::json::value* old,
                       bool* changed) override;
@@ -29,7 +29,7 @@ class LimitRanger : public AdmissionPlugin {
  private:
   std::vector<boost::json::value> LimitRanges(absl::string_view ns) const;
 
-  WatchCache* cache_;
+  const Sources* sources_;
 };
 
 }  // namespace skiff::apiserver::quota

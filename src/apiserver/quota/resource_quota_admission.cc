@@ -8,8 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "api/quota/usage.h"
 #include "api/quota/validation.h"
+#include "api/validation.h"
 #include "apiserver/quota/forbidden.h"
-#include "apiserver/schema_admission.h"
 #include "base/json.h"
 #include "boost/json.hpp"
 
@@ -45,11 +45,14 @@ ResourceList Added(const QuotaView& q, const Charge& now, const Charge* before) 
 
 std::string Uid(const json::value& obj) { return base::GetString(obj, {"metadata", "uid"}); }
 
+// What the keys of one kind's objects start with in a namespace's state ("apps/deployments/").
+std::string KindKey(const api::ResourceInfo& r) { return absl::StrCat(r.group, "/", r.plural, "/"); }
+
 }  // namespace
 
 // An admitted write the cache may not show yet.
 struct Pending {
-  std::string key;  // storage key of the object
+  std::string key;  // KindKey + name
   std::string uid;
   int64_t old_revision = 0;  // the version an update replaces; 0 for a create
   Charge charge;
@@ -69,7 +72,7 @@ struct ResourceQuotaAdmission::NamespaceState {
   std::mutex mu;
   uint64_t next_id = 1;
   std::map<uint64_t, Pending> pending;  // by reservation id
-  std::map<std::string, Seen> seen;     // by storage key, for the kinds counted so far
+  std::map<std::string, Seen> seen;     // by KindKey + name, for the kinds counted so far
 };
 
 class ResourceQuotaAdmission::Held : public AdmissionReservation {
@@ -93,8 +96,8 @@ class ResourceQuotaAdmission::Held : public AdmissionReservation {
   bool committed_ = false;
 };
 
-ResourceQuotaAdmission::ResourceQuotaAdmission(WatchCache* cache, base::Clock* clock)
-    : cache_(cache), clock_(clock) {}
+ResourceQuotaAdmission::ResourceQuotaAdmission(const Sources* sources, base::Clock* clock)
+    : sources_(sources), clock_(clock) {}
 
 ResourceQuotaAdmission::~ResourceQuotaAdmission() = default;
 
@@ -128,16 +131,17 @@ absl::Status ResourceQuotaAdmission::Validate(const AdmissionRequest& request, c
   if (!r.namespaced || request.ns.empty() || Ignored(r)) return absl::OkStatus();
   if (r.group.empty() && r.plural == "resourcequotas") {
     auto errors = api::quota::ValidateResourceQuota(*obj);
-    if (!errors.empty()) return InvalidObjectStatus(r, std::string(request.name), errors);
+    if (!errors.empty()) return api::InvalidObjectStatus(r, std::string(request.name), errors);
   }
   const std::string ns(request.ns);
   const api::quota::Kind kind{r.group, r.plural};
 
   // The quotas of the namespace that track this kind and select this object.
-  std::string quota_prefix = ResourcePrefix("", "resourcequotas");
-  bool more = false;
-  auto quota_list = cache_->List(quota_prefix, ObjectKey(quota_prefix, ns, ""), nullptr, "", 0, &more);
-  if (quota_list.objects.empty()) {
+  std::vector<json::value> quotas;
+  sources_->List("", "resourcequotas", ns, [&](std::string_view, int64_t, std::string_view text) {
+    if (auto parsed = base::ParseJson(text); parsed.ok()) quotas.push_back(std::move(*parsed));
+  });
+  if (quotas.empty()) {
     Forget(ns);
     return absl::OkStatus();
   }
@@ -147,8 +151,7 @@ absl::Status ResourceQuotaAdmission::Validate(const AdmissionRequest& request, c
   if (old) old_charge = api::quota::ChargeOf(kind, *old, now);
   bool pod_create = r.group.empty() && r.plural == "pods" && request.operation == AdmissionOperation::kCreate;
   std::vector<std::pair<QuotaView, ResourceList>> affected;  // quota, what the write adds to it
-  for (const auto& item : quota_list.objects) {
-    json::value q = item->Parse();
+  for (const json::value& q : quotas) {
     QuotaView view{base::GetString(q, {"metadata", "name"}),
                    api::quota::FromJson(base::FindPath(q, {"spec", "hard"})), api::quota::QuotaScopes(q)};
     ResourceNames tracked = api::quota::TrackedNames(kind, view.hard);
@@ -165,22 +168,26 @@ absl::Status ResourceQuotaAdmission::Validate(const AdmissionRequest& request, c
 
   auto state = StateFor(ns);
   std::unique_lock<std::mutex> lock(state->mu);
-  // What is stored: the cache's objects of this kind in the namespace (charges remembered per version).
-  std::string prefix = ResourcePrefix(r.group, r.plural);
-  std::string key_prefix = ObjectKey(prefix, ns, "");
-  auto list = cache_->List(prefix, key_prefix, nullptr, "", 0, &more);
+  // What is stored: the objects of this kind in the namespace (charges remembered per version).
+  const std::string key_prefix = KindKey(r);
   std::map<std::string, Seen> seen;
-  for (const auto& object : list.objects) {
-    auto it = state->seen.find(object->key);
-    if (it != state->seen.end() && it->second.revision == object->revision && !it->second.time_dependent) {
-      seen.emplace(object->key, std::move(it->second));
-      continue;
-    }
-    json::value parsed = object->Parse();
-    Seen s{object->revision, Uid(parsed), api::quota::ChargeOf(kind, parsed, now),
-           base::FindPath(parsed, {"metadata", "deletionTimestamp"}) != nullptr};
-    seen.emplace(object->key, std::move(s));
-  }
+  std::vector<std::string> listed;  // keys, in listing order
+  int64_t listed_revision = sources_->List(
+      r.group, r.plural, ns, [&](std::string_view name, int64_t revision, std::string_view text) {
+        std::string key = key_prefix;
+        key.append(name);
+        listed.push_back(key);
+        auto it = state->seen.find(key);
+        if (it != state->seen.end() && it->second.revision == revision && !it->second.time_dependent) {
+          seen.emplace(std::move(key), std::move(it->second));
+          return;
+        }
+        auto parsed = base::ParseJson(text);
+        if (!parsed.ok()) return;  // the cache holds what the server serialized: never malformed
+        Seen s{revision, Uid(*parsed), api::quota::ChargeOf(kind, *parsed, now),
+               base::FindPath(*parsed, {"metadata", "deletionTimestamp"}) != nullptr};
+        seen.emplace(std::move(key), std::move(s));
+      });
   state->seen.erase(state->seen.lower_bound(key_prefix), state->seen.lower_bound(key_prefix + '\xff'));
   state->seen.merge(seen);
   // Admitted writes not in the listing yet still count; those it shows are done with.
@@ -191,14 +198,14 @@ absl::Status ResourceQuotaAdmission::Validate(const AdmissionRequest& request, c
       ++it;
       continue;
     }
-    if (p.committed_revision != 0 && p.committed_revision <= list.revision) {
+    if (p.committed_revision != 0 && p.committed_revision <= listed_revision) {
       it = state->pending.erase(it);
       continue;
     }
     auto shown = state->seen.find(p.key);
-    bool listed = shown != state->seen.end() && shown->second.uid == p.uid &&
-                  (p.old_revision == 0 || shown->second.revision != p.old_revision);
-    if (!listed) in_flight.push_back(&p);
+    bool in_listing = shown != state->seen.end() && shown->second.uid == p.uid &&
+                      (p.old_revision == 0 || shown->second.revision != p.old_revision);
+    if (!in_listing) in_flight.push_back(&p);
     ++it;
   }
 
@@ -206,8 +213,10 @@ absl::Status ResourceQuotaAdmission::Validate(const AdmissionRequest& request, c
     ResourceNames tracked = api::quota::TrackedNames(kind, view.hard);
     ResourceList used;
     for (const auto& name : tracked) used[name] = api::Quantity();
-    for (const auto& object : list.objects) {
-      const Seen& s = state->seen.at(object->key);
+    for (const std::string& key : listed) {
+      auto found = state->seen.find(key);
+      if (found == state->seen.end()) continue;  // listed but unparseable (never in practice)
+      const Seen& s = found->second;
       if (api::quota::MatchesScopes(view.scopes, s.charge)) {
         api::quota::AddTo(used, api::quota::Mask(s.charge.usage, tracked));
       }
@@ -231,8 +240,8 @@ absl::Status ResourceQuotaAdmission::Validate(const AdmissionRequest& request, c
   if (old && !absl::SimpleAtoi(base::GetString(*old, {"metadata", "resourceVersion"}), &old_revision))
     old_revision = 0;
   uint64_t id = state->next_id++;
-  state->pending.emplace(id, Pending{ObjectKey(prefix, ns, std::string(request.name)), Uid(*obj),
-                                     old_revision, std::move(charge), std::move(old_charge)});
+  state->pending.emplace(id, Pending{absl::StrCat(key_prefix, request.name), Uid(*obj), old_revision,
+                                     std::move(charge), std::move(old_charge)});
   lock.unlock();  // a write that keeps no reservations gives this one back at once
   request.Reserve(std::make_unique<Held>(state, id));
   return absl::OkStatus();

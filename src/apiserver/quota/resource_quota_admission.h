@@ -5,7 +5,7 @@
 //    (`failed quota: q: must specify requests.cpu for: app`);
 //  - refuses the write when what the object adds would take usage over spec.hard
 //    (`exceeded quota: q, requested: pods=1, used: pods=2, limited: pods=2`).
-// Usage is counted from the watch cache (the objects stored in the namespace) plus the writes this
+// Usage is counted from the objects stored in the namespace (its Sources) plus the writes this
 // plug-in admitted that the cache does not show yet: each admitted write holds a reservation
 // (AdmissionRequest::Reserve) until the cache shows it, or gives it back when the write fails or
 // is a dry run. Checks and reservations are serialized per namespace, so concurrent creates never
@@ -15,7 +15,7 @@
 // What it keeps (reservations, the charges of the objects it counted) is kept per namespace while
 // the namespace has quotas, and dropped at the first write that finds none.
 // Thread-safety: safe for concurrent writes (one mutex per namespace, one for the namespace map).
-// Ownership: borrows the WatchCache and Clock (which must outlive it); reservations refer back to
+// Ownership: borrows the Sources and Clock (which must outlive it); reservations refer back to
 // the plug-in's per-namespace state, which they share.
 // Failure: 403 Forbidden in Kubernetes' words; 422 Invalid for a malformed ResourceQuota.
 #ifndef SKIFF_APISERVER_QUOTA_RESOURCE_QUOTA_ADMISSION_H_
@@ -28,14 +28,14 @@
 #include <string>
 
 #include "apiserver/admission.h"
-#include "apiserver/watch_cache.h"
+#include "apiserver/quota/sources.h"
 #include "base/clock.h"
 
 namespace skiff::apiserver::quota {
 
 class ResourceQuotaAdmission : public AdmissionPlugin {
  public:
-  ResourceQuotaAdmission(WatchCache* cache, base::Clock* clock);
+  ResourceQuotaAdmission(const Sources* sources, base::Clock* clock);
   ~ResourceQuotaAdmission() override;
 
   absl::Status Validate(const AdmissionRequest& request, const boost::json::value* obj,
@@ -51,7 +51,7 @@ class ResourceQuotaAdmission : public AdmissionPlugin {
   // Drops what is kept for a namespace without quotas (reservations held meanwhile keep theirs).
   void Forget(const std::string& ns);
 
-  WatchCache* cache_;
+  const Sources* sources_;
   base::Clock* clock_;
   mutable std::mutex mu_;
   mutable std::map<std::string, std::shared_ptr<NamespaceState>> namespaces_;  // guarded by mu_

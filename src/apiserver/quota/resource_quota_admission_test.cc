@@ -1,23 +1,21 @@
-// The quota and limit-range plug-ins on a real ResourceStorage (SQLite in a temporary directory,
-// the watch cache, schema admission), as `skiff server` registers them.
+// The quota and limit-range plug-ins on a real ResourceStorage (the API server's StorageFixture:
+// SQLite in a temporary directory, the watch cache, schema admission), fed by QuotaSources as
+// `skiff server` registers them.
 #include "apiserver/quota/resource_quota_admission.h"
 
 #include <atomic>
-#include <filesystem>
 #include <thread>
 #include <vector>
 
 #include "api/errors.h"
 #include "api/resources.h"
-#include "api/schema.h"
 #include "apiserver/quota/limit_ranger.h"
+#include "apiserver/quota_sources.h"
 #include "apiserver/resource_storage.h"
-#include "apiserver/schema_admission.h"
-#include "apiserver/selection.h"
+#include "apiserver/testing/storage_fixture.h"
 #include "base/json.h"
 #include "boost/json.hpp"
 #include "gtest/gtest.h"
-#include "storage/sqlite/sqlite_store.h"
 
 namespace skiff::apiserver::quota {
 namespace {
@@ -27,31 +25,16 @@ namespace json = boost::json;
 class QuotaAdmissionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("skiff-quota-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    storage::SqliteOptions options;
-    options.path = (dir_ / "state.db").string();
-    store_ = std::move(*storage::SqliteStore::Open(options));
-    WatchCache::Options cache_options;
-    cache_options.field_indexer = CatalogueFieldIndexer();
-    cache_ = std::make_unique<WatchCache>(store_.get(), cache_options);
-    ASSERT_TRUE(cache_->Start().ok());
-    admission_ = std::make_unique<SchemaAdmission>(api::BuiltinSchemas());
-    limit_ranger_ = std::make_unique<LimitRanger>(cache_.get());
-    quota_ = std::make_unique<ResourceQuotaAdmission>(cache_.get(), &base::RealClock());
-    rs_ = std::make_unique<ResourceStorage>(store_.get(), cache_.get(), &base::RealClock(), admission_.get());
+    auto f = apiserver::testing::StorageFixture::Open(&base::RealClock(), {"ns"});
+    ASSERT_TRUE(f.ok()) << f.status();
+    fixture_ = std::move(*f);
+    cache_ = fixture_->cache();
+    rs_ = fixture_->storage();
+    sources_ = std::make_unique<QuotaSources>(cache_);
+    limit_ranger_ = std::make_unique<LimitRanger>(sources_.get());
+    quota_ = std::make_unique<ResourceQuotaAdmission>(sources_.get(), &base::RealClock());
     rs_->AddAdmissionPlugin(limit_ranger_.get());
     rs_->AddAdmissionPlugin(quota_.get());
-    ASSERT_TRUE(Create("namespaces", "", R"({"metadata":{"name":"ns"}})").ok());
-  }
-  void TearDown() override {
-    rs_.reset();
-    cache_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
   }
   static const api::ResourceInfo& R(const char* plural) { return *api::FindResource("", "v1", plural); }
   absl::StatusOr<ObjectPtr> Create(const char* plural, const std::string& ns, const std::string& text,
@@ -64,13 +47,12 @@ class QuotaAdmissionTest : public ::testing::Test {
   }
   static std::string Message(const absl::Status& s) { return std::string(s.message()); }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<storage::Store> store_;
-  std::unique_ptr<WatchCache> cache_;
-  std::unique_ptr<SchemaAdmission> admission_;
+  std::unique_ptr<apiserver::testing::StorageFixture> fixture_;
+  WatchCache* cache_ = nullptr;
+  ResourceStorage* rs_ = nullptr;
+  std::unique_ptr<QuotaSources> sources_;
   std::unique_ptr<LimitRanger> limit_ranger_;
   std::unique_ptr<ResourceQuotaAdmission> quota_;
-  std::unique_ptr<ResourceStorage> rs_;
 };
 
 TEST_F(QuotaAdmissionTest, RefusesOverBudgetWithKubernetesMessage) {

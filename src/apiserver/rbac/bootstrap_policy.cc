@@ -275,10 +275,10 @@ std::vector<BindingSpec> BindingSpecs() {
       {"system:kube-scheduler", "system:kube-scheduler", {{"User", "system:kube-scheduler"}}},
       {"system:service-account-issuer-discovery", "system:service-account-issuer-discovery",
        {{"Group", "system:serviceaccounts"}}},
-      // Kubernetes binds system:node to no one (the Node authorizer grants nodes their access).
-      // Until skiff has the Node authorizer, the group system:nodes (every agent's certificate) is
-      // bound here to what an agent needs: the kubelet's role, and what its proxy and DNS read.
-      {"system:node", "system:node", {{"Group", "system:nodes"}}},
+      // Kubernetes binds system:node to no one: the Node authorizer grants each node what its own
+      // pods use. Every skiff agent also runs the service proxy and cluster DNS, so the group
+      // system:nodes keeps what those read (k3s binds the same roles to its agent's user).
+      {"system:node", "system:node", {}},
       {"skiff:node-proxier", "system:node-proxier", {{"Group", "system:nodes"}}},
       {"skiff:node-dns", "system:kube-dns", {{"Group", "system:nodes"}}},
       // Node identities (as kubeadm binds them): the join token (group system:bootstrappers) may
@@ -306,6 +306,32 @@ json::object BootstrapMetadata(const std::string& name, const std::vector<std::p
   return json::object{{"name", name},
                       {"labels", std::move(label_map)},
                       {"annotations", json::object{{kAutoupdate, "true"}}}};
+}
+
+// Subjects earlier skiff versions bound that reconciliation takes away again (binding, kind, name):
+// before the Node authorizer, every node held system:node cluster-wide.
+struct RetiredSubject {
+  const char* binding;
+  const char* kind;
+  const char* name;
+};
+constexpr RetiredSubject kRetiredSubjects[] = {{"system:node", "Group", "system:nodes"}};
+
+// Removes the retired subjects of binding `name` from `subjects`; true when it changed.
+bool DropRetiredSubjects(const std::string& name, json::array& subjects) {
+  bool changed = false;
+  for (const auto& retired : kRetiredSubjects) {
+    if (name != retired.binding) continue;
+    for (auto it = subjects.begin(); it != subjects.end();) {
+      if (base::GetString(*it, {"kind"}) == retired.kind && base::GetString(*it, {"name"}) == retired.name) {
+        it = subjects.erase(it);
+        changed = true;
+      } else {
+        ++it;
+      }
+    }
+  }
+  return changed;
 }
 
 bool AutoupdateDisabled(const json::value& existing) {
@@ -426,6 +452,7 @@ std::optional<json::value> ReconcileClusterRoleBinding(const json::value& expect
   }
   json::value& subjects = out.as_object()["subjects"];
   if (!subjects.is_array()) subjects.emplace_array();
+  changed |= DropRetiredSubjects(base::GetString(out, {"metadata", "name"}), subjects.as_array());
   if (const auto* want = base::FindPath(expected, {"subjects"}); want && want->is_array()) {
     for (const auto& s : want->get_array()) {
       bool found = false;

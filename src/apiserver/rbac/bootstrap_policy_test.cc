@@ -63,5 +63,27 @@ TEST(BootstrapPolicyTest, ReconcileBindingAddsSubjects) {
   EXPECT_EQ(fixed->at("subjects").as_array().size(), 2u);
 }
 
+TEST(BootstrapPolicyTest, NodesAreBoundToTheProxyAndDnsRolesButNotSystemNode) {
+  auto bindings = BootstrapClusterRoleBindings();
+  const json::value* node = Find(bindings, "system:node");
+  ASSERT_NE(node, nullptr);
+  EXPECT_EQ(base::ToJson(*base::FindPath(*node, {"subjects"})), "[]");
+  for (const char* name : {"skiff:node-proxier", "skiff:node-dns"}) {
+    const json::value* b = Find(bindings, name);
+    ASSERT_NE(b, nullptr) << name;
+    EXPECT_EQ(base::GetString(b->at("subjects").at(0), {"name"}), "system:nodes") << name;
+  }
+  // A cluster bootstrapped before the Node authorizer loses the group on system:node, and only it.
+  json::value existing = *node;
+  existing.as_object()["subjects"] = *base::ParseJson(R"([
+      {"kind":"Group","name":"system:nodes","apiGroup":"rbac.authorization.k8s.io"},
+      {"kind":"User","name":"someone","apiGroup":"rbac.authorization.k8s.io"}])");
+  auto fixed = ReconcileClusterRoleBinding(*node, &existing);
+  ASSERT_TRUE(fixed.has_value());
+  EXPECT_EQ(base::ToJson(*base::FindPath(*fixed, {"subjects"})),
+            R"([{"kind":"User","name":"someone","apiGroup":"rbac.authorization.k8s.io"}])");
+  EXPECT_FALSE(ReconcileClusterRoleBinding(*node, &*fixed).has_value());
+}
+
 }  // namespace
 }  // namespace skiff::apiserver::rbac

@@ -14,8 +14,11 @@
 #include "api/object_meta.h"
 #include "api/schema.h"
 #include "api/unknown_fields.h"
+#include "apiserver/audit/in_process_audit.h"
+#include "apiserver/audit_attributes.h"
 #include "apiserver/schema_admission.h"
 #include "apiserver/selection.h"
+#include "apiserver/serviceaccount/token_issuer.h"
 #include "apiserver/subresources.h"
 #include "apiserver/watch_cache.h"
 #include "base/json.h"
@@ -233,9 +236,9 @@ InProcessClient::InProcessClient(apiserver::ResourceStorage* storage, std::strin
                                  const base::Clock* clock)
     : storage_(storage), name_(std::move(name)), clock_(clock ? clock : &base::RealClock()) {}
 
-absl::Status InProcessClient::Authorize(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
-                                        const std::string& subresource, const char* verb) const {
-  if (!authorizer_) return absl::OkStatus();
+apiserver::RequestInfo InProcessClient::Info(const api::ResourceInfo& r, const std::string& ns,
+                                             const std::string& name, const std::string& subresource,
+                                             const char* verb, const std::string& field_selector) {
   apiserver::RequestInfo info;
   info.is_resource = true;
   info.group = r.group;
@@ -245,7 +248,30 @@ absl::Status InProcessClient::Authorize(const api::ResourceInfo& r, const std::s
   info.name = name;
   info.subresource = subresource;
   info.verb = verb;
-  return authorizer_->Authorize(user_, info);
+  info.field_selector = field_selector;
+  return info;
+}
+
+absl::Status InProcessClient::Authorize(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
+                                        const std::string& subresource, const char* verb, Audit* audit,
+                                        const std::string& field_selector) const {
+  if (!authorizer_) return absl::OkStatus();
+  absl::Status decision = authorizer_->Authorize(user_, Info(r, ns, name, subresource, verb, field_selector));
+  if (audit) audit->SetAuthorization(decision.ok());
+  return decision;
+}
+
+std::unique_ptr<InProcessClient::Audit> InProcessClient::StartAudit(const api::ResourceInfo& r,
+                                                                     const std::string& ns,
+                                                                     const std::string& name,
+                                                                     const std::string& subresource,
+                                                                     const char* verb,
+                                                                     const json::value* request) const {
+  // Without an identity the client is the server's own: kube-apiserver's loopback user.
+  static const apiserver::User kServer{"system:apiserver", "", {"system:masters", "system:authenticated"}};
+  apiserver::audit::Attributes a =
+      apiserver::AuditAttributes(Info(r, ns, name, subresource, verb), authorizer_ ? &user_ : &kServer);
+  return std::make_unique<Audit>(auditor_, a, name_, request);
 }
 
 absl::StatusOr<Object> InProcessClient::Get(const api::ResourceInfo& r, const std::string& ns,
@@ -258,7 +284,7 @@ absl::StatusOr<Object> InProcessClient::Get(const api::ResourceInfo& r, const st
 
 absl::StatusOr<ObjectList> InProcessClient::List(const api::ResourceInfo& r, const std::string& ns,
                                                  const ListOptions& options) {
-  if (auto s = Authorize(r, ns, "", "", "list"); !s.ok()) return s;
+  if (auto s = Authorize(r, ns, "", "", "list", nullptr, options.field_selector); !s.ok()) return s;
   auto selection = apiserver::BuildSelection(r, options.label_selector, options.field_selector);
   if (!selection.ok()) return selection.status();
   if (options.limit < 0) return api::BadRequestError("limit must be a non-negative integer");
@@ -297,7 +323,16 @@ absl::StatusOr<ObjectList> InProcessClient::List(const api::ResourceInfo& r, con
 
 absl::StatusOr<Object> InProcessClient::Create(const api::ResourceInfo& r, const std::string& ns,
                                                json::value obj, const WriteOptions& options) {
-  if (auto s = Authorize(r, ns, "", "", "create"); !s.ok()) return s;
+  if (!auditor_) return WriteCreate(r, ns, std::move(obj), options, nullptr);
+  auto audit = StartAudit(r, ns, "", "", "create", &obj);
+  auto result = WriteCreate(r, ns, std::move(obj), options, audit.get());
+  audit->Complete(result.status(), 201, result.ok() ? result->get() : nullptr);
+  return result;
+}
+
+absl::StatusOr<Object> InProcessClient::WriteCreate(const api::ResourceInfo& r, const std::string& ns,
+                                                    json::value obj, const WriteOptions& options, Audit* audit) {
+  if (auto s = Authorize(r, ns, "", "", "create", audit); !s.ok()) return s;
   if (auto s = PrepareBody(r, obj); !s.ok()) return s;
   PruneUnknown(r, obj);
   if (api::Name(obj).empty() && base::GetString(obj, {"metadata", "generateName"}).empty()) {
@@ -309,6 +344,7 @@ absl::StatusOr<Object> InProcessClient::Create(const api::ResourceInfo& r, const
   wo.user = Writer();
   wo.dry_run = options.dry_run;
   wo.field_manager = Manager(options.field_manager);
+  if (audit) wo.audit_annotations = audit->annotations();
   const api::ResourceInfo& stored = Stored(r);
   auto created = storage_->Create(stored, ns, api::ConvertObject(obj, r, stored), wo);
   if (!created.ok()) return created.status();
@@ -318,13 +354,24 @@ absl::StatusOr<Object> InProcessClient::Create(const api::ResourceInfo& r, const
 absl::StatusOr<Object> InProcessClient::Update(const api::ResourceInfo& r, const std::string& ns,
                                                json::value obj, const std::string& subresource,
                                                const WriteOptions& options) {
+  if (!auditor_) return WriteUpdate(r, ns, std::move(obj), subresource, options, nullptr);
+  auto audit = StartAudit(r, ns, api::Name(obj), subresource, "update", &obj);
+  auto result = WriteUpdate(r, ns, std::move(obj), subresource, options, audit.get());
+  audit->Complete(result.status(), 200, result.ok() ? result->get() : nullptr);
+  return result;
+}
+
+absl::StatusOr<Object> InProcessClient::WriteUpdate(const api::ResourceInfo& r, const std::string& ns,
+                                                    json::value obj, const std::string& subresource,
+                                                    const WriteOptions& options, Audit* audit) {
   std::string name = api::Name(obj);
   if (name.empty()) return api::BadRequestError("metadata.name is required for an update");
-  if (auto s = Authorize(r, ns, name, subresource, "update"); !s.ok()) return s;
+  if (auto s = Authorize(r, ns, name, subresource, "update", audit); !s.ok()) return s;
   apiserver::WriteOptions wo;
   wo.user = Writer();
   wo.dry_run = options.dry_run;
   wo.field_manager = Manager(options.field_manager);
+  if (audit) wo.audit_annotations = audit->annotations();
   if (subresource == "scale") {
     auto result = storage_->Update(
         r, ns, name,
@@ -361,7 +408,18 @@ absl::StatusOr<Object> InProcessClient::Update(const api::ResourceInfo& r, const
 absl::StatusOr<Object> InProcessClient::Patch(const api::ResourceInfo& r, const std::string& ns,
                                               const std::string& name, PatchType type,
                                               const json::value& patch, const PatchOptions& options) {
-  if (auto s = Authorize(r, ns, name, options.subresource, "patch"); !s.ok()) return s;
+  if (!auditor_) return WritePatch(r, ns, name, type, patch, options, nullptr);
+  auto audit = StartAudit(r, ns, name, options.subresource, "patch", &patch);
+  auto result = WritePatch(r, ns, name, type, patch, options, audit.get());
+  audit->Complete(result.status(), 200, result.ok() ? result->get() : nullptr);
+  return result;
+}
+
+absl::StatusOr<Object> InProcessClient::WritePatch(const api::ResourceInfo& r, const std::string& ns,
+                                                   const std::string& name, PatchType type,
+                                                   const json::value& patch, const PatchOptions& options,
+                                                   Audit* audit) {
+  if (auto s = Authorize(r, ns, name, options.subresource, "patch", audit); !s.ok()) return s;
   std::string media = MediaType(type);
   bool apply = type == PatchType::kApply;
   if (type == PatchType::kJson && !patch.is_array()) {
@@ -372,6 +430,7 @@ absl::StatusOr<Object> InProcessClient::Patch(const api::ResourceInfo& r, const 
   apiserver::WriteOptions wo;
   wo.user = Writer();
   wo.field_manager = apply ? options.field_manager : Manager(options.field_manager);
+  if (audit) wo.audit_annotations = audit->annotations();
   if (apply && wo.field_manager.empty()) {
     return api::ToStatus(
         {422, "Invalid",
@@ -423,7 +482,16 @@ absl::StatusOr<Object> InProcessClient::Patch(const api::ResourceInfo& r, const 
 
 absl::Status InProcessClient::Delete(const api::ResourceInfo& r, const std::string& ns,
                                      const std::string& name, const DeleteOptions& options) {
-  if (auto s = Authorize(r, ns, name, "", "delete"); !s.ok()) return s;
+  if (!auditor_) return WriteDelete(r, ns, name, options, nullptr);
+  auto audit = StartAudit(r, ns, name, "", "delete", nullptr);
+  absl::Status result = WriteDelete(r, ns, name, options, audit.get());
+  audit->Complete(result, 200, nullptr);
+  return result;
+}
+
+absl::Status InProcessClient::WriteDelete(const api::ResourceInfo& r, const std::string& ns,
+                                          const std::string& name, const DeleteOptions& options, Audit* audit) {
+  if (auto s = Authorize(r, ns, name, "", "delete", audit); !s.ok()) return s;
   const std::string& p = options.propagation_policy;
   if (!p.empty() && p != "Orphan" && p != "Background" && p != "Foreground") {
     return api::InvalidError(
@@ -434,10 +502,12 @@ absl::Status InProcessClient::Delete(const api::ResourceInfo& r, const std::stri
           "propagationPolicy"}});
   }
   apiserver::DeleteOptions o;
+  o.user = Writer();
   o.grace_period_seconds = options.grace_period_seconds;
   o.propagation_policy = options.propagation_policy;
   o.precondition_uid = options.precondition_uid;
   o.precondition_resource_version = options.precondition_resource_version;
+  if (audit) o.audit_annotations = audit->annotations();
   bool deleted = false;
   return storage_->Delete(Stored(r), ns, name, o, &deleted).status();
 }
@@ -446,7 +516,18 @@ absl::StatusOr<json::value> InProcessClient::CreateSubresource(const api::Resour
                                                                const std::string& ns, const std::string& name,
                                                                const std::string& subresource,
                                                                json::value body) {
-  if (auto s = Authorize(r, ns, name, subresource, "create"); !s.ok()) return s;
+  if (!auditor_) return WriteSubresource(r, ns, name, subresource, std::move(body), nullptr);
+  auto audit = StartAudit(r, ns, name, subresource, "create", &body);
+  auto result = WriteSubresource(r, ns, name, subresource, std::move(body), audit.get());
+  audit->Complete(result.status(), 201, nullptr);
+  return result;
+}
+
+absl::StatusOr<json::value> InProcessClient::WriteSubresource(const api::ResourceInfo& r,
+                                                              const std::string& ns, const std::string& name,
+                                                              const std::string& subresource,
+                                                              json::value body, Audit* audit) {
+  if (auto s = Authorize(r, ns, name, subresource, "create", audit); !s.ok()) return s;
   if (!body.is_object()) return api::BadRequestError("the body must be a JSON object");
   if (subresource == "binding" && r.group.empty() && r.plural == "pods") {
     apiserver::WriteOptions wo;
@@ -457,9 +538,15 @@ absl::StatusOr<json::value> InProcessClient::CreateSubresource(const api::Resour
     return SuccessStatus(201);
   }
   if (subresource == "eviction" && r.group.empty() && r.plural == "pods") {
-    auto evicted = apiserver::EvictPod(storage_, *clock_, r, ns, name, body, false);
+    auto evicted = apiserver::EvictPod(storage_, *clock_, r, ns, name, body, false, Writer());
     if (!evicted.ok()) return evicted.status();
     return SuccessStatus(201);
+  }
+  if (subresource == "token" && r.group.empty() && r.plural == "serviceaccounts" && token_issuer_) {
+    std::vector<std::string> warnings;  // no channel for them in this interface (the HTTP path sends them)
+    auto answer = token_issuer_->CreateToken(ns, name, body, &warnings);
+    if (!answer.ok()) return answer.status();
+    return json::value(std::move(*answer));
   }
   return api::MethodNotAllowedError(
       absl::StrCat("create of ", r.plural, "/", subresource, " is not supported"));
@@ -470,7 +557,7 @@ absl::StatusOr<std::unique_ptr<WatchHandle>> InProcessClient::Watch(const api::R
                                                                     const WatchOptions& options,
                                                                     WatchEventHandler on_event,
                                                                     WatchEndHandler on_end) {
-  if (auto s = Authorize(r, ns, "", "", "watch"); !s.ok()) return s;
+  if (auto s = Authorize(r, ns, "", "", "watch", nullptr, options.field_selector); !s.ok()) return s;
   auto selection = apiserver::BuildSelection(r, options.label_selector, options.field_selector);
   if (!selection.ok()) return selection.status();
   int64_t from = 0;

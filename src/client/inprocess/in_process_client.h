@@ -1,6 +1,7 @@
 // InProcessClient: the Client inside `skiff server`. Calls apiserver::ResourceStorage directly —
 // the same write path as HTTP, so admission, validation, resourceVersion rules, finalizers and the
-// subresources (status, scale, binding, eviction, namespaces/finalize) behave identically — with
+// subresources (status, scale, binding, eviction, namespaces/finalize, and serviceaccounts/token once
+// set_token_issuer is called) behave identically — with
 // no HTTP and no re-encoding: reads come from the watch cache and are parsed once per call.
 // Objects are converted between the requested version and the storage version like the HTTP path.
 // Unknown fields are pruned silently (fieldValidation=Ignore). List pagination (limit/continue)
@@ -14,6 +15,11 @@
 // server's Authorizer, exactly as the same request over HTTPS would be (403 otherwise), and writes
 // carry the user to admission (RBAC escalation prevention); without one the client is trusted
 // (tests, tools).
+//
+// With an auditor (set_auditor), every write is recorded in the audit log as its HTTPS twin would
+// be (apiserver/audit/in_process_audit.h): its user (system:apiserver for a client without an
+// identity, as kube-apiserver's loopback client), the policy's level, one ResponseComplete event.
+// Without one, writes take no audit path at all.
 // Thread-safety: every method may be called concurrently. Ownership: borrows the storage, clock
 // and authorizer (which must outlive the client and every WatchHandle it returned).
 // Failure: Kubernetes API errors as absl::Status (client.h, api/errors.h).
@@ -23,10 +29,18 @@
 #include <memory>
 #include <string>
 
+#include "apiserver/audit/auditor.h"
 #include "apiserver/auth.h"
 #include "apiserver/resource_storage.h"
 #include "base/clock.h"
 #include "client/client.h"
+
+namespace skiff::apiserver::audit {
+class InProcessAudit;
+}  // namespace skiff::apiserver::audit
+namespace skiff::apiserver::serviceaccount {
+class TokenIssuer;
+}  // namespace skiff::apiserver::serviceaccount
 
 namespace skiff::client {
 
@@ -64,11 +78,43 @@ class InProcessClient : public Client {
     authorizer_ = authorizer;
     user_ = std::move(user);
   }
+  // Serves TokenRequests (CreateSubresource of serviceaccounts/token) with the API server's issuer
+  // (borrowed; must outlive the client). Without one they are refused (405). Set before sharing.
+  void set_token_issuer(const apiserver::serviceaccount::TokenIssuer* issuer) { token_issuer_ = issuer; }
+  // Records every write in `auditor`'s log (null: none). Set before the client is shared.
+  void set_auditor(std::shared_ptr<const apiserver::audit::Auditor> auditor) {
+    auditor_ = std::move(auditor);
+  }
 
  private:
-  // OK, or the 403 the API server would answer `user_` for this request.
+  using Audit = apiserver::audit::InProcessAudit;
+  // What a call of `verb` asks, as the RequestInfo of its HTTPS twin.
+  static apiserver::RequestInfo Info(const api::ResourceInfo& r, const std::string& ns,
+                                     const std::string& name, const std::string& subresource,
+                                     const char* verb, const std::string& field_selector = "");
+  // OK, or the 403 the API server would answer `user_` for this request; the decision goes to
+  // `audit` when set.
   absl::Status Authorize(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
-                         const std::string& subresource, const char* verb) const;
+                         const std::string& subresource, const char* verb, Audit* audit = nullptr,
+                         const std::string& field_selector = "") const;
+  // The audit record of a write about to be made (call only with an auditor).
+  std::unique_ptr<Audit> StartAudit(const api::ResourceInfo& r, const std::string& ns,
+                                    const std::string& name, const std::string& subresource, const char* verb,
+                                    const boost::json::value* request) const;
+  // The writes themselves; `audit` is null when the client has no auditor.
+  absl::StatusOr<Object> WriteCreate(const api::ResourceInfo& r, const std::string& ns,
+                                     boost::json::value obj, const WriteOptions& options, Audit* audit);
+  absl::StatusOr<Object> WriteUpdate(const api::ResourceInfo& r, const std::string& ns,
+                                     boost::json::value obj, const std::string& subresource,
+                                     const WriteOptions& options, Audit* audit);
+  absl::StatusOr<Object> WritePatch(const api::ResourceInfo& r, const std::string& ns,
+                                    const std::string& name, PatchType type, const boost::json::value& patch,
+                                    const PatchOptions& options, Audit* audit);
+  absl::Status WriteDelete(const api::ResourceInfo& r, const std::string& ns, const std::string& name,
+                           const DeleteOptions& options, Audit* audit);
+  absl::StatusOr<boost::json::value> WriteSubresource(const api::ResourceInfo& r, const std::string& ns,
+                                                      const std::string& name, const std::string& subresource,
+                                                      boost::json::value body, Audit* audit);
   // The user writes are made as (null without an identity).
   const apiserver::User* Writer() const { return authorizer_ ? &user_ : nullptr; }
 
@@ -80,6 +126,8 @@ class InProcessClient : public Client {
   bool strip_managed_fields_ = false;
   const apiserver::Authorizer* authorizer_ = nullptr;
   apiserver::User user_;
+  const apiserver::serviceaccount::TokenIssuer* token_issuer_ = nullptr;
+  std::shared_ptr<const apiserver::audit::Auditor> auditor_;
 };
 
 }  // namespace skiff::client

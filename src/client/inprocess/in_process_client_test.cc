@@ -1,14 +1,19 @@
 #include "client/inprocess/in_process_client.h"
 
 #include <atomic>
+#include <filesystem>
 #include <mutex>
 #include <vector>
 
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "base/json.h"
 #include "base/testing/wait_for.h"
 #include "boost/json.hpp"
+#include "apiserver/audit/auditor.h"
+#include "apiserver/audit/options.h"
 #include "apiserver/rbac_authorizer.h"
+#include "base/file.h"
 #include "client/informer.h"
 #include "client/testing/test_api_server.h"
 #include "gtest/gtest.h"
@@ -363,6 +368,69 @@ TEST_F(InProcessClientTest, WithAnIdentityEveryCallIsAuthorized) {
   EXPECT_NE(escalated.status().message().find("is attempting to grant RBAC permissions not currently held"),
             std::string::npos)
       << escalated.status();
+}
+
+// Lines of the audit log at `path` (the writer flushed), parsed.
+std::vector<json::value> AuditEvents(const std::string& path) {
+  std::vector<json::value> out;
+  auto text = base::ReadFile(path);
+  if (!text.ok()) return out;
+  for (absl::string_view line : absl::StrSplit(*text, '\n', absl::SkipEmpty())) out.push_back(Parse(std::string(line)));
+  return out;
+}
+
+TEST_F(InProcessClientTest, WithAnAuditorEveryWriteIsAudited) {
+  std::string dir = ::testing::TempDir() + "/inprocess-audit-" + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  apiserver::audit::AuditOptions options;
+  options.log_path = dir + "/audit.log";
+  auto auditor = apiserver::audit::NewAuditor(options, &base::RealClock());
+  ASSERT_TRUE(auditor.ok()) << auditor.status();
+  apiserver::RbacAuthorizer authorizer(server_.storage()->cache());
+  ASSERT_TRUE(authorizer.Start().ok());
+  const api::ResourceInfo& roles = Resource("rbac.authorization.k8s.io", "v1", "roles");
+  const api::ResourceInfo& bindings = Resource("rbac.authorization.k8s.io", "v1", "rolebindings");
+  ASSERT_TRUE(client_->Create(roles, "default", Parse(R"({"metadata":{"name":"cm"},
+      "rules":[{"verbs":["create","update"],"apiGroups":[""],"resources":["configmaps"]}]})")).ok());
+  ASSERT_TRUE(client_->Create(bindings, "default", Parse(R"({"metadata":{"name":"cm"},
+      "roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"cm"},
+      "subjects":[{"kind":"ServiceAccount","name":"robot","namespace":"default"}]})")).ok());
+  authorizer.WaitForSync();
+  InProcessClient robot(server_.storage(), "robot-manager");
+  robot.set_identity(&authorizer, apiserver::User{"system:serviceaccount:default:robot", "", {"system:serviceaccounts"}});
+  robot.set_auditor(*auditor);
+  auto created = robot.Create(cms_, "default", Parse(R"({"metadata":{"generateName":"c-"},"data":{"k":"v"}})"));
+  ASSERT_TRUE(created.ok()) << created.status();
+  std::string name = base::GetString(**created, {"metadata", "name"});
+  EXPECT_EQ(HttpCode(robot.Delete(cms_, "default", name)), 403);
+  (*auditor)->writer().Flush();
+
+  std::vector<json::value> events = AuditEvents(options.log_path);
+  ASSERT_EQ(events.size(), 2u);
+  const json::value& create = events[0];
+  EXPECT_EQ(base::GetString(create, {"stage"}), "ResponseComplete");
+  EXPECT_EQ(base::GetString(create, {"level"}), "Metadata");
+  EXPECT_EQ(base::GetString(create, {"verb"}), "create");
+  EXPECT_EQ(base::GetString(create, {"user", "username"}), "system:serviceaccount:default:robot");
+  EXPECT_EQ(base::GetString(create, {"userAgent"}), "robot-manager");
+  EXPECT_EQ(base::GetString(create, {"requestURI"}), "/api/v1/namespaces/default/configmaps");
+  EXPECT_EQ(base::GetString(create, {"objectRef", "name"}), name);
+  EXPECT_EQ(base::GetString(create, {"objectRef", "resource"}), "configmaps");
+  EXPECT_EQ(base::GetInt(create, {"responseStatus", "code"}), 201);
+  EXPECT_EQ(base::GetString(create, {"annotations", "authorization.k8s.io/decision"}), "allow");
+  EXPECT_FALSE(base::FindPath(create, {"requestObject"}));  // Metadata level
+  const json::value& denied = events[1];
+  EXPECT_EQ(base::GetString(denied, {"verb"}), "delete");
+  EXPECT_EQ(base::GetString(denied, {"requestURI"}), "/api/v1/namespaces/default/configmaps/" + name);
+  EXPECT_EQ(base::GetInt(denied, {"responseStatus", "code"}), 403);
+  EXPECT_EQ(base::GetString(denied, {"responseStatus", "reason"}), "Forbidden");
+  EXPECT_EQ(base::GetString(denied, {"annotations", "authorization.k8s.io/decision"}), "forbid");
+  // A client without an auditor writes nothing to the log.
+  ASSERT_TRUE(client_->Create(cms_, "default", Parse(R"({"metadata":{"name":"quiet"}})")).ok());
+  (*auditor)->writer().Flush();
+  EXPECT_EQ(AuditEvents(options.log_path).size(), 2u);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
