@@ -33,7 +33,7 @@ class Skiff:
     """A running `skiff server` process and a kubectl bound to it."""
 
     def __init__(self, data_dir=None, extra_args=(), agent=False, netns=None, preexec_fn=None,
-                 host="127.0.0.1"):
+                 host="127.0.0.1", store=None):
         # netns: the name of a network namespace (`ip netns add`) to run the server, its agent and
         # kubectl in; the test process itself cannot reach the server then.
         self.prefix = ["nsenter", f"--net=/run/netns/{netns}"] if netns else []
@@ -48,6 +48,7 @@ class Skiff:
         self.preexec_fn = preexec_fn  # e.g. to set the umask or resource limits of the server
         if not agent and "--disable-agent" not in self.extra_args:
             self.extra_args.append("--disable-agent")
+        self.store = store or STORE  # "sqlite" or "etcd"; a test that needs one names it
         self.cache_dir = tempfile.mkdtemp(prefix="kubectl-cache-")
         self.proc = None
         self.log_path = os.path.join(self.data_dir, "server.log")
@@ -67,7 +68,7 @@ class Skiff:
     def store_args(self):
         """--etcd-servers of this data dir's private etcd under SKIFF_TEST_STORE=etcd (unless the
         test chose a store itself)."""
-        if STORE != "etcd" or self.prefix or any(a.startswith("--etcd-servers") for a in self.extra_args):
+        if self.store != "etcd" or self.prefix or any(a.startswith("--etcd-servers") for a in self.extra_args):
             return []  # (a server in another network namespace cannot reach etcd on our loopback)
         return ["--etcd-servers", etcd_util.etcd_for(self.data_dir).url]
 

@@ -100,7 +100,7 @@ def test_kill9_of_the_server_during_writes_loses_no_acknowledged_write(etcd):
 
 
 def test_import_from_moves_a_sqlite_clusters_objects(etcd):
-    s = Skiff().start()  # on SQLite
+    s = Skiff(store="sqlite").start()
     try:
         s.kubectl("create", "namespace", "moving")
         for i in range(30):
@@ -148,7 +148,7 @@ def to_first_layout(key):
 
 
 def test_a_data_dir_in_the_first_key_layout_opens_with_its_objects():
-    s = Skiff(extra_args=["--disable-controllers"]).start()
+    s = Skiff(extra_args=["--disable-controllers"], store="sqlite").start()
     try:
         s.kubectl("create", "namespace", "legacy")
         s.kubectl("create", "configmap", "kept", "-n", "legacy", "--from-literal=a=b")
