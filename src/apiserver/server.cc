@@ -260,6 +260,7 @@ absl::Status Server::Start() {
   services.advertise_ip = options_.advertise_address;
   if (services.advertise_ip.empty()) services.advertise_ip = (host == "0.0.0.0" || host == "::") ? "" : host;
   if (services.advertise_ip.empty()) services.advertise_ip = base::DefaultIpv4Address().value_or("127.0.0.1");
+  advertise_address_ = services.advertise_ip;
   if (auto s = EnsureDefaultServices(parts_->storage.get(), services); !s.ok()) return s;
   handler->SetReady(true);
   return absl::OkStatus();

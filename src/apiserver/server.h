@@ -58,6 +58,8 @@ class Server {
   void Stop();
   int port() const;
   std::string kubeconfig_path() const;
+  // The address the kubernetes Service's endpoints list for this server (after Start).
+  std::string advertise_address() const { return advertise_address_; }
   // The object storage every write goes through (for in-process clients); null before Start.
   ResourceStorage* storage() const;
   // What decides every request (RBAC or AlwaysAllow), for in-process clients; null before Start.
@@ -67,6 +69,7 @@ class Server {
   absl::Status SetUpAuthorization();
   struct Parts;
   ServerOptions options_;
+  std::string advertise_address_;
   std::unique_ptr<Parts> parts_;
 };
 

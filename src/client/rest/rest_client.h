@@ -2,6 +2,10 @@
 // the API server (`skiff sim`, node agents). It speaks only the public wire protocol, so it works
 // against any Kubernetes API server.
 //
+// Given several server URLs (one cluster's API servers), the client keeps to one server while it
+// accepts connections and fails over to the next when a connection to it fails, like k3s's agent
+// load balancer: new requests and re-established watches then go to a live server.
+//
 // Requests share a small pool of keep-alive TLS connections (a request blocks its calling thread
 // while it holds one connection; callers wanting more concurrency call from more threads, up to
 // RestConfig::max_connections in flight). Each watch gets its own connection and thread, reading the
@@ -32,7 +36,10 @@ namespace skiff::client {
 
 // Where the API server is and how to authenticate to it.
 struct RestConfig {
-  std::string server_url;  // "https://127.0.0.1:6443" (an optional path prefix is kept)
+  // "https://127.0.0.1:6443" (an optional path prefix is kept), or several servers of one cluster
+  // separated by commas: connections go to one of them and move to another when it fails
+  // (ServerBalancer).
+  std::string server_url;
   std::string ca_pem;      // trusted CA certificates; empty = the system trust store
   std::string client_cert_pem;
   std::string client_key_pem;

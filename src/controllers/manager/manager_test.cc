@@ -121,7 +121,7 @@ TEST(ControllerManagerTest, StolenLeaseStopsControllersUntilTheLeaseIsFreeAgain)
   const auto& leases = client::Resource("coordination.k8s.io", "v1", "leases");
   auto steal = [&] {
     for (int attempt = 0; attempt < 20; ++attempt) {
-      auto lease = server.client()->Get(leases, "kube-system", "skiff-controller-manager");
+      auto lease = server.client()->Get(leases, "kube-system", "kube-controller-manager");
       if (!lease.ok()) continue;
       boost::json::value next = **lease;
       auto& spec = base::EnsureObject(next, {"spec"});
@@ -146,7 +146,7 @@ TEST(ControllerManagerTest, StolenLeaseStopsControllersUntilTheLeaseIsFreeAgain)
   ASSERT_TRUE(WaitFor([&] { return counters.started == 2; }));
   EXPECT_EQ(counters.built, 2);
   EXPECT_TRUE(manager.IsLeader());
-  auto lease = server.client()->Get(leases, "kube-system", "skiff-controller-manager");
+  auto lease = server.client()->Get(leases, "kube-system", "kube-controller-manager");
   ASSERT_TRUE(lease.ok());
   EXPECT_EQ(base::GetString(**lease, {"spec", "holderIdentity"}), "skiff");
   // thief -> skiff (the thief did not count its own takeover)
