@@ -28,6 +28,7 @@
 #include "apiserver/schema_admission.h"
 #include "apiserver/selection.h"
 #include "apiserver/service_account_admission.h"
+#include "apiserver/cluster_identity.h"
 #include "apiserver/service_account_tokens.h"
 #include "apiserver/service_allocations.h"
 #include "apiserver/watch_cache.h"
@@ -192,6 +193,11 @@ absl::Status Server::Start() {
   http_options.max_requests_inflight = options_.max_requests_inflight;
   http_options.max_mutating_requests_inflight = options_.max_mutating_requests_inflight;
   http_options.serve_inline = [](const http::HttpRequest& req) { return ApiHandler::IsProbe(req.path); };
+  if (!options_.cluster_token.empty()) {
+    auto joined = FetchClusterIdentity(parts_->store.get(), options_.data_dir, options_.cluster_token);
+    if (!joined.ok()) return joined.status();
+    if (*joined) spdlog::info("cluster identity (CA, ServiceAccount key, tokens) taken from the store");
+  }
   auto creds = EnsureServerCredentials(options_.data_dir,
                                        absl::StrCat("https://", url_host, ":", port == 0 ? 1 : port), pki);
   if (!creds.ok()) return creds.status();
@@ -217,6 +223,10 @@ absl::Status Server::Start() {
   auto sa_tokens = ServiceAccountTokens::Create(std::move(sa_options), parts_->storage.get(), &base::RealClock());
   if (!sa_tokens.ok()) return sa_tokens.status();
   parts_->service_account_tokens = std::move(*sa_tokens);
+  if (!options_.cluster_token.empty() && options_.service_account_key_file.empty()) {
+    if (auto s = PublishClusterIdentity(parts_->store.get(), options_.data_dir, options_.cluster_token); !s.ok())
+      return s;
+  }
   parts_->authenticator.SetServiceAccountTokens(&parts_->service_account_tokens->verifier());
   parts_->handler =
       std::make_unique<ApiHandler>(parts_->storage.get(), &parts_->authenticator, parts_->authorizer,

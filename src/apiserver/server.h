@@ -30,6 +30,10 @@ struct ServerOptions {
   int max_mutating_requests_inflight = 200;
   std::string service_cidr = "10.43.0.0/16";  // ClusterIPs; .1 = kubernetes, .10 = kube-dns
   std::string service_node_port_range = "30000-32767";
+  // Shared secret of the servers of one cluster (`--token`): the first publishes the cluster
+  // identity (CA, ServiceAccount key, tokens) in the store encrypted with it, the others fetch it
+  // (cluster_identity.h). "" = this server keeps its identity to itself.
+  std::string cluster_token;
   std::string advertise_address;  // "" = the listen address, or this host's main IPv4 address
   // PodSecurityConfiguration file (apiserver/podsecurity/config.h); "" = privileged defaults, no exemptions.
   std::string pod_security_config;

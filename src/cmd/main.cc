@@ -183,6 +183,10 @@ int main(int argc, char** argv) {
   server->add_option("--data-dir", server_options.data_dir, "State directory")->capture_default_str();
   server->add_option("--listen", server_options.listen, "HTTPS listen address ADDR:PORT")
       ->capture_default_str();
+  server->add_option("--token", server_options.cluster_token,
+                     "Shared secret of the servers of one cluster on one store: the first server keeps the "
+                     "cluster's CA, ServiceAccount key and tokens in the store encrypted with it, and servers "
+                     "started later with the same token take them from there");
   server->add_option("--token-auth-file", server_options.token_file,
                      "Static bearer tokens (CSV: token,user,uid,groups)");
   server
