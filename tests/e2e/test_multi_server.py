@@ -9,6 +9,7 @@
   watches move to the next server.
 """
 import datetime
+import os
 import socket
 import threading
 import time
@@ -196,3 +197,22 @@ def test_sim_nodes_stay_ready_when_their_server_dies(server):
     finally:
         stop_process(sim)
         relay.kill()
+
+
+def test_token_guards_the_cluster_identity_in_the_store():
+    """`--token` keeps the cluster identity in the store sealed with the token: the same server
+    restarts with it, refuses another token, and a data dir whose CA is not the stored one."""
+    s = Skiff(extra_args=["--token", "first-secret"]).start()
+    try:
+        s.kubectl("get", "namespaces")
+        s.stop()
+        s.extra_args[s.extra_args.index("first-secret")] = "another-secret"
+        with pytest.raises(RuntimeError, match="another --token"):
+            s.start()
+        s.extra_args[s.extra_args.index("another-secret")] = "first-secret"
+        with open(os.path.join(s.data_dir, "pki", "ca.crt"), "a") as f:
+            f.write("\n")  # no longer the cluster's CA
+        with pytest.raises(RuntimeError, match="belongs to another cluster"):
+            s.start()
+    finally:
+        s.cleanup()
