@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_cat.h"
 #include "api/resources.h"
 #include "api/schema.h"
@@ -31,6 +32,7 @@
 #include "apiserver/cluster_identity.h"
 #include "apiserver/service_account_tokens.h"
 #include "apiserver/service_allocations.h"
+#include "apiserver/store_migration.h"
 #include "apiserver/watch_cache.h"
 #include "base/ipv4.h"
 #include "base/net_address.h"
@@ -39,6 +41,7 @@
 #include "http/http_server.h"
 #include "http/pki.h"
 #include "spdlog/spdlog.h"
+#include "storage/etcd/etcd_store.h"
 #include "storage/sqlite/sqlite_store.h"
 
 namespace skiff::apiserver {
@@ -55,6 +58,36 @@ absl::Status SplitListen(const std::string& listen, std::string* host, int* port
     *host = host->substr(1, host->size() - 2);
   if (host->empty()) *host = "0.0.0.0";
   return absl::OkStatus();
+}
+
+// The store the options choose: etcd (after an optional import from a SQLite data dir) or SQLite.
+absl::StatusOr<std::unique_ptr<storage::Store>> OpenStore(const ServerOptions& options) {
+  auto open_sqlite = [](const std::string& dir, bool compact) -> absl::StatusOr<std::unique_ptr<storage::Store>> {
+    storage::SqliteOptions sqlite;
+    sqlite.path = dir + "/state.db";
+    if (!compact) sqlite.compaction_interval = absl::ZeroDuration();
+    auto store = storage::SqliteStore::Open(sqlite);
+    if (!store.ok()) return store.status();
+    return std::unique_ptr<storage::Store>(std::move(*store));
+  };
+  if (options.etcd.endpoints.empty()) {
+    if (!options.import_from.empty()) return absl::InvalidArgumentError("--import-from needs --etcd-servers");
+    spdlog::info("opening store in {}", options.data_dir);
+    return open_sqlite(options.data_dir, true);
+  }
+  spdlog::info("connecting to etcd at {} (prefix {})", absl::StrJoin(options.etcd.endpoints, ","), options.etcd.prefix);
+  auto etcd = storage::EtcdStore::Open(options.etcd);
+  if (!etcd.ok()) return etcd.status();
+  if (!options.import_from.empty()) {
+    if (!std::filesystem::exists(options.import_from + "/state.db"))
+      return absl::InvalidArgumentError(absl::StrCat("--import-from ", options.import_from, ": no state.db there"));
+    auto source = open_sqlite(options.import_from, false);
+    if (!source.ok()) return source.status();
+    auto copied = ImportObjects(**source, **etcd);
+    if (!copied.ok()) return copied.status();
+    spdlog::info("imported {} objects from {}", *copied, options.import_from);
+  }
+  return std::unique_ptr<storage::Store>(std::move(*etcd));
 }
 
 // Every stored Service, for rebuilding the allocators after a restart.
@@ -78,7 +111,7 @@ absl::StatusOr<std::string> ClusterDnsAddress(const std::string& service_cidr) {
 
 struct Server::Parts {
   ServerCredentials credentials;
-  std::unique_ptr<storage::SqliteStore> store;
+  std::unique_ptr<storage::Store> store;
   std::unique_ptr<MeteredStore> metered;
   std::unique_ptr<WatchCache> cache;
   std::unique_ptr<SchemaAdmission> admission;
@@ -132,12 +165,12 @@ absl::Status Server::Start() {
   http::PkiOptions pki;
   if (host != "0.0.0.0" && host != "::") pki.extra_sans.push_back(host);
 
-  spdlog::info("opening store in {}", options_.data_dir);
-  storage::SqliteOptions store_options;
-  store_options.path = options_.data_dir + "/state.db";
-  auto store = storage::SqliteStore::Open(store_options);
+  auto store = OpenStore(options_);
   if (!store.ok()) return store.status();
   parts_->store = std::move(*store);
+  auto migrated = MigrateKeyLayout(*parts_->store);
+  if (!migrated.ok()) return migrated.status();
+  if (*migrated > 0) spdlog::info("moved {} objects to the Kubernetes key layout", *migrated);
   parts_->metered = std::make_unique<MeteredStore>(parts_->store.get(), &parts_->metrics);
   WatchCache::Options cache_options;
   cache_options.field_indexer = CatalogueFieldIndexer();

@@ -1,4 +1,4 @@
-// Server: `skiff server` assembled — credentials, SQLite store, watch cache, object storage with
+// Server: `skiff server` assembled — credentials, store (SQLite, or etcd), watch cache, object storage with
 // schema admission, the API handler and the HTTPS transport — plus the bootstrap namespaces.
 // Thread-safety: Start/Stop from one thread. Ownership: owns every component it creates.
 // Failure: Start returns a Status when the data dir, store or listen address is unusable.
@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "apiserver/audit/options.h"
+#include "storage/etcd/etcd_options.h"
 
 namespace skiff::apiserver {
 
@@ -49,6 +50,11 @@ struct ServerOptions {
   // namespaces' "default" ServiceAccounts, which only the controller manager creates.
   bool service_account_admission = true;
   audit::AuditOptions audit;  // the audit log (off unless audit.log_path is set)
+  // The store: SQLite in data_dir unless etcd.endpoints is set (kube-apiserver's --etcd-servers,
+  // --etcd-cafile/certfile/keyfile, --etcd-prefix). The data dir keeps the PKI either way.
+  storage::EtcdOptions etcd;
+  // With etcd: copy the objects of this SQLite data dir into the (empty) etcd keyspace first.
+  std::string import_from;
 };
 
 // The cluster DNS address of a service CIDR (its tenth address, 10.43.0.10 by default).

@@ -42,28 +42,6 @@ std::shared_ptr<const std::string> CachedObject::EventLine(EventType type) const
   return line;
 }
 
-std::string ResourcePrefix(const std::string& group, const std::string& plural) {
-  return absl::StrCat("/registry/", group.empty() ? "core" : group, "/", plural, "/");
-}
-
-std::string ObjectKey(const std::string& resource_prefix, const std::string& ns, const std::string& name) {
-  return ns.empty() ? absl::StrCat(resource_prefix, name) : absl::StrCat(resource_prefix, ns, "/", name);
-}
-
-namespace {
-
-// "/registry/apps/deployments/ns/name" -> "/registry/apps/deployments/".
-std::string PrefixOfKey(const std::string& key) {
-  size_t pos = 0;
-  for (int i = 0; i < 4; ++i) {
-    pos = key.find('/', pos + (i == 0 ? 0 : 1));
-    if (pos == std::string::npos) return "";
-  }
-  return key.substr(0, pos + 1);
-}
-
-}  // namespace
-
 namespace {
 
 struct Watcher {
@@ -196,7 +174,7 @@ ObjectPtr WatchCache::Materialize(const std::string& key, boost::json::value obj
   if (const auto* labels = api::Labels(object); labels && labels->is_object()) {
     obj->labels = *labels;
   }
-  if (options_.field_indexer) obj->fields = options_.field_indexer(PrefixOfKey(key), object);
+  if (options_.field_indexer) obj->fields = options_.field_indexer(ResourcePrefixOfKey(key), object);
   obj->json = base::ToJson(object);
   obj->json.shrink_to_fit();  // the serializer grows by doubling; the cache keeps this for long
   return obj;
@@ -228,7 +206,7 @@ WatchCache::Resource& WatchCache::ResourceFor(const std::string& prefix) const {
 }
 
 absl::Status WatchCache::Start() {
-  auto list = store_->List("/registry/");
+  auto list = store_->List(kRegistryRoot);
   if (!list.ok()) return list.status();
   revision_ = list->revision;
   for (const auto& kv : list->kvs) {
@@ -237,11 +215,11 @@ absl::Status WatchCache::Start() {
       spdlog::error("skipping undecodable stored object {}: {}", kv.key, obj.status().ToString());
       continue;
     }
-    auto& r = ResourceFor(PrefixOfKey(kv.key));
+    auto& r = ResourceFor(ResourcePrefixOfKey(kv.key));
     r.objects.emplace(kv.key, std::move(*obj));
   }
   auto watch = store_->Watch(
-      "/registry/", list->revision, [this](const std::vector<storage::WatchEvent>& events) { OnEvents(events); },
+      kRegistryRoot, list->revision, [this](const std::vector<storage::WatchEvent>& events) { OnEvents(events); },
       [](const absl::Status& error) { spdlog::critical("storage watch failed: {}", error.ToString()); });
   if (!watch.ok()) return watch.status();
   store_watch_ = std::move(*watch);
@@ -264,12 +242,12 @@ void WatchCache::OnEvents(const std::vector<storage::WatchEvent>& events) {
   int64_t newest = revision_.load();
   size_t i = 0;
   while (i < events.size()) {
-    std::string prefix = PrefixOfKey(events[i].kv.key);
+    std::string prefix = ResourcePrefixOfKey(events[i].kv.key);
     Resource& r = ResourceFor(prefix);
     auto fanout = std::make_shared<Fanout>();
     fanout->resource = &r;
     std::unique_lock<std::shared_mutex> lock(r.mu);
-    for (; i < events.size() && PrefixOfKey(events[i].kv.key) == prefix; ++i) {
+    for (; i < events.size() && ResourcePrefixOfKey(events[i].kv.key) == prefix; ++i) {
       const auto& ev = events[i];
       newest = std::max(newest, ev.kv.mod_revision);
       if (!made[i]) continue;

@@ -25,6 +25,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "apiserver/key_layout.h"
 #include "boost/json/value.hpp"
 #include "storage/store.h"
 
@@ -107,7 +108,7 @@ class WatchCache {
   // Blocks until the cache has applied `revision` (or the timeout passes -> DeadlineExceeded).
   absl::Status WaitForRevision(int64_t revision, absl::Duration timeout = absl::Seconds(10));
 
-  // `prefix` is the storage prefix of a resource ("/registry/apps/deployments/"); `key` a full key.
+  // `prefix` is the storage prefix of a resource ("/registry/deployments/", see key_layout.h); `key` a full key.
   ObjectPtr Get(const std::string& prefix, const std::string& key) const;
 
   struct ListResult {
@@ -166,10 +167,6 @@ class WatchCache {
   std::unique_ptr<storage::WatchHandle> store_watch_;
 };
 
-// The storage prefix of a resource: "/registry/<group or core>/<plural>/".
-std::string ResourcePrefix(const std::string& group, const std::string& plural);
-// The key of an object: prefix + (namespace + "/" if namespaced) + name.
-std::string ObjectKey(const std::string& resource_prefix, const std::string& ns, const std::string& name);
 
 }  // namespace skiff::apiserver
 

@@ -73,7 +73,7 @@ TEST_F(InProcessClientTest, CreateGetListUpdateDelete) {
   auto second = client_->List(cms_, "default", page);
   ASSERT_EQ(second->items.size(), 1u);
   EXPECT_EQ(base::GetString(*second->items[0], {"metadata", "name"}), "b");
-  page.continue_token = "/registry/core/secrets/default/x";
+  page.continue_token = "/registry/secrets/default/x";
   EXPECT_EQ(HttpCode(client_->List(cms_, "default", page).status()), 400);
 
   // Update with a stale resourceVersion conflicts; with the current one it succeeds.

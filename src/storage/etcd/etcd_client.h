@@ -1,0 +1,93 @@
+// EtcdClient: the gRPC connection to an etcd v3 cluster that EtcdStore and its watch stream share:
+// one channel per endpoint (plain or TLS), the current endpoint, failover to the next one, error
+// mapping to Store codes, and the revision translation between etcd and the Store contract.
+//
+// Revisions: etcd starts an empty keyspace at revision 1 and gives the first write revision 2; the
+// Store contract starts at 0 with the first write at 1. Every revision crossing this class boundary
+// is shifted by kRevisionOffset (etcd revision = store revision + 1), so resourceVersions read
+// back as etcd's mod_revision - 1. The shift is the same for every server on one etcd.
+//
+// Failover: a call goes to the current endpoint. A read (Range, Status) that fails with
+// UNAVAILABLE is retried once on each other endpoint. A write is retried elsewhere only when its
+// channel was not connected when it was sent (so etcd cannot have applied it); otherwise the
+// client switches endpoint for later calls and the write fails with Unavailable: its outcome is
+// unknown and it was not acknowledged.
+//
+// Internal to src/storage/etcd (it includes gRPC headers; keep it out of other folders' headers).
+// Thread-safety: all methods may be called concurrently. Ownership: owns its channels.
+// Failure: gRPC errors become absl codes via ToStoreStatus.
+#ifndef SKIFF_STORAGE_ETCD_ETCD_CLIENT_H_
+#define SKIFF_STORAGE_ETCD_ETCD_CLIENT_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "storage/etcd/etcd_options.h"
+#include "storage/etcd/rpc.grpc.pb.h"
+
+namespace skiff::storage {
+
+inline constexpr int64_t kRevisionOffset = 1;
+
+// The first key after every key that starts with `prefix` (etcd's range_end for a prefix); "\0"
+// (all keys) for an empty prefix or one made only of 0xff bytes.
+std::string PrefixRangeEnd(const std::string& prefix);
+
+// Maps an etcd gRPC failure to the Store's codes (OutOfRange for compacted revisions,
+// InvalidArgument for future revisions and bad requests, Unavailable for connection loss).
+absl::Status ToStoreStatus(const grpc::Status& status, const std::string& what);
+
+// Maps Store keys to etcd keys and back for EtcdOptions::prefix ("/registry/x" <-> "<prefix>/x").
+class KeyMapping {
+ public:
+  explicit KeyMapping(std::string prefix);
+  std::string ToEtcd(const std::string& key) const;
+  std::string FromEtcd(const std::string& key) const;
+
+ private:
+  std::string prefix_;
+  bool identity_;
+};
+
+class EtcdClient {
+ public:
+  // Validates the endpoints ("http://host:port" or "https://host:port") and reads the TLS files.
+  // Does not connect: the first call does.
+  static absl::StatusOr<std::unique_ptr<EtcdClient>> Create(const EtcdOptions& options);
+
+  absl::StatusOr<etcdserverpb::RangeResponse> Range(const etcdserverpb::RangeRequest& request);
+  absl::StatusOr<etcdserverpb::TxnResponse> Txn(const etcdserverpb::TxnRequest& request);
+  absl::StatusOr<etcdserverpb::CompactionResponse> Compact(const etcdserverpb::CompactionRequest& request);
+
+  // The channel of the current endpoint and its index, for opening a watch stream.
+  std::shared_ptr<grpc::Channel> CurrentChannel(size_t* index);
+  // Moves off endpoint `index` (if it is still current) after a failure seen on it.
+  void FailedOver(size_t index);
+
+  const EtcdOptions& options() const { return options_; }
+  const KeyMapping& keys() const { return keys_; }
+
+ private:
+  EtcdClient(EtcdOptions options, std::vector<std::shared_ptr<grpc::Channel>> channels);
+
+  template <typename Response, typename Call>
+  absl::StatusOr<Response> Invoke(const char* what, bool idempotent, Call call);
+
+  EtcdOptions options_;
+  KeyMapping keys_;
+  std::vector<std::shared_ptr<grpc::Channel>> channels_;
+  std::vector<std::unique_ptr<etcdserverpb::KV::Stub>> kv_;
+  std::atomic<size_t> current_{0};
+};
+
+}  // namespace skiff::storage
+
+#endif  // SKIFF_STORAGE_ETCD_ETCD_CLIENT_H_

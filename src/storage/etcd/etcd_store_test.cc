@@ -1,0 +1,220 @@
+#include "storage/etcd/etcd_store.h"
+
+#include <stdlib.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "storage/etcd/testing/etcd_test_server.h"
+#include "storage/testing/store_conformance.h"
+
+namespace skiff::storage {
+namespace {
+
+// Without etcd the tests skip, except in CI, which installs it: there a missing etcd fails.
+bool EtcdMissing() {
+  if (!EtcdTestServer::BinaryPath().empty()) return false;
+  if (getenv("CI") != nullptr) {
+    ADD_FAILURE() << "etcd is not installed (scripts/install-deps.sh installs etcd-server)";
+  }
+  return true;
+}
+
+EtcdOptions OptionsFor(const std::string& url) {
+  EtcdOptions options;
+  options.endpoints = {url};
+  options.compaction_interval = absl::ZeroDuration();  // tests compact explicitly
+  options.dial_timeout = absl::Seconds(5);
+  return options;
+}
+
+// The conformance suite's factory: one private etcd per test directory, kept across Reopen (which
+// only reconnects); starting a test's etcd stops the previous test's.
+std::map<std::string, std::unique_ptr<EtcdTestServer>>& Servers() {
+  static auto* servers = new std::map<std::string, std::unique_ptr<EtcdTestServer>>();
+  return *servers;
+}
+
+std::unique_ptr<Store> OpenOnPrivateEtcd(const std::string& dir) {
+  auto& servers = Servers();
+  if (!servers.contains(dir)) {
+    servers.clear();
+    auto server = EtcdTestServer::Start(dir + "/etcd");
+    if (!server.ok()) {
+      ADD_FAILURE() << server.status();
+      return nullptr;
+    }
+    servers[dir] = std::move(*server);
+  }
+  auto store = EtcdStore::Open(OptionsFor(servers[dir]->client_url()));
+  if (!store.ok()) {
+    ADD_FAILURE() << store.status();
+    return nullptr;
+  }
+  return std::move(*store);
+}
+
+}  // namespace
+
+// The shared suite, run against a real etcd. Without an etcd binary (outside CI) it has no
+// instance; EtcdStoreTest's cases below then report the skip.
+std::vector<StoreBackend> EtcdBackends() {
+  if (EtcdTestServer::BinaryPath().empty() && getenv("CI") == nullptr) return {};
+  return {StoreBackend{"etcd", OpenOnPrivateEtcd}};
+}
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(StoreConformanceTest);
+INSTANTIATE_TEST_SUITE_P(Etcd, StoreConformanceTest, ::testing::ValuesIn(EtcdBackends()), StoreBackendName);
+
+namespace {
+
+class EtcdStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (EtcdMissing()) GTEST_SKIP() << "etcd is not installed; install Debian's etcd-server to run these";
+    std::string pattern = (std::filesystem::path(::testing::TempDir()) / "skiff_etcd_XXXXXX").string();
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    auto server = EtcdTestServer::Start(dir_ + "/etcd");
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+  }
+  void TearDown() override {
+    server_.reset();
+    std::error_code ignored;
+    if (!dir_.empty()) std::filesystem::remove_all(dir_, ignored);
+  }
+  std::unique_ptr<EtcdStore> Open() {
+    auto store = EtcdStore::Open(OptionsFor(server_->client_url()));
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? std::move(*store) : nullptr;
+  }
+
+  std::string dir_;
+  std::unique_ptr<EtcdTestServer> server_;
+};
+
+// Collects watch events by revision.
+struct Events {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<int64_t> revisions;
+  std::vector<std::string> keys;
+  std::optional<absl::Status> error;
+  WatchCallback OnEvents() {
+    return [this](const std::vector<WatchEvent>& events) {
+      std::lock_guard<std::mutex> lock(mu);
+      for (const WatchEvent& event : events) {
+        revisions.push_back(event.kv.mod_revision);
+        keys.push_back(event.kv.key);
+      }
+      cv.notify_all();
+    };
+  }
+  WatchErrorCallback OnError() {
+    return [this](const absl::Status& status) {
+      std::lock_guard<std::mutex> lock(mu);
+      error = status;
+      cv.notify_all();
+    };
+  }
+  bool WaitFor(size_t count) {
+    std::unique_lock<std::mutex> lock(mu);
+    return cv.wait_for(lock, std::chrono::seconds(30), [&] { return revisions.size() >= count; });
+  }
+};
+
+// etcd killed and restarted under a live watch: events written before the kill, and after the
+// restart, all arrive exactly once and in order.
+TEST_F(EtcdStoreTest, WatchResumesAfterEtcdRestartWithoutLossOrDuplicates) {
+  std::unique_ptr<EtcdStore> store = Open();
+  ASSERT_NE(store, nullptr);
+  Events events;
+  auto watch = store->Watch("/w/", 0, events.OnEvents(), events.OnError());
+  ASSERT_TRUE(watch.ok()) << watch.status();
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(store->Create(absl::StrCat("/w/a", i), "v").ok());
+  ASSERT_TRUE(events.WaitFor(10));
+
+  ASSERT_TRUE(server_->Kill().ok());
+  // While etcd is down, writes fail as Unavailable: nothing is acknowledged.
+  absl::StatusOr<int64_t> during = store->Create("/w/down", "v");
+  EXPECT_EQ(during.status().code(), absl::StatusCode::kUnavailable) << during.status();
+  ASSERT_TRUE(server_->Restart().ok());
+
+  // Writes resume once the client reconnects.
+  for (int i = 0; i < 10;) {
+    absl::StatusOr<int64_t> written = store->Create(absl::StrCat("/w/b", i), "v");
+    if (written.ok()) {
+      ++i;
+    } else {
+      ASSERT_TRUE(absl::IsUnavailable(written.status())) << written.status();
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  ASSERT_TRUE(events.WaitFor(20));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // room for a duplicate
+  std::lock_guard<std::mutex> lock(events.mu);
+  ASSERT_EQ(events.revisions.size(), 20u);
+  for (size_t i = 0; i < events.revisions.size(); ++i) EXPECT_EQ(events.revisions[i], static_cast<int64_t>(i + 1));
+  EXPECT_EQ(events.keys.back(), "/w/b9");
+  EXPECT_FALSE(events.error.has_value());
+}
+
+// Writes made while the watch stream is down (from another client) are replayed on reconnect.
+TEST_F(EtcdStoreTest, EventsWrittenWhileTheStreamWasDownAreReplayed) {
+  std::unique_ptr<EtcdStore> watcher_store = Open();
+  ASSERT_NE(watcher_store, nullptr);
+  Events events;
+  auto watch = watcher_store->Watch("/r/", 0, events.OnEvents(), events.OnError());
+  ASSERT_TRUE(watch.ok());
+  ASSERT_TRUE(watcher_store->Create("/r/first", "v").ok());
+  ASSERT_TRUE(events.WaitFor(1));
+  ASSERT_TRUE(server_->Stop().ok());
+  ASSERT_TRUE(server_->Restart().ok());
+  std::unique_ptr<EtcdStore> writer = Open();  // a fresh connection writes at once
+  ASSERT_NE(writer, nullptr);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(writer->Create(absl::StrCat("/r/k", i), "v").ok());
+  ASSERT_TRUE(events.WaitFor(6));
+  std::lock_guard<std::mutex> lock(events.mu);
+  EXPECT_EQ(events.revisions, (std::vector<int64_t>{1, 2, 3, 4, 5, 6}));
+}
+
+TEST_F(EtcdStoreTest, FailsOverToALiveEndpoint) {
+  EtcdOptions options = OptionsFor("http://127.0.0.1:1");  // nothing listens on port 1
+  options.endpoints.push_back(server_->client_url());
+  options.dial_timeout = absl::Seconds(1);
+  auto store = EtcdStore::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto created = (*store)->Create("/f", "v");
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ((*store)->Get("/f")->value, "v");
+}
+
+TEST_F(EtcdStoreTest, BadEndpointsAreInvalidArguments) {
+  EtcdOptions options = OptionsFor("127.0.0.1:2379");
+  EXPECT_EQ(EtcdStore::Open(options).status().code(), absl::StatusCode::kInvalidArgument);
+  options.endpoints = {};
+  EXPECT_EQ(EtcdStore::Open(options).status().code(), absl::StatusCode::kInvalidArgument);
+  options.endpoints = {server_->client_url()};
+  options.cert_file = "/nonexistent.crt";
+  options.key_file = "/nonexistent.key";
+  EXPECT_EQ(EtcdStore::Open(options).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(EtcdStoreTest, OpenWithoutAnyLiveEndpointIsUnavailable) {
+  EtcdOptions options = OptionsFor("http://127.0.0.1:1");
+  options.dial_timeout = absl::Milliseconds(500);
+  EXPECT_EQ(EtcdStore::Open(options).status().code(), absl::StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace skiff::storage

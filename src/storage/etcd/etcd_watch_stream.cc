@@ -1,0 +1,216 @@
+#include "storage/etcd/etcd_watch_stream.h"
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "spdlog/spdlog.h"
+
+namespace skiff::storage {
+
+struct EtcdWatchStream::Watcher {
+  int64_t id = 0;
+  std::string key;
+  std::string range_end;
+  WatchCallback on_events;
+  WatchErrorCallback on_error;
+  std::atomic<int64_t> resume_revision{0};  // etcd revision to (re)start from
+  std::mutex delivery_mu;                   // held while a callback runs
+  bool stopped = false;                     // under delivery_mu: no more callbacks
+};
+
+class EtcdWatchStream::Handle : public WatchHandle {
+ public:
+  Handle(EtcdWatchStream* stream, int64_t id) : stream_(stream), id_(id) {}
+  ~Handle() override { stream_->Remove(id_); }
+
+ private:
+  EtcdWatchStream* stream_;
+  int64_t id_;
+};
+
+EtcdWatchStream::EtcdWatchStream(EtcdClient* client) : client_(client) {
+  thread_ = std::thread([this] { Run(); });
+}
+
+EtcdWatchStream::~EtcdWatchStream() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    if (context_) context_->TryCancel();
+  }
+  thread_.join();
+}
+
+std::unique_ptr<WatchHandle> EtcdWatchStream::Add(const std::string& prefix, int64_t after_revision,
+                                                  WatchCallback on_events, WatchErrorCallback on_error) {
+  auto watcher = std::make_shared<Watcher>();
+  const std::string etcd_prefix = client_->keys().ToEtcd(prefix);
+  watcher->key = etcd_prefix.empty() ? std::string(1, '\0') : etcd_prefix;
+  watcher->range_end = PrefixRangeEnd(etcd_prefix);
+  watcher->on_events = std::move(on_events);
+  watcher->on_error = std::move(on_error);
+  watcher->resume_revision = std::max<int64_t>(after_revision, 0) + kRevisionOffset + 1;
+  std::lock_guard<std::mutex> lock(mu_);
+  watcher->id = next_id_++;
+  watchers_[watcher->id] = watcher;
+  SendCreate(*watcher);
+  return std::make_unique<Handle>(this, watcher->id);
+}
+
+void EtcdWatchStream::SendCreate(const Watcher& watcher) {
+  if (!stream_) return;  // the reader thread creates it when the stream is up
+  etcdserverpb::WatchRequest request;
+  auto* create = request.mutable_create_request();
+  create->set_key(watcher.key);
+  create->set_range_end(watcher.range_end);
+  create->set_start_revision(watcher.resume_revision.load());
+  create->set_prev_kv(true);
+  create->set_progress_notify(true);
+  create->set_watch_id(watcher.id);
+  // A failed write means the stream broke: the reader sees it and re-creates every watcher.
+  stream_->Write(request);
+}
+
+void EtcdWatchStream::Remove(int64_t id) {
+  std::shared_ptr<Watcher> watcher;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = watchers_.find(id);
+    if (it != watchers_.end()) {
+      watcher = it->second;
+      watchers_.erase(it);
+      if (stream_) {
+        etcdserverpb::WatchRequest request;
+        request.mutable_cancel_request()->set_watch_id(id);
+        stream_->Write(request);
+      }
+    }
+  }
+  if (watcher) {
+    std::lock_guard<std::mutex> lock(watcher->delivery_mu);  // waits for a running callback
+    watcher->stopped = true;
+  }
+}
+
+void EtcdWatchStream::Run() {
+  auto backoff = std::chrono::milliseconds(100);
+  const auto max_backoff = absl::ToChronoMilliseconds(client_->options().dial_timeout);
+  while (true) {
+    size_t index = 0;
+    std::shared_ptr<grpc::Channel> channel = client_->CurrentChannel(&index);
+    auto stub = etcdserverpb::Watch::NewStub(channel);
+    auto context = std::make_shared<grpc::ClientContext>();
+    // As etcd's own client: a member cut off from the leader ends the stream instead of going quiet.
+    context->AddMetadata("hasleader", "true");
+    std::shared_ptr<Stream> stream;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return;
+      context_ = context;
+      stream = std::shared_ptr<Stream>(stub->Watch(context.get()));
+      stream_ = stream;
+      for (const auto& [id, watcher] : watchers_) SendCreate(*watcher);
+    }
+    etcdserverpb::WatchResponse response;
+    bool received = false;
+    while (stream->Read(&response)) {
+      received = true;
+      OnResponse(response);
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stream_.reset();
+      context_.reset();
+      if (stopping_) return;
+    }
+    grpc::Status status = stream->Finish();
+    spdlog::warn("etcd watch stream to {} ended ({}); reconnecting", client_->options().endpoints[index],
+                 status.error_message());
+    client_->FailedOver(index);
+    if (received) backoff = std::chrono::milliseconds(100);
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min<std::chrono::milliseconds>(backoff * 2, max_backoff);
+  }
+}
+
+void EtcdWatchStream::OnResponse(const etcdserverpb::WatchResponse& response) {
+  int64_t header_revision = response.header().revision();
+  std::vector<std::shared_ptr<Watcher>> targets;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (response.watch_id() == -1) {  // progress for the whole stream (all watchers are synced)
+      for (const auto& [id, watcher] : watchers_) targets.push_back(watcher);
+    } else if (auto it = watchers_.find(response.watch_id()); it != watchers_.end()) {
+      targets.push_back(it->second);
+      if (response.canceled()) watchers_.erase(it);
+    }
+  }
+  if (response.canceled()) {
+    if (targets.empty()) return;  // our own cancel
+    if (response.compact_revision() > 0) {
+      Fail(targets.front(), absl::OutOfRangeError(absl::StrCat(
+                                "etcd watch: history before revision ", response.compact_revision() - kRevisionOffset,
+                                " has been compacted")));
+    } else {
+      Fail(targets.front(), absl::UnavailableError(absl::StrCat("etcd canceled the watch: ", response.cancel_reason())));
+    }
+    return;
+  }
+  if (response.events_size() > 0) {
+    for (const auto& watcher : targets) Deliver(*watcher, response);
+    observed_revision_ = std::max(observed_revision_.load(), response.events(response.events_size() - 1).kv().mod_revision());
+    return;
+  }
+  if (!response.created() && header_revision > 0) {
+    // A progress notification: nothing under this watch changed up to header_revision.
+    for (const auto& watcher : targets) {
+      int64_t resume = watcher->resume_revision.load();
+      while (resume < header_revision + 1 && !watcher->resume_revision.compare_exchange_weak(resume, header_revision + 1)) {
+      }
+    }
+    observed_revision_ = std::max(observed_revision_.load(), header_revision);
+  }
+}
+
+void EtcdWatchStream::Deliver(Watcher& watcher, const etcdserverpb::WatchResponse& response) {
+  std::vector<WatchEvent> events;
+  events.reserve(response.events_size());
+  int64_t resume = watcher.resume_revision.load();
+  int64_t newest = 0;
+  for (const mvccpb::Event& event : response.events()) {
+    if (event.kv().mod_revision() < resume) continue;  // already delivered before a reconnect
+    WatchEvent out;
+    out.kv.key = client_->keys().FromEtcd(event.kv().key());
+    out.kv.mod_revision = event.kv().mod_revision() - kRevisionOffset;
+    if (event.type() == mvccpb::Event::DELETE) {
+      out.type = WatchEvent::Type::kDelete;
+      out.kv.value = event.prev_kv().value();
+      out.kv.create_revision = event.prev_kv().create_revision() - kRevisionOffset;
+      if (!event.has_prev_kv()) out.kv.create_revision = 0;  // its history was compacted
+    } else {
+      out.type = WatchEvent::Type::kPut;
+      out.kv.value = event.kv().value();
+      out.kv.create_revision = event.kv().create_revision() - kRevisionOffset;
+      out.created = event.kv().create_revision() == event.kv().mod_revision();
+    }
+    newest = event.kv().mod_revision();
+    events.push_back(std::move(out));
+  }
+  if (events.empty()) return;
+  std::lock_guard<std::mutex> lock(watcher.delivery_mu);
+  if (watcher.stopped) return;
+  watcher.on_events(events);
+  watcher.resume_revision = newest + 1;
+}
+
+void EtcdWatchStream::Fail(const std::shared_ptr<Watcher>& watcher, const absl::Status& error) {
+  std::lock_guard<std::mutex> lock(watcher->delivery_mu);
+  if (watcher->stopped) return;
+  watcher->stopped = true;
+  if (watcher->on_error) watcher->on_error(error);
+}
+
+}  // namespace skiff::storage

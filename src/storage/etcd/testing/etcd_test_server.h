@@ -1,0 +1,53 @@
+// EtcdTestServer: a private one-member etcd for tests — started from the installed `etcd` binary
+// on free loopback ports with its data in a directory the test owns, stopped (or killed, or
+// restarted on the same ports and data) by its PID. Never touches a system etcd.
+//
+// Thread-safety: one thread drives a server. Ownership: the destructor stops the process (SIGTERM,
+// then SIGKILL) and reaps it; the data directory stays (the test removes it).
+// Failure: Start returns NotFound when no etcd binary is installed (callers skip, or fail in CI —
+// see SkipUnlessEtcdInstalled), Unavailable when it does not come up.
+#ifndef SKIFF_STORAGE_ETCD_TESTING_ETCD_TEST_SERVER_H_
+#define SKIFF_STORAGE_ETCD_TESTING_ETCD_TEST_SERVER_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace skiff::storage {
+
+class EtcdTestServer {
+ public:
+  // Starts etcd with its data under `data_dir` (created if missing), its log in data_dir + ".log".
+  static absl::StatusOr<std::unique_ptr<EtcdTestServer>> Start(const std::string& data_dir);
+  ~EtcdTestServer();
+
+  // The client URL, e.g. "http://127.0.0.1:41234".
+  const std::string& client_url() const { return client_url_; }
+  pid_t pid() const { return pid_; }
+
+  absl::Status Kill();     // SIGKILL, as a crash
+  absl::Status Stop();     // SIGTERM, clean shutdown
+  absl::Status Restart();  // starts it again on the same ports and data (after Kill or Stop)
+
+  // The installed etcd binary, or "" when none.
+  static std::string BinaryPath();
+
+ private:
+  EtcdTestServer() = default;
+  absl::Status Launch();
+  absl::Status Signal(int signal);
+
+  std::string binary_;
+  std::string data_dir_;
+  std::string client_url_;
+  std::string peer_url_;
+  pid_t pid_ = 0;
+};
+
+}  // namespace skiff::storage
+
+#endif  // SKIFF_STORAGE_ETCD_TESTING_ETCD_TEST_SERVER_H_
