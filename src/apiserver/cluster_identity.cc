@@ -18,14 +18,22 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr char kPrefix[] = "/bootstrap/";
 constexpr int kIterations = 100000;
 constexpr int kKeyBytes = 32, kSaltBytes = 16, kNonceBytes = 12, kTagBytes = 16;
 
-std::string StoreKey(const std::string& token) {
+// "/bootstrap/registry/": the clusters of one etcd told apart by --etcd-prefix keep apart.
+std::string ScopePrefix(const std::string& scope) {
+  std::string s(scope);
+  while (!s.empty() && s.back() == '/') s.pop_back();
+  if (!s.empty() && s.front() != '/') s.insert(0, "/");
+  return absl::StrCat("/bootstrap", s, "/");
+}
+
+std::string StoreKey(const std::string& token, const std::string& scope) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), digest);
-  return absl::StrCat(kPrefix, absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(digest), 12)));
+  return absl::StrCat(ScopePrefix(scope),
+                      absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(digest), 12)));
 }
 
 absl::StatusOr<std::string> DeriveKey(const std::string& token, const std::string& salt, int iterations) {
@@ -82,8 +90,8 @@ absl::Status Materialize(const json::object& files, const std::string& data_dir)
   return absl::OkStatus();
 }
 
-absl::Status NoOtherCluster(storage::Store* store) {
-  auto others = store->List(kPrefix);
+absl::Status NoOtherCluster(storage::Store* store, const std::string& scope) {
+  auto others = store->List(ScopePrefix(scope));
   if (!others.ok()) return others.status();
   if (!others->kvs.empty()) {
     return absl::FailedPreconditionError(
@@ -165,11 +173,11 @@ absl::StatusOr<std::string> OpenWithToken(const std::string& envelope, const std
 }
 
 absl::StatusOr<bool> FetchClusterIdentity(storage::Store* store, const std::string& data_dir,
-                                          const std::string& token) {
-  auto stored = store->Get(StoreKey(token));
+                                          const std::string& token, const std::string& scope) {
+  auto stored = store->Get(StoreKey(token, scope));
   if (!stored.ok()) {
     if (!absl::IsNotFound(stored.status())) return stored.status();
-    if (auto s = NoOtherCluster(store); !s.ok()) return s;
+    if (auto s = NoOtherCluster(store, scope); !s.ok()) return s;
     return false;
   }
   auto files = OpenStored(stored->value, token);
@@ -178,15 +186,16 @@ absl::StatusOr<bool> FetchClusterIdentity(storage::Store* store, const std::stri
   return true;
 }
 
-absl::Status PublishClusterIdentity(storage::Store* store, const std::string& data_dir, const std::string& token) {
+absl::Status PublishClusterIdentity(storage::Store* store, const std::string& data_dir, const std::string& token,
+                                    const std::string& scope) {
   for (int attempt = 0; attempt < 2; ++attempt) {
-    auto fetched = FetchClusterIdentity(store, data_dir, token);  // checks ours against a stored one
+    auto fetched = FetchClusterIdentity(store, data_dir, token, scope);  // checks ours against a stored one
     if (!fetched.ok() || *fetched) return fetched.status();
     auto files = ReadIdentity(data_dir);
     if (!files.ok()) return files.status();
     auto sealed = SealWithToken(json::serialize(*files), token);
     if (!sealed.ok()) return sealed.status();
-    auto created = store->Create(StoreKey(token), *sealed);
+    auto created = store->Create(StoreKey(token, scope), *sealed);
     if (created.ok()) return absl::OkStatus();
     if (!absl::IsAlreadyExists(created.status())) return created.status();
     // Another server published first: compare with its identity.

@@ -1,7 +1,8 @@
 // ClusterIdentity: how several `skiff server` processes on one store share one cluster identity,
 // the way k3s shares its bootstrap data: the files that make a cluster (the CA certificate and key,
 // the ServiceAccount signing key, the admin and node tokens) are kept in the store itself, under
-// /bootstrap/<hash of the token>, encrypted with AES-256-GCM under a key derived from the servers'
+// /bootstrap/<scope>/<hash of the token> (scope: the --etcd-prefix, so clusters sharing one etcd
+// under different prefixes keep apart), encrypted with AES-256-GCM under a key derived from the servers'
 // shared token (PBKDF2-HMAC-SHA256, random salt). The first server given --token publishes its
 // files; every later server given the same token fetches them into its data dir before it issues
 // its own serving certificate from the shared CA. Nothing secret is readable from the store
@@ -30,11 +31,12 @@ const std::vector<std::string>& ClusterIdentityFiles();
 // When the store holds the cluster identity for `token`: writes its files into `data_dir` (files
 // already there must be equal) and answers true. False when the store holds none yet.
 absl::StatusOr<bool> FetchClusterIdentity(storage::Store* store, const std::string& data_dir,
-                                          const std::string& token);
+                                          const std::string& token, const std::string& scope = "/registry");
 
 // Stores the identity files of `data_dir` (all must exist) for `token`, unless the store has it
 // already (then they must match, as after FetchClusterIdentity).
-absl::Status PublishClusterIdentity(storage::Store* store, const std::string& data_dir, const std::string& token);
+absl::Status PublishClusterIdentity(storage::Store* store, const std::string& data_dir, const std::string& token,
+                                    const std::string& scope = "/registry");
 
 // The encryption itself (exposed for tests): a self-describing JSON envelope and its inverse.
 absl::StatusOr<std::string> SealWithToken(const std::string& plaintext, const std::string& token);

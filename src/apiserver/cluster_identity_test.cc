@@ -58,7 +58,7 @@ TEST_F(ClusterIdentityTest, ALaterServerTakesTheFirstServersIdentity) {
   ASSERT_TRUE(nothing_yet.ok()) << nothing_yet.status();
   EXPECT_FALSE(*nothing_yet);
   ASSERT_TRUE(PublishClusterIdentity(store_.get(), Dir("first"), "s3cret").ok());
-  auto stored = store_->List("/bootstrap/");
+  auto stored = store_->List("/bootstrap/registry/");
   ASSERT_TRUE(stored.ok());
   ASSERT_EQ(stored->kvs.size(), 1u);
   EXPECT_EQ(stored->kvs[0].value.find("content of"), std::string::npos);  // encrypted
@@ -84,6 +84,10 @@ TEST_F(ClusterIdentityTest, AnotherTokenOrAnotherClustersDataDirIsRefused) {
   EXPECT_TRUE(absl::IsFailedPrecondition(wrong.status())) << wrong.status();
   EXPECT_NE(wrong.status().message().find("another --token"), std::string::npos);
   EXPECT_FALSE(std::filesystem::exists(Path("second", "pki/ca.key")));
+  // Another cluster in the same store under another prefix is no conflict.
+  auto elsewhere = FetchClusterIdentity(store_.get(), Dir("second"), "other", "/other-cluster");
+  ASSERT_TRUE(elsewhere.ok()) << elsewhere.status();
+  EXPECT_FALSE(*elsewhere);
 
   // A data dir with a CA of its own (another cluster's) does not join.
   ASSERT_TRUE(base::WriteFileAtomically(Path("second", "pki/ca.crt"), "another CA", 0644, base::ParentDirs::kCreate)

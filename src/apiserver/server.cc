@@ -227,7 +227,8 @@ absl::Status Server::Start() {
   http_options.max_mutating_requests_inflight = options_.max_mutating_requests_inflight;
   http_options.serve_inline = [](const http::HttpRequest& req) { return ApiHandler::IsProbe(req.path); };
   if (!options_.cluster_token.empty()) {
-    auto joined = FetchClusterIdentity(parts_->store.get(), options_.data_dir, options_.cluster_token);
+    auto joined = FetchClusterIdentity(parts_->store.get(), options_.data_dir, options_.cluster_token,
+                                       options_.etcd.prefix);
     if (!joined.ok()) return joined.status();
     if (*joined) spdlog::info("cluster identity (CA, ServiceAccount key, tokens) taken from the store");
   }
@@ -257,7 +258,9 @@ absl::Status Server::Start() {
   if (!sa_tokens.ok()) return sa_tokens.status();
   parts_->service_account_tokens = std::move(*sa_tokens);
   if (!options_.cluster_token.empty() && options_.service_account_key_file.empty()) {
-    if (auto s = PublishClusterIdentity(parts_->store.get(), options_.data_dir, options_.cluster_token); !s.ok())
+    if (auto s = PublishClusterIdentity(parts_->store.get(), options_.data_dir, options_.cluster_token,
+                                                options_.etcd.prefix);
+        !s.ok())
       return s;
   }
   parts_->authenticator.SetServiceAccountTokens(&parts_->service_account_tokens->verifier());
