@@ -78,7 +78,8 @@ absl::Status StartEtcd(const std::string& binary, const std::string& root, Etcd*
 
 // The index of the server running the controllers (the one whose log has the most recent start
 // beyond what `seen` counted), or -1.
-int Leader(const std::vector<std::unique_ptr<SkiffProcess>>& servers, const std::array<size_t, kServers>& seen) {
+int Leader(const std::vector<std::unique_ptr<SkiffProcess>>& servers,
+           const std::array<size_t, kServers>& seen) {
   for (int i = 0; i < kServers; ++i) {
     if (servers[i]->pid() != 0 && Count(servers[i]->log_path(), kControllers) > seen[i]) return i;
   }
@@ -117,13 +118,15 @@ int Main(int argc, char** argv) {
     if (!server.ok()) return fail("create", server.status());
     (*server)->set_extra_args(args);
     // One at a time: the first publishes the cluster identity the others take.
-    if (auto started = (*server)->Start(std::chrono::seconds(60)); !started.ok()) return fail("start", started.status());
+    if (auto started = (*server)->Start(std::chrono::seconds(60)); !started.ok())
+      return fail("start", started.status());
     servers.push_back(*std::move(server));
   }
   std::array<size_t, kServers> seen{};
   int leader = -1;
   for (int i = 0; i < 400 && leader < 0; ++i, SleepMs(50)) leader = Leader(servers, seen);
-  if (leader < 0) return fail("first leader", absl::DeadlineExceededError("no server started its controllers"));
+  if (leader < 0)
+    return fail("first leader", absl::DeadlineExceededError("no server started its controllers"));
 
   std::vector<int64_t> controllers_ns, scheduler_ns;
   for (int round = 0; round < rounds; ++round) {
@@ -142,7 +145,8 @@ int Main(int argc, char** argv) {
     bool scheduler_moves = Count(servers[killed]->log_path(), kScheduler) > 0 &&
                            Count(servers[killed]->log_path(), "default-scheduler: controllers stopped") <
                                Count(servers[killed]->log_path(), kScheduler);
-    while (Clock::now() - t0 < std::chrono::seconds(60) && (controllers < 0 || (scheduler_moves && scheduler < 0))) {
+    while (Clock::now() - t0 < std::chrono::seconds(60) &&
+           (controllers < 0 || (scheduler_moves && scheduler < 0))) {
       for (int i = 0; i < kServers; ++i) {
         if (i == killed) continue;
         int64_t ns = std::chrono::nanoseconds(Clock::now() - t0).count();
@@ -154,11 +158,12 @@ int Main(int argc, char** argv) {
       }
       SleepMs(5);
     }
-    if (controllers < 0) return fail("failover", absl::DeadlineExceededError("no other server took over in 60 s"));
+    if (controllers < 0)
+      return fail("failover", absl::DeadlineExceededError("no other server took over in 60 s"));
     controllers_ns.push_back(controllers);
     if (scheduler >= 0) scheduler_ns.push_back(scheduler);
-    std::printf("round %d: killed server %d; controllers on server %d after %s; scheduler %s\n", round + 1, killed,
-                leader, FormatMs(controllers).c_str(),
+    std::printf("round %d: killed server %d; controllers on server %d after %s; scheduler %s\n", round + 1,
+                killed, leader, FormatMs(controllers).c_str(),
                 scheduler >= 0 ? ("after " + FormatMs(scheduler)).c_str() : "did not move (led elsewhere)");
     std::fflush(stdout);
     if (auto restarted = servers[killed]->Start(std::chrono::seconds(60)); !restarted.ok()) {
@@ -169,15 +174,17 @@ int Main(int argc, char** argv) {
   Report report("API server failover (kill -9 of the leader -> controllers active on another server)");
   report.AddMachine(machine);
   report.Section("conditions");
-  report.Add("servers", absl::StrCat(kServers, " x skiff server --disable-agent on 127.0.0.1, one etcd member (",
-                                     etcd_binary, ") on loopback, each server its own data dir"));
+  report.Add("servers",
+             absl::StrCat(kServers, " x skiff server --disable-agent on 127.0.0.1, one etcd member (",
+                          etcd_binary, ") on loopback, each server its own data dir"));
   report.Add("leader election", extra.empty() ? "skiff defaults: lease 3s, renew deadline 2s, retry 500ms"
                                               : absl::StrJoin(extra, " "));
   report.Add("measured", "SIGKILL -> 'started' in another server's log (polled every 5 ms)");
   report.Add("rounds", std::to_string(rounds));
   report.Section("results");
-  report.Add("controllers failover", absl::StrFormat("median %s, max %s  %s", FormatMs(c.p50_ns), FormatMs(c.max_ns),
-                                                     Verdict(c.max_ns <= 5'000'000'000, "<= 5 s")));
+  report.Add("controllers failover",
+             absl::StrFormat("median %s, max %s  %s", FormatMs(c.p50_ns), FormatMs(c.max_ns),
+                             Verdict(c.max_ns <= 5'000'000'000, "<= 5 s")));
   if (!scheduler_ns.empty()) {
     LatencySummary s = Summarize(scheduler_ns);
     report.Add("scheduler failover", absl::StrFormat("median %s, max %s over %d moves", FormatMs(s.p50_ns),

@@ -40,7 +40,8 @@ absl::StatusOr<std::string> DeriveKey(const std::string& token, const std::strin
   std::string key(kKeyBytes, '\0');
   if (PKCS5_PBKDF2_HMAC(token.data(), static_cast<int>(token.size()),
                         reinterpret_cast<const unsigned char*>(salt.data()), static_cast<int>(salt.size()),
-                        iterations, EVP_sha256(), kKeyBytes, reinterpret_cast<unsigned char*>(key.data())) != 1) {
+                        iterations, EVP_sha256(), kKeyBytes,
+                        reinterpret_cast<unsigned char*>(key.data())) != 1) {
     return absl::InternalError("PBKDF2 failed");
   }
   return key;
@@ -104,15 +105,16 @@ absl::StatusOr<json::object> OpenStored(const std::string& envelope, const std::
   auto plain = OpenWithToken(envelope, token);
   if (!plain.ok()) return plain.status();
   auto parsed = base::ParseJson(*plain);
-  if (!parsed.ok() || !parsed->is_object()) return absl::DataLossError("the stored cluster identity is not JSON");
+  if (!parsed.ok() || !parsed->is_object())
+    return absl::DataLossError("the stored cluster identity is not JSON");
   return parsed->as_object();
 }
 
 }  // namespace
 
 const std::vector<std::string>& ClusterIdentityFiles() {
-  static const auto* files = new std::vector<std::string>{"pki/ca.crt", "pki/ca.key", "pki/service-account.key",
-                                                          "admin.token", "node.token"};
+  static const auto* files = new std::vector<std::string>{
+      "pki/ca.crt", "pki/ca.key", "pki/service-account.key", "admin.token", "node.token"};
   return *files;
 }
 
@@ -129,7 +131,8 @@ absl::StatusOr<std::string> SealWithToken(const std::string& plaintext, const st
   if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kNonceBytes, nullptr) != 1 ||
       EVP_EncryptInit_ex(ctx.get(), nullptr, nullptr, Bytes(*key), Bytes(nonce)) != 1 ||
-      EVP_EncryptUpdate(ctx.get(), Bytes(ciphertext), &len, Bytes(plaintext), static_cast<int>(plaintext.size())) != 1 ||
+      EVP_EncryptUpdate(ctx.get(), Bytes(ciphertext), &len, Bytes(plaintext),
+                        static_cast<int>(plaintext.size())) != 1 ||
       EVP_EncryptFinal_ex(ctx.get(), Bytes(ciphertext) + len, &final_len) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagBytes, tag.data()) != 1) {
     return absl::InternalError("AES-256-GCM encryption failed");
@@ -146,7 +149,8 @@ absl::StatusOr<std::string> SealWithToken(const std::string& plaintext, const st
 
 absl::StatusOr<std::string> OpenWithToken(const std::string& envelope, const std::string& token) {
   auto parsed = base::ParseJson(envelope);
-  if (!parsed.ok() || !parsed->is_object()) return absl::DataLossError("the sealed cluster identity is not JSON");
+  if (!parsed.ok() || !parsed->is_object())
+    return absl::DataLossError("the sealed cluster identity is not JSON");
   std::string salt, nonce, ciphertext, tag;
   int64_t iterations = base::GetInt(*parsed, {"iterations"});
   if (!absl::Base64Unescape(base::GetString(*parsed, {"salt"}), &salt) ||
@@ -168,7 +172,8 @@ absl::StatusOr<std::string> OpenWithToken(const std::string& envelope, const std
                               static_cast<int>(ciphertext.size())) == 1 &&
             EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTagBytes, tag.data()) == 1 &&
             EVP_DecryptFinal_ex(ctx.get(), Bytes(plaintext) + len, &final_len) == 1;
-  if (!ok) return absl::FailedPreconditionError("the token does not decrypt the cluster identity (wrong --token?)");
+  if (!ok)
+    return absl::FailedPreconditionError("the token does not decrypt the cluster identity (wrong --token?)");
   return plaintext;
 }
 
@@ -186,8 +191,8 @@ absl::StatusOr<bool> FetchClusterIdentity(storage::Store* store, const std::stri
   return true;
 }
 
-absl::Status PublishClusterIdentity(storage::Store* store, const std::string& data_dir, const std::string& token,
-                                    const std::string& scope) {
+absl::Status PublishClusterIdentity(storage::Store* store, const std::string& data_dir,
+                                    const std::string& token, const std::string& scope) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto fetched = FetchClusterIdentity(store, data_dir, token, scope);  // checks ours against a stored one
     if (!fetched.ok() || *fetched) return fetched.status();

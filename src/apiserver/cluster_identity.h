@@ -35,8 +35,8 @@ absl::StatusOr<bool> FetchClusterIdentity(storage::Store* store, const std::stri
 
 // Stores the identity files of `data_dir` (all must exist) for `token`, unless the store has it
 // already (then they must match, as after FetchClusterIdentity).
-absl::Status PublishClusterIdentity(storage::Store* store, const std::string& data_dir, const std::string& token,
-                                    const std::string& scope = "/registry");
+absl::Status PublishClusterIdentity(storage::Store* store, const std::string& data_dir,
+                                    const std::string& token, const std::string& scope = "/registry");
 
 // The encryption itself (exposed for tests): a self-describing JSON envelope and its inverse.
 absl::StatusOr<std::string> SealWithToken(const std::string& plaintext, const std::string& token);

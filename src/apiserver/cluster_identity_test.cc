@@ -33,7 +33,9 @@ class ClusterIdentityTest : public ::testing::Test {
     }
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string Path(const std::string& server, const std::string& rel) { return (dir_ / server / rel).string(); }
+  std::string Path(const std::string& server, const std::string& rel) {
+    return (dir_ / server / rel).string();
+  }
   std::string Dir(const std::string& server) { return (dir_ / server).string(); }
 
   std::filesystem::path dir_;
@@ -90,8 +92,9 @@ TEST_F(ClusterIdentityTest, AnotherTokenOrAnotherClustersDataDirIsRefused) {
   EXPECT_FALSE(*elsewhere);
 
   // A data dir with a CA of its own (another cluster's) does not join.
-  ASSERT_TRUE(base::WriteFileAtomically(Path("second", "pki/ca.crt"), "another CA", 0644, base::ParentDirs::kCreate)
-                  .ok());
+  ASSERT_TRUE(
+      base::WriteFileAtomically(Path("second", "pki/ca.crt"), "another CA", 0644, base::ParentDirs::kCreate)
+          .ok());
   auto mixed = FetchClusterIdentity(store_.get(), Dir("second"), "s3cret");
   EXPECT_TRUE(absl::IsFailedPrecondition(mixed.status())) << mixed.status();
   EXPECT_NE(mixed.status().message().find("belongs to another cluster"), std::string::npos);

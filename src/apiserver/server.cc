@@ -10,6 +10,7 @@
 #include "apiserver/api_handler.h"
 #include "apiserver/audit/auditor.h"
 #include "apiserver/auth.h"
+#include "apiserver/cluster_identity.h"
 #include "apiserver/credential_renewal.h"
 #include "apiserver/csr_admission.h"
 #include "apiserver/default_services.h"
@@ -29,7 +30,6 @@
 #include "apiserver/schema_admission.h"
 #include "apiserver/selection.h"
 #include "apiserver/service_account_admission.h"
-#include "apiserver/cluster_identity.h"
 #include "apiserver/service_account_tokens.h"
 #include "apiserver/service_allocations.h"
 #include "apiserver/store_migration.h"
@@ -259,7 +259,7 @@ absl::Status Server::Start() {
   parts_->service_account_tokens = std::move(*sa_tokens);
   if (!options_.cluster_token.empty() && options_.service_account_key_file.empty()) {
     if (auto s = PublishClusterIdentity(parts_->store.get(), options_.data_dir, options_.cluster_token,
-                                                options_.etcd.prefix);
+                                        options_.etcd.prefix);
         !s.ok())
       return s;
   }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/ascii.h"
 #include "absl/time/time.h"
 #include "agent/kubelet/agent.h"
 #include "agent/kubelet/agent_command.h"
@@ -71,10 +72,11 @@ int RunServer(const skiff::apiserver::ServerOptions& options, bool disable_contr
   std::fflush(stdout);
   // Every server (leader or not) keeps its own Lease and the kubernetes Service's endpoints, which
   // list the live servers; it writes as the API server's loopback identity.
-  auto apiserver_client = ClientAs(server, "kube-apiserver", User{.name = "system:apiserver", .groups = {"system:masters"}});
+  auto apiserver_client =
+      ClientAs(server, "kube-apiserver", User{.name = "system:apiserver", .groups = {"system:masters"}});
   skiff::controllers::apiserverendpoints::EndpointReconciler endpoints(
-      apiserver_client.get(), {.address = server.advertise_address(), .port = server.port(),
-                               .host_name = NodeName("")});
+      apiserver_client.get(),
+      {.address = server.advertise_address(), .port = server.port(), .host_name = NodeName("")});
   endpoints.Start();
   // The controllers and the scheduler talk to the storage in-process, under leader election.
   std::unique_ptr<skiff::client::InProcessClient> client;
@@ -183,10 +185,14 @@ int main(int argc, char** argv) {
   server->add_option("--data-dir", server_options.data_dir, "State directory")->capture_default_str();
   server->add_option("--listen", server_options.listen, "HTTPS listen address ADDR:PORT")
       ->capture_default_str();
-  server->add_option("--token", server_options.cluster_token,
-                     "Shared secret of the servers of one cluster on one store: the first server keeps the "
-                     "cluster's CA, ServiceAccount key and tokens in the store encrypted with it, and servers "
-                     "started later with the same token take them from there");
+  server->add_option(
+      "--token", server_options.cluster_token,
+      "Shared secret of the servers of one cluster on one store: the first server keeps the "
+      "cluster's CA, ServiceAccount key and tokens in the store encrypted with it, and servers "
+      "started later with the same token take them from there");
+  std::string cluster_token_file;
+  server->add_option("--token-file", cluster_token_file, "File holding --token (kept out of the process list)")
+      ->excludes("--token");
   server->add_option("--token-auth-file", server_options.token_file,
                      "Static bearer tokens (CSV: token,user,uid,groups)");
   server
@@ -281,6 +287,18 @@ int main(int argc, char** argv) {
       return 2;
     }
     server_options.service_account_max_token_expiration_seconds = absl::ToInt64Seconds(d);
+  }
+  if (!cluster_token_file.empty()) {
+    auto token = skiff::base::ReadFile(cluster_token_file);
+    if (!token.ok()) {
+      std::fprintf(stderr, "--token-file: %s\n", token.status().ToString().c_str());
+      return 2;
+    }
+    server_options.cluster_token = std::string(absl::StripAsciiWhitespace(*token));
+    if (server_options.cluster_token.empty()) {
+      std::fprintf(stderr, "--token-file: %s is empty\n", cluster_token_file.c_str());
+      return 2;
+    }
   }
   skiff::base::RaiseOpenFileLimit();
   if (server->parsed()) {

@@ -268,8 +268,12 @@ def test_three_servers_on_one_etcd_survive_the_leaders_kill9():
     servers = []
     sim = None
     try:
-        for _ in range(3):  # one at a time: the first publishes the cluster identity
-            servers.append(Skiff(extra_args=["--etcd-servers", etcd.url, "--token", token]).start())
+        token_file = os.path.join(etcd.dir, "token")
+        with open(token_file, "w") as f:
+            f.write(token + "\n")
+        for i in range(3):  # one at a time: the first publishes the cluster identity
+            secret = ["--token", token] if i == 0 else ["--token-file", token_file]
+            servers.append(Skiff(extra_args=["--etcd-servers", etcd.url, *secret]).start())
         first = servers[0]
         for s in servers[1:]:  # one cluster identity: the same CA, admin token; every kubectl works
             assert open(os.path.join(s.data_dir, "pki", "ca.crt")).read() == \

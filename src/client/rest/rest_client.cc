@@ -14,13 +14,12 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/escaping.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "api/errors.h"
 #include "api/object_meta.h"
 #include "base/file.h"
 #include "base/json.h"
-#include "client/rest/server_balancer.h"
 #include "boost/asio/connect.hpp"
 #include "boost/asio/ip/address.hpp"
 #include "boost/asio/ip/tcp.hpp"
@@ -31,6 +30,7 @@
 #include "boost/beast/ssl.hpp"
 #include "boost/json.hpp"
 #include "boost/url/parse.hpp"
+#include "client/rest/server_balancer.h"
 #include "spdlog/spdlog.h"
 #include "yaml-cpp/yaml.h"
 
@@ -564,7 +564,8 @@ class RestClient::Impl {
         conn->set_server(server);
         return conn;
       }
-      if (endpoints_.size() > 1) spdlog::warn("API server {}: {}", endpoints_[server].url, std::string(last.message()));
+      if (endpoints_.size() > 1)
+        spdlog::warn("API server {}: {}", endpoints_[server].url, std::string(last.message()));
       balancer_->ReportFailure(server);
     }
     return last;
@@ -602,10 +603,12 @@ class RestClient::Impl {
   }
 
   // Points `req` at `target` on the server `conn` is connected to.
-  void Address(http::request<http::string_body>& req, const Connection& conn, const std::string& target) const {
+  void Address(http::request<http::string_body>& req, const Connection& conn,
+               const std::string& target) const {
     const Endpoint& ep = endpoints_[conn.server()];
     req.target(ep.path_prefix + target);
-    req.set(http::field::host, ep.host_is_ip || ep.port == "443" ? ep.host : absl::StrCat(ep.host, ":", ep.port));
+    req.set(http::field::host,
+            ep.host_is_ip || ep.port == "443" ? ep.host : absl::StrCat(ep.host, ":", ep.port));
   }
 
   absl::StatusOr<RawResponse> Do(http::verb verb, const std::string& target, std::string body,

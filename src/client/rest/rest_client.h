@@ -11,12 +11,11 @@
 // RestConfig::max_connections in flight). Each watch gets its own connection and thread, reading the
 // chunked stream of line-delimited JSON events (with allowWatchBookmarks=true).
 //
-// Thread-safety: every method may be called concurrently (SetClientCertificate too). Watch handlers run on the watch's own
-// thread, one event at a time.
-// Ownership: the client owns its connections; a WatchHandle must be destroyed before its client.
-// Failure: API errors become absl::Status values carrying the server's metav1.Status (HTTP code,
-// reason, details), so HttpCode() and api::StatusObject() see exactly what the server said;
-// transport failures (connect, TLS, timeouts) are Unavailable / DeadlineExceeded. A watch whose
+// Thread-safety: every method may be called concurrently (SetClientCertificate too). Watch handlers run on
+// the watch's own thread, one event at a time. Ownership: the client owns its connections; a WatchHandle must
+// be destroyed before its client. Failure: API errors become absl::Status values carrying the server's
+// metav1.Status (HTTP code, reason, details), so HttpCode() and api::StatusObject() see exactly what the
+// server said; transport failures (connect, TLS, timeouts) are Unavailable / DeadlineExceeded. A watch whose
 // resourceVersion is too old ends with OutOfRange (HTTP 410) through its WatchEndHandler.
 #ifndef SKIFF_CLIENT_REST_REST_CLIENT_H_
 #define SKIFF_CLIENT_REST_REST_CLIENT_H_

@@ -113,14 +113,17 @@ absl::Status EndpointReconciler::RenewOwnLease() {
       {"name", lease_name_},
       {"namespace", "kube-system"},
       {"labels", {{kIdentityLabel, "kube-apiserver"}, {"kubernetes.io/hostname", options_.host_name}}},
-      {"annotations", {{kAddressAnnotation, options_.address}, {kPortAnnotation, std::to_string(options_.port)}}}};
+      {"annotations",
+       {{kAddressAnnotation, options_.address}, {kPortAnnotation, std::to_string(options_.port)}}}};
   auto current = client_->Get(Leases(), "kube-system", lease_name_);
   if (!current.ok()) {
     if (client::HttpCode(current.status()) != 404) return current.status();
-    json::value lease = {
-        {"metadata", metadata},
-        {"spec",
-         {{"holderIdentity", lease_name_}, {"leaseDurationSeconds", seconds}, {"acquireTime", now}, {"renewTime", now}}}};
+    json::value lease = {{"metadata", metadata},
+                         {"spec",
+                          {{"holderIdentity", lease_name_},
+                           {"leaseDurationSeconds", seconds},
+                           {"acquireTime", now},
+                           {"renewTime", now}}}};
     auto created = client_->Create(Leases(), "kube-system", std::move(lease));
     return created.ok() ? absl::OkStatus() : created.status();
   }
@@ -137,8 +140,9 @@ absl::Status EndpointReconciler::RenewOwnLease() {
 }
 
 absl::StatusOr<EndpointReconciler::Servers> EndpointReconciler::LiveServers(bool include_self) {
-  auto leases = client_->List(Leases(), "kube-system",
-                              client::ListOptions{.label_selector = absl::StrCat(kIdentityLabel, "=kube-apiserver")});
+  auto leases =
+      client_->List(Leases(), "kube-system",
+                    client::ListOptions{.label_selector = absl::StrCat(kIdentityLabel, "=kube-apiserver")});
   if (!leases.ok()) return leases.status();
   absl::Time now = clock_->Now();
   Servers live;
@@ -157,7 +161,8 @@ absl::StatusOr<EndpointReconciler::Servers> EndpointReconciler::LiveServers(bool
     absl::Duration duration = absl::Seconds(base::GetInt(*lease, {"spec", "leaseDurationSeconds"}, 15));
     if (now - observed_at >= duration * kForgetAfterDurations) {
       absl::Status deleted = client_->Delete(Leases(), "kube-system", name);
-      if (deleted.ok()) spdlog::info("kubernetes endpoints: deleted the lease of a long-gone API server, {}", name);
+      if (deleted.ok())
+        spdlog::info("kubernetes endpoints: deleted the lease of a long-gone API server, {}", name);
       continue;
     }
     if (now - observed_at >= duration) continue;
@@ -180,10 +185,12 @@ absl::Status EndpointReconciler::WriteEndpoints(const Servers& servers) {
   for (const auto& [port, ips] : by_port) {
     json::array addresses;
     for (const auto& ip : ips) addresses.push_back(json::object{{"ip", ip}});
-    subsets.push_back(json::object{{"addresses", std::move(addresses)}, {"ports", json::array{HttpsPort(port)}}});
+    subsets.push_back(
+        json::object{{"addresses", std::move(addresses)}, {"ports", json::array{HttpsPort(port)}}});
   }
   json::value endpoints = {
-      {"metadata", {{"name", kServiceName}, {"labels", {{"endpointslice.kubernetes.io/skip-mirror", "true"}}}}},
+      {"metadata",
+       {{"name", kServiceName}, {"labels", {{"endpointslice.kubernetes.io/skip-mirror", "true"}}}}},
       {"subsets", subsets}};
   if (auto s = Converge(client_, Endpoints(), kServiceName, "subsets", subsets, endpoints); !s.ok()) return s;
 
@@ -196,23 +203,28 @@ absl::Status EndpointReconciler::WriteEndpoints(const Servers& servers) {
     wanted.insert(name);
     json::array list;
     for (const auto& ip : ips) {
-      list.push_back(json::object{{"addresses", json::array{json::value(ip)}}, {"conditions", {{"ready", true}}}});
+      list.push_back(
+          json::object{{"addresses", json::array{json::value(ip)}}, {"conditions", {{"ready", true}}}});
     }
-    json::value slice = {{"metadata", {{"name", name}, {"labels", {{"kubernetes.io/service-name", kServiceName}}}}},
-                         {"addressType", ips.front().find(':') == std::string::npos ? "IPv4" : "IPv6"},
-                         {"endpoints", list},
-                         {"ports", json::array{HttpsPort(port)}}};
+    json::value slice = {
+        {"metadata", {{"name", name}, {"labels", {{"kubernetes.io/service-name", kServiceName}}}}},
+        {"addressType", ips.front().find(':') == std::string::npos ? "IPv4" : "IPv6"},
+        {"endpoints", list},
+        {"ports", json::array{HttpsPort(port)}}};
     if (auto s = Converge(client_, Slices(), name, "endpoints", list, slice); !s.ok()) return s;
     if (auto s = Converge(client_, Slices(), name, "ports", slice.at("ports"), slice); !s.ok()) return s;
   }
   if (by_port.empty()) {  // no live server: the slice stays, empty
-    json::value slice = {{"metadata", {{"name", kServiceName}, {"labels", {{"kubernetes.io/service-name", kServiceName}}}}},
-                         {"addressType", "IPv4"},
-                         {"endpoints", json::array{}}};
-    if (auto s = Converge(client_, Slices(), kServiceName, "endpoints", json::array{}, slice); !s.ok()) return s;
+    json::value slice = {
+        {"metadata", {{"name", kServiceName}, {"labels", {{"kubernetes.io/service-name", kServiceName}}}}},
+        {"addressType", "IPv4"},
+        {"endpoints", json::array{}}};
+    if (auto s = Converge(client_, Slices(), kServiceName, "endpoints", json::array{}, slice); !s.ok())
+      return s;
   }
-  auto slices = client_->List(Slices(), "default",
-                              client::ListOptions{.label_selector = absl::StrCat("kubernetes.io/service-name=", kServiceName)});
+  auto slices = client_->List(
+      Slices(), "default",
+      client::ListOptions{.label_selector = absl::StrCat("kubernetes.io/service-name=", kServiceName)});
   if (!slices.ok()) return slices.status();
   for (const auto& slice : slices->items) {
     std::string name = base::GetString(*slice, {"metadata", "name"});

@@ -18,7 +18,8 @@ class EndpointReconcilerTest : public ::testing::Test {
  protected:
   std::unique_ptr<EndpointReconciler> Server(const std::string& ip, int port) {
     return std::make_unique<EndpointReconciler>(
-        &fake_, EndpointReconcilerOptions{.address = ip, .port = port, .host_name = "host", .clock = &clock_});
+        &fake_,
+        EndpointReconcilerOptions{.address = ip, .port = port, .host_name = "host", .clock = &clock_});
   }
   // "ip:port ip:port" from the Endpoints' subsets.
   std::string EndpointsText() {
@@ -59,7 +60,8 @@ TEST_F(EndpointReconcilerTest, AServerAnnouncesItselfInALeaseAndTheEndpoints) {
   ASSERT_TRUE(a->ReconcileOnce().ok());
   client::Object lease = fake_.Peek(leases_, "kube-system", "apiserver-10-0-0-1-6443");
   ASSERT_TRUE(lease);
-  EXPECT_EQ(base::GetString(*lease, {"metadata", "labels", "apiserver.kubernetes.io/identity"}), "kube-apiserver");
+  EXPECT_EQ(base::GetString(*lease, {"metadata", "labels", "apiserver.kubernetes.io/identity"}),
+            "kube-apiserver");
   EXPECT_EQ(base::GetString(*lease, {"spec", "holderIdentity"}), "apiserver-10-0-0-1-6443");
   EXPECT_EQ(base::GetInt(*lease, {"spec", "leaseDurationSeconds"}), 6);
   EXPECT_EQ(EndpointsText(), "10.0.0.1:6443");
@@ -120,7 +122,8 @@ TEST_F(EndpointReconcilerTest, ServersOnDifferentPortsGetASubsetAndASliceEach) {
 }
 
 TEST_F(EndpointReconcilerTest, LongDeadLeasesAreDeletedAndLeasesWithoutAddressIgnored) {
-  ASSERT_TRUE(fake_.Create(leases_, "kube-system", *base::ParseJson(R"({"metadata":{"name":"kube-apiserver-x",
+  ASSERT_TRUE(fake_
+                  .Create(leases_, "kube-system", *base::ParseJson(R"({"metadata":{"name":"kube-apiserver-x",
       "labels":{"apiserver.kubernetes.io/identity":"kube-apiserver"}},"spec":{"leaseDurationSeconds":3600}})"))
                   .ok());
   auto a = Server("10.0.0.1", 6443), b = Server("10.0.0.2", 6443);
