@@ -28,6 +28,9 @@ struct CreateOptions {
   // Also run the creates as a user who is not cluster-admin (a static token bound to a Role by a
   // RoleBinding) and report both runs: the cost of RBAC decisions on the write path.
   bool compare_rbac_user = false;
+  // Also measure a fresh server on a private one-member etcd (started on loopback ports with a
+  // temporary data dir on the same disk) and report both stores side by side.
+  bool compare_etcd = false;
 };
 
 struct CreateResult {

@@ -13,6 +13,8 @@ packages=(
   containerd runc containernetworking-plugins nftables iproute2
   # test images and tools: busybox for test containers, OCI tooling, dig
   busybox-static umoci skopeo dnsutils
+  # the etcd store backend and its tests (3.4 on Debian 12); tests start their own on free ports
+  etcd-server etcd-client
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -24,4 +26,11 @@ if ((${#missing[@]})); then
   [[ $(id -u) -ne 0 ]] && sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# Debian's etcd-server starts a system etcd (unauthenticated, on 127.0.0.1:2379) that skiff does not
+# use: when this script is what installed it, stop it and keep it from starting at boot. An etcd the
+# machine already had is left alone.
+if [[ " ${missing[*]:-} " == *" etcd-server "* ]] && command -v systemctl >/dev/null &&
+   systemctl list-unit-files etcd.service >/dev/null 2>&1; then
+  ${sudo_cmd:-} systemctl disable --now etcd.service || true
 fi

@@ -83,8 +83,10 @@ std::string MigratedKey(const std::string& key) {
   if (plural_end == std::string::npos) return key;
   std::string group = key.substr(root.size(), group_end - root.size());
   std::string plural = key.substr(group_end + 1, plural_end - group_end - 1);
-  if (group == "core") group.clear();
-  else if (!IsBuiltinStorageGroup(group) && group.find('.') == std::string::npos) return key;  // not a group
+  if (group == "core")
+    group.clear();
+  else if (!IsBuiltinStorageGroup(group) && group.find('.') == std::string::npos)
+    return key;  // not a group
   return absl::StrCat(ResourcePrefix(group, plural), key.substr(plural_end + 1));
 }
 

@@ -17,7 +17,8 @@ TEST(KeyLayoutTest, ResourcePrefixesAreKubernetes) {
   EXPECT_EQ(ResourcePrefix("rbac.authorization.k8s.io", "clusterroles"), "/registry/clusterroles/");
   EXPECT_EQ(ResourcePrefix("coordination.k8s.io", "leases"), "/registry/leases/");
   EXPECT_EQ(ResourcePrefix("networking.k8s.io", "ingresses"), "/registry/ingress/");
-  EXPECT_EQ(ResourcePrefix("apiregistration.k8s.io", "apiservices"), "/registry/apiregistration.k8s.io/apiservices/");
+  EXPECT_EQ(ResourcePrefix("apiregistration.k8s.io", "apiservices"),
+            "/registry/apiregistration.k8s.io/apiservices/");
   EXPECT_EQ(ResourcePrefix("example.com", "widgets"), "/registry/example.com/widgets/");
   EXPECT_EQ(ObjectKey(ResourcePrefix("", "pods"), "ns", "a"), "/registry/pods/ns/a");
   EXPECT_EQ(ObjectKey(ResourcePrefix("", "namespaces"), "", "ns"), "/registry/namespaces/ns");
@@ -30,7 +31,8 @@ TEST(KeyLayoutTest, EveryStoredResourceHasItsOwnPrefixAndKeysMapBack) {
     std::string prefix = ResourcePrefix(r.group, r.plural);
     std::string qualified = r.QualifiedPlural();
     auto [it, inserted] = owner.emplace(prefix, qualified);
-    EXPECT_TRUE(inserted || it->second == qualified) << prefix << " shared by " << it->second << " and " << qualified;
+    EXPECT_TRUE(inserted || it->second == qualified)
+        << prefix << " shared by " << it->second << " and " << qualified;
     for (const char* ns : {"", "default"}) {
       std::string key = ObjectKey(prefix, ns, "name");
       EXPECT_EQ(ResourcePrefixOfKey(key), prefix) << key;

@@ -3,8 +3,8 @@
 #include <filesystem>
 
 #include "absl/strings/numbers.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "api/resources.h"
 #include "api/schema.h"
 #include "apiserver/api_handler.h"
@@ -62,7 +62,8 @@ absl::Status SplitListen(const std::string& listen, std::string* host, int* port
 
 // The store the options choose: etcd (after an optional import from a SQLite data dir) or SQLite.
 absl::StatusOr<std::unique_ptr<storage::Store>> OpenStore(const ServerOptions& options) {
-  auto open_sqlite = [](const std::string& dir, bool compact) -> absl::StatusOr<std::unique_ptr<storage::Store>> {
+  auto open_sqlite = [](const std::string& dir,
+                        bool compact) -> absl::StatusOr<std::unique_ptr<storage::Store>> {
     storage::SqliteOptions sqlite;
     sqlite.path = dir + "/state.db";
     if (!compact) sqlite.compaction_interval = absl::ZeroDuration();
@@ -75,12 +76,14 @@ absl::StatusOr<std::unique_ptr<storage::Store>> OpenStore(const ServerOptions& o
     spdlog::info("opening store in {}", options.data_dir);
     return open_sqlite(options.data_dir, true);
   }
-  spdlog::info("connecting to etcd at {} (prefix {})", absl::StrJoin(options.etcd.endpoints, ","), options.etcd.prefix);
+  spdlog::info("connecting to etcd at {} (prefix {})", absl::StrJoin(options.etcd.endpoints, ","),
+               options.etcd.prefix);
   auto etcd = storage::EtcdStore::Open(options.etcd);
   if (!etcd.ok()) return etcd.status();
   if (!options.import_from.empty()) {
     if (!std::filesystem::exists(options.import_from + "/state.db"))
-      return absl::InvalidArgumentError(absl::StrCat("--import-from ", options.import_from, ": no state.db there"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--import-from ", options.import_from, ": no state.db there"));
     auto source = open_sqlite(options.import_from, false);
     if (!source.ok()) return source.status();
     auto copied = ImportObjects(**source, **etcd);

@@ -41,8 +41,9 @@ absl::Status ForEachConcurrently(const std::vector<storage::KeyValue>& items,
 }
 
 // Every page of keys under the registry root at one revision, handed to `page_done`.
-absl::Status ForEachPage(storage::Store& store,
-                         const std::function<absl::Status(const std::vector<storage::KeyValue>&)>& page_done) {
+absl::Status ForEachPage(
+    storage::Store& store,
+    const std::function<absl::Status(const std::vector<storage::KeyValue>&)>& page_done) {
   storage::ListOptions options{.limit = kPageSize};
   while (true) {
     auto page = store.List(kRegistryRoot, options);
@@ -83,9 +84,10 @@ absl::StatusOr<int64_t> ImportObjects(storage::Store& source, storage::Store& ta
   auto existing = target.Count(kRegistryRoot);
   if (!existing.ok()) return existing.status();
   if (*existing > 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the target store already holds ", *existing,
-        " objects under /registry; --import-from only fills an empty one (use a new --etcd-prefix or an empty etcd)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the target store already holds ", *existing,
+                     " objects under /registry; --import-from only fills an empty one (use a new "
+                     "--etcd-prefix or an empty etcd)"));
   }
   std::atomic<int64_t> copied{0};
   absl::Status status = ForEachPage(source, [&](const std::vector<storage::KeyValue>& page) {

@@ -219,7 +219,8 @@ absl::Status WatchCache::Start() {
     r.objects.emplace(kv.key, std::move(*obj));
   }
   auto watch = store_->Watch(
-      kRegistryRoot, list->revision, [this](const std::vector<storage::WatchEvent>& events) { OnEvents(events); },
+      kRegistryRoot, list->revision,
+      [this](const std::vector<storage::WatchEvent>& events) { OnEvents(events); },
       [](const absl::Status& error) { spdlog::critical("storage watch failed: {}", error.ToString()); });
   if (!watch.ok()) return watch.status();
   store_watch_ = std::move(*watch);

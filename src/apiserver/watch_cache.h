@@ -108,7 +108,7 @@ class WatchCache {
   // Blocks until the cache has applied `revision` (or the timeout passes -> DeadlineExceeded).
   absl::Status WaitForRevision(int64_t revision, absl::Duration timeout = absl::Seconds(10));
 
-  // `prefix` is the storage prefix of a resource ("/registry/deployments/", see key_layout.h); `key` a full key.
+  // `prefix` is a resource's storage prefix ("/registry/deployments/", key_layout.h); `key` a full key.
   ObjectPtr Get(const std::string& prefix, const std::string& key) const;
 
   struct ListResult {
@@ -166,7 +166,6 @@ class WatchCache {
   std::vector<std::unique_ptr<FanoutWorker>> fanout_workers_;
   std::unique_ptr<storage::WatchHandle> store_watch_;
 };
-
 
 }  // namespace skiff::apiserver
 

@@ -181,7 +181,8 @@ int main(int argc, char** argv) {
   skiff::apiserver::ServerOptions server_options;
   bool disable_agent = false;
   bool disable_controllers = false;
-  auto* server = app.add_subcommand("server", "Run the control plane (API server on embedded SQLite, or on etcd)");
+  auto* server =
+      app.add_subcommand("server", "Run the control plane (API server on embedded SQLite, or on etcd)");
   server->add_option("--data-dir", server_options.data_dir, "State directory")->capture_default_str();
   server->add_option("--listen", server_options.listen, "HTTPS listen address ADDR:PORT")
       ->capture_default_str();
@@ -243,18 +244,22 @@ int main(int argc, char** argv) {
       ->delimiter(',')
       ->check(CLI::IsMember({"ServiceAccount"}));
   skiff::apiserver::audit::AddAuditFlags(server, &server_options.audit);
-  server->add_option("--etcd-servers", server_options.etcd.endpoints,
-                     "etcd v3 members to store everything in (http(s)://HOST:PORT, comma-separated) instead of "
-                     "SQLite in the data dir")
+  server
+      ->add_option("--etcd-servers", server_options.etcd.endpoints,
+                   "etcd v3 members to store everything in (http(s)://HOST:PORT, comma-separated) instead of "
+                   "SQLite in the data dir")
       ->delimiter(',');
-  server->add_option("--etcd-cafile", server_options.etcd.ca_file, "CA bundle verifying etcd's serving certificates");
-  server->add_option("--etcd-certfile", server_options.etcd.cert_file, "Client certificate presented to etcd");
+  server->add_option("--etcd-cafile", server_options.etcd.ca_file,
+                     "CA bundle verifying etcd's serving certificates");
+  server->add_option("--etcd-certfile", server_options.etcd.cert_file,
+                     "Client certificate presented to etcd");
   server->add_option("--etcd-keyfile", server_options.etcd.key_file, "Key of --etcd-certfile");
   server->add_option("--etcd-prefix", server_options.etcd.prefix, "etcd key prefix of every object")
       ->capture_default_str();
-  server->add_option("--import-from", server_options.import_from,
-                     "Before starting on etcd, copy the objects of this SQLite data dir into the etcd keyspace, "
-                     "which must hold none (usually the --data-dir, whose CA and keys stay in use)");
+  server->add_option(
+      "--import-from", server_options.import_from,
+      "Before starting on etcd, copy the objects of this SQLite data dir into the etcd keyspace, "
+      "which must hold none (usually the --data-dir, whose CA and keys stay in use)");
   server->add_flag("--disable-agent", disable_agent, "Do not run a node agent in this process");
   skiff::agent::kubelet::AgentFlags node_service_flags;  // of the in-process agent
   skiff::agent::kubelet::AddNodeServiceFlags(server, &node_service_flags);

@@ -1,5 +1,8 @@
 """Fixtures for end-to-end tests: each test (or module) gets a real `skiff server` on a free
-loopback port with a temporary data dir, plus helpers to drive it with the real kubectl."""
+loopback port with a temporary data dir, plus helpers to drive it with the real kubectl.
+
+SKIFF_TEST_STORE=etcd runs every server on etcd instead of SQLite: a private etcd per server data
+dir (etcd_util), on loopback ports of its own."""
 import json
 import os
 import shutil
@@ -11,9 +14,13 @@ import time
 
 import pytest
 
+import etcd_util
+
 SKIFF_BIN = os.environ.get("SKIFF_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "skiff")
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
+STORE = os.environ.get("SKIFF_TEST_STORE", "sqlite")
+assert STORE in ("sqlite", "etcd"), f"SKIFF_TEST_STORE={STORE}: want sqlite or etcd"
 
 
 def free_port():
@@ -55,11 +62,18 @@ class Skiff:
         with open(os.path.join(self.data_dir, "admin.token")) as f:
             return f.read().strip()
 
+    def store_args(self):
+        """--etcd-servers of this data dir's private etcd under SKIFF_TEST_STORE=etcd (unless the
+        test chose a store itself)."""
+        if STORE != "etcd" or self.prefix or any(a.startswith("--etcd-servers") for a in self.extra_args):
+            return []  # (a server in another network namespace cannot reach etcd on our loopback)
+        return ["--etcd-servers", etcd_util.etcd_for(self.data_dir).url]
+
     def start(self):
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [*self.prefix, SKIFF_BIN, "server", "--data-dir", self.data_dir, "--listen",
-             f"127.0.0.1:{self.port}", *self.extra_args],
+             f"127.0.0.1:{self.port}", *self.store_args(), *self.extra_args],
             stdout=log, stderr=subprocess.STDOUT, preexec_fn=self.preexec_fn)
         deadline = time.time() + 20
         while time.time() < deadline:
@@ -112,6 +126,7 @@ class Skiff:
                            capture_output=True, timeout=120)
         shutil.rmtree(self.cache_dir, ignore_errors=True)
         if self.owns_dir:
+            etcd_util.release(self.data_dir)
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
     def env(self):

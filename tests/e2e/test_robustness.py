@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import Skiff, api_request
+from conftest import STORE, Skiff, api_request
 
 
 def tls_context(s):
@@ -274,6 +274,7 @@ def test_1000_abandoned_watches_keep_memory_bounded(server):
     assert_serving(server)
 
 
+@pytest.mark.skipif(STORE != "sqlite", reason="checks the SQLite database's files")
 def test_data_dir_is_0700_and_the_database_0600_whatever_the_umask(tmp_path):
     data_dir = str(tmp_path / "data")
     os.mkdir(data_dir, 0o755)  # as a umask of 022 leaves it

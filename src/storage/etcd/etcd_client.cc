@@ -69,7 +69,8 @@ absl::Status ToStoreStatus(const grpc::Status& status, const std::string& what) 
     case grpc::StatusCode::OK:
       return absl::OkStatus();
     case grpc::StatusCode::OUT_OF_RANGE:
-      if (absl::StrContains(status.error_message(), "future revision")) return absl::InvalidArgumentError(message);
+      if (absl::StrContains(status.error_message(), "future revision"))
+        return absl::InvalidArgumentError(message);
       return absl::OutOfRangeError(message);  // "required revision has been compacted"
     case grpc::StatusCode::INVALID_ARGUMENT:
     case grpc::StatusCode::FAILED_PRECONDITION:
@@ -87,7 +88,8 @@ absl::Status ToStoreStatus(const grpc::Status& status, const std::string& what) 
 absl::StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Create(const EtcdOptions& options) {
   if (options.endpoints.empty()) return absl::InvalidArgumentError("no etcd endpoints given");
   if (options.prefix.empty() || options.prefix[0] != '/' || options.prefix.back() == '/')
-    return absl::InvalidArgumentError(absl::StrCat("etcd prefix ", options.prefix, ": want /NAME (no trailing /)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("etcd prefix ", options.prefix, ": want /NAME (no trailing /)"));
   grpc::SslCredentialsOptions tls;
   if (!options.ca_file.empty()) {
     auto ca = base::ReadFile(options.ca_file);
@@ -98,7 +100,8 @@ absl::StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Create(const EtcdOptions
     return absl::InvalidArgumentError("--etcd-certfile and --etcd-keyfile go together");
   if (!options.cert_file.empty()) {
     auto cert = base::ReadFile(options.cert_file);
-    if (!cert.ok()) return absl::InvalidArgumentError(absl::StrCat("etcd cert file: ", cert.status().message()));
+    if (!cert.ok())
+      return absl::InvalidArgumentError(absl::StrCat("etcd cert file: ", cert.status().message()));
     auto key = base::ReadFile(options.key_file);
     if (!key.ok()) return absl::InvalidArgumentError(absl::StrCat("etcd key file: ", key.status().message()));
     tls.pem_cert_chain = *cert;
@@ -120,7 +123,8 @@ absl::StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Create(const EtcdOptions
     }
     while (!target.empty() && target.back() == '/') target.pop_back();
     if (target.empty() || target.find('/') != std::string::npos)
-      return absl::InvalidArgumentError(absl::StrCat("etcd endpoint ", endpoint, ": want SCHEME://HOST:PORT"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("etcd endpoint ", endpoint, ": want SCHEME://HOST:PORT"));
     channels.push_back(grpc::CreateCustomChannel(target, credentials, ChannelArgs()));
   }
   return std::unique_ptr<EtcdClient>(new EtcdClient(options, std::move(channels)));
@@ -173,14 +177,16 @@ absl::StatusOr<Response> EtcdClient::Invoke(const char* what, bool idempotent, C
 
 absl::StatusOr<etcdserverpb::RangeResponse> EtcdClient::Range(const etcdserverpb::RangeRequest& request) {
   return Invoke<etcdserverpb::RangeResponse>(
-      "range", true, [&](etcdserverpb::KV::Stub& kv, grpc::ClientContext* context, etcdserverpb::RangeResponse* out) {
+      "range", true,
+      [&](etcdserverpb::KV::Stub& kv, grpc::ClientContext* context, etcdserverpb::RangeResponse* out) {
         return kv.Range(context, request, out);
       });
 }
 
 absl::StatusOr<etcdserverpb::TxnResponse> EtcdClient::Txn(const etcdserverpb::TxnRequest& request) {
   return Invoke<etcdserverpb::TxnResponse>(
-      "txn", false, [&](etcdserverpb::KV::Stub& kv, grpc::ClientContext* context, etcdserverpb::TxnResponse* out) {
+      "txn", false,
+      [&](etcdserverpb::KV::Stub& kv, grpc::ClientContext* context, etcdserverpb::TxnResponse* out) {
         return kv.Txn(context, request, out);
       });
 }

@@ -19,13 +19,13 @@
 #ifndef SKIFF_STORAGE_ETCD_ETCD_CLIENT_H_
 #define SKIFF_STORAGE_ETCD_ETCD_CLIENT_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"

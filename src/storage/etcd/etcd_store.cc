@@ -50,9 +50,9 @@ void AddCompare(etcdserverpb::TxnRequest* txn, const std::string& key, int64_t e
 absl::Status ConditionFailed(const etcdserverpb::TxnResponse& response, const std::string& key) {
   if (response.responses_size() == 0 || response.responses(0).response_range().kvs_size() == 0)
     return absl::NotFoundError(absl::StrCat("key ", key, " not found"));
-  return absl::FailedPreconditionError(absl::StrCat("key ", key, " was modified at revision ",
-                                                    response.responses(0).response_range().kvs(0).mod_revision() -
-                                                        kRevisionOffset));
+  return absl::FailedPreconditionError(
+      absl::StrCat("key ", key, " was modified at revision ",
+                   response.responses(0).response_range().kvs(0).mod_revision() - kRevisionOffset));
 }
 
 }  // namespace
@@ -200,7 +200,8 @@ absl::StatusOr<ListResult> EtcdStore::List(const std::string& prefix, const List
   result.revision = options.revision > 0 ? options.revision : response->header().revision() - kRevisionOffset;
   result.more = response->more();
   result.kvs.reserve(response->kvs_size());
-  for (const mvccpb::KeyValue& kv : response->kvs()) result.kvs.push_back(FromEtcd(kv, impl_->client->keys()));
+  for (const mvccpb::KeyValue& kv : response->kvs())
+    result.kvs.push_back(FromEtcd(kv, impl_->client->keys()));
   return result;
 }
 
@@ -269,8 +270,8 @@ absl::StatusOr<int64_t> EtcdStore::Delete(const std::string& key, int64_t expect
   return response->header().revision() - kRevisionOffset;
 }
 
-absl::StatusOr<std::unique_ptr<WatchHandle>> EtcdStore::Watch(const std::string& prefix, int64_t after_revision,
-                                                              WatchCallback on_events,
+absl::StatusOr<std::unique_ptr<WatchHandle>> EtcdStore::Watch(const std::string& prefix,
+                                                              int64_t after_revision, WatchCallback on_events,
                                                               WatchErrorCallback on_error) {
   if (after_revision < 0) return absl::InvalidArgumentError("negative revision");
   return impl_->watches->Add(prefix, after_revision, std::move(on_events), std::move(on_error));

@@ -8,9 +8,10 @@
 // background thread compacts history older than the retention, as SqliteStore does.
 // Revisions are etcd's minus one (see EtcdClient): a fresh etcd reads as revision 0.
 //
-// Keys are stored as given (the server's key layout already starts with --etcd-prefix), with no
-// lease. The store owns only the keys the server writes; other writers of the same etcd move its
-// revision, which the Store contract allows (revisions grow, not necessarily by one per own write).
+// Keys are stored without lease, under EtcdOptions::prefix (see KeyMapping). Other writers of the
+// same etcd move its revision, which the Store contract allows (revisions grow), but the API
+// server's consistent reads wait for the watch cache to reach CurrentRevision(), which only writes
+// under its own prefix can move it to: one etcd per cluster.
 //
 // Thread-safety: all Store methods may be called concurrently from any thread.
 // Ownership: owns its gRPC channels and threads; watch handles must be destroyed before the store.

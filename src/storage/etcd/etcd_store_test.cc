@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "http/pki.h"
 #include "storage/etcd/testing/etcd_test_server.h"
 #include "storage/testing/store_conformance.h"
 
@@ -164,7 +165,8 @@ TEST_F(EtcdStoreTest, WatchResumesAfterEtcdRestartWithoutLossOrDuplicates) {
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // room for a duplicate
   std::lock_guard<std::mutex> lock(events.mu);
   ASSERT_EQ(events.revisions.size(), 20u);
-  for (size_t i = 0; i < events.revisions.size(); ++i) EXPECT_EQ(events.revisions[i], static_cast<int64_t>(i + 1));
+  for (size_t i = 0; i < events.revisions.size(); ++i)
+    EXPECT_EQ(events.revisions[i], static_cast<int64_t>(i + 1));
   EXPECT_EQ(events.keys.back(), "/w/b9");
   EXPECT_FALSE(events.error.has_value());
 }
@@ -197,6 +199,61 @@ TEST_F(EtcdStoreTest, FailsOverToALiveEndpoint) {
   auto created = (*store)->Create("/f", "v");
   ASSERT_TRUE(created.ok()) << created.status();
   EXPECT_EQ((*store)->Get("/f")->value, "v");
+}
+
+// --etcd-prefix: the Store's /registry root lives under another etcd prefix; other keys stay put.
+TEST_F(EtcdStoreTest, PrefixMovesTheRegistryRoot) {
+  EtcdOptions options = OptionsFor(server_->client_url());
+  options.prefix = "/tenant-a";
+  auto tenant = EtcdStore::Open(options);
+  ASSERT_TRUE(tenant.ok()) << tenant.status();
+  std::unique_ptr<EtcdStore> raw = Open();
+  ASSERT_NE(raw, nullptr);
+  Events events;
+  auto watch = (*tenant)->Watch("/registry/", 0, events.OnEvents(), events.OnError());
+  ASSERT_TRUE(watch.ok());
+  ASSERT_TRUE((*tenant)->Create("/registry/pods/ns/a", "v").ok());
+  ASSERT_TRUE((*tenant)->Create("/elsewhere", "w").ok());
+  EXPECT_EQ(raw->Get("/tenant-a/pods/ns/a")->value, "v");
+  EXPECT_EQ(raw->Get("/elsewhere")->value, "w");
+  EXPECT_EQ(raw->Count("/registry/").value(), 0);
+  auto listed = (*tenant)->List("/registry/pods/");
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->kvs.size(), 1u);
+  EXPECT_EQ(listed->kvs[0].key, "/registry/pods/ns/a");
+  ASSERT_TRUE(events.WaitFor(1));
+  std::lock_guard<std::mutex> lock(events.mu);
+  EXPECT_EQ(events.keys, std::vector<std::string>{"/registry/pods/ns/a"});
+  options.prefix = "registry/";
+  EXPECT_EQ(EtcdStore::Open(options).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// https with client certificates: the store connects with the CA and a client certificate, and
+// etcd refuses a client without one.
+TEST_F(EtcdStoreTest, TlsWithClientCertificates) {
+  auto pki = http::EnsurePki(dir_ + "/pki-root", std::vector<std::string>{"127.0.0.1"});
+  ASSERT_TRUE(pki.ok()) << pki.status();
+  EtcdTestTls tls{.cert_file = pki->server_cert, .key_file = pki->server_key, .client_ca_file = pki->ca_cert};
+  auto secure = EtcdTestServer::Start(dir_ + "/etcd-tls", &tls);
+  ASSERT_TRUE(secure.ok()) << secure.status();
+  EtcdOptions options = OptionsFor((*secure)->client_url());
+  options.ca_file = pki->ca_cert;
+  options.cert_file = pki->admin_cert;
+  options.key_file = pki->admin_key;
+  auto store = EtcdStore::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE((*store)->Create("/registry/secure", "v").ok());
+  EXPECT_EQ((*store)->Get("/registry/secure")->value, "v");
+
+  EtcdOptions anonymous = options;
+  anonymous.cert_file.clear();
+  anonymous.key_file.clear();
+  anonymous.dial_timeout = absl::Seconds(2);
+  EXPECT_EQ(EtcdStore::Open(anonymous).status().code(), absl::StatusCode::kUnavailable);
+  EtcdOptions untrusted = options;
+  untrusted.ca_file.clear();  // system roots do not know our CA
+  untrusted.dial_timeout = absl::Seconds(2);
+  EXPECT_EQ(EtcdStore::Open(untrusted).status().code(), absl::StatusCode::kUnavailable);
 }
 
 TEST_F(EtcdStoreTest, BadEndpointsAreInvalidArguments) {

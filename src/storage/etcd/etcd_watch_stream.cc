@@ -101,6 +101,15 @@ void EtcdWatchStream::Run() {
   while (true) {
     size_t index = 0;
     std::shared_ptr<grpc::Channel> channel = client_->CurrentChannel(&index);
+    // Connect before taking mu_: writes on a stream whose channel is still connecting block.
+    if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::milliseconds(500))) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (stopping_) return;
+      }
+      client_->FailedOver(index);
+      continue;
+    }
     auto stub = etcdserverpb::Watch::NewStub(channel);
     auto context = std::make_shared<grpc::ClientContext>();
     // As etcd's own client: a member cut off from the leader ends the stream instead of going quiet.
@@ -151,24 +160,27 @@ void EtcdWatchStream::OnResponse(const etcdserverpb::WatchResponse& response) {
   if (response.canceled()) {
     if (targets.empty()) return;  // our own cancel
     if (response.compact_revision() > 0) {
-      Fail(targets.front(), absl::OutOfRangeError(absl::StrCat(
-                                "etcd watch: history before revision ", response.compact_revision() - kRevisionOffset,
-                                " has been compacted")));
+      Fail(targets.front(), absl::OutOfRangeError(absl::StrCat("etcd watch: history before revision ",
+                                                               response.compact_revision() - kRevisionOffset,
+                                                               " has been compacted")));
     } else {
-      Fail(targets.front(), absl::UnavailableError(absl::StrCat("etcd canceled the watch: ", response.cancel_reason())));
+      Fail(targets.front(),
+           absl::UnavailableError(absl::StrCat("etcd canceled the watch: ", response.cancel_reason())));
     }
     return;
   }
   if (response.events_size() > 0) {
     for (const auto& watcher : targets) Deliver(*watcher, response);
-    observed_revision_ = std::max(observed_revision_.load(), response.events(response.events_size() - 1).kv().mod_revision());
+    observed_revision_ =
+        std::max(observed_revision_.load(), response.events(response.events_size() - 1).kv().mod_revision());
     return;
   }
   if (!response.created() && header_revision > 0) {
     // A progress notification: nothing under this watch changed up to header_revision.
     for (const auto& watcher : targets) {
       int64_t resume = watcher->resume_revision.load();
-      while (resume < header_revision + 1 && !watcher->resume_revision.compare_exchange_weak(resume, header_revision + 1)) {
+      while (resume < header_revision + 1 &&
+             !watcher->resume_revision.compare_exchange_weak(resume, header_revision + 1)) {
       }
     }
     observed_revision_ = std::max(observed_revision_.load(), header_revision);

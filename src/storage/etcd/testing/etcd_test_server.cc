@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -57,7 +58,8 @@ std::string EtcdTestServer::BinaryPath() {
   return "";
 }
 
-absl::StatusOr<std::unique_ptr<EtcdTestServer>> EtcdTestServer::Start(const std::string& data_dir) {
+absl::StatusOr<std::unique_ptr<EtcdTestServer>> EtcdTestServer::Start(const std::string& data_dir,
+                                                                      const EtcdTestTls* tls) {
   std::unique_ptr<EtcdTestServer> server(new EtcdTestServer());
   server->binary_ = BinaryPath();
   if (server->binary_.empty()) return absl::NotFoundError("no etcd binary (install Debian's etcd-server)");
@@ -66,7 +68,8 @@ absl::StatusOr<std::unique_ptr<EtcdTestServer>> EtcdTestServer::Start(const std:
   if (!client_port.ok()) return client_port.status();
   auto peer_port = FreeLoopbackPort();
   if (!peer_port.ok()) return peer_port.status();
-  server->client_url_ = absl::StrCat("http://127.0.0.1:", *client_port);
+  if (tls != nullptr) server->tls_ = std::make_unique<EtcdTestTls>(*tls);
+  server->client_url_ = absl::StrCat(tls ? "https" : "http", "://127.0.0.1:", *client_port);
   server->peer_url_ = absl::StrCat("http://127.0.0.1:", *peer_port);
   if (absl::Status status = server->Launch(); !status.ok()) return status;
   return server;
@@ -75,12 +78,30 @@ absl::StatusOr<std::unique_ptr<EtcdTestServer>> EtcdTestServer::Start(const std:
 absl::Status EtcdTestServer::Launch() {
   std::error_code error;
   std::filesystem::create_directories(data_dir_, error);
-  auto pid = base::SpawnDaemon(
-      {binary_, "--name", "skiff-test", "--data-dir", data_dir_, "--listen-client-urls", client_url_,
-       "--advertise-client-urls", client_url_, "--listen-peer-urls", peer_url_, "--initial-advertise-peer-urls",
-       peer_url_, "--initial-cluster", absl::StrCat("skiff-test=", peer_url_),
-       "--logger", "zap", "--log-outputs", "stderr"},
-      data_dir_ + ".log");
+  std::vector<std::string> argv = {binary_,
+                                   "--name",
+                                   "skiff-test",
+                                   "--data-dir",
+                                   data_dir_,
+                                   "--listen-client-urls",
+                                   client_url_,
+                                   "--advertise-client-urls",
+                                   client_url_,
+                                   "--listen-peer-urls",
+                                   peer_url_,
+                                   "--initial-advertise-peer-urls",
+                                   peer_url_,
+                                   "--initial-cluster",
+                                   absl::StrCat("skiff-test=", peer_url_),
+                                   "--logger",
+                                   "zap",
+                                   "--log-outputs",
+                                   "stderr"};
+  if (tls_) {
+    argv.insert(argv.end(), {"--cert-file", tls_->cert_file, "--key-file", tls_->key_file,
+                             "--client-cert-auth", "--trusted-ca-file", tls_->client_ca_file});
+  }
+  auto pid = base::SpawnDaemon(argv, data_dir_ + ".log");
   if (!pid.ok()) return pid.status();
   pid_ = *pid;
   absl::Time deadline = absl::Now() + absl::Seconds(20);
@@ -93,7 +114,8 @@ absl::Status EtcdTestServer::Launch() {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  return absl::UnavailableError(absl::StrCat("etcd did not listen on ", client_url_, "; see ", data_dir_, ".log"));
+  return absl::UnavailableError(
+      absl::StrCat("etcd did not listen on ", client_url_, "; see ", data_dir_, ".log"));
 }
 
 absl::Status EtcdTestServer::Signal(int signal) {

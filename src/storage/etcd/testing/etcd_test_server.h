@@ -19,13 +19,22 @@
 
 namespace skiff::storage {
 
+// Serving with TLS: etcd's certificate and key, and the CA its clients' certificates must chain to.
+struct EtcdTestTls {
+  std::string cert_file;
+  std::string key_file;
+  std::string client_ca_file;
+};
+
 class EtcdTestServer {
  public:
-  // Starts etcd with its data under `data_dir` (created if missing), its log in data_dir + ".log".
-  static absl::StatusOr<std::unique_ptr<EtcdTestServer>> Start(const std::string& data_dir);
+  // Starts etcd with its data under `data_dir` (created if missing), its log in data_dir + ".log";
+  // with `tls`, clients connect over https and must present a certificate.
+  static absl::StatusOr<std::unique_ptr<EtcdTestServer>> Start(const std::string& data_dir,
+                                                               const EtcdTestTls* tls = nullptr);
   ~EtcdTestServer();
 
-  // The client URL, e.g. "http://127.0.0.1:41234".
+  // The client URL, e.g. "http://127.0.0.1:41234" ("https://..." with TLS).
   const std::string& client_url() const { return client_url_; }
   pid_t pid() const { return pid_; }
 
@@ -45,6 +54,7 @@ class EtcdTestServer {
   std::string data_dir_;
   std::string client_url_;
   std::string peer_url_;
+  std::unique_ptr<EtcdTestTls> tls_;
   pid_t pid_ = 0;
 };
 
