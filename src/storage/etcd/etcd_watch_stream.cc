@@ -132,10 +132,13 @@ void EtcdWatchStream::Run() {
     {
       std::lock_guard<std::mutex> lock(mu_);
       stream_.reset();
+    }
+    grpc::Status status = stream->Finish();  // quick once Read failed (or the context was canceled)
+    {
+      std::lock_guard<std::mutex> lock(mu_);
       context_.reset();
       if (stopping_) return;
     }
-    grpc::Status status = stream->Finish();
     spdlog::warn("etcd watch stream to {} ended ({}); reconnecting", client_->options().endpoints[index],
                  status.error_message());
     client_->FailedOver(index);
