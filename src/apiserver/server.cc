@@ -10,6 +10,7 @@
 #include "apiserver/api_handler.h"
 #include "apiserver/audit/auditor.h"
 #include "apiserver/auth.h"
+#include "apiserver/cluster_identity.h"
 #include "apiserver/credential_renewal.h"
 #include "apiserver/csr_admission.h"
 #include "apiserver/csr_authorization.h"
@@ -247,6 +248,12 @@ absl::Status Server::Start() {
   http_options.max_requests_inflight = options_.max_requests_inflight;
   http_options.max_mutating_requests_inflight = options_.max_mutating_requests_inflight;
   http_options.serve_inline = [](const http::HttpRequest& req) { return ApiHandler::IsProbe(req.path); };
+  if (!options_.cluster_token.empty()) {
+    auto joined = FetchClusterIdentity(parts_->store.get(), options_.data_dir, options_.cluster_token,
+                                       options_.etcd.prefix);
+    if (!joined.ok()) return joined.status();
+    if (*joined) spdlog::info("cluster identity (CA, ServiceAccount key, tokens) taken from the store");
+  }
   auto creds = EnsureServerCredentials(options_.data_dir,
                                        absl::StrCat("https://", url_host, ":", port == 0 ? 1 : port), pki);
   if (!creds.ok()) return creds.status();
@@ -272,6 +279,12 @@ absl::Status Server::Start() {
   auto sa_tokens = ServiceAccountTokens::Create(std::move(sa_options), parts_->storage.get(), &base::RealClock());
   if (!sa_tokens.ok()) return sa_tokens.status();
   parts_->service_account_tokens = std::move(*sa_tokens);
+  if (!options_.cluster_token.empty() && options_.service_account_key_file.empty()) {
+    if (auto s = PublishClusterIdentity(parts_->store.get(), options_.data_dir, options_.cluster_token,
+                                        options_.etcd.prefix);
+        !s.ok())
+      return s;
+  }
   parts_->authenticator.SetServiceAccountTokens(&parts_->service_account_tokens->verifier());
   parts_->handler =
       std::make_unique<ApiHandler>(parts_->storage.get(), &parts_->authenticator, parts_->authorizer,
@@ -316,6 +329,7 @@ absl::Status Server::Start() {
   services.advertise_ip = options_.advertise_address;
   if (services.advertise_ip.empty()) services.advertise_ip = (host == "0.0.0.0" || host == "::") ? "" : host;
   if (services.advertise_ip.empty()) services.advertise_ip = base::DefaultIpv4Address().value_or("127.0.0.1");
+  advertise_address_ = services.advertise_ip;
   if (auto s = EnsureDefaultServices(parts_->storage.get(), services); !s.ok()) return s;
   handler->SetReady(true);
   return absl::OkStatus();

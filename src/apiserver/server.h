@@ -32,6 +32,10 @@ struct ServerOptions {
   int max_mutating_requests_inflight = 200;
   std::string service_cidr = "10.43.0.0/16";  // ClusterIPs; .1 = kubernetes, .10 = kube-dns
   std::string service_node_port_range = "30000-32767";
+  // Shared secret of the servers of one cluster (`--token`): the first publishes the cluster
+  // identity (CA, ServiceAccount key, tokens) in the store encrypted with it, the others fetch it
+  // (cluster_identity.h). "" = this server keeps its identity to itself.
+  std::string cluster_token;
   std::string advertise_address;  // "" = the listen address, or this host's main IPv4 address
   // PodSecurityConfiguration file (apiserver/podsecurity/config.h); "" = privileged defaults, no exemptions.
   std::string pod_security_config;
@@ -67,6 +71,8 @@ class Server {
   void Stop();
   int port() const;
   std::string kubeconfig_path() const;
+  // The address the kubernetes Service's endpoints list for this server (after Start).
+  std::string advertise_address() const { return advertise_address_; }
   // The object storage every write goes through (for in-process clients); null before Start.
   ResourceStorage* storage() const;
   // What decides every request (RBAC or AlwaysAllow), for in-process clients; null before Start.
@@ -81,6 +87,7 @@ class Server {
   absl::Status SetUpAuthorization();
   struct Parts;
   ServerOptions options_;
+  std::string advertise_address_;
   std::unique_ptr<Parts> parts_;
 };
 

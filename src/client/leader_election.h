@@ -27,7 +27,7 @@ namespace skiff::client {
 
 struct LeaderElectionConfig {
   std::string lease_namespace = "kube-system";
-  std::string lease_name = "skiff-controller-manager";
+  std::string lease_name = "kube-controller-manager";
   std::string identity;  // "" = DefaultIdentity()
   absl::Duration lease_duration = absl::Seconds(15);
   absl::Duration renew_deadline = absl::Seconds(10);

@@ -34,7 +34,7 @@ class TwoCandidatesTest : public ::testing::Test {
 
 std::string Holder(Client* client) {
   auto lease =
-      client->Get(Resource("coordination.k8s.io", "v1", "leases"), "kube-system", "skiff-controller-manager");
+      client->Get(Resource("coordination.k8s.io", "v1", "leases"), "kube-system", "kube-controller-manager");
   return lease.ok() ? base::GetString(**lease, {"spec", "holderIdentity"}) : "<none>";
 }
 
@@ -52,7 +52,7 @@ TEST_F(TwoCandidatesTest, CandidateTakesOverOnlyAfterTheLeaseExpires) {
   EXPECT_TRUE(b_.TryAcquireOrRenew());  // a stopped renewing for more than 15 s
   EXPECT_EQ(Holder(server_.client()), "b");
   auto lease = server_.client()->Get(Resource("coordination.k8s.io", "v1", "leases"), "kube-system",
-                                     "skiff-controller-manager");
+                                     "kube-controller-manager");
   EXPECT_EQ(base::GetInt(**lease, {"spec", "leaseTransitions"}), 1);
   EXPECT_EQ(base::GetInt(**lease, {"spec", "leaseDurationSeconds"}), 15);
   EXPECT_FALSE(a_.TryAcquireOrRenew());  // a sees b's fresh record

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/ascii.h"
 #include "absl/time/time.h"
 #include "agent/kubelet/agent.h"
 #include "agent/kubelet/agent_command.h"
@@ -23,6 +24,7 @@
 #include "base/file_limit.h"
 #include "base/process.h"
 #include "client/inprocess/in_process_client.h"
+#include "controllers/apiserverendpoints/endpoint_reconciler.h"
 #include "controllers/manager/manager.h"
 #include "controllers/manager/manager_flags.h"
 #include "scheduler/scheduler.h"
@@ -70,10 +72,19 @@ int RunServer(const skiff::apiserver::ServerOptions& options, bool disable_contr
               server.kubeconfig_path().c_str());
   std::printf("try: KUBECONFIG=%s kubectl get namespaces\n", server.kubeconfig_path().c_str());
   std::fflush(stdout);
+  // Every server (leader or not) keeps its own Lease and the kubernetes Service's endpoints, which
+  // list the live servers; it writes as the API server's loopback identity.
+  auto apiserver_client =
+      ClientAs(server, "kube-apiserver", User{.name = "system:apiserver", .groups = {"system:masters"}});
+  skiff::controllers::apiserverendpoints::EndpointReconciler endpoints(
+      apiserver_client.get(),
+      {.address = server.advertise_address(), .port = server.port(), .host_name = NodeName("")});
+  endpoints.Start();
   // The controllers and the scheduler talk to the storage in-process, under leader election.
   std::unique_ptr<skiff::client::InProcessClient> client;
   std::map<std::string, std::unique_ptr<skiff::client::InProcessClient>> controller_clients;
   std::unique_ptr<skiff::controllers::ControllerManager> manager;
+  std::unique_ptr<skiff::controllers::ControllerManager> scheduler;
   if (!disable_controllers) {
     // kube-controller-manager's --root-ca-file: the CA pods use to trust the API server.
     if (auto ca = skiff::base::ReadFile(options.data_dir + "/pki/ca.crt"); ca.ok()) {
@@ -107,10 +118,21 @@ int RunServer(const skiff::apiserver::ServerOptions& options, bool disable_contr
       auto it = controller_clients.find(name);
       return it == controller_clients.end() ? nullptr : static_cast<skiff::client::Client*>(it->second.get());
     };
+    // kube-scheduler leads on its own Lease (kube-system/kube-scheduler), so with several servers
+    // the scheduler and the controllers may run in different ones, each on one server at a time.
+    skiff::controllers::ManagerOptions scheduler_options = manager_options;
+    scheduler_options.builtin_controllers = false;
+    scheduler_options.component = "default-scheduler";
+    scheduler_options.leader_election.lease_name = "kube-scheduler";
+    scheduler_options.lease_client = controller_clients["scheduler"].get();
+    manager_options.leader_election.lease_name = "kube-controller-manager";
     manager =
         std::make_unique<skiff::controllers::ControllerManager>(client.get(), std::move(manager_options));
-    manager->AddController({"scheduler", skiff::scheduler::NewScheduler});
     manager->Start();
+    scheduler =
+        std::make_unique<skiff::controllers::ControllerManager>(client.get(), std::move(scheduler_options));
+    scheduler->AddController({"scheduler", skiff::scheduler::NewScheduler});
+    scheduler->Start();
   }
   // The in-process node agent: this machine becomes a node of its own cluster.
   std::unique_ptr<skiff::client::InProcessClient> agent_client;
@@ -132,7 +154,9 @@ int RunServer(const skiff::apiserver::ServerOptions& options, bool disable_contr
     agent = std::make_unique<skiff::agent::kubelet::Agent>(agent_client.get(), agent_options);
     if (auto agent_status = agent->Start(); !agent_status.ok()) {
       std::fprintf(stderr, "skiff server: node agent: %s\n", agent_status.ToString().c_str());
+      if (scheduler) scheduler->Stop();
       if (manager) manager->Stop();
+      endpoints.Stop();
       server.Stop();
       return 1;
     }
@@ -142,10 +166,13 @@ int RunServer(const skiff::apiserver::ServerOptions& options, bool disable_contr
   if (agent) agent->Stop();  // containers keep running; a restarted agent adopts them
   agent.reset();
   agent_client.reset();
+  if (scheduler) scheduler->Stop();
+  scheduler.reset();
   if (manager) manager->Stop();
   manager.reset();
   controller_clients.clear();
   client.reset();
+  endpoints.Stop();  // leaves the kubernetes endpoints at once
   server.Stop();
   return 0;
 }
@@ -163,6 +190,14 @@ int main(int argc, char** argv) {
   server->add_option("--data-dir", server_options.data_dir, "State directory")->capture_default_str();
   server->add_option("--listen", server_options.listen, "HTTPS listen address ADDR:PORT")
       ->capture_default_str();
+  server->add_option(
+      "--token", server_options.cluster_token,
+      "Shared secret of the servers of one cluster on one store: the first server keeps the "
+      "cluster's CA, ServiceAccount key and tokens in the store encrypted with it, and servers "
+      "started later with the same token take them from there");
+  std::string cluster_token_file;
+  server->add_option("--token-file", cluster_token_file, "File holding --token (kept out of the process list)")
+      ->excludes("--token");
   server->add_option("--token-auth-file", server_options.token_file,
                      "Static bearer tokens (CSV: token,user,uid,groups)");
   server
@@ -263,6 +298,18 @@ int main(int argc, char** argv) {
       return 2;
     }
     server_options.service_account_max_token_expiration_seconds = absl::ToInt64Seconds(d);
+  }
+  if (!cluster_token_file.empty()) {
+    auto token = skiff::base::ReadFile(cluster_token_file);
+    if (!token.ok()) {
+      std::fprintf(stderr, "--token-file: %s\n", token.status().ToString().c_str());
+      return 2;
+    }
+    server_options.cluster_token = std::string(absl::StripAsciiWhitespace(*token));
+    if (server_options.cluster_token.empty()) {
+      std::fprintf(stderr, "--token-file: %s is empty\n", cluster_token_file.c_str());
+      return 2;
+    }
   }
   skiff::base::RaiseOpenFileLimit();
   if (server->parsed()) {

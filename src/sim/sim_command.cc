@@ -15,6 +15,9 @@ namespace skiff::sim {
 
 void AddSimFlags(CLI::App* command, SimCommandFlags* flags) {
   command->add_option("--kubeconfig", flags->kubeconfig, "Kubeconfig of the API server")->required();
+  command->add_option("--server", flags->server,
+                      "API server URL[,URL...] instead of the kubeconfig's (several servers of one cluster: "
+                      "the sim fails over between them)");
   command->add_option("--nodes", flags->nodes, "Number of simulated nodes")
       ->required()
       ->check(CLI::Range(1, 100000));
@@ -94,6 +97,7 @@ int RunSim(const SimCommandFlags& flags) {
     std::fprintf(stderr, "skiff sim: %s\n", config.status().ToString().c_str());
     return 1;
   }
+  if (!flags.server.empty()) config->server_url = flags.server;
   config->user_agent = "skiff-sim";
   config->field_manager = "skiff-sim";
   config->max_connections = options->workers;

@@ -17,6 +17,7 @@ namespace skiff::sim {
 
 struct SimCommandFlags {
   std::string kubeconfig;
+  std::string server;  // "" = the kubeconfig's; else URL[,URL...] of one cluster's API servers
   int nodes = 1;
   std::string cpu = "4";
   std::string memory = "16Gi";

@@ -40,7 +40,7 @@ def test_server_on_etcd_serves_kubectl_in_the_kubernetes_layout(etcd):
         stored = keys(etcd)
         for key in ["/registry/namespaces/shop", "/registry/configmaps/shop/settings",
                     "/registry/deployments/shop/web", "/registry/services/specs/default/kubernetes",
-                    "/registry/clusterroles/cluster-admin", "/registry/leases/kube-system/skiff-controller-manager"]:
+                    "/registry/clusterroles/cluster-admin", "/registry/leases/kube-system/kube-controller-manager"]:
             assert key in stored, (key, stored[:50])
         assert any(k.startswith("/registry/replicasets/shop/web-") for k in stored)
         assert not [k for k in stored if k.startswith(("/registry/core/", "/registry/apps/"))]

@@ -1,4 +1,4 @@
-"""Leader election of the controller manager on its Lease (kube-system/skiff-controller-manager),
+"""Leader election of the controller manager on its Lease (kube-system/kube-controller-manager),
 the Kubernetes way on one store: while another holder ("other", played by this test) renews the
 Lease, skiff's controllers do not run, so a Deployment gets no ReplicaSet; when the renewals stop,
 skiff takes the Lease over after its lease duration (holderIdentity changes, leaseTransitions goes
@@ -16,7 +16,7 @@ import pytest
 
 from conftest import SKIFF_BIN, Skiff, api_request, wait_for
 
-LEASE_PATH = "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/skiff-controller-manager"
+LEASE_PATH = "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-controller-manager"
 OTHER_LEASE_SECONDS = 3
 FLAGS = ["--disable-agent", "--leader-elect-lease-duration", "4s", "--leader-elect-renew-deadline", "3s",
          "--leader-elect-retry-period", "500ms"]
@@ -44,7 +44,7 @@ class OtherHolder:
                     "acquireTime": now_micro(), "renewTime": now_micro()}
             if code == 404:
                 body = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
-                        "metadata": {"name": "skiff-controller-manager", "namespace": "kube-system"},
+                        "metadata": {"name": "kube-controller-manager", "namespace": "kube-system"},
                         "spec": dict(spec, leaseTransitions=0)}
                 code, _, _ = api_request(self.s, "POST", LEASE_PATH.rsplit("/", 1)[0], body)
             else:
@@ -79,7 +79,7 @@ class OtherHolder:
 
 
 def lease(s):
-    return s.kubectl_json("get", "lease", "-n", "kube-system", "skiff-controller-manager")
+    return s.kubectl_json("get", "lease", "-n", "kube-system", "kube-controller-manager")
 
 
 def replicasets(s, name):
@@ -119,7 +119,7 @@ def test_controllers_wait_for_the_lease_then_take_it_over(data_dir):
         held = lease(s)
         assert held["spec"]["holderIdentity"] == "other", held
         assert replicasets(s, "web") == []
-        assert "controller manager: started" not in s.log()
+        assert "skiff-controller-manager: started" not in s.log()
         transitions = held["spec"].get("leaseTransitions", 0)
 
         # "other" stops renewing: skiff takes over within its lease duration plus a retry period.
@@ -131,7 +131,7 @@ def test_controllers_wait_for_the_lease_then_take_it_over(data_dir):
         assert taken["spec"]["holderIdentity"], taken
         assert taken["spec"]["leaseTransitions"] == transitions + 1, taken
         assert taken["spec"]["leaseDurationSeconds"] == 4, taken  # --leader-elect-lease-duration
-        out = s.kubectl("get", "lease", "-n", "kube-system", "skiff-controller-manager").stdout
+        out = s.kubectl("get", "lease", "-n", "kube-system", "kube-controller-manager").stdout
         assert taken["spec"]["holderIdentity"] in out
         s.kubectl("rollout", "status", "deployment/web", "--timeout=30s")
         assert len(replicasets(s, "web")) == 1
@@ -142,7 +142,7 @@ def test_controllers_wait_for_the_lease_then_take_it_over(data_dir):
         other.take()
         other.keep_renewing()
         stolen_at = time.time()
-        wait_for(lambda: "controller manager: controllers stopped" in s.log(), 8, what="skiff to step down")
+        wait_for(lambda: "skiff-controller-manager: controllers stopped" in s.log(), 8, what="skiff to step down")
         assert time.time() - stolen_at < 6
         s.kubectl("create", "deployment", "web2", "--image=nginx", "--replicas=1")
         time.sleep(2)
@@ -154,7 +154,7 @@ def test_controllers_wait_for_the_lease_then_take_it_over(data_dir):
                         and l, OTHER_LEASE_SECONDS + 4, what="skiff to take the lease back")
         assert back["spec"]["leaseTransitions"] == transitions + 3, back  # other->skiff->other->skiff
         s.kubectl("rollout", "status", "deployment/web2", "--timeout=30s")
-        assert s.log().count("controller manager: started") == 2
+        assert s.log().count("skiff-controller-manager: started") == 2
     finally:
         if other:
             other.stopping.set()

@@ -87,12 +87,12 @@ def test_finalizer_holds_namespace_in_terminating(skiff):
 
 def test_controller_manager_holds_its_lease(skiff):
     def lease():
-        res = skiff.kubectl("-n", "kube-system", "get", "lease", "skiff-controller-manager", "-o", "json",
+        res = skiff.kubectl("-n", "kube-system", "get", "lease", "kube-controller-manager", "-o", "json",
                             check=False)
         return json.loads(res.stdout) if res.returncode == 0 else None
     wait_for(lambda: lease() is not None, what="controller-manager lease")
     spec = lease()["spec"]
-    assert spec["leaseDurationSeconds"] == 15
+    assert spec["leaseDurationSeconds"] == 3  # --leader-elect-lease-duration's default
     assert "_" in spec["holderIdentity"]
 
 
@@ -104,7 +104,7 @@ def test_disable_controllers_leaves_namespace_terminating():
         time.sleep(2)
         ns = s.kubectl_json("get", "namespace", "stuck")
         assert ns["status"]["phase"] == "Terminating"
-        res = s.kubectl("-n", "kube-system", "get", "lease", "skiff-controller-manager", check=False)
+        res = s.kubectl("-n", "kube-system", "get", "lease", "kube-controller-manager", check=False)
         assert res.returncode != 0
     finally:
         s.cleanup()

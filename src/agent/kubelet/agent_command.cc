@@ -22,7 +22,12 @@
 namespace skiff::agent::kubelet {
 
 void AddAgentFlags(CLI::App* command, AgentFlags* flags) {
-  command->add_option("--server", flags->server, "API server URL, e.g. https://10.0.0.1:6443");
+  command
+      ->add_option("--server", flags->server,
+                   "API server URL, e.g. https://10.0.0.1:6443; several servers of one cluster as URL,URL "
+                   "or a repeated flag (the agent fails over between them)")
+      ->delimiter(',')
+      ->multi_option_policy(CLI::MultiOptionPolicy::Join);
   command->add_option("--token", flags->token,
                       "Bootstrap token (the server's DATA_DIR/node.token): asks for the node's client "
                       "certificate when DATA_DIR has no valid one");

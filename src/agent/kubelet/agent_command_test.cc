@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "CLI/CLI.hpp"
 #include "gtest/gtest.h"
 
 namespace skiff::agent::kubelet {
@@ -21,6 +22,20 @@ TEST(AgentRestConfig, NeedsServerAndToken) {
   EXPECT_EQ(config->token, "secret");
   EXPECT_EQ(config->user_agent, "skiff-agent");
   EXPECT_FALSE(config->insecure_skip_tls_verify);
+}
+
+// Several servers: repeated --server flags and a comma list both end up as one list the REST
+// client balances over.
+TEST(AgentFlagsTest, SeveralServersAsAListOrRepeatedFlags) {
+  CLI::App app;
+  AgentFlags flags;
+  AddAgentFlags(&app, &flags);
+  app.parse("--server https://127.0.0.1:6443,https://127.0.0.2:6443 --server https://127.0.0.3:6443", false);
+  EXPECT_EQ(flags.server, "https://127.0.0.1:6443,https://127.0.0.2:6443,https://127.0.0.3:6443");
+  flags.token = "t";
+  auto config = AgentRestConfig(flags);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(client::RestClient::New(*config).ok());
 }
 
 TEST(AgentRestConfig, ReadsTheTokenFileAndTrimsIt) {

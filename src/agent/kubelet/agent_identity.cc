@@ -39,6 +39,11 @@ absl::StatusOr<NodeCertificate> Bootstrap(const AgentFlags& flags, const std::st
   return certificate::RequestNodeCertificate(bootstrap->get(), node_name, timeout);
 }
 
+// The first of --server's URLs: the node kubeconfig is for kubectl, which takes one server.
+std::string FirstServer(const std::string& servers) {
+  return std::string(absl::StripAsciiWhitespace(servers.substr(0, servers.find(','))));
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> AgentNodeName(const AgentFlags& flags) {
@@ -69,7 +74,7 @@ absl::StatusOr<std::unique_ptr<NodeIdentity>> EstablishNodeIdentity(const AgentF
     spdlog::info("stored the client certificate of node {} in {}", node_name, paths.pem);
   }
   if (absl::Status st =
-          certificate::WriteNodeKubeconfig(paths.kubeconfig, flags.server, flags.ca_file,
+          certificate::WriteNodeKubeconfig(paths.kubeconfig, FirstServer(flags.server), flags.ca_file,
                                            flags.insecure_skip_tls_verify, node_name, paths.pem);
       !st.ok()) {
     return st;

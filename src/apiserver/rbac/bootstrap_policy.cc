@@ -252,8 +252,6 @@ std::vector<RoleSpec> ClusterRoleSpecs() {
         R(kRead, {""}, {"namespaces"}), R(kRead, {"storage.k8s.io"}, {"csidrivers"}),
         R(kRead, {"storage.k8s.io"}, {"csistoragecapacities", "storageclasses"})}},
   };
-  roles.push_back({"skiff:controller-manager-lease",
-                   {R({"get", "update"}, {"coordination.k8s.io"}, {"leases"}, {"skiff-controller-manager"})}});
   for (auto& c : ControllerRoles()) {
     c.name = "system:controller:" + c.name;
     roles.push_back(std::move(c));
@@ -288,10 +286,6 @@ std::vector<BindingSpec> BindingSpecs() {
        {{"Group", "system:bootstrappers"}}},
       {"skiff:node-autoapprove-certificate-rotation",
        "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient", {{"Group", "system:nodes"}}},
-      // skiff's controller manager holds its own lease (kube-controller-manager's role only
-      // names the "kube-controller-manager" one).
-      {"skiff:controller-manager-lease", "skiff:controller-manager-lease",
-       {{"User", "system:kube-controller-manager"}}},
   };
   for (const auto& c : ControllerRoles()) {
     std::string name = "system:controller:" + c.name;

@@ -15,6 +15,7 @@
 #include "absl/strings/cord.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "api/errors.h"
 #include "api/object_meta.h"
 #include "base/file.h"
@@ -29,6 +30,8 @@
 #include "boost/beast/ssl.hpp"
 #include "boost/json.hpp"
 #include "boost/url/parse.hpp"
+#include "client/rest/server_balancer.h"
+#include "spdlog/spdlog.h"
 #include "yaml-cpp/yaml.h"
 
 namespace skiff::client {
@@ -49,6 +52,7 @@ constexpr size_t kMaxErrorBody = 1 << 20;
 constexpr absl::Duration kWatchIdleLimit = absl::Minutes(10);
 
 struct Endpoint {
+  std::string url;          // as configured, for messages
   std::string host;         // name or address, without IPv6 brackets
   std::string port;         // "443" when the URL names none
   std::string path_prefix;  // "" or "/prefix" (no trailing slash)
@@ -62,6 +66,7 @@ absl::StatusOr<Endpoint> ParseServerUrl(const std::string& url) {
     return absl::InvalidArgumentError(absl::StrCat("server URL \"", url, "\" must use https"));
   }
   Endpoint ep;
+  ep.url = url;
   ep.host = std::string(parsed->host_address());
   if (ep.host.empty())
     return absl::InvalidArgumentError(absl::StrCat("server URL \"", url, "\" has no host"));
@@ -124,6 +129,10 @@ class Connection {
     return absl::OkStatus();
   }
 
+  // Which of the client's servers this connection was opened to (set by whoever connects it).
+  size_t server() const { return server_; }
+  void set_server(size_t server) { server_ = server; }
+
   void Cancel() {
     error_code ec;
     beast::get_lowest_layer(stream_).socket().close(ec);
@@ -137,14 +146,15 @@ class Connection {
   asio::io_context ioc_{1};
   beast::ssl_stream<beast::tcp_stream> stream_;
   beast::flat_buffer buffer_;
+  size_t server_ = 0;
 };
 
 // Keep-alive connections shared by requests; at most `max` open at once (callers wait for one).
 class ConnectionPool {
  public:
-  using Factory = std::function<std::unique_ptr<Connection>()>;
-  ConnectionPool(Factory factory, Endpoint endpoint, const RestConfig* config)
-      : factory_(std::move(factory)), endpoint_(std::move(endpoint)), config_(config) {}
+  // Opens a new connected connection (to whichever server the balancer picks).
+  using Factory = std::function<absl::StatusOr<std::unique_ptr<Connection>>()>;
+  ConnectionPool(Factory factory, const RestConfig* config) : factory_(std::move(factory)), config_(config) {}
 
   // A connection for one request. `fresh` forces a new connection (after a stale one failed).
   absl::StatusOr<std::unique_ptr<Connection>> Acquire(bool fresh, bool* reused) {
@@ -168,11 +178,7 @@ class ConnectionPool {
     dropped.reset();
     *reused = false;
     auto conn = factory_();
-    auto status = conn->Connect(endpoint_, config_->connect_timeout, !config_->insecure_skip_tls_verify);
-    if (!status.ok()) {
-      Discard();
-      return status;
-    }
+    if (!conn.ok()) Discard();
     return conn;
   }
 
@@ -203,7 +209,6 @@ class ConnectionPool {
   int Max() const { return std::max(1, config_->max_connections); }
 
   Factory factory_;
-  Endpoint endpoint_;
   const RestConfig* config_;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -515,9 +520,14 @@ class RestClient::Impl {
   explicit Impl(RestConfig config) : config_(std::move(config)), ctx_(ssl::context::tls_client) {}
 
   absl::Status Init() {
-    auto ep = ParseServerUrl(config_.server_url);
-    if (!ep.ok()) return ep.status();
-    endpoint_ = std::move(*ep);
+    // Several servers of one cluster: "https://a:6443,https://b:6443".
+    for (absl::string_view url : absl::StrSplit(config_.server_url, ',', absl::SkipWhitespace())) {
+      auto ep = ParseServerUrl(std::string(absl::StripAsciiWhitespace(url)));
+      if (!ep.ok()) return ep.status();
+      endpoints_.push_back(std::move(*ep));
+    }
+    if (endpoints_.empty()) return absl::InvalidArgumentError("no server URL");
+    balancer_ = std::make_unique<ServerBalancer>(endpoints_.size());
     ctx_.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3);
     error_code ec;
     if (!config_.ca_pem.empty()) {
@@ -531,7 +541,7 @@ class RestClient::Impl {
         return s;
     }
     if (!config_.token.empty()) authorization_ = absl::StrCat("Bearer ", config_.token);
-    pool_ = std::make_unique<ConnectionPool>([this] { return NewConnection(); }, endpoint_, &config_);
+    pool_ = std::make_unique<ConnectionPool>([this] { return Connect(); }, &config_);
     return absl::OkStatus();
   }
 
@@ -541,6 +551,28 @@ class RestClient::Impl {
     std::lock_guard lock(ctx_mu_);
     return std::make_unique<Connection>(ctx_);
   }
+
+  // A new connection to the first server of the balancer's order that accepts one; the last
+  // server's error when none does.
+  absl::StatusOr<std::unique_ptr<Connection>> Connect() {
+    absl::Status last;
+    for (size_t server : balancer_->Order()) {
+      auto conn = NewConnection();
+      last = conn->Connect(endpoints_[server], config_.connect_timeout, !config_.insecure_skip_tls_verify);
+      if (last.ok()) {
+        balancer_->ReportSuccess(server);
+        conn->set_server(server);
+        return conn;
+      }
+      if (endpoints_.size() > 1)
+        spdlog::warn("API server {}: {}", endpoints_[server].url, std::string(last.message()));
+      balancer_->ReportFailure(server);
+    }
+    return last;
+  }
+
+  // The exchange on a connection failed in transport (not a timeout): prefer another server.
+  void ReportTransportFailure(const Connection& conn) { balancer_->ReportFailure(conn.server()); }
 
   absl::Status SetClientCertificate(const std::string& cert_pem, const std::string& key_pem) {
     // Checked on a scratch context first, so a bad pair never reaches the live one.
@@ -554,12 +586,12 @@ class RestClient::Impl {
     return absl::OkStatus();
   }
 
-  http::request<http::string_body> MakeRequest(http::verb verb, const std::string& target, std::string body,
+  // The request, addressed (target prefix, Host) with Address() once its connection is known.
+  http::request<http::string_body> MakeRequest(http::verb verb, std::string body,
                                                const std::string& content_type) const {
-    http::request<http::string_body> req{verb, endpoint_.path_prefix + target, 11};
-    req.set(http::field::host, endpoint_.host_is_ip || endpoint_.port == "443"
-                                   ? endpoint_.host
-                                   : absl::StrCat(endpoint_.host, ":", endpoint_.port));
+    http::request<http::string_body> req;
+    req.method(verb);
+    req.version(11);
     req.set(http::field::user_agent, config_.user_agent);
     req.set(http::field::accept, "application/json");
     if (!authorization_.empty()) req.set(http::field::authorization, authorization_);
@@ -570,13 +602,23 @@ class RestClient::Impl {
     return req;
   }
 
+  // Points `req` at `target` on the server `conn` is connected to.
+  void Address(http::request<http::string_body>& req, const Connection& conn,
+               const std::string& target) const {
+    const Endpoint& ep = endpoints_[conn.server()];
+    req.target(ep.path_prefix + target);
+    req.set(http::field::host,
+            ep.host_is_ip || ep.port == "443" ? ep.host : absl::StrCat(ep.host, ":", ep.port));
+  }
+
   absl::StatusOr<RawResponse> Do(http::verb verb, const std::string& target, std::string body,
                                  const std::string& content_type) {
-    auto req = MakeRequest(verb, target, std::move(body), content_type);
+    auto req = MakeRequest(verb, std::move(body), content_type);
     for (int attempt = 0;; ++attempt) {
       bool reused = false;
       auto conn = pool_->Acquire(attempt > 0, &reused);
       if (!conn.ok()) return conn.status();
+      Address(req, **conn, target);
       http::response_parser<http::string_body> parser;
       parser.body_limit(boost::none);
       error_code ec = (*conn)->Run(config_.request_timeout,
@@ -591,6 +633,7 @@ class RestClient::Impl {
         // A kept-alive connection the server has since closed fails before any answer: retry once on
         // a new connection (servers close idle connections between requests, never mid-request).
         if (reused && attempt == 0 && !parser.got_some() && ec != beast::error::timeout) continue;
+        if (ec != beast::error::timeout) ReportTransportFailure(**conn);
         return TransportError(absl::StrCat(std::string(http::to_string(verb)), " ", target), ec);
       }
       auto response = parser.release();
@@ -621,11 +664,11 @@ class RestClient::Impl {
   }
 
   const RestConfig& config() const { return config_; }
-  const Endpoint& endpoint() const { return endpoint_; }
 
  private:
   RestConfig config_;
-  Endpoint endpoint_;
+  std::vector<Endpoint> endpoints_;  // the cluster's API servers, as listed in server_url
+  std::unique_ptr<ServerBalancer> balancer_;
   ssl::context ctx_;
   std::string authorization_;
   std::mutex ctx_mu_;  // guards ctx_'s certificate against SSL_new in NewConnection
@@ -870,14 +913,13 @@ absl::StatusOr<std::unique_ptr<WatchHandle>> RestClient::Watch(const api::Resour
   state->idle_timeout = options.timeout_seconds > 0
                             ? absl::Seconds(options.timeout_seconds) + absl::Seconds(30)
                             : kWatchIdleLimit;
-  state->conn = impl_->NewConnection();
+  auto connected = impl_->Connect();
+  if (!connected.ok()) return connected.status();
+  state->conn = *std::move(connected);
   Connection& conn = *state->conn;
-  if (auto s = conn.Connect(impl_->endpoint(), config.connect_timeout, !config.insecure_skip_tls_verify);
-      !s.ok()) {
-    return s;
-  }
   std::string target = ResourcePath(r, ns) + EncodeQuery(WatchQueryParams(options));
-  auto req = impl_->MakeRequest(http::verb::get, target, "", "");
+  auto req = impl_->MakeRequest(http::verb::get, "", "");
+  impl_->Address(req, conn, target);
   error_code ec =
       conn.Run(config.request_timeout, [&](auto handler) { http::async_write(conn.stream(), req, handler); });
   if (ec) return TransportError(absl::StrCat("watch ", target), ec);

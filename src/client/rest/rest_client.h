@@ -2,17 +2,20 @@
 // the API server (`skiff sim`, node agents). It speaks only the public wire protocol, so it works
 // against any Kubernetes API server.
 //
+// Given several server URLs (one cluster's API servers), the client keeps to one server while it
+// accepts connections and fails over to the next when a connection to it fails, like k3s's agent
+// load balancer: new requests and re-established watches then go to a live server.
+//
 // Requests share a small pool of keep-alive TLS connections (a request blocks its calling thread
 // while it holds one connection; callers wanting more concurrency call from more threads, up to
 // RestConfig::max_connections in flight). Each watch gets its own connection and thread, reading the
 // chunked stream of line-delimited JSON events (with allowWatchBookmarks=true).
 //
-// Thread-safety: every method may be called concurrently (SetClientCertificate too). Watch handlers run on the watch's own
-// thread, one event at a time.
-// Ownership: the client owns its connections; a WatchHandle must be destroyed before its client.
-// Failure: API errors become absl::Status values carrying the server's metav1.Status (HTTP code,
-// reason, details), so HttpCode() and api::StatusObject() see exactly what the server said;
-// transport failures (connect, TLS, timeouts) are Unavailable / DeadlineExceeded. A watch whose
+// Thread-safety: every method may be called concurrently (SetClientCertificate too). Watch handlers run on
+// the watch's own thread, one event at a time. Ownership: the client owns its connections; a WatchHandle must
+// be destroyed before its client. Failure: API errors become absl::Status values carrying the server's
+// metav1.Status (HTTP code, reason, details), so HttpCode() and api::StatusObject() see exactly what the
+// server said; transport failures (connect, TLS, timeouts) are Unavailable / DeadlineExceeded. A watch whose
 // resourceVersion is too old ends with OutOfRange (HTTP 410) through its WatchEndHandler.
 #ifndef SKIFF_CLIENT_REST_REST_CLIENT_H_
 #define SKIFF_CLIENT_REST_REST_CLIENT_H_
@@ -32,7 +35,10 @@ namespace skiff::client {
 
 // Where the API server is and how to authenticate to it.
 struct RestConfig {
-  std::string server_url;  // "https://127.0.0.1:6443" (an optional path prefix is kept)
+  // "https://127.0.0.1:6443" (an optional path prefix is kept), or several servers of one cluster
+  // separated by commas: connections go to one of them and move to another when it fails
+  // (ServerBalancer).
+  std::string server_url;
   std::string ca_pem;      // trusted CA certificates; empty = the system trust store
   std::string client_cert_pem;
   std::string client_key_pem;

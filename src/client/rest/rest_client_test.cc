@@ -605,6 +605,41 @@ TEST_F(RestClientServerTest, TokenAuthAndConcurrentRequests) {
   EXPECT_EQ(HttpCode((*unauth)->Get(configmaps_, "default", "x").status()), 401);
 }
 
+// Several servers of one cluster: a server that refuses connections is skipped for requests and
+// watches alike, and a client with no live server says which one it tried last.
+TEST_F(RestClientServerTest, SeveralServersFailOverToOneThatAnswers) {
+  auto admin = LoadKubeconfig(data_dir_ + "/admin.kubeconfig");
+  ASSERT_TRUE(admin.ok()) << admin.status();
+  RestConfig config = *admin;
+  std::string dead = absl::StrCat("https://127.0.0.1:", FreePort());
+  config.server_url = absl::StrCat(dead, ", ", admin->server_url);
+  auto c = RestClient::New(config);
+  ASSERT_TRUE(c.ok()) << c.status();
+  std::atomic<int> events{0};
+  auto watch = (*c)->Watch(
+      configmaps_, "default", WatchOptions{.resource_version = "0"},
+      [&](const WatchEvent&) {
+        ++events;
+        return true;
+      },
+      [](const absl::Status&) {});
+  ASSERT_TRUE(watch.ok()) << watch.status();
+  auto created = (*c)->Create(configmaps_, "default", ConfigMap("failover", "v1"));
+  ASSERT_TRUE(created.ok()) << created.status();
+  for (int i = 0; i < 100 && events == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_GT(events.load(), 0);
+  watch->reset();
+  EXPECT_TRUE((*c)->Delete(configmaps_, "default", "failover").ok());
+
+  config.server_url = absl::StrCat(dead, ",", "https://127.0.0.1:", FreePort());
+  auto none = RestClient::New(config);
+  ASSERT_TRUE(none.ok());
+  auto got = (*none)->Get(configmaps_, "default", "x");
+  EXPECT_TRUE(absl::IsUnavailable(got.status())) << got.status();
+  config.server_url = "https://127.0.0.1:1,http://plain";
+  EXPECT_FALSE(RestClient::New(config).ok());
+}
+
 TEST_F(RestClientServerTest, UntrustedServerFailsTls) {
   RestConfig config;
   config.server_url = absl::StrCat("https://127.0.0.1:", port_);

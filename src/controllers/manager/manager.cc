@@ -92,7 +92,9 @@ std::string ControllerServiceAccount(const std::string& controller) {
 }
 
 ControllerManager::ControllerManager(client::Client* client, ManagerOptions options)
-    : client_(client), options_(std::move(options)), controllers_(RegisteredControllers()) {}
+    : client_(client), options_(std::move(options)) {
+  if (options_.builtin_controllers) controllers_ = RegisteredControllers();
+}
 
 ControllerManager::~ControllerManager() { Stop(); }
 
@@ -108,7 +110,8 @@ void ControllerManager::Start() {
   client::LeaderElectionConfig config = options_.leader_election;
   config.on_started_leading = [this] { StartControllers(); };
   config.on_stopped_leading = [this] { StopControllers(); };
-  elector_ = std::make_unique<client::LeaderElector>(client_, std::move(config));
+  elector_ = std::make_unique<client::LeaderElector>(options_.lease_client ? options_.lease_client : client_,
+                                                     std::move(config));
   elector_->Start();
 }
 
@@ -138,7 +141,7 @@ void ControllerManager::StartControllers() {
   leading_ = true;
   informers_ = std::make_unique<client::SharedInformers>(client_);
   recorder_ = std::make_unique<client::EventRecorder>(
-      client_, client::EventRecorder::Options{.component = "skiff-controller-manager"});
+      client_, client::EventRecorder::Options{.component = options_.component});
   for (const auto& c : controllers_) {
     if (options_.disabled.count(c.name)) continue;
     client::Client* own = options_.controller_clients ? options_.controller_clients(c.name) : nullptr;
@@ -152,7 +155,7 @@ void ControllerManager::StartControllers() {
   informers_->Start();
   std::string names;
   for (const auto& [name, runnable] : running_) names += (names.empty() ? "" : ", ") + name;
-  spdlog::info("controller manager: started {} controllers: {}", running_.size(), names);
+  spdlog::info("{}: started {} controllers: {}", options_.component, running_.size(), names);
 }
 
 void ControllerManager::StopControllers() {
@@ -165,7 +168,7 @@ void ControllerManager::StopControllers() {
   running_.clear();
   recorder_.reset();
   informers_.reset();
-  spdlog::info("controller manager: controllers stopped");
+  spdlog::info("{}: controllers stopped", options_.component);
 }
 
 }  // namespace skiff::controllers

@@ -53,6 +53,13 @@ using ControllerClients = std::function<client::Client*(const std::string& contr
 
 struct ManagerOptions {
   bool leader_elect = true;  // false: lead at once (tests)
+  // false: run only the controllers given with AddController (kube-scheduler's own manager, which
+  // holds its own lease so that it may lead on another server than the controllers).
+  bool builtin_controllers = true;
+  std::string component = "skiff-controller-manager";  // in events and logs
+  // The client that holds the lease (null = the manager's): kube-scheduler holds its lease as
+  // system:kube-scheduler while its informers list as the controller manager.
+  client::Client* lease_client = nullptr;
   // Per-controller clients (the informers, events and leader election use the manager's client).
   ControllerClients controller_clients;
   client::LeaderElectionConfig leader_election;

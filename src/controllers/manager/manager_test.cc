@@ -104,6 +104,30 @@ TEST(ControllerManagerTest, OnlyTheLeaderRunsControllersAndLeadershipHandsOver) 
   b.Stop();
 }
 
+// The scheduler's own manager: none of the built-in controllers, its own lease, and events under
+// its own component name; it leads independently of the controllers' manager.
+TEST(ControllerManagerTest, AManagerOfItsOwnHoldsItsOwnLease) {
+  client::testing::TestApiServer server;
+  Counters counters;
+  ManagerOptions options;
+  options.builtin_controllers = false;
+  options.component = "default-scheduler";
+  options.leader_election.lease_name = "kube-scheduler";
+  options.leader_election.identity = "scheduler-a";
+  options.lease_client = server.client();
+  ControllerManager scheduler(server.client(), options);
+  scheduler.AddController(ProbeController(&counters));
+  scheduler.Start();
+  ASSERT_TRUE(WaitFor([&] { return counters.started == 1; }));
+  EXPECT_EQ(scheduler.Running(), std::vector<std::string>{"probe"});  // no built-in controller
+  const auto& leases = client::Resource("coordination.k8s.io", "v1", "leases");
+  auto lease = server.client()->Get(leases, "kube-system", "kube-scheduler");
+  ASSERT_TRUE(lease.ok()) << lease.status();
+  EXPECT_EQ(base::GetString(**lease, {"spec", "holderIdentity"}), "scheduler-a");
+  EXPECT_FALSE(server.client()->Get(leases, "kube-system", "kube-controller-manager").ok());
+  scheduler.Stop();
+}
+
 // Kubernetes' controller manager exits when it loses its lease; skiff's stops its controllers,
 // stays a candidate and starts a fresh set once the lease is free again.
 TEST(ControllerManagerTest, StolenLeaseStopsControllersUntilTheLeaseIsFreeAgain) {
@@ -121,7 +145,7 @@ TEST(ControllerManagerTest, StolenLeaseStopsControllersUntilTheLeaseIsFreeAgain)
   const auto& leases = client::Resource("coordination.k8s.io", "v1", "leases");
   auto steal = [&] {
     for (int attempt = 0; attempt < 20; ++attempt) {
-      auto lease = server.client()->Get(leases, "kube-system", "skiff-controller-manager");
+      auto lease = server.client()->Get(leases, "kube-system", "kube-controller-manager");
       if (!lease.ok()) continue;
       boost::json::value next = **lease;
       auto& spec = base::EnsureObject(next, {"spec"});
@@ -146,7 +170,7 @@ TEST(ControllerManagerTest, StolenLeaseStopsControllersUntilTheLeaseIsFreeAgain)
   ASSERT_TRUE(WaitFor([&] { return counters.started == 2; }));
   EXPECT_EQ(counters.built, 2);
   EXPECT_TRUE(manager.IsLeader());
-  auto lease = server.client()->Get(leases, "kube-system", "skiff-controller-manager");
+  auto lease = server.client()->Get(leases, "kube-system", "kube-controller-manager");
   ASSERT_TRUE(lease.ok());
   EXPECT_EQ(base::GetString(**lease, {"spec", "holderIdentity"}), "skiff");
   // thief -> skiff (the thief did not count its own takeover)
