@@ -49,20 +49,22 @@ def main():
         expect(code == 1 and "skiff_client (client) must not link skiff_apiserver" in out,
                "skiff_client linking skiff_apiserver fails", out)
 
-    with tempfile.TemporaryDirectory() as tmp:
-        # The real CMake files, with the quota plug-ins linking the API server that links them (one
-        # layer, so only the cycle check sees it).
-        root = pathlib.Path(tmp) / "src"
-        for cmake in SRC.rglob("CMakeLists.txt"):
-            write(root, cmake.relative_to(SRC), cmake.read_text())
-        quota = root / "apiserver" / "quota" / "CMakeLists.txt"
-        text, n = re.subn(r"skiff_library\(skiff_apiserver_quota DEPS",
-                          "skiff_library(skiff_apiserver_quota DEPS skiff_apiserver", quota.read_text())
-        expect(n == 1, "src/apiserver/quota/CMakeLists.txt declares skiff_apiserver_quota", text)
-        quota.write_text(text)
-        code, out = run(root)
-        expect(code == 1 and "link cycle: skiff_apiserver -> skiff_apiserver_quota -> skiff_apiserver" in out,
-               "skiff_apiserver and skiff_apiserver_quota linking each other fails", out)
+    # The real CMake files, with a plug-in library linking the API server that links it (one layer,
+    # so only the cycle check sees it): the quota plug-ins, the Node authorizer.
+    for folder, library in (("quota", "skiff_apiserver_quota"),
+                            ("node_authorizer", "skiff_apiserver_node_authorizer")):
+        with tempfile.TemporaryDirectory() as tmp:
+            root = pathlib.Path(tmp) / "src"
+            for cmake in SRC.rglob("CMakeLists.txt"):
+                write(root, cmake.relative_to(SRC), cmake.read_text())
+            plugin = root / "apiserver" / folder / "CMakeLists.txt"
+            text, n = re.subn(rf"skiff_library\({library} DEPS", f"skiff_library({library} DEPS skiff_apiserver",
+                              plugin.read_text())
+            expect(n == 1, f"src/apiserver/{folder}/CMakeLists.txt declares {library}", text)
+            plugin.write_text(text)
+            code, out = run(root)
+            expect(code == 1 and f"link cycle: skiff_apiserver -> {library} -> skiff_apiserver" in out,
+                   f"skiff_apiserver and {library} linking each other fails", out)
 
     with tempfile.TemporaryDirectory() as tmp:
         root = pathlib.Path(tmp) / "src"

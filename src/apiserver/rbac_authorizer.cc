@@ -40,59 +40,7 @@ json::array StringArray(const std::vector<std::string>& values) {
   return out;
 }
 
-// The resource written in a denial ("pods", "deployments.apps").
-std::string QualifiedResource(const std::string& resource, const std::string& group) {
-  return group.empty() ? resource : absl::StrCat(resource, ".", group);
-}
-
-absl::Status Forbidden(const std::string& resource, const std::string& group, const std::string& name,
-                       const std::string& why) {
-  std::string message;
-  if (resource.empty()) {
-    message = absl::StrCat("forbidden: ", why);
-  } else if (name.empty()) {
-    message = absl::StrCat(QualifiedResource(resource, group), " is forbidden: ", why);
-  } else {
-    message = absl::StrCat(QualifiedResource(resource, group), " \"", name, "\" is forbidden: ", why);
-  }
-  return api::ToStatus({.code = 403, .reason = "Forbidden", .message = message, .name = name, .group = group,
-                        .kind = resource});
-}
-
 }  // namespace
-
-rbac::Attributes AttributesOf(const RequestInfo& request) {
-  rbac::Attributes a;
-  a.verb = request.verb;
-  a.is_resource = request.is_resource;
-  a.api_group = request.group;
-  a.resource = request.resource;
-  a.subresource = request.subresource;
-  a.namespace_name = request.namespace_name;
-  a.name = request.name;
-  a.path = request.path;
-  if (a.is_resource && a.api_group.empty() && a.resource == "namespaces" && a.namespace_name.empty()) {
-    a.namespace_name = a.name;
-  }
-  return a;
-}
-
-absl::Status ForbiddenStatus(const User& user, const RequestInfo& request, std::string_view why_not) {
-  rbac::Attributes a = AttributesOf(request);
-  if (!a.is_resource) {
-    return Forbidden("", "", "", absl::StrCat("User \"", user.name, "\" cannot ", a.verb, " path \"", a.path, "\""));
-  }
-  std::string resource = a.subresource.empty() ? a.resource : absl::StrCat(a.resource, "/", a.subresource);
-  std::string why = absl::StrCat("User \"", user.name, "\" cannot ", a.verb, " resource \"", resource,
-                                 "\" in API group \"", a.api_group, "\"");
-  if (!a.namespace_name.empty()) {
-    absl::StrAppend(&why, " in the namespace \"", a.namespace_name, "\"");
-  } else {
-    absl::StrAppend(&why, " at the cluster scope");
-  }
-  if (!why_not.empty()) absl::StrAppend(&why, ": ", std::string(why_not));
-  return Forbidden(a.resource, a.api_group, a.name, why);
-}
 
 // Feeds one resource's events into the index and records how far it got.
 class RbacAuthorizer::Listener : public WatchListener {
@@ -237,7 +185,8 @@ absl::Status RbacEscalationCheck::Validate(const AdmissionRequest& request, cons
     auto owner = authorizer_->index().RulesFor(subject, ns);
     auto missing = rbac::MissingRules(owner, rbac::ParseRules(base::FindPath(obj, {"rules"})));
     if (!missing.empty()) {
-      return Forbidden(resource.plural, kRbacGroup, name, rbac::EscalationMessage(user.name, user.groups, missing));
+      return ResourceForbidden(resource.plural, kRbacGroup, name,
+                               rbac::EscalationMessage(user.name, user.groups, missing));
     }
     // An aggregationRule can gather anything: it takes every permission.
     const json::value* aggregation = base::FindPath(obj, {"aggregationRule"});
@@ -248,8 +197,8 @@ absl::Status RbacEscalationCheck::Validate(const AdmissionRequest& request, cons
       rbac::PolicyRule all_resources{.verbs = {"*"}, .api_groups = {"*"}, .resources = {"*"}};
       rbac::PolicyRule all_urls{.verbs = {"*"}, .non_resource_urls = {"*"}};
       if (!rbac::MissingRules(owner, {all_resources, all_urls}).empty()) {
-        return Forbidden(resource.plural, kRbacGroup, name,
-                         "must have cluster-admin privileges to use the aggregationRule");
+        return ResourceForbidden(resource.plural, kRbacGroup, name,
+                                 "must have cluster-admin privileges to use the aggregationRule");
       }
     }
     return absl::OkStatus();
@@ -266,7 +215,8 @@ absl::Status RbacEscalationCheck::Validate(const AdmissionRequest& request, cons
   }
   auto missing = rbac::MissingRules(authorizer_->index().RulesFor(subject, ns), granted);
   if (!missing.empty()) {
-    return Forbidden(resource.plural, kRbacGroup, name, rbac::EscalationMessage(user.name, user.groups, missing));
+    return ResourceForbidden(resource.plural, kRbacGroup, name,
+                             rbac::EscalationMessage(user.name, user.groups, missing));
   }
   return absl::OkStatus();
 }

@@ -21,20 +21,13 @@
 #include "absl/time/time.h"
 #include "apiserver/admission.h"
 #include "apiserver/auth.h"
+#include "apiserver/authorization_attributes.h"
 #include "apiserver/rbac/rbac_index.h"
 #include "apiserver/resource_storage.h"
 #include "apiserver/watch_cache.h"
 #include "http/http_types.h"
 
 namespace skiff::apiserver {
-
-// The 403 kube-apiserver answers when `user` may not make `request`:
-// `pods is forbidden: User "x" cannot list resource "pods" in API group "" in the namespace "y"`,
-// followed by ": <why_not>" when an authorizer gave a reason.
-absl::Status ForbiddenStatus(const User& user, const RequestInfo& request, std::string_view why_not = "");
-// What RBAC matches a request on (a namespace object's namespace is its own name, as Kubernetes'
-// request info has it).
-rbac::Attributes AttributesOf(const RequestInfo& request);
 
 class RbacAuthorizer : public Authorizer {
  public:

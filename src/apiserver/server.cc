@@ -21,6 +21,7 @@
 #include "apiserver/metrics_api.h"
 #include "apiserver/node_authorizer/node_authorizer.h"
 #include "apiserver/node_authorizer/node_restriction.h"
+#include "apiserver/node_authorizer_sources.h"
 #include "apiserver/pod_security_sources.h"
 #include "apiserver/pod_streams.h"
 #include "apiserver/podsecurity/config.h"
@@ -137,6 +138,7 @@ struct Server::Parts {
   AllowAllAuthorizer allow_all;
   std::unique_ptr<RbacAuthorizer> rbac;
   std::unique_ptr<RbacEscalationCheck> escalation_check;
+  std::unique_ptr<NodeAuthorizerSources> node_authorizer_sources;
   std::unique_ptr<node_authorizer::NodeAuthorizer> node_authorizer;
   std::unique_ptr<node_authorizer::NodeAndRbacAuthorizer> node_and_rbac;
   std::unique_ptr<node_authorizer::NodeRestriction> node_restriction;
@@ -217,8 +219,10 @@ absl::Status Server::Start() {
   parts_->storage->AddAdmissionPlugin(parts_->pod_security.get());
   parts_->csr_admission = std::make_unique<CsrAdmission>(&base::RealClock());
   parts_->storage->AddAdmissionPlugin(parts_->csr_admission.get());
+  parts_->node_authorizer_sources = std::make_unique<NodeAuthorizerSources>(parts_->cache.get());
   if (options_.node_restriction_admission) {
-    parts_->node_restriction = std::make_unique<node_authorizer::NodeRestriction>(parts_->cache.get());
+    parts_->node_restriction =
+        std::make_unique<node_authorizer::NodeRestriction>(parts_->node_authorizer_sources.get());
     parts_->storage->AddAdmissionPlugin(parts_->node_restriction.get());
   }
   // ResourceQuota last (as kube-apiserver): it charges the object the other plug-ins let through.
@@ -352,7 +356,8 @@ absl::Status Server::SetUpAuthorization() {
   parts_->storage->AddAdmissionPlugin(parts_->escalation_check.get());
   parts_->authorizer = parts_->rbac.get();
   if (with_node) {
-    parts_->node_authorizer = std::make_unique<node_authorizer::NodeAuthorizer>(parts_->cache.get());
+    parts_->node_authorizer =
+        std::make_unique<node_authorizer::NodeAuthorizer>(parts_->node_authorizer_sources.get());
     if (auto s = parts_->node_authorizer->Start(); !s.ok()) return s;
     parts_->node_and_rbac =
         std::make_unique<node_authorizer::NodeAndRbacAuthorizer>(parts_->node_authorizer.get(), parts_->rbac.get());
@@ -383,6 +388,7 @@ void Server::Stop() {
   parts_->node_restriction.reset();
   parts_->node_and_rbac.reset();
   parts_->node_authorizer.reset();
+  parts_->node_authorizer_sources.reset();
   parts_->rbac.reset();
   parts_->service_allocations.reset();
   parts_->cache.reset();

@@ -6,9 +6,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/field_selector.h"
+#include "apiserver/authorization_attributes.h"
 #include "apiserver/node_authorizer/node_identity.h"
 #include "apiserver/rbac/bootstrap_policy.h"
-#include "apiserver/rbac_authorizer.h"
 #include "base/json.h"
 #include "boost/json.hpp"
 
@@ -49,28 +49,25 @@ NodeDecision NoOpinion(std::string reason = "") { return {.allowed = false, .rea
 }  // namespace
 
 // Feeds pod or PersistentVolume events into the graph and records how far it got.
-class NodeAuthorizer::Listener : public WatchListener {
+class NodeAuthorizer::Listener : public Watcher {
  public:
-  Listener(std::shared_ptr<NodeGraph> graph, bool pods, std::string prefix)
-      : graph_(std::move(graph)), pods_(pods), prefix_(std::move(prefix)) {}
+  Listener(std::shared_ptr<NodeGraph> graph, bool pods) : graph_(std::move(graph)), pods_(pods) {}
 
-  bool OnEvent(EventType type, const ObjectPtr& object) override {
-    if (type == EventType::kDeleted) {
-      if (pods_) {
-        graph_->RemovePod(object->namespace_name, object->name);
-      } else {
-        graph_->RemoveVolume(object->name);
-      }
-    } else if (type == EventType::kAdded || type == EventType::kModified) {
-      if (pods_) {
-        graph_->UpsertPod(object->Parse());
-      } else {
-        graph_->UpsertVolume(object->Parse());
-      }
+  void Upsert(const boost::json::value& object) override {
+    if (pods_) {
+      graph_->UpsertPod(object);
+    } else {
+      graph_->UpsertVolume(object);
     }
-    return true;
   }
-  void OnProgress(int64_t revision) override {
+  void Remove(std::string_view ns, std::string_view name) override {
+    if (pods_) {
+      graph_->RemovePod(ns, name);
+    } else {
+      graph_->RemoveVolume(name);
+    }
+  }
+  void Progress(int64_t revision) override {
     {
       std::lock_guard<std::mutex> lock(mu_);
       progress_ = std::max(progress_, revision);
@@ -86,43 +83,36 @@ class NodeAuthorizer::Listener : public WatchListener {
     }
     return true;
   }
-  const std::string& prefix() const { return prefix_; }
 
  private:
   std::shared_ptr<NodeGraph> graph_;
   bool pods_;
-  std::string prefix_;
   std::mutex mu_;
   std::condition_variable cv_;
   int64_t progress_ = 0;
 };
 
-NodeAuthorizer::NodeAuthorizer(WatchCache* cache) : cache_(cache), node_rules_(NodeRoleRules()) {}
+NodeAuthorizer::NodeAuthorizer(Sources* sources) : sources_(sources), node_rules_(NodeRoleRules()) {}
 
 NodeAuthorizer::~NodeAuthorizer() { Stop(); }
 
 absl::Status NodeAuthorizer::Start() {
-  if (!cache_) return absl::OkStatus();
+  if (!sources_) return absl::OkStatus();
   for (bool pods : {true, false}) {
-    std::string prefix = ResourcePrefix("", pods ? "pods" : "persistentvolumes");
-    auto listener = std::make_shared<Listener>(graph_, pods, prefix);
-    auto id = cache_->StartWatch(prefix, prefix, 0, nullptr, listener);
-    if (!id.ok()) return id.status();
-    watches_.emplace_back(std::move(listener), *id);
+    auto listener = std::make_shared<Listener>(graph_, pods);
+    auto subscription = sources_->Watch("", pods ? "pods" : "persistentvolumes", listener);
+    if (!subscription.ok()) return subscription.status();
+    watches_.emplace_back(std::move(listener), std::move(*subscription));
   }
   return absl::OkStatus();
 }
 
-void NodeAuthorizer::Stop() {
-  for (const auto& [listener, id] : watches_) cache_->StopWatch(listener->prefix(), id);
-  watches_.clear();
-}
+void NodeAuthorizer::Stop() { watches_.clear(); }
 
 void NodeAuthorizer::WaitForSync(absl::Duration timeout) const {
   absl::Time deadline = absl::Now() + timeout;
-  for (const auto& [listener, id] : watches_) {
-    (void)id;
-    listener->WaitFor(cache_->ResourceRevision(listener->prefix()), deadline);
+  for (const auto& [listener, subscription] : watches_) {
+    listener->WaitFor(subscription->Revision(), deadline);
   }
 }
 
@@ -238,14 +228,14 @@ absl::Status NodeAndRbacAuthorizer::Authorize(const User& user, const RequestInf
     if (reason) *reason = "";
     return absl::OkStatus();
   }
-  absl::Status rbac = rbac_->Authorize(user, request, reason);
-  if (rbac.ok() || node.reason.empty() || !absl::IsPermissionDenied(rbac)) return rbac;
+  absl::Status next = next_->Authorize(user, request, reason);
+  if (next.ok() || node.reason.empty() || !absl::IsPermissionDenied(next)) return next;
   return ForbiddenStatus(user, request, node.reason);
 }
 
 boost::json::object NodeAndRbacAuthorizer::RulesReview(const User& user,
                                                        const std::string& namespace_name) const {
-  return rbac_->RulesReview(user, namespace_name);
+  return next_->RulesReview(user, namespace_name);
 }
 
 }  // namespace skiff::apiserver::node_authorizer

@@ -2,28 +2,24 @@
 // and ResourceStorage (as `skiff server` wires them); the decision time with 5,000 pods on 100 nodes.
 #include "apiserver/node_authorizer/node_authorizer.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "api/errors.h"
 #include "api/object_meta.h"
 #include "api/resources.h"
-#include "api/schema.h"
 #include "apiserver/node_authorizer/node_restriction.h"
+#include "apiserver/node_authorizer_sources.h"
 #include "apiserver/rbac_authorizer.h"
 #include "apiserver/rbac_bootstrap.h"
-#include "apiserver/schema_admission.h"
+#include "apiserver/testing/storage_fixture.h"
 #include "base/json.h"
 #include "base/testing/wait_for.h"
 #include "boost/json.hpp"
 #include "gtest/gtest.h"
-#include "storage/sqlite/sqlite_store.h"
 
 namespace skiff::apiserver::node_authorizer {
 namespace {
@@ -149,51 +145,40 @@ TEST_F(NodeAuthorizerDecisionTest, DecisionTimeWithFiveThousandPodsOnAHundredNod
   EXPECT_LT(p99, 50.0);  // generous for a loaded machine; typically a few microseconds
 }
 
-// The authorizer chain and NodeRestriction on a real store, fed through the watch cache.
+// The authorizer chain and NodeRestriction on a real store, fed through the watch cache (the API
+// server's Sources over it, as `skiff server` wires them).
 class NodeAuthorizationTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("skiff-nodeauthz-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    storage::SqliteOptions options;
-    options.path = (dir_ / "state.db").string();
-    store_ = std::move(*storage::SqliteStore::Open(options));
-    cache_ = std::make_unique<WatchCache>(store_.get(), WatchCache::Options{});
-    ASSERT_TRUE(cache_->Start().ok());
-    admission_ = std::make_unique<SchemaAdmission>(api::BuiltinSchemas());
-    storage_ =
-        std::make_unique<ResourceStorage>(store_.get(), cache_.get(), &base::RealClock(), admission_.get());
-    restriction_ = std::make_unique<NodeRestriction>(cache_.get());
+    auto fixture = apiserver::testing::StorageFixture::Open(&base::RealClock(), {"ns"});
+    ASSERT_TRUE(fixture.ok()) << fixture.status();
+    fixture_ = std::move(*fixture);
+    storage_ = fixture_->storage();
+    sources_ = std::make_unique<NodeAuthorizerSources>(fixture_->cache());
+    restriction_ = std::make_unique<NodeRestriction>(sources_.get());
     storage_->AddAdmissionPlugin(restriction_.get());
-    ASSERT_TRUE(EnsureBootstrapPolicy(storage_.get()).ok());
-    rbac_ = std::make_unique<RbacAuthorizer>(cache_.get());
+    ASSERT_TRUE(EnsureBootstrapPolicy(storage_).ok());
+    rbac_ = std::make_unique<RbacAuthorizer>(fixture_->cache());
     ASSERT_TRUE(rbac_->Start().ok());
-    node_ = std::make_unique<NodeAuthorizer>(cache_.get());
+    node_ = std::make_unique<NodeAuthorizer>(sources_.get());
     ASSERT_TRUE(node_->Start().ok());
     chain_ = std::make_unique<NodeAndRbacAuthorizer>(node_.get(), rbac_.get());
-    ASSERT_TRUE(Create("namespaces", "", R"({"metadata":{"name":"ns"}})").ok());
   }
   void TearDown() override {
     chain_.reset();
     node_.reset();
     rbac_.reset();
-    storage_.reset();
-    cache_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
+    fixture_.reset();  // the storage borrows the plug-in: it goes first
+    restriction_.reset();
+    sources_.reset();
   }
   absl::StatusOr<ObjectPtr> Create(const char* plural, const std::string& ns, const std::string& body) {
-    return storage_->Create(*api::FindResource("", "v1", plural), ns, *base::ParseJson(body), WriteOptions{});
+    return fixture_->Create(plural, ns, body);
   }
 
-  std::filesystem::path dir_;
-  std::unique_ptr<storage::Store> store_;
-  std::unique_ptr<WatchCache> cache_;
-  std::unique_ptr<SchemaAdmission> admission_;
-  std::unique_ptr<ResourceStorage> storage_;
+  std::unique_ptr<apiserver::testing::StorageFixture> fixture_;
+  ResourceStorage* storage_ = nullptr;
+  std::unique_ptr<NodeAuthorizerSources> sources_;
   std::unique_ptr<NodeRestriction> restriction_;
   std::unique_ptr<RbacAuthorizer> rbac_;
   std::unique_ptr<NodeAuthorizer> node_;

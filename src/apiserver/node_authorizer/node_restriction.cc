@@ -1,5 +1,6 @@
 #include "apiserver/node_authorizer/node_restriction.h"
 
+#include <optional>
 #include <set>
 #include <string_view>
 #include <vector>
@@ -245,11 +246,10 @@ absl::Status NodeRestriction::AdmitTokenRequest(const AdmissionRequest& request,
   std::string pod_name = base::GetString(*ref, {"name"});
   std::string uid = base::GetString(*ref, {"uid"});
   if (uid.empty()) return Forbidden(request, "node requested token with a pod binding without a uid");
-  std::string prefix = ResourcePrefix("", "pods");
-  ObjectPtr pod =
-      cache_ ? cache_->Get(prefix, ObjectKey(prefix, std::string(request.ns), pod_name)) : nullptr;
+  std::string_view ns(request.ns.data(), request.ns.size());
+  std::optional<json::value> pod = sources_ ? sources_->Get("", "pods", ns, pod_name) : std::nullopt;
   if (!pod) return Forbidden(request, absl::StrCat("pod ", Quoted(pod_name), " not found"));
-  json::value live = pod->Parse();
+  const json::value& live = *pod;
   if (api::NodeName(live) != node) {
     return Forbidden(request, "node requested token bound to a pod scheduled on a different node");
   }

@@ -12,8 +12,8 @@
 //     pod's uid.
 // Everyone else, and every other resource, passes untouched. Off with
 // --disable-admission-plugins NodeRestriction.
-// Thread-safety: stateless apart from the borrowed cache; safe for concurrent use. Ownership:
-// borrows the watch cache (may be null in tests: token requests then find no pods).
+// Thread-safety: stateless apart from the borrowed Sources; safe for concurrent use. Ownership:
+// borrows the Sources (sources.h; may be null in tests: token requests then find no pods).
 // Failure: refusals are 403 Forbidden with Kubernetes' wording
 // (`pods "x" is forbidden: node "n1" can only create pods with spec.nodeName set to itself`).
 #ifndef SKIFF_APISERVER_NODE_AUTHORIZER_NODE_RESTRICTION_H_
@@ -22,13 +22,13 @@
 #include <string>
 
 #include "apiserver/admission.h"
-#include "apiserver/watch_cache.h"
+#include "apiserver/node_authorizer/sources.h"
 
 namespace skiff::apiserver::node_authorizer {
 
 class NodeRestriction : public AdmissionPlugin {
  public:
-  explicit NodeRestriction(const WatchCache* cache) : cache_(cache) {}
+  explicit NodeRestriction(const Sources* sources) : sources_(sources) {}
   absl::Status Validate(const AdmissionRequest& request, const boost::json::value* obj,
                         const boost::json::value* old) override;
 
@@ -42,7 +42,7 @@ class NodeRestriction : public AdmissionPlugin {
   absl::Status AdmitTokenRequest(const AdmissionRequest& request, const std::string& node,
                                  const boost::json::value& token_request) const;
 
-  const WatchCache* cache_;
+  const Sources* sources_;
 };
 
 // Whether a node may set the label `key` on its own Node (the kubelet's labels: kubernetes.io/
