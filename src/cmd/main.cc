@@ -76,9 +76,15 @@ int RunServer(const skiff::apiserver::ServerOptions& options, bool disable_contr
   // list the live servers; it writes as the API server's loopback identity.
   auto apiserver_client =
       ClientAs(server, "kube-apiserver", User{.name = "system:apiserver", .groups = {"system:masters"}});
+  // Several servers can only share etcd: there a dead server leaves the endpoints within 6 s. With
+  // SQLite this server is the only one, and kube-apiserver's 10 s / 15 s keep the idle writes low.
+  const bool shared_store = !options.etcd.endpoints.empty();
   skiff::controllers::apiserverendpoints::EndpointReconciler endpoints(
-      apiserver_client.get(),
-      {.address = server.advertise_address(), .port = server.port(), .host_name = NodeName("")});
+      apiserver_client.get(), {.address = server.advertise_address(),
+                               .port = server.port(),
+                               .host_name = NodeName(""),
+                               .interval = absl::Seconds(shared_store ? 2 : 10),
+                               .lease_duration = absl::Seconds(shared_store ? 6 : 15)});
   endpoints.Start();
   // The controllers and the scheduler talk to the storage in-process, under leader election.
   std::unique_ptr<skiff::client::InProcessClient> client;
@@ -313,6 +319,7 @@ int main(int argc, char** argv) {
   }
   skiff::base::RaiseOpenFileLimit();
   if (server->parsed()) {
+    manager_flags.shared_store = !server_options.etcd.endpoints.empty();
     auto manager_options = skiff::controllers::ToManagerOptions(manager_flags);
     if (!manager_options.ok()) {
       std::fprintf(stderr, "skiff server: %s\n", std::string(manager_options.status().message()).c_str());

@@ -24,16 +24,14 @@ void AddManagerFlags(CLI::App* command, ManagerFlags* flags) {
   command
       ->add_option("--leader-elect-lease-duration", flags->leader_elect_lease_duration,
                    "How long a candidate waits after the last renewal before taking the controller "
-                   "manager's lease")
-      ->capture_default_str();
+                   "manager's lease (default 15s; 3s on etcd, where several servers may compete)");
   command
       ->add_option("--leader-elect-renew-deadline", flags->leader_elect_renew_deadline,
-                   "How long the leader keeps trying to renew before it stops its controllers")
-      ->capture_default_str();
+                   "How long the leader keeps trying to renew before it stops its controllers "
+                   "(default 10s; 2s on etcd)");
   command
       ->add_option("--leader-elect-retry-period", flags->leader_elect_retry_period,
-                   "Time between attempts to acquire or renew the lease")
-      ->capture_default_str();
+                   "Time between attempts to acquire or renew the lease (default 2s; 500ms on etcd)");
 }
 
 absl::StatusOr<absl::Duration> ParseFlagDuration(const std::string& flag, const std::string& text) {
@@ -71,11 +69,17 @@ absl::StatusOr<ManagerOptions> ToManagerOptions(const ManagerFlags& flags) {
   c.cluster_signing_duration = *signing;
 
   client::LeaderElectionConfig& le = options.leader_election;
-  auto lease = ParseFlagDuration("--leader-elect-lease-duration", flags.leader_elect_lease_duration);
+  auto or_default = [&](const std::string& given, const char* shared, const char* alone) {
+    return !given.empty() ? given : std::string(flags.shared_store ? shared : alone);
+  };
+  auto lease = ParseFlagDuration("--leader-elect-lease-duration",
+                                 or_default(flags.leader_elect_lease_duration, "3s", "15s"));
   if (!lease.ok()) return lease.status();
-  auto renew = ParseFlagDuration("--leader-elect-renew-deadline", flags.leader_elect_renew_deadline);
+  auto renew = ParseFlagDuration("--leader-elect-renew-deadline",
+                                 or_default(flags.leader_elect_renew_deadline, "2s", "10s"));
   if (!renew.ok()) return renew.status();
-  auto retry = ParseFlagDuration("--leader-elect-retry-period", flags.leader_elect_retry_period);
+  auto retry = ParseFlagDuration("--leader-elect-retry-period",
+                                 or_default(flags.leader_elect_retry_period, "500ms", "2s"));
   if (!retry.ok()) return retry.status();
   // As client-go: the leader must give up before a candidate may take over, and must get more
   // than one attempt to renew in between.

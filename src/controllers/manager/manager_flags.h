@@ -25,12 +25,16 @@ struct ManagerFlags {
   int node_cidr_mask_size = 0;  // 0 = 24 (IPv4) / 64 (IPv6)
   std::string node_monitor_grace_period = "40s";
   std::string cluster_signing_duration = "8760h";  // longest certificate csrsigning issues
-  // Shorter than Kubernetes' 15s/10s/2s: after kill -9 of the leading server another takes over
-  // within 2.5-4 s (lease duration minus one retry period, up to lease duration plus two), where
-  // Kubernetes' defaults take 13-19 s. The cost is a Lease read and write per 500 ms per lease.
-  std::string leader_elect_lease_duration = "3s";
-  std::string leader_elect_renew_deadline = "2s";
-  std::string leader_elect_retry_period = "500ms";
+  // Empty = chosen by the store. With etcd several servers may share it, and skiff shortens
+  // Kubernetes' 15s/10s/2s to 3s/2s/500ms: after kill -9 of the leading server another takes over
+  // within 2.5-4 s (Kubernetes' defaults take 13-19 s), at the cost of a Lease write per 500 ms per
+  // lease. With the embedded SQLite store only one server exists, so Kubernetes' defaults apply and
+  // the idle server writes the Lease every 2 s rather than 500 ms.
+  std::string leader_elect_lease_duration;
+  std::string leader_elect_renew_deadline;
+  std::string leader_elect_retry_period;
+  // Not a flag: set by the binary when the store is shared by several servers (etcd).
+  bool shared_store = false;
 };
 
 void AddManagerFlags(CLI::App* command, ManagerFlags* flags);

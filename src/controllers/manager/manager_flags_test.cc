@@ -29,17 +29,32 @@ std::string Error(std::vector<std::string> args) {
   return std::string(options.status().message());
 }
 
-// Kubernetes' defaults except the leader election's, which skiff shortens for a fast failover.
+// Kubernetes' defaults; on a shared store (etcd) the leader election's are shortened for a fast
+// failover.
 TEST(ManagerFlagsTest, DefaultsAreKubernetesDefaults) {
   auto options = Parse({});
   ASSERT_TRUE(options.ok()) << options.status();
   EXPECT_EQ(options->controllers.cluster_cidr, "10.42.0.0/16");
   EXPECT_EQ(options->controllers.node_cidr_mask_size, 0);
   EXPECT_EQ(options->controllers.node_monitor_grace_period, absl::Seconds(40));
+  EXPECT_EQ(options->leader_election.lease_duration, absl::Seconds(15));
+  EXPECT_EQ(options->leader_election.renew_deadline, absl::Seconds(10));
+  EXPECT_EQ(options->leader_election.retry_period, absl::Seconds(2));
+  EXPECT_TRUE(options->leader_elect);
+}
+
+TEST(ManagerFlagsTest, SharedStoreShortensTheLeaderElection) {
+  ManagerFlags flags;
+  flags.shared_store = true;
+  auto options = ToManagerOptions(flags);
+  ASSERT_TRUE(options.ok()) << options.status();
   EXPECT_EQ(options->leader_election.lease_duration, absl::Seconds(3));
   EXPECT_EQ(options->leader_election.renew_deadline, absl::Seconds(2));
   EXPECT_EQ(options->leader_election.retry_period, absl::Milliseconds(500));
-  EXPECT_TRUE(options->leader_elect);
+  flags.leader_elect_retry_period = "1s";  // a given flag wins
+  options = ToManagerOptions(flags);
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->leader_election.retry_period, absl::Seconds(1));
 }
 
 TEST(ManagerFlagsTest, ParsesGivenValues) {
