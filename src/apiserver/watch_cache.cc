@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "api/object_meta.h"
 #include "base/json.h"
 #include "spdlog/spdlog.h"
@@ -148,6 +149,12 @@ WatchCache::WatchCache(storage::Store* store, Options options) : store_(store), 
 }
 
 WatchCache::~WatchCache() {
+  {
+    std::lock_guard<std::mutex> lock(recovery_mu_);
+    stopping_ = true;
+  }
+  recovery_cv_.notify_all();
+  if (recovery_thread_.joinable()) recovery_thread_.join();
   store_watch_.reset();
   fanout_workers_.clear();
 }
@@ -218,13 +225,140 @@ absl::Status WatchCache::Start() {
     auto& r = ResourceFor(ResourcePrefixOfKey(kv.key));
     r.objects.emplace(kv.key, std::move(*obj));
   }
+  if (auto s = WatchStore(list->revision); !s.ok()) return s;
+  recovery_thread_ = std::thread([this] { RecoveryLoop(); });
+  return absl::OkStatus();
+}
+
+absl::Status WatchCache::WatchStore(int64_t revision) {
   auto watch = store_->Watch(
-      kRegistryRoot, list->revision,
-      [this](const std::vector<storage::WatchEvent>& events) { OnEvents(events); },
-      [](const absl::Status& error) { spdlog::critical("storage watch failed: {}", error.ToString()); });
+      kRegistryRoot, revision, [this](const std::vector<storage::WatchEvent>& events) { OnEvents(events); },
+      [this](const absl::Status& error) { OnWatchError(error); });
   if (!watch.ok()) return watch.status();
   store_watch_ = std::move(*watch);
   return absl::OkStatus();
+}
+
+void WatchCache::OnWatchError(const absl::Status& error) {
+  spdlog::warn("storage watch failed at revision {}: {}; relisting", revision_.load(), error.ToString());
+  {
+    std::lock_guard<std::mutex> lock(recovery_mu_);
+    watch_failed_ = true;
+  }
+  recovery_cv_.notify_all();
+}
+
+void WatchCache::RecoveryLoop() {
+  constexpr absl::Duration kFirstBackoff = absl::Milliseconds(100);
+  constexpr absl::Duration kMaxBackoff = absl::Seconds(5);
+  absl::Duration backoff = kFirstBackoff;
+  std::unique_lock<std::mutex> lock(recovery_mu_);
+  for (;;) {
+    recovery_cv_.wait(lock, [this] { return stopping_ || watch_failed_; });
+    if (stopping_) return;
+    watch_failed_ = false;
+    lock.unlock();
+    store_watch_.reset();  // the failed watch (blocks until its callbacks have returned)
+    absl::Status status = Relist();
+    lock.lock();
+    if (status.ok()) {
+      backoff = kFirstBackoff;
+      continue;
+    }
+    spdlog::warn("watch cache relist failed: {}; retrying in {}", status.ToString(), absl::FormatDuration(backoff));
+    watch_failed_ = true;
+    recovery_cv_.wait_for(lock, absl::ToChronoNanoseconds(backoff), [this] { return stopping_; });
+    backoff = std::min(backoff * 2, kMaxBackoff);
+  }
+}
+
+absl::Status WatchCache::Relist() {
+  auto list = store_->List(kRegistryRoot);
+  if (!list.ok()) return list.status();
+  const int64_t listed = list->revision;
+  // Decode outside any lock.
+  std::map<std::string, std::map<std::string, ObjectPtr>> fresh;  // resource prefix -> key -> object
+  for (const auto& kv : list->kvs) {
+    auto obj = MakeObject(kv.key, kv.value, kv.mod_revision);
+    if (!obj.ok()) {
+      spdlog::error("skipping undecodable stored object {}: {}", kv.key, obj.status().ToString());
+      continue;
+    }
+    fresh[ResourcePrefixOfKey(kv.key)].emplace(kv.key, std::move(*obj));
+  }
+  std::vector<std::shared_ptr<const Fanout>> fanouts;
+  {
+    std::lock_guard<std::mutex> apply(apply_mu_);
+    std::vector<std::string> prefixes;
+    {
+      std::lock_guard<std::mutex> lock(resources_mu_);
+      for (const auto& [prefix, r] : resources_) prefixes.push_back(prefix);
+    }
+    for (const auto& [prefix, objects] : fresh) prefixes.push_back(prefix);
+    std::sort(prefixes.begin(), prefixes.end());
+    prefixes.erase(std::unique(prefixes.begin(), prefixes.end()), prefixes.end());
+    for (const auto& prefix : prefixes) {
+      Resource& r = ResourceFor(prefix);
+      std::map<std::string, ObjectPtr> listed_objects;
+      if (auto it = fresh.find(prefix); it != fresh.end()) listed_objects = std::move(it->second);
+      auto fanout = std::make_shared<Fanout>();
+      fanout->resource = &r;
+      std::unique_lock<std::shared_mutex> lock(r.mu);
+      // The difference between what the cache had and the list, as a watcher would have seen it.
+      std::vector<HistoryEvent> changes, deletions;
+      for (auto& [key, obj] : listed_objects) {
+        auto old = r.objects.find(key);
+        if (old == r.objects.end()) {
+          HistoryEvent he;
+          he.object = obj;
+          changes.push_back(std::move(he));
+        } else if (old->second->revision != obj->revision) {
+          HistoryEvent he;
+          he.object = obj;
+          he.prev = old->second;
+          changes.push_back(std::move(he));
+        } else {
+          obj = old->second;  // unchanged: keep the shared version
+        }
+      }
+      for (const auto& [key, old] : r.objects) {
+        if (listed_objects.count(key)) continue;
+        HistoryEvent he;
+        he.deleted = true;
+        he.prev = old;
+        he.object = Materialize(key, old->Parse(), listed);  // gone as of the list
+        deletions.push_back(std::move(he));
+      }
+      std::sort(changes.begin(), changes.end(), [](const HistoryEvent& a, const HistoryEvent& b) {
+        return a.object->revision < b.object->revision;
+      });
+      r.objects = std::move(listed_objects);
+      // History before the list is gone: watches resuming from an older revision get 410.
+      r.history.clear();
+      r.floor = listed;
+      r.applied = std::max(r.applied, listed);
+      fanout->events = std::move(changes);
+      for (auto& d : deletions) fanout->events.push_back(std::move(d));
+      fanout->revision = r.applied;
+      fanout->watchers.assign(r.watchers.begin(), r.watchers.end());
+      if (!fanout->watchers.empty()) fanouts.push_back(std::move(fanout));
+    }
+    PublishRevision(listed);
+    for (const auto& f : fanouts) {
+      for (auto& worker : fanout_workers_) worker->Push(f);
+    }
+  }
+  ++relists_;
+  spdlog::info("watch cache relisted {} objects at revision {}", list->kvs.size(), listed);
+  return WatchStore(listed);
+}
+
+void WatchCache::PublishRevision(int64_t revision) {
+  std::lock_guard<std::mutex> lock(revision_mu_);
+  if (revision > revision_.load()) revision_ = revision;
+  auto end = revision_waiters_.upper_bound(revision_.load());
+  for (auto it = revision_waiters_.begin(); it != end; ++it) it->second->reached.release();
+  revision_waiters_.erase(revision_waiters_.begin(), end);
 }
 
 void WatchCache::OnEvents(const std::vector<storage::WatchEvent>& events) {
@@ -239,6 +373,7 @@ void WatchCache::OnEvents(const std::vector<storage::WatchEvent>& events) {
     made[i] = std::move(*obj);
   }
   // 2. Apply to the objects and history, and note who must hear about it.
+  std::lock_guard<std::mutex> apply(apply_mu_);
   std::vector<std::shared_ptr<const Fanout>> fanouts;
   int64_t newest = revision_.load();
   size_t i = 0;
@@ -275,13 +410,7 @@ void WatchCache::OnEvents(const std::vector<storage::WatchEvent>& events) {
     if (!fanout->watchers.empty()) fanouts.push_back(std::move(fanout));
   }
   // 3. Writers waiting for their revision may go on; fan-out happens on other threads.
-  {
-    std::lock_guard<std::mutex> lock(revision_mu_);
-    revision_ = newest;
-    auto end = revision_waiters_.upper_bound(newest);
-    for (auto it = revision_waiters_.begin(); it != end; ++it) it->second->reached.release();
-    revision_waiters_.erase(revision_waiters_.begin(), end);
-  }
+  PublishRevision(newest);
   for (const auto& f : fanouts) {
     for (auto& worker : fanout_workers_) worker->Push(f);
   }

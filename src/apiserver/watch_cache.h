@@ -7,6 +7,18 @@
 // writes. A list reports the revision it is consistent at; a watch from that revision delivers
 // every later change exactly once, in order. History is kept (bounded per resource) so watches can
 // resume; a resourceVersion older than the kept history gets OutOfRange (410 Expired).
+//
+// Recovery (a reflector's relist): when the store watch fails — OutOfRange because the store was
+// compacted past the cache's revision during a long outage or by another API server, or any other
+// terminal error — a recovery thread lists everything afresh (retrying with backoff while the
+// store is unreachable), replaces the cached objects, and resumes watching from the list's
+// revision. Open watchers are not closed: each receives the difference between what it had and
+// the new list (ADDED/MODIFIED with the objects' revisions; DELETED carrying the last known
+// object at the list's revision), so in-process consumers that cannot relist (authorizer
+// indexes, informers) stay correct. History older than the list is gone: a watch that resumes
+// from a revision before it gets OutOfRange (410 "too old resource version"), as in Kubernetes,
+// and the client relists. Until the relist lands the cache serves its last state (stale), and
+// WaitForRevision of newer writes times out.
 // Thread-safety: all methods are safe to call concurrently. Ownership: the cache borrows the Store
 // (which must outlive it); objects are shared immutable snapshots (ObjectPtr).
 #ifndef SKIFF_APISERVER_WATCH_CACHE_H_
@@ -21,6 +33,7 @@
 #include <semaphore>
 #include <shared_mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -137,6 +150,8 @@ class WatchCache {
   // Number of open watches and cached objects, for /metrics.
   size_t WatchCount() const;
   std::map<std::string, size_t> ObjectCounts() const;
+  // Number of relists done after store watch failures (for tests and /metrics).
+  int64_t Relists() const { return relists_.load(); }
 
   // Parses a stored value into a cached object (sets resourceVersion). Public for the write path.
   absl::StatusOr<ObjectPtr> MakeObject(const std::string& key, const std::string& value, int64_t revision) const;
@@ -151,6 +166,13 @@ class WatchCache {
   void TrimHistory(Resource& r);
   void OnEvents(const std::vector<storage::WatchEvent>& events);
   void Deliver(const Fanout& fanout, size_t shard, size_t shards);
+  // Follows the store from `revision` (the store watch's callbacks feed OnEvents / OnWatchError).
+  absl::Status WatchStore(int64_t revision);
+  void OnWatchError(const absl::Status& error);
+  // The recovery thread: relists and rewatches after each store watch failure.
+  void RecoveryLoop();
+  absl::Status Relist();
+  void PublishRevision(int64_t revision);
 
   storage::Store* store_;
   Options options_;
@@ -164,7 +186,16 @@ class WatchCache {
   std::mutex revision_mu_;
   std::multimap<int64_t, RevisionWaiter*> revision_waiters_;
   std::vector<std::unique_ptr<FanoutWorker>> fanout_workers_;
-  std::unique_ptr<storage::WatchHandle> store_watch_;
+  // Serializes applying store batches with a relist (OnEvents runs on the store's thread).
+  std::mutex apply_mu_;
+  std::unique_ptr<storage::WatchHandle> store_watch_;  // replaced only by the recovery thread
+  // Recovery: the failed watch's error sets `watch_failed_`; the thread relists.
+  std::mutex recovery_mu_;
+  std::condition_variable recovery_cv_;
+  bool watch_failed_ = false;
+  bool stopping_ = false;
+  std::atomic<int64_t> relists_{0};
+  std::thread recovery_thread_;
 };
 
 }  // namespace skiff::apiserver
