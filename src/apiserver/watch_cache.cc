@@ -343,12 +343,12 @@ absl::Status WatchCache::Relist() {
       fanout->watchers.assign(r.watchers.begin(), r.watchers.end());
       if (!fanout->watchers.empty()) fanouts.push_back(std::move(fanout));
     }
+    ++relists_;
     PublishRevision(listed);
     for (const auto& f : fanouts) {
       for (auto& worker : fanout_workers_) worker->Push(f);
     }
   }
-  ++relists_;
   spdlog::info("watch cache relisted {} objects at revision {}", list->kvs.size(), listed);
   return WatchStore(listed);
 }
