@@ -150,7 +150,7 @@ class WatchCache {
   // Number of open watches and cached objects, for /metrics.
   size_t WatchCount() const;
   std::map<std::string, size_t> ObjectCounts() const;
-  // Number of relists done after store watch failures (for tests and /metrics).
+  // Number of relists done after store watch failures (for tests).
   int64_t Relists() const { return relists_.load(); }
 
   // Parses a stored value into a cached object (sets resourceVersion). Public for the write path.

@@ -1,7 +1,8 @@
 // WatchCache recovery: when its store watch fails with OutOfRange (the store compacted past the
 // cache's revision while the watch was down), the cache relists, hands open watchers the
 // difference, answers older resourceVersions with OutOfRange (410) and follows the store again.
-// Runs on a real SQLite store behind a wrapper whose watch the test can cut and fail.
+// Runs on a real SQLite store behind a wrapper whose watch the test can cut and fail, and on a
+// three-member etcd cluster where the cache's only member is down while etcd is compacted.
 #include "apiserver/watch_cache.h"
 
 #include <atomic>
@@ -11,6 +12,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "storage/etcd/etcd_store.h"
+#include "storage/etcd/testing/etcd_test_server.h"
 #include "storage/sqlite/sqlite_store.h"
 
 namespace skiff::apiserver {
@@ -25,7 +28,8 @@ class CuttableStore : public storage::Store {
   absl::StatusOr<storage::KeyValue> Get(const std::string& key, int64_t revision) override {
     return inner_->Get(key, revision);
   }
-  absl::StatusOr<storage::ListResult> List(const std::string& prefix, const storage::ListOptions& options) override {
+  absl::StatusOr<storage::ListResult> List(const std::string& prefix,
+                                           const storage::ListOptions& options) override {
     ++lists;
     return inner_->List(prefix, options);
   }
@@ -33,7 +37,8 @@ class CuttableStore : public storage::Store {
   absl::StatusOr<int64_t> Create(const std::string& key, const std::string& value) override {
     return inner_->Create(key, value);
   }
-  absl::StatusOr<int64_t> Update(const std::string& key, const std::string& value, int64_t expected) override {
+  absl::StatusOr<int64_t> Update(const std::string& key, const std::string& value,
+                                 int64_t expected) override {
     return inner_->Update(key, value, expected);
   }
   absl::StatusOr<int64_t> Delete(const std::string& key, int64_t expected) override {
@@ -205,7 +210,8 @@ TEST_F(WatchCacheRecoveryTest, RelistsAfterCompactedWatchAndResumes) {
   EXPECT_EQ(DataOf("keep"), "2");
   EXPECT_EQ(resumed_recorder->WaitFor(1), (std::vector<std::string>{"MODIFIED keep"}));
   events = recorder->WaitFor(4);
-  EXPECT_EQ(events, (std::vector<std::string>{"MODIFIED change", "ADDED new", "DELETED gone", "MODIFIED keep"}));
+  EXPECT_EQ(events,
+            (std::vector<std::string>{"MODIFIED change", "ADDED new", "DELETED gone", "MODIFIED keep"}));
   absl::SleepFor(absl::Milliseconds(100));
   EXPECT_EQ(recorder->WaitFor(4).size(), 4u);  // no duplicates
   cache_->StopWatch(kPrefix, *id);
@@ -229,6 +235,60 @@ TEST_F(WatchCacheRecoveryTest, AnyTerminalWatchErrorRelists) {
   int64_t after = Put("c", "1");
   ASSERT_TRUE(cache_->WaitForRevision(after).ok());
   EXPECT_EQ(DataOf("c"), "1");
+}
+
+// The same on etcd: the cache's store talks to one member only; while that member is down, another
+// client writes through the other two and compacts. When the member returns, the cache's watch
+// resumes below the compacted revision (etcd answers "compacted"), and the cache relists.
+TEST(WatchCacheEtcdTest, RelistsWhenEtcdCompactedPastItsWatch) {
+  if (storage::EtcdTestServer::BinaryPath().empty()) GTEST_SKIP() << "etcd is not installed";
+  std::string pattern = (std::filesystem::path(::testing::TempDir()) / "skiff_cache_etcd_XXXXXX").string();
+  ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+  std::string dir = pattern;
+  {
+    auto members = storage::EtcdTestServer::StartCluster(dir, 3);
+    ASSERT_TRUE(members.ok()) << members.status();
+    auto& m = *members;
+    auto open = [](std::vector<std::string> endpoints) {
+      storage::EtcdOptions options;
+      options.endpoints = std::move(endpoints);
+      options.compaction_interval = absl::ZeroDuration();
+      options.request_timeout = absl::Seconds(2);
+      options.dial_timeout = absl::Seconds(2);
+      return storage::EtcdStore::Open(options);
+    };
+    auto cache_store = open({m[0]->client_url()});
+    ASSERT_TRUE(cache_store.ok()) << cache_store.status();
+    auto writer = open({m[1]->client_url(), m[2]->client_url()});
+    ASSERT_TRUE(writer.ok()) << writer.status();
+    ASSERT_TRUE((*writer)->Create(Key("a"), Value("a", "1")).ok());
+    auto cache = std::make_unique<WatchCache>(cache_store->get(), WatchCache::Options{});
+    ASSERT_TRUE(cache->Start().ok());
+    const int64_t before = cache->Revision();
+
+    ASSERT_TRUE(m[0]->Kill().ok());
+    auto a = (*writer)->Get(Key("a"), 0);
+    ASSERT_TRUE(a.ok());
+    ASSERT_TRUE((*writer)->Delete(Key("a"), a->mod_revision).ok());
+    auto last = (*writer)->Create(Key("b"), Value("b", "1"));
+    ASSERT_TRUE(last.ok()) << last.status();
+    ASSERT_TRUE((*writer)->Compact(*last).ok());
+    ASSERT_TRUE(m[0]->Restart().ok());
+
+    ASSERT_TRUE(cache->WaitForRevision(*last, absl::Seconds(30)).ok());
+    EXPECT_GE(cache->Relists(), 1);
+    EXPECT_EQ(cache->Get(kPrefix, Key("a")), nullptr);
+    EXPECT_NE(cache->Get(kPrefix, Key("b")), nullptr);
+    auto old = cache->StartWatch(kPrefix, kPrefix, before, nullptr, std::make_shared<Recorder>());
+    EXPECT_TRUE(absl::IsOutOfRange(old.status())) << old.status();
+    auto after = (*writer)->Create(Key("c"), Value("c", "1"));
+    ASSERT_TRUE(after.ok());
+    ASSERT_TRUE(cache->WaitForRevision(*after, absl::Seconds(30)).ok());
+    EXPECT_NE(cache->Get(kPrefix, Key("c")), nullptr);
+    cache.reset();
+  }
+  std::error_code ignored;
+  std::filesystem::remove_all(dir, ignored);
 }
 
 }  // namespace

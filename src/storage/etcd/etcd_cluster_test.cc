@@ -27,10 +27,12 @@ class EtcdClusterTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (EtcdTestServer::BinaryPath().empty()) {
-      if (getenv("CI") != nullptr) FAIL() << "etcd is not installed (scripts/install-deps.sh installs etcd-server)";
+      if (getenv("CI") != nullptr)
+        FAIL() << "etcd is not installed (scripts/install-deps.sh installs etcd-server)";
       GTEST_SKIP() << "etcd is not installed; install Debian's etcd-server to run these";
     }
-    std::string pattern = (std::filesystem::path(::testing::TempDir()) / "skiff_etcd_cluster_XXXXXX").string();
+    std::string pattern =
+        (std::filesystem::path(::testing::TempDir()) / "skiff_etcd_cluster_XXXXXX").string();
     ASSERT_NE(mkdtemp(pattern.data()), nullptr);
     dir_ = pattern;
     auto members = EtcdTestServer::StartCluster(dir_, 3);
@@ -70,7 +72,8 @@ class Writer {
   // Waits until `more` further writes were acknowledged; false after 30 s.
   bool WaitForMore(size_t more) {
     size_t target = acknowledged() + more;
-    for (int i = 0; i < 600 && acknowledged() < target; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    for (int i = 0; i < 600 && acknowledged() < target; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
     return acknowledged() >= target;
   }
   int unknown_outcomes() const { return unknown_.load(); }
