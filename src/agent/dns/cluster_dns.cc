@@ -196,8 +196,18 @@ class ClusterDns::Impl {
     }
   }
 
-  // UDP first; TCP on the same port when the UDP port was chosen by the kernel (if free).
+  // UDP first, then TCP on the same port. When the kernel picks the port (port 0) and that TCP port
+  // is taken, both are tried again on a new port, so clients can always use one port for both.
   absl::Status Bind(const HostPort& hp) {
+    absl::Status s;
+    for (int attempt = 0; attempt < 32; ++attempt) {
+      s = BindOnce(hp);
+      if (s.ok() || hp.port != 0 || !absl::IsAlreadyExists(s)) return s;
+    }
+    return s;
+  }
+
+  absl::Status BindOnce(const HostPort& hp) {
     sockaddr_storage ss;
     socklen_t len = 0;
     if (!ToSockaddr(hp, &ss, &len))
@@ -225,18 +235,22 @@ class ClusterDns::Impl {
     boost::system::error_code ec;
     asio::ip::address address = asio::ip::make_address(hp.ip, ec);
     auto acceptor = std::make_unique<tcp::acceptor>(io_);
-    for (int port : {udp_port, static_cast<int>(hp.port)}) {
-      acceptor->close(ec);
-      tcp::endpoint ep(address, static_cast<uint16_t>(port));
-      acceptor->open(ep.protocol(), ec);
-      if (ec) return absl::UnavailableError(absl::StrCat("tcp socket: ", ec.message()));
-      acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
-      if (address.is_v6()) acceptor->set_option(asio::ip::v6_only(true), ec);
-      acceptor->bind(ep, ec);
-      if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
-      if (!ec || hp.port != 0) break;  // a fixed port gets no second chance
+    tcp::endpoint ep(address, static_cast<uint16_t>(udp_port));
+    acceptor->open(ep.protocol(), ec);
+    if (ec) return absl::UnavailableError(absl::StrCat("tcp socket: ", ec.message()));
+    acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+    if (address.is_v6()) acceptor->set_option(asio::ip::v6_only(true), ec);
+    acceptor->bind(ep, ec);
+    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      auto udp = std::move(udp_.back());
+      udp_.pop_back();
+      close(udp->fd);
+      std::string what = absl::StrCat("bind tcp ", hp.ip, ":", udp_port, ": ", ec.message());
+      // Taken by someone else: a kernel-chosen port is worth another try (see Bind).
+      return ec == boost::system::errc::address_in_use ? absl::AlreadyExistsError(what)
+                                                       : absl::UnavailableError(what);
     }
-    if (ec) return absl::UnavailableError(absl::StrCat("bind tcp ", hp.ip, ":", hp.port, ": ", ec.message()));
     tcp_ports_.push_back(acceptor->local_endpoint().port());
     acceptors_.push_back(std::move(acceptor));
     return absl::OkStatus();
