@@ -24,6 +24,9 @@ struct EtcdOptions {
   // Deadline of one unary call; a stream reconnects after failures with this as its upper backoff.
   absl::Duration request_timeout = absl::Seconds(10);
   absl::Duration dial_timeout = absl::Seconds(5);
+  // gRPC channels (TCP connections) per endpoint for unary calls, used round-robin: one HTTP/2
+  // connection serializes concurrent requests' framing and polling on a single socket.
+  int channels_per_endpoint = 4;
   // As SqliteStore (and kube-apiserver's --etcd-compaction-interval): every `compaction_interval`
   // the store compacts to the newest revision it saw at least `compaction_retention` ago.
   // <= 0 disables background compaction.
