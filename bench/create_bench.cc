@@ -273,6 +273,8 @@ int RunCreateBenchWithRbacUser(TargetOptions target_options, CreateOptions optio
 struct CreateFigures {
   double rate = 0;
   LatencySummary latency;
+  int64_t created = 0;
+  double server_cpu_seconds = -1;  // the API server process over the run (-1: unknown)
 };
 
 absl::StatusOr<CreateFigures> MeasureCreates(const TargetOptions& target_options,
@@ -289,6 +291,9 @@ absl::StatusOr<CreateFigures> MeasureCreates(const TargetOptions& target_options
   CreateFigures figures;
   figures.rate = result->seconds > 0 ? result->created / result->seconds : 0;
   figures.latency = Summarize(result->latencies_ns);
+  figures.created = result->created;
+  if (cpu_before.server_seconds >= 0 && cpu_after.server_seconds >= 0)
+    figures.server_cpu_seconds = cpu_after.server_seconds - cpu_before.server_seconds;
   const LatencySummary& latency = figures.latency;
 
   Report report(title);
@@ -511,6 +516,18 @@ int RunCreateBenchComparingEtcd(const TargetOptions& target_options, const Creat
   report.Add("latency p99", absl::StrCat(FormatMs(on_sqlite->latency.p99_ns), " SQLite, ",
                                          FormatMs(on_etcd->latency.p99_ns), " etcd"));
   report.Add("etcd cpu used", etcd_cpu);
+  auto per_create = [](double seconds, int64_t created) {
+    return seconds >= 0 && created > 0 ? absl::StrFormat("%.0f us", 1e6 * seconds / created) : std::string("unknown");
+  };
+  report.Add("cpu per create",
+             absl::StrCat("API server ", per_create(on_sqlite->server_cpu_seconds, on_sqlite->created), " SQLite, ",
+                          per_create(on_etcd->server_cpu_seconds, on_etcd->created), " etcd; etcd ",
+                          etcd_cpu_before.ok() && etcd_cpu_after.ok()
+                              ? per_create(*etcd_cpu_after - *etcd_cpu_before, on_etcd->created)
+                              : "unknown",
+                          " (incl. its start and setup); ", machine.cpus, " cpus = ",
+                          absl::StrFormat("%.0f", 1e6 * machine.cpus / (3 * kKubernetesOnEtcdRate)),
+                          " us per create at 3x Kubernetes"));
   auto add_raw = [&](const std::string& who, const absl::StatusOr<RawEtcdFigures>& raw) {
     if (!raw.ok()) {
       report.Add(who, raw.status().ToString());
