@@ -389,7 +389,19 @@ def test_edit_with_scripted_editor(shared_skiff):
     assert dep["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.29"
     assert "kubectl-edit" in [m["manager"] for m in dep["metadata"]["managedFields"]]
 
-    rv = dep["metadata"]["resourceVersion"]
+    # The deployment controller writes status after the edit (sooner or later: on etcd it may still
+    # be taking its lease); let it settle so only the cancelled edit could change resourceVersion.
+    wait_for(lambda: get(s, "deploy", "ed", ns).get("status", {}).get("observedGeneration")
+             == get(s, "deploy", "ed", ns)["metadata"]["generation"], timeout=30)
+    rv = get(s, "deploy", "ed", ns)["metadata"]["resourceVersion"]
+    for _ in range(30):
+        time.sleep(1)
+        settled = get(s, "deploy", "ed", ns)["metadata"]["resourceVersion"]
+        if settled == rv:
+            break
+        rv = settled
+    else:
+        raise AssertionError("deployment ed kept changing for 30 s")
     res = s.kubectl("edit", "deploy", "ed", "-n", ns,
                     env_extra={"KUBE_EDITOR": "true", "TMPDIR": s.cache_dir})
     assert "Edit cancelled, no changes made." in res.stdout + res.stderr

@@ -1,5 +1,6 @@
 #include "storage/etcd/etcd_client.h"
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
@@ -15,8 +16,11 @@ std::chrono::system_clock::time_point DeadlineAfter(absl::Duration timeout) {
   return std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout);
 }
 
-grpc::ChannelArguments ChannelArgs() {
+grpc::ChannelArguments ChannelArgs(int channel) {
   grpc::ChannelArguments args;
+  // Channels to one target would otherwise share one subchannel (one TCP connection).
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  args.SetInt("skiff.etcd_channel", channel);
   args.SetMaxReceiveMessageSize(-1);  // a List of a large resource is one Range response
   args.SetMaxSendMessageSize(-1);
   // A restarted member is reconnected within a second; etcd only tolerates pings on live streams.
@@ -125,7 +129,8 @@ absl::StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Create(const EtcdOptions
     if (target.empty() || target.find('/') != std::string::npos)
       return absl::InvalidArgumentError(
           absl::StrCat("etcd endpoint ", endpoint, ": want SCHEME://HOST:PORT"));
-    channels.push_back(grpc::CreateCustomChannel(target, credentials, ChannelArgs()));
+    for (int i = 0; i < std::max(options.channels_per_endpoint, 1); ++i)
+      channels.push_back(grpc::CreateCustomChannel(target, credentials, ChannelArgs(i)));
   }
   return std::unique_ptr<EtcdClient>(new EtcdClient(options, std::move(channels)));
 }
@@ -136,24 +141,26 @@ EtcdClient::EtcdClient(EtcdOptions options, std::vector<std::shared_ptr<grpc::Ch
 }
 
 std::shared_ptr<grpc::Channel> EtcdClient::CurrentChannel(size_t* index) {
-  *index = current_.load() % channels_.size();
-  return channels_[*index];
+  *index = current_.load() % endpoints();
+  return channels_[*index * per_endpoint()];
 }
 
 void EtcdClient::FailedOver(size_t index) {
   size_t expected = index;
-  if (channels_.size() > 1 && current_.compare_exchange_strong(expected, (index + 1) % channels_.size())) {
+  if (endpoints() > 1 && current_.compare_exchange_strong(expected, (index + 1) % endpoints())) {
     spdlog::warn("etcd: endpoint {} failed; switching to {}", options_.endpoints[index],
-                 options_.endpoints[(index + 1) % channels_.size()]);
+                 options_.endpoints[(index + 1) % endpoints()]);
   }
 }
 
 template <typename Response, typename Call>
 absl::StatusOr<Response> EtcdClient::Invoke(const char* what, bool idempotent, Call call) {
   grpc::Status last;
-  for (size_t attempt = 0; attempt < channels_.size(); ++attempt) {
-    size_t index = current_.load() % channels_.size();
-    if (!channels_[index]->WaitForConnected(DeadlineAfter(options_.dial_timeout))) {
+  for (size_t attempt = 0; attempt < endpoints(); ++attempt) {
+    size_t index = current_.load() % endpoints();
+    size_t channel = index * per_endpoint() + next_.fetch_add(1, std::memory_order_relaxed) % per_endpoint();
+    if (channels_[channel]->GetState(true) != GRPC_CHANNEL_READY &&
+        !channels_[channel]->WaitForConnected(DeadlineAfter(options_.dial_timeout))) {
       // Nothing was sent on this endpoint: any call may safely go to the next one.
       last = grpc::Status(grpc::StatusCode::UNAVAILABLE,
                           absl::StrCat("cannot connect to ", options_.endpoints[index]));
@@ -163,7 +170,7 @@ absl::StatusOr<Response> EtcdClient::Invoke(const char* what, bool idempotent, C
     grpc::ClientContext context;
     context.set_deadline(DeadlineAfter(options_.request_timeout));
     Response response;
-    grpc::Status status = call(*kv_[index], &context, &response);
+    grpc::Status status = call(*kv_[channel], &context, &response);
     if (status.ok()) return response;
     last = status;
     if (status.error_code() != grpc::StatusCode::UNAVAILABLE &&

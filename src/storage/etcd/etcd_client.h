@@ -7,6 +7,9 @@
 // is shifted by kRevisionOffset (etcd revision = store revision + 1), so resourceVersions read
 // back as etcd's mod_revision - 1. The shift is the same for every server on one etcd.
 //
+// Channels: options.channels_per_endpoint channels per endpoint (each its own TCP connection, as
+// they do not share subchannels); unary calls spread over them round-robin, watches use the first.
+//
 // Failover: a call goes to the current endpoint. A read (Range, Status) that fails with
 // UNAVAILABLE is retried once on each other endpoint. A write is retried elsewhere only when its
 // channel was not connected when it was sent (so etcd cannot have applied it); otherwise the
@@ -78,14 +81,19 @@ class EtcdClient {
  private:
   EtcdClient(EtcdOptions options, std::vector<std::shared_ptr<grpc::Channel>> channels);
 
+  size_t endpoints() const { return options_.endpoints.size(); }
+  size_t per_endpoint() const { return channels_.size() / options_.endpoints.size(); }
+
   template <typename Response, typename Call>
   absl::StatusOr<Response> Invoke(const char* what, bool idempotent, Call call);
 
   EtcdOptions options_;
   KeyMapping keys_;
+  // Endpoint e's channels are channels_[e * per_endpoint() ...]; kv_ parallels channels_.
   std::vector<std::shared_ptr<grpc::Channel>> channels_;
   std::vector<std::unique_ptr<etcdserverpb::KV::Stub>> kv_;
-  std::atomic<size_t> current_{0};
+  std::atomic<size_t> current_{0};  // endpoint index
+  std::atomic<size_t> next_{0};     // round-robin over the current endpoint's channels
 };
 
 }  // namespace skiff::storage
