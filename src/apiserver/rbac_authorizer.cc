@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
-#include <mutex>
 
 #include "absl/strings/str_cat.h"
 #include "api/errors.h"
@@ -11,6 +9,7 @@
 #include "apiserver/rbac/impersonation.h"
 #include "apiserver/rbac/policy_rule.h"
 #include "base/json.h"
+#include "base/revision_waiter.h"
 #include "boost/json.hpp"
 
 namespace skiff::apiserver {
@@ -56,32 +55,16 @@ class RbacAuthorizer::Listener : public WatchListener {
     }
     return true;
   }
-  void OnProgress(int64_t revision) override {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      progress_ = std::max(progress_, revision);
-    }
-    cv_.notify_all();
-  }
+  void OnProgress(int64_t revision) override { seen_.Advance(revision); }
   // Waits until this listener has seen `revision`; false on timeout.
-  bool WaitFor(int64_t revision, absl::Time deadline) {
-    std::unique_lock<std::mutex> lock(mu_);
-    while (progress_ < revision) {
-      absl::Duration left = deadline - absl::Now();
-      if (left <= absl::ZeroDuration()) return false;
-      cv_.wait_for(lock, absl::ToChronoNanoseconds(left));
-    }
-    return true;
-  }
+  bool WaitFor(int64_t revision, absl::Time deadline) { return seen_.WaitFor(revision, deadline); }
   const std::string& prefix() const { return prefix_; }
 
  private:
   rbac::RbacIndex* index_;
   rbac::Kind kind_;
   std::string prefix_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  int64_t progress_ = 0;
+  base::RevisionWaiter seen_;
 };
 
 RbacAuthorizer::RbacAuthorizer(WatchCache* cache) : cache_(cache) {}

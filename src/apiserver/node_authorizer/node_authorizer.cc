@@ -1,8 +1,6 @@
 #include "apiserver/node_authorizer/node_authorizer.h"
 
 #include <algorithm>
-#include <condition_variable>
-#include <mutex>
 
 #include "absl/strings/str_cat.h"
 #include "api/field_selector.h"
@@ -10,6 +8,7 @@
 #include "apiserver/node_authorizer/node_identity.h"
 #include "apiserver/rbac/bootstrap_policy.h"
 #include "base/json.h"
+#include "base/revision_waiter.h"
 #include "boost/json.hpp"
 
 namespace skiff::apiserver::node_authorizer {
@@ -67,29 +66,13 @@ class NodeAuthorizer::Listener : public Watcher {
       graph_->RemoveVolume(name);
     }
   }
-  void Progress(int64_t revision) override {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      progress_ = std::max(progress_, revision);
-    }
-    cv_.notify_all();
-  }
-  bool WaitFor(int64_t revision, absl::Time deadline) {
-    std::unique_lock<std::mutex> lock(mu_);
-    while (progress_ < revision) {
-      absl::Duration left = deadline - absl::Now();
-      if (left <= absl::ZeroDuration()) return false;
-      cv_.wait_for(lock, absl::ToChronoNanoseconds(left));
-    }
-    return true;
-  }
+  void Progress(int64_t revision) override { seen_.Advance(revision); }
+  bool WaitFor(int64_t revision, absl::Time deadline) { return seen_.WaitFor(revision, deadline); }
 
  private:
   std::shared_ptr<NodeGraph> graph_;
   bool pods_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  int64_t progress_ = 0;
+  base::RevisionWaiter seen_;
 };
 
 NodeAuthorizer::NodeAuthorizer(Sources* sources) : sources_(sources), node_rules_(NodeRoleRules()) {}
