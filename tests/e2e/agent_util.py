@@ -5,6 +5,7 @@ import ipaddress
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 
@@ -242,3 +243,46 @@ def tcp_connect(ns, host, port, timeout=3.0):
     assert res.returncode == 0, res.stderr
     outcome, seconds = res.stdout.split()
     return outcome, float(seconds)
+
+
+class JoiningAgent:
+    """A `skiff agent` process joining server `s` as a new machine would: with the bootstrap token
+    (DIR/node.token, good only for asking for its client certificate; a restarted agent reuses the
+    certificate it stored) and the cluster CA. host_services=False leaves out the cluster DNS and
+    the service proxy, which are host-wide and may be held by another agent."""
+
+    def __init__(self, s, data_dir, node, host_services=True):
+        self.s, self.data_dir, self.node, self.host_services = s, data_dir, node, host_services
+        self.log_path = data_dir + ".log"
+        self.proc = None
+
+    def start(self):
+        args = [SKIFF_BIN, "agent", "--server", self.s.url,
+                "--token-file", os.path.join(self.s.data_dir, "node.token"),
+                "--ca-file", os.path.join(self.s.data_dir, "pki", "ca.crt"),
+                "--data-dir", self.data_dir, "--node-name", self.node]
+        if not self.host_services:
+            args += ["--disable-cluster-dns", "--disable-service-proxy"]
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+        return self
+
+    def log(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()[-4000:]
+        except OSError:
+            return ""
+
+    def kill9(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()

@@ -4,60 +4,16 @@ stay Running, and deleting them still removes everything. The agent's data dir i
 (`skiff agent reset`), also when the test fails."""
 import os
 import shutil
-import signal
 import subprocess
 import time
 
 import pytest
 
-from agent_util import (BUSYBOX, apply, build_busybox_image, container_ids, import_image,
+from agent_util import (JoiningAgent, BUSYBOX, apply, build_busybox_image, container_ids, import_image,
                         make_tmp_dir, require_container_host, running_ready, wait_for, wait_node_ready)
 from conftest import SKIFF_BIN, Skiff
 
 NODE = "n1"
-
-
-class AgentProcess:
-    def __init__(self, s, data_dir):
-        self.s = s
-        self.data_dir = data_dir
-        self.log_path = os.path.join(data_dir + ".log")
-        self.proc = None
-
-    def token_file(self):
-        """DIR/node.token, the agents' bootstrap token: the agent uses it only to ask for its client
-        certificate (a restarted agent reuses the certificate it stored)."""
-        return os.path.join(self.s.data_dir, "node.token")
-
-    def start(self):
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [SKIFF_BIN, "agent", "--server", self.s.url,
-             "--token-file", self.token_file(),
-             "--ca-file", os.path.join(self.s.data_dir, "pki", "ca.crt"),
-             "--data-dir", self.data_dir, "--node-name", NODE],
-            stdout=log, stderr=subprocess.STDOUT)
-        return self
-
-    def log(self):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()[-4000:]
-        except OSError:
-            return ""
-
-    def kill9(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
 
 
 def app_pods(s):
@@ -77,7 +33,7 @@ def test_agent_restart_adopts_running_containers():
     try:
         archive = build_busybox_image(tmp)
         s.start()
-        agent = AgentProcess(s, agent_dir).start()
+        agent = JoiningAgent(s, agent_dir, NODE).start()
         try:
             wait_node_ready(s, 120, NODE)
         except AssertionError as e:

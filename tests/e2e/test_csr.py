@@ -7,14 +7,13 @@ reuses it after a restart and rotates it before it expires."""
 import base64
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
 
 import pytest
 
-from agent_util import make_tmp_dir, require_container_host, wait_node_ready
+from agent_util import JoiningAgent, make_tmp_dir, require_container_host, wait_node_ready
 from conftest import SKIFF_BIN, Skiff, wait_for
 
 KUBELET_CLIENT = "kubernetes.io/kube-apiserver-client-kubelet"
@@ -293,43 +292,6 @@ def test_bad_requests_get_4xx(shared_skiff, tmp):
 
 # ---- a remote agent bootstrapping its identity ----
 
-class AgentProcess:
-    """A `skiff agent` joining server `s` with the bootstrap token (DIR/node.token)."""
-
-    def __init__(self, s, data_dir, node):
-        self.s, self.data_dir, self.node = s, data_dir, node
-        self.log_path = data_dir + ".log"
-        self.proc = None
-
-    def start(self):
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [SKIFF_BIN, "agent", "--server", self.s.url,
-             "--token-file", os.path.join(self.s.data_dir, "node.token"),
-             "--ca-file", os.path.join(self.s.data_dir, "pki", "ca.crt"),
-             "--data-dir", self.data_dir, "--node-name", self.node,
-             # Host-wide services this test does not need (and other agents may hold).
-             "--disable-cluster-dns", "--disable-service-proxy"],
-            stdout=log, stderr=subprocess.STDOUT)
-        return self
-
-    def log(self):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()[-4000:]
-        except OSError:
-            return ""
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
 def node_csrs(s, node):
     return [c for c in s.kubectl_json("get", "csr")["items"] if c["spec"]["signerName"] == KUBELET_CLIENT]
 
@@ -352,7 +314,7 @@ def test_remote_agent_joins_with_its_own_certificate_and_rotates_it():
     agent = None
     try:
         s.start()
-        agent = AgentProcess(s, agent_dir, node).start()
+        agent = JoiningAgent(s, agent_dir, node, host_services=False).start()
         try:
             wait_node_ready(s, 120, node)
         except AssertionError as e:

@@ -6,53 +6,16 @@ a namespace, touch another Node, label itself into restricted label namespaces o
 pod for another node."""
 import os
 import shutil
-import signal
 import subprocess
 
 import pytest
 
-from agent_util import make_tmp_dir, require_container_host, wait_node_ready
+from agent_util import JoiningAgent, make_tmp_dir, require_container_host, wait_node_ready
 from conftest import SKIFF_BIN, Skiff, wait_for
 
 NODE = "nodeauthz-n1"
 NS = "nodeauthz"
 PAUSE = "skiff.local/pause:3.10"  # imported by every agent at start: no registry needed
-
-
-class Agent:
-    """A `skiff agent` joining `s` with the bootstrap token; no cluster DNS or proxy (host-wide)."""
-
-    def __init__(self, s, data_dir):
-        self.s, self.data_dir = s, data_dir
-        self.log_path = data_dir + ".log"
-        self.proc = None
-
-    def start(self):
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [SKIFF_BIN, "agent", "--server", self.s.url,
-             "--token-file", os.path.join(self.s.data_dir, "node.token"),
-             "--ca-file", os.path.join(self.s.data_dir, "pki", "ca.crt"),
-             "--data-dir", self.data_dir, "--node-name", NODE,
-             "--disable-cluster-dns", "--disable-service-proxy"],
-            stdout=log, stderr=subprocess.STDOUT)
-        return self
-
-    def log(self):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()[-4000:]
-        except OSError:
-            return ""
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +27,7 @@ def cluster():
     agent = None
     try:
         s.start()
-        agent = Agent(s, agent_dir).start()
+        agent = JoiningAgent(s, agent_dir, NODE, host_services=False).start()
         try:
             wait_node_ready(s, 120, NODE)
         except AssertionError as e:
