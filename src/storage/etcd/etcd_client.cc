@@ -154,8 +154,9 @@ void EtcdClient::FailedOver(size_t index) {
 }
 
 template <typename Response, typename Call>
-absl::StatusOr<Response> EtcdClient::Invoke(const char* what, bool idempotent, Call call) {
+absl::StatusOr<Response> EtcdClient::Invoke(const char* what, bool idempotent, Call call, bool* sent) {
   grpc::Status last;
+  if (sent != nullptr) *sent = false;
   for (size_t attempt = 0; attempt < endpoints(); ++attempt) {
     size_t index = current_.load() % endpoints();
     size_t channel = index * per_endpoint() + next_.fetch_add(1, std::memory_order_relaxed) % per_endpoint();
@@ -171,6 +172,7 @@ absl::StatusOr<Response> EtcdClient::Invoke(const char* what, bool idempotent, C
     context.set_deadline(DeadlineAfter(options_.request_timeout));
     Response response;
     grpc::Status status = call(*kv_[channel], &context, &response);
+    if (sent != nullptr) *sent = true;
     if (status.ok()) return response;
     last = status;
     if (status.error_code() != grpc::StatusCode::UNAVAILABLE &&
@@ -190,12 +192,14 @@ absl::StatusOr<etcdserverpb::RangeResponse> EtcdClient::Range(const etcdserverpb
       });
 }
 
-absl::StatusOr<etcdserverpb::TxnResponse> EtcdClient::Txn(const etcdserverpb::TxnRequest& request) {
+absl::StatusOr<etcdserverpb::TxnResponse> EtcdClient::Txn(const etcdserverpb::TxnRequest& request,
+                                                          bool* sent) {
   return Invoke<etcdserverpb::TxnResponse>(
       "txn", false,
       [&](etcdserverpb::KV::Stub& kv, grpc::ClientContext* context, etcdserverpb::TxnResponse* out) {
         return kv.Txn(context, request, out);
-      });
+      },
+      sent);
 }
 
 absl::StatusOr<etcdserverpb::CompactionResponse> EtcdClient::Compact(

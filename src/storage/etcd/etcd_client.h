@@ -67,7 +67,10 @@ class EtcdClient {
   static absl::StatusOr<std::unique_ptr<EtcdClient>> Create(const EtcdOptions& options);
 
   absl::StatusOr<etcdserverpb::RangeResponse> Range(const etcdserverpb::RangeRequest& request);
-  absl::StatusOr<etcdserverpb::TxnResponse> Txn(const etcdserverpb::TxnRequest& request);
+  // A Txn is not repeated by the client: when it fails after reaching a member, *sent (if given)
+  // is set and its outcome is unknown (it may have been applied); see EtcdStore for the repeat.
+  absl::StatusOr<etcdserverpb::TxnResponse> Txn(const etcdserverpb::TxnRequest& request,
+                                                bool* sent = nullptr);
   absl::StatusOr<etcdserverpb::CompactionResponse> Compact(const etcdserverpb::CompactionRequest& request);
 
   // The channel of the current endpoint and its index, for opening a watch stream.
@@ -85,7 +88,7 @@ class EtcdClient {
   size_t per_endpoint() const { return channels_.size() / options_.endpoints.size(); }
 
   template <typename Response, typename Call>
-  absl::StatusOr<Response> Invoke(const char* what, bool idempotent, Call call);
+  absl::StatusOr<Response> Invoke(const char* what, bool idempotent, Call call, bool* sent = nullptr);
 
   EtcdOptions options_;
   KeyMapping keys_;

@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "spdlog/spdlog.h"
 #include "storage/etcd/etcd_client.h"
 #include "storage/etcd/etcd_watch_stream.h"
@@ -46,13 +48,25 @@ void AddCompare(etcdserverpb::TxnRequest* txn, const std::string& key, int64_t e
   txn->add_failure()->mutable_request_range()->set_key(key);  // tells NotFound from a lost race
 }
 
+// The key as its failure branch read it (nullptr: absent).
+const mvccpb::KeyValue* KeyAsRead(const etcdserverpb::TxnResponse& response) {
+  if (response.responses_size() == 0 || response.responses(0).response_range().kvs_size() == 0)
+    return nullptr;
+  return &response.responses(0).response_range().kvs(0);
+}
+
 // The Status of a failed conditional write, from the key as the failure branch read it.
 absl::Status ConditionFailed(const etcdserverpb::TxnResponse& response, const std::string& key) {
-  if (response.responses_size() == 0 || response.responses(0).response_range().kvs_size() == 0)
-    return absl::NotFoundError(absl::StrCat("key ", key, " not found"));
+  const mvccpb::KeyValue* now = KeyAsRead(response);
+  if (now == nullptr) return absl::NotFoundError(absl::StrCat("key ", key, " not found"));
   return absl::FailedPreconditionError(
-      absl::StrCat("key ", key, " was modified at revision ",
-                   response.responses(0).response_range().kvs(0).mod_revision() - kRevisionOffset));
+      absl::StrCat("key ", key, " was modified at revision ", now->mod_revision() - kRevisionOffset));
+}
+
+// An earlier attempt of a put applied when the key holds exactly the bytes put (objects carry
+// their uid and timestamps, so another writer's equal bytes are an equal outcome).
+std::function<bool(const mvccpb::KeyValue*)> HoldsValue(const std::string& value) {
+  return [&value](const mvccpb::KeyValue* now) { return now != nullptr && now->value() == value; };
 }
 
 }  // namespace
@@ -74,6 +88,40 @@ struct EtcdStore::Impl {
     while (revision > seen && !seen_revision.compare_exchange_weak(seen, revision)) {
     }
   }
+  // Runs a conditional write whose failure branch reads the key. An attempt that reached a member
+  // and failed Unavailable (the member died, or lost its leader, mid-request) has an unknown
+  // outcome: it is repeated with backoff for up to twice request_timeout (so that an attempt
+  // that used up its whole deadline waiting for a lost leader gets one more full try). When a repeat fails its
+  // compare, `applied_earlier` looks at the key as read to decide whether an earlier attempt took
+  // effect; if so the write succeeded, at the key's mod revision (or, for a delete, at the
+  // revision of the repeat). Nothing is acknowledged that etcd did not apply.
+  absl::StatusOr<etcdserverpb::TxnResponse> Write(
+      const etcdserverpb::TxnRequest& txn,
+      const std::function<bool(const mvccpb::KeyValue*)>& applied_earlier) {
+    const absl::Time deadline = absl::Now() + 2 * client->options().request_timeout;
+    absl::Duration backoff = absl::Milliseconds(50);
+    bool repeated = false;
+    while (true) {
+      bool sent = false;
+      auto response = client->Txn(txn, &sent);
+      if (response.ok()) {
+        Saw(response->header());
+        if (repeated && !response->succeeded() && applied_earlier(KeyAsRead(*response))) {
+          response->set_succeeded(true);
+          if (const mvccpb::KeyValue* now = KeyAsRead(*response))
+            response->mutable_header()->set_revision(now->mod_revision());
+        }
+        return response;
+      }
+      if (!sent || !absl::IsUnavailable(response.status()) || absl::Now() + backoff > deadline)
+        return response.status();
+      spdlog::debug("etcd write outcome unknown ({}); repeating it", response.status().ToString());
+      repeated = true;
+      absl::SleepFor(backoff);
+      backoff = std::min(2 * backoff, absl::Seconds(1));
+    }
+  }
+
   void Compacted(int64_t store_revision) {
     int64_t known = compacted_revision.load();
     while (store_revision > known && !compacted_revision.compare_exchange_weak(known, store_revision)) {
@@ -226,12 +274,12 @@ absl::StatusOr<int64_t> EtcdStore::Create(const std::string& key, const std::str
   absent->set_target(Compare::CREATE);
   absent->set_result(Compare::EQUAL);
   absent->set_create_revision(0);
+  txn.add_failure()->mutable_request_range()->set_key(etcd_key);
   auto* put = txn.add_success()->mutable_request_put();
   put->set_key(etcd_key);
   put->set_value(value);
-  auto response = impl_->client->Txn(txn);
+  auto response = impl_->Write(txn, HoldsValue(value));
   if (!response.ok()) return response.status();
-  impl_->Saw(response->header());
   if (!response->succeeded()) return absl::AlreadyExistsError(absl::StrCat("key ", key, " already exists"));
   return response->header().revision() - kRevisionOffset;
 }
@@ -247,9 +295,8 @@ absl::StatusOr<int64_t> EtcdStore::Update(const std::string& key, const std::str
   put->set_key(etcd_key);
   put->set_value(value);
   put->set_prev_kv(true);
-  auto response = impl_->client->Txn(txn);
+  auto response = impl_->Write(txn, HoldsValue(value));
   if (!response.ok()) return response.status();
-  impl_->Saw(response->header());
   if (!response->succeeded()) return ConditionFailed(*response, key);
   return response->header().revision() - kRevisionOffset;
 }
@@ -263,9 +310,8 @@ absl::StatusOr<int64_t> EtcdStore::Delete(const std::string& key, int64_t expect
   auto* erase = txn.add_success()->mutable_request_delete_range();
   erase->set_key(etcd_key);
   erase->set_prev_kv(true);
-  auto response = impl_->client->Txn(txn);
+  auto response = impl_->Write(txn, [](const mvccpb::KeyValue* now) { return now == nullptr; });
   if (!response.ok()) return response.status();
-  impl_->Saw(response->header());
   if (!response->succeeded()) return ConditionFailed(*response, key);
   return response->header().revision() - kRevisionOffset;
 }

@@ -15,8 +15,10 @@
 //
 // Thread-safety: all Store methods may be called concurrently from any thread.
 // Ownership: owns its gRPC channels and threads; watch handles must be destroyed before the store.
-// Failure: see Store; connection loss is Unavailable, and a write whose outcome is unknown is
-// reported Unavailable (never acknowledged). No gRPC header is visible to users of this header.
+// Failure: see Store; connection loss is Unavailable. A write whose outcome is unknown (the
+// member failed mid-request, e.g. during a leader election) is repeated for up to 2 × request_timeout
+// and resolved by reading the key; if that cannot be done it is reported Unavailable (never
+// acknowledged). No gRPC header is visible to users of this header.
 #ifndef SKIFF_STORAGE_ETCD_ETCD_STORE_H_
 #define SKIFF_STORAGE_ETCD_ETCD_STORE_H_
 
