@@ -100,7 +100,7 @@ void Aggregator::Apply(bool deleted, const json::value& object) {
   ApiServiceInfo info = ParseApiService(object);
   bool changed = true;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::shared_mutex> lock(mu_);
     auto it = services_.find(info.name);
     if (deleted) {
       services_.erase(info.name);
@@ -115,7 +115,7 @@ void Aggregator::Apply(bool deleted, const json::value& object) {
 }
 
 std::vector<ApiServiceInfo> Aggregator::ApiServices() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::shared_lock<std::shared_mutex> lock(mu_);
   std::vector<ApiServiceInfo> out;
   for (const auto& [name, info] : services_) out.push_back(info);
   return out;
@@ -148,7 +148,7 @@ std::optional<http::HttpResponse> Aggregator::Proxy(const http::HttpRequest& req
   if (parts.size() < 3 || parts[0] != "apis") return std::nullopt;
   ApiServiceInfo service;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::shared_lock<std::shared_mutex> lock(mu_);
     auto it = services_.find(absl::StrCat(parts[2], ".", parts[1]));
     if (it == services_.end() || it->second.local) return std::nullopt;
     service = it->second;
@@ -175,19 +175,19 @@ std::optional<http::HttpResponse> Aggregator::Proxy(const http::HttpRequest& req
 }
 
 void Aggregator::SetDiscovery(const std::string& name, json::value resources) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::shared_mutex> lock(mu_);
   if (!services_.count(name)) return;
   discovery_[name] = Discovery{std::move(resources), false};
 }
 
 void Aggregator::MarkDiscoveryStale(const std::string& name) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::shared_mutex> lock(mu_);
   auto it = discovery_.find(name);
   if (it != discovery_.end()) it->second.stale = true;
 }
 
 std::vector<AggregatedGroupVersion> Aggregator::AggregatedGroupVersions() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::shared_lock<std::shared_mutex> lock(mu_);
   std::vector<AggregatedGroupVersion> out;
   for (const auto& [name, info] : services_) {
     if (info.local || !info.available) continue;

@@ -18,7 +18,7 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
+#include <shared_mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -87,7 +87,7 @@ class Aggregator {
   AggregatorOptions options_;
   std::function<void()> on_change_;
   http::NodeProxy proxy_;
-  mutable std::mutex mu_;
+  mutable std::shared_mutex mu_;  // every request under /apis reads it
   std::map<std::string, ApiServiceInfo> services_;  // by name
   struct Discovery {
     boost::json::value resources;
