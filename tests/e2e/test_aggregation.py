@@ -3,12 +3,13 @@ written here (on 127.0.0.1) serves wardle.example.com/v1alpha1 "flunders". It tr
 X-Remote-User/X-Remote-Group only from a client certificate signed by the requestheader CA it reads
 from kube-system/extension-apiserver-authentication, as a real extension server does. skiff reaches it
 through an APIService naming a selector-less Service with a manual EndpointSlice, and proxies
-kubectl's requests (list, get, watch) to it; discovery, Available conditions (True, then False when
+kubectl's requests (list, get, watch) and a protocol upgrade to it; discovery, Available conditions (True, then False when
 the server stops) and deletion are checked with real kubectl. Local APIServices (metrics.k8s.io
 included, still served by skiff itself) are listed as kube-apiserver lists them."""
 import base64
 import json
 import os
+import socket
 import ssl
 import subprocess
 import tempfile
@@ -86,6 +87,17 @@ class ExtensionServer:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def shout(self):
+                # A protocol switch: then upper-case what the client sends until it says "bye".
+                self.send_response(101)
+                self.send_header("Connection", "Upgrade")
+                self.send_header("Upgrade", "shout")
+                self.end_headers()
+                self.wfile.flush()
+                while (data := self.connection.recv(1024)) and data != b"bye":
+                    self.connection.sendall(data.upper())
+                self.close_connection = True
+
             def do_GET(self):
                 cert = self.connection.getpeercert()
                 cn = dict(x[0] for x in cert["subject"]).get("commonName") if cert else None
@@ -97,6 +109,8 @@ class ExtensionServer:
                 path, _, query = self.path.partition("?")
                 server.requests.append(("GET", self.path, user, groups))
                 base = f"/apis/{GROUP}/{VERSION}"
+                if path.endswith("/shout") and self.headers.get("Upgrade") == "shout":
+                    return self.shout()
                 if path == base:
                     return self.send_json(200, RESOURCE_LIST)
                 parts = path[len(base):].strip("/").split("/") if path.startswith(base + "/") else []
@@ -261,6 +275,30 @@ def test_watch_streams_through_the_proxy(cluster):
     s, _ = cluster
     events = [e for _, e in watch_events(s, f"/apis/{GROUP}/{VERSION}/namespaces/{NS}/flunders?watch=true")]
     assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [("ADDED", "alpha"), ("ADDED", "beta")]
+
+
+def test_upgrade_requests_are_relayed(cluster):
+    s, ext = cluster
+    path = f"/apis/{GROUP}/{VERSION}/namespaces/{NS}/flunders/alpha/shout"
+    ctx = ssl.create_default_context(cafile=os.path.join(s.data_dir, "pki", "ca.crt"))
+    with socket.create_connection((s.host, s.port), timeout=30) as raw, \
+            ctx.wrap_socket(raw, server_hostname=s.host) as tls:
+        tls.sendall((f"GET {path} HTTP/1.1\r\nHost: {s.host}:{s.port}\r\nAuthorization: Bearer {s.token()}\r\n"
+                     "Connection: Upgrade\r\nUpgrade: shout\r\n\r\n").encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = tls.recv(1)
+            assert chunk, head
+            head += chunk
+        assert head.startswith(b"HTTP/1.1 101"), head
+        for word in (b"hello", b"aggregated world"):
+            tls.sendall(word)
+            got = b""
+            while len(got) < len(word):
+                got += tls.recv(1024)
+            assert got == word.upper()
+        tls.sendall(b"bye")
+    assert ext.requests[-1][1:3] == (path, "admin")
 
 
 def test_discovery_includes_the_aggregated_group(cluster):
