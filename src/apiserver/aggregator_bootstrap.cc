@@ -1,12 +1,14 @@
 #include "apiserver/aggregator_bootstrap.h"
 
 #include <map>
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "api/errors.h"
 #include "api/resources.h"
 #include "apiserver/apiservice_endpoint.h"
+#include "apiserver/key_layout.h"
 #include "apiserver/metrics_api.h"
 #include "base/json.h"
 #include "boost/json.hpp"
@@ -18,6 +20,7 @@ namespace {
 namespace json = boost::json;
 
 constexpr char kAuthenticationConfigMap[] = "extension-apiserver-authentication";
+constexpr char kAutomanagedLabel[] = "kube-aggregator.kubernetes.io/automanaged";
 
 absl::Status CreateIfAbsent(ResourceStorage* storage, const api::ResourceInfo& r, const std::string& ns,
                             json::value obj) {
@@ -26,6 +29,10 @@ absl::Status CreateIfAbsent(ResourceStorage* storage, const api::ResourceInfo& r
   auto created = storage->Create(r, ns, std::move(obj), WriteOptions{});
   if (!created.ok() && api::HttpCode(created.status()) != 409) return created.status();
   return absl::OkStatus();
+}
+
+bool Automanaged(const json::value& apiservice) {
+  return base::GetString(apiservice, {"metadata", "labels", kAutomanagedLabel}) == "onstart";
 }
 
 json::value LocalApiService(const std::string& group, const std::string& version) {
@@ -38,7 +45,7 @@ json::value LocalApiService(const std::string& group, const std::string& version
       {"apiVersion", "apiregistration.k8s.io/v1"},
       {"kind", "APIService"},
       {"metadata", json::object{{"name", group.empty() ? version + "." : absl::StrCat(version, ".", group)},
-                                {"labels", json::object{{"kube-aggregator.kubernetes.io/automanaged", "onstart"}}}}},
+                                {"labels", json::object{{kAutomanagedLabel, "onstart"}}}}},
       {"spec", std::move(spec)}};
 }
 
@@ -86,8 +93,39 @@ std::vector<json::value> LocalApiServices() {
 
 absl::Status EnsureLocalApiServices(ResourceStorage* storage) {
   const api::ResourceInfo* apiservices = api::FindResource(kApiRegistrationGroup, "v1", "apiservices");
+  std::set<std::string> expected;
   for (auto& obj : LocalApiServices()) {
-    if (auto s = CreateIfAbsent(storage, *apiservices, "", std::move(obj)); !s.ok()) return s;
+    std::string name = base::GetString(obj, {"metadata", "name"});
+    expected.insert(name);
+    auto existing = storage->Get(*apiservices, "", name);
+    if (!existing.ok()) {
+      if (auto s = CreateIfAbsent(storage, *apiservices, "", std::move(obj)); !s.ok()) return s;
+      continue;
+    }
+    // The autoregister controller keeps the spec of what it manages (and leaves a user's alone).
+    json::value current = (*existing)->Parse();
+    const json::value& want = obj.at("spec");
+    const json::value* have = base::FindPath(current, {"spec"});
+    if (!Automanaged(current) || (have && *have == want)) continue;
+    auto updated = storage->Update(
+        *apiservices, "", name,
+        [&](const ObjectPtr& stored) -> absl::StatusOr<json::value> {
+          json::value next = stored->Parse();
+          next.as_object()["spec"] = want;
+          return next;
+        },
+        WriteOptions{}, true);
+    if (!updated.ok() && !absl::IsNotFound(updated.status())) return updated.status();
+  }
+  // What a previous start registered for group versions no longer served goes (label "onstart").
+  std::string prefix = ResourcePrefix(kApiRegistrationGroup, "apiservices");
+  bool more = false;
+  for (const auto& stored : storage->cache()->List(prefix, prefix, nullptr, "", 0, &more).objects) {
+    json::value current = stored->Parse();
+    if (expected.count(stored->name) || !Automanaged(current)) continue;
+    bool deleted = false;
+    auto gone = storage->Delete(*apiservices, "", stored->name, DeleteOptions{}, &deleted);
+    if (!gone.ok() && !absl::IsNotFound(gone.status())) return gone.status();
   }
   return absl::OkStatus();
 }

@@ -30,6 +30,8 @@ ApiServicePriority BuiltinPriority(const std::string& group, const std::string& 
 
 // The Local APIServices for the catalogue's group versions and metrics.k8s.io, in catalogue order.
 std::vector<boost::json::value> LocalApiServices();
+// Creates the missing ones, restores the spec of those still labelled automanaged=onstart, and
+// deletes those so labelled that no served group version wants any more (as autoregister does).
 absl::Status EnsureLocalApiServices(ResourceStorage* storage);
 
 struct ExtensionAuthentication {

@@ -279,6 +279,30 @@ TEST_F(AggregatorTest, LocalApiServicesAreAvailableAndNeverProxied) {
   ASSERT_TRUE(core.ok()) << core.status();
   EXPECT_EQ(base::GetInt((*core)->Parse(), {"spec", "groupPriorityMinimum"}), 18000);
   EXPECT_EQ(BuiltinPriority("metrics.k8s.io", "v1beta1").group, 100);
+  // A later start restores the spec of what it manages, leaves a user's own alone, and drops what
+  // an earlier start registered for a group version no longer served.
+  const api::ResourceInfo& apiservices = StorageFixture::Resource("apiservices", kApiRegistrationGroup);
+  auto changed = fixture_->storage()->Update(
+      apiservices, "", "v1.apps",
+      [](const ObjectPtr& stored) -> absl::StatusOr<json::value> {
+        json::value obj = stored->Parse();
+        obj.as_object()["spec"].as_object()["versionPriority"] = 3;
+        return obj;
+      },
+      WriteOptions{}, true);
+  ASSERT_TRUE(changed.ok()) << changed.status();
+  Create("apiservices", kApiRegistrationGroup, "",
+         R"({"metadata":{"name":"v1beta1.gone.k8s.io","labels":{"kube-aggregator.kubernetes.io/automanaged":"onstart"}},)"
+         R"("spec":{"group":"gone.k8s.io","version":"v1beta1","groupPriorityMinimum":10,"versionPriority":1}})");
+  Create("apiservices", kApiRegistrationGroup, "",
+         R"({"metadata":{"name":"v1.mine.example.com"},)"
+         R"("spec":{"group":"mine.example.com","version":"v1","groupPriorityMinimum":10,"versionPriority":1}})");
+  ASSERT_TRUE(EnsureLocalApiServices(fixture_->storage()).ok());
+  auto apps = fixture_->storage()->Get(apiservices, "", "v1.apps");
+  ASSERT_TRUE(apps.ok());
+  EXPECT_EQ(base::GetInt((*apps)->Parse(), {"spec", "versionPriority"}), 15);
+  EXPECT_TRUE(absl::IsNotFound(fixture_->storage()->Get(apiservices, "", "v1beta1.gone.k8s.io").status()));
+  EXPECT_TRUE(fixture_->storage()->Get(apiservices, "", "v1.mine.example.com").ok());
   http::HttpRequest req;
   req.method = "GET";
   req.path = "/apis/metrics.k8s.io/v1beta1/nodes";
