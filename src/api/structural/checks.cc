@@ -497,7 +497,9 @@ class Checker {
           const Schema* ks = is.Property(k);
           if (ks == nullptr) continue;
           bool required = std::find(is.required.begin(), is.required.end(), k) != is.required.end();
-          PathNode kp = p.Child("items").Child("properties").Key(k);
+          PathNode items = p.Child("items");
+          PathNode props = items.Child("properties");
+          PathNode kp = props.Key(k);
           if (!required && !ks->default_value) {
             errors_->push_back(Required(kp.Child("default").String(),
                                         "this property is in x-kubernetes-list-map-keys, so it must have a default or "

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "api/structural/internal.h"
 #include "re2/re2.h"
@@ -129,11 +130,75 @@ bool IsCreditCard(std::string_view s) {
   return sum % 10 == 0;
 }
 
-bool IsHostname(std::string_view s) {
-  if (s.size() > 255) return false;
-  if (!Match(s, R"(([a-zA-Z0-9\p{S}\p{L}]((-?[a-zA-Z0-9\p{S}\p{L}]{0,62})?)|([a-zA-Z0-9\p{S}\p{L}](([a-zA-Z0-9-\p{S}\p{L}]{0,61}[a-zA-Z0-9\p{S}\p{L}])?)(\.)){1,}([a-zA-Z\p{L}]){2,63}))")) {
-    return false;
+// strfmt's hostname pattern, written out (as a regex, its \p{L}{0,62} repetitions exceed RE2's
+// DFA budget):
+//   ^( A(-?A{0,62})? | (A([A-]{0,61}A)?\.)+ L{2,63} )$
+// where A is a letter, digit or symbol and L a letter; non-ASCII characters count as letters.
+// Labels are at most 63 bytes and the name 255.
+struct Rune {
+  bool a = false, l = false, hyphen = false, dot = false;
+};
+
+std::vector<Rune> Runes(std::string_view s) {
+  std::vector<Rune> out;
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    Rune r;
+    if (c >= 0x80) {
+      r.a = r.l = true;
+      ++i;
+      while (i < s.size() && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) ++i;
+    } else {
+      r.l = std::isalpha(c) != 0;
+      r.a = std::isalnum(c) != 0 || std::string_view("$+<=>^`|~").find(static_cast<char>(c)) != std::string_view::npos;
+      r.hyphen = c == '-';
+      r.dot = c == '.';
+      ++i;
+    }
+    out.push_back(r);
   }
+  return out;
+}
+
+bool HostnameShape(const std::vector<Rune>& r) {
+  if (r.empty() || !r[0].a) return false;
+  // One label: A, optional '-', then up to 62 A.
+  size_t i = 1;
+  if (i < r.size() && r[i].hyphen) ++i;
+  size_t rest = r.size() - i;
+  bool single = rest <= 62;
+  for (size_t j = i; j < r.size() && single; ++j) single = r[j].a;
+  if (single) return true;
+  // Dotted: labels of A([A-]{0,61}A)? each followed by '.', then 2..63 letters.
+  size_t last_dot = r.size();
+  for (size_t j = r.size(); j-- > 0;) {
+    if (r[j].dot) {
+      last_dot = j;
+      break;
+    }
+  }
+  if (last_dot == r.size()) return false;
+  size_t tld = r.size() - last_dot - 1;
+  if (tld < 2 || tld > 63) return false;
+  for (size_t j = last_dot + 1; j < r.size(); ++j) {
+    if (!r[j].l) return false;
+  }
+  size_t start = 0;
+  while (start < last_dot) {
+    size_t end = start;
+    while (end < last_dot && !r[end].dot) ++end;
+    size_t len = end - start;
+    if (len == 0 || len > 63 || !r[start].a || !r[end - 1].a) return false;
+    for (size_t j = start; j < end; ++j) {
+      if (!r[j].a && !r[j].hyphen) return false;
+    }
+    start = end + 1;
+  }
+  return true;
+}
+
+bool IsHostname(std::string_view s) {
+  if (s.size() > 255 || !HostnameShape(Runes(s))) return false;
   size_t start = 0;
   while (true) {
     size_t dot = s.find('.', start);

@@ -16,7 +16,9 @@
 
 namespace skiff::api::structural::internal {
 
-// A field path built only when an error needs it: walks pass a chain of stack nodes.
+// A field path built only when an error needs it: walks pass a chain of stack nodes. A node
+// points at its parent, so a named node must not be made from a temporary chain
+// (`PathNode x = p.Child("a").Child("b")` dangles; name each link).
 struct PathNode {
   enum class Kind { kRoot, kChild, kKey, kIndex };
   const PathNode* parent = nullptr;
