@@ -3,6 +3,7 @@
 // the defaults (defaulting/validation.go), then the CRD OpenAPI rules
 // (apis/apiextensions/validation/validation.go).
 #include <algorithm>
+#include <cstring>
 #include <set>
 
 #include "api/schema_strings.h"
@@ -564,11 +565,40 @@ class Checker {
   std::vector<FieldError>* errors_;
 };
 
+// Fills the subtree_has_* flags bottom-up. Children are shared_ptr<const Schema> that only this
+// compilation holds, so they are still ours to finish.
+void MarkSubtrees(Schema* s) {
+  auto visit = [s](const std::shared_ptr<const Schema>& child) {
+    if (!child) return;
+    auto* c = const_cast<Schema*>(child.get());
+    MarkSubtrees(c);
+    s->subtree_has_embedded_resource |= c->subtree_has_embedded_resource;
+    s->subtree_has_keyed_list |= c->subtree_has_keyed_list;
+  };
+  s->subtree_has_embedded_resource = s->embedded_resource;
+  s->subtree_has_keyed_list = s->list_type == "set" || s->list_type == "map";
+  for (const auto& [name, child] : s->properties) visit(child);
+  visit(s->items);
+  visit(s->additional_properties);
+}
+
 }  // namespace
 
 const Schema* Schema::Property(std::string_view name) const {
-  auto it = property_index.find(absl::string_view(name.data(), name.size()));
-  return it == property_index.end() ? nullptr : it->second;
+  // Schemas have few properties: a scan that rejects on length and first byte costs less than
+  // hashing the key; large objects use a binary search over the sorted names.
+  if (properties.size() <= 32) {
+    for (const auto& [n, child] : properties) {
+      if (n.size() == name.size() && (name.empty() || n[0] == name[0]) &&
+          std::memcmp(n.data(), name.data(), name.size()) == 0) {
+        return child.get();
+      }
+    }
+    return nullptr;
+  }
+  auto it = std::lower_bound(properties.begin(), properties.end(), name,
+                             [](const auto& p, std::string_view n) { return std::string_view(p.first) < n; });
+  return it != properties.end() && it->first == name ? it->second.get() : nullptr;
 }
 
 const Schema* Schema::Field(std::string_view key) const {
@@ -584,6 +614,7 @@ CompileResult Compile(const boost::json::value& open_api_v3_schema, std::string_
   if (!errors.empty()) return errors;
   Checker(options, &errors).Run(*schema, root);
   if (!errors.empty()) return errors;
+  MarkSubtrees(schema.get());
   return std::shared_ptr<const Schema>(std::move(schema));
 }
 

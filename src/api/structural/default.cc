@@ -14,6 +14,11 @@ void PruneNulls(boost::json::value* v, const Schema* s, int depth) {
   if (v->is_object()) {
     boost::json::object& o = v->get_object();
     for (auto it = o.begin(); it != o.end();) {
+      const boost::json::value& v = it->value();
+      if (!(v.is_null() || v.is_object() || v.is_array())) {  // scalars hold no nulls
+        ++it;
+        continue;
+      }
       const Schema* child = s ? s->Field(it->key()) : nullptr;
       if (NonNullableNull(it->value(), child) && !child->default_value) {
         it = o.erase(it);
@@ -37,6 +42,8 @@ void Apply(boost::json::value* v, const Schema* s, int depth) {
       if (cur == nullptr || NonNullableNull(*cur, prop.get())) o[name] = *prop->default_value;
     }
     for (auto& kv : o) {
+      const boost::json::value& v = kv.value();
+      if (!(v.is_null() || v.is_object() || v.is_array())) continue;  // nothing to default inside scalars
       if (const Schema* prop = s->Property(kv.key())) {
         Apply(&kv.value(), prop, depth + 1);
       } else if (const Schema* ap = s->additional_properties.get()) {

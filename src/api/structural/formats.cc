@@ -5,9 +5,8 @@
 
 #include <algorithm>
 #include <cctype>
-#include <map>
 #include <memory>
-#include <mutex>
+#include <unordered_map>
 #include <set>
 #include <string>
 #include <vector>
@@ -19,16 +18,10 @@ namespace skiff::api::structural::internal {
 namespace {
 
 bool Match(std::string_view value, const char* pattern) {
-  // Patterns are literals below; RE2 objects are built once per pattern.
-  static std::mutex mu;
-  static auto* cache = new std::map<const char*, std::unique_ptr<re2::RE2>>();
-  const re2::RE2* re;
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    auto& slot = (*cache)[pattern];
-    if (!slot) slot = std::make_unique<re2::RE2>(pattern);
-    re = slot.get();
-  }
+  // Patterns are the literals below; each thread compiles each once (no lock on this hot path).
+  thread_local std::unordered_map<const char*, std::unique_ptr<re2::RE2>> cache;
+  std::unique_ptr<re2::RE2>& re = cache[pattern];
+  if (!re) re = std::make_unique<re2::RE2>(pattern);
   return re2::RE2::FullMatch(re2::StringPiece(value.data(), value.size()), *re);
 }
 
@@ -210,26 +203,39 @@ bool IsHostname(std::string_view s) {
 
 }  // namespace
 
+namespace {
+
+// The supported string formats, normalized as kube normalizes them ("date-time" -> "datetime").
+constexpr std::string_view kStringFormats[] = {
+    "bsonobjectid", "uri",  "email",  "hostname", "ipv4",       "ipv6", "cidr",     "mac",
+    "uuid",         "uuid3", "uuid4", "uuid5",    "isbn",       "isbn10", "isbn13", "creditcard",
+    "ssn",          "hexcolor", "rgbcolor", "byte", "password", "date", "duration", "datetime"};
+
+}  // namespace
+
 bool IsKnownStringFormat(std::string_view f) {
-  static const std::set<std::string, std::less<>> kFormats = {
-      "bsonobjectid", "uri",    "email",  "hostname",   "ipv4", "ipv6",     "cidr",     "mac",
-      "uuid",         "uuid3",  "uuid4",  "uuid5",      "isbn", "isbn10",   "isbn13",   "creditcard",
-      "ssn",          "hexcolor", "rgbcolor", "byte",   "password", "date", "duration", "datetime"};
-  return kFormats.count(f) > 0;
+  return std::find(std::begin(kStringFormats), std::end(kStringFormats), f) != std::end(kStringFormats);
 }
 
-std::string EffectiveFormat(const Schema& s) {
+std::string_view EffectiveFormat(const Schema& s) {
   if (s.format.empty()) return "";
   std::string_view type = s.int_or_string ? "" : std::string_view(s.type);
   if (type.empty() || type == "string") {
-    std::string normalized;
+    char buf[32];
+    size_t n = 0;
     for (char c : s.format) {
-      if (c != '-') normalized.push_back(c);
+      if (c == '-') continue;
+      if (n == sizeof(buf)) return "";
+      buf[n++] = c;
     }
-    return IsKnownStringFormat(normalized) ? normalized : "";
+    std::string_view normalized(buf, n);
+    for (std::string_view f : kStringFormats) {
+      if (f == normalized) return f;
+    }
+    return "";
   }
-  if (type == "integer") return s.format == "int32" || s.format == "int64" ? s.format : "";
-  if (type == "number") return s.format == "float" || s.format == "double" ? s.format : "";
+  if (type == "integer") return s.format == "int32" || s.format == "int64" ? std::string_view(s.format) : "";
+  if (type == "number") return s.format == "float" || s.format == "double" ? std::string_view(s.format) : "";
   return "";
 }
 

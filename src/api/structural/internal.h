@@ -70,7 +70,7 @@ bool IsKnownStringFormat(std::string_view normalized_format);
 bool CheckStringFormat(std::string_view normalized_format, std::string_view value);
 // The format validation uses for a node: its format if kube supports it for the node's type,
 // else "" (kube strips the others); string formats are normalized.
-std::string EffectiveFormat(const Schema& s);
+std::string_view EffectiveFormat(const Schema& s);
 
 // Embedded-resource TypeMeta/ObjectMeta checks (objectmeta.Validate) for one object.
 void ValidateEmbeddedResource(const boost::json::object& obj, const PathNode& path, std::vector<FieldError>* out);

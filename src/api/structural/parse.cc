@@ -82,7 +82,6 @@ class Parser {
         }
         std::sort(s->properties.begin(), s->properties.end(),
                   [](const auto& a, const auto& b) { return a.first < b.first; });
-        for (const auto& [name, child] : s->properties) s->property_index.emplace(name, child.get());
       }
     }
     if (const boost::json::value* items = o.if_contains("items"); items != nullptr && !items->is_null()) {

@@ -5,14 +5,13 @@
 #include <algorithm>
 
 #include "api/schema.h"
-#include "api/schema_strings.h"
 #include "api/structural/internal.h"
 #include "api/unknown_fields.h"
 
 namespace skiff::api::structural {
 namespace {
 
-using schema_internal::Cat;
+using internal::PathNode;
 
 bool IsMetaField(std::string_view k) { return k == "apiVersion" || k == "kind" || k == "metadata"; }
 
@@ -21,7 +20,7 @@ class Pruner {
   explicit Pruner(std::vector<std::string>* pruned) : pruned_(pruned) {}
 
   // `embedded` overrides s->embedded_resource (the resource root is treated as embedded).
-  void Prune(const Schema* s, boost::json::value* v, const std::string& path, bool embedded, int depth) {
+  void Prune(const Schema* s, boost::json::value* v, const PathNode& path, bool embedded, int depth) {
     if (depth > kMaxDepth * 2) return;
     if (s != nullptr && s->preserve_unknown_fields) return SkipPrune(s, v, path, embedded, depth);
     if (v->is_object()) {
@@ -30,17 +29,17 @@ class Pruner {
       for (auto it = o.begin(); it != o.end();) {
         std::string_view k = it->key();
         if (is_embedded && IsMetaField(k)) {
-          if (k == "metadata" && !path.empty()) EmbeddedMetadata(&it->value());
+          if (k == "metadata" && path.parent != nullptr) EmbeddedMetadata(&it->value());
           ++it;
           continue;
         }
         const Schema* prop = s ? s->Property(k) : nullptr;
         if (prop != nullptr) {
-          Prune(prop, &it->value(), Join(path, k), false, depth + 1);
+          Prune(prop, &it->value(), path.Child(k), false, depth + 1);
         } else if (s != nullptr && (s->additional_properties || s->additional_properties_allowed)) {
-          Prune(s->additional_properties.get(), &it->value(), Join(path, k), false, depth + 1);
+          Prune(s->additional_properties.get(), &it->value(), path.Child(k), false, depth + 1);
         } else {
-          if (!IsMetaField(k) || !path.empty()) Record(Join(path, k));
+          if (!IsMetaField(k) || path.parent != nullptr) Record(path.Child(k));
           it = o.erase(it);
           continue;
         }
@@ -49,37 +48,33 @@ class Pruner {
     } else if (v->is_array()) {
       boost::json::array& a = v->get_array();
       for (size_t i = 0; i < a.size(); ++i) {
-        Prune(s ? s->items.get() : nullptr, &a[i], Cat(path, "[", i, "]"), false, depth + 1);
+        Prune(s ? s->items.get() : nullptr, &a[i], path.Index(i), false, depth + 1);
       }
     }
   }
 
  private:
-  static std::string Join(const std::string& path, std::string_view key) {
-    return path.empty() ? std::string(key) : Cat(path, ".", key);
+  void Record(const PathNode& path) {
+    if (pruned_ != nullptr) pruned_->push_back(path.String());
   }
 
-  void Record(std::string path) {
-    if (pruned_ != nullptr) pruned_->push_back(std::move(path));
-  }
-
-  void SkipPrune(const Schema* s, boost::json::value* v, const std::string& path, bool embedded, int depth) {
+  void SkipPrune(const Schema* s, boost::json::value* v, const PathNode& path, bool embedded, int depth) {
     if (v->is_object()) {
       for (auto& kv : v->get_object()) {
         std::string_view k = kv.key();
         if ((embedded || s->embedded_resource) && IsMetaField(k)) {
-          if (k == "metadata" && !path.empty()) EmbeddedMetadata(&kv.value());
+          if (k == "metadata" && path.parent != nullptr) EmbeddedMetadata(&kv.value());
           continue;
         }
         if (const Schema* prop = s->Property(k)) {
-          Prune(prop, &kv.value(), Join(path, k), false, depth + 1);
+          Prune(prop, &kv.value(), path.Child(k), false, depth + 1);
         } else if (s->additional_properties || s->additional_properties_allowed) {
-          Prune(s->additional_properties.get(), &kv.value(), Join(path, k), false, depth + 1);
+          Prune(s->additional_properties.get(), &kv.value(), path.Child(k), false, depth + 1);
         }
       }
     } else if (v->is_array() && s->items) {
       boost::json::array& a = v->get_array();
-      for (size_t i = 0; i < a.size(); ++i) SkipPrune(s->items.get(), &a[i], Cat(path, "[", i, "]"), false, depth + 1);
+      for (size_t i = 0; i < a.size(); ++i) SkipPrune(s->items.get(), &a[i], path.Index(i), false, depth + 1);
     }
   }
 
@@ -96,7 +91,8 @@ class Pruner {
 namespace internal {
 
 void PruneValue(const Schema* s, boost::json::value* v, bool resource_root, std::vector<std::string>* pruned) {
-  Pruner(pruned).Prune(s, v, "", resource_root, 0);
+  PathNode root;
+  Pruner(pruned).Prune(s, v, root, resource_root, 0);
 }
 
 }  // namespace internal

@@ -33,7 +33,6 @@
 #include <variant>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "api/patch_meta.h"
 #include "api/validation.h"
 #include "boost/json/value.hpp"
@@ -67,9 +66,8 @@ struct Schema {
   bool nullable = false;
   std::optional<boost::json::value> default_value;
 
-  // Structure. Properties are sorted by name.
+  // Structure. Properties are sorted by name (Property() searches them).
   std::vector<std::pair<std::string, std::shared_ptr<const Schema>>> properties;
-  absl::flat_hash_map<std::string, const Schema*> property_index;
   std::shared_ptr<const Schema> items;
   // additionalProperties: a schema, or `false`/`true` (additional_properties null).
   std::shared_ptr<const Schema> additional_properties;
@@ -95,6 +93,11 @@ struct Schema {
   std::vector<std::shared_ptr<const Schema>> all_of, any_of, one_of;
   std::shared_ptr<const Schema> not_schema;
   std::vector<ValidationRule> validations;
+
+  // Derived by Compile: whether this node or one below it is an embedded resource, or a list with
+  // x-kubernetes-list-type set/map (Validate skips the passes that cannot find anything).
+  bool subtree_has_embedded_resource = false;
+  bool subtree_has_keyed_list = false;
 
   // The node's own keywords as written (children aside), for checks and the published OpenAPI.
   boost::json::object source;

@@ -101,14 +101,14 @@ class OpenApiValidator {
   }
 
   void Type(const Schema& s, const boost::json::value& v, const PathNode& name) {
-    std::string format = internal::EffectiveFormat(s);
+    std::string_view format = internal::EffectiveFormat(s);
     bool single = !s.type.empty() && !s.int_or_string;
     if (!single && !s.int_or_string && format.empty()) return;
     auto contains = [&](std::string_view t) {
       if (s.int_or_string) return t == "integer" || t == "string";
       return s.type == t;
     };
-    std::string types = s.int_or_string ? "integer,string" : s.type;
+    std::string_view types = s.int_or_string ? std::string_view("integer,string") : std::string_view(s.type);
     if (v.is_null()) {
       if (!types.empty() && !s.nullable) TypeInvalid(name, types, "null");
       return;
@@ -221,7 +221,7 @@ class OpenApiValidator {
   }
 
   void Format(const Schema& s, const boost::json::value& v, const PathNode& name) {
-    std::string format = internal::EffectiveFormat(s);
+    std::string_view format = internal::EffectiveFormat(s);
     if (format.empty() || !internal::IsKnownStringFormat(format)) return;
     std::string_view str = v.get_string();
     if (!internal::CheckStringFormat(format, str)) {
@@ -234,8 +234,8 @@ class OpenApiValidator {
   void Number(const Schema& s, const boost::json::value& v, const PathNode& name) {
     bool is_int = internal::IsGoInt(v);
     double d = internal::AsDouble(v);
-    std::string n = name.String();
     if (s.multiple_of) {
+      std::string n = name.String();
       double f = *s.multiple_of;
       if (is_int) {
         int64_t fi = static_cast<int64_t>(f);
@@ -302,9 +302,11 @@ class OpenApiValidator {
 
   void Enum(const Schema& s, const boost::json::value& v, const PathNode& name) {
     if (!s.enum_values || s.enum_values->empty()) return;
-    std::vector<std::string> values;
     for (const boost::json::value& e : *s.enum_values) {
       if (internal::JsonEqual(e, v)) return;
+    }
+    std::vector<std::string> values;
+    for (const boost::json::value& e : *s.enum_values) {
       values.push_back(e.is_string() ? std::string(e.get_string()) : internal::GoJson(e));
     }
     out_->push_back(internal::NotSupported(Field(name), v, values));
@@ -312,9 +314,8 @@ class OpenApiValidator {
 
   void Object(const Schema& s, const boost::json::object& o, const PathNode& name, int depth) {
     int64_t size = static_cast<int64_t>(o.size());
-    std::string n = name.String();
     if (s.min_properties && size < *s.min_properties) {
-      Add(kFieldValueInvalid, Field(name), size, Cat(n, " in body should have at least ", *s.min_properties, " properties"));
+      Add(kFieldValueInvalid, Field(name), size, Cat(name.String(), " in body should have at least ", *s.min_properties, " properties"));
     }
     if (s.max_properties && size > *s.max_properties) {
       Add(kFieldValueTooMany, Field(name), size,
@@ -324,16 +325,14 @@ class OpenApiValidator {
       for (const auto& kv : o) {
         if (s.Property(kv.key()) == nullptr) {
           Add(kFieldValueInvalid, Field(name), boost::json::value(kv.key()),
-              Cat(n, ".", std::string_view(kv.key()), " in body is a forbidden property"));
+              Cat(name.String(), ".", std::string_view(kv.key()), " in body is a forbidden property"));
         }
       }
     } else if (s.additional_properties) {
       for (const auto& kv : o) {
         if (s.Property(kv.key()) != nullptr) continue;
         // kube-openapi names map entries "<path>.<key>".
-        std::string key = Cat(".", std::string_view(kv.key()));
-        PathNode child = name.Child(std::string_view(key).substr(n.empty() ? 0 : 1));
-        Node(*s.additional_properties, kv.value(), child, depth + 1);
+        Node(*s.additional_properties, kv.value(), name.Child(kv.key()), depth + 1);
       }
     }
     for (const auto& [prop, child] : s.properties) {
@@ -353,15 +352,20 @@ class OpenApiValidator {
 
 void EmbeddedPass(const Schema& s, const boost::json::value& v, const PathNode& p, int depth,
                   std::vector<FieldError>* out) {
-  if (depth > kMaxDepth * 2) return;
+  if (depth > kMaxDepth * 2 || !s.subtree_has_embedded_resource) return;
   if (v.is_object()) {
     const boost::json::object& o = v.get_object();
     if (s.embedded_resource) internal::ValidateEmbeddedResource(o, p, out);
-    for (const auto& kv : o) {
-      if (const Schema* prop = s.Property(kv.key())) {
-        EmbeddedPass(*prop, kv.value(), p.Child(kv.key()), depth + 1, out);
-      } else if (s.additional_properties) {
-        EmbeddedPass(*s.additional_properties, kv.value(), p.Key(kv.key()), depth + 1, out);
+    // Only the parts of the schema that hold an embedded resource are walked.
+    for (const auto& [name, prop] : s.properties) {
+      if (!prop->subtree_has_embedded_resource) continue;
+      if (const boost::json::value* pv = o.if_contains(name)) EmbeddedPass(*prop, *pv, p.Child(name), depth + 1, out);
+    }
+    if (s.additional_properties && s.additional_properties->subtree_has_embedded_resource) {
+      for (const auto& kv : o) {
+        if (s.Property(kv.key()) == nullptr) {
+          EmbeddedPass(*s.additional_properties, kv.value(), p.Key(kv.key()), depth + 1, out);
+        }
       }
     }
   } else if (v.is_array() && s.items) {
@@ -437,12 +441,16 @@ void ListArray(const Schema& s, const boost::json::array& a, const PathNode& p, 
 }
 
 void ListPass(const Schema& s, const boost::json::value& v, const PathNode& p, int depth, std::vector<FieldError>* out) {
-  if (depth > kMaxDepth * 2) return;
+  if (depth > kMaxDepth * 2 || !s.subtree_has_keyed_list) return;
   if (v.is_array()) return ListArray(s, v.get_array(), p, depth, out);
   if (!v.is_object()) return;
-  for (const auto& kv : v.get_object()) {
-    if (s.additional_properties) ListPass(*s.additional_properties, kv.value(), p.Key(kv.key()), depth + 1, out);
-    if (const Schema* prop = s.Property(kv.key())) ListPass(*prop, kv.value(), p.Child(kv.key()), depth + 1, out);
+  const boost::json::object& o = v.get_object();
+  if (s.additional_properties && s.additional_properties->subtree_has_keyed_list) {
+    for (const auto& kv : o) ListPass(*s.additional_properties, kv.value(), p.Key(kv.key()), depth + 1, out);
+  }
+  for (const auto& [name, prop] : s.properties) {
+    if (!prop->subtree_has_keyed_list) continue;
+    if (const boost::json::value* pv = o.if_contains(name)) ListPass(*prop, *pv, p.Child(name), depth + 1, out);
   }
 }
 
@@ -458,8 +466,8 @@ std::vector<FieldError> ValidateValue(const Schema& s, const boost::json::value&
   OpenApiValidator(base, &out).Node(s, value, name, 0);
   PathNode embedded_root{nullptr, PathNode::Kind::kRoot, base, 0};
   if (resource_root && value.is_object()) ValidateEmbeddedResource(value.get_object(), embedded_root, &out);
-  EmbeddedPass(s, value, embedded_root, 0, &out);
-  ListPass(s, value, embedded_root, 0, &out);
+  if (s.subtree_has_embedded_resource) EmbeddedPass(s, value, embedded_root, 0, &out);
+  if (s.subtree_has_keyed_list) ListPass(s, value, embedded_root, 0, &out);
   return out;
 }
 
