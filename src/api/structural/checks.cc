@@ -270,7 +270,7 @@ class Checker {
         internal::PruneValue(&s, &pruned, s.embedded_resource, nullptr);
         if (!internal::JsonEqual(pruned, d)) errors_->push_back(Invalid(dp.String(), d, "must not have unknown fields"));
       }
-      Append(internal::ValidateValue(s, d, dp, s.embedded_resource));
+      Append(internal::ValidateValue(s, d, nullptr, dp, s.embedded_resource));
     }
     if (s.items) Defaults(*s.items, p.Child("items"), inside_meta, false);
     PathNode props = p.Child("properties");

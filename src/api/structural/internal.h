@@ -76,10 +76,10 @@ std::string_view EffectiveFormat(const Schema& s);
 void ValidateEmbeddedResource(const boost::json::object& obj, const PathNode& path, std::vector<FieldError>* out);
 
 // Value validation of `value` against `s` with kube-openapi's messages; `name` is the path as
-// kube-openapi names it (relative to the validated root), `field` the reported field path.
-// Internal entry for Compile's default checks.
-std::vector<FieldError> ValidateValue(const Schema& s, const boost::json::value& value, const PathNode& field,
-                                      bool resource_root);
+// kube-openapi names it (relative to the validated root), `field` the reported field path;
+// `old` (nullable) the stored value on update, for ratcheting. Also used for Compile's defaults.
+std::vector<FieldError> ValidateValue(const Schema& s, const boost::json::value& value, const boost::json::value* old,
+                                      const PathNode& field, bool resource_root);
 
 // Prune one value against a node (no root/meta special case unless `resource_root`).
 void PruneValue(const Schema* s, boost::json::value* v, bool resource_root, std::vector<std::string>* pruned);

@@ -127,7 +127,10 @@ std::vector<std::string> Prune(const Schema& schema, boost::json::value* object)
 void Default(const Schema& schema, boost::json::value* object);
 
 // Validates `object` (a whole custom resource, already pruned and defaulted) against `schema`.
-// `old` is the stored object on update (nullptr on create), for transition rules. `base_path`
+// `old` is the stored object on update (nullptr on create): as kube-apiserver's validation
+// ratcheting, errors in values that did not change (fields by name, map-list items by key) are
+// not reported, list-type uniqueness is only enforced if `old` met it, and transition rules run
+// with oldSelf. `base_path`
 // prefixes field paths, for validating a part (e.g. "status" with the status property's schema);
 // the root is then that part and not a resource (no embedded TypeMeta/ObjectMeta checks).
 std::vector<FieldError> Validate(const Schema& schema, const boost::json::value& object,

@@ -60,24 +60,30 @@ class OpenApiValidator {
  public:
   OpenApiValidator(std::string_view base, std::vector<FieldError>* out) : base_(base), out_(out) {}
 
-  // `name` is kube-openapi's path of the value (relative to the validated root).
-  void Node(const Schema& s, const boost::json::value& v, const PathNode& name, int depth) {
+  // `name` is kube-openapi's path of the value (relative to the validated root). `old` is the
+  // stored value correlated with `v` on update (null if none): errors of a value that did not
+  // change are dropped (kube's validation ratcheting), so objects stored under an older schema
+  // can still be updated elsewhere.
+  void Node(const Schema& s, const boost::json::value& v, const boost::json::value* old, const PathNode& name,
+            int depth) {
     ++matches_;
     if (depth > kMaxDepth * 2) return;  // unreachable for compiled schemas; a guard against cycles
+    size_t first_error = out_->size();
     Type(s, v, name);
     if (v.is_null()) {
       Enum(s, v, name);
-      return;
+    } else {
+      Junctors(s, v, old, name, depth);
+      if (v.is_string()) {
+        String(s, v, name);
+        Format(s, v, name);
+      }
+      if (v.is_number()) Number(s, v, name);
+      if (v.is_array()) Array(s, v.get_array(), old, name, depth);
+      Enum(s, v, name);
+      if (v.is_object()) Object(s, v.get_object(), old, name, depth);
     }
-    Junctors(s, v, name, depth);
-    if (v.is_string()) {
-      String(s, v, name);
-      Format(s, v, name);
-    }
-    if (v.is_number()) Number(s, v, name);
-    if (v.is_array()) Array(s, v.get_array(), name, depth);
-    Enum(s, v, name);
-    if (v.is_object()) Object(s, v.get_object(), name, depth);
+    if (old != nullptr && out_->size() > first_error && internal::JsonEqual(v, *old)) out_->resize(first_error);
   }
 
  private:
@@ -125,14 +131,15 @@ class OpenApiValidator {
     if (!(contains(sch) || float_int || int_float)) TypeInvalid(name, types, sch);
   }
 
-  void Junctors(const Schema& s, const boost::json::value& v, const PathNode& name, int depth) {
+  void Junctors(const Schema& s, const boost::json::value& v, const boost::json::value* old, const PathNode& name,
+                int depth) {
     if (!s.any_of.empty()) {
       bool ok = false;
       std::vector<FieldError> best;
       int best_matches = -1;
       for (const auto& branch : s.any_of) {
         std::vector<FieldError> errs;
-        int m = Branch(*branch, v, name, depth, &errs);
+        int m = Branch(*branch, v, old, name, depth, &errs);
         if (errs.empty()) {
           ok = true;
           break;
@@ -153,7 +160,7 @@ class OpenApiValidator {
       int best_matches = -1;
       for (const auto& branch : s.one_of) {
         std::vector<FieldError> errs;
-        int m = Branch(*branch, v, name, depth, &errs);
+        int m = Branch(*branch, v, old, name, depth, &errs);
         if (errs.empty()) {
           ++valid;
           continue;
@@ -176,7 +183,7 @@ class OpenApiValidator {
       size_t valid = 0;
       for (const auto& branch : s.all_of) {
         std::vector<FieldError> errs;
-        Branch(*branch, v, name, depth, &errs);
+        Branch(*branch, v, old, name, depth, &errs);
         if (errs.empty()) ++valid;
         for (FieldError& e : errs) out_->push_back(std::move(e));
       }
@@ -187,7 +194,7 @@ class OpenApiValidator {
     }
     if (s.not_schema) {
       std::vector<FieldError> errs;
-      Branch(*s.not_schema, v, name, depth, &errs);
+      Branch(*s.not_schema, v, old, name, depth, &errs);
       if (errs.empty()) {
         Add(kFieldValueInvalid, BaseField(), "", Cat(GoQuote(name.String()), " must not validate the schema (not)"));
       }
@@ -196,10 +203,10 @@ class OpenApiValidator {
 
   // Validates one junctor branch into `errs`; returns how many checks matched (kube-openapi's
   // MatchCount, which picks the failures to report).
-  int Branch(const Schema& s, const boost::json::value& v, const PathNode& name, int depth,
-             std::vector<FieldError>* errs) {
+  int Branch(const Schema& s, const boost::json::value& v, const boost::json::value* old, const PathNode& name,
+             int depth, std::vector<FieldError>* errs) {
     OpenApiValidator sub(base_, errs);
-    sub.Node(s, v, name, depth + 1);
+    sub.Node(s, v, old, name, depth + 1);
     return sub.matches_;
   }
 
@@ -276,9 +283,13 @@ class OpenApiValidator {
     Add(kFieldValueInvalid, Field(name), v, Cat(name.String(), " in body should be ", what, " ", shown));
   }
 
-  void Array(const Schema& s, const boost::json::array& a, const PathNode& name, int depth) {
+  void Array(const Schema& s, const boost::json::array& a, const boost::json::value* old, const PathNode& name,
+             int depth) {
     if (s.items) {
-      for (size_t i = 0; i < a.size(); ++i) Node(*s.items, a[i], name.Index(i), depth + 1);
+      const boost::json::array* old_items = old != nullptr && old->is_array() ? &old->get_array() : nullptr;
+      for (size_t i = 0; i < a.size(); ++i) {
+        Node(*s.items, a[i], CorrelatedItem(s, a[i], old_items), name.Index(i), depth + 1);
+      }
     }
     int64_t size = static_cast<int64_t>(a.size());
     if (s.min_items && size < *s.min_items) {
@@ -312,7 +323,29 @@ class OpenApiValidator {
     out_->push_back(internal::NotSupported(Field(name), v, values));
   }
 
-  void Object(const Schema& s, const boost::json::object& o, const PathNode& name, int depth) {
+  // Items correlate only in map lists, by their keys (kube's CorrelatedObject.Index).
+  static const boost::json::value* CorrelatedItem(const Schema& s, const boost::json::value& item,
+                                                  const boost::json::array* old_items) {
+    if (old_items == nullptr || s.list_type != "map" || !item.is_object()) return nullptr;
+    for (const boost::json::value& candidate : *old_items) {
+      if (!candidate.is_object()) continue;
+      bool same = true;
+      for (const std::string& k : s.list_map_keys) {
+        const boost::json::value* a = item.get_object().if_contains(k);
+        const boost::json::value* b = candidate.get_object().if_contains(k);
+        same = same && (a == nullptr ? b == nullptr : b != nullptr && internal::JsonEqual(*a, *b));
+      }
+      if (same) return &candidate;
+    }
+    return nullptr;
+  }
+
+  static const boost::json::value* OldField(const boost::json::value* old, std::string_view key) {
+    return old != nullptr && old->is_object() ? old->get_object().if_contains(key) : nullptr;
+  }
+
+  void Object(const Schema& s, const boost::json::object& o, const boost::json::value* old, const PathNode& name,
+              int depth) {
     int64_t size = static_cast<int64_t>(o.size());
     if (s.min_properties && size < *s.min_properties) {
       Add(kFieldValueInvalid, Field(name), size, Cat(name.String(), " in body should have at least ", *s.min_properties, " properties"));
@@ -332,11 +365,15 @@ class OpenApiValidator {
       for (const auto& kv : o) {
         if (s.Property(kv.key()) != nullptr) continue;
         // kube-openapi names map entries "<path>.<key>".
-        Node(*s.additional_properties, kv.value(), name.Child(kv.key()), depth + 1);
+        Node(*s.additional_properties, kv.value(), OldField(old, kv.key()), name.Child(kv.key()), depth + 1);
       }
     }
     for (const auto& [prop, child] : s.properties) {
-      if (const boost::json::value* pv = o.if_contains(prop)) Node(*child, *pv, name.Child(prop), depth + 1);
+      if (const boost::json::value* pv = o.if_contains(prop)) {
+        // apiVersion and kind of the resource root are not ratcheted.
+        bool type_meta = depth == 0 && (prop == "apiVersion" || prop == "kind");
+        Node(*child, *pv, type_meta ? nullptr : OldField(old, prop), name.Child(prop), depth + 1);
+      }
     }
     for (const std::string& r : s.required) {
       if (!o.contains(r)) Add(kFieldValueRequired, Field(name.Child(r)), nullptr, "");
@@ -458,16 +495,21 @@ void ListPass(const Schema& s, const boost::json::value& v, const PathNode& p, i
 
 namespace internal {
 
-std::vector<FieldError> ValidateValue(const Schema& s, const boost::json::value& value, const PathNode& field,
-                                      bool resource_root) {
+std::vector<FieldError> ValidateValue(const Schema& s, const boost::json::value& value, const boost::json::value* old,
+                                      const PathNode& field, bool resource_root) {
   std::vector<FieldError> out;
   std::string base = field.String();
   PathNode name;
-  OpenApiValidator(base, &out).Node(s, value, name, 0);
+  OpenApiValidator(base, &out).Node(s, value, old, name, 0);
   PathNode embedded_root{nullptr, PathNode::Kind::kRoot, base, 0};
   if (resource_root && value.is_object()) ValidateEmbeddedResource(value.get_object(), embedded_root, &out);
   if (s.subtree_has_embedded_resource) EmbeddedPass(s, value, embedded_root, 0, &out);
-  if (s.subtree_has_keyed_list) ListPass(s, value, embedded_root, 0, &out);
+  if (s.subtree_has_keyed_list) {
+    // On update, list uniqueness is only enforced if the stored object already met it (kube).
+    std::vector<FieldError> old_errors;
+    if (old != nullptr) ListPass(s, *old, embedded_root, 0, &old_errors);
+    if (old_errors.empty()) ListPass(s, value, embedded_root, 0, &out);
+  }
   return out;
 }
 
@@ -475,9 +517,8 @@ std::vector<FieldError> ValidateValue(const Schema& s, const boost::json::value&
 
 std::vector<FieldError> Validate(const Schema& schema, const boost::json::value& object, const boost::json::value* old,
                                  std::string_view base_path) {
-  (void)old;  // used by transition rules (x-kubernetes-validations), once CEL is available
   PathNode root{nullptr, PathNode::Kind::kRoot, base_path, 0};
-  return internal::ValidateValue(schema, object, root, /*resource_root=*/false);
+  return internal::ValidateValue(schema, object, old, root, /*resource_root=*/false);
 }
 
 }  // namespace skiff::api::structural

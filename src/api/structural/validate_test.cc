@@ -243,5 +243,42 @@ TEST(ValidateTest, StatusCarries422) {
             "must be of type integer: \"string\"");
 }
 
+std::vector<std::string> UpdateErrors(const Schema& s, std::string_view new_json, std::string_view old_json) {
+  boost::json::value old = boost::json::parse(old_json);
+  return testing::Format(Validate(s, boost::json::parse(new_json), &old));
+}
+
+TEST(ValidateTest, RatchetsUnchangedInvalidValues) {
+  auto s = SpecSchema(R"({"type":"object","properties":{"replicas":{"type":"integer","maximum":3},
+      "name":{"type":"string","maxLength":3},
+      "ports":{"type":"array","x-kubernetes-list-type":"map","x-kubernetes-list-map-keys":["name"],
+               "items":{"type":"object","required":["name"],"properties":{"name":{"type":"string"},
+                        "port":{"type":"integer","maximum":100}}}},
+      "tags":{"type":"array","items":{"type":"string","maxLength":2}}}})");
+  // replicas was already 5 (stored under an older schema): changing another field is fine.
+  EXPECT_THAT(UpdateErrors(*s, R"({"spec":{"replicas":5,"name":"ab"}})", R"({"spec":{"replicas":5,"name":"a"}})"),
+              IsEmpty());
+  // Changing the invalid value itself is checked.
+  EXPECT_THAT(UpdateErrors(*s, R"({"spec":{"replicas":6}})", R"({"spec":{"replicas":5}})"),
+              ElementsAre("spec.replicas: Invalid value: 6: spec.replicas in body should be less than or equal to 3"));
+  // Map-list items correlate by key, even when reordered.
+  EXPECT_THAT(UpdateErrors(*s, R"({"spec":{"ports":[{"name":"b","port":1},{"name":"a","port":500}]}})",
+                           R"({"spec":{"ports":[{"name":"a","port":500}]}})"),
+              IsEmpty());
+  // Items of other lists do not correlate: the changed list is validated whole.
+  EXPECT_THAT(UpdateErrors(*s, R"({"spec":{"tags":["long","b"]}})", R"({"spec":{"tags":["long"]}})"),
+              ElementsAre("spec.tags[0]: Too long: may not be more than 2 bytes"));
+  // Creates are not ratcheted.
+  EXPECT_THAT(ValidateErrors(*s, R"({"spec":{"replicas":5}})"), ::testing::SizeIs(1));
+}
+
+TEST(ValidateTest, ListUniquenessOnlyEnforcedIfTheStoredObjectMetIt) {
+  auto s = SpecSchema(R"({"type":"object","properties":{
+      "set":{"type":"array","x-kubernetes-list-type":"set","items":{"type":"string"}}}})");
+  EXPECT_THAT(UpdateErrors(*s, R"({"spec":{"set":["a","a","b"]}})", R"({"spec":{"set":["a","a"]}})"), IsEmpty());
+  EXPECT_THAT(UpdateErrors(*s, R"({"spec":{"set":["a","a"]}})", R"({"spec":{"set":["a"]}})"),
+              ElementsAre("spec.set[1]: Duplicate value: \"a\""));
+}
+
 }  // namespace
 }  // namespace skiff::api::structural
