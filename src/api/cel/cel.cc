@@ -5,8 +5,9 @@
 // optional.of/none/ofNonZeroValue, hasValue, value, orValue, or), the standard functions and
 // conversions, timestamps and durations with their getters, regular expressions (RE2), and
 // Kubernetes' strings, lists, sets, regex and quantity libraries. Not supported: protobuf message
-// construction, url()/ip()/cidr() and authorizer libraries, and static type checking beyond names
-// and argument counts (a type mismatch is an evaluation error, "no such overload: ...").
+// construction, url()/ip()/cidr() and authorizer libraries. Static checking covers kinds (int,
+// string, list, ...) but not element types of lists and maps built in the expression: what it
+// cannot tell is checked at evaluation ("no such overload: ...").
 #include "api/cel/cel.h"
 
 #include <algorithm>
@@ -48,12 +49,13 @@ absl::Status CompileError(std::string_view expression, const Issue& issue) {
 }  // namespace
 
 Program::Program(std::string expression, std::shared_ptr<const Expr> root, std::vector<Variable> variables,
-                 std::vector<std::string> referenced, int64_t estimated_cost)
+                 std::vector<std::string> referenced, int64_t estimated_cost, StaticKind result_kind)
     : expression_(std::move(expression)),
       root_(std::move(root)),
       variables_(std::move(variables)),
       referenced_(std::move(referenced)),
-      estimated_cost_(estimated_cost) {}
+      estimated_cost_(estimated_cost),
+      result_kind_(result_kind) {}
 
 bool Program::References(std::string_view variable) const {
   return std::find(referenced_.begin(), referenced_.end(), variable) != referenced_.end();
@@ -108,7 +110,8 @@ absl::StatusOr<std::shared_ptr<const Program>> Compile(std::string_view expressi
   if (auto* issue = std::get_if<Issue>(&checked)) return CompileError(expression, *issue);
   CheckResult& result = std::get<CheckResult>(checked);
   return std::make_shared<const Program>(std::string(expression), std::shared_ptr<const Expr>(std::move(root)),
-                                         variables, std::move(result.referenced), result.estimated_cost);
+                                         variables, std::move(result.referenced), result.estimated_cost,
+                                         result.result_kind);
 }
 
 }  // namespace skiff::api::cel

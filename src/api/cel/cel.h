@@ -7,7 +7,8 @@
 //   absl::StatusOr<bool> ok = (*program)->EvaluateBool({{"self", &object_json}});
 //
 // The language is the subset that rules in public CRDs use: see README-level notes in cel.cc.
-// Compile rejects syntax errors, undeclared variables and functions and wrong argument counts with
+// Compile rejects syntax errors, undeclared variables and functions, wrong argument counts, fields
+// the schema does not declare and operands of the wrong known type, with
 // kube-apiserver's wording: "compilation failed: ERROR: <input>:1:6: undeclared reference to 'foo'
 // (in container '')\n | self.foo\n | .....^". It also returns the worst-case cost estimate (kube's
 // StaticEstimatedCostLimit is the caller's to apply).
@@ -41,6 +42,14 @@ inline constexpr int64_t kPerCallCostLimit = 1000000;
 // Kubernetes' limit on the static cost estimate of one rule (StaticEstimatedCostLimit).
 inline constexpr int64_t kStaticEstimatedCostLimit = 10000000;
 
+// What compilation knows of a result's type; kDyn when only evaluation can tell.
+enum class StaticKind {
+  kDyn, kNull, kBool, kInt, kUint, kDouble, kString, kBytes, kList, kMap, kObject,
+  kTimestamp, kDuration, kType, kOptional, kQuantity,
+};
+// CEL's name of the kind: "int", "google.protobuf.Duration", "dyn"...
+std::string_view KindName(StaticKind kind);
+
 struct Variable {
   std::string name;
   std::shared_ptr<const TypeHint> hint;  // null: dyn
@@ -69,10 +78,13 @@ class Program {
   bool References(std::string_view variable) const;
   // Worst-case cost from the type hints' size bounds (unbounded lists count as very large).
   int64_t estimated_cost() const { return estimated_cost_; }
+  // The result's kind as far as compilation can tell: a rule whose result is known not to be a
+  // bool (or dyn) can be rejected up front, as kube-apiserver does.
+  StaticKind result_kind() const { return result_kind_; }
   const std::string& expression() const { return expression_; }
 
   Program(std::string expression, std::shared_ptr<const Expr> root, std::vector<Variable> variables,
-          std::vector<std::string> referenced, int64_t estimated_cost);
+          std::vector<std::string> referenced, int64_t estimated_cost, StaticKind result_kind);
 
  private:
   std::string expression_;
@@ -80,6 +92,7 @@ class Program {
   std::vector<Variable> variables_;
   std::vector<std::string> referenced_;
   int64_t estimated_cost_;
+  StaticKind result_kind_;
 };
 
 absl::StatusOr<std::shared_ptr<const Program>> Compile(std::string_view expression,

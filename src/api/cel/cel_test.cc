@@ -34,17 +34,17 @@ TEST(CelEvalTest, UintAndDoubleArithmetic) {
   EXPECT_EQ(EvalText("7u / 2u"), "3u");
   EXPECT_EQ(EvalText("1.5 * 2.0"), "3");
   EXPECT_EQ(EvalText("1.0 / 0.0"), "+Inf");
-  EXPECT_EQ(EvalText("-1u"), "error: no such overload: -_(uint)");
-  EXPECT_EQ(EvalText("1 + 1u"), "error: no such overload: _+_(int, uint)");
-  EXPECT_EQ(EvalText("1 + 1.0"), "error: no such overload: _+_(int, double)");
-  EXPECT_EQ(EvalText("5.5 % 2.0"), "error: no such overload: _%_(double, double)");
+  EXPECT_EQ(EvalText("-dyn(1u)"), "error: no such overload: -_(uint)");
+  EXPECT_EQ(EvalText("dyn(1) + 1u"), "error: no such overload: _+_(int, uint)");
+  EXPECT_EQ(EvalText("dyn(1) + 1.0"), "error: no such overload: _+_(int, double)");
+  EXPECT_EQ(EvalText("dyn(5.5) % 2.0"), "error: no such overload: _%_(double, double)");
 }
 
 TEST(CelEvalTest, ConcatenationOfStringsBytesLists) {
   EXPECT_EQ(EvalText("'ab' + 'cd'"), "\"abcd\"");
   EXPECT_EQ(EvalText("b'a' + b'b'"), "b\"ab\"");
   EXPECT_EQ(EvalText("[1] + [2, 3]"), "[1, 2, 3]");
-  EXPECT_EQ(EvalText("'a' + 1"), "error: no such overload: _+_(string, int)");
+  EXPECT_EQ(EvalText("dyn('a') + 1"), "error: no such overload: _+_(string, int)");
 }
 
 TEST(CelEvalTest, HeterogeneousNumericEqualityAndOrdering) {
@@ -59,13 +59,13 @@ TEST(CelEvalTest, HeterogeneousNumericEqualityAndOrdering) {
   EXPECT_EQ(EvalText("[1, 2] == [1.0, 2u]"), "true");
   EXPECT_EQ(EvalText("{'a': 1} == {'a': 1.0}"), "true");
   EXPECT_EQ(EvalText("{1: 'a'}[1u]"), "\"a\"");
-  EXPECT_EQ(EvalText("1 == 'a'"), "false");
+  EXPECT_EQ(EvalText("dyn(1) == 'a'"), "false");
   EXPECT_EQ(EvalText("null == null"), "true");
   EXPECT_EQ(EvalText("'a' < 'b'"), "true");
   EXPECT_EQ(EvalText("b'a' < b'b'"), "true");
   EXPECT_EQ(EvalText("false < true"), "true");
-  EXPECT_EQ(EvalText("'a' < 1"), "error: no such overload: _<_(string, int)");
-  EXPECT_EQ(EvalText("[1] < [2]"), "error: no such overload: _<_(list, list)");
+  EXPECT_EQ(EvalText("dyn('a') < 1"), "error: no such overload: _<_(string, int)");
+  EXPECT_EQ(EvalText("dyn([1]) < [2]"), "error: no such overload: _<_(list, list)");
 }
 
 TEST(CelEvalTest, LogicalOperatorsAbsorbErrorsCommutatively) {
@@ -76,14 +76,14 @@ TEST(CelEvalTest, LogicalOperatorsAbsorbErrorsCommutatively) {
   EXPECT_EQ(EvalText("(1 / 0 == 1) && true"), "error: division by zero");
   EXPECT_EQ(EvalText("true && (1 / 0 == 1)"), "error: division by zero");
   EXPECT_EQ(EvalText("self.missing || true", "{}"), "true");
-  EXPECT_EQ(EvalText("1 && true"), "error: no such overload: _&&_(int, bool)");
-  EXPECT_EQ(EvalText("!1"), "error: no such overload: !_(int)");
+  EXPECT_EQ(EvalText("dyn(1) && true"), "error: no such overload: _&&_(int, bool)");
+  EXPECT_EQ(EvalText("!dyn(1)"), "error: no such overload: !_(int)");
 }
 
 TEST(CelEvalTest, Ternary) {
   EXPECT_EQ(EvalText("true ? 'y' : 'n'"), "\"y\"");
   EXPECT_EQ(EvalText("false ? 1 / 0 : 2"), "2");
-  EXPECT_EQ(EvalText("1 ? 1 : 2"), "error: no such overload: _?_:_(int)");
+  EXPECT_EQ(EvalText("dyn(1) ? 1 : 2"), "error: no such overload: _?_:_(int)");
 }
 
 TEST(CelEvalTest, InOperator) {
@@ -91,7 +91,7 @@ TEST(CelEvalTest, InOperator) {
   EXPECT_EQ(EvalText("2.0 in [1, 2, 3]"), "true");
   EXPECT_EQ(EvalText("'b' in {'a': 1}"), "false");
   EXPECT_EQ(EvalText("1.0 in {1: 'x'}"), "true");
-  EXPECT_EQ(EvalText("1 in 'abc'"), "error: no such overload: @in(int, string)");
+  EXPECT_EQ(EvalText("1 in dyn('abc')"), "error: no such overload: @in(int, string)");
 }
 
 TEST(CelEvalTest, IndexingAndFieldSelection) {
@@ -134,7 +134,7 @@ TEST(CelEvalTest, Macros) {
   EXPECT_EQ(EvalText("[[1, 2], [3]].all(l, l.all(x, x > 0))"), "true");
   // The inner variable shadows the outer one and goes out of scope afterwards.
   EXPECT_EQ(EvalText("[1].map(x, [2].map(x, x)[0] + x)"), "[3]");
-  EXPECT_EQ(EvalText("1.all(x, true)"), "error: no such overload: all(int)");
+  EXPECT_EQ(EvalText("dyn(1).all(x, true)"), "error: no such overload: all(int)");
 }
 
 TEST(CelEvalTest, MacrosAbsorbErrorsLikeLogicalOperators) {
@@ -197,6 +197,46 @@ TEST(CelCompileTest, UndeclaredReferencesAndFunctions) {
   EXPECT_THAT(EvalText("size()"), ::testing::StartsWith("compile: compilation failed: ERROR: <input>:1:1: found no matching overload for 'size' applied to '()'\n"));
   EXPECT_THAT(EvalText("[1].all(x, y > 0)"), ::testing::StartsWith("compile: compilation failed: ERROR: <input>:1:12: undeclared reference to 'y'"));
   EXPECT_THAT(EvalText("'a'.matches('[')"), ::testing::StartsWith("compile: compilation failed: ERROR: <input>:1:13: invalid regular expression: missing"));
+}
+
+TEST(CelCompileTest, KnownKindsAreCheckedAtCompileTime) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"1 + 1u", "ERROR: <input>:1:3: found no matching overload for '_+_' applied to '(int, uint)'"},
+      {"'a' + 1", "ERROR: <input>:1:5: found no matching overload for '_+_' applied to '(string, int)'"},
+      {"5.5 % 2.0", "ERROR: <input>:1:5: found no matching overload for '_%_' applied to '(double, double)'"},
+      {"-1u", "ERROR: <input>:1:1: found no matching overload for '-_' applied to '(uint)'"},
+      {"1 == 'a'", "ERROR: <input>:1:3: found no matching overload for '_==_' applied to '(int, string)'"},
+      {"[1] < [2]", "ERROR: <input>:1:5: found no matching overload for '_<_' applied to '(list, list)'"},
+      {"1 && true", "ERROR: <input>:1:3: found no matching overload for '_&&_' applied to '(int, bool)'"},
+      {"1 ? 1 : 2", "ERROR: <input>:1:3: found no matching overload for '_?_:_' applied to '(int, int, int)'"},
+      {"1 in 'abc'", "ERROR: <input>:1:3: found no matching overload for '@in' applied to '(int, string)'"},
+      {"1.all(x, true)", "ERROR: <input>:1:2: expression of type 'int' cannot be range of a comprehension"},
+      {"[1].all(x, 1)", "ERROR: <input>:1:12: found no matching overload for 'all' predicate applied to 'int'"},
+      {"size(1)", "ERROR: <input>:1:1: found no matching overload for 'size' applied to '(int)'"},
+      {"1.contains('x')", "ERROR: <input>:1:2: found no matching overload for 'contains' applied to 'int.(string)'"},
+      {"'abc'.x", "ERROR: <input>:1:6: type 'string' does not support field selection"},
+      {"'abc'[0]", "ERROR: <input>:1:6: found no matching overload for '_[_]' applied to '(string, int)'"},
+      {"duration('1s') + 1", "ERROR: <input>:1:16: found no matching overload for '_+_' applied to '(google.protobuf.Duration, int)'"},
+  };
+  for (const auto& [expression, want] : cases) {
+    EXPECT_THAT(EvalText(expression), ::testing::StartsWith(std::string("compile: compilation failed: ") + want)) << expression;
+  }
+  // Kinds that only evaluation can tell are left to it.
+  EXPECT_EQ(EvalText("self + 1", "1"), "2");
+  EXPECT_EQ(EvalText("self.a + 1", R"({"a": "x"})"), "error: no such overload: _+_(string, int)");
+}
+
+TEST(CelCompileTest, ResultKind) {
+  const std::pair<const char*, StaticKind> cases[] = {
+      {"self.a == 1", StaticKind::kBool}, {"self.a", StaticKind::kDyn},           {"'a' + 'b'", StaticKind::kString},
+      {"size(self)", StaticKind::kInt},   {"[1].map(x, x)", StaticKind::kList}, {"self.all(x, x)", StaticKind::kBool},
+      {"true ? 1 : 2", StaticKind::kInt}, {"true ? 1 : 'a'", StaticKind::kDyn},
+  };
+  for (const auto& [expression, kind] : cases) {
+    auto program = Compile(expression, {{"self"}});
+    ASSERT_TRUE(program.ok()) << expression;
+    EXPECT_EQ(KindName((*program)->result_kind()), KindName(kind)) << expression;
+  }
 }
 
 TEST(CelCompileTest, ReferencesAndEstimatedCost) {

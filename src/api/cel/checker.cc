@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "api/cel/functions.h"
 #include "api/cel/interpreter.h"
+#include "base/strings.h"
 #include "re2/re2.h"
 
 namespace skiff::api::cel {
@@ -16,11 +17,173 @@ namespace {
 // Kubernetes sizes unbounded lists, maps and strings from the largest request it accepts.
 constexpr double kMaxRequestBytes = 3 * 1024 * 1024;
 
+using K = StaticKind;
+
+// What the checker knows of an expression: its static kind, its schema shape (for field names,
+// element kinds and size bounds) and its worst-case cost.
 struct Estimate {
   double cost = 0;
-  const TypeHint* hint = nullptr;  // static shape of the result, when known
-  bool is_type_hint_root = false;
+  K kind = K::kDyn;
+  const TypeHint* hint = nullptr;
+  double size = -1;  // known largest size (literals); -1: from the hint
 };
+
+K KindOfHint(const TypeHint* hint) {
+  if (hint == nullptr) return K::kDyn;
+  switch (hint->kind) {
+    case TypeHint::Kind::kBool: return K::kBool;
+    case TypeHint::Kind::kInt: return K::kInt;
+    case TypeHint::Kind::kDouble: return K::kDouble;
+    case TypeHint::Kind::kString: return K::kString;
+    case TypeHint::Kind::kBytes: return K::kBytes;
+    case TypeHint::Kind::kTimestamp: return K::kTimestamp;
+    case TypeHint::Kind::kDuration: return K::kDuration;
+    case TypeHint::Kind::kList: return K::kList;
+    case TypeHint::Kind::kMap: return K::kMap;
+    case TypeHint::Kind::kObject: return K::kObject;
+    default: return K::kDyn;
+  }
+}
+
+K KindOfValue(const Value& v) {
+  switch (v.kind()) {
+    case Value::Kind::kNull: return K::kNull;
+    case Value::Kind::kBool: return K::kBool;
+    case Value::Kind::kInt: return K::kInt;
+    case Value::Kind::kUint: return K::kUint;
+    case Value::Kind::kDouble: return K::kDouble;
+    case Value::Kind::kString: return K::kString;
+    case Value::Kind::kBytes: return K::kBytes;
+    default: return K::kDyn;
+  }
+}
+
+std::string Name(K k) { return std::string(KindName(k)); }
+
+bool IsNumeric(K k) { return k == K::kInt || k == K::kUint || k == K::kDouble; }
+bool IsMapLike(K k) { return k == K::kMap || k == K::kObject; }
+
+// The static result kind of library functions (dyn when it depends on the arguments), and the
+// receiver kinds their member form accepts (empty: any).
+struct Signature {
+  K result;
+  std::vector<K> receivers;
+};
+
+const Signature* FindSignature(std::string_view name) {
+  static const auto* table = new absl::flat_hash_map<std::string, Signature>{
+      {"size", {K::kInt, {K::kString, K::kBytes, K::kList, K::kMap, K::kObject}}},
+      {"contains", {K::kBool, {K::kString}}},
+      {"startsWith", {K::kBool, {K::kString}}},
+      {"endsWith", {K::kBool, {K::kString}}},
+      {"matches", {K::kBool, {K::kString}}},
+      {"find", {K::kString, {K::kString}}},
+      {"findAll", {K::kList, {K::kString}}},
+      {"int", {K::kInt, {}}},
+      {"uint", {K::kUint, {}}},
+      {"double", {K::kDouble, {}}},
+      {"string", {K::kString, {}}},
+      {"bytes", {K::kBytes, {}}},
+      {"bool", {K::kBool, {}}},
+      {"type", {K::kType, {}}},
+      {"timestamp", {K::kTimestamp, {}}},
+      {"duration", {K::kDuration, {}}},
+      {"getFullYear", {K::kInt, {K::kTimestamp}}},
+      {"getMonth", {K::kInt, {K::kTimestamp}}},
+      {"getDayOfYear", {K::kInt, {K::kTimestamp}}},
+      {"getDayOfMonth", {K::kInt, {K::kTimestamp}}},
+      {"getDate", {K::kInt, {K::kTimestamp}}},
+      {"getDayOfWeek", {K::kInt, {K::kTimestamp}}},
+      {"getHours", {K::kInt, {K::kTimestamp, K::kDuration}}},
+      {"getMinutes", {K::kInt, {K::kTimestamp, K::kDuration}}},
+      {"getSeconds", {K::kInt, {K::kTimestamp, K::kDuration}}},
+      {"getMilliseconds", {K::kInt, {K::kTimestamp, K::kDuration}}},
+      {"charAt", {K::kString, {K::kString}}},
+      {"indexOf", {K::kInt, {K::kString, K::kList}}},
+      {"lastIndexOf", {K::kInt, {K::kString, K::kList}}},
+      {"lowerAscii", {K::kString, {K::kString}}},
+      {"upperAscii", {K::kString, {K::kString}}},
+      {"replace", {K::kString, {K::kString}}},
+      {"split", {K::kList, {K::kString}}},
+      {"substring", {K::kString, {K::kString}}},
+      {"trim", {K::kString, {K::kString}}},
+      {"reverse", {K::kString, {K::kString}}},
+      {"join", {K::kString, {K::kList}}},
+      {"strings.quote", {K::kString, {}}},
+      {"isSorted", {K::kBool, {K::kList}}},
+      {"sum", {K::kDyn, {K::kList}}},
+      {"min", {K::kDyn, {K::kList}}},
+      {"max", {K::kDyn, {K::kList}}},
+      {"sets.contains", {K::kBool, {}}},
+      {"sets.equivalent", {K::kBool, {}}},
+      {"sets.intersects", {K::kBool, {}}},
+      {"quantity", {K::kQuantity, {}}},
+      {"isQuantity", {K::kBool, {}}},
+      {"sign", {K::kInt, {K::kQuantity}}},
+      {"isInteger", {K::kBool, {K::kQuantity}}},
+      {"asInteger", {K::kInt, {K::kQuantity}}},
+      {"asApproximateFloat", {K::kDouble, {K::kQuantity}}},
+      {"add", {K::kQuantity, {K::kQuantity}}},
+      {"sub", {K::kQuantity, {K::kQuantity}}},
+      {"compareTo", {K::kInt, {K::kQuantity}}},
+      {"isGreaterThan", {K::kBool, {K::kQuantity}}},
+      {"isLessThan", {K::kBool, {K::kQuantity}}},
+      {"optional.of", {K::kOptional, {}}},
+      {"optional.none", {K::kOptional, {}}},
+      {"optional.ofNonZeroValue", {K::kOptional, {}}},
+      {"hasValue", {K::kBool, {K::kOptional}}},
+      {"or", {K::kOptional, {K::kOptional}}},
+      {"orValue", {K::kDyn, {K::kOptional}}},
+      {"value", {K::kDyn, {K::kOptional}}},
+  };
+  auto it = table->find(base::Av(name));
+  return it == table->end() ? nullptr : &it->second;
+}
+
+// The result kind of an operator on known operand kinds, or nullopt when no overload applies.
+std::optional<K> OperatorResult(std::string_view op, K a, K b) {
+  if (op == "_==_" || op == "_!=_") {
+    if (a == K::kDyn || b == K::kDyn || a == b || (IsNumeric(a) && IsNumeric(b))) return K::kBool;
+    if (IsMapLike(a) && IsMapLike(b)) return K::kBool;
+    return std::nullopt;
+  }
+  if (op == "_<_" || op == "_<=_" || op == "_>_" || op == "_>=_") {
+    if (a == K::kDyn || b == K::kDyn || (IsNumeric(a) && IsNumeric(b))) return K::kBool;
+    if (a == b && (a == K::kString || a == K::kBytes || a == K::kBool || a == K::kTimestamp || a == K::kDuration)) {
+      return K::kBool;
+    }
+    return std::nullopt;
+  }
+  if (op == "@in") {
+    if (b == K::kDyn || b == K::kList || IsMapLike(b)) return K::kBool;
+    return std::nullopt;
+  }
+  if (a == K::kDyn || b == K::kDyn) {
+    K known = a == K::kDyn ? b : a;
+    if (known == K::kDyn) return K::kDyn;
+    // Operators that keep their operand kind when the other side is dyn.
+    if (known == K::kBool || known == K::kNull || known == K::kObject || known == K::kMap || known == K::kType ||
+        known == K::kOptional || known == K::kQuantity) {
+      return std::nullopt;
+    }
+    return K::kDyn;
+  }
+  const bool same = a == b;
+  if (op == "_+_") {
+    if (same && (IsNumeric(a) || a == K::kString || a == K::kBytes || a == K::kList || a == K::kDuration)) return a;
+    if ((a == K::kTimestamp && b == K::kDuration) || (a == K::kDuration && b == K::kTimestamp)) return K::kTimestamp;
+    return std::nullopt;
+  }
+  if (op == "_-_") {
+    if (same && (IsNumeric(a) || a == K::kDuration)) return a;
+    if (a == K::kTimestamp && b == K::kTimestamp) return K::kDuration;
+    if (a == K::kTimestamp && b == K::kDuration) return K::kTimestamp;
+    return std::nullopt;
+  }
+  if (op == "_*_" || op == "_/_") return same && IsNumeric(a) ? std::optional<K>(a) : std::nullopt;
+  if (op == "_%_") return same && (a == K::kInt || a == K::kUint) ? std::optional<K>(a) : std::nullopt;
+  return K::kDyn;
+}
 
 class Checker {
  public:
@@ -33,12 +196,14 @@ class Checker {
     result.referenced = std::move(referenced_);
     double capped = std::min(est.cost, static_cast<double>(std::numeric_limits<int64_t>::max() / 2));
     result.estimated_cost = static_cast<int64_t>(capped);
+    result.result_kind = est.kind;
     return result;
   }
 
  private:
   struct Local {
     std::string name;
+    K kind;
     const TypeHint* hint;
   };
 
@@ -66,38 +231,69 @@ class Checker {
     }
   }
 
-  const TypeHint* FieldHint(const TypeHint* hint, std::string_view field) {
-    if (hint == nullptr) return nullptr;
-    if (hint->kind == TypeHint::Kind::kMap) return hint->element.get();
-    if (hint->kind != TypeHint::Kind::kObject) return nullptr;
-    for (const auto& [name, child] : hint->properties) {
-      if (EscapePropertyName(name) == field) return child.get();
+  // Largest size of the value: a literal's own, else the hint's bound.
+  static double SizeOf(const Estimate& est) { return est.size >= 0 ? est.size : MaxSize(est.hint); }
+
+  // Cost of walking the value once: 0.1 per string byte, 1 per list or map element.
+  static double SizeCost(const Estimate& est) {
+    switch (est.kind) {
+      case K::kString:
+      case K::kBytes: return SizeOf(est) / 10;
+      case K::kList:
+      case K::kMap: return SizeOf(est);
+      default: return 0;
     }
-    return nullptr;
+  }
+
+  static Estimate FromHint(double cost, const TypeHint* hint) { return {cost, KindOfHint(hint), hint}; }
+
+  // The field of a map-like value: its hint, or an issue for a field the schema does not declare.
+  Estimate SelectField(const Expr& e, const Estimate& target, double cost) {
+    if (target.kind != K::kDyn && !IsMapLike(target.kind) && target.kind != K::kOptional) {
+      Fail(e.position, absl::StrCat("type '", Name(target.kind), "' does not support field selection"));
+      return {};
+    }
+    const TypeHint* hint = target.hint;
+    if (hint == nullptr || target.kind == K::kOptional) return {cost, K::kDyn, nullptr};
+    if (hint->kind == TypeHint::Kind::kMap) return FromHint(cost, hint->element.get());
+    if (hint->kind != TypeHint::Kind::kObject) return {cost, K::kDyn, nullptr};
+    for (const auto& [name, child] : hint->properties) {
+      if (EscapePropertyName(name) == e.name) return FromHint(cost, child.get());
+    }
+    if (!hint->preserve_unknown_fields) Fail(e.position, absl::StrCat("undefined field '", e.name, "'"));
+    return {cost, K::kDyn, nullptr};
   }
 
   Estimate Visit(Expr& e) {
     if (issue_) return {};
     switch (e.kind) {
-      case Expr::Kind::kLiteral: return {};
+      case Expr::Kind::kLiteral: {
+        Estimate lit{0, KindOfValue(e.literal), nullptr};
+        if (e.literal.is(Value::Kind::kString)) lit.size = static_cast<double>(e.literal.string_value().size());
+        if (e.literal.is(Value::Kind::kBytes)) lit.size = static_cast<double>(e.literal.bytes_value().size());
+        return lit;
+      }
       case Expr::Kind::kIdent: return VisitIdent(e);
-      case Expr::Kind::kSelect:
+      case Expr::Kind::kSelect: {
+        Estimate t = Visit(*e.target);
+        if (issue_) return {};
+        Estimate field = SelectField(e, t, t.cost + 1);
+        if (e.optional || t.kind == K::kOptional) return {field.cost, K::kOptional, nullptr};
+        return field;
+      }
       case Expr::Kind::kHas: {
         Estimate t = Visit(*e.target);
-        return {t.cost + 1, e.kind == Expr::Kind::kSelect && !e.optional ? FieldHint(t.hint, e.name) : nullptr};
+        if (issue_) return {};
+        Estimate field = SelectField(e, t, t.cost + 1);
+        return {field.cost, K::kBool, nullptr};
       }
-      case Expr::Kind::kIndex: {
-        Estimate t = Visit(*e.target);
-        Estimate i = Visit(*e.args[0]);
-        const TypeHint* element = t.hint && (t.hint->kind == TypeHint::Kind::kList || t.hint->kind == TypeHint::Kind::kMap)
-                                      ? t.hint->element.get() : nullptr;
-        return {t.cost + i.cost + 1, e.optional ? nullptr : element};
-      }
+      case Expr::Kind::kIndex: return VisitIndex(e);
       case Expr::Kind::kList:
       case Expr::Kind::kMap: {
         double cost = 1;
         for (auto& a : e.args) cost += Visit(*a).cost;
-        return {cost, nullptr};
+        double size = static_cast<double>(e.kind == Expr::Kind::kList ? e.args.size() : e.args.size() / 2);
+        return {cost, e.kind == Expr::Kind::kList ? K::kList : K::kMap, nullptr, size};
       }
       case Expr::Kind::kCall: return VisitCall(e);
       case Expr::Kind::kComprehension: return VisitComprehension(e);
@@ -107,42 +303,48 @@ class Checker {
 
   Estimate VisitIdent(const Expr& e) {
     for (auto it = locals_.rbegin(); it != locals_.rend(); ++it) {
-      if (it->name == e.name) return {1, it->hint};
+      if (it->name == e.name) return {1, it->kind, it->hint};
     }
     for (const Variable& v : variables_) {
       if (v.name == e.name) {
         if (std::find(referenced_.begin(), referenced_.end(), v.name) == referenced_.end()) referenced_.push_back(v.name);
-        return {1, v.optional ? nullptr : v.hint.get()};
+        if (v.optional) return {1, K::kOptional, nullptr};
+        return FromHint(1, v.hint.get());
       }
     }
-    if (IsTypeIdentifier(e.name)) return {1, nullptr};
+    if (IsTypeIdentifier(e.name)) return {1, K::kType, nullptr};
     Fail(e.position, absl::StrCat("undeclared reference to '", e.name, "' (in container '')"));
     return {};
   }
 
-  static std::string StaticTypeName(const Expr& e, const TypeHint* hint) {
-    if (e.kind == Expr::Kind::kLiteral) return e.literal.TypeNameOf();
-    if (e.kind == Expr::Kind::kList) return "list(dyn)";
-    if (e.kind == Expr::Kind::kMap) return "map(dyn, dyn)";
-    if (hint == nullptr) return "dyn";
-    switch (hint->kind) {
-      case TypeHint::Kind::kBool: return "bool";
-      case TypeHint::Kind::kInt: return "int";
-      case TypeHint::Kind::kDouble: return "double";
-      case TypeHint::Kind::kString: return "string";
-      case TypeHint::Kind::kBytes: return "bytes";
-      case TypeHint::Kind::kTimestamp: return "google.protobuf.Timestamp";
-      case TypeHint::Kind::kDuration: return "google.protobuf.Duration";
-      case TypeHint::Kind::kList: return "list(dyn)";
-      case TypeHint::Kind::kMap: return "map(string, dyn)";
-      case TypeHint::Kind::kObject: return "object";
-      default: return "dyn";
+  Estimate VisitIndex(Expr& e) {
+    Estimate t = Visit(*e.target);
+    Estimate i = Visit(*e.args[0]);
+    if (issue_) return {};
+    double cost = t.cost + i.cost + 1;
+    bool list_index_ok = i.kind == K::kDyn || i.kind == K::kInt || i.kind == K::kUint;
+    bool ok = t.kind == K::kDyn || t.kind == K::kOptional || (t.kind == K::kList && list_index_ok) || IsMapLike(t.kind);
+    if (!ok) {
+      Fail(e.position, absl::StrCat("found no matching overload for '_[_]' applied to '(", Name(t.kind), ", ",
+                                    Name(i.kind), ")'"));
+      return {};
     }
+    if (e.optional || t.kind == K::kOptional) return {cost, K::kOptional, nullptr};
+    if (t.hint && (t.hint->kind == TypeHint::Kind::kList || t.hint->kind == TypeHint::Kind::kMap)) {
+      return FromHint(cost, t.hint->element.get());
+    }
+    return {cost, K::kDyn, nullptr};
+  }
+
+  std::string ArgsText(const std::vector<Estimate>& parts, const Estimate* receiver) {
+    std::string args = absl::StrCat(
+        "(", absl::StrJoin(parts, ", ", [](std::string* out, const Estimate& p) { out->append(Name(p.kind)); }), ")");
+    if (receiver != nullptr) args = absl::StrCat(Name(receiver->kind), ".", args);
+    return args;
   }
 
   Estimate VisitCall(Expr& e) {
     std::vector<Estimate> parts;
-    std::vector<std::string> arg_types;
     double cost = 1;
     Estimate receiver;
     if (e.target) {
@@ -152,50 +354,71 @@ class Checker {
     for (auto& a : e.args) {
       parts.push_back(Visit(*a));
       cost += parts.back().cost;
-      arg_types.push_back(StaticTypeName(*a, parts.back().hint));
     }
     if (issue_) return {};
     const std::string& name = e.name;
     bool is_operator = !e.target && !name.empty() && (name[0] == '_' || name[0] == '!' || name[0] == '-' || name[0] == '@');
-    if (is_operator) {
-      if (name == "_?_:_") {
-        return {parts[0].cost + 1 + std::max(parts[1].cost, parts[2].cost), parts[1].hint == parts[2].hint ? parts[1].hint : nullptr};
-      }
-      if (name == "@in") cost += MaxSize(parts[1].hint);
-      if (name == "_==_" || name == "_!=_" || name == "_+_") cost += std::max(SizeCost(parts[0]), SizeCost(parts[1]));
-      return {cost, nullptr};
-    }
+    if (is_operator) return VisitOperator(e, parts, cost);
     const FunctionRegistry& registry = FunctionRegistry::Get();
     const bool member = e.target != nullptr;
     if (!registry.Known(name, member)) {
       Fail(e.position, absl::StrCat("undeclared reference to '", name, "' (in container '')"));
       return {};
     }
-    if (registry.Find(name, member, static_cast<int>(e.args.size()), nullptr) == nullptr) {
-      std::string args = absl::StrCat("(", absl::StrJoin(arg_types, ", "), ")");
-      if (member) args = absl::StrCat(StaticTypeName(*e.target, receiver.hint), ".", args);
-      Fail(e.position, absl::StrCat("found no matching overload for '", name, "' applied to '", args, "'"));
+    const Signature* sig = FindSignature(name);
+    bool receiver_ok = !member || sig == nullptr || sig->receivers.empty() || receiver.kind == K::kDyn ||
+                       std::find(sig->receivers.begin(), sig->receivers.end(), receiver.kind) != sig->receivers.end();
+    bool global_arg_ok = true;
+    if (!member && sig != nullptr && !sig->receivers.empty() && !parts.empty() && parts[0].kind != K::kDyn) {
+      global_arg_ok = std::find(sig->receivers.begin(), sig->receivers.end(), parts[0].kind) != sig->receivers.end();
+    }
+    if (registry.Find(name, member, static_cast<int>(e.args.size()), nullptr) == nullptr || !receiver_ok || !global_arg_ok) {
+      Fail(e.position, absl::StrCat("found no matching overload for '", name, "' applied to '",
+                                    ArgsText(parts, member ? &receiver : nullptr), "'"));
       return {};
     }
     if ((name == "matches" || name == "find" || name == "findAll") && !PrecompileRegex(e)) return {};
     // Functions that walk their operand cost in proportion to its size.
-    if (member) {
-      cost += SizeCost(receiver);
-    } else if (!parts.empty()) {
-      cost += SizeCost(parts[0]);
-    }
-    return {cost, nullptr};
+    cost += member ? SizeCost(receiver) : (parts.empty() ? 0 : SizeCost(parts[0]));
+    K result = sig ? sig->result : K::kDyn;
+    if (name == "dyn") result = K::kDyn;
+    return {cost, result, nullptr};
   }
 
-  static double SizeCost(const Estimate& est) {
-    if (est.hint == nullptr) return 0;
-    switch (est.hint->kind) {
-      case TypeHint::Kind::kString:
-      case TypeHint::Kind::kBytes: return MaxSize(est.hint) / 10;
-      case TypeHint::Kind::kList:
-      case TypeHint::Kind::kMap: return MaxSize(est.hint);
-      default: return 0;
+  Estimate VisitOperator(const Expr& e, const std::vector<Estimate>& parts, double cost) {
+    const std::string& op = e.name;
+    auto fail = [&] {
+      Fail(e.position, absl::StrCat("found no matching overload for '", op, "' applied to '", ArgsText(parts, nullptr), "'"));
+      return Estimate{};
+    };
+    if (op == "_?_:_") {
+      if (parts[0].kind != K::kDyn && parts[0].kind != K::kBool) return fail();
+      bool same = parts[1].kind == parts[2].kind;
+      return {parts[0].cost + 1 + std::max(parts[1].cost, parts[2].cost), same ? parts[1].kind : K::kDyn,
+              parts[1].hint == parts[2].hint ? parts[1].hint : nullptr};
     }
+    if (op == "_&&_" || op == "_||_") {
+      for (const Estimate& p : parts) {
+        if (p.kind != K::kDyn && p.kind != K::kBool) return fail();
+      }
+      return {cost, K::kBool, nullptr};
+    }
+    if (op == "!_") {
+      if (parts[0].kind != K::kDyn && parts[0].kind != K::kBool) return fail();
+      return {cost, K::kBool, nullptr};
+    }
+    if (op == "-_") {
+      K k = parts[0].kind;
+      if (k != K::kDyn && k != K::kInt && k != K::kDouble && k != K::kDuration) return fail();
+      return {cost, k, nullptr};
+    }
+    std::optional<K> result = OperatorResult(op, parts[0].kind, parts[1].kind);
+    if (!result) return fail();
+    // A list membership test walks the list; equality stops at the shorter operand.
+    if (op == "@in" && parts[1].kind != K::kMap && parts[1].kind != K::kObject) cost += SizeOf(parts[1]);
+    if (op == "_==_" || op == "_!=_") cost += std::min(SizeCost(parts[0]), SizeCost(parts[1]));
+    if (op == "_+_") cost += SizeCost(parts[0]) + SizeCost(parts[1]);
+    return {cost, *result, nullptr};
   }
 
   bool PrecompileRegex(Expr& e) {
@@ -217,17 +440,36 @@ class Checker {
   Estimate VisitComprehension(Expr& e) {
     Estimate range = Visit(*e.target);
     if (issue_) return {};
-    const TypeHint* element = nullptr;
-    if (range.hint && range.hint->kind == TypeHint::Kind::kList) element = range.hint->element.get();
-    if (range.hint && (range.hint->kind == TypeHint::Kind::kMap || range.hint->kind == TypeHint::Kind::kObject)) {
-      static const std::shared_ptr<const TypeHint> kStringHint = TypeHint::Of(TypeHint::Kind::kString);
-      element = kStringHint.get();
+    if (range.kind != K::kDyn && range.kind != K::kList && !IsMapLike(range.kind)) {
+      Fail(e.position, absl::StrCat("expression of type '", Name(range.kind),
+                                    "' cannot be range of a comprehension (must be list, map, or dynamic)"));
+      return {};
     }
-    locals_.push_back({e.iter_var, element});
+    Local local{e.iter_var, K::kDyn, nullptr};
+    if (range.hint && range.hint->kind == TypeHint::Kind::kList) {
+      local.hint = range.hint->element.get();
+      local.kind = KindOfHint(local.hint);
+    } else if (IsMapLike(range.kind)) {
+      local.kind = K::kString;  // schema maps and objects have string keys
+    }
+    locals_.push_back(local);
     double body = 0;
-    for (auto& a : e.args) body += Visit(*a).cost;
+    std::vector<Estimate> parts;
+    for (auto& a : e.args) {
+      parts.push_back(Visit(*a));
+      body += parts.back().cost;
+    }
     locals_.pop_back();
-    return {range.cost + 1 + MaxSize(range.hint) * (body + 1), nullptr};
+    if (issue_) return {};
+    // Predicates must be bools: all/exists/exists_one/filter and the filter of map(x, p, t).
+    bool has_predicate = e.macro != Expr::Macro::kMap || e.args.size() == 2;
+    if (has_predicate && parts[0].kind != K::kDyn && parts[0].kind != K::kBool) {
+      Fail(e.args[0]->position, absl::StrCat("found no matching overload for '", e.name, "' predicate applied to '",
+                                             Name(parts[0].kind), "'"));
+      return {};
+    }
+    K result = (e.macro == Expr::Macro::kMap || e.macro == Expr::Macro::kFilter) ? K::kList : K::kBool;
+    return {range.cost + 1 + SizeOf(range) * (body + 1), result, nullptr};
   }
 
   const std::vector<Variable>& variables_;
@@ -237,6 +479,28 @@ class Checker {
 };
 
 }  // namespace
+
+std::string_view KindName(StaticKind kind) {
+  switch (kind) {
+    case K::kDyn: return "dyn";
+    case K::kNull: return "null_type";
+    case K::kBool: return "bool";
+    case K::kInt: return "int";
+    case K::kUint: return "uint";
+    case K::kDouble: return "double";
+    case K::kString: return "string";
+    case K::kBytes: return "bytes";
+    case K::kList: return "list";
+    case K::kMap: return "map";
+    case K::kObject: return "object";
+    case K::kTimestamp: return "google.protobuf.Timestamp";
+    case K::kDuration: return "google.protobuf.Duration";
+    case K::kType: return "type";
+    case K::kOptional: return "optional_type";
+    case K::kQuantity: return "kubernetes.Quantity";
+  }
+  return "dyn";
+}
 
 std::variant<CheckResult, Issue> Check(Expr& root, const std::vector<Variable>& variables) {
   return Checker(variables).Run(root);

@@ -33,7 +33,7 @@ absl::StatusOr<Value> Size(const Args& a, CallContext&) {
 
 template <bool (*Test)(std::string_view, std::string_view)>
 absl::StatusOr<Value> StringTest(const Args& a, CallContext& ctx) {
-  if (!a[0].is(K::kString) || !a[1].is(K::kString)) return NoSuchOverload("string function", a);
+  if (!a[0].is(K::kString) || !a[1].is(K::kString)) return NoSuchOverload(ctx.call->name, a);
   if (absl::Status s = ctx.cost->Charge(TraversalCost(a[0].string_value().size())); !s.ok()) return s;
   return Value::Bool(Test(a[0].string_value(), a[1].string_value()));
 }

@@ -13,10 +13,10 @@ using test_util::EvalText;
 TEST(CelFunctionsTest, SizeAndStringTests) {
   EXPECT_EQ(EvalText("size('héllo') == 5 && 'héllo'.size() == 5"), "true");
   EXPECT_EQ(EvalText("size(b'h\\xc3\\xa9') + size([1, 2]) + size({'a': 1})"), "6");
-  EXPECT_EQ(EvalText("size(1)"), "error: no such overload: size(int)");
+  EXPECT_EQ(EvalText("size(dyn(1))"), "error: no such overload: size(int)");
   EXPECT_EQ(EvalText("'foobar'.contains('oba') && 'foobar'.startsWith('foo') && 'foobar'.endsWith('bar')"), "true");
   EXPECT_EQ(EvalText("'foobar'.contains('x')"), "false");
-  EXPECT_EQ(EvalText("1.contains('x')"), "error: no such overload: string function(int, string)");
+  EXPECT_EQ(EvalText("dyn(1).contains('x')"), "error: no such overload: contains(int, string)");
 }
 
 TEST(CelFunctionsTest, RegularExpressionsUseRe2) {
