@@ -6,6 +6,7 @@
 #include <cstring>
 #include <set>
 
+#include "api/cel/cel.h"
 #include "api/schema_strings.h"
 #include "api/structural/cel_rules.h"
 #include "api/structural/internal.h"
@@ -67,10 +68,13 @@ class Checker {
     } else {
       Defaults(root, path, /*inside_meta=*/false, /*resource_root=*/true);
     }
+    // As kube, rules are only compiled in a schema that is otherwise structural.
+    rules_enabled_ = errors_->empty();
     if (root.nullable) errors_->push_back(Forbidden(path.Child("nullable").String(), "nullable cannot be true at the root"));
     if (options_.status_subresource) StatusRoot(root, path);
     OpenApiContext ctx;
     OpenApi(root, path, ctx, /*is_root=*/true);
+    internal::CheckTotalCost(rules_, path, errors_);
   }
 
  private:
@@ -319,9 +323,17 @@ class Checker {
     std::string disallow_defaults_reason;
     bool inside_resource_meta = false;
     const PathNode* uncorrelatable = nullptr;  // where oldSelf stops being usable
+    int64_t cardinality = 1;                    // how many times a rule here may run (-1: unbounded)
   };
 
+  static int64_t Times(int64_t cardinality, const std::optional<int64_t>& bound) {
+    if (cardinality < 0 || !bound) return -1;
+    if (*bound != 0 && cardinality > INT64_MAX / *bound) return INT64_MAX;
+    return cardinality * *bound;
+  }
+
   void OpenApi(const Schema& s, const PathNode& p, const OpenApiContext& ctx, bool is_root) {
+    size_t errors_before = errors_->size();
     StandardChecks(s, p, ctx);
     if (s.unique_items) {
       errors_->push_back(Forbidden(p.Child("uniqueItems").String(),
@@ -335,13 +347,13 @@ class Checker {
       if (s.additional_properties) {
         OpenApiContext sub = ctx;
         if (ctx.inside_resource_meta) ForbidDefaults(&sub, "inside additionalProperties applying to object metadata");
+        sub.cardinality = Times(ctx.cardinality, s.max_properties);
         OpenApi(*s.additional_properties, p.Child("additionalProperties"), sub, false);
       }
     }
     PathNode props = p.Child("properties");
     for (const auto& [name, child] : s.properties) {
       OpenApiContext sub = ctx;
-      if (s.map_type == "atomic" && sub.uncorrelatable == nullptr) sub.uncorrelatable = &p;
       if ((is_root || s.embedded_resource) && (name == "metadata" || name == "kind" || name == "apiVersion")) {
         sub.inside_resource_meta = true;
         if (is_root) ForbidDefaults(&sub, Cat("in top-level ", name));
@@ -356,13 +368,14 @@ class Checker {
     if (s.items) {
       OpenApiContext sub = ctx;
       if (s.list_type != "map" && sub.uncorrelatable == nullptr) sub.uncorrelatable = &p;
+      sub.cardinality = Times(ctx.cardinality, s.max_items);
       OpenApi(*s.items, p.Child("items"), sub, false);
     }
     if (const boost::json::value* pu = Raw(s, "x-kubernetes-preserve-unknown-fields"); pu && pu->is_bool() && !pu->get_bool()) {
       errors_->push_back(Invalid(p.Child("x-kubernetes-preserve-unknown-fields").String(), false, "must be true or undefined"));
     }
     ListAndMapTypes(s, p);
-    RuleChecks(s, p, ctx);
+    RuleChecks(s, p, ctx, is_root, errors_->size() == errors_before);
   }
 
   static void ForbidDefaults(OpenApiContext* ctx, std::string reason) {
@@ -515,7 +528,8 @@ class Checker {
     }
   }
 
-  void RuleChecks(const Schema& s, const PathNode& p, const OpenApiContext& ctx) {
+  // `compile`: no schema error at this node or below, so its rules can be type-checked.
+  void RuleChecks(const Schema& s, const PathNode& p, const OpenApiContext& ctx, bool is_root, bool compile) {
     if (s.validations.empty()) return;
     PathNode vp = p.Child("x-kubernetes-validations");
     size_t before = errors_->size();
@@ -554,15 +568,19 @@ class Checker {
         errors_->push_back(Invalid(ip.Child("fieldPath").String(), boost::json::value(r.field_path), "must not contain line breaks"));
       }
     }
-    if (errors_->size() != before) return;
-    internal::RuleContext rc;
-    rc.uncorrelatable_path = ctx.uncorrelatable ? ctx.uncorrelatable->String() : "";
-    rc.forbid_old_self = ctx.uncorrelatable != nullptr;
-    internal::CheckRules(s, vp, rc, errors_);
+    if (errors_->size() != before || !compile || !rules_enabled_) return;
+    rules_.uncorrelatable_path = ctx.uncorrelatable ? ctx.uncorrelatable->String() : "";
+    rules_.forbid_old_self = ctx.uncorrelatable != nullptr;
+    rules_.resource_root = is_root || s.embedded_resource;
+    rules_.cardinality = ctx.cardinality;
+    // The tree is still being built by Compile: the compiled rules are stored in it.
+    internal::CompileRules(const_cast<Schema*>(&s), vp, &rules_, errors_);
   }
 
   const CompileOptions& options_;
   std::vector<FieldError>* errors_;
+  bool rules_enabled_ = false;
+  internal::RuleContext rules_;
 };
 
 // Fills the subtree_has_* flags bottom-up. Children are shared_ptr<const Schema> that only this
@@ -574,9 +592,11 @@ void MarkSubtrees(Schema* s) {
     MarkSubtrees(c);
     s->subtree_has_embedded_resource |= c->subtree_has_embedded_resource;
     s->subtree_has_keyed_list |= c->subtree_has_keyed_list;
+    s->subtree_has_rules |= c->subtree_has_rules;
   };
   s->subtree_has_embedded_resource = s->embedded_resource;
   s->subtree_has_keyed_list = s->list_type == "set" || s->list_type == "map";
+  s->subtree_has_rules = !s->compiled_rules.empty();
   for (const auto& [name, child] : s->properties) visit(child);
   visit(s->items);
   visit(s->additional_properties);

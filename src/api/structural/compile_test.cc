@@ -178,13 +178,16 @@ TEST(CompileTest, NullableRootAndStatusSubresource) {
               ElementsAre(HasSubstr("fields are allowed at the root of the schema if the status subresource is enabled")));
 }
 
-TEST(CompileTest, CelRulesAreRejectedUntilSupported) {
-  EXPECT_THAT(CompileErrors(R"({"type":"object","properties":{"spec":{"type":"object",
-      "x-kubernetes-validations":[{"rule":"self.a > 0"}],"properties":{"a":{"type":"integer"}}}}})"),
-              ElementsAre(At(".properties[spec].x-kubernetes-validations: Forbidden: CEL validation rules are not "
-                             "supported yet")));
+TEST(CompileTest, RuleFieldsAreChecked) {
   EXPECT_THAT(CompileErrors(R"({"type":"object","x-kubernetes-validations":[{"rule":" "}]})"),
               ElementsAre(At(".x-kubernetes-validations[0].rule: Required value: rule is not specified")));
+  EXPECT_THAT(CompileErrors(R"({"type":"object","x-kubernetes-validations":[{"rule":"true","message":"a\nb"}]})"),
+              ElementsAre(At(".x-kubernetes-validations[0].message: Invalid value: \"a\\nb\": must not contain line "
+                             "breaks")));
+  EXPECT_THAT(CompileErrors(R"({"type":"object","x-kubernetes-validations":[{"rule":"true","reason":"Nope"}]})"),
+              ElementsAre(At(".x-kubernetes-validations[0].reason: Unsupported value: \"Nope\": supported values: "
+                             "\"FieldValueDuplicate\", \"FieldValueForbidden\", \"FieldValueInvalid\", "
+                             "\"FieldValueRequired\"")));
 }
 
 TEST(CompileTest, DeepNestingIsRejected) {

@@ -8,9 +8,9 @@
 //  * Default() fills `default`s into objects, map values and list items (nullable semantics as
 //    kube: a null where the schema is not nullable is replaced by the default or removed);
 //  * Validate() checks an object with the OpenAPI v3 subset CRDs allow, x-kubernetes-list-type
-//    set/map uniqueness and embedded-resource TypeMeta/ObjectMeta, reporting kube's field paths
-//    and messages (`spec.replicas: Invalid value: 11: spec.replicas in body should be less than or
-//    equal to 10`);
+//    set/map uniqueness, embedded-resource TypeMeta/ObjectMeta and x-kubernetes-validations (CEL
+//    rules, compiled once by Compile), reporting kube's field paths and messages
+//    (`spec.replicas: Invalid value: 11: spec.replicas in body should be less than or equal to 10`);
 //  * PublishedV3()/PublishedV2() give the definition kube-apiserver publishes for the kind, and
 //    PatchMetaFor() the list/map topology server-side apply needs.
 // The order on write is kube's: Prune, Default, then Validate; Default also runs on read.
@@ -40,6 +40,9 @@
 namespace re2 {
 class RE2;
 }
+namespace skiff::api::cel {
+class Program;
+}
 
 namespace skiff::api::structural {
 
@@ -54,6 +57,14 @@ struct ValidationRule {
   std::string reason;  // "" (FieldValueInvalid) or a FieldValue* reason
   std::string field_path;
   std::optional<bool> optional_old_self;
+};
+
+// A rule of x-kubernetes-validations as Compile prepared it for evaluation.
+struct CompiledRule {
+  std::shared_ptr<const cel::Program> program;
+  std::shared_ptr<const cel::Program> message_expression;  // null without messageExpression
+  bool uses_old_self = false;                               // a transition rule
+  std::string field_path;  // the rule's fieldPath as a field path relative to the node ("" if none)
 };
 
 // One node of a compiled schema. The same node type holds the structural part (type, properties,
@@ -93,11 +104,13 @@ struct Schema {
   std::vector<std::shared_ptr<const Schema>> all_of, any_of, one_of;
   std::shared_ptr<const Schema> not_schema;
   std::vector<ValidationRule> validations;
+  std::vector<CompiledRule> compiled_rules;  // one per validation, filled by Compile
 
-  // Derived by Compile: whether this node or one below it is an embedded resource, or a list with
-  // x-kubernetes-list-type set/map (Validate skips the passes that cannot find anything).
+  // Derived by Compile: whether this node or one below it is an embedded resource, a list with
+  // x-kubernetes-list-type set/map, or has rules (Validate skips passes that cannot find anything).
   bool subtree_has_embedded_resource = false;
   bool subtree_has_keyed_list = false;
+  bool subtree_has_rules = false;
 
   // The node's own keywords as written (children aside), for checks and the published OpenAPI.
   boost::json::object source;

@@ -9,6 +9,7 @@
 
 #include "api/go_format.h"
 #include "api/schema_strings.h"
+#include "api/structural/cel_rules.h"
 #include "api/structural/internal.h"
 #include "re2/re2.h"
 
@@ -510,6 +511,7 @@ std::vector<FieldError> ValidateValue(const Schema& s, const boost::json::value&
     if (old != nullptr) ListPass(s, *old, embedded_root, 0, &old_errors);
     if (old_errors.empty()) ListPass(s, value, embedded_root, 0, &out);
   }
+  EvaluateRules(s, value, old, embedded_root, &out);
   return out;
 }
 
