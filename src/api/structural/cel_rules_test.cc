@@ -129,6 +129,15 @@ TEST(CelRulesTest, CompileErrors) {
                              "valid path")));
 }
 
+TEST(CelRulesTest, DefaultsMustSatisfyRules) {
+  EXPECT_THAT(CompileErrors(R"j({"type":"object","properties":{"a":{"type":"integer","default":20,
+      "x-kubernetes-validations":[{"rule":"self < 10"}]}}})j"),
+              ElementsAre(At(".properties[a].default: Invalid value: \"integer\": failed rule: self < 10")));
+  EXPECT_THAT(CompileErrors(R"j({"type":"object","properties":{"a":{"type":"integer","default":5,
+      "x-kubernetes-validations":[{"rule":"self < 10"}]}}})j"),
+              IsEmpty());
+}
+
 TEST(CelRulesTest, EstimatedCostLimit) {
   // Nested iteration over unbounded lists of unbounded strings exceeds kube's static limit.
   EXPECT_THAT(CompileErrors(R"j({"type":"object","properties":{"l":{"type":"array","items":{"type":"string"},

@@ -25,6 +25,8 @@ using schema_internal::Cat;
 
 enum class Level { kRoot, kItem, kField };
 
+void MarkSubtrees(Schema* s);
+
 bool IsSet(const Schema& s, std::string_view key) {
   const boost::json::value* v = s.source.if_contains(key);
   if (v == nullptr || v->is_null()) return false;
@@ -75,6 +77,11 @@ class Checker {
     OpenApiContext ctx;
     OpenApi(root, path, ctx, /*is_root=*/true);
     internal::CheckTotalCost(rules_, path, errors_);
+    // Defaults must also satisfy the rules (now compiled) of the schema they sit in.
+    if (errors_->empty()) {
+      MarkSubtrees(const_cast<Schema*>(&root));  // still Compile's tree under construction
+      DefaultRules(root, path);
+    }
   }
 
  private:
@@ -282,6 +289,14 @@ class Checker {
       bool meta = inside_meta || (embedded && (name == "metadata" || name == "apiVersion" || name == "kind"));
       Defaults(*child, props.Key(name), meta, false);
     }
+  }
+
+  void DefaultRules(const Schema& s, const PathNode& p) {
+    if (!s.subtree_has_rules) return;
+    if (s.default_value) internal::EvaluateRules(s, *s.default_value, nullptr, p.Child("default"), errors_);
+    if (s.items) DefaultRules(*s.items, p.Child("items"));
+    PathNode props = p.Child("properties");
+    for (const auto& [name, child] : s.properties) DefaultRules(*child, props.Key(name));
   }
 
   // ---- status subresource root restrictions ----
@@ -632,9 +647,9 @@ CompileResult Compile(const boost::json::value& open_api_v3_schema, std::string_
   PathNode root{nullptr, PathNode::Kind::kRoot, field_path_prefix, 0};
   std::shared_ptr<Schema> schema = internal::ParseSchema(open_api_v3_schema, root, 0, &errors);
   if (!errors.empty()) return errors;
-  Checker(options, &errors).Run(*schema, root);
+  Checker checker(options, &errors);
+  checker.Run(*schema, root);
   if (!errors.empty()) return errors;
-  MarkSubtrees(schema.get());
   return std::shared_ptr<const Schema>(std::move(schema));
 }
 
