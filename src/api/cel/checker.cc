@@ -110,6 +110,7 @@ const Signature* FindSignature(std::string_view name) {
       {"reverse", {K::kString, {K::kString}}},
       {"join", {K::kString, {K::kList}}},
       {"strings.quote", {K::kString, {}}},
+      {"format", {K::kString, {K::kString}}},
       {"isSorted", {K::kBool, {K::kList}}},
       {"sum", {K::kDyn, {K::kList}}},
       {"min", {K::kDyn, {K::kList}}},

@@ -14,6 +14,7 @@ const FunctionRegistry& FunctionRegistry::Get() {
     RegisterStringFunctions(*r);
     RegisterListFunctions(*r);
     RegisterQuantityFunctions(*r);
+    RegisterFormatFunctions(*r);
     return r;
   }();
   return *registry;

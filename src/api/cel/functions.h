@@ -88,6 +88,7 @@ void RegisterTimeFunctions(FunctionRegistry& r);
 void RegisterStringFunctions(FunctionRegistry& r);
 void RegisterListFunctions(FunctionRegistry& r);
 void RegisterQuantityFunctions(FunctionRegistry& r);
+void RegisterFormatFunctions(FunctionRegistry& r);
 
 }  // namespace skiff::api::cel
 

@@ -59,6 +59,17 @@ TEST(CelFunctionsTest, KubernetesStringLibrary) {
   EXPECT_EQ(EvalText("strings.quote('a\"b')"), "\"\\\"a\\\\\\\"b\\\"\"");
 }
 
+TEST(CelFunctionsTest, Format) {
+  EXPECT_EQ(EvalText("'%s has %d replicas (%.2f%%)'.format(['web', 3, 37.5])"), "\"web has 3 replicas (37.50%)\"");
+  EXPECT_EQ(EvalText("'%x %X %o %b'.format([255, 255u, 8, 5])"), "\"ff FF 10 101\"");
+  EXPECT_EQ(EvalText("'%x'.format(['hi'])"), "\"6869\"");
+  EXPECT_EQ(EvalText("'%e'.format([1234.5])"), "\"1.234500e+03\"");
+  EXPECT_EQ(EvalText("'%s'.format([[1, 'a', true]])"), "\"[1, \\\"a\\\", true]\"");
+  EXPECT_EQ(EvalText("'%s and %s'.format(['x'])"), "error: error during formatting: index 1 out of range");
+  EXPECT_EQ(EvalText("'%d'.format([1.5])"), "error: error during formatting: integer expected for %d, got double");
+  EXPECT_EQ(EvalText("'%q'.format([1])"), "error: error during formatting: unrecognized formatting clause \"q\"");
+}
+
 TEST(CelFunctionsTest, KubernetesListLibrary) {
   EXPECT_EQ(EvalText("[1, 2, 2, 3].isSorted() && !['b', 'a'].isSorted()"), "true");
   EXPECT_EQ(EvalText("[1, 2, 3].sum()"), "6");
