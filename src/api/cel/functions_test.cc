@@ -127,6 +127,8 @@ TEST(CelFunctionsTest, QuantityLibrary) {
   EXPECT_EQ(EvalText("quantity('1.5').isInteger()"), "false");
   EXPECT_EQ(EvalText("quantity('1.5').asInteger()"), "error: cannot convert value to integer");
   EXPECT_EQ(EvalText("quantity('1.5').asApproximateFloat()"), "1.5");
+  EXPECT_EQ(EvalText("quantity('1536Mi').asApproximateFloat()"), "1.610612736e+09");
+  EXPECT_EQ(EvalText("quantity('5e-3').asApproximateFloat() + quantity('-2n').asApproximateFloat()"), "0.004999998");
   EXPECT_EQ(EvalText("quantity('1Gi').add(quantity('512Mi')) == quantity('1.5Gi')"), "true");
   EXPECT_EQ(EvalText("quantity('1').sub(1).sign() == 0 && quantity('1').add(2) == quantity('3')"), "true");
   EXPECT_EQ(EvalText("string(quantity('1536Mi'))"), "\"1536Mi\"");
