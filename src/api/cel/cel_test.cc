@@ -163,6 +163,12 @@ TEST(CelEvalTest, Optionals) {
   EXPECT_EQ(EvalText("[?1]"), "error: no such overload: optional list element(int)");
 }
 
+TEST(CelEvalTest, NamespacedFunctionsDoNotHideVariables) {
+  EXPECT_EQ(EvalText("self.all(ip, ip.startsWith('10.'))", R"(["10.0.0.1"])"), "true");
+  EXPECT_EQ(EvalText("self.all(sets, sets.contains('a'))", R"(["abc"])"), "true");
+  EXPECT_EQ(EvalText("sets.contains(['a'], ['a']) && optional.of(1).hasValue()"), "true");
+}
+
 TEST(CelEvalTest, TypesAndConversions) {
   EXPECT_EQ(EvalText("type(1) == int"), "true");
   EXPECT_EQ(EvalText("type('a') == string && type(1u) == uint && type(1.0) == double"), "true");

@@ -15,6 +15,7 @@ const FunctionRegistry& FunctionRegistry::Get() {
     RegisterListFunctions(*r);
     RegisterQuantityFunctions(*r);
     RegisterFormatFunctions(*r);
+    RegisterNetFunctions(*r);
     return r;
   }();
   return *registry;

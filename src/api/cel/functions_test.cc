@@ -70,6 +70,37 @@ TEST(CelFunctionsTest, Format) {
   EXPECT_EQ(EvalText("'%q'.format([1])"), "error: error during formatting: unrecognized formatting clause \"q\"");
 }
 
+TEST(CelFunctionsTest, UrlLibrary) {
+  EXPECT_EQ(EvalText("isURL('https://user@example.com:8443/a%20b?x=1&y=2&x=3') && !isURL('example.com') && !isURL('http:x')"),
+            "true");
+  const char* u = "url('https://user@example.com:8443/a%20b?x=1&y=a+b&x=3')";
+  EXPECT_EQ(EvalText(std::string("[") + u + ".getScheme(), " + u + ".getHost(), " + u + ".getHostname(), " + u +
+                     ".getPort(), " + u + ".getEscapedPath()]"),
+            "[\"https\", \"example.com:8443\", \"example.com\", \"8443\", \"/a%20b\"]");
+  EXPECT_EQ(EvalText(std::string(u) + ".getQuery()"), "{\"x\": [\"1\", \"3\"], \"y\": [\"a b\"]}");
+  EXPECT_EQ(EvalText("url('http://[::1]:80/').getHostname() + url('/just/a/path').getScheme()"), "\"::1\"");
+  EXPECT_EQ(EvalText("url('not a url')"), "error: URL parse error during conversion from string: not a url");
+}
+
+TEST(CelFunctionsTest, IpAndCidrLibraries) {
+  EXPECT_EQ(EvalText("isIP('10.0.0.1') && isIP('2001:db8::1') && !isIP('10.0.0.01') && !isIP('::ffff:1.2.3.4') && !isIP('fe80::1%eth0')"),
+            "true");
+  EXPECT_EQ(EvalText("ip('2001:DB8::1') == ip('2001:db8::1') && string(ip('2001:DB8::1')) == '2001:db8::1'"), "true");
+  EXPECT_EQ(EvalText("ip.isCanonical('2001:db8::1') && !ip.isCanonical('2001:DB8::1')"), "true");
+  EXPECT_EQ(EvalText("[ip('10.0.0.1').family(), ip('::1').family()]"), "[4, 6]");
+  EXPECT_EQ(EvalText("ip('127.0.0.1').isLoopback() && ip('0.0.0.0').isUnspecified() && ip('169.254.1.1').isLinkLocalUnicast()"),
+            "true");
+  EXPECT_EQ(EvalText("ip('224.0.0.5').isLinkLocalMulticast() && ip('ff02::1').isLinkLocalMulticast()"), "true");
+  EXPECT_EQ(EvalText("ip('10.1.2.3').isGlobalUnicast() && !ip('255.255.255.255').isGlobalUnicast()"), "true");
+  EXPECT_EQ(EvalText("ip('300.1.1.1')"), "error: IP Address \"300.1.1.1\" parse error during conversion from string");
+  EXPECT_EQ(EvalText("cidr('10.0.0.0/8').containsIP('10.1.2.3') && !cidr('10.0.0.0/8').containsIP(ip('11.0.0.1'))"), "true");
+  EXPECT_EQ(EvalText("cidr('10.0.0.0/8').containsCIDR('10.1.0.0/16') && !cidr('10.1.0.0/16').containsCIDR('10.0.0.0/8')"),
+            "true");
+  EXPECT_EQ(EvalText("string(cidr('10.1.2.3/8').masked()) + ' ' + string(cidr('10.1.2.3/8').ip())"), "\"10.0.0.0/8 10.1.2.3\"");
+  EXPECT_EQ(EvalText("cidr('2001:db8::/32').prefixLength()"), "32");
+  EXPECT_EQ(EvalText("isCIDR('10.0.0.0/33') || isCIDR('10.0.0.0/08') || isCIDR('10.0.0.0')"), "false");
+}
+
 TEST(CelFunctionsTest, KubernetesListLibrary) {
   EXPECT_EQ(EvalText("[1, 2, 2, 3].isSorted() && !['b', 'a'].isSorted()"), "true");
   EXPECT_EQ(EvalText("[1, 2, 3].sum()"), "6");
