@@ -40,6 +40,7 @@ TEST(CelFunctionsTest, KubernetesStringLibrary) {
   EXPECT_EQ(EvalText("'hello'.indexOf('', 9)"), "error: index out of range: 9");
   EXPECT_EQ(EvalText("'hello mellow'.lastIndexOf('ello')"), "7");
   EXPECT_EQ(EvalText("'hello mellow'.lastIndexOf('ello', 6)"), "1");
+  EXPECT_EQ(EvalText("'ab'.lastIndexOf('abc')"), "-1");
   EXPECT_EQ(EvalText("'TacoCat'.lowerAscii() + 'TacoCat'.upperAscii()"), "\"tacocatTACOCAT\"");
   EXPECT_EQ(EvalText("'a-b-c'.replace('-', '+')"), "\"a+b+c\"");
   EXPECT_EQ(EvalText("'a-b-c'.replace('-', '+', 1)"), "\"a+b-c\"");
