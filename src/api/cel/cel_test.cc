@@ -201,6 +201,9 @@ TEST(CelCompileTest, UndeclaredReferencesAndFunctions) {
             "compile: compilation failed: ERROR: <input>:1:4: found no matching overload for 'startsWith' applied to "
             "'string.(string, string)'\n | 'a'.startsWith('a', 'b')\n | ...^");
   EXPECT_THAT(EvalText("size()"), ::testing::StartsWith("compile: compilation failed: ERROR: <input>:1:1: found no matching overload for 'size' applied to '()'\n"));
+  // Found by the fuzzer: a function named like an operator's prefix is still a function.
+  EXPECT_THAT(EvalText("1 * _tQuery()"),
+              ::testing::StartsWith("compile: compilation failed: ERROR: <input>:1:5: undeclared reference to '_tQuery'"));
   EXPECT_THAT(EvalText("[1].all(x, y > 0)"), ::testing::StartsWith("compile: compilation failed: ERROR: <input>:1:12: undeclared reference to 'y'"));
   EXPECT_THAT(EvalText("'a'.matches('[')"), ::testing::StartsWith("compile: compilation failed: ERROR: <input>:1:13: invalid regular expression: missing"));
 }

@@ -392,7 +392,7 @@ class Checker {
     }
     if (issue_) return {};
     const std::string& name = e.name;
-    bool is_operator = !e.target && !name.empty() && (name[0] == '_' || name[0] == '!' || name[0] == '-' || name[0] == '@');
+    bool is_operator = !e.target && IsOperatorName(name);
     if (is_operator) return VisitOperator(e, parts, cost);
     const FunctionRegistry& registry = FunctionRegistry::Get();
     const bool member = e.target != nullptr;
