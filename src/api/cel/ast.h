@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "api/cel/value.h"
@@ -47,6 +48,18 @@ struct Expr {
   // Set by the checker: a matches() pattern known at compile time, compiled once.
   std::shared_ptr<const re2::RE2> regex;
 };
+
+// Whether a call name is one of CEL's operators ("_+_", "!_", "@in", ...), as the parser names
+// them; identifiers may also start with '_' ("_tQuery"), so the name is matched exactly.
+inline bool IsOperatorName(std::string_view name) {
+  static constexpr std::string_view kOperators[] = {
+      "_+_", "_-_", "_*_", "_/_", "_%_", "_==_", "_!=_", "_<_", "_<=_", "_>_", "_>=_",
+      "@in", "_&&_", "_||_", "!_", "-_", "_?_:_"};
+  for (std::string_view op : kOperators) {
+    if (name == op) return true;
+  }
+  return false;
+}
 
 // A compile-time problem at a byte offset of the expression.
 struct Issue {

@@ -4,10 +4,11 @@
 // all, exists, exists_one, map with 2 or 3 arguments, filter), optionals (`?.`, `[?]`,
 // optional.of/none/ofNonZeroValue, hasValue, value, orValue, or), the standard functions and
 // conversions, timestamps and durations with their getters, regular expressions (RE2), and
-// Kubernetes' strings, lists, sets, regex and quantity libraries. Not supported: protobuf message
-// construction, url()/ip()/cidr() and authorizer libraries. Static checking covers kinds (int,
-// string, list, ...) but not element types of lists and maps built in the expression: what it
-// cannot tell is checked at evaluation ("no such overload: ...").
+// Kubernetes' strings (with format), lists, sets, regex, quantity, url, ip and cidr libraries.
+// Not supported: protobuf message construction, the authorizer library and two-variable
+// comprehensions. Static checking covers kinds (int, string, list, ...) but not element types of
+// lists and maps built in the expression: what it cannot tell is checked at evaluation
+// ("no such overload: ...").
 #include "api/cel/cel.h"
 
 #include <algorithm>

@@ -163,6 +163,12 @@ TEST(CelEvalTest, Optionals) {
   EXPECT_EQ(EvalText("[?1]"), "error: no such overload: optional list element(int)");
 }
 
+TEST(CelEvalTest, NamespacedFunctionsDoNotHideVariables) {
+  EXPECT_EQ(EvalText("self.all(ip, ip.startsWith('10.'))", R"(["10.0.0.1"])"), "true");
+  EXPECT_EQ(EvalText("self.all(sets, sets.contains('a'))", R"(["abc"])"), "true");
+  EXPECT_EQ(EvalText("sets.contains(['a'], ['a']) && optional.of(1).hasValue()"), "true");
+}
+
 TEST(CelEvalTest, TypesAndConversions) {
   EXPECT_EQ(EvalText("type(1) == int"), "true");
   EXPECT_EQ(EvalText("type('a') == string && type(1u) == uint && type(1.0) == double"), "true");
@@ -195,6 +201,9 @@ TEST(CelCompileTest, UndeclaredReferencesAndFunctions) {
             "compile: compilation failed: ERROR: <input>:1:4: found no matching overload for 'startsWith' applied to "
             "'string.(string, string)'\n | 'a'.startsWith('a', 'b')\n | ...^");
   EXPECT_THAT(EvalText("size()"), ::testing::StartsWith("compile: compilation failed: ERROR: <input>:1:1: found no matching overload for 'size' applied to '()'\n"));
+  // Found by the fuzzer: a function named like an operator's prefix is still a function.
+  EXPECT_THAT(EvalText("1 * _tQuery()"),
+              ::testing::StartsWith("compile: compilation failed: ERROR: <input>:1:5: undeclared reference to '_tQuery'"));
   EXPECT_THAT(EvalText("[1].all(x, y > 0)"), ::testing::StartsWith("compile: compilation failed: ERROR: <input>:1:12: undeclared reference to 'y'"));
   EXPECT_THAT(EvalText("'a'.matches('[')"), ::testing::StartsWith("compile: compilation failed: ERROR: <input>:1:13: invalid regular expression: missing"));
 }

@@ -110,6 +110,7 @@ const Signature* FindSignature(std::string_view name) {
       {"reverse", {K::kString, {K::kString}}},
       {"join", {K::kString, {K::kList}}},
       {"strings.quote", {K::kString, {}}},
+      {"format", {K::kString, {K::kString}}},
       {"isSorted", {K::kBool, {K::kList}}},
       {"sum", {K::kDyn, {K::kList}}},
       {"min", {K::kDyn, {K::kList}}},
@@ -119,6 +120,18 @@ const Signature* FindSignature(std::string_view name) {
       {"sets.intersects", {K::kBool, {}}},
       {"quantity", {K::kQuantity, {}}},
       {"isQuantity", {K::kBool, {}}},
+      {"isURL", {K::kBool, {}}},
+      {"isIP", {K::kBool, {}}},
+      {"isCIDR", {K::kBool, {}}},
+      {"ip.isCanonical", {K::kBool, {}}},
+      {"family", {K::kInt, {}}},
+      {"prefixLength", {K::kInt, {}}},
+      {"getScheme", {K::kString, {}}},
+      {"getHost", {K::kString, {}}},
+      {"getHostname", {K::kString, {}}},
+      {"getPort", {K::kString, {}}},
+      {"getEscapedPath", {K::kString, {}}},
+      {"getQuery", {K::kMap, {}}},
       {"sign", {K::kInt, {K::kQuantity}}},
       {"isInteger", {K::kBool, {K::kQuantity}}},
       {"asInteger", {K::kInt, {K::kQuantity}}},
@@ -144,7 +157,9 @@ const Signature* FindSignature(std::string_view name) {
 std::optional<K> OperatorResult(std::string_view op, K a, K b) {
   if (op == "_==_" || op == "_!=_") {
     if (a == K::kDyn || b == K::kDyn || a == b || (IsNumeric(a) && IsNumeric(b))) return K::kBool;
-    if (IsMapLike(a) && IsMapLike(b)) return K::kBool;
+    // Maps and objects compare with each other; anything may be compared with null (nullable
+    // fields), which is simply unequal when the value is present.
+    if ((IsMapLike(a) && IsMapLike(b)) || a == K::kNull || b == K::kNull) return K::kBool;
     return std::nullopt;
   }
   if (op == "_<_" || op == "_<=_" || op == "_>_" || op == "_>=_") {
@@ -343,7 +358,27 @@ class Checker {
     return args;
   }
 
+  // Whether an identifier names a comprehension variable or a declared variable.
+  bool IsBound(const std::string& name) const {
+    for (const Local& l : locals_) {
+      if (l.name == name) return true;
+    }
+    for (const Variable& v : variables_) {
+      if (v.name == name) return true;
+    }
+    return false;
+  }
+
   Estimate VisitCall(Expr& e) {
+    // `optional.of(x)`, `sets.contains(a, b)`, `ip.isCanonical(s)`: a member call on an unbound
+    // identifier that names a function namespace is that global function.
+    if (e.target && e.target->kind == Expr::Kind::kIdent && !IsBound(e.target->name)) {
+      std::string qualified = e.target->name + "." + e.name;
+      if (FunctionRegistry::Get().Known(qualified, false)) {
+        e.name = std::move(qualified);
+        e.target.reset();
+      }
+    }
     std::vector<Estimate> parts;
     double cost = 1;
     Estimate receiver;
@@ -357,7 +392,7 @@ class Checker {
     }
     if (issue_) return {};
     const std::string& name = e.name;
-    bool is_operator = !e.target && !name.empty() && (name[0] == '_' || name[0] == '!' || name[0] == '-' || name[0] == '@');
+    bool is_operator = !e.target && IsOperatorName(name);
     if (is_operator) return VisitOperator(e, parts, cost);
     const FunctionRegistry& registry = FunctionRegistry::Get();
     const bool member = e.target != nullptr;

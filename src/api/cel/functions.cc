@@ -14,6 +14,8 @@ const FunctionRegistry& FunctionRegistry::Get() {
     RegisterStringFunctions(*r);
     RegisterListFunctions(*r);
     RegisterQuantityFunctions(*r);
+    RegisterFormatFunctions(*r);
+    RegisterNetFunctions(*r);
     return r;
   }();
   return *registry;

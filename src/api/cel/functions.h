@@ -1,6 +1,6 @@
 // The function library of the interpreter: CEL's standard functions (size, contains, matches,
 // conversions, timestamps and durations, optionals) and Kubernetes' libraries (strings, lists,
-// sets, regex, quantity, url). Each function is declared once with its name, call style (global
+// sets, regex, quantity, url, ip, cidr, format). Each function is declared once with its name, call style (global
 // `f(x)` or member `x.f()`), argument count and, for member functions that share a name (indexOf on
 // strings and lists), the receiver kind; the checker uses the same table to reject unknown names.
 // Thread-safety: the registry is built once (function-local static) and read-only afterwards.
@@ -88,6 +88,8 @@ void RegisterTimeFunctions(FunctionRegistry& r);
 void RegisterStringFunctions(FunctionRegistry& r);
 void RegisterListFunctions(FunctionRegistry& r);
 void RegisterQuantityFunctions(FunctionRegistry& r);
+void RegisterFormatFunctions(FunctionRegistry& r);
+void RegisterNetFunctions(FunctionRegistry& r);
 
 }  // namespace skiff::api::cel
 

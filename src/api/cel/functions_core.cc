@@ -172,6 +172,7 @@ absl::StatusOr<Value> ToString(const Args& a, CallContext&) {
     case K::kTimestamp: return Value::String(FormatCelTimestamp(v.timestamp_value()));
     case K::kDuration: return Value::String(FormatCelDuration(v.duration_value()));
     case K::kQuantity: return Value::String(v.quantity_value().String());
+    case K::kOpaque: return Value::String(v.opaque_value().text);
     default: return NoSuchOverload("string", a);
   }
 }

@@ -1,6 +1,11 @@
 // Kubernetes' CEL quantity library: quantity("1.5Gi"), isQuantity(s), and the methods sign,
 // isInteger, asInteger, asApproximateFloat, add, sub, compareTo, isGreaterThan, isLessThan.
+#include <cctype>
+#include <cmath>
 #include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <utility>
 
 #include "api/cel/functions.h"
 #include "api/quantity.h"
@@ -23,6 +28,29 @@ absl::StatusOr<Value> ToQuantity(const Args& a, CallContext&) {
 absl::StatusOr<Value> IsQuantity(const Args& a, CallContext&) {
   if (!a[0].is(K::kString)) return NoSuchOverload("isQuantity", a);
   return Value::Bool(Quantity::Parse(a[0].string_value()).ok());
+}
+
+// Kubernetes' AsApproximateFloat64, from the quantity's text: its number times its suffix's
+// factor ("1536Mi" -> 1536 * 2^20, "5e-3" -> 0.005).
+double ApproximateDouble(const Quantity& q) {
+  const std::string text = q.String();
+  size_t end = 0;
+  while (end < text.size() && (std::isdigit(static_cast<unsigned char>(text[end])) || text[end] == '.' ||
+                               text[end] == '+' || text[end] == '-')) {
+    ++end;
+  }
+  double number = std::strtod(text.substr(0, end).c_str(), nullptr);
+  const std::string suffix = text.substr(end);
+  static const std::pair<const char*, double> kFactors[] = {
+      {"n", 1e-9}, {"u", 1e-6}, {"m", 1e-3}, {"k", 1e3}, {"M", 1e6}, {"G", 1e9}, {"T", 1e12}, {"P", 1e15}, {"E", 1e18},
+      {"Ki", 0x1p10}, {"Mi", 0x1p20}, {"Gi", 0x1p30}, {"Ti", 0x1p40}, {"Pi", 0x1p50}, {"Ei", 0x1p60}};
+  for (const auto& [name, factor] : kFactors) {
+    if (suffix == name) return number * factor;
+  }
+  if (!suffix.empty() && (suffix[0] == 'e' || suffix[0] == 'E')) {
+    return number * std::pow(10.0, std::strtod(suffix.c_str() + 1, nullptr));
+  }
+  return number;
 }
 
 std::optional<int64_t> AsInt64(const Quantity& q) {
@@ -50,7 +78,7 @@ absl::StatusOr<Value> AsInteger(const Args& a, CallContext&) {
 
 absl::StatusOr<Value> AsApproximateFloat(const Args& a, CallContext&) {
   if (!a[0].is(K::kQuantity)) return NoSuchOverload("asApproximateFloat", a);
-  return Value::Double(a[0].quantity_value().AsApproximateDouble());
+  return Value::Double(ApproximateDouble(a[0].quantity_value()));
 }
 
 // The right operand of add/sub/compare: a quantity, or an int for add and sub.

@@ -59,6 +59,7 @@ absl::StatusOr<Value> LastIndexOf(const Args& a, CallContext& ctx) {
   int64_t last = a.size() == 3 ? a[2].int_value() : static_cast<int64_t>(hay.size()) - 1;
   if (a.size() == 3 && (last < 0 || last >= static_cast<int64_t>(hay.size()))) return IndexOutOfRange(last);
   if (needle.empty()) return Value::Int(std::max<int64_t>(std::min<int64_t>(last, hay.size()), 0));
+  if (needle.size() > hay.size()) return Value::Int(-1);
   for (int64_t i = std::min<int64_t>(last, hay.size() - needle.size()); i >= 0; --i) {
     if (std::equal(needle.begin(), needle.end(), hay.begin() + i)) return Value::Int(i);
   }

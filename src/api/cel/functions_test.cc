@@ -40,6 +40,7 @@ TEST(CelFunctionsTest, KubernetesStringLibrary) {
   EXPECT_EQ(EvalText("'hello'.indexOf('', 9)"), "error: index out of range: 9");
   EXPECT_EQ(EvalText("'hello mellow'.lastIndexOf('ello')"), "7");
   EXPECT_EQ(EvalText("'hello mellow'.lastIndexOf('ello', 6)"), "1");
+  EXPECT_EQ(EvalText("'ab'.lastIndexOf('abc')"), "-1");
   EXPECT_EQ(EvalText("'TacoCat'.lowerAscii() + 'TacoCat'.upperAscii()"), "\"tacocatTACOCAT\"");
   EXPECT_EQ(EvalText("'a-b-c'.replace('-', '+')"), "\"a+b+c\"");
   EXPECT_EQ(EvalText("'a-b-c'.replace('-', '+', 1)"), "\"a+b-c\"");
@@ -57,6 +58,48 @@ TEST(CelFunctionsTest, KubernetesStringLibrary) {
   EXPECT_EQ(EvalText("[1].join()"), "error: no such overload: join(list)");
   EXPECT_EQ(EvalText("'abc'.reverse()"), "\"cba\"");
   EXPECT_EQ(EvalText("strings.quote('a\"b')"), "\"\\\"a\\\\\\\"b\\\"\"");
+}
+
+TEST(CelFunctionsTest, Format) {
+  EXPECT_EQ(EvalText("'%s has %d replicas (%.2f%%)'.format(['web', 3, 37.5])"), "\"web has 3 replicas (37.50%)\"");
+  EXPECT_EQ(EvalText("'%x %X %o %b'.format([255, 255u, 8, 5])"), "\"ff FF 10 101\"");
+  EXPECT_EQ(EvalText("'%x'.format(['hi'])"), "\"6869\"");
+  EXPECT_EQ(EvalText("'%e'.format([1234.5])"), "\"1.234500e+03\"");
+  EXPECT_EQ(EvalText("'%s'.format([[1, 'a', true]])"), "\"[1, \\\"a\\\", true]\"");
+  EXPECT_EQ(EvalText("'%s and %s'.format(['x'])"), "error: error during formatting: index 1 out of range");
+  EXPECT_EQ(EvalText("'%d'.format([1.5])"), "error: error during formatting: integer expected for %d, got double");
+  EXPECT_EQ(EvalText("'%q'.format([1])"), "error: error during formatting: unrecognized formatting clause \"q\"");
+}
+
+TEST(CelFunctionsTest, UrlLibrary) {
+  EXPECT_EQ(EvalText("isURL('https://user@example.com:8443/a%20b?x=1&y=2&x=3') && !isURL('example.com') && !isURL('http:x')"),
+            "true");
+  const char* u = "url('https://user@example.com:8443/a%20b?x=1&y=a+b&x=3')";
+  EXPECT_EQ(EvalText(std::string("[") + u + ".getScheme(), " + u + ".getHost(), " + u + ".getHostname(), " + u +
+                     ".getPort(), " + u + ".getEscapedPath()]"),
+            "[\"https\", \"example.com:8443\", \"example.com\", \"8443\", \"/a%20b\"]");
+  EXPECT_EQ(EvalText(std::string(u) + ".getQuery()"), "{\"x\": [\"1\", \"3\"], \"y\": [\"a b\"]}");
+  EXPECT_EQ(EvalText("url('http://[::1]:80/').getHostname() + url('/just/a/path').getScheme()"), "\"::1\"");
+  EXPECT_EQ(EvalText("url('not a url')"), "error: URL parse error during conversion from string: not a url");
+}
+
+TEST(CelFunctionsTest, IpAndCidrLibraries) {
+  EXPECT_EQ(EvalText("isIP('10.0.0.1') && isIP('2001:db8::1') && !isIP('10.0.0.01') && !isIP('::ffff:1.2.3.4') && !isIP('fe80::1%eth0')"),
+            "true");
+  EXPECT_EQ(EvalText("ip('2001:DB8::1') == ip('2001:db8::1') && string(ip('2001:DB8::1')) == '2001:db8::1'"), "true");
+  EXPECT_EQ(EvalText("ip.isCanonical('2001:db8::1') && !ip.isCanonical('2001:DB8::1')"), "true");
+  EXPECT_EQ(EvalText("[ip('10.0.0.1').family(), ip('::1').family()]"), "[4, 6]");
+  EXPECT_EQ(EvalText("ip('127.0.0.1').isLoopback() && ip('0.0.0.0').isUnspecified() && ip('169.254.1.1').isLinkLocalUnicast()"),
+            "true");
+  EXPECT_EQ(EvalText("ip('224.0.0.5').isLinkLocalMulticast() && ip('ff02::1').isLinkLocalMulticast()"), "true");
+  EXPECT_EQ(EvalText("ip('10.1.2.3').isGlobalUnicast() && !ip('255.255.255.255').isGlobalUnicast()"), "true");
+  EXPECT_EQ(EvalText("ip('300.1.1.1')"), "error: IP Address \"300.1.1.1\" parse error during conversion from string");
+  EXPECT_EQ(EvalText("cidr('10.0.0.0/8').containsIP('10.1.2.3') && !cidr('10.0.0.0/8').containsIP(ip('11.0.0.1'))"), "true");
+  EXPECT_EQ(EvalText("cidr('10.0.0.0/8').containsCIDR('10.1.0.0/16') && !cidr('10.1.0.0/16').containsCIDR('10.0.0.0/8')"),
+            "true");
+  EXPECT_EQ(EvalText("string(cidr('10.1.2.3/8').masked()) + ' ' + string(cidr('10.1.2.3/8').ip())"), "\"10.0.0.0/8 10.1.2.3\"");
+  EXPECT_EQ(EvalText("cidr('2001:db8::/32').prefixLength()"), "32");
+  EXPECT_EQ(EvalText("isCIDR('10.0.0.0/33') || isCIDR('10.0.0.0/08') || isCIDR('10.0.0.0')"), "false");
 }
 
 TEST(CelFunctionsTest, KubernetesListLibrary) {
@@ -116,6 +159,8 @@ TEST(CelFunctionsTest, QuantityLibrary) {
   EXPECT_EQ(EvalText("quantity('1.5').isInteger()"), "false");
   EXPECT_EQ(EvalText("quantity('1.5').asInteger()"), "error: cannot convert value to integer");
   EXPECT_EQ(EvalText("quantity('1.5').asApproximateFloat()"), "1.5");
+  EXPECT_EQ(EvalText("quantity('1536Mi').asApproximateFloat()"), "1.610612736e+09");
+  EXPECT_EQ(EvalText("quantity('5e-3').asApproximateFloat() + quantity('-2n').asApproximateFloat()"), "0.004999998");
   EXPECT_EQ(EvalText("quantity('1Gi').add(quantity('512Mi')) == quantity('1.5Gi')"), "true");
   EXPECT_EQ(EvalText("quantity('1').sub(1).sign() == 0 && quantity('1').add(2) == quantity('3')"), "true");
   EXPECT_EQ(EvalText("string(quantity('1536Mi'))"), "\"1536Mi\"");

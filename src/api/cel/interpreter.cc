@@ -99,7 +99,7 @@ absl::StatusOr<Value> Interpreter::Call(const Expr& e) {
     if (!v.ok()) return v;
     args.push_back(std::move(*v));
   }
-  if (!e.target && !e.name.empty() && (e.name[0] == '_' || e.name[0] == '!' || e.name[0] == '-' || e.name[0] == '@')) {
+  if (!e.target && IsOperatorName(e.name)) {
     const std::string& op = e.name;
     if (op == "!_") {
       if (!args[0].is(K::kBool)) return NoSuchOverload(op, args);

@@ -24,12 +24,6 @@ const std::set<std::string, std::less<>>& ReservedWords() {
   return *words;
 }
 
-// Receivers that name a function namespace rather than a value: optional.of(x) is the global
-// function "optional.of".
-bool IsFunctionNamespace(std::string_view name) {
-  return name == "optional" || name == "sets" || name == "math" || name == "strings";
-}
-
 class Parser {
  public:
   explicit Parser(std::string_view input) : lexer_(input) { Advance(); }
@@ -305,9 +299,6 @@ class Parser {
       c->target = std::move(target);
       for (size_t i = 1; i < args.size(); ++i) c->args.push_back(std::move(args[i]));
       return Finish(std::move(c));
-    }
-    if (target->kind == Expr::Kind::kIdent && IsFunctionNamespace(target->name)) {
-      return Call(target->name + "." + name, pos, std::move(args));
     }
     ExprPtr c = Make(Expr::Kind::kCall, pos);
     c->name = std::move(name);

@@ -1,6 +1,7 @@
 // Parser: a recursive-descent parser for CEL's grammar (cel-spec langdef), with the optional
 // syntax (`a.?b`, `a[?k]`, `[?x]`, `{?k: v}`), macro expansion (has, all, exists, exists_one,
-// map with 2 or 3 arguments, filter) and namespaced calls (optional.of(x), sets.contains(a, b)).
+// map with 2 or 3 arguments, filter). Namespaced calls (optional.of(x)) parse as member calls on an
+// identifier; the checker resolves them.
 // Hostile input cannot exhaust the stack: the syntax tree depth is limited (kMaxDepth), chains of
 // && and || are balanced like cel-go's, and the input length is limited (kMaxCodePoints).
 // Thread-safety: Parse is a pure function. Ownership: the caller owns the returned tree.

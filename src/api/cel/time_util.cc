@@ -96,7 +96,7 @@ std::string FormatDouble(double d) {
   size_t e = sci.find('e');
   std::string mantissa = sci.substr(0, e);
   int exp = 0;
-  absl::SimpleAtoi(sci.substr(e + 1), &exp);
+  if (!absl::SimpleAtoi(sci.substr(e + 1), &exp)) return sci;  // to_chars always writes an exponent
   bool negative = mantissa[0] == '-';
   if (negative) mantissa.erase(0, 1);
   std::string digits;

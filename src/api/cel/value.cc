@@ -107,6 +107,7 @@ std::string Value::TypeNameOf() const {
     case Kind::kType: return "type";
     case Kind::kOptional: return "optional_type";
     case Kind::kQuantity: return "kubernetes.Quantity";
+    case Kind::kOpaque: return opaque_value().type;
   }
   return "dyn";
 }
@@ -134,6 +135,7 @@ std::string Value::DebugString() const {
     case Kind::kOptional:
       return optional_value() ? absl::StrCat("optional.of(", optional_value()->DebugString(), ")") : "optional.none()";
     case Kind::kQuantity: return absl::StrCat("quantity(\"", quantity_value().String(), "\")");
+    case Kind::kOpaque: return absl::StrCat(opaque_value().type, "(\"", opaque_value().text, "\")");
   }
   return "?";
 }
@@ -208,6 +210,8 @@ bool Equal(const Value& a, const Value& b) {
       return Equal(*x, *y);
     }
     case K::kQuantity: return a.quantity_value() == b.quantity_value();
+    case K::kOpaque:
+      return a.opaque_value().type == b.opaque_value().type && a.opaque_value().text == b.opaque_value().text;
     default: return false;
   }
 }

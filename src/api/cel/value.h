@@ -1,5 +1,5 @@
 // Value: a CEL runtime value (int, uint, double, bool, string, bytes, null, list, map, timestamp,
-// duration, type, optional, and Kubernetes' quantity), with CEL's equality (heterogeneous numeric:
+// duration, type, optional, and Kubernetes' quantity, URL, IP and CIDR), with CEL's equality (heterogeneous numeric:
 // 1 == 1u == 1.0) and ordering (numbers across types, strings, bytes, bools, timestamps, durations).
 // Lists and maps are immutable and shared, so copying a Value is cheap.
 // Thread-safety: a Value is immutable; const access from many threads is safe.
@@ -31,11 +31,17 @@ class Value {
  public:
   enum class Kind {
     kNull, kBool, kInt, kUint, kDouble, kString, kBytes, kList, kMap,
-    kTimestamp, kDuration, kType, kOptional, kQuantity,
+    kTimestamp, kDuration, kType, kOptional, kQuantity, kOpaque,
   };
   struct Bytes { std::string data; };
   struct TypeName { std::string name; };
   struct Optional { std::shared_ptr<const Value> value; };  // null: optional.none()
+  // A library type held as its canonical text (Kubernetes' URL, IP and CIDR): equal when the
+  // type and text are equal.
+  struct Opaque {
+    std::string type;
+    std::string text;
+  };
 
   Value() = default;  // null
   static Value Null() { return Value(); }
@@ -55,6 +61,7 @@ class Value {
   static Value OptionalOf(Value v) { return Value(Rep(Optional{std::make_shared<const Value>(std::move(v))})); }
   static Value OptionalNone() { return Value(Rep(Optional{})); }
   static Value QuantityOf(Quantity q) { return Value(Rep(std::move(q))); }
+  static Value OpaqueOf(std::string type, std::string text) { return Value(Rep(Opaque{std::move(type), std::move(text)})); }
 
   Kind kind() const { return static_cast<Kind>(rep_.index()); }
   bool is(Kind k) const { return kind() == k; }
@@ -74,6 +81,7 @@ class Value {
   // For kOptional: the contained value, or null for optional.none().
   const Value* optional_value() const { return std::get<Optional>(rep_).value.get(); }
   const Quantity& quantity_value() const { return std::get<Quantity>(rep_); }
+  const Opaque& opaque_value() const { return std::get<Opaque>(rep_); }
 
   // The CEL type name: "int", "list", "google.protobuf.Timestamp", "optional_type", an object's
   // schema type name...
@@ -88,7 +96,7 @@ class Value {
   };
   using Rep = std::variant<std::monostate, bool, int64_t, uint64_t, double, std::string, Bytes,
                            std::shared_ptr<const List>, MapRef, absl::Time, absl::Duration,
-                           TypeName, Optional, Quantity>;
+                           TypeName, Optional, Quantity, Opaque>;
   explicit Value(Rep rep) : rep_(std::move(rep)) {}
   Rep rep_;
 };
