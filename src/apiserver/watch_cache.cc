@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "api/object_meta.h"
 #include "base/json.h"
+#include "base/wakeup.h"
 #include "spdlog/spdlog.h"
 
 namespace skiff::apiserver {
@@ -88,7 +89,7 @@ struct WatchCache::Resource {
 };
 
 struct WatchCache::RevisionWaiter {
-  std::binary_semaphore reached{0};
+  base::Wakeup reached;  // notified under revision_mu_
 };
 
 // One applied batch of one resource, and the watchers registered when it was applied.
@@ -357,7 +358,7 @@ void WatchCache::PublishRevision(int64_t revision) {
   std::lock_guard<std::mutex> lock(revision_mu_);
   if (revision > revision_.load()) revision_ = revision;
   auto end = revision_waiters_.upper_bound(revision_.load());
-  for (auto it = revision_waiters_.begin(); it != end; ++it) it->second->reached.release();
+  for (auto it = revision_waiters_.begin(); it != end; ++it) it->second->reached.Notify();
   revision_waiters_.erase(revision_waiters_.begin(), end);
 }
 
@@ -462,12 +463,9 @@ absl::Status WatchCache::WaitForRevision(int64_t revision, absl::Duration timeou
     if (revision_.load() >= revision) return absl::OkStatus();
     slot = revision_waiters_.emplace(revision, &waiter);
   }
-  if (waiter.reached.try_acquire_for(absl::ToChronoNanoseconds(timeout))) return absl::OkStatus();
+  if (waiter.reached.WaitFor(timeout)) return absl::OkStatus();
   std::lock_guard<std::mutex> lock(revision_mu_);
-  if (revision_.load() >= revision) {
-    waiter.reached.acquire();  // released (or about to be) under this lock: consume it
-    return absl::OkStatus();
-  }
+  if (revision_.load() >= revision) return absl::OkStatus();  // notified (and erased) meanwhile
   revision_waiters_.erase(slot);
   return absl::DeadlineExceededError(absl::StrCat("watch cache did not reach revision ", revision));
 }
