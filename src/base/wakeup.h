@@ -32,7 +32,8 @@ class Wakeup {
   Wakeup& operator=(const Wakeup&) = delete;
 
   void Notify() {
-    if (state_.exchange(kNotified, std::memory_order_release) == kWaiting) Futex(FUTEX_WAKE_PRIVATE, 1, nullptr);
+    if (state_.exchange(kNotified, std::memory_order_release) == kWaiting)
+      Futex(FUTEX_WAKE_PRIVATE, 1, nullptr);
   }
 
   bool notified() const { return state_.load(std::memory_order_acquire) == kNotified; }

@@ -109,8 +109,8 @@ class EtcdClient {
   // Endpoint e's channels are channels_[e * per_endpoint() ...]; kv_ parallels channels_.
   std::vector<std::shared_ptr<grpc::Channel>> channels_;
   std::vector<std::unique_ptr<etcdserverpb::KV::Stub>> kv_;
-  std::atomic<size_t> current_{0};  // endpoint index
-  std::atomic<size_t> next_{0};     // round-robin over the current endpoint's channels
+  std::atomic<size_t> current_{0};     // endpoint index
+  std::atomic<size_t> next_{0};        // round-robin over the current endpoint's channels
   grpc::CompletionQueue completions_;  // of every unary call
   std::thread completion_thread_;
 };

@@ -276,6 +276,9 @@ void EtcdWatchStream::Deliver(Watcher& watcher, etcdserverpb::WatchResponse* con
       newest = event.kv().mod_revision();
       events.push_back(ToWatchEvent(event, client_->keys()));
     }
+    // As if each response were its own callback: a reconnect's replay of events of this run (it
+    // re-creates the watch with the same id) is left out.
+    if (newest > 0) resume = std::max(resume, newest + 1);
   }
   if (events.empty()) return;
   std::lock_guard<std::mutex> lock(watcher.delivery_mu);
