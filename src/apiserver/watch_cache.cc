@@ -8,6 +8,7 @@
 #include "absl/time/clock.h"
 #include "api/object_meta.h"
 #include "base/json.h"
+#include "base/wakeup.h"
 #include "spdlog/spdlog.h"
 
 namespace skiff::apiserver {
@@ -88,7 +89,8 @@ struct WatchCache::Resource {
 };
 
 struct WatchCache::RevisionWaiter {
-  std::binary_semaphore reached{0};
+  base::Wakeup reached;  // notified once PublishRevision took it out of revision_waiters_
+  bool taken = false;    // under revision_mu_: PublishRevision took it out (and will notify it)
 };
 
 // One applied batch of one resource, and the watchers registered when it was applied.
@@ -354,11 +356,20 @@ absl::Status WatchCache::Relist() {
 }
 
 void WatchCache::PublishRevision(int64_t revision) {
-  std::lock_guard<std::mutex> lock(revision_mu_);
-  if (revision > revision_.load()) revision_ = revision;
-  auto end = revision_waiters_.upper_bound(revision_.load());
-  for (auto it = revision_waiters_.begin(); it != end; ++it) it->second->reached.release();
-  revision_waiters_.erase(revision_waiters_.begin(), end);
+  std::vector<RevisionWaiter*> reached;
+  {
+    std::lock_guard<std::mutex> lock(revision_mu_);
+    if (revision > revision_.load()) revision_ = revision;
+    auto end = revision_waiters_.upper_bound(revision_.load());
+    for (auto it = revision_waiters_.begin(); it != end; ++it) {
+      it->second->taken = true;
+      reached.push_back(it->second);
+    }
+    revision_waiters_.erase(revision_waiters_.begin(), end);
+  }
+  // Woken outside the lock, so that new waiters do not queue behind the wake calls; a waiter taken
+  // out of the map waits for its Notify even after a timeout (WaitForRevision).
+  for (RevisionWaiter* waiter : reached) waiter->reached.Notify();
 }
 
 void WatchCache::OnEvents(const std::vector<storage::WatchEvent>& events) {
@@ -411,8 +422,14 @@ void WatchCache::OnEvents(const std::vector<storage::WatchEvent>& events) {
   }
   // 3. Writers waiting for their revision may go on; fan-out happens on other threads.
   PublishRevision(newest);
+  const size_t shards = fanout_workers_.size();
   for (const auto& f : fanouts) {
-    for (auto& worker : fanout_workers_) worker->Push(f);
+    // Only the workers whose shard holds one of its watchers (Deliver's id % shards).
+    std::vector<bool> wanted(shards, false);
+    for (const auto& [id, w] : f->watchers) wanted[static_cast<size_t>(id) % shards] = true;
+    for (size_t shard = 0; shard < shards; ++shard) {
+      if (wanted[shard]) fanout_workers_[shard]->Push(f);
+    }
   }
 }
 
@@ -462,14 +479,19 @@ absl::Status WatchCache::WaitForRevision(int64_t revision, absl::Duration timeou
     if (revision_.load() >= revision) return absl::OkStatus();
     slot = revision_waiters_.emplace(revision, &waiter);
   }
-  if (waiter.reached.try_acquire_for(absl::ToChronoNanoseconds(timeout))) return absl::OkStatus();
-  std::lock_guard<std::mutex> lock(revision_mu_);
-  if (revision_.load() >= revision) {
-    waiter.reached.acquire();  // released (or about to be) under this lock: consume it
-    return absl::OkStatus();
+  if (waiter.reached.WaitFor(timeout)) return absl::OkStatus();
+  {
+    std::lock_guard<std::mutex> lock(revision_mu_);
+    if (!waiter.taken) {
+      revision_waiters_.erase(slot);
+      if (revision_.load() >= revision) return absl::OkStatus();
+      return absl::DeadlineExceededError(absl::StrCat("watch cache did not reach revision ", revision));
+    }
   }
-  revision_waiters_.erase(slot);
-  return absl::DeadlineExceededError(absl::StrCat("watch cache did not reach revision ", revision));
+  // PublishRevision took the waiter out meanwhile and is about to notify it: it must not be
+  // destroyed before.
+  waiter.reached.Wait();
+  return absl::OkStatus();
 }
 
 ObjectPtr WatchCache::Get(const std::string& prefix, const std::string& key) const {

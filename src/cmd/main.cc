@@ -13,6 +13,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/ascii.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "agent/kubelet/agent.h"
 #include "agent/kubelet/agent_command.h"
@@ -186,6 +187,9 @@ int RunServer(const skiff::apiserver::ServerOptions& options, bool disable_contr
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The system abseil is built without NDEBUG, so every absl::Mutex lock (gRPC's included) would
+  // otherwise update a process-wide lock graph under one global spinlock.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   CLI::App app{"skiff: a Kubernetes-compatible cluster operating system"};
   app.require_subcommand(1);
   skiff::apiserver::ServerOptions server_options;

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/file.h"
+#include "base/wakeup.h"
 #include "spdlog/spdlog.h"
 
 namespace skiff::storage {
@@ -135,9 +136,28 @@ absl::StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Create(const EtcdOptions
   return std::unique_ptr<EtcdClient>(new EtcdClient(options, std::move(channels)));
 }
 
+namespace {
+// The tag of one unary call on the completion queue: its caller waits for `finished`.
+struct PendingCall {
+  base::Wakeup finished;
+};
+}  // namespace
+
 EtcdClient::EtcdClient(EtcdOptions options, std::vector<std::shared_ptr<grpc::Channel>> channels)
     : options_(std::move(options)), keys_(options_.prefix), channels_(std::move(channels)) {
   for (const auto& channel : channels_) kv_.push_back(etcdserverpb::KV::NewStub(channel));
+  completion_thread_ = std::thread([this] { CompleteCalls(); });
+}
+
+EtcdClient::~EtcdClient() {
+  completions_.Shutdown();
+  completion_thread_.join();
+}
+
+void EtcdClient::CompleteCalls() {
+  void* tag = nullptr;
+  bool ok = false;  // always true for a unary call's Finish
+  while (completions_.Next(&tag, &ok)) static_cast<PendingCall*>(tag)->finished.Notify();
 }
 
 std::shared_ptr<grpc::Channel> EtcdClient::CurrentChannel(size_t* index) {
@@ -153,8 +173,8 @@ void EtcdClient::FailedOver(size_t index) {
   }
 }
 
-template <typename Response, typename Call>
-absl::StatusOr<Response> EtcdClient::Invoke(const char* what, bool idempotent, Call call, bool* sent) {
+template <typename Response, typename Start>
+absl::StatusOr<Response> EtcdClient::Invoke(const char* what, bool idempotent, Start start, bool* sent) {
   grpc::Status last;
   if (sent != nullptr) *sent = false;
   for (size_t attempt = 0; attempt < endpoints(); ++attempt) {
@@ -171,7 +191,11 @@ absl::StatusOr<Response> EtcdClient::Invoke(const char* what, bool idempotent, C
     grpc::ClientContext context;
     context.set_deadline(DeadlineAfter(options_.request_timeout));
     Response response;
-    grpc::Status status = call(*kv_[channel], &context, &response);
+    grpc::Status status;
+    PendingCall pending;
+    auto call = start(*kv_[channel], &context, &completions_);  // lives until it finished
+    call->Finish(&response, &status, &pending);
+    pending.finished.Wait();
     if (sent != nullptr) *sent = true;
     if (status.ok()) return response;
     last = status;
@@ -187,8 +211,8 @@ absl::StatusOr<Response> EtcdClient::Invoke(const char* what, bool idempotent, C
 absl::StatusOr<etcdserverpb::RangeResponse> EtcdClient::Range(const etcdserverpb::RangeRequest& request) {
   return Invoke<etcdserverpb::RangeResponse>(
       "range", true,
-      [&](etcdserverpb::KV::Stub& kv, grpc::ClientContext* context, etcdserverpb::RangeResponse* out) {
-        return kv.Range(context, request, out);
+      [&](etcdserverpb::KV::Stub& kv, grpc::ClientContext* context, grpc::CompletionQueue* cq) {
+        return kv.AsyncRange(context, request, cq);
       });
 }
 
@@ -196,8 +220,8 @@ absl::StatusOr<etcdserverpb::TxnResponse> EtcdClient::Txn(const etcdserverpb::Tx
                                                           bool* sent) {
   return Invoke<etcdserverpb::TxnResponse>(
       "txn", false,
-      [&](etcdserverpb::KV::Stub& kv, grpc::ClientContext* context, etcdserverpb::TxnResponse* out) {
-        return kv.Txn(context, request, out);
+      [&](etcdserverpb::KV::Stub& kv, grpc::ClientContext* context, grpc::CompletionQueue* cq) {
+        return kv.AsyncTxn(context, request, cq);
       },
       sent);
 }
@@ -206,8 +230,8 @@ absl::StatusOr<etcdserverpb::CompactionResponse> EtcdClient::Compact(
     const etcdserverpb::CompactionRequest& request) {
   return Invoke<etcdserverpb::CompactionResponse>(
       "compact", true,
-      [&](etcdserverpb::KV::Stub& kv, grpc::ClientContext* context, etcdserverpb::CompactionResponse* out) {
-        return kv.Compact(context, request, out);
+      [&](etcdserverpb::KV::Stub& kv, grpc::ClientContext* context, grpc::CompletionQueue* cq) {
+        return kv.AsyncCompact(context, request, cq);
       });
 }
 

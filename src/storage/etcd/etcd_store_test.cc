@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -169,6 +170,53 @@ TEST_F(EtcdStoreTest, WatchResumesAfterEtcdRestartWithoutLossOrDuplicates) {
     EXPECT_EQ(events.revisions[i], static_cast<int64_t>(i + 1));
   EXPECT_EQ(events.keys.back(), "/w/b9");
   EXPECT_FALSE(events.error.has_value());
+}
+
+// A callback slower than the writes: the events that queue meanwhile arrive joined into fewer
+// callbacks (one watch cache update for many writes), still each exactly once and in order, with
+// their values.
+TEST_F(EtcdStoreTest, EventsQueuedBehindASlowCallbackArriveTogetherInOrder) {
+  std::unique_ptr<EtcdStore> store = Open();
+  ASSERT_NE(store, nullptr);
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<int64_t> revisions;
+  std::vector<std::string> values;
+  int callbacks = 0;
+  auto watch = store->Watch(
+      "/slow/", 0,
+      [&](const std::vector<WatchEvent>& events) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        std::lock_guard<std::mutex> lock(mu);
+        ++callbacks;
+        for (const WatchEvent& event : events) {
+          revisions.push_back(event.kv.mod_revision);
+          values.push_back(event.kv.value);
+        }
+        cv.notify_all();
+      },
+      nullptr);
+  ASSERT_TRUE(watch.ok()) << watch.status();
+  constexpr int kWrites = 200;
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 8; ++t) {
+    writers.emplace_back([&, t] {
+      for (int i = t; i < kWrites; i += 8)
+        EXPECT_TRUE(store->Create(absl::StrCat("/slow/k", i), absl::StrCat("v", i)).ok());
+    });
+  }
+  for (std::thread& writer : writers) writer.join();
+  std::unique_lock<std::mutex> lock(mu);
+  ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return revisions.size() >= kWrites; }));
+  lock.unlock();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // room for a duplicate
+  lock.lock();
+  ASSERT_EQ(revisions.size(), static_cast<size_t>(kWrites));
+  for (size_t i = 0; i < revisions.size(); ++i) EXPECT_EQ(revisions[i], static_cast<int64_t>(i + 1));
+  EXPECT_EQ(std::count(values.begin(), values.end(), "v0"), 1);
+  EXPECT_EQ(std::count(values.begin(), values.end(), absl::StrCat("v", kWrites - 1)), 1);
+  // 200 callbacks would take 4 s of sleeping alone; the writes take far less.
+  EXPECT_LT(callbacks, kWrites / 2);
 }
 
 // Writes made while the watch stream is down (from another client) are replayed on reconnect.

@@ -9,6 +9,28 @@
 #include "spdlog/spdlog.h"
 
 namespace skiff::storage {
+namespace {
+
+// The Store's form of an etcd event; the value is moved out of `event`.
+WatchEvent ToWatchEvent(mvccpb::Event& event, const KeyMapping& keys) {
+  WatchEvent out;
+  out.kv.key = keys.FromEtcd(event.kv().key());
+  out.kv.mod_revision = event.kv().mod_revision() - kRevisionOffset;
+  if (event.type() == mvccpb::Event::DELETE) {
+    out.type = WatchEvent::Type::kDelete;
+    out.kv.create_revision = event.has_prev_kv() ? event.prev_kv().create_revision() - kRevisionOffset
+                                                 : 0;  // its history was compacted
+    out.kv.value = std::move(*event.mutable_prev_kv()->mutable_value());
+  } else {
+    out.type = WatchEvent::Type::kPut;
+    out.kv.create_revision = event.kv().create_revision() - kRevisionOffset;
+    out.created = event.kv().create_revision() == event.kv().mod_revision();
+    out.kv.value = std::move(*event.mutable_kv()->mutable_value());
+  }
+  return out;
+}
+
+}  // namespace
 
 struct EtcdWatchStream::Watcher {
   int64_t id = 0;
@@ -32,6 +54,7 @@ class EtcdWatchStream::Handle : public WatchHandle {
 };
 
 EtcdWatchStream::EtcdWatchStream(EtcdClient* client) : client_(client) {
+  delivery_thread_ = std::thread([this] { RunDelivery(); });
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -42,6 +65,36 @@ EtcdWatchStream::~EtcdWatchStream() {
     if (context_) context_->TryCancel();
   }
   thread_.join();
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    delivery_stopping_ = true;
+  }
+  queue_filled_.notify_one();
+  delivery_thread_.join();
+}
+
+void EtcdWatchStream::Enqueue(etcdserverpb::WatchResponse response) {
+  bool was_empty;
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    was_empty = queue_.empty();
+    queue_.push_back(std::move(response));
+  }
+  if (was_empty) queue_filled_.notify_one();  // otherwise the delivery thread is not asleep
+}
+
+void EtcdWatchStream::RunDelivery() {
+  std::vector<etcdserverpb::WatchResponse> batch;
+  while (true) {
+    batch.clear();
+    {
+      std::unique_lock<std::mutex> lock(queue_mu_);
+      queue_filled_.wait(lock, [this] { return delivery_stopping_ || !queue_.empty(); });
+      if (delivery_stopping_) return;
+      batch.swap(queue_);
+    }
+    OnResponses(batch);
+  }
 }
 
 std::unique_ptr<WatchHandle> EtcdWatchStream::Add(const std::string& prefix, int64_t after_revision,
@@ -127,7 +180,8 @@ void EtcdWatchStream::Run() {
     bool received = false;
     while (stream->Read(&response)) {
       received = true;
-      OnResponse(response);
+      Enqueue(std::move(response));
+      response.Clear();
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -148,7 +202,35 @@ void EtcdWatchStream::Run() {
   }
 }
 
-void EtcdWatchStream::OnResponse(const etcdserverpb::WatchResponse& response) {
+void EtcdWatchStream::OnResponses(std::vector<etcdserverpb::WatchResponse>& responses) {
+  std::vector<etcdserverpb::WatchResponse*> run;  // event responses of one watcher, in order
+  size_t i = 0;
+  while (i < responses.size()) {
+    const etcdserverpb::WatchResponse& first = responses[i];
+    if (first.canceled() || first.events_size() == 0) {
+      OnControl(first);
+      ++i;
+      continue;
+    }
+    run.clear();
+    for (; i < responses.size() && responses[i].watch_id() == first.watch_id() && !responses[i].canceled() &&
+           responses[i].events_size() > 0;
+         ++i) {
+      run.push_back(&responses[i]);
+    }
+    std::shared_ptr<Watcher> watcher;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (auto it = watchers_.find(first.watch_id()); it != watchers_.end()) watcher = it->second;
+    }
+    if (watcher) Deliver(*watcher, run.data(), run.size());
+    const etcdserverpb::WatchResponse& last = *run.back();  // its values may be moved out; revisions stay
+    observed_revision_ =
+        std::max(observed_revision_.load(), last.events(last.events_size() - 1).kv().mod_revision());
+  }
+}
+
+void EtcdWatchStream::OnControl(const etcdserverpb::WatchResponse& response) {
   int64_t header_revision = response.header().revision();
   std::vector<std::shared_ptr<Watcher>> targets;
   {
@@ -172,12 +254,6 @@ void EtcdWatchStream::OnResponse(const etcdserverpb::WatchResponse& response) {
     }
     return;
   }
-  if (response.events_size() > 0) {
-    for (const auto& watcher : targets) Deliver(*watcher, response);
-    observed_revision_ =
-        std::max(observed_revision_.load(), response.events(response.events_size() - 1).kv().mod_revision());
-    return;
-  }
   if (!response.created() && header_revision > 0) {
     // A progress notification: nothing under this watch changed up to header_revision.
     for (const auto& watcher : targets) {
@@ -190,29 +266,19 @@ void EtcdWatchStream::OnResponse(const etcdserverpb::WatchResponse& response) {
   }
 }
 
-void EtcdWatchStream::Deliver(Watcher& watcher, const etcdserverpb::WatchResponse& response) {
+void EtcdWatchStream::Deliver(Watcher& watcher, etcdserverpb::WatchResponse* const* responses, size_t count) {
   std::vector<WatchEvent> events;
-  events.reserve(response.events_size());
   int64_t resume = watcher.resume_revision.load();
   int64_t newest = 0;
-  for (const mvccpb::Event& event : response.events()) {
-    if (event.kv().mod_revision() < resume) continue;  // already delivered before a reconnect
-    WatchEvent out;
-    out.kv.key = client_->keys().FromEtcd(event.kv().key());
-    out.kv.mod_revision = event.kv().mod_revision() - kRevisionOffset;
-    if (event.type() == mvccpb::Event::DELETE) {
-      out.type = WatchEvent::Type::kDelete;
-      out.kv.value = event.prev_kv().value();
-      out.kv.create_revision = event.prev_kv().create_revision() - kRevisionOffset;
-      if (!event.has_prev_kv()) out.kv.create_revision = 0;  // its history was compacted
-    } else {
-      out.type = WatchEvent::Type::kPut;
-      out.kv.value = event.kv().value();
-      out.kv.create_revision = event.kv().create_revision() - kRevisionOffset;
-      out.created = event.kv().create_revision() == event.kv().mod_revision();
+  for (size_t r = 0; r < count; ++r) {
+    for (mvccpb::Event& event : *responses[r]->mutable_events()) {
+      if (event.kv().mod_revision() < resume) continue;  // already delivered before a reconnect
+      newest = event.kv().mod_revision();
+      events.push_back(ToWatchEvent(event, client_->keys()));
     }
-    newest = event.kv().mod_revision();
-    events.push_back(std::move(out));
+    // As if each response were its own callback: a reconnect's replay of events of this run (it
+    // re-creates the watch with the same id) is left out.
+    if (newest > 0) resume = std::max(resume, newest + 1);
   }
   if (events.empty()) return;
   std::lock_guard<std::mutex> lock(watcher.delivery_mu);

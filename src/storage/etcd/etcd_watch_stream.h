@@ -8,20 +8,27 @@
 // delete carries the last value. A watcher whose resume revision has been compacted, or that etcd
 // cancels, gets OutOfRange (or the cancel reason) on its error callback and is dropped.
 //
+// Delivery: the reader thread only queues what etcd sends; a delivery thread hands it to the
+// watchers, in order, joining the consecutive event responses of one watcher into one callback.
+// etcd sends one response per revision, so under a write load one callback (one watch cache
+// update and fan-out) covers many writes instead of one each.
+//
 // Internal to src/storage/etcd. Thread-safety: Add and handle destruction may be called from any
-// thread except a callback; callbacks run on the stream's reader thread, one at a time.
+// thread except a callback; callbacks run on the stream's delivery thread, one at a time.
 // Ownership: the stream must outlive its handles; destroying a handle waits for a running callback.
 // Failure: stream errors are retried forever (logged); only per-watcher errors reach callbacks.
 #ifndef SKIFF_STORAGE_ETCD_ETCD_WATCH_STREAM_H_
 #define SKIFF_STORAGE_ETCD_ETCD_WATCH_STREAM_H_
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "storage/etcd/etcd_client.h"
 #include "storage/store.h"
@@ -46,8 +53,17 @@ class EtcdWatchStream {
   using Stream = grpc::ClientReaderWriter<etcdserverpb::WatchRequest, etcdserverpb::WatchResponse>;
 
   void Run();
-  void OnResponse(const etcdserverpb::WatchResponse& response);
-  void Deliver(Watcher& watcher, const etcdserverpb::WatchResponse& response);
+  // Queues a response for the delivery thread.
+  void Enqueue(etcdserverpb::WatchResponse response);
+  // The delivery thread: hands queued responses to OnResponses until stopping.
+  void RunDelivery();
+  // Handles responses in order; consecutive event responses of one watcher become one callback
+  // (their values are moved out).
+  void OnResponses(std::vector<etcdserverpb::WatchResponse>& responses);
+  // Handles a canceled, created or progress response.
+  void OnControl(const etcdserverpb::WatchResponse& response);
+  // Delivers the events of `responses` (all for `watcher`) in one callback, moving their values.
+  void Deliver(Watcher& watcher, etcdserverpb::WatchResponse* const* responses, size_t count);
   void Fail(const std::shared_ptr<Watcher>& watcher, const absl::Status& error);
   void Remove(int64_t id);
   // Sends a create request for `watcher` on the current stream (if any). Requires mu_.
@@ -61,7 +77,13 @@ class EtcdWatchStream {
   std::shared_ptr<Stream> stream_;
   bool stopping_ = false;
   std::atomic<int64_t> observed_revision_{0};
-  std::thread thread_;
+
+  std::mutex queue_mu_;  // guards the three below
+  std::condition_variable queue_filled_;
+  std::vector<etcdserverpb::WatchResponse> queue_;
+  bool delivery_stopping_ = false;
+  std::thread delivery_thread_;
+  std::thread thread_;  // the reader
 };
 
 }  // namespace skiff::storage
