@@ -1,5 +1,6 @@
 #include "api/validation.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstdint>
@@ -8,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/errors.h"
+#include "api/go_format.h"
 #include "api/label_selector.h"
 #include "api/name_validation.h"
 #include "api/schema_strings.h"
@@ -75,6 +77,13 @@ std::string FormatNumber(double d) {
 // Go's rendering of a bad value: numbers and bools plainly, strings quoted, the rest as JSON.
 std::string RenderValue(const boost::json::value& v) {
   if (v.is_double()) return FormatNumber(v.get_double());
+  // A list of strings reads as Go's %#v of a []string, as field.Invalid prints it.
+  if (const auto* a = v.if_array(); a && !a->empty() &&
+      std::all_of(a->begin(), a->end(), [](const boost::json::value& e) { return e.is_string(); })) {
+    std::vector<std::string> strings;
+    for (const auto& e : *a) strings.emplace_back(e.get_string());
+    return GoStringSlice(strings);
+  }
   return boost::json::serialize(v);
 }
 
