@@ -308,6 +308,7 @@ absl::Status Server::Start() {
   parts_->handler->SetPodStreams(parts_->pod_streams.get());
   parts_->handler->SetServiceAccountTokens(parts_->service_account_tokens.get());
   parts_->handler->SetTokenRequestAdmission(parts_->node_restriction.get());
+  parts_->handler->SetConnectAdmission(parts_->webhook_admission.get());
   parts_->handler->SetAuditor(parts_->auditor);
   parts_->metrics_api = std::make_unique<MetricsApi>(
       parts_->storage.get(), MetricsApiOptions{.client_cert_file = creds->paths.kubelet_client_cert,

@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from conftest import Skiff, free_port
+from conftest import Skiff, free_port, wait_for
 
 SERVICE_NS = "wh-svc"
 SERVICE_NAME = "hook"
@@ -129,11 +129,31 @@ def env():
     cert_dir = tempfile.mkdtemp(prefix="webhook-certs-")
     ca_bundle = make_certificates(cert_dir)
     server = WebhookServer(cert_dir)
-    s = Skiff().start()
+    s = Skiff()
+    s.audit_log = os.path.join(s.data_dir, "audit.log")
+    s.extra_args += ["--audit-log-path", s.audit_log]
+    s.start()
     yield s, server, ca_bundle
     s.cleanup()
     server.stop()
     shutil.rmtree(cert_dir, ignore_errors=True)
+
+
+def audit_event(s, verb, resource, name, ns):
+    """The ResponseComplete audit event of one request (waits for the log to have it)."""
+    found = []
+
+    def look():
+        with open(s.audit_log) as f:
+            for line in f:
+                e = json.loads(line)
+                ref = e.get("objectRef", {})
+                if (e["stage"] == "ResponseComplete" and e["verb"] == verb and ref.get("resource") == resource
+                        and ref.get("name") == name and ref.get("namespace") == ns):
+                    found.append(e)
+        return bool(found)
+    wait_for(look, what=f"audit event of {verb} {resource}/{name}")
+    return found[-1]
 
 
 def apply(s, obj):
@@ -184,6 +204,8 @@ def test_validating_webhook_by_url_refuses_labelled_pods_and_warns(env):
                 in res.stderr), res.stderr
         res = create_pod(s, "wh-deny", "good", {"app": "x"})
         assert "Warning: deny.skiff.test saw good" in res.stderr, res.stderr
+        # The webhook's audit annotations land in the request's audit event, under its name.
+        assert audit_event(s, "create", "pods", "good", "wh-deny")["annotations"]["deny.skiff.test/checked"] == "true"
         assert s.kubectl("get", "pod", "-n", "wh-deny", "bad", check=False).returncode != 0
         review = server.reviews_for("/deny")[-1]
         request = review["request"]
@@ -227,6 +249,9 @@ def test_mutating_webhook_through_a_service_adds_a_label(env):
                            webhook("label.skiff.test", service, ca, "mutate")))
     try:
         create_pod(s, "wh-mutate", "plain")
+        mutation = audit_event(s, "create", "pods", "plain", "wh-mutate")["annotations"][
+            "mutation.webhook.admission.k8s.io/round_0_index_0"]
+        assert json.loads(mutation) == {"configuration": "add-label", "webhook": "label.skiff.test", "mutated": True}
         labels = s.kubectl_json("get", "pod", "-n", "wh-mutate", "plain")["metadata"]["labels"]
         assert labels == {"mutated": "yes"}
         create_pod(s, "wh-mutate", "labelled", {"app": "y"})
@@ -368,3 +393,33 @@ def test_invalid_configuration_gets_kubes_messages(env):
     ]:
         assert message in res.stderr, res.stderr
     assert "validatingwebhookconfigurations" in s.kubectl("api-resources", "--api-group=admissionregistration.k8s.io").stdout
+
+
+def test_connect_requests_go_to_webhooks(env):
+    s, server, ca = env
+    namespace(s, "wh-connect", {"webhook-test": "connect"})
+    create_pod(s, "wh-connect", "target")
+    hook = webhook("connect.skiff.test", {"url": server.url("/deny-connect")}, ca, "connect",
+                   rules=[{"operations": ["CONNECT"], "apiGroups": [""], "apiVersions": ["v1"],
+                           "resources": ["pods/exec", "pods/attach"]}])
+    apply(s, configuration("ValidatingWebhookConfiguration", "connect", hook))
+    try:
+        res = s.kubectl("exec", "-n", "wh-connect", "target", "-c", "c", "--", "echo", "hi", check=False, timeout=60)
+        assert res.returncode != 0
+        assert 'admission webhook "connect.skiff.test" denied the request: no exec into target' in res.stderr, res.stderr
+        request = server.reviews_for("/deny-connect")[-1]["request"]
+        assert request["operation"] == "CONNECT" and request["subResource"] == "exec"
+        assert request["kind"] == {"group": "", "version": "v1", "kind": "PodExecOptions"}
+        assert request["resource"] == {"group": "", "version": "v1", "resource": "pods"}
+        assert request["object"]["command"] == ["echo", "hi"] and request["object"]["container"] == "c"
+        assert request["name"] == "target" and request["options"] is None
+    finally:
+        s.kubectl("delete", "validatingwebhookconfiguration", "connect")
+
+
+def deny_connect(review):
+    return answer(review, allowed=False,
+                  status={"code": 403, "message": f"no exec into {review['request']['name']}"})
+
+
+ROUTES["/deny-connect"] = deny_connect

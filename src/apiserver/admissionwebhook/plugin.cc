@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <future>
+#include <optional>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -33,6 +34,8 @@ std::string OperationText(AdmissionOperation op) {
       return "UPDATE";
     case AdmissionOperation::kDelete:
       return "DELETE";
+    case AdmissionOperation::kConnect:
+      return "CONNECT";
   }
   return "";
 }
@@ -263,10 +266,13 @@ absl::Status WebhookAdmission::RunMutating(const AdmissionRequest& request, json
 absl::Status WebhookAdmission::Validate(const AdmissionRequest& request, const json::value* obj,
                                         const json::value* old) {
   if (!request.resource || Exempt(*request.resource)) return absl::OkStatus();
-  if (request.operation == AdmissionOperation::kDelete) {
-    // Deletes have no Mutate step; their mutating webhooks are asked here (and may only refuse).
+  if (request.operation == AdmissionOperation::kDelete || request.operation == AdmissionOperation::kConnect) {
+    // Deletes and connects have no Mutate step; their mutating webhooks are asked here and may
+    // only refuse (a patch to a connect's options changes nothing).
+    std::optional<json::value> options;
+    if (obj) options = *obj;
     bool unused = false;
-    if (auto s = RunMutating(request, nullptr, old, &unused); !s.ok()) return s;
+    if (auto s = RunMutating(request, options ? &*options : nullptr, old, &unused); !s.ok()) return s;
   }
   WebhookList hooks = Webhooks(/*mutating=*/false);
   struct Pending {

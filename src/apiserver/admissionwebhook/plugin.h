@@ -11,6 +11,8 @@
 //    validation run again over it. reinvocationPolicy IfNeeded webhooks are called once more when
 //    a later webhook changed the object after them. On DELETE they are called without an object
 //    (their patches do not apply) and may refuse.
+//  * CONNECT (pods/exec, attach, portforward; ApiHandler calls Validate with the options object)
+//    goes to the mutating webhooks, which may only refuse, then to the validating ones.
 //  * Validating webhooks are called in parallel with the final object; the first refusal (in
 //    webhook order) wins.
 //  * A refusal answers with the webhook's status: its code (400 when below 400), reason and

@@ -24,6 +24,7 @@ absl::Status Invalid(const std::string& what) {
 }  // namespace
 
 json::value OperationOptions(std::string_view operation, bool dry_run) {
+  if (operation == "CONNECT") return nullptr;
   std::string kind = operation == "CREATE" ? "CreateOptions" : operation == "UPDATE" ? "UpdateOptions" : "DeleteOptions";
   json::object o{{"kind", kind}, {"apiVersion", "meta.k8s.io/v1"}};
   if (dry_run) o["dryRun"] = json::array{"All"};
@@ -34,10 +35,18 @@ json::value BuildReview(const ReviewRequest& request, std::string_view version) 
   json::object req;
   req["uid"] = request.uid;
   req["kind"] = GroupVersionKind(*request.resource);
+  if (request.operation == "CONNECT" && request.object) {
+    // A connect's object is its options (PodExecOptions ...), and so is its kind.
+    std::string api_version = base::GetString(*request.object, {"apiVersion"});
+    size_t slash = api_version.find('/');
+    req["kind"] = json::object{{"group", slash == std::string::npos ? "" : api_version.substr(0, slash)},
+                               {"version", slash == std::string::npos ? api_version : api_version.substr(slash + 1)},
+                               {"kind", base::GetString(*request.object, {"kind"})}};
+  }
   req["resource"] = GroupVersionResource(*request.resource);
   if (!request.subresource.empty()) req["subResource"] = request.subresource;
   const api::ResourceInfo& asked = request.request_resource ? *request.request_resource : *request.resource;
-  req["requestKind"] = GroupVersionKind(asked);
+  req["requestKind"] = request.operation == "CONNECT" ? req["kind"] : json::value(GroupVersionKind(asked));
   req["requestResource"] = GroupVersionResource(asked);
   if (!request.subresource.empty()) req["requestSubResource"] = request.subresource;
   if (!request.name.empty()) req["name"] = request.name;

@@ -37,7 +37,7 @@ struct ReviewRequest {
   std::string ns;
   std::string operation;  // CREATE, UPDATE, DELETE, CONNECT
   std::optional<ReviewUser> user;
-  const boost::json::value* object = nullptr;      // null for DELETE
+  const boost::json::value* object = nullptr;      // null for DELETE; a CONNECT's options
   const boost::json::value* old_object = nullptr;  // null for CREATE and CONNECT
   bool dry_run = false;
   boost::json::value options;  // CreateOptions/UpdateOptions/DeleteOptions or a CONNECT's options
@@ -47,7 +47,7 @@ struct ReviewRequest {
 boost::json::value BuildReview(const ReviewRequest& request, std::string_view version);
 
 // The options object kube sends for an operation: {"kind":"CreateOptions",
-// "apiVersion":"meta.k8s.io/v1"} (dryRun ["All"] when dry).
+// "apiVersion":"meta.k8s.io/v1"} (dryRun ["All"] when dry); null for CONNECT.
 boost::json::value OperationOptions(std::string_view operation, bool dry_run);
 
 struct ReviewResponse {
