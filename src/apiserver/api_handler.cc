@@ -911,15 +911,19 @@ http::HttpResponse ApiHandler::Delete(const http::HttpRequest& req, const Reques
                             "propagationPolicy"}}));
   }
   bool deleted = false;
+  std::vector<std::string> warnings;  // from admission (webhooks)
+  options.warnings = &warnings;
   auto result = storage_->Delete(r, info.namespace_name, info.name, options, &deleted);
   if (!result.ok()) return http::ErrorResponse(result.status());
   // A pending deletion (finalizers, graceful termination) answers with the object as it now
   // stands; a completed one with a Status, except for kinds that return the deleted object.
   if (deleted && !r.returns_deleted_object) {
-    return http::DeletedStatusResponse(r.group, r.plural, (*result)->name,
-                                       base::GetString((*result)->Parse(), {"metadata", "uid"}));
+    http::HttpResponse resp = http::DeletedStatusResponse(r.group, r.plural, (*result)->name,
+                                                          base::GetString((*result)->Parse(), {"metadata", "uid"}));
+    AddWarnings(resp, warnings);
+    return resp;
   }
-  return ObjectResponse(req, r, *result, 200);
+  return ObjectResponse(req, r, *result, 200, warnings);
 }
 
 http::HttpResponse ApiHandler::DeleteCollection(const http::HttpRequest& req, const RequestInfo& info,

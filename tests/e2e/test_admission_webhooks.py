@@ -423,3 +423,35 @@ def deny_connect(review):
 
 
 ROUTES["/deny-connect"] = deny_connect
+
+
+def warn_delete(review):
+    request = review["request"]
+    return answer(review, warnings=[f"deleting {request['oldObject']['metadata']['name']} by {request['operation']}"])
+
+
+ROUTES["/warn-delete"] = warn_delete
+
+
+def test_delete_goes_to_webhooks_and_python_client_reads_configurations(env):
+    from kubernetes import client
+    s, server, ca = env
+    namespace(s, "wh-delete", {"webhook-test": "delete"})
+    hook = webhook("delete.skiff.test", {"url": server.url("/warn-delete")}, ca, "delete",
+                   rules=[{"operations": ["DELETE"], "apiGroups": [""], "apiVersions": ["v1"],
+                           "resources": ["configmaps"], "scope": "Namespaced"}])
+    apply(s, configuration("ValidatingWebhookConfiguration", "delete", hook))
+    try:
+        s.kubectl("create", "configmap", "-n", "wh-delete", "doomed")
+        res = s.kubectl("delete", "configmap", "-n", "wh-delete", "doomed")
+        assert "Warning: deleting doomed by DELETE" in res.stderr, res.stderr
+        request = server.reviews_for("/warn-delete")[-1]["request"]
+        assert request["object"] is None and request["options"]["kind"] == "DeleteOptions"
+        api = client.AdmissionregistrationV1Api(s.python_client())
+        listed = api.list_validating_webhook_configuration().items
+        [config] = [c for c in listed if c.metadata.name == "delete"]
+        assert config.webhooks[0].name == "delete.skiff.test"
+        assert config.webhooks[0].failure_policy == "Fail" and config.webhooks[0].timeout_seconds == 10
+        assert config.webhooks[0].rules[0].scope == "Namespaced"
+    finally:
+        s.kubectl("delete", "validatingwebhookconfiguration", "delete")
