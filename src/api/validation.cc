@@ -1,6 +1,5 @@
 #include "api/validation.h"
 
-#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstdint>
@@ -9,7 +8,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/errors.h"
-#include "api/go_format.h"
 #include "api/label_selector.h"
 #include "api/name_validation.h"
 #include "api/schema_strings.h"
@@ -77,13 +75,6 @@ std::string FormatNumber(double d) {
 // Go's rendering of a bad value: numbers and bools plainly, strings quoted, the rest as JSON.
 std::string RenderValue(const boost::json::value& v) {
   if (v.is_double()) return FormatNumber(v.get_double());
-  // A list of strings reads as Go's %#v of a []string, as field.Invalid prints it.
-  if (const auto* a = v.if_array(); a && !a->empty() &&
-      std::all_of(a->begin(), a->end(), [](const boost::json::value& e) { return e.is_string(); })) {
-    std::vector<std::string> strings;
-    for (const auto& e : *a) strings.emplace_back(e.get_string());
-    return GoStringSlice(strings);
-  }
   return boost::json::serialize(v);
 }
 
@@ -491,7 +482,8 @@ std::vector<FieldError> ValidateImmutableFields(const TypeSchema& type, const bo
 
 std::string FormatFieldError(const FieldError& error) {
   std::string out = Cat(error.field, ": ", ErrorTypeText(error.type));
-  if (ShowsValue(error.type)) out += Cat(": ", RenderValue(error.bad_value));
+  if (ShowsValue(error.type))
+    out += Cat(": ", error.go_value.empty() ? RenderValue(error.bad_value) : error.go_value);
   if (!error.detail.empty()) out += Cat(": ", error.detail);
   return out;
 }

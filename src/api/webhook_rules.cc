@@ -1,5 +1,7 @@
 #include "api/webhook_rules.h"
 
+#include <algorithm>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -7,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "api/go_format.h"
 #include "api/name_validation.h"
 #include "base/json.h"
 #include "boost/json.hpp"
@@ -17,6 +20,18 @@ namespace {
 
 namespace json = boost::json;
 
+json::value ToJson(const std::vector<std::string>& v) {
+  json::array a;
+  for (const auto& s : v) a.emplace_back(s);
+  return a;
+}
+
+// Go's %#v of a slice of `go_type` strings: []string{"a", "b"}, []admissionregistration.OperationType{...}.
+std::string GoSlice(const std::vector<std::string>& v, const std::string& go_type) {
+  std::string text = GoStringSlice(v);  // []string{...}
+  return absl::StrCat("[]", go_type, text.substr(sizeof("[]string") - 1));
+}
+
 struct Errors {
   std::vector<FieldError> list;
   void Required(std::string field, std::string detail = "") {
@@ -24,6 +39,13 @@ struct Errors {
   }
   void Invalid(std::string field, json::value value, std::string detail) {
     list.push_back({std::string(kFieldValueInvalid), std::move(field), std::move(value), std::move(detail)});
+  }
+  // A slice value, shown as Go prints it.
+  void InvalidSlice(std::string field, const std::vector<std::string>& values, std::string detail,
+                    const std::string& go_type = "string") {
+    FieldError e{std::string(kFieldValueInvalid), std::move(field), ToJson(values), std::move(detail)};
+    e.go_value = GoSlice(values, go_type);
+    list.push_back(std::move(e));
   }
   void NotSupported(std::string field, json::value value, const std::vector<std::string>& supported) {
     std::vector<std::string> quoted;
@@ -41,12 +63,6 @@ std::vector<std::string> Strings(const json::value* v) {
   if (!v || !v->is_array()) return out;
   for (const auto& e : v->get_array()) out.push_back(e.is_string() ? std::string(e.get_string()) : "");
   return out;
-}
-
-json::value ToJson(const std::vector<std::string>& v) {
-  json::array a;
-  for (const auto& s : v) a.emplace_back(s);
-  return a;
 }
 
 bool HasWildcard(const std::vector<std::string>& v) {
@@ -97,16 +113,17 @@ void CheckResources(const std::string& path, const std::vector<std::string>& res
     if (res == "*") sub_with_wildcard_res.insert(sub);
   }
   if (resources.size() > 1 && double_wildcard)
-    e->Invalid(path, ToJson(resources), "if '*/*' is present, must not specify other resources");
+    e->InvalidSlice(path, resources, "if '*/*' is present, must not specify other resources");
   if (single_wildcard && without_sub)
-    e->Invalid(path, ToJson(resources), "if '*' is present, must not specify other resources without subresources");
+    e->InvalidSlice(path, resources, "if '*' is present, must not specify other resources without subresources");
 }
 
 void CheckRule(const std::string& path, const json::value& rule, Errors* e) {
   auto ops = Strings(base::Find(rule, "operations"));
   if (ops.empty()) e->Required(path + ".operations");
   if (ops.size() > 1 && HasWildcard(ops))
-    e->Invalid(path + ".operations", ToJson(ops), "if '*' is present, must not specify other operations");
+    e->InvalidSlice(path + ".operations", ops, "if '*' is present, must not specify other operations",
+                    "admissionregistration.OperationType");
   static const std::vector<std::string> kOperations = {"*", "CONNECT", "CREATE", "DELETE", "UPDATE"};
   for (size_t i = 0; i < ops.size(); ++i) {
     if (std::find(kOperations.begin(), kOperations.end(), ops[i]) == kOperations.end())
@@ -115,11 +132,11 @@ void CheckRule(const std::string& path, const json::value& rule, Errors* e) {
   auto groups = Strings(base::Find(rule, "apiGroups"));
   if (groups.empty()) e->Required(path + ".apiGroups");
   if (groups.size() > 1 && HasWildcard(groups))
-    e->Invalid(path + ".apiGroups", ToJson(groups), "if '*' is present, must not specify other API groups");
+    e->InvalidSlice(path + ".apiGroups", groups, "if '*' is present, must not specify other API groups");
   auto versions = Strings(base::Find(rule, "apiVersions"));
   if (versions.empty()) e->Required(path + ".apiVersions");
   if (versions.size() > 1 && HasWildcard(versions))
-    e->Invalid(path + ".apiVersions", ToJson(versions), "if '*' is present, must not specify other API versions");
+    e->InvalidSlice(path + ".apiVersions", versions, "if '*' is present, must not specify other API versions");
   for (size_t i = 0; i < versions.size(); ++i) {
     if (versions[i].empty()) e->Required(absl::StrCat(path, ".apiVersions[", i, "]"));
   }
@@ -183,7 +200,7 @@ void CheckReviewVersions(const std::string& path, const json::value& hook, bool 
     for (const auto& msg : IsDns1035Label(versions[i])) e->Invalid(at, json::value(versions[i]), msg);
     accepted = accepted || versions[i] == "v1" || versions[i] == "v1beta1";
   }
-  if (require_recognized && !accepted) e->Invalid(path, ToJson(versions), "must include at least one of v1, v1beta1");
+  if (require_recognized && !accepted) e->InvalidSlice(path, versions, "must include at least one of v1, v1beta1");
 }
 
 struct Options {

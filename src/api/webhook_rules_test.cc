@@ -114,7 +114,7 @@ TEST(WebhookRulesTest, Rules) {
   EXPECT_THAT(
       Errors(rules(R"({"operations":["*","PATCH"],"apiGroups":["*","apps"],"apiVersions":["v1"],
                        "resources":["*/*","pods"],"scope":"Everywhere"})")),
-      ElementsAre("webhooks[0].rules[0].operations: Invalid value: []string{\"*\", \"PATCH\"}: if '*' is present, must "
+      ElementsAre("webhooks[0].rules[0].operations: Invalid value: []admissionregistration.OperationType{\"*\", \"PATCH\"}: if '*' is present, must "
                   "not specify other operations",
                   "webhooks[0].rules[0].operations[1]: Unsupported value: \"PATCH\": supported values: \"*\", "
                   "\"CONNECT\", \"CREATE\", \"DELETE\", \"UPDATE\"",

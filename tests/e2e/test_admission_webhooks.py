@@ -1,11 +1,12 @@
 """Dynamic admission webhooks end to end: Mutating- and ValidatingWebhookConfigurations on a real
-`skiff server`, driven by the real kubectl, calling a small HTTPS webhook server that this module
-runs on 127.0.0.1 with a certificate from a CA it creates. Webhooks are registered by URL and
-through a Service whose only endpoint (a manually written EndpointSlice) is that server. Covered:
-a validating webhook refusing labelled pods with kube's message, a mutating webhook adding a label
-by JSONPatch, warnings in kubectl's output, failurePolicy Ignore vs Fail for a webhook that is
-down or too slow, namespaceSelector and objectSelector, dry-run requests, `kubectl get` of the
-configurations and kube's validation messages for a bad one."""
+`skiff server`, driven by the real kubectl and the Python client, calling a small HTTPS webhook
+server that this module runs on 127.0.0.1 with a certificate from a CA it creates. Webhooks are
+registered by URL and through a Service whose only endpoint (a manually written EndpointSlice) is
+that server. Covered: a validating webhook refusing labelled pods with kube's message, a mutating
+webhook adding a label by JSONPatch, warnings in kubectl's output (creates and deletes), audit
+annotations in the audit log, failurePolicy Ignore vs Fail for a webhook that is down, too slow or
+behind a Service without endpoints, namespaceSelector and objectSelector, dry-run requests, CONNECT
+(kubectl exec), `kubectl get` of the configurations and kube's validation messages for a bad one."""
 import base64
 import json
 import os
