@@ -3,8 +3,8 @@
 // It verifies the server against a caller-given CA bundle (or the system trust store), checks the
 // certificate names `server_name` (a DNS name such as "<svc>.<ns>.svc", or an IP address) and
 // sends it as SNI, may dial another address than the URL names (a Service's resolved endpoint),
-// may present a client certificate, bounds the whole exchange by one timeout and the response
-// body by a size. Beast and Asio stay inside https_client.cc.
+// may present a client certificate, bounds the exchange by one timeout (a DNS lookup of a URL's
+// host name excepted: it is synchronous) and the response body by a size. Beast and Asio stay inside https_client.cc.
 //
 // Thread-safety: HttpsCall may run concurrently from any number of threads; each call owns its
 // own I/O context and connection and blocks its caller until done.
