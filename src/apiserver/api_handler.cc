@@ -21,6 +21,8 @@
 #include "api/strategic_merge_patch.h"
 #include "api/table.h"
 #include "api/unknown_fields.h"
+#include "apiserver/aggregated_discovery.h"
+#include "apiserver/aggregator.h"
 #include "apiserver/audit/auditor.h"
 #include "apiserver/audit_attributes.h"
 #include "apiserver/discovery.h"
@@ -340,6 +342,10 @@ http::HttpResponse ApiHandler::Route(http::HttpRequest& req, audit::RequestAudit
   absl::Status decision = AuthorizeRequest(*authorizer_, *user, info, &reason);
   audit.SetAuthorization(decision.ok(), reason);
   if (!decision.ok()) return http::ErrorResponse(decision);
+  // Aggregated APIs: the extension server answers (discovery of its group version included).
+  if (aggregator_) {
+    if (auto proxied = aggregator_->Proxy(req, *user)) return *std::move(proxied);
+  }
   if (!info.is_resource) return HandleNonResource(req);
   if (metrics_api_ && MetricsApi::Handles(info)) return metrics_api_->Handle(req, info);
   const api::ResourceInfo* r = api::FindResource(info.group, info.version, info.resource);
@@ -400,10 +406,13 @@ http::HttpResponse ApiHandler::HandleNonResource(const http::HttpRequest& req) {
     return JsonResponse(200, LegacyApiVersions(server_address_));
   }
   if (path == "/apis" || path == "/apis/") {
+    std::vector<AggregatedGroupVersion> aggregated;
+    if (aggregator_) aggregated = aggregator_->AggregatedGroupVersions();
     if (WantsAggregatedDiscovery(req.Header("accept"))) {
-      return JsonResponse(200, AggregatedDiscovery(false), kAggregatedDiscoveryContentType);
+      return JsonResponse(200, MergeAggregatedDiscovery(AggregatedDiscovery(false), aggregated),
+                          kAggregatedDiscoveryContentType);
     }
-    return JsonResponse(200, LegacyApiGroupList());
+    return JsonResponse(200, MergeApiGroupList(LegacyApiGroupList(), aggregated));
   }
   if (path == "/openapi/v2") {
     // Protobuf only: kubectl reads it solely to validate `kind: List` items client-side.
@@ -441,6 +450,10 @@ http::HttpResponse ApiHandler::HandleNonResource(const http::HttpRequest& req) {
     if (auto doc = LegacyResourceList(parts[1], parts[2])) return JsonResponse(200, *doc);
   }
   if (parts.size() == 2 && parts[0] == "apis") {
+    if (aggregator_) {
+      if (auto doc = AggregatedApiGroup(parts[1], aggregator_->AggregatedGroupVersions()))
+        return JsonResponse(200, *doc);
+    }
     if (auto doc = LegacyApiGroup(parts[1])) return JsonResponse(200, *doc);
   }
   return http::ErrorResponse(

@@ -26,6 +26,7 @@
 
 namespace skiff::apiserver {
 
+class Aggregator;
 class ServiceAccountTokens;
 namespace audit {
 class Auditor;
@@ -49,6 +50,9 @@ class ApiHandler {
   void SetPodStreams(PodStreams* pod_streams) { pod_streams_ = pod_streams; }
   // Serves metrics.k8s.io (null: that group is not found). Borrowed; set before serving.
   void SetMetricsApi(MetricsApi* metrics_api) { metrics_api_ = metrics_api; }
+  // Proxies requests for aggregated APIs (APIServices with a Service) and adds their groups to
+  // /apis (null: none). Borrowed; set before serving.
+  void SetAggregator(Aggregator* aggregator) { aggregator_ = aggregator; }
   // Serves serviceaccounts/token and the OIDC discovery documents (null: those answer 404).
   // Borrowed; set before serving.
   void SetServiceAccountTokens(const ServiceAccountTokens* tokens) { service_account_tokens_ = tokens; }
@@ -112,6 +116,7 @@ class ApiHandler {
   std::atomic<bool> ready_{false};
   PodStreams* pod_streams_ = nullptr;
   MetricsApi* metrics_api_ = nullptr;
+  Aggregator* aggregator_ = nullptr;
   const ServiceAccountTokens* service_account_tokens_ = nullptr;
   AdmissionPlugin* token_request_admission_ = nullptr;
   AdmissionPlugin* connect_admission_ = nullptr;

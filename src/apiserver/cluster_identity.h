@@ -1,6 +1,6 @@
 // ClusterIdentity: how several `skiff server` processes on one store share one cluster identity,
 // the way k3s shares its bootstrap data: the files that make a cluster (the CA certificate and key,
-// the ServiceAccount signing key, the admin and node tokens) are kept in the store itself, under
+// the ServiceAccount signing key, the admin and node tokens, the front-proxy CA) are kept in the store itself, under
 // /bootstrap/<scope>/<hash of the token> (scope: the --etcd-prefix, so clusters sharing one etcd
 // under different prefixes keep apart), encrypted with AES-256-GCM under a key derived from the servers'
 // shared token (PBKDF2-HMAC-SHA256, random salt). The first server given --token publishes its

@@ -8,7 +8,10 @@
 #include "api/resources.h"
 #include "api/schema.h"
 #include "apiserver/admissionwebhook/plugin.h"
+#include "apiserver/aggregator.h"
+#include "apiserver/aggregator_bootstrap.h"
 #include "apiserver/api_handler.h"
+#include "apiserver/apiservice_availability.h"
 #include "apiserver/audit/auditor.h"
 #include "apiserver/auth.h"
 #include "apiserver/cluster_identity.h"
@@ -41,6 +44,7 @@
 #include "apiserver/store_migration.h"
 #include "apiserver/watch_cache.h"
 #include "apiserver/webhook_sources.h"
+#include "base/file.h"
 #include "base/ipv4.h"
 #include "base/net_address.h"
 #include "boost/json.hpp"
@@ -150,6 +154,8 @@ struct Server::Parts {
   Metrics metrics;
   std::unique_ptr<PodStreams> pod_streams;
   std::unique_ptr<MetricsApi> metrics_api;
+  std::unique_ptr<Aggregator> aggregator;
+  std::unique_ptr<ApiServiceAvailability> apiservice_availability;
   std::shared_ptr<audit::Auditor> auditor;
   std::unique_ptr<ApiHandler> handler;
   std::unique_ptr<http::HttpServer> http_server;
@@ -314,6 +320,7 @@ absl::Status Server::Start() {
       parts_->storage.get(), MetricsApiOptions{.client_cert_file = creds->paths.kubelet_client_cert,
                                                .client_key_file = creds->paths.kubelet_client_key});
   parts_->handler->SetMetricsApi(parts_->metrics_api.get());
+  if (auto s = StartAggregation(); !s.ok()) return s;
   ApiHandler* handler = parts_->handler.get();
   parts_->http_server = std::make_unique<http::HttpServer>(
       http_options, [handler](http::HttpRequest& req) { return handler->Handle(req); },
@@ -346,6 +353,28 @@ absl::Status Server::Start() {
   advertise_address_ = services.advertise_ip;
   if (auto s = EnsureDefaultServices(parts_->storage.get(), services); !s.ok()) return s;
   handler->SetReady(true);
+  return absl::OkStatus();
+}
+
+absl::Status Server::StartAggregation() {
+  const http::PkiPaths& pki = parts_->credentials.paths;
+  auto client_ca = base::ReadFile(pki.ca_cert);
+  if (!client_ca.ok()) return client_ca.status();
+  auto front_proxy_ca = base::ReadFile(pki.front_proxy_ca_cert);
+  if (!front_proxy_ca.ok()) return front_proxy_ca.status();
+  if (auto s = PublishExtensionAuthentication(parts_->storage.get(), {*client_ca, *front_proxy_ca}); !s.ok())
+    return s;
+  if (auto s = EnsureLocalApiServices(parts_->storage.get()); !s.ok()) return s;
+  parts_->aggregator = std::make_unique<Aggregator>(
+      parts_->storage.get(), AggregatorOptions{.front_proxy_client_cert = pki.front_proxy_client_cert,
+                                               .front_proxy_client_key = pki.front_proxy_client_key});
+  parts_->apiservice_availability = std::make_unique<ApiServiceAvailability>(
+      parts_->storage.get(), parts_->aggregator.get(), &base::RealClock());
+  ApiServiceAvailability* availability = parts_->apiservice_availability.get();
+  parts_->aggregator->SetChangeCallback([availability] { availability->Wake(); });
+  if (auto s = parts_->aggregator->Start(); !s.ok()) return s;
+  parts_->handler->SetAggregator(parts_->aggregator.get());
+  availability->Start();
   return absl::OkStatus();
 }
 
@@ -392,6 +421,8 @@ void Server::Stop() {
   parts_->auditor.reset();  // writes what is queued (streams still running keep it alive)
   parts_->pod_streams.reset();
   parts_->metrics_api.reset();
+  parts_->apiservice_availability.reset();
+  parts_->aggregator.reset();
   parts_->service_account_tokens.reset();
   parts_->storage.reset();
   parts_->webhook_admission.reset();

@@ -85,6 +85,8 @@ class Server {
 
  private:
   absl::Status SetUpAuthorization();
+  // The aggregation layer: front-proxy ConfigMap, Local APIServices, proxy and availability checks.
+  absl::Status StartAggregation();
   struct Parts;
   ServerOptions options_;
   std::string advertise_address_;

@@ -164,8 +164,9 @@ class Exchange : public std::enable_shared_from_this<Exchange<Stream>>, public T
     if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
       WriteRequest();
     } else {
-      if (!IsIpAddress(endpoint_.host))
-        SSL_set_tlsext_host_name(stream_.native_handle(), endpoint_.host.c_str());
+      const std::string& name = endpoint_.server_name.empty() ? endpoint_.host : endpoint_.server_name;
+      if (!IsIpAddress(name)) SSL_set_tlsext_host_name(stream_.native_handle(), name.c_str());
+      if (!endpoint_.server_name.empty()) SSL_set1_host(stream_.native_handle(), endpoint_.server_name.c_str());
       stream_.async_handshake(ssl::stream_base::client,
                               [self = this->shared_from_this()](beast::error_code ec) {
                                 if (ec)
@@ -326,8 +327,12 @@ absl::StatusOr<std::shared_ptr<ssl::context>> ClientContext(const UpstreamEndpoi
       ctx->use_certificate_chain_file(e.client_cert_file);
       ctx->use_private_key_file(e.client_key_file, ssl::context::pem);
     }
-    if (!e.ca_file.empty()) {
-      ctx->load_verify_file(e.ca_file);
+    if (!e.ca_file.empty() || !e.ca_pem.empty()) {
+      if (!e.ca_file.empty()) ctx->load_verify_file(e.ca_file);
+      if (!e.ca_pem.empty()) ctx->add_certificate_authority(net::buffer(e.ca_pem));
+      ctx->set_verify_mode(ssl::verify_peer);
+    } else if (e.system_roots) {
+      ctx->set_default_verify_paths();
       ctx->set_verify_mode(ssl::verify_peer);
     } else {
       ctx->set_verify_mode(ssl::verify_none);
@@ -338,7 +343,7 @@ absl::StatusOr<std::shared_ptr<ssl::context>> ClientContext(const UpstreamEndpoi
     return ctx;
   } catch (const std::exception& ex) {
     return absl::InvalidArgumentError(
-        absl::StrCat("loading the client certificate for ", e.host, ": ", ex.what()));
+        absl::StrCat("loading the TLS credentials for ", e.host, ": ", ex.what()));
   }
 }
 

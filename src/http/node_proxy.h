@@ -4,7 +4,8 @@
 //     and the upstream connection byte for byte (exec/attach/port-forward over SPDY or WebSocket);
 //   - anything else: the same status, content type and headers; a short body with a length is
 //     returned whole, any other body (chunked, until-EOF: `kubectl logs -f`) is streamed as it comes.
-// Used by the API server for pods/log|exec|attach|portforward, and by the agent towards containerd.
+// Used by the API server for pods/log|exec|attach|portforward and for aggregated APIs (APIServices),
+// and by the agent towards containerd.
 //
 // Thread-safety: Forward may be called concurrently from any thread; it blocks the caller until
 // the upstream's response head has arrived (or `timeout`), the relaying afterwards runs on the
@@ -34,9 +35,16 @@ struct UpstreamEndpoint {
   // Client identity presented to a TLS upstream (PEM files); empty = none.
   std::string client_cert_file;
   std::string client_key_file;
-  // CA that must have signed the upstream's certificate; empty = not verified (kubelet serving
-  // certificates are self-signed, and Kubernetes does not verify them by default either).
+  // CA that must have signed the upstream's certificate, as a file or as PEM text; both empty =
+  // not verified (kubelet serving certificates are self-signed, and Kubernetes does not verify
+  // them by default either) unless `system_roots` is set.
   std::string ca_file;
+  std::string ca_pem;
+  bool system_roots = false;  // verify against the system's trusted CAs (when no CA is given)
+  // The name the upstream's certificate must carry (and the TLS server name sent); empty = the
+  // host when it is a DNS name, and no name check. Aggregated API servers are named
+  // <service>.<namespace>.svc while they are dialled at an endpoint's IP address.
+  std::string server_name;
 };
 
 struct UpstreamRequest {

@@ -346,19 +346,20 @@ absl::StatusOr<SubjectAltNames> ServingSans(const PkiOptions& options) {
   return sans;
 }
 
-absl::StatusOr<KeyPair> EnsureCa(const PkiPaths& paths, absl::Time now, bool* regenerated) {
+absl::StatusOr<KeyPair> EnsureCa(const std::string& common_name, const std::string& cert_path,
+                                 const std::string& key_path, absl::Time now, bool* regenerated) {
   *regenerated = false;
-  absl::StatusOr<KeyPair> ca = LoadKeyPair(paths.ca_cert, paths.ca_key);
+  absl::StatusOr<KeyPair> ca = LoadKeyPair(cert_path, key_path);
   if (ca.ok() && !ExpiresBefore(ca->cert.get(), now)) return ca;
   if (ca.ok()) {
-    spdlog::warn("CA certificate {} has expired; generating a new CA", paths.ca_cert);
+    spdlog::warn("CA certificate {} has expired; generating a new CA", cert_path);
   } else if (!absl::IsNotFound(ca.status())) {
-    spdlog::warn("CA in {} is unusable ({}); generating a new CA", paths.pki_dir, ca.status().ToString());
+    spdlog::warn("CA {} is unusable ({}); generating a new CA", cert_path, ca.status().ToString());
   }
-  CertSpec spec{.common_name = "skiff-ca", .is_ca = true, .validity = kCaValidity};
+  CertSpec spec{.common_name = common_name, .is_ca = true, .validity = kCaValidity};
   ca = NewKeyPair(spec, nullptr, now);
   if (!ca.ok()) return ca.status();
-  if (absl::Status st = SaveKeyPair(*ca, paths.ca_cert, paths.ca_key); !st.ok()) return st;
+  if (absl::Status st = SaveKeyPair(*ca, cert_path, key_path); !st.ok()) return st;
   *regenerated = true;
   return ca;
 }
@@ -418,6 +419,10 @@ PkiPaths PkiPathsFor(const std::string& data_dir) {
   p.admin_key = p.pki_dir + "/admin.key";
   p.kubelet_client_cert = p.pki_dir + "/kubelet-client.crt";
   p.kubelet_client_key = p.pki_dir + "/kubelet-client.key";
+  p.front_proxy_ca_cert = p.pki_dir + "/front-proxy-ca.crt";
+  p.front_proxy_ca_key = p.pki_dir + "/front-proxy-ca.key";
+  p.front_proxy_client_cert = p.pki_dir + "/front-proxy-client.crt";
+  p.front_proxy_client_key = p.pki_dir + "/front-proxy-client.key";
   p.admin_token = data_dir + "/admin.token";
   p.node_token = data_dir + "/node.token";
   p.admin_kubeconfig = data_dir + "/admin.kubeconfig";
@@ -436,7 +441,7 @@ absl::StatusOr<PkiPaths> EnsurePki(const std::string& data_dir, const PkiOptions
   if (!sans.ok()) return sans.status();
 
   bool new_ca = false;
-  absl::StatusOr<KeyPair> ca = EnsureCa(paths, now, &new_ca);
+  absl::StatusOr<KeyPair> ca = EnsureCa("skiff-ca", paths.ca_cert, paths.ca_key, now, &new_ca);
   if (!ca.ok()) return ca.status();
 
   CertSpec server{.common_name = "skiff-apiserver",
@@ -459,6 +464,18 @@ absl::StatusOr<PkiPaths> EnsurePki(const std::string& data_dir, const PkiOptions
                           .validity = kLeafValidity};
   if (absl::Status st =
           EnsureLeaf(kubelet_client, *ca, paths.kubelet_client_cert, paths.kubelet_client_key, new_ca, now);
+      !st.ok()) {
+    return st;
+  }
+  bool new_front_proxy_ca = false;
+  absl::StatusOr<KeyPair> front_proxy_ca = EnsureCa("skiff-front-proxy-ca", paths.front_proxy_ca_cert,
+                                                    paths.front_proxy_ca_key, now, &new_front_proxy_ca);
+  if (!front_proxy_ca.ok()) return front_proxy_ca.status();
+  CertSpec front_proxy_client{.common_name = kFrontProxyClientCommonName,
+                              .ext_key_usage = "clientAuth",
+                              .validity = kLeafValidity};
+  if (absl::Status st = EnsureLeaf(front_proxy_client, *front_proxy_ca, paths.front_proxy_client_cert,
+                                   paths.front_proxy_client_key, new_front_proxy_ca, now);
       !st.ok()) {
     return st;
   }

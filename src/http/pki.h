@@ -28,6 +28,8 @@ namespace skiff::http {
 
 // The common name of the API server's kubelet-client certificate; agents accept only it.
 inline constexpr char kKubeletClientCommonName[] = "kube-apiserver-kubelet-client";
+// The common name of the front-proxy client certificate (requestheader-allowed-names).
+inline constexpr char kFrontProxyClientCommonName[] = "front-proxy-client";
 
 // Where every credential of a server data directory lives. All paths are absolute or relative as
 // `data_dir` was given.
@@ -44,6 +46,14 @@ struct PkiPaths {
   // O system:masters), used for logs/exec/attach/port-forward.
   std::string kubelet_client_cert;  // pki/kubelet-client.crt
   std::string kubelet_client_key;   // pki/kubelet-client.key (0600)
+  // The aggregation layer's front proxy (kube-apiserver's --requestheader-client-ca-file and
+  // --proxy-client-cert-file): a CA of its own, trusted by extension API servers only for the
+  // X-Remote-User/Group headers, and the client certificate (CN front-proxy-client) the API
+  // server presents to them.
+  std::string front_proxy_ca_cert;      // pki/front-proxy-ca.crt
+  std::string front_proxy_ca_key;       // pki/front-proxy-ca.key (0600)
+  std::string front_proxy_client_cert;  // pki/front-proxy-client.crt
+  std::string front_proxy_client_key;   // pki/front-proxy-client.key (0600)
   std::string admin_token;          // admin.token (not created by EnsurePki; see EnsureToken)
   std::string node_token;           // node.token (join token for agents)
   std::string admin_kubeconfig;     // admin.kubeconfig (see WriteKubeconfig)
@@ -64,7 +74,8 @@ struct PkiOptions {
 };
 
 // Creates or reuses the CA, serving and admin certificates under data_dir/pki (creating data_dir
-// itself if needed). A missing or unreadable CA is regenerated, which re-issues every leaf.
+// itself if needed), and the front-proxy CA and client certificate. A missing or unreadable CA is
+// regenerated, which re-issues every leaf it signed.
 absl::StatusOr<PkiPaths> EnsurePki(const std::string& data_dir, const PkiOptions& options);
 absl::StatusOr<PkiPaths> EnsurePki(const std::string& data_dir, const std::vector<std::string>& extra_sans);
 

@@ -191,6 +191,27 @@ TEST_F(PkiTest, AdminCertificateIsClientCertForSystemMasters) {
   EXPECT_THAT(who->groups, ElementsAre("system:masters"));
 }
 
+TEST_F(PkiTest, FrontProxyClientIsSignedByItsOwnCaOnly) {
+  PkiPaths p = Ensure();
+  EXPECT_EQ(p.front_proxy_ca_cert, dir_ + "/pki/front-proxy-ca.crt");
+  for (const std::string& f : {p.front_proxy_ca_key, p.front_proxy_client_key}) EXPECT_EQ(ModeOf(f), 0600u) << f;
+  X509Ptr ca = Load(p.ca_cert);
+  X509Ptr front_proxy_ca = Load(p.front_proxy_ca_cert);
+  X509Ptr client = Load(p.front_proxy_client_cert);
+  ASSERT_TRUE(ca && front_proxy_ca && client);
+  EXPECT_EQ(X509_check_ca(front_proxy_ca.get()), 1);
+  EXPECT_TRUE(Verifies(client.get(), front_proxy_ca.get(), X509_PURPOSE_SSL_CLIENT, clock_.Now()));
+  // The cluster CA must not vouch for it: it would authenticate to skiff itself otherwise.
+  EXPECT_FALSE(Verifies(client.get(), ca.get(), X509_PURPOSE_SSL_CLIENT, clock_.Now()));
+  absl::StatusOr<UserInfo> who = UserFromCertificate(client.get());
+  ASSERT_TRUE(who.ok()) << who.status();
+  EXPECT_EQ(who->name, "front-proxy-client");
+  EXPECT_THAT(who->groups, IsEmpty());
+  std::string fingerprint = Fingerprint(p.front_proxy_client_cert);
+  Ensure();
+  EXPECT_EQ(Fingerprint(p.front_proxy_client_cert), fingerprint);
+}
+
 TEST_F(PkiTest, UserFromCertificateRejectsMissingIdentity) {
   EXPECT_EQ(UserFromCertificate(nullptr).status().code(), absl::StatusCode::kUnauthenticated);
   X509Ptr bare(X509_new());

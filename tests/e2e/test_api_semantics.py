@@ -14,7 +14,7 @@ import yaml
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from conftest import api_request, https_connection
+from conftest import api_request, https_connection, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -481,13 +481,18 @@ def test_apiservices_with_kubectl(s):
     assert "namespace" not in got["metadata"]
     remote_got = s.kubectl_json("get", "apiservice", "v1beta1.remote.example.com")
     assert remote_got["spec"]["service"] == {"namespace": "kube-system", "name": "ext", "port": 443}
-    assert remote_got["status"] == {}
+    # The availability controller finds no such Service (test_aggregation.py covers the rest).
+    cond = wait_for(lambda: s.kubectl_json("get", "apiservice", "v1beta1.remote.example.com")
+                    .get("status", {}).get("conditions"), what="the remote APIService's conditions")
+    assert [(c["type"], c["status"], c["reason"], c["message"]) for c in cond] == [
+        ("Available", "False", "ServiceNotFound", 'service/ext in "kube-system" is not present')]
 
     lines = s.kubectl("get", "apiservices").stdout.splitlines()
     assert lines[0].split() == ["NAME", "SERVICE", "AVAILABLE", "AGE"]
     rows = {line.split()[0]: line.split()[1:3] for line in lines[1:]}
     assert rows["v1alpha1.local.example.com"] == ["Local", "True"]
-    assert rows["v1beta1.remote.example.com"] == ["kube-system/ext", "Unknown"]
+    assert rows["v1beta1.remote.example.com"] == ["kube-system/ext", "False"]
+    assert rows["v1.apps"] == ["Local", "True"]  # registered by the server itself
 
     res = s.kubectl("api-resources", "--api-group=apiregistration.k8s.io", "--no-headers").stdout.split()
     assert res == ["apiservices", "apiregistration.k8s.io/v1", "false", "APIService"]
@@ -507,7 +512,10 @@ def test_apiservices_with_kubectl(s):
     res = s.kubectl("delete", "apiservice", "v1alpha1.local.example.com", "v1beta1.remote.example.com")
     assert res.stdout.splitlines() == ['apiservice.apiregistration.k8s.io "v1alpha1.local.example.com" deleted',
                                        'apiservice.apiregistration.k8s.io "v1beta1.remote.example.com" deleted']
-    assert s.kubectl("get", "apiservices", "-o", "name").stdout.strip() == ""
+    left = s.kubectl("get", "apiservices", "-o", "name").stdout.split()
+    assert "apiservice.apiregistration.k8s.io/v1alpha1.local.example.com" not in left
+    assert "apiservice.apiregistration.k8s.io/v1beta1.remote.example.com" not in left
+    assert "apiservice.apiregistration.k8s.io/v1.apps" in left
 
 
 def test_apiservices_with_the_python_client(s, api):
