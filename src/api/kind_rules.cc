@@ -8,6 +8,7 @@
 #include "api/name_validation.h"
 #include "api/object_meta.h"
 #include "api/service_rules.h"
+#include "api/webhook_rules.h"
 #include "base/json.h"
 #include "base/strings.h"
 #include "boost/json.hpp"
@@ -186,6 +187,11 @@ std::vector<FieldError> ValidateKindRules(std::string_view group, std::string_vi
     }
   }
   if (group == "apiregistration.k8s.io" && kind == "APIService") CheckAPIService(obj, &errors);
+  if (group == "admissionregistration.k8s.io" &&
+      (kind == "MutatingWebhookConfiguration" || kind == "ValidatingWebhookConfiguration")) {
+    for (auto& e : ValidateWebhookConfiguration(obj, old_obj, kind == "MutatingWebhookConfiguration"))
+      errors.push_back(std::move(e));
+  }
   if (group.empty() && kind == "Service") {
     for (auto& e : ValidateServiceRules(obj)) errors.push_back(std::move(e));
   }

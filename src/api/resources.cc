@@ -93,6 +93,13 @@ std::vector<ResourceInfo> Build() {
     svc.returns_deleted_object = true;
   }
 
+  b.group = "admissionregistration.k8s.io";
+  b.version = "v1";
+  b.Add("MutatingWebhookConfiguration", "mutatingwebhookconfigurations", "mutatingwebhookconfiguration", false, {},
+        {"api-extensions"});
+  b.Add("ValidatingWebhookConfiguration", "validatingwebhookconfigurations", "validatingwebhookconfiguration", false,
+        {}, {"api-extensions"});
+
   b.group = "apiregistration.k8s.io";
   b.version = "v1";
   b.WithStatus(b.Add("APIService", "apiservices", "apiservice", false, {}, {"api-extensions"}));

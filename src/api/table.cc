@@ -66,6 +66,10 @@ Printer PrinterFor(const ResourceInfo& r) {
   if (g == "rbac.authorization.k8s.io" && k == "RoleBinding") return RoleBindingPrinter(false);
   if (g == "rbac.authorization.k8s.io" && k == "ClusterRoleBinding") return RoleBindingPrinter(true);
   if (g == "apiregistration.k8s.io" && k == "APIService") return APIServicePrinter();
+  if (g == "admissionregistration.k8s.io" &&
+      (k == "MutatingWebhookConfiguration" || k == "ValidatingWebhookConfiguration")) {
+    return WebhookConfigurationPrinter();
+  }
   return DefaultPrinter();
 }
 

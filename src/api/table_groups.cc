@@ -1,4 +1,5 @@
-// Table printers for the smaller API groups: apiregistration (APIService), certificates
+// Table printers for the smaller API groups: admissionregistration (webhook configurations),
+// apiregistration (APIService), certificates
 // (CertificateSigningRequest), coordination (Lease),
 // discovery (EndpointSlice), policy (PodDisruptionBudget), scheduling (PriorityClass), storage
 // (StorageClass) and rbac (RoleBinding, ClusterRoleBinding).
@@ -154,6 +155,14 @@ Printer PodDisruptionBudgetPrinter() {
                            IntOrStringText(o, {"spec", "maxUnavailable"}, "N/A"),
                            GetInt(o, {"status", "disruptionsAllowed"}), Age(o, now)};
       }};
+}
+
+Printer WebhookConfigurationPrinter() {
+  return {{NameColumn(), {"Webhooks", "integer", 0, "Number of webhooks in the configuration."}, AgeColumn()},
+          [](const json::value& o, absl::Time now) {
+            const auto* hooks = Array(o, {"webhooks"});
+            return json::array{Name(o), static_cast<int64_t>(hooks ? hooks->size() : 0), Age(o, now)};
+          }};
 }
 
 Printer PriorityClassPrinter() {

@@ -74,6 +74,7 @@ Printer PriorityClassPrinter();
 Printer StorageClassPrinter();
 Printer RoleBindingPrinter(bool cluster);
 Printer APIServicePrinter();
+Printer WebhookConfigurationPrinter();  // Mutating- and ValidatingWebhookConfiguration
 
 // ---- shared column definitions ----
 Column NameColumn();

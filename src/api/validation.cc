@@ -482,7 +482,8 @@ std::vector<FieldError> ValidateImmutableFields(const TypeSchema& type, const bo
 
 std::string FormatFieldError(const FieldError& error) {
   std::string out = Cat(error.field, ": ", ErrorTypeText(error.type));
-  if (ShowsValue(error.type)) out += Cat(": ", RenderValue(error.bad_value));
+  if (ShowsValue(error.type))
+    out += Cat(": ", error.go_value.empty() ? RenderValue(error.bad_value) : error.go_value);
   if (!error.detail.empty()) out += Cat(": ", error.detail);
   return out;
 }

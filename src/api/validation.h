@@ -44,6 +44,9 @@ struct FieldError {
   // For FieldValueTypeInvalid: Go's view of the mismatch, for DecodeErrorMessage().
   std::string go_struct;  // struct holding the field, e.g. "DeploymentSpec"
   std::string go_type;    // expected Go type, e.g. "int32", "v1.PodSpec", "[]v1.Container"
+  // When set, the value as Go's %v prints it, shown instead of bad_value (typed slices such as
+  // `[]admissionregistration.OperationType{"*", "PATCH"}`).
+  std::string go_value;
 };
 
 // Validates `obj` against `type`. If the type is a served kind (type.kinds non-empty), the root

@@ -10,6 +10,8 @@ absl::string_view OperationName(AdmissionOperation op) {
       return "UPDATE";
     case AdmissionOperation::kDelete:
       return "DELETE";
+    case AdmissionOperation::kConnect:
+      return "CONNECT";
   }
   return "";
 }

@@ -36,9 +36,12 @@ struct User;  // apiserver/auth.h
 // e.g. pod-security.kubernetes.io/audit-violations.
 using AuditAnnotations = std::map<std::string, std::string>;
 
-enum class AdmissionOperation { kCreate, kUpdate, kDelete };
+// kConnect (pods/exec, attach, portforward) never goes through ResourceStorage's chain: the
+// ApiHandler asks its connect admission (the admission webhooks) directly, with the request's
+// options object (PodExecOptions ...) as `obj`.
+enum class AdmissionOperation { kCreate, kUpdate, kDelete, kConnect };
 
-// "CREATE", "UPDATE", "DELETE" (the spelling of admission.k8s.io and of messages).
+// "CREATE", "UPDATE", "DELETE", "CONNECT" (the spelling of admission.k8s.io and of messages).
 absl::string_view OperationName(AdmissionOperation op);
 
 // What a plug-in set aside for one write. Commit(revision) is called once the write is stored at

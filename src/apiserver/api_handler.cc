@@ -477,6 +477,9 @@ http::HttpResponse ApiHandler::HandleResource(http::HttpRequest& req, const Requ
     if (r.plural == "pods" && r.group.empty() && PodStreams::Handles(sub)) {
       if (!pod_streams_)
         return http::ErrorResponse(api::ToStatus({503, "ServiceUnavailable", "pod streams are not served"}));
+      if (sub != "log") {
+        if (auto s = AdmitConnect(req, info, r, user); !s.ok()) return http::ErrorResponse(s);
+      }
       return pod_streams_->Handle(req, info);
     }
     if (sub == "token" && info.verb == "create" && service_account_tokens_) {
@@ -921,15 +924,19 @@ http::HttpResponse ApiHandler::Delete(const http::HttpRequest& req, const Reques
                             "propagationPolicy"}}));
   }
   bool deleted = false;
+  std::vector<std::string> warnings;  // from admission (webhooks)
+  options.warnings = &warnings;
   auto result = storage_->Delete(r, info.namespace_name, info.name, options, &deleted);
   if (!result.ok()) return http::ErrorResponse(result.status());
   // A pending deletion (finalizers, graceful termination) answers with the object as it now
   // stands; a completed one with a Status, except for kinds that return the deleted object.
   if (deleted && !r.returns_deleted_object) {
-    return http::DeletedStatusResponse(r.group, r.plural, (*result)->name,
-                                       base::GetString((*result)->Parse(), {"metadata", "uid"}));
+    http::HttpResponse resp = http::DeletedStatusResponse(r.group, r.plural, (*result)->name,
+                                                          base::GetString((*result)->Parse(), {"metadata", "uid"}));
+    AddWarnings(resp, warnings);
+    return resp;
   }
-  return ObjectResponse(req, r, *result, 200);
+  return ObjectResponse(req, r, *result, 200, warnings);
 }
 
 http::HttpResponse ApiHandler::DeleteCollection(const http::HttpRequest& req, const RequestInfo& info,
@@ -1020,6 +1027,42 @@ absl::Status ApiHandler::AdmitTokenRequest(const http::HttpRequest& req, const R
                            .name = info.name,
                            .user = &user};
   return token_request_admission_->Validate(request, &*body, nullptr);
+}
+
+absl::Status ApiHandler::AdmitConnect(const http::HttpRequest& req, const RequestInfo& info,
+                                      const api::ResourceInfo& r, const User& user) const {
+  if (!connect_admission_) return absl::OkStatus();
+  // The options object as kube-apiserver decodes it from the query (PodExecOptions ...).
+  json::object options{{"apiVersion", "v1"}};
+  auto flag = [&](const char* name) { options[name] = ParseBool(req.Query(name)); };
+  if (info.subresource == "portforward") {
+    options["kind"] = "PodPortForwardOptions";
+    json::array ports;
+    for (auto [it, end] = req.query.equal_range("ports"); it != end; ++it) {
+      for (absl::string_view p : absl::StrSplit(it->second, ',')) {
+        int port = 0;
+        if (absl::SimpleAtoi(p, &port)) ports.emplace_back(port);
+      }
+    }
+    if (!ports.empty()) options["ports"] = std::move(ports);
+  } else {
+    options["kind"] = info.subresource == "exec" ? "PodExecOptions" : "PodAttachOptions";
+    for (const char* name : {"stdin", "stdout", "stderr", "tty"}) flag(name);
+    if (req.HasQuery("container")) options["container"] = req.Query("container");
+    if (info.subresource == "exec") {
+      json::array command;
+      for (auto [it, end] = req.query.equal_range("command"); it != end; ++it) command.emplace_back(it->second);
+      options["command"] = std::move(command);
+    }
+  }
+  json::value obj = std::move(options);
+  AdmissionRequest request{.operation = AdmissionOperation::kConnect,
+                           .resource = &r,
+                           .subresource = info.subresource,
+                           .ns = info.namespace_name,
+                           .name = info.name,
+                           .user = &user};
+  return connect_admission_->Validate(request, &obj, nullptr);
 }
 
 http::HttpResponse ApiHandler::Eviction(const http::HttpRequest& req, const RequestInfo& info,

@@ -58,6 +58,9 @@ class ApiHandler {
   void SetServiceAccountTokens(const ServiceAccountTokens* tokens) { service_account_tokens_ = tokens; }
   // Validates TokenRequests (serviceaccounts/token) before they are served (NodeRestriction; null: none).
   void SetTokenRequestAdmission(AdmissionPlugin* plugin) { token_request_admission_ = plugin; }
+  // Admits CONNECT requests (pods/exec|attach|portforward) before they are served: Validate with
+  // operation kConnect and the options object (the admission webhooks; null: none). Borrowed.
+  void SetConnectAdmission(AdmissionPlugin* plugin) { connect_admission_ = plugin; }
   // Records every request in the audit log (null: none; the Audit-Id header is sent anyway).
   // Set before serving.
   void SetAuditor(std::shared_ptr<const audit::Auditor> auditor) { auditor_ = std::move(auditor); }
@@ -95,6 +98,9 @@ class ApiHandler {
                              const api::ResourceInfo& r, const User& user);
   absl::Status AdmitTokenRequest(const http::HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r,
                                  const User& user) const;
+  // CONNECT admission of pods/exec|attach|portforward (connect_admission_).
+  absl::Status AdmitConnect(const http::HttpRequest& req, const RequestInfo& info, const api::ResourceInfo& r,
+                            const User& user) const;
   http::HttpResponse Eviction(const http::HttpRequest& req, const RequestInfo& info,
                               const api::ResourceInfo& r, const User& user);
   http::HttpResponse ObjectResponse(const http::HttpRequest& req, const api::ResourceInfo& r,
@@ -113,6 +119,7 @@ class ApiHandler {
   Aggregator* aggregator_ = nullptr;
   const ServiceAccountTokens* service_account_tokens_ = nullptr;
   AdmissionPlugin* token_request_admission_ = nullptr;
+  AdmissionPlugin* connect_admission_ = nullptr;
   std::shared_ptr<const audit::Auditor> auditor_;
   std::unique_ptr<OpenApiDocs> openapi_;
   WatchTicker ticker_;

@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "api/resources.h"
 #include "api/schema.h"
+#include "apiserver/admissionwebhook/plugin.h"
 #include "apiserver/aggregator.h"
 #include "apiserver/aggregator_bootstrap.h"
 #include "apiserver/api_handler.h"
@@ -42,6 +43,7 @@
 #include "apiserver/service_allocations.h"
 #include "apiserver/store_migration.h"
 #include "apiserver/watch_cache.h"
+#include "apiserver/webhook_sources.h"
 #include "base/file.h"
 #include "base/ipv4.h"
 #include "base/net_address.h"
@@ -136,6 +138,8 @@ struct Server::Parts {
   std::unique_ptr<QuotaSources> quota_sources;
   std::unique_ptr<quota::LimitRanger> limit_ranger;
   std::unique_ptr<quota::ResourceQuotaAdmission> resource_quota;
+  std::unique_ptr<WebhookSources> webhook_sources;
+  std::unique_ptr<admissionwebhook::WebhookAdmission> webhook_admission;
   std::unique_ptr<ResourceStorage> storage;
   std::unique_ptr<ServiceAccountTokens> service_account_tokens;
   Authenticator authenticator;
@@ -246,6 +250,11 @@ absl::Status Server::Start() {
   if (auto s = SetUpAuthorization(); !s.ok()) return s;
   parts_->csr_authorization = std::make_unique<CsrAuthorization>(parts_->authorizer);
   parts_->storage->AddAdmissionPlugin(parts_->csr_authorization.get());
+  // Dynamic admission webhooks last: mutating webhooks see what the built-in plug-ins made of the
+  // object, validating webhooks the final object (kube-apiserver's order, less ResourceQuota).
+  parts_->webhook_sources = std::make_unique<WebhookSources>(parts_->cache.get());
+  parts_->webhook_admission = std::make_unique<admissionwebhook::WebhookAdmission>(parts_->webhook_sources.get());
+  parts_->storage->AddAdmissionPlugin(parts_->webhook_admission.get());
 
   // Certificates need the real port in the kubeconfig, so bind first when the port is 0.
   // Pods reach the server at the kubernetes Service's ClusterIP (KUBERNETES_SERVICE_HOST), so the
@@ -305,6 +314,7 @@ absl::Status Server::Start() {
   parts_->handler->SetPodStreams(parts_->pod_streams.get());
   parts_->handler->SetServiceAccountTokens(parts_->service_account_tokens.get());
   parts_->handler->SetTokenRequestAdmission(parts_->node_restriction.get());
+  parts_->handler->SetConnectAdmission(parts_->webhook_admission.get());
   parts_->handler->SetAuditor(parts_->auditor);
   parts_->metrics_api = std::make_unique<MetricsApi>(
       parts_->storage.get(), MetricsApiOptions{.client_cert_file = creds->paths.kubelet_client_cert,
@@ -415,6 +425,8 @@ void Server::Stop() {
   parts_->aggregator.reset();
   parts_->service_account_tokens.reset();
   parts_->storage.reset();
+  parts_->webhook_admission.reset();
+  parts_->webhook_sources.reset();
   parts_->escalation_check.reset();
   parts_->node_restriction.reset();
   parts_->node_and_rbac.reset();

@@ -180,6 +180,8 @@ absl::Status NodeRestriction::AdmitPod(const AdmissionRequest& request, const st
                          absl::StrCat(who, " can only delete pods with spec.nodeName set to itself"));
       }
       return absl::OkStatus();
+    case AdmissionOperation::kConnect:
+      return absl::OkStatus();  // not sent to this plug-in
   }
   return absl::OkStatus();
 }

@@ -1,0 +1,329 @@
+#include "apiserver/admissionwebhook/plugin.h"
+
+#include <algorithm>
+#include <future>
+#include <optional>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "api/conversion.h"
+#include "api/errors.h"
+#include "api/json_patch.h"
+#include "api/uid.h"
+#include "apiserver/admissionwebhook/matcher.h"
+#include "apiserver/auth.h"
+#include "base/json.h"
+#include "boost/json.hpp"
+#include "http/https_client.h"
+
+namespace skiff::apiserver::admissionwebhook {
+namespace {
+
+namespace json = boost::json;
+
+// Kubernetes never sends its admission configuration objects to webhooks, so that a broken
+// webhook can always be removed.
+bool Exempt(const api::ResourceInfo& r) { return r.group == "admissionregistration.k8s.io"; }
+
+std::string OperationText(AdmissionOperation op) {
+  switch (op) {
+    case AdmissionOperation::kCreate:
+      return "CREATE";
+    case AdmissionOperation::kUpdate:
+      return "UPDATE";
+    case AdmissionOperation::kDelete:
+      return "DELETE";
+    case AdmissionOperation::kConnect:
+      return "CONNECT";
+  }
+  return "";
+}
+
+const json::value* Labels(const json::value* obj) {
+  return obj ? base::FindPath(*obj, {"metadata", "labels"}) : nullptr;
+}
+
+// kube's webhookerrors.ToStatusErr: the webhook's own status, made a failure of at least 400.
+absl::Status Denied(const Webhook& webhook, const json::value& status) {
+  api::ApiError e;
+  e.code = static_cast<int>(base::GetInt(status, {"code"}, 0));
+  if (e.code < 400) e.code = 400;
+  e.reason = base::GetString(status, {"reason"});
+  std::string denied = absl::StrCat("admission webhook \"", webhook.name, "\" denied the request");
+  std::string message = base::GetString(status, {"message"});
+  if (!message.empty()) {
+    e.message = absl::StrCat(denied, ": ", message);
+  } else if (!e.reason.empty()) {
+    e.message = absl::StrCat(denied, ": ", e.reason);
+  } else {
+    e.message = absl::StrCat(denied, " without explanation");
+  }
+  if (const auto* details = base::Find(status, "details"); details && details->is_object()) {
+    e.name = base::GetString(*details, {"name"});
+    e.group = base::GetString(*details, {"group"});
+    e.kind = base::GetString(*details, {"kind"});
+    if (const auto* causes = base::Find(*details, "causes"); causes && causes->is_array()) {
+      for (const auto& c : causes->get_array()) {
+        e.causes.push_back({base::GetString(c, {"reason"}), base::GetString(c, {"message"}),
+                            base::GetString(c, {"field"})});
+      }
+    }
+  }
+  return api::ToStatus(e);
+}
+
+absl::Status CallFailed(const Webhook& webhook, const absl::Status& error) {
+  std::string what = absl::StrCat("failed calling webhook \"", webhook.name, "\": ", error.message());
+  api::ApiError e{500, "InternalError", absl::StrCat("Internal error occurred: ", what)};
+  e.causes.push_back({"", what, ""});
+  return api::ToStatus(e);
+}
+
+std::string RoundIndex(int round, size_t index) { return absl::StrCat("round_", round, "_index_", index); }
+
+}  // namespace
+
+WebhookAdmission::WebhookList WebhookAdmission::Webhooks(bool mutating) const {
+  Cached& cached = mutating ? mutating_ : validating_;
+  int64_t revision = sources_->ConfigurationRevision(mutating);
+  std::lock_guard<std::mutex> lock(cached.mu);
+  if (cached.webhooks && cached.revision == revision) return cached.webhooks;
+  std::vector<json::value> configurations = sources_->Configurations(mutating);
+  std::sort(configurations.begin(), configurations.end(), [](const json::value& a, const json::value& b) {
+    return base::GetString(a, {"metadata", "name"}) < base::GetString(b, {"metadata", "name"});
+  });
+  auto hooks = std::make_shared<std::vector<Webhook>>();
+  for (const auto& c : configurations) {
+    for (auto& w : ParseWebhooks(c, mutating)) hooks->push_back(std::move(w));
+  }
+  cached.revision = revision;
+  cached.webhooks = std::move(hooks);
+  return cached.webhooks;
+}
+
+const api::ResourceInfo* WebhookAdmission::ShouldCall(const Webhook& webhook, const AdmissionRequest& request,
+                                                      const json::value* obj, const json::value* old) const {
+  RequestAttributes attrs{OperationText(request.operation), std::string(request.subresource),
+                          std::string(request.ns)};
+  const api::ResourceInfo* sent_as = MatchingResource(webhook, *request.resource, attrs);
+  if (!sent_as) return nullptr;
+  if (!webhook.namespace_selector_empty) {
+    bool is_namespace = request.resource->group.empty() && request.resource->plural == "namespaces";
+    if (is_namespace) {
+      // A Namespace is judged by its own labels (the old ones when it is being deleted).
+      if (!webhook.namespace_selector.Matches(Labels(obj ? obj : old))) return nullptr;
+    } else if (!request.ns.empty()) {
+      auto labels = sources_->NamespaceLabels(std::string(request.ns));
+      json::value none;
+      if (!webhook.namespace_selector.Matches(labels.ok() ? &*labels : &none)) return nullptr;
+    }
+  }
+  if (!webhook.object_selector_empty && !webhook.object_selector.Matches(Labels(obj)) &&
+      !webhook.object_selector.Matches(Labels(old))) {
+    return nullptr;
+  }
+  return sent_as;
+}
+
+absl::StatusOr<std::string> WebhookAdmission::Post(const Webhook& webhook, const std::string& body) const {
+  http::HttpsRequest req;
+  req.headers = {{"Content-Type", "application/json"},
+                 {"Accept", "application/json, */*"},
+                 {"User-Agent", "kube-apiserver-admission"}};
+  req.body = body;
+  req.ca_bundle_pem = webhook.client.ca_bundle_pem;
+  req.timeout = webhook.timeout;
+  std::string timeout_query = absl::StrCat("timeout=", absl::ToInt64Seconds(webhook.timeout), "s");
+  if (!webhook.client.url.empty()) {
+    req.url = absl::StrCat(webhook.client.url, absl::StrContains(webhook.client.url, "?") ? "&" : "?", timeout_query);
+  } else {
+    const ClientConfig& c = webhook.client;
+    std::string host = absl::StrCat(c.service_name, ".", c.service_namespace, ".svc");
+    std::string path = c.service_path.empty() ? "/" : c.service_path;
+    req.url = absl::StrCat("https://", host, ":", c.service_port, path, "?", timeout_query);
+    auto endpoint = sources_->ServiceEndpoint(c.service_namespace, c.service_name, c.service_port);
+    if (!endpoint.ok()) {
+      return absl::Status(endpoint.status().code(),
+                          absl::StrCat("failed to call webhook: Post \"", req.url, "\": ", endpoint.status().message()));
+    }
+    req.dial_address = *endpoint;
+    req.server_name = host;
+  }
+  auto resp = http::HttpsCall(req);
+  if (!resp.ok()) return absl::Status(resp.status().code(), absl::StrCat("failed to call webhook: ", resp.status().message()));
+  if (resp->status != 200) {
+    return absl::UnavailableError(absl::StrCat("failed to call webhook: the server responded with the status code ",
+                                               resp->status, " but did not return more information"));
+  }
+  return std::move(resp->body);
+}
+
+WebhookAdmission::Outcome WebhookAdmission::Call(const Webhook& webhook, const AdmissionRequest& request,
+                                                 const api::ResourceInfo& sent_as, const json::value* obj,
+                                                 const json::value* old) const {
+  ReviewRequest review;
+  review.uid = api::NewUid();
+  review.resource = &sent_as;
+  review.request_resource = request.resource;
+  review.subresource = std::string(request.subresource);
+  review.name = std::string(request.name);
+  review.ns = std::string(request.ns);
+  review.operation = OperationText(request.operation);
+  if (request.user) {
+    review.user = ReviewUser{request.user->name, request.user->uid, request.user->groups, request.user->extra};
+  }
+  // Equivalent match: the webhook sees the object in the version its rule names.
+  std::optional<json::value> converted_obj, converted_old;
+  if (&sent_as != request.resource) {
+    if (obj) converted_obj = api::ConvertObject(*obj, *request.resource, sent_as);
+    if (old) converted_old = api::ConvertObject(*old, *request.resource, sent_as);
+  }
+  review.object = converted_obj ? &*converted_obj : obj;
+  review.old_object = converted_old ? &*converted_old : old;
+  review.dry_run = request.dry_run;
+  review.options = OperationOptions(review.operation, request.dry_run);
+  Outcome out;
+  auto body = Post(webhook, json::serialize(BuildReview(review, webhook.review_version)));
+  if (!body.ok()) {
+    out.error = body.status();
+    return out;
+  }
+  auto parsed = ParseReviewResponse(*body, webhook.review_version, review.uid, webhook.mutating);
+  if (!parsed.ok()) {
+    out.error = parsed.status();
+    return out;
+  }
+  out.response = std::move(*parsed);
+  return out;
+}
+
+absl::Status WebhookAdmission::Mutate(const AdmissionRequest& request, json::value& obj, const json::value* old,
+                                      bool* changed) {
+  if (!request.resource || Exempt(*request.resource)) return absl::OkStatus();
+  return RunMutating(request, &obj, old, changed);
+}
+
+absl::Status WebhookAdmission::RunMutating(const AdmissionRequest& request, json::value* obj, const json::value* old,
+                                           bool* changed) {
+  WebhookList hooks = Webhooks(/*mutating=*/true);
+  if (hooks->empty()) return absl::OkStatus();
+  // For reinvocation: the object as each IfNeeded webhook left it.
+  std::vector<std::pair<size_t, json::value>> if_needed;
+  auto run = [&](size_t index, int round) -> absl::Status {
+    const Webhook& hook = (*hooks)[index];
+    const api::ResourceInfo* sent_as = ShouldCall(hook, request, obj, old);
+    if (!sent_as) return absl::OkStatus();
+    if (request.dry_run && !hook.DryRunSafe()) {
+      return api::BadRequestError(absl::StrCat("admission webhook \"", hook.name, "\" does not support dry run"));
+    }
+    Outcome outcome = Call(hook, request, *sent_as, obj, old);
+    if (!outcome.error.ok()) {
+      if (!hook.fail_open) return CallFailed(hook, outcome.error);
+      request.AddAuditAnnotation(
+          absl::StrCat("failed-open.mutation.webhook.admission.k8s.io/", RoundIndex(round, index)), hook.name);
+      return absl::OkStatus();
+    }
+    const ReviewResponse& resp = outcome.response;
+    for (const auto& w : resp.warnings) request.Warn(w);
+    for (const auto& [k, v] : resp.audit_annotations) request.AddAuditAnnotation(absl::StrCat(hook.name, "/", k), v);
+    if (!resp.allowed) return Denied(hook, resp.status);
+    bool mutated = false;
+    if (resp.patch && obj) {
+      json::value base = sent_as == request.resource ? *obj : api::ConvertObject(*obj, *request.resource, *sent_as);
+      auto patched = api::ApplyJsonPatch(base, *resp.patch);
+      if (!patched.ok()) {
+        absl::Status error = absl::InvalidArgumentError(
+            absl::StrCat("received invalid webhook response: the JSONPatch could not be applied: ",
+                         patched.status().message()));
+        if (!hook.fail_open) return CallFailed(hook, error);
+        return absl::OkStatus();
+      }
+      json::value result =
+          sent_as == request.resource ? std::move(*patched) : api::ConvertObject(*patched, *sent_as, *request.resource);
+      if (!api::JsonEqual(result, *obj)) {
+        *obj = std::move(result);
+        *changed = mutated = true;
+      }
+    }
+    request.AddAuditAnnotation(
+        absl::StrCat("mutation.webhook.admission.k8s.io/", RoundIndex(round, index)),
+        json::serialize(json::object{{"configuration", hook.configuration}, {"webhook", hook.name}, {"mutated", mutated}}));
+    if (round == 0 && hook.reinvoke_if_needed && obj) if_needed.emplace_back(index, *obj);
+    return absl::OkStatus();
+  };
+  for (size_t i = 0; i < hooks->size(); ++i) {
+    if (auto s = run(i, 0); !s.ok()) return s;
+  }
+  // Round 1: IfNeeded webhooks that a later webhook changed the object after.
+  for (const auto& [index, seen] : if_needed) {
+    if (api::JsonEqual(seen, *obj)) continue;
+    if (auto s = run(index, 1); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WebhookAdmission::Validate(const AdmissionRequest& request, const json::value* obj,
+                                        const json::value* old) {
+  if (!request.resource || Exempt(*request.resource)) return absl::OkStatus();
+  if (request.operation == AdmissionOperation::kDelete || request.operation == AdmissionOperation::kConnect) {
+    // Deletes and connects have no Mutate step; their mutating webhooks are asked here and may
+    // only refuse (a patch to a connect's options changes nothing).
+    std::optional<json::value> options;
+    if (obj) options = *obj;
+    bool unused = false;
+    if (auto s = RunMutating(request, options ? &*options : nullptr, old, &unused); !s.ok()) return s;
+  }
+  WebhookList hooks = Webhooks(/*mutating=*/false);
+  struct Pending {
+    size_t index;
+    const api::ResourceInfo* sent_as;
+  };
+  std::vector<Pending> pending;
+  for (size_t i = 0; i < hooks->size(); ++i) {
+    const Webhook& hook = (*hooks)[i];
+    const api::ResourceInfo* sent_as = ShouldCall(hook, request, obj, old);
+    if (!sent_as) continue;
+    if (request.dry_run && !hook.DryRunSafe()) {
+      return api::BadRequestError(absl::StrCat("admission webhook \"", hook.name, "\" does not support dry run"));
+    }
+    pending.push_back({i, sent_as});
+  }
+  if (pending.empty()) return absl::OkStatus();
+  std::vector<Outcome> outcomes(pending.size());
+  if (pending.size() == 1) {
+    outcomes[0] = Call((*hooks)[pending[0].index], request, *pending[0].sent_as, obj, old);
+  } else {
+    std::vector<std::future<Outcome>> calls;
+    for (const auto& p : pending) {
+      calls.push_back(std::async(std::launch::async, [this, &hooks, &request, p, obj, old] {
+        return Call((*hooks)[p.index], request, *p.sent_as, obj, old);
+      }));
+    }
+    for (size_t i = 0; i < calls.size(); ++i) outcomes[i] = calls[i].get();
+  }
+  absl::Status first = absl::OkStatus();
+  for (size_t i = 0; i < pending.size(); ++i) {
+    const Webhook& hook = (*hooks)[pending[i].index];
+    const Outcome& outcome = outcomes[i];
+    absl::Status verdict = absl::OkStatus();
+    if (!outcome.error.ok()) {
+      if (hook.fail_open) {
+        request.AddAuditAnnotation(
+            absl::StrCat("failed-open.validating.webhook.admission.k8s.io/", RoundIndex(0, pending[i].index)),
+            hook.name);
+      } else {
+        verdict = CallFailed(hook, outcome.error);
+      }
+    } else {
+      for (const auto& w : outcome.response.warnings) request.Warn(w);
+      for (const auto& [k, v] : outcome.response.audit_annotations)
+        request.AddAuditAnnotation(absl::StrCat(hook.name, "/", k), v);
+      if (!outcome.response.allowed) verdict = Denied(hook, outcome.response.status);
+    }
+    if (first.ok() && !verdict.ok()) first = verdict;
+  }
+  return first;
+}
+
+}  // namespace skiff::apiserver::admissionwebhook
