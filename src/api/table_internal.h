@@ -74,6 +74,8 @@ Printer PriorityClassPrinter();
 Printer StorageClassPrinter();
 Printer RoleBindingPrinter(bool cluster);
 Printer APIServicePrinter();
+// Name, then the CRD's additionalPrinterColumns (kube's custom resource table convertor).
+Printer CustomResourcePrinter(const CustomResourceInfo& custom);
 
 // ---- shared column definitions ----
 Column NameColumn();

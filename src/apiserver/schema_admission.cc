@@ -5,6 +5,8 @@
 #include "api/kind_rules.h"
 #include "api/object_meta.h"
 #include "api/validation.h"
+#include "apiserver/crd/crd_names.h"
+#include "apiserver/crd/crd_validation.h"
 #include "apiserver/default_tolerations.h"
 #include "base/json.h"
 #include "http/errors.h"
@@ -22,6 +24,7 @@ absl::Status SchemaAdmission::Admit(const api::ResourceInfo& resource, boost::js
   if (!type) return absl::OkStatus();
   // Kind rewrites come first: Kubernetes applies them while decoding (Secret stringData -> data).
   api::NormalizeKindFields(resource.group, resource.kind, obj);
+  if (crd::IsCrdResource(resource)) crd::DefaultCrd(obj);
   api::ApplyDefaults(*type, obj);
   // Mutating admission after defaulting, as in Kubernetes (DefaultTolerationSeconds, create only).
   if (old == nullptr && resource.group.empty() && resource.kind == "Pod") AddDefaultTolerations(obj);
@@ -30,6 +33,9 @@ absl::Status SchemaAdmission::Admit(const api::ResourceInfo& resource, boost::js
     errors.push_back(std::move(e));
   if (old) {
     for (auto& e : api::ValidateImmutableFields(*type, *old, obj)) errors.push_back(std::move(e));
+  }
+  if (crd::IsCrdResource(resource)) {
+    for (auto& e : crd::ValidateCrd(obj, old)) errors.push_back(std::move(e));
   }
   if (!errors.empty()) return InvalidObjectStatus(resource, api::Name(obj), errors);
   return absl::OkStatus();

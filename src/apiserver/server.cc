@@ -11,6 +11,7 @@
 #include "apiserver/audit/auditor.h"
 #include "apiserver/auth.h"
 #include "apiserver/cluster_identity.h"
+#include "apiserver/crd_controller.h"
 #include "apiserver/credential_renewal.h"
 #include "apiserver/csr_admission.h"
 #include "apiserver/csr_authorization.h"
@@ -133,6 +134,7 @@ struct Server::Parts {
   std::unique_ptr<quota::LimitRanger> limit_ranger;
   std::unique_ptr<quota::ResourceQuotaAdmission> resource_quota;
   std::unique_ptr<ResourceStorage> storage;
+  std::unique_ptr<CrdController> crd_controller;
   std::unique_ptr<ServiceAccountTokens> service_account_tokens;
   Authenticator authenticator;
   AllowAllAuthorizer allow_all;
@@ -240,6 +242,9 @@ absl::Status Server::Start() {
   if (auto s = SetUpAuthorization(); !s.ok()) return s;
   parts_->csr_authorization = std::make_unique<CsrAuthorization>(parts_->authorizer);
   parts_->storage->AddAdmissionPlugin(parts_->csr_authorization.get());
+  // Custom resources are served from here on, before any controller manager leads.
+  parts_->crd_controller = std::make_unique<CrdController>(parts_->storage.get(), &base::RealClock());
+  if (auto s = parts_->crd_controller->Start(); !s.ok()) return s;
 
   // Certificates need the real port in the kubeconfig, so bind first when the port is 0.
   // Pods reach the server at the kubernetes Service's ClusterIP (KUBERNETES_SERVICE_HOST), so the
@@ -383,6 +388,7 @@ void Server::Stop() {
   parts_->pod_streams.reset();
   parts_->metrics_api.reset();
   parts_->service_account_tokens.reset();
+  parts_->crd_controller.reset();
   parts_->storage.reset();
   parts_->escalation_check.reset();
   parts_->node_restriction.reset();
