@@ -126,7 +126,9 @@ TEST(CrdStatusTest, ShortNameTakenByAnotherCrdOfTheGroup) {
       EXPECT_EQ(base::GetString(c, {"reason"}), "ShortNamesConflict");
       EXPECT_EQ(base::GetString(c, {"message"}), "\"wd\" is already in use");
     }
-    if (base::GetString(c, {"type"}) == "Established") EXPECT_EQ(base::GetString(c, {"status"}), "False");
+    if (base::GetString(c, {"type"}) == "Established") {
+      EXPECT_EQ(base::GetString(c, {"status"}), "False");
+    }
   }
   EXPECT_TRUE(found);
   // A CRD of another group does not conflict.
