@@ -8,6 +8,8 @@ packages=(
   libabsl-dev libssl-dev libsqlite3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev
   libprotobuf-dev protobuf-compiler libgtest-dev libgmock-dev libbenchmark-dev
   libjemalloc-dev python3 python3-pytest python3-kubernetes python3-yaml
+  # CEL validation rules: matches() and schema patterns (RE2 syntax)
+  libre2-dev
   # node agent: gRPC for CRI, the container runtime, CNI plugins, service proxy, DNS
   libgrpc++-dev protobuf-compiler-grpc libldns-dev libnftables-dev
   containerd runc containernetworking-plugins nftables iproute2

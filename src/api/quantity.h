@@ -55,6 +55,8 @@ class Quantity {
   int64_t Value() const;
   // ceil(value * 1000), rounding away from zero; saturates at the int64 limits.
   int64_t MilliValue() const;
+  // The nearest double (Kubernetes' AsApproximateFloat64).
+  double AsApproximateDouble() const { return static_cast<double>(nanos_) / 1e9; }
 
   // Compares values only (format and text are ignored), like Kubernetes' Cmp/Equal.
   int Compare(const Quantity& other) const {
