@@ -21,6 +21,10 @@
 
 namespace skiff::api {
 
+namespace structural {
+struct Schema;  // api/structural/structural.h (a library above this one)
+}  // namespace structural
+
 struct KindRef {
   std::string group;
   std::string version;
@@ -52,8 +56,10 @@ struct CustomResourceInfo {
   std::string spec_replicas_path;
   std::string status_replicas_path;
   std::string label_selector_path;
-  // The version's openAPIV3Schema (null when the CRD has none).
+  // The version's openAPIV3Schema (null when the CRD has none), and that schema compiled (null
+  // when absent or not structural): what custom resources are pruned, defaulted and validated with.
   boost::json::value schema;
+  std::shared_ptr<const structural::Schema> structural;
 };
 
 struct ResourceInfo {

@@ -4,6 +4,7 @@
 #include "api/defaults.h"
 #include "api/kind_rules.h"
 #include "api/object_meta.h"
+#include "api/structural/structural.h"
 #include "api/validation.h"
 #include "apiserver/crd/crd_names.h"
 #include "apiserver/crd/crd_validation.h"
@@ -13,6 +14,23 @@
 
 namespace skiff::apiserver {
 
+namespace {
+
+// Custom resources: the CRD version's structural schema (api/structural), nothing else.
+absl::Status AdmitCustomResource(const api::ResourceInfo& resource, boost::json::value& obj,
+                                 const boost::json::value* old) {
+  const api::structural::Schema* schema = resource.custom->structural.get();
+  if (!schema) return absl::OkStatus();
+  // kube's order: prune, default, validate (ratcheting against the stored object on update).
+  api::structural::Prune(*schema, &obj);
+  api::structural::Default(*schema, &obj);
+  auto errors = api::structural::Validate(*schema, obj, old);
+  if (errors.empty()) return absl::OkStatus();
+  return api::structural::InvalidCustomResourceStatus(resource.group, resource.kind, api::Name(obj), errors);
+}
+
+}  // namespace
+
 const api::TypeSchema* TypeFor(const api::SchemaRegistry& schemas, const api::ResourceInfo& resource) {
   const auto* kind = schemas.FindKind(resource.group, resource.version, resource.kind);
   return kind ? kind->type : nullptr;
@@ -20,6 +38,7 @@ const api::TypeSchema* TypeFor(const api::SchemaRegistry& schemas, const api::Re
 
 absl::Status SchemaAdmission::Admit(const api::ResourceInfo& resource, boost::json::value& obj,
                                     const boost::json::value* old) {
+  if (resource.custom) return AdmitCustomResource(resource, obj, old);
   const api::TypeSchema* type = TypeFor(schemas_, resource);
   if (!type) return absl::OkStatus();
   // Kind rewrites come first: Kubernetes applies them while decoding (Secret stringData -> data).

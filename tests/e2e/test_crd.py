@@ -345,3 +345,25 @@ def _get_or_none(fn):
         if e.status == 404:
             return None
         raise
+
+
+def test_schema_prunes_and_validates(s, widgets):
+    path = f"/apis/{GROUP}/v1/namespaces/default/widgets"
+    bad = widget("bad")
+    bad["spec"]["replicas"] = "many"
+    code, _, body = api_request(s, "POST", path, bad)
+    assert code == 422, body
+    assert "spec.replicas" in body["message"]
+    extra = widget("pruned")
+    extra["spec"]["unknownField"] = 1
+    code, _, body = api_request(s, "POST", path + "?fieldValidation=Ignore", extra)
+    assert code == 201, body
+    assert "unknownField" not in body["spec"]
+
+
+def test_bad_schema_rejected(s):
+    m = crd_manifest("badschemas", "BadSchema")
+    m["spec"]["versions"][0]["schema"] = {"openAPIV3Schema": {"type": "object", "properties": {
+        "spec": {"properties": {"x": {"type": "string"}}}}}}
+    res = s.kubectl("create", "-f", "-", input=json.dumps(m), check=False)
+    assert res.returncode != 0 and "spec.versions[0].schema.openAPIV3Schema" in res.stderr, res.stderr

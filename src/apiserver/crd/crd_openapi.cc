@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "api/schema.h"
+#include "api/structural/structural.h"
 #include "api/openapi.h"
 #include "base/json.h"
 #include "boost/json.hpp"
@@ -24,6 +25,9 @@ std::string ComponentName(const std::string& group, const std::string& version, 
 }
 
 json::value KindSchema(const api::ResourceInfo& r) {
+  if (r.custom && r.custom->structural) {
+    return api::structural::PublishedV3(*r.custom->structural, r.group, r.version, r.kind);
+  }
   json::object schema;
   if (r.custom && r.custom->schema.is_object()) schema = r.custom->schema.get_object();
   if (!schema.contains("type")) schema["type"] = "object";

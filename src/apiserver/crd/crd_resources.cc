@@ -6,6 +6,7 @@
 #include <string>
 #include <tuple>
 
+#include "api/structural/structural.h"
 #include "base/json.h"
 #include "boost/json.hpp"
 
@@ -127,9 +128,16 @@ std::vector<api::ResourceInfo> ServedResources(const json::value& crd) {
     custom->crd_name = base::GetString(crd, {"metadata", "name"});
     custom->storage_version = storage_version;
     custom->printer_columns = Columns(v);
-    if (const auto* schema = base::FindPath(v, {"schema", "openAPIV3Schema"})) custom->schema = *schema;
     const std::vector<std::string> kStatusVerbs = {"get", "patch", "update"};
-    if (const auto* st = base::FindPath(v, {"subresources", "status"}); st && st->is_object()) {
+    const auto* st = base::FindPath(v, {"subresources", "status"});
+    if (const auto* schema = base::FindPath(v, {"schema", "openAPIV3Schema"})) {
+      custom->schema = *schema;
+      auto compiled = api::structural::Compile(*schema, "", {.status_subresource = st && st->is_object()});
+      if (auto* tree = std::get_if<std::shared_ptr<const api::structural::Schema>>(&compiled)) {
+        custom->structural = *tree;
+      }
+    }
+    if (st && st->is_object()) {
       r.has_status = true;
       r.subresources.push_back({"status", {r.group, r.version, r.kind}, kStatusVerbs});
     }

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "api/name_validation.h"
+#include "api/structural/structural.h"
 #include "apiserver/crd/crd_names.h"
 #include "base/json.h"
 #include "boost/json.hpp"
@@ -158,12 +159,13 @@ void ValidateVersions(const json::value* versions, std::vector<FieldError>& erro
     const auto* schema = base::FindPath(v, {"schema", "openAPIV3Schema"});
     if (!schema || !schema->is_object()) {
       errors.push_back(Required(path + ".schema.openAPIV3Schema", "schemas are required"));
-    } else if (base::GetString(*schema, {"type"}) != "object") {
-      if (base::GetString(*schema, {"type"}).empty()) {
-        errors.push_back(Required(path + ".schema.openAPIV3Schema.type", "must not be empty at the root"));
-      } else {
-        errors.push_back(Invalid(path + ".schema.openAPIV3Schema.type",
-                                 json::string(base::GetString(*schema, {"type"})), "must be object at the root"));
+    } else {
+      // The structural schema rules, with kube's wording.
+      const auto* status = base::FindPath(v, {"subresources", "status"});
+      auto compiled = api::structural::Compile(*schema, path + ".schema.openAPIV3Schema",
+                                               {.status_subresource = status && status->is_object()});
+      if (auto* schema_errors = std::get_if<std::vector<FieldError>>(&compiled)) {
+        for (auto& e : *schema_errors) errors.push_back(std::move(e));
       }
     }
     if (const auto* scale = base::FindPath(v, {"subresources", "scale"}); scale && scale->is_object()) {
