@@ -71,6 +71,15 @@ json::value HpaV1ToV2(const json::value& in) {
 }  // namespace
 
 const ResourceInfo& StorageVersionOf(const ResourceInfo& resource) {
+  if (resource.custom) {
+    // A custom resource's storage version is the CRD's, not necessarily the preferred one.
+    if (resource.version == resource.custom->storage_version) return resource;
+    for (const auto& r : AllResources()) {
+      if (r.group == resource.group && r.plural == resource.plural && r.version == resource.custom->storage_version)
+        return r;
+    }
+    return resource;
+  }
   for (const auto& r : AllResources()) {
     if (r.group == resource.group && r.plural == resource.plural) return r;  // first listed wins
   }

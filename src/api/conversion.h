@@ -14,7 +14,9 @@
 
 namespace skiff::api {
 
-// The version objects of this resource are stored in (the first version served for it).
+// The version objects of this resource are stored in: the first version served for a built-in, the
+// CRD's storage version for a custom resource. Compare the result by version, not by address (the
+// catalogue may have been replaced since `resource` was looked up).
 const ResourceInfo& StorageVersionOf(const ResourceInfo& resource);
 
 // Converts `obj` (of resource `from`) to the version of `to` (same group and kind); identity when

@@ -1,6 +1,9 @@
 #include "api/resources.h"
 
 #include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <tuple>
 
 namespace skiff::api {
 namespace {
@@ -104,6 +107,11 @@ std::vector<ResourceInfo> Build() {
   b.version = "v1";
   b.WithStatus(b.Add("APIService", "apiservices", "apiservice", false, {}, {"api-extensions"}));
 
+  b.group = "apiextensions.k8s.io";
+  b.version = "v1";
+  b.WithStatus(b.Add("CustomResourceDefinition", "customresourcedefinitions", "customresourcedefinition", false,
+                     {"crd", "crds"}, {"api-extensions"}));
+
   b.group = "apps";
   b.version = "v1";
   b.Add("ControllerRevision", "controllerrevisions", "controllerrevision", true);
@@ -199,14 +207,80 @@ bool ResourceInfo::HasVerb(std::string_view verb) const {
   return std::find(verbs.begin(), verbs.end(), verb) != verbs.end();
 }
 
-const std::vector<ResourceInfo>& AllResources() {
-  static const auto* all = new std::vector<ResourceInfo>(Build());
-  return *all;
+namespace {
+
+struct Catalogue {
+  std::vector<ResourceInfo> all;
+  std::vector<GroupVersions> groups;
+  uint64_t generation = 0;
+};
+
+std::atomic<const Catalogue*>& Current() {
+  static std::atomic<const Catalogue*> current{[] {
+    auto* c = new Catalogue;
+    c->all = Build();
+    c->groups = BuildGroups(c->all);
+    return c;
+  }()};
+  return current;
 }
 
-const std::vector<GroupVersions>& AllGroups() {
-  static const auto* groups = new std::vector<GroupVersions>(BuildGroups(AllResources()));
-  return *groups;
+const Catalogue& Snapshot() { return *Current().load(std::memory_order_acquire); }
+
+bool SameCustom(const ResourceInfo& a, const ResourceInfo& b) {
+  auto key = [](const ResourceInfo& r) {
+    return std::tie(r.group, r.version, r.kind, r.plural, r.singular, r.namespaced, r.short_names, r.categories,
+                    r.verbs, r.has_status);
+  };
+  if (key(a) != key(b) || a.subresources.size() != b.subresources.size()) return false;
+  const CustomResourceInfo* x = a.custom.get();
+  const CustomResourceInfo* y = b.custom.get();
+  if (!x || !y) return x == y;
+  auto columns = [](const PrinterColumn& c) {
+    return std::tie(c.name, c.type, c.format, c.description, c.priority, c.json_path);
+  };
+  if (x->printer_columns.size() != y->printer_columns.size()) return false;
+  for (size_t i = 0; i < x->printer_columns.size(); ++i) {
+    if (columns(x->printer_columns[i]) != columns(y->printer_columns[i])) return false;
+  }
+  return std::tie(x->crd_name, x->storage_version, x->spec_replicas_path, x->status_replicas_path,
+                  x->label_selector_path) == std::tie(y->crd_name, y->storage_version, y->spec_replicas_path,
+                                                      y->status_replicas_path, y->label_selector_path) &&
+         x->schema == y->schema;
+}
+
+}  // namespace
+
+const std::vector<ResourceInfo>& AllResources() { return Snapshot().all; }
+
+const std::vector<GroupVersions>& AllGroups() { return Snapshot().groups; }
+
+uint64_t ResourcesGeneration() { return Snapshot().generation; }
+
+void SetCustomResources(std::vector<ResourceInfo> custom) {
+  static std::mutex writers;
+  std::lock_guard<std::mutex> lock(writers);
+  const Catalogue& old = Snapshot();
+  std::vector<ResourceInfo> builtins;
+  std::vector<const ResourceInfo*> old_custom;
+  for (const auto& r : old.all) {
+    if (r.custom) {
+      old_custom.push_back(&r);
+    } else {
+      builtins.push_back(r);
+    }
+  }
+  if (old_custom.size() == custom.size() &&
+      std::equal(custom.begin(), custom.end(), old_custom.begin(),
+                 [](const ResourceInfo& a, const ResourceInfo* b) { return SameCustom(a, *b); })) {
+    return;
+  }
+  auto* next = new Catalogue;  // never freed: readers may hold references into every snapshot
+  next->all = std::move(builtins);
+  for (auto& r : custom) next->all.push_back(std::move(r));
+  next->groups = BuildGroups(next->all);
+  next->generation = old.generation + 1;
+  Current().store(next, std::memory_order_release);
 }
 
 const ResourceInfo* FindResource(std::string_view group, std::string_view version, std::string_view plural) {

@@ -41,6 +41,7 @@ Printer CorePrinter(const std::string& k) {
 }  // namespace
 
 Printer PrinterFor(const ResourceInfo& r) {
+  if (r.custom) return CustomResourcePrinter(*r.custom);
   const std::string& g = r.group;
   const std::string& k = r.kind;
   if (g.empty()) return CorePrinter(k);

@@ -75,6 +75,8 @@ Printer StorageClassPrinter();
 Printer RoleBindingPrinter(bool cluster);
 Printer APIServicePrinter();
 Printer WebhookConfigurationPrinter();  // Mutating- and ValidatingWebhookConfiguration
+// Name, then the CRD's additionalPrinterColumns (kube's custom resource table convertor).
+Printer CustomResourcePrinter(const CustomResourceInfo& custom);
 
 // ---- shared column definitions ----
 Column NameColumn();

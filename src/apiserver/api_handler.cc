@@ -1,5 +1,6 @@
 #include "apiserver/api_handler.h"
 
+#include <mutex>
 #include <optional>
 #include <set>
 
@@ -25,6 +26,7 @@
 #include "apiserver/aggregator.h"
 #include "apiserver/audit/auditor.h"
 #include "apiserver/audit_attributes.h"
+#include "apiserver/crd/crd_openapi.h"
 #include "apiserver/discovery.h"
 #include "apiserver/rbac_authorizer.h"
 #include "apiserver/schema_admission.h"
@@ -159,7 +161,7 @@ absl::StatusOr<json::value> DecodeObject(const http::HttpRequest& req, const api
 // The object as served in the requested version (stored objects are in the storage version).
 std::string ServedJson(const api::ResourceInfo& r, const ObjectPtr& obj) {
   const api::ResourceInfo& stored = api::StorageVersionOf(r);
-  if (&stored == &r) return obj->json;
+  if (stored.version == r.version) return obj->json;
   return base::ToJson(api::ConvertObject(obj->Parse(), stored, r));
 }
 
@@ -169,7 +171,7 @@ json::value ServedObject(const api::ResourceInfo& r, const ObjectPtr& obj) {
 
 std::string ListJson(const api::ResourceInfo& r, const std::vector<ObjectPtr>& objects, int64_t revision,
                      const std::string& continue_token, std::optional<int64_t> remaining = std::nullopt) {
-  bool convert = &api::StorageVersionOf(r) != &r;
+  bool convert = api::StorageVersionOf(r).version != r.version;
   std::string out = absl::StrCat("{\"kind\":\"", r.ListKind(), "\",\"apiVersion\":\"", r.GroupVersion(),
                                  "\",\"metadata\":{\"resourceVersion\":\"", revision, "\"");
   if (!continue_token.empty()) absl::StrAppend(&out, ",\"continue\":\"", continue_token, "\"");
@@ -203,7 +205,7 @@ class ListProducer : public http::BodyProducer {
       *out += head_;
       head_.clear();
     }
-    bool convert = &api::StorageVersionOf(r_) != &r_;
+    bool convert = api::StorageVersionOf(r_).version != r_.version;
     while (next_ < objects_.size() && out->size() < max_bytes) {
       if (next_ > 0) *out += ',';
       const ObjectPtr& o = objects_[next_++];
@@ -260,9 +262,42 @@ std::string KeyPrefixFor(const api::ResourceInfo& r, const std::string& ns) {
 }  // namespace
 
 struct ApiHandler::OpenApiDocs {
-  std::string root;
-  std::map<std::string, std::string> documents;  // "apis/apps/v1" -> document
-  std::map<std::string, std::string> hashes;
+  // One generation of the documents: the built-in group versions plus those of custom resources.
+  struct Set {
+    uint64_t generation = 0;
+    std::string root;
+    std::map<std::string, std::string> documents;  // "apis/apps/v1" -> document
+    std::map<std::string, std::string> hashes;
+  };
+  std::map<std::string, std::string> builtin;  // built-in group versions, built once
+  std::mutex mu;
+  std::shared_ptr<const Set> current;
+
+  // The documents of the catalogue's current generation (rebuilt when CRDs change it).
+  std::shared_ptr<const Set> Get() {
+    uint64_t generation = api::ResourcesGeneration();
+    std::lock_guard<std::mutex> lock(mu);
+    if (current && current->generation == generation) return current;
+    auto next = std::make_shared<Set>();
+    next->generation = generation;
+    next->documents = builtin;
+    std::map<std::string, std::vector<const api::ResourceInfo*>> custom;  // by group version path
+    for (const auto& r : api::AllResources()) {
+      if (r.custom) custom[api::GroupVersionPath(r.group, r.version)].push_back(&r);
+    }
+    for (const auto& [path, resources] : custom) {
+      next->documents[path] =
+          crd::CustomResourceOpenApiV3(resources.front()->group, resources.front()->version, resources);
+    }
+    std::vector<api::OpenApiGroupVersion> gvs;
+    for (const auto& [path, doc] : next->documents) {
+      next->hashes[path] = api::ContentHash(doc);
+      gvs.push_back({path, doc});
+    }
+    next->root = api::OpenApiV3Root(gvs);
+    current = std::move(next);
+    return current;
+  }
 };
 
 ApiHandler::ApiHandler(ResourceStorage* storage, const Authenticator* authenticator, const Authorizer* authorizer,
@@ -274,12 +309,11 @@ ApiHandler::ApiHandler(ResourceStorage* storage, const Authenticator* authentica
       clock_(clock),
       server_address_(std::move(server_address)),
       openapi_(std::make_unique<OpenApiDocs>()) {
-  std::vector<api::OpenApiGroupVersion> gvs;
   for (const auto& g : api::AllGroups()) {
     for (const auto& v : g.versions) {
       std::vector<api::PathSpec> paths;
       for (const auto& r : api::AllResources()) {
-        if (r.group != g.group || r.version != v) continue;
+        if (r.custom || r.group != g.group || r.version != v) continue;
         api::PathSpec p{r.plural, r.kind, r.namespaced, r.verbs, {}};
         for (const auto& s : r.subresources) {
           p.subresources.push_back(
@@ -287,14 +321,10 @@ ApiHandler::ApiHandler(ResourceStorage* storage, const Authenticator* authentica
         }
         paths.push_back(std::move(p));
       }
-      std::string path = api::GroupVersionPath(g.group, v);
-      std::string doc = api::OpenApiV3Document(g.group, v, paths);
-      openapi_->hashes[path] = api::ContentHash(doc);
-      openapi_->documents[path] = doc;
-      gvs.push_back({path, std::move(doc)});
+      if (paths.empty()) continue;
+      openapi_->builtin[api::GroupVersionPath(g.group, v)] = api::OpenApiV3Document(g.group, v, paths);
     }
   }
-  openapi_->root = api::OpenApiV3Root(gvs);
 }
 
 ApiHandler::~ApiHandler() = default;
@@ -424,12 +454,13 @@ http::HttpResponse ApiHandler::HandleNonResource(const http::HttpRequest& req) {
     resp.headers.emplace_back("ETag", etag);
     return resp;
   }
-  if (path == "/openapi/v3" || path == "/openapi/v3/") return JsonResponse(200, openapi_->root);
+  if (path == "/openapi/v3" || path == "/openapi/v3/") return JsonResponse(200, openapi_->Get()->root);
   if (absl::StartsWith(path, "/openapi/v3/")) {
     std::string gv = path.substr(strlen("/openapi/v3/"));
-    auto it = openapi_->documents.find(gv);
-    if (it != openapi_->documents.end()) {
-      std::string etag = absl::StrCat("\"", openapi_->hashes[gv], "\"");
+    auto docs = openapi_->Get();
+    auto it = docs->documents.find(gv);
+    if (it != docs->documents.end()) {
+      std::string etag = absl::StrCat("\"", docs->hashes.at(gv), "\"");
       if (req.Header("if-none-match") == etag) {
         http::HttpResponse resp = JsonResponse(304, "");
         resp.headers.emplace_back("ETag", etag);
@@ -736,7 +767,7 @@ http::HttpResponse ApiHandler::Watch(const http::HttpRequest& req, const Request
       return base::ToJson(api::ToTable(*rp, {&parsed}, options));
     };
     resp.content_type = kTableContentType;
-  } else if (&api::StorageVersionOf(r) != &r) {
+  } else if (api::StorageVersionOf(r).version != r.version) {
     const api::ResourceInfo* rp = &r;
     params.formatter = [rp](EventType, const ObjectPtr& obj) { return ServedJson(*rp, obj); };
   }
@@ -817,6 +848,12 @@ http::HttpResponse ApiHandler::Patch(const http::HttpRequest& req, const Request
         absl::StrCat("the body of the request was in an unknown format - accepted media types include: "
                      "application/json-patch+json, application/merge-patch+json, "
                      "application/apply-patch+yaml, application/strategic-merge-patch+json")));
+  }
+  if (r.custom && type == "application/strategic-merge-patch+json") {
+    // Custom resources have no Go types to carry patch strategies (kube answers the same).
+    return http::ErrorResponse(api::UnsupportedMediaTypeError(
+        "the body of the request was in an unknown format - accepted media types include: "
+        "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml"));
   }
   auto patch = api::DecodeBody(type, req.body);
   if (!patch.ok()) return http::ErrorResponse(api::BadRequestError(std::string(patch.status().message())));

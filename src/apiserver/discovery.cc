@@ -1,5 +1,8 @@
 #include "apiserver/discovery.h"
 
+#include <memory>
+#include <mutex>
+
 #include "api/resources.h"
 #include "apiserver/metrics_api.h"
 #include "base/json.h"
@@ -85,10 +88,47 @@ const std::string& VersionDocument() {
   return *doc;
 }
 
-const std::string& AggregatedDiscovery(bool core) {
-  static const std::string* core_doc = new std::string(BuildAggregated(true));
-  static const std::string* groups_doc = new std::string(BuildAggregated(false));
-  return core ? *core_doc : *groups_doc;
+namespace {
+
+// The root documents of one catalogue generation.
+struct RootDocuments {
+  uint64_t generation = 0;
+  std::string core, groups, legacy_groups;
+};
+
+std::string BuildLegacyGroupList() {
+  json::array groups;
+  for (const auto& g : api::AllGroups()) {
+    if (!g.group.empty()) groups.push_back(GroupObject(g));
+  }
+  json::object metrics = MetricsApiGroup();  // served by MetricsApi, not stored
+  metrics.erase("kind");
+  metrics.erase("apiVersion");
+  groups.push_back(std::move(metrics));
+  return base::ToJson(json::object{{"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", std::move(groups)}});
+}
+
+std::shared_ptr<const RootDocuments> Roots() {
+  static std::mutex mu;
+  static std::shared_ptr<const RootDocuments> cached;
+  uint64_t generation = api::ResourcesGeneration();
+  std::lock_guard<std::mutex> lock(mu);
+  if (!cached || cached->generation != generation) {
+    auto docs = std::make_shared<RootDocuments>();
+    docs->generation = generation;
+    docs->core = BuildAggregated(true);
+    docs->groups = BuildAggregated(false);
+    docs->legacy_groups = BuildLegacyGroupList();
+    cached = std::move(docs);
+  }
+  return cached;
+}
+
+}  // namespace
+
+std::string AggregatedDiscovery(bool core) {
+  auto roots = Roots();
+  return core ? roots->core : roots->groups;
 }
 
 const std::string& LegacyApiVersions(const std::string& server_address) {
@@ -100,21 +140,7 @@ const std::string& LegacyApiVersions(const std::string& server_address) {
   return *doc;
 }
 
-const std::string& LegacyApiGroupList() {
-  static const std::string* doc = [] {
-    json::array groups;
-    for (const auto& g : api::AllGroups()) {
-      if (!g.group.empty()) groups.push_back(GroupObject(g));
-    }
-    json::object metrics = MetricsApiGroup();  // served by MetricsApi, not stored
-    metrics.erase("kind");
-    metrics.erase("apiVersion");
-    groups.push_back(std::move(metrics));
-    return new std::string(
-        base::ToJson(json::object{{"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", std::move(groups)}}));
-  }();
-  return *doc;
-}
+std::string LegacyApiGroupList() { return Roots()->legacy_groups; }
 
 std::optional<std::string> LegacyApiGroup(const std::string& group) {
   if (group == kMetricsGroup) return base::ToJson(MetricsApiGroup());

@@ -7,6 +7,8 @@
 #include "api/pod_util.h"
 #include "api/schema.h"
 #include "api/uid.h"
+#include "apiserver/crd/crd_names.h"
+#include "apiserver/crd/crd_status.h"
 #include "base/json.h"
 #include "boost/json.hpp"
 #include "http/errors.h"
@@ -40,18 +42,20 @@ json::object& Meta(json::value& obj) { return base::EnsureObject(obj, {"metadata
 // Kinds whose registry strategy maintains metadata.generation (workloads with a spec/status split;
 // the aggregator's APIService strategy does not).
 bool TracksGeneration(const api::ResourceInfo& r) {
+  if (r.custom || crd::IsCrdResource(r)) return true;  // kube's custom resource and CRD strategies
   if (r.group == "apiregistration.k8s.io") return false;
   return (!r.group.empty() && r.has_status) || (r.group.empty() && r.kind == "ReplicationController");
 }
 
-// Everything except metadata and status: what a generation tracks.
-bool SpecChanged(const json::value& a, const json::value& b) {
+// Everything except metadata and status (and, for a custom resource without a status
+// subresource, everything except metadata): what a generation tracks.
+bool SpecChanged(const json::value& a, const json::value& b, bool status_counts = false) {
   const auto* ao = a.if_object();
   const auto* bo = b.if_object();
   if (!ao || !bo) return true;
-  auto differs = [](const json::object& x, const json::object& y) {
+  auto differs = [status_counts](const json::object& x, const json::object& y) {
     for (const auto& [k, v] : x) {
-      if (k == "metadata" || k == "status" || k == "kind" || k == "apiVersion") continue;
+      if (k == "metadata" || (k == "status" && !status_counts) || k == "kind" || k == "apiVersion") continue;
       const auto* other = y.if_contains(k);
       if (!other || *other != v) return true;
     }
@@ -437,7 +441,7 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Update(const api::ResourceInfo& r, co
     ApplyKindInvariants(r, obj);
     if (TracksGeneration(r)) {
       int64_t generation = base::GetInt(old, {"metadata", "generation"}, 1);
-      if (SpecChanged(old, obj)) ++generation;
+      if (SpecChanged(old, obj, r.custom && !r.has_status)) ++generation;
       Meta(obj)["generation"] = generation;
     } else if (const auto* g = base::FindPath(old, {"metadata", "generation"})) {
       Meta(obj)["generation"] = *g;
@@ -525,6 +529,13 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Delete(const api::ResourceInfo& r, co
     bool already_terminating = api::IsBeingDeleted(obj);
     if (options.propagation_policy == "Orphan") AddFinalizer(obj, "orphan");
     if (options.propagation_policy == "Foreground") AddFinalizer(obj, "foregroundDeletion");
+    if (crd::IsCrdResource(r) && !already_terminating) {
+      // kube's CRD registry: the CRD's objects go first (apiserver/crd_controller.h removes this).
+      AddFinalizer(obj, crd::kCleanupFinalizer);
+      crd::SetCondition(obj, "Terminating", "True", "InstanceDeletionPending",
+                        "CustomResourceDefinition marked for deletion; CustomResource deletion will begin soon",
+                        base::FormatRfc3339(clock_->Now()));
+    }
     bool is_namespace = r.group.empty() && r.kind == "Namespace";
     bool is_pod = r.group.empty() && r.kind == "Pod";
     int64_t grace = 0;

@@ -4,12 +4,32 @@
 #include "api/defaults.h"
 #include "api/kind_rules.h"
 #include "api/object_meta.h"
+#include "api/structural/structural.h"
 #include "api/validation.h"
+#include "apiserver/crd/crd_names.h"
+#include "apiserver/crd/crd_validation.h"
 #include "apiserver/default_tolerations.h"
 #include "base/json.h"
 #include "http/errors.h"
 
 namespace skiff::apiserver {
+
+namespace {
+
+// Custom resources: the CRD version's structural schema (api/structural), nothing else.
+absl::Status AdmitCustomResource(const api::ResourceInfo& resource, boost::json::value& obj,
+                                 const boost::json::value* old) {
+  const api::structural::Schema* schema = resource.custom->structural.get();
+  if (!schema) return absl::OkStatus();
+  // kube's order: prune, default, validate (ratcheting against the stored object on update).
+  api::structural::Prune(*schema, &obj);
+  api::structural::Default(*schema, &obj);
+  auto errors = api::structural::Validate(*schema, obj, old);
+  if (errors.empty()) return absl::OkStatus();
+  return api::structural::InvalidCustomResourceStatus(resource.group, resource.kind, api::Name(obj), errors);
+}
+
+}  // namespace
 
 const api::TypeSchema* TypeFor(const api::SchemaRegistry& schemas, const api::ResourceInfo& resource) {
   const auto* kind = schemas.FindKind(resource.group, resource.version, resource.kind);
@@ -18,10 +38,12 @@ const api::TypeSchema* TypeFor(const api::SchemaRegistry& schemas, const api::Re
 
 absl::Status SchemaAdmission::Admit(const api::ResourceInfo& resource, boost::json::value& obj,
                                     const boost::json::value* old) {
+  if (resource.custom) return AdmitCustomResource(resource, obj, old);
   const api::TypeSchema* type = TypeFor(schemas_, resource);
   if (!type) return absl::OkStatus();
   // Kind rewrites come first: Kubernetes applies them while decoding (Secret stringData -> data).
   api::NormalizeKindFields(resource.group, resource.kind, obj);
+  if (crd::IsCrdResource(resource)) crd::DefaultCrd(obj);
   api::ApplyDefaults(*type, obj);
   // Mutating admission after defaulting, as in Kubernetes (DefaultTolerationSeconds, create only).
   if (old == nullptr && resource.group.empty() && resource.kind == "Pod") AddDefaultTolerations(obj);
@@ -30,6 +52,9 @@ absl::Status SchemaAdmission::Admit(const api::ResourceInfo& resource, boost::js
     errors.push_back(std::move(e));
   if (old) {
     for (auto& e : api::ValidateImmutableFields(*type, *old, obj)) errors.push_back(std::move(e));
+  }
+  if (crd::IsCrdResource(resource)) {
+    for (auto& e : crd::ValidateCrd(obj, old)) errors.push_back(std::move(e));
   }
   if (!errors.empty()) return InvalidObjectStatus(resource, api::Name(obj), errors);
   return absl::OkStatus();

@@ -2,6 +2,8 @@
 // stringData into data, api/kind_rules.h), the kind's schema defaults (and Kubernetes'
 // conditional defaults), then validates against the schema, answering 422 Invalid
 // with Kubernetes-style causes. Immutable fields are checked against the old object on update.
+// Custom resources are pruned, defaulted and validated with their CRD version's structural schema
+// (api/structural), CRDs additionally with apiserver/crd/crd_validation.h.
 // Thread-safety: stateless after construction; safe for concurrent use. Ownership: borrows the
 // schema registry (process-lifetime BuiltinSchemas()).
 #ifndef SKIFF_APISERVER_SCHEMA_ADMISSION_H_

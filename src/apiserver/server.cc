@@ -15,6 +15,7 @@
 #include "apiserver/audit/auditor.h"
 #include "apiserver/auth.h"
 #include "apiserver/cluster_identity.h"
+#include "apiserver/crd_controller.h"
 #include "apiserver/credential_renewal.h"
 #include "apiserver/csr_admission.h"
 #include "apiserver/csr_authorization.h"
@@ -141,6 +142,7 @@ struct Server::Parts {
   std::unique_ptr<WebhookSources> webhook_sources;
   std::unique_ptr<admissionwebhook::WebhookAdmission> webhook_admission;
   std::unique_ptr<ResourceStorage> storage;
+  std::unique_ptr<CrdController> crd_controller;
   std::unique_ptr<ServiceAccountTokens> service_account_tokens;
   Authenticator authenticator;
   AllowAllAuthorizer allow_all;
@@ -255,6 +257,9 @@ absl::Status Server::Start() {
   parts_->webhook_sources = std::make_unique<WebhookSources>(parts_->cache.get());
   parts_->webhook_admission = std::make_unique<admissionwebhook::WebhookAdmission>(parts_->webhook_sources.get());
   parts_->storage->AddAdmissionPlugin(parts_->webhook_admission.get());
+  // Custom resources are served from here on, before any controller manager leads.
+  parts_->crd_controller = std::make_unique<CrdController>(parts_->storage.get(), &base::RealClock());
+  if (auto s = parts_->crd_controller->Start(); !s.ok()) return s;
 
   // Certificates need the real port in the kubeconfig, so bind first when the port is 0.
   // Pods reach the server at the kubernetes Service's ClusterIP (KUBERNETES_SERVICE_HOST), so the
@@ -424,6 +429,7 @@ void Server::Stop() {
   parts_->apiservice_availability.reset();
   parts_->aggregator.reset();
   parts_->service_account_tokens.reset();
+  parts_->crd_controller.reset();
   parts_->storage.reset();
   parts_->webhook_admission.reset();
   parts_->webhook_sources.reset();

@@ -13,6 +13,7 @@
 #include "api/schema.h"
 #include "api/strategic_merge_patch.h"
 #include "api/validation.h"
+#include "apiserver/crd/crd_names.h"
 #include "apiserver/eviction_budget.h"
 #include "apiserver/schema_admission.h"
 #include "base/clock.h"
@@ -104,8 +105,57 @@ absl::StatusOr<json::value> ComputePatch(const api::ResourceInfo& r, const std::
   return next;
 }
 
+namespace {
+
+// The value at a custom resource's scale path (".spec.replicas"), or nullptr.
+const json::value* AtFieldPath(const json::value& obj, const std::string& path) {
+  const json::value* cur = &obj;
+  for (const auto& part : crd::SplitFieldPath(path)) {
+    const auto* o = cur->if_object();
+    cur = o ? o->if_contains(part) : nullptr;
+    if (!cur) return nullptr;
+  }
+  return path.empty() ? nullptr : cur;
+}
+
+// Sets the value at a custom resource's scale path, creating objects on the way.
+void SetFieldPath(json::value& obj, const std::string& path, json::value v) {
+  auto parts = crd::SplitFieldPath(path);
+  if (parts.empty()) return;
+  json::value* cur = &obj;
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    if (!cur->is_object()) *cur = json::object();
+    cur = &cur->as_object()[parts[i]];
+  }
+  if (!cur->is_object()) *cur = json::object();
+  cur->as_object()[parts.back()] = std::move(v);
+}
+
+int64_t IntAt(const json::value& obj, const std::string& path, int64_t fallback) {
+  const json::value* v = AtFieldPath(obj, path);
+  if (v && (v->is_int64() || v->is_uint64())) return v->to_number<int64_t>();
+  return fallback;
+}
+
+}  // namespace
+
 json::value ScaleOf(const api::ResourceInfo& r, const ObjectPtr& obj) {
   const json::value o = obj->Parse();
+  if (r.custom) {
+    const api::CustomResourceInfo& c = *r.custom;
+    json::object meta{{"name", obj->name},
+                      {"uid", api::Uid(o)},
+                      {"resourceVersion", std::to_string(obj->revision)},
+                      {"creationTimestamp", base::GetString(o, {"metadata", "creationTimestamp"})}};
+    if (!obj->namespace_name.empty()) meta["namespace"] = obj->namespace_name;
+    json::object status{{"replicas", IntAt(o, c.status_replicas_path, 0)}};
+    if (const auto* sel = AtFieldPath(o, c.label_selector_path); sel && sel->is_string()) status["selector"] = *sel;
+    return json::object{{"kind", "Scale"},
+                        {"apiVersion", "autoscaling/v1"},
+                        {"metadata", std::move(meta)},
+                        {"spec", json::object{{"replicas", IntAt(o, c.spec_replicas_path, 0)}}},
+                        {"status", std::move(status)}};
+  }
   json::object meta{{"name", obj->name},
                     {"namespace", obj->namespace_name},
                     {"uid", api::Uid(o)},
@@ -162,6 +212,11 @@ absl::StatusOr<json::value> ApplyScale(const api::ResourceInfo& r, const ObjectP
           "spec.replicas"}});
   }
   json::value obj = current->Parse();
+  if (r.custom) {
+    SetFieldPath(obj, r.custom->spec_replicas_path, n);
+    base::EnsureObject(obj, {"metadata"}).erase("resourceVersion");
+    return obj;
+  }
   base::EnsureObject(obj, {"spec"})["replicas"] = n;
   base::EnsureObject(obj, {"metadata"}).erase("resourceVersion");
   return obj;

@@ -39,7 +39,7 @@ const api::ResourceInfo& Stored(const api::ResourceInfo& r) { return api::Storag
 // The cached object as an Object in r's version.
 Object ToObject(const api::ResourceInfo& r, const ObjectPtr& obj) {
   const api::ResourceInfo& stored = Stored(r);
-  if (&stored == &r) return std::make_shared<const json::value>(obj->Parse());
+  if (stored.version == r.version) return std::make_shared<const json::value>(obj->Parse());
   return std::make_shared<const json::value>(api::ConvertObject(obj->Parse(), stored, r));
 }
 
@@ -51,7 +51,7 @@ Object ToListedObject(const api::ResourceInfo& r, const ObjectPtr& obj, bool str
   if (auto* meta = v.is_object() ? v.as_object().if_contains("metadata") : nullptr; meta && meta->is_object()) {
     meta->as_object().erase("managedFields");
   }
-  if (&stored != &r) v = api::ConvertObject(v, stored, r);
+  if (stored.version != r.version) v = api::ConvertObject(v, stored, r);
   return std::make_shared<const json::value>(std::move(v));
 }
 
