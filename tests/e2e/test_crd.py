@@ -333,6 +333,10 @@ def test_operator_with_official_client():
         wait_for(lambda: custom.get_namespaced_custom_object(GROUP, "v1", "default", "widgets", "op")
                  .get("status", {}).get("phase") == "Deployed", timeout=20, what="widget status")
         stop.set()
+        # The garbage collector follows custom resources: deleting the Widget deletes its Deployment.
+        custom.delete_namespaced_custom_object(GROUP, "v1", "default", "widgets", "op")
+        wait_for(lambda: _get_or_none(lambda: apps.read_namespaced_deployment("op", "default")) is None,
+                 timeout=30, what="the Widget's Deployment collected")
     finally:
         srv.cleanup()
 

@@ -209,6 +209,14 @@ void ValidateConversion(const json::value& crd, std::vector<FieldError>& errors)
     errors.push_back(Required("spec.conversion.webhook.conversionReviewVersions",
                               "must include at least one of v1, v1beta1"));
   }
+  // With one version nothing is ever converted; with several, serving objects unconverted would be
+  // wrong, and the conversion webhook call is not built yet: say so instead of accepting it.
+  const auto* versions = base::FindPath(crd, {"spec", "versions"});
+  if (versions && versions->is_array() && versions->get_array().size() > 1) {
+    errors.push_back({std::string(api::kFieldValueForbidden), "spec.conversion.strategy", nullptr,
+                      "conversion webhooks are not supported by this server yet: use None, or serve one "
+                      "version"});
+  }
 }
 
 }  // namespace

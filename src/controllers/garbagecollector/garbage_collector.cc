@@ -56,42 +56,73 @@ std::string GarbageCollector::KeyOf(const api::ResourceInfo& r, const std::strin
 
 void GarbageCollector::Start() {
   controller_ = std::make_unique<client::Controller>("garbagecollector", this, options_.workers);
-  for (auto& [name, t] : tracked_) {
-    const Tracked* tracked = &t;
-    t.informer->AddIndex(kOwnerIndex, client::IndexByOwnerUid());
-    auto on_object = [this, tracked](const client::Object& obj) {
-      const json::value& o = *obj;
-      bool owner_pending = api::IsBeingDeleted(o) && (api::HasFinalizer(o, kOrphanFinalizer) ||
-                                                      api::HasFinalizer(o, kForegroundFinalizer));
-      if (OwnerRefs(o) != nullptr || owner_pending) {
-        controller_->queue().Add(KeyOf(*tracked->resource, api::Namespace(o), api::Name(o)));
-      }
-    };
+  std::vector<const Tracked*> initial;
+  {
+    std::unique_lock<std::shared_mutex> lock(tracked_mu_);
+    for (const auto& [name, t] : tracked_) initial.push_back(&t);
+    started_ = true;
+  }
+  for (const Tracked* tracked : initial) Watch(tracked);
+  if (const api::ResourceInfo* crds =
+          api::FindResource("apiextensions.k8s.io", "v1", "customresourcedefinitions")) {
     client::InformerHandlers handlers;
-    handlers.on_add = on_object;
-    handlers.on_update = [this, on_object](const client::Object& old_obj, const client::Object& new_obj) {
-      // Only reference changes and deletion marks matter (status churn of many pods must not
-      // flood the queue); every object was looked at once when it was added.
-      const json::value* old_refs = base::FindPath(*old_obj, {"metadata", "ownerReferences"});
-      const json::value* new_refs = base::FindPath(*new_obj, {"metadata", "ownerReferences"});
-      bool refs_changed =
-          (old_refs == nullptr) != (new_refs == nullptr) || (old_refs && *old_refs != *new_refs);
-      const json::value* old_fin = base::FindPath(*old_obj, {"metadata", "finalizers"});
-      const json::value* new_fin = base::FindPath(*new_obj, {"metadata", "finalizers"});
-      bool finalizers_changed =
-          (old_fin == nullptr) != (new_fin == nullptr) || (old_fin && *old_fin != *new_fin);
-      bool marked = api::IsBeingDeleted(*new_obj) && (!api::IsBeingDeleted(*old_obj) || finalizers_changed);
-      if (refs_changed || marked) on_object(new_obj);
-      // A dependent that dropped (or changed) references may unblock a foreground owner.
-      if (refs_changed && OwnerRefs(*old_obj) != nullptr) EnqueueOwners(*old_obj);
-    };
-    handlers.on_delete = [this](const client::Object& obj) {
-      EnqueueDependents(*obj);
-      if (OwnerRefs(*obj) != nullptr) EnqueueOwners(*obj);
-    };
-    t.informer->AddHandlers(std::move(handlers));
+    handlers.on_add = [this](const client::Object&) { TrackNewResources(); };
+    handlers.on_update = [this](const client::Object&, const client::Object&) { TrackNewResources(); };
+    context_.informers->For(*crds).AddHandlers(std::move(handlers));
   }
   controller_->Start();
+}
+
+void GarbageCollector::Watch(const Tracked* tracked) {
+  tracked->informer->AddIndex(kOwnerIndex, client::IndexByOwnerUid());
+  auto on_object = [this, tracked](const client::Object& obj) {
+    const json::value& o = *obj;
+    bool owner_pending = api::IsBeingDeleted(o) && (api::HasFinalizer(o, kOrphanFinalizer) ||
+                                                    api::HasFinalizer(o, kForegroundFinalizer));
+    if (OwnerRefs(o) != nullptr || owner_pending) {
+      controller_->queue().Add(KeyOf(*tracked->resource, api::Namespace(o), api::Name(o)));
+    }
+  };
+  client::InformerHandlers handlers;
+  handlers.on_add = on_object;
+  handlers.on_update = [this, on_object](const client::Object& old_obj, const client::Object& new_obj) {
+    // Only reference changes and deletion marks matter (status churn of many pods must not
+    // flood the queue); every object was looked at once when it was added.
+    const json::value* old_refs = base::FindPath(*old_obj, {"metadata", "ownerReferences"});
+    const json::value* new_refs = base::FindPath(*new_obj, {"metadata", "ownerReferences"});
+    bool refs_changed =
+        (old_refs == nullptr) != (new_refs == nullptr) || (old_refs && *old_refs != *new_refs);
+    const json::value* old_fin = base::FindPath(*old_obj, {"metadata", "finalizers"});
+    const json::value* new_fin = base::FindPath(*new_obj, {"metadata", "finalizers"});
+    bool finalizers_changed =
+        (old_fin == nullptr) != (new_fin == nullptr) || (old_fin && *old_fin != *new_fin);
+    bool marked = api::IsBeingDeleted(*new_obj) && (!api::IsBeingDeleted(*old_obj) || finalizers_changed);
+    if (refs_changed || marked) on_object(new_obj);
+    // A dependent that dropped (or changed) references may unblock a foreground owner.
+    if (refs_changed && OwnerRefs(*old_obj) != nullptr) EnqueueOwners(*old_obj);
+  };
+  handlers.on_delete = [this](const client::Object& obj) {
+    EnqueueDependents(*obj);
+    if (OwnerRefs(*obj) != nullptr) EnqueueOwners(*obj);
+  };
+  tracked->informer->AddHandlers(std::move(handlers));
+}
+
+void GarbageCollector::TrackNewResources() {
+  std::vector<const Tracked*> added;
+  {
+    std::unique_lock<std::shared_mutex> lock(tracked_mu_);
+    if (!started_) return;
+    for (const api::ResourceInfo* r : WatchedResources()) {
+      auto [it, inserted] = tracked_.try_emplace(absl::StrCat(GroupName(r->group), "/", r->plural),
+                                                 Tracked{r, nullptr});
+      if (!inserted) continue;
+      it->second.informer = &context_.informers->For(*r);
+      added.push_back(&it->second);
+    }
+  }
+  // Outside the lock: a handler registered on a started informer hears its cache at once.
+  for (const Tracked* tracked : added) Watch(tracked);
 }
 
 void GarbageCollector::Stop() {
@@ -100,6 +131,7 @@ void GarbageCollector::Stop() {
 
 const GarbageCollector::Tracked* GarbageCollector::Find(const std::string& group,
                                                         const std::string& plural) const {
+  std::shared_lock<std::shared_mutex> lock(tracked_mu_);
   auto it = tracked_.find(absl::StrCat(GroupName(group), "/", plural));
   return it == tracked_.end() ? nullptr : &it->second;
 }
@@ -113,6 +145,7 @@ const GarbageCollector::Tracked* GarbageCollector::ResolveOwner(const json::valu
   // Another version of a served group/kind (e.g. an old apiVersion in a stored reference).
   std::string group =
       api_version.find('/') == std::string::npos ? "" : api_version.substr(0, api_version.find('/'));
+  std::shared_lock<std::shared_mutex> lock(tracked_mu_);
   for (const auto& [name, t] : tracked_) {
     if (t.resource->group == group && t.resource->kind == kind) return &t;
   }
@@ -124,6 +157,7 @@ std::vector<GarbageCollector::Dependent> GarbageCollector::DependentsOf(const js
   std::string uid = api::Uid(owner);
   if (uid.empty()) return out;
   std::string ns = api::Namespace(owner);
+  std::shared_lock<std::shared_mutex> lock(tracked_mu_);
   for (const auto& [name, t] : tracked_) {
     for (auto& obj : t.informer->ByIndex(kOwnerIndex, uid)) {
       // A namespaced owner only owns objects of its own namespace.

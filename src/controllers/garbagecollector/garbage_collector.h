@@ -10,6 +10,9 @@
 // A dependent that still has another live owner is not deleted; only the references to gone
 // owners (or owners waiting in foreground deletion) are removed from it.
 //
+// Custom resources are followed too: every change of a CustomResourceDefinition makes the collector
+// look for resources it does not track yet (the catalogue gains them once a CRD is Established).
+//
 // Keys are "<group>/<plural>|<namespace>/<name>" (core group spelt "core"). Every object is
 // reconciled both as a possible dependent and as a possible owner under deletion.
 // Thread-safety: Start/Stop from one thread; Reconcile runs concurrently for different keys.
@@ -21,6 +24,7 @@
 
 #include <map>
 #include <memory>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -58,6 +62,11 @@ class GarbageCollector : public client::Runnable, public client::Reconciler {
     client::Object object;
   };
 
+  // Registers the collector's index and handlers on a tracked resource's informer.
+  void Watch(const Tracked* tracked);
+  // Starts tracking served resources not tracked yet (those of newly Established CRDs).
+  void TrackNewResources();
+
   const Tracked* Find(const std::string& group, const std::string& plural) const;
   // The tracked resource an ownerReference points at, or nullptr for kinds not served.
   const Tracked* ResolveOwner(const boost::json::value& ref) const;
@@ -75,7 +84,11 @@ class GarbageCollector : public client::Runnable, public client::Reconciler {
 
   client::ControllerContext context_;
   Options options_;
-  std::map<std::string, Tracked> tracked_;  // by "<group>/<plural>"
+  // By "<group>/<plural>". Entries are only ever added (map nodes are stable, so Tracked
+  // pointers stay valid); readers hold tracked_mu_ shared while they look or iterate.
+  mutable std::shared_mutex tracked_mu_;
+  std::map<std::string, Tracked> tracked_;
+  bool started_ = false;  // guarded by tracked_mu_
   std::unique_ptr<client::Controller> controller_;
 };
 
