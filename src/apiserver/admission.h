@@ -42,7 +42,20 @@ using AuditAnnotations = std::map<std::string, std::string>;
 enum class AdmissionOperation { kCreate, kUpdate, kDelete, kConnect };
 
 // "CREATE", "UPDATE", "DELETE", "CONNECT" (the spelling of admission.k8s.io and of messages).
-absl::string_view OperationName(AdmissionOperation op);
+// Inline: plug-in libraries below skiff_apiserver (admissionwebhook) use it too.
+inline absl::string_view OperationName(AdmissionOperation op) {
+  switch (op) {
+    case AdmissionOperation::kCreate:
+      return "CREATE";
+    case AdmissionOperation::kUpdate:
+      return "UPDATE";
+    case AdmissionOperation::kDelete:
+      return "DELETE";
+    case AdmissionOperation::kConnect:
+      return "CONNECT";
+  }
+  return "";
+}
 
 // What a plug-in set aside for one write. Commit(revision) is called once the write is stored at
 // `revision`; destroying a reservation that was not committed gives back what it took.

@@ -26,19 +26,7 @@ namespace json = boost::json;
 // webhook can always be removed.
 bool Exempt(const api::ResourceInfo& r) { return r.group == "admissionregistration.k8s.io"; }
 
-std::string OperationText(AdmissionOperation op) {
-  switch (op) {
-    case AdmissionOperation::kCreate:
-      return "CREATE";
-    case AdmissionOperation::kUpdate:
-      return "UPDATE";
-    case AdmissionOperation::kDelete:
-      return "DELETE";
-    case AdmissionOperation::kConnect:
-      return "CONNECT";
-  }
-  return "";
-}
+std::string OperationText(AdmissionOperation op) { return std::string(OperationName(op)); }
 
 const json::value* Labels(const json::value* obj) {
   return obj ? base::FindPath(*obj, {"metadata", "labels"}) : nullptr;
