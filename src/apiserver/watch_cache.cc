@@ -50,6 +50,10 @@ struct Watcher {
   std::string key_prefix;
   ObjectFilter filter;
   std::shared_ptr<WatchListener> listener;
+  // Held while a fan-out delivers to this watcher; StopWatch takes it to set `stopped`, so once
+  // StopWatch returns no event is being or will be delivered (listeners may point at their owner).
+  std::mutex delivery_mu;
+  bool stopped = false;
 };
 
 struct HistoryEvent {
@@ -437,6 +441,8 @@ void WatchCache::Deliver(const Fanout& f, size_t shard, size_t shards) {
   std::vector<int64_t> closed;
   for (const auto& [id, w] : f.watchers) {
     if (static_cast<size_t>(id) % shards != shard) continue;
+    std::lock_guard<std::mutex> delivering(w->delivery_mu);
+    if (w->stopped) continue;
     bool open = true;
     for (const auto& he : f.events) {
       if (!DeliverEvent(he, *w)) {
@@ -547,7 +553,11 @@ absl::StatusOr<int64_t> WatchCache::StartWatch(const std::string& resource_prefi
                                                std::shared_ptr<WatchListener> listener) {
   Resource& r = ResourceFor(resource_prefix);
   std::unique_lock<std::shared_mutex> lock(r.mu);
-  Watcher w{key_prefix, std::move(filter), std::move(listener)};
+  auto watcher = std::make_shared<Watcher>();
+  Watcher& w = *watcher;
+  w.key_prefix = key_prefix;
+  w.filter = std::move(filter);
+  w.listener = std::move(listener);
   if (from_revision == 0) {
     std::vector<ObjectPtr> initial;
     for (auto it = r.objects.lower_bound(key_prefix); it != r.objects.end(); ++it) {
@@ -574,15 +584,25 @@ absl::StatusOr<int64_t> WatchCache::StartWatch(const std::string& resource_prefi
   }
   int64_t id = next_watch_id_++;
   w.listener->OnProgress(std::max(r.applied, from_revision));
-  r.watchers.emplace(id, std::make_shared<Watcher>(std::move(w)));
+  r.watchers.emplace(id, std::move(watcher));
   ++watch_count_;
   return id;
 }
 
 void WatchCache::StopWatch(const std::string& resource_prefix, int64_t id) {
   Resource& r = ResourceFor(resource_prefix);
-  std::unique_lock<std::shared_mutex> lock(r.mu);
-  if (r.watchers.erase(id) > 0) --watch_count_;
+  std::shared_ptr<Watcher> watcher;
+  {
+    std::unique_lock<std::shared_mutex> lock(r.mu);
+    auto it = r.watchers.find(id);
+    if (it == r.watchers.end()) return;
+    watcher = std::move(it->second);
+    r.watchers.erase(it);
+    --watch_count_;
+  }
+  // A fan-out that took its snapshot of the watchers before the erase may still be delivering.
+  std::lock_guard<std::mutex> wait_for_delivery(watcher->delivery_mu);
+  watcher->stopped = true;
 }
 
 size_t WatchCache::WatchCount() const { return watch_count_.load(); }

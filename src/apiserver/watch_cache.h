@@ -144,6 +144,8 @@ class WatchCache {
   absl::StatusOr<int64_t> StartWatch(const std::string& resource_prefix, const std::string& key_prefix,
                                       int64_t from_revision, ObjectFilter filter,
                                       std::shared_ptr<WatchListener> listener);
+  // Once StopWatch returns, the listener gets no further events (a delivery in progress is
+  // waited for). Must not be called from the listener's own callbacks.
   void StopWatch(const std::string& resource_prefix, int64_t id);
 
   // Number of open watches and cached objects, for /metrics.
