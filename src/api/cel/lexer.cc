@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <utility>
 #include <cstdlib>
 
 #include "absl/strings/ascii.h"
@@ -124,6 +125,21 @@ Token Lexer::Next() {
   return Error(pos_, absl::StrCat("token recognition error at: '", base::Av(input_.substr(pos_, 1)), "'"));
 }
 
+// Sets an integer literal's value: a uint as read; an int up to INT64_MAX, or INT64_MIN's magnitude,
+// which only a unary minus may take (CEL's -9223372036854775808).
+Token Lexer::IntLiteral(Token t, uint64_t v, bool is_uint, int start) {
+  if (is_uint) {
+    t.literal = Value::Uint(v);
+  } else if (v > static_cast<uint64_t>(INT64_MAX)) {
+    if (v != static_cast<uint64_t>(INT64_MAX) + 1) return Error(start, absl::StrCat("invalid int literal: ", t.text));
+    t.negatable_int_min = true;
+    t.literal = Value::Int(INT64_MIN);
+  } else {
+    t.literal = Value::Int(static_cast<int64_t>(v));
+  }
+  return t;
+}
+
 Token Lexer::Number(int start) {
   const int n = static_cast<int>(input_.size());
   Token t;
@@ -139,16 +155,7 @@ Token Lexer::Number(int start) {
     t.text = std::string(input_.substr(start, pos_ - start));
     uint64_t v = 0;
     if (hex.empty() || !absl::SimpleHexAtoi(hex, &v)) return Error(start, absl::StrCat("invalid int literal: ", t.text));
-    if (is_uint) {
-      t.literal = Value::Uint(v);
-    } else if (v > static_cast<uint64_t>(INT64_MAX)) {
-      if (v != static_cast<uint64_t>(INT64_MAX) + 1) return Error(start, absl::StrCat("invalid int literal: ", t.text));
-      t.negatable_int_min = true;
-      t.literal = Value::Int(INT64_MIN);
-    } else {
-      t.literal = Value::Int(static_cast<int64_t>(v));
-    }
-    return t;
+    return IntLiteral(std::move(t), v, is_uint, start);
   }
   while (pos_ < n && IsDigit(input_[pos_])) ++pos_;
   bool is_double = false;
@@ -181,16 +188,7 @@ Token Lexer::Number(int start) {
   t.text = std::string(input_.substr(start, pos_ - start));
   uint64_t v = 0;
   if (!absl::SimpleAtoi(text, &v)) return Error(start, absl::StrCat("invalid ", is_uint ? "uint" : "int", " literal: ", t.text));
-  if (is_uint) {
-    t.literal = Value::Uint(v);
-  } else if (v > static_cast<uint64_t>(INT64_MAX)) {
-    if (v != static_cast<uint64_t>(INT64_MAX) + 1) return Error(start, absl::StrCat("invalid int literal: ", t.text));
-    t.negatable_int_min = true;
-    t.literal = Value::Int(INT64_MIN);
-  } else {
-    t.literal = Value::Int(static_cast<int64_t>(v));
-  }
-  return t;
+  return IntLiteral(std::move(t), v, is_uint, start);
 }
 
 Token Lexer::Quoted(int start, bool raw, bool bytes) {

@@ -5,6 +5,7 @@
 #ifndef SKIFF_API_CEL_LEXER_H_
 #define SKIFF_API_CEL_LEXER_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -30,6 +31,7 @@ class Lexer {
   Token Number(int start);
   Token Quoted(int start, bool raw, bool bytes);
   Token Error(int position, std::string message);
+  Token IntLiteral(Token t, uint64_t v, bool is_uint, int start);
   void SkipSpaceAndComments();
 
   std::string_view input_;
