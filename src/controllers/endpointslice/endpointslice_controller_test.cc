@@ -42,6 +42,14 @@ class EndpointSliceControllerTest : public testing::ControllerTest<EndpointSlice
     }
     return nullptr;
   }
+  // True once the slices of `service` hold `count` endpoints and show `pod` as terminating: the
+  // test pods are created and then deleted, so an earlier sync may have seen them alive.
+  bool ConvergedWithTerminating(const std::string& service, size_t count, const std::string& pod) {
+    if (EndpointCount(service) != count) return false;
+    auto slices = SlicesOf(service);
+    const json::value* ep = EndpointOf(slices, pod);
+    return ep && base::GetBool(*ep, {"conditions", "terminating"});
+  }
   int Writes() {
     int n = 0;
     for (const auto& call : fake_.Calls()) {
@@ -67,7 +75,7 @@ TEST_F(EndpointSliceControllerTest, BuildsSliceWithConditionsAndMetadata) {
   AddPod("ready", "10.0.0.1", true, R"({"hostname":"h","subdomain":"web"})");
   AddPod("unready", "10.0.0.2", false);
   AddPod("dying", "10.0.0.3", true, "{}", /*terminating=*/true);
-  ASSERT_TRUE(WaitFor([&] { return EndpointCount("web") == 3; }));
+  ASSERT_TRUE(WaitFor([&] { return ConvergedWithTerminating("web", 3, "dying"); }));
   auto slices = SlicesOf("web");
   ASSERT_EQ(slices.size(), 1u);
   const json::value& s = *slices[0];
@@ -100,7 +108,7 @@ TEST_F(EndpointSliceControllerTest, PublishNotReadyAddressesMakesEveryEndpointRe
   AddService("web", R"({"selector":{"app":"web"},"publishNotReadyAddresses":true,"ports":[{"port":80}]})");
   AddPod("unready", "10.0.0.2", false);
   AddPod("dying", "10.0.0.3", false, "{}", /*terminating=*/true);
-  ASSERT_TRUE(WaitFor([&] { return EndpointCount("web") == 2; }));
+  ASSERT_TRUE(WaitFor([&] { return ConvergedWithTerminating("web", 2, "dying"); }));
   auto slices = SlicesOf("web");
   EXPECT_EQ(EndpointOf(slices, "unready")->at("conditions"),
             Json(R"({"ready":true,"serving":true,"terminating":false})"));
