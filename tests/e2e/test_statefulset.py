@@ -114,7 +114,8 @@ def test_ordered_ready_creates_in_order_and_scales_down_in_reverse(cluster):
     watch = PodWatch(cluster, ns)
     cluster.kubectl("-n", ns, "apply", "-f", "-", input=statefulset("web", 3))
     out = rollout_status(cluster, ns)
-    assert "statefulset rolling update complete 3 pods" in out or "partitioned roll out complete" in out, out
+    # kubectl calls every RollingUpdate with a rollingUpdate block (defaulted) partitioned.
+    assert "partitioned roll out complete: 3 new pods have been updated" in out, out
     wait_for(lambda: sts(cluster, ns)["status"].get("availableReplicas") == 3, what="3 available")
     # Each pod was created only once its predecessor was Running and Ready.
     for i in (1, 2):
