@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <limits>
+#include <map>
 #include <mutex>
 #include <set>
 
@@ -175,6 +177,10 @@ class StatefulSetReconciler::Sync {
     return base::GetString(*set_, {"spec", "podManagementPolicy"}, "OrderedReady") != "Parallel";
   }
   int64_t MinReady() const { return IntAt(*set_, {"spec", "minReadySeconds"}, 0); }
+  client::Object Replica(int64_t index) const {
+    auto it = existing_.find(index);
+    return it == existing_.end() ? nullptr : it->second;
+  }
   bool Unavailable(const client::Object& pod) const {
     return IsUnavailable(pod ? pod.get() : nullptr, MinReady(), now_);
   }
@@ -194,30 +200,32 @@ class StatefulSetReconciler::Sync {
     }
   }
 
-  // The pods of every ordinal in range (null where none exists yet) and the rest, highest first.
+  // The pods of the ordinals in range (existing_) and the rest (condemned_, highest first).
   void Partition() {
     const boost::json::value& set = *set_;
     int64_t start = StartOrdinal(set), count = Replicas(set);
-    replicas_slots_.assign(count, nullptr);
+    count_ = std::min<int64_t>(count, std::numeric_limits<int32_t>::max());
     for (const auto& pod : pods_) {
       int64_t ordinal = OrdinalOf(*pod);
       if (InOrdinalRange(ordinal, set)) {
-        replicas_slots_[ordinal - start] = pod;
+        existing_[ordinal - start] = pod;
       } else if (ordinal >= 0) {
         condemned_.push_back(pod);
       }
     }
     std::sort(condemned_.begin(), condemned_.end(),
               [](const client::Object& a, const client::Object& b) { return OrdinalOf(*a) > OrdinalOf(*b); });
-    bool found = false;  // a missing replica counts, though it is no pod to compare with
-    for (const auto& pod : replicas_slots_) {
+    // The first unavailable replica; a missing one counts, though it is no pod to compare with.
+    int64_t expected = 0;
+    for (const auto& [index, pod] : existing_) {
+      if (index != expected) break;  // a gap: a replica still to create comes first
       if (Unavailable(pod)) {
         first_unavailable_ = pod;
-        found = true;
         break;
       }
+      ++expected;
     }
-    if (!found) {
+    if (expected == count_) {
       for (auto it = condemned_.rbegin(); it != condemned_.rend(); ++it) {
         if (Unavailable(*it)) {
           first_unavailable_ = *it;
@@ -302,7 +310,7 @@ class StatefulSetReconciler::Sync {
 
   // k8s processReplica.
   Step ProcessReplica(int i) {
-    const client::Object& pod = replicas_slots_[i];
+    client::Object pod = Replica(i);
     int64_t ordinal = StartOrdinal(*set_) + i;
     bool monotonic = Monotonic();
     if (pod != nullptr && (api::PodPhase(*pod) == "Failed" || api::PodPhase(*pod) == "Succeeded")) {
@@ -375,7 +383,7 @@ class StatefulSetReconciler::Sync {
     Partition();
     if (api::IsBeingDeleted(*set_)) return absl::OkStatus();
     bool monotonic = Monotonic();
-    Step step = RunForAll(*r_.pool_, static_cast<int>(replicas_slots_.size()), monotonic,
+    Step step = RunForAll(*r_.pool_, static_cast<int>(count_), monotonic,
                           [&](int i) { return ProcessReplica(i); });
     if (step.exit || !step.error.ok()) return step.error;
     step = RunForAll(*r_.pool_, static_cast<int>(condemned_.size()), monotonic, [&](int i) {
@@ -396,11 +404,11 @@ class StatefulSetReconciler::Sync {
     auto outdated = [&](const client::Object& pod) {
       return pod != nullptr && api::Label(*pod, kRevisionLabel) != update_name && !IsTerminating(*pod);
     };
-    int64_t count = static_cast<int64_t>(replicas_slots_.size());
+    int64_t count = count_;
     if (max_unavailable == nullptr || max_unavailable->is_null()) {
       // One pod at a time, highest ordinal first, each available before the next.
       for (int64_t target = count - 1; target >= partition; --target) {
-        const client::Object& pod = replicas_slots_[target];
+        client::Object pod = Replica(target);
         if (outdated(pod)) {
           --current_replicas_;
           return DeletePod(pod, " for update");
@@ -410,12 +418,12 @@ class StatefulSetReconciler::Sync {
       return absl::OkStatus();
     }
     int64_t allowed = MaxUnavailable(*max_unavailable, count);
-    int64_t unavailable = std::count_if(replicas_slots_.begin(), replicas_slots_.end(),
-                                        [&](const client::Object& pod) { return Unavailable(pod); });
+    int64_t unavailable = count - static_cast<int64_t>(existing_.size());  // not created yet
+    for (const auto& [index, pod] : existing_) unavailable += Unavailable(pod) ? 1 : 0;
     if (unavailable > allowed) return absl::OkStatus();
     int64_t budget = allowed - unavailable;
     for (int64_t target = count - 1; target >= partition && budget > 0; --target) {
-      const client::Object& pod = replicas_slots_[target];
+      client::Object pod = Replica(target);
       if (!outdated(pod)) continue;
       if (absl::Status s = DeletePod(pod, " for update"); !s.ok()) return s;
       --budget;
@@ -486,7 +494,10 @@ class StatefulSetReconciler::Sync {
   client::Object current_, update_;
   boost::json::value current_set_, update_set_;
   int64_t collision_count_ = 0;
-  std::vector<client::Object> replicas_slots_;  // index = ordinal - start; null = not created yet
+  // The pods in range by index (ordinal - start) out of count_; a missing index is not created yet.
+  // (A map, not a vector of count_ slots: spec.replicas may be huge.)
+  std::map<int64_t, client::Object> existing_;
+  int64_t count_ = 0;
   std::vector<client::Object> condemned_;       // highest ordinal first
   client::Object first_unavailable_;
   int64_t replicas_ = 0, ready_ = 0, available_ = 0, current_replicas_ = 0, updated_replicas_ = 0;

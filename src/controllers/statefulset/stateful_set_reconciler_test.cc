@@ -157,6 +157,12 @@ TEST_F(StatefulSetReconcilerTest, ParallelCreatesAllPodsAtOnceFromTheStartOrdina
   EXPECT_EQ(PodNames(), (std::set<std::string>{"web-5"}));
 }
 
+TEST_F(StatefulSetReconcilerTest, HugeReplicaCountsCostNothingUpFront) {
+  CreateSet(R"({})", 2000000000);
+  ASSERT_TRUE(Reconcile().status.ok());
+  EXPECT_EQ(PodNames(), (std::set<std::string>{"web-0"}));
+}
+
 TEST_F(StatefulSetReconcilerTest, OrderedScaleDownRemovesTheHighestOrdinalFirstWhenAllAreHealthy) {
   CreateSet(R"({})", 4);
   Converge();
