@@ -9,6 +9,7 @@
 #include "api/pod_util.h"
 #include "api/resources.h"
 #include "base/json.h"
+#include "base/testing/fake_clock.h"
 #include "client/testing/fake_client.h"
 #include "controllers/statefulset/stateful_set_util.h"
 #include "gtest/gtest.h"
@@ -155,6 +156,33 @@ TEST_F(StatefulSetReconcilerTest, ParallelCreatesAllPodsAtOnceFromTheStartOrdina
   PatchSpec(R"({"replicas":1})");
   ASSERT_TRUE(Reconcile().status.ok());
   EXPECT_EQ(PodNames(), (std::set<std::string>{"web-5"}));
+}
+
+TEST_F(StatefulSetReconcilerTest, MinReadySecondsHoldsTheNextPodAndCountsAvailability) {
+  // Pods turn Ready at 2020-01-01T00:00:00Z (SetPhase); the clock starts 5 s later.
+  base::testing::FakeClock clock(absl::FromUnixSeconds(1577836800 + 5));
+  StatefulSetReconciler::Options options;
+  options.clock = &clock;
+  StatefulSetReconciler reconciler(&client_, &sets_, &pods_, &revs_, &claims_, options);
+  auto pass = [&] {
+    Sync();
+    auto r = reconciler.Reconcile("default/web");
+    Sync();
+    return r;
+  };
+  CreateSet(R"({"minReadySeconds":10})", 2);
+  ASSERT_TRUE(pass().status.ok());
+  SetPhase("web-0");
+  auto r = pass();
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_EQ(PodNames(), (std::set<std::string>{"web-0"}));  // ready 5 s, not available yet
+  EXPECT_EQ(Status("readyReplicas"), 1);
+  EXPECT_EQ(Status("availableReplicas"), 0);
+  EXPECT_TRUE(r.requeue.has_value());  // availability comes with time alone
+  clock.Advance(absl::Seconds(6));
+  ASSERT_TRUE(pass().status.ok());
+  EXPECT_EQ(PodNames(), (std::set<std::string>{"web-0", "web-1"}));
+  EXPECT_EQ(Status("availableReplicas"), 1);
 }
 
 TEST_F(StatefulSetReconcilerTest, HugeReplicaCountsCostNothingUpFront) {
