@@ -235,7 +235,7 @@ class StatefulSetReconciler::Sync {
     }
   }
 
-  absl::Status DeletePod(const client::Object& pod, const std::string& why) {
+  absl::Status DeletePod(const client::Object& pod) {
     client::DeleteOptions options;
     options.precondition_uid = api::Uid(*pod);
     absl::Status s = r_.client_->Delete(PodsResource(), api::Namespace(*pod), api::Name(*pod), options);
@@ -247,7 +247,7 @@ class StatefulSetReconciler::Sync {
       return s;
     }
     Event("Normal", "SuccessfulDelete",
-          absl::StrCat("delete Pod ", api::Name(*pod), " in StatefulSet ", api::Name(*set_), " successful", why));
+          absl::StrCat("delete Pod ", api::Name(*pod), " in StatefulSet ", api::Name(*set_), " successful"));
     return absl::OkStatus();
   }
 
@@ -315,7 +315,7 @@ class StatefulSetReconciler::Sync {
     bool monotonic = Monotonic();
     if (pod != nullptr && (api::PodPhase(*pod) == "Failed" || api::PodPhase(*pod) == "Succeeded")) {
       // Recreated on a later pass, once the deletion shows.
-      if (!IsTerminating(*pod)) return {true, DeletePod(pod, "")};
+      if (!IsTerminating(*pod)) return {true, DeletePod(pod)};
       return {true, absl::OkStatus()};
     }
     if (pod == nullptr) {
@@ -375,7 +375,7 @@ class StatefulSetReconciler::Sync {
     bool monotonic = Monotonic();
     if (IsTerminating(*pod)) return {monotonic, absl::OkStatus()};
     if (monotonic && pod != first_unavailable_ && Unavailable(pod)) return {true, absl::OkStatus()};
-    return {true, DeletePod(pod, "")};
+    return {true, DeletePod(pod)};
   }
 
   absl::Status UpdatePods() {
@@ -411,7 +411,7 @@ class StatefulSetReconciler::Sync {
         client::Object pod = Replica(target);
         if (outdated(pod)) {
           --current_replicas_;
-          return DeletePod(pod, " for update");
+          return DeletePod(pod);
         }
         if (Unavailable(pod)) return absl::OkStatus();
       }
@@ -425,7 +425,7 @@ class StatefulSetReconciler::Sync {
     for (int64_t target = count - 1; target >= partition && budget > 0; --target) {
       client::Object pod = Replica(target);
       if (!outdated(pod)) continue;
-      if (absl::Status s = DeletePod(pod, " for update"); !s.ok()) return s;
+      if (absl::Status s = DeletePod(pod); !s.ok()) return s;
       --budget;
       --current_replicas_;
     }
