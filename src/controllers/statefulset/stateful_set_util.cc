@@ -23,18 +23,13 @@ const boost::json::array* ArrayAt(const boost::json::value& v, std::initializer_
   return found != nullptr && found->is_array() ? &found->get_array() : nullptr;
 }
 
-std::string Str(const boost::json::value& v, std::string_view key) {
-  const boost::json::value* found = base::Find(v, key);
-  return found != nullptr && found->is_string() ? std::string(found->get_string()) : "";
-}
-
 // An ownerReference to `owner` of `kind` with controller and blockOwnerDeletion true.
 boost::json::object OwnerRef(const boost::json::value& owner, const char* api_version, const char* kind) {
   return MakeControllerRef(owner, api_version, kind);
 }
 
 bool RefersTo(const boost::json::value& ref, const char* kind, const boost::json::value& owner) {
-  return Str(ref, "kind") == kind && Str(ref, "name") == api::Name(owner) && Str(ref, "uid") == api::Uid(owner);
+  return base::GetString(ref, {"kind"}) == kind && base::GetString(ref, {"name"}) == api::Name(owner) && base::GetString(ref, {"uid"}) == api::Uid(owner);
 }
 
 bool IsControllerRef(const boost::json::value& ref) {
@@ -99,7 +94,7 @@ bool StorageMatches(const boost::json::value& set, const boost::json::value& pod
     bool found = false;
     if (volumes != nullptr) {
       for (const auto& v : *volumes) {
-        if (Str(v, "name") != name) continue;
+        if (base::GetString(v, {"name"}) != name) continue;
         found = base::GetString(v, {"persistentVolumeClaim", "claimName"}) ==
                 ClaimName(name, api::Name(set), ordinal);
         break;
@@ -153,7 +148,7 @@ boost::json::value NewPod(const boost::json::value& set, int64_t ordinal, const 
   }
   if (const boost::json::value* old = spec.if_contains("volumes"); old != nullptr && old->is_array()) {
     for (const auto& v : old->get_array()) {
-      if (std::find(claim_volumes.begin(), claim_volumes.end(), Str(v, "name")) == claim_volumes.end())
+      if (std::find(claim_volumes.begin(), claim_volumes.end(), base::GetString(v, {"name"})) == claim_volumes.end())
         volumes.push_back(v);
     }
   }
@@ -174,7 +169,7 @@ std::vector<boost::json::value> NewClaims(const boost::json::value& set, int64_t
     obj["kind"] = "PersistentVolumeClaim";
     obj.erase("status");
     boost::json::object& meta = base::EnsureObject(claim, {"metadata"});
-    std::string template_name = Str(meta, "name");
+    std::string template_name = api::Name(claim);
     meta["name"] = ClaimName(template_name, api::Name(set), ordinal);
     meta["namespace"] = api::Namespace(set);
     for (const char* field : {"uid", "resourceVersion", "creationTimestamp", "generation", "ownerReferences"})
@@ -274,7 +269,7 @@ bool ClaimIsStale(const boost::json::value& claim, const boost::json::value& pod
   const boost::json::array* refs = api::OwnerReferences(claim);
   if (refs == nullptr) return false;
   for (const auto& ref : *refs) {
-    if (Str(ref, "kind") == "Pod" && Str(ref, "name") == api::Name(pod) && Str(ref, "uid") != api::Uid(pod))
+    if (base::GetString(ref, {"kind"}) == "Pod" && base::GetString(ref, {"name"}) == api::Name(pod) && base::GetString(ref, {"uid"}) != api::Uid(pod))
       return true;
   }
   return false;
@@ -288,8 +283,8 @@ std::optional<boost::json::array> RetentionOwnerRefs(const boost::json::value& s
   for (const auto& ref : refs) {
     bool is_set = RefersTo(ref, "StatefulSet", set), is_pod = RefersTo(ref, "Pod", pod);
     // A reference to an earlier owner of the same name: the garbage collector decides.
-    if (!is_set && Str(ref, "kind") == "StatefulSet" && Str(ref, "name") == api::Name(set)) return std::nullopt;
-    if (!is_pod && Str(ref, "kind") == "Pod" && Str(ref, "name") == api::Name(pod) && !api::Uid(pod).empty())
+    if (!is_set && base::GetString(ref, {"kind"}) == "StatefulSet" && base::GetString(ref, {"name"}) == api::Name(set)) return std::nullopt;
+    if (!is_pod && base::GetString(ref, {"kind"}) == "Pod" && base::GetString(ref, {"name"}) == api::Name(pod) && !api::Uid(pod).empty())
       return std::nullopt;
     has_set = has_set || (is_set && IsControllerRef(ref));
     has_pod = has_pod || (is_pod && IsControllerRef(ref));

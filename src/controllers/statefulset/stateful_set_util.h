@@ -28,7 +28,8 @@ inline constexpr char kPodIndexLabel[] = "apps.kubernetes.io/pod-index";
 // "web-12" -> {"web", 12}; {"", -1} when the name does not end in -<digits> (or overflows int32).
 std::pair<std::string, int64_t> ParentAndOrdinal(const std::string& pod_name);
 int64_t OrdinalOf(const boost::json::value& pod);
-// spec.ordinals.start (0 when absent) and the last ordinal of spec.replicas pods.
+// spec.ordinals.start (0 when absent) and spec.replicas (1 when absent); the set's ordinals are
+// [start, start + replicas).
 int64_t StartOrdinal(const boost::json::value& set);
 int64_t Replicas(const boost::json::value& set);
 bool InOrdinalRange(int64_t ordinal, const boost::json::value& set);
