@@ -206,13 +206,13 @@ void EtcdWatchStream::OnRead(Connection& connection, bool ok) {
 void EtcdWatchStream::OnWritten(Connection& connection, bool ok) {
   std::lock_guard<std::mutex> lock(mu_);
   connection.writing = false;
-  if (ok) connection.outbox.pop_front();
   if (!ok) {
     // The stream broke: end it (its reads fail too) and re-create every watcher on the next one.
     connection.outbox.clear();
     connection.context.TryCancel();
-  } else if (!connection.outbox.empty() && !connection.reading_ended) {
-    StartWrite(connection);
+  } else {
+    connection.outbox.pop_front();
+    if (!connection.outbox.empty() && !connection.reading_ended) StartWrite(connection);
   }
   if (connection.finish_done) connection_ended_.notify_all();
 }
