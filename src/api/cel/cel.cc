@@ -5,8 +5,9 @@
 // optional.of/none/ofNonZeroValue, hasValue, value, orValue, or), the standard functions and
 // conversions, timestamps and durations with their getters, regular expressions (RE2), and
 // Kubernetes' strings (with format), lists, sets, regex, quantity, url, ip and cidr libraries.
-// Not supported: protobuf message construction, the authorizer library and two-variable
-// comprehensions. Static checking covers kinds (int, string, list, ...) but not element types of
+// Kubernetes' authorizer library (functions_authz.cc) works when the caller binds an Authorizer.
+// Not supported: protobuf message construction and two-variable comprehensions. Static checking
+// covers kinds (int, string, list, ...) but not element types of
 // lists and maps built in the expression: what it cannot tell is checked at evaluation
 // ("no such overload: ...").
 #include "api/cel/cel.h"
@@ -63,11 +64,25 @@ bool Program::References(std::string_view variable) const {
 }
 
 absl::StatusOr<Value> Program::Evaluate(const Bindings& bindings, int64_t cost_budget, int64_t* cost_used) const {
-  Interpreter interpreter(cost_budget);
+  Activation activation;
+  activation.json = bindings;
+  return Evaluate(activation, cost_budget, cost_used);
+}
+
+absl::StatusOr<Value> Program::Evaluate(const Activation& activation, int64_t cost_budget, int64_t* cost_used) const {
+  Interpreter interpreter(cost_budget, activation.authorizer);
   for (const Variable& var : variables_) {
     if (!References(var.name)) continue;  // converting an unused variable would be wasted work
+    const Value* bound = nullptr;
+    for (const auto& [name, value] : activation.values) {
+      if (name == var.name) bound = &value;
+    }
+    if (bound != nullptr) {
+      interpreter.Bind(var.name, var.optional ? Value::OptionalOf(*bound) : *bound);
+      continue;
+    }
     const boost::json::value* json = nullptr;
-    for (const auto& [name, value] : bindings) {
+    for (const auto& [name, value] : activation.json) {
       if (name == var.name) json = value;
     }
     if (json == nullptr) {

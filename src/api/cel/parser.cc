@@ -240,11 +240,14 @@ class Parser {
           return nullptr;
         }
         std::string name = tok_.text;
-        if (ReservedWords().count(name)) {
-          Fail(tok_.position, absl::StrCat("Syntax error: reserved identifier: ", name));
+        int name_pos = tok_.position;
+        Advance();
+        // A reserved word may name a member function (the authorizer library's .namespace(...)),
+        // never a field.
+        if (ReservedWords().count(name) && (optional || !IsPunct("("))) {
+          Fail(name_pos, absl::StrCat("Syntax error: reserved identifier: ", name));
           return nullptr;
         }
-        Advance();
         if (!optional && IsPunct("(")) {
           Advance();
           e = MemberCall(std::move(e), std::move(name), pos, ParseArgs(")"));
