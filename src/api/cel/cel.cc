@@ -63,6 +63,31 @@ bool Program::References(std::string_view variable) const {
   return std::find(referenced_.begin(), referenced_.end(), variable) != referenced_.end();
 }
 
+namespace {
+
+void CollectSelected(const Expr& e, std::string_view variable, std::vector<std::string>* fields, bool* whole) {
+  bool selects_variable = (e.kind == Expr::Kind::kSelect || e.kind == Expr::Kind::kHas) && e.target &&
+                          e.target->kind == Expr::Kind::kIdent && e.target->name == variable;
+  if (selects_variable) {
+    if (std::find(fields->begin(), fields->end(), e.name) == fields->end()) fields->push_back(e.name);
+    return;
+  }
+  if (e.kind == Expr::Kind::kIdent && e.name == variable) *whole = true;
+  if (e.target) CollectSelected(*e.target, variable, fields, whole);
+  for (const auto& arg : e.args) {
+    if (arg) CollectSelected(*arg, variable, fields, whole);
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> Program::SelectedFields(std::string_view variable, bool* whole) const {
+  std::vector<std::string> fields;
+  *whole = false;
+  CollectSelected(*root_, variable, &fields, whole);
+  return fields;
+}
+
 absl::StatusOr<Value> Program::Evaluate(const Bindings& bindings, int64_t cost_budget, int64_t* cost_used) const {
   Activation activation;
   activation.json = bindings;

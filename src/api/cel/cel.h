@@ -91,6 +91,10 @@ class Program {
 
   // Whether the expression uses the variable (a rule that uses oldSelf is a transition rule).
   bool References(std::string_view variable) const;
+  // The fields the expression selects of a variable (`variables.a`, `has(variables.b)`), so that
+  // lazily computed variables are computed only when used. *whole is set when the expression also
+  // uses the variable otherwise (indexing, passing it whole): then every field may be needed.
+  std::vector<std::string> SelectedFields(std::string_view variable, bool* whole) const;
   // Worst-case cost from the type hints' size bounds (unbounded lists count as very large).
   int64_t estimated_cost() const { return estimated_cost_; }
   // The result's kind as far as compilation can tell: a rule whose result is known not to be a

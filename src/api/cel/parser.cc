@@ -239,15 +239,11 @@ class Parser {
           Fail(tok_.position, absl::StrCat("Syntax error: mismatched input '", TokenText(), "' expecting IDENTIFIER"));
           return nullptr;
         }
+        // Reserved words are refused only as bare identifiers (cel-go's VisitIdentOrGlobalCall):
+        // after a dot they name fields (object.metadata.namespace) and member functions (the
+        // authorizer library's .namespace(...)).
         std::string name = tok_.text;
-        int name_pos = tok_.position;
         Advance();
-        // A reserved word may name a member function (the authorizer library's .namespace(...)),
-        // never a field.
-        if (ReservedWords().count(name) && (optional || !IsPunct("("))) {
-          Fail(name_pos, absl::StrCat("Syntax error: reserved identifier: ", name));
-          return nullptr;
-        }
         if (!optional && IsPunct("(")) {
           Advance();
           e = MemberCall(std::move(e), std::move(name), pos, ParseArgs(")"));
