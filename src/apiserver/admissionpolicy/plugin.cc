@@ -90,10 +90,9 @@ bool Matches(const MatchResources& m, bool binding, const AdmissionRequest& requ
                                             std::string(request.subresource), std::string(request.ns)};
   if (!m.MatchesRules(*request.resource, attrs, std::string(request.name), binding)) return false;
   if (!ns->SelectorMatches(m.namespace_selector)) return false;
-  if (!m.object_selector.Empty() && !m.object_selector.Matches(Labels(obj)) && !m.object_selector.Matches(Labels(old))) {
-    return false;
-  }
-  return true;
+  // kube's matchObject: an absent object (the old one on create, the new one on delete) matches nothing.
+  if (m.object_selector.Empty()) return true;
+  return (obj && m.object_selector.Matches(Labels(obj))) || (old && m.object_selector.Matches(Labels(old)));
 }
 
 // The parameter objects a binding gives a policy, or the misconfiguration that prevents it.

@@ -132,8 +132,9 @@ absl::StatusOr<const api::ResourceInfo*> WebhookAdmission::ShouldCall(const Webh
       if (!webhook.namespace_selector.Matches(labels.ok() ? &*labels : &none)) return nullptr;
     }
   }
-  if (!webhook.object_selector_empty && !webhook.object_selector.Matches(Labels(obj)) &&
-      !webhook.object_selector.Matches(Labels(old))) {
+  // kube's matchObject: an absent object (the old one on create, the new one on delete) matches nothing.
+  if (!webhook.object_selector_empty && !(obj && webhook.object_selector.Matches(Labels(obj))) &&
+      !(old && webhook.object_selector.Matches(Labels(old)))) {
     return nullptr;
   }
   if (!webhook.match_conditions.empty()) {
