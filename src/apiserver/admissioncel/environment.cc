@@ -115,17 +115,28 @@ cel::AuthorizationDecision RequestAuthorizer::Check(const cel::AuthorizationChec
 
 RequestBindings::RequestBindings(const AdmissionRequest& request, const json::value* obj, const json::value* old,
                                  const Authorizer* authz)
-    : request_object(RequestObject(request)),
-      object(obj ? obj : &Null()),
-      old_object(old ? old : &Null()),
-      authorizer(authz, request.user) {}
+    : request_object_(RequestObject(request)),
+      object_(obj ? obj : &Null()),
+      old_object_(old ? old : &Null()),
+      authorizer_(authz, request.user) {}
 
-cel::Activation RequestBindings::Activation() const {
-  cel::Activation a;
-  a.json = {{"object", object}, {"oldObject", old_object}, {"request", &request_object}};
-  a.values.emplace_back("authorizer", cel::AuthorizerValue());
-  a.authorizer = &authorizer;
-  return a;
+cel::Activation RequestBindings::Activation() {
+  if (!converted_) {
+    converted_ = true;
+    for (const auto& [name, json] : {std::pair<const char*, const json::value*>{"object", object_},
+                                     {"oldObject", old_object_},
+                                     {"request", &request_object_}}) {
+      absl::StatusOr<cel::Value> value = cel::ValueFromJson(*json, nullptr);
+      if (value.ok()) {
+        activation_.values.emplace_back(name, std::move(*value));
+      } else {
+        activation_.json.emplace_back(name, json);
+      }
+    }
+    activation_.values.emplace_back("authorizer", cel::AuthorizerValue());
+    activation_.authorizer = &authorizer_;
+  }
+  return activation_;
 }
 
 }  // namespace skiff::apiserver::admissioncel

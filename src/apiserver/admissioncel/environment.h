@@ -50,17 +50,24 @@ class RequestAuthorizer : public api::cel::Authorizer {
 };
 
 // What one request binds for every admission expression: object, oldObject (null when absent,
-// as kube binds them), request and authorizer. Borrowed JSON must outlive the evaluations.
-struct RequestBindings {
+// as kube binds them), request and authorizer. They are converted to CEL values once, on the
+// first Activation, and shared by every expression of every policy and webhook of the request.
+// Borrowed JSON must outlive the evaluations. Not thread-safe (one per request).
+class RequestBindings {
+ public:
   RequestBindings(const AdmissionRequest& request, const boost::json::value* obj, const boost::json::value* old,
                   const Authorizer* authorizer);
-  // A fresh Activation with these bindings.
-  api::cel::Activation Activation() const;
+  // An Activation with these bindings (JSON that CEL cannot represent is left as JSON, so that
+  // using it reports the conversion error).
+  api::cel::Activation Activation();
 
-  boost::json::value request_object;
-  const boost::json::value* object;
-  const boost::json::value* old_object;
-  RequestAuthorizer authorizer;
+ private:
+  boost::json::value request_object_;
+  const boost::json::value* object_;
+  const boost::json::value* old_object_;
+  RequestAuthorizer authorizer_;
+  bool converted_ = false;
+  api::cel::Activation activation_;
 };
 
 }  // namespace skiff::apiserver::admissioncel

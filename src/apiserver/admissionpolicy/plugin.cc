@@ -32,17 +32,27 @@ int CodeOf(const std::string& reason) {
   return 422;
 }
 
-// kube's admission.NewForbidden wording with the validation's reason and code.
-absl::Status Denied(const AdmissionRequest& request, const std::string& message, const std::string& reason) {
+// kube's admission.NewForbidden wording (the object's name, else its generateName, else
+// "Unknown"; the resource without its subresource) with the validation's reason and code.
+absl::Status Denied(const AdmissionRequest& request, const json::value* obj, const std::string& message,
+                    const std::string& reason) {
   const api::ResourceInfo& r = *request.resource;
   std::string qualified = r.group.empty() ? r.plural : absl::StrCat(r.plural, ".", r.group);
-  if (!request.subresource.empty()) qualified = absl::StrCat(qualified, "/", request.subresource);
+  std::string name = "Unknown";
+  if (obj) {
+    std::string own = base::GetString(*obj, {"metadata", "name"});
+    std::string generate = base::GetString(*obj, {"metadata", "generateName"});
+    if (!own.empty()) {
+      name = own;
+    } else if (!generate.empty()) {
+      name = generate;
+    }
+  }
   api::ApiError e;
   e.reason = reason.empty() ? "Invalid" : reason;
   e.code = CodeOf(e.reason);
-  e.message = request.name.empty() ? absl::StrCat(qualified, " is forbidden: ", message)
-                                   : absl::StrCat(qualified, " \"", request.name, "\" is forbidden: ", message);
-  e.name = std::string(request.name);
+  e.message = absl::StrCat(qualified, " \"", name, "\" is forbidden: ", message);
+  e.name = name;
   e.group = r.group;
   e.kind = r.plural;
   e.causes.push_back({"", message, ""});
@@ -129,6 +139,17 @@ absl::StatusOr<std::vector<json::value>> ParamsFor(const Policy& policy, const B
   return params;
 }
 
+// Binds `json` converted to a CEL value once for every expression of the evaluation (as JSON
+// when it cannot be converted, so that using it reports why).
+void BindConverted(cel::Activation* activation, const char* name, const json::value& json) {
+  absl::StatusOr<cel::Value> value = cel::ValueFromJson(json, nullptr);
+  if (value.ok()) {
+    activation->values.emplace_back(name, std::move(*value));
+  } else {
+    activation->json.emplace_back(name, &json);
+  }
+}
+
 }  // namespace
 
 std::shared_ptr<const PolicyAdmission::Compiled> PolicyAdmission::Current() const {
@@ -202,8 +223,9 @@ absl::Status PolicyAdmission::Validate(const AdmissionRequest& request, const js
       }
       for (const json::value& param : params.ok() ? *params : std::vector<json::value>{}) {
         cel::Activation activation = bindings->Activation();
-        activation.json.emplace_back("params", &param);
-        activation.json.emplace_back("namespaceObject", &ns.Object());
+        BindConverted(&activation, "params", param);
+        static const json::value kNull;
+        BindConverted(&activation, "namespaceObject", policy.uses_namespace_object ? ns.Object() : kNull);
         Outcome outcome = EvaluatePolicy(policy, activation);
         for (auto& f : outcome.failures) failures.push_back(std::move(f));
         for (auto& a : outcome.audit_annotations) annotations.push_back(std::move(a));
@@ -211,7 +233,7 @@ absl::Status PolicyAdmission::Validate(const AdmissionRequest& request, const js
       for (const auto& [key, value] : annotations) request.AddAuditAnnotation(absl::StrCat(policy.name, "/", key), value);
       for (const Failure& f : failures) {
         if (binding.deny && first_denial.ok()) {
-          first_denial = Denied(request,
+          first_denial = Denied(request, obj,
                                 absl::StrCat("ValidatingAdmissionPolicy '", policy.name, "' with binding '",
                                              binding.name, "' denied request: ", f.message),
                                 f.reason);

@@ -133,6 +133,14 @@ Policy ParsePolicy(const json::value& obj) {
   }
   p.match_conditions = admissioncel::MatchConditions::Compile(base::Find(*spec, "matchConditions"), Environment::kPolicy);
   p.fail_open = base::GetString(*spec, {"failurePolicy"}) == "Ignore";
+  auto uses = [](const Expression& e) { return e.program && e.program->References("namespaceObject"); };
+  for (const auto& v : p.validations) {
+    p.uses_namespace_object |= uses(v.expression) || (v.message_expression && uses(*v.message_expression));
+  }
+  for (const auto& [name, e] : p.variables) p.uses_namespace_object |= uses(e);
+  for (const auto& [key, e] : p.audit_annotations) p.uses_namespace_object |= uses(e);
+  // matchConditions cannot be inspected from here: a policy with any binds it too.
+  p.uses_namespace_object |= !p.match_conditions.empty();
   return p;
 }
 

@@ -68,6 +68,7 @@ struct Policy {
   std::vector<std::pair<std::string, Expression>> audit_annotations;  // key, valueExpression
   admissioncel::MatchConditions match_conditions;
   bool fail_open = false;  // failurePolicy Ignore
+  bool uses_namespace_object = false;  // some expression reads namespaceObject (fetched only then)
 };
 
 struct Binding {
