@@ -66,6 +66,8 @@ int main(int argc, char** argv) {
       "run twice on fresh servers, without and with --audit-log-path (Metadata level), and report both");
   create_cmd->add_flag("--compare-etcd", create.compare_etcd,
                        "also measure a server on a private one-member etcd and report both stores");
+  create_cmd->add_flag("--compare-policy", create.compare_policy,
+                       "also create where a ValidatingAdmissionPolicy applies and report both runs");
   create_cmd->add_flag("--rbac-user", create.compare_rbac_user,
                        "also create as a non-admin user bound by a RoleBinding and report both runs");
 

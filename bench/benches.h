@@ -34,6 +34,10 @@ struct CreateOptions {
   // Also measure a fresh server on a private one-member etcd (started on loopback ports with a
   // temporary data dir on the same disk) and report both stores side by side.
   bool compare_etcd = false;
+  // Also run the creates in a namespace that a ValidatingAdmissionPolicy binding selects (one
+  // policy, two validations over the ConfigMap's data) and report both runs, with the server's
+  // CPU per create: the cost of one policy evaluation on the write path.
+  bool compare_policy = false;
 };
 
 struct CreateResult {

@@ -266,6 +266,102 @@ int RunCreateBenchWithRbacUser(TargetOptions target_options, CreateOptions optio
   return 0;
 }
 
+// One ValidatingAdmissionPolicy on ConfigMap creates (two validations, kube-doc style) and a
+// Deny binding that selects namespace `ns` only.
+absl::Status AddBenchPolicy(const Endpoint& admin, const std::string& ns) {
+  std::string base = "/apis/admissionregistration.k8s.io/v1";
+  auto policy = SendOnce(
+      admin, "POST", base + "/validatingadmissionpolicies",
+      absl::StrCat(R"j({"apiVersion":"admissionregistration.k8s.io/v1","kind":"ValidatingAdmissionPolicy",)j",
+                   R"j("metadata":{"name":"bench-configmap-limits"},"spec":{"failurePolicy":"Fail",)j",
+                   R"j("matchConstraints":{"resourceRules":[{"apiGroups":[""],"apiVersions":["v1"],)j",
+                   R"j("operations":["CREATE","UPDATE"],"resources":["configmaps"]}]},"validations":[)j",
+                   R"j({"expression":"!has(object.data) || size(object.data) <= 16","message":"too many keys"},)j",
+                   R"j({"expression":"!has(object.data) || object.data.all(k, size(object.data[k]) <= 65536)",)j",
+                   R"j("message":"values are limited to 64 KiB"}]}})j"));
+  if (!policy.ok()) return policy.status();
+  auto binding = SendOnce(
+      admin, "POST", base + "/validatingadmissionpolicybindings",
+      absl::StrCat(R"j({"apiVersion":"admissionregistration.k8s.io/v1","kind":"ValidatingAdmissionPolicyBinding",)j",
+                   R"j("metadata":{"name":"bench-configmap-limits"},"spec":{"policyName":"bench-configmap-limits",)j",
+                   R"j("validationActions":["Deny"],"matchResources":{"namespaceSelector":{"matchLabels":)j",
+                   R"j({"kubernetes.io/metadata.name":")j", ns, R"j("}}}}})j"));
+  if (!binding.ok()) return binding.status();
+  for (const auto* r : {&*policy, &*binding}) {
+    if (r->status != 201 && r->status != 409) {
+      return absl::InternalError(absl::StrCat("policy setup: HTTP ", r->status, " ", r->body));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Creates in a namespace no binding selects, then in one a policy applies to, on one server.
+int RunCreateBenchWithPolicy(const TargetOptions& target_options, CreateOptions options) {
+  MachineInfo machine = ReadMachineInfo();
+  auto target = BenchTarget::Open(target_options);
+  if (!target.ok()) {
+    std::fprintf(stderr, "create: %s\n", target.status().ToString().c_str());
+    return 1;
+  }
+  const Endpoint& admin = (*target)->endpoint();
+  CreateOptions policy_options = options;
+  policy_options.ns = options.ns + "-policy";
+  for (const std::string& ns : {options.ns, policy_options.ns}) {
+    if (absl::Status s = EnsureNamespace(admin, ns); !s.ok()) {
+      std::fprintf(stderr, "create: %s\n", s.ToString().c_str());
+      return 1;
+    }
+  }
+  if (absl::Status s = AddBenchPolicy(admin, policy_options.ns); !s.ok()) {
+    std::fprintf(stderr, "create: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the binding reaches the watch cache
+  struct Run {
+    absl::StatusOr<CreateResult> result = absl::UnknownError("not run");
+    double server_cpu = -1;
+  };
+  auto measure = [&](const CreateOptions& o) {
+    Run run;
+    CpuSample before = SampleCpu((*target)->pid());
+    run.result = RunCreates(admin, o);
+    CpuSample after = SampleCpu((*target)->pid());
+    if (before.server_seconds >= 0 && after.server_seconds >= 0) run.server_cpu = after.server_seconds - before.server_seconds;
+    return run;
+  };
+  Run without = measure(options);
+  Run with = without.result.ok() ? measure(policy_options) : without;
+  if (!with.result.ok()) {
+    std::fprintf(stderr, "create: %s\n", with.result.status().ToString().c_str());
+    return 1;
+  }
+  Report report("skiff apiserver bench: (a) ConfigMap creates, without vs with one ValidatingAdmissionPolicy");
+  report.AddMachine(machine);
+  (*target)->Describe(report);
+  report.Section("conditions");
+  report.Add("operation", "POST /api/v1/namespaces/NS/configmaps (JSON) as cluster-admin");
+  report.Add("object", absl::StrCat("ConfigMap with a ", options.object_bytes, "-byte data value"));
+  report.Add("connections", absl::StrCat(options.connections, " keep-alive HTTPS, bearer token, closed loop"));
+  report.Add("policy", "2 validations (size(object.data) <= 16; object.data.all(k, size(object.data[k]) <= 65536)), "
+                       "Deny binding selecting the second namespace only; the first still runs the matching");
+  report.Add("limits",
+             absl::StrFormat("%.1f s or %d objects per run, whichever first", options.seconds, options.max_objects));
+  report.Section("results");
+  AddResults(report, "no policy", *without.result);
+  AddResults(report, "policy", *with.result);
+  auto per_create = [](const Run& r) {
+    return r.server_cpu >= 0 && r.result->created > 0 ? r.server_cpu * 1e6 / r.result->created : -1.0;
+  };
+  double cpu_without = per_create(without), cpu_with = per_create(with);
+  if (cpu_without >= 0 && cpu_with >= 0) {
+    report.Add("server CPU per create",
+               absl::StrFormat("%.1f us without, %.1f us with (%+.1f us for the policy)", cpu_without, cpu_with,
+                               cpu_with - cpu_without));
+  }
+  report.Print(stdout);
+  return 0;
+}
+
 }  // namespace
 
 absl::StatusOr<CreateFigures> MeasureCreates(const TargetOptions& target_options,
@@ -342,6 +438,7 @@ absl::StatusOr<CreateFigures> MeasureCreates(const TargetOptions& target_options
 
 int RunCreateBench(const TargetOptions& target_options, const CreateOptions& options) {
   if (options.compare_rbac_user) return RunCreateBenchWithRbacUser(target_options, options);
+  if (options.compare_policy) return RunCreateBenchWithPolicy(target_options, options);
   if (options.compare_etcd) return RunCreateBenchComparingEtcd(target_options, options);
   MachineInfo machine = ReadMachineInfo();
   if (!options.compare_audit) {

@@ -4,6 +4,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "api/admission_policy_rules.h"
 #include "api/label_selector.h"
 #include "api/name_validation.h"
 #include "api/object_meta.h"
@@ -191,6 +192,12 @@ std::vector<FieldError> ValidateKindRules(std::string_view group, std::string_vi
       (kind == "MutatingWebhookConfiguration" || kind == "ValidatingWebhookConfiguration")) {
     for (auto& e : ValidateWebhookConfiguration(obj, old_obj, kind == "MutatingWebhookConfiguration"))
       errors.push_back(std::move(e));
+  }
+  if (group == "admissionregistration.k8s.io" && kind == "ValidatingAdmissionPolicy") {
+    for (auto& e : ValidateAdmissionPolicy(obj)) errors.push_back(std::move(e));
+  }
+  if (group == "admissionregistration.k8s.io" && kind == "ValidatingAdmissionPolicyBinding") {
+    for (auto& e : ValidateAdmissionPolicyBinding(obj)) errors.push_back(std::move(e));
   }
   if (group.empty() && kind == "Service") {
     for (auto& e : ValidateServiceRules(obj)) errors.push_back(std::move(e));

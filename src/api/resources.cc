@@ -102,6 +102,10 @@ std::vector<ResourceInfo> Build() {
         {"api-extensions"});
   b.Add("ValidatingWebhookConfiguration", "validatingwebhookconfigurations", "validatingwebhookconfiguration", false,
         {}, {"api-extensions"});
+  b.WithStatus(b.Add("ValidatingAdmissionPolicy", "validatingadmissionpolicies", "validatingadmissionpolicy", false, {},
+                     {"api-extensions"}));
+  b.Add("ValidatingAdmissionPolicyBinding", "validatingadmissionpolicybindings", "validatingadmissionpolicybinding",
+        false, {}, {"api-extensions"});
 
   b.group = "apiregistration.k8s.io";
   b.version = "v1";

@@ -71,6 +71,10 @@ Printer PrinterFor(const ResourceInfo& r) {
       (k == "MutatingWebhookConfiguration" || k == "ValidatingWebhookConfiguration")) {
     return WebhookConfigurationPrinter();
   }
+  if (g == "admissionregistration.k8s.io" && k == "ValidatingAdmissionPolicy") return ValidatingAdmissionPolicyPrinter();
+  if (g == "admissionregistration.k8s.io" && k == "ValidatingAdmissionPolicyBinding") {
+    return ValidatingAdmissionPolicyBindingPrinter();
+  }
   return DefaultPrinter();
 }
 

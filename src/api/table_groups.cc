@@ -165,6 +165,43 @@ Printer WebhookConfigurationPrinter() {
           }};
 }
 
+Printer ValidatingAdmissionPolicyPrinter() {
+  return {{NameColumn(),
+           {"Validations", "integer", 0, "Number of validations of the policy."},
+           {"ParamKind", "string", 0, "The kind of the policy's parameters."},
+           AgeColumn()},
+          [](const json::value& o, absl::Time now) {
+            const auto* validations = Array(o, {"spec", "validations"});
+            std::string param_kind = "<unset>";
+            if (const auto* kind = base::FindPath(o, {"spec", "paramKind"}); kind && kind->is_object()) {
+              param_kind = absl::StrCat(GetString(*kind, {"apiVersion"}), "/", GetString(*kind, {"kind"}));
+            }
+            return json::array{Name(o), static_cast<int64_t>(validations ? validations->size() : 0), param_kind,
+                               Age(o, now)};
+          }};
+}
+
+// kube's PARAMREF column: namespace/name ("*/name" without a namespace), else the selector.
+Printer ValidatingAdmissionPolicyBindingPrinter() {
+  return {{NameColumn(),
+           {"PolicyName", "string", 0, "The policy the binding applies."},
+           {"ParamRef", "string", 0, "The parameter objects of the binding."},
+           AgeColumn()},
+          [](const json::value& o, absl::Time now) {
+            std::string param_ref = "<unset>";
+            if (const auto* ref = base::FindPath(o, {"spec", "paramRef"}); ref && ref->is_object()) {
+              std::string ns = GetString(*ref, {"namespace"});
+              std::string name = GetString(*ref, {"name"});
+              if (!name.empty()) {
+                param_ref = absl::StrCat(ns.empty() ? "*" : ns, "/", name);
+              } else if (const auto* selector = base::Find(*ref, "selector"); selector) {
+                param_ref = json::serialize(*selector);
+              }
+            }
+            return json::array{Name(o), GetString(o, {"spec", "policyName"}), param_ref, Age(o, now)};
+          }};
+}
+
 Printer PriorityClassPrinter() {
   return {{NameColumn(),
            {"Value", "integer", 0, "The priority pods of this class get."},

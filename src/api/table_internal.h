@@ -74,7 +74,9 @@ Printer PriorityClassPrinter();
 Printer StorageClassPrinter();
 Printer RoleBindingPrinter(bool cluster);
 Printer APIServicePrinter();
-Printer WebhookConfigurationPrinter();  // Mutating- and ValidatingWebhookConfiguration
+Printer WebhookConfigurationPrinter();
+Printer ValidatingAdmissionPolicyPrinter();
+Printer ValidatingAdmissionPolicyBindingPrinter();  // Mutating- and ValidatingWebhookConfiguration
 // Name, then the CRD's additionalPrinterColumns (kube's custom resource table convertor).
 Printer CustomResourcePrinter(const CustomResourceInfo& custom);
 

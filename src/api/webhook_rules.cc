@@ -290,4 +290,10 @@ std::vector<FieldError> ValidateWebhookConfiguration(const json::value& obj, con
   return e.list;
 }
 
+std::vector<FieldError> ValidateRuleWithOperations(const std::string& path, const json::value& rule) {
+  Errors e;
+  CheckRule(path, rule, &e);
+  return e.list;
+}
+
 }  // namespace skiff::api

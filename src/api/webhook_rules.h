@@ -9,6 +9,7 @@
 #ifndef SKIFF_API_WEBHOOK_RULES_H_
 #define SKIFF_API_WEBHOOK_RULES_H_
 
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -23,6 +24,10 @@ namespace skiff::api {
 // review versions) so that old objects stay editable.
 std::vector<FieldError> ValidateWebhookConfiguration(const boost::json::value& obj, const boost::json::value* old,
                                                      bool mutating);
+
+// One RuleWithOperations at `path` (operations, apiGroups, apiVersions, resources, scope), as the
+// webhooks' rules are checked; ValidatingAdmissionPolicies share it (api/admission_policy_rules.h).
+std::vector<FieldError> ValidateRuleWithOperations(const std::string& path, const boost::json::value& rule);
 
 }  // namespace skiff::api
 

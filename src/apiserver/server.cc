@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "api/resources.h"
 #include "api/schema.h"
+#include "apiserver/admissionpolicy/plugin.h"
 #include "apiserver/admissionwebhook/plugin.h"
 #include "apiserver/aggregator.h"
 #include "apiserver/aggregator_bootstrap.h"
@@ -34,6 +35,7 @@
 #include "apiserver/quota/limit_ranger.h"
 #include "apiserver/quota/resource_quota_admission.h"
 #include "apiserver/quota_sources.h"
+#include "apiserver/policy_sources.h"
 #include "apiserver/rbac_authorizer.h"
 #include "apiserver/rbac_bootstrap.h"
 #include "apiserver/resource_storage.h"
@@ -139,6 +141,8 @@ struct Server::Parts {
   std::unique_ptr<QuotaSources> quota_sources;
   std::unique_ptr<quota::LimitRanger> limit_ranger;
   std::unique_ptr<quota::ResourceQuotaAdmission> resource_quota;
+  std::unique_ptr<PolicySources> policy_sources;
+  std::unique_ptr<admissionpolicy::PolicyAdmission> policy_admission;
   std::unique_ptr<WebhookSources> webhook_sources;
   std::unique_ptr<admissionwebhook::WebhookAdmission> webhook_admission;
   std::unique_ptr<ResourceStorage> storage;
@@ -254,8 +258,15 @@ absl::Status Server::Start() {
   parts_->storage->AddAdmissionPlugin(parts_->csr_authorization.get());
   // Dynamic admission webhooks last: mutating webhooks see what the built-in plug-ins made of the
   // object, validating webhooks the final object (kube-apiserver's order, less ResourceQuota).
+  // ValidatingAdmissionPolicies before the webhooks: their Validate sees what the mutating
+  // webhooks made of the object and runs before the validating webhooks (kube's order).
+  parts_->policy_sources = std::make_unique<PolicySources>(parts_->cache.get());
+  parts_->policy_admission =
+      std::make_unique<admissionpolicy::PolicyAdmission>(parts_->policy_sources.get(), parts_->authorizer);
+  parts_->storage->AddAdmissionPlugin(parts_->policy_admission.get());
   parts_->webhook_sources = std::make_unique<WebhookSources>(parts_->cache.get());
-  parts_->webhook_admission = std::make_unique<admissionwebhook::WebhookAdmission>(parts_->webhook_sources.get());
+  parts_->webhook_admission = std::make_unique<admissionwebhook::WebhookAdmission>(parts_->webhook_sources.get(),
+                                                                                   parts_->authorizer);
   parts_->storage->AddAdmissionPlugin(parts_->webhook_admission.get());
   // Custom resources are served from here on, before any controller manager leads.
   parts_->crd_controller = std::make_unique<CrdController>(parts_->storage.get(), &base::RealClock());

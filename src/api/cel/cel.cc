@@ -5,8 +5,9 @@
 // optional.of/none/ofNonZeroValue, hasValue, value, orValue, or), the standard functions and
 // conversions, timestamps and durations with their getters, regular expressions (RE2), and
 // Kubernetes' strings (with format), lists, sets, regex, quantity, url, ip and cidr libraries.
-// Not supported: protobuf message construction, the authorizer library and two-variable
-// comprehensions. Static checking covers kinds (int, string, list, ...) but not element types of
+// Kubernetes' authorizer library (functions_authz.cc) works when the caller binds an Authorizer.
+// Not supported: protobuf message construction and two-variable comprehensions. Static checking
+// covers kinds (int, string, list, ...) but not element types of
 // lists and maps built in the expression: what it cannot tell is checked at evaluation
 // ("no such overload: ...").
 #include "api/cel/cel.h"
@@ -62,12 +63,51 @@ bool Program::References(std::string_view variable) const {
   return std::find(referenced_.begin(), referenced_.end(), variable) != referenced_.end();
 }
 
+namespace {
+
+void CollectSelected(const Expr& e, std::string_view variable, std::vector<std::string>* fields, bool* whole) {
+  bool selects_variable = (e.kind == Expr::Kind::kSelect || e.kind == Expr::Kind::kHas) && e.target &&
+                          e.target->kind == Expr::Kind::kIdent && e.target->name == variable;
+  if (selects_variable) {
+    if (std::find(fields->begin(), fields->end(), e.name) == fields->end()) fields->push_back(e.name);
+    return;
+  }
+  if (e.kind == Expr::Kind::kIdent && e.name == variable) *whole = true;
+  if (e.target) CollectSelected(*e.target, variable, fields, whole);
+  for (const auto& arg : e.args) {
+    if (arg) CollectSelected(*arg, variable, fields, whole);
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> Program::SelectedFields(std::string_view variable, bool* whole) const {
+  std::vector<std::string> fields;
+  *whole = false;
+  CollectSelected(*root_, variable, &fields, whole);
+  return fields;
+}
+
 absl::StatusOr<Value> Program::Evaluate(const Bindings& bindings, int64_t cost_budget, int64_t* cost_used) const {
-  Interpreter interpreter(cost_budget);
+  Activation activation;
+  activation.json = bindings;
+  return Evaluate(activation, cost_budget, cost_used);
+}
+
+absl::StatusOr<Value> Program::Evaluate(const Activation& activation, int64_t cost_budget, int64_t* cost_used) const {
+  Interpreter interpreter(cost_budget, activation.authorizer);
   for (const Variable& var : variables_) {
     if (!References(var.name)) continue;  // converting an unused variable would be wasted work
+    const Value* bound = nullptr;
+    for (const auto& [name, value] : activation.values) {
+      if (name == var.name) bound = &value;
+    }
+    if (bound != nullptr) {
+      interpreter.Bind(var.name, var.optional ? Value::OptionalOf(*bound) : *bound);
+      continue;
+    }
     const boost::json::value* json = nullptr;
-    for (const auto& [name, value] : bindings) {
+    for (const auto& [name, value] : activation.json) {
       if (name == var.name) json = value;
     }
     if (json == nullptr) {

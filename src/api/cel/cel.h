@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "api/cel/authorizer.h"
 #include "api/cel/type_hint.h"
 #include "api/cel/value.h"
 #include "boost/json/value.hpp"
@@ -62,8 +63,22 @@ struct Variable {
 // is an evaluation error unless it is optional.
 using Bindings = std::vector<std::pair<std::string, const boost::json::value*>>;
 
+// Everything one evaluation sees: JSON variables, variables that are already CEL values (the
+// admission environments' `variables` map and `authorizer`), and the authorizer that answers the
+// authorizer library. A value binding wins over a JSON binding of the same name.
+struct Activation {
+  Bindings json;
+  std::vector<std::pair<std::string, Value>> values;
+  const Authorizer* authorizer = nullptr;
+};
+
+// The value to bind as `authorizer` (kube's admission environments declare it).
+Value AuthorizerValue();
+
 class Program {
  public:
+  absl::StatusOr<Value> Evaluate(const Activation& activation, int64_t cost_budget = kPerCallCostLimit,
+                                 int64_t* cost_used = nullptr) const;
   // Evaluates with the given cost budget; *cost_used (if set) receives the cost spent.
   absl::StatusOr<Value> Evaluate(const Bindings& bindings, int64_t cost_budget = kPerCallCostLimit,
                                  int64_t* cost_used = nullptr) const;
@@ -76,6 +91,10 @@ class Program {
 
   // Whether the expression uses the variable (a rule that uses oldSelf is a transition rule).
   bool References(std::string_view variable) const;
+  // The fields the expression selects of a variable (`variables.a`, `has(variables.b)`), so that
+  // lazily computed variables are computed only when used. *whole is set when the expression also
+  // uses the variable otherwise (indexing, passing it whole): then every field may be needed.
+  std::vector<std::string> SelectedFields(std::string_view variable, bool* whole) const;
   // Worst-case cost from the type hints' size bounds (unbounded lists count as very large).
   int64_t estimated_cost() const { return estimated_cost_; }
   // The result's kind as far as compilation can tell: a rule whose result is known not to be a

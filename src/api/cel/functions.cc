@@ -16,6 +16,7 @@ const FunctionRegistry& FunctionRegistry::Get() {
     RegisterQuantityFunctions(*r);
     RegisterFormatFunctions(*r);
     RegisterNetFunctions(*r);
+    RegisterAuthzFunctions(*r);
     return r;
   }();
   return *registry;

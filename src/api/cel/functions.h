@@ -19,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "api/cel/ast.h"
+#include "api/cel/authorizer.h"
 #include "api/cel/value.h"
 
 namespace skiff::api::cel {
@@ -42,6 +43,7 @@ class CostMeter {
 struct CallContext {
   CostMeter* cost;
   const Expr* call;  // the call node (its precompiled regex, if any)
+  const Authorizer* authorizer = nullptr;  // for the authorizer library; null when none is bound
 };
 
 // For member calls args[0] is the receiver.
@@ -90,6 +92,7 @@ void RegisterListFunctions(FunctionRegistry& r);
 void RegisterQuantityFunctions(FunctionRegistry& r);
 void RegisterFormatFunctions(FunctionRegistry& r);
 void RegisterNetFunctions(FunctionRegistry& r);
+void RegisterAuthzFunctions(FunctionRegistry& r);
 
 }  // namespace skiff::api::cel
 

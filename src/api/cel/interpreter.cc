@@ -118,7 +118,7 @@ absl::StatusOr<Value> Interpreter::Call(const Expr& e) {
       FunctionRegistry::Get().Find(e.name, member, arg_count, member ? &args[0] : nullptr);
   if (decl == nullptr) return NoSuchOverload(e.name, args);
   if (decl->receiver && !args[0].is(*decl->receiver)) return NoSuchOverload(e.name, args);
-  CallContext ctx{&cost_, &e};
+  CallContext ctx{&cost_, &e, authorizer_};
   return decl->impl(args, ctx);
 }
 

@@ -25,7 +25,9 @@ namespace skiff::api::cel {
 
 class Interpreter {
  public:
-  explicit Interpreter(int64_t cost_budget) : cost_(cost_budget) {}
+  // `authorizer` (may be null) answers the authorizer library's checks.
+  explicit Interpreter(int64_t cost_budget, const Authorizer* authorizer = nullptr)
+      : cost_(cost_budget), authorizer_(authorizer) {}
   // A variable's value; a declared variable that is never bound is absent.
   void Bind(std::string name, Value value) { globals_[std::move(name)] = std::move(value); }
   absl::StatusOr<Value> Eval(const Expr& e);
@@ -41,6 +43,7 @@ class Interpreter {
   absl::StatusOr<Value> Comprehension(const Expr& e);
 
   CostMeter cost_;
+  const Authorizer* authorizer_;
   absl::flat_hash_map<std::string, Value> globals_;
   std::vector<std::pair<std::string_view, Value>> locals_;  // comprehension variables, innermost last
 };

@@ -62,6 +62,7 @@ Value ConvertString(const std::string& s, TypeHint::Kind kind) {
 
 absl::StatusOr<Value> ConvertObject(const boost::json::object& obj, const TypeHint* hint, int depth) {
   Map map;
+  map.Reserve(obj.size());
   bool declared = hint != nullptr && hint->kind == TypeHint::Kind::kObject;
   for (const auto& [key, item] : obj) {
     const TypeHint* child = nullptr;

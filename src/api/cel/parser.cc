@@ -239,11 +239,10 @@ class Parser {
           Fail(tok_.position, absl::StrCat("Syntax error: mismatched input '", TokenText(), "' expecting IDENTIFIER"));
           return nullptr;
         }
+        // Reserved words are refused only as bare identifiers (cel-go's VisitIdentOrGlobalCall):
+        // after a dot they name fields (object.metadata.namespace) and member functions (the
+        // authorizer library's .namespace(...)).
         std::string name = tok_.text;
-        if (ReservedWords().count(name)) {
-          Fail(tok_.position, absl::StrCat("Syntax error: reserved identifier: ", name));
-          return nullptr;
-        }
         Advance();
         if (!optional && IsPunct("(")) {
           Advance();

@@ -53,7 +53,9 @@ TEST(CelParserTest, SyntaxErrorsHavePositions) {
   EXPECT_EQ(EvalText("'abc"), "compile: compilation failed: ERROR: <input>:1:1: Syntax error: unterminated string literal\n | 'abc\n | ^");
   EXPECT_EQ(EvalText("9223372036854775808"), "compile: compilation failed: ERROR: <input>:1:1: invalid int literal: 9223372036854775808\n | 9223372036854775808\n | ^");
   EXPECT_EQ(EvalText("18446744073709551616u"), "compile: compilation failed: ERROR: <input>:1:1: Syntax error: invalid uint literal: 18446744073709551616u\n | 18446744073709551616u\n | ^");
-  EXPECT_EQ(EvalText("self.if"), "compile: compilation failed: ERROR: <input>:1:6: Syntax error: reserved identifier: if\n | self.if\n | .....^");
+  EXPECT_EQ(EvalText("if"), "compile: compilation failed: ERROR: <input>:1:1: Syntax error: reserved identifier: if\n | if\n | ^");
+  // After a dot a reserved word is a field name, as in cel-go.
+  EXPECT_EQ(EvalText("{'namespace': 1}.namespace"), "1");
   EXPECT_THAT(EvalText("'\\q'"), ::testing::StartsWith("compile: compilation failed: ERROR: <input>:1:2: Syntax error: inv"));
   EXPECT_THAT(EvalText("a{b: 1}"), ::testing::StartsWith("compile: compilation failed: ERROR: <input>:1:1: Syntax error: "));
   // The second line of a multi-line expression is reported as line 2.

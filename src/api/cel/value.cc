@@ -147,12 +147,26 @@ bool Map::IsValidKey(const Value& key) {
 
 bool Map::Insert(Value key, Value value) {
   if (Find(key) != nullptr) return false;
-  if (std::optional<std::string> s = StringKey(key)) string_index_.emplace(*s, entries_.size());
   entries_.emplace_back(std::move(key), std::move(value));
+  if (indexed_) {
+    if (std::optional<std::string> s = StringKey(entries_.back().first)) string_index_.emplace(*s, entries_.size() - 1);
+  } else if (entries_.size() > kLinearSearchMax) {
+    indexed_ = true;
+    string_index_.reserve(entries_.size());
+    for (size_t i = 0; i < entries_.size(); ++i) {
+      if (std::optional<std::string> s = StringKey(entries_[i].first)) string_index_.emplace(*s, i);
+    }
+  }
   return true;
 }
 
 const Value* Map::FindString(std::string_view key) const {
+  if (!indexed_) {
+    for (const auto& [k, v] : entries_) {
+      if (k.is(Value::Kind::kString) && k.string_value() == key) return &v;
+    }
+    return nullptr;
+  }
   auto it = string_index_.find(base::Av(key));
   return it == string_index_.end() ? nullptr : &entries_[it->second].second;
 }

@@ -109,12 +109,17 @@ class Map {
   bool Insert(Value key, Value value);
   const Value* Find(const Value& key) const;
   const Value* FindString(std::string_view key) const;
+  void Reserve(size_t entries) { entries_.reserve(entries); }
   size_t size() const { return entries_.size(); }
   const std::vector<std::pair<Value, Value>>& entries() const { return entries_; }
   static bool IsValidKey(const Value& key);
 
  private:
   std::vector<std::pair<Value, Value>> entries_;
+  // Small maps (most JSON objects) are searched in order; larger ones get a hash index of their
+  // string keys, built when they grow past kLinearSearchMax entries.
+  static constexpr size_t kLinearSearchMax = 8;
+  bool indexed_ = false;
   absl::flat_hash_map<std::string, size_t> string_index_;
 };
 

@@ -11,6 +11,8 @@
 #include "api/errors.h"
 #include "api/json_patch.h"
 #include "api/uid.h"
+#include "api/validation.h"
+#include "apiserver/admissioncel/environment.h"
 #include "apiserver/admissionwebhook/matcher.h"
 #include "apiserver/auth.h"
 #include "base/json.h"
@@ -70,6 +72,27 @@ absl::Status CallFailed(const Webhook& webhook, const absl::Status& error) {
 
 std::string RoundIndex(int round, size_t index) { return absl::StrCat("round_", round, "_index_", index); }
 
+// kube compiles a configuration's matchConditions before storing it.
+absl::Status CheckMatchConditions(const AdmissionRequest& request, const json::value* obj) {
+  const api::ResourceInfo& r = *request.resource;
+  bool configuration = r.kind == "MutatingWebhookConfiguration" || r.kind == "ValidatingWebhookConfiguration";
+  if (!configuration || !obj || !request.subresource.empty() ||
+      (request.operation != AdmissionOperation::kCreate && request.operation != AdmissionOperation::kUpdate)) {
+    return absl::OkStatus();
+  }
+  std::vector<api::FieldError> errors;
+  const auto* hooks = base::Find(*obj, "webhooks");
+  for (size_t i = 0; hooks && hooks->is_array() && i < hooks->get_array().size(); ++i) {
+    for (auto& e : admissioncel::MatchConditions::Check(base::Find(hooks->get_array()[i], "matchConditions"),
+                                                        absl::StrCat("webhooks[", i, "].matchConditions"),
+                                                        admissioncel::Environment::kMatchCondition)) {
+      errors.push_back(std::move(e));
+    }
+  }
+  if (errors.empty()) return absl::OkStatus();
+  return api::InvalidObjectStatus(r, base::GetString(*obj, {"metadata", "name"}), errors);
+}
+
 }  // namespace
 
 WebhookAdmission::WebhookList WebhookAdmission::Webhooks(bool mutating) const {
@@ -90,8 +113,10 @@ WebhookAdmission::WebhookList WebhookAdmission::Webhooks(bool mutating) const {
   return cached.webhooks;
 }
 
-const api::ResourceInfo* WebhookAdmission::ShouldCall(const Webhook& webhook, const AdmissionRequest& request,
-                                                      const json::value* obj, const json::value* old) const {
+absl::StatusOr<const api::ResourceInfo*> WebhookAdmission::ShouldCall(const Webhook& webhook,
+                                                                      const AdmissionRequest& request,
+                                                                      const json::value* obj,
+                                                                      const json::value* old) const {
   RequestAttributes attrs{OperationText(request.operation), std::string(request.subresource),
                           std::string(request.ns)};
   const api::ResourceInfo* sent_as = MatchingResource(webhook, *request.resource, attrs);
@@ -107,9 +132,20 @@ const api::ResourceInfo* WebhookAdmission::ShouldCall(const Webhook& webhook, co
       if (!webhook.namespace_selector.Matches(labels.ok() ? &*labels : &none)) return nullptr;
     }
   }
-  if (!webhook.object_selector_empty && !webhook.object_selector.Matches(Labels(obj)) &&
-      !webhook.object_selector.Matches(Labels(old))) {
+  // kube's matchObject: an absent object (the old one on create, the new one on delete) matches nothing.
+  if (!webhook.object_selector_empty && !(obj && webhook.object_selector.Matches(Labels(obj))) &&
+      !(old && webhook.object_selector.Matches(Labels(old)))) {
     return nullptr;
+  }
+  if (!webhook.match_conditions.empty()) {
+    admissioncel::RequestBindings bindings(request, obj, old, authorizer_);
+    admissioncel::MatchResult match = webhook.match_conditions.Evaluate(bindings.Activation());
+    if (!match.error.ok()) {
+      if (webhook.fail_open) return nullptr;
+      return CallFailed(webhook, absl::InvalidArgumentError(
+                                     absl::StrCat("failed to evaluate match conditions: ", match.error.message())));
+    }
+    if (!match.matches) return nullptr;
   }
   return sent_as;
 }
@@ -200,7 +236,9 @@ absl::Status WebhookAdmission::RunMutating(const AdmissionRequest& request, json
   std::vector<std::pair<size_t, json::value>> if_needed;
   auto run = [&](size_t index, int round) -> absl::Status {
     const Webhook& hook = (*hooks)[index];
-    const api::ResourceInfo* sent_as = ShouldCall(hook, request, obj, old);
+    absl::StatusOr<const api::ResourceInfo*> should = ShouldCall(hook, request, obj, old);
+    if (!should.ok()) return should.status();
+    const api::ResourceInfo* sent_as = *should;
     if (!sent_as) return absl::OkStatus();
     if (request.dry_run && !hook.DryRunSafe()) {
       return api::BadRequestError(absl::StrCat("admission webhook \"", hook.name, "\" does not support dry run"));
@@ -253,7 +291,8 @@ absl::Status WebhookAdmission::RunMutating(const AdmissionRequest& request, json
 
 absl::Status WebhookAdmission::Validate(const AdmissionRequest& request, const json::value* obj,
                                         const json::value* old) {
-  if (!request.resource || Exempt(*request.resource)) return absl::OkStatus();
+  if (!request.resource) return absl::OkStatus();
+  if (Exempt(*request.resource)) return CheckMatchConditions(request, obj);
   if (request.operation == AdmissionOperation::kDelete || request.operation == AdmissionOperation::kConnect) {
     // Deletes and connects have no Mutate step; their mutating webhooks are asked here and may
     // only refuse (a patch to a connect's options changes nothing).
@@ -270,7 +309,9 @@ absl::Status WebhookAdmission::Validate(const AdmissionRequest& request, const j
   std::vector<Pending> pending;
   for (size_t i = 0; i < hooks->size(); ++i) {
     const Webhook& hook = (*hooks)[i];
-    const api::ResourceInfo* sent_as = ShouldCall(hook, request, obj, old);
+    absl::StatusOr<const api::ResourceInfo*> should = ShouldCall(hook, request, obj, old);
+    if (!should.ok()) return should.status();
+    const api::ResourceInfo* sent_as = *should;
     if (!sent_as) continue;
     if (request.dry_run && !hook.DryRunSafe()) {
       return api::BadRequestError(absl::StrCat("admission webhook \"", hook.name, "\" does not support dry run"));

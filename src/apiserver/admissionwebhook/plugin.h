@@ -5,7 +5,10 @@
 //    then in order) whose rules match the request (matcher.h, with matchPolicy Equivalent), whose
 //    namespaceSelector matches the namespace's labels (cluster-scoped objects other than
 //    Namespaces skip it; a Namespace is judged by its own labels) and whose objectSelector
-//    matches the new or the old object's labels. The configurations themselves are never sent.
+//    matches the new or the old object's labels, and whose matchConditions (CEL over object,
+//    oldObject, request and authorizer; apiserver/admissioncel) all hold. A matchCondition that
+//    fails to evaluate refuses the request under failurePolicy Fail (as a failed call) and skips
+//    the webhook under Ignore. The configurations themselves are never sent.
 //  * Mutating webhooks run one after another on the object as the previous one left it; a
 //    JSONPatch answer is applied and marks the object changed, so the schema defaults and
 //    validation run again over it. reinvocationPolicy IfNeeded webhooks are called once more when
@@ -28,7 +31,7 @@
 // Sources, like kube-apiserver's --enable-aggregator-routing), verifying the certificate for
 // <service>.<namespace>.svc. Parsed configurations are cached until their revision moves.
 // Thread-safety: Mutate and Validate may run concurrently from many writers.
-// Ownership: borrows the Sources, which must outlive the plug-in.
+// Ownership: borrows the Sources and the Authorizer, which must outlive the plug-in.
 // Failure: Kubernetes API errors as described above; nothing is written on a refusal.
 #ifndef SKIFF_APISERVER_ADMISSIONWEBHOOK_PLUGIN_H_
 #define SKIFF_APISERVER_ADMISSIONWEBHOOK_PLUGIN_H_
@@ -41,6 +44,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "apiserver/admission.h"
+#include "apiserver/auth.h"
 #include "apiserver/admissionwebhook/review.h"
 #include "apiserver/admissionwebhook/sources.h"
 #include "apiserver/admissionwebhook/webhook.h"
@@ -50,7 +54,9 @@ namespace skiff::apiserver::admissionwebhook {
 
 class WebhookAdmission : public AdmissionPlugin {
  public:
-  explicit WebhookAdmission(const Sources* sources) : sources_(sources) {}
+  // `authorizer` (may be null) answers matchConditions' authorizer checks.
+  explicit WebhookAdmission(const Sources* sources, const Authorizer* authorizer = nullptr)
+      : sources_(sources), authorizer_(authorizer) {}
 
   absl::Status Mutate(const AdmissionRequest& request, boost::json::value& obj, const boost::json::value* old,
                       bool* changed) override;
@@ -71,8 +77,9 @@ class WebhookAdmission : public AdmissionPlugin {
   };
 
   WebhookList Webhooks(bool mutating) const;
-  // The resource version the webhook is to get (nullptr: the webhook does not apply).
-  const api::ResourceInfo* ShouldCall(const Webhook& webhook, const AdmissionRequest& request,
+  // The resource version the webhook is to get (nullptr: the webhook does not apply); an error
+  // when its matchConditions failed to evaluate under failurePolicy Fail.
+  absl::StatusOr<const api::ResourceInfo*> ShouldCall(const Webhook& webhook, const AdmissionRequest& request,
                                       const boost::json::value* obj, const boost::json::value* old) const;
   Outcome Call(const Webhook& webhook, const AdmissionRequest& request, const api::ResourceInfo& sent_as,
                const boost::json::value* obj, const boost::json::value* old) const;
@@ -82,6 +89,7 @@ class WebhookAdmission : public AdmissionPlugin {
                            bool* changed);
 
   const Sources* sources_;
+  const Authorizer* authorizer_;
   mutable Cached mutating_;
   mutable Cached validating_;
 };

@@ -334,5 +334,62 @@ TEST_F(WebhookAdmissionTest, ConfigurationChangesTakeEffectAtOnce) {
   EXPECT_TRUE(CreatePod("after").ok());
 }
 
+TEST_F(WebhookAdmissionTest, MatchConditionsDecideWhichRequestsAreSent) {
+  SetHandler([](const std::string&, const json::value& review) {
+    json::value a = Allow(review);
+    a.at("response").as_object()["allowed"] = false;
+    return a;
+  });
+  ASSERT_TRUE(Configure(false, "v",
+                        Hook("deny.test.io", "/deny",
+                             R"j(,"matchConditions":[{"name":"not-skip","expression":"object.metadata.name != 'skip'"},)j"
+                             R"j({"name":"creates","expression":"request.operation == 'CREATE'"}])j"))
+                  .ok());
+  EXPECT_TRUE(CreatePod("skip").ok());
+  EXPECT_TRUE(Calls().empty());
+  EXPECT_FALSE(CreatePod("sent").ok());
+  EXPECT_EQ(Calls().size(), 1u);
+}
+
+TEST_F(WebhookAdmissionTest, MatchConditionErrorsFollowTheFailurePolicy) {
+  std::string broken = R"j(,"matchConditions":[{"name":"broken","expression":"object.metadata.labels.x == 'y'"}])j";
+  ASSERT_TRUE(Configure(false, "fail", Hook("fail.test.io", "/allow", broken)).ok());
+  auto refused = CreatePod("p");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(api::HttpCode(refused.status()), 500);
+  EXPECT_EQ(std::string(refused.status().message()),
+            "Internal error occurred: failed calling webhook \"fail.test.io\": failed to evaluate match conditions: "
+            "matchCondition 'broken' failed: no such key: x");
+  bool deleted = false;
+  ASSERT_TRUE(fixture_->storage()
+                  ->Delete(apiserver::testing::StorageFixture::Resource("validatingwebhookconfigurations",
+                                                                        "admissionregistration.k8s.io"),
+                           "", "fail", {}, &deleted)
+                  .ok());
+  ASSERT_TRUE(Configure(false, "ignore", Hook("ignore.test.io", "/allow", absl::StrCat(broken, R"(,"failurePolicy":"Ignore")")))
+                  .ok());
+  EXPECT_TRUE(CreatePod("q").ok());
+  EXPECT_TRUE(Calls().empty());
+  // A condition that does not compile is refused when the configuration is written.
+  auto bad = Configure(false, "bad", Hook("bad.test.io", "/allow", R"(,"matchConditions":[{"name":"b","expression":"1 +"}])"));
+  EXPECT_EQ(api::HttpCode(bad), 422);
+  EXPECT_THAT(std::string(bad.message()), HasSubstr("webhooks[0].matchConditions[0].expression: Invalid value"));
+}
+
+TEST_F(WebhookAdmissionTest, ObjectSelectorsNeverMatchAnAbsentObject) {
+  ASSERT_TRUE(Configure(false, "v",
+                        Hook("deny.test.io", "/deny",
+                             R"(,"objectSelector":{"matchExpressions":[{"key":"exempt","operator":"DoesNotExist"}]})"))
+                  .ok());
+  SetHandler([](const std::string&, const json::value& review) {
+    json::value a = Allow(review);
+    a.at("response").as_object()["allowed"] = false;
+    return a;
+  });
+  // On create the old object is absent: only the new one's labels count.
+  EXPECT_TRUE(CreatePod("exempted", R"({"exempt":"yes"})").ok());
+  EXPECT_FALSE(CreatePod("checked").ok());
+}
+
 }  // namespace
 }  // namespace skiff::apiserver::admissionwebhook

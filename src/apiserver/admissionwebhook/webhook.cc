@@ -84,6 +84,8 @@ std::vector<Webhook> ParseWebhooks(const json::value& configuration, bool mutati
       // Undecodable bytes are kept as they are: loading them fails the call, as a bad PEM does.
       if (!ca.empty() && !absl::Base64Unescape(ca, &w.client.ca_bundle_pem)) w.client.ca_bundle_pem = ca;
     }
+    w.match_conditions = admissioncel::MatchConditions::Compile(base::Find(h, "matchConditions"),
+                                                                admissioncel::Environment::kMatchCondition);
     out.push_back(std::move(w));
   }
   return out;

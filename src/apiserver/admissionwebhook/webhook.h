@@ -12,6 +12,7 @@
 
 #include "absl/time/time.h"
 #include "api/label_selector.h"
+#include "apiserver/admissioncel/match_conditions.h"
 #include "boost/json/value.hpp"
 
 namespace skiff::apiserver::admissionwebhook {
@@ -50,6 +51,8 @@ struct Webhook {
   std::string review_version = "v1";  // the version we send: v1 when listed, else v1beta1
   bool reinvoke_if_needed = false;    // reinvocationPolicy IfNeeded (mutating only)
   ClientConfig client;
+  // matchConditions, compiled once (empty: every request that the rules and selectors let through).
+  admissioncel::MatchConditions match_conditions;
 
   // Side effects None or NoneOnDryRun: safe to call for a dry-run request.
   bool DryRunSafe() const { return side_effects == "None" || side_effects == "NoneOnDryRun"; }
