@@ -5,7 +5,8 @@
 //    "windowSeconds":N}
 // CPU is a rate: the difference of two cumulative samples (CRI usage_core_nano_seconds per
 // running container, /proc/stat busy time for the node) over the time between them. Samples are
-// taken on demand and reused for `min_interval` (kubelet's ~10 s housekeeping); the first request,
+// taken on demand and reused for `min_interval` (5 s: fresh enough that the HPA reacts within
+// about 20 s of a load change); the first request,
 // and one whose previous sample is older than kMaxWindow, takes two samples `first_window` apart,
 // so a rate never covers more than kMaxWindow (the HPA's metric window: at most 15 s). Memory is the CRI working set per container and
 // MemTotal - MemAvailable from /proc/meminfo for the node.
@@ -41,7 +42,7 @@ inline constexpr absl::Duration kMaxWindow = absl::Seconds(15);
 class ResourceStats {
  public:
   explicit ResourceStats(cri::Runtime* runtime, std::string proc_dir = "/proc",
-                         absl::Duration min_interval = absl::Seconds(10),
+                         absl::Duration min_interval = absl::Seconds(5),
                          absl::Duration first_window = absl::Seconds(1));
 
   // The summary JSON (see above).
