@@ -11,11 +11,10 @@ import time
 
 import pytest
 
-from agent_util import agent_node, apply, wait_for
+from agent_util import BUSYBOX, agent_node, apply, wait_for
 from conftest import api_request
 
 NS = "hpa-e2e"
-BUSYBOX = "skiff.local/busybox:latest"
 GROUP = "hpa.example.com"
 
 

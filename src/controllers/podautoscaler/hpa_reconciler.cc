@@ -1,6 +1,7 @@
 #include "controllers/podautoscaler/hpa_reconciler.h"
 
 #include <algorithm>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "api/label_selector.h"
@@ -40,6 +41,25 @@ std::string SelectorString(const json::value* selector) {
   if (selector == nullptr || selector->is_null()) return "";
   auto parsed = api::LabelSelector::FromJson(*selector);
   return parsed.ok() ? parsed->String() : "";
+}
+
+// The status of a metric that could not be read: its source without a current value (kubectl
+// shows "<unknown>"). Kubernetes writes an empty MetricStatus, which skiff's validation of the
+// status (type is an enum) would refuse.
+json::value UnknownMetricStatus(const json::value& spec) {
+  std::string type = base::GetString(spec, {"type"});
+  static const std::map<std::string, std::string> kSources = {{"Resource", "resource"},
+                                                              {"ContainerResource", "containerResource"},
+                                                              {"Pods", "pods"},
+                                                              {"Object", "object"},
+                                                              {"External", "external"}};
+  auto source_name = kSources.find(type);
+  const json::value* source = source_name != kSources.end() ? base::Find(spec, source_name->second) : nullptr;
+  if (source == nullptr || !source->is_object()) return json::object{{"type", type}};  // not valid in a spec
+  json::object status = source->get_object();
+  status.erase("target");
+  status["current"] = json::object();
+  return json::object{{"type", type}, {source_name->second, std::move(status)}};
 }
 
 absl::Status Wrapped(const absl::Status& status, const std::string& prefix) {
@@ -259,7 +279,7 @@ absl::StatusOr<HorizontalReconciler::Proposal> HorizontalReconciler::ComputeRepl
     if (!proposal.ok()) {
       if (invalid == 0) first_error = proposal.status(), first_condition = failure;
       ++invalid;
-      statuses.push_back(json::object{{"type", ""}});
+      statuses.push_back(UnknownMetricStatus(spec));
       continue;
     }
     statuses.push_back(proposal->status);

@@ -23,10 +23,10 @@ class ReplicaCalculatorTest : public ::testing::Test {
                                                                                  {"memory", "100Mi"}}}}}};
     json::object status{{"phase", phase}, {"startTime", base::FormatRfc3339(now - absl::Minutes(1))}};
     if (phase == "Running") {
-      status["conditions"] = json::array{json::object{{"type", "Ready"},
-                                                      {"status", ready ? "True" : "False"},
-                                                      {"lastTransitionTime",
-                                                       base::FormatRfc3339(now - absl::Seconds(50))}}}};
+      json::object condition{{"type", "Ready"},
+                             {"status", ready ? "True" : "False"},
+                             {"lastTransitionTime", base::FormatRfc3339(now - absl::Seconds(50))}};
+      status["conditions"] = json::array{condition};
     }
     return std::make_shared<const json::value>(json::object{
         {"metadata", json::object{{"name", name}, {"namespace", "ns"}}},
