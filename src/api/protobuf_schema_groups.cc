@@ -382,8 +382,11 @@ constinit const ProtoField kHpaSpecFields[] = {
 constinit const ProtoMessage kHpaSpec = Message("HorizontalPodAutoscalerSpec", kHpaSpecFields);
 
 constinit const ProtoField kHpaStatusFields[] = {
-    Int64(1, "observedGeneration"),       Time(2, "lastScaleTime"), Int32(3, "currentReplicas", kKeep),
-    Int32(4, "desiredReplicas", kKeep), Int32(5, "currentCPUUtilizationPercentage", kKeep),
+    Int64(1, "observedGeneration"),
+    Time(2, "lastScaleTime"),
+    Int32(3, "currentReplicas", kKeep),
+    Int32(4, "desiredReplicas", kKeep),
+    Int32(5, "currentCPUUtilizationPercentage", kKeep),
 };
 constinit const ProtoMessage kHpaStatus = Message("HorizontalPodAutoscalerStatus", kHpaStatusFields);
 

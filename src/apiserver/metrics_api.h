@@ -4,7 +4,8 @@
 // fetched from every node's agent in parallel over HTTPS with the kubelet-client certificate
 // (NodeProxy), with a short timeout, and cached per node for `cache_ttl` (2 s: only bursts of
 // requests share a fetch; agents reuse a sample for 5 s anyway, and the HPA wants fresh data).
-// Pods and nodes that exist in the API but have no usage yet are left out, as metrics-server does. The discovery pieces for the group are here too (discovery.cc adds them).
+// Pods and nodes that exist in the API but have no usage yet are left out, as metrics-server
+// does. The discovery pieces for the group are here too (discovery.cc adds them).
 // Thread-safety: Handle is called concurrently; the cache is locked. Ownership: borrows the
 // storage. Failure: every error is a Kubernetes Status response (404 for unknown metrics, 405 for
 // verbs other than get/list); unreachable agents only drop their node's metrics.

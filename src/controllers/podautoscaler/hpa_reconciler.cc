@@ -17,7 +17,9 @@ namespace {
 
 namespace json = boost::json;
 
-const api::ResourceInfo& HpaResource() { return *api::FindResource("autoscaling", "v2", "horizontalpodautoscalers"); }
+const api::ResourceInfo& HpaResource() {
+  return *api::FindResource("autoscaling", "v2", "horizontalpodautoscalers");
+}
 
 int32_t Int32At(const json::value& v, std::initializer_list<std::string_view> path, int32_t fallback) {
   const json::value* f = base::FindPath(v, path);
@@ -75,8 +77,8 @@ struct HorizontalReconciler::Sync {
   absl::Time now;
 };
 
-HorizontalReconciler::HorizontalReconciler(client::Client* client, const ObjectCache* hpas, const ObjectCache* pods,
-                                           client::ApiGet get, Options options)
+HorizontalReconciler::HorizontalReconciler(client::Client* client, const ObjectCache* hpas,
+                                           const ObjectCache* pods, client::ApiGet get, Options options)
     : client_(client),
       hpas_(hpas),
       pods_(pods),
@@ -119,7 +121,8 @@ void HorizontalReconciler::SetCondition(Sync& sync, const ConditionUpdate& updat
                                                {"message", update.message}});
 }
 
-std::vector<client::Object> HorizontalReconciler::PodsOf(const std::string& ns, const std::string& selector) const {
+std::vector<client::Object> HorizontalReconciler::PodsOf(const std::string& ns,
+                                                         const std::string& selector) const {
   std::vector<client::Object> pods;
   auto parsed = api::LabelSelector::Parse(selector);
   if (!parsed.ok()) return pods;
@@ -136,7 +139,8 @@ absl::StatusOr<json::value> HorizontalReconciler::GetScale(Sync& sync, api::Reso
   std::string name = ref ? base::GetString(*ref, {"name"}) : "";
   const api::ResourceInfo* r = api::FindResourceByApiVersionKind(api_version, kind);
   if (r == nullptr) {
-    return absl::NotFoundError(absl::StrCat("no matches for kind \"", kind, "\" in group version \"", api_version, "\""));
+    return absl::NotFoundError(
+        absl::StrCat("no matches for kind \"", kind, "\" in group version \"", api_version, "\""));
   }
   bool has_scale = std::any_of(r->subresources.begin(), r->subresources.end(),
                                [](const api::SubresourceInfo& s) { return s.name == "scale"; });
@@ -171,7 +175,8 @@ client::ReconcileResult HorizontalReconciler::Reconcile(const std::string& key) 
                         absl::StrCat("the HPA controller was unable to get the target's current scale: ",
                                      scale.status().message())});
     int32_t current = Int32At(sync.hpa, {"status", "currentReplicas"}, 0);
-    auto status = WriteStatus(sync, current, Int32At(sync.hpa, {"status", "desiredReplicas"}, current), {}, false);
+    auto status =
+        WriteStatus(sync, current, Int32At(sync.hpa, {"status", "desiredReplicas"}, current), {}, false);
     if (!status.ok()) return {status};
     return {absl::OkStatus(), options_.sync_period};
   }
@@ -198,13 +203,15 @@ client::ReconcileResult HorizontalReconciler::Reconcile(const std::string& key) 
   } else {
     auto proposal = ComputeReplicasForMetrics(sync, *scale, metric_statuses);
     if (!proposal.ok() || proposal->replicas == -1) {
-      absl::Status error = proposal.ok() ? absl::InternalError("no metric gave a replica count") : proposal.status();
+      absl::Status error =
+          proposal.ok() ? absl::InternalError("no metric gave a replica count") : proposal.status();
       auto status = WriteStatus(sync, current, Int32At(sync.hpa, {"status", "desiredReplicas"}, current),
                                 metric_statuses, false);
-      Event(sync, "Warning", "FailedComputeMetricsReplicas",
-            absl::StrCat("failed to compute desired number of replicas based on listed metrics for ",
-                         base::GetString(sync.hpa, {"spec", "scaleTargetRef", "kind"}), "/", sync.ns, "/",
-                         base::GetString(sync.hpa, {"spec", "scaleTargetRef", "name"}), ": ", error.message()));
+      Event(
+          sync, "Warning", "FailedComputeMetricsReplicas",
+          absl::StrCat("failed to compute desired number of replicas based on listed metrics for ",
+                       base::GetString(sync.hpa, {"spec", "scaleTargetRef", "kind"}), "/", sync.ns, "/",
+                       base::GetString(sync.hpa, {"spec", "scaleTargetRef", "name"}), ": ", error.message()));
       if (!status.ok()) return {status};
       return {absl::OkStatus(), options_.sync_period};
     }
@@ -227,10 +234,11 @@ client::ReconcileResult HorizontalReconciler::Reconcile(const std::string& key) 
     auto written = client_->Update(resource, sync.ns, std::move(next), "scale");
     if (!written.ok()) {
       Event(sync, "Warning", "FailedRescale",
-            absl::StrCat("New size: ", desired, "; reason: ", rescale_reason, "; error: ", written.status().message()));
+            absl::StrCat("New size: ", desired, "; reason: ", rescale_reason,
+                         "; error: ", written.status().message()));
       SetCondition(sync, {"AbleToScale", false, "FailedUpdateScale",
                           absl::StrCat("the HPA controller was unable to update the target scale: ",
-                                        written.status().message())});
+                                       written.status().message())});
       auto status = WriteStatus(sync, current, Int32At(sync.hpa, {"status", "desiredReplicas"}, current),
                                 metric_statuses, false);
       if (!status.ok()) return {status};
@@ -238,10 +246,12 @@ client::ReconcileResult HorizontalReconciler::Reconcile(const std::string& key) 
     }
     SetCondition(sync, {"AbleToScale", true, "SucceededRescale",
                         absl::StrCat("the HPA controller was able to update the target scale to ", desired)});
-    Event(sync, "Normal", "SuccessfulRescale", absl::StrCat("New size: ", desired, "; reason: ", rescale_reason));
+    Event(sync, "Normal", "SuccessfulRescale",
+          absl::StrCat("New size: ", desired, "; reason: ", rescale_reason));
     behavior_.RecordScaleEvent(key, behavior, current, desired);
-    spdlog::info("hpa {}: scaled {} from {} to {} ({})", key, base::GetString(sync.hpa, {"spec", "scaleTargetRef", "name"}),
-                 current, desired, rescale_reason);
+    spdlog::info("hpa {}: scaled {} from {} to {} ({})", key,
+                 base::GetString(sync.hpa, {"spec", "scaleTargetRef", "name"}), current, desired,
+                 rescale_reason);
   } else {
     desired = current;
   }
@@ -255,13 +265,15 @@ absl::StatusOr<HorizontalReconciler::Proposal> HorizontalReconciler::ComputeRepl
   std::string selector = base::GetString(scale, {"status", "selector"});
   if (selector.empty()) {
     Event(sync, "Warning", "SelectorRequired", "selector is required");
-    SetCondition(sync, {"ScalingActive", false, "InvalidSelector", "the HPA target's scale is missing a selector"});
+    SetCondition(sync,
+                 {"ScalingActive", false, "InvalidSelector", "the HPA target's scale is missing a selector"});
     return absl::InvalidArgumentError("selector is required");
   }
   if (auto parsed = api::LabelSelector::Parse(selector); !parsed.ok()) {
     Event(sync, "Warning", "InvalidSelector", std::string(parsed.status().message()));
-    SetCondition(sync, {"ScalingActive", false, "InvalidSelector",
-                        absl::StrCat("the HPA target's scale has an invalid selector: ", parsed.status().message())});
+    SetCondition(
+        sync, {"ScalingActive", false, "InvalidSelector",
+               absl::StrCat("the HPA target's scale has an invalid selector: ", parsed.status().message())});
     return parsed.status();
   }
   int32_t spec_replicas = Int32At(scale, {"spec", "replicas"}, 0);
@@ -275,7 +287,8 @@ absl::StatusOr<HorizontalReconciler::Proposal> HorizontalReconciler::ComputeRepl
   ConditionUpdate first_condition;
   for (const auto& spec : metric_specs) {
     ConditionUpdate failure;
-    auto proposal = ComputeReplicasForMetric(sync, spec, spec_replicas, status_replicas, selector, pods, &failure);
+    auto proposal =
+        ComputeReplicasForMetric(sync, spec, spec_replicas, status_replicas, selector, pods, &failure);
     if (!proposal.ok()) {
       if (invalid == 0) first_error = proposal.status(), first_condition = failure;
       ++invalid;
@@ -295,13 +308,14 @@ absl::StatusOr<HorizontalReconciler::Proposal> HorizontalReconciler::ComputeRepl
   }
   if (metric_specs.empty()) return absl::InvalidArgumentError("the HPA has no metrics");
   SetCondition(sync, {"ScalingActive", true, "ValidMetricFound",
-                      absl::StrCat("the HPA was able to successfully calculate a replica count from ", best.metric_name)});
+                      absl::StrCat("the HPA was able to successfully calculate a replica count from ",
+                                   best.metric_name)});
   return best;
 }
 
 absl::StatusOr<HorizontalReconciler::Proposal> HorizontalReconciler::ComputeReplicasForMetric(
-    Sync& sync, const json::value& spec, int32_t spec_replicas, int32_t status_replicas, const std::string& selector,
-    const std::vector<client::Object>& pods, ConditionUpdate* failure) {
+    Sync& sync, const json::value& spec, int32_t spec_replicas, int32_t status_replicas,
+    const std::string& selector, const std::vector<client::Object>& pods, ConditionUpdate* failure) {
   std::string type = base::GetString(spec, {"type"});
   std::string failed_reason;
   absl::StatusOr<Proposal> result = absl::UnknownError("");
@@ -330,11 +344,13 @@ absl::StatusOr<HorizontalReconciler::Proposal> HorizontalReconciler::ComputeRepl
       } else {
         json::object metric{{"name", name}};
         if (metric_selector != nullptr && !metric_selector->is_null()) metric["selector"] = *metric_selector;
-        result = Proposal{usage->replicas, absl::StrCat("pods metric ", name),
-                          json::object{{"type", "Pods"},
-                                       {"pods", json::object{{"metric", metric},
-                                                             {"current", json::object{{"averageValue",
-                                                                                       MilliQuantity(usage->usage)}}}}}}};
+        result = Proposal{
+            usage->replicas, absl::StrCat("pods metric ", name),
+            json::object{
+                {"type", "Pods"},
+                {"pods",
+                 json::object{{"metric", metric},
+                              {"current", json::object{{"averageValue", MilliQuantity(usage->usage)}}}}}}};
       }
     }
   } else if (type == "Object" || type == "External") {
@@ -352,9 +368,9 @@ absl::StatusOr<HorizontalReconciler::Proposal> HorizontalReconciler::ComputeRepl
       const json::value* described = base::Find(*source, "describedObject");
       usage = absl::InvalidArgumentError("the object metric names no describedObject");
       if (described != nullptr) {
-        auto value = metrics_.ObjectMetric(sync.ns, name, base::GetString(*described, {"apiVersion"}),
-                                           base::GetString(*described, {"kind"}),
-                                           base::GetString(*described, {"name"}), SelectorString(metric_selector));
+        auto value = metrics_.ObjectMetric(
+            sync.ns, name, base::GetString(*described, {"apiVersion"}), base::GetString(*described, {"kind"}),
+            base::GetString(*described, {"name"}), SelectorString(metric_selector));
         usage = value.ok() ? absl::StatusOr<int64_t>(value->first) : value.status();
       }
     } else {
@@ -388,9 +404,11 @@ absl::StatusOr<HorizontalReconciler::Proposal> HorizontalReconciler::ComputeRepl
       json::object body{{"metric", metric}, {"current", result->status.at("current")}};
       if (object) {
         body["describedObject"] = *base::Find(*source, "describedObject");
-        result->metric_name = absl::StrCat(base::GetString(*source, {"describedObject", "kind"}), " metric ", name);
+        result->metric_name =
+            absl::StrCat(base::GetString(*source, {"describedObject", "kind"}), " metric ", name);
       } else {
-        result->metric_name = absl::StrCat("external metric ", name, "(", SelectorString(metric_selector), ")");
+        result->metric_name =
+            absl::StrCat("external metric ", name, "(", SelectorString(metric_selector), ")");
       }
       result->status = json::object{{"type", type}, {object ? "object" : "external", body}};
     }
@@ -425,8 +443,10 @@ absl::StatusOr<HorizontalReconciler::Proposal> HorizontalReconciler::ResourcePro
   if (target_type == "AverageValue" && average.ok()) {
     auto metrics = metrics_.ResourceMetric(sync.ns, selector, resource, container);
     if (!metrics.ok()) {
-      return Wrapped(metrics.status(), absl::StrCat("failed to get ", resource, " usage: unable to get metrics for "
-                                                    "resource ", resource, ": "));
+      return Wrapped(metrics.status(), absl::StrCat("failed to get ", resource,
+                                                    " usage: unable to get metrics for "
+                                                    "resource ",
+                                                    resource, ": "));
     }
     auto usage = calculator_.AverageValueReplicas(spec_replicas, *average, resource, *metrics, pods);
     if (!usage.ok()) return Wrapped(usage.status(), absl::StrCat("failed to get ", resource, " usage: "));
@@ -436,18 +456,23 @@ absl::StatusOr<HorizontalReconciler::Proposal> HorizontalReconciler::ResourcePro
   if (target_type == "Utilization" && utilization != nullptr && utilization->is_number()) {
     auto metrics = metrics_.ResourceMetric(sync.ns, selector, resource, container);
     if (!metrics.ok()) {
-      return Wrapped(metrics.status(), absl::StrCat("failed to get ", resource, " utilization: unable to get metrics "
-                                                    "for resource ", resource, ": "));
+      return Wrapped(metrics.status(), absl::StrCat("failed to get ", resource,
+                                                    " utilization: unable to get metrics "
+                                                    "for resource ",
+                                                    resource, ": "));
     }
     auto proposal = calculator_.ResourceUtilizationReplicas(
-        spec_replicas, static_cast<int32_t>(utilization->to_number<int64_t>()), resource, container, *metrics, pods);
-    if (!proposal.ok()) return Wrapped(proposal.status(), absl::StrCat("failed to get ", resource, " utilization: "));
+        spec_replicas, static_cast<int32_t>(utilization->to_number<int64_t>()), resource, container, *metrics,
+        pods);
+    if (!proposal.ok())
+      return Wrapped(proposal.status(), absl::StrCat("failed to get ", resource, " utilization: "));
     return Proposal{proposal->replicas, absl::StrCat(resource, kind, " utilization (percentage of request)"),
                     status_of(json::object{{"averageValue", MilliQuantity(proposal->raw_average)},
                                            {"averageUtilization", proposal->utilization}})};
   }
   return absl::InvalidArgumentError(
-      "invalid resource metric source: neither an average utilization target nor an average value (usage) target "
+      "invalid resource metric source: neither an average utilization target nor an average value (usage) "
+      "target "
       "was set");
 }
 

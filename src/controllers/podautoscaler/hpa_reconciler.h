@@ -48,8 +48,8 @@ class HorizontalReconciler : public client::Reconciler {
   };
   // `hpas` holds autoscaling/v2 objects (read by key); `pods` needs the kNamespaceIndex index.
   // `get` reads scale subresources and the metrics APIs.
-  HorizontalReconciler(client::Client* client, const ObjectCache* hpas, const ObjectCache* pods, client::ApiGet get,
-                       Options options);
+  HorizontalReconciler(client::Client* client, const ObjectCache* hpas, const ObjectCache* pods,
+                       client::ApiGet get, Options options);
 
   client::ReconcileResult Reconcile(const std::string& key) override;
 
@@ -57,7 +57,7 @@ class HorizontalReconciler : public client::Reconciler {
   struct Sync;
   struct Proposal {
     int32_t replicas = 0;
-    std::string metric_name;  // "cpu resource utilization (percentage of request)", ...
+    std::string metric_name;    // "cpu resource utilization (percentage of request)", ...
     boost::json::value status;  // a MetricStatus
   };
   // Reads the target's scale; the resource it belongs to in `resource`.
@@ -65,17 +65,21 @@ class HorizontalReconciler : public client::Reconciler {
   // The replica count of all metrics (-1 when none could be computed: then the error).
   absl::StatusOr<Proposal> ComputeReplicasForMetrics(Sync& sync, const boost::json::value& scale,
                                                      std::vector<boost::json::value>& statuses);
-  absl::StatusOr<Proposal> ComputeReplicasForMetric(Sync& sync, const boost::json::value& spec, int32_t spec_replicas,
-                                                    int32_t status_replicas, const std::string& selector,
-                                                    const std::vector<client::Object>& pods, ConditionUpdate* failure);
-  absl::StatusOr<Proposal> ResourceProposal(const Sync& sync, const boost::json::value& source, bool container_metric,
-                                            int32_t spec_replicas, const std::string& selector,
+  absl::StatusOr<Proposal> ComputeReplicasForMetric(Sync& sync, const boost::json::value& spec,
+                                                    int32_t spec_replicas, int32_t status_replicas,
+                                                    const std::string& selector,
+                                                    const std::vector<client::Object>& pods,
+                                                    ConditionUpdate* failure);
+  absl::StatusOr<Proposal> ResourceProposal(const Sync& sync, const boost::json::value& source,
+                                            bool container_metric, int32_t spec_replicas,
+                                            const std::string& selector,
                                             const std::vector<client::Object>& pods);
   std::vector<client::Object> PodsOf(const std::string& ns, const std::string& selector) const;
   void SetCondition(Sync& sync, const ConditionUpdate& condition);
-  void Event(const Sync& sync, const std::string& type, const std::string& reason, const std::string& message);
-  absl::Status WriteStatus(Sync& sync, int32_t current, int32_t desired, const std::vector<boost::json::value>& metrics,
-                           bool rescaled);
+  void Event(const Sync& sync, const std::string& type, const std::string& reason,
+             const std::string& message);
+  absl::Status WriteStatus(Sync& sync, int32_t current, int32_t desired,
+                           const std::vector<boost::json::value>& metrics, bool rescaled);
 
   client::Client* client_;
   const ObjectCache* hpas_;

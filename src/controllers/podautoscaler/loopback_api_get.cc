@@ -10,7 +10,8 @@
 
 namespace skiff::controllers::podautoscaler {
 
-absl::StatusOr<client::ApiGet> NewLoopbackApiGet(const std::string& kubeconfig, const std::string& ca_cert_file,
+absl::StatusOr<client::ApiGet> NewLoopbackApiGet(const std::string& kubeconfig,
+                                                 const std::string& ca_cert_file,
                                                  const std::string& ca_key_file) {
   auto config = client::LoadKubeconfig(kubeconfig);
   if (!config.ok()) return config.status();
@@ -20,8 +21,8 @@ absl::StatusOr<client::ApiGet> NewLoopbackApiGet(const std::string& kubeconfig, 
   if (!ca_key.ok()) return ca_key.status();
   auto key = http::NewPrivateKeyPem();
   if (!key.ok()) return key.status();
-  auto request = http::NewCertificateRequestPem(*key, kHorizontalPodAutoscalerUser,
-                                                {"system:serviceaccounts", "system:serviceaccounts:kube-system"});
+  auto request = http::NewCertificateRequestPem(
+      *key, kHorizontalPodAutoscalerUser, {"system:serviceaccounts", "system:serviceaccounts:kube-system"});
   if (!request.ok()) return request.status();
   http::IssueOptions issue;
   issue.usages = {"digital signature", "key encipherment", "client auth"};

@@ -18,11 +18,13 @@
 
 namespace skiff::controllers::podautoscaler {
 
-inline constexpr char kHorizontalPodAutoscalerUser[] = "system:serviceaccount:kube-system:horizontal-pod-autoscaler";
+inline constexpr char kHorizontalPodAutoscalerUser[] =
+    "system:serviceaccount:kube-system:horizontal-pod-autoscaler";
 
 // `kubeconfig` names the server and its CA (the admin kubeconfig of `skiff server`); the CA
 // certificate and key (PEM files) sign the controller's client certificate.
-absl::StatusOr<client::ApiGet> NewLoopbackApiGet(const std::string& kubeconfig, const std::string& ca_cert_file,
+absl::StatusOr<client::ApiGet> NewLoopbackApiGet(const std::string& kubeconfig,
+                                                 const std::string& ca_cert_file,
                                                  const std::string& ca_key_file);
 
 }  // namespace skiff::controllers::podautoscaler

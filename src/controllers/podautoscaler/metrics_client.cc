@@ -33,7 +33,8 @@ absl::Duration WindowOf(const boost::json::value& item) {
   return absl::ZeroDuration();
 }
 
-absl::StatusOr<int64_t> MilliValueAt(const boost::json::value& v, std::initializer_list<std::string_view> path) {
+absl::StatusOr<int64_t> MilliValueAt(const boost::json::value& v,
+                                     std::initializer_list<std::string_view> path) {
   const boost::json::value* q = base::FindPath(v, path);
   if (q == nullptr) return absl::InvalidArgumentError("the metric has no value");
   auto quantity = api::Quantity::FromJson(*q);
@@ -42,7 +43,8 @@ absl::StatusOr<int64_t> MilliValueAt(const boost::json::value& v, std::initializ
 }
 
 // One value per item of a MetricValueList (custom) or ExternalMetricValueList.
-absl::StatusOr<std::vector<std::pair<const boost::json::value*, int64_t>>> Values(const boost::json::value& list) {
+absl::StatusOr<std::vector<std::pair<const boost::json::value*, int64_t>>> Values(
+    const boost::json::value& list) {
   const boost::json::array* items = Items(list);
   if (items == nullptr) return absl::InvalidArgumentError("the metrics API answered without items");
   std::vector<std::pair<const boost::json::value*, int64_t>> values;
@@ -63,14 +65,15 @@ absl::Status Wrap(const absl::Status& status, const std::string& prefix) {
 absl::StatusOr<PodMetrics> MetricsClient::ResourceMetric(const std::string& ns, const std::string& selector,
                                                          const std::string& resource,
                                                          const std::string& container) const {
-  std::string path = absl::StrCat("/apis/metrics.k8s.io/v1beta1/namespaces/", client::PercentEncode(ns), "/pods",
-                                  client::EncodeQuery(Query{{"labelSelector", selector}}));
+  std::string path = absl::StrCat("/apis/metrics.k8s.io/v1beta1/namespaces/", client::PercentEncode(ns),
+                                  "/pods", client::EncodeQuery(Query{{"labelSelector", selector}}));
   auto list = get_(path);
   if (!list.ok()) return Wrap(list.status(), "unable to fetch metrics from resource metrics API: ");
   const boost::json::array* items = Items(*list);
   if (items == nullptr || items->empty()) {
-    return absl::NotFoundError("unable to fetch metrics from resource metrics API: no metrics returned from "
-                               "resource metrics API");
+    return absl::NotFoundError(
+        "unable to fetch metrics from resource metrics API: no metrics returned from "
+        "resource metrics API");
   }
   PodMetrics metrics;
   for (const auto& pod : *items) {
@@ -115,24 +118,23 @@ absl::StatusOr<PodMetrics> MetricsClient::PodsMetric(const std::string& ns, cons
   if (values->empty()) return absl::NotFoundError("no metrics returned from custom metrics API");
   PodMetrics metrics;
   for (const auto& [item, value] : *values) {
-    metrics[base::GetString(*item, {"describedObject", "name"})] = PodMetric{TimestampOf(*item), WindowOf(*item), value};
+    metrics[base::GetString(*item, {"describedObject", "name"})] =
+        PodMetric{TimestampOf(*item), WindowOf(*item), value};
   }
   return metrics;
 }
 
-absl::StatusOr<std::pair<int64_t, absl::Time>> MetricsClient::ObjectMetric(const std::string& ns,
-                                                                          const std::string& name,
-                                                                          const std::string& api_version,
-                                                                          const std::string& kind,
-                                                                          const std::string& object_name,
-                                                                          const std::string& metric_selector) const {
+absl::StatusOr<std::pair<int64_t, absl::Time>> MetricsClient::ObjectMetric(
+    const std::string& ns, const std::string& name, const std::string& api_version, const std::string& kind,
+    const std::string& object_name, const std::string& metric_selector) const {
   std::string object_path;
   if (kind == "Namespace" && api_version == "v1") {
     object_path = absl::StrCat("namespaces/", client::PercentEncode(object_name), "/metrics/");
   } else {
     const api::ResourceInfo* r = api::FindResourceByApiVersionKind(api_version, kind);
     if (r == nullptr) {
-      return absl::NotFoundError(absl::StrCat("unable to map kind ", kind, " of ", api_version, " to a resource"));
+      return absl::NotFoundError(
+          absl::StrCat("unable to map kind ", kind, " of ", api_version, " to a resource"));
     }
     std::string resource = r->group.empty() ? r->plural : absl::StrCat(r->plural, ".", r->group);
     object_path = absl::StrCat("namespaces/", client::PercentEncode(ns), "/", resource, "/",
@@ -157,8 +159,9 @@ absl::StatusOr<std::pair<std::vector<int64_t>, absl::Time>> MetricsClient::Exter
     const std::string& ns, const std::string& name, const std::string& metric_selector) const {
   Query query;
   if (!metric_selector.empty()) query.emplace_back("labelSelector", metric_selector);
-  auto list = get_(absl::StrCat("/apis/external.metrics.k8s.io/v1beta1/namespaces/", client::PercentEncode(ns), "/",
-                                client::PercentEncode(name), client::EncodeQuery(query)));
+  auto list =
+      get_(absl::StrCat("/apis/external.metrics.k8s.io/v1beta1/namespaces/", client::PercentEncode(ns), "/",
+                        client::PercentEncode(name), client::EncodeQuery(query)));
   if (!list.ok()) return Wrap(list.status(), "unable to fetch metrics from external metrics API: ");
   auto values = Values(*list);
   if (!values.ok()) return Wrap(values.status(), "unable to fetch metrics from external metrics API: ");

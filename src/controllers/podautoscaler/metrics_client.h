@@ -33,17 +33,18 @@ class MetricsClient {
                                             const std::string& resource, const std::string& container) const;
   // A Pods metric: custom metric `name` of each matching pod (`metric_selector` a label selector
   // string on the metric, may be empty).
-  absl::StatusOr<PodMetrics> PodsMetric(const std::string& ns, const std::string& name, const std::string& selector,
+  absl::StatusOr<PodMetrics> PodsMetric(const std::string& ns, const std::string& name,
+                                        const std::string& selector,
                                         const std::string& metric_selector) const;
   // An Object metric: custom metric `name` of the object `api_version`/`kind`/`object_name`.
   absl::StatusOr<std::pair<int64_t, absl::Time>> ObjectMetric(const std::string& ns, const std::string& name,
-                                                              const std::string& api_version, const std::string& kind,
+                                                              const std::string& api_version,
+                                                              const std::string& kind,
                                                               const std::string& object_name,
                                                               const std::string& metric_selector) const;
   // An External metric: the values of external metric `name` for `metric_selector`.
-  absl::StatusOr<std::pair<std::vector<int64_t>, absl::Time>> ExternalMetric(const std::string& ns,
-                                                                              const std::string& name,
-                                                                              const std::string& metric_selector) const;
+  absl::StatusOr<std::pair<std::vector<int64_t>, absl::Time>> ExternalMetric(
+      const std::string& ns, const std::string& name, const std::string& metric_selector) const;
 
  private:
   // GET of a custom.metrics.k8s.io path below the version (v1beta2, else v1beta1).

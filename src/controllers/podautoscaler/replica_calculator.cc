@@ -85,8 +85,8 @@ absl::StatusOr<std::map<std::string, int64_t>> ReplicaCalculator::PodRequests(
         absl::StatusOr<api::Quantity> q =
             request != nullptr ? api::Quantity::FromJson(*request) : absl::NotFoundError("");
         if (!q.ok()) {
-          return absl::FailedPreconditionError(
-              absl::StrCat("missing request for ", resource, " in container ", name, " of Pod ", api::Name(*pod)));
+          return absl::FailedPreconditionError(absl::StrCat(
+              "missing request for ", resource, " in container ", name, " of Pod ", api::Name(*pod)));
         }
         sum += q->MilliValue();
       }
@@ -97,8 +97,8 @@ absl::StatusOr<std::map<std::string, int64_t>> ReplicaCalculator::PodRequests(
 }
 
 ReplicaCalculator::PodGroups ReplicaCalculator::GroupPods(const std::vector<client::Object>& pods,
-                                                         const PodMetrics& metrics,
-                                                         const std::string& resource) const {
+                                                          const PodMetrics& metrics,
+                                                          const std::string& resource) const {
   PodGroups groups;
   absl::Time now = clock_->Now();
   for (const auto& pod : pods) {
@@ -146,8 +146,8 @@ ReplicaCalculator::PodGroups ReplicaCalculator::GroupPods(const std::vector<clie
 }
 
 absl::StatusOr<ReplicaCalculator::UtilizationProposal> ReplicaCalculator::ResourceUtilizationReplicas(
-    int32_t current_replicas, int32_t target_utilization, const std::string& resource, const std::string& container,
-    PodMetrics metrics, const std::vector<client::Object>& pods) const {
+    int32_t current_replicas, int32_t target_utilization, const std::string& resource,
+    const std::string& container, PodMetrics metrics, const std::vector<client::Object>& pods) const {
   if (pods.empty()) {
     return absl::FailedPreconditionError("no pods returned by selector while calculating replica count");
   }
@@ -185,7 +185,8 @@ absl::StatusOr<ReplicaCalculator::UtilizationProposal> ReplicaCalculator::Resour
   if (!adjusted.ok()) return adjusted.status();
   if (WithinTolerance(adjusted->ratio) || DirectionChanged(usage->ratio, adjusted->ratio)) return result;
   int32_t replicas = CeilReplicas(adjusted->ratio * static_cast<double>(metrics.size()));
-  if ((adjusted->ratio < 1.0 && replicas > current_replicas) || (adjusted->ratio > 1.0 && replicas < current_replicas)) {
+  if ((adjusted->ratio < 1.0 && replicas > current_replicas) ||
+      (adjusted->ratio > 1.0 && replicas < current_replicas)) {
     return result;
   }
   result.replicas = replicas;
@@ -231,9 +232,8 @@ absl::StatusOr<ReplicaCalculator::UsageProposal> ReplicaCalculator::AverageValue
   return result;
 }
 
-ReplicaCalculator::UsageProposal ReplicaCalculator::ValueReplicas(int32_t current_replicas, int64_t usage,
-                                                                  int64_t target,
-                                                                  const std::vector<client::Object>& pods) const {
+ReplicaCalculator::UsageProposal ReplicaCalculator::ValueReplicas(
+    int32_t current_replicas, int64_t usage, int64_t target, const std::vector<client::Object>& pods) const {
   double ratio = static_cast<double>(usage) / static_cast<double>(std::max<int64_t>(target, 1));
   if (current_replicas == 0) return {CeilReplicas(ratio), usage};  // scaling up from zero
   if (WithinTolerance(ratio)) return {current_replicas, usage};
@@ -244,7 +244,8 @@ ReplicaCalculator::UsageProposal ReplicaCalculator::ValueReplicas(int32_t curren
   return {CeilReplicas(ratio * ready), usage};
 }
 
-ReplicaCalculator::UsageProposal ReplicaCalculator::PerPodValueReplicas(int32_t status_replicas, int64_t usage,
+ReplicaCalculator::UsageProposal ReplicaCalculator::PerPodValueReplicas(int32_t status_replicas,
+                                                                        int64_t usage,
                                                                         int64_t target_average) const {
   target_average = std::max<int64_t>(target_average, 1);
   UsageProposal result{status_replicas, usage};

@@ -33,8 +33,8 @@ struct PodMetric {
 using PodMetrics = std::map<std::string, PodMetric>;  // by pod name (one namespace)
 
 struct ReplicaCalculatorOptions {
-  double tolerance = 0.1;                                             // --horizontal-pod-autoscaler-tolerance
-  absl::Duration cpu_initialization_period = absl::Minutes(5);        // ...-cpu-initialization-period
+  double tolerance = 0.1;                                       // --horizontal-pod-autoscaler-tolerance
+  absl::Duration cpu_initialization_period = absl::Minutes(5);  // ...-cpu-initialization-period
   absl::Duration delay_of_initial_readiness_status = absl::Seconds(30);  // ...-initial-readiness-delay
 };
 
@@ -44,15 +44,14 @@ class ReplicaCalculator {
 
   struct UtilizationProposal {
     int32_t replicas = 0;
-    int32_t utilization = 0;       // percent of the requests
-    int64_t raw_average = 0;       // average usage per pod, milli units
+    int32_t utilization = 0;  // percent of the requests
+    int64_t raw_average = 0;  // average usage per pod, milli units
   };
   // A Resource/ContainerResource metric with a Utilization target (percent of the pods' requests
   // of `resource`, of `container` only when not empty).
-  absl::StatusOr<UtilizationProposal> ResourceUtilizationReplicas(int32_t current_replicas, int32_t target_utilization,
-                                                                  const std::string& resource,
-                                                                  const std::string& container, PodMetrics metrics,
-                                                                  const std::vector<client::Object>& pods) const;
+  absl::StatusOr<UtilizationProposal> ResourceUtilizationReplicas(
+      int32_t current_replicas, int32_t target_utilization, const std::string& resource,
+      const std::string& container, PodMetrics metrics, const std::vector<client::Object>& pods) const;
 
   struct UsageProposal {
     int32_t replicas = 0;

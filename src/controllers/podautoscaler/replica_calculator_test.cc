@@ -16,11 +16,13 @@ class ReplicaCalculatorTest : public ::testing::Test {
  protected:
   // A Running pod with one container requesting `cpu_milli` (and 100Mi memory), started a minute
   // ago and Ready (or not) for the last 50 s.
-  client::Object Pod(const std::string& name, int cpu_milli, bool ready = true, const std::string& phase = "Running") {
+  client::Object Pod(const std::string& name, int cpu_milli, bool ready = true,
+                     const std::string& phase = "Running") {
     absl::Time now = clock_.Now();
-    json::object container{{"name", "main"},
-                           {"resources", json::object{{"requests", json::object{{"cpu", std::to_string(cpu_milli) + "m"},
-                                                                                 {"memory", "100Mi"}}}}}};
+    json::object container{
+        {"name", "main"},
+        {"resources", json::object{{"requests", json::object{{"cpu", std::to_string(cpu_milli) + "m"},
+                                                             {"memory", "100Mi"}}}}}};
     json::object status{{"phase", phase}, {"startTime", base::FormatRfc3339(now - absl::Minutes(1))}};
     if (phase == "Running") {
       json::object condition{{"type", "Ready"},
@@ -28,10 +30,10 @@ class ReplicaCalculatorTest : public ::testing::Test {
                              {"lastTransitionTime", base::FormatRfc3339(now - absl::Seconds(50))}};
       status["conditions"] = json::array{condition};
     }
-    return std::make_shared<const json::value>(json::object{
-        {"metadata", json::object{{"name", name}, {"namespace", "ns"}}},
-        {"spec", json::object{{"containers", json::array{container}}}},
-        {"status", status}});
+    return std::make_shared<const json::value>(
+        json::object{{"metadata", json::object{{"name", name}, {"namespace", "ns"}}},
+                     {"spec", json::object{{"containers", json::array{container}}}},
+                     {"status", status}});
   }
   PodMetric Metric(int64_t value) { return {clock_.Now(), absl::Seconds(15), value}; }
 
@@ -40,9 +42,9 @@ class ReplicaCalculatorTest : public ::testing::Test {
 };
 
 TEST_F(ReplicaCalculatorTest, CpuScaleUp) {
-  auto r = calc_.ResourceUtilizationReplicas(
-      3, 30, "cpu", "", {{"a", Metric(300)}, {"b", Metric(500)}, {"c", Metric(700)}},
-      {Pod("a", 1000), Pod("b", 1000), Pod("c", 1000)});
+  auto r = calc_.ResourceUtilizationReplicas(3, 30, "cpu", "",
+                                             {{"a", Metric(300)}, {"b", Metric(500)}, {"c", Metric(700)}},
+                                             {Pod("a", 1000), Pod("b", 1000), Pod("c", 1000)});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->replicas, 5);
   EXPECT_EQ(r->utilization, 50);
@@ -60,9 +62,9 @@ TEST_F(ReplicaCalculatorTest, CpuScaleDown) {
 }
 
 TEST_F(ReplicaCalculatorTest, WithinToleranceKeepsTheCount) {
-  auto r = calc_.ResourceUtilizationReplicas(
-      3, 100, "cpu", "", {{"a", Metric(1010)}, {"b", Metric(1030)}, {"c", Metric(1020)}},
-      {Pod("a", 900), Pod("b", 1000), Pod("c", 1100)});
+  auto r = calc_.ResourceUtilizationReplicas(3, 100, "cpu", "",
+                                             {{"a", Metric(1010)}, {"b", Metric(1030)}, {"c", Metric(1020)}},
+                                             {Pod("a", 900), Pod("b", 1000), Pod("c", 1100)});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->replicas, 3);
   EXPECT_EQ(r->utilization, 102);
@@ -88,7 +90,8 @@ TEST_F(ReplicaCalculatorTest, FreshlyReadyCpuSamplesAreIgnored) {
   // Ready 5 s ago with a 15 s window: the sample still covers start-up.
   absl::Time now = clock_.Now();
   json::value pod = *Pod("a", 1000);
-  pod.at("status").at("conditions").at(0).as_object()["lastTransitionTime"] = base::FormatRfc3339(now - absl::Seconds(5));
+  pod.at("status").at("conditions").at(0).as_object()["lastTransitionTime"] =
+      base::FormatRfc3339(now - absl::Seconds(5));
   auto r = calc_.ResourceUtilizationReplicas(1, 50, "cpu", "", {{"a", Metric(1000)}},
                                              {std::make_shared<const json::value>(pod)});
   EXPECT_FALSE(r.ok());
@@ -122,8 +125,11 @@ TEST_F(ReplicaCalculatorTest, Errors) {
 
 TEST_F(ReplicaCalculatorTest, ContainerRequestsOnly) {
   json::value pod = *Pod("a", 1000);
-  pod.at("spec").at("containers").as_array().push_back(json::object{
-      {"name", "sidecar"}, {"resources", json::object{{"requests", json::object{{"cpu", "3"}}}}}});
+  pod.at("spec")
+      .at("containers")
+      .as_array()
+      .push_back(json::object{{"name", "sidecar"},
+                              {"resources", json::object{{"requests", json::object{{"cpu", "3"}}}}}});
   auto requests = ReplicaCalculator::PodRequests({std::make_shared<const json::value>(pod)}, "", "cpu");
   ASSERT_TRUE(requests.ok());
   EXPECT_EQ(requests->at("a"), 4000);
@@ -147,7 +153,7 @@ TEST_F(ReplicaCalculatorTest, AverageValue) {
 }
 
 TEST_F(ReplicaCalculatorTest, ObjectAndExternalValues) {
-  EXPECT_EQ(calc_.ValueReplicas(0, 500, 100, {}).replicas, 5);  // from zero
+  EXPECT_EQ(calc_.ValueReplicas(0, 500, 100, {}).replicas, 5);                          // from zero
   EXPECT_EQ(calc_.ValueReplicas(2, 105, 100, {Pod("a", 1), Pod("b", 1)}).replicas, 2);  // tolerance
   EXPECT_EQ(calc_.ValueReplicas(2, 300, 100, {Pod("a", 1), Pod("b", 1)}).replicas, 6);
   auto per_pod = calc_.PerPodValueReplicas(2, 1000, 100);

@@ -19,7 +19,8 @@ int32_t IntAt(const boost::json::value& v, std::initializer_list<std::string_vie
 ScalingRules ParseRules(const boost::json::value* rules, ScalingRules defaults) {
   if (rules == nullptr || !rules->is_object()) return defaults;
   ScalingRules r = defaults;
-  r.stabilization_window_seconds = IntAt(*rules, {"stabilizationWindowSeconds"}, defaults.stabilization_window_seconds);
+  r.stabilization_window_seconds =
+      IntAt(*rules, {"stabilizationWindowSeconds"}, defaults.stabilization_window_seconds);
   std::string select = base::GetString(*rules, {"selectPolicy"});
   if (!select.empty()) r.select_policy = select;
   const boost::json::value* policies = base::Find(*rules, "policies");
@@ -60,13 +61,15 @@ std::optional<Behavior> ParseBehavior(const boost::json::value& hpa) {
   ScalingRules up{.stabilization_window_seconds = 0,
                   .select_policy = "Max",
                   .policies = {{false, 4, 15}, {true, 100, 15}}};
-  ScalingRules down{.stabilization_window_seconds = 300, .select_policy = "Max", .policies = {{true, 100, 15}}};
+  ScalingRules down{
+      .stabilization_window_seconds = 300, .select_policy = "Max", .policies = {{true, 100, 15}}};
   return Behavior{ParseRules(base::Find(*behavior, "scaleUp"), up),
                   ParseRules(base::Find(*behavior, "scaleDown"), down)};
 }
 
 ScalingBehavior::ScalingBehavior(const base::Clock* clock, absl::Duration downscale_stabilization)
-    : clock_(clock != nullptr ? clock : &base::RealClock()), downscale_stabilization_(downscale_stabilization) {}
+    : clock_(clock != nullptr ? clock : &base::RealClock()),
+      downscale_stabilization_(downscale_stabilization) {}
 
 void ScalingBehavior::RecordInitialRecommendation(const std::string& key, int32_t current) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -82,15 +85,17 @@ void ScalingBehavior::Forget(const std::string& key) {
 }
 
 Normalized ScalingBehavior::Normalize(const std::string& key, const std::optional<Behavior>& behavior,
-                                      int32_t min_replicas, int32_t max_replicas, int32_t current, int32_t desired) {
+                                      int32_t min_replicas, int32_t max_replicas, int32_t current,
+                                      int32_t desired) {
   std::lock_guard<std::mutex> lock(mu_);
   absl::Time now = clock_->Now();
   if (behavior) return WithBehavior(key, *behavior, min_replicas, max_replicas, current, desired, now);
   return WithoutBehavior(key, min_replicas, max_replicas, current, desired, now);
 }
 
-Normalized ScalingBehavior::WithoutBehavior(const std::string& key, int32_t min_replicas, int32_t max_replicas,
-                                            int32_t current, int32_t desired, absl::Time now) {
+Normalized ScalingBehavior::WithoutBehavior(const std::string& key, int32_t min_replicas,
+                                            int32_t max_replicas, int32_t current, int32_t desired,
+                                            absl::Time now) {
   Normalized result;
   // The highest recommendation of the window; the new one replaces an expired entry.
   int32_t stabilized = desired;
@@ -110,15 +115,18 @@ Normalized ScalingBehavior::WithoutBehavior(const std::string& key, int32_t min_
     recs.push_back({now, desired});
   }
   if (stabilized != desired) {
-    result.conditions.push_back({"AbleToScale", true, "ScaleDownStabilized",
-                                 "recent recommendations were higher than current one, applying the highest recent "
-                                 "recommendation"});
+    result.conditions.push_back(
+        {"AbleToScale", true, "ScaleDownStabilized",
+         "recent recommendations were higher than current one, applying the highest recent "
+         "recommendation"});
   } else {
-    result.conditions.push_back({"AbleToScale", true, "ReadyForNewScale", "recommended size matches current size"});
+    result.conditions.push_back(
+        {"AbleToScale", true, "ReadyForNewScale", "recommended size matches current size"});
   }
   int32_t scale_up_limit = Clamp64(std::max<int64_t>(2 * static_cast<int64_t>(current), 4));
   int32_t maximum = max_replicas;
-  std::string reason = "TooManyReplicas", message = "the desired replica count is more than the maximum replica count";
+  std::string reason = "TooManyReplicas",
+              message = "the desired replica count is more than the maximum replica count";
   if (max_replicas > scale_up_limit) {
     maximum = scale_up_limit;
     reason = "ScaleUpLimit";
@@ -139,8 +147,9 @@ Normalized ScalingBehavior::WithoutBehavior(const std::string& key, int32_t min_
   return result;
 }
 
-Normalized ScalingBehavior::WithBehavior(const std::string& key, const Behavior& behavior, int32_t min_replicas,
-                                         int32_t max_replicas, int32_t current, int32_t desired, absl::Time now) {
+Normalized ScalingBehavior::WithBehavior(const std::string& key, const Behavior& behavior,
+                                         int32_t min_replicas, int32_t max_replicas, int32_t current,
+                                         int32_t desired, absl::Time now) {
   Normalized result;
   // Stabilize: no higher than the lowest recommendation of the scale-up window, no lower than the
   // highest of the scale-down window.
@@ -162,16 +171,19 @@ Normalized ScalingBehavior::WithBehavior(const std::string& key, const Behavior&
   }
   if (stabilized != desired) {
     if (desired >= current) {
-      result.conditions.push_back({"AbleToScale", true, "ScaleUpStabilized",
-                                   "recent recommendations were lower than current one, applying the lowest recent "
-                                   "recommendation"});
+      result.conditions.push_back(
+          {"AbleToScale", true, "ScaleUpStabilized",
+           "recent recommendations were lower than current one, applying the lowest recent "
+           "recommendation"});
     } else {
-      result.conditions.push_back({"AbleToScale", true, "ScaleDownStabilized",
-                                   "recent recommendations were higher than current one, applying the highest recent "
-                                   "recommendation"});
+      result.conditions.push_back(
+          {"AbleToScale", true, "ScaleDownStabilized",
+           "recent recommendations were higher than current one, applying the highest recent "
+           "recommendation"});
     }
   } else {
-    result.conditions.push_back({"AbleToScale", true, "ReadyForNewScale", "recommended size matches current size"});
+    result.conditions.push_back(
+        {"AbleToScale", true, "ReadyForNewScale", "recommended size matches current size"});
   }
   // Rate limits of the policies, then [min, max].
   result.replicas = stabilized;
@@ -187,7 +199,8 @@ Normalized ScalingBehavior::WithBehavior(const std::string& key, const Behavior&
     }
     if (stabilized > maximum) result.replicas = maximum, reason = r, message = m;
   } else if (stabilized < current) {
-    int32_t limit = std::min(current, ScaleDownLimit(current, scale_down_events_[key], behavior.scale_down, now));
+    int32_t limit =
+        std::min(current, ScaleDownLimit(current, scale_down_events_[key], behavior.scale_down, now));
     int32_t minimum = min_replicas;
     std::string r = "TooFewReplicas", m = "the desired replica count is less than the minimum replica count";
     if (minimum < limit) {
@@ -208,8 +221,9 @@ int32_t ScalingBehavior::ScaleUpLimit(int32_t current, const std::vector<ScaleEv
   int64_t result = pick_min ? INT32_MAX : INT32_MIN;
   for (const auto& p : rules.policies) {
     int64_t start = static_cast<int64_t>(current) - ChangeInPeriod(p.period_seconds, events, now);
-    int64_t proposed = p.percent ? static_cast<int64_t>(std::ceil(static_cast<double>(start) * (1 + p.value / 100.0)))
-                                 : start + p.value;
+    int64_t proposed =
+        p.percent ? static_cast<int64_t>(std::ceil(static_cast<double>(start) * (1 + p.value / 100.0)))
+                  : start + p.value;
     result = pick_min ? std::min(result, proposed) : std::max(result, proposed);
   }
   return Clamp64(result);

@@ -85,18 +85,18 @@ class ScalingBehavior {
     absl::Time at;
     bool outdated = false;
   };
-  static int32_t ScaleUpLimit(int32_t current, const std::vector<ScaleEvent>& events, const ScalingRules& rules,
-                              absl::Time now);
-  static int32_t ScaleDownLimit(int32_t current, const std::vector<ScaleEvent>& events, const ScalingRules& rules,
-                                absl::Time now);
+  static int32_t ScaleUpLimit(int32_t current, const std::vector<ScaleEvent>& events,
+                              const ScalingRules& rules, absl::Time now);
+  static int32_t ScaleDownLimit(int32_t current, const std::vector<ScaleEvent>& events,
+                                const ScalingRules& rules, absl::Time now);
 
  private:
   struct Recommendation {
     absl::Time at;
     int32_t replicas = 0;
   };
-  Normalized WithoutBehavior(const std::string& key, int32_t min_replicas, int32_t max_replicas, int32_t current,
-                             int32_t desired, absl::Time now);
+  Normalized WithoutBehavior(const std::string& key, int32_t min_replicas, int32_t max_replicas,
+                             int32_t current, int32_t desired, absl::Time now);
   Normalized WithBehavior(const std::string& key, const Behavior& behavior, int32_t min_replicas,
                           int32_t max_replicas, int32_t current, int32_t desired, absl::Time now);
 

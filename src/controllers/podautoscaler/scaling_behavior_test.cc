@@ -57,8 +57,9 @@ TEST(ScalingBehaviorTest, ScaleDownLimits) {
   rules.select_policy = "Min";
   EXPECT_EQ(ScalingBehavior::ScaleDownLimit(8, {}, rules, now), 7);
   // One pod already removed in the period: no further one with "1 pod per 60 s".
-  EXPECT_EQ(ScalingBehavior::ScaleDownLimit(7, {{1, now - absl::Seconds(30)}}, {.policies = {{false, 1, 60}}}, now),
-            7);
+  EXPECT_EQ(
+      ScalingBehavior::ScaleDownLimit(7, {{1, now - absl::Seconds(30)}}, {.policies = {{false, 1, 60}}}, now),
+      7);
   EXPECT_EQ(ScalingBehavior::ScaleDownLimit(5, {}, Defaults().scale_down, now), 0);
 }
 
