@@ -64,7 +64,9 @@ BURNER = ('while [ $(date +%s) -lt $START ]; do sleep 1; done; '
 
 
 def test_cpu_burners_scale_up_and_back_down(node):
-    start = int(time.time()) + 45
+    # Pods count for cpu once ready for a full metric window (cpu initialization period); a
+    # loaded machine needs a while to get there.
+    start = int(time.time()) + 90
     stop = start + 80
     apply(node, deployment("burn", BURNER, env={"START": start, "STOP": stop}))
     node.kubectl("autoscale", "deployment", "burn", "-n", NS, "--cpu-percent=50", "--min=1", "--max=3")
@@ -82,7 +84,11 @@ def test_cpu_burners_scale_up_and_back_down(node):
         if m and m[0].get("resource", {}).get("current", {}).get("averageUtilization") is not None:
             return h
         return None
-    idle = wait_for(measured, start - time.time() - 2, interval=2, what="an idle utilization before the load")
+    try:
+        idle = wait_for(measured, start - time.time() - 2, interval=2, what="an idle utilization before the load")
+    except AssertionError as e:
+        raise AssertionError(f"{e}\nstatus: {hpa(node, 'burn').get('status')}\n"
+                             f"pods: {node.kubectl('get', 'pods', '-n', NS).stdout}") from e
     assert idle["status"]["currentMetrics"][0]["resource"]["current"]["averageUtilization"] < 50, idle["status"]
     assert condition(idle, "ScalingActive")["status"] == "True", idle["status"]
     assert condition(idle, "ScalingActive")["reason"] == "ValidMetricFound"
