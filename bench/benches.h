@@ -10,8 +10,11 @@
 #include <string>
 #include <vector>
 
+#include <sys/types.h>
+
 #include "absl/status/statusor.h"
 #include "bench_target.h"
+#include "bench_util.h"
 #include "https_client.h"
 
 namespace skiff::bench {
@@ -48,6 +51,23 @@ absl::Status EnsureNamespace(const Endpoint& endpoint, const std::string& ns);
 // One request on a fresh connection, from the calling thread.
 absl::StatusOr<HttpResponse> SendOnce(const Endpoint& endpoint, std::string_view method,
                                       std::string_view target, std::string body);
+// The figures of one MeasureCreates run; CPU seconds cover the creates only (-1: unknown).
+struct CreateFigures {
+  double rate = 0;
+  LatencySummary latency;
+  int64_t created = 0;
+  double server_cpu_seconds = -1;  // the API server process
+  double client_cpu_seconds = -1;  // this benchmark process (the load client)
+  double store_cpu_seconds = -1;   // the process given as store_pid (etcd)
+};
+// Opens a fresh target, runs RunCreates against it and prints a report block titled `title`.
+// With store_pid > 0 also measures that process's CPU over the same creates.
+absl::StatusOr<CreateFigures> MeasureCreates(const TargetOptions& target_options, const CreateOptions& options,
+                                             const MachineInfo& machine, const std::string& title,
+                                             pid_t store_pid = 0);
+// create --compare-etcd (create_etcd_bench.cc): SQLite, etcd and raw etcd in one run.
+int RunCreateBenchComparingEtcd(const TargetOptions& target_options, const CreateOptions& options);
+
 // Number of items of a LIST response body.
 absl::StatusOr<int64_t> CountItems(const std::string& list_body);
 

@@ -138,6 +138,13 @@ std::vector<RoleSpec> ControllerRoles() {
       {"service-lb-controller",
        {R({"get", "list", "watch"}, {""}, {"services", "nodes"}),
         R({"update", "patch"}, {""}, {"services/status"}), Events()}},
+      // skiff's statefulset controller merge-patches status and claim ownerReferences.
+      {"statefulset-controller",
+       {R({"get", "list", "watch"}, apps, {"statefulsets"}), R({"update", "patch"}, apps, {"statefulsets/status"}),
+        R({"update"}, apps, {"statefulsets/finalizers"}),
+        R({"get", "list", "watch", "create", "delete", "update", "patch"}, {""}, {"pods"}),
+        R({"get", "list", "watch", "create", "delete", "update", "patch"}, apps, {"controllerrevisions"}),
+        R({"get", "list", "watch", "create", "update", "patch"}, {""}, {"persistentvolumeclaims"}), Events()}},
   };
 }
 

@@ -20,6 +20,7 @@
 #include "controllers/rootcacertpublisher/root_ca_publisher.h"
 #include "controllers/serviceaccount/service_account_controller.h"
 #include "controllers/servicelb/service_lb_controller.h"
+#include "controllers/statefulset/stateful_set_controller.h"
 #include <map>
 
 #include "spdlog/spdlog.h"
@@ -50,6 +51,7 @@ const std::vector<NamedController>& RegisteredControllers() {
       {"replicationcontroller", NewReplicationManager},
       {"deployment", Make<DeploymentController>},
       {"daemonset", Make<DaemonSetController>},
+      {"statefulset", Make<statefulset::StatefulSetController>},
       {"job", Make<JobController>},
       {"cronjob", Make<CronJobController>},
       {"endpoints", endpoints::NewEndpointsController},
@@ -77,6 +79,7 @@ std::string ControllerServiceAccount(const std::string& controller) {
       {"replicationcontroller", "replication-controller"},
       {"deployment", "deployment-controller"},
       {"daemonset", "daemon-set-controller"},
+      {"statefulset", "statefulset-controller"},
       {"job", "job-controller"},
       {"cronjob", "cronjob-controller"},
       {"endpoints", "endpoint-controller"},

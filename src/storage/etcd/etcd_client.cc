@@ -138,7 +138,8 @@ absl::StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Create(const EtcdOptions
 
 namespace {
 // The tag of one unary call on the completion queue: its caller waits for `finished`.
-struct PendingCall {
+struct PendingCall final : CompletionTag {
+  void Completed(bool) override { finished.Notify(); }  // ok is always true for a unary Finish
   base::Wakeup finished;
 };
 }  // namespace
@@ -156,8 +157,8 @@ EtcdClient::~EtcdClient() {
 
 void EtcdClient::CompleteCalls() {
   void* tag = nullptr;
-  bool ok = false;  // always true for a unary call's Finish
-  while (completions_.Next(&tag, &ok)) static_cast<PendingCall*>(tag)->finished.Notify();
+  bool ok = false;
+  while (completions_.Next(&tag, &ok)) static_cast<CompletionTag*>(tag)->Completed(ok);
 }
 
 std::shared_ptr<grpc::Channel> EtcdClient::CurrentChannel(size_t* index) {
@@ -194,7 +195,7 @@ absl::StatusOr<Response> EtcdClient::Invoke(const char* what, bool idempotent, S
     grpc::Status status;
     PendingCall pending;
     auto call = start(*kv_[channel], &context, &completions_);  // lives until it finished
-    call->Finish(&response, &status, &pending);
+    call->Finish(&response, &status, static_cast<CompletionTag*>(&pending));
     pending.finished.Wait();
     if (sent != nullptr) *sent = true;
     if (status.ok()) return response;

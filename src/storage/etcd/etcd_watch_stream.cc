@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <utility>
 #include <vector>
 
@@ -43,6 +44,43 @@ struct EtcdWatchStream::Watcher {
   bool stopped = false;                     // under delivery_mu: no more callbacks
 };
 
+// One Watch stream on the client's completion queue, from its start until its Finish completed
+// and no write of it is in flight; only then may it be destroyed (the connection thread does).
+struct EtcdWatchStream::Connection {
+  // The tag of one kind of operation of the stream: the completion thread calls its handler.
+  struct Op final : CompletionTag {
+    using Handler = void (EtcdWatchStream::*)(Connection&, bool);
+    Op(EtcdWatchStream* stream, Connection* connection, Handler handler)
+        : stream(stream), connection(connection), handler(handler) {}
+    void Completed(bool ok) override { (stream->*handler)(*connection, ok); }
+    void* tag() { return static_cast<CompletionTag*>(this); }
+    EtcdWatchStream* stream;
+    Connection* connection;
+    Handler handler;
+  };
+
+  explicit Connection(EtcdWatchStream* owner)
+      : started(owner, this, &EtcdWatchStream::OnStarted),
+        read(owner, this, &EtcdWatchStream::OnRead),
+        written(owner, this, &EtcdWatchStream::OnWritten),
+        finished(owner, this, &EtcdWatchStream::OnFinished) {}
+
+  grpc::ClientContext context;
+  std::unique_ptr<grpc::ClientAsyncReaderWriterInterface<etcdserverpb::WatchRequest, etcdserverpb::WatchResponse>>
+      stream;
+  Op started, read, written, finished;
+  etcdserverpb::WatchResponse response;           // filled by the read in flight (completion thread only)
+  bool received = false;                          // a response arrived (read after the end)
+  // Under the stream's mu_:
+  std::deque<etcdserverpb::WatchRequest> outbox;  // the front one is being written while `writing`
+  bool is_started = false;
+  bool writing = false;
+  bool reading_ended = false;  // a read (or the start) failed: the stream is over
+  bool finish_started = false;
+  bool finish_done = false;
+  grpc::Status status;  // set by Finish
+};
+
 class EtcdWatchStream::Handle : public WatchHandle {
  public:
   Handle(EtcdWatchStream* stream, int64_t id) : stream_(stream), id_(id) {}
@@ -62,8 +100,9 @@ EtcdWatchStream::~EtcdWatchStream() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
-    if (context_) context_->TryCancel();
+    if (connection_) connection_->context.TryCancel();
   }
+  connection_ended_.notify_all();
   thread_.join();
   {
     std::lock_guard<std::mutex> lock(queue_mu_);
@@ -114,7 +153,6 @@ std::unique_ptr<WatchHandle> EtcdWatchStream::Add(const std::string& prefix, int
 }
 
 void EtcdWatchStream::SendCreate(const Watcher& watcher) {
-  if (!stream_) return;  // the reader thread creates it when the stream is up
   etcdserverpb::WatchRequest request;
   auto* create = request.mutable_create_request();
   create->set_key(watcher.key);
@@ -123,8 +161,72 @@ void EtcdWatchStream::SendCreate(const Watcher& watcher) {
   create->set_prev_kv(true);
   create->set_progress_notify(true);
   create->set_watch_id(watcher.id);
-  // A failed write means the stream broke: the reader sees it and re-creates every watcher.
-  stream_->Write(request);
+  Send(std::move(request));
+}
+
+void EtcdWatchStream::Send(etcdserverpb::WatchRequest request) {
+  // Without a stream the connection thread creates every watcher when the next one is up.
+  if (!connection_ || connection_->reading_ended) return;
+  Connection& connection = *connection_;
+  connection.outbox.push_back(std::move(request));
+  if (connection.is_started && !connection.writing) StartWrite(connection);
+}
+
+void EtcdWatchStream::StartWrite(Connection& connection) {
+  connection.writing = true;
+  connection.stream->Write(connection.outbox.front(), connection.written.tag());
+}
+
+void EtcdWatchStream::OnStarted(Connection& connection, bool ok) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!ok) {
+    connection.reading_ended = true;
+    FinishWhenDone(connection);
+    return;
+  }
+  connection.is_started = true;
+  connection.stream->Read(&connection.response, connection.read.tag());
+  if (!connection.outbox.empty()) StartWrite(connection);
+}
+
+void EtcdWatchStream::OnRead(Connection& connection, bool ok) {
+  if (ok) {
+    // Only this thread touches the response and issues reads, one at a time.
+    connection.received = true;
+    Enqueue(std::move(connection.response));
+    connection.response.Clear();
+    connection.stream->Read(&connection.response, connection.read.tag());
+    return;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  connection.reading_ended = true;
+  FinishWhenDone(connection);
+}
+
+void EtcdWatchStream::OnWritten(Connection& connection, bool ok) {
+  std::lock_guard<std::mutex> lock(mu_);
+  connection.writing = false;
+  if (!ok) {
+    // The stream broke: end it (its reads fail too) and re-create every watcher on the next one.
+    connection.outbox.clear();
+    connection.context.TryCancel();
+  } else {
+    connection.outbox.pop_front();
+    if (!connection.outbox.empty() && !connection.reading_ended) StartWrite(connection);
+  }
+  if (connection.finish_done) connection_ended_.notify_all();
+}
+
+void EtcdWatchStream::FinishWhenDone(Connection& connection) {
+  if (!connection.reading_ended || connection.finish_started) return;
+  connection.finish_started = true;
+  connection.stream->Finish(&connection.status, connection.finished.tag());
+}
+
+void EtcdWatchStream::OnFinished(Connection& connection, bool) {
+  std::lock_guard<std::mutex> lock(mu_);
+  connection.finish_done = true;
+  connection_ended_.notify_all();
 }
 
 void EtcdWatchStream::Remove(int64_t id) {
@@ -135,11 +237,9 @@ void EtcdWatchStream::Remove(int64_t id) {
     if (it != watchers_.end()) {
       watcher = it->second;
       watchers_.erase(it);
-      if (stream_) {
-        etcdserverpb::WatchRequest request;
-        request.mutable_cancel_request()->set_watch_id(id);
-        stream_->Write(request);
-      }
+      etcdserverpb::WatchRequest request;
+      request.mutable_cancel_request()->set_watch_id(id);
+      Send(std::move(request));
     }
   }
   if (watcher) {
@@ -154,7 +254,7 @@ void EtcdWatchStream::Run() {
   while (true) {
     size_t index = 0;
     std::shared_ptr<grpc::Channel> channel = client_->CurrentChannel(&index);
-    // Connect before taking mu_: writes on a stream whose channel is still connecting block.
+    // Connect first, so that a member that is down is skipped quickly.
     if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::milliseconds(500))) {
       {
         std::lock_guard<std::mutex> lock(mu_);
@@ -164,33 +264,22 @@ void EtcdWatchStream::Run() {
       continue;
     }
     auto stub = etcdserverpb::Watch::NewStub(channel);
-    auto context = std::make_shared<grpc::ClientContext>();
-    // As etcd's own client: a member cut off from the leader ends the stream instead of going quiet.
-    context->AddMetadata("hasleader", "true");
-    std::shared_ptr<Stream> stream;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (stopping_) return;
-      context_ = context;
-      stream = std::shared_ptr<Stream>(stub->Watch(context.get()));
-      stream_ = stream;
-      for (const auto& [id, watcher] : watchers_) SendCreate(*watcher);
-    }
-    etcdserverpb::WatchResponse response;
+    grpc::Status status;
     bool received = false;
-    while (stream->Read(&response)) {
-      received = true;
-      Enqueue(std::move(response));
-      response.Clear();
-    }
     {
-      std::lock_guard<std::mutex> lock(mu_);
-      stream_.reset();
-    }
-    grpc::Status status = stream->Finish();  // quick once Read failed (or the context was canceled)
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      context_.reset();
+      std::unique_lock<std::mutex> lock(mu_);
+      if (stopping_) return;
+      connection_ = std::make_unique<Connection>(this);
+      Connection& connection = *connection_;
+      // As etcd's own client: a member cut off from the leader ends the stream instead of going quiet.
+      connection.context.AddMetadata("hasleader", "true");
+      connection.stream = stub->PrepareAsyncWatch(&connection.context, client_->completion_queue());
+      for (const auto& [id, watcher] : watchers_) SendCreate(*watcher);  // written once it started
+      connection.stream->StartCall(connection.started.tag());
+      connection_ended_.wait(lock, [&] { return connection.finish_done && !connection.writing; });
+      status = connection.status;
+      received = connection.received;
+      connection_.reset();
       if (stopping_) return;
     }
     spdlog::warn("etcd watch stream to {} ended ({}); reconnecting", client_->options().endpoints[index],

@@ -8,13 +8,19 @@
 // delete carries the last value. A watcher whose resume revision has been compacted, or that etcd
 // cancels, gets OutOfRange (or the cancel reason) on its error callback and is dropped.
 //
-// Delivery: the reader thread only queues what etcd sends; a delivery thread hands it to the
+// Reading: the stream runs on the EtcdClient's completion queue, so the completion thread that
+// reads the connection for unary calls (a create's Txn) also completes the stream's reads and
+// writes; a connection thread only opens the stream, waits for it to end and reconnects. Writes
+// (watch create/cancel requests) are queued and never block the caller on the network.
+//
+// Delivery: the completion thread only queues what etcd sends; a delivery thread hands it to the
 // watchers, in order, joining the consecutive event responses of one watcher into one callback.
 // etcd sends one response per revision, so under a write load one callback (one watch cache
 // update and fan-out) covers many writes instead of one each.
 //
 // Internal to src/storage/etcd. Thread-safety: Add and handle destruction may be called from any
-// thread except a callback; callbacks run on the stream's delivery thread, one at a time.
+// thread except a callback; callbacks run on the stream's delivery thread, one at a time. The
+// EtcdClient's completion thread must run while the stream exists (the client outlives it).
 // Ownership: the stream must outlive its handles; destroying a handle waits for a running callback.
 // Failure: stream errors are retried forever (logged); only per-watcher errors reach callbacks.
 #ifndef SKIFF_STORAGE_ETCD_ETCD_WATCH_STREAM_H_
@@ -50,8 +56,9 @@ class EtcdWatchStream {
  private:
   struct Watcher;
   class Handle;
-  using Stream = grpc::ClientReaderWriter<etcdserverpb::WatchRequest, etcdserverpb::WatchResponse>;
+  struct Connection;
 
+  // The connection thread: opens the stream, waits for it to end, reconnects.
   void Run();
   // Queues a response for the delivery thread.
   void Enqueue(etcdserverpb::WatchResponse response);
@@ -68,13 +75,27 @@ class EtcdWatchStream {
   void Remove(int64_t id);
   // Sends a create request for `watcher` on the current stream (if any). Requires mu_.
   void SendCreate(const Watcher& watcher);
+  // Queues `request` on the current stream (if any) and starts writing it if no write is under
+  // way. Requires mu_.
+  void Send(etcdserverpb::WatchRequest request);
+  // Starts writing the oldest queued request of `connection` (with none in flight). Requires mu_.
+  void StartWrite(Connection& connection);
+  // Completion-thread handlers of the current stream's operations.
+  void OnStarted(Connection& connection, bool ok);
+  void OnRead(Connection& connection, bool ok);
+  void OnWritten(Connection& connection, bool ok);
+  void OnFinished(Connection& connection, bool ok);
+  // Once reading has ended: asks for the stream's status (Finish). Requires mu_.
+  void FinishWhenDone(Connection& connection);
 
   EtcdClient* client_;
-  std::mutex mu_;  // guards everything below and every write to stream_
+  // Guards everything below and the stream's writes and Finish; its reads run on the completion
+  // thread alone, one at a time.
+  std::mutex mu_;
+  std::condition_variable connection_ended_;
   std::map<int64_t, std::shared_ptr<Watcher>> watchers_;
   int64_t next_id_ = 1;
-  std::shared_ptr<grpc::ClientContext> context_;
-  std::shared_ptr<Stream> stream_;
+  std::unique_ptr<Connection> connection_;  // the open stream, if any
   bool stopping_ = false;
   std::atomic<int64_t> observed_revision_{0};
 
@@ -83,7 +104,7 @@ class EtcdWatchStream {
   std::vector<etcdserverpb::WatchResponse> queue_;
   bool delivery_stopping_ = false;
   std::thread delivery_thread_;
-  std::thread thread_;  // the reader
+  std::thread thread_;  // the connection thread
 };
 
 }  // namespace skiff::storage
