@@ -306,6 +306,24 @@ void HorizontalPodAutoscalerV2(object& hpa) {
     object resource{{"name", "cpu"}, {"target", target}};
     (*spec)["metrics"] = array{object{{"type", "Resource"}, {"resource", resource}}};
   }
+  // A behavior given fills the rules left out (scale down keeps an unset window: the controller's
+  // 300 s applies).
+  if (object* behavior = Child(*spec, "behavior", /*create=*/false)) {
+    auto rules = [&](const char* name, array policies, bool window) {
+      object* rules_object = Child(*behavior, name);
+      if (rules_object == nullptr) return;  // not an object: validation answers it
+      object& o = *rules_object;
+      const value* p = o.if_contains("policies");
+      if (p == nullptr || p->is_null()) o["policies"] = std::move(policies);
+      SetIfUnset(o, "selectPolicy", "Max");
+      if (window) SetIfUnset(o, "stabilizationWindowSeconds", 0);
+    };
+    rules("scaleUp",
+          array{object{{"type", "Pods"}, {"value", 4}, {"periodSeconds", 15}},
+                object{{"type", "Percent"}, {"value", 100}, {"periodSeconds", 15}}},
+          true);
+    rules("scaleDown", array{object{{"type", "Percent"}, {"value", 100}, {"periodSeconds", 15}}}, false);
+  }
 }
 
 void HorizontalPodAutoscalerV1(object& hpa) {

@@ -32,6 +32,7 @@ constinit const KindEntry kKinds[] = {
     {"policy/v1", "Eviction", &kProtoEviction},
     {"networking.k8s.io/v1", "Ingress", &kProtoIngress},
     {"autoscaling/v1", "Scale", &kProtoScale},
+    {"autoscaling/v1", "HorizontalPodAutoscaler", &kProtoHorizontalPodAutoscalerV1},
     {"authorization.k8s.io/v1", "SelfSubjectAccessReview", &kProtoSelfSubjectAccessReview},
     {"authorization.k8s.io/v1", "SelfSubjectRulesReview", &kProtoSelfSubjectRulesReview},
     {"authentication.k8s.io/v1", "SelfSubjectReview", &kProtoSelfSubjectReview},

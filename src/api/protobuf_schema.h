@@ -103,6 +103,7 @@ extern const ProtoMessage kProtoPodDisruptionBudget;
 extern const ProtoMessage kProtoEviction;
 extern const ProtoMessage kProtoIngress;
 extern const ProtoMessage kProtoScale;
+extern const ProtoMessage kProtoHorizontalPodAutoscalerV1;
 
 // Terse constructors for the schema tables (used only by protobuf_schema_*.cc).
 namespace proto_table {

@@ -1,6 +1,6 @@
 // Protobuf tables for kinds of named API groups that `kubectl create` generates or client-go
 // sends in protobuf: apps/v1, batch/v1, rbac/v1, scheduling/v1, policy/v1, networking/v1 and
-// autoscaling/v1 Scale. Field numbers follow k8s.io/api generated.proto.
+// autoscaling/v1 Scale and HorizontalPodAutoscaler. Field numbers follow k8s.io/api generated.proto.
 #include "api/protobuf_schema.h"
 
 namespace skiff::api {
@@ -366,6 +366,36 @@ constinit const ProtoField kScaleFields[] = {
     Msg(3, "status", kScaleStatus),
 };
 
+// --- autoscaling/v1 HorizontalPodAutoscaler (what `kubectl autoscale` sends) ----------------
+
+constinit const ProtoField kCrossVersionObjectReferenceFields[] = {Str(1, "kind"), Str(2, "name"),
+                                                                   Str(3, "apiVersion")};
+constinit const ProtoMessage kCrossVersionObjectReference =
+    Message("CrossVersionObjectReference", kCrossVersionObjectReferenceFields);
+
+constinit const ProtoField kHpaSpecFields[] = {
+    Msg(1, "scaleTargetRef", kCrossVersionObjectReference),
+    Int32(2, "minReplicas", kKeep),
+    Int32(3, "maxReplicas", kKeep),
+    Int32(4, "targetCPUUtilizationPercentage", kKeep),
+};
+constinit const ProtoMessage kHpaSpec = Message("HorizontalPodAutoscalerSpec", kHpaSpecFields);
+
+constinit const ProtoField kHpaStatusFields[] = {
+    Int64(1, "observedGeneration"),
+    Time(2, "lastScaleTime"),
+    Int32(3, "currentReplicas", kKeep),
+    Int32(4, "desiredReplicas", kKeep),
+    Int32(5, "currentCPUUtilizationPercentage", kKeep),
+};
+constinit const ProtoMessage kHpaStatus = Message("HorizontalPodAutoscalerStatus", kHpaStatusFields);
+
+constinit const ProtoField kHpaFields[] = {
+    Msg(1, "metadata", kProtoObjectMeta),
+    Msg(2, "spec", kHpaSpec),
+    Msg(3, "status", kHpaStatus),
+};
+
 }  // namespace
 
 constinit const ProtoMessage kProtoDeployment = Message("Deployment", kDeploymentFields);
@@ -382,5 +412,6 @@ constinit const ProtoMessage kProtoPodDisruptionBudget = Message("PodDisruptionB
 constinit const ProtoMessage kProtoEviction = Message("Eviction", kEvictionFields);
 constinit const ProtoMessage kProtoIngress = Message("Ingress", kIngressFields);
 constinit const ProtoMessage kProtoScale = Message("Scale", kScaleFields);
+constinit const ProtoMessage kProtoHorizontalPodAutoscalerV1 = Message("HorizontalPodAutoscaler", kHpaFields);
 
 }  // namespace skiff::api

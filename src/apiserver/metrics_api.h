@@ -2,9 +2,10 @@
 // NodeMetrics; get and list, namespaced and across namespaces, labelSelector). Nothing is stored:
 // each answer is built from the agents' /stats/summary (resource_stats.h in agent/server),
 // fetched from every node's agent in parallel over HTTPS with the kubelet-client certificate
-// (NodeProxy), with a short timeout, and cached per node for `cache_ttl` (agents sample about
-// every 10 s anyway). Pods and nodes that exist in the API but have no usage yet are left out, as
-// metrics-server does. The discovery pieces for the group are here too (discovery.cc adds them).
+// (NodeProxy), with a short timeout, and cached per node for `cache_ttl` (2 s: only bursts of
+// requests share a fetch; agents reuse a sample for 5 s anyway, and the HPA wants fresh data).
+// Pods and nodes that exist in the API but have no usage yet are left out, as metrics-server
+// does. The discovery pieces for the group are here too (discovery.cc adds them).
 // Thread-safety: Handle is called concurrently; the cache is locked. Ownership: borrows the
 // storage. Failure: every error is a Kubernetes Status response (404 for unknown metrics, 405 for
 // verbs other than get/list); unreachable agents only drop their node's metrics.
@@ -41,7 +42,7 @@ struct MetricsApiOptions {
   std::string client_cert_file;  // the API server's kubelet-client identity
   std::string client_key_file;
   absl::Duration fetch_timeout = absl::Seconds(5);
-  absl::Duration cache_ttl = absl::Seconds(10);
+  absl::Duration cache_ttl = absl::Seconds(2);
 };
 
 class MetricsApi {

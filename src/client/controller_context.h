@@ -6,9 +6,12 @@
 #ifndef SKIFF_CLIENT_CONTROLLER_CONTEXT_H_
 #define SKIFF_CLIENT_CONTROLLER_CONTEXT_H_
 
+#include <functional>
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "boost/json/value.hpp"
 #include "client/client.h"
 #include "client/runnable.h"
 #include "client/shared_informers.h"
@@ -30,11 +33,19 @@ struct ControllerOptions {
   absl::Duration cluster_signing_duration = absl::Hours(24 * 365);
 };
 
+// A GET of an API path the Client interface does not cover ("/apis/metrics.k8s.io/v1beta1/...",
+// paths served through the aggregation layer), with its query: the decoded JSON body of a 2xx
+// answer, else the API's error as a Status (client::HttpCode reads its code).
+using ApiGet = std::function<absl::StatusOr<boost::json::value>(const std::string& path_and_query)>;
+
 struct ControllerContext {
   Client* client = nullptr;
   SharedInformers* informers = nullptr;
   EventRecorder* recorder = nullptr;  // may be null in tests
   ControllerOptions options;
+  // Reads the metrics APIs as the horizontal-pod-autoscaler; unset where there is no API server
+  // to ask (tests): the HPA controller then does not run.
+  ApiGet metrics_get;
 };
 
 }  // namespace skiff::client

@@ -28,6 +28,7 @@
 #include "controllers/apiserverendpoints/endpoint_reconciler.h"
 #include "controllers/manager/manager.h"
 #include "controllers/manager/manager_flags.h"
+#include "controllers/podautoscaler/loopback_api_get.h"
 #include "scheduler/scheduler.h"
 #include "sim/sim_command.h"
 #include "spdlog/spdlog.h"
@@ -133,6 +134,14 @@ int RunServer(const skiff::apiserver::ServerOptions& options, bool disable_contr
     scheduler_options.leader_election.lease_name = "kube-scheduler";
     scheduler_options.lease_client = controller_clients["scheduler"].get();
     manager_options.leader_election.lease_name = "kube-controller-manager";
+    // The HPA controller reads scales and the metrics APIs from this server over HTTPS.
+    auto metrics_get = skiff::controllers::podautoscaler::NewLoopbackApiGet(
+        server.kubeconfig_path(), options.data_dir + "/pki/ca.crt", options.data_dir + "/pki/ca.key");
+    if (metrics_get.ok()) {
+      manager_options.metrics_get = *std::move(metrics_get);
+    } else {
+      spdlog::warn("the HPA controller will not run: {}", metrics_get.status().ToString());
+    }
     manager =
         std::make_unique<skiff::controllers::ControllerManager>(client.get(), std::move(manager_options));
     manager->Start();

@@ -75,6 +75,8 @@ def test_metrics_api_objects(node):
     assert pm["containers"][0]["name"] == "main"
     assert pm["containers"][0]["usage"]["cpu"].endswith("n")
     assert pm["window"].endswith("s") and pm["timestamp"]
+    # The CPU rate covers at most 15 s (what the HPA scales on is as fresh as `kubectl top`).
+    assert 0 < float(pm["window"][:-1]) <= 15, pm["window"]
     all_ns = json.loads(node.kubectl("get", "--raw", "/apis/metrics.k8s.io/v1beta1/pods").stdout)
     assert all_ns["kind"] == "PodMetricsList"
     assert {"burner", "idler"} <= {i["metadata"]["name"] for i in all_ns["items"]}

@@ -110,7 +110,8 @@ absl::StatusOr<ResourceStats::Sample> ResourceStats::Take() {
 absl::StatusOr<std::string> ResourceStats::Summary() {
   std::lock_guard<std::mutex> lock(mu_);
   if (!cached_.empty() && absl::Now() - cached_at_ < min_interval_) return cached_;
-  if (previous_.at == absl::InfinitePast() || absl::Now() - previous_.at > absl::Minutes(5)) {
+  // A rate over a longer window would lag behind the load (the HPA and `kubectl top` read it).
+  if (previous_.at == absl::InfinitePast() || absl::Now() - previous_.at > kMaxWindow) {
     auto first = Take();
     if (!first.ok()) return first.status();
     previous_ = std::move(*first);

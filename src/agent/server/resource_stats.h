@@ -5,8 +5,10 @@
 //    "windowSeconds":N}
 // CPU is a rate: the difference of two cumulative samples (CRI usage_core_nano_seconds per
 // running container, /proc/stat busy time for the node) over the time between them. Samples are
-// taken on demand and reused for `min_interval` (kubelet's ~10 s housekeeping); the first request
-// takes two samples `first_window` apart. Memory is the CRI working set per container and
+// taken on demand and reused for `min_interval` (5 s: fresh enough for the HPA to react within
+// about 20 s of a load change). The first request, and one whose previous sample is older than
+// kMaxWindow, takes two samples `first_window` apart, so a rate never covers more than kMaxWindow
+// (the HPA's metric window: at most 15 s). Memory is the CRI working set per container and
 // MemTotal - MemAvailable from /proc/meminfo for the node.
 // Thread-safety: Summary may be called concurrently (serialized inside). Ownership: borrows the
 // runtime. Failure: Summary returns the runtime's error when CRI cannot list stats.
@@ -34,10 +36,13 @@ absl::StatusOr<uint64_t> ParseProcStatBusyNanos(const std::string& proc_stat, lo
 // MemTotal - MemAvailable in bytes from /proc/meminfo.
 absl::StatusOr<uint64_t> ParseMeminfoWorkingSet(const std::string& meminfo);
 
+// The longest time a CPU rate is computed over.
+inline constexpr absl::Duration kMaxWindow = absl::Seconds(15);
+
 class ResourceStats {
  public:
   explicit ResourceStats(cri::Runtime* runtime, std::string proc_dir = "/proc",
-                         absl::Duration min_interval = absl::Seconds(10),
+                         absl::Duration min_interval = absl::Seconds(5),
                          absl::Duration first_window = absl::Seconds(1));
 
   // The summary JSON (see above).

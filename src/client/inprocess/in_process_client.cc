@@ -373,6 +373,7 @@ absl::StatusOr<Object> InProcessClient::WriteUpdate(const api::ResourceInfo& r, 
   wo.field_manager = Manager(options.field_manager);
   if (audit) wo.audit_annotations = audit->annotations();
   if (subresource == "scale") {
+    wo.subresource = "scale";  // recorded in managedFields, as over HTTP
     auto result = storage_->Update(
         r, ns, name,
         [&](const ObjectPtr& current) { return apiserver::ApplyScale(r, current, name, true, "", obj); }, wo,
@@ -438,6 +439,7 @@ absl::StatusOr<Object> InProcessClient::WritePatch(const api::ResourceInfo& r, c
          "for apply patch"});
   }
   if (options.subresource == "scale") {
+    wo.subresource = "scale";  // recorded in managedFields, as over HTTP
     auto result = storage_->Update(
         r, ns, name,
         [&](const ObjectPtr& current) {

@@ -12,6 +12,7 @@
 #include "controllers/job/job_controller.h"
 #include "controllers/namespace/namespace_controller.h"
 #include "controllers/nodelifecycle/node_lifecycle_controller.h"
+#include "controllers/podautoscaler/hpa_controller.h"
 #include "controllers/poddisruptionbudget/disruption_controller.h"
 #include "controllers/replicaset/replicaset_controller.h"
 #include "controllers/replication/replication_manager.h"
@@ -60,6 +61,7 @@ const std::vector<NamedController>& RegisteredControllers() {
       {"resourcequota", NewResourceQuotaController},
       {"csrapproving", certificates::NewCsrApprovingController},
       {"csrsigning", certificates::NewCsrSigningController},
+      {"horizontalpodautoscaling", podautoscaler::NewHorizontalController},
   };
   // clang-format on
   return *controllers;
@@ -88,6 +90,7 @@ std::string ControllerServiceAccount(const std::string& controller) {
       {"root-ca-cert-publisher", "root-ca-cert-publisher"},
       {"csrapproving", "certificate-controller"},
       {"csrsigning", "certificate-controller"},
+      {"horizontalpodautoscaling", "horizontal-pod-autoscaler"},
   };
   // clang-format on
   auto it = accounts->find(controller);
@@ -149,7 +152,7 @@ void ControllerManager::StartControllers() {
     if (options_.disabled.count(c.name)) continue;
     client::Client* own = options_.controller_clients ? options_.controller_clients(c.name) : nullptr;
     client::ControllerContext context{own ? own : client_, informers_.get(), recorder_.get(),
-                                      options_.controllers};
+                                      options_.controllers, options_.metrics_get};
     std::unique_ptr<client::Runnable> runnable = c.factory(context);
     if (!runnable) continue;
     runnable->Start();

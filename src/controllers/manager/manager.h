@@ -65,6 +65,9 @@ struct ManagerOptions {
   client::LeaderElectionConfig leader_election;
   std::set<std::string> disabled;  // controller names not to run
   client::ControllerOptions controllers;  // handed to every controller in its context
+  // Reads scale subresources and the metrics APIs for the HPA controller (context.metrics_get);
+  // unset: the HPA controller does not run.
+  client::ApiGet metrics_get;
 };
 
 class ControllerManager {
