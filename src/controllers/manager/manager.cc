@@ -19,6 +19,10 @@
 #include "controllers/rootcacertpublisher/root_ca_publisher.h"
 #include "controllers/serviceaccount/service_account_controller.h"
 #include "controllers/servicelb/service_lb_controller.h"
+#include "controllers/volume/local_path_provisioner.h"
+#include "controllers/volume/persistent_volume_controller.h"
+#include "controllers/volume/pv_protection_controller.h"
+#include "controllers/volume/pvc_protection_controller.h"
 #include <map>
 
 #include "spdlog/spdlog.h"
@@ -58,6 +62,10 @@ const std::vector<NamedController>& RegisteredControllers() {
       {"resourcequota", NewResourceQuotaController},
       {"csrapproving", certificates::NewCsrApprovingController},
       {"csrsigning", certificates::NewCsrSigningController},
+      {"persistentvolume-binder", volume::NewPersistentVolumeController},
+      {"persistentvolume-protection", volume::NewPvProtectionController},
+      {"persistentvolumeclaim-protection", volume::NewPvcProtectionController},
+      {"local-path-provisioner", volume::NewLocalPathProvisioner},
   };
   // clang-format on
   return *controllers;
@@ -85,6 +93,10 @@ std::string ControllerServiceAccount(const std::string& controller) {
       {"root-ca-cert-publisher", "root-ca-cert-publisher"},
       {"csrapproving", "certificate-controller"},
       {"csrsigning", "certificate-controller"},
+      {"persistentvolume-binder", "persistent-volume-binder"},
+      {"persistentvolume-protection", "pv-protection-controller"},
+      {"persistentvolumeclaim-protection", "pvc-protection-controller"},
+      {"local-path-provisioner", "local-path-provisioner"},
   };
   // clang-format on
   auto it = accounts->find(controller);
