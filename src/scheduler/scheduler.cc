@@ -20,6 +20,10 @@ namespace json = boost::json;
 
 const api::ResourceInfo& Pods() { return client::Resource("", "v1", "pods"); }
 
+// How long a pod waits for its WaitForFirstConsumer claims to be bound before it is bound itself
+// (kube-scheduler's bindTimeoutSeconds is 600; a local-path volume takes well under a second).
+constexpr absl::Duration kVolumeBindTimeout = absl::Minutes(2);
+
 // Whether the parts of a node that filters read changed (status heartbeats do not count).
 bool NodeSchedulingChanged(const json::value& a, const json::value& b) {
   auto part = [](const json::value& v, std::initializer_list<std::string_view> path) {
@@ -273,6 +277,11 @@ void Scheduler::Bind(QueuedPod queued, PodInfoPtr assumed, std::vector<std::stri
     const PodInfo& pod = *assumed;
     if (!claims.empty()) {
       absl::Status selected = volume_binding_->SelectNode(context_.client, pod.ns, claims, pod.node_name);
+      if (selected.ok()) {
+        selected = volume_binding_->WaitForBinding(pod.ns, claims, kVolumeBindTimeout, &stopping_);
+        if (!selected.ok()) RecordEvent(pod, "Warning", "FailedScheduling",
+                                        absl::StrCat("binding volumes: ", selected.message()));
+      }
       if (!selected.ok()) {
         cache_.ForgetPod(pod.key);
         spdlog::info("scheduler: selecting node {} for the claims of {} failed: {}", pod.node_name, pod.key,

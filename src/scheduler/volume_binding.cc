@@ -82,4 +82,26 @@ absl::Status VolumeBinding::SelectNode(client::Client* client, const std::string
   return absl::OkStatus();
 }
 
+absl::Status VolumeBinding::WaitForBinding(const std::string& ns, const std::vector<std::string>& claims,
+                                           absl::Duration timeout, const std::atomic<bool>* stop) const {
+  absl::Time deadline = absl::Now() + timeout;
+  for (const std::string& name : claims) {
+    while (true) {
+      client::Object claim = claims_->Get(client::MakeKey(ns, name));
+      if (claim == nullptr) return absl::NotFoundError(absl::StrCat("persistentvolumeclaim \"", name, "\" not found"));
+      if (!base::GetString(*claim, {"spec", "volumeName"}).empty() &&
+          api::Annotation(*claim, volume::kAnnBindCompleted) == "yes") {
+        break;
+      }
+      if (stop != nullptr && stop->load()) return absl::CancelledError("scheduler stopping");
+      if (absl::Now() > deadline) {
+        return absl::DeadlineExceededError(
+            absl::StrCat("persistentvolumeclaim \"", name, "\" was not bound within ", absl::FormatDuration(timeout)));
+      }
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace skiff::scheduler

@@ -15,6 +15,7 @@
 #ifndef SKIFF_SCHEDULER_VOLUME_BINDING_H_
 #define SKIFF_SCHEDULER_VOLUME_BINDING_H_
 
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,12 @@ class VolumeBinding {
   // Annotates each claim with the chosen node (skipping claims already annotated so).
   absl::Status SelectNode(client::Client* client, const std::string& ns, const std::vector<std::string>& claims,
                           const std::string& node) const;
+
+  // Waits until every claim is bound (spec.volumeName and pv.kubernetes.io/bind-completed), as
+  // kube-scheduler's PreBind does, so the node's agent finds the volume when the pod arrives.
+  // DeadlineExceeded after `timeout`, Cancelled when *stop turns true, NotFound when a claim goes.
+  absl::Status WaitForBinding(const std::string& ns, const std::vector<std::string>& claims, absl::Duration timeout,
+                              const std::atomic<bool>* stop) const;
 
   client::Informer& claims() const { return *claims_; }
   client::Informer& volumes() const { return *volumes_; }
