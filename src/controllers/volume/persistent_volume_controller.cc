@@ -67,7 +67,13 @@ void PersistentVolumeController::Start() {
     }
   };
   claims_->AddHandlers({claim_event, [claim_event](const client::Object&, const client::Object& c) { claim_event(c); },
-                        claim_event});
+                        [this, claim_event](const client::Object& c) {
+                          {
+                            std::lock_guard<std::mutex> lock(mu_);
+                            reported_.erase(api::Uid(*c));
+                          }
+                          claim_event(c);
+                        }});
   auto volume_event = [this, queue](const client::Object& pv) {
     queue->Add(kVolumePrefix + api::Name(*pv));
     if (std::string claim = ClaimRefKey(*pv); !claim.empty()) queue->Add(kClaimPrefix + claim);
@@ -111,7 +117,7 @@ void PersistentVolumeController::Event(const json::value& obj, const std::string
 
 bool PersistentVolumeController::FirstTime(const std::string& what, const json::value& obj) {
   std::lock_guard<std::mutex> lock(mu_);
-  return reported_.insert(what + "/" + api::Uid(obj)).second;
+  return reported_[api::Uid(obj)].insert(what).second;
 }
 
 client::ReconcileResult PersistentVolumeController::SyncClaim(const std::string& key) {

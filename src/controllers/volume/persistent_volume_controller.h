@@ -23,6 +23,7 @@
 #define SKIFF_CONTROLLERS_VOLUME_PERSISTENT_VOLUME_CONTROLLER_H_
 
 #include <memory>
+#include <map>
 #include <mutex>
 #include <set>
 #include <string>
@@ -65,7 +66,7 @@ class PersistentVolumeController : public client::Runnable, public client::Recon
   client::Informer* classes_;
   client::Informer* nodes_;
   std::mutex mu_;
-  std::set<std::string> reported_;  // what + uid
+  std::map<std::string, std::set<std::string>> reported_;  // claim uid -> events recorded once
   std::unique_ptr<client::Controller> controller_;
 };
 
