@@ -21,8 +21,9 @@ namespace json = boost::json;
 const api::ResourceInfo& Pods() { return client::Resource("", "v1", "pods"); }
 
 // How long a pod waits for its WaitForFirstConsumer claims to be bound before it is bound itself
-// (kube-scheduler's bindTimeoutSeconds is 600; a local-path volume takes well under a second).
-constexpr absl::Duration kVolumeBindTimeout = absl::Minutes(2);
+// and goes back to the queue (kube-scheduler's bindTimeoutSeconds is 600). A local-path volume
+// takes well under a second; the wait holds one of the writer threads, so it stays short.
+constexpr absl::Duration kVolumeBindTimeout = absl::Seconds(30);
 
 // Whether the parts of a node that filters read changed (status heartbeats do not count).
 bool NodeSchedulingChanged(const json::value& a, const json::value& b) {

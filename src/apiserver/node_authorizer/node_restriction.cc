@@ -137,7 +137,7 @@ absl::Status NodeRestriction::AdmitVolume(const AdmissionRequest& request, const
   }
   // Nothing but that one finalizer may change.
   auto strip = [](json::value v) {
-    json::object& meta = v.as_object()["metadata"].as_object();
+    json::object& meta = base::EnsureObject(v, {"metadata"});
     json::array kept;
     if (const json::value* f = meta.if_contains("finalizers"); f && f->is_array()) {
       for (const json::value& name : f->get_array()) {
