@@ -21,6 +21,8 @@
 #include "apiserver/csr_admission.h"
 #include "apiserver/csr_authorization.h"
 #include "apiserver/default_services.h"
+#include "apiserver/default_storage_class.h"
+#include "apiserver/storage_class_admission.h"
 #include "apiserver/kubeconfig.h"
 #include "apiserver/metered_store.h"
 #include "apiserver/metrics.h"
@@ -143,6 +145,7 @@ struct Server::Parts {
   std::unique_ptr<quota::ResourceQuotaAdmission> resource_quota;
   std::unique_ptr<PolicySources> policy_sources;
   std::unique_ptr<admissionpolicy::PolicyAdmission> policy_admission;
+  std::unique_ptr<StorageClassAdmission> storage_class_admission;
   std::unique_ptr<WebhookSources> webhook_sources;
   std::unique_ptr<admissionwebhook::WebhookAdmission> webhook_admission;
   std::unique_ptr<ResourceStorage> storage;
@@ -241,6 +244,10 @@ absl::Status Server::Start() {
         std::make_unique<node_authorizer::NodeRestriction>(parts_->node_authorizer_sources.get());
     parts_->storage->AddAdmissionPlugin(parts_->node_restriction.get());
   }
+  // DefaultStorageClass and StorageObjectInUseProtection before ResourceQuota, which charges
+  // claims per storage class.
+  parts_->storage_class_admission = std::make_unique<StorageClassAdmission>(parts_->cache.get());
+  parts_->storage->AddAdmissionPlugin(parts_->storage_class_admission.get());
   // ResourceQuota last (as kube-apiserver): it charges the object the other plug-ins let through.
   parts_->resource_quota = std::make_unique<quota::ResourceQuotaAdmission>(parts_->quota_sources.get(), &base::RealClock());
   parts_->storage->AddAdmissionPlugin(parts_->resource_quota.get());
@@ -368,6 +375,7 @@ absl::Status Server::Start() {
   if (services.advertise_ip.empty()) services.advertise_ip = base::DefaultIpv4Address().value_or("127.0.0.1");
   advertise_address_ = services.advertise_ip;
   if (auto s = EnsureDefaultServices(parts_->storage.get(), services); !s.ok()) return s;
+  if (auto s = EnsureDefaultStorageClass(parts_->storage.get()); !s.ok()) return s;
   handler->SetReady(true);
   return absl::OkStatus();
 }

@@ -135,6 +135,14 @@ FilterResult FilterNodeAffinity(const PodInfo& pod, const NodeInfo& node) {
                             "node(s) didn't match Pod's node affinity/selector");
 }
 
+FilterResult FilterVolumeBinding(const PodInfo& pod, const NodeInfo& node) {
+  const VolumeNodeConstraint* conflict = pod.VolumeConflict(node.labels(), node.name());
+  if (conflict == nullptr) return {};
+  return FilterResult::Fail(FilterCode::kUnresolvable, "VolumeBinding",
+                            conflict->bound ? "node(s) had volume node affinity conflict"
+                                            : "node(s) didn't find available persistent volumes to bind");
+}
+
 FilterResult FilterNodePorts(const PodInfo& pod, const NodeInfo& node) {
   if (PortsFit(pod, node)) return {};
   return FilterResult::Fail(FilterCode::kUnschedulable, "NodePorts",
@@ -278,7 +286,9 @@ CycleState PreFilter(const PodInfo& pod, const Snapshot& snapshot) {
 bool Feasible(const CycleState& state, const NodeInfo& node) {
   const PodInfo& pod = *state.pod;
   return UnschedulableFits(pod, node) && NodeNameFits(pod, node) && UntoleratedTaint(pod, node) == nullptr &&
-         pod.MatchesNodeSelectorAndAffinity(node.labels(), node.name()) && PortsFit(pod, node) &&
+         pod.MatchesNodeSelectorAndAffinity(node.labels(), node.name()) &&
+         (pod.volume_constraints.empty() || pod.VolumeConflict(node.labels(), node.name()) == nullptr) &&
+         PortsFit(pod, node) &&
          ResourcesFit(pod, node, nullptr) && CheckSpread(state, node) == SpreadVerdict::kOk &&
          CheckInterPodAffinity(state, node) == AffinityVerdict::kOk;
 }
@@ -286,7 +296,7 @@ bool Feasible(const CycleState& state, const NodeInfo& node) {
 FilterResult RunFilters(const CycleState& state, const NodeInfo& node) {
   const PodInfo& pod = *state.pod;
   for (auto* filter : {&FilterNodeUnschedulable, &FilterNodeName, &FilterTaintToleration, &FilterNodeAffinity,
-                       &FilterNodePorts, &FilterNodeResourcesFit}) {
+                       &FilterVolumeBinding, &FilterNodePorts, &FilterNodeResourcesFit}) {
     FilterResult r = filter(pod, node);
     if (!r.ok()) return r;
   }

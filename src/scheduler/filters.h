@@ -22,6 +22,9 @@ FilterResult FilterNodeUnschedulable(const PodInfo& pod, const NodeInfo& node);
 FilterResult FilterNodeName(const PodInfo& pod, const NodeInfo& node);
 FilterResult FilterTaintToleration(const PodInfo& pod, const NodeInfo& node);
 FilterResult FilterNodeAffinity(const PodInfo& pod, const NodeInfo& node);
+// VolumeBinding: the node must satisfy the node affinity of the pod's bound PVs and, for claims
+// that bind only once placed, of at least one PV they could bind (see VolumeNodeConstraint).
+FilterResult FilterVolumeBinding(const PodInfo& pod, const NodeInfo& node);
 FilterResult FilterNodePorts(const PodInfo& pod, const NodeInfo& node);
 FilterResult FilterNodeResourcesFit(const PodInfo& pod, const NodeInfo& node);
 FilterResult FilterPodTopologySpread(const CycleState& state, const NodeInfo& node);

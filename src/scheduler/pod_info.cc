@@ -48,12 +48,6 @@ std::vector<NodeSelectorRequirement> ParseRequirements(const json::value* v) {
   return out;
 }
 
-NodeSelectorTerm ParseNodeSelectorTerm(const json::value& v) {
-  NodeSelectorTerm t;
-  t.match_expressions = ParseRequirements(base::Find(v, "matchExpressions"));
-  t.match_fields = ParseRequirements(base::Find(v, "matchFields"));
-  return t;
-}
 
 bool RequirementMatches(const NodeSelectorRequirement& r, const std::string* value) {
   auto in_values = [&] {
@@ -256,6 +250,13 @@ std::vector<HostPort> ParseHostPorts(const json::value& spec) {
 
 }  // namespace
 
+NodeSelectorTerm ParseNodeSelectorTerm(const json::value& v) {
+  NodeSelectorTerm t;
+  t.match_expressions = ParseRequirements(base::Find(v, "matchExpressions"));
+  t.match_fields = ParseRequirements(base::Find(v, "matchFields"));
+  return t;
+}
+
 Resources Resources::FromResourceList(const json::value* list) {
   Resources r;
   if (list == nullptr || !list->is_object()) return r;
@@ -372,6 +373,21 @@ bool PodInfo::MatchesNodeSelectorAndAffinity(const json::value& node_labels,
     if (term.Matches(node_labels, node_name)) return true;
   }
   return false;
+}
+
+const VolumeNodeConstraint* PodInfo::VolumeConflict(const json::value& node_labels,
+                                                    const std::string& node_name) const {
+  for (const auto& constraint : volume_constraints) {
+    bool any = false;
+    for (const auto& term : constraint.terms) {
+      if (term.Matches(node_labels, node_name)) {
+        any = true;
+        break;
+      }
+    }
+    if (!any) return &constraint;
+  }
+  return nullptr;
 }
 
 std::string NormalizedImageName(std::string image) {

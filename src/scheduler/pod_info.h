@@ -72,6 +72,15 @@ struct NodeSelectorTerm {
   bool Matches(const boost::json::value& node_labels, const std::string& node_name) const;
 };
 
+// Parses one nodeSelectorTerm object (missing parts are empty).
+NodeSelectorTerm ParseNodeSelectorTerm(const boost::json::value& term);
+
+// What the pod's PersistentVolumes require of a node (VolumeBinding): one of `terms` must match.
+struct VolumeNodeConstraint {
+  std::vector<NodeSelectorTerm> terms;  // ORed; empty matches no node
+  bool bound = false;  // a bound PV's affinity (else: the PVs an unbound claim could bind)
+};
+
 struct PreferredSchedulingTerm {
   int32_t weight = 0;
   NodeSelectorTerm term;
@@ -148,6 +157,8 @@ struct PodInfo {
   std::vector<AffinityTerm> preferred_anti_affinity;
   std::vector<SpreadConstraint> spread_constraints;
   std::vector<std::string> images;  // init and regular container images, normalized (":latest" added)
+  // Set by the scheduler's VolumeBinding from the pod's claims (MakePodInfo leaves it empty).
+  std::vector<VolumeNodeConstraint> volume_constraints;
 
   bool HasAnyAffinity() const {
     return !required_affinity.empty() || !required_anti_affinity.empty() || !preferred_affinity.empty() ||
@@ -156,6 +167,9 @@ struct PodInfo {
   // Whether the pod's node selector and required node affinity accept the node.
   bool MatchesNodeSelectorAndAffinity(const boost::json::value& node_labels,
                                       const std::string& node_name) const;
+  // Whether every volume constraint admits the node; the first one that does not, else null.
+  const VolumeNodeConstraint* VolumeConflict(const boost::json::value& node_labels,
+                                             const std::string& node_name) const;
 };
 
 using PodInfoPtr = std::shared_ptr<const PodInfo>;

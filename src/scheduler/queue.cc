@@ -39,6 +39,8 @@ bool SchedulingQueue::Relevant(ClusterEvent event, const std::set<std::string>& 
     case ClusterEvent::kAssignedPodAdd:
     case ClusterEvent::kAssignedPodUpdate:
       return any({"InterPodAffinity", "PodTopologySpread"});
+    case ClusterEvent::kVolumeChange:
+      return any({"VolumeBinding"});
   }
   return true;
 }
@@ -192,7 +194,7 @@ void SchedulingQueue::AddUnschedulable(QueuedPod pod) {
   ++pod.attempts;
   bool moved = flight.updated != nullptr;
   if (flight.updated != nullptr) pod.info = std::move(flight.updated);
-  for (int e = 0; e <= static_cast<int>(ClusterEvent::kAssignedPodUpdate); ++e) {
+  for (int e = 0; e <= static_cast<int>(ClusterEvent::kVolumeChange); ++e) {
     if ((flight.events & (1u << e)) != 0 && Relevant(static_cast<ClusterEvent>(e), pod.failed_plugins))
       moved = true;
   }

@@ -31,6 +31,7 @@ enum class ClusterEvent {
   kAssignedPodDelete,  // frees resources, ports, anti-affinity domains
   kAssignedPodAdd,     // may satisfy required affinity
   kAssignedPodUpdate,  // label changes matter to (anti-)affinity and spread
+  kVolumeChange,       // a PersistentVolume(Claim) or StorageClass was added or changed
 };
 
 struct QueuedPod {

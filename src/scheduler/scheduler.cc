@@ -20,6 +20,11 @@ namespace json = boost::json;
 
 const api::ResourceInfo& Pods() { return client::Resource("", "v1", "pods"); }
 
+// How long a pod waits for its WaitForFirstConsumer claims to be bound before it is bound itself
+// and goes back to the queue (kube-scheduler's bindTimeoutSeconds is 600). A local-path volume
+// takes well under a second; the wait holds one of the writer threads, so it stays short.
+constexpr absl::Duration kVolumeBindTimeout = absl::Seconds(30);
+
 // Whether the parts of a node that filters read changed (status heartbeats do not count).
 bool NodeSchedulingChanged(const json::value& a, const json::value& b) {
   auto part = [](const json::value& v, std::initializer_list<std::string_view> path) {
@@ -91,6 +96,14 @@ void Scheduler::Start() {
         .AddHandlers({[this](const client::Object& o) { OnNodeAdd(o); },
                       [this](const client::Object& a, const client::Object& b) { OnNodeUpdate(a, b); },
                       [this](const client::Object& o) { OnNodeDelete(o); }});
+    volume_binding_ = std::make_unique<VolumeBinding>(context_.informers);
+    auto volume_event = [this](const client::Object&) { queue_.OnClusterEvent(ClusterEvent::kVolumeChange); };
+    client::InformerHandlers volume_handlers{
+        volume_event, [volume_event](const client::Object&, const client::Object& o) { volume_event(o); }, nullptr};
+    for (client::Informer* informer :
+         {&volume_binding_->claims(), &volume_binding_->volumes(), &volume_binding_->classes()}) {
+      informer->AddHandlers(volume_handlers);
+    }
     informers.For(Pods()).AddHandlers(
         {[this](const client::Object& o) { OnPodAdd(o); },
          [this](const client::Object& a, const client::Object& b) { OnPodUpdate(a, b); },
@@ -226,7 +239,24 @@ bool Scheduler::ScheduleOne(absl::Duration wait) {
   QueuedPod queued;
   if (!queue_.Pop(&queued, wait)) return false;
   cache_.UpdateSnapshot(&snapshot_);
-  ScheduleResult result = algorithm_.Schedule(*queued.info, snapshot_);
+  PodInfoPtr candidate = queued.info;
+  VolumeBinding::Decision volumes;
+  if (volume_binding_ != nullptr) {
+    volumes = volume_binding_->Check(*candidate);
+    if (!volumes.unschedulable.empty()) {
+      ScheduleResult result;
+      result.message =
+          absl::StrCat("0/", snapshot_.nodes.size(), " nodes are available: ", volumes.unschedulable, ".");
+      HandleUnschedulable(std::move(queued), result, snapshot_);
+      return true;
+    }
+    if (!volumes.constraints.empty()) {
+      auto constrained = std::make_shared<PodInfo>(*candidate);
+      constrained->volume_constraints = std::move(volumes.constraints);
+      candidate = std::move(constrained);
+    }
+  }
+  ScheduleResult result = algorithm_.Schedule(*candidate, snapshot_);
   if (result.node.empty()) {
     HandleUnschedulable(std::move(queued), result, snapshot_);
     return true;
@@ -239,13 +269,28 @@ bool Scheduler::ScheduleOne(absl::Duration wait) {
     return true;
   }
   queue_.Done(queued.info->key);
-  Bind(std::move(queued), std::move(assumed));
+  Bind(std::move(queued), std::move(assumed), std::move(volumes.claims_to_place));
   return true;
 }
 
-void Scheduler::Bind(QueuedPod queued, PodInfoPtr assumed) {
-  writer_.Submit([this, queued = std::move(queued), assumed = std::move(assumed)]() mutable {
+void Scheduler::Bind(QueuedPod queued, PodInfoPtr assumed, std::vector<std::string> claims) {
+  writer_.Submit([this, queued = std::move(queued), assumed = std::move(assumed), claims = std::move(claims)]() mutable {
     const PodInfo& pod = *assumed;
+    if (!claims.empty()) {
+      absl::Status selected = volume_binding_->SelectNode(context_.client, pod.ns, claims, pod.node_name);
+      if (selected.ok()) {
+        selected = volume_binding_->WaitForBinding(pod.ns, claims, kVolumeBindTimeout, &stopping_);
+        if (!selected.ok()) RecordEvent(pod, "Warning", "FailedScheduling",
+                                        absl::StrCat("binding volumes: ", selected.message()));
+      }
+      if (!selected.ok()) {
+        cache_.ForgetPod(pod.key);
+        spdlog::info("scheduler: selecting node {} for the claims of {} failed: {}", pod.node_name, pod.key,
+                     std::string(selected.message()));
+        queue_.AddBackoff(std::move(queued));
+        return;
+      }
+    }
     json::value body = {{"apiVersion", "v1"},
                         {"kind", "Binding"},
                         {"metadata", {{"name", pod.name}, {"namespace", pod.ns}, {"uid", pod.uid}}},

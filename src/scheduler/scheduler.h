@@ -1,7 +1,8 @@
 // Scheduler: kube-scheduler's job inside skiff. It watches nodes, pods, PriorityClasses and
 // namespaces through the shared informers, keeps an incrementally updated SchedulerCache, and runs
-// a loop that pops the next pending pod (SchedulingQueue), finds a node (Algorithm), assumes the
-// pod on that node and hands the pods/binding write to an AsyncWriter. A pod that fits nowhere
+// a loop that pops the next pending pod (SchedulingQueue), checks its volume claims
+// (VolumeBinding), finds a node (Algorithm), assumes the pod on that node and hands the claims'
+// selected-node annotations and the pods/binding write to an AsyncWriter. A pod that fits nowhere
 // gets PodScheduled=False/Unschedulable with a kube-scheduler style message and a FailedScheduling
 // event, may preempt lower-priority pods, and waits for a cluster event that may help.
 // Only pods with spec.schedulerName "default-scheduler" (or empty) and no spec.nodeName are its.
@@ -24,6 +25,7 @@
 #include "scheduler/async_writer.h"
 #include "scheduler/cache.h"
 #include "scheduler/queue.h"
+#include "scheduler/volume_binding.h"
 
 namespace skiff::scheduler {
 
@@ -72,7 +74,8 @@ class Scheduler : public client::Runnable {
  private:
   bool Responsible(const PodInfo& pod) const;
   PodInfoPtr Parse(const client::Object& pod);
-  void Bind(QueuedPod queued, PodInfoPtr assumed);
+  // `claims`: unbound WaitForFirstConsumer claims to annotate with the node before binding.
+  void Bind(QueuedPod queued, PodInfoPtr assumed, std::vector<std::string> claims);
   void HandleUnschedulable(QueuedPod queued, const ScheduleResult& result, const Snapshot& snapshot);
   void ReportUnschedulable(const PodInfoPtr& pod, const std::string& message, const std::string& nominated);
   void RecordEvent(const PodInfo& pod, const std::string& type, const std::string& reason,
@@ -86,6 +89,7 @@ class Scheduler : public client::Runnable {
   SchedulingQueue queue_;
   Algorithm algorithm_;
   Snapshot snapshot_;  // only the scheduling loop touches it
+  std::unique_ptr<VolumeBinding> volume_binding_;  // with informers only
 
   std::mutex priorities_mu_;
   std::unordered_map<std::string, int32_t> class_priorities_;

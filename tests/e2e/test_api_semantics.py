@@ -207,6 +207,10 @@ RETURNS_OBJECT = [
      {"metadata": {"name": "o-{ns}"}, "provisioner": "example.com/x"}),
 ]
 
+# Kinds that StorageObjectInUseProtection admission gives a finalizer.
+PROTECTED = {"PersistentVolumeClaim": "kubernetes.io/pvc-protection",
+             "PersistentVolume": "kubernetes.io/pv-protection"}
+
 RETURNS_STATUS = [
     ("configmaps", "", "/api/v1/namespaces/{ns}/configmaps", {"metadata": {"name": "o"}}),
     ("secrets", "", "/api/v1/namespaces/{ns}/secrets", {"metadata": {"name": "o"}}),
@@ -235,7 +239,18 @@ def test_kinds_with_return_deleted_object_answer_with_the_object(s, kind, collec
     assert code == 200, deleted
     assert deleted["kind"] == kind
     assert deleted["metadata"]["uid"] == created["metadata"]["uid"]
-    assert "deletionTimestamp" not in deleted["metadata"]
+    protection = PROTECTED.get(kind)
+    if protection is None:
+        assert "deletionTimestamp" not in deleted["metadata"]
+        return
+    # Admission gave it its protection finalizer: the answer is the object being deleted, which
+    # goes once the finalizer does (this server runs no protection controller: the test removes it).
+    assert deleted["metadata"]["finalizers"] == [protection] and deleted["metadata"]["deletionTimestamp"]
+    path = f"{collection}/{body['metadata']['name']}"
+    code, _, _ = api_request(s, "PATCH", path, {"metadata": {"finalizers": None}},
+                             content_type="application/merge-patch+json")
+    assert code == 200
+    assert api_request(s, "GET", path)[0] == 404
 
 
 @pytest.mark.parametrize("plural,group,collection,body", RETURNS_STATUS, ids=[p for p, _, _, _ in RETURNS_STATUS])

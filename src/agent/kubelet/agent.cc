@@ -258,7 +258,8 @@ absl::Status Agent::Start() {
                              .hostname = options_.node_name,
                              .node_ip = options_.node_ip,
                              .kubelet_port = options_.kubelet_port,
-                             .max_pods = options_.max_pods};
+                             .max_pods = options_.max_pods,
+                             .local_path_root = LocalPathRoot()};
     reporter_options.nodefs_path = options_.data_dir;
     reporter_options.imagefs_path = supervisor_->supervising() ? supervisor_->paths().root : "";
     reporter_options.update_period = options_.status_update_period;
@@ -286,6 +287,9 @@ absl::Status Agent::Start() {
     cidr_watcher_ = std::make_unique<node::PodCidrWatcher>(
         informers_.get(), options_.node_name, [this](const std::string& cidr) { OnPodCidr(cidr); });
     cidr_watcher_->Start();
+    local_path_cleaner_ = std::make_unique<node::LocalPathCleaner>(client_, informers_.get(), options_.node_name,
+                                                                   LocalPathRoot());
+    local_path_cleaner_->Start();
   }
   if (s.ok()) s = StartPeerRouter();
   if (s.ok()) s = StartServices();
@@ -334,6 +338,13 @@ absl::Status Agent::Start() {
   return absl::OkStatus();
 }
 
+std::string Agent::LocalPathRoot() const {
+  std::error_code ec;
+  std::filesystem::path dir = std::filesystem::absolute(options_.data_dir, ec);
+  if (ec) dir = options_.data_dir;
+  return (dir.lexically_normal() / "storage" / "local-path").string();
+}
+
 void Agent::Stop() {
   if (server_) server_->Stop();
   server_.reset();
@@ -348,6 +359,8 @@ void Agent::Stop() {
   proxy_.reset();
   if (peer_router_) peer_router_->Stop();
   peer_router_.reset();
+  if (local_path_cleaner_) local_path_cleaner_->Stop();
+  local_path_cleaner_.reset();
   if (cidr_watcher_) cidr_watcher_->Stop();
   cidr_watcher_.reset();
   if (informers_) informers_->Stop();

@@ -37,6 +37,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "agent/cri/runtime.h"
+#include "agent/node/local_path_cleaner.h"
 #include "agent/node/node_status.h"
 #include "base/clock.h"
 #include "client/client.h"
@@ -138,6 +139,8 @@ class Agent {
   std::string runtime_endpoint() const;
 
  private:
+  // <data dir>/storage/local-path, absolute: where this node's local-path volumes live.
+  std::string LocalPathRoot() const;
   absl::Status ResolveIdentity();
   absl::Status StartRuntime();
   absl::Status EnsurePauseImage();
@@ -155,6 +158,7 @@ class Agent {
   // (declared before them: it outlives them).
   std::unique_ptr<client::SharedInformers> informers_;
   std::unique_ptr<node::PodCidrWatcher> cidr_watcher_;
+  std::unique_ptr<node::LocalPathCleaner> local_path_cleaner_;
   std::unique_ptr<node::PeerRouter> peer_router_;
   std::unique_ptr<pods::SpecTranslator> translator_;
   std::unique_ptr<pods::PodManager> pod_manager_;

@@ -125,7 +125,7 @@ json::object DefaultNodeLabels(const NodeConfig& config) {
 }
 
 json::value NewNodeObject(const NodeConfig& config) {
-  return json::object{
+  json::value node = json::object{
       {"apiVersion", "v1"},
       {"kind", "Node"},
       {"metadata",
@@ -135,6 +135,10 @@ json::value NewNodeObject(const NodeConfig& config) {
                      json::object{{"volumes.kubernetes.io/controller-managed-attach-detach", "true"}}}}},
       {"spec", json::object{{"taints", json::array{json::object{{"key", "node.kubernetes.io/not-ready"},
                                                                 {"effect", "NoSchedule"}}}}}}};
+  if (!config.local_path_root.empty()) {
+    node.at("metadata").at("annotations").as_object()[kLocalPathRootAnnotation] = config.local_path_root;
+  }
+  return node;
 }
 
 json::object NodeCapacity(const NodeConfig& config, const HostFacts& facts, const HostUsage& usage) {

@@ -57,7 +57,12 @@ struct NodeConfig {
   std::string node_ip;   // InternalIP; omitted when empty
   int kubelet_port = 10250;
   int max_pods = 110;
+  // Where this node keeps local-path volumes, published as the skiff.io/local-path-root
+  // annotation for the provisioner; omitted when empty.
+  std::string local_path_root;
 };
+
+inline constexpr char kLocalPathRootAnnotation[] = "skiff.io/local-path-root";
 
 // The kubelet's default labels.
 boost::json::object DefaultNodeLabels(const NodeConfig& config);

@@ -29,9 +29,15 @@ std::optional<json::value> AdoptionPatch(const json::value& node, const NodeConf
   }
   json::object metadata;
   if (!labels.empty()) metadata["labels"] = std::move(labels);
+  json::object annotations;
   if (base::FindPath(node, {"metadata", "annotations", kAttachDetachAnnotation}) == nullptr) {
-    metadata["annotations"] = json::object{{kAttachDetachAnnotation, "true"}};
+    annotations[kAttachDetachAnnotation] = "true";
   }
+  if (!config.local_path_root.empty() &&
+      base::GetString(node, {"metadata", "annotations", kLocalPathRootAnnotation}) != config.local_path_root) {
+    annotations[kLocalPathRootAnnotation] = config.local_path_root;
+  }
+  if (!annotations.empty()) metadata["annotations"] = std::move(annotations);
   if (metadata.empty()) return std::nullopt;
   return json::value(json::object{{"metadata", std::move(metadata)}});
 }

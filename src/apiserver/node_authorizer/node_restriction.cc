@@ -118,8 +118,41 @@ absl::Status NodeRestriction::Validate(const AdmissionRequest& request, const js
   if (r.group.empty() && r.plural == "pods") return AdmitPod(request, *node, obj, old);
   if (r.group.empty() && r.plural == "nodes") return AdmitNode(request, *node, obj, old);
   if (r.group == "coordination.k8s.io" && r.plural == "leases") return AdmitLease(request, *node, obj);
+  if (r.group.empty() && r.plural == "persistentvolumes") return AdmitVolume(request, *node, obj, old);
   if (r.group.empty() && r.plural == "serviceaccounts" && request.subresource == "token" && obj) {
     return AdmitTokenRequest(request, *node, *obj);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status NodeRestriction::AdmitVolume(const AdmissionRequest& request, const std::string& node,
+                                          const json::value* obj, const json::value* old) const {
+  std::string who = absl::StrCat("node ", Quoted(node));
+  if (request.operation != AdmissionOperation::kUpdate || !request.subresource.empty() || !obj || !old) {
+    return Forbidden(request, absl::StrCat(who, " can only remove its ", kLocalPathCleanupFinalizer,
+                                           " finalizer from persistentvolumes"));
+  }
+  if (base::GetString(*old, {"metadata", "annotations", kLocalPathNodeAnnotation}) != node) {
+    return Forbidden(request, absl::StrCat(who, " can only update persistentvolumes of its own local-path volumes"));
+  }
+  // Nothing but that one finalizer may change.
+  auto strip = [](json::value v) {
+    json::object& meta = base::EnsureObject(v, {"metadata"});
+    json::array kept;
+    if (const json::value* f = meta.if_contains("finalizers"); f && f->is_array()) {
+      for (const json::value& name : f->get_array()) {
+        if (!(name.is_string() && name.get_string() == kLocalPathCleanupFinalizer)) kept.push_back(name);
+      }
+    }
+    meta["finalizers"] = std::move(kept);
+    meta.erase("resourceVersion");
+    meta.erase("managedFields");
+    meta.erase("generation");
+    return v;
+  };
+  if (!obj->is_object() || !old->is_object() || strip(*obj) != strip(*old)) {
+    return Forbidden(request, absl::StrCat(who, " can only remove its ", kLocalPathCleanupFinalizer,
+                                           " finalizer from persistentvolumes"));
   }
   return absl::OkStatus();
 }

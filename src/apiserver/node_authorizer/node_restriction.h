@@ -8,6 +8,8 @@
 //     taints, or set labels outside the kubelet's allowed set (node-restriction.kubernetes.io/
 //     and other kubernetes.io / k8s.io labels);
 //   * leases: only its own, in kube-node-lease;
+//   * persistentvolumes: only removing the skiff.io/local-path-cleanup finalizer from local-path
+//     PVs annotated skiff.io/local-path-node with its name (after its agent removed the directory);
 //   * serviceaccounts/token: only tokens bound (boundObjectRef) to a pod on itself, with that
 //     pod's uid.
 // Everyone else, and every other resource, passes untouched. Off with
@@ -37,6 +39,8 @@ class NodeRestriction : public AdmissionPlugin {
                         const boost::json::value* obj, const boost::json::value* old) const;
   absl::Status AdmitNode(const AdmissionRequest& request, const std::string& node,
                          const boost::json::value* obj, const boost::json::value* old) const;
+  absl::Status AdmitVolume(const AdmissionRequest& request, const std::string& node,
+                           const boost::json::value* obj, const boost::json::value* old) const;
   absl::Status AdmitLease(const AdmissionRequest& request, const std::string& node,
                           const boost::json::value* obj) const;
   absl::Status AdmitTokenRequest(const AdmissionRequest& request, const std::string& node,
@@ -50,6 +54,11 @@ class NodeRestriction : public AdmissionPlugin {
 // node.kubernetes.io/ namespaces; any label outside kubernetes.io and k8s.io; never
 // node-restriction.kubernetes.io/).
 bool NodeMaySetLabel(const std::string& key);
+
+// The local-path provisioner's PV annotation naming the node whose agent cleans the volume up, and
+// the finalizer that agent removes (controllers/volume/volume_util.h, which this layer cannot include).
+inline constexpr char kLocalPathNodeAnnotation[] = "skiff.io/local-path-node";
+inline constexpr char kLocalPathCleanupFinalizer[] = "skiff.io/local-path-cleanup";
 
 }  // namespace skiff::apiserver::node_authorizer
 

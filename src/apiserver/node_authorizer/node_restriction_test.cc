@@ -147,5 +147,29 @@ TEST_F(NodeRestrictionTest, OnlyItsOwnLeaseInKubeNodeLease) {
       R"(leases.coordination.k8s.io "n1" is forbidden: can only access leases in the "kube-node-lease" system namespace)");
 }
 
+TEST_F(NodeRestrictionTest, NodesOnlyReleaseTheirOwnLocalPathVolumes) {
+  constexpr char kHeld[] = R"({"metadata":{"name":"pvc-1","resourceVersion":"5",
+      "annotations":{"skiff.io/local-path-node":"n1"},
+      "finalizers":["kubernetes.io/pv-protection","skiff.io/local-path-cleanup"]},"spec":{"capacity":{"storage":"1Gi"}}})";
+  constexpr char kReleased[] = R"({"metadata":{"name":"pvc-1","resourceVersion":"5",
+      "annotations":{"skiff.io/local-path-node":"n1"},
+      "finalizers":["kubernetes.io/pv-protection"]},"spec":{"capacity":{"storage":"1Gi"}}})";
+  constexpr char kResized[] = R"({"metadata":{"name":"pvc-1","resourceVersion":"5",
+      "annotations":{"skiff.io/local-path-node":"n1"},
+      "finalizers":["kubernetes.io/pv-protection"]},"spec":{"capacity":{"storage":"9Gi"}}})";
+  constexpr char kOthers[] = R"({"metadata":{"name":"pvc-1","annotations":{"skiff.io/local-path-node":"n2"},
+      "finalizers":["skiff.io/local-path-cleanup"]},"spec":{}})";
+  constexpr char kOthersReleased[] = R"({"metadata":{"name":"pvc-1","annotations":{"skiff.io/local-path-node":"n2"},
+      "finalizers":[]},"spec":{}})";
+  auto pv = [&](AdmissionOperation op, const char* obj, const char* old) {
+    return Check(op, "", "persistentvolumes", "", "pvc-1", obj, old);
+  };
+  EXPECT_TRUE(pv(AdmissionOperation::kUpdate, kReleased, kHeld).ok());
+  EXPECT_EQ(api::HttpCode(pv(AdmissionOperation::kUpdate, kResized, kHeld)), 403);
+  EXPECT_EQ(api::HttpCode(pv(AdmissionOperation::kUpdate, kOthersReleased, kOthers)), 403);
+  EXPECT_EQ(api::HttpCode(pv(AdmissionOperation::kCreate, kHeld, nullptr)), 403);
+  EXPECT_EQ(api::HttpCode(pv(AdmissionOperation::kDelete, nullptr, kHeld)), 403);
+}
+
 }  // namespace
 }  // namespace skiff::apiserver::node_authorizer

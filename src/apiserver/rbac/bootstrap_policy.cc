@@ -130,6 +130,22 @@ std::vector<RoleSpec> ControllerRoles() {
         R({"update"}, {""}, {"replicationcontrollers/status"}),
         R({"update"}, {""}, {"replicationcontrollers/finalizers"}),
         R({"list", "watch", "patch", "create", "delete"}, {""}, {"pods"}), Events()}},
+      {"persistent-volume-binder",
+       {R({"get", "list", "watch", "update", "create", "delete"}, {""}, {"persistentvolumes"}),
+        R({"update", "patch"}, {""}, {"persistentvolumes/status"}),
+        R({"get", "list", "watch", "update"}, {""}, {"persistentvolumeclaims"}),
+        R({"update", "patch"}, {""}, {"persistentvolumeclaims/status"}),
+        R({"get", "list", "watch"}, {""}, {"nodes", "pods"}),
+        R({"get", "list", "watch"}, {"storage.k8s.io"}, {"storageclasses"}), Events()}},
+      {"pv-protection-controller", {R({"get", "list", "watch", "update"}, {""}, {"persistentvolumes"}), Events()}},
+      {"pvc-protection-controller",
+       {R({"get", "list", "watch", "update"}, {""}, {"persistentvolumeclaims"}),
+        R({"get", "list", "watch"}, {""}, {"pods"}), Events()}},
+      // skiff's built-in local-path provisioner (as rancher's local-path-provisioner's role).
+      {"local-path-provisioner",
+       {R({"get", "list", "watch", "create", "update", "delete"}, {""}, {"persistentvolumes"}),
+        R({"get", "list", "watch"}, {""}, {"persistentvolumeclaims", "nodes"}),
+        R({"get", "list", "watch"}, {"storage.k8s.io"}, {"storageclasses"}), Events()}},
       {"resourcequota-controller",
        {R({"list", "watch"}, {"*"}, {"*"}), R({"update"}, {""}, {"resourcequotas/status"}), Events()}},
       {"root-ca-cert-publisher", {R({"create", "update"}, {""}, {"configmaps"}), Events()}},
@@ -224,6 +240,12 @@ std::vector<RoleSpec> ClusterRoleSpecs() {
         R(kRead, {"storage.k8s.io"}, {"csidrivers"}),
         R({"get", "create", "update", "patch", "delete"}, {"storage.k8s.io"}, {"csinodes"}),
         R(kRead, {"node.k8s.io"}, {"runtimeclasses"})}},
+      {"system:volume-scheduler",
+       {R({"get", "list", "watch", "patch", "update"}, {""}, {"persistentvolumes", "persistentvolumeclaims"}),
+        R(kRead, {"storage.k8s.io"}, {"storageclasses"})}},
+      // skiff agents remove the directories of their local-path PVs, then the PV's cleanup
+      // finalizer (NodeRestriction admits no other PV write from a node).
+      {"skiff:local-path-node", {R({"get", "list", "watch", "update"}, {""}, {"persistentvolumes"})}},
       {"system:node-proxier",
        {R({"list", "watch"}, {""}, {"services", "endpoints"}), R(kRead, {""}, {"nodes"}), Events(),
         R({"list", "watch"}, {"discovery.k8s.io"}, {"endpointslices"})}},
@@ -284,6 +306,7 @@ std::vector<BindingSpec> BindingSpecs() {
       {"system:kube-controller-manager", "system:kube-controller-manager", {{"User", "system:kube-controller-manager"}}},
       {"system:kube-dns", "system:kube-dns", {{"ServiceAccount", "kube-dns", "kube-system"}}},
       {"system:kube-scheduler", "system:kube-scheduler", {{"User", "system:kube-scheduler"}}},
+      {"system:volume-scheduler", "system:volume-scheduler", {{"User", "system:kube-scheduler"}}},
       {"system:service-account-issuer-discovery", "system:service-account-issuer-discovery",
        {{"Group", "system:serviceaccounts"}}},
       // Kubernetes binds system:node to no one: the Node authorizer grants each node what its own
@@ -292,6 +315,7 @@ std::vector<BindingSpec> BindingSpecs() {
       {"system:node", "system:node", {}},
       {"skiff:node-proxier", "system:node-proxier", {{"Group", "system:nodes"}}},
       {"skiff:node-dns", "system:kube-dns", {{"Group", "system:nodes"}}},
+      {"skiff:local-path-node", "skiff:local-path-node", {{"Group", "system:nodes"}}},
       // Node identities (as kubeadm binds them): the join token (group system:bootstrappers) may
       // ask for a node client certificate, which csrapproving approves; nodes renew their own.
       {"skiff:node-bootstrapper", "system:node-bootstrapper", {{"Group", "system:bootstrappers"}}},

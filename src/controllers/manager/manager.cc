@@ -1,5 +1,7 @@
 #include "controllers/manager/manager.h"
 
+#include <map>
+
 #include "controllers/certificates/csr_approving_controller.h"
 #include "controllers/certificates/csr_signing_controller.h"
 #include "controllers/clusterroleaggregation/cluster_role_aggregation_controller.h"
@@ -21,7 +23,10 @@
 #include "controllers/serviceaccount/service_account_controller.h"
 #include "controllers/servicelb/service_lb_controller.h"
 #include "controllers/statefulset/stateful_set_controller.h"
-#include <map>
+#include "controllers/volume/local_path_provisioner.h"
+#include "controllers/volume/persistent_volume_controller.h"
+#include "controllers/volume/pv_protection_controller.h"
+#include "controllers/volume/pvc_protection_controller.h"
 
 #include "spdlog/spdlog.h"
 
@@ -62,6 +67,10 @@ const std::vector<NamedController>& RegisteredControllers() {
       {"csrapproving", certificates::NewCsrApprovingController},
       {"csrsigning", certificates::NewCsrSigningController},
       {"horizontalpodautoscaling", podautoscaler::NewHorizontalController},
+      {"persistentvolume-binder", volume::NewPersistentVolumeController},
+      {"persistentvolume-protection", volume::NewPvProtectionController},
+      {"persistentvolumeclaim-protection", volume::NewPvcProtectionController},
+      {"local-path-provisioner", volume::NewLocalPathProvisioner},
   };
   // clang-format on
   return *controllers;
@@ -91,6 +100,10 @@ std::string ControllerServiceAccount(const std::string& controller) {
       {"csrapproving", "certificate-controller"},
       {"csrsigning", "certificate-controller"},
       {"horizontalpodautoscaling", "horizontal-pod-autoscaler"},
+      {"persistentvolume-binder", "persistent-volume-binder"},
+      {"persistentvolume-protection", "pv-protection-controller"},
+      {"persistentvolumeclaim-protection", "pvc-protection-controller"},
+      {"local-path-provisioner", "local-path-provisioner"},
   };
   // clang-format on
   auto it = accounts->find(controller);
