@@ -75,11 +75,13 @@ void AddWarnings(http::HttpResponse& resp, const std::vector<std::string>& warni
 
 // fieldValidation (apiserver/field_validation.h): unknown fields are always pruned from what is
 // stored; Strict rejects them, Warn reports them.
+// `from_body`: `obj` was decoded from the request's body (its duplicate fields count too).
 absl::Status CheckUnknownFields(const http::HttpRequest& req, const api::ResourceInfo& r, json::value& obj,
-                                std::vector<std::string>* warnings, BodyKind body = BodyKind::kObject) {
+                                std::vector<std::string>* warnings, BodyKind body = BodyKind::kObject,
+                                bool from_body = true) {
   auto directive = ParseFieldValidation(req.Query("fieldValidation"));
   if (!directive.ok()) return directive.status();
-  return ValidateFields(*directive, r, body, obj, warnings);
+  return ValidateFields(*directive, r, body, obj, warnings, from_body ? std::string_view(req.body) : "");
 }
 
 // The manager a write is recorded under in managedFields: ?fieldManager=, else one derived from
@@ -937,7 +939,10 @@ http::HttpResponse ApiHandler::Patch(const http::HttpRequest& req, const Request
         if (!next.ok()) return next.status();
         if (!apply) {
           patch_warnings.clear();  // a retried attempt reports afresh
-          if (auto s = CheckUnknownFields(req, r, *next, &patch_warnings, BodyKind::kPatched); !s.ok()) return s;
+          if (auto s = CheckUnknownFields(req, r, *next, &patch_warnings, BodyKind::kPatched, /*from_body=*/false);
+              !s.ok()) {
+            return s;
+          }
         }
         return api::ConvertObject(*next, r, stored);
       },

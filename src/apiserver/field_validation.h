@@ -6,6 +6,7 @@
 //     `<Kind> in version "<v>" cannot be handled as a <Kind>: ` for whole-object bodies),
 //   * Warn (the default) returns them as warnings (HTTP Warning headers),
 //   * Ignore drops them silently.
+// Fields a JSON body sets twice are reported the same way (`duplicate field "spec.size"`).
 // Built-in kinds are checked against their schema (api/unknown_fields.h); custom resources with
 // their CRD version's structural schema (api/structural Prune: x-kubernetes-preserve-unknown-fields
 // keeps fields, embedded resources keep apiVersion/kind/metadata) plus ObjectMeta for metadata.
@@ -15,6 +16,7 @@
 #define SKIFF_APISERVER_FIELD_VALIDATION_H_
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -33,12 +35,20 @@ absl::StatusOr<FieldValidation> ParseFieldValidation(const std::string& value);
 // them as kube's messages (`unknown field "spec.foo"`), in kube's order.
 std::vector<std::string> PruneUnknownFields(const api::ResourceInfo& resource, boost::json::value& object);
 
+// The fields a JSON text sets twice in one object (the decoded value keeps the last), as kube's
+// strict JSON decoder words them: `duplicate field "spec.replicas"`, in the order met. Text that
+// is not a JSON object (YAML, protobuf) or does not parse has none.
+std::vector<std::string> DuplicateFields(std::string_view json_text);
+
 // Where the body was decoded: whole objects (create, update) get kube's decode-error preamble.
 enum class BodyKind { kObject, kPatched };
 
 // Prunes `object` and acts on `directive`: the Strict error, or the messages added to `warnings`.
+// `raw_body` is the request's text when `object` was decoded from it (its duplicate fields are
+// reported first), "" for a patched object.
 absl::Status ValidateFields(FieldValidation directive, const api::ResourceInfo& resource, BodyKind body,
-                            boost::json::value& object, std::vector<std::string>* warnings);
+                            boost::json::value& object, std::vector<std::string>* warnings,
+                            std::string_view raw_body = "");
 
 }  // namespace skiff::apiserver
 

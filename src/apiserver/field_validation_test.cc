@@ -94,6 +94,20 @@ TEST(FieldValidationTest, StrictWarnIgnore) {
   EXPECT_EQ(obj, Parse(R"({"metadata":{"name":"g"},"spec":{}})"));
 }
 
+TEST(FieldValidationTest, DuplicateFieldsOfJsonBodies) {
+  EXPECT_THAT(DuplicateFields(R"({"a":1,"spec":{"x":1,"l":[{"n":1,"n":2},{"n":1}],"x":{"y":1}},"a":[1]})"),
+              ElementsAre("duplicate field \"spec.l[0].n\"", "duplicate field \"spec.x\"", "duplicate field \"a\""));
+  EXPECT_THAT(DuplicateFields(R"({"a":1,"b":{"a":1}})"), IsEmpty());
+  EXPECT_THAT(DuplicateFields("a: 1\na: 2\n"), IsEmpty());  // not JSON
+  EXPECT_THAT(DuplicateFields(R"({"a":1,"a":)"), IsEmpty());  // broken: the decoder says so
+  api::ResourceInfo r = Gadgets();
+  const char* body = R"({"metadata":{"name":"g"},"spec":{"color":"red","color":"blue","foo":1}})";
+  json::value obj = Parse(body);
+  absl::Status s = ValidateFields(FieldValidation::kStrict, r, BodyKind::kObject, obj, nullptr, body);
+  EXPECT_THAT(std::string(s.message()),
+              HasSubstr("strict decoding error: duplicate field \"spec.color\", unknown field \"spec.foo\""));
+}
+
 TEST(FieldValidationTest, BuiltinKindsShareTheMechanism) {
   const api::ResourceInfo* cm = api::FindResource("", "v1", "configmaps");
   ASSERT_NE(cm, nullptr);

@@ -125,6 +125,19 @@ def test_warn_and_ignore(gadgets):
     assert code == 400 and 'unknown field "spec.baz"' in body["message"], body
 
 
+def test_duplicate_fields(gadgets):
+    s = gadgets
+    raw = ('{"apiVersion":"%s/v1","kind":"Gadget","metadata":{"name":"dup"},'
+           '"spec":{"color":"red","size":1,"color":"blue"}}' % GROUP)
+    code, _, body = api_request(s, "POST", PATH + "?fieldValidation=Strict", raw)
+    assert code == 400, body
+    assert body["message"] == ('Gadget in version "v1" cannot be handled as a Gadget: strict decoding error: '
+                               'duplicate field "spec.color"'), body
+    code, headers, body = api_request(s, "POST", PATH + "?fieldValidation=Warn", raw)
+    assert code == 201 and body["spec"]["color"] == "blue", body  # the last one wins
+    assert headers.get_all("Warning") == ['299 - "duplicate field \\"spec.color\\""']
+
+
 def test_python_client_default_warns_and_prunes(gadgets):
     # The Python client (22.x) sends no fieldValidation: kube's default, Warn, stores the object
     # without the unknown field.
