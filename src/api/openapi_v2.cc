@@ -232,7 +232,9 @@ ProtoWriter SchemaOf(const object& s) {
 
 }  // namespace
 
-std::string OpenApiV2Protobuf(const SchemaRegistry& registry) {
+namespace {
+
+std::string Document(const SchemaRegistry& registry, const object* extra) {
   openapi_internal::ComponentsBuilder components(registry);
   for (const KindSchema* kind : registry.Kinds()) {
     components.AddType(*kind->type);
@@ -240,6 +242,9 @@ std::string OpenApiV2Protobuf(const SchemaRegistry& registry) {
   }
   for (const TypeSchema* type : registry.Types()) components.AddType(*type);
   object schemas = components.Take();
+  if (extra != nullptr) {
+    for (const auto& [name, schema] : *extra) schemas[name] = schema;
+  }
   std::vector<std::string_view> names;
   for (const auto& entry : schemas) names.push_back(View(entry.key()));
   std::sort(names.begin(), names.end());
@@ -261,6 +266,12 @@ std::string OpenApiV2Protobuf(const SchemaRegistry& registry) {
   doc.Message(doc_field::kDefinitions, definitions);
   return doc.Take();
 }
+
+}  // namespace
+
+std::string OpenApiV2Protobuf(const SchemaRegistry& registry) { return Document(registry, nullptr); }
+
+std::string OpenApiV2Protobuf(const object& extra) { return Document(BuiltinSchemas(), &extra); }
 
 std::string OpenApiV2Protobuf() { return OpenApiV2Protobuf(BuiltinSchemas()); }
 

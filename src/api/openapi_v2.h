@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "api/schema.h"
+#include "boost/json/object.hpp"
 
 namespace skiff::api {
 
@@ -31,6 +32,9 @@ inline constexpr std::string_view kOpenApiV2ProtobufContentType =
 std::string OpenApiV2Protobuf(const SchemaRegistry& registry);
 // Same, with BuiltinSchemas().
 std::string OpenApiV2Protobuf();
+// The built-in document plus `extra` definitions (name -> OpenAPI v2 schema, `$ref`s to
+// "#/definitions/..."), as the API server serves custom resources' published schemas.
+std::string OpenApiV2Protobuf(const boost::json::object& extra);
 
 // OpenApiV2Protobuf() computed once, and its quoted ETag ("\"<ContentHash>\"").
 const std::string& BuiltinOpenApiV2Protobuf();

@@ -287,5 +287,27 @@ TEST(OpenApiV2Test, BuiltinIsComputedOnceWithStableETag) {
   EXPECT_EQ(etag, BuiltinOpenApiV2ETag());
 }
 
+TEST(OpenApiV2Test, ExtraDefinitionsJoinTheBuiltinOnes) {
+  boost::json::object extra;
+  extra["com.example.stable.v1.Gadget"] = boost::json::object{
+      {"type", "object"},
+      {"properties", boost::json::object{{"metadata", boost::json::object{
+                                              {"$ref", "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"}}},
+                                          {"spec", boost::json::object{{"type", "object"}}}}},
+      {"x-kubernetes-group-version-kind",
+       boost::json::array{boost::json::object{{"group", "stable.example.com"}, {"kind", "Gadget"}, {"version", "v1"}}}}};
+  std::string doc = OpenApiV2Protobuf(extra);
+  auto defs = Definitions(doc);
+  ASSERT_TRUE(defs.count("com.example.stable.v1.Gadget"));
+  EXPECT_TRUE(defs.count("io.k8s.api.apps.v1.Deployment"));
+  EXPECT_EQ(defs.size(), Definitions(BuiltinOpenApiV2Protobuf()).size() + 1);
+  const Message& gadget = defs["com.example.stable.v1.Gadget"];
+  EXPECT_THAT(GvkStrings(gadget), ElementsAre("stable.example.com/v1/Gadget"));
+  // v2 refs are kept as they are
+  EXPECT_EQ(Properties(gadget)["metadata"].One(kSchemaRef), "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta");
+  EXPECT_THAT(Types(Properties(gadget)["spec"]), ElementsAre("object"));
+  CheckParsable(gadget, defs, "com.example.stable.v1.Gadget");
+}
+
 }  // namespace
 }  // namespace skiff::api

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "api/patch_meta.h"
 #include "boost/json/value.hpp"
 
 namespace skiff::api {
@@ -60,6 +61,13 @@ struct CustomResourceInfo {
   // when absent or not structural): what custom resources are pruned, defaulted and validated with.
   boost::json::value schema;
   std::shared_ptr<const structural::Schema> structural;
+  // The schema's list/map topology for server-side apply (null without a structural schema).
+  std::shared_ptr<const PatchMeta> patch_meta;
+  // The schema declares a `default` somewhere: objects stored before it was added get it on read.
+  bool defaults_on_read = false;
+  // spec.versions[].selectableFields as field-selector names ("spec.color"; jsonPath without the
+  // leading dot), usable in list/watch fieldSelectors besides metadata.name/namespace.
+  std::vector<std::string> selectable_fields;
 };
 
 struct ResourceInfo {

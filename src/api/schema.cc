@@ -5,6 +5,7 @@
 
 #include "api/embedded_schemas.h"
 #include "api/patch_meta.h"
+#include "api/resources.h"
 #include "api/schema_parser.h"
 #include "api/schema_strings.h"
 
@@ -208,6 +209,11 @@ const SchemaRegistry& BuiltinSchemas() {
 
 const PatchMeta& PatchMetaFor(std::string_view group, std::string_view version, std::string_view kind) {
   return BuiltinSchemas().PatchMetaFor(group, version, kind);
+}
+
+const PatchMeta& PatchMetaFor(const ResourceInfo& resource) {
+  if (resource.custom) return resource.custom->patch_meta ? *resource.custom->patch_meta : EmptyPatchMeta();
+  return PatchMetaFor(resource.group, resource.version, resource.kind);
 }
 
 std::string_view ScalarName(ScalarKind kind) {

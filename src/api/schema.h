@@ -27,6 +27,8 @@
 
 namespace skiff::api {
 
+struct ResourceInfo;  // api/resources.h
+
 class PatchMeta;
 struct TypeSchema;
 
@@ -139,6 +141,9 @@ const SchemaRegistry& BuiltinSchemas();
 
 // PatchMeta of a built-in kind (BuiltinSchemas().PatchMetaFor).
 const PatchMeta& PatchMetaFor(std::string_view group, std::string_view version, std::string_view kind);
+
+// PatchMeta of any served resource: a custom resource's from its CRD schema, else the built-in's.
+const PatchMeta& PatchMetaFor(const ResourceInfo& resource);
 
 // The schema keyword for a scalar ("int32", "quantity", ...).
 std::string_view ScalarName(ScalarKind kind);

@@ -20,14 +20,15 @@
 #include "api/openapi_v2.h"
 #include "api/schema.h"
 #include "api/strategic_merge_patch.h"
+#include "api/structural/structural.h"
 #include "api/table.h"
-#include "api/unknown_fields.h"
 #include "apiserver/aggregated_discovery.h"
 #include "apiserver/aggregator.h"
 #include "apiserver/audit/auditor.h"
 #include "apiserver/audit_attributes.h"
 #include "apiserver/crd/crd_openapi.h"
 #include "apiserver/discovery.h"
+#include "apiserver/field_validation.h"
 #include "apiserver/rbac_authorizer.h"
 #include "apiserver/schema_admission.h"
 #include "apiserver/selection.h"
@@ -72,26 +73,15 @@ void AddWarnings(http::HttpResponse& resp, const std::vector<std::string>& warni
   }
 }
 
-// fieldValidation handling: Strict rejects unknown fields, Warn reports them, Ignore drops them.
-// Unknown fields are always pruned from what is stored.
+// fieldValidation (apiserver/field_validation.h): unknown fields are always pruned from what is
+// stored; Strict rejects them, Warn reports them.
+// `from_body`: `obj` was decoded from the request's body (its duplicate fields count too).
 absl::Status CheckUnknownFields(const http::HttpRequest& req, const api::ResourceInfo& r, json::value& obj,
-                                std::vector<std::string>* warnings, bool is_patch_directive_free = true) {
-  const api::TypeSchema* type = TypeFor(api::BuiltinSchemas(), r);
-  if (!type || !obj.is_object()) return absl::OkStatus();
-  std::string mode = req.Query("fieldValidation");
-  if (mode.empty()) mode = "Warn";
-  if (mode != "Strict" && mode != "Warn" && mode != "Ignore") {
-    return api::BadRequestError(absl::StrCat("fieldValidation must be one of \"Ignore\", \"Warn\", or \"Strict\", got \"",
-                                        mode, "\""));
-  }
-  (void)is_patch_directive_free;
-  auto unknown = api::PruneUnknownFields(*type, obj);
-  if (unknown.empty() || mode == "Ignore") return absl::OkStatus();
-  if (mode == "Strict") {
-    return api::BadRequestError(absl::StrCat("strict decoding error: ", absl::StrJoin(unknown, ", ")));
-  }
-  for (auto& u : unknown) warnings->push_back(u);
-  return absl::OkStatus();
+                                std::vector<std::string>* warnings, BodyKind body = BodyKind::kObject,
+                                bool from_body = true) {
+  auto directive = ParseFieldValidation(req.Query("fieldValidation"));
+  if (!directive.ok()) return directive.status();
+  return ValidateFields(*directive, r, body, obj, warnings, from_body ? std::string_view(req.body) : "");
 }
 
 // The manager a write is recorded under in managedFields: ?fieldManager=, else one derived from
@@ -158,20 +148,32 @@ absl::StatusOr<json::value> DecodeObject(const http::HttpRequest& req, const api
   return decoded;
 }
 
-// The object as served in the requested version (stored objects are in the storage version).
-std::string ServedJson(const api::ResourceInfo& r, const ObjectPtr& obj) {
-  const api::ResourceInfo& stored = api::StorageVersionOf(r);
-  if (stored.version == r.version) return obj->json;
-  return base::ToJson(api::ConvertObject(obj->Parse(), stored, r));
+// Custom resources whose schema declares defaults are defaulted on read, as kube's decoder does for
+// objects stored before a default was added (not written back).
+bool DefaultsOnRead(const api::ResourceInfo& r) {
+  return r.custom && r.custom->defaults_on_read && r.custom->structural;
 }
 
+// Whether the stored bytes are served as they are (no conversion, no defaulting).
+bool ServedAsStored(const api::ResourceInfo& r) {
+  return api::StorageVersionOf(r).version == r.version && !DefaultsOnRead(r);
+}
+
+// The object as served in the requested version (stored objects are in the storage version).
 json::value ServedObject(const api::ResourceInfo& r, const ObjectPtr& obj) {
-  return api::ConvertObject(obj->Parse(), api::StorageVersionOf(r), r);
+  json::value served = api::ConvertObject(obj->Parse(), api::StorageVersionOf(r), r);
+  if (DefaultsOnRead(r)) api::structural::Default(*r.custom->structural, &served);
+  return served;
+}
+
+std::string ServedJson(const api::ResourceInfo& r, const ObjectPtr& obj) {
+  if (ServedAsStored(r)) return obj->json;
+  return base::ToJson(ServedObject(r, obj));
 }
 
 std::string ListJson(const api::ResourceInfo& r, const std::vector<ObjectPtr>& objects, int64_t revision,
                      const std::string& continue_token, std::optional<int64_t> remaining = std::nullopt) {
-  bool convert = api::StorageVersionOf(r).version != r.version;
+  bool convert = !ServedAsStored(r);
   std::string out = absl::StrCat("{\"kind\":\"", r.ListKind(), "\",\"apiVersion\":\"", r.GroupVersion(),
                                  "\",\"metadata\":{\"resourceVersion\":\"", revision, "\"");
   if (!continue_token.empty()) absl::StrAppend(&out, ",\"continue\":\"", continue_token, "\"");
@@ -205,7 +207,7 @@ class ListProducer : public http::BodyProducer {
       *out += head_;
       head_.clear();
     }
-    bool convert = api::StorageVersionOf(r_).version != r_.version;
+    bool convert = !ServedAsStored(r_);
     while (next_ < objects_.size() && out->size() < max_bytes) {
       if (next_ > 0) *out += ',';
       const ObjectPtr& o = objects_[next_++];
@@ -297,6 +299,36 @@ struct ApiHandler::OpenApiDocs {
     next->root = api::OpenApiV3Root(gvs);
     current = std::move(next);
     return current;
+  }
+
+  // /openapi/v2 of one catalogue generation: the built-in document, or (with custom resources)
+  // one that adds their definitions, with its ETag.
+  struct V2 {
+    uint64_t generation = 0;
+    std::string document;
+    std::string etag;
+  };
+  std::shared_ptr<const V2> current_v2;
+
+  std::shared_ptr<const V2> GetV2() {
+    uint64_t generation = api::ResourcesGeneration();
+    std::lock_guard<std::mutex> lock(mu);
+    if (current_v2 && current_v2->generation == generation) return current_v2;
+    auto next = std::make_shared<V2>();
+    next->generation = generation;
+    std::vector<const api::ResourceInfo*> custom;
+    for (const auto& r : api::AllResources()) {
+      if (r.custom) custom.push_back(&r);
+    }
+    if (custom.empty()) {
+      next->document = api::BuiltinOpenApiV2Protobuf();
+      next->etag = api::BuiltinOpenApiV2ETag();
+    } else {
+      next->document = api::OpenApiV2Protobuf(crd::CustomResourceDefinitionsV2(custom));
+      next->etag = absl::StrCat("\"", api::ContentHash(next->document), "\"");
+    }
+    current_v2 = std::move(next);
+    return current_v2;
   }
 };
 
@@ -446,12 +478,12 @@ http::HttpResponse ApiHandler::HandleNonResource(const http::HttpRequest& req) {
   }
   if (path == "/openapi/v2") {
     // Protobuf only: kubectl reads it solely to validate `kind: List` items client-side.
-    const std::string& etag = api::BuiltinOpenApiV2ETag();
-    bool unchanged = req.Header("if-none-match") == etag;
-    http::HttpResponse resp =
-        JsonResponse(unchanged ? 304 : 200, unchanged ? "" : api::BuiltinOpenApiV2Protobuf(),
-                     std::string(api::kOpenApiV2ProtobufContentType));
-    resp.headers.emplace_back("ETag", etag);
+    // Custom resources' definitions included (the document changes as CRDs come and go).
+    auto v2 = openapi_->GetV2();
+    bool unchanged = req.Header("if-none-match") == v2->etag;
+    http::HttpResponse resp = JsonResponse(unchanged ? 304 : 200, unchanged ? "" : v2->document,
+                                           std::string(api::kOpenApiV2ProtobufContentType));
+    resp.headers.emplace_back("ETag", v2->etag);
     return resp;
   }
   if (path == "/openapi/v3" || path == "/openapi/v3/") return JsonResponse(200, openapi_->Get()->root);
@@ -767,7 +799,7 @@ http::HttpResponse ApiHandler::Watch(const http::HttpRequest& req, const Request
       return base::ToJson(api::ToTable(*rp, {&parsed}, options));
     };
     resp.content_type = kTableContentType;
-  } else if (api::StorageVersionOf(r).version != r.version) {
+  } else if (!ServedAsStored(r)) {
     const api::ResourceInfo* rp = &r;
     params.formatter = [rp](EventType, const ObjectPtr& obj) { return ServedJson(*rp, obj); };
   }
@@ -876,7 +908,9 @@ http::HttpResponse ApiHandler::Patch(const http::HttpRequest& req, const Request
     auto checked = DecodeObject(req, r);
     if (!checked.ok()) return http::ErrorResponse(checked.status());
     json::value applied = std::move(*checked);
-    if (auto s = CheckUnknownFields(req, r, applied, &warnings); !s.ok()) return http::ErrorResponse(s);
+    if (auto s = CheckUnknownFields(req, r, applied, &warnings, BodyKind::kPatched); !s.ok()) {
+      return http::ErrorResponse(s);
+    }
     *patch = std::move(applied);
   }
   bool force = ParseBool(req.Query("force"));
@@ -893,6 +927,7 @@ http::HttpResponse ApiHandler::Patch(const http::HttpRequest& req, const Request
   // A patch that names a resourceVersion must match it; otherwise it applies to the latest.
   bool retry = base::GetString(*patch, {"metadata", "resourceVersion"}).empty();
   const api::ResourceInfo& stored = api::StorageVersionOf(r);
+  std::vector<std::string> patch_warnings;  // unknown fields of the patched object (fieldValidation=Warn)
   auto result = storage_->Update(
       stored, info.namespace_name, info.name,
       [&](const ObjectPtr& current) -> absl::StatusOr<json::value> {
@@ -903,13 +938,17 @@ http::HttpResponse ApiHandler::Patch(const http::HttpRequest& req, const Request
                          now);
         if (!next.ok()) return next.status();
         if (!apply) {
-          std::vector<std::string> unknown;
-          if (auto s = CheckUnknownFields(req, r, *next, &unknown); !s.ok()) return s;
+          patch_warnings.clear();  // a retried attempt reports afresh
+          if (auto s = CheckUnknownFields(req, r, *next, &patch_warnings, BodyKind::kPatched, /*from_body=*/false);
+              !s.ok()) {
+            return s;
+          }
         }
         return api::ConvertObject(*next, r, stored);
       },
       options, retry, /*create_if_missing=*/apply, &created);
   if (!result.ok()) return http::ErrorResponse(result.status());
+  warnings.insert(warnings.begin(), patch_warnings.begin(), patch_warnings.end());
   return ObjectResponse(req, r, *result, created ? 201 : 200, warnings);
 }
 

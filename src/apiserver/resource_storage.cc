@@ -309,7 +309,7 @@ absl::StatusOr<ObjectPtr> ResourceStorage::CreateOnce(const api::ResourceInfo& r
   if (!options.field_manager.empty() && !options.managed_fields_done) {
     api::UpdateManagedFields(nullptr, obj, options.field_manager, "Update", r.GroupVersion(),
                              base::FormatRfc3339(clock_->Now()),
-                             api::PatchMetaFor(r.group, r.version, r.kind));
+                             api::PatchMetaFor(r));
   }
   AdmissionReservations reservations;  // given back unless committed below
   if (auto s = Admit(r, AdmissionOperation::kCreate, the_ns, obj, nullptr, options, &reservations); !s.ok())
@@ -457,7 +457,7 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Update(const api::ResourceInfo& r, co
     if (!options.field_manager.empty() && !options.managed_fields_done) {
       api::UpdateManagedFields(&old, obj, options.field_manager, "Update", r.GroupVersion(),
                                base::FormatRfc3339(clock_->Now()),
-                               api::PatchMetaFor(r.group, r.version, r.kind), options.subresource);
+                               api::PatchMetaFor(r), options.subresource);
     }
     auto result = Persist(r, current, std::move(obj), options.dry_run);
     if (result.ok()) {

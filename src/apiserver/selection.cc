@@ -41,12 +41,44 @@ std::optional<std::string> WithZero(std::optional<std::string> v, const char* ze
   return v;
 }
 
+// A CRD's selectableFields: "" when absent (kube's jsonPath of an absent field), integers in
+// decimal, booleans as true/false.
+std::optional<std::string> CustomField(const api::CustomResourceInfo& custom, const boost::json::value& obj,
+                                       std::string_view field) {
+  bool declared = false;
+  for (const auto& f : custom.selectable_fields) declared = declared || f == field;
+  if (!declared) return std::nullopt;
+  const boost::json::value* v = &obj;
+  for (std::string_view rest = field; v != nullptr;) {
+    size_t dot = rest.find('.');
+    std::string_view key = rest.substr(0, dot);
+    v = v->is_object() ? v->get_object().if_contains(key) : nullptr;
+    if (dot == std::string_view::npos) break;
+    rest.remove_prefix(dot + 1);
+  }
+  if (!v || v->is_null()) return std::string();
+  if (v->is_string()) return std::string(v->get_string());
+  if (v->is_bool()) return v->get_bool() ? "true" : "false";
+  if (v->is_int64()) return std::to_string(v->get_int64());
+  if (v->is_uint64()) return std::to_string(v->get_uint64());
+  return std::string();
+}
+
+// The custom resource stored under `prefix` (its storage version, whose objects are cached), or null.
+const api::ResourceInfo* StoredCustomResource(const std::string& prefix) {
+  for (const auto& r : api::AllResources()) {
+    if (r.custom && r.version == r.custom->storage_version && ResourcePrefix(r.group, r.plural) == prefix) return &r;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 std::optional<std::string> SelectableField(const api::ResourceInfo& r, const boost::json::value& obj,
                                            std::string_view field) {
   if (field == "metadata.name") return Scalar(obj, {"metadata", "name"});
   if (field == "metadata.namespace") return Scalar(obj, {"metadata", "namespace"});
+  if (r.custom) return CustomField(*r.custom, obj, field);
   const std::string& kind = r.kind;
   if (r.group.empty() && kind == "Pod") {
     if (field == "spec.hostNetwork") return WithZero(Scalar(obj, {"spec", "hostNetwork"}), "false");
@@ -122,7 +154,15 @@ FieldIndexer CatalogueFieldIndexer() {
   return [by_prefix](const std::string& prefix, const boost::json::value& obj) {
     SelectableFields out;
     auto it = by_prefix->find(prefix);
-    if (it == by_prefix->end()) return out;
+    if (it == by_prefix->end()) {
+      // Custom resources come and go: index the selectableFields their storage version declares.
+      const api::ResourceInfo* custom = StoredCustomResource(prefix);
+      if (custom == nullptr) return out;
+      for (const auto& name : custom->custom->selectable_fields) {
+        if (auto v = CustomField(*custom->custom, obj, name)) out.emplace_back(name, std::move(*v));
+      }
+      return out;
+    }
     for (const char* name : kCandidates) {
       // metadata.* are answered from CachedObject's name/namespace directly.
       if (std::string_view(name).substr(0, 9) == "metadata.") continue;
@@ -155,14 +195,17 @@ absl::StatusOr<Selection> BuildSelection(const api::ResourceInfo& resource, cons
     if (!parsed->Empty()) fields = std::move(*parsed);
   }
   if (!labels && !fields) return out;
-  out.filter = [labels = std::move(labels), fields = std::move(fields)](const CachedObject& o) {
+  out.filter = [labels = std::move(labels), fields = std::move(fields),
+                custom = resource.custom](const CachedObject& o) {
     if (labels && !labels->Matches(o.labels.is_object() ? &o.labels : nullptr)) return false;
     if (fields) {
       auto getter = [&](std::string_view f) -> std::optional<std::string> {
         if (f == "metadata.name") return o.name;
         if (f == "metadata.namespace") return o.namespace_name;
-        const std::string* v = o.Field(f);
-        return v ? std::optional<std::string>(*v) : std::nullopt;
+        if (const std::string* v = o.Field(f)) return *v;
+        // A custom resource's field declared after this object version was cached.
+        if (custom) return CustomField(*custom, o.Parse(), f);
+        return std::nullopt;
       };
       if (!fields->Matches(getter)) return false;
     }

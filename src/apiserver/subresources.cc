@@ -69,7 +69,7 @@ absl::StatusOr<json::value> ComputePatch(const api::ResourceInfo& r, const std::
                                          const std::string& name, const json::value* live,
                                          const std::string& type, const json::value& patch,
                                          const std::string& manager, bool force, const std::string& now) {
-  const api::PatchMeta& meta = api::PatchMetaFor(r.group, r.version, r.kind);
+  const api::PatchMeta& meta = api::PatchMetaFor(r);
   absl::StatusOr<json::value> next;
   if (type == kApplyPatch) {
     json::value applied = patch;

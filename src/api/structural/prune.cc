@@ -29,7 +29,7 @@ class Pruner {
       for (auto it = o.begin(); it != o.end();) {
         std::string_view k = it->key();
         if (is_embedded && IsMetaField(k)) {
-          if (k == "metadata" && path.parent != nullptr) EmbeddedMetadata(&it->value());
+          if (k == "metadata" && path.parent != nullptr) EmbeddedMetadata(&it->value(), path);
           ++it;
           continue;
         }
@@ -63,7 +63,7 @@ class Pruner {
       for (auto& kv : v->get_object()) {
         std::string_view k = kv.key();
         if ((embedded || s->embedded_resource) && IsMetaField(k)) {
-          if (k == "metadata" && path.parent != nullptr) EmbeddedMetadata(&kv.value());
+          if (k == "metadata" && path.parent != nullptr) EmbeddedMetadata(&kv.value(), path);
           continue;
         }
         if (const Schema* prop = s->Property(k)) {
@@ -78,9 +78,18 @@ class Pruner {
     }
   }
 
-  static void EmbeddedMetadata(boost::json::value* meta) {
+  // Drops (and records, as kube's ObjectMeta decoding reports them) what ObjectMeta does not have.
+  void EmbeddedMetadata(boost::json::value* meta, const PathNode& resource) {
     static const TypeSchema* object_meta = BuiltinSchemas().FindType("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta");
-    if (meta->is_object() && object_meta != nullptr) PruneUnknownFields(*object_meta, *meta);
+    if (!meta->is_object() || object_meta == nullptr) return;
+    PathNode metadata = resource.Child("metadata");
+    std::string prefix = metadata.String();
+    // PruneUnknownFields words them `unknown field "<path below metadata>"`: keep the path only.
+    constexpr std::string_view kHead = "unknown field \"";
+    for (const std::string& message : PruneUnknownFields(*object_meta, *meta)) {
+      if (pruned_ == nullptr || message.size() <= kHead.size() + 1) continue;
+      pruned_->push_back(prefix + "." + message.substr(kHead.size(), message.size() - kHead.size() - 1));
+    }
   }
 
   std::vector<std::string>* pruned_;

@@ -38,8 +38,8 @@ TEST(PruneTest, DropsUnknownFieldsAndReportsTheirPaths) {
               "template":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"t","notAMetaField":1},"spec":"s","other":2}},
       "status":{"ready":true,"phase":"x"}})");
   EXPECT_THAT(Prune(*s, &obj),
-              ElementsAre("extra", "spec.bogus", "spec.free.known.b", "spec.items[0].junk", "spec.template.other",
-                          "status.phase"));
+              ElementsAre("extra", "spec.bogus", "spec.free.known.b", "spec.items[0].junk",
+                          "spec.template.metadata.notAMetaField", "spec.template.other", "status.phase"));
   EXPECT_EQ(obj, J(R"({"apiVersion":"x/v1","kind":"W","metadata":{"name":"a"},
       "spec":{"plain":"p","items":[{"name":"a"}],"free":{"anything":{"deep":1},"known":{"a":"x"}},
               "template":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"t"},"spec":"s"}},

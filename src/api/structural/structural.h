@@ -132,7 +132,8 @@ CompileResult Compile(const boost::json::value& open_api_v3_schema, std::string_
                       const CompileOptions& options = {});
 
 // Removes unknown fields from `object` (a whole custom resource); returns their paths, sorted
-// (`spec.foo`, `spec.list[0].bar`), for fieldValidation=Warn/Strict messages.
+// (`spec.foo`, `spec.list[0].bar`, `spec.template.metadata.bogus` for an embedded resource's
+// metadata), for fieldValidation=Warn/Strict messages. The root's metadata is left to the caller.
 std::vector<std::string> Prune(const Schema& schema, boost::json::value* object);
 
 // Applies defaults to `object` (a whole custom resource); also removes nulls the schema does not

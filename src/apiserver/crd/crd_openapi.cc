@@ -61,7 +61,52 @@ void DropStrategicMergePatch(json::value& doc) {
   }
 }
 
+// kube's list definition of a custom kind (controller/openapi/builder's listSchema).
+json::object ListSchemaV2(const api::ResourceInfo& r, const std::string& item_definition) {
+  json::object props;
+  props["apiVersion"] = json::object{
+      {"description",
+       "APIVersion defines the versioned schema of this representation of an object. Servers should convert "
+       "recognized schemas to the latest internal value, and may reject unrecognized values. More info: "
+       "https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources"},
+      {"type", "string"}};
+  props["items"] = json::object{
+      {"description", absl::StrCat("List of ", r.plural, ". More info: https://git.k8s.io/community/contributors/devel/"
+                                                         "sig-architecture/api-conventions.md")},
+      {"type", "array"},
+      {"items", json::object{{"$ref", absl::StrCat("#/definitions/", item_definition)}}}};
+  props["kind"] = json::object{
+      {"description",
+       "Kind is a string value representing the REST resource this object represents. Servers may infer this from "
+       "the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: "
+       "https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds"},
+      {"type", "string"}};
+  props["metadata"] = json::object{
+      {"description",
+       "Standard list metadata. More info: "
+       "https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"},
+      {"$ref", "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta"}};
+  return json::object{
+      {"description", absl::StrCat(r.kind, "List is a list of ", r.kind)},
+      {"type", "object"},
+      {"required", json::array{"items"}},
+      {"properties", std::move(props)},
+      {"x-kubernetes-group-version-kind",
+       json::array{json::object{{"group", r.group}, {"kind", r.ListKind()}, {"version", r.version}}}}};
+}
+
 }  // namespace
+
+json::object CustomResourceDefinitionsV2(const std::vector<const api::ResourceInfo*>& resources) {
+  json::object out;
+  for (const auto* r : resources) {
+    if (!r->custom || !r->custom->structural) continue;
+    std::string name = ComponentName(r->group, r->version, r->kind);
+    out[name] = api::structural::PublishedV2(*r->custom->structural, r->group, r->version, r->kind);
+    out[name + "List"] = ListSchemaV2(*r, name);
+  }
+  return out;
+}
 
 std::string CustomResourceOpenApiV3(const std::string& group, const std::string& version,
                                     const std::vector<const api::ResourceInfo*>& resources) {

@@ -11,12 +11,18 @@
 #include <vector>
 
 #include "api/resources.h"
+#include "boost/json/object.hpp"
 
 namespace skiff::apiserver::crd {
 
 // `resources`: the custom resources of one group version.
 std::string CustomResourceOpenApiV3(const std::string& group, const std::string& version,
                                     const std::vector<const api::ResourceInfo*>& resources);
+
+// The OpenAPI v2 definitions of custom resources for /openapi/v2, as kube-apiserver publishes them:
+// per kind (with a structural schema) its PublishedV2 schema and a <Kind>List, named like the v3
+// components ("com.example.stable.v1.CronTab", "com.example.stable.v1.CronTabList").
+boost::json::object CustomResourceDefinitionsV2(const std::vector<const api::ResourceInfo*>& resources);
 
 }  // namespace skiff::apiserver::crd
 

@@ -55,6 +55,43 @@ std::vector<std::string> Strings(const json::value* v) {
   return out;
 }
 
+// Whether any node of a schema (as written) declares a `default`.
+bool DeclaresDefault(const json::value& schema, int depth = 0) {
+  if (depth > api::structural::kMaxDepth * 2) return false;
+  if (schema.is_array()) {
+    for (const auto& v : schema.get_array()) {
+      if (DeclaresDefault(v, depth + 1)) return true;
+    }
+    return false;
+  }
+  if (!schema.is_object()) return false;
+  for (const auto& [key, value] : schema.get_object()) {
+    // `default` as a keyword, not a property named "default" (under properties it is a schema).
+    if (key == "default" && !value.is_null()) return true;
+    if (key == "enum" || key == "example" || key == "x-kubernetes-validations") continue;
+    if (key == "properties" && value.is_object()) {
+      for (const auto& [name, prop] : value.get_object()) {
+        if (DeclaresDefault(prop, depth + 1)) return true;
+      }
+      continue;
+    }
+    if ((value.is_object() || value.is_array()) && DeclaresDefault(value, depth + 1)) return true;
+  }
+  return false;
+}
+
+// selectableFields[].jsonPath as field-selector names (".spec.color" -> "spec.color").
+std::vector<std::string> SelectableFields(const json::value& version) {
+  std::vector<std::string> out;
+  const auto* fields = base::FindPath(version, {"selectableFields"});
+  if (!fields || !fields->is_array()) return out;
+  for (const auto& f : fields->get_array()) {
+    std::string path = base::GetString(f, {"jsonPath"});
+    if (path.size() > 1 && path.front() == '.') out.push_back(path.substr(1));
+  }
+  return out;
+}
+
 std::string DefaultDescription(const std::string& json_path) {
   return "Custom resource definition column (in JSONPath format): " + json_path;
 }
@@ -128,6 +165,7 @@ std::vector<api::ResourceInfo> ServedResources(const json::value& crd) {
     custom->crd_name = base::GetString(crd, {"metadata", "name"});
     custom->storage_version = storage_version;
     custom->printer_columns = Columns(v);
+    custom->selectable_fields = SelectableFields(v);
     const std::vector<std::string> kStatusVerbs = {"get", "patch", "update"};
     const auto* st = base::FindPath(v, {"subresources", "status"});
     if (const auto* schema = base::FindPath(v, {"schema", "openAPIV3Schema"})) {
@@ -135,6 +173,8 @@ std::vector<api::ResourceInfo> ServedResources(const json::value& crd) {
       auto compiled = api::structural::Compile(*schema, "", {.status_subresource = st && st->is_object()});
       if (auto* tree = std::get_if<std::shared_ptr<const api::structural::Schema>>(&compiled)) {
         custom->structural = *tree;
+        custom->patch_meta = api::structural::PatchMetaFor(*tree);
+        custom->defaults_on_read = DeclaresDefault(*schema);
       }
     }
     if (st && st->is_object()) {

@@ -10,6 +10,7 @@
 #include "api/name_validation.h"
 #include "api/structural/structural.h"
 #include "apiserver/crd/crd_names.h"
+#include "apiserver/crd/crd_selectable_fields.h"
 #include "base/json.h"
 #include "boost/json.hpp"
 
@@ -174,6 +175,7 @@ void ValidateVersions(const json::value* versions, std::vector<FieldError>& erro
     if (const auto* cols = base::FindPath(v, {"additionalPrinterColumns"})) {
       ValidateColumns(*cols, path + ".additionalPrinterColumns", errors);
     }
+    ValidateSelectableFields(v, path, errors);
   }
   if (!served) errors.push_back(Invalid("spec.versions", *versions, "must have at least one served version"));
   if (storage != 1) errors.push_back(Invalid("spec.versions", *versions, "must have exactly one version marked as storage version"));
