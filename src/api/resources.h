@@ -51,6 +51,12 @@ struct PrinterColumn {
 struct CustomResourceInfo {
   std::string crd_name;         // "widgets.example.com"
   std::string storage_version;  // the version objects are stored in
+  std::string list_kind;        // spec.names.listKind ("" = <Kind>List)
+  // spec.conversion: {"strategy": "None"} or {"strategy": "Webhook", "webhook": {clientConfig,
+  // conversionReviewVersions}} (apiserver/crd/conversion.h calls the webhook).
+  boost::json::value conversion;
+  // The CRD has a deletionTimestamp: its objects may be read and deleted, not created.
+  bool terminating = false;
   std::vector<PrinterColumn> printer_columns;  // empty: NAME and AGE
   // The scale subresource's JSON paths (".spec.replicas"); empty spec path: no scale subresource.
   std::string spec_replicas_path;
@@ -87,7 +93,7 @@ struct ResourceInfo {
   std::string GroupVersion() const { return group.empty() ? version : group + "/" + version; }
   // "deployments.apps" / "pods": the name Kubernetes uses in messages.
   std::string QualifiedPlural() const { return group.empty() ? plural : plural + "." + group; }
-  std::string ListKind() const { return kind + "List"; }
+  std::string ListKind() const { return custom && !custom->list_kind.empty() ? custom->list_kind : kind + "List"; }
   const SubresourceInfo* FindSubresource(std::string_view name) const;
   bool HasVerb(std::string_view verb) const;
 };

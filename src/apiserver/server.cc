@@ -15,6 +15,7 @@
 #include "apiserver/audit/auditor.h"
 #include "apiserver/auth.h"
 #include "apiserver/cluster_identity.h"
+#include "apiserver/crd/conversion.h"
 #include "apiserver/crd_controller.h"
 #include "apiserver/credential_renewal.h"
 #include "apiserver/csr_admission.h"
@@ -255,7 +256,12 @@ absl::Status Server::Start() {
   // Dynamic admission webhooks last: mutating webhooks see what the built-in plug-ins made of the
   // object, validating webhooks the final object (kube-apiserver's order, less ResourceQuota).
   parts_->webhook_sources = std::make_unique<WebhookSources>(parts_->cache.get());
-  parts_->webhook_admission = std::make_unique<admissionwebhook::WebhookAdmission>(parts_->webhook_sources.get());
+  const crd::Converter* converter = &parts_->storage->converter();
+  parts_->webhook_admission = std::make_unique<admissionwebhook::WebhookAdmission>(
+      parts_->webhook_sources.get(),
+      [converter](boost::json::value obj, const api::ResourceInfo& from, const api::ResourceInfo& to) {
+        return converter->Convert(std::move(obj), from, to);
+      });
   parts_->storage->AddAdmissionPlugin(parts_->webhook_admission.get());
   // Custom resources are served from here on, before any controller manager leads.
   parts_->crd_controller = std::make_unique<CrdController>(parts_->storage.get(), &base::RealClock());

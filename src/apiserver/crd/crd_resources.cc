@@ -127,6 +127,9 @@ std::vector<api::ResourceInfo> ServedResources(const json::value& crd) {
     auto custom = std::make_shared<api::CustomResourceInfo>();
     custom->crd_name = base::GetString(crd, {"metadata", "name"});
     custom->storage_version = storage_version;
+    custom->list_kind = base::GetString(*names, {"listKind"});
+    if (const auto* conversion = base::FindPath(crd, {"spec", "conversion"})) custom->conversion = *conversion;
+    custom->terminating = base::FindPath(crd, {"metadata", "deletionTimestamp"}) != nullptr;
     custom->printer_columns = Columns(v);
     const std::vector<std::string> kStatusVerbs = {"get", "patch", "update"};
     const auto* st = base::FindPath(v, {"subresources", "status"});
