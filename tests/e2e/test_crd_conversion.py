@@ -162,6 +162,12 @@ def gizmo(name, api_version=f"{GROUP}/v1", **spec):
             "spec": spec}
 
 
+def list_rv(s):
+    code, _, body = api_request(s, "GET", f"/apis/{GROUP}/v1/namespaces/conv/gizmos")
+    assert code == 200, body
+    return body["metadata"]["resourceVersion"]
+
+
 def reviews_since(hook, n):
     return [r for _, r in hook.reviews[n:]]
 
@@ -238,7 +244,7 @@ def test_lists_at_both_versions_one_review_per_page_and_list_kind(env):
 
 def test_watch_at_v2(env):
     s, _, _, _ = env
-    rv = s.kubectl_json("get", f"gizmos.v1.{GROUP}", "-n", "conv")["metadata"]["resourceVersion"]
+    rv = list_rv(s)
     events = []
 
     def watch():
@@ -279,7 +285,7 @@ def test_status_and_scale_at_v2(env):
 def test_webhook_down_gives_kubes_error(env):
     s, _, ca, service = env
     port = free_port()  # nothing listens there
-    rv = s.kubectl_json("get", f"gizmos.v1.{GROUP}", "-n", "conv")["metadata"]["resourceVersion"]
+    rv = list_rv(s)
     apply(s, gizmo("down", size="d"))
     apply(s, gizmo_crd({"url": f"https://127.0.0.1:{port}/convert"}, ca))
     try:
