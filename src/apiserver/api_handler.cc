@@ -159,15 +159,21 @@ absl::StatusOr<json::value> DecodeObject(const http::HttpRequest& req, const api
   return decoded;
 }
 
-// The stored objects as served in r's version: the same objects when r is the storage version,
-// else converted — one conversion webhook call for all of them when the CRD names one.
+// The stored objects as served in r's version: the same objects when they are in it, else
+// converted — one conversion webhook call for all of them when the CRD names one.
 absl::StatusOr<std::vector<ObjectPtr>> ServedObjects(const ResourceStorage& storage, const api::ResourceInfo& r,
                                                      std::vector<ObjectPtr> objects) {
   const api::ResourceInfo& stored = api::StorageVersionOf(r);
-  if (stored.version == r.version || objects.empty()) return objects;
+  if (objects.empty() || (!r.custom && stored.version == r.version)) return objects;
   std::vector<json::value> parsed;
   parsed.reserve(objects.size());
-  for (const auto& o : objects) parsed.push_back(o->Parse());
+  // A custom resource may hold objects written under an earlier storage version.
+  bool all_served = true;
+  for (const auto& o : objects) {
+    parsed.push_back(o->Parse());
+    if (base::GetString(parsed.back(), {"apiVersion"}) != r.GroupVersion()) all_served = false;
+  }
+  if (all_served) return objects;
   auto converted = storage.converter().Convert(std::move(parsed), stored, r);
   if (!converted.ok()) return converted.status();
   for (size_t i = 0; i < objects.size(); ++i) {
@@ -785,7 +791,8 @@ http::HttpResponse ApiHandler::Watch(const http::HttpRequest& req, const Request
       return base::ToJson(api::ToTable(*rp, {&parsed}, options));
     };
     resp.content_type = kTableContentType;
-  } else if (api::StorageVersionOf(r).version != r.version) {
+  } else if (r.custom || api::StorageVersionOf(r).version != r.version) {
+    // (A custom resource may hold objects written under an earlier storage version.)
     params.formatter = [rp, storage](EventType, const ObjectPtr& obj) -> absl::StatusOr<std::string> {
       auto served = ServedObject(*storage, *rp, obj);
       if (!served.ok()) return served.status();

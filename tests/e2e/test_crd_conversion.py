@@ -327,6 +327,11 @@ def test_stored_versions_follow_the_storage_version(env):
     apply(s, gizmo("after", size="a"))
     assert s.kubectl_json("get", f"gizmos.v2.{GROUP}", "-n", "conv", "after")["spec"] == {"length": "a"}
     assert hook.reviews[-1][1]["request"]["desiredAPIVersion"] in (f"{GROUP}/v1", f"{GROUP}/v2")
+    # Objects stored before the switch keep v1 in storage and are converted on the way out.
+    assert s.kubectl_json("get", f"gizmos.v2.{GROUP}", "-n", "conv", "g1")["spec"] == {"length": "big", "replicas": 1}
+    code, _, body = api_request(s, "GET", f"/apis/{GROUP}/v2/namespaces/conv/gizmos")
+    assert code == 200 and all("size" not in i["spec"] for i in body["items"]), body
+    assert all(i["apiVersion"] == f"{GROUP}/v2" for i in body["items"])
     # v1 may not leave spec.versions while objects may still be stored in it.
     only_v2 = gizmo_crd(service, ca, storage="v2")
     only_v2["spec"]["versions"] = [v for v in only_v2["spec"]["versions"] if v["name"] == "v2"]

@@ -20,9 +20,9 @@ namespace json = boost::json;
 // kube answers a failed conversion with a plain error: 500, no reason.
 absl::Status Failed(const std::string& message) { return api::ToStatus({500, "", message}); }
 
-// "g/v1, Kind=Widget": how kube names the objects being converted.
-std::string SourceGvk(const api::ResourceInfo& from) {
-  return absl::StrCat(from.group, "/", from.version, ", Kind=", from.kind);
+// "g/v1, Kind=Widget": how kube names the objects being converted (by the first one sent).
+std::string SourceGvk(const json::value& obj) {
+  return absl::StrCat(base::GetString(obj, {"apiVersion"}), ", Kind=", base::GetString(obj, {"kind"}));
 }
 
 std::vector<std::string> Strings(const json::value* v) {
@@ -38,12 +38,19 @@ std::vector<std::string> Strings(const json::value* v) {
 
 bool Converter::CallsWebhook(const api::ResourceInfo& from, const api::ResourceInfo& to) {
   const api::CustomResourceInfo* custom = to.custom ? to.custom.get() : from.custom.get();
-  return custom && from.version != to.version && base::GetString(custom->conversion, {"strategy"}) == "Webhook";
+  return custom && base::GetString(custom->conversion, {"strategy"}) == "Webhook";
+}
+
+json::value Converter::Relabel(json::value object, const api::ResourceInfo& from, const api::ResourceInfo& to) {
+  if (!to.custom) return api::ConvertObject(object, from, to);
+  // A custom resource's object says its version (it may predate a change of storage version).
+  if (object.is_object()) object.as_object()["apiVersion"] = to.GroupVersion();
+  return object;
 }
 
 absl::StatusOr<json::value> Converter::Convert(json::value object, const api::ResourceInfo& from,
                                                const api::ResourceInfo& to) const {
-  if (!CallsWebhook(from, to)) return api::ConvertObject(object, from, to);
+  if (!CallsWebhook(from, to)) return Relabel(std::move(object), from, to);
   std::vector<json::value> one;
   one.push_back(std::move(object));
   auto converted = CallWebhook(std::move(one), from, to);
@@ -55,7 +62,7 @@ absl::StatusOr<std::vector<json::value>> Converter::Convert(std::vector<json::va
                                                             const api::ResourceInfo& from,
                                                             const api::ResourceInfo& to) const {
   if (!CallsWebhook(from, to)) {
-    for (auto& o : objects) o = api::ConvertObject(o, from, to);
+    for (auto& o : objects) o = Relabel(std::move(o), from, to);
     return objects;
   }
   return CallWebhook(std::move(objects), from, to);
@@ -73,7 +80,7 @@ absl::StatusOr<std::vector<json::value>> Converter::CallWebhook(std::vector<json
     to_send.push_back(objects[i]);
   }
   if (sent.empty()) return objects;
-  const std::string what = SourceGvk(from);
+  const std::string what = SourceGvk(to_send.front());
   const json::value& conversion = to.custom ? to.custom->conversion : from.custom->conversion;
   auto review_version = ReviewVersion(Strings(base::FindPath(conversion, {"webhook", "conversionReviewVersions"})));
   if (!review_version.ok()) return Failed(std::string(review_version.status().message()));

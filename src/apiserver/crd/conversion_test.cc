@@ -210,6 +210,22 @@ TEST_F(ConverterTest, ObjectsAlreadyInTheWantedVersionAreNotSent) {
   EXPECT_EQ(Reviews().size(), 1u);
 }
 
+TEST_F(ConverterTest, ObjectsKeepTheVersionTheyWereStoredIn) {
+  // After the storage version moved to v2, an object written before is still v1: read at v2 (the
+  // storage version) it is converted all the same.
+  auto r = Resources(WebhookConversion());
+  const api::ResourceInfo& v2 = r[0];
+  auto out = converter_.Convert(Widget("old"), v2, v2);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(base::GetInt(*out, {"spec", "length"}), 3);
+  ASSERT_EQ(Reviews().size(), 1u);
+  // With strategy None only the apiVersion changes.
+  auto none = Resources(R"({"strategy":"None"})");
+  auto relabelled = converter_.Convert(Widget("old"), none[0], none[0]);
+  ASSERT_TRUE(relabelled.ok());
+  EXPECT_EQ(base::GetString(*relabelled, {"apiVersion"}), "example.com/v2");
+}
+
 TEST_F(ConverterTest, V1beta1ReviewWhenOnlyThatIsAccepted) {
   auto r = Resources(WebhookConversion(R"(["v9","v1beta1","v1"])"));
   auto out = converter_.Convert(Widget("a"), r[1], r[0]);

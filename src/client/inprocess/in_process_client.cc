@@ -52,7 +52,8 @@ absl::StatusOr<std::vector<Object>> ToObjects(const apiserver::crd::Converter& c
     parsed.push_back(std::move(v));
   }
   const api::ResourceInfo& stored = Stored(r);
-  if (stored.version != r.version) {
+  // A custom resource may hold objects written under an earlier storage version.
+  if (r.custom || stored.version != r.version) {
     auto converted = converter.Convert(std::move(parsed), stored, r);
     if (!converted.ok()) return converted.status();
     parsed = std::move(*converted);
