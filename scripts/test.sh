@@ -33,6 +33,7 @@ echo "== end-to-end on etcd"
 etcd_modules=(smoke versions kubectl_read kubectl_write python_client api_semantics tables watch_list
   large_list bad_input input_hardening openapi_v2 rbac quota serviceaccount_tokens pod_security audit
   services_api lifecycle_controllers deployments statefulset namespace_deletion durability aggregation crd crd_fields
+  crd_conversion
   sim scheduler batch cronjob job_orphans replication_controller node_loss leader_election)
 etcd_files=()
 for m in "${etcd_modules[@]}"; do etcd_files+=("tests/e2e/test_$m.py"); done

@@ -247,10 +247,11 @@ bool SameCustom(const ResourceInfo& a, const ResourceInfo& b) {
   for (size_t i = 0; i < x->printer_columns.size(); ++i) {
     if (columns(x->printer_columns[i]) != columns(y->printer_columns[i])) return false;
   }
-  return std::tie(x->crd_name, x->storage_version, x->spec_replicas_path, x->status_replicas_path,
-                  x->label_selector_path) == std::tie(y->crd_name, y->storage_version, y->spec_replicas_path,
-                                                      y->status_replicas_path, y->label_selector_path) &&
-         x->schema == y->schema;
+  auto fields = [](const CustomResourceInfo& c) {
+    return std::tie(c.crd_name, c.storage_version, c.list_kind, c.terminating, c.spec_replicas_path,
+                    c.status_replicas_path, c.label_selector_path, c.conversion, c.schema);
+  };
+  return fields(*x) == fields(*y);
 }
 
 }  // namespace

@@ -52,6 +52,15 @@ struct PrinterColumn {
 struct CustomResourceInfo {
   std::string crd_name;         // "widgets.example.com"
   std::string storage_version;  // the version objects are stored in
+  std::string list_kind;        // spec.names.listKind ("" = <Kind>List)
+  // spec.conversion: {"strategy": "None"} or {"strategy": "Webhook", "webhook": {clientConfig,
+  // conversionReviewVersions}} (apiserver/crd/conversion.h calls the webhook).
+  boost::json::value conversion;
+  // status.storedVersions is exactly [storage_version]: every stored object is in that version, so
+  // reads in it need no per-object version check.
+  bool single_stored_version = false;
+  // The CRD has a deletionTimestamp: its objects may be read and deleted, not created.
+  bool terminating = false;
   std::vector<PrinterColumn> printer_columns;  // empty: NAME and AGE
   // The scale subresource's JSON paths (".spec.replicas"); empty spec path: no scale subresource.
   std::string spec_replicas_path;
@@ -95,7 +104,7 @@ struct ResourceInfo {
   std::string GroupVersion() const { return group.empty() ? version : group + "/" + version; }
   // "deployments.apps" / "pods": the name Kubernetes uses in messages.
   std::string QualifiedPlural() const { return group.empty() ? plural : plural + "." + group; }
-  std::string ListKind() const { return kind + "List"; }
+  std::string ListKind() const { return custom && !custom->list_kind.empty() ? custom->list_kind : kind + "List"; }
   const SubresourceInfo* FindSubresource(std::string_view name) const;
   bool HasVerb(std::string_view verb) const;
 };

@@ -24,6 +24,7 @@
 #include "api/table.h"
 #include "apiserver/aggregated_discovery.h"
 #include "apiserver/aggregator.h"
+#include "apiserver/crd/conversion.h"
 #include "apiserver/audit/auditor.h"
 #include "apiserver/audit_attributes.h"
 #include "apiserver/crd/crd_openapi.h"
@@ -154,26 +155,54 @@ bool DefaultsOnRead(const api::ResourceInfo& r) {
   return r.custom && r.custom->defaults_on_read && r.custom->structural;
 }
 
+// Whether a stored object of r may be in another version than r's. A custom resource's objects are
+// all in its storage version only while status.storedVersions names that version alone.
+bool MayNeedConversion(const api::ResourceInfo& r) {
+  if (!r.custom) return api::StorageVersionOf(r).version != r.version;
+  return !r.custom->single_stored_version || r.custom->storage_version != r.version;
+}
+
 // Whether the stored bytes are served as they are (no conversion, no defaulting).
-bool ServedAsStored(const api::ResourceInfo& r) {
-  return api::StorageVersionOf(r).version == r.version && !DefaultsOnRead(r);
+bool ServedAsStored(const api::ResourceInfo& r) { return !MayNeedConversion(r) && !DefaultsOnRead(r); }
+
+// The stored objects as served in r's version: the same objects when they are in it, else
+// converted — one conversion webhook call for all of them when the CRD names one — and defaulted
+// when the schema asks for it.
+absl::StatusOr<std::vector<ObjectPtr>> ServedObjects(const ResourceStorage& storage, const api::ResourceInfo& r,
+                                                     std::vector<ObjectPtr> objects) {
+  if (objects.empty() || ServedAsStored(r)) return objects;
+  std::vector<json::value> parsed;
+  parsed.reserve(objects.size());
+  bool all_served = true;
+  for (const auto& o : objects) {
+    parsed.push_back(o->Parse());
+    if (base::GetString(parsed.back(), {"apiVersion"}) != r.GroupVersion()) all_served = false;
+  }
+  if (!all_served) {
+    auto converted = storage.converter().Convert(std::move(parsed), api::StorageVersionOf(r), r);
+    if (!converted.ok()) return converted.status();
+    parsed = std::move(*converted);
+  }
+  if (DefaultsOnRead(r)) {
+    for (auto& obj : parsed) api::structural::Default(*r.custom->structural, &obj);
+  } else if (all_served) {
+    return objects;
+  }
+  for (size_t i = 0; i < objects.size(); ++i) {
+    objects[i] = storage.cache()->Materialize(objects[i]->key, std::move(parsed[i]), objects[i]->revision);
+  }
+  return objects;
 }
 
-// The object as served in the requested version (stored objects are in the storage version).
-json::value ServedObject(const api::ResourceInfo& r, const ObjectPtr& obj) {
-  json::value served = api::ConvertObject(obj->Parse(), api::StorageVersionOf(r), r);
-  if (DefaultsOnRead(r)) api::structural::Default(*r.custom->structural, &served);
-  return served;
+absl::StatusOr<ObjectPtr> ServedObject(const ResourceStorage& storage, const api::ResourceInfo& r, ObjectPtr obj) {
+  auto served = ServedObjects(storage, r, {std::move(obj)});
+  if (!served.ok()) return served.status();
+  return std::move(served->front());
 }
 
-std::string ServedJson(const api::ResourceInfo& r, const ObjectPtr& obj) {
-  if (ServedAsStored(r)) return obj->json;
-  return base::ToJson(ServedObject(r, obj));
-}
-
+// `objects` are already in r's version (ServedObjects).
 std::string ListJson(const api::ResourceInfo& r, const std::vector<ObjectPtr>& objects, int64_t revision,
                      const std::string& continue_token, std::optional<int64_t> remaining = std::nullopt) {
-  bool convert = !ServedAsStored(r);
   std::string out = absl::StrCat("{\"kind\":\"", r.ListKind(), "\",\"apiVersion\":\"", r.GroupVersion(),
                                  "\",\"metadata\":{\"resourceVersion\":\"", revision, "\"");
   if (!continue_token.empty()) absl::StrAppend(&out, ",\"continue\":\"", continue_token, "\"");
@@ -186,11 +215,7 @@ std::string ListJson(const api::ResourceInfo& r, const std::vector<ObjectPtr>& o
   for (const auto& o : objects) {
     if (!first) out += ',';
     first = false;
-    if (convert) {
-      out += ServedJson(r, o);
-    } else {
-      out += o->json;
-    }
+    out += o->json;
   }
   out += "]}";
   return out;
@@ -199,23 +224,18 @@ std::string ListJson(const api::ResourceInfo& r, const std::vector<ObjectPtr>& o
 // Streams a large list: header, items, footer, pulled by the transport in chunks.
 class ListProducer : public http::BodyProducer {
  public:
-  ListProducer(const api::ResourceInfo& r, std::vector<ObjectPtr> objects, std::string head)
-      : r_(r), objects_(std::move(objects)), head_(std::move(head)) {}
+  // `objects` are already in the served version (ServedObjects).
+  ListProducer(std::vector<ObjectPtr> objects, std::string head)
+      : objects_(std::move(objects)), head_(std::move(head)) {}
 
   bool Next(std::string* out, size_t max_bytes) override {
     if (!head_.empty()) {
       *out += head_;
       head_.clear();
     }
-    bool convert = !ServedAsStored(r_);
     while (next_ < objects_.size() && out->size() < max_bytes) {
       if (next_ > 0) *out += ',';
-      const ObjectPtr& o = objects_[next_++];
-      if (convert) {
-        *out += ServedJson(r_, o);
-      } else {
-        *out += o->json;
-      }
+      *out += objects_[next_++]->json;
     }
     if (next_ < objects_.size()) return true;
     *out += "]}\n";
@@ -223,7 +243,6 @@ class ListProducer : public http::BodyProducer {
   }
 
  private:
-  const api::ResourceInfo& r_;
   std::vector<ObjectPtr> objects_;
   std::string head_;
   size_t next_ = 0;
@@ -570,6 +589,12 @@ http::HttpResponse ApiHandler::HandleResource(http::HttpRequest& req, const Requ
   if (info.verb == "get") return Get(req, info, r);
   if (info.verb == "list") return List(req, info, r);
   if (info.verb == "watch") return Watch(req, info, r);
+  if (info.verb == "create" && r.custom && r.custom->terminating) {
+    // kube's CRD handler: the CRD's objects are being deleted, so no new one may appear.
+    return http::ErrorResponse(api::ToStatus({405, "MethodNotAllowed",
+                                              "create not allowed while custom resource definition is terminating",
+                                              "", r.group, r.plural}));
+  }
   if (info.verb == "create") return Create(req, info, r, user, annotations);
   if (info.verb == "update") return Update(req, info, r, user, annotations);
   if (info.verb == "patch") return Patch(req, info, r, user, annotations);
@@ -582,16 +607,18 @@ http::HttpResponse ApiHandler::HandleResource(http::HttpRequest& req, const Requ
 http::HttpResponse ApiHandler::ObjectResponse(const http::HttpRequest& req, const api::ResourceInfo& r,
                                               const ObjectPtr& obj, int code,
                                               const std::vector<std::string>& warnings) {
+  auto served = ServedObject(*storage_, r, obj);
+  if (!served.ok()) return http::ErrorResponse(served.status());
   http::HttpResponse resp;
   if (WantsTable(req)) {
     api::TableOptions options;
     options.now = clock_->Now();
     options.include_object = api::ParseIncludeObject(req.Query("includeObject"));
     options.resource_version = std::to_string(obj->revision);
-    json::value parsed = ServedObject(r, obj);
+    json::value parsed = (*served)->Parse();
     resp = JsonResponse(code, base::ToJson(api::ToTable(r, {&parsed}, options)), kTableContentType);
   } else {
-    resp = JsonResponse(code, ServedJson(r, obj));
+    resp = JsonResponse(code, (*served)->json);
   }
   AddWarnings(resp, warnings);
   return resp;
@@ -729,6 +756,10 @@ http::HttpResponse ApiHandler::List(const http::HttpRequest& req, const RequestI
     if (more && report_remaining) remaining = rest;
     if (more && !objects.empty()) next = EncodeContinue(revision, objects.back()->key, remaining);
   }
+  // One conversion (webhook call) for the page.
+  auto served = ServedObjects(*storage_, r, std::move(objects));
+  if (!served.ok()) return http::ErrorResponse(served.status());
+  objects = std::move(*served);
   if (WantsTable(req)) {
     api::TableOptions options;
     options.now = clock_->Now();
@@ -738,7 +769,7 @@ http::HttpResponse ApiHandler::List(const http::HttpRequest& req, const RequestI
     options.remaining_item_count = remaining;
     std::vector<json::value> parsed;
     parsed.reserve(objects.size());
-    for (const auto& o : objects) parsed.push_back(ServedObject(r, o));
+    for (const auto& o : objects) parsed.push_back(o->Parse());
     std::vector<const json::value*> raw;
     raw.reserve(parsed.size());
     for (const auto& o : parsed) raw.push_back(&o);
@@ -750,7 +781,7 @@ http::HttpResponse ApiHandler::List(const http::HttpRequest& req, const RequestI
     std::string head = ListJson(r, {}, revision, next, remaining);
     head.resize(head.size() - 2);  // drop "]}": the producer adds the items and the footer
     http::HttpResponse resp;
-    resp.producer = std::make_shared<ListProducer>(r, std::move(objects), std::move(head));
+    resp.producer = std::make_shared<ListProducer>(std::move(objects), std::move(head));
     return resp;
   }
   return JsonResponse(200, ListJson(r, objects, revision, next, remaining));
@@ -786,22 +817,28 @@ http::HttpResponse ApiHandler::Watch(const http::HttpRequest& req, const Request
   // Kubernetes closes watches without a timeout after 30-60 minutes; clients re-watch.
   params.deadline = absl::Now() + (timeout > 0 ? absl::Seconds(timeout) : absl::Minutes(30));
   http::HttpResponse resp;
+  const api::ResourceInfo* rp = &r;
+  const ResourceStorage* storage = storage_;
   if (WantsTable(req)) {
-    const api::ResourceInfo* rp = &r;
     base::Clock* clock = clock_;
     auto first = std::make_shared<std::atomic<bool>>(true);
-    params.formatter = [rp, clock, first](EventType, const ObjectPtr& obj) {
+    params.formatter = [rp, storage, clock, first](EventType, const ObjectPtr& obj) -> absl::StatusOr<std::string> {
+      auto served = ServedObject(*storage, *rp, obj);
+      if (!served.ok()) return served.status();
       api::TableOptions options;
       options.now = clock->Now();
       options.resource_version = std::to_string(obj->revision);
       options.include_column_definitions = first->exchange(false);
-      json::value parsed = ServedObject(*rp, obj);
+      json::value parsed = (*served)->Parse();
       return base::ToJson(api::ToTable(*rp, {&parsed}, options));
     };
     resp.content_type = kTableContentType;
   } else if (!ServedAsStored(r)) {
-    const api::ResourceInfo* rp = &r;
-    params.formatter = [rp](EventType, const ObjectPtr& obj) { return ServedJson(*rp, obj); };
+    params.formatter = [rp, storage](EventType, const ObjectPtr& obj) -> absl::StatusOr<std::string> {
+      auto served = ServedObject(*storage, *rp, obj);
+      if (!served.ok()) return served.status();
+      return (*served)->json;
+    };
   }
   resp.stream = std::make_shared<WatchStream>(storage_->cache(), &ticker_, std::move(params));
   // Said to a client the transport cuts off for reading too slowly; it resumes from its last version.
@@ -836,7 +873,9 @@ http::HttpResponse ApiHandler::Create(const http::HttpRequest& req, const Reques
   options.dry_run = DryRun(req);
   options.field_manager = FieldManager(req);
   const api::ResourceInfo& stored = api::StorageVersionOf(r);
-  auto created = storage_->Create(stored, info.namespace_name, api::ConvertObject(*obj, r, stored), options);
+  auto body = storage_->converter().Convert(std::move(*obj), r, stored);
+  if (!body.ok()) return http::ErrorResponse(body.status());
+  auto created = storage_->Create(stored, info.namespace_name, std::move(*body), options);
   if (!created.ok()) return http::ErrorResponse(created.status());
   return ObjectResponse(req, r, *created, 201, warnings);
 }
@@ -855,7 +894,9 @@ http::HttpResponse ApiHandler::Update(const http::HttpRequest& req, const Reques
   options.field_manager = FieldManager(req);
   options.subresource = info.subresource == "finalize" ? "" : info.subresource;
   const api::ResourceInfo& stored = api::StorageVersionOf(r);
-  json::value body = api::ConvertObject(*obj, r, stored);
+  auto converted = storage_->converter().Convert(std::move(*obj), r, stored);
+  if (!converted.ok()) return http::ErrorResponse(converted.status());
+  json::value body = std::move(*converted);
   bool finalize = info.subresource == "finalize";
   auto updated = storage_->Update(
       stored, info.namespace_name, info.name,
@@ -931,8 +972,13 @@ http::HttpResponse ApiHandler::Patch(const http::HttpRequest& req, const Request
   auto result = storage_->Update(
       stored, info.namespace_name, info.name,
       [&](const ObjectPtr& current) -> absl::StatusOr<json::value> {
-        // Patches are written against the requested version.
-        json::value live = current ? ServedObject(r, current) : json::value();
+        // Patches are written against the requested version: convert, patch, convert back.
+        json::value live;
+        if (current) {
+          auto served = storage_->converter().Convert(current->Parse(), stored, r);
+          if (!served.ok()) return served.status();
+          live = std::move(*served);
+        }
         absl::StatusOr<json::value> next =
             ComputePatch(r, info.namespace_name, info.name, current ? &live : nullptr, type, *patch, manager, force,
                          now);
@@ -944,7 +990,7 @@ http::HttpResponse ApiHandler::Patch(const http::HttpRequest& req, const Request
             return s;
           }
         }
-        return api::ConvertObject(*next, r, stored);
+        return storage_->converter().Convert(std::move(*next), r, stored);
       },
       options, retry, /*create_if_missing=*/apply, &created);
   if (!result.ok()) return http::ErrorResponse(result.status());
@@ -1035,15 +1081,20 @@ http::HttpResponse ApiHandler::DeleteCollection(const http::HttpRequest& req, co
     }
     deleted.push_back(*result);
   }
-  return JsonResponse(200, ListJson(r, deleted, storage_->cache()->Revision(), ""));
+  auto served = ServedObjects(*storage_, r, std::move(deleted));
+  if (!served.ok()) return http::ErrorResponse(served.status());
+  return JsonResponse(200, ListJson(r, *served, storage_->cache()->Revision(), ""));
 }
 
 http::HttpResponse ApiHandler::Scale(const http::HttpRequest& req, const RequestInfo& info,
                                      const api::ResourceInfo& r, const User& user) {
+  // A custom resource's scale paths are its version's: the object is scaled in r's version.
   if (info.verb == "get") {
     auto obj = storage_->Get(r, info.namespace_name, info.name);
     if (!obj.ok()) return http::ErrorResponse(obj.status());
-    return JsonResponse(200, base::ToJson(ScaleOf(r, *obj)));
+    auto served = ServedObject(*storage_, r, *obj);
+    if (!served.ok()) return http::ErrorResponse(served.status());
+    return JsonResponse(200, base::ToJson(ScaleOf(r, *served)));
   }
   if (info.verb != "update" && info.verb != "patch") {
     return http::ErrorResponse(
@@ -1061,14 +1112,21 @@ http::HttpResponse ApiHandler::Scale(const http::HttpRequest& req, const Request
   options.dry_run = DryRun(req);
   options.field_manager = FieldManager(req);
   options.subresource = "scale";  // recorded in managedFields
+  const api::ResourceInfo& stored = api::StorageVersionOf(r);
   auto result = storage_->Update(
-      r, info.namespace_name, info.name,
+      stored, info.namespace_name, info.name,
       [&](const ObjectPtr& current) -> absl::StatusOr<json::value> {
-        return ApplyScale(r, current, info.name, info.verb == "update", type, *body);
+        auto served = ServedObject(*storage_, r, current);
+        if (!served.ok()) return served.status();
+        auto scaled = ApplyScale(r, *served, info.name, info.verb == "update", type, *body);
+        if (!scaled.ok()) return scaled.status();
+        return storage_->converter().Convert(std::move(*scaled), r, stored);
       },
       options, /*retry_on_conflict=*/info.verb == "patch");
   if (!result.ok()) return http::ErrorResponse(result.status());
-  return JsonResponse(200, base::ToJson(ScaleOf(r, *result)));
+  auto served = ServedObject(*storage_, r, *result);
+  if (!served.ok()) return http::ErrorResponse(served.status());
+  return JsonResponse(200, base::ToJson(ScaleOf(r, *served)));
 }
 
 http::HttpResponse ApiHandler::Binding(const http::HttpRequest& req, const RequestInfo& info,

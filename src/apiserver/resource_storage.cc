@@ -7,8 +7,10 @@
 #include "api/pod_util.h"
 #include "api/schema.h"
 #include "api/uid.h"
+#include "apiserver/crd/conversion.h"
 #include "apiserver/crd/crd_names.h"
 #include "apiserver/crd/crd_status.h"
+#include "apiserver/webhook_sources.h"
 #include "base/json.h"
 #include "boost/json.hpp"
 #include "http/errors.h"
@@ -173,7 +175,15 @@ std::string GenerateName(const std::string& base) {
 
 ResourceStorage::ResourceStorage(storage::Store* store, WatchCache* cache, base::Clock* clock,
                                  Admission* admission)
-    : store_(store), cache_(cache), clock_(clock), admission_(admission), generate_name_(GenerateName) {}
+    : store_(store),
+      cache_(cache),
+      clock_(clock),
+      admission_(admission),
+      generate_name_(GenerateName),
+      services_(std::make_unique<WebhookSources>(cache)),
+      converter_(std::make_unique<crd::Converter>(services_.get())) {}
+
+ResourceStorage::~ResourceStorage() = default;
 
 absl::Status ResourceStorage::Admit(const api::ResourceInfo& r, AdmissionOperation op, const std::string& ns,
                                     json::value& obj, const json::value* old, const WriteOptions& options,

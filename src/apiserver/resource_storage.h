@@ -27,6 +27,13 @@
 
 namespace skiff::apiserver {
 
+namespace admissionwebhook {
+class ServiceResolver;
+}  // namespace admissionwebhook
+namespace crd {
+class Converter;
+}  // namespace crd
+
 // Defaulting and validation of objects about to be stored.
 class Admission {
  public:
@@ -97,6 +104,7 @@ using Mutation = std::function<absl::StatusOr<boost::json::value>(const ObjectPt
 class ResourceStorage {
  public:
   ResourceStorage(storage::Store* store, WatchCache* cache, base::Clock* clock, Admission* admission);
+  ~ResourceStorage();
 
   absl::StatusOr<ObjectPtr> Get(const api::ResourceInfo& r, const std::string& ns, const std::string& name);
 
@@ -131,6 +139,9 @@ class ResourceStorage {
 
   WatchCache* cache() const { return cache_; }
   storage::Store* store() const { return store_; }
+  // Converts objects between the versions of a resource, calling CRD conversion webhooks (by URL,
+  // or at a ready endpoint of their Service, found in the cache) — for every client alike.
+  const crd::Converter& converter() const { return *converter_; }
 
  private:
   absl::Status CheckNamespace(const api::ResourceInfo& r, const std::string& ns, bool creating);
@@ -159,6 +170,8 @@ class ResourceStorage {
   std::vector<WriteHook*> hooks_;
   std::vector<AdmissionPlugin*> plugins_;
   NameGenerator generate_name_;
+  std::unique_ptr<admissionwebhook::ServiceResolver> services_;
+  std::unique_ptr<crd::Converter> converter_;
 };
 
 // Kubernetes' generated names: `base` cut to 58 characters plus 5 random characters from an

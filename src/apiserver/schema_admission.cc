@@ -43,7 +43,10 @@ absl::Status SchemaAdmission::Admit(const api::ResourceInfo& resource, boost::js
   if (!type) return absl::OkStatus();
   // Kind rewrites come first: Kubernetes applies them while decoding (Secret stringData -> data).
   api::NormalizeKindFields(resource.group, resource.kind, obj);
-  if (crd::IsCrdResource(resource)) crd::DefaultCrd(obj);
+  if (crd::IsCrdResource(resource)) {
+    crd::DefaultCrd(obj);
+    crd::DefaultStoredVersions(obj, old);
+  }
   api::ApplyDefaults(*type, obj);
   // Mutating admission after defaulting, as in Kubernetes (DefaultTolerationSeconds, create only).
   if (old == nullptr && resource.group.empty() && resource.kind == "Pod") AddDefaultTolerations(obj);

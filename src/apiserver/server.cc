@@ -16,6 +16,7 @@
 #include "apiserver/audit/auditor.h"
 #include "apiserver/auth.h"
 #include "apiserver/cluster_identity.h"
+#include "apiserver/crd/conversion.h"
 #include "apiserver/crd_controller.h"
 #include "apiserver/credential_renewal.h"
 #include "apiserver/csr_admission.h"
@@ -272,8 +273,12 @@ absl::Status Server::Start() {
       std::make_unique<admissionpolicy::PolicyAdmission>(parts_->policy_sources.get(), parts_->authorizer);
   parts_->storage->AddAdmissionPlugin(parts_->policy_admission.get());
   parts_->webhook_sources = std::make_unique<WebhookSources>(parts_->cache.get());
-  parts_->webhook_admission = std::make_unique<admissionwebhook::WebhookAdmission>(parts_->webhook_sources.get(),
-                                                                                   parts_->authorizer);
+  const crd::Converter* converter = &parts_->storage->converter();
+  parts_->webhook_admission = std::make_unique<admissionwebhook::WebhookAdmission>(
+      parts_->webhook_sources.get(), parts_->authorizer,
+      [converter](boost::json::value obj, const api::ResourceInfo& from, const api::ResourceInfo& to) {
+        return converter->Convert(std::move(obj), from, to);
+      });
   parts_->storage->AddAdmissionPlugin(parts_->webhook_admission.get());
   // Custom resources are served from here on, before any controller manager leads.
   parts_->crd_controller = std::make_unique<CrdController>(parts_->storage.get(), &base::RealClock());

@@ -34,8 +34,14 @@ bool WatchStream::OnEvent(EventType type, const ObjectPtr& object) {
   if (stopped_) return false;
   last_revision_ = std::max(last_revision_, object->revision);
   if (!params_.formatter) return WriteSharedLocked(object->EventLine(type));
-  return WriteLocked(
-      absl::StrCat("{\"type\":\"", EventTypeName(type), "\",\"object\":", params_.formatter(type, object), "}\n"));
+  absl::StatusOr<std::string> formatted = params_.formatter(type, object);
+  if (!formatted.ok()) {
+    WriteLocked(absl::StrCat("{\"type\":\"ERROR\",\"object\":", base::ToJson(api::StatusObject(formatted.status())),
+                             "}\n"));
+    stopped_ = true;  // the ticker closes the stream
+    return false;
+  }
+  return WriteLocked(absl::StrCat("{\"type\":\"", EventTypeName(type), "\",\"object\":", *formatted, "}\n"));
 }
 
 void WatchStream::OnProgress(int64_t revision) {

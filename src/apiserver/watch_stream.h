@@ -1,7 +1,9 @@
 // WatchStream: one client watch (`?watch=true`) as a chunked stream of newline-delimited JSON
 // events: it registers with the WatchCache, formats each event (plain object or a one-row Table),
 // sends BOOKMARKs when asked, and ends at timeoutSeconds. An expired resourceVersion becomes an
-// ERROR event carrying a 410 Expired Status, as the Kubernetes clients expect.
+// ERROR event carrying a 410 Expired Status, as the Kubernetes clients expect; an event the
+// formatter cannot format (a failed CRD conversion webhook) becomes an ERROR event with the
+// formatter's Status, and ends the stream (the client re-lists, and sees the error there).
 // Thread-safety: events arrive on the cache's thread, ticks on the ticker's, Stop on the
 // transport's; all guarded by one mutex. Ownership: shared by the transport and the WatchTicker.
 #ifndef SKIFF_APISERVER_WATCH_STREAM_H_
@@ -15,6 +17,7 @@
 #include <string>
 #include <thread>
 
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "apiserver/watch_cache.h"
 #include "http/http_types.h"
@@ -22,7 +25,7 @@
 namespace skiff::apiserver {
 
 // Formats an event's object for the wire (the JSON object text, or a Table row).
-using EventFormatter = std::function<std::string(EventType type, const ObjectPtr& object)>;
+using EventFormatter = std::function<absl::StatusOr<std::string>(EventType type, const ObjectPtr& object)>;
 
 struct WatchParams {
   std::string resource_prefix;

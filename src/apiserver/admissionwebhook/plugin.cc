@@ -13,11 +13,11 @@
 #include "api/uid.h"
 #include "api/validation.h"
 #include "apiserver/admissioncel/environment.h"
+#include "apiserver/admissionwebhook/call.h"
 #include "apiserver/admissionwebhook/matcher.h"
 #include "apiserver/auth.h"
 #include "base/json.h"
 #include "boost/json.hpp"
-#include "http/https_client.h"
 
 namespace skiff::apiserver::admissionwebhook {
 namespace {
@@ -95,6 +95,12 @@ absl::Status CheckMatchConditions(const AdmissionRequest& request, const json::v
 
 }  // namespace
 
+absl::StatusOr<json::value> WebhookAdmission::Convert(const json::value& obj, const api::ResourceInfo& from,
+                                                     const api::ResourceInfo& to) const {
+  if (converter_) return converter_(obj, from, to);
+  return api::ConvertObject(obj, from, to);
+}
+
 WebhookAdmission::WebhookList WebhookAdmission::Webhooks(bool mutating) const {
   Cached& cached = mutating ? mutating_ : validating_;
   int64_t revision = sources_->ConfigurationRevision(mutating);
@@ -151,36 +157,11 @@ absl::StatusOr<const api::ResourceInfo*> WebhookAdmission::ShouldCall(const Webh
 }
 
 absl::StatusOr<std::string> WebhookAdmission::Post(const Webhook& webhook, const std::string& body) const {
-  http::HttpsRequest req;
-  req.headers = {{"Content-Type", "application/json"},
-                 {"Accept", "application/json, */*"},
-                 {"User-Agent", "kube-apiserver-admission"}};
-  req.body = body;
-  req.ca_bundle_pem = webhook.client.ca_bundle_pem;
-  req.timeout = webhook.timeout;
-  std::string timeout_query = absl::StrCat("timeout=", absl::ToInt64Seconds(webhook.timeout), "s");
-  if (!webhook.client.url.empty()) {
-    req.url = absl::StrCat(webhook.client.url, absl::StrContains(webhook.client.url, "?") ? "&" : "?", timeout_query);
-  } else {
-    const ClientConfig& c = webhook.client;
-    std::string host = absl::StrCat(c.service_name, ".", c.service_namespace, ".svc");
-    std::string path = c.service_path.empty() ? "/" : c.service_path;
-    req.url = absl::StrCat("https://", host, ":", c.service_port, path, "?", timeout_query);
-    auto endpoint = sources_->ServiceEndpoint(c.service_namespace, c.service_name, c.service_port);
-    if (!endpoint.ok()) {
-      return absl::Status(endpoint.status().code(),
-                          absl::StrCat("failed to call webhook: Post \"", req.url, "\": ", endpoint.status().message()));
-    }
-    req.dial_address = *endpoint;
-    req.server_name = host;
+  auto answer = PostToWebhook(webhook.client, webhook.timeout, "kube-apiserver-admission", body, sources_);
+  if (!answer.ok()) {
+    return absl::Status(answer.status().code(), absl::StrCat("failed to call webhook: ", answer.status().message()));
   }
-  auto resp = http::HttpsCall(req);
-  if (!resp.ok()) return absl::Status(resp.status().code(), absl::StrCat("failed to call webhook: ", resp.status().message()));
-  if (resp->status != 200) {
-    return absl::UnavailableError(absl::StrCat("failed to call webhook: the server responded with the status code ",
-                                               resp->status, " but did not return more information"));
-  }
-  return std::move(resp->body);
+  return answer;
 }
 
 WebhookAdmission::Outcome WebhookAdmission::Call(const Webhook& webhook, const AdmissionRequest& request,
@@ -199,15 +180,22 @@ WebhookAdmission::Outcome WebhookAdmission::Call(const Webhook& webhook, const A
   }
   // Equivalent match: the webhook sees the object in the version its rule names.
   std::optional<json::value> converted_obj, converted_old;
+  Outcome out;
   if (&sent_as != request.resource) {
-    if (obj) converted_obj = api::ConvertObject(*obj, *request.resource, sent_as);
-    if (old) converted_old = api::ConvertObject(*old, *request.resource, sent_as);
+    for (auto [from, to] : {std::pair{obj, &converted_obj}, std::pair{old, &converted_old}}) {
+      if (!from) continue;
+      auto converted = Convert(*from, *request.resource, sent_as);
+      if (!converted.ok()) {
+        out.error = converted.status();
+        return out;
+      }
+      *to = std::move(*converted);
+    }
   }
   review.object = converted_obj ? &*converted_obj : obj;
   review.old_object = converted_old ? &*converted_old : old;
   review.dry_run = request.dry_run;
   review.options = OperationOptions(review.operation, request.dry_run);
-  Outcome out;
   auto body = Post(webhook, json::serialize(BuildReview(review, webhook.review_version)));
   if (!body.ok()) {
     out.error = body.status();
@@ -256,8 +244,10 @@ absl::Status WebhookAdmission::RunMutating(const AdmissionRequest& request, json
     if (!resp.allowed) return Denied(hook, resp.status);
     bool mutated = false;
     if (resp.patch && obj) {
-      json::value base = sent_as == request.resource ? *obj : api::ConvertObject(*obj, *request.resource, *sent_as);
-      auto patched = api::ApplyJsonPatch(base, *resp.patch);
+      absl::StatusOr<json::value> base =
+          sent_as == request.resource ? *obj : Convert(*obj, *request.resource, *sent_as);
+      if (!base.ok()) return hook.fail_open ? absl::OkStatus() : CallFailed(hook, base.status());
+      auto patched = api::ApplyJsonPatch(*base, *resp.patch);
       if (!patched.ok()) {
         absl::Status error = absl::InvalidArgumentError(
             absl::StrCat("received invalid webhook response: the JSONPatch could not be applied: ",
@@ -265,10 +255,11 @@ absl::Status WebhookAdmission::RunMutating(const AdmissionRequest& request, json
         if (!hook.fail_open) return CallFailed(hook, error);
         return absl::OkStatus();
       }
-      json::value result =
-          sent_as == request.resource ? std::move(*patched) : api::ConvertObject(*patched, *sent_as, *request.resource);
-      if (!api::JsonEqual(result, *obj)) {
-        *obj = std::move(result);
+      absl::StatusOr<json::value> result =
+          sent_as == request.resource ? std::move(*patched) : Convert(*patched, *sent_as, *request.resource);
+      if (!result.ok()) return hook.fail_open ? absl::OkStatus() : CallFailed(hook, result.status());
+      if (!api::JsonEqual(*result, *obj)) {
+        *obj = std::move(*result);
         *changed = mutated = true;
       }
     }

@@ -37,6 +37,7 @@
 #define SKIFF_APISERVER_ADMISSIONWEBHOOK_PLUGIN_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -54,9 +55,16 @@ namespace skiff::apiserver::admissionwebhook {
 
 class WebhookAdmission : public AdmissionPlugin {
  public:
+  // Converts an object to another version of its resource, for webhooks matched through another
+  // version (matchPolicy Equivalent): the API server's converter, which calls CRD conversion
+  // webhooks. Unset: api::ConvertObject.
+  using Converter = std::function<absl::StatusOr<boost::json::value>(
+      boost::json::value obj, const api::ResourceInfo& from, const api::ResourceInfo& to)>;
+
   // `authorizer` (may be null) answers matchConditions' authorizer checks.
-  explicit WebhookAdmission(const Sources* sources, const Authorizer* authorizer = nullptr)
-      : sources_(sources), authorizer_(authorizer) {}
+  explicit WebhookAdmission(const Sources* sources, const Authorizer* authorizer = nullptr,
+                            Converter converter = nullptr)
+      : sources_(sources), authorizer_(authorizer), converter_(std::move(converter)) {}
 
   absl::Status Mutate(const AdmissionRequest& request, boost::json::value& obj, const boost::json::value* old,
                       bool* changed) override;
@@ -88,8 +96,12 @@ class WebhookAdmission : public AdmissionPlugin {
   absl::Status RunMutating(const AdmissionRequest& request, boost::json::value* obj, const boost::json::value* old,
                            bool* changed);
 
+  absl::StatusOr<boost::json::value> Convert(const boost::json::value& obj, const api::ResourceInfo& from,
+                                             const api::ResourceInfo& to) const;
+
   const Sources* sources_;
   const Authorizer* authorizer_;
+  Converter converter_;
   mutable Cached mutating_;
   mutable Cached validating_;
 };

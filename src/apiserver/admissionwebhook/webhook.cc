@@ -37,6 +37,21 @@ api::LabelSelector Selector(const json::value& hook, const char* field, bool* em
 
 }  // namespace
 
+ClientConfig ParseClientConfig(const json::value& cc) {
+  ClientConfig client;
+  client.url = base::GetString(cc, {"url"});
+  if (const auto* svc = base::Find(cc, "service"); svc && svc->is_object()) {
+    client.service_namespace = base::GetString(*svc, {"namespace"});
+    client.service_name = base::GetString(*svc, {"name"});
+    client.service_path = base::GetString(*svc, {"path"});
+    client.service_port = static_cast<int>(base::GetInt(*svc, {"port"}, 443));
+  }
+  std::string ca = base::GetString(cc, {"caBundle"});
+  // Undecodable bytes are kept as they are: loading them fails the call, as a bad PEM does.
+  if (!ca.empty() && !absl::Base64Unescape(ca, &client.ca_bundle_pem)) client.ca_bundle_pem = ca;
+  return client;
+}
+
 std::vector<Webhook> ParseWebhooks(const json::value& configuration, bool mutating) {
   std::vector<Webhook> out;
   const auto* hooks = base::Find(configuration, "webhooks");
@@ -72,18 +87,7 @@ std::vector<Webhook> ParseWebhooks(const json::value& configuration, bool mutati
       w.review_version = "v1beta1";
     }
     w.reinvoke_if_needed = mutating && base::GetString(h, {"reinvocationPolicy"}) == "IfNeeded";
-    if (const auto* cc = base::Find(h, "clientConfig"); cc && cc->is_object()) {
-      w.client.url = base::GetString(*cc, {"url"});
-      if (const auto* svc = base::Find(*cc, "service"); svc && svc->is_object()) {
-        w.client.service_namespace = base::GetString(*svc, {"namespace"});
-        w.client.service_name = base::GetString(*svc, {"name"});
-        w.client.service_path = base::GetString(*svc, {"path"});
-        w.client.service_port = static_cast<int>(base::GetInt(*svc, {"port"}, 443));
-      }
-      std::string ca = base::GetString(*cc, {"caBundle"});
-      // Undecodable bytes are kept as they are: loading them fails the call, as a bad PEM does.
-      if (!ca.empty() && !absl::Base64Unescape(ca, &w.client.ca_bundle_pem)) w.client.ca_bundle_pem = ca;
-    }
+    if (const auto* cc = base::Find(h, "clientConfig"); cc && cc->is_object()) w.client = ParseClientConfig(*cc);
     w.match_conditions = admissioncel::MatchConditions::Compile(base::Find(h, "matchConditions"),
                                                                 admissioncel::Environment::kMatchCondition);
     out.push_back(std::move(w));

@@ -58,6 +58,10 @@ struct Webhook {
   bool DryRunSafe() const { return side_effects == "None" || side_effects == "NoneOnDryRun"; }
 };
 
+// A stored clientConfig (url, or service with namespace/name/path/port, and caBundle); the port
+// defaults to 443.
+ClientConfig ParseClientConfig(const boost::json::value& client_config);
+
 // The webhooks of one stored configuration object, in order.
 std::vector<Webhook> ParseWebhooks(const boost::json::value& configuration, bool mutating);
 

@@ -164,6 +164,13 @@ std::vector<api::ResourceInfo> ServedResources(const json::value& crd) {
     auto custom = std::make_shared<api::CustomResourceInfo>();
     custom->crd_name = base::GetString(crd, {"metadata", "name"});
     custom->storage_version = storage_version;
+    custom->list_kind = base::GetString(*names, {"listKind"});
+    if (const auto* conversion = base::FindPath(crd, {"spec", "conversion"})) custom->conversion = *conversion;
+    const auto* stored_versions = base::FindPath(crd, {"status", "storedVersions"});
+    custom->single_stored_version = stored_versions && stored_versions->is_array() &&
+                                    stored_versions->get_array().size() == 1 &&
+                                    stored_versions->get_array()[0] == json::value(storage_version);
+    custom->terminating = base::FindPath(crd, {"metadata", "deletionTimestamp"}) != nullptr;
     custom->printer_columns = Columns(v);
     custom->selectable_fields = SelectableFields(v);
     const std::vector<std::string> kStatusVerbs = {"get", "patch", "update"};

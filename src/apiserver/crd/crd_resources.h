@@ -1,5 +1,6 @@
 // The resources a CustomResourceDefinition serves: one api::ResourceInfo per served version, built
-// from the CRD's accepted names, scope, subresources, printer columns and schema, ordered as
+// from the CRD's accepted names (listKind included), scope, subresources, printer columns, schema,
+// conversion and deletion state, ordered as
 // kube-apiserver orders versions in discovery (preferred first).
 // Thread-safety: pure functions. Ownership: values. Failure: none — a malformed CRD (which
 // validation keeps out of storage) yields no resources.

@@ -149,3 +149,61 @@ TEST(CrdNamesTest, SplitFieldPath) {
 
 }  // namespace
 }  // namespace skiff::apiserver::crd
+
+namespace skiff::apiserver::crd {
+namespace {
+
+TEST(CrdStoredVersionsTest, StorageVersionIsRecordedAndKept) {
+  json::value crd = Crd();
+  DefaultCrd(crd);
+  DefaultStoredVersions(crd, nullptr);
+  EXPECT_EQ(crd.at("status").at("storedVersions"), json::parse(R"(["v1"])"));
+  EXPECT_TRUE(Fields(ValidateCrd(crd, nullptr)).empty());
+  // A spec update that moves storage to v1beta1 adds it.
+  json::value old = crd;
+  json::value next = crd;
+  auto& versions = next.at("spec").at("versions").as_array();
+  versions[0].as_object()["storage"] = true;
+  versions[1].as_object()["storage"] = false;
+  DefaultStoredVersions(next, &old);
+  EXPECT_EQ(next.at("status").at("storedVersions"), json::parse(R"(["v1","v1beta1"])"));
+  // Removing a stored version from the spec is refused.
+  json::value removed = next;
+  removed.at("spec").at("versions").as_array().pop_back();
+  DefaultStoredVersions(removed, &next);
+  EXPECT_EQ(Fields(ValidateCrd(removed, &next)),
+            std::vector<std::string>{"status.storedVersions[0]: must appear in spec.versions"});
+  // A status write that drops the storage version is refused; one that drops another is taken.
+  json::value dropped = next;
+  dropped.at("status").at("storedVersions") = json::parse(R"(["v1"])");
+  DefaultStoredVersions(dropped, &next);
+  EXPECT_EQ(Fields(ValidateCrd(dropped, &next)),
+            std::vector<std::string>{"status.storedVersions: must have the storage version v1beta1"});
+  dropped.at("status").at("storedVersions") = json::parse(R"(["v1beta1"])");
+  DefaultStoredVersions(dropped, &next);
+  EXPECT_EQ(dropped.at("status").at("storedVersions"), json::parse(R"(["v1beta1"])"));
+  EXPECT_TRUE(Fields(ValidateCrd(dropped, &next)).empty());
+}
+
+TEST(CrdConversionTest, WebhookConversionWithSeveralVersionsIsServed) {
+  json::value crd = Crd();
+  crd.at("spec").as_object()["conversion"] = json::parse(
+      R"({"strategy":"Webhook","webhook":{"conversionReviewVersions":["v1"],"clientConfig":{"url":"https://h/c"}}})");
+  crd.at("spec").at("names").as_object()["listKind"] = "WidgetCollection";
+  crd.at("metadata").as_object()["deletionTimestamp"] = "2026-01-02T00:00:00Z";
+  DefaultCrd(crd);
+  EXPECT_TRUE(Fields(ValidateCrd(crd, nullptr)).empty());
+  auto served = ServedResources(crd);
+  ASSERT_EQ(served.size(), 2u);
+  for (const auto& r : served) {
+    EXPECT_EQ(r.ListKind(), "WidgetCollection");
+    EXPECT_EQ(base::GetString(r.custom->conversion, {"strategy"}), "Webhook");
+    EXPECT_TRUE(r.custom->terminating);
+  }
+  crd.at("spec").at("conversion").as_object().erase("webhook");
+  EXPECT_EQ(Fields(ValidateCrd(crd, nullptr)),
+            std::vector<std::string>{"spec.conversion.webhook: must be set when strategy is set to Webhook"});
+}
+
+}  // namespace
+}  // namespace skiff::apiserver::crd

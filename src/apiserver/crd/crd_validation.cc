@@ -211,17 +211,63 @@ void ValidateConversion(const json::value& crd, std::vector<FieldError>& errors)
     errors.push_back(Required("spec.conversion.webhook.conversionReviewVersions",
                               "must include at least one of v1, v1beta1"));
   }
-  // With one version nothing is ever converted; with several, serving objects unconverted would be
-  // wrong, and the conversion webhook call is not built yet: say so instead of accepting it.
+}
+
+std::string StorageVersion(const json::value& crd) {
   const auto* versions = base::FindPath(crd, {"spec", "versions"});
-  if (versions && versions->is_array() && versions->get_array().size() > 1) {
-    errors.push_back({std::string(api::kFieldValueForbidden), "spec.conversion.strategy", nullptr,
-                      "conversion webhooks are not supported by this server yet: use None, or serve one "
-                      "version"});
+  if (!versions || !versions->is_array()) return "";
+  for (const auto& v : versions->get_array()) {
+    if (base::GetBool(v, {"storage"})) return base::GetString(v, {"name"});
+  }
+  return "";
+}
+
+// kube's ValidateCustomResourceDefinitionStoredVersions: the storage version is listed, and every
+// listed version is still in spec.versions (drop it from storedVersions, after migrating its
+// objects, before removing it from the spec).
+void ValidateStoredVersions(const json::value& crd, std::vector<FieldError>& errors) {
+  const auto* stored = base::FindPath(crd, {"status", "storedVersions"});
+  if (!stored) return;  // DefaultStoredVersions fills it whenever there is a storage version
+  if (!stored->is_array() || stored->get_array().empty()) {
+    errors.push_back(Invalid("status.storedVersions", *stored, "must have at least one stored version"));
+    return;
+  }
+  std::set<std::string> in_spec;
+  if (const auto* versions = base::FindPath(crd, {"spec", "versions"}); versions && versions->is_array()) {
+    for (const auto& v : versions->get_array()) in_spec.insert(base::GetString(v, {"name"}));
+  }
+  std::string storage = StorageVersion(crd);
+  bool has_storage = false;
+  const auto& list = stored->get_array();
+  for (size_t i = 0; i < list.size(); ++i) {
+    std::string name = list[i].is_string() ? std::string(list[i].get_string()) : "";
+    if (name == storage) has_storage = true;
+    if (!in_spec.contains(name)) {
+      errors.push_back(Invalid(absl::StrCat("status.storedVersions[", i, "]"), list[i], "must appear in spec.versions"));
+    }
+  }
+  if (!storage.empty() && !has_storage) {
+    errors.push_back(Invalid("status.storedVersions", json::string(storage), "must have the storage version " + storage));
   }
 }
 
 }  // namespace
+
+void DefaultStoredVersions(json::value& crd, const json::value* old) {
+  std::string storage = StorageVersion(crd);
+  if (!crd.is_object() || storage.empty()) return;
+  json::value& stored = base::EnsureObject(crd, {"status"})["storedVersions"];
+  // kube's strategies: a new CRD stores in its storage version; a write that leaves storedVersions
+  // as they were (a spec update, a status write about something else) adds a new storage version.
+  // A status write that changes the list itself is judged as written.
+  const json::value* before = old ? base::FindPath(*old, {"status", "storedVersions"}) : nullptr;
+  bool untouched = old ? (before ? stored == *before : stored.is_null()) : !stored.is_array() || stored.get_array().empty();
+  if (!untouched) return;
+  if (!stored.is_array()) stored = json::array();
+  json::value name = json::string(storage);
+  auto& list = stored.as_array();
+  if (std::find(list.begin(), list.end(), name) == list.end()) list.push_back(std::move(name));
+}
 
 void DefaultCrd(json::value& crd) {
   if (!crd.is_object()) return;
@@ -271,6 +317,7 @@ std::vector<FieldError> ValidateCrd(const json::value& crd, const json::value* o
   ValidateNames(base::FindPath(crd, {"spec", "names"}), "spec.names", errors);
   ValidateVersions(base::FindPath(crd, {"spec", "versions"}), errors);
   ValidateConversion(crd, errors);
+  ValidateStoredVersions(crd, errors);
   if (base::GetBool(crd, {"spec", "preserveUnknownFields"})) {
     errors.push_back(Invalid("spec.preserveUnknownFields", true, "cannot set to true, set x-kubernetes-preserve-unknown-fields to true in spec.versions[*].schema instead"));
   }

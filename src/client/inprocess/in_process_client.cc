@@ -16,6 +16,7 @@
 #include "api/unknown_fields.h"
 #include "apiserver/audit/in_process_audit.h"
 #include "apiserver/audit_attributes.h"
+#include "apiserver/crd/conversion.h"
 #include "apiserver/schema_admission.h"
 #include "apiserver/selection.h"
 #include "apiserver/serviceaccount/token_issuer.h"
@@ -36,23 +37,39 @@ constexpr absl::Duration kBookmarkInterval = absl::Seconds(1);
 
 const api::ResourceInfo& Stored(const api::ResourceInfo& r) { return api::StorageVersionOf(r); }
 
-// The cached object as an Object in r's version.
-Object ToObject(const api::ResourceInfo& r, const ObjectPtr& obj) {
+// Cached objects as Objects in r's version (one CRD conversion webhook call for all of them),
+// optionally without metadata.managedFields (List and Watch).
+absl::StatusOr<std::vector<Object>> ToObjects(const apiserver::crd::Converter& converter, const api::ResourceInfo& r,
+                                              const std::vector<ObjectPtr>& objects, bool strip_managed_fields) {
+  std::vector<json::value> parsed;
+  parsed.reserve(objects.size());
+  for (const auto& o : objects) {
+    json::value v = o->Parse();
+    if (auto* meta = v.is_object() ? v.as_object().if_contains("metadata") : nullptr;
+        strip_managed_fields && meta && meta->is_object()) {
+      meta->as_object().erase("managedFields");
+    }
+    parsed.push_back(std::move(v));
+  }
   const api::ResourceInfo& stored = Stored(r);
-  if (stored.version == r.version) return std::make_shared<const json::value>(obj->Parse());
-  return std::make_shared<const json::value>(api::ConvertObject(obj->Parse(), stored, r));
+  // A custom resource may hold objects written under an earlier storage version.
+  if (r.custom || stored.version != r.version) {
+    auto converted = converter.Convert(std::move(parsed), stored, r);
+    if (!converted.ok()) return converted.status();
+    parsed = std::move(*converted);
+  }
+  std::vector<Object> out;
+  out.reserve(parsed.size());
+  for (auto& v : parsed) out.push_back(std::make_shared<const json::value>(std::move(v)));
+  return out;
 }
 
-// ToObject for List and Watch: optionally without metadata.managedFields.
-Object ToListedObject(const api::ResourceInfo& r, const ObjectPtr& obj, bool strip_managed_fields) {
-  if (!strip_managed_fields) return ToObject(r, obj);
-  const api::ResourceInfo& stored = Stored(r);
-  json::value v = obj->Parse();
-  if (auto* meta = v.is_object() ? v.as_object().if_contains("metadata") : nullptr; meta && meta->is_object()) {
-    meta->as_object().erase("managedFields");
-  }
-  if (stored.version != r.version) v = api::ConvertObject(v, stored, r);
-  return std::make_shared<const json::value>(std::move(v));
+// The cached object as an Object in r's version.
+absl::StatusOr<Object> ToObject(const apiserver::crd::Converter& converter, const api::ResourceInfo& r,
+                                const ObjectPtr& obj) {
+  auto objects = ToObjects(converter, r, {obj}, /*strip_managed_fields=*/false);
+  if (!objects.ok()) return objects.status();
+  return std::move(objects->front());
 }
 
 std::string KeyPrefixFor(const api::ResourceInfo& r, const std::string& ns) {
@@ -127,10 +144,11 @@ class InProcessWatch : public WatchHandle {
     std::atomic<int64_t> progress{0};
   };
 
-  InProcessWatch(apiserver::WatchCache* cache, const api::ResourceInfo& r, std::string prefix, bool bookmarks,
-                 absl::Time deadline, bool strip_managed_fields, WatchEventHandler on_event,
-                 WatchEndHandler on_end)
+  InProcessWatch(apiserver::WatchCache* cache, const apiserver::crd::Converter* converter, const api::ResourceInfo& r,
+                 std::string prefix, bool bookmarks, absl::Time deadline, bool strip_managed_fields,
+                 WatchEventHandler on_event, WatchEndHandler on_end)
       : cache_(cache),
+        converter_(converter),
         resource_(r),
         strip_managed_fields_(strip_managed_fields),
         prefix_(std::move(prefix)),
@@ -193,7 +211,7 @@ class InProcessWatch : public WatchHandle {
     }
     listener_->closed = true;
     lock.unlock();
-    on_end_(absl::OkStatus());
+    on_end_(end_status_);
   }
 
   bool Send(apiserver::EventType type, const ObjectPtr& obj) {
@@ -205,7 +223,12 @@ class InProcessWatch : public WatchHandle {
       return true;
     }
     last_sent_ = std::max(last_sent_, obj->revision);
-    return on_event_(WatchEvent{t, ToListedObject(resource_, obj, strip_managed_fields_)});
+    auto converted = ToObjects(*converter_, resource_, {obj}, strip_managed_fields_);
+    if (!converted.ok()) {
+      end_status_ = converted.status();  // a failed conversion webhook ends the watch with its error
+      return false;
+    }
+    return on_event_(WatchEvent{t, std::move(converted->front())});
   }
 
   Object BookmarkObject(int64_t revision) const {
@@ -216,6 +239,7 @@ class InProcessWatch : public WatchHandle {
   }
 
   apiserver::WatchCache* cache_;
+  const apiserver::crd::Converter* converter_;
   const api::ResourceInfo& resource_;
   bool strip_managed_fields_;
   std::string prefix_;
@@ -227,6 +251,7 @@ class InProcessWatch : public WatchHandle {
   bool destroyed_ = false;  // guarded by listener_->mu
   int64_t id_ = 0;
   int64_t last_sent_ = 0;  // delivery thread only
+  absl::Status end_status_;  // delivery thread only
   std::thread thread_;
 };
 
@@ -279,7 +304,7 @@ absl::StatusOr<Object> InProcessClient::Get(const api::ResourceInfo& r, const st
   if (auto s = Authorize(r, ns, name, "", "get"); !s.ok()) return s;
   auto obj = storage_->Get(Stored(r), ns, name);
   if (!obj.ok()) return obj.status();
-  return ToObject(r, *obj);
+  return ToObject(storage_->converter(), r, *obj);
 }
 
 absl::StatusOr<ObjectList> InProcessClient::List(const api::ResourceInfo& r, const std::string& ns,
@@ -315,8 +340,9 @@ absl::StatusOr<ObjectList> InProcessClient::List(const api::ResourceInfo& r, con
                             options.continue_token, static_cast<size_t>(options.limit), &more);
   ObjectList out;
   out.resource_version = std::to_string(result.revision);
-  out.items.reserve(result.objects.size());
-  for (const auto& o : result.objects) out.items.push_back(ToListedObject(r, o, strip_managed_fields_));
+  auto items = ToObjects(storage_->converter(), r, result.objects, strip_managed_fields_);
+  if (!items.ok()) return items.status();
+  out.items = std::move(*items);
   if (more && !result.objects.empty()) out.continue_token = result.objects.back()->key;
   return out;
 }
@@ -346,9 +372,11 @@ absl::StatusOr<Object> InProcessClient::WriteCreate(const api::ResourceInfo& r, 
   wo.field_manager = Manager(options.field_manager);
   if (audit) wo.audit_annotations = audit->annotations();
   const api::ResourceInfo& stored = Stored(r);
-  auto created = storage_->Create(stored, ns, api::ConvertObject(obj, r, stored), wo);
+  auto converted = storage_->converter().Convert(std::move(obj), r, stored);
+  if (!converted.ok()) return converted.status();
+  auto created = storage_->Create(stored, ns, std::move(*converted), wo);
   if (!created.ok()) return created.status();
-  return ToObject(r, *created);
+  return ToObject(storage_->converter(), r, *created);
 }
 
 absl::StatusOr<Object> InProcessClient::Update(const api::ResourceInfo& r, const std::string& ns,
@@ -390,7 +418,9 @@ absl::StatusOr<Object> InProcessClient::WriteUpdate(const api::ResourceInfo& r, 
   bool finalize = subresource == "finalize";
   wo.subresource = finalize ? "" : subresource;
   const api::ResourceInfo& stored = Stored(r);
-  json::value body = api::ConvertObject(obj, r, stored);
+  auto converted = storage_->converter().Convert(std::move(obj), r, stored);
+  if (!converted.ok()) return converted.status();
+  json::value body = std::move(*converted);
   auto updated = storage_->Update(
       stored, ns, name,
       [&](const ObjectPtr& current) -> absl::StatusOr<json::value> {
@@ -403,7 +433,7 @@ absl::StatusOr<Object> InProcessClient::WriteUpdate(const api::ResourceInfo& r, 
       },
       wo, /*retry_on_conflict=*/false);
   if (!updated.ok()) return updated.status();
-  return ToObject(r, *updated);
+  return ToObject(storage_->converter(), r, *updated);
 }
 
 absl::StatusOr<Object> InProcessClient::Patch(const api::ResourceInfo& r, const std::string& ns,
@@ -469,17 +499,22 @@ absl::StatusOr<Object> InProcessClient::WritePatch(const api::ResourceInfo& r, c
   auto result = storage_->Update(
       stored, ns, name,
       [&](const ObjectPtr& current) -> absl::StatusOr<json::value> {
-        // Patches are written against the requested version.
-        json::value live = current ? api::ConvertObject(current->Parse(), stored, r) : json::value();
+        // Patches are written against the requested version: convert, patch, convert back.
+        json::value live;
+        if (current) {
+          auto served = storage_->converter().Convert(current->Parse(), stored, r);
+          if (!served.ok()) return served.status();
+          live = std::move(*served);
+        }
         auto next = apiserver::ComputePatch(r, ns, name, current ? &live : nullptr, media, body,
                                             wo.field_manager, options.force, now);
         if (!next.ok()) return next.status();
         if (!apply) PruneUnknown(r, *next);
-        return api::ConvertObject(*next, r, stored);
+        return storage_->converter().Convert(std::move(*next), r, stored);
       },
       wo, retry, /*create_if_missing=*/apply, &created);
   if (!result.ok()) return result.status();
-  return ToObject(r, *result);
+  return ToObject(storage_->converter(), r, *result);
 }
 
 absl::Status InProcessClient::Delete(const api::ResourceInfo& r, const std::string& ns,
@@ -570,7 +605,7 @@ absl::StatusOr<std::unique_ptr<WatchHandle>> InProcessClient::Watch(const api::R
   std::string prefix = apiserver::ResourcePrefix(r.group, r.plural);
   absl::Time deadline = absl::Now() + (options.timeout_seconds > 0 ? absl::Seconds(options.timeout_seconds)
                                                                    : kDefaultWatchTimeout);
-  auto watch = std::make_unique<InProcessWatch>(storage_->cache(), r, prefix, options.bookmarks, deadline,
+  auto watch = std::make_unique<InProcessWatch>(storage_->cache(), &storage_->converter(), r, prefix, options.bookmarks, deadline,
                                                 strip_managed_fields_, std::move(on_event), std::move(on_end));
   auto id =
       storage_->cache()->StartWatch(prefix, KeyPrefixFor(r, ns), from, selection->filter, watch->listener());
