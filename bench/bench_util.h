@@ -22,6 +22,14 @@
 
 namespace skiff::bench {
 
+// Nanoseconds per call of f() over `iterations` calls (wall clock): the micro-benchmarks' timer.
+template <typename F>
+double NsPerOp(int iterations, F&& f) {
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < iterations; ++i) f();
+  return std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count() / iterations;
+}
+
 // This abseil build has its own string_view type; convert explicitly where the two meet.
 inline absl::string_view Av(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 

@@ -20,7 +20,7 @@ namespace {
 
 namespace json = boost::json;
 namespace policy = skiff::apiserver::admissionpolicy;
-using Clock = std::chrono::steady_clock;
+using skiff::bench::NsPerOp;
 
 constexpr std::string_view kDocPolicy = R"j({"metadata":{"name":"demo"},"spec":{
   "matchConstraints":{"resourceRules":[{"apiGroups":["apps"],"apiVersions":["v1"],"operations":["CREATE","UPDATE"],"resources":["deployments"]}]},
@@ -43,13 +43,6 @@ constexpr std::string_view kDeployment = R"j({"apiVersion":"apps/v1","kind":"Dep
   "spec":{"containers":[
     {"name":"web","image":"nginx:1.27","ports":[{"containerPort":80}],"resources":{"limits":{"cpu":"500m","memory":"256Mi"}}},
     {"name":"sidecar","image":"busybox:1.36","args":["sleep","3600"],"resources":{"limits":{"cpu":"100m"}}}]}}}})j";
-
-template <typename F>
-double NsPerOp(int iterations, F&& f) {
-  auto start = Clock::now();
-  for (int i = 0; i < iterations; ++i) f();
-  return std::chrono::duration<double, std::nano>(Clock::now() - start).count() / iterations;
-}
 
 }  // namespace
 

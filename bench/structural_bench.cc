@@ -21,7 +21,7 @@ namespace {
 
 namespace json = boost::json;
 namespace structural = skiff::api::structural;
-using Clock = std::chrono::steady_clock;
+using skiff::bench::NsPerOp;
 
 constexpr std::string_view kSchema = R"({"type":"object","properties":{
   "spec":{"type":"object","required":["image","replicas"],"properties":{
@@ -63,13 +63,6 @@ constexpr std::string_view kConfigMap = R"({"apiVersion":"v1","kind":"ConfigMap"
   "data":{"a":"1","b":"2","c":"3","d":"4","e":"5","f":"6","g":"7","h":"8","i":"9","j":"10","k":"11","l":"12",
           "m":"13","n":"14","o":"15","p":"16","q":"17","r":"18","s":"19","t":"20","u":"21","v":"22","w":"23",
           "x":"24","y":"25","z":"26","aa":"27","bb":"28","cc":"29","dd":"30"}})";
-
-template <typename F>
-double NsPerOp(int iterations, F&& f) {
-  auto start = Clock::now();
-  for (int i = 0; i < iterations; ++i) f();
-  return std::chrono::duration<double, std::nano>(Clock::now() - start).count() / iterations;
-}
 
 }  // namespace
 
