@@ -9,6 +9,7 @@
 #include "api/name_validation.h"
 #include "api/object_meta.h"
 #include "api/service_rules.h"
+#include "api/volume_rules.h"
 #include "api/webhook_rules.h"
 #include "base/json.h"
 #include "base/strings.h"
@@ -201,6 +202,9 @@ std::vector<FieldError> ValidateKindRules(std::string_view group, std::string_vi
   }
   if (group.empty() && kind == "Service") {
     for (auto& e : ValidateServiceRules(obj)) errors.push_back(std::move(e));
+  }
+  if (group.empty() && kind == "PersistentVolumeClaim" && old_obj != nullptr) {
+    for (auto& e : ValidatePersistentVolumeClaimUpdate(obj, *old_obj)) errors.push_back(std::move(e));
   }
   if ((group == "apps" &&
        (kind == "Deployment" || kind == "ReplicaSet" || kind == "StatefulSet" || kind == "DaemonSet")) ||

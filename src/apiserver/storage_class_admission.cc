@@ -1,6 +1,10 @@
 #include "apiserver/storage_class_admission.h"
 
+#include "absl/strings/str_cat.h"
+#include "api/errors.h"
 #include "api/object_meta.h"
+#include "api/quantity.h"
+#include "apiserver/key_layout.h"
 #include "base/json.h"
 
 namespace skiff::apiserver {
@@ -16,7 +20,53 @@ bool AddFinalizer(json::value& obj, const char* finalizer) {
   return true;
 }
 
+api::Quantity RequestedStorage(const json::value& pvc) {
+  const json::value* v = base::FindPath(pvc, {"spec", "resources", "requests", "storage"});
+  if (v == nullptr) return api::Quantity();
+  auto q = api::Quantity::FromJson(*v);
+  return q.ok() ? *q : api::Quantity();
+}
+
+// Kubernetes' GetPersistentVolumeClaimClass: the beta annotation, else spec.storageClassName.
+std::string ClaimClass(const json::value& pvc) {
+  std::string annotated = api::Annotation(pvc, "volume.beta.kubernetes.io/storage-class");
+  return annotated.empty() ? base::GetString(pvc, {"spec", "storageClassName"}) : annotated;
+}
+
+absl::Status Forbidden(const AdmissionRequest& request, const std::string& why) {
+  const api::ResourceInfo& r = *request.resource;
+  std::string name(request.name);
+  return api::ToStatus({403, "Forbidden", absl::StrCat(r.QualifiedPlural(), " \"", name, "\" is forbidden: ", why),
+                        name, r.group, r.plural});
+}
+
 }  // namespace
+
+bool StorageClassAdmission::AllowsExpansion(const std::string& class_name) const {
+  static const std::string prefix = ResourcePrefix("storage.k8s.io", "storageclasses");
+  ObjectPtr sc = cache_->Get(prefix, ObjectKey(prefix, "", class_name));
+  return sc != nullptr && base::GetBool(sc->Parse(), {"allowVolumeExpansion"});
+}
+
+absl::Status StorageClassAdmission::Validate(const AdmissionRequest& request, const json::value* obj,
+                                             const json::value* old) {
+  if (request.operation != AdmissionOperation::kUpdate || obj == nullptr || old == nullptr ||
+      !request.subresource.empty() || !request.resource->group.empty() ||
+      request.resource->kind != "PersistentVolumeClaim") {
+    return absl::OkStatus();
+  }
+  if (RequestedStorage(*obj) <= RequestedStorage(*old)) return absl::OkStatus();
+  if (base::GetString(*old, {"status", "phase"}) != "Bound") {
+    return Forbidden(request, "Only bound persistent volume claims can be expanded");
+  }
+  std::string class_name = ClaimClass(*obj);
+  if (class_name.empty() || class_name != ClaimClass(*old) || !AllowsExpansion(class_name)) {
+    return Forbidden(request,
+                     "only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc "
+                     "must support resize");
+  }
+  return absl::OkStatus();
+}
 
 std::string StorageClassAdmission::DefaultClassName() const {
   static const std::string prefix = ResourcePrefix("storage.k8s.io", "storageclasses");

@@ -3,7 +3,9 @@ local-path and DefaultStorageClass admission; WaitForFirstConsumer provisioning 
 scheduler picks; static PV binding (size, access modes, class, selector, volumeName and claimRef
 pre-binding); phases Released/Failed per reclaim policy; the pvc- and pv-protection finalizers;
 the scheduler honouring bound PVs' node affinity and refusing unbound Immediate claims; and the
-provisioning latency of a StatefulSet-like sequence of 10 claimed pods on one node."""
+provisioning latency of a StatefulSet-like sequence of 10 claimed pods on one node; and expansion
+of local-path claims (kubectl patch to a larger size; shrinking and classes without
+allowVolumeExpansion refused with kube's messages)."""
 import json
 import time
 
@@ -87,6 +89,7 @@ def test_local_path_is_the_default_class(cluster):
     assert sc["provisioner"] == "skiff.io/local-path"
     assert sc["volumeBindingMode"] == "WaitForFirstConsumer"
     assert sc["reclaimPolicy"] == "Delete"
+    assert sc["allowVolumeExpansion"] is True
     assert sc["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"] == "true"
     assert "local-path (default)" in cluster.kubectl("get", "storageclass").stdout
 
@@ -137,6 +140,75 @@ def test_first_consumer_gets_a_volume_on_its_node_and_delete_reclaims_it(cluster
     cluster.kubectl("delete", "pod", "user", "-n", ns, "--wait=false")
     cluster.kubectl("delete", "pvc", "data", "-n", ns, "--wait=false")
     wait_for(lambda: get(cluster, "pv", pv["metadata"]["name"]) is None, what="provisioned PV deleted")
+
+
+def bound_claim_with_pod(s, ns, name, cls=None):
+    apply(s, claim(name, ns, cls=cls))
+    apply(s, pod(f"{name}-user", ns, [name]))
+    wait_phase(s, "pvc", name, "Bound", ns)
+    return get(s, "pvc", name, ns)
+
+
+def patch_size(s, ns, name, size, check=True):
+    return s.kubectl("patch", "pvc", name, "-n", ns, "-p",
+                     json.dumps({"spec": {"resources": {"requests": {"storage": size}}}}), check=check)
+
+
+def test_patching_a_local_path_claim_larger_expands_it(cluster):
+    ns = namespace(cluster, "pv-expand")
+    pvc = bound_claim_with_pod(cluster, ns, "data")
+    pv_name = pvc["spec"]["volumeName"]
+    assert pvc["status"]["capacity"]["storage"] == "1Gi"
+    patch_size(cluster, ns, "data", "3Gi")
+    wait_for(lambda: get(cluster, "pvc", "data", ns)["status"]["capacity"]["storage"] == "3Gi",
+             what="claim capacity 3Gi")
+    pvc = get(cluster, "pvc", "data", ns)
+    assert pvc["status"]["allocatedResources"] == {"storage": "3Gi"}
+    assert not pvc["status"].get("conditions")  # Resizing is over; a directory needs no node step
+    assert not pvc["status"].get("allocatedResourceStatuses")
+    assert get(cluster, "pv", pv_name)["spec"]["capacity"]["storage"] == "3Gi"
+    row = cluster.kubectl("get", "pvc", "data", "-n", ns, "--no-headers").stdout.split()
+    assert row[1:4] == ["Bound", pv_name, "3Gi"], row
+    wait_for(lambda: {"Resizing", "VolumeResizeSuccessful"} <= events_for(cluster, ns, "data").keys(),
+             what="resize events")
+    events = events_for(cluster, ns, "data")
+    assert events["Resizing"] == f"External resizer is resizing volume {pv_name}"
+    assert events["VolumeResizeSuccessful"] == "Resize volume succeeded"
+
+    # Shrinking is refused, and nothing changes.
+    res = patch_size(cluster, ns, "data", "2Gi", check=False)
+    assert res.returncode != 0
+    assert ('The PersistentVolumeClaim "data" is invalid: spec.resources.requests.storage: Forbidden: '
+            'field can not be less than status.capacity') in res.stderr, res.stderr
+    assert get(cluster, "pvc", "data", ns)["spec"]["resources"]["requests"]["storage"] == "3Gi"
+    # Other fields of the spec stay as they were created.
+    res = cluster.kubectl("patch", "pvc", "data", "-n", ns, "-p", '{"spec":{"accessModes":["ReadWriteMany"]}}',
+                          check=False)
+    assert res.returncode != 0
+    assert "spec is immutable after creation except resources.requests and volumeAttributesClassName" in res.stderr
+
+
+def test_expansion_needs_a_bound_claim_of_a_class_that_allows_it(cluster):
+    ns = namespace(cluster, "pv-no-expand")
+    apply(cluster, {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+                    "metadata": {"name": "fixed-size"}, "provisioner": "skiff.io/local-path",
+                    "volumeBindingMode": "WaitForFirstConsumer"})
+    try:
+        pvc = bound_claim_with_pod(cluster, ns, "fixed", cls="fixed-size")
+        res = patch_size(cluster, ns, "fixed", "2Gi", check=False)
+        assert res.returncode != 0
+        assert ('persistentvolumeclaims "fixed" is forbidden: only dynamically provisioned pvc can be resized '
+                'and the storageclass that provisions the pvc must support resize') in res.stderr, res.stderr
+        assert get(cluster, "pvc", "fixed", ns)["status"]["capacity"]["storage"] == "1Gi"
+        assert get(cluster, "pv", pvc["spec"]["volumeName"])["spec"]["capacity"]["storage"] == "1Gi"
+    finally:
+        cluster.kubectl("delete", "storageclass", "fixed-size", "--wait=false", check=False)
+    # A claim not yet bound cannot be resized either (its spec is still immutable).
+    apply(cluster, claim("waiting", ns))
+    res = patch_size(cluster, ns, "waiting", "2Gi", check=False)
+    assert res.returncode != 0
+    assert ('The PersistentVolumeClaim "waiting" is invalid: spec: Forbidden: spec is immutable after creation '
+            'except resources.requests and volumeAttributesClassName for bound claims') in res.stderr, res.stderr
 
 
 def test_static_volumes_bind_the_smallest_match(cluster):

@@ -141,10 +141,12 @@ std::vector<RoleSpec> ControllerRoles() {
       {"pvc-protection-controller",
        {R({"get", "list", "watch", "update"}, {""}, {"persistentvolumeclaims"}),
         R({"get", "list", "watch"}, {""}, {"pods"}), Events()}},
-      // skiff's built-in local-path provisioner (as rancher's local-path-provisioner's role).
+      // skiff's built-in local-path provisioner (as rancher's local-path-provisioner's role) and
+      // resizer (as external-resizer's: claim status for the Resizing condition and capacity).
       {"local-path-provisioner",
        {R({"get", "list", "watch", "create", "update", "delete"}, {""}, {"persistentvolumes"}),
         R({"get", "list", "watch"}, {""}, {"persistentvolumeclaims", "nodes"}),
+        R({"update", "patch"}, {""}, {"persistentvolumeclaims/status"}),
         R({"get", "list", "watch"}, {"storage.k8s.io"}, {"storageclasses"}), Events()}},
       {"resourcequota-controller",
        {R({"list", "watch"}, {"*"}, {"*"}), R({"update"}, {""}, {"resourcequotas/status"}), Events()}},

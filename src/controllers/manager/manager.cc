@@ -24,6 +24,7 @@
 #include "controllers/servicelb/service_lb_controller.h"
 #include "controllers/statefulset/stateful_set_controller.h"
 #include "controllers/volume/local_path_provisioner.h"
+#include "controllers/volume/local_path_resizer.h"
 #include "controllers/volume/persistent_volume_controller.h"
 #include "controllers/volume/pv_protection_controller.h"
 #include "controllers/volume/pvc_protection_controller.h"
@@ -71,6 +72,7 @@ const std::vector<NamedController>& RegisteredControllers() {
       {"persistentvolume-protection", volume::NewPvProtectionController},
       {"persistentvolumeclaim-protection", volume::NewPvcProtectionController},
       {"local-path-provisioner", volume::NewLocalPathProvisioner},
+      {"local-path-resizer", volume::NewLocalPathResizer},
   };
   // clang-format on
   return *controllers;
@@ -104,6 +106,7 @@ std::string ControllerServiceAccount(const std::string& controller) {
       {"persistentvolume-protection", "pv-protection-controller"},
       {"persistentvolumeclaim-protection", "pvc-protection-controller"},
       {"local-path-provisioner", "local-path-provisioner"},
+      {"local-path-resizer", "local-path-provisioner"},
   };
   // clang-format on
   auto it = accounts->find(controller);

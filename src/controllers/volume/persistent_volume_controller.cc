@@ -252,20 +252,23 @@ absl::Status PersistentVolumeController::Bind(client::Object pv, client::Object 
     if (!updated.ok()) return updated.status();
     claim = *updated;
   }
-  // 4. The claim's status: phase, and the PV's capacity and access modes.
-  json::value capacity = json::object();
-  if (const json::value* c = base::FindPath(*pv, {"spec", "capacity"})) capacity = *c;
+  // 4. The claim's status: phase, and the PV's access modes and (when the claim becomes Bound)
+  // capacity. A bound claim's capacity is the resizer's: during an expansion it differs from the
+  // PV's on purpose, until the volume's new size is usable.
   json::value modes = json::array();
   if (const json::value* m = base::FindPath(*pv, {"spec", "accessModes"})) modes = *m;
   const json::value* have_capacity = base::FindPath(*claim, {"status", "capacity"});
   const json::value* have_modes = base::FindPath(*claim, {"status", "accessModes"});
-  if (Phase(*claim) == "Bound" && have_capacity && *have_capacity == capacity && have_modes && *have_modes == modes) {
-    return absl::OkStatus();
-  }
+  bool becomes_bound = Phase(*claim) != "Bound" || have_capacity == nullptr;
+  if (!becomes_bound && have_modes && *have_modes == modes) return absl::OkStatus();
   json::value next = *claim;
   auto& status = base::EnsureObject(next, {"status"});
   status["phase"] = "Bound";
-  status["capacity"] = std::move(capacity);
+  if (becomes_bound) {
+    json::value capacity = json::object();
+    if (const json::value* c = base::FindPath(*pv, {"spec", "capacity"})) capacity = *c;
+    status["capacity"] = std::move(capacity);
+  }
   status["accessModes"] = std::move(modes);
   auto updated = context_.client->Update(Claims(), ns, std::move(next), "status", Writer());
   return updated.status();

@@ -4,7 +4,8 @@
 //     PV named by its spec.volumeName, or one pre-bound to it by the PV's claimRef; binding writes
 //     the PV's claimRef (+ pv.kubernetes.io/bound-by-controller), PV phase Bound, the claim's
 //     spec.volumeName (+ pv.kubernetes.io/bind-completed), then claim phase Bound with the PV's
-//     capacity and access modes;
+//     capacity and access modes (capacity only as the claim becomes Bound: later the resizer,
+//     local_path_resizer.h, owns it, as in kube);
 //   * a claim of a WaitForFirstConsumer class waits (event WaitForFirstConsumer) until the
 //     scheduler annotates volume.kubernetes.io/selected-node, then binds only PVs whose node
 //     affinity admits that node;

@@ -85,6 +85,21 @@ TEST_F(PersistentVolumeControllerTest, WaitForFirstConsumerWaitsThenHandsOverToT
   EXPECT_EQ(api::Annotation(*Pv("pvc-x"), kAnnBoundByController), "");  // the provisioner bound it
 }
 
+TEST_F(PersistentVolumeControllerTest, BoundClaimsCapacityIsLeftToTheResizer) {
+  AddPv("grown", "1Gi", "a");
+  AddClaim("data", "1Gi", "a");
+  StartController();
+  ASSERT_TRUE(ClaimPhaseIs("data", "Bound"));
+  EXPECT_EQ(base::GetString(*Claim("data"), {"status", "capacity", "storage"}), "1Gi");
+  // Mid-expansion the PV is larger than the claim says: the binder must not declare it done.
+  json::value pv = *Pv("grown");
+  pv.at("spec").at("capacity").as_object()["storage"] = "2Gi";
+  ASSERT_TRUE(fake_.Update(Volumes(), "", pv).ok());
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_EQ(base::GetString(*Claim("data"), {"status", "capacity", "storage"}), "1Gi");
+  EXPECT_EQ(Phase(Claim("data")), "Bound");
+}
+
 TEST_F(PersistentVolumeControllerTest, VolumeNameMismatchStaysPending) {
   AddPv("tiny", "1Gi", "manual");
   AddClaim("data", "2Gi", "manual", R"(,"volumeName":"tiny")");
