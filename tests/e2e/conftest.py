@@ -173,6 +173,22 @@ def wait_for(predicate, timeout=40, interval=0.25, what="condition"):
     raise AssertionError(f"timed out after {timeout}s waiting for {what}; last: {last!r}")
 
 
+def audit_log_events(path):
+    """The complete events of an audit log so far. The server writes it in batches, so a reader may
+    see a batch half-written: a last line without its newline is not complete and is left for the
+    next read."""
+    out = []
+    try:
+        with open(path) as f:
+            for line in f:
+                if not line.endswith("\n"):
+                    break
+                out.append(json.loads(line))
+    except FileNotFoundError:
+        pass
+    return out
+
+
 def start_sim(s, nodes, *extra, log_name="sim.log", wait=True):
     """Starts `skiff sim` against server `s` (output in DATA_DIR/<log_name>) and, with `wait`, waits
     until the cluster has `nodes` nodes. Returns the process; end it with stop_process."""

@@ -14,7 +14,7 @@ import tempfile
 
 import pytest
 
-from conftest import Skiff, wait_for
+from conftest import Skiff, audit_log_events, wait_for
 from test_admission_webhooks import WebhookServer, make_certificates
 
 GROUP = "admissionregistration.k8s.io/v1"
@@ -173,13 +173,11 @@ def test_configmap_parameters_and_message_expression(env):
 
 def audit_annotations(s, verb, resource, name, ns):
     def look():
-        with open(s.audit_log) as f:
-            for line in f:
-                e = json.loads(line)
-                ref = e.get("objectRef", {})
-                if (e["stage"] == "ResponseComplete" and e["verb"] == verb and ref.get("resource") == resource
-                        and ref.get("name") == name and ref.get("namespace") == ns):
-                    return e.get("annotations") or {}
+        for e in audit_log_events(s.audit_log):
+            ref = e.get("objectRef", {})
+            if (e["stage"] == "ResponseComplete" and e["verb"] == verb and ref.get("resource") == resource
+                    and ref.get("name") == name and ref.get("namespace") == ns):
+                return e.get("annotations") or {}
         return None
     return wait_for(look, what=f"audit event of {verb} {resource}/{name}")
 

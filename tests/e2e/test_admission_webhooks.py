@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from conftest import Skiff, free_port, wait_for
+from conftest import Skiff, audit_log_events, free_port, wait_for
 
 SERVICE_NS = "wh-svc"
 SERVICE_NAME = "hook"
@@ -145,13 +145,11 @@ def audit_event(s, verb, resource, name, ns):
     found = []
 
     def look():
-        with open(s.audit_log) as f:
-            for line in f:
-                e = json.loads(line)
-                ref = e.get("objectRef", {})
-                if (e["stage"] == "ResponseComplete" and e["verb"] == verb and ref.get("resource") == resource
-                        and ref.get("name") == name and ref.get("namespace") == ns):
-                    found.append(e)
+        for e in audit_log_events(s.audit_log):
+            ref = e.get("objectRef", {})
+            if (e["stage"] == "ResponseComplete" and e["verb"] == verb and ref.get("resource") == resource
+                    and ref.get("name") == name and ref.get("namespace") == ns):
+                found.append(e)
         return bool(found)
     wait_for(look, what=f"audit event of {verb} {resource}/{name}")
     return found[-1]

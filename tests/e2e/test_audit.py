@@ -9,20 +9,13 @@ import time
 
 import pytest
 
-from conftest import Skiff, api_request, start_sim, stop_process, wait_for
+from conftest import Skiff, api_request, audit_log_events, start_sim, stop_process, wait_for
 
 ADMIN = "admin"
 
 
 def events(path):
-    out = []
-    try:
-        with open(path) as f:
-            for line in f:
-                out.append(json.loads(line))
-    except FileNotFoundError:
-        pass
-    return out
+    return audit_log_events(path)
 
 
 def find(path, pred, timeout=3, what="audit event"):
