@@ -167,6 +167,11 @@ std::vector<ResourceInfo> Build() {
   b.group = "events.k8s.io";
   b.Add("Event", "events", "event", true, {"ev"});
 
+  b.group = "networking.k8s.io";
+  b.WithStatus(b.Add("Ingress", "ingresses", "ingress", true, {"ing"}));
+  b.Add("IngressClass", "ingressclasses", "ingressclass", false);
+  b.Add("NetworkPolicy", "networkpolicies", "networkpolicy", true, {"netpol"});
+
   b.group = "policy";
   b.WithStatus(b.Add("PodDisruptionBudget", "poddisruptionbudgets", "poddisruptionbudget", true, {"pdb"}));
 
