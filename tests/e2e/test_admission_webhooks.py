@@ -11,35 +11,23 @@ import base64
 import json
 import os
 import shutil
-import ssl
-import subprocess
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from conftest import Skiff, audit_log_events, free_port, wait_for
+from tls_test_server import HttpsTestServer, JsonRequestHandler, ca_bundle, expose_on_loopback, make_serving_pki
 
 SERVICE_NS = "wh-svc"
 SERVICE_NAME = "hook"
 
 
 def make_certificates(directory):
-    """A CA and a serving certificate for 127.0.0.1 and hook.wh-svc.svc (openssl CLI)."""
-    def run(*args):
-        subprocess.run(["openssl", *args], cwd=directory, check=True, capture_output=True)
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    run("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=webhook-test-ca")
-    run("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=webhook")
-    with open(os.path.join(directory, "ext.cnf"), "w") as f:
-        f.write(f"subjectAltName=IP:127.0.0.1,DNS:{SERVICE_NAME}.{SERVICE_NS}.svc\n"
-                "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n")
-    run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-        "-out", "server.crt", "-days", "2", "-extfile", "ext.cnf")
-    with open(os.path.join(directory, "ca.crt"), "rb") as f:
-        return base64.b64encode(f.read()).decode()
+    """A CA and a serving certificate for 127.0.0.1 and hook.wh-svc.svc; returns the CA bundle."""
+    ca_crt, _, _ = make_serving_pki(directory, ["IP:127.0.0.1", f"DNS:{SERVICE_NAME}.{SERVICE_NS}.svc"],
+                                    "webhook-test-ca")
+    return ca_bundle(ca_crt)
 
 
 def answer(review, allowed=True, status=None, patch=None, warnings=None, audit=None):
@@ -90,39 +78,23 @@ class WebhookServer:
         self.reviews = []
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonRequestHandler):
             def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                path = self.path.split("?")[0]
+                body = self.read_json()
                 outer.reviews.append((self.path, body))
-                reply = json.dumps(ROUTES[path](body)).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
+                self.send_json(200, ROUTES[self.path.split("?")[0]](body))
 
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(os.path.join(cert_dir, "server.crt"), os.path.join(cert_dir, "server.key"))
-        self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
-        self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
+        self.server = HttpsTestServer(os.path.join(cert_dir, "tls.crt"), os.path.join(cert_dir, "tls.key"), Handler)
+        self.port = self.server.port
 
     def url(self, path):
-        return f"https://127.0.0.1:{self.port}{path}"
+        return self.server.url(path)
 
     def reviews_for(self, path):
         return [body for p, body in self.reviews if p.split("?")[0] == path]
 
     def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -235,14 +207,7 @@ def test_mutating_webhook_through_a_service_adds_a_label(env):
     s, server, ca = env
     namespace(s, SERVICE_NS)
     namespace(s, "wh-mutate", {"webhook-test": "mutate"})
-    apply(s, {"apiVersion": "v1", "kind": "Service", "metadata": {"name": SERVICE_NAME, "namespace": SERVICE_NS},
-              "spec": {"ports": [{"name": "https", "port": 443, "targetPort": server.port}]}})
-    apply(s, {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
-              "metadata": {"name": f"{SERVICE_NAME}-manual", "namespace": SERVICE_NS,
-                           "labels": {"kubernetes.io/service-name": SERVICE_NAME}},
-              "addressType": "IPv4",
-              "ports": [{"name": "https", "port": server.port, "protocol": "TCP"}],
-              "endpoints": [{"addresses": ["127.0.0.1"], "conditions": {"ready": True}}]})
+    expose_on_loopback(lambda obj: apply(s, obj), SERVICE_NS, SERVICE_NAME, 443, server.port)
     service = {"service": {"namespace": SERVICE_NS, "name": SERVICE_NAME, "path": "/mutate"}}
     apply(s, configuration("MutatingWebhookConfiguration", "add-label",
                            webhook("label.skiff.test", service, ca, "mutate")))

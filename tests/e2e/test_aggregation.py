@@ -6,45 +6,23 @@ through an APIService naming a selector-less Service with a manual EndpointSlice
 kubectl's requests (list, get, watch) and a protocol upgrade to it; discovery, Available conditions (True, then False when
 the server stops) and deletion are checked with real kubectl. Local APIServices (metrics.k8s.io
 included, still served by skiff itself) are listed as kube-apiserver lists them."""
-import base64
 import json
 import os
 import socket
 import ssl
 import subprocess
 import tempfile
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import yaml
 
 from conftest import Skiff, api_request, wait_for, watch_events
+from tls_test_server import HttpsTestServer, JsonRequestHandler, ca_bundle, expose_on_loopback, make_serving_pki
 
 GROUP = "wardle.example.com"
 VERSION = "v1alpha1"
 NS = "wardle"
 APISERVICE = f"{VERSION}.{GROUP}"
-
-
-def openssl(*args):
-    res = subprocess.run(["openssl", *args], capture_output=True, timeout=30)
-    assert res.returncode == 0, res.stderr.decode()
-
-
-def make_serving_pki(dir, dns_name):
-    """A throwaway CA and a serving certificate for `dns_name` signed by it; returns the paths."""
-    ca_key, ca_crt = os.path.join(dir, "ca.key"), os.path.join(dir, "ca.crt")
-    key, csr, crt = (os.path.join(dir, n) for n in ("tls.key", "tls.csr", "tls.crt"))
-    ext = os.path.join(dir, "san.ext")
-    with open(ext, "w") as f:
-        f.write(f"subjectAltName=DNS:{dns_name}\nextendedKeyUsage=serverAuth\n")
-    curve = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    openssl("req", "-x509", *curve, "-keyout", ca_key, "-out", ca_crt, "-subj", "/CN=wardle-test-ca", "-days", "1")
-    openssl("req", "-new", *curve, "-keyout", key, "-out", csr, "-subj", f"/CN={dns_name}")
-    openssl("x509", "-req", "-in", csr, "-CA", ca_crt, "-CAkey", ca_key, "-CAcreateserial", "-out", crt,
-            "-days", "1", "-extfile", ext)
-    return ca_crt, crt, key
 
 
 def flunder(ns, name):
@@ -64,28 +42,13 @@ class ExtensionServer:
     against the requestheader CA, X-Remote-* honoured only from a verified front proxy."""
 
     def __init__(self, dir, requestheader_ca, allowed_names):
-        self.ca_crt, crt, key = make_serving_pki(dir, f"ext-api.{NS}.svc")
+        self.ca_crt, crt, key = make_serving_pki(dir, [f"DNS:ext-api.{NS}.svc"], "wardle-test-ca")
         self.allowed_names = allowed_names
         self.requests = []  # (method, path, user, groups)
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(crt, key)
-        ctx.load_verify_locations(cadata=requestheader_ca)
-        ctx.verify_mode = ssl.CERT_OPTIONAL
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonRequestHandler):
             protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def send_json(self, code, body):
-                data = json.dumps(body).encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
 
             def shout(self):
                 # A protocol switch: then upper-case what the client sends until it says "bye".
@@ -122,11 +85,9 @@ class ExtensionServer:
                         match = [i for i in items if i["metadata"]["name"] == parts[3]]
                         if match:
                             return self.send_json(200, match[0])
-                        return self.send_json(404, {"kind": "Status", "apiVersion": "v1", "status": "Failure",
-                                                    "reason": "NotFound", "code": 404})
+                        return self.send_not_found()
                 else:
-                    return self.send_json(404, {"kind": "Status", "apiVersion": "v1", "status": "Failure",
-                                                "reason": "NotFound", "code": 404})
+                    return self.send_not_found()
                 if "watch=true" in query or "watch=1" in query:
                     # A chunked stream: one ADDED event per flunder, then the end.
                     self.send_response(200)
@@ -142,15 +103,11 @@ class ExtensionServer:
                 self.send_json(200, {"kind": "FlunderList", "apiVersion": f"{GROUP}/{VERSION}",
                                      "metadata": {"resourceVersion": "7"}, "items": items})
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
-        self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
+        self.server = HttpsTestServer(crt, key, Handler, client_ca=requestheader_ca, verify_mode=ssl.CERT_OPTIONAL)
+        self.port = self.server.port
 
     def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.server.stop()
 
 
 def apply(s, doc):
@@ -180,21 +137,12 @@ def cluster():
         ext = ExtensionServer(workdir, cm["data"]["requestheader-client-ca-file"],
                               json.loads(cm["data"]["requestheader-allowed-names"]))
         s.kubectl("create", "namespace", NS)
-        apply(s, {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "ext-api", "namespace": NS},
-                  "spec": {"ports": [{"name": "https", "port": 443, "targetPort": ext.port}]}})
-        apply(s, {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
-                  "metadata": {"name": "ext-api-1", "namespace": NS,
-                               "labels": {"kubernetes.io/service-name": "ext-api",
-                                          "endpointslice.kubernetes.io/managed-by": "e2e.skiff.io"}},
-                  "addressType": "IPv4",
-                  "endpoints": [{"addresses": ["127.0.0.1"], "conditions": {"ready": True}}],
-                  "ports": [{"name": "https", "port": ext.port, "protocol": "TCP"}]})
-        with open(ext.ca_crt, "rb") as f:
-            ca_bundle = base64.b64encode(f.read()).decode()
+        expose_on_loopback(lambda obj: apply(s, obj), NS, "ext-api", 443, ext.port)
+        ca = ca_bundle(ext.ca_crt)
         apply(s, {"apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService",
                   "metadata": {"name": APISERVICE},
                   "spec": {"group": GROUP, "version": VERSION, "groupPriorityMinimum": 1000,
-                           "versionPriority": 15, "caBundle": ca_bundle,
+                           "versionPriority": 15, "caBundle": ca,
                            "service": {"namespace": NS, "name": "ext-api", "port": 443}}})
         wait_for(lambda: (condition(s, APISERVICE) or {}).get("status") == "True", timeout=30,
                  what="the APIService to become available")

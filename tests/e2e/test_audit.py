@@ -2,7 +2,6 @@
 ResponseComplete audit.k8s.io/v1 event naming who did what with which result, the Audit-Id
 response header matches the log, a policy file chooses levels per user and resource, and the log
 rotates by size keeping at most maxbackup backups named like kube-apiserver's."""
-import json
 import os
 import re
 import time

@@ -7,20 +7,17 @@ create and patch at v2 (stored at v1), lists at both versions with one Conversio
 and the CRD's listKind, watch at v2, status and scale at v2, a webhook that is down (kube's error
 for reads, an ERROR event for a watch), status.storedVersions across a storage version change,
 and a terminating CRD refusing creates while its objects can still be read and deleted."""
-import base64
 import json
 import os
 import shutil
-import ssl
-import subprocess
 import tempfile
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from conftest import Skiff, api_request, free_port, wait_for, watch_events
+from tls_test_server import HttpsTestServer, JsonRequestHandler, ca_bundle, expose_on_loopback, make_serving_pki
 
 GROUP = "conv.example.com"
 SERVICE_NS = "conv-hook"
@@ -28,19 +25,10 @@ SERVICE_NAME = "converter"
 
 
 def make_certificates(directory):
-    """A CA and a serving certificate for 127.0.0.1 and the Service's name (openssl CLI)."""
-    def run(*args):
-        subprocess.run(["openssl", *args], cwd=directory, check=True, capture_output=True)
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    run("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=conversion-test-ca")
-    run("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=converter")
-    with open(os.path.join(directory, "ext.cnf"), "w") as f:
-        f.write(f"subjectAltName=IP:127.0.0.1,DNS:{SERVICE_NAME}.{SERVICE_NS}.svc\n"
-                "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n")
-    run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-        "-out", "server.crt", "-days", "2", "-extfile", "ext.cnf")
-    with open(os.path.join(directory, "ca.crt"), "rb") as f:
-        return base64.b64encode(f.read()).decode()
+    """A CA and a serving certificate for 127.0.0.1 and the Service's name; returns the CA bundle."""
+    ca_crt, _, _ = make_serving_pki(directory, ["IP:127.0.0.1", f"DNS:{SERVICE_NAME}.{SERVICE_NS}.svc"],
+                                    "conversion-test-ca")
+    return ca_bundle(ca_crt)
 
 
 def convert(obj, desired):
@@ -61,35 +49,21 @@ class ConversionWebhook:
         self.reviews = []
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonRequestHandler):
             def do_POST(self):
-                review = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                review = self.read_json()
                 outer.reviews.append((self.path, review))
                 request = review["request"]
                 converted = [convert(o, request["desiredAPIVersion"]) for o in request["objects"]]
-                reply = json.dumps({"apiVersion": review["apiVersion"], "kind": "ConversionReview",
-                                    "response": {"uid": request["uid"], "convertedObjects": converted,
-                                                 "result": {"status": "Success"}}}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
+                self.send_json(200, {"apiVersion": review["apiVersion"], "kind": "ConversionReview",
+                                     "response": {"uid": request["uid"], "convertedObjects": converted,
+                                                  "result": {"status": "Success"}}})
 
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(os.path.join(cert_dir, "server.crt"), os.path.join(cert_dir, "server.key"))
-        self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
-        self.port = self.httpd.server_address[1]
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.server = HttpsTestServer(os.path.join(cert_dir, "tls.crt"), os.path.join(cert_dir, "tls.key"), Handler)
+        self.port = self.server.port
 
     def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.server.stop()
 
 
 SCHEMA_PROPS = {"replicas": {"type": "integer"}}
@@ -140,14 +114,7 @@ def env():
     s = Skiff(extra_args=["--disable-controllers"]).start()
     apply(s, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": SERVICE_NS}})
     apply(s, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "conv"}})
-    apply(s, {"apiVersion": "v1", "kind": "Service", "metadata": {"name": SERVICE_NAME, "namespace": SERVICE_NS},
-              "spec": {"ports": [{"name": "https", "port": 8443, "targetPort": hook.port}]}})
-    apply(s, {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
-              "metadata": {"name": f"{SERVICE_NAME}-manual", "namespace": SERVICE_NS,
-                           "labels": {"kubernetes.io/service-name": SERVICE_NAME}},
-              "addressType": "IPv4",
-              "ports": [{"name": "https", "port": hook.port, "protocol": "TCP"}],
-              "endpoints": [{"addresses": ["127.0.0.1"], "conditions": {"ready": True}}]})
+    expose_on_loopback(lambda obj: apply(s, obj), SERVICE_NS, SERVICE_NAME, 8443, hook.port)
     service = {"service": {"namespace": SERVICE_NS, "name": SERVICE_NAME, "path": "/convert", "port": 8443}}
     apply(s, gizmo_crd(service, ca))
     wait_established(s, f"gizmos.{GROUP}")

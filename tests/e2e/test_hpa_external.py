@@ -3,18 +3,14 @@ written here (HTTPS on 127.0.0.1) for external.metrics.k8s.io/v1beta1 and custom
 registered with APIServices, as a Prometheus adapter would be. skiff proxies the controller's reads
 (as the horizontal-pod-autoscaler ServiceAccount, which RBAC allows) and the HPA scales a custom
 resource through its scale subresource; `kubectl get hpa` shows both targets. No node is needed."""
-import base64
-import json
-import ssl
 import subprocess
 import tempfile
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from conftest import Skiff, wait_for
-from test_aggregation import apply, condition, make_serving_pki
+from test_aggregation import apply, condition
+from tls_test_server import HttpsTestServer, JsonRequestHandler, ca_bundle, expose_on_loopback, make_serving_pki
 
 NS = "hpa-metrics"
 GROUP = "hpa.example.com"
@@ -26,27 +22,12 @@ class MetricsAdapter:
     requests_per_second of pools/pool = 150; records who asked."""
 
     def __init__(self, dir, requestheader_ca):
-        self.ca_crt, crt, key = make_serving_pki(dir, f"adapter.{NS}.svc")
+        self.ca_crt, crt, key = make_serving_pki(dir, [f"DNS:adapter.{NS}.svc"], "adapter-test-ca")
         self.users = []
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(crt, key)
-        ctx.load_verify_locations(cadata=requestheader_ca)
-        ctx.verify_mode = ssl.CERT_REQUIRED  # only the API server's front proxy may ask
         adapter = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonRequestHandler):
             protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def send_json(self, code, body):
-                data = json.dumps(body).encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
 
             def do_GET(self):
                 path, _, query = self.path.partition("?")
@@ -76,17 +57,14 @@ class MetricsAdapter:
                                                                                "apiVersion": f"{GROUP}/v1"},
                                                            "metric": {"name": "requests_per_second"},
                                                            "timestamp": now, "value": "150"}]})
-                self.send_json(404, {"kind": "Status", "apiVersion": "v1", "status": "Failure",
-                                     "reason": "NotFound", "code": 404})
+                self.send_not_found()
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
-        self.port = self.httpd.server_address[1]
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        # Only the API server's front proxy (a client certificate of the requestheader CA) may ask.
+        self.server = HttpsTestServer(crt, key, Handler, client_ca=requestheader_ca)
+        self.port = self.server.port
 
     def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -98,22 +76,13 @@ def cluster():
         cm = s.kubectl_json("get", "configmap", "-n", "kube-system", "extension-apiserver-authentication")
         adapter = MetricsAdapter(workdir, cm["data"]["requestheader-client-ca-file"])
         s.kubectl("create", "namespace", NS)
-        apply(s, {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "adapter", "namespace": NS},
-                  "spec": {"ports": [{"name": "https", "port": 443, "targetPort": adapter.port}]}})
-        apply(s, {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
-                  "metadata": {"name": "adapter-1", "namespace": NS,
-                               "labels": {"kubernetes.io/service-name": "adapter",
-                                          "endpointslice.kubernetes.io/managed-by": "e2e.skiff.io"}},
-                  "addressType": "IPv4",
-                  "endpoints": [{"addresses": ["127.0.0.1"], "conditions": {"ready": True}}],
-                  "ports": [{"name": "https", "port": adapter.port, "protocol": "TCP"}]})
-        with open(adapter.ca_crt, "rb") as f:
-            ca_bundle = base64.b64encode(f.read()).decode()
+        expose_on_loopback(lambda obj: apply(s, obj), NS, "adapter", 443, adapter.port)
+        ca = ca_bundle(adapter.ca_crt)
         for group, version in (("external.metrics.k8s.io", "v1beta1"), ("custom.metrics.k8s.io", "v1beta2")):
             apply(s, {"apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService",
                       "metadata": {"name": f"{version}.{group}"},
                       "spec": {"group": group, "version": version, "groupPriorityMinimum": 100,
-                               "versionPriority": 100, "caBundle": ca_bundle,
+                               "versionPriority": 100, "caBundle": ca,
                                "service": {"namespace": NS, "name": "adapter", "port": 443}}})
             wait_for(lambda: (condition(s, f"{version}.{group}") or {}).get("status") == "True", timeout=30,
                      what=f"the {group} APIService to become available")
