@@ -3,11 +3,7 @@
 // real HTTPS webhook server on loopback (http::HttpServer with a certificate from a test CA).
 #include "apiserver/admissionwebhook/plugin.h"
 
-#include <stdlib.h>
-
-#include <filesystem>
 #include <functional>
-#include <mutex>
 #include <thread>
 
 #include "absl/strings/escaping.h"
@@ -16,6 +12,7 @@
 #include "api/resources.h"
 #include "apiserver/key_layout.h"
 #include "apiserver/resource_storage.h"
+#include "apiserver/testing/json_https_server.h"
 #include "apiserver/testing/storage_fixture.h"
 #include "apiserver/webhook_sources.h"
 #include "base/file.h"
@@ -23,8 +20,6 @@
 #include "boost/json.hpp"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "http/http_server.h"
-#include "http/pki.h"
 
 namespace skiff::apiserver::admissionwebhook {
 namespace {
@@ -32,7 +27,7 @@ namespace {
 namespace json = boost::json;
 using ::testing::HasSubstr;
 
-using Handler = std::function<json::value(const std::string& path, const json::value& review)>;
+using Handler = apiserver::testing::JsonHttpsServer::Handler;
 
 json::value Allow(const json::value& review) {
   return json::object{{"apiVersion", "admission.k8s.io/v1"},
@@ -54,44 +49,11 @@ json::value Labels(const json::value& review) {
 class WebhookAdmissionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/webhook-admission-test-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    http::PkiOptions pki;
-    pki.host_name = "localhost";
-    pki.host_addresses = std::vector<std::string>{"127.0.0.1"};
-    pki.extra_sans = {"hook.hooks.svc"};
-    auto paths = http::EnsurePki(dir_, pki);
-    ASSERT_TRUE(paths.ok()) << paths.status();
-    ca_ = absl::Base64Escape(*base::ReadFile(paths->ca_cert));
-    http::HttpServerOptions options;
-    options.listen_address = "127.0.0.1";
-    options.port = 0;
-    options.cert_file = paths->server_cert;
-    options.key_file = paths->server_key;
-    options.client_ca_file = paths->ca_cert;
-    options.worker_threads = 8;
-    server_ = std::make_unique<http::HttpServer>(
-        options,
-        [this](http::HttpRequest& req) {
-          json::value review = *base::ParseJson(req.body);
-          Handler handler;
-          {
-            std::lock_guard<std::mutex> lock(mu_);
-            calls_.emplace_back(req.path, review);
-            handler = handler_;
-          }
-          http::HttpResponse resp;
-          resp.body = json::serialize(handler ? handler(req.path, review) : Allow(review));
-          return resp;
-        },
-        [](int code, const std::string& message) {
-          http::HttpResponse r;
-          r.status = code;
-          r.body = message;
-          return r;
-        });
-    ASSERT_TRUE(server_->Start().ok());
+    auto server = apiserver::testing::JsonHttpsServer::Start(
+        [](const std::string&, const json::value& review) { return Allow(review); }, {"hook.hooks.svc"}, 8);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    ca_ = server_->ca_bundle();
 
     auto f = apiserver::testing::StorageFixture::Open(&base::RealClock(), {"plain", "hooks"});
     ASSERT_TRUE(f.ok()) << f.status();
@@ -103,20 +65,12 @@ class WebhookAdmissionTest : public ::testing::Test {
   void TearDown() override {
     fixture_.reset();
     plugin_.reset();
-    server_->Stop();
-    std::filesystem::remove_all(dir_);
+    server_.reset();
   }
 
-  void SetHandler(Handler h) {
-    std::lock_guard<std::mutex> lock(mu_);
-    handler_ = std::move(h);
-  }
-  std::vector<std::pair<std::string, json::value>> Calls() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return calls_;
-  }
-
-  std::string Url(const std::string& path) const { return absl::StrCat("https://127.0.0.1:", server_->port(), path); }
+  void SetHandler(Handler h) { server_->SetHandler(std::move(h)); }
+  std::vector<apiserver::testing::JsonHttpsServer::Call> Calls() const { return server_->Calls(); }
+  std::string Url(const std::string& path) const { return server_->Url(path); }
 
   // A webhook on pods (CREATE, UPDATE, DELETE) at `path`, as JSON text; `extra` adds fields.
   std::string Hook(const std::string& name, const std::string& path, const std::string& extra = "") const {
@@ -138,15 +92,11 @@ class WebhookAdmissionTest : public ::testing::Test {
                             options);
   }
 
-  std::string dir_;
   std::string ca_;
-  std::unique_ptr<http::HttpServer> server_;
+  std::unique_ptr<apiserver::testing::JsonHttpsServer> server_;
   std::unique_ptr<apiserver::testing::StorageFixture> fixture_;
   std::unique_ptr<WebhookSources> sources_;
   std::unique_ptr<WebhookAdmission> plugin_;
-  std::mutex mu_;
-  Handler handler_;
-  std::vector<std::pair<std::string, json::value>> calls_;
 };
 
 TEST_F(WebhookAdmissionTest, DenialKeepsTheWebhooksStatusAtLeast400) {
@@ -202,7 +152,7 @@ TEST_F(WebhookAdmissionTest, IfNeededWebhooksAreCalledAgainAfterALaterChange) {
   EXPECT_EQ(*base::FindPath(pod, {"metadata", "labels"}),
             (json::object{{"x", "1"}, {"b", "yes"}, {"seen-b", "yes"}}));
   std::vector<std::string> paths;
-  for (const auto& [path, review] : Calls()) paths.push_back(path);
+  for (const auto& call : Calls()) paths.push_back(call.path);
   EXPECT_EQ(paths, (std::vector<std::string>{"/first", "/second", "/first"}));
   EXPECT_EQ(audit.at("mutation.webhook.admission.k8s.io/round_0_index_0"),
             R"({"configuration":"a","webhook":"first.test.io","mutated":false})");
@@ -260,7 +210,7 @@ TEST_F(WebhookAdmissionTest, DeletesAreSentWithTheOldObject) {
   auto result = fixture_->storage()->Delete(*api::FindResource("", "v1", "pods"), "plain", "p", {}, &deleted);
   ASSERT_FALSE(result.ok());
   EXPECT_THAT(result.status().message(), HasSubstr("denied the request"));
-  json::value review = Calls().back().second;
+  json::value review = Calls().back().body;
   EXPECT_EQ(review.at("request").at("operation"), "DELETE");
   EXPECT_TRUE(review.at("request").at("object").is_null());
   EXPECT_EQ(review.at("request").at("options").at("kind"), "DeleteOptions");
@@ -313,7 +263,7 @@ TEST_F(WebhookAdmissionTest, ServiceWebhooksAreCalledAtAReadyEndpoint) {
   auto created = CreatePod("p");
   ASSERT_TRUE(created.ok()) << created.status();
   EXPECT_EQ(base::GetString((*created)->Parse(), {"metadata", "annotations", "via"}), "service");
-  EXPECT_EQ(Calls().back().first, "/svc");
+  EXPECT_EQ(Calls().back().path, "/svc");
 }
 
 TEST_F(WebhookAdmissionTest, ConfigurationChangesTakeEffectAtOnce) {

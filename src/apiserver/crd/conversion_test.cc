@@ -2,11 +2,7 @@
 // certificate from a test CA): v1 objects carry spec.size, v2 objects spec.length.
 #include "apiserver/crd/conversion.h"
 
-#include <stdlib.h>
-
-#include <filesystem>
 #include <functional>
-#include <mutex>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -18,8 +14,7 @@
 #include "boost/json.hpp"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "http/http_server.h"
-#include "http/pki.h"
+#include "apiserver/testing/json_https_server.h"
 
 namespace skiff::apiserver::crd {
 namespace {
@@ -61,57 +56,21 @@ json::value Rename(const json::value& review) {
 class ConverterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/crd-conversion-test-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    http::PkiOptions pki;
-    pki.host_name = "localhost";
-    pki.host_addresses = std::vector<std::string>{"127.0.0.1"};
-    auto paths = http::EnsurePki(dir_, pki);
-    ASSERT_TRUE(paths.ok()) << paths.status();
-    ca_ = absl::Base64Escape(*base::ReadFile(paths->ca_cert));
-    http::HttpServerOptions options;
-    options.listen_address = "127.0.0.1";
-    options.port = 0;
-    options.cert_file = paths->server_cert;
-    options.key_file = paths->server_key;
-    options.client_ca_file = paths->ca_cert;
-    options.worker_threads = 2;
-    server_ = std::make_unique<http::HttpServer>(
-        options,
-        [this](http::HttpRequest& req) {
-          json::value review = *base::ParseJson(req.body);
-          Answer answer;
-          {
-            std::lock_guard<std::mutex> lock(mu_);
-            reviews_.push_back(review);
-            paths_.push_back(req.path);
-            answer = answer_;
-          }
-          http::HttpResponse resp;
-          resp.body = json::serialize(answer ? answer(review) : Rename(review));
-          return resp;
-        },
-        [](int code, const std::string& message) {
-          http::HttpResponse r;
-          r.status = code;
-          r.body = message;
-          return r;
-        });
-    ASSERT_TRUE(server_->Start().ok());
+    auto server = apiserver::testing::JsonHttpsServer::Start(
+        [](const std::string&, const json::value& review) { return Rename(review); }, {}, 2);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    ca_ = server_->ca_bundle();
   }
-  void TearDown() override {
-    server_->Stop();
-    std::filesystem::remove_all(dir_);
-  }
+  void TearDown() override { server_.reset(); }
 
   void SetAnswer(Answer a) {
-    std::lock_guard<std::mutex> lock(mu_);
-    answer_ = std::move(a);
+    server_->SetHandler([a = std::move(a)](const std::string&, const json::value& review) { return a(review); });
   }
   std::vector<json::value> Reviews() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return reviews_;
+    std::vector<json::value> reviews;
+    for (auto& call : server_->Calls()) reviews.push_back(std::move(call.body));
+    return reviews;
   }
 
   // The served versions of a CRD (v1 stored, v2) whose conversion is `conversion`.
@@ -138,13 +97,8 @@ class ConverterTest : public ::testing::Test {
                                     R"(","generation":1,"labels":{"app":"w"}},"spec":{"size":3}})"));
   }
 
-  std::string dir_;
   std::string ca_;
-  std::unique_ptr<http::HttpServer> server_;
-  std::mutex mu_;
-  Answer answer_;
-  std::vector<json::value> reviews_;
-  std::vector<std::string> paths_;
+  std::unique_ptr<apiserver::testing::JsonHttpsServer> server_;
   Converter converter_{nullptr};
 };
 
