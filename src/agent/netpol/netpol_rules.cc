@@ -15,13 +15,18 @@ namespace {
 constexpr char kReject[] = "counter reject with icmp type admin-prohibited";
 constexpr char kDnsNamespace[] = "kube-system";
 
+// FNV-1a: the same text always maps to the same value, in every process.
+uint64_t StableHash(std::string_view text) {
+  uint64_t hash = 14695981039346656037ull;
+  for (unsigned char c : text) hash = (hash ^ c) * 1099511628211ull;
+  return hash;
+}
+
 // nftables names may be up to 255 bytes; a longer one keeps a readable prefix and a stable hash.
 std::string Ident(std::string name) {
   constexpr size_t kMax = 200;
   if (name.size() <= kMax) return name;
-  uint64_t hash = 14695981039346656037ull;  // FNV-1a: the same name always maps to the same text
-  for (unsigned char c : name) hash = (hash ^ c) * 1099511628211ull;
-  return absl::StrFormat("%s-%016x", name.substr(0, kMax - 17), hash);
+  return absl::StrFormat("%s-%016x", name.substr(0, kMax - 17), StableHash(name));
 }
 
 std::string FormatRange(const IpRange& r) {
@@ -91,6 +96,62 @@ class Cluster {
   std::map<std::string, const boost::json::value*> ns_labels_;
 };
 
+// Sets of peer addresses are shared by every rule whose selector peers are the same (by their
+// canonical text): a thousand policies admitting "namespaces with team=x" hold one set of those
+// pods, not a thousand copies. Named "peers-<hash>" ("ports-<hash>" for egress named ports).
+class SharedSets {
+ public:
+  SharedSets(const Cluster& cluster, TableState& state) : cluster_(cluster), state_(state) {}
+
+  struct Peers {
+    std::string set;  // "" when the rule has no selector peer
+    std::vector<const PodModel*> pods;
+  };
+
+  // The selector peers of a rule of a policy in `policy_ns` (ipBlocks and unusable peers skipped).
+  const Peers& PeersOf(const RuleModel& rule, const std::string& policy_ns) {
+    std::vector<std::string> keys;
+    for (const PeerModel& peer : rule.peers) {
+      if (peer.is_ip_block || peer.matches_nothing) continue;
+      // An absent podSelector means every pod, like an empty one; an absent namespaceSelector
+      // means the policy's namespace.
+      keys.push_back(absl::StrCat("pods(", peer.pod_selector ? peer.pod_selector->String() : "", ") in ",
+                                  peer.namespace_selector ? "ns(" + peer.namespace_selector->String() + ")"
+                                                          : "namespace " + policy_ns));
+    }
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    const std::string key = absl::StrJoin(keys, "; ");
+    auto [it, added] = peers_.try_emplace(key);
+    if (!added || keys.empty()) return it->second;
+    std::set<const PodModel*> pods;
+    for (const PeerModel& peer : rule.peers) cluster_.AddPeerPods(peer, policy_ns, pods);
+    it->second.pods.assign(pods.begin(), pods.end());
+    it->second.set = NewSet("peers-", key, "type ipv4_addr;");
+    SetState& set = state_.sets[it->second.set];
+    for (const PodModel* pod : pods) set.elements.insert(pod->ip);
+    return it->second;
+  }
+
+  // The set of "address . protocol . port" of `rule`'s named ports on `owners` (described by
+  // `owners_key`), shared like the peer sets.
+  std::string NamedPorts(const RuleModel& rule, const std::string& owners_key,
+                         const std::vector<const PodModel*>& owners);
+
+ private:
+  std::string NewSet(const char* prefix, const std::string& key, const char* spec) {
+    std::string name = absl::StrFormat("%s%016x", prefix, StableHash(key));
+    for (int n = 2; state_.sets.contains(name); ++n) name = absl::StrFormat("%s%016x-%d", prefix, StableHash(key), n);
+    state_.sets[name].spec = spec;
+    return name;
+  }
+
+  const Cluster& cluster_;
+  TableState& state_;
+  std::map<std::string, Peers> peers_;
+  std::map<std::string, std::string> named_ports_;
+};
+
 // Match texts for a rule's ports: "" = every port; numeric ports grouped by protocol.
 std::vector<std::string> PortMatches(const RuleModel& rule, const std::string& named_set) {
   if (rule.ports.empty()) return {""};
@@ -134,6 +195,21 @@ std::set<std::string> NamedPortElements(const RuleModel& rule, const std::vector
   return elements;
 }
 
+std::string SharedSets::NamedPorts(const RuleModel& rule, const std::string& owners_key,
+                                   const std::vector<const PodModel*>& owners) {
+  std::vector<std::string> names;
+  for (const PortModel& p : rule.ports) {
+    if (!p.name.empty()) names.push_back(p.protocol + "/" + p.name);
+  }
+  std::sort(names.begin(), names.end());
+  const std::string key = absl::StrCat(absl::StrJoin(names, ","), " on ", owners_key);
+  auto [it, added] = named_ports_.try_emplace(key);
+  if (!added) return it->second;
+  it->second = NewSet("ports-", key, "type ipv4_addr . inet_proto . inet_service;");
+  state_.sets[it->second].elements = NamedPortElements(rule, owners);
+  return it->second;
+}
+
 bool HasNamedPort(const RuleModel& rule) {
   return std::any_of(rule.ports.begin(), rule.ports.end(), [](const PortModel& p) { return !p.name.empty(); });
 }
@@ -155,34 +231,23 @@ bool OverlappingPorts(const RuleModel& rule) {
 }
 
 void AddPolicyDirection(const PolicyModel& policy, bool ingress, const std::vector<const PodModel*>& selected,
-                        const Cluster& cluster, TableState& state) {
+                        const Cluster& cluster, SharedSets& shared, TableState& state) {
   const std::string chain_name = PolicyChain(policy.key(), ingress);
-  ChainState& chain = state.chains[chain_name];
+  std::vector<std::string> chain_rules;
   const std::vector<RuleModel>& rules = ingress ? policy.ingress_rules : policy.egress_rules;
   const std::string peer_field = ingress ? "ip saddr" : "ip daddr";
   for (size_t i = 0; i < rules.size(); ++i) {
     const RuleModel& rule = rules[i];
-    const std::string set_prefix = Ident(absl::StrCat("pol-", policy.key(), ingress ? "-in" : "-out", i));
     std::vector<std::string> peer_matches;
-    std::set<const PodModel*> peer_pods;
+    const SharedSets::Peers* peers = nullptr;
     if (rule.all_peers) {
       peer_matches.push_back("");
     } else {
+      peers = &shared.PeersOf(rule, policy.ns);
+      if (!peers->set.empty()) peer_matches.push_back(absl::StrCat(peer_field, " @", peers->set));
       std::vector<IpRange> ranges;
-      bool selector_peer = false;
       for (const PeerModel& peer : rule.peers) {
-        if (peer.is_ip_block) {
-          ranges.insert(ranges.end(), peer.ip_ranges.begin(), peer.ip_ranges.end());
-        } else if (!peer.matches_nothing) {
-          selector_peer = true;
-          cluster.AddPeerPods(peer, policy.ns, peer_pods);
-        }
-      }
-      if (selector_peer) {
-        SetState& set = state.sets[set_prefix];
-        set.spec = "type ipv4_addr;";
-        for (const PodModel* pod : peer_pods) set.elements.insert(pod->ip);
-        peer_matches.push_back(absl::StrCat(peer_field, " @", set_prefix));
+        if (peer.is_ip_block) ranges.insert(ranges.end(), peer.ip_ranges.begin(), peer.ip_ranges.end());
       }
       if (ranges = MergeRanges(std::move(ranges)); !ranges.empty()) {
         std::vector<std::string> texts;
@@ -190,16 +255,20 @@ void AddPolicyDirection(const PolicyModel& policy, bool ingress, const std::vect
         peer_matches.push_back(absl::StrCat(peer_field, " { ", absl::StrJoin(texts, ", "), " }"));
       }
     }
-    const std::string named_set = Ident(set_prefix + "-ports");
+    std::string named_set;
     if (HasNamedPort(rule)) {
-      // Ingress: the selected pod's own ports. Egress: the destination's, among the peer pods (an
-      // ipBlock peer has no named ports) or, without peers, every pod.
-      std::vector<const PodModel*> owners =
-          ingress ? selected
-                  : (rule.all_peers ? cluster.AllPods() : std::vector<const PodModel*>(peer_pods.begin(), peer_pods.end()));
-      SetState& set = state.sets[named_set];
-      set.spec = "type ipv4_addr . inet_proto . inet_service;";
-      set.elements = NamedPortElements(rule, owners);
+      // Ingress: the selected pods' own ports (a set per policy rule). Egress: the destination's,
+      // among the peer pods (an ipBlock peer has no named ports) or, without peers, every pod.
+      if (ingress) {
+        named_set = Ident(absl::StrCat("pol-", policy.key(), "-in", i, "-ports"));
+        SetState& set = state.sets[named_set];
+        set.spec = "type ipv4_addr . inet_proto . inet_service;";
+        set.elements = NamedPortElements(rule, selected);
+      } else if (rule.all_peers) {
+        named_set = shared.NamedPorts(rule, "every pod", cluster.AllPods());
+      } else {
+        named_set = shared.NamedPorts(rule, "peers " + peers->set, peers->pods);
+      }
     }
     std::vector<std::string> port_matches;
     if (OverlappingPorts(rule)) {
@@ -218,10 +287,11 @@ void AddPolicyDirection(const PolicyModel& policy, bool ingress, const std::vect
         std::string text = peer;
         if (!port.empty()) absl::StrAppend(&text, text.empty() ? "" : " ", port);
         absl::StrAppend(&text, text.empty() ? "" : " ", "accept");
-        chain.rules.push_back(std::move(text));
+        chain_rules.push_back(std::move(text));
       }
     }
   }
+  state.chains[chain_name].rules = std::move(chain_rules);
 }
 
 void AddBase(TableState& state) {
@@ -237,8 +307,8 @@ void AddBase(TableState& state) {
 
 }  // namespace
 
-std::string PodChain(const std::string& pod_key, bool ingress) {
-  return Ident(absl::StrCat(ingress ? "pod-in-" : "pod-out-", pod_key));
+std::string PodsChain(const std::vector<std::string>& policy_chains, bool ingress) {
+  return absl::StrFormat("%s%016x", ingress ? "pods-in-" : "pods-out-", StableHash(absl::StrJoin(policy_chains, " ")));
 }
 
 std::string PolicyChain(const std::string& policy_key, bool ingress) {
@@ -250,6 +320,7 @@ TableState BuildTableState(const NetpolOptions& options, const std::vector<PodMo
   TableState state;
   AddBase(state);
   const Cluster cluster(options, pods, namespaces);
+  SharedSets shared(cluster, state);
 
   std::vector<const PolicyModel*> sorted;
   for (const PolicyModel& p : policies) sorted.push_back(&p);
@@ -269,26 +340,33 @@ TableState BuildTableState(const NetpolOptions& options, const std::vector<PodMo
     if (selected.empty()) continue;
     for (bool ingress : {true, false}) {
       if (!(ingress ? policy->ingress : policy->egress)) continue;
-      AddPolicyDirection(*policy, ingress, selected, cluster, state);
+      AddPolicyDirection(*policy, ingress, selected, cluster, shared, state);
       for (const PodModel* pod : selected) (ingress ? ingress_of : egress_of)[pod].push_back(PolicyChain(policy->key(), ingress));
     }
   }
   // One address can belong to two live pods only briefly (a stale status): the lowest key wins.
-  std::set<std::string> claimed_in, claimed_out;
+  // Pods policed by the same policies (a Deployment's replicas) share one chain, named after them.
   for (bool ingress : {true, false}) {
+    auto& policed = ingress ? ingress_of : egress_of;
     std::vector<std::pair<std::string, const PodModel*>> by_key;
-    for (const auto& [pod, chains] : ingress ? ingress_of : egress_of) by_key.push_back({pod->key(), pod});
+    for (const auto& [pod, chains] : policed) by_key.push_back({pod->key(), pod});
     std::sort(by_key.begin(), by_key.end());
-    std::set<std::string>& claimed = ingress ? claimed_in : claimed_out;
+    std::set<std::string> claimed;
+    std::map<std::vector<std::string>, std::string> chain_of;
     for (const auto& [key, pod] : by_key) {
       if (!claimed.insert(pod->ip).second) continue;
-      const std::string name = PodChain(key, ingress);
-      ChainState& chain = state.chains[name];
-      for (const std::string& policy_chain : (ingress ? ingress_of : egress_of)[pod])
-        chain.rules.push_back("jump " + policy_chain);
-      chain.rules.push_back(kReject);
+      const std::vector<std::string>& policy_chains = policed[pod];
+      auto [it, added] = chain_of.try_emplace(policy_chains);
+      if (added) {
+        it->second = PodsChain(policy_chains, ingress);
+        for (int n = 2; state.chains.contains(it->second); ++n)
+          it->second = absl::StrCat(PodsChain(policy_chains, ingress), "-", n);
+        ChainState& chain = state.chains[it->second];
+        for (const std::string& policy_chain : policy_chains) chain.rules.push_back("jump " + policy_chain);
+        chain.rules.push_back(kReject);
+      }
       state.sets[ingress ? kIngressPodsMap : kEgressPodsMap].elements.insert(
-          absl::StrCat(pod->ip, " : goto ", name));
+          absl::StrCat(pod->ip, " : goto ", it->second));
     }
   }
   return state;

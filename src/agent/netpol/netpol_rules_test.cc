@@ -1,5 +1,8 @@
 #include "agent/netpol/netpol_rules.h"
 
+#include <cstdio>
+#include <cstring>
+
 #include "absl/strings/match.h"
 #include "boost/json/parse.hpp"
 #include "gmock/gmock.h"
@@ -27,6 +30,19 @@ NamespaceModel Ns(const std::string& name, const char* labels = "{}") {
 }
 
 PolicyModel Policy(const char* json) { return *ParsePolicy(boost::json::parse(json)); }
+
+// The elements of the set the `n`-th "@set" reference of a chain's rules names.
+std::set<std::string> SetElements(TableState& s, const std::string& chain, size_t n) {
+  std::vector<std::string> refs;
+  for (const std::string& rule : s.chains[chain].rules) {
+    for (size_t at = rule.find('@'); at != std::string::npos; at = rule.find('@', at + 1)) {
+      std::string name = rule.substr(at + 1, rule.find(' ', at) - at - 1);
+      if (std::find(refs.begin(), refs.end(), name) == refs.end()) refs.push_back(name);
+    }
+  }
+  if (n >= refs.size()) return {"<no set " + std::to_string(n) + ">"};
+  return s.sets[refs[n]].elements;
+}
 
 class NetpolRulesTest : public ::testing::Test {
  protected:
@@ -64,9 +80,10 @@ TEST_F(NetpolRulesTest, DefaultDenyPolicesOnlyLocalSelectedPods) {
   TableState s = Build({Policy(R"({"metadata":{"namespace":"a","name":"deny"},
     "spec":{"podSelector":{"matchLabels":{"app":"web"}}}})")});
   // Not remote-web (other node), not host (host network).
-  EXPECT_THAT(s.sets[kIngressPodsMap].elements, ElementsAre("10.1.0.2 : goto pod-in-a/web"));
+  const std::string chain = PodsChain({"pol-a/deny-in"}, true);
+  EXPECT_THAT(s.sets[kIngressPodsMap].elements, ElementsAre("10.1.0.2 : goto " + chain));
   EXPECT_THAT(s.sets[kEgressPodsMap].elements, IsEmpty());
-  EXPECT_THAT(s.chains["pod-in-a/web"].rules,
+  EXPECT_THAT(s.chains[chain].rules,
               ElementsAre("jump pol-a/deny-in", "counter reject with icmp type admin-prohibited"));
   EXPECT_THAT(s.chains["pol-a/deny-in"].rules, IsEmpty());
 }
@@ -79,18 +96,18 @@ TEST_F(NetpolRulesTest, PeersPortsAndIpBlocks) {
                 "ports":[{"port":80},{"port":8000,"endPort":8100},{"port":"http"},{"protocol":"UDP"}]},
                {"from":[{"namespaceSelector":{"matchLabels":{"team":"x"}}}]}]}})")});
   // podSelector only: the policy's namespace (not b/other, which also has role=client).
-  EXPECT_THAT(s.sets["pol-a/allow-in0"].elements, ElementsAre("10.1.0.3"));
+  EXPECT_THAT(SetElements(s, "pol-a/allow-in", 0), ElementsAre("10.1.0.3"));
+  EXPECT_THAT(SetElements(s, "pol-a/allow-in", 2), ElementsAre("10.2.0.3"));
   EXPECT_THAT(s.sets["pol-a/allow-in0-ports"].elements, ElementsAre("10.1.0.2 . tcp . 8080"));
-  EXPECT_THAT(s.sets["pol-a/allow-in1"].elements, ElementsAre("10.2.0.3"));
   const auto& rules = s.chains["pol-a/allow-in"].rules;
-  EXPECT_THAT(rules, Contains("ip saddr @pol-a/allow-in0 meta l4proto tcp th dport { 80, 8000-8100 } accept"));
-  EXPECT_THAT(rules, Contains("ip saddr @pol-a/allow-in0 meta l4proto udp accept"));
-  EXPECT_THAT(rules, Contains("ip saddr @pol-a/allow-in0 ip daddr . meta l4proto . th dport @pol-a/allow-in0-ports "
-                              "accept"));
+  ASSERT_EQ(rules.size(), 7u);
+  const std::string peers = rules[0].substr(0, rules[0].find(' ', strlen("ip saddr @")));
+  EXPECT_TRUE(absl::StartsWith(peers, "ip saddr @peers-")) << peers;
+  EXPECT_THAT(rules, Contains(peers + " meta l4proto tcp th dport { 80, 8000-8100 } accept"));
+  EXPECT_THAT(rules, Contains(peers + " meta l4proto udp accept"));
+  EXPECT_THAT(rules, Contains(peers + " ip daddr . meta l4proto . th dport @pol-a/allow-in0-ports accept"));
   EXPECT_THAT(rules, Contains("ip saddr { 192.168.0.0-192.168.0.255, 192.168.2.0-192.168.255.255 } meta l4proto "
                               "tcp th dport { 80, 8000-8100 } accept"));
-  EXPECT_THAT(rules, Contains("ip saddr @pol-a/allow-in1 accept"));
-  EXPECT_EQ(rules.size(), 7u);
 }
 
 TEST_F(NetpolRulesTest, EgressNamedPortsResolveOnThePeersAndDnsIsAPeer) {
@@ -101,14 +118,26 @@ TEST_F(NetpolRulesTest, EgressNamedPortsResolveOnThePeersAndDnsIsAPeer) {
               {"to":[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"kube-system"}},
                       "podSelector":{"matchLabels":{"k8s-app":"kube-dns"}}}],
                "ports":[{"port":53,"protocol":"UDP"}]}]}})")});
-  EXPECT_THAT(s.sets[kEgressPodsMap].elements, ElementsAre("10.1.0.3 : goto pod-out-a/client"));
+  EXPECT_THAT(s.sets[kEgressPodsMap].elements, ElementsAre("10.1.0.3 : goto " + PodsChain({"pol-a/out-out"}, false)));
   EXPECT_THAT(s.sets[kIngressPodsMap].elements, IsEmpty());
-  EXPECT_THAT(s.sets["pol-a/out-out0"].elements, ElementsAre("10.1.0.2", "10.2.0.2"));
-  EXPECT_THAT(s.sets["pol-a/out-out0-ports"].elements,
-              ElementsAre("10.1.0.2 . tcp . 8080", "10.2.0.2 . tcp . 9090"));
-  EXPECT_THAT(s.sets["pol-a/out-out1"].elements, ElementsAre("10.43.0.10"));
-  EXPECT_THAT(s.chains["pol-a/out-out"].rules,
-              Contains("ip daddr @pol-a/out-out1 meta l4proto udp th dport { 53 } accept"));
+  EXPECT_THAT(SetElements(s, "pol-a/out-out", 0), ElementsAre("10.1.0.2", "10.2.0.2"));
+  EXPECT_THAT(SetElements(s, "pol-a/out-out", 1), ElementsAre("10.1.0.2 . tcp . 8080", "10.2.0.2 . tcp . 9090"));
+  EXPECT_THAT(SetElements(s, "pol-a/out-out", 2), ElementsAre("10.43.0.10"));
+  EXPECT_TRUE(absl::EndsWith(s.chains["pol-a/out-out"].rules[1], " meta l4proto udp th dport { 53 } accept"));
+}
+
+TEST_F(NetpolRulesTest, RulesWithTheSamePeersShareOneSet) {
+  const char* json = R"({"metadata":{"namespace":"a","name":"%s"},"spec":{"podSelector":{},
+    "ingress":[{"from":[{"namespaceSelector":{"matchLabels":{"team":"x"}}},{"podSelector":{}}]}]}})";
+  char one[512], two[512];
+  std::snprintf(one, sizeof(one), json, "one");
+  std::snprintf(two, sizeof(two), json, "two");
+  TableState s = Build({Policy(one), Policy(two)});
+  EXPECT_EQ(s.chains["pol-a/one-in"].rules, s.chains["pol-a/two-in"].rules);
+  EXPECT_THAT(SetElements(s, "pol-a/one-in", 0), ElementsAre("10.1.0.2", "10.1.0.3", "10.2.0.2", "10.2.0.3"));
+  size_t peer_sets = 0;
+  for (const auto& [name, set] : s.sets) peer_sets += absl::StartsWith(name, "peers-");
+  EXPECT_EQ(peer_sets, 1u);
 }
 
 TEST_F(NetpolRulesTest, OverlappingPortRangesGetOneRuleEach) {
@@ -118,6 +147,18 @@ TEST_F(NetpolRulesTest, OverlappingPortRangesGetOneRuleEach) {
                                                         "meta l4proto tcp th dport { 85 } accept"));
 }
 
+TEST_F(NetpolRulesTest, PodsWithTheSamePoliciesShareAChain) {
+  pods_.push_back(Pod("a", "web-2", "10.1.0.4", "n1", R"({"app":"web"})"));
+  TableState s = Build({Policy(R"({"metadata":{"namespace":"a","name":"web"},"spec":{"podSelector":{"matchLabels":{"app":"web"}}}})"),
+                        Policy(R"({"metadata":{"namespace":"a","name":"all"},"spec":{"podSelector":{}}})")});
+  const std::string web = PodsChain({"pol-a/all-in", "pol-a/web-in"}, true);
+  const std::string client = PodsChain({"pol-a/all-in"}, true);
+  EXPECT_THAT(s.sets[kIngressPodsMap].elements,
+              ElementsAre("10.1.0.2 : goto " + web, "10.1.0.3 : goto " + client, "10.1.0.4 : goto " + web));
+  EXPECT_THAT(s.chains[web].rules, ElementsAre("jump pol-a/all-in", "jump pol-a/web-in",
+                                               "counter reject with icmp type admin-prohibited"));
+}
+
 TEST_F(NetpolRulesTest, PolicyChainsOrderedByKeyAndLongNamesHashed) {
   const std::string long_name(240, 'x');
   TableState s = Build({Policy(R"({"metadata":{"namespace":"a","name":"z"},"spec":{"podSelector":{}}})"),
@@ -125,7 +166,8 @@ TEST_F(NetpolRulesTest, PolicyChainsOrderedByKeyAndLongNamesHashed) {
                         Policy(("{\"metadata\":{\"namespace\":\"a\",\"name\":\"" + long_name +
                                 "\"},\"spec\":{\"podSelector\":{}}}")
                                    .c_str())});
-  const auto& rules = s.chains["pod-in-a/web"].rules;
+  const std::string chain = s.sets[kIngressPodsMap].elements.begin()->substr(strlen("10.1.0.2 : goto "));
+  const auto& rules = s.chains[chain].rules;
   ASSERT_EQ(rules.size(), 4u);
   EXPECT_EQ(rules[0], "jump pol-a/b-in");
   EXPECT_EQ(rules[2], "jump pol-a/z-in");
