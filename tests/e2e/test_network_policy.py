@@ -55,7 +55,8 @@ def s(cluster):
 def fetch(s, client, target, port):
     """Whether `client` ("ns/name") gets the server's page from target:port."""
     ns, name = client.split("/")
-    r = s.kubectl("exec", "-n", ns, name, "--", "wget", "-q", "-T", "2", "-O", "-", f"http://{target}:{port}/",
+    # busybox 1.35's `wget -T` crashes: timeout(1) bounds it instead.
+    r = s.kubectl("exec", "-n", ns, name, "--", "timeout", "3", "wget", "-q", "-O", "-", f"http://{target}:{port}/",
                   check=False, timeout=30)
     return r.returncode == 0 and r.stdout.strip() == "ok"
 
