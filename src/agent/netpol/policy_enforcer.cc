@@ -26,7 +26,13 @@ absl::Status PolicyEnforcer::Start() {
   for (int i = 0; i < 3; ++i) {
     handlers_[i] = informers[i]->AddHandlers({
         .on_add = [this](const client::Object&) { MarkDirty(); },
-        .on_update = [this](const client::Object&, const client::Object&) { MarkDirty(); },
+        .on_update =
+            [this, pods = i == 0](const client::Object& old_object, const client::Object& object) {
+              // Most pod updates are status churn (conditions, container states) the rules do not
+              // depend on: every agent would recompute its table for every pod of the cluster.
+              if (pods && ParsePod(*old_object) == ParsePod(*object)) return;
+              MarkDirty();
+            },
         .on_delete = [this](const client::Object&) { MarkDirty(); },
     });
   }
@@ -123,6 +129,7 @@ void PolicyEnforcer::SyncLoop() {
     absl::StatusOr<bool> committed = Sync(full);
     const absl::Duration took = absl::Now() - start;
     lock.lock();
+    ++stats_.recomputes;
     if (committed.ok()) {
       backoff = absl::ZeroDuration();
       stats_.last_error.clear();

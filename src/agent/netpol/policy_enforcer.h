@@ -5,7 +5,9 @@
 // replaces the whole table in one transaction; later syncs recompute the desired table from the
 // caches and apply only the difference (table_state.h): the chains of the pods and policies that
 // changed and the set elements that moved, in one transaction. Events arriving within
-// options.sync_delay are coalesced. A failed transaction is retried (with backoff) as a full sync.
+// options.sync_delay are coalesced; pod updates that change nothing the rules use (status churn)
+// are ignored. The recompute is O(pods x policies of their namespaces): about 0.1 s of CPU for
+// 1,000 policies over 5,000 pods (bench/netpol_bench). A failed transaction is retried (with backoff) as a full sync.
 // Thread-safety: Start/Stop from one owner thread; stats() and WaitForFirstSync() from any thread.
 // Informer handlers only flag work; one sync thread does all nftables work, in the network
 // namespace of the thread calling Start().
@@ -43,6 +45,7 @@ struct EnforcerStats {
   int64_t full_syncs = 0;
   int64_t partial_syncs = 0;  // committed incremental transactions
   int64_t failed_syncs = 0;
+  int64_t recomputes = 0;     // desired tables computed (a sync whose diff is empty commits nothing)
   absl::Duration last_sync = absl::ZeroDuration();  // compute + commit of the last transaction
   size_t chains = 0;                                 // chains in the table
   std::string last_error;                            // of the last failed sync ("" after a success)

@@ -30,6 +30,7 @@ struct NamedPort {
   std::string name;
   std::string protocol;  // nft spelling: "tcp", "udp", "sctp"
   int port = 0;
+  bool operator==(const NamedPort&) const = default;
 };
 
 struct PodModel {
@@ -42,6 +43,7 @@ struct PodModel {
   bool terminal = false;  // phase Succeeded or Failed: its address may already belong to another pod
   std::vector<NamedPort> ports;  // named container ports (spec.containers[].ports[] with a name)
   std::string key() const { return ns + "/" + name; }
+  bool operator==(const PodModel&) const = default;
 };
 
 struct NamespaceModel {
