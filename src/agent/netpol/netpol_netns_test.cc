@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "agent/netpol/netpol_rules.h"
 #include "agent/netpol/policy_enforcer.h"
 #include "agent/proxy/netns.h"
@@ -96,6 +97,9 @@ class NetpolNetnsTest : public ::testing::Test {
       ASSERT_TRUE(b_->Run([&] { listeners_.push_back(Listen(port)); }).ok());
       ASSERT_TRUE(a_->Run([&] { listeners_.push_back(Listen(port)); }).ok());
     }
+    // The veths need a moment (carrier, neighbours) before the first packet crosses, more so
+    // on a busy machine.
+    for (int i = 0; i < 20 && !Connects(*a_, "10.9.2.2", 80); ++i) absl::SleepFor(absl::Milliseconds(100));
     options_.node_name = "n1";
     pods_ = {{.ns = "a", .name = "client", .ip = "10.9.1.2", .node_name = "n1",
               .labels = boost::json::parse(R"({"role":"client"})")},
@@ -119,7 +123,7 @@ class NetpolNetnsTest : public ::testing::Test {
     return fd;
   }
 
-  // Whether a TCP connection from `from` to ip:port completes within a second.
+  // Whether a TCP connection from `from` to ip:port completes within 3 s (a refused one fails at once).
   static bool Connects(proxy::Netns& from, const char* ip, int port) {
     bool ok = false;
     EXPECT_TRUE(from.Run([&] {
@@ -128,7 +132,7 @@ class NetpolNetnsTest : public ::testing::Test {
                       inet_pton(AF_INET, ip, &addr.sin_addr);
                       connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
                       pollfd p{.fd = fd, .events = POLLOUT, .revents = 0};
-                      if (poll(&p, 1, 1000) == 1) {
+                      if (poll(&p, 1, 3000) == 1) {
                         int err = 0;
                         socklen_t len = sizeof(err);
                         getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
