@@ -126,9 +126,13 @@ TEST_F(RbacAuthorizerTest, BootstrapBindingsGrantTheBasics) {
   api.path = "/apis/apps/v1";
   EXPECT_TRUE(authorizer_->Authorize(alice_, api).ok());
   EXPECT_TRUE(Can(alice_, "create", "selfsubjectrulesreviews", "", "", "authorization.k8s.io").ok());
-  // RBAC alone gives nodes only what their proxy and DNS read: the Node authorizer grants the rest.
+  // RBAC alone gives nodes only what their proxy, DNS and NetworkPolicy enforcer read (every
+  // pod, namespace and policy): the Node authorizer grants the rest.
   User node{"system:node:n1", "", {"system:nodes", "system:authenticated"}};
-  EXPECT_EQ(api::HttpCode(Can(node, "list", "pods", "")), 403);
+  EXPECT_TRUE(Can(node, "list", "pods", "").ok());
+  EXPECT_EQ(api::HttpCode(Can(node, "create", "pods", "a")), 403);
+  EXPECT_EQ(api::HttpCode(Can(node, "get", "pods", "a", "p")), 403);
+  EXPECT_TRUE(Can(node, "watch", "networkpolicies", "", "", "networking.k8s.io").ok());
   EXPECT_EQ(api::HttpCode(Can(node, "create", "leases", "kube-node-lease", "", "coordination.k8s.io")), 403);
   EXPECT_EQ(api::HttpCode(Can(node, "list", "secrets", "a")), 403);
   EXPECT_TRUE(Can(node, "list", "endpointslices", "", "", "discovery.k8s.io").ok());

@@ -101,12 +101,11 @@ def test_the_python_client_with_the_node_credential(cluster):
     with pytest.raises(ApiException) as e:
         v1.read_namespaced_secret("unused", NS)
     assert e.value.status == 403
-    # Its own pods, by the field selector the kubelet uses; not every pod.
+    # Its own pods, by the field selector the kubelet uses; every pod only by list/watch, which its
+    # NetworkPolicy enforcer needs (skiff:network-policy-node), not by get.
     mine = v1.list_pod_for_all_namespaces(field_selector=f"spec.nodeName={NODE}")
     assert [p.metadata.name for p in mine.items] == ["uses-secret"]
-    with pytest.raises(ApiException) as e:
-        v1.list_pod_for_all_namespaces()
-    assert e.value.status == 403
+    assert "uses-secret" in [p.metadata.name for p in v1.list_pod_for_all_namespaces().items]
 
 
 def test_the_node_cannot_delete_a_namespace(cluster):

@@ -24,6 +24,7 @@
 #include "agent/node/pod_masquerade.h"
 #include "agent/pods/pod_manager.h"
 #include "agent/probes/pod_probes.h"
+#include "agent/netpol/policy_enforcer.h"
 #include "agent/proxy/service_proxy.h"
 #include "agent/server/agent_server.h"
 #include "api/object_meta.h"
@@ -220,6 +221,16 @@ absl::Status Agent::StartServices() {
       return absl::Status(s.code(), absl::StrCat("service proxy: ", s.message()));
     }
   }
+  if (options_.enable_network_policy) {
+    netpol::EnforcerOptions netpol_options;
+    netpol_options.rules.node_name = options_.node_name;
+    if (options_.enable_cluster_dns) netpol_options.rules.cluster_dns_ip = options_.cluster_dns;
+    netpol_ = std::make_unique<netpol::PolicyEnforcer>(informers_.get(), netpol_options);
+    if (absl::Status s = netpol_->Start(); !s.ok()) {
+      netpol_.reset();
+      return absl::Status(s.code(), absl::StrCat("network policy: ", s.message()));
+    }
+  }
   if (options_.enable_cluster_dns) {
     if (absl::Status s = dns::EnsureDummyAddress(kClusterDnsInterface, options_.cluster_dns); !s.ok()) {
       return absl::Status(s.code(), absl::StrCat("cluster DNS address: ", s.message()));
@@ -355,6 +366,8 @@ void Agent::Stop() {
   translator_.reset();
   if (dns_) dns_->Stop();
   dns_.reset();
+  if (netpol_) netpol_->Stop();
+  netpol_.reset();
   if (proxy_) proxy_->Stop();
   proxy_.reset();
   if (peer_router_) peer_router_->Stop();

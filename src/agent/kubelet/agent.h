@@ -14,7 +14,8 @@
 //   6. starts the service proxy (nftables rules for ClusterIPs, NodePorts and load balancer
 //      addresses; rejects for unallocated addresses of `service_cidr`) and the cluster DNS server
 //      on `cluster_dns`, bound on the dummy interface
-//      skiff-dns0 so pods and host processes reach it directly;
+//      skiff-dns0 so pods and host processes reach it directly; and the NetworkPolicy enforcer
+//      (nftables table skiff-netpol policing this node's pods, see agent/netpol/netpol_rules.h);
 //   7. starts the PodManager (pods bound to this node) with the full pod spec translation: volumes
 //      (projected ServiceAccount tokens through TokenRequest, refreshed before they expire) and
 //      the service environment variables.
@@ -63,6 +64,9 @@ class ServiceProxy;
 namespace skiff::agent::dns {
 class ClusterDns;
 }
+namespace skiff::agent::netpol {
+class PolicyEnforcer;
+}
 namespace skiff::agent::probes {
 class PodProbes;
 }
@@ -94,6 +98,7 @@ struct AgentOptions {
   // Services on this node: the nftables service proxy and the cluster DNS server.
   bool enable_service_proxy = true;
   bool enable_cluster_dns = true;
+  bool enable_network_policy = true;  // enforce NetworkPolicies on this node's pods
   std::string cluster_dns = "10.43.0.10";  // the kube-dns Service's ClusterIP
   // The API server's --service-cidr: the proxy rejects traffic to its unallocated addresses
   // (ProxyOptions::service_cidrs). "" = no such rejection.
@@ -164,6 +169,7 @@ class Agent {
   std::unique_ptr<pods::PodManager> pod_manager_;
   std::unique_ptr<proxy::ServiceProxy> proxy_;
   std::unique_ptr<dns::ClusterDns> dns_;
+  std::unique_ptr<netpol::PolicyEnforcer> netpol_;
   std::unique_ptr<probes::PodProbes> probes_;  // liveness/readiness/startup probes, httpGet hooks
   std::unique_ptr<server::AgentServer> server_;
 };

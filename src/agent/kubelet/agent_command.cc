@@ -14,6 +14,7 @@
 #include "agent/kubelet/agent_identity.h"
 #include "agent/node/peer_network.h"
 #include "agent/node/pod_masquerade.h"
+#include "agent/netpol/policy_enforcer.h"
 #include "agent/proxy/service_proxy.h"
 #include "base/file.h"
 #include "base/process.h"
@@ -78,6 +79,8 @@ void AddNodeServiceFlags(CLI::App* command, AgentFlags* flags) {
                     "Do not program Service rules (nftables) on this node");
   command->add_flag("--disable-cluster-dns", flags->disable_cluster_dns,
                     "Do not serve cluster DNS on this node");
+  command->add_flag("--disable-network-policy", flags->disable_network_policy,
+                    "Do not enforce NetworkPolicies (nftables) on this node's pods");
 }
 
 void ApplyNodeServiceFlags(const AgentFlags& flags, AgentOptions* options) {
@@ -85,6 +88,7 @@ void ApplyNodeServiceFlags(const AgentFlags& flags, AgentOptions* options) {
   options->resolv_conf = flags.resolv_conf;
   options->enable_service_proxy = !flags.disable_service_proxy;
   options->enable_cluster_dns = !flags.disable_cluster_dns;
+  options->enable_network_policy = !flags.disable_network_policy;
   options->flannel_backend = flags.flannel_backend;
 }
 
@@ -185,6 +189,10 @@ int RunAgentReset(const AgentResetFlags& flags) {
   }
   if (absl::Status s = proxy::DeleteProxyTable(); !s.ok()) {
     std::fprintf(stderr, "skiff agent reset: service proxy rules: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  if (absl::Status s = netpol::DeleteNetpolTable(); !s.ok()) {
+    std::fprintf(stderr, "skiff agent reset: network policy rules: %s\n", s.ToString().c_str());
     return 1;
   }
   if (absl::Status s = dns::RemoveDummyInterface(kClusterDnsInterface); !s.ok()) {

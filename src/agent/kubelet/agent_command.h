@@ -49,6 +49,7 @@ struct AgentFlags {
   std::string resolv_conf = "/etc/resolv.conf";
   bool disable_service_proxy = false;
   bool disable_cluster_dns = false;
+  bool disable_network_policy = false;
 };
 
 // The flags a node agent shares with `skiff server`'s in-process agent (cluster DNS, resolver).

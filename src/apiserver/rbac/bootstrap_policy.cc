@@ -251,6 +251,11 @@ std::vector<RoleSpec> ClusterRoleSpecs() {
       {"system:node-proxier",
        {R({"list", "watch"}, {""}, {"services", "endpoints"}), R(kRead, {""}, {"nodes"}), Events(),
         R({"list", "watch"}, {"discovery.k8s.io"}, {"endpointslices"})}},
+      // What a NetworkPolicy enforcer reads (kube-router's ClusterRole): every pod is a possible
+      // peer, namespaces are selected by their labels.
+      {"skiff:network-policy-node",
+       {R({"list", "watch"}, {""}, {"pods", "namespaces"}),
+        R({"list", "watch"}, {"networking.k8s.io"}, {"networkpolicies"})}},
       {"system:node-bootstrapper",
        {R({"create", "get", "list", "watch"}, {"certificates.k8s.io"}, {"certificatesigningrequests"})}},
       {"system:certificates.k8s.io:certificatesigningrequests:nodeclient",
@@ -318,6 +323,7 @@ std::vector<BindingSpec> BindingSpecs() {
       {"skiff:node-proxier", "system:node-proxier", {{"Group", "system:nodes"}}},
       {"skiff:node-dns", "system:kube-dns", {{"Group", "system:nodes"}}},
       {"skiff:local-path-node", "skiff:local-path-node", {{"Group", "system:nodes"}}},
+      {"skiff:network-policy-node", "skiff:network-policy-node", {{"Group", "system:nodes"}}},
       // Node identities (as kubeadm binds them): the join token (group system:bootstrappers) may
       // ask for a node client certificate, which csrapproving approves; nodes renew their own.
       {"skiff:node-bootstrapper", "system:node-bootstrapper", {{"Group", "system:bootstrappers"}}},
