@@ -118,9 +118,6 @@ class Renderer {
       Line(absl::StrCat("  stats socket ", options_.stats_socket, " mode 600 level admin expose-fd listeners"));
     }
     Line(absl::StrCat("  hard-stop-after ", Ms(options_.hard_stop_after)));
-    // An old worker answers the next request of an idle keep-alive connection (with
-    // "Connection: close") instead of closing it under the client at a reload.
-    Line("  idle-close-on-response");
     Line("  ssl-default-bind-options ssl-min-ver TLSv1.2");
     Line("  tune.ssl.default-dh-param 2048");
     Line("");
@@ -128,6 +125,9 @@ class Renderer {
     Line("  mode http");
     Line("  option http-keep-alive");
     Line("  option dontlognull");
+    // An old worker answers the next request of an idle keep-alive connection (with
+    // "Connection: close") instead of closing it under the client at a reload.
+    Line("  option idle-close-on-response");
     Line(absl::StrCat("  timeout connect ", Ms(options_.connect_timeout)));
     Line(absl::StrCat("  timeout client ", Ms(options_.client_timeout)));
     Line(absl::StrCat("  timeout server ", Ms(options_.server_timeout)));
@@ -300,6 +300,13 @@ class Renderer {
       return;
     }
     RenderHeaderModifier(route);
+    for (const Backend& backend : route.backends) {
+      if (backend.activator && backend.weight > 0) {
+        Line(absl::StrCat("  http-request set-header ", kActivatorServiceHeader, " ",
+                          QuoteFormat(absl::StrCat(backend.ns, "/", backend.service))));
+        break;
+      }
+    }
     Line("  balance roundrobin");
     const std::vector<int> weights = ServerWeights(route.backends);
     int server = 0;
@@ -314,10 +321,6 @@ class Renderer {
         }
       }
       if (backend.activator && backend.weight > 0) {
-        if (activators == 0) {
-          Line(absl::StrCat("  http-request set-header ", kActivatorServiceHeader, " ",
-                            QuoteFormat(absl::StrCat(backend.ns, "/", backend.service))));
-        }
         Line(absl::StrCat("  server activator", activators++, " ", backend.activator->ip, ":",
                           backend.activator->port, " backup"));
       }
