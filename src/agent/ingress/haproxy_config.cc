@@ -168,48 +168,56 @@ class Renderer {
     Line("  http-request set-header X-Forwarded-Proto http unless { ssl_fc }");
     Line("  http-request set-header X-Forwarded-Host %[req.hdr(host)]");
     Line("  http-request set-header X-Forwarded-Port %[dst_port]");
-    for (size_t h = 0; h < table_.hosts.size(); ++h) RenderHost(h);
+    RenderHostSelection();
+    for (size_t h : selected_) RenderHost(h);
     Line(absl::StrCat("  default_backend ", table_.default_route ? "default-route" : "not-found"));
     Line("");
   }
 
-  // The ACL name a host's condition has ("" = every host).
-  std::string HostAcl(size_t h) {
-    const VirtualHost& vhost = table_.hosts[h];
-    if (vhost.hostname.empty()) return "";
-    const std::string acl = absl::StrCat("host", h);
-    if (absl::StartsWith(vhost.hostname, "*.")) {
-      const std::string suffix = RegexEscape(vhost.hostname.substr(1));
-      const std::string label = vhost.wildcard_any_depth ? ".+" : "[^.]+";
-      Line(absl::StrCat("  acl ", acl, " var(txn.host) -m reg ", Quote(absl::StrCat("^", label, suffix, "$"))));
-    } else {
-      Line(absl::StrCat("  acl ", acl, " var(txn.host) -m str ", Quote(vhost.hostname)));
+  // Picks the request's virtual host once, most specific first: txn.vhost = its index.
+  void RenderHostSelection() {
+    bool first = true;
+    for (size_t h : OrderedHosts(table_)) {
+      const VirtualHost& vhost = table_.hosts[h];
+      if (!ValidHostName(vhost.hostname)) {
+        Warn(absl::StrCat("host ", Quote(vhost.hostname), ": not a lower-case DNS name; its routes are left out"));
+        continue;
+      }
+      std::string condition;
+      if (absl::StartsWith(vhost.hostname, "*.")) {
+        const std::string suffix = RegexEscape(vhost.hostname.substr(1));
+        const std::string label = vhost.wildcard_any_depth ? ".+" : "[^.]+";
+        condition = absl::StrCat("{ var(txn.host) -m reg ", Quote(absl::StrCat("^", label, suffix, "$")), " }");
+      } else if (!vhost.hostname.empty()) {
+        condition = absl::StrCat("{ var(txn.host) -m str ", Quote(vhost.hostname), " }");
+      }
+      const std::string unset = first ? "" : "!{ var(txn.vhost) -m found } ";
+      first = false;
+      const std::string guard = absl::StrCat(unset, condition);
+      Line(absl::StrCat("  http-request set-var(txn.vhost) int(", h, ")", guard.empty() ? "" : " if ", guard,
+                        "  # ", vhost.hostname.empty() ? "*" : vhost.hostname));
+      selected_.push_back(h);
     }
-    return acl;
   }
 
   void RenderHost(size_t h) {
     const VirtualHost& vhost = table_.hosts[h];
-    if (!ValidHostName(vhost.hostname)) {
-      Warn(absl::StrCat("host ", Quote(vhost.hostname), ": not a lower-case DNS name; its routes are left out"));
-      return;
-    }
     Line(absl::StrCat("  # host ", vhost.hostname.empty() ? "*" : vhost.hostname));
-    const std::string host_acl = HostAcl(h);
+    const std::string host_acl = absl::StrCat("host", h);
+    Line(absl::StrCat("  acl ", host_acl, " var(txn.vhost) -m int ", h));
     const auto ordered = OrderedMatches(vhost);
     for (size_t m = 0; m < ordered.size(); ++m) {
       const auto& [route_index, match] = ordered[m];
       const Route& route = vhost.routes[route_index];
       const std::string acl_prefix = absl::StrCat("h", h, "m", m);
-      std::vector<std::string> conditions;
-      if (!host_acl.empty()) conditions.push_back(host_acl);
+      std::vector<std::string> conditions = {host_acl};
       std::string problem;
       if (!MatchConditions(match, acl_prefix, &conditions, &problem)) {
         Warn(absl::StrCat(route.source, ": ", problem, "; the match is left out"));
         continue;
       }
-      Line(absl::StrCat("  use_backend ", RouteName(h, route_index), conditions.empty() ? "" : " if ",
-                        absl::StrJoin(conditions, " "), "  # ", SafeComment(route.source)));
+      Line(absl::StrCat("  use_backend ", RouteName(h, route_index), " if ", absl::StrJoin(conditions, " "), "  # ",
+                        SafeComment(route.source)));
     }
   }
 
@@ -280,8 +288,7 @@ class Renderer {
   }
 
   void RenderBackends() {
-    for (size_t h = 0; h < table_.hosts.size(); ++h) {
-      if (!ValidHostName(table_.hosts[h].hostname)) continue;
+    for (size_t h : selected_) {
       for (size_t r = 0; r < table_.hosts[h].routes.size(); ++r) {
         RenderRoute(RouteName(h, r), table_.hosts[h].routes[r]);
       }
@@ -434,6 +441,7 @@ class Renderer {
   const RouteTable& table_;
   const HaproxyOptions& options_;
   RenderedConfig out_;
+  std::vector<size_t> selected_;  // hosts rendered, in precedence order
 };
 
 }  // namespace

@@ -74,8 +74,12 @@ TEST(RenderHaproxyConfigTest, HostsPathsAndPrecedence) {
   table.hosts.push_back(wildcard);
   const std::string cfg = Render(table);
 
-  EXPECT_THAT(cfg, HasSubstr("acl host0 var(txn.host) -m str \"foo.example.com\"\n"));
-  EXPECT_THAT(cfg, HasSubstr("acl host1 var(txn.host) -m reg \"^[^.]+\\\\.example\\\\.com\\$\"\n"));
+  // The host is chosen once, most specific first: a request for foo.example.com never falls
+  // through to the wildcard's routes.
+  EXPECT_THAT(cfg, HasSubstr("http-request set-var(txn.vhost) int(0) if { var(txn.host) -m str \"foo.example.com\" }"
+                             "  # foo.example.com\n  http-request set-var(txn.vhost) int(1) if !{ var(txn.vhost) -m found } "
+                             "{ var(txn.host) -m reg \"^[^.]+\\\\.example\\\\.com\\$\" }  # *.example.com\n"));
+  EXPECT_THAT(cfg, HasSubstr("acl host0 var(txn.vhost) -m int 0\n"));
   // Exact before Prefix; the prefix is element-wise (the path itself or below it).
   const size_t exact = cfg.find("use_backend route-0-1 if host0 { path -m str \"/app\" }");
   const size_t prefix = cfg.find("use_backend route-0-0 if host0 h0m1path");
@@ -104,7 +108,7 @@ TEST(RenderHaproxyConfigTest, HeaderQueryMethodMatchesAndHeaderChanges) {
   any.routes.push_back(route);
   table.hosts.push_back(any);
   const std::string cfg = Render(table);
-  EXPECT_THAT(cfg, HasSubstr("use_backend route-0-0 if { path -m reg \"^(?:/v[0-9]+)\\$\" } { method POST } "
+  EXPECT_THAT(cfg, HasSubstr("use_backend route-0-0 if host0 { path -m reg \"^(?:/v[0-9]+)\\$\" } { method POST } "
                              "{ req.fhdr(X-Canary) -m str \"yes \\\"please\\\"\" } { urlp(v) -m reg \"^2\" }"));
   EXPECT_THAT(cfg, HasSubstr("http-request del-header X-Secret\n"));
   EXPECT_THAT(cfg, HasSubstr("http-request set-header X-Env \"100%%\"\n"));

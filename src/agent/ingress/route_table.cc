@@ -49,6 +49,14 @@ void SortRoutes(RouteTable& table) {
   }
 }
 
+std::vector<size_t> OrderedHosts(const RouteTable& table) {
+  std::vector<size_t> order(table.hosts.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return HostRank(table.hosts[a]) < HostRank(table.hosts[b]); });
+  return order;
+}
+
 std::vector<std::pair<size_t, RouteMatch>> OrderedMatches(const VirtualHost& vhost) {
   std::vector<std::pair<size_t, RouteMatch>> ordered;
   for (size_t i = 0; i < vhost.routes.size(); ++i) {

@@ -178,6 +178,11 @@ struct RouteTable {
 // Orders hosts and each host's routes by the precedence described above (stable).
 void SortRoutes(RouteTable& table);
 
+// Indexes of table.hosts in the order a request's host is tried; the first match takes the
+// request (its routes only: a request never falls through to a less specific host's routes, as
+// with ingress-nginx servers and Gateway listeners).
+std::vector<size_t> OrderedHosts(const RouteTable& table);
+
 // A host's route matches in the order the proxy tries them: (route index, match); a route
 // without matches contributes one match-everything RouteMatch (Prefix "/").
 std::vector<std::pair<size_t, RouteMatch>> OrderedMatches(const VirtualHost& vhost);
