@@ -49,6 +49,8 @@ struct AgentFlags {
   std::string resolv_conf = "/etc/resolv.conf";
   bool disable_service_proxy = false;
   bool disable_cluster_dns = false;
+  int ingress_http_port = 80;
+  int ingress_https_port = 443;
 };
 
 // The flags a node agent shares with `skiff server`'s in-process agent (cluster DNS, resolver).

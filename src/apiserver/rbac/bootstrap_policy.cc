@@ -153,6 +153,10 @@ std::vector<RoleSpec> ControllerRoles() {
       {"root-ca-cert-publisher", {R({"create", "update"}, {""}, {"configmaps"}), Events()}},
       {"service-account-controller", {R({"create"}, {""}, {"serviceaccounts"}), Events()}},
       // skiff's own (k3s-style) service load balancer: writes Service status from Node addresses.
+      {"ingress-status-controller",
+       {R({"get", "list", "watch"}, {"networking.k8s.io"}, {"ingresses", "ingressclasses"}),
+        R({"list", "watch"}, {""}, {"nodes"}), R({"update", "patch"}, {"networking.k8s.io"}, {"ingresses/status"}),
+        Events()}},
       {"service-lb-controller",
        {R({"get", "list", "watch"}, {""}, {"services", "nodes"}),
         R({"update", "patch"}, {""}, {"services/status"}), Events()}},
@@ -248,6 +252,13 @@ std::vector<RoleSpec> ClusterRoleSpecs() {
       // skiff agents remove the directories of their local-path PVs, then the PV's cleanup
       // finalizer (NodeRestriction admits no other PV write from a node).
       {"skiff:local-path-node", {R({"get", "list", "watch", "update"}, {""}, {"persistentvolumes"})}},
+      // Every skiff agent runs the ingress controller (IngressClass skiff): it lists and watches
+      // Ingresses and IngressClasses and reads the TLS Secrets they name one by one (get only: a
+      // node can neither list nor watch Secrets, so it cannot enumerate them; the Node authorizer
+      // allows only its pods' Secrets, which Ingress Secrets are not).
+      {"skiff:ingress-node",
+       {R({"get", "list", "watch"}, {"networking.k8s.io"}, {"ingresses", "ingressclasses"}),
+        R({"get"}, {""}, {"secrets"})}},
       {"system:node-proxier",
        {R({"list", "watch"}, {""}, {"services", "endpoints"}), R(kRead, {""}, {"nodes"}), Events(),
         R({"list", "watch"}, {"discovery.k8s.io"}, {"endpointslices"})}},
@@ -318,6 +329,7 @@ std::vector<BindingSpec> BindingSpecs() {
       {"skiff:node-proxier", "system:node-proxier", {{"Group", "system:nodes"}}},
       {"skiff:node-dns", "system:kube-dns", {{"Group", "system:nodes"}}},
       {"skiff:local-path-node", "skiff:local-path-node", {{"Group", "system:nodes"}}},
+      {"skiff:ingress-node", "skiff:ingress-node", {{"Group", "system:nodes"}}},
       // Node identities (as kubeadm binds them): the join token (group system:bootstrappers) may
       // ask for a node client certificate, which csrapproving approves; nodes renew their own.
       {"skiff:node-bootstrapper", "system:node-bootstrapper", {{"Group", "system:bootstrappers"}}},
