@@ -89,7 +89,7 @@ def main():
     from conftest import free_port
 
     http_port = free_port()
-    with agent_node("skiff-ingress-bench-", extra_args=["--ingress-http-port", str(http_port),
+    with agent_node("skiff-ingress-bench-", extra_args=["--disable-cluster-dns", "--ingress-http-port", str(http_port),
                                                         "--ingress-https-port", str(free_port())]) as s:
         pod = busybox_pod("bench", "exec sleep 36000", restart="Always")
         pod["metadata"]["labels"] = {"app": "bench"}
