@@ -78,7 +78,10 @@ def cluster():
             wait_ready(s, "alpha", 2)
             wait_ready(s, "beta", 1)
             wait_pod(s, "ws", running_ready, 90, "ws pod Running")
+            # Endpoints reach the proxy a moment after the pods turn Ready.
             routed(http_port, "a.test", "/", "alpha")
+            routed(http_port, "a.test", "/api/", "beta")
+            routed(http_port, "b.test", "/", "beta")
             yield s
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -219,7 +222,10 @@ def test_scaling_under_constant_traffic_loses_no_request(cluster):
         for t in threads:
             t.join()
         s.kubectl("scale", "deployment", "alpha", "--replicas=2")
-    print(f"ingress: {results['ok']} requests while scaling 2 -> 4 -> 1, {len(results['failed'])} failed")
+    with open(s.log_path, errors="replace") as f:
+        applies = [line.rsplit(" in ", 1)[1].strip() for line in f if "ingress: applied" in line]
+    print(f"ingress: {results['ok']} requests while scaling 2 -> 4 -> 1, {len(results['failed'])} failed; "
+          f"{len(applies)} configurations applied since start, the last ones took {applies[-6:]}")
     assert results["failed"] == [], results["failed"][:10]
     assert results["ok"] > 100
     wait_ready(s, "alpha", 2)

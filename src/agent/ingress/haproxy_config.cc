@@ -162,6 +162,9 @@ class Renderer {
                           "/", kCrtListFile, " alpn h2,http/1.1"));
       }
     }
+    // A request whose server closed without answering is sent again only when repeating it is
+    // harmless (RFC 9110 idempotent methods); connection failures are always retried.
+    Line("  http-request disable-l7-retry unless { method GET HEAD OPTIONS TRACE PUT DELETE }");
     Line("  http-request set-var(txn.host) req.hdr(host),field(1,:),lower");
     Line("  http-request set-header X-Forwarded-For %[src]");
     Line("  http-request set-header X-Forwarded-Proto https if { ssl_fc }");

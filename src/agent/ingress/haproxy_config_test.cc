@@ -93,6 +93,8 @@ TEST(RenderHaproxyConfigTest, HostsPathsAndPrecedence) {
   EXPECT_THAT(cfg, HasSubstr("bind 127.0.0.1:18443 ssl crt-list /tmp/x/certs/crt-list.txt alpn h2,http/1.1\n"));
   EXPECT_THAT(cfg, HasSubstr("http-request set-header X-Forwarded-Proto https if { ssl_fc }\n"));
   EXPECT_THAT(cfg, HasSubstr("http-request set-header X-Forwarded-For %[src]\n"));
+  EXPECT_THAT(cfg, HasSubstr("retry-on conn-failure empty-response junk-response\n"));
+  EXPECT_THAT(cfg, HasSubstr("http-request disable-l7-retry unless { method GET HEAD OPTIONS TRACE PUT DELETE }\n"));
 }
 
 TEST(RenderHaproxyConfigTest, HeaderQueryMethodMatchesAndHeaderChanges) {

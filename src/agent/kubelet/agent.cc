@@ -242,9 +242,12 @@ absl::Status Agent::StartServices() {
     ingress_options.http_port = options_.ingress_http_port;
     ingress_options.https_port = options_.ingress_https_port;
     ingress_ = std::make_unique<ingress::IngressProxy>(informers_.get(), ingress_options);
+    // The node is usable without its ingress (e.g. port 80 held by another server): say so loudly
+    // and go on.
     if (absl::Status s = ingress_->Start(); !s.ok()) {
       ingress_.reset();
-      return absl::Status(s.code(), absl::StrCat("ingress: ", s.message()));
+      spdlog::error("ingress controller not started (ports {}/{}): {}", options_.ingress_http_port,
+                    options_.ingress_https_port, s.ToString());
     }
   }
   return absl::OkStatus();

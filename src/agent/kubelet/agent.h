@@ -15,7 +15,8 @@
 //      addresses; rejects for unallocated addresses of `service_cidr`) and the cluster DNS server
 //      on `cluster_dns`, bound on the dummy interface
 //      skiff-dns0 so pods and host processes reach it directly; and the ingress controller
-//      (haproxy on the ingress ports of the node IP and 127.0.0.1);
+//      (haproxy on the ingress ports of the node IP and 127.0.0.1; a node whose ingress cannot
+//      start, e.g. port 80 taken, runs without it and logs the error);
 //   7. starts the PodManager (pods bound to this node) with the full pod spec translation: volumes
 //      (projected ServiceAccount tokens through TokenRequest, refreshed before they expire) and
 //      the service environment variables.
