@@ -110,6 +110,12 @@ def test_tls_with_sni_from_two_secrets(cluster):
     assert (cn, status) == ("b.test", 200) and body.startswith("beta ")
     cn, _, _ = tls_peer(s.https_port, "other.test", addr=s.node_ip)
     assert cn == "skiff-ingress-default"
+    # Nodes may read the Secrets Ingresses name (Role skiff:ingress-tls), and no others.
+    s.kubectl("create", "secret", "generic", "unrelated", "--from-literal=k=v")
+    node = ["--as", f"system:node:{s.node['metadata']['name']}", "--as-group", "system:nodes"]
+    assert s.kubectl("auth", "can-i", "get", "secrets/a-tls", *node, check=False).stdout.strip() == "yes"
+    assert s.kubectl("auth", "can-i", "get", "secrets/unrelated", *node, check=False).stdout.strip() == "no"
+    assert s.kubectl("auth", "can-i", "list", "secrets", *node, check=False).stdout.strip() == "no"
 
 
 def test_h2_over_tls(cluster):

@@ -182,7 +182,11 @@ void IngressProxy::SyncLoop() {
       backoff = std::min(absl::Seconds(30), std::max(absl::Milliseconds(500), backoff * 2));
       dirty_ = true;
     }
-    next_refresh = secrets_.empty() ? absl::Now() + absl::Hours(1) : absl::Now() + options_.secret_refresh;
+    // A Secret we may not read yet (its Role is written by the leader a moment after the Ingress)
+    // is asked for again soon.
+    next_refresh = absl::Now() + (secrets_unreadable_ ? absl::Seconds(1)
+                                  : secrets_.empty()  ? absl::Hours(1)
+                                                      : options_.secret_refresh);
   }
 }
 
@@ -190,6 +194,7 @@ std::map<std::string, client::Object> IngressProxy::ReadSecrets(const std::set<s
                                                                 std::vector<std::string>* warnings) {
   std::map<std::string, client::Object> result;
   const absl::Time now = absl::Now();
+  secrets_unreadable_ = false;
   std::map<std::string, CachedSecret> kept;
   for (const std::string& key : keys) {
     auto cached = secrets_.find(key);
@@ -206,6 +211,7 @@ std::map<std::string, client::Object> IngressProxy::ReadSecrets(const std::set<s
         kept[key] = CachedSecret{nullptr, now};
       } else {
         warnings->push_back(absl::StrCat("Secret ", key, ": ", secret.status().message()));
+        secrets_unreadable_ = true;
         if (cached != secrets_.end()) kept[key] = cached->second;  // serve the last one read
         continue;
       }

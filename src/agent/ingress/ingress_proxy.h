@@ -1,20 +1,20 @@
 // IngressProxy: the node's ingress controller (IngressClass `skiff`, controller skiff.dev/ingress).
 // It watches Ingresses, IngressClasses, Services and EndpointSlices through the agent's shared
-// informers, reads the TLS Secrets the Ingresses name (GET by name: the agent may not list
-// Secrets), translates them into a RouteTable (ingress_translator.h), renders it for HAProxy
-// (haproxy_config.h) and has the HaproxySupervisor apply it. HAProxy listens on http_port and
-// https_port of the node's addresses and 127.0.0.1, like NodePorts.
-// Events are coalesced for sync_delay; a sync whose route table equals the applied one changes
-// nothing, so events of Services no Ingress uses cost no reload. Secrets are re-read every
-// secret_refresh (a renewed certificate is served within that period).
+// informers, reads the TLS Secrets the Ingresses name (GET by name: the agent may read only these,
+// through the Role skiff:ingress-tls the ingressstatus controller keeps), translates them into a
+// RouteTable (ingress_translator.h), renders it for HAProxy (haproxy_config.h) and has the
+// HaproxySupervisor apply it. HAProxy listens on http_port and https_port of the node's addresses
+// and 127.0.0.1, like NodePorts. Events are coalesced for sync_delay; a sync whose route table
+// equals the applied one changes nothing, so events of Services no Ingress uses cost no reload.
+// Secrets are re-read every secret_refresh (a renewed certificate is served within that period).
 //
 // Thread-safety: Start/Stop from one owner thread; stats() from any thread. Informer handlers only
-// mark work; one sync thread does the rest.
-// Ownership: borrows the shared informer set (must outlive the proxy; its handlers are removed on
-// Stop) and its client; owns the haproxy supervisor (haproxy stops with Stop()).
-// Failure: Start fails when the default certificate cannot be made or haproxy does not start
-// (missing binary, ports in use). Later failures (a configuration haproxy rejects, API errors) are
-// logged, kept in stats() and retried; the last good configuration keeps serving.
+// mark work; one sync thread does the rest. Ownership: borrows the shared informer set (must
+// outlive the proxy; its handlers are removed on Stop) and its client; owns the haproxy supervisor
+// (haproxy stops with Stop()). Failure: Start fails when the default certificate cannot be made or
+// haproxy does not start (missing binary, ports in use). Later failures (a configuration haproxy
+// rejects, API errors) are logged, kept in stats() and retried; the last good configuration keeps
+// serving.
 #ifndef SKIFF_AGENT_INGRESS_INGRESS_PROXY_H_
 #define SKIFF_AGENT_INGRESS_INGRESS_PROXY_H_
 
@@ -101,6 +101,7 @@ class IngressProxy {
     absl::Time fetched;
   };
   std::map<std::string, CachedSecret> secrets_;
+  bool secrets_unreadable_ = false;  // the last read of some Secret failed (e.g. not yet allowed)
 };
 
 }  // namespace skiff::agent::ingress

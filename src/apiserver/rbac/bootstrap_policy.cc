@@ -153,10 +153,13 @@ std::vector<RoleSpec> ControllerRoles() {
       {"root-ca-cert-publisher", {R({"create", "update"}, {""}, {"configmaps"}), Events()}},
       {"service-account-controller", {R({"create"}, {""}, {"serviceaccounts"}), Events()}},
       // skiff's own (k3s-style) service load balancer: writes Service status from Node addresses.
+      // It also keeps the per-namespace Role skiff:ingress-tls (get on the Secrets Ingresses name,
+      // bound to system:nodes): granting get on Secrets needs that permission itself.
       {"ingress-status-controller",
        {R({"get", "list", "watch"}, {"networking.k8s.io"}, {"ingresses", "ingressclasses"}),
         R({"list", "watch"}, {""}, {"nodes"}), R({"update", "patch"}, {"networking.k8s.io"}, {"ingresses/status"}),
-        Events()}},
+        R({"get", "create", "update", "delete"}, {"rbac.authorization.k8s.io"}, {"roles", "rolebindings"}),
+        R({"get"}, {""}, {"secrets"}), Events()}},
       {"service-lb-controller",
        {R({"get", "list", "watch"}, {""}, {"services", "nodes"}),
         R({"update", "patch"}, {""}, {"services/status"}), Events()}},
@@ -253,12 +256,10 @@ std::vector<RoleSpec> ClusterRoleSpecs() {
       // finalizer (NodeRestriction admits no other PV write from a node).
       {"skiff:local-path-node", {R({"get", "list", "watch", "update"}, {""}, {"persistentvolumes"})}},
       // Every skiff agent runs the ingress controller (IngressClass skiff): it lists and watches
-      // Ingresses and IngressClasses and reads the TLS Secrets they name one by one (get only: a
-      // node can neither list nor watch Secrets, so it cannot enumerate them; the Node authorizer
-      // allows only its pods' Secrets, which Ingress Secrets are not).
-      {"skiff:ingress-node",
-       {R({"get", "list", "watch"}, {"networking.k8s.io"}, {"ingresses", "ingressclasses"}),
-        R({"get"}, {""}, {"secrets"})}},
+      // Ingresses and IngressClasses. The TLS Secrets they name it reads by name through the Role
+      // skiff:ingress-tls that the ingressstatus controller keeps in each namespace (get on
+      // exactly those Secrets), not through this role.
+      {"skiff:ingress-node", {R({"get", "list", "watch"}, {"networking.k8s.io"}, {"ingresses", "ingressclasses"})}},
       {"system:node-proxier",
        {R({"list", "watch"}, {""}, {"services", "endpoints"}), R(kRead, {""}, {"nodes"}), Events(),
         R({"list", "watch"}, {"discovery.k8s.io"}, {"endpointslices"})}},

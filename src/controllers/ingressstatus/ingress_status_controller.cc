@@ -17,6 +17,24 @@ const api::ResourceInfo& IngressClasses() { return client::Resource("networking.
 const api::ResourceInfo& Nodes() { return client::Resource("", "v1", "nodes"); }
 
 constexpr absl::Duration kStaleRetry = absl::Milliseconds(500);
+constexpr char kTlsKeyPrefix[] = "tls:";  // work queue keys "tls:<namespace>"
+
+const api::ResourceInfo& Roles() { return client::Resource("rbac.authorization.k8s.io", "v1", "roles"); }
+const api::ResourceInfo& RoleBindings() { return client::Resource("rbac.authorization.k8s.io", "v1", "rolebindings"); }
+
+json::object ManagedMetadata(const std::string& ns) {
+  return json::object{{"name", kTlsReaderRole},
+                      {"namespace", ns},
+                      {"labels", json::object{{"app.kubernetes.io/managed-by", "skiff-ingress"}}}};
+}
+
+json::array DesiredRules(const std::set<std::string>& secrets) {
+  json::array names;
+  for (const std::string& name : secrets) names.push_back(json::string(name));
+  return json::array{json::object{
+      {"apiGroups", json::array{""}}, {"resources", json::array{"secrets"}}, {"verbs", json::array{"get"}},
+      {"resourceNames", std::move(names)}}};
+}
 
 json::object DesiredStatus(const std::vector<client::Object>& nodes) {
   std::set<std::string> ips;
@@ -68,6 +86,21 @@ bool IsSkiffIngress(const json::value& ingress, const std::set<std::string>& cla
   return true;
 }
 
+std::set<std::string> TlsSecretNames(const std::vector<client::Object>& ingresses, const std::string& ns,
+                                     const std::set<std::string>& classes) {
+  std::set<std::string> names;
+  for (const client::Object& ingress : ingresses) {
+    if (base::GetString(*ingress, {"metadata", "namespace"}) != ns || !IsSkiffIngress(*ingress, classes)) continue;
+    if (const json::value* tls = base::FindPath(*ingress, {"spec", "tls"}); tls && tls->is_array()) {
+      for (const json::value& entry : tls->get_array()) {
+        std::string name = base::GetString(entry, {"secretName"});
+        if (!name.empty()) names.insert(std::move(name));
+      }
+    }
+  }
+  return names;
+}
+
 IngressStatusController::IngressStatusController(const client::ControllerContext& context, int workers)
     : context_(context),
       workers_(workers),
@@ -78,7 +111,10 @@ IngressStatusController::IngressStatusController(const client::ControllerContext
 IngressStatusController::~IngressStatusController() { Stop(); }
 
 void IngressStatusController::EnqueueAll() {
-  for (const client::Object& ingress : ingresses_->List()) controller_->queue().Add(client::KeyOf(*ingress));
+  for (const client::Object& ingress : ingresses_->List()) {
+    controller_->queue().Add(client::KeyOf(*ingress));
+    controller_->queue().Add(kTlsKeyPrefix + base::GetString(*ingress, {"metadata", "namespace"}));
+  }
 }
 
 std::set<std::string> IngressStatusController::OurClasses() const {
@@ -98,11 +134,15 @@ void IngressStatusController::Start() {
   auto ingress_event = [this, queue](const client::Object& ingress) {
     tracker_.Observed(client::KeyOf(*ingress), *ingress, false);
     queue->Add(client::KeyOf(*ingress));
+    queue->Add(kTlsKeyPrefix + base::GetString(*ingress, {"metadata", "namespace"}));
   };
   client::InformerHandlers ingress_handlers;
   ingress_handlers.on_add = ingress_event;
   ingress_handlers.on_update = [ingress_event](const client::Object&, const client::Object& i) { ingress_event(i); };
-  ingress_handlers.on_delete = [this](const client::Object& i) { tracker_.Forget(client::KeyOf(*i)); };
+  ingress_handlers.on_delete = [this, queue](const client::Object& i) {
+    tracker_.Forget(client::KeyOf(*i));
+    queue->Add(kTlsKeyPrefix + base::GetString(*i, {"metadata", "namespace"}));
+  };
   ingresses_->AddHandlers(std::move(ingress_handlers));
 
   client::InformerHandlers class_handlers;
@@ -130,7 +170,49 @@ void IngressStatusController::Stop() {
   if (controller_) controller_->Stop();
 }
 
+client::ReconcileResult IngressStatusController::ReconcileTlsAccess(const std::string& ns) {
+  const std::set<std::string> secrets = TlsSecretNames(ingresses_->List(), ns, OurClasses());
+  auto role = context_.client->Get(Roles(), ns, kTlsReaderRole);
+  if (!role.ok() && client::HttpCode(role.status()) != 404) return {role.status()};
+  if (secrets.empty()) {
+    if (role.ok()) {
+      absl::Status deleted = context_.client->Delete(RoleBindings(), ns, kTlsReaderRole);
+      if (!deleted.ok() && client::HttpCode(deleted) != 404) return {deleted};
+      deleted = context_.client->Delete(Roles(), ns, kTlsReaderRole);
+      if (!deleted.ok() && client::HttpCode(deleted) != 404) return {deleted};
+    }
+    return {};
+  }
+  const json::array rules = DesiredRules(secrets);
+  if (!role.ok()) {
+    json::object desired{{"apiVersion", "rbac.authorization.k8s.io/v1"}, {"kind", "Role"},
+                         {"metadata", ManagedMetadata(ns)}, {"rules", rules}};
+    auto created = context_.client->Create(Roles(), ns, std::move(desired), {.field_manager = "ingress-status-controller"});
+    if (!created.ok() && client::ErrorReason(created.status()) != "AlreadyExists") return {created.status()};
+  } else if (const json::value* current = base::FindPath(**role, {"rules"}); !current || *current != json::value(rules)) {
+    json::value next = **role;
+    next.as_object()["rules"] = rules;
+    auto updated = context_.client->Update(Roles(), ns, std::move(next), "", {.field_manager = "ingress-status-controller"});
+    if (!updated.ok()) return {updated.status()};
+  }
+  auto binding = context_.client->Get(RoleBindings(), ns, kTlsReaderRole);
+  if (binding.ok()) return {};
+  if (client::HttpCode(binding.status()) != 404) return {binding.status()};
+  json::object desired{
+      {"apiVersion", "rbac.authorization.k8s.io/v1"},
+      {"kind", "RoleBinding"},
+      {"metadata", ManagedMetadata(ns)},
+      {"roleRef", json::object{{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", kTlsReaderRole}}},
+      {"subjects", json::array{json::object{
+                       {"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Group"}, {"name", "system:nodes"}}}}};
+  auto created =
+      context_.client->Create(RoleBindings(), ns, std::move(desired), {.field_manager = "ingress-status-controller"});
+  if (!created.ok() && client::ErrorReason(created.status()) != "AlreadyExists") return {created.status()};
+  return {};
+}
+
 client::ReconcileResult IngressStatusController::Reconcile(const std::string& key) {
+  if (key.rfind(kTlsKeyPrefix, 0) == 0) return ReconcileTlsAccess(key.substr(sizeof(kTlsKeyPrefix) - 1));
   std::string ns, name;
   client::SplitKey(key, &ns, &name);
   if (tracker_.Stale(key, [&](const std::string&) { return ingresses_->Get(key); })) {

@@ -82,5 +82,31 @@ TEST_F(IngressStatusControllerTest, WritesOnlyWhenStatusDiffers) {
   EXPECT_EQ(fake_.CountCalls("update-status ingresses "), before);
 }
 
+TEST_F(IngressStatusControllerTest, NodesMayReadExactlyTheTlsSecretsOfOurIngresses) {
+  const api::ResourceInfo& roles = client::Resource("rbac.authorization.k8s.io", "v1", "roles");
+  const api::ResourceInfo& bindings = client::Resource("rbac.authorization.k8s.io", "v1", "rolebindings");
+  Add(ingresses_, "default", Ingress("a", R"({"tls":[{"secretName":"a-tls"},{"secretName":"shared"}]})"));
+  Add(ingresses_, "default", Ingress("b", R"({"ingressClassName":"edge","tls":[{"secretName":"b-tls"}]})"));
+  Add(ingresses_, "default", Ingress("n", R"({"ingressClassName":"nginx","tls":[{"secretName":"nginx-tls"}]})"));
+  auto names = [&] {
+    client::Object role = fake_.Peek(roles, "default", kTlsReaderRole);
+    return role ? base::ToJson(*base::FindPath(*role, {"rules"})) : std::string();
+  };
+  ASSERT_TRUE(WaitFor([&] {
+    return names() ==
+           R"([{"apiGroups":[""],"resources":["secrets"],"verbs":["get"],"resourceNames":["a-tls","b-tls","shared"]}])";
+  })) << names();
+  client::Object binding = fake_.Peek(bindings, "default", kTlsReaderRole);
+  ASSERT_TRUE(binding);
+  EXPECT_EQ(base::ToJson(*base::FindPath(*binding, {"subjects"})),
+            R"([{"apiGroup":"rbac.authorization.k8s.io","kind":"Group","name":"system:nodes"}])");
+  EXPECT_EQ(base::GetString(*binding, {"roleRef", "name"}), kTlsReaderRole);
+
+  ASSERT_TRUE(fake_.Delete(ingresses_, "default", "a").ok());
+  ASSERT_TRUE(WaitFor([&] { return names().find(R"("resourceNames":["b-tls"])") != std::string::npos; })) << names();
+  ASSERT_TRUE(fake_.Delete(ingresses_, "default", "b").ok());
+  ASSERT_TRUE(WaitFor([&] { return !fake_.Peek(roles, "default", kTlsReaderRole) && !fake_.Peek(bindings, "default", kTlsReaderRole); }));
+}
+
 }  // namespace
 }  // namespace skiff::controllers::ingressstatus
