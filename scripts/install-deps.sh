@@ -17,6 +17,8 @@ packages=(
   busybox-static umoci skopeo dnsutils
   # the etcd store backend and its tests (3.4 on Debian 12); tests start their own on free ports
   etcd-server etcd-client
+  # the ingress data plane (the agent supervises its own haproxy) and the ingress bench's load tool
+  haproxy wrk
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -35,4 +37,9 @@ fi
 if [[ " ${missing[*]:-} " == *" etcd-server "* ]] && command -v systemctl >/dev/null &&
    systemctl list-unit-files etcd.service >/dev/null 2>&1; then
   ${sudo_cmd:-} systemctl disable --now etcd.service || true
+fi
+# Likewise Debian's haproxy starts a system haproxy on its sample config; skiff's agent runs its own.
+if [[ " ${missing[*]:-} " == *" haproxy "* ]] && command -v systemctl >/dev/null &&
+   systemctl list-unit-files haproxy.service >/dev/null 2>&1; then
+  ${sudo_cmd:-} systemctl disable --now haproxy.service || true
 fi

@@ -263,6 +263,7 @@ class JoiningAgent:
                 "--data-dir", self.data_dir, "--node-name", self.node]
         if not self.host_services:
             args += ["--disable-cluster-dns", "--disable-service-proxy"]
+        args += ["--ingress-http-port", "0", "--ingress-https-port", "0"]  # (ports 80/443 of the machine)
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
         return self

@@ -48,6 +48,11 @@ class Skiff:
         self.preexec_fn = preexec_fn  # e.g. to set the umask or resource limits of the server
         if not agent and "--disable-agent" not in self.extra_args:
             self.extra_args.append("--disable-agent")
+        # The agent's ingress controller listens on ports 80/443 of the machine by default; tests
+        # that run it pick free ports themselves, the others leave it off.
+        for flag in ("--ingress-http-port", "--ingress-https-port"):
+            if agent and not any(a.startswith(flag) for a in self.extra_args):
+                self.extra_args += [flag, "0"]
         self.store = store or STORE  # "sqlite" or "etcd"; a test that needs one names it
         self.cache_dir = tempfile.mkdtemp(prefix="kubectl-cache-")
         self.proc = None

@@ -82,7 +82,8 @@ class NetnsNode:
             [*self.enter, SKIFF_BIN, "agent", "--server", s.url,
              "--token-file", os.path.join(s.data_dir, "node.token"),
              "--ca-file", os.path.join(s.data_dir, "pki", "ca.crt"),
-             "--data-dir", self.data_dir, "--node-name", self.name, *extra],
+             "--data-dir", self.data_dir, "--node-name", self.name,
+             "--ingress-http-port", "0", "--ingress-https-port", "0", *extra],
             stdout=log, stderr=subprocess.STDOUT)
         return self
 

@@ -24,6 +24,7 @@
 #include "agent/node/pod_masquerade.h"
 #include "agent/pods/pod_manager.h"
 #include "agent/probes/pod_probes.h"
+#include "agent/ingress/ingress_proxy.h"
 #include "agent/netpol/policy_enforcer.h"
 #include "agent/proxy/service_proxy.h"
 #include "agent/server/agent_server.h"
@@ -245,6 +246,21 @@ absl::Status Agent::StartServices() {
       return absl::Status(s.code(), absl::StrCat("cluster DNS: ", s.message()));
     }
   }
+  if (options_.ingress_http_port > 0 || options_.ingress_https_port > 0) {
+    ingress::IngressProxyOptions ingress_options;
+    ingress_options.dir = IngressDir(options_.data_dir);
+    if (!options_.node_ip.empty()) ingress_options.node_ips = {options_.node_ip};
+    ingress_options.http_port = options_.ingress_http_port;
+    ingress_options.https_port = options_.ingress_https_port;
+    ingress_ = std::make_unique<ingress::IngressProxy>(informers_.get(), ingress_options);
+    // The node is usable without its ingress (e.g. port 80 held by another server): say so loudly
+    // and go on.
+    if (absl::Status s = ingress_->Start(); !s.ok()) {
+      ingress_.reset();
+      spdlog::error("ingress controller not started (ports {}/{}): {}", options_.ingress_http_port,
+                    options_.ingress_https_port, s.ToString());
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -349,6 +365,13 @@ absl::Status Agent::Start() {
   return absl::OkStatus();
 }
 
+std::string IngressDir(const std::string& data_dir) {
+  std::error_code ec;
+  std::filesystem::path dir = std::filesystem::absolute(data_dir, ec);
+  if (ec) dir = data_dir;
+  return (dir.lexically_normal() / "ingress").string();
+}
+
 std::string Agent::LocalPathRoot() const {
   std::error_code ec;
   std::filesystem::path dir = std::filesystem::absolute(options_.data_dir, ec);
@@ -364,6 +387,8 @@ void Agent::Stop() {
   if (pod_manager_) pod_manager_->Stop();
   pod_manager_.reset();
   translator_.reset();
+  if (ingress_) ingress_->Stop();
+  ingress_.reset();
   if (dns_) dns_->Stop();
   dns_.reset();
   if (netpol_) netpol_->Stop();

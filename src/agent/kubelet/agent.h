@@ -14,8 +14,11 @@
 //   6. starts the service proxy (nftables rules for ClusterIPs, NodePorts and load balancer
 //      addresses; rejects for unallocated addresses of `service_cidr`) and the cluster DNS server
 //      on `cluster_dns`, bound on the dummy interface
-//      skiff-dns0 so pods and host processes reach it directly; and the NetworkPolicy enforcer
+//      skiff-dns0 so pods and host processes reach it directly; the NetworkPolicy enforcer
 //      (nftables table skiff-netpol policing this node's pods, see agent/netpol/netpol_rules.h);
+//      and the ingress controller
+//      (haproxy on the ingress ports of the node IP and 127.0.0.1; a node whose ingress cannot
+//      start, e.g. port 80 taken, runs without it and logs the error);
 //   7. starts the PodManager (pods bound to this node) with the full pod spec translation: volumes
 //      (projected ServiceAccount tokens through TokenRequest, refreshed before they expire) and
 //      the service environment variables.
@@ -67,6 +70,9 @@ class ClusterDns;
 namespace skiff::agent::netpol {
 class PolicyEnforcer;
 }
+namespace skiff::agent::ingress {
+class IngressProxy;
+}
 namespace skiff::agent::probes {
 class PodProbes;
 }
@@ -100,6 +106,10 @@ struct AgentOptions {
   bool enable_cluster_dns = true;
   bool enable_network_policy = true;  // enforce NetworkPolicies on this node's pods
   std::string cluster_dns = "10.43.0.10";  // the kube-dns Service's ClusterIP
+  // The ingress controller (IngressClass skiff: haproxy under data_dir/ingress) listens on these
+  // ports of node_ip and 127.0.0.1; 0 = that listener off; both 0 = no ingress controller.
+  int ingress_http_port = 80;
+  int ingress_https_port = 443;
   // The API server's --service-cidr: the proxy rejects traffic to its unallocated addresses
   // (ProxyOptions::service_cidrs). "" = no such rejection.
   std::string service_cidr = "10.43.0.0/16";
@@ -121,6 +131,9 @@ struct AgentOptions {
   bool start_pod_manager = true;       // false: node only (tests)
   const base::Clock* clock = nullptr;  // null = real clock
 };
+
+// <data_dir>/ingress, absolute: the ingress controller's haproxy files.
+std::string IngressDir(const std::string& data_dir);
 
 // The node's RuntimeState (version, readiness, images) from CRI Version, Status and ListImages.
 node::RuntimeState QueryRuntimeState(cri::Runtime* runtime);
@@ -170,6 +183,7 @@ class Agent {
   std::unique_ptr<proxy::ServiceProxy> proxy_;
   std::unique_ptr<dns::ClusterDns> dns_;
   std::unique_ptr<netpol::PolicyEnforcer> netpol_;
+  std::unique_ptr<ingress::IngressProxy> ingress_;
   std::unique_ptr<probes::PodProbes> probes_;  // liveness/readiness/startup probes, httpGet hooks
   std::unique_ptr<server::AgentServer> server_;
 };

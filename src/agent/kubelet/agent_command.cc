@@ -10,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "agent/containerd/reset.h"
+#include "agent/ingress/haproxy_supervisor.h"
 #include "agent/dns/dummy_interface.h"
 #include "agent/kubelet/agent_identity.h"
 #include "agent/node/peer_network.h"
@@ -81,6 +82,16 @@ void AddNodeServiceFlags(CLI::App* command, AgentFlags* flags) {
                     "Do not serve cluster DNS on this node");
   command->add_flag("--disable-network-policy", flags->disable_network_policy,
                     "Do not enforce NetworkPolicies (nftables) on this node's pods");
+  command
+      ->add_option("--ingress-http-port", flags->ingress_http_port,
+                   "Port of the ingress controller's HTTP listener on the node IP and 127.0.0.1 (0 = none)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  command
+      ->add_option("--ingress-https-port", flags->ingress_https_port,
+                   "Port of the ingress controller's HTTPS listener (0 = none; both 0 = no ingress controller)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
 }
 
 void ApplyNodeServiceFlags(const AgentFlags& flags, AgentOptions* options) {
@@ -90,6 +101,8 @@ void ApplyNodeServiceFlags(const AgentFlags& flags, AgentOptions* options) {
   options->enable_cluster_dns = !flags.disable_cluster_dns;
   options->enable_network_policy = !flags.disable_network_policy;
   options->flannel_backend = flags.flannel_backend;
+  options->ingress_http_port = flags.ingress_http_port;
+  options->ingress_https_port = flags.ingress_https_port;
 }
 
 void AddAgentResetFlags(CLI::App* command, AgentResetFlags* flags) {
@@ -173,6 +186,8 @@ int RunAgentReset(const AgentResetFlags& flags) {
     std::fprintf(stderr, "skiff agent reset: refusing --data-dir \"%s\"\n", flags.data_dir.c_str());
     return 1;
   }
+  // The ingress controller's haproxy (left running by a killed agent) goes before its files.
+  ingress::StopHaproxyProcesses(IngressDir(flags.data_dir), absl::Seconds(10));
   if (absl::Status s = containerd::ResetAgentDir(flags.data_dir); !s.ok()) {
     std::fprintf(stderr, "skiff agent reset: %s\n", s.ToString().c_str());
     return 1;

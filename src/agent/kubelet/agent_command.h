@@ -50,6 +50,8 @@ struct AgentFlags {
   bool disable_service_proxy = false;
   bool disable_cluster_dns = false;
   bool disable_network_policy = false;
+  int ingress_http_port = 80;
+  int ingress_https_port = 443;
 };
 
 // The flags a node agent shares with `skiff server`'s in-process agent (cluster DNS, resolver).

@@ -38,6 +38,23 @@ TEST(AgentFlagsTest, SeveralServersAsAListOrRepeatedFlags) {
   EXPECT_TRUE(client::RestClient::New(*config).ok());
 }
 
+TEST(AgentFlagsTest, IngressPorts) {
+  CLI::App app;
+  AgentFlags flags;
+  AddAgentFlags(&app, &flags);
+  app.parse("--ingress-http-port 8080 --ingress-https-port 0", false);
+  AgentOptions options;
+  ApplyNodeServiceFlags(flags, &options);
+  EXPECT_EQ(options.ingress_http_port, 8080);
+  EXPECT_EQ(options.ingress_https_port, 0);
+  EXPECT_EQ(AgentOptions{}.ingress_http_port, 80);
+  EXPECT_EQ(AgentOptions{}.ingress_https_port, 443);
+  CLI::App bad;
+  AgentFlags ignored;
+  AddAgentFlags(&bad, &ignored);
+  EXPECT_THROW(bad.parse("--ingress-http-port 70000", false), CLI::ValidationError);
+}
+
 TEST(AgentRestConfig, ReadsTheTokenFileAndTrimsIt) {
   std::string path = std::filesystem::temp_directory_path() / ("skiff-token-" + std::to_string(getpid()));
   std::ofstream(path) << "  node-token-123\n";

@@ -166,6 +166,8 @@ TEST_F(AgentIntegrationTest, RegistersTheNodeAndBecomesReadyOncePodCidrArrives) 
   options.enable_ip_forwarding = false;  // a unit test does not change host settings
   options.enable_service_proxy = false;
   options.enable_cluster_dns = false;
+  options.ingress_http_port = 0;  // ports 80/443 of the machine: the e2e tests cover the ingress
+  options.ingress_https_port = 0;
   agent_ = std::make_unique<Agent>(server_.client(), options);
   absl::Status started = agent_->Start();
   ASSERT_TRUE(started.ok()) << started;
@@ -220,6 +222,8 @@ TEST_F(AgentIntegrationTest, RunsAPodBoundToTheNode) {
   options.enable_ip_forwarding = false;
   options.enable_service_proxy = false;  // host-wide rules and addresses: the e2e tests cover them
   options.enable_cluster_dns = false;
+  options.ingress_http_port = 0;  // ports 80/443 of the machine: the e2e tests cover the ingress
+  options.ingress_https_port = 0;
   agent_ = std::make_unique<Agent>(server_.client(), options);
   absl::Status started = agent_->Start();
   ASSERT_TRUE(started.ok()) << started;

@@ -153,6 +153,13 @@ std::vector<RoleSpec> ControllerRoles() {
       {"root-ca-cert-publisher", {R({"create", "update"}, {""}, {"configmaps"}), Events()}},
       {"service-account-controller", {R({"create"}, {""}, {"serviceaccounts"}), Events()}},
       // skiff's own (k3s-style) service load balancer: writes Service status from Node addresses.
+      // It also keeps the per-namespace Role skiff:ingress-tls (get on the Secrets Ingresses name,
+      // bound to system:nodes): granting get on Secrets needs that permission itself.
+      {"ingress-status-controller",
+       {R({"get", "list", "watch"}, {"networking.k8s.io"}, {"ingresses", "ingressclasses"}),
+        R({"list", "watch"}, {""}, {"nodes"}), R({"update", "patch"}, {"networking.k8s.io"}, {"ingresses/status"}),
+        R({"get", "create", "update", "delete"}, {"rbac.authorization.k8s.io"}, {"roles", "rolebindings"}),
+        R({"get"}, {""}, {"secrets"}), Events()}},
       {"service-lb-controller",
        {R({"get", "list", "watch"}, {""}, {"services", "nodes"}),
         R({"update", "patch"}, {""}, {"services/status"}), Events()}},
@@ -248,6 +255,11 @@ std::vector<RoleSpec> ClusterRoleSpecs() {
       // skiff agents remove the directories of their local-path PVs, then the PV's cleanup
       // finalizer (NodeRestriction admits no other PV write from a node).
       {"skiff:local-path-node", {R({"get", "list", "watch", "update"}, {""}, {"persistentvolumes"})}},
+      // Every skiff agent runs the ingress controller (IngressClass skiff): it lists and watches
+      // Ingresses and IngressClasses. The TLS Secrets they name it reads by name through the Role
+      // skiff:ingress-tls that the ingressstatus controller keeps in each namespace (get on
+      // exactly those Secrets), not through this role.
+      {"skiff:ingress-node", {R({"get", "list", "watch"}, {"networking.k8s.io"}, {"ingresses", "ingressclasses"})}},
       {"system:node-proxier",
        {R({"list", "watch"}, {""}, {"services", "endpoints"}), R(kRead, {""}, {"nodes"}), Events(),
         R({"list", "watch"}, {"discovery.k8s.io"}, {"endpointslices"})}},
@@ -324,6 +336,7 @@ std::vector<BindingSpec> BindingSpecs() {
       {"skiff:node-dns", "system:kube-dns", {{"Group", "system:nodes"}}},
       {"skiff:local-path-node", "skiff:local-path-node", {{"Group", "system:nodes"}}},
       {"skiff:network-policy-node", "skiff:network-policy-node", {{"Group", "system:nodes"}}},
+      {"skiff:ingress-node", "skiff:ingress-node", {{"Group", "system:nodes"}}},
       // Node identities (as kubeadm binds them): the join token (group system:bootstrappers) may
       // ask for a node client certificate, which csrapproving approves; nodes renew their own.
       {"skiff:node-bootstrapper", "system:node-bootstrapper", {{"Group", "system:bootstrappers"}}},

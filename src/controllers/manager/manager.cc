@@ -21,6 +21,7 @@
 #include "controllers/resourcequota/resource_quota_controller.h"
 #include "controllers/rootcacertpublisher/root_ca_publisher.h"
 #include "controllers/serviceaccount/service_account_controller.h"
+#include "controllers/ingressstatus/ingress_status_controller.h"
 #include "controllers/servicelb/service_lb_controller.h"
 #include "controllers/statefulset/stateful_set_controller.h"
 #include "controllers/volume/local_path_provisioner.h"
@@ -63,6 +64,7 @@ const std::vector<NamedController>& RegisteredControllers() {
       {"endpoints", endpoints::NewEndpointsController},
       {"endpointslice", endpointslice::NewEndpointSliceController},
       {"servicelb", servicelb::NewServiceLbController},
+      {"ingressstatus", ingressstatus::NewIngressStatusController},
       {"clusterrole-aggregation", NewClusterRoleAggregationController},
       {"resourcequota", NewResourceQuotaController},
       {"csrapproving", certificates::NewCsrApprovingController},
@@ -96,6 +98,7 @@ std::string ControllerServiceAccount(const std::string& controller) {
       {"endpoints", "endpoint-controller"},
       {"endpointslice", "endpointslice-controller"},
       {"servicelb", "service-lb-controller"},
+      {"ingressstatus", "ingress-status-controller"},
       {"clusterrole-aggregation", "clusterrole-aggregation-controller"},
       {"resourcequota", "resourcequota-controller"},
       {"root-ca-cert-publisher", "root-ca-cert-publisher"},

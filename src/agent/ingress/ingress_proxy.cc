@@ -1,0 +1,270 @@
+#include "agent/ingress/ingress_proxy.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "agent/ingress/ingress_translator.h"
+#include "agent/server/serving_cert.h"
+#include "base/file.h"
+#include "base/json.h"
+#include "spdlog/spdlog.h"
+
+namespace skiff::agent::ingress {
+namespace {
+
+constexpr char kSliceServiceIndex[] = "ingress-service";
+
+std::string SliceServiceKey(const boost::json::value& slice) {
+  const std::string service = base::GetString(slice, {"metadata", "labels", "kubernetes.io/service-name"});
+  if (service.empty()) return "";
+  return client::MakeKey(base::GetString(slice, {"metadata", "namespace"}), service);
+}
+
+// DIR/default.pem: the certificate for handshakes that name no Ingress host.
+absl::StatusOr<std::string> EnsureDefaultCertificate(const std::string& dir) {
+  const std::string cert = dir + "/default.crt", key = dir + "/default.key", pem = dir + "/default.pem";
+  if (absl::Status s = server::EnsureSelfSignedCertificate(cert, key, {"skiff-ingress-default"}); !s.ok()) return s;
+  absl::StatusOr<std::string> cert_pem = base::ReadFile(cert);
+  if (!cert_pem.ok()) return cert_pem.status();
+  absl::StatusOr<std::string> key_pem = base::ReadFile(key);
+  if (!key_pem.ok()) return key_pem.status();
+  if (absl::Status s = base::WriteFileAtomically(pem, *cert_pem + *key_pem, 0600); !s.ok()) return s;
+  return pem;
+}
+
+}  // namespace
+
+IngressProxy::IngressProxy(client::SharedInformers* informers, IngressProxyOptions options)
+    : options_(std::move(options)),
+      informers_(informers),
+      ingresses_(&informers->For(client::Resource("networking.k8s.io", "v1", "ingresses"))),
+      classes_(&informers->For(client::Resource("networking.k8s.io", "v1", "ingressclasses"))),
+      services_(&informers->For(client::Resource("", "v1", "services"))),
+      slices_(&informers->For(client::Resource("discovery.k8s.io", "v1", "endpointslices"))) {}
+
+IngressProxy::~IngressProxy() { Stop(); }
+
+absl::Status IngressProxy::Start() {
+  if (haproxy_) return absl::FailedPreconditionError("ingress proxy already started");
+  std::error_code error;
+  std::filesystem::create_directories(options_.dir, error);
+  if (error) return base::ErrnoStatus(error.value(), absl::StrCat("mkdir ", options_.dir));
+  absl::StatusOr<std::string> default_pem = EnsureDefaultCertificate(options_.dir);
+  if (!default_pem.ok()) {
+    return absl::Status(default_pem.status().code(),
+                        absl::StrCat("ingress default certificate: ", default_pem.status().message()));
+  }
+  auto haproxy = std::make_unique<HaproxySupervisor>(
+      HaproxySupervisorOptions{.dir = options_.dir, .binary = options_.haproxy_binary});
+  render_options_.bind_addresses = options_.node_ips;
+  render_options_.bind_addresses.insert(render_options_.bind_addresses.begin(), "127.0.0.1");
+  render_options_.http_port = options_.http_port;
+  render_options_.https_port = options_.https_port;
+  render_options_.default_certificate = *default_pem;
+  render_options_.stats_socket = haproxy->stats_socket();
+  render_options_.cert_dir = haproxy->NextCertDir();
+  // Until the caches sync, every request gets 404 (nothing routed yet), never a refused connection.
+  absl::StatusOr<RenderedConfig> initial = RenderHaproxyConfig(RouteTable{}, render_options_);
+  if (!initial.ok()) return initial.status();
+  if (absl::Status s = haproxy->Start(*initial); !s.ok()) return s;
+  haproxy_ = std::move(haproxy);
+
+  slices_->AddIndex(kSliceServiceIndex, [](const boost::json::value& slice) {
+    std::string key = SliceServiceKey(slice);
+    return key.empty() ? std::vector<std::string>{} : std::vector<std::string>{key};
+  });
+  auto any = client::InformerHandlers{
+      .on_add = [this](const client::Object&) { MarkDirty(); },
+      .on_update = [this](const client::Object&, const client::Object&) { MarkDirty(); },
+      .on_delete = [this](const client::Object&) { MarkDirty(); },
+  };
+  handlers_.emplace_back(ingresses_, ingresses_->AddHandlers(any));
+  handlers_.emplace_back(classes_, classes_->AddHandlers(any));
+  handlers_.emplace_back(services_, services_->AddHandlers({
+      .on_add = [this](const client::Object& s) { MarkService(client::KeyOf(*s)); },
+      .on_update = [this](const client::Object&, const client::Object& s) { MarkService(client::KeyOf(*s)); },
+      .on_delete = [this](const client::Object& s) { MarkService(client::KeyOf(*s)); },
+  }));
+  handlers_.emplace_back(slices_, slices_->AddHandlers({
+      .on_add = [this](const client::Object& s) { MarkService(SliceServiceKey(*s)); },
+      .on_update =
+          [this](const client::Object& old_slice, const client::Object& s) {
+            MarkService(SliceServiceKey(*old_slice));
+            MarkService(SliceServiceKey(*s));
+          },
+      .on_delete = [this](const client::Object& s) { MarkService(SliceServiceKey(*s)); },
+  }));
+  {
+    std::lock_guard lock(mu_);
+    stop_ = false;
+    dirty_ = true;
+  }
+  for (client::Informer* informer : {ingresses_, classes_, services_, slices_}) informer->Start();
+  thread_ = std::thread([this] { SyncLoop(); });
+  spdlog::info("ingress: listening on {} (http {}, https {})", absl::StrJoin(render_options_.bind_addresses, ","),
+               options_.http_port, options_.https_port);
+  return absl::OkStatus();
+}
+
+void IngressProxy::Stop() {
+  if (!haproxy_) return;
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  for (auto& [informer, id] : handlers_) informer->RemoveHandlers(id);
+  handlers_.clear();
+  if (thread_.joinable()) thread_.join();
+  haproxy_->Stop();
+  haproxy_.reset();
+}
+
+IngressStats IngressProxy::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+void IngressProxy::MarkDirty() {
+  {
+    std::lock_guard lock(mu_);
+    dirty_ = true;
+  }
+  cv_.notify_all();
+}
+
+void IngressProxy::MarkService(const std::string& key) {
+  {
+    std::lock_guard lock(mu_);
+    if (key.empty() || !referenced_services_.count(key)) return;
+    dirty_ = true;
+  }
+  cv_.notify_all();
+}
+
+void IngressProxy::SyncLoop() {
+  auto synced = [this] {
+    for (client::Informer* informer : {ingresses_, classes_, services_, slices_}) {
+      if (!informer->WaitForSync(absl::Milliseconds(100))) return false;
+    }
+    return true;
+  };
+  while (!synced()) {
+    std::lock_guard lock(mu_);
+    if (stop_) return;
+  }
+  absl::Duration backoff = absl::ZeroDuration();
+  std::unique_lock lock(mu_);
+  // Secrets are re-read on their period even without events.
+  absl::Time next_refresh = absl::Now();
+  while (!stop_) {
+    const absl::Duration wait = std::clamp(next_refresh - absl::Now(), absl::ZeroDuration(), absl::Hours(1));
+    cv_.wait_for(lock, absl::ToChronoNanoseconds(wait), [&] { return stop_ || dirty_; });
+    if (stop_) break;
+    // Coalesce a burst of events (a rollout changes many slices) into one reload.
+    cv_.wait_for(lock, absl::ToChronoNanoseconds(std::max(options_.sync_delay, backoff)), [&] { return stop_; });
+    if (stop_) break;
+    dirty_ = false;
+    lock.unlock();
+    const absl::Status status = Sync();
+    lock.lock();
+    ++stats_.syncs;
+    if (status.ok()) {
+      stats_.last_error.clear();
+      backoff = absl::ZeroDuration();
+    } else {
+      ++stats_.failures;
+      stats_.last_error = status.ToString();
+      spdlog::error("ingress: {}", status.ToString());
+      backoff = std::min(absl::Seconds(30), std::max(absl::Milliseconds(500), backoff * 2));
+      dirty_ = true;
+    }
+    // A Secret we may not read yet (its Role is written by the leader a moment after the Ingress)
+    // is asked for again soon.
+    next_refresh = absl::Now() + (secrets_unreadable_ ? absl::Seconds(1)
+                                  : secrets_.empty()  ? absl::Hours(1)
+                                                      : options_.secret_refresh);
+  }
+}
+
+std::map<std::string, client::Object> IngressProxy::ReadSecrets(const std::set<std::string>& keys,
+                                                                std::vector<std::string>* warnings) {
+  std::map<std::string, client::Object> result;
+  const absl::Time now = absl::Now();
+  secrets_unreadable_ = false;
+  std::map<std::string, CachedSecret> kept;
+  for (const std::string& key : keys) {
+    auto cached = secrets_.find(key);
+    if (cached != secrets_.end() && now - cached->second.fetched < options_.secret_refresh) {
+      kept[key] = cached->second;
+    } else {
+      std::string ns, name;
+      client::SplitKey(key, &ns, &name);
+      absl::StatusOr<client::Object> secret =
+          informers_->client()->Get(client::Resource("", "v1", "secrets"), ns, name);
+      if (secret.ok()) {
+        kept[key] = CachedSecret{*secret, now};
+      } else if (absl::IsNotFound(secret.status())) {
+        kept[key] = CachedSecret{nullptr, now};
+      } else {
+        warnings->push_back(absl::StrCat("Secret ", key, ": ", secret.status().message()));
+        secrets_unreadable_ = true;
+        if (cached != secrets_.end()) kept[key] = cached->second;  // serve the last one read
+        continue;
+      }
+    }
+    if (kept[key].secret) result[key] = kept[key].secret;
+  }
+  secrets_ = std::move(kept);
+  return result;
+}
+
+absl::Status IngressProxy::Sync() {
+  IngressInputs inputs;
+  inputs.ingresses = ingresses_->List();
+  inputs.classes = {kDefaultIngressClass};
+  for (const client::Object& ingress_class : classes_->List()) {
+    if (base::GetString(*ingress_class, {"spec", "controller"}) == kIngressController) {
+      inputs.classes.insert(base::GetString(*ingress_class, {"metadata", "name"}));
+    }
+  }
+  const std::set<std::string> services = ReferencedServices(inputs.ingresses, inputs.classes);
+  {
+    std::lock_guard lock(mu_);
+    referenced_services_ = services;
+  }
+  for (const std::string& key : services) {
+    if (client::Object service = services_->Get(key)) inputs.services[key] = service;
+    inputs.slices[key] = slices_->ByIndex(kSliceServiceIndex, key);
+  }
+  std::vector<std::string> warnings;
+  inputs.secrets = ReadSecrets(ReferencedSecrets(inputs.ingresses, inputs.classes), &warnings);
+  RouteTable table = TranslateIngresses(inputs, &warnings);
+  if (applied_ && *applied_ == table) return absl::OkStatus();
+
+  HaproxyOptions options = render_options_;
+  options.cert_dir = haproxy_->NextCertDir();
+  absl::StatusOr<RenderedConfig> rendered = RenderHaproxyConfig(table, options);
+  if (!rendered.ok()) return rendered.status();
+  warnings.insert(warnings.end(), rendered->warnings.begin(), rendered->warnings.end());
+  {
+    std::lock_guard lock(mu_);
+    if (warnings != stats_.warnings) {
+      for (const std::string& warning : warnings) spdlog::warn("ingress: {}", warning);
+    }
+    stats_.warnings = warnings;
+  }
+  const absl::Time start = absl::Now();
+  if (absl::Status s = haproxy_->Apply(*rendered); !s.ok()) return s;
+  spdlog::info("ingress: applied {} hosts, {} certificates in {}", table.hosts.size(), table.certificates.size(),
+               absl::FormatDuration(absl::Now() - start));
+  applied_ = std::move(table);
+  std::lock_guard lock(mu_);
+  ++stats_.applies;
+  return absl::OkStatus();
+}
+
+}  // namespace skiff::agent::ingress

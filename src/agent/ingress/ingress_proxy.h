@@ -1,0 +1,109 @@
+// IngressProxy: the node's ingress controller (IngressClass `skiff`, controller skiff.dev/ingress).
+// It watches Ingresses, IngressClasses, Services and EndpointSlices through the agent's shared
+// informers, reads the TLS Secrets the Ingresses name (GET by name: the agent may read only these,
+// through the Role skiff:ingress-tls the ingressstatus controller keeps), translates them into a
+// RouteTable (ingress_translator.h), renders it for HAProxy (haproxy_config.h) and has the
+// HaproxySupervisor apply it. HAProxy listens on http_port and https_port of the node's addresses
+// and 127.0.0.1, like NodePorts. Events are coalesced for sync_delay; a sync whose route table
+// equals the applied one changes nothing, so events of Services no Ingress uses cost no reload.
+// Secrets are re-read every secret_refresh (a renewed certificate is served within that period).
+//
+// Thread-safety: Start/Stop from one owner thread; stats() from any thread. Informer handlers only
+// mark work; one sync thread does the rest. Ownership: borrows the shared informer set (must
+// outlive the proxy; its handlers are removed on Stop) and its client; owns the haproxy supervisor
+// (haproxy stops with Stop()). Failure: Start fails when the default certificate cannot be made or
+// haproxy does not start (missing binary, ports in use). Later failures (a configuration haproxy
+// rejects, API errors) are logged, kept in stats() and retried; the last good configuration keeps
+// serving.
+#ifndef SKIFF_AGENT_INGRESS_INGRESS_PROXY_H_
+#define SKIFF_AGENT_INGRESS_INGRESS_PROXY_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "agent/ingress/haproxy_supervisor.h"
+#include "agent/ingress/route_table.h"
+#include "client/client.h"
+#include "client/informer.h"
+#include "client/shared_informers.h"
+
+namespace skiff::agent::ingress {
+
+struct IngressProxyOptions {
+  std::string dir;                     // absolute; haproxy's files (DIR/ingress of the agent)
+  std::vector<std::string> node_ips;   // listened on besides 127.0.0.1
+  int http_port = 80;                  // 0 = none
+  int https_port = 443;                // 0 = none
+  absl::Duration sync_delay = absl::Milliseconds(50);
+  absl::Duration secret_refresh = absl::Seconds(30);
+  std::string haproxy_binary = "haproxy";
+};
+
+struct IngressStats {
+  int64_t syncs = 0;    // route tables computed
+  int64_t applies = 0;  // configurations applied (reloads)
+  int64_t failures = 0;
+  std::string last_error;             // "" after a success
+  std::vector<std::string> warnings;  // of the last sync
+};
+
+class IngressProxy {
+ public:
+  IngressProxy(client::SharedInformers* informers, IngressProxyOptions options);
+  ~IngressProxy();
+  IngressProxy(const IngressProxy&) = delete;
+  IngressProxy& operator=(const IngressProxy&) = delete;
+
+  absl::Status Start();
+  void Stop();
+  IngressStats stats() const;
+
+ private:
+  void MarkDirty();
+  void MarkService(const std::string& key);
+  void SyncLoop();
+  absl::Status Sync();
+  // The Secrets by key, fetched when not cached or older than secret_refresh.
+  std::map<std::string, client::Object> ReadSecrets(const std::set<std::string>& keys,
+                                                    std::vector<std::string>* warnings);
+
+  const IngressProxyOptions options_;
+  client::SharedInformers* informers_;
+  client::Informer* ingresses_;
+  client::Informer* classes_;
+  client::Informer* services_;
+  client::Informer* slices_;
+  std::vector<std::pair<client::Informer*, client::Informer::HandlerId>> handlers_;
+  std::unique_ptr<HaproxySupervisor> haproxy_;
+  HaproxyOptions render_options_;
+  std::thread thread_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  bool dirty_ = true;
+  std::set<std::string> referenced_services_;  // of the last sync
+  IngressStats stats_;
+
+  // Sync thread only.
+  std::optional<RouteTable> applied_;
+  struct CachedSecret {
+    client::Object secret;  // null = absent
+    absl::Time fetched;
+  };
+  std::map<std::string, CachedSecret> secrets_;
+  bool secrets_unreadable_ = false;  // the last read of some Secret failed (e.g. not yet allowed)
+};
+
+}  // namespace skiff::agent::ingress
+
+#endif  // SKIFF_AGENT_INGRESS_INGRESS_PROXY_H_
