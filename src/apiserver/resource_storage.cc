@@ -46,6 +46,7 @@ json::object& Meta(json::value& obj) { return base::EnsureObject(obj, {"metadata
 bool TracksGeneration(const api::ResourceInfo& r) {
   if (r.custom || crd::IsCrdResource(r)) return true;  // kube's custom resource and CRD strategies
   if (r.group == "apiregistration.k8s.io") return false;
+  if (r.group == "networking.k8s.io") return true;  // IngressClass and NetworkPolicy have no status
   return (!r.group.empty() && r.has_status) || (r.group.empty() && r.kind == "ReplicationController");
 }
 
@@ -126,7 +127,7 @@ void PrepareForCreate(const api::ResourceInfo& r, json::value& obj, const std::s
     o["status"] = std::move(status);
   } else if (r.group.empty() && r.kind == "Namespace") {
     o["status"] = json::object{{"phase", "Active"}};
-  } else if (r.group.empty() && r.kind == "Service") {
+  } else if ((r.group.empty() && r.kind == "Service") || (r.group == "networking.k8s.io" && r.kind == "Ingress")) {
     o["status"] = json::object{{"loadBalancer", json::object()}};
   } else if (r.group.empty() && (r.kind == "PersistentVolumeClaim" || r.kind == "PersistentVolume")) {
     o["status"] = json::object{{"phase", "Pending"}};
