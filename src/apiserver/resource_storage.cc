@@ -461,6 +461,13 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Update(const api::ResourceInfo& r, co
     }
     AdmissionReservations reservations;  // given back unless committed below
     if (auto s = Admit(r, AdmissionOperation::kUpdate, ns, obj, &old, options, &reservations); !s.ok()) return s;
+    if (TracksGeneration(r)) {
+      // Again over the defaulted, admitted object, as kube's PrepareForUpdate sees it: a request that
+      // leaves out fields the defaults fill in (a re-applied atomic list) changes nothing.
+      int64_t generation = base::GetInt(old, {"metadata", "generation"}, 1);
+      if (SpecChanged(old, obj, r.custom && !r.has_status)) ++generation;
+      Meta(obj)["generation"] = generation;
+    }
     auto reservation = PrepareHook(r, obj, &old);
     if (!reservation.ok()) return reservation.status();
     Meta(obj)["resourceVersion"] = std::to_string(current->revision);
