@@ -107,7 +107,9 @@ def test_ingress_without_class_gets_the_default(s):
     assert "ingressClassName" not in legacy["spec"]
     assert table(s, "ing", "legacy", "-n", ns)[1][:3] == ["legacy", "<none>", "*"]
 
-    # With a newer default class, that one wins.
+    # With a newer default class, that one wins (creationTimestamps have second resolution, and a
+    # tie would go to the smaller name, "skiff").
+    time.sleep(1.1)
     apply(s, {"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
               "metadata": {"name": "zz-newer", "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"}},
               "spec": {"controller": "example.com/ingress",
@@ -117,7 +119,6 @@ def test_ingress_without_class_gets_the_default(s):
         assert newer["spec"]["parameters"]["scope"] == "Cluster"  # kube's default
         rows = {r[0]: r for r in table(s, "ingressclass")}
         assert rows["zz-newer"][1:3] == ["example.com/ingress", "Params.k8s.example.com/p"]
-        time.sleep(1.1)  # creationTimestamps have second resolution; "skiff" is older anyway
         s.kubectl("create", "ingress", "later", "-n", ns, "--rule=/=web:80")
         assert s.kubectl_json("get", "ing", "later", "-n", ns)["spec"]["ingressClassName"] == "zz-newer"
     finally:
