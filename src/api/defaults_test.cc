@@ -191,7 +191,8 @@ TEST(DefaultsTest, NetworkPolicyIsolatesIngressAlwaysAndEgressWithEgressRules) {
 
 TEST(DefaultsTest, IngressClassParametersAreClusterScopedUnlessSaid) {
   const char* type = "io.k8s.api.networking.v1.IngressClass";
-  value d = DefaultedBuiltin(type, R"({"spec":{"controller":"a.io/b","parameters":{"kind":"K","name":"n"}}})");
+  value d =
+      DefaultedBuiltin(type, R"({"spec":{"controller":"a.io/b","parameters":{"kind":"K","name":"n"}}})");
   EXPECT_EQ(At(d, {"spec", "parameters", "scope"}), value("Cluster"));
   d = DefaultedBuiltin(type, R"({"spec":{"parameters":{"kind":"K","name":"n","scope":"Namespace"}}})");
   EXPECT_EQ(At(d, {"spec", "parameters", "scope"}), value("Namespace"));

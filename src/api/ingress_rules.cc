@@ -87,7 +87,8 @@ void ResourceBackend(const json::value& ref, const std::string& at, Errors& e) {
 void Backend(const json::value& backend, const std::string& at, Errors& e) {
   const json::value* resource = Set(backend, "resource");
   const json::value* service = Set(backend, "service");
-  if (resource && service) return e.Add(kFieldValueInvalid, at, "", "cannot set both resource and service backends");
+  if (resource && service)
+    return e.Add(kFieldValueInvalid, at, "", "cannot set both resource and service backends");
   if (resource) return ResourceBackend(*resource, at + ".resource", e);
   if (!service) return e.Add(kFieldValueInvalid, at, "", "resource or service backend is required");
   std::string name = Str(*service, "name");
@@ -105,7 +106,8 @@ void Backend(const json::value& backend, const std::string& at, Errors& e) {
     e.Invalid(at + ".service.port.name", port_name, IsIanaServiceName(port_name));
   } else if (port_number != 0) {
     if (port_number < 1 || port_number > 65535) {
-      e.Add(kFieldValueInvalid, at + ".service.port.number", port_number, "must be between 1 and 65535, inclusive");
+      e.Add(kFieldValueInvalid, at + ".service.port.number", port_number,
+            "must be between 1 and 65535, inclusive");
     }
   } else {
     e.Add(kFieldValueRequired, at, nullptr, "port name or number is required");
@@ -118,15 +120,18 @@ void HttpPath(const json::value& path, const std::string& at, Errors& e) {
   std::string kind = type->is_string() ? std::string(type->get_string()) : "";
   std::string value = Str(path, "path");
   if (kind == "Exact" || kind == "Prefix") {
-    if (!absl::StartsWith(value, "/")) e.Add(kFieldValueInvalid, at + ".path", json::string(value), "must be an absolute path");
+    if (!absl::StartsWith(value, "/"))
+      e.Add(kFieldValueInvalid, at + ".path", json::string(value), "must be an absolute path");
     for (const char* sequence : {"//", "/./", "/../", "%2f", "%2F"}) {
       if (absl::StrContains(value, sequence)) {
-        e.Add(kFieldValueInvalid, at + ".path", json::string(value), absl::StrCat("must not contain '", sequence, "'"));
+        e.Add(kFieldValueInvalid, at + ".path", json::string(value),
+              absl::StrCat("must not contain '", sequence, "'"));
       }
     }
     for (const char* suffix : {"/..", "/."}) {
       if (absl::EndsWith(value, suffix)) {
-        e.Add(kFieldValueInvalid, at + ".path", json::string(value), absl::StrCat("cannot end with '", suffix, "'"));
+        e.Add(kFieldValueInvalid, at + ".path", json::string(value),
+              absl::StrCat("cannot end with '", suffix, "'"));
       }
     }
   } else if (kind == "ImplementationSpecific") {
@@ -138,7 +143,8 @@ void HttpPath(const json::value& path, const std::string& at, Errors& e) {
           "supported values: \"Exact\", \"ImplementationSpecific\", \"Prefix\"");
   }
   const json::value* backend = base::Find(path, "backend");
-  Backend(backend != nullptr && backend->is_object() ? *backend : json::value(json::object()), at + ".backend", e);
+  Backend(backend != nullptr && backend->is_object() ? *backend : json::value(json::object()),
+          at + ".backend", e);
 }
 
 // validateIngressRuleValue: the HTTP paths of a rule.
@@ -196,7 +202,8 @@ void LoadBalancerStatus(const json::value& ingress, Errors& e) {
     }
     if (std::string hostname = Str(point, "hostname"); !hostname.empty()) {
       e.Invalid(at + ".hostname", hostname, IsDns1123Subdomain(hostname));
-      if (ParseIpSloppy(hostname)) e.Add(kFieldValueInvalid, at + ".hostname", json::string(hostname), kNotAnIp);
+      if (ParseIpSloppy(hostname))
+        e.Add(kFieldValueInvalid, at + ".hostname", json::string(hostname), kNotAnIp);
     }
   }
 }
@@ -226,7 +233,8 @@ IngressOptions OptionsFor(const json::value* old_obj) {
 void DomainPrefixedPath(const std::string& field, std::string_view value, Errors& e) {
   size_t slash = value.find('/');
   if (slash == std::string_view::npos || slash == 0 || slash + 1 == value.size()) {
-    return e.Add(kFieldValueInvalid, field, json::string(value), "must be a domain-prefixed path (such as \"acme.io/foo\")");
+    return e.Add(kFieldValueInvalid, field, json::string(value),
+                 "must be a domain-prefixed path (such as \"acme.io/foo\")");
   }
   std::string_view host = value.substr(0, slash);
   e.Invalid(field, host, IsDns1123Subdomain(host));
@@ -266,7 +274,8 @@ void ClassParameters(const json::value& params, Errors& e) {
 std::vector<FieldError> ValidateIngressRules(const json::value& ingress, const json::value* old_obj) {
   Errors e;
   const json::value* spec_ptr = base::Find(ingress, "spec");
-  const json::value spec = spec_ptr != nullptr && spec_ptr->is_object() ? *spec_ptr : json::value(json::object());
+  const json::value spec =
+      spec_ptr != nullptr && spec_ptr->is_object() ? *spec_ptr : json::value(json::object());
   IngressOptions options = OptionsFor(old_obj);
   const json::array* rules = Array(spec, "rules");
   const json::value* default_backend = Set(spec, "defaultBackend");
@@ -284,10 +293,12 @@ std::vector<FieldError> ValidateIngressRules(const json::value& ingress, const j
   }
   if (old_obj == nullptr) {
     const json::value* annotations = Annotations(ingress);
-    const json::value* annotated =
-        annotations && annotations->is_object() ? base::Find(*annotations, "kubernetes.io/ingress.class") : nullptr;
+    const json::value* annotated = annotations && annotations->is_object()
+                                       ? base::Find(*annotations, "kubernetes.io/ingress.class")
+                                       : nullptr;
     const json::value* cls = Set(spec, "ingressClassName");
-    if (annotated && annotated->is_string() && cls && cls->is_string() && annotated->get_string() != cls->get_string()) {
+    if (annotated && annotated->is_string() && cls && cls->is_string() &&
+        annotated->get_string() != cls->get_string()) {
       e.Add(kFieldValueInvalid, "annotations.kubernetes.io/ingress.class", *annotated,
             "must match `ingressClassName` when both are specified");
     }
@@ -304,7 +315,8 @@ std::vector<FieldError> ValidateIngressClassRules(const json::value& ingress_cla
     e.Add(kFieldValueRequired, "spec.controller", nullptr, "");
   } else {
     if (controller.size() > kMaxControllerLength) {
-      e.Add(kFieldValueTooLong, "spec.controller", "", absl::StrCat("must have at most ", kMaxControllerLength, " bytes"));
+      e.Add(kFieldValueTooLong, "spec.controller", "",
+            absl::StrCat("must have at most ", kMaxControllerLength, " bytes"));
     }
     DomainPrefixedPath("spec.controller", controller, e);
   }

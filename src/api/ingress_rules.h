@@ -24,7 +24,8 @@
 namespace skiff::api {
 
 // `old_obj` is null on create.
-std::vector<FieldError> ValidateIngressRules(const boost::json::value& ingress, const boost::json::value* old_obj);
+std::vector<FieldError> ValidateIngressRules(const boost::json::value& ingress,
+                                             const boost::json::value* old_obj);
 std::vector<FieldError> ValidateIngressClassRules(const boost::json::value& ingress_class);
 
 }  // namespace skiff::api

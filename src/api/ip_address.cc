@@ -84,7 +84,8 @@ std::optional<IpPrefix> ParseCidrSloppy(std::string_view text) {
   std::string_view length = text.substr(slash + 1);
   int bits = 0;
   size_t used = 0;
-  if (!ip || !Decimal(length, &bits, &used) || used != length.size() || bits > ip->Bits()) return std::nullopt;
+  if (!ip || !Decimal(length, &bits, &used) || used != length.size() || bits > ip->Bits())
+    return std::nullopt;
   IpPrefix prefix{*ip, bits};
   for (int i = 0; i < 16; ++i) {
     int keep = std::min(8, std::max(0, bits - 8 * i));

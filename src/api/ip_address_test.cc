@@ -15,7 +15,8 @@ TEST(IpAddressTest, ParsesAddressesTheWayKubernetesDoes) {
   ASSERT_TRUE(v6.has_value());
   EXPECT_FALSE(v6->v4);
   EXPECT_EQ(v6->bytes[15], 1);
-  for (const char* bad : {"", "1.2.3", "1.2.3.4.5", "256.1.1.1", "1.2.3.4 ", "fe80::1%eth0", "example.com", "::g"}) {
+  for (const char* bad :
+       {"", "1.2.3", "1.2.3.4.5", "256.1.1.1", "1.2.3.4 ", "fe80::1%eth0", "example.com", "::g"}) {
     EXPECT_FALSE(ParseIpSloppy(bad).has_value()) << bad;
   }
 }
@@ -34,7 +35,8 @@ TEST(IpAddressTest, CidrsMaskTheirAddressAndContainSubRanges) {
   EXPECT_FALSE(odd->Contains(*ParseIpSloppy("10.128.0.1")));
   EXPECT_TRUE(ParseCidrSloppy("0.0.0.0/0")->Contains(*ParseIpSloppy("8.8.8.8")));
   EXPECT_TRUE(ParseCidrSloppy("2001:db8::/32")->Contains(*ParseIpSloppy("2001:db8:ffff::1")));
-  for (const char* bad : {"10.0.0.0", "10.0.0.0/", "10.0.0.0/33", "10.0.0.0/-1", "10.0.0.0/8x", "::/129", "/8"}) {
+  for (const char* bad :
+       {"10.0.0.0", "10.0.0.0/", "10.0.0.0/33", "10.0.0.0/-1", "10.0.0.0/8x", "::/129", "/8"}) {
     EXPECT_FALSE(ParseCidrSloppy(bad).has_value()) << bad;
   }
 }

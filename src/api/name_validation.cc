@@ -168,7 +168,8 @@ std::vector<std::string> IsWildcardDns1123Subdomain(std::string_view value) {
   std::vector<std::string> errs;
   if (value.size() > kDns1123SubdomainMaxLength) errs.push_back(MaxLenError(kDns1123SubdomainMaxLength));
   if (value.substr(0, 2) != "*." || !MatchesDns1123Subdomain(value.substr(2))) {
-    errs.push_back(RegexError(kWildcardDns1123SubdomainErrMsg, kWildcardDns1123SubdomainFmt, {"*.example.com"}));
+    errs.push_back(
+        RegexError(kWildcardDns1123SubdomainErrMsg, kWildcardDns1123SubdomainFmt, {"*.example.com"}));
   }
   return errs;
 }

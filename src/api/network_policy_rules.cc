@@ -32,7 +32,8 @@ class PolicyValidator {
           for (size_t j = 0; j < ports->size(); ++j) Port((*ports)[j], absl::StrCat(at, ".ports[", j, "]"));
         }
         if (const json::array* list = Array((*rules)[i], peers)) {
-          for (size_t j = 0; j < list->size(); ++j) Peer((*list)[j], absl::StrCat(at, ".", peers, "[", j, "]"));
+          for (size_t j = 0; j < list->size(); ++j)
+            Peer((*list)[j], absl::StrCat(at, ".", peers, "[", j, "]"));
         }
       }
     }
@@ -72,9 +73,11 @@ class PolicyValidator {
         PortNumber(at + ".endPort", end->get_int64());
       }
     } else if (number != nullptr && number->is_string()) {
-      if (has_end) Add(kFieldValueInvalid, at + ".endPort", *end, "may not be specified when `port` is non-numeric");
+      if (has_end)
+        Add(kFieldValueInvalid, at + ".endPort", *end, "may not be specified when `port` is non-numeric");
       std::string name(number->get_string());
-      for (std::string& msg : IsIanaServiceName(name)) Add(kFieldValueInvalid, at + ".port", json::string(name), msg);
+      for (std::string& msg : IsIanaServiceName(name))
+        Add(kFieldValueInvalid, at + ".port", json::string(name), msg);
     } else if (has_end) {
       Add(kFieldValueInvalid, at + ".endPort", *end, "may not be specified when `port` is not specified");
     }
@@ -123,8 +126,10 @@ class PolicyValidator {
     if (types->size() > 2) {
       // Go prints the slice with %#v.
       std::string shown = "[]networking.PolicyType{";
-      for (size_t i = 0; i < types->size(); ++i) absl::StrAppend(&shown, i ? ", " : "", json::serialize((*types)[i]));
-      FieldError e{std::string(kFieldValueInvalid), "spec.policyTypes", *types, "may not specify more than two policyTypes"};
+      for (size_t i = 0; i < types->size(); ++i)
+        absl::StrAppend(&shown, i ? ", " : "", json::serialize((*types)[i]));
+      FieldError e{std::string(kFieldValueInvalid), "spec.policyTypes", *types,
+                   "may not specify more than two policyTypes"};
       e.go_value = shown + "}";
       errors.push_back(std::move(e));
       return;
@@ -142,7 +147,8 @@ class PolicyValidator {
 
 std::vector<FieldError> ValidateNetworkPolicyRules(const json::value& policy) {
   PolicyValidator v;
-  if (const json::value* spec = base::Find(policy, "spec"); spec != nullptr && spec->is_object()) v.Spec(*spec);
+  if (const json::value* spec = base::Find(policy, "spec"); spec != nullptr && spec->is_object())
+    v.Spec(*spec);
   return std::move(v.errors);
 }
 

@@ -47,10 +47,12 @@ TEST(NetworkPolicyRulesTest, PortsAndRanges) {
               ElementsAre(at + ".endPort: Invalid value: 99: must be greater than or equal to `port`"));
   EXPECT_THAT(Problems(IngressPort(R"({"port":100,"endPort":70000})")),
               ElementsAre(at + ".endPort: Invalid value: 70000: must be between 1 and 65535, inclusive"));
-  EXPECT_THAT(Problems(IngressPort(R"({"port":"http","endPort":90})")),
-              ElementsAre(at + ".endPort: Invalid value: 90: may not be specified when `port` is non-numeric"));
-  EXPECT_THAT(Problems(IngressPort(R"({"endPort":90})")),
-              ElementsAre(at + ".endPort: Invalid value: 90: may not be specified when `port` is not specified"));
+  EXPECT_THAT(
+      Problems(IngressPort(R"({"port":"http","endPort":90})")),
+      ElementsAre(at + ".endPort: Invalid value: 90: may not be specified when `port` is non-numeric"));
+  EXPECT_THAT(
+      Problems(IngressPort(R"({"endPort":90})")),
+      ElementsAre(at + ".endPort: Invalid value: 90: may not be specified when `port` is not specified"));
 }
 
 TEST(NetworkPolicyRulesTest, PeersNeedOneKindAndIpBlocksStandAlone) {
@@ -78,7 +80,8 @@ TEST(NetworkPolicyRulesTest, IpBlockExceptsLieStrictlyInsideTheCidr) {
                   at + ".except[3]: Invalid value: \"x\": " + example,
                   at + ".except[4]: Invalid value: \"fd00::/64\": must be a strict subset of `cidr`"));
   // Kubernetes parses addresses the sloppy way: host bits and leading zeros are accepted.
-  EXPECT_THAT(Problems(IngressPeer(R"({"ipBlock":{"cidr":"010.0.0.1/8","except":["10.2.3.4/16"]}})")), IsEmpty());
+  EXPECT_THAT(Problems(IngressPeer(R"({"ipBlock":{"cidr":"010.0.0.1/8","except":["10.2.3.4/16"]}})")),
+              IsEmpty());
 }
 
 TEST(NetworkPolicyRulesTest, PolicyTypes) {

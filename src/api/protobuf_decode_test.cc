@@ -311,7 +311,8 @@ TEST(ProtobufDecodeTest, NetworkPolicyAndIngressClass) {
   Pb ingress_rule = Pb().Sub(1, port).Sub(2, peer).Sub(2, Pb().Sub(1, Pb().Entry(1, "app", "web")));
   Pb egress_rule = Pb().Sub(1, Pb().Str(1, "UDP").Sub(2, Pb().Varint(1, 1).Varint(2, 0).Str(3, "dns")));
   Pb spec = Pb().Sub(1, Pb()).Sub(2, ingress_rule).Sub(3, egress_rule).Str(4, "Ingress").Str(4, "Egress");
-  ExpectDecodes(Envelope("networking.k8s.io/v1", "NetworkPolicy", Pb().Sub(1, Pb().Str(1, "db")).Sub(2, spec)), R"({
+  ExpectDecodes(
+      Envelope("networking.k8s.io/v1", "NetworkPolicy", Pb().Sub(1, Pb().Str(1, "db")).Sub(2, spec)), R"({
     "kind": "NetworkPolicy", "apiVersion": "networking.k8s.io/v1", "metadata": {"name": "db"},
     "spec": {
       "podSelector": {},
@@ -322,10 +323,12 @@ TEST(ProtobufDecodeTest, NetworkPolicyAndIngressClass) {
       "policyTypes": ["Ingress", "Egress"]
     }
   })");
-  Pb parameters = Pb().Str(1, "k8s.example.com").Str(2, "Params").Str(3, "p").Str(4, "Namespace").Str(5, "infra");
-  ExpectDecodes(Envelope("networking.k8s.io/v1", "IngressClass",
-                         Pb().Sub(1, Pb().Str(1, "edge")).Sub(2, Pb().Str(1, "skiff.dev/ingress").Sub(2, parameters))),
-                R"({"kind": "IngressClass", "apiVersion": "networking.k8s.io/v1", "metadata": {"name": "edge"},
+  Pb parameters =
+      Pb().Str(1, "k8s.example.com").Str(2, "Params").Str(3, "p").Str(4, "Namespace").Str(5, "infra");
+  ExpectDecodes(
+      Envelope("networking.k8s.io/v1", "IngressClass",
+               Pb().Sub(1, Pb().Str(1, "edge")).Sub(2, Pb().Str(1, "skiff.dev/ingress").Sub(2, parameters))),
+      R"({"kind": "IngressClass", "apiVersion": "networking.k8s.io/v1", "metadata": {"name": "edge"},
                     "spec": {"controller": "skiff.dev/ingress",
                              "parameters": {"apiGroup": "k8s.example.com", "kind": "Params", "name": "p",
                                             "scope": "Namespace", "namespace": "infra"}}})");

@@ -1,5 +1,6 @@
 // Protobuf tables for kinds of named API groups that `kubectl create` generates or client-go
-// sends in protobuf: apps/v1, batch/v1, rbac/v1, scheduling/v1, policy/v1 and autoscaling/v1 Scale and HorizontalPodAutoscaler. Field numbers follow k8s.io/api generated.proto.
+// sends in protobuf: apps/v1, batch/v1, rbac/v1, scheduling/v1, policy/v1 and autoscaling/v1 Scale and
+// HorizontalPodAutoscaler. Field numbers follow k8s.io/api generated.proto.
 #include "api/protobuf_schema.h"
 
 namespace skiff::api {

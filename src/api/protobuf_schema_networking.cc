@@ -68,8 +68,8 @@ constinit const ProtoField kIngressFields[] = {
 };
 
 constinit const ProtoField kIngressClassParametersFields[] = {
-    Str(1, "apiGroup", kKeep), Str(2, "kind", kKeep), Str(3, "name", kKeep), Str(4, "scope", kKeep),
-    Str(5, "namespace", kKeep),
+    Str(1, "apiGroup", kKeep), Str(2, "kind", kKeep),      Str(3, "name", kKeep),
+    Str(4, "scope", kKeep),    Str(5, "namespace", kKeep),
 };
 constinit const ProtoMessage kIngressClassParameters =
     Message("IngressClassParametersReference", kIngressClassParametersFields);

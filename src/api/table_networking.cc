@@ -76,29 +76,32 @@ Printer IngressPrinter() {
            AgeColumn()},
           [](const json::value& o, absl::Time now) {
             const auto* cls = FindPath(o, {"spec", "ingressClassName"});
-            std::string class_name = cls != nullptr && cls->is_string() ? std::string(cls->get_string()) : "<none>";
+            std::string class_name =
+                cls != nullptr && cls->is_string() ? std::string(cls->get_string()) : "<none>";
             std::string ports = Count(o, {"spec", "tls"}) > 0 ? "80, 443" : "80";
             return json::array{Name(o), class_name, IngressHosts(o), IngressAddress(o), ports, Age(o, now)};
           }};
 }
 
 Printer IngressClassPrinter() {
-  return {{NameColumn(),
-           {"Controller", "string", 0, "The controller that implements ingresses of this class."},
-           {"Parameters", "string", 0, "The object holding the controller's configuration for this class."},
-           AgeColumn()},
-          [](const json::value& o, absl::Time now) {
-            return json::array{Name(o), GetString(o, {"spec", "controller"}), ClassParameters(o), Age(o, now)};
-          }};
+  return {
+      {NameColumn(),
+       {"Controller", "string", 0, "The controller that implements ingresses of this class."},
+       {"Parameters", "string", 0, "The object holding the controller's configuration for this class."},
+       AgeColumn()},
+      [](const json::value& o, absl::Time now) {
+        return json::array{Name(o), GetString(o, {"spec", "controller"}), ClassParameters(o), Age(o, now)};
+      }};
 }
 
 Printer NetworkPolicyPrinter() {
-  return {{NameColumn(),
-           {"Pod-Selector", "string", 0, "The pods the policy applies to; an empty selector selects all pods."},
-           AgeColumn()},
-          [](const json::value& o, absl::Time now) {
-            return json::array{Name(o), FormatLabelSelector(o, {"spec", "podSelector"}), Age(o, now)};
-          }};
+  return {
+      {NameColumn(),
+       {"Pod-Selector", "string", 0, "The pods the policy applies to; an empty selector selects all pods."},
+       AgeColumn()},
+      [](const json::value& o, absl::Time now) {
+        return json::array{Name(o), FormatLabelSelector(o, {"spec", "podSelector"}), Age(o, now)};
+      }};
 }
 
 }  // namespace skiff::api::table_internal

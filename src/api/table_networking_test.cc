@@ -38,14 +38,16 @@ TEST(NetworkingTableTest, IngressShowsClassHostsAddressAndPorts) {
     "status":{"loadBalancer":{"ingress":[{"ip":"10.0.0.2"},{"hostname":"lb.example.com"},{"ip":"10.0.0.1"},
                                          {"ip":"10.0.0.2"}]}})");
   EXPECT_EQ(Columns(t), "Name,Class,Hosts,Address,Ports,Age");
-  EXPECT_EQ(Cells(t), json::parse(R"(["x","skiff","a.com,b.com","10.0.0.1,10.0.0.2,lb.example.com","80, 443","5m"])"));
+  EXPECT_EQ(Cells(t),
+            json::parse(R"(["x","skiff","a.com,b.com","10.0.0.1,10.0.0.2,lb.example.com","80, 443","5m"])"));
   // No class, no hosts, no address, no TLS.
   EXPECT_EQ(Cells(Table("ingresses", R"("spec":{"rules":[{"http":{}}]})")),
             json::parse(R"(["x","<none>","*","","80","5m"])"));
 }
 
 TEST(NetworkingTableTest, IngressHostsStopAtThreeAndCountTheRestOfTheRules) {
-  json::value t = Table("ingresses", R"("spec":{"rules":[{"host":"a"},{},{"host":"b"},{"host":"c"},{"host":"d"},
+  json::value t =
+      Table("ingresses", R"("spec":{"rules":[{"host":"a"},{},{"host":"b"},{"host":"c"},{"host":"d"},
       {"host":"e"}]})");
   // kube counts every rule past the third, including the one without a host.
   EXPECT_EQ(Cells(t).at(2), "a,b,c + 3 more...");
@@ -58,7 +60,8 @@ TEST(NetworkingTableTest, IngressClassShowsControllerAndParameters) {
   EXPECT_EQ(Cells(t),
             json::parse(R"(["x","skiff.dev/ingress","IngressParameters.k8s.example.com/external-lb","5m"])"));
   EXPECT_EQ(Cells(Table("ingressclasses", R"("spec":{"controller":"a.io/b","parameters":{"kind":"ConfigMap",
-      "name":"c"}})")).at(2),
+      "name":"c"}})"))
+                .at(2),
             "ConfigMap/c");
   EXPECT_EQ(Cells(Table("ingressclasses", R"("spec":{"controller":"a.io/b"})")).at(2), "<none>");
 }

@@ -27,10 +27,11 @@ std::string IngressClassAdmission::DefaultClassName() const {
   return best_name;
 }
 
-absl::Status IngressClassAdmission::Mutate(const AdmissionRequest& request, json::value& obj, const json::value* old,
-                                           bool* changed) {
+absl::Status IngressClassAdmission::Mutate(const AdmissionRequest& request, json::value& obj,
+                                           const json::value* old, bool* changed) {
   if (request.operation != AdmissionOperation::kCreate || old != nullptr || !request.subresource.empty() ||
-      request.resource->group != "networking.k8s.io" || request.resource->kind != "Ingress" || !obj.is_object()) {
+      request.resource->group != "networking.k8s.io" || request.resource->kind != "Ingress" ||
+      !obj.is_object()) {
     return absl::OkStatus();
   }
   const json::value* cls = base::FindPath(obj, {"spec", "ingressClassName"});

@@ -32,17 +32,20 @@ class IngressClassAdmissionTest : public ::testing::Test {
     return testing::StorageFixture::Resource("ingresses", "networking.k8s.io");
   }
   void CreateClass(const std::string& name, bool is_default) {
-    std::string annotations = is_default ? R"("annotations":{"ingressclass.kubernetes.io/is-default-class":"true"})"
-                                         : R"("annotations":{"ingressclass.kubernetes.io/is-default-class":"false"})";
-    auto made = fixture_->Create(Classes(), "", R"({"metadata":{"name":")" + name + R"(",)" + annotations +
-                                                    R"(},"spec":{"controller":"example.com/)" + name + R"("}})");
+    std::string annotations =
+        is_default ? R"("annotations":{"ingressclass.kubernetes.io/is-default-class":"true"})"
+                   : R"("annotations":{"ingressclass.kubernetes.io/is-default-class":"false"})";
+    auto made = fixture_->Create(Classes(), "",
+                                 R"({"metadata":{"name":")" + name + R"(",)" + annotations +
+                                     R"(},"spec":{"controller":"example.com/)" + name + R"("}})");
     ASSERT_TRUE(made.ok()) << made.status();
   }
   // Creates an Ingress with these extra spec fields and metadata, returning its stored class.
   std::string CreateIngress(const std::string& name, const std::string& spec_extra = "",
                             const std::string& meta_extra = "") {
     auto made = fixture_->Create(Ingresses(), "ns",
-                                 R"({"metadata":{"name":")" + name + "\"" + meta_extra + R"(},"spec":{)" + spec_extra +
+                                 R"({"metadata":{"name":")" + name + "\"" + meta_extra + R"(},"spec":{)" +
+                                     spec_extra +
                                      R"("defaultBackend":{"service":{"name":"web","port":{"number":80}}}}})");
     EXPECT_TRUE(made.ok()) << made.status();
     return made.ok() ? base::GetString((*made)->Parse(), {"spec", "ingressClassName"}, "<unset>") : "";
@@ -67,7 +70,8 @@ TEST_F(IngressClassAdmissionTest, IngressesWithoutAClassGetTheDefaultOne) {
   EXPECT_EQ(CreateIngress("null-class", R"("ingressClassName":null,)"), "skiff");
   EXPECT_EQ(CreateIngress("own", R"("ingressClassName":"nginx",)"), "nginx");
   // The legacy annotation names a class already, even an empty one.
-  EXPECT_EQ(CreateIngress("annotated", "", R"(,"annotations":{"kubernetes.io/ingress.class":""})"), "<unset>");
+  EXPECT_EQ(CreateIngress("annotated", "", R"(,"annotations":{"kubernetes.io/ingress.class":""})"),
+            "<unset>");
 }
 
 TEST_F(IngressClassAdmissionTest, UpdatesKeepTheirClassAsItIs) {
@@ -107,19 +111,23 @@ TEST_F(IngressClassAdmissionTest, TheServersClassIsLeftAsTheUserMadeIt) {
 }
 
 TEST_F(IngressClassAdmissionTest, InvalidObjectsAreRefusedWithKubernetesFieldPaths) {
-  auto bad = fixture_->Create(Ingresses(), "ns", R"({"metadata":{"name":"bad"},"spec":{"rules":[{"host":"10.0.0.1",
+  auto bad =
+      fixture_->Create(Ingresses(), "ns", R"({"metadata":{"name":"bad"},"spec":{"rules":[{"host":"10.0.0.1",
       "http":{"paths":[{"path":"/","backend":{"service":{"name":"web","port":{"number":80}}}}]}}]}})");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(api::HttpCode(bad.status()), 422);
   // The rules' wording replaces the schema's plain "Required value" for pathType.
-  EXPECT_EQ(bad.status().message(),
-            "Ingress.networking.k8s.io \"bad\" is invalid: [spec.rules[0].host: Invalid value: \"10.0.0.1\": must be "
-            "a DNS name, not an IP address, spec.rules[0].http.paths[0].pathType: Required value: pathType must be "
-            "specified]");
+  EXPECT_EQ(
+      bad.status().message(),
+      "Ingress.networking.k8s.io \"bad\" is invalid: [spec.rules[0].host: Invalid value: \"10.0.0.1\": must "
+      "be "
+      "a DNS name, not an IP address, spec.rules[0].http.paths[0].pathType: Required value: pathType must be "
+      "specified]");
   auto immutable = fixture_->storage()->Update(
       Classes(), "", "skiff",
       [](const ObjectPtr&) -> absl::StatusOr<json::value> {
-        return json::value{{"metadata", {{"name", "skiff"}}}, {"spec", {{"controller", "example.com/other"}}}};
+        return json::value{{"metadata", {{"name", "skiff"}}},
+                           {"spec", {{"controller", "example.com/other"}}}};
       },
       WriteOptions{}, /*retry_on_conflict=*/false);
   EXPECT_EQ(api::HttpCode(immutable.status()), 404);  // no class yet

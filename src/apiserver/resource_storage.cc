@@ -127,7 +127,8 @@ void PrepareForCreate(const api::ResourceInfo& r, json::value& obj, const std::s
     o["status"] = std::move(status);
   } else if (r.group.empty() && r.kind == "Namespace") {
     o["status"] = json::object{{"phase", "Active"}};
-  } else if ((r.group.empty() && r.kind == "Service") || (r.group == "networking.k8s.io" && r.kind == "Ingress")) {
+  } else if ((r.group.empty() && r.kind == "Service") ||
+             (r.group == "networking.k8s.io" && r.kind == "Ingress")) {
     o["status"] = json::object{{"loadBalancer", json::object()}};
   } else if (r.group.empty() && (r.kind == "PersistentVolumeClaim" || r.kind == "PersistentVolume")) {
     o["status"] = json::object{{"phase", "Pending"}};
