@@ -364,6 +364,28 @@ void LimitRangeItem(object& item) {
 }
 void PriorityClass(object& pc) { SetIfUnset(pc, "preemptionPolicy", "PreemptLowerPriority"); }
 
+// --- networking.k8s.io/v1 ---
+
+// Every policy isolates ingress; one with egress rules also isolates egress. The pod selector is
+// a Go value field: an absent one is the empty selector (all pods), and is written out.
+void NetworkPolicy(object& np) {
+  object* spec = Child(np, "spec");
+  if (spec == nullptr) return;
+  Child(*spec, "podSelector");
+  const value* types = spec->if_contains("policyTypes");
+  if (types != nullptr && !types->is_null() && !(types->is_array() && types->get_array().empty())) return;
+  array defaulted{"Ingress"};
+  const value* egress = spec->if_contains("egress");
+  if (egress != nullptr && egress->is_array() && !egress->get_array().empty()) defaulted.push_back("Egress");
+  (*spec)["policyTypes"] = std::move(defaulted);
+}
+
+// Scope is a Go pointer: only an absent (or null) scope is defaulted; "" is left for validation.
+void IngressClassParameters(object& p) {
+  const value* scope = p.if_contains("scope");
+  if (scope == nullptr || scope->is_null()) p["scope"] = "Cluster";
+}
+
 const std::map<std::string, ConditionalDefaulter, std::less<>>& Table() {
   static const auto* table = new std::map<std::string, ConditionalDefaulter, std::less<>>{
       {"io.k8s.api.core.v1.Container", &Container},
@@ -401,6 +423,9 @@ const std::map<std::string, ConditionalDefaulter, std::less<>>& Table() {
       {"io.k8s.api.rbac.v1.Subject", &RbacSubject},
       {"io.k8s.api.scheduling.v1.PriorityClass", &PriorityClass},
       {"io.k8s.api.discovery.v1.EndpointPort", &ProtocolTcp},
+      {"io.k8s.api.networking.v1.NetworkPolicy", &NetworkPolicy},
+      {"io.k8s.api.networking.v1.NetworkPolicyPort", &ProtocolTcp},
+      {"io.k8s.api.networking.v1.IngressClassParametersReference", &IngressClassParameters},
   };
   return *table;
 }

@@ -1,5 +1,6 @@
 #include "api/defaults.h"
 
+#include "api/schema.h"
 #include "api/schema_testdata.h"
 #include "boost/json/parse.hpp"
 #include "boost/json/serialize.hpp"
@@ -167,6 +168,36 @@ TEST(DefaultsTest, ConditionalDefaultersOfOtherKinds) {
   EXPECT_EQ(run("io.k8s.api.core.v1.Probe", "{}"),
             parse(R"({"timeoutSeconds":1,"periodSeconds":10,"successThreshold":1,"failureThreshold":3})"));
   EXPECT_EQ(ConditionalDefaulterFor("io.k8s.api.core.v1.Nope"), nullptr);
+}
+
+// Full defaulting with the served networking.k8s.io schema.
+value DefaultedBuiltin(std::string_view type, std::string_view json) {
+  value v = parse(json);
+  ApplyDefaults(*BuiltinSchemas().FindType(type), v);
+  return v;
+}
+
+TEST(DefaultsTest, NetworkPolicyIsolatesIngressAlwaysAndEgressWithEgressRules) {
+  const char* type = "io.k8s.api.networking.v1.NetworkPolicy";
+  EXPECT_EQ(DefaultedBuiltin(type, "{}"), parse(R"({"spec":{"podSelector":{},"policyTypes":["Ingress"]}})"));
+  value d = DefaultedBuiltin(type, R"({"spec":{"egress":[{"ports":[{"port":53}]}]}})");
+  EXPECT_EQ(At(d, {"spec", "policyTypes"}), parse(R"(["Ingress","Egress"])"));
+  EXPECT_EQ(At(d, {"spec", "egress", "0", "ports", "0", "protocol"}), value("TCP"));
+  d = DefaultedBuiltin(type, R"({"spec":{"policyTypes":["Egress"],"egress":[{}],"ingress":[{}]}})");
+  EXPECT_EQ(At(d, {"spec", "policyTypes"}), parse(R"(["Egress"])"));
+  d = DefaultedBuiltin(type, R"({"spec":{"policyTypes":[],"egress":[{}]}})");
+  EXPECT_EQ(At(d, {"spec", "policyTypes"}), parse(R"(["Ingress","Egress"])"));
+}
+
+TEST(DefaultsTest, IngressClassParametersAreClusterScopedUnlessSaid) {
+  const char* type = "io.k8s.api.networking.v1.IngressClass";
+  value d =
+      DefaultedBuiltin(type, R"({"spec":{"controller":"a.io/b","parameters":{"kind":"K","name":"n"}}})");
+  EXPECT_EQ(At(d, {"spec", "parameters", "scope"}), value("Cluster"));
+  d = DefaultedBuiltin(type, R"({"spec":{"parameters":{"kind":"K","name":"n","scope":"Namespace"}}})");
+  EXPECT_EQ(At(d, {"spec", "parameters", "scope"}), value("Namespace"));
+  d = DefaultedBuiltin(type, R"({"spec":{"controller":"a.io/b"}})");
+  EXPECT_EQ(d, parse(R"({"spec":{"controller":"a.io/b"}})"));
 }
 
 TEST(DefaultsTest, WrongTypesAreLeftForValidation) {

@@ -5,8 +5,10 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "api/admission_policy_rules.h"
+#include "api/ingress_rules.h"
 #include "api/label_selector.h"
 #include "api/name_validation.h"
+#include "api/network_policy_rules.h"
 #include "api/object_meta.h"
 #include "api/service_rules.h"
 #include "api/volume_rules.h"
@@ -202,6 +204,13 @@ std::vector<FieldError> ValidateKindRules(std::string_view group, std::string_vi
   }
   if (group.empty() && kind == "Service") {
     for (auto& e : ValidateServiceRules(obj)) errors.push_back(std::move(e));
+  }
+  if (group == "networking.k8s.io") {
+    std::vector<FieldError> found;
+    if (kind == "Ingress") found = ValidateIngressRules(obj, old_obj);
+    if (kind == "IngressClass") found = ValidateIngressClassRules(obj);
+    if (kind == "NetworkPolicy") found = ValidateNetworkPolicyRules(obj);
+    for (auto& e : found) errors.push_back(std::move(e));
   }
   if (group.empty() && kind == "PersistentVolumeClaim" && old_obj != nullptr) {
     for (auto& e : ValidatePersistentVolumeClaimUpdate(obj, *old_obj)) errors.push_back(std::move(e));

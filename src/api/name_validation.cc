@@ -27,6 +27,11 @@ constexpr std::string_view kDns1123SubdomainFmt =
 constexpr std::string_view kDns1123SubdomainErrMsg =
     "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
     "and must start and end with an alphanumeric character";
+constexpr std::string_view kWildcardDns1123SubdomainFmt =
+    "\\*\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
+constexpr std::string_view kWildcardDns1123SubdomainErrMsg =
+    "a wildcard DNS-1123 subdomain must start with '*.', followed by a valid DNS subdomain, which must "
+    "consist of lower case alphanumeric characters, '-' or '.' and end with an alphanumeric character";
 constexpr std::string_view kDns1035LabelFmt = "[a-z]([-a-z0-9]*[a-z0-9])?";
 constexpr std::string_view kDns1035LabelErrMsg =
     "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an "
@@ -155,6 +160,16 @@ std::vector<std::string> IsDns1035Label(std::string_view value) {
   if (value.size() > kDns1035LabelMaxLength) errs.push_back(MaxLenError(kDns1035LabelMaxLength));
   if (!MatchesDns1035Label(value)) {
     errs.push_back(RegexError(kDns1035LabelErrMsg, kDns1035LabelFmt, {"my-name", "abc-123"}));
+  }
+  return errs;
+}
+
+std::vector<std::string> IsWildcardDns1123Subdomain(std::string_view value) {
+  std::vector<std::string> errs;
+  if (value.size() > kDns1123SubdomainMaxLength) errs.push_back(MaxLenError(kDns1123SubdomainMaxLength));
+  if (value.substr(0, 2) != "*." || !MatchesDns1123Subdomain(value.substr(2))) {
+    errs.push_back(
+        RegexError(kWildcardDns1123SubdomainErrMsg, kWildcardDns1123SubdomainFmt, {"*.example.com"}));
   }
   return errs;
 }

@@ -35,6 +35,8 @@ std::vector<std::string> IsDns1123Label(std::string_view value);
 std::vector<std::string> IsDns1123Subdomain(std::string_view value);
 // RFC 1035 label: like a DNS-1123 label but starting with a letter (service names).
 std::vector<std::string> IsDns1035Label(std::string_view value);
+// "*." then a DNS-1123 subdomain, <= 253 chars in all (Ingress hosts such as *.example.com).
+std::vector<std::string> IsWildcardDns1123Subdomain(std::string_view value);
 
 // Kubernetes' message builders, for callers that validate other formats the same way.
 std::string MaxLenError(std::size_t length);  // "must be no more than 63 characters"

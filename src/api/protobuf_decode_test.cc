@@ -304,6 +304,36 @@ TEST(ProtobufDecodeTest, RbacAndPriorityClass) {
                     "metadata":{"name":"low"},"value":0})");
 }
 
+TEST(ProtobufDecodeTest, NetworkPolicyAndIngressClass) {
+  Pb port = Pb().Str(1, "TCP").Sub(2, Pb().Varint(1, 0).Varint(2, 32000).Str(3, "")).Varint(3, 32768);
+  Pb block = Pb().Str(1, "10.0.0.0/8").Str(2, "10.1.0.0/16");
+  Pb peer = Pb().Sub(3, block);
+  Pb ingress_rule = Pb().Sub(1, port).Sub(2, peer).Sub(2, Pb().Sub(1, Pb().Entry(1, "app", "web")));
+  Pb egress_rule = Pb().Sub(1, Pb().Str(1, "UDP").Sub(2, Pb().Varint(1, 1).Varint(2, 0).Str(3, "dns")));
+  Pb spec = Pb().Sub(1, Pb()).Sub(2, ingress_rule).Sub(3, egress_rule).Str(4, "Ingress").Str(4, "Egress");
+  ExpectDecodes(
+      Envelope("networking.k8s.io/v1", "NetworkPolicy", Pb().Sub(1, Pb().Str(1, "db")).Sub(2, spec)), R"({
+    "kind": "NetworkPolicy", "apiVersion": "networking.k8s.io/v1", "metadata": {"name": "db"},
+    "spec": {
+      "podSelector": {},
+      "ingress": [{"ports": [{"protocol": "TCP", "port": 32000, "endPort": 32768}],
+                   "from": [{"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.1.0.0/16"]}},
+                            {"podSelector": {"matchLabels": {"app": "web"}}}]}],
+      "egress": [{"ports": [{"protocol": "UDP", "port": "dns"}]}],
+      "policyTypes": ["Ingress", "Egress"]
+    }
+  })");
+  Pb parameters =
+      Pb().Str(1, "k8s.example.com").Str(2, "Params").Str(3, "p").Str(4, "Namespace").Str(5, "infra");
+  ExpectDecodes(
+      Envelope("networking.k8s.io/v1", "IngressClass",
+               Pb().Sub(1, Pb().Str(1, "edge")).Sub(2, Pb().Str(1, "skiff.dev/ingress").Sub(2, parameters))),
+      R"({"kind": "IngressClass", "apiVersion": "networking.k8s.io/v1", "metadata": {"name": "edge"},
+                    "spec": {"controller": "skiff.dev/ingress",
+                             "parameters": {"apiGroup": "k8s.example.com", "kind": "Params", "name": "p",
+                                            "scope": "Namespace", "namespace": "infra"}}})");
+}
+
 TEST(ProtobufDecodeTest, UnknownKindIsUnimplemented) {
   absl::StatusOr<boost::json::value> got =
       DecodeKubernetesProtobuf(Envelope("apps/v1", "StatefulSet", Pb().Sub(1, Meta("x"))));

@@ -31,6 +31,8 @@ constinit const KindEntry kKinds[] = {
     {"policy/v1", "PodDisruptionBudget", &kProtoPodDisruptionBudget},
     {"policy/v1", "Eviction", &kProtoEviction},
     {"networking.k8s.io/v1", "Ingress", &kProtoIngress},
+    {"networking.k8s.io/v1", "IngressClass", &kProtoIngressClass},
+    {"networking.k8s.io/v1", "NetworkPolicy", &kProtoNetworkPolicy},
     {"autoscaling/v1", "Scale", &kProtoScale},
     {"autoscaling/v1", "HorizontalPodAutoscaler", &kProtoHorizontalPodAutoscalerV1},
     {"authorization.k8s.io/v1", "SelfSubjectAccessReview", &kProtoSelfSubjectAccessReview},

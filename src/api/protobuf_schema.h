@@ -102,6 +102,8 @@ extern const ProtoMessage kProtoCertificateSigningRequest;
 extern const ProtoMessage kProtoPodDisruptionBudget;
 extern const ProtoMessage kProtoEviction;
 extern const ProtoMessage kProtoIngress;
+extern const ProtoMessage kProtoIngressClass;
+extern const ProtoMessage kProtoNetworkPolicy;
 extern const ProtoMessage kProtoScale;
 extern const ProtoMessage kProtoHorizontalPodAutoscalerV1;
 

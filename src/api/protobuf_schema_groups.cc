@@ -1,6 +1,6 @@
 // Protobuf tables for kinds of named API groups that `kubectl create` generates or client-go
-// sends in protobuf: apps/v1, batch/v1, rbac/v1, scheduling/v1, policy/v1, networking/v1 and
-// autoscaling/v1 Scale and HorizontalPodAutoscaler. Field numbers follow k8s.io/api generated.proto.
+// sends in protobuf: apps/v1, batch/v1, rbac/v1, scheduling/v1, policy/v1 and autoscaling/v1 Scale and
+// HorizontalPodAutoscaler. Field numbers follow k8s.io/api generated.proto.
 #include "api/protobuf_schema.h"
 
 namespace skiff::api {
@@ -290,68 +290,6 @@ constinit const ProtoField kPDBFields[] = {
 constinit const ProtoField kEvictionFields[] = {Msg(1, "metadata", kProtoObjectMeta),
                                                 Msg(2, "deleteOptions", kProtoDeleteOptions)};
 
-// --- networking.k8s.io/v1 -------------------------------------------------------------------
-
-constinit const ProtoField kServiceBackendPortFields[] = {Str(1, "name"), Int32(2, "number")};
-constinit const ProtoMessage kServiceBackendPort = Message("ServiceBackendPort", kServiceBackendPortFields);
-
-constinit const ProtoField kIngressServiceBackendFields[] = {Str(1, "name", kKeep),
-                                                             Msg(2, "port", kServiceBackendPort)};
-constinit const ProtoMessage kIngressServiceBackend =
-    Message("IngressServiceBackend", kIngressServiceBackendFields);
-
-constinit const ProtoField kIngressBackendFields[] = {
-    Msg(4, "service", kIngressServiceBackend),
-    Msg(3, "resource", kProtoTypedLocalObjectReference),
-};
-constinit const ProtoMessage kIngressBackend = Message("IngressBackend", kIngressBackendFields);
-
-constinit const ProtoField kHTTPIngressPathFields[] = {Str(1, "path"), Str(3, "pathType", kKeep),
-                                                       Msg(2, "backend", kIngressBackend)};
-constinit const ProtoMessage kHTTPIngressPath = Message("HTTPIngressPath", kHTTPIngressPathFields);
-
-constinit const ProtoField kHTTPIngressRuleValueFields[] = {Msg(1, "paths", kHTTPIngressPath, kRep)};
-constinit const ProtoMessage kHTTPIngressRuleValue =
-    Message("HTTPIngressRuleValue", kHTTPIngressRuleValueFields);
-
-constinit const ProtoField kIngressRuleValueFields[] = {Msg(1, "http", kHTTPIngressRuleValue)};
-constinit const ProtoMessage kIngressRuleValue = Message("IngressRuleValue", kIngressRuleValueFields);
-
-constinit const ProtoField kIngressRuleFields[] = {Str(1, "host"), Inline(2, kIngressRuleValue)};
-constinit const ProtoMessage kIngressRule = Message("IngressRule", kIngressRuleFields);
-
-constinit const ProtoField kIngressTLSFields[] = {Str(1, "hosts", kRep), Str(2, "secretName")};
-constinit const ProtoMessage kIngressTLS = Message("IngressTLS", kIngressTLSFields);
-
-constinit const ProtoField kIngressSpecFields[] = {
-    Str(4, "ingressClassName", kKeep),
-    Msg(1, "defaultBackend", kIngressBackend),
-    Msg(2, "tls", kIngressTLS, kRep),
-    Msg(3, "rules", kIngressRule, kRep),
-};
-constinit const ProtoMessage kIngressSpec = Message("IngressSpec", kIngressSpecFields);
-
-constinit const ProtoField kIngressPortStatusFields[] = {Int32(1, "port", kKeep), Str(2, "protocol", kKeep),
-                                                         Str(3, "error", kKeep)};
-constinit const ProtoMessage kIngressPortStatus = Message("IngressPortStatus", kIngressPortStatusFields);
-
-constinit const ProtoField kIngressLBIngressFields[] = {Str(1, "ip"), Str(2, "hostname"),
-                                                        Msg(4, "ports", kIngressPortStatus, kRep)};
-constinit const ProtoMessage kIngressLBIngress =
-    Message("IngressLoadBalancerIngress", kIngressLBIngressFields);
-
-constinit const ProtoField kIngressLBStatusFields[] = {Msg(1, "ingress", kIngressLBIngress, kRep)};
-constinit const ProtoMessage kIngressLBStatus = Message("IngressLoadBalancerStatus", kIngressLBStatusFields);
-
-constinit const ProtoField kIngressStatusFields[] = {Msg(1, "loadBalancer", kIngressLBStatus)};
-constinit const ProtoMessage kIngressStatus = Message("IngressStatus", kIngressStatusFields);
-
-constinit const ProtoField kIngressFields[] = {
-    Msg(1, "metadata", kProtoObjectMeta),
-    Msg(2, "spec", kIngressSpec),
-    Msg(3, "status", kIngressStatus),
-};
-
 // --- autoscaling/v1 Scale -------------------------------------------------------------------
 
 constinit const ProtoField kScaleSpecFields[] = {Int32(1, "replicas")};
@@ -410,7 +348,6 @@ constinit const ProtoMessage kProtoClusterRoleBinding = Message("ClusterRoleBind
 constinit const ProtoMessage kProtoPriorityClass = Message("PriorityClass", kPriorityClassFields);
 constinit const ProtoMessage kProtoPodDisruptionBudget = Message("PodDisruptionBudget", kPDBFields);
 constinit const ProtoMessage kProtoEviction = Message("Eviction", kEvictionFields);
-constinit const ProtoMessage kProtoIngress = Message("Ingress", kIngressFields);
 constinit const ProtoMessage kProtoScale = Message("Scale", kScaleFields);
 constinit const ProtoMessage kProtoHorizontalPodAutoscalerV1 = Message("HorizontalPodAutoscaler", kHpaFields);
 

@@ -61,6 +61,11 @@ Printer PrinterFor(const ResourceInfo& r) {
   if (g == "coordination.k8s.io" && k == "Lease") return LeasePrinter();
   if (g == "discovery.k8s.io" && k == "EndpointSlice") return EndpointSlicePrinter();
   if (g == "events.k8s.io" && k == "Event") return EventPrinter(true);
+  if (g == "networking.k8s.io") {
+    if (k == "Ingress") return IngressPrinter();
+    if (k == "IngressClass") return IngressClassPrinter();
+    if (k == "NetworkPolicy") return NetworkPolicyPrinter();
+  }
   if (g == "policy" && k == "PodDisruptionBudget") return PodDisruptionBudgetPrinter();
   if (g == "scheduling.k8s.io" && k == "PriorityClass") return PriorityClassPrinter();
   if (g == "storage.k8s.io" && k == "StorageClass") return StorageClassPrinter();

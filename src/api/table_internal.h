@@ -1,6 +1,7 @@
 // Internal to the table*.cc files: the Printer type (column definitions + row function) each
 // built-in kind's table is made of, the per-kind printer constructors (grouped by file:
-// table_core.cc, table_pod.cc, table_events.cc, table_apps.cc, table_groups.cc) and the cell
+// table_core.cc, table_pod.cc, table_events.cc, table_apps.cc, table_groups.cc,
+// table_networking.cc) and the cell
 // formatting helpers they share, which mirror Kubernetes' printers (pkg/printers/internalversion):
 // "<none>", "<unset>", "<unknown>" placeholders, label and selector text, container lists,
 // canonical quantities, access-mode abbreviations and "a,b,c + N more..." lists.
@@ -74,6 +75,9 @@ Printer PriorityClassPrinter();
 Printer StorageClassPrinter();
 Printer RoleBindingPrinter(bool cluster);
 Printer APIServicePrinter();
+Printer IngressPrinter();  // table_networking.cc
+Printer IngressClassPrinter();
+Printer NetworkPolicyPrinter();
 Printer WebhookConfigurationPrinter();
 Printer ValidatingAdmissionPolicyPrinter();
 Printer ValidatingAdmissionPolicyBindingPrinter();  // Mutating- and ValidatingWebhookConfiguration

@@ -46,6 +46,7 @@ json::object& Meta(json::value& obj) { return base::EnsureObject(obj, {"metadata
 bool TracksGeneration(const api::ResourceInfo& r) {
   if (r.custom || crd::IsCrdResource(r)) return true;  // kube's custom resource and CRD strategies
   if (r.group == "apiregistration.k8s.io") return false;
+  if (r.group == "networking.k8s.io") return true;  // IngressClass and NetworkPolicy have no status
   return (!r.group.empty() && r.has_status) || (r.group.empty() && r.kind == "ReplicationController");
 }
 
@@ -126,7 +127,8 @@ void PrepareForCreate(const api::ResourceInfo& r, json::value& obj, const std::s
     o["status"] = std::move(status);
   } else if (r.group.empty() && r.kind == "Namespace") {
     o["status"] = json::object{{"phase", "Active"}};
-  } else if (r.group.empty() && r.kind == "Service") {
+  } else if ((r.group.empty() && r.kind == "Service") ||
+             (r.group == "networking.k8s.io" && r.kind == "Ingress")) {
     o["status"] = json::object{{"loadBalancer", json::object()}};
   } else if (r.group.empty() && (r.kind == "PersistentVolumeClaim" || r.kind == "PersistentVolume")) {
     o["status"] = json::object{{"phase", "Pending"}};
@@ -460,6 +462,13 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Update(const api::ResourceInfo& r, co
     }
     AdmissionReservations reservations;  // given back unless committed below
     if (auto s = Admit(r, AdmissionOperation::kUpdate, ns, obj, &old, options, &reservations); !s.ok()) return s;
+    if (TracksGeneration(r)) {
+      // Again over the defaulted, admitted object, as kube's PrepareForUpdate sees it: a request that
+      // leaves out fields the defaults fill in (a re-applied atomic list) changes nothing.
+      int64_t generation = base::GetInt(old, {"metadata", "generation"}, 1);
+      if (SpecChanged(old, obj, r.custom && !r.has_status)) ++generation;
+      Meta(obj)["generation"] = generation;
+    }
     auto reservation = PrepareHook(r, obj, &old);
     if (!reservation.ok()) return reservation.status();
     Meta(obj)["resourceVersion"] = std::to_string(current->revision);

@@ -1,5 +1,8 @@
 #include "apiserver/schema_admission.h"
 
+#include <set>
+#include <string>
+
 #include "absl/strings/str_cat.h"
 #include "api/defaults.h"
 #include "api/kind_rules.h"
@@ -51,8 +54,15 @@ absl::Status SchemaAdmission::Admit(const api::ResourceInfo& resource, boost::js
   // Mutating admission after defaulting, as in Kubernetes (DefaultTolerationSeconds, create only).
   if (old == nullptr && resource.group.empty() && resource.kind == "Pod") AddDefaultTolerations(obj);
   auto errors = api::ValidateObject(*type, obj);
-  for (auto& e : api::ValidateKindRules(resource.group, resource.kind, obj, old))
-    errors.push_back(std::move(e));
+  auto rule_errors = api::ValidateKindRules(resource.group, resource.kind, obj, old);
+  // A field the kind's rules report gets their wording (Kubernetes' own, e.g. "pathType must be
+  // specified") instead of the schema's generic one; type errors stay (they answer 400).
+  std::set<std::string, std::less<>> ruled;
+  for (const auto& e : rule_errors) ruled.insert(e.field);
+  std::erase_if(errors, [&ruled](const api::FieldError& e) {
+    return e.type != api::kFieldValueTypeInvalid && ruled.count(e.field) > 0;
+  });
+  for (auto& e : rule_errors) errors.push_back(std::move(e));
   if (old) {
     for (auto& e : api::ValidateImmutableFields(*type, *old, obj)) errors.push_back(std::move(e));
   }

@@ -21,9 +21,10 @@
 #include "apiserver/credential_renewal.h"
 #include "apiserver/csr_admission.h"
 #include "apiserver/csr_authorization.h"
+#include "apiserver/default_ingress_class.h"
 #include "apiserver/default_services.h"
 #include "apiserver/default_storage_class.h"
-#include "apiserver/storage_class_admission.h"
+#include "apiserver/ingress_class_admission.h"
 #include "apiserver/kubeconfig.h"
 #include "apiserver/metered_store.h"
 #include "apiserver/metrics.h"
@@ -47,6 +48,7 @@
 #include "apiserver/service_account_admission.h"
 #include "apiserver/service_account_tokens.h"
 #include "apiserver/service_allocations.h"
+#include "apiserver/storage_class_admission.h"
 #include "apiserver/store_migration.h"
 #include "apiserver/watch_cache.h"
 #include "apiserver/webhook_sources.h"
@@ -147,6 +149,7 @@ struct Server::Parts {
   std::unique_ptr<PolicySources> policy_sources;
   std::unique_ptr<admissionpolicy::PolicyAdmission> policy_admission;
   std::unique_ptr<StorageClassAdmission> storage_class_admission;
+  std::unique_ptr<IngressClassAdmission> ingress_class_admission;
   std::unique_ptr<WebhookSources> webhook_sources;
   std::unique_ptr<admissionwebhook::WebhookAdmission> webhook_admission;
   std::unique_ptr<ResourceStorage> storage;
@@ -249,6 +252,8 @@ absl::Status Server::Start() {
   // claims per storage class.
   parts_->storage_class_admission = std::make_unique<StorageClassAdmission>(parts_->cache.get());
   parts_->storage->AddAdmissionPlugin(parts_->storage_class_admission.get());
+  parts_->ingress_class_admission = std::make_unique<IngressClassAdmission>(parts_->cache.get());
+  parts_->storage->AddAdmissionPlugin(parts_->ingress_class_admission.get());
   // ResourceQuota last (as kube-apiserver): it charges the object the other plug-ins let through.
   parts_->resource_quota = std::make_unique<quota::ResourceQuotaAdmission>(parts_->quota_sources.get(), &base::RealClock());
   parts_->storage->AddAdmissionPlugin(parts_->resource_quota.get());
@@ -381,6 +386,7 @@ absl::Status Server::Start() {
   advertise_address_ = services.advertise_ip;
   if (auto s = EnsureDefaultServices(parts_->storage.get(), services); !s.ok()) return s;
   if (auto s = EnsureDefaultStorageClass(parts_->storage.get()); !s.ok()) return s;
+  if (auto s = EnsureDefaultIngressClass(parts_->storage.get()); !s.ok()) return s;
   handler->SetReady(true);
   return absl::OkStatus();
 }
