@@ -32,11 +32,15 @@
 #define SKIFF_AGENT_KUBELET_AGENT_H_
 
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "agent/cri/runtime.h"
+#include "agent/proxy/activation_table.h"
+#include "agent/proxy/connection_rates.h"
 #include "agent/node/local_path_cleaner.h"
 #include "agent/node/node_status.h"
 #include "base/clock.h"
@@ -58,6 +62,7 @@ namespace skiff::agent::server {
 class AgentServer;
 }
 namespace skiff::agent::proxy {
+class Activator;
 class ServiceProxy;
 }
 namespace skiff::agent::dns {
@@ -94,6 +99,10 @@ struct AgentOptions {
   // Services on this node: the nftables service proxy and the cluster DNS server.
   bool enable_service_proxy = true;
   bool enable_cluster_dns = true;
+  // Scale to zero (with the service proxy): how long the activator holds a connection to a Service
+  // scaled to zero for its first ready endpoint, and how many it holds at once.
+  absl::Duration activator_timeout = absl::Seconds(30);
+  int activator_max_held = 1024;
   std::string cluster_dns = "10.43.0.10";  // the kube-dns Service's ClusterIP
   // The API server's --service-cidr: the proxy rejects traffic to its unallocated addresses
   // (ProxyOptions::service_cidrs). "" = no such rejection.
@@ -137,8 +146,14 @@ class Agent {
   pods::PodManager* pod_manager() const { return pod_manager_.get(); }
   // The CRI endpoint in use ("unix://...").
   std::string runtime_endpoint() const;
+  // The hook for an ingress proxy on this node: its HTTP requests per second per Service are
+  // added to the service proxy's new connections per second in /stats/services (what
+  // custom.metrics.k8s.io reports as requests-per-second). Any thread; `source` is called from the
+  // agent endpoint's workers.
+  void AddRequestRateSource(proxy::RateSource source);
 
  private:
+  std::string ServiceStats();  // GET /stats/services
   // <data dir>/storage/local-path, absolute: where this node's local-path volumes live.
   std::string LocalPathRoot() const;
   absl::Status ResolveIdentity();
@@ -162,6 +177,10 @@ class Agent {
   std::unique_ptr<node::PeerRouter> peer_router_;
   std::unique_ptr<pods::SpecTranslator> translator_;
   std::unique_ptr<pods::PodManager> pod_manager_;
+  proxy::ActivationTable activations_;  // the proxy writes it, the activator reads it
+  std::unique_ptr<proxy::Activator> activator_;
+  std::mutex rate_sources_mu_;
+  std::vector<proxy::RateSource> rate_sources_;
   std::unique_ptr<proxy::ServiceProxy> proxy_;
   std::unique_ptr<dns::ClusterDns> dns_;
   std::unique_ptr<probes::PodProbes> probes_;  // liveness/readiness/startup probes, httpGet hooks

@@ -78,6 +78,17 @@ void AddNodeServiceFlags(CLI::App* command, AgentFlags* flags) {
                     "Do not program Service rules (nftables) on this node");
   command->add_flag("--disable-cluster-dns", flags->disable_cluster_dns,
                     "Do not serve cluster DNS on this node");
+  command
+      ->add_option("--activator-timeout", flags->activator_timeout_seconds,
+                   "Scale to zero: seconds a connection to a Service at zero replicas waits for a ready "
+                   "endpoint before it gets a 503 (HTTP) or a reset")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  command
+      ->add_option("--activator-max-held", flags->activator_max_held,
+                   "Scale to zero: connections the activator holds at once; more are reset")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
 }
 
 void ApplyNodeServiceFlags(const AgentFlags& flags, AgentOptions* options) {
@@ -86,6 +97,8 @@ void ApplyNodeServiceFlags(const AgentFlags& flags, AgentOptions* options) {
   options->enable_service_proxy = !flags.disable_service_proxy;
   options->enable_cluster_dns = !flags.disable_cluster_dns;
   options->flannel_backend = flags.flannel_backend;
+  options->activator_timeout = absl::Seconds(flags.activator_timeout_seconds);
+  options->activator_max_held = flags.activator_max_held;
 }
 
 void AddAgentResetFlags(CLI::App* command, AgentResetFlags* flags) {

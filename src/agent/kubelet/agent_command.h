@@ -49,6 +49,8 @@ struct AgentFlags {
   std::string resolv_conf = "/etc/resolv.conf";
   bool disable_service_proxy = false;
   bool disable_cluster_dns = false;
+  int activator_timeout_seconds = 30;
+  int activator_max_held = 1024;
 };
 
 // The flags a node agent shares with `skiff server`'s in-process agent (cluster DNS, resolver).

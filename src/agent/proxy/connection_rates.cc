@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include "boost/json.hpp"
+
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
@@ -37,6 +39,23 @@ std::map<std::string, uint64_t> ParseCounters(const std::string& nft_output) {
     current.clear();
   }
   return out;
+}
+
+std::string ServiceStatsJson(const std::vector<ServiceRates>& parts, absl::Duration window) {
+  ServiceRates total;
+  for (const ServiceRates& part : parts) {
+    for (const auto& [service, rate] : part) total[service] += rate;
+  }
+  boost::json::array services;
+  for (const auto& [service, rate] : total) {
+    const size_t slash = service.find('/');
+    if (slash == std::string::npos) continue;
+    services.push_back(boost::json::object{{"namespace", service.substr(0, slash)},
+                                           {"name", service.substr(slash + 1)},
+                                           {"requestsPerSecond", rate}});
+  }
+  return boost::json::serialize(boost::json::object{
+      {"windowSeconds", absl::ToInt64Seconds(window)}, {"services", std::move(services)}});
 }
 
 void ConnectionRates::Record(absl::Time now, const std::map<std::string, uint64_t>& counts) {

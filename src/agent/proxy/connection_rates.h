@@ -16,6 +16,7 @@
 #include <mutex>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/time/time.h"
 
@@ -27,6 +28,11 @@ using RateSource = std::function<ServiceRates()>;
 
 // The packets of each Service counter in `nft list counters` output, by "namespace/name".
 std::map<std::string, uint64_t> ParseCounters(const std::string& nft_output);
+
+// The agent's GET /stats/services document: every Service's requests per second summed over
+// `parts` (the proxy's connection rates, an ingress proxy's HTTP request rates, ...):
+// {"windowSeconds":10,"services":[{"namespace":"default","name":"web","requestsPerSecond":0.5}]}
+std::string ServiceStatsJson(const std::vector<ServiceRates>& parts, absl::Duration window);
 
 class ConnectionRates {
  public:

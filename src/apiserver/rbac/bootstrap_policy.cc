@@ -248,6 +248,12 @@ std::vector<RoleSpec> ClusterRoleSpecs() {
       // skiff agents remove the directories of their local-path PVs, then the PV's cleanup
       // finalizer (NodeRestriction admits no other PV write from a node).
       {"skiff:local-path-node", {R({"get", "list", "watch", "update"}, {""}, {"persistentvolumes"})}},
+      // skiff agents' activator (scale to zero): reads the HPAs that mark Services, and scales their
+      // targets from 0 to 1 through the scale subresource when the first connection arrives.
+      {"skiff:node-activator",
+       {R(kRead, {"autoscaling"}, {"horizontalpodautoscalers"}),
+        R({"get"}, {"apps"}, {"deployments", "statefulsets", "replicasets"}),
+        R({"get", "update"}, {"apps"}, {"deployments/scale", "statefulsets/scale", "replicasets/scale"})}},
       {"system:node-proxier",
        {R({"list", "watch"}, {""}, {"services", "endpoints"}), R(kRead, {""}, {"nodes"}), Events(),
         R({"list", "watch"}, {"discovery.k8s.io"}, {"endpointslices"})}},
@@ -318,6 +324,7 @@ std::vector<BindingSpec> BindingSpecs() {
       {"skiff:node-proxier", "system:node-proxier", {{"Group", "system:nodes"}}},
       {"skiff:node-dns", "system:kube-dns", {{"Group", "system:nodes"}}},
       {"skiff:local-path-node", "skiff:local-path-node", {{"Group", "system:nodes"}}},
+      {"skiff:node-activator", "skiff:node-activator", {{"Group", "system:nodes"}}},
       // Node identities (as kubeadm binds them): the join token (group system:bootstrappers) may
       // ask for a node client certificate, which csrapproving approves; nodes renew their own.
       {"skiff:node-bootstrapper", "system:node-bootstrapper", {{"Group", "system:bootstrappers"}}},
