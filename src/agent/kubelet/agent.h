@@ -151,6 +151,9 @@ class Agent {
   // custom.metrics.k8s.io reports as requests-per-second). Any thread; `source` is called from the
   // agent endpoint's workers.
   void AddRequestRateSource(proxy::RateSource source);
+  // The hook for an ingress proxy's scale-to-zero backends (ActivationTable::ActivationAddress);
+  // empty entries without the service proxy.
+  const proxy::ActivationTable& activations() const { return activations_; }
 
  private:
   std::string ServiceStats();  // GET /stats/services

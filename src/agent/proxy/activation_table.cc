@@ -48,6 +48,17 @@ std::optional<ActivationTable::Match> ActivationTable::Resolve(const std::string
   return std::nullopt;
 }
 
+std::optional<Backend> ActivationTable::ActivationAddress(const std::string& key, const std::string& port_name,
+                                                         int port_number) const {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(key);
+  if (it == entries_.end() || it->second.ips.empty()) return std::nullopt;
+  for (const ActivationEntry::Port& p : it->second.ports) {
+    if (port_name.empty() ? p.port == port_number : p.name == port_name) return Backend{it->second.ips.front(), p.port};
+  }
+  return std::nullopt;
+}
+
 const ActivationEntry::Port* ActivationTable::FindPort(const std::string& key,
                                                        const std::string& port_name) const {
   auto it = entries_.find(key);

@@ -66,6 +66,14 @@ class ActivationTable {
   // or external IP match first, else a NodePort (which any node address answers).
   std::optional<Match> Resolve(const std::string& ip, int port) const;
 
+  // For other proxies on the node (the ingress): where to send a connection for Service `key`'s
+  // port (by name, or by number when `port_name` is "") so that it is activated — the Service's
+  // ClusterIP and port, which the nftables rules redirect to the activator while the Service has
+  // no endpoints (and to its pods once it has). nullopt when the Service is not marked for
+  // activation. An HAProxy backend uses it as its "backup" server.
+  std::optional<Backend> ActivationAddress(const std::string& key, const std::string& port_name,
+                                           int port_number) const;
+
   // The backends of `key`'s port once it has some; empty when `deadline` passed, the service left
   // the table, or Close() was called.
   std::vector<Backend> WaitForBackends(const std::string& key, const std::string& port_name, absl::Time deadline);

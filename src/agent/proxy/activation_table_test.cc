@@ -39,6 +39,15 @@ TEST(ActivationTableTest, ResolvesServiceAddressesAndNodePorts) {
   EXPECT_FALSE(table.Resolve("10.96.0.10", 80));
 }
 
+TEST(ActivationTableTest, ActivationAddressIsTheClusterIpPortOfAMarkedService) {
+  ActivationTable table;
+  table.Set("default/web", Web());
+  EXPECT_EQ(table.ActivationAddress("default/web", "admin", 0), (Backend{"10.96.0.10", 9000}));
+  EXPECT_EQ(table.ActivationAddress("default/web", "", 80), (Backend{"10.96.0.10", 80}));
+  EXPECT_FALSE(table.ActivationAddress("default/web", "", 81));
+  EXPECT_FALSE(table.ActivationAddress("default/other", "http", 0));
+}
+
 TEST(ActivationTableTest, WaitersWakeWhenBackendsArePublished) {
   ActivationTable table;
   table.Set("default/web", Web());
