@@ -24,11 +24,13 @@ absl::Status AgentNode::Start(const std::string& oci_image_py) {
   agent_log_ = root_ + "/agent.log";
   const Endpoint& ep = server_->endpoint();
   // The agents' join token (DIR/node.token); the admin token while the server does not accept it.
+  // Only a 401 means "not accepted": the Node authorizer denies the bootstrap user the node list
+  // (403), and an admin-token agent's node certificate request would never be approved.
   std::string token_file = server_->data_dir() + "/node.token";
   Endpoint node_ep = ep;
   std::ifstream token_in(token_file);
   std::getline(token_in, node_ep.token);
-  if (auto r = SendOnce(node_ep, "GET", "/api/v1/nodes", ""); !r.ok() || r->status != 200) {
+  if (auto r = SendOnce(node_ep, "GET", "/api/v1/nodes", ""); !r.ok() || r->status == 401) {
     token_file = server_->data_dir() + "/admin.token";
   }
   agent_pid_ =
