@@ -45,7 +45,10 @@ absl::Status AgentNode::Start(const std::string& oci_image_py) {
     return absl::InternalError("building the busybox image failed (see " + log + ")");
   }
   if (RunLogged({skiff_, "images", "import", archive, "--data-dir", agent_dir_}, log) != 0) {
-    return absl::InternalError("importing the busybox image failed (see " + log + ")");
+    // The log goes with the temporary directory: keep its end in the error.
+    std::ifstream in(log);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return absl::InternalError("importing the busybox image failed: " + text.substr(text.size() > 800 ? text.size() - 800 : 0));
   }
   return absl::OkStatus();
 }
