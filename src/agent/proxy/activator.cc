@@ -24,10 +24,10 @@ constexpr char kServiceUnavailable[] =
     "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 47\r\n"
     "Connection: close\r\n\r\nno ready endpoint for this service in time (503)\n";
 
-void CloseWithReset(int fd) {
-  linger l{.l_onoff = 1, .l_linger = 0};  // close() then sends RST instead of FIN
+// The connection's close() (by its owner) then sends RST instead of FIN.
+void ResetOnClose(int fd) {
+  linger l{.l_onoff = 1, .l_linger = 0};
   setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
-  close(fd);
 }
 
 bool WriteAll(int fd, const char* data, size_t size) {
@@ -107,7 +107,7 @@ bool LooksLikeHttp(absl::string_view prefix) {
 }
 
 struct Activator::Connection {
-  int fd = -1;
+  int fd = -1;  // the client's; closed (and set to -1) by the connection's thread under mu_
   std::thread thread;
   std::atomic<bool> done{false};
 };
@@ -155,7 +155,9 @@ void Activator::Stop() {
   std::list<std::unique_ptr<Connection>> connections;
   {
     std::lock_guard lock(mu_);
-    for (auto& c : connections_) shutdown(c->fd, SHUT_RDWR);
+    for (auto& c : connections_) {
+      if (c->fd >= 0) shutdown(c->fd, SHUT_RDWR);
+    }
     connections.swap(connections_);
   }
   table_->Close();  // wakes the held connections (splicing ones see their sockets shut down)
@@ -204,6 +206,10 @@ void Activator::AcceptLoop() {
     }
     c->thread = std::thread([this, c] {
       Serve(c);
+      // Closed under the lock, so that Stop never shuts down a descriptor number reused since.
+      std::lock_guard lock(mu_);
+      close(c->fd);
+      c->fd = -1;
       c->done = true;
     });
   }
@@ -214,7 +220,7 @@ void Activator::Serve(Connection* connection) {
   sockaddr_in original{};
   socklen_t len = sizeof(original);
   if (getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, &original, &len) != 0) {
-    CloseWithReset(fd);
+    ResetOnClose(fd);
     std::lock_guard lock(mu_);
     ++stats_.rejected;
     return;
@@ -228,7 +234,7 @@ void Activator::Serve(Connection* connection) {
     if (!match || stats_.held >= options_.max_held) {
       ++stats_.rejected;
       if (!match) spdlog::warn("activator: no service scaled to zero answers {}:{}", ip, port);
-      CloseWithReset(fd);
+      ResetOnClose(fd);
       return;
     }
     ++stats_.held;
@@ -280,9 +286,8 @@ void Activator::Serve(Connection* connection) {
     if (got > 0 && LooksLikeHttp(absl::string_view(prefix, static_cast<size_t>(got)))) {
       WriteAll(fd, kServiceUnavailable, sizeof(kServiceUnavailable) - 1);
       shutdown(fd, SHUT_WR);
-      close(fd);
     } else {
-      CloseWithReset(fd);
+      ResetOnClose(fd);
     }
     spdlog::warn("activator: no endpoint of {} port {} within {}", match->key, match->port_name,
                  absl::FormatDuration(options_.timeout));
@@ -290,7 +295,6 @@ void Activator::Serve(Connection* connection) {
   }
   Splice(fd, backend_fd, stopping_);
   close(backend_fd);
-  close(fd);
 }
 
 bool Activator::BeginActivation(const std::string& key) {

@@ -72,8 +72,14 @@ void ConnectionRates::Record(absl::Time now, const std::map<std::string, uint64_
   }
 }
 
+bool ConnectionRates::ReadSince(absl::Time since) const {
+  std::lock_guard lock(mu_);
+  return last_read_ >= since;
+}
+
 ServiceRates ConnectionRates::Rates() const {
   std::lock_guard lock(mu_);
+  last_read_ = absl::Now();
   ServiceRates out;
   for (const auto& [service, history] : samples_) {
     double rate = 0;

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 
 namespace skiff::agent::proxy {
@@ -41,12 +42,16 @@ class ConnectionRates {
   // One sample of every counter; services absent from `counts` are forgotten.
   void Record(absl::Time now, const std::map<std::string, uint64_t>& counts);
   ServiceRates Rates() const;
+  // Whether anyone read Rates() since `since` (the sampler only reads the kernel's counters while
+  // someone — the API server, for an HPA — asks: listing them costs with thousands of Services).
+  bool ReadSince(absl::Time since) const;
   absl::Duration window() const { return window_; }
 
  private:
   const absl::Duration window_;
   mutable std::mutex mu_;
   std::map<std::string, std::deque<std::pair<absl::Time, uint64_t>>> samples_;
+  mutable absl::Time last_read_ = absl::Now();  // counts as a read: sample for a while after start
 };
 
 }  // namespace skiff::agent::proxy

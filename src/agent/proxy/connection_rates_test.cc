@@ -50,6 +50,15 @@ TEST(ConnectionRatesTest, RateIsTheGrowthOverTheWindow) {
   EXPECT_EQ(rates.Rates().count("default/web"), 0u);
 }
 
+TEST(ConnectionRatesTest, ReadsAreRemembered) {
+  ConnectionRates rates;
+  const absl::Time after_start = absl::Now() + absl::Milliseconds(1);
+  absl::SleepFor(absl::Milliseconds(2));
+  EXPECT_FALSE(rates.ReadSince(after_start));  // only the start counts as a read so far
+  rates.Rates();
+  EXPECT_TRUE(rates.ReadSince(after_start));
+}
+
 TEST(ConnectionRatesTest, StatsDocumentSumsTheSources) {
   const std::string doc =
       ServiceStatsJson({{{"default/web", 1.5}, {"a/b", 0}}, {{"default/web", 0.5}}}, absl::Seconds(10));

@@ -161,9 +161,12 @@ void ServiceProxy::SampleCounters() {
   std::unique_lock lock(mu_);
   while (!stop_) {
     lock.unlock();
-    absl::StatusOr<std::string> listed = nft_->Run(command);
-    // Before the first sync the table may not exist yet: nothing to count.
-    if (listed.ok()) rates_.Record(absl::Now(), ParseCounters(*listed));
+    // Idle unless the rates are read (an HPA scales on them), plus a window to fill the history.
+    if (rates_.ReadSince(absl::Now() - absl::Minutes(2) - options_.rate_window)) {
+      absl::StatusOr<std::string> listed = nft_->Run(command);
+      // Before the first sync the table may not exist yet: nothing to count.
+      if (listed.ok()) rates_.Record(absl::Now(), ParseCounters(*listed));
+    }
     lock.lock();
     cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.rate_sample_period), [this] { return stop_; });
   }

@@ -11,7 +11,8 @@
 // the Services they mark (ParseActivationMark) get activate rules while they have no endpoints,
 // and after each commit their entries in activations() say what is now programmed. With
 // options.count_connections a sampler thread reads the per-Service counters every
-// `rate_sample_period` into connection_rates().
+// `rate_sample_period` into connection_rates() — while they are read (ConnectionRates::ReadSince),
+// so a node nobody asks for requests-per-second does not list its counters every second.
 // Thread-safety: Start/Stop from one owner thread; stats(), WaitForFirstSync(), activations()
 // and connection_rates() from any thread.
 // Informer handlers only record keys; one sync thread does all nftables work. The sync thread
