@@ -8,6 +8,7 @@ the activator answers 503. Traffic goes only to loopback and to the Service's Cl
 import concurrent.futures
 import json
 import os
+import re
 import socket
 import subprocess
 import time
@@ -49,7 +50,7 @@ def wait_at_zero(s, timeout=120):
     """Until the HPA scaled the Deployment to 0 and its last pod is gone (the rules then activate)."""
     wait_for(lambda: replicas(s) == 0 and not all_pods(s), timeout, 1, "hello at 0 replicas with no pod")
     # The proxy has switched the Service to its activate chain.
-    wait_for(lambda: "activate-" in nft_table(), 10, 0.2, "the activate rules")
+    wait_for(lambda: re.search(r"chain activate-\w+-default/hello/", nft_table()), 10, 0.2, "the activate rules")
 
 
 def nft_table():
@@ -107,7 +108,8 @@ def test_first_request_to_cluster_ip_then_node_port_is_served(node):
         print(f"cold start through the activator ({url}): {took * 1000:.0f} ms")
         assert replicas(s) == 1
         # Endpoints exist: the activate chain is gone, connections go straight to the pod.
-        wait_for(lambda: "activate-" not in nft_table(), 10, 0.2, "the activate rules removed")
+        wait_for(lambda: not re.search(r"chain activate-\w+-default/hello/", nft_table()), 10, 0.2,
+                 "the activate rules removed")
         assert http_get(url)[1] == body
         # The connections were counted: the HPA sees demand on the Service.
         assert wait_for(lambda: metric_value(s) > 0, 10, 0.5, "requests-per-second above 0")
@@ -147,7 +149,7 @@ def test_no_ready_endpoint_in_time_answers_503(node):
                            "describedObject": {"apiVersion": "v1", "kind": "Service", "name": "stuck"},
                            "metric": {"name": "requests-per-second"},
                            "target": {"type": "AverageValue", "averageValue": "1"}}}]}})
-    wait_for(lambda: "activate-" in nft_table() and "default/stuck" in nft_table(), 30, 0.3,
+    wait_for(lambda: re.search(r"chain activate-\w+-default/stuck/", nft_table()), 30, 0.3,
              "the activate rules of stuck")
     ip = service(s, "stuck")["spec"]["clusterIP"]
     start = time.monotonic()
