@@ -67,7 +67,8 @@ TEST_F(CustomMetricsApiTest, RequestsPerSecondOfOneServiceInBothVersions) {
 TEST_F(CustomMetricsApiTest, AllServicesBySelector) {
   auto names = [](const http::HttpResponse& r) {
     std::vector<std::string> out;
-    for (const auto& item : base::Find(*base::ParseJson(r.body), "items")->as_array())
+    const json::value doc = *base::ParseJson(r.body);  // outlives the loop
+    for (const auto& item : base::Find(doc, "items")->as_array())
       out.push_back(base::GetString(item, {"describedObject", "name"}));
     return out;
   };
