@@ -24,11 +24,13 @@ absl::Status AgentNode::Start(const std::string& oci_image_py) {
   agent_log_ = root_ + "/agent.log";
   const Endpoint& ep = server_->endpoint();
   // The agents' join token (DIR/node.token); the admin token while the server does not accept it.
+  // Only a 401 means "not accepted": the Node authorizer denies the bootstrap user the node list
+  // (403), and an admin-token agent's node certificate request would never be approved.
   std::string token_file = server_->data_dir() + "/node.token";
   Endpoint node_ep = ep;
   std::ifstream token_in(token_file);
   std::getline(token_in, node_ep.token);
-  if (auto r = SendOnce(node_ep, "GET", "/api/v1/nodes", ""); !r.ok() || r->status != 200) {
+  if (auto r = SendOnce(node_ep, "GET", "/api/v1/nodes", ""); !r.ok() || r->status == 401) {
     token_file = server_->data_dir() + "/admin.token";
   }
   agent_pid_ =
@@ -43,7 +45,10 @@ absl::Status AgentNode::Start(const std::string& oci_image_py) {
     return absl::InternalError("building the busybox image failed (see " + log + ")");
   }
   if (RunLogged({skiff_, "images", "import", archive, "--data-dir", agent_dir_}, log) != 0) {
-    return absl::InternalError("importing the busybox image failed (see " + log + ")");
+    // The log goes with the temporary directory: keep its end in the error.
+    std::ifstream in(log);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return absl::InternalError("importing the busybox image failed: " + text.substr(text.size() > 800 ? text.size() - 800 : 0));
   }
   return absl::OkStatus();
 }

@@ -140,6 +140,22 @@ void CheckAPIService(const json::value& obj, std::vector<FieldError>* errors) {
   }
 }
 
+// Kubernetes' HPAScaleToZero: minReplicas 0 only with a metric that does not come from the
+// target's own pods (an Object or External metric), which can still be read at zero replicas.
+void CheckScaleToZero(const json::value& hpa, std::vector<FieldError>* errors) {
+  const json::value* min = base::FindPath(hpa, {"spec", "minReplicas"});
+  if (min == nullptr || !min->is_number() || min->to_number<int64_t>() != 0) return;
+  if (base::GetString(hpa, {"apiVersion"}) == "autoscaling/v1") return;  // the schema refuses 0 there
+  if (const json::value* metrics = base::FindPath(hpa, {"spec", "metrics"}); metrics && metrics->is_array()) {
+    for (const json::value& m : metrics->get_array()) {
+      const std::string type = base::GetString(m, {"type"});
+      if (type == "Object" || type == "External") return;
+    }
+  }
+  errors->push_back({std::string(kFieldValueForbidden), "spec.metrics", nullptr,
+                     "must specify at least one Object or External metric to support scaling to zero replicas"});
+}
+
 }  // namespace
 
 void NormalizeKindFields(std::string_view group, std::string_view kind, json::value& obj) {
@@ -212,6 +228,7 @@ std::vector<FieldError> ValidateKindRules(std::string_view group, std::string_vi
     if (kind == "NetworkPolicy") found = ValidateNetworkPolicyRules(obj);
     for (auto& e : found) errors.push_back(std::move(e));
   }
+  if (group == "autoscaling" && kind == "HorizontalPodAutoscaler") CheckScaleToZero(obj, &errors);
   if (group.empty() && kind == "PersistentVolumeClaim" && old_obj != nullptr) {
     for (auto& e : ValidatePersistentVolumeClaimUpdate(obj, *old_obj)) errors.push_back(std::move(e));
   }

@@ -2,8 +2,9 @@
 // conversions): validation of ConfigMap/Secret total size, workload selectors that must select
 // their own template, Namespace-name limits, Service port rules, APIService names, priorities and
 // TLS settings, webhook configurations (webhook_rules.h), PersistentVolumeClaim updates
-// (volume_rules.h), networking.k8s.io kinds (ingress_rules.h, network_policy_rules.h); and the
-// rewrite of a Secret's write-only stringData into data.
+// (volume_rules.h), networking.k8s.io kinds (ingress_rules.h, network_policy_rules.h), HPA
+// minReplicas 0 (only with an Object or External metric); and the rewrite of a Secret's
+// write-only stringData into data.
 // Thread-safety: pure functions. Never fails: validation returns the list of violations (empty
 // when valid); the rewrite leaves input it cannot apply to for validation to report.
 #ifndef SKIFF_API_KIND_RULES_H_

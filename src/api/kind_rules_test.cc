@@ -65,6 +65,33 @@ boost::json::value Normalized(std::string_view group, std::string_view kind, con
   return obj;
 }
 
+std::vector<std::string> HpaErrors(const std::string& text) {
+  auto obj = base::ParseJson(text);
+  EXPECT_TRUE(obj.ok()) << text;
+  std::vector<std::string> out;
+  for (const auto& e : ValidateKindRules("autoscaling", "HorizontalPodAutoscaler", *obj, nullptr)) {
+    out.push_back(FormatFieldError(e));
+  }
+  return out;
+}
+
+TEST(KindRulesTest, HpaScalesToZeroOnlyWithObjectOrExternalMetrics) {
+  const char* object = R"({"apiVersion":"autoscaling/v2","spec":{"minReplicas":0,"maxReplicas":3,"metrics":[
+      {"type":"Object","object":{"metric":{"name":"requests-per-second"},
+       "describedObject":{"apiVersion":"v1","kind":"Service","name":"web"},
+       "target":{"type":"AverageValue","averageValue":"1"}}}]}})";
+  const char* external = R"({"apiVersion":"autoscaling/v2","spec":{"minReplicas":0,"maxReplicas":3,"metrics":[
+      {"type":"External","external":{"metric":{"name":"queue"},"target":{"type":"Value","value":"1"}}}]}})";
+  const char* cpu = R"({"apiVersion":"autoscaling/v2","spec":{"minReplicas":0,"maxReplicas":3,"metrics":[
+      {"type":"Resource","resource":{"name":"cpu","target":{"type":"Utilization","averageUtilization":50}}}]}})";
+  const char* one = R"({"apiVersion":"autoscaling/v2","spec":{"minReplicas":1,"maxReplicas":3}})";
+  EXPECT_TRUE(HpaErrors(object).empty());
+  EXPECT_TRUE(HpaErrors(external).empty());
+  EXPECT_TRUE(HpaErrors(one).empty());
+  EXPECT_EQ(HpaErrors(cpu), std::vector<std::string>{"spec.metrics: Forbidden: must specify at least one Object or "
+                                                     "External metric to support scaling to zero replicas"});
+}
+
 TEST(NormalizeKindFieldsTest, SecretStringDataIsMergedIntoDataAndDropped) {
   EXPECT_EQ(Normalized("", "Secret", R"({"stringData":{"user":"admin","pw":"s3cr3t!"}})"),
             Json(R"({"data":{"user":"YWRtaW4=","pw":"czNjcjN0IQ=="}})"));

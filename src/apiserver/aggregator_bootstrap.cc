@@ -9,6 +9,7 @@
 #include "api/resources.h"
 #include "apiserver/apiservice_endpoint.h"
 #include "apiserver/key_layout.h"
+#include "apiserver/custom_metrics_api.h"
 #include "apiserver/metrics_api.h"
 #include "base/json.h"
 #include "boost/json.hpp"
@@ -77,6 +78,9 @@ ApiServicePriority BuiltinPriority(const std::string& group, const std::string& 
       {{"flowcontrol.apiserver.k8s.io", "v1"}, {16100, 21}},
       // metrics-server's own APIService manifest.
       {{kMetricsGroup, kMetricsVersion}, {100, 100}},
+      // prometheus-adapter's APIService manifests (skiff serves requests-per-second itself).
+      {{kCustomMetricsGroup, "v1beta2"}, {100, 200}},
+      {{kCustomMetricsGroup, "v1beta1"}, {100, 100}},
   };
   auto it = table->find({group, version});
   return it == table->end() ? ApiServicePriority{} : it->second;
@@ -88,6 +92,8 @@ std::vector<json::value> LocalApiServices() {
     for (const auto& v : g.versions) out.push_back(LocalApiService(g.group, v));
   }
   out.push_back(LocalApiService(kMetricsGroup, kMetricsVersion));
+  out.push_back(LocalApiService(kCustomMetricsGroup, "v1beta2"));
+  out.push_back(LocalApiService(kCustomMetricsGroup, "v1beta1"));
   return out;
 }
 
@@ -106,7 +112,9 @@ absl::Status EnsureLocalApiServices(ResourceStorage* storage) {
     json::value current = (*existing)->Parse();
     const json::value& want = obj.at("spec");
     const json::value* have = base::FindPath(current, {"spec"});
-    if (!Automanaged(current) || (have && *have == want)) continue;
+    // An adapter the user registered over a local one (a service backend) stays theirs.
+    const json::value* backend = base::FindPath(current, {"spec", "service"});
+    if (!Automanaged(current) || (have && *have == want) || (backend && backend->is_object())) continue;
     auto updated = storage->Update(
         *apiservices, "", name,
         [&](const ObjectPtr& stored) -> absl::StatusOr<json::value> {

@@ -429,6 +429,7 @@ http::HttpResponse ApiHandler::Route(http::HttpRequest& req, audit::RequestAudit
   }
   if (!info.is_resource) return HandleNonResource(req);
   if (metrics_api_ && MetricsApi::Handles(info)) return metrics_api_->Handle(req, info);
+  if (custom_metrics_api_ && CustomMetricsApi::Handles(info)) return custom_metrics_api_->Handle(req, info);
   const api::ResourceInfo* r = api::FindResource(info.group, info.version, info.resource);
   if (!r) {
     return http::ErrorResponse(

@@ -17,6 +17,7 @@
 #include "apiserver/admission.h"
 #include "apiserver/auth.h"
 #include "apiserver/metrics.h"
+#include "apiserver/custom_metrics_api.h"
 #include "apiserver/metrics_api.h"
 #include "apiserver/pod_streams.h"
 #include "apiserver/request_info.h"
@@ -50,6 +51,7 @@ class ApiHandler {
   void SetPodStreams(PodStreams* pod_streams) { pod_streams_ = pod_streams; }
   // Serves metrics.k8s.io (null: that group is not found). Borrowed; set before serving.
   void SetMetricsApi(MetricsApi* metrics_api) { metrics_api_ = metrics_api; }
+  void SetCustomMetricsApi(CustomMetricsApi* api) { custom_metrics_api_ = api; }
   // Proxies requests for aggregated APIs (APIServices with a Service) and adds their groups to
   // /apis (null: none). Borrowed; set before serving.
   void SetAggregator(Aggregator* aggregator) { aggregator_ = aggregator; }
@@ -116,6 +118,7 @@ class ApiHandler {
   std::atomic<bool> ready_{false};
   PodStreams* pod_streams_ = nullptr;
   MetricsApi* metrics_api_ = nullptr;
+  CustomMetricsApi* custom_metrics_api_ = nullptr;
   Aggregator* aggregator_ = nullptr;
   const ServiceAccountTokens* service_account_tokens_ = nullptr;
   AdmissionPlugin* token_request_admission_ = nullptr;

@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "api/resources.h"
+#include "apiserver/custom_metrics_api.h"
 #include "apiserver/metrics_api.h"
 #include "base/json.h"
 #include "boost/json.hpp"
@@ -57,7 +58,10 @@ std::string BuildAggregated(bool core) {
     }
     items.push_back(json::object{{"metadata", json::object{{"name", g.group}}}, {"versions", std::move(versions)}});
   }
-  if (!core) items.push_back(MetricsAggregatedGroup());  // served by MetricsApi, not stored
+  if (!core) {
+    items.push_back(MetricsAggregatedGroup());  // served by MetricsApi, not stored
+    items.push_back(CustomMetricsAggregatedGroup());  // served by CustomMetricsApi
+  }
   json::object doc{{"kind", "APIGroupDiscoveryList"},
                    {"apiVersion", "apidiscovery.k8s.io/v2"},
                    {"metadata", json::object()},
@@ -105,6 +109,10 @@ std::string BuildLegacyGroupList() {
   metrics.erase("kind");
   metrics.erase("apiVersion");
   groups.push_back(std::move(metrics));
+  json::object custom_metrics = CustomMetricsApiGroup();  // served by CustomMetricsApi
+  custom_metrics.erase("kind");
+  custom_metrics.erase("apiVersion");
+  groups.push_back(std::move(custom_metrics));
   return base::ToJson(json::object{{"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", std::move(groups)}});
 }
 
@@ -144,6 +152,7 @@ std::string LegacyApiGroupList() { return Roots()->legacy_groups; }
 
 std::optional<std::string> LegacyApiGroup(const std::string& group) {
   if (group == kMetricsGroup) return base::ToJson(MetricsApiGroup());
+  if (group == kCustomMetricsGroup) return base::ToJson(CustomMetricsApiGroup());
   for (const auto& g : api::AllGroups()) {
     if (g.group == group && !group.empty()) {
       json::object o = GroupObject(g);
@@ -157,6 +166,7 @@ std::optional<std::string> LegacyApiGroup(const std::string& group) {
 
 std::optional<std::string> LegacyResourceList(const std::string& group, const std::string& version) {
   if (group == kMetricsGroup && version == kMetricsVersion) return MetricsResourceList();
+  if (group == kCustomMetricsGroup && IsCustomMetricsVersion(version)) return CustomMetricsResourceList(version);
   json::array resources;
   bool found = false;
   for (const auto& r : api::AllResources()) {

@@ -118,47 +118,52 @@ std::string MemoryQuantity(uint64_t bytes) { return absl::StrCat(bytes / 1024, "
 MetricsApi::MetricsApi(ResourceStorage* storage, MetricsApiOptions options)
     : storage_(storage), options_(std::move(options)) {}
 
-json::value MetricsApi::Fetch(const json::value& node) {
+json::value MetricsApi::Fetch(const json::value& node, const std::string& target) {
   absl::StatusOr<http::UpstreamEndpoint> endpoint = AgentEndpoint(node);
   if (!endpoint.ok()) return nullptr;
   endpoint->client_cert_file = options_.client_cert_file;
   endpoint->client_key_file = options_.client_key_file;
   http::UpstreamRequest request;
-  request.target = "/stats/summary";
+  request.target = target;
   request.headers.emplace_back("Accept", "application/json");
   absl::StatusOr<http::HttpResponse> resp = proxy_.Forward(*endpoint, request, options_.fetch_timeout);
   std::string name = api::Name(node);
   if (!resp.ok() || resp->status != 200 || resp->stream || resp->producer) {
-    spdlog::warn("metrics: node {}: {}", name,
+    spdlog::warn("metrics: node {} {}: {}", name, target,
                  resp.ok() ? absl::StrCat("status ", resp->status) : resp.status().ToString());
     return nullptr;
   }
-  absl::StatusOr<json::value> summary = base::ParseJson(resp->body);
-  if (!summary.ok()) return nullptr;
-  return std::move(*summary);
+  absl::StatusOr<json::value> document = base::ParseJson(resp->body);
+  if (!document.ok()) return nullptr;
+  return std::move(*document);
 }
 
-std::map<std::string, json::value> MetricsApi::Summaries(const std::vector<ObjectPtr>& nodes) {
+std::map<std::string, json::value> MetricsApi::NodeDocuments(const std::string& target) {
+  return Documents(ListAll(storage_, "nodes", ""), target);
+}
+
+std::map<std::string, json::value> MetricsApi::Documents(const std::vector<ObjectPtr>& nodes,
+                                                         const std::string& target) {
   std::map<std::string, json::value> out;
   std::vector<std::pair<std::string, std::future<json::value>>> pending;
   absl::Time now = absl::Now();
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (const auto& n : nodes) {
-      auto it = cache_.find(n->name);
+      auto it = cache_.find({target, n->name});
       if (it != cache_.end() && now - it->second.fetched < options_.cache_ttl) {
-        out[n->name] = it->second.summary;
+        out[n->name] = it->second.document;
       } else {
-        pending.emplace_back(
-            n->name, std::async(std::launch::async, [this, node = n->Parse()] { return Fetch(node); }));
+        pending.emplace_back(n->name, std::async(std::launch::async,
+                                                 [this, node = n->Parse(), target] { return Fetch(node, target); }));
       }
     }
   }
   for (auto& [name, f] : pending) {
-    json::value summary = f.get();
+    json::value document = f.get();
     std::lock_guard<std::mutex> lock(mu_);
-    cache_[name] = NodeSummary{absl::Now(), summary};
-    out[name] = std::move(summary);
+    cache_[{target, name}] = NodeDocument{absl::Now(), document};
+    out[name] = std::move(document);
   }
   return out;
 }
@@ -179,7 +184,7 @@ http::HttpResponse MetricsApi::Handle(const http::HttpRequest& request, const Re
     return http::ErrorResponse(api::BadRequestError(std::string(selector.status().message())));
   bool pods = info.resource == "pods";
   std::vector<ObjectPtr> nodes = ListAll(storage_, "nodes", "");
-  std::map<std::string, json::value> summaries = Summaries(nodes);
+  std::map<std::string, json::value> summaries = Documents(nodes, "/stats/summary");
 
   json::array items;
   if (pods) {

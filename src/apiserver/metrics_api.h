@@ -52,20 +52,25 @@ class MetricsApi {
   static bool Handles(const RequestInfo& info) { return info.group == kMetricsGroup; }
   http::HttpResponse Handle(const http::HttpRequest& request, const RequestInfo& info);
 
+  // The JSON document every node's agent serves at `target` ("/stats/summary",
+  // "/stats/services"), fetched in parallel and cached for cache_ttl, by node name (null for an
+  // agent that could not be reached). Also used by CustomMetricsApi.
+  std::map<std::string, boost::json::value> NodeDocuments(const std::string& target);
+
  private:
-  struct NodeSummary {
+  struct NodeDocument {
     absl::Time fetched = absl::InfinitePast();
-    boost::json::value summary;  // null when the agent could not be reached
+    boost::json::value document;  // null when the agent could not be reached
   };
-  // The summaries of every node (cached), by node name.
-  std::map<std::string, boost::json::value> Summaries(const std::vector<ObjectPtr>& nodes);
-  boost::json::value Fetch(const boost::json::value& node);
+  std::map<std::string, boost::json::value> Documents(const std::vector<ObjectPtr>& nodes,
+                                                      const std::string& target);
+  boost::json::value Fetch(const boost::json::value& node, const std::string& target);
 
   ResourceStorage* storage_;
   MetricsApiOptions options_;
   http::NodeProxy proxy_;
   std::mutex mu_;
-  std::map<std::string, NodeSummary> cache_;
+  std::map<std::pair<std::string, std::string>, NodeDocument> cache_;  // by (target, node)
 };
 
 }  // namespace skiff::apiserver

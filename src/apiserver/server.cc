@@ -28,6 +28,7 @@
 #include "apiserver/kubeconfig.h"
 #include "apiserver/metered_store.h"
 #include "apiserver/metrics.h"
+#include "apiserver/custom_metrics_api.h"
 #include "apiserver/metrics_api.h"
 #include "apiserver/node_authorizer/node_authorizer.h"
 #include "apiserver/node_authorizer/node_restriction.h"
@@ -167,6 +168,7 @@ struct Server::Parts {
   Metrics metrics;
   std::unique_ptr<PodStreams> pod_streams;
   std::unique_ptr<MetricsApi> metrics_api;
+  std::unique_ptr<CustomMetricsApi> custom_metrics_api;
   std::unique_ptr<Aggregator> aggregator;
   std::unique_ptr<ApiServiceAvailability> apiservice_availability;
   std::shared_ptr<audit::Auditor> auditor;
@@ -353,6 +355,9 @@ absl::Status Server::Start() {
       parts_->storage.get(), MetricsApiOptions{.client_cert_file = creds->paths.kubelet_client_cert,
                                                .client_key_file = creds->paths.kubelet_client_key});
   parts_->handler->SetMetricsApi(parts_->metrics_api.get());
+  parts_->custom_metrics_api =
+      std::make_unique<CustomMetricsApi>(parts_->storage.get(), parts_->metrics_api.get());
+  parts_->handler->SetCustomMetricsApi(parts_->custom_metrics_api.get());
   if (auto s = StartAggregation(); !s.ok()) return s;
   ApiHandler* handler = parts_->handler.get();
   parts_->http_server = std::make_unique<http::HttpServer>(
@@ -455,6 +460,7 @@ void Server::Stop() {
   parts_->handler.reset();
   parts_->auditor.reset();  // writes what is queued (streams still running keep it alive)
   parts_->pod_streams.reset();
+  parts_->custom_metrics_api.reset();
   parts_->metrics_api.reset();
   parts_->apiservice_availability.reset();
   parts_->aggregator.reset();

@@ -14,7 +14,9 @@
 #include "agent/cri/cri_runtime.h"
 #include "agent/dns/cluster_dns.h"
 #include "agent/dns/dummy_interface.h"
+#include "agent/ingress/ingress_proxy.h"
 #include "agent/kubelet/podspec_translator.h"
+#include "agent/netpol/policy_enforcer.h"
 #include "agent/node/cni_config.h"
 #include "agent/node/lease_renewer.h"
 #include "agent/node/node_status_reporter.h"
@@ -24,8 +26,7 @@
 #include "agent/node/pod_masquerade.h"
 #include "agent/pods/pod_manager.h"
 #include "agent/probes/pod_probes.h"
-#include "agent/ingress/ingress_proxy.h"
-#include "agent/netpol/policy_enforcer.h"
+#include "agent/proxy/activator.h"
 #include "agent/proxy/service_proxy.h"
 #include "agent/server/agent_server.h"
 #include "api/object_meta.h"
@@ -216,7 +217,18 @@ absl::Status Agent::StartServices() {
         proxy_options.api_service_ip = base::NthAddress(*cidr, 1);
       }
     }
-    proxy_ = std::make_unique<proxy::ServiceProxy>(informers_.get(), proxy_options);
+    proxy_options.count_connections = true;  // requests-per-second (/stats/services)
+    // The activator listens first: the proxy's activate rules redirect to its port.
+    activator_ = std::make_unique<proxy::Activator>(
+        client_, &activations_,
+        proxy::ActivatorOptions{.timeout = options_.activator_timeout, .max_held = options_.activator_max_held});
+    if (absl::Status s = activator_->Start(); !s.ok()) {
+      spdlog::warn("agent: no scale-to-zero activation on this node: {}", s.ToString());
+      activator_.reset();
+    } else {
+      proxy_options.activator_port = activator_->port();
+    }
+    proxy_ = std::make_unique<proxy::ServiceProxy>(informers_.get(), proxy_options, &activations_);
     if (absl::Status s = proxy_->Start(); !s.ok()) {
       proxy_.reset();
       return absl::Status(s.code(), absl::StrCat("service proxy: ", s.message()));
@@ -346,11 +358,12 @@ absl::Status Agent::Start() {
   if (s.ok()) {
     // Logs/exec/attach/port-forward for the API server; containers run without it, so a busy
     // port is only a warning.
-    server_ = std::make_unique<server::AgentServer>(
-        runtime_.get(), server::AgentServerOptions{.port = options_.kubelet_port,
-                                                   .data_dir = options_.data_dir,
-                                                   .client_ca_file = options_.client_ca_file,
-                                                   .serving_hosts = {options_.node_ip, options_.node_name}});
+    server::AgentServerOptions server_options{.port = options_.kubelet_port,
+                                              .data_dir = options_.data_dir,
+                                              .client_ca_file = options_.client_ca_file,
+                                              .serving_hosts = {options_.node_ip, options_.node_name}};
+    if (proxy_) server_options.service_stats = [this] { return ServiceStats(); };
+    server_ = std::make_unique<server::AgentServer>(runtime_.get(), std::move(server_options));
     if (absl::Status started = server_->Start(); !started.ok()) {
       spdlog::warn("agent: endpoint on port {}: {}", options_.kubelet_port, started.ToString());
       server_.reset();
@@ -370,6 +383,20 @@ std::string IngressDir(const std::string& data_dir) {
   std::filesystem::path dir = std::filesystem::absolute(data_dir, ec);
   if (ec) dir = data_dir;
   return (dir.lexically_normal() / "ingress").string();
+}
+
+void Agent::AddRequestRateSource(proxy::RateSource source) {
+  std::lock_guard lock(rate_sources_mu_);
+  rate_sources_.push_back(std::move(source));
+}
+
+std::string Agent::ServiceStats() {
+  std::vector<proxy::ServiceRates> parts = {proxy_->connection_rates().Rates()};
+  {
+    std::lock_guard lock(rate_sources_mu_);
+    for (const proxy::RateSource& source : rate_sources_) parts.push_back(source());
+  }
+  return proxy::ServiceStatsJson(parts, proxy_->connection_rates().window());
 }
 
 std::string Agent::LocalPathRoot() const {
@@ -393,6 +420,8 @@ void Agent::Stop() {
   dns_.reset();
   if (netpol_) netpol_->Stop();
   netpol_.reset();
+  if (activator_) activator_->Stop();
+  activator_.reset();
   if (proxy_) proxy_->Stop();
   proxy_.reset();
   if (peer_router_) peer_router_->Stop();

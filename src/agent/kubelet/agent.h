@@ -36,11 +36,15 @@
 #define SKIFF_AGENT_KUBELET_AGENT_H_
 
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "agent/cri/runtime.h"
+#include "agent/proxy/activation_table.h"
+#include "agent/proxy/connection_rates.h"
 #include "agent/node/local_path_cleaner.h"
 #include "agent/node/node_status.h"
 #include "base/clock.h"
@@ -62,6 +66,7 @@ namespace skiff::agent::server {
 class AgentServer;
 }
 namespace skiff::agent::proxy {
+class Activator;
 class ServiceProxy;
 }
 namespace skiff::agent::dns {
@@ -105,6 +110,10 @@ struct AgentOptions {
   bool enable_service_proxy = true;
   bool enable_cluster_dns = true;
   bool enable_network_policy = true;  // enforce NetworkPolicies on this node's pods
+  // Scale to zero (with the service proxy): how long the activator holds a connection to a Service
+  // scaled to zero for its first ready endpoint, and how many it holds at once.
+  absl::Duration activator_timeout = absl::Seconds(30);
+  int activator_max_held = 1024;
   std::string cluster_dns = "10.43.0.10";  // the kube-dns Service's ClusterIP
   // The ingress controller (IngressClass skiff: haproxy under data_dir/ingress) listens on these
   // ports of node_ip and 127.0.0.1; 0 = that listener off; both 0 = no ingress controller.
@@ -155,8 +164,17 @@ class Agent {
   pods::PodManager* pod_manager() const { return pod_manager_.get(); }
   // The CRI endpoint in use ("unix://...").
   std::string runtime_endpoint() const;
+  // The hook for an ingress proxy on this node: its HTTP requests per second per Service are
+  // added to the service proxy's new connections per second in /stats/services (what
+  // custom.metrics.k8s.io reports as requests-per-second). Any thread; `source` is called from the
+  // agent endpoint's workers.
+  void AddRequestRateSource(proxy::RateSource source);
+  // The hook for an ingress proxy's scale-to-zero backends (ActivationTable::ActivationAddress);
+  // empty entries without the service proxy.
+  const proxy::ActivationTable& activations() const { return activations_; }
 
  private:
+  std::string ServiceStats();  // GET /stats/services
   // <data dir>/storage/local-path, absolute: where this node's local-path volumes live.
   std::string LocalPathRoot() const;
   absl::Status ResolveIdentity();
@@ -180,6 +198,10 @@ class Agent {
   std::unique_ptr<node::PeerRouter> peer_router_;
   std::unique_ptr<pods::SpecTranslator> translator_;
   std::unique_ptr<pods::PodManager> pod_manager_;
+  proxy::ActivationTable activations_;  // the proxy writes it, the activator reads it
+  std::unique_ptr<proxy::Activator> activator_;
+  std::mutex rate_sources_mu_;
+  std::vector<proxy::RateSource> rate_sources_;
   std::unique_ptr<proxy::ServiceProxy> proxy_;
   std::unique_ptr<dns::ClusterDns> dns_;
   std::unique_ptr<netpol::PolicyEnforcer> netpol_;

@@ -92,6 +92,17 @@ void AddNodeServiceFlags(CLI::App* command, AgentFlags* flags) {
                    "Port of the ingress controller's HTTPS listener (0 = none; both 0 = no ingress controller)")
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();
+  command
+      ->add_option("--activator-timeout", flags->activator_timeout_seconds,
+                   "Scale to zero: seconds a connection to a Service at zero replicas waits for a ready "
+                   "endpoint before it gets a 503 (HTTP) or a reset")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  command
+      ->add_option("--activator-max-held", flags->activator_max_held,
+                   "Scale to zero: connections the activator holds at once; more are reset")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
 }
 
 void ApplyNodeServiceFlags(const AgentFlags& flags, AgentOptions* options) {
@@ -103,6 +114,8 @@ void ApplyNodeServiceFlags(const AgentFlags& flags, AgentOptions* options) {
   options->flannel_backend = flags.flannel_backend;
   options->ingress_http_port = flags.ingress_http_port;
   options->ingress_https_port = flags.ingress_https_port;
+  options->activator_timeout = absl::Seconds(flags.activator_timeout_seconds);
+  options->activator_max_held = flags.activator_max_held;
 }
 
 void AddAgentResetFlags(CLI::App* command, AgentResetFlags* flags) {

@@ -52,6 +52,8 @@ struct AgentFlags {
   bool disable_network_policy = false;
   int ingress_http_port = 80;
   int ingress_https_port = 443;
+  int activator_timeout_seconds = 30;
+  int activator_max_held = 1024;
 };
 
 // The flags a node agent shares with `skiff server`'s in-process agent (cluster DNS, resolver).

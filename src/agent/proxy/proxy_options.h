@@ -38,6 +38,15 @@ struct ProxyOptions {
   // still dropped. No other Service may lead pods to the node's loopback.
   std::string api_service_ip;
   std::string table = "skiff-proxy";  // family ip
+  // Count new connections per Service in a named nft counter (ServiceCounter) on the service's
+  // dispatch, for the requests-per-second metric (connection_rates.h).
+  bool count_connections = false;
+  // The activator's listener (activator.h); 0 = no activation. TCP ports of a Service marked for
+  // activation (ServiceModel::activate) that has no usable endpoint redirect new connections to
+  // this port of the node instead of rejecting them.
+  int activator_port = 0;
+  absl::Duration rate_sample_period = absl::Seconds(1);  // counter samples (count_connections)
+  absl::Duration rate_window = absl::Seconds(10);        // requests-per-second is averaged over it
   // Events arriving within this delay of the first one are applied in the same transaction.
   absl::Duration sync_delay = absl::Milliseconds(5);
   // A full table replacement on this period re-asserts the rules (zero = only at start and after

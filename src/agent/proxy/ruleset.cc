@@ -187,6 +187,7 @@ std::string FullSyncTransaction(const ProxyOptions& options,
   for (const auto& [key, rules] : services) {
     for (const auto& [name, spec] : rules.sets)
       absl::StrAppend(&out, "add set ip ", t, " ", name, " { ", spec, " }\n");
+    for (const std::string& name : rules.counters) absl::StrAppend(&out, "add counter ip ", t, " ", name, "\n");
     for (const auto& [name, unused] : rules.chains)
       absl::StrAppend(&out, "add chain ip ", t, " ", name, "\n");
   }
@@ -232,6 +233,12 @@ std::string PartialSyncTransaction(const ProxyOptions& options,
     for (const auto& [name, spec] : after.sets) {
       if (!before.sets.contains(name))
         absl::StrAppend(&new_sets, "add set ip ", t, " ", name, " { ", spec, " }\n");
+    }
+    for (const std::string& name : after.counters) {
+      if (!before.counters.contains(name)) absl::StrAppend(&new_sets, "add counter ip ", t, " ", name, "\n");
+    }
+    for (const std::string& name : before.counters) {
+      if (!after.counters.contains(name)) absl::StrAppend(&delete_sets, "delete counter ip ", t, " ", name, "\n");
     }
     for (const auto& [name, chain_rules] : after.chains) {
       auto old = before.chains.find(name);

@@ -194,5 +194,25 @@ TEST(RulesetTest, PartialSyncCreatesSetsFirstAndDeletesThemLast) {
   EXPECT_TRUE(absl::EndsWith(off, "delete set ip skiff-proxy " + set + "\n"));
 }
 
+TEST(RulesetTest, CountersAreDeclaredWithTheirServiceAndDeletedAfterItsChains) {
+  ProxyOptions o;
+  o.count_connections = true;
+  ServiceRules web = BuildServiceRules(Web(), {{"", {Ep("10.1.0.2")}}}, o);
+  const std::string counter = ServiceCounter("default", "web");
+  const std::string full = FullSyncTransaction(o, {{"default/web", web}});
+  const size_t declared = full.find("add counter ip skiff-proxy " + counter + "\n");
+  ASSERT_NE(declared, std::string::npos);
+  EXPECT_LT(declared, full.find("counter name \"" + counter + "\""));  // declared before use
+  const std::string added = Partial(o, nullptr, &web);
+  EXPECT_TRUE(absl::StartsWith(added, "add counter ip skiff-proxy " + counter + "\n")) << added;
+  const std::string gone = Partial(o, &web, nullptr);
+  EXPECT_TRUE(absl::EndsWith(gone, "delete counter ip skiff-proxy " + counter + "\n")) << gone;
+  EXPECT_LT(gone.find("delete chain"), gone.find("delete counter"));
+  // Endpoint changes leave the counter (and its count) alone.
+  ServiceRules two = BuildServiceRules(Web(), {{"", {Ep("10.1.0.2"), Ep("10.1.0.3")}}}, o);
+  EXPECT_THAT(Partial(o, &web, &two), Not(HasSubstr("add counter")));
+  EXPECT_THAT(Partial(o, &web, &two), Not(HasSubstr("delete counter")));
+}
+
 }  // namespace
 }  // namespace skiff::agent::proxy

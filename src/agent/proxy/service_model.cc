@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "api/object_meta.h"
 #include "base/json.h"
 
@@ -88,6 +89,29 @@ std::optional<ServiceModel> ParseService(const boost::json::value& service) {
     model.affinity_timeout_seconds = timeout > 0 && timeout <= 86400 ? static_cast<int>(timeout) : 10800;
   }
   return model;
+}
+
+std::optional<ActivationMark> ParseActivationMark(const boost::json::value& hpa) {
+  const boost::json::value* min = base::FindPath(hpa, {"spec", "minReplicas"});
+  if (min == nullptr || !min->is_number() || min->to_number<int64_t>() != 0) return std::nullopt;
+  ActivationMark mark;
+  mark.target = {base::GetString(hpa, {"spec", "scaleTargetRef", "apiVersion"}),
+                 base::GetString(hpa, {"spec", "scaleTargetRef", "kind"}),
+                 base::GetString(hpa, {"spec", "scaleTargetRef", "name"})};
+  if (mark.target.kind.empty() || mark.target.name.empty()) return std::nullopt;
+  const auto* metrics = FindArray(hpa, {"spec", "metrics"});
+  if (metrics == nullptr) return std::nullopt;
+  for (const auto& m : *metrics) {
+    if (base::GetString(m, {"type"}) != "Object") continue;
+    const boost::json::value* described = base::FindPath(m, {"object", "describedObject"});
+    if (described == nullptr || base::GetString(*described, {"kind"}) != "Service") continue;
+    const std::string api_version = base::GetString(*described, {"apiVersion"}, "v1");
+    const std::string name = base::GetString(*described, {"name"});
+    if (api_version != "v1" || name.empty()) continue;
+    mark.service_key = absl::StrCat(api::Namespace(hpa), "/", name);
+    return mark;
+  }
+  return std::nullopt;
 }
 
 EndpointsByPort ParseEndpointSlices(const std::vector<const boost::json::value*>& slices,

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/proxy/activation_table.h"
 #include "boost/json/value.hpp"
 
 namespace skiff::agent::proxy {
@@ -33,6 +34,10 @@ struct ServiceModel {
   bool external_local = false;       // externalTrafficPolicy: Local (only with external destinations)
   bool internal_local = false;       // internalTrafficPolicy: Local
   int affinity_timeout_seconds = 0;  // sessionAffinity ClientIP; 0 = none
+  // Scale to zero: without usable endpoints, TCP connections go to the activator instead of being
+  // rejected. Not read from the Service itself: the proxy sets it for the describedObject of an
+  // HPA with minReplicas 0 (activation_marks.h).
+  bool activate = false;
 };
 
 struct EndpointModel {
@@ -61,6 +66,16 @@ std::optional<ServiceModel> ParseService(const boost::json::value& service);
 // when any of them says so.
 EndpointsByPort ParseEndpointSlices(const std::vector<const boost::json::value*>& slices,
                                     const ServiceModel& service);
+
+// The mark of scale to zero: an autoscaling/v2 HPA with minReplicas 0 whose metrics include an
+// Object metric described by a core/v1 Service (as `requests-per-second` is) marks that Service
+// ("namespace/name") for activation, with the HPA's scaleTargetRef as what to scale. nullopt for
+// any other HPA.
+struct ActivationMark {
+  std::string service_key;
+  ScaleTarget target;
+};
+std::optional<ActivationMark> ParseActivationMark(const boost::json::value& hpa);
 
 }  // namespace skiff::agent::proxy
 

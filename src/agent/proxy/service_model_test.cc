@@ -97,5 +97,27 @@ TEST(ServiceModelTest, MergesSlicesByPortNameAndConditions) {
   EXPECT_TRUE(eps["metrics"][0].terminating);
 }
 
+TEST(ServiceModelTest, HpaWithMinReplicasZeroOnAServiceMetricMarksIt) {
+  auto hpa = [](const std::string& min, const std::string& described) {
+    return boost::json::parse(R"({"metadata":{"name":"h","namespace":"team"},"spec":{
+        "scaleTargetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"web"},)" +
+                              min + R"("maxReplicas":3,"metrics":[
+        {"type":"Resource","resource":{"name":"cpu","target":{"type":"Utilization","averageUtilization":50}}},
+        {"type":"Object","object":{"metric":{"name":"requests-per-second"},"describedObject":)" +
+                              described + R"(,"target":{"type":"AverageValue","averageValue":"1"}}}]}})");
+  };
+  std::optional<ActivationMark> mark = ParseActivationMark(hpa(R"("minReplicas":0,)",
+                                                               R"({"apiVersion":"v1","kind":"Service","name":"web-svc"})"));
+  ASSERT_TRUE(mark);
+  EXPECT_EQ(mark->service_key, "team/web-svc");
+  EXPECT_EQ(mark->target, (ScaleTarget{"apps/v1", "Deployment", "web"}));
+  // minReplicas unset (1), 1, or an object that is no Service: no mark.
+  EXPECT_FALSE(ParseActivationMark(hpa("", R"({"apiVersion":"v1","kind":"Service","name":"web-svc"})")));
+  EXPECT_FALSE(ParseActivationMark(hpa(R"("minReplicas":1,)", R"({"apiVersion":"v1","kind":"Service","name":"s"})")));
+  EXPECT_FALSE(ParseActivationMark(
+      hpa(R"("minReplicas":0,)", R"({"apiVersion":"networking.k8s.io/v1","kind":"Ingress","name":"i"})")));
+  EXPECT_FALSE(ParseActivationMark(boost::json::parse("[]")));
+}
+
 }  // namespace
 }  // namespace skiff::agent::proxy

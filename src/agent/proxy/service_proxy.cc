@@ -1,5 +1,6 @@
 #include "agent/proxy/service_proxy.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -17,6 +18,7 @@ namespace skiff::agent::proxy {
 namespace {
 
 constexpr char kServiceIndex[] = "service";
+constexpr char kActivatesIndex[] = "activates";  // HPAs by the Service they mark for activation
 constexpr char kServiceNameLabel[] = "kubernetes.io/service-name";
 
 // The key of the Service an EndpointSlice belongs to ("" when it names none).
@@ -30,10 +32,17 @@ std::string SliceServiceKey(const boost::json::value& slice) {
 
 }  // namespace
 
-ServiceProxy::ServiceProxy(client::SharedInformers* informers, ProxyOptions options)
+ServiceProxy::ServiceProxy(client::SharedInformers* informers, ProxyOptions options,
+                           ActivationTable* activations)
     : options_(std::move(options)),
       services_(&informers->For(client::Resource("", "v1", "services"))),
-      slices_(&informers->For(client::Resource("discovery.k8s.io", "v1", "endpointslices"))) {}
+      slices_(&informers->For(client::Resource("discovery.k8s.io", "v1", "endpointslices"))),
+      activations_(activations != nullptr ? activations : &own_activations_),
+      rates_(options_.rate_window) {
+  if (options_.activator_port > 0) {
+    hpas_ = &informers->For(client::Resource("autoscaling", "v2", "horizontalpodautoscalers"));
+  }
+}
 
 ServiceProxy::~ServiceProxy() { Stop(); }
 
@@ -76,6 +85,24 @@ absl::Status ServiceProxy::Start() {
           },
       .on_delete = [this](const client::Object& s) { MarkSlice(s); },
   });
+  if (hpas_ != nullptr) {
+    hpas_->AddIndex(kActivatesIndex, [](const boost::json::value& hpa) {
+      std::optional<ActivationMark> mark = ParseActivationMark(hpa);
+      return mark ? std::vector<std::string>{mark->service_key} : std::vector<std::string>{};
+    });
+    auto mark_described = [this](const client::Object& hpa) {
+      if (std::optional<ActivationMark> mark = ParseActivationMark(*hpa)) MarkService(mark->service_key);
+    };
+    hpa_handlers_ = hpas_->AddHandlers({
+        .on_add = mark_described,
+        .on_update =
+            [mark_described](const client::Object& old_hpa, const client::Object& hpa) {
+              mark_described(old_hpa);  // the described Service or minReplicas may have changed
+              mark_described(hpa);
+            },
+        .on_delete = mark_described,
+    });
+  }
   {
     std::lock_guard lock(mu_);
     started_ = true;
@@ -83,7 +110,9 @@ absl::Status ServiceProxy::Start() {
   }
   services_->Start();  // no-ops when the set's owner started them
   slices_->Start();
+  if (hpas_ != nullptr) hpas_->Start();
   thread_ = std::thread([this] { SyncLoop(); });
+  if (options_.count_connections) sampler_ = std::thread([this] { SampleCounters(); });
   return absl::OkStatus();
 }
 
@@ -96,7 +125,10 @@ void ServiceProxy::Stop() {
   cv_.notify_all();
   services_->RemoveHandlers(service_handlers_);
   slices_->RemoveHandlers(slice_handlers_);
+  if (hpas_ != nullptr) hpas_->RemoveHandlers(hpa_handlers_);
+  activations_->Close();
   if (thread_.joinable()) thread_.join();
+  if (sampler_.joinable()) sampler_.join();
   std::lock_guard lock(mu_);
   started_ = false;
 }
@@ -124,10 +156,26 @@ void ServiceProxy::MarkSlice(const client::Object& slice) {
   if (!key.empty()) MarkService(key);
 }
 
+void ServiceProxy::SampleCounters() {
+  const std::string command = absl::StrCat("list counters table ip ", options_.table);
+  std::unique_lock lock(mu_);
+  while (!stop_) {
+    lock.unlock();
+    // Idle unless the rates are read (an HPA scales on them), plus a window to fill the history.
+    if (rates_.ReadSince(absl::Now() - absl::Minutes(2) - options_.rate_window)) {
+      absl::StatusOr<std::string> listed = nft_->Run(command);
+      // Before the first sync the table may not exist yet: nothing to count.
+      if (listed.ok()) rates_.Record(absl::Now(), ParseCounters(*listed));
+    }
+    lock.lock();
+    cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.rate_sample_period), [this] { return stop_; });
+  }
+}
+
 void ServiceProxy::SyncLoop() {
   // The first sync must see complete caches, or it would replace the table with a partial one.
-  while (
-      !(services_->WaitForSync(absl::Milliseconds(100)) && slices_->WaitForSync(absl::Milliseconds(100)))) {
+  while (!(services_->WaitForSync(absl::Milliseconds(100)) && slices_->WaitForSync(absl::Milliseconds(100)) &&
+           (hpas_ == nullptr || hpas_->WaitForSync(absl::Milliseconds(100))))) {
     std::lock_guard lock(mu_);
     if (stop_) return;
   }
@@ -196,17 +244,31 @@ void ServiceProxy::RecordSuccess(bool full, absl::Duration took, size_t changed)
   cv_.notify_all();
 }
 
-ServiceRules ServiceProxy::Compute(const std::string& key) const {
+ServiceRules ServiceProxy::Compute(const std::string& key, std::optional<ActivationEntry>* activation) const {
+  activation->reset();
   client::Object service = services_->Get(key);
   if (service == nullptr) return {};
   std::optional<ServiceModel> model = ParseService(*service);
   if (!model) return {};
   WarnOutsideServiceCidrs(key, model->cluster_ip);
+  std::optional<ActivationMark> mark;
+  if (hpas_ != nullptr) {
+    // Several HPAs may describe one Service: the first by name picks the target.
+    std::vector<client::Object> hpas = hpas_->ByIndex(kActivatesIndex, key);
+    std::sort(hpas.begin(), hpas.end(),
+              [](const client::Object& a, const client::Object& b) { return api::Name(*a) < api::Name(*b); });
+    for (const client::Object& hpa : hpas) {
+      if ((mark = ParseActivationMark(*hpa))) break;
+    }
+  }
+  model->activate = mark.has_value();
   std::vector<client::Object> slices = slices_->ByIndex(kServiceIndex, key);
   std::vector<const boost::json::value*> raw;
   raw.reserve(slices.size());
   for (const client::Object& s : slices) raw.push_back(s.get());
-  return BuildServiceRules(*model, ParseEndpointSlices(raw, *model), options_);
+  const EndpointsByPort endpoints = ParseEndpointSlices(raw, *model);
+  if (mark) *activation = BuildActivationEntry(*model, endpoints, mark->target);
+  return BuildServiceRules(*model, endpoints, options_);
 }
 
 void ServiceProxy::WarnOutsideServiceCidrs(const std::string& key, const std::string& cluster_ip) const {
@@ -230,13 +292,18 @@ absl::StatusOr<size_t> ServiceProxy::SyncFull() {
     dirty_.clear();  // everything is recomputed from the caches now
   }
   std::map<std::string, ServiceRules> desired;
+  std::map<std::string, ActivationEntry> activations;
   for (const client::Object& service : services_->List()) {
     const std::string key = client::KeyOf(*service);
-    ServiceRules rules = Compute(key);
+    std::optional<ActivationEntry> activation;
+    ServiceRules rules = Compute(key, &activation);
     if (!rules.empty()) desired.emplace(key, std::move(rules));
+    if (activation) activations.emplace(key, std::move(*activation));
   }
   absl::StatusOr<std::string> result = nft_->Run(FullSyncTransaction(options_, desired));
   if (!result.ok()) return result.status();
+  activations_->Clear();
+  for (auto& [key, entry] : activations) activations_->Set(key, std::move(entry));
   applied_ = std::move(desired);
   shared_.Clear();
   for (const auto& [key, rules] : applied_) shared_.Replace(key, {}, rules.elements);
@@ -248,13 +315,21 @@ absl::StatusOr<size_t> ServiceProxy::SyncFull() {
 absl::StatusOr<size_t> ServiceProxy::SyncPartial(const std::set<std::string>& keys) {
   static const ServiceRules kNone;
   std::map<std::string, ServiceRules> desired;
+  std::map<std::string, std::optional<ActivationEntry>> activations;
   for (const std::string& key : keys) {
-    ServiceRules rules = Compute(key);
+    ServiceRules rules = Compute(key, &activations[key]);
     auto old = applied_.find(key);
     if (old == applied_.end() ? rules.empty() : old->second == rules) continue;
     desired.emplace(key, std::move(rules));
   }
-  if (desired.empty()) return 0;
+  // Published once the rules they describe are in the kernel (at once when nothing changed).
+  auto publish = [&] {
+    for (auto& [key, entry] : activations) activations_->Set(key, std::move(entry));
+  };
+  if (desired.empty()) {
+    publish();
+    return 0;
+  }
   std::vector<ServiceRulesChange> changes;
   ElementTable touched;
   for (const auto& [key, rules] : desired) {
@@ -276,6 +351,7 @@ absl::StatusOr<size_t> ServiceProxy::SyncPartial(const std::set<std::string>& ke
   absl::StatusOr<std::string> result =
       nft_->Run(PartialSyncTransaction(options_, changes, elements_before, elements_after));
   if (!result.ok()) return result.status();  // the next sync is a full one, which rebuilds shared_
+  publish();
   for (auto& [key, rules] : desired) {
     if (rules.empty()) {
       applied_.erase(key);

@@ -7,7 +7,14 @@
 // transaction; later syncs are incremental: events are coalesced for options.sync_delay and only
 // the changed services' chains and elements are rewritten, again in one transaction. A failed
 // transaction is retried (with backoff) as a full sync.
-// Thread-safety: Start/Stop from one owner thread; stats() and WaitForFirstSync() from any thread.
+// Scale to zero: with options.activator_port set the proxy also watches HPAs (autoscaling/v2);
+// the Services they mark (ParseActivationMark) get activate rules while they have no endpoints,
+// and after each commit their entries in activations() say what is now programmed. With
+// options.count_connections a sampler thread reads the per-Service counters every
+// `rate_sample_period` into connection_rates() — while they are read (ConnectionRates::ReadSince),
+// so a node nobody asks for requests-per-second does not list its counters every second.
+// Thread-safety: Start/Stop from one owner thread; stats(), WaitForFirstSync(), activations()
+// and connection_rates() from any thread.
 // Informer handlers only record keys; one sync thread does all nftables work. The sync thread
 // (and its netlink socket) lives in the network namespace of the thread calling Start().
 // Ownership: borrows the shared informer set (must outlive the proxy): the proxy uses its
@@ -26,6 +33,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -34,6 +42,8 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "agent/proxy/activation_table.h"
+#include "agent/proxy/connection_rates.h"
 #include "agent/proxy/nft.h"
 #include "agent/proxy/proxy_options.h"
 #include "agent/proxy/service_rules.h"
@@ -60,7 +70,9 @@ struct SyncStats {
 
 class ServiceProxy {
  public:
-  ServiceProxy(client::SharedInformers* informers, ProxyOptions options);
+  // `activations` (may be null: the proxy keeps its own) receives the activation entries; it is
+  // borrowed and must outlive the proxy.
+  ServiceProxy(client::SharedInformers* informers, ProxyOptions options, ActivationTable* activations = nullptr);
   ~ServiceProxy();
   ServiceProxy(const ServiceProxy&) = delete;
   ServiceProxy& operator=(const ServiceProxy&) = delete;
@@ -70,6 +82,10 @@ class ServiceProxy {
   SyncStats stats() const;
   // Blocks until the first full sync committed (true) or the timeout passed (false).
   bool WaitForFirstSync(absl::Duration timeout) const;
+  // The programmed state of Services marked for activation (the activator reads it).
+  ActivationTable& activations() { return *activations_; }
+  // New connections per second of each Service (empty without options.count_connections).
+  const ConnectionRates& connection_rates() const { return rates_; }
 
  private:
   void MarkService(const std::string& key);
@@ -78,7 +94,9 @@ class ServiceProxy {
   // Both run on the sync thread only and return the number of services rewritten.
   absl::StatusOr<size_t> SyncFull();
   absl::StatusOr<size_t> SyncPartial(const std::set<std::string>& keys);
-  ServiceRules Compute(const std::string& key) const;
+  // The rules of one Service and, when it is marked for activation, its activation entry.
+  ServiceRules Compute(const std::string& key, std::optional<ActivationEntry>* activation) const;
+  void SampleCounters();
   // Logs once when a ClusterIP lies outside options.service_cidrs (a misconfigured agent).
   void WarnOutsideServiceCidrs(const std::string& key, const std::string& cluster_ip) const;
   void RecordSuccess(bool full, absl::Duration took, size_t changed);
@@ -89,6 +107,12 @@ class ServiceProxy {
   client::Informer* slices_;
   client::Informer::HandlerId service_handlers_ = 0;
   client::Informer::HandlerId slice_handlers_ = 0;
+  client::Informer* hpas_ = nullptr;  // only with options_.activator_port
+  client::Informer::HandlerId hpa_handlers_ = 0;
+  ActivationTable own_activations_;
+  ActivationTable* activations_;
+  ConnectionRates rates_;
+  std::thread sampler_;
   std::thread thread_;
 
   mutable std::mutex mu_;

@@ -15,8 +15,10 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "agent/proxy/activator.h"
 #include "agent/proxy/netns.h"
 #include "agent/proxy/nft.h"
+#include "base/json.h"
 #include "boost/json/parse.hpp"
 #include "client/testing/test_api_server.h"
 #include "gmock/gmock.h"
@@ -327,6 +329,122 @@ TEST_F(ServiceProxyTest, StopLeavesRulesAndRestartResyncs) {
   EXPECT_THAT(listing, HasSubstr("dnat to 10.1.0.2:8080"));
   EXPECT_TRUE(deleted.ok()) << deleted;
   EXPECT_EQ(Connect(*node_, "10.96.0.10", 80, absl::Milliseconds(300)), "timeout");
+}
+
+// Scale to zero on real sockets and nftables: the "empty" Service, described by an HPA with
+// minReplicas 0, is redirected to the activator; a held connection scales the Deployment to 1 and
+// is spliced to the endpoint once the proxy programmed it, after which the rules lead straight to
+// the pod again.
+class ActivatorTest : public ServiceProxyTest {
+ protected:
+  void SetUp() override {
+    ServiceProxyTest::SetUp();
+    if (HasFatalFailure()) return;
+    Create(client::Resource("apps", "v1", "deployments"), R"({"metadata":{"name":"app"},"spec":{"replicas":0,
+        "selector":{"matchLabels":{"app":"a"}},"template":{"metadata":{"labels":{"app":"a"}},
+        "spec":{"containers":[{"name":"c","image":"busybox"}]}}}})");
+    Create(client::Resource("autoscaling", "v2", "horizontalpodautoscalers"), R"({"metadata":{"name":"app"},
+        "spec":{"scaleTargetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"app"},
+        "minReplicas":0,"maxReplicas":2,"metrics":[{"type":"Object","object":{
+          "metric":{"name":"requests-per-second"},"describedObject":{"apiVersion":"v1","kind":"Service","name":"empty"},
+          "target":{"type":"AverageValue","averageValue":"1"}}}]}})");
+  }
+  void TearDown() override {
+    if (activator_) activator_->Stop();
+    ServiceProxyTest::TearDown();
+  }
+  void StartWithActivator(ActivatorOptions activator_options) {
+    activator_ = std::make_unique<Activator>(api_.client(), &table_, activator_options);
+    absl::Status started;
+    ASSERT_TRUE(node_->Run([&] { started = activator_->Start(); }).ok());
+    ASSERT_TRUE(started.ok()) << started;
+    options_.activator_port = activator_->port();
+    options_.count_connections = true;
+    options_.rate_sample_period = absl::Milliseconds(100);
+    proxy_ = std::make_unique<ServiceProxy>(&informers_, options_, &table_);
+    ASSERT_TRUE(node_->Run([&] { started = proxy_->Start(); }).ok());
+    ASSERT_TRUE(started.ok()) << started;
+    ASSERT_TRUE(proxy_->WaitForFirstSync(absl::Seconds(10)));
+  }
+  int64_t Replicas() {
+    auto d = api_.client()->Get(client::Resource("apps", "v1", "deployments"), "default", "app");
+    return d.ok() ? base::GetInt(**d, {"spec", "replicas"}, -1) : -1;
+  }
+  std::string Table() {
+    std::string text;
+    EXPECT_TRUE(node_->Run([&] {
+                       auto nft = Nft::Create();  // its netlink socket must be the node's
+                       if (nft.ok()) text = (*nft)->Run("list table ip skiff-proxy").value_or("");
+                     }).ok());
+    return text;
+  }
+
+  ActivationTable table_;
+  std::unique_ptr<Activator> activator_;
+};
+
+TEST_F(ActivatorTest, HeldConnectionsScaleOnceAndReachTheFirstEndpoint) {
+  EchoServer server(*pod_, 8080);
+  StartWithActivator({.timeout = absl::Seconds(8)});
+  EXPECT_THAT(Table(), HasSubstr("redirect to :" + std::to_string(activator_->port())));
+  std::string from_pod, from_node;
+  std::thread a([&] { from_pod = Connect(*pod_, "10.96.0.11", 80, absl::Seconds(8)); });
+  std::thread b([&] { from_node = Connect(*node_, "10.96.0.11", 80, absl::Seconds(8)); });
+  for (absl::Time deadline = absl::Now() + absl::Seconds(5); Replicas() != 1 && absl::Now() < deadline;)
+    absl::SleepFor(absl::Milliseconds(20));
+  ASSERT_EQ(Replicas(), 1);
+  absl::SleepFor(absl::Milliseconds(200));  // both connections are held by now
+  EXPECT_EQ(activator_->stats().held, 2);
+  Create(slices_, R"({"metadata":{"name":"empty-1","labels":{"kubernetes.io/service-name":"empty"}},
+      "addressType":"IPv4","ports":[{"name":"","port":8080,"protocol":"TCP"}],
+      "endpoints":[{"addresses":["10.1.0.2"],"conditions":{"ready":true},"nodeName":"n1"}]})");
+  a.join();
+  b.join();
+  // The activator connects from the node (its bridge address) to the pod.
+  EXPECT_EQ(from_pod, "10.1.0.1 8080");
+  EXPECT_EQ(from_node, "10.1.0.1 8080");
+  ActivatorStats stats = activator_->stats();
+  EXPECT_EQ(stats.scale_writes, 1);  // one write however many connections waited
+  EXPECT_EQ(stats.spliced, 2);
+  EXPECT_EQ(stats.held, 0);
+  // Endpoints exist: no activate chain, the next connection goes to the pod directly.
+  EXPECT_THAT(Table(), Not(HasSubstr("activate-")));
+  EXPECT_EQ(Connect(*pod_, "10.96.0.11", 80), "10.1.0.1 8080");
+  EXPECT_EQ(activator_->stats().accepted, 2);
+  // Every connection was counted on the Service, held or not.
+  for (absl::Time deadline = absl::Now() + absl::Seconds(3);
+       proxy_->connection_rates().Rates()["default/empty"] <= 0 && absl::Now() < deadline;) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_GT(proxy_->connection_rates().Rates()["default/empty"], 0);
+  EXPECT_THAT(Table(), HasSubstr("packets 3 "));
+}
+
+TEST_F(ActivatorTest, OverflowIsResetAndTimeoutsEndHeldConnections) {
+  EchoServer server(*pod_, 8080);
+  StartWithActivator({.timeout = absl::Seconds(1), .max_held = 1});
+  std::string first;
+  const absl::Time start = absl::Now();
+  std::thread held([&] { first = Connect(*pod_, "10.96.0.11", 80, absl::Seconds(5)); });
+  for (absl::Time deadline = absl::Now() + absl::Seconds(2); activator_->stats().held != 1 && absl::Now() < deadline;)
+    absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_EQ(Connect(*pod_, "10.96.0.11", 80), "Connection reset by peer");  // over the bound: at once
+  held.join();
+  // No endpoint within the timeout: the held connection is reset (it sent nothing HTTP-like).
+  EXPECT_EQ(first, "Connection reset by peer");
+  EXPECT_GE(absl::Now() - start, absl::Seconds(1));
+  ActivatorStats stats = activator_->stats();
+  EXPECT_EQ(stats.rejected, 1);
+  EXPECT_EQ(stats.timed_out, 1);
+  EXPECT_EQ(Replicas(), 1);
+}
+
+TEST(ActivatorHttpTest, RecognizesHttpRequestLines) {
+  EXPECT_TRUE(LooksLikeHttp("GET / HTTP/1.1\r\n"));
+  EXPECT_TRUE(LooksLikeHttp("POST /x"));
+  EXPECT_FALSE(LooksLikeHttp("\x16\x03\x01"));  // a TLS client hello
+  EXPECT_FALSE(LooksLikeHttp("GE"));
+  EXPECT_FALSE(LooksLikeHttp(""));
 }
 
 }  // namespace

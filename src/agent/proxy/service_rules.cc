@@ -49,6 +49,19 @@ bool Contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
+// kube-proxy's CategorizeEndpoints: the ready endpoints, else the serving+terminating ones (of
+// this node only with `local_node`).
+std::vector<const EndpointModel*> UsableEndpoints(const std::vector<EndpointModel>& all,
+                                                  const std::string* local_node) {
+  std::vector<const EndpointModel*> ready, terminating;
+  for (const EndpointModel& e : all) {
+    if (local_node != nullptr && (local_node->empty() || e.node_name != *local_node)) continue;
+    if (e.ready) ready.push_back(&e);
+    if (e.serving && e.terminating) terminating.push_back(&e);
+  }
+  return ready.empty() ? terminating : ready;
+}
+
 std::string AffinitySet(const std::string& endpoint_chain, int timeout_seconds) {
   // The timeout is part of the name: a changed timeout is a new set, not an in-place change.
   return absl::StrCat("affinity-", ShortHash(absl::StrCat(endpoint_chain, "|", timeout_seconds)));
@@ -59,9 +72,10 @@ std::string AffinitySet(const std::string& endpoint_chain, int timeout_seconds) 
 // has: libnftables reads every chain of the table before each transaction, so chains are what
 // makes an incremental sync slow. With affinity each endpoint needs its own chain (to record the
 // client), and the lookups of the affinity sets come first.
-void AddDispatch(const std::string& protocol, const std::vector<const EndpointModel*>& endpoints,
+void AddDispatch(const std::string& counter, const std::string& protocol, const std::vector<const EndpointModel*>& endpoints,
                  const std::vector<std::string>& endpoint_chains,
                  const std::vector<std::string>& affinity_sets, std::vector<std::string>& rules) {
+  if (!counter.empty()) rules.push_back(absl::StrCat("counter name \"", counter, "\""));
   if (affinity_sets.empty()) {
     if (endpoints.size() == 1) {
       rules.push_back(
@@ -97,9 +111,30 @@ std::string ServicePortChain(const std::string& kind, const ServiceModel& servic
   return HashedName(kind, PortId(service, port));
 }
 
+std::string ServiceCounter(const std::string& ns, const std::string& name) {
+  return HashedName("conns", absl::StrCat(ns, "/", name));
+}
+
 std::string EndpointChain(const ServiceModel& service, const ServicePortModel& port,
                           const EndpointModel& endpoint) {
   return HashedName("endpoint", absl::StrCat(PortId(service, port), "__", endpoint.ip, "/", endpoint.port));
+}
+
+ActivationEntry BuildActivationEntry(const ServiceModel& service, const EndpointsByPort& endpoints,
+                                     const ScaleTarget& target) {
+  ActivationEntry entry{.ns = service.ns, .name = service.name, .target = target, .ips = {service.cluster_ip}};
+  entry.ips.insert(entry.ips.end(), service.external_ips.begin(), service.external_ips.end());
+  for (const ServicePortModel& port : service.ports) {
+    if (port.protocol != "tcp") continue;
+    ActivationEntry::Port& out = entry.ports.emplace_back();
+    out.name = port.name;
+    out.port = port.port;
+    out.node_port = port.node_port;
+    auto found = endpoints.find(port.name);
+    if (found == endpoints.end()) continue;
+    for (const EndpointModel* e : UsableEndpoints(found->second, nullptr)) out.backends.push_back({e->ip, e->port});
+  }
+  return entry;
 }
 
 ServiceRules BuildServiceRules(const ServiceModel& service, const EndpointsByPort& endpoints,
@@ -111,33 +146,33 @@ ServiceRules BuildServiceRules(const ServiceModel& service, const EndpointsByPor
     if (!Contains(options.local_service_ips, ip)) external_ips.push_back(ip);
   }
   if (serve_cluster_ip) out.elements[kClusterIpsSet][service.cluster_ip] = "";
+  const std::string counter = options.count_connections ? ServiceCounter(service.ns, service.name) : "";
+  if (!counter.empty()) out.counters.insert(counter);
 
   for (const ServicePortModel& port : service.ports) {
     static const std::vector<EndpointModel> kNone;
     auto found = endpoints.find(port.name);
     const std::vector<EndpointModel>& all = found != endpoints.end() ? found->second : kNone;
 
-    // kube-proxy's CategorizeEndpoints: ready endpoints, else serving+terminating ones; the same
-    // choice again among this node's endpoints.
-    auto pick = [&](bool local_only) {
-      std::vector<const EndpointModel*> ready, terminating;
-      for (const EndpointModel& e : all) {
-        if (local_only && (options.node_name.empty() || e.node_name != options.node_name)) continue;
-        if (e.ready) ready.push_back(&e);
-        if (e.serving && e.terminating) terminating.push_back(&e);
-      }
-      return ready.empty() ? terminating : ready;
-    };
-    const std::vector<const EndpointModel*> cluster = pick(false);
-    const std::vector<const EndpointModel*> local = pick(true);
+    const std::vector<const EndpointModel*> cluster = UsableEndpoints(all, nullptr);
+    const std::vector<const EndpointModel*> local = UsableEndpoints(all, &options.node_name);
     const bool has_externals = port.node_port != 0 || !external_ips.empty();
     const bool external_local = service.external_local && has_externals;
     const bool has_internal = service.internal_local ? !local.empty() : !cluster.empty();
     const bool has_external = external_local ? !local.empty() : !cluster.empty();
 
     std::string internal_verdict, external_verdict;  // "" = send to the service's chains
+    const std::string activate_chain = ServicePortChain("activate", service, port);
+    // Activated verdicts go into the service maps (the DNAT hooks), rejects into the no-endpoint maps.
+    bool activating = false;
     if (cluster.empty() && local.empty()) {
-      internal_verdict = external_verdict = absl::StrCat("goto ", kRejectChain);
+      activating = service.activate && options.activator_port > 0 && port.protocol == "tcp";
+      internal_verdict = external_verdict = activating ? "goto " + activate_chain : absl::StrCat("goto ", kRejectChain);
+      if (activating) {
+        std::vector<std::string>& rules = out.chains[activate_chain];
+        if (!counter.empty()) rules.push_back(absl::StrCat("counter name \"", counter, "\""));
+        rules.push_back(absl::StrCat("meta l4proto tcp redirect to :", options.activator_port));
+      }
     } else {
       if (!has_internal) internal_verdict = "drop";
       if (!has_external) external_verdict = "drop";
@@ -152,18 +187,20 @@ ServiceRules BuildServiceRules(const ServiceModel& service, const EndpointsByPor
     auto service_key = [&](const std::string& ip) {
       return absl::StrCat(ip, " . ", port.protocol, " . ", port.port);
     };
+    const char* no_endpoint_services = activating ? kServiceIpsMap : kNoEndpointServicesMap;
+    const char* no_endpoint_node_ports = activating ? kServiceNodePortsMap : kNoEndpointNodePortsMap;
     if (serve_cluster_ip) {
       if (internal_verdict.empty()) {
         out.elements[kServiceIpsMap][service_key(service.cluster_ip)] = "goto " + internal_chain;
       } else {
-        out.elements[kNoEndpointServicesMap][service_key(service.cluster_ip)] = internal_verdict;
+        out.elements[no_endpoint_services][service_key(service.cluster_ip)] = internal_verdict;
       }
     }
     for (const std::string& ip : external_ips) {
       if (external_verdict.empty()) {
         out.elements[kServiceIpsMap][service_key(ip)] = "goto " + external_chain;
       } else {
-        out.elements[kNoEndpointServicesMap][service_key(ip)] = external_verdict;
+        out.elements[no_endpoint_services][service_key(ip)] = external_verdict;
       }
     }
     if (port.node_port != 0) {
@@ -171,7 +208,7 @@ ServiceRules BuildServiceRules(const ServiceModel& service, const EndpointsByPor
       if (external_verdict.empty()) {
         out.elements[kServiceNodePortsMap][key] = "goto " + external_chain;
       } else {
-        out.elements[kNoEndpointNodePortsMap][key] = external_verdict;
+        out.elements[no_endpoint_node_ports][key] = external_verdict;
       }
     }
 
@@ -222,9 +259,9 @@ ServiceRules BuildServiceRules(const ServiceModel& service, const EndpointsByPor
                                      port.port, " iifname != \"", options.pod_bridge, "\" jump ",
                                      kMarkForMasqueradeChain));
       }
-      AddDispatch(port.protocol, cluster, cluster_chains, cluster_sets, rules);
+      AddDispatch(counter, port.protocol, cluster, cluster_chains, cluster_sets, rules);
     }
-    if (need_local) AddDispatch(port.protocol, local, local_chains, local_sets, out.chains[local_chain]);
+    if (need_local) AddDispatch(counter, port.protocol, local, local_chains, local_sets, out.chains[local_chain]);
     if (external_used) {
       std::vector<std::string>& rules = out.chains[external_chain];
       if (!external_local) {

@@ -176,5 +176,94 @@ TEST(ServiceRulesTest, NamesAreStableAndDistinct) {
   EXPECT_THAT(ServicePortChain("service", a, a.ports[0]), HasSubstr("/we_b_drop/"));
 }
 
+TEST(ServiceRulesTest, ActivationRedirectsTcpPortsWithoutEndpointsToTheActivator) {
+  ServiceModel s = Web();
+  s.ports[0].node_port = 30080;
+  s.ports.push_back({.name = "dns", .protocol = "udp", .port = 53});
+  s.external_ips = {"192.0.2.5"};
+  s.activate = true;
+  ProxyOptions o = Options();
+  o.activator_port = 40001;
+  ServiceRules r = BuildServiceRules(s, {}, o);
+  const std::string activate = ServicePortChain("activate", s, s.ports[0]);
+  EXPECT_THAT(activate, ::testing::MatchesRegex("activate-[A-Z2-7]{8}-default/web/tcp/http"));
+  EXPECT_THAT(r.chains[activate], ElementsAre("meta l4proto tcp redirect to :40001"));
+  // Every frontend of the TCP port: the DNAT maps, not the reject maps.
+  EXPECT_THAT(r.elements["service-ips"], ElementsAre(Pair("10.96.0.10 . tcp . 80", "goto " + activate),
+                                                     Pair("192.0.2.5 . tcp . 80", "goto " + activate)));
+  EXPECT_THAT(r.elements["service-nodeports"], ElementsAre(Pair("tcp . 30080", "goto " + activate)));
+  // UDP cannot be held: its port still rejects.
+  EXPECT_THAT(r.elements["no-endpoint-services"],
+              ElementsAre(Pair("10.96.0.10 . udp . 53", "goto reject-chain"),
+                          Pair("192.0.2.5 . udp . 53", "goto reject-chain")));
+  EXPECT_THAT(r.elements, Not(Contains(Key("no-endpoint-nodeports"))));
+  EXPECT_EQ(r.chains.size(), 1u);
+
+  // With an endpoint the activator is off the path.
+  r = BuildServiceRules(s, {{"http", {Ep("10.1.0.2")}}}, o);
+  const std::string svc = ServicePortChain("service", s, s.ports[0]);
+  EXPECT_THAT(r.chains, Not(Contains(Key(activate))));
+  EXPECT_EQ(r.elements["service-ips"]["10.96.0.10 . tcp . 80"], "goto " + svc);
+
+  // Not marked, or no activator on this node: rejected as before.
+  for (bool marked : {false, true}) {
+    ServiceModel plain = s;
+    plain.activate = marked;
+    ProxyOptions without = o;
+    if (marked) without.activator_port = 0;
+    r = BuildServiceRules(plain, {}, without);
+    EXPECT_THAT(r.chains, IsEmpty());
+    EXPECT_EQ(r.elements["no-endpoint-services"]["10.96.0.10 . tcp . 80"], "goto reject-chain");
+    EXPECT_EQ(r.elements["no-endpoint-nodeports"]["tcp . 30080"], "goto reject-chain");
+  }
+}
+
+TEST(ServiceRulesTest, CountingBumpsOneCounterPerServiceBeforeEveryDispatch) {
+  ServiceModel s = Web();
+  s.ports[0].node_port = 30080;
+  s.external_local = true;
+  ProxyOptions o = Options();
+  o.count_connections = true;
+  const std::string counter = ServiceCounter("default", "web");
+  EXPECT_THAT(counter, ::testing::MatchesRegex("conns-[A-Z2-7]{8}-default/web"));
+  const std::string bump = "counter name \"" + counter + "\"";
+  ServiceRules r = BuildServiceRules(s, {{"http", {Ep("10.1.0.2", "n1"), Ep("10.1.0.3", "n2")}}}, o);
+  EXPECT_THAT(r.counters, ElementsAre(counter));
+  const std::string svc = ServicePortChain("service", s, s.ports[0]);
+  const std::string local = ServicePortChain("local", s, s.ports[0]);
+  const std::string ext = ServicePortChain("external", s, s.ports[0]);
+  // Each connection ends in exactly one dispatch (cluster or local), which counts it once.
+  ASSERT_EQ(r.chains[svc].size(), 3u);
+  EXPECT_EQ(r.chains[svc][1], bump);
+  EXPECT_THAT(r.chains[local], ElementsAre(bump, "meta l4proto tcp dnat to 10.1.0.2:8080"));
+  EXPECT_THAT(r.chains[ext], Not(Contains(bump)));
+
+  // Held connections count too.
+  s.activate = true;
+  o.activator_port = 40001;
+  r = BuildServiceRules(s, {}, o);
+  EXPECT_THAT(r.chains[ServicePortChain("activate", s, s.ports[0])],
+              ElementsAre(bump, "meta l4proto tcp redirect to :40001"));
+}
+
+TEST(ServiceRulesTest, ActivationEntryListsFrontendsAndUsableBackends) {
+  ServiceModel s = Web();
+  s.ports[0].node_port = 30080;
+  s.ports.push_back({.name = "dns", .protocol = "udp", .port = 53});
+  s.external_ips = {"192.0.2.5"};
+  EndpointModel terminating = Ep("10.1.0.4", "n1", false);
+  terminating.serving = true;
+  terminating.terminating = true;
+  ActivationEntry e = BuildActivationEntry(s, {{"http", {Ep("10.1.0.2"), Ep("10.1.0.3", "n2", false)}}},
+                                           {"apps/v1", "Deployment", "web"});
+  EXPECT_EQ(e.ns, "default");
+  EXPECT_THAT(e.ips, ElementsAre("10.96.0.10", "192.0.2.5"));
+  ASSERT_EQ(e.ports.size(), 1u);  // TCP only
+  EXPECT_EQ(e.ports[0].node_port, 30080);
+  EXPECT_THAT(e.ports[0].backends, ElementsAre(Backend{"10.1.0.2", 8080}));
+  e = BuildActivationEntry(s, {{"http", {terminating}}}, {});
+  EXPECT_THAT(e.ports[0].backends, ElementsAre(Backend{"10.1.0.4", 8080}));
+}
+
 }  // namespace
 }  // namespace skiff::agent::proxy

@@ -189,6 +189,9 @@ http::HttpResponse AgentServer::Impl::Handle(const http::HttpRequest& req) {
   }
   if (std::optional<http::HttpResponse> rejected = RejectCaller(req, options_.allowed_user)) return *rejected;
   if (req.path == "/stats/summary") return ServeStatsSummary(&stats_, req);
+  if (req.path == "/stats/services" && options_.service_stats) {
+    return http::HttpResponse{.status = 200, .content_type = "application/json", .body = options_.service_stats()};
+  }
   std::optional<AgentRoute> route = ParseAgentRoute(req.path);
   if (!route) return Error(404, "NotFound", absl::StrCat("the agent does not serve ", req.path));
   if (route->kind == "containerLogs") {

@@ -5,6 +5,7 @@
 //   GET|POST /exec/{ns}/{pod}/{container}?command=..&stdin&stdout&stderr&tty
 //   GET|POST /attach/{ns}/{pod}/{container}?stdin&stdout&stderr&tty
 //   GET|POST /portForward/{ns}/{pod}
+//   GET  /stats/summary, /stats/services            resource usage; Service request rates
 // For exec/attach/port-forward it asks CRI for a streaming URL and relays the client's upgrade
 // request there (containerd speaks SPDY/3.1 remotecommand v1-v4 and portforward); the 101 comes
 // back to the client and the bytes are spliced both ways. WebSocket attempts get containerd's answer
@@ -21,6 +22,7 @@
 #ifndef SKIFF_AGENT_SERVER_AGENT_SERVER_H_
 #define SKIFF_AGENT_SERVER_AGENT_SERVER_H_
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,6 +59,9 @@ struct AgentServerOptions {
   std::string allowed_user = http::kKubeletClientCommonName;
   std::vector<std::string> serving_hosts;  // SANs of the serving certificate (node IP, name)
   absl::Duration follow_poll = absl::Milliseconds(100);
+  // GET /stats/services: requests per second of each Service on this node, as JSON (the API
+  // server's custom.metrics.k8s.io reads it). Empty = 404.
+  std::function<std::string()> service_stats;
 };
 
 class AgentServer {

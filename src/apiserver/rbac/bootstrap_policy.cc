@@ -260,6 +260,12 @@ std::vector<RoleSpec> ClusterRoleSpecs() {
       // skiff:ingress-tls that the ingressstatus controller keeps in each namespace (get on
       // exactly those Secrets), not through this role.
       {"skiff:ingress-node", {R({"get", "list", "watch"}, {"networking.k8s.io"}, {"ingresses", "ingressclasses"})}},
+      // skiff agents' activator (scale to zero): reads the HPAs that mark Services, and scales their
+      // targets from 0 to 1 through the scale subresource when the first connection arrives.
+      {"skiff:node-activator",
+       {R(kRead, {"autoscaling"}, {"horizontalpodautoscalers"}),
+        R({"get"}, {"apps"}, {"deployments", "statefulsets", "replicasets"}),
+        R({"get", "update"}, {"apps"}, {"deployments/scale", "statefulsets/scale", "replicasets/scale"})}},
       {"system:node-proxier",
        {R({"list", "watch"}, {""}, {"services", "endpoints"}), R(kRead, {""}, {"nodes"}), Events(),
         R({"list", "watch"}, {"discovery.k8s.io"}, {"endpointslices"})}},
@@ -337,6 +343,7 @@ std::vector<BindingSpec> BindingSpecs() {
       {"skiff:local-path-node", "skiff:local-path-node", {{"Group", "system:nodes"}}},
       {"skiff:network-policy-node", "skiff:network-policy-node", {{"Group", "system:nodes"}}},
       {"skiff:ingress-node", "skiff:ingress-node", {{"Group", "system:nodes"}}},
+      {"skiff:node-activator", "skiff:node-activator", {{"Group", "system:nodes"}}},
       // Node identities (as kubeadm binds them): the join token (group system:bootstrappers) may
       // ask for a node client certificate, which csrapproving approves; nodes renew their own.
       {"skiff:node-bootstrapper", "system:node-bootstrapper", {{"Group", "system:bootstrappers"}}},

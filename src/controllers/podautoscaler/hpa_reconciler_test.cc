@@ -65,6 +65,15 @@ class HorizontalReconcilerTest : public ::testing::Test {
       }
       return json::object{{"kind", "PodMetricsList"}, {"items", items}};
     }
+    if (path == "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/services/web/requests-per-second") {
+      return json::object{
+          {"kind", "MetricValueList"},
+          {"items", json::array{json::object{
+                        {"describedObject", json::object{{"kind", "Service"}, {"name", "web"}, {"apiVersion", "/v1"}}},
+                        {"metric", json::object{{"name", "requests-per-second"}}},
+                        {"timestamp", base::FormatRfc3339(clock_.Now())},
+                        {"value", requests_per_second_}}}}};
+    }
     return api::NotFoundError("", "paths", path);
   }
 
@@ -129,6 +138,7 @@ class HorizontalReconcilerTest : public ::testing::Test {
   MapCache hpas_, pods_;
   std::map<std::string, std::string> cpu_usage_;
   bool metrics_ok_ = true;
+  std::string requests_per_second_ = "0";
   std::vector<RecordedEvent> events_;
   std::unique_ptr<HorizontalReconciler> reconciler_;
 };
@@ -200,6 +210,47 @@ TEST_F(HorizontalReconcilerTest, UnreadableMetricsAndMissingTargets) {
   // A deleted HPA is forgotten without error.
   hpas_.Remove("default/ghost");
   EXPECT_TRUE(reconciler_->Reconcile("default/ghost").status.ok());
+}
+
+// HPAScaleToZero: with an Object metric the HPA keeps computing at 0 replicas (no
+// ScalingDisabled), scales up from 0 by ceil(value / averageValue) and down to 0 when idle.
+TEST_F(HorizontalReconcilerTest, MinReplicasZeroScalesFromAndToZeroOnAnObjectMetric) {
+  CreateDeployment("web", 0);
+  auto created = server_.client()->Create(Hpas(), "default", json::parse(R"({"apiVersion":"autoscaling/v2",
+      "kind":"HorizontalPodAutoscaler","metadata":{"name":"web"},"spec":{
+      "scaleTargetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"web"},"minReplicas":0,"maxReplicas":5,
+      "metrics":[{"type":"Object","object":{"metric":{"name":"requests-per-second"},
+        "describedObject":{"apiVersion":"v1","kind":"Service","name":"web"},
+        "target":{"type":"AverageValue","averageValue":"1"}}}],
+      "behavior":{"scaleDown":{"stabilizationWindowSeconds":0}}}})"));
+  ASSERT_TRUE(created.ok()) << created.status();
+  hpas_.Set(*created);
+  auto replicas = [&] {
+    auto d = server_.client()->Get(Deployments(), "default", "web");
+    return d.ok() ? base::GetInt(**d, {"spec", "replicas"}, -1) : -1;
+  };
+  auto next_sync = [&] {  // what the informer would deliver: the HPA with its written status
+    auto stored = server_.client()->Get(Hpas(), "default", "web");
+    ASSERT_TRUE(stored.ok());
+    hpas_.Set(*stored);
+    clock_.Advance(absl::Seconds(15));
+  };
+  // Idle at zero: stays there, and scaling stays active.
+  ASSERT_TRUE(reconciler_->Reconcile("default/web").status.ok());
+  EXPECT_EQ(replicas(), 0);
+  EXPECT_EQ(base::GetString(*Condition(StoredHpa("web"), "ScalingActive"), {"reason"}), "ValidMetricFound");
+  // Demand at zero: ceil(0.5 / 1) = 1.
+  requests_per_second_ = "500m";
+  next_sync();
+  ASSERT_TRUE(reconciler_->Reconcile("default/web").status.ok());
+  EXPECT_EQ(replicas(), 1);
+  EXPECT_TRUE(HasEvent("SuccessfulRescale", "New size: 1; reason: Service metric requests-per-second above target"));
+  // Idle again: back to zero after the (zero) stabilization window.
+  requests_per_second_ = "0";
+  next_sync();
+  ASSERT_TRUE(reconciler_->Reconcile("default/web").status.ok());
+  EXPECT_EQ(replicas(), 0);
+  EXPECT_TRUE(HasEvent("SuccessfulRescale", "New size: 0; reason: All metrics below target"));
 }
 
 }  // namespace
