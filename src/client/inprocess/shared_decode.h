@@ -5,13 +5,14 @@
 // in place), for as long as anyone (an informer's cache, a queued event) still holds it: the
 // copy is held weakly here, so nothing is kept alive that no reader holds.
 // Thread-safety: Decode may be called concurrently (sharded locks; the parse runs outside them,
-// so two watches may occasionally both parse one version: harmless).
+// and a reader that finds another parsing the same copy waits for it).
 // Ownership: holds only weak references. Failure: none; the bytes were produced by the cache's own
 // serializer, and a parse failure of them is a broken invariant (CachedObject::Parse aborts).
 #ifndef SKIFF_CLIENT_INPROCESS_SHARED_DECODE_H_
 #define SKIFF_CLIENT_INPROCESS_SHARED_DECODE_H_
 
 #include <array>
+#include <condition_variable>
 #include <cstddef>
 #include <memory>
 #include <mutex>
@@ -35,9 +36,11 @@ class SharedDecode {
   struct Entry {
     std::weak_ptr<const apiserver::CachedObject> object;  // tells a reused address from the same object
     std::weak_ptr<const boost::json::value> decoded[2];   // [strip_managed_fields]
+    bool parsing[2] = {false, false};                     // a reader is parsing that copy now
   };
   struct Shard {
     std::mutex mu;
+    std::condition_variable parsed;  // a parse finished
     absl::flat_hash_map<const apiserver::CachedObject*, Entry> entries;
     size_t inserts_since_sweep = 0;
   };

@@ -2,6 +2,8 @@
 
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "base/json.h"
 #include "gtest/gtest.h"
@@ -73,6 +75,20 @@ TEST(SharedDecodeTest, ManyVersionsDoNotAccumulate) {
     auto decoded = shared.Decode(object, i % 2 == 0);
   }
   EXPECT_EQ(shared.TrackedForTest(), 0u);
+}
+
+TEST(SharedDecodeTest, ConcurrentReadersOfOneVersionGetOneCopy) {
+  SharedDecode shared;
+  for (int round = 0; round < 50; ++round) {
+    apiserver::ObjectPtr object = Cached(kPod);
+    std::vector<std::shared_ptr<const boost::json::value>> got(4);
+    std::vector<std::thread> readers;
+    for (size_t i = 0; i < got.size(); ++i) {
+      readers.emplace_back([&, i] { got[i] = shared.Decode(object, true); });
+    }
+    for (auto& t : readers) t.join();
+    for (const auto& g : got) EXPECT_EQ(g.get(), got[0].get());
+  }
 }
 
 }  // namespace
