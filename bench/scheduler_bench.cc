@@ -25,6 +25,7 @@
 #include "bench_target.h"
 #include "bench_util.h"
 #include "benches.h"
+#include "cpu_budget.h"
 #include "boost/asio/ssl/context.hpp"
 #include "io_pool.h"
 #include "scheduler_inprocess.h"
@@ -311,6 +312,23 @@ int64_t PodIndex(std::string_view name) {
   return index;
 }
 
+// "skiff 990 + client 96 = 1086 us, sim 77 us -> ceiling 1725/s (goal 5000/s: out of reach)": the CPU
+// each process spent per bound pod over the run (creates, bindings, the status writes that fell in
+// it) and the pod rate the machine's cores allow at those costs (cpu_budget.h).
+std::string DescribeCpuPerPod(const CpuSample& from, const CpuSample& to, double sim_seconds, int64_t pods,
+                              int cpus, double goal) {
+  CpuPerCreate costs;
+  costs.skiff_us = MicrosPerCreate(
+      from.server_seconds < 0 || to.server_seconds < 0 ? -1 : to.server_seconds - from.server_seconds, pods);
+  costs.client_us = MicrosPerCreate(to.client_seconds - from.client_seconds, pods);
+  double sim_us = MicrosPerCreate(sim_seconds, pods);
+  CpuPerCreate with_sim = costs;
+  with_sim.client_us = costs.known() && sim_us >= 0 ? costs.client_us + sim_us : -1;
+  std::string sim = sim_us < 0 ? std::string("unknown") : absl::StrFormat("%.0f", sim_us);
+  return absl::StrCat(FormatCosts(costs), ", sim ", sim, " us -> ceiling ",
+                      FormatCeiling(CeilingRate(cpus, with_sim), goal));
+}
+
 int RunThroughput(const ThroughputOptions& options) {
   if (options.variant != "plain" && options.variant != "anti-affinity" && options.variant != "spread") {
     std::fprintf(stderr, "throughput: --variant must be plain, anti-affinity or spread\n");
@@ -496,6 +514,9 @@ int RunThroughput(const ThroughputOptions& options) {
   if (sim_cpu_before.ok() && sim_cpu_after.ok()) {
     report.Add("sim cpu", absl::StrFormat("%.2f s", *sim_cpu_after - *sim_cpu_before));
   }
+  double sim_seconds = sim_cpu_before.ok() && sim_cpu_after.ok() ? *sim_cpu_after - *sim_cpu_before : -1;
+  report.Add("cpu per pod", DescribeCpuPerPod(cpu_before, cpu_after, sim_seconds, bound,
+                                              machine.cpus, options.variant == "plain" ? 5000 : 2500));
   report.Add("server RSS after", rss.ok() ? FormatMib(*rss) : std::string("n/a"));
   report.Print(stdout);
   return 0;

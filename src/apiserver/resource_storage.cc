@@ -163,11 +163,18 @@ void PrepareForCreate(const api::ResourceInfo& r, json::value& obj, const std::s
 
 }  // namespace
 
-std::string StoredForm(json::value obj) {
-  if (auto* meta = obj.is_object() ? obj.as_object().if_contains("metadata") : nullptr) {
-    if (meta->is_object()) meta->as_object().erase("resourceVersion");
-  }
-  return base::ToJson(obj);
+std::string StoredForm(json::value obj) { return StoredFormOf(obj); }
+
+std::string StoredFormOf(json::value& obj) {
+  auto* meta = obj.is_object() ? obj.as_object().if_contains("metadata") : nullptr;
+  json::object* fields = meta != nullptr && meta->is_object() ? &meta->as_object() : nullptr;
+  auto rv = fields != nullptr ? fields->find("resourceVersion") : json::object::iterator();
+  if (fields == nullptr || rv == fields->end()) return base::ToJson(obj);
+  json::value kept = std::move(rv->value());
+  fields->erase(rv);
+  std::string out = base::ToJson(obj);
+  (*fields)["resourceVersion"] = std::move(kept);
+  return out;
 }
 
 std::string GenerateName(const std::string& base) {
@@ -190,7 +197,10 @@ ResourceStorage::~ResourceStorage() = default;
 absl::Status ResourceStorage::Admit(const api::ResourceInfo& r, AdmissionOperation op, const std::string& ns,
                                     json::value& obj, const json::value* old, const WriteOptions& options,
                                     AdmissionReservations* reservations) {
-  if (admission_) {
+  // A binding changes only spec.nodeName and the PodScheduled condition of a pod that was admitted
+  // when it was stored; kube's BindingREST neither defaults nor validates the pod again.
+  const bool schema = admission_ != nullptr && options.subresource != "binding";
+  if (schema) {
     if (auto s = admission_->Admit(r, obj, old); !s.ok()) return s;
   }
   if (plugins_.empty()) return absl::OkStatus();
@@ -209,7 +219,7 @@ absl::Status ResourceStorage::Admit(const api::ResourceInfo& r, AdmissionOperati
   for (AdmissionPlugin* plugin : plugins_) {
     if (auto s = plugin->Mutate(request, obj, old, &changed); !s.ok()) return s;
   }
-  if (changed && admission_) {
+  if (changed && admission_) {  // a plug-in's changes are validated, a binding's too
     if (auto s = admission_->Admit(r, obj, old); !s.ok()) return s;
   }
   for (AdmissionPlugin* plugin : plugins_) {
@@ -331,7 +341,7 @@ absl::StatusOr<ObjectPtr> ResourceStorage::CreateOnce(const api::ResourceInfo& r
   name = api::Name(obj);
   std::string prefix = ResourcePrefix(r.group, r.plural);
   std::string key = ObjectKey(prefix, the_ns, name);
-  std::string stored = StoredForm(obj);
+  std::string stored = StoredFormOf(obj);
   if (options.dry_run) return cache_->Materialize(key, std::move(obj), 0);
   auto rev = store_->Create(key, stored);
   if (!rev.ok()) {
@@ -353,12 +363,12 @@ absl::StatusOr<ObjectPtr> ResourceStorage::CreateOnce(const api::ResourceInfo& r
   if (*reservation) (*reservation)->Commit();
   for (auto& admitted : reservations) admitted->Commit(*rev);
   if (auto s = cache_->WaitForRevision(*rev); !s.ok()) return s;
-  return cache_->Materialize(key, std::move(obj), *rev);
+  return Written(prefix, key, std::move(obj), *rev);
 }
 
 absl::StatusOr<ObjectPtr> ResourceStorage::Persist(const api::ResourceInfo& r, const ObjectPtr& current,
                                                    json::value obj, bool dry_run) {
-  std::string stored = StoredForm(obj);
+  std::string stored = StoredFormOf(obj);
   if (dry_run) return cache_->Materialize(current->key, std::move(obj), current->revision);
   // An object marked for deletion whose last finalizer is gone is removed (pods on a node wait for
   // the node agent's final delete instead).
@@ -375,7 +385,17 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Persist(const api::ResourceInfo& r, c
   auto rev = store_->Update(current->key, stored, current->revision);
   if (!rev.ok()) return rev.status();
   if (auto s = cache_->WaitForRevision(*rev); !s.ok()) return s;
-  return cache_->Materialize(current->key, std::move(obj), *rev);
+  return Written(ResourcePrefix(r.group, r.plural), current->key, std::move(obj), *rev);
+}
+
+ObjectPtr ResourceStorage::Written(const std::string& prefix, const std::string& key, json::value obj,
+                                   int64_t revision) const {
+  // The cache decoded the stored bytes already; building the object again would serialize it a
+  // second time. A newer write may have replaced it since: then the written version is built.
+  if (ObjectPtr cached = cache_->Get(prefix, key); cached != nullptr && cached->revision == revision) {
+    return cached;
+  }
+  return cache_->Materialize(key, std::move(obj), revision);
 }
 
 absl::StatusOr<ObjectPtr> ResourceStorage::Update(const api::ResourceInfo& r, const std::string& ns,
@@ -472,7 +492,9 @@ absl::StatusOr<ObjectPtr> ResourceStorage::Update(const api::ResourceInfo& r, co
     auto reservation = PrepareHook(r, obj, &old);
     if (!reservation.ok()) return reservation.status();
     Meta(obj)["resourceVersion"] = std::to_string(current->revision);
-    if (obj == old) return current;  // no-op updates do not create a revision
+    // No-op updates do not create a revision. A binding is never one (it sets the node of a pod
+    // that had none), and comparing two whole pods was 3% of the server's CPU under a pod load.
+    if (options.subresource != "binding" && obj == old) return current;
     if (!options.field_manager.empty() && !options.managed_fields_done) {
       api::UpdateManagedFields(&old, obj, options.field_manager, "Update", r.GroupVersion(),
                                base::FormatRfc3339(clock_->Now()),

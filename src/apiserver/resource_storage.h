@@ -162,6 +162,10 @@ class ResourceStorage {
                                                                       boost::json::value& obj,
                                                                       const boost::json::value* old);
   void NotifyDeleted(const api::ResourceInfo& r, const boost::json::value& obj);
+  // The object a write stored at `revision` (the cache has applied it): the cache's own copy when it
+  // still holds that version, else one built from `obj`.
+  ObjectPtr Written(const std::string& prefix, const std::string& key, boost::json::value obj,
+                    int64_t revision) const;
 
   storage::Store* store_;
   WatchCache* cache_;
@@ -180,6 +184,9 @@ std::string GenerateName(const std::string& base);
 
 // Storage form of an object: its JSON without metadata.resourceVersion.
 std::string StoredForm(boost::json::value obj);
+// The same without copying `obj`: its resourceVersion (if any) is taken out for the serialization
+// and put back, last among the metadata fields.
+std::string StoredFormOf(boost::json::value& obj);
 
 }  // namespace skiff::apiserver
 

@@ -229,6 +229,9 @@ absl::StatusOr<ObjectPtr> BindPod(ResourceStorage* storage, const std::string& n
   }
   const api::ResourceInfo* pods = api::FindResource("", "v1", "pods");
   options.subresource = "binding";  // may set spec.nodeName and status together
+  // As kube's BindingREST, which sets the fields in storage directly: the field manager applies to
+  // the Binding (never stored), not to the pod, so the pod's managedFields stay as they were.
+  options.field_manager.clear();
   return storage->Update(
       *pods, ns, pod,
       [&](const ObjectPtr& current) -> absl::StatusOr<json::value> {

@@ -43,7 +43,8 @@ absl::StatusOr<boost::json::value> ApplyScale(const api::ResourceInfo& r, const 
                                               const std::string& name, bool update, const std::string& type,
                                               const boost::json::value& body);
 
-// Binds a pod to `node` (pods/binding): sets spec.nodeName and the PodScheduled condition.
+// Binds a pod to `node` (pods/binding): sets spec.nodeName and the PodScheduled condition (no
+// managedFields entry and no schema admission of the pod, as kube's BindingREST).
 // 409 when already bound or being deleted.
 absl::StatusOr<ObjectPtr> BindPod(ResourceStorage* storage, const std::string& ns, const std::string& pod,
                                   const std::string& node, absl::Time now, WriteOptions options);

@@ -24,6 +24,7 @@
 #include "apiserver/watch_cache.h"
 #include "base/json.h"
 #include "boost/json.hpp"
+#include "client/inprocess/shared_decode.h"
 
 namespace skiff::client {
 namespace {
@@ -41,6 +42,15 @@ const api::ResourceInfo& Stored(const api::ResourceInfo& r) { return api::Storag
 // optionally without metadata.managedFields (List and Watch).
 absl::StatusOr<std::vector<Object>> ToObjects(const apiserver::crd::Converter& converter, const api::ResourceInfo& r,
                                               const std::vector<ObjectPtr>& objects, bool strip_managed_fields) {
+  const api::ResourceInfo& stored = Stored(r);
+  // A custom resource may hold objects written under an earlier storage version.
+  const bool may_convert = r.custom || stored.version != r.version;
+  if (!may_convert) {  // as stored: every in-process reader shares one decoded copy of a version
+    std::vector<Object> out;
+    out.reserve(objects.size());
+    for (const auto& o : objects) out.push_back(ProcessSharedDecode().Decode(o, strip_managed_fields));
+    return out;
+  }
   std::vector<json::value> parsed;
   parsed.reserve(objects.size());
   for (const auto& o : objects) {
@@ -51,13 +61,9 @@ absl::StatusOr<std::vector<Object>> ToObjects(const apiserver::crd::Converter& c
     }
     parsed.push_back(std::move(v));
   }
-  const api::ResourceInfo& stored = Stored(r);
-  // A custom resource may hold objects written under an earlier storage version.
-  if (r.custom || stored.version != r.version) {
-    auto converted = converter.Convert(std::move(parsed), stored, r);
-    if (!converted.ok()) return converted.status();
-    parsed = std::move(*converted);
-  }
+  auto converted = converter.Convert(std::move(parsed), stored, r);
+  if (!converted.ok()) return converted.status();
+  parsed = std::move(*converted);
   std::vector<Object> out;
   out.reserve(parsed.size());
   for (auto& v : parsed) out.push_back(std::make_shared<const json::value>(std::move(v)));
