@@ -78,6 +78,9 @@ int main(int argc, char** argv) {
   AddTargetOptions(list_cmd, &target);
   AddCreateOptions(list_cmd, &list.fill, true);
   list_cmd->add_option("--repeats", list.repeats, "LISTs to time")->capture_default_str();
+  list_cmd->add_option("--idle-seconds", list.idle_seconds, "idle time before RSS is read again")
+      ->capture_default_str();
+  list_cmd->add_option("--curl", list.curl, "curl binary for the curl LISTs")->capture_default_str();
 
   skiff::bench::WatchOptions watch;
   auto* watch_cmd = app.add_subcommand("watch", "(c) watch fan-out delivery delay");

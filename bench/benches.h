@@ -79,6 +79,10 @@ struct ListOptions {
   CreateOptions fill;  // max_objects is the object count to hold
   int repeats = 5;
   double settle_seconds = 2;
+  // RSS is read again after this much more idle time: the allocator hands freed pages of the fill
+  // back to the system after a decay time (jemalloc's default is 10 s).
+  double idle_seconds = 12;
+  std::string curl = "curl";  // also LIST with this curl (JSON, kubectl's Table, protobuf Accept)
 };
 
 struct WatchOptions {

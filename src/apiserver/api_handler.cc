@@ -228,12 +228,14 @@ class ListProducer : public http::BodyProducer {
   ListProducer(std::vector<ObjectPtr> objects, std::string head)
       : objects_(std::move(objects)), head_(std::move(head)) {}
 
+  // `out` may already hold the transport's chunk header: the part is measured from its start.
   bool Next(std::string* out, size_t max_bytes) override {
+    const size_t start = out->size();
     if (!head_.empty()) {
       *out += head_;
       head_.clear();
     }
-    while (next_ < objects_.size() && out->size() < max_bytes) {
+    while (next_ < objects_.size() && out->size() - start < max_bytes) {
       if (next_ > 0) *out += ',';
       *out += objects_[next_++]->json;
     }

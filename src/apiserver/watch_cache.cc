@@ -1,6 +1,7 @@
 #include "apiserver/watch_cache.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <deque>
 #include <thread>
 
@@ -29,17 +30,29 @@ const char* EventTypeName(EventType t) {
   return "ERROR";
 }
 
+namespace {
+
+// Guards CachedObject::line_: a few mutexes shared by all objects (picked by address) rather than
+// one in each of possibly millions of objects.
+std::mutex& LinesMutex(const void* object) {
+  static std::mutex stripes[64];
+  return stripes[(reinterpret_cast<uintptr_t>(object) >> 6) % 64];
+}
+
+}  // namespace
+
 std::shared_ptr<const std::string> CachedObject::EventLine(EventType type) const {
   int slot = static_cast<int>(type);
   if (slot < 0 || slot > 2) return nullptr;
-  std::lock_guard<std::mutex> lock(lines_mu_);
+  std::lock_guard<std::mutex> lock(LinesMutex(this));
   // Held weakly: the line lives while watch streams still have it queued, not as long as the object
   // (which would keep a second copy of every object's JSON that an HTTP watcher ever saw).
-  std::shared_ptr<const std::string> line = lines_[slot].lock();
+  std::shared_ptr<const std::string> line = line_type_ == type ? line_.lock() : nullptr;
   if (!line) {
     line = std::make_shared<const std::string>(
         absl::StrCat("{\"type\":\"", EventTypeName(type), "\",\"object\":", json, "}\n"));
-    lines_[slot] = line;
+    line_ = line;
+    line_type_ = type;
   }
   return line;
 }
@@ -85,7 +98,7 @@ bool DeliverEvent(const HistoryEvent& e, const Watcher& w) {
 
 struct WatchCache::Resource {
   mutable std::shared_mutex mu;
-  std::map<std::string, ObjectPtr> objects;
+  ObjectMap objects;
   std::deque<HistoryEvent> history;
   int64_t floor = 0;        // watches may resume from any revision >= floor
   int64_t applied = 0;      // newest revision applied to this resource
@@ -229,7 +242,8 @@ absl::Status WatchCache::Start() {
       continue;
     }
     auto& r = ResourceFor(ResourcePrefixOfKey(kv.key));
-    r.objects.emplace(kv.key, std::move(*obj));
+    const ObjectPtr& made = *obj;
+    r.objects.emplace(made->key, made);
   }
   if (auto s = WatchStore(list->revision); !s.ok()) return s;
   recovery_thread_ = std::thread([this] { RecoveryLoop(); });
@@ -283,14 +297,15 @@ absl::Status WatchCache::Relist() {
   if (!list.ok()) return list.status();
   const int64_t listed = list->revision;
   // Decode outside any lock.
-  std::map<std::string, std::map<std::string, ObjectPtr>> fresh;  // resource prefix -> key -> object
+  std::map<std::string, ObjectMap> fresh;  // resource prefix -> key -> object
   for (const auto& kv : list->kvs) {
     auto obj = MakeObject(kv.key, kv.value, kv.mod_revision);
     if (!obj.ok()) {
       spdlog::error("skipping undecodable stored object {}: {}", kv.key, obj.status().ToString());
       continue;
     }
-    fresh[ResourcePrefixOfKey(kv.key)].emplace(kv.key, std::move(*obj));
+    const ObjectPtr& made = *obj;
+    fresh[ResourcePrefixOfKey(kv.key)].emplace(made->key, made);
   }
   std::vector<std::shared_ptr<const Fanout>> fanouts;
   {
@@ -305,26 +320,29 @@ absl::Status WatchCache::Relist() {
     prefixes.erase(std::unique(prefixes.begin(), prefixes.end()), prefixes.end());
     for (const auto& prefix : prefixes) {
       Resource& r = ResourceFor(prefix);
-      std::map<std::string, ObjectPtr> listed_objects;
+      ObjectMap listed_objects;
       if (auto it = fresh.find(prefix); it != fresh.end()) listed_objects = std::move(it->second);
+      ObjectMap next;  // the listed objects, unchanged ones as the versions already cached
       auto fanout = std::make_shared<Fanout>();
       fanout->resource = &r;
       std::unique_lock<std::shared_mutex> lock(r.mu);
       // The difference between what the cache had and the list, as a watcher would have seen it.
       std::vector<HistoryEvent> changes, deletions;
-      for (auto& [key, obj] : listed_objects) {
+      for (const auto& [key, obj] : listed_objects) {
         auto old = r.objects.find(key);
         if (old == r.objects.end()) {
           HistoryEvent he;
           he.object = obj;
           changes.push_back(std::move(he));
+          next.emplace_hint(next.end(), obj->key, obj);
         } else if (old->second->revision != obj->revision) {
           HistoryEvent he;
           he.object = obj;
           he.prev = old->second;
           changes.push_back(std::move(he));
+          next.emplace_hint(next.end(), obj->key, obj);
         } else {
-          obj = old->second;  // unchanged: keep the shared version
+          next.emplace_hint(next.end(), old->second->key, old->second);  // unchanged: keep the shared version
         }
       }
       for (const auto& [key, old] : r.objects) {
@@ -332,13 +350,13 @@ absl::Status WatchCache::Relist() {
         HistoryEvent he;
         he.deleted = true;
         he.prev = old;
-        he.object = Materialize(key, old->Parse(), listed);  // gone as of the list
+        he.object = Materialize(old->key, old->Parse(), listed);  // gone as of the list
         deletions.push_back(std::move(he));
       }
       std::sort(changes.begin(), changes.end(), [](const HistoryEvent& a, const HistoryEvent& b) {
         return a.object->revision < b.object->revision;
       });
-      r.objects = std::move(listed_objects);
+      r.objects = std::move(next);
       // History before the list is gone: watches resuming from an older revision get 410.
       r.history.clear();
       r.floor = listed;
@@ -410,9 +428,10 @@ void WatchCache::OnEvents(const std::vector<storage::WatchEvent>& events) {
         he.deleted = true;
         if (it != r.objects.end()) r.objects.erase(it);
       } else if (it != r.objects.end()) {
-        it->second = he.object;
+        // Re-keyed too: the key viewed the replaced version's own copy.
+        r.objects.emplace_hint(r.objects.erase(it), he.object->key, he.object);
       } else {
-        r.objects.emplace(ev.kv.key, he.object);
+        r.objects.emplace(he.object->key, he.object);
       }
       r.applied = ev.kv.mod_revision;
       r.history.push_back(he);

@@ -32,9 +32,11 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
+#include "absl/container/btree_map.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "apiserver/key_layout.h"
@@ -56,15 +58,17 @@ struct CachedObject {
   CachedObject(const CachedObject& other)
       : key(other.key), namespace_name(other.namespace_name), name(other.name), json(other.json),
         revision(other.revision), labels(other.labels), fields(other.fields) {}
+  CachedObject& operator=(const CachedObject&) = delete;
 
   // The object, parsed from `json` (a fresh copy each call: callers may modify it).
   boost::json::value Parse() const;
   // The value of a selectable field, or nullptr.
   const std::string* Field(std::string_view name) const;
 
-  // The watch-event line `{"type":"<T>","object":<json>}\n`, built once per event type and then
-  // shared by every watcher that asks while another still holds it (ADDED, MODIFIED and DELETED
-  // only); it is not kept alive by the object.
+  // The watch-event line `{"type":"<T>","object":<json>}\n` (ADDED, MODIFIED and DELETED only),
+  // shared by every watcher that asks for the same type while another still holds it; it is not
+  // kept alive by the object. Guarded by mutexes shared among objects, so that an object carries
+  // no mutex of its own (there may be millions).
   std::shared_ptr<const std::string> EventLine(EventType type) const;
 
   std::string key;  // storage key
@@ -76,10 +80,14 @@ struct CachedObject {
   SelectableFields fields;
 
  private:
-  mutable std::mutex lines_mu_;
-  mutable std::weak_ptr<const std::string> lines_[3];
+  // The last line built (an object version is almost always sent as one type only).
+  mutable std::weak_ptr<const std::string> line_;
+  mutable EventType line_type_ = EventType::kAdded;
 };
 using ObjectPtr = std::shared_ptr<const CachedObject>;
+// Cached objects by storage key; each key views the key of the object it maps to (no second copy),
+// so an entry is re-inserted, not assigned, when its object is replaced.
+using ObjectMap = absl::btree_map<std::string_view, ObjectPtr>;
 
 // Decides whether an object is visible to a list or watch (namespace, selectors).
 using ObjectFilter = std::function<bool(const CachedObject&)>;

@@ -27,6 +27,10 @@ namespace skiff::client {
 // An API object as returned by the server (with metadata.resourceVersion). Never modified in
 // place: copy (`boost::json::value copy = *obj;`) to change.
 using Object = std::shared_ptr<const boost::json::value>;
+// The JSON text an Object was decoded from, when a client can share it rather than copy it (the
+// in-process client hands out the watch cache's bytes); null when it cannot. It may still hold
+// metadata.managedFields where the Object has none (a client that strips them).
+using ObjectBytes = std::shared_ptr<const std::string>;
 
 struct ListOptions {
   std::string label_selector;
@@ -40,6 +44,7 @@ struct ObjectList {
   std::vector<Object> items;
   std::string resource_version;
   std::string continue_token;
+  std::vector<ObjectBytes> item_bytes;  // empty, or items[i]'s bytes (each may be null)
 };
 
 struct WriteOptions {
@@ -66,7 +71,8 @@ enum class WatchEventType { kAdded, kModified, kDeleted, kBookmark };
 
 struct WatchEvent {
   WatchEventType type;
-  Object object;  // for kBookmark: only metadata.resourceVersion
+  Object object;       // for kBookmark: only metadata.resourceVersion
+  ObjectBytes bytes{};  // object's bytes, when the client shares them
 };
 
 struct WatchOptions {

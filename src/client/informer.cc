@@ -65,15 +65,15 @@ IndexFunc IndexByField(std::vector<std::string> path) {
 class Informer::Impl {
  public:
   Impl(Client* client, const api::ResourceInfo& resource, const Options& options)
-      : reflector_(client, resource,
+      : keep_bytes_(options.keep_bytes),
+        reflector_(client, resource,
                    Reflector::Options{.ns = options.ns,
                                       .label_selector = options.label_selector,
                                       .field_selector = options.field_selector,
                                       .resync = options.resync},
                    Reflector::Callbacks{
-                       .on_list = [this](const std::vector<Object>& items,
-                                         const std::string&) { Replace(items); },
-                       .on_event = [this](const WatchEvent& event) { Dispatch(event.type, event.object); },
+                       .on_list = [this](const ObjectList& list) { Replace(list); },
+                       .on_event = [this](const WatchEvent& event) { Dispatch(event); },
                        .on_resync = [this] { Resync(); },
                    }) {}
 
@@ -84,7 +84,8 @@ class Informer::Impl {
     if (indexes_.count(name)) return;  // shared informers: the first registration wins
     Index& index = indexes_[name];
     index.func = std::move(func);
-    for (const auto& [key, obj] : items_) {
+    for (const auto& [key, item] : items_) {
+      Object obj = Decode(item);
       for (auto& v : index.func(*obj)) index.values[v].insert(key);
     }
   }
@@ -111,31 +112,40 @@ class Informer::Impl {
   bool WaitForSync(absl::Duration timeout) { return reflector_.WaitForList(timeout); }
 
   Object Get(const std::string& key) const {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = items_.find(key);
-    return it == items_.end() ? nullptr : it->second;
+    Item item;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = items_.find(key);
+      if (it == items_.end()) return nullptr;
+      item = it->second;
+    }
+    return Decode(item);
   }
 
   std::vector<Object> List() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    std::vector<Object> out;
-    out.reserve(items_.size());
-    for (const auto& [key, obj] : items_) out.push_back(obj);
-    return out;
+    std::vector<Item> items;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      items.reserve(items_.size());
+      for (const auto& [key, item] : items_) items.push_back(item);
+    }
+    return DecodeAll(items);  // outside the lock: decoding bytes takes a while
   }
 
   std::vector<Object> ByIndex(const std::string& index, const std::string& value) const {
-    std::lock_guard<std::mutex> lock(mu_);
-    std::vector<Object> out;
-    auto it = indexes_.find(index);
-    if (it == indexes_.end()) return out;
-    auto vit = it->second.values.find(value);
-    if (vit == it->second.values.end()) return out;
-    for (const auto& key : vit->second) {
-      auto item = items_.find(key);
-      if (item != items_.end()) out.push_back(item->second);
+    std::vector<Item> items;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = indexes_.find(index);
+      if (it == indexes_.end()) return {};
+      auto vit = it->second.values.find(value);
+      if (vit == it->second.values.end()) return {};
+      for (const auto& key : vit->second) {
+        auto item = items_.find(key);
+        if (item != items_.end()) items.push_back(item->second);
+      }
     }
-    return out;
+    return DecodeAll(items);
   }
 
   std::string LastSyncResourceVersion() const { return reflector_.LastResourceVersion(); }
@@ -147,31 +157,65 @@ class Informer::Impl {
     IndexFunc func;
     std::map<std::string, std::set<std::string>> values;  // index value -> keys
   };
+  // A cached object: decoded, or (keep_bytes) only its bytes.
+  struct Item {
+    Object object;
+    ObjectBytes bytes;
+  };
+
+  Item MakeItem(const Object& obj, const ObjectBytes& bytes) const {
+    if (keep_bytes_ && bytes) return Item{nullptr, bytes};
+    return Item{obj, nullptr};
+  }
+
+  static Object Decode(const Item& item) {
+    if (item.object) return item.object;
+    auto parsed = base::ParseJson(*item.bytes);
+    // The bytes come from the client, which decoded them once already: failing is a broken invariant.
+    if (!parsed.ok()) std::abort();
+    if (auto* meta = parsed->is_object() ? parsed->as_object().if_contains("metadata") : nullptr;
+        meta != nullptr && meta->is_object()) {
+      meta->as_object().erase("managedFields");
+    }
+    return std::make_shared<const boost::json::value>(std::move(*parsed));
+  }
+
+  static std::vector<Object> DecodeAll(const std::vector<Item>& items) {
+    std::vector<Object> out;
+    out.reserve(items.size());
+    for (const auto& item : items) out.push_back(Decode(item));
+    return out;
+  }
 
   // A (re)list: objects gone from it are deleted, new or changed ones delivered.
-  void Replace(const std::vector<Object>& items) {
+  void Replace(const ObjectList& list) {
     std::lock_guard<std::mutex> dispatch(dispatch_mu_);
-    std::map<std::string, Object> fresh;
-    for (const auto& obj : items) fresh[KeyOf(*obj)] = obj;
-    std::vector<Object> removed;
+    const bool with_bytes = list.item_bytes.size() == list.items.size();
+    std::map<std::string, Item> fresh;
+    for (size_t i = 0; i < list.items.size(); ++i) {
+      fresh[KeyOf(*list.items[i])] = Item{list.items[i], with_bytes ? list.item_bytes[i] : nullptr};
+    }
+    std::vector<std::string> removed;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      for (const auto& [key, obj] : items_) {
-        if (!fresh.count(key)) removed.push_back(obj);
+      for (const auto& [key, item] : items_) {
+        if (!fresh.count(key)) removed.push_back(key);
       }
     }
-    for (const auto& obj : removed) Apply(WatchEventType::kDeleted, obj);
-    for (const auto& [key, obj] : fresh) {
+    for (const auto& key : removed) {
+      if (Object old = Get(key)) Apply(WatchEventType::kDeleted, old, nullptr);
+    }
+    for (const auto& [key, item] : fresh) {
       Object old = Get(key);
       // Unchanged objects are not re-delivered on a relist.
-      if (old && api::ResourceVersion(*old) == api::ResourceVersion(*obj)) continue;
-      Apply(WatchEventType::kModified, obj);
+      if (old && api::ResourceVersion(*old) == api::ResourceVersion(*item.object)) continue;
+      Apply(WatchEventType::kModified, item.object, item.bytes);
     }
   }
 
-  void Dispatch(WatchEventType type, const Object& obj) {
+  void Dispatch(const WatchEvent& event) {
     std::lock_guard<std::mutex> dispatch(dispatch_mu_);
-    Apply(type, obj);
+    Apply(event.type, event.object, event.bytes);
   }
 
   void Resync() {
@@ -183,20 +227,19 @@ class Informer::Impl {
     }
   }
 
-  // Updates the cache and tells the handlers. Caller holds dispatch_mu_.
-  void Apply(WatchEventType type, const Object& obj) {
+  // Updates the cache and tells the handlers. Caller holds dispatch_mu_ (the only writer of
+  // items_, so the item read before taking mu_ is still current when it is replaced).
+  void Apply(WatchEventType type, const Object& obj, const ObjectBytes& bytes) {
     if (!obj) return;
     std::string key = KeyOf(*obj);
-    Object old;
+    Object old = Get(key);
     {
       std::lock_guard<std::mutex> lock(mu_);
-      auto it = items_.find(key);
-      if (it != items_.end()) old = it->second;
       if (old) Unindex(key, *old);
       if (type == WatchEventType::kDeleted) {
         items_.erase(key);
       } else {
-        items_[key] = obj;
+        items_[key] = MakeItem(obj, bytes);
         Reindex(key, *obj);
       }
     }
@@ -231,7 +274,7 @@ class Informer::Impl {
 
   // The cache.
   mutable std::mutex mu_;
-  std::map<std::string, Object> items_;
+  std::map<std::string, Item> items_;
   std::map<std::string, Index> indexes_;
 
   // Serializes cache changes with their handler calls, so handlers hear events in order.
@@ -239,6 +282,7 @@ class Informer::Impl {
   std::map<HandlerId, InformerHandlers> handlers_;  // in registration order
   HandlerId next_handler_id_ = 1;
 
+  const bool keep_bytes_;
   // Declared last: its thread calls into the members above, so it stops first.
   Reflector reflector_;
 };

@@ -56,6 +56,12 @@ class Informer {
     // On this period every object is re-delivered as an update (level-triggered safety net);
     // zero disables.
     absl::Duration resync = absl::ZeroDuration();
+    // Keep each object as the bytes the client shares (ObjectBytes: in process, the watch cache's
+    // own copy, so the cache costs a key and a pointer per object) instead of its decoded tree;
+    // every read decodes again, without metadata.managedFields. For resources whose objects are
+    // large and seldom read by controllers (ConfigMaps, Secrets). Objects the client delivers
+    // without bytes are kept decoded.
+    bool keep_bytes = false;
   };
 
   Informer(Client* client, const api::ResourceInfo& resource, Options options);

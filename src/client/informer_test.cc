@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/json.h"
 #include "base/testing/wait_for.h"
 #include "boost/json.hpp"
 #include "client/shared_informers.h"
@@ -132,6 +133,99 @@ TEST(InformerTest, RemovedHandlersHearNothingMore) {
   EXPECT_EQ(kept.Lines(), (std::vector<std::string>{"add ns/a", "add ns/b"}));
   EXPECT_EQ(removed.Lines(), std::vector<std::string>{"add ns/a"});
   informer.Stop();
+}
+
+// A client that shares each object's bytes, as the in-process client does: the JSON with
+// metadata.managedFields, which the decoded objects lack.
+class SharingClient : public FakeWatchClient {
+ public:
+  static ObjectBytes BytesOf(const Object& obj) {
+    json::value full = *obj;
+    full.as_object()["metadata"].as_object()["managedFields"] = json::array{json::object{{"manager", "test"}}};
+    return std::make_shared<const std::string>(json::serialize(full));
+  }
+  absl::StatusOr<ObjectList> List(const api::ResourceInfo& r, const std::string& ns,
+                                  const ListOptions& options) override {
+    auto list = FakeWatchClient::List(r, ns, options);
+    if (list.ok()) {
+      for (const auto& item : list->items) list->item_bytes.push_back(BytesOf(item));
+    }
+    return list;
+  }
+  absl::StatusOr<std::unique_ptr<WatchHandle>> Watch(const api::ResourceInfo& r, const std::string& ns,
+                                                     const WatchOptions& options, WatchEventHandler on_event,
+                                                     WatchEndHandler on_end) override {
+    auto with_bytes = [on_event = std::move(on_event)](const WatchEvent& event) {
+      WatchEvent shared = event;
+      if (event.type != WatchEventType::kBookmark) shared.bytes = BytesOf(event.object);
+      return on_event(shared);
+    };
+    return FakeWatchClient::Watch(r, ns, options, std::move(with_bytes), std::move(on_end));
+  }
+};
+
+TEST(InformerTest, KeepBytesDecodesOnEveryReadAndKeepsIndexesAndHandlers) {
+  SharingClient client;
+  client.Set(TestPod("ns", "a", 5, "n1"));
+  Informer informer(&client, Pods(), {.keep_bytes = true});
+  informer.AddIndex("node", IndexByField({"spec", "nodeName"}));
+  std::vector<std::string> seen;
+  std::mutex mu;
+  InformerHandlers handlers;
+  handlers.on_add = [&](const Object& o) {
+    std::lock_guard<std::mutex> lock(mu);
+    seen.push_back("add " + KeyOf(*o));
+  };
+  handlers.on_update = [&](const Object& old_obj, const Object& new_obj) {
+    std::lock_guard<std::mutex> lock(mu);
+    seen.push_back(absl::StrCat("update ", base::GetString(*old_obj, {"spec", "nodeName"}), "->",
+                                base::GetString(*new_obj, {"spec", "nodeName"})));
+  };
+  handlers.on_delete = [&](const Object& o) {
+    std::lock_guard<std::mutex> lock(mu);
+    seen.push_back(absl::StrCat("delete ", KeyOf(*o), " rv ", base::GetString(*o, {"metadata", "resourceVersion"})));
+  };
+  informer.AddHandlers(std::move(handlers));
+  informer.Start();
+  ASSERT_TRUE(informer.WaitForSync(absl::Seconds(5)));
+  ASSERT_TRUE(WaitFor([&] { return client.ActiveWatches() == 1; }));
+
+  // Each read decodes the kept bytes afresh, without the managed fields the bytes carry.
+  Object first = informer.Get("ns/a");
+  Object second = informer.Get("ns/a");
+  ASSERT_TRUE(first && second);
+  EXPECT_NE(first.get(), second.get());
+  EXPECT_EQ(*first, *TestPod("ns", "a", 5, "n1"));
+  EXPECT_EQ(informer.ByIndex("node", "n1").size(), 1u);
+
+  Object moved = TestPod("ns", "a", 6, "n2");
+  client.Send(WatchEventType::kModified, moved);
+  EXPECT_EQ(*informer.Get("ns/a"), *moved);
+  EXPECT_NE(informer.Get("ns/a").get(), moved.get());
+  EXPECT_TRUE(informer.ByIndex("node", "n1").empty());
+  EXPECT_EQ(informer.ByIndex("node", "n2").size(), 1u);
+  client.Send(WatchEventType::kDeleted, TestPod("ns", "a", 7, "n2"));
+  EXPECT_EQ(informer.Get("ns/a"), nullptr);
+  EXPECT_TRUE(informer.List().empty());
+  std::lock_guard<std::mutex> lock(mu);
+  // The delete hands over the last cached state (rv 6), decoded from its bytes.
+  EXPECT_EQ(seen, (std::vector<std::string>{"add ns/a", "update n1->n2", "delete ns/a rv 6"}));
+}
+
+TEST(InformerTest, KeepBytesKeepsObjectsWithoutBytesDecoded) {
+  FakeWatchClient client;  // shares no bytes
+  Object pod = TestPod("ns", "a", 5, "n1");
+  client.Set(pod);
+  Informer informer(&client, Pods(), {.keep_bytes = true});
+  informer.Start();
+  ASSERT_TRUE(informer.WaitForSync(absl::Seconds(5)));
+  EXPECT_EQ(informer.Get("ns/a").get(), pod.get());
+}
+
+TEST(SharedInformersTest, ConfigMapsAndSecretsKeepBytes) {
+  EXPECT_TRUE(SharedInformers::KeepsBytes(Resource("", "v1", "configmaps")));
+  EXPECT_TRUE(SharedInformers::KeepsBytes(Resource("", "v1", "secrets")));
+  EXPECT_FALSE(SharedInformers::KeepsBytes(Pods()));
 }
 
 TEST(SharedInformersTest, OneInformerPerResource) {

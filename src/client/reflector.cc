@@ -118,6 +118,14 @@ absl::StatusOr<ObjectList> Reflector::ListAllPages(int64_t page_size) {
   while (true) {
     absl::StatusOr<ObjectList> page = client_->List(resource_, options_.ns, lo);
     if (!page.ok()) return page.status();
+    // Bytes are kept only while every page has them (item_bytes stays aligned with items).
+    bool bytes = page->item_bytes.size() == page->items.size() && all.item_bytes.size() == all.items.size();
+    if (bytes) {
+      all.item_bytes.insert(all.item_bytes.end(), std::make_move_iterator(page->item_bytes.begin()),
+                            std::make_move_iterator(page->item_bytes.end()));
+    } else {
+      all.item_bytes.clear();
+    }
     all.items.insert(all.items.end(), std::make_move_iterator(page->items.begin()),
                      std::make_move_iterator(page->items.end()));
     all.resource_version = page->resource_version;
@@ -134,7 +142,7 @@ absl::Status Reflector::ListAndDeliver() {
     list = ListAllPages(0);
   }
   if (!list.ok()) return list.status();
-  callbacks_.on_list(list->items, list->resource_version);
+  callbacks_.on_list(*list);
   {
     std::lock_guard lock(mu_);
     resource_version_ = list->resource_version;

@@ -46,8 +46,9 @@ class Reflector {
   };
 
   struct Callbacks {
-    // The complete current state (after the first list and every relist) and its resourceVersion.
-    std::function<void(const std::vector<Object>& items, const std::string& resource_version)> on_list;
+    // The complete current state (after the first list and every relist): items, their bytes when
+    // the client shares them, and the list's resourceVersion.
+    std::function<void(const ObjectList& list)> on_list;
     // ADDED, MODIFIED or DELETED (bookmarks only move LastResourceVersion()).
     std::function<void(const WatchEvent& event)> on_event;
     // Optional; see Options::resync.

@@ -25,10 +25,10 @@ class Recorder {
   Reflector::Callbacks Callbacks() {
     return {
         .on_list =
-            [this](const std::vector<Object>& items, const std::string& rv) {
+            [this](const ObjectList& list) {
               std::lock_guard lock(mu_);
-              std::string line = "list@" + rv;
-              for (const auto& item : items) line += " " + KeyOf(*item);
+              std::string line = "list@" + list.resource_version;
+              for (const auto& item : list.items) line += " " + KeyOf(*item);
               lines_.push_back(line);
             },
         .on_event =

@@ -6,6 +6,12 @@
 
 namespace skiff::client {
 
+bool SharedInformers::KeepsBytes(const api::ResourceInfo& resource) {
+  // Payload carriers: in process their informers would otherwise hold a decoded copy of every
+  // object beside the watch cache's bytes, while controllers read only a few of them.
+  return resource.group.empty() && (resource.plural == "configmaps" || resource.plural == "secrets");
+}
+
 SharedInformers::SharedInformers(Client* client) : client_(client) {}
 
 SharedInformers::~SharedInformers() { Stop(); }
@@ -20,7 +26,9 @@ Informer& SharedInformers::For(const api::ResourceInfo& resource, const Informer
   }
   auto it = informers_.find(key);
   if (it != informers_.end()) return *it->second;
-  auto informer = std::make_unique<Informer>(client_, resource, options);
+  Informer::Options chosen = options;
+  chosen.keep_bytes = chosen.keep_bytes || KeepsBytes(resource);
+  auto informer = std::make_unique<Informer>(client_, resource, chosen);
   Informer& ref = *informer;
   informers_.emplace(key, std::move(informer));
   if (started_) ref.Start();

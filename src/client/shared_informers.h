@@ -1,6 +1,8 @@
 // SharedInformers: one Informer per (resource, namespace, selectors) shared by every component of a
 // process (the controllers of the manager; the proxy, DNS and pod manager of an agent), so each
 // resource is listed and watched once (client-go's SharedInformerFactory).
+// The informers of ConfigMaps and Secrets keep their objects as the client's shared bytes
+// (Informer::Options::keep_bytes): large objects that controllers seldom read.
 // Thread-safety: every method is safe from any thread; an informer created after Start() starts at
 // once. Users register handlers on the informers they get and remove them (RemoveHandlers) when
 // they stop before the set does.
@@ -34,6 +36,8 @@ class SharedInformers {
   // Waits until every informer has synced.
   bool WaitForSync(absl::Duration timeout);
   Client* client() const { return client_; }
+  // Whether the informers of `resource` keep bytes rather than decoded objects.
+  static bool KeepsBytes(const api::ResourceInfo& resource);
 
  private:
   Client* client_;

@@ -511,26 +511,41 @@ class Session : public std::enable_shared_from_this<Session>, public StreamSink 
     WriteProduced(std::move(resp.producer), std::move(head));
   }
 
+  // Each part is appended to `produced_` right after a fixed-width chunk-size line (leading zeros
+  // are valid HTTP), which is filled in afterwards: the part is not copied again, and the buffer
+  // is reused for every chunk of the body (large bodies would otherwise fault in fresh pages for
+  // each chunk). Only one write is in flight, so the buffer is free when the next part is made.
   void WriteProduced(std::shared_ptr<BodyProducer> producer, std::string prefix) {
     constexpr size_t kChunk = 256 * 1024;
-    auto buf = std::make_shared<std::string>(std::move(prefix));
-    std::string part;
-    part.reserve(kChunk + 4096);
-    bool more = producer->Next(&part, kChunk);
-    if (!part.empty()) absl::StrAppend(buf.get(), absl::Hex(part.size()), "\r\n", part, "\r\n");
-    if (!more) *buf += "0\r\n\r\n";
-    net::async_write(stream_, net::buffer(*buf),
-                     [self = shared_from_this(), buf, producer, more](beast::error_code ec, size_t) {
-                       if (ec) {
-                         self->Shutdown();
-                       } else if (more) {
-                         self->WriteProduced(producer, std::string());
-                       } else if (self->keep_alive_) {
-                         self->ReadHeader();
-                       } else {
-                         self->Shutdown();
-                       }
-                     });
+    constexpr size_t kSizeDigits = 8;  // chunks stay far below 16^8 bytes
+    std::string& buf = produced_;
+    buf.assign(prefix);
+    const size_t size_at = buf.size();
+    buf.append(kSizeDigits, '0');
+    buf += "\r\n";
+    const size_t part_at = buf.size();
+    bool more = producer->Next(&buf, kChunk);
+    const size_t part = buf.size() - part_at;
+    if (part == 0) {
+      buf.resize(size_at);
+    } else {
+      static constexpr char kHex[] = "0123456789abcdef";
+      for (size_t i = 0; i < kSizeDigits; ++i) buf[size_at + i] = kHex[(part >> (4 * (kSizeDigits - 1 - i))) & 0xf];
+      buf += "\r\n";
+    }
+    if (!more) buf += "0\r\n\r\n";
+    net::async_write(stream_, net::buffer(buf), [self = shared_from_this(), producer, more](beast::error_code ec, size_t) {
+      if (!more || ec) self->produced_ = std::string();  // do not keep the buffer past the body
+      if (ec) {
+        self->Shutdown();
+      } else if (more) {
+        self->WriteProduced(producer, std::string());
+      } else if (self->keep_alive_) {
+        self->ReadHeader();
+      } else {
+        self->Shutdown();
+      }
+    });
   }
 
   void StartStream(HttpResponse resp) {
@@ -732,6 +747,7 @@ class Session : public std::enable_shared_from_this<Session>, public StreamSink 
   bool first_request_ = true;
   Clock::time_point first_request_deadline_;
   bool drain_after_write_ = false;
+  std::string produced_;  // the chunk of a pulled body being written (WriteProduced)
   size_t drained_bytes_ = 0;
   Clock::time_point drain_deadline_;
   net::steady_timer slow_timer_;  // on the strand

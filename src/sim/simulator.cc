@@ -192,7 +192,7 @@ absl::Status Simulator::Start() {
   node_watcher_ = std::make_unique<client::Reflector>(
       client_, nodes_, watch_options,
       client::Reflector::Callbacks{
-          .on_list = [this](const std::vector<client::Object>& items, const std::string&) { OnNodeList(items); },
+          .on_list = [this](const client::ObjectList& list) { OnNodeList(list.items); },
           .on_event = [this](const client::WatchEvent& e) { OnNodeEvent(e); }});
   node_watcher_->Start();
   node_watcher_->WaitForList();
@@ -200,7 +200,7 @@ absl::Status Simulator::Start() {
   pod_watcher_ = std::make_unique<client::Reflector>(
       client_, pods_, watch_options,
       client::Reflector::Callbacks{
-          .on_list = [this](const std::vector<client::Object>& items, const std::string&) { OnPodList(items); },
+          .on_list = [this](const client::ObjectList& list) { OnPodList(list.items); },
           .on_event = [this](const client::WatchEvent& e) { OnPodEvent(e); }});
   pod_watcher_->Start();
 

@@ -70,6 +70,13 @@ absl::StatusOr<std::vector<Object>> ToObjects(const apiserver::crd::Converter& c
   return out;
 }
 
+// The cached object's JSON, shared with the watch cache (no copy), when it is in r's version as
+// stored; null when r's objects may need conversion.
+ObjectBytes SharedBytes(const api::ResourceInfo& r, const ObjectPtr& obj) {
+  if (r.custom || Stored(r).version != r.version) return nullptr;
+  return ObjectBytes(obj, &obj->json);  // aliasing: keeps the cached object alive
+}
+
 // The cached object as an Object in r's version.
 absl::StatusOr<Object> ToObject(const apiserver::crd::Converter& converter, const api::ResourceInfo& r,
                                 const ObjectPtr& obj) {
@@ -234,7 +241,7 @@ class InProcessWatch : public WatchHandle {
       end_status_ = converted.status();  // a failed conversion webhook ends the watch with its error
       return false;
     }
-    return on_event_(WatchEvent{t, std::move(converted->front())});
+    return on_event_(WatchEvent{t, std::move(converted->front()), SharedBytes(resource_, obj)});
   }
 
   Object BookmarkObject(int64_t revision) const {
@@ -349,6 +356,8 @@ absl::StatusOr<ObjectList> InProcessClient::List(const api::ResourceInfo& r, con
   auto items = ToObjects(storage_->converter(), r, result.objects, strip_managed_fields_);
   if (!items.ok()) return items.status();
   out.items = std::move(*items);
+  out.item_bytes.reserve(result.objects.size());
+  for (const auto& o : result.objects) out.item_bytes.push_back(SharedBytes(r, o));
   if (more && !result.objects.empty()) out.continue_token = result.objects.back()->key;
   return out;
 }

@@ -12,7 +12,10 @@
 #include "boost/json.hpp"
 #include "apiserver/audit/auditor.h"
 #include "apiserver/audit/options.h"
+#include "apiserver/key_layout.h"
 #include "apiserver/rbac_authorizer.h"
+#include "apiserver/resource_storage.h"
+#include "apiserver/watch_cache.h"
 #include "base/file.h"
 #include "client/informer.h"
 #include "client/testing/test_api_server.h"
@@ -250,6 +253,51 @@ TEST_F(InProcessClientTest, WatchDeliversEventsBookmarksAndTimesOut) {
   ASSERT_TRUE(WaitFor([&] { return rec.ended.load(); }));
   EXPECT_TRUE(rec.end_status.ok());
   handle->reset();
+}
+
+TEST_F(InProcessClientTest, ListsAndWatchesShareTheWatchCacheBytes) {
+  server_.client()->set_strip_managed_fields(true);
+  ASSERT_TRUE(client_->Create(cms_, "default", Parse(R"({"metadata":{"name":"a"},"data":{"k":"v"}})")).ok());
+  auto cached = [&] {
+    return server_.storage()->cache()->Get(apiserver::ResourcePrefix("", "configmaps"),
+                                          apiserver::ObjectKey(apiserver::ResourcePrefix("", "configmaps"),
+                                                               "default", "a"));
+  };
+  auto list = client_->List(cms_, "default", {});
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->item_bytes.size(), 1u);
+  ASSERT_NE(list->item_bytes[0], nullptr);
+  // The very bytes the cache holds, not a copy; they still carry the managed fields.
+  EXPECT_EQ(list->item_bytes[0]->data(), cached()->json.data());
+  json::value decoded = Parse(*list->item_bytes[0]);
+  EXPECT_NE(base::FindPath(decoded, {"metadata", "managedFields"}), nullptr);
+  decoded.as_object()["metadata"].as_object().erase("managedFields");
+  EXPECT_EQ(decoded, *list->items[0]);
+
+  std::mutex mu;
+  std::vector<WatchEvent> seen;
+  WatchOptions options;
+  options.resource_version = list->resource_version;
+  auto handle = client_->Watch(
+      cms_, "default", options,
+      [&](const WatchEvent& e) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (e.type != WatchEventType::kBookmark) seen.push_back(e);
+        return true;
+      },
+      [](const absl::Status&) {});
+  ASSERT_TRUE(handle.ok());
+  json::value changed = *list->items[0];
+  changed.as_object()["data"].as_object()["k"] = "w";
+  ASSERT_TRUE(client_->Update(cms_, "default", changed).ok());
+  ASSERT_TRUE(WaitFor([&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return !seen.empty();
+  }));
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_NE(seen[0].bytes, nullptr);
+  EXPECT_EQ(seen[0].bytes->data(), cached()->json.data());
+  EXPECT_EQ(base::GetString(Parse(*seen[0].bytes), {"data", "k"}), "w");
 }
 
 TEST_F(InProcessClientTest, StripManagedFieldsFromListsAndWatchesOnly) {

@@ -82,9 +82,8 @@ void ResourceQuotaController::Start() {
     }
   };
   quotas_->AddHandlers(std::move(handlers));
-  for (const char* plural : kCoreCounted) {
-    if (const auto* r = FindCounted("", plural)) CountedInformer(*r);
-  }
+  // The informers of counted kinds are made when a quota first counts them (Reconcile), not here:
+  // a cluster without quotas on ConfigMaps need not index every ConfigMap by namespace.
   controller_->Start();
 }
 

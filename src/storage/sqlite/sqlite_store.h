@@ -36,6 +36,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/container/btree_map.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "base/clock.h"
@@ -135,8 +136,10 @@ class SqliteStore : public Store {
   std::atomic<int64_t> commits_{0};
 
   // The index is written only by the committer thread (under the unique lock), read by others.
+  // A B-tree: one entry per stored key, so its per-entry overhead counts (a std::map node costs
+  // about twice as much).
   std::shared_mutex index_mu_;
-  std::map<std::string, IndexEntry> index_;
+  absl::btree_map<std::string, IndexEntry> index_;
 
   // Committer-thread state: compaction progress.
   int64_t compact_cursor_ = 0;  // Log rows up to here have been compacted (durable in meta).
