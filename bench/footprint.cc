@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 
 namespace skiff::bench {
 namespace {
@@ -23,7 +24,7 @@ std::string ReadSmall(const std::string& path) {
   return text.str();
 }
 
-bool IsGrpcThread(std::string_view comm) {
+bool IsGrpcThread(absl::string_view comm) {
   return absl::StartsWith(comm, "grpc") || absl::StartsWith(comm, "event_engine") ||
          absl::StartsWith(comm, "timer_manager") || absl::StartsWith(comm, "resolver-") ||
          absl::StartsWith(comm, "default-executo");
@@ -41,9 +42,9 @@ absl::StatusOr<Footprint> ReadFootprint(pid_t pid) {
   int64_t size_kb = 0;
   bool writable = false;
   while (std::getline(smaps, line)) {
-    std::vector<std::string_view> fields = absl::StrSplit(line, ' ', absl::SkipEmpty());
-    if (fields.size() >= 5 && fields[0].find('-') != std::string_view::npos && !absl::EndsWith(fields[0], ":")) {
-      std::vector<std::string_view> range = absl::StrSplit(fields[0], '-');
+    std::vector<absl::string_view> fields = absl::StrSplit(line, ' ', absl::SkipEmpty());
+    if (fields.size() >= 5 && fields[0].find('-') != absl::string_view::npos && !absl::EndsWith(fields[0], ":")) {
+      std::vector<absl::string_view> range = absl::StrSplit(fields[0], '-');
       uint64_t from = 0, to = 0;
       if (range.size() == 2) {
         (void)absl::SimpleHexAtoi(range[0], &from);
@@ -103,7 +104,8 @@ std::vector<pid_t> ChildrenNamed(pid_t parent, const std::string& name) {
     std::string stat = ReadSmall(entry.path().string() + "/stat");
     size_t close = stat.rfind(')');
     if (close == std::string::npos) continue;
-    std::vector<std::string_view> rest = absl::StrSplit(stat.substr(close + 2), ' ');
+    std::string after_name = stat.substr(close + 2);  // "S PPID ..."
+    std::vector<absl::string_view> rest = absl::StrSplit(after_name, ' ');
     int ppid = 0;
     if (rest.size() < 2 || !absl::SimpleAtoi(rest[1], &ppid) || ppid != parent) continue;
     std::string comm = ReadSmall(entry.path().string() + "/comm");
