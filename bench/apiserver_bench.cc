@@ -3,6 +3,7 @@
 //   list     (b) RSS holding N ConfigMaps and the latency of listing them all
 //   watch    (c) watch fan-out delivery delay with many watchers and a paced writer
 //   startup  (d) idle RSS, idle disk writes, start-to-ready empty and with N objects
+//   idle     (e) idle disk writes and RSS with a node: server + in-process agent, agent alone
 //   all      every one of the above, in that order
 // By default each starts its own `skiff server` (--skiff) on 127.0.0.1 with a fresh temp data dir;
 // create/list/watch can attach to a running one with --server, --token(-file) and --ca.
@@ -105,6 +106,16 @@ int main(int argc, char** argv) {
   startup_cmd->add_option("--idle-seconds", startup.idle_seconds, "idle window for disk writes")
       ->capture_default_str();
 
+  skiff::bench::IdleOptions idle;
+  idle.oci_image_py = SKIFF_OCI_IMAGE_PY;
+  auto* idle_cmd = app.add_subcommand(
+      "idle", "(e) idle disk writes and RSS with a node (server + in-process agent, agent alone); needs root");
+  idle_cmd->add_option("--skiff", target.skiff_binary, "skiff binary to start")->capture_default_str();
+  idle_cmd->add_flag("--keep", target.keep_files, "keep the temporary data dir and server log");
+  idle_cmd->add_option("--settle-seconds", idle.settle_seconds, "wait after ready before measuring")
+      ->capture_default_str();
+  idle_cmd->add_option("--window-seconds", idle.window_seconds, "idle window")->capture_default_str();
+
   auto* all_cmd = app.add_subcommand("all", "every figure with default settings, each on its own server");
   all_cmd->add_option("--skiff", target.skiff_binary, "skiff binary to start")->capture_default_str();
 
@@ -114,6 +125,7 @@ int main(int argc, char** argv) {
   if (list_cmd->parsed()) return skiff::bench::RunListBench(target, list);
   if (watch_cmd->parsed()) return skiff::bench::RunWatchBench(target, watch);
   if (startup_cmd->parsed()) return skiff::bench::RunStartupBench(target, startup);
+  if (idle_cmd->parsed()) return skiff::bench::RunIdleBench(target, idle);
   if (all_cmd->parsed()) {
     int failures = 0;
     failures += skiff::bench::RunCreateBench(target, create);

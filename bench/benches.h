@@ -107,6 +107,14 @@ int RunListBench(const TargetOptions& target, const ListOptions& options);
 int RunWatchBench(const TargetOptions& target, const WatchOptions& options);
 int RunStartupBench(const TargetOptions& target, const StartupOptions& options);
 
+struct IdleOptions {
+  double settle_seconds = 60;
+  double window_seconds = 120;
+  std::string oci_image_py;  // scripts/oci_image.py (the separate agent imports the test image)
+};
+// Needs root, containerd and the CNI plugins (it runs real node agents).
+int RunIdleBench(const TargetOptions& target, const IdleOptions& options);
+
 }  // namespace skiff::bench
 
 #endif  // SKIFF_BENCH_BENCHES_H_

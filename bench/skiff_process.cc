@@ -22,6 +22,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "bench_util.h"
+#include "child_process.h"
 #include "boost/asio/steady_timer.hpp"
 #include "boost/asio/use_awaitable.hpp"
 #include "io_pool.h"
@@ -99,8 +100,8 @@ SkiffProcess::~SkiffProcess() {
 
 absl::Status SkiffProcess::Spawn(uint16_t port) {
   std::string listen = absl::StrCat("127.0.0.1:", port);
-  std::vector<std::string> args = {binary_,    "server", "--data-dir",     data_dir_,
-                                   "--listen", listen,   "--disable-agent"};
+  std::vector<std::string> args = {binary_, "server", "--data-dir", data_dir_, "--listen", listen};
+  if (!with_agent_) args.push_back("--disable-agent");
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
@@ -182,6 +183,15 @@ absl::Status SkiffProcess::WaitReady(Clock::time_point deadline) {
 
 absl::Status SkiffProcess::Stop() {
   if (pid_ == 0) return absl::OkStatus();
+  absl::Status stopped = StopServer();
+  if (with_agent_) {
+    // Containers, network state and containerd of the in-process agent (it leaves them running).
+    RunLogged({binary_, "agent", "reset", "--data-dir", agent_dir()}, log_path_);
+  }
+  return stopped;
+}
+
+absl::Status SkiffProcess::StopServer() {
   pid_t pid = pid_;
   pid_ = 0;
   int wait_status = 0;

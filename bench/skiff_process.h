@@ -33,6 +33,10 @@ class SkiffProcess {
   absl::Status Stop();
   // Extra `skiff server` flags for the next Start (e.g. {"--cluster-cidr", "10.0.0.0/8"}).
   void set_extra_args(std::vector<std::string> args) { extra_args_ = std::move(args); }
+  // Runs the in-process node agent too (default: --disable-agent). Needs root and containerd;
+  // Stop() then also runs `skiff agent reset` on its data dir.
+  void set_with_agent(bool with_agent) { with_agent_ = with_agent; }
+  std::string agent_dir() const { return data_dir_ + "/agent"; }
 
   pid_t pid() const { return pid_; }
   // Valid after a successful Start (token and CA come from the data dir).
@@ -46,6 +50,7 @@ class SkiffProcess {
  private:
   SkiffProcess(std::string binary, std::string root, bool keep_files);
   absl::Status Spawn(uint16_t port);
+  absl::Status StopServer();
   // Polls /readyz until 200, the child exits, or the deadline passes.
   absl::Status WaitReady(Clock::time_point deadline);
 
@@ -55,6 +60,7 @@ class SkiffProcess {
   std::string log_path_;
   bool keep_files_;
   std::vector<std::string> extra_args_;
+  bool with_agent_ = false;
   pid_t pid_ = 0;
   Endpoint endpoint_;
 };

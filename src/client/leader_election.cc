@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "api/uid.h"
 #include "base/json.h"
@@ -61,19 +63,28 @@ bool LeaderElector::Sleep(absl::Duration d) {
 void LeaderElector::Run() {
   absl::Time last_renew;
   for (;;) {
+    bool renewed = false;
     if (!leading_) {
       if (TryAcquireOrRenew()) {
+        renewed = true;
         last_renew = clock_->Now();
         BecomeLeader();
       }
     } else if (TryAcquireOrRenew()) {
+      renewed = true;
       last_renew = clock_->Now();
-    } else if (clock_->Now() - last_renew > config_.renew_deadline) {
+    } else if (!config_.sole_candidate && clock_->Now() - last_renew > config_.renew_deadline) {
       spdlog::warn("leader election: lost lease {}/{}", config_.lease_namespace, config_.lease_name);
       StepDown();
     }
-    if (!Sleep(config_.retry_period)) return;
+    const bool rarely = config_.sole_candidate && renewed;
+    if (!Sleep(rarely ? config_.sole_renew_period : config_.retry_period)) return;
   }
+}
+
+int64_t LeaderElector::LeaseDurationSeconds() const {
+  absl::Duration duration = config_.sole_candidate ? config_.sole_renew_period * 3 : config_.lease_duration;
+  return std::max<int64_t>(1, absl::ToInt64Seconds(duration));
 }
 
 void LeaderElector::BecomeLeader() {
@@ -93,7 +104,7 @@ void LeaderElector::StepDown() {
 bool LeaderElector::TryAcquireOrRenew() {
   absl::Time now = clock_->Now();
   std::string now_text = base::FormatRfc3339Micro(now);
-  int64_t duration_seconds = absl::ToInt64Seconds(config_.lease_duration);
+  int64_t duration_seconds = LeaseDurationSeconds();
   auto current = client_->Get(Leases(), config_.lease_namespace, config_.lease_name);
   if (!current.ok()) {
     if (HttpCode(current.status()) != 404) {
@@ -124,7 +135,8 @@ bool LeaderElector::TryAcquireOrRenew() {
   }
   absl::Duration their_duration =
       absl::Seconds(base::GetInt(lease, {"spec", "leaseDurationSeconds"}, duration_seconds));
-  if (!holder.empty() && holder != config_.identity && now < observed_at_ + their_duration) {
+  if (!config_.sole_candidate && !holder.empty() && holder != config_.identity &&
+      now < observed_at_ + their_duration) {
     return false;  // another holder, still within its lease
   }
   json::value next = lease;

@@ -4,6 +4,8 @@
 // same record unchanged for a whole lease duration (measured on its own clock, so clock skew
 // between machines does not matter). A leader that cannot renew within the renew deadline steps
 // down. Stop() releases a held lease so a successor takes over at once.
+// A sole candidate (see LeaderElectionConfig::sole_candidate) skips the protocol: it takes the
+// lease at once and renews it rarely, for observers only.
 //
 // Thread-safety: Start/Stop from one thread; IsLeader from any. Callbacks run on the elector's
 // threads: on_started_leading on a thread of its own (it may block, e.g. waiting for caches);
@@ -33,6 +35,13 @@ struct LeaderElectionConfig {
   absl::Duration renew_deadline = absl::Seconds(10);
   absl::Duration retry_period = absl::Seconds(2);
   const base::Clock* clock = nullptr;  // null = real clock (sleeps are always real time)
+  // True when no other process can ever compete (the store is embedded in this one, as SQLite is):
+  // then a Lease write every retry period would guard against nobody and only wear the disk. The
+  // lease is taken at once whatever it records (a holder there is an earlier run of this process),
+  // renewed every sole_renew_period with leaseDurationSeconds = 3 x that period (so observers see
+  // it live), and a failed renewal never stops the leader (it is retried after retry_period).
+  bool sole_candidate = false;
+  absl::Duration sole_renew_period = absl::Minutes(5);
   std::function<void()> on_started_leading;
   std::function<void()> on_stopped_leading;
 };
@@ -64,6 +73,7 @@ class LeaderElector {
   void BecomeLeader();
   void StepDown();
   bool Sleep(absl::Duration d);  // false when stopping
+  int64_t LeaseDurationSeconds() const;  // what the lease records
 
   Client* client_;
   LeaderElectionConfig config_;

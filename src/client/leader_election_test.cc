@@ -94,6 +94,60 @@ TEST(LeaderElectionTest, LoopCallsBackAndHandsOverOnStop) {
   b.Stop();
 }
 
+std::string LeaseVersion(Client* client) {
+  auto lease =
+      client->Get(Resource("coordination.k8s.io", "v1", "leases"), "kube-system", "kube-controller-manager");
+  return lease.ok() ? base::GetString(**lease, {"metadata", "resourceVersion"}) : "<none>";
+}
+
+TEST_F(TwoCandidatesTest, SoleCandidateTakesTheLeaseOfAnEarlierRunAtOnce) {
+  ASSERT_TRUE(a_.TryAcquireOrRenew());  // "a": this server before a kill -9, its lease still fresh
+  LeaderElectionConfig config = Config("restarted", &clock_);
+  config.sole_candidate = true;
+  config.sole_renew_period = absl::Minutes(5);
+  LeaderElector restarted(server_.client(), config);
+  EXPECT_TRUE(restarted.TryAcquireOrRenew());
+  EXPECT_EQ(Holder(server_.client()), "restarted");
+  auto lease = server_.client()->Get(Resource("coordination.k8s.io", "v1", "leases"), "kube-system",
+                                     "kube-controller-manager");
+  EXPECT_EQ(base::GetInt(**lease, {"spec", "leaseDurationSeconds"}), 900);  // 3 x the renew period
+}
+
+TEST(LeaderElectionTest, SoleCandidateWritesTheLeaseOnlyEveryRenewPeriod) {
+  testing::TestApiServer server;
+  LeaderElectionConfig config;
+  config.identity = "only";
+  config.retry_period = absl::Milliseconds(10);
+  config.sole_candidate = true;
+  config.sole_renew_period = absl::Seconds(300);
+  std::atomic<int> started{0};
+  config.on_started_leading = [&] { ++started; };
+  LeaderElector elector(server.client(), config);
+  elector.Start();
+  ASSERT_TRUE(WaitFor([&] { return elector.IsLeader() && started == 1; }));
+  std::string version = LeaseVersion(server.client());
+  absl::SleepFor(absl::Milliseconds(200));  // 20 retry periods
+  EXPECT_EQ(LeaseVersion(server.client()), version);
+  EXPECT_TRUE(elector.IsLeader());
+  elector.Stop();
+  EXPECT_EQ(Holder(server.client()), "");  // released on stop, as in the full protocol
+}
+
+TEST(LeaderElectionTest, SoleCandidateRenewsEveryRenewPeriod) {
+  testing::TestApiServer server;
+  LeaderElectionConfig config;
+  config.identity = "only";
+  config.retry_period = absl::Seconds(300);
+  config.sole_candidate = true;
+  config.sole_renew_period = absl::Milliseconds(20);
+  LeaderElector elector(server.client(), config);
+  elector.Start();
+  ASSERT_TRUE(WaitFor([&] { return elector.IsLeader(); }));
+  std::string version = LeaseVersion(server.client());
+  EXPECT_TRUE(WaitFor([&] { return LeaseVersion(server.client()) != version; }));
+  elector.Stop();
+}
+
 TEST(LeaderElectionTest, DefaultIdentityIsHostAndUuid) {
   std::string id = DefaultIdentity();
   EXPECT_NE(id.find('_'), std::string::npos);

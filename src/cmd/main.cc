@@ -79,14 +79,17 @@ int RunServer(const skiff::apiserver::ServerOptions& options, bool disable_contr
   auto apiserver_client =
       ClientAs(server, "kube-apiserver", User{.name = "system:apiserver", .groups = {"system:masters"}});
   // Several servers can only share etcd: there a dead server leaves the endpoints within 6 s. With
-  // SQLite this server is the only one, and kube-apiserver's 10 s / 15 s keep the idle writes low.
+  // SQLite this server is the only one: it checks the endpoints every 10 s (kube-apiserver's
+  // interval; a read) but writes its Lease only every 5 minutes, so an idle server writes nothing.
   const bool shared_store = !options.etcd.endpoints.empty();
   skiff::controllers::apiserverendpoints::EndpointReconciler endpoints(
       apiserver_client.get(), {.address = server.advertise_address(),
                                .port = server.port(),
                                .host_name = NodeName(""),
                                .interval = absl::Seconds(shared_store ? 2 : 10),
-                               .lease_duration = absl::Seconds(shared_store ? 6 : 15)});
+                               .lease_duration = shared_store ? absl::Seconds(6) : absl::Minutes(15),
+                               .sole_server = !shared_store,
+                               .sole_renew_period = absl::Minutes(5)});
   endpoints.Start();
   // The controllers and the scheduler talk to the storage in-process, under leader election.
   std::unique_ptr<skiff::client::InProcessClient> client;

@@ -133,7 +133,7 @@ struct AgentOptions {
   // domains under ClusterFirst.
   std::string resolv_conf = "/etc/resolv.conf";
   absl::Duration status_update_period = absl::Seconds(10);
-  absl::Duration status_report_period = absl::Minutes(1);
+  absl::Duration status_report_period = absl::Minutes(5);  // kubelet nodeStatusReportFrequency
   absl::Duration lease_renew_interval = absl::Seconds(10);
   absl::Duration runtime_start_timeout = absl::Seconds(60);
   bool enable_ip_forwarding = true;

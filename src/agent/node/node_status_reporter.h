@@ -41,7 +41,8 @@ class NodeStatusReporter {
     std::string imagefs_path;       // containerd's root ("" = same as nodefs)
     std::string host_root;          // prefix of /proc, /sys, /etc ("" = the real ones)
     absl::Duration update_period = absl::Seconds(10);    // kubelet nodeStatusUpdateFrequency
-    absl::Duration report_period = absl::Minutes(1);     // written at least this often
+    absl::Duration report_period = absl::Minutes(5);     // written at least this often (kubelet's
+                                                         // nodeStatusReportFrequency)
     absl::Duration not_ready_period = absl::Seconds(1);  // loop period while not Ready
     const base::Clock* clock = nullptr;                  // null = real clock
   };

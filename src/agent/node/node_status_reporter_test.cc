@@ -158,8 +158,9 @@ TEST_F(NodeStatusReporterTest, WritesOnlyOnChangeOrWhenTheReportPeriodPassed) {
   EXPECT_EQ(ConditionField(*node, "Ready", "lastTransitionTime"), base::FormatRfc3339(clock_.Now()));
   EXPECT_EQ(ConditionField(*node, "MemoryPressure", "lastTransitionTime"), first_heartbeat);
 
-  // Nothing changes: quiet until a minute after the last write, then a heartbeat write.
-  clock_.Advance(absl::Seconds(50));
+  // Nothing changes: quiet until five minutes after the last write (the kubelet's
+  // nodeStatusReportFrequency), then a heartbeat write.
+  clock_.Advance(absl::Seconds(290));
   EXPECT_FALSE(*reporter->SyncStatus());
   clock_.Advance(absl::Seconds(10));
   EXPECT_TRUE(*reporter->SyncStatus());

@@ -116,6 +116,7 @@ absl::Status EndpointReconciler::RenewOwnLease() {
       {"annotations",
        {{kAddressAnnotation, options_.address}, {kPortAnnotation, std::to_string(options_.port)}}}};
   auto current = client_->Get(Leases(), "kube-system", lease_name_);
+  const absl::Time renewing_at = clock_->Now();
   if (!current.ok()) {
     if (client::HttpCode(current.status()) != 404) return current.status();
     json::value lease = {{"metadata", metadata},
@@ -125,7 +126,9 @@ absl::Status EndpointReconciler::RenewOwnLease() {
                            {"acquireTime", now},
                            {"renewTime", now}}}};
     auto created = client_->Create(Leases(), "kube-system", std::move(lease));
-    return created.ok() ? absl::OkStatus() : created.status();
+    if (!created.ok()) return created.status();
+    own_renewed_at_ = renewing_at;
+    return absl::OkStatus();
   }
   json::value next = **current;
   auto& meta = base::EnsureObject(next, {"metadata"});
@@ -134,9 +137,16 @@ absl::Status EndpointReconciler::RenewOwnLease() {
   auto& spec = base::EnsureObject(next, {"spec"});
   spec["holderIdentity"] = lease_name_;
   spec["leaseDurationSeconds"] = seconds;
+  // A sole server skips the write while the lease says what it should and was renewed recently.
+  if (options_.sole_server && next == **current && own_renewed_at_ != absl::Time() &&
+      renewing_at - own_renewed_at_ < options_.sole_renew_period) {
+    return absl::OkStatus();
+  }
   spec["renewTime"] = now;
   auto updated = client_->Update(Leases(), "kube-system", std::move(next));
-  return updated.ok() ? absl::OkStatus() : updated.status();
+  if (!updated.ok()) return updated.status();
+  own_renewed_at_ = renewing_at;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<EndpointReconciler::Servers> EndpointReconciler::LiveServers(bool include_self) {
@@ -152,6 +162,13 @@ absl::StatusOr<EndpointReconciler::Servers> EndpointReconciler::LiveServers(bool
     std::string name = base::GetString(*lease, {"metadata", "name"});
     seen.insert(name);
     if (name == lease_name_) continue;  // self: by include_self
+    if (options_.sole_server) {
+      // Only leases a skiff server wrote (with an address) are leftovers of this one.
+      if (base::GetString(*lease, {"metadata", "annotations", kAddressAnnotation}).empty()) continue;
+      absl::Status deleted = client_->Delete(Leases(), "kube-system", name);
+      if (deleted.ok()) spdlog::info("kubernetes endpoints: deleted the lease of an earlier run, {}", name);
+      continue;
+    }
     std::string renew = base::GetString(*lease, {"spec", "renewTime"});
     auto& [last_renew, observed_at] = observed_[name];
     if (renew != last_renew || observed_at == absl::Time()) {

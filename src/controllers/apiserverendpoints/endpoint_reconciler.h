@@ -10,6 +10,9 @@
 // ten lease durations are deleted. Stop() deletes this server's own lease and drops it from the
 // endpoints, so a cleanly stopped server leaves at once; a killed one drops out after one lease
 // duration.
+// A sole server (its store is embedded, so no other server can exist) rewrites its own lease only
+// every sole_renew_period, and takes any other server's lease for a leftover of an earlier run of
+// itself (e.g. on another port before a kill -9): not live, deleted at once.
 //
 // Thread-safety: Start/Stop from one thread; ReconcileOnce is for tests and is not to be called
 // while started. Ownership: borrows the Client and Clock. Failure: API errors are logged and
@@ -38,6 +41,8 @@ struct EndpointReconcilerOptions {
   std::string host_name;  // for the lease's kubernetes.io/hostname label
   absl::Duration interval = absl::Seconds(2);
   absl::Duration lease_duration = absl::Seconds(6);
+  bool sole_server = false;
+  absl::Duration sole_renew_period = absl::Minutes(5);
   const base::Clock* clock = nullptr;  // null = real clock
 };
 
@@ -73,6 +78,8 @@ class EndpointReconciler {
   EndpointReconcilerOptions options_;
   const base::Clock* clock_;
   std::string lease_name_;
+  // When this reconciler last wrote its own lease (this clock; sole server only).
+  absl::Time own_renewed_at_;
   // Per lease: the renewTime last seen and when (this clock).
   std::map<std::string, std::pair<std::string, absl::Time>> observed_;
 

@@ -139,5 +139,38 @@ TEST_F(EndpointReconcilerTest, LongDeadLeasesAreDeletedAndLeasesWithoutAddressIg
   EXPECT_EQ(EndpointsText(), "10.0.0.1:6443");
 }
 
+TEST_F(EndpointReconcilerTest, ASoleServerDropsEarlierRunsAtOnceAndRenewsRarely) {
+  ASSERT_TRUE(fake_
+                  .Create(leases_, "kube-system", *base::ParseJson(R"({"metadata":{"name":"kube-apiserver-x",
+      "labels":{"apiserver.kubernetes.io/identity":"kube-apiserver"}},"spec":{"leaseDurationSeconds":3600}})"))
+                  .ok());
+  auto earlier = Server("127.0.0.1", 7000);  // this server before a kill -9, on another port
+  ASSERT_TRUE(earlier->ReconcileOnce().ok());
+  EndpointReconciler sole(&fake_, {.address = "127.0.0.1",
+                                   .port = 7001,
+                                   .host_name = "host",
+                                   .lease_duration = absl::Minutes(15),
+                                   .sole_server = true,
+                                   .sole_renew_period = absl::Minutes(5),
+                                   .clock = &clock_});
+  ASSERT_TRUE(sole.ReconcileOnce().ok());
+  EXPECT_FALSE(fake_.Peek(leases_, "kube-system", "apiserver-127-0-0-1-7000"));
+  EXPECT_TRUE(fake_.Peek(leases_, "kube-system", "kube-apiserver-x"));  // not a skiff server's
+  EXPECT_EQ(EndpointsText(), "127.0.0.1:7001");
+  auto version = [&] {
+    return base::GetString(*fake_.Peek(leases_, "kube-system", "apiserver-127-0-0-1-7001"),
+                           {"metadata", "resourceVersion"});
+  };
+  std::string first = version();
+  for (int i = 0; i < 29; ++i) {  // 290 s of rounds every 10 s: no lease write
+    clock_.Advance(absl::Seconds(10));
+    ASSERT_TRUE(sole.ReconcileOnce().ok());
+  }
+  EXPECT_EQ(version(), first);
+  clock_.Advance(absl::Seconds(10));  // 300 s: renewed
+  ASSERT_TRUE(sole.ReconcileOnce().ok());
+  EXPECT_NE(version(), first);
+}
+
 }  // namespace
 }  // namespace skiff::controllers::apiserverendpoints

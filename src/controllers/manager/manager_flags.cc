@@ -24,7 +24,9 @@ void AddManagerFlags(CLI::App* command, ManagerFlags* flags) {
   command
       ->add_option("--leader-elect-lease-duration", flags->leader_elect_lease_duration,
                    "How long a candidate waits after the last renewal before taking the controller "
-                   "manager's lease (default 15s; 3s on etcd, where several servers may compete)");
+                   "manager's lease (default 15s; 3s on etcd, where several servers may compete; "
+                   "with SQLite, giving any --leader-elect-* flag turns on the full protocol, "
+                   "otherwise the only server renews its lease every 5m)");
   command
       ->add_option("--leader-elect-renew-deadline", flags->leader_elect_renew_deadline,
                    "How long the leader keeps trying to renew before it stops its controllers "
@@ -98,6 +100,10 @@ absl::StatusOr<ManagerOptions> ToManagerOptions(const ManagerFlags& flags) {
   le.lease_duration = *lease;
   le.renew_deadline = *renew;
   le.retry_period = *retry;
+  // With the embedded store no other server can compete, so the Lease is written only for
+  // observers, rarely. Any --leader-elect-* flag asks for the full protocol (tests use that).
+  le.sole_candidate = !flags.shared_store && flags.leader_elect_lease_duration.empty() &&
+                      flags.leader_elect_renew_deadline.empty() && flags.leader_elect_retry_period.empty();
   return options;
 }
 

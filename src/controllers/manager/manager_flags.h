@@ -28,8 +28,9 @@ struct ManagerFlags {
   // Empty = chosen by the store. With etcd several servers may share it, and skiff shortens
   // Kubernetes' 15s/10s/2s to 3s/2s/500ms: after kill -9 of the leading server another takes over
   // within 2.5-4 s (Kubernetes' defaults take 13-19 s), at the cost of a Lease write per 500 ms per
-  // lease. With the embedded SQLite store only one server exists, so Kubernetes' defaults apply and
-  // the idle server writes the Lease every 2 s rather than 500 ms.
+  // lease. With the embedded SQLite store only one server exists: unless one of these flags is
+  // given (then Kubernetes' defaults fill the others and the full protocol runs), the leader takes
+  // the Lease at once and renews it every 5 minutes, for observers only (sole_candidate).
   std::string leader_elect_lease_duration;
   std::string leader_elect_renew_deadline;
   std::string leader_elect_retry_period;

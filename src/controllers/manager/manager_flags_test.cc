@@ -41,6 +41,16 @@ TEST(ManagerFlagsTest, DefaultsAreKubernetesDefaults) {
   EXPECT_EQ(options->leader_election.renew_deadline, absl::Seconds(10));
   EXPECT_EQ(options->leader_election.retry_period, absl::Seconds(2));
   EXPECT_TRUE(options->leader_elect);
+  EXPECT_TRUE(options->leader_election.sole_candidate);  // SQLite: the only server
+}
+
+TEST(ManagerFlagsTest, AnyLeaderElectFlagTurnsOnTheFullProtocolOnSqlite) {
+  ManagerFlags flags;
+  flags.leader_elect_renew_deadline = "3s";
+  auto options = ToManagerOptions(flags);
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_FALSE(options->leader_election.sole_candidate);
+  EXPECT_EQ(options->leader_election.renew_deadline, absl::Seconds(3));
 }
 
 TEST(ManagerFlagsTest, SharedStoreShortensTheLeaderElection) {
@@ -51,6 +61,7 @@ TEST(ManagerFlagsTest, SharedStoreShortensTheLeaderElection) {
   EXPECT_EQ(options->leader_election.lease_duration, absl::Seconds(3));
   EXPECT_EQ(options->leader_election.renew_deadline, absl::Seconds(2));
   EXPECT_EQ(options->leader_election.retry_period, absl::Milliseconds(500));
+  EXPECT_FALSE(options->leader_election.sole_candidate);  // several servers may compete
   flags.leader_elect_retry_period = "1s";  // a given flag wins
   options = ToManagerOptions(flags);
   ASSERT_TRUE(options.ok()) << options.status();

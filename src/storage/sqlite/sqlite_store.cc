@@ -11,7 +11,7 @@
 namespace skiff::storage {
 namespace {
 
-// auto_vacuum only takes effect on a database without tables, so it comes first.
+// auto_vacuum only takes effect on a database without tables, so it comes first (after page_size).
 constexpr char kSchema[] = R"sql(
 PRAGMA auto_vacuum = INCREMENTAL;
 PRAGMA journal_mode = WAL;
@@ -48,6 +48,9 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptio
   if (options.max_batch <= 0 || options.compaction_batch_rows <= 0 || options.vacuum_batch_pages <= 0) {
     return absl::InvalidArgumentError("SqliteOptions batch sizes must be positive");
   }
+  if (options.page_size < 512 || options.page_size > 65536 || (options.page_size & (options.page_size - 1)) != 0) {
+    return absl::InvalidArgumentError("SqliteOptions.page_size must be a power of two from 512 to 65536");
+  }
   absl::StatusOr<SqliteDb> db = SqliteDb::Open(options.path);
   if (!db.ok()) return db.status();
   std::unique_ptr<SqliteStore> store(new SqliteStore(options, std::move(*db)));
@@ -56,7 +59,11 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptio
 }
 
 absl::Status SqliteStore::Initialize() {
-  if (absl::Status s = db_.Exec(kSchema); !s.ok()) return s;
+  // page_size only takes effect on a file without tables (and before WAL mode), so it comes first.
+  if (absl::Status s = db_.Exec(absl::StrCat("PRAGMA page_size = ", options_.page_size, ";\n", kSchema));
+      !s.ok()) {
+    return s;
+  }
   struct {
     SqliteStmt* stmt;
     const char* sql;
@@ -252,6 +259,11 @@ void SqliteStore::CompactorLoop() {
   std::unique_lock<std::mutex> lock(compactor_mu_);
   while (!compactor_cv_.wait_for(lock, interval, [this] { return compactor_stop_; })) {
     lock.unlock();
+    const int64_t expired = timeline_.RevisionAtOrBefore(clock_.Now() - options_.compaction_retention);
+    if (expired - compacted_revision_.load() < options_.compaction_min_revisions) {
+      lock.lock();
+      continue;
+    }
     if (absl::StatusOr<int64_t> done = CompactExpired(); !done.ok()) {
       spdlog::warn("sqlite store: background compaction failed: {}", done.status().ToString());
     }

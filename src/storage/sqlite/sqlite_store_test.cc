@@ -30,6 +30,7 @@ SqliteOptions TestOptions(const std::string& dir) {
   SqliteOptions options;
   options.path = dir + "/skiff.db";
   options.compaction_interval = absl::ZeroDuration();  // Tests compact explicitly unless they say so.
+  options.compaction_min_revisions = 1;               // ... and at once when they do.
   return options;
 }
 
@@ -261,6 +262,52 @@ TEST_F(SqliteStoreTest, IdleStoreDoesNotWrite) {
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // ~30 compaction intervals.
   EXPECT_EQ(stat_of(""), db_before);
   EXPECT_EQ(stat_of("-wal"), wal_before);
+}
+
+TEST_F(SqliteStoreTest, BackgroundCompactionWaitsForEnoughExpiredRevisions) {
+  SqliteOptions options = TestOptions(dir_);
+  options.compaction_retention = absl::Milliseconds(30);
+  options.compaction_interval = absl::Milliseconds(10);
+  options.compaction_min_revisions = 20;
+  auto store = OpenStore(options);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Create("/lease", "0").ok());
+  for (int i = 1; i < 10; ++i) ASSERT_TRUE(store->Update("/lease", absl::StrCat(i), 0).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // 10 revisions expired long ago
+  EXPECT_EQ(store->CompactedRevision(), 0);
+  for (int i = 10; i < 25; ++i) ASSERT_TRUE(store->Update("/lease", absl::StrCat(i), 0).ok());
+  // Compacted once 20 have expired (the last few may stay until 20 more have).
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (store->CompactedRevision() < 20 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GE(store->CompactedRevision(), 20);
+}
+
+// Small pages keep a small update's WAL bytes low; a file keeps the page size it was made with.
+TEST_F(SqliteStoreTest, NewFilesUseTheConfiguredPageSize) {
+  auto page_size = [&] {
+    absl::StatusOr<SqliteDb> db = SqliteDb::Open(dir_ + "/skiff.db");
+    EXPECT_TRUE(db.ok());
+    return db.ok() ? db->QueryInt("PRAGMA page_size").value_or(-1) : -1;
+  };
+  {
+    auto store = OpenStore(TestOptions(dir_));
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Create("/a", std::string(3000, 'x')).ok());  // spills to overflow pages
+  }
+  EXPECT_EQ(page_size(), 1024);
+  SqliteOptions options = TestOptions(dir_);
+  options.page_size = 4096;
+  auto reopened = OpenStore(options);
+  ASSERT_NE(reopened, nullptr);
+  absl::StatusOr<KeyValue> kv = reopened->Get("/a");
+  ASSERT_TRUE(kv.ok()) << kv.status();
+  EXPECT_EQ(kv->value, std::string(3000, 'x'));
+  reopened.reset();
+  EXPECT_EQ(page_size(), 1024);
+  options.page_size = 1000;
+  EXPECT_TRUE(absl::IsInvalidArgument(SqliteStore::Open(options).status()));
 }
 
 TEST_F(SqliteStoreTest, OpeningFortyFiveThousandKeysIsFast) {
