@@ -39,6 +39,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "base/clock.h"
+#include "base/wakeup.h"
 #include "storage/sqlite/revision_timeline.h"
 #include "storage/sqlite/sqlite_db.h"
 #include "storage/sqlite/sqlite_reader.h"
@@ -99,7 +100,9 @@ class SqliteStore : public Store {
     std::string value;
     int64_t revision = 0;  // Expected mod revision, or the compaction target.
     absl::StatusOr<int64_t> result = 0;
-    std::atomic<bool> done{false};  // Set (and waited on) once `result` is final.
+    // Notified once `result` is final. A futex wait, not std::atomic::wait: libstdc++'s spins on
+    // sched_yield first, which cost a fifth of the server's CPU under 64 concurrent creates.
+    base::Wakeup done;
   };
   struct WriteStatements {
     SqliteStmt begin, commit, rollback, insert, value_at, set_compacted, set_cursor, compact_scan, delete_row;

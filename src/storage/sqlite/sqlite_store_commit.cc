@@ -20,8 +20,7 @@ absl::Status RunAndReset(SqliteStmt& stmt) {
 // the store is safe).
 template <typename Op>
 void Finish(Op& op) {
-  op.done.store(true);
-  op.done.notify_one();
+  op.done.Notify();
 }
 
 }  // namespace
