@@ -11,7 +11,10 @@
 // caller with its own result: a failed compare-and-swap fails only its own operation. An in-memory
 // index (key -> create/mod revision, deleted) answers the CAS checks and Count.
 // Reads run on a pool of read connections (see SqliteReader), concurrently with the writer.
-// Watches are fed after each commit by a delivery thread (see WatchHub).
+// Watches are fed after each commit by a delivery thread (see WatchHub). A write that changed
+// something is acknowledged only after that thread has handed its events to every watcher (the
+// API server's watch cache, which the writer then reads its revision from), so watch callbacks
+// must never wait for a write of this store.
 // Compaction: a background thread compacts to the newest revision older than now - retention.
 // Compaction first records the compacted revision durably, then the committer deletes superseded
 // rows and tombstones in small transactions between write batches, then runs incremental vacuum so
