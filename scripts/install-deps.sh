@@ -15,6 +15,8 @@ packages=(
   containerd runc containernetworking-plugins nftables iproute2
   # test images and tools: busybox for test containers, OCI tooling, dig
   busybox-static umoci skopeo dnsutils
+  # bench/wrk_create_bench: creates from an outside HTTP load tool
+  wrk
   # the etcd store backend and its tests (3.4 on Debian 12); tests start their own on free ports
   etcd-server etcd-client
   # the ingress data plane (the agent supervises its own haproxy) and the ingress bench's load tool

@@ -261,9 +261,14 @@ absl::Status ResourceStorage::CheckNamespace(const api::ResourceInfo& r, const s
   std::string prefix = ResourcePrefix("", "namespaces");
   auto nsobj = cache_->Get(prefix, ObjectKey(prefix, "", ns));
   if (!nsobj) return api::NotFoundError("", "namespaces", ns);
-  json::value nsval = creating ? nsobj->Parse() : json::value();
-  if (creating &&
-      (base::GetString(nsval, {"status", "phase"}) == "Terminating" || api::IsBeingDeleted(nsval))) {
+  if (!creating) return absl::OkStatus();
+  // Most namespaces are neither terminating nor being deleted: parse only one whose text mentions
+  // either (a parse per create was 2% of the server's CPU under a create load).
+  const std::string& text = nsobj->json;
+  if (text.find("Terminating") == std::string::npos && text.find("deletionTimestamp") == std::string::npos)
+    return absl::OkStatus();
+  json::value nsval = nsobj->Parse();
+  if (base::GetString(nsval, {"status", "phase"}) == "Terminating" || api::IsBeingDeleted(nsval)) {
     return api::ToStatus(
         {403, "Forbidden",
          absl::StrCat(r.QualifiedPlural(), " is forbidden: unable to create new content in namespace ", ns,

@@ -18,6 +18,8 @@ import urllib.request
 import pytest
 
 from agent_util import REPO, agent_node, apply, wait_for
+from conftest import free_port
+from ingress_util import http_request
 
 ACTIVATOR_TIMEOUT = 10  # seconds (--activator-timeout)
 METRIC = "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/services/hello/requests-per-second"
@@ -25,7 +27,11 @@ METRIC = "/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/services/hello/
 
 @pytest.fixture(scope="module")
 def node():
-    with agent_node("skiff-s0-e2e-", extra_args=["--activator-timeout", str(ACTIVATOR_TIMEOUT)]) as s:
+    ingress_port = free_port()
+    with agent_node("skiff-s0-e2e-", extra_args=["--activator-timeout", str(ACTIVATOR_TIMEOUT),
+                                                 "--ingress-http-port", str(ingress_port),
+                                                 "--ingress-https-port", "0"]) as s:
+        s.ingress_port = ingress_port
         s.kubectl("apply", "-f", os.path.join(REPO, "examples", "scale-to-zero.yaml"))
         # A short window for the test (the example waits 30 s).
         s.kubectl("patch", "hpa", "hello", "--type=merge", "-p",
@@ -113,6 +119,30 @@ def test_first_request_to_cluster_ip_then_node_port_is_served(node):
         assert http_get(url)[1] == body
         # The connections were counted: the HPA sees demand on the Service.
         assert wait_for(lambda: metric_value(s) > 0, 10, 0.5, "requests-per-second above 0")
+
+
+def test_first_request_through_the_ingress_is_served(node):
+    """The ingress's backend for a Service at zero is the activator (a backup server reached through
+    the Service's ClusterIP): the request is held until the pod is ready, not answered 503."""
+    s = node
+    apply(s, {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "hello"},
+              "spec": {"rules": [{"host": "hello.test", "http": {"paths": [
+                  {"path": "/", "pathType": "Prefix",
+                   "backend": {"service": {"name": "hello", "port": {"name": "http"}}}}]}}]}})
+    try:
+        wait_at_zero(s)
+        # The ingress's configuration has the route, with the activator as the backend's backup server.
+        cfg = os.path.join(s.agent_dir, "ingress", "haproxy.cfg")
+        wait_for(lambda: os.path.exists(cfg) and "hello.test" in open(cfg).read() and " backup" in open(cfg).read(),
+                 30, 0.2, "the ingress route for hello.test with its activator")
+        start = time.monotonic()
+        status, body = http_request(s.ingress_port, "hello.test", timeout=30)
+        took = time.monotonic() - start
+        assert status == 200 and body.startswith("hello-"), (status, body)
+        print(f"cold start through the ingress and the activator: {took * 1000:.0f} ms")
+        assert replicas(s) == 1
+    finally:
+        s.kubectl("delete", "ingress", "hello", "--ignore-not-found")
 
 
 def test_twenty_concurrent_first_requests_start_one_pod(node):

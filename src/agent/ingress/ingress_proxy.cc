@@ -35,6 +35,19 @@ absl::StatusOr<std::string> EnsureDefaultCertificate(const std::string& dir) {
   return pem;
 }
 
+// Gives every backend of a Service marked for activation its activator address (scale to zero).
+void SetActivators(const decltype(IngressProxyOptions::activation_address)& lookup, RouteTable& table) {
+  auto set = [&](Route& route) {
+    for (Backend& backend : route.backends) {
+      backend.activator = lookup(client::MakeKey(backend.ns, backend.service), backend.port_name, backend.port_number);
+    }
+  };
+  for (VirtualHost& host : table.hosts) {
+    for (Route& route : host.routes) set(route);
+  }
+  if (table.default_route) set(*table.default_route);
+}
+
 }  // namespace
 
 IngressProxy::IngressProxy(client::SharedInformers* informers, IngressProxyOptions options)
@@ -243,6 +256,7 @@ absl::Status IngressProxy::Sync() {
   std::vector<std::string> warnings;
   inputs.secrets = ReadSecrets(ReferencedSecrets(inputs.ingresses, inputs.classes), &warnings);
   RouteTable table = TranslateIngresses(inputs, &warnings);
+  if (options_.activation_address) SetActivators(options_.activation_address, table);
   if (applied_ && *applied_ == table) return absl::OkStatus();
 
   HaproxyOptions options = render_options_;

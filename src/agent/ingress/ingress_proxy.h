@@ -20,6 +20,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -46,6 +47,13 @@ struct IngressProxyOptions {
   absl::Duration sync_delay = absl::Milliseconds(50);
   absl::Duration secret_refresh = absl::Seconds(30);
   std::string haproxy_binary = "haproxy";
+  // Scale to zero: where a request for Service `key`'s ("ns/name") port goes while the Service has
+  // no endpoints, or nullopt when the Service is not marked for activation (the agent answers with
+  // proxy::ActivationTable::ActivationAddress: the Service's ClusterIP and port, which the service
+  // proxy sends to its activator while the Service is at zero). Used as each such backend's
+  // activator (a backup server). Unset: requests for Services at zero get 503.
+  std::function<std::optional<Endpoint>(const std::string& key, const std::string& port_name, int port_number)>
+      activation_address;
 };
 
 struct IngressStats {

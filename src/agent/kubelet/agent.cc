@@ -264,6 +264,14 @@ absl::Status Agent::StartServices() {
     if (!options_.node_ip.empty()) ingress_options.node_ips = {options_.node_ip};
     ingress_options.http_port = options_.ingress_http_port;
     ingress_options.https_port = options_.ingress_https_port;
+    if (proxy_) {
+      ingress_options.activation_address = [this](const std::string& key, const std::string& port_name,
+                                                  int port_number) -> std::optional<ingress::Endpoint> {
+        std::optional<proxy::Backend> address = activations_.ActivationAddress(key, port_name, port_number);
+        if (!address) return std::nullopt;
+        return ingress::Endpoint{address->ip, address->port};
+      };
+    }
     ingress_ = std::make_unique<ingress::IngressProxy>(informers_.get(), ingress_options);
     // The node is usable without its ingress (e.g. port 80 held by another server): say so loudly
     // and go on.

@@ -190,6 +190,26 @@ TEST_F(TokenTest, ServiceAccountMustStillExistWithItsUid) {
   EXPECT_TRUE(absl::IsUnauthenticated(verifier_.Verify(token).status()));
 }
 
+TEST_F(TokenTest, ARememberedTokenIsStillCheckedForLivenessAndExpiry) {
+  std::string token = Token(R"({"spec":{"expirationSeconds":600}})");
+  ASSERT_TRUE(verifier_.Verify(token).ok());  // signature checked and remembered
+  objects_.Remove("serviceaccounts", "ns1", "default");
+  EXPECT_TRUE(absl::IsUnauthenticated(verifier_.Verify(token).status()));
+  objects_.Put("serviceaccounts", "ns1", "default", "sa-uid");
+  EXPECT_TRUE(verifier_.Verify(token).ok());
+  EXPECT_TRUE(absl::IsUnauthenticated(verifier_.Verify(token, {"vault"}).status()));
+  clock_.Advance(absl::Seconds(600 + 61));
+  EXPECT_TRUE(absl::IsUnauthenticated(verifier_.Verify(token).status()));
+}
+
+TEST_F(TokenTest, ManyTokensVerifyPastTheRememberedLimit) {
+  for (size_t i = 0; i < TokenVerifier::kMaxRememberedTokens + 10; ++i) {
+    std::string token = Token("{}");
+    ASSERT_TRUE(verifier_.Verify(token).ok()) << i;
+    ASSERT_TRUE(verifier_.Verify(token).ok()) << i;
+  }
+}
+
 TEST_F(TokenTest, PodBoundTokenNamesPodAndNodeAndDiesWithThePod) {
   std::string token = Token(R"({"spec":{"boundObjectRef":{"kind":"Pod","apiVersion":"v1","name":"web"}}})");
   json::object claims = Claims(token);

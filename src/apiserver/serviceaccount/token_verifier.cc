@@ -45,18 +45,23 @@ TokenVerifier::TokenVerifier(const SigningKey* key, std::vector<std::string> iss
 absl::StatusOr<ServiceAccountIdentity> TokenVerifier::Verify(absl::string_view token,
                                                              const std::vector<std::string>& audiences) const {
   if (!LooksLikeJws(token)) return absl::NotFoundError("not a JWT");
-  auto jws = ParseJws(token);
-  if (!jws.ok()) return absl::NotFoundError(jws.status().message());
-  const boost::json::value* iss = jws->claims.if_contains("iss");
-  if (!iss || !iss->is_string() ||
-      std::find(issuers_.begin(), issuers_.end(), std::string(iss->get_string())) == issuers_.end()) {
-    return absl::NotFoundError("token issuer not recognized");
+  std::optional<TokenClaims> claims = Remembered(token);
+  if (!claims) {
+    auto jws = ParseJws(token);
+    if (!jws.ok()) return absl::NotFoundError(jws.status().message());
+    const boost::json::value* iss = jws->claims.if_contains("iss");
+    if (!iss || !iss->is_string() ||
+        std::find(issuers_.begin(), issuers_.end(), std::string(iss->get_string())) == issuers_.end()) {
+      return absl::NotFoundError("token issuer not recognized");
+    }
+    if (!key_->Verify(jws->signing_input, jws->signature)) {
+      return absl::UnauthenticatedError("invalid bearer token: token signature is invalid");
+    }
+    auto parsed = TokenClaims::FromJson(jws->claims);
+    if (!parsed.ok()) return parsed.status();
+    claims = std::move(*parsed);
+    Remember(token, *claims);
   }
-  if (!key_->Verify(jws->signing_input, jws->signature)) {
-    return absl::UnauthenticatedError("invalid bearer token: token signature is invalid");
-  }
-  auto claims = TokenClaims::FromJson(jws->claims);
-  if (!claims.ok()) return claims.status();
 
   const std::vector<std::string>& wanted = audiences.empty() ? api_audiences_ : audiences;
   std::vector<std::string> matched = Intersect(claims->audiences, wanted);
@@ -103,6 +108,19 @@ absl::StatusOr<ServiceAccountIdentity> TokenVerifier::Verify(absl::string_view t
     out.node_uid = claims->node->uid;
   }
   return out;
+}
+
+std::optional<TokenClaims> TokenVerifier::Remembered(absl::string_view token) const {
+  std::lock_guard<std::mutex> lock(remembered_mu_);
+  auto it = remembered_.find(std::string(token));
+  if (it == remembered_.end()) return std::nullopt;
+  return it->second;
+}
+
+void TokenVerifier::Remember(absl::string_view token, const TokenClaims& claims) const {
+  std::lock_guard<std::mutex> lock(remembered_mu_);
+  if (remembered_.size() >= kMaxRememberedTokens) remembered_.clear();
+  remembered_.emplace(std::string(token), claims);
 }
 
 absl::Status TokenVerifier::CheckLive(absl::string_view resource, const std::string& ns, const std::string& name,

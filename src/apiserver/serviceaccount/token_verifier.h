@@ -4,18 +4,27 @@
 // others), exp/nbf/iat hold with one minute of leeway, and the ServiceAccount and any bound
 // Pod/Secret/Node must still exist with the uid in the token (an object whose deletion began more
 // than a minute ago counts as gone).
-// Thread-safety: immutable after construction; Verify may run concurrently.
+// The signature and claims of a token are checked once and remembered (by the token's text, up to
+// kMaxRememberedTokens): an ES256 verification costs more than the rest of a request. Time,
+// audience and liveness checks run on every use, so a remembered token is refused the moment it
+// expires or its ServiceAccount, Pod, Secret or Node goes.
+// Thread-safety: Verify may run concurrently (the remembered tokens are behind a mutex).
 // Ownership: borrows the key, the object reader and the clock, which must outlive it.
 // Failure: NotFound when the token is not a JWT of our issuer (other authenticators may know it);
 // Unauthenticated with the reason when it is ours but not valid.
 #ifndef SKIFF_APISERVER_SERVICEACCOUNT_TOKEN_VERIFIER_H_
 #define SKIFF_APISERVER_SERVICEACCOUNT_TOKEN_VERIFIER_H_
 
+#include <mutex>
+#include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
+#include <unordered_map>
 #include <vector>
 
+#include "absl/strings/string_view.h"
+
 #include "absl/status/statusor.h"
+#include "apiserver/serviceaccount/claims.h"
 #include "apiserver/serviceaccount/object_reader.h"
 #include "apiserver/serviceaccount/signing_key.h"
 #include "base/clock.h"
@@ -47,7 +56,13 @@ class TokenVerifier {
 
   const std::vector<std::string>& api_audiences() const { return api_audiences_; }
 
+  static constexpr size_t kMaxRememberedTokens = 1024;
+
  private:
+  // The claims of a token whose issuer and signature were already checked, if remembered.
+  std::optional<TokenClaims> Remembered(absl::string_view token) const;
+  // Forgets every token once the limit is reached (the next uses re-verify, then are remembered).
+  void Remember(absl::string_view token, const TokenClaims& claims) const;
   // OK when `resource`/`name` exists with `uid` and is not being deleted for over a minute.
   absl::Status CheckLive(absl::string_view resource, const std::string& ns, const std::string& name,
                          const std::string& uid, absl::Time now) const;
@@ -57,6 +72,8 @@ class TokenVerifier {
   std::vector<std::string> api_audiences_;
   const ObjectReader* objects_;
   const base::Clock* clock_;
+  mutable std::mutex remembered_mu_;
+  mutable std::unordered_map<std::string, TokenClaims> remembered_;
 };
 
 }  // namespace skiff::apiserver::serviceaccount

@@ -250,7 +250,7 @@ absl::StatusOr<int64_t> SqliteStore::Submit(Op::Kind kind, const std::string& ke
     queue_.push_back(op);
   }
   queue_cv_.notify_one();
-  op->done.wait(false);
+  op->done.Wait();
   return op->result;
 }
 

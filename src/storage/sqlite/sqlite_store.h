@@ -11,7 +11,10 @@
 // caller with its own result: a failed compare-and-swap fails only its own operation. An in-memory
 // index (key -> create/mod revision, deleted) answers the CAS checks and Count.
 // Reads run on a pool of read connections (see SqliteReader), concurrently with the writer.
-// Watches are fed after each commit by a delivery thread (see WatchHub).
+// Watches are fed after each commit by a delivery thread (see WatchHub). A write that changed
+// something is acknowledged only after that thread has handed its events to every watcher (the
+// API server's watch cache, which the writer then reads its revision from), so watch callbacks
+// must never wait for a write of this store.
 // Compaction: a background thread compacts to the newest revision older than now - retention.
 // Compaction first records the compacted revision durably, then the committer deletes superseded
 // rows and tombstones in small transactions between write batches, then runs incremental vacuum so
@@ -41,6 +44,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "base/clock.h"
+#include "base/wakeup.h"
 #include "storage/sqlite/revision_timeline.h"
 #include "storage/sqlite/sqlite_db.h"
 #include "storage/sqlite/sqlite_reader.h"
@@ -110,7 +114,9 @@ class SqliteStore : public Store {
     std::string value;
     int64_t revision = 0;  // Expected mod revision, or the compaction target.
     absl::StatusOr<int64_t> result = 0;
-    std::atomic<bool> done{false};  // Set (and waited on) once `result` is final.
+    // Notified once `result` is final. A futex wait, not std::atomic::wait: libstdc++'s spins on
+    // sched_yield first, which cost a fifth of the server's CPU under 64 concurrent creates.
+    base::Wakeup done;
   };
   struct WriteStatements {
     SqliteStmt begin, commit, rollback, insert, value_at, set_compacted, set_cursor, compact_scan, delete_row;

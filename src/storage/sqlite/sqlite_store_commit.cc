@@ -20,8 +20,7 @@ absl::Status RunAndReset(SqliteStmt& stmt) {
 // the store is safe).
 template <typename Op>
 void Finish(Op& op) {
-  op.done.store(true);
-  op.done.notify_one();
+  op.done.Notify();
 }
 
 }  // namespace
@@ -89,13 +88,25 @@ void SqliteStore::CommitBatch(const std::vector<std::shared_ptr<Op>>& batch) {
     compact_target_ = compact_to;
   }
   current_revision_.store(newest);
+  // Writes that changed something are acknowledged once the watchers (the API server's watch
+  // cache) have their events, so that a writer who then waits for its revision there finds it
+  // and sleeps once per write, not twice; the rest are acknowledged now.
+  std::vector<std::shared_ptr<Op>> changed;
+  for (const std::shared_ptr<Op>& op : batch) {
+    if (newest > current && op->kind != Op::Kind::kCompact && op->result.ok()) {
+      changed.push_back(op);
+    } else {
+      Finish(*op);
+    }
+  }
   if (newest > current) {
     commits_.fetch_add(1);
     timeline_.Record(clock_.Now(), newest);
-    hub_->Publish(std::move(events), newest);
+    hub_->Publish(std::move(events), newest, [changed = std::move(changed)] {
+      for (const std::shared_ptr<Op>& op : changed) Finish(*op);
+    });
   }
   PublishMaintenanceState();
-  for (const std::shared_ptr<Op>& op : batch) Finish(*op);
 }
 
 absl::Status SqliteStore::ApplyOp(Op& op, std::map<std::string, IndexEntry>& changes,

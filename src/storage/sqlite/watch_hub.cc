@@ -36,12 +36,16 @@ WatchHub::~WatchHub() {
   }
   wake_.notify_all();
   thread_.join();
+  // Nobody receives these any more, but their writers still wait for the acknowledgement.
+  for (Batch& batch : batches_) {
+    if (batch.delivered) batch.delivered();
+  }
 }
 
-void WatchHub::Publish(std::vector<WatchEvent> events, int64_t revision) {
+void WatchHub::Publish(std::vector<WatchEvent> events, int64_t revision, std::function<void()> delivered) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    batches_.push_back({std::move(events), revision});
+    batches_.push_back({std::move(events), revision, std::move(delivered)});
   }
   wake_.notify_all();
 }
@@ -103,6 +107,7 @@ void WatchHub::Run() {
       if (!matching.empty()) Deliver(*watcher, matching);
       watcher->last_revision = std::max(watcher->last_revision, batch.revision);
     }
+    if (batch.delivered) batch.delivered();
     lock.lock();
     delivered_revision_ = batch.revision;
   }

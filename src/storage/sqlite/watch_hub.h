@@ -7,7 +7,8 @@
 // between two live batches; every later batch then reaches the watcher live.
 //
 // Thread-safety: Publish and Add may be called from any thread. Callbacks run on the delivery
-// thread, one at a time. Destroying a handle blocks until its callback is not running (unless it
+// thread, one at a time; they must not wait for a write of the same store (its acknowledgement
+// waits for them). Destroying a handle blocks until its callback is not running (unless it
 // is destroyed from inside a callback).
 // Ownership: the hub owns its thread; handles must be destroyed before the hub.
 // Failure: history read errors (e.g. OutOfRange after compaction) go to the watcher's error
@@ -45,7 +46,9 @@ class WatchHub {
   WatchHub& operator=(const WatchHub&) = delete;
 
   // Queues the events of one committed transaction (revision order; `revision` is its last one).
-  void Publish(std::vector<WatchEvent> events, int64_t revision);
+  // `delivered`, if set, runs on the delivery thread once every live watcher has been handed the
+  // events (or when the hub is destroyed first); the store acknowledges writes there.
+  void Publish(std::vector<WatchEvent> events, int64_t revision, std::function<void()> delivered = nullptr);
 
   std::unique_ptr<WatchHandle> Add(const std::string& prefix, int64_t after_revision, WatchCallback on_events,
                                    WatchErrorCallback on_error);
@@ -56,6 +59,7 @@ class WatchHub {
   struct Batch {
     std::vector<WatchEvent> events;
     int64_t revision;
+    std::function<void()> delivered;
   };
 
   void Run();
