@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "agent/ingress/gateway_translator.h"
 #include "agent/ingress/ingress_translator.h"
 #include "agent/server/serving_cert.h"
 #include "base/file.h"
@@ -33,6 +34,15 @@ absl::StatusOr<std::string> EnsureDefaultCertificate(const std::string& dir) {
   if (!key_pem.ok()) return key_pem.status();
   if (absl::Status s = base::WriteFileAtomically(pem, *cert_pem + *key_pem, 0600); !s.ok()) return s;
   return pem;
+}
+
+// The Gateway API resources the proxy reads, in the order of gateway_informers_.
+std::vector<api::ResourceInfo> GatewayResources() {
+  return {client::Resource(controllers::gateway::kGroup, "v1", "gatewayclasses"),
+          client::Resource(controllers::gateway::kGroup, "v1", "gateways"),
+          client::Resource(controllers::gateway::kGroup, "v1", "httproutes"),
+          client::Resource(controllers::gateway::kGroup, "v1beta1", "referencegrants"),
+          client::Resource("", "v1", "namespaces")};
 }
 
 }  // namespace
@@ -160,6 +170,7 @@ void IngressProxy::SyncLoop() {
   std::unique_lock lock(mu_);
   // Secrets are re-read on their period even without events.
   absl::Time next_refresh = absl::Now();
+  bool gateway_api = false;
   while (!stop_) {
     const absl::Duration wait = std::clamp(next_refresh - absl::Now(), absl::ZeroDuration(), absl::Hours(1));
     cv_.wait_for(lock, absl::ToChronoNanoseconds(wait), [&] { return stop_ || dirty_; });
@@ -169,6 +180,7 @@ void IngressProxy::SyncLoop() {
     if (stop_) break;
     dirty_ = false;
     lock.unlock();
+    if (!gateway_api) gateway_api = StartGatewayInformers();
     const absl::Status status = Sync();
     lock.lock();
     ++stats_.syncs;
@@ -187,7 +199,34 @@ void IngressProxy::SyncLoop() {
     next_refresh = absl::Now() + (secrets_unreadable_ ? absl::Seconds(1)
                                   : secrets_.empty()  ? absl::Hours(1)
                                                       : options_.secret_refresh);
+    if (!gateway_api) {
+      next_refresh = std::min(next_refresh, absl::Now() + options_.gateway_probe);
+    }
   }
+}
+
+bool IngressProxy::StartGatewayInformers() {
+  const std::vector<api::ResourceInfo> resources = GatewayResources();
+  // The CRDs may be installed in any order; the proxy starts once all three kinds and
+  // ReferenceGrant are served.
+  for (size_t i = 0; i + 1 < resources.size(); ++i) {
+    if (!informers_->client()->List(resources[i], "", client::ListOptions{.limit = 1}).ok()) return false;
+  }
+  auto any = client::InformerHandlers{
+      .on_add = [this](const client::Object&) { MarkDirty(); },
+      .on_update = [this](const client::Object&, const client::Object&) { MarkDirty(); },
+      .on_delete = [this](const client::Object&) { MarkDirty(); },
+  };
+  for (const api::ResourceInfo& resource : resources) {
+    client::Informer* informer = &informers_->For(resource);
+    handlers_.emplace_back(informer, informer->AddHandlers(any));
+    informer->Start();
+    gateway_informers_.push_back(informer);
+  }
+  for (client::Informer* informer : gateway_informers_) informer->WaitForSync(absl::Seconds(5));
+  spdlog::info("ingress: serving Gateway API HTTPRoutes (GatewayClass controller {})",
+               controllers::gateway::kControllerName);
+  return true;
 }
 
 std::map<std::string, client::Object> IngressProxy::ReadSecrets(const std::set<std::string>& keys,
@@ -231,7 +270,18 @@ absl::Status IngressProxy::Sync() {
       inputs.classes.insert(base::GetString(*ingress_class, {"metadata", "name"}));
     }
   }
-  const std::set<std::string> services = ReferencedServices(inputs.ingresses, inputs.classes);
+  std::set<std::string> services = ReferencedServices(inputs.ingresses, inputs.classes);
+  GatewayInputs gateway;
+  if (!gateway_informers_.empty()) {
+    controllers::gateway::GatewayObjects objects{.classes = gateway_informers_[0]->List(),
+                                                 .gateways = gateway_informers_[1]->List(),
+                                                 .routes = gateway_informers_[2]->List(),
+                                                 .namespaces = gateway_informers_[4]->List()};
+    gateway.attachments = controllers::gateway::Attach(objects);
+    gateway.reference_grants = gateway_informers_[3]->List();
+    const std::set<std::string> gateway_services = GatewayReferencedServices(gateway.attachments);
+    services.insert(gateway_services.begin(), gateway_services.end());
+  }
   {
     std::lock_guard lock(mu_);
     referenced_services_ = services;
@@ -243,6 +293,11 @@ absl::Status IngressProxy::Sync() {
   std::vector<std::string> warnings;
   inputs.secrets = ReadSecrets(ReferencedSecrets(inputs.ingresses, inputs.classes), &warnings);
   RouteTable table = TranslateIngresses(inputs, &warnings);
+  if (!gateway_informers_.empty()) {
+    gateway.services = inputs.services;
+    gateway.slices = inputs.slices;
+    TranslateGateways(gateway, &table, &warnings);
+  }
   if (applied_ && *applied_ == table) return absl::OkStatus();
 
   HaproxyOptions options = render_options_;

@@ -51,6 +51,12 @@ std::set<std::string> ReferencedSecrets(const std::vector<client::Object>& ingre
 std::set<std::string> ReferencedServices(const std::vector<client::Object>& ingresses,
                                          const std::set<std::string>& classes);
 
+// Fills in the ready endpoints of `backend` (ns, service and port_name or port_number set) from the
+// Service (by "namespace/name") and its EndpointSlices (by "namespace/service"), or sets
+// backend.problem when the Service or its TCP port is missing. Shared with gateway_translator.h.
+Backend ResolveServiceBackend(const std::map<std::string, client::Object>& services,
+                              const std::map<std::string, std::vector<client::Object>>& slices, Backend backend);
+
 RouteTable TranslateIngresses(const IngressInputs& inputs, std::vector<std::string>* warnings);
 
 }  // namespace skiff::agent::ingress

@@ -259,7 +259,13 @@ std::vector<RoleSpec> ClusterRoleSpecs() {
       // Ingresses and IngressClasses. The TLS Secrets they name it reads by name through the Role
       // skiff:ingress-tls that the ingressstatus controller keeps in each namespace (get on
       // exactly those Secrets), not through this role.
-      {"skiff:ingress-node", {R({"get", "list", "watch"}, {"networking.k8s.io"}, {"ingresses", "ingressclasses"})}},
+      // It also serves Gateway API HTTPRoutes (when those CRDs are installed), reading the Gateway
+      // objects, ReferenceGrants and Namespaces (for allowedRoutes namespace selectors).
+      {"skiff:ingress-node",
+       {R({"get", "list", "watch"}, {"networking.k8s.io"}, {"ingresses", "ingressclasses"}),
+        R({"get", "list", "watch"}, {"gateway.networking.k8s.io"},
+          {"gatewayclasses", "gateways", "httproutes", "referencegrants"}),
+        R({"list", "watch"}, {""}, {"namespaces"})}},
       {"system:node-proxier",
        {R({"list", "watch"}, {""}, {"services", "endpoints"}), R(kRead, {""}, {"nodes"}), Events(),
         R({"list", "watch"}, {"discovery.k8s.io"}, {"endpointslices"})}},
