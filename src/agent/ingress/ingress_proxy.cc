@@ -2,13 +2,17 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "agent/ingress/gateway_translator.h"
 #include "agent/ingress/ingress_translator.h"
 #include "agent/server/serving_cert.h"
+#include "api/resources.h"
 #include "base/file.h"
 #include "base/json.h"
 #include "spdlog/spdlog.h"
@@ -36,13 +40,26 @@ absl::StatusOr<std::string> EnsureDefaultCertificate(const std::string& dir) {
   return pem;
 }
 
-// The Gateway API resources the proxy reads, in the order of gateway_informers_.
-std::vector<api::ResourceInfo> GatewayResources() {
-  return {client::Resource(controllers::gateway::kGroup, "v1", "gatewayclasses"),
-          client::Resource(controllers::gateway::kGroup, "v1", "gateways"),
-          client::Resource(controllers::gateway::kGroup, "v1", "httproutes"),
-          client::Resource(controllers::gateway::kGroup, "v1beta1", "referencegrants"),
-          client::Resource("", "v1", "namespaces")};
+// A Gateway API resource as this process knows it: the catalogue's entry (with its CRD's details)
+// when it has one; otherwise, for a separate agent whose catalogue has only built-ins, a
+// descriptor with the names and scope, which is all a REST client needs. Never freed (informers
+// borrow it; catalogue entries live as long).
+const api::ResourceInfo* GatewayResource(bool catalogue_has_custom, const std::string& version,
+                                         const std::string& kind, const std::string& plural, bool namespaced) {
+  if (const api::ResourceInfo* served = api::FindResource(controllers::gateway::kGroup, version, plural)) {
+    return served;
+  }
+  if (catalogue_has_custom) return nullptr;  // not (yet) served
+  static std::mutex mu;
+  static auto* known = new std::map<std::string, const api::ResourceInfo*>();
+  std::lock_guard lock(mu);
+  const api::ResourceInfo*& info = (*known)[plural];
+  if (!info) {
+    info = new api::ResourceInfo{.group = controllers::gateway::kGroup, .version = version, .kind = kind,
+                                 .plural = plural, .singular = absl::AsciiStrToLower(kind), .namespaced = namespaced,
+                                 .verbs = {"get", "list", "watch"}};
+  }
+  return info;
 }
 
 }  // namespace
@@ -126,9 +143,11 @@ void IngressProxy::Stop() {
     stop_ = true;
   }
   cv_.notify_all();
+  // The sync thread adds the Gateway API handlers: it ends before they are removed.
+  if (thread_.joinable()) thread_.join();
   for (auto& [informer, id] : handlers_) informer->RemoveHandlers(id);
   handlers_.clear();
-  if (thread_.joinable()) thread_.join();
+  gateway_informers_.clear();
   haproxy_->Stop();
   haproxy_.reset();
 }
@@ -206,19 +225,25 @@ void IngressProxy::SyncLoop() {
 }
 
 bool IngressProxy::StartGatewayInformers() {
-  const std::vector<api::ResourceInfo> resources = GatewayResources();
-  // The CRDs may be installed in any order; the proxy starts once all three kinds and
-  // ReferenceGrant are served.
-  for (size_t i = 0; i + 1 < resources.size(); ++i) {
-    if (!informers_->client()->List(resources[i], "", client::ListOptions{.limit = 1}).ok()) return false;
+  const bool catalogue = options_.api_catalogue_has_custom_resources;
+  // In the order of gateway_informers_; the CRDs may be installed in any order: all four must be
+  // served.
+  std::vector<const api::ResourceInfo*> resources = {
+      GatewayResource(catalogue, "v1", "GatewayClass", "gatewayclasses", false),
+      GatewayResource(catalogue, "v1", "Gateway", "gateways", true),
+      GatewayResource(catalogue, "v1", "HTTPRoute", "httproutes", true),
+      GatewayResource(catalogue, "v1beta1", "ReferenceGrant", "referencegrants", true)};
+  for (const api::ResourceInfo* resource : resources) {
+    if (!resource || !informers_->client()->List(*resource, "", client::ListOptions{.limit = 1}).ok()) return false;
   }
+  resources.push_back(&client::Resource("", "v1", "namespaces"));
   auto any = client::InformerHandlers{
       .on_add = [this](const client::Object&) { MarkDirty(); },
       .on_update = [this](const client::Object&, const client::Object&) { MarkDirty(); },
       .on_delete = [this](const client::Object&) { MarkDirty(); },
   };
-  for (const api::ResourceInfo& resource : resources) {
-    client::Informer* informer = &informers_->For(resource);
+  for (const api::ResourceInfo* resource : resources) {
+    client::Informer* informer = &informers_->For(*resource);
     handlers_.emplace_back(informer, informer->AddHandlers(any));
     informer->Start();
     gateway_informers_.push_back(informer);

@@ -52,6 +52,10 @@ struct IngressProxyOptions {
   absl::Duration secret_refresh = absl::Seconds(30);
   std::string haproxy_binary = "haproxy";
   absl::Duration gateway_probe = absl::Seconds(5);
+  // Whether this process's api catalogue holds the cluster's custom resources (an agent inside
+  // the server): then the Gateway API is served once its CRDs are in the catalogue. Otherwise
+  // (a separate agent) once listing them over the API succeeds.
+  bool api_catalogue_has_custom_resources = false;
 };
 
 struct IngressStats {

@@ -241,6 +241,7 @@ absl::Status Agent::StartServices() {
     if (!options_.node_ip.empty()) ingress_options.node_ips = {options_.node_ip};
     ingress_options.http_port = options_.ingress_http_port;
     ingress_options.https_port = options_.ingress_https_port;
+    ingress_options.api_catalogue_has_custom_resources = options_.api_catalogue_has_custom_resources;
     ingress_ = std::make_unique<ingress::IngressProxy>(informers_.get(), ingress_options);
     // The node is usable without its ingress (e.g. port 80 held by another server): say so loudly
     // and go on.

@@ -160,6 +160,13 @@ std::vector<RoleSpec> ControllerRoles() {
         R({"list", "watch"}, {""}, {"nodes"}), R({"update", "patch"}, {"networking.k8s.io"}, {"ingresses/status"}),
         R({"get", "create", "update", "delete"}, {"rbac.authorization.k8s.io"}, {"roles", "rolebindings"}),
         R({"get"}, {""}, {"secrets"}), Events()}},
+      // skiff's Gateway API status (GatewayClasses of controller skiff.dev/gateway-controller).
+      {"gateway-status-controller",
+       {R({"get", "list", "watch"}, {"gateway.networking.k8s.io"},
+          {"gatewayclasses", "gateways", "httproutes", "referencegrants"}),
+        R({"update", "patch"}, {"gateway.networking.k8s.io"},
+          {"gatewayclasses/status", "gateways/status", "httproutes/status"}),
+        R({"list", "watch"}, {""}, {"services", "nodes", "namespaces"}), Events()}},
       {"service-lb-controller",
        {R({"get", "list", "watch"}, {""}, {"services", "nodes"}),
         R({"update", "patch"}, {""}, {"services/status"}), Events()}},
