@@ -117,7 +117,12 @@ json::value GatewayStatus(const json::value& gateway, const Attachments& attachm
                          generation, now),
                Condition(prev, "Programmed", supported && programmed, supported && programmed ? "Programmed" : "Invalid",
                          supported && programmed ? "listener programmed" : "listener not programmed", generation, now),
-               Condition(prev, "ResolvedRefs", true, "ResolvedRefs", "references resolved", generation, now),
+               // Listener certificates are not served yet: say so rather than claim them resolved.
+               protocol == "HTTPS"
+                   ? Condition(prev, "ResolvedRefs", false, "InvalidCertificateRef",
+                               "certificateRefs are not served yet; HTTPS uses the proxy's default certificate",
+                               generation, now)
+                   : Condition(prev, "ResolvedRefs", true, "ResolvedRefs", "references resolved", generation, now),
                Condition(prev, "Conflicted", false, "NoConflicts", "no conflicts", generation, now)}}});
     }
   }

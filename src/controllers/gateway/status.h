@@ -3,7 +3,8 @@
 //   * Gateway: Accepted=True; Programmed=True with status.addresses = the Ready nodes' InternalIPs
 //     (every agent serves every Gateway), or Programmed=False AddressNotAssigned without nodes;
 //     status.listeners[] with supportedKinds [HTTPRoute], attachedRoutes and conditions Accepted,
-//     Programmed, ResolvedRefs (True) and Conflicted=False, or Accepted=False
+//     Programmed, ResolvedRefs (True; False InvalidCertificateRef on HTTPS listeners, whose
+//     certificateRefs the proxy does not serve yet) and Conflicted=False, or Accepted=False
 //     UnsupportedProtocol for protocols other than HTTP/HTTPS;
 //   * HTTPRoute: one status.parents[] entry per parentRef to our Gateways (controllerName
 //     skiff.dev/gateway-controller; entries of other controllers are kept) with Accepted (True, or

@@ -32,7 +32,8 @@ Attachments Attached(std::vector<client::Object> routes) {
   objects.classes = {Parse(R"({"metadata":{"name":"skiff"},"spec":{"controllerName":"skiff.dev/gateway-controller"}})")};
   objects.gateways = {Parse(R"({"metadata":{"namespace":"default","name":"gw","generation":3},"spec":{
     "gatewayClassName":"skiff","listeners":[{"name":"web","protocol":"HTTP","port":80,"hostname":"*.test"},
-                                            {"name":"udp","protocol":"UDP","port":53}]}})")};
+                                            {"name":"udp","protocol":"UDP","port":53},
+                                            {"name":"tls","protocol":"HTTPS","port":443,"tls":{"certificateRefs":[{"name":"c"}]}}]}})")};
   objects.routes = std::move(routes);
   return Attach(objects);
 }
@@ -53,12 +54,14 @@ TEST(GatewayStatusTest, AddressesListenersAndAttachedRoutes) {
   EXPECT_EQ(Cond(status.at("conditions"), "Programmed"), "True/Programmed");
   EXPECT_EQ(base::GetInt(status.at("conditions").as_array()[0], {"observedGeneration"}), 3);
   const json::array& listeners = status.at("listeners").as_array();
-  ASSERT_EQ(listeners.size(), 2u);
+  ASSERT_EQ(listeners.size(), 3u);
   EXPECT_EQ(base::GetInt(listeners[0], {"attachedRoutes"}), 1);
   EXPECT_EQ(Cond(listeners[0].at("conditions"), "Accepted"), "True/Accepted");
   EXPECT_EQ(Cond(listeners[0].at("conditions"), "Conflicted"), "False/NoConflicts");
   EXPECT_EQ(Cond(listeners[1].at("conditions"), "Accepted"), "False/UnsupportedProtocol");
   EXPECT_EQ(base::GetInt(listeners[1], {"attachedRoutes"}), 0);
+  EXPECT_EQ(Cond(listeners[2].at("conditions"), "Accepted"), "True/Accepted");
+  EXPECT_EQ(Cond(listeners[2].at("conditions"), "ResolvedRefs"), "False/InvalidCertificateRef");
 
   const json::value no_nodes = GatewayStatus(*a.gateways[0], a, {}, "2026-01-01T00:00:00Z");
   EXPECT_EQ(Cond(no_nodes.at("conditions"), "Programmed"), "False/AddressNotAssigned");
