@@ -116,10 +116,14 @@ class Translator {
       if (const json::array* matches = ArrayAt(rule, {"matches"})) {
         for (const json::value& match : *matches) r.matches.push_back(TranslateMatch(match));
       }
+      bool unsupported = false;
       if (const json::array* filters = ArrayAt(rule, {"filters"})) {
-        for (const json::value& filter : *filters) ApplyFilter(filter, r);
+        for (const json::value& filter : *filters) unsupported |= !ApplyFilter(filter, r);
       }
-      if (!r.redirect) {
+      // A filter must never be skipped: the rule's requests get an error (503, no backends).
+      if (unsupported) {
+        r.redirect.reset();
+      } else if (!r.redirect) {
         if (const json::array* refs = ArrayAt(rule, {"backendRefs"})) {
           for (const json::value& ref : *refs) r.backends.push_back(ResolveRef(ns, ref, r.source));
         }
@@ -129,7 +133,8 @@ class Translator {
     return out;
   }
 
-  void ApplyFilter(const json::value& filter, Route& route) {
+  // False for a filter the proxy cannot apply.
+  bool ApplyFilter(const json::value& filter, Route& route) {
     const std::string type = base::GetString(filter, {"type"});
     if (type == "RequestHeaderModifier") {
       if (const json::value* spec = base::Find(filter, "requestHeaderModifier")) {
@@ -138,8 +143,10 @@ class Translator {
     } else if (type == "RequestRedirect") {
       if (const json::value* spec = base::Find(filter, "requestRedirect")) route.redirect = TranslateRedirect(*spec);
     } else {
-      Warn(absl::StrCat(route.source, ": filter ", type, " is not supported; served without it"));
+      Warn(absl::StrCat(route.source, ": filter ", type, " is not supported; the rule answers 503"));
+      return false;
     }
+    return true;
   }
 
   Backend ResolveRef(const std::string& route_ns, const json::value& ref, const std::string& source) {

@@ -7,8 +7,8 @@
 // endpoints. Listener ports are not separate sockets: HTTP and HTTPS listeners are served on the
 // node's ingress ports (the agent's --ingress-http-port / --ingress-https-port).
 //
-// Not served (reported in warnings): URLRewrite and other filters (the rule is still served
-// without them), backendRefs of other kinds than Service (their share answers 503), HTTPS
+// Not served (reported in warnings): URLRewrite and other filters (a filter is never skipped: such
+// a rule answers 503), backendRefs of other kinds than Service (their share answers 503), HTTPS
 // listener certificates (the proxy's default certificate is used).
 //
 // Thread-safety: pure functions over the inputs. Ownership: borrows the inputs during the call.

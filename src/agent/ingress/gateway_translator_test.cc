@@ -150,6 +150,20 @@ TEST(GatewayTranslatorTest, CrossNamespaceBackendNeedsReferenceGrant) {
               ElementsAre("backends/api", "default/missing"));
 }
 
+TEST(GatewayTranslatorTest, RuleWithUnsupportedFilterHasNoBackends) {
+  const GatewayInputs inputs = Inputs({HttpRoute("rewrite", R"({"parentRefs":[{"name":"gw","sectionName":"web"}],
+    "rules":[{"filters":[{"type":"URLRewrite","urlRewrite":{"hostname":"x"}}],
+              "backendRefs":[{"name":"stable","port":80}]}]})")});
+  std::vector<std::string> warnings;
+  RouteTable table;
+  TranslateGateways(inputs, &table, &warnings);
+  ASSERT_EQ(table.hosts.size(), 1u);
+  const Route& route = table.hosts[0].routes.at(0);
+  EXPECT_THAT(route.backends, IsEmpty());
+  EXPECT_FALSE(route.redirect.has_value());
+  EXPECT_THAT(warnings, ElementsAre(HasSubstr("URLRewrite is not supported")));
+}
+
 TEST(GatewayTranslatorTest, RejectedRoutesAndOtherControllersAreNotServed) {
   const GatewayInputs inputs = Inputs({HttpRoute("elsewhere", R"({"parentRefs":[{"name":"gw","sectionName":"shop"}],
     "hostnames":["b.test"],"rules":[{"backendRefs":[{"name":"stable","port":80}]}]})"),
