@@ -3,9 +3,11 @@ controllerName skiff.dev/gateway-controller) with real busybox pods behind it. T
 minimal copy of the standard-channel CRDs (testdata/gateway-api-crds.yaml), creates the
 GatewayClass, a Gateway and HTTPRoutes, and sends traffic only to 127.0.0.1 on free ports.
 Checked: a 90/10 weighted split sends 10% +- 3% of 1,000 requests to the canary; a header match
-routes to B (others to A) with a RequestHeaderModifier applied; a RequestRedirect; a route from a
-namespace the listener does not admit is not served; status of the GatewayClass, Gateway (addresses,
-listeners, attachedRoutes) and HTTPRoutes (Accepted / ResolvedRefs with their reasons)."""
+routes to B (others to A) with a RequestHeaderModifier applied; an HTTPS listener serves its
+certificateRefs Secret by SNI (read by the node through Role skiff:gateway-tls); a RequestRedirect;
+a route from a namespace the listener does not admit is not served; status of the GatewayClass,
+Gateway (addresses, listeners, attachedRoutes) and HTTPRoutes (Accepted / ResolvedRefs with their
+reasons)."""
 import http.client
 import os
 import shutil
@@ -14,7 +16,8 @@ import pytest
 
 from agent_util import agent_node, apply, running_ready, wait_for
 from conftest import free_port
-from ingress_util import apply_all, httpd_deployment
+from agent_util import make_tmp_dir
+from ingress_util import apply_all, httpd_deployment, tls_peer, tls_secret
 
 CRDS = os.path.join(os.path.dirname(__file__), "testdata", "gateway-api-crds.yaml")
 GROUP = "gateway.networking.k8s.io/v1"
@@ -67,9 +70,10 @@ def cluster():
     if not shutil.which("haproxy"):
         pytest.fail("haproxy is not installed (scripts/install-deps.sh installs it)")
     http_port, https_port = free_port(), free_port()
+    tmp = make_tmp_dir("skiff-gateway-e2e-")
     with agent_node("skiff-gateway-e2e-", extra_args=["--disable-cluster-dns", "--ingress-http-port", str(http_port),
                                                       "--ingress-https-port", str(https_port)]) as s:
-        s.http_port = http_port
+        s.http_port, s.https_port = http_port, https_port
         s.kubectl("apply", "-f", CRDS)
         for crd in ("gatewayclasses", "gateways", "httproutes", "referencegrants"):
             s.kubectl("wait", "--for=condition=Established", f"crd/{crd}.gateway.networking.k8s.io", "--timeout=60s")
@@ -78,7 +82,11 @@ def cluster():
                   "spec": {"controllerName": "skiff.dev/gateway-controller"}})
         apply(s, {"apiVersion": GROUP, "kind": "Gateway", "metadata": {"name": "gw", "namespace": "default"},
                   "spec": {"gatewayClassName": "skiff",
-                           "listeners": [{"name": "web", "protocol": "HTTP", "port": 80}]}})
+                           "listeners": [{"name": "web", "protocol": "HTTP", "port": 80},
+                                         {"name": "secure", "protocol": "HTTPS", "port": 443, "hostname": "secure.test",
+                                          "tls": {"certificateRefs": [{"name": "secure-tls"}]}}]}})
+        tls_secret(s, tmp, "secure-tls", "secure.test")
+        apply(s, http_route("secure", [], [{"backendRefs": [backend("variant-b")]}], section="secure"))
         apply(s, http_route("split", ["canary.test"],
                             [{"backendRefs": [backend("stable", 90), backend("canary", 10)]}]))
         apply(s, http_route("ab", ["ab.test"], [
@@ -95,6 +103,7 @@ def cluster():
         routed(http_port, "ab.test", "variant-b", {"X-Variant": "b"})
         routed(http_port, "canary.test", "canary")
         yield s
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 def test_weighted_split_sends_ten_percent_to_the_canary(cluster):
@@ -126,6 +135,22 @@ def test_header_match_routes_to_b_with_modified_headers(cluster):
     assert "HTTP_X_ENV=prod" in body.splitlines(), body
     # Hosts no route names are not served.
     assert request(s.http_port, "other.test")[0] == 404
+
+
+def test_https_listener_serves_its_certificate(cluster):
+    s = cluster
+    # The node reads the Secret through the Role the status controller keeps: it may take a moment.
+    def served():
+        cn, status, body = tls_peer(s.https_port, "secure.test")
+        return (cn, status, body) if cn == "secure.test" and status == 200 else None
+    cn, status, body = wait_for(served, 60, 0.5, "secure.test served with its certificate")
+    assert body.startswith("variant-b "), body
+    node = ["--as", f"system:node:{s.node['metadata']['name']}", "--as-group", "system:nodes"]
+    assert s.kubectl("auth", "can-i", "get", "secrets/secure-tls", *node, check=False).stdout.strip() == "yes"
+    gw = wait_for(lambda: (lambda g: g if any(l["name"] == "secure" and conditions(l).get("ResolvedRefs") == ("True", "ResolvedRefs")
+                                              for l in g.get("status", {}).get("listeners", [])) else None)(
+        s.kubectl_json("get", "gateway", "gw")), 60, 0.5, "secure listener ResolvedRefs")
+    assert gw
 
 
 def test_request_redirect(cluster):

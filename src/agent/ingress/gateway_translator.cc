@@ -1,5 +1,6 @@
 #include "agent/ingress/gateway_translator.h"
 
+#include <optional>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -87,6 +88,7 @@ class Translator {
       : inputs_(inputs), table_(table), warnings_(warnings) {}
 
   void Translate(const gw::Attachments& attachments) {
+    for (const client::Object& gateway : attachments.gateways) TranslateCertificates(*gateway);
     for (const gw::RouteAttachment& attachment : attachments.routes) {
       std::set<std::string> hostnames;
       for (const gw::ParentAttachment& parent : attachment.parents) {
@@ -101,6 +103,36 @@ class Translator {
   }
 
  private:
+  void TranslateCertificates(const json::value& gateway) {
+    const std::string ns = base::GetString(gateway, {"metadata", "namespace"});
+    const json::array* listeners = ArrayAt(gateway, {"spec", "listeners"});
+    for (size_t i = 0; listeners && i < listeners->size(); ++i) {
+      const json::value& listener = (*listeners)[i];
+      bool cross_namespace = false;
+      const std::string what = absl::StrCat("Gateway ", ns, "/", base::GetString(gateway, {"metadata", "name"}),
+                                            " listener ", base::GetString(listener, {"name"}));
+      const std::string hostname = absl::AsciiStrToLower(base::GetString(listener, {"hostname"}));
+      for (const std::string& name : gw::ListenerCertificateSecrets(listener, ns, &cross_namespace)) {
+        const std::string source = absl::StrCat("Secret ", ns, "/", name, " (", what, ")");
+        auto secret = inputs_.secrets.find(absl::StrCat(ns, "/", name));
+        if (secret == inputs_.secrets.end() || !secret->second) {
+          Warn(absl::StrCat(source, ": not found"));
+          continue;
+        }
+        std::string problem;
+        std::optional<TlsCertificate> cert = CertificateFromSecret(
+            *secret->second, hostname.empty() ? std::vector<std::string>{} : std::vector<std::string>{hostname}, source,
+            &problem);
+        if (!cert) {
+          Warn(absl::StrCat(source, ": ", problem));
+          continue;
+        }
+        table_->certificates.push_back(std::move(*cert));
+      }
+      if (cross_namespace) Warn(absl::StrCat(what, ": certificateRefs to other namespaces are not supported"));
+    }
+  }
+
   void Warn(std::string what) {
     if (warnings_) warnings_->push_back(std::move(what));
   }

@@ -5,11 +5,13 @@
 // RegularExpression, headers, query parameters, method; no match = PathPrefix "/"), filters
 // (RequestHeaderModifier, RequestRedirect) and weighted Service backendRefs with their ready
 // endpoints. Listener ports are not separate sockets: HTTP and HTTPS listeners are served on the
-// node's ingress ports (the agent's --ingress-http-port / --ingress-https-port).
+// node's ingress ports (the agent's --ingress-http-port / --ingress-https-port). HTTPS listeners'
+// certificateRefs (kubernetes.io/tls Secrets of the Gateway's namespace) are served by SNI for the
+// listener's hostname (or the certificate's own names when it has none).
 //
 // Not served (reported in warnings): URLRewrite and other filters (a filter is never skipped: such
-// a rule answers 503), backendRefs of other kinds than Service (their share answers 503), HTTPS
-// listener certificates (the proxy's default certificate is used).
+// a rule answers 503), backendRefs of other kinds than Service (their share answers 503),
+// certificateRefs to other namespaces.
 //
 // Thread-safety: pure functions over the inputs. Ownership: borrows the inputs during the call.
 // Failure: never fails; a backend that cannot be reached (Service or port missing, a
@@ -34,6 +36,9 @@ struct GatewayInputs {
   std::vector<client::Object> reference_grants;
   std::map<std::string, client::Object> services;             // by "namespace/name"
   std::map<std::string, std::vector<client::Object>> slices;  // by "namespace/service"
+  // The HTTPS listeners' certificate Secrets (controllers::gateway::GatewayCertificateSecrets),
+  // by "namespace/name"; absent ones are left out (with a warning).
+  std::map<std::string, client::Object> secrets;
 };
 
 // The Services (by "namespace/name") the attached routes' backendRefs name.

@@ -164,6 +164,34 @@ TEST(GatewayTranslatorTest, RuleWithUnsupportedFilterHasNoBackends) {
   EXPECT_THAT(warnings, ElementsAre(HasSubstr("URLRewrite is not supported")));
 }
 
+TEST(GatewayTranslatorTest, HttpsListenerCertificatesBySni) {
+  GatewayInputs inputs;
+  controllers::gateway::GatewayObjects objects;
+  objects.classes = {Parse(R"({"metadata":{"name":"skiff"},"spec":{"controllerName":"skiff.dev/gateway-controller"}})")};
+  objects.gateways = {Parse(R"({"metadata":{"namespace":"default","name":"gw"},"spec":{"gatewayClassName":"skiff",
+    "listeners":[{"name":"secure","protocol":"HTTPS","port":443,"hostname":"Secure.test",
+                  "tls":{"certificateRefs":[{"name":"good"},{"name":"opaque"},{"name":"absent"},
+                                            {"name":"far","namespace":"other"}]}},
+                 {"name":"any","protocol":"HTTPS","port":443,"tls":{"certificateRefs":[{"name":"good"}]}}]}})")};
+  inputs.attachments = controllers::gateway::Attach(objects);
+  // "CERT" and "KEY" in base64.
+  inputs.secrets = {{"default/good", Parse(R"({"metadata":{"namespace":"default","name":"good"},
+                       "type":"kubernetes.io/tls","data":{"tls.crt":"Q0VSVA==","tls.key":"S0VZ"}})")},
+                    {"default/opaque", Parse(R"({"metadata":{"namespace":"default","name":"opaque"},"type":"Opaque"})")}};
+  EXPECT_THAT(controllers::gateway::GatewayCertificateSecrets(inputs.attachments.gateways),
+              ElementsAre("default/absent", "default/good", "default/opaque"));
+  std::vector<std::string> warnings;
+  RouteTable table;
+  TranslateGateways(inputs, &table, &warnings);
+  ASSERT_EQ(table.certificates.size(), 2u);
+  EXPECT_THAT(table.certificates[0].hosts, ElementsAre("secure.test"));
+  EXPECT_EQ(table.certificates[0].cert_pem, "CERT");
+  EXPECT_EQ(table.certificates[0].key_pem, "KEY");
+  EXPECT_THAT(table.certificates[1].hosts, IsEmpty());  // no listener hostname: the certificate's own names
+  EXPECT_THAT(warnings, ElementsAre(HasSubstr("default/opaque"), HasSubstr("default/absent (Gateway default/gw listener secure): not found"),
+                                    HasSubstr("other namespaces")));
+}
+
 TEST(GatewayTranslatorTest, RejectedRoutesAndOtherControllersAreNotServed) {
   const GatewayInputs inputs = Inputs({HttpRoute("elsewhere", R"({"parentRefs":[{"name":"gw","sectionName":"shop"}],
     "hostnames":["b.test"],"rules":[{"backendRefs":[{"name":"stable","port":80}]}]})"),

@@ -316,11 +316,18 @@ absl::Status IngressProxy::Sync() {
     inputs.slices[key] = slices_->ByIndex(kSliceServiceIndex, key);
   }
   std::vector<std::string> warnings;
-  inputs.secrets = ReadSecrets(ReferencedSecrets(inputs.ingresses, inputs.classes), &warnings);
+  std::set<std::string> secret_keys = ReferencedSecrets(inputs.ingresses, inputs.classes);
+  if (!gateway_informers_.empty()) {
+    const std::set<std::string> certificates =
+        controllers::gateway::GatewayCertificateSecrets(gateway.attachments.gateways);
+    secret_keys.insert(certificates.begin(), certificates.end());
+  }
+  inputs.secrets = ReadSecrets(secret_keys, &warnings);
   RouteTable table = TranslateIngresses(inputs, &warnings);
   if (!gateway_informers_.empty()) {
     gateway.services = inputs.services;
     gateway.slices = inputs.slices;
+    gateway.secrets = inputs.secrets;
     TranslateGateways(gateway, &table, &warnings);
   }
   if (applied_ && *applied_ == table) return absl::OkStatus();

@@ -162,23 +162,19 @@ class Translator {
       Warn(absl::StrCat(source, ": not found"));
       return;
     }
-    const json::value& data = *secret->second;
-    if (base::GetString(data, {"type"}) != "kubernetes.io/tls") {
-      Warn(absl::StrCat(source, ": type is not kubernetes.io/tls"));
-      return;
-    }
-    TlsCertificate cert{.source = source};
-    if (!absl::Base64Unescape(base::GetString(data, {"data", "tls.crt"}), &cert.cert_pem) ||
-        !absl::Base64Unescape(base::GetString(data, {"data", "tls.key"}), &cert.key_pem)) {
-      Warn(absl::StrCat(source, ": tls.crt or tls.key is not base64"));
-      return;
-    }
+    std::vector<std::string> names;
     if (const json::array* hosts = ArrayAt(entry, {"hosts"})) {
       for (const json::value& host : *hosts) {
-        if (host.is_string()) cert.hosts.push_back(absl::AsciiStrToLower(std::string(host.as_string())));
+        if (host.is_string()) names.push_back(absl::AsciiStrToLower(std::string(host.as_string())));
       }
     }
-    table_.certificates.push_back(std::move(cert));
+    std::string problem;
+    std::optional<TlsCertificate> cert = CertificateFromSecret(*secret->second, std::move(names), source, &problem);
+    if (!cert) {
+      Warn(absl::StrCat(source, ": ", problem));
+      return;
+    }
+    table_.certificates.push_back(std::move(*cert));
   }
 
   const IngressInputs& inputs_;
@@ -220,6 +216,21 @@ Backend ResolveServiceBackend(const std::map<std::string, client::Object>& servi
   std::sort(out.endpoints.begin(), out.endpoints.end());
   out.endpoints.erase(std::unique(out.endpoints.begin(), out.endpoints.end()), out.endpoints.end());
   return out;
+}
+
+std::optional<TlsCertificate> CertificateFromSecret(const json::value& secret, std::vector<std::string> hosts,
+                                                    std::string source, std::string* problem) {
+  if (base::GetString(secret, {"type"}) != "kubernetes.io/tls") {
+    *problem = "type is not kubernetes.io/tls";
+    return std::nullopt;
+  }
+  TlsCertificate cert{.hosts = std::move(hosts), .source = std::move(source)};
+  if (!absl::Base64Unescape(base::GetString(secret, {"data", "tls.crt"}), &cert.cert_pem) ||
+      !absl::Base64Unescape(base::GetString(secret, {"data", "tls.key"}), &cert.key_pem)) {
+    *problem = "tls.crt or tls.key is not base64";
+    return std::nullopt;
+  }
+  return cert;
 }
 
 bool IsOurIngress(const json::value& ingress, const std::set<std::string>& classes) {

@@ -15,6 +15,7 @@
 #define SKIFF_AGENT_INGRESS_INGRESS_TRANSLATOR_H_
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -56,6 +57,11 @@ std::set<std::string> ReferencedServices(const std::vector<client::Object>& ingr
 // backend.problem when the Service or its TCP port is missing. Shared with gateway_translator.h.
 Backend ResolveServiceBackend(const std::map<std::string, client::Object>& services,
                               const std::map<std::string, std::vector<client::Object>>& slices, Backend backend);
+
+// The certificate of a kubernetes.io/tls Secret, for `hosts` (may be empty: its own names); on
+// failure sets *problem ("type is not kubernetes.io/tls", ...) and returns nullopt.
+std::optional<TlsCertificate> CertificateFromSecret(const boost::json::value& secret, std::vector<std::string> hosts,
+                                                    std::string source, std::string* problem);
 
 RouteTable TranslateIngresses(const IngressInputs& inputs, std::vector<std::string>* warnings);
 

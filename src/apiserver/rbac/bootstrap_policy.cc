@@ -166,7 +166,11 @@ std::vector<RoleSpec> ControllerRoles() {
           {"gatewayclasses", "gateways", "httproutes", "referencegrants"}),
         R({"update", "patch"}, {"gateway.networking.k8s.io"},
           {"gatewayclasses/status", "gateways/status", "httproutes/status"}),
-        R({"list", "watch"}, {""}, {"services", "nodes", "namespaces"}), Events()}},
+        R({"list", "watch"}, {""}, {"services", "nodes", "namespaces"}),
+        // The per-namespace Role skiff:gateway-tls (get on the listeners' certificate Secrets,
+        // bound to system:nodes): granting get on Secrets needs that permission itself.
+        R({"get", "list", "create", "update", "delete"}, {"rbac.authorization.k8s.io"}, {"roles", "rolebindings"}),
+        R({"get"}, {""}, {"secrets"}), Events()}},
       {"service-lb-controller",
        {R({"get", "list", "watch"}, {""}, {"services", "nodes"}),
         R({"update", "patch"}, {""}, {"services/status"}), Events()}},

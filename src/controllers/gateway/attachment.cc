@@ -185,6 +185,37 @@ Attachments Attach(const GatewayObjects& objects) {
   return out;
 }
 
+std::vector<std::string> ListenerCertificateSecrets(const json::value& listener, const std::string& gateway_ns,
+                                                    bool* cross_namespace) {
+  std::vector<std::string> out;
+  if (cross_namespace) *cross_namespace = false;
+  if (base::GetString(listener, {"protocol"}) != "HTTPS") return out;
+  const json::array* refs = ArrayAt(listener, {"tls", "certificateRefs"});
+  for (size_t i = 0; refs && i < refs->size(); ++i) {
+    const json::value& ref = (*refs)[i];
+    if (!base::GetString(ref, {"group"}).empty() || base::GetString(ref, {"kind"}, "Secret") != "Secret") continue;
+    if (base::GetString(ref, {"namespace"}, gateway_ns) != gateway_ns) {
+      if (cross_namespace) *cross_namespace = true;
+      continue;
+    }
+    out.push_back(base::GetString(ref, {"name"}));
+  }
+  return out;
+}
+
+std::set<std::string> GatewayCertificateSecrets(const std::vector<client::Object>& gateways) {
+  std::set<std::string> keys;
+  for (const client::Object& gateway : gateways) {
+    const json::array* listeners = ArrayAt(*gateway, {"spec", "listeners"});
+    for (size_t i = 0; listeners && i < listeners->size(); ++i) {
+      for (const std::string& name : ListenerCertificateSecrets((*listeners)[i], Ns(*gateway), nullptr)) {
+        keys.insert(Key(Ns(*gateway), name));
+      }
+    }
+  }
+  return keys;
+}
+
 bool BackendRefPermitted(const std::string& route_ns, const std::string& service_ns, const std::string& service,
                          const std::vector<client::Object>& grants) {
   if (route_ns == service_ns) return true;

@@ -78,6 +78,14 @@ std::vector<std::string> IntersectHostnames(const std::string& listener_hostname
 // Whether an HTTPRoute in route_ns may send traffic to Service service_ns/service: same namespace,
 // or a ReferenceGrant in service_ns from (gateway.networking.k8s.io, HTTPRoute, route_ns) to
 // ("", Service, service or any name). `grants` are ReferenceGrants (v1beta1 or v1).
+// The Secrets (names in the Gateway's namespace) an HTTPS listener's tls.certificateRefs name;
+// `cross_namespace` (may be null) is set when a ref names another namespace (not supported).
+std::vector<std::string> ListenerCertificateSecrets(const boost::json::value& listener, const std::string& gateway_ns,
+                                                    bool* cross_namespace);
+
+// Every such Secret of the Gateways, "namespace/name".
+std::set<std::string> GatewayCertificateSecrets(const std::vector<client::Object>& gateways);
+
 bool BackendRefPermitted(const std::string& route_ns, const std::string& service_ns, const std::string& service,
                          const std::vector<client::Object>& grants);
 

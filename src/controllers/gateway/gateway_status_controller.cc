@@ -1,9 +1,11 @@
 #include "controllers/gateway/gateway_status_controller.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "api/resources.h"
 #include "base/clock.h"
 #include "base/json.h"
@@ -30,6 +32,71 @@ absl::Status WriteStatus(client::Client* client, const api::ResourceInfo& resour
   auto updated = client->Update(resource, base::GetString(*object, {"metadata", "namespace"}), std::move(next), "status",
                                 {.field_manager = kFieldManager});
   if (!updated.ok() && !absl::IsNotFound(updated.status())) return updated.status();
+  return absl::OkStatus();
+}
+
+// The Role (and RoleBinding to group system:nodes) in each namespace whose Gateways name
+// certificate Secrets: get on exactly those Secrets, so the node agents can serve them (the Node
+// authorizer grants a node no other Secret).
+constexpr char kTlsReaderRole[] = "skiff:gateway-tls";
+constexpr char kManagedLabel[] = "app.kubernetes.io/managed-by";
+constexpr char kManagedValue[] = "skiff-gateway";
+
+const api::ResourceInfo& Roles() { return client::Resource("rbac.authorization.k8s.io", "v1", "roles"); }
+const api::ResourceInfo& RoleBindings() { return client::Resource("rbac.authorization.k8s.io", "v1", "rolebindings"); }
+
+json::object ManagedMetadata(const std::string& ns) {
+  return json::object{{"name", kTlsReaderRole}, {"namespace", ns}, {"labels", json::object{{kManagedLabel, kManagedValue}}}};
+}
+
+absl::Status IgnoreNotFound(absl::Status s) { return absl::IsNotFound(s) ? absl::OkStatus() : s; }
+
+absl::Status EnsureTlsAccess(client::Client* client, const std::string& ns, const std::set<std::string>& secrets) {
+  json::array names;
+  for (const std::string& name : secrets) names.push_back(json::string(name));
+  const json::array rules{json::object{{"apiGroups", json::array{""}}, {"resources", json::array{"secrets"}},
+                                       {"verbs", json::array{"get"}}, {"resourceNames", std::move(names)}}};
+  auto role = client->Get(Roles(), ns, kTlsReaderRole);
+  if (!role.ok() && !absl::IsNotFound(role.status())) return role.status();
+  if (!role.ok()) {
+    json::object desired{{"apiVersion", "rbac.authorization.k8s.io/v1"}, {"kind", "Role"},
+                         {"metadata", ManagedMetadata(ns)}, {"rules", rules}};
+    auto created = client->Create(Roles(), ns, std::move(desired), {.field_manager = kFieldManager});
+    if (!created.ok() && !absl::IsAlreadyExists(created.status())) return created.status();
+  } else if (const json::value* current = base::Find(**role, "rules"); !current || *current != json::value(rules)) {
+    json::value next = **role;
+    next.as_object()["rules"] = rules;
+    auto updated = client->Update(Roles(), ns, std::move(next), "", {.field_manager = kFieldManager});
+    if (!updated.ok()) return updated.status();
+  }
+  auto binding = client->Get(RoleBindings(), ns, kTlsReaderRole);
+  if (binding.ok()) return absl::OkStatus();
+  if (!absl::IsNotFound(binding.status())) return binding.status();
+  json::object desired{
+      {"apiVersion", "rbac.authorization.k8s.io/v1"},
+      {"kind", "RoleBinding"},
+      {"metadata", ManagedMetadata(ns)},
+      {"roleRef", json::object{{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", kTlsReaderRole}}},
+      {"subjects", json::array{json::object{
+                       {"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Group"}, {"name", "system:nodes"}}}}};
+  auto created = client->Create(RoleBindings(), ns, std::move(desired), {.field_manager = kFieldManager});
+  if (!created.ok() && !absl::IsAlreadyExists(created.status())) return created.status();
+  return absl::OkStatus();
+}
+
+// Keeps the Roles for `wanted` (namespace -> Secret names) and removes the ones no longer needed.
+absl::Status SyncTlsAccess(client::Client* client, const std::map<std::string, std::set<std::string>>& wanted) {
+  auto existing = client->List(Roles(), "", {.label_selector = absl::StrCat(kManagedLabel, "=", kManagedValue)});
+  if (!existing.ok()) return existing.status();
+  for (const client::Object& role : existing->items) {
+    const std::string ns = base::GetString(*role, {"metadata", "namespace"});
+    if (base::GetString(*role, {"metadata", "name"}) != kTlsReaderRole || wanted.count(ns)) continue;
+    if (absl::Status s = IgnoreNotFound(client->Delete(RoleBindings(), ns, kTlsReaderRole)); !s.ok()) return s;
+    if (absl::Status s = IgnoreNotFound(client->Delete(Roles(), ns, kTlsReaderRole)); !s.ok()) return s;
+  }
+  for (const auto& [ns, secrets] : wanted) {
+    if (absl::Status s = EnsureTlsAccess(client, ns, secrets); !s.ok()) return s;
+  }
   return absl::OkStatus();
 }
 
@@ -152,8 +219,19 @@ absl::Status GatewayStatusController::Pass() {
     for (const std::string& a : ingressstatus::NodeIngressAddresses(*node)) address_set.insert(a);
   }
   const std::vector<std::string> addresses(address_set.begin(), address_set.end());
+  // The listeners' certificate Secrets: which exist (for ResolvedRefs), and the nodes' access.
+  std::set<std::string> certificates;
+  std::map<std::string, std::set<std::string>> certificate_names;
+  for (const std::string& key : GatewayCertificateSecrets(attachments.gateways)) {
+    std::string ns, name;
+    client::SplitKey(key, &ns, &name);
+    certificate_names[ns].insert(name);
+    auto secret = context_.client->Get(client::Resource("", "v1", "secrets"), ns, name);
+    if (secret.ok() && base::GetString(**secret, {"type"}) == "kubernetes.io/tls") certificates.insert(key);
+    if (!secret.ok() && !absl::IsNotFound(secret.status())) return secret.status();
+  }
+  absl::Status result = SyncTlsAccess(context_.client, certificate_names);
   const std::string now = Now();
-  absl::Status result = absl::OkStatus();
   auto keep = [&](absl::Status s) {
     if (!s.ok() && result.ok()) result = s;
   };
@@ -163,7 +241,7 @@ absl::Status GatewayStatusController::Pass() {
     }
   }
   for (const client::Object& g : attachments.gateways) {
-    keep(WriteStatus(context_.client, gateway_informers_[1]->resource(), g, GatewayStatus(*g, attachments, addresses, now)));
+    keep(WriteStatus(context_.client, gateway_informers_[1]->resource(), g, GatewayStatus(*g, attachments, addresses, certificates, now)));
   }
   for (const RouteAttachment& r : attachments.routes) {
     keep(WriteStatus(context_.client, gateway_informers_[2]->resource(), r.route, HttpRouteStatus(r, services, grants, now)));

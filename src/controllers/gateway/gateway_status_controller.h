@@ -6,6 +6,9 @@
 // served, the controller checks every probe_period and otherwise does nothing. Any change of those
 // objects, Services, Nodes or Namespaces recomputes every status (a debounced full pass: the sets
 // are small); only statuses that differ are written, through the status subresource.
+// It also keeps, per namespace, the Role skiff:gateway-tls (get on exactly the Secrets the
+// namespace's Gateways name in HTTPS listeners' certificateRefs) bound to group system:nodes, and
+// removes it when none is left, so the agents can serve those certificates and read no other Secret.
 // The GatewayClass itself is the user's to create (spec.controllerName
 // skiff.dev/gateway-controller); skiff does not create one.
 // Thread-safety: Start/Stop from one thread; one worker thread does the rest. Ownership: borrows

@@ -1,5 +1,6 @@
 #include "controllers/gateway/status.h"
 
+#include <map>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -77,7 +78,24 @@ json::value GatewayClassStatus(const json::value& gateway_class, const std::stri
 }
 
 json::value GatewayStatus(const json::value& gateway, const Attachments& attachments,
-                          const std::vector<std::string>& addresses, const std::string& now) {
+                          const std::vector<std::string>& addresses, const std::set<std::string>& certificates,
+                          const std::string& now) {
+  const std::string ns = base::GetString(gateway, {"metadata", "namespace"});
+  // ResolvedRefs of a listener: its certificateRefs (HTTPS) resolve to kubernetes.io/tls Secrets.
+  auto resolved = [&](const json::value& listener) -> std::pair<std::string, std::string> {
+    bool cross_namespace = false;
+    const std::vector<std::string> names = ListenerCertificateSecrets(listener, ns, &cross_namespace);
+    if (cross_namespace) return {"RefNotPermitted", "certificateRefs to other namespaces are not supported"};
+    if (base::GetString(listener, {"protocol"}) == "HTTPS" && names.empty()) {
+      return {"InvalidCertificateRef", "an HTTPS listener needs a certificateRef to a Secret"};
+    }
+    for (const std::string& name : names) {
+      if (!certificates.count(absl::StrCat(ns, "/", name))) {
+        return {"InvalidCertificateRef", absl::StrCat("Secret ", ns, "/", name, " is missing or not kubernetes.io/tls")};
+      }
+    }
+    return {"ResolvedRefs", "references resolved"};
+  };
   const int64_t generation = Generation(gateway);
   json::object status;
   json::array address_list;
@@ -102,6 +120,7 @@ json::value GatewayStatus(const json::value& gateway, const Attachments& attachm
       const std::string protocol = base::GetString(l, {"protocol"});
       const bool supported = protocol == "HTTP" || protocol == "HTTPS";
       const json::array* prev = previous_listeners.count(name) ? previous_listeners[name] : nullptr;
+      const std::pair<std::string, std::string> refs = resolved(l);
       int64_t attached = 0;
       if (counts != attachments.attached_routes.end() && counts->second.count(name)) attached = counts->second.at(name);
       json::array kinds;
@@ -117,12 +136,7 @@ json::value GatewayStatus(const json::value& gateway, const Attachments& attachm
                          generation, now),
                Condition(prev, "Programmed", supported && programmed, supported && programmed ? "Programmed" : "Invalid",
                          supported && programmed ? "listener programmed" : "listener not programmed", generation, now),
-               // Listener certificates are not served yet: say so rather than claim them resolved.
-               protocol == "HTTPS"
-                   ? Condition(prev, "ResolvedRefs", false, "InvalidCertificateRef",
-                               "certificateRefs are not served yet; HTTPS uses the proxy's default certificate",
-                               generation, now)
-                   : Condition(prev, "ResolvedRefs", true, "ResolvedRefs", "references resolved", generation, now),
+               Condition(prev, "ResolvedRefs", refs.first == "ResolvedRefs", refs.first, refs.second, generation, now),
                Condition(prev, "Conflicted", false, "NoConflicts", "no conflicts", generation, now)}}});
     }
   }

@@ -33,7 +33,9 @@ Attachments Attached(std::vector<client::Object> routes) {
   objects.gateways = {Parse(R"({"metadata":{"namespace":"default","name":"gw","generation":3},"spec":{
     "gatewayClassName":"skiff","listeners":[{"name":"web","protocol":"HTTP","port":80,"hostname":"*.test"},
                                             {"name":"udp","protocol":"UDP","port":53},
-                                            {"name":"tls","protocol":"HTTPS","port":443,"tls":{"certificateRefs":[{"name":"c"}]}}]}})")};
+                                            {"name":"tls","protocol":"HTTPS","port":443,"tls":{"certificateRefs":[{"name":"c"}]}},
+                                            {"name":"far","protocol":"HTTPS","port":443,
+                                             "tls":{"certificateRefs":[{"name":"c","namespace":"other"}]}}]}})")};
   objects.routes = std::move(routes);
   return Attach(objects);
 }
@@ -47,25 +49,28 @@ client::Object Route(const std::string& name, const std::string& hostnames, cons
 
 TEST(GatewayStatusTest, AddressesListenersAndAttachedRoutes) {
   const Attachments a = Attached({Route("r", R"(["a.test"])", R"([{"name":"web","port":80}])")});
-  const json::value status = GatewayStatus(*a.gateways[0], a, {"192.0.2.1", "192.0.2.2"}, "2026-01-01T00:00:00Z");
+  const json::value status = GatewayStatus(*a.gateways[0], a, {"192.0.2.1", "192.0.2.2"}, {}, "2026-01-01T00:00:00Z");
   EXPECT_EQ(base::ToJson(status.at("addresses")),
             R"([{"type":"IPAddress","value":"192.0.2.1"},{"type":"IPAddress","value":"192.0.2.2"}])");
   EXPECT_EQ(Cond(status.at("conditions"), "Accepted"), "True/Accepted");
   EXPECT_EQ(Cond(status.at("conditions"), "Programmed"), "True/Programmed");
   EXPECT_EQ(base::GetInt(status.at("conditions").as_array()[0], {"observedGeneration"}), 3);
   const json::array& listeners = status.at("listeners").as_array();
-  ASSERT_EQ(listeners.size(), 3u);
+  ASSERT_EQ(listeners.size(), 4u);
   EXPECT_EQ(base::GetInt(listeners[0], {"attachedRoutes"}), 1);
   EXPECT_EQ(Cond(listeners[0].at("conditions"), "Accepted"), "True/Accepted");
   EXPECT_EQ(Cond(listeners[0].at("conditions"), "Conflicted"), "False/NoConflicts");
   EXPECT_EQ(Cond(listeners[1].at("conditions"), "Accepted"), "False/UnsupportedProtocol");
   EXPECT_EQ(base::GetInt(listeners[1], {"attachedRoutes"}), 0);
   EXPECT_EQ(Cond(listeners[2].at("conditions"), "Accepted"), "True/Accepted");
-  EXPECT_EQ(Cond(listeners[2].at("conditions"), "ResolvedRefs"), "False/InvalidCertificateRef");
+  EXPECT_EQ(Cond(listeners[2].at("conditions"), "ResolvedRefs"), "False/InvalidCertificateRef");  // no Secret c
+  EXPECT_EQ(Cond(listeners[3].at("conditions"), "ResolvedRefs"), "False/RefNotPermitted");
 
-  const json::value no_nodes = GatewayStatus(*a.gateways[0], a, {}, "2026-01-01T00:00:00Z");
+  const json::value no_nodes = GatewayStatus(*a.gateways[0], a, {}, {"default/c"}, "2026-01-01T00:00:00Z");
   EXPECT_EQ(Cond(no_nodes.at("conditions"), "Programmed"), "False/AddressNotAssigned");
   EXPECT_FALSE(no_nodes.as_object().contains("addresses"));
+  // With the Secret: resolved.
+  EXPECT_EQ(Cond(no_nodes.at("listeners").as_array()[2].at("conditions"), "ResolvedRefs"), "True/ResolvedRefs");
 }
 
 TEST(HttpRouteStatusTest, ParentConditionsAndResolvedRefs) {
