@@ -122,10 +122,23 @@ void GatewayStatusController::Start() {
       .on_update = [this](const client::Object&, const client::Object&) { MarkDirty(); },
       .on_delete = [this](const client::Object&) { MarkDirty(); },
   };
-  for (client::Informer* informer : {services_, nodes_, namespaces_}) {
+  for (client::Informer* informer : {services_, namespaces_}) {
     handlers_.emplace_back(informer, informer->AddHandlers(any));
     informer->Start();
   }
+  // Node heartbeats are frequent: only a change of the addresses a node contributes matters.
+  handlers_.emplace_back(
+      nodes_, nodes_->AddHandlers({
+                  .on_add = [this](const client::Object&) { MarkDirty(); },
+                  .on_update =
+                      [this](const client::Object& old_node, const client::Object& node) {
+                        if (ingressstatus::NodeIngressAddresses(*old_node) != ingressstatus::NodeIngressAddresses(*node)) {
+                          MarkDirty();
+                        }
+                      },
+                  .on_delete = [this](const client::Object&) { MarkDirty(); },
+              }));
+  nodes_->Start();
   {
     std::lock_guard lock(mu_);
     stop_ = false;
