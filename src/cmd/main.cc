@@ -163,6 +163,7 @@ int RunServer(const skiff::apiserver::ServerOptions& options, bool disable_contr
     agent_options.client_ca_file = options.data_dir + "/pki/ca.crt";  // callers: the kubelet-client cert
     agent_options.cluster_dns = *skiff::apiserver::ClusterDnsAddress(options.service_cidr);  // valid: started
     agent_options.service_cidr = options.service_cidr;
+    agent_options.api_catalogue_has_custom_resources = true;  // the server's own
     skiff::agent::kubelet::ApplyNodeServiceFlags(node_service_flags, &agent_options);
     // The in-process agent is its node: system:node:<name> in group system:nodes.
     agent_client = ClientAs(server, "skiff-agent",

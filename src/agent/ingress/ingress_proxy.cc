@@ -2,12 +2,17 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "agent/ingress/gateway_translator.h"
 #include "agent/ingress/ingress_translator.h"
 #include "agent/server/serving_cert.h"
+#include "api/resources.h"
 #include "base/file.h"
 #include "base/json.h"
 #include "spdlog/spdlog.h"
@@ -46,6 +51,28 @@ void SetActivators(const decltype(IngressProxyOptions::activation_address)& look
     for (Route& route : host.routes) set(route);
   }
   if (table.default_route) set(*table.default_route);
+}
+
+// A Gateway API resource as this process knows it: the catalogue's entry (with its CRD's details)
+// when it has one; otherwise, for a separate agent whose catalogue has only built-ins, a
+// descriptor with the names and scope, which is all a REST client needs. Never freed (informers
+// borrow it; catalogue entries live as long).
+const api::ResourceInfo* GatewayResource(bool catalogue_has_custom, const std::string& version,
+                                         const std::string& kind, const std::string& plural, bool namespaced) {
+  if (const api::ResourceInfo* served = api::FindResource(controllers::gateway::kGroup, version, plural)) {
+    return served;
+  }
+  if (catalogue_has_custom) return nullptr;  // not (yet) served
+  static std::mutex mu;
+  static auto* known = new std::map<std::string, const api::ResourceInfo*>();
+  std::lock_guard lock(mu);
+  const api::ResourceInfo*& info = (*known)[plural];
+  if (!info) {
+    info = new api::ResourceInfo{.group = controllers::gateway::kGroup, .version = version, .kind = kind,
+                                 .plural = plural, .singular = absl::AsciiStrToLower(kind), .namespaced = namespaced,
+                                 .verbs = {"get", "list", "watch"}};
+  }
+  return info;
 }
 
 }  // namespace
@@ -129,9 +156,11 @@ void IngressProxy::Stop() {
     stop_ = true;
   }
   cv_.notify_all();
+  // The sync thread adds the Gateway API handlers: it ends before they are removed.
+  if (thread_.joinable()) thread_.join();
   for (auto& [informer, id] : handlers_) informer->RemoveHandlers(id);
   handlers_.clear();
-  if (thread_.joinable()) thread_.join();
+  gateway_informers_.clear();
   haproxy_->Stop();
   haproxy_.reset();
 }
@@ -173,6 +202,7 @@ void IngressProxy::SyncLoop() {
   std::unique_lock lock(mu_);
   // Secrets are re-read on their period even without events.
   absl::Time next_refresh = absl::Now();
+  bool gateway_api = false;
   while (!stop_) {
     const absl::Duration wait = std::clamp(next_refresh - absl::Now(), absl::ZeroDuration(), absl::Hours(1));
     cv_.wait_for(lock, absl::ToChronoNanoseconds(wait), [&] { return stop_ || dirty_; });
@@ -182,6 +212,7 @@ void IngressProxy::SyncLoop() {
     if (stop_) break;
     dirty_ = false;
     lock.unlock();
+    if (!gateway_api) gateway_api = StartGatewayInformers();
     const absl::Status status = Sync();
     lock.lock();
     ++stats_.syncs;
@@ -200,7 +231,40 @@ void IngressProxy::SyncLoop() {
     next_refresh = absl::Now() + (secrets_unreadable_ ? absl::Seconds(1)
                                   : secrets_.empty()  ? absl::Hours(1)
                                                       : options_.secret_refresh);
+    if (!gateway_api) {
+      next_refresh = std::min(next_refresh, absl::Now() + options_.gateway_probe);
+    }
   }
+}
+
+bool IngressProxy::StartGatewayInformers() {
+  const bool catalogue = options_.api_catalogue_has_custom_resources;
+  // In the order of gateway_informers_; the CRDs may be installed in any order: all four must be
+  // served.
+  std::vector<const api::ResourceInfo*> resources = {
+      GatewayResource(catalogue, "v1", "GatewayClass", "gatewayclasses", false),
+      GatewayResource(catalogue, "v1", "Gateway", "gateways", true),
+      GatewayResource(catalogue, "v1", "HTTPRoute", "httproutes", true),
+      GatewayResource(catalogue, "v1beta1", "ReferenceGrant", "referencegrants", true)};
+  for (const api::ResourceInfo* resource : resources) {
+    if (!resource || !informers_->client()->List(*resource, "", client::ListOptions{.limit = 1}).ok()) return false;
+  }
+  resources.push_back(&client::Resource("", "v1", "namespaces"));
+  auto any = client::InformerHandlers{
+      .on_add = [this](const client::Object&) { MarkDirty(); },
+      .on_update = [this](const client::Object&, const client::Object&) { MarkDirty(); },
+      .on_delete = [this](const client::Object&) { MarkDirty(); },
+  };
+  for (const api::ResourceInfo* resource : resources) {
+    client::Informer* informer = &informers_->For(*resource);
+    handlers_.emplace_back(informer, informer->AddHandlers(any));
+    informer->Start();
+    gateway_informers_.push_back(informer);
+  }
+  for (client::Informer* informer : gateway_informers_) informer->WaitForSync(absl::Seconds(5));
+  spdlog::info("ingress: serving Gateway API HTTPRoutes (GatewayClass controller {})",
+               controllers::gateway::kControllerName);
+  return true;
 }
 
 std::map<std::string, client::Object> IngressProxy::ReadSecrets(const std::set<std::string>& keys,
@@ -244,7 +308,18 @@ absl::Status IngressProxy::Sync() {
       inputs.classes.insert(base::GetString(*ingress_class, {"metadata", "name"}));
     }
   }
-  const std::set<std::string> services = ReferencedServices(inputs.ingresses, inputs.classes);
+  std::set<std::string> services = ReferencedServices(inputs.ingresses, inputs.classes);
+  GatewayInputs gateway;
+  if (!gateway_informers_.empty()) {
+    controllers::gateway::GatewayObjects objects{.classes = gateway_informers_[0]->List(),
+                                                 .gateways = gateway_informers_[1]->List(),
+                                                 .routes = gateway_informers_[2]->List(),
+                                                 .namespaces = gateway_informers_[4]->List()};
+    gateway.attachments = controllers::gateway::Attach(objects);
+    gateway.reference_grants = gateway_informers_[3]->List();
+    const std::set<std::string> gateway_services = GatewayReferencedServices(gateway.attachments);
+    services.insert(gateway_services.begin(), gateway_services.end());
+  }
   {
     std::lock_guard lock(mu_);
     referenced_services_ = services;
@@ -254,8 +329,20 @@ absl::Status IngressProxy::Sync() {
     inputs.slices[key] = slices_->ByIndex(kSliceServiceIndex, key);
   }
   std::vector<std::string> warnings;
-  inputs.secrets = ReadSecrets(ReferencedSecrets(inputs.ingresses, inputs.classes), &warnings);
+  std::set<std::string> secret_keys = ReferencedSecrets(inputs.ingresses, inputs.classes);
+  if (!gateway_informers_.empty()) {
+    const std::set<std::string> certificates =
+        controllers::gateway::GatewayCertificateSecrets(gateway.attachments.gateways);
+    secret_keys.insert(certificates.begin(), certificates.end());
+  }
+  inputs.secrets = ReadSecrets(secret_keys, &warnings);
   RouteTable table = TranslateIngresses(inputs, &warnings);
+  if (!gateway_informers_.empty()) {
+    gateway.services = inputs.services;
+    gateway.slices = inputs.slices;
+    gateway.secrets = inputs.secrets;
+    TranslateGateways(gateway, &table, &warnings);
+  }
   if (options_.activation_address) SetActivators(options_.activation_address, table);
   if (applied_ && *applied_ == table) return absl::OkStatus();
 

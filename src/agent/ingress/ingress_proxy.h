@@ -7,6 +7,11 @@
 // and 127.0.0.1, like NodePorts. Events are coalesced for sync_delay; a sync whose route table
 // equals the applied one changes nothing, so events of Services no Ingress uses cost no reload.
 // Secrets are re-read every secret_refresh (a renewed certificate is served within that period).
+// Gateway API (gateway_translator.h): once the gateway.networking.k8s.io CRDs are served (probed
+// every gateway_probe until then, so a cluster without them costs one request per period and no
+// failing watches), GatewayClasses, Gateways, HTTPRoutes, ReferenceGrants and Namespaces are
+// watched too and the HTTPRoutes attached to Gateways of class controller
+// skiff.dev/gateway-controller are served next to the Ingresses.
 //
 // Thread-safety: Start/Stop from one owner thread; stats() from any thread. Informer handlers only
 // mark work; one sync thread does the rest. Ownership: borrows the shared informer set (must
@@ -54,6 +59,11 @@ struct IngressProxyOptions {
   // activator (a backup server). Unset: requests for Services at zero get 503.
   std::function<std::optional<Endpoint>(const std::string& key, const std::string& port_name, int port_number)>
       activation_address;
+  absl::Duration gateway_probe = absl::Seconds(5);
+  // Whether this process's api catalogue holds the cluster's custom resources (an agent inside
+  // the server): then the Gateway API is served once its CRDs are in the catalogue. Otherwise
+  // (a separate agent) once listing them over the API succeeds.
+  bool api_catalogue_has_custom_resources = false;
 };
 
 struct IngressStats {
@@ -78,6 +88,8 @@ class IngressProxy {
  private:
   void MarkDirty();
   void MarkService(const std::string& key);
+  // Starts the Gateway API informers when the CRDs are served; true once they are.
+  bool StartGatewayInformers();
   void SyncLoop();
   absl::Status Sync();
   // The Secrets by key, fetched when not cached or older than secret_refresh.
@@ -90,6 +102,9 @@ class IngressProxy {
   client::Informer* classes_;
   client::Informer* services_;
   client::Informer* slices_;
+  // Gateway API informers (sync thread; null until the CRDs are served): GatewayClasses,
+  // Gateways, HTTPRoutes, ReferenceGrants, Namespaces.
+  std::vector<client::Informer*> gateway_informers_;
   std::vector<std::pair<client::Informer*, client::Informer::HandlerId>> handlers_;
   std::unique_ptr<HaproxySupervisor> haproxy_;
   HaproxyOptions render_options_;

@@ -36,6 +36,30 @@ std::optional<ServicePortRef> BackendPort(const json::value& backend) {
   return ref;
 }
 
+void AddEndpoints(const json::value& slice, const std::string& port_name, std::vector<Endpoint>* out) {
+    if (base::GetString(slice, {"addressType"}) != "IPv4") return;
+    int target = 0;
+    if (const json::array* ports = ArrayAt(slice, {"ports"})) {
+      for (const json::value& p : *ports) {
+        if (base::GetString(p, {"name"}) == port_name && base::GetString(p, {"protocol"}, "TCP") == "TCP") {
+          target = static_cast<int>(base::GetInt(p, {"port"}));
+        }
+      }
+    }
+    if (target <= 0 || target > 65535) return;
+    const json::array* endpoints = ArrayAt(slice, {"endpoints"});
+    if (!endpoints) return;
+    for (const json::value& endpoint : *endpoints) {
+      // conditions.ready unset means ready (the API's rule).
+      if (!base::GetBool(endpoint, {"conditions", "ready"}, true)) continue;
+      if (const json::array* addresses = ArrayAt(endpoint, {"addresses"})) {
+        for (const json::value& address : *addresses) {
+          if (address.is_string()) out->push_back(Endpoint{std::string(address.as_string()), target});
+        }
+      }
+    }
+  }
+
 class Translator {
  public:
   Translator(const IngressInputs& inputs, std::vector<std::string>* warnings)
@@ -126,60 +150,7 @@ class Translator {
     }
     out.port_name = port->name;
     out.port_number = port->number;
-    auto service = inputs_.services.find(Key(ns, out.service));
-    if (service == inputs_.services.end() || !service->second) {
-      out.problem = absl::StrCat("service ", Key(ns, out.service), " not found");
-      return out;
-    }
-    // The Service port, by name or number; its name selects the EndpointSlice port.
-    std::optional<std::string> service_port_name;
-    if (const json::array* ports = ArrayAt(*service->second, {"spec", "ports"})) {
-      for (const json::value& p : *ports) {
-        const std::string name = base::GetString(p, {"name"});
-        const bool tcp = base::GetString(p, {"protocol"}, "TCP") == "TCP";
-        if (tcp && ((!port->name.empty() && name == port->name) ||
-                    (port->name.empty() && base::GetInt(p, {"port"}) == port->number))) {
-          service_port_name = name;
-          break;
-        }
-      }
-    }
-    if (!service_port_name) {
-      out.problem = absl::StrCat("service ", Key(ns, out.service), " has no TCP port ",
-                                 port->name.empty() ? absl::StrCat(port->number) : port->name);
-      return out;
-    }
-    auto slices = inputs_.slices.find(Key(ns, out.service));
-    if (slices != inputs_.slices.end()) {
-      for (const client::Object& slice : slices->second) AddEndpoints(*slice, *service_port_name, &out.endpoints);
-    }
-    std::sort(out.endpoints.begin(), out.endpoints.end());
-    out.endpoints.erase(std::unique(out.endpoints.begin(), out.endpoints.end()), out.endpoints.end());
-    return out;
-  }
-
-  static void AddEndpoints(const json::value& slice, const std::string& port_name, std::vector<Endpoint>* out) {
-    if (base::GetString(slice, {"addressType"}) != "IPv4") return;
-    int target = 0;
-    if (const json::array* ports = ArrayAt(slice, {"ports"})) {
-      for (const json::value& p : *ports) {
-        if (base::GetString(p, {"name"}) == port_name && base::GetString(p, {"protocol"}, "TCP") == "TCP") {
-          target = static_cast<int>(base::GetInt(p, {"port"}));
-        }
-      }
-    }
-    if (target <= 0 || target > 65535) return;
-    const json::array* endpoints = ArrayAt(slice, {"endpoints"});
-    if (!endpoints) return;
-    for (const json::value& endpoint : *endpoints) {
-      // conditions.ready unset means ready (the API's rule).
-      if (!base::GetBool(endpoint, {"conditions", "ready"}, true)) continue;
-      if (const json::array* addresses = ArrayAt(endpoint, {"addresses"})) {
-        for (const json::value& address : *addresses) {
-          if (address.is_string()) out->push_back(Endpoint{std::string(address.as_string()), target});
-        }
-      }
-    }
+    return ResolveServiceBackend(inputs_.services, inputs_.slices, std::move(out));
   }
 
   void TranslateTls(const std::string& ns, const std::string& what, const json::value& entry) {
@@ -191,23 +162,19 @@ class Translator {
       Warn(absl::StrCat(source, ": not found"));
       return;
     }
-    const json::value& data = *secret->second;
-    if (base::GetString(data, {"type"}) != "kubernetes.io/tls") {
-      Warn(absl::StrCat(source, ": type is not kubernetes.io/tls"));
-      return;
-    }
-    TlsCertificate cert{.source = source};
-    if (!absl::Base64Unescape(base::GetString(data, {"data", "tls.crt"}), &cert.cert_pem) ||
-        !absl::Base64Unescape(base::GetString(data, {"data", "tls.key"}), &cert.key_pem)) {
-      Warn(absl::StrCat(source, ": tls.crt or tls.key is not base64"));
-      return;
-    }
+    std::vector<std::string> names;
     if (const json::array* hosts = ArrayAt(entry, {"hosts"})) {
       for (const json::value& host : *hosts) {
-        if (host.is_string()) cert.hosts.push_back(absl::AsciiStrToLower(std::string(host.as_string())));
+        if (host.is_string()) names.push_back(absl::AsciiStrToLower(std::string(host.as_string())));
       }
     }
-    table_.certificates.push_back(std::move(cert));
+    std::string problem;
+    std::optional<TlsCertificate> cert = CertificateFromSecret(*secret->second, std::move(names), source, &problem);
+    if (!cert) {
+      Warn(absl::StrCat(source, ": ", problem));
+      return;
+    }
+    table_.certificates.push_back(std::move(*cert));
   }
 
   const IngressInputs& inputs_;
@@ -216,6 +183,55 @@ class Translator {
 };
 
 }  // namespace
+
+Backend ResolveServiceBackend(const std::map<std::string, client::Object>& services,
+                              const std::map<std::string, std::vector<client::Object>>& slices, Backend out) {
+  auto service = services.find(Key(out.ns, out.service));
+  if (service == services.end() || !service->second) {
+    out.problem = absl::StrCat("service ", Key(out.ns, out.service), " not found");
+    return out;
+  }
+  // The Service port, by name or number; its name selects the EndpointSlice port.
+  std::optional<std::string> service_port_name;
+  if (const json::array* ports = ArrayAt(*service->second, {"spec", "ports"})) {
+    for (const json::value& p : *ports) {
+      const std::string name = base::GetString(p, {"name"});
+      const bool tcp = base::GetString(p, {"protocol"}, "TCP") == "TCP";
+      if (tcp && ((!out.port_name.empty() && name == out.port_name) ||
+                  (out.port_name.empty() && base::GetInt(p, {"port"}) == out.port_number))) {
+        service_port_name = name;
+        break;
+      }
+    }
+  }
+  if (!service_port_name) {
+    out.problem = absl::StrCat("service ", Key(out.ns, out.service), " has no TCP port ",
+                               out.port_name.empty() ? absl::StrCat(out.port_number) : out.port_name);
+    return out;
+  }
+  auto service_slices = slices.find(Key(out.ns, out.service));
+  if (service_slices != slices.end()) {
+    for (const client::Object& slice : service_slices->second) AddEndpoints(*slice, *service_port_name, &out.endpoints);
+  }
+  std::sort(out.endpoints.begin(), out.endpoints.end());
+  out.endpoints.erase(std::unique(out.endpoints.begin(), out.endpoints.end()), out.endpoints.end());
+  return out;
+}
+
+std::optional<TlsCertificate> CertificateFromSecret(const json::value& secret, std::vector<std::string> hosts,
+                                                    std::string source, std::string* problem) {
+  if (base::GetString(secret, {"type"}) != "kubernetes.io/tls") {
+    *problem = "type is not kubernetes.io/tls";
+    return std::nullopt;
+  }
+  TlsCertificate cert{.hosts = std::move(hosts), .source = std::move(source)};
+  if (!absl::Base64Unescape(base::GetString(secret, {"data", "tls.crt"}), &cert.cert_pem) ||
+      !absl::Base64Unescape(base::GetString(secret, {"data", "tls.key"}), &cert.key_pem)) {
+    *problem = "tls.crt or tls.key is not base64";
+    return std::nullopt;
+  }
+  return cert;
+}
 
 bool IsOurIngress(const json::value& ingress, const std::set<std::string>& classes) {
   auto ours = [&](const std::string& name) { return name == kDefaultIngressClass || classes.count(name) > 0; };

@@ -15,6 +15,7 @@
 #define SKIFF_AGENT_INGRESS_INGRESS_TRANSLATOR_H_
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -50,6 +51,17 @@ std::set<std::string> ReferencedSecrets(const std::vector<client::Object>& ingre
 // The Services (by "namespace/name") the Ingresses of our classes send traffic to.
 std::set<std::string> ReferencedServices(const std::vector<client::Object>& ingresses,
                                          const std::set<std::string>& classes);
+
+// Fills in the ready endpoints of `backend` (ns, service and port_name or port_number set) from the
+// Service (by "namespace/name") and its EndpointSlices (by "namespace/service"), or sets
+// backend.problem when the Service or its TCP port is missing. Shared with gateway_translator.h.
+Backend ResolveServiceBackend(const std::map<std::string, client::Object>& services,
+                              const std::map<std::string, std::vector<client::Object>>& slices, Backend backend);
+
+// The certificate of a kubernetes.io/tls Secret, for `hosts` (may be empty: its own names); on
+// failure sets *problem ("type is not kubernetes.io/tls", ...) and returns nullopt.
+std::optional<TlsCertificate> CertificateFromSecret(const boost::json::value& secret, std::vector<std::string> hosts,
+                                                    std::string source, std::string* problem);
 
 RouteTable TranslateIngresses(const IngressInputs& inputs, std::vector<std::string>* warnings);
 

@@ -272,6 +272,7 @@ absl::Status Agent::StartServices() {
         return ingress::Endpoint{address->ip, address->port};
       };
     }
+    ingress_options.api_catalogue_has_custom_resources = options_.api_catalogue_has_custom_resources;
     ingress_ = std::make_unique<ingress::IngressProxy>(informers_.get(), ingress_options);
     // The node is usable without its ingress (e.g. port 80 held by another server): say so loudly
     // and go on.

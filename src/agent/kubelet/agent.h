@@ -119,6 +119,9 @@ struct AgentOptions {
   // ports of node_ip and 127.0.0.1; 0 = that listener off; both 0 = no ingress controller.
   int ingress_http_port = 80;
   int ingress_https_port = 443;
+  // True for the server's in-process agent: custom resources (the Gateway API CRDs) are found in
+  // this process's api catalogue, which the server keeps; a separate agent addresses them by name.
+  bool api_catalogue_has_custom_resources = false;
   // The API server's --service-cidr: the proxy rejects traffic to its unallocated addresses
   // (ProxyOptions::service_cidrs). "" = no such rejection.
   std::string service_cidr = "10.43.0.0/16";

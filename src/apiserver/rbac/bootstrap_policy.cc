@@ -160,6 +160,17 @@ std::vector<RoleSpec> ControllerRoles() {
         R({"list", "watch"}, {""}, {"nodes"}), R({"update", "patch"}, {"networking.k8s.io"}, {"ingresses/status"}),
         R({"get", "create", "update", "delete"}, {"rbac.authorization.k8s.io"}, {"roles", "rolebindings"}),
         R({"get"}, {""}, {"secrets"}), Events()}},
+      // skiff's Gateway API status (GatewayClasses of controller skiff.dev/gateway-controller).
+      {"gateway-status-controller",
+       {R({"get", "list", "watch"}, {"gateway.networking.k8s.io"},
+          {"gatewayclasses", "gateways", "httproutes", "referencegrants"}),
+        R({"update", "patch"}, {"gateway.networking.k8s.io"},
+          {"gatewayclasses/status", "gateways/status", "httproutes/status"}),
+        R({"list", "watch"}, {""}, {"services", "nodes", "namespaces"}),
+        // The per-namespace Role skiff:gateway-tls (get on the listeners' certificate Secrets,
+        // bound to system:nodes): granting get on Secrets needs that permission itself.
+        R({"get", "list", "create", "update", "delete"}, {"rbac.authorization.k8s.io"}, {"roles", "rolebindings"}),
+        R({"get"}, {""}, {"secrets"}), Events()}},
       {"service-lb-controller",
        {R({"get", "list", "watch"}, {""}, {"services", "nodes"}),
         R({"update", "patch"}, {""}, {"services/status"}), Events()}},
@@ -259,7 +270,13 @@ std::vector<RoleSpec> ClusterRoleSpecs() {
       // Ingresses and IngressClasses. The TLS Secrets they name it reads by name through the Role
       // skiff:ingress-tls that the ingressstatus controller keeps in each namespace (get on
       // exactly those Secrets), not through this role.
-      {"skiff:ingress-node", {R({"get", "list", "watch"}, {"networking.k8s.io"}, {"ingresses", "ingressclasses"})}},
+      // It also serves Gateway API HTTPRoutes (when those CRDs are installed), reading the Gateway
+      // objects, ReferenceGrants and Namespaces (for allowedRoutes namespace selectors).
+      {"skiff:ingress-node",
+       {R({"get", "list", "watch"}, {"networking.k8s.io"}, {"ingresses", "ingressclasses"}),
+        R({"get", "list", "watch"}, {"gateway.networking.k8s.io"},
+          {"gatewayclasses", "gateways", "httproutes", "referencegrants"}),
+        R({"list", "watch"}, {""}, {"namespaces"})}},
       // skiff agents' activator (scale to zero): reads the HPAs that mark Services, and scales their
       // targets from 0 to 1 through the scale subresource when the first connection arrives.
       {"skiff:node-activator",

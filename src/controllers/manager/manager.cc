@@ -21,6 +21,7 @@
 #include "controllers/resourcequota/resource_quota_controller.h"
 #include "controllers/rootcacertpublisher/root_ca_publisher.h"
 #include "controllers/serviceaccount/service_account_controller.h"
+#include "controllers/gateway/gateway_status_controller.h"
 #include "controllers/ingressstatus/ingress_status_controller.h"
 #include "controllers/servicelb/service_lb_controller.h"
 #include "controllers/statefulset/stateful_set_controller.h"
@@ -65,6 +66,7 @@ const std::vector<NamedController>& RegisteredControllers() {
       {"endpointslice", endpointslice::NewEndpointSliceController},
       {"servicelb", servicelb::NewServiceLbController},
       {"ingressstatus", ingressstatus::NewIngressStatusController},
+      {"gatewaystatus", gateway::NewGatewayStatusController},
       {"clusterrole-aggregation", NewClusterRoleAggregationController},
       {"resourcequota", NewResourceQuotaController},
       {"csrapproving", certificates::NewCsrApprovingController},
@@ -99,6 +101,7 @@ std::string ControllerServiceAccount(const std::string& controller) {
       {"endpointslice", "endpointslice-controller"},
       {"servicelb", "service-lb-controller"},
       {"ingressstatus", "ingress-status-controller"},
+      {"gatewaystatus", "gateway-status-controller"},
       {"clusterrole-aggregation", "clusterrole-aggregation-controller"},
       {"resourcequota", "resourcequota-controller"},
       {"root-ca-cert-publisher", "root-ca-cert-publisher"},
