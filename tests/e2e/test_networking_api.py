@@ -315,13 +315,18 @@ def test_edit_and_view_roles_cover_ingresses_and_network_policies(s):
 
 def test_ingress_status_is_written_through_the_status_subresource(s, net):
     ns = make_namespace(s, "status")
-    s.kubectl("create", "ingress", "lb", "-n", ns, "--rule=lb.example.com/=web:80")
+    # A class of another controller: skiff's ingressstatus controller writes the status of its own
+    # classes' Ingresses (the nodes' addresses) and leaves these to theirs.
+    s.kubectl("apply", "-f", "-", input=json.dumps({
+        "apiVersion": "networking.k8s.io/v1", "kind": "IngressClass", "metadata": {"name": "status-other"},
+        "spec": {"controller": "example.com/other-ingress"}}))
+    s.kubectl("create", "ingress", "lb", "-n", ns, "--class=status-other", "--rule=lb.example.com/=web:80")
     patched = net.patch_namespaced_ingress_status("lb", ns, {"status": {"loadBalancer": {"ingress": [
         {"ip": "192.0.2.20"}, {"ip": "192.0.2.10"}, {"hostname": "lb.example.net"}]}}})
     assert [i.ip for i in patched.status.load_balancer.ingress] == ["192.0.2.20", "192.0.2.10", None]
     assert patched.metadata.generation == 1  # status is no spec change
     rows = table(s, "ing", "lb", "-n", ns, "-o", "wide")
-    assert rows[1][:5] == ["lb", "skiff", "lb.example.com", "192.0.2.10,192.0.2.20,lb.example.net", "80"]
+    assert rows[1][:5] == ["lb", "status-other", "lb.example.com", "192.0.2.10,192.0.2.20,lb.example.net", "80"]
     # A write of the main resource keeps the status as it is.
     s.kubectl("label", "ingress", "lb", "-n", ns, "team=edge")
     assert len(net.read_namespaced_ingress("lb", ns).status.load_balancer.ingress) == 3
